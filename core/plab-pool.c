@@ -1,0 +1,2 @@
+/* plab-pool.c */
+#include "plab.h"

@@ -1,0 +1,2 @@
+/* plab-process.c */
+#include "plab.h"

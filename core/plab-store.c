@@ -1,0 +1,2 @@
+/* plab-store.c */
+#include "plab.h"

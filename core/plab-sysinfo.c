@@ -1,0 +1,2 @@
+/* plab-sysinfo.c */
+#include "plab.h"

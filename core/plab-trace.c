@@ -1,0 +1,2 @@
+/* plab-trace.c */
+#include "plab.h"

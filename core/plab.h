@@ -1,0 +1,14 @@
+/* plab.h: the one header a program needs to use libplab, Parallel Lab's core
+ * library: processes, pools, the trace recorder and the run store.
+ *
+ *   #include <plab.h>
+ *   cc ex.c $(pkg-config --cflags --libs plab)
+ */
+#pragma once
+
+#include "plab-error.h"
+#include "plab-trace.h"
+#include "plab-process.h"
+#include "plab-pool.h"
+#include "plab-store.h"
+#include "plab-sysinfo.h"

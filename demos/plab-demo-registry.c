@@ -1,0 +1,2 @@
+/* plab-demo-registry.c */
+#include "plab-demo.h"

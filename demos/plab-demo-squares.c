@@ -1,0 +1,2 @@
+/* plab-demo-squares.c */
+#include "plab-demo.h"

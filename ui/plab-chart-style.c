@@ -1,0 +1,2 @@
+/* plab-chart-style.c */
+#include <cairo.h>
