@@ -1,2 +1,15 @@
-/* plab-sysinfo.c */
-#include "plab.h"
+/* plab-sysinfo.c: placeholder until the full machine description lands. */
+#include "plab-sysinfo.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+int
+plab_usable_cpus (void)
+{
+  cpu_set_t set;
+
+  if (sched_getaffinity (0, sizeof set, &set) == 0)
+    return CPU_COUNT (&set) > 0 ? CPU_COUNT (&set) : 1;
+  return 1;
+}
