@@ -25,6 +25,10 @@ extern "C" {
   X (PLAB_ECLOSED, -11, "closed")                                                   \
   X (PLAB_ENOTFOUND, -12, "not found")                                              \
   X (PLAB_ERANGE, -13, "value out of range")                                        \
+  X (PLAB_EOWNERDEAD, -14, "acquired, but its previous holder died holding it")      \
+  X (PLAB_EBROKEN, -15, "the barrier is broken (a party timed out or aborted)")     \
+  X (PLAB_EMSGSIZE, -16, "the message is too large")                                \
+  X (PLAB_EPROTO, -17, "malformed message")                                         \
   X (PLAB_ESTORE_OPEN, -20, "cannot open the run store")                            \
   X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store (it belongs to something else)") \
   X (PLAB_ESTORE_CORRUPT, -22, "the run store is corrupt or not a database")        \

@@ -12,3 +12,5 @@
 #include "plab-pool.h"
 #include "plab-store.h"
 #include "plab-sysinfo.h"
+#include "plab-sync.h"
+#include "plab-queue.h"
