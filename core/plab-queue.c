@@ -56,13 +56,13 @@ struct PlabQueue
 {
   QueueHeader hdr;
   /* The ring follows, 64-byte aligned. */
-  _Alignas (64) unsigned char ring[];
+  _Alignas(64) unsigned char ring[];
 };
 
 static size_t
 pad8 (size_t n)
 {
-  return (n + 7) & ~(size_t) 7;
+  return (n + 7) & ~(size_t)7;
 }
 
 static size_t
@@ -84,8 +84,8 @@ plab_queue_new (const char *name, size_t max_items, size_t capacity)
   self = _plab_shared_alloc (map_size_for (capacity));
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->hdr.mutex, 0) != 0 || _plab_cond_init (&self->hdr.not_empty) != 0 ||
-      _plab_cond_init (&self->hdr.not_full) != 0 || _plab_cond_init (&self->hdr.all_done) != 0)
+  if (_plab_mutex_init (&self->hdr.mutex, 0) != 0 || _plab_cond_init (&self->hdr.not_empty) != 0
+      || _plab_cond_init (&self->hdr.not_full) != 0 || _plab_cond_init (&self->hdr.all_done) != 0)
     {
       _plab_shared_release (self, map_size_for (capacity));
       return NULL;
@@ -159,7 +159,7 @@ plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_
   QueueHeader *h = &self->hdr;
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
-  FrameHeader fh = { (uint32_t) size, 0 };
+  FrameHeader fh = { (uint32_t)size, 0 };
   int64_t depth;
   int rc;
 
@@ -214,7 +214,7 @@ plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_
   h->used += sizeof fh + pad8 (size);
   h->count++;
   h->unfinished++;
-  depth = (int64_t) h->count;
+  depth = (int64_t)h->count;
   if (h->getters_waiting > 0)
     pthread_cond_signal (&h->not_empty);
   pthread_mutex_unlock (&h->mutex);
@@ -266,8 +266,8 @@ plab_queue_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out, i
     }
 
   /* Skip a wrap marker, or the few bytes too small to hold one. */
-  if (h->capacity - h->head < sizeof fh ||
-      (memcpy (&fh, self->ring + h->head, sizeof fh), fh.size == WRAP))
+  if (h->capacity - h->head < sizeof fh
+      || (memcpy (&fh, self->ring + h->head, sizeof fh), fh.size == WRAP))
     {
       h->used -= h->capacity - h->head;
       h->head = 0;
@@ -292,7 +292,7 @@ plab_queue_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out, i
       h->head = h->tail = 0;
       h->used = 0;
     }
-  depth = (int64_t) h->count;
+  depth = (int64_t)h->count;
   if (h->putters_waiting > 0)
     pthread_cond_broadcast (&h->not_full);
   pthread_mutex_unlock (&h->mutex);

@@ -570,7 +570,7 @@ plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
       pthread_mutex_unlock (&self->mutex);
       return PLAB_EBROKEN;
     }
-  index = (int) self->arrived++;
+  index = (int)self->arrived++;
   round = self->round;
   if (self->arrived == self->parties)
     {
@@ -644,7 +644,7 @@ struct PlabShared
   size_t size;
   size_t map_size;
   /* The data follows, aligned for any type. */
-  _Alignas (64) unsigned char data[];
+  _Alignas(64) unsigned char data[];
 };
 
 PlabShared *

@@ -18,5 +18,5 @@ plab_usable_cpus (void)
 void
 plab_machine_info (PlabMachineInfo *out)
 {
-  *out = (PlabMachineInfo) { .usable_cpus = plab_usable_cpus () };
+  *out = (PlabMachineInfo){ .usable_cpus = plab_usable_cpus () };
 }

@@ -14,3 +14,4 @@
 #include "plab-sysinfo.h"
 #include "plab-sync.h"
 #include "plab-queue.h"
+#include "plab-pipe.h"

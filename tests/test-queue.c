@@ -18,7 +18,10 @@ static void
 test_fifo_across_processes (void)
 {
   PlabQueue *q = plab_queue_new ("cars", 8, 0);
-  enum { N = 20000 };
+  enum
+  {
+    N = 20000
+  };
   pid_t pid = fork ();
 
   if (pid == 0)
@@ -81,7 +84,10 @@ static void
 test_message_sizes_and_wrap (void)
 {
   PlabQueue *q = plab_queue_new ("bytes", 0, 256 * 1024);
-  enum { N = 400 };
+  enum
+  {
+    N = 400
+  };
   pid_t pid;
   char too_big[200 * 1024] = { 0 };
 
@@ -96,7 +102,7 @@ test_message_sizes_and_wrap (void)
         {
           size_t size = g_rand_int_range (r, 0, sizeof msg);
           for (size_t k = 0; k < size; k++)
-            msg[k] = (guint8) (i + k);
+            msg[k] = (guint8)(i + k);
           if (plab_queue_put (q, msg, size, -1) != 0)
             _exit (1);
         }
@@ -110,7 +116,7 @@ test_message_sizes_and_wrap (void)
       g_assert_cmpint (plab_queue_get (q, buf, sizeof buf, &size, 5 * 1000000000LL), ==, 0);
       g_assert_cmpuint (size, ==, expect);
       for (size_t k = 0; k < size; k++)
-        if (buf[k] != (guint8) (i + k))
+        if (buf[k] != (guint8)(i + k))
           g_assert_not_reached ();
     }
   g_rand_free (r);
@@ -196,7 +202,7 @@ test_many_producers_many_consumers (void)
       {
         int v;
         while (plab_queue_get (q, &v, sizeof v, NULL, -1) == 0)
-          __atomic_fetch_add ((int *) &seen[v], 1, __ATOMIC_RELAXED);
+          __atomic_fetch_add ((int *)&seen[v], 1, __ATOMIC_RELAXED);
         _exit (0);
       }
   for (int p = 0; p < 2; p++)
