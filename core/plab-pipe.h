@@ -33,8 +33,8 @@ extern "C"
  * end of file, PLAB_EPROTO for a malformed frame (the connection is then
  * unusable), or PLAB_EMSGSIZE when @buf is too small (the message stays;
  * *size_out says how large it is). Timeouts: negative forever, 0 only looks. */
-  int
-  plab_conn_recv (PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns);
+  int plab_conn_recv (
+      PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns);
 
   /* 1 when a message (or end of file) can be read without blocking, 0 when the
  * timeout passed first, or a negative code. */

@@ -141,8 +141,8 @@ extern "C"
 
   /* The parent records how a lane's worker ended (and the pid, if the worker
  * never got to attach). */
-  void
-  plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, int code, int sig);
+  void plab_trace_set_lane_end (
+      PlabTrace *self, int lane, int pid, PlabLaneEnd end, int code, int sig);
 
   int plab_trace_n_lanes (const PlabTrace *self);
 
