@@ -6,8 +6,7 @@
 #pragma once
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
 /* One table, so the enum and the messages cannot drift apart. */
@@ -39,18 +38,18 @@ extern "C"
   X (PLAB_ESTORE_IO, -26, "the run store could not be read or written")                            \
   X (PLAB_ESTORE_FULL, -27, "the disk holding the run store is full")
 
-  typedef enum
-  {
+typedef enum
+{
 #define PLAB_ERROR_ENUM(name, value, text) name = value,
-    PLAB_ERROR_TABLE (PLAB_ERROR_ENUM)
+  PLAB_ERROR_TABLE (PLAB_ERROR_ENUM)
 #undef PLAB_ERROR_ENUM
-  } PlabError;
+} PlabError;
 
-  /* A static string for @code; never NULL, also for unknown codes. */
-  const char *plab_strerror (int code);
+/* A static string for @code; never NULL, also for unknown codes. */
+const char *plab_strerror (int code);
 
-  /* The symbolic name of @code ("PLAB_ETIMEDOUT"). */
-  const char *plab_error_name (int code);
+/* The symbolic name of @code ("PLAB_ETIMEDOUT"). */
+const char *plab_error_name (int code);
 
 #ifdef __cplusplus
 }

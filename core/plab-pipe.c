@@ -52,8 +52,11 @@ write_le32 (uint8_t *p, uint32_t v)
 }
 
 long
-plab_frame_decode (
-    const uint8_t *data, size_t len, size_t max_message, size_t *payload_off, size_t *payload_size)
+plab_frame_decode (const uint8_t *data,
+                   size_t len,
+                   size_t max_message,
+                   size_t *payload_off,
+                   size_t *payload_size)
 {
   uint32_t size;
   uint8_t magic[4];

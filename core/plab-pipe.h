@@ -12,46 +12,48 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  typedef struct PlabConn PlabConn;
+typedef struct PlabConn PlabConn;
 
 #define PLAB_PIPE_DEFAULT_MAX (16u << 20)
 
-  /* Creates both ends. @max_message 0: PLAB_PIPE_DEFAULT_MAX. Returns 0 or PLAB_ESYS. */
-  int plab_pipe_new (const char *name, size_t max_message, PlabConn **end_a, PlabConn **end_b);
+/* Creates both ends. @max_message 0: PLAB_PIPE_DEFAULT_MAX. Returns 0 or PLAB_ESYS. */
+int plab_pipe_new (const char *name, size_t max_message, PlabConn **end_a, PlabConn **end_b);
 
-  /* Closes the end and frees it. */
-  void plab_conn_close (PlabConn *self);
+/* Closes the end and frees it. */
+void plab_conn_close (PlabConn *self);
 
-  /* Sends one message. Returns 0, PLAB_EMSGSIZE, PLAB_ECLOSED (the other end is gone). */
-  int plab_conn_send (PlabConn *self, const void *data, size_t size);
+/* Sends one message. Returns 0, PLAB_EMSGSIZE, PLAB_ECLOSED (the other end is gone). */
+int plab_conn_send (PlabConn *self, const void *data, size_t size);
 
-  /* Receives one message into @buf. Returns 0, PLAB_ETIMEDOUT, PLAB_ECLOSED at
+/* Receives one message into @buf. Returns 0, PLAB_ETIMEDOUT, PLAB_ECLOSED at
  * end of file, PLAB_EPROTO for a malformed frame (the connection is then
  * unusable), or PLAB_EMSGSIZE when @buf is too small (the message stays;
  * *size_out says how large it is). Timeouts: negative forever, 0 only looks. */
-  int plab_conn_recv (
-      PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns);
+int plab_conn_recv (PlabConn *self,
+                    void *buf,
+                    size_t buf_size,
+                    size_t *size_out,
+                    int64_t timeout_ns);
 
-  /* 1 when a message (or end of file) can be read without blocking, 0 when the
+/* 1 when a message (or end of file) can be read without blocking, 0 when the
  * timeout passed first, or a negative code. */
-  int plab_conn_poll (PlabConn *self, int64_t timeout_ns);
+int plab_conn_poll (PlabConn *self, int64_t timeout_ns);
 
-  /* The underlying file descriptor, for poll () loops. */
-  int plab_conn_fd (const PlabConn *self);
+/* The underlying file descriptor, for poll () loops. */
+int plab_conn_fd (const PlabConn *self);
 
-  /* The frame decoder, exposed for tests and fuzzing. Looks at @len bytes: when
+/* The frame decoder, exposed for tests and fuzzing. Looks at @len bytes: when
  * they start with a complete valid frame, stores its payload offset and size
  * and returns the frame's total length; returns 0 when more bytes are needed,
  * or PLAB_EPROTO when the bytes cannot start a valid frame. */
-  long plab_frame_decode (const uint8_t *data,
-                          size_t len,
-                          size_t max_message,
-                          size_t *payload_off,
-                          size_t *payload_size);
+long plab_frame_decode (const uint8_t *data,
+                        size_t len,
+                        size_t max_message,
+                        size_t *payload_off,
+                        size_t *payload_size);
 
 #ifdef __cplusplus
 }

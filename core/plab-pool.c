@@ -711,8 +711,11 @@ push_retry (PoolShared *sh, uint64_t start, uint64_t end)
 
 /* A worker process died: fail its item, queue the rest of its chunk, replace it. */
 static int
-handle_death (
-    PlabPool *self, Worker *w, const PlabExitStatus *st, _Atomic int32_t *states, MapState *ms)
+handle_death (PlabPool *self,
+              Worker *w,
+              const PlabExitStatus *st,
+              _Atomic int32_t *states,
+              MapState *ms)
 {
   PoolShared *sh = self->sh;
   Slot *slot = &sh->slots[w->slot];

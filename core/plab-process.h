@@ -15,61 +15,60 @@
 #include "plab-trace.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  typedef struct PlabProcess PlabProcess;
+typedef struct PlabProcess PlabProcess;
 
-  typedef int (*PlabProcessFunc) (void *arg);
+typedef int (*PlabProcessFunc) (void *arg);
 
-  typedef enum
-  {
-    PLAB_PROCESS_NOT_STARTED = 0,
-    PLAB_PROCESS_RUNNING,
-    PLAB_PROCESS_EXITED, /* ended by exit; code says with what */
-    PLAB_PROCESS_KILLED, /* ended by a signal; signal says which */
-  } PlabProcessState;
+typedef enum
+{
+  PLAB_PROCESS_NOT_STARTED = 0,
+  PLAB_PROCESS_RUNNING,
+  PLAB_PROCESS_EXITED, /* ended by exit; code says with what */
+  PLAB_PROCESS_KILLED, /* ended by a signal; signal says which */
+} PlabProcessState;
 
-  typedef struct
-  {
-    PlabProcessState state;
-    int code;   /* exit code when EXITED */
-    int signal; /* signal number when KILLED */
-  } PlabExitStatus;
+typedef struct
+{
+  PlabProcessState state;
+  int code;   /* exit code when EXITED */
+  int signal; /* signal number when KILLED */
+} PlabExitStatus;
 
-  /* A new process, not started. @name is copied (NULL: "process N"). */
-  PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
+/* A new process, not started. @name is copied (NULL: "process N"). */
+PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
 
-  /* Frees the handle. A still-running child is killed and reaped first, so no
+/* Frees the handle. A still-running child is killed and reaped first, so no
  * zombie is left. */
-  void plab_process_free (PlabProcess *self);
+void plab_process_free (PlabProcess *self);
 
-  /* Record the child's spans on a new lane of @trace (set before start). */
-  void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);
+/* Record the child's spans on a new lane of @trace (set before start). */
+void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);
 
-  /* Forks the child. Returns 0, PLAB_ESTATE when already started, PLAB_ESYS. */
-  int plab_process_start (PlabProcess *self);
+/* Forks the child. Returns 0, PLAB_ESTATE when already started, PLAB_ESYS. */
+int plab_process_start (PlabProcess *self);
 
-  /* Waits for the child to end, at most @timeout_ns (negative: forever, 0: just
+/* Waits for the child to end, at most @timeout_ns (negative: forever, 0: just
  * look). Fills *status (may be NULL). Returns 0 when it ended, PLAB_ETIMEDOUT
  * while it is still running, PLAB_ESTATE when it was never started. */
-  int plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status);
+int plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status);
 
-  bool plab_process_is_alive (PlabProcess *self);
+bool plab_process_is_alive (PlabProcess *self);
 
-  /* SIGTERM and SIGKILL. Returns 0, or PLAB_ESTATE when not running. */
-  int plab_process_terminate (PlabProcess *self);
-  int plab_process_kill (PlabProcess *self);
+/* SIGTERM and SIGKILL. Returns 0, or PLAB_ESTATE when not running. */
+int plab_process_terminate (PlabProcess *self);
+int plab_process_kill (PlabProcess *self);
 
-  pid_t plab_process_pid (const PlabProcess *self);
-  const char *plab_process_name (const PlabProcess *self);
+pid_t plab_process_pid (const PlabProcess *self);
+const char *plab_process_name (const PlabProcess *self);
 
-  /* The lane the child records on, or -1 without a trace. */
-  int plab_process_lane (const PlabProcess *self);
+/* The lane the child records on, or -1 without a trace. */
+int plab_process_lane (const PlabProcess *self);
 
-  /* Writes "exited with code 3" / "killed by signal 9 (Killed)" into @buf. */
-  void plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size);
+/* Writes "exited with code 3" / "killed by signal 9 (Killed)" into @buf. */
+void plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

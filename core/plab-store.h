@@ -20,175 +20,174 @@
 #include "plab-trace.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
 #define PLAB_STORE_SCHEMA_VERSION 1
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
-  typedef struct PlabStore PlabStore;
+typedef struct PlabStore PlabStore;
 
-  typedef enum
-  {
-    PLAB_STORE_READ_WRITE = 0, /* create when missing, migrate, repair interrupted runs */
-    PLAB_STORE_READ_ONLY = 1,  /* never writes; the file must exist */
-  } PlabStoreMode;
+typedef enum
+{
+  PLAB_STORE_READ_WRITE = 0, /* create when missing, migrate, repair interrupted runs */
+  PLAB_STORE_READ_ONLY = 1,  /* never writes; the file must exist */
+} PlabStoreMode;
 
-  typedef enum
-  {
-    PLAB_RUN_RUNNING = 0,
-    PLAB_RUN_OK,
-    PLAB_RUN_FAILED,
-    PLAB_RUN_CANCELLED,
-  } PlabRunStatus;
+typedef enum
+{
+  PLAB_RUN_RUNNING = 0,
+  PLAB_RUN_OK,
+  PLAB_RUN_FAILED,
+  PLAB_RUN_CANCELLED,
+} PlabRunStatus;
 
-  /* "running", "ok", "failed", "cancelled". */
-  const char *plab_run_status_name (PlabRunStatus status);
-  int plab_run_status_from_name (const char *name); /* -1 when unknown */
+/* "running", "ok", "failed", "cancelled". */
+const char *plab_run_status_name (PlabRunStatus status);
+int plab_run_status_from_name (const char *name); /* -1 when unknown */
 
-  /* The default path: $XDG_DATA_HOME/plab/runs.db, else ~/.local/share/plab/runs.db.
+/* The default path: $XDG_DATA_HOME/plab/runs.db, else ~/.local/share/plab/runs.db.
  * Returns a malloc'ed string (NULL when neither variable is set). */
-  char *plab_store_default_path (void);
+char *plab_store_default_path (void);
 
-  /* Opens (and in READ_WRITE mode creates, with its folder) the store at @path.
+/* Opens (and in READ_WRITE mode creates, with its folder) the store at @path.
  * Returns 0 or one of the PLAB_ESTORE_* codes; plab_store_open_error () then
  * gives a detail line (SQLite's own words). */
-  int plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out);
+int plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out);
 
-  /* The detail of the last failed plab_store_open () in this thread. */
-  const char *plab_store_open_error (void);
+/* The detail of the last failed plab_store_open () in this thread. */
+const char *plab_store_open_error (void);
 
-  void plab_store_close (PlabStore *self);
+void plab_store_close (PlabStore *self);
 
-  /* The detail of the last error of this store (SQLite's message). */
-  const char *plab_store_errmsg (PlabStore *self);
+/* The detail of the last error of this store (SQLite's message). */
+const char *plab_store_errmsg (PlabStore *self);
 
-  /* Number of runs marked failed by this open because their runner had died. */
-  int plab_store_repaired_runs (PlabStore *self);
+/* Number of runs marked failed by this open because their runner had died. */
+int plab_store_repaired_runs (PlabStore *self);
 
-  /* --- Writing a run --- */
+/* --- Writing a run --- */
 
-  typedef struct
-  {
-    const char *demo;
-    const char *backend;
-    int workers;
-    const char *params_json; /* {"n": 1000, ...}; NULL: {} */
-    uint64_t seed;
-    int64_t sweep_id;  /* 0: not part of a sweep */
-    int repeat;        /* index of the repeat within its configuration, from 0 */
-    int64_t origin_ns; /* the trace origin; span times are stored relative to it */
-  } PlabRunSpec;
+typedef struct
+{
+  const char *demo;
+  const char *backend;
+  int workers;
+  const char *params_json; /* {"n": 1000, ...}; NULL: {} */
+  uint64_t seed;
+  int64_t sweep_id;  /* 0: not part of a sweep */
+  int repeat;        /* index of the repeat within its configuration, from 0 */
+  int64_t origin_ns; /* the trace origin; span times are stored relative to it */
+} PlabRunSpec;
 
-  typedef struct
-  {
-    PlabRunStatus status;
-    int64_t wall_ns;
-    int64_t cpu_ns;          /* user + system time of the runner and its workers */
-    const char *result_json; /* the demo's result summary; NULL: {} */
-    bool check_ok;
-    const char *check_message; /* the check's reason */
-    const char *error;         /* what went wrong, when failed or cancelled */
-  } PlabRunOutcome;
+typedef struct
+{
+  PlabRunStatus status;
+  int64_t wall_ns;
+  int64_t cpu_ns;          /* user + system time of the runner and its workers */
+  const char *result_json; /* the demo's result summary; NULL: {} */
+  bool check_ok;
+  const char *check_message; /* the check's reason */
+  const char *error;         /* what went wrong, when failed or cancelled */
+} PlabRunOutcome;
 
-  /* Creates a sweep (a group of runs of one demo) and returns its id. */
-  int plab_store_new_sweep (PlabStore *self, const char *demo, const char *label, int64_t *id_out);
+/* Creates a sweep (a group of runs of one demo) and returns its id. */
+int plab_store_new_sweep (PlabStore *self, const char *demo, const char *label, int64_t *id_out);
 
-  /* Inserts a run with status "running", this process as its runner and this
+/* Inserts a run with status "running", this process as its runner and this
  * machine. Returns 0 or a PLAB_ESTORE_* code. */
-  int plab_store_begin_run (PlabStore *self, const PlabRunSpec *spec, int64_t *run_id_out);
+int plab_store_begin_run (PlabStore *self, const PlabRunSpec *spec, int64_t *run_id_out);
 
-  /* Inserts or updates a lane of a run. */
-  int plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane);
+/* Inserts or updates a lane of a run. */
+int plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane);
 
-  /* Appends events (spans, instants and counter samples) of a run, in one
+/* Appends events (spans, instants and counter samples) of a run, in one
  * transaction. Absolute times are converted with the run's origin. */
-  int plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events, size_t n);
+int plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events, size_t n);
 
-  /* Sets the outcome of a run. */
-  int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome);
+/* Sets the outcome of a run. */
+int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome);
 
-  /* A PlabTraceSink that writes lanes and events of @run_id to the store.
+/* A PlabTraceSink that writes lanes and events of @run_id to the store.
  * Errors are remembered: plab_store_sink_error () returns the first one. */
-  void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
-  int plab_store_sink_error (PlabStore *self);
+void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
+int plab_store_sink_error (PlabStore *self);
 
-  /* --- Reading --- */
+/* --- Reading --- */
 
-  typedef struct
-  {
-    int64_t id;
-    char *demo;
-    char *backend;
-    int workers;
-    char *params_json;
-    uint64_t seed;
-    PlabRunStatus status;
-    int64_t started_at_us; /* wall clock, microseconds since the epoch */
-    int64_t wall_ns;
-    int64_t cpu_ns;
-    char *result_json;
-    bool check_ok;
-    char *check_message;
-    char *error;
-    int64_t sweep_id;
-    int repeat;
-    int64_t machine_id;
-    int runner_pid;
-    int64_t n_spans;
-  } PlabRunRecord;
+typedef struct
+{
+  int64_t id;
+  char *demo;
+  char *backend;
+  int workers;
+  char *params_json;
+  uint64_t seed;
+  PlabRunStatus status;
+  int64_t started_at_us; /* wall clock, microseconds since the epoch */
+  int64_t wall_ns;
+  int64_t cpu_ns;
+  char *result_json;
+  bool check_ok;
+  char *check_message;
+  char *error;
+  int64_t sweep_id;
+  int repeat;
+  int64_t machine_id;
+  int runner_pid;
+  int64_t n_spans;
+} PlabRunRecord;
 
-  void plab_run_record_free (PlabRunRecord *record);
-  void plab_run_records_free (PlabRunRecord **records, size_t n);
+void plab_run_record_free (PlabRunRecord *record);
+void plab_run_records_free (PlabRunRecord **records, size_t n);
 
-  typedef struct
-  {
-    const char *demo; /* NULL: every demo */
-    int64_t sweep_id; /* 0: any */
-    int limit;        /* 0: no limit */
-  } PlabRunFilter;
+typedef struct
+{
+  const char *demo; /* NULL: every demo */
+  int64_t sweep_id; /* 0: any */
+  int limit;        /* 0: no limit */
+} PlabRunFilter;
 
-  /* Runs matching @filter, newest first. */
-  int plab_store_list_runs (PlabStore *self,
-                            const PlabRunFilter *filter,
-                            PlabRunRecord ***out,
-                            size_t *n_out);
+/* Runs matching @filter, newest first. */
+int plab_store_list_runs (PlabStore *self,
+                          const PlabRunFilter *filter,
+                          PlabRunRecord ***out,
+                          size_t *n_out);
 
-  /* PLAB_ENOTFOUND when there is no such run. */
-  int plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out);
+/* PLAB_ENOTFOUND when there is no such run. */
+int plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out);
 
-  /* Lanes of a run, ordered by lane index; free with free (). */
-  int plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out);
+/* Lanes of a run, ordered by lane index; free with free (). */
+int plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out);
 
-  /* Spans and instants (not counters) of a run overlapping [from_ns, to_ns],
+/* Spans and instants (not counters) of a run overlapping [from_ns, to_ns],
  * times relative to the run's origin, ordered by lane then start; free with
  * free (). Pass 0 and INT64_MAX for all of them. */
-  int plab_store_get_spans (PlabStore *self,
-                            int64_t run_id,
-                            int64_t from_ns,
-                            int64_t to_ns,
-                            PlabEvent **out,
-                            size_t *n_out);
+int plab_store_get_spans (PlabStore *self,
+                          int64_t run_id,
+                          int64_t from_ns,
+                          int64_t to_ns,
+                          PlabEvent **out,
+                          size_t *n_out);
 
-  /* Counter samples of a run (kind PLAB_SPAN_COUNTER, name in label, value in
+/* Counter samples of a run (kind PLAB_SPAN_COUNTER, name in label, value in
  * task_id), ordered by name then time; free with free (). */
-  int plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out);
+int plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out);
 
-  typedef struct
-  {
-    int64_t id;
-    char *host;
-    char *cpu_model;
-    int usable_cpus;
-    int online_cpus;
-    char *os;
-    char *compiler;
-    char *plab_version;
-  } PlabMachineRecord;
+typedef struct
+{
+  int64_t id;
+  char *host;
+  char *cpu_model;
+  int usable_cpus;
+  int online_cpus;
+  char *os;
+  char *compiler;
+  char *plab_version;
+} PlabMachineRecord;
 
-  int plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out);
-  void plab_machine_record_clear (PlabMachineRecord *record);
+int plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out);
+void plab_machine_record_clear (PlabMachineRecord *record);
 
 #ifdef __cplusplus
 }

@@ -5,37 +5,36 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  /* CPUs this process may use: its affinity mask, reduced by a cgroup CPU quota
+/* CPUs this process may use: its affinity mask, reduced by a cgroup CPU quota
  * (cpu.max) when there is one. At least 1. */
-  int plab_usable_cpus (void);
+int plab_usable_cpus (void);
 
-  /* CPUs online in the system. */
-  int plab_online_cpus (void);
+/* CPUs online in the system. */
+int plab_online_cpus (void);
 
-  typedef struct
-  {
-    char host[128];
-    char cpu_model[128];
-    int usable_cpus;
-    int online_cpus;
-    char os[128];      /* "Linux 6.1.0-18-amd64 x86_64" */
-    char compiler[64]; /* "gcc 12.2.0" */
-    char version[32];  /* plab's version */
-  } PlabMachineInfo;
+typedef struct
+{
+  char host[128];
+  char cpu_model[128];
+  int usable_cpus;
+  int online_cpus;
+  char os[128];      /* "Linux 6.1.0-18-amd64 x86_64" */
+  char compiler[64]; /* "gcc 12.2.0" */
+  char version[32];  /* plab's version */
+} PlabMachineInfo;
 
-  void plab_machine_info (PlabMachineInfo *out);
+void plab_machine_info (PlabMachineInfo *out);
 
-  /* CPU time (user + system) of this process and its reaped children, in ns. */
-  int64_t plab_cpu_time_ns (void);
+/* CPU time (user + system) of this process and its reaped children, in ns. */
+int64_t plab_cpu_time_ns (void);
 
-  /* The start time of process @pid in clock ticks since boot (field 22 of
+/* The start time of process @pid in clock ticks since boot (field 22 of
  * /proc/PID/stat), or -1 when there is no such process. Together with the pid
  * it names a process even after the pid is reused. */
-  int64_t plab_process_start_ticks (int pid);
+int64_t plab_process_start_ticks (int pid);
 
 #ifdef __cplusplus
 }

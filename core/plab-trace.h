@@ -21,166 +21,172 @@
 #include <time.h>
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  /* What a span is. The names (plab_span_kind_name ()) are stored in the run store. */
-  typedef enum
-  {
-    PLAB_SPAN_TASK = 0,   /* a task of a pool, or any unit of work */
-    PLAB_SPAN_LOCK_WAIT,  /* waiting for a lock, semaphore, condition */
-    PLAB_SPAN_QUEUE_WAIT, /* waiting on a queue or pipe */
-    PLAB_SPAN_GIL_WAIT,   /* waiting for the simulated interpreter lock */
-    PLAB_SPAN_SLEEP,      /* sleeping */
-    PLAB_SPAN_IO,         /* file or other I/O */
-    PLAB_SPAN_SPAWN,      /* a worker starting */
-    PLAB_SPAN_EXIT,       /* a worker ending */
-    PLAB_SPAN_WAIT,       /* any other wait (barrier, event, join) */
-    PLAB_SPAN_CRASH,      /* instant: a worker died abnormally */
-    PLAB_SPAN_COUNTER,    /* not a span: a counter sample (see PlabEvent) */
-    PLAB_N_SPAN_KINDS
-  } PlabSpanKind;
+/* What a span is. The names (plab_span_kind_name ()) are stored in the run store. */
+typedef enum
+{
+  PLAB_SPAN_TASK = 0,   /* a task of a pool, or any unit of work */
+  PLAB_SPAN_LOCK_WAIT,  /* waiting for a lock, semaphore, condition */
+  PLAB_SPAN_QUEUE_WAIT, /* waiting on a queue or pipe */
+  PLAB_SPAN_GIL_WAIT,   /* waiting for the simulated interpreter lock */
+  PLAB_SPAN_SLEEP,      /* sleeping */
+  PLAB_SPAN_IO,         /* file or other I/O */
+  PLAB_SPAN_SPAWN,      /* a worker starting */
+  PLAB_SPAN_EXIT,       /* a worker ending */
+  PLAB_SPAN_WAIT,       /* any other wait (barrier, event, join) */
+  PLAB_SPAN_CRASH,      /* instant: a worker died abnormally */
+  PLAB_SPAN_COUNTER,    /* not a span: a counter sample (see PlabEvent) */
+  PLAB_N_SPAN_KINDS
+} PlabSpanKind;
 
-  /* "task", "lock wait", "queue wait", "gil wait", "sleep", "io", "spawn",
+/* "task", "lock wait", "queue wait", "gil wait", "sleep", "io", "spawn",
  * "exit", "wait", "crash", "counter". */
-  const char *plab_span_kind_name (PlabSpanKind kind);
+const char *plab_span_kind_name (PlabSpanKind kind);
 
-  /* Parses a name as printed by plab_span_kind_name (); -1 when unknown. */
-  int plab_span_kind_from_name (const char *name);
+/* Parses a name as printed by plab_span_kind_name (); -1 when unknown. */
+int plab_span_kind_from_name (const char *name);
 
 #define PLAB_LABEL_MAX 36
 
-  /* One recorded event, 64 bytes. A span covers [start_ns, end_ns]. A counter
+/* One recorded event, 64 bytes. A span covers [start_ns, end_ns]. A counter
  * sample (kind PLAB_SPAN_COUNTER) has start_ns == end_ns, the counter's name in
  * label and its value in task_id. An instant (crash) has start_ns == end_ns. */
-  typedef struct
-  {
-    int64_t start_ns;
-    int64_t end_ns;
-    int64_t task_id; /* -1 when the span belongs to no task; counter value for counters */
-    uint16_t kind;   /* PlabSpanKind */
-    uint16_t lane;   /* filled in when drained */
-    char label[PLAB_LABEL_MAX]; /* NUL-terminated, truncated */
-  } PlabEvent;
+typedef struct
+{
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t task_id;            /* -1 when the span belongs to no task; counter value for counters */
+  uint16_t kind;              /* PlabSpanKind */
+  uint16_t lane;              /* filled in when drained */
+  char label[PLAB_LABEL_MAX]; /* NUL-terminated, truncated */
+} PlabEvent;
 
-  typedef enum
-  {
-    PLAB_LANE_MAIN = 0,
-    PLAB_LANE_PROCESS,
-    PLAB_LANE_THREAD,
-  } PlabLaneKind;
+typedef enum
+{
+  PLAB_LANE_MAIN = 0,
+  PLAB_LANE_PROCESS,
+  PLAB_LANE_THREAD,
+} PlabLaneKind;
 
-  const char *plab_lane_kind_name (PlabLaneKind kind); /* "main", "process", "thread" */
+const char *plab_lane_kind_name (PlabLaneKind kind); /* "main", "process", "thread" */
 
-  /* How a lane's worker ended. */
-  typedef enum
-  {
-    PLAB_LANE_RUNNING = 0, /* still running, or ended normally without a report */
-    PLAB_LANE_EXITED,      /* exited; exit_code says how */
-    PLAB_LANE_KILLED,      /* killed by signal exit_signal */
-  } PlabLaneEnd;
+/* How a lane's worker ended. */
+typedef enum
+{
+  PLAB_LANE_RUNNING = 0, /* still running, or ended normally without a report */
+  PLAB_LANE_EXITED,      /* exited; exit_code says how */
+  PLAB_LANE_KILLED,      /* killed by signal exit_signal */
+} PlabLaneEnd;
 
 #define PLAB_LANE_NAME_MAX 32
 
-  typedef struct
-  {
-    int lane;
-    PlabLaneKind kind;
-    int pid; /* OS process id; 0 until the worker attached */
-    int tid; /* OS thread id; 0 until the worker attached */
-    char name[PLAB_LANE_NAME_MAX];
-    PlabLaneEnd end;
-    int exit_code;
-    int exit_signal;
-    uint64_t dropped; /* events lost because the buffer was full */
-  } PlabLaneInfo;
+typedef struct
+{
+  int lane;
+  PlabLaneKind kind;
+  int pid; /* OS process id; 0 until the worker attached */
+  int tid; /* OS thread id; 0 until the worker attached */
+  char name[PLAB_LANE_NAME_MAX];
+  PlabLaneEnd end;
+  int exit_code;
+  int exit_signal;
+  uint64_t dropped; /* events lost because the buffer was full */
+} PlabLaneInfo;
 
-  typedef struct PlabTrace PlabTrace;
+typedef struct PlabTrace PlabTrace;
 
-  /* Receives what plab_trace_drain () collects. Both callbacks run in the
+/* Receives what plab_trace_drain () collects. Both callbacks run in the
  * draining thread. @lane is called when a lane appears or changes (a worker
  * attached, a worker died); @events with a batch of events of one lane, oldest
  * first. Either may be NULL. */
-  typedef struct
-  {
-    void (*lane) (void *user_data, const PlabLaneInfo *lane);
-    void (*events) (void *user_data, const PlabEvent *events, size_t n_events);
-    void *user_data;
-  } PlabTraceSink;
+typedef struct
+{
+  void (*lane) (void *user_data, const PlabLaneInfo *lane);
+  void (*events) (void *user_data, const PlabEvent *events, size_t n_events);
+  void *user_data;
+} PlabTraceSink;
 
-  /* Creates a trace and lane 0 ("main") for the calling thread, which is
+/* Creates a trace and lane 0 ("main") for the calling thread, which is
  * attached to it. Returns NULL when out of memory. */
-  PlabTrace *plab_trace_new (void);
+PlabTrace *plab_trace_new (void);
 
-  /* Detaches the calling thread if it is attached to this trace and frees all
+/* Detaches the calling thread if it is attached to this trace and frees all
  * buffers. Events not drained are lost. */
-  void plab_trace_free (PlabTrace *self);
+void plab_trace_free (PlabTrace *self);
 
 /* Default number of events a lane's buffer holds before it drops events. */
 #define PLAB_TRACE_DEFAULT_CAPACITY (1u << 18)
 
-  /* Sets the capacity of lanes added from now on (rounded up to a power of two). */
-  void plab_trace_set_capacity (PlabTrace *self, size_t events);
+/* Sets the capacity of lanes added from now on (rounded up to a power of two). */
+void plab_trace_set_capacity (PlabTrace *self, size_t events);
 
-  void plab_trace_set_sink (PlabTrace *self, const PlabTraceSink *sink);
+void plab_trace_set_sink (PlabTrace *self, const PlabTraceSink *sink);
 
-  int64_t plab_trace_origin_ns (const PlabTrace *self);
+int64_t plab_trace_origin_ns (const PlabTrace *self);
 
-  /* Adds a lane with a shared buffer, for a worker to attach to. Call it in the
+/* Adds a lane with a shared buffer, for a worker to attach to. Call it in the
  * parent before the fork or thread start. Stores the new lane's index in
  * *lane_out. Returns 0, PLAB_ENOMEM or PLAB_ESYS. */
-  int plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out);
+int plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out);
 
-  /* Called by the worker itself (in the new thread, or in the forked child):
+/* Called by the worker itself (in the new thread, or in the forked child):
  * from now on this thread's events go to @lane. Records pid and tid. */
-  void plab_trace_attach (PlabTrace *self, int lane);
+void plab_trace_attach (PlabTrace *self, int lane);
 
-  /* Stops recording in the calling thread. */
-  void plab_trace_detach (void);
+/* Stops recording in the calling thread. */
+void plab_trace_detach (void);
 
-  /* The parent records how a lane's worker ended (and the pid, if the worker
+/* The parent records how a lane's worker ended (and the pid, if the worker
  * never got to attach). */
-  void plab_trace_set_lane_end (
-      PlabTrace *self, int lane, int pid, PlabLaneEnd end, int code, int sig);
+void plab_trace_set_lane_end (PlabTrace *self,
+                              int lane,
+                              int pid,
+                              PlabLaneEnd end,
+                              int code,
+                              int sig);
 
-  int plab_trace_n_lanes (const PlabTrace *self);
+int plab_trace_n_lanes (const PlabTrace *self);
 
-  /* Copies lane @lane's description into *out. Returns 0 or PLAB_EINVAL. */
-  int plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out);
+/* Copies lane @lane's description into *out. Returns 0 or PLAB_EINVAL. */
+int plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out);
 
-  /* Moves every buffered event of every lane to the sink (or discards it when
+/* Moves every buffered event of every lane to the sink (or discards it when
  * there is none), and reports changed lanes. Call from one thread only (the
  * parent's). Returns the number of events moved. */
-  size_t plab_trace_drain (PlabTrace *self);
+size_t plab_trace_drain (PlabTrace *self);
 
-  /* --- Recording (any attached thread or process) --- */
+/* --- Recording (any attached thread or process) --- */
 
-  static inline int64_t
-  plab_now_ns (void)
-  {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  }
+static inline int64_t
+plab_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
-  /* True when the calling thread is attached to a lane. */
-  bool plab_tracing (void);
+/* True when the calling thread is attached to a lane. */
+bool plab_tracing (void);
 
-  /* Records a span. @label may be NULL; it is truncated to PLAB_LABEL_MAX - 1
+/* Records a span. @label may be NULL; it is truncated to PLAB_LABEL_MAX - 1
  * bytes. Does nothing when the thread is not attached. */
-  void plab_span (
-      PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id, const char *label);
+void plab_span (PlabSpanKind kind,
+                int64_t start_ns,
+                int64_t end_ns,
+                int64_t task_id,
+                const char *label);
 
-  /* Records a counter sample (queue depth, busy workers) at the current time. */
-  void plab_counter (const char *name, int64_t value);
+/* Records a counter sample (queue depth, busy workers) at the current time. */
+void plab_counter (const char *name, int64_t value);
 
-  /* Records an instant event (kind PLAB_SPAN_CRASH and friends) at the current time. */
-  void plab_instant (PlabSpanKind kind, const char *label);
+/* Records an instant event (kind PLAB_SPAN_CRASH and friends) at the current time. */
+void plab_instant (PlabSpanKind kind, const char *label);
 
-  /* Turns recording off or on for the whole process (on by default), to measure
+/* Turns recording off or on for the whole process (on by default), to measure
  * its overhead. */
-  void plab_trace_set_enabled (bool enabled);
+void plab_trace_set_enabled (bool enabled);
 
 #ifdef __cplusplus
 }

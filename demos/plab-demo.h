@@ -14,28 +14,27 @@
 #include "plab.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  typedef enum
-  {
-    PLAB_PARAM_INT = 0,
-    PLAB_PARAM_DOUBLE,
-    PLAB_PARAM_BOOL,
-    PLAB_PARAM_CHOICE, /* one of choices[]; the value is the index */
-  } PlabParamType;
+typedef enum
+{
+  PLAB_PARAM_INT = 0,
+  PLAB_PARAM_DOUBLE,
+  PLAB_PARAM_BOOL,
+  PLAB_PARAM_CHOICE, /* one of choices[]; the value is the index */
+} PlabParamType;
 
-  typedef struct
-  {
-    const char *name; /* "n", "chunk_size", "crash_item" */
-    PlabParamType type;
-    const char *help; /* one line */
-    double def;
-    double min; /* inclusive; ignored for BOOL and CHOICE */
-    double max;
-    const char *const *choices; /* NULL-terminated, for CHOICE */
-  } PlabParamSpec;
+typedef struct
+{
+  const char *name; /* "n", "chunk_size", "crash_item" */
+  PlabParamType type;
+  const char *help; /* one line */
+  double def;
+  double min; /* inclusive; ignored for BOOL and CHOICE */
+  double max;
+  const char *const *choices; /* NULL-terminated, for CHOICE */
+} PlabParamSpec;
 
 #define PLAB_DEMO_MAX_PARAMS 16
 
@@ -45,69 +44,72 @@ extern "C"
   (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)                \
    | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
-  typedef struct PlabDemoRun PlabDemoRun;
-  typedef struct PlabDemo PlabDemo;
+typedef struct PlabDemoRun PlabDemoRun;
+typedef struct PlabDemo PlabDemo;
 
-  struct PlabDemo
-  {
-    const char *name;    /* "squares" */
-    const char *title;   /* "Squares with a pool" */
-    const char *summary; /* one line for lists */
-    const char *lesson;  /* a few plain sentences: what to try, what to look for, why */
-    const PlabParamSpec *params;
-    size_t n_params;
-    unsigned backends; /* PLAB_BACKEND_BIT () of each supported backend */
-    PlabBackend default_backend;
-    /* Runs the demo. Returns 0 when it ran (its check may still fail), or a
+struct PlabDemo
+{
+  const char *name;    /* "squares" */
+  const char *title;   /* "Squares with a pool" */
+  const char *summary; /* one line for lists */
+  const char *lesson;  /* a few plain sentences: what to try, what to look for, why */
+  const PlabParamSpec *params;
+  size_t n_params;
+  unsigned backends; /* PLAB_BACKEND_BIT () of each supported backend */
+  PlabBackend default_backend;
+  /* Runs the demo. Returns 0 when it ran (its check may still fail), or a
    * negative code with run->error set. */
-    int (*run) (PlabDemoRun *run);
-  };
+  int (*run) (PlabDemoRun *run);
+};
 
-  /* One execution of a demo, filled in by the runner and the demo. */
-  struct PlabDemoRun
-  {
-    /* Set by the runner */
-    const PlabDemo *demo;
-    PlabBackend backend;
-    int workers;
-    double values[PLAB_DEMO_MAX_PARAMS]; /* one per demo->params, validated */
-    uint64_t seed;
-    PlabTrace *trace; /* the run's trace; the calling thread is attached to lane 0 */
-    const volatile sig_atomic_t *cancel;
+/* One execution of a demo, filled in by the runner and the demo. */
+struct PlabDemoRun
+{
+  /* Set by the runner */
+  const PlabDemo *demo;
+  PlabBackend backend;
+  int workers;
+  double values[PLAB_DEMO_MAX_PARAMS]; /* one per demo->params, validated */
+  uint64_t seed;
+  PlabTrace *trace; /* the run's trace; the calling thread is attached to lane 0 */
+  const volatile sig_atomic_t *cancel;
 
-    /* Set by the demo */
-    bool check_ok;
-    char check_message[256];
-    char *result_json; /* malloc'ed JSON object, or NULL */
-    char error[256];   /* why the run failed, when it returns non-zero */
-  };
+  /* Set by the demo */
+  bool check_ok;
+  char check_message[256];
+  char *result_json; /* malloc'ed JSON object, or NULL */
+  char error[256];   /* why the run failed, when it returns non-zero */
+};
 
-  /* Every demo, in the order the lab lists them. */
-  const PlabDemo *const *plab_demos (size_t *n_out);
+/* Every demo, in the order the lab lists them. */
+const PlabDemo *const *plab_demos (size_t *n_out);
 
-  /* NULL when there is no demo of that name. */
-  const PlabDemo *plab_demo_find (const char *name);
+/* NULL when there is no demo of that name. */
+const PlabDemo *plab_demo_find (const char *name);
 
-  /* Index of parameter @name in @demo, or -1. */
-  int plab_demo_param_index (const PlabDemo *demo, const char *name);
+/* Index of parameter @name in @demo, or -1. */
+int plab_demo_param_index (const PlabDemo *demo, const char *name);
 
-  /* The value of parameter @name (its default when the run has none set). */
-  double plab_demo_run_get (const PlabDemoRun *run, const char *name);
+/* The value of parameter @name (its default when the run has none set). */
+double plab_demo_run_get (const PlabDemoRun *run, const char *name);
 
-  /* Parses @text as a value of @spec into *value. On failure returns
+/* Parses @text as a value of @spec into *value. On failure returns
  * PLAB_EINVAL or PLAB_ERANGE and writes a message naming the allowed values
  * into @err ("n must be an integer from 1 to 10000000, not 'abc'"). */
-  int plab_param_parse (
-      const PlabParamSpec *spec, const char *text, double *value, char *err, size_t err_size);
+int plab_param_parse (const PlabParamSpec *spec,
+                      const char *text,
+                      double *value,
+                      char *err,
+                      size_t err_size);
 
-  /* Formats a value of @spec as text ("1000", "0.25", "true", "gaussian"). */
-  void plab_param_format (const PlabParamSpec *spec, double value, char *buf, size_t size);
+/* Formats a value of @spec as text ("1000", "0.25", "true", "gaussian"). */
+void plab_param_format (const PlabParamSpec *spec, double value, char *buf, size_t size);
 
-  /* Sets all values of @run to their defaults. */
-  void plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo);
+/* Sets all values of @run to their defaults. */
+void plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo);
 
-  /* The run's parameters as a JSON object ({"n": 1000, "kernel": "gaussian"}); malloc'ed. */
-  char *plab_demo_run_params_json (const PlabDemoRun *run);
+/* The run's parameters as a JSON object ({"n": 1000, "kernel": "gaussian"}); malloc'ed. */
+char *plab_demo_run_params_json (const PlabDemoRun *run);
 
 #ifdef __cplusplus
 }
