@@ -11,8 +11,8 @@ plab_strerror (int code)
     return text;
       PLAB_ERROR_TABLE (PLAB_ERROR_TEXT)
 #undef PLAB_ERROR_TEXT
-      default:
-        return "unknown error";
+    default:
+      return "unknown error";
     }
 }
 
@@ -26,7 +26,7 @@ plab_error_name (int code)
     return #name;
       PLAB_ERROR_TABLE (PLAB_ERROR_NAME)
 #undef PLAB_ERROR_NAME
-      default:
-        return "PLAB_E?";
+    default:
+      return "PLAB_E?";
     }
 }

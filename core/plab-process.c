@@ -323,18 +323,17 @@ plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size)
 {
   switch (status->state)
     {
-      case PLAB_PROCESS_NOT_STARTED:
-        snprintf (buf, size, "not started");
-        break;
-      case PLAB_PROCESS_RUNNING:
-        snprintf (buf, size, "still running");
-        break;
-      case PLAB_PROCESS_EXITED:
-        snprintf (buf, size, "exited with code %d", status->code);
-        break;
-      case PLAB_PROCESS_KILLED:
-        snprintf (buf, size, "killed by signal %d (%s)", status->signal,
-                  strsignal (status->signal));
-        break;
+    case PLAB_PROCESS_NOT_STARTED:
+      snprintf (buf, size, "not started");
+      break;
+    case PLAB_PROCESS_RUNNING:
+      snprintf (buf, size, "still running");
+      break;
+    case PLAB_PROCESS_EXITED:
+      snprintf (buf, size, "exited with code %d", status->code);
+      break;
+    case PLAB_PROCESS_KILLED:
+      snprintf (buf, size, "killed by signal %d (%s)", status->signal, strsignal (status->signal));
+      break;
     }
 }

@@ -134,14 +134,14 @@ plab_lane_kind_name (PlabLaneKind kind)
 {
   switch (kind)
     {
-      case PLAB_LANE_MAIN:
-        return "main";
-      case PLAB_LANE_PROCESS:
-        return "process";
-      case PLAB_LANE_THREAD:
-        return "thread";
-      default:
-        return "unknown";
+    case PLAB_LANE_MAIN:
+      return "main";
+    case PLAB_LANE_PROCESS:
+      return "process";
+    case PLAB_LANE_THREAD:
+      return "thread";
+    default:
+      return "unknown";
     }
 }
 
