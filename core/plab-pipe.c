@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-gil.h"
 #include "plab-trace.h"
 
 #define FRAME_MAGIC 0x314d4c50u /* "PLM1" read as little-endian */
@@ -227,8 +228,12 @@ reserve (PlabConn *self, size_t need)
   return 0;
 }
 
-int
-plab_conn_recv (PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
+static int
+conn_recv_blocking (PlabConn *self,
+                    void *buf,
+                    size_t buf_size,
+                    size_t *size_out,
+                    int64_t timeout_ns)
 {
   int64_t deadline = timeout_ns < 0 ? -1 : plab_now_ns () + timeout_ns;
   int64_t t0 = -1;
@@ -314,5 +319,16 @@ plab_conn_recv (PlabConn *self, void *buf, size_t buf_size, size_t *size_out, in
       snprintf (label, sizeof label, "wait: pipe %s", self->name);
       plab_span (PLAB_SPAN_QUEUE_WAIT, t0, plab_now_ns (), -1, label);
     }
+  return rc;
+}
+
+int
+plab_conn_recv (PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = conn_recv_blocking (self, buf, buf_size, size_out, timeout_ns);
+
+  plab_gil_acquire (gil);
   return rc;
 }

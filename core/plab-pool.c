@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-gil.h"
 #include "plab-process-private.h"
 #include "plab-sysinfo.h"
 #include "plab-trace-private.h"
@@ -147,7 +148,7 @@ struct PlabPool
   char *t_results;
   _Atomic int32_t *t_states;
   size_t t_states_alloc;
-  pthread_mutex_t gil;
+  PlabGil *gil; /* gil backend only */
 
   Worker workers[PLAB_POOL_MAX_WORKERS];
   int worker_counter;
@@ -284,16 +285,6 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
 }
 
 static void
-gil_acquire (PlabPool *self)
-{
-  if (pthread_mutex_trylock (&self->gil) == 0)
-    return;
-  int64_t t0 = plab_now_ns ();
-  pthread_mutex_lock (&self->gil);
-  plab_span (PLAB_SPAN_GIL_WAIT, t0, plab_now_ns (), -1, "wait: gil");
-}
-
-static void
 run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t end)
 {
   PoolShared *sh = self->sh;
@@ -314,8 +305,6 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      if (gil)
-        gil_acquire (self);
       t0 = tracing ? plab_now_ns () : 0;
       rc = sh->func (item, result, sh->user_data);
       if (tracing)
@@ -327,7 +316,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
           plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
         }
       if (gil)
-        pthread_mutex_unlock (&self->gil);
+        plab_checkpoint ();
       /* Release: the result is complete before the state says so. */
       atomic_store_explicit (&v->states[i], rc == 0 ? STATE_DONE : (rc < 0 ? rc : PLAB_ETASK),
                              memory_order_release);
@@ -361,8 +350,12 @@ worker_loop (Worker *w)
 
       if (sh->n_items > 0 && view_open (self, &v) == 0)
         {
+          /* Under the gil backend a worker holds the GIL while it runs items
+           * and lets it go before it sleeps between maps. */
+          plab_gil_attach (self->gil);
           while (claim (sh, &s, &e))
             run_range (self, slot, &v, s, e);
+          plab_gil_detach ();
           view_close (&v);
         }
       atomic_store_explicit (&slot->idle_gen, gen, memory_order_release);
@@ -498,7 +491,15 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
             options->lane_prefix ? options->lane_prefix : "worker");
   self->efd = -1;
   self->memfd = -1;
-  pthread_mutex_init (&self->gil, NULL);
+  if (self->backend == PLAB_BACKEND_GIL)
+    {
+      self->gil = plab_gil_new (options->gil_switch_ns);
+      if (self->gil == NULL)
+        {
+          free (self);
+          return PLAB_ENOMEM;
+        }
+    }
 
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
@@ -545,7 +546,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
 
 fail:
   pool_free_shared (self);
-  pthread_mutex_destroy (&self->gil);
+  plab_gil_free (self->gil);
   free (self);
   return rc;
 }
@@ -640,7 +641,7 @@ plab_pool_free (PlabPool *self)
       close (self->workers[i].pidfd);
 
   pool_free_shared (self);
-  pthread_mutex_destroy (&self->gil);
+  plab_gil_free (self->gil);
   free (self);
 }
 

@@ -56,6 +56,7 @@ typedef struct
   const volatile sig_atomic_t
       *cancel;             /* optional: a map returns PLAB_ECANCELLED once *cancel != 0 */
   const char *lane_prefix; /* optional: lanes are "<prefix> N"; default "worker" */
+  int64_t gil_switch_ns;   /* gil backend: the switch interval; 0: 5 ms */
 } PlabPoolOptions;
 
 typedef struct

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-gil.h"
 #include "plab-trace-private.h"
 
 struct PlabProcess
@@ -243,8 +244,8 @@ plab_process_start (PlabProcess *self)
   return 0;
 }
 
-int
-plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status)
+static int
+process_join_blocking (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status)
 {
   int rc;
 
@@ -336,4 +337,15 @@ plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size)
       snprintf (buf, size, "killed by signal %d (%s)", status->signal, strsignal (status->signal));
       break;
     }
+}
+
+int
+plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = process_join_blocking (self, timeout_ns, status);
+
+  plab_gil_acquire (gil);
+  return rc;
 }

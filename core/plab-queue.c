@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "plab-error.h"
+#include "plab-gil.h"
 #include "plab-sync-private.h"
 #include "plab-trace.h"
 
@@ -153,8 +154,8 @@ record_wait (int64_t t0, const char *name)
   plab_span (PLAB_SPAN_QUEUE_WAIT, t0, plab_now_ns (), -1, label);
 }
 
-int
-plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
+static int
+queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
 {
   QueueHeader *h = &self->hdr;
   int64_t deadline = _plab_deadline (timeout_ns);
@@ -224,8 +225,12 @@ plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_
   return 0;
 }
 
-int
-plab_queue_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
+static int
+queue_get_blocking (PlabQueue *self,
+                    void *buf,
+                    size_t buf_size,
+                    size_t *size_out,
+                    int64_t timeout_ns)
 {
   QueueHeader *h = &self->hdr;
   int64_t deadline = _plab_deadline (timeout_ns);
@@ -338,8 +343,8 @@ plab_queue_task_done (PlabQueue *self)
   return rc;
 }
 
-int
-plab_queue_join (PlabQueue *self, int64_t timeout_ns)
+static int
+queue_join_blocking (PlabQueue *self, int64_t timeout_ns)
 {
   QueueHeader *h = &self->hdr;
   int64_t deadline = _plab_deadline (timeout_ns);
@@ -365,5 +370,38 @@ plab_queue_join (PlabQueue *self, int64_t timeout_ns)
     }
   pthread_mutex_unlock (&h->mutex);
   record_wait (t0, h->name);
+  return rc;
+}
+
+int
+plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = queue_put_blocking (self, data, size, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_queue_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = queue_get_blocking (self, buf, buf_size, size_out, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_queue_join (PlabQueue *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = queue_join_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
   return rc;
 }

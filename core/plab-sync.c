@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "plab-error.h"
+#include "plab-gil.h"
 #include "plab-sync-private.h"
 #include "plab-trace.h"
 
@@ -210,7 +211,12 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
     return PLAB_ETIMEDOUT;
 
   t0 = plab_now_ns ();
-  rc = _plab_mutex_lock (&self->mutex, _plab_deadline (timeout_ns));
+  {
+    /* Never wait for a lock while holding the simulated GIL. */
+    bool gil = plab_gil_release ();
+    rc = _plab_mutex_lock (&self->mutex, _plab_deadline (timeout_ns));
+    plab_gil_acquire (gil);
+  }
   if (plab_tracing ())
     {
       wait_label (label, "lock", self->name);
@@ -275,8 +281,8 @@ plab_semaphore_free (PlabSemaphore *self)
   _plab_shared_release (self, sizeof *self);
 }
 
-int
-plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
+static int
+semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
 {
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
@@ -405,8 +411,8 @@ plab_event_flag_is_set (PlabEventFlag *self)
   return v != 0;
 }
 
-int
-plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
+static int
+event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
 {
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
@@ -479,8 +485,8 @@ plab_condition_lock (PlabCondition *self)
   return &self->lock;
 }
 
-int
-plab_condition_wait (PlabCondition *self, int64_t timeout_ns)
+static int
+condition_wait_blocking (PlabCondition *self, int64_t timeout_ns)
 {
   int64_t t0 = plab_now_ns ();
   int rc;
@@ -554,8 +560,8 @@ plab_barrier_free (PlabBarrier *self)
   _plab_shared_release (self, sizeof *self);
 }
 
-int
-plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
+static int
+barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
 {
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = plab_now_ns ();
@@ -630,8 +636,11 @@ plab_sleep_ns (int64_t ns)
   int64_t t0 = plab_now_ns ();
   struct timespec ts = to_timespec (t0 + ns);
 
+  bool gil = plab_gil_release ();
+
   while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
     ;
+  plab_gil_acquire (gil);
   plab_span (PLAB_SPAN_SLEEP, t0, plab_now_ns (), -1, "sleep");
 }
 
@@ -693,4 +702,48 @@ PlabLock *
 plab_shared_lock (PlabShared *self)
 {
   return self->with_lock ? &self->lock : NULL;
+}
+
+int
+plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = semaphore_acquire_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = event_flag_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_condition_wait (PlabCondition *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = condition_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = barrier_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
 }

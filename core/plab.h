@@ -15,3 +15,4 @@
 #include "plab-sync.h"
 #include "plab-queue.h"
 #include "plab-pipe.h"
+#include "plab-gil.h"
