@@ -7,7 +7,9 @@
  */
 #include "plab-progress.h"
 
+#include <errno.h>
 #include <glib.h>
+#include <unistd.h>
 
 #include "plab-json.h"
 
@@ -52,11 +54,30 @@ plab_progress_broken (PlabProgress *self)
 static void
 emit (PlabProgress *self)
 {
+  const char *p = self->line->str;
+  size_t left;
+
   g_string_append_c (self->line, '\n');
-  if (!self->broken &&
-      (fwrite (self->line->str, 1, self->line->len, self->out) != self->line->len ||
-       fflush (self->out) != 0))
+  p = self->line->str;
+  left = self->line->len;
+  /* write (), not stdio: a signal (the Stop of the lab window) may interrupt
+   * a write to a full pipe, and the line must still go out whole. */
+  if (!self->broken && fflush (self->out) != 0)
     self->broken = true;
+  while (!self->broken && left > 0)
+    {
+      ssize_t n = write (fileno (self->out), p, left);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          self->broken = true;
+          break;
+        }
+      p += n;
+      left -= (size_t) n;
+    }
   g_string_truncate (self->line, 0);
 }
 

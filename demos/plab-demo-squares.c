@@ -138,9 +138,10 @@ squares_validate (const PlabDemoRun *run,
   return 0;
 }
 
-/* The name of the lane whose worker had thread id @tid, for the figure. */
-static void
-worker_name (PlabTrace *trace,
+/* The lane whose worker had thread id @tid (and its name in @buf), for the
+ * figure; INT32_MAX when no lane matches. */
+static int
+worker_lane (PlabTrace *trace,
              int tid,
              char *buf,
              size_t size)
@@ -150,10 +151,13 @@ worker_name (PlabTrace *trace,
   for (int i = 0; trace && i < plab_trace_n_lanes (trace); i++)
     if (plab_trace_get_lane (trace, i, &lane) == 0 && lane.tid == tid && lane.name[0])
       {
-        snprintf (buf, size, "%s", lane.name);
-        return;
+        if (buf)
+          snprintf (buf, size, "%s", lane.name);
+        return i;
       }
-  snprintf (buf, size, "tid %d", tid);
+  if (buf)
+    snprintf (buf, size, "tid %d", tid);
+  return INT32_MAX;
 }
 
 /* Writes the result summary: numbers, and a bar figure of the items each
@@ -194,6 +198,21 @@ result_json (PlabDemoRun *run,
       counts[w]++;
     }
 
+  /* Bars in lane order (worker 1, worker 2, ...), not in order of appearance. */
+  for (size_t a = 1; a < n_workers; a++)
+    for (size_t b = a; b > 0 && worker_lane (run->trace, tids[b - 1], NULL, 0) >
+                                  worker_lane (run->trace, tids[b], NULL, 0);
+         b--)
+      {
+        int t = tids[b];
+        size_t c = counts[b];
+
+        tids[b] = tids[b - 1];
+        counts[b] = counts[b - 1];
+        tids[b - 1] = t;
+        counts[b - 1] = c;
+      }
+
   _plab_buf_init (&buf);
   _plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
                     n - correct);
@@ -203,7 +222,7 @@ result_json (PlabDemoRun *run,
                           "\"y_label\": \"items\", \"categories\": [");
   for (size_t w = 0; w < n_workers; w++)
     {
-      worker_name (run->trace, tids[w], name, sizeof name);
+      worker_lane (run->trace, tids[w], name, sizeof name);
       if (w > 0)
         _plab_buf_append (&buf, ", ");
       _plab_json_string (&buf, name);
