@@ -474,7 +474,8 @@ run_one (Runner *self,
   else if (!run.check_ok)
     {
       c->status = PLAB_RUN_FAILED;
-      error = g_strdup_printf ("check failed: %s", run.error[0] ? run.error : run.check_message);
+      error = run.error[0] ? g_strdup (run.error)
+                           : g_strdup_printf ("check failed: %s", run.check_message);
     }
   else
     c->status = PLAB_RUN_OK;
