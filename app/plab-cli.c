@@ -131,6 +131,9 @@ _plab_cli_open_store (const char *path,
   if (rc != 0)
     {
       detail = plab_store_open_error ();
+      /* The detail may start with the path again; the line names it once. */
+      if (detail && g_str_has_prefix (detail, chosen) && g_str_has_prefix (detail + strlen (chosen), ": "))
+        detail += strlen (chosen) + 2;
       if (detail && detail[0])
         fprintf (stderr, "plab: cannot use the run store %s: %s (%s)\n", chosen,
                  plab_strerror (rc), detail);
