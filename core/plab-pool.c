@@ -65,16 +65,16 @@ typedef struct
 {
   /* Written by the worker owning the slot; read by the parent only once that
    * worker is dead, or idle for the current generation. */
-  _Alignas (CACHE_LINE) _Atomic int64_t chunk_start;
+  _Alignas(CACHE_LINE) _Atomic int64_t chunk_start;
   _Atomic int64_t chunk_end;
-  _Atomic int64_t current; /* the item being run, -1 when none */
+  _Atomic int64_t current;   /* the item being run, -1 when none */
   _Atomic uint32_t idle_gen; /* the last generation this worker finished */
 } Slot;
 
 typedef struct
 {
   /* The futex word. Only the parent writes it. */
-  _Alignas (CACHE_LINE) _Atomic uint32_t generation;
+  _Alignas(CACHE_LINE) _Atomic uint32_t generation;
   _Atomic uint32_t stop;  /* workers exit at their next wake-up */
   _Atomic uint32_t abort; /* workers stop claiming items (cancellation) */
 
@@ -95,12 +95,12 @@ typedef struct
   uint64_t arena_size;
 
   /* Handed out with fetch_add; values past n_chunks mean "none left". */
-  _Alignas (CACHE_LINE) _Atomic uint64_t next_chunk;
+  _Alignas(CACHE_LINE) _Atomic uint64_t next_chunk;
 
   /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
    * the only writer of retry_tail and the entries; workers claim an entry by
    * advancing retry_head with compare-and-swap. */
-  _Alignas (CACHE_LINE) _Atomic uint64_t retry_head;
+  _Alignas(CACHE_LINE) _Atomic uint64_t retry_head;
   _Atomic uint64_t retry_tail;
   uint64_t retry_start[RETRY_MAX];
   uint64_t retry_end[RETRY_MAX];
@@ -124,7 +124,7 @@ typedef struct
 typedef enum
 {
   POOL_RUNNING = 0,
-  POOL_BROKEN,     /* workers were terminated (cancel) or cannot be started */
+  POOL_BROKEN, /* workers were terminated (cancel) or cannot be started */
 } PoolState;
 
 struct PlabPool
@@ -137,8 +137,8 @@ struct PlabPool
   PoolState state;
 
   PoolShared *sh;
-  int efd;   /* workers write 1 when they go idle */
-  int memfd; /* the arena, processes only */
+  int efd;     /* workers write 1 when they go idle */
+  int memfd;   /* the arena, processes only */
   char *arena; /* parent's mapping of it */
   size_t arena_mapped;
 
@@ -163,7 +163,7 @@ static const char *const backend_names[PLAB_N_BACKENDS] = {
 const char *
 plab_backend_name (PlabBackend backend)
 {
-  if ((unsigned) backend >= PLAB_N_BACKENDS)
+  if ((unsigned)backend >= PLAB_N_BACKENDS)
     return "unknown";
   return backend_names[backend];
 }
@@ -174,7 +174,7 @@ plab_backend_from_name (const char *name, PlabBackend *out)
   for (int i = 0; name != NULL && i < PLAB_N_BACKENDS; i++)
     if (strcmp (name, backend_names[i]) == 0)
       {
-        *out = (PlabBackend) i;
+        *out = (PlabBackend)i;
         return 0;
       }
   return PLAB_EINVAL;
@@ -232,9 +232,9 @@ view_open (PlabPool *self, View *v)
   if (v->mapping == MAP_FAILED)
     return PLAB_ESYS;
   v->mapping_size = sh->arena_size;
-  v->items = (const char *) v->mapping + sh->items_off;
-  v->results = (char *) v->mapping + sh->results_off;
-  v->states = (_Atomic int32_t *) ((char *) v->mapping + sh->states_off);
+  v->items = (const char *)v->mapping + sh->items_off;
+  v->results = (char *)v->mapping + sh->results_off;
+  v->states = (_Atomic int32_t *)((char *)v->mapping + sh->states_off);
   return 0;
 }
 
@@ -301,8 +301,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   bool tracing = plab_tracing ();
   char label[PLAB_LABEL_MAX];
 
-  atomic_store_explicit (&slot->chunk_end, (int64_t) end, memory_order_relaxed);
-  atomic_store_explicit (&slot->chunk_start, (int64_t) start, memory_order_relaxed);
+  atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
+  atomic_store_explicit (&slot->chunk_start, (int64_t)start, memory_order_relaxed);
 
   for (uint64_t i = start; i < end; i++)
     {
@@ -313,7 +313,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
 
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
-      atomic_store_explicit (&slot->current, (int64_t) i, memory_order_relaxed);
+      atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
       if (gil)
         gil_acquire (self);
       t0 = tracing ? plab_now_ns () : 0;
@@ -324,7 +324,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
           label[0] = '\0';
           if (sh->label != NULL)
             sh->label (i, item, label, sizeof label, sh->user_data);
-          plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t) i, label);
+          plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
         }
       if (gil)
         pthread_mutex_unlock (&self->gil);
@@ -352,8 +352,8 @@ worker_loop (Worker *w)
       uint64_t s, e;
       uint64_t one = 1;
 
-      while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen &&
-             !atomic_load_explicit (&sh->stop, memory_order_acquire))
+      while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
+             && !atomic_load_explicit (&sh->stop, memory_order_acquire))
         futex_wait (&sh->generation, seen, 1000);
       if (atomic_load_explicit (&sh->stop, memory_order_acquire))
         return;
@@ -479,8 +479,8 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
   int rc = PLAB_ENOMEM;
 
   *out = NULL;
-  if (options == NULL || (unsigned) options->backend >= PLAB_N_BACKENDS || options->workers < 0 ||
-      options->workers > PLAB_POOL_MAX_WORKERS)
+  if (options == NULL || (unsigned)options->backend >= PLAB_N_BACKENDS || options->workers < 0
+      || options->workers > PLAB_POOL_MAX_WORKERS)
     return PLAB_EINVAL;
 
   self = calloc (1, sizeof *self);
@@ -506,8 +506,8 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       return 0;
     }
 
-  self->sh = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+  self->sh
+      = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (self->sh == MAP_FAILED)
     {
       self->sh = NULL;
@@ -711,7 +711,10 @@ push_retry (PoolShared *sh, uint64_t start, uint64_t end)
 
 /* A worker process died: fail its item, queue the rest of its chunk, replace it. */
 static int
-handle_death (PlabPool *self, Worker *w, const PlabExitStatus *st, _Atomic int32_t *states,
+handle_death (PlabPool *self,
+              Worker *w,
+              const PlabExitStatus *st,
+              _Atomic int32_t *states,
               MapState *ms)
 {
   PoolShared *sh = self->sh;
@@ -723,7 +726,7 @@ handle_death (PlabPool *self, Worker *w, const PlabExitStatus *st, _Atomic int32
   w->alive = false;
   note_lane_end (self, w, st);
   plab_exit_status_describe (st, how, sizeof how);
-  snprintf (msg, sizeof msg, "%s %d (pid %d) %s", self->lane_prefix, w->number, (int) w->pid, how);
+  snprintf (msg, sizeof msg, "%s %d (pid %d) %s", self->lane_prefix, w->number, (int)w->pid, how);
 
   if (self->trace != NULL && w->lane >= 0)
     {
@@ -737,12 +740,12 @@ handle_death (PlabPool *self, Worker *w, const PlabExitStatus *st, _Atomic int32
     }
 
   ms->report.n_crashes++;
-  if (states != NULL && cur >= 0 && (uint64_t) cur < sh->n_items)
+  if (states != NULL && cur >= 0 && (uint64_t)cur < sh->n_items)
     {
       int32_t expected = STATE_PENDING;
       if (atomic_compare_exchange_strong (&states[cur], &expected, PLAB_ECRASHED))
-        note_failure (ms, (size_t) cur, PLAB_ECRASHED, msg);
-      if (end > cur + 1 && !push_retry (sh, (uint64_t) cur + 1, (uint64_t) end))
+        note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
+      if (end > cur + 1 && !push_retry (sh, (uint64_t)cur + 1, (uint64_t)end))
         {
           /* The retry ring is full; the final sweep picks these items up. */
         }
@@ -757,7 +760,7 @@ handle_death (PlabPool *self, Worker *w, const PlabExitStatus *st, _Atomic int32
     close (w->pidfd);
   w->pidfd = -1;
 
-  if (ms->dead_idle > (size_t) (2 * self->n_workers + 3))
+  if (ms->dead_idle > (size_t)(2 * self->n_workers + 3))
     return PLAB_ECRASHED; /* workers die before doing anything: do not respawn forever */
   return start_worker (self, w->slot);
 }
@@ -790,8 +793,8 @@ all_idle (PlabPool *self)
   uint32_t gen = atomic_load_explicit (&self->sh->generation, memory_order_acquire);
 
   for (int i = 0; i < self->n_workers; i++)
-    if (self->workers[i].alive &&
-        atomic_load_explicit (&self->sh->slots[i].idle_gen, memory_order_acquire) != gen)
+    if (self->workers[i].alive
+        && atomic_load_explicit (&self->sh->slots[i].idle_gen, memory_order_acquire) != gen)
       return false;
   return true;
 }
@@ -803,10 +806,10 @@ wait_events (PlabPool *self, int timeout_ms)
   nfds_t n = 0;
   uint64_t v;
 
-  fds[n++] = (struct pollfd) { .fd = self->efd, .events = POLLIN };
+  fds[n++] = (struct pollfd){ .fd = self->efd, .events = POLLIN };
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].alive && self->workers[i].pidfd >= 0)
-      fds[n++] = (struct pollfd) { .fd = self->workers[i].pidfd, .events = POLLIN };
+      fds[n++] = (struct pollfd){ .fd = self->workers[i].pidfd, .events = POLLIN };
   if (poll (fds, n, timeout_ms) > 0 && (fds[0].revents & POLLIN))
     {
       if (read (self->efd, &v, sizeof v) < 0)
@@ -820,7 +823,7 @@ static size_t
 auto_chunk (size_t n_items, int workers)
 {
   /* About four chunks per worker, as Python's Pool.map does. */
-  size_t chunks = (size_t) workers * 4;
+  size_t chunks = (size_t)workers * 4;
   size_t c = (n_items + chunks - 1) / chunks;
   return c ? c : 1;
 }
@@ -839,8 +842,8 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
 
   for (size_t i = 0; i < map->n_items; i++)
     {
-      const void *item = (const char *) map->items + i * map->item_size;
-      void *result = (char *) map->results + i * map->result_size;
+      const void *item = (const char *)map->items + i * map->item_size;
+      void *result = (char *)map->results + i * map->result_size;
       int64_t t0 = tracing ? plab_now_ns () : 0;
       int rc;
 
@@ -852,7 +855,7 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
           label[0] = '\0';
           if (map->label != NULL)
             map->label (i, item, label, sizeof label, map->user_data);
-          plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t) i, label);
+          plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
         }
       if (rc != 0)
         note_failure (ms, i, rc < 0 ? rc : PLAB_ETASK, NULL);
@@ -884,7 +887,7 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
           self->t_states = s;
           self->t_states_alloc = map->n_items;
         }
-      memset ((void *) self->t_states, 0, map->n_items * sizeof (int32_t));
+      memset ((void *)self->t_states, 0, map->n_items * sizeof (int32_t));
       self->t_items = map->items;
       self->t_results = map->results;
       sh->arena_size = 0;
@@ -898,7 +901,7 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
       self->arena = NULL;
     }
   /* Truncating to 0 first gives fresh zero pages: states start pending. */
-  if (ftruncate (self->memfd, 0) < 0 || ftruncate (self->memfd, (off_t) size) < 0)
+  if (ftruncate (self->memfd, 0) < 0 || ftruncate (self->memfd, (off_t)size) < 0)
     return errno == ENOSPC || errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
   self->arena = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
   if (self->arena == MAP_FAILED)
@@ -912,7 +915,7 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
   sh->results_off = results_off;
   sh->states_off = states_off;
   sh->arena_size = size;
-  *states_out = (_Atomic int32_t *) (self->arena + states_off);
+  *states_out = (_Atomic int32_t *)(self->arena + states_off);
   return 0;
 }
 
@@ -931,7 +934,8 @@ requeue_pending (PoolShared *sh, _Atomic int32_t *states, size_t from)
           continue;
         }
       j = i;
-      while (j < sh->n_items && atomic_load_explicit (&states[j], memory_order_acquire) == STATE_PENDING)
+      while (j < sh->n_items
+             && atomic_load_explicit (&states[j], memory_order_acquire) == STATE_PENDING)
         j++;
       if (!push_retry (sh, i, j))
         return false;
@@ -954,8 +958,9 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   memset (&ms, 0, sizeof ms);
   if (report != NULL)
     memset (report, 0, sizeof *report);
-  if (map == NULL || map->func == NULL || (map->n_items > 0 && (map->items == NULL || map->item_size == 0)) ||
-      (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
+  if (map == NULL || map->func == NULL
+      || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
+      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
     return PLAB_EINVAL;
   if (self->state != POOL_RUNNING)
     return PLAB_ESTATE;
@@ -1011,8 +1016,8 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       if (rc != 0)
         goto broken;
 
-      while (done < map->n_items &&
-             atomic_load_explicit (&states[done], memory_order_acquire) != STATE_PENDING)
+      while (done < map->n_items
+             && atomic_load_explicit (&states[done], memory_order_acquire) != STATE_PENDING)
         done++;
 
       if (all_idle (self) && !changed)

@@ -60,7 +60,7 @@ int
 _plab_pidfd_open (pid_t pid)
 {
 #ifdef SYS_pidfd_open
-  int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+  int fd = (int)syscall (SYS_pidfd_open, pid, 0);
   return fd >= 0 ? fd : -1;
 #else
   return -1;
@@ -129,7 +129,7 @@ _plab_wait_pid (pid_t pid, int pidfd, int64_t timeout_ns, PlabExitStatus *status
       if (pidfd >= 0)
         {
           struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-          int ms = left < 0 ? -1 : (int) ((left + 999999) / 1000000);
+          int ms = left < 0 ? -1 : (int)((left + 999999) / 1000000);
           if (poll (&pfd, 1, ms) < 0 && errno != EINTR)
             return PLAB_ESYS;
         }
@@ -159,7 +159,8 @@ plab_process_new (const char *name, PlabProcessFunc func, void *arg)
     return NULL;
   if (name == NULL)
     {
-      snprintf (buf, sizeof buf, "process %d", __atomic_add_fetch (&process_counter, 1, __ATOMIC_RELAXED));
+      snprintf (buf, sizeof buf, "process %d",
+                __atomic_add_fetch (&process_counter, 1, __ATOMIC_RELAXED));
       name = buf;
     }
   self->name = strdup (name);

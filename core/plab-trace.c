@@ -35,14 +35,14 @@
 typedef struct
 {
   /* Written by the worker only. */
-  _Alignas (CACHE_LINE) _Atomic uint64_t head;
+  _Alignas(CACHE_LINE) _Atomic uint64_t head;
   _Atomic uint64_t dropped;
 
   /* Written by the parent only. */
-  _Alignas (CACHE_LINE) _Atomic uint64_t tail;
+  _Alignas(CACHE_LINE) _Atomic uint64_t tail;
 
   /* Set by the parent before the worker starts; read-only afterwards. */
-  _Alignas (CACHE_LINE) uint64_t capacity; /* a power of two */
+  _Alignas(CACHE_LINE) uint64_t capacity; /* a power of two */
   uint64_t mask;
   size_t map_size;
 
@@ -54,8 +54,8 @@ typedef struct
 
 #define HEADER_SIZE 4096
 
-_Static_assert (sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
-_Static_assert (sizeof (PlabEvent) == 64, "an event is one cache line");
+_Static_assert(sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
+_Static_assert(sizeof (PlabEvent) == 64, "an event is one cache line");
 
 typedef struct
 {
@@ -69,7 +69,7 @@ typedef struct
   int exit_code;
   int exit_signal;
   int end_pid;
-  uint32_t parent_version; /* bumped by the parent on changes it makes */
+  uint32_t parent_version;   /* bumped by the parent on changes it makes */
   uint32_t reported_version; /* hdr->version + parent_version at the last report */
   uint64_t reported_dropped;
   int reported;
@@ -113,7 +113,7 @@ static const char *const span_kind_names[PLAB_N_SPAN_KINDS] = {
 const char *
 plab_span_kind_name (PlabSpanKind kind)
 {
-  if ((unsigned) kind >= PLAB_N_SPAN_KINDS)
+  if ((unsigned)kind >= PLAB_N_SPAN_KINDS)
     return "unknown";
   return span_kind_names[kind];
 }
@@ -259,7 +259,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   lane = &self->lanes[self->n_lanes];
   memset (lane, 0, sizeof *lane);
   lane->hdr = hdr;
-  lane->events = (PlabEvent *) ((char *) hdr + HEADER_SIZE);
+  lane->events = (PlabEvent *)((char *)hdr + HEADER_SIZE);
   lane->kind = kind;
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
@@ -274,8 +274,8 @@ plab_trace_attach (PlabTrace *self, int lane)
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return;
   hdr = self->lanes[lane].hdr;
-  hdr->pid = (int32_t) getpid ();
-  hdr->tid = (int32_t) syscall (SYS_gettid);
+  hdr->pid = (int32_t)getpid ();
+  hdr->tid = (int32_t)syscall (SYS_gettid);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
 
   current_lane = hdr;
@@ -323,7 +323,7 @@ plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
   l = &self->lanes[lane];
   /* Acquire pairs with the release in plab_trace_attach: pid and tid are
    * complete once the version shows the attach. */
-  (void) atomic_load_explicit (&l->hdr->version, memory_order_acquire);
+  (void)atomic_load_explicit (&l->hdr->version, memory_order_acquire);
   memset (out, 0, sizeof *out);
   out->lane = lane;
   out->kind = l->kind;
@@ -384,7 +384,7 @@ plab_trace_drain (PlabTrace *self)
           if (start + n > hdr->capacity)
             n = hdr->capacity - start; /* up to the end of the ring; the rest next turn */
           for (uint64_t k = 0; k < n; k++)
-            l->events[start + k].lane = (uint16_t) i;
+            l->events[start + k].lane = (uint16_t)i;
           if (self->sink.events != NULL)
             self->sink.events (self->sink.user_data, &l->events[start], n);
           tail += n;
@@ -462,7 +462,7 @@ plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id,
   e->start_ns = start_ns;
   e->end_ns = end_ns;
   e->task_id = task_id;
-  e->kind = (uint16_t) kind;
+  e->kind = (uint16_t)kind;
   copy_label (e->label, label);
   commit (head);
 }

@@ -41,9 +41,9 @@ typedef struct
 
 /* Bits of PlabBackend, for PlabDemo.backends. */
 #define PLAB_BACKEND_BIT(b) (1u << (b))
-#define PLAB_ALL_BACKENDS                                                              \
-  (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | \
-   PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
+#define PLAB_ALL_BACKENDS                                                                          \
+  (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)                \
+   | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
@@ -103,7 +103,10 @@ double plab_demo_run_get (const PlabDemoRun *run, const char *name);
 /* Parses @text as a value of @spec into *value. On failure returns
  * PLAB_EINVAL or PLAB_ERANGE and writes a message naming the allowed values
  * into @err ("n must be an integer from 1 to 10000000, not 'abc'"). */
-int plab_param_parse (const PlabParamSpec *spec, const char *text, double *value, char *err,
+int plab_param_parse (const PlabParamSpec *spec,
+                      const char *text,
+                      double *value,
+                      char *err,
                       size_t err_size);
 
 /* Formats a value of @spec as text ("1000", "0.25", "true", "gaussian"). */

@@ -9,18 +9,18 @@
 
 typedef struct
 {
-  int64_t crash_item;  /* segfault on this item (processes only) */
-  int64_t abort_item;  /* abort () on this item */
-  int64_t fail_item;   /* return an error for this item */
-  int64_t slow_item;   /* sleep on this item, so it can be killed from outside */
-  int64_t sleep_us;    /* sleep on every item */
+  int64_t crash_item; /* segfault on this item (processes only) */
+  int64_t abort_item; /* abort () on this item */
+  int64_t fail_item;  /* return an error for this item */
+  int64_t slow_item;  /* sleep on this item, so it can be killed from outside */
+  int64_t sleep_us;   /* sleep on every item */
 } Ctx;
 
 static int
 square (const void *item, void *result, void *user_data)
 {
   const Ctx *ctx = user_data;
-  int64_t x = *(const int64_t *) item;
+  int64_t x = *(const int64_t *)item;
 
   if (ctx != NULL)
     {
@@ -35,7 +35,7 @@ square (const void *item, void *result, void *user_data)
       if (ctx->sleep_us > 0)
         g_usleep (ctx->sleep_us);
     }
-  *(int64_t *) result = x * x;
+  *(int64_t *)result = x * x;
   return 0;
 }
 
@@ -46,7 +46,7 @@ make_items (size_t n)
 {
   int64_t *items = g_new (int64_t, n);
   for (size_t i = 0; i < n; i++)
-    items[i] = (int64_t) i;
+    items[i] = (int64_t)i;
   return items;
 }
 
@@ -54,8 +54,8 @@ static void
 check_squares (const int64_t *results, size_t n, int64_t except)
 {
   for (size_t i = 0; i < n; i++)
-    if ((int64_t) i != except)
-      g_assert_cmpint (results[i], ==, (int64_t) i * (int64_t) i);
+    if ((int64_t)i != except)
+      g_assert_cmpint (results[i], ==, (int64_t)i * (int64_t)i);
 }
 
 static void
@@ -79,8 +79,14 @@ run_map_on (PlabBackend backend, int workers, size_t n, size_t chunk)
   int64_t *results = g_new0 (int64_t, n);
   int *status = g_new (int, n);
   PlabMap map = {
-    .func = square, .user_data = &no_faults, .items = items, .item_size = sizeof (int64_t),
-    .n_items = n, .results = results, .result_size = sizeof (int64_t), .chunk_size = chunk,
+    .func = square,
+    .user_data = &no_faults,
+    .items = items,
+    .item_size = sizeof (int64_t),
+    .n_items = n,
+    .results = results,
+    .result_size = sizeof (int64_t),
+    .chunk_size = chunk,
     .status = status,
   };
   PlabMapReport report;
@@ -131,8 +137,12 @@ test_growing_arena (void)
     {
       int64_t *items = make_items (n);
       int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square, .items = items, .item_size = 8, .n_items = n,
-                      .results = results, .result_size = 8 };
+      PlabMap map = { .func = square,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8 };
       g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
       check_squares (results, n, -1);
       g_free (items);
@@ -153,8 +163,14 @@ test_task_error_per_item (void)
       int64_t *items = make_items (n);
       int64_t *results = g_new0 (int64_t, n);
       int *status = g_new0 (int, n);
-      PlabMap map = { .func = square, .user_data = &ctx, .items = items, .item_size = 8,
-                      .n_items = n, .results = results, .result_size = 8, .chunk_size = 10,
+      PlabMap map = { .func = square,
+                      .user_data = &ctx,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 10,
                       .status = status };
       PlabMapReport report;
 
@@ -185,8 +201,14 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
   int64_t *items = make_items (n);
   int64_t *results = g_new0 (int64_t, n);
   int *status = g_new0 (int, n);
-  PlabMap map = { .func = square, .user_data = &ctx, .items = items, .item_size = 8,
-                  .n_items = n, .results = results, .result_size = 8, .chunk_size = chunk,
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = chunk,
                   .status = status };
   PlabMapReport report;
   char sig[16];
@@ -196,7 +218,7 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
   g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
   g_assert_cmpuint (report.n_failed, ==, 1);
   g_assert_cmpuint (report.n_crashes, ==, 1);
-  g_assert_cmpuint (report.first_failed, ==, (size_t) bad);
+  g_assert_cmpuint (report.first_failed, ==, (size_t)bad);
   g_assert_cmpint (report.first_error, ==, PLAB_ECRASHED);
   g_snprintf (sig, sizeof sig, "signal %d", expect_signal);
   g_assert_nonnull (strstr (report.message, sig));
@@ -204,7 +226,7 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
   g_assert_cmpint (status[bad], ==, PLAB_ECRASHED);
   check_squares (results, n, bad);
   for (size_t i = 0; i < n; i++)
-    if ((int64_t) i != bad)
+    if ((int64_t)i != bad)
       g_assert_cmpint (status[i], ==, 0);
 
   /* The dead worker's lane says how it died, and a replacement lane exists. */
@@ -296,8 +318,14 @@ test_kill_minus_nine_from_outside (void)
   size_t n = 200;
   int64_t *items = make_items (n);
   int64_t *results = g_new0 (int64_t, n);
-  PlabMap map = { .func = square, .user_data = &ctx, .items = items, .item_size = 8,
-                  .n_items = n, .results = results, .result_size = 8, .chunk_size = 1 };
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 1 };
   PlabMapReport report;
   KillerArgs k = { 0 };
   GThread *th;
@@ -330,8 +358,14 @@ test_every_item_crashes (void)
   PlabPool *pool;
   int64_t items[6] = { 7, 7, 7, 7, 7, 7 };
   int64_t results[6];
-  PlabMap map = { .func = square, .user_data = &ctx, .items = items, .item_size = 8,
-                  .n_items = 6, .results = results, .result_size = 8, .chunk_size = 2 };
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = 6,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 2 };
   PlabMapReport report;
 
   ctx.crash_item = 7;
@@ -363,8 +397,14 @@ test_cancel (void)
       size_t n = 100000;
       int64_t *items = make_items (n);
       int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square, .user_data = &ctx, .items = items, .item_size = 8,
-                      .n_items = n, .results = results, .result_size = 8, .chunk_size = 1 };
+      PlabMap map = { .func = square,
+                      .user_data = &ctx,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 1 };
       int pids[2];
       GThread *th;
       int64_t t0;
@@ -398,8 +438,13 @@ test_lanes_and_spans (void)
   size_t n = 1000;
   int64_t *items = make_items (n);
   int64_t *results = g_new0 (int64_t, n);
-  PlabMap map = { .func = square, .items = items, .item_size = 8, .n_items = n,
-                  .results = results, .result_size = 8, .chunk_size = 10 };
+  PlabMap map = { .func = square,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 10 };
   PlabLaneInfo a, b;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
@@ -434,7 +479,7 @@ count_spans (void *user_data, const PlabEvent *events, size_t n)
       if (events[i].kind == PLAB_SPAN_TASK)
         {
           g_assert_cmpint (events[i].end_ns, >=, events[i].start_ns);
-          g_hash_table_add (c->task_ids, GINT_TO_POINTER ((int) events[i].task_id + 1));
+          g_hash_table_add (c->task_ids, GINT_TO_POINTER ((int)events[i].task_id + 1));
         }
     }
 }
@@ -452,8 +497,12 @@ test_task_spans_recorded_by_pool (void)
       size_t n = 5000;
       int64_t *items = make_items (n);
       int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square, .items = items, .item_size = 8, .n_items = n,
-                      .results = results, .result_size = 8 };
+      PlabMap map = { .func = square,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8 };
 
       plab_trace_set_sink (trace, &sink);
       g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);

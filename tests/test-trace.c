@@ -122,7 +122,11 @@ test_threads_concurrent_drain (void)
 {
   Collected c;
   PlabTrace *trace = new_collecting_trace (&c);
-  enum { N_THREADS = 3, N_EVENTS = 200000 };
+  enum
+  {
+    N_THREADS = 3,
+    N_EVENTS = 200000
+  };
   pthread_t threads[N_THREADS];
   ThreadArgs args[N_THREADS];
   gint64 next[N_THREADS + 1] = { 0 };
@@ -148,7 +152,7 @@ test_threads_concurrent_drain (void)
           plab_trace_get_lane (trace, args[t].lane, &info);
           dropped += info.dropped;
         }
-      running = c.events->len + (gint64) dropped < (gint64) N_THREADS * N_EVENTS;
+      running = c.events->len + (gint64)dropped < (gint64)N_THREADS * N_EVENTS;
     }
   for (int t = 0; t < N_THREADS; t++)
     pthread_join (threads[t], NULL);

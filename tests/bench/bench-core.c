@@ -25,19 +25,23 @@ static int n_figures;
 static void
 add (const char *name, double plab, double raw, const char *unit)
 {
-  figures[n_figures++] = (Figure) { name, plab, raw, unit };
+  figures[n_figures++] = (Figure){ name, plab, raw, unit };
 }
 
 static double
 seconds_since (int64_t t0)
 {
-  return (double) (plab_now_ns () - t0) / 1e9;
+  return (double)(plab_now_ns () - t0) / 1e9;
 }
 
 static void
 bench_span_cost (void)
 {
-  enum { BATCH = 100000, ROUNDS = 50 };
+  enum
+  {
+    BATCH = 100000,
+    ROUNDS = 50
+  };
   PlabTrace *trace = plab_trace_new ();
   int64_t recording = 0, clocks = 0;
   volatile int64_t sink = 0;
@@ -62,8 +66,8 @@ bench_span_cost (void)
         }
       clocks += plab_now_ns () - t0;
     }
-  add ("record one span (2 clock reads + store)", (double) recording / (BATCH * ROUNDS),
-       (double) clocks / (BATCH * ROUNDS), "ns");
+  add ("record one span (2 clock reads + store)", (double)recording / (BATCH * ROUNDS),
+       (double)clocks / (BATCH * ROUNDS), "ns");
   plab_trace_free (trace);
 }
 
@@ -76,7 +80,10 @@ nothing (void *arg)
 static void
 bench_process_start (void)
 {
-  enum { N = 300 };
+  enum
+  {
+    N = 300
+  };
   int64_t t0 = plab_now_ns ();
   double plab_s, raw_s;
 
@@ -103,21 +110,29 @@ bench_process_start (void)
 static int
 square (const void *item, void *result, void *user_data)
 {
-  int64_t x = *(const int64_t *) item;
-  *(int64_t *) result = x * x;
+  int64_t x = *(const int64_t *)item;
+  *(int64_t *)result = x * x;
   return 0;
 }
 
 static void
 bench_pool_map (size_t chunk, const char *name)
 {
-  enum { N = 100000 };
+  enum
+  {
+    N = 100000
+  };
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
   PlabPool *pool;
   int64_t *items = malloc (N * sizeof *items);
   int64_t *results = malloc (N * sizeof *results);
-  PlabMap map = { .func = square, .items = items, .item_size = 8, .n_items = N,
-                  .results = results, .result_size = 8, .chunk_size = chunk };
+  PlabMap map = { .func = square,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = N,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = chunk };
   double best = 1e9;
 
   for (int i = 0; i < N; i++)
