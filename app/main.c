@@ -2,8 +2,7 @@
 #include "plab-cli.h"
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   return plab_cli_main (argc, argv);
 }

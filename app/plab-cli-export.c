@@ -46,8 +46,7 @@ export_data_clear (ExportData *d)
 }
 
 static const PlabLaneInfo *
-find_lane (const ExportData *d,
-           int lane)
+find_lane (const ExportData *d, int lane)
 {
   for (size_t i = 0; i < d->n_lanes; i++)
     if (d->lanes[i].lane == lane)
@@ -58,8 +57,7 @@ find_lane (const ExportData *d,
 /* --- CSV --- */
 
 static void
-csv_field (GString *out,
-           const char *text)
+csv_field (GString *out, const char *text)
 {
   /* Quote only when needed, doubling quotes inside (RFC 4180). */
   if (strpbrk (text, ",\"\r\n") == NULL)
@@ -78,8 +76,7 @@ csv_field (GString *out,
 }
 
 static void
-write_csv (const ExportData *d,
-           GString *out)
+write_csv (const ExportData *d, GString *out)
 {
   g_string_append (out, "run,lane,lane_name,kind,start_ns,end_ns,task,label\r\n");
   for (size_t i = 0; i < d->n_spans; i++)
@@ -91,7 +88,8 @@ write_csv (const ExportData *d,
       csv_field (out, lane ? lane->name : "");
       g_string_append_c (out, ',');
       csv_field (out, plab_span_kind_name (e->kind));
-      g_string_append_printf (out, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
+      g_string_append_printf (out,
+                              ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
                               e->start_ns, e->end_ns, e->task_id);
       csv_field (out, e->label);
       g_string_append (out, "\r\n");
@@ -101,8 +99,7 @@ write_csv (const ExportData *d,
 /* --- Chrome trace --- */
 
 static int
-lane_pid (const ExportData *d,
-          const PlabLaneInfo *lane)
+lane_pid (const ExportData *d, const PlabLaneInfo *lane)
 {
   if (lane && lane->pid > 0)
     return lane->pid;
@@ -111,8 +108,7 @@ lane_pid (const ExportData *d,
 }
 
 static int
-lane_tid (const ExportData *d,
-          const PlabLaneInfo *lane)
+lane_tid (const ExportData *d, const PlabLaneInfo *lane)
 {
   if (lane && lane->tid > 0)
     return lane->tid;
@@ -120,11 +116,10 @@ lane_tid (const ExportData *d,
 }
 
 static void
-append_us (GString *out,
-           int64_t ns)
+append_us (GString *out, int64_t ns)
 {
   /* Microseconds with nanosecond precision: Chrome trace times are in µs. */
-  g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03d", ns / 1000, (int) (ns % 1000));
+  g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03d", ns / 1000, (int)(ns % 1000));
 }
 
 /* A span whose start is inside an open span but whose end is after it would
@@ -132,8 +127,7 @@ append_us (GString *out,
  * clamped to end with the span it starts in, so the spans of a lane are only
  * nested or disjoint. Returns how many were clamped. */
 static size_t
-repair_lane (PlabEvent *spans,
-             size_t n)
+repair_lane (PlabEvent *spans, size_t n)
 {
   int64_t stack[64];
   size_t depth = 0;
@@ -164,8 +158,7 @@ repair_lane (PlabEvent *spans,
 }
 
 static int
-compare_spans (const void *a,
-               const void *b)
+compare_spans (const void *a, const void *b)
 {
   const PlabEvent *x = a, *y = b;
 
@@ -180,8 +173,7 @@ compare_spans (const void *a,
 }
 
 static void
-append_args_label (GString *out,
-                   const PlabEvent *e)
+append_args_label (GString *out, const PlabEvent *e)
 {
   g_string_append (out, ",\"args\":{");
   if (e->task_id >= 0)
@@ -195,8 +187,7 @@ append_args_label (GString *out,
 }
 
 static size_t
-write_trace (ExportData *d,
-             GString *out)
+write_trace (ExportData *d, GString *out)
 {
   g_autoptr (GHashTable) named_pids = g_hash_table_new (NULL, NULL);
   int runner = d->run->runner_pid > 0 ? d->run->runner_pid : lane_pid (d, find_lane (d, 0));
@@ -223,8 +214,9 @@ write_trace (ExportData *d,
       if (!g_hash_table_contains (named_pids, GINT_TO_POINTER (pid)))
         {
           g_hash_table_add (named_pids, GINT_TO_POINTER (pid));
-          g_string_append_printf (out, "%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"tid\":%d,"
-                                       "\"args\":{\"name\":",
+          g_string_append_printf (out,
+                                  "%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"tid\":%d,"
+                                  "\"args\":{\"name\":",
                                   SEP (), pid, lane_tid (d, l));
           if (l->kind == PLAB_LANE_PROCESS)
             plab_json_append_string (out, l->name);
@@ -234,17 +226,20 @@ write_trace (ExportData *d,
               plab_json_append_string (out, name);
             }
           g_string_append (out, "}}");
-          g_string_append_printf (out, "%s{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%d,"
-                                       "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
+          g_string_append_printf (out,
+                                  "%s{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%d,"
+                                  "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
                                   SEP (), pid, lane_tid (d, l), l->lane);
         }
-      g_string_append_printf (out, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
-                                   "\"args\":{\"name\":",
+      g_string_append_printf (out,
+                              "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
+                              "\"args\":{\"name\":",
                               SEP (), pid, lane_tid (d, l));
       plab_json_append_string (out, l->name);
       g_string_append (out, "}}");
-      g_string_append_printf (out, "%s{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%d,"
-                                   "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
+      g_string_append_printf (out,
+                              "%s{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%d,"
+                              "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
                               SEP (), pid, lane_tid (d, l), l->lane);
     }
 
@@ -265,9 +260,11 @@ write_trace (ExportData *d,
 
       if (e->kind == PLAB_SPAN_CRASH)
         {
-          g_string_append_printf (out, "%s{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"crash\",\"name\":", SEP ());
+          g_string_append_printf (out, "%s{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"crash\",\"name\":",
+                                  SEP ());
           plab_json_append_string (out, name);
-          g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l), lane_tid (d, l));
+          g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l),
+                                  lane_tid (d, l));
           append_us (out, e->start_ns);
           append_args_label (out, e);
           g_string_append_c (out, '}');
@@ -277,7 +274,8 @@ write_trace (ExportData *d,
       plab_json_append_string (out, plab_span_kind_name (e->kind));
       g_string_append (out, ",\"name\":");
       plab_json_append_string (out, name);
-      g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l), lane_tid (d, l));
+      g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l),
+                              lane_tid (d, l));
       append_us (out, e->start_ns);
       g_string_append (out, ",\"dur\":");
       append_us (out, e->end_ns - e->start_ns);
@@ -313,16 +311,16 @@ export_chart (const char *what,
               const char *output,
               const char *db)
 {
-  return _plab_cli_usage_error (COMMAND, "charts (--chart %s) are not part of this build of plab "
-                                         "yet; --format csv and --format trace work",
+  return _plab_cli_usage_error (COMMAND,
+                                "charts (--chart %s) are not part of this build of plab "
+                                "yet; --format csv and --format trace work",
                                 chart);
 }
 
 /* --- plab export --- */
 
 int
-_plab_cli_export (int argc,
-                  char **argv)
+_plab_cli_export (int argc, char **argv)
 {
   g_autofree char *db = NULL;
   g_autofree char *format = NULL;
@@ -333,8 +331,7 @@ _plab_cli_export (int argc,
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or trace (with --chart: png, svg, pdf)",
       "FORMAT" },
     { "chart", 0, 0, G_OPTION_ARG_STRING, &chart, "timeline, time, speedup or result", "KIND" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)",
-      "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)", "FILE" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
       "FILE" },
     { NULL }
@@ -360,15 +357,17 @@ _plab_cli_export (int argc,
   if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
     return PLAB_EXIT_USAGE;
   if (argc != 2)
-    return _plab_cli_usage_error (COMMAND, argc < 2 ? "which run? (plab export RUN --format csv|trace)"
-                                                    : "one run at a time, not '%s'",
+    return _plab_cli_usage_error (COMMAND,
+                                  argc < 2 ? "which run? (plab export RUN --format csv|trace)"
+                                           : "one run at a time, not '%s'",
                                   argc > 2 ? argv[2] : "");
   if (chart)
     return export_chart (argv[1], chart, format, output, db);
   if (format == NULL)
     return _plab_cli_usage_error (COMMAND, "which format? (--format csv or --format trace)");
   if (strcmp (format, "csv") && strcmp (format, "trace"))
-    return _plab_cli_usage_error (COMMAND, "unknown format '%s' (csv or trace; charts need --chart)",
+    return _plab_cli_usage_error (COMMAND,
+                                  "unknown format '%s' (csv or trace; charts need --chart)",
                                   format);
   if (g_str_has_prefix (argv[1], "sweep:"))
     return _plab_cli_usage_error (COMMAND, "csv and trace export one run; sweep:ID is for --chart");
@@ -382,13 +381,15 @@ _plab_cli_export (int argc,
     }
   if (!_plab_cli_parse_run_id (d.store, argv[1], &id))
     {
-      status = _plab_cli_usage_error (COMMAND, "'%s' is not a run (give a run id or \"last\")", argv[1]);
+      status = _plab_cli_usage_error (COMMAND, "'%s' is not a run (give a run id or \"last\")",
+                                      argv[1]);
       goto out;
     }
   rc = plab_store_get_run (d.store, id, &d.run);
   if (rc == PLAB_ENOTFOUND)
     {
-      status = _plab_cli_usage_error (COMMAND, "there is no run %" G_GINT64_FORMAT " in %s", id, path);
+      status
+          = _plab_cli_usage_error (COMMAND, "there is no run %" G_GINT64_FORMAT " in %s", id, path);
       goto out;
     }
   if (rc == 0)
@@ -418,7 +419,7 @@ _plab_cli_export (int argc,
           goto out;
         }
     }
-  else if (!g_file_set_contents (output, out->str, (gssize) out->len, &error))
+  else if (!g_file_set_contents (output, out->str, (gssize)out->len, &error))
     {
       fprintf (stderr, "%s: %s\n", COMMAND, error->message);
       goto out;

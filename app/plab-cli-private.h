@@ -30,7 +30,9 @@ gboolean _plab_cli_parse (GOptionContext *context, const char *command, int *arg
  * line naming the file and the reason and returns NULL. *path_out receives the
  * path used (free with g_free). In READ_ONLY mode a missing file is not an
  * error: *missing is set and NULL returned silently. */
-PlabStore *_plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out,
+PlabStore *_plab_cli_open_store (const char *path,
+                                 PlabStoreMode mode,
+                                 char **path_out,
                                  gboolean *missing);
 
 /* "known demos: squares, kde". */

@@ -133,11 +133,7 @@ typedef struct
 /* --- Option parsing --- */
 
 static gboolean
-parse_int (const char *option,
-           const char *text,
-           int min,
-           int max,
-           int *out)
+parse_int (const char *option, const char *text, int min, int max, int *out)
 {
   gint64 v;
 
@@ -147,14 +143,13 @@ parse_int (const char *option,
                              min, max, text);
       return FALSE;
     }
-  *out = (int) v;
+  *out = (int)v;
   return TRUE;
 }
 
 /* "1,2,4", "1..4", "1..max", or a mix: "1,2..4". */
 static gboolean
-parse_sweep (const char *text,
-             GArray *counts)
+parse_sweep (const char *text, GArray *counts)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
   int max = plab_usable_cpus ();
@@ -166,7 +161,7 @@ parse_sweep (const char *text,
 
       if (dots)
         {
-          g_autofree char *first = g_strndup (parts[i], (gsize) (dots - parts[i]));
+          g_autofree char *first = g_strndup (parts[i], (gsize)(dots - parts[i]));
           const char *last = dots + 2;
 
           if (!parse_int ("--sweep", first, 1, PLAB_POOL_MAX_WORKERS, &lo))
@@ -207,9 +202,7 @@ parse_sweep (const char *text,
 }
 
 static gboolean
-parse_backends (const PlabDemo *demo,
-                const char *text,
-                GArray *backends)
+parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
 
@@ -241,8 +234,7 @@ parse_backends (const PlabDemo *demo,
 }
 
 static gboolean
-parse_set (Runner *self,
-           const char *assignment)
+parse_set (Runner *self, const char *assignment)
 {
   const char *eq = strchr (assignment, '=');
   g_autofree char *key = NULL;
@@ -255,7 +247,7 @@ parse_set (Runner *self,
       _plab_cli_usage_error (COMMAND, "--set needs KEY=VALUE, not '%s'", assignment);
       return FALSE;
     }
-  key = g_strndup (assignment, (gsize) (eq - assignment));
+  key = g_strndup (assignment, (gsize)(eq - assignment));
   index = plab_demo_param_index (self->demo, key);
   if (index < 0)
     {
@@ -263,8 +255,8 @@ parse_set (Runner *self,
 
       for (size_t i = 0; i < self->demo->n_params; i++)
         g_string_append_printf (names, "%s%s", i ? ", " : "", self->demo->params[i].name);
-      _plab_cli_usage_error (COMMAND, "%s has no parameter '%s' (parameters: %s)",
-                             self->demo->name, key, names->len ? names->str : "none");
+      _plab_cli_usage_error (COMMAND, "%s has no parameter '%s' (parameters: %s)", self->demo->name,
+                             key, names->len ? names->str : "none");
       g_string_free (names, TRUE);
       return FALSE;
     }
@@ -280,8 +272,7 @@ parse_set (Runner *self,
 /* --- The trace sink: the store, the progress stream, the progress bar --- */
 
 static void
-draw_bar (Runner *self,
-          gboolean force)
+draw_bar (Runner *self, gboolean force)
 {
   int64_t now = plab_now_ns ();
   int64_t total = self->current ? self->current->tasks_total : 0;
@@ -298,11 +289,11 @@ draw_bar (Runner *self,
 
   if (total > 0)
     {
-      double done = MIN (1.0, (double) self->tasks_done / (double) total);
+      double done = MIN (1.0, (double)self->tasks_done / (double)total);
 
-      filled = (int) (done * PROGRESS_BAR_WIDTH);
-      memset (bar, '#', (size_t) filled);
-      memset (bar + filled, '.', (size_t) (PROGRESS_BAR_WIDTH - filled));
+      filled = (int)(done * PROGRESS_BAR_WIDTH);
+      memset (bar, '#', (size_t)filled);
+      memset (bar + filled, '.', (size_t)(PROGRESS_BAR_WIDTH - filled));
       bar[PROGRESS_BAR_WIDTH] = '\0';
       fprintf (stderr, "\r%s %s x%d [%s] %3.0f%%  %.1f s ", self->demo->name,
                plab_backend_name (c->backend), c->workers, bar, done * 100,
@@ -324,8 +315,7 @@ clear_bar (Runner *self)
 }
 
 static void
-sink_lane_cb (void *user_data,
-              const PlabLaneInfo *lane)
+sink_lane_cb (void *user_data, const PlabLaneInfo *lane)
 {
   Runner *self = user_data;
 
@@ -336,9 +326,7 @@ sink_lane_cb (void *user_data,
 }
 
 static void
-sink_events_cb (void *user_data,
-                const PlabEvent *events,
-                size_t n_events)
+sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
 {
   Runner *self = user_data;
 
@@ -380,8 +368,7 @@ status_word (PlabRunStatus status)
 
 /* Returns FALSE when the store failed (a line has been printed). */
 static gboolean
-run_one (Runner *self,
-         RunConfig *c)
+run_one (Runner *self, RunConfig *c)
 {
   PlabDemoRun run = self->proto;
   PlabTraceSink sink = { sink_lane_cb, sink_events_cb, self };
@@ -402,7 +389,7 @@ run_one (Runner *self,
 
   run.backend = c->backend;
   run.workers = c->workers;
-  run.seed = self->seed + (uint64_t) c->repeat;
+  run.seed = self->seed + (uint64_t)c->repeat;
   run.trace = trace;
   run.cancel = &cancel_signal;
   run.result_json = NULL;
@@ -435,8 +422,8 @@ run_one (Runner *self,
 
   if (self->stream)
     plab_progress_run_begin (self->stream, c->run_id, self->demo->name,
-                             plab_backend_name (c->backend), c->workers, c->repeat,
-                             self->sweep_id, run.seed, spec.origin_ns, params);
+                             plab_backend_name (c->backend), c->workers, c->repeat, self->sweep_id,
+                             run.seed, spec.origin_ns, params);
 
   cpu0 = plab_cpu_time_ns ();
   t0 = plab_now_ns ();
@@ -458,7 +445,8 @@ run_one (Runner *self,
       if (cancel_signal == SIGPIPE)
         error = g_strdup ("cancelled: the reader of the progress stream went away");
       else
-        error = g_strdup_printf ("cancelled by %s", cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        error
+            = g_strdup_printf ("cancelled by %s", cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
       if (!c->check[0])
         {
           g_free (c->check);
@@ -526,10 +514,9 @@ typedef struct
 } SweepRow;
 
 static int
-compare_doubles (const void *a,
-                 const void *b)
+compare_doubles (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
 
   return (x > y) - (x < y);
 }
@@ -537,8 +524,7 @@ compare_doubles (const void *a,
 /* The rows of the speedup table, one per (backend, workers) in run order, and
  * the baseline they are measured against. */
 static GArray *
-sweep_rows (Runner *self,
-            const char **baseline_out)
+sweep_rows (Runner *self, const char **baseline_out)
 {
   GArray *rows = g_array_new (FALSE, TRUE, sizeof (SweepRow));
   double serial = NAN;
@@ -566,8 +552,8 @@ sweep_rows (Runner *self,
             {
               RunConfig *o = &g_array_index (self->configs, RunConfig, k);
 
-              if (o->ran && o->status == PLAB_RUN_OK && o->backend == c->backend &&
-                  o->workers == c->workers)
+              if (o->ran && o->status == PLAB_RUN_OK && o->backend == c->backend
+                  && o->workers == c->workers)
                 {
                   double s = o->wall_ns / 1e9;
                   g_array_append_val (times, s);
@@ -576,11 +562,10 @@ sweep_rows (Runner *self,
           if (times->len > 0)
             {
               g_array_sort (times, compare_doubles);
-              r.median_s = times->len % 2
-                             ? g_array_index (times, double, times->len / 2)
-                             : (g_array_index (times, double, times->len / 2 - 1) +
-                                g_array_index (times, double, times->len / 2)) /
-                                 2;
+              r.median_s = times->len % 2 ? g_array_index (times, double, times->len / 2)
+                                          : (g_array_index (times, double, times->len / 2 - 1)
+                                             + g_array_index (times, double, times->len / 2))
+                                                / 2;
             }
           g_array_append_val (rows, r);
         }
@@ -625,8 +610,8 @@ sweep_rows (Runner *self,
         {
           SweepRow *r = &g_array_index (rows, SweepRow, k);
 
-          if (r->backend == c->backend && r->workers == c->workers && !isnan (r->speedup) &&
-              c->status == PLAB_RUN_OK && c->wall_ns > 0)
+          if (r->backend == c->backend && r->workers == c->workers && !isnan (r->speedup)
+              && c->status == PLAB_RUN_OK && c->wall_ns > 0)
             c->speedup = r->speedup * r->median_s / (c->wall_ns / 1e9);
         }
     }
@@ -634,19 +619,17 @@ sweep_rows (Runner *self,
 }
 
 static void
-print_run_line (FILE *out,
-                const RunConfig *c)
+print_run_line (FILE *out, const RunConfig *c)
 {
-  fprintf (out, "run %" G_GINT64_FORMAT ": %s x%d  %s  %.3f s (cpu %.3f s)  check: %s\n",
-           c->run_id, plab_backend_name (c->backend), c->workers, status_word (c->status),
-           c->wall_ns / 1e9, c->cpu_ns / 1e9, c->check);
+  fprintf (out, "run %" G_GINT64_FORMAT ": %s x%d  %s  %.3f s (cpu %.3f s)  check: %s\n", c->run_id,
+           plab_backend_name (c->backend), c->workers, status_word (c->status), c->wall_ns / 1e9,
+           c->cpu_ns / 1e9, c->check);
   if (c->error && c->status != PLAB_RUN_OK)
     fprintf (out, "  error: %s\n", c->error);
 }
 
 static void
-print_summary (Runner *self,
-               FILE *out)
+print_summary (Runner *self, FILE *out)
 {
   const char *baseline = NULL;
   g_autoptr (GArray) rows = NULL;
@@ -671,8 +654,8 @@ print_summary (Runner *self,
             fprintf (out, "%-10s %7d %12s %8s %10s\n", plab_backend_name (r->backend), r->workers,
                      "failed", "-", "-");
           else if (isnan (r->speedup))
-            fprintf (out, "%-10s %7d %12.3f %8s %10s\n", plab_backend_name (r->backend),
-                     r->workers, r->median_s, "-", "-");
+            fprintf (out, "%-10s %7d %12.3f %8s %10s\n", plab_backend_name (r->backend), r->workers,
+                     r->median_s, "-", "-");
           else
             fprintf (out, "%-10s %7d %12.3f %8.2f %9.0f%%\n", plab_backend_name (r->backend),
                      r->workers, r->median_s, r->speedup, r->efficiency * 100);
@@ -705,7 +688,8 @@ print_json_summary (Runner *self)
       first = FALSE;
       g_string_append_printf (s, "{\"id\":%" G_GINT64_FORMAT ",\"demo\":", c->run_id);
       plab_json_append_string (s, self->demo->name);
-      g_string_append_printf (s, ",\"backend\":\"%s\",\"workers\":%d,\"repeat\":%d,\"status\":\"%s\"",
+      g_string_append_printf (s,
+                              ",\"backend\":\"%s\",\"workers\":%d,\"repeat\":%d,\"status\":\"%s\"",
                               plab_backend_name (c->backend), c->workers, c->repeat,
                               plab_run_status_name (c->status));
       g_string_append (s, ",\"wall_s\":");
@@ -798,8 +782,7 @@ demo_help (const PlabDemo *demo)
 }
 
 int
-_plab_cli_run (int argc,
-               char **argv)
+_plab_cli_run (int argc, char **argv)
 {
   g_autofree char *workers_text = NULL;
   g_autofree char *backend_text = NULL;
@@ -823,10 +806,9 @@ _plab_cli_run (int argc,
       "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
     { "repeat", 0, 0, G_OPTION_ARG_STRING, &repeat_text,
       "Repeats per configuration; the median is reported", "N" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "A demo parameter (repeatable)",
-      "KEY=VALUE" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "Seed of the demo's random numbers (default 1)",
-      "N" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "A demo parameter (repeatable)", "KEY=VALUE" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
+      "Seed of the demo's random numbers (default 1)", "N" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &self.db, "The run store (default under $XDG_DATA_HOME)",
       "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &self.json, "A machine-readable summary on stdout", NULL },
@@ -847,9 +829,9 @@ _plab_cli_run (int argc,
   }
 
   /* "plab run squares --help" describes the demo itself. */
-  if (argc >= 3 && plab_demo_find (argv[1]) &&
-      (g_strv_contains ((const char *const *) argv, "--help") ||
-       g_strv_contains ((const char *const *) argv, "-h")))
+  if (argc >= 3 && plab_demo_find (argv[1])
+      && (g_strv_contains ((const char *const *)argv, "--help")
+          || g_strv_contains ((const char *const *)argv, "-h")))
     {
       g_autofree char *help = demo_help (plab_demo_find (argv[1]));
       g_autofree char *options = g_option_context_get_help (context, TRUE, NULL);
@@ -924,8 +906,9 @@ _plab_cli_run (int argc,
 
       if (!g_ascii_string_to_unsigned (seed_text, 10, 0, G_MAXUINT64, &seed, NULL))
         {
-          _plab_cli_usage_error (COMMAND, "--seed must be a whole number from 0 to %" G_GUINT64_FORMAT
-                                          ", not '%s'",
+          _plab_cli_usage_error (COMMAND,
+                                 "--seed must be a whole number from 0 to %" G_GUINT64_FORMAT
+                                 ", not '%s'",
                                  G_MAXUINT64, seed_text);
           goto out;
         }
@@ -978,9 +961,9 @@ _plab_cli_run (int argc,
     goto out;
   if (self.configs->len > 1)
     {
-      g_autofree char *label = g_strdup_printf ("%s%s%s", backend_text ? backend_text : "",
-                                                backend_text ? " x " : "",
-                                                sweep_text ? sweep_text : "repeats");
+      g_autofree char *label
+          = g_strdup_printf ("%s%s%s", backend_text ? backend_text : "", backend_text ? " x " : "",
+                             sweep_text ? sweep_text : "repeats");
       int rc = plab_store_new_sweep (self.store, self.demo->name, label, &self.sweep_id);
 
       if (rc != 0)

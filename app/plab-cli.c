@@ -20,37 +20,35 @@
 #define PLAB_VERSION "unknown"
 #endif
 
-static const char main_help[] =
-  "Usage: plab [COMMAND] [OPTIONS]\n"
-  "\n"
-  "Parallel Lab: run classic parallel programs, watch every worker on a timeline,\n"
-  "measure speedups and keep every run for comparison.\n"
-  "\n"
-  "Commands:\n"
-  "  (none)                  open the lab window (this help where there is no display)\n"
-  "  list                    the demos, one line each\n"
-  "  run DEMO [OPTIONS]      run a demo, record it, print a summary\n"
-  "  runs [--demo DEMO]      recorded runs, newest first\n"
-  "  show RUN                one run in detail (RUN is a run id or \"last\")\n"
-  "  export RUN --format csv|trace [-o FILE]\n"
-  "                          a run's spans as CSV, or a trace for ui.perfetto.dev\n"
-  "\n"
-  "Options:\n"
-  "  -h, --help              this help; every command has its own (plab run --help)\n"
-  "  --version               plab's version\n"
-  "\n"
-  "Examples:\n"
-  "  plab run squares -b processes -j 2\n"
-  "  plab run squares --sweep 1..max -b serial,threads,processes\n"
-  "  plab export last --format trace -o squares.json\n"
-  "\n"
-  "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
-  "--db FILE names another file.\n";
+static const char main_help[]
+    = "Usage: plab [COMMAND] [OPTIONS]\n"
+      "\n"
+      "Parallel Lab: run classic parallel programs, watch every worker on a timeline,\n"
+      "measure speedups and keep every run for comparison.\n"
+      "\n"
+      "Commands:\n"
+      "  (none)                  open the lab window (this help where there is no display)\n"
+      "  list                    the demos, one line each\n"
+      "  run DEMO [OPTIONS]      run a demo, record it, print a summary\n"
+      "  runs [--demo DEMO]      recorded runs, newest first\n"
+      "  show RUN                one run in detail (RUN is a run id or \"last\")\n"
+      "  export RUN --format csv|trace [-o FILE]\n"
+      "                          a run's spans as CSV, or a trace for ui.perfetto.dev\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help              this help; every command has its own (plab run --help)\n"
+      "  --version               plab's version\n"
+      "\n"
+      "Examples:\n"
+      "  plab run squares -b processes -j 2\n"
+      "  plab run squares --sweep 1..max -b serial,threads,processes\n"
+      "  plab export last --format trace -o squares.json\n"
+      "\n"
+      "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
+      "--db FILE names another file.\n";
 
 int
-_plab_cli_usage_error (const char *command,
-                       const char *format,
-                       ...)
+_plab_cli_usage_error (const char *command, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list ap;
@@ -63,10 +61,7 @@ _plab_cli_usage_error (const char *command,
 }
 
 gboolean
-_plab_cli_parse (GOptionContext *context,
-                 const char *command,
-                 int *argc,
-                 char ***argv)
+_plab_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
 
@@ -90,10 +85,7 @@ _plab_cli_known_demos (void)
 }
 
 PlabStore *
-_plab_cli_open_store (const char *path,
-                      PlabStoreMode mode,
-                      char **path_out,
-                      gboolean *missing)
+_plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gboolean *missing)
 {
   g_autofree char *chosen = NULL;
   PlabStore *store = NULL;
@@ -132,11 +124,12 @@ _plab_cli_open_store (const char *path,
     {
       detail = plab_store_open_error ();
       /* The detail may start with the path again; the line names it once. */
-      if (detail && g_str_has_prefix (detail, chosen) && g_str_has_prefix (detail + strlen (chosen), ": "))
+      if (detail && g_str_has_prefix (detail, chosen)
+          && g_str_has_prefix (detail + strlen (chosen), ": "))
         detail += strlen (chosen) + 2;
       if (detail && detail[0])
-        fprintf (stderr, "plab: cannot use the run store %s: %s (%s)\n", chosen,
-                 plab_strerror (rc), detail);
+        fprintf (stderr, "plab: cannot use the run store %s: %s (%s)\n", chosen, plab_strerror (rc),
+                 detail);
       else
         fprintf (stderr, "plab: cannot use the run store %s: %s\n", chosen, plab_strerror (rc));
       return NULL;
@@ -147,9 +140,7 @@ _plab_cli_open_store (const char *path,
 }
 
 gboolean
-_plab_cli_parse_run_id (PlabStore *store,
-                        const char *text,
-                        int64_t *id_out)
+_plab_cli_parse_run_id (PlabStore *store, const char *text, int64_t *id_out)
 {
   guint64 id;
 
@@ -170,15 +161,14 @@ _plab_cli_parse_run_id (PlabStore *store,
     }
   if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL))
     return FALSE;
-  *id_out = (int64_t) id;
+  *id_out = (int64_t)id;
   return TRUE;
 }
 
 /* --- plab list --- */
 
 static void
-append_demo_json (GString *s,
-                  const PlabDemo *demo)
+append_demo_json (GString *s, const PlabDemo *demo)
 {
   char text[64];
 
@@ -233,15 +223,12 @@ append_demo_json (GString *s,
 }
 
 static int
-cmd_list (int argc,
-          char **argv)
+cmd_list (int argc, char **argv)
 {
   gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Demos with their lessons and parameters as JSON",
-      NULL },
-    { NULL }
-  };
+  GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+                               "Demos with their lessons and parameters as JSON", NULL },
+                             { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the demos, one line each");
   const PlabDemo *const *demos;
   size_t n;
@@ -283,14 +270,14 @@ format_started (int64_t started_at_us)
 }
 
 static void
-append_run_json (GString *s,
-                 const PlabRunRecord *r)
+append_run_json (GString *s, const PlabRunRecord *r)
 {
   g_string_append_printf (s, "{\"id\":%" G_GINT64_FORMAT ",\"demo\":", r->id);
   plab_json_append_string (s, r->demo);
   g_string_append (s, ",\"backend\":");
   plab_json_append_string (s, r->backend);
-  g_string_append_printf (s, ",\"workers\":%d,\"status\":\"%s\",\"started_at_us\":%" G_GINT64_FORMAT
+  g_string_append_printf (s,
+                          ",\"workers\":%d,\"status\":\"%s\",\"started_at_us\":%" G_GINT64_FORMAT
                           ",\"wall_s\":",
                           r->workers, plab_run_status_name (r->status), r->started_at_us);
   plab_json_append_double (s, r->wall_ns / 1e9);
@@ -314,22 +301,20 @@ append_run_json (GString *s,
 }
 
 static int
-cmd_runs (int argc,
-          char **argv)
+cmd_runs (int argc, char **argv)
 {
   g_autofree char *db = NULL;
   g_autofree char *demo = NULL;
   g_autofree char *path = NULL;
   gboolean json = FALSE;
   int limit = 20;
-  GOptionEntry entries[] = {
-    { "demo", 0, 0, G_OPTION_ARG_STRING, &demo, "Only runs of this demo", "DEMO" },
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N runs (default 20, 0: all)", "N" },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
-      "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "demo", 0, 0, G_OPTION_ARG_STRING, &demo, "Only runs of this demo", "DEMO" },
+          { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N runs (default 20, 0: all)", "N" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- recorded runs, newest first");
   PlabRunFilter filter = { 0 };
   PlabRunRecord **records = NULL;
@@ -404,9 +389,7 @@ cmd_runs (int argc,
 /* --- plab show --- */
 
 static const char *
-lane_end_text (const PlabLaneInfo *lane,
-               char *buf,
-               size_t size)
+lane_end_text (const PlabLaneInfo *lane, char *buf, size_t size)
 {
   switch (lane->end)
     {
@@ -424,20 +407,18 @@ lane_end_text (const PlabLaneInfo *lane,
 }
 
 static int
-cmd_show (int argc,
-          char **argv)
+cmd_show (int argc, char **argv)
 {
   g_autofree char *db = NULL;
   g_autofree char *path = NULL;
   gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
-      "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
-    { NULL }
-  };
-  g_autoptr (GOptionContext) context =
-    g_option_context_new ("RUN - one run in detail (RUN: a run id or \"last\")");
+  GOptionEntry entries[]
+      = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("RUN - one run in detail (RUN: a run id or \"last\")");
   PlabMachineRecord machine = { 0 };
   PlabRunRecord *r = NULL;
   PlabLaneInfo *lanes = NULL;
@@ -454,15 +435,17 @@ cmd_show (int argc,
   if (!_plab_cli_parse (context, "plab show", &argc, &argv))
     return PLAB_EXIT_USAGE;
   if (argc != 2)
-    return _plab_cli_usage_error ("plab show", argc < 2 ? "which run? (plab show RUN, see plab runs)"
-                                                        : "one run at a time, not '%s'",
+    return _plab_cli_usage_error ("plab show",
+                                  argc < 2 ? "which run? (plab show RUN, see plab runs)"
+                                           : "one run at a time, not '%s'",
                                   argc > 2 ? argv[2] : "");
 
   store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (store == NULL)
     {
       if (missing)
-        return _plab_cli_usage_error ("plab show", "no run %s: %s holds no runs yet", argv[1], path);
+        return _plab_cli_usage_error ("plab show", "no run %s: %s holds no runs yet", argv[1],
+                                      path);
       return PLAB_EXIT_FAILED;
     }
   if (!_plab_cli_parse_run_id (store, argv[1], &id))
@@ -499,11 +482,14 @@ cmd_show (int argc,
         {
           const PlabLaneInfo *l = &lanes[i];
 
-          g_string_append_printf (s, "%s{\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
+          g_string_append_printf (s,
+                                  "%s{\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
                                   i ? "," : "", l->lane, plab_lane_kind_name (l->kind), l->pid,
                                   l->tid);
           plab_json_append_string (s, l->name);
-          g_string_append_printf (s, ",\"end\":\"%s\",\"code\":%d,\"signal\":%d,\"dropped\":%" G_GUINT64_FORMAT "}",
+          g_string_append_printf (s,
+                                  ",\"end\":\"%s\",\"code\":%d,\"signal\":%d,\"dropped\":"
+                                  "%" G_GUINT64_FORMAT "}",
                                   l->end == PLAB_LANE_KILLED   ? "killed"
                                   : l->end == PLAB_LANE_EXITED ? "exited"
                                                                : "running",
@@ -540,10 +526,10 @@ cmd_show (int argc,
       printf ("  started     %s\n", started);
       printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
       printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
-      printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n", r->params_json ? r->params_json : "{}",
-              r->seed);
-      printf ("  check       %s%s\n", r->check_ok ? "ok: " : "FAILED: ",
-              r->check_message ? r->check_message : "");
+      printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n",
+              r->params_json ? r->params_json : "{}", r->seed);
+      printf ("  check       %s%s\n",
+              r->check_ok ? "ok: " : "FAILED: ", r->check_message ? r->check_message : "");
       if (r->error && r->error[0])
         printf ("  error       %s\n", r->error);
       if (r->sweep_id > 0)
@@ -577,8 +563,7 @@ out:
 /* The lab window is a later piece of work. This is where it will start: when
  * there is a display, plab with no command opens it. */
 static int
-open_window (int argc,
-             char **argv)
+open_window (int argc, char **argv)
 {
   fputs (main_help, stdout);
   if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
@@ -587,8 +572,7 @@ open_window (int argc,
 }
 
 int
-plab_cli_main (int argc,
-               char **argv)
+plab_cli_main (int argc, char **argv)
 {
   const char *command;
 

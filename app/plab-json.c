@@ -4,8 +4,7 @@
 #include <math.h>
 
 void
-plab_json_append_string (GString *out,
-                         const char *text)
+plab_json_append_string (GString *out, const char *text)
 {
   if (text == NULL)
     {
@@ -13,7 +12,7 @@ plab_json_append_string (GString *out,
       return;
     }
   g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
     {
       switch (*p)
         {
@@ -36,15 +35,14 @@ plab_json_append_string (GString *out,
           if (*p < 0x20)
             g_string_append_printf (out, "\\u%04x", *p);
           else
-            g_string_append_c (out, (char) *p);
+            g_string_append_c (out, (char)*p);
         }
     }
   g_string_append_c (out, '"');
 }
 
 void
-plab_json_append_double (GString *out,
-                         double value)
+plab_json_append_double (GString *out, double value)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -58,8 +56,7 @@ plab_json_append_double (GString *out,
 }
 
 void
-plab_json_append_object (GString *out,
-                         const char *json)
+plab_json_append_object (GString *out, const char *json)
 {
   const char *p = json;
 

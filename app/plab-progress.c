@@ -76,14 +76,13 @@ emit (PlabProgress *self)
           break;
         }
       p += n;
-      left -= (size_t) n;
+      left -= (size_t)n;
     }
   g_string_truncate (self->line, 0);
 }
 
 static void
-append_id (PlabProgress *self,
-           const char *event)
+append_id (PlabProgress *self, const char *event)
 {
   g_string_append_printf (self->line, "{\"event\":\"%s\",\"id\":%" G_GINT64_FORMAT, event,
                           self->run_id);
@@ -115,7 +114,8 @@ plab_progress_run_begin (PlabProgress *self,
     g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
   else
     g_string_append (s, "null");
-  g_string_append_printf (s, ",\"seed\":%" G_GUINT64_FORMAT ",\"origin_ns\":%" G_GINT64_FORMAT
+  g_string_append_printf (s,
+                          ",\"seed\":%" G_GUINT64_FORMAT ",\"origin_ns\":%" G_GINT64_FORMAT
                           ",\"params\":",
                           seed, origin_ns);
   plab_json_append_object (s, params_json);
@@ -138,8 +138,7 @@ lane_end_name (PlabLaneEnd end)
 }
 
 void
-plab_progress_lane (PlabProgress *self,
-                    const PlabLaneInfo *lane)
+plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane)
 {
   GString *s = self->line;
 
@@ -147,15 +146,13 @@ plab_progress_lane (PlabProgress *self,
   g_string_append_printf (s, ",\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
                           lane->lane, plab_lane_kind_name (lane->kind), lane->pid, lane->tid);
   plab_json_append_string (s, lane->name);
-  g_string_append_printf (s, ",\"end\":\"%s\",\"code\":%d,\"signal\":%d}", lane_end_name (lane->end),
-                          lane->exit_code, lane->exit_signal);
+  g_string_append_printf (s, ",\"end\":\"%s\",\"code\":%d,\"signal\":%d}",
+                          lane_end_name (lane->end), lane->exit_code, lane->exit_signal);
   emit (self);
 }
 
 void
-plab_progress_events (PlabProgress *self,
-                      const PlabEvent *events,
-                      size_t n_events)
+plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events)
 {
   GString *s = self->line;
   size_t in_line = 0;
@@ -175,7 +172,9 @@ plab_progress_events (PlabProgress *self,
         }
       else
         g_string_append_c (s, ',');
-      g_string_append_printf (s, "[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT ",",
+      g_string_append_printf (s,
+                              "[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT
+                              ",",
                               e->start_ns - self->origin_ns, e->end_ns - self->origin_ns,
                               plab_span_kind_name (e->kind), e->task_id);
       plab_json_append_string (s, e->label);
@@ -252,9 +251,7 @@ plab_progress_run_end (PlabProgress *self,
 }
 
 void
-plab_progress_done (PlabProgress *self,
-                    int64_t sweep_id,
-                    const char *db_path)
+plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path)
 {
   GString *s = self->line;
 

@@ -32,8 +32,7 @@ _plab_buf_clear (PlabBuf *buf)
 }
 
 static bool
-buf_reserve (PlabBuf *buf,
-             size_t extra)
+buf_reserve (PlabBuf *buf, size_t extra)
 {
   size_t need;
   size_t cap;
@@ -59,8 +58,7 @@ buf_reserve (PlabBuf *buf,
 }
 
 void
-_plab_buf_append (PlabBuf *buf,
-                  const char *text)
+_plab_buf_append (PlabBuf *buf, const char *text)
 {
   size_t n = strlen (text);
 
@@ -71,9 +69,7 @@ _plab_buf_append (PlabBuf *buf,
 }
 
 void
-_plab_buf_printf (PlabBuf *buf,
-                  const char *format,
-                  ...)
+_plab_buf_printf (PlabBuf *buf, const char *format, ...)
 {
   va_list ap;
   int n;
@@ -81,12 +77,12 @@ _plab_buf_printf (PlabBuf *buf,
   va_start (ap, format);
   n = vsnprintf (NULL, 0, format, ap);
   va_end (ap);
-  if (n < 0 || !buf_reserve (buf, (size_t) n))
+  if (n < 0 || !buf_reserve (buf, (size_t)n))
     return;
   va_start (ap, format);
-  vsnprintf (buf->data + buf->len, (size_t) n + 1, format, ap);
+  vsnprintf (buf->data + buf->len, (size_t)n + 1, format, ap);
   va_end (ap);
-  buf->len += (size_t) n;
+  buf->len += (size_t)n;
 }
 
 char *
@@ -107,13 +103,12 @@ _plab_buf_steal (PlabBuf *buf)
 }
 
 void
-_plab_json_string (PlabBuf *buf,
-                   const char *text)
+_plab_json_string (PlabBuf *buf, const char *text)
 {
   const unsigned char *p;
 
   _plab_buf_append (buf, "\"");
-  for (p = (const unsigned char *) (text ? text : ""); *p; p++)
+  for (p = (const unsigned char *)(text ? text : ""); *p; p++)
     {
       switch (*p)
         {
@@ -137,7 +132,7 @@ _plab_json_string (PlabBuf *buf,
             _plab_buf_printf (buf, "\\u%04x", *p);
           else
             {
-              char c[2] = { (char) *p, '\0' };
+              char c[2] = { (char)*p, '\0' };
               _plab_buf_append (buf, c);
             }
         }
@@ -146,8 +141,7 @@ _plab_json_string (PlabBuf *buf,
 }
 
 void
-_plab_json_number (PlabBuf *buf,
-                   double value)
+_plab_json_number (PlabBuf *buf, double value)
 {
   if (!isfinite (value))
     _plab_buf_append (buf, "null");
@@ -160,10 +154,7 @@ _plab_json_number (PlabBuf *buf,
 /* --- Parameters --- */
 
 static void
-format_number (const PlabParamSpec *spec,
-               double value,
-               char *buf,
-               size_t size)
+format_number (const PlabParamSpec *spec, double value, char *buf, size_t size)
 {
   if (spec->type == PLAB_PARAM_INT)
     snprintf (buf, size, "%.0f", value);
@@ -172,9 +163,7 @@ format_number (const PlabParamSpec *spec,
 }
 
 void
-plab_param_describe (const PlabParamSpec *spec,
-                     char *buf,
-                     size_t size)
+plab_param_describe (const PlabParamSpec *spec, char *buf, size_t size)
 {
   char lo[32];
   char hi[32];
@@ -228,11 +217,11 @@ plab_param_parse (const PlabParamSpec *spec,
   switch (spec->type)
     {
     case PLAB_PARAM_BOOL:
-      if (!strcasecmp (text, "true") || !strcmp (text, "1") || !strcasecmp (text, "yes") ||
-          !strcasecmp (text, "on"))
+      if (!strcasecmp (text, "true") || !strcmp (text, "1") || !strcasecmp (text, "yes")
+          || !strcasecmp (text, "on"))
         v = 1;
-      else if (!strcasecmp (text, "false") || !strcmp (text, "0") || !strcasecmp (text, "no") ||
-               !strcasecmp (text, "off"))
+      else if (!strcasecmp (text, "false") || !strcmp (text, "0") || !strcasecmp (text, "no")
+               || !strcasecmp (text, "off"))
         v = 0;
       else
         goto invalid;
@@ -242,7 +231,7 @@ plab_param_parse (const PlabParamSpec *spec,
       for (size_t i = 0; spec->choices && spec->choices[i]; i++)
         if (!strcmp (spec->choices[i], text))
           {
-            *value = (double) i;
+            *value = (double)i;
             return 0;
           }
       goto invalid;
@@ -280,10 +269,7 @@ invalid:
 }
 
 void
-plab_param_format (const PlabParamSpec *spec,
-                   double value,
-                   char *buf,
-                   size_t size)
+plab_param_format (const PlabParamSpec *spec, double value, char *buf, size_t size)
 {
   size_t i;
 
@@ -294,7 +280,7 @@ plab_param_format (const PlabParamSpec *spec,
       break;
     case PLAB_PARAM_CHOICE:
       for (i = 0; spec->choices && spec->choices[i]; i++)
-        if ((double) i == value)
+        if ((double)i == value)
           {
             snprintf (buf, size, "%s", spec->choices[i]);
             return;
@@ -312,8 +298,7 @@ plab_param_format (const PlabParamSpec *spec,
 /* --- Runs --- */
 
 void
-plab_demo_run_init (PlabDemoRun *run,
-                    const PlabDemo *demo)
+plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo)
 {
   memset (run, 0, sizeof *run);
   run->demo = demo;
@@ -331,8 +316,7 @@ plab_demo_run_clear (PlabDemoRun *run)
 }
 
 double
-plab_demo_run_get (const PlabDemoRun *run,
-                   const char *name)
+plab_demo_run_get (const PlabDemoRun *run, const char *name)
 {
   int i = plab_demo_param_index (run->demo, name);
 
@@ -340,9 +324,7 @@ plab_demo_run_get (const PlabDemoRun *run,
 }
 
 int
-plab_demo_run_validate (const PlabDemoRun *run,
-                        char *err,
-                        size_t err_size)
+plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size)
 {
   if (!(run->demo->backends & PLAB_BACKEND_BIT (run->backend)))
     {

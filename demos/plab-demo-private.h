@@ -25,7 +25,7 @@ void _plab_buf_init (PlabBuf *buf);
 void _plab_buf_clear (PlabBuf *buf);
 void _plab_buf_append (PlabBuf *buf, const char *text);
 void _plab_buf_printf (PlabBuf *buf, const char *format, ...)
-  __attribute__ ((format (printf, 2, 3)));
+    __attribute__ ((format (printf, 2, 3)));
 
 /* Takes the string out of @buf (NULL when it ran out of memory). */
 char *_plab_buf_steal (PlabBuf *buf);

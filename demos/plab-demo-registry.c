@@ -32,13 +32,12 @@ plab_demo_find (const char *name)
 }
 
 int
-plab_demo_param_index (const PlabDemo *demo,
-                       const char *name)
+plab_demo_param_index (const PlabDemo *demo, const char *name)
 {
   if (demo == NULL || name == NULL)
     return -1;
   for (size_t i = 0; i < demo->n_params; i++)
     if (!strcmp (demo->params[i].name, name))
-      return (int) i;
+      return (int)i;
   return -1;
 }

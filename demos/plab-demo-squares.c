@@ -33,14 +33,14 @@ enum
 #define MAX_FIGURE_WORKERS 64
 
 static const PlabParamSpec params[N_PARAMS] = {
-  [PARAM_N] = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N,
-                NULL },
-  [PARAM_CHUNK_SIZE] = { "chunk_size", PLAB_PARAM_INT,
-                         "items handed to a worker at a time; 0 picks a size automatically", 0,
-                         0, 1000000, NULL },
+  [PARAM_N]
+  = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N, NULL },
+  [PARAM_CHUNK_SIZE]
+  = { "chunk_size", PLAB_PARAM_INT,
+      "items handed to a worker at a time; 0 picks a size automatically", 0, 0, 1000000, NULL },
   [PARAM_WORK] = { "work", PLAB_PARAM_INT,
-                   "extra arithmetic per item (loop rounds) so that a task costs something",
-                   2000, 0, 1000000, NULL },
+                   "extra arithmetic per item (loop rounds) so that a task costs something", 2000,
+                   0, 1000000, NULL },
   [PARAM_CRASH_ITEM] = { "crash_item", PLAB_PARAM_INT,
                          "the item whose task crashes its worker (processes only); -1: none", -1,
                          -1, MAX_N - 1, NULL },
@@ -63,9 +63,7 @@ typedef struct
 } SquaresResult;
 
 static int
-square_cb (const void *item,
-           void *result,
-           void *user_data)
+square_cb (const void *item, void *result, void *user_data)
 {
   const SquaresContext *ctx = user_data;
   SquaresResult *out = result;
@@ -87,36 +85,30 @@ square_cb (const void *item,
 
   /* The extra work: a chain of multiplications the compiler may not remove or
    * shorten (the asm statement hides acc's value from it). */
-  acc = (uint64_t) x;
+  acc = (uint64_t)x;
   for (int64_t i = 0; i < ctx->work; i++)
     {
       acc = acc * 6364136223846793005u + 1442695040888963407u;
-      __asm__ volatile ("" : "+r"(acc));
+      __asm__ volatile("" : "+r"(acc));
     }
 
-  out->square = x * x + (int64_t) (acc & 0);
-  out->pid = (int32_t) getpid ();
-  out->tid = (int32_t) syscall (SYS_gettid);
+  out->square = x * x + (int64_t)(acc & 0);
+  out->pid = (int32_t)getpid ();
+  out->tid = (int32_t)syscall (SYS_gettid);
   return 0;
 }
 
 static void
-label_cb (size_t index,
-          const void *item,
-          char *label,
-          size_t size,
-          void *user_data)
+label_cb (size_t index, const void *item, char *label, size_t size, void *user_data)
 {
   int64_t x;
 
   memcpy (&x, item, sizeof x);
-  snprintf (label, size, "x=%lld", (long long) x);
+  snprintf (label, size, "x=%lld", (long long)x);
 }
 
 static int
-squares_validate (const PlabDemoRun *run,
-                  char *err,
-                  size_t err_size)
+squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
 {
   double n = run->values[PARAM_N];
   double crash = run->values[PARAM_CRASH_ITEM];
@@ -141,10 +133,7 @@ squares_validate (const PlabDemoRun *run,
 /* The lane whose worker had thread id @tid (and its name in @buf), for the
  * figure; INT32_MAX when no lane matches. */
 static int
-worker_lane (PlabTrace *trace,
-             int tid,
-             char *buf,
-             size_t size)
+worker_lane (PlabTrace *trace, int tid, char *buf, size_t size)
 {
   PlabLaneInfo lane;
 
@@ -200,8 +189,9 @@ result_json (PlabDemoRun *run,
 
   /* Bars in lane order (worker 1, worker 2, ...), not in order of appearance. */
   for (size_t a = 1; a < n_workers; a++)
-    for (size_t b = a; b > 0 && worker_lane (run->trace, tids[b - 1], NULL, 0) >
-                                  worker_lane (run->trace, tids[b], NULL, 0);
+    for (size_t b = a; b > 0
+                       && worker_lane (run->trace, tids[b - 1], NULL, 0)
+                              > worker_lane (run->trace, tids[b], NULL, 0);
          b--)
       {
         int t = tids[b];
@@ -216,7 +206,7 @@ result_json (PlabDemoRun *run,
   _plab_buf_init (&buf);
   _plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
                     n - correct);
-  _plab_json_number (&buf, (double) sum);
+  _plab_json_number (&buf, (double)sum);
   _plab_buf_printf (&buf, ", \"workers_used\": %zu, \"figure\": {\"kind\": \"bars\", ", n_workers);
   _plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
                           "\"y_label\": \"items\", \"categories\": [");
@@ -243,10 +233,10 @@ result_json (PlabDemoRun *run,
 static int
 squares_run (PlabDemoRun *run)
 {
-  size_t n = (size_t) run->values[PARAM_N];
+  size_t n = (size_t)run->values[PARAM_N];
   SquaresContext ctx = {
-    .crash_item = (int64_t) run->values[PARAM_CRASH_ITEM],
-    .work = (int64_t) run->values[PARAM_WORK],
+    .crash_item = (int64_t)run->values[PARAM_CRASH_ITEM],
+    .work = (int64_t)run->values[PARAM_WORK],
   };
   PlabPoolOptions options = {
     .backend = run->backend,
@@ -279,8 +269,8 @@ squares_run (PlabDemoRun *run)
       goto fail;
     }
   for (size_t i = 0; i < n; i++)
-    items[i] = (int64_t) i;
-  run->tasks_total = (int64_t) n;
+    items[i] = (int64_t)i;
+  run->tasks_total = (int64_t)n;
 
   rc = plab_pool_new (&options, &pool);
   if (rc != 0)
@@ -297,7 +287,7 @@ squares_run (PlabDemoRun *run)
   map.n_items = n;
   map.results = results;
   map.result_size = sizeof *results;
-  map.chunk_size = (size_t) run->values[PARAM_CHUNK_SIZE];
+  map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
   map.status = status;
   rc = plab_pool_map (pool, &map, &report);
   plab_pool_free (pool);
@@ -317,12 +307,12 @@ squares_run (PlabDemoRun *run)
   /* The check: every item that succeeded must hold exactly its square. */
   for (size_t i = 0; i < n; i++)
     {
-      int64_t x = (int64_t) i;
+      int64_t x = (int64_t)i;
 
       if (status[i] == 0 && results[i].square == x * x)
         {
           correct++;
-          sum += (long double) x * (long double) x;
+          sum += (long double)x * (long double)x;
         }
       else if (status[i] == 0)
         status[i] = PLAB_ETASK; /* wrong, so it does not count in the figure */
@@ -365,8 +355,8 @@ const PlabDemo plab_demo_squares = {
   .name = "squares",
   .title = "Squares with a pool",
   .summary = "Pool.map of x * x: ordered results, per-task overhead, chunk size, a crashing worker",
-  .lesson =
-    "A pool hands the items of a list to its workers and gives the results back in input "
+  .lesson
+  = "A pool hands the items of a list to its workers and gives the results back in input "
     "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool can "
     "spend more time passing items around than squaring them: compare chunk_size=1 with the "
     "automatic chunk size on the timeline. More workers only help when each task does enough "

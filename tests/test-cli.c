@@ -27,8 +27,7 @@ typedef struct
 static char *plab_path;
 
 static void
-fixture_setup (Fixture *f,
-               gconstpointer data)
+fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
@@ -58,8 +57,7 @@ remove_tree (const char *path)
 }
 
 static void
-fixture_teardown (Fixture *f,
-                  gconstpointer data)
+fixture_teardown (Fixture *f, gconstpointer data)
 {
   remove_tree (f->dir);
   g_free (f->dir);
@@ -80,10 +78,7 @@ plab_environ (const Fixture *f)
 /* Runs plab with the NULL-terminated arguments; returns the exit status (or
  * 128 + signal). */
 static int
-run_plab_argv (const Fixture *f,
-               const char *const *args,
-               char **out,
-               char **err)
+run_plab_argv (const Fixture *f, const char *const *args, char **out, char **err)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_auto (GStrv) env = plab_environ (f);
@@ -92,9 +87,9 @@ run_plab_argv (const Fixture *f,
 
   g_ptr_array_add (argv, plab_path);
   for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
+    g_ptr_array_add (argv, (char *)args[i]);
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+  g_spawn_sync (NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, out, err,
                 &wait_status, &error);
   g_assert_no_error (error);
   if (WIFEXITED (wait_status))
@@ -102,7 +97,8 @@ run_plab_argv (const Fixture *f,
   return 128 + WTERMSIG (wait_status);
 }
 
-#define run_plab(f, out, err, ...) run_plab_argv ((f), (const char *const[]){ __VA_ARGS__, NULL }, (out), (err))
+#define run_plab(f, out, err, ...)                                                                 \
+  run_plab_argv ((f), (const char *const[]){ __VA_ARGS__, NULL }, (out), (err))
 
 static int
 count_lines (const char *text)
@@ -118,9 +114,7 @@ count_lines (const char *text)
  * snippet asserts and prints. Returns its stdout; fails the test when the
  * snippet fails. */
 static char *
-python_check (const Fixture *f,
-              const char *text,
-              const char *script)
+python_check (const Fixture *f, const char *text, const char *script)
 {
   g_autofree char *path = g_build_filename (f->dir, "check-input", NULL);
   g_autoptr (GError) error = NULL;
@@ -131,7 +125,7 @@ python_check (const Fixture *f,
 
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                 &wait_status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (wait_status, NULL))
@@ -151,8 +145,7 @@ open_store (const Fixture *f)
 /* --- Help, version, list --- */
 
 static void
-test_help (Fixture *f,
-           gconstpointer data)
+test_help (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL;
 
@@ -184,8 +177,7 @@ test_help (Fixture *f,
 }
 
 static void
-test_list (Fixture *f,
-           gconstpointer data)
+test_list (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
 
@@ -208,24 +200,20 @@ test_list (Fixture *f,
 /* --- Bad input --- */
 
 static void
-expect_usage_error (Fixture *f,
-                    const char *const *args,
-                    const char *needle,
-                    const char *needle2)
+expect_usage_error (Fixture *f, const char *const *args, const char *needle, const char *needle2)
 {
   g_autofree char *out = NULL, *err = NULL;
   int status = run_plab_argv (f, args, &out, &err);
 
-  if (status != 2 || count_lines (err) != 1 || !strstr (err, needle) ||
-      (needle2 && !strstr (err, needle2)))
+  if (status != 2 || count_lines (err) != 1 || !strstr (err, needle)
+      || (needle2 && !strstr (err, needle2)))
     g_error ("plab %s ...: expected exit 2 and one line with '%s', got %d and: %s", args[0], needle,
              status, err);
   g_assert_cmpstr (out, ==, "");
 }
 
 static void
-test_bad_input (Fixture *f,
-                gconstpointer data)
+test_bad_input (Fixture *f, gconstpointer data)
 {
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
   expect_usage_error (f, ARGS ("run", "nope", "--db", f->db), "unknown demo 'nope'", "squares");
@@ -246,8 +234,9 @@ test_bad_input (Fixture *f,
                       NULL);
   expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "--frobnicate"), "--frobnicate",
                       NULL);
-  expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "-b", "threads", "--set",
-                               "crash_item=3"),
+  expect_usage_error (f,
+                      ARGS ("run", "squares", "--db", f->db, "-b", "threads", "--set",
+                            "crash_item=3"),
                       "crash_item needs the processes backend", NULL);
   expect_usage_error (f, ARGS ("frobnicate"), "unknown command 'frobnicate'", NULL);
   expect_usage_error (f, ARGS ("export", "1", "--db", f->db, "--format", "xml"),
@@ -258,8 +247,7 @@ test_bad_input (Fixture *f,
 }
 
 static void
-test_store_unusable (Fixture *f,
-                     gconstpointer data)
+test_store_unusable (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
@@ -279,17 +267,16 @@ test_store_unusable (Fixture *f,
 
 /* --- Running --- */
 
-static const char check_single_run[] =
-  "import json,sys\n"
-  "d=json.load(open(sys.argv[1]))\n"
-  "assert d['sweep'] is None and d['db']\n"
-  "(r,)=d['runs']\n"
-  "print(r['id'], r['status'], r['check_ok'], r['workers'], r['backend'], r['error'] or '-', "
-  "r['check'], sep='|')\n";
+static const char check_single_run[]
+    = "import json,sys\n"
+      "d=json.load(open(sys.argv[1]))\n"
+      "assert d['sweep'] is None and d['db']\n"
+      "(r,)=d['runs']\n"
+      "print(r['id'], r['status'], r['check_ok'], r['workers'], r['backend'], r['error'] or '-', "
+      "r['check'], sep='|')\n";
 
 static void
-test_run_processes (Fixture *f,
-                    gconstpointer data)
+test_run_processes (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
   g_auto (GStrv) fields = NULL;
@@ -329,7 +316,7 @@ test_run_processes (Fixture *f,
         g_assert_cmpint (lanes[i].pid, !=, record->runner_pid);
         for (int k = 0; k < n_pids; k++)
           g_assert_cmpint (pids[k], !=, lanes[i].pid);
-        if (n_pids < (int) G_N_ELEMENTS (pids))
+        if (n_pids < (int)G_N_ELEMENTS (pids))
           pids[n_pids++] = lanes[i].pid;
       }
   g_assert_cmpint (n_pids, ==, 2);
@@ -365,8 +352,7 @@ test_run_processes (Fixture *f,
 }
 
 static void
-test_run_crash (Fixture *f,
-                gconstpointer data)
+test_run_crash (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
   g_auto (GStrv) fields = NULL;
@@ -401,8 +387,7 @@ test_run_crash (Fixture *f,
 }
 
 static void
-test_export (Fixture *f,
-             gconstpointer data)
+test_export (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
   g_autofree char *trace = g_build_filename (f->dir, "trace.json", NULL);
@@ -419,32 +404,33 @@ test_export (Fixture *f,
                              "-o", trace),
                    ==, 0);
   g_assert_true (g_file_get_contents (trace, &text, NULL, NULL));
-  checked = python_check (
-    f, text,
-    "import json,sys,collections\n"
-    "d=json.load(open(sys.argv[1]))\n"
-    "ev=d['traceEvents']\n"
-    "assert d['displayTimeUnit']=='ms'\n"
-    "for e in ev:\n"
-    "  assert isinstance(e['pid'],int), e\n"
-    "  if e['ph']!='C': assert isinstance(e['tid'],int), e\n"
-    "names={(e['pid'],e['tid']) for e in ev if e['ph']=='M' and e['name']=='thread_name'}\n"
-    "lanes=collections.defaultdict(list)\n"
-    "for e in ev:\n"
-    "  if e['ph']=='X':\n"
-    "    assert e['dur']>=0 and e['ts']>=0\n"
-    "    assert (e['pid'],e['tid']) in names\n"
-    "    lanes[(e['pid'],e['tid'])].append((e['ts'],e['ts']+e['dur']))\n"
-    "for spans in lanes.values():\n"
-    "  spans.sort(key=lambda s:(s[0],-s[1]))\n"
-    "  stack=[]\n"
-    "  for s,t in spans:\n"
-    "    while stack and stack[-1]<=s: stack.pop()\n"
-    "    assert not stack or t<=stack[-1], ('partial overlap',s,t,stack[-1])\n"
-    "    stack.append(t)\n"
-    "tasks=sum(1 for e in ev if e['ph']=='X' and e['cat']=='task')\n"
-    "pids={e['pid'] for e in ev if e['ph']=='X' and e['cat']=='task'}\n"
-    "print(tasks,len(pids),sum(1 for e in ev if e['ph']=='i'))\n");
+  checked
+      = python_check (f, text,
+                      "import json,sys,collections\n"
+                      "d=json.load(open(sys.argv[1]))\n"
+                      "ev=d['traceEvents']\n"
+                      "assert d['displayTimeUnit']=='ms'\n"
+                      "for e in ev:\n"
+                      "  assert isinstance(e['pid'],int), e\n"
+                      "  if e['ph']!='C': assert isinstance(e['tid'],int), e\n"
+                      "names={(e['pid'],e['tid']) for e in ev if e['ph']=='M' and "
+                      "e['name']=='thread_name'}\n"
+                      "lanes=collections.defaultdict(list)\n"
+                      "for e in ev:\n"
+                      "  if e['ph']=='X':\n"
+                      "    assert e['dur']>=0 and e['ts']>=0\n"
+                      "    assert (e['pid'],e['tid']) in names\n"
+                      "    lanes[(e['pid'],e['tid'])].append((e['ts'],e['ts']+e['dur']))\n"
+                      "for spans in lanes.values():\n"
+                      "  spans.sort(key=lambda s:(s[0],-s[1]))\n"
+                      "  stack=[]\n"
+                      "  for s,t in spans:\n"
+                      "    while stack and stack[-1]<=s: stack.pop()\n"
+                      "    assert not stack or t<=stack[-1], ('partial overlap',s,t,stack[-1])\n"
+                      "    stack.append(t)\n"
+                      "tasks=sum(1 for e in ev if e['ph']=='X' and e['cat']=='task')\n"
+                      "pids={e['pid'] for e in ev if e['ph']=='X' and e['cat']=='task'}\n"
+                      "print(tasks,len(pids),sum(1 for e in ev if e['ph']=='i'))\n");
   {
     g_auto (GStrv) n = g_strsplit (g_strchomp (checked), " ", -1);
 
@@ -461,14 +447,15 @@ test_export (Fixture *f,
                              "-o", csv),
                    ==, 0);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
-  checked = python_check (f, text,
-                          "import csv,sys\n"
-                          "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-                          "assert rows[0]==['run','lane','lane_name','kind','start_ns','end_ns','task','label']\n"
-                          "t=[r for r in rows[1:] if r[3]=='task']\n"
-                          "assert all(int(r[5])>=int(r[4]) for r in t)\n"
-                          "assert all(r[7]=='x=%s'%r[6] for r in t)\n"
-                          "print(len(t))\n");
+  checked = python_check (
+      f, text,
+      "import csv,sys\n"
+      "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
+      "assert rows[0]==['run','lane','lane_name','kind','start_ns','end_ns','task','label']\n"
+      "t=[r for r in rows[1:] if r[3]=='task']\n"
+      "assert all(int(r[5])>=int(r[4]) for r in t)\n"
+      "assert all(r[7]=='x=%s'%r[6] for r in t)\n"
+      "print(len(t))\n");
   g_assert_cmpint (atoi (checked), ==, 2999);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -479,31 +466,30 @@ test_export (Fixture *f,
 }
 
 static void
-test_sweep (Fixture *f,
-            gconstpointer data)
+test_sweep (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
 
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "--sweep", "1,2", "-b",
                              "serial,threads", "--db", f->db, "--set", "n=5000", "--json"),
                    ==, 0);
-  checked = python_check (f, out,
-                          "import json,sys\n"
-                          "d=json.load(open(sys.argv[1]))\n"
-                          "assert isinstance(d['sweep'],int) and d['baseline']=='serial'\n"
-                          "c=[(r['backend'],r['workers']) for r in d['runs']]\n"
-                          "assert c==[('serial',1),('threads',1),('threads',2)], c\n"
-                          "assert all(r['status']=='ok' and r['speedup']>0 for r in d['runs'])\n"
-                          "t=d['table']\n"
-                          "assert len(t)==3 and abs(t[0]['speedup']-1)<1e-9\n"
-                          "assert all(abs(r['efficiency']-r['speedup']/r['workers'])<1e-6 for r in t)\n"
-                          "print('ok')\n");
+  checked
+      = python_check (f, out,
+                      "import json,sys\n"
+                      "d=json.load(open(sys.argv[1]))\n"
+                      "assert isinstance(d['sweep'],int) and d['baseline']=='serial'\n"
+                      "c=[(r['backend'],r['workers']) for r in d['runs']]\n"
+                      "assert c==[('serial',1),('threads',1),('threads',2)], c\n"
+                      "assert all(r['status']=='ok' and r['speedup']>0 for r in d['runs'])\n"
+                      "t=d['table']\n"
+                      "assert len(t)==3 and abs(t[0]['speedup']-1)<1e-9\n"
+                      "assert all(abs(r['efficiency']-r['speedup']/r['workers'])<1e-6 for r in t)\n"
+                      "print('ok')\n");
   g_assert_cmpstr (checked, ==, "ok\n");
 }
 
 static void
-test_progress_stream (Fixture *f,
-                      gconstpointer data)
+test_progress_stream (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
 
@@ -518,7 +504,8 @@ test_progress_stream (Fixture *f,
                           "assert ev[0]['demo']=='squares' and ev[0]['params']['n']==3000\n"
                           "lanes={e['lane'] for e in ev if e['event']=='lane'}\n"
                           "assert {0,1,2} <= lanes, lanes\n"
-                          "tasks=[s for e in ev if e['event']=='spans' for s in e['spans'] if s[2]=='task']\n"
+                          "tasks=[s for e in ev if e['event']=='spans' for s in e['spans'] if "
+                          "s[2]=='task']\n"
                           "assert sorted(s[3] for s in tasks)==list(range(3000))\n"
                           "assert all(0<=s[0]<=s[1] for s in tasks)\n"
                           "assert ev[-2]['status']=='ok' and ev[-2]['check_ok'] is True\n"
@@ -528,10 +515,7 @@ test_progress_stream (Fixture *f,
 
 /* Reads stdout of the runner until a line containing @needle, at most @timeout_ms. */
 static gboolean
-wait_for_line (int fd,
-               GString *seen,
-               const char *needle,
-               int timeout_ms)
+wait_for_line (int fd, GString *seen, const char *needle, int timeout_ms)
 {
   gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
   char buf[65536];
@@ -554,11 +538,11 @@ wait_for_line (int fd,
 }
 
 static void
-test_sigint (Fixture *f,
-             gconstpointer data)
+test_sigint (Fixture *f, gconstpointer data)
 {
-  const char *argv[] = { plab_path, "run", "squares", "-j", "2", "-b", "processes", "--db", f->db,
-                         "--set", "n=1000000", "--set", "work=20000", "--progress", NULL };
+  const char *argv[]
+      = { plab_path, "run",   "squares",   "-j",    "2",          "-b",         "processes", "--db",
+          f->db,     "--set", "n=1000000", "--set", "work=20000", "--progress", NULL };
   g_auto (GStrv) env = plab_environ (f);
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) seen = g_string_new (NULL);
@@ -575,7 +559,7 @@ test_sigint (Fixture *f,
    * leaves any behind is caught by waitpid () below. */
   g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1), ==, 0);
 
-  g_spawn_async_with_pipes (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+  g_spawn_async_with_pipes (NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                             NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (wait_for_line (out_fd, seen, "\"task\"", 10000));
@@ -606,7 +590,8 @@ test_sigint (Fixture *f,
   g_assert_cmpint (errno, ==, ECHILD);
 
   store = open_store (f);
-  g_assert_cmpint (plab_store_list_runs (store, &(PlabRunFilter){ .limit = 1 }, &records, &n_records),
+  g_assert_cmpint (plab_store_list_runs (store, &(PlabRunFilter){ .limit = 1 }, &records,
+                                         &n_records),
                    ==, 0);
   g_assert_cmpuint (n_records, ==, 1);
   g_assert_cmpint (records[0]->status, ==, PLAB_RUN_CANCELLED);
@@ -617,8 +602,7 @@ test_sigint (Fixture *f,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   const char *build = g_getenv ("PLAB_BUILD_DIR");
 

@@ -31,7 +31,7 @@ test_registry (void)
         {
           const PlabParamSpec *s = &d->params[p];
 
-          g_assert_cmpint (plab_demo_param_index (d, s->name), ==, (int) p);
+          g_assert_cmpint (plab_demo_param_index (d, s->name), ==, (int)p);
           if (s->type == PLAB_PARAM_INT || s->type == PLAB_PARAM_DOUBLE)
             {
               g_assert_cmpfloat (s->def, >=, s->min);
@@ -234,8 +234,7 @@ test_squares_crash_refused (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
