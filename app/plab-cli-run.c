@@ -34,6 +34,8 @@
 #define PROGRESS_BAR_DELAY_NS 1000000000
 #define PROGRESS_BAR_PERIOD_NS 100000000
 #define PROGRESS_BAR_WIDTH 30
+#define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
+#define FLUSH_BATCH 65536
 
 /* Set by the signal handler, read by the pool's map loop through
  * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop. */
@@ -121,6 +123,7 @@ typedef struct
 
   /* The run in progress, for the trace sink */
   PlabTraceSink store_sink;
+  GArray *pending; /* PlabEvent: events held back from the store until the run ends */
   PlabDemoRun *current;
   RunConfig *current_config;
   gboolean bar;
@@ -314,6 +317,24 @@ clear_bar (Runner *self)
   self->bar_drawn = FALSE;
 }
 
+/* Writes the held-back events to the store, in batches of one lane each as a
+ * sink expects (they were appended in such batches, so runs of equal lanes). */
+static void
+flush_pending (Runner *self)
+{
+  const PlabEvent *events = (const PlabEvent *)(void *)self->pending->data;
+  guint start = 0;
+
+  for (guint i = 1; i <= self->pending->len; i++)
+    if (i == self->pending->len || events[i].lane != events[start].lane || i - start == FLUSH_BATCH)
+      {
+        if (self->store_sink.events)
+          self->store_sink.events (self->store_sink.user_data, events + start, i - start);
+        start = i;
+      }
+  g_array_set_size (self->pending, 0);
+}
+
 static void
 sink_lane_cb (void *user_data, const PlabLaneInfo *lane)
 {
@@ -330,8 +351,19 @@ sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
 {
   Runner *self = user_data;
 
-  if (self->store_sink.events)
-    self->store_sink.events (self->store_sink.user_data, events, n_events);
+  /* Writing spans to SQLite costs about a microsecond each. Done while the
+   * demo runs, that cost would land inside the measured time, and on the
+   * serial backend (where the pool drains only at the end) entirely on the
+   * critical path. So events wait in memory and go to the store after the
+   * run has been timed, unless there are too many to hold. */
+  if (self->pending->len + n_events <= MAX_PENDING_EVENTS)
+    g_array_append_vals (self->pending, events, (guint)n_events);
+  else
+    {
+      flush_pending (self);
+      if (self->store_sink.events)
+        self->store_sink.events (self->store_sink.user_data, events, n_events);
+    }
   if (self->stream)
     {
       plab_progress_events (self->stream, events, n_events);
@@ -431,6 +463,7 @@ run_one (Runner *self, RunConfig *c)
   c->wall_ns = plab_now_ns () - t0;
   c->cpu_ns = plab_cpu_time_ns () - cpu0;
   plab_trace_drain (trace);
+  flush_pending (self);
   draw_bar (self, TRUE);
   clear_bar (self);
 
@@ -753,6 +786,8 @@ runner_clear (Runner *self)
         }
       g_array_free (self->configs, TRUE);
     }
+  if (self->pending)
+    g_array_free (self->pending, TRUE);
   plab_progress_free (self->stream);
   if (self->store)
     plab_store_close (self->store);
@@ -974,6 +1009,7 @@ _plab_cli_run (int argc, char **argv)
         }
     }
 
+  self.pending = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
   runner_pid = getpid ();
   install_signal_handlers ();
   if (self.progress)
