@@ -21,9 +21,9 @@ typedef struct
   char cpu_model[128];
   int usable_cpus;
   int online_cpus;
-  char os[128];       /* "Linux 6.1.0-18-amd64 x86_64" */
-  char compiler[64];  /* "gcc 12.2.0" */
-  char version[32];   /* plab's version */
+  char os[128];      /* "Linux 6.1.0-18-amd64 x86_64" */
+  char compiler[64]; /* "gcc 12.2.0" */
+  char version[32];  /* plab's version */
 } PlabMachineInfo;
 
 void plab_machine_info (PlabMachineInfo *out);
@@ -32,8 +32,9 @@ void plab_machine_info (PlabMachineInfo *out);
 int64_t plab_cpu_time_ns (void);
 
 /* The start time of process @pid in clock ticks since boot (field 22 of
- * /proc/PID/stat), or -1 when there is no such process. Together with the pid
- * it names a process even after the pid is reused. */
+ * /proc/PID/stat), or -1 when there is no such process or it has already
+ * exited (a zombie waiting to be reaped). Together with the pid it names a
+ * process even after the pid is reused. */
 int64_t plab_process_start_ticks (int pid);
 
 #ifdef __cplusplus
