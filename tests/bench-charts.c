@@ -45,33 +45,32 @@ next_random (uint64_t *state)
 /* Spans of every worker lane follow each other: a task, sometimes a lock
  * wait inside it, then a short queue wait. */
 static PlabEvent *
-make_spans (size_t n,
-            size_t *n_out)
+make_spans (size_t n, size_t *n_out)
 {
   PlabEvent *spans = calloc (n + N_WORKERS * 4, sizeof *spans);
   uint64_t rnd = 0x9E3779B97F4A7C15ULL;
   size_t k = 0, per_lane = n / N_WORKERS;
-  int64_t mean = RUN_NS / (int64_t) per_lane;
+  int64_t mean = RUN_NS / (int64_t)per_lane;
 
   for (int w = 1; w <= N_WORKERS && spans != NULL; w++)
     {
       int64_t t = 0;
       for (size_t i = 0; i < per_lane && k < n; i++)
         {
-          int64_t d = mean / 2 + (int64_t) (next_random (&rnd) % (uint64_t) mean);
+          int64_t d = mean / 2 + (int64_t)(next_random (&rnd) % (uint64_t)mean);
           int64_t task = d * 4 / 5;
           PlabEvent *e = &spans[k++];
 
-          e->lane = (uint16_t) w;
+          e->lane = (uint16_t)w;
           e->kind = PLAB_SPAN_TASK;
           e->start_ns = t;
           e->end_ns = t + task;
-          e->task_id = (int64_t) k;
+          e->task_id = (int64_t)k;
           snprintf (e->label, sizeof e->label, "task %zu", k);
           if (i % 5 == 2 && k < n)
             {
               PlabEvent *lw = &spans[k++];
-              lw->lane = (uint16_t) w;
+              lw->lane = (uint16_t)w;
               lw->kind = PLAB_SPAN_LOCK_WAIT;
               lw->start_ns = t + task / 4;
               lw->end_ns = t + task / 2;
@@ -81,7 +80,7 @@ make_spans (size_t n,
           else if (k < n)
             {
               PlabEvent *qw = &spans[k++];
-              qw->lane = (uint16_t) w;
+              qw->lane = (uint16_t)w;
               qw->kind = PLAB_SPAN_QUEUE_WAIT;
               qw->start_ns = t + task;
               qw->end_ns = t + d;
@@ -96,10 +95,9 @@ make_spans (size_t n,
 }
 
 static int
-compare_double (const void *a,
-                const void *b)
+compare_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -112,9 +110,7 @@ typedef struct
 } Result;
 
 static void
-measure (size_t n,
-         int frames,
-         Result *out)
+measure (size_t n, int frames, Result *out)
 {
   PlabLaneInfo lanes[N_WORKERS + 1];
   PlabChartStyle style;
@@ -123,7 +119,7 @@ measure (size_t n,
   PlabTimelineData *data;
   PlabEvent *spans;
   size_t n_spans;
-  double *times = calloc ((size_t) frames, sizeof (double));
+  double *times = calloc ((size_t)frames, sizeof (double));
   double t;
 
   memset (lanes, 0, sizeof lanes);
@@ -155,7 +151,7 @@ measure (size_t n,
       cairo_surface_flush (surface);
       times[i] = now_ms () - t;
     }
-  qsort (times, (size_t) frames, sizeof (double), compare_double);
+  qsort (times, (size_t)frames, sizeof (double), compare_double);
   out->n_spans = n_spans;
   out->frame_ms = times[frames / 2];
   out->min_ms = times[0];
@@ -167,8 +163,7 @@ measure (size_t n,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   static const size_t sizes[] = { 10000, 100000, 1000000 };
   Result results[3];
@@ -199,7 +194,8 @@ main (int argc,
               " \"timeline\": [",
               FRAME_WIDTH, FRAME_HEIGHT, frames);
       for (int i = 0; i < 3; i++)
-        printf ("%s{\"spans\": %zu, \"build_ms\": %.2f, \"frame_ms\": %.3f, \"frame_min_ms\": %.3f}",
+        printf ("%s{\"spans\": %zu, \"build_ms\": %.2f, \"frame_ms\": %.3f, \"frame_min_ms\": "
+                "%.3f}",
                 i ? ", " : "", results[i].n_spans, results[i].build_ms, results[i].frame_ms,
                 results[i].min_ms);
       printf ("], \"ratio_1e5_1e4\": %.3f, \"ratio_1e6_1e4\": %.3f}\n",
@@ -207,8 +203,8 @@ main (int argc,
       return 0;
     }
 
-  printf ("timeline frame, %d x %d px, %d lanes, median of %d frames\n", FRAME_WIDTH,
-          FRAME_HEIGHT, N_WORKERS + 1, frames);
+  printf ("timeline frame, %d x %d px, %d lanes, median of %d frames\n", FRAME_WIDTH, FRAME_HEIGHT,
+          N_WORKERS + 1, frames);
   printf ("%10s  %10s  %10s  %10s\n", "spans", "index ms", "frame ms", "best ms");
   for (int i = 0; i < 3; i++)
     printf ("%10zu  %10.1f  %10.2f  %10.2f\n", results[i].n_spans, results[i].build_ms,

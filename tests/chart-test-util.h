@@ -10,12 +10,10 @@
 
 /* The colour at (x, y) of an opaque ARGB32 image surface, 0..1 per channel. */
 static inline PlabRgba
-chart_test_pixel (cairo_surface_t *surface,
-                  double x,
-                  double y)
+chart_test_pixel (cairo_surface_t *surface, double x, double y)
 {
   unsigned char *data;
-  int stride, ix = (int) floor (x), iy = (int) floor (y);
+  int stride, ix = (int)floor (x), iy = (int)floor (y);
   guint32 px;
   PlabRgba c;
 
@@ -26,7 +24,7 @@ chart_test_pixel (cairo_surface_t *surface,
   g_assert_cmpint (iy, >=, 0);
   g_assert_cmpint (ix, <, cairo_image_surface_get_width (surface));
   g_assert_cmpint (iy, <, cairo_image_surface_get_height (surface));
-  px = *(guint32 *) (data + iy * stride + ix * 4);
+  px = *(guint32 *)(data + iy * stride + ix * 4);
   c.a = ((px >> 24) & 0xff) / 255.0;
   c.r = ((px >> 16) & 0xff) / 255.0;
   c.g = ((px >> 8) & 0xff) / 255.0;
@@ -35,18 +33,14 @@ chart_test_pixel (cairo_surface_t *surface,
 }
 
 static inline bool
-chart_test_same_colour (PlabRgba a,
-                        PlabRgba b)
+chart_test_same_colour (PlabRgba a, PlabRgba b)
 {
   const double tol = 3.0 / 255.0;
   return fabs (a.r - b.r) <= tol && fabs (a.g - b.g) <= tol && fabs (a.b - b.b) <= tol;
 }
 
 static inline bool
-chart_test_pixel_is (cairo_surface_t *surface,
-                     double x,
-                     double y,
-                     PlabRgba colour)
+chart_test_pixel_is (cairo_surface_t *surface, double x, double y, PlabRgba colour)
 {
   return chart_test_same_colour (chart_test_pixel (surface, x, y), colour);
 }
@@ -61,8 +55,8 @@ chart_test_count_colour (cairo_surface_t *surface,
                          PlabRgba colour)
 {
   int n = 0;
-  for (int j = (int) y; j < (int) (y + h); j++)
-    for (int i = (int) x; i < (int) (x + w); i++)
+  for (int j = (int)y; j < (int)(y + h); j++)
+    for (int i = (int)x; i < (int)(x + w); i++)
       if (chart_test_pixel_is (surface, i, j, colour))
         n++;
   return n;
@@ -78,12 +72,11 @@ chart_test_count_ink (cairo_surface_t *surface,
                       PlabRgba background)
 {
   int n = 0;
-  for (int j = (int) y; j < (int) (y + h); j++)
-    for (int i = (int) x; i < (int) (x + w); i++)
+  for (int j = (int)y; j < (int)(y + h); j++)
+    for (int i = (int)x; i < (int)(x + w); i++)
       {
         PlabRgba c = chart_test_pixel (surface, i, j);
-        if (fabs (c.r - background.r) + fabs (c.g - background.g) + fabs (c.b - background.b)
-            > 0.3)
+        if (fabs (c.r - background.r) + fabs (c.g - background.g) + fabs (c.b - background.b) > 0.3)
           n++;
       }
   return n;

@@ -19,8 +19,7 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up (Fixture *fx,
-                gconstpointer user_data)
+fixture_set_up (Fixture *fx, gconstpointer user_data)
 {
   PlabLaneInfo lane;
   PlabEvent ev[2];
@@ -53,20 +52,20 @@ fixture_set_up (Fixture *fx,
       fx->points[i].max_ns = fx->points[i].median_ns * 1.1;
       fx->points[i].n_repeats = 3;
     }
-  fx->time = (PlabTimeChartData) { "Time", "footer", fx->points, 3, 1e9, NULL };
-  fx->speedup = (PlabSpeedupChartData) {
+  fx->time = (PlabTimeChartData){ "Time", "footer", fx->points, 3, 1e9, NULL };
+  fx->speedup = (PlabSpeedupChartData){
     "Speedup", "footer", fx->series, plab_speedup_series_from_points (fx->points, 3, fx->series, 2),
-    NULL, true
+    NULL,      true
   };
-  fx->result_json = plab_json_parse ("{\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\", \"b\"],"
-                                     " \"series\": [{\"name\": \"v\", \"values\": [1, 2]}]}, \"k\": 1}",
-                                     NULL, 0);
-  fx->result = (PlabResultChartData) { "Result", "footer", fx->result_json };
+  fx->result_json
+      = plab_json_parse ("{\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\", \"b\"],"
+                         " \"series\": [{\"name\": \"v\", \"values\": [1, 2]}]}, \"k\": 1}",
+                         NULL, 0);
+  fx->result = (PlabResultChartData){ "Result", "footer", fx->result_json };
 }
 
 static void
-fixture_tear_down (Fixture *fx,
-                   gconstpointer user_data)
+fixture_tear_down (Fixture *fx, gconstpointer user_data)
 {
   GDir *d = g_dir_open (fx->dir, 0, NULL);
   const char *name;
@@ -85,8 +84,7 @@ fixture_tear_down (Fixture *fx,
 }
 
 static PlabChartInput
-input_for (Fixture *fx,
-           PlabChartKind kind)
+input_for (Fixture *fx, PlabChartKind kind)
 {
   PlabChartInput in = { .kind = kind };
   in.timeline = fx->timeline;
@@ -96,19 +94,23 @@ input_for (Fixture *fx,
   return in;
 }
 
-static char *
-export (Fixture *fx,
-        PlabChartKind kind,
-        PlabChartFormat format,
-        int width,
-        int height,
-        double scale)
+static char *export(Fixture *fx,
+                    PlabChartKind kind,
+                    PlabChartFormat format,
+                    int width,
+                    int height,
+                    double scale)
 {
   PlabChartInput in = input_for (fx, kind);
   char *path = g_strdup_printf ("%s/%s.%s", fx->dir, plab_chart_kind_name (kind),
                                 plab_chart_format_name (format));
-  PlabExportOptions opt = { .kind = kind, .format = format, .path = path, .width = width,
-                            .height = height, .scale = scale, .theme = PLAB_THEME_PROJECTOR };
+  PlabExportOptions opt = { .kind = kind,
+                            .format = format,
+                            .path = path,
+                            .width = width,
+                            .height = height,
+                            .scale = scale,
+                            .theme = PLAB_THEME_PROJECTOR };
   char err[256];
   int rc = plab_chart_export_data (&in, &opt, err, sizeof err);
 
@@ -119,12 +121,11 @@ export (Fixture *fx,
 }
 
 static void
-test_png_size (Fixture *fx,
-               gconstpointer user_data)
+test_png_size (Fixture *fx, gconstpointer user_data)
 {
   for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
     {
-      char *path = export (fx, k, PLAB_CHART_FORMAT_PNG, 640, 360, 2.0);
+      char *path = export(fx, k, PLAB_CHART_FORMAT_PNG, 640, 360, 2.0);
       cairo_surface_t *png = cairo_image_surface_create_from_png (path);
 
       g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
@@ -135,7 +136,7 @@ test_png_size (Fixture *fx,
     }
   {
     /* Defaults: 1600 x 900. */
-    char *path = export (fx, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_PNG, 0, 0, 0);
+    char *path = export(fx, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_PNG, 0, 0, 0);
     cairo_surface_t *png = cairo_image_surface_create_from_png (path);
     g_assert_cmpint (cairo_image_surface_get_width (png), ==, 1600);
     g_assert_cmpint (cairo_image_surface_get_height (png), ==, 900);
@@ -145,8 +146,7 @@ test_png_size (Fixture *fx,
 }
 
 static void
-test_svg_is_xml (Fixture *fx,
-                 gconstpointer user_data)
+test_svg_is_xml (Fixture *fx, gconstpointer user_data)
 {
   char *python = g_find_program_in_path ("python3");
 
@@ -157,20 +157,18 @@ test_svg_is_xml (Fixture *fx,
     }
   for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
     {
-      char *path = export (fx, k, PLAB_CHART_FORMAT_SVG, 0, 0, 1);
-      const char *argv[] = {
-        python, "-c",
-        "import sys, xml.etree.ElementTree as E\n"
-        "r = E.parse(sys.argv[1]).getroot()\n"
-        "assert r.tag.endswith('svg'), r.tag\n"
-        "assert r.get('width').startswith('1600'), r.get('width')\n"
-        "assert len(list(r.iter())) > 20\n",
-        path, NULL
-      };
+      char *path = export(fx, k, PLAB_CHART_FORMAT_SVG, 0, 0, 1);
+      const char *argv[] = { python, "-c",
+                             "import sys, xml.etree.ElementTree as E\n"
+                             "r = E.parse(sys.argv[1]).getroot()\n"
+                             "assert r.tag.endswith('svg'), r.tag\n"
+                             "assert r.get('width').startswith('1600'), r.get('width')\n"
+                             "assert len(list(r.iter())) > 20\n",
+                             path, NULL };
       int status = -1;
       char *err = NULL;
 
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+      g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
                                    &err, &status, NULL));
       if (!g_spawn_check_wait_status (status, NULL))
         g_error ("%s is not valid SVG: %s", path, err);
@@ -181,14 +179,13 @@ test_svg_is_xml (Fixture *fx,
 }
 
 static void
-test_pdf_opens (Fixture *fx,
-                gconstpointer user_data)
+test_pdf_opens (Fixture *fx, gconstpointer user_data)
 {
   char *pdftoppm = g_find_program_in_path ("pdftoppm");
 
   for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
     {
-      char *path = export (fx, k, PLAB_CHART_FORMAT_PDF, 0, 0, 1);
+      char *path = export(fx, k, PLAB_CHART_FORMAT_PDF, 0, 0, 1);
       char *data = NULL;
       gsize len = 0;
 
@@ -203,7 +200,7 @@ test_pdf_opens (Fixture *fx,
           char *out = g_strdup_printf ("%s/page", fx->dir);
           const char *argv[] = { pdftoppm, "-r", "10", "-png", path, out, NULL };
           int status = -1;
-          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+          g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
                                        NULL, NULL, NULL, &status, NULL));
           g_assert_true (g_spawn_check_wait_status (status, NULL));
           g_free (out);
@@ -215,15 +212,14 @@ test_pdf_opens (Fixture *fx,
 }
 
 static void
-test_csv (Fixture *fx,
-          gconstpointer user_data)
+test_csv (Fixture *fx, gconstpointer user_data)
 {
-  const char *heads[] = { "record,lane,", "backend,workers,repeats,median_ns",
-                          "series,workers,speedup,efficiency,karp_flatt,amdahl_f",
-                          "category,series,value" };
+  const char *heads[]
+      = { "record,lane,", "backend,workers,repeats,median_ns",
+          "series,workers,speedup,efficiency,karp_flatt,amdahl_f", "category,series,value" };
   for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
     {
-      char *path = export (fx, k, PLAB_CHART_FORMAT_CSV, 0, 0, 1);
+      char *path = export(fx, k, PLAB_CHART_FORMAT_CSV, 0, 0, 1);
       char *data = NULL;
 
       g_assert_true (g_file_get_contents (path, &data, NULL, NULL));
@@ -234,8 +230,7 @@ test_csv (Fixture *fx,
 }
 
 static void
-test_errors (Fixture *fx,
-             gconstpointer user_data)
+test_errors (Fixture *fx, gconstpointer user_data)
 {
   PlabChartInput in = input_for (fx, PLAB_CHART_TIME);
   /* A folder that does not exist inside our own temporary folder. */
@@ -269,8 +264,7 @@ test_errors (Fixture *fx,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)

@@ -11,9 +11,9 @@ static void
 test_parse (void)
 {
   char err[128];
-  PlabJson *j = plab_json_parse (
-      " {\"a\": [1, -2.5e3, true, null], \"s\": \"x\\\"y\\u00e9\\ud83d\\ude00\", \"o\": {}} ", err,
-      sizeof err);
+  PlabJson *j = plab_json_parse (" {\"a\": [1, -2.5e3, true, null], \"s\": "
+                                 "\"x\\\"y\\u00e9\\ud83d\\ude00\", \"o\": {}} ",
+                                 err, sizeof err);
 
   g_assert_nonnull (j);
   g_assert_cmpint (j->type, ==, PLAB_JSON_OBJECT);
@@ -22,7 +22,8 @@ test_parse (void)
   g_assert_true (plab_json_at (plab_json_get (j, "a"), 2)->boolean);
   g_assert_cmpint (plab_json_at (plab_json_get (j, "a"), 3)->type, ==, PLAB_JSON_NULL);
   g_assert_null (plab_json_at (plab_json_get (j, "a"), 4));
-  g_assert_cmpstr (plab_json_string (plab_json_get (j, "s"), NULL), ==, "x\"y\xc3\xa9\xf0\x9f\x98\x80");
+  g_assert_cmpstr (plab_json_string (plab_json_get (j, "s"), NULL), ==,
+                   "x\"y\xc3\xa9\xf0\x9f\x98\x80");
   g_assert_cmpint (plab_json_get (j, "o")->type, ==, PLAB_JSON_OBJECT);
   g_assert_null (plab_json_get (j, "missing"));
   g_assert_null (plab_json_get (plab_json_get (j, "missing"), "deeper"));
@@ -35,8 +36,9 @@ test_parse (void)
 static void
 test_reject (void)
 {
-  const char *bad[] = { "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "+1", "nul", "\"abc",
-                        "\"\\x\"", "[1] 2", "{\"a\":1,}", "\"\\ud800\"", "0x10", "\"a\tb\"" };
+  const char *bad[]
+      = { "",    "{",     "[1,]",    "{\"a\" 1}", "01",         "1.",          "-",    "+1",
+          "nul", "\"abc", "\"\\x\"", "[1] 2",     "{\"a\":1,}", "\"\\ud800\"", "0x10", "\"a\tb\"" };
   char nested[200];
   char err[128];
 
@@ -78,11 +80,12 @@ test_result_lines (void)
 {
   /* A horizontal line at y = 1 over y in [0, 2]: drawn across the middle of
    * the plot in the first series colour. */
-  PlabJson *j = plab_json_parse (
-      "{\"figure\": {\"kind\": \"lines\", \"series\": [{\"name\": \"flat\", \"x\": [0, 10],"
-      " \"y\": [1, 1]}, {\"name\": \"ramp\", \"x\": [0, 10], \"y\": [0, 2], \"style\": \"points\"}],"
-      " \"notes\": [\"a note\"]}, \"answer\": 42}",
-      NULL, 0);
+  PlabJson *j = plab_json_parse ("{\"figure\": {\"kind\": \"lines\", \"series\": [{\"name\": "
+                                 "\"flat\", \"x\": [0, 10],"
+                                 " \"y\": [1, 1]}, {\"name\": \"ramp\", \"x\": [0, 10], \"y\": [0, "
+                                 "2], \"style\": \"points\"}],"
+                                 " \"notes\": [\"a note\"]}, \"answer\": 42}",
+                                 NULL, 0);
   PlabResultChartData data = { "Result", "footer", j };
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1000, 600);
   cairo_t *cr = cairo_create (surface);
@@ -127,8 +130,7 @@ test_result_lines (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/chart/json/parse", test_parse);

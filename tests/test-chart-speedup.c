@@ -62,7 +62,8 @@ test_karp_flatt (void)
 {
   /* For an exact Amdahl speedup, Karp-Flatt gives back f at every p. */
   for (int p = 2; p <= 32; p *= 2)
-    g_assert_cmpfloat_with_epsilon (plab_karp_flatt (plab_amdahl_speedup (0.25, p), p), 0.25, 1e-12);
+    g_assert_cmpfloat_with_epsilon (plab_karp_flatt (plab_amdahl_speedup (0.25, p), p), 0.25,
+                                    1e-12);
   g_assert_cmpfloat_with_epsilon (plab_karp_flatt (4, 4), 0, 1e-12);
   g_assert_true (isnan (plab_karp_flatt (1, 1)));
 }
@@ -71,8 +72,8 @@ static void
 test_time_points (void)
 {
   PlabRunSample s[] = {
-    { "threads", 2, 600 }, { "serial", 1, 1000 }, { "threads", 1, 1100 },
-    { "threads", 2, 500 }, { "threads", 2, 700 }, { "serial", 1, 1200 },
+    { "threads", 2, 600 },   { "serial", 1, 1000 }, { "threads", 1, 1100 },
+    { "threads", 2, 500 },   { "threads", 2, 700 }, { "serial", 1, 1200 },
     { "processes", 2, 650 }, { "threads", 4, 300 }, { "threads", 4, 350 },
   };
   PlabTimePoint *pts;
@@ -166,8 +167,7 @@ test_speedup_chart_empty (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/chart/speedup/amdahl-recovers-f", test_amdahl_recovers_f);

@@ -18,20 +18,25 @@ typedef struct
 } Fixture;
 
 static int64_t
-add_run (Fixture *fx,
-         const char *backend,
-         int workers,
-         int repeat,
-         int64_t wall_ns)
+add_run (Fixture *fx, const char *backend, int workers, int repeat, int64_t wall_ns)
 {
-  PlabRunSpec spec = { .demo = "squares", .backend = backend, .workers = workers,
-                       .params_json = "{\"n\": 64}", .seed = 1, .sweep_id = fx->sweep,
-                       .repeat = repeat, .origin_ns = 0 };
-  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = wall_ns, .cpu_ns = wall_ns,
-                             .result_json = "{\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\"],"
-                                            " \"series\": [{\"name\": \"v\", \"values\": [3]}]},"
-                                            " \"sum\": 85344}",
-                             .check_ok = true, .check_message = "ok" };
+  PlabRunSpec spec = { .demo = "squares",
+                       .backend = backend,
+                       .workers = workers,
+                       .params_json = "{\"n\": 64}",
+                       .seed = 1,
+                       .sweep_id = fx->sweep,
+                       .repeat = repeat,
+                       .origin_ns = 0 };
+  PlabRunOutcome outcome
+      = { .status = PLAB_RUN_OK,
+          .wall_ns = wall_ns,
+          .cpu_ns = wall_ns,
+          .result_json = "{\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\"],"
+                         " \"series\": [{\"name\": \"v\", \"values\": [3]}]},"
+                         " \"sum\": 85344}",
+          .check_ok = true,
+          .check_message = "ok" };
   PlabLaneInfo lanes[2];
   PlabEvent ev[3];
   int64_t id = 0;
@@ -47,20 +52,28 @@ add_run (Fixture *fx,
       g_snprintf (lanes[i].name, sizeof lanes[i].name, i ? "worker-%d" : "main", i);
       g_assert_cmpint (plab_store_put_lane (fx->store, id, &lanes[i]), ==, 0);
     }
-  ev[0] = (PlabEvent) { .start_ns = 0, .end_ns = wall_ns / 2, .task_id = 0, .kind = PLAB_SPAN_TASK,
-                        .lane = 1, .label = "chunk 0" };
-  ev[1] = (PlabEvent) { .start_ns = 0, .end_ns = wall_ns, .task_id = -1,
-                        .kind = PLAB_SPAN_QUEUE_WAIT, .lane = 0 };
-  ev[2] = (PlabEvent) { .start_ns = wall_ns / 4, .end_ns = wall_ns / 4, .task_id = 5,
-                        .kind = PLAB_SPAN_COUNTER, .lane = 0, .label = "queue depth" };
+  ev[0] = (PlabEvent){ .start_ns = 0,
+                       .end_ns = wall_ns / 2,
+                       .task_id = 0,
+                       .kind = PLAB_SPAN_TASK,
+                       .lane = 1,
+                       .label = "chunk 0" };
+  ev[1] = (PlabEvent){
+    .start_ns = 0, .end_ns = wall_ns, .task_id = -1, .kind = PLAB_SPAN_QUEUE_WAIT, .lane = 0
+  };
+  ev[2] = (PlabEvent){ .start_ns = wall_ns / 4,
+                       .end_ns = wall_ns / 4,
+                       .task_id = 5,
+                       .kind = PLAB_SPAN_COUNTER,
+                       .lane = 0,
+                       .label = "queue depth" };
   g_assert_cmpint (plab_store_add_events (fx->store, id, ev, 3), ==, 0);
   g_assert_cmpint (plab_store_finish_run (fx->store, id, &outcome), ==, 0);
   return id;
 }
 
 static void
-fixture_set_up (Fixture *fx,
-                gconstpointer user_data)
+fixture_set_up (Fixture *fx, gconstpointer user_data)
 {
   fx->dir = g_dir_make_tmp ("plab-chart-store-XXXXXX", NULL);
   fx->db = g_build_filename (fx->dir, "runs.db", NULL);
@@ -75,8 +88,7 @@ fixture_set_up (Fixture *fx,
 }
 
 static void
-fixture_tear_down (Fixture *fx,
-                   gconstpointer user_data)
+fixture_tear_down (Fixture *fx, gconstpointer user_data)
 {
   GDir *d = g_dir_open (fx->dir, 0, NULL);
   const char *name;
@@ -95,10 +107,7 @@ fixture_tear_down (Fixture *fx,
 }
 
 static char *
-export_to_string (Fixture *fx,
-                  bool sweep,
-                  PlabChartKind kind,
-                  PlabChartFormat format)
+export_to_string (Fixture *fx, bool sweep, PlabChartKind kind, PlabChartFormat format)
 {
   char *path = g_strdup_printf ("%s/out.%s", fx->dir, plab_chart_format_name (format));
   PlabExportOptions opt = { .kind = kind, .format = format, .path = path };
@@ -116,8 +125,7 @@ export_to_string (Fixture *fx,
 }
 
 static void
-test_timeline_from_store (Fixture *fx,
-                          gconstpointer user_data)
+test_timeline_from_store (Fixture *fx, gconstpointer user_data)
 {
   char *csv = export_to_string (fx, false, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_CSV);
   char *png;
@@ -131,8 +139,7 @@ test_timeline_from_store (Fixture *fx,
 }
 
 static void
-test_time_and_speedup_from_sweep (Fixture *fx,
-                                  gconstpointer user_data)
+test_time_and_speedup_from_sweep (Fixture *fx, gconstpointer user_data)
 {
   char *time = export_to_string (fx, true, PLAB_CHART_TIME, PLAB_CHART_FORMAT_CSV);
   char *speedup = export_to_string (fx, true, PLAB_CHART_SPEEDUP, PLAB_CHART_FORMAT_CSV);
@@ -154,12 +161,11 @@ test_time_and_speedup_from_sweep (Fixture *fx,
 }
 
 static void
-test_result_and_errors (Fixture *fx,
-                        gconstpointer user_data)
+test_result_and_errors (Fixture *fx, gconstpointer user_data)
 {
   char *csv = export_to_string (fx, false, PLAB_CHART_RESULT, PLAB_CHART_FORMAT_CSV);
-  PlabExportOptions opt = { .kind = PLAB_CHART_TIMELINE, .format = PLAB_CHART_FORMAT_PNG,
-                            .path = "unused.png" };
+  PlabExportOptions opt
+      = { .kind = PLAB_CHART_TIMELINE, .format = PLAB_CHART_FORMAT_PNG, .path = "unused.png" };
   char err[256] = "";
 
   g_assert_nonnull (strstr (csv, "\"a\",\"v\",3\n"));
@@ -176,8 +182,7 @@ test_result_and_errors (Fixture *fx,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)

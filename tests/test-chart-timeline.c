@@ -12,18 +12,13 @@
 #define MS 1000000LL
 
 static PlabEvent
-span (int lane,
-      int kind,
-      int64_t start,
-      int64_t end,
-      int64_t task,
-      const char *label)
+span (int lane, int kind, int64_t start, int64_t end, int64_t task, const char *label)
 {
   PlabEvent e;
 
   memset (&e, 0, sizeof e);
-  e.lane = (uint16_t) lane;
-  e.kind = (uint16_t) kind;
+  e.lane = (uint16_t)lane;
+  e.kind = (uint16_t)kind;
   e.start_ns = start;
   e.end_ns = end;
   e.task_id = task;
@@ -32,9 +27,7 @@ span (int lane,
 }
 
 static PlabLaneInfo
-lane_info (int lane,
-           const char *name,
-           int pid)
+lane_info (int lane, const char *name, int pid)
 {
   PlabLaneInfo l;
 
@@ -55,9 +48,7 @@ typedef struct
 } Rendered;
 
 static void
-render (Rendered *r,
-        const PlabTimelineData *data,
-        const PlabTimeWindow *window)
+render (Rendered *r, const PlabTimelineData *data, const PlabTimeWindow *window)
 {
   r->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
   r->cr = cairo_create (r->surface);
@@ -76,8 +67,7 @@ rendered_clear (Rendered *r)
 }
 
 static double
-lane_mid (const Rendered *r,
-          int row)
+lane_mid (const Rendered *r, int row)
 {
   return r->layout.lanes_y + (row + 0.5) * r->layout.lane_h;
 }
@@ -114,14 +104,14 @@ test_span_pixels (void)
   g_assert_false (chart_test_pixel_is (r.surface, x200 - 3, y, task));
   g_assert_false (chart_test_pixel_is (r.surface, x600 + 3, y, task));
   g_assert_false (chart_test_pixel_is (r.surface, (x200 + x600) / 2, lane_mid (&r, 0), task));
-  g_assert_true (
-      chart_test_pixel_is (r.surface, (x200 + x600) / 2, lane_mid (&r, 2), r.style.span[PLAB_SPAN_SLEEP]));
+  g_assert_true (chart_test_pixel_is (r.surface, (x200 + x600) / 2, lane_mid (&r, 2),
+                                      r.style.span[PLAB_SPAN_SLEEP]));
 
   /* The whole span is task-coloured along a row: about 40% of the plot. */
   {
     int n = chart_test_count_colour (r.surface, r.layout.plot_x, y, r.layout.plot_w, 1, task);
-    g_assert_cmpint (n, >=, (int) (r.layout.plot_w * 0.4) - 3);
-    g_assert_cmpint (n, <=, (int) (r.layout.plot_w * 0.4) + 3);
+    g_assert_cmpint (n, >=, (int)(r.layout.plot_w * 0.4) - 3);
+    g_assert_cmpint (n, <=, (int)(r.layout.plot_w * 0.4) + 3);
   }
 
   rendered_clear (&r);
@@ -186,7 +176,10 @@ test_density (void)
 {
   /* 100000 spans of 2 µs every 4 µs fill the first 400 ms at half density;
    * a pixel is 0.7 ms, so every span is far below a pixel. */
-  enum { N = 100000 };
+  enum
+  {
+    N = 100000
+  };
   PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
   PlabEvent *spans = g_new0 (PlabEvent, N + 1);
   PlabTimelineData *data;
@@ -249,7 +242,7 @@ test_hit_test (void)
   hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 400 * MS),
                                       lane_mid (&r, 1));
   g_assert_cmpint (hit, ==, 0);
-  g_assert_cmpstr (plab_timeline_data_span (data, (size_t) hit)->label, ==, "outer");
+  g_assert_cmpstr (plab_timeline_data_span (data, (size_t)hit)->label, ==, "outer");
   hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 225 * MS),
                                       lane_mid (&r, 1));
   g_assert_cmpint (hit, ==, 1);
@@ -321,8 +314,7 @@ test_counters_and_csv (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/chart/timeline/span-pixels", test_span_pixels);

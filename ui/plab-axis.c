@@ -8,9 +8,7 @@
 #define DEGENERATE_RELATIVE 1e-12
 
 void
-plab_axis_init (PlabAxis *self,
-                double min,
-                double max)
+plab_axis_init (PlabAxis *self, double min, double max)
 {
   if (!isfinite (min))
     min = 0;
@@ -27,22 +25,19 @@ plab_axis_init (PlabAxis *self,
 }
 
 double
-plab_axis_fraction (const PlabAxis *self,
-                    double value)
+plab_axis_fraction (const PlabAxis *self, double value)
 {
   return (value - self->min) / (self->max - self->min);
 }
 
 double
-plab_axis_value (const PlabAxis *self,
-                 double f)
+plab_axis_value (const PlabAxis *self, double f)
 {
   return self->min + f * (self->max - self->min);
 }
 
 double
-plab_nice_step (double range,
-                int target_ticks)
+plab_nice_step (double range, int target_ticks)
 {
   double raw, mag, norm;
 
@@ -65,8 +60,7 @@ plab_nice_step (double range,
 }
 
 void
-plab_axis_make_nice (PlabAxis *self,
-                     int target_ticks)
+plab_axis_make_nice (PlabAxis *self, int target_ticks)
 {
   double step = plab_nice_step (self->max - self->min, target_ticks);
 
@@ -77,9 +71,7 @@ plab_axis_make_nice (PlabAxis *self,
 }
 
 void
-plab_axis_ticks (const PlabAxis *self,
-                 int target_ticks,
-                 PlabTicks *out)
+plab_axis_ticks (const PlabAxis *self, int target_ticks, PlabTicks *out)
 {
   double step = plab_nice_step (self->max - self->min, target_ticks);
   double first = ceil (self->min / step - 1e-9) * step;
@@ -100,16 +92,13 @@ plab_axis_ticks (const PlabAxis *self,
 }
 
 void
-plab_format_tick (double value,
-                  double step,
-                  char *buf,
-                  size_t len)
+plab_format_tick (double value, double step, char *buf, size_t len)
 {
   int decimals = 0;
 
   if (step > 0 && step < 1)
     {
-      decimals = (int) ceil (-log10 (step) - 1e-9);
+      decimals = (int)ceil (-log10 (step) - 1e-9);
       /* 0.25 needs two decimals, though its magnitude says one. */
       if (fabs (step * pow (10, decimals) - round (step * pow (10, decimals))) > 1e-6)
         decimals++;
@@ -120,9 +109,7 @@ plab_format_tick (double value,
 }
 
 void
-plab_time_unit (double range_ns,
-                const char **unit_out,
-                double *ns_per_unit_out)
+plab_time_unit (double range_ns, const char **unit_out, double *ns_per_unit_out)
 {
   /* A unit is chosen when the range is at least two of it, so ticks stay
    * mostly whole numbers: 1.5 ms shows as 1500 µs, 2 ms as ms. */
@@ -149,9 +136,7 @@ plab_time_unit (double range_ns,
 }
 
 void
-plab_format_duration (double ns,
-                      char *buf,
-                      size_t len)
+plab_format_duration (double ns, char *buf, size_t len)
 {
   const char *unit;
   double per, v;

@@ -15,25 +15,19 @@
 #define ELLIPSIS "…"
 
 void
-_plab_chart_set_colour (cairo_t *cr,
-                        PlabRgba colour)
+_plab_chart_set_colour (cairo_t *cr, PlabRgba colour)
 {
   cairo_set_source_rgba (cr, colour.r, colour.g, colour.b, colour.a);
 }
 
 void
-_plab_chart_set_colour_alpha (cairo_t *cr,
-                              PlabRgba colour,
-                              double alpha)
+_plab_chart_set_colour_alpha (cairo_t *cr, PlabRgba colour, double alpha)
 {
   cairo_set_source_rgba (cr, colour.r, colour.g, colour.b, colour.a * alpha);
 }
 
 void
-_plab_chart_font (cairo_t *cr,
-                  const PlabChartStyle *style,
-                  double size,
-                  bool bold)
+_plab_chart_font (cairo_t *cr, const PlabChartStyle *style, double size, bool bold)
 {
   cairo_font_options_t *options = cairo_font_options_create ();
 
@@ -49,8 +43,7 @@ _plab_chart_font (cairo_t *cr,
 }
 
 double
-_plab_chart_text_width (cairo_t *cr,
-                        const char *text)
+_plab_chart_text_width (cairo_t *cr, const char *text)
 {
   cairo_text_extents_t ext;
 
@@ -61,12 +54,7 @@ _plab_chart_text_width (cairo_t *cr,
 }
 
 void
-_plab_chart_text (cairo_t *cr,
-                  double x,
-                  double y,
-                  double halign,
-                  double valign,
-                  const char *text)
+_plab_chart_text (cairo_t *cr, double x, double y, double halign, double valign, const char *text)
 {
   cairo_font_extents_t fext;
   double w;
@@ -82,10 +70,7 @@ _plab_chart_text (cairo_t *cr,
 }
 
 void
-_plab_chart_text_vertical (cairo_t *cr,
-                           double x,
-                           double y,
-                           const char *text)
+_plab_chart_text_vertical (cairo_t *cr, double x, double y, const char *text)
 {
   cairo_save (cr);
   cairo_translate (cr, x, y);
@@ -95,11 +80,7 @@ _plab_chart_text_vertical (cairo_t *cr,
 }
 
 bool
-_plab_chart_text_fit (cairo_t *cr,
-                      const char *text,
-                      double max_width,
-                      char *buf,
-                      size_t len)
+_plab_chart_text_fit (cairo_t *cr, const char *text, double max_width, char *buf, size_t len)
 {
   size_t n;
 
@@ -121,9 +102,9 @@ _plab_chart_text_fit (cairo_t *cr,
 
       n--;
       /* Do not cut a UTF-8 sequence in half. */
-      while (n > 0 && ((unsigned char) buf[n] & 0xC0) == 0x80)
+      while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
         n--;
-      snprintf (tmp, sizeof tmp, "%.*s" ELLIPSIS, (int) n, buf);
+      snprintf (tmp, sizeof tmp, "%.*s" ELLIPSIS, (int)n, buf);
       if (_plab_chart_text_width (cr, tmp) <= max_width)
         {
           snprintf (buf, len, "%s", tmp);
@@ -142,8 +123,8 @@ _plab_chart_frame (cairo_t *cr,
                    double width,
                    double height)
 {
-  PlabRect body = { style->padding, style->padding, width - 2 * style->padding,
-                    height - 2 * style->padding };
+  PlabRect body
+      = { style->padding, style->padding, width - 2 * style->padding, height - 2 * style->padding };
   char buf[512];
 
   cairo_save (cr);
@@ -188,10 +169,7 @@ _plab_chart_frame (cairo_t *cr,
 }
 
 void
-_plab_chart_message (cairo_t *cr,
-                     const PlabChartStyle *style,
-                     PlabRect area,
-                     const char *message)
+_plab_chart_message (cairo_t *cr, const PlabChartStyle *style, PlabRect area, const char *message)
 {
   char buf[512];
 
@@ -204,9 +182,7 @@ _plab_chart_message (cairo_t *cr,
 }
 
 void
-_plab_chart_dash (cairo_t *cr,
-                  const PlabChartStyle *style,
-                  PlabLegendShape shape)
+_plab_chart_dash (cairo_t *cr, const PlabChartStyle *style, PlabLegendShape shape)
 {
   double lw = style->line_width;
 

@@ -14,9 +14,7 @@
 
 /* "n=1000, bandwidth=0.2" from {"n": 1000, "bandwidth": 0.2}. */
 static void
-format_params (const char *params_json,
-               char *buf,
-               size_t len)
+format_params (const char *params_json, char *buf, size_t len)
 {
   PlabJson *params = plab_json_parse (params_json ? params_json : "{}", NULL, 0);
   size_t used = 0;
@@ -26,8 +24,8 @@ format_params (const char *params_json,
     {
       char value[64];
       plab_json_format_value (&params->children[i], value, sizeof value);
-      used += (size_t) snprintf (buf + used, len - used, "%s%s=%s", i ? ", " : "",
-                                 params->children[i].key, value);
+      used += (size_t)snprintf (buf + used, len - used, "%s%s=%s", i ? ", " : "",
+                                params->children[i].key, value);
     }
   if (buf[0] == '\0')
     snprintf (buf, len, "default parameters");
@@ -36,16 +34,12 @@ format_params (const char *params_json,
 
 /* The footer every exported chart carries: what, with what, where, when. */
 static void
-make_footer (PlabStore *store,
-             const PlabRunRecord *run,
-             const char *what,
-             char *buf,
-             size_t len)
+make_footer (PlabStore *store, const PlabRunRecord *run, const char *what, char *buf, size_t len)
 {
   PlabMachineRecord machine;
   char params[256], date[32] = "";
   char where[256] = "unknown machine";
-  time_t t = (time_t) (run->started_at_us / 1000000);
+  time_t t = (time_t)(run->started_at_us / 1000000);
   struct tm tm;
 
   format_params (run->params_json, params, sizeof params);
@@ -80,7 +74,7 @@ export_timeline (PlabStore *store,
       || (rc = plab_store_get_spans (store, run->id, 0, INT64_MAX, &spans, &n_spans)) != 0
       || (rc = plab_store_get_counters (store, run->id, &counters, &n_counters)) != 0)
     {
-      snprintf (error, error_len, "cannot read run %lld: %s", (long long) run->id,
+      snprintf (error, error_len, "cannot read run %lld: %s", (long long)run->id,
                 plab_store_errmsg (store));
       goto fail;
     }
@@ -91,7 +85,7 @@ export_timeline (PlabStore *store,
       snprintf (error, error_len, "out of memory");
       goto fail;
     }
-  snprintf (title, sizeof title, "Timeline · %s, run %lld", run->demo, (long long) run->id);
+  snprintf (title, sizeof title, "Timeline · %s, run %lld", run->demo, (long long)run->id);
   snprintf (what, sizeof what, "%s × %d", run->backend, run->workers);
   make_footer (store, run, what, footer, sizeof footer);
   plab_timeline_data_set_caption (data, title, footer);
@@ -114,19 +108,19 @@ export_result (PlabStore *store,
                size_t error_len)
 {
   char title[128], what[64], footer[FOOTER_MAX], perr[128];
-  PlabJson *result = plab_json_parse (run->result_json ? run->result_json : "{}", perr,
-                                      sizeof perr);
+  PlabJson *result
+      = plab_json_parse (run->result_json ? run->result_json : "{}", perr, sizeof perr);
   PlabResultChartData data;
   PlabChartInput input = { .kind = PLAB_CHART_RESULT };
   int rc;
 
   if (result == NULL)
     {
-      snprintf (error, error_len, "run %lld has an unreadable result: %s", (long long) run->id,
+      snprintf (error, error_len, "run %lld has an unreadable result: %s", (long long)run->id,
                 perr);
       return PLAB_EINVAL;
     }
-  snprintf (title, sizeof title, "Result · %s, run %lld", run->demo, (long long) run->id);
+  snprintf (title, sizeof title, "Result · %s, run %lld", run->demo, (long long)run->id);
   snprintf (what, sizeof what, "%s × %d", run->backend, run->workers);
   make_footer (store, run, what, footer, sizeof footer);
   data.title = title;
@@ -198,7 +192,8 @@ export_group (PlabStore *store,
       speedup_data.title = title;
       speedup_data.footer = footer;
       speedup_data.series = series;
-      speedup_data.n_series = plab_speedup_series_from_points (points, n_points, series, MAX_SERIES);
+      speedup_data.n_series
+          = plab_speedup_series_from_points (points, n_points, series, MAX_SERIES);
       speedup_data.predicted = options->predicted;
       speedup_data.fit_amdahl = true;
       input.speedup = &speedup_data;
@@ -230,8 +225,9 @@ plab_chart_export_run (PlabStore *store,
   rc = plab_store_get_run (store, run_id, &run);
   if (rc != 0)
     {
-      snprintf (error, error_len, rc == PLAB_ENOTFOUND ? "there is no run %lld" : "cannot read run %lld: %s",
-                (long long) run_id, rc == PLAB_ENOTFOUND ? "" : plab_store_errmsg (store));
+      snprintf (error, error_len,
+                rc == PLAB_ENOTFOUND ? "there is no run %lld" : "cannot read run %lld: %s",
+                (long long)run_id, rc == PLAB_ENOTFOUND ? "" : plab_store_errmsg (store));
       return rc;
     }
 
@@ -306,13 +302,14 @@ plab_chart_export_sweep (PlabStore *store,
   rc = plab_store_list_runs (store, &filter, &runs, &n_runs);
   if (rc != 0)
     {
-      snprintf (error, error_len, "cannot list the runs of sweep %lld: %s", (long long) sweep_id,
+      snprintf (error, error_len, "cannot list the runs of sweep %lld: %s", (long long)sweep_id,
                 plab_store_errmsg (store));
       return rc;
     }
   if (n_runs == 0)
     {
-      snprintf (error, error_len, "there is no sweep %lld (or it has no runs)", (long long) sweep_id);
+      snprintf (error, error_len, "there is no sweep %lld (or it has no runs)",
+                (long long)sweep_id);
       rc = PLAB_ENOTFOUND;
       goto out;
     }
@@ -333,7 +330,7 @@ plab_chart_export_sweep (PlabStore *store,
       goto out;
     }
 
-  snprintf (name, sizeof name, "sweep %lld", (long long) sweep_id);
+  snprintf (name, sizeof name, "sweep %lld", (long long)sweep_id);
   rc = export_group (store, runs, n_runs, runs[n_runs - 1], name, options, error, error_len);
 
 out:

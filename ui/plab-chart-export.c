@@ -10,14 +10,14 @@
 
 #include "plab-error.h"
 
-static const char *const kind_names[PLAB_N_CHART_KINDS] = { "timeline", "time", "speedup",
-                                                            "result" };
+static const char *const kind_names[PLAB_N_CHART_KINDS]
+    = { "timeline", "time", "speedup", "result" };
 static const char *const format_names[PLAB_N_CHART_FORMATS] = { "png", "svg", "pdf", "csv" };
 
 const char *
 plab_chart_kind_name (PlabChartKind kind)
 {
-  if ((int) kind < 0 || kind >= PLAB_N_CHART_KINDS)
+  if ((int)kind < 0 || kind >= PLAB_N_CHART_KINDS)
     return "unknown";
   return kind_names[kind];
 }
@@ -34,7 +34,7 @@ plab_chart_kind_from_name (const char *name)
 const char *
 plab_chart_format_name (PlabChartFormat format)
 {
-  if ((int) format < 0 || format >= PLAB_N_CHART_FORMATS)
+  if ((int)format < 0 || format >= PLAB_N_CHART_FORMATS)
     return "unknown";
   return format_names[format];
 }
@@ -83,8 +83,7 @@ plab_chart_draw (cairo_t *cr,
 }
 
 static int
-write_csv (const PlabChartInput *input,
-           FILE *out)
+write_csv (const PlabChartInput *input, FILE *out)
 {
   switch (input->kind)
     {
@@ -145,8 +144,8 @@ plab_chart_export_data (const PlabChartInput *input,
       return rc;
     }
 
-  if ((double) width * scale * (double) height * scale > PLAB_EXPORT_MAX_PIXELS
-      || width * scale < 1 || height * scale < 1)
+  if ((double)width * scale * (double)height * scale > PLAB_EXPORT_MAX_PIXELS || width * scale < 1
+      || height * scale < 1)
     {
       snprintf (error, error_len, "a %d x %d chart at scale %g is too large", width, height, scale);
       return PLAB_ERANGE;
@@ -156,8 +155,8 @@ plab_chart_export_data (const PlabChartInput *input,
   switch (options->format)
     {
     case PLAB_CHART_FORMAT_PNG:
-      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) (width * scale + 0.5),
-                                            (int) (height * scale + 0.5));
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int)(width * scale + 0.5),
+                                            (int)(height * scale + 0.5));
       break;
     case PLAB_CHART_FORMAT_SVG:
       surface = cairo_svg_surface_create (options->path, width, height);

@@ -86,23 +86,34 @@ typedef struct
 
 /* Draws @input with @style into @cr: the one entry point the GUI, the
  * exports and the tests share. */
-void plab_chart_draw (cairo_t *cr, const PlabChartInput *input, const PlabChartStyle *style,
-                      double width, double height);
+void plab_chart_draw (cairo_t *cr,
+                      const PlabChartInput *input,
+                      const PlabChartStyle *style,
+                      double width,
+                      double height);
 
 /* Writes @input to options->path in options->format. */
-int plab_chart_export_data (const PlabChartInput *input, const PlabExportOptions *options,
-                            char *error, size_t error_len);
+int plab_chart_export_data (const PlabChartInput *input,
+                            const PlabExportOptions *options,
+                            char *error,
+                            size_t error_len);
 
 /* Loads run @run_id and writes the chart. Time and speedup charts of a run
  * show its sweep when it belongs to one, else every finished run of the same
  * demo with the same parameters. */
-int plab_chart_export_run (PlabStore *store, int64_t run_id, const PlabExportOptions *options,
-                           char *error, size_t error_len);
+int plab_chart_export_run (PlabStore *store,
+                           int64_t run_id,
+                           const PlabExportOptions *options,
+                           char *error,
+                           size_t error_len);
 
 /* Loads every run of sweep @sweep_id and writes the chart; a timeline or
  * result chart of a sweep shows its newest finished run. */
-int plab_chart_export_sweep (PlabStore *store, int64_t sweep_id, const PlabExportOptions *options,
-                             char *error, size_t error_len);
+int plab_chart_export_sweep (PlabStore *store,
+                             int64_t sweep_id,
+                             const PlabExportOptions *options,
+                             char *error,
+                             size_t error_len);
 
 #ifdef __cplusplus
 }

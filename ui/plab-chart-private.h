@@ -47,7 +47,11 @@ double _plab_chart_text_width (cairo_t *cr, const char *text);
 
 /* Draws @text anchored at (x, y): @halign 0 left, 0.5 centre, 1 right;
  * @valign 0 top, 0.5 middle, 1 bottom of the font's ascent..descent box. */
-void _plab_chart_text (cairo_t *cr, double x, double y, double halign, double valign,
+void _plab_chart_text (cairo_t *cr,
+                       double x,
+                       double y,
+                       double halign,
+                       double valign,
                        const char *text);
 
 /* Like _plab_chart_text () but rotated a quarter turn anticlockwise, for
@@ -61,26 +65,42 @@ bool _plab_chart_text_fit (cairo_t *cr, const char *text, double max_width, char
 /* Paints the background, the title at the top and the footer at the bottom,
  * and returns the area left for the chart's body. Either string may be NULL
  * or empty (a GUI widget draws no title). */
-PlabRect _plab_chart_frame (cairo_t *cr, const PlabChartStyle *style, const char *title,
-                            const char *footer, double width, double height);
+PlabRect _plab_chart_frame (cairo_t *cr,
+                            const PlabChartStyle *style,
+                            const char *title,
+                            const char *footer,
+                            double width,
+                            double height);
 
 /* A centred explanatory message in @area, for data that cannot be drawn
  * (an empty run, a sweep with one configuration). */
-void _plab_chart_message (cairo_t *cr, const PlabChartStyle *style, PlabRect area,
+void _plab_chart_message (cairo_t *cr,
+                          const PlabChartStyle *style,
+                          PlabRect area,
                           const char *message);
 
 /* Lays out @items left to right from (x, y), wrapping at @max_width, and
  * returns the height used. Draws only when @draw is true, so callers can
  * measure first and reserve the space. */
-double _plab_chart_legend (cairo_t *cr, const PlabChartStyle *style, const PlabLegendItem *items,
-                           int n_items, double x, double y, double max_width, bool draw);
+double _plab_chart_legend (cairo_t *cr,
+                           const PlabChartStyle *style,
+                           const PlabLegendItem *items,
+                           int n_items,
+                           double x,
+                           double y,
+                           double max_width,
+                           bool draw);
 
 /* Widest tick label of @ticks divided by @divisor. */
-double _plab_chart_ticks_width (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks,
+double _plab_chart_ticks_width (cairo_t *cr,
+                                const PlabChartStyle *style,
+                                const PlabTicks *ticks,
                                 double divisor);
 
 /* Room a y axis needs left of the plot (tick labels and title). */
-double _plab_chart_y_axis_room (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks,
+double _plab_chart_y_axis_room (cairo_t *cr,
+                                const PlabChartStyle *style,
+                                const PlabTicks *ticks,
                                 double divisor);
 
 /* Room an x axis needs below the plot. */
@@ -88,18 +108,31 @@ double _plab_chart_x_axis_room (const PlabChartStyle *style);
 
 /* Draws a y axis at the left of @plot: grid lines across the plot, tick
  * labels (values divided by @divisor) and a rotated @title. */
-void _plab_chart_y_axis (cairo_t *cr, const PlabChartStyle *style, PlabRect plot,
-                         const PlabAxis *axis, const PlabTicks *ticks, double divisor,
+void _plab_chart_y_axis (cairo_t *cr,
+                         const PlabChartStyle *style,
+                         PlabRect plot,
+                         const PlabAxis *axis,
+                         const PlabTicks *ticks,
+                         double divisor,
                          const char *title);
 
 /* Draws an x axis under @plot, same conventions. */
-void _plab_chart_x_axis (cairo_t *cr, const PlabChartStyle *style, PlabRect plot,
-                         const PlabAxis *axis, const PlabTicks *ticks, double divisor,
-                         const char *title, bool grid);
+void _plab_chart_x_axis (cairo_t *cr,
+                         const PlabChartStyle *style,
+                         PlabRect plot,
+                         const PlabAxis *axis,
+                         const PlabTicks *ticks,
+                         double divisor,
+                         const char *title,
+                         bool grid);
 
 /* A marker for series points: filled disc, hollow disc or square. */
-void _plab_chart_marker (cairo_t *cr, const PlabChartStyle *style, double x, double y,
-                         PlabLegendShape shape, PlabRgba colour);
+void _plab_chart_marker (cairo_t *cr,
+                         const PlabChartStyle *style,
+                         double x,
+                         double y,
+                         PlabLegendShape shape,
+                         PlabRgba colour);
 
 /* Sets a dash pattern matching a legend shape (none for solid). */
 void _plab_chart_dash (cairo_t *cr, const PlabChartStyle *style, PlabLegendShape shape);

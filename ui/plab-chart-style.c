@@ -26,21 +26,20 @@
 static const char *const theme_names[PLAB_N_THEMES] = { "light", "dark", "projector" };
 
 static const char *const span_labels[PLAB_N_SPAN_KINDS] = {
-  "task", "lock wait", "queue wait", "GIL wait", "sleep", "I/O",
-  "start", "exit", "other wait", "crash", "counter",
+  "task",  "lock wait", "queue wait", "GIL wait", "sleep",   "I/O",
+  "start", "exit",      "other wait", "crash",    "counter",
 };
 
 static PlabRgba
 rgb (unsigned hex)
 {
-  PlabRgba c = { ((hex >> 16) & 0xff) / 255.0, ((hex >> 8) & 0xff) / 255.0, (hex & 0xff) / 255.0,
-                 1.0 };
+  PlabRgba c
+      = { ((hex >> 16) & 0xff) / 255.0, ((hex >> 8) & 0xff) / 255.0, (hex & 0xff) / 255.0, 1.0 };
   return c;
 }
 
 static PlabRgba
-grey (double level,
-      double alpha)
+grey (double level, double alpha)
 {
   PlabRgba c = { level, level, level, alpha };
   return c;
@@ -49,7 +48,7 @@ grey (double level,
 const char *
 plab_theme_name (PlabTheme theme)
 {
-  if ((int) theme < 0 || theme >= PLAB_N_THEMES)
+  if ((int)theme < 0 || theme >= PLAB_N_THEMES)
     return "light";
   return theme_names[theme];
 }
@@ -74,9 +73,7 @@ plab_chart_span_kind_label (int kind)
 }
 
 void
-plab_chart_style_init (PlabChartStyle *self,
-                       PlabTheme theme,
-                       double scale)
+plab_chart_style_init (PlabChartStyle *self, PlabTheme theme, double scale)
 {
   bool dark = theme == PLAB_THEME_DARK;
   double text_scale = 1.0;
@@ -85,7 +82,7 @@ plab_chart_style_init (PlabChartStyle *self,
   memset (self, 0, sizeof *self);
   if (scale <= 0)
     scale = 1.0;
-  if ((int) theme < 0 || theme >= PLAB_N_THEMES)
+  if ((int)theme < 0 || theme >= PLAB_N_THEMES)
     theme = PLAB_THEME_LIGHT;
   self->theme = theme;
   self->scale = scale;
@@ -154,8 +151,7 @@ plab_chart_style_init (PlabChartStyle *self,
 }
 
 PlabRgba
-plab_chart_style_span_colour (const PlabChartStyle *self,
-                              int kind)
+plab_chart_style_span_colour (const PlabChartStyle *self, int kind)
 {
   if (kind < 0 || kind >= PLAB_N_SPAN_KINDS)
     return grey (0.5, 1.0);
@@ -163,8 +159,7 @@ plab_chart_style_span_colour (const PlabChartStyle *self,
 }
 
 PlabRgba
-plab_chart_style_series_colour (const PlabChartStyle *self,
-                                int index)
+plab_chart_style_series_colour (const PlabChartStyle *self, int index)
 {
   if (index < 0)
     index = -index;
@@ -172,8 +167,7 @@ plab_chart_style_series_colour (const PlabChartStyle *self,
 }
 
 PlabRgba
-plab_chart_style_backend_colour (const PlabChartStyle *self,
-                                 const char *backend)
+plab_chart_style_backend_colour (const PlabChartStyle *self, const char *backend)
 {
   unsigned hash = 5381;
 
@@ -190,7 +184,7 @@ plab_chart_style_backend_colour (const PlabChartStyle *self,
 
   /* Other names: entries not taken by the four backends above. */
   for (const char *p = backend; *p; p++)
-    hash = hash * 33 + (unsigned char) *p;
+    hash = hash * 33 + (unsigned char)*p;
   {
     static const int free_entries[] = { 3, 5, 6, 7 };
     return self->palette[free_entries[hash % 4]];

@@ -20,11 +20,10 @@ typedef struct
 static bool parse_value (Parser *ps, PlabJson *out, int depth);
 
 static bool
-fail (Parser *ps,
-      const char *what)
+fail (Parser *ps, const char *what)
 {
   if (!ps->failed && ps->error != NULL && ps->error_len > 0)
-    snprintf (ps->error, ps->error_len, "%s at offset %ld", what, (long) (ps->p - ps->text));
+    snprintf (ps->error, ps->error_len, "%s at offset %ld", what, (long)(ps->p - ps->text));
   ps->failed = true;
   return false;
 }
@@ -69,8 +68,7 @@ hex_value (char c)
 }
 
 static bool
-read_hex4 (Parser *ps,
-           uint32_t *out)
+read_hex4 (Parser *ps, uint32_t *out)
 {
   uint32_t v = 0;
 
@@ -79,7 +77,7 @@ read_hex4 (Parser *ps,
       int h = hex_value (ps->p[i]);
       if (h < 0)
         return fail (ps, "bad \\u escape");
-      v = v * 16 + (uint32_t) h;
+      v = v * 16 + (uint32_t)h;
     }
   ps->p += 4;
   *out = v;
@@ -87,31 +85,30 @@ read_hex4 (Parser *ps,
 }
 
 static size_t
-put_utf8 (char *out,
-          uint32_t cp)
+put_utf8 (char *out, uint32_t cp)
 {
   if (cp < 0x80)
     {
-      out[0] = (char) cp;
+      out[0] = (char)cp;
       return 1;
     }
   if (cp < 0x800)
     {
-      out[0] = (char) (0xC0 | (cp >> 6));
-      out[1] = (char) (0x80 | (cp & 0x3F));
+      out[0] = (char)(0xC0 | (cp >> 6));
+      out[1] = (char)(0x80 | (cp & 0x3F));
       return 2;
     }
   if (cp < 0x10000)
     {
-      out[0] = (char) (0xE0 | (cp >> 12));
-      out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-      out[2] = (char) (0x80 | (cp & 0x3F));
+      out[0] = (char)(0xE0 | (cp >> 12));
+      out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+      out[2] = (char)(0x80 | (cp & 0x3F));
       return 3;
     }
-  out[0] = (char) (0xF0 | (cp >> 18));
-  out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-  out[3] = (char) (0x80 | (cp & 0x3F));
+  out[0] = (char)(0xF0 | (cp >> 18));
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
   return 4;
 }
 
@@ -119,8 +116,7 @@ put_utf8 (char *out,
  * text (six bytes of \uXXXX give at most three; a surrogate pair's twelve
  * give four), so the raw length bounds the decoded one. */
 static bool
-parse_string (Parser *ps,
-              char **out)
+parse_string (Parser *ps, char **out)
 {
   const char *end = ps->p;
   char *buf, *w;
@@ -129,13 +125,13 @@ parse_string (Parser *ps,
     end += (*end == '\\' && end[1]) ? 2 : 1;
   if (*end != '"')
     return fail (ps, "unterminated string");
-  buf = malloc ((size_t) (end - ps->p) + 1);
+  buf = malloc ((size_t)(end - ps->p) + 1);
   if (buf == NULL)
     return fail (ps, "out of memory");
   w = buf;
   while (*ps->p != '"')
     {
-      unsigned char c = (unsigned char) *ps->p;
+      unsigned char c = (unsigned char)*ps->p;
 
       if (c < 0x20)
         {
@@ -144,21 +140,37 @@ parse_string (Parser *ps,
         }
       if (c != '\\')
         {
-          *w++ = (char) c;
+          *w++ = (char)c;
           ps->p++;
           continue;
         }
       ps->p++;
       switch (*ps->p++)
         {
-        case '"': *w++ = '"'; break;
-        case '\\': *w++ = '\\'; break;
-        case '/': *w++ = '/'; break;
-        case 'b': *w++ = '\b'; break;
-        case 'f': *w++ = '\f'; break;
-        case 'n': *w++ = '\n'; break;
-        case 'r': *w++ = '\r'; break;
-        case 't': *w++ = '\t'; break;
+        case '"':
+          *w++ = '"';
+          break;
+        case '\\':
+          *w++ = '\\';
+          break;
+        case '/':
+          *w++ = '/';
+          break;
+        case 'b':
+          *w++ = '\b';
+          break;
+        case 'f':
+          *w++ = '\f';
+          break;
+        case 'n':
+          *w++ = '\n';
+          break;
+        case 'r':
+          *w++ = '\r';
+          break;
+        case 't':
+          *w++ = '\t';
+          break;
         case 'u':
           {
             uint32_t cp, low;
@@ -203,8 +215,7 @@ parse_string (Parser *ps,
 }
 
 static bool
-parse_number (Parser *ps,
-              PlabJson *out)
+parse_number (Parser *ps, PlabJson *out)
 {
   const char *s = ps->p;
   char *end;
@@ -247,10 +258,7 @@ parse_number (Parser *ps,
 }
 
 static bool
-append_child (Parser *ps,
-              PlabJson *parent,
-              size_t *capacity,
-              PlabJson **child)
+append_child (Parser *ps, PlabJson *parent, size_t *capacity, PlabJson **child)
 {
   if (parent->n_children == *capacity)
     {
@@ -267,10 +275,7 @@ append_child (Parser *ps,
 }
 
 static bool
-parse_container (Parser *ps,
-                 PlabJson *out,
-                 int depth,
-                 bool object)
+parse_container (Parser *ps, PlabJson *out, int depth, bool object)
 {
   size_t capacity = 0;
   char close = object ? '}' : ']';
@@ -328,9 +333,7 @@ parse_container (Parser *ps,
 }
 
 static bool
-parse_value (Parser *ps,
-             PlabJson *out,
-             int depth)
+parse_value (Parser *ps, PlabJson *out, int depth)
 {
   if (depth > PLAB_JSON_MAX_DEPTH)
     return fail (ps, "nested too deeply");
@@ -372,9 +375,7 @@ parse_value (Parser *ps,
 }
 
 PlabJson *
-plab_json_parse (const char *text,
-                 char *error,
-                 size_t error_len)
+plab_json_parse (const char *text, char *error, size_t error_len)
 {
   Parser ps = { text, text, error, error_len, false };
   PlabJson *root;
@@ -404,8 +405,7 @@ fail:
 }
 
 const PlabJson *
-plab_json_get (const PlabJson *object,
-               const char *key)
+plab_json_get (const PlabJson *object, const char *key)
 {
   if (object == NULL || object->type != PLAB_JSON_OBJECT || key == NULL)
     return NULL;
@@ -416,8 +416,7 @@ plab_json_get (const PlabJson *object,
 }
 
 const PlabJson *
-plab_json_at (const PlabJson *array,
-              size_t index)
+plab_json_at (const PlabJson *array, size_t index)
 {
   if (array == NULL || array->type != PLAB_JSON_ARRAY || index >= array->n_children)
     return NULL;
@@ -433,8 +432,7 @@ plab_json_length (const PlabJson *json)
 }
 
 double
-plab_json_number (const PlabJson *json,
-                  double fallback)
+plab_json_number (const PlabJson *json, double fallback)
 {
   if (json == NULL || json->type != PLAB_JSON_NUMBER)
     return fallback;
@@ -442,8 +440,7 @@ plab_json_number (const PlabJson *json,
 }
 
 const char *
-plab_json_string (const PlabJson *json,
-                  const char *fallback)
+plab_json_string (const PlabJson *json, const char *fallback)
 {
   if (json == NULL || json->type != PLAB_JSON_STRING)
     return fallback;
@@ -451,9 +448,7 @@ plab_json_string (const PlabJson *json,
 }
 
 void
-plab_json_format_value (const PlabJson *json,
-                        char *buf,
-                        size_t len)
+plab_json_format_value (const PlabJson *json, char *buf, size_t len)
 {
   if (len == 0)
     return;

@@ -35,9 +35,9 @@ struct PlabJson
   PlabJsonType type;
   bool boolean;
   double number;
-  char *string;        /* PLAB_JSON_STRING: the decoded text */
-  char *key;           /* the member name, when this node is in an object */
-  PlabJson *children;  /* array items or object members */
+  char *string;       /* PLAB_JSON_STRING: the decoded text */
+  char *key;          /* the member name, when this node is in an object */
+  PlabJson *children; /* array items or object members */
   size_t n_children;
 };
 

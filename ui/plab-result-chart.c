@@ -19,8 +19,7 @@ is_series_key (const char *key)
 }
 
 static void
-csv_text (FILE *out,
-          const char *text)
+csv_text (FILE *out, const char *text)
 {
   fputc ('"', out);
   for (const char *p = text; *p; p++)
@@ -33,8 +32,7 @@ csv_text (FILE *out,
 }
 
 int
-plab_result_chart_write_csv (const PlabResultChartData *data,
-                             FILE *out)
+plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
 {
   const PlabJson *fig = plab_json_get (data->result, "figure");
   const PlabJson *series = plab_json_get (fig, "series");
@@ -100,10 +98,7 @@ series_shape (const PlabJson *ser)
 }
 
 static void
-draw_lines (cairo_t *cr,
-            const PlabChartStyle *style,
-            const PlabJson *fig,
-            PlabRect area)
+draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRect area)
 {
   const PlabJson *series = plab_json_get (fig, "series");
   PlabLegendItem items[MAX_SERIES];
@@ -132,7 +127,7 @@ draw_lines (cairo_t *cr,
           ymax = fmax (ymax, y);
         }
       items[s].label = plab_json_string (plab_json_get (ser, "name"), "series");
-      items[s].colour = plab_chart_style_series_colour (style, (int) s);
+      items[s].colour = plab_chart_style_series_colour (style, (int)s);
       items[s].shape = series_shape (ser);
     }
   if (!isfinite (xmin) || !isfinite (ymax))
@@ -146,19 +141,20 @@ draw_lines (cairo_t *cr,
   plab_axis_ticks (&ax, 8, &tx);
   plab_axis_ticks (&ay, 6, &ty);
 
-  legend_h = _plab_chart_legend (cr, style, items, (int) n_series, area.x, area.y, area.w, false);
+  legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
   plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
   plot.y = area.y + legend_h + style->padding;
   plot.w = area.x + area.w - plot.x;
   plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
-  _plab_chart_legend (cr, style, items, (int) n_series, plot.x, area.y, plot.w, true);
+  _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
   _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
                       plab_json_string (plab_json_get (fig, "y_label"), "y"));
   _plab_chart_x_axis (cr, style, plot, &ax, &tx, 1.0,
                       plab_json_string (plab_json_get (fig, "x_label"), "x"), true);
 
   cairo_save (cr);
-  cairo_rectangle (cr, plot.x, plot.y - style->marker_radius, plot.w, plot.h + 2 * style->marker_radius);
+  cairo_rectangle (cr, plot.x, plot.y - style->marker_radius, plot.w,
+                   plot.h + 2 * style->marker_radius);
   cairo_clip (cr);
   for (size_t s = 0; s < n_series; s++)
     {
@@ -201,10 +197,7 @@ draw_lines (cairo_t *cr,
 }
 
 static void
-draw_bars (cairo_t *cr,
-           const PlabChartStyle *style,
-           const PlabJson *fig,
-           PlabRect area)
+draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRect area)
 {
   const PlabJson *series = plab_json_get (fig, "series");
   const PlabJson *cats = plab_json_get (fig, "categories");
@@ -233,7 +226,7 @@ draw_bars (cairo_t *cr,
       if (plab_json_length (values) > n_cats)
         n_cats = plab_json_length (values);
       items[s].label = plab_json_string (plab_json_get (plab_json_at (series, s), "name"), "value");
-      items[s].colour = plab_chart_style_series_colour (style, (int) s);
+      items[s].colour = plab_chart_style_series_colour (style, (int)s);
       items[s].shape = PLAB_LEGEND_BOX;
     }
   if (n_cats == 0 || !isfinite (ymax))
@@ -248,13 +241,13 @@ draw_bars (cairo_t *cr,
   /* One series: each bar takes its category's colour (a backend keeps its
    * colour from the other charts), and the legend is not needed. */
   if (!by_category)
-    legend_h = _plab_chart_legend (cr, style, items, (int) n_series, area.x, area.y, area.w, false);
+    legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
   plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
   plot.y = area.y + legend_h + style->padding;
   plot.w = area.x + area.w - plot.x;
   plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
   if (!by_category)
-    _plab_chart_legend (cr, style, items, (int) n_series, plot.x, area.y, plot.w, true);
+    _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
   _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
                       plab_json_string (plab_json_get (fig, "y_label"),
                                         by_category ? items[0].label : "value"));
@@ -268,21 +261,27 @@ draw_bars (cairo_t *cr,
 
       for (size_t s = 0; s < n_series; s++)
         {
-          double v = plab_json_number (plab_json_at (plab_json_get (plab_json_at (series, s), "values"), i), NAN);
+          double v
+              = plab_json_number (plab_json_at (plab_json_get (plab_json_at (series, s), "values"),
+                                                i),
+                                  NAN);
           double x = plot.x + i * slot + slot * (1 - BAR_GROUP_SHARE) / 2 + s * bw;
           double y0 = plot.y + plot.h - plab_axis_fraction (&ay, 0) * plot.h;
           double y1 = plot.y + plot.h - plab_axis_fraction (&ay, v) * plot.h;
-          PlabRgba colour = by_category && (strcmp (cat, "serial") == 0 || strcmp (cat, "threads") == 0
-                                            || strcmp (cat, "processes") == 0 || strcmp (cat, "gil") == 0)
-                                ? plab_chart_style_backend_colour (style, cat)
-                                : by_category ? plab_chart_style_series_colour (style, (int) i)
-                                              : items[s].colour;
+          PlabRgba colour
+              = by_category
+                        && (strcmp (cat, "serial") == 0 || strcmp (cat, "threads") == 0
+                            || strcmp (cat, "processes") == 0 || strcmp (cat, "gil") == 0)
+                    ? plab_chart_style_backend_colour (style, cat)
+                : by_category ? plab_chart_style_series_colour (style, (int)i)
+                              : items[s].colour;
           char value[32];
 
           if (!isfinite (v))
             continue;
           _plab_chart_set_colour (cr, colour);
-          cairo_rectangle (cr, round (x + bw * 0.06), fmin (y0, y1), round (bw * 0.88), fabs (y1 - y0));
+          cairo_rectangle (cr, round (x + bw * 0.06), fmin (y0, y1), round (bw * 0.88),
+                           fabs (y1 - y0));
           cairo_fill (cr);
           snprintf (value, sizeof value, "%.4g", v);
           _plab_chart_font (cr, style, n_series > 2 ? style->small_size : style->tick_size, true);
@@ -399,8 +398,8 @@ plab_result_chart_draw (cairo_t *cr,
   if (width < 1 || height < 1)
     return;
   cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL,
-                            width, height);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
   if (data == NULL || data->result == NULL || data->result->type != PLAB_JSON_OBJECT
       || data->result->n_children == 0)
     {

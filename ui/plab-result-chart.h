@@ -31,8 +31,11 @@ typedef struct
   const PlabJson *result; /* the parsed result JSON (an object), borrowed */
 } PlabResultChartData;
 
-void plab_result_chart_draw (cairo_t *cr, const PlabResultChartData *data,
-                             const PlabChartStyle *style, double width, double height);
+void plab_result_chart_draw (cairo_t *cr,
+                             const PlabResultChartData *data,
+                             const PlabChartStyle *style,
+                             double width,
+                             double height);
 
 /* The figure's data (series,x,y or category,series,value rows) followed by
  * key,value rows for the other keys. Returns 0 or -1. */

@@ -13,10 +13,7 @@
 #define MAX_SERIES 8
 
 int
-plab_amdahl_fit (const double *workers,
-                 const double *speedup,
-                 size_t n,
-                 PlabAmdahlFit *out)
+plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out)
 {
   double sxx = 0, sxy = 0, ss = 0;
   int used = 0;
@@ -55,15 +52,13 @@ plab_amdahl_fit (const double *workers,
 }
 
 double
-plab_amdahl_speedup (double f,
-                     double p)
+plab_amdahl_speedup (double f, double p)
 {
   return 1 / (f + (1 - f) / p);
 }
 
 double
-plab_karp_flatt (double speedup,
-                 double p)
+plab_karp_flatt (double speedup, double p)
 {
   if (!(p > 1) || !(speedup > 0))
     return NAN;
@@ -111,15 +106,14 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
 }
 
 int
-plab_speedup_chart_write_csv (const PlabSpeedupChartData *data,
-                              FILE *out)
+plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out)
 {
   fprintf (out, "series,workers,speedup,efficiency,karp_flatt,amdahl_f\n");
   for (size_t k = 0; k < data->n_series + (data->predicted ? 1 : 0); k++)
     {
       const PlabSpeedupSeries *s = k < data->n_series ? &data->series[k] : data->predicted;
       PlabAmdahlFit fit;
-      bool fitted = plab_amdahl_fit (s->workers, s->speedup, (size_t) s->n, &fit) == 0;
+      bool fitted = plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &fit) == 0;
 
       for (int i = 0; i < s->n; i++)
         {
@@ -140,17 +134,13 @@ plab_speedup_chart_write_csv (const PlabSpeedupChartData *data,
 }
 
 static double
-px (PlabRect r,
-    const PlabAxis *a,
-    double v)
+px (PlabRect r, const PlabAxis *a, double v)
 {
   return r.x + plab_axis_fraction (a, v) * r.w;
 }
 
 static double
-py (PlabRect r,
-    const PlabAxis *a,
-    double v)
+py (PlabRect r, const PlabAxis *a, double v)
 {
   return r.y + r.h - plab_axis_fraction (a, v) * r.h;
 }
@@ -178,9 +168,7 @@ polyline (cairo_t *cr,
 }
 
 static void
-worker_ticks (const PlabAxis *ax,
-              int target,
-              PlabTicks *ticks)
+worker_ticks (const PlabAxis *ax, int target, PlabTicks *ticks)
 {
   plab_axis_ticks (ax, target, ticks);
   /* Workers are whole: a step below 1 would label half a worker. */
@@ -214,9 +202,9 @@ plab_speedup_chart_draw (cairo_t *cr,
   if (width < 1 || height < 1)
     return;
   cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL,
-                            width, height);
-  n_series = data ? (int) (data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
+  n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
   {
     int points = 0;
     for (int k = 0; k < n_series; k++)
@@ -246,7 +234,7 @@ plab_speedup_chart_draw (cairo_t *cr,
       if (k < n_series)
         {
           fitted[k] = data->fit_amdahl
-                      && plab_amdahl_fit (s->workers, s->speedup, (size_t) s->n, &fits[k]) == 0;
+                      && plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &fits[k]) == 0;
           any_fit |= fitted[k];
         }
     }
@@ -309,8 +297,7 @@ plab_speedup_chart_draw (cairo_t *cr,
   _plab_chart_font (cr, style, style->label_size, true);
   _plab_chart_set_colour (cr, style->foreground);
   _plab_chart_text (cr, left.x, left.y - style->padding * 0.5, 0, 1, "Speedup");
-  _plab_chart_text (cr, right.x, left.y - style->padding * 0.5, 0, 1,
-                    "Efficiency and Karp–Flatt");
+  _plab_chart_text (cr, right.x, left.y - style->padding * 0.5, 0, 1, "Efficiency and Karp–Flatt");
 
   _plab_chart_y_axis (cr, style, left, &ay, &ty, 1.0, "speedup S = T₁ / Tₚ");
   _plab_chart_x_axis (cr, style, left, &ax, &tx, 1.0, "workers p", true);

@@ -64,8 +64,10 @@ double plab_karp_flatt (double speedup, double p);
  * series, measured against the serial median when there is one, else against
  * its own run with the fewest workers (which then should be 1). Returns the
  * number of series written to @out (at most @max_series). */
-size_t plab_speedup_series_from_points (const PlabTimePoint *points, size_t n_points,
-                                        PlabSpeedupSeries *out, size_t max_series);
+size_t plab_speedup_series_from_points (const PlabTimePoint *points,
+                                        size_t n_points,
+                                        PlabSpeedupSeries *out,
+                                        size_t max_series);
 
 typedef struct
 {
@@ -77,8 +79,11 @@ typedef struct
   bool fit_amdahl;
 } PlabSpeedupChartData;
 
-void plab_speedup_chart_draw (cairo_t *cr, const PlabSpeedupChartData *data,
-                              const PlabChartStyle *style, double width, double height);
+void plab_speedup_chart_draw (cairo_t *cr,
+                              const PlabSpeedupChartData *data,
+                              const PlabChartStyle *style,
+                              double width,
+                              double height);
 
 /* series,workers,speedup,efficiency,karp_flatt,amdahl_f. Returns 0 or -1. */
 int plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out);

@@ -14,17 +14,14 @@
 #define HEADROOM 1.12
 
 static int
-compare_double (const void *a,
-                const void *b)
+compare_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
 static int
-backend_rank (const char *const *order,
-              int n_order,
-              const char *backend)
+backend_rank (const char *const *order, int n_order, const char *backend)
 {
   for (int i = 0; i < n_order; i++)
     if (strcmp (order[i], backend) == 0)
@@ -84,13 +81,13 @@ plab_time_points_from_samples (const PlabRunSample *samples,
             break;
           for (size_t i = 0; i < n_samples; i++)
             if (strcmp (samples[i].backend, order[b]) == 0 && samples[i].workers == next)
-              walls[n_walls++] = (double) samples[i].wall_ns;
+              walls[n_walls++] = (double)samples[i].wall_ns;
           qsort (walls, n_walls, sizeof (double), compare_double);
 
           p = &points[n_points++];
           snprintf (p->backend, sizeof p->backend, "%s", order[b]);
           p->workers = next;
-          p->n_repeats = (int) n_walls;
+          p->n_repeats = (int)n_walls;
           p->min_ns = walls[0];
           p->max_ns = walls[n_walls - 1];
           p->median_ns = n_walls % 2 ? walls[n_walls / 2]
@@ -111,8 +108,7 @@ fail:
 }
 
 double
-plab_time_points_serial_baseline (const PlabTimePoint *points,
-                                  size_t n_points)
+plab_time_points_serial_baseline (const PlabTimePoint *points, size_t n_points)
 {
   for (size_t i = 0; i < n_points; i++)
     if (strcmp (points[i].backend, "serial") == 0)
@@ -121,15 +117,14 @@ plab_time_points_serial_baseline (const PlabTimePoint *points,
 }
 
 int
-plab_time_chart_write_csv (const PlabTimeChartData *data,
-                           FILE *out)
+plab_time_chart_write_csv (const PlabTimeChartData *data, FILE *out)
 {
   fprintf (out, "backend,workers,repeats,median_ns,min_ns,max_ns\n");
   for (size_t i = 0; i < data->n_points; i++)
     {
       const PlabTimePoint *p = &data->points[i];
-      fprintf (out, "%s,%d,%d,%.0f,%.0f,%.0f\n", p->backend, p->workers, p->n_repeats,
-               p->median_ns, p->min_ns, p->max_ns);
+      fprintf (out, "%s,%d,%d,%.0f,%.0f,%.0f\n", p->backend, p->workers, p->n_repeats, p->median_ns,
+               p->min_ns, p->max_ns);
     }
   return ferror (out) ? -1 : 0;
 }
@@ -153,8 +148,8 @@ plab_time_chart_draw (cairo_t *cr,
   if (width < 1 || height < 1)
     return;
   cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL,
-                            width, height);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
   if (data == NULL || data->n_points == 0)
     {
       _plab_chart_message (cr, style, body, "No finished runs to compare yet.");
@@ -169,7 +164,8 @@ plab_time_chart_draw (cairo_t *cr,
         if (n_items < PLAB_PALETTE_SIZE)
           {
             items[n_items].label = data->points[i].backend;
-            items[n_items].colour = plab_chart_style_backend_colour (style, data->points[i].backend);
+            items[n_items].colour
+                = plab_chart_style_backend_colour (style, data->points[i].backend);
             items[n_items].shape = PLAB_LEGEND_BOX;
             n_items++;
           }
@@ -209,7 +205,7 @@ plab_time_chart_draw (cairo_t *cr,
   _plab_chart_y_axis (cr, style, plot, &axis, &ticks, 1.0, title);
 
   /* Slots: one per bar plus a gap between backends. */
-  slots = (double) data->n_points;
+  slots = (double)data->n_points;
   for (size_t i = 1; i < data->n_points; i++)
     if (strcmp (data->points[i].backend, data->points[i - 1].backend) != 0)
       slots += GROUP_GAP_SLOTS;
@@ -221,22 +217,27 @@ plab_time_chart_draw (cairo_t *cr,
       size_t end = i;
       double group_x0 = x;
 
-      while (end < data->n_points && strcmp (data->points[end].backend, data->points[i].backend) == 0)
+      while (end < data->n_points
+             && strcmp (data->points[end].backend, data->points[i].backend) == 0)
         end++;
       for (size_t j = i; j < end; j++)
         {
           const PlabTimePoint *p = &data->points[j];
           PlabRgba colour = plab_chart_style_backend_colour (style, p->backend);
           double cx = x + slot_w / 2, bw = slot_w * BAR_SHARE;
-          double y_med = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->median_ns / ns_per_unit));
-          double y_min = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->min_ns / ns_per_unit));
-          double y_max = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->max_ns / ns_per_unit));
+          double y_med
+              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->median_ns / ns_per_unit));
+          double y_min
+              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->min_ns / ns_per_unit));
+          double y_max
+              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->max_ns / ns_per_unit));
           double base = plot.y + plot.h;
           char value[32], workers[32];
           double tw;
 
           _plab_chart_set_colour (cr, colour);
-          cairo_rectangle (cr, round (cx - bw / 2), round (y_med), round (bw), base - round (y_med));
+          cairo_rectangle (cr, round (cx - bw / 2), round (y_med), round (bw),
+                           base - round (y_med));
           cairo_fill (cr);
 
           if (p->n_repeats > 1)
@@ -279,8 +280,8 @@ plab_time_chart_draw (cairo_t *cr,
         snprintf (label, sizeof label, "%s · workers", data->points[i].backend);
         if (_plab_chart_text_width (cr, label) > x - group_x0)
           snprintf (label, sizeof label, "%s", data->points[i].backend);
-        _plab_chart_text (cr, (group_x0 + x) / 2, plot.y + plot.h + style->tick_size * 1.8, 0.5,
-                          0, label);
+        _plab_chart_text (cr, (group_x0 + x) / 2, plot.y + plot.h + style->tick_size * 1.8, 0.5, 0,
+                          label);
       }
       x += slot_w * GROUP_GAP_SLOTS;
       i = end;
@@ -295,7 +296,8 @@ plab_time_chart_draw (cairo_t *cr,
   cairo_stroke (cr);
   if (data->baseline_ns > 0)
     {
-      double y = plot.y + plot.h * (1 - plab_axis_fraction (&axis, data->baseline_ns / ns_per_unit));
+      double y
+          = plot.y + plot.h * (1 - plab_axis_fraction (&axis, data->baseline_ns / ns_per_unit));
       /* Its value is in the legend: a label here would collide with bars. */
       _plab_chart_set_colour (cr, style->muted);
       cairo_set_line_width (cr, style->line_width * 0.7);

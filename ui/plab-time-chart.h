@@ -43,8 +43,10 @@ typedef struct
  * backend first, then the other backends in order of first appearance, and
  * by workers within a backend. Returns 0 or -1 when out of memory; *out is
  * malloc'ed (NULL when there are no samples). */
-int plab_time_points_from_samples (const PlabRunSample *samples, size_t n_samples,
-                                   PlabTimePoint **out, size_t *n_out);
+int plab_time_points_from_samples (const PlabRunSample *samples,
+                                   size_t n_samples,
+                                   PlabTimePoint **out,
+                                   size_t *n_out);
 
 /* The baseline the speedup is measured against: the serial backend's median
  * when there is one (its fewest workers), else 0. */
@@ -56,12 +58,15 @@ typedef struct
   const char *footer; /* NULL or "": none */
   const PlabTimePoint *points;
   size_t n_points;
-  double baseline_ns; /* <= 0: no baseline line */
+  double baseline_ns;         /* <= 0: no baseline line */
   const char *baseline_label; /* NULL: "serial baseline" */
 } PlabTimeChartData;
 
-void plab_time_chart_draw (cairo_t *cr, const PlabTimeChartData *data,
-                           const PlabChartStyle *style, double width, double height);
+void plab_time_chart_draw (cairo_t *cr,
+                           const PlabTimeChartData *data,
+                           const PlabChartStyle *style,
+                           double width,
+                           double height);
 
 /* backend,workers,repeats,median_ns,min_ns,max_ns. Returns 0 or -1. */
 int plab_time_chart_write_csv (const PlabTimeChartData *data, FILE *out);

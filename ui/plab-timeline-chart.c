@@ -103,14 +103,13 @@ duration_class (int64_t d)
 {
   if (d <= 1)
     return 0;
-  return 63 - __builtin_clzll ((unsigned long long) d);
+  return 63 - __builtin_clzll ((unsigned long long)d);
 }
 
 /* By start; of two spans starting together the longer one comes first, so
  * it is the container when they nest. */
 static int
-compare_items_by_start (const void *a,
-                        const void *b)
+compare_items_by_start (const void *a, const void *b)
 {
   const Item *x = a, *y = b;
 
@@ -154,8 +153,7 @@ index_lane (Lane *l)
 }
 
 static int
-compare_counter_samples (const void *a,
-                         const void *b)
+compare_counter_samples (const void *a, const void *b)
 {
   const PlabEvent *x = a, *y = b;
   int c = strncmp (x->label, y->label, PLAB_LABEL_MAX);
@@ -166,16 +164,14 @@ compare_counter_samples (const void *a,
 }
 
 static int
-compare_lane_info (const void *a,
-                   const void *b)
+compare_lane_info (const void *a, const void *b)
 {
   const Lane *x = a, *y = b;
   return x->info.lane < y->info.lane ? -1 : (x->info.lane > y->info.lane);
 }
 
 static int
-find_lane (const PlabTimelineData *self,
-           int lane)
+find_lane (const PlabTimelineData *self, int lane)
 {
   int lo = 0, hi = self->n_lanes - 1;
 
@@ -193,11 +189,7 @@ find_lane (const PlabTimelineData *self,
 }
 
 static void
-add_coverage (float *bins,
-              size_t n_bins,
-              double bin_ns,
-              int64_t origin,
-              const Item *it)
+add_coverage (float *bins, size_t n_bins, double bin_ns, int64_t origin, const Item *it)
 {
   double s = (it->start - origin) / bin_ns;
   double e = (it->end - origin) / bin_ns;
@@ -207,23 +199,21 @@ add_coverage (float *bins,
     return;
   if (s < 0)
     s = 0;
-  b0 = (size_t) s;
-  b1 = (size_t) e;
+  b0 = (size_t)s;
+  b1 = (size_t)e;
   if (b1 >= n_bins)
     b1 = n_bins - 1;
   for (size_t b = b0; b <= b1 && b0 < n_bins; b++)
     {
-      double lo = s > b ? s : (double) b;
-      double hi = e < b + 1.0 ? e : (double) b + 1.0;
+      double lo = s > b ? s : (double)b;
+      double hi = e < b + 1.0 ? e : (double)b + 1.0;
       if (hi > lo)
-        bins[b * N_DENSITY_KINDS + it->kind] += (float) ((hi - lo) * bin_ns);
+        bins[b * N_DENSITY_KINDS + it->kind] += (float)((hi - lo) * bin_ns);
     }
 }
 
 static int
-build_pyramid (Lane *lane,
-               int64_t ext_start,
-               int64_t ext_end)
+build_pyramid (Lane *lane, int64_t ext_start, int64_t ext_end)
 {
   size_t n0 = 1, total = 0;
   int levels = 0;
@@ -240,7 +230,7 @@ build_pyramid (Lane *lane,
     return -1;
   lane->n_levels = levels;
   lane->n_bins0 = n0;
-  lane->bin0_ns = (double) (ext_end - ext_start) / (double) n0;
+  lane->bin0_ns = (double)(ext_end - ext_start) / (double)n0;
   if (lane->bin0_ns < 1)
     lane->bin0_ns = 1;
 
@@ -380,15 +370,15 @@ plab_timeline_data_new (const PlabLaneInfo *lanes,
       Lane *l = &self->lanes[find_lane (self, e->lane)];
 
       if (e->kind == PLAB_SPAN_CRASH)
-        l->crashes[l->n_crashes++] = (uint32_t) i;
+        l->crashes[l->n_crashes++] = (uint32_t)i;
       else
         {
           Item *it = &l->items[l->n_items++];
           it->start = e->start_ns;
           it->end = e->end_ns;
-          it->index = (uint32_t) i;
+          it->index = (uint32_t)i;
           it->kind = e->kind < N_DENSITY_KINDS ? e->kind : PLAB_SPAN_WAIT;
-          it->cls = (uint8_t) duration_class (e->end_ns - e->start_ns);
+          it->cls = (uint8_t)duration_class (e->end_ns - e->start_ns);
         }
     }
 
@@ -398,8 +388,7 @@ plab_timeline_data_new (const PlabLaneInfo *lanes,
 
       if (index_lane (l) < 0)
         goto fail;
-      if (l->n_items >= PYRAMID_MIN_SPANS
-          && build_pyramid (l, self->ext_start, self->ext_end) < 0)
+      if (l->n_items >= PYRAMID_MIN_SPANS && build_pyramid (l, self->ext_start, self->ext_end) < 0)
         goto fail;
     }
 
@@ -453,9 +442,7 @@ plab_timeline_data_free (PlabTimelineData *self)
 }
 
 void
-plab_timeline_data_set_caption (PlabTimelineData *self,
-                                const char *title,
-                                const char *footer)
+plab_timeline_data_set_caption (PlabTimelineData *self, const char *title, const char *footer)
 {
   free (self->title);
   free (self->footer);
@@ -477,8 +464,7 @@ plab_timeline_data_n_spans (const PlabTimelineData *self)
 }
 
 const PlabEvent *
-plab_timeline_data_span (const PlabTimelineData *self,
-                         size_t index)
+plab_timeline_data_span (const PlabTimelineData *self, size_t index)
 {
   if (index >= self->n_spans)
     return NULL;
@@ -492,8 +478,7 @@ plab_timeline_data_n_lanes (const PlabTimelineData *self)
 }
 
 static void
-csv_field (FILE *out,
-           const char *text)
+csv_field (FILE *out, const char *text)
 {
   fputc ('"', out);
   for (const char *p = text; *p; p++)
@@ -506,8 +491,7 @@ csv_field (FILE *out,
 }
 
 int
-plab_timeline_data_write_csv (const PlabTimelineData *self,
-                              FILE *out)
+plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
 {
   fprintf (out, "record,lane,lane_name,pid,tid,kind,start_ns,end_ns,task_id,label,value\n");
   for (size_t i = 0; i < self->n_spans; i++)
@@ -518,8 +502,8 @@ plab_timeline_data_write_csv (const PlabTimelineData *self,
       fprintf (out, "span,%d,", l->info.lane);
       csv_field (out, l->info.name);
       fprintf (out, ",%d,%d,%s,%lld,%lld,%lld,", l->info.pid, l->info.tid,
-               plab_chart_span_kind_label (e->kind), (long long) e->start_ns,
-               (long long) e->end_ns, (long long) e->task_id);
+               plab_chart_span_kind_label (e->kind), (long long)e->start_ns, (long long)e->end_ns,
+               (long long)e->task_id);
       csv_field (out, e->label);
       fputs (",\n", out);
     }
@@ -527,10 +511,10 @@ plab_timeline_data_write_csv (const PlabTimelineData *self,
     {
       const PlabEvent *e = &self->counter_samples[i];
 
-      fprintf (out, "counter,,,,,counter,%lld,%lld,,", (long long) e->start_ns,
-               (long long) e->start_ns);
+      fprintf (out, "counter,,,,,counter,%lld,%lld,,", (long long)e->start_ns,
+               (long long)e->start_ns);
       csv_field (out, e->label);
-      fprintf (out, ",%lld\n", (long long) e->task_id);
+      fprintf (out, ",%lld\n", (long long)e->task_id);
     }
   return ferror (out) ? -1 : 0;
 }
@@ -571,9 +555,7 @@ lane_label_lines (const Lane *l,
 }
 
 static int
-legend_items (const PlabTimelineData *self,
-              const PlabChartStyle *style,
-              PlabLegendItem *items)
+legend_items (const PlabTimelineData *self, const PlabChartStyle *style, PlabLegendItem *items)
 {
   int n = 0;
 
@@ -601,8 +583,7 @@ legend_items (const PlabTimelineData *self,
 }
 
 static PlabTimeWindow
-effective_window (const PlabTimelineData *data,
-                  const PlabTimeWindow *window)
+effective_window (const PlabTimelineData *data, const PlabTimeWindow *window)
 {
   PlabTimeWindow w;
 
@@ -672,10 +653,10 @@ layout_with_body (cairo_t *cr,
     out->plot_w = 1;
 
   out->legend_y = body.y;
-  out->lanes_y = body.y
-                 + _plab_chart_legend (cr, style, items, n_items, out->plot_x, body.y, out->plot_w,
-                                       false)
-                 + style->padding * 0.5;
+  out->lanes_y
+      = body.y
+        + _plab_chart_legend (cr, style, items, n_items, out->plot_x, body.y, out->plot_w, false)
+        + style->padding * 0.5;
   out->lanes_y = floor (out->lanes_y);
 
   room_x = _plab_chart_x_axis_room (style);
@@ -703,13 +684,13 @@ plab_timeline_chart_layout (cairo_t *cr,
 
   /* The frame paints; measure it on a scratch context so layout has no
    * visible effect. */
-  cairo_surface_t *scratch = cairo_surface_create_similar (cairo_get_target (cr),
-                                                           CAIRO_CONTENT_COLOR_ALPHA, 1, 1);
+  cairo_surface_t *scratch
+      = cairo_surface_create_similar (cairo_get_target (cr), CAIRO_CONTENT_COLOR_ALPHA, 1, 1);
   cairo_t *sc = cairo_create (scratch);
 
   memset (out, 0, sizeof *out);
-  body = _plab_chart_frame (sc, style, data ? data->title : NULL, data ? data->footer : NULL,
-                            width, height);
+  body = _plab_chart_frame (sc, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
   if (data != NULL)
     layout_with_body (sc, data, window, style, body, out);
   else
@@ -719,19 +700,17 @@ plab_timeline_chart_layout (cairo_t *cr,
 }
 
 double
-plab_timeline_layout_x (const PlabTimelineLayout *layout,
-                        double t_ns)
+plab_timeline_layout_x (const PlabTimelineLayout *layout, double t_ns)
 {
-  double span = (double) (layout->window.end_ns - layout->window.start_ns);
-  return layout->plot_x + (t_ns - (double) layout->window.start_ns) / span * layout->plot_w;
+  double span = (double)(layout->window.end_ns - layout->window.start_ns);
+  return layout->plot_x + (t_ns - (double)layout->window.start_ns) / span * layout->plot_w;
 }
 
 double
-plab_timeline_layout_time (const PlabTimelineLayout *layout,
-                           double x)
+plab_timeline_layout_time (const PlabTimelineLayout *layout, double x)
 {
-  double span = (double) (layout->window.end_ns - layout->window.start_ns);
-  return (double) layout->window.start_ns + (x - layout->plot_x) / layout->plot_w * span;
+  double span = (double)(layout->window.end_ns - layout->window.start_ns);
+  return (double)layout->window.start_ns + (x - layout->plot_x) / layout->plot_w * span;
 }
 
 /* --- Drawing --- */
@@ -742,8 +721,8 @@ typedef struct
   const PlabChartStyle *style;
   const PlabTimelineData *data;
   const PlabTimelineLayout *layout;
-  double t0;     /* window start, ns */
-  double ns_px;  /* nanoseconds per pixel */
+  double t0;    /* window start, ns */
+  double ns_px; /* nanoseconds per pixel */
   int n_cols;
   float *cols;   /* n_cols * N_DENSITY_KINDS, coverage in pixels */
   int *col_kind; /* dominant kind per column, -1 when empty */
@@ -753,15 +732,12 @@ typedef struct
 
 /* First item of class range [lo, hi) whose start is >= t. */
 static size_t
-lower_bound (const Item *items,
-             size_t lo,
-             size_t hi,
-             double t)
+lower_bound (const Item *items, size_t lo, size_t hi, double t)
 {
   while (lo < hi)
     {
       size_t mid = lo + (hi - lo) / 2;
-      if ((double) items[mid].start < t)
+      if ((double)items[mid].start < t)
         lo = mid + 1;
       else
         hi = mid;
@@ -770,10 +746,7 @@ lower_bound (const Item *items,
 }
 
 static void
-add_span_to_columns (Frame *f,
-                     double start,
-                     double end,
-                     int kind)
+add_span_to_columns (Frame *f, double start, double end, int kind)
 {
   double x0 = (start - f->t0) / f->ns_px;
   double x1 = (end - f->t0) / f->ns_px;
@@ -785,8 +758,8 @@ add_span_to_columns (Frame *f,
     x0 = 0;
   if (x1 > f->n_cols)
     x1 = f->n_cols;
-  c0 = (int) x0;
-  c1 = (int) x1;
+  c0 = (int)x0;
+  c1 = (int)x1;
   if (c1 >= f->n_cols)
     c1 = f->n_cols - 1;
   for (int c = c0; c <= c1; c++)
@@ -794,29 +767,28 @@ add_span_to_columns (Frame *f,
       double lo = x0 > c ? x0 : c;
       double hi = x1 < c + 1 ? x1 : c + 1;
       if (hi > lo)
-        f->cols[c * N_DENSITY_KINDS + kind] += (float) (hi - lo);
+        f->cols[c * N_DENSITY_KINDS + kind] += (float)(hi - lo);
     }
 }
 
 static void
-density_from_pyramid (Frame *f,
-                      const Lane *l)
+density_from_pyramid (Frame *f, const Lane *l)
 {
   int level = 0;
   double bin_ns;
   const float *bins;
   size_t n_bins, b0, b1;
   double t1 = f->t0 + f->ns_px * f->n_cols;
-  double origin = (double) f->data->ext_start;
+  double origin = (double)f->data->ext_start;
 
-  while (level + 1 < l->n_levels && l->bin0_ns * (double) (2u << level) <= f->ns_px)
+  while (level + 1 < l->n_levels && l->bin0_ns * (double)(2u << level) <= f->ns_px)
     level++;
-  bin_ns = l->bin0_ns * (double) (1u << level);
+  bin_ns = l->bin0_ns * (double)(1u << level);
   bins = l->bins + l->level_off[level];
   n_bins = l->n_bins0 >> level;
 
-  b0 = f->t0 > origin ? (size_t) ((f->t0 - origin) / bin_ns) : 0;
-  b1 = t1 > origin ? (size_t) ((t1 - origin) / bin_ns) + 1 : 0;
+  b0 = f->t0 > origin ? (size_t)((f->t0 - origin) / bin_ns) : 0;
+  b1 = t1 > origin ? (size_t)((t1 - origin) / bin_ns) + 1 : 0;
   if (b1 > n_bins)
     b1 = n_bins;
 
@@ -833,8 +805,8 @@ density_from_pyramid (Frame *f,
         continue;
       /* A bin is narrower than a column, so it touches one or two; share its
        * time between them in proportion to overlap. */
-      c0 = x0 < 0 ? 0 : (int) x0;
-      c1 = x1 >= f->n_cols ? f->n_cols - 1 : (int) x1;
+      c0 = x0 < 0 ? 0 : (int)x0;
+      c1 = x1 >= f->n_cols ? f->n_cols - 1 : (int)x1;
       for (int c = c0; c <= c1; c++)
         {
           double lo = x0 > c ? x0 : c;
@@ -846,15 +818,13 @@ density_from_pyramid (Frame *f,
           share = (hi - lo) / w / f->ns_px;
           for (int k = 0; k < N_DENSITY_KINDS; k++)
             if (v[k] != 0)
-              f->cols[c * N_DENSITY_KINDS + k] += (float) (v[k] * share);
+              f->cols[c * N_DENSITY_KINDS + k] += (float)(v[k] * share);
         }
     }
 }
 
 static void
-density_direct (Frame *f,
-                const Lane *l,
-                int big_class)
+density_direct (Frame *f, const Lane *l, int big_class)
 {
   double t1 = f->t0 + f->ns_px * f->n_cols;
 
@@ -866,16 +836,14 @@ density_direct (Frame *f,
       if (lo == hi)
         continue;
       for (size_t i = lower_bound (l->items, lo, hi, f->t0 - longest);
-           i < hi && (double) l->items[i].start <= t1; i++)
-        add_span_to_columns (f, (double) l->items[i].start, (double) l->items[i].end,
+           i < hi && (double)l->items[i].start <= t1; i++)
+        add_span_to_columns (f, (double)l->items[i].start, (double)l->items[i].end,
                              l->items[i].kind);
     }
 }
 
 static void
-draw_density (Frame *f,
-              double y_mid,
-              double span_h)
+draw_density (Frame *f, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
   unsigned present = 0;
@@ -898,7 +866,7 @@ draw_density (Frame *f,
       if (total > 1)
         total = 1;
       f->col_kind[c] = kind;
-      f->col_h[c] = (int) ceil (total * span_h);
+      f->col_h[c] = (int)ceil (total * span_h);
       if (f->col_h[c] < 1)
         f->col_h[c] = 1;
       present |= 1u << kind;
@@ -936,11 +904,7 @@ is_dark (PlabRgba c)
 }
 
 static void
-draw_span_label (Frame *f,
-                 const PlabEvent *e,
-                 double x0,
-                 double x1,
-                 double y_mid)
+draw_span_label (Frame *f, const PlabEvent *e, double x0, double x1, double y_mid)
 {
   char text[PLAB_LABEL_MAX + 24];
   char fitted[PLAB_LABEL_MAX + 24];
@@ -951,7 +915,7 @@ draw_span_label (Frame *f,
   if (e->label[0])
     snprintf (text, sizeof text, "%s", e->label);
   else if (e->kind == PLAB_SPAN_TASK && e->task_id >= 0)
-    snprintf (text, sizeof text, "#%lld", (long long) e->task_id);
+    snprintf (text, sizeof text, "#%lld", (long long)e->task_id);
   else
     return;
 
@@ -972,11 +936,7 @@ draw_span_label (Frame *f,
 }
 
 static void
-draw_big_spans (Frame *f,
-                const Lane *l,
-                int big_class,
-                double y_mid,
-                double span_h)
+draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
   double t1 = f->t0 + f->ns_px * f->n_cols;
@@ -1002,23 +962,23 @@ draw_big_spans (Frame *f,
       if (lo == hi)
         continue;
       first = lower_bound (l->items, lo, hi, f->t0 - longest);
-      for (size_t i = first; i < hi && (double) l->items[i].start <= t1; i++)
-        if ((double) l->items[i].end >= f->t0)
+      for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
+        if ((double)l->items[i].end >= f->t0)
           kinds |= 1u << l->items[i].kind;
 
       for (int k = 0; k < N_DENSITY_KINDS; k++)
         {
           if (!(kinds & (1u << k)))
             continue;
-          for (size_t i = first; i < hi && (double) l->items[i].start <= t1; i++)
+          for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
             {
               const Item *it = &l->items[i];
               double x0, x1;
 
-              if (it->kind != k || (double) it->end < f->t0)
+              if (it->kind != k || (double)it->end < f->t0)
                 continue;
-              x0 = floor (px0 + ((double) it->start - f->t0) / f->ns_px);
-              x1 = ceil (px0 + ((double) it->end - f->t0) / f->ns_px);
+              x0 = floor (px0 + ((double)it->start - f->t0) / f->ns_px);
+              x1 = ceil (px0 + ((double)it->end - f->t0) / f->ns_px);
               if (x0 < px0)
                 x0 = px0;
               if (x1 > px1)
@@ -1039,13 +999,13 @@ draw_big_spans (Frame *f,
       if (!want_labels || f->n_labels >= MAX_LABELS_PER_FRAME || span_h < f->style->small_size)
         continue;
       _plab_chart_font (cr, f->style, f->style->small_size, false);
-      for (size_t i = first; i < hi && (double) l->items[i].start <= t1; i++)
+      for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
         {
           const Item *it = &l->items[i];
-          double x0 = px0 + ((double) it->start - f->t0) / f->ns_px;
-          double x1 = px0 + ((double) it->end - f->t0) / f->ns_px;
+          double x0 = px0 + ((double)it->start - f->t0) / f->ns_px;
+          double x1 = px0 + ((double)it->end - f->t0) / f->ns_px;
 
-          if ((double) it->end < f->t0 || x1 - x0 < label_min)
+          if ((double)it->end < f->t0 || x1 - x0 < label_min)
             continue;
           if (f->n_labels >= MAX_LABELS_PER_FRAME)
             break;
@@ -1056,11 +1016,7 @@ draw_big_spans (Frame *f,
 }
 
 static void
-draw_crash_marker (Frame *f,
-                   double x,
-                   double lane_y,
-                   double lane_h,
-                   const char *label)
+draw_crash_marker (Frame *f, double x, double lane_y, double lane_h, const char *label)
 {
   cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
@@ -1098,9 +1054,7 @@ draw_crash_marker (Frame *f,
 }
 
 static void
-draw_lane (Frame *f,
-           const Lane *l,
-           int row)
+draw_lane (Frame *f, const Lane *l, int row)
 {
   const PlabTimelineLayout *lay = f->layout;
   double lane_y = lay->lanes_y + row * lay->lane_h;
@@ -1115,7 +1069,7 @@ draw_lane (Frame *f,
   while (big_class < N_CLASSES && ldexp (1.0, big_class) < f->ns_px)
     big_class++;
 
-  memset (f->cols, 0, (size_t) f->n_cols * N_DENSITY_KINDS * sizeof (float));
+  memset (f->cols, 0, (size_t)f->n_cols * N_DENSITY_KINDS * sizeof (float));
   if (l->n_levels > 0 && l->bin0_ns <= f->ns_px)
     density_from_pyramid (f, l);
   else
@@ -1126,15 +1080,15 @@ draw_lane (Frame *f,
   for (size_t i = 0; i < l->n_crashes; i++)
     {
       const PlabEvent *e = &f->data->spans[l->crashes[i]];
-      draw_crash_marker (f, plab_timeline_layout_x (lay, (double) e->start_ns), lane_y,
-                         lay->lane_h, e->label[0] ? e->label : "died");
+      draw_crash_marker (f, plab_timeline_layout_x (lay, (double)e->start_ns), lane_y, lay->lane_h,
+                         e->label[0] ? e->label : "died");
     }
   if (l->n_crashes == 0 && l->info.end == PLAB_LANE_KILLED)
     {
       char text[48];
       snprintf (text, sizeof text, "killed (signal %d)", l->info.exit_signal);
-      draw_crash_marker (f, plab_timeline_layout_x (lay, (double) l->last_end), lane_y,
-                         lay->lane_h, text);
+      draw_crash_marker (f, plab_timeline_layout_x (lay, (double)l->last_end), lane_y, lay->lane_h,
+                         text);
     }
 }
 
@@ -1178,8 +1132,7 @@ draw_lane_labels (cairo_t *cr,
 }
 
 static size_t
-counter_sample_at (const Counter *c,
-                   double t)
+counter_sample_at (const Counter *c, double t)
 {
   size_t lo = 0, hi = c->n;
 
@@ -1187,7 +1140,7 @@ counter_sample_at (const Counter *c,
   while (lo < hi)
     {
       size_t mid = lo + (hi - lo) / 2;
-      if ((double) c->samples[mid].start_ns <= t)
+      if ((double)c->samples[mid].start_ns <= t)
         lo = mid + 1;
       else
         hi = mid;
@@ -1196,9 +1149,7 @@ counter_sample_at (const Counter *c,
 }
 
 static void
-draw_counter (Frame *f,
-              const Counter *c,
-              int row)
+draw_counter (Frame *f, const Counter *c, int row)
 {
   cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
@@ -1207,7 +1158,7 @@ draw_counter (Frame *f,
   double inset = style->small_size * 0.4;
   double y_base = top + lay->counter_h - inset;
   double h = lay->counter_h - 2 * inset - style->small_size * 0.4;
-  double max_v = c->max_value > 0 ? (double) c->max_value : 1;
+  double max_v = c->max_value > 0 ? (double)c->max_value : 1;
   double t1 = f->t0 + f->ns_px * f->n_cols;
   size_t i0 = counter_sample_at (c, f->t0), i1 = counter_sample_at (c, t1);
   double px0 = lay->plot_x, px1 = lay->plot_x + lay->plot_w;
@@ -1222,7 +1173,7 @@ draw_counter (Frame *f,
   _plab_chart_text (cr, lay->label_x, top + lay->counter_h / 2, 0, 1, buf);
   _plab_chart_font (cr, style, style->small_size, false);
   _plab_chart_set_colour (cr, style->muted);
-  snprintf (buf, sizeof buf, "max %lld", (long long) c->max_value);
+  snprintf (buf, sizeof buf, "max %lld", (long long)c->max_value);
   _plab_chart_text (cr, lay->label_x, top + lay->counter_h / 2 + 2, 0, 0, buf);
 
   _plab_chart_set_colour (cr, style->grid);
@@ -1234,14 +1185,14 @@ draw_counter (Frame *f,
   cairo_rectangle (cr, px0, top, px1 - px0, lay->counter_h);
   cairo_clip (cr);
   cairo_move_to (cr, px0, y_base);
-  if (i1 - i0 <= (size_t) (2 * f->n_cols))
+  if (i1 - i0 <= (size_t)(2 * f->n_cols))
     {
       /* Few samples in view: an exact step line. */
       double prev_y = y_base;
       for (size_t i = i0; i <= i1 && i < c->n; i++)
         {
-          double x = plab_timeline_layout_x (lay, (double) c->samples[i].start_ns);
-          double y = y_base - (double) c->samples[i].task_id / max_v * h;
+          double x = plab_timeline_layout_x (lay, (double)c->samples[i].start_ns);
+          double y = y_base - (double)c->samples[i].task_id / max_v * h;
           if (x < px0)
             x = px0;
           cairo_line_to (cr, x, prev_y);
@@ -1258,14 +1209,14 @@ draw_counter (Frame *f,
         {
           double col_end = f->t0 + (col + 1) * f->ns_px;
           int64_t best = i < c->n ? c->samples[i].task_id : 0;
-          while (i + 1 < c->n && (double) c->samples[i + 1].start_ns < col_end)
+          while (i + 1 < c->n && (double)c->samples[i + 1].start_ns < col_end)
             {
               i++;
               if (c->samples[i].task_id > best)
                 best = c->samples[i].task_id;
             }
-          cairo_line_to (cr, px0 + col, y_base - (double) best / max_v * h);
-          cairo_line_to (cr, px0 + col + 1, y_base - (double) best / max_v * h);
+          cairo_line_to (cr, px0 + col, y_base - (double)best / max_v * h);
+          cairo_line_to (cr, px0 + col + 1, y_base - (double)best / max_v * h);
           best = c->samples[i].task_id;
         }
     }
@@ -1302,8 +1253,8 @@ plab_timeline_chart_draw (cairo_t *cr,
     return;
 
   cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL,
-                            width, height);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
   if (data == NULL || (data->n_spans == 0 && data->n_counters == 0))
     {
       _plab_chart_message (cr, style, body,
@@ -1312,8 +1263,8 @@ plab_timeline_chart_draw (cairo_t *cr,
     }
 
   layout_with_body (cr, data, window, style, body, &lay);
-  _plab_chart_legend (cr, style, items, legend_items (data, style, items), lay.plot_x,
-                      lay.legend_y, lay.plot_w, true);
+  _plab_chart_legend (cr, style, items, legend_items (data, style, items), lay.plot_x, lay.legend_y,
+                      lay.plot_w, true);
 
   /* Lane stripes and the time grid under the spans. */
   for (int i = 1; i < data->n_lanes; i += 2)
@@ -1329,9 +1280,9 @@ plab_timeline_chart_draw (cairo_t *cr,
   plot.y = lay.lanes_y;
   plot.w = lay.plot_w;
   plot.h = bottom - lay.lanes_y;
-  plab_time_unit ((double) (lay.window.end_ns - lay.window.start_ns), &unit, &ns_per_unit);
+  plab_time_unit ((double)(lay.window.end_ns - lay.window.start_ns), &unit, &ns_per_unit);
   plab_axis_init (&axis, lay.window.start_ns / ns_per_unit, lay.window.end_ns / ns_per_unit);
-  plab_axis_ticks (&axis, (int) (lay.plot_w / (style->tick_size * 7)) + 1, &ticks);
+  plab_axis_ticks (&axis, (int)(lay.plot_w / (style->tick_size * 7)) + 1, &ticks);
   snprintf (title, sizeof title, "time since start (%s)", unit);
   _plab_chart_x_axis (cr, style, plot, &axis, &ticks, 1.0, title, true);
 
@@ -1339,12 +1290,12 @@ plab_timeline_chart_draw (cairo_t *cr,
   f.style = style;
   f.data = data;
   f.layout = &lay;
-  f.t0 = (double) lay.window.start_ns;
-  f.n_cols = (int) ceil (lay.plot_w);
-  f.ns_px = (double) (lay.window.end_ns - lay.window.start_ns) / lay.plot_w;
-  f.cols = malloc ((size_t) f.n_cols * N_DENSITY_KINDS * sizeof (float));
-  f.col_kind = malloc ((size_t) f.n_cols * sizeof (int));
-  f.col_h = malloc ((size_t) f.n_cols * sizeof (int));
+  f.t0 = (double)lay.window.start_ns;
+  f.n_cols = (int)ceil (lay.plot_w);
+  f.ns_px = (double)(lay.window.end_ns - lay.window.start_ns) / lay.plot_w;
+  f.cols = malloc ((size_t)f.n_cols * N_DENSITY_KINDS * sizeof (float));
+  f.col_kind = malloc ((size_t)f.n_cols * sizeof (int));
+  f.col_h = malloc ((size_t)f.n_cols * sizeof (int));
   if (f.cols == NULL || f.col_kind == NULL || f.col_h == NULL)
     goto out_free;
 
@@ -1386,12 +1337,12 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
   if (data == NULL || layout->lane_h <= 0 || y < layout->lanes_y || x < layout->plot_x
       || x > layout->plot_x + layout->plot_w)
     return -1;
-  row = (int) ((y - layout->lanes_y) / layout->lane_h);
+  row = (int)((y - layout->lanes_y) / layout->lane_h);
   if (row < 0 || row >= data->n_lanes)
     return -1;
   l = &data->lanes[row];
   t = plab_timeline_layout_time (layout, x);
-  ns_px = (double) (layout->window.end_ns - layout->window.start_ns) / layout->plot_w;
+  ns_px = (double)(layout->window.end_ns - layout->window.start_ns) / layout->plot_w;
   tol = ns_px / 2;
 
   /* Shortest classes first: the innermost of nested spans wins. */
@@ -1405,18 +1356,19 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
       if (lo == hi)
         continue;
       for (size_t i = lower_bound (l->items, lo, hi, t - tol - longest);
-           i < hi && (double) l->items[i].start <= t + tol; i++)
+           i < hi && (double)l->items[i].start <= t + tol; i++)
         {
           const Item *it = &l->items[i];
           double d;
 
-          if ((double) it->end < t - tol)
+          if ((double)it->end < t - tol)
             continue;
           /* Prefer a span that contains t over one merely near it. */
-          d = ((double) it->start <= t && (double) it->end >= t) ? 0
-              : fmin (fabs ((double) it->start - t), fabs ((double) it->end - t));
+          d = ((double)it->start <= t && (double)it->end >= t)
+                  ? 0
+                  : fmin (fabs ((double)it->start - t), fabs ((double)it->end - t));
           if (d < best_d)
-            best_d = d, best = (long) it->index;
+            best_d = d, best = (long)it->index;
         }
       if (best >= 0)
         return best;

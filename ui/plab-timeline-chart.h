@@ -51,15 +51,17 @@ typedef struct
  * moved to the counters. Lanes named by spans but missing from @lanes get a
  * plain description. Returns NULL when out of memory. The caller keeps its
  * arrays. */
-PlabTimelineData *plab_timeline_data_new (const PlabLaneInfo *lanes, size_t n_lanes,
-                                          const PlabEvent *spans, size_t n_spans,
-                                          const PlabEvent *counters, size_t n_counters);
+PlabTimelineData *plab_timeline_data_new (const PlabLaneInfo *lanes,
+                                          size_t n_lanes,
+                                          const PlabEvent *spans,
+                                          size_t n_spans,
+                                          const PlabEvent *counters,
+                                          size_t n_counters);
 
 void plab_timeline_data_free (PlabTimelineData *self);
 
 /* Title and footer for exports (copied); NULL or "" draws none. */
-void plab_timeline_data_set_caption (PlabTimelineData *self, const char *title,
-                                     const char *footer);
+void plab_timeline_data_set_caption (PlabTimelineData *self, const char *title, const char *footer);
 
 /* The time range of all events: [0 or the earliest start, the latest end]. */
 PlabTimeWindow plab_timeline_data_extent (const PlabTimelineData *self);
@@ -91,9 +93,13 @@ typedef struct
 
 /* Computes the layout plab_timeline_chart_draw () uses. @cr is only used to
  * measure text. @window may be NULL for the whole run. */
-void plab_timeline_chart_layout (cairo_t *cr, const PlabTimelineData *data,
-                                 const PlabTimeWindow *window, const PlabChartStyle *style,
-                                 double width, double height, PlabTimelineLayout *out);
+void plab_timeline_chart_layout (cairo_t *cr,
+                                 const PlabTimelineData *data,
+                                 const PlabTimeWindow *window,
+                                 const PlabChartStyle *style,
+                                 double width,
+                                 double height,
+                                 PlabTimelineLayout *out);
 
 /* The x of time @t_ns in @layout (not clamped). */
 double plab_timeline_layout_x (const PlabTimelineLayout *layout, double t_ns);
@@ -102,15 +108,20 @@ double plab_timeline_layout_x (const PlabTimelineLayout *layout, double t_ns);
 double plab_timeline_layout_time (const PlabTimelineLayout *layout, double x);
 
 /* Draws the chart. @data may be NULL or empty: the chart then says so. */
-void plab_timeline_chart_draw (cairo_t *cr, const PlabTimelineData *data,
-                               const PlabTimeWindow *window, const PlabChartStyle *style,
-                               double width, double height);
+void plab_timeline_chart_draw (cairo_t *cr,
+                               const PlabTimelineData *data,
+                               const PlabTimeWindow *window,
+                               const PlabChartStyle *style,
+                               double width,
+                               double height);
 
 /* The span under (x, y) in a chart laid out as @layout: the index for
  * plab_timeline_data_span (), the shortest span when they nest, or -1. A span
  * narrower than a pixel is found within half a pixel. */
-long plab_timeline_chart_hit_test (const PlabTimelineData *data, const PlabTimelineLayout *layout,
-                                   double x, double y);
+long plab_timeline_chart_hit_test (const PlabTimelineData *data,
+                                   const PlabTimelineLayout *layout,
+                                   double x,
+                                   double y);
 
 #ifdef __cplusplus
 }
