@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "plab-chart-export.h"
-#include "plab-json.h"
+#include "plab-json-writer.h"
 
 #define COMMAND "plab export"
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plab-json.h"
+#include "plab-json-writer.h"
 
 #ifndef PLAB_VERSION
 #define PLAB_VERSION "unknown"
