@@ -135,8 +135,7 @@ group_digits (const char *text, char *buf, size_t len)
 static void
 append_superscript (char *buf, size_t len, int exponent)
 {
-  static const char *const digits[]
-      = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
+  static const char *const digits[] = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
   char plain[16];
   size_t used = strlen (buf);
 
