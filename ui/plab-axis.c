@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* A range below this fraction of its magnitude counts as empty. */
 #define DEGENERATE_RELATIVE 1e-12
@@ -91,9 +92,121 @@ plab_axis_ticks (const PlabAxis *self, int target_ticks, PlabTicks *out)
     }
 }
 
+/* A thin space: groups digits without letting a line break split a number
+ * in a way a reader could mistake for two numbers. */
+#define THIN_SPACE "\u2009"
+/* Whole numbers up to this print digit by digit; larger ones as a power of
+ * ten, which reads better than sixteen digits on a slide. */
+#define MAX_GROUPED 1e12
+/* Grouping starts at five digits: "1200" reads as one number already. */
+#define MIN_GROUPED 1e4
+
+/* Writes the digits of @text (an optional sign, digits, an optional
+ * fraction) into @buf with the integer part grouped in threes. */
+static void
+group_digits (const char *text, char *buf, size_t len)
+{
+  const char *digits = text, *end;
+  size_t n_int, used = 0;
+
+  if (*digits == '-')
+    digits++;
+  end = digits;
+  while (*end >= '0' && *end <= '9')
+    end++;
+  n_int = (size_t)(end - digits);
+  if (len == 0)
+    return;
+  if (digits != text && used + 1 < len)
+    buf[used++] = '-';
+  for (size_t i = 0; i < n_int; i++)
+    {
+      if (i > 0 && (n_int - i) % 3 == 0)
+        for (const char *t = THIN_SPACE; *t && used + 1 < len; t++)
+          buf[used++] = *t;
+      if (used + 1 < len)
+        buf[used++] = digits[i];
+    }
+  for (const char *t = end; *t && used + 1 < len; t++)
+    buf[used++] = *t;
+  buf[used] = '\0';
+}
+
+static void
+append_superscript (char *buf, size_t len, int exponent)
+{
+  static const char *const digits[] = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
+  char plain[16];
+  size_t used = strlen (buf);
+
+  snprintf (plain, sizeof plain, "%d", exponent);
+  for (const char *p = plain; *p; p++)
+    {
+      const char *s = *p == '-' ? "⁻" : digits[*p - '0'];
+      size_t n = strlen (s);
+      if (used + n + 1 > len)
+        break;
+      memcpy (buf + used, s, n);
+      used += n;
+      buf[used] = '\0';
+    }
+}
+
+void
+plab_format_number (double value, char *buf, size_t len)
+{
+  double mag = fabs (value);
+  char plain[64];
+
+  if (len == 0)
+    return;
+  if (isnan (value))
+    {
+      snprintf (buf, len, "—");
+      return;
+    }
+  if (isinf (value))
+    {
+      snprintf (buf, len, value < 0 ? "−∞" : "∞");
+      return;
+    }
+  if (mag == 0)
+    {
+      snprintf (buf, len, "0");
+      return;
+    }
+  if (mag >= MAX_GROUPED || mag < 1e-3)
+    {
+      int exponent = (int)floor (log10 (mag));
+      double mantissa = value / pow (10, exponent);
+
+      /* Rounding may carry 9.995 up to 10.0. */
+      if (fabs (mantissa) >= 9.995)
+        mantissa /= 10, exponent++;
+      snprintf (buf, len, "%.2f × 10", mantissa);
+      append_superscript (buf, len, exponent);
+      return;
+    }
+  if (value == floor (value))
+    snprintf (plain, sizeof plain, "%.0f", value);
+  else
+    {
+      /* Three significant digits, never an exponent in this range. */
+      int decimals = 2 - (int)floor (log10 (mag));
+      if (decimals < 0)
+        decimals = 0;
+      snprintf (plain, sizeof plain, "%.*f", decimals, value);
+    }
+  if (mag >= MIN_GROUPED)
+    group_digits (plain, buf, len);
+  else
+    snprintf (buf, len, "%s", plain);
+}
+
 void
 plab_format_tick (double value, double step, char *buf, size_t len)
 {
+  char plain[64];
   int decimals = 0;
 
   if (step > 0 && step < 1)
@@ -105,7 +218,11 @@ plab_format_tick (double value, double step, char *buf, size_t len)
     }
   if (decimals > 9)
     decimals = 9;
-  snprintf (buf, len, "%.*f", decimals, value);
+  snprintf (plain, sizeof plain, "%.*f", decimals, value);
+  if (fabs (value) >= MIN_GROUPED)
+    group_digits (plain, buf, len);
+  else
+    snprintf (buf, len, "%s", plain);
 }
 
 void

@@ -54,6 +54,12 @@ void plab_axis_ticks (const PlabAxis *self, int target_ticks, PlabTicks *out);
 /* Formats @value with as many decimals as @step needs ("0.25", "1.5", "20"). */
 void plab_format_tick (double value, double step, char *buf, size_t len);
 
+/* Formats a number for people to read. Whole numbers print as integers,
+ * digits grouped in threes by a thin space from 10 000 on ("1200",
+ * "100 000"); other numbers keep three significant digits ("0.123", "12.3");
+ * very large or very small ones use a power of ten ("2.67 × 10¹⁵"). */
+void plab_format_number (double value, char *buf, size_t len);
+
 /* The unit for showing times across @range_ns: stores its name ("ns", "µs",
  * "ms", "s") and how many nanoseconds one unit is. */
 void plab_time_unit (double range_ns, const char **unit_out, double *ns_per_unit_out);

@@ -115,6 +115,66 @@ _plab_chart_text_fit (cairo_t *cr, const char *text, double max_width, char *buf
   return true;
 }
 
+double
+_plab_chart_text_wrapped (cairo_t *cr,
+                          double x,
+                          double y,
+                          double max_width,
+                          double line_height,
+                          double max_bottom,
+                          const char *indent,
+                          const char *text)
+{
+  char line[512];
+  const char *p = text ? text : "";
+  double indent_w = indent ? _plab_chart_text_width (cr, indent) : 0;
+  bool first = true;
+
+  while (*p)
+    {
+      size_t n = 0, best = 0;
+      bool last_line = y + 2 * line_height > max_bottom;
+
+      while (*p == ' ')
+        p++;
+      if (*p == '\0')
+        break;
+      /* The longest prefix ending at a word boundary that fits. */
+      while (p[n] && n + 1 < sizeof line)
+        {
+          size_t end = n;
+
+          while (p[end] && p[end] != ' ' && end + 1 < sizeof line)
+            end++;
+          memcpy (line, p, end);
+          line[end] = '\0';
+          if (best > 0 && _plab_chart_text_width (cr, line) > max_width - indent_w)
+            break;
+          best = end;
+          n = end;
+          if (p[n] == ' ')
+            n++;
+        }
+      if (last_line && p[best] != '\0')
+        best = strlen (p);
+      memcpy (line, p, best < sizeof line ? best : sizeof line - 1);
+      line[best < sizeof line ? best : sizeof line - 1] = '\0';
+      {
+        char fitted[512];
+        _plab_chart_text_fit (cr, line, max_width - indent_w, fitted, sizeof fitted);
+        if (first && indent)
+          _plab_chart_text (cr, x, y, 0, 0, indent);
+        _plab_chart_text (cr, x + indent_w, y, 0, 0, fitted);
+      }
+      first = false;
+      p += best;
+      y += line_height;
+      if (last_line)
+        break;
+    }
+  return y;
+}
+
 PlabRect
 _plab_chart_frame (cairo_t *cr,
                    const PlabChartStyle *style,

@@ -170,8 +170,11 @@ export_group (PlabStore *store,
     if (points[i].n_repeats > max_repeats)
       max_repeats = points[i].n_repeats;
 
-  snprintf (what, sizeof what, "%s, %zu configurations × up to %d repeats", group_name, n_points,
-            max_repeats);
+  if (max_repeats > 1)
+    snprintf (what, sizeof what, "%s, %zu configurations × up to %d repeats", group_name, n_points,
+              max_repeats);
+  else
+    snprintf (what, sizeof what, "%s, %zu configurations, one run each", group_name, n_points);
   make_footer (store, model, what, footer, sizeof footer);
   memset (&input, 0, sizeof input);
   input.kind = options->kind;

@@ -62,6 +62,20 @@ void _plab_chart_text_vertical (cairo_t *cr, double x, double y, const char *tex
  * Returns false when not even the ellipsis fits. */
 bool _plab_chart_text_fit (cairo_t *cr, const char *text, double max_width, char *buf, size_t len);
 
+/* Draws @text from (x, y) (top left) broken at spaces into lines no wider
+ * than @max_width, @line_height apart, with @indent (say "• ") before the
+ * first line and the others aligned after it. A word wider than a line is
+ * shortened with an ellipsis, and so is the last line that still ends
+ * above @max_bottom. Returns the y below the last line drawn. */
+double _plab_chart_text_wrapped (cairo_t *cr,
+                                 double x,
+                                 double y,
+                                 double max_width,
+                                 double line_height,
+                                 double max_bottom,
+                                 const char *indent,
+                                 const char *text);
+
 /* Paints the background, the title at the top and the footer at the bottom,
  * and returns the area left for the chart's body. Either string may be NULL
  * or empty (a GUI widget draws no title). */

@@ -27,7 +27,7 @@ static const char *const theme_names[PLAB_N_THEMES] = { "light", "dark", "projec
 
 static const char *const span_labels[PLAB_N_SPAN_KINDS] = {
   "task",  "lock wait", "queue wait", "GIL wait", "sleep",   "I/O",
-  "start", "exit",      "other wait", "crash",    "counter",
+  "start", "exit",      "waiting",    "crash",    "counter",
 };
 
 static PlabRgba
@@ -133,7 +133,9 @@ plab_chart_style_init (PlabChartStyle *self, PlabTheme theme, double scale)
   self->span[PLAB_SPAN_IO] = rgb (OI_BLUISH_GREEN);
   self->span[PLAB_SPAN_SPAWN] = rgb (OI_YELLOW);
   self->span[PLAB_SPAN_EXIT] = dark ? grey (0.80, 1.0) : grey (0.30, 1.0);
-  self->span[PLAB_SPAN_WAIT] = dark ? grey (0.55, 1.0) : grey (0.62, 1.0);
+  /* Waiting for others (the main process during a map) is the backdrop of
+   * a run, not its subject: a light neutral that recedes behind the work. */
+  self->span[PLAB_SPAN_WAIT] = dark ? grey (0.42, 1.0) : grey (0.80, 1.0);
   self->span[PLAB_SPAN_CRASH] = self->palette[6];
   self->span[PLAB_SPAN_COUNTER] = self->foreground;
   self->warning = self->palette[6];

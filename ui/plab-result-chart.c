@@ -11,6 +11,11 @@
 #define MAX_SERIES 16
 #define MAX_TABLE_ROWS 40
 #define BAR_GROUP_SHARE 0.78
+/* Extra space between notes, in rows: wrapped lines of one note stay
+ * closer together than two notes. */
+#define NOTE_GAP 0.3
+/* Line height of a wrapped note, in units of its font size. */
+#define NOTE_LINE_EM 1.35
 
 static bool
 is_series_key (const char *key)
@@ -283,7 +288,7 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
           cairo_rectangle (cr, round (x + bw * 0.06), fmin (y0, y1), round (bw * 0.88),
                            fabs (y1 - y0));
           cairo_fill (cr);
-          snprintf (value, sizeof value, "%.4g", v);
+          plab_format_number (v, value, sizeof value);
           _plab_chart_font (cr, style, n_series > 2 ? style->small_size : style->tick_size, true);
           _plab_chart_set_colour (cr, style->foreground);
           _plab_chart_text (cr, x + bw / 2, fmin (y0, y1) - style->tick_size * 0.3, 0.5, 1, value);
@@ -350,7 +355,10 @@ draw_table (cairo_t *cr,
       _plab_chart_set_colour (cr, style->muted);
       _plab_chart_text_fit (cr, m->key, key_w - style->padding * 0.5, buf, sizeof buf);
       _plab_chart_text (cr, area.x, y + row_h / 2 - 2, 0, 0.5, buf);
-      plab_json_format_value (m, buf, sizeof buf);
+      if (m->type == PLAB_JSON_NUMBER)
+        plab_format_number (m->number, buf, sizeof buf);
+      else
+        plab_json_format_value (m, buf, sizeof buf);
       _plab_chart_font (cr, style, style->tick_size, true);
       _plab_chart_set_colour (cr, style->foreground);
       {
@@ -372,13 +380,12 @@ draw_table (cairo_t *cr,
       _plab_chart_font (cr, style, style->tick_size, false);
       for (size_t i = 0; i < plab_json_length (notes); i++)
         {
-          char line[300], fitted[300];
           if (y + row_h > area.y + area.h)
             break;
-          snprintf (line, sizeof line, "• %s", plab_json_string (plab_json_at (notes, i), ""));
-          _plab_chart_text_fit (cr, line, area.w, fitted, sizeof fitted);
-          _plab_chart_text (cr, area.x, y, 0, 0, fitted);
-          y += row_h;
+          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, style->tick_size * NOTE_LINE_EM,
+                                        area.y + area.h, "• ",
+                                        plab_json_string (plab_json_at (notes, i), ""));
+          y += row_h * NOTE_GAP;
         }
     }
   cairo_restore (cr);

@@ -11,6 +11,12 @@
 #define SPEEDUP_PANEL_SHARE 0.60
 #define CURVE_STEPS 96
 #define MAX_SERIES 8
+/* The efficiency panel grows to show Karp-Flatt values up to this; a larger
+ * e (a configuration slower than serial) sits on the top edge with its value
+ * written beside it, so one bad point does not flatten every other line. */
+#define KARP_FLATT_AXIS_MAX 2.0
+/* A fitted serial fraction this close to 1 means no speedup was measured. */
+#define NO_SPEEDUP_F 0.995
 
 int
 plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out)
@@ -230,6 +236,9 @@ plab_speedup_chart_draw (cairo_t *cr,
             max_s = fmax (max_s, s->speedup[i]);
           if (isfinite (s->speedup[i] / s->workers[i]))
             max_e = fmax (max_e, s->speedup[i] / s->workers[i]);
+          if (isfinite (plab_karp_flatt (s->speedup[i], s->workers[i])))
+            max_e = fmax (max_e, fmin (KARP_FLATT_AXIS_MAX,
+                                       plab_karp_flatt (s->speedup[i], s->workers[i])));
         }
       if (k < n_series)
         {
@@ -370,7 +379,10 @@ plab_speedup_chart_draw (cairo_t *cr,
         char text[160];
         if (!fitted[k])
           continue;
-        if (isfinite (fits[k].ceiling))
+        if (fits[k].f >= NO_SPEEDUP_F)
+          snprintf (text, sizeof text, "%s: no speedup measured (serial fraction f ≈ 1)",
+                    data->series[k].name);
+        else if (isfinite (fits[k].ceiling))
           snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling 1/f = %.1f×",
                     data->series[k].name, fits[k].f, fits[k].ceiling);
         else
@@ -403,11 +415,13 @@ plab_speedup_chart_draw (cairo_t *cr,
       const PlabSpeedupSeries *s = &data->series[k];
       PlabRgba colour = plab_chart_style_backend_colour (style, s->name);
       double eff[PLAB_SPEEDUP_MAX_POINTS], kf[PLAB_SPEEDUP_MAX_POINTS];
+      double kf_shown[PLAB_SPEEDUP_MAX_POINTS];
 
       for (int i = 0; i < s->n; i++)
         {
           eff[i] = s->speedup[i] / s->workers[i];
           kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
+          kf_shown[i] = isnan (kf[i]) ? NAN : fmin (kf[i], ae.max);
         }
       cairo_save (cr);
       _plab_chart_set_colour (cr, colour);
@@ -417,7 +431,7 @@ plab_speedup_chart_draw (cairo_t *cr,
       cairo_stroke (cr);
       cairo_set_line_width (cr, style->line_width * 0.9);
       _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
-      polyline (cr, right, &ax, &ae, s->workers, kf, s->n);
+      polyline (cr, right, &ax, &ae, s->workers, kf_shown, s->n);
       cairo_stroke (cr);
       cairo_restore (cr);
       for (int i = 0; i < s->n; i++)
@@ -427,12 +441,16 @@ plab_speedup_chart_draw (cairo_t *cr,
           if (!isnan (kf[i]))
             {
               char v[32];
-              double x = px (right, &ax, s->workers[i]), y = py (right, &ae, kf[i]);
+              double x = px (right, &ax, s->workers[i]), y = py (right, &ae, kf_shown[i]);
+              bool off_scale = kf[i] > kf_shown[i];
               _plab_chart_marker (cr, style, x, y, PLAB_LEGEND_DOTTED, colour);
-              snprintf (v, sizeof v, "%.2f", kf[i]);
-              _plab_chart_font (cr, style, style->small_size, false);
+              snprintf (v, sizeof v, off_scale ? "e = %.2f ↑" : "%.2f", kf[i]);
+              _plab_chart_font (cr, style, style->small_size, off_scale);
               _plab_chart_set_colour (cr, colour);
-              _plab_chart_text (cr, x, y - style->marker_radius * 1.6, 0.5, 1, v);
+              if (off_scale)
+                _plab_chart_text (cr, x - style->marker_radius * 2, y, 1, 0.5, v);
+              else
+                _plab_chart_text (cr, x, y - style->marker_radius * 1.6, 0.5, 1, v);
             }
         }
     }

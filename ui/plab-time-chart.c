@@ -172,10 +172,16 @@ plab_time_chart_draw (cairo_t *cr,
     }
   if (data->baseline_ns > top)
     top = data->baseline_ns;
-  items[n_items].label = "min–max of repeats";
-  items[n_items].colour = style->foreground;
-  items[n_items].shape = PLAB_LEGEND_LINE;
-  n_items++;
+  /* Whiskers only exist where a configuration was repeated. */
+  for (size_t i = 0; i < data->n_points; i++)
+    if (data->points[i].n_repeats > 1)
+      {
+        items[n_items].label = "min–max of repeats";
+        items[n_items].colour = style->foreground;
+        items[n_items].shape = PLAB_LEGEND_LINE;
+        n_items++;
+        break;
+      }
   if (data->baseline_ns > 0)
     {
       char value[32];

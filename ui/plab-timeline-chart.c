@@ -21,21 +21,45 @@
  * pyramid of a lane then takes at most 2 * bins * kinds floats (1.2 MB). */
 #define PYRAMID_MAX_BINS 16384
 #define PYRAMID_MAX_LEVELS 32
-/* Share of a lane's height a span fills; the rest separates lanes. */
+/* Share of a lane's height a span fills; the rest separates lanes, but the
+ * gap stays at most LANE_GAP_MAX_EM label heights once lanes grow tall. */
 #define SPAN_FILL 0.70
+#define LANE_GAP_MAX_EM 2.4
 /* Nested spans fill this share of the bar's height, below its middle plus
  * this gap. */
 #define NESTED_SHARE 0.42
 #define NESTED_GAP 0.08
 /* Labels move to the upper half of a bar at least this many label heights tall. */
 #define LABEL_TOP_MIN_EM 2.6
+/* A label is drawn whole or with at least this many characters before the
+ * ellipsis: "x=…" says nothing, and "x=88…" of x=88227 misleads. */
+#define LABEL_MIN_CHARS 6
+/* Bars at least this many label heights tall get labels at tick size, so
+ * they read from the back of a room. */
+#define LABEL_LARGE_MIN_EM 4.0
+/* Density bars span the full bar height; the share of a column's time the
+ * lane was busy sets their opacity, in DENSITY_LEVELS steps from
+ * DENSITY_MIN_ALPHA to solid. A share within DENSITY_SLACK steps of the next
+ * step is rounded up to it, so a lane busy 90-100 % of every column draws as
+ * one solid bar instead of a ragged one, the partly covered column at the
+ * edge of an idle gap shades like an antialiased edge, and an idle column
+ * stays empty. */
+#define DENSITY_LEVELS 5
+#define DENSITY_SLACK 0.45
+#define DENSITY_MIN_ALPHA 0.3
 /* Adjacent spans of at least this many pixels get a one-pixel gap. */
 #define SPAN_GAP_MIN_PX 4
 /* At most this many span labels per frame: labels cost text measurement. */
 #define MAX_LABELS_PER_FRAME 2048
-/* Lane height limits, in units of the label font size. */
-#define LANE_MAX_EM 7.0
+/* Lanes share the height left by the legend, axis and counter tracks, up to
+ * LANE_MAX_EM label heights each (a 3-lane run fills a 1600 x 900 slide; a
+ * single lane does not become a wall). Counter tracks are COUNTER_SHARE of a
+ * lane, at least COUNTER_TRACK_EM tick heights. */
+#define LANE_MAX_EM 12.0
+#define COUNTER_SHARE 0.55
 #define COUNTER_TRACK_EM 3.2
+/* Lanes at least this many label heights tall get lane names at label size. */
+#define LANE_LARGE_LABEL_EM 5.0
 /* The label column takes at most this share of the width. */
 #define LABEL_COLUMN_MAX_SHARE 0.24
 
@@ -71,6 +95,7 @@ typedef struct
   uint32_t *crashes;
   size_t n_crashes;
   int64_t last_end;
+  bool has_nested; /* some span lies inside another: labels leave it room */
 } Lane;
 
 typedef struct
@@ -134,6 +159,8 @@ index_lane (Lane *l)
     {
       Item *it = &l->items[i];
       it->nested = i > 0 && it->end <= max_end && it->end > it->start;
+      if (it->nested)
+        l->has_nested = true;
       if (it->end > max_end)
         max_end = it->end;
       count[it->cls + 1]++;
@@ -554,6 +581,17 @@ lane_label_lines (const Lane *l,
     snprintf (detail, detail_len, "%s", id);
 }
 
+/* Font sizes of a lane's name and its detail line: larger once lanes are
+ * tall enough that small text would look lost beside them. */
+static void
+lane_label_sizes (const PlabChartStyle *style, double lane_h, double *name, double *detail)
+{
+  bool large = lane_h >= LANE_LARGE_LABEL_EM * style->label_size;
+
+  *name = large ? style->label_size : style->tick_size;
+  *detail = large ? style->tick_size : style->small_size;
+}
+
 static int
 legend_items (const PlabTimelineData *self, const PlabChartStyle *style, PlabLegendItem *items)
 {
@@ -598,6 +636,45 @@ effective_window (const PlabTimelineData *data, const PlabTimeWindow *window)
   return plab_timeline_data_extent (data);
 }
 
+/* The vertical half of the layout: legend, lanes and counter tracks, for
+ * the plot width already in @out. */
+static void
+layout_rows (cairo_t *cr,
+             const PlabChartStyle *style,
+             PlabRect body,
+             const PlabLegendItem *items,
+             int n_items,
+             PlabTimelineLayout *out)
+{
+  double avail, lane_max, room_x, counter_min;
+
+  out->legend_y = body.y;
+  out->lanes_y
+      = body.y
+        + _plab_chart_legend (cr, style, items, n_items, out->plot_x, body.y, out->plot_w, false)
+        + style->padding * 0.5;
+  out->lanes_y = floor (out->lanes_y);
+
+  room_x = _plab_chart_x_axis_room (style);
+  avail = body.y + body.h - room_x - out->lanes_y;
+  lane_max = LANE_MAX_EM * style->label_size;
+  counter_min = floor (COUNTER_TRACK_EM * style->tick_size);
+  /* Lanes and tracks grow together; a track keeps its minimum when lanes are
+   * so many that a share of one would be smaller. */
+  out->lane_h = out->n_lanes > 0 ? avail / (out->n_lanes + out->n_counters * COUNTER_SHARE) : 0;
+  if (out->lane_h * COUNTER_SHARE < counter_min && out->n_lanes > 0)
+    out->lane_h = (avail - out->n_counters * counter_min) / out->n_lanes;
+  if (out->lane_h > lane_max)
+    out->lane_h = lane_max;
+  out->lane_h = floor (out->lane_h);
+  if (out->lane_h < 1)
+    out->lane_h = 1;
+  out->counter_h = floor (fmax (counter_min, out->lane_h * COUNTER_SHARE));
+  if (out->n_lanes == 0)
+    out->counter_h = floor (fmin (lane_max * COUNTER_SHARE, avail / fmax (1, out->n_counters)));
+  out->counters_y = out->lanes_y + out->n_lanes * out->lane_h;
+}
+
 static void
 layout_with_body (cairo_t *cr,
                   const PlabTimelineData *data,
@@ -608,12 +685,20 @@ layout_with_body (cairo_t *cr,
 {
   PlabLegendItem items[PLAB_N_SPAN_KINDS + 1];
   int n_items = legend_items (data, style, items);
-  double label_w = 0, avail, lane_max, room_x;
+  double label_w = 0, name_size, detail_size;
 
   memset (out, 0, sizeof *out);
   out->window = effective_window (data, window);
   out->n_lanes = data->n_lanes;
   out->n_counters = data->n_counters;
+
+  /* Label sizes depend on lane height, which depends on the legend's height
+   * at the plot's width, which depends on the label column: break the circle
+   * with the narrowest plot the label column allows. */
+  out->plot_x = body.x;
+  out->plot_w = floor (body.w * (1 - LABEL_COLUMN_MAX_SHARE));
+  layout_rows (cr, style, body, items, n_items, out);
+  lane_label_sizes (style, out->lane_h, &name_size, &detail_size);
 
   cairo_save (cr);
   for (int i = 0; i < data->n_lanes; i++)
@@ -623,11 +708,11 @@ layout_with_body (cairo_t *cr,
       double w;
 
       lane_label_lines (&data->lanes[i], name, sizeof name, detail, sizeof detail, &alarming);
-      _plab_chart_font (cr, style, style->tick_size, true);
+      _plab_chart_font (cr, style, name_size, true);
       w = _plab_chart_text_width (cr, name);
       if (w > label_w)
         label_w = w;
-      _plab_chart_font (cr, style, style->small_size, false);
+      _plab_chart_font (cr, style, detail_size, false);
       w = _plab_chart_text_width (cr, detail);
       if (w > label_w)
         label_w = w;
@@ -652,23 +737,7 @@ layout_with_body (cairo_t *cr,
   if (out->plot_w < 1)
     out->plot_w = 1;
 
-  out->legend_y = body.y;
-  out->lanes_y
-      = body.y
-        + _plab_chart_legend (cr, style, items, n_items, out->plot_x, body.y, out->plot_w, false)
-        + style->padding * 0.5;
-  out->lanes_y = floor (out->lanes_y);
-
-  room_x = _plab_chart_x_axis_room (style);
-  out->counter_h = floor (COUNTER_TRACK_EM * style->tick_size);
-  avail = body.y + body.h - room_x - out->lanes_y - out->n_counters * out->counter_h;
-  lane_max = LANE_MAX_EM * style->label_size;
-  out->lane_h = out->n_lanes > 0 ? avail / out->n_lanes : 0;
-  if (out->lane_h > lane_max)
-    out->lane_h = floor (lane_max);
-  if (out->lane_h < 1)
-    out->lane_h = 1;
-  out->counters_y = out->lanes_y + out->n_lanes * out->lane_h;
+  layout_rows (cr, style, body, items, n_items, out);
 }
 
 void
@@ -724,9 +793,9 @@ typedef struct
   double t0;    /* window start, ns */
   double ns_px; /* nanoseconds per pixel */
   int n_cols;
-  float *cols;   /* n_cols * N_DENSITY_KINDS, coverage in pixels */
-  int *col_kind; /* dominant kind per column, -1 when empty */
-  int *col_h;    /* bar height per column */
+  float *cols;    /* n_cols * N_DENSITY_KINDS, coverage in pixels */
+  int *col_kind;  /* dominant kind per column, -1 when empty */
+  int *col_level; /* density_level () per column */
   int n_labels;
 } Frame;
 
@@ -842,11 +911,26 @@ density_direct (Frame *f, const Lane *l, int big_class)
     }
 }
 
+/* The intensity step of a column busy for @share of its time: 1 (faint,
+ * but visible) .. DENSITY_LEVELS (solid). */
+static int
+density_level (double share)
+{
+  double level = ceil (share * DENSITY_LEVELS - DENSITY_SLACK);
+
+  if (level < 1)
+    return 1;
+  if (level > DENSITY_LEVELS)
+    return DENSITY_LEVELS;
+  return (int)level;
+}
+
 static void
 draw_density (Frame *f, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
   unsigned present = 0;
+  double top = floor (y_mid - span_h / 2), h = ceil (span_h);
 
   for (int c = 0; c < f->n_cols; c++)
     {
@@ -863,37 +947,46 @@ draw_density (Frame *f, double y_mid, double span_h)
       f->col_kind[c] = -1;
       if (kind < 0 || total < 1e-3)
         continue;
-      if (total > 1)
-        total = 1;
       f->col_kind[c] = kind;
-      f->col_h[c] = (int)ceil (total * span_h);
-      if (f->col_h[c] < 1)
-        f->col_h[c] = 1;
+      f->col_level[c] = density_level (total > 1 ? 1 : total);
       present |= 1u << kind;
     }
 
+  /* One path per kind and level, so a frame costs a few fills whatever the
+   * number of columns. */
   for (int k = 0; k < N_DENSITY_KINDS; k++)
     {
       if (!(present & (1u << k)))
         continue;
-      for (int c = 0; c < f->n_cols;)
+      for (int level = 1; level <= DENSITY_LEVELS; level++)
         {
-          int e = c + 1;
+          bool any = false;
 
-          if (f->col_kind[c] != k)
+          for (int c = 0; c < f->n_cols;)
             {
-              c++;
-              continue;
+              int e = c + 1;
+
+              if (f->col_kind[c] != k || f->col_level[c] != level)
+                {
+                  c++;
+                  continue;
+                }
+              /* Neighbouring columns of one kind and level become one
+               * rectangle. */
+              while (e < f->n_cols && f->col_kind[e] == k && f->col_level[e] == level)
+                e++;
+              cairo_rectangle (cr, f->layout->plot_x + c, top, e - c, h);
+              any = true;
+              c = e;
             }
-          /* Neighbouring columns of one kind and height become one rectangle. */
-          while (e < f->n_cols && f->col_kind[e] == k && f->col_h[e] == f->col_h[c])
-            e++;
-          cairo_rectangle (cr, f->layout->plot_x + c, floor (y_mid - f->col_h[c] / 2.0), e - c,
-                           f->col_h[c]);
-          c = e;
+          if (!any)
+            continue;
+          _plab_chart_set_colour_alpha (cr, f->style->span[k],
+                                        DENSITY_MIN_ALPHA
+                                            + (1 - DENSITY_MIN_ALPHA) * (level - 1)
+                                                  / (DENSITY_LEVELS - 1));
+          cairo_fill (cr);
         }
-      _plab_chart_set_colour (cr, f->style->span[k]);
-      cairo_fill (cr);
     }
 }
 
@@ -901,6 +994,18 @@ static bool
 is_dark (PlabRgba c)
 {
   return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b < 0.55;
+}
+
+/* Characters (code points) in a UTF-8 string. */
+static size_t
+utf8_length (const char *text)
+{
+  size_t n = 0;
+
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    if ((*p & 0xC0) != 0x80)
+      n++;
+  return n;
 }
 
 static void
@@ -925,8 +1030,8 @@ draw_span_label (Frame *f, const PlabEvent *e, double x0, double x1, double y_mi
     x1 = f->layout->plot_x + f->layout->plot_w;
   if (!_plab_chart_text_fit (f->cr, text, x1 - x0 - 2 * inset, fitted, sizeof fitted))
     return;
-  /* A lone ellipsis says nothing. */
-  if (strcmp (fitted, "…") == 0)
+  /* A shortened label keeps enough characters to say something. */
+  if (strcmp (fitted, text) != 0 && utf8_length (fitted) < LABEL_MIN_CHARS + 1)
     return;
   if (!is_dark (bg))
     fg.r = fg.g = fg.b = 0.05;
@@ -945,8 +1050,12 @@ draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double spa
   /* A span inside another (a lock wait during a task) takes the lower part
    * of the bar, so the outer span and its label stay visible above it. */
   double nested_top = floor (y_mid + span_h * NESTED_GAP), nested_h = ceil (span_h * NESTED_SHARE);
-  double label_min = f->style->small_size * 2.2;
-  double label_y = span_h >= LABEL_TOP_MIN_EM * f->style->small_size
+  double label_size = span_h >= LABEL_LARGE_MIN_EM * f->style->label_size ? f->style->tick_size
+                                                                          : f->style->small_size;
+  /* About LABEL_MIN_CHARS characters: narrower spans cannot hold a label
+   * worth reading. */
+  double label_min = label_size * 0.6 * LABEL_MIN_CHARS;
+  double label_y = l->has_nested && span_h >= LABEL_TOP_MIN_EM * label_size
                        ? y_mid + span_h * (NESTED_GAP - 0.5) / 2
                        : y_mid;
 
@@ -996,9 +1105,9 @@ draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double spa
           cairo_fill (cr);
         }
 
-      if (!want_labels || f->n_labels >= MAX_LABELS_PER_FRAME || span_h < f->style->small_size)
+      if (!want_labels || f->n_labels >= MAX_LABELS_PER_FRAME || span_h < label_size)
         continue;
-      _plab_chart_font (cr, f->style, f->style->small_size, false);
+      _plab_chart_font (cr, f->style, label_size, false);
       for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
         {
           const Item *it = &l->items[i];
@@ -1036,15 +1145,15 @@ draw_crash_marker (Frame *f, double x, double lane_y, double lane_h, const char 
   _plab_chart_marker (cr, style, x, lane_y + lane_h / 2, PLAB_LEGEND_CROSS, style->warning);
   if (label != NULL && *label && lane_h >= style->small_size)
     {
-      double tx = x + r * 2.4;
-      _plab_chart_font (cr, style, style->small_size, true);
+      double tx = x + r * 2.4, name_size, size;
+      lane_label_sizes (style, lane_h, &name_size, &size);
+      _plab_chart_font (cr, style, size, true);
       if (tx + _plab_chart_text_width (cr, label) > f->layout->plot_x + f->layout->plot_w)
         tx = x - r * 2.4 - _plab_chart_text_width (cr, label);
       _plab_chart_set_colour (cr, style->background);
       {
         double w = _plab_chart_text_width (cr, label);
-        cairo_rectangle (cr, tx - 2, lane_y + lane_h / 2 - style->small_size * 0.65, w + 4,
-                         style->small_size * 1.3);
+        cairo_rectangle (cr, tx - 2, lane_y + lane_h / 2 - size * 0.65, w + 4, size * 1.3);
         cairo_fill (cr);
       }
       _plab_chart_set_colour (cr, style->warning);
@@ -1059,7 +1168,8 @@ draw_lane (Frame *f, const Lane *l, int row)
   const PlabTimelineLayout *lay = f->layout;
   double lane_y = lay->lanes_y + row * lay->lane_h;
   double y_mid = lane_y + lay->lane_h / 2;
-  double span_h = lay->lane_h * SPAN_FILL;
+  double span_h
+      = lay->lane_h - fmin (lay->lane_h * (1 - SPAN_FILL), LANE_GAP_MAX_EM * f->style->label_size);
   int big_class = 0;
 
   if (span_h < 1)
@@ -1099,7 +1209,9 @@ draw_lane_labels (cairo_t *cr,
                   const PlabChartStyle *style)
 {
   char buf[128];
+  double name_size, detail_size;
 
+  lane_label_sizes (style, lay->lane_h, &name_size, &detail_size);
   cairo_save (cr);
   for (int i = 0; i < data->n_lanes; i++)
     {
@@ -1109,21 +1221,21 @@ draw_lane_labels (cairo_t *cr,
       double max_w = lay->label_w - style->padding * 0.5;
 
       lane_label_lines (&data->lanes[i], name, sizeof name, detail, sizeof detail, &alarming);
-      two_lines = detail[0] && lay->lane_h >= style->tick_size * 1.2 + style->small_size * 1.2;
+      two_lines = detail[0] && lay->lane_h >= (name_size + detail_size) * 1.2;
       if (lay->lane_h < style->small_size * 0.9)
         continue;
 
-      _plab_chart_font (cr, style, style->tick_size, true);
+      _plab_chart_font (cr, style, name_size, true);
       _plab_chart_set_colour (cr, style->foreground);
       _plab_chart_text_fit (cr, name, max_w, buf, sizeof buf);
       if (two_lines)
         {
-          double top = y + lay->lane_h / 2 - (style->tick_size + style->small_size) * 0.6;
+          double top = y + lay->lane_h / 2 - (name_size + detail_size) * 0.6;
           _plab_chart_text (cr, lay->label_x, top, 0, 0, buf);
-          _plab_chart_font (cr, style, style->small_size, false);
+          _plab_chart_font (cr, style, detail_size, false);
           _plab_chart_set_colour (cr, alarming ? style->warning : style->muted);
           _plab_chart_text_fit (cr, detail, max_w, buf, sizeof buf);
-          _plab_chart_text (cr, lay->label_x, top + style->tick_size * 1.2, 0, 0, buf);
+          _plab_chart_text (cr, lay->label_x, top + name_size * 1.2, 0, 0, buf);
         }
       else
         _plab_chart_text (cr, lay->label_x, y + lay->lane_h / 2, 0, 0.5, buf);
@@ -1295,8 +1407,8 @@ plab_timeline_chart_draw (cairo_t *cr,
   f.ns_px = (double)(lay.window.end_ns - lay.window.start_ns) / lay.plot_w;
   f.cols = malloc ((size_t)f.n_cols * N_DENSITY_KINDS * sizeof (float));
   f.col_kind = malloc ((size_t)f.n_cols * sizeof (int));
-  f.col_h = malloc ((size_t)f.n_cols * sizeof (int));
-  if (f.cols == NULL || f.col_kind == NULL || f.col_h == NULL)
+  f.col_level = malloc ((size_t)f.n_cols * sizeof (int));
+  if (f.cols == NULL || f.col_kind == NULL || f.col_level == NULL)
     goto out_free;
 
   cairo_save (cr);
@@ -1319,7 +1431,7 @@ plab_timeline_chart_draw (cairo_t *cr,
 out_free:
   free (f.cols);
   free (f.col_kind);
-  free (f.col_h);
+  free (f.col_level);
 out:
   cairo_restore (cr);
 }
