@@ -13,6 +13,9 @@
 
 #include "plab-trace.h"
 
+/* A hand-over shorter than this is not worth a span. */
+#define GAP_NS 2000
+
 struct PlabGil
 {
   /* Held while taking a ticket or advancing now_serving; waiters sleep on
@@ -62,7 +65,10 @@ static void
 take (PlabGil *self, int64_t since)
 {
   uint64_t ticket;
-  bool waited = false;
+  /* A thread that gave the lock up was not running from then on, even when
+   * it finds the lock free again by the time it queues (it may have been
+   * descheduled in between): that time is a wait too. */
+  bool waited = since != 0 && plab_now_ns () - since > GAP_NS;
 
   pthread_mutex_lock (&self->mutex);
   if (since == 0)
