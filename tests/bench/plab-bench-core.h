@@ -35,7 +35,10 @@ extern "C" {
  *
  * Returns 0 when every workload ran (met or not), or the first negative
  * PLAB_E* code of a workload that failed; the other workloads still run and
- * the failed one is printed with its error. */
+ * the failed one is printed with its error.
+ *
+ * The environment variable PLAB_BENCH_ONLY (a comma list of figure ids, such
+ * as "pipe_round_trip,lock_counter") runs only those workloads. */
 int plab_bench_core_run (FILE *out, int json);
 
 #ifdef __cplusplus
