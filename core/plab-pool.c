@@ -851,6 +851,7 @@ static int
 map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
 {
   bool tracing = plab_tracing ();
+  int64_t last_drain = plab_now_ns ();
   char label[PLAB_LABEL_MAX];
 
   for (size_t i = 0; i < map->n_items; i++)
@@ -860,8 +861,19 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
       int64_t t0 = tracing ? plab_now_ns () : 0;
       int rc;
 
-      if (cancelled (self))
-        return PLAB_ECANCELLED;
+      if ((i & 1023) == 0)
+        {
+          /* The serial backend runs in the draining thread: drain as we go, so
+           * a long map does not overflow the main lane's ring. */
+          if (cancelled (self))
+            return PLAB_ECANCELLED;
+          if (self->trace != NULL
+              && ((i & 65535) == 0 || plab_now_ns () - last_drain > WAIT_TICK_MS * 1000000LL))
+            {
+              plab_trace_drain (self->trace);
+              last_drain = plab_now_ns ();
+            }
+        }
       rc = map->func (item, result, map->user_data);
       if (tracing)
         {

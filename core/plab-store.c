@@ -1,2 +1,1969 @@
-/* plab-store.c */
+/* plab-store.c: the run store, one SQLite file holding every run.
+ *
+ * Opening is careful before it is fast. A file we did not create must come
+ * out of a refused open exactly as it went in, and SQLite alone cannot promise
+ * that: merely opening a database that is in WAL mode creates its -wal and
+ * -shm files, and closing a connection may checkpoint into the main file. So
+ * the first 100 bytes (the database header) and the schema page are read with
+ * plain read () and judged first: magic string, application id, schema
+ * version, page count against file size, and whether an unmarked database is
+ * empty. Only a file that passes (ours, or empty) is handed to SQLite. Should
+ * SQLite still refuse it (corruption deeper in the file), the side files that
+ * did not exist before the open are removed again.
+ *
+ * Writing: every statement is prepared once and cached. A batch of events is
+ * one transaction; spans go to `spans`, counter samples to `counters`, times
+ * made relative to the run's origin. The origin, the next span number and the
+ * longest span of the run being written are cached, so a batch costs one
+ * b-tree insert per event and one UPDATE of the run.
+ *
+ * A PlabStore is used by one thread at a time (the connection is opened
+ * without SQLite's own mutexes, which would cost a lock per bound value).
+ */
 #include "plab.h"
+#include "plab-schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long a write waits for another writer (a second runner) to commit. */
+#define BUSY_TIMEOUT_MS 3000
+
+#define INTERRUPTED_MESSAGE "the runner stopped before the run finished (it was killed or crashed)"
+
+/* Byte offsets in the 100-byte SQLite database header. */
+#define HDR_SIZE 100
+#define HDR_PAGE_SIZE 16
+#define HDR_WRITE_VERSION 18
+#define HDR_READ_VERSION 19
+#define HDR_CHANGE_COUNTER 24
+#define HDR_N_PAGES 28
+#define HDR_USER_VERSION 60
+#define HDR_APPLICATION_ID 68
+#define HDR_VALID_FOR 92
+/* Page 1 holds the schema table's b-tree; its page header follows the file header. */
+#define PAGE1_TYPE 100
+#define PAGE1_N_CELLS 103
+#define BTREE_LEAF_TABLE 0x0d
+#define BTREE_INTERIOR_TABLE 0x05
+
+typedef enum
+{
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_RUN_CURSOR,
+  STMT_INSERT_SPAN,
+  STMT_INSERT_SPAN_BLOCK,
+  STMT_INSERT_COUNTER,
+  STMT_UPDATE_RUN_COUNTS,
+  STMT_ENSURE_LANE,
+  STMT_PUT_LANE,
+  STMT_BEGIN_RUN,
+  STMT_FINISH_RUN,
+  STMT_NEW_SWEEP,
+  STMT_GET_RUN,
+  STMT_LIST_RUNS,
+  STMT_GET_LANES,
+  STMT_GET_SPANS,
+  STMT_GET_COUNTERS,
+  STMT_GET_MACHINE,
+  N_STMTS
+} StmtId;
+
+#define RUN_COLUMNS                                                                        \
+  "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "     \
+  "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "     \
+  "n_spans"
+
+static const char *const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_RUN_CURSOR] = "SELECT origin_ns, n_spans, max_span_ns FROM runs WHERE id = ?1",
+  [STMT_INSERT_SPAN] = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, "
+                       "task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+  [STMT_INSERT_COUNTER] = "INSERT INTO counters (run_id, lane, name, t_ns, value) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_UPDATE_RUN_COUNTS] = "UPDATE runs SET n_spans = ?2, max_span_ns = ?3 WHERE id = ?1",
+  [STMT_ENSURE_LANE] = "INSERT OR IGNORE INTO lanes (run_id, lane, kind, name) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+  [STMT_PUT_LANE] = "INSERT INTO lanes (run_id, lane, kind, pid, tid, name, end_state, "
+                    "exit_code, exit_signal, dropped) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                    "ON CONFLICT (run_id, lane) DO UPDATE SET kind = excluded.kind, "
+                    "pid = excluded.pid, tid = excluded.tid, name = excluded.name, "
+                    "end_state = excluded.end_state, exit_code = excluded.exit_code, "
+                    "exit_signal = excluded.exit_signal, dropped = excluded.dropped",
+  [STMT_BEGIN_RUN] = "INSERT INTO runs (demo, backend, workers, params, seed, status, "
+                     "started_at_us, sweep_id, repeat, machine_id, runner_pid, runner_start, "
+                     "runner_host, origin_ns) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, "
+                     "?8, ?9, ?10, ?11, ?12, ?13)",
+  [STMT_FINISH_RUN] = "UPDATE runs SET status = ?2, wall_ns = ?3, cpu_ns = ?4, result = ?5, "
+                      "check_ok = ?6, check_message = ?7, error = ?8 WHERE id = ?1",
+  [STMT_NEW_SWEEP] = "INSERT INTO sweeps (demo, label, created_at_us) VALUES (?1, ?2, ?3)",
+  [STMT_GET_RUN] = "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
+  [STMT_LIST_RUNS] = "SELECT " RUN_COLUMNS " FROM runs "
+                     "WHERE (?1 IS NULL OR demo = ?1) AND (?2 = 0 OR sweep_id = ?2) "
+                     "ORDER BY id DESC LIMIT ?3",
+  [STMT_GET_LANES] = "SELECT lane, kind, pid, tid, name, end_state, exit_code, exit_signal, "
+                     "dropped FROM lanes WHERE run_id = ?1 ORDER BY lane",
+  /* The IN list walks the lanes of the run in order, and within a lane the
+   * primary key gives a range scan on start_ns: no sort, no full scan. */
+  [STMT_GET_SPANS] = "SELECT lane, start_ns, end_ns, kind, label, task_id FROM spans "
+                     "WHERE run_id = ?1 AND lane IN (SELECT lane FROM lanes WHERE run_id = ?1) "
+                     "AND start_ns >= ?2 AND start_ns <= ?3 AND end_ns >= ?4 "
+                     "ORDER BY lane, start_ns, seq",
+  [STMT_GET_COUNTERS] = "SELECT lane, name, t_ns, value FROM counters WHERE run_id = ?1 "
+                        "ORDER BY name, t_ns, rowid",
+  [STMT_GET_MACHINE] = "SELECT id, host, cpu_model, usable_cpus, online_cpus, os, compiler, "
+                       "plab_version FROM machines WHERE id = ?1",
+};
+
+/* One step of the schema's history: running @sql on a store at version
+ * @version - 1 brings it to @version. Version 1 is the whole schema. */
+typedef struct
+{
+  int version;
+  const char *sql;
+} Migration;
+
+static const Migration migrations[] = {
+  { 1, plab_schema_sql },
+};
+
+/* Spans are inserted SPAN_BLOCK rows per statement: a statement's fixed cost
+ * (opening the table, starting and halting the program) is then paid once
+ * for many rows, which makes bulk writes markedly faster. */
+#define SPAN_BLOCK 64
+#define SPAN_PARAMS 7 /* per row, after the shared ?1 (run id) */
+
+#define N_LANE_WORDS (65536 / 64)
+
+struct PlabStore
+{
+  sqlite3 *db;
+  char *path;
+  PlabStoreMode mode;
+  int64_t machine_id;
+  int repaired;
+  char host[128];
+  char errmsg[512];
+
+  /* Prepared on first use, finalized on close. */
+  sqlite3_stmt *stmts[N_STMTS];
+
+  /* The write cursor of the run last written to. Valid while cursor_run is
+   * not 0; it mirrors runs.origin_ns, n_spans and max_span_ns of that run as
+   * committed, and is dropped whenever a transaction fails. known_lanes has a
+   * bit for every lane of that run known to have a row in `lanes`. */
+  int64_t cursor_run;
+  int64_t cursor_origin;
+  int64_t cursor_n_spans;
+  int64_t cursor_max_span;
+  uint64_t known_lanes[N_LANE_WORDS];
+
+  /* The sink writes to sink_run and remembers its first error. */
+  int64_t sink_run;
+  int sink_error;
+};
+
+static _Thread_local char open_error[1024];
+
+/* --- Names --- */
+
+static const char *const run_status_names[] = { "running", "ok", "failed", "cancelled" };
+static const char *const lane_kind_names[] = { "main", "process", "thread" };
+static const char *const lane_end_names[] = { "running", "exited", "killed" };
+
+#define N_ELEMENTS(a) (sizeof (a) / sizeof (a)[0])
+
+static int
+name_index (const char *const *names,
+            size_t              n,
+            const char         *name)
+{
+  if (name == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (names[i], name) == 0)
+      return (int) i;
+  return -1;
+}
+
+const char *
+plab_run_status_name (PlabRunStatus status)
+{
+  if ((unsigned) status >= N_ELEMENTS (run_status_names))
+    return "unknown";
+  return run_status_names[status];
+}
+
+int
+plab_run_status_from_name (const char *name)
+{
+  return name_index (run_status_names, N_ELEMENTS (run_status_names), name);
+}
+
+/* --- Errors --- */
+
+static int
+error_from_sqlite (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return 0;
+    case SQLITE_NOMEM:
+      return PLAB_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return PLAB_ESTORE_BUSY;
+    case SQLITE_READONLY:
+      return PLAB_ESTORE_READONLY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return PLAB_ESTORE_CORRUPT;
+    case SQLITE_FULL:
+      return PLAB_ESTORE_FULL;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return PLAB_ESTORE_OPEN;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return PLAB_EINVAL;
+    default:
+      return PLAB_ESTORE_IO;
+    }
+}
+
+static void
+set_open_error (const char *path,
+                const char *fmt,
+                ...)
+{
+  char detail[768];
+  va_list args;
+
+  va_start (args, fmt);
+  vsnprintf (detail, sizeof detail, fmt, args);
+  va_end (args);
+  snprintf (open_error, sizeof open_error, "%s: %s", path ? path : "(no path)", detail);
+}
+
+const char *
+plab_store_open_error (void)
+{
+  return open_error;
+}
+
+/* Records SQLite's message for the failed call @rc and returns its code. */
+static int
+fail_sqlite (PlabStore *self,
+             int        rc)
+{
+  snprintf (self->errmsg, sizeof self->errmsg, "%s", sqlite3_errmsg (self->db));
+  return error_from_sqlite (rc);
+}
+
+static int
+fail_with (PlabStore  *self,
+           int         code,
+           const char *message)
+{
+  snprintf (self->errmsg, sizeof self->errmsg, "%s", message);
+  return code;
+}
+
+const char *
+plab_store_errmsg (PlabStore *self)
+{
+  return self != NULL ? self->errmsg : open_error;
+}
+
+int
+plab_store_repaired_runs (PlabStore *self)
+{
+  return self->repaired;
+}
+
+/* --- Paths --- */
+
+char *
+plab_store_default_path (void)
+{
+  const char *xdg = getenv ("XDG_DATA_HOME");
+  const char *home = getenv ("HOME");
+  char *path = NULL;
+  size_t len;
+
+  /* The XDG spec says a relative XDG_DATA_HOME is invalid and is ignored. */
+  if (xdg != NULL && xdg[0] == '/')
+    {
+      len = strlen (xdg) + sizeof "/plab/runs.db";
+      path = malloc (len);
+      if (path != NULL)
+        snprintf (path, len, "%s/plab/runs.db", xdg);
+    }
+  else if (home != NULL && home[0] != '\0')
+    {
+      len = strlen (home) + sizeof "/.local/share/plab/runs.db";
+      path = malloc (len);
+      if (path != NULL)
+        snprintf (path, len, "%s/.local/share/plab/runs.db", home);
+    }
+  return path;
+}
+
+/* The folder part of @path ("." when there is none); malloc'ed. */
+static char *
+dir_of (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  char *dir;
+
+  if (slash == NULL)
+    return strdup (".");
+  if (slash == path)
+    return strdup ("/");
+  dir = strndup (path, (size_t) (slash - path));
+  return dir;
+}
+
+/* mkdir -p, with the 0700 that the XDG spec asks for new data folders. */
+static int
+make_dirs (const char *dir)
+{
+  char buf[PATH_MAX];
+  size_t len = strlen (dir);
+
+  if (len == 0 || len >= sizeof buf)
+    return len == 0 ? 0 : -1;
+  memcpy (buf, dir, len + 1);
+  for (char *p = buf + 1; *p != '\0'; p++)
+    {
+      if (*p != '/')
+        continue;
+      *p = '\0';
+      if (mkdir (buf, 0700) != 0 && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  if (mkdir (buf, 0700) != 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+/* Writable for us, and not marked read-only by its owner: no write bit at
+ * all counts as read-only even for root, who could write anyway. */
+static bool
+writable (const char        *path,
+          const struct stat *st)
+{
+  return access (path, W_OK) == 0 && (st->st_mode & 0222) != 0;
+}
+
+static bool
+exists (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) == 0;
+}
+
+/* --- Judging a file before SQLite sees it --- */
+
+typedef enum
+{
+  FILE_EMPTY, /* no bytes, or an SQLite database with no schema and no marks */
+  FILE_OURS,  /* carries our application id */
+} FileKind;
+
+static uint32_t
+be32 (const unsigned char *p)
+{
+  return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+}
+
+/* Reads the header of the database at @path (of size @size) and decides
+ * whether SQLite may open it. Returns 0 with *kind_out set, or a PLAB_ESTORE_*
+ * code with the open error set. Reads only. */
+static int
+judge_file (const char *path,
+            off_t       size,
+            FileKind   *kind_out)
+{
+  static const char magic[16] = "SQLite format 3";
+  unsigned char hdr[HDR_SIZE + 8];
+  uint32_t page_size, n_pages, app_id, user_version;
+  ssize_t got;
+  int fd;
+
+  if (size == 0)
+    {
+      *kind_out = FILE_EMPTY;
+      return 0;
+    }
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      set_open_error (path, "%s", strerror (errno));
+      return errno == EACCES ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+    }
+  got = pread (fd, hdr, sizeof hdr, 0);
+  close (fd);
+  if (got < 0)
+    {
+      set_open_error (path, "%s", strerror (errno));
+      return PLAB_ESTORE_IO;
+    }
+
+  if ((size_t) got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
+    {
+      set_open_error (path, "this file is not an SQLite database (file is not a database)");
+      return PLAB_ESTORE_CORRUPT;
+    }
+
+  page_size = ((uint32_t) hdr[HDR_PAGE_SIZE] << 8) | hdr[HDR_PAGE_SIZE + 1];
+  if (page_size == 1)
+    page_size = 65536;
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0
+      || hdr[HDR_WRITE_VERSION] < 1 || hdr[HDR_WRITE_VERSION] > 2
+      || hdr[HDR_READ_VERSION] < 1 || hdr[HDR_READ_VERSION] > 2)
+    {
+      set_open_error (path, "the database header is damaged (database disk image is malformed)");
+      return PLAB_ESTORE_CORRUPT;
+    }
+
+  app_id = be32 (hdr + HDR_APPLICATION_ID);
+  user_version = be32 (hdr + HDR_USER_VERSION);
+  if (app_id != 0 && app_id != PLAB_STORE_APPLICATION_ID)
+    {
+      set_open_error (path, "an SQLite database of another program (application id 0x%08x)",
+                      app_id);
+      return PLAB_ESTORE_FOREIGN;
+    }
+
+  /* The page count in the header is trustworthy when the change counter and
+   * the version-valid-for number agree; a file shorter than that lost its
+   * tail. */
+  n_pages = be32 (hdr + HDR_N_PAGES);
+  if ((size % (off_t) page_size) != 0
+      || (n_pages != 0 && be32 (hdr + HDR_CHANGE_COUNTER) == be32 (hdr + HDR_VALID_FOR)
+          && (off_t) n_pages * page_size > size))
+    {
+      set_open_error (path, "the file is truncated: %lld bytes, the database needs %lld "
+                            "(database disk image is malformed)",
+                      (long long) size, (long long) n_pages * page_size);
+      return PLAB_ESTORE_CORRUPT;
+    }
+
+  if (app_id == PLAB_STORE_APPLICATION_ID)
+    {
+      if (user_version > PLAB_STORE_SCHEMA_VERSION)
+        {
+          set_open_error (path, "schema version %u, this plab knows up to version %d",
+                          user_version, PLAB_STORE_SCHEMA_VERSION);
+          return PLAB_ESTORE_NEWER;
+        }
+      *kind_out = FILE_OURS;
+      return 0;
+    }
+
+  /* Unmarked: ours to take only if nobody has put anything in it. */
+  if (hdr[PAGE1_TYPE] == BTREE_LEAF_TABLE
+      && ((hdr[PAGE1_N_CELLS] << 8) | hdr[PAGE1_N_CELLS + 1]) == 0 && user_version == 0)
+    {
+      *kind_out = FILE_EMPTY;
+      return 0;
+    }
+  if (hdr[PAGE1_TYPE] != BTREE_LEAF_TABLE && hdr[PAGE1_TYPE] != BTREE_INTERIOR_TABLE)
+    {
+      set_open_error (path, "the schema page is damaged (database disk image is malformed)");
+      return PLAB_ESTORE_CORRUPT;
+    }
+  set_open_error (path, "an SQLite database of another program (it has tables that are not "
+                        "plab's)");
+  return PLAB_ESTORE_FOREIGN;
+}
+
+/* --- Statements --- */
+
+/* "INSERT INTO spans ... VALUES (?1, ?2, ..., ?8), (?1, ?9, ..., ?15), ...":
+ * SPAN_BLOCK rows sharing the run id. */
+static char *
+span_block_sql (void)
+{
+  static const char head[] =
+    "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, task_id) VALUES ";
+  size_t cap = sizeof head + SPAN_BLOCK * (8 + SPAN_PARAMS * 8);
+  char *sql = malloc (cap);
+  size_t len;
+
+  if (sql == NULL)
+    return NULL;
+  len = (size_t) snprintf (sql, cap, "%s", head);
+  for (int r = 0; r < SPAN_BLOCK; r++)
+    {
+      int p = 2 + r * SPAN_PARAMS;
+
+      len += (size_t) snprintf (sql + len, cap - len, "%s(?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
+                                r == 0 ? "" : ", ", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
+    }
+  return sql;
+}
+
+static int
+stmt_get (PlabStore     *self,
+          StmtId         id,
+          sqlite3_stmt **out)
+{
+  int rc;
+
+  if (self->stmts[id] == NULL)
+    {
+      char *block_sql = NULL;
+      const char *sql = stmt_sql[id];
+
+      if (id == STMT_INSERT_SPAN_BLOCK)
+        {
+          block_sql = span_block_sql ();
+          if (block_sql == NULL)
+            return fail_with (self, PLAB_ENOMEM, "out of memory");
+          sql = block_sql;
+        }
+      rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &self->stmts[id],
+                               NULL);
+      free (block_sql);
+      if (rc != SQLITE_OK)
+        return fail_sqlite (self, rc);
+    }
+  *out = self->stmts[id];
+  return 0;
+}
+
+/* Runs a statement that returns no rows (or whose rows are not wanted). */
+static int
+stmt_run (PlabStore    *self,
+          sqlite3_stmt *stmt)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return fail_sqlite (self, rc);
+  return 0;
+}
+
+static int
+tx_begin (PlabStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = stmt_get (self, STMT_BEGIN, &stmt);
+
+  return rc < 0 ? rc : stmt_run (self, stmt);
+}
+
+static int
+tx_commit (PlabStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = stmt_get (self, STMT_COMMIT, &stmt);
+
+  return rc < 0 ? rc : stmt_run (self, stmt);
+}
+
+/* Undoes the open transaction, if any, keeping the first error's message. */
+static void
+tx_rollback (PlabStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_get_autocommit (self->db))
+    return;
+  if (stmt_get (self, STMT_ROLLBACK, &stmt) == 0)
+    {
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+}
+
+/* Runs a statement of one integer result; *out is left alone when there is no row. */
+static int
+query_int (sqlite3    *db,
+           const char *sql,
+           int64_t    *out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *out = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_OK;
+        }
+      else if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    }
+  sqlite3_finalize (stmt);
+  return rc;
+}
+
+static int64_t
+now_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --- Opening --- */
+
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+/* SQLite counts every allocation under a global mutex unless told not to;
+ * that is a lock per row of a batch. The setting only takes when SQLite is
+ * not initialised yet (before the first open in the process) and is
+ * harmlessly refused otherwise. */
+static void
+configure_sqlite (void)
+{
+  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, each step in
+ * a transaction of its own that also sets user_version, so a crash leaves the
+ * store at a version it really has. */
+static int
+migrate (PlabStore *self,
+         int64_t    from)
+{
+  for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
+    {
+      char pragma[96];
+      int rc;
+
+      if (migrations[i].version <= from)
+        continue;
+
+      rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+      if (rc == SQLITE_OK && from == 0)
+        {
+          snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d",
+                    PLAB_STORE_APPLICATION_ID);
+          rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+        }
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec (self->db, migrations[i].sql, NULL, NULL, NULL);
+      if (rc == SQLITE_OK)
+        {
+          snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
+          rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+        }
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+      if (rc != SQLITE_OK)
+        {
+          int code = fail_sqlite (self, rc);
+          tx_rollback (self);
+          return code;
+        }
+      from = migrations[i].version;
+    }
+  return 0;
+}
+
+/* This machine's row, found or added. */
+static int
+find_machine (PlabStore *self)
+{
+  static const char select_sql[] =
+    "SELECT id FROM machines WHERE host = ?1 AND cpu_model = ?2 AND usable_cpus = ?3 "
+    "AND online_cpus = ?4 AND os = ?5 AND compiler = ?6 AND plab_version = ?7";
+  static const char insert_sql[] =
+    "INSERT INTO machines (host, cpu_model, usable_cpus, online_cpus, os, compiler, "
+    "plab_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+  PlabMachineInfo info;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  plab_machine_info (&info);
+  snprintf (self->host, sizeof self->host, "%s", info.host);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      rc = sqlite3_prepare_v2 (self->db, pass == 0 ? select_sql : insert_sql, -1, &stmt, NULL);
+      if (rc != SQLITE_OK)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, info.host, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, info.cpu_model, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 3, info.usable_cpus);
+      sqlite3_bind_int (stmt, 4, info.online_cpus);
+      sqlite3_bind_text (stmt, 5, info.os, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 6, info.compiler, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 7, info.version, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      if (pass == 0 && rc == SQLITE_ROW)
+        {
+          self->machine_id = sqlite3_column_int64 (stmt, 0);
+          sqlite3_finalize (stmt);
+          return 0;
+        }
+      if (rc != SQLITE_DONE)
+        goto fail;
+      sqlite3_finalize (stmt);
+      stmt = NULL;
+    }
+  self->machine_id = sqlite3_last_insert_rowid (self->db);
+  return 0;
+
+fail:
+  rc = fail_sqlite (self, rc);
+  sqlite3_finalize (stmt);
+  return rc;
+}
+
+/* Marks failed every run of this host still "running" whose runner is gone:
+ * no process with its pid, or one that started at another time (the pid was
+ * reused). Lanes, spans and counters are kept. */
+static int
+repair_interrupted (PlabStore *self)
+{
+  sqlite3_stmt *select = NULL, *update = NULL;
+  int64_t *dead = NULL;
+  size_t n_dead = 0, cap = 0;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db,
+                           "SELECT id, runner_pid, runner_start FROM runs "
+                           "WHERE status = 'running' AND runner_host = ?1",
+                           -1, &select, NULL);
+  if (rc != SQLITE_OK)
+    goto fail_sqlite;
+  sqlite3_bind_text (select, 1, self->host, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (select)) == SQLITE_ROW)
+    {
+      int pid = sqlite3_column_int (select, 1);
+      int64_t start = sqlite3_column_int64 (select, 2);
+
+      if (plab_process_start_ticks (pid) == start)
+        continue;
+      if (n_dead == cap)
+        {
+          size_t new_cap = cap ? cap * 2 : 8;
+          int64_t *grown = realloc (dead, new_cap * sizeof *dead);
+          if (grown == NULL)
+            {
+              rc = SQLITE_NOMEM;
+              goto fail_sqlite;
+            }
+          dead = grown;
+          cap = new_cap;
+        }
+      dead[n_dead++] = sqlite3_column_int64 (select, 0);
+    }
+  if (rc != SQLITE_DONE)
+    goto fail_sqlite;
+  sqlite3_finalize (select);
+  select = NULL;
+
+  if (n_dead == 0)
+    return 0;
+
+  rc = sqlite3_prepare_v2 (self->db,
+                           "UPDATE runs SET status = 'failed', error = ?2 "
+                           "WHERE id = ?1 AND status = 'running'",
+                           -1, &update, NULL);
+  if (rc != SQLITE_OK)
+    goto fail_sqlite;
+  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    goto fail_sqlite;
+  for (size_t i = 0; i < n_dead; i++)
+    {
+      sqlite3_bind_int64 (update, 1, dead[i]);
+      sqlite3_bind_text (update, 2, INTERRUPTED_MESSAGE, -1, SQLITE_STATIC);
+      rc = sqlite3_step (update);
+      sqlite3_reset (update);
+      if (rc != SQLITE_DONE)
+        goto fail_sqlite;
+      self->repaired += sqlite3_changes (self->db);
+    }
+  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    goto fail_sqlite;
+  sqlite3_finalize (update);
+  free (dead);
+  return 0;
+
+fail_sqlite:
+  rc = fail_sqlite (self, rc);
+  tx_rollback (self);
+  self->repaired = 0;
+  sqlite3_finalize (select);
+  sqlite3_finalize (update);
+  free (dead);
+  return rc;
+}
+
+/* Checks what SQLite sees, which may be newer than the main file's header
+ * when the last writer left changes in the -wal file. Reads only. */
+static int
+check_identity (PlabStore *self,
+                FileKind   kind,
+                int64_t   *version_out)
+{
+  int64_t app_id = 0, version = 0, n_objects = 0;
+  int rc;
+
+  rc = query_int (self->db, "PRAGMA application_id", &app_id);
+  if (rc == SQLITE_OK)
+    rc = query_int (self->db, "PRAGMA user_version", &version);
+  /* Counting the schema reads it, which is where a damaged file shows. */
+  if (rc == SQLITE_OK)
+    rc = query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_objects);
+  if (rc != SQLITE_OK)
+    {
+      set_open_error (self->path, "%s", sqlite3_errmsg (self->db));
+      return error_from_sqlite (rc);
+    }
+
+  if (app_id != PLAB_STORE_APPLICATION_ID && !(app_id == 0 && n_objects == 0 && version == 0))
+    {
+      set_open_error (self->path, "an SQLite database of another program");
+      return PLAB_ESTORE_FOREIGN;
+    }
+  if (version > PLAB_STORE_SCHEMA_VERSION)
+    {
+      set_open_error (self->path, "schema version %lld, this plab knows up to version %d",
+                      (long long) version, PLAB_STORE_SCHEMA_VERSION);
+      return PLAB_ESTORE_NEWER;
+    }
+  if (version == 0 && n_objects != 0)
+    {
+      set_open_error (self->path, "marked as a run store but without a schema version");
+      return PLAB_ESTORE_CORRUPT;
+    }
+  if (version == 0 && self->mode == PLAB_STORE_READ_ONLY)
+    {
+      set_open_error (self->path, "the run store is empty: nothing has been recorded yet");
+      return PLAB_ESTORE_OPEN;
+    }
+  if (version < PLAB_STORE_SCHEMA_VERSION && self->mode == PLAB_STORE_READ_ONLY)
+    {
+      set_open_error (self->path, "schema version %lld is old; open it once for writing to "
+                                  "upgrade it", (long long) version);
+      return PLAB_ESTORE_OPEN;
+    }
+  (void) kind;
+  *version_out = version;
+  return 0;
+}
+
+static void
+finalize_all (PlabStore *self)
+{
+  for (int i = 0; i < N_STMTS; i++)
+    {
+      sqlite3_finalize (self->stmts[i]);
+      self->stmts[i] = NULL;
+    }
+}
+
+int
+plab_store_open (const char   *path,
+                 PlabStoreMode mode,
+                 PlabStore   **out)
+{
+  PlabStore *self = NULL;
+  char *dir = NULL;
+  char side[3][PATH_MAX + 16];
+  bool side_existed[3] = { false, false, false };
+  bool file_existed = true;
+  FileKind kind = FILE_EMPTY;
+  struct stat st;
+  int64_t version = 0;
+  char *journal = NULL;
+  int flags;
+  int rc;
+
+  pthread_once (&sqlite_config_once, configure_sqlite);
+  open_error[0] = '\0';
+  if (out == NULL || path == NULL || path[0] == '\0'
+      || (mode != PLAB_STORE_READ_WRITE && mode != PLAB_STORE_READ_ONLY))
+    {
+      set_open_error (path, "invalid arguments");
+      return PLAB_EINVAL;
+    }
+  *out = NULL;
+  if (strlen (path) >= PATH_MAX)
+    {
+      set_open_error (path, "the path is too long");
+      return PLAB_EINVAL;
+    }
+
+  self = calloc (1, sizeof *self);
+  if (self == NULL)
+    return PLAB_ENOMEM;
+  self->path = strdup (path);
+  dir = dir_of (path);
+  if (self->path == NULL || dir == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  self->mode = mode;
+
+  if (stat (path, &st) != 0)
+    {
+      if (errno != ENOENT)
+        {
+          set_open_error (path, "%s", strerror (errno));
+          rc = errno == EACCES ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+          goto fail;
+        }
+      file_existed = false;
+      if (mode == PLAB_STORE_READ_ONLY)
+        {
+          set_open_error (path, "no such file: nothing has been recorded there yet");
+          rc = PLAB_ESTORE_OPEN;
+          goto fail;
+        }
+      if (make_dirs (dir) != 0)
+        {
+          set_open_error (dir, "cannot create the folder: %s", strerror (errno));
+          rc = errno == EACCES || errno == EROFS ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+          goto fail;
+        }
+    }
+  else
+    {
+      if (!S_ISREG (st.st_mode))
+        {
+          set_open_error (path, "not a regular file");
+          rc = PLAB_ESTORE_OPEN;
+          goto fail;
+        }
+      rc = judge_file (path, st.st_size, &kind);
+      if (rc < 0)
+        goto fail;
+      if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
+        {
+          set_open_error (path, "the file is read-only (open it read-only to look at it)");
+          rc = PLAB_ESTORE_READONLY;
+          goto fail;
+        }
+    }
+
+  /* WAL mode keeps two files next to the database, so a writer needs a
+   * writable folder too. */
+  if (mode == PLAB_STORE_READ_WRITE)
+    {
+      struct stat dst;
+
+      if (stat (dir, &dst) != 0 || !writable (dir, &dst))
+        {
+          set_open_error (path, "the folder %s is read-only", dir);
+          rc = PLAB_ESTORE_READONLY;
+          goto fail;
+        }
+    }
+
+  snprintf (side[0], sizeof side[0], "%s-wal", path);
+  snprintf (side[1], sizeof side[1], "%s-shm", path);
+  snprintf (side[2], sizeof side[2], "%s-journal", path);
+  for (int i = 0; i < 3; i++)
+    side_existed[i] = exists (side[i]);
+
+  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+          | (mode == PLAB_STORE_READ_ONLY ? SQLITE_OPEN_READONLY
+                                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_open_error (path, "%s", self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      rc = error_from_sqlite (rc);
+      goto fail;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  rc = check_identity (self, kind, &version);
+  if (rc < 0)
+    goto fail;
+
+  if (mode == PLAB_STORE_READ_ONLY)
+    {
+      sqlite3_exec (self->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+      *out = self;
+      free (dir);
+      return 0;
+    }
+
+  /* From here on the file is ours (or empty), and writing to it is allowed. */
+  if (version < PLAB_STORE_SCHEMA_VERSION)
+    {
+      rc = migrate (self, version);
+      if (rc < 0)
+        {
+          set_open_error (path, "cannot create the schema: %s", self->errmsg);
+          goto fail;
+        }
+    }
+
+  /* The schema is written before the switch to WAL, so the application id
+   * and version are in the main file's header from the first commit on. */
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        journal = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        rc = SQLITE_OK;
+      }
+    sqlite3_finalize (stmt);
+    if (rc != SQLITE_OK)
+      {
+        set_open_error (path, "%s", sqlite3_errmsg (self->db));
+        rc = error_from_sqlite (rc);
+        goto fail;
+      }
+    if (journal == NULL || strcmp (journal, "wal") != 0)
+      {
+        set_open_error (path, "cannot switch to WAL mode (journal mode stays %s)",
+                        journal ? journal : "unknown");
+        rc = PLAB_ESTORE_IO;
+        goto fail;
+      }
+  }
+
+  /* NORMAL is durable across a crash of the runner in WAL mode (only a power
+   * cut may lose the last commits); 16 MiB of cache keeps the pages that
+   * batches append to in memory. */
+  rc = sqlite3_exec (self->db,
+                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA cache_size = -16384;",
+                     NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_open_error (path, "%s", sqlite3_errmsg (self->db));
+      rc = error_from_sqlite (rc);
+      goto fail;
+    }
+
+  rc = find_machine (self);
+  if (rc == 0)
+    rc = repair_interrupted (self);
+  if (rc < 0)
+    {
+      set_open_error (path, "%s", self->errmsg);
+      goto fail;
+    }
+
+  free (journal);
+  free (dir);
+  *out = self;
+  return 0;
+
+fail:
+  free (journal);
+  if (self != NULL)
+    {
+      finalize_all (self);
+      if (self->db != NULL)
+        sqlite3_close (self->db);
+      /* A refused file is left as it was found: side files this open made
+       * go again, and so does a database file it created. */
+      if (self->db != NULL)
+        {
+          for (int i = 0; i < 3; i++)
+            if (!side_existed[i])
+              unlink (side[i]);
+          if (!file_existed)
+            unlink (path);
+        }
+      free (self->path);
+      free (self);
+    }
+  free (dir);
+  return rc;
+}
+
+void
+plab_store_close (PlabStore *self)
+{
+  if (self == NULL)
+    return;
+  finalize_all (self);
+  /* The last connection to close checkpoints the WAL and removes it. */
+  sqlite3_close (self->db);
+  free (self->path);
+  free (self);
+}
+
+/* --- Writing --- */
+
+static int
+require_writable (PlabStore *self)
+{
+  if (self->mode != PLAB_STORE_READ_WRITE)
+    return fail_with (self, PLAB_ESTORE_READONLY, "the run store was opened read-only");
+  return 0;
+}
+
+int
+plab_store_new_sweep (PlabStore  *self,
+                      const char *demo,
+                      const char *label,
+                      int64_t    *id_out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || demo == NULL || id_out == NULL)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_NEW_SWEEP, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_text (stmt, 1, demo, -1, SQLITE_STATIC);
+  if (label != NULL)
+    sqlite3_bind_text (stmt, 2, label, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 2);
+  sqlite3_bind_int64 (stmt, 3, now_us ());
+  rc = stmt_run (self, stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc < 0)
+    return rc;
+  *id_out = sqlite3_last_insert_rowid (self->db);
+  return 0;
+}
+
+static void
+cursor_reset (PlabStore *self)
+{
+  self->cursor_run = 0;
+  memset (self->known_lanes, 0, sizeof self->known_lanes);
+}
+
+int
+plab_store_begin_run (PlabStore         *self,
+                      const PlabRunSpec *spec,
+                      int64_t           *run_id_out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || spec == NULL || spec->demo == NULL || spec->backend == NULL
+      || run_id_out == NULL)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_BEGIN_RUN, &stmt)) < 0)
+    return rc;
+
+  sqlite3_bind_text (stmt, 1, spec->demo, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->backend, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, spec->workers);
+  sqlite3_bind_text (stmt, 4, spec->params_json ? spec->params_json : "{}", -1, SQLITE_STATIC);
+  /* The seed's 64 bits are stored as they are; read back as uint64_t. */
+  sqlite3_bind_int64 (stmt, 5, (int64_t) spec->seed);
+  sqlite3_bind_int64 (stmt, 6, now_us ());
+  if (spec->sweep_id != 0)
+    sqlite3_bind_int64 (stmt, 7, spec->sweep_id);
+  else
+    sqlite3_bind_null (stmt, 7);
+  sqlite3_bind_int (stmt, 8, spec->repeat);
+  if (self->machine_id != 0)
+    sqlite3_bind_int64 (stmt, 9, self->machine_id);
+  else
+    sqlite3_bind_null (stmt, 9);
+  sqlite3_bind_int (stmt, 10, (int) getpid ());
+  sqlite3_bind_int64 (stmt, 11, plab_process_start_ticks ((int) getpid ()));
+  sqlite3_bind_text (stmt, 12, self->host, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 13, spec->origin_ns);
+  rc = stmt_run (self, stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc < 0)
+    return rc;
+
+  *run_id_out = sqlite3_last_insert_rowid (self->db);
+  cursor_reset (self);
+  self->cursor_run = *run_id_out;
+  self->cursor_origin = spec->origin_ns;
+  self->cursor_n_spans = 0;
+  self->cursor_max_span = 0;
+  return 0;
+}
+
+/* Points the write cursor at @run_id, loading it from the runs table when
+ * another run was written last. */
+static int
+cursor_load (PlabStore *self,
+             int64_t    run_id)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self->cursor_run == run_id && run_id != 0)
+    return 0;
+  cursor_reset (self);
+  if ((rc = stmt_get (self, STMT_RUN_CURSOR, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      self->cursor_origin = sqlite3_column_int64 (stmt, 0);
+      self->cursor_n_spans = sqlite3_column_int64 (stmt, 1);
+      self->cursor_max_span = sqlite3_column_int64 (stmt, 2);
+      self->cursor_run = run_id;
+      sqlite3_reset (stmt);
+      return 0;
+    }
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    return fail_with (self, PLAB_ENOTFOUND, "no such run");
+  return fail_sqlite (self, rc);
+}
+
+static void
+lane_mark_known (PlabStore *self,
+                 int        lane)
+{
+  if (lane >= 0 && lane < 65536)
+    self->known_lanes[lane / 64] |= UINT64_C (1) << (lane % 64);
+}
+
+static bool
+lane_is_known (PlabStore *self,
+               int        lane)
+{
+  return (self->known_lanes[lane / 64] >> (lane % 64)) & 1;
+}
+
+/* Events may arrive before their lane is described; a placeholder row keeps
+ * every lane with spans listed in `lanes` (range queries walk that list), and
+ * plab_store_put_lane () fills it in later. */
+static int
+ensure_lane (PlabStore *self,
+             int64_t    run_id,
+             int        lane)
+{
+  sqlite3_stmt *stmt = NULL;
+  char name[32];
+  int rc;
+
+  if ((rc = stmt_get (self, STMT_ENSURE_LANE, &stmt)) < 0)
+    return rc;
+  snprintf (name, sizeof name, lane == 0 ? "main" : "lane %d", lane);
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int (stmt, 2, lane);
+  sqlite3_bind_text (stmt, 3, lane == 0 ? "main" : "thread", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, name, -1, SQLITE_TRANSIENT);
+  rc = stmt_run (self, stmt);
+  if (rc == 0)
+    lane_mark_known (self, lane);
+  return rc;
+}
+
+int
+plab_store_put_lane (PlabStore          *self,
+                     int64_t             run_id,
+                     const PlabLaneInfo *lane)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || lane == NULL || lane->lane < 0 || lane->lane >= 65536)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_PUT_LANE, &stmt)) < 0)
+    return rc;
+
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int (stmt, 2, lane->lane);
+  sqlite3_bind_text (stmt, 3,
+                     (unsigned) lane->kind < N_ELEMENTS (lane_kind_names)
+                       ? lane_kind_names[lane->kind] : "thread",
+                     -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 4, lane->pid);
+  sqlite3_bind_int (stmt, 5, lane->tid);
+  sqlite3_bind_text (stmt, 6, lane->name, (int) strnlen (lane->name, sizeof lane->name),
+                     SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7,
+                     (unsigned) lane->end < N_ELEMENTS (lane_end_names)
+                       ? lane_end_names[lane->end] : "running",
+                     -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 8, lane->exit_code);
+  sqlite3_bind_int (stmt, 9, lane->exit_signal);
+  sqlite3_bind_int64 (stmt, 10, (int64_t) lane->dropped);
+  rc = stmt_run (self, stmt);
+  if (rc == 0 && run_id == self->cursor_run)
+    lane_mark_known (self, lane->lane);
+  return rc;
+}
+
+/* Binds one span to the seven parameters from @first on: lane, start, seq,
+ * end, kind, label, task. */
+static void
+bind_span (sqlite3_stmt    *stmt,
+           int              first,
+           const PlabEvent *ev,
+           int64_t          seq,
+           int64_t          origin)
+{
+  int label_len = (int) strnlen (ev->label, sizeof ev->label);
+
+  sqlite3_bind_int (stmt, first, ev->lane);
+  sqlite3_bind_int64 (stmt, first + 1, ev->start_ns - origin);
+  sqlite3_bind_int64 (stmt, first + 2, seq);
+  sqlite3_bind_int64 (stmt, first + 3, ev->end_ns - origin);
+  sqlite3_bind_int (stmt, first + 4, ev->kind);
+  if (label_len > 0)
+    sqlite3_bind_text (stmt, first + 5, ev->label, label_len, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, first + 5);
+  sqlite3_bind_int64 (stmt, first + 6, ev->task_id);
+}
+
+int
+plab_store_add_events (PlabStore       *self,
+                       int64_t          run_id,
+                       const PlabEvent *events,
+                       size_t           n)
+{
+  sqlite3_stmt *span = NULL, *block = NULL, *counter = NULL, *update = NULL;
+  const PlabEvent *pending[SPAN_BLOCK];
+  int n_pending = 0;
+  int64_t n_spans, max_span, origin;
+  int rc;
+
+  if (self == NULL || (events == NULL && n > 0))
+    return PLAB_EINVAL;
+  if (n == 0)
+    return 0;
+  if ((rc = require_writable (self)) < 0
+      || (rc = stmt_get (self, STMT_INSERT_SPAN, &span)) < 0
+      || (rc = stmt_get (self, STMT_INSERT_SPAN_BLOCK, &block)) < 0
+      || (rc = stmt_get (self, STMT_INSERT_COUNTER, &counter)) < 0
+      || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
+    return rc;
+
+  if ((rc = tx_begin (self)) < 0)
+    return rc;
+  if ((rc = cursor_load (self, run_id)) < 0)
+    goto fail;
+
+  origin = self->cursor_origin;
+  n_spans = self->cursor_n_spans;
+  max_span = self->cursor_max_span;
+
+  /* The run id never changes within the batch: bind it once. */
+  sqlite3_bind_int64 (span, 1, run_id);
+  sqlite3_bind_int64 (block, 1, run_id);
+  sqlite3_bind_int64 (counter, 1, run_id);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const PlabEvent *ev = &events[i];
+
+      if (!lane_is_known (self, ev->lane) && (rc = ensure_lane (self, run_id, ev->lane)) < 0)
+        goto fail;
+
+      if (ev->kind == PLAB_SPAN_COUNTER)
+        {
+          sqlite3_bind_int (counter, 2, ev->lane);
+          sqlite3_bind_text (counter, 3, ev->label, (int) strnlen (ev->label, sizeof ev->label),
+                             SQLITE_STATIC);
+          sqlite3_bind_int64 (counter, 4, ev->start_ns - origin);
+          sqlite3_bind_int64 (counter, 5, ev->task_id);
+          if ((rc = stmt_run (self, counter)) < 0)
+            goto fail;
+          continue;
+        }
+
+      if (ev->end_ns - ev->start_ns > max_span)
+        max_span = ev->end_ns - ev->start_ns;
+      pending[n_pending++] = ev;
+      if (n_pending == SPAN_BLOCK)
+        {
+          for (int r = 0; r < SPAN_BLOCK; r++)
+            bind_span (block, 2 + r * SPAN_PARAMS, pending[r], n_spans + r, origin);
+          if ((rc = stmt_run (self, block)) < 0)
+            goto fail;
+          n_spans += SPAN_BLOCK;
+          n_pending = 0;
+        }
+    }
+
+  /* The rest, fewer than a block, one row at a time. */
+  for (int r = 0; r < n_pending; r++)
+    {
+      bind_span (span, 2, pending[r], n_spans++, origin);
+      if ((rc = stmt_run (self, span)) < 0)
+        goto fail;
+    }
+
+  sqlite3_bind_int64 (update, 1, run_id);
+  sqlite3_bind_int64 (update, 2, n_spans);
+  sqlite3_bind_int64 (update, 3, max_span);
+  if ((rc = stmt_run (self, update)) < 0)
+    goto fail;
+  if ((rc = tx_commit (self)) < 0)
+    goto fail;
+
+  self->cursor_n_spans = n_spans;
+  self->cursor_max_span = max_span;
+  return 0;
+
+fail:
+  tx_rollback (self);
+  /* The cursor may have counted spans that were rolled back. */
+  cursor_reset (self);
+  return rc;
+}
+
+int
+plab_store_finish_run (PlabStore            *self,
+                       int64_t               run_id,
+                       const PlabRunOutcome *outcome)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || outcome == NULL || (unsigned) outcome->status > PLAB_RUN_CANCELLED)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_FINISH_RUN, &stmt)) < 0)
+    return rc;
+
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_text (stmt, 2, run_status_names[outcome->status], -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, outcome->wall_ns);
+  sqlite3_bind_int64 (stmt, 4, outcome->cpu_ns);
+  sqlite3_bind_text (stmt, 5, outcome->result_json ? outcome->result_json : "{}", -1,
+                     SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 6, outcome->check_ok ? 1 : 0);
+  if (outcome->check_message != NULL)
+    sqlite3_bind_text (stmt, 7, outcome->check_message, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 7);
+  if (outcome->error != NULL)
+    sqlite3_bind_text (stmt, 8, outcome->error, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 8);
+  rc = stmt_run (self, stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc < 0)
+    return rc;
+  if (sqlite3_changes (self->db) == 0)
+    return fail_with (self, PLAB_ENOTFOUND, "no such run");
+  return 0;
+}
+
+/* --- The sink --- */
+
+static void
+sink_lane_cb (void               *user_data,
+              const PlabLaneInfo *lane)
+{
+  PlabStore *self = user_data;
+  int rc = plab_store_put_lane (self, self->sink_run, lane);
+
+  if (rc < 0 && self->sink_error == 0)
+    self->sink_error = rc;
+}
+
+static void
+sink_events_cb (void            *user_data,
+                const PlabEvent *events,
+                size_t           n_events)
+{
+  PlabStore *self = user_data;
+  int rc = plab_store_add_events (self, self->sink_run, events, n_events);
+
+  if (rc < 0 && self->sink_error == 0)
+    self->sink_error = rc;
+}
+
+void
+plab_store_sink_init (PlabStore     *self,
+                      int64_t        run_id,
+                      PlabTraceSink *sink)
+{
+  self->sink_run = run_id;
+  self->sink_error = 0;
+  sink->lane = sink_lane_cb;
+  sink->events = sink_events_cb;
+  sink->user_data = self;
+}
+
+int
+plab_store_sink_error (PlabStore *self)
+{
+  return self->sink_error;
+}
+
+/* --- Reading --- */
+
+static char *
+column_strdup (sqlite3_stmt *stmt,
+               int           col,
+               const char   *fallback)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+
+  if (text == NULL)
+    return fallback ? strdup (fallback) : NULL;
+  return strdup ((const char *) text);
+}
+
+static PlabRunRecord *
+run_record_from_row (sqlite3_stmt *stmt)
+{
+  PlabRunRecord *r = calloc (1, sizeof *r);
+  int status;
+
+  if (r == NULL)
+    return NULL;
+  r->id = sqlite3_column_int64 (stmt, 0);
+  r->demo = column_strdup (stmt, 1, "");
+  r->backend = column_strdup (stmt, 2, "");
+  r->workers = sqlite3_column_int (stmt, 3);
+  r->params_json = column_strdup (stmt, 4, "{}");
+  r->seed = (uint64_t) sqlite3_column_int64 (stmt, 5);
+  status = plab_run_status_from_name ((const char *) sqlite3_column_text (stmt, 6));
+  r->status = status < 0 ? PLAB_RUN_FAILED : (PlabRunStatus) status;
+  r->started_at_us = sqlite3_column_int64 (stmt, 7);
+  r->wall_ns = sqlite3_column_int64 (stmt, 8);
+  r->cpu_ns = sqlite3_column_int64 (stmt, 9);
+  r->result_json = column_strdup (stmt, 10, "{}");
+  r->check_ok = sqlite3_column_int (stmt, 11) != 0;
+  r->check_message = column_strdup (stmt, 12, NULL);
+  r->error = column_strdup (stmt, 13, NULL);
+  r->sweep_id = sqlite3_column_int64 (stmt, 14);
+  r->repeat = sqlite3_column_int (stmt, 15);
+  r->machine_id = sqlite3_column_int64 (stmt, 16);
+  r->runner_pid = sqlite3_column_int (stmt, 17);
+  r->n_spans = sqlite3_column_int64 (stmt, 18);
+
+  if (r->demo == NULL || r->backend == NULL || r->params_json == NULL || r->result_json == NULL
+      || (r->check_message == NULL && sqlite3_column_type (stmt, 12) != SQLITE_NULL)
+      || (r->error == NULL && sqlite3_column_type (stmt, 13) != SQLITE_NULL))
+    {
+      plab_run_record_free (r);
+      return NULL;
+    }
+  return r;
+}
+
+void
+plab_run_record_free (PlabRunRecord *record)
+{
+  if (record == NULL)
+    return;
+  free (record->demo);
+  free (record->backend);
+  free (record->params_json);
+  free (record->result_json);
+  free (record->check_message);
+  free (record->error);
+  free (record);
+}
+
+void
+plab_run_records_free (PlabRunRecord **records,
+                       size_t          n)
+{
+  if (records == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    plab_run_record_free (records[i]);
+  free (records);
+}
+
+int
+plab_store_list_runs (PlabStore           *self,
+                      const PlabRunFilter *filter,
+                      PlabRunRecord     ***out,
+                      size_t              *n_out)
+{
+  PlabRunRecord **records = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if ((rc = stmt_get (self, STMT_LIST_RUNS, &stmt)) < 0)
+    return rc;
+
+  if (filter != NULL && filter->demo != NULL)
+    sqlite3_bind_text (stmt, 1, filter->demo, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 1);
+  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->sweep_id : 0);
+  sqlite3_bind_int (stmt, 3, filter != NULL && filter->limit > 0 ? filter->limit : -1);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PlabRunRecord *r;
+
+      if (n == cap)
+        {
+          size_t new_cap = cap ? cap * 2 : 16;
+          PlabRunRecord **grown = realloc (records, new_cap * sizeof *records);
+          if (grown == NULL)
+            {
+              rc = PLAB_ENOMEM;
+              goto fail;
+            }
+          records = grown;
+          cap = new_cap;
+        }
+      r = run_record_from_row (stmt);
+      if (r == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto fail;
+        }
+      records[n++] = r;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  *out = records;
+  *n_out = n;
+  return 0;
+
+fail:
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  plab_run_records_free (records, n);
+  return rc;
+}
+
+int
+plab_store_get_run (PlabStore      *self,
+                    int64_t         run_id,
+                    PlabRunRecord **out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  if ((rc = stmt_get (self, STMT_GET_RUN, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *out = run_record_from_row (stmt);
+      rc = *out != NULL ? 0 : PLAB_ENOMEM;
+    }
+  else if (rc == SQLITE_DONE)
+    rc = fail_with (self, PLAB_ENOTFOUND, "no such run");
+  else
+    rc = fail_sqlite (self, rc);
+  sqlite3_reset (stmt);
+  return rc;
+}
+
+/* Appends room for one more element to a growing array. */
+static void *
+grow (void   *array,
+      size_t  elem,
+      size_t  n,
+      size_t *cap)
+{
+  void *grown;
+  size_t new_cap;
+
+  if (n < *cap)
+    return array;
+  new_cap = *cap ? *cap * 2 : 64;
+  grown = realloc (array, new_cap * elem);
+  if (grown != NULL)
+    *cap = new_cap;
+  return grown;
+}
+
+int
+plab_store_get_lanes (PlabStore     *self,
+                      int64_t        run_id,
+                      PlabLaneInfo **out,
+                      size_t        *n_out)
+{
+  PlabLaneInfo *lanes = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if ((rc = stmt_get (self, STMT_GET_LANES, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PlabLaneInfo *l;
+      const char *name;
+      int idx;
+      void *grown = grow (lanes, sizeof *lanes, n, &cap);
+
+      if (grown == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto fail;
+        }
+      lanes = grown;
+      l = &lanes[n++];
+      memset (l, 0, sizeof *l);
+      l->lane = sqlite3_column_int (stmt, 0);
+      idx = name_index (lane_kind_names, N_ELEMENTS (lane_kind_names),
+                        (const char *) sqlite3_column_text (stmt, 1));
+      l->kind = idx < 0 ? PLAB_LANE_THREAD : (PlabLaneKind) idx;
+      l->pid = sqlite3_column_int (stmt, 2);
+      l->tid = sqlite3_column_int (stmt, 3);
+      name = (const char *) sqlite3_column_text (stmt, 4);
+      snprintf (l->name, sizeof l->name, "%s", name ? name : "");
+      idx = name_index (lane_end_names, N_ELEMENTS (lane_end_names),
+                        (const char *) sqlite3_column_text (stmt, 5));
+      l->end = idx < 0 ? PLAB_LANE_RUNNING : (PlabLaneEnd) idx;
+      l->exit_code = sqlite3_column_int (stmt, 6);
+      l->exit_signal = sqlite3_column_int (stmt, 7);
+      l->dropped = (uint64_t) sqlite3_column_int64 (stmt, 8);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  *out = lanes;
+  *n_out = n;
+  return 0;
+
+fail:
+  sqlite3_reset (stmt);
+  free (lanes);
+  return rc;
+}
+
+static void
+event_from_columns (PlabEvent     *ev,
+                    int            lane,
+                    int64_t        start,
+                    int64_t        end,
+                    int            kind,
+                    const char    *label,
+                    int64_t        task_id)
+{
+  memset (ev, 0, sizeof *ev);
+  ev->lane = (uint16_t) lane;
+  ev->start_ns = start;
+  ev->end_ns = end;
+  ev->kind = (uint16_t) kind;
+  ev->task_id = task_id;
+  if (label != NULL)
+    snprintf (ev->label, sizeof ev->label, "%s", label);
+}
+
+int
+plab_store_get_spans (PlabStore  *self,
+                      int64_t     run_id,
+                      int64_t     from_ns,
+                      int64_t     to_ns,
+                      PlabEvent **out,
+                      size_t     *n_out)
+{
+  PlabEvent *events = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *stmt = NULL;
+  int64_t max_span = 0, lowest_start;
+  char sql[64];
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+
+  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld",
+            (long long) run_id);
+  max_span = -1;
+  rc = query_int (self->db, sql, &max_span);
+  if (rc != SQLITE_OK)
+    return fail_sqlite (self, rc);
+  if (max_span < 0)
+    return fail_with (self, PLAB_ENOTFOUND, "no such run");
+
+  /* A span overlapping the window starts at most max_span before it. */
+  lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
+
+  if ((rc = stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int64 (stmt, 2, lowest_start);
+  sqlite3_bind_int64 (stmt, 3, to_ns);
+  sqlite3_bind_int64 (stmt, 4, from_ns);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      void *grown = grow (events, sizeof *events, n, &cap);
+
+      if (grown == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto fail;
+        }
+      events = grown;
+      event_from_columns (&events[n++], sqlite3_column_int (stmt, 0),
+                          sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
+                          sqlite3_column_int (stmt, 3),
+                          (const char *) sqlite3_column_text (stmt, 4),
+                          sqlite3_column_int64 (stmt, 5));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  *out = events;
+  *n_out = n;
+  return 0;
+
+fail:
+  sqlite3_reset (stmt);
+  free (events);
+  return rc;
+}
+
+int
+plab_store_get_counters (PlabStore  *self,
+                         int64_t     run_id,
+                         PlabEvent **out,
+                         size_t     *n_out)
+{
+  PlabEvent *events = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if ((rc = stmt_get (self, STMT_GET_COUNTERS, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int64_t t = sqlite3_column_int64 (stmt, 2);
+      void *grown = grow (events, sizeof *events, n, &cap);
+
+      if (grown == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto fail;
+        }
+      events = grown;
+      event_from_columns (&events[n++], sqlite3_column_int (stmt, 0), t, t, PLAB_SPAN_COUNTER,
+                          (const char *) sqlite3_column_text (stmt, 1),
+                          sqlite3_column_int64 (stmt, 3));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  *out = events;
+  *n_out = n;
+  return 0;
+
+fail:
+  sqlite3_reset (stmt);
+  free (events);
+  return rc;
+}
+
+int
+plab_store_get_machine (PlabStore         *self,
+                        int64_t            machine_id,
+                        PlabMachineRecord *out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL)
+    return PLAB_EINVAL;
+  memset (out, 0, sizeof *out);
+  if ((rc = stmt_get (self, STMT_GET_MACHINE, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, machine_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      out->id = sqlite3_column_int64 (stmt, 0);
+      out->host = column_strdup (stmt, 1, "");
+      out->cpu_model = column_strdup (stmt, 2, "");
+      out->usable_cpus = sqlite3_column_int (stmt, 3);
+      out->online_cpus = sqlite3_column_int (stmt, 4);
+      out->os = column_strdup (stmt, 5, "");
+      out->compiler = column_strdup (stmt, 6, "");
+      out->plab_version = column_strdup (stmt, 7, "");
+      rc = 0;
+      if (out->host == NULL || out->cpu_model == NULL || out->os == NULL
+          || out->compiler == NULL || out->plab_version == NULL)
+        {
+          plab_machine_record_clear (out);
+          rc = PLAB_ENOMEM;
+        }
+    }
+  else if (rc == SQLITE_DONE)
+    rc = fail_with (self, PLAB_ENOTFOUND, "no such machine");
+  else
+    rc = fail_sqlite (self, rc);
+  sqlite3_reset (stmt);
+  return rc;
+}
+
+void
+plab_machine_record_clear (PlabMachineRecord *record)
+{
+  if (record == NULL)
+    return;
+  free (record->host);
+  free (record->cpu_model);
+  free (record->os);
+  free (record->compiler);
+  free (record->plab_version);
+  memset (record, 0, sizeof *record);
+}

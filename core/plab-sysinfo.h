@@ -32,8 +32,9 @@ void plab_machine_info (PlabMachineInfo *out);
 int64_t plab_cpu_time_ns (void);
 
 /* The start time of process @pid in clock ticks since boot (field 22 of
- * /proc/PID/stat), or -1 when there is no such process. Together with the pid
- * it names a process even after the pid is reused. */
+ * /proc/PID/stat), or -1 when there is no such process or it has already
+ * exited (a zombie waiting to be reaped). Together with the pid it names a
+ * process even after the pid is reused. */
 int64_t plab_process_start_ticks (int pid);
 
 #ifdef __cplusplus

@@ -42,7 +42,9 @@ CREATE TABLE runs (
   runner_pid     INTEGER NOT NULL,
   runner_start   INTEGER NOT NULL,           -- the runner's start ticks: pid + ticks name it
   runner_host    TEXT NOT NULL,
-  origin_ns      INTEGER NOT NULL DEFAULT 0
+  origin_ns      INTEGER NOT NULL DEFAULT 0, -- the trace origin, CLOCK_MONOTONIC ns
+  n_spans        INTEGER NOT NULL DEFAULT 0, -- rows in spans, kept with every batch
+  max_span_ns    INTEGER NOT NULL DEFAULT 0  -- the longest span: bounds range scans
 );
 CREATE INDEX runs_demo ON runs (demo, id);
 CREATE INDEX runs_sweep ON runs (sweep_id);
@@ -62,20 +64,27 @@ CREATE TABLE lanes (
   PRIMARY KEY (run_id, lane)
 ) WITHOUT ROWID;
 
+-- Spans are stored in the order range queries read them: the table itself is
+-- the index (run, lane, start), so a window of one lane is one contiguous scan
+-- and a batch of spans costs one b-tree insert each. seq numbers the spans of
+-- a run (0, 1, 2, ...) and only keeps equal start times apart. A span
+-- overlaps [from, to] when start_ns <= to and end_ns >= from; since no span is
+-- longer than runs.max_span_ns, the scan starts at from - max_span_ns.
 CREATE TABLE spans (
   run_id    INTEGER NOT NULL,
   lane      INTEGER NOT NULL,
   start_ns  INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
   end_ns    INTEGER NOT NULL,
   kind      INTEGER NOT NULL,   -- PlabSpanKind; names in span_kinds
-  label     TEXT,
-  task_id   INTEGER NOT NULL DEFAULT -1
-);
--- Range queries: the spans of one run and lane overlapping a time window.
-CREATE INDEX spans_range ON spans (run_id, lane, start_ns);
+  label     TEXT,               -- NULL when empty
+  task_id   INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY (run_id, lane, start_ns, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE counters (
   run_id  INTEGER NOT NULL,
+  lane    INTEGER NOT NULL DEFAULT 0, -- the lane that sampled it
   name    TEXT NOT NULL,
   t_ns    INTEGER NOT NULL,
   value   INTEGER NOT NULL

@@ -519,6 +519,48 @@ test_task_spans_recorded_by_pool (void)
     }
 }
 
+static void
+count_all (void *user_data, const PlabEvent *events, size_t n)
+{
+  *(size_t *)user_data += n;
+}
+
+static void
+test_serial_long_map_drains (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  size_t seen = 0;
+  PlabTraceSink sink = { NULL, count_all, &seen };
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_SERIAL, .trace = trace };
+  PlabPool *pool;
+  size_t n = 300000;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  Ctx ctx = no_faults;
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8 };
+  PlabLaneInfo info;
+
+  /* More items than the main lane's ring holds (PLAB_TRACE_DEFAULT_CAPACITY). */
+  g_assert_cmpuint (n, >, PLAB_TRACE_DEFAULT_CAPACITY);
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+  plab_pool_free (pool);
+  plab_trace_drain (trace);
+  plab_trace_get_lane (trace, 0, &info);
+  g_assert_cmpuint (info.dropped, ==, 0);
+  g_assert_cmpuint (seen, >=, n);
+  plab_trace_free (trace);
+  g_free (items);
+  g_free (results);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -535,5 +577,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pool/cancel", test_cancel);
   g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
   g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
+  g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
   return g_test_run ();
 }
