@@ -1,11 +1,11 @@
-/* bench-charts.c: how long a timeline frame takes as the number of spans grows.
+/* plab-bench-charts.c: how long a timeline frame takes as the number of spans grows.
  *
  * Builds synthetic runs of 1e4, 1e5 and 1e6 spans over eight worker lanes and
  * a main lane, all lasting one second, indexes each once, then draws full-run
  * frames 1920 px wide into an image surface and reports the median frame time.
  * The level-of-detail index should keep the 1e6 frame close to the 1e4 one.
  *
- *   bench-charts [--json] [--frames N]
+ *   plab bench charts [--json]      (or build/tests/bench-charts [--json] [--frames N])
  *
  * A benchmark measures and prints; it does not judge.
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plab-bench-charts.h"
 #include "plab-chart-style.h"
 #include "plab-timeline-chart.h"
 
@@ -163,53 +164,42 @@ measure (size_t n, int frames, Result *out)
 }
 
 int
-main (int argc, char **argv)
+plab_bench_charts_run (FILE *out, int json, int frames)
 {
   static const size_t sizes[] = { 10000, 100000, 1000000 };
   Result results[3];
-  int frames = DEFAULT_FRAMES;
-  int json = 0;
 
-  for (int i = 1; i < argc; i++)
-    {
-      if (strcmp (argv[i], "--json") == 0)
-        json = 1;
-      else if (strcmp (argv[i], "--frames") == 0 && i + 1 < argc)
-        frames = atoi (argv[++i]);
-      else
-        {
-          fprintf (stderr, "usage: %s [--json] [--frames N]\n", argv[0]);
-          return 2;
-        }
-    }
   if (frames < 1)
-    frames = 1;
+    frames = DEFAULT_FRAMES;
 
   for (int i = 0; i < 3; i++)
     measure (sizes[i], frames, &results[i]);
 
   if (json)
     {
-      printf ("{\"benchmark\": \"charts\", \"width\": %d, \"height\": %d, \"frames\": %d,"
-              " \"timeline\": [",
-              FRAME_WIDTH, FRAME_HEIGHT, frames);
+      fprintf (out,
+               "{\"benchmark\": \"charts\", \"width\": %d, \"height\": %d, \"frames\": %d,"
+               " \"timeline\": [",
+               FRAME_WIDTH, FRAME_HEIGHT, frames);
       for (int i = 0; i < 3; i++)
-        printf ("%s{\"spans\": %zu, \"build_ms\": %.2f, \"frame_ms\": %.3f, \"frame_min_ms\": "
-                "%.3f}",
-                i ? ", " : "", results[i].n_spans, results[i].build_ms, results[i].frame_ms,
-                results[i].min_ms);
-      printf ("], \"ratio_1e5_1e4\": %.3f, \"ratio_1e6_1e4\": %.3f}\n",
-              results[1].frame_ms / results[0].frame_ms, results[2].frame_ms / results[0].frame_ms);
+        fprintf (out,
+                 "%s{\"spans\": %zu, \"build_ms\": %.2f, \"frame_ms\": %.3f, \"frame_min_ms\": "
+                 "%.3f}",
+                 i ? ", " : "", results[i].n_spans, results[i].build_ms, results[i].frame_ms,
+                 results[i].min_ms);
+      fprintf (out, "], \"ratio_1e5_1e4\": %.3f, \"ratio_1e6_1e4\": %.3f}\n",
+               results[1].frame_ms / results[0].frame_ms,
+               results[2].frame_ms / results[0].frame_ms);
       return 0;
     }
 
-  printf ("timeline frame, %d x %d px, %d lanes, median of %d frames\n", FRAME_WIDTH, FRAME_HEIGHT,
-          N_WORKERS + 1, frames);
-  printf ("%10s  %10s  %10s  %10s\n", "spans", "index ms", "frame ms", "best ms");
+  fprintf (out, "timeline frame, %d x %d px, %d lanes, median of %d frames\n", FRAME_WIDTH,
+           FRAME_HEIGHT, N_WORKERS + 1, frames);
+  fprintf (out, "%10s  %10s  %10s  %10s\n", "spans", "index ms", "frame ms", "best ms");
   for (int i = 0; i < 3; i++)
-    printf ("%10zu  %10.1f  %10.2f  %10.2f\n", results[i].n_spans, results[i].build_ms,
-            results[i].frame_ms, results[i].min_ms);
-  printf ("frame ratio 1e5/1e4: %.2f   1e6/1e4: %.2f\n", results[1].frame_ms / results[0].frame_ms,
-          results[2].frame_ms / results[0].frame_ms);
+    fprintf (out, "%10zu  %10.1f  %10.2f  %10.2f\n", results[i].n_spans, results[i].build_ms,
+             results[i].frame_ms, results[i].min_ms);
+  fprintf (out, "frame ratio 1e5/1e4: %.2f   1e6/1e4: %.2f\n",
+           results[1].frame_ms / results[0].frame_ms, results[2].frame_ms / results[0].frame_ms);
   return 0;
 }
