@@ -994,9 +994,22 @@ plab_store_open (const char   *path,
   for (int i = 0; i < 3; i++)
     side_existed[i] = exists (side[i]);
 
-  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-          | (mode == PLAB_STORE_READ_ONLY ? SQLITE_OPEN_READONLY
-                                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  /* A reader opens a writable store read-write but query-only: a truly
+   * read-only SQLite connection never removes the -wal and -shm files it
+   * made, so every `plab runs` would leave them behind. A file or folder we
+   * may not write to is opened read-only, and then SQLite may leave them. */
+  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (mode == PLAB_STORE_READ_WRITE)
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  else
+    {
+      struct stat dst;
+
+      if (writable (path, &st) && stat (dir, &dst) == 0 && writable (dir, &dst))
+        flags |= SQLITE_OPEN_READWRITE;
+      else
+        flags |= SQLITE_OPEN_READONLY;
+    }
   rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
   if (rc != SQLITE_OK)
     {
@@ -1006,14 +1019,20 @@ plab_store_open (const char   *path,
     }
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  if (mode == PLAB_STORE_READ_ONLY)
+    sqlite3_exec (self->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+
+  /* Until the file is known to be ours, closing must not checkpoint: that
+   * would copy someone else's -wal into their database. */
+  sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
   rc = check_identity (self, kind, &version);
   if (rc < 0)
     goto fail;
+  sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 
   if (mode == PLAB_STORE_READ_ONLY)
     {
-      sqlite3_exec (self->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
       *out = self;
       free (dir);
       return 0;
@@ -1093,8 +1112,12 @@ fail:
       if (self->db != NULL)
         sqlite3_close (self->db);
       /* A refused file is left as it was found: side files this open made
-       * go again, and so does a database file it created. */
-      if (self->db != NULL)
+       * go again, and so does a database file it created. Only for files
+       * that are not (or not yet) a store of this plab: on a busy or failing
+       * store of ours, a writer elsewhere may be using those files by now. */
+      if (self->db != NULL
+          && (!file_existed || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
+              || rc == PLAB_ESTORE_NEWER))
         {
           for (int i = 0; i < 3; i++)
             if (!side_existed[i])
