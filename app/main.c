@@ -1,10 +1,8 @@
-/* main.c: plab's entry point. */
-#include <stdio.h>
+/* main.c: plab's entry point. Everything happens in plab-cli.c. */
+#include "plab-cli.h"
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  printf ("plab\n");
-  return 0;
+  return plab_cli_main (argc, argv);
 }

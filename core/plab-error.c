@@ -6,8 +6,8 @@ plab_strerror (int code)
 {
   switch (code)
     {
-#define PLAB_ERROR_TEXT(name, value, text) \
-  case value:                              \
+#define PLAB_ERROR_TEXT(name, value, text)                                                         \
+  case value:                                                                                      \
     return text;
       PLAB_ERROR_TABLE (PLAB_ERROR_TEXT)
 #undef PLAB_ERROR_TEXT
@@ -21,8 +21,8 @@ plab_error_name (int code)
 {
   switch (code)
     {
-#define PLAB_ERROR_NAME(name, value, text) \
-  case value:                              \
+#define PLAB_ERROR_NAME(name, value, text)                                                         \
+  case value:                                                                                      \
     return #name;
       PLAB_ERROR_TABLE (PLAB_ERROR_NAME)
 #undef PLAB_ERROR_NAME

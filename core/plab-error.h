@@ -10,28 +10,32 @@ extern "C" {
 #endif
 
 /* One table, so the enum and the messages cannot drift apart. */
-#define PLAB_ERROR_TABLE(X)                                                         \
-  X (PLAB_OK, 0, "success")                                                         \
-  X (PLAB_EINVAL, -1, "invalid argument")                                           \
-  X (PLAB_ENOMEM, -2, "out of memory")                                              \
-  X (PLAB_ESYS, -3, "a system call failed")                                         \
-  X (PLAB_ETIMEDOUT, -4, "timed out")                                               \
-  X (PLAB_ECRASHED, -5, "the worker running the task died")                         \
-  X (PLAB_ETASK, -6, "a task failed")                                               \
-  X (PLAB_ECANCELLED, -7, "cancelled")                                              \
-  X (PLAB_ESTATE, -8, "not allowed in the current state")                           \
-  X (PLAB_EFULL, -9, "full")                                                        \
-  X (PLAB_EEMPTY, -10, "empty")                                                     \
-  X (PLAB_ECLOSED, -11, "closed")                                                   \
-  X (PLAB_ENOTFOUND, -12, "not found")                                              \
-  X (PLAB_ERANGE, -13, "value out of range")                                        \
-  X (PLAB_ESTORE_OPEN, -20, "cannot open the run store")                            \
-  X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store (it belongs to something else)") \
-  X (PLAB_ESTORE_CORRUPT, -22, "the run store is corrupt or not a database")        \
-  X (PLAB_ESTORE_NEWER, -23, "the run store was written by a newer plab")           \
-  X (PLAB_ESTORE_READONLY, -24, "the run store is read-only")                       \
-  X (PLAB_ESTORE_BUSY, -25, "the run store is locked by another program")           \
-  X (PLAB_ESTORE_IO, -26, "the run store could not be read or written")             \
+#define PLAB_ERROR_TABLE(X)                                                                        \
+  X (PLAB_OK, 0, "success")                                                                        \
+  X (PLAB_EINVAL, -1, "invalid argument")                                                          \
+  X (PLAB_ENOMEM, -2, "out of memory")                                                             \
+  X (PLAB_ESYS, -3, "a system call failed")                                                        \
+  X (PLAB_ETIMEDOUT, -4, "timed out")                                                              \
+  X (PLAB_ECRASHED, -5, "the worker running the task died")                                        \
+  X (PLAB_ETASK, -6, "a task failed")                                                              \
+  X (PLAB_ECANCELLED, -7, "cancelled")                                                             \
+  X (PLAB_ESTATE, -8, "not allowed in the current state")                                          \
+  X (PLAB_EFULL, -9, "full")                                                                       \
+  X (PLAB_EEMPTY, -10, "empty")                                                                    \
+  X (PLAB_ECLOSED, -11, "closed")                                                                  \
+  X (PLAB_ENOTFOUND, -12, "not found")                                                             \
+  X (PLAB_ERANGE, -13, "value out of range")                                                       \
+  X (PLAB_EOWNERDEAD, -14, "acquired, but its previous holder died holding it")                    \
+  X (PLAB_EBROKEN, -15, "the barrier is broken (a party timed out or aborted)")                    \
+  X (PLAB_EMSGSIZE, -16, "the message is too large")                                               \
+  X (PLAB_EPROTO, -17, "malformed message")                                                        \
+  X (PLAB_ESTORE_OPEN, -20, "cannot open the run store")                                           \
+  X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store (it belongs to something else)")              \
+  X (PLAB_ESTORE_CORRUPT, -22, "the run store is corrupt or not a database")                       \
+  X (PLAB_ESTORE_NEWER, -23, "the run store was written by a newer plab")                          \
+  X (PLAB_ESTORE_READONLY, -24, "the run store is read-only")                                      \
+  X (PLAB_ESTORE_BUSY, -25, "the run store is locked by another program")                          \
+  X (PLAB_ESTORE_IO, -26, "the run store could not be read or written")                            \
   X (PLAB_ESTORE_FULL, -27, "the disk holding the run store is full")
 
 typedef enum

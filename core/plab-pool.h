@@ -43,18 +43,20 @@ int plab_backend_from_name (const char *name, PlabBackend *out);
 typedef int (*PlabMapFunc) (const void *item, void *result, void *user_data);
 
 /* Writes the timeline label of item @index (NUL-terminated, at most @size bytes). */
-typedef void (*PlabLabelFunc) (size_t index, const void *item, char *label, size_t size,
-                               void *user_data);
+typedef void (
+    *PlabLabelFunc) (size_t index, const void *item, char *label, size_t size, void *user_data);
 
 #define PLAB_POOL_MAX_WORKERS 256
 
 typedef struct
 {
   PlabBackend backend;
-  int workers;        /* 0: the usable CPUs */
-  PlabTrace *trace;   /* optional: worker lanes and task spans go here */
-  const volatile sig_atomic_t *cancel; /* optional: a map returns PLAB_ECANCELLED once *cancel != 0 */
+  int workers;      /* 0: the usable CPUs */
+  PlabTrace *trace; /* optional: worker lanes and task spans go here */
+  const volatile sig_atomic_t
+      *cancel;             /* optional: a map returns PLAB_ECANCELLED once *cancel != 0 */
   const char *lane_prefix; /* optional: lanes are "<prefix> N"; default "worker" */
+  int64_t gil_switch_ns;   /* gil backend: the switch interval; 0: 5 ms */
 } PlabPoolOptions;
 
 typedef struct
@@ -75,10 +77,11 @@ typedef struct
 typedef struct
 {
   size_t n_failed;
-  size_t n_crashes;       /* workers that died during the map */
-  size_t first_failed;    /* index of the first failed item */
-  int first_error;        /* its code */
-  char message[256];      /* "item 5: worker 2 (pid 1234) was killed by signal 11 (Segmentation fault)" */
+  size_t n_crashes;    /* workers that died during the map */
+  size_t first_failed; /* index of the first failed item */
+  int first_error;     /* its code */
+  char
+      message[256]; /* "item 5: worker 2 (pid 1234) was killed by signal 11 (Segmentation fault)" */
 } PlabMapReport;
 
 typedef struct PlabPool PlabPool;

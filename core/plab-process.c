@@ -1,2 +1,351 @@
-/* plab-process.c */
-#include "plab.h"
+/* plab-process.c: one child process running a function.
+ *
+ * The child is forked, not exec'd: it runs the function with the memory it
+ * inherited and ends with _exit (), so it never runs the parent's atexit
+ * handlers or flushes the parent's stdio buffers twice (the parent flushes
+ * them just before the fork). Joining uses a pidfd, so a join with a timeout
+ * sleeps in poll () instead of spinning on waitpid ().
+ */
+#include "plab-process-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab-error.h"
+#include "plab-gil.h"
+#include "plab-trace-private.h"
+
+struct PlabProcess
+{
+  char *name;
+  PlabProcessFunc func;
+  void *arg;
+
+  PlabTrace *trace; /* borrowed */
+  int lane;
+
+  pid_t pid;
+  int pidfd;
+  PlabExitStatus status;
+};
+
+static int process_counter;
+
+void
+_plab_child_setup (pid_t parent)
+{
+  struct sigaction sa;
+
+  /* Die with the parent, so a runner killed with SIGKILL leaves no worker behind. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (127); /* the parent died between fork and prctl */
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_IGN;
+  sigaction (SIGINT, &sa, NULL);
+  sa.sa_handler = SIG_DFL;
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGPIPE, &sa, NULL);
+}
+
+int
+_plab_pidfd_open (pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  int fd = (int)syscall (SYS_pidfd_open, pid, 0);
+  return fd >= 0 ? fd : -1;
+#else
+  return -1;
+#endif
+}
+
+void
+_plab_exit_status_from_wait (int wstatus, PlabExitStatus *status)
+{
+  memset (status, 0, sizeof *status);
+  if (WIFEXITED (wstatus))
+    {
+      status->state = PLAB_PROCESS_EXITED;
+      status->code = WEXITSTATUS (wstatus);
+    }
+  else if (WIFSIGNALED (wstatus))
+    {
+      status->state = PLAB_PROCESS_KILLED;
+      status->signal = WTERMSIG (wstatus);
+    }
+  else
+    status->state = PLAB_PROCESS_RUNNING;
+}
+
+static int
+try_reap (pid_t pid, PlabExitStatus *status)
+{
+  int wstatus;
+  pid_t r;
+
+  do
+    r = waitpid (pid, &wstatus, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r == pid)
+    {
+      _plab_exit_status_from_wait (wstatus, status);
+      return 0;
+    }
+  if (r < 0 && errno == ECHILD)
+    {
+      /* Someone else reaped it; we cannot know how it ended. */
+      memset (status, 0, sizeof *status);
+      status->state = PLAB_PROCESS_EXITED;
+      status->code = -1;
+      return 0;
+    }
+  return PLAB_ETIMEDOUT;
+}
+
+int
+_plab_wait_pid (pid_t pid, int pidfd, int64_t timeout_ns, PlabExitStatus *status)
+{
+  int64_t deadline = timeout_ns < 0 ? -1 : plab_now_ns () + timeout_ns;
+  int64_t sleep_ns = 1000000;
+
+  for (;;)
+    {
+      int64_t left;
+
+      if (try_reap (pid, status) == 0)
+        return 0;
+      left = deadline < 0 ? -1 : deadline - plab_now_ns ();
+      if (deadline >= 0 && left <= 0)
+        return PLAB_ETIMEDOUT;
+
+      if (pidfd >= 0)
+        {
+          struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+          int ms = left < 0 ? -1 : (int)((left + 999999) / 1000000);
+          if (poll (&pfd, 1, ms) < 0 && errno != EINTR)
+            return PLAB_ESYS;
+        }
+      else
+        {
+          /* No pidfd: poll waitpid with a growing sleep, capped at 10 ms. */
+          struct timespec ts;
+          int64_t ns = sleep_ns;
+          if (left >= 0 && left < ns)
+            ns = left;
+          ts.tv_sec = ns / 1000000000;
+          ts.tv_nsec = ns % 1000000000;
+          nanosleep (&ts, NULL);
+          if (sleep_ns < 10000000)
+            sleep_ns *= 2;
+        }
+    }
+}
+
+PlabProcess *
+plab_process_new (const char *name, PlabProcessFunc func, void *arg)
+{
+  PlabProcess *self = calloc (1, sizeof *self);
+  char buf[32];
+
+  if (self == NULL)
+    return NULL;
+  if (name == NULL)
+    {
+      snprintf (buf, sizeof buf, "process %d",
+                __atomic_add_fetch (&process_counter, 1, __ATOMIC_RELAXED));
+      name = buf;
+    }
+  self->name = strdup (name);
+  if (self->name == NULL)
+    {
+      free (self);
+      return NULL;
+    }
+  self->func = func;
+  self->arg = arg;
+  self->lane = -1;
+  self->pidfd = -1;
+  return self;
+}
+
+void
+plab_process_free (PlabProcess *self)
+{
+  if (self == NULL)
+    return;
+  if (self->status.state == PLAB_PROCESS_RUNNING)
+    {
+      kill (self->pid, SIGKILL);
+      plab_process_join (self, -1, NULL);
+    }
+  if (self->pidfd >= 0)
+    close (self->pidfd);
+  free (self->name);
+  free (self);
+}
+
+void
+plab_process_set_trace (PlabProcess *self, PlabTrace *trace)
+{
+  self->trace = trace;
+}
+
+int
+plab_process_start (PlabProcess *self)
+{
+  pid_t parent = getpid ();
+  int64_t fork_ns;
+  pid_t pid;
+
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  if (self->trace != NULL && self->lane < 0)
+    {
+      int rc = plab_trace_add_lane (self->trace, PLAB_LANE_PROCESS, self->name, &self->lane);
+      if (rc != 0)
+        return rc;
+    }
+
+  /* Flush now, or the child would write out the parent's buffered output again. */
+  fflush (NULL);
+  fork_ns = plab_now_ns ();
+  pid = fork ();
+  if (pid < 0)
+    return PLAB_ESYS;
+
+  if (pid == 0)
+    {
+      int rc;
+
+      _plab_child_setup (parent);
+      if (self->trace != NULL)
+        {
+          plab_trace_attach (self->trace, self->lane);
+          plab_span (PLAB_SPAN_SPAWN, fork_ns, plab_now_ns (), -1, "start");
+        }
+      rc = self->func (self->arg);
+      plab_instant (PLAB_SPAN_EXIT, "exit");
+      fflush (NULL);
+      _exit (rc & 0xff);
+    }
+
+  self->pid = pid;
+  self->pidfd = _plab_pidfd_open (pid);
+  self->status.state = PLAB_PROCESS_RUNNING;
+  return 0;
+}
+
+static int
+process_join_blocking (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status)
+{
+  int rc;
+
+  if (self->status.state == PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  if (self->status.state == PLAB_PROCESS_RUNNING)
+    {
+      PlabExitStatus st;
+      rc = _plab_wait_pid (self->pid, self->pidfd, timeout_ns, &st);
+      if (rc == 0)
+        {
+          self->status = st;
+          if (self->trace != NULL)
+            plab_trace_set_lane_end (self->trace, self->lane, self->pid,
+                                     st.state == PLAB_PROCESS_KILLED ? PLAB_LANE_KILLED
+                                                                     : PLAB_LANE_EXITED,
+                                     st.code, st.signal);
+        }
+      else if (rc != PLAB_ETIMEDOUT)
+        return rc;
+    }
+  if (status != NULL)
+    *status = self->status;
+  return self->status.state == PLAB_PROCESS_RUNNING ? PLAB_ETIMEDOUT : 0;
+}
+
+bool
+plab_process_is_alive (PlabProcess *self)
+{
+  return plab_process_join (self, 0, NULL) == PLAB_ETIMEDOUT;
+}
+
+static int
+send_signal (PlabProcess *self, int sig)
+{
+  if (self->status.state != PLAB_PROCESS_RUNNING)
+    return PLAB_ESTATE;
+  /* The child is not reaped until we join it, so its pid cannot be reused yet. */
+  if (kill (self->pid, sig) < 0)
+    return PLAB_ESYS;
+  return 0;
+}
+
+int
+plab_process_terminate (PlabProcess *self)
+{
+  return send_signal (self, SIGTERM);
+}
+
+int
+plab_process_kill (PlabProcess *self)
+{
+  return send_signal (self, SIGKILL);
+}
+
+pid_t
+plab_process_pid (const PlabProcess *self)
+{
+  return self->pid;
+}
+
+const char *
+plab_process_name (const PlabProcess *self)
+{
+  return self->name;
+}
+
+int
+plab_process_lane (const PlabProcess *self)
+{
+  return self->lane;
+}
+
+void
+plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size)
+{
+  switch (status->state)
+    {
+    case PLAB_PROCESS_NOT_STARTED:
+      snprintf (buf, size, "not started");
+      break;
+    case PLAB_PROCESS_RUNNING:
+      snprintf (buf, size, "still running");
+      break;
+    case PLAB_PROCESS_EXITED:
+      snprintf (buf, size, "exited with code %d", status->code);
+      break;
+    case PLAB_PROCESS_KILLED:
+      snprintf (buf, size, "killed by signal %d (%s)", status->signal, strsignal (status->signal));
+      break;
+    }
+}
+
+int
+plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = process_join_blocking (self, timeout_ns, status);
+
+  plab_gil_acquire (gil);
+  return rc;
+}

@@ -75,8 +75,8 @@ typedef struct
   int workers;
   const char *params_json; /* {"n": 1000, ...}; NULL: {} */
   uint64_t seed;
-  int64_t sweep_id; /* 0: not part of a sweep */
-  int repeat;       /* index of the repeat within its configuration, from 0 */
+  int64_t sweep_id;  /* 0: not part of a sweep */
+  int repeat;        /* index of the repeat within its configuration, from 0 */
   int64_t origin_ns; /* the trace origin; span times are stored relative to it */
 } PlabRunSpec;
 
@@ -84,8 +84,8 @@ typedef struct
 {
   PlabRunStatus status;
   int64_t wall_ns;
-  int64_t cpu_ns;           /* user + system time of the runner and its workers */
-  const char *result_json;  /* the demo's result summary; NULL: {} */
+  int64_t cpu_ns;          /* user + system time of the runner and its workers */
+  const char *result_json; /* the demo's result summary; NULL: {} */
   bool check_ok;
   const char *check_message; /* the check's reason */
   const char *error;         /* what went wrong, when failed or cancelled */
@@ -149,7 +149,9 @@ typedef struct
 } PlabRunFilter;
 
 /* Runs matching @filter, newest first. */
-int plab_store_list_runs (PlabStore *self, const PlabRunFilter *filter, PlabRunRecord ***out,
+int plab_store_list_runs (PlabStore *self,
+                          const PlabRunFilter *filter,
+                          PlabRunRecord ***out,
                           size_t *n_out);
 
 /* PLAB_ENOTFOUND when there is no such run. */
@@ -161,8 +163,12 @@ int plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, s
 /* Spans and instants (not counters) of a run overlapping [from_ns, to_ns],
  * times relative to the run's origin, ordered by lane then start; free with
  * free (). Pass 0 and INT64_MAX for all of them. */
-int plab_store_get_spans (PlabStore *self, int64_t run_id, int64_t from_ns, int64_t to_ns,
-                          PlabEvent **out, size_t *n_out);
+int plab_store_get_spans (PlabStore *self,
+                          int64_t run_id,
+                          int64_t from_ns,
+                          int64_t to_ns,
+                          PlabEvent **out,
+                          size_t *n_out);
 
 /* Counter samples of a run (kind PLAB_SPAN_COUNTER, name in label, value in
  * task_id), ordered by name then time; free with free (). */

@@ -21,9 +21,9 @@ typedef struct
   char cpu_model[128];
   int usable_cpus;
   int online_cpus;
-  char os[128];       /* "Linux 6.1.0-18-amd64 x86_64" */
-  char compiler[64];  /* "gcc 12.2.0" */
-  char version[32];   /* plab's version */
+  char os[128];      /* "Linux 6.1.0-18-amd64 x86_64" */
+  char compiler[64]; /* "gcc 12.2.0" */
+  char version[32];  /* plab's version */
 } PlabMachineInfo;
 
 void plab_machine_info (PlabMachineInfo *out);

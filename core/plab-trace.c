@@ -1,2 +1,517 @@
-/* plab-trace.c */
-#include "plab.h"
+/* plab-trace.c: the trace recorder.
+ *
+ * Each lane owns one buffer in an anonymous shared mapping, created by the
+ * parent before the worker starts, so a forked child writes into memory the
+ * parent reads. A buffer is a single-producer, single-consumer ring:
+ *
+ *   +-----------------------------+  page 0: LaneHeader
+ *   | head (worker)   | own line  |
+ *   | tail (parent)   | own line  |
+ *   | pid, tid, version, dropped  |
+ *   +-----------------------------+  page 1..: capacity * PlabEvent (64 bytes)
+ *
+ * The worker is the only writer of head, the events and the lane's identity;
+ * the parent is the only writer of tail. An event slot between tail and head
+ * belongs to the parent until it advances tail; a slot outside that range
+ * belongs to the worker. When the ring is full the worker drops the event and
+ * counts it, so recording never blocks or takes a lock.
+ */
+#include "plab-trace-private.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "plab-error.h"
+
+#define CACHE_LINE 64
+
+typedef struct
+{
+  /* Written by the worker only. */
+  _Alignas(CACHE_LINE) _Atomic uint64_t head;
+  _Atomic uint64_t dropped;
+
+  /* Written by the parent only. */
+  _Alignas(CACHE_LINE) _Atomic uint64_t tail;
+
+  /* Set by the parent before the worker starts; read-only afterwards. */
+  _Alignas(CACHE_LINE) uint64_t capacity; /* a power of two */
+  uint64_t mask;
+  size_t map_size;
+
+  /* Written by the worker when it attaches, then version is bumped (release). */
+  int32_t pid;
+  int32_t tid;
+  _Atomic uint32_t version;
+} LaneHeader;
+
+#define HEADER_SIZE 4096
+
+_Static_assert(sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
+_Static_assert(sizeof (PlabEvent) == 64, "an event is one cache line");
+
+typedef struct
+{
+  LaneHeader *hdr; /* the shared mapping */
+  PlabEvent *events;
+
+  /* Parent-private. */
+  PlabLaneKind kind;
+  char name[PLAB_LANE_NAME_MAX];
+  PlabLaneEnd end;
+  int exit_code;
+  int exit_signal;
+  int end_pid;
+  uint32_t parent_version;   /* bumped by the parent on changes it makes */
+  uint32_t reported_version; /* hdr->version + parent_version at the last report */
+  uint64_t reported_dropped;
+  int reported;
+} Lane;
+
+struct PlabTrace
+{
+  int64_t origin_ns;
+  size_t capacity;
+  PlabTraceSink sink;
+  Lane *lanes;
+  int n_lanes;
+  int lanes_alloc;
+};
+
+/* The lane the calling thread records into. Per thread, so a worker thread or
+ * a forked child writes only to its own ring; reset in a forked child (see
+ * atfork_child) so a child never writes into its parent's lane. */
+static __thread LaneHeader *current_lane;
+static __thread PlabEvent *current_events;
+static __thread uint64_t current_tail_cache;
+static __thread PlabTrace *current_trace;
+
+static bool recording_enabled = true;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static const char *const span_kind_names[PLAB_N_SPAN_KINDS] = {
+  [PLAB_SPAN_TASK] = "task",
+  [PLAB_SPAN_LOCK_WAIT] = "lock wait",
+  [PLAB_SPAN_QUEUE_WAIT] = "queue wait",
+  [PLAB_SPAN_GIL_WAIT] = "gil wait",
+  [PLAB_SPAN_SLEEP] = "sleep",
+  [PLAB_SPAN_IO] = "io",
+  [PLAB_SPAN_SPAWN] = "spawn",
+  [PLAB_SPAN_EXIT] = "exit",
+  [PLAB_SPAN_WAIT] = "wait",
+  [PLAB_SPAN_CRASH] = "crash",
+  [PLAB_SPAN_COUNTER] = "counter",
+};
+
+const char *
+plab_span_kind_name (PlabSpanKind kind)
+{
+  if ((unsigned)kind >= PLAB_N_SPAN_KINDS)
+    return "unknown";
+  return span_kind_names[kind];
+}
+
+int
+plab_span_kind_from_name (const char *name)
+{
+  if (name == NULL)
+    return -1;
+  for (int i = 0; i < PLAB_N_SPAN_KINDS; i++)
+    if (strcmp (span_kind_names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+const char *
+plab_lane_kind_name (PlabLaneKind kind)
+{
+  switch (kind)
+    {
+    case PLAB_LANE_MAIN:
+      return "main";
+    case PLAB_LANE_PROCESS:
+      return "process";
+    case PLAB_LANE_THREAD:
+      return "thread";
+    default:
+      return "unknown";
+    }
+}
+
+static void
+atfork_child (void)
+{
+  current_lane = NULL;
+  current_events = NULL;
+  current_trace = NULL;
+}
+
+static void
+install_atfork (void)
+{
+  pthread_atfork (NULL, NULL, atfork_child);
+}
+
+static size_t
+round_up_pow2 (size_t n)
+{
+  size_t p = 1;
+  while (p < n)
+    p <<= 1;
+  return p;
+}
+
+PlabTrace *
+plab_trace_new (void)
+{
+  PlabTrace *self;
+  int lane;
+
+  pthread_once (&atfork_once, install_atfork);
+
+  self = calloc (1, sizeof *self);
+  if (self == NULL)
+    return NULL;
+  self->origin_ns = plab_now_ns ();
+  self->capacity = PLAB_TRACE_DEFAULT_CAPACITY;
+
+  if (plab_trace_add_lane (self, PLAB_LANE_MAIN, "main", &lane) != 0)
+    {
+      free (self);
+      return NULL;
+    }
+  plab_trace_attach (self, lane);
+  return self;
+}
+
+void
+plab_trace_free (PlabTrace *self)
+{
+  if (self == NULL)
+    return;
+  if (current_trace == self)
+    plab_trace_detach ();
+  for (int i = 0; i < self->n_lanes; i++)
+    munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
+  free (self->lanes);
+  free (self);
+}
+
+void
+plab_trace_set_capacity (PlabTrace *self, size_t events)
+{
+  if (events < 64)
+    events = 64;
+  self->capacity = round_up_pow2 (events);
+}
+
+void
+plab_trace_set_sink (PlabTrace *self, const PlabTraceSink *sink)
+{
+  if (sink != NULL)
+    self->sink = *sink;
+  else
+    memset (&self->sink, 0, sizeof self->sink);
+}
+
+int64_t
+plab_trace_origin_ns (const PlabTrace *self)
+{
+  return self->origin_ns;
+}
+
+int
+plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out)
+{
+  size_t map_size = HEADER_SIZE + self->capacity * sizeof (PlabEvent);
+  LaneHeader *hdr;
+  Lane *lane;
+
+  if (self->n_lanes == UINT16_MAX)
+    return PLAB_ERANGE;
+  if (self->n_lanes == self->lanes_alloc)
+    {
+      int n = self->lanes_alloc ? self->lanes_alloc * 2 : 16;
+      Lane *lanes = realloc (self->lanes, n * sizeof *lanes);
+      if (lanes == NULL)
+        return PLAB_ENOMEM;
+      self->lanes = lanes;
+      self->lanes_alloc = n;
+    }
+
+  /* MAP_NORESERVE: pages are only committed when a worker writes them, so an
+   * idle lane costs a page, not its whole capacity. */
+  hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+              -1, 0);
+  if (hdr == MAP_FAILED)
+    return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+  hdr->capacity = self->capacity;
+  hdr->mask = self->capacity - 1;
+  hdr->map_size = map_size;
+
+  lane = &self->lanes[self->n_lanes];
+  memset (lane, 0, sizeof *lane);
+  lane->hdr = hdr;
+  lane->events = (PlabEvent *)((char *)hdr + HEADER_SIZE);
+  lane->kind = kind;
+  snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
+  *lane_out = self->n_lanes++;
+  return 0;
+}
+
+void
+plab_trace_attach (PlabTrace *self, int lane)
+{
+  LaneHeader *hdr;
+
+  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+    return;
+  hdr = self->lanes[lane].hdr;
+  hdr->pid = (int32_t)getpid ();
+  hdr->tid = (int32_t)syscall (SYS_gettid);
+  atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
+
+  current_lane = hdr;
+  current_events = self->lanes[lane].events;
+  current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+  current_trace = self;
+}
+
+void
+plab_trace_detach (void)
+{
+  current_lane = NULL;
+  current_events = NULL;
+  current_trace = NULL;
+}
+
+void
+plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, int code, int sig)
+{
+  Lane *l;
+
+  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+    return;
+  l = &self->lanes[lane];
+  l->end = end;
+  l->exit_code = code;
+  l->exit_signal = sig;
+  l->end_pid = pid;
+  l->parent_version++;
+}
+
+int
+plab_trace_n_lanes (const PlabTrace *self)
+{
+  return self->n_lanes;
+}
+
+int
+plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
+{
+  const Lane *l;
+
+  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+    return PLAB_EINVAL;
+  l = &self->lanes[lane];
+  /* Acquire pairs with the release in plab_trace_attach: pid and tid are
+   * complete once the version shows the attach. */
+  (void)atomic_load_explicit (&l->hdr->version, memory_order_acquire);
+  memset (out, 0, sizeof *out);
+  out->lane = lane;
+  out->kind = l->kind;
+  out->pid = l->hdr->pid ? l->hdr->pid : l->end_pid;
+  out->tid = l->hdr->tid;
+  memcpy (out->name, l->name, sizeof out->name);
+  out->end = l->end;
+  out->exit_code = l->exit_code;
+  out->exit_signal = l->exit_signal;
+  out->dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
+  return 0;
+}
+
+static void
+report_lane_if_changed (PlabTrace *self, int i)
+{
+  Lane *l = &self->lanes[i];
+  uint32_t v = atomic_load_explicit (&l->hdr->version, memory_order_acquire) + l->parent_version;
+  uint64_t dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
+  PlabLaneInfo info;
+
+  if (l->reported && v == l->reported_version && dropped == l->reported_dropped)
+    return;
+  l->reported = 1;
+  l->reported_version = v;
+  l->reported_dropped = dropped;
+  if (self->sink.lane == NULL)
+    return;
+  plab_trace_get_lane (self, i, &info);
+  self->sink.lane (self->sink.user_data, &info);
+}
+
+size_t
+plab_trace_drain (PlabTrace *self)
+{
+  size_t moved = 0;
+
+  if (self == NULL)
+    return 0;
+
+  /* Lanes first, so a sink learns of a lane before its events. */
+  for (int i = 0; i < self->n_lanes; i++)
+    report_lane_if_changed (self, i);
+
+  for (int i = 0; i < self->n_lanes; i++)
+    {
+      Lane *l = &self->lanes[i];
+      LaneHeader *hdr = l->hdr;
+      /* Acquire: the events up to head are fully written. */
+      uint64_t head = atomic_load_explicit (&hdr->head, memory_order_acquire);
+      uint64_t tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
+
+      while (tail != head)
+        {
+          uint64_t start = tail & hdr->mask;
+          uint64_t n = head - tail;
+
+          if (start + n > hdr->capacity)
+            n = hdr->capacity - start; /* up to the end of the ring; the rest next turn */
+          for (uint64_t k = 0; k < n; k++)
+            l->events[start + k].lane = (uint16_t)i;
+          if (self->sink.events != NULL)
+            self->sink.events (self->sink.user_data, &l->events[start], n);
+          tail += n;
+          moved += n;
+        }
+      /* Release: the worker may reuse the slots only after we are done with them. */
+      atomic_store_explicit (&hdr->tail, tail, memory_order_release);
+    }
+
+  /* A drop counter may have moved while draining. */
+  for (int i = 0; i < self->n_lanes; i++)
+    report_lane_if_changed (self, i);
+  return moved;
+}
+
+/* Reserves the next slot of the calling thread's ring, or returns NULL (not
+ * attached, recording off, or full: then the drop is counted). */
+static inline PlabEvent *
+reserve (uint64_t *head_out)
+{
+  LaneHeader *hdr = current_lane;
+  uint64_t head;
+
+  if (hdr == NULL || !recording_enabled)
+    return NULL;
+  head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
+  if (head - current_tail_cache >= hdr->capacity)
+    {
+      /* Only when the cached tail says full do we look at the parent's line. */
+      current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+      if (head - current_tail_cache >= hdr->capacity)
+        {
+          atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
+          return NULL;
+        }
+    }
+  *head_out = head;
+  return &current_events[head & hdr->mask];
+}
+
+static inline void
+commit (uint64_t head)
+{
+  /* Release: the parent sees the event complete once it sees the new head. */
+  atomic_store_explicit (&current_lane->head, head + 1, memory_order_release);
+}
+
+static inline void
+copy_label (char *dst, const char *src)
+{
+  size_t n = 0;
+
+  if (src != NULL)
+    {
+      n = strnlen (src, PLAB_LABEL_MAX - 1);
+      memcpy (dst, src, n);
+    }
+  dst[n] = '\0';
+}
+
+bool
+plab_tracing (void)
+{
+  return current_lane != NULL && recording_enabled;
+}
+
+void
+plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id, const char *label)
+{
+  uint64_t head;
+  PlabEvent *e = reserve (&head);
+
+  if (e == NULL)
+    return;
+  e->start_ns = start_ns;
+  e->end_ns = end_ns;
+  e->task_id = task_id;
+  e->kind = (uint16_t)kind;
+  copy_label (e->label, label);
+  commit (head);
+}
+
+void
+plab_counter (const char *name, int64_t value)
+{
+  uint64_t head;
+  PlabEvent *e = reserve (&head);
+
+  if (e == NULL)
+    return;
+  e->start_ns = e->end_ns = plab_now_ns ();
+  e->task_id = value;
+  e->kind = PLAB_SPAN_COUNTER;
+  copy_label (e->label, name);
+  commit (head);
+}
+
+void
+plab_instant (PlabSpanKind kind, const char *label)
+{
+  int64_t now = plab_now_ns ();
+
+  plab_span (kind, now, now, -1, label);
+}
+
+void
+plab_trace_set_enabled (bool enabled)
+{
+  recording_enabled = enabled;
+}
+
+void
+_plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
+{
+  LaneHeader *hdr;
+  uint64_t head, tail;
+
+  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+    return;
+  hdr = self->lanes[lane].hdr;
+  head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
+  tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
+  if (head - tail >= hdr->capacity)
+    {
+      atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
+      return;
+    }
+  self->lanes[lane].events[head & hdr->mask] = *event;
+  atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
+}

@@ -57,9 +57,9 @@ typedef struct
 {
   int64_t start_ns;
   int64_t end_ns;
-  int64_t task_id; /* -1 when the span belongs to no task; counter value for counters */
-  uint16_t kind;   /* PlabSpanKind */
-  uint16_t lane;   /* filled in when drained */
+  int64_t task_id;            /* -1 when the span belongs to no task; counter value for counters */
+  uint16_t kind;              /* PlabSpanKind */
+  uint16_t lane;              /* filled in when drained */
   char label[PLAB_LABEL_MAX]; /* NUL-terminated, truncated */
 } PlabEvent;
 
@@ -86,8 +86,8 @@ typedef struct
 {
   int lane;
   PlabLaneKind kind;
-  int pid;         /* OS process id; 0 until the worker attached */
-  int tid;         /* OS thread id; 0 until the worker attached */
+  int pid; /* OS process id; 0 until the worker attached */
+  int tid; /* OS thread id; 0 until the worker attached */
   char name[PLAB_LANE_NAME_MAX];
   PlabLaneEnd end;
   int exit_code;
@@ -140,7 +140,12 @@ void plab_trace_detach (void);
 
 /* The parent records how a lane's worker ended (and the pid, if the worker
  * never got to attach). */
-void plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, int code, int sig);
+void plab_trace_set_lane_end (PlabTrace *self,
+                              int lane,
+                              int pid,
+                              PlabLaneEnd end,
+                              int code,
+                              int sig);
 
 int plab_trace_n_lanes (const PlabTrace *self);
 
@@ -159,7 +164,7 @@ plab_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* True when the calling thread is attached to a lane. */
@@ -167,7 +172,10 @@ bool plab_tracing (void);
 
 /* Records a span. @label may be NULL; it is truncated to PLAB_LABEL_MAX - 1
  * bytes. Does nothing when the thread is not attached. */
-void plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id,
+void plab_span (PlabSpanKind kind,
+                int64_t start_ns,
+                int64_t end_ns,
+                int64_t task_id,
                 const char *label);
 
 /* Records a counter sample (queue depth, busy workers) at the current time. */

@@ -12,3 +12,7 @@
 #include "plab-pool.h"
 #include "plab-store.h"
 #include "plab-sysinfo.h"
+#include "plab-sync.h"
+#include "plab-queue.h"
+#include "plab-pipe.h"
+#include "plab-gil.h"

@@ -1,2 +1,43 @@
-/* plab-demo-registry.c */
-#include "plab-demo.h"
+/* plab-demo-registry.c: the list of demos the lab offers.
+ *
+ * A demo joins the lab by adding its descriptor to the table below; the
+ * command line, the GUI and the tests all find demos here and nowhere else.
+ */
+#include "plab-demo-private.h"
+
+#include <string.h>
+
+/* In the order the lab lists them: from the first pool to the finer points. */
+static const PlabDemo *const demos[] = {
+  &plab_demo_squares,
+};
+
+const PlabDemo *const *
+plab_demos (size_t *n_out)
+{
+  if (n_out)
+    *n_out = sizeof demos / sizeof demos[0];
+  return demos;
+}
+
+const PlabDemo *
+plab_demo_find (const char *name)
+{
+  if (name == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++)
+    if (!strcmp (demos[i]->name, name))
+      return demos[i];
+  return NULL;
+}
+
+int
+plab_demo_param_index (const PlabDemo *demo, const char *name)
+{
+  if (demo == NULL || name == NULL)
+    return -1;
+  for (size_t i = 0; i < demo->n_params; i++)
+    if (!strcmp (demo->params[i].name, name))
+      return (int)i;
+  return -1;
+}

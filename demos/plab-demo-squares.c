@@ -1,2 +1,372 @@
-/* plab-demo-squares.c */
-#include "plab-demo.h"
+/* plab-demo-squares.c: squares with a pool, the first parallel program.
+ *
+ * This demo teaches what a pool does for you and what it costs. A pool takes a
+ * list of items, hands them to its workers and gives the results back in the
+ * order of the items, whichever worker finished first: here each item x becomes
+ * x * x. Squaring a number takes a nanosecond, handing it to another process
+ * takes far longer, so the pool sends items in chunks; chunk_size=1 shows the
+ * cost of a hand-over per item, and the automatic chunk size hides it. The work
+ * parameter adds arithmetic to every task so that the speedup of more workers
+ * becomes visible. Finally crash_item makes one task crash its worker (processes
+ * only): the pool loses exactly that item, names the signal, starts a
+ * replacement worker and finishes all the others.
+ */
+#include "plab-demo-private.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum
+{
+  PARAM_N,
+  PARAM_CHUNK_SIZE,
+  PARAM_WORK,
+  PARAM_CRASH_ITEM,
+  N_PARAMS
+};
+
+#define MAX_N 5000000
+#define MAX_FIGURE_WORKERS 64
+
+static const PlabParamSpec params[N_PARAMS] = {
+  [PARAM_N]
+  = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N, NULL },
+  [PARAM_CHUNK_SIZE]
+  = { "chunk_size", PLAB_PARAM_INT,
+      "items handed to a worker at a time; 0 picks a size automatically", 0, 0, 1000000, NULL },
+  [PARAM_WORK] = { "work", PLAB_PARAM_INT,
+                   "extra arithmetic per item (loop rounds) so that a task costs something", 2000,
+                   0, 1000000, NULL },
+  [PARAM_CRASH_ITEM] = { "crash_item", PLAB_PARAM_INT,
+                         "the item whose task crashes its worker (processes only); -1: none", -1,
+                         -1, MAX_N - 1, NULL },
+};
+
+/* Read-only context of the tasks. On the processes backend the workers see it
+ * as it was when the pool was created, so it is filled in before. */
+typedef struct
+{
+  int64_t crash_item;
+  int64_t work;
+} SquaresContext;
+
+/* One result: the square and who computed it, for the per-worker figure. */
+typedef struct
+{
+  int64_t square;
+  int32_t pid;
+  int32_t tid;
+} SquaresResult;
+
+static int
+square_cb (const void *item, void *result, void *user_data)
+{
+  const SquaresContext *ctx = user_data;
+  SquaresResult *out = result;
+  uint64_t acc;
+  int64_t x;
+
+  memcpy (&x, item, sizeof x);
+
+  if (x == ctx->crash_item)
+    {
+      /* A real segmentation fault, as a bug in a task would cause: the
+       * pointer is volatile, so the compiler cannot see that it is NULL and
+       * must emit the store. raise () is only the fallback. */
+      int *volatile nowhere = NULL;
+
+      *nowhere = 1;
+      raise (SIGSEGV);
+    }
+
+  /* The extra work: a chain of multiplications the compiler may not remove or
+   * shorten (the asm statement hides acc's value from it). */
+  acc = (uint64_t)x;
+  for (int64_t i = 0; i < ctx->work; i++)
+    {
+      acc = acc * 6364136223846793005u + 1442695040888963407u;
+      __asm__ volatile("" : "+r"(acc));
+    }
+
+  out->square = x * x + (int64_t)(acc & 0);
+  out->pid = (int32_t)getpid ();
+  out->tid = (int32_t)syscall (SYS_gettid);
+  return 0;
+}
+
+static void
+label_cb (size_t index, const void *item, char *label, size_t size, void *user_data)
+{
+  int64_t x;
+
+  memcpy (&x, item, sizeof x);
+  snprintf (label, size, "x=%lld", (long long)x);
+}
+
+static int
+squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
+{
+  double n = run->values[PARAM_N];
+  double crash = run->values[PARAM_CRASH_ITEM];
+
+  if (crash >= 0 && run->backend != PLAB_BACKEND_PROCESSES)
+    {
+      snprintf (err, err_size,
+                "crash_item needs the processes backend: on %s a crashing task would take "
+                "the whole program down with it",
+                plab_backend_name (run->backend));
+      return PLAB_EINVAL;
+    }
+  if (crash >= n)
+    {
+      snprintf (err, err_size, "crash_item must be below n (%.0f), or -1 for none, not %.0f", n,
+                crash);
+      return PLAB_EINVAL;
+    }
+  return 0;
+}
+
+/* The lane whose worker had thread id @tid (and its name in @buf), for the
+ * figure; INT32_MAX when no lane matches. */
+static int
+worker_lane (PlabTrace *trace, int tid, char *buf, size_t size)
+{
+  PlabLaneInfo lane;
+
+  for (int i = 0; trace && i < plab_trace_n_lanes (trace); i++)
+    if (plab_trace_get_lane (trace, i, &lane) == 0 && lane.tid == tid && lane.name[0])
+      {
+        if (buf)
+          snprintf (buf, size, "%s", lane.name);
+        return i;
+      }
+  if (buf)
+    snprintf (buf, size, "tid %d", tid);
+  return INT32_MAX;
+}
+
+/* Writes the result summary: numbers, and a bar figure of the items each
+ * worker computed, which shows how evenly the pool shared the work. */
+static char *
+result_json (PlabDemoRun *run,
+             const SquaresResult *results,
+             const int *status,
+             size_t n,
+             size_t correct,
+             long double sum)
+{
+  int tids[MAX_FIGURE_WORKERS];
+  size_t counts[MAX_FIGURE_WORKERS];
+  size_t n_workers = 0;
+  size_t other = 0;
+  char name[PLAB_LANE_NAME_MAX + 16];
+  PlabBuf buf;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t w;
+
+      if (status[i] != 0)
+        continue;
+      for (w = 0; w < n_workers && tids[w] != results[i].tid; w++)
+        ;
+      if (w == n_workers)
+        {
+          if (n_workers == MAX_FIGURE_WORKERS)
+            {
+              other++;
+              continue;
+            }
+          tids[n_workers] = results[i].tid;
+          counts[n_workers++] = 0;
+        }
+      counts[w]++;
+    }
+
+  /* Bars in lane order (worker 1, worker 2, ...), not in order of appearance. */
+  for (size_t a = 1; a < n_workers; a++)
+    for (size_t b = a; b > 0
+                       && worker_lane (run->trace, tids[b - 1], NULL, 0)
+                              > worker_lane (run->trace, tids[b], NULL, 0);
+         b--)
+      {
+        int t = tids[b];
+        size_t c = counts[b];
+
+        tids[b] = tids[b - 1];
+        counts[b] = counts[b - 1];
+        tids[b - 1] = t;
+        counts[b - 1] = c;
+      }
+
+  _plab_buf_init (&buf);
+  _plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
+                    n - correct);
+  _plab_json_number (&buf, (double)sum);
+  _plab_buf_printf (&buf, ", \"workers_used\": %zu, \"figure\": {\"kind\": \"bars\", ", n_workers);
+  _plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
+                          "\"y_label\": \"items\", \"categories\": [");
+  for (size_t w = 0; w < n_workers; w++)
+    {
+      worker_lane (run->trace, tids[w], name, sizeof name);
+      if (w > 0)
+        _plab_buf_append (&buf, ", ");
+      _plab_json_string (&buf, name);
+    }
+  if (other)
+    _plab_buf_append (&buf, n_workers ? ", \"others\"" : "\"others\"");
+  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"items\", \"values\": [");
+  for (size_t w = 0; w < n_workers; w++)
+    _plab_buf_printf (&buf, "%s%zu", w ? ", " : "", counts[w]);
+  if (other)
+    _plab_buf_printf (&buf, "%s%zu", n_workers ? ", " : "", other);
+  _plab_buf_append (&buf, "]}], \"notes\": [");
+  _plab_buf_printf (&buf, "\"%zu of %zu squares correct\", ", correct, n);
+  _plab_buf_append (&buf, "\"results come back in input order, whoever computed them\"]}}");
+  return _plab_buf_steal (&buf);
+}
+
+static int
+squares_run (PlabDemoRun *run)
+{
+  size_t n = (size_t)run->values[PARAM_N];
+  SquaresContext ctx = {
+    .crash_item = (int64_t)run->values[PARAM_CRASH_ITEM],
+    .work = (int64_t)run->values[PARAM_WORK],
+  };
+  PlabPoolOptions options = {
+    .backend = run->backend,
+    .workers = run->workers,
+    .trace = run->trace,
+    .cancel = run->cancel,
+    .lane_prefix = "worker",
+  };
+  PlabMap map = { 0 };
+  PlabMapReport report = { 0 };
+  PlabPool *pool = NULL;
+  int64_t *items = NULL;
+  SquaresResult *results = NULL;
+  int *status = NULL;
+  size_t correct = 0;
+  long double sum = 0;
+  const char *why;
+  int rc;
+
+  if (squares_validate (run, run->error, sizeof run->error) != 0)
+    return PLAB_EINVAL;
+
+  items = malloc (n * sizeof *items);
+  results = calloc (n, sizeof *results);
+  status = calloc (n, sizeof *status);
+  if (items == NULL || results == NULL || status == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      snprintf (run->error, sizeof run->error, "no memory for %zu items", n);
+      goto fail;
+    }
+  for (size_t i = 0; i < n; i++)
+    items[i] = (int64_t)i;
+  run->tasks_total = (int64_t)n;
+
+  rc = plab_pool_new (&options, &pool);
+  if (rc != 0)
+    {
+      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
+      goto fail;
+    }
+
+  map.func = square_cb;
+  map.user_data = &ctx;
+  map.label = label_cb;
+  map.items = items;
+  map.item_size = sizeof *items;
+  map.n_items = n;
+  map.results = results;
+  map.result_size = sizeof *results;
+  map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
+  map.status = status;
+  rc = plab_pool_map (pool, &map, &report);
+  plab_pool_free (pool);
+  pool = NULL;
+
+  if (rc == PLAB_ECANCELLED)
+    {
+      snprintf (run->error, sizeof run->error, "cancelled");
+      goto fail;
+    }
+  if (rc != 0 && rc != PLAB_ETASK)
+    {
+      snprintf (run->error, sizeof run->error, "the pool failed: %s", plab_strerror (rc));
+      goto fail;
+    }
+
+  /* The check: every item that succeeded must hold exactly its square. */
+  for (size_t i = 0; i < n; i++)
+    {
+      int64_t x = (int64_t)i;
+
+      if (status[i] == 0 && results[i].square == x * x)
+        {
+          correct++;
+          sum += (long double)x * (long double)x;
+        }
+      else if (status[i] == 0)
+        status[i] = PLAB_ETASK; /* wrong, so it does not count in the figure */
+    }
+
+  run->check_ok = correct == n;
+  if (run->check_ok)
+    snprintf (run->check_message, sizeof run->check_message, "all %zu squares correct", n);
+  else
+    {
+      /* The pool's message starts with "item N: "; the check names the item itself. */
+      why = report.message;
+      if (!strncmp (why, "item ", 5) && strstr (why, ": "))
+        why = strstr (why, ": ") + 2;
+      if (report.n_failed > 0)
+        snprintf (run->check_message, sizeof run->check_message,
+                  "%zu of %zu correct; item %zu%s lost: %.160s", correct, n, report.first_failed,
+                  n - correct > 1 ? " and others" : "",
+                  why[0] ? why : plab_strerror (report.first_error));
+      else
+        snprintf (run->check_message, sizeof run->check_message,
+                  "%zu of %zu correct; some results are wrong", correct, n);
+      if (report.message[0])
+        snprintf (run->error, sizeof run->error, "%.250s", report.message);
+    }
+
+  run->result_json = result_json (run, results, status, n, correct, sum);
+  rc = 0;
+
+fail:
+  if (pool)
+    plab_pool_free (pool);
+  free (items);
+  free (results);
+  free (status);
+  return rc;
+}
+
+const PlabDemo plab_demo_squares = {
+  .name = "squares",
+  .title = "Squares with a pool",
+  .summary = "Pool.map of x * x: ordered results, per-task overhead, chunk size, a crashing worker",
+  .lesson
+  = "A pool hands the items of a list to its workers and gives the results back in input "
+    "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool can "
+    "spend more time passing items around than squaring them: compare chunk_size=1 with the "
+    "automatic chunk size on the timeline. More workers only help when each task does enough "
+    "work; raise work and watch the speedup grow. On the processes backend, crash_item makes "
+    "one task kill its worker: the pool loses exactly that item, replaces the worker and "
+    "finishes the rest.",
+  .params = params,
+  .n_params = N_PARAMS,
+  .backends = PLAB_ALL_BACKENDS,
+  .default_backend = PLAB_BACKEND_PROCESSES,
+  .run = squares_run,
+  .validate = squares_validate,
+};

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,9 +41,9 @@ typedef struct
 
 /* Bits of PlabBackend, for PlabDemo.backends. */
 #define PLAB_BACKEND_BIT(b) (1u << (b))
-#define PLAB_ALL_BACKENDS                                                              \
-  (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | \
-   PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
+#define PLAB_ALL_BACKENDS                                                                          \
+  (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)                \
+   | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
@@ -60,6 +61,11 @@ struct PlabDemo
   /* Runs the demo. Returns 0 when it ran (its check may still fail), or a
    * negative code with run->error set. */
   int (*run) (PlabDemoRun *run);
+  /* Optional: refuses a combination of backend, workers and values that the
+   * demo cannot run (for example a deliberate crash on the threads backend,
+   * which would take the whole program down). Called by the runner before any
+   * run starts. Returns 0, or PLAB_EINVAL with one line in @err. */
+  int (*validate) (const PlabDemoRun *run, char *err, size_t err_size);
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */
@@ -75,6 +81,7 @@ struct PlabDemoRun
   const volatile sig_atomic_t *cancel;
 
   /* Set by the demo */
+  int64_t tasks_total; /* items the run will map, for a progress bar; 0: unknown */
   bool check_ok;
   char check_message[256];
   char *result_json; /* malloc'ed JSON object, or NULL */
@@ -96,14 +103,27 @@ double plab_demo_run_get (const PlabDemoRun *run, const char *name);
 /* Parses @text as a value of @spec into *value. On failure returns
  * PLAB_EINVAL or PLAB_ERANGE and writes a message naming the allowed values
  * into @err ("n must be an integer from 1 to 10000000, not 'abc'"). */
-int plab_param_parse (const PlabParamSpec *spec, const char *text, double *value, char *err,
+int plab_param_parse (const PlabParamSpec *spec,
+                      const char *text,
+                      double *value,
+                      char *err,
                       size_t err_size);
 
 /* Formats a value of @spec as text ("1000", "0.25", "true", "gaussian"). */
 void plab_param_format (const PlabParamSpec *spec, double value, char *buf, size_t size);
 
-/* Sets all values of @run to their defaults. */
+/* Sets all values of @run to their defaults (and everything else to zero). */
 void plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo);
+
+/* Frees what a run owns (result_json) and sets it to NULL. */
+void plab_demo_run_clear (PlabDemoRun *run);
+
+/* Calls demo->validate when there is one. */
+int plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size);
+
+/* Describes @spec's allowed values: "an integer from 1 to 10000000",
+ * "true or false", "one of: gaussian, uniform". */
+void plab_param_describe (const PlabParamSpec *spec, char *buf, size_t size);
 
 /* The run's parameters as a JSON object ({"n": 1000, "kernel": "gaussian"}); malloc'ed. */
 char *plab_demo_run_params_json (const PlabDemoRun *run);

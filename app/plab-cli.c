@@ -1,0 +1,611 @@
+/* plab-cli.c: the command line: dispatch, shared option handling, and the
+ * commands that only read (list, runs, show).
+ *
+ * Every mistake of the user ends in one line on stderr that says what was wrong
+ * and what would be right, and exit status 2; a store that cannot be used ends
+ * in one line naming the file and the reason, and exit status 1.
+ */
+#include "plab-cli-private.h"
+#include "plab-cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plab-json-writer.h"
+
+#ifndef PLAB_VERSION
+#define PLAB_VERSION "unknown"
+#endif
+
+static const char main_help[]
+    = "Usage: plab [COMMAND] [OPTIONS]\n"
+      "\n"
+      "Parallel Lab: run classic parallel programs, watch every worker on a timeline,\n"
+      "measure speedups and keep every run for comparison.\n"
+      "\n"
+      "Commands:\n"
+      "  (none)                  open the lab window (this help where there is no display)\n"
+      "  list                    the demos, one line each\n"
+      "  run DEMO [OPTIONS]      run a demo, record it, print a summary\n"
+      "  runs [--demo DEMO]      recorded runs, newest first\n"
+      "  show RUN                one run in detail (RUN is a run id or \"last\")\n"
+      "  export RUN --format csv|trace [-o FILE]\n"
+      "                          a run's spans as CSV, or a trace for ui.perfetto.dev\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help              this help; every command has its own (plab run --help)\n"
+      "  --version               plab's version\n"
+      "\n"
+      "Examples:\n"
+      "  plab run squares -b processes -j 2\n"
+      "  plab run squares --sweep 1..max -b serial,threads,processes\n"
+      "  plab export last --format trace -o squares.json\n"
+      "\n"
+      "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
+      "--db FILE names another file.\n";
+
+int
+_plab_cli_usage_error (const char *command, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fprintf (stderr, "%s: %s\n", command, message);
+  return PLAB_EXIT_USAGE;
+}
+
+gboolean
+_plab_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  _plab_cli_usage_error (command, "%s (see %s --help)", error->message, command);
+  return FALSE;
+}
+
+char *
+_plab_cli_known_demos (void)
+{
+  const PlabDemo *const *demos;
+  GString *s = g_string_new ("known demos:");
+  size_t n;
+
+  demos = plab_demos (&n);
+  for (size_t i = 0; i < n; i++)
+    g_string_append_printf (s, "%s %s", i ? "," : "", demos[i]->name);
+  return g_string_free (s, FALSE);
+}
+
+PlabStore *
+_plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gboolean *missing)
+{
+  g_autofree char *chosen = NULL;
+  PlabStore *store = NULL;
+  const char *detail;
+  int rc;
+
+  if (missing)
+    *missing = FALSE;
+  if (path != NULL)
+    chosen = g_strdup (path);
+  else
+    {
+      char *def = plab_store_default_path ();
+
+      chosen = g_strdup (def);
+      free (def);
+    }
+  if (chosen == NULL)
+    {
+      fprintf (stderr, "plab: no place for the run store: set XDG_DATA_HOME or HOME, or pass "
+                       "--db FILE\n");
+      return NULL;
+    }
+
+  if (mode == PLAB_STORE_READ_ONLY && !g_file_test (chosen, G_FILE_TEST_EXISTS))
+    {
+      if (missing)
+        *missing = TRUE;
+      if (path_out)
+        *path_out = g_steal_pointer (&chosen);
+      return NULL;
+    }
+
+  rc = plab_store_open (chosen, mode, &store);
+  if (rc != 0)
+    {
+      detail = plab_store_open_error ();
+      /* The detail may start with the path again; the line names it once. */
+      if (detail && g_str_has_prefix (detail, chosen)
+          && g_str_has_prefix (detail + strlen (chosen), ": "))
+        detail += strlen (chosen) + 2;
+      if (detail && detail[0])
+        fprintf (stderr, "plab: cannot use the run store %s: %s (%s)\n", chosen, plab_strerror (rc),
+                 detail);
+      else
+        fprintf (stderr, "plab: cannot use the run store %s: %s\n", chosen, plab_strerror (rc));
+      return NULL;
+    }
+  if (path_out)
+    *path_out = g_steal_pointer (&chosen);
+  return store;
+}
+
+gboolean
+_plab_cli_parse_run_id (PlabStore *store, const char *text, int64_t *id_out)
+{
+  guint64 id;
+
+  if (g_strcmp0 (text, "last") == 0)
+    {
+      PlabRunFilter filter = { .limit = 1 };
+      PlabRunRecord **records = NULL;
+      size_t n = 0;
+
+      if (plab_store_list_runs (store, &filter, &records, &n) != 0 || n == 0)
+        {
+          plab_run_records_free (records, n);
+          return FALSE;
+        }
+      *id_out = records[0]->id;
+      plab_run_records_free (records, n);
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL))
+    return FALSE;
+  *id_out = (int64_t)id;
+  return TRUE;
+}
+
+/* --- plab list --- */
+
+static void
+append_demo_json (GString *s, const PlabDemo *demo)
+{
+  char text[64];
+
+  g_string_append (s, "{\"name\":");
+  plab_json_append_string (s, demo->name);
+  g_string_append (s, ",\"title\":");
+  plab_json_append_string (s, demo->title);
+  g_string_append (s, ",\"summary\":");
+  plab_json_append_string (s, demo->summary);
+  g_string_append (s, ",\"lesson\":");
+  plab_json_append_string (s, demo->lesson);
+  g_string_append (s, ",\"backends\":[");
+  for (int b = 0, first = 1; b < PLAB_N_BACKENDS; b++)
+    if (demo->backends & PLAB_BACKEND_BIT (b))
+      {
+        g_string_append_printf (s, "%s\"%s\"", first ? "" : ",", plab_backend_name (b));
+        first = 0;
+      }
+  g_string_append (s, "],\"default_backend\":");
+  plab_json_append_string (s, plab_backend_name (demo->default_backend));
+  g_string_append (s, ",\"params\":[");
+  for (size_t i = 0; i < demo->n_params; i++)
+    {
+      const PlabParamSpec *p = &demo->params[i];
+      static const char *const types[] = { "int", "double", "bool", "choice" };
+
+      g_string_append (s, i ? ",{\"name\":" : "{\"name\":");
+      plab_json_append_string (s, p->name);
+      g_string_append_printf (s, ",\"type\":\"%s\",\"help\":", types[p->type]);
+      plab_json_append_string (s, p->help);
+      plab_param_format (p, p->def, text, sizeof text);
+      g_string_append (s, ",\"default\":");
+      plab_json_append_string (s, text);
+      g_string_append (s, ",\"min\":");
+      plab_json_append_double (s, p->min);
+      g_string_append (s, ",\"max\":");
+      plab_json_append_double (s, p->max);
+      if (p->type == PLAB_PARAM_CHOICE && p->choices)
+        {
+          g_string_append (s, ",\"choices\":[");
+          for (size_t c = 0; p->choices[c]; c++)
+            {
+              if (c)
+                g_string_append_c (s, ',');
+              plab_json_append_string (s, p->choices[c]);
+            }
+          g_string_append_c (s, ']');
+        }
+      g_string_append_c (s, '}');
+    }
+  g_string_append (s, "]}");
+}
+
+static int
+cmd_list (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+                               "Demos with their lessons and parameters as JSON", NULL },
+                             { NULL } };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- the demos, one line each");
+  const PlabDemo *const *demos;
+  size_t n;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!_plab_cli_parse (context, "plab list", &argc, &argv))
+    return PLAB_EXIT_USAGE;
+  if (argc > 1)
+    return _plab_cli_usage_error ("plab list", "unexpected argument '%s'", argv[1]);
+
+  demos = plab_demos (&n);
+  if (json)
+    {
+      g_autoptr (GString) s = g_string_new ("{\"demos\":[");
+
+      for (size_t i = 0; i < n; i++)
+        {
+          if (i)
+            g_string_append_c (s, ',');
+          append_demo_json (s, demos[i]);
+        }
+      g_string_append (s, "]}\n");
+      fputs (s->str, stdout);
+      return PLAB_EXIT_OK;
+    }
+  for (size_t i = 0; i < n; i++)
+    printf ("%-14s %s\n", demos[i]->name, demos[i]->summary);
+  return PLAB_EXIT_OK;
+}
+
+/* --- plab runs --- */
+
+static char *
+format_started (int64_t started_at_us)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_local (started_at_us / G_USEC_PER_SEC);
+
+  return t ? g_date_time_format (t, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+}
+
+static void
+append_run_json (GString *s, const PlabRunRecord *r)
+{
+  g_string_append_printf (s, "{\"id\":%" G_GINT64_FORMAT ",\"demo\":", r->id);
+  plab_json_append_string (s, r->demo);
+  g_string_append (s, ",\"backend\":");
+  plab_json_append_string (s, r->backend);
+  g_string_append_printf (s,
+                          ",\"workers\":%d,\"status\":\"%s\",\"started_at_us\":%" G_GINT64_FORMAT
+                          ",\"wall_s\":",
+                          r->workers, plab_run_status_name (r->status), r->started_at_us);
+  plab_json_append_double (s, r->wall_ns / 1e9);
+  g_string_append (s, ",\"cpu_s\":");
+  plab_json_append_double (s, r->cpu_ns / 1e9);
+  g_string_append_printf (s, ",\"check_ok\":%s,\"check\":", r->check_ok ? "true" : "false");
+  plab_json_append_string (s, r->check_message);
+  g_string_append (s, ",\"error\":");
+  plab_json_append_string (s, r->error && r->error[0] ? r->error : NULL);
+  g_string_append_printf (s, ",\"seed\":%" G_GUINT64_FORMAT ",\"sweep\":", r->seed);
+  if (r->sweep_id > 0)
+    g_string_append_printf (s, "%" G_GINT64_FORMAT, r->sweep_id);
+  else
+    g_string_append (s, "null");
+  g_string_append_printf (s, ",\"repeat\":%d,\"spans\":%" G_GINT64_FORMAT ",\"params\":", r->repeat,
+                          r->n_spans);
+  plab_json_append_object (s, r->params_json);
+  g_string_append (s, ",\"result\":");
+  plab_json_append_object (s, r->result_json);
+  g_string_append_c (s, '}');
+}
+
+static int
+cmd_runs (int argc, char **argv)
+{
+  g_autofree char *db = NULL;
+  g_autofree char *demo = NULL;
+  g_autofree char *path = NULL;
+  gboolean json = FALSE;
+  int limit = 20;
+  GOptionEntry entries[]
+      = { { "demo", 0, 0, G_OPTION_ARG_STRING, &demo, "Only runs of this demo", "DEMO" },
+          { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N runs (default 20, 0: all)", "N" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- recorded runs, newest first");
+  PlabRunFilter filter = { 0 };
+  PlabRunRecord **records = NULL;
+  PlabStore *store;
+  gboolean missing;
+  size_t n = 0;
+  int rc;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!_plab_cli_parse (context, "plab runs", &argc, &argv))
+    return PLAB_EXIT_USAGE;
+  if (argc > 1)
+    return _plab_cli_usage_error ("plab runs", "unexpected argument '%s'", argv[1]);
+  if (limit < 0)
+    return _plab_cli_usage_error ("plab runs", "--limit must be 0 or more, not %d", limit);
+
+  store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
+  if (store == NULL && !missing)
+    return PLAB_EXIT_FAILED;
+  if (store)
+    {
+      filter.demo = demo;
+      filter.limit = limit;
+      rc = plab_store_list_runs (store, &filter, &records, &n);
+      if (rc != 0)
+        {
+          fprintf (stderr, "plab runs: cannot read %s: %s (%s)\n", path, plab_strerror (rc),
+                   plab_store_errmsg (store));
+          plab_store_close (store);
+          return PLAB_EXIT_FAILED;
+        }
+    }
+
+  if (json)
+    {
+      g_autoptr (GString) s = g_string_new ("{\"runs\":[");
+
+      for (size_t i = 0; i < n; i++)
+        {
+          if (i)
+            g_string_append_c (s, ',');
+          append_run_json (s, records[i]);
+        }
+      g_string_append (s, "],\"db\":");
+      plab_json_append_string (s, path);
+      g_string_append (s, "}\n");
+      fputs (s->str, stdout);
+    }
+  else if (n == 0)
+    printf ("No runs recorded in %s yet. Try: plab run squares\n", path);
+  else
+    {
+      printf ("%6s  %-19s  %-12s %-10s %7s  %-9s %9s  %s\n", "RUN", "STARTED", "DEMO", "BACKEND",
+              "WORKERS", "STATUS", "WALL (s)", "CHECK");
+      for (size_t i = 0; i < n; i++)
+        {
+          const PlabRunRecord *r = records[i];
+          g_autofree char *started = format_started (r->started_at_us);
+
+          printf ("%6" G_GINT64_FORMAT "  %-19s  %-12s %-10s %7d  %-9s %9.3f  %s\n", r->id, started,
+                  r->demo, r->backend, r->workers, plab_run_status_name (r->status),
+                  r->wall_ns / 1e9, r->check_message ? r->check_message : "");
+        }
+    }
+
+  plab_run_records_free (records, n);
+  if (store)
+    plab_store_close (store);
+  return PLAB_EXIT_OK;
+}
+
+/* --- plab show --- */
+
+static const char *
+lane_end_text (const PlabLaneInfo *lane, char *buf, size_t size)
+{
+  switch (lane->end)
+    {
+    case PLAB_LANE_EXITED:
+      snprintf (buf, size, "exited with code %d", lane->exit_code);
+      break;
+    case PLAB_LANE_KILLED:
+      snprintf (buf, size, "killed by signal %d (%s)", lane->exit_signal,
+                g_strsignal (lane->exit_signal));
+      break;
+    default:
+      snprintf (buf, size, "-");
+    }
+  return buf;
+}
+
+static int
+cmd_show (int argc, char **argv)
+{
+  g_autofree char *db = NULL;
+  g_autofree char *path = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[]
+      = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("RUN - one run in detail (RUN: a run id or \"last\")");
+  PlabMachineRecord machine = { 0 };
+  PlabRunRecord *r = NULL;
+  PlabLaneInfo *lanes = NULL;
+  size_t n_lanes = 0;
+  PlabStore *store = NULL;
+  gboolean missing;
+  gboolean have_machine = FALSE;
+  int64_t id;
+  int status = PLAB_EXIT_FAILED;
+  char end[64];
+  int rc;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!_plab_cli_parse (context, "plab show", &argc, &argv))
+    return PLAB_EXIT_USAGE;
+  if (argc != 2)
+    return _plab_cli_usage_error ("plab show",
+                                  argc < 2 ? "which run? (plab show RUN, see plab runs)"
+                                           : "one run at a time, not '%s'",
+                                  argc > 2 ? argv[2] : "");
+
+  store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
+  if (store == NULL)
+    {
+      if (missing)
+        return _plab_cli_usage_error ("plab show", "no run %s: %s holds no runs yet", argv[1],
+                                      path);
+      return PLAB_EXIT_FAILED;
+    }
+  if (!_plab_cli_parse_run_id (store, argv[1], &id))
+    {
+      status = _plab_cli_usage_error ("plab show", "'%s' is not a run (give a run id or \"last\")",
+                                      argv[1]);
+      goto out;
+    }
+  rc = plab_store_get_run (store, id, &r);
+  if (rc == PLAB_ENOTFOUND)
+    {
+      status = _plab_cli_usage_error ("plab show", "there is no run %" G_GINT64_FORMAT " in %s", id,
+                                      path);
+      goto out;
+    }
+  if (rc == 0)
+    rc = plab_store_get_lanes (store, id, &lanes, &n_lanes);
+  if (rc != 0)
+    {
+      fprintf (stderr, "plab show: cannot read %s: %s (%s)\n", path, plab_strerror (rc),
+               plab_store_errmsg (store));
+      goto out;
+    }
+  have_machine = r->machine_id > 0 && plab_store_get_machine (store, r->machine_id, &machine) == 0;
+
+  if (json)
+    {
+      g_autoptr (GString) s = g_string_new (NULL);
+
+      append_run_json (s, r);
+      g_string_truncate (s, s->len - 1);
+      g_string_append (s, ",\"lanes\":[");
+      for (size_t i = 0; i < n_lanes; i++)
+        {
+          const PlabLaneInfo *l = &lanes[i];
+
+          g_string_append_printf (s,
+                                  "%s{\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
+                                  i ? "," : "", l->lane, plab_lane_kind_name (l->kind), l->pid,
+                                  l->tid);
+          plab_json_append_string (s, l->name);
+          g_string_append_printf (s,
+                                  ",\"end\":\"%s\",\"code\":%d,\"signal\":%d,\"dropped\":"
+                                  "%" G_GUINT64_FORMAT "}",
+                                  l->end == PLAB_LANE_KILLED   ? "killed"
+                                  : l->end == PLAB_LANE_EXITED ? "exited"
+                                                               : "running",
+                                  l->exit_code, l->exit_signal, l->dropped);
+        }
+      g_string_append (s, "],\"machine\":");
+      if (have_machine)
+        {
+          g_string_append (s, "{\"host\":");
+          plab_json_append_string (s, machine.host);
+          g_string_append (s, ",\"cpu_model\":");
+          plab_json_append_string (s, machine.cpu_model);
+          g_string_append_printf (s, ",\"usable_cpus\":%d,\"online_cpus\":%d,\"os\":",
+                                  machine.usable_cpus, machine.online_cpus);
+          plab_json_append_string (s, machine.os);
+          g_string_append (s, ",\"compiler\":");
+          plab_json_append_string (s, machine.compiler);
+          g_string_append (s, ",\"plab_version\":");
+          plab_json_append_string (s, machine.plab_version);
+          g_string_append_c (s, '}');
+        }
+      else
+        g_string_append (s, "null");
+      g_string_append (s, "}\n");
+      fputs (s->str, stdout);
+    }
+  else
+    {
+      g_autofree char *started = format_started (r->started_at_us);
+
+      printf ("Run %" G_GINT64_FORMAT ": %s on %s with %d worker%s\n", r->id, r->demo, r->backend,
+              r->workers, r->workers == 1 ? "" : "s");
+      printf ("  status      %s\n", plab_run_status_name (r->status));
+      printf ("  started     %s\n", started);
+      printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
+      printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
+      printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n",
+              r->params_json ? r->params_json : "{}", r->seed);
+      printf ("  check       %s%s\n",
+              r->check_ok ? "ok: " : "FAILED: ", r->check_message ? r->check_message : "");
+      if (r->error && r->error[0])
+        printf ("  error       %s\n", r->error);
+      if (r->sweep_id > 0)
+        printf ("  sweep       %" G_GINT64_FORMAT " (repeat %d)\n", r->sweep_id, r->repeat);
+      printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
+      if (have_machine)
+        printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine.host,
+                machine.cpu_model, machine.usable_cpus, machine.os, machine.compiler,
+                machine.plab_version);
+      printf ("  spans       %" G_GINT64_FORMAT "\n", r->n_spans);
+      printf ("  lanes\n");
+      for (size_t i = 0; i < n_lanes; i++)
+        printf ("    %3d  %-8s pid %-7d tid %-7d %-16s %s%s\n", lanes[i].lane,
+                plab_lane_kind_name (lanes[i].kind), lanes[i].pid, lanes[i].tid, lanes[i].name,
+                lane_end_text (&lanes[i], end, sizeof end),
+                lanes[i].dropped ? " (events dropped)" : "");
+    }
+  status = PLAB_EXIT_OK;
+
+out:
+  if (have_machine)
+    plab_machine_record_clear (&machine);
+  free (lanes);
+  plab_run_record_free (r);
+  plab_store_close (store);
+  return status;
+}
+
+/* --- Dispatch --- */
+
+/* The lab window is a later piece of work. This is where it will start: when
+ * there is a display, plab with no command opens it. */
+static int
+open_window (int argc, char **argv)
+{
+  fputs (main_help, stdout);
+  if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
+    fprintf (stderr, "plab: the lab window is not built yet; use the commands above\n");
+  return PLAB_EXIT_OK;
+}
+
+int
+plab_cli_main (int argc, char **argv)
+{
+  const char *command;
+
+  g_set_prgname ("plab");
+  if (argc < 2)
+    return open_window (argc, argv);
+
+  command = argv[1];
+  if (!strcmp (command, "--help") || !strcmp (command, "-h") || !strcmp (command, "help"))
+    {
+      fputs (main_help, stdout);
+      return PLAB_EXIT_OK;
+    }
+  if (!strcmp (command, "--version") || !strcmp (command, "version"))
+    {
+      printf ("plab %s\n", PLAB_VERSION);
+      return PLAB_EXIT_OK;
+    }
+  /* Each command parses its own options; argv[0] becomes "plab COMMAND". */
+  if (!strcmp (command, "list"))
+    return cmd_list (argc - 1, argv + 1);
+  if (!strcmp (command, "run"))
+    return _plab_cli_run (argc - 1, argv + 1);
+  if (!strcmp (command, "runs"))
+    return cmd_runs (argc - 1, argv + 1);
+  if (!strcmp (command, "show"))
+    return cmd_show (argc - 1, argv + 1);
+  if (!strcmp (command, "export"))
+    return _plab_cli_export (argc - 1, argv + 1);
+
+  if (command[0] == '-')
+    return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
+  return _plab_cli_usage_error ("plab",
+                                "unknown command '%s' (commands: list, run, runs, show, export)",
+                                command);
+}

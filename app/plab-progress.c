@@ -1,0 +1,267 @@
+/* plab-progress.c: the live event stream (format in plab-progress.h).
+ *
+ * The stream is written from the trace sink, which runs in the runner's main
+ * thread while a pool waits for its workers, so a line must be cheap: events
+ * are formatted into one GString and written with a single fwrite and fflush
+ * per batch.
+ */
+#include "plab-progress.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <unistd.h>
+
+#include "plab-json-writer.h"
+
+struct _PlabProgress
+{
+  /* Borrowed */
+  FILE *out;
+
+  /* Owned */
+  GString *line;
+
+  int64_t run_id;
+  int64_t origin_ns;
+  bool broken;
+};
+
+PlabProgress *
+plab_progress_new (FILE *out)
+{
+  PlabProgress *self = g_new0 (PlabProgress, 1);
+
+  self->out = out;
+  self->line = g_string_sized_new (4096);
+  return self;
+}
+
+void
+plab_progress_free (PlabProgress *self)
+{
+  if (self == NULL)
+    return;
+  g_string_free (self->line, TRUE);
+  g_free (self);
+}
+
+bool
+plab_progress_broken (PlabProgress *self)
+{
+  return self->broken;
+}
+
+static void
+emit (PlabProgress *self)
+{
+  const char *p = self->line->str;
+  size_t left;
+
+  g_string_append_c (self->line, '\n');
+  p = self->line->str;
+  left = self->line->len;
+  /* write (), not stdio: a signal (the Stop of the lab window) may interrupt
+   * a write to a full pipe, and the line must still go out whole. */
+  if (!self->broken && fflush (self->out) != 0)
+    self->broken = true;
+  while (!self->broken && left > 0)
+    {
+      ssize_t n = write (fileno (self->out), p, left);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          self->broken = true;
+          break;
+        }
+      p += n;
+      left -= (size_t)n;
+    }
+  g_string_truncate (self->line, 0);
+}
+
+static void
+append_id (PlabProgress *self, const char *event)
+{
+  g_string_append_printf (self->line, "{\"event\":\"%s\",\"id\":%" G_GINT64_FORMAT, event,
+                          self->run_id);
+}
+
+void
+plab_progress_run_begin (PlabProgress *self,
+                         int64_t run_id,
+                         const char *demo,
+                         const char *backend,
+                         int workers,
+                         int repeat,
+                         int64_t sweep_id,
+                         uint64_t seed,
+                         int64_t origin_ns,
+                         const char *params_json)
+{
+  GString *s = self->line;
+
+  self->run_id = run_id;
+  self->origin_ns = origin_ns;
+  append_id (self, "run");
+  g_string_append (s, ",\"demo\":");
+  plab_json_append_string (s, demo);
+  g_string_append (s, ",\"backend\":");
+  plab_json_append_string (s, backend);
+  g_string_append_printf (s, ",\"workers\":%d,\"repeat\":%d,\"sweep\":", workers, repeat);
+  if (sweep_id > 0)
+    g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
+  else
+    g_string_append (s, "null");
+  g_string_append_printf (s,
+                          ",\"seed\":%" G_GUINT64_FORMAT ",\"origin_ns\":%" G_GINT64_FORMAT
+                          ",\"params\":",
+                          seed, origin_ns);
+  plab_json_append_object (s, params_json);
+  g_string_append_c (s, '}');
+  emit (self);
+}
+
+static const char *
+lane_end_name (PlabLaneEnd end)
+{
+  switch (end)
+    {
+    case PLAB_LANE_EXITED:
+      return "exited";
+    case PLAB_LANE_KILLED:
+      return "killed";
+    default:
+      return "running";
+    }
+}
+
+void
+plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane)
+{
+  GString *s = self->line;
+
+  append_id (self, "lane");
+  g_string_append_printf (s, ",\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
+                          lane->lane, plab_lane_kind_name (lane->kind), lane->pid, lane->tid);
+  plab_json_append_string (s, lane->name);
+  g_string_append_printf (s, ",\"end\":\"%s\",\"code\":%d,\"signal\":%d}",
+                          lane_end_name (lane->end), lane->exit_code, lane->exit_signal);
+  emit (self);
+}
+
+void
+plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events)
+{
+  GString *s = self->line;
+  size_t in_line = 0;
+  size_t i;
+
+  /* Spans first, in lines of at most PLAB_PROGRESS_MAX_BATCH. */
+  for (i = 0; i < n_events; i++)
+    {
+      const PlabEvent *e = &events[i];
+
+      if (e->kind == PLAB_SPAN_COUNTER)
+        continue;
+      if (in_line == 0)
+        {
+          append_id (self, "spans");
+          g_string_append_printf (s, ",\"lane\":%d,\"spans\":[", e->lane);
+        }
+      else
+        g_string_append_c (s, ',');
+      g_string_append_printf (s,
+                              "[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT
+                              ",",
+                              e->start_ns - self->origin_ns, e->end_ns - self->origin_ns,
+                              plab_span_kind_name (e->kind), e->task_id);
+      plab_json_append_string (s, e->label);
+      g_string_append_c (s, ']');
+      if (++in_line == PLAB_PROGRESS_MAX_BATCH)
+        {
+          g_string_append (s, "]}");
+          emit (self);
+          in_line = 0;
+        }
+    }
+  if (in_line > 0)
+    {
+      g_string_append (s, "]}");
+      emit (self);
+    }
+
+  /* Then counter samples. */
+  in_line = 0;
+  for (i = 0; i < n_events; i++)
+    {
+      const PlabEvent *e = &events[i];
+
+      if (e->kind != PLAB_SPAN_COUNTER)
+        continue;
+      if (in_line == 0)
+        {
+          append_id (self, "counters");
+          g_string_append_printf (s, ",\"lane\":%d,\"samples\":[", e->lane);
+        }
+      else
+        g_string_append_c (s, ',');
+      g_string_append_printf (s, "[%" G_GINT64_FORMAT ",", e->start_ns - self->origin_ns);
+      plab_json_append_string (s, e->label);
+      g_string_append_printf (s, ",%" G_GINT64_FORMAT "]", e->task_id);
+      if (++in_line == PLAB_PROGRESS_MAX_BATCH)
+        {
+          g_string_append (s, "]}");
+          emit (self);
+          in_line = 0;
+        }
+    }
+  if (in_line > 0)
+    {
+      g_string_append (s, "]}");
+      emit (self);
+    }
+}
+
+void
+plab_progress_run_end (PlabProgress *self,
+                       const char *status,
+                       int64_t wall_ns,
+                       int64_t cpu_ns,
+                       bool check_ok,
+                       const char *check,
+                       const char *error)
+{
+  GString *s = self->line;
+
+  append_id (self, "end");
+  g_string_append (s, ",\"status\":");
+  plab_json_append_string (s, status);
+  g_string_append (s, ",\"wall_s\":");
+  plab_json_append_double (s, wall_ns / 1e9);
+  g_string_append (s, ",\"cpu_s\":");
+  plab_json_append_double (s, cpu_ns / 1e9);
+  g_string_append_printf (s, ",\"check_ok\":%s,\"check\":", check_ok ? "true" : "false");
+  plab_json_append_string (s, check);
+  g_string_append (s, ",\"error\":");
+  plab_json_append_string (s, error && error[0] ? error : NULL);
+  g_string_append_c (s, '}');
+  emit (self);
+}
+
+void
+plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path)
+{
+  GString *s = self->line;
+
+  g_string_append (s, "{\"event\":\"done\",\"sweep\":");
+  if (sweep_id > 0)
+    g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
+  else
+    g_string_append (s, "null");
+  g_string_append (s, ",\"db\":");
+  plab_json_append_string (s, db_path);
+  g_string_append_c (s, '}');
+  emit (self);
+}

@@ -1,0 +1,72 @@
+/* plab-progress.h: the live event stream of a running runner.
+ *
+ * `plab run ... --progress` writes JSON Lines to stdout: one JSON object per
+ * line, flushed after every batch, so a reader (the lab window, a script) can
+ * draw a run while it happens. Times are integer nanoseconds since the run's
+ * origin (the "origin_ns" of its "run" event, CLOCK_MONOTONIC). Every event has
+ * an "event" key; readers must ignore keys and events they do not know.
+ *
+ *   {"event":"run","id":3,"demo":"squares","backend":"processes","workers":2,
+ *    "repeat":0,"sweep":null,"seed":1,"origin_ns":123456789,"params":{"n":200000,...}}
+ *       a run starts; the events until its "end" belong to it.
+ *   {"event":"lane","id":3,"lane":1,"kind":"process","pid":123,"tid":123,
+ *    "name":"worker 1","end":"running","code":0,"signal":0}
+ *       a lane appeared or changed; "end" is "running", "exited" (with "code")
+ *       or "killed" (with "signal"). Lane 0 is the runner itself.
+ *   {"event":"spans","id":3,"lane":1,"spans":[[start,end,"task",41,"x=41"],...]}
+ *       finished spans of one lane, oldest first: start and end in ns since
+ *       the origin, the kind (see plab_span_kind_name ()), the task id (-1 for
+ *       none) and the label. Instants (a "crash") have start == end.
+ *   {"event":"counters","id":3,"lane":0,"samples":[[t,"busy workers",2],...]}
+ *       counter samples: time, counter name, value.
+ *   {"event":"end","id":3,"status":"ok","wall_s":0.41,"cpu_s":0.79,
+ *    "check_ok":true,"check":"all 200000 squares correct","error":null}
+ *       the run finished: status is "ok", "failed" or "cancelled".
+ *   {"event":"done","sweep":null,"db":"/home/me/.local/share/plab/runs.db"}
+ *       the runner is about to exit; nothing follows.
+ *
+ * A "spans" line holds at most PLAB_PROGRESS_MAX_BATCH spans.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plab.h"
+
+#define PLAB_PROGRESS_MAX_BATCH 1000
+
+typedef struct _PlabProgress PlabProgress;
+
+/* A stream writing to @out (borrowed, usually stdout). */
+PlabProgress *plab_progress_new (FILE *out);
+void plab_progress_free (PlabProgress *self);
+
+void plab_progress_run_begin (PlabProgress *self,
+                              int64_t run_id,
+                              const char *demo,
+                              const char *backend,
+                              int workers,
+                              int repeat,
+                              int64_t sweep_id,
+                              uint64_t seed,
+                              int64_t origin_ns,
+                              const char *params_json);
+
+void plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane);
+
+void plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events);
+
+void plab_progress_run_end (PlabProgress *self,
+                            const char *status,
+                            int64_t wall_ns,
+                            int64_t cpu_ns,
+                            bool check_ok,
+                            const char *check,
+                            const char *error);
+
+void plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path);
+
+/* True once a write failed (the reader went away): the runner then cancels. */
+bool plab_progress_broken (PlabProgress *self);

@@ -1,0 +1,25 @@
+/* plab-sync-private.h: helpers shared by the synchronisation objects and the queue. */
+#pragma once
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A zeroed anonymous shared mapping of at least @size bytes, or NULL. */
+void *_plab_shared_alloc (size_t size);
+void _plab_shared_release (void *mem, size_t size);
+
+/* Initialises a process-shared robust mutex (recursive when asked) and a
+ * process-shared condition variable on CLOCK_MONOTONIC. */
+int _plab_mutex_init (pthread_mutex_t *mutex, int recursive);
+int _plab_cond_init (pthread_cond_t *cond);
+
+/* The absolute CLOCK_MONOTONIC deadline of a relative timeout; -1 forever. */
+int64_t _plab_deadline (int64_t timeout_ns);
+
+/* Locks @mutex until @deadline (-1: forever). Returns 0, PLAB_ETIMEDOUT or
+ * PLAB_EOWNERDEAD (locked; made consistent). */
+int _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline);
+
+/* Waits on @cond until @deadline. Returns 0, PLAB_ETIMEDOUT or PLAB_EOWNERDEAD. */
+int _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);

@@ -1,0 +1,749 @@
+/* plab-sync.c: process-shared locks, semaphores, event flags, conditions,
+ * barriers and shared memory blocks.
+ *
+ * Every object is one anonymous shared mapping holding a robust,
+ * process-shared pthread mutex (and condition variables on CLOCK_MONOTONIC
+ * where it waits for a state). Threads of one process and forked processes
+ * use the very same object. A wait is recorded on the timeline only when it
+ * really blocked: the fast path tries first and records nothing.
+ */
+#include "plab-sync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "plab-error.h"
+#include "plab-gil.h"
+#include "plab-sync-private.h"
+#include "plab-trace.h"
+
+/* --- Helpers --- */
+
+void *
+_plab_shared_alloc (size_t size)
+{
+  void *mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return mem == MAP_FAILED ? NULL : mem;
+}
+
+void
+_plab_shared_release (void *mem, size_t size)
+{
+  if (mem != NULL)
+    munmap (mem, size);
+}
+
+int
+_plab_mutex_init (pthread_mutex_t *mutex, int recursive)
+{
+  pthread_mutexattr_t attr;
+  int rc;
+
+  pthread_mutexattr_init (&attr);
+  pthread_mutexattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust (&attr, PTHREAD_MUTEX_ROBUST);
+  if (recursive)
+    pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_RECURSIVE);
+  else
+    pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_ERRORCHECK);
+  rc = pthread_mutex_init (mutex, &attr);
+  pthread_mutexattr_destroy (&attr);
+  return rc == 0 ? 0 : PLAB_ESYS;
+}
+
+int
+_plab_cond_init (pthread_cond_t *cond)
+{
+  pthread_condattr_t attr;
+  int rc;
+
+  pthread_condattr_init (&attr);
+  pthread_condattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+  rc = pthread_cond_init (cond, &attr);
+  pthread_condattr_destroy (&attr);
+  return rc == 0 ? 0 : PLAB_ESYS;
+}
+
+int64_t
+_plab_deadline (int64_t timeout_ns)
+{
+  return timeout_ns < 0 ? -1 : plab_now_ns () + timeout_ns;
+}
+
+static struct timespec
+to_timespec (int64_t ns)
+{
+  struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+  return ts;
+}
+
+static int
+owner_died (pthread_mutex_t *mutex)
+{
+  /* The previous holder died: the protected state may be half-updated, but
+   * the mutex is ours and usable again. Say so on the timeline. */
+  pthread_mutex_consistent (mutex);
+  plab_instant (PLAB_SPAN_CRASH, "lock owner died");
+  return PLAB_EOWNERDEAD;
+}
+
+int
+_plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
+{
+  int rc;
+
+  if (deadline < 0)
+    rc = pthread_mutex_lock (mutex);
+  else
+    {
+      struct timespec ts = to_timespec (deadline);
+      rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
+    }
+  if (rc == 0)
+    return 0;
+  if (rc == EOWNERDEAD)
+    return owner_died (mutex);
+  if (rc == ETIMEDOUT)
+    return PLAB_ETIMEDOUT;
+  return PLAB_ESYS;
+}
+
+int
+_plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
+{
+  int rc;
+
+  if (deadline < 0)
+    rc = pthread_cond_wait (cond, mutex);
+  else
+    {
+      struct timespec ts = to_timespec (deadline);
+      rc = pthread_cond_timedwait (cond, mutex, &ts);
+    }
+  if (rc == 0)
+    return 0;
+  if (rc == EOWNERDEAD)
+    return owner_died (mutex);
+  if (rc == ETIMEDOUT)
+    return PLAB_ETIMEDOUT;
+  return PLAB_ESYS;
+}
+
+/* Locks a mutex guarding an object's own state. A dead previous holder is
+ * not an error there: the state is a few counters, consistent at every store. */
+static int
+state_lock (pthread_mutex_t *mutex)
+{
+  int rc = _plab_mutex_lock (mutex, -1);
+  return rc == PLAB_EOWNERDEAD ? 0 : rc;
+}
+
+static void
+wait_label (char *buf, const char *what, const char *name)
+{
+  snprintf (buf, PLAB_LABEL_MAX, "wait: %s %s", what, name);
+}
+
+/* --- Lock --- */
+
+struct PlabLock
+{
+  /* Held by the lock's owner; robust, so a dead owner frees it. */
+  pthread_mutex_t mutex;
+  char name[PLAB_SYNC_NAME_MAX];
+};
+
+static PlabLock *
+lock_new (const char *name, int recursive)
+{
+  PlabLock *self = _plab_shared_alloc (sizeof *self);
+
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init (&self->mutex, recursive) != 0)
+    {
+      _plab_shared_release (self, sizeof *self);
+      return NULL;
+    }
+  snprintf (self->name, sizeof self->name, "%s", name ? name : "lock");
+  return self;
+}
+
+PlabLock *
+plab_lock_new (const char *name)
+{
+  return lock_new (name, 0);
+}
+
+PlabLock *
+plab_rlock_new (const char *name)
+{
+  return lock_new (name, 1);
+}
+
+void
+plab_lock_free (PlabLock *self)
+{
+  if (self == NULL)
+    return;
+  pthread_mutex_destroy (&self->mutex);
+  _plab_shared_release (self, sizeof *self);
+}
+
+int
+plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
+{
+  char label[PLAB_LABEL_MAX];
+  int64_t t0;
+  int rc = pthread_mutex_trylock (&self->mutex);
+
+  if (rc == 0)
+    return 0;
+  if (rc == EOWNERDEAD)
+    return owner_died (&self->mutex);
+  if (rc != EBUSY)
+    return PLAB_ESYS;
+  if (timeout_ns == 0)
+    return PLAB_ETIMEDOUT;
+
+  t0 = plab_now_ns ();
+  {
+    /* Never wait for a lock while holding the simulated GIL. */
+    bool gil = plab_gil_release ();
+    rc = _plab_mutex_lock (&self->mutex, _plab_deadline (timeout_ns));
+    plab_gil_acquire (gil);
+  }
+  if (plab_tracing ())
+    {
+      wait_label (label, "lock", self->name);
+      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  return rc;
+}
+
+int
+plab_lock_release (PlabLock *self)
+{
+  return pthread_mutex_unlock (&self->mutex) == 0 ? 0 : PLAB_ESTATE;
+}
+
+const char *
+plab_lock_name (const PlabLock *self)
+{
+  return self->name;
+}
+
+/* --- Semaphore --- */
+
+struct PlabSemaphore
+{
+  /* Held while reading or changing value; waiters sleep on positive while
+   * value is 0. */
+  pthread_mutex_t mutex;
+  pthread_cond_t positive;
+  unsigned value;
+  unsigned max; /* 0: unbounded */
+  char name[PLAB_SYNC_NAME_MAX];
+};
+
+PlabSemaphore *
+plab_semaphore_new (const char *name, unsigned value, unsigned max)
+{
+  PlabSemaphore *self;
+
+  if (max > 0 && value > max)
+    return NULL;
+  self = _plab_shared_alloc (sizeof *self);
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->positive) != 0)
+    {
+      _plab_shared_release (self, sizeof *self);
+      return NULL;
+    }
+  self->value = value;
+  self->max = max;
+  snprintf (self->name, sizeof self->name, "%s", name ? name : "semaphore");
+  return self;
+}
+
+void
+plab_semaphore_free (PlabSemaphore *self)
+{
+  if (self == NULL)
+    return;
+  pthread_cond_destroy (&self->positive);
+  pthread_mutex_destroy (&self->mutex);
+  _plab_shared_release (self, sizeof *self);
+}
+
+static int
+semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
+{
+  int64_t deadline = _plab_deadline (timeout_ns);
+  int64_t t0 = -1;
+  int rc = state_lock (&self->mutex);
+
+  if (rc != 0)
+    return rc;
+  while (self->value == 0)
+    {
+      if (timeout_ns == 0)
+        {
+          rc = PLAB_ETIMEDOUT;
+          break;
+        }
+      if (t0 < 0)
+        t0 = plab_now_ns ();
+      rc = _plab_cond_wait (&self->positive, &self->mutex, deadline);
+      if (rc == PLAB_EOWNERDEAD)
+        rc = 0;
+      if (rc != 0)
+        break;
+    }
+  if (rc == 0)
+    self->value--;
+  pthread_mutex_unlock (&self->mutex);
+  if (t0 >= 0 && plab_tracing ())
+    {
+      char label[PLAB_LABEL_MAX];
+      wait_label (label, "semaphore", self->name);
+      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  return rc;
+}
+
+int
+plab_semaphore_release (PlabSemaphore *self)
+{
+  int rc = state_lock (&self->mutex);
+
+  if (rc != 0)
+    return rc;
+  if (self->max > 0 && self->value >= self->max)
+    rc = PLAB_ERANGE;
+  else
+    {
+      self->value++;
+      pthread_cond_signal (&self->positive);
+    }
+  pthread_mutex_unlock (&self->mutex);
+  return rc;
+}
+
+unsigned
+plab_semaphore_value (PlabSemaphore *self)
+{
+  unsigned v;
+
+  state_lock (&self->mutex);
+  v = self->value;
+  pthread_mutex_unlock (&self->mutex);
+  return v;
+}
+
+/* --- Event flag --- */
+
+struct PlabEventFlag
+{
+  /* Held while reading or changing is_set; waiters sleep on changed. */
+  pthread_mutex_t mutex;
+  pthread_cond_t changed;
+  int is_set;
+  char name[PLAB_SYNC_NAME_MAX];
+};
+
+PlabEventFlag *
+plab_event_flag_new (const char *name)
+{
+  PlabEventFlag *self = _plab_shared_alloc (sizeof *self);
+
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->changed) != 0)
+    {
+      _plab_shared_release (self, sizeof *self);
+      return NULL;
+    }
+  snprintf (self->name, sizeof self->name, "%s", name ? name : "event");
+  return self;
+}
+
+void
+plab_event_flag_free (PlabEventFlag *self)
+{
+  if (self == NULL)
+    return;
+  pthread_cond_destroy (&self->changed);
+  pthread_mutex_destroy (&self->mutex);
+  _plab_shared_release (self, sizeof *self);
+}
+
+void
+plab_event_flag_set (PlabEventFlag *self)
+{
+  state_lock (&self->mutex);
+  self->is_set = 1;
+  pthread_cond_broadcast (&self->changed);
+  pthread_mutex_unlock (&self->mutex);
+}
+
+void
+plab_event_flag_clear (PlabEventFlag *self)
+{
+  state_lock (&self->mutex);
+  self->is_set = 0;
+  pthread_mutex_unlock (&self->mutex);
+}
+
+bool
+plab_event_flag_is_set (PlabEventFlag *self)
+{
+  int v;
+
+  state_lock (&self->mutex);
+  v = self->is_set;
+  pthread_mutex_unlock (&self->mutex);
+  return v != 0;
+}
+
+static int
+event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
+{
+  int64_t deadline = _plab_deadline (timeout_ns);
+  int64_t t0 = -1;
+  int rc = state_lock (&self->mutex);
+
+  if (rc != 0)
+    return rc;
+  while (!self->is_set)
+    {
+      if (timeout_ns == 0)
+        {
+          rc = PLAB_ETIMEDOUT;
+          break;
+        }
+      if (t0 < 0)
+        t0 = plab_now_ns ();
+      rc = _plab_cond_wait (&self->changed, &self->mutex, deadline);
+      if (rc == PLAB_EOWNERDEAD)
+        rc = 0;
+      if (rc != 0)
+        break;
+    }
+  pthread_mutex_unlock (&self->mutex);
+  if (t0 >= 0 && plab_tracing ())
+    {
+      char label[PLAB_LABEL_MAX];
+      wait_label (label, "event", self->name);
+      plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  return rc;
+}
+
+/* --- Condition --- */
+
+struct PlabCondition
+{
+  PlabLock lock; /* the user's lock, held around wait and notify */
+  pthread_cond_t cond;
+};
+
+PlabCondition *
+plab_condition_new (const char *name)
+{
+  PlabCondition *self = _plab_shared_alloc (sizeof *self);
+
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init (&self->lock.mutex, 0) != 0 || _plab_cond_init (&self->cond) != 0)
+    {
+      _plab_shared_release (self, sizeof *self);
+      return NULL;
+    }
+  snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "condition");
+  return self;
+}
+
+void
+plab_condition_free (PlabCondition *self)
+{
+  if (self == NULL)
+    return;
+  pthread_cond_destroy (&self->cond);
+  pthread_mutex_destroy (&self->lock.mutex);
+  _plab_shared_release (self, sizeof *self);
+}
+
+PlabLock *
+plab_condition_lock (PlabCondition *self)
+{
+  return &self->lock;
+}
+
+static int
+condition_wait_blocking (PlabCondition *self, int64_t timeout_ns)
+{
+  int64_t t0 = plab_now_ns ();
+  int rc;
+
+  if (timeout_ns == 0)
+    return PLAB_ETIMEDOUT;
+  rc = _plab_cond_wait (&self->cond, &self->lock.mutex, _plab_deadline (timeout_ns));
+  if (plab_tracing ())
+    {
+      char label[PLAB_LABEL_MAX];
+      wait_label (label, "condition", self->lock.name);
+      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  return rc;
+}
+
+void
+plab_condition_notify (PlabCondition *self)
+{
+  pthread_cond_signal (&self->cond);
+}
+
+void
+plab_condition_notify_all (PlabCondition *self)
+{
+  pthread_cond_broadcast (&self->cond);
+}
+
+/* --- Barrier --- */
+
+struct PlabBarrier
+{
+  /* Held while reading or changing the counts. A round ends when arrived
+   * reaches parties: round is bumped and everyone waiting on released wakes. */
+  pthread_mutex_t mutex;
+  pthread_cond_t released;
+  unsigned parties;
+  unsigned arrived;
+  unsigned round;
+  int broken;
+  char name[PLAB_SYNC_NAME_MAX];
+};
+
+PlabBarrier *
+plab_barrier_new (const char *name, unsigned parties)
+{
+  PlabBarrier *self;
+
+  if (parties == 0)
+    return NULL;
+  self = _plab_shared_alloc (sizeof *self);
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->released) != 0)
+    {
+      _plab_shared_release (self, sizeof *self);
+      return NULL;
+    }
+  self->parties = parties;
+  snprintf (self->name, sizeof self->name, "%s", name ? name : "barrier");
+  return self;
+}
+
+void
+plab_barrier_free (PlabBarrier *self)
+{
+  if (self == NULL)
+    return;
+  pthread_cond_destroy (&self->released);
+  pthread_mutex_destroy (&self->mutex);
+  _plab_shared_release (self, sizeof *self);
+}
+
+static int
+barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
+{
+  int64_t deadline = _plab_deadline (timeout_ns);
+  int64_t t0 = plab_now_ns ();
+  unsigned round;
+  int rc = state_lock (&self->mutex);
+  int index;
+
+  if (rc != 0)
+    return rc;
+  if (self->broken)
+    {
+      pthread_mutex_unlock (&self->mutex);
+      return PLAB_EBROKEN;
+    }
+  index = (int)self->arrived++;
+  round = self->round;
+  if (self->arrived == self->parties)
+    {
+      self->arrived = 0;
+      self->round++;
+      pthread_cond_broadcast (&self->released);
+      pthread_mutex_unlock (&self->mutex);
+      return index;
+    }
+  while (self->round == round && !self->broken)
+    {
+      rc = _plab_cond_wait (&self->released, &self->mutex, deadline);
+      if (rc == PLAB_EOWNERDEAD)
+        rc = 0;
+      if (rc != 0)
+        {
+          /* A timeout breaks the barrier for everyone, as in Python. */
+          self->broken = 1;
+          pthread_cond_broadcast (&self->released);
+          break;
+        }
+    }
+  if (rc == 0 && self->round == round)
+    rc = PLAB_EBROKEN;
+  pthread_mutex_unlock (&self->mutex);
+  if (plab_tracing ())
+    {
+      char label[PLAB_LABEL_MAX];
+      wait_label (label, "barrier", self->name);
+      plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  return rc == 0 ? index : rc;
+}
+
+void
+plab_barrier_reset (PlabBarrier *self)
+{
+  state_lock (&self->mutex);
+  self->broken = 0;
+  self->arrived = 0;
+  self->round++;
+  pthread_cond_broadcast (&self->released);
+  pthread_mutex_unlock (&self->mutex);
+}
+
+unsigned
+plab_barrier_parties (const PlabBarrier *self)
+{
+  return self->parties;
+}
+
+/* --- Sleep --- */
+
+void
+plab_sleep_ns (int64_t ns)
+{
+  int64_t t0 = plab_now_ns ();
+  struct timespec ts = to_timespec (t0 + ns);
+
+  bool gil = plab_gil_release ();
+
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    ;
+  plab_gil_acquire (gil);
+  plab_span (PLAB_SPAN_SLEEP, t0, plab_now_ns (), -1, "sleep");
+}
+
+/* --- Shared memory block --- */
+
+struct PlabShared
+{
+  PlabLock lock;
+  int with_lock;
+  size_t size;
+  size_t map_size;
+  /* The data follows, aligned for any type. */
+  _Alignas(64) unsigned char data[];
+};
+
+PlabShared *
+plab_shared_new (const char *name, size_t size, bool with_lock)
+{
+  size_t map_size = sizeof (PlabShared) + size;
+  PlabShared *self = _plab_shared_alloc (map_size);
+
+  if (self == NULL)
+    return NULL;
+  if (with_lock && _plab_mutex_init (&self->lock.mutex, 0) != 0)
+    {
+      _plab_shared_release (self, map_size);
+      return NULL;
+    }
+  snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "shared");
+  self->with_lock = with_lock;
+  self->size = size;
+  self->map_size = map_size;
+  return self;
+}
+
+void
+plab_shared_free (PlabShared *self)
+{
+  if (self == NULL)
+    return;
+  if (self->with_lock)
+    pthread_mutex_destroy (&self->lock.mutex);
+  _plab_shared_release (self, self->map_size);
+}
+
+void *
+plab_shared_data (PlabShared *self)
+{
+  return self->data;
+}
+
+size_t
+plab_shared_size (const PlabShared *self)
+{
+  return self->size;
+}
+
+PlabLock *
+plab_shared_lock (PlabShared *self)
+{
+  return self->with_lock ? &self->lock : NULL;
+}
+
+int
+plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = semaphore_acquire_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = event_flag_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_condition_wait (PlabCondition *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = condition_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}
+
+int
+plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
+{
+  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
+  bool gil = timeout_ns != 0 && plab_gil_release ();
+  int rc = barrier_wait_blocking (self, timeout_ns);
+
+  plab_gil_acquire (gil);
+  return rc;
+}

@@ -1,0 +1,112 @@
+/* plab-sync.h: locks, semaphores, event flags, conditions and barriers that
+ * work between threads and between processes alike.
+ *
+ * Each object lives in its own anonymous shared mapping: create it before you
+ * start the processes that use it (they inherit it), as with Python's
+ * multiprocessing.Lock (). Every wait that blocks is recorded on the timeline
+ * as a span naming the object ("wait: lock counter"). Timeouts are in
+ * nanoseconds: negative waits forever, 0 only tries.
+ *
+ * Mutexes are robust: when a process dies holding a lock, the next acquirer
+ * gets the lock together with PLAB_EOWNERDEAD, and an instant "owner died"
+ * is recorded on its lane, so the lab can show it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLAB_SYNC_NAME_MAX 32
+
+/* --- Lock and RLock --- */
+
+typedef struct PlabLock PlabLock;
+
+PlabLock *plab_lock_new (const char *name);
+/* A lock its holder may acquire again; it is free once released as often. */
+PlabLock *plab_rlock_new (const char *name);
+void plab_lock_free (PlabLock *self);
+
+/* Returns 0, PLAB_ETIMEDOUT, or PLAB_EOWNERDEAD (acquired all the same). */
+int plab_lock_acquire (PlabLock *self, int64_t timeout_ns);
+/* Returns 0, or PLAB_ESTATE when the caller does not hold it. */
+int plab_lock_release (PlabLock *self);
+const char *plab_lock_name (const PlabLock *self);
+
+/* --- Semaphore and bounded semaphore --- */
+
+typedef struct PlabSemaphore PlabSemaphore;
+
+/* @max 0: unbounded; otherwise release beyond @max fails with PLAB_ERANGE. */
+PlabSemaphore *plab_semaphore_new (const char *name, unsigned value, unsigned max);
+void plab_semaphore_free (PlabSemaphore *self);
+int plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns);
+int plab_semaphore_release (PlabSemaphore *self);
+unsigned plab_semaphore_value (PlabSemaphore *self);
+
+/* --- Event flag (Python's multiprocessing.Event) --- */
+
+typedef struct PlabEventFlag PlabEventFlag;
+
+PlabEventFlag *plab_event_flag_new (const char *name);
+void plab_event_flag_free (PlabEventFlag *self);
+void plab_event_flag_set (PlabEventFlag *self);
+void plab_event_flag_clear (PlabEventFlag *self);
+bool plab_event_flag_is_set (PlabEventFlag *self);
+/* Returns 0 once set, or PLAB_ETIMEDOUT. */
+int plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns);
+
+/* --- Condition --- */
+
+typedef struct PlabCondition PlabCondition;
+
+/* A condition on its own lock (plab_condition_lock () gives it). */
+PlabCondition *plab_condition_new (const char *name);
+void plab_condition_free (PlabCondition *self);
+PlabLock *plab_condition_lock (PlabCondition *self);
+/* Call with the lock held; it is released while waiting and held again on
+ * return (also on PLAB_ETIMEDOUT). */
+int plab_condition_wait (PlabCondition *self, int64_t timeout_ns);
+void plab_condition_notify (PlabCondition *self);
+void plab_condition_notify_all (PlabCondition *self);
+
+/* --- Barrier --- */
+
+typedef struct PlabBarrier PlabBarrier;
+
+PlabBarrier *plab_barrier_new (const char *name, unsigned parties);
+void plab_barrier_free (PlabBarrier *self);
+/* Waits until @parties callers arrived. Returns the caller's arrival index
+ * (0 .. parties - 1) or a negative code: PLAB_ETIMEDOUT breaks the barrier
+ * for everyone waiting, who then get PLAB_EBROKEN, as do later callers
+ * until plab_barrier_reset (). */
+int plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns);
+void plab_barrier_reset (PlabBarrier *self);
+unsigned plab_barrier_parties (const PlabBarrier *self);
+
+/* --- Sleep --- */
+
+/* Sleeps, recording a sleep span. */
+void plab_sleep_ns (int64_t ns);
+
+/* --- Shared memory for values and arrays --- */
+
+typedef struct PlabShared PlabShared;
+
+/* @size bytes of zeroed shared memory (an array or a single value), with a
+ * lock when @with_lock. Use C11 atomics on the data for lock-free updates. */
+PlabShared *plab_shared_new (const char *name, size_t size, bool with_lock);
+void plab_shared_free (PlabShared *self);
+void *plab_shared_data (PlabShared *self);
+size_t plab_shared_size (const PlabShared *self);
+/* NULL when created without a lock. */
+PlabLock *plab_shared_lock (PlabShared *self);
+
+#ifdef __cplusplus
+}
+#endif

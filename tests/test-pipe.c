@@ -1,0 +1,180 @@
+/* test-pipe.c: PlabConn between real processes, and its frame decoder. */
+#include <glib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+static int
+wait_code (pid_t pid)
+{
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static void
+test_ping_pong_and_eof (void)
+{
+  PlabConn *a, *b;
+  pid_t pid;
+
+  g_assert_cmpint (plab_pipe_new ("pp", 0, &a, &b), ==, 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      char buf[64];
+      size_t size;
+      plab_conn_close (a);
+      /* Echo until the parent closes its end. */
+      while (plab_conn_recv (b, buf, sizeof buf, &size, -1) == 0)
+        if (plab_conn_send (b, buf, size) != 0)
+          _exit (1);
+      _exit (0);
+    }
+  plab_conn_close (b);
+  for (int i = 0; i < 1000; i++)
+    {
+      char msg[32], back[64];
+      size_t size = 0;
+      int len = g_snprintf (msg, sizeof msg, "message %d", i);
+      g_assert_cmpint (plab_conn_send (a, msg, len), ==, 0);
+      g_assert_cmpint (plab_conn_recv (a, back, sizeof back, &size, 5 * 1000000000LL), ==, 0);
+      g_assert_cmpuint (size, ==, (size_t)len);
+      g_assert_cmpint (memcmp (msg, back, len), ==, 0);
+    }
+  plab_conn_close (a);
+  g_assert_cmpint (wait_code (pid), ==, 0);
+}
+
+static void
+test_order_of_many_and_large (void)
+{
+  PlabConn *a, *b;
+  pid_t pid;
+  size_t big = 3 << 20;
+
+  g_assert_cmpint (plab_pipe_new ("bulk", 4 << 20, &a, &b), ==, 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      guint8 *msg = g_malloc (big);
+      plab_conn_close (b);
+      for (int i = 0; i < 500; i++)
+        plab_conn_send (a, &i, sizeof i);
+      for (size_t k = 0; k < big; k++)
+        msg[k] = (guint8)(k * 7);
+      plab_conn_send (a, msg, big);
+      plab_conn_close (a);
+      _exit (0);
+    }
+  plab_conn_close (a);
+  for (int i = 0; i < 500; i++)
+    {
+      int v = -1;
+      g_assert_cmpint (plab_conn_recv (b, &v, sizeof v, NULL, 5 * 1000000000LL), ==, 0);
+      g_assert_cmpint (v, ==, i);
+    }
+  guint8 *buf = g_malloc (big);
+  size_t size = 0;
+  g_assert_cmpint (plab_conn_recv (b, buf, 10, &size, 5 * 1000000000LL), ==, PLAB_EMSGSIZE);
+  g_assert_cmpuint (size, ==, big);
+  g_assert_cmpint (plab_conn_recv (b, buf, big, &size, 5 * 1000000000LL), ==, 0);
+  for (size_t k = 0; k < big; k++)
+    if (buf[k] != (guint8)(k * 7))
+      g_assert_not_reached ();
+  g_assert_cmpint (plab_conn_recv (b, buf, big, &size, 5 * 1000000000LL), ==, PLAB_ECLOSED);
+  g_free (buf);
+  plab_conn_close (b);
+  g_assert_cmpint (wait_code (pid), ==, 0);
+}
+
+static void
+test_timeout_poll_and_limits (void)
+{
+  PlabConn *a, *b;
+  char buf[16];
+  char big[200];
+
+  g_assert_cmpint (plab_pipe_new ("t", 100, &a, &b), ==, 0);
+  g_assert_cmpint (plab_conn_poll (b, 10 * 1000000LL), ==, 0);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpint (plab_conn_send (a, big, sizeof big), ==, PLAB_EMSGSIZE);
+  g_assert_cmpint (plab_conn_send (a, "hi", 2), ==, 0);
+  g_assert_cmpint (plab_conn_poll (b, 1000000000LL), ==, 1);
+  plab_conn_close (b);
+  /* The reader is gone: an error, not a SIGPIPE. */
+  g_assert_cmpint (plab_conn_send (a, "x", 1), ==, PLAB_ECLOSED);
+  plab_conn_close (a);
+}
+
+static void
+test_malformed_and_truncated (void)
+{
+  PlabConn *a, *b;
+  char buf[64];
+
+  /* Garbage on the wire. */
+  g_assert_cmpint (plab_pipe_new ("bad", 1000, &a, &b), ==, 0);
+  g_assert_cmpint (write (plab_conn_fd (a), "GARBAGE!", 8), ==, 8);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 1000000000LL), ==, PLAB_EPROTO);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 0), ==, PLAB_EPROTO);
+  plab_conn_close (a);
+  plab_conn_close (b);
+
+  /* A frame claiming more than the limit. */
+  g_assert_cmpint (plab_pipe_new ("huge", 1000, &a, &b), ==, 0);
+  guint8 hdr[8] = { 'P', 'L', 'M', '1', 0xff, 0xff, 0xff, 0x7f };
+  g_assert_cmpint (write (plab_conn_fd (a), hdr, 8), ==, 8);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 1000000000LL), ==, PLAB_EPROTO);
+  plab_conn_close (a);
+  plab_conn_close (b);
+
+  /* A frame cut short by the writer going away. */
+  g_assert_cmpint (plab_pipe_new ("cut", 1000, &a, &b), ==, 0);
+  guint8 part[10] = { 'P', 'L', 'M', '1', 50, 0, 0, 0, 1, 2 };
+  g_assert_cmpint (write (plab_conn_fd (a), part, 10), ==, 10);
+  plab_conn_close (a);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 1000000000LL), ==, PLAB_EPROTO);
+  plab_conn_close (b);
+}
+
+static void
+test_decoder_random_bytes (void)
+{
+  GRand *r = g_rand_new_with_seed (7);
+  guint8 data[64];
+
+  /* Random input never decodes to a frame reaching past its bytes. */
+  for (int i = 0; i < 200000; i++)
+    {
+      size_t len = g_rand_int_range (r, 0, sizeof data + 1), off = 0, size = 0;
+      for (size_t k = 0; k < len; k++)
+        data[k] = (guint8)g_rand_int (r);
+      if (i % 3 == 0 && len >= 4)
+        memcpy (data, "PLM1", 4);
+      long n = plab_frame_decode (data, len, 32, &off, &size);
+      if (n > 0)
+        {
+          g_assert_cmpuint ((size_t)n, <=, len);
+          g_assert_cmpuint (off + size, ==, (size_t)n);
+          g_assert_cmpuint (size, <=, 32);
+        }
+      else
+        g_assert_true (n == 0 || n == PLAB_EPROTO);
+    }
+  g_rand_free (r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/pipe/ping-pong-eof", test_ping_pong_and_eof);
+  g_test_add_func ("/plab/pipe/order-and-large", test_order_of_many_and_large);
+  g_test_add_func ("/plab/pipe/timeout-poll-limits", test_timeout_poll_and_limits);
+  g_test_add_func ("/plab/pipe/malformed-truncated", test_malformed_and_truncated);
+  g_test_add_func ("/plab/pipe/decoder-random", test_decoder_random_bytes);
+  return g_test_run ();
+}

@@ -1,0 +1,582 @@
+/* test-pool.c: PlabPool on every backend, with crashing and killed workers. */
+#include <glib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+typedef struct
+{
+  int64_t crash_item; /* segfault on this item (processes only) */
+  int64_t abort_item; /* abort () on this item */
+  int64_t fail_item;  /* return an error for this item */
+  int64_t slow_item;  /* sleep on this item, so it can be killed from outside */
+  int64_t sleep_us;   /* sleep on every item */
+} Ctx;
+
+static int
+square (const void *item, void *result, void *user_data)
+{
+  const Ctx *ctx = user_data;
+  int64_t x = *(const int64_t *)item;
+
+  if (ctx != NULL)
+    {
+      if (x == ctx->crash_item)
+        raise (SIGSEGV);
+      if (x == ctx->abort_item)
+        abort ();
+      if (x == ctx->fail_item)
+        return PLAB_EINVAL;
+      if (x == ctx->slow_item)
+        g_usleep (G_USEC_PER_SEC * 20);
+      if (ctx->sleep_us > 0)
+        g_usleep (ctx->sleep_us);
+    }
+  *(int64_t *)result = x * x;
+  return 0;
+}
+
+static Ctx no_faults = { -1, -1, -1, -1, 0 };
+
+static int64_t *
+make_items (size_t n)
+{
+  int64_t *items = g_new (int64_t, n);
+  for (size_t i = 0; i < n; i++)
+    items[i] = (int64_t)i;
+  return items;
+}
+
+static void
+check_squares (const int64_t *results, size_t n, int64_t except)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((int64_t)i != except)
+      g_assert_cmpint (results[i], ==, (int64_t)i * (int64_t)i);
+}
+
+static void
+test_backend_names (void)
+{
+  PlabBackend b;
+  for (int i = 0; i < PLAB_N_BACKENDS; i++)
+    {
+      g_assert_cmpint (plab_backend_from_name (plab_backend_name (i), &b), ==, 0);
+      g_assert_cmpint (b, ==, i);
+    }
+  g_assert_cmpint (plab_backend_from_name ("fibers", &b), ==, PLAB_EINVAL);
+}
+
+static void
+run_map_on (PlabBackend backend, int workers, size_t n, size_t chunk)
+{
+  PlabPoolOptions opts = { .backend = backend, .workers = workers };
+  PlabPool *pool;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  int *status = g_new (int, n);
+  PlabMap map = {
+    .func = square,
+    .user_data = &no_faults,
+    .items = items,
+    .item_size = sizeof (int64_t),
+    .n_items = n,
+    .results = results,
+    .result_size = sizeof (int64_t),
+    .chunk_size = chunk,
+    .status = status,
+  };
+  PlabMapReport report;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  /* Map twice with the same pool: workers are reused. */
+  for (int round = 0; round < 2; round++)
+    {
+      memset (results, 0, n * sizeof *results);
+      memset (status, 0xff, n * sizeof *status);
+      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+      g_assert_cmpuint (report.n_failed, ==, 0);
+      check_squares (results, n, -1);
+      for (size_t i = 0; i < n; i++)
+        g_assert_cmpint (status[i], ==, 0);
+    }
+  plab_pool_free (pool);
+  g_free (items);
+  g_free (results);
+  g_free (status);
+}
+
+static void
+test_every_backend_and_chunk (void)
+{
+  static const size_t chunks[] = { 0, 1, 7, 1000, 100000 };
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    for (guint c = 0; c < G_N_ELEMENTS (chunks); c++)
+      run_map_on (b, 2, 10007, chunks[c]);
+}
+
+static void
+test_more_workers_than_items (void)
+{
+  run_map_on (PLAB_BACKEND_PROCESSES, 8, 3, 1);
+  run_map_on (PLAB_BACKEND_THREADS, 8, 3, 1);
+  run_map_on (PLAB_BACKEND_PROCESSES, 2, 1, 0);
+}
+
+static void
+test_growing_arena (void)
+{
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPool *pool;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  for (size_t n = 10; n <= 1000000; n *= 10)
+    {
+      int64_t *items = make_items (n);
+      int64_t *results = g_new0 (int64_t, n);
+      PlabMap map = { .func = square,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8 };
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+      check_squares (results, n, -1);
+      g_free (items);
+      g_free (results);
+    }
+  plab_pool_free (pool);
+}
+
+static void
+test_task_error_per_item (void)
+{
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    {
+      Ctx ctx = no_faults;
+      PlabPoolOptions opts = { .backend = b, .workers = 2 };
+      PlabPool *pool;
+      size_t n = 500;
+      int64_t *items = make_items (n);
+      int64_t *results = g_new0 (int64_t, n);
+      int *status = g_new0 (int, n);
+      PlabMap map = { .func = square,
+                      .user_data = &ctx,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 10,
+                      .status = status };
+      PlabMapReport report;
+
+      ctx.fail_item = 123;
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+      g_assert_cmpuint (report.n_failed, ==, 1);
+      g_assert_cmpuint (report.first_failed, ==, 123);
+      g_assert_cmpint (report.first_error, ==, PLAB_EINVAL);
+      g_assert_cmpint (status[123], ==, PLAB_EINVAL);
+      g_assert_cmpint (status[122], ==, 0);
+      check_squares (results, n, 123);
+      plab_pool_free (pool);
+      g_free (items);
+      g_free (results);
+      g_free (status);
+    }
+}
+
+/* A crashing item on the processes backend fails alone; the rest complete. */
+static void
+crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPool *pool;
+  size_t n = 2000;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  int *status = g_new0 (int, n);
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = chunk,
+                  .status = status };
+  PlabMapReport report;
+  char sig[16];
+  int killed_lanes = 0;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+  g_assert_cmpuint (report.n_failed, ==, 1);
+  g_assert_cmpuint (report.n_crashes, ==, 1);
+  g_assert_cmpuint (report.first_failed, ==, (size_t)bad);
+  g_assert_cmpint (report.first_error, ==, PLAB_ECRASHED);
+  g_snprintf (sig, sizeof sig, "signal %d", expect_signal);
+  g_assert_nonnull (strstr (report.message, sig));
+  g_assert_nonnull (strstr (report.message, "pid "));
+  g_assert_cmpint (status[bad], ==, PLAB_ECRASHED);
+  check_squares (results, n, bad);
+  for (size_t i = 0; i < n; i++)
+    if ((int64_t)i != bad)
+      g_assert_cmpint (status[i], ==, 0);
+
+  /* The dead worker's lane says how it died, and a replacement lane exists. */
+  g_assert_cmpint (plab_trace_n_lanes (trace), ==, 1 + 2 + 1);
+  for (int l = 1; l < plab_trace_n_lanes (trace); l++)
+    {
+      PlabLaneInfo info;
+      plab_trace_get_lane (trace, l, &info);
+      if (info.end == PLAB_LANE_KILLED)
+        {
+          killed_lanes++;
+          g_assert_cmpint (info.exit_signal, ==, expect_signal);
+        }
+    }
+  g_assert_cmpint (killed_lanes, ==, 1);
+  g_assert_cmpint (plab_pool_workers (pool), ==, 2);
+
+  /* The pool is still usable after the crash. */
+  ctx.crash_item = ctx.abort_item = -1;
+  memset (results, 0, n * 8);
+  map.user_data = &no_faults;
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+  check_squares (results, n, -1);
+
+  plab_pool_free (pool);
+  plab_trace_free (trace);
+  g_free (items);
+  g_free (results);
+  g_free (status);
+}
+
+static void
+test_crash_segfault (void)
+{
+  Ctx ctx = no_faults;
+  ctx.crash_item = 5;
+  crash_case (ctx, 5, SIGSEGV, 0);
+  crash_case (ctx, 5, SIGSEGV, 1);
+  crash_case (ctx, 5, SIGSEGV, 100);
+}
+
+static void
+test_crash_abort (void)
+{
+  Ctx ctx = no_faults;
+  ctx.abort_item = 1500;
+  crash_case (ctx, 1500, SIGABRT, 0);
+}
+
+typedef struct
+{
+  PlabPool *pool;
+  volatile gint done;
+} KillerArgs;
+
+static gpointer
+killer_thread (gpointer data)
+{
+  KillerArgs *k = data;
+  int pids[4];
+
+  /* Let the slow item start, then kill -9 whoever runs it: both workers. */
+  g_usleep (300000);
+  int n = plab_pool_worker_pids (k->pool, pids, 4);
+  for (int i = 0; i < n; i++)
+    {
+      char path[64], state[512];
+      gchar *contents = NULL;
+      g_snprintf (path, sizeof path, "/proc/%d/wchan", pids[i]);
+      if (g_file_get_contents (path, &contents, NULL, NULL))
+        {
+          /* The sleeping worker waits in hrtimer_nanosleep; the other in futex. */
+          g_strlcpy (state, contents, sizeof state);
+          if (strstr (state, "nanosleep") != NULL)
+            kill (pids[i], SIGKILL);
+          g_free (contents);
+        }
+    }
+  g_atomic_int_set (&k->done, 1);
+  return NULL;
+}
+
+static void
+test_kill_minus_nine_from_outside (void)
+{
+  Ctx ctx = no_faults;
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPool *pool;
+  size_t n = 200;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 1 };
+  PlabMapReport report;
+  KillerArgs k = { 0 };
+  GThread *th;
+  int64_t t0;
+
+  ctx.slow_item = 3;
+  ctx.sleep_us = 1000;
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  k.pool = pool;
+  th = g_thread_new ("killer", killer_thread, &k);
+  t0 = plab_now_ns ();
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+  /* Far less than the 20 s the slow item would have taken. */
+  g_assert_cmpint (plab_now_ns () - t0, <, 10 * 1000000000LL);
+  g_thread_join (th);
+  g_assert_cmpuint (report.n_failed, ==, 1);
+  g_assert_cmpuint (report.first_failed, ==, 3);
+  g_assert_nonnull (strstr (report.message, "signal 9"));
+  check_squares (results, n, 3);
+  plab_pool_free (pool);
+  g_free (items);
+  g_free (results);
+}
+
+static void
+test_every_item_crashes (void)
+{
+  Ctx ctx = no_faults;
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPool *pool;
+  int64_t items[6] = { 7, 7, 7, 7, 7, 7 };
+  int64_t results[6];
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = 6,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 2 };
+  PlabMapReport report;
+
+  ctx.crash_item = 7;
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+  g_assert_cmpuint (report.n_failed, ==, 6);
+  g_assert_cmpuint (report.n_crashes, ==, 6);
+  plab_pool_free (pool);
+}
+
+static volatile sig_atomic_t cancel_flag;
+
+static gpointer
+cancel_thread (gpointer data)
+{
+  g_usleep (200000);
+  cancel_flag = 1;
+  return NULL;
+}
+
+static void
+test_cancel (void)
+{
+  for (int b = PLAB_BACKEND_THREADS; b <= PLAB_BACKEND_PROCESSES; b++)
+    {
+      Ctx ctx = no_faults;
+      PlabPoolOptions opts = { .backend = b, .workers = 2, .cancel = &cancel_flag };
+      PlabPool *pool;
+      size_t n = 100000;
+      int64_t *items = make_items (n);
+      int64_t *results = g_new0 (int64_t, n);
+      PlabMap map = { .func = square,
+                      .user_data = &ctx,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 1 };
+      int pids[2];
+      GThread *th;
+      int64_t t0;
+
+      ctx.sleep_us = 1000;
+      cancel_flag = 0;
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      int np = plab_pool_worker_pids (pool, pids, 2);
+      th = g_thread_new ("cancel", cancel_thread, NULL);
+      t0 = plab_now_ns ();
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ECANCELLED);
+      g_assert_cmpint (plab_now_ns () - t0, <, 3 * 1000000000LL);
+      g_thread_join (th);
+      /* Workers are gone and reaped. */
+      for (int i = 0; i < np; i++)
+        g_assert_cmpint (kill (pids[i], 0), ==, -1);
+      /* A cancelled pool refuses more work. */
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ESTATE);
+      plab_pool_free (pool);
+      g_free (items);
+      g_free (results);
+    }
+}
+
+static void
+test_lanes_and_spans (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPool *pool;
+  size_t n = 1000;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  PlabMap map = { .func = square,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8,
+                  .chunk_size = 10 };
+  PlabLaneInfo a, b;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+  plab_pool_free (pool);
+  g_assert_cmpint (plab_trace_n_lanes (trace), ==, 3);
+  plab_trace_get_lane (trace, 1, &a);
+  plab_trace_get_lane (trace, 2, &b);
+  g_assert_cmpint (a.pid, !=, b.pid);
+  g_assert_cmpint (a.pid, !=, getpid ());
+  g_assert_cmpstr (a.name, ==, "worker 1");
+  g_assert_cmpstr (b.name, ==, "worker 2");
+  g_assert_cmpint (a.end, ==, PLAB_LANE_EXITED);
+  plab_trace_free (trace);
+  g_free (items);
+  g_free (results);
+}
+
+typedef struct
+{
+  guint tasks[PLAB_N_SPAN_KINDS];
+  GHashTable *task_ids;
+} SpanCount;
+
+static void
+count_spans (void *user_data, const PlabEvent *events, size_t n)
+{
+  SpanCount *c = user_data;
+  for (size_t i = 0; i < n; i++)
+    {
+      c->tasks[events[i].kind]++;
+      if (events[i].kind == PLAB_SPAN_TASK)
+        {
+          g_assert_cmpint (events[i].end_ns, >=, events[i].start_ns);
+          g_hash_table_add (c->task_ids, GINT_TO_POINTER ((int)events[i].task_id + 1));
+        }
+    }
+}
+
+static void
+test_task_spans_recorded_by_pool (void)
+{
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    {
+      PlabTrace *trace = plab_trace_new ();
+      SpanCount c = { { 0 }, g_hash_table_new (NULL, NULL) };
+      PlabTraceSink sink = { NULL, count_spans, &c };
+      PlabPoolOptions opts = { .backend = b, .workers = 2, .trace = trace };
+      PlabPool *pool;
+      size_t n = 5000;
+      int64_t *items = make_items (n);
+      int64_t *results = g_new0 (int64_t, n);
+      PlabMap map = { .func = square,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = n,
+                      .results = results,
+                      .result_size = 8 };
+
+      plab_trace_set_sink (trace, &sink);
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+      plab_pool_free (pool);
+      plab_trace_drain (trace);
+      /* One task span per item, each item once. */
+      g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, n);
+      g_assert_cmpuint (g_hash_table_size (c.task_ids), ==, n);
+      g_hash_table_unref (c.task_ids);
+      plab_trace_free (trace);
+      g_free (items);
+      g_free (results);
+    }
+}
+
+static void
+count_all (void *user_data, const PlabEvent *events, size_t n)
+{
+  *(size_t *)user_data += n;
+}
+
+static void
+test_serial_long_map_drains (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  size_t seen = 0;
+  PlabTraceSink sink = { NULL, count_all, &seen };
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_SERIAL, .trace = trace };
+  PlabPool *pool;
+  size_t n = 300000;
+  int64_t *items = make_items (n);
+  int64_t *results = g_new0 (int64_t, n);
+  Ctx ctx = no_faults;
+  PlabMap map = { .func = square,
+                  .user_data = &ctx,
+                  .items = items,
+                  .item_size = 8,
+                  .n_items = n,
+                  .results = results,
+                  .result_size = 8 };
+  PlabLaneInfo info;
+
+  /* More items than the main lane's ring holds (PLAB_TRACE_DEFAULT_CAPACITY). */
+  g_assert_cmpuint (n, >, PLAB_TRACE_DEFAULT_CAPACITY);
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+  plab_pool_free (pool);
+  plab_trace_drain (trace);
+  plab_trace_get_lane (trace, 0, &info);
+  g_assert_cmpuint (info.dropped, ==, 0);
+  g_assert_cmpuint (seen, >=, n);
+  plab_trace_free (trace);
+  g_free (items);
+  g_free (results);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/pool/backend-names", test_backend_names);
+  g_test_add_func ("/plab/pool/every-backend-and-chunk", test_every_backend_and_chunk);
+  g_test_add_func ("/plab/pool/more-workers-than-items", test_more_workers_than_items);
+  g_test_add_func ("/plab/pool/growing-arena", test_growing_arena);
+  g_test_add_func ("/plab/pool/task-error-per-item", test_task_error_per_item);
+  g_test_add_func ("/plab/pool/crash-segfault", test_crash_segfault);
+  g_test_add_func ("/plab/pool/crash-abort", test_crash_abort);
+  g_test_add_func ("/plab/pool/kill-9-from-outside", test_kill_minus_nine_from_outside);
+  g_test_add_func ("/plab/pool/every-item-crashes", test_every_item_crashes);
+  g_test_add_func ("/plab/pool/cancel", test_cancel);
+  g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
+  g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
+  g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
+  return g_test_run ();
+}

@@ -1,0 +1,165 @@
+/* test-process.c: PlabProcess on real child processes. */
+#include <glib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+static int
+exit_with (void *arg)
+{
+  return GPOINTER_TO_INT (arg);
+}
+
+static int
+sleep_long (void *arg)
+{
+  sleep (30);
+  return 0;
+}
+
+static int
+crash (void *arg)
+{
+  raise (SIGSEGV);
+  return 0;
+}
+
+static void
+test_exit_code (void)
+{
+  PlabProcess *p = plab_process_new ("seven", exit_with, GINT_TO_POINTER (7));
+  PlabExitStatus st;
+
+  g_assert_cmpstr (plab_process_name (p), ==, "seven");
+  g_assert_cmpint (plab_process_join (p, 0, &st), ==, PLAB_ESTATE);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_pid (p), >, 0);
+  g_assert_cmpint (plab_process_pid (p), !=, getpid ());
+  g_assert_cmpint (plab_process_start (p), ==, PLAB_ESTATE);
+  g_assert_cmpint (plab_process_join (p, -1, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_EXITED);
+  g_assert_cmpint (st.code, ==, 7);
+  g_assert_false (plab_process_is_alive (p));
+  /* It was reaped: no zombie is left. */
+  g_assert_cmpint (waitpid (plab_process_pid (p), NULL, WNOHANG), ==, -1);
+  plab_process_free (p);
+}
+
+static void
+test_join_timeout_then_terminate (void)
+{
+  PlabProcess *p = plab_process_new (NULL, sleep_long, NULL);
+  PlabExitStatus st;
+  int64_t t0;
+  char buf[64];
+
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  t0 = plab_now_ns ();
+  g_assert_cmpint (plab_process_join (p, 50 * 1000000LL, &st), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpint (plab_now_ns () - t0, >=, 45 * 1000000LL);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_RUNNING);
+  g_assert_true (plab_process_is_alive (p));
+  g_assert_cmpint (plab_process_terminate (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, 5 * 1000000000LL, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_KILLED);
+  g_assert_cmpint (st.signal, ==, SIGTERM);
+  plab_exit_status_describe (&st, buf, sizeof buf);
+  g_assert_nonnull (strstr (buf, "signal 15"));
+  g_assert_cmpint (plab_process_kill (p), ==, PLAB_ESTATE);
+  plab_process_free (p);
+}
+
+static void
+test_kill_and_crash (void)
+{
+  PlabProcess *a = plab_process_new ("sleeper", sleep_long, NULL);
+  PlabProcess *b = plab_process_new ("crasher", crash, NULL);
+  PlabExitStatus st;
+
+  g_assert_cmpint (plab_process_start (a), ==, 0);
+  g_assert_cmpint (plab_process_start (b), ==, 0);
+  g_assert_cmpint (plab_process_kill (a), ==, 0);
+  g_assert_cmpint (plab_process_join (a, -1, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_KILLED);
+  g_assert_cmpint (st.signal, ==, SIGKILL);
+  g_assert_cmpint (plab_process_join (b, -1, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_KILLED);
+  g_assert_cmpint (st.signal, ==, SIGSEGV);
+  plab_process_free (a);
+  plab_process_free (b);
+}
+
+static void
+test_free_running_reaps (void)
+{
+  PlabProcess *p = plab_process_new ("orphan", sleep_long, NULL);
+  pid_t pid;
+
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  pid = plab_process_pid (p);
+  plab_process_free (p);
+  /* Gone and reaped: kill finds no such process. */
+  g_assert_cmpint (kill (pid, 0), ==, -1);
+}
+
+static int
+record_spans (void *arg)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      int64_t t = plab_now_ns ();
+      plab_span (PLAB_SPAN_TASK, t, t + 100, i, "child task");
+    }
+  return 0;
+}
+
+static void
+count_events (void *user_data, const PlabEvent *events, size_t n)
+{
+  int *counts = user_data;
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == PLAB_SPAN_TASK && strcmp (events[i].label, "child task") == 0)
+      counts[events[i].lane]++;
+}
+
+static void
+test_traced_child (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabProcess *p = plab_process_new ("traced", record_spans, NULL);
+  PlabTraceSink sink = { .events = count_events };
+  int counts[4] = { 0 };
+  PlabLaneInfo lane;
+  PlabExitStatus st;
+
+  sink.user_data = counts;
+  plab_trace_set_sink (trace, &sink);
+  plab_process_set_trace (p, trace);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, -1, &st), ==, 0);
+  plab_trace_drain (trace);
+  g_assert_cmpint (plab_process_lane (p), ==, 1);
+  g_assert_cmpint (counts[1], ==, 10);
+  g_assert_cmpint (counts[0], ==, 0);
+  g_assert_cmpint (plab_trace_get_lane (trace, 1, &lane), ==, 0);
+  g_assert_cmpint (lane.pid, ==, plab_process_pid (p));
+  g_assert_cmpint (lane.kind, ==, PLAB_LANE_PROCESS);
+  g_assert_cmpint (lane.end, ==, PLAB_LANE_EXITED);
+  g_assert_cmpstr (lane.name, ==, "traced");
+  plab_process_free (p);
+  plab_trace_free (trace);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/process/exit-code", test_exit_code);
+  g_test_add_func ("/plab/process/join-timeout-terminate", test_join_timeout_then_terminate);
+  g_test_add_func ("/plab/process/kill-and-crash", test_kill_and_crash);
+  g_test_add_func ("/plab/process/free-reaps", test_free_running_reaps);
+  g_test_add_func ("/plab/process/traced-child", test_traced_child);
+  return g_test_run ();
+}

@@ -1,0 +1,304 @@
+/* test-sync.c: locks, semaphores, event flags, conditions and barriers between real processes. */
+#include <glib.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+static pid_t
+fork_or_die (void)
+{
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  return pid;
+}
+
+static int
+wait_code (pid_t pid)
+{
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static void
+test_lock_counter_processes (void)
+{
+  PlabShared *shared = plab_shared_new ("counter", sizeof (int64_t), true);
+  volatile int64_t *counter = plab_shared_data (shared);
+  PlabLock *lock = plab_shared_lock (shared);
+  pid_t pids[4];
+
+  g_assert_nonnull (lock);
+  for (int p = 0; p < 4; p++)
+    if ((pids[p] = fork_or_die ()) == 0)
+      {
+        for (int i = 0; i < 20000; i++)
+          {
+            if (plab_lock_acquire (lock, -1) != 0)
+              _exit (1);
+            *counter = *counter + 1;
+            plab_lock_release (lock);
+          }
+        _exit (0);
+      }
+  for (int p = 0; p < 4; p++)
+    g_assert_cmpint (wait_code (pids[p]), ==, 0);
+  g_assert_cmpint (*counter, ==, 80000);
+  plab_shared_free (shared);
+}
+
+static void
+test_atomic_counter_processes (void)
+{
+  PlabShared *shared = plab_shared_new ("atomic", sizeof (_Atomic int64_t), false);
+  _Atomic int64_t *counter = plab_shared_data (shared);
+  pid_t pids[4];
+
+  g_assert_null (plab_shared_lock (shared));
+  for (int p = 0; p < 4; p++)
+    if ((pids[p] = fork_or_die ()) == 0)
+      {
+        for (int i = 0; i < 20000; i++)
+          atomic_fetch_add (counter, 1);
+        _exit (0);
+      }
+  for (int p = 0; p < 4; p++)
+    wait_code (pids[p]);
+  g_assert_cmpint (atomic_load (counter), ==, 80000);
+  plab_shared_free (shared);
+}
+
+static void
+test_lock_timeout_and_owner_died (void)
+{
+  PlabLock *lock = plab_lock_new ("robust");
+  PlabTrace *trace = plab_trace_new ();
+  pid_t pid;
+  int64_t t0;
+
+  pid = fork_or_die ();
+  if (pid == 0)
+    {
+      plab_lock_acquire (lock, -1);
+      _exit (0); /* dies holding it */
+    }
+  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (plab_lock_acquire (lock, -1), ==, PLAB_EOWNERDEAD);
+  g_assert_cmpint (plab_lock_release (lock), ==, 0);
+  /* Usable again afterwards. */
+  g_assert_cmpint (plab_lock_acquire (lock, 0), ==, 0);
+
+  pid = fork_or_die ();
+  if (pid == 0)
+    _exit (plab_lock_acquire (lock, 50 * 1000000LL) == PLAB_ETIMEDOUT ? 0 : 1);
+  t0 = plab_now_ns ();
+  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (plab_now_ns () - t0, >=, 40 * 1000000LL);
+  plab_lock_release (lock);
+  plab_lock_free (lock);
+  plab_trace_free (trace);
+}
+
+static void
+test_rlock (void)
+{
+  PlabLock *r = plab_rlock_new ("r");
+  PlabLock *l = plab_lock_new ("l");
+
+  g_assert_cmpint (plab_lock_acquire (r, 0), ==, 0);
+  g_assert_cmpint (plab_lock_acquire (r, 0), ==, 0);
+  g_assert_cmpint (plab_lock_release (r), ==, 0);
+  g_assert_cmpint (plab_lock_release (r), ==, 0);
+  g_assert_cmpint (plab_lock_release (r), ==, PLAB_ESTATE);
+  g_assert_cmpint (plab_lock_acquire (l, 0), ==, 0);
+  g_assert_cmpint (plab_lock_acquire (l, 0), !=, 0);
+  g_assert_cmpint (plab_lock_release (l), ==, 0);
+  g_assert_cmpstr (plab_lock_name (l), ==, "l");
+  plab_lock_free (r);
+  plab_lock_free (l);
+}
+
+static void
+test_semaphore (void)
+{
+  PlabSemaphore *s = plab_semaphore_new ("ovens", 2, 2);
+  pid_t pid;
+
+  g_assert_null (plab_semaphore_new ("bad", 3, 2));
+  g_assert_cmpint (plab_semaphore_release (s), ==, PLAB_ERANGE);
+  g_assert_cmpint (plab_semaphore_acquire (s, 0), ==, 0);
+  g_assert_cmpint (plab_semaphore_acquire (s, 0), ==, 0);
+  g_assert_cmpint (plab_semaphore_acquire (s, 0), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpint (plab_semaphore_acquire (s, 20 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpuint (plab_semaphore_value (s), ==, 0);
+
+  /* A child releases; we were blocked until then. */
+  pid = fork_or_die ();
+  if (pid == 0)
+    {
+      g_usleep (50000);
+      _exit (plab_semaphore_release (s) == 0 ? 0 : 1);
+    }
+  g_assert_cmpint (plab_semaphore_acquire (s, 5 * 1000000000LL), ==, 0);
+  g_assert_cmpint (wait_code (pid), ==, 0);
+  plab_semaphore_free (s);
+}
+
+static void
+test_event_flag (void)
+{
+  PlabEventFlag *e = plab_event_flag_new ("go");
+  pid_t pid;
+
+  g_assert_false (plab_event_flag_is_set (e));
+  g_assert_cmpint (plab_event_flag_wait (e, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  pid = fork_or_die ();
+  if (pid == 0)
+    _exit (plab_event_flag_wait (e, 5 * 1000000000LL) == 0 ? 0 : 1);
+  g_usleep (20000);
+  plab_event_flag_set (e);
+  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_true (plab_event_flag_is_set (e));
+  plab_event_flag_clear (e);
+  g_assert_false (plab_event_flag_is_set (e));
+  plab_event_flag_free (e);
+}
+
+static void
+test_condition (void)
+{
+  PlabCondition *c = plab_condition_new ("ready");
+  PlabShared *shared = plab_shared_new ("flag", sizeof (int), false);
+  volatile int *ready = plab_shared_data (shared);
+  pid_t pid;
+
+  pid = fork_or_die ();
+  if (pid == 0)
+    {
+      int rc = 0;
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      while (!*ready && rc == 0)
+        rc = plab_condition_wait (c, 5 * 1000000000LL);
+      plab_lock_release (plab_condition_lock (c));
+      _exit (rc == 0 && *ready ? 0 : 1);
+    }
+  g_usleep (20000);
+  plab_lock_acquire (plab_condition_lock (c), -1);
+  *ready = 1;
+  plab_condition_notify_all (c);
+  plab_lock_release (plab_condition_lock (c));
+  g_assert_cmpint (wait_code (pid), ==, 0);
+
+  plab_lock_acquire (plab_condition_lock (c), -1);
+  g_assert_cmpint (plab_condition_wait (c, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  plab_lock_release (plab_condition_lock (c));
+  plab_condition_free (c);
+  plab_shared_free (shared);
+}
+
+static void
+test_barrier (void)
+{
+  PlabBarrier *b = plab_barrier_new ("phase", 3);
+  PlabShared *shared = plab_shared_new ("seen", 3 * sizeof (int), false);
+  _Atomic int *arrived = plab_shared_data (shared);
+  pid_t pids[3];
+
+  g_assert_null (plab_barrier_new ("none", 0));
+  for (int p = 0; p < 3; p++)
+    if ((pids[p] = fork_or_die ()) == 0)
+      {
+        for (int phase = 0; phase < 3; phase++)
+          {
+            g_usleep (1000 * (p + 1) * 3);
+            atomic_fetch_add (&arrived[phase], 1);
+            if (plab_barrier_wait (b, 5 * 1000000000LL) < 0)
+              _exit (1);
+            /* Everyone arrived at this phase before anyone left it. */
+            if (atomic_load (&arrived[phase]) != 3)
+              _exit (2);
+          }
+        _exit (0);
+      }
+  for (int p = 0; p < 3; p++)
+    g_assert_cmpint (wait_code (pids[p]), ==, 0);
+
+  /* Only 1 of 3 arrives: it times out and breaks the barrier. */
+  g_assert_cmpint (plab_barrier_wait (b, 20 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpint (plab_barrier_wait (b, 0), ==, PLAB_EBROKEN);
+  plab_barrier_reset (b);
+  g_assert_cmpint (plab_barrier_parties (b), ==, 3);
+  plab_barrier_free (b);
+  plab_shared_free (shared);
+}
+
+typedef struct
+{
+  guint waits;
+  guint sleeps;
+} Kinds;
+
+static void
+count_kinds (void *user_data, const PlabEvent *events, size_t n)
+{
+  Kinds *k = user_data;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (events[i].kind == PLAB_SPAN_LOCK_WAIT && strcmp (events[i].label, "wait: lock busy") == 0)
+        k->waits++;
+      if (events[i].kind == PLAB_SPAN_SLEEP)
+        k->sleeps++;
+    }
+}
+
+static void
+test_wait_spans (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  Kinds k = { 0 };
+  PlabTraceSink sink = { NULL, count_kinds, &k };
+  PlabLock *lock = plab_lock_new ("busy");
+  pid_t pid;
+
+  plab_trace_set_sink (trace, &sink);
+  /* Uncontended: no span. */
+  plab_lock_acquire (lock, -1);
+  plab_lock_release (lock);
+  pid = fork_or_die ();
+  if (pid == 0)
+    {
+      plab_lock_acquire (lock, -1);
+      g_usleep (50000);
+      plab_lock_release (lock);
+      _exit (0);
+    }
+  g_usleep (10000);
+  plab_lock_acquire (lock, -1);
+  plab_lock_release (lock);
+  wait_code (pid);
+  plab_sleep_ns (1000000);
+  plab_trace_drain (trace);
+  g_assert_cmpuint (k.waits, ==, 1);
+  g_assert_cmpuint (k.sleeps, ==, 1);
+  plab_lock_free (lock);
+  plab_trace_free (trace);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/sync/lock-counter-processes", test_lock_counter_processes);
+  g_test_add_func ("/plab/sync/atomic-counter-processes", test_atomic_counter_processes);
+  g_test_add_func ("/plab/sync/lock-timeout-owner-died", test_lock_timeout_and_owner_died);
+  g_test_add_func ("/plab/sync/rlock", test_rlock);
+  g_test_add_func ("/plab/sync/semaphore", test_semaphore);
+  g_test_add_func ("/plab/sync/event-flag", test_event_flag);
+  g_test_add_func ("/plab/sync/condition", test_condition);
+  g_test_add_func ("/plab/sync/barrier", test_barrier);
+  g_test_add_func ("/plab/sync/wait-spans", test_wait_spans);
+  return g_test_run ();
+}

@@ -1,0 +1,271 @@
+/* test-trace.c: the trace recorder, across threads and processes. */
+#include <glib.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+typedef struct
+{
+  GArray *events; /* PlabEvent */
+  GArray *lanes;  /* PlabLaneInfo, one per report */
+} Collected;
+
+static void
+collect_events (void *user_data, const PlabEvent *events, size_t n)
+{
+  Collected *c = user_data;
+  g_array_append_vals (c->events, events, n);
+}
+
+static void
+collect_lane (void *user_data, const PlabLaneInfo *lane)
+{
+  Collected *c = user_data;
+  g_array_append_val (c->lanes, *lane);
+}
+
+static PlabTrace *
+new_collecting_trace (Collected *c)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { collect_lane, collect_events, c };
+
+  c->events = g_array_new (FALSE, TRUE, sizeof (PlabEvent));
+  c->lanes = g_array_new (FALSE, TRUE, sizeof (PlabLaneInfo));
+  plab_trace_set_sink (trace, &sink);
+  return trace;
+}
+
+static void
+collected_clear (Collected *c)
+{
+  g_array_unref (c->events);
+  g_array_unref (c->lanes);
+}
+
+static void
+test_kind_names (void)
+{
+  for (int k = 0; k < PLAB_N_SPAN_KINDS; k++)
+    g_assert_cmpint (plab_span_kind_from_name (plab_span_kind_name (k)), ==, k);
+  g_assert_cmpstr (plab_span_kind_name (PLAB_SPAN_GIL_WAIT), ==, "gil wait");
+  g_assert_cmpint (plab_span_kind_from_name ("nonsense"), ==, -1);
+}
+
+static void
+test_main_lane_roundtrip (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  char long_label[100];
+
+  memset (long_label, 'x', sizeof long_label - 1);
+  long_label[sizeof long_label - 1] = '\0';
+
+  g_assert_true (plab_tracing ());
+  plab_span (PLAB_SPAN_SLEEP, 100, 200, 7, "nap");
+  plab_span (PLAB_SPAN_TASK, 300, 400, -1, long_label);
+  plab_counter ("depth", 42);
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 3);
+
+  g_assert_cmpuint (c.events->len, ==, 3);
+  PlabEvent *e = &g_array_index (c.events, PlabEvent, 0);
+  g_assert_cmpint (e->start_ns, ==, 100);
+  g_assert_cmpint (e->end_ns, ==, 200);
+  g_assert_cmpint (e->task_id, ==, 7);
+  g_assert_cmpint (e->kind, ==, PLAB_SPAN_SLEEP);
+  g_assert_cmpint (e->lane, ==, 0);
+  g_assert_cmpstr (e->label, ==, "nap");
+  e = &g_array_index (c.events, PlabEvent, 1);
+  g_assert_cmpuint (strlen (e->label), ==, PLAB_LABEL_MAX - 1);
+  e = &g_array_index (c.events, PlabEvent, 2);
+  g_assert_cmpint (e->kind, ==, PLAB_SPAN_COUNTER);
+  g_assert_cmpint (e->task_id, ==, 42);
+  g_assert_cmpstr (e->label, ==, "depth");
+
+  /* The main lane was reported once, with our pid. */
+  g_assert_cmpuint (c.lanes->len, ==, 1);
+  g_assert_cmpint (g_array_index (c.lanes, PlabLaneInfo, 0).pid, ==, getpid ());
+  g_assert_cmpint (g_array_index (c.lanes, PlabLaneInfo, 0).kind, ==, PLAB_LANE_MAIN);
+
+  /* Nothing twice. */
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 0);
+  plab_trace_free (trace);
+  g_assert_false (plab_tracing ());
+  plab_span (PLAB_SPAN_TASK, 1, 2, 0, "ignored after free");
+  collected_clear (&c);
+}
+
+typedef struct
+{
+  PlabTrace *trace;
+  int lane;
+  int n;
+} ThreadArgs;
+
+static void *
+thread_record (void *data)
+{
+  ThreadArgs *a = data;
+
+  plab_trace_attach (a->trace, a->lane);
+  for (int i = 0; i < a->n; i++)
+    plab_span (PLAB_SPAN_TASK, i * 10, i * 10 + 5, i, NULL);
+  plab_trace_detach ();
+  return NULL;
+}
+
+static void
+test_threads_concurrent_drain (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  enum
+  {
+    N_THREADS = 3,
+    N_EVENTS = 200000
+  };
+  pthread_t threads[N_THREADS];
+  ThreadArgs args[N_THREADS];
+  gint64 next[N_THREADS + 1] = { 0 };
+  gboolean running = TRUE;
+
+  /* A small ring, drained while the threads write: nothing lost, order kept. */
+  plab_trace_set_capacity (trace, 4096);
+  for (int t = 0; t < N_THREADS; t++)
+    {
+      args[t].trace = trace;
+      args[t].n = N_EVENTS;
+      g_assert_cmpint (plab_trace_add_lane (trace, PLAB_LANE_THREAD, "t", &args[t].lane), ==, 0);
+      pthread_create (&threads[t], NULL, thread_record, &args[t]);
+    }
+  while (running)
+    {
+      PlabLaneInfo info;
+      guint64 dropped = 0;
+
+      plab_trace_drain (trace);
+      for (int t = 0; t < N_THREADS; t++)
+        {
+          plab_trace_get_lane (trace, args[t].lane, &info);
+          dropped += info.dropped;
+        }
+      running = c.events->len + (gint64)dropped < (gint64)N_THREADS * N_EVENTS;
+    }
+  for (int t = 0; t < N_THREADS; t++)
+    pthread_join (threads[t], NULL);
+  plab_trace_drain (trace);
+
+  /* Every lane's events arrive in the order they were recorded. Some may be
+   * dropped when the ring is full; then the drop counter says how many. */
+  guint64 seen[N_THREADS + 1] = { 0 };
+  for (guint i = 0; i < c.events->len; i++)
+    {
+      PlabEvent *e = &g_array_index (c.events, PlabEvent, i);
+      g_assert_cmpint (e->lane, >=, 1);
+      g_assert_cmpint (e->task_id, >=, next[e->lane]);
+      g_assert_cmpint (e->end_ns - e->start_ns, ==, 5);
+      next[e->lane] = e->task_id + 1;
+      seen[e->lane]++;
+    }
+  for (int t = 0; t < N_THREADS; t++)
+    {
+      PlabLaneInfo info;
+      plab_trace_get_lane (trace, args[t].lane, &info);
+      g_assert_cmpuint (seen[args[t].lane] + info.dropped, ==, N_EVENTS);
+      g_assert_cmpint (info.kind, ==, PLAB_LANE_THREAD);
+      g_assert_cmpint (info.tid, !=, 0);
+    }
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
+static void
+test_full_ring_drops (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  ThreadArgs a = { trace, 0, 1000 };
+  pthread_t th;
+  PlabLaneInfo info;
+
+  plab_trace_set_capacity (trace, 64);
+  g_assert_cmpint (plab_trace_add_lane (trace, PLAB_LANE_THREAD, "small", &a.lane), ==, 0);
+  pthread_create (&th, NULL, thread_record, &a);
+  pthread_join (th, NULL);
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 64);
+  plab_trace_get_lane (trace, a.lane, &info);
+  g_assert_cmpuint (info.dropped, ==, 1000 - 64);
+  /* The first 64 were kept. */
+  g_assert_cmpint (g_array_index (c.events, PlabEvent, 63).task_id, ==, 63);
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
+static void
+test_forked_child_does_not_write_parent_lane (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  int lane;
+  pid_t pid;
+  int status;
+
+  g_assert_cmpint (plab_trace_add_lane (trace, PLAB_LANE_PROCESS, "child", &lane), ==, 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      /* Inherited attachment is dropped at fork. */
+      if (plab_tracing ())
+        _exit (3);
+      plab_span (PLAB_SPAN_TASK, 1, 2, 0, "lost");
+      plab_trace_attach (trace, lane);
+      plab_span (PLAB_SPAN_IO, 10, 20, 1, "from child");
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  plab_trace_drain (trace);
+  g_assert_cmpuint (c.events->len, ==, 1);
+  g_assert_cmpstr (g_array_index (c.events, PlabEvent, 0).label, ==, "from child");
+  g_assert_cmpint (g_array_index (c.events, PlabEvent, 0).lane, ==, lane);
+
+  PlabLaneInfo info;
+  plab_trace_get_lane (trace, lane, &info);
+  g_assert_cmpint (info.pid, ==, pid);
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
+static void
+test_disabled_records_nothing (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+
+  plab_trace_set_enabled (false);
+  plab_span (PLAB_SPAN_TASK, 1, 2, 0, "off");
+  plab_trace_set_enabled (true);
+  plab_span (PLAB_SPAN_TASK, 1, 2, 0, "on");
+  plab_trace_drain (trace);
+  g_assert_cmpuint (c.events->len, ==, 1);
+  g_assert_cmpstr (g_array_index (c.events, PlabEvent, 0).label, ==, "on");
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/trace/kind-names", test_kind_names);
+  g_test_add_func ("/plab/trace/main-lane-roundtrip", test_main_lane_roundtrip);
+  g_test_add_func ("/plab/trace/threads-concurrent-drain", test_threads_concurrent_drain);
+  g_test_add_func ("/plab/trace/full-ring-drops", test_full_ring_drops);
+  g_test_add_func ("/plab/trace/forked-child", test_forked_child_does_not_write_parent_lane);
+  g_test_add_func ("/plab/trace/disabled", test_disabled_records_nothing);
+  return g_test_run ();
+}
