@@ -84,7 +84,7 @@ typedef enum
 #define RUN_COLUMNS                                                                        \
   "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "     \
   "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "     \
-  "n_spans"
+  "n_spans, runner_start, runner_host"
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -435,7 +435,7 @@ judge_file (const char *path,
 
   if ((size_t) got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
     {
-      set_open_error (path, "this file is not an SQLite database (file is not a database)");
+      set_open_error (path, "the file is not an SQLite database");
       return PLAB_ESTORE_CORRUPT;
     }
 
@@ -497,8 +497,8 @@ judge_file (const char *path,
       set_open_error (path, "the schema page is damaged (database disk image is malformed)");
       return PLAB_ESTORE_CORRUPT;
     }
-  set_open_error (path, "an SQLite database of another program (it has tables that are not "
-                        "plab's)");
+  set_open_error (path, "an SQLite database of another program: it has tables that are not "
+                        "plab's");
   return PLAB_ESTORE_FOREIGN;
 }
 
@@ -1033,6 +1033,10 @@ plab_store_open (const char   *path,
 
   if (mode == PLAB_STORE_READ_ONLY)
     {
+      PlabMachineInfo info;
+
+      plab_machine_info (&info);
+      snprintf (self->host, sizeof self->host, "%s", info.host);
       *out = self;
       free (dir);
       return 0;
@@ -1557,8 +1561,16 @@ column_strdup (sqlite3_stmt *stmt,
   return strdup ((const char *) text);
 }
 
+static bool
+same_text (const char *a,
+                const char *b)
+{
+  return a != NULL && b != NULL && strcmp (a, b) == 0;
+}
+
 static PlabRunRecord *
-run_record_from_row (sqlite3_stmt *stmt)
+run_record_from_row (PlabStore    *self,
+                     sqlite3_stmt *stmt)
 {
   PlabRunRecord *r = calloc (1, sizeof *r);
   int status;
@@ -1585,6 +1597,17 @@ run_record_from_row (sqlite3_stmt *stmt)
   r->machine_id = sqlite3_column_int64 (stmt, 16);
   r->runner_pid = sqlite3_column_int (stmt, 17);
   r->n_spans = sqlite3_column_int64 (stmt, 18);
+
+  /* A reader does not repair the store, but it need not show a dead run as
+   * running either: it says what the next writer will record. */
+  if (r->status == PLAB_RUN_RUNNING && self->host[0] != '\0'
+      && same_text ((const char *) sqlite3_column_text (stmt, 20), self->host)
+      && plab_process_start_ticks (r->runner_pid) != sqlite3_column_int64 (stmt, 19))
+    {
+      r->status = PLAB_RUN_FAILED;
+      if (r->error == NULL)
+        r->error = strdup (INTERRUPTED_MESSAGE);
+    }
 
   if (r->demo == NULL || r->backend == NULL || r->params_json == NULL || r->result_json == NULL
       || (r->check_message == NULL && sqlite3_column_type (stmt, 12) != SQLITE_NULL)
@@ -1662,7 +1685,7 @@ plab_store_list_runs (PlabStore           *self,
           records = grown;
           cap = new_cap;
         }
-      r = run_record_from_row (stmt);
+      r = run_record_from_row (self, stmt);
       if (r == NULL)
         {
           rc = PLAB_ENOMEM;
@@ -1705,7 +1728,7 @@ plab_store_get_run (PlabStore      *self,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
-      *out = run_record_from_row (stmt);
+      *out = run_record_from_row (self, stmt);
       rc = *out != NULL ? 0 : PLAB_ENOMEM;
     }
   else if (rc == SQLITE_DONE)

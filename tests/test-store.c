@@ -836,6 +836,18 @@ test_interrupted (Fixture       *f,
   g_assert_cmpint (waitpid (b, &status, 0), ==, b);
   g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
 
+  /* A reader already shows them failed, without writing. */
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 4);
+  for (size_t i = 0; i < n; i++)
+    if (g_str_equal (runs[i]->demo, "sleepers"))
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_FAILED);
+    else if (g_str_equal (runs[i]->demo, "live"))
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_RUNNING);
+  plab_run_records_free (runs, n);
+  plab_store_close (store);
+
   store = open_rw (f->path);
   g_assert_cmpint (plab_store_repaired_runs (store), ==, 2);
 
@@ -963,6 +975,53 @@ test_sink (Fixture       *f,
   plab_store_close (store);
 }
 
+/* The sink under a real trace: what a lane records arrives in the store. */
+static void
+test_trace_sink (Fixture       *f,
+                 gconstpointer  data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabTrace *trace = plab_trace_new ();
+  PlabRunSpec spec = { .demo = "squares", .backend = "serial", .workers = 1 };
+  PlabTraceSink sink;
+  PlabEvent *spans = NULL, *counters = NULL;
+  PlabLaneInfo *lanes = NULL;
+  size_t n_spans = 0, n_counters = 0, n_lanes = 0;
+  int64_t id, start;
+
+  g_assert_nonnull (trace);
+  spec.origin_ns = plab_trace_origin_ns (trace);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  plab_store_sink_init (store, id, &sink);
+  plab_trace_set_sink (trace, &sink);
+
+  start = plab_now_ns ();
+  for (int i = 0; i < 100; i++)
+    plab_span (PLAB_SPAN_TASK, start + i * 1000, start + i * 1000 + 500, i, "square");
+  plab_counter ("busy workers", 1);
+  plab_trace_drain (trace);
+  g_assert_cmpint (plab_store_sink_error (store), ==, 0);
+
+  g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, 100);
+  g_assert_cmpint (spans[0].start_ns, ==, start - spec.origin_ns);
+  g_assert_cmpint (spans[99].task_id, ==, 99);
+  g_assert_cmpstr (spans[0].label, ==, "square");
+  g_assert_cmpint (plab_store_get_counters (store, id, &counters, &n_counters), ==, 0);
+  g_assert_cmpuint (n_counters, ==, 1);
+  g_assert_cmpint (counters[0].task_id, ==, 1);
+  g_assert_cmpint (plab_store_get_lanes (store, id, &lanes, &n_lanes), ==, 0);
+  g_assert_cmpuint (n_lanes, ==, 1);
+  g_assert_cmpint (lanes[0].kind, ==, PLAB_LANE_MAIN);
+  g_assert_cmpint (lanes[0].pid, ==, getpid ());
+
+  g_free (spans);
+  g_free (counters);
+  g_free (lanes);
+  plab_trace_free (trace);
+  plab_store_close (store);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -984,6 +1043,7 @@ main (int    argc,
   ADD ("interrupted", test_interrupted);
   ADD ("busy", test_busy);
   ADD ("sink", test_sink);
+  ADD ("trace-sink", test_trace_sink);
 #undef ADD
 
   return g_test_run ();
