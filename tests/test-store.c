@@ -22,8 +22,7 @@ typedef struct
 } Fixture;
 
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+fixture_setup (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
 
@@ -44,7 +43,8 @@ remove_tree (const char *path)
         {
           char *child = g_build_filename (path, name, NULL);
 
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
             remove_tree (child);
           else
             g_unlink (child);
@@ -57,8 +57,7 @@ remove_tree (const char *path)
 }
 
 static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
+fixture_teardown (Fixture *f, gconstpointer data)
 {
   remove_tree (f->dir);
   g_free (f->dir);
@@ -77,14 +76,13 @@ file_checksum (const char *path)
 
   g_file_get_contents (path, &contents, &len, &error);
   g_assert_no_error (error);
-  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
+  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
   g_free (contents);
   return sum;
 }
 
 static gboolean
-side_file_exists (const char *path,
-                  const char *suffix)
+side_file_exists (const char *path, const char *suffix)
 {
   char *side = g_strconcat (path, suffix, NULL);
   gboolean found = g_file_test (side, G_FILE_TEST_EXISTS);
@@ -104,8 +102,7 @@ assert_no_side_files (const char *path)
 /* Opens @path in both modes, expects @code both times, and checks the file
  * did not change and gained no side files. */
 static void
-assert_refused_untouched (const char *path,
-                          int         code)
+assert_refused_untouched (const char *path, int code)
 {
   char *before = file_checksum (path);
   PlabStoreMode modes[] = { PLAB_STORE_READ_WRITE, PLAB_STORE_READ_ONLY };
@@ -141,8 +138,7 @@ raw_open (const char *path)
 }
 
 static void
-raw_exec (sqlite3    *db,
-          const char *sql)
+raw_exec (sqlite3 *db, const char *sql)
 {
   char *err = NULL;
   int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
@@ -157,28 +153,29 @@ assert_integrity_ok (const char *path)
   sqlite3 *db = raw_open (path);
   sqlite3_stmt *stmt = NULL;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+  g_assert_cmpstr ((const char *)sqlite3_column_text (stmt, 0), ==, "ok");
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 }
 
 static PlabEvent
-make_event (int         lane,
-            int64_t     start,
-            int64_t     end,
+make_event (int lane,
+            int64_t start,
+            int64_t end,
             PlabSpanKind kind,
-            int64_t     task,
+            int64_t task,
             const char *label)
 {
   PlabEvent ev;
 
   memset (&ev, 0, sizeof ev);
-  ev.lane = (uint16_t) lane;
+  ev.lane = (uint16_t)lane;
   ev.start_ns = start;
   ev.end_ns = end;
-  ev.kind = (uint16_t) kind;
+  ev.kind = (uint16_t)kind;
   ev.task_id = task;
   if (label != NULL)
     g_strlcpy (ev.label, label, sizeof ev.label);
@@ -198,15 +195,13 @@ open_rw (const char *path)
 
 /* Records a finished run of @demo with @n_spans spans on two lanes. */
 static int64_t
-record_run (PlabStore  *store,
-            const char *demo,
-            int64_t     sweep_id,
-            int         n_spans)
+record_run (PlabStore *store, const char *demo, int64_t sweep_id, int n_spans)
 {
-  PlabRunSpec spec = { .demo = demo, .backend = "threads", .workers = 2,
-                       .sweep_id = sweep_id, .origin_ns = 1000000 };
-  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 5000, .check_ok = true,
-                             .check_message = "fine" };
+  PlabRunSpec spec = {
+    .demo = demo, .backend = "threads", .workers = 2, .sweep_id = sweep_id, .origin_ns = 1000000
+  };
+  PlabRunOutcome outcome
+      = { .status = PLAB_RUN_OK, .wall_ns = 5000, .check_ok = true, .check_message = "fine" };
   PlabEvent *events = g_new0 (PlabEvent, MAX (n_spans, 1));
   int64_t id = 0;
 
@@ -214,7 +209,7 @@ record_run (PlabStore  *store,
   for (int i = 0; i < n_spans; i++)
     events[i] = make_event (i % 2, spec.origin_ns + i * 10, spec.origin_ns + i * 10 + 15,
                             PLAB_SPAN_TASK, i, "task");
-  g_assert_cmpint (plab_store_add_events (store, id, events, (size_t) n_spans), ==, 0);
+  g_assert_cmpint (plab_store_add_events (store, id, events, (size_t)n_spans), ==, 0);
   g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
   g_free (events);
   return id;
@@ -223,25 +218,43 @@ record_run (PlabStore  *store,
 /* --- Tests --- */
 
 static void
-test_round_trip (Fixture       *f,
-                 gconstpointer  data)
+test_round_trip (Fixture *f, gconstpointer data)
 {
   const int64_t origin = 5000000000;
   PlabRunSpec spec = {
-    .demo = "cars", .backend = "processes", .workers = 3,
-    .params_json = "{\"cars\": 12}", .seed = UINT64_C (0xfedcba9876543210),
-    .repeat = 2, .origin_ns = origin,
+    .demo = "cars",
+    .backend = "processes",
+    .workers = 3,
+    .params_json = "{\"cars\": 12}",
+    .seed = UINT64_C (0xfedcba9876543210),
+    .repeat = 2,
+    .origin_ns = origin,
   };
   PlabRunOutcome outcome = {
-    .status = PLAB_RUN_OK, .wall_ns = 123456789, .cpu_ns = 98765432,
-    .result_json = "{\"delivered\": 12}", .check_ok = true, .check_message = "every car delivered once",
+    .status = PLAB_RUN_OK,
+    .wall_ns = 123456789,
+    .cpu_ns = 98765432,
+    .result_json = "{\"delivered\": 12}",
+    .check_ok = true,
+    .check_message = "every car delivered once",
   };
   PlabLaneInfo lanes[3] = {
     { .lane = 0, .kind = PLAB_LANE_MAIN, .pid = 100, .tid = 100, .name = "main" },
-    { .lane = 1, .kind = PLAB_LANE_PROCESS, .pid = 101, .tid = 101, .name = "producer",
-      .end = PLAB_LANE_EXITED, .exit_code = 0 },
-    { .lane = 2, .kind = PLAB_LANE_PROCESS, .pid = 102, .tid = 102, .name = "consumer",
-      .end = PLAB_LANE_KILLED, .exit_signal = SIGKILL, .dropped = 7 },
+    { .lane = 1,
+      .kind = PLAB_LANE_PROCESS,
+      .pid = 101,
+      .tid = 101,
+      .name = "producer",
+      .end = PLAB_LANE_EXITED,
+      .exit_code = 0 },
+    { .lane = 2,
+      .kind = PLAB_LANE_PROCESS,
+      .pid = 102,
+      .tid = 102,
+      .name = "consumer",
+      .end = PLAB_LANE_KILLED,
+      .exit_signal = SIGKILL,
+      .dropped = 7 },
   };
   PlabEvent events[64];
   size_t n_events = 0, n_spans_expected = 0;
@@ -266,14 +279,17 @@ test_round_trip (Fixture       *f,
     events[n_events++] = make_event (1, origin + i * 100, origin + i * 100 + (i == 5 ? 1000 : 50),
                                      PLAB_SPAN_TASK, i, i % 2 ? "odd" : NULL);
   for (int i = 0; i < 5; i++)
-    events[n_events++] = make_event (2, origin + i * 200, origin + i * 200 + 150,
-                                     PLAB_SPAN_QUEUE_WAIT, -1, "get");
+    events[n_events++]
+        = make_event (2, origin + i * 200, origin + i * 200 + 150, PLAB_SPAN_QUEUE_WAIT, -1, "get");
   events[n_events++] = make_event (2, origin + 1100, origin + 1100, PLAB_SPAN_CRASH, -1, "SIGKILL");
   events[n_events++] = make_event (3, origin + 10, origin + 20, PLAB_SPAN_SLEEP, -1, "nap");
   n_spans_expected = n_events;
-  events[n_events++] = make_event (0, origin + 300, origin + 300, PLAB_SPAN_COUNTER, 4, "queue depth");
-  events[n_events++] = make_event (0, origin + 100, origin + 100, PLAB_SPAN_COUNTER, 2, "queue depth");
-  events[n_events++] = make_event (1, origin + 200, origin + 200, PLAB_SPAN_COUNTER, 1, "busy workers");
+  events[n_events++]
+      = make_event (0, origin + 300, origin + 300, PLAB_SPAN_COUNTER, 4, "queue depth");
+  events[n_events++]
+      = make_event (0, origin + 100, origin + 100, PLAB_SPAN_COUNTER, 2, "queue depth");
+  events[n_events++]
+      = make_event (1, origin + 200, origin + 200, PLAB_SPAN_COUNTER, 1, "busy workers");
 
   /* In two batches, so the span numbering continues across transactions. */
   g_assert_cmpint (plab_store_add_events (store, run_id, events, 7), ==, 0);
@@ -300,7 +316,7 @@ test_round_trip (Fixture       *f,
   g_assert_cmpint (run->repeat, ==, 2);
   g_assert_cmpint (run->sweep_id, ==, 0);
   g_assert_cmpint (run->runner_pid, ==, getpid ());
-  g_assert_cmpint (run->n_spans, ==, (int64_t) n_spans_expected);
+  g_assert_cmpint (run->n_spans, ==, (int64_t)n_spans_expected);
   g_assert_cmpint (run->started_at_us, >, g_get_real_time () - 60 * G_USEC_PER_SEC);
   g_assert_cmpint (run->started_at_us, <=, g_get_real_time ());
 
@@ -323,8 +339,9 @@ test_round_trip (Fixture       *f,
   g_assert_cmpint (plab_store_get_spans (store, run_id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
   g_assert_cmpuint (n_spans, ==, n_spans_expected);
   for (size_t i = 1; i < n_spans; i++)
-    g_assert_true (spans[i - 1].lane < spans[i].lane
-                   || (spans[i - 1].lane == spans[i].lane && spans[i - 1].start_ns <= spans[i].start_ns));
+    g_assert_true (
+        spans[i - 1].lane < spans[i].lane
+        || (spans[i - 1].lane == spans[i].lane && spans[i - 1].start_ns <= spans[i].start_ns));
   g_assert_cmpint (spans[0].lane, ==, 1);
   g_assert_cmpint (spans[0].start_ns, ==, 0);
   g_assert_cmpint (spans[0].end_ns, ==, 50);
@@ -387,7 +404,8 @@ test_round_trip (Fixture       *f,
     g_assert_cmpint (plab_store_get_run (store, run_id + 100, &missing), ==, PLAB_ENOTFOUND);
     g_assert_null (missing);
   }
-  g_assert_cmpint (plab_store_get_spans (store, run_id + 100, 0, INT64_MAX, &spans, &n_spans), ==, PLAB_ENOTFOUND);
+  g_assert_cmpint (plab_store_get_spans (store, run_id + 100, 0, INT64_MAX, &spans, &n_spans), ==,
+                   PLAB_ENOTFOUND);
 
   /* A read-only store refuses writes. */
   g_assert_cmpint (plab_store_begin_run (store, &spec, &run_id), ==, PLAB_ESTORE_READONLY);
@@ -401,8 +419,7 @@ test_round_trip (Fixture       *f,
 }
 
 static void
-test_list_filter (Fixture       *f,
-                  gconstpointer  data)
+test_list_filter (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   PlabRunRecord **runs = NULL;
@@ -465,8 +482,7 @@ test_list_filter (Fixture       *f,
 }
 
 static void
-test_default_path (Fixture       *f,
-                   gconstpointer  data)
+test_default_path (Fixture *f, gconstpointer data)
 {
   char *old_xdg = g_strdup (g_getenv ("XDG_DATA_HOME"));
   char *old_home = g_strdup (g_getenv ("HOME"));
@@ -516,8 +532,7 @@ test_default_path (Fixture       *f,
 }
 
 static void
-test_foreign (Fixture       *f,
-              gconstpointer  data)
+test_foreign (Fixture *f, gconstpointer data)
 {
   char *other = g_build_filename (f->dir, "marked.db", NULL);
   sqlite3 *db;
@@ -549,15 +564,14 @@ test_foreign (Fixture       *f,
 }
 
 static void
-test_garbage (Fixture       *f,
-              gconstpointer  data)
+test_garbage (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   char block[8192];
   GRand *rand = g_rand_new_with_seed (42);
 
   for (gsize i = 0; i < sizeof block; i++)
-    block[i] = (char) g_rand_int_range (rand, 0, 256);
+    block[i] = (char)g_rand_int_range (rand, 0, 256);
   g_rand_free (rand);
 
   g_file_set_contents (f->path, block, sizeof block, &error);
@@ -576,8 +590,7 @@ test_garbage (Fixture       *f,
 }
 
 static void
-test_truncated (Fixture       *f,
-                gconstpointer  data)
+test_truncated (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   char *contents = NULL;
@@ -593,11 +606,11 @@ test_truncated (Fixture       *f,
   g_assert_cmpuint (len, >, 16 * 4096);
 
   /* Cut in the middle of a page, and on a page boundary. */
-  g_file_set_contents (f->path, contents, (gssize) (len / 2 + 123), &error);
+  g_file_set_contents (f->path, contents, (gssize)(len / 2 + 123), &error);
   g_assert_no_error (error);
   assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
 
-  g_file_set_contents (f->path, contents, (gssize) ((len / 2) & ~(gsize) 4095), &error);
+  g_file_set_contents (f->path, contents, (gssize)((len / 2) & ~(gsize)4095), &error);
   g_assert_no_error (error);
   assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
 
@@ -609,8 +622,7 @@ test_truncated (Fixture       *f,
 }
 
 static void
-test_newer (Fixture       *f,
-            gconstpointer  data)
+test_newer (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   sqlite3 *db;
@@ -629,8 +641,7 @@ test_newer (Fixture       *f,
  * checkpoint), so the main file's header still says version 1: SQLite has
  * to find it, and the -wal must come out unchanged. */
 static void
-test_newer_in_wal (Fixture       *f,
-                   gconstpointer  data)
+test_newer_in_wal (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   char *wal = g_strconcat (f->path, "-wal", NULL);
@@ -666,8 +677,7 @@ test_newer_in_wal (Fixture       *f,
 }
 
 static void
-test_read_only (Fixture       *f,
-                gconstpointer  data)
+test_read_only (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   PlabRunRecord **runs = NULL;
@@ -681,7 +691,8 @@ test_read_only (Fixture       *f,
   before = file_checksum (f->path);
 
   store = NULL;
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==, PLAB_ESTORE_READONLY);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_READONLY);
   g_assert_null (store);
   assert_no_side_files (f->path);
 
@@ -704,7 +715,8 @@ test_read_only (Fixture       *f,
    * database). */
   g_assert_cmpint (g_chmod (f->path, 0644), ==, 0);
   g_assert_cmpint (g_chmod (f->dir, 0555), ==, 0);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==, PLAB_ESTORE_READONLY);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_READONLY);
   g_assert_cmpint (g_chmod (f->dir, 0700), ==, 0);
 
   /* Reading a store that is not there creates nothing. */
@@ -717,8 +729,7 @@ test_read_only (Fixture       *f,
 }
 
 static void
-test_empty_files (Fixture       *f,
-                  gconstpointer  data)
+test_empty_files (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   PlabStore *store;
@@ -748,19 +759,14 @@ test_empty_files (Fixture       *f,
  * @go_fd is closed, and then dies without finishing the run: by _exit () or
  * by SIGKILL. */
 static pid_t
-spawn_runner (const char *path,
-              const char *demo,
-              gboolean    sigkill,
-              int         go_fd,
-              int         ready_fd)
+spawn_runner (const char *path, const char *demo, gboolean sigkill, int go_fd, int ready_fd)
 {
   pid_t pid = fork ();
 
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
     {
-      PlabRunSpec spec = { .demo = demo, .backend = "processes", .workers = 4,
-                           .origin_ns = 1000 };
+      PlabRunSpec spec = { .demo = demo, .backend = "processes", .workers = 4, .origin_ns = 1000 };
       PlabLaneInfo lane = { .lane = 0, .kind = PLAB_LANE_MAIN, .pid = getpid (), .name = "main" };
       PlabEvent events[1000];
       PlabStore *store = NULL;
@@ -801,8 +807,7 @@ wait_ready (int fd)
 }
 
 static void
-test_interrupted (Fixture       *f,
-                  gconstpointer  data)
+test_interrupted (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   PlabRunRecord **runs = NULL;
@@ -878,7 +883,8 @@ test_interrupted (Fixture       *f,
                        "the runner stopped before the run finished (it was killed or crashed)");
       g_assert_true (runs[i]->runner_pid == a || runs[i]->runner_pid == b);
       g_assert_cmpint (runs[i]->n_spans, ==, 1000);
-      g_assert_cmpint (plab_store_get_spans (store, runs[i]->id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+      g_assert_cmpint (plab_store_get_spans (store, runs[i]->id, 0, INT64_MAX, &spans, &n_spans),
+                       ==, 0);
       g_assert_cmpuint (n_spans, ==, 1000);
       g_free (spans);
       g_assert_cmpint (plab_store_get_lanes (store, runs[i]->id, &lanes, &n_lanes), ==, 0);
@@ -906,8 +912,7 @@ test_interrupted (Fixture       *f,
 }
 
 static void
-test_busy (Fixture       *f,
-           gconstpointer  data)
+test_busy (Fixture *f, gconstpointer data)
 {
   PlabRunSpec spec = { .demo = "chef", .backend = "serial", .workers = 1 };
   PlabStore *store = open_rw (f->path);
@@ -930,8 +935,7 @@ test_busy (Fixture       *f,
 }
 
 static void
-test_sink (Fixture       *f,
-           gconstpointer  data)
+test_sink (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   PlabRunSpec spec = { .demo = "squares", .backend = "threads", .workers = 2, .origin_ns = 777 };
@@ -977,8 +981,7 @@ test_sink (Fixture       *f,
 
 /* The sink under a real trace: what a lane records arrives in the store. */
 static void
-test_trace_sink (Fixture       *f,
-                 gconstpointer  data)
+test_trace_sink (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   PlabTrace *trace = plab_trace_new ();
@@ -1023,12 +1026,11 @@ test_trace_sink (Fixture       *f,
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func) \
+#define ADD(name, func)                                                                            \
   g_test_add ("/plab/store/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("round-trip", test_round_trip);
   ADD ("list-filter", test_list_filter);

@@ -67,10 +67,10 @@ test_start_ticks (void)
   pid_t pid;
   char c = 0;
 
-  self_ticks = plab_process_start_ticks ((int) getpid ());
+  self_ticks = plab_process_start_ticks ((int)getpid ());
   g_assert_cmpint (self_ticks, >, 0);
   /* Stable: the same process always has the same start. */
-  g_assert_cmpint (plab_process_start_ticks ((int) getpid ()), ==, self_ticks);
+  g_assert_cmpint (plab_process_start_ticks ((int)getpid ()), ==, self_ticks);
   g_assert_cmpint (plab_process_start_ticks (0), ==, -1);
   g_assert_cmpint (plab_process_start_ticks (-5), ==, -1);
 
@@ -96,7 +96,7 @@ test_start_ticks (void)
 
   /* Exited but not reaped: a zombie counts as gone. */
   memset (&info, 0, sizeof info);
-  g_assert_cmpint (waitid (P_PID, (id_t) pid, &info, WEXITED | WNOWAIT), ==, 0);
+  g_assert_cmpint (waitid (P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), ==, 0);
   g_assert_cmpint (plab_process_start_ticks (pid), ==, -1);
 
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
@@ -114,7 +114,8 @@ test_machine_info (void)
   g_assert_cmpstr (info.host, !=, "");
   g_assert_cmpstr (info.cpu_model, !=, "");
   g_assert_true (g_str_has_prefix (info.os, "Linux "));
-  g_assert_true (g_str_has_prefix (info.compiler, "gcc ") || g_str_has_prefix (info.compiler, "clang "));
+  g_assert_true (g_str_has_prefix (info.compiler, "gcc ")
+                 || g_str_has_prefix (info.compiler, "clang "));
   g_assert_cmpstr (info.version, !=, "");
   g_assert_cmpstr (info.version, !=, "unknown");
   g_assert_cmpint (info.usable_cpus, ==, plab_usable_cpus ());
@@ -127,7 +128,7 @@ process_cpu_ns (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Spends @ns of CPU time (not wall time: the machine may be busy). */
@@ -169,8 +170,7 @@ test_cpu_time (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
