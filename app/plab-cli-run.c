@@ -854,6 +854,9 @@ _plab_cli_run (int argc, char **argv)
     { NULL }
   };
 
+  /* Shared memory left by a runner that was killed together with its
+   * watchdog goes now, before this run makes any. */
+  plab_shm_reap_stale ();
   g_set_prgname ("plab run");
   context = g_option_context_new ("DEMO - run a demo, record it, print a summary");
   g_option_context_add_main_entries (context, entries, NULL);

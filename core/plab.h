@@ -16,3 +16,4 @@
 #include "plab-queue.h"
 #include "plab-pipe.h"
 #include "plab-gil.h"
+#include "plab-shm.h"
