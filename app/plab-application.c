@@ -38,6 +38,7 @@ static const struct
   { "win.export", { "<Control>e", NULL } },
   { "win.presentation", { "F5", NULL } },
   { "win.fullscreen", { "F11", NULL } },
+  { "win.show-sidebar", { "F9", NULL } },
   { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
   { "win.zoom-out", { "<Control>minus", NULL } },
   { "win.zoom-reset", { "<Control>0", NULL } },

@@ -4,8 +4,7 @@
 #include "plab-error.h"
 #include "plab-resources.h"
 
-/* The format drop-down lists the chart formats, then the trace. */
-#define FORMAT_TRACE PLAB_N_CHART_FORMATS
+#define FORMAT_TRACE PLAB_EXPORT_FORMAT_TRACE
 
 struct _PlabExportDialog
 {
@@ -307,4 +306,12 @@ plab_export_dialog_set_prediction (PlabExportDialog *self, const PlabSpeedupSeri
   self->have_prediction = predicted != NULL;
   if (predicted != NULL)
     self->prediction = *predicted;
+}
+
+void
+plab_export_dialog_set_format (PlabExportDialog *self, int format)
+{
+  g_return_if_fail (PLAB_IS_EXPORT_DIALOG (self));
+  if (format >= 0 && format <= FORMAT_TRACE)
+    gtk_drop_down_set_selected (self->format_dropdown, (guint)format);
 }

@@ -24,6 +24,12 @@ PlabExportDialog *plab_export_dialog_new (GtkWindow *parent,
                                           gint64 run_id,
                                           gint64 sweep_id);
 
+/* The format drop-down offers the chart formats, then a Chrome trace. */
+#define PLAB_EXPORT_FORMAT_TRACE PLAB_N_CHART_FORMATS
+
+/* A PlabChartFormat or PLAB_EXPORT_FORMAT_TRACE. */
+void plab_export_dialog_set_format (PlabExportDialog *self, int format);
+
 void plab_export_dialog_set_chart (PlabExportDialog *self, int kind);
 void plab_export_dialog_set_theme (PlabExportDialog *self, int theme);
 void plab_export_dialog_set_prediction (PlabExportDialog *self, const PlabSpeedupSeries *predicted);

@@ -193,8 +193,15 @@ error_text (PlabRunner *self)
   n = g_strv_length (lines);
   first = n > MESSAGE_MAX_LINES ? n - MESSAGE_MAX_LINES : 0;
   for (guint i = first; i < n; i++)
-    if (lines[i][0] != '\0')
-      g_string_append_printf (out, "%s%s", kept++ ? "\n" : "", lines[i]);
+    {
+      const char *line = lines[i];
+
+      /* The command line names itself for a terminal; the window need not. */
+      if (g_str_has_prefix (line, "plab run: "))
+        line += strlen ("plab run: ");
+      if (line[0] != '\0')
+        g_string_append_printf (out, "%s%s", kept++ ? "\n" : "", line);
+    }
   return out->len > 0 ? g_strdup (out->str) : NULL;
 }
 

@@ -26,6 +26,7 @@ struct _PlabWindow
   GtkRevealer *error_revealer;
   GtkLabel *error_label;
   AdwToastOverlay *toast_overlay;
+  GtkWidget *sidebar;
   GtkListBox *demo_list;
   PlabHistoryList *history_list;
   GtkLabel *demo_title;
@@ -59,6 +60,8 @@ struct _PlabWindow
   PlabSpeedupSeries prediction;
   gboolean have_prediction;
   gboolean presentation;
+  gboolean show_sidebar;
+  gboolean sidebar_before_presentation;
 
   /* The live run */
   GArray *live_lanes;    /* PlabLaneInfo */

@@ -12,6 +12,7 @@ enum
 {
   PROP_0,
   PROP_PRESENTATION,
+  PROP_SHOW_SIDEBAR,
   N_PROPS
 };
 
@@ -227,15 +228,34 @@ plab_window_is_running (PlabWindow *self)
 }
 
 static void
+set_show_sidebar (PlabWindow *self, gboolean show)
+{
+  if (self->show_sidebar == show)
+    return;
+  self->show_sidebar = show;
+  gtk_widget_set_visible (self->sidebar, show);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_SIDEBAR]);
+}
+
+static void
 set_presentation (PlabWindow *self, gboolean presentation)
 {
   if (self->presentation == presentation)
     return;
   self->presentation = presentation;
+  /* On a projector the charts need the width: the sidebar steps aside
+   * (F9 brings it back) and returns when the presentation ends. */
   if (presentation)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
+      self->sidebar_before_presentation = self->show_sidebar;
+      set_show_sidebar (self, FALSE);
+    }
   else
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+      set_show_sidebar (self, self->sidebar_before_presentation);
+    }
   _plab_window_apply_theme (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENTATION]);
 }
@@ -381,6 +401,9 @@ plab_window_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_PRESENTATION:
       g_value_set_boolean (value, self->presentation);
       break;
+    case PROP_SHOW_SIDEBAR:
+      g_value_set_boolean (value, self->show_sidebar);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -395,6 +418,9 @@ plab_window_set_property (GObject *object, guint prop_id, const GValue *value, G
     {
     case PROP_PRESENTATION:
       set_presentation (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_SIDEBAR:
+      set_show_sidebar (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -415,6 +441,9 @@ plab_window_class_init (PlabWindowClass *klass)
   properties[PROP_PRESENTATION]
       = g_param_spec_boolean ("presentation", NULL, NULL, FALSE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_SIDEBAR]
+      = g_param_spec_boolean ("show-sidebar", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PLAB_TYPE_CHART_VIEW);
@@ -430,6 +459,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_list);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, history_list);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_title);
@@ -456,6 +486,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_property_action (widget_class, "win.presentation", "presentation");
+  gtk_widget_class_install_property_action (widget_class, "win.show-sidebar", "show-sidebar");
   gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -477,6 +508,7 @@ plab_window_init (PlabWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->backend_names = g_ptr_array_new ();
+  self->show_sidebar = TRUE;
 
   demos = plab_demos (&n_demos);
   for (size_t i = 0; i < n_demos; i++)

@@ -248,7 +248,12 @@ plab_param_editor_dup_assignments (PlabParamEditor *self)
       char value[64];
       g_autofree char *assignment = NULL;
 
-      plab_param_format (spec, plab_param_editor_get_value (self, i), value, sizeof value);
+      /* GTK set the user's locale, where the decimal point may be a comma;
+       * the runner reads C numbers. */
+      if (spec->type == PLAB_PARAM_DOUBLE)
+        g_ascii_formatd (value, sizeof value, "%.10g", plab_param_editor_get_value (self, i));
+      else
+        plab_param_format (spec, plab_param_editor_get_value (self, i), value, sizeof value);
       assignment = g_strdup_printf ("%s=%s", spec->name, value);
       g_strv_builder_add (builder, assignment);
     }

@@ -553,3 +553,14 @@ plab_timeline_view_set_placeholder (PlabTimelineView *self, const char *text)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLACEHOLDER]);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
+
+gboolean
+plab_timeline_view_get_layout (PlabTimelineView *self, PlabTimelineLayout *out)
+{
+  g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), FALSE);
+
+  if (!self->have_layout)
+    return FALSE;
+  *out = self->layout;
+  return TRUE;
+}

@@ -55,6 +55,9 @@ void plab_timeline_view_set_placeholder (PlabTimelineView *self, const char *tex
 void plab_timeline_view_set_theme (PlabTimelineView *self, int theme);
 int plab_timeline_view_get_theme (PlabTimelineView *self);
 
+/* The layout of the last frame drawn; FALSE before the first one. */
+gboolean plab_timeline_view_get_layout (PlabTimelineView *self, PlabTimelineLayout *out);
+
 /* The tooltip text for the point (x, y), or NULL when no span is there. */
 char *plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y);
 
