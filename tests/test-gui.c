@@ -273,7 +273,7 @@ test_ctrl_r_records_run (Fixture *f, gconstpointer data)
   g_assert_cmpint (runs[0]->n_spans, >, 0);
 
   /* The window shows the run it recorded, in the history and the views. */
-  gui_test_spin (400);
+  gui_test_spin (for_pictures () ? 5500 : 400);
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, runs[0]->id);
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 1);
   g_assert_nonnull (plab_timeline_view_get_data (f->window->timeline_view));
@@ -358,7 +358,8 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (is_running_cond, f->window, 3000));
   g_assert_true (gui_test_wait (not_running_cond, f->window, RUN_TIMEOUT_MS * 2));
   g_assert_true (gui_test_wait (run_finished_cond, &finished, 3000));
-  gui_test_spin (400);
+  /* For pictures, the "sweep finished" toast has gone by. */
+  gui_test_spin (for_pictures () ? 5500 : 400);
   /* serial x1, threads x1, threads x2 */
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 3);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (f->window->view_stack), ==, "speedup");
