@@ -18,6 +18,9 @@
 #include <string.h>
 
 #include "plab-json-writer.h"
+#ifdef PLAB_HAVE_GUI
+#include "plab-application.h"
+#endif
 
 #ifndef PLAB_VERSION
 #define PLAB_VERSION "unknown"
@@ -46,6 +49,7 @@ static const char main_help[]
       "Options:\n"
       "  -h, --help              this help; every command has its own (plab run --help)\n"
       "  --version               plab's version\n"
+      "  --db FILE               open the lab window on that run store\n"
       "\n"
       "Examples:\n"
       "  plab run squares -b processes -j 2\n"
@@ -603,12 +607,25 @@ cmd_bench (int argc, char **argv)
 
 /* The lab window is a later piece of work. This is where it will start: when
  * there is a display, plab with no command opens it. */
+/* `plab` and `plab --db FILE`: the lab window, where there is a display. */
 static int
 open_window (int argc, char **argv)
 {
+  const char *db = NULL;
+
+  if (argc >= 2 && g_str_has_prefix (argv[1], "--db="))
+    db = argv[1] + strlen ("--db=");
+  else if (argc >= 3 && !strcmp (argv[1], "--db"))
+    db = argv[2];
+  else if (argc >= 2)
+    return _plab_cli_usage_error ("plab", "'--db' needs a FILE (plab --db FILE)");
+#ifdef PLAB_HAVE_GUI
+  if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
+    return plab_application_main (db);
+#endif
   fputs (main_help, stdout);
   if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
-    fprintf (stderr, "plab: the lab window is not built yet; use the commands above\n");
+    fprintf (stderr, "plab: this plab was built without the lab window; use the commands above\n");
   return PLAB_EXIT_OK;
 }
 
@@ -618,7 +635,7 @@ plab_cli_main (int argc, char **argv)
   const char *command;
 
   g_set_prgname ("plab");
-  if (argc < 2)
+  if (argc < 2 || (argc <= 3 && g_str_has_prefix (argv[1], "--db")))
     return open_window (argc, argv);
 
   command = argv[1];

@@ -1,0 +1,57 @@
+/* plab-run-data.h: one recorded run loaded for the lab window's views.
+ *
+ * Loading reads the run, its lanes, spans and counters, its result and the
+ * group of runs its time and speedup charts compare it with (its sweep, or
+ * every finished run of the same demo with the same parameters: the same
+ * rule as plab export), in one go, so the views draw from memory.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "plab-chart-export.h"
+
+G_BEGIN_DECLS
+
+#define PLAB_RUN_DATA_MAX_SERIES 8
+
+typedef struct
+{
+  PlabRunRecord *run;
+  PlabLaneInfo *lanes;
+  gsize n_lanes;
+  PlabTimelineData *timeline; /* steal it for a view; may be NULL afterwards */
+  char *footer;
+
+  /* The group the time and speedup charts show */
+  PlabTimePoint *points;
+  gsize n_points;
+  PlabTimeChartData time;
+  PlabSpeedupSeries series[PLAB_RUN_DATA_MAX_SERIES];
+  PlabSpeedupChartData speedup;
+  char *time_title;
+  char *speedup_title;
+  char *group_footer;
+  int n_group_runs;
+
+  /* The result */
+  PlabJson *result;
+  PlabResultChartData result_chart;
+  char *result_title;
+} PlabRunData;
+
+/* Loads run @run_id from @store. NULL with @error set when it cannot. */
+PlabRunData *plab_run_data_load (PlabStore *store, gint64 run_id, GError **error);
+
+PlabRunData *plab_run_data_ref (PlabRunData *self);
+void plab_run_data_unref (PlabRunData *self);
+
+/* A new timeline data set of the run (the loaded one may have been stolen). */
+PlabTimelineData *plab_run_data_steal_timeline (PlabRunData *self);
+
+/* "run 12 · processes × 2 · 0.41 s". */
+char *plab_run_data_describe (const PlabRunData *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlabRunData, plab_run_data_unref)
+
+G_END_DECLS

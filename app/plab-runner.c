@@ -1,0 +1,500 @@
+/* plab-runner.c: a demo run in a child process, read as it happens. */
+#include "plab-runner.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* For the stream's JSON reader (ui/plab-json.h; app/plab-json.h only writes). */
+#include "plab-chart-export.h"
+
+/* The last lines of the runner's stderr that a failure message quotes. */
+#define MESSAGE_MAX_LINES 3
+
+struct _PlabRunner
+{
+  GObject parent_instance;
+
+  /* Owned */
+  char *program;
+  char *db_path;
+  char *command_line;
+  GSubprocess *process;
+  GDataInputStream *events;
+  GMemoryOutputStream *errors;
+  GCancellable *cancellable;
+  GArray *batch; /* PlabEvent, reused for every spans line */
+  guint kill_source;
+
+  /* Set while a launch is in progress */
+  int pending; /* stdout, stderr and the exit still to come */
+  int pid;
+  gboolean stop_requested;
+  gboolean saw_done;
+  char *last_status; /* status of the last "end" event */
+  char *last_error;
+};
+
+G_DEFINE_FINAL_TYPE (PlabRunner, plab_runner, G_TYPE_OBJECT)
+
+enum
+{
+  RUN_STARTED,
+  LANE,
+  EVENTS,
+  RUN_ENDED,
+  FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void read_next_line (PlabRunner *self);
+
+static void
+parse_lane (PlabRunner *self, const PlabJson *obj)
+{
+  PlabLaneInfo lane;
+  const char *end = plab_json_string (plab_json_get (obj, "end"), "running");
+  const char *kind = plab_json_string (plab_json_get (obj, "kind"), "main");
+
+  memset (&lane, 0, sizeof lane);
+  lane.lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+  lane.kind = !strcmp (kind, "process")  ? PLAB_LANE_PROCESS
+              : !strcmp (kind, "thread") ? PLAB_LANE_THREAD
+                                         : PLAB_LANE_MAIN;
+  lane.pid = (int)plab_json_number (plab_json_get (obj, "pid"), 0);
+  lane.tid = (int)plab_json_number (plab_json_get (obj, "tid"), 0);
+  g_strlcpy (lane.name, plab_json_string (plab_json_get (obj, "name"), ""), sizeof lane.name);
+  lane.end = !strcmp (end, "exited")   ? PLAB_LANE_EXITED
+             : !strcmp (end, "killed") ? PLAB_LANE_KILLED
+                                       : PLAB_LANE_RUNNING;
+  lane.exit_code = (int)plab_json_number (plab_json_get (obj, "code"), 0);
+  lane.exit_signal = (int)plab_json_number (plab_json_get (obj, "signal"), 0);
+  g_signal_emit (self, signals[LANE], 0, &lane);
+}
+
+/* [start, end, "kind", task, "label"] */
+static void
+parse_spans (PlabRunner *self, const PlabJson *obj)
+{
+  const PlabJson *spans = plab_json_get (obj, "spans");
+  int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+
+  g_array_set_size (self->batch, 0);
+  for (size_t i = 0; i < plab_json_length (spans); i++)
+    {
+      const PlabJson *s = plab_json_at (spans, i);
+      PlabEvent ev;
+      int kind = plab_span_kind_from_name (plab_json_string (plab_json_at (s, 2), ""));
+
+      if (plab_json_length (s) < 5 || kind < 0)
+        continue;
+      memset (&ev, 0, sizeof ev);
+      ev.start_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
+      ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, 1), 0);
+      ev.kind = (uint16_t)kind;
+      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, 3), -1);
+      ev.lane = (uint16_t)lane;
+      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, 4), ""), sizeof ev.label);
+      g_array_append_val (self->batch, ev);
+    }
+  if (self->batch->len > 0)
+    g_signal_emit (self, signals[EVENTS], 0, self->batch->data, self->batch->len);
+}
+
+/* [t, "name", value] */
+static void
+parse_counters (PlabRunner *self, const PlabJson *obj)
+{
+  const PlabJson *samples = plab_json_get (obj, "samples");
+  int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+
+  g_array_set_size (self->batch, 0);
+  for (size_t i = 0; i < plab_json_length (samples); i++)
+    {
+      const PlabJson *s = plab_json_at (samples, i);
+      PlabEvent ev;
+
+      if (plab_json_length (s) < 3)
+        continue;
+      memset (&ev, 0, sizeof ev);
+      ev.start_ns = ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
+      ev.kind = PLAB_SPAN_COUNTER;
+      ev.lane = (uint16_t)lane;
+      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, 1), ""), sizeof ev.label);
+      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, 2), 0);
+      g_array_append_val (self->batch, ev);
+    }
+  if (self->batch->len > 0)
+    g_signal_emit (self, signals[EVENTS], 0, self->batch->data, self->batch->len);
+}
+
+static void
+parse_line (PlabRunner *self, const char *line)
+{
+  PlabJson *obj = plab_json_parse (line, NULL, 0);
+  const char *event = plab_json_string (plab_json_get (obj, "event"), NULL);
+
+  /* Lines that are not events (there should be none) are skipped, as the
+   * stream's contract asks readers to skip what they do not know. */
+  if (event == NULL)
+    goto out;
+  if (!strcmp (event, "run"))
+    {
+      const PlabJson *sweep = plab_json_get (obj, "sweep");
+      g_signal_emit (self, signals[RUN_STARTED], 0,
+                     (gint64)plab_json_number (plab_json_get (obj, "id"), 0),
+                     plab_json_string (plab_json_get (obj, "demo"), ""),
+                     plab_json_string (plab_json_get (obj, "backend"), ""),
+                     (int)plab_json_number (plab_json_get (obj, "workers"), 0),
+                     (gint64)plab_json_number (sweep, 0));
+    }
+  else if (!strcmp (event, "lane"))
+    parse_lane (self, obj);
+  else if (!strcmp (event, "spans"))
+    parse_spans (self, obj);
+  else if (!strcmp (event, "counters"))
+    parse_counters (self, obj);
+  else if (!strcmp (event, "end"))
+    {
+      const char *status = plab_json_string (plab_json_get (obj, "status"), "failed");
+      const char *error = plab_json_string (plab_json_get (obj, "error"), NULL);
+
+      g_free (self->last_status);
+      self->last_status = g_strdup (status);
+      g_free (self->last_error);
+      self->last_error = g_strdup (error);
+      g_signal_emit (self, signals[RUN_ENDED], 0,
+                     (gint64)plab_json_number (plab_json_get (obj, "id"), 0), status, error,
+                     plab_json_number (plab_json_get (obj, "wall_s"), 0),
+                     plab_json_string (plab_json_get (obj, "check"), NULL));
+    }
+  else if (!strcmp (event, "done"))
+    self->saw_done = TRUE;
+
+out:
+  plab_json_free (obj);
+}
+
+/* The last few non-empty lines of what the runner wrote on stderr. */
+static char *
+error_text (PlabRunner *self)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  guint n, first, kept = 0;
+
+  if (self->errors == NULL)
+    return NULL;
+  text = g_strndup (g_memory_output_stream_get_data (self->errors),
+                    g_memory_output_stream_get_data_size (self->errors));
+  lines = g_strsplit (g_strstrip (text), "\n", -1);
+  n = g_strv_length (lines);
+  first = n > MESSAGE_MAX_LINES ? n - MESSAGE_MAX_LINES : 0;
+  for (guint i = first; i < n; i++)
+    {
+      const char *line = lines[i];
+
+      /* The command line names itself for a terminal; the window need not. */
+      if (g_str_has_prefix (line, "plab run: "))
+        line += strlen ("plab run: ");
+      if (line[0] != '\0')
+        g_string_append_printf (out, "%s%s", kept++ ? "\n" : "", line);
+    }
+  return out->len > 0 ? g_strdup (out->str) : NULL;
+}
+
+/* Called as each of stdout, stderr and the exit completes; the last one reports. */
+static void
+step_done (PlabRunner *self)
+{
+  g_autofree char *message = NULL;
+  const char *status = "ok";
+
+  if (--self->pending > 0)
+    return;
+
+  g_clear_handle_id (&self->kill_source, g_source_remove);
+  if (self->process == NULL)
+    return;
+
+  if (g_subprocess_get_if_signaled (self->process))
+    {
+      int sig = g_subprocess_get_term_sig (self->process);
+      status = self->stop_requested ? "cancelled" : "failed";
+      if (!self->stop_requested)
+        {
+          g_autofree char *err = error_text (self);
+          message = g_strdup_printf ("The runner was killed by signal %d (%s)%s%s", sig,
+                                     g_strsignal (sig), err ? ":\n" : "", err ? err : "");
+        }
+      else
+        message = g_strdup ("Stopped. The runner did not exit in time and was killed.");
+    }
+  else if (g_subprocess_get_exit_status (self->process) != 0)
+    {
+      int code = g_subprocess_get_exit_status (self->process);
+      if (self->stop_requested || g_strcmp0 (self->last_status, "cancelled") == 0)
+        {
+          status = "cancelled";
+          message = g_strdup ("Stopped. The run is recorded as cancelled.");
+        }
+      else
+        {
+          status = "failed";
+          message = error_text (self);
+          if (message == NULL)
+            message = g_strdup (self->last_error);
+          if (message == NULL)
+            message = g_strdup_printf ("The runner exited with status %d", code);
+        }
+    }
+  else if (g_strcmp0 (self->last_status, "ok") != 0 && self->last_status != NULL)
+    {
+      status = self->last_status;
+      message = g_strdup (self->last_error);
+    }
+
+  self->pid = 0;
+  g_clear_object (&self->process);
+  g_clear_object (&self->events);
+  g_object_ref (self);
+  g_signal_emit (self, signals[FINISHED], 0, status, message);
+  g_clear_object (&self->errors);
+  g_object_unref (self);
+}
+
+static void
+read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlabRunner *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  gsize len;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, &len,
+                                                    &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_object_unref (self);
+      return;
+    }
+  if (line == NULL)
+    {
+      /* End of the stream (or a broken pipe): the runner is exiting. */
+      step_done (self);
+      g_object_unref (self);
+      return;
+    }
+  parse_line (self, line);
+  read_next_line (self);
+  g_object_unref (self);
+}
+
+static void
+read_next_line (PlabRunner *self)
+{
+  g_data_input_stream_read_line_async (self->events, G_PRIORITY_DEFAULT, self->cancellable,
+                                       read_line_cb, g_object_ref (self));
+}
+
+static void
+splice_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlabRunner *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    step_done (self);
+  g_object_unref (self);
+}
+
+static void
+wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlabRunner *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    step_done (self);
+  g_object_unref (self);
+}
+
+gboolean
+plab_runner_start (PlabRunner *self, const char *const *args, GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  GInputStream *err_pipe;
+  const char *pid_text;
+
+  g_return_val_if_fail (PLAB_IS_RUNNER (self), FALSE);
+
+  if (plab_runner_is_running (self))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "A run is already going");
+      return FALSE;
+    }
+
+  g_ptr_array_add (argv, self->program);
+  g_ptr_array_add (argv, (char *)"run");
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *)args[i]);
+  g_ptr_array_add (argv, (char *)"--db");
+  g_ptr_array_add (argv, self->db_path);
+  g_ptr_array_add (argv, (char *)"--progress");
+  g_ptr_array_add (argv, NULL);
+
+  g_free (self->command_line);
+  self->command_line = g_strjoinv (" ", (char **)argv->pdata + 1);
+
+  self->process
+      = g_subprocess_newv ((const char *const *)argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+  if (self->process == NULL)
+    return FALSE;
+
+  pid_text = g_subprocess_get_identifier (self->process);
+  self->pid = pid_text ? atoi (pid_text) : 0;
+  self->stop_requested = FALSE;
+  self->saw_done = FALSE;
+  g_clear_pointer (&self->last_status, g_free);
+  g_clear_pointer (&self->last_error, g_free);
+  g_cancellable_reset (self->cancellable);
+
+  self->events = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
+  /* Spans lines can be long (a thousand spans); no limit is wanted. */
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (self->events), 64 * 1024);
+  self->errors = G_MEMORY_OUTPUT_STREAM (g_memory_output_stream_new_resizable ());
+  err_pipe = g_subprocess_get_stderr_pipe (self->process);
+
+  self->pending = 3;
+  read_next_line (self);
+  g_output_stream_splice_async (G_OUTPUT_STREAM (self->errors), err_pipe,
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE
+                                    | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, self->cancellable, splice_cb,
+                                g_object_ref (self));
+  g_subprocess_wait_async (self->process, self->cancellable, wait_cb, g_object_ref (self));
+  return TRUE;
+}
+
+static gboolean
+kill_cb (gpointer user_data)
+{
+  PlabRunner *self = user_data;
+
+  self->kill_source = 0;
+  if (self->process != NULL)
+    g_subprocess_force_exit (self->process);
+  return G_SOURCE_REMOVE;
+}
+
+void
+plab_runner_stop (PlabRunner *self)
+{
+  g_return_if_fail (PLAB_IS_RUNNER (self));
+
+  if (self->process == NULL || self->stop_requested)
+    return;
+  self->stop_requested = TRUE;
+  g_subprocess_send_signal (self->process, SIGTERM);
+  self->kill_source = g_timeout_add (PLAB_RUNNER_KILL_DELAY_MS, kill_cb, self);
+}
+
+gboolean
+plab_runner_is_running (PlabRunner *self)
+{
+  g_return_val_if_fail (PLAB_IS_RUNNER (self), FALSE);
+  return self->process != NULL;
+}
+
+int
+plab_runner_get_pid (PlabRunner *self)
+{
+  g_return_val_if_fail (PLAB_IS_RUNNER (self), 0);
+  return self->pid;
+}
+
+const char *
+plab_runner_get_command_line (PlabRunner *self)
+{
+  g_return_val_if_fail (PLAB_IS_RUNNER (self), NULL);
+  return self->command_line;
+}
+
+static void
+plab_runner_dispose (GObject *object)
+{
+  PlabRunner *self = PLAB_RUNNER (object);
+
+  /* A window closing mid-run takes its run with it: the runner sees its
+   * stream break and cancels, and SIGKILL makes sure it does. */
+  if (self->process != NULL)
+    {
+      g_subprocess_send_signal (self->process, SIGTERM);
+      g_subprocess_force_exit (self->process);
+    }
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->kill_source, g_source_remove);
+  g_clear_object (&self->process);
+  g_clear_object (&self->events);
+  g_clear_object (&self->errors);
+  G_OBJECT_CLASS (plab_runner_parent_class)->dispose (object);
+}
+
+static void
+plab_runner_finalize (GObject *object)
+{
+  PlabRunner *self = PLAB_RUNNER (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->batch, g_array_unref);
+  g_free (self->program);
+  g_free (self->db_path);
+  g_free (self->command_line);
+  g_free (self->last_status);
+  g_free (self->last_error);
+  G_OBJECT_CLASS (plab_runner_parent_class)->finalize (object);
+}
+
+static void
+plab_runner_class_init (PlabRunnerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = plab_runner_dispose;
+  object_class->finalize = plab_runner_finalize;
+
+  signals[RUN_STARTED] = g_signal_new ("run-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_INT64,
+                                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT, G_TYPE_INT64);
+  signals[LANE] = g_signal_new ("lane", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[EVENTS] = g_signal_new ("events", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                  NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[RUN_ENDED] = g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                     NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_STRING,
+                                     G_TYPE_STRING, G_TYPE_DOUBLE, G_TYPE_STRING);
+  signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+plab_runner_init (PlabRunner *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->batch = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+}
+
+PlabRunner *
+plab_runner_new (const char *program, const char *db_path)
+{
+  PlabRunner *self = g_object_new (PLAB_TYPE_RUNNER, NULL);
+
+  self->program = g_strdup (program);
+  self->db_path = g_strdup (db_path);
+  return self;
+}

@@ -1,0 +1,53 @@
+/* plab-runner.h: a demo run in a child process, read as it happens.
+ *
+ * The lab window never forks: forking a multi-threaded GTK process can
+ * deadlock the child. A PlabRunner launches the command line's runner, `plab
+ * run ... --progress --db FILE`, as a GSubprocess and reads its JSON Lines
+ * event stream (see plab-progress.h) asynchronously on the main loop,
+ * turning each line into a signal. Stop sends the runner SIGTERM (it records
+ * the run as cancelled and exits) and SIGKILL if it is still there after
+ * PLAB_RUNNER_KILL_DELAY_MS.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "plab.h"
+
+G_BEGIN_DECLS
+
+#define PLAB_RUNNER_KILL_DELAY_MS 1500
+
+#define PLAB_TYPE_RUNNER (plab_runner_get_type ())
+G_DECLARE_FINAL_TYPE (PlabRunner, plab_runner, PLAB, RUNNER, GObject)
+
+/* A runner that will launch @program (the plab executable) on the store @db_path. */
+PlabRunner *plab_runner_new (const char *program, const char *db_path);
+
+/* Launches `PROGRAM run ARGS... --db DB --progress`. Signals follow on the
+ * main loop:
+ *
+ *   run-started (id, demo, backend, workers, sweep_id)   a run began
+ *   lane (const PlabLaneInfo *)                           a lane appeared or changed
+ *   events (const PlabEvent *, guint n)                   spans and counter samples (kind
+ *                                                         PLAB_SPAN_COUNTER), times
+ *                                                         relative to the run's origin
+ *   run-ended (id, status, error, wall_s, check)          a run finished
+ *   finished (status, message)                            the runner exited; status is
+ *                                                         "ok", "failed" or "cancelled",
+ *                                                         message says why when not ok
+ */
+gboolean plab_runner_start (PlabRunner *self, const char *const *args, GError **error);
+
+/* Asks the runner to stop (SIGTERM, then SIGKILL after the delay). */
+void plab_runner_stop (PlabRunner *self);
+
+gboolean plab_runner_is_running (PlabRunner *self);
+
+/* The pid of the runner process while it runs, else 0. */
+int plab_runner_get_pid (PlabRunner *self);
+
+/* The command line of the last launch, for the user ("plab run squares -j 2 ..."). */
+const char *plab_runner_get_command_line (PlabRunner *self);
+
+G_END_DECLS

@@ -1,0 +1,363 @@
+/* plab-window-run.c: running demos through the runner process and drawing
+ * them live.
+ *
+ * The runner's events arrive on the main loop as it writes them. They are
+ * only appended to arrays here; the timeline's data set (which indexes every
+ * span) is rebuilt from them on a timer, at most every REBUILD_MIN_MS and
+ * never more often than four times its own cost, so that a run of a million
+ * spans slows the redraws, not the window.
+ */
+#include "plab-window-private.h"
+
+#define REBUILD_MIN_MS 150
+#define TICK_MS 100
+
+static void
+stop_timers (PlabWindow *self)
+{
+  g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  g_clear_handle_id (&self->tick_source, g_source_remove);
+}
+
+static void
+rebuild_live (PlabWindow *self)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  PlabTimelineData *data;
+  g_autofree char *caption = NULL;
+
+  self->live_dirty = FALSE;
+  data
+      = plab_timeline_data_new ((const PlabLaneInfo *)self->live_lanes->data, self->live_lanes->len,
+                                (const PlabEvent *)self->live_spans->data, self->live_spans->len,
+                                (const PlabEvent *)self->live_counters->data,
+                                self->live_counters->len);
+  if (data == NULL)
+    return;
+  caption = g_strdup_printf ("Run %" G_GINT64_FORMAT " · live", self->live_run_id);
+  plab_timeline_data_set_caption (data, caption, NULL);
+  plab_timeline_view_set_lanes (self->timeline_view, (const PlabLaneInfo *)self->live_lanes->data,
+                                self->live_lanes->len);
+  plab_timeline_view_take_data (self->timeline_view, data, TRUE);
+  self->rebuild_cost_us = g_get_monotonic_time () - t0;
+}
+
+static gboolean
+rebuild_cb (gpointer user_data)
+{
+  PlabWindow *self = user_data;
+
+  self->rebuild_source = 0;
+  if (self->live_dirty)
+    rebuild_live (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_rebuild (PlabWindow *self)
+{
+  guint delay = MAX (REBUILD_MIN_MS, (guint)(self->rebuild_cost_us * 4 / 1000));
+
+  self->live_dirty = TRUE;
+  if (self->rebuild_source == 0)
+    self->rebuild_source = g_timeout_add (delay, rebuild_cb, self);
+}
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  PlabWindow *self = user_data;
+  g_autofree char *status = NULL;
+  double elapsed_s = 0;
+
+  if (self->live_started_us > 0)
+    {
+      gint64 elapsed_us = g_get_monotonic_time () - self->live_started_us;
+      elapsed_s = elapsed_us / 1e6;
+      plab_timeline_view_set_min_duration (self->timeline_view, elapsed_us * 1000);
+    }
+
+  if (self->sweeping && self->runs_expected > 0)
+    {
+      gtk_progress_bar_set_fraction (self->progress_bar,
+                                     MIN (1.0, (double)self->runs_ended / self->runs_expected));
+      status = g_strdup_printf ("Sweep: run %d of %d · %.1f s · %u spans", self->runs_ended + 1,
+                                self->runs_expected, elapsed_s, self->live_spans->len);
+    }
+  else
+    {
+      gtk_progress_bar_pulse (self->progress_bar);
+      if (self->live_run_id > 0)
+        status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans",
+                                  self->live_run_id, elapsed_s, self->live_spans->len);
+      else
+        status = g_strdup ("Starting the runner…");
+    }
+  _plab_window_set_status (self, status);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+run_started_cb (PlabRunner *runner,
+                gint64 id,
+                const char *demo,
+                const char *backend,
+                int workers,
+                gint64 sweep_id,
+                PlabWindow *self)
+{
+  g_array_set_size (self->live_lanes, 0);
+  g_array_set_size (self->live_spans, 0);
+  g_array_set_size (self->live_counters, 0);
+  self->live_run_id = id;
+  self->last_run_id = id;
+  self->live_started_us = g_get_monotonic_time ();
+  plab_timeline_view_set_min_duration (self->timeline_view, 0);
+  plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  schedule_rebuild (self);
+}
+
+static void
+lane_cb (PlabRunner *runner, const PlabLaneInfo *lane, PlabWindow *self)
+{
+  for (guint i = 0; i < self->live_lanes->len; i++)
+    if (g_array_index (self->live_lanes, PlabLaneInfo, i).lane == lane->lane)
+      {
+        g_array_index (self->live_lanes, PlabLaneInfo, i) = *lane;
+        schedule_rebuild (self);
+        return;
+      }
+  g_array_append_val (self->live_lanes, *lane);
+  schedule_rebuild (self);
+}
+
+static void
+events_cb (PlabRunner *runner, const PlabEvent *events, guint n, PlabWindow *self)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      if (events[i].kind == PLAB_SPAN_COUNTER)
+        g_array_append_val (self->live_counters, events[i]);
+      else
+        g_array_append_val (self->live_spans, events[i]);
+    }
+  schedule_rebuild (self);
+}
+
+static void
+run_ended_cb (PlabRunner *runner,
+              gint64 id,
+              const char *status,
+              const char *error,
+              double wall_s,
+              const char *check,
+              PlabWindow *self)
+{
+  self->runs_ended++;
+  if (self->live_dirty)
+    rebuild_live (self);
+  /* The next run of a sweep is new data; the history shows this one now. */
+  _plab_window_reload_history (self);
+}
+
+static void
+finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWindow *self)
+{
+  gint64 run_id = self->last_run_id;
+  gboolean sweep = self->sweeping;
+
+  stop_timers (self);
+  self->live_started_us = 0;
+  self->sweeping = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  plab_timeline_view_set_min_duration (self->timeline_view, 0);
+  _plab_window_update_actions (self);
+
+  _plab_window_reload_history (self);
+  if (run_id > 0 && self->live_run_id > 0)
+    {
+      plab_history_list_select_run (self->history_list, run_id, FALSE);
+      _plab_window_show_run (self, run_id);
+    }
+  self->live_run_id = 0;
+
+  if (!g_strcmp0 (status, "ok"))
+    {
+      g_autofree char *toast
+          = g_strdup_printf (sweep ? "Sweep finished · newest run %" G_GINT64_FORMAT
+                                   : "Run %" G_GINT64_FORMAT " recorded",
+                             run_id);
+      _plab_window_toast (self, toast);
+      if (sweep)
+        gtk_stack_set_visible_child_name (self->view_stack, "speedup");
+    }
+  else if (!g_strcmp0 (status, "cancelled"))
+    {
+      g_autofree char *toast = run_id > 0 ? g_strdup_printf ("Stopped · run %" G_GINT64_FORMAT
+                                                             " recorded as cancelled",
+                                                             run_id)
+                                          : g_strdup ("Stopped");
+      _plab_window_toast (self, toast);
+      _plab_window_set_status (self, message ? message : "Stopped");
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("The run failed: %s",
+                                               message ? message : "the runner reported no reason");
+      _plab_window_show_error (self, text);
+      _plab_window_set_status (self, "The run failed");
+    }
+}
+
+char **
+_plab_window_build_args (PlabWindow *self, gboolean sweep)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) sets = plab_param_editor_dup_assignments (self->param_editor);
+  const char *backend = _plab_window_selected_backend (self);
+  int workers = gtk_spin_button_get_value_as_int (self->workers_spin);
+
+  g_strv_builder_add (builder, self->demo->name);
+  g_strv_builder_add (builder, "-b");
+  if (sweep)
+    {
+      g_autoptr (GString) backends = g_string_new (NULL);
+      g_autoptr (GString) counts = g_string_new (NULL);
+
+      /* A sweep measures against the serial baseline, then the chosen
+       * backend (or every parallel one, when serial is chosen) on 1..N. */
+      if (self->demo->backends & PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL))
+        g_string_append (backends, "serial");
+      for (guint i = 0; i < self->backend_names->len; i++)
+        {
+          const char *name = g_ptr_array_index (self->backend_names, i);
+          if (!g_strcmp0 (name, "serial"))
+            continue;
+          if (g_strcmp0 (backend, "serial") != 0 && g_strcmp0 (name, backend) != 0)
+            continue;
+          g_string_append_printf (backends, "%s%s", backends->len ? "," : "", name);
+        }
+      for (int p = 1; p <= workers; p++)
+        g_string_append_printf (counts, "%s%d", p > 1 ? "," : "", p);
+      g_strv_builder_add (builder, backends->str);
+      g_strv_builder_add (builder, "--sweep");
+      g_strv_builder_add (builder, counts->str);
+    }
+  else
+    {
+      g_autofree char *w = g_strdup_printf ("%d", workers);
+      g_strv_builder_add (builder, backend ? backend : "serial");
+      g_strv_builder_add (builder, "-j");
+      g_strv_builder_add (builder, w);
+    }
+  for (guint i = 0; sets[i] != NULL; i++)
+    {
+      g_strv_builder_add (builder, "--set");
+      g_strv_builder_add (builder, sets[i]);
+    }
+  return g_strv_builder_end (builder);
+}
+
+/* Runs a sweep makes: the serial baseline once, each other backend per count. */
+static int
+count_sweep_runs (char **args)
+{
+  int n_backends = 0, n_counts = 0;
+  gboolean serial = FALSE;
+
+  for (guint i = 0; args[i] != NULL; i++)
+    {
+      if (!g_strcmp0 (args[i], "-b") && args[i + 1] != NULL)
+        {
+          g_auto (GStrv) b = g_strsplit (args[i + 1], ",", -1);
+          for (guint j = 0; b[j] != NULL; j++)
+            {
+              if (!g_strcmp0 (b[j], "serial"))
+                serial = TRUE;
+              else
+                n_backends++;
+            }
+        }
+      if (!g_strcmp0 (args[i], "--sweep") && args[i + 1] != NULL)
+        {
+          g_auto (GStrv) c = g_strsplit (args[i + 1], ",", -1);
+          n_counts = (int)g_strv_length (c);
+        }
+    }
+  return n_backends * n_counts + (serial ? 1 : 0);
+}
+
+void
+_plab_window_run (PlabWindow *self, gboolean sweep)
+{
+  g_auto (GStrv) args = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->demo == NULL || plab_runner_is_running (self->runner))
+    return;
+  args = _plab_window_build_args (self, sweep);
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  if (!plab_runner_start (self->runner, (const char *const *)args, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("Cannot start the runner: %s", error->message);
+      _plab_window_show_error (self, text);
+      return;
+    }
+
+  self->sweeping = sweep;
+  self->runs_expected = sweep ? count_sweep_runs (args) : 1;
+  self->runs_ended = 0;
+  self->live_run_id = 0;
+  self->live_started_us = 0;
+  self->last_run_id = 0;
+  g_array_set_size (self->live_lanes, 0);
+  g_array_set_size (self->live_spans, 0);
+  g_array_set_size (self->live_counters, 0);
+
+  /* The live run takes over the timeline, alone. */
+  g_clear_pointer (&self->compared, plab_run_data_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
+  plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  gtk_stack_set_visible_child_name (self->view_stack, "timeline");
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  _plab_window_set_status (self, "Starting the runner…");
+  self->tick_source = g_timeout_add (TICK_MS, tick_cb, self);
+  _plab_window_update_actions (self);
+}
+
+void
+_plab_window_stop (PlabWindow *self)
+{
+  if (!plab_runner_is_running (self->runner))
+    return;
+  _plab_window_set_status (self, "Stopping…");
+  plab_runner_stop (self->runner);
+}
+
+void
+_plab_window_run_init (PlabWindow *self)
+{
+  self->live_lanes = g_array_new (FALSE, FALSE, sizeof (PlabLaneInfo));
+  self->live_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->live_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  g_signal_connect (self->runner, "run-started", G_CALLBACK (run_started_cb), self);
+  g_signal_connect (self->runner, "lane", G_CALLBACK (lane_cb), self);
+  g_signal_connect (self->runner, "events", G_CALLBACK (events_cb), self);
+  g_signal_connect (self->runner, "run-ended", G_CALLBACK (run_ended_cb), self);
+  g_signal_connect (self->runner, "finished", G_CALLBACK (finished_cb), self);
+}
+
+void
+_plab_window_run_dispose (PlabWindow *self)
+{
+  stop_timers (self);
+  if (self->runner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_clear_object (&self->runner);
+    }
+  g_clear_pointer (&self->live_lanes, g_array_unref);
+  g_clear_pointer (&self->live_spans, g_array_unref);
+  g_clear_pointer (&self->live_counters, g_array_unref);
+}

@@ -1,0 +1,557 @@
+/* plab-window.c: the lab's one window: building it, the sidebar of demos and
+ * the setup pane of the selected demo. */
+#include "plab-window-private.h"
+
+#include "plab-error.h"
+#include "plab-resources.h"
+#include "plab-export-dialog.h"
+
+G_DEFINE_FINAL_TYPE (PlabWindow, plab_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  PROP_0,
+  PROP_PRESENTATION,
+  PROP_SHOW_SIDEBAR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const struct
+{
+  const char *name;
+  const char *help;
+} backend_help[] = {
+  { "serial", "One worker in the main process: the baseline every speedup is measured against" },
+  { "threads", "Threads of one process, sharing its memory" },
+  { "processes", "Separate processes (fork), each with its own memory" },
+  { "gil", "Threads that must hold one interpreter lock to run, as in CPython" },
+};
+
+void
+_plab_window_show_error (PlabWindow *self, const char *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+void
+_plab_window_toast (PlabWindow *self, const char *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+void
+_plab_window_set_status (PlabWindow *self, const char *message)
+{
+  gtk_label_set_text (self->status_label, message);
+}
+
+PlabStore *
+_plab_window_get_store (PlabWindow *self)
+{
+  int rc;
+
+  if (self->store != NULL)
+    return self->store;
+  /* The file appears with the first run; until then there is nothing to read. */
+  if (!g_file_test (self->db_path, G_FILE_TEST_EXISTS))
+    return NULL;
+  rc = plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &self->store);
+  if (rc != 0)
+    {
+      g_autofree char *message
+          = g_strdup_printf ("Cannot open the run store %s: %s (%s)", self->db_path,
+                             plab_strerror (rc), plab_store_open_error ());
+      _plab_window_show_error (self, message);
+      self->store = NULL;
+    }
+  return self->store;
+}
+
+int
+_plab_window_chart_theme (PlabWindow *self)
+{
+  if (self->presentation)
+    return PLAB_THEME_PROJECTOR;
+  return adw_style_manager_get_dark (adw_style_manager_get_default ()) ? PLAB_THEME_DARK
+                                                                       : PLAB_THEME_LIGHT;
+}
+
+const char *
+_plab_window_selected_backend (PlabWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->backend_dropdown);
+
+  if (self->backend_names == NULL || i >= self->backend_names->len)
+    return NULL;
+  return g_ptr_array_index (self->backend_names, i);
+}
+
+void
+_plab_window_update_actions (PlabWindow *self)
+{
+  gboolean running = self->runner != NULL && plab_runner_is_running (self->runner);
+  gboolean have_run = self->shown != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", !running && self->demo != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep", !running && self->demo != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
+}
+
+/* The same run from a terminal, so that what the window does is no mystery. */
+static void
+update_command_line (PlabWindow *self)
+{
+  g_auto (GStrv) args = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->demo == NULL)
+    return;
+  args = _plab_window_build_args (self, FALSE);
+  joined = g_strjoinv (" ", args);
+  text = g_strdup_printf ("$ plab run %s", joined);
+  gtk_label_set_text (self->command_label, text);
+}
+
+static void
+backend_changed_cb (PlabWindow *self)
+{
+  const char *backend = _plab_window_selected_backend (self);
+
+  gtk_label_set_text (self->backend_help, "");
+  for (gsize i = 0; backend != NULL && i < G_N_ELEMENTS (backend_help); i++)
+    if (!g_strcmp0 (backend_help[i].name, backend))
+      gtk_label_set_text (self->backend_help, backend_help[i].help);
+  update_command_line (self);
+}
+
+static void
+set_demo (PlabWindow *self, const PlabDemo *demo)
+{
+  g_autoptr (GtkStringList) model = gtk_string_list_new (NULL);
+  guint selected = 0;
+
+  if (self->demo == demo)
+    return;
+  self->demo = demo;
+  gtk_label_set_text (self->demo_title, demo->title);
+  gtk_label_set_text (self->demo_summary, demo->summary);
+  gtk_label_set_text (self->demo_lesson, demo->lesson);
+  plab_param_editor_set_demo (self->param_editor, demo);
+
+  g_ptr_array_set_size (self->backend_names, 0);
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+    if (demo->backends & PLAB_BACKEND_BIT (b))
+      {
+        if ((PlabBackend)b == demo->default_backend)
+          selected = self->backend_names->len;
+        g_ptr_array_add (self->backend_names, (gpointer)plab_backend_name ((PlabBackend)b));
+        gtk_string_list_append (model, plab_backend_name ((PlabBackend)b));
+      }
+  gtk_drop_down_set_model (self->backend_dropdown, G_LIST_MODEL (model));
+  gtk_drop_down_set_selected (self->backend_dropdown, selected);
+  backend_changed_cb (self);
+  _plab_window_update_actions (self);
+}
+
+static GtkWidget *
+make_demo_row (const PlabDemo *demo)
+{
+  GtkWidget *row, *box, *title, *summary;
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
+  gtk_widget_add_css_class (box, "demo-row");
+  title = gtk_label_new (demo->title);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_widget_add_css_class (title, "heading");
+  summary = gtk_label_new (demo->summary);
+  gtk_label_set_xalign (GTK_LABEL (summary), 0);
+  gtk_label_set_wrap (GTK_LABEL (summary), TRUE);
+  gtk_label_set_lines (GTK_LABEL (summary), 2);
+  gtk_label_set_ellipsize (GTK_LABEL (summary), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (summary, "dim-label");
+  gtk_widget_add_css_class (summary, "caption");
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), summary);
+
+  row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  g_object_set_data (G_OBJECT (row), "plab-demo", (gpointer)demo);
+  return row;
+}
+
+static void
+demo_selected_cb (GtkListBox *list, GtkListBoxRow *row, PlabWindow *self)
+{
+  if (row != NULL)
+    set_demo (self, g_object_get_data (G_OBJECT (row), "plab-demo"));
+}
+
+gboolean
+plab_window_select_demo (PlabWindow *self, const char *name)
+{
+  g_return_val_if_fail (PLAB_IS_WINDOW (self), FALSE);
+
+  for (int i = 0;; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->demo_list, i);
+      const PlabDemo *demo;
+
+      if (row == NULL)
+        return FALSE;
+      demo = g_object_get_data (G_OBJECT (row), "plab-demo");
+      if (!g_strcmp0 (demo->name, name))
+        {
+          gtk_list_box_select_row (self->demo_list, row);
+          return TRUE;
+        }
+    }
+}
+
+gint64
+plab_window_get_shown_run (PlabWindow *self)
+{
+  g_return_val_if_fail (PLAB_IS_WINDOW (self), 0);
+  return self->shown ? self->shown->run->id : 0;
+}
+
+gboolean
+plab_window_is_running (PlabWindow *self)
+{
+  g_return_val_if_fail (PLAB_IS_WINDOW (self), FALSE);
+  return self->runner != NULL && plab_runner_is_running (self->runner);
+}
+
+static void
+set_show_sidebar (PlabWindow *self, gboolean show)
+{
+  if (self->show_sidebar == show)
+    return;
+  self->show_sidebar = show;
+  gtk_widget_set_visible (self->sidebar, show);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_SIDEBAR]);
+}
+
+static void
+set_presentation (PlabWindow *self, gboolean presentation)
+{
+  if (self->presentation == presentation)
+    return;
+  self->presentation = presentation;
+  /* On a projector the charts need the width: the sidebar steps aside
+   * (F9 brings it back) and returns when the presentation ends. */
+  if (presentation)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
+      self->sidebar_before_presentation = self->show_sidebar;
+      set_show_sidebar (self, FALSE);
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+      set_show_sidebar (self, self->sidebar_before_presentation);
+    }
+  _plab_window_apply_theme (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENTATION]);
+}
+
+/* --- Actions --- */
+
+static void
+run_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _plab_window_run (PLAB_WINDOW (widget), FALSE);
+}
+
+static void
+sweep_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _plab_window_run (PLAB_WINDOW (widget), TRUE);
+}
+
+static void
+stop_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _plab_window_stop (PLAB_WINDOW (widget));
+}
+
+static void
+exported_cb (PlabExportDialog *dialog, const char *path, PlabWindow *self)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *text = g_strdup_printf ("Saved %s", base);
+
+  _plab_window_toast (self, text);
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PlabWindow *self = PLAB_WINDOW (widget);
+  const char *page = gtk_stack_get_visible_child_name (self->view_stack);
+  PlabExportDialog *dialog;
+
+  if (self->shown == NULL)
+    return;
+  dialog = plab_export_dialog_new (GTK_WINDOW (self), self->db_path, self->runner_path,
+                                   self->shown->run->id, self->shown->run->sweep_id);
+  plab_export_dialog_set_chart (dialog, plab_chart_kind_from_name (page));
+  plab_export_dialog_set_theme (dialog, _plab_window_chart_theme (self));
+  if (self->have_prediction)
+    plab_export_dialog_set_prediction (dialog, &self->prediction);
+  g_signal_connect_object (dialog, "exported", G_CALLBACK (exported_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+fullscreen_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  if (gtk_window_is_fullscreen (GTK_WINDOW (widget)))
+    gtk_window_unfullscreen (GTK_WINDOW (widget));
+  else
+    gtk_window_fullscreen (GTK_WINDOW (widget));
+}
+
+static void
+zoom_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PlabWindow *self = PLAB_WINDOW (widget);
+
+  gtk_stack_set_visible_child_name (self->view_stack, "timeline");
+  if (!g_strcmp0 (name, "win.zoom-in"))
+    plab_timeline_view_zoom (self->timeline_view, 2.0, -1);
+  else if (!g_strcmp0 (name, "win.zoom-out"))
+    plab_timeline_view_zoom (self->timeline_view, 0.5, -1);
+  else
+    plab_timeline_view_reset_zoom (self->timeline_view);
+}
+
+static void
+view_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PlabWindow *self = PLAB_WINDOW (widget);
+  const char *page = g_variant_get_string (param, NULL);
+
+  if (gtk_stack_get_child_by_name (self->view_stack, page) != NULL)
+    gtk_stack_set_visible_child_name (self->view_stack, page);
+}
+
+static void
+dismiss_error_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_revealer_set_reveal_child (PLAB_WINDOW (widget)->error_revealer, FALSE);
+}
+
+static void
+reset_params_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  plab_param_editor_reset (PLAB_WINDOW (widget)->param_editor);
+}
+
+static void
+close_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_window_close (GTK_WINDOW (widget));
+}
+
+/* --- Class --- */
+
+static void
+dark_changed_cb (PlabWindow *self)
+{
+  _plab_window_apply_theme (self);
+}
+
+static void
+plab_window_dispose (GObject *object)
+{
+  PlabWindow *self = PLAB_WINDOW (object);
+
+  g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
+  _plab_window_run_dispose (self);
+  _plab_window_views_dispose (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PLAB_TYPE_WINDOW);
+  G_OBJECT_CLASS (plab_window_parent_class)->dispose (object);
+}
+
+static void
+plab_window_finalize (GObject *object)
+{
+  PlabWindow *self = PLAB_WINDOW (object);
+
+  g_clear_pointer (&self->store, plab_store_close);
+  g_clear_pointer (&self->backend_names, g_ptr_array_unref);
+  g_free (self->db_path);
+  g_free (self->runner_path);
+  G_OBJECT_CLASS (plab_window_parent_class)->finalize (object);
+}
+
+static void
+plab_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  PlabWindow *self = PLAB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PRESENTATION:
+      g_value_set_boolean (value, self->presentation);
+      break;
+    case PROP_SHOW_SIDEBAR:
+      g_value_set_boolean (value, self->show_sidebar);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+plab_window_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  PlabWindow *self = PLAB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PRESENTATION:
+      set_presentation (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_SIDEBAR:
+      set_show_sidebar (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+plab_window_class_init (PlabWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = plab_window_dispose;
+  object_class->finalize = plab_window_finalize;
+  object_class->get_property = plab_window_get_property;
+  object_class->set_property = plab_window_set_property;
+
+  properties[PROP_PRESENTATION]
+      = g_param_spec_boolean ("presentation", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_SIDEBAR]
+      = g_param_spec_boolean ("show-sidebar", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (PLAB_TYPE_CHART_VIEW);
+  g_type_ensure (PLAB_TYPE_HISTORY_LIST);
+  g_type_ensure (PLAB_TYPE_PARAM_EDITOR);
+  g_type_ensure (PLAB_TYPE_TIMELINE_VIEW);
+
+  /* Referencing the resource links it in from the static library, and its
+   * constructor registers it. */
+  (void)plab_get_resource ();
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/parallellab/Plab/plab-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_list);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, history_list);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_title);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_summary);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_lesson);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, param_editor);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_help);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_spin);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_help);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, prediction_entry);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, command_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, timeline_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, compare_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, time_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, speedup_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, result_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, progress_bar);
+
+  gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_install_property_action (widget_class, "win.presentation", "presentation");
+  gtk_widget_class_install_property_action (widget_class, "win.show-sidebar", "show-sidebar");
+  gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-reset", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, dismiss_error_action);
+  gtk_widget_class_install_action (widget_class, "win.reset-params", NULL, reset_params_action);
+  gtk_widget_class_install_action (widget_class, "win.close", NULL, close_action);
+}
+
+static void
+plab_window_init (PlabWindow *self)
+{
+  const PlabDemo *const *demos;
+  size_t n_demos;
+  g_autofree char *workers_text = NULL;
+  int cpus = (int)g_get_num_processors ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->backend_names = g_ptr_array_new ();
+  self->show_sidebar = TRUE;
+
+  demos = plab_demos (&n_demos);
+  for (size_t i = 0; i < n_demos; i++)
+    gtk_list_box_append (self->demo_list, make_demo_row (demos[i]));
+  g_signal_connect (self->demo_list, "row-selected", G_CALLBACK (demo_selected_cb), self);
+
+  workers_text = g_strdup_printf ("How many run at once; this machine has %d usable CPU%s", cpus,
+                                  cpus == 1 ? "" : "s");
+  gtk_label_set_text (self->workers_help, workers_text);
+  gtk_spin_button_set_value (self->workers_spin, cpus);
+
+  g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
+                            G_CALLBACK (backend_changed_cb), self);
+  g_signal_connect_swapped (self->workers_spin, "value-changed", G_CALLBACK (update_command_line),
+                            self);
+  g_signal_connect_swapped (self->param_editor, "changed", G_CALLBACK (update_command_line), self);
+  g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
+                            G_CALLBACK (dark_changed_cb), self);
+
+  _plab_window_views_init (self);
+  _plab_window_update_actions (self);
+}
+
+PlabWindow *
+plab_window_new (PlabApplication *application)
+{
+  PlabWindow *self = g_object_new (PLAB_TYPE_WINDOW, "application", application, NULL);
+
+  self->db_path = g_strdup (plab_application_get_db_path (application));
+  self->runner_path = g_strdup (plab_application_get_runner_path (application));
+  self->runner = plab_runner_new (self->runner_path, self->db_path);
+  _plab_window_run_init (self);
+
+  gtk_list_box_select_row (self->demo_list, gtk_list_box_get_row_at_index (self->demo_list, 0));
+  _plab_window_apply_theme (self);
+  _plab_window_reload_history (self);
+  if (plab_history_list_get_n_runs (self->history_list) > 0)
+    {
+      const PlabRunRecord *newest = plab_history_list_get_run (self->history_list, 0);
+      plab_history_list_select_run (self->history_list, newest->id, FALSE);
+      _plab_window_show_run (self, newest->id);
+    }
+  else
+    _plab_window_set_status (self, "Pick a demo, set its parameters and press Run (Ctrl+R).");
+  return self;
+}

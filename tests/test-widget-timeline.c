@@ -1,0 +1,195 @@
+/* test-widget-timeline.c: the interactive timeline: tooltips, zoom, pan, live growth. */
+#include "gui-test-util.h"
+#include "plab-timeline-view.h"
+
+#define MS 1000000
+
+typedef struct
+{
+  GtkWidget *window;
+  PlabTimelineView *view;
+  int window_changed;
+} Fixture;
+
+static PlabTimelineData *
+make_data (gint64 end_ns)
+{
+  PlabLaneInfo lanes[2]
+      = { { .lane = 0, .kind = PLAB_LANE_MAIN, .pid = 100, .name = "main" },
+          { .lane = 1, .kind = PLAB_LANE_PROCESS, .pid = 101, .name = "worker 1" } };
+  PlabEvent spans[3] = {
+    { .start_ns = 0,
+      .end_ns = end_ns,
+      .task_id = -1,
+      .kind = PLAB_SPAN_WAIT,
+      .lane = 0,
+      .label = "map" },
+    { .start_ns = 10 * MS,
+      .end_ns = 60 * MS,
+      .task_id = 7,
+      .kind = PLAB_SPAN_TASK,
+      .lane = 1,
+      .label = "x=7" },
+    { .start_ns = 70 * MS,
+      .end_ns = 90 * MS,
+      .task_id = -1,
+      .kind = PLAB_SPAN_LOCK_WAIT,
+      .lane = 1,
+      .label = "" },
+  };
+  return plab_timeline_data_new (lanes, 2, spans, 3, NULL, 0);
+}
+
+static void
+changed_cb (PlabTimelineView *view, Fixture *f)
+{
+  f->window_changed++;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  PlabLaneInfo lanes[2] = { { .lane = 0, .pid = 100, .name = "main" },
+                            { .lane = 1, .pid = 101, .name = "worker 1" } };
+
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 900, 420);
+  f->view = PLAB_TIMELINE_VIEW (plab_timeline_view_new ());
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->view));
+  plab_timeline_view_set_lanes (f->view, lanes, 2);
+  plab_timeline_view_take_data (f->view, make_data (100 * MS), FALSE);
+  g_signal_connect (f->view, "window-changed", G_CALLBACK (changed_cb), f);
+  gtk_window_present (GTK_WINDOW (f->window));
+  gui_test_spin (200);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  gui_test_spin (20);
+}
+
+/* The point in the middle of time @t on lane @lane. */
+static void
+point_at (Fixture *f, double t, int lane, double *x, double *y)
+{
+  PlabTimelineLayout layout;
+
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  *x = plab_timeline_layout_x (&layout, t);
+  *y = layout.lanes_y + (lane + 0.5) * layout.lane_h;
+}
+
+static void
+test_tooltip_names_the_span (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = NULL;
+  g_autofree char *wait = NULL;
+  g_autofree char *nothing = NULL;
+  double x, y;
+
+  point_at (f, 35 * MS, 1, &x, &y);
+  task = plab_timeline_view_describe_at (f->view, x, y);
+  g_assert_nonnull (task);
+  g_test_message ("%s", task);
+  g_assert_nonnull (strstr (task, "task"));
+  g_assert_nonnull (strstr (task, "x=7"));
+  g_assert_nonnull (strstr (task, "worker 1 (pid 101)"));
+  g_assert_nonnull (strstr (task, "start 10.0 ms"));
+  g_assert_nonnull (strstr (task, "duration 50.0 ms"));
+
+  point_at (f, 80 * MS, 1, &x, &y);
+  wait = plab_timeline_view_describe_at (f->view, x, y);
+  g_assert_nonnull (wait);
+  g_assert_nonnull (strstr (wait, "lock wait"));
+
+  /* Between the two spans of worker 1 there is nothing. */
+  point_at (f, 65 * MS, 1, &x, &y);
+  nothing = plab_timeline_view_describe_at (f->view, x, y);
+  g_assert_null (nothing);
+}
+
+static void
+test_zoom_and_reset (Fixture *f, gconstpointer data)
+{
+  PlabTimeWindow w;
+  double x, y;
+
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, ==, 0);
+  g_assert_cmpint (w.end_ns, ==, 100 * MS);
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+
+  /* Zooming in around 35 ms keeps 35 ms under the pointer. */
+  point_at (f, 35 * MS, 1, &x, &y);
+  plab_timeline_view_zoom (f->view, 4.0, x);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_true (plab_timeline_view_get_zoomed (f->view));
+  g_assert_cmpint (w.end_ns - w.start_ns, ==, 25 * MS);
+  g_assert_cmpint (w.start_ns, <, 35 * MS);
+  g_assert_cmpint (w.end_ns, >, 35 * MS);
+  g_assert_cmpint (f->window_changed, ==, 1);
+  gui_test_spin (50);
+
+  /* Zooming out past the whole run shows the whole run. */
+  plab_timeline_view_zoom (f->view, 0.01, -1);
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.end_ns, ==, 100 * MS);
+
+  /* A window set by code is clamped, not announced. */
+  f->window_changed = 0;
+  plab_timeline_view_set_window (f->view, &(PlabTimeWindow){ 20 * MS, 40 * MS });
+  g_assert_true (plab_timeline_view_get_zoomed (f->view));
+  g_assert_cmpint (f->window_changed, ==, 0);
+  plab_timeline_view_reset_zoom (f->view);
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  g_assert_cmpint (f->window_changed, ==, 1);
+}
+
+static void
+test_live_growth_keeps_zoom (Fixture *f, gconstpointer data)
+{
+  PlabTimeWindow w;
+
+  /* A live run lasts at least the time elapsed, even before spans arrive. */
+  plab_timeline_view_set_min_duration (f->view, 500 * MS);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.end_ns, ==, 500 * MS);
+
+  plab_timeline_view_set_window (f->view, &(PlabTimeWindow){ 10 * MS, 20 * MS });
+  plab_timeline_view_take_data (f->view, make_data (800 * MS), TRUE);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, ==, 10 * MS);
+  g_assert_cmpint (w.end_ns, ==, 20 * MS);
+
+  /* New data that is not the same run resets the zoom. */
+  plab_timeline_view_take_data (f->view, make_data (800 * MS), FALSE);
+  plab_timeline_view_set_min_duration (f->view, 0);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.end_ns, ==, 800 * MS);
+  gui_test_spin (50);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean have_display;
+
+  g_test_init (&argc, &argv, NULL);
+  have_display = gui_test_init ();
+
+#define ADD(path, func)                                                                            \
+  if (have_display)                                                                                \
+    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
+  else                                                                                             \
+    g_test_add_data_func (path, NULL, gui_test_skip)
+
+  ADD ("/plab/widget/timeline/tooltip-names-the-span", test_tooltip_names_the_span);
+  ADD ("/plab/widget/timeline/zoom-and-reset", test_zoom_and_reset);
+  ADD ("/plab/widget/timeline/live-growth-keeps-zoom", test_live_growth_keeps_zoom);
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,265 @@
+/* plab-history-list.c: the recorded runs of a store, newest first. */
+#include "plab-history-list.h"
+
+#include "plab-error.h"
+#include "plab-widgets-private.h"
+
+struct _PlabHistoryList
+{
+  GtkWidget parent_instance;
+
+  /* Owned */
+  GtkWidget *scroller; /* our only child, holding the list box */
+  GtkWidget *list;
+  GPtrArray *runs; /* PlabRunRecord, in row order */
+
+  /* Selection changes made by reload () are not announced. */
+  gboolean reloading;
+};
+
+G_DEFINE_FINAL_TYPE (PlabHistoryList, plab_history_list, GTK_TYPE_WIDGET)
+
+enum
+{
+  SELECTION_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+char *
+plab_history_list_format_title (const PlabRunRecord *run)
+{
+  return g_strdup_printf ("%s · %s × %d", run->demo, run->backend, run->workers);
+}
+
+char *
+plab_history_list_format_subtitle (const PlabRunRecord *run)
+{
+  g_autoptr (GDateTime) when
+      = g_date_time_new_from_unix_local (run->started_at_us / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *date = NULL;
+  g_autofree char *wall = NULL;
+
+  if (when == NULL)
+    date = g_strdup ("?");
+  else if (g_date_time_get_year (when) == g_date_time_get_year (now)
+           && g_date_time_get_day_of_year (when) == g_date_time_get_day_of_year (now))
+    date = g_date_time_format (when, "today %H:%M");
+  else
+    date = g_date_time_format (when, "%d %b %H:%M");
+  wall = run->status == PLAB_RUN_RUNNING ? g_strdup ("…")
+                                         : _plab_format_duration ((double)run->wall_ns);
+  return g_strdup_printf ("%s · %s · %s · run %" G_GINT64_FORMAT, wall,
+                          plab_run_status_name (run->status), date, run->id);
+}
+
+static GtkWidget *
+make_row (const PlabRunRecord *run)
+{
+  g_autofree char *title = plab_history_list_format_title (run);
+  g_autofree char *subtitle = plab_history_list_format_subtitle (run);
+  g_autofree char *status_class = g_strdup_printf ("status-%s", plab_run_status_name (run->status));
+  GtkWidget *row, *box, *text, *label, *sub, *status;
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_add_css_class (box, "history-row");
+  text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (text, TRUE);
+  label = gtk_label_new (title);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (label, "heading");
+  sub = gtk_label_new (subtitle);
+  gtk_label_set_xalign (GTK_LABEL (sub), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (sub), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (sub, "dim-label");
+  gtk_widget_add_css_class (sub, "caption");
+  gtk_box_append (GTK_BOX (text), label);
+  gtk_box_append (GTK_BOX (text), sub);
+
+  status = gtk_label_new (plab_run_status_name (run->status));
+  gtk_widget_set_valign (status, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (status, "status-pill");
+  gtk_widget_add_css_class (status, status_class);
+
+  gtk_box_append (GTK_BOX (box), text);
+  gtk_box_append (GTK_BOX (box), status);
+
+  row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_widget_set_tooltip_text (row, "Click to show this run; Ctrl+click a second run to compare");
+  return row;
+}
+
+static void
+selected_rows_changed_cb (GtkListBox *list, PlabHistoryList *self)
+{
+  if (!self->reloading)
+    g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+gboolean
+plab_history_list_reload (PlabHistoryList *self, PlabStore *store, GError **error)
+{
+  PlabRunFilter filter = { .limit = PLAB_HISTORY_MAX_RUNS };
+  PlabRunRecord **records = NULL;
+  size_t n_records = 0;
+  gint64 selected[2];
+  guint n_selected;
+  GtkWidget *child;
+  int rc;
+
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), FALSE);
+
+  if (store != NULL && (rc = plab_store_list_runs (store, &filter, &records, &n_records)) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot read the recorded runs: %s",
+                   plab_store_errmsg (store));
+      return FALSE;
+    }
+
+  n_selected = plab_history_list_get_selected (self, selected, G_N_ELEMENTS (selected));
+  self->reloading = TRUE;
+  while ((child = gtk_widget_get_first_child (self->list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (self->list), child);
+  g_ptr_array_set_size (self->runs, 0);
+  for (size_t i = 0; i < n_records; i++)
+    {
+      gtk_list_box_append (GTK_LIST_BOX (self->list), make_row (records[i]));
+      g_ptr_array_add (self->runs, g_steal_pointer (&records[i]));
+    }
+  free (records);
+  for (guint i = 0; i < n_selected; i++)
+    plab_history_list_select_run (self, selected[i], TRUE);
+  self->reloading = FALSE;
+  return TRUE;
+}
+
+guint
+plab_history_list_get_n_runs (PlabHistoryList *self)
+{
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), 0);
+  return self->runs->len;
+}
+
+const PlabRunRecord *
+plab_history_list_get_run (PlabHistoryList *self, guint index)
+{
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), NULL);
+  return index < self->runs->len ? g_ptr_array_index (self->runs, index) : NULL;
+}
+
+guint
+plab_history_list_get_selected (PlabHistoryList *self, gint64 *ids, guint max)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), 0);
+
+  for (guint i = 0; i < self->runs->len && n < max; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->list), (int)i);
+      if (row != NULL && gtk_list_box_row_is_selected (row))
+        ids[n++] = ((const PlabRunRecord *)g_ptr_array_index (self->runs, i))->id;
+    }
+  return n;
+}
+
+gboolean
+plab_history_list_select_run (PlabHistoryList *self, gint64 id, gboolean extend)
+{
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), FALSE);
+
+  for (guint i = 0; i < self->runs->len; i++)
+    if (((const PlabRunRecord *)g_ptr_array_index (self->runs, i))->id == id)
+      {
+        GtkListBoxRow *row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->list), (int)i);
+        if (!extend)
+          gtk_list_box_unselect_all (GTK_LIST_BOX (self->list));
+        gtk_list_box_select_row (GTK_LIST_BOX (self->list), row);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+plab_history_list_unselect_all (PlabHistoryList *self)
+{
+  g_return_if_fail (PLAB_IS_HISTORY_LIST (self));
+  gtk_list_box_unselect_all (GTK_LIST_BOX (self->list));
+}
+
+static void
+plab_history_list_dispose (GObject *object)
+{
+  PlabHistoryList *self = PLAB_HISTORY_LIST (object);
+
+  /* Rows going away with the list are not a selection the user made. */
+  if (self->list != NULL)
+    g_signal_handlers_disconnect_by_data (self->list, self);
+  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  self->list = NULL;
+  G_OBJECT_CLASS (plab_history_list_parent_class)->dispose (object);
+}
+
+static void
+plab_history_list_finalize (GObject *object)
+{
+  PlabHistoryList *self = PLAB_HISTORY_LIST (object);
+
+  g_clear_pointer (&self->runs, g_ptr_array_unref);
+  G_OBJECT_CLASS (plab_history_list_parent_class)->finalize (object);
+}
+
+static void
+plab_history_list_class_init (PlabHistoryListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = plab_history_list_dispose;
+  object_class->finalize = plab_history_list_finalize;
+
+  /* Emitted when the user changed which runs are selected. */
+  signals[SELECTION_CHANGED]
+      = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "plabhistory");
+}
+
+static void
+plab_history_list_init (PlabHistoryList *self)
+{
+  GtkWidget *placeholder;
+
+  self->runs = g_ptr_array_new_with_free_func ((GDestroyNotify)plab_run_record_free);
+  self->list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->list), GTK_SELECTION_MULTIPLE);
+  gtk_list_box_set_activate_on_single_click (GTK_LIST_BOX (self->list), FALSE);
+  gtk_widget_add_css_class (self->list, "navigation-sidebar");
+  placeholder = gtk_label_new ("No runs yet.\nPress Run to record one.");
+  gtk_label_set_justify (GTK_LABEL (placeholder), GTK_JUSTIFY_CENTER);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 24);
+  gtk_widget_set_margin_bottom (placeholder, 24);
+  gtk_list_box_set_placeholder (GTK_LIST_BOX (self->list), placeholder);
+  g_signal_connect (self->list, "selected-rows-changed", G_CALLBACK (selected_rows_changed_cb),
+                    self);
+
+  self->scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->list);
+  gtk_widget_set_vexpand (self->scroller, TRUE);
+  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+}
+
+GtkWidget *
+plab_history_list_new (void)
+{
+  return g_object_new (PLAB_TYPE_HISTORY_LIST, NULL);
+}

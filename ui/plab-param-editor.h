@@ -1,0 +1,44 @@
+/* plab-param-editor.h: controls for a demo's parameters, built from its descriptor.
+ *
+ * One row per parameter: its name as a title, its help line under it, and a
+ * control that fits its type: a spin button limited to the parameter's range
+ * for integers and reals, a switch for booleans, a drop-down for choices. The
+ * editor gives the values back as the `--set name=value` arguments the runner
+ * takes, formatted by the demos' own plab_param_format ().
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "plab-demo.h"
+
+G_BEGIN_DECLS
+
+#define PLAB_TYPE_PARAM_EDITOR (plab_param_editor_get_type ())
+G_DECLARE_FINAL_TYPE (PlabParamEditor, plab_param_editor, PLAB, PARAM_EDITOR, GtkWidget)
+
+GtkWidget *plab_param_editor_new (void);
+
+/* Rebuilds the controls for @demo (borrowed; demos are static), with its
+ * defaults. NULL empties the editor. */
+void plab_param_editor_set_demo (PlabParamEditor *self, const PlabDemo *demo);
+const PlabDemo *plab_param_editor_get_demo (PlabParamEditor *self);
+
+/* The value of parameter @index, as the demo stores it (a choice's index,
+ * 0 or 1 for a boolean). */
+double plab_param_editor_get_value (PlabParamEditor *self, guint index);
+void plab_param_editor_set_value (PlabParamEditor *self, guint index, double value);
+
+/* The control of parameter @name (a GtkSpinButton, GtkSwitch or GtkDropDown), or NULL. */
+GtkWidget *plab_param_editor_get_control (PlabParamEditor *self, const char *name);
+
+/* Every parameter as "name=value", NULL-terminated; free with g_strfreev (). */
+char **plab_param_editor_dup_assignments (PlabParamEditor *self);
+
+/* Back to the demo's defaults. */
+void plab_param_editor_reset (PlabParamEditor *self);
+
+/* "chunk_size" -> "Chunk size". */
+char *plab_param_editor_title_for (const char *name);
+
+G_END_DECLS
