@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #define CREW_MAX 256
-#define JOIN_TICK_NS 2000000        /* how often a join looks at its workers */
-#define STOP_GRACE_NS 700000000     /* then SIGTERM to processes that did not stop */
-#define KILL_GRACE_NS 1200000000    /* then SIGKILL */
-#define WAIT_SLICE_NS 50000000      /* a stop is noticed within this while waiting */
-#define SPIN_BLOCK 65536            /* rounds of CPU work between looks at the stop flag */
+#define JOIN_TICK_NS 2000000     /* how often a join looks at its workers */
+#define STOP_GRACE_NS 700000000  /* then SIGTERM to processes that did not stop */
+#define KILL_GRACE_NS 1200000000 /* then SIGKILL */
+#define WAIT_SLICE_NS 50000000   /* a stop is noticed within this while waiting */
+#define SPIN_BLOCK 65536         /* rounds of CPU work between looks at the stop flag */
 #define CALIBRATION_ROUNDS (1u << 22)
 
 /* What the workers and the parent share. Lives in a shared anonymous mapping,
@@ -455,7 +455,8 @@ _plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id,
       nanosleep (&ts, NULL);
     }
   plab_gil_acquire (gil);
-  plab_span (kind, t0, plab_now_ns (), task_id, label);
+  if (label)
+    plab_span (kind, t0, plab_now_ns (), task_id, label);
   return !stopped;
 }
 
@@ -521,7 +522,8 @@ _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, 
         }
       acc = _plab_demo_spin (n, acc);
     }
-  plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), task_id, label);
+  if (label)
+    plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), task_id, label);
   if (out)
     *out = acc;
   return !stopped;

@@ -88,8 +88,13 @@ int _plab_crew_count (const PlabCrew *self);
 
 /* Waits @ns without using a CPU, in slices so that a stop is noticed within
  * a fraction of a second, and records one span of @kind labelled @label.
- * Lets other threads run under a simulated GIL. Returns false when stopped. */
-bool _plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id, const char *label);
+ * Lets other threads run under a simulated GIL. Returns false when stopped.
+ * @label NULL records no span (the caller's span covers the wait). */
+bool _plab_demo_wait (PlabCrew *crew,
+                      int64_t ns,
+                      PlabSpanKind kind,
+                      int64_t task_id,
+                      const char *label);
 
 /* CPU work: @rounds of a multiply-add chain the compiler cannot shorten,
  * with a GIL checkpoint every 1024 rounds. Returns the chain's value. */
@@ -100,7 +105,8 @@ uint64_t _plab_demo_spin (uint64_t rounds, uint64_t seed);
 double _plab_demo_spin_rate (void);
 
 /* CPU work lasting about @ns on an idle core, recorded as one task span.
- * Checks the stop flag (crew may be NULL) and returns false when stopped. */
+ * Checks the stop flag (crew may be NULL) and returns false when stopped.
+ * @label NULL records no span. */
 bool _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, uint64_t *out);
 
 /* Shared zeroed memory that a crew's processes and threads all see. */

@@ -27,9 +27,8 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_SLEEPERS] = { "sleepers", PLAB_PARAM_INT,
                        "how many sleepers; they wait 5, 2, 1, 3, 4, 6, 2, 1 units in turn", 4, 1,
                        MAX_SLEEPERS, NULL },
-  [PARAM_UNIT_MS]
-  = { "unit_ms", PLAB_PARAM_INT, "length of one unit of waiting, in milliseconds", 200, 10, 2000,
-      NULL },
+  [PARAM_UNIT_MS] = { "unit_ms", PLAB_PARAM_INT, "length of one unit of waiting, in milliseconds",
+                      200, 10, 2000, NULL },
 };
 
 static const int units_of[MAX_SLEEPERS] = { 5, 2, 1, 3, 4, 6, 2, 1 };
@@ -186,8 +185,7 @@ sleepers_run (PlabDemoRun *run)
   if (!slept_enough)
     {
       run->check_ok = false;
-      snprintf (run->check_message, sizeof run->check_message,
-                "a sleeper woke up before its time");
+      snprintf (run->check_message, sizeof run->check_message, "a sleeper woke up before its time");
     }
   else if (run->backend == PLAB_BACKEND_SERIAL)
     {
@@ -200,8 +198,8 @@ sleepers_run (PlabDemoRun *run)
     {
       run->check_ok = n == 1 || total_ns < sum_ns;
       snprintf (run->check_message, sizeof run->check_message,
-                "all %d slept their time; together %.2f s, not the sum %.2f s", n,
-                total_ns / 1e9, sum_ns / 1e9);
+                "all %d slept their time; together %.2f s, not the sum %.2f s", n, total_ns / 1e9,
+                sum_ns / 1e9);
     }
   run->result_json = result_json (n, unit_ns, sh, t0, total_ns);
   rc = 0;
