@@ -9,10 +9,7 @@
 
 /* In the order the lab lists them: from the first pool to the finer points. */
 static const PlabDemo *const demos[] = {
-  &plab_demo_chef,
-  &plab_demo_cars,
-  &plab_demo_squares,
-  &plab_demo_sleepers,
+  &plab_demo_chef, &plab_demo_cars, &plab_demo_squares, &plab_demo_sleepers, &plab_demo_counter,
 };
 
 const PlabDemo *const *
