@@ -14,6 +14,7 @@ static const PlabDemo *const demos[] = {
   &plab_demo_chef,
   &plab_demo_cars,
   &plab_demo_kde,
+  &plab_demo_list_append,
   &plab_demo_squares,
   &plab_demo_sleepers,
   &plab_demo_counter,
