@@ -19,6 +19,7 @@ static const PlabDemo *const demos[] = {
   &plab_demo_sleepers,
   &plab_demo_counter,
   &plab_demo_barrier,
+  &plab_demo_amdahl,
 };
 /* clang-format on */
 
