@@ -18,6 +18,7 @@ static const PlabDemo *const demos[] = {
   &plab_demo_squares,
   &plab_demo_sleepers,
   &plab_demo_counter,
+  &plab_demo_pipe,
   &plab_demo_pool_vs_process,
   &plab_demo_barrier,
   &plab_demo_amdahl,
