@@ -120,6 +120,11 @@ sender_cb (PlabCrew *crew, void *arg)
           int32_t seq = i, back = -1;
           size_t got = 0;
 
+          if ((i & 1023) == 1023 && _plab_crew_stopping (crew))
+            {
+              rc = PLAB_ECANCELLED;
+              break;
+            }
           memcpy (buf, &seq, sizeof seq);
           rc = plab_conn_send (d->a, buf, d->size);
           if (rc == 0)

@@ -127,7 +127,9 @@ test_params_json (void)
   g_assert_true (isnan (plab_demo_run_get (&run, "nope")));
   run.values[plab_demo_param_index (squares, "n")] = 77;
   json = plab_demo_run_params_json (&run);
-  g_assert_cmpstr (json, ==, "{\"n\": 77, \"chunk_size\": 0, \"work\": 2000, \"crash_item\": -1}");
+  g_assert_cmpstr (json, ==,
+                   "{\"n\": 77, \"chunk_size\": 0, \"work\": 2000, \"crash_item\": -1, "
+                   "\"view\": \"workers\"}");
   free (json);
 }
 
