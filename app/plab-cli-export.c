@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plab-json.h"
+#include "plab-chart-export.h"
+#include "plab-json-writer.h"
 
 #define COMMAND "plab export"
 
@@ -301,20 +302,109 @@ write_trace (ExportData *d, GString *out)
 
 /* --- Charts --- */
 
-/* Charts are drawn by the renderers in ui/; the command line passes them the
- * run (or sweep) and the format. Until they are part of the build, --chart is
- * refused with a clear message. */
+/* Charts are drawn by the renderers in ui/, the same code the lab window
+ * uses. WHAT is a run id, "last" or "sweep:ID". */
 static int
 export_chart (const char *what,
               const char *chart,
               const char *format,
               const char *output,
-              const char *db)
+              const char *db,
+              int width,
+              int height,
+              double scale,
+              const char *theme)
 {
-  return _plab_cli_usage_error (COMMAND,
-                                "charts (--chart %s) are not part of this build of plab "
-                                "yet; --format csv and --format trace work",
-                                chart);
+  PlabExportOptions options = { 0 };
+  g_autofree char *path = NULL;
+  g_autofree char *default_output = NULL;
+  PlabStore *store = NULL;
+  gboolean missing;
+  gboolean sweep = g_str_has_prefix (what, "sweep:");
+  int64_t id = 0;
+  char error[512] = "";
+  int kind, fmt, th = PLAB_THEME_LIGHT, rc;
+  int status = PLAB_EXIT_FAILED;
+
+  kind = plab_chart_kind_from_name (chart);
+  if (kind < 0)
+    return _plab_cli_usage_error (COMMAND, "unknown chart '%s' (timeline, time, speedup or result)",
+                                  chart);
+  if (format != NULL)
+    fmt = plab_chart_format_from_name (format);
+  else if (output != NULL && strcmp (output, "-") != 0)
+    fmt = plab_chart_format_from_path (output);
+  else
+    fmt = PLAB_CHART_FORMAT_PNG;
+  if (fmt < 0)
+    return _plab_cli_usage_error (COMMAND, "unknown chart format '%s' (png, svg, pdf or csv)",
+                                  format ? format : output);
+  if (theme != NULL && (th = plab_theme_from_name (theme)) < 0)
+    return _plab_cli_usage_error (COMMAND, "unknown theme '%s' (light, dark or projector)", theme);
+  if (width < 0 || width > 20000 || height < 0 || height > 20000)
+    return _plab_cli_usage_error (COMMAND, "--width and --height must be from 1 to 20000 pixels");
+  if (scale != 0 && (scale < 0.25 || scale > 8))
+    return _plab_cli_usage_error (COMMAND, "--scale must be from 0.25 to 8, not %g", scale);
+  if (output != NULL && !strcmp (output, "-") && fmt != PLAB_CHART_FORMAT_CSV)
+    return _plab_cli_usage_error (COMMAND, "only csv can go to stdout; give -o FILE");
+
+  store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
+  if (store == NULL)
+    {
+      if (missing)
+        return _plab_cli_usage_error (COMMAND, "no run %s: %s holds no runs yet", what, path);
+      return PLAB_EXIT_FAILED;
+    }
+  if (sweep)
+    {
+      char *end = NULL;
+      id = g_ascii_strtoll (what + 6, &end, 10);
+      if (end == what + 6 || *end != '\0' || id <= 0)
+        {
+          status = _plab_cli_usage_error (COMMAND, "'%s' is not a sweep (sweep:ID)", what);
+          goto out;
+        }
+    }
+  else if (!_plab_cli_parse_run_id (store, what, &id))
+    {
+      status = _plab_cli_usage_error (COMMAND,
+                                      "'%s' is not a run (give a run id, \"last\" or "
+                                      "sweep:ID)",
+                                      what);
+      goto out;
+    }
+
+  if (output == NULL)
+    output = default_output
+        = g_strdup_printf ("plab-%s%" G_GINT64_FORMAT "-%s.%s", sweep ? "sweep" : "run", id, chart,
+                           plab_chart_format_name (fmt));
+  options.kind = kind;
+  options.format = fmt;
+  options.path = output;
+  options.width = width;
+  options.height = height;
+  options.scale = scale;
+  options.theme = th;
+  rc = sweep ? plab_chart_export_sweep (store, id, &options, error, sizeof error)
+             : plab_chart_export_run (store, id, &options, error, sizeof error);
+  if (rc == PLAB_ENOTFOUND)
+    {
+      status = _plab_cli_usage_error (COMMAND, "%s", error);
+      goto out;
+    }
+  if (rc != 0)
+    {
+      fprintf (stderr, "%s: %s\n", COMMAND, error[0] ? error : plab_strerror (rc));
+      goto out;
+    }
+  if (strcmp (output, "-") != 0)
+    fprintf (stderr, "%s: wrote the %s chart of %s %" G_GINT64_FORMAT " to %s\n", COMMAND, chart,
+             sweep ? "sweep" : "run", id, output);
+  status = PLAB_EXIT_OK;
+
+out:
+  plab_store_close (store);
+  return status;
 }
 
 /* --- plab export --- */
@@ -327,6 +417,9 @@ _plab_cli_export (int argc, char **argv)
   g_autofree char *chart = NULL;
   g_autofree char *output = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *theme = NULL;
+  int width = 0, height = 0;
+  double scale = 0;
   GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or trace (with --chart: png, svg, pdf)",
       "FORMAT" },
@@ -334,6 +427,11 @@ _plab_cli_export (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)", "FILE" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
       "FILE" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, "Chart width in pixels (default 1600)", "W" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &height, "Chart height in pixels (default 900)", "H" },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "PNG pixel scale, e.g. 2 for a sharp slide",
+      "S" },
+    { "theme", 0, 0, G_OPTION_ARG_STRING, &theme, "light, dark or projector", "THEME" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -347,13 +445,17 @@ _plab_cli_export (int argc, char **argv)
   int rc;
 
   g_set_prgname ("plab export");
-  context = g_option_context_new ("RUN - a recorded run as CSV or as a trace for ui.perfetto.dev");
+  context = g_option_context_new (
+      "RUN|sweep:ID - a chart as PNG, SVG or PDF, or a run as CSV or trace");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
                                     "RUN is a run id or \"last\".\n"
                                     "--format trace writes Chrome Trace Event JSON: open it in "
                                     "https://ui.perfetto.dev or chrome://tracing.\n"
-                                    "--format csv writes one row per span.");
+                                    "--format csv writes one row per span.\n"
+                                    "--chart timeline|time|speedup|result draws a chart "
+                                    "(--format png, svg, pdf, or csv for the data behind it);\n"
+                                    "the time and speedup charts of a run cover its sweep.");
   if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
     return PLAB_EXIT_USAGE;
   if (argc != 2)
@@ -362,7 +464,7 @@ _plab_cli_export (int argc, char **argv)
                                            : "one run at a time, not '%s'",
                                   argc > 2 ? argv[2] : "");
   if (chart)
-    return export_chart (argv[1], chart, format, output, db);
+    return export_chart (argv[1], chart, format, output, db, width, height, scale, theme);
   if (format == NULL)
     return _plab_cli_usage_error (COMMAND, "which format? (--format csv or --format trace)");
   if (strcmp (format, "csv") && strcmp (format, "trace"))

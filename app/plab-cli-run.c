@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plab-json.h"
+#include "plab-json-writer.h"
 #include "plab-progress.h"
 
 #define COMMAND "plab run"
@@ -462,6 +462,8 @@ run_one (Runner *self, RunConfig *c)
   rc = self->demo->run (&run);
   c->wall_ns = plab_now_ns () - t0;
   c->cpu_ns = plab_cpu_time_ns () - cpu0;
+  /* The main lane ends with the run: the runner itself goes on to the next. */
+  plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
   draw_bar (self, TRUE);

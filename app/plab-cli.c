@@ -6,6 +6,9 @@
  * in one line naming the file and the reason, and exit status 1.
  */
 #include "plab-cli-private.h"
+
+#include "plab-bench-charts.h"
+#include "plab-bench-core.h"
 #include "plab-cli.h"
 
 #include <errno.h>
@@ -14,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plab-json.h"
+#include "plab-json-writer.h"
 
 #ifndef PLAB_VERSION
 #define PLAB_VERSION "unknown"
@@ -34,6 +37,11 @@ static const char main_help[]
       "  show RUN                one run in detail (RUN is a run id or \"last\")\n"
       "  export RUN --format csv|trace [-o FILE]\n"
       "                          a run's spans as CSV, or a trace for ui.perfetto.dev\n"
+      "  export RUN|sweep:ID --chart timeline|time|speedup|result [--format png|svg|pdf|csv]\n"
+      "         [-o FILE] [--width W] [--height H] [--scale S] [--theme light|dark|projector]\n"
+      "                          a chart for slides and reports\n"
+      "  bench core|charts [--json]\n"
+      "                          measure the core library (against raw POSIX) or the charts\n"
       "\n"
       "Options:\n"
       "  -h, --help              this help; every command has its own (plab run --help)\n"
@@ -43,6 +51,7 @@ static const char main_help[]
       "  plab run squares -b processes -j 2\n"
       "  plab run squares --sweep 1..max -b serial,threads,processes\n"
       "  plab export last --format trace -o squares.json\n"
+      "  plab export last --chart speedup -o speedup.png\n"
       "\n"
       "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
       "--db FILE names another file.\n";
@@ -558,6 +567,38 @@ out:
   return status;
 }
 
+/* --- plab bench --- */
+
+/* The benchmarks measure and print; they live with the tests (tests/bench/)
+ * and are linked in so that anyone can measure the machine at hand. */
+static int
+cmd_bench (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object on stdout", NULL }, { NULL } };
+  g_autoptr (GOptionContext) context = NULL;
+
+  g_set_prgname ("plab bench");
+  context = g_option_context_new ("core|charts - measure the core library or the chart renderers");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (
+      context,
+      "core: processes, pool, queue, pipe, lock and trace recording, each next to the raw\n"
+      "POSIX equivalent, with the targets. charts: timeline frame times at 1e4, 1e5 and\n"
+      "1e6 spans, 1920 px wide.");
+  if (!_plab_cli_parse (context, "plab bench", &argc, &argv))
+    return PLAB_EXIT_USAGE;
+  if (argc != 2)
+    return _plab_cli_usage_error ("plab bench",
+                                  "which benchmark? (plab bench core or plab bench charts)");
+  if (!strcmp (argv[1], "core"))
+    return plab_bench_core_run (stdout, json) == 0 ? PLAB_EXIT_OK : PLAB_EXIT_FAILED;
+  if (!strcmp (argv[1], "charts"))
+    return plab_bench_charts_run (stdout, json, 0) == 0 ? PLAB_EXIT_OK : PLAB_EXIT_FAILED;
+  return _plab_cli_usage_error ("plab bench", "unknown benchmark '%s' (core or charts)", argv[1]);
+}
+
 /* --- Dispatch --- */
 
 /* The lab window is a later piece of work. This is where it will start: when
@@ -602,10 +643,11 @@ plab_cli_main (int argc, char **argv)
     return cmd_show (argc - 1, argv + 1);
   if (!strcmp (command, "export"))
     return _plab_cli_export (argc - 1, argv + 1);
+  if (!strcmp (command, "bench"))
+    return cmd_bench (argc - 1, argv + 1);
 
   if (command[0] == '-')
     return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
-  return _plab_cli_usage_error ("plab",
-                                "unknown command '%s' (commands: list, run, runs, show, export)",
-                                command);
+  return _plab_cli_usage_error (
+      "plab", "unknown command '%s' (commands: list, run, runs, show, export, bench)", command);
 }

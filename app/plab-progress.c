@@ -11,7 +11,7 @@
 #include <glib.h>
 #include <unistd.h>
 
-#include "plab-json.h"
+#include "plab-json-writer.h"
 
 struct _PlabProgress
 {

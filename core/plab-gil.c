@@ -13,6 +13,9 @@
 
 #include "plab-trace.h"
 
+/* A hand-over shorter than this is not worth a span. */
+#define GAP_NS 2000
+
 struct PlabGil
 {
   /* Held while taking a ticket or advancing now_serving; waiters sleep on
@@ -54,19 +57,26 @@ plab_gil_free (PlabGil *self)
   free (self);
 }
 
+/* Takes the lock. @since is when the thread stopped running Python-like code
+ * (at a checkpoint: before it gave the lock up), or 0 for now: the GIL wait
+ * span starts there, so time spent descheduled between giving the lock up
+ * and queueing again is shown as waiting, not as running. */
 static void
-take (PlabGil *self)
+take (PlabGil *self, int64_t since)
 {
-  int64_t t0 = 0;
   uint64_t ticket;
-  bool waited = false;
+  /* A thread that gave the lock up was not running from then on, even when
+   * it finds the lock free again by the time it queues (it may have been
+   * descheduled in between): that time is a wait too. */
+  bool waited = since != 0 && plab_now_ns () - since > GAP_NS;
 
   pthread_mutex_lock (&self->mutex);
+  if (since == 0)
+    since = plab_now_ns ();
   ticket = self->next_ticket++;
   if (self->now_serving != ticket)
     {
       waited = true;
-      t0 = plab_now_ns ();
       atomic_fetch_add (&self->waiting, 1);
       while (self->now_serving != ticket)
         pthread_cond_wait (&self->turn, &self->mutex);
@@ -76,7 +86,7 @@ take (PlabGil *self)
   thread_holds = true;
   held_since = plab_now_ns ();
   if (waited)
-    plab_span (PLAB_SPAN_GIL_WAIT, t0, held_since, -1, "wait: gil");
+    plab_span (PLAB_SPAN_GIL_WAIT, since, held_since, -1, "wait: gil");
 }
 
 static void
@@ -97,7 +107,7 @@ plab_gil_attach (PlabGil *gil)
   thread_gil = gil;
   thread_holds = false;
   if (gil != NULL)
-    take (gil);
+    take (gil, 0);
 }
 
 void
@@ -118,8 +128,9 @@ plab_checkpoint (void)
   if (plab_now_ns () - held_since < self->switch_ns)
     return;
   atomic_fetch_add_explicit (&self->switches, 1, memory_order_relaxed);
+  int64_t now = plab_now_ns ();
   give (self);
-  take (self);
+  take (self, now);
 }
 
 bool
@@ -135,7 +146,7 @@ void
 plab_gil_acquire (bool was_released)
 {
   if (was_released && thread_gil != NULL)
-    take (thread_gil);
+    take (thread_gil, 0);
 }
 
 uint64_t

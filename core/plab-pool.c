@@ -13,9 +13,12 @@
  *   slots[]      per worker: the chunk it holds and the item it is running
  *
  * The arena holds items, results and one int32 state per item (0: pending,
- * 1: done, negative: the item's error). For processes it is a memfd each
- * worker maps anew for every generation, so maps of any size need no
- * re-fork; for threads the workers use the caller's arrays directly.
+ * 1: done, negative: the item's error). For processes it is a memfd that
+ * only grows: the parent and each worker keep it mapped from one map to the
+ * next and map it again only when it grew, so maps of any size need no
+ * re-fork, and a map into an arena already in place costs no page faults;
+ * the parent clears the states of a new map while every worker is idle. For
+ * threads the workers use the caller's arrays directly.
  *
  * A worker writes an item's result, then its state with release order; the
  * parent reads states with acquire order, so a done state means a complete
@@ -219,7 +222,6 @@ view_open (PlabPool *self, View *v)
 {
   PoolShared *sh = self->sh;
 
-  memset (v, 0, sizeof *v);
   if (self->backend != PLAB_BACKEND_PROCESSES)
     {
       v->items = self->t_items;
@@ -229,10 +231,18 @@ view_open (PlabPool *self, View *v)
     }
   if (sh->arena_size == 0)
     return 0;
-  v->mapping = mmap (NULL, sh->arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
-  if (v->mapping == MAP_FAILED)
-    return PLAB_ESYS;
-  v->mapping_size = sh->arena_size;
+  if (v->mapping == NULL || v->mapping_size != sh->arena_size)
+    {
+      if (v->mapping != NULL)
+        munmap (v->mapping, v->mapping_size);
+      v->mapping = mmap (NULL, sh->arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
+      if (v->mapping == MAP_FAILED)
+        {
+          v->mapping = NULL;
+          return PLAB_ESYS;
+        }
+      v->mapping_size = sh->arena_size;
+    }
   v->items = (const char *)v->mapping + sh->items_off;
   v->results = (char *)v->mapping + sh->results_off;
   v->states = (_Atomic int32_t *)((char *)v->mapping + sh->states_off);
@@ -333,11 +343,11 @@ worker_loop (Worker *w)
   PoolShared *sh = self->sh;
   Slot *slot = &sh->slots[w->slot];
   uint32_t seen = atomic_load_explicit (&slot->idle_gen, memory_order_acquire);
+  View v = { 0 };
 
   for (;;)
     {
       uint32_t gen;
-      View v;
       uint64_t s, e;
       uint64_t one = 1;
 
@@ -345,7 +355,10 @@ worker_loop (Worker *w)
              && !atomic_load_explicit (&sh->stop, memory_order_acquire))
         futex_wait (&sh->generation, seen, 1000);
       if (atomic_load_explicit (&sh->stop, memory_order_acquire))
-        return;
+        {
+          view_close (&v);
+          return;
+        }
       seen = gen;
 
       if (sh->n_items > 0 && view_open (self, &v) == 0)
@@ -356,7 +369,6 @@ worker_loop (Worker *w)
           while (claim (sh, &s, &e))
             run_range (self, slot, &v, s, e);
           plab_gil_detach ();
-          view_close (&v);
         }
       atomic_store_explicit (&slot->idle_gen, gen, memory_order_release);
       if (write (self->efd, &one, sizeof one) < 0)
@@ -908,26 +920,30 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
       return 0;
     }
 
-  if (self->arena != NULL)
+  if (self->arena == NULL || self->arena_mapped < size)
     {
-      munmap (self->arena, self->arena_mapped);
-      self->arena = NULL;
+      if (self->arena != NULL)
+        {
+          munmap (self->arena, self->arena_mapped);
+          self->arena = NULL;
+        }
+      if (ftruncate (self->memfd, (off_t)size) < 0)
+        return errno == ENOSPC || errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+      self->arena = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
+      if (self->arena == MAP_FAILED)
+        {
+          self->arena = NULL;
+          return PLAB_ESYS;
+        }
+      self->arena_mapped = size;
     }
-  /* Truncating to 0 first gives fresh zero pages: states start pending. */
-  if (ftruncate (self->memfd, 0) < 0 || ftruncate (self->memfd, (off_t)size) < 0)
-    return errno == ENOSPC || errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
-  self->arena = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
-  if (self->arena == MAP_FAILED)
-    {
-      self->arena = NULL;
-      return PLAB_ESYS;
-    }
-  self->arena_mapped = size;
+  /* Every worker is idle: the arena is the parent's until the next wake. */
   memcpy (self->arena, map->items, items_bytes);
+  memset (self->arena + states_off, 0, states_bytes);
   sh->items_off = 0;
   sh->results_off = results_off;
   sh->states_off = states_off;
-  sh->arena_size = size;
+  sh->arena_size = self->arena_mapped;
   *states_out = (_Atomic int32_t *)(self->arena + states_off);
   return 0;
 }

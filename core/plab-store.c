@@ -81,10 +81,10 @@ typedef enum
   N_STMTS
 } StmtId;
 
-#define RUN_COLUMNS                                                                        \
-  "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "     \
-  "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "     \
-  "n_spans"
+#define RUN_COLUMNS                                                                                \
+  "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "             \
+  "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "             \
+  "n_spans, runner_start, runner_host"
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -189,22 +189,20 @@ static const char *const lane_end_names[] = { "running", "exited", "killed" };
 #define N_ELEMENTS(a) (sizeof (a) / sizeof (a)[0])
 
 static int
-name_index (const char *const *names,
-            size_t              n,
-            const char         *name)
+name_index (const char *const *names, size_t n, const char *name)
 {
   if (name == NULL)
     return -1;
   for (size_t i = 0; i < n; i++)
     if (strcmp (names[i], name) == 0)
-      return (int) i;
+      return (int)i;
   return -1;
 }
 
 const char *
 plab_run_status_name (PlabRunStatus status)
 {
-  if ((unsigned) status >= N_ELEMENTS (run_status_names))
+  if ((unsigned)status >= N_ELEMENTS (run_status_names))
     return "unknown";
   return run_status_names[status];
 }
@@ -252,9 +250,7 @@ error_from_sqlite (int rc)
 }
 
 static void
-set_open_error (const char *path,
-                const char *fmt,
-                ...)
+set_open_error (const char *path, const char *fmt, ...)
 {
   char detail[768];
   va_list args;
@@ -273,17 +269,14 @@ plab_store_open_error (void)
 
 /* Records SQLite's message for the failed call @rc and returns its code. */
 static int
-fail_sqlite (PlabStore *self,
-             int        rc)
+fail_sqlite (PlabStore *self, int rc)
 {
   snprintf (self->errmsg, sizeof self->errmsg, "%s", sqlite3_errmsg (self->db));
   return error_from_sqlite (rc);
 }
 
 static int
-fail_with (PlabStore  *self,
-           int         code,
-           const char *message)
+fail_with (PlabStore *self, int code, const char *message)
 {
   snprintf (self->errmsg, sizeof self->errmsg, "%s", message);
   return code;
@@ -340,7 +333,7 @@ dir_of (const char *path)
     return strdup (".");
   if (slash == path)
     return strdup ("/");
-  dir = strndup (path, (size_t) (slash - path));
+  dir = strndup (path, (size_t)(slash - path));
   return dir;
 }
 
@@ -371,8 +364,7 @@ make_dirs (const char *dir)
 /* Writable for us, and not marked read-only by its owner: no write bit at
  * all counts as read-only even for root, who could write anyway. */
 static bool
-writable (const char        *path,
-          const struct stat *st)
+writable (const char *path, const struct stat *st)
 {
   return access (path, W_OK) == 0 && (st->st_mode & 0222) != 0;
 }
@@ -396,16 +388,14 @@ typedef enum
 static uint32_t
 be32 (const unsigned char *p)
 {
-  return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 /* Reads the header of the database at @path (of size @size) and decides
  * whether SQLite may open it. Returns 0 with *kind_out set, or a PLAB_ESTORE_*
  * code with the open error set. Reads only. */
 static int
-judge_file (const char *path,
-            off_t       size,
-            FileKind   *kind_out)
+judge_file (const char *path, off_t size, FileKind *kind_out)
 {
   static const char magic[16] = "SQLite format 3";
   unsigned char hdr[HDR_SIZE + 8];
@@ -433,18 +423,18 @@ judge_file (const char *path,
       return PLAB_ESTORE_IO;
     }
 
-  if ((size_t) got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
+  if ((size_t)got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
     {
-      set_open_error (path, "this file is not an SQLite database (file is not a database)");
+      set_open_error (path, "the file is not an SQLite database");
       return PLAB_ESTORE_CORRUPT;
     }
 
-  page_size = ((uint32_t) hdr[HDR_PAGE_SIZE] << 8) | hdr[HDR_PAGE_SIZE + 1];
+  page_size = ((uint32_t)hdr[HDR_PAGE_SIZE] << 8) | hdr[HDR_PAGE_SIZE + 1];
   if (page_size == 1)
     page_size = 65536;
   if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0
-      || hdr[HDR_WRITE_VERSION] < 1 || hdr[HDR_WRITE_VERSION] > 2
-      || hdr[HDR_READ_VERSION] < 1 || hdr[HDR_READ_VERSION] > 2)
+      || hdr[HDR_WRITE_VERSION] < 1 || hdr[HDR_WRITE_VERSION] > 2 || hdr[HDR_READ_VERSION] < 1
+      || hdr[HDR_READ_VERSION] > 2)
     {
       set_open_error (path, "the database header is damaged (database disk image is malformed)");
       return PLAB_ESTORE_CORRUPT;
@@ -463,13 +453,14 @@ judge_file (const char *path,
    * the version-valid-for number agree; a file shorter than that lost its
    * tail. */
   n_pages = be32 (hdr + HDR_N_PAGES);
-  if ((size % (off_t) page_size) != 0
+  if ((size % (off_t)page_size) != 0
       || (n_pages != 0 && be32 (hdr + HDR_CHANGE_COUNTER) == be32 (hdr + HDR_VALID_FOR)
-          && (off_t) n_pages * page_size > size))
+          && (off_t)n_pages * page_size > size))
     {
-      set_open_error (path, "the file is truncated: %lld bytes, the database needs %lld "
-                            "(database disk image is malformed)",
-                      (long long) size, (long long) n_pages * page_size);
+      set_open_error (path,
+                      "the file is truncated: %lld bytes, the database needs %lld "
+                      "(database disk image is malformed)",
+                      (long long)size, (long long)n_pages * page_size);
       return PLAB_ESTORE_CORRUPT;
     }
 
@@ -477,8 +468,8 @@ judge_file (const char *path,
     {
       if (user_version > PLAB_STORE_SCHEMA_VERSION)
         {
-          set_open_error (path, "schema version %u, this plab knows up to version %d",
-                          user_version, PLAB_STORE_SCHEMA_VERSION);
+          set_open_error (path, "schema version %u, this plab knows up to version %d", user_version,
+                          PLAB_STORE_SCHEMA_VERSION);
           return PLAB_ESTORE_NEWER;
         }
       *kind_out = FILE_OURS;
@@ -497,8 +488,8 @@ judge_file (const char *path,
       set_open_error (path, "the schema page is damaged (database disk image is malformed)");
       return PLAB_ESTORE_CORRUPT;
     }
-  set_open_error (path, "an SQLite database of another program (it has tables that are not "
-                        "plab's)");
+  set_open_error (path, "an SQLite database of another program: it has tables that are not "
+                        "plab's");
   return PLAB_ESTORE_FOREIGN;
 }
 
@@ -509,29 +500,27 @@ judge_file (const char *path,
 static char *
 span_block_sql (void)
 {
-  static const char head[] =
-    "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, task_id) VALUES ";
+  static const char head[]
+      = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, task_id) VALUES ";
   size_t cap = sizeof head + SPAN_BLOCK * (8 + SPAN_PARAMS * 8);
   char *sql = malloc (cap);
   size_t len;
 
   if (sql == NULL)
     return NULL;
-  len = (size_t) snprintf (sql, cap, "%s", head);
+  len = (size_t)snprintf (sql, cap, "%s", head);
   for (int r = 0; r < SPAN_BLOCK; r++)
     {
       int p = 2 + r * SPAN_PARAMS;
 
-      len += (size_t) snprintf (sql + len, cap - len, "%s(?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
-                                r == 0 ? "" : ", ", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
+      len += (size_t)snprintf (sql + len, cap - len, "%s(?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
+                               r == 0 ? "" : ", ", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
     }
   return sql;
 }
 
 static int
-stmt_get (PlabStore     *self,
-          StmtId         id,
-          sqlite3_stmt **out)
+stmt_get (PlabStore *self, StmtId id, sqlite3_stmt **out)
 {
   int rc;
 
@@ -559,8 +548,7 @@ stmt_get (PlabStore     *self,
 
 /* Runs a statement that returns no rows (or whose rows are not wanted). */
 static int
-stmt_run (PlabStore    *self,
-          sqlite3_stmt *stmt)
+stmt_run (PlabStore *self, sqlite3_stmt *stmt)
 {
   int rc = sqlite3_step (stmt);
 
@@ -605,9 +593,7 @@ tx_rollback (PlabStore *self)
 
 /* Runs a statement of one integer result; *out is left alone when there is no row. */
 static int
-query_int (sqlite3    *db,
-           const char *sql,
-           int64_t    *out)
+query_int (sqlite3 *db, const char *sql, int64_t *out)
 {
   sqlite3_stmt *stmt = NULL;
   int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
@@ -633,7 +619,7 @@ now_us (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* --- Opening --- */
@@ -654,8 +640,7 @@ configure_sqlite (void)
  * a transaction of its own that also sets user_version, so a crash leaves the
  * store at a version it really has. */
 static int
-migrate (PlabStore *self,
-         int64_t    from)
+migrate (PlabStore *self, int64_t from)
 {
   for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
     {
@@ -668,8 +653,7 @@ migrate (PlabStore *self,
       rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
       if (rc == SQLITE_OK && from == 0)
         {
-          snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d",
-                    PLAB_STORE_APPLICATION_ID);
+          snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d", PLAB_STORE_APPLICATION_ID);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
         }
       if (rc == SQLITE_OK)
@@ -696,12 +680,12 @@ migrate (PlabStore *self,
 static int
 find_machine (PlabStore *self)
 {
-  static const char select_sql[] =
-    "SELECT id FROM machines WHERE host = ?1 AND cpu_model = ?2 AND usable_cpus = ?3 "
-    "AND online_cpus = ?4 AND os = ?5 AND compiler = ?6 AND plab_version = ?7";
-  static const char insert_sql[] =
-    "INSERT INTO machines (host, cpu_model, usable_cpus, online_cpus, os, compiler, "
-    "plab_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+  static const char select_sql[]
+      = "SELECT id FROM machines WHERE host = ?1 AND cpu_model = ?2 AND usable_cpus = ?3 "
+        "AND online_cpus = ?4 AND os = ?5 AND compiler = ?6 AND plab_version = ?7";
+  static const char insert_sql[]
+      = "INSERT INTO machines (host, cpu_model, usable_cpus, online_cpus, os, compiler, "
+        "plab_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
   PlabMachineInfo info;
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -828,9 +812,7 @@ fail_sqlite:
 /* Checks what SQLite sees, which may be newer than the main file's header
  * when the last writer left changes in the -wal file. Reads only. */
 static int
-check_identity (PlabStore *self,
-                FileKind   kind,
-                int64_t   *version_out)
+check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
 {
   int64_t app_id = 0, version = 0, n_objects = 0;
   int rc;
@@ -855,7 +837,7 @@ check_identity (PlabStore *self,
   if (version > PLAB_STORE_SCHEMA_VERSION)
     {
       set_open_error (self->path, "schema version %lld, this plab knows up to version %d",
-                      (long long) version, PLAB_STORE_SCHEMA_VERSION);
+                      (long long)version, PLAB_STORE_SCHEMA_VERSION);
       return PLAB_ESTORE_NEWER;
     }
   if (version == 0 && n_objects != 0)
@@ -870,11 +852,13 @@ check_identity (PlabStore *self,
     }
   if (version < PLAB_STORE_SCHEMA_VERSION && self->mode == PLAB_STORE_READ_ONLY)
     {
-      set_open_error (self->path, "schema version %lld is old; open it once for writing to "
-                                  "upgrade it", (long long) version);
+      set_open_error (self->path,
+                      "schema version %lld is old; open it once for writing to "
+                      "upgrade it",
+                      (long long)version);
       return PLAB_ESTORE_OPEN;
     }
-  (void) kind;
+  (void)kind;
   *version_out = version;
   return 0;
 }
@@ -890,9 +874,7 @@ finalize_all (PlabStore *self)
 }
 
 int
-plab_store_open (const char   *path,
-                 PlabStoreMode mode,
-                 PlabStore   **out)
+plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
 {
   PlabStore *self = NULL;
   char *dir = NULL;
@@ -994,9 +976,22 @@ plab_store_open (const char   *path,
   for (int i = 0; i < 3; i++)
     side_existed[i] = exists (side[i]);
 
-  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-          | (mode == PLAB_STORE_READ_ONLY ? SQLITE_OPEN_READONLY
-                                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  /* A reader opens a writable store read-write but query-only: a truly
+   * read-only SQLite connection never removes the -wal and -shm files it
+   * made, so every `plab runs` would leave them behind. A file or folder we
+   * may not write to is opened read-only, and then SQLite may leave them. */
+  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (mode == PLAB_STORE_READ_WRITE)
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  else
+    {
+      struct stat dst;
+
+      if (writable (path, &st) && stat (dir, &dst) == 0 && writable (dir, &dst))
+        flags |= SQLITE_OPEN_READWRITE;
+      else
+        flags |= SQLITE_OPEN_READONLY;
+    }
   rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
   if (rc != SQLITE_OK)
     {
@@ -1006,14 +1001,24 @@ plab_store_open (const char   *path,
     }
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  if (mode == PLAB_STORE_READ_ONLY)
+    sqlite3_exec (self->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+
+  /* Until the file is known to be ours, closing must not checkpoint: that
+   * would copy someone else's -wal into their database. */
+  sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
   rc = check_identity (self, kind, &version);
   if (rc < 0)
     goto fail;
+  sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 
   if (mode == PLAB_STORE_READ_ONLY)
     {
-      sqlite3_exec (self->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+      PlabMachineInfo info;
+
+      plab_machine_info (&info);
+      snprintf (self->host, sizeof self->host, "%s", info.host);
       *out = self;
       free (dir);
       return 0;
@@ -1038,7 +1043,7 @@ plab_store_open (const char   *path,
     rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
       {
-        journal = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        journal = strdup ((const char *)sqlite3_column_text (stmt, 0));
         rc = SQLITE_OK;
       }
     sqlite3_finalize (stmt);
@@ -1093,8 +1098,12 @@ fail:
       if (self->db != NULL)
         sqlite3_close (self->db);
       /* A refused file is left as it was found: side files this open made
-       * go again, and so does a database file it created. */
-      if (self->db != NULL)
+       * go again, and so does a database file it created. Only for files
+       * that are not (or not yet) a store of this plab: on a busy or failing
+       * store of ours, a writer elsewhere may be using those files by now. */
+      if (self->db != NULL
+          && (!file_existed || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
+              || rc == PLAB_ESTORE_NEWER))
         {
           for (int i = 0; i < 3; i++)
             if (!side_existed[i])
@@ -1132,10 +1141,7 @@ require_writable (PlabStore *self)
 }
 
 int
-plab_store_new_sweep (PlabStore  *self,
-                      const char *demo,
-                      const char *label,
-                      int64_t    *id_out)
+plab_store_new_sweep (PlabStore *self, const char *demo, const char *label, int64_t *id_out)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1166,9 +1172,7 @@ cursor_reset (PlabStore *self)
 }
 
 int
-plab_store_begin_run (PlabStore         *self,
-                      const PlabRunSpec *spec,
-                      int64_t           *run_id_out)
+plab_store_begin_run (PlabStore *self, const PlabRunSpec *spec, int64_t *run_id_out)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1184,7 +1188,7 @@ plab_store_begin_run (PlabStore         *self,
   sqlite3_bind_int (stmt, 3, spec->workers);
   sqlite3_bind_text (stmt, 4, spec->params_json ? spec->params_json : "{}", -1, SQLITE_STATIC);
   /* The seed's 64 bits are stored as they are; read back as uint64_t. */
-  sqlite3_bind_int64 (stmt, 5, (int64_t) spec->seed);
+  sqlite3_bind_int64 (stmt, 5, (int64_t)spec->seed);
   sqlite3_bind_int64 (stmt, 6, now_us ());
   if (spec->sweep_id != 0)
     sqlite3_bind_int64 (stmt, 7, spec->sweep_id);
@@ -1195,8 +1199,8 @@ plab_store_begin_run (PlabStore         *self,
     sqlite3_bind_int64 (stmt, 9, self->machine_id);
   else
     sqlite3_bind_null (stmt, 9);
-  sqlite3_bind_int (stmt, 10, (int) getpid ());
-  sqlite3_bind_int64 (stmt, 11, plab_process_start_ticks ((int) getpid ()));
+  sqlite3_bind_int (stmt, 10, (int)getpid ());
+  sqlite3_bind_int64 (stmt, 11, plab_process_start_ticks ((int)getpid ()));
   sqlite3_bind_text (stmt, 12, self->host, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 13, spec->origin_ns);
   rc = stmt_run (self, stmt);
@@ -1216,8 +1220,7 @@ plab_store_begin_run (PlabStore         *self,
 /* Points the write cursor at @run_id, loading it from the runs table when
  * another run was written last. */
 static int
-cursor_load (PlabStore *self,
-             int64_t    run_id)
+cursor_load (PlabStore *self, int64_t run_id)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1245,16 +1248,14 @@ cursor_load (PlabStore *self,
 }
 
 static void
-lane_mark_known (PlabStore *self,
-                 int        lane)
+lane_mark_known (PlabStore *self, int lane)
 {
   if (lane >= 0 && lane < 65536)
     self->known_lanes[lane / 64] |= UINT64_C (1) << (lane % 64);
 }
 
 static bool
-lane_is_known (PlabStore *self,
-               int        lane)
+lane_is_known (PlabStore *self, int lane)
 {
   return (self->known_lanes[lane / 64] >> (lane % 64)) & 1;
 }
@@ -1263,9 +1264,7 @@ lane_is_known (PlabStore *self,
  * every lane with spans listed in `lanes` (range queries walk that list), and
  * plab_store_put_lane () fills it in later. */
 static int
-ensure_lane (PlabStore *self,
-             int64_t    run_id,
-             int        lane)
+ensure_lane (PlabStore *self, int64_t run_id, int lane)
 {
   sqlite3_stmt *stmt = NULL;
   char name[32];
@@ -1285,9 +1284,7 @@ ensure_lane (PlabStore *self,
 }
 
 int
-plab_store_put_lane (PlabStore          *self,
-                     int64_t             run_id,
-                     const PlabLaneInfo *lane)
+plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1300,20 +1297,21 @@ plab_store_put_lane (PlabStore          *self,
   sqlite3_bind_int64 (stmt, 1, run_id);
   sqlite3_bind_int (stmt, 2, lane->lane);
   sqlite3_bind_text (stmt, 3,
-                     (unsigned) lane->kind < N_ELEMENTS (lane_kind_names)
-                       ? lane_kind_names[lane->kind] : "thread",
+                     (unsigned)lane->kind < N_ELEMENTS (lane_kind_names)
+                         ? lane_kind_names[lane->kind]
+                         : "thread",
                      -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 4, lane->pid);
   sqlite3_bind_int (stmt, 5, lane->tid);
-  sqlite3_bind_text (stmt, 6, lane->name, (int) strnlen (lane->name, sizeof lane->name),
+  sqlite3_bind_text (stmt, 6, lane->name, (int)strnlen (lane->name, sizeof lane->name),
                      SQLITE_STATIC);
   sqlite3_bind_text (stmt, 7,
-                     (unsigned) lane->end < N_ELEMENTS (lane_end_names)
-                       ? lane_end_names[lane->end] : "running",
+                     (unsigned)lane->end < N_ELEMENTS (lane_end_names) ? lane_end_names[lane->end]
+                                                                       : "running",
                      -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 8, lane->exit_code);
   sqlite3_bind_int (stmt, 9, lane->exit_signal);
-  sqlite3_bind_int64 (stmt, 10, (int64_t) lane->dropped);
+  sqlite3_bind_int64 (stmt, 10, (int64_t)lane->dropped);
   rc = stmt_run (self, stmt);
   if (rc == 0 && run_id == self->cursor_run)
     lane_mark_known (self, lane->lane);
@@ -1323,13 +1321,9 @@ plab_store_put_lane (PlabStore          *self,
 /* Binds one span to the seven parameters from @first on: lane, start, seq,
  * end, kind, label, task. */
 static void
-bind_span (sqlite3_stmt    *stmt,
-           int              first,
-           const PlabEvent *ev,
-           int64_t          seq,
-           int64_t          origin)
+bind_span (sqlite3_stmt *stmt, int first, const PlabEvent *ev, int64_t seq, int64_t origin)
 {
-  int label_len = (int) strnlen (ev->label, sizeof ev->label);
+  int label_len = (int)strnlen (ev->label, sizeof ev->label);
 
   sqlite3_bind_int (stmt, first, ev->lane);
   sqlite3_bind_int64 (stmt, first + 1, ev->start_ns - origin);
@@ -1344,10 +1338,7 @@ bind_span (sqlite3_stmt    *stmt,
 }
 
 int
-plab_store_add_events (PlabStore       *self,
-                       int64_t          run_id,
-                       const PlabEvent *events,
-                       size_t           n)
+plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events, size_t n)
 {
   sqlite3_stmt *span = NULL, *block = NULL, *counter = NULL, *update = NULL;
   const PlabEvent *pending[SPAN_BLOCK];
@@ -1359,8 +1350,7 @@ plab_store_add_events (PlabStore       *self,
     return PLAB_EINVAL;
   if (n == 0)
     return 0;
-  if ((rc = require_writable (self)) < 0
-      || (rc = stmt_get (self, STMT_INSERT_SPAN, &span)) < 0
+  if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_INSERT_SPAN, &span)) < 0
       || (rc = stmt_get (self, STMT_INSERT_SPAN_BLOCK, &block)) < 0
       || (rc = stmt_get (self, STMT_INSERT_COUNTER, &counter)) < 0
       || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
@@ -1390,7 +1380,7 @@ plab_store_add_events (PlabStore       *self,
       if (ev->kind == PLAB_SPAN_COUNTER)
         {
           sqlite3_bind_int (counter, 2, ev->lane);
-          sqlite3_bind_text (counter, 3, ev->label, (int) strnlen (ev->label, sizeof ev->label),
+          sqlite3_bind_text (counter, 3, ev->label, (int)strnlen (ev->label, sizeof ev->label),
                              SQLITE_STATIC);
           sqlite3_bind_int64 (counter, 4, ev->start_ns - origin);
           sqlite3_bind_int64 (counter, 5, ev->task_id);
@@ -1441,14 +1431,12 @@ fail:
 }
 
 int
-plab_store_finish_run (PlabStore            *self,
-                       int64_t               run_id,
-                       const PlabRunOutcome *outcome)
+plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (self == NULL || outcome == NULL || (unsigned) outcome->status > PLAB_RUN_CANCELLED)
+  if (self == NULL || outcome == NULL || (unsigned)outcome->status > PLAB_RUN_CANCELLED)
     return PLAB_EINVAL;
   if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_FINISH_RUN, &stmt)) < 0)
     return rc;
@@ -1480,8 +1468,7 @@ plab_store_finish_run (PlabStore            *self,
 /* --- The sink --- */
 
 static void
-sink_lane_cb (void               *user_data,
-              const PlabLaneInfo *lane)
+sink_lane_cb (void *user_data, const PlabLaneInfo *lane)
 {
   PlabStore *self = user_data;
   int rc = plab_store_put_lane (self, self->sink_run, lane);
@@ -1491,9 +1478,7 @@ sink_lane_cb (void               *user_data,
 }
 
 static void
-sink_events_cb (void            *user_data,
-                const PlabEvent *events,
-                size_t           n_events)
+sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
 {
   PlabStore *self = user_data;
   int rc = plab_store_add_events (self, self->sink_run, events, n_events);
@@ -1503,9 +1488,7 @@ sink_events_cb (void            *user_data,
 }
 
 void
-plab_store_sink_init (PlabStore     *self,
-                      int64_t        run_id,
-                      PlabTraceSink *sink)
+plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink)
 {
   self->sink_run = run_id;
   self->sink_error = 0;
@@ -1523,19 +1506,23 @@ plab_store_sink_error (PlabStore *self)
 /* --- Reading --- */
 
 static char *
-column_strdup (sqlite3_stmt *stmt,
-               int           col,
-               const char   *fallback)
+column_strdup (sqlite3_stmt *stmt, int col, const char *fallback)
 {
   const unsigned char *text = sqlite3_column_text (stmt, col);
 
   if (text == NULL)
     return fallback ? strdup (fallback) : NULL;
-  return strdup ((const char *) text);
+  return strdup ((const char *)text);
+}
+
+static bool
+same_text (const char *a, const char *b)
+{
+  return a != NULL && b != NULL && strcmp (a, b) == 0;
 }
 
 static PlabRunRecord *
-run_record_from_row (sqlite3_stmt *stmt)
+run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
 {
   PlabRunRecord *r = calloc (1, sizeof *r);
   int status;
@@ -1547,9 +1534,9 @@ run_record_from_row (sqlite3_stmt *stmt)
   r->backend = column_strdup (stmt, 2, "");
   r->workers = sqlite3_column_int (stmt, 3);
   r->params_json = column_strdup (stmt, 4, "{}");
-  r->seed = (uint64_t) sqlite3_column_int64 (stmt, 5);
-  status = plab_run_status_from_name ((const char *) sqlite3_column_text (stmt, 6));
-  r->status = status < 0 ? PLAB_RUN_FAILED : (PlabRunStatus) status;
+  r->seed = (uint64_t)sqlite3_column_int64 (stmt, 5);
+  status = plab_run_status_from_name ((const char *)sqlite3_column_text (stmt, 6));
+  r->status = status < 0 ? PLAB_RUN_FAILED : (PlabRunStatus)status;
   r->started_at_us = sqlite3_column_int64 (stmt, 7);
   r->wall_ns = sqlite3_column_int64 (stmt, 8);
   r->cpu_ns = sqlite3_column_int64 (stmt, 9);
@@ -1562,6 +1549,17 @@ run_record_from_row (sqlite3_stmt *stmt)
   r->machine_id = sqlite3_column_int64 (stmt, 16);
   r->runner_pid = sqlite3_column_int (stmt, 17);
   r->n_spans = sqlite3_column_int64 (stmt, 18);
+
+  /* A reader does not repair the store, but it need not show a dead run as
+   * running either: it says what the next writer will record. */
+  if (r->status == PLAB_RUN_RUNNING && self->host[0] != '\0'
+      && same_text ((const char *)sqlite3_column_text (stmt, 20), self->host)
+      && plab_process_start_ticks (r->runner_pid) != sqlite3_column_int64 (stmt, 19))
+    {
+      r->status = PLAB_RUN_FAILED;
+      if (r->error == NULL)
+        r->error = strdup (INTERRUPTED_MESSAGE);
+    }
 
   if (r->demo == NULL || r->backend == NULL || r->params_json == NULL || r->result_json == NULL
       || (r->check_message == NULL && sqlite3_column_type (stmt, 12) != SQLITE_NULL)
@@ -1588,8 +1586,7 @@ plab_run_record_free (PlabRunRecord *record)
 }
 
 void
-plab_run_records_free (PlabRunRecord **records,
-                       size_t          n)
+plab_run_records_free (PlabRunRecord **records, size_t n)
 {
   if (records == NULL)
     return;
@@ -1599,10 +1596,10 @@ plab_run_records_free (PlabRunRecord **records,
 }
 
 int
-plab_store_list_runs (PlabStore           *self,
+plab_store_list_runs (PlabStore *self,
                       const PlabRunFilter *filter,
-                      PlabRunRecord     ***out,
-                      size_t              *n_out)
+                      PlabRunRecord ***out,
+                      size_t *n_out)
 {
   PlabRunRecord **records = NULL;
   size_t n = 0, cap = 0;
@@ -1639,7 +1636,7 @@ plab_store_list_runs (PlabStore           *self,
           records = grown;
           cap = new_cap;
         }
-      r = run_record_from_row (stmt);
+      r = run_record_from_row (self, stmt);
       if (r == NULL)
         {
           rc = PLAB_ENOMEM;
@@ -1666,9 +1663,7 @@ fail:
 }
 
 int
-plab_store_get_run (PlabStore      *self,
-                    int64_t         run_id,
-                    PlabRunRecord **out)
+plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1682,7 +1677,7 @@ plab_store_get_run (PlabStore      *self,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
-      *out = run_record_from_row (stmt);
+      *out = run_record_from_row (self, stmt);
       rc = *out != NULL ? 0 : PLAB_ENOMEM;
     }
   else if (rc == SQLITE_DONE)
@@ -1695,10 +1690,7 @@ plab_store_get_run (PlabStore      *self,
 
 /* Appends room for one more element to a growing array. */
 static void *
-grow (void   *array,
-      size_t  elem,
-      size_t  n,
-      size_t *cap)
+grow (void *array, size_t elem, size_t n, size_t *cap)
 {
   void *grown;
   size_t new_cap;
@@ -1713,10 +1705,7 @@ grow (void   *array,
 }
 
 int
-plab_store_get_lanes (PlabStore     *self,
-                      int64_t        run_id,
-                      PlabLaneInfo **out,
-                      size_t        *n_out)
+plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out)
 {
   PlabLaneInfo *lanes = NULL;
   size_t n = 0, cap = 0;
@@ -1747,18 +1736,18 @@ plab_store_get_lanes (PlabStore     *self,
       memset (l, 0, sizeof *l);
       l->lane = sqlite3_column_int (stmt, 0);
       idx = name_index (lane_kind_names, N_ELEMENTS (lane_kind_names),
-                        (const char *) sqlite3_column_text (stmt, 1));
-      l->kind = idx < 0 ? PLAB_LANE_THREAD : (PlabLaneKind) idx;
+                        (const char *)sqlite3_column_text (stmt, 1));
+      l->kind = idx < 0 ? PLAB_LANE_THREAD : (PlabLaneKind)idx;
       l->pid = sqlite3_column_int (stmt, 2);
       l->tid = sqlite3_column_int (stmt, 3);
-      name = (const char *) sqlite3_column_text (stmt, 4);
+      name = (const char *)sqlite3_column_text (stmt, 4);
       snprintf (l->name, sizeof l->name, "%s", name ? name : "");
       idx = name_index (lane_end_names, N_ELEMENTS (lane_end_names),
-                        (const char *) sqlite3_column_text (stmt, 5));
-      l->end = idx < 0 ? PLAB_LANE_RUNNING : (PlabLaneEnd) idx;
+                        (const char *)sqlite3_column_text (stmt, 5));
+      l->end = idx < 0 ? PLAB_LANE_RUNNING : (PlabLaneEnd)idx;
       l->exit_code = sqlite3_column_int (stmt, 6);
       l->exit_signal = sqlite3_column_int (stmt, 7);
-      l->dropped = (uint64_t) sqlite3_column_int64 (stmt, 8);
+      l->dropped = (uint64_t)sqlite3_column_int64 (stmt, 8);
     }
   if (rc != SQLITE_DONE)
     {
@@ -1777,31 +1766,31 @@ fail:
 }
 
 static void
-event_from_columns (PlabEvent     *ev,
-                    int            lane,
-                    int64_t        start,
-                    int64_t        end,
-                    int            kind,
-                    const char    *label,
-                    int64_t        task_id)
+event_from_columns (PlabEvent *ev,
+                    int lane,
+                    int64_t start,
+                    int64_t end,
+                    int kind,
+                    const char *label,
+                    int64_t task_id)
 {
   memset (ev, 0, sizeof *ev);
-  ev->lane = (uint16_t) lane;
+  ev->lane = (uint16_t)lane;
   ev->start_ns = start;
   ev->end_ns = end;
-  ev->kind = (uint16_t) kind;
+  ev->kind = (uint16_t)kind;
   ev->task_id = task_id;
   if (label != NULL)
     snprintf (ev->label, sizeof ev->label, "%s", label);
 }
 
 int
-plab_store_get_spans (PlabStore  *self,
-                      int64_t     run_id,
-                      int64_t     from_ns,
-                      int64_t     to_ns,
+plab_store_get_spans (PlabStore *self,
+                      int64_t run_id,
+                      int64_t from_ns,
+                      int64_t to_ns,
                       PlabEvent **out,
-                      size_t     *n_out)
+                      size_t *n_out)
 {
   PlabEvent *events = NULL;
   size_t n = 0, cap = 0;
@@ -1815,8 +1804,7 @@ plab_store_get_spans (PlabStore  *self,
   *out = NULL;
   *n_out = 0;
 
-  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld",
-            (long long) run_id);
+  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld", (long long)run_id);
   max_span = -1;
   rc = query_int (self->db, sql, &max_span);
   if (rc != SQLITE_OK)
@@ -1845,8 +1833,7 @@ plab_store_get_spans (PlabStore  *self,
       events = grown;
       event_from_columns (&events[n++], sqlite3_column_int (stmt, 0),
                           sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
-                          sqlite3_column_int (stmt, 3),
-                          (const char *) sqlite3_column_text (stmt, 4),
+                          sqlite3_column_int (stmt, 3), (const char *)sqlite3_column_text (stmt, 4),
                           sqlite3_column_int64 (stmt, 5));
     }
   if (rc != SQLITE_DONE)
@@ -1866,10 +1853,7 @@ fail:
 }
 
 int
-plab_store_get_counters (PlabStore  *self,
-                         int64_t     run_id,
-                         PlabEvent **out,
-                         size_t     *n_out)
+plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out)
 {
   PlabEvent *events = NULL;
   size_t n = 0, cap = 0;
@@ -1895,7 +1879,7 @@ plab_store_get_counters (PlabStore  *self,
         }
       events = grown;
       event_from_columns (&events[n++], sqlite3_column_int (stmt, 0), t, t, PLAB_SPAN_COUNTER,
-                          (const char *) sqlite3_column_text (stmt, 1),
+                          (const char *)sqlite3_column_text (stmt, 1),
                           sqlite3_column_int64 (stmt, 3));
     }
   if (rc != SQLITE_DONE)
@@ -1915,9 +1899,7 @@ fail:
 }
 
 int
-plab_store_get_machine (PlabStore         *self,
-                        int64_t            machine_id,
-                        PlabMachineRecord *out)
+plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -1940,8 +1922,8 @@ plab_store_get_machine (PlabStore         *self,
       out->compiler = column_strdup (stmt, 6, "");
       out->plab_version = column_strdup (stmt, 7, "");
       rc = 0;
-      if (out->host == NULL || out->cpu_model == NULL || out->os == NULL
-          || out->compiler == NULL || out->plab_version == NULL)
+      if (out->host == NULL || out->cpu_model == NULL || out->os == NULL || out->compiler == NULL
+          || out->plab_version == NULL)
         {
           plab_machine_record_clear (out);
           rc = PLAB_ENOMEM;

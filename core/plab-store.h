@@ -10,6 +10,9 @@
  * and spans stay.
  *
  * Span and counter times in the store are nanoseconds since the run's origin.
+ *
+ * A PlabStore is used by one thread at a time. Refused files are left byte
+ * for byte as they were, with no -wal or -shm file added beside them.
  */
 #pragma once
 
@@ -31,7 +34,8 @@ typedef struct PlabStore PlabStore;
 typedef enum
 {
   PLAB_STORE_READ_WRITE = 0, /* create when missing, migrate, repair interrupted runs */
-  PLAB_STORE_READ_ONLY = 1,  /* never writes; the file must exist */
+  PLAB_STORE_READ_ONLY = 1,  /* never writes; the file must exist. Runs whose
+                              * runner died read as failed (not repaired). */
 } PlabStoreMode;
 
 typedef enum
@@ -108,8 +112,10 @@ int plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *eve
 /* Sets the outcome of a run. */
 int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome);
 
-/* A PlabTraceSink that writes lanes and events of @run_id to the store.
- * Errors are remembered: plab_store_sink_error () returns the first one. */
+/* A PlabTraceSink that writes lanes and events of @run_id to the store, each
+ * batch in one transaction. One sink per store at a time (a new init replaces
+ * the run and clears the error). Errors are remembered:
+ * plab_store_sink_error () returns the first one. */
 void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
 int plab_store_sink_error (PlabStore *self);
 
@@ -129,8 +135,8 @@ typedef struct
   int64_t cpu_ns;
   char *result_json;
   bool check_ok;
-  char *check_message;
-  char *error;
+  char *check_message; /* NULL when none */
+  char *error;         /* NULL when none */
   int64_t sweep_id;
   int repeat;
   int64_t machine_id;
@@ -171,7 +177,8 @@ int plab_store_get_spans (PlabStore *self,
                           size_t *n_out);
 
 /* Counter samples of a run (kind PLAB_SPAN_COUNTER, name in label, value in
- * task_id), ordered by name then time; free with free (). */
+ * task_id, the sampling lane in lane), ordered by name then time; free with
+ * free (). */
 int plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out);
 
 typedef struct

@@ -24,16 +24,14 @@
 
 /* Reads the first line of @path into @buf; returns false when it cannot. */
 static bool
-read_line (const char *path,
-           char       *buf,
-           size_t      size)
+read_line (const char *path, char *buf, size_t size)
 {
   FILE *f = fopen (path, "re");
   bool ok = false;
 
   if (f == NULL)
     return false;
-  if (fgets (buf, (int) size, f) != NULL)
+  if (fgets (buf, (int)size, f) != NULL)
     {
       buf[strcspn (buf, "\n")] = '\0';
       ok = true;
@@ -45,22 +43,20 @@ read_line (const char *path,
 /* Turns a quota of @quota microseconds per @period into whole CPUs, rounded
  * up: a quota of 1.5 CPUs lets two threads run, each part of the time. */
 static int
-quota_cpus (long long quota,
-            long long period)
+quota_cpus (long long quota, long long period)
 {
   long long n;
 
   if (quota <= 0 || period <= 0)
     return INT_MAX;
   n = (quota + period - 1) / period;
-  return n < 1 ? 1 : (n > INT_MAX ? INT_MAX : (int) n);
+  return n < 1 ? 1 : (n > INT_MAX ? INT_MAX : (int)n);
 }
 
 /* The tightest cgroup v2 quota on @cgroup_path (relative to @mount) and its
  * ancestors: a parent's cpu.max limits all of its children. */
 static int
-cgroup2_limit (const char *mount,
-               const char *cgroup_path)
+cgroup2_limit (const char *mount, const char *cgroup_path)
 {
   char rel[PATH_MAX];
   int best = INT_MAX;
@@ -75,8 +71,7 @@ cgroup2_limit (const char *mount,
       char *slash;
 
       snprintf (path, sizeof path, "%s%s/cpu.max", mount, strcmp (rel, "/") == 0 ? "" : rel);
-      if (read_line (path, line, sizeof line)
-          && sscanf (line, "%31s %lld", max, &period) == 2
+      if (read_line (path, line, sizeof line) && sscanf (line, "%31s %lld", max, &period) == 2
           && strcmp (max, "max") != 0)
         {
           int n = quota_cpus (atoll (max), period);
@@ -99,8 +94,7 @@ cgroup2_limit (const char *mount,
 
 /* The same for cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us. */
 static int
-cgroup1_limit (const char *mount,
-               const char *cgroup_path)
+cgroup1_limit (const char *mount, const char *cgroup_path)
 {
   char rel[PATH_MAX];
   int best = INT_MAX;
@@ -228,20 +222,18 @@ plab_online_cpus (void)
 {
   long n = sysconf (_SC_NPROCESSORS_ONLN);
 
-  return n < 1 ? 1 : (int) n;
+  return n < 1 ? 1 : (int)n;
 }
 
 /* The "model name" line of /proc/cpuinfo (x86), or "Processor"/"cpu model"
  * on other architectures; the machine name from uname otherwise. */
 static void
-cpu_model (char       *buf,
-           size_t      size,
-           const char *fallback)
+cpu_model (char *buf, size_t size, const char *fallback)
 {
   static const char *const keys[] = { "model name", "Processor", "cpu model", "cpu" };
   FILE *f = fopen ("/proc/cpuinfo", "re");
   char line[512];
-  int best_rank = (int) (sizeof keys / sizeof keys[0]);
+  int best_rank = (int)(sizeof keys / sizeof keys[0]);
 
   snprintf (buf, size, "%s", fallback);
   if (f == NULL)
@@ -254,11 +246,11 @@ cpu_model (char       *buf,
 
       if (colon == NULL)
         continue;
-      klen = (size_t) (colon - line);
-      while (klen > 0 && isspace ((unsigned char) line[klen - 1]))
+      klen = (size_t)(colon - line);
+      while (klen > 0 && isspace ((unsigned char)line[klen - 1]))
         klen--;
       value = colon + 1;
-      while (isspace ((unsigned char) *value))
+      while (isspace ((unsigned char)*value))
         value++;
       value[strcspn (value, "\n")] = '\0';
       if (*value == '\0')
@@ -301,8 +293,8 @@ plab_machine_info (PlabMachineInfo *out)
   out->online_cpus = plab_online_cpus ();
 
 #if defined(__clang__)
-  snprintf (out->compiler, sizeof out->compiler, "clang %d.%d.%d", __clang_major__,
-            __clang_minor__, __clang_patchlevel__);
+  snprintf (out->compiler, sizeof out->compiler, "clang %d.%d.%d", __clang_major__, __clang_minor__,
+            __clang_patchlevel__);
 #elif defined(__GNUC__)
   snprintf (out->compiler, sizeof out->compiler, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__,
             __GNUC_PATCHLEVEL__);
@@ -322,11 +314,11 @@ plab_cpu_time_ns (void)
   int64_t total = 0;
 
   if (getrusage (RUSAGE_SELF, &self) == 0)
-    total += ((int64_t) self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000000
-             + ((int64_t) self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1000;
+    total += ((int64_t)self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000000
+             + ((int64_t)self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1000;
   if (getrusage (RUSAGE_CHILDREN, &children) == 0)
-    total += ((int64_t) children.ru_utime.tv_sec + children.ru_stime.tv_sec) * 1000000000
-             + ((int64_t) children.ru_utime.tv_usec + children.ru_stime.tv_usec) * 1000;
+    total += ((int64_t)children.ru_utime.tv_sec + children.ru_stime.tv_sec) * 1000000000
+             + ((int64_t)children.ru_utime.tv_usec + children.ru_stime.tv_usec) * 1000;
   return total;
 }
 

@@ -17,7 +17,7 @@
 static double
 seconds_since (int64_t t0)
 {
-  return (double) (plab_now_ns () - t0) / 1e9;
+  return (double)(plab_now_ns () - t0) / 1e9;
 }
 
 static void
@@ -27,8 +27,7 @@ usage (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   long n_spans = 1000000, n_lanes = 4, batch = 8192;
   const char *db_path = NULL;
@@ -94,8 +93,8 @@ main (int    argc,
   if (plab_store_begin_run (store, &spec, &run_id) != 0)
     goto store_error;
 
-  events = calloc ((size_t) batch, sizeof *events);
-  lane_clock = calloc ((size_t) n_lanes, sizeof *lane_clock);
+  events = calloc ((size_t)batch, sizeof *events);
+  lane_clock = calloc ((size_t)n_lanes, sizeof *lane_clock);
   if (events == NULL || lane_clock == NULL)
     goto out;
   for (long l = 0; l < n_lanes; l++)
@@ -113,7 +112,7 @@ main (int    argc,
           int64_t length = 1000 + (written + i) % 5000;
 
           memset (ev, 0, sizeof *ev);
-          ev->lane = (uint16_t) lane;
+          ev->lane = (uint16_t)lane;
           /* One sample in 64 is a counter, the rest are tasks and waits. */
           if ((written + i) % 64 == 63)
             {
@@ -134,12 +133,12 @@ main (int    argc,
             }
         }
       t0 = plab_now_ns ();
-      if (plab_store_add_events (store, run_id, events, (size_t) n) != 0)
+      if (plab_store_add_events (store, run_id, events, (size_t)n) != 0)
         goto store_error;
       write_ns += plab_now_ns () - t0;
       written += n;
     }
-  write_s = (double) write_ns / 1e9;
+  write_s = (double)write_ns / 1e9;
 
   outcome.wall_ns = lane_clock[0] - spec.origin_ns;
   if (plab_store_finish_run (store, run_id, &outcome) != 0)
@@ -173,8 +172,8 @@ main (int    argc,
   else
     {
       printf ("store: open %.3f s\n", open_s);
-      printf ("store: %ld spans in %.2f s = %.2f M spans/s (%ld lanes, batches of %ld)\n",
-              n_spans, write_s, n_spans / write_s / 1e6, n_lanes, batch);
+      printf ("store: %ld spans in %.2f s = %.2f M spans/s (%ld lanes, batches of %ld)\n", n_spans,
+              write_s, n_spans / write_s / 1e6, n_lanes, batch);
       printf ("store: read %zu spans in %.2f s = %.2f M spans/s\n", n_read, read_s,
               n_read / read_s / 1e6);
       printf ("store: window of 1/1000 of the run: %zu spans in %.2f ms\n", n_window,

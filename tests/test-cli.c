@@ -459,9 +459,9 @@ test_export (Fixture *f, gconstpointer data)
   g_assert_cmpint (atoi (checked), ==, 2999);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--chart", "timeline",
-                             "--format", "png"),
-                   ==, 2);
+  /* Charts are not a data format: --format png without --chart is refused. */
+  g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--format", "png"), ==,
+                   2);
   g_assert_cmpint (count_lines (err), ==, 1);
 }
 
@@ -486,6 +486,69 @@ test_sweep (Fixture *f, gconstpointer data)
                       "assert all(abs(r['efficiency']-r['speedup']/r['workers'])<1e-6 for r in t)\n"
                       "print('ok')\n");
   g_assert_cmpstr (checked, ==, "ok\n");
+}
+
+static void
+test_export_charts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *checked = NULL;
+  static const char *const charts[] = { "timeline", "time", "speedup", "result" };
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "--sweep", "1,2", "-b",
+                             "serial,processes", "--db", f->db, "--set", "n=5000"),
+                   ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (charts); i++)
+    {
+      g_autofree char *png = g_strdup_printf ("%s/%s.png", f->dir, charts[i]);
+      g_autofree char *svg = g_strdup_printf ("%s/%s.svg", f->dir, charts[i]);
+      g_autofree char *pdf = g_strdup_printf ("%s/%s.pdf", f->dir, charts[i]);
+      g_autofree char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+
+      g_assert_cmpint (run_plab (f, &o1, &e1, "export", "sweep:1", "--chart", charts[i], "--db",
+                                 f->db, "-o", png, "--width", "800", "--height", "450"),
+                       ==, 0);
+      g_assert_cmpint (run_plab (f, &o2, &e2, "export", "last", "--chart", charts[i], "--db", f->db,
+                                 "-o", svg),
+                       ==, 0);
+      g_assert_cmpint (run_plab (f, &o3, &e3, "export", "1", "--chart", charts[i], "--format",
+                                 "pdf", "--db", f->db, "-o", pdf, "--theme", "projector"),
+                       ==, 0);
+      /* PNG of the asked size: width and height sit at bytes 16..23 of the IHDR. */
+      g_assert_true (g_file_get_contents (png, &bytes, &len, NULL));
+      g_assert_cmpuint (len, >, 24);
+      g_assert_cmpint (memcmp (bytes, "\x89PNG", 4), ==, 0);
+      g_assert_cmpuint (GUINT32_FROM_BE (*(guint32 *)(bytes + 16)), ==, 800);
+      g_assert_cmpuint (GUINT32_FROM_BE (*(guint32 *)(bytes + 20)), ==, 450);
+      g_clear_pointer (&bytes, g_free);
+      g_assert_true (g_file_get_contents (pdf, &bytes, &len, NULL));
+      g_assert_true (g_str_has_prefix (bytes, "%PDF-"));
+      g_clear_pointer (&bytes, g_free);
+      g_assert_true (g_file_get_contents (svg, &bytes, &len, NULL));
+      g_clear_pointer (&checked, g_free);
+      checked = python_check (f, bytes,
+                              "import sys, xml.etree.ElementTree as E\n"
+                              "r=E.parse(sys.argv[1]).getroot()\n"
+                              "assert r.tag.endswith('svg'), r.tag\n"
+                              "print('ok')\n");
+      g_assert_cmpstr (checked, ==, "ok\n");
+    }
+
+  /* Bad input: one line, exit status 2, and no file. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, NULL, &err, "export", "1", "--chart", "pie", "--db", f->db), ==, 2);
+  g_assert_nonnull (strstr (err, "timeline, time, speedup or result"));
+  g_assert_cmpint (count_lines (err), ==, 1);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, NULL, &err, "export", "sweep:99", "--chart", "time", "--db", f->db,
+                             "-o", "never.png"),
+                   ==, 2);
+  g_assert_false (g_file_test ("never.png", G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, NULL, &err, "export", "1", "--chart", "time", "--theme", "neon",
+                             "--db", f->db),
+                   ==, 2);
 }
 
 static void
@@ -623,6 +686,7 @@ main (int argc, char **argv)
   ADD ("/plab/cli/crash", test_run_crash);
   ADD ("/plab/cli/export", test_export);
   ADD ("/plab/cli/sweep", test_sweep);
+  ADD ("/plab/cli/export-charts", test_export_charts);
   ADD ("/plab/cli/progress", test_progress_stream);
   ADD ("/plab/cli/sigint", test_sigint);
 #undef ADD

@@ -1,1 +1,1052 @@
-int main(void){return 0;}
+/* test-store.c: the run store, on real SQLite files in a temporary folder.
+ *
+ * Files the store must refuse (another program's database, garbage, a cut-off
+ * store, a store from a newer plab) are checked byte for byte after the
+ * refusal, and no -wal or -shm file may be left next to them.
+ */
+#include "plab.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct
+{
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+
+  f->dir = g_dir_make_tmp ("plab-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "runs.db", NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+          g_free (child);
+        }
+      g_dir_close (dir);
+    }
+  g_chmod (path, 0700);
+  g_rmdir (path);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+}
+
+/* --- Helpers --- */
+
+static char *
+file_checksum (const char *path)
+{
+  GError *error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+  char *sum;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+  g_free (contents);
+  return sum;
+}
+
+static gboolean
+side_file_exists (const char *path, const char *suffix)
+{
+  char *side = g_strconcat (path, suffix, NULL);
+  gboolean found = g_file_test (side, G_FILE_TEST_EXISTS);
+
+  g_free (side);
+  return found;
+}
+
+static void
+assert_no_side_files (const char *path)
+{
+  g_assert_false (side_file_exists (path, "-wal"));
+  g_assert_false (side_file_exists (path, "-shm"));
+  g_assert_false (side_file_exists (path, "-journal"));
+}
+
+/* Opens @path in both modes, expects @code both times, and checks the file
+ * did not change and gained no side files. */
+static void
+assert_refused_untouched (const char *path, int code)
+{
+  char *before = file_checksum (path);
+  PlabStoreMode modes[] = { PLAB_STORE_READ_WRITE, PLAB_STORE_READ_ONLY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      PlabStore *store = NULL;
+      char *after;
+      int rc = plab_store_open (path, modes[i], &store);
+
+      g_assert_cmpstr (plab_error_name (rc), ==, plab_error_name (code));
+      g_assert_null (store);
+      /* One line naming the file. */
+      g_assert_nonnull (strstr (plab_store_open_error (), path));
+      g_assert_null (strchr (plab_store_open_error (), '\n'));
+
+      after = file_checksum (path);
+      g_assert_cmpstr (after, ==, before);
+      g_free (after);
+      assert_no_side_files (path);
+    }
+  g_free (before);
+}
+
+static sqlite3 *
+raw_open (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+static void
+raw_exec (sqlite3 *db, const char *sql)
+{
+  char *err = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
+
+  if (rc != SQLITE_OK)
+    g_error ("%s: %s", sql, err);
+}
+
+static void
+assert_integrity_ok (const char *path)
+{
+  sqlite3 *db = raw_open (path);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *)sqlite3_column_text (stmt, 0), ==, "ok");
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+static PlabEvent
+make_event (int lane,
+            int64_t start,
+            int64_t end,
+            PlabSpanKind kind,
+            int64_t task,
+            const char *label)
+{
+  PlabEvent ev;
+
+  memset (&ev, 0, sizeof ev);
+  ev.lane = (uint16_t)lane;
+  ev.start_ns = start;
+  ev.end_ns = end;
+  ev.kind = (uint16_t)kind;
+  ev.task_id = task;
+  if (label != NULL)
+    g_strlcpy (ev.label, label, sizeof ev.label);
+  return ev;
+}
+
+static PlabStore *
+open_rw (const char *path)
+{
+  PlabStore *store = NULL;
+  int rc = plab_store_open (path, PLAB_STORE_READ_WRITE, &store);
+
+  if (rc != 0)
+    g_error ("open %s: %s (%s)", path, plab_strerror (rc), plab_store_open_error ());
+  return store;
+}
+
+/* Records a finished run of @demo with @n_spans spans on two lanes. */
+static int64_t
+record_run (PlabStore *store, const char *demo, int64_t sweep_id, int n_spans)
+{
+  PlabRunSpec spec = {
+    .demo = demo, .backend = "threads", .workers = 2, .sweep_id = sweep_id, .origin_ns = 1000000
+  };
+  PlabRunOutcome outcome
+      = { .status = PLAB_RUN_OK, .wall_ns = 5000, .check_ok = true, .check_message = "fine" };
+  PlabEvent *events = g_new0 (PlabEvent, MAX (n_spans, 1));
+  int64_t id = 0;
+
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  for (int i = 0; i < n_spans; i++)
+    events[i] = make_event (i % 2, spec.origin_ns + i * 10, spec.origin_ns + i * 10 + 15,
+                            PLAB_SPAN_TASK, i, "task");
+  g_assert_cmpint (plab_store_add_events (store, id, events, (size_t)n_spans), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
+  g_free (events);
+  return id;
+}
+
+/* --- Tests --- */
+
+static void
+test_round_trip (Fixture *f, gconstpointer data)
+{
+  const int64_t origin = 5000000000;
+  PlabRunSpec spec = {
+    .demo = "cars",
+    .backend = "processes",
+    .workers = 3,
+    .params_json = "{\"cars\": 12}",
+    .seed = UINT64_C (0xfedcba9876543210),
+    .repeat = 2,
+    .origin_ns = origin,
+  };
+  PlabRunOutcome outcome = {
+    .status = PLAB_RUN_OK,
+    .wall_ns = 123456789,
+    .cpu_ns = 98765432,
+    .result_json = "{\"delivered\": 12}",
+    .check_ok = true,
+    .check_message = "every car delivered once",
+  };
+  PlabLaneInfo lanes[3] = {
+    { .lane = 0, .kind = PLAB_LANE_MAIN, .pid = 100, .tid = 100, .name = "main" },
+    { .lane = 1,
+      .kind = PLAB_LANE_PROCESS,
+      .pid = 101,
+      .tid = 101,
+      .name = "producer",
+      .end = PLAB_LANE_EXITED,
+      .exit_code = 0 },
+    { .lane = 2,
+      .kind = PLAB_LANE_PROCESS,
+      .pid = 102,
+      .tid = 102,
+      .name = "consumer",
+      .end = PLAB_LANE_KILLED,
+      .exit_signal = SIGKILL,
+      .dropped = 7 },
+  };
+  PlabEvent events[64];
+  size_t n_events = 0, n_spans_expected = 0;
+  PlabStore *store;
+  PlabRunRecord *run = NULL;
+  PlabLaneInfo *got_lanes = NULL;
+  PlabEvent *spans = NULL, *counters = NULL;
+  size_t n_lanes = 0, n_spans = 0, n_counters = 0;
+  PlabMachineRecord machine;
+  PlabMachineInfo info;
+  int64_t run_id = 0;
+
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &run_id), ==, 0);
+  g_assert_cmpint (run_id, >, 0);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (plab_store_put_lane (store, run_id, &lanes[i]), ==, 0);
+
+  /* Lane 1: tasks back to back, one 1000 ns long in the middle. Lane 2:
+   * queue waits and a crash instant. Lane 3 is never described. */
+  for (int i = 0; i < 10; i++)
+    events[n_events++] = make_event (1, origin + i * 100, origin + i * 100 + (i == 5 ? 1000 : 50),
+                                     PLAB_SPAN_TASK, i, i % 2 ? "odd" : NULL);
+  for (int i = 0; i < 5; i++)
+    events[n_events++]
+        = make_event (2, origin + i * 200, origin + i * 200 + 150, PLAB_SPAN_QUEUE_WAIT, -1, "get");
+  events[n_events++] = make_event (2, origin + 1100, origin + 1100, PLAB_SPAN_CRASH, -1, "SIGKILL");
+  events[n_events++] = make_event (3, origin + 10, origin + 20, PLAB_SPAN_SLEEP, -1, "nap");
+  n_spans_expected = n_events;
+  events[n_events++]
+      = make_event (0, origin + 300, origin + 300, PLAB_SPAN_COUNTER, 4, "queue depth");
+  events[n_events++]
+      = make_event (0, origin + 100, origin + 100, PLAB_SPAN_COUNTER, 2, "queue depth");
+  events[n_events++]
+      = make_event (1, origin + 200, origin + 200, PLAB_SPAN_COUNTER, 1, "busy workers");
+
+  /* In two batches, so the span numbering continues across transactions. */
+  g_assert_cmpint (plab_store_add_events (store, run_id, events, 7), ==, 0);
+  g_assert_cmpint (plab_store_add_events (store, run_id, events + 7, n_events - 7), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (store, run_id, &outcome), ==, 0);
+  plab_store_close (store);
+  assert_no_side_files (f->path);
+
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+
+  g_assert_cmpint (plab_store_get_run (store, run_id, &run), ==, 0);
+  g_assert_cmpstr (run->demo, ==, "cars");
+  g_assert_cmpstr (run->backend, ==, "processes");
+  g_assert_cmpint (run->workers, ==, 3);
+  g_assert_cmpstr (run->params_json, ==, "{\"cars\": 12}");
+  g_assert_cmpuint (run->seed, ==, UINT64_C (0xfedcba9876543210));
+  g_assert_cmpint (run->status, ==, PLAB_RUN_OK);
+  g_assert_cmpint (run->wall_ns, ==, 123456789);
+  g_assert_cmpint (run->cpu_ns, ==, 98765432);
+  g_assert_cmpstr (run->result_json, ==, "{\"delivered\": 12}");
+  g_assert_true (run->check_ok);
+  g_assert_cmpstr (run->check_message, ==, "every car delivered once");
+  g_assert_null (run->error);
+  g_assert_cmpint (run->repeat, ==, 2);
+  g_assert_cmpint (run->sweep_id, ==, 0);
+  g_assert_cmpint (run->runner_pid, ==, getpid ());
+  g_assert_cmpint (run->n_spans, ==, (int64_t)n_spans_expected);
+  g_assert_cmpint (run->started_at_us, >, g_get_real_time () - 60 * G_USEC_PER_SEC);
+  g_assert_cmpint (run->started_at_us, <=, g_get_real_time ());
+
+  g_assert_cmpint (plab_store_get_lanes (store, run_id, &got_lanes, &n_lanes), ==, 0);
+  g_assert_cmpuint (n_lanes, ==, 4);
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (got_lanes[i].lane, ==, i);
+      g_assert_cmpint (got_lanes[i].kind, ==, lanes[i].kind);
+      g_assert_cmpint (got_lanes[i].pid, ==, lanes[i].pid);
+      g_assert_cmpstr (got_lanes[i].name, ==, lanes[i].name);
+      g_assert_cmpint (got_lanes[i].end, ==, lanes[i].end);
+      g_assert_cmpint (got_lanes[i].exit_signal, ==, lanes[i].exit_signal);
+      g_assert_cmpuint (got_lanes[i].dropped, ==, lanes[i].dropped);
+    }
+  /* A lane that only appeared in events is listed too. */
+  g_assert_cmpint (got_lanes[3].lane, ==, 3);
+
+  /* Everything, relative to the origin, ordered by lane then start. */
+  g_assert_cmpint (plab_store_get_spans (store, run_id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, n_spans_expected);
+  for (size_t i = 1; i < n_spans; i++)
+    g_assert_true (
+        spans[i - 1].lane < spans[i].lane
+        || (spans[i - 1].lane == spans[i].lane && spans[i - 1].start_ns <= spans[i].start_ns));
+  g_assert_cmpint (spans[0].lane, ==, 1);
+  g_assert_cmpint (spans[0].start_ns, ==, 0);
+  g_assert_cmpint (spans[0].end_ns, ==, 50);
+  g_assert_cmpint (spans[0].kind, ==, PLAB_SPAN_TASK);
+  g_assert_cmpstr (spans[0].label, ==, "");
+  g_assert_cmpstr (spans[1].label, ==, "odd");
+  g_assert_cmpint (spans[1].task_id, ==, 1);
+  g_assert_cmpint (spans[n_spans - 1].lane, ==, 3);
+  g_assert_cmpstr (spans[n_spans - 1].label, ==, "nap");
+  g_free (spans);
+
+  /* A window: exactly the spans with start <= to and end >= from. The long
+   * task (500..1500) starts well before the window and must be found. */
+  {
+    const int64_t from = 1050, to = 1150;
+    size_t expected = 0;
+
+    for (size_t i = 0; i < n_spans_expected; i++)
+      if (events[i].start_ns - origin <= to && events[i].end_ns - origin >= from)
+        expected++;
+    g_assert_cmpuint (expected, >=, 2);
+    g_assert_cmpint (plab_store_get_spans (store, run_id, from, to, &spans, &n_spans), ==, 0);
+    g_assert_cmpuint (n_spans, ==, expected);
+    for (size_t i = 0; i < n_spans; i++)
+      {
+        g_assert_cmpint (spans[i].start_ns, <=, to);
+        g_assert_cmpint (spans[i].end_ns, >=, from);
+      }
+    g_assert_cmpint (spans[0].lane, ==, 1);
+    g_assert_cmpint (spans[0].start_ns, ==, 500);
+    g_assert_cmpint (spans[0].end_ns, ==, 1500);
+    g_free (spans);
+  }
+
+  /* Counters by name then time. */
+  g_assert_cmpint (plab_store_get_counters (store, run_id, &counters, &n_counters), ==, 0);
+  g_assert_cmpuint (n_counters, ==, 3);
+  g_assert_cmpstr (counters[0].label, ==, "busy workers");
+  g_assert_cmpint (counters[0].lane, ==, 1);
+  g_assert_cmpstr (counters[1].label, ==, "queue depth");
+  g_assert_cmpint (counters[1].start_ns, ==, 100);
+  g_assert_cmpint (counters[1].task_id, ==, 2);
+  g_assert_cmpint (counters[2].start_ns, ==, 300);
+  g_assert_cmpint (counters[2].task_id, ==, 4);
+  g_assert_cmpint (counters[2].kind, ==, PLAB_SPAN_COUNTER);
+  g_free (counters);
+
+  plab_machine_info (&info);
+  g_assert_cmpint (plab_store_get_machine (store, run->machine_id, &machine), ==, 0);
+  g_assert_cmpstr (machine.host, ==, info.host);
+  g_assert_cmpstr (machine.cpu_model, ==, info.cpu_model);
+  g_assert_cmpint (machine.usable_cpus, ==, info.usable_cpus);
+  g_assert_cmpstr (machine.os, ==, info.os);
+  g_assert_cmpstr (machine.compiler, ==, info.compiler);
+  g_assert_cmpstr (machine.plab_version, ==, info.version);
+  plab_machine_record_clear (&machine);
+
+  {
+    PlabRunRecord *missing = NULL;
+    g_assert_cmpint (plab_store_get_run (store, run_id + 100, &missing), ==, PLAB_ENOTFOUND);
+    g_assert_null (missing);
+  }
+  g_assert_cmpint (plab_store_get_spans (store, run_id + 100, 0, INT64_MAX, &spans, &n_spans), ==,
+                   PLAB_ENOTFOUND);
+
+  /* A read-only store refuses writes. */
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &run_id), ==, PLAB_ESTORE_READONLY);
+
+  plab_run_record_free (run);
+  g_free (got_lanes);
+  plab_store_close (store);
+  /* Reading leaves nothing behind either. */
+  assert_no_side_files (f->path);
+  assert_integrity_ok (f->path);
+}
+
+static void
+test_list_filter (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabRunRecord **runs = NULL;
+  PlabRunFilter filter = { 0 };
+  int64_t sweep = 0, ids[5];
+  size_t n = 0;
+
+  g_assert_cmpint (plab_store_new_sweep (store, "kde", "1..2", &sweep), ==, 0);
+  ids[0] = record_run (store, "chef", 0, 3);
+  ids[1] = record_run (store, "kde", sweep, 4);
+  ids[2] = record_run (store, "kde", sweep, 5);
+  ids[3] = record_run (store, "kde", 0, 0);
+  ids[4] = record_run (store, "chef", 0, 1);
+
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 5);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpint (runs[i]->id, ==, ids[4 - i]);
+  g_assert_cmpint (runs[4]->n_spans, ==, 3);
+  plab_run_records_free (runs, n);
+
+  filter.demo = "kde";
+  g_assert_cmpint (plab_store_list_runs (store, &filter, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpint (runs[0]->id, ==, ids[3]);
+  g_assert_cmpint (runs[2]->id, ==, ids[1]);
+  plab_run_records_free (runs, n);
+
+  filter.sweep_id = sweep;
+  g_assert_cmpint (plab_store_list_runs (store, &filter, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (runs[0]->id, ==, ids[2]);
+  g_assert_cmpint (runs[0]->sweep_id, ==, sweep);
+  g_assert_cmpint (runs[0]->n_spans, ==, 5);
+  plab_run_records_free (runs, n);
+
+  filter.demo = NULL;
+  filter.sweep_id = 0;
+  filter.limit = 2;
+  g_assert_cmpint (plab_store_list_runs (store, &filter, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (runs[0]->id, ==, ids[4]);
+  g_assert_cmpint (runs[1]->id, ==, ids[3]);
+  plab_run_records_free (runs, n);
+
+  filter.demo = "nothing";
+  filter.limit = 0;
+  g_assert_cmpint (plab_store_list_runs (store, &filter, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 0);
+  plab_run_records_free (runs, n);
+
+  /* A run of a sweep that does not exist is refused by the foreign key. */
+  {
+    PlabRunSpec spec = { .demo = "kde", .backend = "threads", .workers = 1, .sweep_id = 999 };
+    int64_t id;
+    g_assert_cmpint (plab_store_begin_run (store, &spec, &id), <, 0);
+  }
+
+  plab_store_close (store);
+}
+
+static void
+test_default_path (Fixture *f, gconstpointer data)
+{
+  char *old_xdg = g_strdup (g_getenv ("XDG_DATA_HOME"));
+  char *old_home = g_strdup (g_getenv ("HOME"));
+  char *xdg = g_build_filename (f->dir, "xdg", "data", NULL);
+  char *expected = g_build_filename (xdg, "plab", "runs.db", NULL);
+  char *folder = g_build_filename (xdg, "plab", NULL);
+  char *path;
+  PlabStore *store;
+  struct stat st;
+
+  g_setenv ("XDG_DATA_HOME", xdg, TRUE);
+  path = plab_store_default_path ();
+  g_assert_cmpstr (path, ==, expected);
+  g_assert_false (g_file_test (xdg, G_FILE_TEST_EXISTS));
+
+  store = open_rw (path);
+  plab_store_close (store);
+  g_assert_true (g_file_test (expected, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (stat (folder, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  free (path);
+
+  /* A relative XDG_DATA_HOME is ignored, as the spec says; HOME is used. */
+  g_setenv ("XDG_DATA_HOME", "relative/dir", TRUE);
+  g_setenv ("HOME", "/home/someone", TRUE);
+  path = plab_store_default_path ();
+  g_assert_cmpstr (path, ==, "/home/someone/.local/share/plab/runs.db");
+  free (path);
+  g_unsetenv ("XDG_DATA_HOME");
+  path = plab_store_default_path ();
+  g_assert_cmpstr (path, ==, "/home/someone/.local/share/plab/runs.db");
+  free (path);
+
+  if (old_xdg)
+    g_setenv ("XDG_DATA_HOME", old_xdg, TRUE);
+  else
+    g_unsetenv ("XDG_DATA_HOME");
+  if (old_home)
+    g_setenv ("HOME", old_home, TRUE);
+  else
+    g_unsetenv ("HOME");
+  g_free (old_xdg);
+  g_free (old_home);
+  g_free (xdg);
+  g_free (folder);
+  g_free (expected);
+}
+
+static void
+test_foreign (Fixture *f, gconstpointer data)
+{
+  char *other = g_build_filename (f->dir, "marked.db", NULL);
+  sqlite3 *db;
+
+  /* Another program's database, in WAL mode: SQLite itself would make -wal
+   * and -shm files just by reading it. */
+  db = raw_open (f->path);
+  raw_exec (db, "PRAGMA journal_mode = WAL;"
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"
+                "INSERT INTO notes (text) VALUES ('keep me'), ('and me');");
+  sqlite3_close (db);
+  assert_no_side_files (f->path);
+  assert_refused_untouched (f->path, PLAB_ESTORE_FOREIGN);
+
+  /* Empty, but marked as someone else's. */
+  db = raw_open (other);
+  raw_exec (db, "PRAGMA application_id = 1234; PRAGMA user_version = 1;");
+  sqlite3_close (db);
+  assert_refused_untouched (other, PLAB_ESTORE_FOREIGN);
+
+  /* Our tables' names are not enough: no mark, no entry. */
+  g_unlink (other);
+  db = raw_open (other);
+  raw_exec (db, "CREATE TABLE runs (id INTEGER PRIMARY KEY);");
+  sqlite3_close (db);
+  assert_refused_untouched (other, PLAB_ESTORE_FOREIGN);
+
+  g_free (other);
+}
+
+static void
+test_garbage (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char block[8192];
+  GRand *rand = g_rand_new_with_seed (42);
+
+  for (gsize i = 0; i < sizeof block; i++)
+    block[i] = (char)g_rand_int_range (rand, 0, 256);
+  g_rand_free (rand);
+
+  g_file_set_contents (f->path, block, sizeof block, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+
+  g_file_set_contents (f->path, "hello, this is a text file\n", -1, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+
+  /* The right magic, garbage behind it. */
+  memcpy (block, "SQLite format 3", 16);
+  g_file_set_contents (f->path, block, sizeof block, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+}
+
+static void
+test_truncated (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+  PlabStore *store = open_rw (f->path);
+
+  record_run (store, "kde", 0, 20000);
+  plab_store_close (store);
+  assert_no_side_files (f->path);
+
+  g_file_get_contents (f->path, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 16 * 4096);
+
+  /* Cut in the middle of a page, and on a page boundary. */
+  g_file_set_contents (f->path, contents, (gssize)(len / 2 + 123), &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+
+  g_file_set_contents (f->path, contents, (gssize)((len / 2) & ~(gsize)4095), &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+
+  /* Only the header left. */
+  g_file_set_contents (f->path, contents, 60, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+  g_free (contents);
+}
+
+static void
+test_newer (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  sqlite3 *db;
+
+  record_run (store, "kde", 0, 10);
+  plab_store_close (store);
+
+  db = raw_open (f->path);
+  raw_exec (db, "PRAGMA user_version = 99;");
+  sqlite3_close (db);
+  assert_no_side_files (f->path);
+  assert_refused_untouched (f->path, PLAB_ESTORE_NEWER);
+}
+
+/* The newer version is only in the -wal file (its writer left without a
+ * checkpoint), so the main file's header still says version 1: SQLite has
+ * to find it, and the -wal must come out unchanged. */
+static void
+test_newer_in_wal (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  char *wal = g_strconcat (f->path, "-wal", NULL);
+  char *main_before, *wal_before, *main_after, *wal_after;
+  gboolean had_shm;
+  sqlite3 *db;
+
+  record_run (store, "kde", 0, 10);
+  plab_store_close (store);
+
+  db = raw_open (f->path);
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  raw_exec (db, "PRAGMA user_version = 99;");
+  sqlite3_close (db);
+  g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+  had_shm = side_file_exists (f->path, "-shm");
+
+  main_before = file_checksum (f->path);
+  wal_before = file_checksum (wal);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==, PLAB_ESTORE_NEWER);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_NEWER);
+  main_after = file_checksum (f->path);
+  wal_after = file_checksum (wal);
+  g_assert_cmpstr (main_after, ==, main_before);
+  g_assert_cmpstr (wal_after, ==, wal_before);
+  g_assert_true (side_file_exists (f->path, "-shm") == had_shm);
+
+  g_free (main_before);
+  g_free (wal_before);
+  g_free (main_after);
+  g_free (wal_after);
+  g_free (wal);
+}
+
+static void
+test_read_only (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabRunRecord **runs = NULL;
+  size_t n = 0;
+  char *before, *after;
+  int64_t id;
+
+  id = record_run (store, "chef", 0, 10);
+  plab_store_close (store);
+  g_assert_cmpint (g_chmod (f->path, 0444), ==, 0);
+  before = file_checksum (f->path);
+
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_READONLY);
+  g_assert_null (store);
+  assert_no_side_files (f->path);
+
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (runs[0]->id, ==, id);
+  g_assert_cmpint (runs[0]->n_spans, ==, 10);
+  plab_run_records_free (runs, n);
+  plab_store_close (store);
+
+  /* SQLite may leave -wal and -shm beside a file it could only read, but
+   * the database itself is what it was. */
+  after = file_checksum (f->path);
+  g_assert_cmpstr (after, ==, before);
+  g_free (before);
+  g_free (after);
+
+  /* A read-only folder refuses a writer too (WAL needs files beside the
+   * database). */
+  g_assert_cmpint (g_chmod (f->path, 0644), ==, 0);
+  g_assert_cmpint (g_chmod (f->dir, 0555), ==, 0);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_READONLY);
+  g_assert_cmpint (g_chmod (f->dir, 0700), ==, 0);
+
+  /* Reading a store that is not there creates nothing. */
+  {
+    char *missing = g_build_filename (f->dir, "missing", "runs.db", NULL);
+    g_assert_cmpint (plab_store_open (missing, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+    g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+    g_free (missing);
+  }
+}
+
+static void
+test_empty_files (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  PlabStore *store;
+  sqlite3 *db;
+
+  /* A zero-byte file, as `touch` leaves it, becomes a store. */
+  g_file_set_contents (f->path, "", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+  store = open_rw (f->path);
+  record_run (store, "chef", 0, 2);
+  plab_store_close (store);
+  assert_integrity_ok (f->path);
+
+  /* So does an SQLite database with nothing in it. */
+  g_unlink (f->path);
+  db = raw_open (f->path);
+  raw_exec (db, "PRAGMA page_size = 8192; VACUUM;");
+  sqlite3_close (db);
+  store = open_rw (f->path);
+  record_run (store, "chef", 0, 2);
+  plab_store_close (store);
+  assert_integrity_ok (f->path);
+}
+
+/* A child that records a run of @demo, says so on @ready_fd, waits until
+ * @go_fd is closed, and then dies without finishing the run: by _exit () or
+ * by SIGKILL. */
+static pid_t
+spawn_runner (const char *path, const char *demo, gboolean sigkill, int go_fd, int ready_fd)
+{
+  pid_t pid = fork ();
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      PlabRunSpec spec = { .demo = demo, .backend = "processes", .workers = 4, .origin_ns = 1000 };
+      PlabLaneInfo lane = { .lane = 0, .kind = PLAB_LANE_MAIN, .pid = getpid (), .name = "main" };
+      PlabEvent events[1000];
+      PlabStore *store = NULL;
+      int64_t id;
+      char c = 1;
+
+      /* Only the parent may hold the write end of go_fd, or the read below
+       * never sees its end. */
+      for (int fd = 3; fd < 1024; fd++)
+        if (fd != go_fd && fd != ready_fd)
+          close (fd);
+
+      if (plab_store_open (path, PLAB_STORE_READ_WRITE, &store) != 0
+          || plab_store_begin_run (store, &spec, &id) != 0
+          || plab_store_put_lane (store, id, &lane) != 0)
+        _exit (3);
+      for (int i = 0; i < 1000; i++)
+        events[i] = make_event (i % 3, 1000 + i * 10, 1000 + i * 10 + 5, PLAB_SPAN_SLEEP, i, NULL);
+      if (plab_store_add_events (store, id, events, 1000) != 0)
+        _exit (4);
+      if (write (ready_fd, &c, 1) != 1)
+        _exit (5);
+      while (read (go_fd, &c, 1) > 0)
+        ;
+      if (sigkill)
+        raise (SIGKILL);
+      _exit (0);
+    }
+  return pid;
+}
+
+static void
+wait_ready (int fd)
+{
+  char c;
+
+  g_assert_cmpint (read (fd, &c, 1), ==, 1);
+}
+
+static void
+test_interrupted (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabRunRecord **runs = NULL;
+  int die[2], live[2], ready[2];
+  int64_t finished;
+  pid_t a, b, alive;
+  int status;
+  size_t n = 0;
+
+  finished = record_run (store, "chef", 0, 50);
+  plab_store_close (store);
+
+  g_assert_cmpint (pipe (die), ==, 0);
+  g_assert_cmpint (pipe (live), ==, 0);
+  g_assert_cmpint (pipe (ready), ==, 0);
+
+  /* Three runners at once, so no one's open sees another one dead: two will
+   * die without finishing (one by _exit (), one by SIGKILL), one stays. */
+  a = spawn_runner (f->path, "sleepers", FALSE, die[0], ready[1]);
+  wait_ready (ready[0]);
+  b = spawn_runner (f->path, "sleepers", TRUE, die[0], ready[1]);
+  wait_ready (ready[0]);
+  alive = spawn_runner (f->path, "live", FALSE, live[0], ready[1]);
+  wait_ready (ready[0]);
+  close (die[0]);
+  close (live[0]);
+
+  close (die[1]);
+  g_assert_cmpint (waitpid (a, &status, 0), ==, a);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_assert_cmpint (waitpid (b, &status, 0), ==, b);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+
+  /* A reader already shows them failed, without writing. */
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 4);
+  for (size_t i = 0; i < n; i++)
+    if (g_str_equal (runs[i]->demo, "sleepers"))
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_FAILED);
+    else if (g_str_equal (runs[i]->demo, "live"))
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_RUNNING);
+  plab_run_records_free (runs, n);
+  plab_store_close (store);
+
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_repaired_runs (store), ==, 2);
+
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 4);
+  for (size_t i = 0; i < n; i++)
+    {
+      PlabEvent *spans = NULL;
+      PlabLaneInfo *lanes = NULL;
+      size_t n_spans = 0, n_lanes = 0;
+
+      if (runs[i]->id == finished)
+        {
+          g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_OK);
+          g_assert_null (runs[i]->error);
+          g_assert_cmpint (runs[i]->n_spans, ==, 50);
+          continue;
+        }
+      if (g_str_equal (runs[i]->demo, "live"))
+        {
+          g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_RUNNING);
+          g_assert_cmpint (runs[i]->runner_pid, ==, alive);
+          continue;
+        }
+      g_assert_cmpstr (runs[i]->demo, ==, "sleepers");
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_FAILED);
+      g_assert_cmpstr (runs[i]->error, ==,
+                       "the runner stopped before the run finished (it was killed or crashed)");
+      g_assert_true (runs[i]->runner_pid == a || runs[i]->runner_pid == b);
+      g_assert_cmpint (runs[i]->n_spans, ==, 1000);
+      g_assert_cmpint (plab_store_get_spans (store, runs[i]->id, 0, INT64_MAX, &spans, &n_spans),
+                       ==, 0);
+      g_assert_cmpuint (n_spans, ==, 1000);
+      g_free (spans);
+      g_assert_cmpint (plab_store_get_lanes (store, runs[i]->id, &lanes, &n_lanes), ==, 0);
+      g_assert_cmpuint (n_lanes, ==, 3);
+      g_free (lanes);
+    }
+  plab_run_records_free (runs, n);
+  plab_store_close (store);
+
+  /* Repaired once only. */
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_repaired_runs (store), ==, 0);
+  plab_store_close (store);
+
+  /* Now the last runner goes too. */
+  close (live[1]);
+  g_assert_cmpint (waitpid (alive, &status, 0), ==, alive);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_repaired_runs (store), ==, 1);
+  plab_store_close (store);
+
+  close (ready[0]);
+  close (ready[1]);
+  assert_integrity_ok (f->path);
+}
+
+static void
+test_busy (Fixture *f, gconstpointer data)
+{
+  PlabRunSpec spec = { .demo = "chef", .backend = "serial", .workers = 1 };
+  PlabStore *store = open_rw (f->path);
+  sqlite3 *db;
+  int64_t id, t0;
+
+  db = raw_open (f->path);
+  raw_exec (db, "BEGIN IMMEDIATE; INSERT INTO sweeps (demo, created_at_us) VALUES ('x', 0);");
+
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, PLAB_ESTORE_BUSY);
+  /* It waited for the other writer before giving up. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 1 * G_USEC_PER_SEC);
+  g_assert_cmpstr (plab_store_errmsg (store), !=, "");
+
+  raw_exec (db, "COMMIT;");
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  sqlite3_close (db);
+  plab_store_close (store);
+}
+
+static void
+test_sink (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabRunSpec spec = { .demo = "squares", .backend = "threads", .workers = 2, .origin_ns = 777 };
+  PlabLaneInfo lane = { .lane = 1, .kind = PLAB_LANE_THREAD, .tid = 55, .name = "worker 1" };
+  PlabEvent events[3];
+  PlabTraceSink sink;
+  PlabEvent *spans = NULL;
+  PlabLaneInfo *lanes = NULL;
+  size_t n_spans = 0, n_lanes = 0;
+  int64_t id;
+
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  plab_store_sink_init (store, id, &sink);
+  g_assert_nonnull (sink.lane);
+  g_assert_nonnull (sink.events);
+
+  sink.lane (sink.user_data, &lane);
+  events[0] = make_event (1, 800, 900, PLAB_SPAN_TASK, 0, "x=0");
+  events[1] = make_event (1, 900, 1000, PLAB_SPAN_TASK, 1, "x=1");
+  events[2] = make_event (1, 950, 950, PLAB_SPAN_COUNTER, 3, "busy workers");
+  sink.events (sink.user_data, events, 3);
+  g_assert_cmpint (plab_store_sink_error (store), ==, 0);
+
+  g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, 2);
+  g_assert_cmpint (spans[0].start_ns, ==, 23);
+  g_assert_cmpstr (spans[1].label, ==, "x=1");
+  g_free (spans);
+  g_assert_cmpint (plab_store_get_lanes (store, id, &lanes, &n_lanes), ==, 0);
+  g_assert_cmpuint (n_lanes, ==, 1);
+  g_assert_cmpstr (lanes[0].name, ==, "worker 1");
+  g_free (lanes);
+
+  /* A sink on a run that does not exist remembers the first error. */
+  plab_store_sink_init (store, id + 1000, &sink);
+  sink.events (sink.user_data, events, 3);
+  g_assert_cmpint (plab_store_sink_error (store), ==, PLAB_ENOTFOUND);
+  sink.events (sink.user_data, events, 3);
+  g_assert_cmpint (plab_store_sink_error (store), ==, PLAB_ENOTFOUND);
+
+  plab_store_close (store);
+}
+
+/* The sink under a real trace: what a lane records arrives in the store. */
+static void
+test_trace_sink (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabTrace *trace = plab_trace_new ();
+  PlabRunSpec spec = { .demo = "squares", .backend = "serial", .workers = 1 };
+  PlabTraceSink sink;
+  PlabEvent *spans = NULL, *counters = NULL;
+  PlabLaneInfo *lanes = NULL;
+  size_t n_spans = 0, n_counters = 0, n_lanes = 0;
+  int64_t id, start;
+
+  g_assert_nonnull (trace);
+  spec.origin_ns = plab_trace_origin_ns (trace);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  plab_store_sink_init (store, id, &sink);
+  plab_trace_set_sink (trace, &sink);
+
+  start = plab_now_ns ();
+  for (int i = 0; i < 100; i++)
+    plab_span (PLAB_SPAN_TASK, start + i * 1000, start + i * 1000 + 500, i, "square");
+  plab_counter ("busy workers", 1);
+  plab_trace_drain (trace);
+  g_assert_cmpint (plab_store_sink_error (store), ==, 0);
+
+  g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, 100);
+  g_assert_cmpint (spans[0].start_ns, ==, start - spec.origin_ns);
+  g_assert_cmpint (spans[99].task_id, ==, 99);
+  g_assert_cmpstr (spans[0].label, ==, "square");
+  g_assert_cmpint (plab_store_get_counters (store, id, &counters, &n_counters), ==, 0);
+  g_assert_cmpuint (n_counters, ==, 1);
+  g_assert_cmpint (counters[0].task_id, ==, 1);
+  g_assert_cmpint (plab_store_get_lanes (store, id, &lanes, &n_lanes), ==, 0);
+  g_assert_cmpuint (n_lanes, ==, 1);
+  g_assert_cmpint (lanes[0].kind, ==, PLAB_LANE_MAIN);
+  g_assert_cmpint (lanes[0].pid, ==, getpid ());
+
+  g_free (spans);
+  g_free (counters);
+  g_free (lanes);
+  plab_trace_free (trace);
+  plab_store_close (store);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func)                                                                            \
+  g_test_add ("/plab/store/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("round-trip", test_round_trip);
+  ADD ("list-filter", test_list_filter);
+  ADD ("default-path", test_default_path);
+  ADD ("foreign", test_foreign);
+  ADD ("garbage", test_garbage);
+  ADD ("truncated", test_truncated);
+  ADD ("newer", test_newer);
+  ADD ("newer-in-wal", test_newer_in_wal);
+  ADD ("read-only", test_read_only);
+  ADD ("empty-files", test_empty_files);
+  ADD ("interrupted", test_interrupted);
+  ADD ("busy", test_busy);
+  ADD ("sink", test_sink);
+  ADD ("trace-sink", test_trace_sink);
+#undef ADD
+
+  return g_test_run ();
+}

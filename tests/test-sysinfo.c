@@ -1,1 +1,184 @@
-int main(void){return 0;}
+/* test-sysinfo.c: machine facts, checked against real processes. */
+#include "plab.h"
+
+#include <glib.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void
+test_usable_cpus_range (void)
+{
+  int usable = plab_usable_cpus ();
+  int online = plab_online_cpus ();
+
+  g_assert_cmpint (usable, >=, 1);
+  g_assert_cmpint (online, >=, 1);
+  g_assert_cmpint (usable, <=, online);
+}
+
+/* A child pinned to one CPU must see exactly one usable CPU, whatever the
+ * machine has. */
+static void
+test_usable_cpus_affinity (void)
+{
+  cpu_set_t set;
+  int first = -1;
+  int status;
+  pid_t pid;
+
+  g_assert_cmpint (sched_getaffinity (0, sizeof set, &set), ==, 0);
+  for (int i = 0; i < CPU_SETSIZE; i++)
+    if (CPU_ISSET (i, &set))
+      {
+        first = i;
+        break;
+      }
+  g_assert_cmpint (first, >=, 0);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      cpu_set_t one;
+
+      CPU_ZERO (&one);
+      CPU_SET (first, &one);
+      if (sched_setaffinity (0, sizeof one, &one) != 0)
+        _exit (100);
+      _exit (plab_usable_cpus ());
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+
+  /* The parent's own mask is untouched. */
+  g_assert_cmpint (plab_usable_cpus (), >=, 1);
+}
+
+static void
+test_start_ticks (void)
+{
+  int to_child[2];
+  int64_t self_ticks, child_ticks, after;
+  siginfo_t info;
+  int status;
+  pid_t pid;
+  char c = 0;
+
+  self_ticks = plab_process_start_ticks ((int)getpid ());
+  g_assert_cmpint (self_ticks, >, 0);
+  /* Stable: the same process always has the same start. */
+  g_assert_cmpint (plab_process_start_ticks ((int)getpid ()), ==, self_ticks);
+  g_assert_cmpint (plab_process_start_ticks (0), ==, -1);
+  g_assert_cmpint (plab_process_start_ticks (-5), ==, -1);
+
+  g_assert_cmpint (pipe (to_child), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      close (to_child[1]);
+      /* Wait until the parent has looked at us, then end. */
+      if (read (to_child[0], &c, 1) < 0)
+        _exit (2);
+      _exit (0);
+    }
+  close (to_child[0]);
+
+  child_ticks = plab_process_start_ticks (pid);
+  g_assert_cmpint (child_ticks, >, 0);
+  g_assert_cmpint (child_ticks, >=, self_ticks);
+
+  g_assert_cmpint (write (to_child[1], &c, 1), ==, 1);
+  close (to_child[1]);
+
+  /* Exited but not reaped: a zombie counts as gone. */
+  memset (&info, 0, sizeof info);
+  g_assert_cmpint (waitid (P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), ==, 0);
+  g_assert_cmpint (plab_process_start_ticks (pid), ==, -1);
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  after = plab_process_start_ticks (pid);
+  /* Gone, or (rarely) the pid was already reused by a younger process. */
+  g_assert_true (after == -1 || after != child_ticks);
+}
+
+static void
+test_machine_info (void)
+{
+  PlabMachineInfo info;
+
+  plab_machine_info (&info);
+  g_assert_cmpstr (info.host, !=, "");
+  g_assert_cmpstr (info.cpu_model, !=, "");
+  g_assert_true (g_str_has_prefix (info.os, "Linux "));
+  g_assert_true (g_str_has_prefix (info.compiler, "gcc ")
+                 || g_str_has_prefix (info.compiler, "clang "));
+  g_assert_cmpstr (info.version, !=, "");
+  g_assert_cmpstr (info.version, !=, "unknown");
+  g_assert_cmpint (info.usable_cpus, ==, plab_usable_cpus ());
+  g_assert_cmpint (info.online_cpus, ==, plab_online_cpus ());
+}
+
+static int64_t
+process_cpu_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spends @ns of CPU time (not wall time: the machine may be busy). */
+static void
+burn (int64_t ns)
+{
+  int64_t end = process_cpu_ns () + ns;
+  volatile uint64_t x = 1;
+
+  while (process_cpu_ns () < end)
+    for (int i = 0; i < 1000; i++)
+      x = x * 6364136223846793005u + 1;
+}
+
+/* CPU time counts this process and, once reaped, its children. */
+static void
+test_cpu_time (void)
+{
+  int64_t before, after;
+  int status;
+  pid_t pid;
+
+  before = plab_cpu_time_ns ();
+  burn (60 * 1000000);
+  after = plab_cpu_time_ns ();
+  g_assert_cmpint (after - before, >=, 55 * 1000000);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      burn (100 * 1000000);
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  before = after;
+  after = plab_cpu_time_ns ();
+  g_assert_cmpint (after - before, >=, 95 * 1000000);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/plab/sysinfo/usable-cpus-range", test_usable_cpus_range);
+  g_test_add_func ("/plab/sysinfo/usable-cpus-affinity", test_usable_cpus_affinity);
+  g_test_add_func ("/plab/sysinfo/start-ticks", test_start_ticks);
+  g_test_add_func ("/plab/sysinfo/machine-info", test_machine_info);
+  g_test_add_func ("/plab/sysinfo/cpu-time", test_cpu_time);
+
+  return g_test_run ();
+}

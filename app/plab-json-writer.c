@@ -1,5 +1,5 @@
-/* plab-json.c: JSON writing helpers of the command line. */
-#include "plab-json.h"
+/* plab-json-writer.c: JSON writing helpers of the command line. */
+#include "plab-json-writer.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-/* plab-json.h: the few JSON writing helpers the command line needs.
+/* plab-json-writer.h: the few JSON writing helpers the command line needs.
  *
  * The command line writes JSON (summaries, the progress stream, Chrome traces)
  * but never parses it, so a GString and correct escaping are enough.

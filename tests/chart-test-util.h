@@ -1,0 +1,83 @@
+/* chart-test-util.h: reading pixels back from image surfaces in chart tests. */
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+#include <math.h>
+#include <stdbool.h>
+
+#include "plab-chart-style.h"
+
+/* The colour at (x, y) of an opaque ARGB32 image surface, 0..1 per channel. */
+static inline PlabRgba
+chart_test_pixel (cairo_surface_t *surface, double x, double y)
+{
+  unsigned char *data;
+  int stride, ix = (int)floor (x), iy = (int)floor (y);
+  guint32 px;
+  PlabRgba c;
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  g_assert_cmpint (ix, >=, 0);
+  g_assert_cmpint (iy, >=, 0);
+  g_assert_cmpint (ix, <, cairo_image_surface_get_width (surface));
+  g_assert_cmpint (iy, <, cairo_image_surface_get_height (surface));
+  px = *(guint32 *)(data + iy * stride + ix * 4);
+  c.a = ((px >> 24) & 0xff) / 255.0;
+  c.r = ((px >> 16) & 0xff) / 255.0;
+  c.g = ((px >> 8) & 0xff) / 255.0;
+  c.b = (px & 0xff) / 255.0;
+  return c;
+}
+
+static inline bool
+chart_test_same_colour (PlabRgba a, PlabRgba b)
+{
+  const double tol = 3.0 / 255.0;
+  return fabs (a.r - b.r) <= tol && fabs (a.g - b.g) <= tol && fabs (a.b - b.b) <= tol;
+}
+
+static inline bool
+chart_test_pixel_is (cairo_surface_t *surface, double x, double y, PlabRgba colour)
+{
+  return chart_test_same_colour (chart_test_pixel (surface, x, y), colour);
+}
+
+/* How many pixels of @rect (x, y, w, h) have @colour. */
+static inline int
+chart_test_count_colour (cairo_surface_t *surface,
+                         double x,
+                         double y,
+                         double w,
+                         double h,
+                         PlabRgba colour)
+{
+  int n = 0;
+  for (int j = (int)y; j < (int)(y + h); j++)
+    for (int i = (int)x; i < (int)(x + w); i++)
+      if (chart_test_pixel_is (surface, i, j, colour))
+        n++;
+  return n;
+}
+
+/* A pixel that is neither background nor nearly so: ink of some kind. */
+static inline int
+chart_test_count_ink (cairo_surface_t *surface,
+                      double x,
+                      double y,
+                      double w,
+                      double h,
+                      PlabRgba background)
+{
+  int n = 0;
+  for (int j = (int)y; j < (int)(y + h); j++)
+    for (int i = (int)x; i < (int)(x + w); i++)
+      {
+        PlabRgba c = chart_test_pixel (surface, i, j);
+        if (fabs (c.r - background.r) + fabs (c.g - background.g) + fabs (c.b - background.b) > 0.3)
+          n++;
+      }
+  return n;
+}

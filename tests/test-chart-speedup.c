@@ -1,0 +1,180 @@
+/* test-chart-speedup.c: Amdahl fits, Karp-Flatt, speedup series, and the
+ * execution-time grouping they start from. */
+#include <cairo.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "chart-test-util.h"
+#include "plab-speedup-chart.h"
+#include "plab-time-chart.h"
+
+static void
+test_amdahl_recovers_f (void)
+{
+  const double fs[] = { 0.0, 0.05, 0.2, 0.5, 0.9 };
+  double p[] = { 1, 2, 3, 4, 6, 8, 16 };
+
+  for (size_t k = 0; k < G_N_ELEMENTS (fs); k++)
+    {
+      double s[G_N_ELEMENTS (p)];
+      PlabAmdahlFit fit;
+
+      for (size_t i = 0; i < G_N_ELEMENTS (p); i++)
+        s[i] = plab_amdahl_speedup (fs[k], p[i]);
+      g_assert_cmpint (plab_amdahl_fit (p, s, G_N_ELEMENTS (p), &fit), ==, 0);
+      g_assert_cmpfloat_with_epsilon (fit.f, fs[k], 1e-9);
+      g_assert_cmpint (fit.n_used, ==, 6); /* p = 1 says nothing about f */
+      g_assert_cmpfloat (fit.rms, <, 1e-9);
+      if (fs[k] > 0)
+        g_assert_cmpfloat_with_epsilon (fit.ceiling, 1 / fs[k], 1e-6);
+      else
+        g_assert_true (isinf (fit.ceiling));
+    }
+}
+
+static void
+test_amdahl_noisy (void)
+{
+  /* f = 0.1 with +-2% noise on the times: the fit lands within 0.02. */
+  double p[] = { 2, 4, 8, 2, 4, 8 };
+  double noise[] = { 1.02, 0.98, 1.01, 0.99, 1.02, 0.98 };
+  double s[6];
+  PlabAmdahlFit fit;
+
+  for (int i = 0; i < 6; i++)
+    s[i] = plab_amdahl_speedup (0.1, p[i]) / noise[i];
+  g_assert_cmpint (plab_amdahl_fit (p, s, 6, &fit), ==, 0);
+  g_assert_cmpfloat (fabs (fit.f - 0.1), <, 0.02);
+  g_assert_cmpfloat (fit.rms, >, 0);
+
+  /* Superlinear speedup clamps to f = 0; nothing usable fails. */
+  {
+    double sp[] = { 2.5, 5.0 }, pp[] = { 2, 4 }, one[] = { 1 };
+    g_assert_cmpint (plab_amdahl_fit (pp, sp, 2, &fit), ==, 0);
+    g_assert_cmpfloat (fit.f, ==, 0);
+    g_assert_cmpint (plab_amdahl_fit (one, one, 1, &fit), ==, -1);
+  }
+}
+
+static void
+test_karp_flatt (void)
+{
+  /* For an exact Amdahl speedup, Karp-Flatt gives back f at every p. */
+  for (int p = 2; p <= 32; p *= 2)
+    g_assert_cmpfloat_with_epsilon (plab_karp_flatt (plab_amdahl_speedup (0.25, p), p), 0.25,
+                                    1e-12);
+  g_assert_cmpfloat_with_epsilon (plab_karp_flatt (4, 4), 0, 1e-12);
+  g_assert_true (isnan (plab_karp_flatt (1, 1)));
+}
+
+static void
+test_time_points (void)
+{
+  PlabRunSample s[] = {
+    { "threads", 2, 600 },   { "serial", 1, 1000 }, { "threads", 1, 1100 },
+    { "threads", 2, 500 },   { "threads", 2, 700 }, { "serial", 1, 1200 },
+    { "processes", 2, 650 }, { "threads", 4, 300 }, { "threads", 4, 350 },
+  };
+  PlabTimePoint *pts;
+  size_t n;
+  PlabSpeedupSeries series[4];
+  size_t n_series;
+
+  g_assert_cmpint (plab_time_points_from_samples (s, G_N_ELEMENTS (s), &pts, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 5);
+  /* Serial first, then backends as they appeared, workers ascending. */
+  g_assert_cmpstr (pts[0].backend, ==, "serial");
+  g_assert_cmpfloat (pts[0].median_ns, ==, 1100); /* even count: mean of the middle two */
+  g_assert_cmpstr (pts[1].backend, ==, "threads");
+  g_assert_cmpint (pts[1].workers, ==, 1);
+  g_assert_cmpint (pts[2].workers, ==, 2);
+  g_assert_cmpfloat (pts[2].median_ns, ==, 600);
+  g_assert_cmpfloat (pts[2].min_ns, ==, 500);
+  g_assert_cmpfloat (pts[2].max_ns, ==, 700);
+  g_assert_cmpint (pts[2].n_repeats, ==, 3);
+  g_assert_cmpint (pts[3].workers, ==, 4);
+  g_assert_cmpstr (pts[4].backend, ==, "processes");
+  g_assert_cmpfloat (plab_time_points_serial_baseline (pts, n), ==, 1100);
+
+  n_series = plab_speedup_series_from_points (pts, n, series, 4);
+  g_assert_cmpuint (n_series, ==, 2);
+  g_assert_cmpstr (series[0].name, ==, "threads");
+  g_assert_cmpint (series[0].n, ==, 3);
+  g_assert_cmpfloat_with_epsilon (series[0].speedup[1], 1100.0 / 600.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (series[0].speedup[2], 1100.0 / 325.0, 1e-12);
+
+  /* Without a serial run, a backend is measured against its fewest workers. */
+  n_series = plab_speedup_series_from_points (pts + 1, 3, series, 4);
+  g_assert_cmpfloat_with_epsilon (series[0].speedup[0], 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (series[0].speedup[1], 1100.0 / 600.0, 1e-12);
+  g_free (pts);
+}
+
+static void
+test_time_chart_bar_heights (void)
+{
+  /* Two bars, one twice as tall as the other, coloured like their backends. */
+  PlabTimePoint pts[2];
+  PlabTimeChartData data = { NULL, NULL, pts, 2, 0, NULL };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 800, 600);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+  int h[2] = { 0, 0 };
+
+  memset (pts, 0, sizeof pts);
+  g_strlcpy (pts[0].backend, "threads", sizeof pts[0].backend);
+  g_strlcpy (pts[1].backend, "processes", sizeof pts[1].backend);
+  pts[0].workers = pts[1].workers = 2;
+  pts[0].median_ns = pts[0].min_ns = pts[0].max_ns = 2e9;
+  pts[1].median_ns = pts[1].min_ns = pts[1].max_ns = 1e9;
+  pts[0].n_repeats = pts[1].n_repeats = 1;
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_time_chart_draw (cr, &data, &style, 800, 600);
+
+  for (int b = 0; b < 2; b++)
+    {
+      PlabRgba c = plab_chart_style_backend_colour (&style, pts[b].backend);
+      /* The tallest column of each colour. */
+      for (int x = 0; x < 800; x++)
+        {
+          int n = chart_test_count_colour (surface, x, 0, 1, 600, c);
+          if (n > h[b])
+            h[b] = n;
+        }
+    }
+  g_assert_cmpint (h[0], >, 100);
+  g_assert_cmpint (abs (h[0] - 2 * h[1]), <=, 2);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_speedup_chart_empty (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 800, 600);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+  PlabSpeedupChartData data = { "Speedup", NULL, NULL, 0, NULL, true };
+
+  plab_chart_style_init (&style, PLAB_THEME_DARK, 1.0);
+  plab_speedup_chart_draw (cr, &data, &style, 800, 600);
+  plab_speedup_chart_draw (cr, NULL, &style, 800, 600);
+  g_assert_cmpint (chart_test_count_ink (surface, 0, 280, 800, 40, style.background), >, 100);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/chart/speedup/amdahl-recovers-f", test_amdahl_recovers_f);
+  g_test_add_func ("/plab/chart/speedup/amdahl-noisy", test_amdahl_noisy);
+  g_test_add_func ("/plab/chart/speedup/karp-flatt", test_karp_flatt);
+  g_test_add_func ("/plab/chart/speedup/time-points", test_time_points);
+  g_test_add_func ("/plab/chart/speedup/time-chart-bar-heights", test_time_chart_bar_heights);
+  g_test_add_func ("/plab/chart/speedup/empty", test_speedup_chart_empty);
+  return g_test_run ();
+}

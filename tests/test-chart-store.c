@@ -1,0 +1,194 @@
+/* test-chart-store.c: charts exported from runs in a real run store. */
+#include <cairo.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "plab-chart-export.h"
+#include "plab-error.h"
+#include "plab-store.h"
+
+typedef struct
+{
+  char *dir;
+  char *db;
+  PlabStore *store;
+  int64_t sweep;
+  int64_t first_run;
+} Fixture;
+
+static int64_t
+add_run (Fixture *fx, const char *backend, int workers, int repeat, int64_t wall_ns)
+{
+  PlabRunSpec spec = { .demo = "squares",
+                       .backend = backend,
+                       .workers = workers,
+                       .params_json = "{\"n\": 64}",
+                       .seed = 1,
+                       .sweep_id = fx->sweep,
+                       .repeat = repeat,
+                       .origin_ns = 0 };
+  PlabRunOutcome outcome
+      = { .status = PLAB_RUN_OK,
+          .wall_ns = wall_ns,
+          .cpu_ns = wall_ns,
+          .result_json = "{\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\"],"
+                         " \"series\": [{\"name\": \"v\", \"values\": [3]}]},"
+                         " \"sum\": 85344}",
+          .check_ok = true,
+          .check_message = "ok" };
+  PlabLaneInfo lanes[2];
+  PlabEvent ev[3];
+  int64_t id = 0;
+
+  g_assert_cmpint (plab_store_begin_run (fx->store, &spec, &id), ==, 0);
+  memset (lanes, 0, sizeof lanes);
+  memset (ev, 0, sizeof ev);
+  for (int i = 0; i < 2; i++)
+    {
+      lanes[i].lane = i;
+      lanes[i].kind = i == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
+      lanes[i].pid = 100 + i;
+      g_snprintf (lanes[i].name, sizeof lanes[i].name, i ? "worker-%d" : "main", i);
+      g_assert_cmpint (plab_store_put_lane (fx->store, id, &lanes[i]), ==, 0);
+    }
+  ev[0] = (PlabEvent){ .start_ns = 0,
+                       .end_ns = wall_ns / 2,
+                       .task_id = 0,
+                       .kind = PLAB_SPAN_TASK,
+                       .lane = 1,
+                       .label = "chunk 0" };
+  ev[1] = (PlabEvent){
+    .start_ns = 0, .end_ns = wall_ns, .task_id = -1, .kind = PLAB_SPAN_QUEUE_WAIT, .lane = 0
+  };
+  ev[2] = (PlabEvent){ .start_ns = wall_ns / 4,
+                       .end_ns = wall_ns / 4,
+                       .task_id = 5,
+                       .kind = PLAB_SPAN_COUNTER,
+                       .lane = 0,
+                       .label = "queue depth" };
+  g_assert_cmpint (plab_store_add_events (fx->store, id, ev, 3), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (fx->store, id, &outcome), ==, 0);
+  return id;
+}
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer user_data)
+{
+  fx->dir = g_dir_make_tmp ("plab-chart-store-XXXXXX", NULL);
+  fx->db = g_build_filename (fx->dir, "runs.db", NULL);
+  g_assert_cmpint (plab_store_open (fx->db, PLAB_STORE_READ_WRITE, &fx->store), ==, 0);
+  g_assert_cmpint (plab_store_new_sweep (fx->store, "squares", "test", &fx->sweep), ==, 0);
+  fx->first_run = add_run (fx, "serial", 1, 0, 1000000000);
+  add_run (fx, "serial", 1, 1, 1200000000);
+  add_run (fx, "processes", 2, 0, 600000000);
+  add_run (fx, "processes", 2, 1, 500000000);
+  add_run (fx, "processes", 2, 2, 700000000);
+  add_run (fx, "processes", 4, 0, 400000000);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer user_data)
+{
+  GDir *d = g_dir_open (fx->dir, 0, NULL);
+  const char *name;
+
+  plab_store_close (fx->store);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      char *path = g_build_filename (fx->dir, name, NULL);
+      g_unlink (path);
+      g_free (path);
+    }
+  g_dir_close (d);
+  g_rmdir (fx->dir);
+  g_free (fx->db);
+  g_free (fx->dir);
+}
+
+static char *
+export_to_string (Fixture *fx, bool sweep, PlabChartKind kind, PlabChartFormat format)
+{
+  char *path = g_strdup_printf ("%s/out.%s", fx->dir, plab_chart_format_name (format));
+  PlabExportOptions opt = { .kind = kind, .format = format, .path = path };
+  char err[256] = "", *text = NULL;
+  gsize len = 0;
+  int rc = sweep ? plab_chart_export_sweep (fx->store, fx->sweep, &opt, err, sizeof err)
+                 : plab_chart_export_run (fx->store, fx->first_run, &opt, err, sizeof err);
+
+  if (rc != 0)
+    g_error ("export failed: %s", err);
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  g_assert_cmpuint (len, >, 20);
+  g_free (path);
+  return text;
+}
+
+static void
+test_timeline_from_store (Fixture *fx, gconstpointer user_data)
+{
+  char *csv = export_to_string (fx, false, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_CSV);
+  char *png;
+
+  g_assert_nonnull (strstr (csv, "span,1,\"worker-1\",101,0,task,0,500000000,0,\"chunk 0\","));
+  g_assert_nonnull (strstr (csv, "counter,,,,,counter,250000000,250000000,,\"queue depth\",5"));
+  g_free (csv);
+  png = export_to_string (fx, false, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_PNG);
+  g_assert_true (memcmp (png, "\x89PNG", 4) == 0);
+  g_free (png);
+}
+
+static void
+test_time_and_speedup_from_sweep (Fixture *fx, gconstpointer user_data)
+{
+  char *time = export_to_string (fx, true, PLAB_CHART_TIME, PLAB_CHART_FORMAT_CSV);
+  char *speedup = export_to_string (fx, true, PLAB_CHART_SPEEDUP, PLAB_CHART_FORMAT_CSV);
+  char *via_run = export_to_string (fx, false, PLAB_CHART_TIME, PLAB_CHART_FORMAT_CSV);
+
+  g_assert_cmpstr (time, ==,
+                   "backend,workers,repeats,median_ns,min_ns,max_ns\n"
+                   "serial,1,2,1100000000,1000000000,1200000000\n"
+                   "processes,2,3,600000000,500000000,700000000\n"
+                   "processes,4,1,400000000,400000000,400000000\n");
+  /* A run of a sweep charts its sweep. */
+  g_assert_cmpstr (via_run, ==, time);
+  /* Against the serial median: 1.1 / 0.6 and 1.1 / 0.4. */
+  g_assert_nonnull (strstr (speedup, "processes,2,1.83333,"));
+  g_assert_nonnull (strstr (speedup, "processes,4,2.75,"));
+  g_free (time);
+  g_free (speedup);
+  g_free (via_run);
+}
+
+static void
+test_result_and_errors (Fixture *fx, gconstpointer user_data)
+{
+  char *csv = export_to_string (fx, false, PLAB_CHART_RESULT, PLAB_CHART_FORMAT_CSV);
+  PlabExportOptions opt
+      = { .kind = PLAB_CHART_TIMELINE, .format = PLAB_CHART_FORMAT_PNG, .path = "unused.png" };
+  char err[256] = "";
+
+  g_assert_nonnull (strstr (csv, "\"a\",\"v\",3\n"));
+  g_assert_nonnull (strstr (csv, "\"sum\",\"85344\"\n"));
+  g_free (csv);
+
+  g_assert_cmpint (plab_chart_export_run (fx->store, 9999, &opt, err, sizeof err), ==,
+                   PLAB_ENOTFOUND);
+  g_assert_nonnull (strstr (err, "9999"));
+  g_assert_cmpint (plab_chart_export_sweep (fx->store, 9999, &opt, err, sizeof err), ==,
+                   PLAB_ENOTFOUND);
+  g_assert_nonnull (strstr (err, "9999"));
+  g_assert_false (g_file_test ("unused.png", G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/plab/chart/store/timeline", test_timeline_from_store);
+  ADD ("/plab/chart/store/time-and-speedup", test_time_and_speedup_from_sweep);
+  ADD ("/plab/chart/store/result-and-errors", test_result_and_errors);
+#undef ADD
+  return g_test_run ();
+}

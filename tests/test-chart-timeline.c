@@ -1,0 +1,523 @@
+/* test-chart-timeline.c: the timeline draws spans where their times say. */
+#include <cairo.h>
+#include <glib.h>
+#include <string.h>
+
+#include "chart-test-util.h"
+#include "plab-chart-style.h"
+#include "plab-timeline-chart.h"
+
+#define W 1600
+#define H 900
+#define MS 1000000LL
+
+static PlabEvent
+span (int lane, int kind, int64_t start, int64_t end, int64_t task, const char *label)
+{
+  PlabEvent e;
+
+  memset (&e, 0, sizeof e);
+  e.lane = (uint16_t)lane;
+  e.kind = (uint16_t)kind;
+  e.start_ns = start;
+  e.end_ns = end;
+  e.task_id = task;
+  g_strlcpy (e.label, label ? label : "", sizeof e.label);
+  return e;
+}
+
+static PlabLaneInfo
+lane_info (int lane, const char *name, int pid)
+{
+  PlabLaneInfo l;
+
+  memset (&l, 0, sizeof l);
+  l.lane = lane;
+  l.kind = lane == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
+  l.pid = pid;
+  g_strlcpy (l.name, name, sizeof l.name);
+  return l;
+}
+
+typedef struct
+{
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  PlabChartStyle style;
+  PlabTimelineLayout layout;
+} Rendered;
+
+static void
+render (Rendered *r, const PlabTimelineData *data, const PlabTimeWindow *window)
+{
+  r->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  r->cr = cairo_create (r->surface);
+  plab_chart_style_init (&r->style, PLAB_THEME_LIGHT, 1.0);
+  plab_timeline_chart_draw (r->cr, data, window, &r->style, W, H);
+  if (data != NULL)
+    plab_timeline_chart_layout (r->cr, data, window, &r->style, W, H, &r->layout);
+  g_assert_cmpint (cairo_status (r->cr), ==, CAIRO_STATUS_SUCCESS);
+}
+
+static void
+rendered_clear (Rendered *r)
+{
+  cairo_destroy (r->cr);
+  cairo_surface_destroy (r->surface);
+}
+
+static double
+lane_mid (const Rendered *r, int row)
+{
+  return r->layout.lanes_y + (row + 0.5) * r->layout.lane_h;
+}
+
+/* The height of lane @row's bars: the run of non-background pixels through
+ * the lane's middle at @x. */
+static double
+bar_height_at (const Rendered *r, int row, double x)
+{
+  double mid = lane_mid (r, row);
+  PlabRgba bg = r->style.background;
+  int top = (int)mid, bottom = (int)mid;
+
+  while (top > r->layout.lanes_y + row * r->layout.lane_h
+         && chart_test_count_ink (r->surface, x, top - 1, 1, 1, bg) == 1)
+    top--;
+  while (bottom < r->layout.lanes_y + (row + 1) * r->layout.lane_h
+         && chart_test_count_ink (r->surface, x, bottom + 1, 1, 1, bg) == 1)
+    bottom++;
+  return bottom - top + 1;
+}
+
+/* The tallest bar of lane @row in the 200 columns from @x, grid lines
+ * (ink at the lane's top edge) aside. */
+static double
+bar_height (const Rendered *r, int row, double x)
+{
+  double best = 0, lane_top = r->layout.lanes_y + row * r->layout.lane_h + 1;
+
+  for (int i = 0; i < 200; i++)
+    if (chart_test_count_ink (r->surface, x + i, lane_top, 1, 1, r->style.background) == 0)
+      best = fmax (best, bar_height_at (r, row, x + i));
+  return best;
+}
+
+static void
+test_span_pixels (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 100), lane_info (1, "worker-1", 101),
+                           lane_info (2, "worker-2", 102) };
+  PlabEvent spans[] = {
+    span (1, PLAB_SPAN_TASK, 200 * MS, 600 * MS, 1, "chunk 1"),
+    span (2, PLAB_SPAN_SLEEP, 0, 1000 * MS, -1, NULL),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 2, NULL, 0);
+  PlabRgba task;
+  Rendered r;
+  double x200, x600, y;
+
+  render (&r, data, NULL);
+  task = r.style.span[PLAB_SPAN_TASK];
+  g_assert_cmpint (r.layout.window.start_ns, ==, 0);
+  g_assert_cmpint (r.layout.window.end_ns, ==, 1000 * MS);
+
+  x200 = plab_timeline_layout_x (&r.layout, 200 * MS);
+  x600 = plab_timeline_layout_x (&r.layout, 600 * MS);
+  g_assert_cmpfloat_with_epsilon (x600 - x200, r.layout.plot_w * 0.4, 1e-6);
+  y = lane_mid (&r, 1) + r.layout.lane_h * 0.25; /* below the label */
+
+  /* Inside the span, at both ends and in the middle. */
+  g_assert_true (chart_test_pixel_is (r.surface, x200 + 2, y, task));
+  g_assert_true (chart_test_pixel_is (r.surface, (x200 + x600) / 2, y, task));
+  g_assert_true (chart_test_pixel_is (r.surface, x600 - 3, y, task));
+  /* Outside it, before and after, and in other lanes. */
+  g_assert_false (chart_test_pixel_is (r.surface, x200 - 3, y, task));
+  g_assert_false (chart_test_pixel_is (r.surface, x600 + 3, y, task));
+  g_assert_false (chart_test_pixel_is (r.surface, (x200 + x600) / 2, lane_mid (&r, 0), task));
+  g_assert_true (chart_test_pixel_is (r.surface, (x200 + x600) / 2, lane_mid (&r, 2),
+                                      r.style.span[PLAB_SPAN_SLEEP]));
+
+  /* The whole span is task-coloured along a row: about 40% of the plot. */
+  {
+    int n = chart_test_count_colour (r.surface, r.layout.plot_x, y, r.layout.plot_w, 1, task);
+    g_assert_cmpint (n, >=, (int)(r.layout.plot_w * 0.4) - 3);
+    g_assert_cmpint (n, <=, (int)(r.layout.plot_w * 0.4) + 3);
+  }
+
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_lane_order (void)
+{
+  /* Lanes given out of order, each with a kind of its own. */
+  PlabLaneInfo lanes[] = { lane_info (2, "c", 3), lane_info (0, "a", 1), lane_info (1, "b", 2) };
+  PlabEvent spans[] = {
+    span (1, PLAB_SPAN_TASK, 0, 100 * MS, 0, NULL),
+    span (2, PLAB_SPAN_IO, 0, 100 * MS, -1, NULL),
+    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 100 * MS, -1, NULL),
+  };
+  const int kinds[] = { PLAB_SPAN_QUEUE_WAIT, PLAB_SPAN_TASK, PLAB_SPAN_IO };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 3, NULL, 0);
+  Rendered r;
+
+  render (&r, data, NULL);
+  g_assert_cmpint (plab_timeline_data_n_lanes (data), ==, 3);
+  for (int row = 0; row < 3; row++)
+    {
+      double x = r.layout.plot_x + r.layout.plot_w / 2;
+      double y = lane_mid (&r, row) + r.layout.lane_h * 0.25;
+      for (int k = 0; k < 3; k++)
+        g_assert_true (chart_test_pixel_is (r.surface, x, y, r.style.span[kinds[k]]) == (k == row));
+    }
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_empty_run (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1) };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 1, NULL, 0, NULL, 0);
+  Rendered r;
+  int ink;
+
+  g_assert_nonnull (data);
+  render (&r, data, NULL);
+  /* The message is written across the middle of the chart. */
+  ink = chart_test_count_ink (r.surface, 0, H / 2 - 20, W, 40, r.style.background);
+  g_assert_cmpint (ink, >, 200);
+  g_assert_cmpint (chart_test_count_colour (r.surface, 0, 0, W, H, r.style.span[PLAB_SPAN_TASK]),
+                   ==, 0);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+
+  /* No data at all, and a zero-sized chart, draw without crashing. */
+  render (&r, NULL, NULL);
+  ink = chart_test_count_ink (r.surface, 0, H / 2 - 20, W, 40, r.style.background);
+  g_assert_cmpint (ink, >, 200);
+  plab_timeline_chart_draw (r.cr, NULL, NULL, &r.style, 0, 0);
+  rendered_clear (&r);
+}
+
+static void
+test_density (void)
+{
+  /* 100000 spans of 2 µs every 4 µs fill the first 400 ms at half density;
+   * a pixel is 0.7 ms, so every span is far below a pixel. */
+  enum
+  {
+    N = 100000
+  };
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
+  PlabEvent *spans = g_new0 (PlabEvent, N + 1);
+  PlabTimelineData *data;
+  PlabRgba task;
+  Rendered r;
+  double span_h, x_in, x_out, y_mid;
+
+  for (int i = 0; i < N; i++)
+    spans[i] = span (1, PLAB_SPAN_TASK, i * 4000LL, i * 4000LL + 2000, i, NULL);
+  spans[N] = span (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, NULL);
+  data = plab_timeline_data_new (lanes, 2, spans, N + 1, NULL, 0);
+  render (&r, data, NULL);
+  task = r.style.span[PLAB_SPAN_TASK];
+  y_mid = lane_mid (&r, 1);
+  x_in = plab_timeline_layout_x (&r.layout, 200 * MS);
+  span_h = bar_height (&r, 1, x_in);
+  x_out = plab_timeline_layout_x (&r.layout, 650 * MS);
+
+  /* A half-busy lane is a paler bar at full height: neither the solid span
+   * colour nor background, at the middle and near the bar's edges. */
+  g_assert_false (chart_test_pixel_is (r.surface, x_in, y_mid, task));
+  g_assert_cmpint (chart_test_count_ink (r.surface, x_in, y_mid, 1, 1, r.style.background), ==, 1);
+  g_assert_cmpint (chart_test_count_ink (r.surface, x_in, y_mid + span_h * 0.45, 1, 1,
+                                         r.style.background),
+                   ==, 1);
+  g_assert_cmpint (chart_test_count_ink (r.surface, x_out, y_mid, 1, 1, r.style.background), ==, 0);
+  {
+    /* Paler means between the two: closer to the span colour than to the
+     * background for a half-busy lane, but not equal to either. */
+    PlabRgba c = chart_test_pixel (r.surface, x_in, y_mid), bg = r.style.background;
+    double to_task = fabs (c.r - task.r) + fabs (c.g - task.g) + fabs (c.b - task.b);
+    double to_bg = fabs (c.r - bg.r) + fabs (c.g - bg.g) + fabs (c.b - bg.b);
+    g_assert_cmpfloat (to_task, >, 0.05);
+    g_assert_cmpfloat (to_bg, >, to_task);
+  }
+  /* It stops where the spans stop. */
+  {
+    double x_end = plab_timeline_layout_x (&r.layout, 400 * MS);
+    g_assert_cmpint (chart_test_count_ink (r.surface, x_end - 2, y_mid, 1, 1, r.style.background),
+                     ==, 1);
+    g_assert_cmpint (chart_test_count_ink (r.surface, x_end + 2, y_mid, 1, 1, r.style.background),
+                     ==, 0);
+  }
+  rendered_clear (&r);
+
+  /* Zoomed in past the pyramid, the direct sums say the same. */
+  {
+    PlabTimeWindow w = { 390 * MS, 410 * MS };
+    render (&r, data, &w);
+    x_in = plab_timeline_layout_x (&r.layout, 395 * MS);
+    g_assert_cmpint (chart_test_count_ink (r.surface, x_in, lane_mid (&r, 1), 1, 1,
+                                           r.style.background),
+                     ==, 1);
+    g_assert_cmpint (chart_test_count_ink (r.surface, plab_timeline_layout_x (&r.layout, 405 * MS),
+                                           lane_mid (&r, 1), 1, 1, r.style.background),
+                     ==, 0);
+    rendered_clear (&r);
+  }
+  plab_timeline_data_free (data);
+  g_free (spans);
+}
+
+static void
+test_hit_test (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
+  PlabEvent spans[] = {
+    span (1, PLAB_SPAN_TASK, 100 * MS, 500 * MS, 7, "outer"),
+    span (1, PLAB_SPAN_LOCK_WAIT, 200 * MS, 250 * MS, 7, "inner"),
+    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 2, spans, 3, NULL, 0);
+  Rendered r;
+  long hit;
+
+  render (&r, data, NULL);
+  hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 400 * MS),
+                                      lane_mid (&r, 1));
+  g_assert_cmpint (hit, ==, 0);
+  g_assert_cmpstr (plab_timeline_data_span (data, (size_t)hit)->label, ==, "outer");
+  hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 225 * MS),
+                                      lane_mid (&r, 1));
+  g_assert_cmpint (hit, ==, 1);
+  hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 700 * MS),
+                                      lane_mid (&r, 1));
+  g_assert_cmpint (hit, ==, -1);
+  hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 700 * MS),
+                                      lane_mid (&r, 0));
+  g_assert_cmpint (hit, ==, 2);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_crash_marker (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
+  PlabEvent spans[] = {
+    span (1, PLAB_SPAN_TASK, 0, 300 * MS, 1, NULL),
+    span (1, PLAB_SPAN_CRASH, 700 * MS, 700 * MS, -1, "SIGSEGV"),
+    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 2, spans, 3, NULL, 0);
+  Rendered r;
+  double x;
+  int near, far;
+
+  render (&r, data, NULL);
+  x = plab_timeline_layout_x (&r.layout, 700 * MS);
+  near = chart_test_count_colour (r.surface, x - 6, r.layout.lanes_y + r.layout.lane_h, 12,
+                                  r.layout.lane_h, r.style.warning);
+  far = chart_test_count_colour (r.surface, plab_timeline_layout_x (&r.layout, 500 * MS) - 6,
+                                 r.layout.lanes_y + r.layout.lane_h, 12, r.layout.lane_h,
+                                 r.style.warning);
+  g_assert_cmpint (near, >, 20);
+  g_assert_cmpint (far, ==, 0);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_counters_and_csv (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1) };
+  PlabEvent spans[] = { span (0, PLAB_SPAN_TASK, 0, 10 * MS, 0, NULL),
+                        span (0, PLAB_SPAN_COUNTER, 5 * MS, 5 * MS, 3, "queue depth") };
+  PlabEvent counters[] = { span (0, PLAB_SPAN_COUNTER, 0, 0, 1, "queue depth"),
+                           span (0, PLAB_SPAN_COUNTER, 2 * MS, 2 * MS, 4, "busy workers") };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 1, spans, 2, counters, 2);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&text, &len);
+  Rendered r;
+
+  /* The counter sample among the spans moved to the counters. */
+  g_assert_cmpuint (plab_timeline_data_n_spans (data), ==, 1);
+  render (&r, data, NULL);
+  g_assert_cmpint (r.layout.n_counters, ==, 2);
+  g_assert_cmpfloat (r.layout.counters_y, >=, r.layout.lanes_y + r.layout.lane_h);
+  rendered_clear (&r);
+
+  g_assert_cmpint (plab_timeline_data_write_csv (data, f), ==, 0);
+  fclose (f);
+  g_assert_true (g_str_has_prefix (text, "record,lane,"));
+  g_assert_nonnull (strstr (text, "\nspan,0,\"main\",1,0,task,0,10000000,0,\"\","));
+  g_assert_nonnull (strstr (text, "counter,,,,,counter,5000000,5000000,,\"queue depth\",3\n"));
+  free (text);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_few_lanes_fill_slide (void)
+{
+  /* A pool run of two workers: main waits, the workers work. At 1600 x 900
+   * the three lanes use the height of the slide, not its upper half. */
+  PlabLaneInfo lanes[]
+      = { lane_info (0, "main", 1), lane_info (1, "worker 1", 2), lane_info (2, "worker 2", 3) };
+  PlabEvent spans[] = {
+    span (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, "map 200000 items"),
+    span (1, PLAB_SPAN_TASK, 0, 900 * MS, 1, NULL),
+    span (2, PLAB_SPAN_TASK, 0, 950 * MS, 2, NULL),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 3, NULL, 0);
+  PlabChartStyle style;
+  Rendered r;
+  int below;
+
+  render (&r, data, NULL);
+  g_assert_cmpfloat (r.layout.lanes_y + 3 * r.layout.lane_h, >, 600);
+  below = chart_test_count_colour (r.surface, r.layout.plot_x, 600, r.layout.plot_w, H - 600,
+                                   r.style.span[PLAB_SPAN_TASK]);
+  g_assert_cmpint (below, >, 1000);
+  /* Bars are most of a lane: thick enough to see from the back of a room. */
+  g_assert_cmpfloat (bar_height (&r, 2, r.layout.plot_x + r.layout.plot_w / 2), >=,
+                     r.layout.lane_h * 0.7);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+
+  /* One lane stops at a sensible height rather than filling 700 pixels. */
+  data = plab_timeline_data_new (lanes, 1, spans, 1, NULL, 0);
+  render (&r, data, NULL);
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  g_assert_cmpfloat (r.layout.lane_h, <=, 12.0 * style.label_size + 1);
+  g_assert_cmpfloat (r.layout.lane_h, >=, 6.0 * style.label_size);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+static void
+test_busy_lane_is_solid (void)
+{
+  /* 200000 spans of 2.5 µs with gaps of 0..0.28 µs: busy 90..100 % of every
+   * pixel column, like a worker squaring numbers, with a 6 ms pause half way.
+   * A busy lane must draw as one solid bar: every pixel of its band is the
+   * task colour (no background showing through ragged top and bottom rows,
+   * no label over the aggregated spans), and the pause stays visible. */
+  enum
+  {
+    N = 200000
+  };
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "worker 1", 2) };
+  PlabEvent *spans = g_new0 (PlabEvent, N + 1);
+  PlabTimelineData *data;
+  GRand *rand = g_rand_new_with_seed (7);
+  PlabRgba task;
+  Rendered r;
+  int64_t t = 0, pause_start = 0, gap = 0;
+  double x_first, x_last, x_pause0, x_pause1, mid, top, bottom, h;
+
+  for (int i = 0; i < N; i++)
+    {
+      if (i == N / 2)
+        {
+          pause_start = t;
+          t += 6 * MS;
+        }
+      /* The gap changes every few hundred spans, as a real worker's does
+       * when it is preempted or its cache warms up. */
+      if (i % 300 == 0)
+        gap = g_rand_int_range (rand, 0, 280);
+      spans[i] = span (1, PLAB_SPAN_TASK, t, t + 2500, i, "x=12345");
+      t += 2500 + gap;
+    }
+  spans[N] = span (0, PLAB_SPAN_WAIT, 0, t, -1, "map");
+  data = plab_timeline_data_new (lanes, 2, spans, N + 1, NULL, 0);
+  render (&r, data, NULL);
+  task = r.style.span[PLAB_SPAN_TASK];
+
+  mid = lane_mid (&r, 1);
+  h = bar_height (&r, 1, plab_timeline_layout_x (&r.layout, (double)pause_start / 2));
+  top = mid - h / 2 + 1;
+  bottom = mid + h / 2 - 1;
+  g_assert_cmpfloat (bottom - top, >, r.layout.lane_h * 0.6);
+  x_first = plab_timeline_layout_x (&r.layout, 0) + 2;
+  x_last = plab_timeline_layout_x (&r.layout, (double)t) - 2;
+  x_pause0 = plab_timeline_layout_x (&r.layout, (double)pause_start);
+  x_pause1 = plab_timeline_layout_x (&r.layout, (double)(pause_start + 6 * MS));
+
+  for (int y = (int)top; y <= (int)bottom; y++)
+    {
+      /* Every row of the band is task-coloured from start to pause and from
+       * pause to end, the columns next to the pause's edges aside. */
+      int a = (int)x_first, b = (int)x_pause0 - 2, c = (int)x_pause1 + 2, d = (int)x_last;
+      g_assert_cmpint (chart_test_count_colour (r.surface, a, y, b - a, 1, task), ==, b - a);
+      g_assert_cmpint (chart_test_count_colour (r.surface, c, y, d - c, 1, task), ==, d - c);
+    }
+  /* The pause is a gap through the whole band. */
+  g_assert_cmpint (chart_test_count_ink (r.surface, (x_pause0 + x_pause1) / 2, top, 1, bottom - top,
+                                         r.style.background),
+                   ==, 0);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+  g_rand_free (rand);
+  g_free (spans);
+}
+
+static void
+test_labels_need_room (void)
+{
+  /* Spans wide enough for "x…" but not for a readable label get none; a wide
+   * span gets its label; the generic wait kind is called "waiting". */
+  PlabLaneInfo lanes[] = { lane_info (1, "worker 1", 2) };
+  PlabEvent spans[] = {
+    span (1, PLAB_SPAN_TASK, 100 * MS, 124 * MS, 1, "x=88227"),
+    span (1, PLAB_SPAN_TASK, 300 * MS, 600 * MS, 2, "x=91388"),
+  };
+  PlabTimelineData *data;
+  Rendered r;
+  double x0, x1, top, h;
+  int white;
+  PlabRgba text = { 1, 1, 1, 1 };
+
+  data = plab_timeline_data_new (lanes, 1, spans, 2, NULL, 0);
+  render (&r, data, &(PlabTimeWindow){ 0, 1000 * MS });
+  h = bar_height_at (&r, 0, plab_timeline_layout_x (&r.layout, 590 * MS));
+  top = lane_mid (&r, 0) - h / 2;
+  /* The narrow span: about 34 px, room for "x=…" but not for its label. */
+  x0 = plab_timeline_layout_x (&r.layout, 100 * MS);
+  x1 = plab_timeline_layout_x (&r.layout, 124 * MS);
+  g_assert_cmpfloat (x1 - x0, >, 30);
+  white = chart_test_count_ink (r.surface, x0 + 1, top + 2, x1 - x0 - 3, h - 4,
+                                r.style.span[PLAB_SPAN_TASK]);
+  g_assert_cmpint (white, ==, 0);
+  /* The wide one carries its label. */
+  x0 = plab_timeline_layout_x (&r.layout, 300 * MS);
+  x1 = plab_timeline_layout_x (&r.layout, 600 * MS);
+  white = chart_test_count_colour (r.surface, x0, top, x1 - x0, h, text);
+  g_assert_cmpint (white, >, 10);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+
+  g_assert_cmpstr (plab_chart_span_kind_label (PLAB_SPAN_WAIT), ==, "waiting");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/chart/timeline/span-pixels", test_span_pixels);
+  g_test_add_func ("/plab/chart/timeline/lane-order", test_lane_order);
+  g_test_add_func ("/plab/chart/timeline/empty-run", test_empty_run);
+  g_test_add_func ("/plab/chart/timeline/density", test_density);
+  g_test_add_func ("/plab/chart/timeline/few-lanes-fill-slide", test_few_lanes_fill_slide);
+  g_test_add_func ("/plab/chart/timeline/busy-lane-is-solid", test_busy_lane_is_solid);
+  g_test_add_func ("/plab/chart/timeline/labels-need-room", test_labels_need_room);
+  g_test_add_func ("/plab/chart/timeline/hit-test", test_hit_test);
+  g_test_add_func ("/plab/chart/timeline/crash-marker", test_crash_marker);
+  g_test_add_func ("/plab/chart/timeline/counters-and-csv", test_counters_and_csv);
+  return g_test_run ();
+}

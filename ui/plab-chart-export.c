@@ -1,0 +1,205 @@
+/* plab-chart-export.c: drawing a chart into a PNG, SVG, PDF or CSV file. */
+#include "plab-chart-export.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plab-error.h"
+
+static const char *const kind_names[PLAB_N_CHART_KINDS]
+    = { "timeline", "time", "speedup", "result" };
+static const char *const format_names[PLAB_N_CHART_FORMATS] = { "png", "svg", "pdf", "csv" };
+
+const char *
+plab_chart_kind_name (PlabChartKind kind)
+{
+  if ((int)kind < 0 || kind >= PLAB_N_CHART_KINDS)
+    return "unknown";
+  return kind_names[kind];
+}
+
+int
+plab_chart_kind_from_name (const char *name)
+{
+  for (int i = 0; name != NULL && i < PLAB_N_CHART_KINDS; i++)
+    if (strcmp (name, kind_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+const char *
+plab_chart_format_name (PlabChartFormat format)
+{
+  if ((int)format < 0 || format >= PLAB_N_CHART_FORMATS)
+    return "unknown";
+  return format_names[format];
+}
+
+int
+plab_chart_format_from_name (const char *name)
+{
+  for (int i = 0; name != NULL && i < PLAB_N_CHART_FORMATS; i++)
+    if (strcasecmp (name, format_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+int
+plab_chart_format_from_path (const char *path)
+{
+  const char *dot = path ? strrchr (path, '.') : NULL;
+  return dot ? plab_chart_format_from_name (dot + 1) : -1;
+}
+
+void
+plab_chart_draw (cairo_t *cr,
+                 const PlabChartInput *input,
+                 const PlabChartStyle *style,
+                 double width,
+                 double height)
+{
+  switch (input->kind)
+    {
+    case PLAB_CHART_TIMELINE:
+      plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+      break;
+    case PLAB_CHART_TIME:
+      plab_time_chart_draw (cr, input->time, style, width, height);
+      break;
+    case PLAB_CHART_SPEEDUP:
+      plab_speedup_chart_draw (cr, input->speedup, style, width, height);
+      break;
+    case PLAB_CHART_RESULT:
+      plab_result_chart_draw (cr, input->result, style, width, height);
+      break;
+    case PLAB_N_CHART_KINDS:
+    default:
+      break;
+    }
+}
+
+static int
+write_csv (const PlabChartInput *input, FILE *out)
+{
+  switch (input->kind)
+    {
+    case PLAB_CHART_TIMELINE:
+      return input->timeline ? plab_timeline_data_write_csv (input->timeline, out) : -1;
+    case PLAB_CHART_TIME:
+      return input->time ? plab_time_chart_write_csv (input->time, out) : -1;
+    case PLAB_CHART_SPEEDUP:
+      return input->speedup ? plab_speedup_chart_write_csv (input->speedup, out) : -1;
+    case PLAB_CHART_RESULT:
+      return input->result ? plab_result_chart_write_csv (input->result, out) : -1;
+    case PLAB_N_CHART_KINDS:
+    default:
+      return -1;
+    }
+}
+
+int
+plab_chart_export_data (const PlabChartInput *input,
+                        const PlabExportOptions *options,
+                        char *error,
+                        size_t error_len)
+{
+  int width = options->width > 0 ? options->width : PLAB_EXPORT_DEFAULT_WIDTH;
+  int height = options->height > 0 ? options->height : PLAB_EXPORT_DEFAULT_HEIGHT;
+  double scale = options->scale > 0 ? options->scale : 1.0;
+  cairo_surface_t *surface = NULL;
+  cairo_t *cr = NULL;
+  cairo_status_t status;
+  PlabChartStyle style;
+  int rc = PLAB_EINVAL;
+
+  if (error_len > 0)
+    error[0] = '\0';
+  if (options->path == NULL || options->path[0] == '\0')
+    {
+      snprintf (error, error_len, "no output file given");
+      return PLAB_EINVAL;
+    }
+
+  if (options->format == PLAB_CHART_FORMAT_CSV)
+    {
+      bool to_stdout = strcmp (options->path, "-") == 0;
+      FILE *out = to_stdout ? stdout : fopen (options->path, "w");
+
+      if (out == NULL)
+        {
+          snprintf (error, error_len, "cannot write %s: %s", options->path, strerror (errno));
+          return PLAB_ESYS;
+        }
+      rc = write_csv (input, out) == 0 ? 0 : PLAB_ESYS;
+      if (to_stdout)
+        rc = fflush (out) == 0 ? rc : PLAB_ESYS;
+      else if (fclose (out) != 0)
+        rc = PLAB_ESYS;
+      if (rc != 0)
+        snprintf (error, error_len, "cannot write %s", options->path);
+      return rc;
+    }
+
+  if ((double)width * scale * (double)height * scale > PLAB_EXPORT_MAX_PIXELS || width * scale < 1
+      || height * scale < 1)
+    {
+      snprintf (error, error_len, "a %d x %d chart at scale %g is too large", width, height, scale);
+      return PLAB_ERANGE;
+    }
+
+  plab_chart_style_init (&style, options->theme, 1.0);
+  switch (options->format)
+    {
+    case PLAB_CHART_FORMAT_PNG:
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int)(width * scale + 0.5),
+                                            (int)(height * scale + 0.5));
+      break;
+    case PLAB_CHART_FORMAT_SVG:
+      surface = cairo_svg_surface_create (options->path, width, height);
+      break;
+    case PLAB_CHART_FORMAT_PDF:
+      surface = cairo_pdf_surface_create (options->path, width, height);
+      break;
+    case PLAB_CHART_FORMAT_CSV:
+    case PLAB_N_CHART_FORMATS:
+    default:
+      snprintf (error, error_len, "unknown format");
+      return PLAB_EINVAL;
+    }
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      snprintf (error, error_len, "cannot write %s: %s", options->path,
+                cairo_status_to_string (cairo_surface_status (surface)));
+      rc = PLAB_ESYS;
+      goto fail;
+    }
+
+  cr = cairo_create (surface);
+  if (options->format == PLAB_CHART_FORMAT_PNG)
+    cairo_scale (cr, scale, scale);
+  plab_chart_draw (cr, input, &style, width, height);
+  status = cairo_status (cr);
+  if (status == CAIRO_STATUS_SUCCESS && options->format == PLAB_CHART_FORMAT_PNG)
+    status = cairo_surface_write_to_png (surface, options->path);
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      snprintf (error, error_len, "cannot write %s: %s", options->path,
+                cairo_status_to_string (status));
+      rc = PLAB_ESYS;
+      goto fail;
+    }
+  rc = 0;
+
+fail:
+  if (cr != NULL)
+    cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return rc;
+}

@@ -1,0 +1,120 @@
+/* plab-chart-export.h: charts to files, for the command line and the GUI.
+ *
+ * Two levels. plab_chart_export_data () writes a chart from data already in
+ * memory (what the GUI holds, what the tests build); plab_chart_export_run ()
+ * and plab_chart_export_sweep () first load a run or a sweep from the run
+ * store. Every function returns 0 or a negative PLAB_E* code and, on failure,
+ * writes one line for the user into @error.
+ *
+ * Formats: PNG (width x height device pixels, times the scale), SVG and PDF
+ * (width x height points; the scale does not apply to vectors), and CSV, the
+ * data behind the chart.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plab-chart-style.h"
+#include "plab-result-chart.h"
+#include "plab-speedup-chart.h"
+#include "plab-store.h"
+#include "plab-time-chart.h"
+#include "plab-timeline-chart.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLAB_EXPORT_DEFAULT_WIDTH 1600
+#define PLAB_EXPORT_DEFAULT_HEIGHT 900
+/* Larger sizes are refused: a PNG of this many pixels is already 256 MB. */
+#define PLAB_EXPORT_MAX_PIXELS (64 * 1000 * 1000)
+
+typedef enum
+{
+  PLAB_CHART_TIMELINE = 0,
+  PLAB_CHART_TIME,
+  PLAB_CHART_SPEEDUP,
+  PLAB_CHART_RESULT,
+  PLAB_N_CHART_KINDS
+} PlabChartKind;
+
+typedef enum
+{
+  PLAB_CHART_FORMAT_PNG = 0,
+  PLAB_CHART_FORMAT_SVG,
+  PLAB_CHART_FORMAT_PDF,
+  PLAB_CHART_FORMAT_CSV,
+  PLAB_N_CHART_FORMATS
+} PlabChartFormat;
+
+/* "timeline", "time", "speedup", "result"; -1 when unknown. */
+const char *plab_chart_kind_name (PlabChartKind kind);
+int plab_chart_kind_from_name (const char *name);
+
+/* "png", "svg", "pdf", "csv"; -1 when unknown. */
+const char *plab_chart_format_name (PlabChartFormat format);
+int plab_chart_format_from_name (const char *name);
+
+/* The format a file name's extension names, or -1. */
+int plab_chart_format_from_path (const char *path);
+
+typedef struct
+{
+  PlabChartKind kind;
+  PlabChartFormat format;
+  const char *path; /* the file to write; "-" writes CSV to stdout */
+  int width;        /* 0: PLAB_EXPORT_DEFAULT_WIDTH */
+  int height;       /* 0: PLAB_EXPORT_DEFAULT_HEIGHT */
+  double scale;     /* PNG only; 0: 1 */
+  PlabTheme theme;
+  const PlabSpeedupSeries *predicted; /* speedup: a student's prediction, or NULL */
+} PlabExportOptions;
+
+/* The data of one chart; only the member matching the kind is read. */
+typedef struct
+{
+  PlabChartKind kind;
+  const PlabTimelineData *timeline;
+  const PlabTimeWindow *window; /* timeline: NULL for the whole run */
+  const PlabTimeChartData *time;
+  const PlabSpeedupChartData *speedup;
+  const PlabResultChartData *result;
+} PlabChartInput;
+
+/* Draws @input with @style into @cr: the one entry point the GUI, the
+ * exports and the tests share. */
+void plab_chart_draw (cairo_t *cr,
+                      const PlabChartInput *input,
+                      const PlabChartStyle *style,
+                      double width,
+                      double height);
+
+/* Writes @input to options->path in options->format. */
+int plab_chart_export_data (const PlabChartInput *input,
+                            const PlabExportOptions *options,
+                            char *error,
+                            size_t error_len);
+
+/* Loads run @run_id and writes the chart. Time and speedup charts of a run
+ * show its sweep when it belongs to one, else every finished run of the same
+ * demo with the same parameters. */
+int plab_chart_export_run (PlabStore *store,
+                           int64_t run_id,
+                           const PlabExportOptions *options,
+                           char *error,
+                           size_t error_len);
+
+/* Loads every run of sweep @sweep_id and writes the chart; a timeline or
+ * result chart of a sweep shows its newest finished run. */
+int plab_chart_export_sweep (PlabStore *store,
+                             int64_t sweep_id,
+                             const PlabExportOptions *options,
+                             char *error,
+                             size_t error_len);
+
+#ifdef __cplusplus
+}
+#endif

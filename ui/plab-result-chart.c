@@ -1,0 +1,448 @@
+/* plab-result-chart.c: lines or bars from a result's figure, plus a table. */
+#include "plab-result-chart.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "plab-chart-private.h"
+
+/* The table takes this share of the width when there is a figure. */
+#define TABLE_SHARE 0.28
+#define MAX_SERIES 16
+#define MAX_TABLE_ROWS 40
+#define BAR_GROUP_SHARE 0.78
+/* Extra space between notes, in rows: wrapped lines of one note stay
+ * closer together than two notes. */
+#define NOTE_GAP 0.3
+/* Line height of a wrapped note, in units of its font size. */
+#define NOTE_LINE_EM 1.35
+
+static bool
+is_series_key (const char *key)
+{
+  return strcmp (key, "figure") == 0;
+}
+
+static void
+csv_text (FILE *out, const char *text)
+{
+  fputc ('"', out);
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        fputc ('"', out);
+      fputc (*p, out);
+    }
+  fputc ('"', out);
+}
+
+int
+plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
+{
+  const PlabJson *fig = plab_json_get (data->result, "figure");
+  const PlabJson *series = plab_json_get (fig, "series");
+  const char *kind = plab_json_string (plab_json_get (fig, "kind"), "lines");
+
+  if (fig != NULL && strcmp (kind, "bars") == 0)
+    {
+      const PlabJson *cats = plab_json_get (fig, "categories");
+      fputs ("category,series,value\n", out);
+      for (size_t s = 0; s < plab_json_length (series); s++)
+        {
+          const PlabJson *ser = plab_json_at (series, s);
+          const PlabJson *values = plab_json_get (ser, "values");
+          for (size_t i = 0; i < plab_json_length (values); i++)
+            {
+              csv_text (out, plab_json_string (plab_json_at (cats, i), ""));
+              fputc (',', out);
+              csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
+              fprintf (out, ",%.17g\n", plab_json_number (plab_json_at (values, i), NAN));
+            }
+        }
+    }
+  else if (fig != NULL)
+    {
+      fputs ("series,x,y\n", out);
+      for (size_t s = 0; s < plab_json_length (series); s++)
+        {
+          const PlabJson *ser = plab_json_at (series, s);
+          const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
+          for (size_t i = 0; i < plab_json_length (xs) && i < plab_json_length (ys); i++)
+            {
+              csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
+              fprintf (out, ",%.17g,%.17g\n", plab_json_number (plab_json_at (xs, i), NAN),
+                       plab_json_number (plab_json_at (ys, i), NAN));
+            }
+        }
+    }
+  fputs ("key,value\n", out);
+  for (size_t i = 0; i < plab_json_length (data->result); i++)
+    {
+      const PlabJson *m = &data->result->children[i];
+      char value[256];
+      if (is_series_key (m->key))
+        continue;
+      plab_json_format_value (m, value, sizeof value);
+      csv_text (out, m->key);
+      fputc (',', out);
+      csv_text (out, value);
+      fputc ('\n', out);
+    }
+  return ferror (out) ? -1 : 0;
+}
+
+static PlabLegendShape
+series_shape (const PlabJson *ser)
+{
+  const char *st = plab_json_string (plab_json_get (ser, "style"), "line");
+  if (strcmp (st, "dashed") == 0)
+    return PLAB_LEGEND_DASHED;
+  if (strcmp (st, "points") == 0)
+    return PLAB_LEGEND_POINT;
+  return PLAB_LEGEND_LINE;
+}
+
+static void
+draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRect area)
+{
+  const PlabJson *series = plab_json_get (fig, "series");
+  PlabLegendItem items[MAX_SERIES];
+  size_t n_series = plab_json_length (series);
+  double xmin = INFINITY, xmax = -INFINITY, ymin = 0, ymax = -INFINITY;
+  PlabAxis ax, ay;
+  PlabTicks tx, ty;
+  PlabRect plot;
+  double legend_h;
+
+  if (n_series > MAX_SERIES)
+    n_series = MAX_SERIES;
+  for (size_t s = 0; s < n_series; s++)
+    {
+      const PlabJson *ser = plab_json_at (series, s);
+      const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
+      for (size_t i = 0; i < plab_json_length (xs) && i < plab_json_length (ys); i++)
+        {
+          double x = plab_json_number (plab_json_at (xs, i), NAN);
+          double y = plab_json_number (plab_json_at (ys, i), NAN);
+          if (!isfinite (x) || !isfinite (y))
+            continue;
+          xmin = fmin (xmin, x);
+          xmax = fmax (xmax, x);
+          ymin = fmin (ymin, y);
+          ymax = fmax (ymax, y);
+        }
+      items[s].label = plab_json_string (plab_json_get (ser, "name"), "series");
+      items[s].colour = plab_chart_style_series_colour (style, (int)s);
+      items[s].shape = series_shape (ser);
+    }
+  if (!isfinite (xmin) || !isfinite (ymax))
+    {
+      _plab_chart_message (cr, style, area, "The figure has no points.");
+      return;
+    }
+  plab_axis_init (&ax, xmin, xmax);
+  plab_axis_init (&ay, ymin, ymax);
+  plab_axis_make_nice (&ay, 6);
+  plab_axis_ticks (&ax, 8, &tx);
+  plab_axis_ticks (&ay, 6, &ty);
+
+  legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
+  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
+  plot.y = area.y + legend_h + style->padding;
+  plot.w = area.x + area.w - plot.x;
+  plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
+  _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
+  _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
+                      plab_json_string (plab_json_get (fig, "y_label"), "y"));
+  _plab_chart_x_axis (cr, style, plot, &ax, &tx, 1.0,
+                      plab_json_string (plab_json_get (fig, "x_label"), "x"), true);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, plot.x, plot.y - style->marker_radius, plot.w,
+                   plot.h + 2 * style->marker_radius);
+  cairo_clip (cr);
+  for (size_t s = 0; s < n_series; s++)
+    {
+      const PlabJson *ser = plab_json_at (series, s);
+      const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
+      size_t n = plab_json_length (xs) < plab_json_length (ys) ? plab_json_length (xs)
+                                                               : plab_json_length (ys);
+      bool started = false;
+
+      cairo_save (cr);
+      _plab_chart_set_colour (cr, items[s].colour);
+      cairo_set_line_width (cr, style->line_width);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      _plab_chart_dash (cr, style, items[s].shape);
+      for (size_t i = 0; i < n; i++)
+        {
+          double x = plab_json_number (plab_json_at (xs, i), NAN);
+          double y = plab_json_number (plab_json_at (ys, i), NAN);
+          double dx = plot.x + plab_axis_fraction (&ax, x) * plot.w;
+          double dy = plot.y + plot.h - plab_axis_fraction (&ay, y) * plot.h;
+
+          if (!isfinite (x) || !isfinite (y))
+            {
+              started = false;
+              continue;
+            }
+          if (items[s].shape == PLAB_LEGEND_POINT)
+            _plab_chart_marker (cr, style, dx, dy, PLAB_LEGEND_POINT, items[s].colour);
+          else if (!started)
+            cairo_move_to (cr, dx, dy);
+          else
+            cairo_line_to (cr, dx, dy);
+          started = true;
+        }
+      if (items[s].shape != PLAB_LEGEND_POINT)
+        cairo_stroke (cr);
+      cairo_restore (cr);
+    }
+  cairo_restore (cr);
+}
+
+static void
+draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRect area)
+{
+  const PlabJson *series = plab_json_get (fig, "series");
+  const PlabJson *cats = plab_json_get (fig, "categories");
+  size_t n_series = plab_json_length (series), n_cats = plab_json_length (cats);
+  PlabLegendItem items[MAX_SERIES];
+  double ymin = 0, ymax = -INFINITY, legend_h = 0, slot;
+  bool by_category = n_series == 1;
+  PlabAxis ay;
+  PlabTicks ty;
+  PlabRect plot;
+
+  if (n_series > MAX_SERIES)
+    n_series = MAX_SERIES;
+  for (size_t s = 0; s < n_series; s++)
+    {
+      const PlabJson *values = plab_json_get (plab_json_at (series, s), "values");
+      for (size_t i = 0; i < plab_json_length (values); i++)
+        {
+          double v = plab_json_number (plab_json_at (values, i), NAN);
+          if (isfinite (v))
+            {
+              ymin = fmin (ymin, v);
+              ymax = fmax (ymax, v);
+            }
+        }
+      if (plab_json_length (values) > n_cats)
+        n_cats = plab_json_length (values);
+      items[s].label = plab_json_string (plab_json_get (plab_json_at (series, s), "name"), "value");
+      items[s].colour = plab_chart_style_series_colour (style, (int)s);
+      items[s].shape = PLAB_LEGEND_BOX;
+    }
+  if (n_cats == 0 || !isfinite (ymax))
+    {
+      _plab_chart_message (cr, style, area, "The figure has no values.");
+      return;
+    }
+  plab_axis_init (&ay, ymin, ymax * 1.1);
+  plab_axis_make_nice (&ay, 6);
+  plab_axis_ticks (&ay, 6, &ty);
+
+  /* One series: each bar takes its category's colour (a backend keeps its
+   * colour from the other charts), and the legend is not needed. */
+  if (!by_category)
+    legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
+  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
+  plot.y = area.y + legend_h + style->padding;
+  plot.w = area.x + area.w - plot.x;
+  plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
+  if (!by_category)
+    _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
+  _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
+                      plab_json_string (plab_json_get (fig, "y_label"),
+                                        by_category ? items[0].label : "value"));
+
+  slot = plot.w / n_cats;
+  for (size_t i = 0; i < n_cats; i++)
+    {
+      const char *cat = plab_json_string (plab_json_at (cats, i), "");
+      double bw = slot * BAR_GROUP_SHARE / n_series;
+      char buf[128];
+
+      for (size_t s = 0; s < n_series; s++)
+        {
+          double v
+              = plab_json_number (plab_json_at (plab_json_get (plab_json_at (series, s), "values"),
+                                                i),
+                                  NAN);
+          double x = plot.x + i * slot + slot * (1 - BAR_GROUP_SHARE) / 2 + s * bw;
+          double y0 = plot.y + plot.h - plab_axis_fraction (&ay, 0) * plot.h;
+          double y1 = plot.y + plot.h - plab_axis_fraction (&ay, v) * plot.h;
+          PlabRgba colour
+              = by_category
+                        && (strcmp (cat, "serial") == 0 || strcmp (cat, "threads") == 0
+                            || strcmp (cat, "processes") == 0 || strcmp (cat, "gil") == 0)
+                    ? plab_chart_style_backend_colour (style, cat)
+                : by_category ? plab_chart_style_series_colour (style, (int)i)
+                              : items[s].colour;
+          char value[32];
+
+          if (!isfinite (v))
+            continue;
+          _plab_chart_set_colour (cr, colour);
+          cairo_rectangle (cr, round (x + bw * 0.06), fmin (y0, y1), round (bw * 0.88),
+                           fabs (y1 - y0));
+          cairo_fill (cr);
+          plab_format_number (v, value, sizeof value);
+          _plab_chart_font (cr, style, n_series > 2 ? style->small_size : style->tick_size, true);
+          _plab_chart_set_colour (cr, style->foreground);
+          _plab_chart_text (cr, x + bw / 2, fmin (y0, y1) - style->tick_size * 0.3, 0.5, 1, value);
+        }
+      _plab_chart_font (cr, style, style->tick_size, false);
+      _plab_chart_set_colour (cr, style->foreground);
+      _plab_chart_text_fit (cr, cat, slot * 0.95, buf, sizeof buf);
+      _plab_chart_text (cr, plot.x + (i + 0.5) * slot, plot.y + plot.h + style->tick_size * 0.5,
+                        0.5, 0, buf);
+    }
+  _plab_chart_set_colour (cr, style->foreground);
+  cairo_set_line_width (cr, style->thin_line_width);
+  {
+    double y0 = floor (plot.y + plot.h - plab_axis_fraction (&ay, 0) * plot.h) + 0.5;
+    cairo_move_to (cr, plot.x, y0);
+    cairo_line_to (cr, plot.x + plot.w, y0);
+    cairo_stroke (cr);
+  }
+  if (plab_json_string (plab_json_get (fig, "x_label"), NULL) != NULL)
+    {
+      _plab_chart_font (cr, style, style->label_size, false);
+      _plab_chart_text (cr, plot.x + plot.w / 2, plot.y + plot.h + style->tick_size * 2.0, 0.5, 0,
+                        plab_json_string (plab_json_get (fig, "x_label"), ""));
+    }
+}
+
+static void
+draw_table (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabJson *result,
+            const PlabJson *notes,
+            PlabRect area)
+{
+  double y = area.y, row_h = style->tick_size * 1.55, key_w = 0;
+  int rows = 0;
+  char buf[256];
+
+  cairo_save (cr);
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, area.x, y, 0, 0, "Result");
+  y += style->label_size * 1.6;
+
+  _plab_chart_font (cr, style, style->tick_size, false);
+  for (size_t i = 0; i < plab_json_length (result); i++)
+    if (!is_series_key (result->children[i].key))
+      key_w = fmax (key_w, _plab_chart_text_width (cr, result->children[i].key));
+  key_w = fmin (key_w + style->padding, area.w * 0.55);
+
+  for (size_t i = 0; i < plab_json_length (result) && rows < MAX_TABLE_ROWS; i++)
+    {
+      const PlabJson *m = &result->children[i];
+      if (is_series_key (m->key))
+        continue;
+      if (y + row_h > area.y + area.h)
+        break;
+      if (rows % 2 == 0)
+        {
+          _plab_chart_set_colour (cr, style->lane_stripe);
+          cairo_rectangle (cr, area.x - 4, y - 2, area.w + 4, row_h);
+          cairo_fill (cr);
+        }
+      _plab_chart_font (cr, style, style->tick_size, false);
+      _plab_chart_set_colour (cr, style->muted);
+      _plab_chart_text_fit (cr, m->key, key_w - style->padding * 0.5, buf, sizeof buf);
+      _plab_chart_text (cr, area.x, y + row_h / 2 - 2, 0, 0.5, buf);
+      if (m->type == PLAB_JSON_NUMBER)
+        plab_format_number (m->number, buf, sizeof buf);
+      else
+        plab_json_format_value (m, buf, sizeof buf);
+      _plab_chart_font (cr, style, style->tick_size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      {
+        char fitted[256];
+        _plab_chart_text_fit (cr, buf, area.w - key_w, fitted, sizeof fitted);
+        _plab_chart_text (cr, area.x + key_w, y + row_h / 2 - 2, 0, 0.5, fitted);
+      }
+      y += row_h;
+      rows++;
+    }
+
+  if (plab_json_length (notes) > 0)
+    {
+      y += style->padding;
+      _plab_chart_font (cr, style, style->label_size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      _plab_chart_text (cr, area.x, y, 0, 0, "Notes");
+      y += style->label_size * 1.6;
+      _plab_chart_font (cr, style, style->tick_size, false);
+      for (size_t i = 0; i < plab_json_length (notes); i++)
+        {
+          if (y + row_h > area.y + area.h)
+            break;
+          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, style->tick_size * NOTE_LINE_EM,
+                                        area.y + area.h, "• ",
+                                        plab_json_string (plab_json_at (notes, i), ""));
+          y += row_h * NOTE_GAP;
+        }
+    }
+  cairo_restore (cr);
+}
+
+void
+plab_result_chart_draw (cairo_t *cr,
+                        const PlabResultChartData *data,
+                        const PlabChartStyle *style,
+                        double width,
+                        double height)
+{
+  const PlabJson *fig, *notes;
+  PlabRect body, left, right;
+  const char *kind, *fig_title;
+
+  if (width < 1 || height < 1)
+    return;
+  cairo_save (cr);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
+  if (data == NULL || data->result == NULL || data->result->type != PLAB_JSON_OBJECT
+      || data->result->n_children == 0)
+    {
+      _plab_chart_message (cr, style, body, "This run has no result summary.");
+      goto out;
+    }
+  fig = plab_json_get (data->result, "figure");
+  notes = plab_json_get (fig, "notes");
+  if (fig == NULL)
+    {
+      draw_table (cr, style, data->result, NULL, body);
+      goto out;
+    }
+
+  left = body;
+  left.w = body.w * (1 - TABLE_SHARE) - style->padding * 2;
+  right = body;
+  right.x = body.x + body.w * (1 - TABLE_SHARE);
+  right.w = body.w * TABLE_SHARE;
+
+  fig_title = plab_json_string (plab_json_get (fig, "title"), NULL);
+  if (fig_title != NULL)
+    {
+      _plab_chart_font (cr, style, style->label_size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      _plab_chart_text (cr, left.x, left.y, 0, 0, fig_title);
+      left.y += style->label_size * 1.6;
+      left.h -= style->label_size * 1.6;
+    }
+  kind = plab_json_string (plab_json_get (fig, "kind"), "lines");
+  if (strcmp (kind, "bars") == 0)
+    draw_bars (cr, style, fig, left);
+  else
+    draw_lines (cr, style, fig, left);
+  draw_table (cr, style, data->result, notes, right);
+
+out:
+  cairo_restore (cr);
+}

@@ -1,0 +1,46 @@
+/* plab-result-chart.h: a demo's own picture, from its result summary.
+ *
+ * The result JSON of a run may hold a "figure" (see the figure contract in
+ * the demos' documentation):
+ *
+ *   {"kind": "lines" | "bars", "title": ..., "x_label": ..., "y_label": ...,
+ *    "series": [{"name": ..., "x": [...], "y": [...], "style": "line" | "dashed" | "points"}],
+ *    "categories": [...]  (bars: "series": [{"name": ..., "values": [...]}]),
+ *    "notes": ["every car delivered once", ...]}
+ *
+ * The figure is drawn on the left; every other key of the result is listed
+ * in a small table on the right, with the notes under it. A result without a
+ * figure is drawn as the table alone.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <stdio.h>
+
+#include "plab-chart-style.h"
+#include "plab-json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct
+{
+  const char *title;
+  const char *footer;
+  const PlabJson *result; /* the parsed result JSON (an object), borrowed */
+} PlabResultChartData;
+
+void plab_result_chart_draw (cairo_t *cr,
+                             const PlabResultChartData *data,
+                             const PlabChartStyle *style,
+                             double width,
+                             double height);
+
+/* The figure's data (series,x,y or category,series,value rows) followed by
+ * key,value rows for the other keys. Returns 0 or -1. */
+int plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,461 @@
+/* plab-speedup-chart.c: speedup with Amdahl fits, efficiency and Karp-Flatt. */
+#include "plab-speedup-chart.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plab-chart-private.h"
+
+/* The speedup panel takes this share of the width; efficiency the rest. */
+#define SPEEDUP_PANEL_SHARE 0.60
+#define CURVE_STEPS 96
+#define MAX_SERIES 8
+/* The efficiency panel grows to show Karp-Flatt values up to this; a larger
+ * e (a configuration slower than serial) sits on the top edge with its value
+ * written beside it, so one bad point does not flatten every other line. */
+#define KARP_FLATT_AXIS_MAX 2.0
+/* A fitted serial fraction this close to 1 means no speedup was measured. */
+#define NO_SPEEDUP_F 0.995
+
+int
+plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out)
+{
+  double sxx = 0, sxy = 0, ss = 0;
+  int used = 0;
+
+  memset (out, 0, sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    {
+      double p = workers[i], s = speedup[i], x, y;
+      if (!(p > 1) || !(s > 0) || !isfinite (s))
+        continue;
+      x = 1 - 1 / p;
+      y = 1 / s - 1 / p;
+      sxx += x * x;
+      sxy += x * y;
+      used++;
+    }
+  if (used == 0 || sxx <= 0)
+    return -1;
+  out->f = sxy / sxx;
+  if (out->f < 0)
+    out->f = 0;
+  if (out->f > 1)
+    out->f = 1;
+  out->ceiling = out->f > 0 ? 1 / out->f : INFINITY;
+  out->n_used = used;
+  for (size_t i = 0; i < n; i++)
+    {
+      double p = workers[i], s = speedup[i], r;
+      if (!(p > 1) || !(s > 0) || !isfinite (s))
+        continue;
+      r = 1 / s - (out->f + (1 - out->f) / p);
+      ss += r * r;
+    }
+  out->rms = sqrt (ss / used);
+  return 0;
+}
+
+double
+plab_amdahl_speedup (double f, double p)
+{
+  return 1 / (f + (1 - f) / p);
+}
+
+double
+plab_karp_flatt (double speedup, double p)
+{
+  if (!(p > 1) || !(speedup > 0))
+    return NAN;
+  return (1 / speedup - 1 / p) / (1 - 1 / p);
+}
+
+size_t
+plab_speedup_series_from_points (const PlabTimePoint *points,
+                                 size_t n_points,
+                                 PlabSpeedupSeries *out,
+                                 size_t max_series)
+{
+  double serial = plab_time_points_serial_baseline (points, n_points);
+  size_t n_series = 0;
+
+  for (size_t i = 0; i < n_points && n_series < max_series;)
+    {
+      size_t end = i;
+      double base = serial;
+      PlabSpeedupSeries *s;
+
+      while (end < n_points && strcmp (points[end].backend, points[i].backend) == 0)
+        end++;
+      if (strcmp (points[i].backend, "serial") == 0)
+        {
+          i = end;
+          continue;
+        }
+      /* Points of a backend are sorted by workers: the first is the fewest. */
+      if (base <= 0)
+        base = points[i].median_ns;
+      s = &out[n_series++];
+      memset (s, 0, sizeof *s);
+      snprintf (s->name, sizeof s->name, "%s", points[i].backend);
+      for (size_t j = i; j < end && s->n < PLAB_SPEEDUP_MAX_POINTS; j++)
+        if (points[j].median_ns > 0)
+          {
+            s->workers[s->n] = points[j].workers;
+            s->speedup[s->n] = base / points[j].median_ns;
+            s->n++;
+          }
+      i = end;
+    }
+  return n_series;
+}
+
+int
+plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out)
+{
+  fprintf (out, "series,workers,speedup,efficiency,karp_flatt,amdahl_f\n");
+  for (size_t k = 0; k < data->n_series + (data->predicted ? 1 : 0); k++)
+    {
+      const PlabSpeedupSeries *s = k < data->n_series ? &data->series[k] : data->predicted;
+      PlabAmdahlFit fit;
+      bool fitted = plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &fit) == 0;
+
+      for (int i = 0; i < s->n; i++)
+        {
+          double e = plab_karp_flatt (s->speedup[i], s->workers[i]);
+          fprintf (out, "%s,%g,%.6g,%.6g,", k < data->n_series ? s->name : "predicted",
+                   s->workers[i], s->speedup[i], s->speedup[i] / s->workers[i]);
+          if (isnan (e))
+            fputs (",", out);
+          else
+            fprintf (out, "%.6g,", e);
+          if (fitted)
+            fprintf (out, "%.6g\n", fit.f);
+          else
+            fputs ("\n", out);
+        }
+    }
+  return ferror (out) ? -1 : 0;
+}
+
+static double
+px (PlabRect r, const PlabAxis *a, double v)
+{
+  return r.x + plab_axis_fraction (a, v) * r.w;
+}
+
+static double
+py (PlabRect r, const PlabAxis *a, double v)
+{
+  return r.y + r.h - plab_axis_fraction (a, v) * r.h;
+}
+
+static void
+polyline (cairo_t *cr,
+          PlabRect r,
+          const PlabAxis *ax,
+          const PlabAxis *ay,
+          const double *xs,
+          const double *ys,
+          int n)
+{
+  bool started = false;
+  for (int i = 0; i < n; i++)
+    {
+      if (!isfinite (ys[i]))
+        continue;
+      if (!started)
+        cairo_move_to (cr, px (r, ax, xs[i]), py (r, ay, ys[i]));
+      else
+        cairo_line_to (cr, px (r, ax, xs[i]), py (r, ay, ys[i]));
+      started = true;
+    }
+}
+
+static void
+worker_ticks (const PlabAxis *ax, int target, PlabTicks *ticks)
+{
+  plab_axis_ticks (ax, target, ticks);
+  /* Workers are whole: a step below 1 would label half a worker. */
+  if (ticks->step < 1)
+    {
+      PlabAxis whole = *ax;
+      ticks->n = 0;
+      ticks->step = 1;
+      for (double v = ceil (whole.min); v <= whole.max && ticks->n < PLAB_AXIS_MAX_TICKS; v++)
+        ticks->values[ticks->n++] = v;
+    }
+}
+
+void
+plab_speedup_chart_draw (cairo_t *cr,
+                         const PlabSpeedupChartData *data,
+                         const PlabChartStyle *style,
+                         double width,
+                         double height)
+{
+  PlabRect body, left, right;
+  PlabAxis ax, ay, ae;
+  PlabTicks tx, ty, te;
+  PlabLegendItem items[MAX_SERIES + 6];
+  PlabAmdahlFit fits[MAX_SERIES];
+  bool fitted[MAX_SERIES];
+  int n_items = 0, n_series;
+  double max_p = 1, max_s = 1, max_e = 1, legend_h, room_y, room_e, gap;
+  bool any_fit = false;
+
+  if (width < 1 || height < 1)
+    return;
+  cairo_save (cr);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
+  n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
+  {
+    int points = 0;
+    for (int k = 0; k < n_series; k++)
+      points += data->series[k].n;
+    if (points == 0)
+      {
+        _plab_chart_message (cr, style, body,
+                             "A speedup needs runs with different worker counts: run a sweep "
+                             "(plab run DEMO --sweep 1,2,4).");
+        goto out;
+      }
+  }
+
+  for (int k = 0; k < n_series + 1; k++)
+    {
+      const PlabSpeedupSeries *s = k < n_series ? &data->series[k] : data->predicted;
+      if (s == NULL)
+        continue;
+      for (int i = 0; i < s->n; i++)
+        {
+          max_p = fmax (max_p, s->workers[i]);
+          if (isfinite (s->speedup[i]))
+            max_s = fmax (max_s, s->speedup[i]);
+          if (isfinite (s->speedup[i] / s->workers[i]))
+            max_e = fmax (max_e, s->speedup[i] / s->workers[i]);
+          if (isfinite (plab_karp_flatt (s->speedup[i], s->workers[i])))
+            max_e = fmax (max_e, fmin (KARP_FLATT_AXIS_MAX,
+                                       plab_karp_flatt (s->speedup[i], s->workers[i])));
+        }
+      if (k < n_series)
+        {
+          fitted[k] = data->fit_amdahl
+                      && plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &fits[k]) == 0;
+          any_fit |= fitted[k];
+        }
+    }
+
+  for (int k = 0; k < n_series; k++)
+    {
+      items[n_items].label = data->series[k].name;
+      items[n_items].colour = plab_chart_style_backend_colour (style, data->series[k].name);
+      items[n_items].shape = PLAB_LEGEND_LINE;
+      n_items++;
+    }
+  if (data->predicted != NULL && data->predicted->n > 0)
+    {
+      items[n_items].label = "predicted";
+      items[n_items].colour = style->foreground;
+      items[n_items].shape = PLAB_LEGEND_DASHED;
+      n_items++;
+    }
+  items[n_items].label = "ideal S = p";
+  items[n_items].colour = style->muted;
+  items[n_items].shape = PLAB_LEGEND_DASHED;
+  n_items++;
+  if (any_fit)
+    {
+      items[n_items].label = "Amdahl fit";
+      items[n_items].colour = style->muted;
+      items[n_items].shape = PLAB_LEGEND_DOTTED;
+      n_items++;
+    }
+  items[n_items].label = "Karp–Flatt e (right)";
+  items[n_items].colour = style->muted;
+  items[n_items].shape = PLAB_LEGEND_DOTTED;
+  n_items++;
+
+  /* Half a worker of room on the right keeps the last points and their
+   * labels inside the panel. */
+  plab_axis_init (&ax, 0, max_p + 0.5);
+  plab_axis_init (&ay, 0, fmax (max_s, max_p) * 1.05);
+  plab_axis_make_nice (&ay, 6);
+  plab_axis_init (&ae, 0, fmax (1.0, max_e) * 1.05);
+  plab_axis_make_nice (&ae, 5);
+  worker_ticks (&ax, 8, &tx);
+  plab_axis_ticks (&ay, 6, &ty);
+  plab_axis_ticks (&ae, 5, &te);
+
+  legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
+  room_y = _plab_chart_y_axis_room (cr, style, &ty, 1.0);
+  room_e = _plab_chart_y_axis_room (cr, style, &te, 1.0);
+  gap = style->padding * 2.5;
+  left.x = body.x + room_y;
+  left.y = body.y + legend_h + style->padding * 1.5 + style->label_size * 1.3;
+  left.w = (body.w - room_y - room_e - gap) * SPEEDUP_PANEL_SHARE;
+  left.h = body.y + body.h - left.y - _plab_chart_x_axis_room (style);
+  right = left;
+  right.x = left.x + left.w + gap + room_e;
+  right.w = body.x + body.w - right.x;
+  _plab_chart_legend (cr, style, items, n_items, left.x, body.y, body.x + body.w - left.x, true);
+
+  /* Panel titles. */
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, left.x, left.y - style->padding * 0.5, 0, 1, "Speedup");
+  _plab_chart_text (cr, right.x, left.y - style->padding * 0.5, 0, 1, "Efficiency and Karp–Flatt");
+
+  _plab_chart_y_axis (cr, style, left, &ay, &ty, 1.0, "speedup S = T₁ / Tₚ");
+  _plab_chart_x_axis (cr, style, left, &ax, &tx, 1.0, "workers p", true);
+  _plab_chart_y_axis (cr, style, right, &ae, &te, 1.0, "E = S / p,  e");
+  _plab_chart_x_axis (cr, style, right, &ax, &tx, 1.0, "workers p", true);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, left.x, left.y, left.w, left.h);
+  cairo_clip (cr);
+
+  /* Ideal line. */
+  _plab_chart_set_colour (cr, style->muted);
+  cairo_set_line_width (cr, style->line_width * 0.7);
+  _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
+  cairo_move_to (cr, px (left, &ax, 0), py (left, &ay, 0));
+  cairo_line_to (cr, px (left, &ax, ax.max), py (left, &ay, ax.max));
+  /* (The clip ends the line where it leaves the panel.) */
+  cairo_stroke (cr);
+
+  /* Amdahl curves, under the measurements. */
+  for (int k = 0; k < n_series; k++)
+    {
+      PlabRgba colour = plab_chart_style_backend_colour (style, data->series[k].name);
+      if (!fitted[k])
+        continue;
+      cairo_save (cr);
+      _plab_chart_set_colour_alpha (cr, colour, 0.9);
+      cairo_set_line_width (cr, style->line_width * 0.9);
+      _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
+      for (int i = 0; i <= CURVE_STEPS; i++)
+        {
+          double p = 1 + (ax.max - 1) * i / CURVE_STEPS;
+          double s = plab_amdahl_speedup (fits[k].f, p);
+          if (i == 0)
+            cairo_move_to (cr, px (left, &ax, p), py (left, &ay, s));
+          else
+            cairo_line_to (cr, px (left, &ax, p), py (left, &ay, s));
+        }
+      cairo_stroke (cr);
+      cairo_restore (cr);
+    }
+
+  for (int k = 0; k < n_series + 1; k++)
+    {
+      const PlabSpeedupSeries *s = k < n_series ? &data->series[k] : data->predicted;
+      bool predicted = k == n_series;
+      PlabRgba colour = predicted ? style->foreground
+                                  : plab_chart_style_backend_colour (style, s ? s->name : NULL);
+      if (s == NULL || s->n == 0)
+        continue;
+      cairo_save (cr);
+      _plab_chart_set_colour (cr, colour);
+      cairo_set_line_width (cr, style->line_width);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      _plab_chart_dash (cr, style, predicted ? PLAB_LEGEND_DASHED : PLAB_LEGEND_LINE);
+      polyline (cr, left, &ax, &ay, s->workers, s->speedup, s->n);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      for (int i = 0; i < s->n; i++)
+        _plab_chart_marker (cr, style, px (left, &ax, s->workers[i]), py (left, &ay, s->speedup[i]),
+                            predicted ? PLAB_LEGEND_DASHED : PLAB_LEGEND_POINT, colour);
+    }
+  cairo_restore (cr);
+
+  /* The fits, written in the empty upper-left corner of the speedup panel. */
+  {
+    double ty0 = left.y + style->padding * 0.6;
+    for (int k = 0; k < n_series; k++)
+      {
+        char text[160];
+        if (!fitted[k])
+          continue;
+        if (fits[k].f >= NO_SPEEDUP_F)
+          snprintf (text, sizeof text, "%s: no speedup measured (serial fraction f ≈ 1)",
+                    data->series[k].name);
+        else if (isfinite (fits[k].ceiling))
+          snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling 1/f = %.1f×",
+                    data->series[k].name, fits[k].f, fits[k].ceiling);
+        else
+          snprintf (text, sizeof text, "%s: serial fraction f = 0, no ceiling",
+                    data->series[k].name);
+        _plab_chart_font (cr, style, style->tick_size, true);
+        _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+        cairo_rectangle (cr, left.x + style->padding * 0.5, ty0 - 2,
+                         _plab_chart_text_width (cr, text) + 8, style->tick_size * 1.3);
+        cairo_fill (cr);
+        _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, data->series[k].name));
+        _plab_chart_text (cr, left.x + style->padding * 0.5 + 4, ty0, 0, 0, text);
+        ty0 += style->tick_size * 1.45;
+      }
+  }
+
+  /* Efficiency (solid) and Karp-Flatt (dotted, hollow points). */
+  cairo_save (cr);
+  cairo_rectangle (cr, right.x, right.y - style->marker_radius * 2, right.w,
+                   right.h + style->marker_radius * 4);
+  cairo_clip (cr);
+  _plab_chart_set_colour (cr, style->muted);
+  cairo_set_line_width (cr, style->thin_line_width);
+  _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
+  cairo_move_to (cr, right.x, py (right, &ae, 1));
+  cairo_line_to (cr, right.x + right.w, py (right, &ae, 1));
+  cairo_stroke (cr);
+  for (int k = 0; k < n_series; k++)
+    {
+      const PlabSpeedupSeries *s = &data->series[k];
+      PlabRgba colour = plab_chart_style_backend_colour (style, s->name);
+      double eff[PLAB_SPEEDUP_MAX_POINTS], kf[PLAB_SPEEDUP_MAX_POINTS];
+      double kf_shown[PLAB_SPEEDUP_MAX_POINTS];
+
+      for (int i = 0; i < s->n; i++)
+        {
+          eff[i] = s->speedup[i] / s->workers[i];
+          kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
+          kf_shown[i] = isnan (kf[i]) ? NAN : fmin (kf[i], ae.max);
+        }
+      cairo_save (cr);
+      _plab_chart_set_colour (cr, colour);
+      cairo_set_line_width (cr, style->line_width);
+      _plab_chart_dash (cr, style, PLAB_LEGEND_LINE);
+      polyline (cr, right, &ax, &ae, s->workers, eff, s->n);
+      cairo_stroke (cr);
+      cairo_set_line_width (cr, style->line_width * 0.9);
+      _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
+      polyline (cr, right, &ax, &ae, s->workers, kf_shown, s->n);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      for (int i = 0; i < s->n; i++)
+        {
+          _plab_chart_marker (cr, style, px (right, &ax, s->workers[i]), py (right, &ae, eff[i]),
+                              PLAB_LEGEND_POINT, colour);
+          if (!isnan (kf[i]))
+            {
+              char v[32];
+              double x = px (right, &ax, s->workers[i]), y = py (right, &ae, kf_shown[i]);
+              bool off_scale = kf[i] > kf_shown[i];
+              _plab_chart_marker (cr, style, x, y, PLAB_LEGEND_DOTTED, colour);
+              snprintf (v, sizeof v, off_scale ? "e = %.2f ↑" : "%.2f", kf[i]);
+              _plab_chart_font (cr, style, style->small_size, off_scale);
+              _plab_chart_set_colour (cr, colour);
+              if (off_scale)
+                _plab_chart_text (cr, x - style->marker_radius * 2, y, 1, 0.5, v);
+              else
+                _plab_chart_text (cr, x, y - style->marker_radius * 1.6, 0.5, 1, v);
+            }
+        }
+    }
+  cairo_restore (cr);
+
+out:
+  cairo_restore (cr);
+}

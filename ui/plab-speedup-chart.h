@@ -1,0 +1,93 @@
+/* plab-speedup-chart.h: speedup, efficiency and Amdahl's law.
+ *
+ * Two panels. Left: the measured speedup S = T_baseline / T_p against the
+ * number of workers p for each backend, the ideal line S = p, and for each
+ * backend the least-squares fit of Amdahl's law
+ *
+ *     1/S = f + (1 - f)/p
+ *
+ * drawn as a curve, with the serial fraction f and the ceiling 1/f (the
+ * speedup no number of workers can pass) written next to it. A student's
+ * predicted speedup, when given, is drawn dashed beside the measurement.
+ * Right: the efficiency E = S/p and the Karp-Flatt metric
+ *
+ *     e = (1/S - 1/p) / (1 - 1/p),
+ *
+ * the serial fraction each measurement implies on its own. A Karp-Flatt that
+ * grows with p means overhead grows with p (spawning, locking), not just a
+ * fixed serial part.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "plab-chart-style.h"
+#include "plab-time-chart.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLAB_SPEEDUP_MAX_POINTS 64
+
+typedef struct
+{
+  char name[PLAB_BACKEND_NAME_MAX]; /* the backend, or "predicted" */
+  int n;
+  double workers[PLAB_SPEEDUP_MAX_POINTS];
+  double speedup[PLAB_SPEEDUP_MAX_POINTS];
+} PlabSpeedupSeries;
+
+typedef struct
+{
+  double f;       /* serial fraction, 0..1 */
+  double ceiling; /* 1/f; INFINITY when f is 0 */
+  int n_used;     /* points with p > 1 that entered the fit */
+  double rms;     /* root mean square of the residuals of 1/S */
+} PlabAmdahlFit;
+
+/* Fits f to points (p, S) by least squares on 1/S - 1/p = f (1 - 1/p), which
+ * is linear in f. Points with p <= 1 or S <= 0 carry no information and are
+ * skipped. f is clamped to [0, 1]. Returns 0, or -1 when no point is left. */
+int plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out);
+
+/* Amdahl's speedup for serial fraction @f on @p workers. */
+double plab_amdahl_speedup (double f, double p);
+
+/* The Karp-Flatt metric of one measurement; NAN when p <= 1. */
+double plab_karp_flatt (double speedup, double p);
+
+/* Speedup series from configurations: every backend except serial gets a
+ * series, measured against the serial median when there is one, else against
+ * its own run with the fewest workers (which then should be 1). Returns the
+ * number of series written to @out (at most @max_series). */
+size_t plab_speedup_series_from_points (const PlabTimePoint *points,
+                                        size_t n_points,
+                                        PlabSpeedupSeries *out,
+                                        size_t max_series);
+
+typedef struct
+{
+  const char *title;
+  const char *footer;
+  const PlabSpeedupSeries *series;
+  size_t n_series;
+  const PlabSpeedupSeries *predicted; /* NULL: none */
+  bool fit_amdahl;
+} PlabSpeedupChartData;
+
+void plab_speedup_chart_draw (cairo_t *cr,
+                              const PlabSpeedupChartData *data,
+                              const PlabChartStyle *style,
+                              double width,
+                              double height);
+
+/* series,workers,speedup,efficiency,karp_flatt,amdahl_f. Returns 0 or -1. */
+int plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,128 @@
+/* plab-timeline-chart.h: the timeline of one run.
+ *
+ * A lane per worker (and the main process) with its name and pid, time on x,
+ * spans coloured by kind, task labels inside the spans wide enough to hold
+ * them, counter tracks (queue depth, busy workers) under the lanes, and a
+ * marker where a worker died.
+ *
+ * The data set is indexed once, when it is created, so that drawing a frame
+ * costs about the number of pixel columns plus the spans wide enough to see,
+ * not the number of spans:
+ *
+ * - Spans of each lane are grouped by duration class (durations in
+ *   [2^c, 2^(c+1)) ns) and sorted by start within a class. A frame showing p
+ *   ns per pixel draws the classes whose spans are at least p long one by
+ *   one, finding the visible ones by binary search.
+ * - Shorter spans merge into density bars: for every pixel column, the time
+ *   covered by each kind. A per-lane pyramid of time bins (each level halves
+ *   the resolution of the one below) gives those sums for the whole run in
+ *   O(columns); when zoomed in further than its finest level, the few short
+ *   spans in view are summed directly.
+ *
+ * A bar's height is the fraction of the column's time the lane was busy, its
+ * colour the kind that covered most of it.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plab-chart-style.h"
+#include "plab-trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct PlabTimelineData PlabTimelineData;
+
+/* A time window in nanoseconds since the run's origin: what the chart shows. */
+typedef struct
+{
+  int64_t start_ns;
+  int64_t end_ns;
+} PlabTimeWindow;
+
+/* Builds a data set from copies of @lanes, @spans (spans and instants, times
+ * relative to the run's origin, in any order) and @counters (counter samples:
+ * name in label, value in task_id). Counter samples found among @spans are
+ * moved to the counters. Lanes named by spans but missing from @lanes get a
+ * plain description. Returns NULL when out of memory. The caller keeps its
+ * arrays. */
+PlabTimelineData *plab_timeline_data_new (const PlabLaneInfo *lanes,
+                                          size_t n_lanes,
+                                          const PlabEvent *spans,
+                                          size_t n_spans,
+                                          const PlabEvent *counters,
+                                          size_t n_counters);
+
+void plab_timeline_data_free (PlabTimelineData *self);
+
+/* Title and footer for exports (copied); NULL or "" draws none. */
+void plab_timeline_data_set_caption (PlabTimelineData *self, const char *title, const char *footer);
+
+/* The time range of all events: [0 or the earliest start, the latest end]. */
+PlabTimeWindow plab_timeline_data_extent (const PlabTimelineData *self);
+
+size_t plab_timeline_data_n_spans (const PlabTimelineData *self);
+
+/* Span @index in the order they were given to plab_timeline_data_new () (with
+ * counter samples removed); NULL when out of range. */
+const PlabEvent *plab_timeline_data_span (const PlabTimelineData *self, size_t index);
+
+int plab_timeline_data_n_lanes (const PlabTimelineData *self);
+
+/* Writes the data behind the chart as CSV: one row per span and per counter
+ * sample. Returns 0 or -1 on a write error. */
+int plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out);
+
+/* Where things are on a chart of a given size; all in device units. */
+typedef struct
+{
+  PlabTimeWindow window;  /* the window in effect (the whole run when none was given) */
+  double plot_x, plot_w;  /* the time axis spans plot_x .. plot_x + plot_w */
+  double lanes_y, lane_h; /* lane i occupies lanes_y + i * lane_h, lane_h high */
+  int n_lanes;
+  double counters_y, counter_h; /* counter track j, under the lanes */
+  int n_counters;
+  double label_x, label_w; /* lane labels, left of the plot */
+  double legend_y;
+} PlabTimelineLayout;
+
+/* Computes the layout plab_timeline_chart_draw () uses. @cr is only used to
+ * measure text. @window may be NULL for the whole run. */
+void plab_timeline_chart_layout (cairo_t *cr,
+                                 const PlabTimelineData *data,
+                                 const PlabTimeWindow *window,
+                                 const PlabChartStyle *style,
+                                 double width,
+                                 double height,
+                                 PlabTimelineLayout *out);
+
+/* The x of time @t_ns in @layout (not clamped). */
+double plab_timeline_layout_x (const PlabTimelineLayout *layout, double t_ns);
+
+/* The time at x (not clamped). */
+double plab_timeline_layout_time (const PlabTimelineLayout *layout, double x);
+
+/* Draws the chart. @data may be NULL or empty: the chart then says so. */
+void plab_timeline_chart_draw (cairo_t *cr,
+                               const PlabTimelineData *data,
+                               const PlabTimeWindow *window,
+                               const PlabChartStyle *style,
+                               double width,
+                               double height);
+
+/* The span under (x, y) in a chart laid out as @layout: the index for
+ * plab_timeline_data_span (), the shortest span when they nest, or -1. A span
+ * narrower than a pixel is found within half a pixel. */
+long plab_timeline_chart_hit_test (const PlabTimelineData *data,
+                                   const PlabTimelineLayout *layout,
+                                   double x,
+                                   double y);
+
+#ifdef __cplusplus
+}
+#endif
