@@ -7,15 +7,15 @@
 
 #include <string.h>
 
-/* In the order the lab lists them, the order of the catalogue in DESIGN.md:
- * the four classics first, then the finer points. */
+/* In the order the lab lists them: the first pool, the four classics, then
+ * the finer points in the order of the catalogue in DESIGN.md. */
 /* clang-format off */
 static const PlabDemo *const demos[] = {
+  &plab_demo_squares,
   &plab_demo_chef,
   &plab_demo_cars,
   &plab_demo_kde,
   &plab_demo_list_append,
-  &plab_demo_squares,
   &plab_demo_sleepers,
   &plab_demo_counter,
   &plab_demo_pipe,

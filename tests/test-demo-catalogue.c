@@ -9,9 +9,8 @@
 #include "plab-demo.h"
 
 static const char *const catalogue[] = {
-  "chef",     "cars",    "kde",  "list-append",     "squares",
-  "sleepers", "counter", "pipe", "pool-vs-process", "barrier",
-  "amdahl",
+  "squares",         "chef",    "cars",   "kde", "list-append", "sleepers", "counter", "pipe",
+  "pool-vs-process", "barrier", "amdahl",
 };
 
 typedef struct
