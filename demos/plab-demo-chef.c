@@ -285,7 +285,11 @@ chef_run (PlabDemoRun *run)
     }
   for (int t = 0; t < n; t++)
     for_loop_ns += kitchen[t].units * k.unit_ns;
-  run->tasks_total = n;
+  /* Progress counts task spans: every task in a pool, only the busy ones
+   * otherwise (a bake is an oven span). */
+  run->tasks_total = 0;
+  for (int t = 0; t < n; t++)
+    run->tasks_total += mode == MODE_POOL || kitchen[t].kind == KIND_CPU;
 
   /* Measured before the clock starts and before any worker exists, so every
    * worker inherits the same figure for "5 units of kneading". */

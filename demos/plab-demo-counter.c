@@ -264,7 +264,7 @@ counter_run (PlabDemoRun *run)
       goto fail;
     }
   _plab_crew_set_poke (crew, poke_cb, &c);
-  run->tasks_total = n;
+  run->tasks_total = (int64_t)n * (c.variants[0] + c.variants[1] + c.variants[2]);
 
   for (int i = 0; i < n && rc >= 0; i++)
     {

@@ -280,7 +280,7 @@ pipe_run (PlabDemoRun *run)
     }
   d.sh = (PipeShared *)mem;
   d.rtt_ns = (int64_t *)(mem + sizeof (PipeShared));
-  run->tasks_total = 2 * d.messages;
+  run->tasks_total = 2 * d.messages + (d.ping_pongs > 0 ? 2 : 0);
 
   crew = _plab_crew_new (run);
   if (crew == NULL)

@@ -145,7 +145,8 @@ sleepers_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "out of memory");
       goto fail;
     }
-  run->tasks_total = n;
+  /* Sleepers record sleep spans, not tasks: no progress bar to fill. */
+  run->tasks_total = 0;
 
   t0 = plab_now_ns ();
   for (int i = 0; i < n; i++)
