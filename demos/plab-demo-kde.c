@@ -38,7 +38,7 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_KERNEL] = { "kernel", PLAB_PARAM_CHOICE,
                      "gaussian: a smooth bump; hypercube: the Parzen window, 1 inside |u| <= 1/2",
                      0, 0, 0, kernels },
-  [PARAM_CHUNK] = { "chunk", PLAB_PARAM_INT, "grid points per task", 256, 1, 1000000, NULL },
+  [PARAM_CHUNK] = { "chunk", PLAB_PARAM_INT, "grid points per task", 128, 1, 1000000, NULL },
 };
 
 /* The true density: a mixture of three Gaussians. */
