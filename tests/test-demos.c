@@ -178,8 +178,8 @@ test_squares_backend (gconstpointer data)
       /* The main lane and a lane per worker; the figure names workers by lane. */
       g_assert_cmpint (plab_trace_n_lanes (trace), >=, 3);
       /* Under load one worker may take every chunk, so either may be named. */
-      g_assert_true (strstr (run.result_json, "\"worker 1\"") != NULL ||
-                     strstr (run.result_json, "\"worker 2\"") != NULL);
+      g_assert_true (strstr (run.result_json, "\"worker 1\"") != NULL
+                     || strstr (run.result_json, "\"worker 2\"") != NULL);
     }
   plab_demo_run_clear (&run);
   g_assert_null (run.result_json);
