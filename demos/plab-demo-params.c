@@ -369,3 +369,25 @@ plab_demo_run_params_json (const PlabDemoRun *run)
   _plab_buf_append (&buf, "}");
   return _plab_buf_steal (&buf);
 }
+
+void
+_plab_json_short (PlabBuf *buf, double value)
+{
+  if (!isfinite (value))
+    _plab_buf_append (buf, "null");
+  else
+    _plab_buf_printf (buf, "%.6g", value);
+}
+
+void
+_plab_json_numbers (PlabBuf *buf, const double *values, size_t n)
+{
+  _plab_buf_append (buf, "[");
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i > 0)
+        _plab_buf_append (buf, ", ");
+      _plab_json_short (buf, values[i]);
+    }
+  _plab_buf_append (buf, "]");
+}

@@ -37,5 +37,91 @@ void _plab_json_string (PlabBuf *buf, const char *text);
  * read back the same double; NaN and infinities (not JSON) as null. */
 void _plab_json_number (PlabBuf *buf, double value);
 
+/* Appends a measured number with six significant digits, which is what a
+ * table or a chart can show (null for NaN and infinities). */
+void _plab_json_short (PlabBuf *buf, double value);
+
+/* Appends [v0, v1, ...] with _plab_json_short (). */
+void _plab_json_numbers (PlabBuf *buf, const double *values, size_t n);
+
+/* --- Workers that are not a pool (plab-demo-crew.c) ---
+ *
+ * A crew is a set of workers started one by one, each running its own
+ * function: one process per task, producers and consumers, painters. On the
+ * processes backend each worker is a PlabProcess, on threads and gil a thread
+ * with a lane of its own (under one simulated GIL on gil), and on serial the
+ * function runs at once on the calling thread, as a for loop would.
+ *
+ * Joining drains the trace while it waits and watches run->cancel: then the
+ * crew raises its stop flag (workers see it through _plab_crew_stopping () and
+ * return), calls the poke callback so that nobody stays blocked, and after a
+ * grace period terminates the processes that did not stop.
+ */
+typedef struct PlabCrew PlabCrew;
+
+typedef int (*PlabCrewFunc) (PlabCrew *crew, void *arg);
+
+PlabCrew *_plab_crew_new (PlabDemoRun *run);
+void _plab_crew_free (PlabCrew *self);
+
+/* Called every few milliseconds by the joining thread once stopping, to
+ * release workers blocked where the stop flag cannot reach them. */
+void _plab_crew_set_poke (PlabCrew *self, void (*poke) (void *user_data), void *user_data);
+
+/* Starts worker @name running @func (@self, @arg). Returns its index, or a
+ * negative code with run->error set. */
+int _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg);
+
+/* Waits for worker @index, recording a wait span labelled @label on the
+ * calling lane (NULL: none). Returns 0, PLAB_ECANCELLED, or PLAB_ETASK when
+ * the worker failed (run->error says how). */
+int _plab_crew_join_one (PlabCrew *self, int index, const char *label);
+
+/* Joins every worker in start order; the first failure is returned. */
+int _plab_crew_join (PlabCrew *self, const char *label);
+
+/* True once the run is being cancelled; callable from any worker. */
+bool _plab_crew_stopping (PlabCrew *self);
+
+/* How many workers were started. */
+int _plab_crew_count (const PlabCrew *self);
+
+/* Waits @ns without using a CPU, in slices so that a stop is noticed within
+ * a fraction of a second, and records one span of @kind labelled @label.
+ * Lets other threads run under a simulated GIL. Returns false when stopped.
+ * @label NULL records no span (the caller's span covers the wait). */
+bool _plab_demo_wait (PlabCrew *crew,
+                      int64_t ns,
+                      PlabSpanKind kind,
+                      int64_t task_id,
+                      const char *label);
+
+/* CPU work: @rounds of a multiply-add chain the compiler cannot shorten,
+ * with a GIL checkpoint every 1024 rounds. Returns the chain's value. */
+uint64_t _plab_demo_spin (uint64_t rounds, uint64_t seed);
+
+/* Rounds of _plab_demo_spin () per second on this machine, measured on the
+ * first call: make it in the parent before starting workers. */
+double _plab_demo_spin_rate (void);
+
+/* CPU work lasting about @ns on an idle core, recorded as one task span.
+ * Checks the stop flag (crew may be NULL) and returns false when stopped.
+ * @label NULL records no span. */
+bool _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, uint64_t *out);
+
+/* Shared zeroed memory that a crew's processes and threads all see. */
+void *_plab_demo_shared_new (size_t size);
+void _plab_demo_shared_free (void *data, size_t size);
+
 /* The demos' descriptors, listed by plab-demo-registry.c. */
+extern const PlabDemo plab_demo_amdahl;
+extern const PlabDemo plab_demo_barrier;
+extern const PlabDemo plab_demo_cars;
+extern const PlabDemo plab_demo_chef;
+extern const PlabDemo plab_demo_counter;
+extern const PlabDemo plab_demo_kde;
+extern const PlabDemo plab_demo_list_append;
+extern const PlabDemo plab_demo_pipe;
+extern const PlabDemo plab_demo_pool_vs_process;
+extern const PlabDemo plab_demo_sleepers;
 extern const PlabDemo plab_demo_squares;

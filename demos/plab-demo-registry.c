@@ -7,10 +7,23 @@
 
 #include <string.h>
 
-/* In the order the lab lists them: from the first pool to the finer points. */
+/* In the order the lab lists them: the first pool, the four classics, then
+ * the finer points in the order of the catalogue in DESIGN.md. */
+/* clang-format off */
 static const PlabDemo *const demos[] = {
   &plab_demo_squares,
+  &plab_demo_chef,
+  &plab_demo_cars,
+  &plab_demo_kde,
+  &plab_demo_list_append,
+  &plab_demo_sleepers,
+  &plab_demo_counter,
+  &plab_demo_pipe,
+  &plab_demo_pool_vs_process,
+  &plab_demo_barrier,
+  &plab_demo_amdahl,
 };
+/* clang-format on */
 
 const PlabDemo *const *
 plab_demos (size_t *n_out)

@@ -10,6 +10,12 @@
  * becomes visible. Finally crash_item makes one task crash its worker (processes
  * only): the pool loses exactly that item, names the signal, starts a
  * replacement worker and finishes all the others.
+ *
+ * Python's pool also has imap, which hands results over one by one in input
+ * order, and imap_unordered, which hands each over as soon as it is done. The
+ * pool here has only map, so the demo reconstructs both from the time every
+ * task ended: imap_unordered's order is the order of the end times, and imap
+ * hands item i over once items 0 to i have all ended.
  */
 #include "plab-demo-private.h"
 
@@ -26,11 +32,15 @@ enum
   PARAM_CHUNK_SIZE,
   PARAM_WORK,
   PARAM_CRASH_ITEM,
+  PARAM_VIEW,
   N_PARAMS
 };
 
+static const char *const views[] = { "workers", "arrival", NULL };
+
 #define MAX_N 5000000
 #define MAX_FIGURE_WORKERS 64
+#define MAX_ARRIVAL_POINTS 1000
 
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_N]
@@ -44,6 +54,10 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_CRASH_ITEM] = { "crash_item", PLAB_PARAM_INT,
                          "the item whose task crashes its worker (processes only); -1: none", -1,
                          -1, MAX_N - 1, NULL },
+  [PARAM_VIEW] = { "view", PLAB_PARAM_CHOICE,
+                   "the result figure: items per worker, or the order results arrive in with "
+                   "imap and imap_unordered",
+                   0, 0, 0, views },
 };
 
 /* Read-only context of the tasks. On the processes backend the workers see it
@@ -58,6 +72,7 @@ typedef struct
 typedef struct
 {
   int64_t square;
+  int64_t end_ns; /* when the task ended: the arrival time under imap_unordered */
   int32_t pid;
   int32_t tid;
 } SquaresResult;
@@ -95,6 +110,7 @@ square_cb (const void *item, void *result, void *user_data)
   out->square = x * x + (int64_t)(acc & 0);
   out->pid = (int32_t)getpid ();
   out->tid = (int32_t)syscall (SYS_gettid);
+  out->end_ns = plab_now_ns ();
   return 0;
 }
 
@@ -149,6 +165,100 @@ worker_lane (PlabTrace *trace, int tid, char *buf, size_t size)
   return INT32_MAX;
 }
 
+typedef struct
+{
+  int64_t end_ns;
+  int64_t index;
+} Arrival;
+
+static int
+compare_arrivals (const void *a, const void *b)
+{
+  const Arrival *x = a, *y = b;
+
+  if (x->end_ns != y->end_ns)
+    return (x->end_ns > y->end_ns) - (x->end_ns < y->end_ns);
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* What imap would have held back: items that ended while an earlier item was
+ * still running, and the mean time they waited for it. */
+static void
+imap_holdback (const SquaresResult *results,
+               const int *status,
+               size_t n,
+               size_t *held,
+               double *mean_wait_ms)
+{
+  int64_t prefix_max = INT64_MIN;
+  double wait_ns = 0;
+  size_t ok = 0;
+
+  *held = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (status[i] != 0)
+        continue;
+      ok++;
+      if (results[i].end_ns < prefix_max)
+        {
+          (*held)++;
+          wait_ns += (double)(prefix_max - results[i].end_ns);
+        }
+      else
+        prefix_max = results[i].end_ns;
+    }
+  *mean_wait_ms = ok ? wait_ns / (double)ok / 1e6 : 0;
+}
+
+/* The arrival figure: item index against arrival rank under imap_unordered
+ * (points), and imap's diagonal (every item in its own place). */
+static void
+append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *status, size_t n)
+{
+  Arrival *order = malloc (n * sizeof *order);
+  double *xs = malloc (MAX_ARRIVAL_POINTS * sizeof *xs);
+  double *ys = malloc (MAX_ARRIVAL_POINTS * sizeof *ys);
+  double diag[2];
+  size_t m = 0, k = 0, step;
+
+  if (order == NULL || xs == NULL || ys == NULL)
+    {
+      _plab_buf_append (buf, "\"figure\": null");
+      goto out;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (status[i] == 0)
+      order[m++] = (Arrival){ results[i].end_ns, (int64_t)i };
+  qsort (order, m, sizeof *order, compare_arrivals);
+  step = m > MAX_ARRIVAL_POINTS ? (m + MAX_ARRIVAL_POINTS - 1) / MAX_ARRIVAL_POINTS : 1;
+  for (size_t r = 0; r < m && k < MAX_ARRIVAL_POINTS; r += step)
+    {
+      xs[k] = (double)r;
+      ys[k++] = (double)order[r].index;
+    }
+  diag[0] = 0;
+  diag[1] = m ? (double)(m - 1) : 0;
+  _plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
+                         "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
+                         "\"series\": [{\"name\": \"imap_unordered (from task end times)\", "
+                         "\"style\": \"points\", \"x\": ");
+  _plab_json_numbers (buf, xs, k);
+  _plab_buf_append (buf, ", \"y\": ");
+  _plab_json_numbers (buf, ys, k);
+  _plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
+                         "\"dashed\", \"x\": ");
+  _plab_json_numbers (buf, diag, 2);
+  _plab_buf_append (buf, ", \"y\": ");
+  _plab_json_numbers (buf, diag, 2);
+  _plab_buf_append (buf, "}], \"notes\": [\"reconstructed from the time each task ended: the "
+                         "pool itself has only map\"]}");
+out:
+  free (order);
+  free (xs);
+  free (ys);
+}
+
 /* Writes the result summary: numbers, and a bar figure of the items each
  * worker computed, which shows how evenly the pool shared the work. */
 static char *
@@ -164,6 +274,8 @@ result_json (PlabDemoRun *run,
   size_t n_workers = 0;
   size_t other = 0;
   char name[PLAB_LANE_NAME_MAX + 16];
+  size_t held;
+  double wait_ms;
   PlabBuf buf;
 
   for (size_t i = 0; i < n; i++)
@@ -207,7 +319,17 @@ result_json (PlabDemoRun *run,
   _plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
                     n - correct);
   _plab_json_number (&buf, (double)sum);
-  _plab_buf_printf (&buf, ", \"workers_used\": %zu, \"figure\": {\"kind\": \"bars\", ", n_workers);
+  imap_holdback (results, status, n, &held, &wait_ms);
+  _plab_buf_printf (&buf, ", \"imap_held_back\": %zu, \"imap_mean_wait_ms\": ", held);
+  _plab_json_short (&buf, wait_ms);
+  _plab_buf_printf (&buf, ", \"workers_used\": %zu, ", n_workers);
+  if (run->values[PARAM_VIEW] == 1)
+    {
+      append_arrival_figure (&buf, results, status, n);
+      _plab_buf_append (&buf, "}");
+      return _plab_buf_steal (&buf);
+    }
+  _plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
   _plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
                           "\"y_label\": \"items\", \"categories\": [");
   for (size_t w = 0; w < n_workers; w++)
@@ -362,7 +484,10 @@ const PlabDemo plab_demo_squares = {
     "automatic chunk size on the timeline. More workers only help when each task does enough "
     "work; raise work and watch the speedup grow. On the processes backend, crash_item makes "
     "one task kill its worker: the pool loses exactly that item, replaces the worker and "
-    "finishes the rest.",
+    "finishes the rest. Set view=arrival for the order results arrive in: imap hands them "
+    "over in input order, so a finished item waits for slower earlier ones, while "
+    "imap_unordered hands each over as soon as it is done. This pool has only map, so the "
+    "figure is reconstructed from the time each task ended.",
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

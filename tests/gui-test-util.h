@@ -200,6 +200,14 @@ gui_test_render (GtkWidget *widget)
   g_assert_cmpint (h, >, 0);
   gdk_paintable_snapshot (paintable, snapshot, w, h);
   node = gtk_snapshot_free_to_node (snapshot);
+  /* A widget between two frames may have nothing to draw yet: give it a few. */
+  for (int tries = 0; node == NULL && tries < 50; tries++)
+    {
+      gui_test_wait (gui_test_true, NULL, 20);
+      snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+    }
   g_assert_nonnull (node);
   return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
 }

@@ -127,7 +127,9 @@ test_params_json (void)
   g_assert_true (isnan (plab_demo_run_get (&run, "nope")));
   run.values[plab_demo_param_index (squares, "n")] = 77;
   json = plab_demo_run_params_json (&run);
-  g_assert_cmpstr (json, ==, "{\"n\": 77, \"chunk_size\": 0, \"work\": 2000, \"crash_item\": -1}");
+  g_assert_cmpstr (json, ==,
+                   "{\"n\": 77, \"chunk_size\": 0, \"work\": 2000, \"crash_item\": -1, "
+                   "\"view\": \"workers\"}");
   free (json);
 }
 
@@ -176,8 +178,8 @@ test_squares_backend (gconstpointer data)
       /* The main lane and a lane per worker; the figure names workers by lane. */
       g_assert_cmpint (plab_trace_n_lanes (trace), >=, 3);
       /* Under load one worker may take every chunk, so either may be named. */
-      g_assert_true (strstr (run.result_json, "\"worker 1\"") != NULL ||
-                     strstr (run.result_json, "\"worker 2\"") != NULL);
+      g_assert_true (strstr (run.result_json, "\"worker 1\"") != NULL
+                     || strstr (run.result_json, "\"worker 2\"") != NULL);
     }
   plab_demo_run_clear (&run);
   g_assert_null (run.result_json);

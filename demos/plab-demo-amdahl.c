@@ -1,0 +1,236 @@
+/* plab-demo-amdahl.c: work with a chosen serial fraction, against Amdahl's
+ * law.
+ *
+ * This demo teaches why speedup has a ceiling. A job of fixed size has a
+ * serial part that one worker must do alone (here: preparing the input on the
+ * main lane) and a parallel part split into tasks for a pool. With a serial
+ * fraction f, N workers can at best reach 1 / (f + (1 - f) / N), never more
+ * than 1 / f however many workers there are. The result draws that curve and
+ * this run's own point; a sweep over worker counts shows the measured curve
+ * under it, and the Speedup chart fits f back from the measurements.
+ */
+#include "plab-demo-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum
+{
+  PARAM_SERIAL_FRACTION,
+  PARAM_WORK_MS,
+  PARAM_TASKS,
+  N_PARAMS
+};
+
+#define MAX_TASKS 100000
+#define CURVE_MAX_WORKERS 16
+
+static const PlabParamSpec params[N_PARAMS] = {
+  [PARAM_SERIAL_FRACTION] = { "serial_fraction", PLAB_PARAM_DOUBLE,
+                              "share of the work only one worker can do", 0.2, 0, 1, NULL },
+  [PARAM_WORK_MS]
+  = { "work_ms", PLAB_PARAM_DOUBLE, "the whole job's CPU time on one worker, in milliseconds", 2000,
+      10, 60000, NULL },
+  [PARAM_TASKS]
+  = { "tasks", PLAB_PARAM_INT, "tasks the parallel part is split into", 64, 1, MAX_TASKS, NULL },
+};
+
+/* Read-only context of the tasks. */
+typedef struct
+{
+  uint64_t rounds_per_task;
+} AmdahlContext;
+
+static int
+task_cb (const void *item, void *result, void *user_data)
+{
+  const AmdahlContext *ctx = user_data;
+  uint32_t index;
+  uint64_t out;
+
+  memcpy (&index, item, sizeof index);
+  out = _plab_demo_spin (ctx->rounds_per_task, index);
+  memcpy (result, &out, sizeof out);
+  return 0;
+}
+
+static void
+label_cb (size_t index, const void *item, char *label, size_t size, void *user_data)
+{
+  snprintf (label, size, "parallel part %zu", index + 1);
+}
+
+static double
+amdahl (double f, double n)
+{
+  return 1.0 / (f + (1.0 - f) / n);
+}
+
+static char *
+result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
+{
+  int workers = run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers;
+  int max_n = workers * 2 > CURVE_MAX_WORKERS ? workers * 2 : CURVE_MAX_WORKERS;
+  double *xs = malloc ((size_t)max_n * sizeof *xs);
+  double *ys = malloc ((size_t)max_n * sizeof *ys);
+  double measured = planned_s / wall_s;
+  double ideal[2] = { 1, (double)max_n };
+  double point_x = workers;
+  PlabBuf buf;
+
+  _plab_buf_init (&buf);
+  if (xs == NULL || ys == NULL)
+    goto out;
+  for (int n = 1; n <= max_n; n++)
+    {
+      xs[n - 1] = n;
+      ys[n - 1] = amdahl (f, n);
+    }
+  _plab_buf_append (&buf, "{\"serial_fraction\": ");
+  _plab_json_short (&buf, f);
+  _plab_buf_append (&buf, ", \"planned_one_worker_s\": ");
+  _plab_json_short (&buf, planned_s);
+  _plab_buf_append (&buf, ", \"wall_s\": ");
+  _plab_json_short (&buf, wall_s);
+  _plab_buf_append (&buf, ", \"speedup_vs_planned\": ");
+  _plab_json_short (&buf, measured);
+  _plab_buf_append (&buf, ", \"amdahl_speedup\": ");
+  _plab_json_short (&buf, amdahl (f, workers));
+  _plab_buf_append (&buf, ", \"amdahl_ceiling\": ");
+  _plab_json_short (&buf, f > 0 ? 1.0 / f : INFINITY);
+  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
+                          "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": "
+                          "[{\"name\": \"Amdahl\", \"style\": \"line\", \"x\": ");
+  _plab_json_numbers (&buf, xs, (size_t)max_n);
+  _plab_buf_append (&buf, ", \"y\": ");
+  _plab_json_numbers (&buf, ys, (size_t)max_n);
+  _plab_buf_append (&buf, "}, {\"name\": \"ideal\", \"style\": \"dashed\", \"x\": ");
+  _plab_json_numbers (&buf, ideal, 2);
+  _plab_buf_append (&buf, ", \"y\": ");
+  _plab_json_numbers (&buf, ideal, 2);
+  _plab_buf_append (&buf, "}, {\"name\": \"this run\", \"style\": \"points\", \"x\": ");
+  _plab_json_numbers (&buf, &point_x, 1);
+  _plab_buf_append (&buf, ", \"y\": ");
+  _plab_json_numbers (&buf, &measured, 1);
+  _plab_buf_printf (&buf,
+                    "}], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
+                    "%.3gx\", \"this run: %.2fx against the planned one-worker time\"]}}",
+                    f, amdahl (f, workers), workers, f > 0 ? 1.0 / f : INFINITY, measured);
+out:
+  free (xs);
+  free (ys);
+  return _plab_buf_steal (&buf);
+}
+
+static int
+amdahl_run (PlabDemoRun *run)
+{
+  double f = run->values[PARAM_SERIAL_FRACTION];
+  double work_ns = run->values[PARAM_WORK_MS] * 1e6;
+  size_t tasks = (size_t)run->values[PARAM_TASKS];
+  AmdahlContext ctx;
+  PlabPoolOptions options = {
+    .backend = run->backend,
+    .workers = run->workers,
+    .trace = run->trace,
+    .cancel = run->cancel,
+  };
+  uint32_t *items = NULL;
+  uint64_t *results = NULL;
+  PlabPool *pool = NULL;
+  PlabMap map = { 0 };
+  uint64_t first, last;
+  int64_t t0, wall_ns;
+  int rc;
+
+  items = malloc (tasks * sizeof *items);
+  results = calloc (tasks, sizeof *results);
+  if (items == NULL || results == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      snprintf (run->error, sizeof run->error, "out of memory");
+      goto fail;
+    }
+  for (size_t i = 0; i < tasks; i++)
+    items[i] = (uint32_t)i;
+  ctx.rounds_per_task
+      = (uint64_t)(work_ns * (1 - f) / (double)tasks * _plab_demo_spin_rate () / 1e9);
+  run->tasks_total = (int64_t)tasks;
+
+  t0 = plab_now_ns ();
+  /* The serial part: only the main lane works, everyone else waits. */
+  _plab_demo_cpu (NULL, (int64_t)(work_ns * f), -1, "serial part", NULL);
+  if (run->cancel && *run->cancel)
+    {
+      rc = PLAB_ECANCELLED;
+      snprintf (run->error, sizeof run->error, "cancelled");
+      goto fail;
+    }
+
+  rc = plab_pool_new (&options, &pool);
+  if (rc != 0)
+    {
+      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
+      goto fail;
+    }
+  map.func = task_cb;
+  map.user_data = &ctx;
+  map.label = label_cb;
+  map.items = items;
+  map.item_size = sizeof *items;
+  map.n_items = tasks;
+  map.results = results;
+  map.result_size = sizeof *results;
+  map.chunk_size = 1;
+  rc = plab_pool_map (pool, &map, NULL);
+  plab_pool_free (pool);
+  pool = NULL;
+  wall_ns = plab_now_ns () - t0;
+  if (rc != 0)
+    {
+      snprintf (run->error, sizeof run->error, "%s",
+                rc == PLAB_ECANCELLED ? "cancelled" : plab_strerror (rc));
+      goto fail;
+    }
+
+  /* The check: the first and the last task computed what the same chain
+   * computes here. */
+  first = _plab_demo_spin (ctx.rounds_per_task, 0);
+  last = _plab_demo_spin (ctx.rounds_per_task, (uint64_t)(tasks - 1));
+  run->check_ok = results[0] == first && results[tasks - 1] == last;
+  snprintf (run->check_message, sizeof run->check_message,
+            "%s; %.2fx against the planned one-worker time, Amdahl allows %.2fx",
+            run->check_ok ? "tasks computed the right values" : "a task computed a wrong value",
+            (work_ns / 1e9) / (wall_ns / 1e9),
+            amdahl (f, run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers));
+  run->result_json = result_json (run, f, work_ns / 1e9, wall_ns / 1e9);
+  rc = 0;
+
+fail:
+  if (pool)
+    plab_pool_free (pool);
+  free (items);
+  free (results);
+  return rc;
+}
+
+const PlabDemo plab_demo_amdahl = {
+  .name = "amdahl",
+  .title = "Amdahl's law",
+  .summary = "work with a chosen serial fraction: measured speedup against Amdahl's curve",
+  .lesson
+  = "A job has a serial part that only one worker can do and a parallel part that is split "
+    "into tasks. On the timeline the serial part is the long span on the main lane, with every "
+    "worker idle. With a serial fraction f, N workers reach at most 1 / (f + (1 - f) / N): "
+    "with f = 0.2 two workers give 1.67x, not 2x, and no number of workers gives more than 5x. "
+    "Sweep 1,2 (or more, on a bigger machine) and compare the Speedup chart, which fits f "
+    "back from your measurements, with the serial_fraction you set. Then set it to 0 and to "
+    "0.5.",
+  .params = params,
+  .n_params = N_PARAMS,
+  .backends = PLAB_ALL_BACKENDS,
+  .default_backend = PLAB_BACKEND_PROCESSES,
+  .run = amdahl_run,
+};

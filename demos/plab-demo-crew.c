@@ -1,0 +1,530 @@
+/* plab-demo-crew.c: workers that are not a pool, and the small tools the demos
+ * share (waiting that notices a stop, calibrated CPU work, shared memory).
+ *
+ * A pool hides its workers; many classic examples do not use one. The chef
+ * starts one process per task, the car factory runs producers and consumers,
+ * the painters meet at a barrier. A crew gives those demos the same guarantees
+ * the pool gives: every worker records on a lane of its own, the trace is
+ * drained while the parent waits, and a cancelled run stops within a second,
+ * however its workers are blocked.
+ */
+#include "plab-demo-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CREW_MAX 256
+#define JOIN_TICK_NS 2000000     /* how often a join looks at its workers */
+#define STOP_GRACE_NS 700000000  /* then SIGTERM to processes that did not stop */
+#define KILL_GRACE_NS 1200000000 /* then SIGKILL */
+#define WAIT_SLICE_NS 50000000   /* a stop is noticed within this while waiting */
+#define SPIN_BLOCK 65536         /* rounds of CPU work between looks at the stop flag */
+#define CALIBRATION_ROUNDS (1u << 22)
+
+/* What the workers and the parent share. Lives in a shared anonymous mapping,
+ * so forked workers see the parent's stop flag. stop goes from 0 to 1 once and
+ * never back; done[i] is set by thread worker i when its function returned
+ * (processes are watched through their exit status instead). */
+typedef struct
+{
+  _Atomic int stop;
+  _Atomic int done[CREW_MAX];
+  int rc[CREW_MAX]; /* written by thread worker i before done[i] */
+} CrewShared;
+
+typedef struct
+{
+  PlabCrew *crew;
+  int index;
+  int lane;
+  PlabCrewFunc func;
+  void *arg;
+  char name[PLAB_LANE_NAME_MAX];
+
+  /* Exactly one of these, by backend. */
+  PlabProcess *process;
+  pthread_t thread;
+  bool thread_started;
+
+  bool joined;
+  int result; /* 0, or PLAB_ETASK once the worker failed */
+} CrewWorker;
+
+struct PlabCrew
+{
+  PlabDemoRun *run; /* borrowed */
+  PlabBackend backend;
+  CrewShared *sh;
+  PlabGil *gil; /* gil backend only */
+  CrewWorker *workers[CREW_MAX];
+  int n_workers;
+  int64_t stop_ns; /* when the stop flag went up; 0 while running */
+  void (*poke) (void *user_data);
+  void *poke_data;
+};
+
+/* --- Shared memory --- */
+
+void *
+_plab_demo_shared_new (size_t size)
+{
+  void *data;
+
+  if (size == 0)
+    size = 1;
+  data = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return data == MAP_FAILED ? NULL : data;
+}
+
+void
+_plab_demo_shared_free (void *data, size_t size)
+{
+  if (data != NULL)
+    munmap (data, size ? size : 1);
+}
+
+/* --- The crew --- */
+
+PlabCrew *
+_plab_crew_new (PlabDemoRun *run)
+{
+  PlabCrew *self = calloc (1, sizeof *self);
+
+  if (self == NULL)
+    goto fail;
+  self->run = run;
+  self->backend = run->backend;
+  self->sh = _plab_demo_shared_new (sizeof *self->sh);
+  if (self->sh == NULL)
+    goto fail;
+  if (self->backend == PLAB_BACKEND_GIL)
+    {
+      self->gil = plab_gil_new (0);
+      if (self->gil == NULL)
+        goto fail;
+    }
+  return self;
+
+fail:
+  snprintf (run->error, sizeof run->error, "out of memory for the workers");
+  if (self)
+    {
+      _plab_demo_shared_free (self->sh, sizeof *self->sh);
+      free (self);
+    }
+  return NULL;
+}
+
+void
+_plab_crew_set_poke (PlabCrew *self, void (*poke) (void *user_data), void *user_data)
+{
+  self->poke = poke;
+  self->poke_data = user_data;
+}
+
+bool
+_plab_crew_stopping (PlabCrew *self)
+{
+  if (self == NULL)
+    return false;
+  if (atomic_load_explicit (&self->sh->stop, memory_order_relaxed))
+    return true;
+  /* On the serial backend the worker is the runner itself, which sees the
+   * cancel flag directly. */
+  return self->run->cancel != NULL && *self->run->cancel != 0;
+}
+
+int
+_plab_crew_count (const PlabCrew *self)
+{
+  return self->n_workers;
+}
+
+static int
+process_main (void *data)
+{
+  CrewWorker *w = data;
+
+  return w->func (w->crew, w->arg);
+}
+
+static void *
+thread_main (void *data)
+{
+  CrewWorker *w = data;
+  PlabCrew *crew = w->crew;
+  int rc;
+
+  plab_trace_attach (crew->run->trace, w->lane);
+  if (crew->gil)
+    plab_gil_attach (crew->gil);
+  rc = w->func (crew, w->arg);
+  if (crew->gil)
+    plab_gil_detach ();
+  plab_instant (PLAB_SPAN_EXIT, "exit");
+  plab_trace_detach ();
+  crew->sh->rc[w->index] = rc;
+  atomic_store_explicit (&crew->sh->done[w->index], 1, memory_order_release);
+  return NULL;
+}
+
+static void
+describe_failure (PlabCrew *self, CrewWorker *w, const char *how)
+{
+  /* The first failure is the run's error; later ones add nothing new. */
+  if (self->run->error[0] == '\0')
+    snprintf (self->run->error, sizeof self->run->error, "%s %s", w->name, how);
+  w->result = PLAB_ETASK;
+}
+
+int
+_plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg)
+{
+  CrewWorker *w;
+  int rc;
+
+  if (self->n_workers == CREW_MAX)
+    {
+      snprintf (self->run->error, sizeof self->run->error, "at most %d workers", CREW_MAX);
+      return PLAB_ERANGE;
+    }
+  w = calloc (1, sizeof *w);
+  if (w == NULL)
+    {
+      snprintf (self->run->error, sizeof self->run->error, "out of memory for a worker");
+      return PLAB_ENOMEM;
+    }
+  w->crew = self;
+  w->index = self->n_workers;
+  w->lane = -1;
+  w->func = func;
+  w->arg = arg;
+  snprintf (w->name, sizeof w->name, "%s", name);
+  self->workers[self->n_workers++] = w;
+
+  switch (self->backend)
+    {
+    case PLAB_BACKEND_SERIAL:
+      /* A for loop: the function runs now, on the main lane. */
+      rc = func (self, arg);
+      w->joined = true;
+      if (self->run->trace)
+        plab_trace_drain (self->run->trace);
+      if (rc != 0 && !_plab_crew_stopping (self))
+        {
+          char how[64];
+
+          snprintf (how, sizeof how, "returned %d", rc);
+          describe_failure (self, w, how);
+        }
+      return w->index;
+
+    case PLAB_BACKEND_PROCESSES:
+      w->process = plab_process_new (w->name, process_main, w);
+      if (w->process == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          break;
+        }
+      if (self->run->trace)
+        plab_process_set_trace (w->process, self->run->trace);
+      rc = plab_process_start (w->process);
+      break;
+
+    case PLAB_BACKEND_THREADS:
+    case PLAB_BACKEND_GIL:
+    default:
+      if (self->run->trace)
+        {
+          rc = plab_trace_add_lane (self->run->trace, PLAB_LANE_THREAD, w->name, &w->lane);
+          if (rc != 0)
+            break;
+        }
+      rc = pthread_create (&w->thread, NULL, thread_main, w) == 0 ? 0 : PLAB_ESYS;
+      w->thread_started = rc == 0;
+      break;
+    }
+
+  if (rc != 0)
+    {
+      w->joined = true;
+      snprintf (self->run->error, sizeof self->run->error, "cannot start %s: %s", w->name,
+                plab_strerror (rc));
+      return rc;
+    }
+  return w->index;
+}
+
+/* Raises the stop flag once the run is cancelled, pokes blocked workers and,
+ * after a grace period, ends processes that did not stop by themselves. */
+static void
+watch_cancel (PlabCrew *self)
+{
+  int64_t now;
+
+  if (self->stop_ns == 0)
+    {
+      if (self->run->cancel == NULL || *self->run->cancel == 0)
+        return;
+      atomic_store (&self->sh->stop, 1);
+      self->stop_ns = plab_now_ns ();
+    }
+  if (self->poke)
+    self->poke (self->poke_data);
+  now = plab_now_ns ();
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      CrewWorker *w = self->workers[i];
+
+      if (w->process == NULL || w->joined)
+        continue;
+      if (now - self->stop_ns > KILL_GRACE_NS)
+        plab_process_kill (w->process);
+      else if (now - self->stop_ns > STOP_GRACE_NS)
+        plab_process_terminate (w->process);
+    }
+}
+
+/* Looks whether worker @w ended, without blocking. */
+static bool
+poll_worker (PlabCrew *self, CrewWorker *w)
+{
+  PlabExitStatus st;
+  char how[96];
+
+  if (w->joined)
+    return true;
+  if (w->process)
+    {
+      if (plab_process_join (w->process, 0, &st) != 0)
+        return false;
+      w->joined = true;
+      if (self->stop_ns != 0)
+        return true; /* ended by the stop, not a failure of its own */
+      if (st.state != PLAB_PROCESS_EXITED || st.code != 0)
+        {
+          plab_exit_status_describe (&st, how, sizeof how);
+          describe_failure (self, w, how);
+        }
+      return true;
+    }
+  if (w->thread_started)
+    {
+      if (!atomic_load_explicit (&self->sh->done[w->index], memory_order_acquire))
+        return false;
+      pthread_join (w->thread, NULL);
+      w->joined = true;
+      if (self->run->trace)
+        plab_trace_set_lane_end (self->run->trace, w->lane, getpid (), PLAB_LANE_EXITED,
+                                 self->sh->rc[w->index], 0);
+      if (self->sh->rc[w->index] != 0 && self->stop_ns == 0)
+        {
+          snprintf (how, sizeof how, "returned %d", self->sh->rc[w->index]);
+          describe_failure (self, w, how);
+        }
+      return true;
+    }
+  w->joined = true;
+  return true;
+}
+
+int
+_plab_crew_join_one (PlabCrew *self, int index, const char *label)
+{
+  struct timespec tick = { 0, JOIN_TICK_NS };
+  int64_t t0 = plab_now_ns ();
+  CrewWorker *w;
+
+  if (index < 0 || index >= self->n_workers)
+    return PLAB_EINVAL;
+  w = self->workers[index];
+  if (!w->joined)
+    {
+      while (!poll_worker (self, w))
+        {
+          if (self->run->trace)
+            plab_trace_drain (self->run->trace);
+          watch_cancel (self);
+          nanosleep (&tick, NULL);
+        }
+      if (label)
+        plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+    }
+  if (self->run->trace)
+    plab_trace_drain (self->run->trace);
+  if (self->stop_ns != 0 || _plab_crew_stopping (self))
+    return PLAB_ECANCELLED;
+  return w->result;
+}
+
+int
+_plab_crew_join (PlabCrew *self, const char *label)
+{
+  int64_t t0 = plab_now_ns ();
+  int first = 0;
+  bool waited = false;
+
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      int rc;
+
+      waited |= !self->workers[i]->joined;
+      rc = _plab_crew_join_one (self, i, NULL);
+      if (rc == PLAB_ECANCELLED)
+        first = rc;
+      else if (rc != 0 && first == 0)
+        first = rc;
+    }
+  if (label && waited)
+    plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+  if (self->run->trace)
+    plab_trace_drain (self->run->trace);
+  return first;
+}
+
+void
+_plab_crew_free (PlabCrew *self)
+{
+  if (self == NULL)
+    return;
+  /* Workers still running (an early error in the demo) are stopped first. */
+  for (int i = 0; i < self->n_workers; i++)
+    if (!self->workers[i]->joined)
+      {
+        atomic_store (&self->sh->stop, 1);
+        if (self->stop_ns == 0)
+          self->stop_ns = plab_now_ns ();
+      }
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      CrewWorker *w = self->workers[i];
+      struct timespec tick = { 0, JOIN_TICK_NS };
+
+      while (!w->joined && !poll_worker (self, w))
+        {
+          watch_cancel (self);
+          if (self->poke)
+            self->poke (self->poke_data);
+          nanosleep (&tick, NULL);
+        }
+      plab_process_free (w->process);
+      free (w);
+    }
+  if (self->run->trace)
+    plab_trace_drain (self->run->trace);
+  plab_gil_free (self->gil);
+  _plab_demo_shared_free (self->sh, sizeof *self->sh);
+  free (self);
+}
+
+/* --- Waiting and working --- */
+
+bool
+_plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id, const char *label)
+{
+  int64_t t0 = plab_now_ns ();
+  int64_t end = t0 + ns;
+  bool stopped = false;
+  bool gil = plab_gil_release ();
+
+  for (;;)
+    {
+      int64_t now = plab_now_ns ();
+      int64_t left = end - now;
+      struct timespec ts;
+
+      if (left <= 0)
+        break;
+      if (_plab_crew_stopping (crew))
+        {
+          stopped = true;
+          break;
+        }
+      if (left > WAIT_SLICE_NS)
+        left = WAIT_SLICE_NS;
+      ts.tv_sec = left / 1000000000;
+      ts.tv_nsec = left % 1000000000;
+      nanosleep (&ts, NULL);
+    }
+  plab_gil_acquire (gil);
+  if (label)
+    plab_span (kind, t0, plab_now_ns (), task_id, label);
+  return !stopped;
+}
+
+uint64_t
+_plab_demo_spin (uint64_t rounds, uint64_t seed)
+{
+  uint64_t acc = seed;
+
+  for (uint64_t i = 0; i < rounds; i++)
+    {
+      acc = acc * 6364136223846793005u + 1442695040888963407u;
+      /* Hides acc from the optimiser, so the chain cannot be folded. */
+      __asm__ volatile("" : "+r"(acc));
+      if ((i & 1023) == 1023)
+        plab_checkpoint ();
+    }
+  return acc;
+}
+
+double
+_plab_demo_spin_rate (void)
+{
+  /* Measured once per process, in the runner before it starts workers, so
+   * forked workers inherit the figure. The best of three short runs is the
+   * rate of an idle core. */
+  static double rate;
+
+  if (rate == 0)
+    {
+      double best = 0;
+
+      for (int i = 0; i < 3; i++)
+        {
+          int64_t t0 = plab_now_ns ();
+          int64_t dt;
+
+          _plab_demo_spin (CALIBRATION_ROUNDS, (uint64_t)i);
+          dt = plab_now_ns () - t0;
+          if (dt > 0 && CALIBRATION_ROUNDS * 1e9 / (double)dt > best)
+            best = CALIBRATION_ROUNDS * 1e9 / (double)dt;
+        }
+      rate = best > 0 ? best : 1e9;
+    }
+  return rate;
+}
+
+bool
+_plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, uint64_t *out)
+{
+  uint64_t rounds = (uint64_t)((double)ns * _plab_demo_spin_rate () / 1e9);
+  uint64_t acc = (uint64_t)task_id;
+  int64_t t0 = plab_now_ns ();
+  bool stopped = false;
+
+  for (uint64_t done = 0; done < rounds; done += SPIN_BLOCK)
+    {
+      uint64_t n = rounds - done < SPIN_BLOCK ? rounds - done : SPIN_BLOCK;
+
+      if (_plab_crew_stopping (crew))
+        {
+          stopped = true;
+          break;
+        }
+      acc = _plab_demo_spin (n, acc);
+    }
+  if (label)
+    plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), task_id, label);
+  if (out)
+    *out = acc;
+  return !stopped;
+}

@@ -1,0 +1,383 @@
+/* plab-demo-pool-vs-process.c: one Process per task against a Pool, for
+ * I/O-bound and for CPU-bound tasks.
+ *
+ * This demo teaches that the right tool depends on what the tasks wait for.
+ * Writing a file is mostly waiting for the device, so starting one process
+ * per task lets all the waits overlap, while a pool of two workers writes two
+ * files at a time: the classic text measured 0.10 s with a Process per task
+ * against 0.20 s with a Pool. CPU-bound tasks flip the answer: a hundred
+ * processes still share two cores, and each one costs a start, so the pool,
+ * which starts its workers once, wins. Both ways run in every run, one after
+ * the other, on the same tasks.
+ */
+#include "plab-demo-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum
+{
+  PARAM_KIND,
+  PARAM_TASKS,
+  PARAM_SIZE_KB,
+  PARAM_LATENCY_MS,
+  PARAM_CPU_MS,
+  N_PARAMS
+};
+
+enum
+{
+  KIND_IO,
+  KIND_CPU
+};
+
+#define MAX_TASKS 200
+#define MAX_SIZE_KB 4096
+
+static const char *const kinds[] = { "io", "cpu", NULL };
+
+static const PlabParamSpec params[N_PARAMS] = {
+  [PARAM_KIND]
+  = { "kind", PLAB_PARAM_CHOICE,
+      "io: each task writes a file and closes it; cpu: each task computes", KIND_IO, 0, 0, kinds },
+  [PARAM_TASKS] = { "tasks", PLAB_PARAM_INT, "tasks, run both ways", 100, 1, MAX_TASKS, NULL },
+  [PARAM_SIZE_KB] = { "size_kb", PLAB_PARAM_INT, "kilobytes each io task writes (then fsync)", 16,
+                      1, MAX_SIZE_KB, NULL },
+  [PARAM_LATENCY_MS] = { "latency_ms", PLAB_PARAM_DOUBLE,
+                         "extra device latency per file, standing for a slow disk or a network "
+                         "share (0: only your disk's own)",
+                         2, 0, 1000, NULL },
+  [PARAM_CPU_MS]
+  = { "cpu_ms", PLAB_PARAM_DOUBLE, "milliseconds of CPU work per cpu task", 10, 0.1, 1000, NULL },
+};
+
+/* done[phase][task] counts how often a task ran (atomically, so that a task
+ * run twice would show). Everything else is read-only once workers start. */
+typedef struct
+{
+  _Atomic int done[2][MAX_TASKS];
+} FilesShared;
+
+typedef struct
+{
+  FilesShared *sh;
+  bool io;
+  char dir[256];
+  size_t size;
+  int64_t latency_ns;
+  int64_t cpu_ns;
+  const char *block; /* size bytes of text to write */
+} Files;
+
+typedef struct
+{
+  Files *f;
+  int phase;
+  int task;
+} TaskArg;
+
+static void
+file_path (const Files *f, int phase, int task, char *buf, size_t size)
+{
+  snprintf (buf, size, "%s/%s-%03d.txt", f->dir, phase == 0 ? "process" : "pool", task);
+}
+
+/* Writes one file and closes it: the I/O-bound task. */
+static bool
+write_file (PlabCrew *crew, Files *f, int phase, int task)
+{
+  char path[300];
+  bool ok = true;
+  bool gil;
+  int fd;
+
+  file_path (f, phase, task, path, sizeof path);
+  /* Blocking system calls give the interpreter lock away, as in CPython. */
+  gil = plab_gil_release ();
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, f->block, f->size) != (ssize_t)f->size || fsync (fd) != 0)
+    ok = false;
+  if (fd >= 0 && close (fd) != 0)
+    ok = false;
+  plab_gil_acquire (gil);
+  if (ok && f->latency_ns > 0)
+    ok = _plab_demo_wait (crew, f->latency_ns, PLAB_SPAN_IO, task, NULL);
+  return ok;
+}
+
+static bool
+do_task (PlabCrew *crew, Files *f, int phase, int task, bool record)
+{
+  char label[PLAB_LABEL_MAX];
+  int64_t t0 = plab_now_ns ();
+  bool ok;
+
+  if (f->io)
+    {
+      snprintf (label, sizeof label, "write file %d", task);
+      ok = write_file (crew, f, phase, task);
+      if (record)
+        plab_span (PLAB_SPAN_IO, t0, plab_now_ns (), task, label);
+    }
+  else
+    {
+      snprintf (label, sizeof label, "compute %d", task);
+      ok = _plab_demo_cpu (crew, f->cpu_ns, task, record ? label : NULL, NULL);
+    }
+  if (ok)
+    atomic_fetch_add (&f->sh->done[phase][task], 1);
+  return ok;
+}
+
+static int
+process_task_cb (PlabCrew *crew, void *arg)
+{
+  TaskArg *a = arg;
+
+  return do_task (crew, a->f, a->phase, a->task, true) ? 0 : 1;
+}
+
+static int
+pool_task_cb (const void *item, void *result, void *user_data)
+{
+  int32_t task;
+
+  memcpy (&task, item, sizeof task);
+  /* The pool's own task span names the task. */
+  return do_task (NULL, user_data, 1, task, false) ? 0 : PLAB_ESYS;
+}
+
+static void
+label_cb (size_t index, const void *item, char *label, size_t size, void *user_data)
+{
+  const Files *f = user_data;
+
+  snprintf (label, size, f->io ? "write file %zu" : "compute %zu", index);
+}
+
+static int
+run_processes (PlabDemoRun *run, Files *f, int n)
+{
+  TaskArg *args = calloc ((size_t)n, sizeof *args);
+  PlabCrew *crew = args ? _plab_crew_new (run) : NULL;
+  int rc = 0;
+
+  if (crew == NULL)
+    {
+      free (args);
+      return PLAB_ENOMEM;
+    }
+  for (int i = 0; i < n && rc >= 0; i++)
+    {
+      char name[PLAB_LANE_NAME_MAX];
+
+      args[i] = (TaskArg){ f, 0, i };
+      snprintf (name, sizeof name, "task %d", i);
+      rc = _plab_crew_start (crew, name, process_task_cb, &args[i]);
+    }
+  if (rc >= 0)
+    rc = _plab_crew_join (crew, "join the tasks");
+  _plab_crew_free (crew);
+  free (args);
+  return rc;
+}
+
+static int
+run_pool (PlabDemoRun *run, Files *f, int n)
+{
+  PlabPoolOptions options = {
+    .backend = run->backend,
+    .workers = run->workers,
+    .trace = run->trace,
+    .cancel = run->cancel,
+  };
+  int32_t items[MAX_TASKS];
+  int32_t results[MAX_TASKS];
+  PlabMap map = { 0 };
+  PlabMapReport report = { 0 };
+  PlabPool *pool = NULL;
+  int rc;
+
+  for (int i = 0; i < n; i++)
+    items[i] = i;
+  rc = plab_pool_new (&options, &pool);
+  if (rc != 0)
+    return rc;
+  map.func = pool_task_cb;
+  map.user_data = f;
+  map.label = label_cb;
+  map.items = items;
+  map.item_size = sizeof items[0];
+  map.n_items = (size_t)n;
+  map.results = results;
+  map.result_size = sizeof results[0];
+  map.chunk_size = 1;
+  rc = plab_pool_map (pool, &map, &report);
+  plab_pool_free (pool);
+  if (rc == PLAB_ETASK)
+    snprintf (run->error, sizeof run->error, "%s", report.message);
+  return rc;
+}
+
+/* Counts the files of @phase that exist with the right size, and removes them. */
+static int
+check_and_remove (const Files *f, int phase, int n)
+{
+  int good = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      char path[300];
+      struct stat st;
+
+      file_path (f, phase, i, path, sizeof path);
+      if (stat (path, &st) == 0 && (size_t)st.st_size == f->size)
+        good++;
+      unlink (path);
+    }
+  return good;
+}
+
+static int
+pool_vs_process_run (PlabDemoRun *run)
+{
+  int n = (int)run->values[PARAM_TASKS];
+  Files f = {
+    .io = run->values[PARAM_KIND] == KIND_IO,
+    .size = (size_t)run->values[PARAM_SIZE_KB] * 1024,
+    .latency_ns = (int64_t)(run->values[PARAM_LATENCY_MS] * 1e6),
+    .cpu_ns = (int64_t)(run->values[PARAM_CPU_MS] * 1e6),
+  };
+  const char *tmp = getenv ("TMPDIR");
+  char *block = NULL;
+  int64_t t0, process_ns = 0, pool_ns = 0;
+  int once = 0, files = 0;
+  bool have_dir = false;
+  PlabBuf buf;
+  double bars[2];
+  char name[64];
+  int rc;
+
+  f.sh = _plab_demo_shared_new (sizeof *f.sh);
+  block = malloc (f.size);
+  if (f.sh == NULL || block == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      snprintf (run->error, sizeof run->error, "out of memory");
+      goto fail;
+    }
+  for (size_t i = 0; i < f.size; i++)
+    block[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+  f.block = block;
+  if (f.io)
+    {
+      snprintf (f.dir, sizeof f.dir, "%s/plab-files-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+      if (mkdtemp (f.dir) == NULL)
+        {
+          rc = PLAB_ESYS;
+          snprintf (run->error, sizeof run->error, "cannot make a directory for the files: %s",
+                    strerror (errno));
+          goto fail;
+        }
+      have_dir = true;
+    }
+  else
+    _plab_demo_spin_rate ();
+  /* Progress counts task spans; a file written by its own process is an I/O span. */
+  run->tasks_total = f.io ? n : 2 * n;
+
+  /* One Process (or thread) per task, then the same tasks on a pool. */
+  t0 = plab_now_ns ();
+  rc = run_processes (run, &f, n);
+  process_ns = plab_now_ns () - t0;
+  if (rc == 0)
+    {
+      t0 = plab_now_ns ();
+      rc = run_pool (run, &f, n);
+      pool_ns = plab_now_ns () - t0;
+    }
+  if (rc == PLAB_ECANCELLED)
+    snprintf (run->error, sizeof run->error, "cancelled");
+  else if (rc != 0 && run->error[0] == '\0')
+    snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
+  if (rc != 0)
+    goto fail;
+
+  /* The check: every task ran once each way, and every file is complete. */
+  for (int p = 0; p < 2; p++)
+    for (int i = 0; i < n; i++)
+      once += atomic_load (&f.sh->done[p][i]) == 1;
+  if (f.io)
+    files = check_and_remove (&f, 0, n) + check_and_remove (&f, 1, n);
+  run->check_ok = once == 2 * n && (!f.io || files == 2 * n);
+  snprintf (run->check_message, sizeof run->check_message,
+            "%d of %d tasks ran once each way%s; Process per task %.3f s, Pool %.3f s", once / 2, n,
+            f.io ? (files == 2 * n ? ", all files complete" : ", FILES MISSING") : "",
+            process_ns / 1e9, pool_ns / 1e9);
+
+  bars[0] = process_ns / 1e9;
+  bars[1] = pool_ns / 1e9;
+  snprintf (name, sizeof name, "Pool of %d",
+            run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers);
+  _plab_buf_init (&buf);
+  _plab_buf_printf (&buf, "{\"kind\": \"%s\", \"tasks\": %d, \"process_per_task_s\": ",
+                    kinds[f.io ? KIND_IO : KIND_CPU], n);
+  _plab_json_short (&buf, bars[0]);
+  _plab_buf_append (&buf, ", \"pool_s\": ");
+  _plab_json_short (&buf, bars[1]);
+  _plab_buf_printf (&buf, ", \"faster\": \"%s\"",
+                    process_ns < pool_ns ? "Process per task" : "Pool");
+  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Process per task or "
+                          "Pool\", \"x_label\": \"how\", \"y_label\": \"seconds\", "
+                          "\"categories\": [\"Process per task\", ");
+  _plab_json_string (&buf, name);
+  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
+  _plab_json_numbers (&buf, bars, 2);
+  _plab_buf_printf (&buf,
+                    "}], \"notes\": [\"%s tasks: %s was faster\", \"the classic text: 0.10 s "
+                    "with a Process per task, 0.20 s with a Pool, for I/O\"]}}",
+                    f.io ? "I/O-bound" : "CPU-bound",
+                    process_ns < pool_ns ? "a Process per task" : "the Pool");
+  run->result_json = _plab_buf_steal (&buf);
+  rc = 0;
+
+fail:
+  if (have_dir)
+    {
+      if (rc != 0)
+        {
+          check_and_remove (&f, 0, n);
+          check_and_remove (&f, 1, n);
+        }
+      rmdir (f.dir);
+    }
+  free (block);
+  _plab_demo_shared_free (f.sh, sizeof *f.sh);
+  return rc;
+}
+
+const PlabDemo plab_demo_pool_vs_process = {
+  .name = "pool-vs-process",
+  .title = "Process per task or Pool",
+  .summary = "writing files with one Process per task vs a Pool, then the same with CPU work",
+  .lesson
+  = "Each run does the same tasks twice: first with one Process per task, all started at "
+    "once, then with a Pool of a few workers. With kind=io each task writes a file, syncs it "
+    "and closes it, which is mostly waiting for the device, so a process per task overlaps "
+    "all the waits and wins, as in the classic text (0.10 s against 0.20 s). Set kind=cpu "
+    "and the answer flips: the processes only share the cores, each start costs time, and "
+    "the pool, started once, is faster. The waits overlap on the gil backend too, because a "
+    "thread blocked in I/O gives the interpreter lock away. latency_ms adds a device delay "
+    "like a slow disk's, so the result does not depend on how fast your own disk is.",
+  .params = params,
+  .n_params = N_PARAMS,
+  .backends = PLAB_ALL_BACKENDS,
+  .default_backend = PLAB_BACKEND_PROCESSES,
+  .run = pool_vs_process_run,
+};
