@@ -267,8 +267,12 @@ cmd_list (int argc, char **argv)
       fputs (s->str, stdout);
       return PLAB_EXIT_OK;
     }
+  /* The name column is as wide as the longest name. */
+  int width = 0;
   for (size_t i = 0; i < n; i++)
-    printf ("%-14s %s\n", demos[i]->name, demos[i]->summary);
+    width = MAX (width, (int)strlen (demos[i]->name));
+  for (size_t i = 0; i < n; i++)
+    printf ("%-*s  %s\n", width, demos[i]->name, demos[i]->summary);
   return PLAB_EXIT_OK;
 }
 
@@ -380,14 +384,14 @@ cmd_runs (int argc, char **argv)
     printf ("No runs recorded in %s yet. Try: plab run squares\n", path);
   else
     {
-      printf ("%6s  %-19s  %-12s %-10s %7s  %-9s %9s  %s\n", "RUN", "STARTED", "DEMO", "BACKEND",
+      printf ("%6s  %-19s  %-15s %-10s %7s  %-9s %9s  %s\n", "RUN", "STARTED", "DEMO", "BACKEND",
               "WORKERS", "STATUS", "WALL (s)", "CHECK");
       for (size_t i = 0; i < n; i++)
         {
           const PlabRunRecord *r = records[i];
           g_autofree char *started = format_started (r->started_at_us);
 
-          printf ("%6" G_GINT64_FORMAT "  %-19s  %-12s %-10s %7d  %-9s %9.3f  %s\n", r->id, started,
+          printf ("%6" G_GINT64_FORMAT "  %-19s  %-15s %-10s %7d  %-9s %9.3f  %s\n", r->id, started,
                   r->demo, r->backend, r->workers, plab_run_status_name (r->status),
                   r->wall_ns / 1e9, r->check_message ? r->check_message : "");
         }
