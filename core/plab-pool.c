@@ -573,15 +573,17 @@ note_lane_end (PlabPool *self, Worker *w, const PlabExitStatus *st)
                            st->code, st->signal);
 }
 
-/* Ends every worker process: SIGTERM, then SIGKILL after a grace period. */
+/* Reaps every live worker process, giving each until a common grace period
+ * ends to exit by itself, then SIGKILL. With @terminate, SIGTERM first. */
 static void
-terminate_processes (PlabPool *self)
+reap_processes (PlabPool *self, bool terminate)
 {
   int64_t deadline = plab_now_ns () + TERMINATE_GRACE_NS;
 
-  for (int i = 0; i < self->n_workers; i++)
-    if (self->workers[i].alive)
-      kill (self->workers[i].pid, SIGTERM);
+  if (terminate)
+    for (int i = 0; i < self->n_workers; i++)
+      if (self->workers[i].alive)
+        kill (self->workers[i].pid, SIGTERM);
   for (int i = 0; i < self->n_workers; i++)
     {
       Worker *w = &self->workers[i];
@@ -601,6 +603,20 @@ terminate_processes (PlabPool *self)
     }
 }
 
+/* Joins every worker thread; they leave at their next wake-up once stop is set. */
+static void
+join_threads (PlabPool *self)
+{
+  for (int i = 0; i < self->n_workers; i++)
+    if (self->workers[i].alive)
+      {
+        PlabExitStatus st = { .state = PLAB_PROCESS_EXITED };
+        pthread_join (self->workers[i].thread, NULL);
+        note_lane_end (self, &self->workers[i], &st);
+        self->workers[i].alive = false;
+      }
+}
+
 void
 plab_pool_free (PlabPool *self)
 {
@@ -614,39 +630,11 @@ plab_pool_free (PlabPool *self)
       wake_workers (self);
     }
 
+  /* Workers exit on their own at the wake-up; processes get a moment, then force. */
   if (self->backend == PLAB_BACKEND_PROCESSES)
-    {
-      /* Workers exit on their own at the wake-up; give them a moment, then force. */
-      int64_t deadline = plab_now_ns () + TERMINATE_GRACE_NS;
-      for (int i = 0; i < self->n_workers; i++)
-        {
-          Worker *w = &self->workers[i];
-          PlabExitStatus st;
-          int64_t left;
-
-          if (!w->alive)
-            continue;
-          left = deadline - plab_now_ns ();
-          if (_plab_wait_pid (w->pid, w->pidfd, left > 0 ? left : 0, &st) != 0)
-            {
-              kill (w->pid, SIGKILL);
-              _plab_wait_pid (w->pid, w->pidfd, -1, &st);
-            }
-          note_lane_end (self, w, &st);
-          w->alive = false;
-        }
-    }
+    reap_processes (self, false);
   else if (self->backend != PLAB_BACKEND_SERIAL)
-    {
-      for (int i = 0; i < self->n_workers; i++)
-        if (self->workers[i].alive)
-          {
-            PlabExitStatus st = { .state = PLAB_PROCESS_EXITED };
-            pthread_join (self->workers[i].thread, NULL);
-            note_lane_end (self, &self->workers[i], &st);
-            self->workers[i].alive = false;
-          }
-    }
+    join_threads (self);
 
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].pidfd >= 0)
@@ -1084,19 +1072,12 @@ broken:
   /* Cancelled or unrecoverable: stop everything now. */
   atomic_store (&sh->abort, 1);
   if (self->backend == PLAB_BACKEND_PROCESSES)
-    terminate_processes (self);
+    reap_processes (self, true);
   else
     {
       atomic_store (&sh->stop, 1);
       wake_workers (self);
-      for (int i = 0; i < self->n_workers; i++)
-        if (self->workers[i].alive)
-          {
-            PlabExitStatus st = { .state = PLAB_PROCESS_EXITED };
-            pthread_join (self->workers[i].thread, NULL);
-            note_lane_end (self, &self->workers[i], &st);
-            self->workers[i].alive = false;
-          }
+      join_threads (self);
     }
   self->state = POOL_BROKEN;
   if (map->status != NULL && states != NULL)
