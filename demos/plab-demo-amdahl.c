@@ -131,15 +131,8 @@ amdahl_run (PlabDemoRun *run)
   double work_ns = run->values[PARAM_WORK_MS] * 1e6;
   size_t tasks = (size_t)run->values[PARAM_TASKS];
   AmdahlContext ctx;
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-  };
   uint32_t *items = NULL;
   uint64_t *results = NULL;
-  PlabPool *pool = NULL;
   PlabMap map = { 0 };
   uint64_t first, last;
   int64_t t0, wall_ns;
@@ -169,12 +162,6 @@ amdahl_run (PlabDemoRun *run)
       goto fail;
     }
 
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
-      goto fail;
-    }
   map.func = task_cb;
   map.user_data = &ctx;
   map.label = label_cb;
@@ -184,16 +171,10 @@ amdahl_run (PlabDemoRun *run)
   map.results = results;
   map.result_size = sizeof *results;
   map.chunk_size = 1;
-  rc = plab_pool_map (pool, &map, NULL);
-  plab_pool_free (pool);
-  pool = NULL;
+  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
   wall_ns = plab_now_ns () - t0;
   if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "%s",
-                rc == PLAB_ECANCELLED ? "cancelled" : plab_strerror (rc));
-      goto fail;
-    }
+    goto fail;
 
   /* The check: the first and the last task computed what the same chain
    * computes here. */
@@ -209,8 +190,6 @@ amdahl_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  if (pool)
-    plab_pool_free (pool);
   free (items);
   free (results);
   return rc;

@@ -154,27 +154,12 @@ pool_label_cb (size_t index, const void *item, char *label, size_t size, void *u
 static int
 run_pool (PlabDemoRun *run, Kitchen *k, int n)
 {
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-    .lane_prefix = "cook",
-  };
   int32_t items[MAX_TASKS];
   int32_t results[MAX_TASKS];
   PlabMap map = { 0 };
-  PlabPool *pool = NULL;
-  int rc;
 
   for (int i = 0; i < n; i++)
     items[i] = i;
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "cannot start the cooks: %s", plab_strerror (rc));
-      return rc;
-    }
   map.func = pool_task_cb;
   map.user_data = k;
   map.label = pool_label_cb;
@@ -184,12 +169,7 @@ run_pool (PlabDemoRun *run, Kitchen *k, int n)
   map.results = results;
   map.result_size = sizeof results[0];
   map.chunk_size = 1;
-  rc = plab_pool_map (pool, &map, NULL);
-  plab_pool_free (pool);
-  if (rc != 0)
-    snprintf (run->error, sizeof run->error, "%s",
-              rc == PLAB_ECANCELLED ? "cancelled" : plab_strerror (rc));
-  return rc;
+  return _plab_demo_pool_map (run, "cook", "cooks", &map);
 }
 
 static int

@@ -528,3 +528,39 @@ _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, 
     *out = acc;
   return !stopped;
 }
+
+/* --- Pool runs --- */
+
+int
+_plab_demo_pool_map (PlabDemoRun *run,
+                     const char *lane_prefix,
+                     const char *what,
+                     const PlabMap *map)
+{
+  PlabPoolOptions options = {
+    .backend = run->backend,
+    .workers = run->workers,
+    .trace = run->trace,
+    .cancel = run->cancel,
+    .lane_prefix = lane_prefix,
+  };
+  PlabMapReport report = { 0 };
+  PlabPool *pool = NULL;
+  int rc;
+
+  rc = plab_pool_new (&options, &pool);
+  if (rc != 0)
+    {
+      snprintf (run->error, sizeof run->error, "cannot start the %s: %s", what, plab_strerror (rc));
+      return rc;
+    }
+  rc = plab_pool_map (pool, map, &report);
+  plab_pool_free (pool);
+  if (rc == PLAB_ECANCELLED)
+    snprintf (run->error, sizeof run->error, "cancelled");
+  else if (rc == PLAB_ETASK && report.message[0] != '\0')
+    snprintf (run->error, sizeof run->error, "%s", report.message);
+  else if (rc != 0)
+    snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
+  return rc;
+}

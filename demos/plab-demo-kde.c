@@ -219,16 +219,9 @@ kde_run (PlabDemoRun *run)
   };
   size_t chunk = (size_t)run->values[PARAM_CHUNK];
   size_t n_ranges = (ctx.grid + chunk - 1) / chunk;
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-  };
   double *samples = NULL;
   GridRange *ranges = NULL;
   int32_t *results = NULL;
-  PlabPool *pool = NULL;
   PlabMap map = { 0 };
   double integral = 0, max_err = 0, dx;
   int equal = 0;
@@ -254,12 +247,6 @@ kde_run (PlabDemoRun *run)
   run->tasks_total = (int64_t)n_ranges;
 
   /* The context is complete before the pool forks its workers. */
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
-      goto fail;
-    }
   map.func = range_cb;
   map.user_data = &ctx;
   map.label = label_cb;
@@ -269,15 +256,9 @@ kde_run (PlabDemoRun *run)
   map.results = results;
   map.result_size = sizeof *results;
   map.chunk_size = 1;
-  rc = plab_pool_map (pool, &map, NULL);
-  plab_pool_free (pool);
-  pool = NULL;
+  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
   if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "%s",
-                rc == PLAB_ECANCELLED ? "cancelled" : plab_strerror (rc));
-      goto fail;
-    }
+    goto fail;
 
   /* The check: points spread over the grid, recomputed here one by one,
    * equal the parallel result exactly; and the estimate integrates to ~1. */
@@ -303,8 +284,6 @@ kde_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  if (pool)
-    plab_pool_free (pool);
   free (samples);
   free (ranges);
   free (results);

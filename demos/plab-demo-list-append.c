@@ -198,16 +198,8 @@ list_append_run (PlabDemoRun *run)
     .rounds = (int64_t)run->values[PARAM_ROUNDS],
     .seed = run->seed,
   };
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-    .lane_prefix = run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
-  };
   Job *items = NULL;
   JobResult *results = NULL;
-  PlabPool *pool = NULL;
   PlabMap map = { 0 };
   int64_t sent = 0, parent = 0;
   int good = 0;
@@ -233,12 +225,6 @@ list_append_run (PlabDemoRun *run)
     }
   run->tasks_total = jobs;
 
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
-      goto fail;
-    }
   map.func = job_cb;
   map.user_data = &ctx;
   map.label = label_cb;
@@ -248,15 +234,10 @@ list_append_run (PlabDemoRun *run)
   map.results = results;
   map.result_size = sizeof *results;
   map.chunk_size = 1;
-  rc = plab_pool_map (pool, &map, NULL);
-  plab_pool_free (pool);
-  pool = NULL;
+  rc = _plab_demo_pool_map (run, run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
+                            "pool", &map);
   if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "%s",
-                rc == PLAB_ECANCELLED ? "cancelled" : plab_strerror (rc));
-      goto fail;
-    }
+    goto fail;
 
   /* The check: every job sent back a list of the right length whose first
    * values match the same generator run here; and the parent's lists hold
@@ -281,8 +262,6 @@ list_append_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  if (pool)
-    plab_pool_free (pool);
   for (int j = 0; ctx.out_lists && j < jobs; j++)
     free (ctx.out_lists[j].data);
   free (ctx.out_lists);

@@ -191,24 +191,12 @@ run_processes (PlabDemoRun *run, Files *f, int n)
 static int
 run_pool (PlabDemoRun *run, Files *f, int n)
 {
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-  };
   int32_t items[MAX_TASKS];
   int32_t results[MAX_TASKS];
   PlabMap map = { 0 };
-  PlabMapReport report = { 0 };
-  PlabPool *pool = NULL;
-  int rc;
 
   for (int i = 0; i < n; i++)
     items[i] = i;
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    return rc;
   map.func = pool_task_cb;
   map.user_data = f;
   map.label = label_cb;
@@ -218,11 +206,7 @@ run_pool (PlabDemoRun *run, Files *f, int n)
   map.results = results;
   map.result_size = sizeof results[0];
   map.chunk_size = 1;
-  rc = plab_pool_map (pool, &map, &report);
-  plab_pool_free (pool);
-  if (rc == PLAB_ETASK)
-    snprintf (run->error, sizeof run->error, "%s", report.message);
-  return rc;
+  return _plab_demo_pool_map (run, NULL, "pool", &map);
 }
 
 /* Counts the files of @phase that exist with the right size, and removes them. */

@@ -125,3 +125,15 @@ extern const PlabDemo plab_demo_pipe;
 extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;
 extern const PlabDemo plab_demo_squares;
+
+/* --- Pool runs --- */
+
+/* Runs @map on a pool with the run's backend, workers, trace and cancel flag,
+ * its lanes named "@lane_prefix N" (NULL: "worker"), then frees the pool. On
+ * failure it writes why into run->error: "cannot start the @what: ..." when
+ * the pool did not start, "cancelled", or the pool's first failure (the item
+ * and, for a crash, the worker's pid and signal). */
+int _plab_demo_pool_map (PlabDemoRun *run,
+                         const char *lane_prefix,
+                         const char *what,
+                         const PlabMap *map);
