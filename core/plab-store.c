@@ -546,20 +546,20 @@ be32 (const unsigned char *p)
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* Reads the header of the database at @path (of size @size) and decides
- * whether SQLite may open it. @wal_frames says that a -wal file with commits
+/* Reads the header of the database at @path (of size @size), just opened
+ * as @db, and decides whether SQLite may read it. @wal_frames says that a -wal file with commits
  * in it lies beside the database: the header may then be one that a
  * checkpoint was writing when it stopped (the disk filled up, say), ahead of
  * the pages behind it, and the -wal file still holds them all. Returns 0 with
  * *kind_out set, or a PLAB_ESTORE_* code with the open error set. Reads only. */
 static int
-judge_file (const char *path, off_t size, bool wal_frames, FileKind *kind_out)
+judge_file (sqlite3 *db, const char *path, off_t size, bool wal_frames, FileKind *kind_out)
 {
   static const char magic[16] = "SQLite format 3";
   unsigned char hdr[HDR_SIZE + 8];
   uint32_t page_size, n_pages, app_id, user_version;
-  ssize_t got;
-  int fd;
+  sqlite3_file *file = NULL;
+  int rc;
 
   if (size == 0)
     {
@@ -567,21 +567,29 @@ judge_file (const char *path, off_t size, bool wal_frames, FileKind *kind_out)
       return 0;
     }
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  /* The header is read through the connection's own file handle, which
+   * SQLite opened but has not read or locked yet. Not with open () and
+   * close (): closing any descriptor of a file drops every POSIX lock this
+   * process holds on it, so a second store opened in a process (the lab
+   * window's export dialog, a reader beside a writer) would take away the
+   * first connection's locks, and a writer elsewhere could then checkpoint
+   * and reset the -wal file under its feet. SQLite's own files keep
+   * their locks. */
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
+      || file == NULL || file->pMethods == NULL)
     {
-      set_open_error (path, "%s", strerror (errno));
-      return errno == EACCES ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+      set_open_error (path, "cannot read the file's header");
+      return PLAB_ESTORE_IO;
     }
-  got = pread (fd, hdr, sizeof hdr, 0);
-  close (fd);
-  if (got < 0)
+  memset (hdr, 0, sizeof hdr);
+  rc = file->pMethods->xRead (file, hdr, sizeof hdr, 0);
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
     {
-      set_open_error (path, "%s", strerror (errno));
+      set_open_error (path, "cannot read the file's header: %s", sqlite3_errstr (rc));
       return PLAB_ESTORE_IO;
     }
 
-  if ((size_t)got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
+  if (size < (off_t)sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
     {
       set_open_error (path, "the file is not an SQLite database");
       return PLAB_ESTORE_CORRUPT;
@@ -1186,20 +1194,17 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
           rc = PLAB_ESTORE_OPEN;
           goto fail;
         }
-      rc = judge_file (path, st.st_size, wal_frames, &kind);
-      if (rc < 0)
-        goto fail;
-      if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
+      if (access (path, R_OK) != 0)
         {
-          set_open_error (path, "the file %s; it can still be read", why_not_writable (path));
-          rc = PLAB_ESTORE_READONLY;
+          set_open_error (path, "the file may not be read: %s", strerror (errno));
+          rc = PLAB_ESTORE_OPEN;
           goto fail;
         }
     }
 
   /* WAL mode keeps two files next to the database, so a writer needs a
    * writable folder too. */
-  if (mode == PLAB_STORE_READ_WRITE)
+  if (mode == PLAB_STORE_READ_WRITE && (!file_existed || writable (path, &st)))
     {
       struct stat dst;
 
@@ -1248,6 +1253,18 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     {
       rc = fail_open_sqlite (path, self->db, rc);
       goto fail;
+    }
+  if (file_existed)
+    {
+      rc = judge_file (self->db, path, st.st_size, wal_frames, &kind);
+      if (rc < 0)
+        goto fail;
+      if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
+        {
+          set_open_error (path, "the file %s; it can still be read", why_not_writable (path));
+          rc = PLAB_ESTORE_READONLY;
+          goto fail;
+        }
     }
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
