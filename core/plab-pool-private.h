@@ -77,6 +77,7 @@ typedef struct
    * measured number of items that take about 2 ms (any worker may store it). */
   _Alignas(POOL_CACHE_LINE) _Atomic uint64_t next_item;
   _Atomic uint64_t chunk_hint;
+  _Atomic uint64_t chunks_claimed;
 
   /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
    * the only writer of retry_tail and the entries; workers claim an entry by

@@ -227,6 +227,7 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
       next = atomic_fetch_add_explicit (&sh->next_item, k, memory_order_relaxed);
       if (next < n)
         {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
           *start = next;
           *end = next + k < n ? next + k : n;
           return true;
@@ -241,6 +242,7 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
       if (atomic_compare_exchange_weak_explicit (&sh->retry_head, &head, head + 1,
                                                  memory_order_acq_rel, memory_order_acquire))
         {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
           *start = s;
           *end = e;
           return true;
@@ -750,12 +752,16 @@ stop_workers (PlabPool *self, bool terminate)
 void
 _plab_pool_stop_hard (PlabPool *self, PlabPoolState state, int rc, const char *message)
 {
+  char why[sizeof self->message];
+
   if (self->state == PLAB_POOL_BROKEN || self->state == PLAB_POOL_TERMINATED)
     return;
+  /* @message may be self->message itself. */
+  snprintf (why, sizeof why, "%s", message);
   stop_workers (self, true);
   self->state = state;
-  snprintf (self->message, sizeof self->message, "%s", message);
-  _plab_pool_release_futures (self, rc, message);
+  snprintf (self->message, sizeof self->message, "%s", why);
+  _plab_pool_release_futures (self, rc, why);
 }
 
 void
@@ -1317,6 +1323,7 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
       rc = map_serial (self, map, &ms, &ran);
+      ms.report.n_chunks = 1;
       if (rc == 0 && ran < map->n_items)
         {
           ms.report.n_skipped = map->n_items - ran;
@@ -1342,6 +1349,7 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   sh->fail_fast = map->fail_fast;
   atomic_store (&sh->chunk_hint, 1);
   atomic_store (&sh->next_item, 0);
+  atomic_store (&sh->chunks_claimed, 0);
   atomic_store (&sh->retry_head, 0);
   atomic_store (&sh->retry_tail, 0);
   atomic_store (&sh->abort, 0);
@@ -1394,6 +1402,7 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
         wake_workers (self);
     }
   self->map_active = false;
+  ms.report.n_chunks = atomic_load (&sh->chunks_claimed);
 
   /* Collect results and failures. */
   if (self->backend == PLAB_BACKEND_PROCESSES && map->result_size > 0)

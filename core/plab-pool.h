@@ -117,6 +117,7 @@ typedef struct
   size_t n_failed;     /* items that failed, not counting those skipped by fail-fast */
   size_t n_crashes;    /* workers that died during the map */
   size_t n_skipped;    /* fail-fast: items not run */
+  size_t n_chunks;     /* chunks handed out (retries included) */
   size_t first_failed; /* index of the first failed item */
   int first_error;     /* its code */
   char
