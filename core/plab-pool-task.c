@@ -18,6 +18,7 @@
  * only when a result is taken, so an endless or expensive input is never
  * consumed ahead of the consumer.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,6 +557,7 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
   size_t k = 0;
   int rc;
 
+  *index = SIZE_MAX;
   if (it->ended)
     return PLAB_EDONE;
   rc = imap_fill (it);

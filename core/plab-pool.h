@@ -273,7 +273,8 @@ int plab_pool_imap (PlabPool *self, const PlabImap *imap, PlabImapIter **out);
 /* The next result: sets *index (the item's position in the input) and copies
  * the result. Returns 0; the item's error code (collect-all: call again for
  * the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
- * after a fail-fast failure); PLAB_ETIMEDOUT; PLAB_ECANCELLED. */
+ * after a fail-fast failure); PLAB_ETIMEDOUT; PLAB_ECANCELLED; or the error of
+ * the input callback. *index is SIZE_MAX when the error is not an item's. */
 int plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_ns);
 
 /* What happened to the last failed item, "" otherwise. */
