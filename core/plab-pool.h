@@ -141,6 +141,7 @@ int plab_pool_new (const PlabPoolOptions *options, PlabPool **out);
  * frees the pool. Futures not freed yet stay valid to read and free. */
 void plab_pool_free (PlabPool *self);
 
+/* The number of workers, the backend and the state (see the top of this file). */
 int plab_pool_workers (const PlabPool *self);
 PlabBackend plab_pool_backend (const PlabPool *self);
 PlabPoolState plab_pool_state (const PlabPool *self);
@@ -268,6 +269,9 @@ typedef struct
 
 typedef struct PlabImapIter PlabImapIter;
 
+/* Starts an imap: nothing is read from the input until the first
+ * plab_imap_next (). Free the iterator before the pool. Returns 0,
+ * PLAB_EINVAL, PLAB_ESTATE or PLAB_ENOMEM. */
 int plab_pool_imap (PlabPool *self, const PlabImap *imap, PlabImapIter **out);
 
 /* The next result: sets *index (the item's position in the input) and copies

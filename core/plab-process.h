@@ -55,12 +55,14 @@ int plab_process_start (PlabProcess *self);
  * while it is still running, PLAB_ESTATE when it was never started. */
 int plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status);
 
+/* True while the child runs (looks without waiting; reaps it once ended). */
 bool plab_process_is_alive (PlabProcess *self);
 
 /* SIGTERM and SIGKILL. Returns 0, or PLAB_ESTATE when not running. */
 int plab_process_terminate (PlabProcess *self);
 int plab_process_kill (PlabProcess *self);
 
+/* The child's pid (0 before start) and the name given at creation. */
 pid_t plab_process_pid (const PlabProcess *self);
 const char *plab_process_name (const PlabProcess *self);
 
