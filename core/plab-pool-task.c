@@ -142,6 +142,14 @@ _plab_pool_release_futures (PlabPool *self, int rc, const char *message)
   atomic_store (&self->sh->task_head, atomic_load (&self->sh->task_tail));
 }
 
+/* A wait that blocked goes on the caller's lane, like every other wait. */
+static void
+wait_span (int64_t t0, bool waited, const char *label)
+{
+  if (waited && plab_tracing ())
+    plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+}
+
 static int
 tick (int64_t deadline)
 {
@@ -281,21 +289,40 @@ plab_future_done (PlabFuture *future)
   return future->done;
 }
 
-int
-plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns)
+/* Waits for one future, recording the wait as @label. Returns 0 once it is
+ * done, PLAB_ETIMEDOUT, or the error that broke the pool. */
+static int
+future_wait (PlabFuture *future, int64_t timeout_ns, const char *label)
 {
+  int64_t t0 = plab_now_ns ();
   int64_t deadline = deadline_of (timeout_ns);
+  bool waited = false;
+  int rc = 0;
 
   while (!plab_future_done (future))
     {
-      int rc;
-
       if (plab_now_ns () >= deadline)
-        return PLAB_ETIMEDOUT;
+        {
+          rc = PLAB_ETIMEDOUT;
+          break;
+        }
       rc = _plab_pool_progress (future->pool, tick (deadline));
+      waited = true;
       if (rc != 0 && !future->done)
-        return rc;
+        break;
+      rc = 0;
     }
+  wait_span (t0, waited, label);
+  return rc;
+}
+
+int
+plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns)
+{
+  int rc = future_wait (future, timeout_ns, "wait: future");
+
+  if (rc != 0)
+    return rc;
   if (result != NULL && future->result_size > 0)
     memcpy (result, future->result, future->result_size);
   return future->rc;
@@ -374,7 +401,9 @@ plab_pool_wait (PlabPool *self,
                 int64_t timeout_ns,
                 size_t *n_done)
 {
+  int64_t t0 = plab_now_ns ();
   int64_t deadline = deadline_of (timeout_ns);
+  bool waited = false;
 
   _plab_pool_collect (self);
   while (!wait_met (futures, n, mode, n_done))
@@ -382,7 +411,11 @@ plab_pool_wait (PlabPool *self,
       int rc;
 
       if (plab_now_ns () >= deadline)
-        return PLAB_ETIMEDOUT;
+        {
+          wait_span (t0, waited, "wait: futures");
+          return PLAB_ETIMEDOUT;
+        }
+      waited = true;
       rc = _plab_pool_progress (self, tick (deadline));
       /* A broken pool has failed every future: the condition is met below. */
       if (rc == PLAB_ECANCELLED)
@@ -390,6 +423,7 @@ plab_pool_wait (PlabPool *self,
       if (rc != 0 && !wait_met (futures, n, mode, n_done))
         return rc;
     }
+  wait_span (t0, waited, "wait: futures");
   return 0;
 }
 
@@ -419,7 +453,9 @@ plab_pool_as_completed (PlabPool *self,
                         int64_t timeout_ns,
                         size_t *index)
 {
+  int64_t t0 = plab_now_ns ();
   int64_t deadline = deadline_of (timeout_ns);
+  bool waited = false;
 
   _plab_pool_collect (self);
   for (;;)
@@ -434,10 +470,15 @@ plab_pool_as_completed (PlabPool *self,
         {
           futures[best]->taken = true;
           *index = (size_t)best;
+          wait_span (t0, waited, "wait: as_completed");
           return 0;
         }
       if (plab_now_ns () >= deadline)
-        return PLAB_ETIMEDOUT;
+        {
+          wait_span (t0, waited, "wait: as_completed");
+          return PLAB_ETIMEDOUT;
+        }
+      waited = true;
       rc = _plab_pool_progress (self, tick (deadline));
       if (rc == PLAB_ECANCELLED)
         return rc;
@@ -552,7 +593,9 @@ imap_take (PlabImapIter *it, size_t k, size_t *index)
 int
 plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_ns)
 {
+  int64_t t0 = plab_now_ns ();
   int64_t deadline = deadline_of (timeout_ns);
+  bool waited = false;
   PlabFuture *f;
   size_t k = 0;
   int rc;
@@ -571,7 +614,7 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
 
   if (!it->spec.unordered)
     {
-      rc = plab_future_result (it->futures[it->head], NULL, timeout_ns);
+      rc = future_wait (it->futures[it->head], timeout_ns, "wait: imap");
       if (rc == PLAB_ETIMEDOUT || !it->futures[it->head]->done)
         return rc;
     }
@@ -593,13 +636,18 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
               break;
             }
           if (plab_now_ns () >= deadline)
-            return PLAB_ETIMEDOUT;
+            {
+              wait_span (t0, true, "wait: imap");
+              return PLAB_ETIMEDOUT;
+            }
           rc = _plab_pool_progress (it->pool, tick (deadline));
+          waited = true;
           if (rc != 0)
             return rc;
         }
     }
 
+  wait_span (t0, waited, "wait: imap");
   f = imap_take (it, k, index);
   rc = f->rc;
   if (result != NULL && f->result_size > 0)

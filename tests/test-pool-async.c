@@ -914,6 +914,64 @@ test_measured_chunks (void)
   g_free (results);
 }
 
+static void
+count_waits (void *user_data, const PlabEvent *events, size_t n)
+{
+  int *counts = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].lane == 0 && events[i].kind == PLAB_SPAN_WAIT)
+      {
+        if (strcmp (events[i].label, "wait: future") == 0)
+          counts[0]++;
+        else if (strcmp (events[i].label, "wait: imap") == 0)
+          counts[1]++;
+      }
+    else if (events[i].lane > 0 && events[i].kind == PLAB_SPAN_TASK
+             && strcmp (events[i].label, "square") == 0)
+      counts[2]++;
+}
+
+static void
+test_waits_on_the_timeline (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .events = count_waits };
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPool *pool;
+  PlabFuture *f;
+  Input in = { .limit = 4, .crash_at = -1 };
+  PlabImap spec = { .func = task_square,
+                    .next = gated_input_next,
+                    .next_data = &in,
+                    .item_size = sizeof (Arg),
+                    .result_size = sizeof (int64_t) };
+  PlabImapIter *it;
+  size_t index;
+  int64_t r;
+  int counts[3] = { 0 };
+
+  sink.user_data = counts;
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  f = submit (pool, &(Arg){ .x = 3, .sleep_ms = 30 });
+  g_assert_cmpint (plab_future_result (f, &r, -1), ==, 0);
+  plab_future_free (f);
+  shared_reset ();
+  atomic_store (&shared->gate, 1);
+  g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+  in.next = 0;
+  while (plab_imap_next (it, &index, &r, -1) == 0)
+    ;
+  plab_imap_free (it);
+  plab_pool_free (pool);
+  plab_trace_drain (trace);
+  /* The caller's lane shows it waited for the future; the workers' lanes show the task. */
+  g_assert_cmpint (counts[0], >=, 1);
+  g_assert_cmpint (counts[2], >=, 1);
+  plab_trace_free (trace);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -944,5 +1002,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pool-async/starmap", test_starmap);
   g_test_add_func ("/plab/pool-async/fail-fast-map", test_fail_fast_map);
   g_test_add_func ("/plab/pool-async/measured-chunks", test_measured_chunks);
+  g_test_add_func ("/plab/pool-async/waits-on-the-timeline", test_waits_on_the_timeline);
   return g_test_run ();
 }
