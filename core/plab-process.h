@@ -40,9 +40,20 @@ typedef struct
 /* A new process, not started. @name is copied (NULL: "process N"). */
 PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
 
-/* Frees the handle. A still-running child is killed and reaped first, so no
- * zombie is left. */
+/* Frees the handle, reaping the child so that no zombie is left. A child
+ * still running is waited for, as Python waits for non-daemon children at
+ * exit; a daemon child is terminated instead (SIGTERM, then SIGKILL after a
+ * second). */
 void plab_process_free (PlabProcess *self);
+
+/* Marks the child a daemon (before start; PLAB_ESTATE after). Every child
+ * dies with its parent either way, so none outlives a killed runner. */
+int plab_process_set_daemon (PlabProcess *self, bool daemon);
+bool plab_process_daemon (const PlabProcess *self);
+
+/* Inside a child started by plab_process_start (): the pid of the process
+ * that started it (Python's parent_process ()). 0 in any other process. */
+pid_t plab_process_parent_pid (void);
 
 /* Record the child's spans on a new lane of @trace (set before start). */
 void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);

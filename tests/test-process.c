@@ -97,7 +97,10 @@ test_free_running_reaps (void)
   PlabProcess *p = plab_process_new ("orphan", sleep_long, NULL);
   pid_t pid;
 
+  g_assert_cmpint (plab_process_set_daemon (p, true), ==, 0);
+  g_assert_true (plab_process_daemon (p));
   g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_set_daemon (p, false), ==, PLAB_ESTATE);
   pid = plab_process_pid (p);
   plab_process_free (p);
   /* Gone and reaped: kill finds no such process. */
@@ -192,6 +195,50 @@ test_join_is_a_wait (void)
   plab_trace_free (trace);
 }
 
+static int
+report_parent (void *arg)
+{
+  (void)arg;
+  /* Exit code 0 when the child knows its parent, 1 when it does not. */
+  return plab_process_parent_pid () == getppid () ? 0 : 1;
+}
+
+static int
+nap_then_exit_7 (void *arg)
+{
+  (void)arg;
+  plab_sleep_ns (200 * 1000000LL);
+  return 7;
+}
+
+static void
+test_parent_and_non_daemon_free (void)
+{
+  PlabProcess *p = plab_process_new ("child", report_parent, NULL);
+  PlabExitStatus st;
+  pid_t pid;
+  int64_t t0;
+  int wstatus;
+
+  g_assert_cmpint (plab_process_parent_pid (), ==, 0);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, -1, &st), ==, 0);
+  g_assert_cmpint (st.code, ==, 0);
+  plab_process_free (p);
+
+  /* Freeing a running non-daemon waits for it to finish its work. */
+  p = plab_process_new ("worker", nap_then_exit_7, NULL);
+  g_assert_false (plab_process_daemon (p));
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  pid = plab_process_pid (p);
+  t0 = plab_now_ns ();
+  plab_process_free (p);
+  /* It was not killed: free waited out its 200 ms nap. */
+  g_assert_cmpint (plab_now_ns () - t0, >, 100 * 1000000LL);
+  /* And it was reaped: nothing left to wait for. */
+  g_assert_cmpint (waitpid (pid, &wstatus, WNOHANG), ==, -1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -202,5 +249,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/process/free-reaps", test_free_running_reaps);
   g_test_add_func ("/plab/process/traced-child", test_traced_child);
   g_test_add_func ("/plab/process/join-is-a-wait", test_join_is_a_wait);
+  g_test_add_func ("/plab/process/parent-and-non-daemon-free", test_parent_and_non_daemon_free);
   return g_test_run ();
 }
