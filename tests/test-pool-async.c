@@ -914,6 +914,44 @@ test_measured_chunks (void)
   g_free (results);
 }
 
+static volatile sig_atomic_t cancel_flag;
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  (void)data;
+  g_usleep (100000);
+  cancel_flag = 1;
+  return NULL;
+}
+
+static void
+test_cancel_flag_ends_waits (void)
+{
+  PlabPoolOptions opts
+      = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .cancel = &cancel_flag };
+  PlabPool *pool;
+  PlabFuture *f;
+  GThread *t;
+  int64_t t0;
+
+  cancel_flag = 0;
+  shared_reset ();
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  f = submit (pool, &(Arg){ .x = 1, .wait_gate = 1 });
+  t = g_thread_new ("cancel", cancel_soon, NULL);
+  t0 = plab_now_ns ();
+  /* The task would wait 10 s for its gate; the cancel flag ends the wait. */
+  g_assert_cmpint (plab_future_result (f, NULL, -1), ==, PLAB_ECANCELLED);
+  g_assert_cmpint (plab_now_ns () - t0, <, 5000 * MS);
+  g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_BROKEN);
+  g_assert_cmpstr (plab_pool_message (pool), ==, "cancelled");
+  g_thread_join (t);
+  plab_future_free (f);
+  plab_pool_free (pool);
+  assert_no_children ();
+}
+
 static void
 count_waits (void *user_data, const PlabEvent *events, size_t n)
 {
@@ -1003,5 +1041,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pool-async/fail-fast-map", test_fail_fast_map);
   g_test_add_func ("/plab/pool-async/measured-chunks", test_measured_chunks);
   g_test_add_func ("/plab/pool-async/waits-on-the-timeline", test_waits_on_the_timeline);
+  g_test_add_func ("/plab/pool-async/cancel-flag-ends-waits", test_cancel_flag_ends_waits);
   return g_test_run ();
 }
