@@ -259,8 +259,10 @@ write_trace (ExportData *d, GString *out)
                               SEP (), pid, lane_tid (d, l), l->lane);
     }
 
-  /* Spans, lane by lane, made strictly nested first. */
-  qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
+  /* Spans, lane by lane, made strictly nested first. A run without spans
+   * has no array at all, and qsort () must not be given NULL. */
+  if (d->n_spans > 0)
+    qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
   for (size_t i = 1; i <= d->n_spans; i++)
     if (i == d->n_spans || d->spans[i].lane != d->spans[start].lane)
       {
