@@ -7,6 +7,7 @@
  * crash fails that case alone and names the file.
  */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "plab-fuzz.h"
@@ -17,6 +18,27 @@
 #ifndef PLAB_FUZZ_REPLAY_DIRS
 #error "PLAB_FUZZ_REPLAY_DIRS lists the folders to replay"
 #endif
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_free (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
 
 static void
 replay_file (gconstpointer data)
@@ -38,7 +60,24 @@ replay_file (gconstpointer data)
       g_free (contents);
       return;
     }
-  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  /* The target's work files go to a folder of this case, removed even when
+   * the child died before it could clean up. */
+  {
+    GError *error = NULL;
+    char *tmp = g_dir_make_tmp ("plab-fuzz-replay-XXXXXX", &error);
+    char *old = g_strdup (g_getenv ("TMPDIR"));
+
+    g_assert_no_error (error);
+    g_setenv ("TMPDIR", tmp, TRUE);
+    g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    if (old != NULL)
+      g_setenv ("TMPDIR", old, TRUE);
+    else
+      g_unsetenv ("TMPDIR");
+    remove_tree (tmp);
+    g_free (tmp);
+    g_free (old);
+  }
   g_test_trap_assert_passed ();
 }
 
@@ -55,6 +94,8 @@ main (int argc, char **argv)
   int n = 0;
 
   g_test_init (&argc, &argv, NULL);
+  /* One file failing does not stop the others. */
+  g_test_set_nonfatal_assertions ();
   for (char **d = dirs; *d != NULL; d++)
     {
       GDir *dir = g_dir_open (*d, 0, NULL);
