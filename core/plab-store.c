@@ -636,22 +636,21 @@ configure_sqlite (void)
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, each step in
- * a transaction of its own that also sets user_version, so a crash leaves the
- * store at a version it really has. */
+/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting
+ * user_version with each step. Runs inside the transaction of the open, so a
+ * crash or an error leaves the store at the version it had. */
 static int
 migrate (PlabStore *self, int64_t from)
 {
   for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
     {
       char pragma[96];
-      int rc;
+      int rc = SQLITE_OK;
 
       if (migrations[i].version <= from)
         continue;
 
-      rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-      if (rc == SQLITE_OK && from == 0)
+      if (from == 0)
         {
           snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d", PLAB_STORE_APPLICATION_ID);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
@@ -663,14 +662,8 @@ migrate (PlabStore *self, int64_t from)
           snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
         }
-      if (rc == SQLITE_OK)
-        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
       if (rc != SQLITE_OK)
-        {
-          int code = fail_sqlite (self, rc);
-          tx_rollback (self);
-          return code;
-        }
+        return fail_sqlite (self, rc);
       from = migrations[i].version;
     }
   return 0;
@@ -728,7 +721,8 @@ fail:
 
 /* Marks failed every run of this host still "running" whose runner is gone:
  * no process with its pid, or one that started at another time (the pid was
- * reused). Lanes, spans and counters are kept. */
+ * reused). Lanes, spans and counters are kept. Runs inside the transaction
+ * of the open. */
 static int
 repair_interrupted (PlabStore *self)
 {
@@ -779,9 +773,6 @@ repair_interrupted (PlabStore *self)
                            -1, &update, NULL);
   if (rc != SQLITE_OK)
     goto fail_sqlite;
-  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
   for (size_t i = 0; i < n_dead; i++)
     {
       sqlite3_bind_int64 (update, 1, dead[i]);
@@ -792,16 +783,12 @@ repair_interrupted (PlabStore *self)
         goto fail_sqlite;
       self->repaired += sqlite3_changes (self->db);
     }
-  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
   sqlite3_finalize (update);
   free (dead);
   return 0;
 
 fail_sqlite:
   rc = fail_sqlite (self, rc);
-  tx_rollback (self);
   self->repaired = 0;
   sqlite3_finalize (select);
   sqlite3_finalize (update);
@@ -871,6 +858,58 @@ finalize_all (PlabStore *self)
       sqlite3_finalize (self->stmts[i]);
       self->stmts[i] = NULL;
     }
+}
+
+/* Everything an open for writing writes, in one transaction: the schema
+ * (or the steps to the current version), this machine's row and the repair
+ * of interrupted runs. A store can be damaged deeper than its header and
+ * schema show, and then one of these fails: the rollback leaves the file as
+ * it was, as a refused file must be. */
+static int
+write_on_open (PlabStore *self)
+{
+  int64_t version = 0;
+  int rc;
+
+  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      return rc;
+    }
+  /* Read again inside the transaction: another runner may have created the
+   * schema since check_identity () looked. */
+  rc = query_int (self->db, "PRAGMA user_version", &version);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  if (version < PLAB_STORE_SCHEMA_VERSION && (rc = migrate (self, version)) < 0)
+    {
+      set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
+      goto fail;
+    }
+  if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
+    {
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  return 0;
+
+fail:
+  tx_rollback (self);
+  self->repaired = 0;
+  return rc;
 }
 
 int
@@ -1025,18 +1064,14 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     }
 
   /* From here on the file is ours (or empty), and writing to it is allowed. */
-  if (version < PLAB_STORE_SCHEMA_VERSION)
-    {
-      rc = migrate (self, version);
-      if (rc < 0)
-        {
-          set_open_error (path, "cannot create the schema: %s", self->errmsg);
-          goto fail;
-        }
-    }
+  rc = write_on_open (self);
+  if (rc < 0)
+    goto fail;
 
   /* The schema is written before the switch to WAL, so the application id
-   * and version are in the main file's header from the first commit on. */
+   * and version are in the main file's header from the first commit on. The
+   * switch is the first write outside that transaction: the file has shown
+   * it can be written by now. */
   {
     sqlite3_stmt *stmt = NULL;
 
@@ -1076,15 +1111,6 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       goto fail;
     }
 
-  rc = find_machine (self);
-  if (rc == 0)
-    rc = repair_interrupted (self);
-  if (rc < 0)
-    {
-      set_open_error (path, "%s", self->errmsg);
-      goto fail;
-    }
-
   free (journal);
   free (dir);
   *out = self;
@@ -1095,6 +1121,11 @@ fail:
   if (self != NULL)
     {
       finalize_all (self);
+      /* Closing may checkpoint a -wal into the main file: not for a file
+       * being refused. */
+      if (self->db != NULL
+          && (rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT || rc == PLAB_ESTORE_NEWER))
+        sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
       if (self->db != NULL)
         sqlite3_close (self->db);
       /* A refused file is left as it was found: side files this open made
