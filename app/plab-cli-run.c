@@ -35,7 +35,6 @@
 #define PROGRESS_BAR_PERIOD_NS 100000000
 #define PROGRESS_BAR_WIDTH 30
 #define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
-#define FLUSH_BATCH 65536
 
 /* Set by the signal handler, read by the pool's map loop through
  * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop. */
@@ -317,21 +316,18 @@ clear_bar (Runner *self)
   self->bar_drawn = FALSE;
 }
 
-/* Writes the held-back events to the store, in batches of one lane each as a
- * sink expects (they were appended in such batches, so runs of equal lanes). */
+/* Writes the held-back events to the store in one transaction, then starts
+ * the run's journal afresh: everything it held is in the store now. */
 static void
 flush_pending (Runner *self)
 {
-  const PlabEvent *events = (const PlabEvent *)(void *)self->pending->data;
-  guint start = 0;
-
-  for (guint i = 1; i <= self->pending->len; i++)
-    if (i == self->pending->len || events[i].lane != events[start].lane || i - start == FLUSH_BATCH)
-      {
-        if (self->store_sink.events)
-          self->store_sink.events (self->store_sink.user_data, events + start, i - start);
-        start = i;
-      }
+  if (self->pending->len == 0)
+    return;
+  if (self->store_sink.events)
+    self->store_sink.events (self->store_sink.user_data,
+                             (const PlabEvent *)(void *)self->pending->data, self->pending->len);
+  if (plab_store_sink_error (self->store) == 0)
+    plab_store_journal_reset (self->store);
   g_array_set_size (self->pending, 0);
 }
 
@@ -355,15 +351,13 @@ sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
    * demo runs, that cost would land inside the measured time, and on the
    * serial backend (where the pool drains only at the end) entirely on the
    * critical path. So events wait in memory and go to the store after the
-   * run has been timed, unless there are too many to hold. */
-  if (self->pending->len + n_events <= MAX_PENDING_EVENTS)
-    g_array_append_vals (self->pending, events, (guint)n_events);
-  else
-    {
-      flush_pending (self);
-      if (self->store_sink.events)
-        self->store_sink.events (self->store_sink.user_data, events, n_events);
-    }
+   * run has been timed, unless there are too many to hold. The journal keeps
+   * a copy on disk for the case the runner is killed before then (one
+   * write () per batch, like the progress stream's). */
+  plab_store_journal_append (self->store, events, n_events);
+  g_array_append_vals (self->pending, events, (guint)n_events);
+  if (self->pending->len >= MAX_PENDING_EVENTS)
+    flush_pending (self);
   if (self->stream)
     {
       plab_progress_events (self->stream, events, n_events);
@@ -445,6 +439,12 @@ run_one (Runner *self, RunConfig *c)
     }
 
   plab_store_sink_init (self->store, c->run_id, &self->store_sink);
+  rc = plab_store_journal_begin (self->store, c->run_id);
+  if (rc != 0)
+    fprintf (stderr,
+             "%s: no journal for run %" G_GINT64_FORMAT " (%s): if the runner is killed, "
+             "its spans are lost\n",
+             COMMAND, c->run_id, plab_store_errmsg (self->store));
   plab_trace_set_sink (trace, &sink);
   self->current = &run;
   self->current_config = c;
@@ -466,6 +466,7 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
+  plab_store_journal_end (self->store);
   draw_bar (self, TRUE);
   clear_bar (self);
 
