@@ -14,7 +14,11 @@
  * SIGINT and SIGTERM set a flag that the demo's pool watches: the pool stops
  * and terminates its workers, the run is recorded as cancelled and the runner
  * exits with 128 + the signal. A second signal ends the runner at once (the
- * run is then found on the next open of the store and marked failed).
+ * run is then found on the next open of the store and marked failed). SIGHUP
+ * (a terminal that hung up, or the lab window's process gone: the window
+ * starts the runner with SIGHUP as its parent-death signal) and a broken
+ * progress stream cancel the run the same way, but never count as a second
+ * signal: they may come more than once.
  */
 #include "plab-cli-private.h"
 
@@ -37,8 +41,14 @@
 #define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
 
 /* Set by the signal handler, read by the pool's map loop through
- * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop. */
+ * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop
+ * (SIGPIPE when the reader of the progress stream went away). */
 static volatile sig_atomic_t cancel_signal;
+
+/* SIGINT and SIGTERM received so far: a second one stops the runner at once.
+ * SIGHUP is not counted, since the kernel sends a parent-death signal again
+ * for every thread of the dying parent that the runner is handed on to. */
+static volatile sig_atomic_t signals_received;
 
 /* The runner's own pid. Workers forked by a pool inherit the handler; in them
  * it restores the default action, so a signal to a worker still ends it. */
@@ -55,7 +65,7 @@ on_signal (int sig)
       raise (sig);
       return;
     }
-  if (cancel_signal != 0)
+  if (sig != SIGHUP && signals_received++ > 0)
     {
       /* Only async-signal-safe calls here. */
       if (write (STDERR_FILENO, at_once, sizeof at_once - 1) < 0)
@@ -63,7 +73,25 @@ on_signal (int sig)
         }
       _exit (128 + sig);
     }
-  cancel_signal = sig;
+  if (cancel_signal == 0)
+    cancel_signal = sig;
+}
+
+/* Why the run was cancelled, after "cancelled" or "stopped". */
+static const char *
+cancel_reason (void)
+{
+  switch (cancel_signal)
+    {
+    case SIGPIPE:
+      return ": the reader of the progress stream went away";
+    case SIGHUP:
+      return " by SIGHUP: the terminal or the lab window that started the run went away";
+    case SIGTERM:
+      return " by SIGTERM";
+    default:
+      return " by SIGINT";
+    }
 }
 
 static void
@@ -73,9 +101,14 @@ install_signal_handlers (void)
 
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  /* One handler at a time, so that signals_received counts exactly. */
   sigemptyset (&sa.sa_mask);
+  sigaddset (&sa.sa_mask, SIGINT);
+  sigaddset (&sa.sa_mask, SIGTERM);
+  sigaddset (&sa.sa_mask, SIGHUP);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
 
   /* A reader of the progress stream that goes away must not kill the runner
    * halfway through writing a run: the write fails instead, and the run is
@@ -478,11 +511,7 @@ run_one (Runner *self, RunConfig *c)
     {
       c->status = PLAB_RUN_CANCELLED;
       c->check_ok = FALSE;
-      if (cancel_signal == SIGPIPE)
-        error = g_strdup ("cancelled: the reader of the progress stream went away");
-      else
-        error
-            = g_strdup_printf ("cancelled by %s", cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      error = g_strdup_printf ("cancelled%s", cancel_reason ());
       if (!c->check[0])
         {
           g_free (c->check);
@@ -1052,11 +1081,7 @@ _plab_cli_run (int argc, char **argv)
       for (guint i = 0; i < self.configs->len; i++)
         if (g_array_index (self.configs, RunConfig, i).ran)
           last = &g_array_index (self.configs, RunConfig, i);
-      if (cancel_signal == SIGPIPE)
-        fprintf (stderr, "%s: the reader of the progress stream went away", COMMAND);
-      else
-        fprintf (stderr, "%s: stopped by %s", COMMAND,
-                 cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      fprintf (stderr, "%s: stopped%s", COMMAND, cancel_reason ());
       if (last)
         fprintf (stderr, "; run %" G_GINT64_FORMAT " recorded as %s\n", last->run_id,
                  plab_run_status_name (last->status));
