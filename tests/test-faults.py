@@ -409,6 +409,12 @@ def test_runner_sigterm():
         143, "SIGTERM")
 
 
+def test_runner_sighup():
+    # A terminal that hangs up, or the lab window's process gone (its parent-death signal).
+    return fault_runner_signal(signal.SIGHUP, ["squares", "-b", "processes", "-j", "2", *LONG_SQUARES],
+                               129, "SIGHUP")
+
+
 def test_runner_second_sigint():
     """Ctrl-C twice: the runner leaves at once; the run is found and marked failed later."""
     lab = Lab("runner-sigint-twice")
@@ -551,6 +557,7 @@ def test_worker_abort():
 TESTS = [
     ("runner SIGINT mid-run", test_runner_sigint),
     ("runner SIGTERM mid-run (cars)", test_runner_sigterm),
+    ("runner SIGHUP mid-run", test_runner_sighup),
     ("runner SIGINT twice mid-run", test_runner_second_sigint),
     ("runner SIGKILL mid-run", test_runner_sigkill),
     ("runner SIGKILL mid-run (cars)", test_runner_sigkill_cars),
