@@ -62,6 +62,7 @@ int plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out);
 /* The detail of the last failed plab_store_open () in this thread. */
 const char *plab_store_open_error (void);
 
+/* Finishes pending writes and closes the file (NULL is fine). */
 void plab_store_close (PlabStore *self);
 
 /* The detail of the last error of this store (SQLite's message). */
@@ -165,6 +166,7 @@ typedef struct
   int64_t n_spans;
 } PlabRunRecord;
 
+/* Free what plab_store_get_run () and plab_store_list_runs () return. */
 void plab_run_record_free (PlabRunRecord *record);
 void plab_run_records_free (PlabRunRecord **records, size_t n);
 
@@ -214,6 +216,9 @@ typedef struct
   char *plab_version;
 } PlabMachineRecord;
 
+/* The machine a run was recorded on (PlabRunRecord.machine_id). Returns 0,
+ * PLAB_ENOTFOUND or a store error; free the strings with
+ * plab_machine_record_clear (). */
 int plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out);
 void plab_machine_record_clear (PlabMachineRecord *record);
 
