@@ -523,6 +523,11 @@ run_one (Runner *self, RunConfig *c)
       c->status = PLAB_RUN_FAILED;
       c->check_ok = FALSE;
       error = g_strdup (run.error[0] ? run.error : plab_strerror (rc));
+      if (!c->check[0])
+        {
+          g_free (c->check);
+          c->check = g_strdup ("not checked: the run failed");
+        }
     }
   else if (!run.check_ok)
     {
