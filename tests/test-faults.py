@@ -160,11 +160,20 @@ def wait_no_descendants(deadline_s):
         time.sleep(0.05)
 
 
-def shm_entries():
+def shm_entries(pids):
+    """Entries of /dev/shm made by any of @pids: plab names its segments
+    plab.<creator pid>.<name>. (Other programs, other labs' tests among them,
+    may use /dev/shm at the same time.)"""
     try:
-        return {n for n in os.listdir("/dev/shm") if "plab" in n}
+        names = os.listdir("/dev/shm")
     except FileNotFoundError:
         return set()
+    ours = set()
+    for n in names:
+        parts = n.split(".")
+        if len(parts) >= 3 and parts[0] == "plab" and parts[1].isdigit() and int(parts[1]) in pids:
+            ours.add(n)
+    return ours
 
 
 # --- The store ---
@@ -242,7 +251,7 @@ class Lab:
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"plab-faults-{name}-")
         self.db = os.path.join(self.dir, "runs.db")
-        self.shm_before = shm_entries()
+        self.seen_pids = set()  # every process seen below this one while the lab ran
         self.earlier = {}
         self.proc = None
         self.stdout_lines = []
@@ -277,6 +286,13 @@ class Lab:
         self._err = threading.Thread(target=self._read_stderr, daemon=True)
         self._out.start()
         self._err.start()
+        self._watch = threading.Thread(target=self._watch_pids, daemon=True)
+        self._watch.start()
+
+    def _watch_pids(self):
+        while self.proc.poll() is None:
+            self.seen_pids |= descendants(os.getpid())
+            time.sleep(0.02)
 
     def _read_stdout(self):
         for line in self.proc.stdout:
@@ -299,6 +315,18 @@ class Lab:
             if ev.get("event") == "spans":
                 n += sum(1 for s in ev.get("spans", []) if len(s) > 2 and s[2] == "task")
         return n
+
+    def lane_pid(self, name):
+        """The pid of the worker whose lane is @name, from the progress stream."""
+        pid = 0
+        for line in list(self.stdout_lines):
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == "lane" and ev.get("name") == name and ev.get("pid", 0) > 0:
+                pid = ev["pid"]
+        return pid
 
     def wait_mid_run(self, min_workers=2, min_tasks=20):
         """Waits until the runner has its workers and has streamed some finished tasks."""
@@ -338,7 +366,7 @@ class Lab:
         """Nothing left running, nothing in /dev/shm, the store sound and the earlier runs intact."""
         left = wait_no_descendants(CLEAN_DEADLINE_S)
         check(not left, f"processes left behind: {', '.join(left)}")
-        leaked = shm_entries() - self.shm_before
+        leaked = shm_entries(self.seen_pids | {self.proc.pid})
         check(not leaked, f"left in /dev/shm: {sorted(leaked)}")
         check(integrity(self.db) == ["ok"], f"integrity_check: {integrity(self.db)}")
         for run_id, fp in self.earlier.items():
@@ -498,7 +526,7 @@ def worker_fault(name, inject, want_signal, signal_words):
     lab = Lab(name)
     try:
         lab.record_earlier_runs()
-        lab.start("squares", "-b", "processes", "-j", "2", "--set", "n=150000", "--set", "work=20000",
+        lab.start("squares", "-b", "processes", "-j", "2", "--set", "n=100000", "--set", "work=20000",
                   "--set", "chunk_size=50", *inject.get("args", []), progress=True)
         victim = None
         if "signal" in inject:
@@ -540,6 +568,46 @@ def worker_fault(name, inject, want_signal, signal_words):
         lab.cleanup()
 
 
+def crew_fault(name, demo_args, victim_lane, min_workers):
+    """A worker of a demo that is not a pool dies mid-run: the run fails at
+    once, naming the worker and the signal, and the rest of its crew is
+    stopped rather than left waiting for what the dead one will never do."""
+    lab = Lab(name)
+    try:
+        lab.record_earlier_runs()
+        lab.start(*demo_args)
+        lab.wait_mid_run(min_workers=min_workers, min_tasks=5)
+        victim = lab.lane_pid(victim_lane)
+        check(victim in lab.workers(), f"no running worker '{victim_lane}' ({victim})")
+        os.kill(victim, signal.SIGKILL)
+        rc = lab.wait_end()
+        err = lab.stderr_text()
+        out = b"".join(lab.stdout_lines).decode(errors="replace")
+        check(rc == 1, f"exit status {rc}, not 1; stderr: {err.strip()}")
+        lab.check_aftermath()
+        check(lab.journals() == [], f"journals left by a runner that recorded its run: {lab.journals()}")
+        run_id = lab.the_run()
+        want = f"{victim_lane} killed by signal 9"
+        row, n_tasks = check_partial_run(lab, run_id, "failed", want)
+        check(want in err, f"stderr does not say '{want}': {err.strip()}")
+        check('"event":"done"' in out.replace(" ", ""), "the progress stream did not end with done")
+        return f"exit {rc}, run failed: {row['error']}, {n_tasks} task spans kept"
+    finally:
+        lab.cleanup()
+
+
+def test_producer_sigkill():
+    return crew_fault("producer-sigkill",
+                      ["cars", "-b", "processes", "-j", "2", "--set", "cars=2000",
+                       "--set", "producer_ms=2", "--set", "consumer_ms=4"], "producer 1", 3)
+
+
+def test_painter_sigkill():
+    return crew_fault("painter-sigkill",
+                      ["barrier", "-b", "processes", "-j", "2", "--set", "walls=32", "--set", "wall_ms=60",
+                       "--set", "phases=6"], "painter 2", 2)
+
+
 def test_worker_sigkill():
     return worker_fault("worker-sigkill", {"signal": signal.SIGKILL}, 9, "Killed")
 
@@ -564,6 +632,8 @@ TESTS = [
     ("worker SIGKILL mid-run", test_worker_sigkill),
     ("worker segfault mid-run", test_worker_segfault),
     ("worker SIGABRT mid-run", test_worker_abort),
+    ("producer SIGKILL mid-run (cars)", test_producer_sigkill),
+    ("painter SIGKILL mid-run (barrier)", test_painter_sigkill),
 ]
 
 
