@@ -187,7 +187,8 @@ error_text (PlabRunner *self)
   g_autoptr (GString) out = g_string_new (NULL);
   guint n, first, kept = 0;
 
-  if (self->errors == NULL)
+  /* A runner killed before it wrote anything has no stderr at all. */
+  if (self->errors == NULL || g_memory_output_stream_get_data_size (self->errors) == 0)
     return NULL;
   text = g_strndup (g_memory_output_stream_get_data (self->errors),
                     g_memory_output_stream_get_data_size (self->errors));
