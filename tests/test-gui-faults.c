@@ -618,6 +618,104 @@ test_close_mid_run (Fixture *f, gconstpointer data)
   assert_aftermath (f, 0, tasks);
 }
 
+static gboolean
+error_shown_cond (gpointer data)
+{
+  Fixture *f = data;
+
+  return !plab_window_is_running (f->window)
+         && gtk_revealer_get_reveal_child (f->window->error_revealer);
+}
+
+/* A worker segfaults mid-run: the pool fails its item and finishes, the run
+ * is recorded failed, and the window says why and carries on. */
+static void
+test_worker_crash_in_window (Fixture *f, gconstpointer data)
+{
+  const PlabDemo *demo;
+  const char *text;
+  g_autofree char *status = NULL;
+  g_autofree char *error = NULL;
+
+  f->app = plab_application_new (f->db, f->runner);
+  g_application_register (G_APPLICATION (f->app), NULL, NULL);
+  g_application_activate (G_APPLICATION (f->app));
+  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *)&f->window);
+  set_up_long_run (f->window);
+  demo = plab_param_editor_get_demo (f->window->param_editor);
+  plab_param_editor_set_value (f->window->param_editor, plab_demo_param_index (demo, "n"), 100000);
+  plab_param_editor_set_value (f->window->param_editor, plab_demo_param_index (demo, "crash_item"),
+                               50000);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
+  g_assert_true (gui_test_wait (has_live_spans_cond, f->window, START_TIMEOUT_MS));
+  note_runner (f->seen_pids, plab_runner_get_pid (f->window->runner));
+  g_assert_true (gui_test_wait (error_shown_cond, f, START_TIMEOUT_MS * 2));
+  text = gtk_label_get_text (f->window->error_label);
+  g_test_message ("error shown: %s", text);
+  g_assert_nonnull (strstr (text, "signal 11"));
+  g_assert_nonnull (strstr (text, "item 50000"));
+
+  assert_no_descendants (0);
+  status = query_text (f->db, "SELECT status FROM runs WHERE id = ?1", 3);
+  error = query_text (f->db, "SELECT error FROM runs WHERE id = ?1", 3);
+  g_assert_cmpstr (status, ==, "failed");
+  g_assert_nonnull (strstr (error, "Segmentation fault"));
+  g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM spans WHERE run_id = ?1 AND kind = 0",
+                              3),
+                   ==, 100000 - 1);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+}
+
+/* The runner killed under the window (SIGKILL: the OOM killer, or kill -9):
+ * its workers die with it, the window says what happened and carries on, the
+ * store reads the run as failed at once, and the next run, whose runner opens
+ * the store for writing, records it failed with the spans it had made. */
+static void
+test_runner_killed_under_window (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = NULL;
+  PlabRunRecord *record = NULL;
+  const char *text;
+  int runner_pid;
+  guint tasks;
+  g_autofree char *status = NULL;
+
+  start_window (f);
+  runner_pid = plab_runner_get_pid (f->window->runner);
+  note_runner (f->seen_pids, runner_pid);
+  tasks = live_task_spans (f->window);
+  g_assert_cmpint (kill (runner_pid, SIGKILL), ==, 0);
+  g_assert_true (gui_test_wait (error_shown_cond, f, END_TIMEOUT_MS));
+  text = gtk_label_get_text (f->window->error_label);
+  g_test_message ("error shown: %s", text);
+  g_assert_nonnull (strstr (text, "signal 9"));
+  assert_no_descendants (0);
+
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_run (store, 3, &record), ==, 0);
+  g_assert_cmpint (record->status, ==, PLAB_RUN_FAILED);
+  plab_run_record_free (record);
+  plab_store_close (store);
+
+  /* The next run from the window. */
+  {
+    const PlabDemo *demo = plab_param_editor_get_demo (f->window->param_editor);
+    plab_param_editor_set_value (f->window->param_editor, plab_demo_param_index (demo, "n"), 2000);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
+  g_assert_true (gui_test_wait (window_stopped_cond, f, START_TIMEOUT_MS));
+  status = query_text (f->db, "SELECT status FROM runs WHERE id = ?1", 3);
+  g_assert_cmpstr (status, ==, "failed");
+  g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM spans WHERE run_id = ?1 AND kind = 0",
+                              3),
+                   >=, MAX (1, tasks));
+  g_free (status);
+  status = query_text (f->db, "SELECT status FROM runs WHERE id = ?1", 4);
+  g_assert_cmpstr (status, ==, "ok");
+  assert_no_descendants (0);
+}
+
 /* --- In a process of its own --- */
 
 typedef struct
@@ -781,6 +879,8 @@ main (int argc, char **argv)
 
   ADD ("/plab/gui-faults/stop-mid-run", test_stop_mid_run);
   ADD ("/plab/gui-faults/close-mid-run", test_close_mid_run);
+  ADD ("/plab/gui-faults/worker-crash-in-window", test_worker_crash_in_window);
+  ADD ("/plab/gui-faults/runner-killed-under-window", test_runner_killed_under_window);
   ADD ("/plab/gui-faults/quit-mid-run", test_quit_mid_run);
   ADD ("/plab/gui-faults/gui-killed-mid-run", test_gui_killed_mid_run);
 #undef ADD
