@@ -54,9 +54,12 @@ _plab_child_setup (pid_t parent)
   if (getppid () != parent)
     _exit (127); /* the parent died between fork and prctl */
 
+  /* Ctrl-C and a terminal's hang-up reach the whole process group; they are
+   * for the parent, which stops its children in order. */
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
   sa.sa_handler = SIG_DFL;
   sigaction (SIGTERM, &sa, NULL);
   sigaction (SIGPIPE, &sa, NULL);

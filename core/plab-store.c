@@ -176,6 +176,11 @@ struct PlabStore
   /* The sink writes to sink_run and remembers its first error. */
   int64_t sink_run;
   int sink_error;
+
+  /* The event journal of journal_run, open for appending while journal_fd
+   * is not -1 (see plab_store_journal_begin). */
+  int journal_fd;
+  int64_t journal_run;
 };
 
 static _Thread_local char open_error[1024];
@@ -719,6 +724,253 @@ fail:
   return rc;
 }
 
+/* --- The event journal ---
+ *
+ * A runner keeps a run's events in memory until the run ends and writes them
+ * to the store only then, so that SQLite's cost stays out of the measured time.
+ * A runner killed with SIGKILL would lose them all. So it also appends every
+ * batch of events to a journal file beside the store, "<store>-events-<run>":
+ * one sequential write () per batch, which the kernel keeps when the process
+ * dies. The file is a JournalHeader followed by whole PlabEvents.
+ *
+ * base is the number of rows (spans and counter samples) the store held for
+ * the run when the journal was (re)started, and every event in the journal
+ * came after them. The runner commits events to the store in one transaction
+ * each time, then truncates the journal and writes the new base. Whatever the
+ * moment the runner dies, the journal's events belong in the store exactly
+ * when the store still holds base rows for the run: after a commit that the
+ * journal has not caught up with, it holds more, and importing again would
+ * duplicate them. */
+
+static int require_writable (PlabStore *self);
+
+#define JOURNAL_MAGIC "PLABEVJ1"
+#define JOURNAL_MAX_BYTES ((int64_t)1 << 30) /* sanity bound on a file to import */
+
+typedef struct
+{
+  char magic[8];
+  uint32_t event_size; /* sizeof (PlabEvent) of the writer */
+  uint32_t reserved;
+  int64_t run_id;
+  int64_t base;
+} JournalHeader;
+
+static char *
+journal_path (const PlabStore *self, int64_t run_id)
+{
+  size_t len = strlen (self->path) + 32;
+  char *path = malloc (len);
+
+  if (path != NULL)
+    snprintf (path, len, "%s-events-%lld", self->path, (long long)run_id);
+  return path;
+}
+
+/* The rows of @run_id that count for the journal: spans and counter samples. */
+static int
+journal_rows (PlabStore *self, int64_t run_id, int64_t *rows)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  *rows = 0;
+  rc = sqlite3_prepare_v2 (self->db,
+                           "SELECT (SELECT n_spans FROM runs WHERE id = ?1) "
+                           "+ (SELECT count(*) FROM counters WHERE run_id = ?1)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *rows = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_OK ? 0 : fail_sqlite (self, rc);
+}
+
+static int
+journal_write_header (int fd, int64_t run_id, int64_t base)
+{
+  JournalHeader header;
+
+  memset (&header, 0, sizeof header);
+  memcpy (header.magic, JOURNAL_MAGIC, sizeof header.magic);
+  header.event_size = sizeof (PlabEvent);
+  header.run_id = run_id;
+  header.base = base;
+  if (pwrite (fd, &header, sizeof header, 0) != (ssize_t)sizeof header)
+    return PLAB_ESYS;
+  /* Appends go on from the end of the file. */
+  return lseek (fd, 0, SEEK_END) < 0 ? PLAB_ESYS : 0;
+}
+
+/* Moves the journal of @run_id, whose runner is gone, into the store and
+ * removes it. A journal that is missing, not ours, or already in the store is
+ * only removed (or left, when unreadable). */
+static int
+journal_import (PlabStore *self, int64_t run_id)
+{
+  char *path = journal_path (self, run_id);
+  JournalHeader header;
+  PlabEvent *events = NULL;
+  struct stat st;
+  int64_t rows;
+  size_t n = 0;
+  int fd = -1, rc = 0;
+
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    goto out; /* none: the run had nothing held back */
+  if (fstat (fd, &st) < 0 || st.st_size < (off_t)sizeof header || st.st_size > JOURNAL_MAX_BYTES
+      || pread (fd, &header, sizeof header, 0) != (ssize_t)sizeof header
+      || memcmp (header.magic, JOURNAL_MAGIC, sizeof header.magic) != 0
+      || header.event_size != sizeof (PlabEvent) || header.run_id != run_id)
+    goto out; /* not a journal this plab wrote for this run: leave it be */
+
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    goto out;
+  /* A torn last event (the runner died in the middle of a write) is dropped. */
+  n = (size_t)(st.st_size - (off_t)sizeof header) / sizeof (PlabEvent);
+  if (rows == header.base && n > 0)
+    {
+      events = malloc (n * sizeof (PlabEvent));
+      if (events == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto out;
+        }
+      if (pread (fd, events, n * sizeof (PlabEvent), sizeof header)
+          != (ssize_t)(n * sizeof (PlabEvent)))
+        {
+          rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
+          goto out;
+        }
+      /* One transaction: the events are in the store, or none of them is. */
+      if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
+        goto out;
+    }
+  unlink (path);
+
+out:
+  if (fd >= 0)
+    close (fd);
+  free (events);
+  free (path);
+  return rc;
+}
+
+int
+plab_store_journal_begin (PlabStore *self, int64_t run_id)
+{
+  char *path;
+  int64_t rows;
+  int rc;
+
+  if (self == NULL)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0)
+    return rc;
+  plab_store_journal_end (self);
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    return rc;
+  path = journal_path (self, run_id);
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  self->journal_fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (self->journal_fd < 0 || journal_write_header (self->journal_fd, run_id, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      if (self->journal_fd >= 0)
+        close (self->journal_fd);
+      self->journal_fd = -1;
+      unlink (path);
+      free (path);
+      return rc;
+    }
+  self->journal_run = run_id;
+  free (path);
+  return 0;
+}
+
+int
+plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
+{
+  const char *p = (const char *)events;
+  size_t left = n * sizeof *events;
+  off_t size;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  size = lseek (self->journal_fd, 0, SEEK_END);
+  while (left > 0)
+    {
+      ssize_t w = write (self->journal_fd, p, left);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          /* The disk is full, or worse. What the journal holds stays whole
+           * events; it just stops growing. */
+          int err = w < 0 ? errno : ENOSPC;
+
+          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
+            {
+            }
+          close (self->journal_fd);
+          self->journal_fd = -1;
+          return fail_with (self, PLAB_ESYS, strerror (err));
+        }
+      p += w;
+      left -= (size_t)w;
+    }
+  return 0;
+}
+
+int
+plab_store_journal_reset (PlabStore *self)
+{
+  int64_t rows;
+  int rc;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  if ((rc = journal_rows (self, self->journal_run, &rows)) < 0)
+    return rc;
+  /* Truncate first: a journal that is empty whatever its base imports nothing. */
+  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0
+      || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      close (self->journal_fd);
+      self->journal_fd = -1;
+      return rc;
+    }
+  return 0;
+}
+
+void
+plab_store_journal_end (PlabStore *self)
+{
+  char *path;
+
+  if (self == NULL || self->journal_fd < 0)
+    return;
+  close (self->journal_fd);
+  self->journal_fd = -1;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+}
+
 /* Marks failed every run of this host still "running" whose runner is gone:
  * no process with its pid, or one that started at another time (the pid was
  * reused). Lanes, spans and counters are kept. Runs inside the transaction
@@ -766,6 +1018,15 @@ repair_interrupted (PlabStore *self)
 
   if (n_dead == 0)
     return 0;
+
+  /* The events the runner held back go in first: once the run is marked
+   * failed, no later open looks at it again. */
+  for (size_t i = 0; i < n_dead; i++)
+    if ((rc = journal_import (self, dead[i])) < 0)
+      {
+        free (dead);
+        return rc;
+      }
 
   rc = sqlite3_prepare_v2 (self->db,
                            "UPDATE runs SET status = 'failed', error = ?2 "
@@ -945,6 +1206,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   self = calloc (1, sizeof *self);
   if (self == NULL)
     return PLAB_ENOMEM;
+  self->journal_fd = -1;
   self->path = strdup (path);
   dir = dir_of (path);
   if (self->path == NULL || dir == NULL)
@@ -1154,6 +1416,10 @@ plab_store_close (PlabStore *self)
 {
   if (self == NULL)
     return;
+  /* A journal still open belongs to a run that did not finish: it stays for
+   * the next open to find. */
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
   finalize_all (self);
   /* The last connection to close checkpoints the WAL and removes it. */
   sqlite3_close (self->db);

@@ -120,6 +120,27 @@ int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome
 void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
 int plab_store_sink_error (PlabStore *self);
 
+/* --- The event journal ---
+ *
+ * A writer that holds a run's events back (to write them after the run, out
+ * of its measured time) can keep a journal of them beside the store, so that
+ * a writer killed mid-run loses nothing: the next open for writing that finds
+ * the run interrupted moves the journal's events into the store before it
+ * marks the run failed. One journal per store at a time.
+ *
+ *   plab_store_journal_begin ()   starts the journal of @run_id
+ *   plab_store_journal_append ()  appends events (a write () to a file); on an
+ *                                 error the journal keeps what it has and stops
+ *   plab_store_journal_reset ()   call after every event appended so far went
+ *                                 into the store in ONE plab_store_add_events ()
+ *   plab_store_journal_end ()     the run's events are all in the store: removes it
+ *
+ * Each returns 0 or a negative PLAB_E* code; without a journal they do nothing. */
+int plab_store_journal_begin (PlabStore *self, int64_t run_id);
+int plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n);
+int plab_store_journal_reset (PlabStore *self);
+void plab_store_journal_end (PlabStore *self);
+
 /* --- Reading --- */
 
 typedef struct
