@@ -2422,6 +2422,69 @@ fail:
 }
 
 int
+plab_store_read_spans (PlabStore *self,
+                       int64_t run_id,
+                       int64_t from_ns,
+                       int64_t to_ns,
+                       PlabStoreSpanFunc func,
+                       void *user_data)
+{
+  PlabEvent *batch = NULL;
+  size_t n = 0;
+  sqlite3_stmt *stmt = NULL;
+  int64_t max_span = -1, lowest_start;
+  char sql[64];
+  int rc;
+
+  if (self == NULL || func == NULL)
+    return PLAB_EINVAL;
+
+  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld", (long long)run_id);
+  rc = query_int (self->db, sql, &max_span);
+  if (rc != SQLITE_OK)
+    return fail_sqlite (self, rc);
+  if (max_span < 0)
+    return fail_with (self, PLAB_ENOTFOUND, "no such run");
+  lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
+
+  batch = malloc (PLAB_STORE_SPAN_BATCH * sizeof *batch);
+  if (batch == NULL)
+    return PLAB_ENOMEM;
+  if ((rc = stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int64 (stmt, 2, lowest_start);
+  sqlite3_bind_int64 (stmt, 3, to_ns);
+  sqlite3_bind_int64 (stmt, 4, from_ns);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      event_from_columns (&batch[n++], sqlite3_column_int (stmt, 0), sqlite3_column_int64 (stmt, 1),
+                          sqlite3_column_int64 (stmt, 2), sqlite3_column_int (stmt, 3),
+                          (const char *)sqlite3_column_text (stmt, 4),
+                          sqlite3_column_int64 (stmt, 5));
+      if (n == PLAB_STORE_SPAN_BATCH)
+        {
+          rc = func (user_data, batch, n);
+          n = 0;
+          if (rc != 0)
+            goto out;
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto out;
+    }
+  rc = n > 0 ? func (user_data, batch, n) : 0;
+
+out:
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  free (batch);
+  return rc;
+}
+
+int
 plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out)
 {
   PlabEvent *events = NULL;

@@ -38,7 +38,7 @@ enum
 
 static const char *const views[] = { "workers", "arrival", NULL };
 
-#define MAX_N 5000000
+#define MAX_N 10000000
 #define MAX_FIGURE_WORKERS 64
 #define MAX_ARRIVAL_POINTS 1000
 
