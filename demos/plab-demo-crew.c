@@ -403,6 +403,8 @@ _plab_crew_free (PlabCrew *self)
         if (self->stop_ns == 0)
           self->stop_ns = plab_now_ns ();
       }
+  /* Every worker is joined before any is freed: watch_cancel () looks at all
+   * of them while it waits for one. */
   for (int i = 0; i < self->n_workers; i++)
     {
       CrewWorker *w = self->workers[i];
@@ -415,8 +417,11 @@ _plab_crew_free (PlabCrew *self)
             self->poke (self->poke_data);
           nanosleep (&tick, NULL);
         }
-      plab_process_free (w->process);
-      free (w);
+    }
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      plab_process_free (self->workers[i]->process);
+      free (self->workers[i]);
     }
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
