@@ -321,12 +321,12 @@ main (int argc, char **argv)
 
           if (!(demo->backends & PLAB_BACKEND_BIT (b)))
             continue;
-          cr = g_new0 (CaseRun, 1); /* lives as long as the test program */
+          cr = g_new0 (CaseRun, 1); /* freed with the test suite */
           cr->c = &cases[i];
           cr->backend = (PlabBackend)b;
           path = g_strdup_printf ("/plab/demo-catalogue/%s/%s", cases[i].demo,
                                   plab_backend_name (b));
-          g_test_add_data_func (path, cr, test_case);
+          g_test_add_data_func_full (path, cr, test_case, g_free);
         }
     }
   for (size_t i = 0; i < G_N_ELEMENTS (cancel_cases); i++)
