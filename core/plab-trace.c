@@ -46,9 +46,10 @@ typedef struct
   uint64_t mask;
   size_t map_size;
 
-  /* Written by the worker when it attaches, then version is bumped (release). */
-  int32_t pid;
-  int32_t tid;
+  /* Written by the worker when it attaches, then version is bumped (release).
+   * Atomic because the parent may read them while a worker attaches. */
+  _Atomic int32_t pid;
+  _Atomic int32_t tid;
   _Atomic uint32_t version;
 } LaneHeader;
 
@@ -310,8 +311,8 @@ plab_trace_attach (PlabTrace *self, int lane)
   events = self->lanes[lane].events;
   pthread_mutex_unlock (&lanes_lock);
 
-  hdr->pid = (int32_t)getpid ();
-  hdr->tid = (int32_t)syscall (SYS_gettid);
+  atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
+  atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
 
   current_lane = hdr;
@@ -353,6 +354,7 @@ int
 plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
 {
   const Lane *l;
+  int32_t pid;
 
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return PLAB_EINVAL;
@@ -363,8 +365,9 @@ plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
   memset (out, 0, sizeof *out);
   out->lane = lane;
   out->kind = l->kind;
-  out->pid = l->hdr->pid ? l->hdr->pid : l->end_pid;
-  out->tid = l->hdr->tid;
+  pid = atomic_load_explicit (&l->hdr->pid, memory_order_relaxed);
+  out->pid = pid ? pid : l->end_pid;
+  out->tid = atomic_load_explicit (&l->hdr->tid, memory_order_relaxed);
   memcpy (out->name, l->name, sizeof out->name);
   out->end = l->end;
   out->exit_code = l->exit_code;
