@@ -138,8 +138,12 @@ _plab_crew_stopping (PlabCrew *self)
   if (atomic_load_explicit (&self->sh->stop, memory_order_relaxed))
     return true;
   /* On the serial backend the worker is the runner itself, which sees the
-   * cancel flag directly. */
-  return self->run->cancel != NULL && *self->run->cancel != 0;
+   * cancel flag directly. Other workers only look at the stop flag: the
+   * cancel flag is a sig_atomic_t set by a signal handler on the runner's
+   * side, which another thread may not read while it changes (and a forked
+   * worker only has a copy); watch_cancel () passes it on as the stop flag. */
+  return self->backend == PLAB_BACKEND_SERIAL && self->run->cancel != NULL
+         && *self->run->cancel != 0;
 }
 
 int
