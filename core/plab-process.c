@@ -254,7 +254,16 @@ process_join_blocking (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *st
   if (self->status.state == PLAB_PROCESS_RUNNING)
     {
       PlabExitStatus st;
+      int64_t t0 = plab_now_ns ();
       rc = _plab_wait_pid (self->pid, self->pidfd, timeout_ns, &st);
+      /* A join that blocked is a wait on the timeline, named after the child;
+       * a look that found it already gone is not. */
+      if (timeout_ns != 0 && plab_tracing () && plab_now_ns () - t0 > 20000)
+        {
+          char label[PLAB_LABEL_MAX];
+          snprintf (label, sizeof label, "wait: join %s", self->name);
+          plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+        }
       if (rc == 0)
         {
           self->status = st;

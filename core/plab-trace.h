@@ -159,6 +159,10 @@ size_t plab_trace_drain (PlabTrace *self);
 
 /* --- Recording (any attached thread or process) --- */
 
+/* The monotonic clock in nanoseconds, the time base of every span. */
+int64_t _plab_now_ns (void);
+
+#ifdef CLOCK_MONOTONIC
 static inline int64_t
 plab_now_ns (void)
 {
@@ -166,6 +170,14 @@ plab_now_ns (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+#else
+/* Strict ISO C (cc -std=c11) hides clock_gettime: call the library's copy. */
+static inline int64_t
+plab_now_ns (void)
+{
+  return _plab_now_ns ();
+}
+#endif
 
 /* True when the calling thread is attached to a lane. */
 bool plab_tracing (void);

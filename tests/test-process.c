@@ -152,6 +152,46 @@ test_traced_child (void)
   plab_trace_free (trace);
 }
 
+static int
+sleep_briefly (void *arg)
+{
+  (void)arg;
+  plab_sleep_ns (100 * 1000000LL);
+  return 0;
+}
+
+static void
+find_join_wait (void *user_data, const PlabEvent *events, size_t n)
+{
+  int64_t *longest = user_data;
+  for (size_t i = 0; i < n; i++)
+    if (events[i].lane == 0 && events[i].kind == PLAB_SPAN_WAIT
+        && strcmp (events[i].label, "wait: join napper") == 0)
+      *longest = MAX (*longest, events[i].end_ns - events[i].start_ns);
+}
+
+static void
+test_join_is_a_wait (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabProcess *p = plab_process_new ("napper", sleep_briefly, NULL);
+  PlabTraceSink sink = { .events = find_join_wait };
+  int64_t longest = -1;
+
+  sink.user_data = &longest;
+  plab_trace_set_sink (trace, &sink);
+  plab_process_set_trace (p, trace);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, -1, NULL), ==, 0);
+  /* A second join finds it gone at once: no second span. */
+  g_assert_cmpint (plab_process_join (p, -1, NULL), ==, 0);
+  plab_trace_drain (trace);
+  /* The parent's lane shows it waited for the child by name, most of its 100 ms. */
+  g_assert_cmpint (longest, >, 50 * 1000000LL);
+  plab_process_free (p);
+  plab_trace_free (trace);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -161,5 +201,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/process/kill-and-crash", test_kill_and_crash);
   g_test_add_func ("/plab/process/free-reaps", test_free_running_reaps);
   g_test_add_func ("/plab/process/traced-child", test_traced_child);
+  g_test_add_func ("/plab/process/join-is-a-wait", test_join_is_a_wait);
   return g_test_run ();
 }
