@@ -120,8 +120,23 @@ lane_tid (const ExportData *d, const PlabLaneInfo *lane)
 static void
 append_us (GString *out, int64_t ns)
 {
-  /* Microseconds with nanosecond precision: Chrome trace times are in µs. */
-  g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03d", ns / 1000, (int)(ns % 1000));
+  /* Microseconds with nanosecond precision: Chrome trace times are in µs.
+   * The sign goes in front once: -1500 ns is -1.500, not -1.-500. */
+  uint64_t magnitude = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+
+  g_string_append_printf (out, "%s%" G_GUINT64_FORMAT ".%03u", ns < 0 ? "-" : "", magnitude / 1000,
+                          (unsigned)(magnitude % 1000));
+}
+
+/* The length of a span in µs, as append_us (); a span ending before it starts
+ * (only a damaged store holds one) lasts 0, and one from far in the past to
+ * far in the future does not overflow. */
+static void
+append_duration_us (GString *out, const PlabEvent *e)
+{
+  uint64_t ns = e->end_ns > e->start_ns ? (uint64_t)e->end_ns - (uint64_t)e->start_ns : 0;
+
+  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%03u", ns / 1000, (unsigned)(ns % 1000));
 }
 
 /* A span whose start is inside an open span but whose end is after it would
@@ -245,8 +260,10 @@ write_trace (ExportData *d, GString *out)
                               SEP (), pid, lane_tid (d, l), l->lane);
     }
 
-  /* Spans, lane by lane, made strictly nested first. */
-  qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
+  /* Spans, lane by lane, made strictly nested first. A run without spans
+   * has no array at all, and qsort () must not be given NULL. */
+  if (d->n_spans > 0)
+    qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
   for (size_t i = 1; i <= d->n_spans; i++)
     if (i == d->n_spans || d->spans[i].lane != d->spans[start].lane)
       {
@@ -280,7 +297,7 @@ write_trace (ExportData *d, GString *out)
                               lane_tid (d, l));
       append_us (out, e->start_ns);
       g_string_append (out, ",\"dur\":");
-      append_us (out, e->end_ns - e->start_ns);
+      append_duration_us (out, e);
       append_args_label (out, e);
       g_string_append_c (out, '}');
     }

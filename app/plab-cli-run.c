@@ -14,7 +14,11 @@
  * SIGINT and SIGTERM set a flag that the demo's pool watches: the pool stops
  * and terminates its workers, the run is recorded as cancelled and the runner
  * exits with 128 + the signal. A second signal ends the runner at once (the
- * run is then found on the next open of the store and marked failed).
+ * run is then found on the next open of the store and marked failed). SIGHUP
+ * (a terminal that hung up, or the lab window's process gone: the window
+ * starts the runner with SIGHUP as its parent-death signal) and a broken
+ * progress stream cancel the run the same way, but never count as a second
+ * signal: they may come more than once.
  */
 #include "plab-cli-private.h"
 
@@ -35,11 +39,16 @@
 #define PROGRESS_BAR_PERIOD_NS 100000000
 #define PROGRESS_BAR_WIDTH 30
 #define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
-#define FLUSH_BATCH 65536
 
 /* Set by the signal handler, read by the pool's map loop through
- * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop. */
+ * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop
+ * (SIGPIPE when the reader of the progress stream went away). */
 static volatile sig_atomic_t cancel_signal;
+
+/* SIGINT and SIGTERM received so far: a second one stops the runner at once.
+ * SIGHUP is not counted, since the kernel sends a parent-death signal again
+ * for every thread of the dying parent that the runner is handed on to. */
+static volatile sig_atomic_t signals_received;
 
 /* The runner's own pid. Workers forked by a pool inherit the handler; in them
  * it restores the default action, so a signal to a worker still ends it. */
@@ -56,7 +65,7 @@ on_signal (int sig)
       raise (sig);
       return;
     }
-  if (cancel_signal != 0)
+  if (sig != SIGHUP && signals_received++ > 0)
     {
       /* Only async-signal-safe calls here. */
       if (write (STDERR_FILENO, at_once, sizeof at_once - 1) < 0)
@@ -64,7 +73,25 @@ on_signal (int sig)
         }
       _exit (128 + sig);
     }
-  cancel_signal = sig;
+  if (cancel_signal == 0)
+    cancel_signal = sig;
+}
+
+/* Why the run was cancelled, after "cancelled" or "stopped". */
+static const char *
+cancel_reason (void)
+{
+  switch (cancel_signal)
+    {
+    case SIGPIPE:
+      return ": the reader of the progress stream went away";
+    case SIGHUP:
+      return " by SIGHUP: the terminal or the lab window that started the run went away";
+    case SIGTERM:
+      return " by SIGTERM";
+    default:
+      return " by SIGINT";
+    }
 }
 
 static void
@@ -74,9 +101,14 @@ install_signal_handlers (void)
 
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  /* One handler at a time, so that signals_received counts exactly. */
   sigemptyset (&sa.sa_mask);
+  sigaddset (&sa.sa_mask, SIGINT);
+  sigaddset (&sa.sa_mask, SIGTERM);
+  sigaddset (&sa.sa_mask, SIGHUP);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
 
   /* A reader of the progress stream that goes away must not kill the runner
    * halfway through writing a run: the write fails instead, and the run is
@@ -347,21 +379,18 @@ clear_bar (Runner *self)
   self->bar_drawn = FALSE;
 }
 
-/* Writes the held-back events to the store, in batches of one lane each as a
- * sink expects (they were appended in such batches, so runs of equal lanes). */
+/* Writes the held-back events to the store in one transaction, then starts
+ * the run's journal afresh: everything it held is in the store now. */
 static void
 flush_pending (Runner *self)
 {
-  const PlabEvent *events = (const PlabEvent *)(void *)self->pending->data;
-  guint start = 0;
-
-  for (guint i = 1; i <= self->pending->len; i++)
-    if (i == self->pending->len || events[i].lane != events[start].lane || i - start == FLUSH_BATCH)
-      {
-        if (self->store_sink.events)
-          self->store_sink.events (self->store_sink.user_data, events + start, i - start);
-        start = i;
-      }
+  if (self->pending->len == 0)
+    return;
+  if (self->store_sink.events)
+    self->store_sink.events (self->store_sink.user_data,
+                             (const PlabEvent *)(void *)self->pending->data, self->pending->len);
+  if (plab_store_sink_error (self->store) == 0)
+    plab_store_journal_reset (self->store);
   g_array_set_size (self->pending, 0);
 }
 
@@ -385,15 +414,13 @@ sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
    * demo runs, that cost would land inside the measured time, and on the
    * serial backend (where the pool drains only at the end) entirely on the
    * critical path. So events wait in memory and go to the store after the
-   * run has been timed, unless there are too many to hold. */
-  if (self->pending->len + n_events <= MAX_PENDING_EVENTS)
-    g_array_append_vals (self->pending, events, (guint)n_events);
-  else
-    {
-      flush_pending (self);
-      if (self->store_sink.events)
-        self->store_sink.events (self->store_sink.user_data, events, n_events);
-    }
+   * run has been timed, unless there are too many to hold. The journal keeps
+   * a copy on disk for the case the runner is killed before then (one
+   * write () per batch, like the progress stream's). */
+  plab_store_journal_append (self->store, events, n_events);
+  g_array_append_vals (self->pending, events, (guint)n_events);
+  if (self->pending->len >= MAX_PENDING_EVENTS)
+    flush_pending (self);
   if (self->stream)
     {
       plab_progress_events (self->stream, events, n_events);
@@ -477,6 +504,12 @@ run_one (Runner *self, RunConfig *c)
     }
 
   plab_store_sink_init (self->store, c->run_id, &self->store_sink);
+  rc = plab_store_journal_begin (self->store, c->run_id);
+  if (rc != 0)
+    fprintf (stderr,
+             "%s: no journal for run %" G_GINT64_FORMAT " (%s): if the runner is killed, "
+             "its spans are lost\n",
+             COMMAND, c->run_id, plab_store_errmsg (self->store));
   plab_trace_set_sink (trace, &sink);
   self->current = &run;
   self->current_config = c;
@@ -498,6 +531,7 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
+  plab_store_journal_end (self->store);
   draw_bar (self, TRUE);
   clear_bar (self);
 
@@ -509,11 +543,7 @@ run_one (Runner *self, RunConfig *c)
     {
       c->status = PLAB_RUN_CANCELLED;
       c->check_ok = FALSE;
-      if (cancel_signal == SIGPIPE)
-        error = g_strdup ("cancelled: the reader of the progress stream went away");
-      else
-        error
-            = g_strdup_printf ("cancelled by %s", cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      error = g_strdup_printf ("cancelled%s", cancel_reason ());
       if (!c->check[0])
         {
           g_free (c->check);
@@ -525,6 +555,11 @@ run_one (Runner *self, RunConfig *c)
       c->status = PLAB_RUN_FAILED;
       c->check_ok = FALSE;
       error = g_strdup (run.error[0] ? run.error : plab_strerror (rc));
+      if (!c->check[0])
+        {
+          g_free (c->check);
+          c->check = g_strdup ("not checked: the run failed");
+        }
     }
   else if (!run.check_ok)
     {
@@ -1117,11 +1152,7 @@ _plab_cli_run (int argc, char **argv)
       for (guint i = 0; i < self.configs->len; i++)
         if (g_array_index (self.configs, RunConfig, i).ran)
           last = &g_array_index (self.configs, RunConfig, i);
-      if (cancel_signal == SIGPIPE)
-        fprintf (stderr, "%s: the reader of the progress stream went away", COMMAND);
-      else
-        fprintf (stderr, "%s: stopped by %s", COMMAND,
-                 cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      fprintf (stderr, "%s: stopped%s", COMMAND, cancel_reason ());
       if (last)
         fprintf (stderr, "; run %" G_GINT64_FORMAT " recorded as %s\n", last->run_id,
                  plab_run_status_name (last->status));

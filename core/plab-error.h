@@ -29,6 +29,8 @@ extern "C" {
   X (PLAB_EBROKEN, -15, "the barrier is broken (a party timed out or aborted)")                    \
   X (PLAB_EMSGSIZE, -16, "the message is too large")                                               \
   X (PLAB_EPROTO, -17, "malformed message")                                                        \
+  X (PLAB_EDONE, -18, "no more results")                                                           \
+  X (PLAB_EINIT, -19, "a worker's initializer failed")                                             \
   X (PLAB_ESTORE_OPEN, -20, "cannot open the run store")                                           \
   X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store: it belongs to another program")              \
   X (PLAB_ESTORE_CORRUPT, -22, "the run store is corrupt or not a database")                       \

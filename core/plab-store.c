@@ -178,6 +178,11 @@ struct PlabStore
   /* The sink writes to sink_run and remembers its first error. */
   int64_t sink_run;
   int sink_error;
+
+  /* The event journal of journal_run, open for appending while journal_fd
+   * is not -1 (see plab_store_journal_begin). */
+  int journal_fd;
+  int64_t journal_run;
 };
 
 static _Thread_local char open_error[1024];
@@ -809,22 +814,21 @@ configure_sqlite (void)
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, each step in
- * a transaction of its own that also sets user_version, so a crash leaves the
- * store at a version it really has. */
+/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting
+ * user_version with each step. Runs inside the transaction of the open, so a
+ * crash or an error leaves the store at the version it had. */
 static int
 migrate (PlabStore *self, int64_t from)
 {
   for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
     {
       char pragma[96];
-      int rc;
+      int rc = SQLITE_OK;
 
       if (migrations[i].version <= from)
         continue;
 
-      rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-      if (rc == SQLITE_OK && from == 0)
+      if (from == 0)
         {
           snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d", PLAB_STORE_APPLICATION_ID);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
@@ -836,14 +840,8 @@ migrate (PlabStore *self, int64_t from)
           snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
         }
-      if (rc == SQLITE_OK)
-        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
       if (rc != SQLITE_OK)
-        {
-          int code = fail_sqlite (self, rc);
-          tx_rollback (self);
-          return code;
-        }
+        return fail_sqlite (self, rc);
       from = migrations[i].version;
     }
   return 0;
@@ -899,9 +897,257 @@ fail:
   return rc;
 }
 
+/* --- The event journal ---
+ *
+ * A runner keeps a run's events in memory until the run ends and writes them
+ * to the store only then, so that SQLite's cost stays out of the measured time.
+ * A runner killed with SIGKILL would lose them all. So it also appends every
+ * batch of events to a journal file beside the store, "<store>-events-<run>":
+ * one sequential write () per batch, which the kernel keeps when the process
+ * dies. The file is a JournalHeader followed by whole PlabEvents.
+ *
+ * base is the number of rows (spans and counter samples) the store held for
+ * the run when the journal was (re)started, and every event in the journal
+ * came after them. The runner commits events to the store in one transaction
+ * each time, then truncates the journal and writes the new base. Whatever the
+ * moment the runner dies, the journal's events belong in the store exactly
+ * when the store still holds base rows for the run: after a commit that the
+ * journal has not caught up with, it holds more, and importing again would
+ * duplicate them. */
+
+static int require_writable (PlabStore *self);
+
+#define JOURNAL_MAGIC "PLABEVJ1"
+#define JOURNAL_MAX_BYTES ((int64_t)1 << 30) /* sanity bound on a file to import */
+
+typedef struct
+{
+  char magic[8];
+  uint32_t event_size; /* sizeof (PlabEvent) of the writer */
+  uint32_t reserved;
+  int64_t run_id;
+  int64_t base;
+} JournalHeader;
+
+static char *
+journal_path (const PlabStore *self, int64_t run_id)
+{
+  size_t len = strlen (self->path) + 32;
+  char *path = malloc (len);
+
+  if (path != NULL)
+    snprintf (path, len, "%s-events-%lld", self->path, (long long)run_id);
+  return path;
+}
+
+/* The rows of @run_id that count for the journal: spans and counter samples. */
+static int
+journal_rows (PlabStore *self, int64_t run_id, int64_t *rows)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  *rows = 0;
+  rc = sqlite3_prepare_v2 (self->db,
+                           "SELECT (SELECT n_spans FROM runs WHERE id = ?1) "
+                           "+ (SELECT count(*) FROM counters WHERE run_id = ?1)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *rows = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_OK ? 0 : fail_sqlite (self, rc);
+}
+
+static int
+journal_write_header (int fd, int64_t run_id, int64_t base)
+{
+  JournalHeader header;
+
+  memset (&header, 0, sizeof header);
+  memcpy (header.magic, JOURNAL_MAGIC, sizeof header.magic);
+  header.event_size = sizeof (PlabEvent);
+  header.run_id = run_id;
+  header.base = base;
+  if (pwrite (fd, &header, sizeof header, 0) != (ssize_t)sizeof header)
+    return PLAB_ESYS;
+  /* Appends go on from the end of the file. */
+  return lseek (fd, 0, SEEK_END) < 0 ? PLAB_ESYS : 0;
+}
+
+/* Moves the journal of @run_id, whose runner is gone, into the store and
+ * removes it. A journal that is missing, not ours, or already in the store is
+ * only removed (or left, when unreadable). */
+static int
+journal_import (PlabStore *self, int64_t run_id)
+{
+  char *path = journal_path (self, run_id);
+  JournalHeader header;
+  PlabEvent *events = NULL;
+  struct stat st;
+  int64_t rows;
+  size_t n = 0;
+  int fd = -1, rc = 0;
+
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    goto out; /* none: the run had nothing held back */
+  if (fstat (fd, &st) < 0 || st.st_size < (off_t)sizeof header || st.st_size > JOURNAL_MAX_BYTES
+      || pread (fd, &header, sizeof header, 0) != (ssize_t)sizeof header
+      || memcmp (header.magic, JOURNAL_MAGIC, sizeof header.magic) != 0
+      || header.event_size != sizeof (PlabEvent) || header.run_id != run_id)
+    goto out; /* not a journal this plab wrote for this run: leave it be */
+
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    goto out;
+  /* A torn last event (the runner died in the middle of a write) is dropped. */
+  n = (size_t)(st.st_size - (off_t)sizeof header) / sizeof (PlabEvent);
+  if (rows == header.base && n > 0)
+    {
+      events = malloc (n * sizeof (PlabEvent));
+      if (events == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto out;
+        }
+      if (pread (fd, events, n * sizeof (PlabEvent), sizeof header)
+          != (ssize_t)(n * sizeof (PlabEvent)))
+        {
+          rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
+          goto out;
+        }
+      /* One transaction: the events are in the store, or none of them is. */
+      if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
+        goto out;
+    }
+  unlink (path);
+
+out:
+  if (fd >= 0)
+    close (fd);
+  free (events);
+  free (path);
+  return rc;
+}
+
+int
+plab_store_journal_begin (PlabStore *self, int64_t run_id)
+{
+  char *path;
+  int64_t rows;
+  int rc;
+
+  if (self == NULL)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0)
+    return rc;
+  plab_store_journal_end (self);
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    return rc;
+  path = journal_path (self, run_id);
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  self->journal_fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (self->journal_fd < 0 || journal_write_header (self->journal_fd, run_id, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      if (self->journal_fd >= 0)
+        close (self->journal_fd);
+      self->journal_fd = -1;
+      unlink (path);
+      free (path);
+      return rc;
+    }
+  self->journal_run = run_id;
+  free (path);
+  return 0;
+}
+
+int
+plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
+{
+  const char *p = (const char *)events;
+  size_t left = n * sizeof *events;
+  off_t size;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  size = lseek (self->journal_fd, 0, SEEK_END);
+  while (left > 0)
+    {
+      ssize_t w = write (self->journal_fd, p, left);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          /* The disk is full, or worse. What the journal holds stays whole
+           * events; it just stops growing. */
+          int err = w < 0 ? errno : ENOSPC;
+
+          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
+            {
+            }
+          close (self->journal_fd);
+          self->journal_fd = -1;
+          return fail_with (self, PLAB_ESYS, strerror (err));
+        }
+      p += w;
+      left -= (size_t)w;
+    }
+  return 0;
+}
+
+int
+plab_store_journal_reset (PlabStore *self)
+{
+  int64_t rows;
+  int rc;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  if ((rc = journal_rows (self, self->journal_run, &rows)) < 0)
+    return rc;
+  /* Truncate first: a journal that is empty whatever its base imports nothing. */
+  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0
+      || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      close (self->journal_fd);
+      self->journal_fd = -1;
+      return rc;
+    }
+  return 0;
+}
+
+void
+plab_store_journal_end (PlabStore *self)
+{
+  char *path;
+
+  if (self == NULL || self->journal_fd < 0)
+    return;
+  close (self->journal_fd);
+  self->journal_fd = -1;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+}
+
 /* Marks failed every run of this host still "running" whose runner is gone:
  * no process with its pid, or one that started at another time (the pid was
- * reused). Lanes, spans and counters are kept. */
+ * reused). Lanes, spans and counters are kept. Runs inside the transaction
+ * of the open. */
 static int
 repair_interrupted (PlabStore *self)
 {
@@ -946,13 +1192,19 @@ repair_interrupted (PlabStore *self)
   if (n_dead == 0)
     return 0;
 
+  /* The events the runner held back go in first: once the run is marked
+   * failed, no later open looks at it again. */
+  for (size_t i = 0; i < n_dead; i++)
+    if ((rc = journal_import (self, dead[i])) < 0)
+      {
+        free (dead);
+        return rc;
+      }
+
   rc = sqlite3_prepare_v2 (self->db,
                            "UPDATE runs SET status = 'failed', error = ?2 "
                            "WHERE id = ?1 AND status = 'running'",
                            -1, &update, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
-  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     goto fail_sqlite;
   for (size_t i = 0; i < n_dead; i++)
@@ -965,16 +1217,12 @@ repair_interrupted (PlabStore *self)
         goto fail_sqlite;
       self->repaired += sqlite3_changes (self->db);
     }
-  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
   sqlite3_finalize (update);
   free (dead);
   return 0;
 
 fail_sqlite:
   rc = fail_sqlite (self, rc);
-  tx_rollback (self);
   self->repaired = 0;
   sqlite3_finalize (select);
   sqlite3_finalize (update);
@@ -1107,6 +1355,58 @@ finalize_all (PlabStore *self)
     }
 }
 
+/* Everything an open for writing writes, in one transaction: the schema
+ * (or the steps to the current version), this machine's row and the repair
+ * of interrupted runs. A store can be damaged deeper than its header and
+ * schema show, and then one of these fails: the rollback leaves the file as
+ * it was, as a refused file must be. */
+static int
+write_on_open (PlabStore *self)
+{
+  int64_t version = 0;
+  int rc;
+
+  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      return rc;
+    }
+  /* Read again inside the transaction: another runner may have created the
+   * schema since check_identity () looked. */
+  rc = query_int (self->db, "PRAGMA user_version", &version);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  if (version < PLAB_STORE_SCHEMA_VERSION && (rc = migrate (self, version)) < 0)
+    {
+      set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
+      goto fail;
+    }
+  if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
+    {
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  return 0;
+
+fail:
+  tx_rollback (self);
+  self->repaired = 0;
+  return rc;
+}
+
 int
 plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
 {
@@ -1143,6 +1443,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   self = calloc (1, sizeof *self);
   if (self == NULL)
     return PLAB_ENOMEM;
+  self->journal_fd = -1;
   self->path = strdup (path);
   dir = dir_of (path);
   if (self->path == NULL || dir == NULL)
@@ -1295,18 +1596,14 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     }
 
   /* From here on the file is ours (or empty), and writing to it is allowed. */
-  if (version < PLAB_STORE_SCHEMA_VERSION)
-    {
-      rc = migrate (self, version);
-      if (rc < 0)
-        {
-          set_open_error (path, "cannot create the schema: %s", self->errmsg);
-          goto fail;
-        }
-    }
+  rc = write_on_open (self);
+  if (rc < 0)
+    goto fail;
 
   /* The schema is written before the switch to WAL, so the application id
-   * and version are in the main file's header from the first commit on. */
+   * and version are in the main file's header from the first commit on. The
+   * switch is the first write outside that transaction: the file has shown
+   * it can be written by now. */
   {
     sqlite3_stmt *stmt = NULL;
 
@@ -1343,15 +1640,6 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       goto fail;
     }
 
-  rc = find_machine (self);
-  if (rc == 0)
-    rc = repair_interrupted (self);
-  if (rc < 0)
-    {
-      set_open_error (path, "%s", self->errmsg);
-      goto fail;
-    }
-
   free (journal);
   free (uri);
   free (dir);
@@ -1364,10 +1652,13 @@ fail:
   if (self != NULL)
     {
       finalize_all (self);
-      /* Commits in a -wal file that was there before are another writer's
-       * (or wait for the next open): a refused open does not checkpoint
-       * them into the database, which may be what failed (a full disk). */
-      if (self->db != NULL && side_existed[0])
+      /* Closing may checkpoint a -wal into the main file: not for a file
+       * being refused, and not commits in a -wal that was there before:
+       * they are another writer's (or wait for the next open), and the
+       * database may be what failed (a full disk). */
+      if (self->db != NULL
+          && (side_existed[0] || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
+              || rc == PLAB_ESTORE_NEWER))
         sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
       if (self->db != NULL)
         sqlite3_close (self->db);
@@ -1397,6 +1688,10 @@ plab_store_close (PlabStore *self)
 {
   if (self == NULL)
     return;
+  /* A journal still open belongs to a run that did not finish: it stays for
+   * the next open to find. */
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
   finalize_all (self);
   /* The last connection to close checkpoints the WAL and removes it. */
   sqlite3_close (self->db);
@@ -2123,6 +2418,69 @@ plab_store_get_spans (PlabStore *self,
 fail:
   sqlite3_reset (stmt);
   free (events);
+  return rc;
+}
+
+int
+plab_store_read_spans (PlabStore *self,
+                       int64_t run_id,
+                       int64_t from_ns,
+                       int64_t to_ns,
+                       PlabStoreSpanFunc func,
+                       void *user_data)
+{
+  PlabEvent *batch = NULL;
+  size_t n = 0;
+  sqlite3_stmt *stmt = NULL;
+  int64_t max_span = -1, lowest_start;
+  char sql[64];
+  int rc;
+
+  if (self == NULL || func == NULL)
+    return PLAB_EINVAL;
+
+  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld", (long long)run_id);
+  rc = query_int (self->db, sql, &max_span);
+  if (rc != SQLITE_OK)
+    return fail_sqlite (self, rc);
+  if (max_span < 0)
+    return fail_with (self, PLAB_ENOTFOUND, "no such run");
+  lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
+
+  batch = malloc (PLAB_STORE_SPAN_BATCH * sizeof *batch);
+  if (batch == NULL)
+    return PLAB_ENOMEM;
+  if ((rc = stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int64 (stmt, 2, lowest_start);
+  sqlite3_bind_int64 (stmt, 3, to_ns);
+  sqlite3_bind_int64 (stmt, 4, from_ns);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      event_from_columns (&batch[n++], sqlite3_column_int (stmt, 0), sqlite3_column_int64 (stmt, 1),
+                          sqlite3_column_int64 (stmt, 2), sqlite3_column_int (stmt, 3),
+                          (const char *)sqlite3_column_text (stmt, 4),
+                          sqlite3_column_int64 (stmt, 5));
+      if (n == PLAB_STORE_SPAN_BATCH)
+        {
+          rc = func (user_data, batch, n);
+          n = 0;
+          if (rc != 0)
+            goto out;
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      rc = fail_sqlite (self, rc);
+      goto out;
+    }
+  rc = n > 0 ? func (user_data, batch, n) : 0;
+
+out:
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  free (batch);
   return rc;
 }
 
