@@ -163,6 +163,7 @@ typedef struct
   int64_t bar_last_ns;
   int64_t tasks_done;
   gboolean bar_drawn;
+  gboolean store_failed; /* a run could not be recorded whole; its line said so */
 } Runner;
 
 /* --- Option parsing --- */
@@ -172,10 +173,29 @@ parse_int (const char *option, const char *text, int min, int max, int *out)
 {
   gint64 v;
 
-  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+  if (!_plab_cli_parse_int (COMMAND, option, text, min, max, &v))
+    return FALSE;
+  *out = (int)v;
+  return TRUE;
+}
+
+/* One worker count of a --sweep list, or "max" where @max_ok. */
+static gboolean
+parse_sweep_count (const char *text, const char *list, gboolean max_ok, int *out)
+{
+  gint64 v;
+
+  if (max_ok && !strcmp (text, "max"))
     {
-      _plab_cli_usage_error (COMMAND, "%s must be a whole number from %d to %d, not '%s'", option,
-                             min, max, text);
+      *out = plab_usable_cpus ();
+      return TRUE;
+    }
+  if (!g_ascii_string_to_signed (text, 10, 1, PLAB_POOL_MAX_WORKERS, &v, NULL))
+    {
+      _plab_cli_usage_error (COMMAND,
+                             "--sweep takes worker counts from 1 to %d, like 1,2,4 or 1..max; "
+                             "'%s' in '%s' is not one",
+                             PLAB_POOL_MAX_WORKERS, text, list);
       return FALSE;
     }
   *out = (int)v;
@@ -187,7 +207,6 @@ static gboolean
 parse_sweep (const char *text, GArray *counts)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  int max = plab_usable_cpus ();
 
   for (int i = 0; parts[i]; i++)
     {
@@ -199,11 +218,8 @@ parse_sweep (const char *text, GArray *counts)
           g_autofree char *first = g_strndup (parts[i], (gsize)(dots - parts[i]));
           const char *last = dots + 2;
 
-          if (!parse_int ("--sweep", first, 1, PLAB_POOL_MAX_WORKERS, &lo))
-            return FALSE;
-          if (!strcmp (last, "max"))
-            hi = max;
-          else if (!parse_int ("--sweep", last, 1, PLAB_POOL_MAX_WORKERS, &hi))
+          if (!parse_sweep_count (first, text, FALSE, &lo)
+              || !parse_sweep_count (last, text, TRUE, &hi))
             return FALSE;
           if (hi < lo)
             {
@@ -214,7 +230,7 @@ parse_sweep (const char *text, GArray *counts)
         }
       else
         {
-          if (!parse_int ("--sweep", parts[i], 1, PLAB_POOL_MAX_WORKERS, &lo))
+          if (!parse_sweep_count (parts[i], text, FALSE, &lo))
             return FALSE;
           hi = lo;
         }
@@ -245,6 +261,14 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
     {
       PlabBackend b;
 
+      if (parts[i][0] == '\0' && parts[1] != NULL)
+        {
+          _plab_cli_usage_error (COMMAND,
+                                 "--backend has an empty name in '%s' (backends: serial, threads, "
+                                 "processes, gil)",
+                                 text);
+          return FALSE;
+        }
       if (plab_backend_from_name (parts[i], &b) != 0)
         {
           _plab_cli_usage_error (COMMAND,
@@ -254,8 +278,14 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
         }
       if (!(demo->backends & PLAB_BACKEND_BIT (b)))
         {
-          _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend", demo->name,
-                                 parts[i]);
+          GString *names = g_string_new (NULL);
+
+          for (int k = 0; k < PLAB_N_BACKENDS; k++)
+            if (demo->backends & PLAB_BACKEND_BIT (k))
+              g_string_append_printf (names, "%s%s", names->len ? ", " : "", plab_backend_name (k));
+          _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend (it runs on: %s)",
+                                 demo->name, parts[i], names->str);
+          g_string_free (names, TRUE);
           return FALSE;
         }
       g_array_append_val (backends, b);
@@ -435,8 +465,10 @@ run_one (Runner *self, RunConfig *c)
   PlabRunSpec spec = { 0 };
   g_autofree char *params = NULL;
   g_autofree char *error = NULL;
+  g_autofree char *store_detail = NULL;
   PlabTrace *trace;
   int64_t t0, cpu0;
+  int store_error;
   int rc;
 
   trace = plab_trace_new ();
@@ -465,8 +497,8 @@ run_one (Runner *self, RunConfig *c)
   rc = plab_store_begin_run (self->store, &spec, &c->run_id);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot record the run in %s: %s (%s)\n", COMMAND, self->db_path,
-               plab_strerror (rc), plab_store_errmsg (self->store));
+      fprintf (stderr, "%s: cannot record the run in %s: %s\n", COMMAND, self->db_path,
+               _plab_cli_store_error (self->store, rc));
       plab_trace_free (trace);
       return FALSE;
     }
@@ -537,6 +569,21 @@ run_one (Runner *self, RunConfig *c)
     }
   else
     c->status = PLAB_RUN_OK;
+
+  /* A run whose timeline did not all reach the store (the disk filled up,
+   * another program kept the store locked) is not ok, whatever the demo
+   * says: its spans are missing, and a reader must not take it for whole. */
+  store_error = plab_store_sink_error (self->store);
+  if (store_error != 0)
+    {
+      store_detail = g_strdup (_plab_cli_store_error (self->store, store_error));
+      if (c->status == PLAB_RUN_OK)
+        c->status = PLAB_RUN_FAILED;
+      g_free (error);
+      error = g_strdup_printf ("part of the run's timeline could not be written to the run "
+                               "store: %s",
+                               store_detail);
+    }
   c->error = g_steal_pointer (&error);
   c->result_json = g_strdup (run.result_json ? run.result_json : "{}");
   c->ran = TRUE;
@@ -549,8 +596,6 @@ run_one (Runner *self, RunConfig *c)
   outcome.check_message = c->check;
   outcome.error = c->error;
   rc = plab_store_finish_run (self->store, c->run_id, &outcome);
-  if (rc == 0)
-    rc = plab_store_sink_error (self->store);
 
   if (self->stream)
     plab_progress_run_end (self->stream, plab_run_status_name (c->status), c->wall_ns, c->cpu_ns,
@@ -562,11 +607,25 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_free (trace);
   plab_demo_run_clear (&run);
 
+  /* One line, whichever writes failed. A run whose end could not be
+   * written stays "running" in the store, and every reader shows it as
+   * failed once this runner has exited. */
   if (rc != 0)
     {
-      fprintf (stderr, "%s: run %" G_GINT64_FORMAT " was not fully recorded in %s: %s (%s)\n",
-               COMMAND, c->run_id, self->db_path, plab_strerror (rc),
-               plab_store_errmsg (self->store));
+      fprintf (stderr,
+               "%s: run %" G_GINT64_FORMAT
+               " could not be recorded in %s: %s; it will show as failed\n",
+               COMMAND, c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
+      self->store_failed = TRUE;
+      return FALSE;
+    }
+  if (store_error != 0)
+    {
+      fprintf (stderr,
+               "%s: run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its timeline "
+               "could not be written: %s\n",
+               COMMAND, c->run_id, self->db_path, store_detail);
+      self->store_failed = TRUE;
       return FALSE;
     }
   return TRUE;
@@ -731,7 +790,7 @@ print_summary (Runner *self, FILE *out)
                      r->workers, r->median_s, r->speedup, r->efficiency * 100);
         }
     }
-  if (n_ran > 0)
+  if (n_ran > 0 && !self->store_failed)
     fprintf (out, "recorded in %s (plab show %" G_GINT64_FORMAT ")\n", self->db_path,
              g_array_index (self->configs, RunConfig, n_ran - 1).run_id);
 }
@@ -921,6 +980,12 @@ _plab_cli_run (int argc, char **argv)
       return PLAB_EXIT_USAGE;
     }
 
+  if (!_plab_cli_db_given_ok (COMMAND, self.db))
+    {
+      status = PLAB_EXIT_USAGE;
+      goto out;
+    }
+
   /* The demo. */
   if (argc < 2)
     {
@@ -1043,8 +1108,8 @@ _plab_cli_run (int argc, char **argv)
 
       if (rc != 0)
         {
-          fprintf (stderr, "%s: cannot record a sweep in %s: %s (%s)\n", COMMAND, self.db_path,
-                   plab_strerror (rc), plab_store_errmsg (self.store));
+          fprintf (stderr, "%s: cannot record a sweep in %s: %s\n", COMMAND, self.db_path,
+                   _plab_cli_store_error (self.store, rc));
           goto out;
         }
     }

@@ -63,6 +63,13 @@ struct _PlabWindow
   gboolean show_sidebar;
   gboolean sidebar_before_presentation;
 
+  /* A recorded run loading in a worker thread */
+  GCancellable *loading; /* NULL when nothing is loading */
+  guint load_generation; /* the newest load; answers of older ones are dropped */
+  guint loading_source;  /* shows loading_text in the timeline after a while */
+  char *loading_text;
+  char *idle_placeholder; /* the timeline's placeholder when nothing loads */
+
   /* The live run */
   GArray *live_lanes;    /* PlabLaneInfo */
   GArray *live_spans;    /* PlabEvent */
@@ -104,8 +111,10 @@ char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 void _plab_window_views_init (PlabWindow *self);
 void _plab_window_views_dispose (PlabWindow *self);
 void _plab_window_reload_history (PlabWindow *self);
-gboolean _plab_window_show_run (PlabWindow *self, gint64 run_id);
+void _plab_window_show_run (PlabWindow *self, gint64 run_id, gboolean keep_view);
 void _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b);
+gboolean _plab_window_is_loading (PlabWindow *self);
+void _plab_window_cancel_loading (PlabWindow *self);
 void _plab_window_update_prediction (PlabWindow *self);
 void _plab_window_apply_theme (PlabWindow *self);
 

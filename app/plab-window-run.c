@@ -191,7 +191,7 @@ finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWi
   if (run_id > 0 && self->live_run_id > 0)
     {
       plab_history_list_select_run (self->history_list, run_id, FALSE);
-      _plab_window_show_run (self, run_id);
+      _plab_window_show_run (self, run_id, TRUE);
     }
   self->live_run_id = 0;
 
@@ -329,6 +329,7 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
   g_array_set_size (self->live_counters, 0);
 
   /* The live run takes over the timeline, alone. */
+  _plab_window_cancel_loading (self);
   g_clear_pointer (&self->compared, plab_run_data_unref);
   gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
   plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);

@@ -199,6 +199,22 @@ int plab_store_get_spans (PlabStore *self,
                           PlabEvent **out,
                           size_t *n_out);
 
+/* Receives a batch of spans from plab_store_read_spans (). A non-zero
+ * return stops the reading, and plab_store_read_spans () returns it. */
+typedef int (*PlabStoreSpanFunc) (void *user_data, const PlabEvent *spans, size_t n_spans);
+
+/* The spans plab_store_get_spans () returns, in the same order, handed to
+ * @func in batches of at most PLAB_STORE_SPAN_BATCH instead of one array:
+ * a reader of ten million spans need not hold 640 MB of PlabEvent at once.
+ * Returns 0, a store error, or what @func returned to stop. */
+#define PLAB_STORE_SPAN_BATCH 4096
+int plab_store_read_spans (PlabStore *self,
+                           int64_t run_id,
+                           int64_t from_ns,
+                           int64_t to_ns,
+                           PlabStoreSpanFunc func,
+                           void *user_data);
+
 /* Counter samples of a run (kind PLAB_SPAN_COUNTER, name in label, value in
  * task_id, the sampling lane in lane), ordered by name then time; free with
  * free (). */
