@@ -1,6 +1,8 @@
 /* plab-run-data.c: one recorded run loaded for the lab window's views. */
 #include "plab-run-data.h"
 
+#include <gio/gio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,12 @@ run_data_clear (PlabRunData *self)
   g_clear_pointer (&self->group_footer, g_free);
   g_clear_pointer (&self->result, plab_json_free);
   g_clear_pointer (&self->result_title, g_free);
+}
+
+static void
+unref_cb (gpointer data)
+{
+  plab_run_data_unref (data);
 }
 
 PlabRunData *
@@ -74,35 +82,47 @@ make_footer (PlabStore *store, const PlabRunRecord *run, const char *what)
                           where ? where : "unknown machine", date);
 }
 
-static gboolean
-load_timeline (PlabRunData *self, PlabStore *store, GError **error)
+static bool
+keep_going_cb (void *user_data)
 {
-  PlabEvent *spans = NULL, *counters = NULL;
-  size_t n_lanes = 0, n_spans = 0, n_counters = 0;
+  return !g_cancellable_is_cancelled (user_data);
+}
+
+static gboolean
+load_timeline (PlabRunData *self, PlabStore *store, GCancellable *cancellable, GError **error)
+{
+  size_t n_lanes = 0;
   g_autofree char *what = NULL;
   g_autofree char *title = NULL;
+  int rc;
 
-  if (plab_store_get_lanes (store, self->run->id, &self->lanes, &n_lanes) != 0
-      || plab_store_get_spans (store, self->run->id, 0, INT64_MAX, &spans, &n_spans) != 0
-      || plab_store_get_counters (store, self->run->id, &counters, &n_counters) != 0)
+  /* The spans go from the store straight into the timeline's compact form,
+   * a batch at a time: ten million of them never sit in memory twice. */
+  rc = plab_store_get_lanes (store, self->run->id, &self->lanes, &n_lanes);
+  if (rc == 0)
+    rc = plab_timeline_data_load (store, self->run->id, cancellable ? keep_going_cb : NULL,
+                                  cancellable, &self->timeline);
+  if (rc == PLAB_ECANCELLED)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Loading was cancelled");
+      return FALSE;
+    }
+  if (rc == PLAB_ENOMEM)
+    {
+      g_set_error (error, PLAB_CORE_ERROR, -PLAB_ENOMEM,
+                   "Not enough memory to show the %" G_GINT64_FORMAT
+                   " spans of run %" G_GINT64_FORMAT,
+                   self->run->n_spans, self->run->id);
+      return FALSE;
+    }
+  if (rc != 0)
     {
       g_set_error (error, PLAB_CORE_ERROR, -PLAB_ESTORE_IO,
                    "Cannot read run %" G_GINT64_FORMAT ": %s", self->run->id,
                    plab_store_errmsg (store));
-      free (spans);
-      free (counters);
       return FALSE;
     }
   self->n_lanes = n_lanes;
-  self->timeline
-      = plab_timeline_data_new (self->lanes, n_lanes, spans, n_spans, counters, n_counters);
-  free (spans);
-  free (counters);
-  if (self->timeline == NULL)
-    {
-      g_set_error_literal (error, PLAB_CORE_ERROR, -PLAB_ENOMEM, "Out of memory");
-      return FALSE;
-    }
   what = g_strdup_printf ("%s × %d", self->run->backend, self->run->workers);
   self->footer = make_footer (store, self->run, what);
   title = plab_run_data_describe (self);
@@ -196,8 +216,8 @@ load_result (PlabRunData *self)
   self->result_chart.result = self->result;
 }
 
-PlabRunData *
-plab_run_data_load (PlabStore *store, gint64 run_id, GError **error)
+static PlabRunData *
+load_run (PlabStore *store, gint64 run_id, GCancellable *cancellable, GError **error)
 {
   g_autoptr (PlabRunData) self = g_rc_box_new0 (PlabRunData);
   int rc;
@@ -213,10 +233,96 @@ plab_run_data_load (PlabStore *store, gint64 run_id, GError **error)
                      "Cannot read run %" G_GINT64_FORMAT ": %s", run_id, plab_store_errmsg (store));
       return NULL;
     }
-  if (!load_timeline (self, store, error) || !load_group (self, store, error))
+  if (!load_timeline (self, store, cancellable, error) || !load_group (self, store, error))
     return NULL;
   load_result (self);
   return g_steal_pointer (&self);
+}
+
+PlabRunData *
+plab_run_data_load (PlabStore *store, gint64 run_id, GError **error)
+{
+  return load_run (store, run_id, NULL, error);
+}
+
+/* --- Loading in a worker thread --- */
+
+typedef struct
+{
+  char *db_path;
+  gint64 run_ids[PLAB_RUN_DATA_MAX_LOAD];
+  guint n_runs;
+} LoadJob;
+
+static void
+load_job_free (gpointer data)
+{
+  LoadJob *job = data;
+
+  g_free (job->db_path);
+  g_free (job);
+}
+
+/* Runs in a worker thread of GIO's pool, with a connection of its own: a
+ * SQLite connection is not shared between threads here, and the window's
+ * stays with the main thread. */
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadJob *job = task_data;
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (unref_cb);
+  g_autoptr (GError) error = NULL;
+  PlabStore *store = NULL;
+  int rc;
+
+  rc = plab_store_open (job->db_path, PLAB_STORE_READ_ONLY, &store);
+  if (rc != 0)
+    {
+      g_task_return_new_error (task, PLAB_CORE_ERROR, -rc, "Cannot open the run store %s: %s (%s)",
+                               job->db_path, plab_strerror (rc), plab_store_open_error ());
+      return;
+    }
+  for (guint i = 0; i < job->n_runs; i++)
+    {
+      PlabRunData *data = load_run (store, job->run_ids[i], cancellable, &error);
+
+      if (data == NULL)
+        break;
+      g_ptr_array_add (loaded, data);
+    }
+  plab_store_close (store);
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (!g_task_return_error_if_cancelled (task))
+    g_task_return_pointer (task, g_steal_pointer (&loaded), (GDestroyNotify)g_ptr_array_unref);
+}
+
+void
+plab_run_data_load_async (const char *db_path,
+                          const gint64 *run_ids,
+                          guint n_runs,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  LoadJob *job = g_new0 (LoadJob, 1);
+
+  g_return_if_fail (n_runs >= 1 && n_runs <= PLAB_RUN_DATA_MAX_LOAD);
+
+  job->db_path = g_strdup (db_path);
+  memcpy (job->run_ids, run_ids, n_runs * sizeof (gint64));
+  job->n_runs = n_runs;
+  g_task_set_source_tag (task, plab_run_data_load_async);
+  g_task_set_task_data (task, job, load_job_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+GPtrArray *
+plab_run_data_load_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 PlabTimelineData *

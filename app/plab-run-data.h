@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "plab-chart-export.h"
 
@@ -42,6 +42,24 @@ typedef struct
 
 /* Loads run @run_id from @store. NULL with @error set when it cannot. */
 PlabRunData *plab_run_data_load (PlabStore *store, gint64 run_id, GError **error);
+
+/* How many runs one asynchronous load takes: one shown, or two compared. */
+#define PLAB_RUN_DATA_MAX_LOAD 2
+
+/* Loads @n_runs runs from the store file @db_path in a worker thread, with a
+ * connection of its own, so that a run of millions of spans does not stop
+ * the window while it is read and indexed. Cancelling @cancellable stops the
+ * reading at its next batch of spans. */
+void plab_run_data_load_async (const char *db_path,
+                               const gint64 *run_ids,
+                               guint n_runs,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+
+/* The loaded runs (PlabRunData, in the order asked for; the array owns
+ * them), or NULL with @error set (G_IO_ERROR_CANCELLED when cancelled). */
+GPtrArray *plab_run_data_load_finish (GAsyncResult *result, GError **error);
 
 PlabRunData *plab_run_data_ref (PlabRunData *self);
 void plab_run_data_unref (PlabRunData *self);

@@ -63,6 +63,13 @@ struct _PlabWindow
   gboolean show_sidebar;
   gboolean sidebar_before_presentation;
 
+  /* A recorded run loading in a worker thread */
+  GCancellable *loading; /* NULL when nothing is loading */
+  guint load_generation; /* the newest load; answers of older ones are dropped */
+  guint loading_source;  /* shows loading_text in the timeline after a while */
+  char *loading_text;
+  char *idle_placeholder; /* the timeline's placeholder when nothing loads */
+
   /* The live run */
   GArray *live_lanes;    /* PlabLaneInfo */
   GArray *live_spans;    /* PlabEvent */
@@ -77,6 +84,7 @@ struct _PlabWindow
   int runs_expected; /* runs the launch will make (a sweep makes several) */
   int runs_ended;
   gboolean sweeping;
+  gboolean closing; /* closed mid-run: destroyed once the runner has finished */
 
   /* Borrowed */
   const PlabDemo *demo;
@@ -96,14 +104,17 @@ void _plab_window_run_init (PlabWindow *self);
 void _plab_window_run_dispose (PlabWindow *self);
 void _plab_window_run (PlabWindow *self, gboolean sweep);
 void _plab_window_stop (PlabWindow *self);
+gboolean _plab_window_close_request (PlabWindow *self);
 char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 
 /* plab-window-views.c */
 void _plab_window_views_init (PlabWindow *self);
 void _plab_window_views_dispose (PlabWindow *self);
 void _plab_window_reload_history (PlabWindow *self);
-gboolean _plab_window_show_run (PlabWindow *self, gint64 run_id);
+void _plab_window_show_run (PlabWindow *self, gint64 run_id, gboolean keep_view);
 void _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b);
+gboolean _plab_window_is_loading (PlabWindow *self);
+void _plab_window_cancel_loading (PlabWindow *self);
 void _plab_window_update_prediction (PlabWindow *self);
 void _plab_window_apply_theme (PlabWindow *self);
 

@@ -84,24 +84,13 @@ set_run_status (PlabWindow *self)
   _plab_window_set_status (self, text);
 }
 
-gboolean
-_plab_window_show_run (PlabWindow *self, gint64 run_id)
+/* The views take a loaded run. */
+static void
+apply_run (PlabWindow *self, PlabRunData *data)
 {
-  g_autoptr (GError) error = NULL;
-  PlabStore *store = _plab_window_get_store (self);
-  PlabRunData *data;
-
-  if (store == NULL)
-    return FALSE;
-  data = plab_run_data_load (store, run_id, &error);
-  if (data == NULL)
-    {
-      _plab_window_show_error (self, error->message);
-      return FALSE;
-    }
   g_clear_pointer (&self->shown, plab_run_data_unref);
   g_clear_pointer (&self->compared, plab_run_data_unref);
-  self->shown = data;
+  self->shown = plab_run_data_ref (data);
 
   gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
   plab_timeline_view_set_min_duration (self->timeline_view, 0);
@@ -109,33 +98,19 @@ _plab_window_show_run (PlabWindow *self, gint64 run_id)
   plab_timeline_view_take_data (self->timeline_view, plab_run_data_steal_timeline (data), FALSE);
   show_charts (self);
   set_run_status (self);
-  _plab_window_update_actions (self);
-  return TRUE;
 }
 
-void
-_plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b)
+/* The views take two loaded runs, on one time scale. */
+static void
+apply_comparison (PlabWindow *self, PlabRunData *a, PlabRunData *b)
 {
-  g_autoptr (GError) error = NULL;
-  PlabStore *store = _plab_window_get_store (self);
-  PlabRunData *a, *b;
   PlabTimeWindow wa, wb;
   gint64 duration;
 
-  if (store == NULL)
-    return;
-  a = plab_run_data_load (store, run_a, &error);
-  b = a ? plab_run_data_load (store, run_b, &error) : NULL;
-  if (b == NULL)
-    {
-      g_clear_pointer (&a, plab_run_data_unref);
-      _plab_window_show_error (self, error->message);
-      return;
-    }
   g_clear_pointer (&self->shown, plab_run_data_unref);
   g_clear_pointer (&self->compared, plab_run_data_unref);
-  self->shown = a;
-  self->compared = b;
+  self->shown = plab_run_data_ref (a);
+  self->compared = plab_run_data_ref (b);
 
   /* One time scale for both: the longer run fills the width. */
   wa = plab_timeline_data_extent (a->timeline);
@@ -152,7 +127,159 @@ _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b)
   show_charts (self);
   set_run_status (self);
   gtk_stack_set_visible_child_name (self->view_stack, "timeline");
+}
+
+/* --- Loading runs in a worker thread ---
+ *
+ * Reading a run of ten million spans and indexing them for the timeline
+ * takes seconds. That happens in a worker thread (plab_run_data_load_async),
+ * so the window keeps drawing and answering while it goes on: the status
+ * line says what is loading, and a load that takes longer than
+ * LOADING_PLACEHOLDER_MS clears the timeline to say so there too (a quicker
+ * one swaps the views without a flash). A newer selection cancels the older
+ * load; a load is recognised by its generation number, so a late answer of
+ * a cancelled one is never shown.
+ */
+
+#define LOADING_PLACEHOLDER_MS 150
+
+typedef struct
+{
+  PlabWindow *window; /* a reference, so the window outlives the thread's answer */
+  guint generation;
+} LoadRequest;
+
+static void
+stop_loading (PlabWindow *self)
+{
+  if (self->loading != NULL)
+    {
+      g_cancellable_cancel (self->loading);
+      g_clear_object (&self->loading);
+    }
+  g_clear_handle_id (&self->loading_source, g_source_remove);
+  if (self->idle_placeholder != NULL)
+    plab_timeline_view_set_placeholder (self->timeline_view, self->idle_placeholder);
+}
+
+gboolean
+_plab_window_is_loading (PlabWindow *self)
+{
+  return self->loading != NULL;
+}
+
+void
+_plab_window_cancel_loading (PlabWindow *self)
+{
+  self->load_generation++;
+  stop_loading (self);
   _plab_window_update_actions (self);
+}
+
+/* How many spans the history says run @id has (for the loading message). */
+static gint64
+history_spans (PlabWindow *self, gint64 id)
+{
+  guint n = plab_history_list_get_n_runs (self->history_list);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
+      if (r->id == id)
+        return r->n_spans;
+    }
+  return -1;
+}
+
+static gboolean
+loading_placeholder_cb (gpointer user_data)
+{
+  PlabWindow *self = user_data;
+
+  self->loading_source = 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
+  plab_timeline_view_set_placeholder (self->timeline_view, self->loading_text);
+  plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LoadRequest *request = user_data;
+  PlabWindow *self = request->window;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) loaded = plab_run_data_load_finish (result, &error);
+
+  /* A newer selection, a live run or the window's end took over. */
+  if (request->generation != self->load_generation)
+    goto out;
+
+  stop_loading (self);
+  if (loaded == NULL)
+    {
+      _plab_window_show_error (self, error->message);
+      _plab_window_set_status (self, "The run could not be shown");
+    }
+  else if (loaded->len == 2)
+    apply_comparison (self, g_ptr_array_index (loaded, 0), g_ptr_array_index (loaded, 1));
+  else
+    apply_run (self, g_ptr_array_index (loaded, 0));
+  _plab_window_update_actions (self);
+
+out:
+  g_object_unref (request->window);
+  g_free (request);
+}
+
+/* Starts loading @n runs; the views keep what they show until they arrive
+ * (for ever, when @keep_view: the live timeline of the same run). */
+static void
+start_loading (PlabWindow *self, const gint64 *ids, guint n, gboolean keep_view)
+{
+  LoadRequest *request;
+  gint64 spans = history_spans (self, ids[0]);
+
+  if (g_file_test (self->db_path, G_FILE_TEST_EXISTS) == FALSE)
+    return;
+  self->load_generation++;
+  stop_loading (self);
+  self->loading = g_cancellable_new ();
+
+  g_free (self->loading_text);
+  if (n == 2)
+    self->loading_text
+        = g_strdup_printf ("Loading runs %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT "…", ids[0],
+                           ids[1]);
+  else if (spans > 0)
+    self->loading_text
+        = g_strdup_printf ("Loading run %" G_GINT64_FORMAT " · %" G_GINT64_FORMAT " spans…", ids[0],
+                           spans);
+  else
+    self->loading_text = g_strdup_printf ("Loading run %" G_GINT64_FORMAT "…", ids[0]);
+  _plab_window_set_status (self, self->loading_text);
+  if (!keep_view)
+    self->loading_source = g_timeout_add (LOADING_PLACEHOLDER_MS, loading_placeholder_cb, self);
+
+  request = g_new0 (LoadRequest, 1);
+  request->window = g_object_ref (self);
+  request->generation = self->load_generation;
+  plab_run_data_load_async (self->db_path, ids, n, self->loading, load_done_cb, request);
+  _plab_window_update_actions (self);
+}
+
+void
+_plab_window_show_run (PlabWindow *self, gint64 run_id, gboolean keep_view)
+{
+  start_loading (self, &run_id, 1, keep_view);
+}
+
+void
+_plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b)
+{
+  gint64 ids[2] = { run_a, run_b };
+
+  start_loading (self, ids, 2, FALSE);
 }
 
 static void
@@ -165,7 +292,7 @@ history_selection_cb (PlabWindow *self)
   if (plab_runner_is_running (self->runner))
     return;
   if (n == 1)
-    _plab_window_show_run (self, ids[0]);
+    _plab_window_show_run (self, ids[0], FALSE);
   else if (n == 2)
     _plab_window_show_comparison (self, ids[0], ids[1]);
 }
@@ -262,6 +389,7 @@ _plab_window_apply_theme (PlabWindow *self)
 void
 _plab_window_views_init (PlabWindow *self)
 {
+  g_object_get (self->timeline_view, "placeholder", &self->idle_placeholder, NULL);
   g_signal_connect_swapped (self->history_list, "selection-changed",
                             G_CALLBACK (history_selection_cb), self);
   g_signal_connect (self->timeline_view, "window-changed", G_CALLBACK (window_changed_cb), self);
@@ -275,6 +403,14 @@ _plab_window_views_init (PlabWindow *self)
 void
 _plab_window_views_dispose (PlabWindow *self)
 {
+  /* A load still running answers into a window that shows nothing more. */
+  self->load_generation++;
+  if (self->loading != NULL)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+  g_clear_handle_id (&self->loading_source, g_source_remove);
+  g_clear_pointer (&self->loading_text, g_free);
+  g_clear_pointer (&self->idle_placeholder, g_free);
   g_clear_pointer (&self->shown, plab_run_data_unref);
   g_clear_pointer (&self->compared, plab_run_data_unref);
 }

@@ -93,7 +93,7 @@ void
 _plab_window_update_actions (PlabWindow *self)
 {
   gboolean running = self->runner != NULL && plab_runner_is_running (self->runner);
-  gboolean have_run = self->shown != NULL;
+  gboolean have_run = self->shown != NULL && self->loading == NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", !running && self->demo != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep", !running && self->demo != NULL);
@@ -218,6 +218,13 @@ plab_window_get_shown_run (PlabWindow *self)
 {
   g_return_val_if_fail (PLAB_IS_WINDOW (self), 0);
   return self->shown ? self->shown->run->id : 0;
+}
+
+gboolean
+plab_window_is_loading (PlabWindow *self)
+{
+  g_return_val_if_fail (PLAB_IS_WINDOW (self), FALSE);
+  return _plab_window_is_loading (self);
 }
 
 gboolean
@@ -367,6 +374,14 @@ dark_changed_cb (PlabWindow *self)
   _plab_window_apply_theme (self);
 }
 
+static gboolean
+plab_window_close_request (GtkWindow *window)
+{
+  if (_plab_window_close_request (PLAB_WINDOW (window)))
+    return TRUE;
+  return GTK_WINDOW_CLASS (plab_window_parent_class)->close_request (window);
+}
+
 static void
 plab_window_dispose (GObject *object)
 {
@@ -432,11 +447,13 @@ plab_window_class_init (PlabWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = plab_window_dispose;
   object_class->finalize = plab_window_finalize;
   object_class->get_property = plab_window_get_property;
   object_class->set_property = plab_window_set_property;
+  window_class->close_request = plab_window_close_request;
 
   properties[PROP_PRESENTATION]
       = g_param_spec_boolean ("presentation", NULL, NULL, FALSE,
@@ -549,7 +566,7 @@ plab_window_new (PlabApplication *application)
     {
       const PlabRunRecord *newest = plab_history_list_get_run (self->history_list, 0);
       plab_history_list_select_run (self->history_list, newest->id, FALSE);
-      _plab_window_show_run (self, newest->id);
+      _plab_window_show_run (self, newest->id, FALSE);
     }
   else
     _plab_window_set_status (self, "Pick a demo, set its parameters and press Run (Ctrl+R).");

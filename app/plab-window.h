@@ -18,6 +18,9 @@ gboolean plab_window_select_demo (PlabWindow *self, const char *name);
 /* The run shown (the newest of a comparison), or 0. */
 gint64 plab_window_get_shown_run (PlabWindow *self);
 
+/* TRUE while a recorded run is being loaded (in a worker thread) for the views. */
+gboolean plab_window_is_loading (PlabWindow *self);
+
 /* TRUE while the runner process is running. */
 gboolean plab_window_is_running (PlabWindow *self);
 

@@ -10,6 +10,7 @@
 #include "plab-sync.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,7 +19,24 @@
 #include "plab-error.h"
 #include "plab-gil.h"
 #include "plab-sync-private.h"
+#include "plab-sysinfo.h"
 #include "plab-trace.h"
+
+/* ThreadSanitizer (gcc 12, clang 14) does not intercept
+ * pthread_mutex_clocklock (): a lock taken through it would be invisible to
+ * it, so everything done under that lock would be reported as a race and the
+ * unlock as the unlock of a free mutex. The timed lock below says what
+ * happened itself. */
+#if defined(__SANITIZE_THREAD__)
+#define PLAB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PLAB_TSAN 1
+#endif
+#endif
+#ifdef PLAB_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 /* --- Helpers --- */
 
@@ -101,7 +119,19 @@ _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
   else
     {
       struct timespec ts = to_timespec (deadline);
+#ifdef PLAB_TSAN
+      __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
+#endif
       rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
+#ifdef PLAB_TSAN
+      {
+        unsigned flags = __tsan_mutex_try_lock;
+
+        if (rc != 0 && rc != EOWNERDEAD)
+          flags |= __tsan_mutex_try_lock_failed;
+        __tsan_mutex_post_lock (mutex, flags, 0);
+      }
+#endif
     }
   if (rc == 0)
     return 0;
@@ -194,6 +224,33 @@ plab_lock_free (PlabLock *self)
   _plab_shared_release (self, sizeof *self);
 }
 
+#define LOCK_SPINS 100
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+/* Spinning only helps when the holder can run meanwhile on another CPU. */
+static bool
+spin_worthwhile (void)
+{
+  static _Atomic int cpus;
+  int n = atomic_load_explicit (&cpus, memory_order_relaxed);
+
+  if (n == 0)
+    {
+      n = plab_usable_cpus ();
+      atomic_store_explicit (&cpus, n, memory_order_relaxed);
+    }
+  return n > 1;
+}
+
 int
 plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
 {
@@ -209,6 +266,22 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
     return PLAB_ESYS;
   if (timeout_ns == 0)
     return PLAB_ETIMEDOUT;
+
+  /* Most critical sections are a few instructions long: with another CPU to
+   * run the holder, spinning a moment is cheaper than going to sleep in the
+   * kernel and being woken (what an adaptive mutex does). Under the GIL the
+   * holder may be waiting for the GIL we hold: then the spin is a few wasted
+   * microseconds before the blocking path below lets the GIL go. */
+  if (spin_worthwhile ())
+    for (int i = 0; i < LOCK_SPINS; i++)
+      {
+        cpu_relax ();
+        rc = pthread_mutex_trylock (&self->mutex);
+        if (rc == 0)
+          return 0;
+        if (rc == EOWNERDEAD)
+          return owner_died (&self->mutex);
+      }
 
   t0 = plab_now_ns ();
   {

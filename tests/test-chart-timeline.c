@@ -290,7 +290,11 @@ test_hit_test (void)
   hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 400 * MS),
                                       lane_mid (&r, 1));
   g_assert_cmpint (hit, ==, 0);
-  g_assert_cmpstr (plab_timeline_data_span (data, (size_t)hit)->label, ==, "outer");
+  {
+    PlabEvent hit_span;
+    g_assert_true (plab_timeline_data_get_span (data, (size_t)hit, &hit_span));
+    g_assert_cmpstr (hit_span.label, ==, "outer");
+  }
   hit = plab_timeline_chart_hit_test (data, &r.layout, plab_timeline_layout_x (&r.layout, 225 * MS),
                                       lane_mid (&r, 1));
   g_assert_cmpint (hit, ==, 1);

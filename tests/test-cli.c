@@ -173,7 +173,7 @@ test_help (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "--help"), ==, 0);
   g_assert_nonnull (strstr (out, "Pool.map"));
   g_assert_nonnull (strstr (out, "crash_item"));
-  g_assert_nonnull (strstr (out, "an integer from 1 to 5000000"));
+  g_assert_nonnull (strstr (out, "an integer from 1 to 10000000"));
 }
 
 static void
@@ -218,9 +218,9 @@ test_bad_input (Fixture *f, gconstpointer data)
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
   expect_usage_error (f, ARGS ("run", "nope", "--db", f->db), "unknown demo 'nope'", "squares");
   expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "--set", "n=abc"),
-                      "n must be an integer from 1 to 5000000", "'abc'");
+                      "n must be an integer from 1 to 10000000", "'abc'");
   expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "--set", "n=0"),
-                      "from 1 to 5000000", "not 0");
+                      "from 1 to 10000000", "not 0");
   expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "--set", "n="), "n needs a value",
                       NULL);
   expect_usage_error (f, ARGS ("run", "squares", "--db", f->db, "--set", "bogus=1"),

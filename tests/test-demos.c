@@ -62,14 +62,14 @@ test_param_parse (void)
   v = -7;
   g_assert_cmpint (plab_param_parse (n, "abc", &v, err, sizeof err), ==, PLAB_EINVAL);
   g_assert_cmpfloat (v, ==, -7);
-  g_assert_nonnull (strstr (err, "n must be an integer from 1 to 5000000"));
+  g_assert_nonnull (strstr (err, "n must be an integer from 1 to 10000000"));
   g_assert_nonnull (strstr (err, "'abc'"));
 
   /* Out of range, both ends. */
   g_assert_cmpint (plab_param_parse (n, "0", &v, err, sizeof err), ==, PLAB_ERANGE);
-  g_assert_nonnull (strstr (err, "from 1 to 5000000"));
-  g_assert_cmpint (plab_param_parse (n, "5000001", &v, err, sizeof err), ==, PLAB_ERANGE);
-  g_assert_nonnull (strstr (err, "not 5000001"));
+  g_assert_nonnull (strstr (err, "from 1 to 10000000"));
+  g_assert_cmpint (plab_param_parse (n, "10000001", &v, err, sizeof err), ==, PLAB_ERANGE);
+  g_assert_nonnull (strstr (err, "not 10000001"));
 
   /* Empty, fractional, padded, hex, nan: all refused. */
   g_assert_cmpint (plab_param_parse (n, "", &v, err, sizeof err), ==, PLAB_EINVAL);

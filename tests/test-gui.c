@@ -126,6 +126,13 @@ not_running_cond (gpointer data)
   return !plab_window_is_running (data);
 }
 
+/* A recorded run is loaded for the views in a worker thread: wait for it. */
+static gboolean
+loaded_cond (gpointer data)
+{
+  return !plab_window_is_loading (data);
+}
+
 static gboolean
 has_live_spans_cond (gpointer data)
 {
@@ -274,6 +281,7 @@ test_ctrl_r_records_run (Fixture *f, gconstpointer data)
 
   /* The window shows the run it recorded, in the history and the views. */
   gui_test_spin (for_pictures () ? 5500 : 400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, runs[0]->id);
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 1);
   g_assert_nonnull (plab_timeline_view_get_data (f->window->timeline_view));
@@ -360,6 +368,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (run_finished_cond, &finished, 3000));
   /* For pictures, the "sweep finished" toast has gone by. */
   gui_test_spin (for_pictures () ? 5500 : 400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
   /* serial x1, threads x1, threads x2 */
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 3);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (f->window->view_stack), ==, "speedup");
@@ -377,6 +386,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   plab_history_list_select_run (f->window->history_list, a->id, FALSE);
   plab_history_list_select_run (f->window->history_list, b->id, TRUE);
   g_assert_cmpuint (plab_history_list_get_selected (f->window->history_list, ids, 2), ==, 2);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window->compare_view)));
   g_assert_nonnull (f->window->compared);
@@ -392,6 +402,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
                    PLAB_THEME_PROJECTOR);
   plab_history_list_select_run (f->window->history_list, a->id, FALSE);
   gtk_stack_set_visible_child_name (f->window->view_stack, "timeline");
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
   assert_not_blank (f, "gui-presentation.png");
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.presentation", NULL);
@@ -446,6 +457,7 @@ test_export_trace (Fixture *f, gconstpointer data)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   gui_test_spin (200);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
 
   dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
                                    plab_application_get_runner_path (f->app),

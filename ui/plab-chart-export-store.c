@@ -55,6 +55,69 @@ make_footer (PlabStore *store, const PlabRunRecord *run, const char *what, char 
   snprintf (buf, len, "demo %s · %s · %s · %s · %s", run->demo, params, what, where, date);
 }
 
+typedef struct
+{
+  PlabTimelineBuilder *builder;
+  bool (*keep_going) (void *user_data);
+  void *user_data;
+} LoadSpans;
+
+static int
+load_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
+{
+  LoadSpans *load = user_data;
+
+  if (load->keep_going != NULL && !load->keep_going (load->user_data))
+    return PLAB_ECANCELLED;
+  return plab_timeline_builder_add (load->builder, spans, n_spans) == 0 ? 0 : PLAB_ENOMEM;
+}
+
+int
+plab_timeline_data_load (PlabStore *store,
+                         int64_t run_id,
+                         bool (*keep_going) (void *user_data),
+                         void *user_data,
+                         PlabTimelineData **out)
+{
+  PlabLaneInfo *lanes = NULL;
+  PlabEvent *counters = NULL;
+  size_t n_lanes = 0, n_counters = 0;
+  LoadSpans load = { NULL, keep_going, user_data };
+  int rc;
+
+  *out = NULL;
+  if ((rc = plab_store_get_lanes (store, run_id, &lanes, &n_lanes)) != 0)
+    goto fail;
+  load.builder = plab_timeline_builder_new (lanes, n_lanes);
+  if (load.builder == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  if ((rc = plab_store_read_spans (store, run_id, 0, INT64_MAX, load_spans_cb, &load)) != 0
+      || (rc = plab_store_get_counters (store, run_id, &counters, &n_counters)) != 0)
+    goto fail;
+  if (plab_timeline_builder_add (load.builder, counters, n_counters) != 0)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  if (keep_going != NULL && !keep_going (user_data))
+    {
+      rc = PLAB_ECANCELLED;
+      goto fail;
+    }
+  *out = plab_timeline_builder_finish (load.builder);
+  load.builder = NULL;
+  rc = *out != NULL ? 0 : PLAB_ENOMEM;
+
+fail:
+  plab_timeline_builder_free (load.builder);
+  free (lanes);
+  free (counters);
+  return rc;
+}
+
 static int
 export_timeline (PlabStore *store,
                  const PlabRunRecord *run,
@@ -62,27 +125,21 @@ export_timeline (PlabStore *store,
                  char *error,
                  size_t error_len)
 {
-  PlabLaneInfo *lanes = NULL;
-  PlabEvent *spans = NULL, *counters = NULL;
-  size_t n_lanes = 0, n_spans = 0, n_counters = 0;
   PlabTimelineData *data = NULL;
   PlabChartInput input = { .kind = PLAB_CHART_TIMELINE };
   char title[128], what[64], footer[FOOTER_MAX];
   int rc;
 
-  if ((rc = plab_store_get_lanes (store, run->id, &lanes, &n_lanes)) != 0
-      || (rc = plab_store_get_spans (store, run->id, 0, INT64_MAX, &spans, &n_spans)) != 0
-      || (rc = plab_store_get_counters (store, run->id, &counters, &n_counters)) != 0)
+  rc = plab_timeline_data_load (store, run->id, NULL, NULL, &data);
+  if (rc == PLAB_ENOMEM)
+    {
+      snprintf (error, error_len, "out of memory");
+      goto fail;
+    }
+  if (rc != 0)
     {
       snprintf (error, error_len, "cannot read run %lld: %s", (long long)run->id,
                 plab_store_errmsg (store));
-      goto fail;
-    }
-  data = plab_timeline_data_new (lanes, n_lanes, spans, n_spans, counters, n_counters);
-  if (data == NULL)
-    {
-      rc = PLAB_ENOMEM;
-      snprintf (error, error_len, "out of memory");
       goto fail;
     }
   snprintf (title, sizeof title, "Timeline · %s, run %lld", run->demo, (long long)run->id);
@@ -94,9 +151,6 @@ export_timeline (PlabStore *store,
 
 fail:
   plab_timeline_data_free (data);
-  free (lanes);
-  free (spans);
-  free (counters);
   return rc;
 }
 

@@ -21,6 +21,13 @@
  * pyramid of a lane then takes at most 2 * bins * kinds floats (1.2 MB). */
 #define PYRAMID_MAX_BINS 16384
 #define PYRAMID_MAX_LEVELS 32
+/* Lane numbers are 16 bits in a PlabEvent: a table of this many entries maps
+ * each to its lane. */
+#define N_LANE_NUMBERS 65536
+/* Labels just added are remembered in a table of this many entries (a power
+ * of two), so a label that recurs ("start", "wait: queue cars") is stored
+ * once, at no cost per span for labels that never do ("x=81"). */
+#define LABEL_CACHE_SIZE 4096
 /* Share of a lane's height a span fills; the rest separates lanes, but the
  * gap stays at most LANE_GAP_MAX_EM label heights once lanes grow tall. */
 #define SPAN_FILL 0.70
@@ -63,33 +70,71 @@
 /* The label column takes at most this share of the width. */
 #define LABEL_COLUMN_MAX_SHARE 0.24
 
+/* One span as the chart keeps it: 32 bytes where a PlabEvent takes 64, the
+ * label moved to the data's label pool. A run of ten million spans then
+ * needs about 400 MB in the window instead of 900 MB. */
 typedef struct
 {
   int64_t start;
   int64_t end;
-  uint32_t index; /* into PlabTimelineData.spans */
-  uint8_t kind;   /* < N_DENSITY_KINDS */
-  uint8_t cls;
-  uint8_t nested; /* lies inside a longer span of the same lane */
-} Item;
+  int64_t task_id;
+  uint32_t label; /* offset into the label pool; 0 is the empty label */
+  uint16_t lane;  /* the lane number, as in PlabEvent */
+  uint8_t kind;   /* PlabSpanKind as recorded */
+  uint8_t flags;  /* the duration class (FLAG_CLASS bits) and FLAG_NESTED */
+} Span;
 
+#define FLAG_CLASS 0x3f
+#define FLAG_NESTED 0x40 /* lies inside a longer span of the same lane */
+
+_Static_assert(sizeof (Span) == 32, "a span takes 32 bytes");
+
+/* Every label once, each NUL-terminated; offset 0 holds the empty label. */
 typedef struct
 {
-  PlabLaneInfo info;
+  char *text;
+  size_t len;
+  size_t cap;
+  uint32_t cache[LABEL_CACHE_SIZE]; /* offsets of labels seen lately, by hash; 0: none */
+} LabelPool;
 
-  /* Spans of this lane, sorted by class, then start. */
-  Item *items;
-  size_t n_items;
-  size_t class_first[N_CLASSES + 1];
+/* A lane's spans are drawn in two layers: LAYER_TOP fills the bar, and
+ * LAYER_NESTED (spans inside a longer span of the lane) its lower part. */
+enum
+{
+  LAYER_TOP,
+  LAYER_NESTED,
+  N_LAYERS
+};
 
-  /* Density pyramid: level l has n_bins0 >> l bins of bin0_ns << l ns each,
-   * starting at the data's extent start; every bin holds the nanoseconds
-   * covered by each density kind. n_levels is 0 when there is none. */
+/* Level l has n_bins0 >> l bins of bin0_ns << l ns each, starting at the
+ * data's extent start; every bin holds the nanoseconds covered by each
+ * density kind. n_levels is 0 when there is none. */
+typedef struct
+{
   int n_levels;
   size_t n_bins0;
   double bin0_ns;
   size_t level_off[PYRAMID_MAX_LEVELS];
   float *bins;
+} Pyramid;
+
+typedef struct
+{
+  PlabLaneInfo info;
+
+  /* Spans of this lane as indices into PlabTimelineData.spans, sorted by
+   * class, then start. Four bytes each: the spans stay in the order they
+   * were given. */
+  uint32_t *items;
+  size_t n_items;
+  size_t class_first[N_CLASSES + 1];
+
+  /* Density pyramids, one of the spans at the top level and one of the
+   * spans nested in others (tasks inside a map's wait): the nested ones are
+   * drawn in the lower part of the bar, over their container, so a million
+   * tiny tasks inside one long span still show. */
+  Pyramid pyramid[N_LAYERS];
 
   /* Crash instants of this lane: indices into PlabTimelineData.spans. */
   uint32_t *crashes;
@@ -108,8 +153,10 @@ typedef struct
 
 struct PlabTimelineData
 {
-  PlabEvent *spans;
+  Span *spans;
   size_t n_spans;
+  char *labels; /* the label pool: Span.label is an offset into it */
+  size_t labels_len;
   Lane *lanes;
   int n_lanes;
   PlabEvent *counter_samples;
@@ -123,6 +170,20 @@ struct PlabTimelineData
   char *footer;
 };
 
+struct PlabTimelineBuilder
+{
+  PlabLaneInfo *lanes;
+  size_t n_lanes;
+  Span *spans;
+  size_t n_spans;
+  size_t spans_cap;
+  PlabEvent *counters;
+  size_t n_counters;
+  size_t counters_cap;
+  LabelPool pool;
+  bool failed; /* out of memory once: finish gives NULL */
+};
+
 static int
 duration_class (int64_t d)
 {
@@ -131,49 +192,236 @@ duration_class (int64_t d)
   return 63 - __builtin_clzll ((unsigned long long)d);
 }
 
-/* By start; of two spans starting together the longer one comes first, so
- * it is the container when they nest. */
+/* The kind a span is drawn and summed as. */
+static inline int
+density_kind (const Span *s)
+{
+  return s->kind < N_DENSITY_KINDS ? s->kind : PLAB_SPAN_WAIT;
+}
+
+static inline const char *
+span_label (const PlabTimelineData *self, const Span *s)
+{
+  return self->labels + s->label;
+}
+
+/* --- The label pool --- */
+
+static int
+label_pool_init (LabelPool *pool)
+{
+  memset (pool, 0, sizeof *pool);
+  pool->cap = 4096;
+  pool->text = malloc (pool->cap);
+  if (pool->text == NULL)
+    return -1;
+  pool->text[0] = '\0';
+  pool->len = 1;
+  return 0;
+}
+
+/* The offset of @label (at most @max bytes of it) in the pool, adding it
+ * unless it was seen lately; UINT32_MAX when out of memory or room. */
+static uint32_t
+label_pool_add (LabelPool *pool, const char *label, size_t max)
+{
+  size_t len = strnlen (label, max);
+  uint32_t hash = 2166136261u;
+  uint32_t *slot;
+
+  if (len == 0)
+    return 0;
+  /* FNV-1a: cheap, and spreads "x=1", "x=2", ... well enough. */
+  for (size_t i = 0; i < len; i++)
+    hash = (hash ^ (unsigned char)label[i]) * 16777619u;
+  slot = &pool->cache[hash & (LABEL_CACHE_SIZE - 1)];
+  if (*slot != 0 && strncmp (pool->text + *slot, label, len) == 0
+      && pool->text[*slot + len] == '\0')
+    return *slot;
+
+  if (pool->len + len + 1 > UINT32_MAX)
+    return UINT32_MAX;
+  if (pool->len + len + 1 > pool->cap)
+    {
+      size_t cap = pool->cap * 2;
+      char *grown;
+
+      while (cap < pool->len + len + 1)
+        cap *= 2;
+      grown = realloc (pool->text, cap);
+      if (grown == NULL)
+        return UINT32_MAX;
+      pool->text = grown;
+      pool->cap = cap;
+    }
+  memcpy (pool->text + pool->len, label, len);
+  pool->text[pool->len + len] = '\0';
+  *slot = (uint32_t)pool->len;
+  pool->len += len + 1;
+  return *slot;
+}
+
+/* --- Building --- */
+
+static void *
+grow_array (void *array, size_t elem, size_t need, size_t *cap)
+{
+  size_t new_cap = *cap ? *cap : 1024;
+  void *grown;
+
+  if (need <= *cap)
+    return array;
+  while (new_cap < need)
+    new_cap *= 2;
+  grown = realloc (array, new_cap * elem);
+  if (grown != NULL)
+    *cap = new_cap;
+  return grown;
+}
+
+PlabTimelineBuilder *
+plab_timeline_builder_new (const PlabLaneInfo *lanes, size_t n_lanes)
+{
+  PlabTimelineBuilder *self = calloc (1, sizeof *self);
+
+  if (self == NULL)
+    return NULL;
+  self->lanes = malloc ((n_lanes + 1) * sizeof (PlabLaneInfo));
+  if (self->lanes == NULL || label_pool_init (&self->pool) < 0)
+    {
+      plab_timeline_builder_free (self);
+      return NULL;
+    }
+  if (n_lanes > 0)
+    memcpy (self->lanes, lanes, n_lanes * sizeof (PlabLaneInfo));
+  self->n_lanes = n_lanes;
+  return self;
+}
+
+void
+plab_timeline_builder_free (PlabTimelineBuilder *self)
+{
+  if (self == NULL)
+    return;
+  free (self->lanes);
+  free (self->spans);
+  free (self->counters);
+  free (self->pool.text);
+  free (self);
+}
+
+int
+plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, size_t n_events)
+{
+  if (self->failed)
+    return -1;
+  for (size_t i = 0; i < n_events; i++)
+    {
+      const PlabEvent *e = &events[i];
+
+      if (e->kind == PLAB_SPAN_COUNTER)
+        {
+          void *grown = grow_array (self->counters, sizeof (PlabEvent), self->n_counters + 1,
+                                    &self->counters_cap);
+          if (grown == NULL)
+            goto fail;
+          self->counters = grown;
+          self->counters[self->n_counters++] = *e;
+        }
+      else
+        {
+          void *grown;
+          Span *s;
+          uint32_t label;
+
+          if (self->n_spans >= UINT32_MAX)
+            goto fail;
+          grown = grow_array (self->spans, sizeof (Span), self->n_spans + 1, &self->spans_cap);
+          if (grown == NULL)
+            goto fail;
+          self->spans = grown;
+          label = label_pool_add (&self->pool, e->label, PLAB_LABEL_MAX - 1);
+          if (label == UINT32_MAX)
+            goto fail;
+          s = &self->spans[self->n_spans++];
+          s->start = e->start_ns;
+          s->end = e->end_ns < e->start_ns ? e->start_ns : e->end_ns;
+          s->task_id = e->task_id;
+          s->label = label;
+          s->lane = e->lane;
+          s->kind = (uint8_t)(e->kind < PLAB_N_SPAN_KINDS ? e->kind : PLAB_SPAN_WAIT);
+          s->flags = (uint8_t)duration_class (s->end - s->start);
+        }
+    }
+  return 0;
+
+fail:
+  self->failed = true;
+  return -1;
+}
+
+/* Items of one lane by start; of two spans starting together the longer one
+ * comes first, so it is the container when they nest. qsort has no user
+ * data, so the spans come through a thread-local pointer: the window indexes
+ * a loaded run in a worker thread while it indexes a live one. */
+static _Thread_local const Span *sort_spans;
+
 static int
 compare_items_by_start (const void *a, const void *b)
 {
-  const Item *x = a, *y = b;
+  uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
+  const Span *x = &sort_spans[ia], *y = &sort_spans[ib];
 
   if (x->start != y->start)
     return x->start < y->start ? -1 : 1;
   if (x->end != y->end)
     return x->end > y->end ? -1 : 1;
-  return x->index < y->index ? -1 : (x->index > y->index);
+  return ia < ib ? -1 : (ia > ib);
 }
 
-/* Marks nested spans, then orders the items by class keeping start order
- * within a class (a counting sort, stable), and fills class_first. */
+/* Sorts the lane's items by start (they usually come sorted, from the
+ * store), marks nested spans, then orders the items by class keeping start
+ * order within a class (a counting sort, stable), and fills class_first. */
 static int
-index_lane (Lane *l)
+index_lane (Lane *l, Span *spans)
 {
-  Item *sorted;
+  uint32_t *sorted;
   size_t count[N_CLASSES + 1] = { 0 };
   int64_t max_end = INT64_MIN;
+  bool in_order = true;
 
-  qsort (l->items, l->n_items, sizeof (Item), compare_items_by_start);
+  for (size_t i = 1; i < l->n_items && in_order; i++)
+    {
+      const Span *x = &spans[l->items[i - 1]], *y = &spans[l->items[i]];
+      in_order = x->start < y->start || (x->start == y->start && x->end >= y->end);
+    }
+  if (!in_order)
+    {
+      sort_spans = spans;
+      qsort (l->items, l->n_items, sizeof (uint32_t), compare_items_by_start);
+      sort_spans = NULL;
+    }
   for (size_t i = 0; i < l->n_items; i++)
     {
-      Item *it = &l->items[i];
-      it->nested = i > 0 && it->end <= max_end && it->end > it->start;
-      if (it->nested)
+      Span *s = &spans[l->items[i]];
+      bool nested = i > 0 && s->end <= max_end && s->end > s->start;
+
+      s->flags = (uint8_t)((s->flags & FLAG_CLASS) | (nested ? FLAG_NESTED : 0));
+      if (nested)
         l->has_nested = true;
-      if (it->end > max_end)
-        max_end = it->end;
-      count[it->cls + 1]++;
+      if (s->end > max_end)
+        max_end = s->end;
+      count[(s->flags & FLAG_CLASS) + 1]++;
     }
   for (int c = 0; c < N_CLASSES; c++)
     count[c + 1] += count[c];
   memcpy (l->class_first, count, sizeof count);
 
-  sorted = malloc ((l->n_items + 1) * sizeof (Item));
+  sorted = malloc ((l->n_items + 1) * sizeof (uint32_t));
   if (sorted == NULL)
     return -1;
   for (size_t i = 0; i < l->n_items; i++)
-    sorted[count[l->items[i].cls]++] = l->items[i];
+    sorted[count[spans[l->items[i]].flags & FLAG_CLASS]++] = l->items[i];
   free (l->items);
   l->items = sorted;
   return 0;
@@ -216,10 +464,11 @@ find_lane (const PlabTimelineData *self, int lane)
 }
 
 static void
-add_coverage (float *bins, size_t n_bins, double bin_ns, int64_t origin, const Item *it)
+add_coverage (float *bins, size_t n_bins, double bin_ns, int64_t origin, const Span *it)
 {
   double s = (it->start - origin) / bin_ns;
   double e = (it->end - origin) / bin_ns;
+  int kind = density_kind (it);
   size_t b0, b1;
 
   if (e <= s || e <= 0)
@@ -235,39 +484,56 @@ add_coverage (float *bins, size_t n_bins, double bin_ns, int64_t origin, const I
       double lo = s > b ? s : (double)b;
       double hi = e < b + 1.0 ? e : (double)b + 1.0;
       if (hi > lo)
-        bins[b * N_DENSITY_KINDS + it->kind] += (float)((hi - lo) * bin_ns);
+        bins[b * N_DENSITY_KINDS + kind] += (float)((hi - lo) * bin_ns);
     }
 }
 
-static int
-build_pyramid (Lane *lane, int64_t ext_start, int64_t ext_end)
+static inline int
+span_layer (const Span *s)
 {
+  return (s->flags & FLAG_NESTED) ? LAYER_NESTED : LAYER_TOP;
+}
+
+/* The pyramid of the lane's spans in @layer, when they are @n_spans, enough
+ * to be worth one. */
+static int
+build_pyramid (Lane *lane,
+               int layer,
+               size_t n_spans,
+               const Span *spans,
+               int64_t ext_start,
+               int64_t ext_end)
+{
+  Pyramid *p = &lane->pyramid[layer];
   size_t n0 = 1, total = 0;
   int levels = 0;
 
-  while (n0 < PYRAMID_MAX_BINS && n0 < lane->n_items / 4)
+  if (n_spans < PYRAMID_MIN_SPANS)
+    return 0;
+  while (n0 < PYRAMID_MAX_BINS && n0 < n_spans / 4)
     n0 <<= 1;
   for (size_t n = n0; n >= 1 && levels < PYRAMID_MAX_LEVELS; n >>= 1)
     {
-      lane->level_off[levels++] = total * N_DENSITY_KINDS;
+      p->level_off[levels++] = total * N_DENSITY_KINDS;
       total += n;
     }
-  lane->bins = calloc (total * N_DENSITY_KINDS, sizeof (float));
-  if (lane->bins == NULL)
+  p->bins = calloc (total * N_DENSITY_KINDS, sizeof (float));
+  if (p->bins == NULL)
     return -1;
-  lane->n_levels = levels;
-  lane->n_bins0 = n0;
-  lane->bin0_ns = (double)(ext_end - ext_start) / (double)n0;
-  if (lane->bin0_ns < 1)
-    lane->bin0_ns = 1;
+  p->n_levels = levels;
+  p->n_bins0 = n0;
+  p->bin0_ns = (double)(ext_end - ext_start) / (double)n0;
+  if (p->bin0_ns < 1)
+    p->bin0_ns = 1;
 
   for (size_t i = 0; i < lane->n_items; i++)
-    add_coverage (lane->bins, n0, lane->bin0_ns, ext_start, &lane->items[i]);
+    if (span_layer (&spans[lane->items[i]]) == layer)
+      add_coverage (p->bins, n0, p->bin0_ns, ext_start, &spans[lane->items[i]]);
 
   for (int l = 1; l < levels; l++)
     {
-      const float *below = lane->bins + lane->level_off[l - 1];
-      float *level = lane->bins + lane->level_off[l];
+      const float *below = p->bins + p->level_off[l - 1];
+      float *level = p->bins + p->level_off[l];
       size_t n = n0 >> l;
 
       for (size_t b = 0; b < n; b++)
@@ -278,91 +544,138 @@ build_pyramid (Lane *lane, int64_t ext_start, int64_t ext_end)
   return 0;
 }
 
-PlabTimelineData *
-plab_timeline_data_new (const PlabLaneInfo *lanes,
-                        size_t n_lanes,
-                        const PlabEvent *spans,
-                        size_t n_spans,
-                        const PlabEvent *counters,
-                        size_t n_counters)
+/* Lanes: the given ones (the first of equal numbers wins) plus any that only
+ * spans name, sorted by number. @slot maps a lane number to its lane. */
+static int
+collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
 {
-  PlabTimelineData *self = calloc (1, sizeof *self);
-  size_t n_moved = 0, max_lanes;
-  bool have_any = false;
+  size_t max_lanes = b->n_lanes + N_LANE_NUMBERS;
 
-  if (self == NULL)
-    return NULL;
-
-  /* Split counter samples from spans. */
-  for (size_t i = 0; i < n_spans; i++)
-    if (spans[i].kind == PLAB_SPAN_COUNTER)
-      n_moved++;
-  self->spans = malloc ((n_spans - n_moved + 1) * sizeof (PlabEvent));
-  self->counter_samples = malloc ((n_counters + n_moved + 1) * sizeof (PlabEvent));
-  if (self->spans == NULL || self->counter_samples == NULL)
-    goto fail;
-  for (size_t i = 0; i < n_spans; i++)
-    {
-      if (spans[i].kind == PLAB_SPAN_COUNTER)
-        self->counter_samples[self->n_counter_samples++] = spans[i];
-      else
-        self->spans[self->n_spans++] = spans[i];
-    }
-  if (n_counters > 0)
-    memcpy (self->counter_samples + self->n_counter_samples, counters,
-            n_counters * sizeof (PlabEvent));
-  self->n_counter_samples += n_counters;
-
-  /* Lanes: the given ones plus any that only spans name. */
-  max_lanes = n_lanes + self->n_spans + 1;
-  if (max_lanes > n_lanes + 65536)
-    max_lanes = n_lanes + 65536;
   self->lanes = calloc (max_lanes, sizeof (Lane));
   if (self->lanes == NULL)
-    goto fail;
-  for (size_t i = 0; i < n_lanes; i++)
+    return -1;
+  for (size_t i = 0; i < N_LANE_NUMBERS; i++)
+    slot[i] = -1;
+  for (size_t i = 0; i < b->n_lanes; i++)
     {
-      if (find_lane (self, lanes[i].lane) >= 0)
+      int number = b->lanes[i].lane;
+      bool seen = false;
+
+      if (number >= 0 && number < N_LANE_NUMBERS)
+        seen = slot[number] >= 0;
+      else
+        for (int j = 0; j < self->n_lanes && !seen; j++)
+          seen = self->lanes[j].info.lane == number;
+      if (seen)
         continue;
-      self->lanes[self->n_lanes++].info = lanes[i];
-      qsort (self->lanes, self->n_lanes, sizeof (Lane), compare_lane_info);
+      if (number >= 0 && number < N_LANE_NUMBERS)
+        slot[number] = self->n_lanes;
+      self->lanes[self->n_lanes++].info = b->lanes[i];
     }
-  for (size_t i = 0; i < self->n_spans; i++)
+  for (size_t i = 0; i < b->n_spans; i++)
     {
-      int lane = self->spans[i].lane;
+      int number = b->spans[i].lane;
       Lane *l;
 
-      if (find_lane (self, lane) >= 0)
+      if (slot[number] >= 0)
         continue;
+      slot[number] = self->n_lanes;
       l = &self->lanes[self->n_lanes++];
-      l->info.lane = lane;
-      l->info.kind = lane == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
-      snprintf (l->info.name, sizeof l->info.name, lane == 0 ? "main" : "lane %d", lane);
-      qsort (self->lanes, self->n_lanes, sizeof (Lane), compare_lane_info);
+      l->info.lane = number;
+      l->info.kind = number == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
+      snprintf (l->info.name, sizeof l->info.name, number == 0 ? "main" : "lane %d", number);
     }
+  qsort (self->lanes, self->n_lanes, sizeof (Lane), compare_lane_info);
+  for (int i = 0; i < self->n_lanes; i++)
+    if (self->lanes[i].info.lane >= 0 && self->lanes[i].info.lane < N_LANE_NUMBERS)
+      slot[self->lanes[i].info.lane] = i;
+  return 0;
+}
+
+static int
+build_counters (PlabTimelineData *self)
+{
+  qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
+         compare_counter_samples);
+  self->counters = calloc (self->n_counter_samples + 1, sizeof (Counter));
+  if (self->counters == NULL)
+    return -1;
+  for (size_t i = 0; i < self->n_counter_samples; i++)
+    {
+      PlabEvent *e = &self->counter_samples[i];
+      Counter *c = self->n_counters > 0 ? &self->counters[self->n_counters - 1] : NULL;
+
+      if (c == NULL || strncmp (c->name, e->label, PLAB_LABEL_MAX) != 0)
+        {
+          c = &self->counters[self->n_counters++];
+          memcpy (c->name, e->label, PLAB_LABEL_MAX);
+          c->name[PLAB_LABEL_MAX - 1] = '\0';
+          c->samples = e;
+        }
+      c->n++;
+      if (e->task_id > c->max_value)
+        c->max_value = e->task_id;
+    }
+  return 0;
+}
+
+PlabTimelineData *
+plab_timeline_builder_finish (PlabTimelineBuilder *b)
+{
+  PlabTimelineData *self = NULL;
+  int32_t *slot = NULL;
+  bool have_any = false;
+
+  if (b == NULL || b->failed)
+    goto fail;
+  self = calloc (1, sizeof *self);
+  slot = malloc (N_LANE_NUMBERS * sizeof (int32_t));
+  if (self == NULL || slot == NULL || collect_lanes (self, b, slot) < 0)
+    goto fail;
+
+  /* The builder's arrays become the data's. */
+  self->spans = b->spans;
+  self->n_spans = b->n_spans;
+  b->spans = NULL;
+  self->counter_samples = b->counters;
+  self->n_counter_samples = b->n_counters;
+  b->counters = NULL;
+  self->labels = b->pool.text;
+  self->labels_len = b->pool.len;
+  b->pool.text = NULL;
+  if (self->n_spans > 0)
+    {
+      /* The arrays grew by doubling; give back what is not used. */
+      Span *fitted = realloc (self->spans, self->n_spans * sizeof (Span));
+      if (fitted != NULL)
+        self->spans = fitted;
+    }
+  {
+    char *fitted = realloc (self->labels, self->labels_len);
+    if (fitted != NULL)
+      self->labels = fitted;
+  }
 
   /* Extent, and how many items each lane gets. */
   self->ext_start = 0;
   self->ext_end = 0;
   for (size_t i = 0; i < self->n_spans; i++)
     {
-      PlabEvent *e = &self->spans[i];
-      Lane *l = &self->lanes[find_lane (self, e->lane)];
+      const Span *s = &self->spans[i];
+      Lane *l = &self->lanes[slot[s->lane]];
 
-      if (e->end_ns < e->start_ns)
-        e->end_ns = e->start_ns;
-      if (!have_any || e->start_ns < self->ext_start)
-        self->ext_start = e->start_ns;
-      if (!have_any || e->end_ns > self->ext_end)
-        self->ext_end = e->end_ns;
+      if (!have_any || s->start < self->ext_start)
+        self->ext_start = s->start;
+      if (!have_any || s->end > self->ext_end)
+        self->ext_end = s->end;
       have_any = true;
-      if (e->end_ns > l->last_end)
-        l->last_end = e->end_ns;
-      if (e->kind == PLAB_SPAN_CRASH)
+      if (s->end > l->last_end)
+        l->last_end = s->end;
+      if (s->kind == PLAB_SPAN_CRASH)
         l->n_crashes++;
       else
         l->n_items++;
-      self->kinds_present |= 1u << (e->kind < PLAB_N_SPAN_KINDS ? e->kind : PLAB_SPAN_WAIT);
+      self->kinds_present |= 1u << s->kind;
     }
   for (size_t i = 0; i < self->n_counter_samples; i++)
     {
@@ -384,7 +697,7 @@ plab_timeline_data_new (const PlabLaneInfo *lanes,
     {
       Lane *l = &self->lanes[i];
 
-      l->items = malloc ((l->n_items + 1) * sizeof (Item));
+      l->items = malloc ((l->n_items + 1) * sizeof (uint32_t));
       l->crashes = malloc ((l->n_crashes + 1) * sizeof (uint32_t));
       if (l->items == NULL || l->crashes == NULL)
         goto fail;
@@ -393,59 +706,77 @@ plab_timeline_data_new (const PlabLaneInfo *lanes,
     }
   for (size_t i = 0; i < self->n_spans; i++)
     {
-      const PlabEvent *e = &self->spans[i];
-      Lane *l = &self->lanes[find_lane (self, e->lane)];
+      Lane *l = &self->lanes[slot[self->spans[i].lane]];
 
-      if (e->kind == PLAB_SPAN_CRASH)
+      if (self->spans[i].kind == PLAB_SPAN_CRASH)
         l->crashes[l->n_crashes++] = (uint32_t)i;
       else
-        {
-          Item *it = &l->items[l->n_items++];
-          it->start = e->start_ns;
-          it->end = e->end_ns;
-          it->index = (uint32_t)i;
-          it->kind = e->kind < N_DENSITY_KINDS ? e->kind : PLAB_SPAN_WAIT;
-          it->cls = (uint8_t)duration_class (e->end_ns - e->start_ns);
-        }
+        l->items[l->n_items++] = (uint32_t)i;
     }
 
   for (int i = 0; i < self->n_lanes; i++)
     {
       Lane *l = &self->lanes[i];
 
-      if (index_lane (l) < 0)
+      size_t n_nested = 0;
+
+      if (index_lane (l, self->spans) < 0)
         goto fail;
-      if (l->n_items >= PYRAMID_MIN_SPANS && build_pyramid (l, self->ext_start, self->ext_end) < 0)
+      for (size_t j = 0; j < l->n_items && l->has_nested; j++)
+        n_nested += span_layer (&self->spans[l->items[j]]) == LAYER_NESTED;
+      if (build_pyramid (l, LAYER_TOP, l->n_items - n_nested, self->spans, self->ext_start,
+                         self->ext_end)
+              < 0
+          || build_pyramid (l, LAYER_NESTED, n_nested, self->spans, self->ext_start, self->ext_end)
+                 < 0)
         goto fail;
     }
 
   /* Counters: grouped by name, by time within a name. */
-  qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
-         compare_counter_samples);
-  self->counters = calloc (self->n_counter_samples + 1, sizeof (Counter));
-  if (self->counters == NULL)
+  if (build_counters (self) < 0)
     goto fail;
-  for (size_t i = 0; i < self->n_counter_samples; i++)
-    {
-      PlabEvent *e = &self->counter_samples[i];
-      Counter *c = self->n_counters > 0 ? &self->counters[self->n_counters - 1] : NULL;
-
-      if (c == NULL || strncmp (c->name, e->label, PLAB_LABEL_MAX) != 0)
-        {
-          c = &self->counters[self->n_counters++];
-          memcpy (c->name, e->label, PLAB_LABEL_MAX);
-          c->name[PLAB_LABEL_MAX - 1] = '\0';
-          c->samples = e;
-        }
-      c->n++;
-      if (e->task_id > c->max_value)
-        c->max_value = e->task_id;
-    }
+  free (slot);
+  plab_timeline_builder_free (b);
   return self;
 
 fail:
+  free (slot);
+  plab_timeline_builder_free (b);
   plab_timeline_data_free (self);
   return NULL;
+}
+
+PlabTimelineData *
+plab_timeline_data_new (const PlabLaneInfo *lanes,
+                        size_t n_lanes,
+                        const PlabEvent *spans,
+                        size_t n_spans,
+                        const PlabEvent *counters,
+                        size_t n_counters)
+{
+  PlabTimelineBuilder *b = plab_timeline_builder_new (lanes, n_lanes);
+
+  if (b == NULL)
+    return NULL;
+  if (plab_timeline_builder_add (b, spans, n_spans) < 0)
+    {
+      plab_timeline_builder_free (b);
+      return NULL;
+    }
+  /* Counters go in as counters, whatever their kind says. */
+  for (size_t i = 0; i < n_counters; i++)
+    {
+      void *grown
+          = grow_array (b->counters, sizeof (PlabEvent), b->n_counters + 1, &b->counters_cap);
+      if (grown == NULL)
+        {
+          plab_timeline_builder_free (b);
+          return NULL;
+        }
+      b->counters = grown;
+      b->counters[b->n_counters++] = counters[i];
+    }
+  return plab_timeline_builder_finish (b);
 }
 
 void
@@ -457,10 +788,12 @@ plab_timeline_data_free (PlabTimelineData *self)
     {
       free (self->lanes[i].items);
       free (self->lanes[i].crashes);
-      free (self->lanes[i].bins);
+      for (int layer = 0; layer < N_LAYERS; layer++)
+        free (self->lanes[i].pyramid[layer].bins);
     }
   free (self->lanes);
   free (self->spans);
+  free (self->labels);
   free (self->counter_samples);
   free (self->counters);
   free (self->title);
@@ -490,12 +823,40 @@ plab_timeline_data_n_spans (const PlabTimelineData *self)
   return self->n_spans;
 }
 
-const PlabEvent *
-plab_timeline_data_span (const PlabTimelineData *self, size_t index)
+bool
+plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEvent *out)
 {
-  if (index >= self->n_spans)
-    return NULL;
-  return &self->spans[index];
+  const Span *s;
+
+  if (self == NULL || index >= self->n_spans)
+    return false;
+  s = &self->spans[index];
+  memset (out, 0, sizeof *out);
+  out->start_ns = s->start;
+  out->end_ns = s->end;
+  out->task_id = s->task_id;
+  out->kind = s->kind;
+  out->lane = s->lane;
+  snprintf (out->label, sizeof out->label, "%s", span_label (self, s));
+  return true;
+}
+
+size_t
+plab_timeline_data_memory (const PlabTimelineData *self)
+{
+  size_t bytes = sizeof *self + self->n_spans * sizeof (Span) + self->labels_len
+                 + self->n_lanes * sizeof (Lane) + self->n_counter_samples * sizeof (PlabEvent)
+                 + (size_t)self->n_counters * sizeof (Counter);
+
+  for (int i = 0; i < self->n_lanes; i++)
+    {
+      const Lane *l = &self->lanes[i];
+      bytes += (l->n_items + l->n_crashes) * sizeof (uint32_t);
+      for (int layer = 0; layer < N_LAYERS; layer++)
+        if (l->pyramid[layer].n_levels > 0)
+          bytes += 2 * l->pyramid[layer].n_bins0 * N_DENSITY_KINDS * sizeof (float);
+    }
+  return bytes;
 }
 
 int
@@ -523,15 +884,15 @@ plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
   fprintf (out, "record,lane,lane_name,pid,tid,kind,start_ns,end_ns,task_id,label,value\n");
   for (size_t i = 0; i < self->n_spans; i++)
     {
-      const PlabEvent *e = &self->spans[i];
-      const Lane *l = &self->lanes[find_lane (self, e->lane)];
+      const Span *s = &self->spans[i];
+      const Lane *l = &self->lanes[find_lane (self, s->lane)];
 
       fprintf (out, "span,%d,", l->info.lane);
       csv_field (out, l->info.name);
       fprintf (out, ",%d,%d,%s,%lld,%lld,%lld,", l->info.pid, l->info.tid,
-               plab_chart_span_kind_label (e->kind), (long long)e->start_ns, (long long)e->end_ns,
-               (long long)e->task_id);
-      csv_field (out, e->label);
+               plab_chart_span_kind_label (s->kind), (long long)s->start, (long long)s->end,
+               (long long)s->task_id);
+      csv_field (out, span_label (self, s));
       fputs (",\n", out);
     }
   for (size_t i = 0; i < self->n_counter_samples; i++)
@@ -801,12 +1162,12 @@ typedef struct
 
 /* First item of class range [lo, hi) whose start is >= t. */
 static size_t
-lower_bound (const Item *items, size_t lo, size_t hi, double t)
+lower_bound (const Span *spans, const uint32_t *items, size_t lo, size_t hi, double t)
 {
   while (lo < hi)
     {
       size_t mid = lo + (hi - lo) / 2;
-      if ((double)items[mid].start < t)
+      if ((double)spans[items[mid]].start < t)
         lo = mid + 1;
       else
         hi = mid;
@@ -841,7 +1202,7 @@ add_span_to_columns (Frame *f, double start, double end, int kind)
 }
 
 static void
-density_from_pyramid (Frame *f, const Lane *l)
+density_from_pyramid (Frame *f, const Pyramid *l)
 {
   int level = 0;
   double bin_ns;
@@ -893,8 +1254,9 @@ density_from_pyramid (Frame *f, const Lane *l)
 }
 
 static void
-density_direct (Frame *f, const Lane *l, int big_class)
+density_direct (Frame *f, const Lane *l, int layer, int big_class)
 {
+  const Span *spans = f->data->spans;
   double t1 = f->t0 + f->ns_px * f->n_cols;
 
   for (int c = 0; c < big_class && c < N_CLASSES; c++)
@@ -904,10 +1266,13 @@ density_direct (Frame *f, const Lane *l, int big_class)
 
       if (lo == hi)
         continue;
-      for (size_t i = lower_bound (l->items, lo, hi, f->t0 - longest);
-           i < hi && (double)l->items[i].start <= t1; i++)
-        add_span_to_columns (f, (double)l->items[i].start, (double)l->items[i].end,
-                             l->items[i].kind);
+      for (size_t i = lower_bound (spans, l->items, lo, hi, f->t0 - longest);
+           i < hi && (double)spans[l->items[i]].start <= t1; i++)
+        {
+          const Span *it = &spans[l->items[i]];
+          if (span_layer (it) == layer)
+            add_span_to_columns (f, (double)it->start, (double)it->end, density_kind (it));
+        }
     }
 }
 
@@ -926,11 +1291,10 @@ density_level (double share)
 }
 
 static void
-draw_density (Frame *f, double y_mid, double span_h)
+draw_density (Frame *f, double top, double h)
 {
   cairo_t *cr = f->cr;
   unsigned present = 0;
-  double top = floor (y_mid - span_h / 2), h = ceil (span_h);
 
   for (int c = 0; c < f->n_cols; c++)
     {
@@ -1009,16 +1373,17 @@ utf8_length (const char *text)
 }
 
 static void
-draw_span_label (Frame *f, const PlabEvent *e, double x0, double x1, double y_mid)
+draw_span_label (Frame *f, const Span *e, double x0, double x1, double y_mid)
 {
   char text[PLAB_LABEL_MAX + 24];
   char fitted[PLAB_LABEL_MAX + 24];
   double inset = f->style->small_size * 0.35;
   PlabRgba bg = plab_chart_style_span_colour (f->style, e->kind);
   PlabRgba fg = { 1, 1, 1, 1 };
+  const char *label = span_label (f->data, e);
 
-  if (e->label[0])
-    snprintf (text, sizeof text, "%s", e->label);
+  if (label[0])
+    snprintf (text, sizeof text, "%s", label);
   else if (e->kind == PLAB_SPAN_TASK && e->task_id >= 0)
     snprintf (text, sizeof text, "#%lld", (long long)e->task_id);
   else
@@ -1041,9 +1406,10 @@ draw_span_label (Frame *f, const PlabEvent *e, double x0, double x1, double y_mi
 }
 
 static void
-draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double span_h)
+draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
+  const Span *spans = f->data->spans;
   double t1 = f->t0 + f->ns_px * f->n_cols;
   double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
   double top = floor (y_mid - span_h / 2), h = ceil (span_h);
@@ -1070,21 +1436,21 @@ draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double spa
 
       if (lo == hi)
         continue;
-      first = lower_bound (l->items, lo, hi, f->t0 - longest);
-      for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
-        if ((double)l->items[i].end >= f->t0)
-          kinds |= 1u << l->items[i].kind;
+      first = lower_bound (spans, l->items, lo, hi, f->t0 - longest);
+      for (size_t i = first; i < hi && (double)spans[l->items[i]].start <= t1; i++)
+        if ((double)spans[l->items[i]].end >= f->t0 && span_layer (&spans[l->items[i]]) == layer)
+          kinds |= 1u << density_kind (&spans[l->items[i]]);
 
       for (int k = 0; k < N_DENSITY_KINDS; k++)
         {
           if (!(kinds & (1u << k)))
             continue;
-          for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
+          for (size_t i = first; i < hi && (double)spans[l->items[i]].start <= t1; i++)
             {
-              const Item *it = &l->items[i];
+              const Span *it = &spans[l->items[i]];
               double x0, x1;
 
-              if (it->kind != k || (double)it->end < f->t0)
+              if (density_kind (it) != k || (double)it->end < f->t0 || span_layer (it) != layer)
                 continue;
               x0 = floor (px0 + ((double)it->start - f->t0) / f->ns_px);
               x1 = ceil (px0 + ((double)it->end - f->t0) / f->ns_px);
@@ -1096,7 +1462,7 @@ draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double spa
                 x1 -= 1;
               if (x1 - x0 >= label_min)
                 want_labels = true;
-              if (it->nested)
+              if (it->flags & FLAG_NESTED)
                 cairo_rectangle (cr, x0, nested_top, x1 - x0 < 1 ? 1 : x1 - x0, nested_h);
               else
                 cairo_rectangle (cr, x0, top, x1 - x0 < 1 ? 1 : x1 - x0, h);
@@ -1108,18 +1474,18 @@ draw_big_spans (Frame *f, const Lane *l, int big_class, double y_mid, double spa
       if (!want_labels || f->n_labels >= MAX_LABELS_PER_FRAME || span_h < label_size)
         continue;
       _plab_chart_font (cr, f->style, label_size, false);
-      for (size_t i = first; i < hi && (double)l->items[i].start <= t1; i++)
+      for (size_t i = first; i < hi && (double)spans[l->items[i]].start <= t1; i++)
         {
-          const Item *it = &l->items[i];
+          const Span *it = &spans[l->items[i]];
           double x0 = px0 + ((double)it->start - f->t0) / f->ns_px;
           double x1 = px0 + ((double)it->end - f->t0) / f->ns_px;
 
-          if ((double)it->end < f->t0 || x1 - x0 < label_min)
+          if ((double)it->end < f->t0 || x1 - x0 < label_min || span_layer (it) != layer)
             continue;
           if (f->n_labels >= MAX_LABELS_PER_FRAME)
             break;
-          draw_span_label (f, &f->data->spans[it->index], x0, x1,
-                           it->nested ? nested_top + nested_h / 2 : label_y);
+          draw_span_label (f, it, x0, x1,
+                           (it->flags & FLAG_NESTED) ? nested_top + nested_h / 2 : label_y);
         }
     }
 }
@@ -1179,19 +1545,31 @@ draw_lane (Frame *f, const Lane *l, int row)
   while (big_class < N_CLASSES && ldexp (1.0, big_class) < f->ns_px)
     big_class++;
 
-  memset (f->cols, 0, (size_t)f->n_cols * N_DENSITY_KINDS * sizeof (float));
-  if (l->n_levels > 0 && l->bin0_ns <= f->ns_px)
-    density_from_pyramid (f, l);
-  else
-    density_direct (f, l, big_class);
-  draw_density (f, y_mid, span_h);
-  draw_big_spans (f, l, big_class, y_mid, span_h);
+  /* The top layer fills the bar; the nested layer comes after it, in the
+   * lower part, so spans too short to draw one by one still show inside the
+   * long span that holds them. */
+  for (int layer = 0; layer < (l->has_nested ? N_LAYERS : 1); layer++)
+    {
+      const Pyramid *p = &l->pyramid[layer];
+
+      memset (f->cols, 0, (size_t)f->n_cols * N_DENSITY_KINDS * sizeof (float));
+      if (p->n_levels > 0 && p->bin0_ns <= f->ns_px)
+        density_from_pyramid (f, p);
+      else
+        density_direct (f, l, layer, big_class);
+      if (layer == LAYER_TOP)
+        draw_density (f, floor (y_mid - span_h / 2), ceil (span_h));
+      else
+        draw_density (f, floor (y_mid + span_h * NESTED_GAP), ceil (span_h * NESTED_SHARE));
+      draw_big_spans (f, l, layer, big_class, y_mid, span_h);
+    }
 
   for (size_t i = 0; i < l->n_crashes; i++)
     {
-      const PlabEvent *e = &f->data->spans[l->crashes[i]];
-      draw_crash_marker (f, plab_timeline_layout_x (lay, (double)e->start_ns), lane_y, lay->lane_h,
-                         e->label[0] ? e->label : "died");
+      const Span *e = &f->data->spans[l->crashes[i]];
+      const char *label = span_label (f->data, e);
+      draw_crash_marker (f, plab_timeline_layout_x (lay, (double)e->start), lane_y, lay->lane_h,
+                         label[0] ? label : "died");
     }
   if (l->n_crashes == 0 && l->info.end == PLAB_LANE_KILLED)
     {
@@ -1467,10 +1845,10 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
 
       if (lo == hi)
         continue;
-      for (size_t i = lower_bound (l->items, lo, hi, t - tol - longest);
-           i < hi && (double)l->items[i].start <= t + tol; i++)
+      for (size_t i = lower_bound (data->spans, l->items, lo, hi, t - tol - longest);
+           i < hi && (double)data->spans[l->items[i]].start <= t + tol; i++)
         {
-          const Item *it = &l->items[i];
+          const Span *it = &data->spans[l->items[i]];
           double d;
 
           if ((double)it->end < t - tol)
@@ -1480,7 +1858,7 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
                   ? 0
                   : fmin (fabs ((double)it->start - t), fabs ((double)it->end - t));
           if (d < best_d)
-            best_d = d, best = (long)it->index;
+            best_d = d, best = (long)l->items[i];
         }
       if (best >= 0)
         return best;

@@ -254,7 +254,8 @@ pinch_scale_cb (GtkGestureZoom *gesture, double scale, PlabTimelineView *self)
 char *
 plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
 {
-  const PlabEvent *span;
+  PlabEvent event;
+  const PlabEvent *span = &event;
   g_autofree char *start = NULL, *duration = NULL;
   g_autofree char *worker = NULL;
   long index;
@@ -264,7 +265,7 @@ plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
   if (self->data == NULL || !self->have_layout)
     return NULL;
   index = plab_timeline_chart_hit_test (self->data, &self->layout, x, y);
-  if (index < 0 || (span = plab_timeline_data_span (self->data, (size_t)index)) == NULL)
+  if (index < 0 || !plab_timeline_data_get_span (self->data, (size_t)index, &event))
     return NULL;
 
   for (guint i = 0; self->lanes != NULL && i < self->lanes->len; i++)
