@@ -50,10 +50,19 @@ static const struct
   { "app.quit", { "<Control>q", NULL } },
 };
 
+/* Quitting closes every window instead of leaving the main loop at once: a
+ * window with a run going stops it and goes when the runner has recorded the
+ * run as cancelled, and the application ends with its last window. */
 static void
 quit_cb (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (user_data)));
+
+  if (windows == NULL)
+    g_application_quit (G_APPLICATION (user_data));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free (windows);
 }
 
 static void

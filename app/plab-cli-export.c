@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plab-chart-export.h"
 #include "plab-json-writer.h"
@@ -119,8 +120,23 @@ lane_tid (const ExportData *d, const PlabLaneInfo *lane)
 static void
 append_us (GString *out, int64_t ns)
 {
-  /* Microseconds with nanosecond precision: Chrome trace times are in µs. */
-  g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03d", ns / 1000, (int)(ns % 1000));
+  /* Microseconds with nanosecond precision: Chrome trace times are in µs.
+   * The sign goes in front once: -1500 ns is -1.500, not -1.-500. */
+  uint64_t magnitude = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+
+  g_string_append_printf (out, "%s%" G_GUINT64_FORMAT ".%03u", ns < 0 ? "-" : "", magnitude / 1000,
+                          (unsigned)(magnitude % 1000));
+}
+
+/* The length of a span in µs, as append_us (); a span ending before it starts
+ * (only a damaged store holds one) lasts 0, and one from far in the past to
+ * far in the future does not overflow. */
+static void
+append_duration_us (GString *out, const PlabEvent *e)
+{
+  uint64_t ns = e->end_ns > e->start_ns ? (uint64_t)e->end_ns - (uint64_t)e->start_ns : 0;
+
+  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%03u", ns / 1000, (unsigned)(ns % 1000));
 }
 
 /* A span whose start is inside an open span but whose end is after it would
@@ -244,8 +260,10 @@ write_trace (ExportData *d, GString *out)
                               SEP (), pid, lane_tid (d, l), l->lane);
     }
 
-  /* Spans, lane by lane, made strictly nested first. */
-  qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
+  /* Spans, lane by lane, made strictly nested first. A run without spans
+   * has no array at all, and qsort () must not be given NULL. */
+  if (d->n_spans > 0)
+    qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
   for (size_t i = 1; i <= d->n_spans; i++)
     if (i == d->n_spans || d->spans[i].lane != d->spans[start].lane)
       {
@@ -279,7 +297,7 @@ write_trace (ExportData *d, GString *out)
                               lane_tid (d, l));
       append_us (out, e->start_ns);
       g_string_append (out, ",\"dur\":");
-      append_us (out, e->end_ns - e->start_ns);
+      append_duration_us (out, e);
       append_args_label (out, e);
       g_string_append_c (out, '}');
     }
@@ -302,87 +320,154 @@ write_trace (ExportData *d, GString *out)
 
 /* --- Charts --- */
 
+#define MAX_CHART_SIDE 20000
+#define MIN_CHART_SCALE 0.25
+#define MAX_CHART_SCALE 8.0
+
+/* The chart options, checked before anything is read or drawn. */
+typedef struct
+{
+  const char *chart;
+  const char *format;
+  const char *output;
+  const char *width;
+  const char *height;
+  const char *scale;
+  const char *theme;
+} ChartArgs;
+
+/* Where the output goes must be a folder we can write in: checked first,
+ * so that the message names the file and the folder rather than whatever
+ * the writer meets (cairo calls it an "error while writing to output
+ * stream"). */
+static gboolean
+output_writable (const char *output)
+{
+  g_autofree char *dir = NULL;
+
+  if (output == NULL || !strcmp (output, "-"))
+    return TRUE;
+  if (g_file_test (output, G_FILE_TEST_IS_DIR))
+    {
+      fprintf (stderr, "%s: cannot write %s: it is a folder; give a file name\n", COMMAND, output);
+      return FALSE;
+    }
+  dir = g_path_get_dirname (output);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      fprintf (stderr, "%s: cannot write %s: there is no folder %s\n", COMMAND, output, dir);
+      return FALSE;
+    }
+  if (access (dir, W_OK) != 0
+      || (g_file_test (output, G_FILE_TEST_EXISTS) && access (output, W_OK) != 0))
+    {
+      fprintf (stderr, "%s: cannot write %s: %s\n", COMMAND, output, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Charts are drawn by the renderers in ui/, the same code the lab window
  * uses. WHAT is a run id, "last" or "sweep:ID". */
 static int
-export_chart (const char *what,
-              const char *chart,
-              const char *format,
-              const char *output,
-              const char *db,
-              int width,
-              int height,
-              double scale,
-              const char *theme)
+export_chart (const char *what, const ChartArgs *args, const char *db)
 {
   PlabExportOptions options = { 0 };
   g_autofree char *path = NULL;
   g_autofree char *default_output = NULL;
+  const char *output = args->output;
   PlabStore *store = NULL;
   gboolean missing;
   gboolean sweep = g_str_has_prefix (what, "sweep:");
-  int64_t id = 0;
+  gint64 id = 0, width = 0, height = 0;
+  double scale = 0;
   char error[512] = "";
   int kind, fmt, th = PLAB_THEME_LIGHT, rc;
   int status = PLAB_EXIT_FAILED;
 
-  kind = plab_chart_kind_from_name (chart);
+  kind = plab_chart_kind_from_name (args->chart);
   if (kind < 0)
     return _plab_cli_usage_error (COMMAND, "unknown chart '%s' (timeline, time, speedup or result)",
-                                  chart);
-  if (format != NULL)
-    fmt = plab_chart_format_from_name (format);
+                                  args->chart);
+  if (output != NULL && output[0] == '\0')
+    return _plab_cli_usage_error (COMMAND, "-o needs a FILE name (or - for stdout)");
+  if (output != NULL && g_file_test (output, G_FILE_TEST_IS_DIR))
+    return _plab_cli_usage_error (COMMAND, "-o %s is a folder; give a file name", output);
+  if (args->format != NULL)
+    fmt = plab_chart_format_from_name (args->format);
   else if (output != NULL && strcmp (output, "-") != 0)
-    fmt = plab_chart_format_from_path (output);
+    {
+      fmt = plab_chart_format_from_path (output);
+      if (fmt < 0)
+        return _plab_cli_usage_error (COMMAND,
+                                      "which format? %s does not end in .png, .svg, .pdf or "
+                                      ".csv; give --format png, svg, pdf or csv",
+                                      output);
+    }
   else
     fmt = PLAB_CHART_FORMAT_PNG;
   if (fmt < 0)
     return _plab_cli_usage_error (COMMAND, "unknown chart format '%s' (png, svg, pdf or csv)",
-                                  format ? format : output);
-  if (theme != NULL && (th = plab_theme_from_name (theme)) < 0)
-    return _plab_cli_usage_error (COMMAND, "unknown theme '%s' (light, dark or projector)", theme);
-  if (width < 0 || width > 20000 || height < 0 || height > 20000)
-    return _plab_cli_usage_error (COMMAND, "--width and --height must be from 1 to 20000 pixels");
-  if (scale != 0 && (scale < 0.25 || scale > 8))
-    return _plab_cli_usage_error (COMMAND, "--scale must be from 0.25 to 8, not %g", scale);
+                                  args->format);
+  if (args->theme != NULL && (th = plab_theme_from_name (args->theme)) < 0)
+    return _plab_cli_usage_error (COMMAND, "unknown theme '%s' (light, dark or projector)",
+                                  args->theme);
+  /* An option given is used as given: 0 is not "the default" here. */
+  if (args->width != NULL
+      && !_plab_cli_parse_int (COMMAND, "--width", args->width, 1, MAX_CHART_SIDE, &width))
+    return PLAB_EXIT_USAGE;
+  if (args->height != NULL
+      && !_plab_cli_parse_int (COMMAND, "--height", args->height, 1, MAX_CHART_SIDE, &height))
+    return PLAB_EXIT_USAGE;
+  if (args->scale != NULL
+      && !_plab_cli_parse_double (COMMAND, "--scale", args->scale, MIN_CHART_SCALE, MAX_CHART_SCALE,
+                                  &scale))
+    return PLAB_EXIT_USAGE;
+  {
+    double w = width ? width : PLAB_EXPORT_DEFAULT_WIDTH;
+    double h = height ? height : PLAB_EXPORT_DEFAULT_HEIGHT;
+    double k = scale ? scale : 1;
+
+    if (w * k * h * k > PLAB_EXPORT_MAX_PIXELS)
+      return _plab_cli_usage_error (COMMAND,
+                                    "a %.0f x %.0f chart at scale %g has %.0f million pixels; at "
+                                    "most %d million fit in memory",
+                                    w, h, k, w * k * h * k / 1e6, PLAB_EXPORT_MAX_PIXELS / 1000000);
+  }
   if (output != NULL && !strcmp (output, "-") && fmt != PLAB_CHART_FORMAT_CSV)
     return _plab_cli_usage_error (COMMAND, "only csv can go to stdout; give -o FILE");
+  if (sweep
+      && !_plab_cli_parse_int (COMMAND, "sweep:ID", what + strlen ("sweep:"), 1, G_MAXINT64, &id))
+    return PLAB_EXIT_USAGE;
 
   store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (store == NULL)
     {
-      if (missing)
-        return _plab_cli_usage_error (COMMAND, "no run %s: %s holds no runs yet", what, path);
-      return PLAB_EXIT_FAILED;
+      if (!missing)
+        return PLAB_EXIT_FAILED;
+      if (!sweep
+          && (status = _plab_cli_parse_run_id (COMMAND, NULL, path, what, "sweep:ID", &id))
+                 != PLAB_EXIT_OK)
+        return status;
+      return _plab_cli_usage_error (COMMAND, "there is no %s: %s holds no runs yet", what, path);
     }
-  if (sweep)
-    {
-      char *end = NULL;
-      id = g_ascii_strtoll (what + 6, &end, 10);
-      if (end == what + 6 || *end != '\0' || id <= 0)
-        {
-          status = _plab_cli_usage_error (COMMAND, "'%s' is not a sweep (sweep:ID)", what);
-          goto out;
-        }
-    }
-  else if (!_plab_cli_parse_run_id (store, what, &id))
-    {
-      status = _plab_cli_usage_error (COMMAND,
-                                      "'%s' is not a run (give a run id, \"last\" or "
-                                      "sweep:ID)",
-                                      what);
-      goto out;
-    }
+  if (!sweep
+      && (status = _plab_cli_parse_run_id (COMMAND, store, path, what, "sweep:ID", &id))
+             != PLAB_EXIT_OK)
+    goto out;
+  status = PLAB_EXIT_FAILED;
 
   if (output == NULL)
     output = default_output
-        = g_strdup_printf ("plab-%s%" G_GINT64_FORMAT "-%s.%s", sweep ? "sweep" : "run", id, chart,
-                           plab_chart_format_name (fmt));
+        = g_strdup_printf ("plab-%s%" G_GINT64_FORMAT "-%s.%s", sweep ? "sweep" : "run", id,
+                           args->chart, plab_chart_format_name (fmt));
+  if (!output_writable (output))
+    goto out;
   options.kind = kind;
   options.format = fmt;
   options.path = output;
-  options.width = width;
-  options.height = height;
+  options.width = (int)width;
+  options.height = (int)height;
   options.scale = scale;
   options.theme = th;
   rc = sweep ? plab_chart_export_sweep (store, id, &options, error, sizeof error)
@@ -398,8 +483,8 @@ export_chart (const char *what,
       goto out;
     }
   if (strcmp (output, "-") != 0)
-    fprintf (stderr, "%s: wrote the %s chart of %s %" G_GINT64_FORMAT " to %s\n", COMMAND, chart,
-             sweep ? "sweep" : "run", id, output);
+    fprintf (stderr, "%s: wrote the %s chart of %s %" G_GINT64_FORMAT " to %s\n", COMMAND,
+             args->chart, sweep ? "sweep" : "run", id, output);
   status = PLAB_EXIT_OK;
 
 out:
@@ -418,8 +503,9 @@ _plab_cli_export (int argc, char **argv)
   g_autofree char *output = NULL;
   g_autofree char *path = NULL;
   g_autofree char *theme = NULL;
-  int width = 0, height = 0;
-  double scale = 0;
+  g_autofree char *width = NULL;
+  g_autofree char *height = NULL;
+  g_autofree char *scale = NULL;
   GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or trace (with --chart: png, svg, pdf)",
       "FORMAT" },
@@ -427,10 +513,12 @@ _plab_cli_export (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)", "FILE" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
       "FILE" },
-    { "width", 0, 0, G_OPTION_ARG_INT, &width, "Chart width in pixels (default 1600)", "W" },
-    { "height", 0, 0, G_OPTION_ARG_INT, &height, "Chart height in pixels (default 900)", "H" },
-    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "PNG pixel scale, e.g. 2 for a sharp slide",
-      "S" },
+    { "width", 0, 0, G_OPTION_ARG_STRING, &width,
+      "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
+    { "height", 0, 0, G_OPTION_ARG_STRING, &height,
+      "Chart height in pixels, 1 to 20000 (default 900)", "H" },
+    { "scale", 0, 0, G_OPTION_ARG_STRING, &scale,
+      "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
     { "theme", 0, 0, G_OPTION_ARG_STRING, &theme, "light, dark or projector", "THEME" },
     { NULL }
   };
@@ -458,13 +546,27 @@ _plab_cli_export (int argc, char **argv)
                                     "the time and speedup charts of a run cover its sweep.");
   if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
     return PLAB_EXIT_USAGE;
+  if (!_plab_cli_db_given_ok (COMMAND, db))
+    return PLAB_EXIT_USAGE;
   if (argc != 2)
     return _plab_cli_usage_error (COMMAND,
                                   argc < 2 ? "which run? (plab export RUN --format csv|trace)"
                                            : "one run at a time, not '%s'",
                                   argc > 2 ? argv[2] : "");
   if (chart)
-    return export_chart (argv[1], chart, format, output, db, width, height, scale, theme);
+    {
+      ChartArgs args = { chart, format, output, width, height, scale, theme };
+
+      return export_chart (argv[1], &args, db);
+    }
+  if (width != NULL || height != NULL || scale != NULL || theme != NULL)
+    return _plab_cli_usage_error (COMMAND,
+                                  "--%s is for charts: add --chart timeline, time, "
+                                  "speedup or result",
+                                  width    ? "width"
+                                  : height ? "height"
+                                  : scale  ? "scale"
+                                           : "theme");
   if (format == NULL)
     return _plab_cli_usage_error (COMMAND, "which format? (--format csv or --format trace)");
   if (strcmp (format, "csv") && strcmp (format, "trace"))
@@ -473,20 +575,26 @@ _plab_cli_export (int argc, char **argv)
                                   format);
   if (g_str_has_prefix (argv[1], "sweep:"))
     return _plab_cli_usage_error (COMMAND, "csv and trace export one run; sweep:ID is for --chart");
+  if (output != NULL && output[0] == '\0')
+    return _plab_cli_usage_error (COMMAND, "-o needs a FILE name (or - for stdout)");
+  if (output != NULL && g_file_test (output, G_FILE_TEST_IS_DIR))
+    return _plab_cli_usage_error (COMMAND, "-o %s is a folder; give a file name", output);
 
   d.store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (d.store == NULL)
     {
-      if (missing)
-        return _plab_cli_usage_error (COMMAND, "no run %s: %s holds no runs yet", argv[1], path);
-      return PLAB_EXIT_FAILED;
+      if (!missing)
+        return PLAB_EXIT_FAILED;
+      status = _plab_cli_parse_run_id (COMMAND, NULL, path, argv[1], NULL, &id);
+      if (status == PLAB_EXIT_OK)
+        status = _plab_cli_usage_error (COMMAND, "there is no run %s: %s holds no runs yet",
+                                        argv[1], path);
+      return status;
     }
-  if (!_plab_cli_parse_run_id (d.store, argv[1], &id))
-    {
-      status = _plab_cli_usage_error (COMMAND, "'%s' is not a run (give a run id or \"last\")",
-                                      argv[1]);
-      goto out;
-    }
+  status = _plab_cli_parse_run_id (COMMAND, d.store, path, argv[1], NULL, &id);
+  if (status != PLAB_EXIT_OK)
+    goto out;
+  status = PLAB_EXIT_FAILED;
   rc = plab_store_get_run (d.store, id, &d.run);
   if (rc == PLAB_ENOTFOUND)
     {
@@ -502,10 +610,12 @@ _plab_cli_export (int argc, char **argv)
     rc = plab_store_get_counters (d.store, id, &d.counters, &d.n_counters);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot read run %" G_GINT64_FORMAT " from %s: %s (%s)\n", COMMAND, id,
-               path, plab_strerror (rc), plab_store_errmsg (d.store));
+      fprintf (stderr, "%s: cannot read run %" G_GINT64_FORMAT " from %s: %s\n", COMMAND, id, path,
+               _plab_cli_store_error (d.store, rc));
       goto out;
     }
+  if (output != NULL && !output_writable (output))
+    goto out;
 
   out = g_string_sized_new (64 * d.n_spans + 4096);
   if (!strcmp (format, "csv"))
@@ -523,7 +633,7 @@ _plab_cli_export (int argc, char **argv)
     }
   else if (!g_file_set_contents (output, out->str, (gssize)out->len, &error))
     {
-      fprintf (stderr, "%s: %s\n", COMMAND, error->message);
+      fprintf (stderr, "%s: cannot write %s: %s\n", COMMAND, output, error->message);
       goto out;
     }
   else

@@ -35,11 +35,45 @@ PlabStore *_plab_cli_open_store (const char *path,
                                  char **path_out,
                                  gboolean *missing);
 
+/* Parse @text, the value of @option, as a whole number from @min to @max,
+ * or as a number from @min to @max. Only plain decimal text is a number: no
+ * blanks, hex, "nan", "inf" or trailing characters; a value out of range is
+ * refused, never clamped. On failure they print one line naming the option
+ * and the allowed range ("plab export: --width must be a whole number from 1
+ * to 20000, not '0'") and return FALSE. */
+gboolean _plab_cli_parse_int (const char *command,
+                              const char *option,
+                              const char *text,
+                              gint64 min,
+                              gint64 max,
+                              gint64 *out);
+gboolean _plab_cli_parse_double (const char *command,
+                                 const char *option,
+                                 const char *text,
+                                 double min,
+                                 double max,
+                                 double *out);
+
+/* What went wrong in the last failed call (@rc) on @store, in plain words. */
+const char *_plab_cli_store_error (PlabStore *store, int rc);
+
+/* FALSE, with one line on stderr, when --db was given an empty name. */
+gboolean _plab_cli_db_given_ok (const char *command, const char *db);
+
 /* "known demos: squares, kde". */
 char *_plab_cli_known_demos (void);
 
-/* Parses a run id ("12", or "last" for the newest run). */
-gboolean _plab_cli_parse_run_id (PlabStore *store, const char *text, int64_t *id_out);
+/* Parses a run id ("12", or "last" for the newest run) of the store at
+ * @path. Returns PLAB_EXIT_OK, or prints one line and returns the exit
+ * status (PLAB_EXIT_USAGE for text that is not a run, or "last" in a store
+ * without runs). @store may be NULL when the file does not exist yet.
+ * @others names what else the command takes ("sweep:ID"), or is NULL. */
+int _plab_cli_parse_run_id (const char *command,
+                            PlabStore *store,
+                            const char *path,
+                            const char *text,
+                            const char *others,
+                            int64_t *id_out);
 
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);

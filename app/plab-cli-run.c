@@ -14,7 +14,11 @@
  * SIGINT and SIGTERM set a flag that the demo's pool watches: the pool stops
  * and terminates its workers, the run is recorded as cancelled and the runner
  * exits with 128 + the signal. A second signal ends the runner at once (the
- * run is then found on the next open of the store and marked failed).
+ * run is then found on the next open of the store and marked failed). SIGHUP
+ * (a terminal that hung up, or the lab window's process gone: the window
+ * starts the runner with SIGHUP as its parent-death signal) and a broken
+ * progress stream cancel the run the same way, but never count as a second
+ * signal: they may come more than once.
  */
 #include "plab-cli-private.h"
 
@@ -35,11 +39,16 @@
 #define PROGRESS_BAR_PERIOD_NS 100000000
 #define PROGRESS_BAR_WIDTH 30
 #define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
-#define FLUSH_BATCH 65536
 
 /* Set by the signal handler, read by the pool's map loop through
- * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop. */
+ * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop
+ * (SIGPIPE when the reader of the progress stream went away). */
 static volatile sig_atomic_t cancel_signal;
+
+/* SIGINT and SIGTERM received so far: a second one stops the runner at once.
+ * SIGHUP is not counted, since the kernel sends a parent-death signal again
+ * for every thread of the dying parent that the runner is handed on to. */
+static volatile sig_atomic_t signals_received;
 
 /* The runner's own pid. Workers forked by a pool inherit the handler; in them
  * it restores the default action, so a signal to a worker still ends it. */
@@ -56,7 +65,7 @@ on_signal (int sig)
       raise (sig);
       return;
     }
-  if (cancel_signal != 0)
+  if (sig != SIGHUP && signals_received++ > 0)
     {
       /* Only async-signal-safe calls here. */
       if (write (STDERR_FILENO, at_once, sizeof at_once - 1) < 0)
@@ -64,7 +73,25 @@ on_signal (int sig)
         }
       _exit (128 + sig);
     }
-  cancel_signal = sig;
+  if (cancel_signal == 0)
+    cancel_signal = sig;
+}
+
+/* Why the run was cancelled, after "cancelled" or "stopped". */
+static const char *
+cancel_reason (void)
+{
+  switch (cancel_signal)
+    {
+    case SIGPIPE:
+      return ": the reader of the progress stream went away";
+    case SIGHUP:
+      return " by SIGHUP: the terminal or the lab window that started the run went away";
+    case SIGTERM:
+      return " by SIGTERM";
+    default:
+      return " by SIGINT";
+    }
 }
 
 static void
@@ -74,9 +101,14 @@ install_signal_handlers (void)
 
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  /* One handler at a time, so that signals_received counts exactly. */
   sigemptyset (&sa.sa_mask);
+  sigaddset (&sa.sa_mask, SIGINT);
+  sigaddset (&sa.sa_mask, SIGTERM);
+  sigaddset (&sa.sa_mask, SIGHUP);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
 
   /* A reader of the progress stream that goes away must not kill the runner
    * halfway through writing a run: the write fails instead, and the run is
@@ -131,6 +163,7 @@ typedef struct
   int64_t bar_last_ns;
   int64_t tasks_done;
   gboolean bar_drawn;
+  gboolean store_failed; /* a run could not be recorded whole; its line said so */
 } Runner;
 
 /* --- Option parsing --- */
@@ -140,10 +173,29 @@ parse_int (const char *option, const char *text, int min, int max, int *out)
 {
   gint64 v;
 
-  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+  if (!_plab_cli_parse_int (COMMAND, option, text, min, max, &v))
+    return FALSE;
+  *out = (int)v;
+  return TRUE;
+}
+
+/* One worker count of a --sweep list, or "max" where @max_ok. */
+static gboolean
+parse_sweep_count (const char *text, const char *list, gboolean max_ok, int *out)
+{
+  gint64 v;
+
+  if (max_ok && !strcmp (text, "max"))
     {
-      _plab_cli_usage_error (COMMAND, "%s must be a whole number from %d to %d, not '%s'", option,
-                             min, max, text);
+      *out = plab_usable_cpus ();
+      return TRUE;
+    }
+  if (!g_ascii_string_to_signed (text, 10, 1, PLAB_POOL_MAX_WORKERS, &v, NULL))
+    {
+      _plab_cli_usage_error (COMMAND,
+                             "--sweep takes worker counts from 1 to %d, like 1,2,4 or 1..max; "
+                             "'%s' in '%s' is not one",
+                             PLAB_POOL_MAX_WORKERS, text, list);
       return FALSE;
     }
   *out = (int)v;
@@ -155,7 +207,6 @@ static gboolean
 parse_sweep (const char *text, GArray *counts)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  int max = plab_usable_cpus ();
 
   for (int i = 0; parts[i]; i++)
     {
@@ -167,11 +218,8 @@ parse_sweep (const char *text, GArray *counts)
           g_autofree char *first = g_strndup (parts[i], (gsize)(dots - parts[i]));
           const char *last = dots + 2;
 
-          if (!parse_int ("--sweep", first, 1, PLAB_POOL_MAX_WORKERS, &lo))
-            return FALSE;
-          if (!strcmp (last, "max"))
-            hi = max;
-          else if (!parse_int ("--sweep", last, 1, PLAB_POOL_MAX_WORKERS, &hi))
+          if (!parse_sweep_count (first, text, FALSE, &lo)
+              || !parse_sweep_count (last, text, TRUE, &hi))
             return FALSE;
           if (hi < lo)
             {
@@ -182,7 +230,7 @@ parse_sweep (const char *text, GArray *counts)
         }
       else
         {
-          if (!parse_int ("--sweep", parts[i], 1, PLAB_POOL_MAX_WORKERS, &lo))
+          if (!parse_sweep_count (parts[i], text, FALSE, &lo))
             return FALSE;
           hi = lo;
         }
@@ -213,6 +261,14 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
     {
       PlabBackend b;
 
+      if (parts[i][0] == '\0' && parts[1] != NULL)
+        {
+          _plab_cli_usage_error (COMMAND,
+                                 "--backend has an empty name in '%s' (backends: serial, threads, "
+                                 "processes, gil)",
+                                 text);
+          return FALSE;
+        }
       if (plab_backend_from_name (parts[i], &b) != 0)
         {
           _plab_cli_usage_error (COMMAND,
@@ -222,8 +278,14 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
         }
       if (!(demo->backends & PLAB_BACKEND_BIT (b)))
         {
-          _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend", demo->name,
-                                 parts[i]);
+          GString *names = g_string_new (NULL);
+
+          for (int k = 0; k < PLAB_N_BACKENDS; k++)
+            if (demo->backends & PLAB_BACKEND_BIT (k))
+              g_string_append_printf (names, "%s%s", names->len ? ", " : "", plab_backend_name (k));
+          _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend (it runs on: %s)",
+                                 demo->name, parts[i], names->str);
+          g_string_free (names, TRUE);
           return FALSE;
         }
       g_array_append_val (backends, b);
@@ -317,21 +379,18 @@ clear_bar (Runner *self)
   self->bar_drawn = FALSE;
 }
 
-/* Writes the held-back events to the store, in batches of one lane each as a
- * sink expects (they were appended in such batches, so runs of equal lanes). */
+/* Writes the held-back events to the store in one transaction, then starts
+ * the run's journal afresh: everything it held is in the store now. */
 static void
 flush_pending (Runner *self)
 {
-  const PlabEvent *events = (const PlabEvent *)(void *)self->pending->data;
-  guint start = 0;
-
-  for (guint i = 1; i <= self->pending->len; i++)
-    if (i == self->pending->len || events[i].lane != events[start].lane || i - start == FLUSH_BATCH)
-      {
-        if (self->store_sink.events)
-          self->store_sink.events (self->store_sink.user_data, events + start, i - start);
-        start = i;
-      }
+  if (self->pending->len == 0)
+    return;
+  if (self->store_sink.events)
+    self->store_sink.events (self->store_sink.user_data,
+                             (const PlabEvent *)(void *)self->pending->data, self->pending->len);
+  if (plab_store_sink_error (self->store) == 0)
+    plab_store_journal_reset (self->store);
   g_array_set_size (self->pending, 0);
 }
 
@@ -355,15 +414,13 @@ sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
    * demo runs, that cost would land inside the measured time, and on the
    * serial backend (where the pool drains only at the end) entirely on the
    * critical path. So events wait in memory and go to the store after the
-   * run has been timed, unless there are too many to hold. */
-  if (self->pending->len + n_events <= MAX_PENDING_EVENTS)
-    g_array_append_vals (self->pending, events, (guint)n_events);
-  else
-    {
-      flush_pending (self);
-      if (self->store_sink.events)
-        self->store_sink.events (self->store_sink.user_data, events, n_events);
-    }
+   * run has been timed, unless there are too many to hold. The journal keeps
+   * a copy on disk for the case the runner is killed before then (one
+   * write () per batch, like the progress stream's). */
+  plab_store_journal_append (self->store, events, n_events);
+  g_array_append_vals (self->pending, events, (guint)n_events);
+  if (self->pending->len >= MAX_PENDING_EVENTS)
+    flush_pending (self);
   if (self->stream)
     {
       plab_progress_events (self->stream, events, n_events);
@@ -408,8 +465,10 @@ run_one (Runner *self, RunConfig *c)
   PlabRunSpec spec = { 0 };
   g_autofree char *params = NULL;
   g_autofree char *error = NULL;
+  g_autofree char *store_detail = NULL;
   PlabTrace *trace;
   int64_t t0, cpu0;
+  int store_error;
   int rc;
 
   trace = plab_trace_new ();
@@ -438,13 +497,19 @@ run_one (Runner *self, RunConfig *c)
   rc = plab_store_begin_run (self->store, &spec, &c->run_id);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot record the run in %s: %s (%s)\n", COMMAND, self->db_path,
-               plab_strerror (rc), plab_store_errmsg (self->store));
+      fprintf (stderr, "%s: cannot record the run in %s: %s\n", COMMAND, self->db_path,
+               _plab_cli_store_error (self->store, rc));
       plab_trace_free (trace);
       return FALSE;
     }
 
   plab_store_sink_init (self->store, c->run_id, &self->store_sink);
+  rc = plab_store_journal_begin (self->store, c->run_id);
+  if (rc != 0)
+    fprintf (stderr,
+             "%s: no journal for run %" G_GINT64_FORMAT " (%s): if the runner is killed, "
+             "its spans are lost\n",
+             COMMAND, c->run_id, plab_store_errmsg (self->store));
   plab_trace_set_sink (trace, &sink);
   self->current = &run;
   self->current_config = c;
@@ -466,6 +531,7 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
+  plab_store_journal_end (self->store);
   draw_bar (self, TRUE);
   clear_bar (self);
 
@@ -477,11 +543,7 @@ run_one (Runner *self, RunConfig *c)
     {
       c->status = PLAB_RUN_CANCELLED;
       c->check_ok = FALSE;
-      if (cancel_signal == SIGPIPE)
-        error = g_strdup ("cancelled: the reader of the progress stream went away");
-      else
-        error
-            = g_strdup_printf ("cancelled by %s", cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      error = g_strdup_printf ("cancelled%s", cancel_reason ());
       if (!c->check[0])
         {
           g_free (c->check);
@@ -493,6 +555,11 @@ run_one (Runner *self, RunConfig *c)
       c->status = PLAB_RUN_FAILED;
       c->check_ok = FALSE;
       error = g_strdup (run.error[0] ? run.error : plab_strerror (rc));
+      if (!c->check[0])
+        {
+          g_free (c->check);
+          c->check = g_strdup ("not checked: the run failed");
+        }
     }
   else if (!run.check_ok)
     {
@@ -502,6 +569,21 @@ run_one (Runner *self, RunConfig *c)
     }
   else
     c->status = PLAB_RUN_OK;
+
+  /* A run whose timeline did not all reach the store (the disk filled up,
+   * another program kept the store locked) is not ok, whatever the demo
+   * says: its spans are missing, and a reader must not take it for whole. */
+  store_error = plab_store_sink_error (self->store);
+  if (store_error != 0)
+    {
+      store_detail = g_strdup (_plab_cli_store_error (self->store, store_error));
+      if (c->status == PLAB_RUN_OK)
+        c->status = PLAB_RUN_FAILED;
+      g_free (error);
+      error = g_strdup_printf ("part of the run's timeline could not be written to the run "
+                               "store: %s",
+                               store_detail);
+    }
   c->error = g_steal_pointer (&error);
   c->result_json = g_strdup (run.result_json ? run.result_json : "{}");
   c->ran = TRUE;
@@ -514,8 +596,6 @@ run_one (Runner *self, RunConfig *c)
   outcome.check_message = c->check;
   outcome.error = c->error;
   rc = plab_store_finish_run (self->store, c->run_id, &outcome);
-  if (rc == 0)
-    rc = plab_store_sink_error (self->store);
 
   if (self->stream)
     plab_progress_run_end (self->stream, plab_run_status_name (c->status), c->wall_ns, c->cpu_ns,
@@ -527,11 +607,25 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_free (trace);
   plab_demo_run_clear (&run);
 
+  /* One line, whichever writes failed. A run whose end could not be
+   * written stays "running" in the store, and every reader shows it as
+   * failed once this runner has exited. */
   if (rc != 0)
     {
-      fprintf (stderr, "%s: run %" G_GINT64_FORMAT " was not fully recorded in %s: %s (%s)\n",
-               COMMAND, c->run_id, self->db_path, plab_strerror (rc),
-               plab_store_errmsg (self->store));
+      fprintf (stderr,
+               "%s: run %" G_GINT64_FORMAT
+               " could not be recorded in %s: %s; it will show as failed\n",
+               COMMAND, c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
+      self->store_failed = TRUE;
+      return FALSE;
+    }
+  if (store_error != 0)
+    {
+      fprintf (stderr,
+               "%s: run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its timeline "
+               "could not be written: %s\n",
+               COMMAND, c->run_id, self->db_path, store_detail);
+      self->store_failed = TRUE;
       return FALSE;
     }
   return TRUE;
@@ -696,7 +790,7 @@ print_summary (Runner *self, FILE *out)
                      r->workers, r->median_s, r->speedup, r->efficiency * 100);
         }
     }
-  if (n_ran > 0)
+  if (n_ran > 0 && !self->store_failed)
     fprintf (out, "recorded in %s (plab show %" G_GINT64_FORMAT ")\n", self->db_path,
              g_array_index (self->configs, RunConfig, n_ran - 1).run_id);
 }
@@ -886,6 +980,12 @@ _plab_cli_run (int argc, char **argv)
       return PLAB_EXIT_USAGE;
     }
 
+  if (!_plab_cli_db_given_ok (COMMAND, self.db))
+    {
+      status = PLAB_EXIT_USAGE;
+      goto out;
+    }
+
   /* The demo. */
   if (argc < 2)
     {
@@ -1008,8 +1108,8 @@ _plab_cli_run (int argc, char **argv)
 
       if (rc != 0)
         {
-          fprintf (stderr, "%s: cannot record a sweep in %s: %s (%s)\n", COMMAND, self.db_path,
-                   plab_strerror (rc), plab_store_errmsg (self.store));
+          fprintf (stderr, "%s: cannot record a sweep in %s: %s\n", COMMAND, self.db_path,
+                   _plab_cli_store_error (self.store, rc));
           goto out;
         }
     }
@@ -1051,11 +1151,7 @@ _plab_cli_run (int argc, char **argv)
       for (guint i = 0; i < self.configs->len; i++)
         if (g_array_index (self.configs, RunConfig, i).ran)
           last = &g_array_index (self.configs, RunConfig, i);
-      if (cancel_signal == SIGPIPE)
-        fprintf (stderr, "%s: the reader of the progress stream went away", COMMAND);
-      else
-        fprintf (stderr, "%s: stopped by %s", COMMAND,
-                 cancel_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      fprintf (stderr, "%s: stopped%s", COMMAND, cancel_reason ());
       if (last)
         fprintf (stderr, "; run %" G_GINT64_FORMAT " recorded as %s\n", last->run_id,
                  plab_run_status_name (last->status));

@@ -12,6 +12,7 @@
 #include "plab-cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,70 @@ _plab_cli_parse (GOptionContext *context, const char *command, int *argc, char *
   return FALSE;
 }
 
+gboolean
+_plab_cli_parse_int (const char *command,
+                     const char *option,
+                     const char *text,
+                     gint64 min,
+                     gint64 max,
+                     gint64 *out)
+{
+  gint64 v;
+
+  /* g_ascii_string_to_signed () refuses blanks, signs it does not expect,
+   * trailing characters and values that overflow; the range is ours. */
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    {
+      _plab_cli_usage_error (command,
+                             "%s must be a whole number from %" G_GINT64_FORMAT
+                             " to %" G_GINT64_FORMAT ", not '%s'",
+                             option, min, max, text ? text : "");
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+_plab_cli_parse_double (const char *command,
+                        const char *option,
+                        const char *text,
+                        double min,
+                        double max,
+                        double *out)
+{
+  char *end = NULL;
+  double v = NAN;
+
+  if (text != NULL && text[0] != '\0' && text[strspn (text, "0123456789+-.eE")] == '\0')
+    v = g_ascii_strtod (text, &end);
+  if (end == NULL || end == text || *end != '\0' || !isfinite (v) || v < min || v > max)
+    {
+      _plab_cli_usage_error (command, "%s must be a number from %g to %g, not '%s'", option, min,
+                             max, text ? text : "");
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+const char *
+_plab_cli_store_error (PlabStore *store, int rc)
+{
+  const char *detail = plab_store_errmsg (store);
+
+  return detail != NULL && detail[0] != '\0' ? detail : plab_strerror (rc);
+}
+
+gboolean
+_plab_cli_db_given_ok (const char *command, const char *db)
+{
+  if (db == NULL || db[0] != '\0')
+    return TRUE;
+  _plab_cli_usage_error (command, "--db needs a FILE name, not an empty one");
+  return FALSE;
+}
+
 char *
 _plab_cli_known_demos (void)
 {
@@ -136,15 +201,15 @@ _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gbo
   if (rc != 0)
     {
       detail = plab_store_open_error ();
-      /* The detail may start with the path again; the line names it once. */
+      /* The detail may start with the path again; the line names it once.
+       * It says in plain words what is wrong with the file, so it stands in
+       * for the shorter plab_strerror () when there is one. */
       if (detail && g_str_has_prefix (detail, chosen)
           && g_str_has_prefix (detail + strlen (chosen), ": "))
         detail += strlen (chosen) + 2;
-      if (detail && detail[0])
-        fprintf (stderr, "plab: cannot use the run store %s: %s (%s)\n", chosen, plab_strerror (rc),
-                 detail);
-      else
-        fprintf (stderr, "plab: cannot use the run store %s: %s\n", chosen, plab_strerror (rc));
+      fprintf (stderr, "plab: cannot %s the run store %s: %s\n",
+               mode == PLAB_STORE_READ_WRITE ? "record runs in" : "read", chosen,
+               detail && detail[0] ? detail : plab_strerror (rc));
       return NULL;
     }
   if (path_out)
@@ -152,30 +217,45 @@ _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gbo
   return store;
 }
 
-gboolean
-_plab_cli_parse_run_id (PlabStore *store, const char *text, int64_t *id_out)
+int
+_plab_cli_parse_run_id (const char *command,
+                        PlabStore *store,
+                        const char *path,
+                        const char *text,
+                        const char *others,
+                        int64_t *id_out)
 {
   guint64 id;
 
+  if (g_strcmp0 (text, "last") == 0 && store == NULL)
+    return _plab_cli_usage_error (command, "there is no last run: %s holds no runs yet", path);
   if (g_strcmp0 (text, "last") == 0)
     {
       PlabRunFilter filter = { .limit = 1 };
       PlabRunRecord **records = NULL;
       size_t n = 0;
+      int rc = plab_store_list_runs (store, &filter, &records, &n);
 
-      if (plab_store_list_runs (store, &filter, &records, &n) != 0 || n == 0)
+      if (rc != 0)
         {
-          plab_run_records_free (records, n);
-          return FALSE;
+          fprintf (stderr, "%s: cannot read %s: %s\n", command, path,
+                   _plab_cli_store_error (store, rc));
+          return PLAB_EXIT_FAILED;
         }
+      if (n == 0)
+        return _plab_cli_usage_error (command, "there is no last run: %s holds no runs yet", path);
       *id_out = records[0]->id;
       plab_run_records_free (records, n);
-      return TRUE;
+      return PLAB_EXIT_OK;
     }
-  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL))
-    return FALSE;
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL))
+    return _plab_cli_usage_error (command,
+                                  "'%s' is not a run: give a run id from 1 to %" G_GINT64_FORMAT
+                                  "%s\"last\"%s%s",
+                                  text ? text : "", G_MAXINT64, others ? ", " : " or ",
+                                  others ? " or " : "", others ? others : "");
   *id_out = (int64_t)id;
-  return TRUE;
+  return PLAB_EXIT_OK;
 }
 
 /* --- plab list --- */
@@ -323,11 +403,13 @@ cmd_runs (int argc, char **argv)
   g_autofree char *db = NULL;
   g_autofree char *demo = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *limit_text = NULL;
   gboolean json = FALSE;
-  int limit = 20;
+  gint64 limit = 20;
   GOptionEntry entries[]
       = { { "demo", 0, 0, G_OPTION_ARG_STRING, &demo, "Only runs of this demo", "DEMO" },
-          { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N runs (default 20, 0: all)", "N" },
+          { "limit", 'n', 0, G_OPTION_ARG_STRING, &limit_text,
+            "At most N runs (default 20, 0: all)", "N" },
           { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
             "FILE" },
           { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
@@ -345,8 +427,13 @@ cmd_runs (int argc, char **argv)
     return PLAB_EXIT_USAGE;
   if (argc > 1)
     return _plab_cli_usage_error ("plab runs", "unexpected argument '%s'", argv[1]);
-  if (limit < 0)
-    return _plab_cli_usage_error ("plab runs", "--limit must be 0 or more, not %d", limit);
+  if (limit_text != NULL
+      && !_plab_cli_parse_int ("plab runs", "--limit", limit_text, 0, G_MAXINT, &limit))
+    return PLAB_EXIT_USAGE;
+  if (demo != NULL && demo[0] == '\0')
+    return _plab_cli_usage_error ("plab runs", "--demo needs a demo name, not an empty one");
+  if (!_plab_cli_db_given_ok ("plab runs", db))
+    return PLAB_EXIT_USAGE;
 
   store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (store == NULL && !missing)
@@ -354,12 +441,12 @@ cmd_runs (int argc, char **argv)
   if (store)
     {
       filter.demo = demo;
-      filter.limit = limit;
+      filter.limit = (int)limit;
       rc = plab_store_list_runs (store, &filter, &records, &n);
       if (rc != 0)
         {
-          fprintf (stderr, "plab runs: cannot read %s: %s (%s)\n", path, plab_strerror (rc),
-                   plab_store_errmsg (store));
+          fprintf (stderr, "plab runs: cannot read %s: %s\n", path,
+                   _plab_cli_store_error (store, rc));
           plab_store_close (store);
           return PLAB_EXIT_FAILED;
         }
@@ -456,21 +543,24 @@ cmd_show (int argc, char **argv)
                                   argc < 2 ? "which run? (plab show RUN, see plab runs)"
                                            : "one run at a time, not '%s'",
                                   argc > 2 ? argv[2] : "");
+  if (!_plab_cli_db_given_ok ("plab show", db))
+    return PLAB_EXIT_USAGE;
 
   store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (store == NULL)
     {
-      if (missing)
-        return _plab_cli_usage_error ("plab show", "no run %s: %s holds no runs yet", argv[1],
-                                      path);
-      return PLAB_EXIT_FAILED;
+      if (!missing)
+        return PLAB_EXIT_FAILED;
+      status = _plab_cli_parse_run_id ("plab show", NULL, path, argv[1], NULL, &id);
+      if (status == PLAB_EXIT_OK)
+        status = _plab_cli_usage_error ("plab show", "there is no run %s: %s holds no runs yet",
+                                        argv[1], path);
+      return status;
     }
-  if (!_plab_cli_parse_run_id (store, argv[1], &id))
-    {
-      status = _plab_cli_usage_error ("plab show", "'%s' is not a run (give a run id or \"last\")",
-                                      argv[1]);
-      goto out;
-    }
+  status = _plab_cli_parse_run_id ("plab show", store, path, argv[1], NULL, &id);
+  if (status != PLAB_EXIT_OK)
+    goto out;
+  status = PLAB_EXIT_FAILED;
   rc = plab_store_get_run (store, id, &r);
   if (rc == PLAB_ENOTFOUND)
     {
@@ -482,8 +572,7 @@ cmd_show (int argc, char **argv)
     rc = plab_store_get_lanes (store, id, &lanes, &n_lanes);
   if (rc != 0)
     {
-      fprintf (stderr, "plab show: cannot read %s: %s (%s)\n", path, plab_strerror (rc),
-               plab_store_errmsg (store));
+      fprintf (stderr, "plab show: cannot read %s: %s\n", path, _plab_cli_store_error (store, rc));
       goto out;
     }
   have_machine = r->machine_id > 0 && plab_store_get_machine (store, r->machine_id, &machine) == 0;
@@ -623,6 +712,8 @@ open_window (int argc, char **argv)
     db = argv[2];
   else if (argc >= 2)
     return _plab_cli_usage_error ("plab", "'--db' needs a FILE (plab --db FILE)");
+  if (db != NULL && db[0] == '\0')
+    return _plab_cli_usage_error ("plab", "--db needs a FILE name, not an empty one");
 #ifdef PLAB_HAVE_GUI
   if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
     return plab_application_main (db);

@@ -3,14 +3,22 @@
 
 #include <math.h>
 
+#include "plab-json.h"
+
 void
 plab_json_append_string (GString *out, const char *text)
 {
+  g_autofree char *valid = NULL;
+
   if (text == NULL)
     {
       g_string_append (out, "null");
       return;
     }
+  /* JSON is UTF-8. Text read from a run store can be anything (the file is
+   * anyone's to edit): bytes that are not UTF-8 become U+FFFD. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
   g_string_append_c (out, '"');
   for (const unsigned char *p = (const unsigned char *)text; *p; p++)
     {
@@ -59,11 +67,15 @@ void
 plab_json_append_object (GString *out, const char *json)
 {
   const char *p = json;
+  PlabJson *parsed = NULL;
+  gboolean object;
 
   while (p && g_ascii_isspace (*p))
     p++;
-  if (p && *p == '{')
-    g_string_append (out, p);
-  else
-    g_string_append (out, "{}");
+  /* Starting with a brace is not enough: a damaged or edited store may hold
+   * any text here, and what is written must stay valid JSON. */
+  object = p != NULL && *p == '{' && g_utf8_validate (p, -1, NULL)
+           && (parsed = plab_json_parse (p, NULL, 0)) != NULL && parsed->type == PLAB_JSON_OBJECT;
+  plab_json_free (parsed);
+  g_string_append (out, object ? p : "{}");
 }

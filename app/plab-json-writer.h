@@ -9,14 +9,15 @@
 
 G_BEGIN_DECLS
 
-/* Appends @text as a quoted JSON string (NULL as null). */
+/* Appends @text as a quoted JSON string (NULL as null); bytes that are not
+ * UTF-8 become U+FFFD. */
 void plab_json_append_string (GString *out, const char *text);
 
 /* Appends a number with up to 9 significant digits; NaN and infinities as null. */
 void plab_json_append_double (GString *out, double value);
 
-/* Appends @json as is when it looks like a JSON object, else {}. For the
- * demos' result and parameter objects, which are JSON already. */
+/* Appends @json as is when it is one valid JSON object in UTF-8, else {}.
+ * For the demos' result and parameter objects, which are JSON already. */
 void plab_json_append_object (GString *out, const char *json);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 /* For the stream's JSON reader (ui/plab-json.h; app/plab-json.h only writes). */
 #include "plab-chart-export.h"
@@ -185,7 +187,8 @@ error_text (PlabRunner *self)
   g_autoptr (GString) out = g_string_new (NULL);
   guint n, first, kept = 0;
 
-  if (self->errors == NULL)
+  /* A runner killed before it wrote anything has no stderr at all. */
+  if (self->errors == NULL || g_memory_output_stream_get_data_size (self->errors) == 0)
     return NULL;
   text = g_strndup (g_memory_output_stream_get_data (self->errors),
                     g_memory_output_stream_get_data_size (self->errors));
@@ -323,9 +326,31 @@ wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (self);
 }
 
+/* Runs in the runner between fork and exec. The runner must not outlive
+ * the lab: a lab that is killed, or crashes, cannot stop its run, so the
+ * kernel sends the runner SIGHUP when the lab goes (PR_SET_PDEATHSIG), and
+ * the runner cancels its run, records it as cancelled and exits as on Stop.
+ * (The broken progress stream stops the runner too, but only at its next
+ * write, and a demo can go a long time without writing.) The signal follows
+ * the thread that forked, the main thread here, which lives as long as the
+ * process; the kernel may send it again as it hands the runner to another
+ * thread of the dying lab, which is why it is SIGHUP, which the runner never
+ * counts as a second, impatient signal. A lab that died before prctl took
+ * effect shows in getppid (). Only async-signal-safe calls here. */
+static void
+runner_child_setup (gpointer user_data)
+{
+  pid_t lab = (pid_t)GPOINTER_TO_INT (user_data);
+
+  prctl (PR_SET_PDEATHSIG, SIGHUP);
+  if (getppid () != lab)
+    _exit (128 + SIGHUP);
+}
+
 gboolean
 plab_runner_start (PlabRunner *self, const char *const *args, GError **error)
 {
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   GInputStream *err_pipe;
   const char *pid_text;
@@ -350,9 +375,11 @@ plab_runner_start (PlabRunner *self, const char *const *args, GError **error)
   g_free (self->command_line);
   self->command_line = g_strjoinv (" ", (char **)argv->pdata + 1);
 
-  self->process
-      = g_subprocess_newv ((const char *const *)argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+  launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, runner_child_setup,
+                                         GINT_TO_POINTER ((int)getpid ()), NULL);
+  self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, error);
   if (self->process == NULL)
     return FALSE;
 

@@ -84,6 +84,7 @@ struct _PlabWindow
   int runs_expected; /* runs the launch will make (a sweep makes several) */
   int runs_ended;
   gboolean sweeping;
+  gboolean closing; /* closed mid-run: destroyed once the runner has finished */
 
   /* Borrowed */
   const PlabDemo *demo;
@@ -103,6 +104,7 @@ void _plab_window_run_init (PlabWindow *self);
 void _plab_window_run_dispose (PlabWindow *self);
 void _plab_window_run (PlabWindow *self, gboolean sweep);
 void _plab_window_stop (PlabWindow *self);
+gboolean _plab_window_close_request (PlabWindow *self);
 char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 
 /* plab-window-views.c */

@@ -160,6 +160,13 @@ run_ended_cb (PlabRunner *runner,
   _plab_window_reload_history (self);
 }
 
+static gboolean
+destroy_cb (gpointer user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWindow *self)
 {
@@ -167,6 +174,13 @@ finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWi
   gboolean sweep = self->sweeping;
 
   stop_timers (self);
+  if (self->closing)
+    {
+      /* The run is recorded: the closed window can go now, from the main
+       * loop rather than from inside the runner's signal. */
+      g_idle_add_full (G_PRIORITY_DEFAULT, destroy_cb, g_object_ref (self), g_object_unref);
+      return;
+    }
   self->live_started_us = 0;
   self->sweeping = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
@@ -336,6 +350,25 @@ _plab_window_stop (PlabWindow *self)
   plab_runner_stop (self->runner);
 }
 
+/* Closing the window mid-run stops the run rather than abandoning it: the
+ * window hides at once, the runner is asked to stop (SIGTERM, SIGKILL after
+ * PLAB_RUNNER_KILL_DELAY_MS), records the run as cancelled and exits, and
+ * only then is the window destroyed. Until then the hidden window still
+ * holds the application, so the process stays to read the runner's end.
+ * Returns TRUE when the close is taken care of here. */
+gboolean
+_plab_window_close_request (PlabWindow *self)
+{
+  if (self->closing)
+    return TRUE;
+  if (!plab_runner_is_running (self->runner))
+    return FALSE;
+  self->closing = TRUE;
+  gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+  _plab_window_stop (self);
+  return TRUE;
+}
+
 void
 _plab_window_run_init (PlabWindow *self)
 {
@@ -355,6 +388,10 @@ _plab_window_run_dispose (PlabWindow *self)
   stop_timers (self);
   if (self->runner != NULL)
     {
+      /* Destroyed some other way mid-run: the run still stops. The runner
+       * object lives on until its process has exited (its pending reads
+       * hold it). */
+      plab_runner_stop (self->runner);
       g_signal_handlers_disconnect_by_data (self->runner, self);
       g_clear_object (&self->runner);
     }

@@ -374,6 +374,14 @@ dark_changed_cb (PlabWindow *self)
   _plab_window_apply_theme (self);
 }
 
+static gboolean
+plab_window_close_request (GtkWindow *window)
+{
+  if (_plab_window_close_request (PLAB_WINDOW (window)))
+    return TRUE;
+  return GTK_WINDOW_CLASS (plab_window_parent_class)->close_request (window);
+}
+
 static void
 plab_window_dispose (GObject *object)
 {
@@ -439,11 +447,13 @@ plab_window_class_init (PlabWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = plab_window_dispose;
   object_class->finalize = plab_window_finalize;
   object_class->get_property = plab_window_get_property;
   object_class->set_property = plab_window_set_property;
+  window_class->close_request = plab_window_close_request;
 
   properties[PROP_PRESENTATION]
       = g_param_spec_boolean ("presentation", NULL, NULL, FALSE,

@@ -29,14 +29,16 @@ extern "C" {
   X (PLAB_EBROKEN, -15, "the barrier is broken (a party timed out or aborted)")                    \
   X (PLAB_EMSGSIZE, -16, "the message is too large")                                               \
   X (PLAB_EPROTO, -17, "malformed message")                                                        \
+  X (PLAB_EDONE, -18, "no more results")                                                           \
+  X (PLAB_EINIT, -19, "a worker's initializer failed")                                             \
   X (PLAB_ESTORE_OPEN, -20, "cannot open the run store")                                           \
-  X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store (it belongs to something else)")              \
+  X (PLAB_ESTORE_FOREIGN, -21, "not a plab run store: it belongs to another program")              \
   X (PLAB_ESTORE_CORRUPT, -22, "the run store is corrupt or not a database")                       \
   X (PLAB_ESTORE_NEWER, -23, "the run store was written by a newer plab")                          \
   X (PLAB_ESTORE_READONLY, -24, "the run store is read-only")                                      \
   X (PLAB_ESTORE_BUSY, -25, "the run store is locked by another program")                          \
   X (PLAB_ESTORE_IO, -26, "the run store could not be read or written")                            \
-  X (PLAB_ESTORE_FULL, -27, "the disk holding the run store is full")
+  X (PLAB_ESTORE_FULL, -27, "no room is left to write the run store")
 
 typedef enum
 {

@@ -215,10 +215,12 @@ reserve (PlabConn *self, size_t need)
     }
   if (need > self->cap)
     {
-      size_t cap = self->cap ? self->cap : INITIAL_BUFFER;
+      /* Exactly @need: the caller asks for a frame's size or for twice what
+       * it holds, so the buffer still grows geometrically, and a frame of
+       * 16 MiB and 8 bytes costs that, not 32 MiB. */
+      size_t cap = need;
       uint8_t *b;
-      while (cap < need)
-        cap *= 2;
+
       b = realloc (self->buf, cap);
       if (b == NULL)
         return PLAB_ENOMEM;
@@ -271,10 +273,17 @@ conn_recv_blocking (PlabConn *self,
           break;
         }
 
-      /* Need more bytes: room for at least the header, or the whole frame. */
-      rc = reserve (self, avail >= HEADER_SIZE
-                              ? HEADER_SIZE + (size_t)read_le32 (self->buf + self->start + 4)
-                              : INITIAL_BUFFER);
+      /* Need more bytes: room for the whole frame once its header is in, but
+       * never more than twice what has arrived. A header alone may claim
+       * anything up to the limit; memory follows the bytes that really came. */
+      {
+        size_t want = avail >= HEADER_SIZE
+                          ? HEADER_SIZE + (size_t)read_le32 (self->buf + self->start + 4)
+                          : INITIAL_BUFFER;
+        size_t grown = avail > INITIAL_BUFFER / 2 ? 2 * avail : INITIAL_BUFFER;
+
+        rc = reserve (self, want < grown ? want : grown);
+      }
       if (rc != 0)
         break;
       if (deadline >= 0)

@@ -1,38 +1,49 @@
-/* plab-pool.c: a pool of workers mapping a function over an array.
+/* plab-pool.c: a pool of workers: the workers, the map, and the pool's states.
+ * Futures and imap are in plab-pool-task.c, on the same workers.
  *
  * One algorithm serves the threads, gil and processes backends; only where the
  * workers live differs. The parent and the workers share a PoolShared block (an
- * anonymous shared mapping, inherited by forked workers), laid out like this:
+ * anonymous shared mapping, inherited by forked workers) holding:
  *
  *   generation   futex word: the parent bumps it to wake the workers (a new
- *                map, more work to retry, or stop)
+ *                map, new tasks, more work to retry, or stop)
  *   map          the current map: function, sizes, where items, results and
- *                per-item states are in the arena
- *   next_chunk   the next chunk to hand out (workers fetch_add it)
+ *                per-item states are in the arena, and map_seq, its number
+ *   next_item    the next item to hand out (workers fetch_add a chunk)
  *   retry ring   item ranges to hand out again (written by the parent only)
- *   slots[]      per worker: the chunk it holds and the item it is running
+ *   task ring    submitted tasks, in order (see plab-pool-task.c)
+ *   slots[]      per worker: the chunk it holds, the item it is running, the
+ *                last map it finished, and why it left if it did
  *
  * The arena holds items, results and one int32 state per item (0: pending,
  * 1: done, negative: the item's error). For processes it is a memfd that
  * only grows: the parent and each worker keep it mapped from one map to the
  * next and map it again only when it grew, so maps of any size need no
- * re-fork, and a map into an arena already in place costs no page faults;
- * the parent clears the states of a new map while every worker is idle. For
- * threads the workers use the caller's arrays directly.
+ * re-fork, and a map into an arena already in place costs no page faults.
+ * For threads the workers use the caller's arrays directly.
  *
  * A worker writes an item's result, then its state with release order; the
  * parent reads states with acquire order, so a done state means a complete
- * result. The parent decides that a map is finished when every item has a
- * state and every live worker has reported idle for the current generation
- * (so none still touches the arena).
+ * result. The parent rewrites the map only while every live worker has
+ * finished claiming from the previous one (idle_map == map_seq), and decides
+ * that a map is finished when every item has a state and every live worker
+ * is idle for it (so none still touches the arena).
  *
- * When a worker process dies, the parent reads its slot: the item it was
- * running fails with PLAB_ECRASHED and a message naming the pid and the
- * signal, the rest of its chunk goes to the retry ring, and a new worker
+ * Chunks. With chunk_size 0 the chunk is measured: after each chunk a worker
+ * stores how many items would have taken about 2 ms (chunk_hint), starting
+ * from one item; a claim never takes more than the remaining items divided by
+ * twice the workers, so chunks shrink towards the end and no worker is left
+ * with a long tail while the others wait.
+ *
+ * When a worker process dies, the parent reads its slot: the item (or task)
+ * it was running fails with PLAB_ECRASHED and a message naming the pid and
+ * the signal, the rest of its chunk goes to the retry ring, and a new worker
  * takes the slot. A chunk lost to a worker killed between claiming and
  * recording it is found by the final sweep (all workers idle, items still
  * pending) and retried too. Each crash fails at most one item and every
  * wake-up either finishes items or finds idle workers, so a map always ends.
+ * A worker that reached max_tasks_per_worker leaves on its own and is
+ * replaced quietly; one whose initializer failed breaks the pool.
  */
 #include "plab-pool.h"
 
@@ -54,108 +65,19 @@
 
 #include "plab-error.h"
 #include "plab-gil.h"
+#include "plab-pool-private.h"
 #include "plab-process-private.h"
 #include "plab-sysinfo.h"
 #include "plab-trace-private.h"
 
-#define CACHE_LINE 64
-#define RETRY_MAX 1024
 #define WAIT_TICK_MS 20
 #define TERMINATE_GRACE_NS 1000000000LL
+#define CHUNK_TARGET_NS 2000000LL
+#define CHUNK_HINT_MAX (1u << 24)
+#define TASK_BYTES_DEFAULT (64 * 1024)
+#define TASK_BYTES_MAX (4 * 1024 * 1024)
 #define STATE_PENDING 0
 #define STATE_DONE 1
-
-typedef struct
-{
-  /* Written by the worker owning the slot; read by the parent only once that
-   * worker is dead, or idle for the current generation. */
-  _Alignas(CACHE_LINE) _Atomic int64_t chunk_start;
-  _Atomic int64_t chunk_end;
-  _Atomic int64_t current;   /* the item being run, -1 when none */
-  _Atomic uint32_t idle_gen; /* the last generation this worker finished */
-} Slot;
-
-typedef struct
-{
-  /* The futex word. Only the parent writes it. */
-  _Alignas(CACHE_LINE) _Atomic uint32_t generation;
-  _Atomic uint32_t stop;  /* workers exit at their next wake-up */
-  _Atomic uint32_t abort; /* workers stop claiming items (cancellation) */
-
-  /* The current map. Written by the parent while every worker is idle, before
-   * it bumps generation; read-only for workers. The function and user data
-   * addresses are valid in forked workers because fork keeps the address space. */
-  PlabMapFunc func;
-  void *user_data;
-  PlabLabelFunc label;
-  uint64_t n_items;
-  uint64_t item_size;
-  uint64_t result_size;
-  uint64_t chunk_size;
-  uint64_t n_chunks;
-  uint64_t items_off;
-  uint64_t results_off;
-  uint64_t states_off;
-  uint64_t arena_size;
-
-  /* Handed out with fetch_add; values past n_chunks mean "none left". */
-  _Alignas(CACHE_LINE) _Atomic uint64_t next_chunk;
-
-  /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
-   * the only writer of retry_tail and the entries; workers claim an entry by
-   * advancing retry_head with compare-and-swap. */
-  _Alignas(CACHE_LINE) _Atomic uint64_t retry_head;
-  _Atomic uint64_t retry_tail;
-  uint64_t retry_start[RETRY_MAX];
-  uint64_t retry_end[RETRY_MAX];
-
-  Slot slots[PLAB_POOL_MAX_WORKERS];
-} PoolShared;
-
-typedef struct
-{
-  PlabPool *pool;
-  int slot;
-  int lane;
-  int number; /* "worker N" */
-  pid_t pid;
-  int pidfd;
-  pthread_t thread;
-  bool alive;
-  int64_t start_ns;
-} Worker;
-
-typedef enum
-{
-  POOL_RUNNING = 0,
-  POOL_BROKEN, /* workers were terminated (cancel) or cannot be started */
-} PoolState;
-
-struct PlabPool
-{
-  PlabBackend backend;
-  int n_workers;
-  PlabTrace *trace; /* borrowed */
-  const volatile sig_atomic_t *cancel;
-  char lane_prefix[24];
-  PoolState state;
-
-  PoolShared *sh;
-  int efd;     /* workers write 1 when they go idle */
-  int memfd;   /* the arena, processes only */
-  char *arena; /* parent's mapping of it */
-  size_t arena_mapped;
-
-  /* Threads: the caller's arrays for the current map, and the GIL. */
-  const char *t_items;
-  char *t_results;
-  _Atomic int32_t *t_states;
-  size_t t_states_alloc;
-  PlabGil *gil; /* gil backend only */
-
-  Worker workers[PLAB_POOL_MAX_WORKERS];
-  int worker_counter;
-};
 
 static const char *const backend_names[PLAB_N_BACKENDS] = {
   [PLAB_BACKEND_SERIAL] = "serial",
@@ -206,6 +128,29 @@ wake_workers (PlabPool *self)
   futex_wake_all (&self->sh->generation);
 }
 
+void
+_plab_pool_wake (PlabPool *self)
+{
+  wake_workers (self);
+}
+
+static void
+notify_parent (PlabPool *self)
+{
+  uint64_t one = 1;
+
+  if (write (self->efd, &one, sizeof one) < 0)
+    {
+      /* The counter can only overflow after 2^64 writes; nothing to do. */
+    }
+}
+
+static int
+error_code (int rc)
+{
+  return rc == 0 ? 0 : (rc < 0 ? rc : PLAB_ETASK);
+}
+
 /* --- Worker side --- */
 
 typedef struct
@@ -230,7 +175,7 @@ view_open (PlabPool *self, View *v)
       return 0;
     }
   if (sh->arena_size == 0)
-    return 0;
+    return PLAB_EINVAL;
   if (v->mapping == NULL || v->mapping_size != sh->arena_size)
     {
       if (v->mapping != NULL)
@@ -256,24 +201,35 @@ view_close (View *v)
     munmap (v->mapping, v->mapping_size);
 }
 
-/* Claims the next range of items; false when none is left. */
+/* Claims the next range of map items; false when none is left. */
 static bool
 claim (PoolShared *sh, uint64_t *start, uint64_t *end)
 {
-  uint64_t c, head;
+  uint64_t n = sh->n_items;
+  uint64_t next, k, head;
 
   if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
     return false;
 
-  if (atomic_load_explicit (&sh->next_chunk, memory_order_relaxed) < sh->n_chunks)
+  next = atomic_load_explicit (&sh->next_item, memory_order_relaxed);
+  if (next < n)
     {
-      c = atomic_fetch_add_explicit (&sh->next_chunk, 1, memory_order_relaxed);
-      if (c < sh->n_chunks)
+      k = sh->chunk_fixed;
+      if (k == 0)
         {
-          *start = c * sh->chunk_size;
-          *end = *start + sh->chunk_size;
-          if (*end > sh->n_items)
-            *end = sh->n_items;
+          uint64_t cap = (n - next) / (2 * (uint64_t)sh->n_workers);
+          k = atomic_load_explicit (&sh->chunk_hint, memory_order_relaxed);
+          if (k > cap)
+            k = cap;
+          if (k == 0)
+            k = 1;
+        }
+      next = atomic_fetch_add_explicit (&sh->next_item, k, memory_order_relaxed);
+      if (next < n)
+        {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
+          *start = next;
+          *end = next + k < n ? next + k : n;
           return true;
         }
     }
@@ -281,11 +237,12 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
   head = atomic_load_explicit (&sh->retry_head, memory_order_acquire);
   while (head < atomic_load_explicit (&sh->retry_tail, memory_order_acquire))
     {
-      uint64_t s = sh->retry_start[head % RETRY_MAX];
-      uint64_t e = sh->retry_end[head % RETRY_MAX];
+      uint64_t s = sh->retry_start[head % POOL_RETRY_MAX];
+      uint64_t e = sh->retry_end[head % POOL_RETRY_MAX];
       if (atomic_compare_exchange_weak_explicit (&sh->retry_head, &head, head + 1,
                                                  memory_order_acq_rel, memory_order_acquire))
         {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
           *start = s;
           *end = e;
           return true;
@@ -300,6 +257,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   PoolShared *sh = self->sh;
   bool gil = self->backend == PLAB_BACKEND_GIL;
   bool tracing = plab_tracing ();
+  int64_t chunk_t0 = plab_now_ns ();
+  uint64_t ran = 0;
   char label[PLAB_LABEL_MAX];
 
   atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
@@ -316,7 +275,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
       t0 = tracing ? plab_now_ns () : 0;
-      rc = sh->func (item, result, sh->user_data);
+      rc = error_code (sh->func (item, result, sh->user_data));
       if (tracing)
         {
           t1 = plab_now_ns ();
@@ -328,12 +287,69 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (gil)
         plab_checkpoint ();
       /* Release: the result is complete before the state says so. */
-      atomic_store_explicit (&v->states[i], rc == 0 ? STATE_DONE : (rc < 0 ? rc : PLAB_ETASK),
-                             memory_order_release);
+      atomic_store_explicit (&v->states[i], rc == 0 ? STATE_DONE : rc, memory_order_release);
+      if (rc != 0 && sh->fail_fast)
+        atomic_store_explicit (&sh->abort, 1, memory_order_relaxed);
+      ran++;
     }
   atomic_store_explicit (&slot->current, -1, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_start, -1, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_end, -1, memory_order_relaxed);
+
+  if (sh->chunk_fixed == 0 && ran > 0)
+    {
+      /* Items per CHUNK_TARGET_NS at the pace of this chunk. */
+      int64_t per_item = (plab_now_ns () - chunk_t0) / (int64_t)ran;
+      uint64_t hint = (uint64_t)(CHUNK_TARGET_NS / (per_item > 0 ? per_item : 1));
+      if (hint < 1)
+        hint = 1;
+      if (hint > CHUNK_HINT_MAX)
+        hint = CHUNK_HINT_MAX;
+      atomic_store_explicit (&sh->chunk_hint, hint, memory_order_relaxed);
+    }
+}
+
+/* Claims the next queued task; -1 when there is none. */
+static int
+claim_task (PlabPool *self, int slot_index)
+{
+  PoolShared *sh = self->sh;
+  uint64_t head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
+
+  while (head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
+    {
+      uint32_t idx = sh->task_ring[head % PLAB_POOL_MAX_TASKS];
+      if (atomic_compare_exchange_weak_explicit (&sh->task_head, &head, head + 1,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        {
+          uint32_t expected = TASK_QUEUED;
+          uint32_t running = TASK_RUNNING | (uint32_t)(slot_index + 1) << 8;
+          if (atomic_compare_exchange_strong_explicit (&self->tasks[idx].state, &expected, running,
+                                                       memory_order_acq_rel, memory_order_acquire))
+            return (int)idx;
+          /* Cancelled before it started: skip it. */
+          head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
+        }
+    }
+  return -1;
+}
+
+static void
+run_task (PlabPool *self, int idx)
+{
+  TaskSlot *t = &self->tasks[idx];
+  char *arg = self->payload + (size_t)idx * self->task_stride;
+  int64_t t0 = plab_now_ns ();
+  int rc;
+
+  rc = error_code (t->func (arg, arg + t->result_off, t->user_data));
+  if (plab_tracing ())
+    plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
+  if (self->backend == PLAB_BACKEND_GIL)
+    plab_checkpoint ();
+  t->error = rc;
+  t->done_seq = atomic_fetch_add_explicit (&self->sh->done_counter, 1, memory_order_relaxed);
+  atomic_store_explicit (&t->state, TASK_FINISHED, memory_order_release);
 }
 
 static void
@@ -342,40 +358,85 @@ worker_loop (Worker *w)
   PlabPool *self = w->pool;
   PoolShared *sh = self->sh;
   Slot *slot = &sh->slots[w->slot];
-  uint32_t seen = atomic_load_explicit (&slot->idle_gen, memory_order_acquire);
+  uint32_t seen = atomic_load_explicit (&sh->generation, memory_order_acquire) - 1;
+  int tasks_run = 0;
   View v = { 0 };
 
   for (;;)
     {
-      uint32_t gen;
+      uint32_t gen, map_seq;
       uint64_t s, e;
-      uint64_t one = 1;
+      int idx;
 
       while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
              && !atomic_load_explicit (&sh->stop, memory_order_acquire))
         futex_wait (&sh->generation, seen, 1000);
       if (atomic_load_explicit (&sh->stop, memory_order_acquire))
-        {
-          view_close (&v);
-          return;
-        }
+        break;
       seen = gen;
 
-      if (sh->n_items > 0 && view_open (self, &v) == 0)
+      /* Under the gil backend a worker holds the GIL while it runs items
+       * and lets it go before it sleeps. */
+      plab_gil_attach (self->gil);
+      map_seq = atomic_load_explicit (&sh->map_seq, memory_order_acquire);
+      if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
         {
-          /* Under the gil backend a worker holds the GIL while it runs items
-           * and lets it go before it sleeps between maps. */
-          plab_gil_attach (self->gil);
-          while (claim (sh, &s, &e))
-            run_range (self, slot, &v, s, e);
-          plab_gil_detach ();
+          if (sh->n_items > 0 && view_open (self, &v) == 0)
+            while (claim (sh, &s, &e))
+              {
+                run_range (self, slot, &v, s, e);
+                if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+                  goto retire;
+              }
+          atomic_store_explicit (&slot->idle_map, map_seq, memory_order_release);
+          notify_parent (self);
         }
-      atomic_store_explicit (&slot->idle_gen, gen, memory_order_release);
-      if (write (self->efd, &one, sizeof one) < 0)
+      while (!atomic_load_explicit (&sh->stop, memory_order_acquire)
+             && (idx = claim_task (self, w->slot)) >= 0)
         {
-          /* The counter can only overflow after 2^64 writes; nothing to do. */
+          run_task (self, idx);
+          notify_parent (self);
+          if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+            goto retire;
+          /* A new map may have come: look at it before more tasks. */
+          if (atomic_load_explicit (&sh->generation, memory_order_acquire) != seen)
+            break;
         }
+      plab_gil_detach ();
     }
+  view_close (&v);
+  return;
+
+retire:
+  plab_gil_detach ();
+  view_close (&v);
+  atomic_store_explicit (&slot->exit_reason, WORKER_RETIRED, memory_order_release);
+  notify_parent (self);
+}
+
+/* Runs the initializer; false when it failed (the worker then leaves). */
+static bool
+worker_init (Worker *w)
+{
+  PlabPool *self = w->pool;
+  Slot *slot = &self->sh->slots[w->slot];
+  int64_t t0;
+  int rc;
+
+  if (self->initializer == NULL)
+    return true;
+  plab_gil_attach (self->gil);
+  t0 = plab_now_ns ();
+  rc = self->initializer (self->init_data);
+  if (plab_tracing ())
+    plab_span (PLAB_SPAN_SPAWN, t0, plab_now_ns (), -1, "initializer");
+  plab_gil_detach ();
+  if (rc == 0)
+    return true;
+  slot->init_error = error_code (rc);
+  atomic_store_explicit (&slot->exit_reason, WORKER_INIT_FAILED, memory_order_release);
+  notify_parent (self);
+  return false;
 }
 
 static void *
@@ -388,7 +449,8 @@ thread_main (void *data)
       plab_trace_attach (w->pool->trace, w->lane);
       plab_span (PLAB_SPAN_SPAWN, w->start_ns, plab_now_ns (), -1, "start");
     }
-  worker_loop (w);
+  if (worker_init (w))
+    worker_loop (w);
   plab_instant (PLAB_SPAN_EXIT, "exit");
   plab_trace_detach ();
   return NULL;
@@ -401,8 +463,10 @@ start_worker (PlabPool *self, int slot)
 {
   Worker *w = &self->workers[slot];
   PoolShared *sh = self->sh;
+  Slot *sl = &sh->slots[slot];
   char name[PLAB_LANE_NAME_MAX];
   pid_t parent = getpid ();
+  uint32_t map_seq = atomic_load (&sh->map_seq);
   int rc;
 
   memset (w, 0, sizeof *w);
@@ -411,11 +475,14 @@ start_worker (PlabPool *self, int slot)
   w->lane = -1;
   w->pidfd = -1;
   w->number = ++self->worker_counter;
-  atomic_store (&sh->slots[slot].current, -1);
-  atomic_store (&sh->slots[slot].chunk_start, -1);
-  atomic_store (&sh->slots[slot].chunk_end, -1);
-  /* A new worker joins the current generation: it has not finished it. */
-  atomic_store (&sh->slots[slot].idle_gen, atomic_load (&sh->generation) - 1);
+  atomic_store (&sl->current, -1);
+  atomic_store (&sl->chunk_start, -1);
+  atomic_store (&sl->chunk_end, -1);
+  atomic_store (&sl->exit_reason, WORKER_RUNNING);
+  sl->init_error = 0;
+  /* A worker started during a map joins it; otherwise it is idle for the
+   * last map, so the parent may write the next one. */
+  atomic_store (&sl->idle_map, self->map_active ? map_seq - 1 : map_seq);
 
   if (self->trace != NULL)
     {
@@ -445,7 +512,8 @@ start_worker (PlabPool *self, int slot)
               plab_trace_attach (self->trace, w->lane);
               plab_span (PLAB_SPAN_SPAWN, w->start_ns, plab_now_ns (), -1, "start");
             }
-          worker_loop (w);
+          if (worker_init (w))
+            worker_loop (w);
           plab_instant (PLAB_SPAN_EXIT, "exit");
           _exit (0);
         }
@@ -474,19 +542,49 @@ pool_free_shared (PlabPool *self)
     close (self->efd);
   if (self->sh != NULL)
     munmap (self->sh, sizeof (PoolShared));
+  if (self->tasks != NULL)
+    munmap (self->tasks, self->tasks_mapped);
   free (self->t_states);
+}
+
+/* The task slots and their payloads: one mapping, shared with the workers. */
+static int
+tasks_map (PlabPool *self, size_t task_bytes)
+{
+  size_t table = (sizeof (TaskSlot) * PLAB_POOL_MAX_TASKS + 4095) / 4096 * 4096;
+
+  self->task_stride = (task_bytes + POOL_CACHE_LINE - 1) / POOL_CACHE_LINE * POOL_CACHE_LINE;
+  self->tasks_mapped = table + self->task_stride * PLAB_POOL_MAX_TASKS;
+  /* Untouched pages cost nothing: only the payloads in use are ever faulted in. */
+  self->tasks = mmap (NULL, self->tasks_mapped, PROT_READ | PROT_WRITE,
+                      (self->backend == PLAB_BACKEND_PROCESSES ? MAP_SHARED : MAP_PRIVATE)
+                          | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+  if (self->tasks == MAP_FAILED)
+    {
+      self->tasks = NULL;
+      return PLAB_ENOMEM;
+    }
+  self->payload = (char *)self->tasks + table;
+  for (int i = 0; i < PLAB_POOL_MAX_TASKS; i++)
+    self->free_slots[i] = (uint32_t)(PLAB_POOL_MAX_TASKS - 1 - i);
+  self->n_free = PLAB_POOL_MAX_TASKS;
+  return 0;
 }
 
 int
 plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
 {
   PlabPool *self;
+  size_t task_bytes;
   int rc = PLAB_ENOMEM;
 
   *out = NULL;
   if (options == NULL || (unsigned)options->backend >= PLAB_N_BACKENDS || options->workers < 0
-      || options->workers > PLAB_POOL_MAX_WORKERS)
+      || options->workers > PLAB_POOL_MAX_WORKERS || options->max_tasks_per_worker < 0
+      || options->task_max_bytes > TASK_BYTES_MAX || options->gil_switch_ns < 0)
     return PLAB_EINVAL;
+  task_bytes = options->task_max_bytes ? options->task_max_bytes : TASK_BYTES_DEFAULT;
 
   self = calloc (1, sizeof *self);
   if (self == NULL)
@@ -499,6 +597,10 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
     self->n_workers = 1;
   self->trace = options->trace;
   self->cancel = options->cancel;
+  self->initializer = options->initializer;
+  self->init_data = options->init_data;
+  self->max_tasks = options->max_tasks_per_worker;
+  self->task_stride = task_bytes;
   snprintf (self->lane_prefix, sizeof self->lane_prefix, "%s",
             options->lane_prefix ? options->lane_prefix : "worker");
   self->efd = -1;
@@ -515,6 +617,13 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
 
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
+      /* No workers: the caller runs everything. An initializer runs once, here. */
+      if (self->initializer != NULL && (rc = self->initializer (self->init_data)) != 0)
+        {
+          snprintf (self->message, sizeof self->message, "the initializer failed: %s",
+                    plab_strerror (error_code (rc)));
+          self->state = PLAB_POOL_BROKEN;
+        }
       *out = self;
       return 0;
     }
@@ -527,6 +636,11 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       rc = PLAB_ESYS;
       goto fail;
     }
+  self->sh->n_workers = (uint32_t)self->n_workers;
+  atomic_store (&self->sh->chunk_hint, 1);
+  rc = tasks_map (self, task_bytes);
+  if (rc != 0)
+    goto fail;
   self->efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->efd < 0)
     {
@@ -603,7 +717,7 @@ reap_processes (PlabPool *self, bool terminate)
     }
 }
 
-/* Joins every worker thread; they leave at their next wake-up once stop is set. */
+/* Joins every worker thread; they leave at their next look at stop. */
 static void
 join_threads (PlabPool *self)
 {
@@ -617,24 +731,49 @@ join_threads (PlabPool *self)
       }
 }
 
+/* Tells the workers to stop and waits for them: processes get a grace period
+ * (then SIGKILL), or SIGTERM at once with @terminate. */
+static void
+stop_workers (PlabPool *self, bool terminate)
+{
+  if (self->sh == NULL)
+    return;
+  atomic_store (&self->sh->stop, 1);
+  atomic_store (&self->sh->abort, 1);
+  wake_workers (self);
+  if (self->backend == PLAB_BACKEND_PROCESSES)
+    reap_processes (self, terminate);
+  else
+    join_threads (self);
+  if (self->trace != NULL)
+    plab_trace_drain (self->trace);
+}
+
+void
+_plab_pool_stop_hard (PlabPool *self, PlabPoolState state, int rc, const char *message)
+{
+  char why[sizeof self->message];
+
+  if (self->state == PLAB_POOL_BROKEN || self->state == PLAB_POOL_TERMINATED)
+    return;
+  /* @message may be self->message itself. */
+  snprintf (why, sizeof why, "%s", message);
+  stop_workers (self, true);
+  self->state = state;
+  snprintf (self->message, sizeof self->message, "%s", why);
+  _plab_pool_release_futures (self, rc, why);
+}
+
 void
 plab_pool_free (PlabPool *self)
 {
   if (self == NULL)
     return;
 
-  if (self->sh != NULL)
-    {
-      atomic_store (&self->sh->stop, 1);
-      atomic_store (&self->sh->abort, 1);
-      wake_workers (self);
-    }
-
   /* Workers exit on their own at the wake-up; processes get a moment, then force. */
-  if (self->backend == PLAB_BACKEND_PROCESSES)
-    reap_processes (self, false);
-  else if (self->backend != PLAB_BACKEND_SERIAL)
-    join_threads (self);
+  if (self->state == PLAB_POOL_RUNNING || self->state == PLAB_POOL_CLOSING)
+    stop_workers (self, false);
+  _plab_pool_release_futures (self, PLAB_ECANCELLED, "the pool was freed");
 
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].pidfd >= 0)
@@ -657,6 +796,35 @@ plab_pool_backend (const PlabPool *self)
   return self->backend;
 }
 
+PlabPoolState
+plab_pool_state (const PlabPool *self)
+{
+  return self->state;
+}
+
+const char *
+plab_pool_state_name (PlabPoolState state)
+{
+  switch (state)
+    {
+    case PLAB_POOL_RUNNING:
+      return "running";
+    case PLAB_POOL_CLOSING:
+      return "closing";
+    case PLAB_POOL_TERMINATED:
+      return "terminated";
+    case PLAB_POOL_BROKEN:
+      return "broken";
+    }
+  return "unknown";
+}
+
+const char *
+plab_pool_message (const PlabPool *self)
+{
+  return self->message;
+}
+
 int
 plab_pool_worker_pids (const PlabPool *self, int *pids, int max)
 {
@@ -670,11 +838,73 @@ plab_pool_worker_pids (const PlabPool *self, int *pids, int max)
   return n;
 }
 
+int
+plab_pool_close (PlabPool *self)
+{
+  if (self->state != PLAB_POOL_RUNNING)
+    return PLAB_ESTATE;
+  self->state = PLAB_POOL_CLOSING;
+  return 0;
+}
+
+void
+plab_pool_terminate (PlabPool *self)
+{
+  if (self->state == PLAB_POOL_TERMINATED)
+    return;
+  if (self->state == PLAB_POOL_BROKEN)
+    {
+      self->state = PLAB_POOL_TERMINATED;
+      return;
+    }
+  if (self->sh == NULL)
+    {
+      self->state = PLAB_POOL_TERMINATED;
+      snprintf (self->message, sizeof self->message, "the pool was terminated");
+      return;
+    }
+  _plab_pool_stop_hard (self, PLAB_POOL_TERMINATED, PLAB_ECANCELLED, "the pool was terminated");
+}
+
+int
+plab_pool_join (PlabPool *self, int64_t timeout_ns)
+{
+  int64_t deadline = timeout_ns < 0 ? INT64_MAX : plab_now_ns () + timeout_ns;
+
+  if (self->state == PLAB_POOL_TERMINATED || self->state == PLAB_POOL_BROKEN)
+    return 0;
+  if (self->state != PLAB_POOL_CLOSING)
+    return PLAB_ESTATE;
+  if (self->sh != NULL)
+    {
+      for (;;)
+        {
+          int64_t left;
+          int rc;
+
+          _plab_pool_collect (self);
+          if (self->n_busy == 0)
+            break;
+          left = deadline - plab_now_ns ();
+          if (left <= 0)
+            return PLAB_ETIMEDOUT;
+          rc = _plab_pool_progress (self, left / 1000000 < WAIT_TICK_MS ? (int)(left / 1000000)
+                                                                        : WAIT_TICK_MS);
+          if (rc != 0)
+            return rc;
+        }
+      stop_workers (self, false);
+    }
+  self->state = PLAB_POOL_TERMINATED;
+  snprintf (self->message, sizeof self->message, "the pool was closed and joined");
+  return 0;
+}
+
 /* Failure bookkeeping of one map. */
 typedef struct
 {
   PlabMapReport report;
-  size_t dead_idle; /* workers that died holding no item */
+  bool fail_fast;
 } MapState;
 
 static void
@@ -701,18 +931,57 @@ push_retry (PoolShared *sh, uint64_t start, uint64_t end)
 
   if (start >= end)
     return true;
-  if (tail - atomic_load_explicit (&sh->retry_head, memory_order_acquire) >= RETRY_MAX)
+  if (tail - atomic_load_explicit (&sh->retry_head, memory_order_acquire) >= POOL_RETRY_MAX)
     return false;
-  sh->retry_start[tail % RETRY_MAX] = start;
-  sh->retry_end[tail % RETRY_MAX] = end;
+  sh->retry_start[tail % POOL_RETRY_MAX] = start;
+  sh->retry_end[tail % POOL_RETRY_MAX] = end;
   /* Release: the entry is written before workers can see it. */
   atomic_store_explicit (&sh->retry_tail, tail + 1, memory_order_release);
   return true;
 }
 
-/* A worker process died: fail its item, queue the rest of its chunk, replace it. */
+static void
+crash_marker (PlabPool *self, Worker *w, const PlabExitStatus *st, int64_t task_id)
+{
+  PlabEvent ev = { 0 };
+
+  if (self->trace == NULL || w->lane < 0)
+    return;
+  ev.start_ns = ev.end_ns = plab_now_ns ();
+  ev.task_id = task_id;
+  ev.kind = PLAB_SPAN_CRASH;
+  snprintf (ev.label, sizeof ev.label, "%s",
+            st->state == PLAB_PROCESS_KILLED ? strsignal (st->signal) : "exited");
+  _plab_trace_append (self->trace, w->lane, &ev);
+}
+
+/* Fails the task a dead worker was running, if any. Returns whether there was one. */
+static bool
+fail_running_task (PlabPool *self, int slot, const char *message)
+{
+  uint32_t running = TASK_RUNNING | (uint32_t)(slot + 1) << 8;
+
+  for (int i = 0; i < PLAB_POOL_MAX_TASKS; i++)
+    {
+      TaskSlot *t = &self->tasks[i];
+      if (!self->slot_busy[i] || atomic_load (&t->state) != running)
+        continue;
+      /* The worker is dead: nobody else writes this slot now. */
+      t->error = PLAB_ECRASHED;
+      t->done_seq = atomic_fetch_add (&self->sh->done_counter, 1);
+      if (self->slot_future[i] != NULL)
+        snprintf (self->slot_future[i]->message, sizeof self->slot_future[i]->message, "%s",
+                  message);
+      atomic_store_explicit (&t->state, TASK_FINISHED, memory_order_release);
+      return true;
+    }
+  return false;
+}
+
+/* A worker ended: a quiet retirement, a failed initializer, or a death that
+ * fails the item or task it held. Returns an error when the pool cannot go on. */
 static int
-handle_death (PlabPool *self,
+worker_ended (PlabPool *self,
               Worker *w,
               const PlabExitStatus *st,
               _Atomic int32_t *states,
@@ -720,67 +989,88 @@ handle_death (PlabPool *self,
 {
   PoolShared *sh = self->sh;
   Slot *slot = &sh->slots[w->slot];
+  uint32_t reason = atomic_load (&slot->exit_reason);
   int64_t cur = atomic_load (&slot->current);
   int64_t end = atomic_load (&slot->chunk_end);
   char how[96], msg[200];
 
   w->alive = false;
   note_lane_end (self, w, st);
+  if (w->pidfd >= 0)
+    close (w->pidfd);
+  w->pidfd = -1;
+
+  if (reason == WORKER_INIT_FAILED)
+    {
+      snprintf (self->message, sizeof self->message, "the initializer failed in %s %d: %s",
+                self->lane_prefix, w->number, plab_strerror (slot->init_error));
+      return PLAB_EINIT;
+    }
+  if (reason == WORKER_RETIRED && st->state == PLAB_PROCESS_EXITED && st->code == 0)
+    return start_worker (self, w->slot);
+
   plab_exit_status_describe (st, how, sizeof how);
   snprintf (msg, sizeof msg, "%s %d (pid %d) %s", self->lane_prefix, w->number, (int)w->pid, how);
+  crash_marker (self, w, st, cur);
 
-  if (self->trace != NULL && w->lane >= 0)
-    {
-      PlabEvent ev = { 0 };
-      ev.start_ns = ev.end_ns = plab_now_ns ();
-      ev.task_id = cur;
-      ev.kind = PLAB_SPAN_CRASH;
-      snprintf (ev.label, sizeof ev.label, "%s",
-                st->state == PLAB_PROCESS_KILLED ? strsignal (st->signal) : "exited");
-      _plab_trace_append (self->trace, w->lane, &ev);
-    }
-
-  ms->report.n_crashes++;
+  if (ms != NULL)
+    ms->report.n_crashes++;
   if (states != NULL && cur >= 0 && (uint64_t)cur < sh->n_items)
     {
       int32_t expected = STATE_PENDING;
       if (atomic_compare_exchange_strong (&states[cur], &expected, PLAB_ECRASHED))
-        note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
+        {
+          note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
+          if (ms->fail_fast)
+            atomic_store (&sh->abort, 1);
+        }
       if (end > cur + 1 && !push_retry (sh, (uint64_t)cur + 1, (uint64_t)end))
         {
           /* The retry ring is full; the final sweep picks these items up. */
         }
     }
-  else
-    ms->dead_idle++;
+  else if (!fail_running_task (self, w->slot, msg))
+    self->idle_deaths++;
 
   atomic_store (&slot->current, -1);
   atomic_store (&slot->chunk_start, -1);
   atomic_store (&slot->chunk_end, -1);
-  if (w->pidfd >= 0)
-    close (w->pidfd);
-  w->pidfd = -1;
 
-  if (ms->dead_idle > (size_t)(2 * self->n_workers + 3))
-    return PLAB_ECRASHED; /* workers die before doing anything: do not respawn forever */
+  if (self->idle_deaths > (size_t)(2 * self->n_workers + 3))
+    {
+      snprintf (self->message, sizeof self->message,
+                "workers keep dying before doing anything (last: %s)", msg);
+      return PLAB_ECRASHED;
+    }
   return start_worker (self, w->slot);
 }
 
-/* Reaps dead workers; returns an error when the pool cannot go on. */
+/* Reaps workers that ended; returns an error when the pool cannot go on. */
 static int
 check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *changed)
 {
-  if (self->backend != PLAB_BACKEND_PROCESSES)
-    return 0;
   for (int i = 0; i < self->n_workers; i++)
     {
       Worker *w = &self->workers[i];
-      PlabExitStatus st;
+      PlabExitStatus st = { .state = PLAB_PROCESS_EXITED };
       int rc;
 
-      if (!w->alive || _plab_wait_pid (w->pid, -1, 0, &st) != 0)
+      if (!w->alive)
         continue;
-      rc = handle_death (self, w, &st, states, ms);
+      if (self->backend == PLAB_BACKEND_PROCESSES)
+        {
+          if (_plab_wait_pid (w->pid, -1, 0, &st) != 0)
+            continue;
+        }
+      else
+        {
+          /* Threads cannot crash alone; they only leave on their own. */
+          if (atomic_load_explicit (&self->sh->slots[i].exit_reason, memory_order_acquire)
+              == WORKER_RUNNING)
+            continue;
+          pthread_join (w->thread, NULL);
+        }
+      rc = worker_ended (self, w, &st, states, ms);
       if (rc != 0)
         return rc;
       *changed = true;
@@ -791,11 +1081,11 @@ check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *chan
 static bool
 all_idle (PlabPool *self)
 {
-  uint32_t gen = atomic_load_explicit (&self->sh->generation, memory_order_acquire);
+  uint32_t seq = atomic_load_explicit (&self->sh->map_seq, memory_order_relaxed);
 
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].alive
-        && atomic_load_explicit (&self->sh->slots[i].idle_gen, memory_order_acquire) != gen)
+        && atomic_load_explicit (&self->sh->slots[i].idle_map, memory_order_acquire) != seq)
       return false;
   return true;
 }
@@ -820,23 +1110,42 @@ wait_events (PlabPool *self, int timeout_ms)
     }
 }
 
-static size_t
-auto_chunk (size_t n_items, int workers)
-{
-  /* About four chunks per worker, as Python's Pool.map does. */
-  size_t chunks = (size_t)workers * 4;
-  size_t c = (n_items + chunks - 1) / chunks;
-  return c ? c : 1;
-}
-
 static bool
 cancelled (PlabPool *self)
 {
   return self->cancel != NULL && *self->cancel != 0;
 }
 
+int
+_plab_pool_progress (PlabPool *self, int timeout_ms)
+{
+  bool changed = false;
+  int rc;
+
+  if (self->state == PLAB_POOL_BROKEN || self->state == PLAB_POOL_TERMINATED)
+    return PLAB_ESTATE;
+  wait_events (self, timeout_ms);
+  if (self->trace != NULL)
+    plab_trace_drain (self->trace);
+  if (cancelled (self))
+    {
+      _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, PLAB_ECANCELLED, "cancelled");
+      return PLAB_ECANCELLED;
+    }
+  rc = check_workers (self, NULL, NULL, &changed);
+  if (rc != 0)
+    {
+      _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
+      return rc;
+    }
+  if (changed)
+    wake_workers (self);
+  _plab_pool_collect (self);
+  return 0;
+}
+
 static int
-map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
+map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
 {
   bool tracing = plab_tracing ();
   int64_t last_drain = plab_now_ns ();
@@ -862,7 +1171,7 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
               last_drain = plab_now_ns ();
             }
         }
-      rc = map->func (item, result, map->user_data);
+      rc = error_code (map->func (item, result, map->user_data));
       if (tracing)
         {
           label[0] = '\0';
@@ -870,10 +1179,13 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms)
             map->label (i, item, label, sizeof label, map->user_data);
           plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
         }
+      *ran = i + 1;
       if (rc != 0)
-        note_failure (ms, i, rc < 0 ? rc : PLAB_ETASK, NULL);
+        note_failure (ms, i, rc, NULL);
       if (map->status != NULL)
-        map->status[i] = rc == 0 ? 0 : (rc < 0 ? rc : PLAB_ETASK);
+        map->status[i] = rc;
+      if (rc != 0 && map->fail_fast)
+        break;
     }
   return 0;
 }
@@ -925,7 +1237,8 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
         }
       self->arena_mapped = size;
     }
-  /* Every worker is idle: the arena is the parent's until the next wake. */
+  /* Every worker is idle for the last map: the arena is the parent's until
+   * map_seq moves on. */
   memcpy (self->arena, map->items, items_bytes);
   memset (self->arena + states_off, 0, states_bytes);
   sh->items_off = 0;
@@ -961,6 +1274,27 @@ requeue_pending (PoolShared *sh, _Atomic int32_t *states, size_t from)
   return true;
 }
 
+/* Waits until every live worker has finished claiming from the last map, so
+ * the parent may write the next one (a worker busy with a task gets there
+ * when the task ends). */
+static int
+wait_map_idle (PlabPool *self)
+{
+  for (;;)
+    {
+      bool changed = false;
+      int rc = check_workers (self, NULL, NULL, &changed);
+
+      if (rc != 0)
+        return rc;
+      if (all_idle (self))
+        return 0;
+      if (cancelled (self))
+        return PLAB_ECANCELLED;
+      wait_events (self, WAIT_TICK_MS);
+    }
+}
+
 int
 plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
 {
@@ -968,6 +1302,7 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   _Atomic int32_t *states = NULL;
   MapState ms;
   size_t done = 0;
+  size_t ran = 0;
   int64_t t0 = plab_now_ns ();
   char label[PLAB_LABEL_MAX];
   int rc = 0;
@@ -979,17 +1314,28 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
       || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
     return PLAB_EINVAL;
-  if (self->state != POOL_RUNNING)
+  if (self->state != PLAB_POOL_RUNNING)
     return PLAB_ESTATE;
   if (map->n_items == 0)
     return 0;
+  ms.fail_fast = map->fail_fast;
 
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
-      rc = map_serial (self, map, &ms);
+      rc = map_serial (self, map, &ms, &ran);
+      ms.report.n_chunks = 1;
+      if (rc == 0 && ran < map->n_items)
+        {
+          ms.report.n_skipped = map->n_items - ran;
+          for (size_t i = ran; map->status != NULL && i < map->n_items; i++)
+            map->status[i] = PLAB_ECANCELLED;
+        }
       goto out;
     }
 
+  rc = wait_map_idle (self);
+  if (rc != 0)
+    goto broken;
   rc = prepare_arena (self, map, &states);
   if (rc != 0)
     return rc;
@@ -999,25 +1345,24 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   sh->n_items = map->n_items;
   sh->item_size = map->item_size;
   sh->result_size = map->result_size;
-  sh->chunk_size = map->chunk_size ? map->chunk_size : auto_chunk (map->n_items, self->n_workers);
-  sh->n_chunks = (map->n_items + sh->chunk_size - 1) / sh->chunk_size;
-  atomic_store (&sh->next_chunk, 0);
+  sh->chunk_fixed = map->chunk_size;
+  sh->fail_fast = map->fail_fast;
+  atomic_store (&sh->chunk_hint, 1);
+  atomic_store (&sh->next_item, 0);
+  atomic_store (&sh->chunks_claimed, 0);
   atomic_store (&sh->retry_head, 0);
   atomic_store (&sh->retry_tail, 0);
   atomic_store (&sh->abort, 0);
-
-  /* Workers that died between maps are replaced before the map starts. */
-  {
-    bool changed = false;
-    rc = check_workers (self, NULL, &ms, &changed);
-    if (rc != 0)
-      goto broken;
-  }
+  self->idle_deaths = 0;
+  self->map_active = true;
+  /* Release: the map is complete before a worker sees its number. */
+  atomic_fetch_add_explicit (&sh->map_seq, 1, memory_order_release);
   wake_workers (self);
 
   for (;;)
     {
       bool changed = false;
+      bool aborted;
 
       wait_events (self, WAIT_TICK_MS);
       if (self->trace != NULL)
@@ -1026,6 +1371,7 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       if (cancelled (self))
         {
           rc = PLAB_ECANCELLED;
+          snprintf (self->message, sizeof self->message, "cancelled");
           goto broken;
         }
 
@@ -1037,15 +1383,17 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
              && atomic_load_explicit (&states[done], memory_order_acquire) != STATE_PENDING)
         done++;
 
+      aborted = atomic_load (&sh->abort) != 0;
       if (all_idle (self) && !changed)
         {
-          if (done == map->n_items)
+          if (done == map->n_items || aborted)
             break;
           /* Everyone is idle, yet items are pending: their chunk was lost with
            * a worker killed at the wrong moment, or the retry ring overflowed. */
           if (!requeue_pending (sh, states, done))
             {
               rc = PLAB_ENOMEM;
+              snprintf (self->message, sizeof self->message, "too many items to retry");
               goto broken;
             }
           changed = true;
@@ -1053,6 +1401,8 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       if (changed)
         wake_workers (self);
     }
+  self->map_active = false;
+  ms.report.n_chunks = atomic_load (&sh->chunks_claimed);
 
   /* Collect results and failures. */
   if (self->backend == PLAB_BACKEND_PROCESSES && map->result_size > 0)
@@ -1060,26 +1410,25 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   for (size_t i = 0; i < map->n_items; i++)
     {
       int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
+      if (s == STATE_PENDING)
+        {
+          /* Fail-fast: never started. */
+          ms.report.n_skipped++;
+          s = PLAB_ECANCELLED;
+        }
+      else if (s != STATE_DONE && s != PLAB_ECRASHED)
+        note_failure (&ms, i, s, NULL);
       if (map->status != NULL)
         map->status[i] = s == STATE_DONE ? 0 : s;
-      if (s != STATE_DONE && s != PLAB_ECRASHED)
-        note_failure (&ms, i, s, NULL);
     }
+  _plab_pool_collect (self);
   rc = 0;
   goto out;
 
 broken:
   /* Cancelled or unrecoverable: stop everything now. */
-  atomic_store (&sh->abort, 1);
-  if (self->backend == PLAB_BACKEND_PROCESSES)
-    reap_processes (self, true);
-  else
-    {
-      atomic_store (&sh->stop, 1);
-      wake_workers (self);
-      join_threads (self);
-    }
-  self->state = POOL_BROKEN;
+  self->map_active = false;
+  _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
   if (map->status != NULL && states != NULL)
     for (size_t i = 0; i < map->n_items; i++)
       {
@@ -1093,6 +1442,12 @@ out:
       snprintf (label, sizeof label, "map %zu items", map->n_items);
       plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
       plab_trace_drain (self->trace);
+    }
+  if (ms.report.n_skipped > 0 && ms.report.n_failed > 0)
+    {
+      size_t len = strlen (ms.report.message);
+      snprintf (ms.report.message + len, sizeof ms.report.message - len,
+                " (fail-fast: %zu items not run)", ms.report.n_skipped);
     }
   if (report != NULL)
     *report = ms.report;

@@ -1,14 +1,35 @@
-/* plab-pool.h: a pool of workers mapping a function over an array, like
- * Python's multiprocessing.Pool.map, on a backend chosen by one parameter.
+/* plab-pool.h: a pool of workers, like Python's multiprocessing.Pool and
+ * concurrent.futures together, on a backend chosen by one parameter.
  *
- * Items and results are fixed-size byte records. On the processes backend they
- * are copied through shared memory, so @user_data is seen by the workers as it
- * was when they were started by plab_pool_new (): set up read-only context
- * first, then create the pool.
+ * Three ways to hand it work:
  *
- * A worker process that dies (segfault, abort, kill -9) fails exactly the item
- * it was running, with an error naming its pid and the signal; the pool
- * replaces it and the rest of the map completes. Nothing waits forever.
+ *   plab_pool_map ()     an array in, an array of results out, in order (map; a
+ *                        map over an array of argument structs is starmap)
+ *   plab_pool_imap ()    items pulled from a callback as the pool has room
+ *                        (a bounded window), results in order or as they come
+ *   plab_pool_submit ()  one call, one future (apply_async, submit); wait for
+ *                        many with plab_pool_wait () and plab_pool_as_completed ()
+ *
+ * Items, arguments and results are byte records. On the processes backend
+ * they are copied through shared memory, so @user_data is seen by the workers
+ * as it was when they were started by plab_pool_new (): set up read-only
+ * context first, then create the pool. A pool is driven from one thread.
+ *
+ * The well-known failures of Python's pool are fixed:
+ *  - a worker process that dies (segfault, abort, kill -9) fails exactly the
+ *    task it was running, with an error naming its pid and the signal; the
+ *    pool replaces it and everything else completes, on every call style;
+ *  - an initializer that fails breaks the pool with a message instead of
+ *    respawning workers forever;
+ *  - nothing waits forever: every wait takes a timeout, and cancellation
+ *    (PlabPoolOptions.cancel) ends any wait within about 20 ms.
+ *
+ * States: a pool starts RUNNING. plab_pool_close () makes it CLOSING (no new
+ * work; what is queued still runs), plab_pool_join () then waits for that work
+ * and stops the workers: TERMINATED. plab_pool_terminate () stops them at once
+ * (unfinished futures fail with PLAB_ECANCELLED): TERMINATED. A pool is BROKEN
+ * when a map was cancelled, an initializer failed, or workers die before
+ * doing anything; plab_pool_message () says why.
  */
 #pragma once
 
@@ -39,24 +60,38 @@ const char *plab_backend_name (PlabBackend backend);
 int plab_backend_from_name (const char *name, PlabBackend *out);
 
 /* Computes one result from one item. Returns 0, or a negative code that fails
- * this item (the map goes on). */
+ * this item (the map goes on, unless it is fail-fast). */
 typedef int (*PlabMapFunc) (const void *item, void *result, void *user_data);
 
 /* Writes the timeline label of item @index (NUL-terminated, at most @size bytes). */
 typedef void (
     *PlabLabelFunc) (size_t index, const void *item, char *label, size_t size, void *user_data);
 
+/* Runs once in each worker before its first task. A non-zero return breaks
+ * the pool (PLAB_EINIT) instead of starting the worker again and again. */
+typedef int (*PlabInitFunc) (void *user_data);
+
 #define PLAB_POOL_MAX_WORKERS 256
+
+/* Tasks queued or running at once through plab_pool_submit () and plab_pool_imap (). */
+#define PLAB_POOL_MAX_TASKS 1024
 
 typedef struct
 {
   PlabBackend backend;
-  int workers;      /* 0: the usable CPUs */
+  int workers;      /* 0: the usable CPUs; at most PLAB_POOL_MAX_WORKERS */
   PlabTrace *trace; /* optional: worker lanes and task spans go here */
   const volatile sig_atomic_t
-      *cancel;             /* optional: a map returns PLAB_ECANCELLED once *cancel != 0 */
-  const char *lane_prefix; /* optional: lanes are "<prefix> N"; default "worker" */
-  int64_t gil_switch_ns;   /* gil backend: the switch interval; 0: 5 ms */
+      *cancel;              /* optional: work ends with PLAB_ECANCELLED once *cancel != 0 */
+  const char *lane_prefix;  /* optional: lanes are "<prefix> N"; default "worker" */
+  int64_t gil_switch_ns;    /* gil backend: the switch interval; 0: 5 ms */
+  PlabInitFunc initializer; /* optional */
+  void *init_data;          /* passed to the initializer */
+  int max_tasks_per_worker; /* 0: no limit; else a worker is replaced after this many
+                               tasks (a map chunk counts as one task), as Python's
+                               maxtasksperchild */
+  size_t task_max_bytes;    /* submit and imap: the most argument + result bytes of
+                            one task; 0: 64 KiB */
 } PlabPoolOptions;
 
 typedef struct
@@ -69,36 +104,188 @@ typedef struct
   size_t n_items;
   void *results; /* n_items * result_size bytes */
   size_t result_size;
-  size_t chunk_size; /* items handed to a worker at a time; 0: automatic */
+  size_t chunk_size; /* items handed to a worker at a time; 0: automatic, measured so
+                        that a chunk takes about 2 ms, and smaller near the end */
   int *status;       /* optional, n_items entries: 0 or the item's error code */
+  bool fail_fast;    /* stop handing out items after the first failure; the items not
+                     run get PLAB_ECANCELLED (default: collect every failure) */
 } PlabMap;
 
 /* What went wrong in a map: the count of failed items and the first failure. */
 typedef struct
 {
-  size_t n_failed;
+  size_t n_failed;     /* items that failed, not counting those skipped by fail-fast */
   size_t n_crashes;    /* workers that died during the map */
+  size_t n_skipped;    /* fail-fast: items not run */
+  size_t n_chunks;     /* chunks handed out (retries included) */
   size_t first_failed; /* index of the first failed item */
   int first_error;     /* its code */
   char
       message[256]; /* "item 5: worker 2 (pid 1234) was killed by signal 11 (Segmentation fault)" */
 } PlabMapReport;
 
+typedef enum
+{
+  PLAB_POOL_RUNNING = 0,
+  PLAB_POOL_CLOSING,
+  PLAB_POOL_TERMINATED,
+  PLAB_POOL_BROKEN,
+} PlabPoolState;
+
 typedef struct PlabPool PlabPool;
 
 /* Starts the workers. Returns 0, PLAB_EINVAL, PLAB_ENOMEM or PLAB_ESYS. */
 int plab_pool_new (const PlabPoolOptions *options, PlabPool **out);
 
-/* Stops the workers (terminating them if needed), reaps them, frees the pool. */
+/* Terminates the pool if it is not terminated yet, reaps every worker and
+ * frees the pool. Futures not freed yet stay valid to read and free. */
 void plab_pool_free (PlabPool *self);
 
+/* The number of workers, the backend and the state (see the top of this file). */
 int plab_pool_workers (const PlabPool *self);
 PlabBackend plab_pool_backend (const PlabPool *self);
+PlabPoolState plab_pool_state (const PlabPool *self);
+
+/* "running", "closing", "terminated", "broken". */
+const char *plab_pool_state_name (PlabPoolState state);
+
+/* Why the pool is broken or terminated ("" while it is running). */
+const char *plab_pool_message (const PlabPool *self);
+
+/* No new work from now on; queued tasks still run. RUNNING -> CLOSING.
+ * Returns 0 or PLAB_ESTATE. */
+int plab_pool_close (PlabPool *self);
+
+/* After close: waits at most @timeout_ns (negative: forever) for the queued
+ * tasks, then stops and reaps the workers: TERMINATED. Returns 0,
+ * PLAB_ETIMEDOUT (still CLOSING; call again), PLAB_ESTATE when the pool was
+ * not closed first (as in Python), or PLAB_ECANCELLED. */
+int plab_pool_join (PlabPool *self, int64_t timeout_ns);
+
+/* Stops the workers now (processes get SIGTERM, then SIGKILL after a second;
+ * threads cannot be killed, so running thread tasks are waited for). Queued
+ * and running futures fail with PLAB_ECANCELLED. Any state -> TERMINATED. */
+void plab_pool_terminate (PlabPool *self);
 
 /* Maps map->func over the items; results in input order. Returns 0 when every
  * item succeeded, PLAB_ETASK when some failed (see *report, may be NULL),
- * PLAB_ECANCELLED, or another error. */
+ * PLAB_ECANCELLED, PLAB_ESTATE when the pool is not running, or another error. */
 int plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report);
+
+/* --- Futures (concurrent.futures, apply_async) --- */
+
+typedef struct PlabFuture PlabFuture;
+
+/* Called when a future finishes, in the thread driving the pool, from inside
+ * whichever pool call noticed it (a wait, a result, a submit). */
+typedef void (*PlabDoneFunc) (PlabFuture *future, void *data);
+
+typedef struct
+{
+  PlabMapFunc func;
+  void *user_data;
+  const void *arg; /* copied at submit */
+  size_t arg_size;
+  size_t result_size;
+  const char *label; /* optional: the task's label on the timeline */
+  PlabDoneFunc done; /* optional: apply_async's callback */
+  void *done_data;
+} PlabTask;
+
+/* Queues one call of task->func (arg, result, user_data). When PLAB_POOL_MAX_TASKS
+ * tasks are in flight, waits for one to finish first. On the serial backend
+ * the task runs at once, inside this call. Returns 0, PLAB_EINVAL, PLAB_EMSGSIZE
+ * (argument + result larger than task_max_bytes), PLAB_ESTATE, PLAB_ENOMEM. */
+int plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out);
+
+/* Submits and waits: Python's apply. Returns what plab_future_result () returns. */
+int plab_pool_apply (PlabPool *self, const PlabTask *task, void *result);
+
+/* Whether it has finished (looks, never waits). */
+bool plab_future_done (PlabFuture *future);
+
+/* Waits at most @timeout_ns (negative: forever, 0: just look) and copies the
+ * result (result_size bytes; @result may be NULL). Returns 0, the task's own
+ * error code, PLAB_ECRASHED (its worker died), PLAB_ECANCELLED, PLAB_EINIT, or
+ * PLAB_ETIMEDOUT when it has not finished yet. */
+int plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns);
+
+/* Cancels a task that has not started. Returns 0 (it will never run),
+ * PLAB_ESTATE when it is running or finished. */
+int plab_future_cancel (PlabFuture *future);
+
+/* "" or what happened: "worker 2 (pid 1234) killed by signal 9 (Killed)". */
+const char *plab_future_message (const PlabFuture *future);
+
+/* Frees a future. A queued task is cancelled; a running one finishes unseen. */
+void plab_future_free (PlabFuture *future);
+
+typedef enum
+{
+  PLAB_WAIT_ALL = 0,         /* every future finished */
+  PLAB_WAIT_FIRST_COMPLETED, /* at least one finished */
+  PLAB_WAIT_FIRST_ERROR,     /* one failed, or else all finished */
+} PlabWaitMode;
+
+/* Waits until @mode is met or @timeout_ns passes (negative: forever). Sets
+ * *n_done (may be NULL) to how many have finished. Returns 0, PLAB_ETIMEDOUT
+ * or PLAB_ECANCELLED. */
+int plab_pool_wait (PlabPool *self,
+                    PlabFuture *const *futures,
+                    size_t n,
+                    PlabWaitMode mode,
+                    int64_t timeout_ns,
+                    size_t *n_done);
+
+/* as_completed: sets *index to a finished future of @futures not handed out by
+ * an earlier call (earliest finished first). Returns 0, PLAB_EDONE when every
+ * one was handed out, PLAB_ETIMEDOUT, PLAB_ECANCELLED. */
+int plab_pool_as_completed (PlabPool *self,
+                            PlabFuture *const *futures,
+                            size_t n,
+                            int64_t timeout_ns,
+                            size_t *index);
+
+/* --- imap --- */
+
+/* Writes the next input item into @item. Returns 1 when it wrote one, 0 at
+ * the end of the input, or a negative code that ends the imap with it. */
+typedef int (*PlabNextFunc) (void *item, void *data);
+
+typedef struct
+{
+  PlabMapFunc func;
+  void *user_data;
+  PlabLabelFunc label; /* optional */
+  PlabNextFunc next;
+  void *next_data;
+  size_t item_size;
+  size_t result_size;
+  size_t window;  /* items in flight at most; 0: 4 per worker. The input is read only
+                     as results are taken, so an endless input is fine. */
+  bool unordered; /* imap_unordered: results as they finish */
+  bool fail_fast; /* the first failure ends the iteration */
+} PlabImap;
+
+typedef struct PlabImapIter PlabImapIter;
+
+/* Starts an imap: nothing is read from the input until the first
+ * plab_imap_next (). Free the iterator before the pool. Returns 0,
+ * PLAB_EINVAL, PLAB_ESTATE or PLAB_ENOMEM. */
+int plab_pool_imap (PlabPool *self, const PlabImap *imap, PlabImapIter **out);
+
+/* The next result: sets *index (the item's position in the input) and copies
+ * the result. Returns 0; the item's error code (collect-all: call again for
+ * the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
+ * after a fail-fast failure); PLAB_ETIMEDOUT; PLAB_ECANCELLED; or the error of
+ * the input callback. *index is SIZE_MAX when the error is not an item's. */
+int plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_ns);
+
+/* What happened to the last failed item, "" otherwise. */
+const char *plab_imap_message (const PlabImapIter *it);
+
+/* Stops reading the input, cancels what has not started and frees the iterator. */
+void plab_imap_free (PlabImapIter *it);
 
 /* Pids of the live worker processes (processes backend), for tests and tools.
  * Returns how many were written. */

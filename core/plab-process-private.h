@@ -8,7 +8,8 @@
 
 /* Prepares a freshly forked child: it dies with its parent (checking that
  * the parent @parent did not already go before prctl took effect), ignores
- * SIGINT (the parent decides what Ctrl+C means), and takes default SIGTERM. */
+ * SIGINT and SIGHUP (the parent decides what Ctrl+C and a hang-up mean), and
+ * takes default SIGTERM. */
 void _plab_child_setup (pid_t parent);
 
 /* pidfd_open (), or -1 where the kernel lacks it. */

@@ -34,10 +34,15 @@ struct PlabProcess
 
   pid_t pid;
   int pidfd;
+  bool daemon;
   PlabExitStatus status;
 };
 
 static int process_counter;
+
+/* In a child started by plab_process_start (), the pid of the process that
+ * started it; 0 elsewhere. */
+static pid_t parent_pid;
 
 void
 _plab_child_setup (pid_t parent)
@@ -49,9 +54,12 @@ _plab_child_setup (pid_t parent)
   if (getppid () != parent)
     _exit (127); /* the parent died between fork and prctl */
 
+  /* Ctrl-C and a terminal's hang-up reach the whole process group; they are
+   * for the parent, which stops its children in order. */
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
   sa.sa_handler = SIG_DFL;
   sigaction (SIGTERM, &sa, NULL);
   sigaction (SIGPIPE, &sa, NULL);
@@ -182,15 +190,45 @@ plab_process_free (PlabProcess *self)
 {
   if (self == NULL)
     return;
-  if (self->status.state == PLAB_PROCESS_RUNNING)
+  if (self->status.state == PLAB_PROCESS_RUNNING && self->daemon)
     {
-      kill (self->pid, SIGKILL);
-      plab_process_join (self, -1, NULL);
+      /* A daemon does not outlive its handle: asked to stop, then forced. */
+      kill (self->pid, SIGTERM);
+      if (plab_process_join (self, 1000000000LL, NULL) != 0)
+        {
+          kill (self->pid, SIGKILL);
+          plab_process_join (self, -1, NULL);
+        }
     }
+  else if (self->status.state == PLAB_PROCESS_RUNNING)
+    /* Not a daemon: it finishes its work first, as Python waits for
+     * non-daemon children at exit. */
+    plab_process_join (self, -1, NULL);
   if (self->pidfd >= 0)
     close (self->pidfd);
   free (self->name);
   free (self);
+}
+
+int
+plab_process_set_daemon (PlabProcess *self, bool daemon)
+{
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  self->daemon = daemon;
+  return 0;
+}
+
+bool
+plab_process_daemon (const PlabProcess *self)
+{
+  return self->daemon;
+}
+
+pid_t
+plab_process_parent_pid (void)
+{
+  return parent_pid;
 }
 
 void
@@ -227,6 +265,7 @@ plab_process_start (PlabProcess *self)
       int rc;
 
       _plab_child_setup (parent);
+      parent_pid = parent;
       if (self->trace != NULL)
         {
           plab_trace_attach (self->trace, self->lane);
@@ -254,7 +293,16 @@ process_join_blocking (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *st
   if (self->status.state == PLAB_PROCESS_RUNNING)
     {
       PlabExitStatus st;
+      int64_t t0 = plab_now_ns ();
       rc = _plab_wait_pid (self->pid, self->pidfd, timeout_ns, &st);
+      /* A join that blocked is a wait on the timeline, named after the child;
+       * a look that found it already gone is not. */
+      if (timeout_ns != 0 && plab_tracing () && plab_now_ns () - t0 > 20000)
+        {
+          char label[PLAB_LABEL_MAX];
+          snprintf (label, sizeof label, "wait: join %s", self->name);
+          plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
+        }
       if (rc == 0)
         {
           self->status = st;

@@ -40,9 +40,20 @@ typedef struct
 /* A new process, not started. @name is copied (NULL: "process N"). */
 PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
 
-/* Frees the handle. A still-running child is killed and reaped first, so no
- * zombie is left. */
+/* Frees the handle, reaping the child so that no zombie is left. A child
+ * still running is waited for, as Python waits for non-daemon children at
+ * exit; a daemon child is terminated instead (SIGTERM, then SIGKILL after a
+ * second). */
 void plab_process_free (PlabProcess *self);
+
+/* Marks the child a daemon (before start; PLAB_ESTATE after). Every child
+ * dies with its parent either way, so none outlives a killed runner. */
+int plab_process_set_daemon (PlabProcess *self, bool daemon);
+bool plab_process_daemon (const PlabProcess *self);
+
+/* Inside a child started by plab_process_start (): the pid of the process
+ * that started it (Python's parent_process ()). 0 in any other process. */
+pid_t plab_process_parent_pid (void);
 
 /* Record the child's spans on a new lane of @trace (set before start). */
 void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);
@@ -55,12 +66,14 @@ int plab_process_start (PlabProcess *self);
  * while it is still running, PLAB_ESTATE when it was never started. */
 int plab_process_join (PlabProcess *self, int64_t timeout_ns, PlabExitStatus *status);
 
+/* True while the child runs (looks without waiting; reaps it once ended). */
 bool plab_process_is_alive (PlabProcess *self);
 
 /* SIGTERM and SIGKILL. Returns 0, or PLAB_ESTATE when not running. */
 int plab_process_terminate (PlabProcess *self);
 int plab_process_kill (PlabProcess *self);
 
+/* The child's pid (0 before start) and the name given at creation. */
 pid_t plab_process_pid (const PlabProcess *self);
 const char *plab_process_name (const PlabProcess *self);
 

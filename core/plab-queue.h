@@ -51,6 +51,7 @@ int plab_queue_task_done (PlabQueue *self);
 /* Waits until every message put has been marked done. 0 or PLAB_ETIMEDOUT. */
 int plab_queue_join (PlabQueue *self, int64_t timeout_ns);
 
+/* The name given at creation, as in its wait spans and counter track. */
 const char *plab_queue_name (const PlabQueue *self);
 
 #ifdef __cplusplus

@@ -32,6 +32,7 @@ int plab_shm_open (const char *full_name, PlabShm **out);
 /* Unmaps; the creator also unlinks the name. */
 void plab_shm_close (PlabShm *self);
 
+/* The mapped bytes and their count. */
 void *plab_shm_data (PlabShm *self);
 size_t plab_shm_size (const PlabShm *self);
 /* "/plab.1234.counts" */

@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,6 +178,11 @@ struct PlabStore
   /* The sink writes to sink_run and remembers its first error. */
   int64_t sink_run;
   int sink_error;
+
+  /* The event journal of journal_run, open for appending while journal_fd
+   * is not -1 (see plab_store_journal_begin). */
+  int journal_fd;
+  int64_t journal_run;
 };
 
 static _Thread_local char open_error[1024];
@@ -215,8 +222,12 @@ plab_run_status_from_name (const char *name)
 
 /* --- Errors --- */
 
+/* The PLAB_ESTORE_* code for a failed SQLite call. An I/O error is sorted by
+ * the system error behind it (@sys_errno, 0 when unknown): a file that may
+ * not grow is as full as a full disk, and a read-only file system is
+ * read-only whatever SQLite calls it. */
 static int
-error_from_sqlite (int rc)
+error_from_sqlite_errno (int rc, int sys_errno)
 {
   switch (rc & 0xff)
     {
@@ -239,13 +250,120 @@ error_from_sqlite (int rc)
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_AUTH:
+      if (sys_errno == EACCES || sys_errno == EPERM || sys_errno == EROFS)
+        return PLAB_ESTORE_READONLY;
       return PLAB_ESTORE_OPEN;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
       return PLAB_EINVAL;
+    case SQLITE_IOERR:
+      if (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG)
+        return PLAB_ESTORE_FULL;
+      if (sys_errno == EROFS || sys_errno == EACCES || sys_errno == EPERM)
+        return PLAB_ESTORE_READONLY;
+      return PLAB_ESTORE_IO;
     default:
       return PLAB_ESTORE_IO;
+    }
+}
+
+static char *dir_of (const char *path);
+
+/* Room a write may need beyond the current end of a file: a -wal frame of
+ * the largest page, with its header, and a page of the database. */
+#define WRITE_HEADROOM (2 * 65536 + 4096)
+
+/* SQLite does not always keep the errno of a failed write: a file that may
+ * not grow any more (EFBIG) comes out as a plain "disk I/O error". So the
+ * likely causes are looked for where the store lives: a file size limit
+ * that the database or its -wal file has reached, or a disk without room. */
+static int
+diagnose_write_error (const char *path)
+{
+  char wal[PATH_MAX + 8];
+  struct rlimit limit;
+  struct statvfs vfs;
+  struct stat st;
+  off_t biggest = 0;
+  char *dir;
+  int err = 0;
+
+  if (path == NULL)
+    return 0;
+  if (stat (path, &st) == 0)
+    biggest = st.st_size;
+  snprintf (wal, sizeof wal, "%s-wal", path);
+  if (stat (wal, &st) == 0 && st.st_size > biggest)
+    biggest = st.st_size;
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+      && (rlim_t)biggest + WRITE_HEADROOM >= limit.rlim_cur)
+    return EFBIG;
+  dir = dir_of (path);
+  if (dir != NULL && statvfs (dir, &vfs) == 0
+      && (uint64_t)vfs.f_bavail * vfs.f_frsize < WRITE_HEADROOM)
+    err = ENOSPC;
+  free (dir);
+  return err;
+}
+
+/* The system error behind a failed call on @db for the store at @path,
+ * when the failure was the system's (SQLite keeps the errno of its last
+ * failed system call, which is stale for other errors). */
+static int
+system_errno_of (sqlite3 *db, int rc, const char *path)
+{
+  int primary = rc & 0xff;
+  int err;
+
+  if (db == NULL
+      || (primary != SQLITE_IOERR && primary != SQLITE_CANTOPEN && primary != SQLITE_FULL))
+    return 0;
+  err = sqlite3_system_errno (db);
+  if (err == 0 && primary != SQLITE_CANTOPEN)
+    err = diagnose_write_error (path);
+  return err;
+}
+
+/* What a failed SQLite call means for the store, in plain words, followed
+ * by SQLite's own message as context: the line a user sees. */
+static void
+describe_sqlite (sqlite3 *db, int rc, const char *path, char *buf, size_t size)
+{
+  const char *msg = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+  int sys_errno = system_errno_of (db, rc, path);
+
+  switch (error_from_sqlite_errno (rc, sys_errno))
+    {
+    case PLAB_ESTORE_BUSY:
+      snprintf (buf, size,
+                "it is locked by another program, which has held it for more than %d s (SQLite: "
+                "%s)",
+                BUSY_TIMEOUT_MS / 1000, msg);
+      break;
+    case PLAB_ESTORE_FULL:
+      snprintf (buf, size, "%s (SQLite: %s)",
+                sys_errno == EFBIG    ? "the file may not grow any larger: the file size limit "
+                                        "(ulimit -f) is reached"
+                : sys_errno == EDQUOT ? "the disk quota is used up"
+                                      : "no space is left on the disk",
+                msg);
+      break;
+    case PLAB_ESTORE_CORRUPT:
+      snprintf (buf, size, "the file is damaged (SQLite: %s)", msg);
+      break;
+    case PLAB_ESTORE_READONLY:
+      snprintf (buf, size, "%s (SQLite: %s)",
+                sys_errno == EROFS ? "the file system is mounted read-only"
+                                   : "the file or its folder may not be written",
+                msg);
+      break;
+    default:
+      if (sys_errno != 0)
+        snprintf (buf, size, "reading or writing the file failed: %s (SQLite: %s)",
+                  strerror (sys_errno), msg);
+      else
+        snprintf (buf, size, "SQLite: %s", msg);
     }
 }
 
@@ -267,12 +385,23 @@ plab_store_open_error (void)
   return open_error;
 }
 
-/* Records SQLite's message for the failed call @rc and returns its code. */
+/* The code of the failed call @rc on @db, with its open error set. */
+static int
+fail_open_sqlite (const char *path, sqlite3 *db, int rc)
+{
+  char detail[512];
+
+  describe_sqlite (db, rc, path, detail, sizeof detail);
+  set_open_error (path, "%s", detail);
+  return error_from_sqlite_errno (rc, system_errno_of (db, rc, path));
+}
+
+/* Records what the failed call @rc means and returns its code. */
 static int
 fail_sqlite (PlabStore *self, int rc)
 {
-  snprintf (self->errmsg, sizeof self->errmsg, "%s", sqlite3_errmsg (self->db));
-  return error_from_sqlite (rc);
+  describe_sqlite (self->db, rc, self->path, self->errmsg, sizeof self->errmsg);
+  return error_from_sqlite_errno (rc, system_errno_of (self->db, rc, self->path));
 }
 
 static int
@@ -369,6 +498,37 @@ writable (const char *path, const struct stat *st)
   return access (path, W_OK) == 0 && (st->st_mode & 0222) != 0;
 }
 
+/* Why @path is not writable, for a message ("has no write permission"). */
+static const char *
+why_not_writable (const char *path)
+{
+  if (access (path, W_OK) != 0 && errno == EROFS)
+    return "is on a file system mounted read-only";
+  return "has no write permission";
+}
+
+/* "file:PATH" with the characters a URI gives a meaning to escaped, so
+ * that a file name is never taken for URI parameters; malloc'ed. */
+static char *
+file_uri (const char *path, const char *params)
+{
+  size_t len = strlen (path);
+  char *uri = malloc (sizeof "file://" + 3 * len + strlen (params) + 1);
+  char *p;
+
+  if (uri == NULL)
+    return NULL;
+  /* An absolute path gets an empty authority, so "//x" stays a path. */
+  p = uri + sprintf (uri, "%s", path[0] == '/' ? "file://" : "file:");
+  for (const char *c = path; *c; c++)
+    if (*c == '%' || *c == '?' || *c == '#')
+      p += sprintf (p, "%%%02X", (unsigned char)*c);
+    else
+      *p++ = *c;
+  strcpy (p, params);
+  return uri;
+}
+
 static bool
 exists (const char *path)
 {
@@ -391,17 +551,20 @@ be32 (const unsigned char *p)
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* Reads the header of the database at @path (of size @size) and decides
- * whether SQLite may open it. Returns 0 with *kind_out set, or a PLAB_ESTORE_*
- * code with the open error set. Reads only. */
+/* Reads the header of the database at @path (of size @size), just opened
+ * as @db, and decides whether SQLite may read it. @wal_frames says that a -wal file with commits
+ * in it lies beside the database: the header may then be one that a
+ * checkpoint was writing when it stopped (the disk filled up, say), ahead of
+ * the pages behind it, and the -wal file still holds them all. Returns 0 with
+ * *kind_out set, or a PLAB_ESTORE_* code with the open error set. Reads only. */
 static int
-judge_file (const char *path, off_t size, FileKind *kind_out)
+judge_file (sqlite3 *db, const char *path, off_t size, bool wal_frames, FileKind *kind_out)
 {
   static const char magic[16] = "SQLite format 3";
   unsigned char hdr[HDR_SIZE + 8];
   uint32_t page_size, n_pages, app_id, user_version;
-  ssize_t got;
-  int fd;
+  sqlite3_file *file = NULL;
+  int rc;
 
   if (size == 0)
     {
@@ -409,21 +572,29 @@ judge_file (const char *path, off_t size, FileKind *kind_out)
       return 0;
     }
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  /* The header is read through the connection's own file handle, which
+   * SQLite opened but has not read or locked yet. Not with open () and
+   * close (): closing any descriptor of a file drops every POSIX lock this
+   * process holds on it, so a second store opened in a process (the lab
+   * window's export dialog, a reader beside a writer) would take away the
+   * first connection's locks, and a writer elsewhere could then checkpoint
+   * and reset the -wal file under its feet. SQLite's own files keep
+   * their locks. */
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
+      || file == NULL || file->pMethods == NULL)
     {
-      set_open_error (path, "%s", strerror (errno));
-      return errno == EACCES ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+      set_open_error (path, "cannot read the file's header");
+      return PLAB_ESTORE_IO;
     }
-  got = pread (fd, hdr, sizeof hdr, 0);
-  close (fd);
-  if (got < 0)
+  memset (hdr, 0, sizeof hdr);
+  rc = file->pMethods->xRead (file, hdr, sizeof hdr, 0);
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
     {
-      set_open_error (path, "%s", strerror (errno));
+      set_open_error (path, "cannot read the file's header: %s", sqlite3_errstr (rc));
       return PLAB_ESTORE_IO;
     }
 
-  if ((size_t)got < sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
+  if (size < (off_t)sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
     {
       set_open_error (path, "the file is not an SQLite database");
       return PLAB_ESTORE_CORRUPT;
@@ -436,7 +607,7 @@ judge_file (const char *path, off_t size, FileKind *kind_out)
       || hdr[HDR_WRITE_VERSION] < 1 || hdr[HDR_WRITE_VERSION] > 2 || hdr[HDR_READ_VERSION] < 1
       || hdr[HDR_READ_VERSION] > 2)
     {
-      set_open_error (path, "the database header is damaged (database disk image is malformed)");
+      set_open_error (path, "the file's SQLite header is damaged");
       return PLAB_ESTORE_CORRUPT;
     }
 
@@ -444,22 +615,27 @@ judge_file (const char *path, off_t size, FileKind *kind_out)
   user_version = be32 (hdr + HDR_USER_VERSION);
   if (app_id != 0 && app_id != PLAB_STORE_APPLICATION_ID)
     {
-      set_open_error (path, "an SQLite database of another program (application id 0x%08x)",
+      set_open_error (path, "it is an SQLite database of another program (application id 0x%08x)",
                       app_id);
       return PLAB_ESTORE_FOREIGN;
     }
 
   /* The page count in the header is trustworthy when the change counter and
-   * the version-valid-for number agree; a file shorter than that lost its
-   * tail. */
+   * the version-valid-for number agree and no -wal file has newer pages; a
+   * file shorter than that lost its tail. */
   n_pages = be32 (hdr + HDR_N_PAGES);
-  if ((size % (off_t)page_size) != 0
-      || (n_pages != 0 && be32 (hdr + HDR_CHANGE_COUNTER) == be32 (hdr + HDR_VALID_FOR)
-          && (off_t)n_pages * page_size > size))
+  if ((size % (off_t)page_size) != 0 && !wal_frames)
     {
       set_open_error (path,
-                      "the file is truncated: %lld bytes, the database needs %lld "
-                      "(database disk image is malformed)",
+                      "the file is cut short: %lld bytes is not a whole number of %u-byte "
+                      "pages",
+                      (long long)size, page_size);
+      return PLAB_ESTORE_CORRUPT;
+    }
+  if (n_pages != 0 && !wal_frames && be32 (hdr + HDR_CHANGE_COUNTER) == be32 (hdr + HDR_VALID_FOR)
+      && (off_t)n_pages * page_size > size)
+    {
+      set_open_error (path, "the file is cut short: %lld bytes of the %lld its header gives",
                       (long long)size, (long long)n_pages * page_size);
       return PLAB_ESTORE_CORRUPT;
     }
@@ -468,8 +644,10 @@ judge_file (const char *path, off_t size, FileKind *kind_out)
     {
       if (user_version > PLAB_STORE_SCHEMA_VERSION)
         {
-          set_open_error (path, "schema version %u, this plab knows up to version %d", user_version,
-                          PLAB_STORE_SCHEMA_VERSION);
+          set_open_error (path,
+                          "it was written by a newer plab (schema version %u; this plab knows "
+                          "versions up to %d)",
+                          user_version, PLAB_STORE_SCHEMA_VERSION);
           return PLAB_ESTORE_NEWER;
         }
       *kind_out = FILE_OURS;
@@ -485,10 +663,10 @@ judge_file (const char *path, off_t size, FileKind *kind_out)
     }
   if (hdr[PAGE1_TYPE] != BTREE_LEAF_TABLE && hdr[PAGE1_TYPE] != BTREE_INTERIOR_TABLE)
     {
-      set_open_error (path, "the schema page is damaged (database disk image is malformed)");
+      set_open_error (path, "the first page, which lists the tables, is damaged");
       return PLAB_ESTORE_CORRUPT;
     }
-  set_open_error (path, "an SQLite database of another program: it has tables that are not "
+  set_open_error (path, "it is an SQLite database of another program: it has tables that are not "
                         "plab's");
   return PLAB_ESTORE_FOREIGN;
 }
@@ -636,22 +814,21 @@ configure_sqlite (void)
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, each step in
- * a transaction of its own that also sets user_version, so a crash leaves the
- * store at a version it really has. */
+/* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting
+ * user_version with each step. Runs inside the transaction of the open, so a
+ * crash or an error leaves the store at the version it had. */
 static int
 migrate (PlabStore *self, int64_t from)
 {
   for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
     {
       char pragma[96];
-      int rc;
+      int rc = SQLITE_OK;
 
       if (migrations[i].version <= from)
         continue;
 
-      rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-      if (rc == SQLITE_OK && from == 0)
+      if (from == 0)
         {
           snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d", PLAB_STORE_APPLICATION_ID);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
@@ -663,14 +840,8 @@ migrate (PlabStore *self, int64_t from)
           snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
           rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
         }
-      if (rc == SQLITE_OK)
-        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
       if (rc != SQLITE_OK)
-        {
-          int code = fail_sqlite (self, rc);
-          tx_rollback (self);
-          return code;
-        }
+        return fail_sqlite (self, rc);
       from = migrations[i].version;
     }
   return 0;
@@ -726,9 +897,257 @@ fail:
   return rc;
 }
 
+/* --- The event journal ---
+ *
+ * A runner keeps a run's events in memory until the run ends and writes them
+ * to the store only then, so that SQLite's cost stays out of the measured time.
+ * A runner killed with SIGKILL would lose them all. So it also appends every
+ * batch of events to a journal file beside the store, "<store>-events-<run>":
+ * one sequential write () per batch, which the kernel keeps when the process
+ * dies. The file is a JournalHeader followed by whole PlabEvents.
+ *
+ * base is the number of rows (spans and counter samples) the store held for
+ * the run when the journal was (re)started, and every event in the journal
+ * came after them. The runner commits events to the store in one transaction
+ * each time, then truncates the journal and writes the new base. Whatever the
+ * moment the runner dies, the journal's events belong in the store exactly
+ * when the store still holds base rows for the run: after a commit that the
+ * journal has not caught up with, it holds more, and importing again would
+ * duplicate them. */
+
+static int require_writable (PlabStore *self);
+
+#define JOURNAL_MAGIC "PLABEVJ1"
+#define JOURNAL_MAX_BYTES ((int64_t)1 << 30) /* sanity bound on a file to import */
+
+typedef struct
+{
+  char magic[8];
+  uint32_t event_size; /* sizeof (PlabEvent) of the writer */
+  uint32_t reserved;
+  int64_t run_id;
+  int64_t base;
+} JournalHeader;
+
+static char *
+journal_path (const PlabStore *self, int64_t run_id)
+{
+  size_t len = strlen (self->path) + 32;
+  char *path = malloc (len);
+
+  if (path != NULL)
+    snprintf (path, len, "%s-events-%lld", self->path, (long long)run_id);
+  return path;
+}
+
+/* The rows of @run_id that count for the journal: spans and counter samples. */
+static int
+journal_rows (PlabStore *self, int64_t run_id, int64_t *rows)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  *rows = 0;
+  rc = sqlite3_prepare_v2 (self->db,
+                           "SELECT (SELECT n_spans FROM runs WHERE id = ?1) "
+                           "+ (SELECT count(*) FROM counters WHERE run_id = ?1)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *rows = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_OK ? 0 : fail_sqlite (self, rc);
+}
+
+static int
+journal_write_header (int fd, int64_t run_id, int64_t base)
+{
+  JournalHeader header;
+
+  memset (&header, 0, sizeof header);
+  memcpy (header.magic, JOURNAL_MAGIC, sizeof header.magic);
+  header.event_size = sizeof (PlabEvent);
+  header.run_id = run_id;
+  header.base = base;
+  if (pwrite (fd, &header, sizeof header, 0) != (ssize_t)sizeof header)
+    return PLAB_ESYS;
+  /* Appends go on from the end of the file. */
+  return lseek (fd, 0, SEEK_END) < 0 ? PLAB_ESYS : 0;
+}
+
+/* Moves the journal of @run_id, whose runner is gone, into the store and
+ * removes it. A journal that is missing, not ours, or already in the store is
+ * only removed (or left, when unreadable). */
+static int
+journal_import (PlabStore *self, int64_t run_id)
+{
+  char *path = journal_path (self, run_id);
+  JournalHeader header;
+  PlabEvent *events = NULL;
+  struct stat st;
+  int64_t rows;
+  size_t n = 0;
+  int fd = -1, rc = 0;
+
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    goto out; /* none: the run had nothing held back */
+  if (fstat (fd, &st) < 0 || st.st_size < (off_t)sizeof header || st.st_size > JOURNAL_MAX_BYTES
+      || pread (fd, &header, sizeof header, 0) != (ssize_t)sizeof header
+      || memcmp (header.magic, JOURNAL_MAGIC, sizeof header.magic) != 0
+      || header.event_size != sizeof (PlabEvent) || header.run_id != run_id)
+    goto out; /* not a journal this plab wrote for this run: leave it be */
+
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    goto out;
+  /* A torn last event (the runner died in the middle of a write) is dropped. */
+  n = (size_t)(st.st_size - (off_t)sizeof header) / sizeof (PlabEvent);
+  if (rows == header.base && n > 0)
+    {
+      events = malloc (n * sizeof (PlabEvent));
+      if (events == NULL)
+        {
+          rc = PLAB_ENOMEM;
+          goto out;
+        }
+      if (pread (fd, events, n * sizeof (PlabEvent), sizeof header)
+          != (ssize_t)(n * sizeof (PlabEvent)))
+        {
+          rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
+          goto out;
+        }
+      /* One transaction: the events are in the store, or none of them is. */
+      if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
+        goto out;
+    }
+  unlink (path);
+
+out:
+  if (fd >= 0)
+    close (fd);
+  free (events);
+  free (path);
+  return rc;
+}
+
+int
+plab_store_journal_begin (PlabStore *self, int64_t run_id)
+{
+  char *path;
+  int64_t rows;
+  int rc;
+
+  if (self == NULL)
+    return PLAB_EINVAL;
+  if ((rc = require_writable (self)) < 0)
+    return rc;
+  plab_store_journal_end (self);
+  if ((rc = journal_rows (self, run_id, &rows)) < 0)
+    return rc;
+  path = journal_path (self, run_id);
+  if (path == NULL)
+    return PLAB_ENOMEM;
+  self->journal_fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (self->journal_fd < 0 || journal_write_header (self->journal_fd, run_id, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      if (self->journal_fd >= 0)
+        close (self->journal_fd);
+      self->journal_fd = -1;
+      unlink (path);
+      free (path);
+      return rc;
+    }
+  self->journal_run = run_id;
+  free (path);
+  return 0;
+}
+
+int
+plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
+{
+  const char *p = (const char *)events;
+  size_t left = n * sizeof *events;
+  off_t size;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  size = lseek (self->journal_fd, 0, SEEK_END);
+  while (left > 0)
+    {
+      ssize_t w = write (self->journal_fd, p, left);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          /* The disk is full, or worse. What the journal holds stays whole
+           * events; it just stops growing. */
+          int err = w < 0 ? errno : ENOSPC;
+
+          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
+            {
+            }
+          close (self->journal_fd);
+          self->journal_fd = -1;
+          return fail_with (self, PLAB_ESYS, strerror (err));
+        }
+      p += w;
+      left -= (size_t)w;
+    }
+  return 0;
+}
+
+int
+plab_store_journal_reset (PlabStore *self)
+{
+  int64_t rows;
+  int rc;
+
+  if (self == NULL || self->journal_fd < 0)
+    return 0;
+  if ((rc = journal_rows (self, self->journal_run, &rows)) < 0)
+    return rc;
+  /* Truncate first: a journal that is empty whatever its base imports nothing. */
+  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0
+      || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
+    {
+      rc = fail_with (self, PLAB_ESYS, strerror (errno));
+      close (self->journal_fd);
+      self->journal_fd = -1;
+      return rc;
+    }
+  return 0;
+}
+
+void
+plab_store_journal_end (PlabStore *self)
+{
+  char *path;
+
+  if (self == NULL || self->journal_fd < 0)
+    return;
+  close (self->journal_fd);
+  self->journal_fd = -1;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+}
+
 /* Marks failed every run of this host still "running" whose runner is gone:
  * no process with its pid, or one that started at another time (the pid was
- * reused). Lanes, spans and counters are kept. */
+ * reused). Lanes, spans and counters are kept. Runs inside the transaction
+ * of the open. */
 static int
 repair_interrupted (PlabStore *self)
 {
@@ -773,13 +1192,19 @@ repair_interrupted (PlabStore *self)
   if (n_dead == 0)
     return 0;
 
+  /* The events the runner held back go in first: once the run is marked
+   * failed, no later open looks at it again. */
+  for (size_t i = 0; i < n_dead; i++)
+    if ((rc = journal_import (self, dead[i])) < 0)
+      {
+        free (dead);
+        return rc;
+      }
+
   rc = sqlite3_prepare_v2 (self->db,
                            "UPDATE runs SET status = 'failed', error = ?2 "
                            "WHERE id = ?1 AND status = 'running'",
                            -1, &update, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
-  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     goto fail_sqlite;
   for (size_t i = 0; i < n_dead; i++)
@@ -792,16 +1217,12 @@ repair_interrupted (PlabStore *self)
         goto fail_sqlite;
       self->repaired += sqlite3_changes (self->db);
     }
-  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
   sqlite3_finalize (update);
   free (dead);
   return 0;
 
 fail_sqlite:
   rc = fail_sqlite (self, rc);
-  tx_rollback (self);
   self->repaired = 0;
   sqlite3_finalize (select);
   sqlite3_finalize (update);
@@ -824,25 +1245,25 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
   if (rc == SQLITE_OK)
     rc = query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_objects);
   if (rc != SQLITE_OK)
-    {
-      set_open_error (self->path, "%s", sqlite3_errmsg (self->db));
-      return error_from_sqlite (rc);
-    }
+    return fail_open_sqlite (self->path, self->db, rc);
 
   if (app_id != PLAB_STORE_APPLICATION_ID && !(app_id == 0 && n_objects == 0 && version == 0))
     {
-      set_open_error (self->path, "an SQLite database of another program");
+      set_open_error (self->path, "it is an SQLite database of another program");
       return PLAB_ESTORE_FOREIGN;
     }
   if (version > PLAB_STORE_SCHEMA_VERSION)
     {
-      set_open_error (self->path, "schema version %lld, this plab knows up to version %d",
+      set_open_error (self->path,
+                      "it was written by a newer plab (schema version %lld; this plab knows "
+                      "versions up to %d)",
                       (long long)version, PLAB_STORE_SCHEMA_VERSION);
       return PLAB_ESTORE_NEWER;
     }
   if (version == 0 && n_objects != 0)
     {
-      set_open_error (self->path, "marked as a run store but without a schema version");
+      set_open_error (self->path,
+                      "it is marked as a plab run store but has no schema version: it is damaged");
       return PLAB_ESTORE_CORRUPT;
     }
   if (version == 0 && self->mode == PLAB_STORE_READ_ONLY)
@@ -863,6 +1284,67 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
   return 0;
 }
 
+/* Stores up to this size are checked whole before a writer adds to them.
+ * PRAGMA quick_check reads every page (about 4 ms per MiB from the page
+ * cache, much more from a cold disk), so in a bigger store only the tables
+ * that say which runs exist are checked, and damage among the spans shows
+ * when they are read. */
+#define FULL_CHECK_MAX_BYTES ((off_t)32 << 20)
+
+static const char *const small_tables[]
+    = { "sqlite_schema", "machines", "sweeps", "runs", "lanes", "span_kinds" };
+
+/* Runs one quick_check statement; 0, or PLAB_ESTORE_CORRUPT (or what stopped
+ * the check) with the open error set to its first finding. */
+static int
+quick_check (PlabStore *self, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char finding[256] = "";
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *text = (const char *)sqlite3_column_text (stmt, 0);
+
+      snprintf (finding, sizeof finding, "%s", text ? text : "");
+      rc = SQLITE_OK;
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_OK)
+    return fail_open_sqlite (self->path, self->db, rc);
+  if (strcmp (finding, "ok") == 0)
+    return 0;
+  /* The finding names pages and cells: no help to the user, but a context
+   * to report; one line. */
+  for (char *c = finding; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  set_open_error (self->path, "the file is damaged (SQLite's check found: %s)", finding);
+  return PLAB_ESTORE_CORRUPT;
+}
+
+/* Before a writer adds anything: is the store sound? Adding runs to a
+ * damaged file would spread the damage and bury it under new data. Reads
+ * only. */
+static int
+check_damage (PlabStore *self, off_t size)
+{
+  char sql[96];
+  int rc;
+
+  if (size <= FULL_CHECK_MAX_BYTES)
+    return quick_check (self, "PRAGMA quick_check(1)");
+  for (size_t i = 0; i < N_ELEMENTS (small_tables); i++)
+    {
+      snprintf (sql, sizeof sql, "PRAGMA quick_check(%s)", small_tables[i]);
+      if ((rc = quick_check (self, sql)) < 0)
+        return rc;
+    }
+  return 0;
+}
+
 static void
 finalize_all (PlabStore *self)
 {
@@ -873,6 +1355,58 @@ finalize_all (PlabStore *self)
     }
 }
 
+/* Everything an open for writing writes, in one transaction: the schema
+ * (or the steps to the current version), this machine's row and the repair
+ * of interrupted runs. A store can be damaged deeper than its header and
+ * schema show, and then one of these fails: the rollback leaves the file as
+ * it was, as a refused file must be. */
+static int
+write_on_open (PlabStore *self)
+{
+  int64_t version = 0;
+  int rc;
+
+  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      return rc;
+    }
+  /* Read again inside the transaction: another runner may have created the
+   * schema since check_identity () looked. */
+  rc = query_int (self->db, "PRAGMA user_version", &version);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  if (version < PLAB_STORE_SCHEMA_VERSION && (rc = migrate (self, version)) < 0)
+    {
+      set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
+      goto fail;
+    }
+  if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
+    {
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      rc = fail_sqlite (self, rc);
+      set_open_error (self->path, "%s", self->errmsg);
+      goto fail;
+    }
+  return 0;
+
+fail:
+  tx_rollback (self);
+  self->repaired = 0;
+  return rc;
+}
+
 int
 plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
 {
@@ -881,10 +1415,13 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   char side[3][PATH_MAX + 16];
   bool side_existed[3] = { false, false, false };
   bool file_existed = true;
+  bool wal_frames = false;
+  bool immutable = false;
   FileKind kind = FILE_EMPTY;
-  struct stat st;
+  struct stat st, wal_st;
   int64_t version = 0;
   char *journal = NULL;
+  char *uri = NULL;
   int flags;
   int rc;
 
@@ -906,6 +1443,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   self = calloc (1, sizeof *self);
   if (self == NULL)
     return PLAB_ENOMEM;
+  self->journal_fd = -1;
   self->path = strdup (path);
   dir = dir_of (path);
   if (self->path == NULL || dir == NULL)
@@ -914,6 +1452,14 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       goto fail;
     }
   self->mode = mode;
+
+  snprintf (side[0], sizeof side[0], "%s-wal", path);
+  snprintf (side[1], sizeof side[1], "%s-shm", path);
+  snprintf (side[2], sizeof side[2], "%s-journal", path);
+  for (int i = 0; i < 3; i++)
+    side_existed[i] = exists (side[i]);
+  /* A -wal file holds commits when it is longer than its 32-byte header. */
+  wal_frames = stat (side[0], &wal_st) == 0 && wal_st.st_size > 32;
 
   if (stat (path, &st) != 0)
     {
@@ -932,8 +1478,11 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
         }
       if (make_dirs (dir) != 0)
         {
-          set_open_error (dir, "cannot create the folder: %s", strerror (errno));
-          rc = errno == EACCES || errno == EROFS ? PLAB_ESTORE_READONLY : PLAB_ESTORE_OPEN;
+          int err = errno;
+
+          set_open_error (path, "cannot create its folder %s: %s", dir, strerror (err));
+          rc = err == EACCES || err == EROFS || err == EPERM ? PLAB_ESTORE_READONLY
+                                                             : PLAB_ESTORE_OPEN;
           goto fail;
         }
     }
@@ -941,46 +1490,45 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     {
       if (!S_ISREG (st.st_mode))
         {
-          set_open_error (path, "not a regular file");
+          set_open_error (path, S_ISDIR (st.st_mode) ? "it is a folder, not a file"
+                                                     : "it is not a regular file");
           rc = PLAB_ESTORE_OPEN;
           goto fail;
         }
-      rc = judge_file (path, st.st_size, &kind);
-      if (rc < 0)
-        goto fail;
-      if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
+      if (access (path, R_OK) != 0)
         {
-          set_open_error (path, "the file is read-only (open it read-only to look at it)");
-          rc = PLAB_ESTORE_READONLY;
+          set_open_error (path, "the file may not be read: %s", strerror (errno));
+          rc = PLAB_ESTORE_OPEN;
           goto fail;
         }
     }
 
   /* WAL mode keeps two files next to the database, so a writer needs a
    * writable folder too. */
-  if (mode == PLAB_STORE_READ_WRITE)
+  if (mode == PLAB_STORE_READ_WRITE && (!file_existed || writable (path, &st)))
     {
       struct stat dst;
 
       if (stat (dir, &dst) != 0 || !writable (dir, &dst))
         {
-          set_open_error (path, "the folder %s is read-only", dir);
+          set_open_error (path,
+                          "its folder %s %s, and a writer must create files beside the "
+                          "store",
+                          dir, why_not_writable (dir));
           rc = PLAB_ESTORE_READONLY;
           goto fail;
         }
     }
 
-  snprintf (side[0], sizeof side[0], "%s-wal", path);
-  snprintf (side[1], sizeof side[1], "%s-shm", path);
-  snprintf (side[2], sizeof side[2], "%s-journal", path);
-  for (int i = 0; i < 3; i++)
-    side_existed[i] = exists (side[i]);
-
   /* A reader opens a writable store read-write but query-only: a truly
    * read-only SQLite connection never removes the -wal and -shm files it
    * made, so every `plab runs` would leave them behind. A file or folder we
-   * may not write to is opened read-only, and then SQLite may leave them. */
-  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+   * may not write to is opened read-only. With no -wal file beside it, it is
+   * also opened as immutable: nobody is writing it (a writer of ours refuses
+   * such a store, and would have a -wal file), and SQLite then reads it
+   * without making -wal and -shm files, which it otherwise does wherever it
+   * can (as root, in spite of the permissions). */
+  flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_URI;
   if (mode == PLAB_STORE_READ_WRITE)
     flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   else
@@ -990,14 +1538,34 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       if (writable (path, &st) && stat (dir, &dst) == 0 && writable (dir, &dst))
         flags |= SQLITE_OPEN_READWRITE;
       else
-        flags |= SQLITE_OPEN_READONLY;
+        {
+          flags |= SQLITE_OPEN_READONLY;
+          immutable = !side_existed[0];
+        }
     }
-  rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
+  uri = file_uri (path, immutable ? "?immutable=1" : "");
+  if (uri == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  rc = sqlite3_open_v2 (uri, &self->db, flags, NULL);
   if (rc != SQLITE_OK)
     {
-      set_open_error (path, "%s", self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      rc = error_from_sqlite (rc);
+      rc = fail_open_sqlite (path, self->db, rc);
       goto fail;
+    }
+  if (file_existed)
+    {
+      rc = judge_file (self->db, path, st.st_size, wal_frames, &kind);
+      if (rc < 0)
+        goto fail;
+      if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
+        {
+          set_open_error (path, "the file %s; it can still be read", why_not_writable (path));
+          rc = PLAB_ESTORE_READONLY;
+          goto fail;
+        }
     }
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
@@ -1009,6 +1577,8 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
   rc = check_identity (self, kind, &version);
+  if (rc == 0 && mode == PLAB_STORE_READ_WRITE && version > 0)
+    rc = check_damage (self, st.st_size + (wal_frames ? wal_st.st_size : 0));
   if (rc < 0)
     goto fail;
   sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
@@ -1020,23 +1590,20 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       plab_machine_info (&info);
       snprintf (self->host, sizeof self->host, "%s", info.host);
       *out = self;
+      free (uri);
       free (dir);
       return 0;
     }
 
   /* From here on the file is ours (or empty), and writing to it is allowed. */
-  if (version < PLAB_STORE_SCHEMA_VERSION)
-    {
-      rc = migrate (self, version);
-      if (rc < 0)
-        {
-          set_open_error (path, "cannot create the schema: %s", self->errmsg);
-          goto fail;
-        }
-    }
+  rc = write_on_open (self);
+  if (rc < 0)
+    goto fail;
 
   /* The schema is written before the switch to WAL, so the application id
-   * and version are in the main file's header from the first commit on. */
+   * and version are in the main file's header from the first commit on. The
+   * switch is the first write outside that transaction: the file has shown
+   * it can be written by now. */
   {
     sqlite3_stmt *stmt = NULL;
 
@@ -1046,13 +1613,11 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
         journal = strdup ((const char *)sqlite3_column_text (stmt, 0));
         rc = SQLITE_OK;
       }
-    sqlite3_finalize (stmt);
     if (rc != SQLITE_OK)
-      {
-        set_open_error (path, "%s", sqlite3_errmsg (self->db));
-        rc = error_from_sqlite (rc);
-        goto fail;
-      }
+      rc = fail_open_sqlite (path, self->db, rc);
+    sqlite3_finalize (stmt);
+    if (rc < 0)
+      goto fail;
     if (journal == NULL || strcmp (journal, "wal") != 0)
       {
         set_open_error (path, "cannot switch to WAL mode (journal mode stays %s)",
@@ -1071,30 +1636,30 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
                      NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
-      set_open_error (path, "%s", sqlite3_errmsg (self->db));
-      rc = error_from_sqlite (rc);
-      goto fail;
-    }
-
-  rc = find_machine (self);
-  if (rc == 0)
-    rc = repair_interrupted (self);
-  if (rc < 0)
-    {
-      set_open_error (path, "%s", self->errmsg);
+      rc = fail_open_sqlite (path, self->db, rc);
       goto fail;
     }
 
   free (journal);
+  free (uri);
   free (dir);
   *out = self;
   return 0;
 
 fail:
   free (journal);
+  free (uri);
   if (self != NULL)
     {
       finalize_all (self);
+      /* Closing may checkpoint a -wal into the main file: not for a file
+       * being refused, and not commits in a -wal that was there before:
+       * they are another writer's (or wait for the next open), and the
+       * database may be what failed (a full disk). */
+      if (self->db != NULL
+          && (side_existed[0] || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
+              || rc == PLAB_ESTORE_NEWER))
+        sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
       if (self->db != NULL)
         sqlite3_close (self->db);
       /* A refused file is left as it was found: side files this open made
@@ -1123,6 +1688,10 @@ plab_store_close (PlabStore *self)
 {
   if (self == NULL)
     return;
+  /* A journal still open belongs to a run that did not finish: it stays for
+   * the next open to find. */
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
   finalize_all (self);
   /* The last connection to close checkpoints the WAL and removes it. */
   sqlite3_close (self->db);

@@ -62,6 +62,7 @@ int plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out);
 /* The detail of the last failed plab_store_open () in this thread. */
 const char *plab_store_open_error (void);
 
+/* Finishes pending writes and closes the file (NULL is fine). */
 void plab_store_close (PlabStore *self);
 
 /* The detail of the last error of this store (SQLite's message). */
@@ -119,6 +120,27 @@ int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome
 void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
 int plab_store_sink_error (PlabStore *self);
 
+/* --- The event journal ---
+ *
+ * A writer that holds a run's events back (to write them after the run, out
+ * of its measured time) can keep a journal of them beside the store, so that
+ * a writer killed mid-run loses nothing: the next open for writing that finds
+ * the run interrupted moves the journal's events into the store before it
+ * marks the run failed. One journal per store at a time.
+ *
+ *   plab_store_journal_begin ()   starts the journal of @run_id
+ *   plab_store_journal_append ()  appends events (a write () to a file); on an
+ *                                 error the journal keeps what it has and stops
+ *   plab_store_journal_reset ()   call after every event appended so far went
+ *                                 into the store in ONE plab_store_add_events ()
+ *   plab_store_journal_end ()     the run's events are all in the store: removes it
+ *
+ * Each returns 0 or a negative PLAB_E* code; without a journal they do nothing. */
+int plab_store_journal_begin (PlabStore *self, int64_t run_id);
+int plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n);
+int plab_store_journal_reset (PlabStore *self);
+void plab_store_journal_end (PlabStore *self);
+
 /* --- Reading --- */
 
 typedef struct
@@ -144,6 +166,7 @@ typedef struct
   int64_t n_spans;
 } PlabRunRecord;
 
+/* Free what plab_store_get_run () and plab_store_list_runs () return. */
 void plab_run_record_free (PlabRunRecord *record);
 void plab_run_records_free (PlabRunRecord **records, size_t n);
 
@@ -209,6 +232,9 @@ typedef struct
   char *plab_version;
 } PlabMachineRecord;
 
+/* The machine a run was recorded on (PlabRunRecord.machine_id). Returns 0,
+ * PLAB_ENOTFOUND or a store error; free the strings with
+ * plab_machine_record_clear (). */
 int plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out);
 void plab_machine_record_clear (PlabMachineRecord *record);
 

@@ -10,6 +10,7 @@
 #include "plab-sync.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include "plab-error.h"
 #include "plab-gil.h"
 #include "plab-sync-private.h"
+#include "plab-sysinfo.h"
 #include "plab-trace.h"
 
 /* --- Helpers --- */
@@ -194,6 +196,33 @@ plab_lock_free (PlabLock *self)
   _plab_shared_release (self, sizeof *self);
 }
 
+#define LOCK_SPINS 100
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+/* Spinning only helps when the holder can run meanwhile on another CPU. */
+static bool
+spin_worthwhile (void)
+{
+  static _Atomic int cpus;
+  int n = atomic_load_explicit (&cpus, memory_order_relaxed);
+
+  if (n == 0)
+    {
+      n = plab_usable_cpus ();
+      atomic_store_explicit (&cpus, n, memory_order_relaxed);
+    }
+  return n > 1;
+}
+
 int
 plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
 {
@@ -209,6 +238,22 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
     return PLAB_ESYS;
   if (timeout_ns == 0)
     return PLAB_ETIMEDOUT;
+
+  /* Most critical sections are a few instructions long: with another CPU to
+   * run the holder, spinning a moment is cheaper than going to sleep in the
+   * kernel and being woken (what an adaptive mutex does). Under the GIL the
+   * holder may be waiting for the GIL we hold: then the spin is a few wasted
+   * microseconds before the blocking path below lets the GIL go. */
+  if (spin_worthwhile ())
+    for (int i = 0; i < LOCK_SPINS; i++)
+      {
+        cpu_relax ();
+        rc = pthread_mutex_trylock (&self->mutex);
+        if (rc == 0)
+          return 0;
+        if (rc == EOWNERDEAD)
+          return owner_died (&self->mutex);
+      }
 
   t0 = plab_now_ns ();
   {

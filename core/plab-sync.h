@@ -27,6 +27,8 @@ extern "C" {
 
 typedef struct PlabLock PlabLock;
 
+/* A lock shared by threads and forked processes; @name labels its wait spans.
+ * Returns NULL when out of memory. */
 PlabLock *plab_lock_new (const char *name);
 /* A lock its holder may acquire again; it is free once released as often. */
 PlabLock *plab_rlock_new (const char *name);
@@ -53,6 +55,8 @@ unsigned plab_semaphore_value (PlabSemaphore *self);
 
 typedef struct PlabEventFlag PlabEventFlag;
 
+/* A flag, clear at first (NULL when out of memory); set wakes every waiter,
+ * clear makes later waits block again. */
 PlabEventFlag *plab_event_flag_new (const char *name);
 void plab_event_flag_free (PlabEventFlag *self);
 void plab_event_flag_set (PlabEventFlag *self);
@@ -79,6 +83,8 @@ void plab_condition_notify_all (PlabCondition *self);
 
 typedef struct PlabBarrier PlabBarrier;
 
+/* A barrier for @parties callers, used again and again (NULL when out of
+ * memory or @parties is 0). */
 PlabBarrier *plab_barrier_new (const char *name, unsigned parties);
 void plab_barrier_free (PlabBarrier *self);
 /* Waits until @parties callers arrived. Returns the caller's arrival index

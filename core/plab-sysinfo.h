@@ -26,6 +26,7 @@ typedef struct
   char version[32];  /* plab's version */
 } PlabMachineInfo;
 
+/* Fills *out with this machine, for the run store and benchmark headers. */
 void plab_machine_info (PlabMachineInfo *out);
 
 /* CPU time (user + system) of this process and its reaped children, in ns. */

@@ -515,3 +515,11 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
   self->lanes[lane].events[head & hdr->mask] = *event;
   atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
 }
+
+int64_t
+_plab_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

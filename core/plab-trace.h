@@ -122,8 +122,10 @@ void plab_trace_free (PlabTrace *self);
 /* Sets the capacity of lanes added from now on (rounded up to a power of two). */
 void plab_trace_set_capacity (PlabTrace *self, size_t events);
 
+/* Where plab_trace_drain () delivers events (copied; NULL: discard them). */
 void plab_trace_set_sink (PlabTrace *self, const PlabTraceSink *sink);
 
+/* The plab_now_ns () time the trace was created: time 0 of its timeline. */
 int64_t plab_trace_origin_ns (const PlabTrace *self);
 
 /* Adds a lane with a shared buffer, for a worker to attach to. Call it in the
@@ -147,6 +149,7 @@ void plab_trace_set_lane_end (PlabTrace *self,
                               int code,
                               int sig);
 
+/* How many lanes the trace has, main included. */
 int plab_trace_n_lanes (const PlabTrace *self);
 
 /* Copies lane @lane's description into *out. Returns 0 or PLAB_EINVAL. */
@@ -159,6 +162,10 @@ size_t plab_trace_drain (PlabTrace *self);
 
 /* --- Recording (any attached thread or process) --- */
 
+/* The monotonic clock in nanoseconds, the time base of every span. */
+int64_t _plab_now_ns (void);
+
+#ifdef CLOCK_MONOTONIC
 static inline int64_t
 plab_now_ns (void)
 {
@@ -166,6 +173,14 @@ plab_now_ns (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+#else
+/* Strict ISO C (cc -std=c11) hides clock_gettime: call the library's copy. */
+static inline int64_t
+plab_now_ns (void)
+{
+  return _plab_now_ns ();
+}
+#endif
 
 /* True when the calling thread is attached to a lane. */
 bool plab_tracing (void);

@@ -169,6 +169,21 @@ result_json (const Room *r, double total_s)
   return _plab_buf_steal (&buf);
 }
 
+/* Every painter is a worker, and the room has a painter's worth of
+ * bookkeeping for at most MAX_PAINTERS of them: more workers are refused,
+ * not quietly left out. */
+static int
+barrier_validate (const PlabDemoRun *run, char *err, size_t err_size)
+{
+  if (run->backend != PLAB_BACKEND_SERIAL && run->workers > MAX_PAINTERS)
+    {
+      snprintf (err, err_size, "barrier has room for 1 to %d painters (workers), not %d",
+                MAX_PAINTERS, run->workers);
+      return PLAB_EINVAL;
+    }
+  return 0;
+}
+
 static int
 barrier_run (PlabDemoRun *run)
 {
@@ -186,9 +201,12 @@ barrier_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "out of memory");
       return PLAB_ENOMEM;
     }
+  if (barrier_validate (run, run->error, sizeof run->error) != 0)
+    {
+      free (r);
+      return PLAB_EINVAL;
+    }
   r->painters = run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers;
-  if (r->painters > MAX_PAINTERS)
-    r->painters = MAX_PAINTERS;
   r->walls = (int)run->values[PARAM_WALLS];
   r->phases = (int)run->values[PARAM_PHASES];
   r->cpu = run->values[PARAM_KIND] == 0;
@@ -288,4 +306,5 @@ const PlabDemo plab_demo_barrier = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = barrier_run,
+  .validate = barrier_validate,
 };

@@ -67,6 +67,7 @@ struct PlabCrew
   CrewWorker *workers[CREW_MAX];
   int n_workers;
   int64_t stop_ns; /* when the stop flag went up; 0 while running */
+  bool failed;     /* it went up because a worker failed, not for a cancel */
   void (*poke) (void *user_data);
   void *poke_data;
 };
@@ -176,6 +177,11 @@ thread_main (void *data)
   return NULL;
 }
 
+/* A worker failed (it crashed, was killed or returned an error): the run
+ * has failed, and the rest of the crew is stopped as on a cancel. Going on
+ * could hang, since the others may wait for what the failed one will never
+ * do: consumers for the sentinels of a producer that was killed, painters at
+ * a barrier for a painter that crashed. */
 static void
 describe_failure (PlabCrew *self, CrewWorker *w, const char *how)
 {
@@ -183,6 +189,21 @@ describe_failure (PlabCrew *self, CrewWorker *w, const char *how)
   if (self->run->error[0] == '\0')
     snprintf (self->run->error, sizeof self->run->error, "%s %s", w->name, how);
   w->result = PLAB_ETASK;
+  if (self->stop_ns == 0)
+    {
+      self->failed = true;
+      atomic_store (&self->sh->stop, 1);
+      self->stop_ns = plab_now_ns ();
+    }
+}
+
+/* How a join ends once the crew was stopped. */
+static int
+stopped_result (PlabCrew *self)
+{
+  bool cancelled = self->run->cancel != NULL && *self->run->cancel != 0;
+
+  return self->failed && !cancelled ? PLAB_ETASK : PLAB_ECANCELLED;
 }
 
 int
@@ -350,6 +371,11 @@ _plab_crew_join_one (PlabCrew *self, int index, const char *label)
     {
       while (!poll_worker (self, w))
         {
+          /* The others too: a failure anywhere stops the crew, not only
+           * one of the worker being waited for. */
+          for (int i = 0; i < self->n_workers; i++)
+            if (i != index)
+              poll_worker (self, self->workers[i]);
           if (self->run->trace)
             plab_trace_drain (self->run->trace);
           watch_cancel (self);
@@ -361,7 +387,7 @@ _plab_crew_join_one (PlabCrew *self, int index, const char *label)
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
   if (self->stop_ns != 0 || _plab_crew_stopping (self))
-    return PLAB_ECANCELLED;
+    return w->result != 0 ? w->result : stopped_result (self);
   return w->result;
 }
 

@@ -265,6 +265,117 @@ test_store_unusable (Fixture *f, gconstpointer data)
   g_assert_cmpstr (contents, ==, "these are not the runs you are looking for\n");
 }
 
+/* A run store is a file anyone can edit: text that is not UTF-8 and
+ * parameters or results that are not JSON (found by fuzzing the store) must
+ * still give valid JSON from every command that writes it. */
+static void
+test_hostile_text_json (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *check = NULL;
+  g_autofree char *trace = g_build_filename (f->dir, "trace.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  PlabStore *store = NULL;
+  PlabRunSpec spec = { .demo = "squares\xff\xfe",
+                       .backend = "thr\xc3"
+                                  "eads",
+                       .workers = 1,
+                       .params_json = "{\"n\": 1, broken",
+                       .origin_ns = 1000 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK,
+                             .wall_ns = 10,
+                             .result_json = "{\"ok\": \"\xed\xa0\x80\"}",
+                             .check_ok = true,
+                             .check_message = "bad \xff byte" };
+  PlabLaneInfo lane = { .lane = 1, .kind = PLAB_LANE_THREAD, .name = "w\xff" };
+  PlabEvent span = { .start_ns = 1000,
+                     .end_ns = 2000,
+                     .task_id = 0,
+                     .kind = PLAB_SPAN_TASK,
+                     .lane = 1,
+                     .label = "lab\xc0"
+                              "el" };
+  int64_t id = 0;
+  const char *script = "import json,sys\n"
+                       "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+                       "r=d['runs'][0] if 'runs' in d else d\n"
+                       "assert r['params'] == {} and r['result'] == {}, r\n"
+                       "assert r['demo'] == 'squares\\ufffd\\ufffd', r['demo']\n"
+                       "print(r['check'])\n";
+
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  g_assert_cmpint (plab_store_put_lane (store, id, &lane), ==, 0);
+  g_assert_cmpint (plab_store_add_events (store, id, &span, 1), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
+  plab_store_close (store);
+
+  g_assert_cmpint (run_plab (f, &out, &err, "runs", "--db", f->db, "--json"), ==, 0);
+  check = python_check (f, out, script);
+  g_assert_cmpstr (check, ==, "bad \xef\xbf\xbd byte\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&check, g_free);
+
+  g_assert_cmpint (run_plab (f, &out, &err, "show", "last", "--db", f->db, "--json"), ==, 0);
+  check = python_check (f, out, script);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--format", "trace",
+                             "-o", trace),
+                   ==, 0);
+  g_file_get_contents (trace, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_free (python_check (f, contents,
+                        "import json,sys\n"
+                        "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+                        "names=[e['name'] for e in d['traceEvents'] if e['ph'] == 'X']\n"
+                        "assert names == ['lab\\ufffdel'], names\n"));
+}
+
+/* Span times before the run's origin (found by fuzzing the store: -1500 ns
+ * came out as -1.-500), and a span from the far past to the far future: the
+ * trace must stay valid JSON with the right numbers. */
+static void
+test_trace_extreme_times (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *contents = NULL, *check = NULL;
+  g_autofree char *trace = g_build_filename (f->dir, "trace.json", NULL);
+  g_autoptr (GError) error = NULL;
+  PlabStore *store = NULL;
+  PlabRunSpec spec = { .demo = "squares", .backend = "threads", .workers = 2 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 10, .check_ok = true };
+  PlabEvent spans[2] = {
+    { .start_ns = -1500, .end_ns = 500, .task_id = 1, .kind = PLAB_SPAN_TASK, .lane = 1 },
+    { .start_ns = -4000000000000000000,
+      .end_ns = 4000000000000000000,
+      .task_id = 2,
+      .kind = PLAB_SPAN_TASK,
+      .lane = 2 },
+  };
+  int64_t id = 0;
+
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  g_assert_cmpint (plab_store_add_events (store, id, spans, G_N_ELEMENTS (spans)), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
+  plab_store_close (store);
+
+  g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--format", "trace",
+                             "-o", trace),
+                   ==, 0);
+  g_file_get_contents (trace, &contents, NULL, &error);
+  g_assert_no_error (error);
+  check = python_check (f, contents,
+                        "import json,sys\n"
+                        "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+                        "x=sorted((e['args']['task'], e['ts'], e['dur']) "
+                        "for e in d['traceEvents'] if e['ph'] == 'X')\n"
+                        "print(x[0][1], x[0][2], x[1][1], x[1][2])\n");
+  g_assert_cmpstr (check, ==, "-1.5 2.0 -4000000000000000.0 8000000000000000.0\n");
+}
+
 /* --- Running --- */
 
 static const char check_single_run[]
@@ -682,6 +793,8 @@ main (int argc, char **argv)
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);
   ADD ("/plab/cli/store-unusable", test_store_unusable);
+  ADD ("/plab/cli/hostile-text-json", test_hostile_text_json);
+  ADD ("/plab/cli/trace-extreme-times", test_trace_extreme_times);
   ADD ("/plab/cli/run-processes", test_run_processes);
   ADD ("/plab/cli/crash", test_run_crash);
   ADD ("/plab/cli/export", test_export);

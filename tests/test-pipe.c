@@ -1,5 +1,7 @@
 /* test-pipe.c: PlabConn between real processes, and its frame decoder. */
 #include <glib.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,6 +169,56 @@ test_decoder_random_bytes (void)
   g_rand_free (r);
 }
 
+/* A header claiming a message near the limit, followed by a few bytes, must
+ * not make the receiver allocate the whole claim before the bytes arrive
+ * (found by fuzzing: the buffer went to 4 GiB for 80 bytes). The receiver
+ * runs in a child whose address space is capped far below the claim. */
+static void
+test_huge_claim_costs_little (void)
+{
+  PlabConn *a, *b;
+  guint8 frame[8 + 64] = { 'P', 'L', 'M', '1', 0x00, 0x00, 0x00, 0xf0 };
+  unsigned long vm_pages = 0;
+  FILE *statm;
+  pid_t pid;
+
+#if defined(__SANITIZE_ADDRESS__)
+  g_test_skip ("an address-space cap does not work under AddressSanitizer");
+  return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  g_test_skip ("an address-space cap does not work under AddressSanitizer");
+  return;
+#endif
+#endif
+  memset (frame + 8, 'x', 64);
+  g_assert_cmpint (plab_pipe_new ("claim", UINT32_MAX - 8, &a, &b), ==, 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      struct rlimit cap;
+      char buf[16];
+      int rc;
+
+      plab_conn_close (a);
+      statm = fopen ("/proc/self/statm", "r");
+      if (statm == NULL || fscanf (statm, "%lu", &vm_pages) != 1)
+        _exit (3);
+      fclose (statm);
+      /* What the process has now, plus 256 MiB: far below the 3.75 GiB claimed. */
+      cap.rlim_cur = cap.rlim_max = vm_pages * (rlim_t)sysconf (_SC_PAGESIZE) + (256u << 20);
+      if (setrlimit (RLIMIT_AS, &cap) != 0)
+        _exit (4);
+      rc = plab_conn_recv (b, buf, sizeof buf, NULL, 5 * 1000000000LL);
+      /* The writer went away mid-frame: malformed, not out of memory. */
+      _exit (rc == PLAB_EPROTO ? 0 : rc == PLAB_ENOMEM ? 1 : 2);
+    }
+  plab_conn_close (b);
+  g_assert_cmpint (write (plab_conn_fd (a), frame, sizeof frame), ==, sizeof frame);
+  plab_conn_close (a);
+  g_assert_cmpint (wait_code (pid), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -176,5 +228,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pipe/timeout-poll-limits", test_timeout_poll_and_limits);
   g_test_add_func ("/plab/pipe/malformed-truncated", test_malformed_and_truncated);
   g_test_add_func ("/plab/pipe/decoder-random", test_decoder_random_bytes);
+  g_test_add_func ("/plab/pipe/huge-claim-costs-little", test_huge_claim_costs_little);
   return g_test_run ();
 }

@@ -97,7 +97,10 @@ test_free_running_reaps (void)
   PlabProcess *p = plab_process_new ("orphan", sleep_long, NULL);
   pid_t pid;
 
+  g_assert_cmpint (plab_process_set_daemon (p, true), ==, 0);
+  g_assert_true (plab_process_daemon (p));
   g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_set_daemon (p, false), ==, PLAB_ESTATE);
   pid = plab_process_pid (p);
   plab_process_free (p);
   /* Gone and reaped: kill finds no such process. */
@@ -152,6 +155,90 @@ test_traced_child (void)
   plab_trace_free (trace);
 }
 
+static int
+sleep_briefly (void *arg)
+{
+  (void)arg;
+  plab_sleep_ns (100 * 1000000LL);
+  return 0;
+}
+
+static void
+find_join_wait (void *user_data, const PlabEvent *events, size_t n)
+{
+  int64_t *longest = user_data;
+  for (size_t i = 0; i < n; i++)
+    if (events[i].lane == 0 && events[i].kind == PLAB_SPAN_WAIT
+        && strcmp (events[i].label, "wait: join napper") == 0)
+      *longest = MAX (*longest, events[i].end_ns - events[i].start_ns);
+}
+
+static void
+test_join_is_a_wait (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabProcess *p = plab_process_new ("napper", sleep_briefly, NULL);
+  PlabTraceSink sink = { .events = find_join_wait };
+  int64_t longest = -1;
+
+  sink.user_data = &longest;
+  plab_trace_set_sink (trace, &sink);
+  plab_process_set_trace (p, trace);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, -1, NULL), ==, 0);
+  /* A second join finds it gone at once: no second span. */
+  g_assert_cmpint (plab_process_join (p, -1, NULL), ==, 0);
+  plab_trace_drain (trace);
+  /* The parent's lane shows it waited for the child by name, most of its 100 ms. */
+  g_assert_cmpint (longest, >, 50 * 1000000LL);
+  plab_process_free (p);
+  plab_trace_free (trace);
+}
+
+static int
+report_parent (void *arg)
+{
+  (void)arg;
+  /* Exit code 0 when the child knows its parent, 1 when it does not. */
+  return plab_process_parent_pid () == getppid () ? 0 : 1;
+}
+
+static int
+nap_then_exit_7 (void *arg)
+{
+  (void)arg;
+  plab_sleep_ns (200 * 1000000LL);
+  return 7;
+}
+
+static void
+test_parent_and_non_daemon_free (void)
+{
+  PlabProcess *p = plab_process_new ("child", report_parent, NULL);
+  PlabExitStatus st;
+  pid_t pid;
+  int64_t t0;
+  int wstatus;
+
+  g_assert_cmpint (plab_process_parent_pid (), ==, 0);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_join (p, -1, &st), ==, 0);
+  g_assert_cmpint (st.code, ==, 0);
+  plab_process_free (p);
+
+  /* Freeing a running non-daemon waits for it to finish its work. */
+  p = plab_process_new ("worker", nap_then_exit_7, NULL);
+  g_assert_false (plab_process_daemon (p));
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  pid = plab_process_pid (p);
+  t0 = plab_now_ns ();
+  plab_process_free (p);
+  /* It was not killed: free waited out its 200 ms nap. */
+  g_assert_cmpint (plab_now_ns () - t0, >, 100 * 1000000LL);
+  /* And it was reaped: nothing left to wait for. */
+  g_assert_cmpint (waitpid (pid, &wstatus, WNOHANG), ==, -1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -161,5 +248,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/process/kill-and-crash", test_kill_and_crash);
   g_test_add_func ("/plab/process/free-reaps", test_free_running_reaps);
   g_test_add_func ("/plab/process/traced-child", test_traced_child);
+  g_test_add_func ("/plab/process/join-is-a-wait", test_join_is_a_wait);
+  g_test_add_func ("/plab/process/parent-and-non-daemon-free", test_parent_and_non_daemon_free);
   return g_test_run ();
 }

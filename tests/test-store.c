@@ -621,6 +621,62 @@ test_truncated (Fixture *f, gconstpointer data)
   g_free (contents);
 }
 
+/* A store damaged below what the header and schema show (found by fuzzing):
+ * an index page that cannot be read. The open for writing reads it while
+ * repairing interrupted runs, after switching the file to WAL mode and adding
+ * this machine's row; it must refuse the file and leave it as it was. */
+static void
+test_damaged_index (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  sqlite3 *db;
+  sqlite3_stmt *stmt = NULL;
+  int64_t root = 0, page_size = 0;
+  char *before, *after;
+  char *contents = NULL;
+  gsize len = 0;
+  GError *error = NULL;
+
+  record_run (store, "squares", 0, 50);
+  plab_store_close (store);
+
+  /* A rollback journal (as a store copied from elsewhere may have), no row
+   * for this machine, and the page of the index on run status made garbage. */
+  db = raw_open (f->path);
+  raw_exec (db, "PRAGMA journal_mode = DELETE; DELETE FROM machines;");
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+                                       "FROM sqlite_schema WHERE name = 'runs_status'",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  root = sqlite3_column_int64 (stmt, 0);
+  page_size = sqlite3_column_int64 (stmt, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  assert_no_side_files (f->path);
+  g_assert_cmpint (root, >, 1);
+
+  g_file_get_contents (f->path, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >=, (gsize)(root * page_size));
+  memset (contents + (root - 1) * page_size, 0xff, (gsize)page_size);
+  g_file_set_contents (f->path, contents, (gssize)len, &error);
+  g_assert_no_error (error);
+  g_free (contents);
+
+  before = file_checksum (f->path);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_CORRUPT);
+  g_assert_null (store);
+  g_assert_nonnull (strstr (plab_store_open_error (), f->path));
+  after = file_checksum (f->path);
+  g_assert_cmpstr (after, ==, before);
+  assert_no_side_files (f->path);
+  g_free (before);
+  g_free (after);
+}
+
 static void
 test_newer (Fixture *f, gconstpointer data)
 {
@@ -1038,6 +1094,7 @@ main (int argc, char **argv)
   ADD ("foreign", test_foreign);
   ADD ("garbage", test_garbage);
   ADD ("truncated", test_truncated);
+  ADD ("damaged-index", test_damaged_index);
   ADD ("newer", test_newer);
   ADD ("newer-in-wal", test_newer_in_wal);
   ADD ("read-only", test_read_only);

@@ -28,7 +28,7 @@
 
 #include "plab.h"
 
-#define MAX_FIGURES 16
+#define MAX_FIGURES 24
 #define MAX_ROUNDS 32
 #define CACHE_LINE 64
 
@@ -492,7 +492,8 @@ squares_ok (const int64_t *results, size_t n)
   return true;
 }
 
-/* Pool.map's automatic chunk size, as plab computes it: four chunks a worker. */
+/* The raw workers' chunk for the automatic case: four chunks a worker, as
+ * Python's Pool.map picks it (plab measures its own instead). */
 static size_t
 auto_chunk_size (size_t n, int workers)
 {
@@ -588,6 +589,153 @@ out:
   plab_pool_free (pool);
   free (items);
   free (results);
+}
+
+/* --- Futures and imap: one task at a time through the task table --- */
+
+#define FUTURE_TASKS 20000
+
+static void
+bench_futures (Bench *b)
+{
+  enum
+  {
+    ROUNDS = 5
+  };
+  Figure *f = add_figure (b, "futures", "submit + result x*x, 20000 futures, 2 processes",
+                          "k tasks/s", true, TARGET_PYTHON, 1);
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = POOL_WORKERS };
+  PlabPool *pool = NULL;
+  PlabFuture **futures = calloc (FUTURE_TASKS, sizeof *futures);
+  double rate[ROUNDS];
+  int rc;
+
+  if (futures == NULL)
+    {
+      fail_figure (b, f, PLAB_ENOMEM, "calloc");
+      return;
+    }
+  rc = plab_pool_new (&opts, &pool);
+  if (rc != 0)
+    {
+      fail_figure (b, f, rc, "plab_pool_new");
+      goto out;
+    }
+  for (int r = 0; r < ROUNDS; r++)
+    {
+      int64_t t0 = plab_now_ns ();
+
+      for (int64_t i = 0; i < FUTURE_TASKS; i++)
+        {
+          PlabTask task = {
+            .func = square, .arg = &i, .arg_size = sizeof i, .result_size = sizeof (int64_t)
+          };
+          rc = plab_pool_submit (pool, &task, &futures[i]);
+          if (rc != 0)
+            {
+              fail_figure (b, f, rc, "plab_pool_submit");
+              goto out;
+            }
+        }
+      for (int64_t i = 0; i < FUTURE_TASKS; i++)
+        {
+          int64_t result = -1;
+          rc = plab_future_result (futures[i], &result, -1);
+          plab_future_free (futures[i]);
+          futures[i] = NULL;
+          if (rc != 0 || result != i * i)
+            {
+              fail_figure (b, f, rc ? rc : PLAB_ETASK, "plab_future_result");
+              goto out;
+            }
+        }
+      rate[r] = FUTURE_TASKS / elapsed_s (t0) / 1e3;
+    }
+  f->plab = median (rate, ROUNDS);
+  snprintf (f->note, sizeof f->note,
+            "median of %d rounds; all submitted, then every result read in order", ROUNDS);
+  judge (f);
+
+out:
+  for (int i = 0; i < FUTURE_TASKS; i++)
+    plab_future_free (futures[i]);
+  free (futures);
+  plab_pool_free (pool);
+}
+
+typedef struct
+{
+  int64_t next;
+  int64_t n;
+} Counter;
+
+static int
+count_next (void *item, void *data)
+{
+  Counter *c = data;
+
+  if (c->next >= c->n)
+    return 0;
+  *(int64_t *)item = c->next++;
+  return 1;
+}
+
+static void
+bench_imap (Bench *b)
+{
+  enum
+  {
+    ROUNDS = 5,
+    ITEMS = 100000
+  };
+  Figure *f = add_figure (b, "imap", "imap x*x, 100000 items, 2 processes, window 8", "k tasks/s",
+                          true, TARGET_PYTHON, 1);
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = POOL_WORKERS };
+  PlabPool *pool = NULL;
+  double rate[ROUNDS];
+  int rc;
+
+  rc = plab_pool_new (&opts, &pool);
+  if (rc != 0)
+    {
+      fail_figure (b, f, rc, "plab_pool_new");
+      return;
+    }
+  for (int r = 0; r < ROUNDS; r++)
+    {
+      Counter c = { 0, ITEMS };
+      PlabImap spec = { .func = square,
+                        .next = count_next,
+                        .next_data = &c,
+                        .item_size = sizeof (int64_t),
+                        .result_size = sizeof (int64_t) };
+      PlabImapIter *it;
+      int64_t t0 = plab_now_ns (), result;
+      size_t index, got = 0;
+
+      rc = plab_pool_imap (pool, &spec, &it);
+      if (rc != 0)
+        {
+          fail_figure (b, f, rc, "plab_pool_imap");
+          goto out;
+        }
+      while ((rc = plab_imap_next (it, &index, &result, -1)) == 0)
+        if (index == got && result == (int64_t)(index * index))
+          got++;
+      plab_imap_free (it);
+      if (rc != PLAB_EDONE || got != ITEMS)
+        {
+          fail_figure (b, f, rc == PLAB_EDONE ? PLAB_ETASK : rc, "plab_imap_next");
+          goto out;
+        }
+      rate[r] = ITEMS / elapsed_s (t0) / 1e3;
+    }
+  f->plab = median (rate, ROUNDS);
+  snprintf (f->note, sizeof f->note, "median of %d rounds; one task per item, in order", ROUNDS);
+  judge (f);
+
+out:
+  plab_pool_free (pool);
 }
 
 /* --- Queue: one producer process, one consumer process --- */
@@ -1588,6 +1736,10 @@ plab_bench_core_run (FILE *out, int json)
     bench_pool_map (b, 1);
   if (selected ("pool_map_auto"))
     bench_pool_map (b, 0);
+  if (selected ("futures"))
+    bench_futures (b);
+  if (selected ("imap"))
+    bench_imap (b);
   if (selected ("queue_small"))
     bench_queue (b, 1000000, 8);
   if (selected ("queue_large"))

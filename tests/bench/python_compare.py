@@ -193,12 +193,46 @@ def lock_counter():
     return _lock_counter_once(n) * 1e3, "Lock + Value(lock=False), one run"
 
 
+def futures():
+    import concurrent.futures
+    n = 20_000
+    with concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=CTX) as ex:
+        ex.submit(square, 1).result()  # warm up
+
+        def one_round():
+            t0 = time.perf_counter()
+            fs = [ex.submit(square, i) for i in range(n)]
+            out = [f.result() for f in fs]
+            assert out[-1] == (n - 1) ** 2
+            return time.perf_counter() - t0
+
+        times = [one_round() for _ in range(3)]
+    return n / statistics.median(times) / 1e3, f"ProcessPoolExecutor({WORKERS}) submit + result, median of 3"
+
+
+def imap():
+    n = 100_000
+    with CTX.Pool(WORKERS) as pool:
+        list(pool.imap(square, range(1000)))  # warm up
+
+        def one_round():
+            t0 = time.perf_counter()
+            out = list(pool.imap(square, range(n)))
+            assert out[-1] == (n - 1) ** 2
+            return time.perf_counter() - t0
+
+        times = [one_round() for _ in range(3)]
+    return n / statistics.median(times) / 1e3, f"Pool({WORKERS}).imap, chunksize=1, median of 3"
+
+
 # id in bench-core's JSON -> (Python workload, target: plab at least this many
 # times faster than Python, or None when the issue gives only a reference)
 WORKLOADS = [
     ("process_start", process_start, None),
     ("pool_map_chunk1", lambda: pool_map(1), 50),
     ("pool_map_auto", lambda: pool_map(0), 20),
+    ("futures", futures, None),
+    ("imap", imap, None),
     ("queue_small", lambda: queue(1_000_000, 8), None),
     ("queue_large", lambda: queue(10_000, 64 * 1024), None),
     ("pipe_round_trip", pipe_round_trip, None),

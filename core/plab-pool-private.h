@@ -1,0 +1,211 @@
+/* plab-pool-private.h: the pool's shared layout, for plab-pool.c (workers,
+ * map) and plab-pool-task.c (futures, imap). See plab-pool.c for the design. */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plab-gil.h"
+#include "plab-pool.h"
+
+#define POOL_CACHE_LINE 64
+#define POOL_RETRY_MAX 1024
+
+/* Why a worker left on its own (Slot.exit_reason). */
+enum
+{
+  WORKER_RUNNING = 0,
+  WORKER_RETIRED,     /* max_tasks_per_worker reached */
+  WORKER_INIT_FAILED, /* the initializer returned an error (Slot.init_error) */
+};
+
+/* TaskSlot.state. While running, the state also names the worker slot:
+ * TASK_RUNNING | (slot + 1) << 8, so the parent can fail exactly the task of
+ * a worker that died. */
+enum
+{
+  TASK_FREE = 0,
+  TASK_QUEUED,
+  TASK_RUNNING,
+  TASK_FINISHED, /* TaskSlot.error says how */
+  TASK_CANCELLED,
+};
+
+typedef struct
+{
+  /* Written by the worker owning the slot; read by the parent only once that
+   * worker is dead, or idle for the current map. */
+  _Alignas(POOL_CACHE_LINE) _Atomic int64_t chunk_start;
+  _Atomic int64_t chunk_end;
+  _Atomic int64_t current;   /* the map item being run, -1 when none */
+  _Atomic uint32_t idle_map; /* the last map_seq this worker has finished claiming */
+  _Atomic uint32_t exit_reason;
+  int32_t init_error;
+} Slot;
+
+typedef struct
+{
+  /* The futex word. Only the parent writes it; every change of work (a new
+   * map, new tasks, retries, stop) bumps it. */
+  _Alignas(POOL_CACHE_LINE) _Atomic uint32_t generation;
+  _Atomic uint32_t stop;  /* workers exit at their next look at it */
+  _Atomic uint32_t abort; /* workers stop claiming map items (cancel, fail-fast) */
+  uint32_t n_workers;
+
+  /* The current map. Written by the parent while every worker is idle for the
+   * previous map (Slot.idle_map == map_seq), before it bumps map_seq; read-only
+   * for workers. The function and user data addresses are valid in forked
+   * workers because fork keeps the address space. */
+  _Atomic uint32_t map_seq;
+  uint32_t fail_fast;
+  PlabMapFunc func;
+  void *user_data;
+  PlabLabelFunc label;
+  uint64_t n_items;
+  uint64_t item_size;
+  uint64_t result_size;
+  uint64_t chunk_fixed; /* 0: measured (chunk_hint) */
+  uint64_t items_off;
+  uint64_t results_off;
+  uint64_t states_off;
+  uint64_t arena_size;
+
+  /* Items are claimed with fetch_add, a chunk at a time. chunk_hint is the
+   * measured number of items that take about 2 ms (any worker may store it). */
+  _Alignas(POOL_CACHE_LINE) _Atomic uint64_t next_item;
+  _Atomic uint64_t chunk_hint;
+  _Atomic uint64_t chunks_claimed;
+
+  /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
+   * the only writer of retry_tail and the entries; workers claim an entry by
+   * advancing retry_head with compare-and-swap. */
+  _Alignas(POOL_CACHE_LINE) _Atomic uint64_t retry_head;
+  _Atomic uint64_t retry_tail;
+  uint64_t retry_start[POOL_RETRY_MAX];
+  uint64_t retry_end[POOL_RETRY_MAX];
+
+  /* Submitted tasks: entries [task_head, task_tail) of task_ring are task
+   * slots in submission order. The parent writes an entry, then task_tail
+   * (release); workers claim by advancing task_head with compare-and-swap and
+   * then moving the slot from TASK_QUEUED to running, which fails for a slot
+   * cancelled meanwhile. A slot stays busy until the head has passed it, so
+   * at most PLAB_POOL_MAX_TASKS entries are ever in the ring. */
+  _Alignas(POOL_CACHE_LINE) _Atomic uint64_t task_head;
+  _Atomic uint64_t task_tail;
+  _Atomic uint64_t done_counter; /* completion order of tasks */
+  uint32_t task_ring[PLAB_POOL_MAX_TASKS];
+
+  Slot slots[PLAB_POOL_MAX_WORKERS];
+} PoolShared;
+
+typedef struct
+{
+  /* The parent fills the fields, then sets state to TASK_QUEUED; the worker
+   * writes the result into the payload, then error and done_seq, then state
+   * TASK_FINISHED with release order. */
+  _Atomic uint32_t state;
+  int32_t error;
+  uint64_t done_seq;
+  PlabMapFunc func;
+  void *user_data;
+  uint32_t arg_size;
+  uint32_t result_off;
+  int64_t id;
+  char label[PLAB_LABEL_MAX];
+} TaskSlot;
+
+typedef struct
+{
+  PlabPool *pool;
+  int slot;
+  int lane;
+  int number; /* "worker N" */
+  pid_t pid;
+  int pidfd;
+  pthread_t thread;
+  bool alive;
+  int64_t start_ns;
+} Worker;
+
+struct PlabFuture
+{
+  PlabPool *pool; /* NULL once the pool is gone */
+  int slot;       /* the task slot while in flight, -1 after */
+  bool done;
+  bool taken; /* handed out by plab_pool_as_completed () */
+  int rc;
+  uint64_t done_seq;
+  size_t result_size;
+  void *result;
+  PlabDoneFunc done_func;
+  void *done_data;
+  char message[200];
+};
+
+struct PlabPool
+{
+  PlabBackend backend;
+  int n_workers;
+  PlabTrace *trace; /* borrowed */
+  const volatile sig_atomic_t *cancel;
+  char lane_prefix[24];
+  PlabPoolState state;
+  char message[256];
+  PlabInitFunc initializer;
+  void *init_data;
+  int max_tasks;
+  bool map_active;
+  size_t idle_deaths; /* workers that died holding nothing, since work last finished */
+
+  PoolShared *sh;
+  int efd;     /* workers write 1 when they go idle or finish a task */
+  int memfd;   /* the map arena, processes only */
+  char *arena; /* parent's mapping of it */
+  size_t arena_mapped;
+
+  /* Tasks: slots and their payloads in one shared mapping made before the
+   * workers, so forked workers inherit it. */
+  TaskSlot *tasks;
+  char *payload;
+  size_t task_stride;
+  size_t tasks_mapped;
+  PlabFuture *slot_future[PLAB_POOL_MAX_TASKS];
+  bool slot_busy[PLAB_POOL_MAX_TASKS];
+  uint64_t slot_pos[PLAB_POOL_MAX_TASKS]; /* each busy slot's entry in the task ring */
+  uint32_t free_slots[PLAB_POOL_MAX_TASKS];
+  int n_free;
+  int n_busy;
+  int64_t task_counter;
+
+  /* Threads: the caller's arrays for the current map, and the GIL. */
+  const char *t_items;
+  char *t_results;
+  _Atomic int32_t *t_states;
+  size_t t_states_alloc;
+  PlabGil *gil; /* gil backend only */
+
+  Worker workers[PLAB_POOL_MAX_WORKERS];
+  int worker_counter;
+};
+
+/* One step of the parent's work: waits up to @timeout_ms for a worker to
+ * report, drains the trace, replaces dead workers, collects finished tasks.
+ * Returns 0, or the error that broke the pool (PLAB_ECANCELLED, ...). */
+int _plab_pool_progress (PlabPool *self, int timeout_ms);
+
+/* Bumps the generation and wakes the workers. */
+void _plab_pool_wake (PlabPool *self);
+
+/* Collects finished tasks into their futures and runs done callbacks; no
+ * system call. */
+void _plab_pool_collect (PlabPool *self);
+
+/* Stops the workers now and fails every task in flight with @rc. The pool
+ * becomes @state (BROKEN or TERMINATED) and remembers @message. */
+void _plab_pool_stop_hard (PlabPool *self, PlabPoolState state, int rc, const char *message);
+
+/* Detaches the futures still in flight from a pool being freed. */
+void _plab_pool_release_futures (PlabPool *self, int rc, const char *message);

@@ -1,0 +1,1046 @@
+/* test-pool-async.c: futures, imap, the pool's states, initializers, worker
+ * recycling, fail-fast and measured chunks, on every backend that has them. */
+#include <glib.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab.h"
+
+#define MS 1000000LL
+
+/* Counters shared with forked workers: mapped before the pool starts them. */
+typedef struct
+{
+  _Atomic int runs;
+  _Atomic int inits;
+  _Atomic int gate; /* tasks that wait on it spin until it is set */
+} Shared;
+
+static Shared *shared;
+
+static void
+shared_reset (void)
+{
+  atomic_store (&shared->runs, 0);
+  atomic_store (&shared->inits, 0);
+  atomic_store (&shared->gate, 0);
+}
+
+typedef struct
+{
+  int64_t x;
+  int64_t sleep_ms;
+  int crash;     /* raise SIGSEGV */
+  int fail;      /* return PLAB_EINVAL */
+  int wait_gate; /* spin until shared->gate is set (at most 10 s) */
+} Arg;
+
+static int
+task_square (const void *item, void *result, void *user_data)
+{
+  const Arg *a = item;
+
+  (void)user_data;
+  atomic_fetch_add (&shared->runs, 1);
+  if (a->wait_gate)
+    for (int i = 0; i < 10000 && !atomic_load (&shared->gate); i++)
+      plab_sleep_ns (MS);
+  if (a->sleep_ms > 0)
+    plab_sleep_ns (a->sleep_ms * MS);
+  if (a->crash)
+    raise (SIGSEGV);
+  if (a->fail)
+    return PLAB_EINVAL;
+  *(int64_t *)result = a->x * a->x;
+  return 0;
+}
+
+static const PlabBackend all_backends[]
+    = { PLAB_BACKEND_SERIAL, PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES, PLAB_BACKEND_GIL };
+
+static PlabPool *
+pool_on (PlabBackend backend, int workers)
+{
+  PlabPoolOptions opts = { .backend = backend, .workers = workers };
+  PlabPool *pool = NULL;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  return pool;
+}
+
+static PlabFuture *
+submit (PlabPool *pool, const Arg *arg)
+{
+  PlabTask task = {
+    .func = task_square,
+    .arg = arg,
+    .arg_size = sizeof *arg,
+    .result_size = sizeof (int64_t),
+    .label = "square",
+  };
+  PlabFuture *f = NULL;
+
+  g_assert_cmpint (plab_pool_submit (pool, &task, &f), ==, 0);
+  g_assert_nonnull (f);
+  return f;
+}
+
+static void
+assert_no_children (void)
+{
+  /* Every worker was reaped: no child of this test is left, not even a zombie. */
+  g_assert_cmpint (waitpid (-1, NULL, WNOHANG), ==, -1);
+}
+
+static void
+test_submit_every_backend (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      PlabFuture *futures[50];
+      int64_t r;
+
+      for (int i = 0; i < 50; i++)
+        {
+          Arg a = { .x = i };
+          futures[i] = submit (pool, &a);
+        }
+      for (int i = 0; i < 50; i++)
+        {
+          g_assert_cmpint (plab_future_result (futures[i], &r, 10000 * MS), ==, 0);
+          g_assert_cmpint (r, ==, (int64_t)i * i);
+          g_assert_true (plab_future_done (futures[i]));
+          plab_future_free (futures[i]);
+        }
+      /* apply: submit and wait in one call. */
+      {
+        Arg a = { .x = 12 };
+        PlabTask task
+            = { .func = task_square, .arg = &a, .arg_size = sizeof a, .result_size = sizeof r };
+        g_assert_cmpint (plab_pool_apply (pool, &task, &r), ==, 0);
+        g_assert_cmpint (r, ==, 144);
+      }
+      plab_pool_free (pool);
+    }
+  assert_no_children ();
+}
+
+static void
+test_more_tasks_than_slots (void)
+{
+  /* More futures than PLAB_POOL_MAX_TASKS at once: submit waits for a slot. */
+  size_t n = PLAB_POOL_MAX_TASKS * 3;
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabFuture **futures = g_new (PlabFuture *, n);
+  int64_t r;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      Arg a = { .x = (int64_t)i };
+      futures[i] = submit (pool, &a);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      g_assert_cmpint (plab_future_result (futures[i], &r, -1), ==, 0);
+      g_assert_cmpint (r, ==, (int64_t)(i * i));
+      plab_future_free (futures[i]);
+    }
+  g_free (futures);
+  plab_pool_free (pool);
+}
+
+static void
+test_result_timeout (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
+  Arg a = { .x = 3, .wait_gate = 1 };
+  PlabFuture *f;
+  int64_t r = 0;
+
+  shared_reset ();
+  f = submit (pool, &a);
+  g_assert_cmpint (plab_future_result (f, &r, 30 * MS), ==, PLAB_ETIMEDOUT);
+  g_assert_false (plab_future_done (f));
+  g_assert_cmpint (plab_future_result (f, &r, 0), ==, PLAB_ETIMEDOUT);
+  atomic_store (&shared->gate, 1);
+  g_assert_cmpint (plab_future_result (f, &r, -1), ==, 0);
+  g_assert_cmpint (r, ==, 9);
+  plab_future_free (f);
+  plab_pool_free (pool);
+}
+
+static void
+test_cancel (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      PlabPool *pool = pool_on (backends[b], 1);
+      Arg blocker = { .x = 1, .wait_gate = 1 };
+      PlabFuture *running, *queued[5], *after;
+      int64_t r;
+
+      shared_reset ();
+      running = submit (pool, &blocker);
+      for (int i = 0; i < 5; i++)
+        {
+          Arg a = { .x = 10 + i };
+          queued[i] = submit (pool, &a);
+        }
+      /* Wait until the blocker runs, so what follows is really queued behind it. */
+      for (int i = 0; i < 5000 && atomic_load (&shared->runs) == 0; i++)
+        plab_sleep_ns (MS);
+      g_assert_cmpint (atomic_load (&shared->runs), ==, 1);
+      g_assert_cmpint (plab_future_cancel (running), ==, PLAB_ESTATE);
+      for (int i = 0; i < 5; i += 2)
+        g_assert_cmpint (plab_future_cancel (queued[i]), ==, 0);
+      atomic_store (&shared->gate, 1);
+      g_assert_cmpint (plab_future_result (running, &r, -1), ==, 0);
+      for (int i = 0; i < 5; i++)
+        {
+          int rc = plab_future_result (queued[i], &r, -1);
+          if (i % 2 == 0)
+            {
+              g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
+              g_assert_cmpint (plab_future_cancel (queued[i]), ==, PLAB_ESTATE);
+            }
+          else
+            {
+              g_assert_cmpint (rc, ==, 0);
+              g_assert_cmpint (r, ==, (10 + i) * (10 + i));
+            }
+        }
+      /* The blocker and the two not cancelled: the cancelled three never ran. */
+      after = submit (pool, &(Arg){ .x = 2 });
+      g_assert_cmpint (plab_future_result (after, &r, -1), ==, 0);
+      g_assert_cmpint (atomic_load (&shared->runs), ==, 1 + 2 + 1);
+      plab_future_free (running);
+      plab_future_free (after);
+      for (int i = 0; i < 5; i++)
+        plab_future_free (queued[i]);
+      plab_pool_free (pool);
+    }
+}
+
+static void
+test_wait_modes (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabFuture *f[3];
+  size_t n_done = 0;
+
+  shared_reset ();
+  f[0] = submit (pool, &(Arg){ .x = 1 });
+  f[1] = submit (pool, &(Arg){ .x = 2, .wait_gate = 1 });
+  g_assert_cmpint (plab_pool_wait (pool, f, 2, PLAB_WAIT_FIRST_COMPLETED, -1, &n_done), ==, 0);
+  g_assert_cmpuint (n_done, ==, 1);
+  g_assert_true (plab_future_done (f[0]));
+  g_assert_false (plab_future_done (f[1]));
+  g_assert_cmpint (plab_pool_wait (pool, f, 2, PLAB_WAIT_ALL, 50 * MS, &n_done), ==,
+                   PLAB_ETIMEDOUT);
+
+  /* First error: a failing task ends the wait though another is still blocked. */
+  f[2] = submit (pool, &(Arg){ .x = 3, .fail = 1 });
+  g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_FIRST_ERROR, -1, &n_done), ==, 0);
+  g_assert_cmpint (plab_future_result (f[2], NULL, 0), ==, PLAB_EINVAL);
+  g_assert_false (plab_future_done (f[1]));
+
+  atomic_store (&shared->gate, 1);
+  g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_ALL, -1, &n_done), ==, 0);
+  g_assert_cmpuint (n_done, ==, 3);
+  for (int i = 0; i < 3; i++)
+    plab_future_free (f[i]);
+  plab_pool_free (pool);
+}
+
+static void
+test_as_completed (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_THREADS, 3);
+  int64_t sleeps[3] = { 400, 10, 150 };
+  PlabFuture *f[3];
+  size_t order[3], index;
+
+  for (int i = 0; i < 3; i++)
+    f[i] = submit (pool, &(Arg){ .x = i, .sleep_ms = sleeps[i] });
+  for (int k = 0; k < 3; k++)
+    {
+      g_assert_cmpint (plab_pool_as_completed (pool, f, 3, -1, &index), ==, 0);
+      order[k] = index;
+    }
+  g_assert_cmpint (plab_pool_as_completed (pool, f, 3, -1, &index), ==, PLAB_EDONE);
+  /* Finished first is handed out first: the shortest sleep, then the middle one. */
+  g_assert_cmpuint (order[0], ==, 1);
+  g_assert_cmpuint (order[1], ==, 2);
+  g_assert_cmpuint (order[2], ==, 0);
+  for (int i = 0; i < 3; i++)
+    plab_future_free (f[i]);
+  plab_pool_free (pool);
+}
+
+static int done_calls;
+
+static void
+on_done (PlabFuture *f, void *data)
+{
+  int64_t r;
+
+  g_assert_cmpint (plab_future_result (f, &r, 0), ==, 0);
+  *(int64_t *)data += r;
+  done_calls++;
+}
+
+static void
+test_apply_async_callback (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabFuture *f[20];
+  int64_t sum = 0;
+
+  done_calls = 0;
+  for (int i = 0; i < 20; i++)
+    {
+      Arg a = { .x = i };
+      PlabTask task = { .func = task_square,
+                        .arg = &a,
+                        .arg_size = sizeof a,
+                        .result_size = sizeof (int64_t),
+                        .done = on_done,
+                        .done_data = &sum };
+      g_assert_cmpint (plab_pool_submit (pool, &task, &f[i]), ==, 0);
+    }
+  g_assert_cmpint (plab_pool_wait (pool, f, 20, PLAB_WAIT_ALL, -1, NULL), ==, 0);
+  /* Each callback ran once, in this thread: sum of squares 0..19. */
+  g_assert_cmpint (done_calls, ==, 20);
+  g_assert_cmpint (sum, ==, 2470);
+  for (int i = 0; i < 20; i++)
+    plab_future_free (f[i]);
+  plab_pool_free (pool);
+}
+
+static void
+test_task_crash (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabFuture *f[10];
+  int64_t r;
+
+  for (int i = 0; i < 10; i++)
+    f[i] = submit (pool, &(Arg){ .x = i, .crash = i == 4 });
+  for (int i = 0; i < 10; i++)
+    {
+      int rc = plab_future_result (f[i], &r, -1);
+      if (i == 4)
+        {
+          g_assert_cmpint (rc, ==, PLAB_ECRASHED);
+          g_assert_nonnull (strstr (plab_future_message (f[i]), "pid"));
+          g_assert_nonnull (strstr (plab_future_message (f[i]), "signal 11"));
+        }
+      else
+        {
+          g_assert_cmpint (rc, ==, 0);
+          g_assert_cmpint (r, ==, i * i);
+        }
+      plab_future_free (f[i]);
+    }
+  /* The pool replaced the worker and goes on. */
+  g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_RUNNING);
+  f[0] = submit (pool, &(Arg){ .x = 7 });
+  g_assert_cmpint (plab_future_result (f[0], &r, -1), ==, 0);
+  g_assert_cmpint (r, ==, 49);
+  plab_future_free (f[0]);
+  plab_pool_free (pool);
+  assert_no_children ();
+}
+
+/* An input that counts what was read, to check the window. */
+typedef struct
+{
+  int64_t next;
+  int64_t limit; /* -1: endless */
+  int64_t crash_at;
+  size_t taken;
+  size_t max_ahead;
+} Input;
+
+static int
+input_next (void *item, void *data)
+{
+  Input *in = data;
+  Arg *a = item;
+
+  if (in->limit >= 0 && in->next >= in->limit)
+    return 0;
+  memset (a, 0, sizeof *a);
+  a->x = in->next;
+  a->crash = a->x == in->crash_at;
+  in->next++;
+  if ((size_t)in->next - in->taken > in->max_ahead)
+    in->max_ahead = (size_t)in->next - in->taken;
+  return 1;
+}
+
+static void
+imap_case (PlabBackend backend, bool unordered)
+{
+  PlabPool *pool = pool_on (backend, 2);
+  Input in = { .limit = 300, .crash_at = -1 };
+  PlabImap spec = {
+    .func = task_square,
+    .next = input_next,
+    .next_data = &in,
+    .item_size = sizeof (Arg),
+    .result_size = sizeof (int64_t),
+    .window = 6,
+    .unordered = unordered,
+  };
+  PlabImapIter *it;
+  gboolean *seen = g_new0 (gboolean, 300);
+  size_t index, count = 0;
+  int64_t r;
+  int rc;
+
+  g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+  while ((rc = plab_imap_next (it, &index, &r, -1)) == 0)
+    {
+      if (!unordered)
+        g_assert_cmpuint (index, ==, count);
+      g_assert_cmpuint (index, <, 300);
+      g_assert_false (seen[index]);
+      seen[index] = TRUE;
+      g_assert_cmpint (r, ==, (int64_t)(index * index));
+      in.taken++;
+      count++;
+    }
+  g_assert_cmpint (rc, ==, PLAB_EDONE);
+  g_assert_cmpuint (count, ==, 300);
+  /* The input was never read more than a window (and the one in hand) ahead. */
+  g_assert_cmpuint (in.max_ahead, <=, 7);
+  plab_imap_free (it);
+  plab_pool_free (pool);
+  g_free (seen);
+}
+
+static void
+test_imap_ordered (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    imap_case (all_backends[b], false);
+}
+
+static void
+test_imap_unordered (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    imap_case (all_backends[b], true);
+}
+
+static int
+gated_input_next (void *item, void *data)
+{
+  int rc = input_next (item, data);
+  Arg *a = item;
+
+  if (rc == 1 && a->x == 0)
+    a->wait_gate = 1;
+  return rc;
+}
+
+static void
+test_imap_unordered_overtakes (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_THREADS, 2);
+  Input in = { .limit = 20, .crash_at = -1 };
+  PlabImap spec = { .func = task_square,
+                    .next = gated_input_next,
+                    .next_data = &in,
+                    .item_size = sizeof (Arg),
+                    .result_size = sizeof (int64_t),
+                    .window = 4,
+                    .unordered = true };
+  PlabImapIter *it;
+  size_t index;
+  int64_t r;
+  int got = 0;
+
+  shared_reset ();
+  g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+  /* Item 0 is held at the gate, yet the other worker delivers items 1.. meanwhile. */
+  for (int k = 0; k < 5; k++)
+    {
+      g_assert_cmpint (plab_imap_next (it, &index, &r, 10000 * MS), ==, 0);
+      g_assert_cmpuint (index, !=, 0);
+      got++;
+    }
+  atomic_store (&shared->gate, 1);
+  while (plab_imap_next (it, &index, &r, -1) == 0)
+    got++;
+  g_assert_cmpint (got, ==, 20);
+  plab_imap_free (it);
+  plab_pool_free (pool);
+}
+
+static void
+test_imap_endless_input (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  Input in = { .limit = -1, .crash_at = -1 };
+  PlabImap spec = { .func = task_square,
+                    .next = input_next,
+                    .next_data = &in,
+                    .item_size = sizeof (Arg),
+                    .result_size = sizeof (int64_t) };
+  PlabImapIter *it;
+  size_t index;
+  int64_t r;
+
+  g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+  for (int k = 0; k < 100; k++)
+    {
+      g_assert_cmpint (plab_imap_next (it, &index, &r, -1), ==, 0);
+      g_assert_cmpuint (index, ==, (size_t)k);
+      in.taken++;
+    }
+  /* Default window: 4 per worker. */
+  g_assert_cmpint (in.next, <=, 100 + 8);
+  plab_imap_free (it);
+  plab_pool_free (pool);
+  assert_no_children ();
+}
+
+static void
+test_imap_crash (void)
+{
+  for (int fail_fast = 0; fail_fast < 2; fail_fast++)
+    {
+      PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+      Input in = { .limit = 30, .crash_at = 7 };
+      PlabImap spec = { .func = task_square,
+                        .next = input_next,
+                        .next_data = &in,
+                        .item_size = sizeof (Arg),
+                        .result_size = sizeof (int64_t),
+                        .fail_fast = fail_fast };
+      PlabImapIter *it;
+      size_t index;
+      int64_t r;
+      int rc, ok = 0, failed = 0;
+
+      g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+      while ((rc = plab_imap_next (it, &index, &r, -1)) != PLAB_EDONE)
+        {
+          if (rc == 0)
+            {
+              g_assert_cmpint (r, ==, (int64_t)(index * index));
+              ok++;
+            }
+          else
+            {
+              g_assert_cmpint (rc, ==, PLAB_ECRASHED);
+              g_assert_cmpuint (index, ==, 7);
+              g_assert_nonnull (strstr (plab_imap_message (it), "signal 11"));
+              failed++;
+            }
+        }
+      g_assert_cmpint (failed, ==, 1);
+      /* Collect-all: every other item; fail-fast: it stops at item 7 (ordered). */
+      g_assert_cmpint (ok, ==, fail_fast ? 7 : 29);
+      plab_imap_free (it);
+      plab_pool_free (pool);
+    }
+  assert_no_children ();
+}
+
+static int
+init_ok (void *data)
+{
+  (void)data;
+  atomic_fetch_add (&shared->inits, 1);
+  return 0;
+}
+
+static int
+init_fails (void *data)
+{
+  (void)data;
+  atomic_fetch_add (&shared->inits, 1);
+  return PLAB_ENOTFOUND;
+}
+
+static void
+test_initializer (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES, PLAB_BACKEND_GIL };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      PlabPoolOptions opts = { .backend = backends[b], .workers = 2, .initializer = init_ok };
+      PlabPool *pool;
+      PlabFuture *f;
+      int64_t r;
+
+      shared_reset ();
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      f = submit (pool, &(Arg){ .x = 5 });
+      g_assert_cmpint (plab_future_result (f, &r, -1), ==, 0);
+      plab_future_free (f);
+      plab_pool_free (pool);
+      g_assert_cmpint (atomic_load (&shared->inits), ==, 2);
+    }
+}
+
+static void
+test_initializer_fails (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      PlabPoolOptions opts = { .backend = backends[b], .workers = 2, .initializer = init_fails };
+      PlabPool *pool;
+      PlabFuture *f;
+      shared_reset ();
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      f = submit (pool, &(Arg){ .x = 5 });
+      /* Python would start workers forever; here the pool breaks and says why. */
+      g_assert_cmpint (plab_future_result (f, NULL, 10000 * MS), ==, PLAB_EINIT);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_BROKEN);
+      g_assert_nonnull (strstr (plab_pool_message (pool), "initializer failed"));
+      g_assert_nonnull (strstr (plab_future_message (f), "initializer failed"));
+      g_assert_cmpint (plab_pool_submit (pool, &(PlabTask){ .func = task_square }, &f), ==,
+                       PLAB_ESTATE);
+      plab_future_free (f);
+      plab_pool_free (pool);
+      /* Each worker tried once; none was started again. */
+      g_assert_cmpint (atomic_load (&shared->inits), <=, 2);
+    }
+  assert_no_children ();
+}
+
+static int
+task_pid (const void *item, void *result, void *user_data)
+{
+  (void)item;
+  (void)user_data;
+  *(int64_t *)result = getpid ();
+  return 0;
+}
+
+static void
+test_max_tasks_per_worker (void)
+{
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 2,
+                           .max_tasks_per_worker = 2,
+                           .initializer = init_ok };
+  PlabPool *pool;
+  int64_t items[20] = { 0 }, pids[20];
+  PlabMap map = { .func = task_pid,
+                  .items = items,
+                  .item_size = sizeof (int64_t),
+                  .n_items = 20,
+                  .results = pids,
+                  .result_size = sizeof (int64_t),
+                  .chunk_size = 1 };
+  PlabMapReport report;
+  GHashTable *distinct = g_hash_table_new (NULL, NULL);
+  PlabFuture *f[6];
+
+  shared_reset ();
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+  g_assert_cmpuint (report.n_crashes, ==, 0);
+  for (int i = 0; i < 20; i++)
+    g_hash_table_add (distinct, GINT_TO_POINTER ((int)pids[i]));
+  /* Two tasks per worker process: twenty chunks of one need ten processes. */
+  g_assert_cmpuint (g_hash_table_size (distinct), >=, 10);
+
+  /* Futures too. */
+  for (int i = 0; i < 6; i++)
+    {
+      PlabTask task = { .func = task_pid,
+                        .arg = items,
+                        .arg_size = sizeof (int64_t),
+                        .result_size = sizeof (int64_t) };
+      g_assert_cmpint (plab_pool_submit (pool, &task, &f[i]), ==, 0);
+    }
+  g_assert_cmpint (plab_pool_wait (pool, f, 6, PLAB_WAIT_ALL, -1, NULL), ==, 0);
+  for (int i = 0; i < 6; i++)
+    {
+      g_assert_cmpint (plab_future_result (f[i], NULL, 0), ==, 0);
+      plab_future_free (f[i]);
+    }
+  g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_RUNNING);
+  plab_pool_free (pool);
+  /* Every process ran the initializer. */
+  g_assert_cmpint (atomic_load (&shared->inits), >=, 10);
+  g_hash_table_unref (distinct);
+  assert_no_children ();
+}
+
+static void
+test_states_close_join (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      PlabFuture *f[8];
+      int64_t r, item = 3, result;
+      PlabMap map = { .func = task_pid,
+                      .items = &item,
+                      .item_size = sizeof item,
+                      .n_items = 1,
+                      .results = &result,
+                      .result_size = sizeof result };
+
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_RUNNING);
+      g_assert_cmpint (plab_pool_join (pool, -1), ==, PLAB_ESTATE);
+      for (int i = 0; i < 8; i++)
+        f[i] = submit (pool, &(Arg){ .x = i, .sleep_ms = 5 });
+      g_assert_cmpint (plab_pool_close (pool), ==, 0);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_CLOSING);
+      g_assert_cmpstr (plab_pool_state_name (plab_pool_state (pool)), ==, "closing");
+      g_assert_cmpint (plab_pool_close (pool), ==, PLAB_ESTATE);
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ESTATE);
+      {
+        PlabFuture *g;
+        Arg a = { 0 };
+        PlabTask task = { .func = task_square, .arg = &a, .arg_size = sizeof a };
+        g_assert_cmpint (plab_pool_submit (pool, &task, &g), ==, PLAB_ESTATE);
+      }
+      /* Join runs what was queued before close. */
+      g_assert_cmpint (plab_pool_join (pool, -1), ==, 0);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_TERMINATED);
+      for (int i = 0; i < 8; i++)
+        {
+          g_assert_cmpint (plab_future_result (f[i], &r, 0), ==, 0);
+          g_assert_cmpint (r, ==, i * i);
+          plab_future_free (f[i]);
+        }
+      plab_pool_free (pool);
+    }
+  assert_no_children ();
+}
+
+static void
+test_terminate (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      PlabPool *pool = pool_on (backends[b], 2);
+      PlabFuture *f[6];
+      int64_t t0;
+
+      shared_reset ();
+      for (int i = 0; i < 6; i++)
+        f[i] = submit (pool, &(Arg){ .x = i, .wait_gate = backends[b] == PLAB_BACKEND_PROCESSES });
+      g_assert_cmpint (plab_future_result (f[5], NULL, 20 * MS), !=, PLAB_ECANCELLED);
+      t0 = plab_now_ns ();
+      plab_pool_terminate (pool);
+      /* Processes are killed at once, not after their 10 s wait. */
+      if (backends[b] == PLAB_BACKEND_PROCESSES)
+        g_assert_cmpint (plab_now_ns () - t0, <, 5000 * MS);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_TERMINATED);
+      for (int i = 0; i < 6; i++)
+        {
+          int rc = plab_future_result (f[i], NULL, 0);
+          g_assert_true (plab_future_done (f[i]));
+          g_assert_true (rc == 0 || rc == PLAB_ECANCELLED);
+          if (backends[b] == PLAB_BACKEND_PROCESSES)
+            g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
+          plab_future_free (f[i]);
+        }
+      plab_pool_free (pool);
+    }
+  assert_no_children ();
+}
+
+static void
+test_future_outlives_pool (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
+  PlabFuture *done_f = submit (pool, &(Arg){ .x = 4 });
+  PlabFuture *queued;
+  int64_t r;
+
+  g_assert_cmpint (plab_future_result (done_f, &r, -1), ==, 0);
+  shared_reset ();
+  (void)submit (pool, &(Arg){ .x = 1, .wait_gate = 1 }); /* freed with the pool, unseen */
+  queued = submit (pool, &(Arg){ .x = 2 });
+  plab_pool_free (pool);
+  /* The finished one keeps its result; the queued one failed, without a pool to ask. */
+  g_assert_cmpint (plab_future_result (done_f, &r, -1), ==, 0);
+  g_assert_cmpint (r, ==, 16);
+  g_assert_cmpint (plab_future_result (queued, &r, -1), ==, PLAB_ECANCELLED);
+  plab_future_free (done_f);
+  plab_future_free (queued);
+  assert_no_children ();
+}
+
+static void
+test_task_too_large (void)
+{
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 1, .task_max_bytes = 256 };
+  PlabPool *pool;
+  char big[300] = { 0 };
+  PlabTask task = { .func = task_square, .arg = big, .arg_size = sizeof big };
+  PlabFuture *f;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_submit (pool, &task, &f), ==, PLAB_EMSGSIZE);
+  g_assert_null (f);
+  plab_pool_free (pool);
+}
+
+typedef struct
+{
+  int32_t a;
+  int32_t b;
+} Pair;
+
+static int
+multiply (const void *item, void *result, void *user_data)
+{
+  const Pair *p = item;
+  (void)user_data;
+  *(int64_t *)result = (int64_t)p->a * p->b;
+  return 0;
+}
+
+static void
+test_starmap (void)
+{
+  /* starmap: a map over argument structs. */
+  Pair pairs[100];
+  int64_t products[100];
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabMap map = { .func = multiply,
+                  .items = pairs,
+                  .item_size = sizeof (Pair),
+                  .n_items = 100,
+                  .results = products,
+                  .result_size = sizeof (int64_t) };
+
+  for (int i = 0; i < 100; i++)
+    pairs[i] = (Pair){ i, 100 - i };
+  g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpint (products[i], ==, (int64_t)i * (100 - i));
+  plab_pool_free (pool);
+}
+
+static void
+test_fail_fast_map (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      Arg items[200];
+      int64_t results[200];
+      int status[200];
+      PlabMap map = { .func = task_square,
+                      .items = items,
+                      .item_size = sizeof (Arg),
+                      .n_items = 200,
+                      .results = results,
+                      .result_size = sizeof (int64_t),
+                      .chunk_size = 1,
+                      .status = status,
+                      .fail_fast = true };
+      PlabMapReport report;
+      size_t skipped = 0;
+
+      for (int i = 0; i < 200; i++)
+        items[i] = (Arg){ .x = i, .fail = i == 3, .sleep_ms = 1 };
+      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+      g_assert_cmpuint (report.first_failed, ==, 3);
+      g_assert_cmpint (status[3], ==, PLAB_EINVAL);
+      for (int i = 0; i < 200; i++)
+        if (status[i] == PLAB_ECANCELLED)
+          skipped++;
+      /* Most items never started; the report counts exactly those. */
+      g_assert_cmpuint (skipped, >, 150);
+      g_assert_cmpuint (report.n_skipped, ==, skipped);
+      g_assert_nonnull (strstr (report.message, "fail-fast"));
+      /* The pool is fine for the next map, collect-all this time. */
+      map.fail_fast = false;
+      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+      g_assert_cmpuint (report.n_failed, ==, 1);
+      g_assert_cmpuint (report.n_skipped, ==, 0);
+      plab_pool_free (pool);
+    }
+}
+
+static void
+test_measured_chunks (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  size_t n = 100000;
+  Arg *items = g_new0 (Arg, n);
+  int64_t *results = g_new (int64_t, n);
+  PlabMap map = { .func = task_square,
+                  .items = items,
+                  .item_size = sizeof (Arg),
+                  .n_items = n,
+                  .results = results,
+                  .result_size = sizeof (int64_t) };
+  PlabMapReport report;
+
+  for (size_t i = 0; i < n; i++)
+    items[i].x = (int64_t)i;
+  /* Tiny items: a few dozen chunks, not one per item and not a fixed eight. */
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+  g_assert_cmpuint (report.n_chunks, <, 1000);
+  g_assert_cmpuint (report.n_chunks, >, 8);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpint (results[i], ==, (int64_t)(i * i));
+
+  /* Items of 5 ms each: longer than the 2 ms aim, so every chunk is one item. */
+  map.n_items = 16;
+  for (size_t i = 0; i < 16; i++)
+    items[i].sleep_ms = 5;
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+  g_assert_cmpuint (report.n_chunks, ==, 16);
+  plab_pool_free (pool);
+  g_free (items);
+  g_free (results);
+}
+
+static volatile sig_atomic_t cancel_flag;
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  (void)data;
+  g_usleep (100000);
+  cancel_flag = 1;
+  return NULL;
+}
+
+static void
+test_cancel_flag_ends_waits (void)
+{
+  PlabPoolOptions opts
+      = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .cancel = &cancel_flag };
+  PlabPool *pool;
+  PlabFuture *f;
+  GThread *t;
+  int64_t t0;
+
+  cancel_flag = 0;
+  shared_reset ();
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  f = submit (pool, &(Arg){ .x = 1, .wait_gate = 1 });
+  t = g_thread_new ("cancel", cancel_soon, NULL);
+  t0 = plab_now_ns ();
+  /* The task would wait 10 s for its gate; the cancel flag ends the wait. */
+  g_assert_cmpint (plab_future_result (f, NULL, -1), ==, PLAB_ECANCELLED);
+  g_assert_cmpint (plab_now_ns () - t0, <, 5000 * MS);
+  g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_BROKEN);
+  g_assert_cmpstr (plab_pool_message (pool), ==, "cancelled");
+  g_thread_join (t);
+  plab_future_free (f);
+  plab_pool_free (pool);
+  assert_no_children ();
+}
+
+static void
+count_waits (void *user_data, const PlabEvent *events, size_t n)
+{
+  int *counts = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].lane == 0 && events[i].kind == PLAB_SPAN_WAIT)
+      {
+        if (strcmp (events[i].label, "wait: future") == 0)
+          counts[0]++;
+        else if (strcmp (events[i].label, "wait: imap") == 0)
+          counts[1]++;
+      }
+    else if (events[i].lane > 0 && events[i].kind == PLAB_SPAN_TASK
+             && strcmp (events[i].label, "square") == 0)
+      counts[2]++;
+}
+
+static void
+test_waits_on_the_timeline (void)
+{
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .events = count_waits };
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPool *pool;
+  PlabFuture *f;
+  Input in = { .limit = 4, .crash_at = -1 };
+  PlabImap spec = { .func = task_square,
+                    .next = gated_input_next,
+                    .next_data = &in,
+                    .item_size = sizeof (Arg),
+                    .result_size = sizeof (int64_t) };
+  PlabImapIter *it;
+  size_t index;
+  int64_t r;
+  int counts[3] = { 0 };
+
+  sink.user_data = counts;
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  f = submit (pool, &(Arg){ .x = 3, .sleep_ms = 30 });
+  g_assert_cmpint (plab_future_result (f, &r, -1), ==, 0);
+  plab_future_free (f);
+  shared_reset ();
+  atomic_store (&shared->gate, 1);
+  g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+  in.next = 0;
+  while (plab_imap_next (it, &index, &r, -1) == 0)
+    ;
+  plab_imap_free (it);
+  plab_pool_free (pool);
+  plab_trace_drain (trace);
+  /* The caller's lane shows it waited for the future; the workers' lanes show the task. */
+  g_assert_cmpint (counts[0], >=, 1);
+  g_assert_cmpint (counts[2], >=, 1);
+  plab_trace_free (trace);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  shared = mmap (NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  g_assert_true (shared != MAP_FAILED);
+
+  g_test_add_func ("/plab/pool-async/submit-every-backend", test_submit_every_backend);
+  g_test_add_func ("/plab/pool-async/more-tasks-than-slots", test_more_tasks_than_slots);
+  g_test_add_func ("/plab/pool-async/result-timeout", test_result_timeout);
+  g_test_add_func ("/plab/pool-async/cancel", test_cancel);
+  g_test_add_func ("/plab/pool-async/wait-modes", test_wait_modes);
+  g_test_add_func ("/plab/pool-async/as-completed", test_as_completed);
+  g_test_add_func ("/plab/pool-async/apply-async-callback", test_apply_async_callback);
+  g_test_add_func ("/plab/pool-async/task-crash", test_task_crash);
+  g_test_add_func ("/plab/pool-async/imap-ordered", test_imap_ordered);
+  g_test_add_func ("/plab/pool-async/imap-unordered", test_imap_unordered);
+  g_test_add_func ("/plab/pool-async/imap-unordered-overtakes", test_imap_unordered_overtakes);
+  g_test_add_func ("/plab/pool-async/imap-endless-input", test_imap_endless_input);
+  g_test_add_func ("/plab/pool-async/imap-crash", test_imap_crash);
+  g_test_add_func ("/plab/pool-async/initializer", test_initializer);
+  g_test_add_func ("/plab/pool-async/initializer-fails", test_initializer_fails);
+  g_test_add_func ("/plab/pool-async/max-tasks-per-worker", test_max_tasks_per_worker);
+  g_test_add_func ("/plab/pool-async/close-join", test_states_close_join);
+  g_test_add_func ("/plab/pool-async/terminate", test_terminate);
+  g_test_add_func ("/plab/pool-async/future-outlives-pool", test_future_outlives_pool);
+  g_test_add_func ("/plab/pool-async/task-too-large", test_task_too_large);
+  g_test_add_func ("/plab/pool-async/starmap", test_starmap);
+  g_test_add_func ("/plab/pool-async/fail-fast-map", test_fail_fast_map);
+  g_test_add_func ("/plab/pool-async/measured-chunks", test_measured_chunks);
+  g_test_add_func ("/plab/pool-async/waits-on-the-timeline", test_waits_on_the_timeline);
+  g_test_add_func ("/plab/pool-async/cancel-flag-ends-waits", test_cancel_flag_ends_waits);
+  return g_test_run ();
+}

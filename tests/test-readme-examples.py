@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Compiles every C program in README.md against the uninstalled build with
+pkg-config, as the README tells a student to, and runs it. TAP output."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+src = os.environ.get("PLAB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
+build = os.environ.get("PLAB_BUILD_DIR", os.path.join(src, "build"))
+text = open(os.path.join(src, "README.md"), encoding="utf-8").read()
+blocks = re.findall(r"```c\n(.*?)```", text, re.S)
+
+# What each program must print (the README's promises about it).
+expect = {
+    "squares.c": [r"run \d+: 99999\^2 = 9999800001 \(success\)"],
+    "futures.c": [r"5 squared is 25\n12 squared is 144\n30 squared is 900",
+                  r"item 0: 0\nitem 1: 1\nitem 2: 4\nitem 3: 9\nitem 4: 16",
+                  r"read (\d+) items of an endless input"],
+}
+
+print(f"1..{len(blocks)}")
+failed = 0
+for n, code in enumerate(blocks, 1):
+    m = re.match(r"/\* (\S+\.c):", code)
+    name = m.group(1) if m else f"example{n}.c"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(code)
+        env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(build, "meson-uninstalled"),
+                   XDG_DATA_HOME=tmp)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "plab"], env=env,
+                               capture_output=True, text=True)
+        exe = os.path.join(tmp, name[:-2])
+        cc = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-o", exe, path]
+                            + flags.stdout.split()
+                            + [f"-Wl,-rpath,{os.path.join(build, 'core')}"],
+                            env=env, capture_output=True, text=True)
+        problem = None
+        if flags.returncode != 0:
+            problem = f"pkg-config: {flags.stderr.strip()}"
+        elif cc.returncode != 0:
+            problem = f"does not compile:\n{cc.stderr}"
+        else:
+            run = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
+            if run.returncode != 0:
+                problem = f"exit {run.returncode}: {run.stderr}"
+            for pattern in expect.get(name, []):
+                found = re.search(pattern, run.stdout)
+                if not found:
+                    problem = f"output lacks /{pattern}/:\n{run.stdout}"
+                elif found.groups() and int(found.group(1)) > 5 + 8 + 1:
+                    problem = f"imap read {found.group(1)} items ahead of a window of 8"
+        if problem:
+            failed += 1
+            print(f"not ok {n} {name}")
+            for line in problem.splitlines():
+                print(f"# {line}")
+        else:
+            print(f"ok {n} {name} compiles and runs")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,282 @@
+/* test-store-readers.c: readers never see a half-written run.
+ *
+ * The real runner (`plab run`, a separate process) records sweeps of runs
+ * into a store while this program keeps loading every run through the same
+ * read calls, in the same order, as the lab window's loader
+ * (plab_store_get_run, then lanes, spans and counters): once with one
+ * connection kept open, as the window does, and once with a fresh open per
+ * pass, as `plab show` does. Whatever moment a pass hits:
+ *
+ *   - every call succeeds (a reader is never locked out by the writer);
+ *   - a run that reads as finished ("ok") has all of its spans: as many as
+ *     its record counts, every one on a lane the run lists, and it never
+ *     changes again;
+ *   - a run that reads as running only ever grows;
+ *   - no run reads as failed or cancelled (all of them succeed).
+ */
+#include "plab.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WRITER_DEADLINE_US (90 * G_USEC_PER_SEC)
+#define MAX_RUNS 64
+
+static char *plab_path;
+
+typedef struct
+{
+  int64_t spans_when_finished; /* -1 until the run has read as ok */
+  int64_t most_spans_running;
+  gboolean seen_running;
+} RunSeen;
+
+typedef struct
+{
+  RunSeen runs[MAX_RUNS + 1];
+  int passes;
+  int finished_reads;
+  int running_reads;
+  int runs_seen_running; /* runs caught between their start and their end */
+} Observations;
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+static GPid
+spawn_writer (const char *db, const char *const *run_args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  GPid pid = 0;
+
+  env = g_environ_unsetenv (env, "DISPLAY");
+  g_ptr_array_add (argv, plab_path);
+  g_ptr_array_add (argv, (char *)"run");
+  for (int i = 0; run_args[i]; i++)
+    g_ptr_array_add (argv, (char *)run_args[i]);
+  g_ptr_array_add (argv, (char *)"--db");
+  g_ptr_array_add (argv, (char *)db);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_async (NULL, (char **)argv->pdata, env,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_assert_no_error (error);
+  return pid;
+}
+
+/* Loads every run of @store the way the lab window does and checks what a
+ * reader may and may not see. */
+static void
+read_pass (PlabStore *store, Observations *obs)
+{
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0;
+
+  g_assert_cmpint (plab_store_list_runs (store, NULL, &runs, &n_runs), ==, 0);
+  g_assert_cmpuint (n_runs, <=, MAX_RUNS);
+  for (size_t i = 0; i < n_runs; i++)
+    {
+      PlabRunRecord *run = NULL;
+      PlabLaneInfo *lanes = NULL;
+      PlabEvent *spans = NULL, *counters = NULL;
+      size_t n_lanes = 0, n_spans = 0, n_counters = 0;
+      int64_t id = runs[i]->id;
+      RunSeen *seen;
+
+      g_assert_cmpint (id, >=, 1);
+      g_assert_cmpint (id, <=, MAX_RUNS);
+      seen = &obs->runs[id];
+
+      /* The loader's order: the record first, then what hangs off it. */
+      g_assert_cmpint (plab_store_get_run (store, id, &run), ==, 0);
+      g_assert_cmpint (plab_store_get_lanes (store, id, &lanes, &n_lanes), ==, 0);
+      g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+      g_assert_cmpint (plab_store_get_counters (store, id, &counters, &n_counters), ==, 0);
+
+      if (run->status != PLAB_RUN_OK && run->status != PLAB_RUN_RUNNING)
+        g_error ("run %" G_GINT64_FORMAT " reads as %s: %s", id, plab_run_status_name (run->status),
+                 run->error ? run->error : "");
+
+      if (run->status == PLAB_RUN_OK)
+        {
+          obs->finished_reads++;
+          /* Everything the record counts is there, and nothing more. */
+          g_assert_cmpint ((int64_t)n_spans, ==, run->n_spans);
+          g_assert_cmpint (run->n_spans, >, 0);
+          g_assert_true (run->check_ok);
+          g_assert_true (run->result_json[0] == '{' && strlen (run->result_json) > 2);
+          g_assert_cmpint (run->wall_ns, >, 0);
+          g_assert_cmpuint (n_lanes, >=, 1);
+          for (size_t s = 0; s < n_spans; s++)
+            {
+              gboolean listed = FALSE;
+
+              for (size_t l = 0; l < n_lanes && !listed; l++)
+                listed = lanes[l].lane == spans[s].lane;
+              if (!listed)
+                g_error ("run %" G_GINT64_FORMAT ": a span on lane %d, which the run does not list",
+                         id, spans[s].lane);
+            }
+          /* A finished run never changes again. */
+          if (seen->spans_when_finished < 0)
+            seen->spans_when_finished = (int64_t)n_spans;
+          g_assert_cmpint ((int64_t)n_spans, ==, seen->spans_when_finished);
+        }
+      else
+        {
+          /* Running: its spans only grow, and it has not read as finished. */
+          obs->running_reads++;
+          g_assert_cmpint (seen->spans_when_finished, <, 0);
+          g_assert_cmpint ((int64_t)n_spans, >=, run->n_spans);
+          g_assert_cmpint ((int64_t)n_spans, >=, seen->most_spans_running);
+          seen->most_spans_running = (int64_t)n_spans;
+          if (!seen->seen_running)
+            obs->runs_seen_running++;
+          seen->seen_running = TRUE;
+        }
+
+      free (lanes);
+      free (spans);
+      free (counters);
+      plab_run_record_free (run);
+    }
+  plab_run_records_free (runs, n_runs);
+  obs->passes++;
+}
+
+static void
+test_readers_during_writes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("plab-readers-XXXXXX", &error);
+  g_autofree char *db = NULL;
+  /* Two writers, one after the other: sweeps on every backend (spans on
+   * many lanes, written in batches after each run), then cars (counter
+   * samples, producers and consumers). */
+  const char *const squares[] = { "squares", "-b",        "serial,threads,processes",
+                                  "--sweep", "1,2",       "--repeat",
+                                  "2",       "--set",     "n=30000",
+                                  "--set",   "work=2000", NULL };
+  const char *const cars[] = { "cars",
+                               "-b",
+                               "threads",
+                               "-j",
+                               "2",
+                               "--repeat",
+                               "3",
+                               "--set",
+                               "cars=300",
+                               "--set",
+                               "producer_ms=0.2",
+                               "--set",
+                               "consumer_ms=0.2",
+                               NULL };
+  const char *const *writers[] = { squares, cars };
+  Observations obs;
+  PlabStore *kept = NULL;
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0;
+  gint64 deadline = g_get_monotonic_time () + WRITER_DEADLINE_US;
+
+  g_assert_no_error (error);
+  db = g_build_filename (dir, "runs.db", NULL);
+  memset (&obs, 0, sizeof obs);
+  for (int i = 0; i <= MAX_RUNS; i++)
+    obs.runs[i].spans_when_finished = -1;
+
+  for (size_t w = 0; w < G_N_ELEMENTS (writers); w++)
+    {
+      GPid pid = spawn_writer (db, writers[w]);
+      int wait_status = 0;
+      pid_t done = 0;
+
+      while ((done = waitpid (pid, &wait_status, WNOHANG)) == 0)
+        {
+          if (g_get_monotonic_time () > deadline)
+            {
+              kill (pid, SIGKILL);
+              waitpid (pid, &wait_status, 0);
+              g_error ("the writer did not finish within %d s", WRITER_DEADLINE_US / 1000000);
+            }
+          /* The store appears with the first run; until then there is
+           * nothing to read. */
+          if (kept == NULL && g_file_test (db, G_FILE_TEST_EXISTS))
+            {
+              if (plab_store_open (db, PLAB_STORE_READ_ONLY, &kept) != 0)
+                {
+                  kept = NULL;
+                  g_usleep (1000);
+                  continue;
+                }
+            }
+          if (kept == NULL)
+            {
+              g_usleep (1000);
+              continue;
+            }
+          if (obs.passes % 2 == 0)
+            read_pass (kept, &obs);
+          else
+            {
+              PlabStore *fresh = NULL;
+
+              if (plab_store_open (db, PLAB_STORE_READ_ONLY, &fresh) != 0)
+                g_error ("a reader could not open the store: %s", plab_store_open_error ());
+              read_pass (fresh, &obs);
+              plab_store_close (fresh);
+            }
+        }
+      g_assert_cmpint (done, ==, pid);
+      g_spawn_close_pid (pid);
+      g_assert_true (WIFEXITED (wait_status));
+      g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+    }
+
+  /* After the writers: every run is there, finished, and as it was read. */
+  g_assert_nonnull (kept);
+  read_pass (kept, &obs);
+  g_assert_cmpint (plab_store_list_runs (kept, NULL, &runs, &n_runs), ==, 0);
+  g_assert_cmpuint (n_runs, ==, 10 + 3);
+  for (size_t i = 0; i < n_runs; i++)
+    g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_OK);
+  plab_run_records_free (runs, n_runs);
+  plab_store_close (kept);
+
+  g_assert_cmpint (obs.finished_reads, >, 0);
+  g_test_message ("%d passes: %d reads of finished runs, %d of running ones; %d runs caught "
+                  "while running",
+                  obs.passes, obs.finished_reads, obs.running_reads, obs.runs_seen_running);
+  remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *build = g_getenv ("PLAB_BUILD_DIR");
+
+  g_test_init (&argc, &argv, NULL);
+  plab_path = g_build_filename (build ? build : "build", "app", "plab", NULL);
+  g_test_add_func ("/plab/store-readers/during-writes", test_readers_during_writes);
+  return g_test_run ();
+}
