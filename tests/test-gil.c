@@ -169,10 +169,12 @@ static gpointer
 spin_thread (gpointer data)
 {
   int id = GPOINTER_TO_INT (data);
-  int64_t end = plab_now_ns () + 60000000;
+  /* Spin until the lock has changed hands a few times; the deadline is only
+   * against a hang (a slow or loaded machine, valgrind, may need long). */
+  int64_t deadline = plab_now_ns () + 20 * 1000000000LL;
 
   plab_gil_attach (sw.gil);
-  while (plab_now_ns () < end)
+  while (plab_gil_switches (sw.gil) < 4 && plab_now_ns () < deadline)
     {
       sw.runs[id]++;
       plab_checkpoint ();
