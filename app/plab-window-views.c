@@ -145,7 +145,9 @@ apply_comparison (PlabWindow *self, PlabRunData *a, PlabRunData *b)
 
 typedef struct
 {
-  PlabWindow *window; /* a reference, so the window outlives the thread's answer */
+  /* Weak: a window closed while a load runs is disposed at once, not later
+   * from inside the answer, after the application that held it is gone. */
+  GWeakRef window;
   guint generation;
 } LoadRequest;
 
@@ -207,12 +209,12 @@ static void
 load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LoadRequest *request = user_data;
-  PlabWindow *self = request->window;
+  PlabWindow *self = g_weak_ref_get (&request->window);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) loaded = plab_run_data_load_finish (result, &error);
 
-  /* A newer selection, a live run or the window's end took over. */
-  if (request->generation != self->load_generation)
+  /* The window's end, a newer selection or a live run took over. */
+  if (self == NULL || request->generation != self->load_generation)
     goto out;
 
   stop_loading (self);
@@ -228,7 +230,8 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   _plab_window_update_actions (self);
 
 out:
-  g_object_unref (request->window);
+  g_clear_object (&self);
+  g_weak_ref_clear (&request->window);
   g_free (request);
 }
 
@@ -262,7 +265,7 @@ start_loading (PlabWindow *self, const gint64 *ids, guint n, gboolean keep_view)
     self->loading_source = g_timeout_add (LOADING_PLACEHOLDER_MS, loading_placeholder_cb, self);
 
   request = g_new0 (LoadRequest, 1);
-  request->window = g_object_ref (self);
+  g_weak_ref_init (&request->window, self);
   request->generation = self->load_generation;
   plab_run_data_load_async (self->db_path, ids, n, self->loading, load_done_cb, request);
   _plab_window_update_actions (self);
