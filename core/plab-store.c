@@ -982,11 +982,13 @@ journal_write_header (int fd, int64_t run_id, int64_t base)
   return lseek (fd, 0, SEEK_END) < 0 ? PLAB_ESYS : 0;
 }
 
-/* Moves the journal of @run_id, whose runner is gone, into the store and
- * removes it. A journal that is missing, not ours, or already in the store is
- * only removed (or left, when unreadable). */
+/* Moves the journal of @run_id, whose runner is gone, into the store, and
+ * sets *remove_out when the journal is to be removed: after the open's
+ * transaction commits, since until then the events it held are nowhere else.
+ * A journal already in the store, or empty, is only to be removed; one that is
+ * missing, not ours or unreadable is left alone. */
 static int
-journal_import (PlabStore *self, int64_t run_id)
+journal_import (PlabStore *self, int64_t run_id, bool *remove_out)
 {
   char *path = journal_path (self, run_id);
   JournalHeader header;
@@ -1025,11 +1027,12 @@ journal_import (PlabStore *self, int64_t run_id)
           rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
           goto out;
         }
-      /* One transaction: the events are in the store, or none of them is. */
+      /* Part of the open's transaction: the events are in the store, or none
+       * of them is. */
       if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
         goto out;
     }
-  unlink (path);
+  *remove_out = true;
 
 out:
   if (fd >= 0)
@@ -1149,12 +1152,15 @@ plab_store_journal_end (PlabStore *self)
  * reused). Lanes, spans and counters are kept. Runs inside the transaction
  * of the open. */
 static int
-repair_interrupted (PlabStore *self)
+repair_interrupted (PlabStore *self, int64_t **imported_out, size_t *n_imported_out)
 {
   sqlite3_stmt *select = NULL, *update = NULL;
   int64_t *dead = NULL;
-  size_t n_dead = 0, cap = 0;
+  size_t n_dead = 0, n_imported = 0, cap = 0;
   int rc;
+
+  *imported_out = NULL;
+  *n_imported_out = 0;
 
   rc = sqlite3_prepare_v2 (self->db,
                            "SELECT id, runner_pid, runner_start FROM runs "
@@ -1195,11 +1201,22 @@ repair_interrupted (PlabStore *self)
   /* The events the runner held back go in first: once the run is marked
    * failed, no later open looks at it again. */
   for (size_t i = 0; i < n_dead; i++)
-    if ((rc = journal_import (self, dead[i])) < 0)
-      {
-        free (dead);
-        return rc;
-      }
+    {
+      bool remove = false;
+
+      if ((rc = journal_import (self, dead[i], &remove)) < 0)
+        {
+          free (dead);
+          return rc;
+        }
+      /* The runs whose journal is to be removed move to the front. */
+      if (remove)
+        {
+          int64_t id = dead[i];
+          dead[i] = dead[n_imported];
+          dead[n_imported++] = id;
+        }
+    }
 
   rc = sqlite3_prepare_v2 (self->db,
                            "UPDATE runs SET status = 'failed', error = ?2 "
@@ -1218,7 +1235,8 @@ repair_interrupted (PlabStore *self)
       self->repaired += sqlite3_changes (self->db);
     }
   sqlite3_finalize (update);
-  free (dead);
+  *imported_out = dead;
+  *n_imported_out = n_imported;
   return 0;
 
 fail_sqlite:
@@ -1364,6 +1382,8 @@ static int
 write_on_open (PlabStore *self)
 {
   int64_t version = 0;
+  int64_t *imported = NULL;
+  size_t n_imported = 0;
   int rc;
 
   rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -1387,7 +1407,8 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
       goto fail;
     }
-  if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
+  if ((rc = find_machine (self)) < 0
+      || (rc = repair_interrupted (self, &imported, &n_imported)) < 0)
     {
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
@@ -1399,11 +1420,23 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
     }
+  /* The journals' events are in the store now; a rollback would have left
+   * the journals to the next open. */
+  for (size_t i = 0; i < n_imported; i++)
+    {
+      char *path = journal_path (self, imported[i]);
+
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  free (imported);
   return 0;
 
 fail:
   tx_rollback (self);
   self->repaired = 0;
+  free (imported);
   return rc;
 }
 
@@ -1913,6 +1946,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   const PlabEvent *pending[SPAN_BLOCK];
   int n_pending = 0;
   int64_t n_spans, max_span, origin;
+  bool own_tx;
   int rc;
 
   if (self == NULL || (events == NULL && n > 0))
@@ -1925,7 +1959,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
       || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
     return rc;
 
-  if ((rc = tx_begin (self)) < 0)
+  /* A batch is one transaction; when importing a journal, the open's own
+   * transaction is under way and the batch is part of it. */
+  own_tx = sqlite3_get_autocommit (self->db) != 0;
+  if (own_tx && (rc = tx_begin (self)) < 0)
     return rc;
   if ((rc = cursor_load (self, run_id)) < 0)
     goto fail;
@@ -1985,7 +2022,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
-  if ((rc = tx_commit (self)) < 0)
+  if (own_tx && (rc = tx_commit (self)) < 0)
     goto fail;
 
   self->cursor_n_spans = n_spans;
