@@ -1263,7 +1263,15 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
   if (rc == SQLITE_OK)
     rc = query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_objects);
   if (rc != SQLITE_OK)
-    return fail_open_sqlite (self->path, self->db, rc);
+    {
+      int code = fail_open_sqlite (self->path, self->db, rc);
+
+      /* A plain SQLITE_ERROR here is the file's format that SQLite cannot
+       * read ("unsupported file format": a schema format number it does not
+       * know): the file is damaged, and is refused as such, which also
+       * removes the -wal and -shm files this open made. */
+      return (rc & 0xff) == SQLITE_ERROR ? PLAB_ESTORE_CORRUPT : code;
+    }
 
   if (app_id != PLAB_STORE_APPLICATION_ID && !(app_id == 0 && n_objects == 0 && version == 0))
     {
