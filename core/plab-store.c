@@ -186,7 +186,8 @@ struct PlabStore
   int sink_error;
 
   /* The event journal of journal_run, open for appending while journal_fd
-   * is not -1 (see plab_store_journal_begin). */
+   * is not -1 (see plab_store_journal_begin). journal_run stays set when an
+   * append failed and closed the file: the file is there until the end. */
   int journal_fd;
   int64_t journal_run;
 };
@@ -1169,14 +1170,18 @@ plab_store_journal_end (PlabStore *self)
 {
   char *path;
 
-  if (self == NULL || self->journal_fd < 0)
+  if (self == NULL || self->journal_run == 0)
     return;
-  close (self->journal_fd);
+  /* The file goes even when an append failed and closed it (a full disk):
+   * the run is over, and no later open would look at its journal again. */
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
   self->journal_fd = -1;
   path = journal_path (self, self->journal_run);
   if (path != NULL)
     unlink (path);
   free (path);
+  self->journal_run = 0;
 }
 
 /* Marks failed every run of this host still "running" whose runner is gone:
