@@ -1325,11 +1325,11 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
 }
 
 /* Stores up to this size are checked whole before a writer adds to them.
- * PRAGMA quick_check reads every page (about 4 ms per MiB from the page
+ * PRAGMA quick_check reads every page (about 10 ms per MiB from the page
  * cache, much more from a cold disk), so in a bigger store only the tables
  * that say which runs exist are checked, and damage among the spans shows
  * when they are read. */
-#define FULL_CHECK_MAX_BYTES ((off_t)32 << 20)
+#define FULL_CHECK_MAX_BYTES ((off_t)8 << 20)
 
 static const char *const small_tables[]
     = { "sqlite_schema", "machines", "sweeps", "runs", "lanes", "span_kinds" };
