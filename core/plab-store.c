@@ -183,6 +183,11 @@ struct PlabStore
    * is not -1 (see plab_store_journal_begin). */
   int journal_fd;
   int64_t journal_run;
+
+  /* Runs whose journals this open imported (or found already in the store):
+   * removed once the open's transaction has committed. */
+  int64_t *imported;
+  size_t n_imported;
 };
 
 static _Thread_local char open_error[1024];
@@ -1025,11 +1030,23 @@ journal_import (PlabStore *self, int64_t run_id)
           rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
           goto out;
         }
-      /* One transaction: the events are in the store, or none of them is. */
+      /* They join the open's transaction: in the store when it commits. */
       if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
         goto out;
     }
-  unlink (path);
+  /* Removed after the commit (see remove_imported_journals ()): removed now,
+   * a failed commit would lose the events. */
+  {
+    int64_t *grown = realloc (self->imported, (self->n_imported + 1) * sizeof *grown);
+
+    if (grown == NULL)
+      {
+        rc = PLAB_ENOMEM;
+        goto out;
+      }
+    self->imported = grown;
+    self->imported[self->n_imported++] = run_id;
+  }
 
 out:
   if (fd >= 0)
@@ -1037,6 +1054,22 @@ out:
   free (events);
   free (path);
   return rc;
+}
+
+static void
+remove_imported_journals (PlabStore *self, bool committed)
+{
+  for (size_t i = 0; committed && i < self->n_imported; i++)
+    {
+      char *path = journal_path (self, self->imported[i]);
+
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  free (self->imported);
+  self->imported = NULL;
+  self->n_imported = 0;
 }
 
 int
@@ -1072,16 +1105,32 @@ plab_store_journal_begin (PlabStore *self, int64_t run_id)
   return 0;
 }
 
+/* Closes and removes the journal of this store, if any. */
+static void
+journal_drop (PlabStore *self)
+{
+  char *path;
+
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
+  self->journal_fd = -1;
+  if (self->journal_run == 0)
+    return;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+  self->journal_run = 0;
+}
+
 int
 plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
 {
   const char *p = (const char *)events;
   size_t left = n * sizeof *events;
-  off_t size;
 
   if (self == NULL || self->journal_fd < 0)
     return 0;
-  size = lseek (self->journal_fd, 0, SEEK_END);
   while (left > 0)
     {
       ssize_t w = write (self->journal_fd, p, left);
@@ -1090,15 +1139,12 @@ plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
         continue;
       if (w <= 0)
         {
-          /* The disk is full, or worse. What the journal holds stays whole
-           * events; it just stops growing. */
+          /* The disk is full, or worse. The store needs the room more than
+           * the journal does: the run can still be recorded when it ends,
+           * it only loses its cover against a kill. */
           int err = w < 0 ? errno : ENOSPC;
 
-          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
-            {
-            }
-          close (self->journal_fd);
-          self->journal_fd = -1;
+          journal_drop (self);
           return fail_with (self, PLAB_ESYS, strerror (err));
         }
       p += w;
@@ -1122,8 +1168,7 @@ plab_store_journal_reset (PlabStore *self)
       || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
     {
       rc = fail_with (self, PLAB_ESYS, strerror (errno));
-      close (self->journal_fd);
-      self->journal_fd = -1;
+      journal_drop (self);
       return rc;
     }
   return 0;
@@ -1132,16 +1177,8 @@ plab_store_journal_reset (PlabStore *self)
 void
 plab_store_journal_end (PlabStore *self)
 {
-  char *path;
-
-  if (self == NULL || self->journal_fd < 0)
-    return;
-  close (self->journal_fd);
-  self->journal_fd = -1;
-  path = journal_path (self, self->journal_run);
-  if (path != NULL)
-    unlink (path);
-  free (path);
+  if (self != NULL)
+    journal_drop (self);
 }
 
 /* Marks failed every run of this host still "running" whose runner is gone:
@@ -1399,10 +1436,12 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
     }
+  remove_imported_journals (self, true);
   return 0;
 
 fail:
   tx_rollback (self);
+  remove_imported_journals (self, false);
   self->repaired = 0;
   return rc;
 }
@@ -1913,6 +1952,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   const PlabEvent *pending[SPAN_BLOCK];
   int n_pending = 0;
   int64_t n_spans, max_span, origin;
+  bool own_tx;
   int rc;
 
   if (self == NULL || (events == NULL && n > 0))
@@ -1925,7 +1965,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
       || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
     return rc;
 
-  if ((rc = tx_begin (self)) < 0)
+  /* Within the transaction of an open (the import of a journal), the events
+   * join it: they are in the store when that commits, or not at all. */
+  own_tx = sqlite3_get_autocommit (self->db) != 0;
+  if (own_tx && (rc = tx_begin (self)) < 0)
     return rc;
   if ((rc = cursor_load (self, run_id)) < 0)
     goto fail;
@@ -1985,6 +2028,12 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
+  if (!own_tx)
+    {
+      /* Not committed yet: the cursor is read again on its next use. */
+      cursor_reset (self);
+      return 0;
+    }
   if ((rc = tx_commit (self)) < 0)
     goto fail;
 
@@ -1993,7 +2042,9 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   return 0;
 
 fail:
-  tx_rollback (self);
+  /* The caller's transaction is the caller's to undo. */
+  if (own_tx)
+    tx_rollback (self);
   /* The cursor may have counted spans that were rolled back. */
   cursor_reset (self);
   return rc;
