@@ -474,7 +474,7 @@ run_one (Runner *self, RunConfig *c)
   trace = plab_trace_new ();
   if (trace == NULL)
     {
-      fprintf (stderr, "%s: out of memory\n", COMMAND);
+      _plab_cli_error (COMMAND, "out of memory");
       return FALSE;
     }
 
@@ -497,8 +497,8 @@ run_one (Runner *self, RunConfig *c)
   rc = plab_store_begin_run (self->store, &spec, &c->run_id);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot record the run in %s: %s\n", COMMAND, self->db_path,
-               _plab_cli_store_error (self->store, rc));
+      _plab_cli_error (COMMAND, "cannot record the run in %s: %s", self->db_path,
+                       _plab_cli_store_error (self->store, rc));
       plab_trace_free (trace);
       return FALSE;
     }
@@ -612,19 +612,19 @@ run_one (Runner *self, RunConfig *c)
    * failed once this runner has exited. */
   if (rc != 0)
     {
-      fprintf (stderr,
-               "%s: run %" G_GINT64_FORMAT
-               " could not be recorded in %s: %s; it will show as failed\n",
-               COMMAND, c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
+      _plab_cli_error (COMMAND,
+                       "run %" G_GINT64_FORMAT " could not be recorded in %s: %s; it will show as "
+                       "failed",
+                       c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
       self->store_failed = TRUE;
       return FALSE;
     }
   if (store_error != 0)
     {
-      fprintf (stderr,
-               "%s: run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its timeline "
-               "could not be written: %s\n",
-               COMMAND, c->run_id, self->db_path, store_detail);
+      _plab_cli_error (COMMAND,
+                       "run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its "
+                       "timeline could not be written: %s",
+                       c->run_id, self->db_path, store_detail);
       self->store_failed = TRUE;
       return FALSE;
     }
@@ -928,25 +928,26 @@ _plab_cli_run (int argc, char **argv)
   int repeats = 1;
   int status = PLAB_EXIT_OK;
   char err[256];
-  GOptionEntry entries[] = {
-    { "workers", 'j', 0, G_OPTION_ARG_STRING, &workers_text, "Workers (default: the usable CPUs)",
-      "N" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_text,
-      "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
-    { "sweep", 0, 0, G_OPTION_ARG_STRING, &sweep_text,
-      "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
-    { "repeat", 0, 0, G_OPTION_ARG_STRING, &repeat_text,
-      "Repeats per configuration; the median is reported", "N" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "A demo parameter (repeatable)", "KEY=VALUE" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
-      "Seed of the demo's random numbers (default 1)", "N" },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &self.db, "The run store (default under $XDG_DATA_HOME)",
-      "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &self.json, "A machine-readable summary on stdout", NULL },
-    { "progress", 0, 0, G_OPTION_ARG_NONE, &self.progress,
-      "The live event stream on stdout, as JSON Lines (used by the lab window)", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "workers", 'j', 0, G_OPTION_ARG_FILENAME, &workers_text,
+            "Workers (default: the usable CPUs)", "N" },
+          { "backend", 'b', 0, G_OPTION_ARG_FILENAME, &backend_text,
+            "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
+          { "sweep", 0, 0, G_OPTION_ARG_FILENAME, &sweep_text,
+            "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
+          { "repeat", 0, 0, G_OPTION_ARG_FILENAME, &repeat_text,
+            "Repeats per configuration; the median is reported", "N" },
+          { "set", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sets, "A demo parameter (repeatable)",
+            "KEY=VALUE" },
+          { "seed", 0, 0, G_OPTION_ARG_FILENAME, &seed_text,
+            "Seed of the demo's random numbers (default 1)", "N" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &self.db,
+            "The run store (default under $XDG_DATA_HOME)", "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &self.json, "A machine-readable summary on stdout",
+            NULL },
+          { "progress", 0, 0, G_OPTION_ARG_NONE, &self.progress,
+            "The live event stream on stdout, as JSON Lines (used by the lab window)", NULL },
+          { NULL } };
 
   /* Shared memory left by a runner that was killed together with its
    * watchdog goes now, before this run makes any. */
@@ -1108,8 +1109,8 @@ _plab_cli_run (int argc, char **argv)
 
       if (rc != 0)
         {
-          fprintf (stderr, "%s: cannot record a sweep in %s: %s\n", COMMAND, self.db_path,
-                   _plab_cli_store_error (self.store, rc));
+          _plab_cli_error (COMMAND, "cannot record a sweep in %s: %s", self.db_path,
+                           _plab_cli_store_error (self.store, rc));
           goto out;
         }
     }

@@ -64,6 +64,9 @@ typedef enum
   STMT_BEGIN,
   STMT_COMMIT,
   STMT_ROLLBACK,
+  STMT_SAVEPOINT,
+  STMT_RELEASE,
+  STMT_ROLLBACK_TO,
   STMT_RUN_CURSOR,
   STMT_INSERT_SPAN,
   STMT_INSERT_SPAN_BLOCK,
@@ -92,6 +95,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_SAVEPOINT] = "SAVEPOINT batch",
+  [STMT_RELEASE] = "RELEASE batch",
+  [STMT_ROLLBACK_TO] = "ROLLBACK TO batch",
   [STMT_RUN_CURSOR] = "SELECT origin_ns, n_spans, max_span_ns FROM runs WHERE id = ?1",
   [STMT_INSERT_SPAN] = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, "
                        "task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -752,6 +758,35 @@ tx_commit (PlabStore *self)
   int rc = stmt_get (self, STMT_COMMIT, &stmt);
 
   return rc < 0 ? rc : stmt_run (self, stmt);
+}
+
+/* Runs one of the transaction statements. */
+static int
+tx_exec (PlabStore *self, StmtId id)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = stmt_get (self, id, &stmt);
+
+  return rc < 0 ? rc : stmt_run (self, stmt);
+}
+
+/* Undoes a savepoint's changes and ends it, keeping the first error's
+ * message; the caller's transaction goes on. */
+static void
+tx_rollback_to (PlabStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (stmt_get (self, STMT_ROLLBACK_TO, &stmt) == 0)
+    {
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+  if (stmt_get (self, STMT_RELEASE, &stmt) == 0)
+    {
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
 }
 
 /* Undoes the open transaction, if any, keeping the first error's message. */
@@ -1913,6 +1948,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   const PlabEvent *pending[SPAN_BLOCK];
   int n_pending = 0;
   int64_t n_spans, max_span, origin;
+  bool nested;
   int rc;
 
   if (self == NULL || (events == NULL && n > 0))
@@ -1925,7 +1961,11 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
       || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
     return rc;
 
-  if ((rc = tx_begin (self)) < 0)
+  /* Within a transaction of the caller (an open for writing imports the
+   * journal of a dead runner inside its own), the batch is a savepoint of
+   * it: all of its events go in, or none, and the caller's work stays. */
+  nested = !sqlite3_get_autocommit (self->db);
+  if ((rc = nested ? tx_exec (self, STMT_SAVEPOINT) : tx_begin (self)) < 0)
     return rc;
   if ((rc = cursor_load (self, run_id)) < 0)
     goto fail;
@@ -1985,7 +2025,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
-  if ((rc = tx_commit (self)) < 0)
+  if ((rc = nested ? tx_exec (self, STMT_RELEASE) : tx_commit (self)) < 0)
     goto fail;
 
   self->cursor_n_spans = n_spans;
@@ -1993,7 +2033,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   return 0;
 
 fail:
-  tx_rollback (self);
+  if (nested)
+    tx_rollback_to (self);
+  else
+    tx_rollback (self);
   /* The cursor may have counted spans that were rolled back. */
   cursor_reset (self);
   return rc;

@@ -22,6 +22,22 @@
 #include "plab-sysinfo.h"
 #include "plab-trace.h"
 
+/* ThreadSanitizer (gcc 12, clang 14) does not intercept
+ * pthread_mutex_clocklock (): a lock taken through it would be invisible to
+ * it, so everything done under that lock would be reported as a race and the
+ * unlock as the unlock of a free mutex. The timed lock below says what
+ * happened itself. */
+#if defined(__SANITIZE_THREAD__)
+#define PLAB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PLAB_TSAN 1
+#endif
+#endif
+#ifdef PLAB_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 /* --- Helpers --- */
 
 void *
@@ -103,7 +119,19 @@ _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
   else
     {
       struct timespec ts = to_timespec (deadline);
+#ifdef PLAB_TSAN
+      __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
+#endif
       rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
+#ifdef PLAB_TSAN
+      {
+        unsigned flags = __tsan_mutex_try_lock;
+
+        if (rc != 0 && rc != EOWNERDEAD)
+          flags |= __tsan_mutex_try_lock_failed;
+        __tsan_mutex_post_lock (mutex, flags, 0);
+      }
+#endif
     }
   if (rc == 0)
     return 0;

@@ -46,9 +46,10 @@ typedef struct
   uint64_t mask;
   size_t map_size;
 
-  /* Written by the worker when it attaches, then version is bumped (release). */
-  int32_t pid;
-  int32_t tid;
+  /* Written by the worker when it attaches, then version is bumped (release).
+   * Atomic because the parent may read them while a worker attaches. */
+  _Atomic int32_t pid;
+  _Atomic int32_t tid;
   _Atomic uint32_t version;
 } LaneHeader;
 
@@ -95,6 +96,13 @@ static __thread PlabTrace *current_trace;
 
 static bool recording_enabled = true;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* Held while a trace's lane array is grown (plab_trace_add_lane, by the
+ * trace's owner) and while a worker thread looks up its lane in it
+ * (plab_trace_attach): realloc () may move the array under a thread that is
+ * attaching. One lock for every trace; fork holds it (see install_atfork), so
+ * a child never starts with it taken by a thread it does not have. */
+static pthread_mutex_t lanes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const span_kind_names[PLAB_N_SPAN_KINDS] = {
   [PLAB_SPAN_TASK] = "task",
@@ -146,8 +154,21 @@ plab_lane_kind_name (PlabLaneKind kind)
 }
 
 static void
+atfork_prepare (void)
+{
+  pthread_mutex_lock (&lanes_lock);
+}
+
+static void
+atfork_parent (void)
+{
+  pthread_mutex_unlock (&lanes_lock);
+}
+
+static void
 atfork_child (void)
 {
+  pthread_mutex_unlock (&lanes_lock);
   current_lane = NULL;
   current_events = NULL;
   current_trace = NULL;
@@ -156,7 +177,7 @@ atfork_child (void)
 static void
 install_atfork (void)
 {
-  pthread_atfork (NULL, NULL, atfork_child);
+  pthread_atfork (atfork_prepare, atfork_parent, atfork_child);
 }
 
 static size_t
@@ -236,15 +257,6 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
 
   if (self->n_lanes == UINT16_MAX)
     return PLAB_ERANGE;
-  if (self->n_lanes == self->lanes_alloc)
-    {
-      int n = self->lanes_alloc ? self->lanes_alloc * 2 : 16;
-      Lane *lanes = realloc (self->lanes, n * sizeof *lanes);
-      if (lanes == NULL)
-        return PLAB_ENOMEM;
-      self->lanes = lanes;
-      self->lanes_alloc = n;
-    }
 
   /* MAP_NORESERVE: pages are only committed when a worker writes them, so an
    * idle lane costs a page, not its whole capacity. */
@@ -256,6 +268,20 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   hdr->mask = self->capacity - 1;
   hdr->map_size = map_size;
 
+  pthread_mutex_lock (&lanes_lock);
+  if (self->n_lanes == self->lanes_alloc)
+    {
+      int n = self->lanes_alloc ? self->lanes_alloc * 2 : 16;
+      Lane *lanes = realloc (self->lanes, n * sizeof *lanes);
+      if (lanes == NULL)
+        {
+          pthread_mutex_unlock (&lanes_lock);
+          munmap (hdr, map_size);
+          return PLAB_ENOMEM;
+        }
+      self->lanes = lanes;
+      self->lanes_alloc = n;
+    }
   lane = &self->lanes[self->n_lanes];
   memset (lane, 0, sizeof *lane);
   lane->hdr = hdr;
@@ -263,6 +289,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   lane->kind = kind;
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
+  pthread_mutex_unlock (&lanes_lock);
   return 0;
 }
 
@@ -270,16 +297,26 @@ void
 plab_trace_attach (PlabTrace *self, int lane)
 {
   LaneHeader *hdr;
+  PlabEvent *events;
 
-  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+  if (self == NULL || lane < 0)
     return;
+  pthread_mutex_lock (&lanes_lock);
+  if (lane >= self->n_lanes)
+    {
+      pthread_mutex_unlock (&lanes_lock);
+      return;
+    }
   hdr = self->lanes[lane].hdr;
-  hdr->pid = (int32_t)getpid ();
-  hdr->tid = (int32_t)syscall (SYS_gettid);
+  events = self->lanes[lane].events;
+  pthread_mutex_unlock (&lanes_lock);
+
+  atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
+  atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
 
   current_lane = hdr;
-  current_events = self->lanes[lane].events;
+  current_events = events;
   current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
   current_trace = self;
 }
@@ -317,6 +354,7 @@ int
 plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
 {
   const Lane *l;
+  int32_t pid;
 
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return PLAB_EINVAL;
@@ -327,8 +365,9 @@ plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
   memset (out, 0, sizeof *out);
   out->lane = lane;
   out->kind = l->kind;
-  out->pid = l->hdr->pid ? l->hdr->pid : l->end_pid;
-  out->tid = l->hdr->tid;
+  pid = atomic_load_explicit (&l->hdr->pid, memory_order_relaxed);
+  out->pid = pid ? pid : l->end_pid;
+  out->tid = atomic_load_explicit (&l->hdr->tid, memory_order_relaxed);
   memcpy (out->name, l->name, sizeof out->name);
   out->end = l->end;
   out->exit_code = l->exit_code;

@@ -139,8 +139,12 @@ _plab_crew_stopping (PlabCrew *self)
   if (atomic_load_explicit (&self->sh->stop, memory_order_relaxed))
     return true;
   /* On the serial backend the worker is the runner itself, which sees the
-   * cancel flag directly. */
-  return self->run->cancel != NULL && *self->run->cancel != 0;
+   * cancel flag directly. Other workers only look at the stop flag: the
+   * cancel flag is a sig_atomic_t set by a signal handler on the runner's
+   * side, which another thread may not read while it changes (and a forked
+   * worker only has a copy); watch_cancel () passes it on as the stop flag. */
+  return self->backend == PLAB_BACKEND_SERIAL && self->run->cancel != NULL
+         && *self->run->cancel != 0;
 }
 
 int
@@ -429,6 +433,8 @@ _plab_crew_free (PlabCrew *self)
         if (self->stop_ns == 0)
           self->stop_ns = plab_now_ns ();
       }
+  /* Every worker is joined before any is freed: watch_cancel () looks at all
+   * of them while it waits for one. */
   for (int i = 0; i < self->n_workers; i++)
     {
       CrewWorker *w = self->workers[i];
@@ -441,8 +447,11 @@ _plab_crew_free (PlabCrew *self)
             self->poke (self->poke_data);
           nanosleep (&tick, NULL);
         }
-      plab_process_free (w->process);
-      free (w);
+    }
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      plab_process_free (self->workers[i]->process);
+      free (self->workers[i]);
     }
   if (self->run->trace)
     plab_trace_drain (self->run->trace);

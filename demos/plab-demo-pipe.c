@@ -50,7 +50,9 @@ typedef struct
   int n_received;
   int received_ok; /* messages that matched what was sent, in place */
   int pongs_ok;
-  /* Followed by rtt_ns[ping_pongs]. */
+  /* A flexible array member, so that the round trip times start on an 8-byte
+   * boundary after the three ints above. */
+  int64_t rtt_ns[]; /* ping_pongs of them */
 } PipeShared;
 
 typedef struct
@@ -279,7 +281,7 @@ pipe_run (PlabDemoRun *run)
       goto fail;
     }
   d.sh = (PipeShared *)mem;
-  d.rtt_ns = (int64_t *)(mem + sizeof (PipeShared));
+  d.rtt_ns = d.sh->rtt_ns;
   run->tasks_total = 2 * d.messages + (d.ping_pongs > 0 ? 2 : 0);
 
   crew = _plab_crew_new (run);

@@ -3,6 +3,7 @@
  * result states the facts the lesson is about. Cancelling a demo whose
  * workers are not a pool stops it within a second or two. */
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -246,13 +247,23 @@ test_catalogue (void)
 
 /* --- Cancelling --- */
 
+/* Set by a signal handler on the runner's thread, as plab run's SIGINT
+ * handler sets it: a sig_atomic_t is only safe between a thread and its own
+ * signal handlers. */
 static volatile sig_atomic_t cancel_flag;
+static pthread_t runner_thread;
+
+static void
+on_cancel_signal (int sig)
+{
+  cancel_flag = SIGINT;
+}
 
 static gpointer
 cancel_later_cb (gpointer data)
 {
   g_usleep (GPOINTER_TO_UINT (data));
-  cancel_flag = SIGINT;
+  pthread_kill (runner_thread, SIGUSR1);
   return NULL;
 }
 
@@ -279,6 +290,7 @@ test_cancel (gconstpointer data)
   PlabTrace *trace = plab_trace_new ();
   PlabDemoRun run;
   GThread *thread;
+  struct sigaction sa, old_sa;
   gint64 t0;
   int rc;
 
@@ -289,10 +301,16 @@ test_cancel (gconstpointer data)
   run.cancel = &cancel_flag;
   apply_sets (&run, cc->sets);
   cancel_flag = 0;
+  runner_thread = pthread_self ();
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_cancel_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGUSR1, &sa, &old_sa);
   thread = g_thread_new ("cancel", cancel_later_cb, GUINT_TO_POINTER (300000));
   t0 = g_get_monotonic_time ();
   rc = demo->run (&run);
   g_thread_join (thread);
+  sigaction (SIGUSR1, &old_sa, NULL);
   g_test_message ("%s on %s stopped after %.2f s", cc->demo, plab_backend_name (cc->backend),
                   (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
@@ -321,12 +339,12 @@ main (int argc, char **argv)
 
           if (!(demo->backends & PLAB_BACKEND_BIT (b)))
             continue;
-          cr = g_new0 (CaseRun, 1); /* lives as long as the test program */
+          cr = g_new0 (CaseRun, 1); /* freed with the test suite */
           cr->c = &cases[i];
           cr->backend = (PlabBackend)b;
           path = g_strdup_printf ("/plab/demo-catalogue/%s/%s", cases[i].demo,
                                   plab_backend_name (b));
-          g_test_add_data_func (path, cr, test_case);
+          g_test_add_data_func_full (path, cr, test_case, g_free);
         }
     }
   for (size_t i = 0; i < G_N_ELEMENTS (cancel_cases); i++)

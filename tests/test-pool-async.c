@@ -604,7 +604,7 @@ test_initializer_fails (void)
     {
       PlabPoolOptions opts = { .backend = backends[b], .workers = 2, .initializer = init_fails };
       PlabPool *pool;
-      PlabFuture *f;
+      PlabFuture *f, *refused;
       shared_reset ();
       g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
       f = submit (pool, &(Arg){ .x = 5 });
@@ -613,8 +613,9 @@ test_initializer_fails (void)
       g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_BROKEN);
       g_assert_nonnull (strstr (plab_pool_message (pool), "initializer failed"));
       g_assert_nonnull (strstr (plab_future_message (f), "initializer failed"));
-      g_assert_cmpint (plab_pool_submit (pool, &(PlabTask){ .func = task_square }, &f), ==,
+      g_assert_cmpint (plab_pool_submit (pool, &(PlabTask){ .func = task_square }, &refused), ==,
                        PLAB_ESTATE);
+      g_assert_null (refused);
       plab_future_free (f);
       plab_pool_free (pool);
       /* Each worker tried once; none was started again. */
@@ -768,12 +769,12 @@ test_future_outlives_pool (void)
 {
   PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
   PlabFuture *done_f = submit (pool, &(Arg){ .x = 4 });
-  PlabFuture *queued;
+  PlabFuture *running, *queued;
   int64_t r;
 
   g_assert_cmpint (plab_future_result (done_f, &r, -1), ==, 0);
   shared_reset ();
-  (void)submit (pool, &(Arg){ .x = 1, .wait_gate = 1 }); /* freed with the pool, unseen */
+  running = submit (pool, &(Arg){ .x = 1, .wait_gate = 1 }); /* its worker ends with the pool */
   queued = submit (pool, &(Arg){ .x = 2 });
   plab_pool_free (pool);
   /* The finished one keeps its result; the queued one failed, without a pool to ask. */
@@ -781,6 +782,7 @@ test_future_outlives_pool (void)
   g_assert_cmpint (r, ==, 16);
   g_assert_cmpint (plab_future_result (queued, &r, -1), ==, PLAB_ECANCELLED);
   plab_future_free (done_f);
+  plab_future_free (running);
   plab_future_free (queued);
   assert_no_children ();
 }

@@ -3,6 +3,7 @@
 pkg-config, as the README tells a student to, and runs it. TAP output."""
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,10 @@ for n, code in enumerate(blocks, 1):
         flags = subprocess.run(["pkg-config", "--cflags", "--libs", "plab"], env=env,
                                capture_output=True, text=True)
         exe = os.path.join(tmp, name[:-2])
+        # PLAB_EXAMPLE_CFLAGS: a sanitizer build (meson -Dsanitize=...) sets its flags here, so
+        # the example is instrumented like the library it links with.
         cc = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-o", exe, path]
+                            + shlex.split(os.environ.get("PLAB_EXAMPLE_CFLAGS", ""))
                             + flags.stdout.split()
                             + [f"-Wl,-rpath,{os.path.join(build, 'core')}"],
                             env=env, capture_output=True, text=True)

@@ -498,18 +498,24 @@ con.close()
 listed = run(["runs", "--json"])
 statuses = [r["status"] for r in json.loads(listed[1])["runs"]] if listed[0] == 0 else ["error: " + listed[2]]
 # Fill what room is left, then try again: the writer either fits its run
-# into the space the -wal file already has, or is refused.
-with open(os.path.join(folder, "filler"), "wb") as f:
-    try:
+# into the space the -wal file already has, or is refused. (Readers are
+# looked at once there is room again: on a disk without a free page even
+# reading may fail, when SQLite must grow its -shm file.)
+before_sha, before_runs = sha(), runs_now()
+filler = os.path.join(folder, "filler")
+try:
+    with open(filler, "wb") as f:
         while True:
             f.write(b"x" * 65536)
             f.flush()
-    except OSError:
-        pass
-before_sha, before_runs = sha(), runs_now()
+except OSError:
+    pass  # full: what this was for
 again = run(["run", "squares", "-b", "threads", "-j", "2", "--set", "n=2000"])
+unchanged = sha() == before_sha
+if os.path.exists(filler):
+    os.unlink(filler)
 print(json.dumps({"db": db, "fill": fill, "runs": runs, "integrity": integ, "listed": statuses,
-                  "again": again, "db_unchanged": sha() == before_sha,
+                  "again": again, "db_unchanged": unchanged,
                   "runs_before_again": before_runs, "runs_after_again": runs_now(),
                   "integrity_after": sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]}))
 '''

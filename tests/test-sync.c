@@ -82,6 +82,7 @@ test_lock_timeout_and_owner_died (void)
   pid = fork_or_die ();
   if (pid == 0)
     {
+      plab_trace_free (trace); /* the parent's; the child records nothing */
       plab_lock_acquire (lock, -1);
       _exit (0); /* dies holding it */
     }
@@ -93,13 +94,64 @@ test_lock_timeout_and_owner_died (void)
 
   pid = fork_or_die ();
   if (pid == 0)
-    _exit (plab_lock_acquire (lock, 50 * 1000000LL) == PLAB_ETIMEDOUT ? 0 : 1);
+    {
+      int timed_out;
+
+      plab_trace_free (trace);
+      timed_out = plab_lock_acquire (lock, 50 * 1000000LL) == PLAB_ETIMEDOUT;
+      _exit (timed_out ? 0 : 1);
+    }
   t0 = plab_now_ns ();
   g_assert_cmpint (wait_code (pid), ==, 0);
   g_assert_cmpint (plab_now_ns () - t0, >=, 40 * 1000000LL);
   plab_lock_release (lock);
   plab_lock_free (lock);
   plab_trace_free (trace);
+}
+
+/* Threads of one process taking a lock with a timeout: under contention the
+ * wait goes through pthread_mutex_clocklock (), which the thread sanitizer
+ * must be told about (plab-sync.c), or it reports the counter as a race. */
+typedef struct
+{
+  PlabLock *lock;
+  int64_t counter; /* only changed while holding lock */
+  int failures;    /* acquires that did not return 0, idem for the count */
+} TimedLockShared;
+
+#define TIMED_LOCK_ROUNDS 20000
+
+static gpointer
+timed_lock_thread (gpointer data)
+{
+  TimedLockShared *t = data;
+
+  for (int i = 0; i < TIMED_LOCK_ROUNDS; i++)
+    {
+      if (plab_lock_acquire (t->lock, 10 * 1000000000LL) != 0)
+        {
+          g_atomic_int_inc (&t->failures);
+          continue;
+        }
+      t->counter++;
+      plab_lock_release (t->lock);
+    }
+  return NULL;
+}
+
+static void
+test_lock_timed_threads (void)
+{
+  TimedLockShared t = { .lock = plab_lock_new ("timed") };
+  GThread *threads[3];
+
+  for (int i = 0; i < 3; i++)
+    threads[i] = g_thread_new ("locker", timed_lock_thread, &t);
+  for (int i = 0; i < 3; i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpint (g_atomic_int_get (&t.failures), ==, 0);
+  g_assert_cmpint (t.counter, ==, 3 * TIMED_LOCK_ROUNDS);
+  plab_lock_free (t.lock);
 }
 
 static void
@@ -261,21 +313,32 @@ test_wait_spans (void)
   Kinds k = { 0 };
   PlabTraceSink sink = { NULL, count_kinds, &k };
   PlabLock *lock = plab_lock_new ("busy");
+  int held[2];
+  char c = 0;
   pid_t pid;
 
   plab_trace_set_sink (trace, &sink);
   /* Uncontended: no span. */
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
+  g_assert_cmpint (pipe (held), ==, 0);
   pid = fork_or_die ();
   if (pid == 0)
     {
+      plab_trace_free (trace);
       plab_lock_acquire (lock, -1);
-      g_usleep (50000);
+      /* Tell the parent the lock is taken, rather than hoping a sleep of the
+       * parent's was long enough for this child to start (under valgrind or
+       * on a loaded machine it is not). */
+      if (write (held[1], &c, 1) != 1)
+        _exit (1);
+      g_usleep (200000);
       plab_lock_release (lock);
       _exit (0);
     }
-  g_usleep (10000);
+  g_assert_cmpint (read (held[0], &c, 1), ==, 1);
+  close (held[0]);
+  close (held[1]);
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
   wait_code (pid);
@@ -294,6 +357,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sync/lock-counter-processes", test_lock_counter_processes);
   g_test_add_func ("/plab/sync/atomic-counter-processes", test_atomic_counter_processes);
   g_test_add_func ("/plab/sync/lock-timeout-owner-died", test_lock_timeout_and_owner_died);
+  g_test_add_func ("/plab/sync/lock-timed-threads", test_lock_timed_threads);
   g_test_add_func ("/plab/sync/rlock", test_rlock);
   g_test_add_func ("/plab/sync/semaphore", test_semaphore);
   g_test_add_func ("/plab/sync/event-flag", test_event_flag);
