@@ -804,7 +804,7 @@ start_host (Fixture *f)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) words = NULL;
 
-  /* The host's own warnings (no session bus under Xvfb) are not this test's failures. */
+  /* The host's own warnings (no D-Bus under Xvfb) are not this test's failures. */
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   f->host = g_subprocess_launcher_spawn (launcher, &error, self_exe, "--host", f->db, f->runner,
                                          ready, NULL);
