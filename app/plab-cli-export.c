@@ -349,19 +349,19 @@ output_writable (const char *output)
     return TRUE;
   if (g_file_test (output, G_FILE_TEST_IS_DIR))
     {
-      fprintf (stderr, "%s: cannot write %s: it is a folder; give a file name\n", COMMAND, output);
+      _plab_cli_error (COMMAND, "cannot write %s: it is a folder; give a file name", output);
       return FALSE;
     }
   dir = g_path_get_dirname (output);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
-      fprintf (stderr, "%s: cannot write %s: there is no folder %s\n", COMMAND, output, dir);
+      _plab_cli_error (COMMAND, "cannot write %s: there is no folder %s", output, dir);
       return FALSE;
     }
   if (access (dir, W_OK) != 0
       || (g_file_test (output, G_FILE_TEST_EXISTS) && access (output, W_OK) != 0))
     {
-      fprintf (stderr, "%s: cannot write %s: %s\n", COMMAND, output, g_strerror (errno));
+      _plab_cli_error (COMMAND, "cannot write %s: %s", output, g_strerror (errno));
       return FALSE;
     }
   return TRUE;
@@ -479,7 +479,7 @@ export_chart (const char *what, const ChartArgs *args, const char *db)
     }
   if (rc != 0)
     {
-      fprintf (stderr, "%s: %s\n", COMMAND, error[0] ? error : plab_strerror (rc));
+      _plab_cli_error (COMMAND, "%s", error[0] ? error : plab_strerror (rc));
       goto out;
     }
   if (strcmp (output, "-") != 0)
@@ -507,19 +507,19 @@ _plab_cli_export (int argc, char **argv)
   g_autofree char *height = NULL;
   g_autofree char *scale = NULL;
   GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or trace (with --chart: png, svg, pdf)",
-      "FORMAT" },
-    { "chart", 0, 0, G_OPTION_ARG_STRING, &chart, "timeline, time, speedup or result", "KIND" },
+    { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
+      "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
+    { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result", "KIND" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)", "FILE" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
       "FILE" },
-    { "width", 0, 0, G_OPTION_ARG_STRING, &width,
+    { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
       "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
-    { "height", 0, 0, G_OPTION_ARG_STRING, &height,
+    { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
       "Chart height in pixels, 1 to 20000 (default 900)", "H" },
-    { "scale", 0, 0, G_OPTION_ARG_STRING, &scale,
+    { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
       "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
-    { "theme", 0, 0, G_OPTION_ARG_STRING, &theme, "light, dark or projector", "THEME" },
+    { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -544,6 +544,15 @@ _plab_cli_export (int argc, char **argv)
                                     "--chart timeline|time|speedup|result draws a chart "
                                     "(--format png, svg, pdf, or csv for the data behind it);\n"
                                     "the time and speedup charts of a run cover its sweep.");
+  {
+    static const char *const value_options[]
+        = { "--format", "-f",       "--chart", "--output", "-o", "--db",
+            "--width",  "--height", "--scale", "--theme",  NULL };
+    int negative = _plab_cli_find_negative (argc, argv, value_options);
+
+    if (negative > 0)
+      return _plab_cli_parse_run_id (COMMAND, NULL, NULL, argv[negative], "sweep:ID", &id);
+  }
   if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
     return PLAB_EXIT_USAGE;
   if (!_plab_cli_db_given_ok (COMMAND, db))
@@ -610,8 +619,8 @@ _plab_cli_export (int argc, char **argv)
     rc = plab_store_get_counters (d.store, id, &d.counters, &d.n_counters);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot read run %" G_GINT64_FORMAT " from %s: %s\n", COMMAND, id, path,
-               _plab_cli_store_error (d.store, rc));
+      _plab_cli_error (COMMAND, "cannot read run %" G_GINT64_FORMAT " from %s: %s", id, path,
+                       _plab_cli_store_error (d.store, rc));
       goto out;
     }
   if (output != NULL && !output_writable (output))
@@ -627,13 +636,13 @@ _plab_cli_export (int argc, char **argv)
     {
       if (fwrite (out->str, 1, out->len, stdout) != out->len || fflush (stdout) != 0)
         {
-          fprintf (stderr, "%s: cannot write to stdout: %s\n", COMMAND, g_strerror (errno));
+          _plab_cli_error (COMMAND, "cannot write to stdout: %s", g_strerror (errno));
           goto out;
         }
     }
   else if (!g_file_set_contents (output, out->str, (gssize)out->len, &error))
     {
-      fprintf (stderr, "%s: cannot write %s: %s\n", COMMAND, output, error->message);
+      _plab_cli_error (COMMAND, "cannot write %s: %s", output, error->message);
       goto out;
     }
   else

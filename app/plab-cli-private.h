@@ -23,6 +23,10 @@ enum
 /* Prints "plab COMMAND: MESSAGE" as one line on stderr and returns PLAB_EXIT_USAGE. */
 int _plab_cli_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
+/* Prints "plab COMMAND: MESSAGE" as one line on stderr (control characters
+ * that came with the user's text escaped). */
+void _plab_cli_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 /* Parses the options of @command; on an error prints one line and returns FALSE. */
 gboolean _plab_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv);
 
@@ -74,6 +78,12 @@ int _plab_cli_parse_run_id (const char *command,
                             const char *text,
                             const char *others,
                             int64_t *id_out);
+
+/* The index of the first argument that is a negative number ("-1") where
+ * a run id goes, which GLib would otherwise report as an unknown option;
+ * 0 when there is none. @value_options (NULL-terminated) are the options
+ * whose next argument is their value. */
+int _plab_cli_find_negative (int argc, char **argv, const char *const *value_options);
 
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);

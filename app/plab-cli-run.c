@@ -455,6 +455,17 @@ status_word (PlabRunStatus status)
     }
 }
 
+/* Whether a failed write's message (strerror text) says the disk or the
+ * file size limit has no room left. */
+static gboolean
+no_room (const char *message)
+{
+  return message != NULL
+         && (strstr (message, g_strerror (ENOSPC)) != NULL
+             || strstr (message, g_strerror (EFBIG)) != NULL
+             || strstr (message, g_strerror (EDQUOT)) != NULL);
+}
+
 /* Returns FALSE when the store failed (a line has been printed). */
 static gboolean
 run_one (Runner *self, RunConfig *c)
@@ -474,7 +485,7 @@ run_one (Runner *self, RunConfig *c)
   trace = plab_trace_new ();
   if (trace == NULL)
     {
-      fprintf (stderr, "%s: out of memory\n", COMMAND);
+      _plab_cli_error (COMMAND, "out of memory");
       return FALSE;
     }
 
@@ -497,19 +508,22 @@ run_one (Runner *self, RunConfig *c)
   rc = plab_store_begin_run (self->store, &spec, &c->run_id);
   if (rc != 0)
     {
-      fprintf (stderr, "%s: cannot record the run in %s: %s\n", COMMAND, self->db_path,
-               _plab_cli_store_error (self->store, rc));
+      _plab_cli_error (COMMAND, "cannot record the run in %s: %s", self->db_path,
+                       _plab_cli_store_error (self->store, rc));
       plab_trace_free (trace);
       return FALSE;
     }
 
   plab_store_sink_init (self->store, c->run_id, &self->store_sink);
   rc = plab_store_journal_begin (self->store, c->run_id);
-  if (rc != 0)
-    fprintf (stderr,
-             "%s: no journal for run %" G_GINT64_FORMAT " (%s): if the runner is killed, "
-             "its spans are lost\n",
-             COMMAND, c->run_id, plab_store_errmsg (self->store));
+  /* Without room on the disk the store's own writes fail as well, and that
+   * one line says it all; otherwise the run goes on, unprotected, and the
+   * user is told. */
+  if (rc != 0 && !no_room (plab_store_errmsg (self->store)))
+    _plab_cli_error (COMMAND,
+                     "no journal for run %" G_GINT64_FORMAT
+                     " (%s): if the runner is killed, its spans are lost",
+                     c->run_id, plab_store_errmsg (self->store));
   plab_trace_set_sink (trace, &sink);
   self->current = &run;
   self->current_config = c;
@@ -531,7 +545,6 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
-  plab_store_journal_end (self->store);
   draw_bar (self, TRUE);
   clear_bar (self);
 
@@ -596,6 +609,11 @@ run_one (Runner *self, RunConfig *c)
   outcome.check_message = c->check;
   outcome.error = c->error;
   rc = plab_store_finish_run (self->store, c->run_id, &outcome);
+  /* The journal goes once the run's end is recorded. When that failed, the
+   * run stays "running" and the journal with it: the next open for writing
+   * imports what it holds and marks the run failed. */
+  if (rc == 0)
+    plab_store_journal_end (self->store);
 
   if (self->stream)
     plab_progress_run_end (self->stream, plab_run_status_name (c->status), c->wall_ns, c->cpu_ns,
@@ -612,19 +630,19 @@ run_one (Runner *self, RunConfig *c)
    * failed once this runner has exited. */
   if (rc != 0)
     {
-      fprintf (stderr,
-               "%s: run %" G_GINT64_FORMAT
-               " could not be recorded in %s: %s; it will show as failed\n",
-               COMMAND, c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
+      _plab_cli_error (COMMAND,
+                       "run %" G_GINT64_FORMAT " could not be recorded in %s: %s; it will show as "
+                       "failed",
+                       c->run_id, self->db_path, _plab_cli_store_error (self->store, rc));
       self->store_failed = TRUE;
       return FALSE;
     }
   if (store_error != 0)
     {
-      fprintf (stderr,
-               "%s: run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its timeline "
-               "could not be written: %s\n",
-               COMMAND, c->run_id, self->db_path, store_detail);
+      _plab_cli_error (COMMAND,
+                       "run %" G_GINT64_FORMAT " is recorded as failed in %s: part of its "
+                       "timeline could not be written: %s",
+                       c->run_id, self->db_path, store_detail);
       self->store_failed = TRUE;
       return FALSE;
     }
@@ -928,25 +946,26 @@ _plab_cli_run (int argc, char **argv)
   int repeats = 1;
   int status = PLAB_EXIT_OK;
   char err[256];
-  GOptionEntry entries[] = {
-    { "workers", 'j', 0, G_OPTION_ARG_STRING, &workers_text, "Workers (default: the usable CPUs)",
-      "N" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_text,
-      "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
-    { "sweep", 0, 0, G_OPTION_ARG_STRING, &sweep_text,
-      "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
-    { "repeat", 0, 0, G_OPTION_ARG_STRING, &repeat_text,
-      "Repeats per configuration; the median is reported", "N" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "A demo parameter (repeatable)", "KEY=VALUE" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text,
-      "Seed of the demo's random numbers (default 1)", "N" },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &self.db, "The run store (default under $XDG_DATA_HOME)",
-      "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &self.json, "A machine-readable summary on stdout", NULL },
-    { "progress", 0, 0, G_OPTION_ARG_NONE, &self.progress,
-      "The live event stream on stdout, as JSON Lines (used by the lab window)", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "workers", 'j', 0, G_OPTION_ARG_FILENAME, &workers_text,
+            "Workers (default: the usable CPUs)", "N" },
+          { "backend", 'b', 0, G_OPTION_ARG_FILENAME, &backend_text,
+            "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
+          { "sweep", 0, 0, G_OPTION_ARG_FILENAME, &sweep_text,
+            "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
+          { "repeat", 0, 0, G_OPTION_ARG_FILENAME, &repeat_text,
+            "Repeats per configuration; the median is reported", "N" },
+          { "set", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sets, "A demo parameter (repeatable)",
+            "KEY=VALUE" },
+          { "seed", 0, 0, G_OPTION_ARG_FILENAME, &seed_text,
+            "Seed of the demo's random numbers (default 1)", "N" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &self.db,
+            "The run store (default under $XDG_DATA_HOME)", "FILE" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &self.json, "A machine-readable summary on stdout",
+            NULL },
+          { "progress", 0, 0, G_OPTION_ARG_NONE, &self.progress,
+            "The live event stream on stdout, as JSON Lines (used by the lab window)", NULL },
+          { NULL } };
 
   /* Shared memory left by a runner that was killed together with its
    * watchdog goes now, before this run makes any. */
@@ -1108,8 +1127,8 @@ _plab_cli_run (int argc, char **argv)
 
       if (rc != 0)
         {
-          fprintf (stderr, "%s: cannot record a sweep in %s: %s\n", COMMAND, self.db_path,
-                   _plab_cli_store_error (self.store, rc));
+          _plab_cli_error (COMMAND, "cannot record a sweep in %s: %s", self.db_path,
+                           _plab_cli_store_error (self.store, rc));
           goto out;
         }
     }

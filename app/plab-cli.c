@@ -61,6 +61,43 @@ static const char main_help[]
       "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
       "--db FILE names another file.\n";
 
+/* Prints "COMMAND: MESSAGE" as exactly one line: a control character in
+ * the message can only have come from what the user typed ("5\n"), and is
+ * shown escaped, so that a message is never split or garbled. */
+static void
+print_one_line (const char *command, const char *message)
+{
+  GString *line = g_string_new (NULL);
+
+  g_string_append_printf (line, "%s: ", command);
+  for (const unsigned char *p = (const unsigned char *)message; *p; p++)
+    {
+      if (*p == '\n')
+        g_string_append (line, "\\n");
+      else if (*p == '\t')
+        g_string_append (line, "\\t");
+      else if (*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (line, "\\x%02x", *p);
+      else
+        g_string_append_c (line, (char)*p);
+    }
+  g_string_append_c (line, '\n');
+  fputs (line->str, stderr);
+  g_string_free (line, TRUE);
+}
+
+void
+_plab_cli_error (const char *command, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  print_one_line (command, message);
+}
+
 int
 _plab_cli_usage_error (const char *command, const char *format, ...)
 {
@@ -70,7 +107,7 @@ _plab_cli_usage_error (const char *command, const char *format, ...)
   va_start (ap, format);
   message = g_strdup_vprintf (format, ap);
   va_end (ap);
-  fprintf (stderr, "%s: %s\n", command, message);
+  print_one_line (command, message);
   return PLAB_EXIT_USAGE;
 }
 
@@ -132,6 +169,21 @@ _plab_cli_parse_double (const char *command,
   return TRUE;
 }
 
+int
+_plab_cli_find_negative (int argc, char **argv, const char *const *value_options)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (!strcmp (argv[i], "--"))
+        return 0;
+      if (argv[i][0] == '-' && g_ascii_isdigit (argv[i][1]))
+        return i;
+      if (g_strv_contains (value_options, argv[i]))
+        i++;
+    }
+  return 0;
+}
+
 const char *
 _plab_cli_store_error (PlabStore *store, int rc)
 {
@@ -183,8 +235,8 @@ _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gbo
     }
   if (chosen == NULL)
     {
-      fprintf (stderr, "plab: no place for the run store: set XDG_DATA_HOME or HOME, or pass "
-                       "--db FILE\n");
+      _plab_cli_error ("plab", "no place for the run store: set XDG_DATA_HOME or HOME, or pass "
+                               "--db FILE");
       return NULL;
     }
 
@@ -207,9 +259,9 @@ _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gbo
       if (detail && g_str_has_prefix (detail, chosen)
           && g_str_has_prefix (detail + strlen (chosen), ": "))
         detail += strlen (chosen) + 2;
-      fprintf (stderr, "plab: cannot %s the run store %s: %s\n",
-               mode == PLAB_STORE_READ_WRITE ? "record runs in" : "read", chosen,
-               detail && detail[0] ? detail : plab_strerror (rc));
+      _plab_cli_error ("plab", "cannot %s the run store %s: %s",
+                       mode == PLAB_STORE_READ_WRITE ? "record runs in" : "read", chosen,
+                       detail && detail[0] ? detail : plab_strerror (rc));
       return NULL;
     }
   if (path_out)
@@ -238,8 +290,7 @@ _plab_cli_parse_run_id (const char *command,
 
       if (rc != 0)
         {
-          fprintf (stderr, "%s: cannot read %s: %s\n", command, path,
-                   _plab_cli_store_error (store, rc));
+          _plab_cli_error (command, "cannot read %s: %s", path, _plab_cli_store_error (store, rc));
           return PLAB_EXIT_FAILED;
         }
       if (n == 0)
@@ -407,8 +458,8 @@ cmd_runs (int argc, char **argv)
   gboolean json = FALSE;
   gint64 limit = 20;
   GOptionEntry entries[]
-      = { { "demo", 0, 0, G_OPTION_ARG_STRING, &demo, "Only runs of this demo", "DEMO" },
-          { "limit", 'n', 0, G_OPTION_ARG_STRING, &limit_text,
+      = { { "demo", 0, 0, G_OPTION_ARG_FILENAME, &demo, "Only runs of this demo", "DEMO" },
+          { "limit", 'n', 0, G_OPTION_ARG_FILENAME, &limit_text,
             "At most N runs (default 20, 0: all)", "N" },
           { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
             "FILE" },
@@ -445,8 +496,8 @@ cmd_runs (int argc, char **argv)
       rc = plab_store_list_runs (store, &filter, &records, &n);
       if (rc != 0)
         {
-          fprintf (stderr, "plab runs: cannot read %s: %s\n", path,
-                   _plab_cli_store_error (store, rc));
+          _plab_cli_error ("plab runs", "cannot read %s: %s", path,
+                           _plab_cli_store_error (store, rc));
           plab_store_close (store);
           return PLAB_EXIT_FAILED;
         }
@@ -536,6 +587,13 @@ cmd_show (int argc, char **argv)
   int rc;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  {
+    static const char *const value_options[] = { "--db", NULL };
+    int negative = _plab_cli_find_negative (argc, argv, value_options);
+
+    if (negative > 0)
+      return _plab_cli_parse_run_id ("plab show", NULL, NULL, argv[negative], NULL, &id);
+  }
   if (!_plab_cli_parse (context, "plab show", &argc, &argv))
     return PLAB_EXIT_USAGE;
   if (argc != 2)
@@ -572,7 +630,7 @@ cmd_show (int argc, char **argv)
     rc = plab_store_get_lanes (store, id, &lanes, &n_lanes);
   if (rc != 0)
     {
-      fprintf (stderr, "plab show: cannot read %s: %s\n", path, _plab_cli_store_error (store, rc));
+      _plab_cli_error ("plab show", "cannot read %s: %s", path, _plab_cli_store_error (store, rc));
       goto out;
     }
   have_machine = r->machine_id > 0 && plab_store_get_machine (store, r->machine_id, &machine) == 0;

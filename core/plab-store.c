@@ -64,6 +64,9 @@ typedef enum
   STMT_BEGIN,
   STMT_COMMIT,
   STMT_ROLLBACK,
+  STMT_SAVEPOINT,
+  STMT_RELEASE,
+  STMT_ROLLBACK_TO,
   STMT_RUN_CURSOR,
   STMT_INSERT_SPAN,
   STMT_INSERT_SPAN_BLOCK,
@@ -92,6 +95,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_SAVEPOINT] = "SAVEPOINT batch",
+  [STMT_RELEASE] = "RELEASE batch",
+  [STMT_ROLLBACK_TO] = "ROLLBACK TO batch",
   [STMT_RUN_CURSOR] = "SELECT origin_ns, n_spans, max_span_ns FROM runs WHERE id = ?1",
   [STMT_INSERT_SPAN] = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, "
                        "task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -180,9 +186,15 @@ struct PlabStore
   int sink_error;
 
   /* The event journal of journal_run, open for appending while journal_fd
-   * is not -1 (see plab_store_journal_begin). */
+   * is not -1 (see plab_store_journal_begin). journal_run stays set when an
+   * append failed and closed the file: the file is there until the end. */
   int journal_fd;
   int64_t journal_run;
+
+  /* Runs whose journals this open imported (or found already in the store):
+   * removed once the open's transaction has committed. */
+  int64_t *imported;
+  size_t n_imported;
 };
 
 static _Thread_local char open_error[1024];
@@ -754,6 +766,35 @@ tx_commit (PlabStore *self)
   return rc < 0 ? rc : stmt_run (self, stmt);
 }
 
+/* Runs one of the transaction statements. */
+static int
+tx_exec (PlabStore *self, StmtId id)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = stmt_get (self, id, &stmt);
+
+  return rc < 0 ? rc : stmt_run (self, stmt);
+}
+
+/* Undoes a savepoint's changes and ends it, keeping the first error's
+ * message; the caller's transaction goes on. */
+static void
+tx_rollback_to (PlabStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (stmt_get (self, STMT_ROLLBACK_TO, &stmt) == 0)
+    {
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+  if (stmt_get (self, STMT_RELEASE, &stmt) == 0)
+    {
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+}
+
 /* Undoes the open transaction, if any, keeping the first error's message. */
 static void
 tx_rollback (PlabStore *self)
@@ -982,13 +1023,11 @@ journal_write_header (int fd, int64_t run_id, int64_t base)
   return lseek (fd, 0, SEEK_END) < 0 ? PLAB_ESYS : 0;
 }
 
-/* Moves the journal of @run_id, whose runner is gone, into the store, and
- * sets *remove_out when the journal is to be removed: after the open's
- * transaction commits, since until then the events it held are nowhere else.
- * A journal already in the store, or empty, is only to be removed; one that is
- * missing, not ours or unreadable is left alone. */
+/* Moves the journal of @run_id, whose runner is gone, into the store and
+ * removes it. A journal that is missing, not ours, or already in the store is
+ * only removed (or left, when unreadable). */
 static int
-journal_import (PlabStore *self, int64_t run_id, bool *remove_out)
+journal_import (PlabStore *self, int64_t run_id)
 {
   char *path = journal_path (self, run_id);
   JournalHeader header;
@@ -1027,12 +1066,23 @@ journal_import (PlabStore *self, int64_t run_id, bool *remove_out)
           rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
           goto out;
         }
-      /* Part of the open's transaction: the events are in the store, or none
-       * of them is. */
+      /* They join the open's transaction: in the store when it commits. */
       if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
         goto out;
     }
-  *remove_out = true;
+  /* Removed after the commit (see remove_imported_journals ()): removed now,
+   * a failed commit would lose the events. */
+  {
+    int64_t *grown = realloc (self->imported, (self->n_imported + 1) * sizeof *grown);
+
+    if (grown == NULL)
+      {
+        rc = PLAB_ENOMEM;
+        goto out;
+      }
+    self->imported = grown;
+    self->imported[self->n_imported++] = run_id;
+  }
 
 out:
   if (fd >= 0)
@@ -1040,6 +1090,22 @@ out:
   free (events);
   free (path);
   return rc;
+}
+
+static void
+remove_imported_journals (PlabStore *self, bool committed)
+{
+  for (size_t i = 0; committed && i < self->n_imported; i++)
+    {
+      char *path = journal_path (self, self->imported[i]);
+
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  free (self->imported);
+  self->imported = NULL;
+  self->n_imported = 0;
 }
 
 int
@@ -1075,16 +1141,32 @@ plab_store_journal_begin (PlabStore *self, int64_t run_id)
   return 0;
 }
 
+/* Closes and removes the journal of this store, if any. */
+static void
+journal_drop (PlabStore *self)
+{
+  char *path;
+
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
+  self->journal_fd = -1;
+  if (self->journal_run == 0)
+    return;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+  self->journal_run = 0;
+}
+
 int
 plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
 {
   const char *p = (const char *)events;
   size_t left = n * sizeof *events;
-  off_t size;
 
   if (self == NULL || self->journal_fd < 0)
     return 0;
-  size = lseek (self->journal_fd, 0, SEEK_END);
   while (left > 0)
     {
       ssize_t w = write (self->journal_fd, p, left);
@@ -1093,15 +1175,12 @@ plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
         continue;
       if (w <= 0)
         {
-          /* The disk is full, or worse. What the journal holds stays whole
-           * events; it just stops growing. */
+          /* The disk is full, or worse. The store needs the room more than
+           * the journal does: the run can still be recorded when it ends,
+           * it only loses its cover against a kill. */
           int err = w < 0 ? errno : ENOSPC;
 
-          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
-            {
-            }
-          close (self->journal_fd);
-          self->journal_fd = -1;
+          journal_drop (self);
           return fail_with (self, PLAB_ESYS, strerror (err));
         }
       p += w;
@@ -1125,8 +1204,7 @@ plab_store_journal_reset (PlabStore *self)
       || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
     {
       rc = fail_with (self, PLAB_ESYS, strerror (errno));
-      close (self->journal_fd);
-      self->journal_fd = -1;
+      journal_drop (self);
       return rc;
     }
   return 0;
@@ -1135,16 +1213,10 @@ plab_store_journal_reset (PlabStore *self)
 void
 plab_store_journal_end (PlabStore *self)
 {
-  char *path;
-
-  if (self == NULL || self->journal_fd < 0)
-    return;
-  close (self->journal_fd);
-  self->journal_fd = -1;
-  path = journal_path (self, self->journal_run);
-  if (path != NULL)
-    unlink (path);
-  free (path);
+  /* The file goes even when an append failed and closed it (a full disk):
+   * the run is over, and no later open would look at its journal again. */
+  if (self != NULL)
+    journal_drop (self);
 }
 
 /* Marks failed every run of this host still "running" whose runner is gone:
@@ -1152,15 +1224,12 @@ plab_store_journal_end (PlabStore *self)
  * reused). Lanes, spans and counters are kept. Runs inside the transaction
  * of the open. */
 static int
-repair_interrupted (PlabStore *self, int64_t **imported_out, size_t *n_imported_out)
+repair_interrupted (PlabStore *self)
 {
   sqlite3_stmt *select = NULL, *update = NULL;
   int64_t *dead = NULL;
-  size_t n_dead = 0, n_imported = 0, cap = 0;
+  size_t n_dead = 0, cap = 0;
   int rc;
-
-  *imported_out = NULL;
-  *n_imported_out = 0;
 
   rc = sqlite3_prepare_v2 (self->db,
                            "SELECT id, runner_pid, runner_start FROM runs "
@@ -1201,22 +1270,11 @@ repair_interrupted (PlabStore *self, int64_t **imported_out, size_t *n_imported_
   /* The events the runner held back go in first: once the run is marked
    * failed, no later open looks at it again. */
   for (size_t i = 0; i < n_dead; i++)
-    {
-      bool remove = false;
-
-      if ((rc = journal_import (self, dead[i], &remove)) < 0)
-        {
-          free (dead);
-          return rc;
-        }
-      /* The runs whose journal is to be removed move to the front. */
-      if (remove)
-        {
-          int64_t id = dead[i];
-          dead[i] = dead[n_imported];
-          dead[n_imported++] = id;
-        }
-    }
+    if ((rc = journal_import (self, dead[i])) < 0)
+      {
+        free (dead);
+        return rc;
+      }
 
   rc = sqlite3_prepare_v2 (self->db,
                            "UPDATE runs SET status = 'failed', error = ?2 "
@@ -1235,8 +1293,7 @@ repair_interrupted (PlabStore *self, int64_t **imported_out, size_t *n_imported_
       self->repaired += sqlite3_changes (self->db);
     }
   sqlite3_finalize (update);
-  *imported_out = dead;
-  *n_imported_out = n_imported;
+  free (dead);
   return 0;
 
 fail_sqlite:
@@ -1311,11 +1368,11 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
 }
 
 /* Stores up to this size are checked whole before a writer adds to them.
- * PRAGMA quick_check reads every page (about 4 ms per MiB from the page
+ * PRAGMA quick_check reads every page (about 10 ms per MiB from the page
  * cache, much more from a cold disk), so in a bigger store only the tables
  * that say which runs exist are checked, and damage among the spans shows
  * when they are read. */
-#define FULL_CHECK_MAX_BYTES ((off_t)32 << 20)
+#define FULL_CHECK_MAX_BYTES ((off_t)8 << 20)
 
 static const char *const small_tables[]
     = { "sqlite_schema", "machines", "sweeps", "runs", "lanes", "span_kinds" };
@@ -1390,8 +1447,6 @@ static int
 write_on_open (PlabStore *self)
 {
   int64_t version = 0;
-  int64_t *imported = NULL;
-  size_t n_imported = 0;
   int rc;
 
   rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -1415,8 +1470,7 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
       goto fail;
     }
-  if ((rc = find_machine (self)) < 0
-      || (rc = repair_interrupted (self, &imported, &n_imported)) < 0)
+  if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
     {
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
@@ -1428,23 +1482,13 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
     }
-  /* The journals' events are in the store now; a rollback would have left
-   * the journals to the next open. */
-  for (size_t i = 0; i < n_imported; i++)
-    {
-      char *path = journal_path (self, imported[i]);
-
-      if (path != NULL)
-        unlink (path);
-      free (path);
-    }
-  free (imported);
+  remove_imported_journals (self, true);
   return 0;
 
 fail:
   tx_rollback (self);
+  remove_imported_journals (self, false);
   self->repaired = 0;
-  free (imported);
   return rc;
 }
 
@@ -1954,7 +1998,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   const PlabEvent *pending[SPAN_BLOCK];
   int n_pending = 0;
   int64_t n_spans, max_span, origin;
-  bool own_tx;
+  bool nested;
   int rc;
 
   if (self == NULL || (events == NULL && n > 0))
@@ -1967,10 +2011,11 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
       || (rc = stmt_get (self, STMT_UPDATE_RUN_COUNTS, &update)) < 0)
     return rc;
 
-  /* A batch is one transaction; when importing a journal, the open's own
-   * transaction is under way and the batch is part of it. */
-  own_tx = sqlite3_get_autocommit (self->db) != 0;
-  if (own_tx && (rc = tx_begin (self)) < 0)
+  /* Within a transaction of the caller (an open for writing imports the
+   * journal of a dead runner inside its own), the batch is a savepoint of
+   * it: all of its events go in, or none, and the caller's work stays. */
+  nested = !sqlite3_get_autocommit (self->db);
+  if ((rc = nested ? tx_exec (self, STMT_SAVEPOINT) : tx_begin (self)) < 0)
     return rc;
   if ((rc = cursor_load (self, run_id)) < 0)
     goto fail;
@@ -2030,7 +2075,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
-  if (own_tx && (rc = tx_commit (self)) < 0)
+  if ((rc = nested ? tx_exec (self, STMT_RELEASE) : tx_commit (self)) < 0)
     goto fail;
 
   self->cursor_n_spans = n_spans;
@@ -2038,7 +2083,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   return 0;
 
 fail:
-  tx_rollback (self);
+  if (nested)
+    tx_rollback_to (self);
+  else
+    tx_rollback (self);
   /* The cursor may have counted spans that were rolled back. */
   cursor_reset (self);
   return rc;

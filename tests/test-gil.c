@@ -120,6 +120,33 @@ spans_clear (Spans *s)
   g_array_unref (s->waits);
 }
 
+/* The best share of time both workers ran at once, over up to five maps:
+ * on a loaded machine one worker may not be scheduled during a whole map, so
+ * a single map can show little overlap. Code that really runs them one at a
+ * time shows none in any map. */
+static double
+best_overlap (PlabBackend backend, PlabMapFunc func, double enough)
+{
+  double best = 0;
+
+  for (int attempt = 0; attempt < 5 && best <= enough; attempt++)
+    {
+      Spans s = { 0 };
+      double share;
+
+      run (backend, func, 0, &s);
+      /* Plain threads never wait for a GIL. */
+      if (backend == PLAB_BACKEND_THREADS)
+        g_assert_cmpuint (s.waits->len, ==, 0);
+      share = both_running_share (&s);
+      if (share <= enough)
+        g_test_message ("map %d: both ran %.0f%% of the time", attempt, share * 100);
+      best = MAX (best, share);
+      spans_clear (&s);
+    }
+  return best;
+}
+
 static void
 test_cpu_bound_one_at_a_time (void)
 {
@@ -137,24 +164,15 @@ test_cpu_bound_one_at_a_time (void)
 static void
 test_io_bound_overlaps (void)
 {
-  Spans s = { 0 };
-
   /* Sleeping releases the GIL: both workers sleep at the same time. */
-  run (PLAB_BACKEND_GIL, io_item, 0, &s);
-  g_assert_cmpfloat (both_running_share (&s), >, 0.5);
-  spans_clear (&s);
+  g_assert_cmpfloat (best_overlap (PLAB_BACKEND_GIL, io_item, 0.5), >, 0.5);
 }
 
 static void
 test_plain_threads_overlap (void)
 {
-  Spans s = { 0 };
-
   /* Without the GIL, CPU-bound tasks of both workers run at the same time. */
-  run (PLAB_BACKEND_THREADS, cpu_item, 0, &s);
-  g_assert_cmpuint (s.waits->len, ==, 0);
-  g_assert_cmpfloat (both_running_share (&s), >, 0.3);
-  spans_clear (&s);
+  g_assert_cmpfloat (best_overlap (PLAB_BACKEND_THREADS, cpu_item, 0.3), >, 0.3);
 }
 
 typedef struct
@@ -169,10 +187,12 @@ static gpointer
 spin_thread (gpointer data)
 {
   int id = GPOINTER_TO_INT (data);
-  int64_t end = plab_now_ns () + 60000000;
+  /* Spin until the lock has changed hands a few times; the deadline is only
+   * against a hang (a slow or loaded machine, valgrind, may need long). */
+  int64_t deadline = plab_now_ns () + 20 * 1000000000LL;
 
   plab_gil_attach (sw.gil);
-  while (plab_now_ns () < end)
+  while (plab_gil_switches (sw.gil) < 4 && plab_now_ns () < deadline)
     {
       sw.runs[id]++;
       plab_checkpoint ();

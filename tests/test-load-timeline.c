@@ -339,12 +339,78 @@ test_nested_density_shows (Fixture *f, gconstpointer data)
   plab_timeline_data_free (timeline);
 }
 
+/* Pixels of the label column (left of the plot) close to @colour. */
+static int
+label_pixels_like (cairo_surface_t *surface, const PlabTimelineLayout *layout, PlabRgba colour)
+{
+  const guint8 *pixels = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface), n = 0;
+
+  for (int y = (int)layout->lanes_y; y < (int)(layout->lanes_y + layout->n_lanes * layout->lane_h);
+       y++)
+    for (int x = 0; x < (int)layout->plot_x; x++)
+      {
+        const guint8 *p = pixels + (size_t)y * stride + x * 4;
+        if (abs (p[2] - (int)(colour.r * 255)) < 40 && abs (p[1] - (int)(colour.g * 255)) < 40
+            && abs (p[0] - (int)(colour.b * 255)) < 40)
+          n++;
+      }
+  return n;
+}
+
+/* A lane whose buffer overflowed says so beside its name, in the warning
+ * colour: a timeline missing events must not look complete. */
+static void
+test_lost_events_are_named (void)
+{
+  PlabLaneInfo lanes[2];
+  PlabEvent spans[2];
+  PlabTimelineData *complete, *lossy;
+  PlabChartStyle style;
+  PlabTimelineLayout layout;
+  cairo_surface_t *a, *b;
+  cairo_t *cr;
+  int warning_a, warning_b;
+
+  memset (lanes, 0, sizeof lanes);
+  for (int i = 0; i < 2; i++)
+    {
+      lanes[i].lane = i;
+      lanes[i].pid = 4242;
+      lanes[i].kind = PLAB_LANE_PROCESS;
+      g_snprintf (lanes[i].name, sizeof lanes[i].name, "worker %d", i);
+    }
+  spans[0] = event (0, PLAB_SPAN_TASK, 0, 1000000, 0, "a");
+  spans[1] = event (1, PLAB_SPAN_TASK, 0, 1000000, 1, "b");
+  complete = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
+  lanes[1].dropped = 123456;
+  lossy = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
+
+  a = render (complete);
+  b = render (lossy);
+  cr = cairo_create (b);
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_timeline_chart_layout (cr, lossy, NULL, &style, W, H, &layout);
+  cairo_destroy (cr);
+  warning_a = label_pixels_like (a, &layout, style.warning);
+  warning_b = label_pixels_like (b, &layout, style.warning);
+  g_test_message ("label pixels in the warning colour: %d without loss, %d with", warning_a,
+                  warning_b);
+  g_assert_cmpint (warning_a, ==, 0);
+  g_assert_cmpint (warning_b, >, 30);
+  cairo_surface_destroy (a);
+  cairo_surface_destroy (b);
+  plab_timeline_data_free (complete);
+  plab_timeline_data_free (lossy);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/load/timeline/builder-matches-new", test_builder_matches_new);
   g_test_add_func ("/plab/load/timeline/memory-per-span", test_memory_per_span);
+  g_test_add_func ("/plab/load/timeline/lost-events-are-named", test_lost_events_are_named);
   g_test_add ("/plab/load/timeline/load-from-store", Fixture, NULL, fixture_setup,
               test_load_from_store, fixture_teardown);
   g_test_add ("/plab/load/timeline/nested-density-shows", Fixture, NULL, fixture_setup,

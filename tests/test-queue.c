@@ -106,6 +106,7 @@ test_message_sizes_and_wrap (void)
           if (plab_queue_put (q, msg, size, -1) != 0)
             _exit (1);
         }
+      g_rand_free (r);
       _exit (0);
     }
   GRand *r = g_rand_new_with_seed (42);

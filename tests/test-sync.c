@@ -82,6 +82,7 @@ test_lock_timeout_and_owner_died (void)
   pid = fork_or_die ();
   if (pid == 0)
     {
+      plab_trace_free (trace); /* the parent's; the child records nothing */
       plab_lock_acquire (lock, -1);
       _exit (0); /* dies holding it */
     }
@@ -93,7 +94,13 @@ test_lock_timeout_and_owner_died (void)
 
   pid = fork_or_die ();
   if (pid == 0)
-    _exit (plab_lock_acquire (lock, 50 * 1000000LL) == PLAB_ETIMEDOUT ? 0 : 1);
+    {
+      int timed_out;
+
+      plab_trace_free (trace);
+      timed_out = plab_lock_acquire (lock, 50 * 1000000LL) == PLAB_ETIMEDOUT;
+      _exit (timed_out ? 0 : 1);
+    }
   t0 = plab_now_ns ();
   g_assert_cmpint (wait_code (pid), ==, 0);
   g_assert_cmpint (plab_now_ns () - t0, >=, 40 * 1000000LL);
@@ -306,21 +313,32 @@ test_wait_spans (void)
   Kinds k = { 0 };
   PlabTraceSink sink = { NULL, count_kinds, &k };
   PlabLock *lock = plab_lock_new ("busy");
+  int held[2];
+  char c = 0;
   pid_t pid;
 
   plab_trace_set_sink (trace, &sink);
   /* Uncontended: no span. */
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
+  g_assert_cmpint (pipe (held), ==, 0);
   pid = fork_or_die ();
   if (pid == 0)
     {
+      plab_trace_free (trace);
       plab_lock_acquire (lock, -1);
-      g_usleep (50000);
+      /* Tell the parent the lock is taken, rather than hoping a sleep of the
+       * parent's was long enough for this child to start (under valgrind or
+       * on a loaded machine it is not). */
+      if (write (held[1], &c, 1) != 1)
+        _exit (1);
+      g_usleep (200000);
       plab_lock_release (lock);
       _exit (0);
     }
-  g_usleep (10000);
+  g_assert_cmpint (read (held[0], &c, 1), ==, 1);
+  close (held[0]);
+  close (held[1]);
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
   wait_code (pid);

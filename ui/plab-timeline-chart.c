@@ -940,6 +940,13 @@ lane_label_lines (const Lane *l,
       snprintf (detail, detail_len, "%s%sexit %d", id, id[0] ? " · " : "", info->exit_code);
       *alarming = true;
     }
+  else if (info->dropped > 0)
+    {
+      /* The lane's buffer overflowed: the timeline misses events, and says so. */
+      snprintf (detail, detail_len, "%s%s%llu events lost", id, id[0] ? " · " : "",
+                (unsigned long long)info->dropped);
+      *alarming = true;
+    }
   else
     snprintf (detail, detail_len, "%s", id);
 }
