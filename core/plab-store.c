@@ -1396,7 +1396,13 @@ quick_check (PlabStore *self, const char *sql)
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_OK)
-    return fail_open_sqlite (self->path, self->db, rc);
+    {
+      int code = fail_open_sqlite (self->path, self->db, rc);
+
+      /* A plain SQLITE_ERROR is a schema the check cannot run with (a CHECK
+       * calling a function that does not exist): damage, like a finding. */
+      return (rc & 0xff) == SQLITE_ERROR ? PLAB_ESTORE_CORRUPT : code;
+    }
   if (strcmp (finding, "ok") == 0)
     return 0;
   /* The finding names pages and cells: no help to the user, but a context
@@ -1486,6 +1492,13 @@ write_on_open (PlabStore *self)
   return 0;
 
 fail:
+  /* A plain SQLITE_ERROR from plab's own statements means the schema is not
+   * the one plab wrote (a table or column missing, a CHECK calling a function
+   * that does not exist): the store is damaged, and is refused as such, which
+   * also removes the side files this open made. Read before the rollback
+   * resets it. */
+  if (rc == PLAB_ESTORE_IO && (sqlite3_errcode (self->db) & 0xff) == SQLITE_ERROR)
+    rc = PLAB_ESTORE_CORRUPT;
   tx_rollback (self);
   remove_imported_journals (self, false);
   self->repaired = 0;

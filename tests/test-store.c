@@ -705,6 +705,40 @@ test_unknown_schema_format (Fixture *f, gconstpointer data)
   assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
 }
 
+/* A store whose schema text was damaged so that a CHECK calls a function
+ * that does not exist (found by fuzzing): the open for writing fails only
+ * when the repair of an interrupted run updates it. Refused as damaged, byte
+ * for byte, with no side files (it was refused as an I/O error and left
+ * them). */
+static void
+test_damaged_check (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  sqlite3 *db;
+  char *before, *after;
+
+  record_run (store, "squares", 0, 10);
+  plab_store_close (store);
+  db = raw_open (f->path);
+  raw_exec (db, "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
+                "PRAGMA writable_schema = ON;"
+                "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
+                "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
+                "PRAGMA writable_schema = OFF;");
+  sqlite3_close (db);
+  assert_no_side_files (f->path);
+
+  before = file_checksum (f->path);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_CORRUPT);
+  g_assert_null (store);
+  after = file_checksum (f->path);
+  g_assert_cmpstr (after, ==, before);
+  assert_no_side_files (f->path);
+  g_free (before);
+  g_free (after);
+}
+
 static void
 test_newer (Fixture *f, gconstpointer data)
 {
@@ -1124,6 +1158,7 @@ main (int argc, char **argv)
   ADD ("truncated", test_truncated);
   ADD ("damaged-index", test_damaged_index);
   ADD ("unknown-schema-format", test_unknown_schema_format);
+  ADD ("damaged-check", test_damaged_check);
   ADD ("newer", test_newer);
   ADD ("newer-in-wal", test_newer_in_wal);
   ADD ("read-only", test_read_only);
