@@ -25,7 +25,7 @@
  * the arrays it reads until the build is done. */
 typedef struct
 {
-  PlabWindow *window; /* a reference, until the answer is in */
+  GWeakRef window; /* not a reference: a destroyed window is not kept for the answer */
   guint generation;
   gint64 run_id;
   PlabLaneInfo *lanes; /* a copy: lanes change in place */
@@ -41,7 +41,7 @@ static void schedule_rebuild (PlabWindow *self);
 static void
 live_build_free (LiveBuild *build)
 {
-  g_object_unref (build->window);
+  g_weak_ref_clear (&build->window);
   g_free (build->lanes);
   g_array_unref (build->spans);
   g_array_unref (build->counters);
@@ -86,10 +86,12 @@ static void
 live_built_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LiveBuild *build = user_data;
-  PlabWindow *self = build->window;
+  g_autoptr (PlabWindow) self = g_weak_ref_get (&build->window);
 
+  /* Gone, or disposed (no runner): nothing more to do. */
+  if (self == NULL)
+    goto out;
   self->live_building = FALSE;
-  /* Disposed (no runner): nothing more to do. */
   if (self->runner == NULL)
     goto out;
   /* What arrived meanwhile joins the live arrays. */
@@ -190,7 +192,7 @@ rebuild_live (PlabWindow *self)
     }
 
   build = g_new0 (LiveBuild, 1);
-  build->window = g_object_ref (self);
+  g_weak_ref_init (&build->window, self);
   build->generation = self->live_generation;
   build->run_id = self->live_run_id;
   build->n_lanes = self->live_lanes->len;

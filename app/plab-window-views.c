@@ -143,9 +143,12 @@ apply_comparison (PlabWindow *self, PlabRunData *a, PlabRunData *b)
 
 #define LOADING_PLACEHOLDER_MS 150
 
+/* A weak reference: a window destroyed meanwhile is not kept alive for the
+ * answer (finalized late, after its application, it would unhook handlers
+ * from objects already gone). */
 typedef struct
 {
-  PlabWindow *window; /* a reference, so the window outlives the thread's answer */
+  GWeakRef window;
   guint generation;
 } LoadRequest;
 
@@ -207,12 +210,13 @@ static void
 load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LoadRequest *request = user_data;
-  PlabWindow *self = request->window;
+  g_autoptr (PlabWindow) self = g_weak_ref_get (&request->window);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) loaded = plab_run_data_load_finish (result, &error);
 
-  /* A newer selection, a live run or the window's end took over. */
-  if (request->generation != self->load_generation)
+  /* The window is gone, or a newer selection, a live run or the window's
+   * end took over. */
+  if (self == NULL || request->generation != self->load_generation)
     goto out;
 
   stop_loading (self);
@@ -228,7 +232,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   _plab_window_update_actions (self);
 
 out:
-  g_object_unref (request->window);
+  g_weak_ref_clear (&request->window);
   g_free (request);
 }
 
@@ -262,7 +266,7 @@ start_loading (PlabWindow *self, const gint64 *ids, guint n, gboolean keep_view)
     self->loading_source = g_timeout_add (LOADING_PLACEHOLDER_MS, loading_placeholder_cb, self);
 
   request = g_new0 (LoadRequest, 1);
-  request->window = g_object_ref (self);
+  g_weak_ref_init (&request->window, self);
   request->generation = self->load_generation;
   plab_run_data_load_async (self->db_path, ids, n, self->loading, load_done_cb, request);
   _plab_window_update_actions (self);
