@@ -595,7 +595,8 @@ collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
 static int
 build_counters (PlabTimelineData *self)
 {
-  /* A run without counters has no array, and qsort () must not be given NULL. */
+  /* A run without counters has no array at all, and qsort () must not be
+   * given NULL, even for no elements. */
   if (self->n_counter_samples > 0)
     qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
            compare_counter_samples);

@@ -91,7 +91,11 @@ int
 main (int argc, char **argv)
 {
   char **dirs = g_strsplit (PLAB_FUZZ_REPLAY_DIRS, ":", -1);
-  int n = 0;
+  /* The file paths the tests are given; held here, not by the tests, because
+   * GLib frees a test's data only after running it, and a subprocess run of
+   * one test registers them all. */
+  GPtrArray *file_paths = g_ptr_array_new_with_free_func (g_free);
+  int n = 0, rc;
 
   g_test_init (&argc, &argv, NULL);
   /* One file failing does not stop the others. */
@@ -99,12 +103,13 @@ main (int argc, char **argv)
   for (char **d = dirs; *d != NULL; d++)
     {
       GDir *dir = g_dir_open (*d, 0, NULL);
-      GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+      GPtrArray *names;
       g_autofree char *base = g_path_get_basename (*d);
       const char *name;
 
       if (dir == NULL)
         continue;
+      names = g_ptr_array_new_with_free_func (g_free);
       while ((name = g_dir_read_name (dir)) != NULL)
         if (name[0] != '.' && strcmp (name, "README") != 0)
           g_ptr_array_add (names, g_strdup (name));
@@ -113,10 +118,10 @@ main (int argc, char **argv)
       for (guint i = 0; i < names->len; i++)
         {
           const char *file = g_ptr_array_index (names, i);
-          /* Test paths and file paths live until the program ends. */
           char *test_path = g_strdup_printf ("/fuzz/%s/%s/%s", PLAB_FUZZ_TARGET, base, file);
           char *file_path = g_build_filename (*d, file, NULL);
 
+          g_ptr_array_add (file_paths, file_path);
           g_test_add_data_func (test_path, file_path, replay_file);
           g_free (test_path);
           n++;
@@ -126,5 +131,7 @@ main (int argc, char **argv)
   g_strfreev (dirs);
   if (n == 0)
     g_test_message ("nothing to replay for %s", PLAB_FUZZ_TARGET);
-  return g_test_run ();
+  rc = g_test_run ();
+  g_ptr_array_unref (file_paths);
+  return rc;
 }
