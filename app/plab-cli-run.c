@@ -38,7 +38,9 @@
 #define PROGRESS_BAR_DELAY_NS 1000000000
 #define PROGRESS_BAR_PERIOD_NS 100000000
 #define PROGRESS_BAR_WIDTH 30
-#define MAX_PENDING_EVENTS (1u << 20) /* 64 MiB of PlabEvent */
+/* Up to 8 Mi events (512 MiB) wait for the end of the run: writing them while
+ * the workers run stalls the drain, and the workers' buffers overflow. */
+#define MAX_PENDING_EVENTS (1u << 23)
 
 /* Set by the signal handler, read by the pool's map loop through
  * PlabDemoRun.cancel: 0 while running, else the signal that asked to stop
