@@ -245,11 +245,18 @@ plab_run_data_load (PlabStore *store, gint64 run_id, GError **error)
   return load_run (store, run_id, NULL, error);
 }
 
-/* --- Loading in a worker thread --- */
+/* --- Loading in a worker thread ---
+ *
+ * The connection is opened and closed on the calling (main) thread and only
+ * used in between by the worker: SQLite lets a connection move between
+ * threads as long as one uses it at a time, and opening and closing, which
+ * look at side files, check the file and may checkpoint the -wal on close,
+ * then never overlap the main thread's own use of the store.
+ */
 
 typedef struct
 {
-  char *db_path;
+  PlabStore *store; /* the worker's while it runs; closed by the finish, on the main thread */
   gint64 run_ids[PLAB_RUN_DATA_MAX_LOAD];
   guint n_runs;
 } LoadJob;
@@ -259,38 +266,27 @@ load_job_free (gpointer data)
 {
   LoadJob *job = data;
 
-  g_free (job->db_path);
+  /* Only when the finish never ran (it closes the store itself). */
+  plab_store_close (job->store);
   g_free (job);
 }
 
-/* Runs in a worker thread of GIO's pool, with a connection of its own: a
- * SQLite connection is not shared between threads here, and the window's
- * stays with the main thread. */
 static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   LoadJob *job = task_data;
   g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (unref_cb);
   g_autoptr (GError) error = NULL;
-  PlabStore *store = NULL;
-  int rc;
 
-  rc = plab_store_open (job->db_path, PLAB_STORE_READ_ONLY, &store);
-  if (rc != 0)
-    {
-      g_task_return_new_error (task, PLAB_CORE_ERROR, -rc, "Cannot open the run store %s: %s (%s)",
-                               job->db_path, plab_strerror (rc), plab_store_open_error ());
-      return;
-    }
   for (guint i = 0; i < job->n_runs; i++)
     {
-      PlabRunData *data = load_run (store, job->run_ids[i], cancellable, &error);
+      PlabRunData *data = load_run (job->store, job->run_ids[i], cancellable, &error);
 
       if (data == NULL)
         break;
       g_ptr_array_add (loaded, data);
     }
-  plab_store_close (store);
+  /* Returning is the worker's last use of the store. */
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else if (!g_task_return_error_if_cancelled (task))
@@ -306,22 +302,35 @@ plab_run_data_load_async (const char *db_path,
                           gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  LoadJob *job = g_new0 (LoadJob, 1);
+  LoadJob *job;
+  int rc;
 
   g_return_if_fail (n_runs >= 1 && n_runs <= PLAB_RUN_DATA_MAX_LOAD);
+  g_task_set_source_tag (task, plab_run_data_load_async);
 
-  job->db_path = g_strdup (db_path);
+  job = g_new0 (LoadJob, 1);
   memcpy (job->run_ids, run_ids, n_runs * sizeof (gint64));
   job->n_runs = n_runs;
-  g_task_set_source_tag (task, plab_run_data_load_async);
   g_task_set_task_data (task, job, load_job_free);
+  rc = plab_store_open (db_path, PLAB_STORE_READ_ONLY, &job->store);
+  if (rc != 0)
+    {
+      g_task_return_new_error (task, PLAB_CORE_ERROR, -rc, "Cannot open the run store %s: %s (%s)",
+                               db_path, plab_strerror (rc), plab_store_open_error ());
+      return;
+    }
   g_task_run_in_thread (task, load_thread);
 }
 
 GPtrArray *
 plab_run_data_load_finish (GAsyncResult *result, GError **error)
 {
+  LoadJob *job;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  /* The worker has returned: the store is the main thread's again. */
+  job = g_task_get_task_data (G_TASK (result));
+  g_clear_pointer (&job->store, plab_store_close);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

@@ -49,7 +49,8 @@ PlabRunData *plab_run_data_load (PlabStore *store, gint64 run_id, GError **error
 /* Loads @n_runs runs from the store file @db_path in a worker thread, with a
  * connection of its own, so that a run of millions of spans does not stop
  * the window while it is read and indexed. Cancelling @cancellable stops the
- * reading at its next batch of spans. */
+ * reading at its next batch of spans. Call from the main thread, and call
+ * plab_run_data_load_finish () in @callback: it closes the connection. */
 void plab_run_data_load_async (const char *db_path,
                                const gint64 *run_ids,
                                guint n_runs,

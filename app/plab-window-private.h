@@ -71,13 +71,17 @@ struct _PlabWindow
   char *idle_placeholder; /* the timeline's placeholder when nothing loads */
 
   /* The live run */
-  GArray *live_lanes;    /* PlabLaneInfo */
-  GArray *live_spans;    /* PlabEvent */
-  GArray *live_counters; /* PlabEvent */
+  GArray *live_lanes;       /* PlabLaneInfo */
+  GArray *live_spans;       /* PlabEvent */
+  GArray *live_counters;    /* PlabEvent */
+  GArray *pending_spans;    /* PlabEvent that arrived while a build read the live arrays */
+  GArray *pending_counters; /* PlabEvent */
   gint64 live_run_id;
   gint64 live_started_us; /* monotonic time of its "run" event */
   gint64 last_run_id;     /* the newest run the runner reported */
   gboolean live_dirty;
+  gboolean live_building; /* a data set is being built in a worker thread */
+  guint live_generation;  /* bumped when the live data changes owner: late builds are dropped */
   guint rebuild_source;
   guint tick_source;
   gint64 rebuild_cost_us;

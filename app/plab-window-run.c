@@ -5,12 +5,153 @@
  * only appended to arrays here; the timeline's data set (which indexes every
  * span) is rebuilt from them on a timer, at most every REBUILD_MIN_MS and
  * never more often than four times its own cost, so that a run of a million
- * spans slows the redraws, not the window.
+ * spans slows the redraws, not the window. A data set of fewer than
+ * LIVE_ASYNC_MIN_EVENTS events is built on the main thread, in milliseconds;
+ * a bigger one in a worker thread, which indexes a second or more of work
+ * for a million spans. One build runs at a time, and reads the live arrays
+ * themselves (it holds a reference to them): while it runs, new events wait
+ * in the pending arrays and join the live ones when it is done, and a run
+ * that starts or ends meanwhile gets new arrays rather than emptying the ones
+ * being read. A build of a run that has since ended or been replaced is
+ * dropped (live_generation).
  */
 #include "plab-window-private.h"
 
 #define REBUILD_MIN_MS 150
 #define TICK_MS 100
+#define LIVE_ASYNC_MIN_EVENTS 200000
+
+/* A live data set built in a worker thread. The window appends nothing to
+ * the arrays it reads until the build is done. */
+typedef struct
+{
+  GWeakRef window; /* not a reference: a destroyed window is not kept for the answer */
+  guint generation;
+  gint64 run_id;
+  PlabLaneInfo *lanes; /* a copy: lanes change in place */
+  guint n_lanes;
+  GArray *spans; /* references to the live arrays */
+  GArray *counters;
+  PlabTimelineData *data; /* the result */
+  gint64 cost_us;
+} LiveBuild;
+
+static void schedule_rebuild (PlabWindow *self);
+
+static void
+live_build_free (LiveBuild *build)
+{
+  g_weak_ref_clear (&build->window);
+  g_free (build->lanes);
+  g_array_unref (build->spans);
+  g_array_unref (build->counters);
+  plab_timeline_data_free (build->data);
+  g_free (build);
+}
+
+static PlabTimelineData *
+build_live_data (gint64 run_id,
+                 const PlabLaneInfo *lanes,
+                 guint n_lanes,
+                 const PlabEvent *spans,
+                 guint n_spans,
+                 const PlabEvent *counters,
+                 guint n_counters)
+{
+  PlabTimelineData *data
+      = plab_timeline_data_new (lanes, n_lanes, spans, n_spans, counters, n_counters);
+  g_autofree char *caption = NULL;
+
+  if (data == NULL)
+    return NULL;
+  caption = g_strdup_printf ("Run %" G_GINT64_FORMAT " · live", run_id);
+  plab_timeline_data_set_caption (data, caption, NULL);
+  return data;
+}
+
+static void
+live_build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LiveBuild *build = task_data;
+  gint64 t0 = g_get_monotonic_time ();
+
+  build->data = build_live_data (build->run_id, build->lanes, build->n_lanes,
+                                 (const PlabEvent *)build->spans->data, build->spans->len,
+                                 (const PlabEvent *)build->counters->data, build->counters->len);
+  build->cost_us = g_get_monotonic_time () - t0;
+  g_task_return_boolean (task, build->data != NULL);
+}
+
+static void
+live_built_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LiveBuild *build = user_data;
+  g_autoptr (PlabWindow) self = g_weak_ref_get (&build->window);
+
+  /* Gone, or disposed (no runner): nothing more to do. */
+  if (self == NULL)
+    goto out;
+  self->live_building = FALSE;
+  if (self->runner == NULL)
+    goto out;
+  /* What arrived meanwhile joins the live arrays. */
+  g_array_append_vals (self->live_spans, self->pending_spans->data, self->pending_spans->len);
+  g_array_append_vals (self->live_counters, self->pending_counters->data,
+                       self->pending_counters->len);
+  g_array_set_size (self->pending_spans, 0);
+  g_array_set_size (self->pending_counters, 0);
+  /* The run has ended or been replaced since. */
+  if (build->generation != self->live_generation)
+    goto out;
+  self->rebuild_cost_us = build->cost_us;
+  if (build->data != NULL)
+    {
+      plab_timeline_view_set_lanes (self->timeline_view, build->lanes, build->n_lanes);
+      plab_timeline_view_take_data (self->timeline_view, g_steal_pointer (&build->data), TRUE);
+    }
+  if (self->live_dirty)
+    schedule_rebuild (self);
+
+out:
+  live_build_free (build);
+}
+
+static void
+new_live_arrays (PlabWindow *self)
+{
+  self->live_lanes = g_array_new (FALSE, FALSE, sizeof (PlabLaneInfo));
+  self->live_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->live_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->pending_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->pending_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+}
+
+static void
+free_live_arrays (PlabWindow *self)
+{
+  g_clear_pointer (&self->live_lanes, g_array_unref);
+  g_clear_pointer (&self->live_spans, g_array_unref);
+  g_clear_pointer (&self->live_counters, g_array_unref);
+  g_clear_pointer (&self->pending_spans, g_array_unref);
+  g_clear_pointer (&self->pending_counters, g_array_unref);
+}
+
+/* A new run's events start from nothing. A build in flight keeps reading
+ * the arrays it holds; the window moves on to new ones. */
+static void
+reset_live_arrays (PlabWindow *self)
+{
+  self->live_generation++;
+  if (self->live_building)
+    {
+      free_live_arrays (self);
+      new_live_arrays (self);
+      return;
+    }
+  g_array_set_size (self->live_lanes, 0);
+  g_array_set_size (self->live_spans, 0);
+  g_array_set_size (self->live_counters, 0);
+}
 
 static void
 stop_timers (PlabWindow *self)
@@ -23,23 +164,45 @@ static void
 rebuild_live (PlabWindow *self)
 {
   gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (GTask) task = NULL;
   PlabTimelineData *data;
-  g_autofree char *caption = NULL;
+  LiveBuild *build;
 
+  /* The build in flight picks the new events up when it is done. */
+  if (self->live_building)
+    {
+      self->live_dirty = TRUE;
+      return;
+    }
   self->live_dirty = FALSE;
-  data
-      = plab_timeline_data_new ((const PlabLaneInfo *)self->live_lanes->data, self->live_lanes->len,
-                                (const PlabEvent *)self->live_spans->data, self->live_spans->len,
-                                (const PlabEvent *)self->live_counters->data,
-                                self->live_counters->len);
-  if (data == NULL)
-    return;
-  caption = g_strdup_printf ("Run %" G_GINT64_FORMAT " · live", self->live_run_id);
-  plab_timeline_data_set_caption (data, caption, NULL);
-  plab_timeline_view_set_lanes (self->timeline_view, (const PlabLaneInfo *)self->live_lanes->data,
-                                self->live_lanes->len);
-  plab_timeline_view_take_data (self->timeline_view, data, TRUE);
-  self->rebuild_cost_us = g_get_monotonic_time () - t0;
+  if (self->live_spans->len + self->live_counters->len < LIVE_ASYNC_MIN_EVENTS)
+    {
+      data = build_live_data (self->live_run_id, (const PlabLaneInfo *)self->live_lanes->data,
+                              self->live_lanes->len, (const PlabEvent *)self->live_spans->data,
+                              self->live_spans->len, (const PlabEvent *)self->live_counters->data,
+                              self->live_counters->len);
+      if (data == NULL)
+        return;
+      plab_timeline_view_set_lanes (self->timeline_view,
+                                    (const PlabLaneInfo *)self->live_lanes->data,
+                                    self->live_lanes->len);
+      plab_timeline_view_take_data (self->timeline_view, data, TRUE);
+      self->rebuild_cost_us = g_get_monotonic_time () - t0;
+      return;
+    }
+
+  build = g_new0 (LiveBuild, 1);
+  g_weak_ref_init (&build->window, self);
+  build->generation = self->live_generation;
+  build->run_id = self->live_run_id;
+  build->n_lanes = self->live_lanes->len;
+  build->lanes = g_memdup2 (self->live_lanes->data, build->n_lanes * sizeof (PlabLaneInfo));
+  build->spans = g_array_ref (self->live_spans);
+  build->counters = g_array_ref (self->live_counters);
+  self->live_building = TRUE;
+  task = g_task_new (NULL, NULL, live_built_cb, build);
+  g_task_set_task_data (task, build, NULL);
+  g_task_run_in_thread (task, live_build_thread);
 }
 
 static gboolean
@@ -82,14 +245,16 @@ tick_cb (gpointer user_data)
       gtk_progress_bar_set_fraction (self->progress_bar,
                                      MIN (1.0, (double)self->runs_ended / self->runs_expected));
       status = g_strdup_printf ("Sweep: run %d of %d · %.1f s · %u spans", self->runs_ended + 1,
-                                self->runs_expected, elapsed_s, self->live_spans->len);
+                                self->runs_expected, elapsed_s,
+                                self->live_spans->len + self->pending_spans->len);
     }
   else
     {
       gtk_progress_bar_pulse (self->progress_bar);
       if (self->live_run_id > 0)
         status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans",
-                                  self->live_run_id, elapsed_s, self->live_spans->len);
+                                  self->live_run_id, elapsed_s,
+                                  self->live_spans->len + self->pending_spans->len);
       else
         status = g_strdup ("Starting the runner…");
     }
@@ -106,9 +271,7 @@ run_started_cb (PlabRunner *runner,
                 gint64 sweep_id,
                 PlabWindow *self)
 {
-  g_array_set_size (self->live_lanes, 0);
-  g_array_set_size (self->live_spans, 0);
-  g_array_set_size (self->live_counters, 0);
+  reset_live_arrays (self);
   self->live_run_id = id;
   self->last_run_id = id;
   self->live_started_us = g_get_monotonic_time ();
@@ -136,10 +299,13 @@ events_cb (PlabRunner *runner, const PlabEvent *events, guint n, PlabWindow *sel
 {
   for (guint i = 0; i < n; i++)
     {
+      /* A build in flight reads the live arrays: new events wait beside them. */
       if (events[i].kind == PLAB_SPAN_COUNTER)
-        g_array_append_val (self->live_counters, events[i]);
+        g_array_append_val (self->live_building ? self->pending_counters : self->live_counters,
+                            events[i]);
       else
-        g_array_append_val (self->live_spans, events[i]);
+        g_array_append_val (self->live_building ? self->pending_spans : self->live_spans,
+                            events[i]);
     }
   schedule_rebuild (self);
 }
@@ -174,6 +340,12 @@ finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWi
   gboolean sweep = self->sweeping;
 
   stop_timers (self);
+  /* The run is in the store now: it is loaded from there, and a live build
+   * still in flight is dropped. The live arrays give their memory back. */
+  self->live_generation++;
+  self->live_dirty = FALSE;
+  free_live_arrays (self);
+  new_live_arrays (self);
   if (self->closing)
     {
       /* The run is recorded: the closed window can go now, from the main
@@ -324,9 +496,7 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
   self->live_run_id = 0;
   self->live_started_us = 0;
   self->last_run_id = 0;
-  g_array_set_size (self->live_lanes, 0);
-  g_array_set_size (self->live_spans, 0);
-  g_array_set_size (self->live_counters, 0);
+  reset_live_arrays (self);
 
   /* The live run takes over the timeline, alone. */
   _plab_window_cancel_loading (self);
@@ -372,9 +542,7 @@ _plab_window_close_request (PlabWindow *self)
 void
 _plab_window_run_init (PlabWindow *self)
 {
-  self->live_lanes = g_array_new (FALSE, FALSE, sizeof (PlabLaneInfo));
-  self->live_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
-  self->live_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  new_live_arrays (self);
   g_signal_connect (self->runner, "run-started", G_CALLBACK (run_started_cb), self);
   g_signal_connect (self->runner, "lane", G_CALLBACK (lane_cb), self);
   g_signal_connect (self->runner, "events", G_CALLBACK (events_cb), self);
@@ -395,7 +563,6 @@ _plab_window_run_dispose (PlabWindow *self)
       g_signal_handlers_disconnect_by_data (self->runner, self);
       g_clear_object (&self->runner);
     }
-  g_clear_pointer (&self->live_lanes, g_array_unref);
-  g_clear_pointer (&self->live_spans, g_array_unref);
-  g_clear_pointer (&self->live_counters, g_array_unref);
+  self->live_generation++;
+  free_live_arrays (self);
 }

@@ -143,10 +143,11 @@ apply_comparison (PlabWindow *self, PlabRunData *a, PlabRunData *b)
 
 #define LOADING_PLACEHOLDER_MS 150
 
+/* A weak reference: a window destroyed meanwhile is not kept alive for the
+ * answer (finalized late, after its application, it would unhook handlers
+ * from objects already gone). */
 typedef struct
 {
-  /* Weak: a window closed while a load runs is disposed at once, not later
-   * from inside the answer, after the application that held it is gone. */
   GWeakRef window;
   guint generation;
 } LoadRequest;
@@ -209,11 +210,12 @@ static void
 load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LoadRequest *request = user_data;
-  PlabWindow *self = g_weak_ref_get (&request->window);
+  g_autoptr (PlabWindow) self = g_weak_ref_get (&request->window);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) loaded = plab_run_data_load_finish (result, &error);
 
-  /* The window's end, a newer selection or a live run took over. */
+  /* The window is gone, or a newer selection, a live run or the window's
+   * end took over. */
   if (self == NULL || request->generation != self->load_generation)
     goto out;
 
@@ -230,7 +232,6 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   _plab_window_update_actions (self);
 
 out:
-  g_clear_object (&self);
   g_weak_ref_clear (&request->window);
   g_free (request);
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define GUI_TEST_XVFB_TIMEOUT_MS 10000
@@ -31,6 +32,15 @@ gui_test_stop_xvfb (void)
       g_subprocess_wait (gui_test_xvfb, NULL, NULL);
       g_clear_object (&gui_test_xvfb);
     }
+}
+
+/* In the forked child, before exec: the X server goes when the test goes,
+ * even when the test aborts and its atexit handler never runs. */
+static void
+gui_test_xvfb_dies_with_us (gpointer data)
+{
+  (void)data;
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
 /* Starts Xvfb on a free display and points $DISPLAY at it. */
@@ -58,6 +68,7 @@ gui_test_start_xvfb (char **reason)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
                                         | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_set_child_setup (launcher, gui_test_xvfb_dies_with_us, NULL, NULL);
   gui_test_xvfb
       = g_subprocess_launcher_spawn (launcher, &error, xvfb, "-displayfd", "3", "-screen", "0",
                                      "1600x1000x24", "-nolisten", "tcp", "-nolisten", "unix", NULL);

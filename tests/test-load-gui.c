@@ -227,6 +227,114 @@ test_newer_selection_wins (Fixture *f, gconstpointer data)
   gui_test_spin (1500);
 }
 
+/* The runner's stream, as the window receives it: a run, its lanes, and
+ * @n task spans in batches of a thousand (PLAB_PROGRESS_MAX_BATCH). */
+static void
+emit_live_run (PlabWindow *window, gint64 run_id, guint n)
+{
+  g_autofree PlabEvent *batch = g_new0 (PlabEvent, 1000);
+
+  g_signal_emit_by_name (window->runner, "run-started", run_id, "squares", "threads", 2, (gint64)0);
+  for (int l = 0; l <= 2; l++)
+    {
+      PlabLaneInfo lane;
+
+      memset (&lane, 0, sizeof lane);
+      lane.lane = l;
+      lane.kind = l == 0 ? PLAB_LANE_MAIN : PLAB_LANE_THREAD;
+      g_snprintf (lane.name, sizeof lane.name, l == 0 ? "main" : "worker %d", l);
+      g_signal_emit_by_name (window->runner, "lane", &lane);
+    }
+  for (guint at = 0; at < n; at += 1000)
+    {
+      guint k = MIN (1000, n - at);
+
+      for (guint i = 0; i < k; i++)
+        {
+          PlabEvent *e = &batch[i];
+
+          memset (e, 0, sizeof *e);
+          e->lane = (uint16_t)(1 + (at + i) % 2);
+          e->kind = PLAB_SPAN_TASK;
+          e->start_ns = (gint64)(at + i) * 600;
+          e->end_ns = e->start_ns + 1000;
+          e->task_id = at + i;
+          g_snprintf (e->label, sizeof e->label, "x=%u", at + i);
+        }
+      g_signal_emit_by_name (window->runner, "events", batch, k);
+    }
+}
+
+typedef struct
+{
+  PlabWindow *window;
+  guint ticks_while_building;
+} BuildWatch;
+
+static gboolean
+build_tick_cb (gpointer data)
+{
+  BuildWatch *w = data;
+
+  if (w->window->live_building)
+    w->ticks_while_building++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+building_cond (gpointer data)
+{
+  return ((PlabWindow *)data)->live_building;
+}
+
+static gboolean
+live_spans_cond (gpointer data)
+{
+  PlabWindow *window = data;
+  PlabTimelineData *timeline = plab_timeline_view_get_data (window->timeline_view);
+  guint want = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (window), "want-spans"));
+
+  return !window->live_building && timeline != NULL
+         && plab_timeline_data_n_spans (timeline) == want;
+}
+
+/* A live run of a million spans: its timeline is rebuilt in a worker thread
+ * while the main loop goes on, and shows every span received. A new run
+ * starting while a build is in flight drops that build's answer. */
+static void
+test_live_million_spans (Fixture *f, gconstpointer data)
+{
+  BuildWatch watch = { 0 };
+  guint tick;
+
+  open_window (f);
+  watch.window = f->window;
+  tick = g_timeout_add (2, build_tick_cb, &watch);
+
+  emit_live_run (f->window, 77, BIG_RUN_SPANS);
+  g_object_set_data (G_OBJECT (f->window), "want-spans", GUINT_TO_POINTER (BIG_RUN_SPANS));
+  g_assert_true (gui_test_wait (live_spans_cond, f->window, LOAD_TIMEOUT_MS));
+  g_test_message ("the main loop ran %u times while the live data set was built",
+                  watch.ticks_while_building);
+  g_assert_cmpuint (watch.ticks_while_building, >=, 1);
+  g_assert_cmpint (plab_timeline_data_n_lanes (
+                       plab_timeline_view_get_data (f->window->timeline_view)),
+                   ==, 3);
+
+  /* Another big build starts; a new run begins before it is done. */
+  emit_live_run (f->window, 78, BIG_RUN_SPANS / 2);
+  g_assert_true (gui_test_wait (building_cond, f->window, LOAD_TIMEOUT_MS));
+  emit_live_run (f->window, 79, 500);
+  g_object_set_data (G_OBJECT (f->window), "want-spans", GUINT_TO_POINTER (500));
+  g_assert_true (gui_test_wait (live_spans_cond, f->window, LOAD_TIMEOUT_MS));
+  /* The dropped answer, had it been taken, would show 500000 spans now. */
+  gui_test_spin (300);
+  g_assert_cmpuint (plab_timeline_data_n_spans (
+                        plab_timeline_view_get_data (f->window->timeline_view)),
+                    ==, 500);
+  g_source_remove (tick);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,6 +351,7 @@ main (int argc, char **argv)
 
   ADD ("/plab/load/gui/million-spans-load-async", test_million_spans_load_async);
   ADD ("/plab/load/gui/newer-selection-wins", test_newer_selection_wins);
+  ADD ("/plab/load/gui/live-million-spans", test_live_million_spans);
 #undef ADD
 
   return g_test_run ();

@@ -1,6 +1,6 @@
 /* bench-load-gui.c: how the lab window takes a big recorded run.
  *
- *   bench-load-gui DB [--screenshot FILE] [--seconds S]
+ *   bench-load-gui DB [--screenshot FILE] [--seconds S] [--live N]
  *
  * Opens the window on the run store DB (on a private Xvfb when there is no
  * display), as `plab --db DB` does: it shows the newest run. Prints how long
@@ -8,7 +8,10 @@
  * (in a worker thread), how often and how far apart the main loop ran
  * meanwhile, the memory of the process and of the timeline's data set, and
  * how long frames of the timeline take to draw, whole and zoomed in. With
- * --screenshot, saves the window as a PNG once it has settled. A benchmark:
+ * --screenshot, saves the window as a PNG once it has settled. With --live N,
+ * it then runs squares with N items on the serial backend from the window
+ * (the runner streams every span to it live) and prints how far apart the
+ * main loop ran while the run went on. A benchmark:
  * it measures and prints, and asserts nothing.
  */
 #include <gio/gio.h>
@@ -25,6 +28,7 @@
 typedef struct
 {
   PlabWindow *window;
+  gboolean while_running; /* count while the runner runs, not while loading */
   guint ticks;
   gint64 last_tick_us;
   gint64 max_gap_us;
@@ -36,7 +40,9 @@ tick_cb (gpointer data)
   Watch *w = data;
   gint64 now = g_get_monotonic_time ();
 
-  if (w->window != NULL && !plab_window_is_loading (w->window))
+  if (w->window != NULL
+      && !(w->while_running ? plab_window_is_running (w->window)
+                            : plab_window_is_loading (w->window)))
     return G_SOURCE_CONTINUE;
   w->ticks++;
   if (w->last_tick_us > 0)
@@ -49,6 +55,27 @@ static gboolean
 loaded_cond (gpointer data)
 {
   return !plab_window_is_loading (data);
+}
+
+static gboolean
+running_cond (gpointer data)
+{
+  return plab_window_is_running (data);
+}
+
+static gboolean
+finished_cond (gpointer data)
+{
+  return !plab_window_is_running (data) && !plab_window_is_loading (data);
+}
+
+static void
+set_param (PlabWindow *window, const char *name, double value)
+{
+  const PlabDemo *demo = plab_param_editor_get_demo (window->param_editor);
+
+  plab_param_editor_set_value (window->param_editor, (guint)plab_demo_param_index (demo, name),
+                               value);
 }
 
 /* VmRSS or VmHWM of this process, in MB. */
@@ -87,12 +114,14 @@ main (int argc, char **argv)
   GtkWidget *timeline;
   Watch watch = { 0 };
   double seconds = 1;
+  int live = 0;
   gint64 t0, t_open, t_loaded;
   guint tick;
   GOptionEntry entries[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Save the window as PNG", "FILE" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Settle this long before the screenshot",
       "S" },
+    { "live", 0, 0, G_OPTION_ARG_INT, &live, "Then run squares with N items from the window", "N" },
     { NULL }
   };
 
@@ -134,7 +163,8 @@ main (int argc, char **argv)
   data = plab_timeline_view_get_data (window->timeline_view);
   printf ("run %" G_GINT64_FORMAT " loaded in %.2f s: %zu spans, %d lanes\n",
           plab_window_get_shown_run (window), t_loaded / 1e6,
-          data ? plab_timeline_data_n_spans (data) : 0, data ? plab_timeline_data_n_lanes (data) : 0);
+          data ? plab_timeline_data_n_spans (data) : 0,
+          data ? plab_timeline_data_n_lanes (data) : 0);
   printf ("main loop while loading: ran %u times (every %d ms asked), longest gap %.0f ms\n",
           watch.ticks, TICK_MS, watch.max_gap_us / 1e3);
   if (data != NULL)
@@ -168,6 +198,33 @@ main (int argc, char **argv)
       else
         printf ("screenshot: %s\n", screenshot);
     }
+  if (live > 0)
+    {
+      Watch running = { window, TRUE, 0, 0, 0 };
+      gint64 t_run;
+      guint run_tick;
+
+      plab_window_select_demo (window, "squares");
+      for (guint i = 0; i < window->backend_names->len; i++)
+        if (!g_strcmp0 (g_ptr_array_index (window->backend_names, i), "serial"))
+          gtk_drop_down_set_selected (window->backend_dropdown, i);
+      set_param (window, "n", live);
+      set_param (window, "work", 0);
+      run_tick = g_timeout_add (TICK_MS, tick_cb, &running);
+      t_run = g_get_monotonic_time ();
+      gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+      gui_test_wait (running_cond, window, 10000);
+      gui_test_wait (finished_cond, window, LOAD_TIMEOUT_MS);
+      g_source_remove (run_tick);
+      data = plab_timeline_view_get_data (window->timeline_view);
+      printf ("live run of %d spans from the window: %.2f s until shown from the store; main "
+              "loop ran %u times while it ran, longest gap %.0f ms; %zu spans shown\n",
+              live, (g_get_monotonic_time () - t_run) / 1e6, running.ticks,
+              running.max_gap_us / 1e3, data ? plab_timeline_data_n_spans (data) : 0);
+      printf ("process: VmRSS %.0f MB, peak VmHWM %.0f MB\n", status_mb ("VmRSS:"),
+              status_mb ("VmHWM:"));
+    }
+
   gtk_window_destroy (GTK_WINDOW (window));
   gui_test_spin (100);
   g_object_unref (app);
