@@ -71,7 +71,11 @@
 #include "plab-trace-private.h"
 
 #define WAIT_TICK_MS 20
+/* How long stopped workers may take to leave before SIGKILL: after SIGTERM
+ * (terminate), and when asked politely (free, join), where a slow exit (say,
+ * under valgrind) must not be mistaken for a hang. */
 #define TERMINATE_GRACE_NS 1000000000LL
+#define STOP_GRACE_NS 5000000000LL
 #define CHUNK_TARGET_NS 2000000LL
 #define CHUNK_HINT_MAX (1u << 24)
 #define TASK_BYTES_DEFAULT (64 * 1024)
@@ -693,7 +697,7 @@ note_lane_end (PlabPool *self, Worker *w, const PlabExitStatus *st)
 static void
 reap_processes (PlabPool *self, bool terminate)
 {
-  int64_t deadline = plab_now_ns () + TERMINATE_GRACE_NS;
+  int64_t deadline = plab_now_ns () + (terminate ? TERMINATE_GRACE_NS : STOP_GRACE_NS);
 
   if (terminate)
     for (int i = 0; i < self->n_workers; i++)

@@ -1,5 +1,6 @@
 /* test-pool.c: PlabPool on every backend, with crashing and killed workers. */
 #include <glib.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ square (const void *item, void *result, void *user_data)
       if (x == ctx->fail_item)
         return PLAB_EINVAL;
       if (x == ctx->slow_item)
-        g_usleep (G_USEC_PER_SEC * 20);
+        poll (NULL, 0, 20000); /* in poll, not nanosleep: the killer tells it apart */
       if (ctx->sleep_us > 0)
         g_usleep (ctx->sleep_us);
     }
@@ -287,22 +288,30 @@ static gpointer
 killer_thread (gpointer data)
 {
   KillerArgs *k = data;
+  gboolean killed = FALSE;
   int pids[4];
 
-  /* Let the slow item start, then kill -9 whoever runs it: both workers. */
-  g_usleep (300000);
-  int n = plab_pool_worker_pids (k->pool, pids, 4);
-  for (int i = 0; i < n; i++)
+  /* Wait for the slow item to start (slowly under valgrind), then kill -9
+   * exactly the worker that runs it. */
+  for (int tries = 0; tries < 200 && !killed; tries++)
     {
-      char path[64], state[512];
-      gchar *contents = NULL;
-      g_snprintf (path, sizeof path, "/proc/%d/wchan", pids[i]);
-      if (g_file_get_contents (path, &contents, NULL, NULL))
+      int n;
+
+      g_usleep (50000);
+      n = plab_pool_worker_pids (k->pool, pids, 4);
+      for (int i = 0; i < n && !killed; i++)
         {
-          /* The sleeping worker waits in hrtimer_nanosleep; the other in futex. */
-          g_strlcpy (state, contents, sizeof state);
-          if (strstr (state, "nanosleep") != NULL)
-            kill (pids[i], SIGKILL);
+          char path[64];
+          gchar *contents = NULL;
+          g_snprintf (path, sizeof path, "/proc/%d/wchan", pids[i]);
+          /* The slow item waits in poll; the other worker sleeps between items
+           * in nanosleep or waits in futex. */
+          if (g_file_get_contents (path, &contents, NULL, NULL)
+              && strstr (contents, "poll") != NULL)
+            {
+              kill (pids[i], SIGKILL);
+              killed = TRUE;
+            }
           g_free (contents);
         }
     }
