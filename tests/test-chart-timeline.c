@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chart-test-util.h"
+#include "plab-axis.h"
 #include "plab-chart-style.h"
 #include "plab-timeline-chart.h"
 
@@ -509,6 +510,26 @@ test_labels_need_room (void)
   g_assert_cmpstr (plab_chart_span_kind_label (PLAB_SPAN_WAIT), ==, "waiting");
 }
 
+static void
+test_tick_labels (void)
+{
+  char buf[64];
+
+  /* A time axis of 20 s gets ticks every 2.5 s: they must not read 2 and 8. */
+  plab_format_tick (2.5, 2.5, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "2.5");
+  plab_format_tick (7.5, 2.5, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "7.5");
+  plab_format_tick (5, 2.5, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "5.0");
+  plab_format_tick (0.25, 0.25, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "0.25");
+  plab_format_tick (0.3, 0.1, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "0.3");
+  plab_format_tick (40, 20, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "40");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -523,5 +544,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/timeline/hit-test", test_hit_test);
   g_test_add_func ("/plab/chart/timeline/crash-marker", test_crash_marker);
   g_test_add_func ("/plab/chart/timeline/counters-and-csv", test_counters_and_csv);
+  g_test_add_func ("/plab/chart/timeline/tick-labels", test_tick_labels);
   return g_test_run ();
 }

@@ -209,15 +209,15 @@ plab_format_tick (double value, double step, char *buf, size_t len)
   char plain[64];
   int decimals = 0;
 
-  if (step > 0 && step < 1)
+  /* As many decimals as the step needs to be exact: 0.25 needs two, 2.5 one
+   * (or the ticks 2.5 and 7.5 would read 2 and 8). */
+  while (step > 0 && decimals < 9)
     {
-      decimals = (int)ceil (-log10 (step) - 1e-9);
-      /* 0.25 needs two decimals, though its magnitude says one. */
-      if (fabs (step * pow (10, decimals) - round (step * pow (10, decimals))) > 1e-6)
-        decimals++;
+      double scaled = step * pow (10, decimals);
+      if (fabs (scaled - round (scaled)) <= 1e-6 * fmax (1.0, scaled))
+        break;
+      decimals++;
     }
-  if (decimals > 9)
-    decimals = 9;
   snprintf (plain, sizeof plain, "%.*f", decimals, value);
   if (fabs (value) >= MIN_GROUPED)
     group_digits (plain, buf, len);
