@@ -8,7 +8,10 @@
 #include "plab-progress.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plab-json-writer.h"
@@ -24,6 +27,11 @@ struct _PlabProgress
   int64_t run_id;
   int64_t origin_ns;
   bool broken;
+
+  /* The capacity of the pipe @out is, 0 when it is not a pipe. */
+  int pipe_size;
+  /* Spans of this run left out of the stream because the reader was behind. */
+  int64_t spans_dropped;
 };
 
 PlabProgress *
@@ -31,8 +39,15 @@ plab_progress_new (FILE *out)
 {
   PlabProgress *self = g_new0 (PlabProgress, 1);
 
+  struct stat st;
+
   self->out = out;
   self->line = g_string_sized_new (4096);
+  if (fstat (fileno (out), &st) == 0 && S_ISFIFO (st.st_mode))
+    {
+      int size = fcntl (fileno (out), F_GETPIPE_SZ);
+      self->pipe_size = size > 0 ? size : 0;
+    }
   return self;
 }
 
@@ -79,6 +94,37 @@ emit (PlabProgress *self)
       left -= (size_t)n;
     }
   g_string_truncate (self->line, 0);
+}
+
+/* Whether a line of @len bytes can go into the pipe without waiting for the
+ * reader. A reader that draws more slowly than the workers record (the lab
+ * window on a busy machine) would otherwise hold the runner up in write (),
+ * inside the run's measured time. Lines bigger than the whole pipe go when it
+ * is empty. */
+static bool
+room_for (PlabProgress *self, size_t len)
+{
+  int unread = 0;
+
+  if (self->pipe_size == 0 || ioctl (fileno (self->out), FIONREAD, &unread) != 0)
+    return true;
+  if (unread == 0)
+    return true;
+  return (size_t)(self->pipe_size - unread) >= len + 1;
+}
+
+/* Emits a "spans" line, or leaves it out when the reader is behind: the
+ * live view is a preview, and the run store gets every span anyway. */
+static void
+emit_or_drop (PlabProgress *self, size_t n_spans)
+{
+  if (room_for (self, self->line->len))
+    emit (self);
+  else
+    {
+      self->spans_dropped += (int64_t)n_spans;
+      g_string_truncate (self->line, 0);
+    }
 }
 
 static void
@@ -182,14 +228,14 @@ plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_even
       if (++in_line == PLAB_PROGRESS_MAX_BATCH)
         {
           g_string_append (s, "]}");
-          emit (self);
+          emit_or_drop (self, in_line);
           in_line = 0;
         }
     }
   if (in_line > 0)
     {
       g_string_append (s, "]}");
-      emit (self);
+      emit_or_drop (self, in_line);
     }
 
   /* Then counter samples. */
@@ -213,14 +259,14 @@ plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_even
       if (++in_line == PLAB_PROGRESS_MAX_BATCH)
         {
           g_string_append (s, "]}");
-          emit (self);
+          emit_or_drop (self, in_line);
           in_line = 0;
         }
     }
   if (in_line > 0)
     {
       g_string_append (s, "]}");
-      emit (self);
+      emit_or_drop (self, in_line);
     }
 }
 
@@ -246,8 +292,11 @@ plab_progress_run_end (PlabProgress *self,
   plab_json_append_string (s, check);
   g_string_append (s, ",\"error\":");
   plab_json_append_string (s, error && error[0] ? error : NULL);
+  if (self->spans_dropped > 0)
+    g_string_append_printf (s, ",\"live_spans_dropped\":%" G_GINT64_FORMAT, self->spans_dropped);
   g_string_append_c (s, '}');
   emit (self);
+  self->spans_dropped = 0;
 }
 
 void

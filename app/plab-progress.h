@@ -21,7 +21,10 @@
  *       counter samples: time, counter name, value.
  *   {"event":"end","id":3,"status":"ok","wall_s":0.41,"cpu_s":0.79,
  *    "check_ok":true,"check":"all 200000 squares correct","error":null}
- *       the run finished: status is "ok", "failed" or "cancelled".
+ *       the run finished: status is "ok", "failed" or "cancelled". When the
+ *       reader of a pipe fell behind, "spans" lines were left out rather than
+ *       hold the run up, and "live_spans_dropped" says how many spans; the
+ *       run store has them all.
  *   {"event":"done","sweep":null,"db":"/home/me/.local/share/plab/runs.db"}
  *       the runner is about to exit; nothing follows.
  *

@@ -680,7 +680,12 @@ test_progress_stream (Fixture *f, gconstpointer data)
                           "assert {0,1,2} <= lanes, lanes\n"
                           "tasks=[s for e in ev if e['event']=='spans' for s in e['spans'] if "
                           "s[2]=='task']\n"
-                          "assert sorted(s[3] for s in tasks)==list(range(3000))\n"
+                          "ids=[s[3] for s in tasks]\n"
+                          "assert len(set(ids))==len(ids) and set(ids)<=set(range(3000))\n"
+                          "dropped=ev[-2].get('live_spans_dropped',0)\n"
+                          /* A pipe whose reader is behind gets fewer span lines;
+                           * the end event counts what was left out. */
+                          "assert len(ids)+dropped>=3000 and (dropped>0 or len(ids)==3000)\n"
                           "assert all(0<=s[0]<=s[1] for s in tasks)\n"
                           "assert ev[-2]['status']=='ok' and ev[-2]['check_ok'] is True\n"
                           "print('ok')\n");
