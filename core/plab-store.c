@@ -4,12 +4,12 @@
  * out of a refused open exactly as it went in, and SQLite alone cannot promise
  * that: merely opening a database that is in WAL mode creates its -wal and
  * -shm files, and closing a connection may checkpoint into the main file. So
- * the first 100 bytes (the database header) and the schema page are read with
- * plain read () and judged first: magic string, application id, schema
+ * the first 100 bytes (the database header) and the schema page are read
+ * first, under a shared lock, and judged: magic string, application id, schema
  * version, page count against file size, and whether an unmarked database is
  * empty. Only a file that passes (ours, or empty) is handed to SQLite. Should
- * SQLite still refuse it (corruption deeper in the file), the side files that
- * did not exist before the open are removed again.
+ * SQLite still refuse it (corruption deeper in the file), closing lets SQLite
+ * remove the -wal and -shm files it made, when no other process uses them.
  *
  * Writing: every statement is prepared once and cached. A batch of events is
  * one transaction; spans go to `spans`, counter samples to `counters`, times
@@ -563,26 +563,54 @@ be32 (const unsigned char *p)
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* Reads the header of the database at @path (of size @size), just opened
- * as @db, and decides whether SQLite may read it. @wal_frames says that a -wal file with commits
- * in it lies beside the database: the header may then be one that a
+/* Reads the first @len bytes of @file into @buf, and its size into *size,
+ * under a shared lock, as SQLite reads: a writer in rollback mode writes the
+ * first page (with the new page count) before the pages it counts, and holds
+ * its exclusive lock until the last of them is written. Waits for the lock
+ * as long as SQLite's own reads do. Leaves the file unlocked, as SQLite
+ * opened it. */
+static int
+read_header_locked (sqlite3_file *file, unsigned char *buf, int len, sqlite3_int64 *size)
+{
+  int waited_ms = 0;
+  int rc;
+
+  while ((rc = file->pMethods->xLock (file, SQLITE_LOCK_SHARED)) == SQLITE_BUSY
+         && waited_ms < BUSY_TIMEOUT_MS)
+    {
+      struct timespec ms = { 0, 1000000 };
+
+      nanosleep (&ms, NULL);
+      waited_ms++;
+    }
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = file->pMethods->xFileSize (file, size);
+  if (rc == SQLITE_OK && *size > 0)
+    {
+      rc = file->pMethods->xRead (file, buf, len, 0);
+      if (rc == SQLITE_IOERR_SHORT_READ)
+        rc = SQLITE_OK;
+    }
+  file->pMethods->xUnlock (file, SQLITE_LOCK_NONE);
+  return rc;
+}
+
+/* Reads the header of the database at @path, just opened as @db, and
+ * decides whether SQLite may read it. @wal_frames says that a -wal file with
+ * commits in it lies beside the database: the header may then be one that a
  * checkpoint was writing when it stopped (the disk filled up, say), ahead of
  * the pages behind it, and the -wal file still holds them all. Returns 0 with
  * *kind_out set, or a PLAB_ESTORE_* code with the open error set. Reads only. */
 static int
-judge_file (sqlite3 *db, const char *path, off_t size, bool wal_frames, FileKind *kind_out)
+judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
 {
   static const char magic[16] = "SQLite format 3";
   unsigned char hdr[HDR_SIZE + 8];
   uint32_t page_size, n_pages, app_id, user_version;
   sqlite3_file *file = NULL;
+  sqlite3_int64 size = 0;
   int rc;
-
-  if (size == 0)
-    {
-      *kind_out = FILE_EMPTY;
-      return 0;
-    }
 
   /* The header is read through the connection's own file handle, which
    * SQLite opened but has not read or locked yet. Not with open () and
@@ -599,11 +627,22 @@ judge_file (sqlite3 *db, const char *path, off_t size, bool wal_frames, FileKind
       return PLAB_ESTORE_IO;
     }
   memset (hdr, 0, sizeof hdr);
-  rc = file->pMethods->xRead (file, hdr, sizeof hdr, 0);
-  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
+  rc = read_header_locked (file, hdr, (int)sizeof hdr, &size);
+  if (rc == SQLITE_BUSY)
+    {
+      set_open_error (path, "it is locked by another program, which has held it for more than %d s",
+                      BUSY_TIMEOUT_MS / 1000);
+      return PLAB_ESTORE_BUSY;
+    }
+  if (rc != SQLITE_OK)
     {
       set_open_error (path, "cannot read the file's header: %s", sqlite3_errstr (rc));
       return PLAB_ESTORE_IO;
+    }
+  if (size == 0)
+    {
+      *kind_out = FILE_EMPTY;
+      return 0;
     }
 
   if (size < (off_t)sizeof hdr || memcmp (hdr, magic, sizeof magic) != 0)
@@ -1313,20 +1352,28 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
   int64_t app_id = 0, version = 0, n_objects = 0;
   int rc;
 
-  rc = query_int (self->db, "PRAGMA application_id", &app_id);
+  /* The three answers come from one read transaction: a runner creating
+   * the store can commit its schema between two statements, and an
+   * unmarked file with tables would then read as another program's. */
+  rc = sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = query_int (self->db, "PRAGMA application_id", &app_id);
   if (rc == SQLITE_OK)
     rc = query_int (self->db, "PRAGMA user_version", &version);
   /* Counting the schema reads it, which is where a damaged file shows. */
   if (rc == SQLITE_OK)
     rc = query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_objects);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       int code = fail_open_sqlite (self->path, self->db, rc);
 
+      if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       /* A plain SQLITE_ERROR here is the file's format that SQLite cannot
        * read ("unsupported file format": a schema format number it does not
-       * know): the file is damaged, and is refused as such, which also
-       * removes the -wal and -shm files this open made. */
+       * know): the file is damaged, and is refused as such. */
       return (rc & 0xff) == SQLITE_ERROR ? PLAB_ESTORE_CORRUPT : code;
     }
 
@@ -1494,9 +1541,8 @@ write_on_open (PlabStore *self)
 fail:
   /* A plain SQLITE_ERROR from plab's own statements means the schema is not
    * the one plab wrote (a table or column missing, a CHECK calling a function
-   * that does not exist): the store is damaged, and is refused as such, which
-   * also removes the side files this open made. Read before the rollback
-   * resets it. */
+   * that does not exist): the store is damaged, and is refused as such.
+   * Read before the rollback resets it. */
   if (rc == PLAB_ESTORE_IO && (sqlite3_errcode (self->db) & 0xff) == SQLITE_ERROR)
     rc = PLAB_ESTORE_CORRUPT;
   tx_rollback (self);
@@ -1510,8 +1556,8 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
 {
   PlabStore *self = NULL;
   char *dir = NULL;
-  char side[3][PATH_MAX + 16];
-  bool side_existed[3] = { false, false, false };
+  char wal_path[PATH_MAX + 16];
+  bool wal_existed = false;
   bool file_existed = true;
   bool wal_frames = false;
   bool immutable = false;
@@ -1551,13 +1597,10 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     }
   self->mode = mode;
 
-  snprintf (side[0], sizeof side[0], "%s-wal", path);
-  snprintf (side[1], sizeof side[1], "%s-shm", path);
-  snprintf (side[2], sizeof side[2], "%s-journal", path);
-  for (int i = 0; i < 3; i++)
-    side_existed[i] = exists (side[i]);
+  snprintf (wal_path, sizeof wal_path, "%s-wal", path);
+  wal_existed = exists (wal_path);
   /* A -wal file holds commits when it is longer than its 32-byte header. */
-  wal_frames = stat (side[0], &wal_st) == 0 && wal_st.st_size > 32;
+  wal_frames = stat (wal_path, &wal_st) == 0 && wal_st.st_size > 32;
 
   if (stat (path, &st) != 0)
     {
@@ -1638,7 +1681,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
       else
         {
           flags |= SQLITE_OPEN_READONLY;
-          immutable = !side_existed[0];
+          immutable = !wal_existed;
         }
     }
   uri = file_uri (path, immutable ? "?immutable=1" : "");
@@ -1655,7 +1698,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
     }
   if (file_existed)
     {
-      rc = judge_file (self->db, path, st.st_size, wal_frames, &kind);
+      rc = judge_file (self->db, path, wal_frames, &kind);
       if (rc < 0)
         goto fail;
       if (mode == PLAB_STORE_READ_WRITE && !writable (path, &st))
@@ -1750,30 +1793,25 @@ fail:
   if (self != NULL)
     {
       finalize_all (self);
-      /* Closing may checkpoint a -wal into the main file: not for a file
-       * being refused, and not commits in a -wal that was there before:
-       * they are another writer's (or wait for the next open), and the
+      /* A refused file is left as it was found. The -wal and -shm files
+       * this open made are SQLite's to remove: closing checkpoints and
+       * removes them when this is the last connection to the file, which
+       * only SQLite's locks can tell. Another process may have started
+       * using them since they were looked for (a runner creating the store
+       * a reader waits for), and removing them under it parts its readers
+       * from its writes: they read the main file while it checkpoints into
+       * it. Closing checkpoints nothing of this open's, which wrote nothing
+       * or rolled it back. Not when a -wal file was there before: its
+       * commits are another writer's (or wait for the next open), and the
        * database may be what failed (a full disk). */
-      if (self->db != NULL
-          && (side_existed[0] || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
-              || rc == PLAB_ESTORE_NEWER))
-        sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
       if (self->db != NULL)
-        sqlite3_close (self->db);
-      /* A refused file is left as it was found: side files this open made
-       * go again, and so does a database file it created. Only for files
-       * that are not (or not yet) a store of this plab: on a busy or failing
-       * store of ours, a writer elsewhere may be using those files by now. */
-      if (self->db != NULL
-          && (!file_existed || rc == PLAB_ESTORE_FOREIGN || rc == PLAB_ESTORE_CORRUPT
-              || rc == PLAB_ESTORE_NEWER))
         {
-          for (int i = 0; i < 3; i++)
-            if (!side_existed[i])
-              unlink (side[i]);
-          if (!file_existed)
-            unlink (path);
+          sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, wal_existed ? 1 : 0, NULL);
+          sqlite3_close (self->db);
         }
+      /* A database file this open created goes again. */
+      if (self->db != NULL && !file_existed)
+        unlink (path);
       free (self->path);
       free (self);
     }
