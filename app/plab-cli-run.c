@@ -455,6 +455,17 @@ status_word (PlabRunStatus status)
     }
 }
 
+/* Whether a failed write's message (strerror text) says the disk or the
+ * file size limit has no room left. */
+static gboolean
+no_room (const char *message)
+{
+  return message != NULL
+         && (strstr (message, g_strerror (ENOSPC)) != NULL
+             || strstr (message, g_strerror (EFBIG)) != NULL
+             || strstr (message, g_strerror (EDQUOT)) != NULL);
+}
+
 /* Returns FALSE when the store failed (a line has been printed). */
 static gboolean
 run_one (Runner *self, RunConfig *c)
@@ -505,11 +516,14 @@ run_one (Runner *self, RunConfig *c)
 
   plab_store_sink_init (self->store, c->run_id, &self->store_sink);
   rc = plab_store_journal_begin (self->store, c->run_id);
-  if (rc != 0)
-    fprintf (stderr,
-             "%s: no journal for run %" G_GINT64_FORMAT " (%s): if the runner is killed, "
-             "its spans are lost\n",
-             COMMAND, c->run_id, plab_store_errmsg (self->store));
+  /* Without room on the disk the store's own writes fail as well, and that
+   * one line says it all; otherwise the run goes on, unprotected, and the
+   * user is told. */
+  if (rc != 0 && !no_room (plab_store_errmsg (self->store)))
+    _plab_cli_error (COMMAND,
+                     "no journal for run %" G_GINT64_FORMAT
+                     " (%s): if the runner is killed, its spans are lost",
+                     c->run_id, plab_store_errmsg (self->store));
   plab_trace_set_sink (trace, &sink);
   self->current = &run;
   self->current_config = c;
@@ -531,7 +545,6 @@ run_one (Runner *self, RunConfig *c)
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
   plab_trace_drain (trace);
   flush_pending (self);
-  plab_store_journal_end (self->store);
   draw_bar (self, TRUE);
   clear_bar (self);
 
@@ -596,6 +609,11 @@ run_one (Runner *self, RunConfig *c)
   outcome.check_message = c->check;
   outcome.error = c->error;
   rc = plab_store_finish_run (self->store, c->run_id, &outcome);
+  /* The journal goes once the run's end is recorded. When that failed, the
+   * run stays "running" and the journal with it: the next open for writing
+   * imports what it holds and marks the run failed. */
+  if (rc == 0)
+    plab_store_journal_end (self->store);
 
   if (self->stream)
     plab_progress_run_end (self->stream, plab_run_status_name (c->status), c->wall_ns, c->cpu_ns,

@@ -189,6 +189,10 @@ struct PlabPool
 
   Worker workers[PLAB_POOL_MAX_WORKERS];
   int worker_counter;
+
+  /* The pids of live worker processes, 0 for none: written by the thread
+   * driving the pool, read by plab_pool_worker_pids () from any thread. */
+  _Atomic int live_pids[PLAB_POOL_MAX_WORKERS];
 };
 
 /* One step of the parent's work: waits up to @timeout_ms for a worker to

@@ -519,6 +519,7 @@ start_worker (PlabPool *self, int slot)
         }
       w->pid = pid;
       w->pidfd = _plab_pidfd_open (pid);
+      atomic_store_explicit (&self->live_pids[slot], pid, memory_order_relaxed);
     }
   else
     {
@@ -714,6 +715,7 @@ reap_processes (PlabPool *self, bool terminate)
         }
       note_lane_end (self, w, &st);
       w->alive = false;
+      atomic_store_explicit (&self->live_pids[i], 0, memory_order_relaxed);
     }
 }
 
@@ -833,8 +835,11 @@ plab_pool_worker_pids (const PlabPool *self, int *pids, int max)
   if (self->backend != PLAB_BACKEND_PROCESSES)
     return 0;
   for (int i = 0; i < self->n_workers && n < max; i++)
-    if (self->workers[i].alive)
-      pids[n++] = self->workers[i].pid;
+    {
+      int pid = atomic_load_explicit (&self->live_pids[i], memory_order_relaxed);
+      if (pid != 0)
+        pids[n++] = pid;
+    }
   return n;
 }
 
@@ -995,6 +1000,7 @@ worker_ended (PlabPool *self,
   char how[96], msg[200];
 
   w->alive = false;
+  atomic_store_explicit (&self->live_pids[w->slot], 0, memory_order_relaxed);
   note_lane_end (self, w, st);
   if (w->pidfd >= 0)
     close (w->pidfd);
@@ -1113,7 +1119,8 @@ wait_events (PlabPool *self, int timeout_ms)
 static bool
 cancelled (PlabPool *self)
 {
-  return self->cancel != NULL && *self->cancel != 0;
+  /* Set by a signal handler or by another thread: read it as an atomic. */
+  return self->cancel != NULL && __atomic_load_n (self->cancel, __ATOMIC_RELAXED) != 0;
 }
 
 int

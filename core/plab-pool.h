@@ -81,8 +81,9 @@ typedef struct
   PlabBackend backend;
   int workers;      /* 0: the usable CPUs; at most PLAB_POOL_MAX_WORKERS */
   PlabTrace *trace; /* optional: worker lanes and task spans go here */
-  const volatile sig_atomic_t
-      *cancel;              /* optional: work ends with PLAB_ECANCELLED once *cancel != 0 */
+  /* Optional: work ends with PLAB_ECANCELLED once *cancel != 0. Set it from a
+   * signal handler, or from another thread with __atomic_store_n (). */
+  const volatile sig_atomic_t *cancel;
   const char *lane_prefix;  /* optional: lanes are "<prefix> N"; default "worker" */
   int64_t gil_switch_ns;    /* gil backend: the switch interval; 0: 5 ms */
   PlabInitFunc initializer; /* optional */
@@ -287,8 +288,8 @@ const char *plab_imap_message (const PlabImapIter *it);
 /* Stops reading the input, cancels what has not started and frees the iterator. */
 void plab_imap_free (PlabImapIter *it);
 
-/* Pids of the live worker processes (processes backend), for tests and tools.
- * Returns how many were written. */
+/* Pids of the live worker processes (processes backend), for tests and tools;
+ * safe to call from any thread. Returns how many were written. */
 int plab_pool_worker_pids (const PlabPool *self, int *pids, int max);
 
 #ifdef __cplusplus

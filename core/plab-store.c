@@ -186,9 +186,15 @@ struct PlabStore
   int sink_error;
 
   /* The event journal of journal_run, open for appending while journal_fd
-   * is not -1 (see plab_store_journal_begin). */
+   * is not -1 (see plab_store_journal_begin). journal_run stays set when an
+   * append failed and closed the file: the file is there until the end. */
   int journal_fd;
   int64_t journal_run;
+
+  /* Runs whose journals this open imported (or found already in the store):
+   * removed once the open's transaction has committed. */
+  int64_t *imported;
+  size_t n_imported;
 };
 
 static _Thread_local char open_error[1024];
@@ -1060,11 +1066,23 @@ journal_import (PlabStore *self, int64_t run_id)
           rc = fail_with (self, PLAB_ESTORE_IO, "cannot read the journal of an interrupted run");
           goto out;
         }
-      /* One transaction: the events are in the store, or none of them is. */
+      /* They join the open's transaction: in the store when it commits. */
       if ((rc = plab_store_add_events (self, run_id, events, n)) < 0)
         goto out;
     }
-  unlink (path);
+  /* Removed after the commit (see remove_imported_journals ()): removed now,
+   * a failed commit would lose the events. */
+  {
+    int64_t *grown = realloc (self->imported, (self->n_imported + 1) * sizeof *grown);
+
+    if (grown == NULL)
+      {
+        rc = PLAB_ENOMEM;
+        goto out;
+      }
+    self->imported = grown;
+    self->imported[self->n_imported++] = run_id;
+  }
 
 out:
   if (fd >= 0)
@@ -1072,6 +1090,22 @@ out:
   free (events);
   free (path);
   return rc;
+}
+
+static void
+remove_imported_journals (PlabStore *self, bool committed)
+{
+  for (size_t i = 0; committed && i < self->n_imported; i++)
+    {
+      char *path = journal_path (self, self->imported[i]);
+
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  free (self->imported);
+  self->imported = NULL;
+  self->n_imported = 0;
 }
 
 int
@@ -1107,16 +1141,32 @@ plab_store_journal_begin (PlabStore *self, int64_t run_id)
   return 0;
 }
 
+/* Closes and removes the journal of this store, if any. */
+static void
+journal_drop (PlabStore *self)
+{
+  char *path;
+
+  if (self->journal_fd >= 0)
+    close (self->journal_fd);
+  self->journal_fd = -1;
+  if (self->journal_run == 0)
+    return;
+  path = journal_path (self, self->journal_run);
+  if (path != NULL)
+    unlink (path);
+  free (path);
+  self->journal_run = 0;
+}
+
 int
 plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
 {
   const char *p = (const char *)events;
   size_t left = n * sizeof *events;
-  off_t size;
 
   if (self == NULL || self->journal_fd < 0)
     return 0;
-  size = lseek (self->journal_fd, 0, SEEK_END);
   while (left > 0)
     {
       ssize_t w = write (self->journal_fd, p, left);
@@ -1125,15 +1175,12 @@ plab_store_journal_append (PlabStore *self, const PlabEvent *events, size_t n)
         continue;
       if (w <= 0)
         {
-          /* The disk is full, or worse. What the journal holds stays whole
-           * events; it just stops growing. */
+          /* The disk is full, or worse. The store needs the room more than
+           * the journal does: the run can still be recorded when it ends,
+           * it only loses its cover against a kill. */
           int err = w < 0 ? errno : ENOSPC;
 
-          if (size >= 0 && ftruncate (self->journal_fd, size) < 0)
-            {
-            }
-          close (self->journal_fd);
-          self->journal_fd = -1;
+          journal_drop (self);
           return fail_with (self, PLAB_ESYS, strerror (err));
         }
       p += w;
@@ -1157,8 +1204,7 @@ plab_store_journal_reset (PlabStore *self)
       || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
     {
       rc = fail_with (self, PLAB_ESYS, strerror (errno));
-      close (self->journal_fd);
-      self->journal_fd = -1;
+      journal_drop (self);
       return rc;
     }
   return 0;
@@ -1167,16 +1213,10 @@ plab_store_journal_reset (PlabStore *self)
 void
 plab_store_journal_end (PlabStore *self)
 {
-  char *path;
-
-  if (self == NULL || self->journal_fd < 0)
-    return;
-  close (self->journal_fd);
-  self->journal_fd = -1;
-  path = journal_path (self, self->journal_run);
-  if (path != NULL)
-    unlink (path);
-  free (path);
+  /* The file goes even when an append failed and closed it (a full disk):
+   * the run is over, and no later open would look at its journal again. */
+  if (self != NULL)
+    journal_drop (self);
 }
 
 /* Marks failed every run of this host still "running" whose runner is gone:
@@ -1280,7 +1320,15 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
   if (rc == SQLITE_OK)
     rc = query_int (self->db, "SELECT count(*) FROM sqlite_schema", &n_objects);
   if (rc != SQLITE_OK)
-    return fail_open_sqlite (self->path, self->db, rc);
+    {
+      int code = fail_open_sqlite (self->path, self->db, rc);
+
+      /* A plain SQLITE_ERROR here is the file's format that SQLite cannot
+       * read ("unsupported file format": a schema format number it does not
+       * know): the file is damaged, and is refused as such, which also
+       * removes the -wal and -shm files this open made. */
+      return (rc & 0xff) == SQLITE_ERROR ? PLAB_ESTORE_CORRUPT : code;
+    }
 
   if (app_id != PLAB_STORE_APPLICATION_ID && !(app_id == 0 && n_objects == 0 && version == 0))
     {
@@ -1320,11 +1368,11 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
 }
 
 /* Stores up to this size are checked whole before a writer adds to them.
- * PRAGMA quick_check reads every page (about 4 ms per MiB from the page
+ * PRAGMA quick_check reads every page (about 10 ms per MiB from the page
  * cache, much more from a cold disk), so in a bigger store only the tables
  * that say which runs exist are checked, and damage among the spans shows
  * when they are read. */
-#define FULL_CHECK_MAX_BYTES ((off_t)32 << 20)
+#define FULL_CHECK_MAX_BYTES ((off_t)8 << 20)
 
 static const char *const small_tables[]
     = { "sqlite_schema", "machines", "sweeps", "runs", "lanes", "span_kinds" };
@@ -1348,7 +1396,13 @@ quick_check (PlabStore *self, const char *sql)
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_OK)
-    return fail_open_sqlite (self->path, self->db, rc);
+    {
+      int code = fail_open_sqlite (self->path, self->db, rc);
+
+      /* A plain SQLITE_ERROR is a schema the check cannot run with (a CHECK
+       * calling a function that does not exist): damage, like a finding. */
+      return (rc & 0xff) == SQLITE_ERROR ? PLAB_ESTORE_CORRUPT : code;
+    }
   if (strcmp (finding, "ok") == 0)
     return 0;
   /* The finding names pages and cells: no help to the user, but a context
@@ -1434,10 +1488,19 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "%s", self->errmsg);
       goto fail;
     }
+  remove_imported_journals (self, true);
   return 0;
 
 fail:
+  /* A plain SQLITE_ERROR from plab's own statements means the schema is not
+   * the one plab wrote (a table or column missing, a CHECK calling a function
+   * that does not exist): the store is damaged, and is refused as such, which
+   * also removes the side files this open made. Read before the rollback
+   * resets it. */
+  if (rc == PLAB_ESTORE_IO && (sqlite3_errcode (self->db) & 0xff) == SQLITE_ERROR)
+    rc = PLAB_ESTORE_CORRUPT;
   tx_rollback (self);
+  remove_imported_journals (self, false);
   self->repaired = 0;
   return rc;
 }

@@ -130,7 +130,8 @@ int plab_store_sink_error (PlabStore *self);
  *
  *   plab_store_journal_begin ()   starts the journal of @run_id
  *   plab_store_journal_append ()  appends events (a write () to a file); on an
- *                                 error the journal keeps what it has and stops
+ *                                 error (a full disk) the journal is removed, to
+ *                                 leave the room to the store
  *   plab_store_journal_reset ()   call after every event appended so far went
  *                                 into the store in ONE plab_store_add_events ()
  *   plab_store_journal_end ()     the run's events are all in the store: removes it

@@ -36,14 +36,16 @@ import time
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
 DEADLINE = 60  # against hangs only
+# Under a sanitizer every start of plab costs several times as much: there,
+# every option and parameter still gets bad values, but a third of them.
+THIN = 3 if any(os.environ.get(v) for v in ("ASAN_OPTIONS", "TSAN_OPTIONS")) else 1
 INT64_MAX = 2**63 - 1
 UINT64_MAX = 2**64 - 1
 
 # Values no number option may take, whatever its range.
-GARBAGE = ["", "abc", "3x", "x3", "1e999", "-1e999", "nan", "NaN", "inf", "-inf", "0x10", " 5",
-           "5 ", "+", "-", "1,5", "1..2", "\uff15", "5\n"]
-HUGE = ["99999999999999999999", "-99999999999999999999", "18446744073709551616",
-        "1" + "0" * 400]
+GARBAGE = ["", "abc", "3x", "1e999", "nan", "-inf", "0x10", " 5", "5 ", "+", "1,5", "\uff15",
+           "5\n"]
+HUGE = ["99999999999999999999", "-99999999999999999999", "1" + "0" * 400]
 
 INT_TEXT = re.compile(r"[+-]?[0-9]+")
 NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -113,9 +115,10 @@ def param_candidates(spec, full):
         vals = ["", "maybe", "2", "-1", "truex", "nan", " true"]
     else:
         lo, hi = spec["min"], spec["max"]
-        vals = (GARBAGE + HUGE if full else SHORT) + [
-            repr(lo - 1), repr(hi + 1), repr(lo - 0.001), repr(hi * 2 + 1), "-1", "0", "-0.5",
-            "2.5", "1e3", "-1e3", "1e-9"]
+        vals = SHORT + [repr(lo - 1), repr(hi + 1), "-1", "2.5"]
+        if full:
+            vals += GARBAGE + HUGE + [repr(lo - 0.001), repr(hi * 2 + 1), "0", "-0.5", "1e3",
+                                      "-1e3", "1e-9"]
         vals = [v.removesuffix(".0") if v.endswith(".0") else v for v in vals]
     return [v for v in dict.fromkeys(vals) if not param_ok(v, spec)]
 
@@ -149,7 +152,7 @@ class Table:
         self.groups = []
 
     def add(self, title, cases):
-        self.groups.append((title, cases))
+        self.groups.append((title, cases[::THIN]))
 
 
 def build_table(db, demos):
@@ -363,7 +366,8 @@ def main():
         else:
             failed += 1
             print(f"not ok {n} - the store changed: runs {ids}")
-        print(f"# {n_cases} bad values tried in {time.monotonic() - t0:.1f} s")
+        print(f"# {n_cases} bad values tried in {time.monotonic() - t0:.1f} s"
+              + (f" (one in {THIN}, under a sanitizer)" if THIN > 1 else ""))
         return 1 if failed else 0
     finally:
         os.chdir("/")

@@ -8,7 +8,7 @@ fault while it is going, and then checks what a user would check:
 - the runner ends (or carries on) as it should, with the right exit status and
   a clear line on stderr, within a generous deadline;
 - no process of ours is left: this script makes itself a child subreaper
-  (prctl PR_SET_CHILD_SUBREAPER), so any worker or helper the runner leaves
+  (prctl PR_SET_CHILD_SUBREAPER), so any worker or other process the runner leaves
   behind re-parents here, where it is seen (running or a zombie) instead of
   vanishing into init;
 - nothing of ours is left in /dev/shm;

@@ -363,12 +363,26 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM runs WHERE ?1", 1), ==, 2);
 }
 
+static gboolean
+window_idle_cond (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->window == NULL
+         || (!plab_window_is_running (f->window) && !_plab_window_is_loading (f->window));
+}
+
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_autoptr (GDir) dir = NULL;
   const char *name;
 
+  /* A load of the shown run still in its worker thread would keep the
+   * window, and with it this application, alive into the next test, beside
+   * that test's own application. */
+  if (f->window != NULL)
+    gui_test_wait (window_idle_cond, f, 10000);
   if (f->window != NULL)
     gtk_window_destroy (GTK_WINDOW (f->window));
   gui_test_spin (50);
@@ -790,7 +804,7 @@ start_host (Fixture *f)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) words = NULL;
 
-  /* The host's own warnings (no session bus under Xvfb) are not this test's failures. */
+  /* The host's own warnings (no D-Bus under Xvfb) are not this test's failures. */
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   f->host = g_subprocess_launcher_spawn (launcher, &error, self_exe, "--host", f->db, f->runner,
                                          ready, NULL);

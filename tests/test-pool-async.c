@@ -923,7 +923,7 @@ cancel_soon (gpointer data)
 {
   (void)data;
   g_usleep (100000);
-  cancel_flag = 1;
+  __atomic_store_n (&cancel_flag, 1, __ATOMIC_RELAXED);
   return NULL;
 }
 

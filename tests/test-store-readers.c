@@ -13,6 +13,9 @@
  *     changes again;
  *   - a run that reads as running only ever grows;
  *   - no run reads as failed or cancelled (all of them succeed).
+ *
+ * And, the fault behind the first version of this test failing: a second
+ * store opened in a process leaves the first connection its locks.
  */
 #include "plab.h"
 
@@ -270,6 +273,62 @@ test_readers_during_writes (void)
   remove_tree (dir);
 }
 
+/* Runs `plab run` with @args on @db to the end; asserts it succeeded. */
+static void
+run_writer (const char *db, const char *const *args)
+{
+  GPid pid = spawn_writer (db, args);
+  int wait_status = 0;
+
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+}
+
+/* A second store opened (and closed) in a process must not take the locks
+ * of the first: POSIX drops every lock a process holds on a file when any
+ * descriptor of it is closed. The first connection's lock on the database
+ * is what tells a writer that closes that it is not the last one, and must
+ * not checkpoint and delete the -wal file; so with the lock gone, the -wal
+ * file disappears under a reader that still uses it. */
+static void
+test_second_open_keeps_locks (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("plab-readers-XXXXXX", &error);
+  g_autofree char *db = NULL;
+  g_autofree char *wal = NULL;
+  const char *const small[] = { "squares", "-b", "serial", "--set", "n=200", NULL };
+  PlabStore *window = NULL, *dialog = NULL;
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0;
+
+  g_assert_no_error (error);
+  db = g_build_filename (dir, "runs.db", NULL);
+  wal = g_strconcat (db, "-wal", NULL);
+  run_writer (db, small);
+
+  /* The window's connection, kept open; then another open and close in
+   * the same process, as the export dialog does. */
+  g_assert_cmpint (plab_store_open (db, PLAB_STORE_READ_ONLY, &window), ==, 0);
+  g_assert_cmpint (plab_store_list_runs (window, NULL, &runs, &n_runs), ==, 0);
+  g_assert_cmpuint (n_runs, ==, 1);
+  plab_run_records_free (runs, n_runs);
+  g_assert_cmpint (plab_store_open (db, PLAB_STORE_READ_ONLY, &dialog), ==, 0);
+  plab_store_close (dialog);
+
+  /* A runner records a run and exits: the window is still there, so the
+   * runner is not the last connection and leaves the -wal file alone. */
+  run_writer (db, small);
+  g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (plab_store_list_runs (window, NULL, &runs, &n_runs), ==, 0);
+  g_assert_cmpuint (n_runs, ==, 2);
+  plab_run_records_free (runs, n_runs);
+  plab_store_close (window);
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,6 +336,7 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   plab_path = g_build_filename (build ? build : "build", "app", "plab", NULL);
+  g_test_add_func ("/plab/store-readers/second-open-keeps-locks", test_second_open_keeps_locks);
   g_test_add_func ("/plab/store-readers/during-writes", test_readers_during_writes);
   return g_test_run ();
 }

@@ -401,10 +401,20 @@ def fill_run_args():
     return ["squares", "-b", "threads", "-j", "2", "--set", "n=200000", "--set", "work=0"]
 
 
+def orphan_journals(db, runs):
+    """Event journals beside @db whose run is not waiting for an import (a
+    journal stays only with a run still marked running)."""
+    folder, name = os.path.split(db)
+    running = {r[0] for r in runs if r[1] == "running"}
+    return [f for f in os.listdir(folder) if f.startswith(name + "-events-")
+            and int(f.rsplit("-", 1)[1]) not in running]
+
+
 def check_after_fill(c, db, result, words):
     """The state of a store whose second run met a full disk."""
     c.one_line_refusal(result, words, db)
     runs = run_ids(db)
+    c.that(not orphan_journals(db, runs), f"journals left behind: {orphan_journals(db, runs)}")
     c.that(len(runs) >= 1 and runs[0][1] == "ok", f"the earlier run is not intact: {runs}")
     c.that(all(r[1] != "ok" for r in runs[1:]), f"a run that did not fit is marked ok: {runs}")
     rc, out, err, _ = plab(["runs", "--json"], db)
@@ -457,6 +467,7 @@ def full_disk(tmp, c):
     c.that(seen["listed"][-1:] == ["ok"] and all(s == "failed" for s in seen["listed"][:-1]),
            f"plab runs on the full disk shows {seen['listed']}")
     c.that(seen["integrity"] == "ok", f"integrity after the full disk: {seen['integrity']}")
+    c.that(not seen["orphans"], f"journals left behind: {seen['orphans']}")
     before, after = seen["runs_before_again"], seen["runs_after_again"]
     if seen["again"][0] == 0:
         c.that(after[:len(before)] == before and len(after) == len(before) + 1
@@ -492,6 +503,9 @@ first = run(["run", "squares", "-b", "threads", "-j", "2", "--set", "n=2000"])
 assert first[0] == 0, first
 fill = run(["run"] + fill_args)
 runs = runs_now()
+running = {r[0] for r in runs if r[1] == "running"}
+orphans = [f for f in os.listdir(folder) if f.startswith("runs.db-events-")
+           and int(f.rsplit("-", 1)[1]) not in running]
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 integ = con.execute("PRAGMA integrity_check").fetchone()[0]
 con.close()
@@ -514,7 +528,7 @@ again = run(["run", "squares", "-b", "threads", "-j", "2", "--set", "n=2000"])
 unchanged = sha() == before_sha
 if os.path.exists(filler):
     os.unlink(filler)
-print(json.dumps({"db": db, "fill": fill, "runs": runs, "integrity": integ, "listed": statuses,
+print(json.dumps({"db": db, "fill": fill, "orphans": orphans, "runs": runs, "integrity": integ, "listed": statuses,
                   "again": again, "db_unchanged": unchanged,
                   "runs_before_again": before_runs, "runs_after_again": runs_now(),
                   "integrity_after": sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]}))

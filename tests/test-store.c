@@ -677,6 +677,68 @@ test_damaged_index (Fixture *f, gconstpointer data)
   g_free (after);
 }
 
+/* A store in WAL mode whose schema format number SQLite does not know (found
+ * by fuzzing): refused as damaged in both modes, with no -wal or -shm file
+ * left beside it (they were, when it was refused as unreadable). */
+static void
+test_unknown_schema_format (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  char *contents = NULL;
+  gsize len = 0;
+  GError *error = NULL;
+
+  record_run (store, "squares", 0, 10);
+  plab_store_close (store);
+  g_file_get_contents (f->path, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 100);
+  /* WAL mode (file format versions 2), schema format number 99. */
+  g_assert_cmpint (contents[18], ==, 2);
+  contents[44] = 0;
+  contents[45] = 0;
+  contents[46] = 0;
+  contents[47] = 99;
+  g_file_set_contents (f->path, contents, (gssize)len, &error);
+  g_assert_no_error (error);
+  g_free (contents);
+  assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+}
+
+/* A store whose schema text was damaged so that a CHECK calls a function
+ * that does not exist (found by fuzzing): the open for writing fails only
+ * when the repair of an interrupted run updates it. Refused as damaged, byte
+ * for byte, with no side files (it was refused as an I/O error and left
+ * them). */
+static void
+test_damaged_check (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  sqlite3 *db;
+  char *before, *after;
+
+  record_run (store, "squares", 0, 10);
+  plab_store_close (store);
+  db = raw_open (f->path);
+  raw_exec (db, "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
+                "PRAGMA writable_schema = ON;"
+                "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
+                "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
+                "PRAGMA writable_schema = OFF;");
+  sqlite3_close (db);
+  assert_no_side_files (f->path);
+
+  before = file_checksum (f->path);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
+                   PLAB_ESTORE_CORRUPT);
+  g_assert_null (store);
+  after = file_checksum (f->path);
+  g_assert_cmpstr (after, ==, before);
+  assert_no_side_files (f->path);
+  g_free (before);
+  g_free (after);
+}
+
 static void
 test_newer (Fixture *f, gconstpointer data)
 {
@@ -1095,6 +1157,8 @@ main (int argc, char **argv)
   ADD ("garbage", test_garbage);
   ADD ("truncated", test_truncated);
   ADD ("damaged-index", test_damaged_index);
+  ADD ("unknown-schema-format", test_unknown_schema_format);
+  ADD ("damaged-check", test_damaged_check);
   ADD ("newer", test_newer);
   ADD ("newer-in-wal", test_newer_in_wal);
   ADD ("read-only", test_read_only);

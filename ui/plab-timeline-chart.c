@@ -595,8 +595,10 @@ collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
 static int
 build_counters (PlabTimelineData *self)
 {
-  qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
-         compare_counter_samples);
+  /* A run without counters has no array, and qsort () must not be given NULL. */
+  if (self->n_counter_samples > 0)
+    qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
+           compare_counter_samples);
   self->counters = calloc (self->n_counter_samples + 1, sizeof (Counter));
   if (self->counters == NULL)
     return -1;

@@ -14,8 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Makes a private folder for the work files (removed at exit) and quiets
- * nothing: output of the code under test goes where it always goes. */
+/* Makes a private folder for the work files, under $TMPDIR, removed at exit. */
 void plab_fuzz_store_setup (void);
 
 /* Runs every check on a store file holding @bytes. */
