@@ -549,9 +549,19 @@ build_pyramid (Lane *lane,
 static int
 collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
 {
-  size_t max_lanes = b->n_lanes + N_LANE_NUMBERS;
+  size_t max_lanes = b->n_lanes;
 
-  self->lanes = calloc (max_lanes, sizeof (Lane));
+  /* Room for the given lanes and every other number a span names: a Lane
+   * is a kilobyte and more, too much to reserve for all 65536 numbers. */
+  for (size_t i = 0; i < N_LANE_NUMBERS; i++)
+    slot[i] = -1;
+  for (size_t i = 0; i < b->n_spans; i++)
+    if (slot[b->spans[i].lane] < 0)
+      {
+        slot[b->spans[i].lane] = 0;
+        max_lanes++;
+      }
+  self->lanes = calloc (max_lanes + 1, sizeof (Lane));
   if (self->lanes == NULL)
     return -1;
   for (size_t i = 0; i < N_LANE_NUMBERS; i++)
