@@ -1152,14 +1152,14 @@ plab_timeline_chart_layout (cairo_t *cr,
 double
 plab_timeline_layout_x (const PlabTimelineLayout *layout, double t_ns)
 {
-  double span = (double)(layout->window.end_ns - layout->window.start_ns);
+  double span = ((double)layout->window.end_ns - (double)layout->window.start_ns);
   return layout->plot_x + (t_ns - (double)layout->window.start_ns) / span * layout->plot_w;
 }
 
 double
 plab_timeline_layout_time (const PlabTimelineLayout *layout, double x)
 {
-  double span = (double)(layout->window.end_ns - layout->window.start_ns);
+  double span = ((double)layout->window.end_ns - (double)layout->window.start_ns);
   return (double)layout->window.start_ns + (x - layout->plot_x) / layout->plot_w * span;
 }
 
@@ -1790,7 +1790,8 @@ plab_timeline_chart_draw (cairo_t *cr,
   plot.y = lay.lanes_y;
   plot.w = lay.plot_w;
   plot.h = bottom - lay.lanes_y;
-  plab_time_unit ((double)(lay.window.end_ns - lay.window.start_ns), &unit, &ns_per_unit);
+  /* In doubles: a hostile store can put a window end and start 2^63 apart. */
+  plab_time_unit ((double)lay.window.end_ns - (double)lay.window.start_ns, &unit, &ns_per_unit);
   plab_axis_init (&axis, lay.window.start_ns / ns_per_unit, lay.window.end_ns / ns_per_unit);
   plab_axis_ticks (&axis, (int)(lay.plot_w / (style->tick_size * 7)) + 1, &ticks);
   snprintf (title, sizeof title, "time since start (%s)", unit);
@@ -1802,7 +1803,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   f.layout = &lay;
   f.t0 = (double)lay.window.start_ns;
   f.n_cols = (int)ceil (lay.plot_w);
-  f.ns_px = (double)(lay.window.end_ns - lay.window.start_ns) / lay.plot_w;
+  f.ns_px = ((double)lay.window.end_ns - (double)lay.window.start_ns) / lay.plot_w;
   f.cols = malloc ((size_t)f.n_cols * N_DENSITY_KINDS * sizeof (float));
   f.col_kind = malloc ((size_t)f.n_cols * sizeof (int));
   f.col_level = malloc ((size_t)f.n_cols * sizeof (int));
@@ -1852,7 +1853,7 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
     return -1;
   l = &data->lanes[row];
   t = plab_timeline_layout_time (layout, x);
-  ns_px = (double)(layout->window.end_ns - layout->window.start_ns) / layout->plot_w;
+  ns_px = ((double)layout->window.end_ns - (double)layout->window.start_ns) / layout->plot_w;
   tol = ns_px / 2;
 
   /* Shortest classes first: the innermost of nested spans wins. */
