@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plab-error.h"
 #include "plab-gil.h"
 #include "plab-pool.h"
 
 #define POOL_CACHE_LINE 64
 #define POOL_RETRY_MAX 1024
+#define POOL_TICK_MS 20
 
 /* Why a worker left on its own (Slot.exit_reason). */
 enum
@@ -194,6 +196,26 @@ struct PlabPool
    * driving the pool, read by plab_pool_worker_pids () from any thread. */
   _Atomic int live_pids[PLAB_POOL_MAX_WORKERS];
 };
+
+/* A task's return value as an error code: 0, its own negative code, or
+ * PLAB_ETASK for a positive one. */
+static inline int
+_plab_pool_error_code (int rc)
+{
+  return rc == 0 ? 0 : (rc < 0 ? rc : PLAB_ETASK);
+}
+
+/* How long one progress step may wait before @deadline (plab_now_ns () time):
+ * at most POOL_TICK_MS, so cancellation is seen within that. */
+static inline int
+_plab_pool_tick_ms (int64_t deadline)
+{
+  int64_t left = deadline - plab_now_ns ();
+
+  if (left <= 0)
+    return 0;
+  return left / 1000000 < POOL_TICK_MS ? (int)(left / 1000000) + 1 : POOL_TICK_MS;
+}
 
 /* One step of the parent's work: waits up to @timeout_ms for a worker to
  * report, drains the trace, replaces dead workers, collects finished tasks.

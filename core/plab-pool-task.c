@@ -27,14 +27,6 @@
 #include "plab-error.h"
 #include "plab-pool-private.h"
 
-#define TICK_MS 20
-
-static int
-error_code (int rc)
-{
-  return rc == 0 ? 0 : (rc < 0 ? rc : PLAB_ETASK);
-}
-
 static void
 free_slot (PlabPool *self, int idx)
 {
@@ -51,6 +43,19 @@ finish (PlabFuture *f, int rc)
   f->rc = rc;
   f->done = true;
   f->slot = -1;
+}
+
+/* Hands the finished task in slot @idx to its future: result, order, code. */
+static void
+take_result (PlabPool *self, int idx, PlabFuture *f)
+{
+  const TaskSlot *t = &self->tasks[idx];
+
+  if (f->result_size > 0)
+    memcpy (f->result, self->payload + (size_t)idx * self->task_stride + t->result_off,
+            f->result_size);
+  f->done_seq = t->done_seq;
+  finish (f, t->error);
 }
 
 void
@@ -90,11 +95,7 @@ _plab_pool_collect (PlabPool *self)
         {
           if (f != NULL)
             {
-              if (f->result_size > 0)
-                memcpy (f->result, self->payload + (size_t)i * self->task_stride + t->result_off,
-                        f->result_size);
-              f->done_seq = t->done_seq;
-              finish (f, t->error);
+              take_result (self, i, f);
               if (f->done_func != NULL)
                 finished[n_finished++] = f;
             }
@@ -122,14 +123,7 @@ _plab_pool_release_futures (PlabPool *self, int rc, const char *message)
       if (!self->slot_busy[i])
         continue;
       if (f != NULL && atomic_load (&self->tasks[i].state) == TASK_FINISHED)
-        {
-          if (f->result_size > 0)
-            memcpy (f->result,
-                    self->payload + (size_t)i * self->task_stride + self->tasks[i].result_off,
-                    f->result_size);
-          f->done_seq = self->tasks[i].done_seq;
-          finish (f, self->tasks[i].error);
-        }
+        take_result (self, i, f);
       else if (f != NULL && !f->done)
         {
           if (f->message[0] == '\0')
@@ -150,16 +144,6 @@ wait_span (int64_t t0, bool waited, const char *label)
     plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
 }
 
-static int
-tick (int64_t deadline)
-{
-  int64_t left = deadline - plab_now_ns ();
-
-  if (left <= 0)
-    return 0;
-  return left / 1000000 < TICK_MS ? (int)(left / 1000000) + 1 : TICK_MS;
-}
-
 static int64_t
 deadline_of (int64_t timeout_ns)
 {
@@ -178,7 +162,7 @@ run_inline (PlabPool *self, const PlabTask *task, PlabFuture *f)
       finish (f, PLAB_EINIT);
       return 0;
     }
-  rc = error_code (task->func (task->arg, f->result, task->user_data));
+  rc = _plab_pool_error_code (task->func (task->arg, f->result, task->user_data));
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), self->task_counter - 1,
                task->label != NULL ? task->label : "");
@@ -231,7 +215,7 @@ plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
   /* Every slot in flight: let one finish first. */
   while (self->n_free == 0)
     {
-      int rc = _plab_pool_progress (self, TICK_MS);
+      int rc = _plab_pool_progress (self, POOL_TICK_MS);
       if (rc != 0 || self->state != PLAB_POOL_RUNNING)
         {
           free (f->result);
@@ -306,7 +290,7 @@ future_wait (PlabFuture *future, int64_t timeout_ns, const char *label)
           rc = PLAB_ETIMEDOUT;
           break;
         }
-      rc = _plab_pool_progress (future->pool, tick (deadline));
+      rc = _plab_pool_progress (future->pool, _plab_pool_tick_ms (deadline));
       waited = true;
       if (rc != 0 && !future->done)
         break;
@@ -416,7 +400,7 @@ plab_pool_wait (PlabPool *self,
           return PLAB_ETIMEDOUT;
         }
       waited = true;
-      rc = _plab_pool_progress (self, tick (deadline));
+      rc = _plab_pool_progress (self, _plab_pool_tick_ms (deadline));
       /* A broken pool has failed every future: the condition is met below. */
       if (rc == PLAB_ECANCELLED)
         return rc;
@@ -479,7 +463,7 @@ plab_pool_as_completed (PlabPool *self,
           return PLAB_ETIMEDOUT;
         }
       waited = true;
-      rc = _plab_pool_progress (self, tick (deadline));
+      rc = _plab_pool_progress (self, _plab_pool_tick_ms (deadline));
       if (rc == PLAB_ECANCELLED)
         return rc;
     }
@@ -640,7 +624,7 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
               wait_span (t0, true, "wait: imap");
               return PLAB_ETIMEDOUT;
             }
-          rc = _plab_pool_progress (it->pool, tick (deadline));
+          rc = _plab_pool_progress (it->pool, _plab_pool_tick_ms (deadline));
           waited = true;
           if (rc != 0)
             return rc;

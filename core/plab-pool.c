@@ -70,7 +70,7 @@
 #include "plab-sysinfo.h"
 #include "plab-trace-private.h"
 
-#define WAIT_TICK_MS 20
+#define WAIT_TICK_MS POOL_TICK_MS
 /* How long stopped workers may take to leave before SIGKILL: after SIGTERM
  * (terminate), and when asked politely (free, join), where a slow exit (say,
  * under valgrind) must not be mistaken for a hang. */
@@ -147,12 +147,6 @@ notify_parent (PlabPool *self)
     {
       /* The counter can only overflow after 2^64 writes; nothing to do. */
     }
-}
-
-static int
-error_code (int rc)
-{
-  return rc == 0 ? 0 : (rc < 0 ? rc : PLAB_ETASK);
 }
 
 /* --- Worker side --- */
@@ -279,7 +273,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
       t0 = tracing ? plab_now_ns () : 0;
-      rc = error_code (sh->func (item, result, sh->user_data));
+      rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
       if (tracing)
         {
           t1 = plab_now_ns ();
@@ -346,7 +340,7 @@ run_task (PlabPool *self, int idx)
   int64_t t0 = plab_now_ns ();
   int rc;
 
-  rc = error_code (t->func (arg, arg + t->result_off, t->user_data));
+  rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
   if (self->backend == PLAB_BACKEND_GIL)
@@ -437,7 +431,7 @@ worker_init (Worker *w)
   plab_gil_detach ();
   if (rc == 0)
     return true;
-  slot->init_error = error_code (rc);
+  slot->init_error = _plab_pool_error_code (rc);
   atomic_store_explicit (&slot->exit_reason, WORKER_INIT_FAILED, memory_order_release);
   notify_parent (self);
   return false;
@@ -626,7 +620,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       if (self->initializer != NULL && (rc = self->initializer (self->init_data)) != 0)
         {
           snprintf (self->message, sizeof self->message, "the initializer failed: %s",
-                    plab_strerror (error_code (rc)));
+                    plab_strerror (_plab_pool_error_code (rc)));
           self->state = PLAB_POOL_BROKEN;
         }
       *out = self;
@@ -897,8 +891,7 @@ plab_pool_join (PlabPool *self, int64_t timeout_ns)
           left = deadline - plab_now_ns ();
           if (left <= 0)
             return PLAB_ETIMEDOUT;
-          rc = _plab_pool_progress (self, left / 1000000 < WAIT_TICK_MS ? (int)(left / 1000000)
-                                                                        : WAIT_TICK_MS);
+          rc = _plab_pool_progress (self, _plab_pool_tick_ms (deadline));
           if (rc != 0)
             return rc;
         }
@@ -1184,7 +1177,7 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
         }
       /* Timed after the drain: the drain is the runner's work, not the task's. */
       t0 = tracing ? plab_now_ns () : 0;
-      rc = error_code (map->func (item, result, map->user_data));
+      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
       if (tracing)
         {
           label[0] = '\0';
