@@ -30,8 +30,10 @@ struct _PlabProgress
 
   /* The capacity of the pipe @out is, 0 when it is not a pipe. */
   int pipe_size;
-  /* Spans of this run left out of the stream because the reader was behind. */
+  /* Spans and counter samples of this run left out of the stream because
+   * the reader was behind. */
   int64_t spans_dropped;
+  int64_t samples_dropped;
 };
 
 PlabProgress *
@@ -113,16 +115,17 @@ room_for (PlabProgress *self, size_t len)
   return (size_t)(self->pipe_size - unread) >= len + 1;
 }
 
-/* Emits a "spans" line, or leaves it out when the reader is behind: the
- * live view is a preview, and the run store gets every span anyway. */
+/* Emits a "spans" or "counters" line of @n items, or leaves it out when the
+ * reader is behind and adds @n to *@dropped: the live view is a preview, and
+ * the run store gets everything anyway. */
 static void
-emit_or_drop (PlabProgress *self, size_t n_spans)
+emit_or_drop (PlabProgress *self, size_t n, int64_t *dropped)
 {
   if (room_for (self, self->line->len))
     emit (self);
   else
     {
-      self->spans_dropped += (int64_t)n_spans;
+      *dropped += (int64_t)n;
       g_string_truncate (self->line, 0);
     }
 }
@@ -228,14 +231,14 @@ plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_even
       if (++in_line == PLAB_PROGRESS_MAX_BATCH)
         {
           g_string_append (s, "]}");
-          emit_or_drop (self, in_line);
+          emit_or_drop (self, in_line, &self->spans_dropped);
           in_line = 0;
         }
     }
   if (in_line > 0)
     {
       g_string_append (s, "]}");
-      emit_or_drop (self, in_line);
+      emit_or_drop (self, in_line, &self->spans_dropped);
     }
 
   /* Then counter samples. */
@@ -259,14 +262,14 @@ plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_even
       if (++in_line == PLAB_PROGRESS_MAX_BATCH)
         {
           g_string_append (s, "]}");
-          emit_or_drop (self, in_line);
+          emit_or_drop (self, in_line, &self->samples_dropped);
           in_line = 0;
         }
     }
   if (in_line > 0)
     {
       g_string_append (s, "]}");
-      emit_or_drop (self, in_line);
+      emit_or_drop (self, in_line, &self->samples_dropped);
     }
 }
 
@@ -294,9 +297,13 @@ plab_progress_run_end (PlabProgress *self,
   plab_json_append_string (s, error && error[0] ? error : NULL);
   if (self->spans_dropped > 0)
     g_string_append_printf (s, ",\"live_spans_dropped\":%" G_GINT64_FORMAT, self->spans_dropped);
+  if (self->samples_dropped > 0)
+    g_string_append_printf (s, ",\"live_samples_dropped\":%" G_GINT64_FORMAT,
+                            self->samples_dropped);
   g_string_append_c (s, '}');
   emit (self);
   self->spans_dropped = 0;
+  self->samples_dropped = 0;
 }
 
 void

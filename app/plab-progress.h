@@ -22,9 +22,9 @@
  *   {"event":"end","id":3,"status":"ok","wall_s":0.41,"cpu_s":0.79,
  *    "check_ok":true,"check":"all 200000 squares correct","error":null}
  *       the run finished: status is "ok", "failed" or "cancelled". When the
- *       reader of a pipe fell behind, "spans" lines were left out rather than
- *       hold the run up, and "live_spans_dropped" says how many spans; the
- *       run store has them all.
+ *       reader of a pipe fell behind, "spans" and "counters" lines were left
+ *       out rather than hold the run up; "live_spans_dropped" and
+ *       "live_samples_dropped" say how many; the run store has them all.
  *   {"event":"done","sweep":null,"db":"/home/me/.local/share/plab/runs.db"}
  *       the runner is about to exit; nothing follows.
  *
