@@ -1,7 +1,7 @@
-/* plab-json-writer.h: the few JSON writing helpers the command line needs.
+/* plab-json-writer.h: core's JSON writer (plab-json.h) on a GString.
  *
- * The command line writes JSON (summaries, the progress stream, Chrome traces)
- * but never parses it, so a GString and correct escaping are enough.
+ * The command line and the window build their text in GStrings; these append
+ * what core's writer writes, so escaping and number formats have one home.
  */
 #pragma once
 

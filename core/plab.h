@@ -16,4 +16,5 @@
 #include "plab-queue.h"
 #include "plab-pipe.h"
 #include "plab-gil.h"
+#include "plab-json.h"
 #include "plab-shm.h"

@@ -80,7 +80,7 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
   double point_x = workers;
   PlabBuf buf;
 
-  _plab_buf_init (&buf);
+  plab_buf_init (&buf);
   if (xs == NULL || ys == NULL)
     goto out;
   for (int n = 1; n <= max_n; n++)
@@ -88,40 +88,40 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
       xs[n - 1] = n;
       ys[n - 1] = amdahl (f, n);
     }
-  _plab_buf_append (&buf, "{\"serial_fraction\": ");
-  _plab_json_short (&buf, f);
-  _plab_buf_append (&buf, ", \"planned_one_worker_s\": ");
-  _plab_json_short (&buf, planned_s);
-  _plab_buf_append (&buf, ", \"wall_s\": ");
-  _plab_json_short (&buf, wall_s);
-  _plab_buf_append (&buf, ", \"speedup_vs_planned\": ");
-  _plab_json_short (&buf, measured);
-  _plab_buf_append (&buf, ", \"amdahl_speedup\": ");
-  _plab_json_short (&buf, amdahl (f, workers));
-  _plab_buf_append (&buf, ", \"amdahl_ceiling\": ");
-  _plab_json_short (&buf, f > 0 ? 1.0 / f : INFINITY);
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
+  plab_buf_append (&buf, "{\"serial_fraction\": ");
+  plab_json_write_short (&buf, f);
+  plab_buf_append (&buf, ", \"planned_one_worker_s\": ");
+  plab_json_write_short (&buf, planned_s);
+  plab_buf_append (&buf, ", \"wall_s\": ");
+  plab_json_write_short (&buf, wall_s);
+  plab_buf_append (&buf, ", \"speedup_vs_planned\": ");
+  plab_json_write_short (&buf, measured);
+  plab_buf_append (&buf, ", \"amdahl_speedup\": ");
+  plab_json_write_short (&buf, amdahl (f, workers));
+  plab_buf_append (&buf, ", \"amdahl_ceiling\": ");
+  plab_json_write_short (&buf, f > 0 ? 1.0 / f : INFINITY);
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
                           "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": "
                           "[{\"name\": \"Amdahl\", \"style\": \"line\", \"x\": ");
-  _plab_json_numbers (&buf, xs, (size_t)max_n);
-  _plab_buf_append (&buf, ", \"y\": ");
-  _plab_json_numbers (&buf, ys, (size_t)max_n);
-  _plab_buf_append (&buf, "}, {\"name\": \"ideal\", \"style\": \"dashed\", \"x\": ");
-  _plab_json_numbers (&buf, ideal, 2);
-  _plab_buf_append (&buf, ", \"y\": ");
-  _plab_json_numbers (&buf, ideal, 2);
-  _plab_buf_append (&buf, "}, {\"name\": \"this run\", \"style\": \"points\", \"x\": ");
-  _plab_json_numbers (&buf, &point_x, 1);
-  _plab_buf_append (&buf, ", \"y\": ");
-  _plab_json_numbers (&buf, &measured, 1);
-  _plab_buf_printf (&buf,
+  plab_json_write_numbers (&buf, xs, (size_t)max_n);
+  plab_buf_append (&buf, ", \"y\": ");
+  plab_json_write_numbers (&buf, ys, (size_t)max_n);
+  plab_buf_append (&buf, "}, {\"name\": \"ideal\", \"style\": \"dashed\", \"x\": ");
+  plab_json_write_numbers (&buf, ideal, 2);
+  plab_buf_append (&buf, ", \"y\": ");
+  plab_json_write_numbers (&buf, ideal, 2);
+  plab_buf_append (&buf, "}, {\"name\": \"this run\", \"style\": \"points\", \"x\": ");
+  plab_json_write_numbers (&buf, &point_x, 1);
+  plab_buf_append (&buf, ", \"y\": ");
+  plab_json_write_numbers (&buf, &measured, 1);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
                     "%.3gx\", \"this run: %.2fx against the planned one-worker time\"]}}",
                     f, amdahl (f, workers), workers, f > 0 ? 1.0 / f : INFINITY, measured);
 out:
   free (xs);
   free (ys);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 static int

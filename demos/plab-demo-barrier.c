@@ -142,31 +142,31 @@ result_json (const Room *r, double total_s)
       busy_sum += busy[p];
       wait_sum += wait[p];
     }
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf,
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf,
                     "{\"painters\": %d, \"walls\": %d, \"phases\": %d, \"total_s\": ", r->painters,
                     r->walls, r->phases);
-  _plab_json_short (&buf, total_s);
-  _plab_buf_append (&buf, ", \"painting_s\": ");
-  _plab_json_short (&buf, busy_sum);
-  _plab_buf_append (&buf, ", \"waiting_s\": ");
-  _plab_json_short (&buf, wait_sum);
-  _plab_buf_append (&buf, ", \"waiting_percent\": ");
-  _plab_json_short (&buf, busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0);
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Painting and waiting "
+  plab_json_write_short (&buf, total_s);
+  plab_buf_append (&buf, ", \"painting_s\": ");
+  plab_json_write_short (&buf, busy_sum);
+  plab_buf_append (&buf, ", \"waiting_s\": ");
+  plab_json_write_short (&buf, wait_sum);
+  plab_buf_append (&buf, ", \"waiting_percent\": ");
+  plab_json_write_short (&buf, busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0);
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Painting and waiting "
                           "at the barrier\", \"x_label\": \"painter\", \"y_label\": \"seconds\", "
                           "\"categories\": [");
   for (int p = 0; p < r->painters; p++)
-    _plab_buf_printf (&buf, "%s\"painter %d\"", p ? ", " : "", p + 1);
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"painting (s)\", \"values\": ");
-  _plab_json_numbers (&buf, busy, (size_t)r->painters);
-  _plab_buf_append (&buf, "}, {\"name\": \"waiting at the barrier (s)\", \"values\": ");
-  _plab_json_numbers (&buf, wait, (size_t)r->painters);
-  _plab_buf_printf (&buf,
+    plab_buf_printf (&buf, "%s\"painter %d\"", p ? ", " : "", p + 1);
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"painting (s)\", \"values\": ");
+  plab_json_write_numbers (&buf, busy, (size_t)r->painters);
+  plab_buf_append (&buf, "}, {\"name\": \"waiting at the barrier (s)\", \"values\": ");
+  plab_json_write_numbers (&buf, wait, (size_t)r->painters);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"%.0f%% of the painters' time went to waiting for the "
                     "slowest one\"]}}",
                     busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0.0);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 /* Every painter is a worker, and the room has a painter's worth of

@@ -244,13 +244,13 @@ cumulative_series (PlabBuf *buf, const char *name, int64_t *times, int n, int64_
       xs[k] = (times[n - 1] - t0) / 1e9;
       ys[k++] = n;
     }
-  _plab_buf_append (buf, "{\"name\": ");
-  _plab_json_string (buf, name);
-  _plab_buf_append (buf, ", \"style\": \"line\", \"x\": ");
-  _plab_json_numbers (buf, xs, (size_t)k);
-  _plab_buf_append (buf, ", \"y\": ");
-  _plab_json_numbers (buf, ys, (size_t)k);
-  _plab_buf_append (buf, "}");
+  plab_buf_append (buf, "{\"name\": ");
+  plab_json_write_string (buf, name);
+  plab_buf_append (buf, ", \"style\": \"line\", \"x\": ");
+  plab_json_write_numbers (buf, xs, (size_t)k);
+  plab_buf_append (buf, ", \"y\": ");
+  plab_json_write_numbers (buf, ys, (size_t)k);
+  plab_buf_append (buf, "}");
 }
 
 static char *
@@ -261,30 +261,30 @@ result_json (Factory *f, int64_t t0, int64_t total_ns, int once)
 
   if (times == NULL)
     return NULL;
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf,
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf,
                     "{\"cars\": %d, \"delivered_once\": %d, \"cnt\": %lld, "
                     "\"fifo_violations\": %d, \"producers\": %d, \"consumers\": %d, "
                     "\"capacity\": %d, \"taken_per_consumer\": \"",
                     f->cars, once, (long long)atomic_load (&f->sh->cnt),
                     atomic_load (&f->sh->fifo_violations), f->producers, f->consumers, f->capacity);
   for (int c = 0; c < f->consumers; c++)
-    _plab_buf_printf (&buf, "%s%d", c ? ", " : "", f->sh->taken[c]);
-  _plab_buf_append (&buf, "\", \"total_s\": ");
-  _plab_json_short (&buf, total_ns / 1e9);
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Cars built and "
+    plab_buf_printf (&buf, "%s%d", c ? ", " : "", f->sh->taken[c]);
+  plab_buf_append (&buf, "\", \"total_s\": ");
+  plab_json_write_short (&buf, total_ns / 1e9);
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Cars built and "
                           "delivered\", \"x_label\": \"seconds\", \"y_label\": \"cars\", "
                           "\"series\": [");
   memcpy (times, f->made_ns, (size_t)f->cars * sizeof *times);
   cumulative_series (&buf, "built (put on the queue)", times, f->cars, t0);
-  _plab_buf_append (&buf, ", ");
+  plab_buf_append (&buf, ", ");
   memcpy (times, f->delivered_ns, (size_t)f->cars * sizeof *times);
   cumulative_series (&buf, "delivered (cnt)", times, f->cars, t0);
-  _plab_buf_append (&buf, "], \"notes\": [\"the gap between the lines is the cars in the queue "
+  plab_buf_append (&buf, "], \"notes\": [\"the gap between the lines is the cars in the queue "
                           "or in a consumer's hands\", ");
-  _plab_buf_printf (&buf, "\"%d of %d cars delivered exactly once\"]}}", once, f->cars);
+  plab_buf_printf (&buf, "\"%d of %d cars delivered exactly once\"]}}", once, f->cars);
   free (times);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -210,30 +210,30 @@ result_json (PlabDemoRun *run, const Kitchen *k, int n, double for_loop_s, doubl
     snprintf (name, sizeof name, "%s on %s, %d worker%s", mode, plab_backend_name (run->backend),
               run->workers, run->workers == 1 ? "" : "s");
 
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf, "{\"tasks\": %d, \"for_loop_s\": ", n);
-  _plab_json_short (&buf, for_loop_s);
-  _plab_buf_append (&buf, ", \"kitchen_s\": ");
-  _plab_json_short (&buf, kitchen_s);
-  _plab_buf_append (&buf, ", \"saved_percent\": ");
-  _plab_json_short (&buf, saved);
-  _plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, \"figure\": {\"kind\": \"bars\", "
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf, "{\"tasks\": %d, \"for_loop_s\": ", n);
+  plab_json_write_short (&buf, for_loop_s);
+  plab_buf_append (&buf, ", \"kitchen_s\": ");
+  plab_json_write_short (&buf, kitchen_s);
+  plab_buf_append (&buf, ", \"saved_percent\": ");
+  plab_json_write_short (&buf, saved);
+  plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, \"figure\": {\"kind\": \"bars\", "
                           "\"title\": \"Time in the kitchen\", \"x_label\": \"kitchen\", "
                           "\"y_label\": \"seconds\", \"categories\": [\"one chef, for loop "
                           "(sum of the tasks)\", ");
-  _plab_json_string (&buf, name);
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
-  _plab_json_numbers (&buf, bars, 2);
-  _plab_buf_printf (&buf,
+  plab_json_write_string (&buf, name);
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
+  plab_json_write_numbers (&buf, bars, 2);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"%.1f%% of the for loop's time saved (the classic text "
                     "reports 44.4%%)\"",
                     saved);
   for (int t = 0; t < n; t++)
-    _plab_buf_printf (&buf, ", \"%s (%s, %d units): %.2f s\"", kitchen[t].name,
+    plab_buf_printf (&buf, ", \"%s (%s, %d units): %.2f s\"", kitchen[t].name,
                       kitchen[t].kind == KIND_CPU ? "cpu" : "oven", kitchen[t].units,
                       (k->sh->end_ns[t] - k->sh->start_ns[t]) / 1e9);
-  _plab_buf_append (&buf, "]}}");
-  return _plab_buf_steal (&buf);
+  plab_buf_append (&buf, "]}}");
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -191,8 +191,8 @@ result_json (const Counting *c, int n, bool serial)
   int k = 0;
   PlabBuf buf;
 
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf, "{\"counters\": %d, \"expected\": %lld", n, (long long)expected);
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf, "{\"counters\": %d, \"expected\": %lld", n, (long long)expected);
   for (int v = 0; v < N_VARIANTS; v++)
     {
       double s;
@@ -200,42 +200,42 @@ result_json (const Counting *c, int n, bool serial)
       if (!c->variants[v])
         continue;
       s = variant_seconds (c->sh, n, v, serial);
-      _plab_buf_printf (&buf,
+      plab_buf_printf (&buf,
                         ", \"%s_count\": %lld, \"%s_lost\": %lld, \"%s_s\": ", variant_names[v],
                         (long long)counted (c->sh, v), variant_names[v],
                         (long long)(expected - counted (c->sh, v)), variant_names[v]);
-      _plab_json_short (&buf, s);
-      _plab_buf_printf (&buf, ", \"%s_ns_per_increment\": ", variant_names[v]);
-      _plab_json_short (&buf, s * 1e9 / (double)expected);
+      plab_json_write_short (&buf, s);
+      plab_buf_printf (&buf, ", \"%s_ns_per_increment\": ", variant_names[v]);
+      plab_json_write_short (&buf, s * 1e9 / (double)expected);
       counts[k] = (double)counted (c->sh, v);
       expect[k] = (double)expected;
       cats[k++] = variant_names[v];
     }
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"What the counter "
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"What the counter "
                           "reached\", \"x_label\": \"counter\", \"y_label\": \"count\", "
                           "\"categories\": [");
   for (int i = 0; i < k; i++)
     {
       if (i)
-        _plab_buf_append (&buf, ", ");
-      _plab_json_string (&buf, cats[i]);
+        plab_buf_append (&buf, ", ");
+      plab_json_write_string (&buf, cats[i]);
     }
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"counted\", \"values\": ");
-  _plab_json_numbers (&buf, counts, (size_t)k);
-  _plab_buf_append (&buf, "}, {\"name\": \"expected\", \"values\": ");
-  _plab_json_numbers (&buf, expect, (size_t)k);
-  _plab_buf_append (&buf, "}], \"notes\": [");
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"counted\", \"values\": ");
+  plab_json_write_numbers (&buf, counts, (size_t)k);
+  plab_buf_append (&buf, "}, {\"name\": \"expected\", \"values\": ");
+  plab_json_write_numbers (&buf, expect, (size_t)k);
+  plab_buf_append (&buf, "}], \"notes\": [");
   for (int v = 0, first = 1; v < N_VARIANTS; v++)
     {
       if (!c->variants[v])
         continue;
-      _plab_buf_printf (&buf, "%s\"%s: %lld of %lld in %.3f s\"", first ? "" : ", ",
+      plab_buf_printf (&buf, "%s\"%s: %lld of %lld in %.3f s\"", first ? "" : ", ",
                         variant_labels[v], (long long)counted (c->sh, v), (long long)expected,
                         variant_seconds (c->sh, n, v, serial));
       first = 0;
     }
-  _plab_buf_append (&buf, "]}}");
-  return _plab_buf_steal (&buf);
+  plab_buf_append (&buf, "]}}");
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -168,7 +168,7 @@ result_json (const KdeContext *ctx, double integral, double max_err, int equal)
   double *tru = malloc (n * sizeof *tru);
   PlabBuf buf;
 
-  _plab_buf_init (&buf);
+  plab_buf_init (&buf);
   if (xs == NULL || est == NULL || tru == NULL)
     goto out;
   for (size_t k = 0; k < n; k++)
@@ -179,24 +179,24 @@ result_json (const KdeContext *ctx, double integral, double max_err, int equal)
       est[k] = ctx->density[i];
       tru[k] = true_density (xs[k]);
     }
-  _plab_buf_printf (&buf, "{\"samples\": %zu, \"grid\": %zu, \"h\": ", ctx->n_samples, ctx->grid);
-  _plab_json_short (&buf, ctx->h);
-  _plab_buf_printf (&buf, ", \"kernel\": \"%s\", \"integral\": ", kernels[ctx->gaussian ? 0 : 1]);
-  _plab_json_short (&buf, integral);
-  _plab_buf_append (&buf, ", \"max_error\": ");
-  _plab_json_short (&buf, max_err);
-  _plab_buf_printf (&buf, ", \"checked_points\": %d, \"equal_to_serial\": %d", CHECK_POINTS, equal);
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Density estimate\", "
+  plab_buf_printf (&buf, "{\"samples\": %zu, \"grid\": %zu, \"h\": ", ctx->n_samples, ctx->grid);
+  plab_json_write_short (&buf, ctx->h);
+  plab_buf_printf (&buf, ", \"kernel\": \"%s\", \"integral\": ", kernels[ctx->gaussian ? 0 : 1]);
+  plab_json_write_short (&buf, integral);
+  plab_buf_append (&buf, ", \"max_error\": ");
+  plab_json_write_short (&buf, max_err);
+  plab_buf_printf (&buf, ", \"checked_points\": %d, \"equal_to_serial\": %d", CHECK_POINTS, equal);
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Density estimate\", "
                           "\"x_label\": \"x\", \"y_label\": \"density\", \"series\": [{\"name\": "
                           "\"estimate\", \"style\": \"line\", \"x\": ");
-  _plab_json_numbers (&buf, xs, n);
-  _plab_buf_append (&buf, ", \"y\": ");
-  _plab_json_numbers (&buf, est, n);
-  _plab_buf_append (&buf, "}, {\"name\": \"true density\", \"style\": \"dashed\", \"x\": ");
-  _plab_json_numbers (&buf, xs, n);
-  _plab_buf_append (&buf, ", \"y\": ");
-  _plab_json_numbers (&buf, tru, n);
-  _plab_buf_printf (&buf,
+  plab_json_write_numbers (&buf, xs, n);
+  plab_buf_append (&buf, ", \"y\": ");
+  plab_json_write_numbers (&buf, est, n);
+  plab_buf_append (&buf, "}, {\"name\": \"true density\", \"style\": \"dashed\", \"x\": ");
+  plab_json_write_numbers (&buf, xs, n);
+  plab_buf_append (&buf, ", \"y\": ");
+  plab_json_write_numbers (&buf, tru, n);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"integral %.4f\", \"largest distance from the true "
                     "density %.4f\", \"%d of %d checked points equal to the serial "
                     "result\"]}}",
@@ -205,7 +205,7 @@ out:
   free (xs);
   free (est);
   free (tru);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -16,141 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* --- PlabBuf --- */
-
-void
-_plab_buf_init (PlabBuf *buf)
-{
-  memset (buf, 0, sizeof *buf);
-}
-
-void
-_plab_buf_clear (PlabBuf *buf)
-{
-  free (buf->data);
-  _plab_buf_init (buf);
-}
-
-static bool
-buf_reserve (PlabBuf *buf, size_t extra)
-{
-  size_t need;
-  size_t cap;
-  char *data;
-
-  if (buf->oom)
-    return false;
-  need = buf->len + extra + 1;
-  if (need <= buf->cap)
-    return true;
-  cap = buf->cap ? buf->cap : 256;
-  while (cap < need)
-    cap *= 2;
-  data = realloc (buf->data, cap);
-  if (data == NULL)
-    {
-      buf->oom = true;
-      return false;
-    }
-  buf->data = data;
-  buf->cap = cap;
-  return true;
-}
-
-void
-_plab_buf_append (PlabBuf *buf, const char *text)
-{
-  size_t n = strlen (text);
-
-  if (!buf_reserve (buf, n))
-    return;
-  memcpy (buf->data + buf->len, text, n + 1);
-  buf->len += n;
-}
-
-void
-_plab_buf_printf (PlabBuf *buf, const char *format, ...)
-{
-  va_list ap;
-  int n;
-
-  va_start (ap, format);
-  n = vsnprintf (NULL, 0, format, ap);
-  va_end (ap);
-  if (n < 0 || !buf_reserve (buf, (size_t)n))
-    return;
-  va_start (ap, format);
-  vsnprintf (buf->data + buf->len, (size_t)n + 1, format, ap);
-  va_end (ap);
-  buf->len += (size_t)n;
-}
-
-char *
-_plab_buf_steal (PlabBuf *buf)
-{
-  char *data;
-
-  /* An empty buffer still hands out a string. */
-  if (!buf_reserve (buf, 0))
-    {
-      _plab_buf_clear (buf);
-      return NULL;
-    }
-  buf->data[buf->len] = '\0';
-  data = buf->data;
-  _plab_buf_init (buf);
-  return data;
-}
-
-void
-_plab_json_string (PlabBuf *buf, const char *text)
-{
-  const unsigned char *p;
-
-  _plab_buf_append (buf, "\"");
-  for (p = (const unsigned char *)(text ? text : ""); *p; p++)
-    {
-      switch (*p)
-        {
-        case '"':
-          _plab_buf_append (buf, "\\\"");
-          break;
-        case '\\':
-          _plab_buf_append (buf, "\\\\");
-          break;
-        case '\n':
-          _plab_buf_append (buf, "\\n");
-          break;
-        case '\t':
-          _plab_buf_append (buf, "\\t");
-          break;
-        case '\r':
-          _plab_buf_append (buf, "\\r");
-          break;
-        default:
-          if (*p < 0x20)
-            _plab_buf_printf (buf, "\\u%04x", *p);
-          else
-            {
-              char c[2] = { (char)*p, '\0' };
-              _plab_buf_append (buf, c);
-            }
-        }
-    }
-  _plab_buf_append (buf, "\"");
-}
-
-void
-_plab_json_number (PlabBuf *buf, double value)
-{
-  if (!isfinite (value))
-    _plab_buf_append (buf, "null");
-  else if (value == floor (value) && fabs (value) < 9007199254740992.0)
-    _plab_buf_printf (buf, "%.0f", value);
-  else
-    _plab_buf_printf (buf, "%.17g", value);
-}
-
 /* --- Parameters --- */
 
 static void
@@ -343,51 +208,29 @@ plab_demo_run_params_json (const PlabDemoRun *run)
   PlabBuf buf;
   char text[64];
 
-  _plab_buf_init (&buf);
-  _plab_buf_append (&buf, "{");
+  plab_buf_init (&buf);
+  plab_buf_append (&buf, "{");
   for (size_t i = 0; i < run->demo->n_params; i++)
     {
       const PlabParamSpec *spec = &run->demo->params[i];
 
       if (i > 0)
-        _plab_buf_append (&buf, ", ");
-      _plab_json_string (&buf, spec->name);
-      _plab_buf_append (&buf, ": ");
+        plab_buf_append (&buf, ", ");
+      plab_json_write_string (&buf, spec->name);
+      plab_buf_append (&buf, ": ");
       switch (spec->type)
         {
         case PLAB_PARAM_BOOL:
-          _plab_buf_append (&buf, run->values[i] != 0 ? "true" : "false");
+          plab_buf_append (&buf, run->values[i] != 0 ? "true" : "false");
           break;
         case PLAB_PARAM_CHOICE:
           plab_param_format (spec, run->values[i], text, sizeof text);
-          _plab_json_string (&buf, text);
+          plab_json_write_string (&buf, text);
           break;
         default:
-          _plab_json_number (&buf, run->values[i]);
+          plab_json_write_number (&buf, run->values[i]);
         }
     }
-  _plab_buf_append (&buf, "}");
-  return _plab_buf_steal (&buf);
-}
-
-void
-_plab_json_short (PlabBuf *buf, double value)
-{
-  if (!isfinite (value))
-    _plab_buf_append (buf, "null");
-  else
-    _plab_buf_printf (buf, "%.6g", value);
-}
-
-void
-_plab_json_numbers (PlabBuf *buf, const double *values, size_t n)
-{
-  _plab_buf_append (buf, "[");
-  for (size_t i = 0; i < n; i++)
-    {
-      if (i > 0)
-        _plab_buf_append (buf, ", ");
-      _plab_json_short (buf, values[i]);
-    }
-  _plab_buf_append (buf, "]");
+  plab_buf_append (&buf, "}");
+  return plab_buf_steal (&buf);
 }

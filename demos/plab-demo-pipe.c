@@ -230,32 +230,32 @@ result_json (PipeDemo *d)
       median = d->rtt_ns[n / 2] / 1e3;
       p99 = d->rtt_ns[(int)((n - 1) * 0.99)] / 1e3;
     }
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf,
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf,
                     "{\"messages\": %d, \"received_in_order\": %d, \"ping_pongs\": %d, "
                     "\"size\": %zu, \"rtt_median_us\": ",
                     d->messages, d->sh->received_ok, n, d->size);
-  _plab_json_short (&buf, median);
-  _plab_buf_append (&buf, ", \"rtt_mean_us\": ");
-  _plab_json_short (&buf, mean);
-  _plab_buf_append (&buf, ", \"rtt_p99_us\": ");
-  _plab_json_short (&buf, p99);
-  _plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Round trip times\", "
+  plab_json_write_short (&buf, median);
+  plab_buf_append (&buf, ", \"rtt_mean_us\": ");
+  plab_json_write_short (&buf, mean);
+  plab_buf_append (&buf, ", \"rtt_p99_us\": ");
+  plab_json_write_short (&buf, p99);
+  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Round trip times\", "
                           "\"x_label\": \"microseconds\", \"y_label\": \"round trips\", "
                           "\"categories\": [");
   for (int b = 0; b <= N_BUCKETS; b++)
     {
       if (b)
-        _plab_buf_append (&buf, ", ");
-      _plab_json_string (&buf, names[b]);
+        plab_buf_append (&buf, ", ");
+      plab_json_write_string (&buf, names[b]);
     }
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"round trips\", \"values\": ");
-  _plab_json_numbers (&buf, counts, N_BUCKETS + 1);
-  _plab_buf_printf (&buf,
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"round trips\", \"values\": ");
+  plab_json_write_numbers (&buf, counts, N_BUCKETS + 1);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"%d of %d messages arrived whole and in order\", "
                     "\"median round trip %.1f us\"]}}",
                     d->sh->received_ok, d->messages, median);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -1,9 +1,7 @@
 /* plab-demo-private.h: helpers shared by the demos (not part of the contract).
  *
- * Demos are built on core/ only, so they have no GLib to write JSON with. A
- * PlabBuf is a growable NUL-terminated string; the _plab_json_* functions
- * append JSON to it. A buffer that failed to grow remembers it (oom) and
- * ignores later appends, so a writer checks once at the end.
+ * Demos are built on core/ only: they write their results with core's JSON
+ * writer (plab-json.h).
  */
 #pragma once
 
@@ -12,37 +10,7 @@
 #include <stdint.h>
 
 #include "plab-demo.h"
-
-typedef struct
-{
-  char *data;
-  size_t len;
-  size_t cap;
-  bool oom;
-} PlabBuf;
-
-void _plab_buf_init (PlabBuf *buf);
-void _plab_buf_clear (PlabBuf *buf);
-void _plab_buf_append (PlabBuf *buf, const char *text);
-void _plab_buf_printf (PlabBuf *buf, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-/* Takes the string out of @buf (NULL when it ran out of memory). */
-char *_plab_buf_steal (PlabBuf *buf);
-
-/* Appends @text as a quoted JSON string. */
-void _plab_json_string (PlabBuf *buf, const char *text);
-
-/* Appends a number: integers without a fraction, others with enough digits to
- * read back the same double; NaN and infinities (not JSON) as null. */
-void _plab_json_number (PlabBuf *buf, double value);
-
-/* Appends a measured number with six significant digits, which is what a
- * table or a chart can show (null for NaN and infinities). */
-void _plab_json_short (PlabBuf *buf, double value);
-
-/* Appends [v0, v1, ...] with _plab_json_short (). */
-void _plab_json_numbers (PlabBuf *buf, const double *values, size_t n);
+#include "plab-json.h"
 
 /* --- Workers that are not a pool (plab-demo-crew.c) ---
  *

@@ -89,20 +89,20 @@ result_json (int n, int64_t unit_ns, const SleepersShared *sh, int64_t t0, int64
         order[b - 1] = t;
       }
 
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf, "{\"sleepers\": %d, \"total_s\": ", n);
-  _plab_json_short (&buf, total_ns / 1e9);
-  _plab_buf_append (&buf, ", \"sum_s\": ");
-  _plab_json_short (&buf, sum * unit_ns / 1e9);
-  _plab_buf_append (&buf, ", \"longest_s\": ");
-  _plab_json_short (&buf, longest * unit_ns / 1e9);
-  _plab_buf_append (&buf, ", \"finish_order\": \"");
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf, "{\"sleepers\": %d, \"total_s\": ", n);
+  plab_json_write_short (&buf, total_ns / 1e9);
+  plab_buf_append (&buf, ", \"sum_s\": ");
+  plab_json_write_short (&buf, sum * unit_ns / 1e9);
+  plab_buf_append (&buf, ", \"longest_s\": ");
+  plab_json_write_short (&buf, longest * unit_ns / 1e9);
+  plab_buf_append (&buf, ", \"finish_order\": \"");
   for (int i = 0; i < n; i++)
-    _plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", order[i] + 1, units_of[order[i]]);
-  _plab_buf_append (&buf, "\", \"join_order\": \"");
+    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", order[i] + 1, units_of[order[i]]);
+  plab_buf_append (&buf, "\", \"join_order\": \"");
   for (int i = 0; i < n; i++)
-    _plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, units_of[i]);
-  _plab_buf_append (&buf, "\", \"figure\": {\"kind\": \"bars\", \"title\": \"When each sleeper "
+    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, units_of[i]);
+  plab_buf_append (&buf, "\", \"figure\": {\"kind\": \"bars\", \"title\": \"When each sleeper "
                           "finished\", \"x_label\": \"sleeper (units)\", \"y_label\": \"seconds\", "
                           "\"categories\": [");
   for (int i = 0; i < n; i++)
@@ -111,18 +111,18 @@ result_json (int n, int64_t unit_ns, const SleepersShared *sh, int64_t t0, int64
 
       snprintf (name, sizeof name, "sleeper %d (%d)", i + 1, units_of[i]);
       if (i)
-        _plab_buf_append (&buf, ", ");
-      _plab_json_string (&buf, name);
+        plab_buf_append (&buf, ", ");
+      plab_json_write_string (&buf, name);
     }
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"slept (s)\", \"values\": ");
-  _plab_json_numbers (&buf, slept, (size_t)n);
-  _plab_buf_append (&buf, "}, {\"name\": \"finished after (s)\", \"values\": ");
-  _plab_json_numbers (&buf, finished, (size_t)n);
-  _plab_buf_printf (&buf,
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"slept (s)\", \"values\": ");
+  plab_json_write_numbers (&buf, slept, (size_t)n);
+  plab_buf_append (&buf, "}, {\"name\": \"finished after (s)\", \"values\": ");
+  plab_json_write_numbers (&buf, finished, (size_t)n);
+  plab_buf_printf (&buf,
                     "}], \"notes\": [\"all done after %.2f s; the longest wait is %.2f s, the "
                     "sum %.2f s\"]}}",
                     total_ns / 1e9, longest * unit_ns / 1e9, sum * unit_ns / 1e9);
-  return _plab_buf_steal (&buf);
+  return plab_buf_steal (&buf);
 }
 
 static int

@@ -230,7 +230,7 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
 
   if (order == NULL || xs == NULL || ys == NULL)
     {
-      _plab_buf_append (buf, "\"figure\": null");
+      plab_buf_append (buf, "\"figure\": null");
       goto out;
     }
   for (size_t i = 0; i < n; i++)
@@ -245,19 +245,19 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
     }
   diag[0] = 0;
   diag[1] = m ? (double)(m - 1) : 0;
-  _plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
+  plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
                          "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
                          "\"series\": [{\"name\": \"imap_unordered\", "
                          "\"style\": \"points\", \"x\": ");
-  _plab_json_numbers (buf, xs, k);
-  _plab_buf_append (buf, ", \"y\": ");
-  _plab_json_numbers (buf, ys, k);
-  _plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
+  plab_json_write_numbers (buf, xs, k);
+  plab_buf_append (buf, ", \"y\": ");
+  plab_json_write_numbers (buf, ys, k);
+  plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
                          "\"dashed\", \"x\": ");
-  _plab_json_numbers (buf, diag, 2);
-  _plab_buf_append (buf, ", \"y\": ");
-  _plab_json_numbers (buf, diag, 2);
-  _plab_buf_append (buf, "}], \"notes\": [\"the order plab_imap_next () handed the results "
+  plab_json_write_numbers (buf, diag, 2);
+  plab_buf_append (buf, ", \"y\": ");
+  plab_json_write_numbers (buf, diag, 2);
+  plab_buf_append (buf, "}], \"notes\": [\"the order plab_imap_next () handed the results "
                          "over in, with imap_unordered\"]}");
 out:
   free (order);
@@ -321,41 +321,41 @@ result_json (PlabDemoRun *run,
         counts[b - 1] = c;
       }
 
-  _plab_buf_init (&buf);
-  _plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
                     n - correct);
-  _plab_json_number (&buf, (double)sum);
+  plab_json_write_number (&buf, (double)sum);
   imap_holdback (results, status, n, &held, &wait_ms);
-  _plab_buf_printf (&buf, ", \"imap_held_back\": %zu, \"imap_mean_wait_ms\": ", held);
-  _plab_json_short (&buf, wait_ms);
-  _plab_buf_printf (&buf, ", \"workers_used\": %zu, ", n_workers);
+  plab_buf_printf (&buf, ", \"imap_held_back\": %zu, \"imap_mean_wait_ms\": ", held);
+  plab_json_write_short (&buf, wait_ms);
+  plab_buf_printf (&buf, ", \"workers_used\": %zu, ", n_workers);
   if (run->values[PARAM_VIEW] == 1)
     {
       append_arrival_figure (&buf, results, status, n);
-      _plab_buf_append (&buf, "}");
-      return _plab_buf_steal (&buf);
+      plab_buf_append (&buf, "}");
+      return plab_buf_steal (&buf);
     }
-  _plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
-  _plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
+  plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
+  plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
                           "\"y_label\": \"items\", \"categories\": [");
   for (size_t w = 0; w < n_workers; w++)
     {
       worker_lane (run->trace, tids[w], name, sizeof name);
       if (w > 0)
-        _plab_buf_append (&buf, ", ");
-      _plab_json_string (&buf, name);
+        plab_buf_append (&buf, ", ");
+      plab_json_write_string (&buf, name);
     }
   if (other)
-    _plab_buf_append (&buf, n_workers ? ", \"others\"" : "\"others\"");
-  _plab_buf_append (&buf, "], \"series\": [{\"name\": \"items\", \"values\": [");
+    plab_buf_append (&buf, n_workers ? ", \"others\"" : "\"others\"");
+  plab_buf_append (&buf, "], \"series\": [{\"name\": \"items\", \"values\": [");
   for (size_t w = 0; w < n_workers; w++)
-    _plab_buf_printf (&buf, "%s%zu", w ? ", " : "", counts[w]);
+    plab_buf_printf (&buf, "%s%zu", w ? ", " : "", counts[w]);
   if (other)
-    _plab_buf_printf (&buf, "%s%zu", n_workers ? ", " : "", other);
-  _plab_buf_append (&buf, "]}], \"notes\": [");
-  _plab_buf_printf (&buf, "\"%zu of %zu squares correct\", ", correct, n);
-  _plab_buf_append (&buf, "\"results come back in input order, whoever computed them\"]}}");
-  return _plab_buf_steal (&buf);
+    plab_buf_printf (&buf, "%s%zu", n_workers ? ", " : "", other);
+  plab_buf_append (&buf, "]}], \"notes\": [");
+  plab_buf_printf (&buf, "\"%zu of %zu squares correct\", ", correct, n);
+  plab_buf_append (&buf, "\"results come back in input order, whoever computed them\"]}}");
+  return plab_buf_steal (&buf);
 }
 
 /* The input of imap: the items, read one at a time as the pool has room. */

@@ -1,6 +1,6 @@
 /* bench-core.c: the core benchmark as a program of its own.
  *
- *   build/tests/bench-core [--json]
+ *   build/tests/bench/bench-core [--json]
  *
  * The workloads live in plab-bench-core.c, shared with `plab bench core`.
  */

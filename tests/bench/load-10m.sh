@@ -8,7 +8,7 @@
 # default: one task span per item; the serial backend drains its buffer as it
 # goes, so none is lost), then times `plab export` of the timeline chart, of
 # the CSV and of the Chrome trace, and opens the run in the window (on a
-# private Xvfb when there is no display) with tests/bench-load-gui, which
+# private Xvfb when there is no display) with tests/bench/bench-load-gui, which
 # prints how long it loaded, how long the main loop stalled meanwhile, and the
 # memory it took. Every command is printed with its wall time and peak memory
 # (the maximum resident set size of that process). A benchmark, not a test: it
@@ -69,9 +69,9 @@ echo "    $(size_mb "$tmp/trace.json")"
 rm -f "$tmp/trace.json"
 
 echo
-gui="$build/tests/bench-load-gui"
+gui="$build/tests/bench/bench-load-gui"
 if [ -x "$gui" ]; then
-  echo "== the window (tests/bench-load-gui)"
+  echo "== the window (tests/bench/bench-load-gui)"
   if [ -n "$screenshot" ]; then
     PLAB_BUILD_DIR="$build" GSK_RENDERER=cairo "$gui" "$db" --screenshot "$screenshot"
   else

@@ -4,7 +4,7 @@ them next to plab's figures (and the raw POSIX ones) with the ratios.
 
     python3 tests/bench/python_compare.py [BENCH_CORE] [--json]
 
-BENCH_CORE is the benchmark program (default: build/tests/bench-core); it is
+BENCH_CORE is the benchmark program (default: build/tests/bench/bench-core); it is
 run with --json in the same invocation, so both sides are measured on the
 same machine minutes apart. Stock python3, standard library only.
 
@@ -259,7 +259,7 @@ def speedup(fig, python):
 def main():
     args = [a for a in sys.argv[1:] if a != "--json"]
     want_json = "--json" in sys.argv[1:]
-    bench = args[0] if args else os.path.join("build", "tests", "bench-core")
+    bench = args[0] if args else os.path.join("build", "tests", "bench", "bench-core")
     if not os.access(bench, os.X_OK):
         sys.exit(f"python_compare.py: no benchmark program at {bench} (build it, or pass its path)")
 

@@ -5,7 +5,7 @@
  * frames 1920 px wide into an image surface and reports the median frame time.
  * The level-of-detail index should keep the 1e6 frame close to the 1e4 one.
  *
- *   plab bench charts [--json]      (or build/tests/bench-charts [--json] [--frames N])
+ *   plab bench charts [--json]      (or build/tests/bench/bench-charts [--json] [--frames N])
  *
  * A benchmark measures and prints; it does not judge.
  */
