@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -212,6 +213,25 @@ struct PlabStore
 };
 
 static _Thread_local char open_error[1024];
+
+#ifdef PLAB_TEST_HOOKS
+/* Crash tests kill the writer at a named point: PLAB_TEST_KILL_AT=POINT, or
+ * POINT:N for its N-th passage. Compiled only into test builds. */
+static void
+kill_point (const char *point)
+{
+  static int passed;
+  const char *at = getenv ("PLAB_TEST_KILL_AT");
+  size_t len = strlen (point);
+
+  if (at == NULL || strncmp (at, point, len) != 0 || (at[len] != '\0' && at[len] != ':'))
+    return;
+  if (++passed >= (at[len] == ':' ? atoi (at + len + 1) : 1))
+    raise (SIGKILL);
+}
+#else
+#define kill_point(point) ((void)0)
+#endif
 
 /* --- Names --- */
 
@@ -1363,7 +1383,7 @@ plab_store_journal_reset (PlabStore *self)
   if ((rc = journal_rows (self, self->journal_run, &rows)) < 0)
     return rc;
   /* Truncate first: a journal that is empty whatever its base imports nothing. */
-  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0
+  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0 || (kill_point ("journal-reset"), 0)
       || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
     {
       rc = fail_with (self, PLAB_ESYS, strerror (errno));
@@ -2344,6 +2364,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
             bind_span (block, 2 + r * SPAN_PARAMS, pending[r], n_spans + r, origin);
           if ((rc = stmt_run (self, block)) < 0)
             goto fail;
+          kill_point ("span-block");
           n_spans += SPAN_BLOCK;
           n_pending = 0;
         }
@@ -2362,8 +2383,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
+  kill_point (nested ? "import" : "commit");
   if ((rc = nested ? tx_exec (self, STMT_RELEASE) : tx_commit (self)) < 0)
     goto fail;
+  kill_point (nested ? "imported" : "committed");
 
   self->cursor_n_spans = n_spans;
   self->cursor_max_span = max_span;
@@ -2415,6 +2438,7 @@ plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *ou
     return PLAB_EINVAL;
   if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_FINISH_RUN, &stmt)) < 0)
     return rc;
+  kill_point ("finish");
 
   sqlite3_bind_int64 (stmt, 1, run_id);
   sqlite3_bind_text (stmt, 2, run_status_names[outcome->status], -1, SQLITE_STATIC);
