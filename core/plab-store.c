@@ -2794,74 +2794,6 @@ event_from_columns (PlabEvent *ev,
 }
 
 int
-plab_store_get_spans (PlabStore *self,
-                      int64_t run_id,
-                      int64_t from_ns,
-                      int64_t to_ns,
-                      PlabEvent **out,
-                      size_t *n_out)
-{
-  PlabEvent *events = NULL;
-  size_t n = 0, cap = 0;
-  sqlite3_stmt *stmt = NULL;
-  int64_t max_span = 0, lowest_start;
-  char sql[64];
-  int rc;
-
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-
-  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld", (long long)run_id);
-  max_span = -1;
-  rc = query_int (self->db, sql, &max_span);
-  if (rc != SQLITE_OK)
-    return fail_sqlite (self, rc);
-  if (max_span < 0)
-    return fail_with (self, PLAB_ENOTFOUND, "no such run");
-
-  /* A span overlapping the window starts at most max_span before it. */
-  lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
-
-  if ((rc = stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  sqlite3_bind_int64 (stmt, 2, lowest_start);
-  sqlite3_bind_int64 (stmt, 3, to_ns);
-  sqlite3_bind_int64 (stmt, 4, from_ns);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      void *grown = grow (events, sizeof *events, n, &cap);
-
-      if (grown == NULL)
-        {
-          rc = PLAB_ENOMEM;
-          goto fail;
-        }
-      events = grown;
-      event_from_columns (&events[n++], sqlite3_column_int (stmt, 0),
-                          sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
-                          sqlite3_column_int (stmt, 3), (const char *)sqlite3_column_text (stmt, 4),
-                          sqlite3_column_int64 (stmt, 5));
-    }
-  if (rc != SQLITE_DONE)
-    {
-      rc = fail_sqlite (self, rc);
-      goto fail;
-    }
-  sqlite3_reset (stmt);
-  *out = events;
-  *n_out = n;
-  return 0;
-
-fail:
-  sqlite3_reset (stmt);
-  free (events);
-  return rc;
-}
-
-int
 plab_store_read_spans (PlabStore *self,
                        int64_t run_id,
                        int64_t from_ns,
@@ -2922,6 +2854,63 @@ out:
     sqlite3_reset (stmt);
   free (batch);
   return rc;
+}
+
+/* Collects the batches of plab_store_read_spans () into one array. */
+typedef struct
+{
+  PlabEvent *events;
+  size_t n;
+  size_t cap;
+} SpanArray;
+
+static int
+collect_spans_cb (void *user_data, const PlabEvent *events, size_t n)
+{
+  SpanArray *a = user_data;
+
+  if (a->n + n > a->cap)
+    {
+      size_t cap = a->cap ? a->cap : 64;
+      PlabEvent *grown;
+
+      while (cap < a->n + n)
+        cap *= 2;
+      grown = realloc (a->events, cap * sizeof *grown);
+      if (grown == NULL)
+        return PLAB_ENOMEM;
+      a->events = grown;
+      a->cap = cap;
+    }
+  memcpy (a->events + a->n, events, n * sizeof *events);
+  a->n += n;
+  return 0;
+}
+
+int
+plab_store_get_spans (PlabStore *self,
+                      int64_t run_id,
+                      int64_t from_ns,
+                      int64_t to_ns,
+                      PlabEvent **out,
+                      size_t *n_out)
+{
+  SpanArray a = { NULL, 0, 0 };
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  rc = plab_store_read_spans (self, run_id, from_ns, to_ns, collect_spans_cb, &a);
+  if (rc != 0)
+    {
+      free (a.events);
+      return rc;
+    }
+  *out = a.events;
+  *n_out = a.n;
+  return 0;
 }
 
 int
