@@ -21,12 +21,14 @@
  * without SQLite's own mutexes, which would cost a lock per bound value).
  */
 #include "plab.h"
+#include "plab-migrate-2.h"
 #include "plab-schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,10 +40,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long a write waits for another writer (a second runner) to commit. */
+/* How long a write waits for another program's writer to commit. */
 #define BUSY_TIMEOUT_MS 3000
 
+/* How long, in all, a write waits while the lock is held by other plab
+ * runners of this store: several runners writing their runs at once queue
+ * for each other, each commit of a million spans taking seconds on a busy
+ * machine. Only a bound against a runner that stopped and never ends. */
+#define RUNNER_WAIT_MS (10 * 60 * 1000)
+
 #define INTERRUPTED_MESSAGE "the runner stopped before the run finished (it was killed or crashed)"
+#define INTERRUPTED_CHECK "not checked: the run was interrupted before its end"
 
 /* Byte offsets in the 100-byte SQLite database header. */
 #define HDR_SIZE 100
@@ -139,7 +148,8 @@ static const char *const stmt_sql[N_STMTS] = {
 };
 
 /* One step of the schema's history: running @sql on a store at version
- * @version - 1 brings it to @version. Version 1 is the whole schema. */
+ * @version - 1 brings it to @version. A new store gets the whole current
+ * schema (plab_schema_sql) at once instead. */
 typedef struct
 {
   int version;
@@ -147,7 +157,7 @@ typedef struct
 } Migration;
 
 static const Migration migrations[] = {
-  { 1, plab_schema_sql },
+  { 2, plab_migrate_2_sql },
 };
 
 /* Spans are inserted SPAN_BLOCK rows per statement: a statement's fixed cost
@@ -167,6 +177,11 @@ struct PlabStore
   int repaired;
   char host[128];
   char errmsg[512];
+
+  /* The file a writer opened, so that a store deleted, moved or replaced
+   * under a run is noticed before the run is reported recorded. */
+  dev_t file_dev;
+  ino_t file_ino;
 
   /* Prepared on first use, finalized on close. */
   sqlite3_stmt *stmts[N_STMTS];
@@ -198,6 +213,25 @@ struct PlabStore
 };
 
 static _Thread_local char open_error[1024];
+
+#ifdef PLAB_TEST_HOOKS
+/* Crash tests kill the writer at a named point: PLAB_TEST_KILL_AT=POINT, or
+ * POINT:N for its N-th passage. Compiled only into test builds. */
+static void
+kill_point (const char *point)
+{
+  static int passed;
+  const char *at = getenv ("PLAB_TEST_KILL_AT");
+  size_t len = strlen (point);
+
+  if (at == NULL || strncmp (at, point, len) != 0 || (at[len] != '\0' && at[len] != ':'))
+    return;
+  if (++passed >= (at[len] == ':' ? atoi (at + len + 1) : 1))
+    raise (SIGKILL);
+}
+#else
+#define kill_point(point) ((void)0)
+#endif
 
 /* --- Names --- */
 
@@ -775,16 +809,114 @@ stmt_get (PlabStore *self, StmtId id, sqlite3_stmt **out)
   return 0;
 }
 
-/* Runs a statement that returns no rows (or whose rows are not wanted). */
+static int64_t
+monotonic_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool journal_exists (const PlabStore *self, int64_t run_id);
+
+/* Whether a write that found the store locked (SQLite's busy timeout spent)
+ * should try again: while another plab runner of this host has a run going
+ * in the store, or a run of a dead runner waits for the open that imports
+ * its journal, the lock is almost surely held by plab writing a run, which
+ * ends. A lock held by another program (no runner of ours alive) is given up
+ * on as before. Reads only: in WAL mode reading does not wait for a writer.
+ * @since_ms is when the write began waiting. */
+static bool
+wait_for_runner (PlabStore *self, int64_t since_ms)
+{
+  sqlite3_stmt *stmt = NULL;
+  int64_t own_start = plab_process_start_ticks ((int)getpid ());
+  bool wait = false;
+  struct timespec pause = { 0, 20 * 1000000 };
+
+  if (self->mode != PLAB_STORE_READ_WRITE || monotonic_ms () - since_ms > RUNNER_WAIT_MS)
+    return false;
+  if (self->host[0] == '\0')
+    {
+      PlabMachineInfo info;
+
+      plab_machine_info (&info);
+      snprintf (self->host, sizeof self->host, "%s", info.host);
+    }
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT id, runner_pid, runner_start FROM runs "
+                          "WHERE status = 'running' AND runner_host = ?1",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return false;
+  sqlite3_bind_text (stmt, 1, self->host, -1, SQLITE_STATIC);
+  while (!wait && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      int pid = sqlite3_column_int (stmt, 1);
+      int64_t start = sqlite3_column_int64 (stmt, 2);
+      bool alive = plab_process_start_ticks (pid) == start;
+
+      if (pid == (int)getpid () && start == own_start)
+        continue;
+      wait = alive || journal_exists (self, sqlite3_column_int64 (stmt, 0));
+    }
+  sqlite3_finalize (stmt);
+  /* A snapshot that went stale (SQLITE_BUSY_SNAPSHOT) comes back at once:
+   * a short pause keeps the retries from spinning. */
+  if (wait)
+    nanosleep (&pause, NULL);
+  return wait;
+}
+
+/* Runs a statement that returns no rows (or whose rows are not wanted). A
+ * statement that starts a write (BEGIN IMMEDIATE, or one outside a
+ * transaction) and finds the store locked by another plab runner waits for
+ * it, see wait_for_runner (). */
 static int
 stmt_run (PlabStore *self, sqlite3_stmt *stmt)
 {
-  int rc = sqlite3_step (stmt);
+  int64_t since_ms = 0;
+  bool alone;
+  int rc;
 
-  sqlite3_reset (stmt);
+  for (;;)
+    {
+      alone = sqlite3_get_autocommit (self->db);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if ((rc & 0xff) != SQLITE_BUSY || !alone)
+        break;
+      if (since_ms == 0)
+        since_ms = monotonic_ms ();
+      if (!wait_for_runner (self, since_ms))
+        break;
+    }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return fail_sqlite (self, rc);
   return 0;
+}
+
+/* sqlite3_exec () with the same wait for other runners, for the statements
+ * of an open that are not cached. */
+static int
+exec_waiting (PlabStore *self, const char *sql)
+{
+  int64_t since_ms = 0;
+  int rc;
+
+  for (;;)
+    {
+      bool alone = sqlite3_get_autocommit (self->db);
+
+      rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+      if ((rc & 0xff) != SQLITE_BUSY || !alone)
+        return rc;
+      if (since_ms == 0)
+        since_ms = monotonic_ms ();
+      if (!wait_for_runner (self, since_ms))
+        return rc;
+    }
 }
 
 static int
@@ -900,21 +1032,23 @@ configure_sqlite (void)
 static int
 migrate (PlabStore *self, int64_t from)
 {
+  char pragma[96];
+  int rc = SQLITE_OK;
+
+  if (from == 0)
+    {
+      snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+                PLAB_STORE_APPLICATION_ID, PLAB_STORE_SCHEMA_VERSION);
+      rc = sqlite3_exec (self->db, plab_schema_sql, NULL, NULL, NULL);
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+      return rc == SQLITE_OK ? 0 : fail_sqlite (self, rc);
+    }
   for (size_t i = 0; i < N_ELEMENTS (migrations); i++)
     {
-      char pragma[96];
-      int rc = SQLITE_OK;
-
       if (migrations[i].version <= from)
         continue;
-
-      if (from == 0)
-        {
-          snprintf (pragma, sizeof pragma, "PRAGMA application_id = %d", PLAB_STORE_APPLICATION_ID);
-          rc = sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
-        }
-      if (rc == SQLITE_OK)
-        rc = sqlite3_exec (self->db, migrations[i].sql, NULL, NULL, NULL);
+      rc = sqlite3_exec (self->db, migrations[i].sql, NULL, NULL, NULL);
       if (rc == SQLITE_OK)
         {
           snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
@@ -1018,6 +1152,16 @@ journal_path (const PlabStore *self, int64_t run_id)
   if (path != NULL)
     snprintf (path, len, "%s-events-%lld", self->path, (long long)run_id);
   return path;
+}
+
+static bool
+journal_exists (const PlabStore *self, int64_t run_id)
+{
+  char *path = journal_path (self, run_id);
+  bool found = path != NULL && exists (path);
+
+  free (path);
+  return found;
 }
 
 /* The rows of @run_id that count for the journal: spans and counter samples. */
@@ -1239,7 +1383,7 @@ plab_store_journal_reset (PlabStore *self)
   if ((rc = journal_rows (self, self->journal_run, &rows)) < 0)
     return rc;
   /* Truncate first: a journal that is empty whatever its base imports nothing. */
-  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0
+  if (ftruncate (self->journal_fd, sizeof (JournalHeader)) < 0 || (kill_point ("journal-reset"), 0)
       || journal_write_header (self->journal_fd, self->journal_run, rows) < 0)
     {
       rc = fail_with (self, PLAB_ESYS, strerror (errno));
@@ -1315,8 +1459,15 @@ repair_interrupted (PlabStore *self)
         return rc;
       }
 
+  /* The run's wall time is what its timeline shows it reached: the end of
+   * its last span or counter sample, times being relative to its origin. */
   rc = sqlite3_prepare_v2 (self->db,
-                           "UPDATE runs SET status = 'failed', error = ?2 "
+                           "UPDATE runs SET status = 'failed', error = ?2, check_ok = 0, "
+                           "check_message = coalesce (nullif (check_message, ''), ?3), "
+                           "wall_ns = CASE WHEN coalesce (wall_ns, 0) > 0 THEN wall_ns ELSE max ("
+                           "  coalesce ((SELECT max (end_ns) FROM spans WHERE run_id = ?1), 0),"
+                           "  coalesce ((SELECT max (t_ns) FROM counters WHERE run_id = ?1), 0)) "
+                           "END "
                            "WHERE id = ?1 AND status = 'running'",
                            -1, &update, NULL);
   if (rc != SQLITE_OK)
@@ -1325,6 +1476,7 @@ repair_interrupted (PlabStore *self)
     {
       sqlite3_bind_int64 (update, 1, dead[i]);
       sqlite3_bind_text (update, 2, INTERRUPTED_MESSAGE, -1, SQLITE_STATIC);
+      sqlite3_bind_text (update, 3, INTERRUPTED_CHECK, -1, SQLITE_STATIC);
       rc = sqlite3_step (update);
       sqlite3_reset (update);
       if (rc != SQLITE_DONE)
@@ -1481,6 +1633,100 @@ check_damage (PlabStore *self, off_t size)
   return 0;
 }
 
+/* Runs @sql (one row of names, then the SQL that must work on the store) on
+ * the reference database @ref and each resulting probe on the store. */
+static int
+probe_schema (PlabStore *self, sqlite3 *ref, const char *sql, const char *what)
+{
+  sqlite3_stmt *list = NULL, *probe = NULL;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (ref, sql, -1, &list, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_open_error (self->path, "cannot check the schema: %s", sqlite3_errmsg (ref));
+      rc = PLAB_ESTORE_IO;
+      goto out;
+    }
+  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+    {
+      const char *name = (const char *)sqlite3_column_text (list, 0);
+      int step;
+
+      rc = sqlite3_prepare_v2 (self->db, (const char *)sqlite3_column_text (list, 1), -1, &probe,
+                               NULL);
+      step = rc == SQLITE_OK ? sqlite3_step (probe) : rc;
+      if ((step & 0xff) == SQLITE_BUSY)
+        {
+          rc = fail_open_sqlite (self->path, self->db, step);
+          goto out;
+        }
+      /* A probe fails to compile when a table or column is gone; a
+       * trigger's probe finds no row. */
+      if (step != SQLITE_ROW && step != SQLITE_DONE)
+        {
+          set_open_error (self->path,
+                          "the file is damaged: plab's %s %s is missing or lacks columns "
+                          "(SQLite: %s)",
+                          what, name, sqlite3_errmsg (self->db));
+          rc = PLAB_ESTORE_CORRUPT;
+          goto out;
+        }
+      if (step == SQLITE_DONE && strcmp (what, "trigger") == 0)
+        {
+          set_open_error (self->path, "the file is damaged: plab's trigger %s is missing", name);
+          rc = PLAB_ESTORE_CORRUPT;
+          goto out;
+        }
+      sqlite3_finalize (probe);
+      probe = NULL;
+    }
+  rc = rc == SQLITE_DONE ? 0 : PLAB_ESTORE_IO;
+
+out:
+  sqlite3_finalize (probe);
+  sqlite3_finalize (list);
+  return rc;
+}
+
+/* Reads every plab table with every column the current schema gives it,
+ * and looks for every trigger: a table dropped or rebuilt by another program
+ * would otherwise show only when a run is written or read (a run "recorded"
+ * in a store without spans). The tables and columns come from the schema
+ * itself, applied to a database in memory, so that this check cannot fall
+ * behind it. Reads only. */
+static int
+check_schema (PlabStore *self)
+{
+  /* Names in brackets: SQLite takes a double-quoted name that is not a
+   * column for a string, and the probe would pass. */
+  static const char tables_sql[]
+      = "SELECT m.name, 'SELECT ' || group_concat ('[' || p.name || ']', ', ') "
+        "|| ' FROM [' || m.name || '] LIMIT 0' "
+        "FROM sqlite_schema m, pragma_table_info (m.name) p "
+        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' GROUP BY m.name";
+  static const char triggers_sql[]
+      = "SELECT name, 'SELECT 1 FROM sqlite_schema WHERE type = ''trigger'' AND name = ''' "
+        "|| name || '''' FROM sqlite_schema WHERE type = 'trigger'";
+  sqlite3 *ref = NULL;
+  int rc;
+
+  rc = sqlite3_open_v2 (":memory:", &ref, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (ref, plab_schema_sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_open_error (self->path, "cannot check the schema: %s", sqlite3_errstr (rc));
+      sqlite3_close (ref);
+      return PLAB_ENOMEM;
+    }
+  rc = probe_schema (self, ref, tables_sql, "table");
+  if (rc == 0)
+    rc = probe_schema (self, ref, triggers_sql, "trigger");
+  sqlite3_close (ref);
+  return rc;
+}
+
 static void
 finalize_all (PlabStore *self)
 {
@@ -1502,7 +1748,7 @@ write_on_open (PlabStore *self)
   int64_t version = 0;
   int rc;
 
-  rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  rc = exec_waiting (self, "BEGIN IMMEDIATE");
   if (rc != SQLITE_OK)
     {
       rc = fail_sqlite (self, rc);
@@ -1523,6 +1769,8 @@ write_on_open (PlabStore *self)
       set_open_error (self->path, "cannot create the schema: %s", self->errmsg);
       goto fail;
     }
+  if (version < PLAB_STORE_SCHEMA_VERSION && (rc = check_schema (self)) < 0)
+    goto fail_checked;
   if ((rc = find_machine (self)) < 0 || (rc = repair_interrupted (self)) < 0)
     {
       set_open_error (self->path, "%s", self->errmsg);
@@ -1545,6 +1793,7 @@ fail:
    * Read before the rollback resets it. */
   if (rc == PLAB_ESTORE_IO && (sqlite3_errcode (self->db) & 0xff) == SQLITE_ERROR)
     rc = PLAB_ESTORE_CORRUPT;
+fail_checked:
   tx_rollback (self);
   remove_imported_journals (self, false);
   self->repaired = 0;
@@ -1718,6 +1967,8 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
   rc = check_identity (self, kind, &version);
+  if (rc == 0 && version == PLAB_STORE_SCHEMA_VERSION)
+    rc = check_schema (self);
   if (rc == 0 && mode == PLAB_STORE_READ_WRITE && version > 0)
     rc = check_damage (self, st.st_size + (wal_frames ? wal_st.st_size : 0));
   if (rc < 0)
@@ -1740,6 +1991,11 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   rc = write_on_open (self);
   if (rc < 0)
     goto fail;
+  if (stat (path, &st) == 0)
+    {
+      self->file_dev = st.st_dev;
+      self->file_ino = st.st_ino;
+    }
 
   /* The schema is written before the switch to WAL, so the application id
    * and version are in the main file's header from the first commit on. The
@@ -2108,6 +2364,7 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
             bind_span (block, 2 + r * SPAN_PARAMS, pending[r], n_spans + r, origin);
           if ((rc = stmt_run (self, block)) < 0)
             goto fail;
+          kill_point ("span-block");
           n_spans += SPAN_BLOCK;
           n_pending = 0;
         }
@@ -2126,8 +2383,10 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (update, 3, max_span);
   if ((rc = stmt_run (self, update)) < 0)
     goto fail;
+  kill_point (nested ? "import" : "commit");
   if ((rc = nested ? tx_exec (self, STMT_RELEASE) : tx_commit (self)) < 0)
     goto fail;
+  kill_point (nested ? "imported" : "committed");
 
   self->cursor_n_spans = n_spans;
   self->cursor_max_span = max_span;
@@ -2143,6 +2402,32 @@ fail:
   return rc;
 }
 
+/* Whether the path still names the file this store wrote to. A store file
+ * deleted or moved while a run was written takes every commit with it (the
+ * open descriptor keeps writing to the unlinked file), so a run that ends
+ * that way must not be reported recorded. */
+static int
+check_still_there (PlabStore *self)
+{
+  struct stat st;
+
+  if (stat (self->path, &st) != 0)
+    {
+      journal_drop (self);
+      return fail_with (self, PLAB_ESTORE_IO,
+                        "the store file was deleted or moved while the run was written: "
+                        "nothing of the run is kept");
+    }
+  if (st.st_dev != self->file_dev || st.st_ino != self->file_ino)
+    {
+      journal_drop (self);
+      return fail_with (self, PLAB_ESTORE_IO,
+                        "the store file was replaced by another file while the run was "
+                        "written: the run went to the old file, which is no longer there");
+    }
+  return 0;
+}
+
 int
 plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome)
 {
@@ -2153,6 +2438,7 @@ plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *ou
     return PLAB_EINVAL;
   if ((rc = require_writable (self)) < 0 || (rc = stmt_get (self, STMT_FINISH_RUN, &stmt)) < 0)
     return rc;
+  kill_point ("finish");
 
   sqlite3_bind_int64 (stmt, 1, run_id);
   sqlite3_bind_text (stmt, 2, run_status_names[outcome->status], -1, SQLITE_STATIC);
@@ -2175,7 +2461,7 @@ plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *ou
     return rc;
   if (sqlite3_changes (self->db) == 0)
     return fail_with (self, PLAB_ENOTFOUND, "no such run");
-  return 0;
+  return check_still_there (self);
 }
 
 /* --- The sink --- */
@@ -2272,6 +2558,16 @@ run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
       r->status = PLAB_RUN_FAILED;
       if (r->error == NULL)
         r->error = strdup (INTERRUPTED_MESSAGE);
+      if (r->check_message == NULL || r->check_message[0] == '\0')
+        {
+          free (r->check_message);
+          r->check_message = strdup (INTERRUPTED_CHECK);
+          if (r->check_message == NULL)
+            {
+              plab_run_record_free (r);
+              return NULL;
+            }
+        }
     }
 
   if (r->demo == NULL || r->backend == NULL || r->params_json == NULL || r->result_json == NULL
@@ -2498,74 +2794,6 @@ event_from_columns (PlabEvent *ev,
 }
 
 int
-plab_store_get_spans (PlabStore *self,
-                      int64_t run_id,
-                      int64_t from_ns,
-                      int64_t to_ns,
-                      PlabEvent **out,
-                      size_t *n_out)
-{
-  PlabEvent *events = NULL;
-  size_t n = 0, cap = 0;
-  sqlite3_stmt *stmt = NULL;
-  int64_t max_span = 0, lowest_start;
-  char sql[64];
-  int rc;
-
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-
-  snprintf (sql, sizeof sql, "SELECT max_span_ns FROM runs WHERE id = %lld", (long long)run_id);
-  max_span = -1;
-  rc = query_int (self->db, sql, &max_span);
-  if (rc != SQLITE_OK)
-    return fail_sqlite (self, rc);
-  if (max_span < 0)
-    return fail_with (self, PLAB_ENOTFOUND, "no such run");
-
-  /* A span overlapping the window starts at most max_span before it. */
-  lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
-
-  if ((rc = stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  sqlite3_bind_int64 (stmt, 2, lowest_start);
-  sqlite3_bind_int64 (stmt, 3, to_ns);
-  sqlite3_bind_int64 (stmt, 4, from_ns);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      void *grown = grow (events, sizeof *events, n, &cap);
-
-      if (grown == NULL)
-        {
-          rc = PLAB_ENOMEM;
-          goto fail;
-        }
-      events = grown;
-      event_from_columns (&events[n++], sqlite3_column_int (stmt, 0),
-                          sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
-                          sqlite3_column_int (stmt, 3), (const char *)sqlite3_column_text (stmt, 4),
-                          sqlite3_column_int64 (stmt, 5));
-    }
-  if (rc != SQLITE_DONE)
-    {
-      rc = fail_sqlite (self, rc);
-      goto fail;
-    }
-  sqlite3_reset (stmt);
-  *out = events;
-  *n_out = n;
-  return 0;
-
-fail:
-  sqlite3_reset (stmt);
-  free (events);
-  return rc;
-}
-
-int
 plab_store_read_spans (PlabStore *self,
                        int64_t run_id,
                        int64_t from_ns,
@@ -2626,6 +2854,63 @@ out:
     sqlite3_reset (stmt);
   free (batch);
   return rc;
+}
+
+/* Collects the batches of plab_store_read_spans () into one array. */
+typedef struct
+{
+  PlabEvent *events;
+  size_t n;
+  size_t cap;
+} SpanArray;
+
+static int
+collect_spans_cb (void *user_data, const PlabEvent *events, size_t n)
+{
+  SpanArray *a = user_data;
+
+  if (a->n + n > a->cap)
+    {
+      size_t cap = a->cap ? a->cap : 64;
+      PlabEvent *grown;
+
+      while (cap < a->n + n)
+        cap *= 2;
+      grown = realloc (a->events, cap * sizeof *grown);
+      if (grown == NULL)
+        return PLAB_ENOMEM;
+      a->events = grown;
+      a->cap = cap;
+    }
+  memcpy (a->events + a->n, events, n * sizeof *events);
+  a->n += n;
+  return 0;
+}
+
+int
+plab_store_get_spans (PlabStore *self,
+                      int64_t run_id,
+                      int64_t from_ns,
+                      int64_t to_ns,
+                      PlabEvent **out,
+                      size_t *n_out)
+{
+  SpanArray a = { NULL, 0, 0 };
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  rc = plab_store_read_spans (self, run_id, from_ns, to_ns, collect_spans_cb, &a);
+  if (rc != 0)
+    {
+      free (a.events);
+      return rc;
+    }
+  *out = a.events;
+  *n_out = a.n;
+  return 0;
 }
 
 int

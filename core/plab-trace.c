@@ -471,6 +471,10 @@ commit (uint64_t head)
   atomic_store_explicit (&current_lane->head, head + 1, memory_order_release);
 }
 
+/* Copies a label, cut to PLAB_LABEL_MAX - 1 bytes on a UTF-8 character
+ * boundary: a character cut in half makes the label invalid UTF-8, which
+ * CSV and JSON readers refuse. When the byte after the cut continues a
+ * character, that whole character is left out. */
 static inline void
 copy_label (char *dst, const char *src)
 {
@@ -479,6 +483,9 @@ copy_label (char *dst, const char *src)
   if (src != NULL)
     {
       n = strnlen (src, PLAB_LABEL_MAX - 1);
+      if (n == PLAB_LABEL_MAX - 1)
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+          n--;
       memcpy (dst, src, n);
     }
   dst[n] = '\0';

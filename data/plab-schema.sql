@@ -1,4 +1,5 @@
--- Parallel Lab run store, schema version 1.
+-- Parallel Lab run store, schema version 2 (a new store gets all of it at once;
+-- plab-migrate-2.sql brings a version 1 store here).
 -- Times: *_at_us are wall-clock microseconds since the epoch; *_ns in spans and
 -- counters are monotonic nanoseconds since the run's origin.
 
@@ -21,8 +22,11 @@ CREATE TABLE sweeps (
   created_at_us INTEGER NOT NULL
 );
 
+-- AUTOINCREMENT: a deleted run's id is never given to a later run, so
+-- nothing left behind under an old id (a copy, a chart, a note) can be taken
+-- for the new run.
 CREATE TABLE runs (
-  id             INTEGER PRIMARY KEY,
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
   demo           TEXT NOT NULL,
   backend        TEXT NOT NULL,
   workers        INTEGER NOT NULL,
@@ -90,6 +94,17 @@ CREATE TABLE counters (
   value   INTEGER NOT NULL
 );
 CREATE INDEX counters_range ON counters (run_id, name, t_ns);
+
+-- A run's rows go with it, whoever deletes it: spans and counters have no
+-- foreign key (a check per row would slow bulk writes), and a foreign key
+-- only acts where the client turned it on, which the sqlite3 shell does not.
+-- A trigger acts for every client.
+CREATE TRIGGER runs_delete AFTER DELETE ON runs
+BEGIN
+  DELETE FROM spans WHERE run_id = old.id;
+  DELETE FROM counters WHERE run_id = old.id;
+  DELETE FROM lanes WHERE run_id = old.id;
+END;
 
 -- The names of span kinds, so that the file explains itself to any SQLite reader.
 CREATE TABLE span_kinds (

@@ -257,6 +257,50 @@ def read_only_mount(tmp, c):
     c.unchanged(db, before, sides)
 
 
+@case("several runners on one store at once: every run waits its turn and is stored ok")
+def concurrent_runners(tmp, c):
+    db = make_store(os.path.join(tmp, "runs.db"), runs=1)
+    n_runners, n = 5, 200000
+    argv = [PLAB, "run", "squares", "-b", "threads", "-j", "2", "--set", f"n={n}",
+            "--set", "work=0", "--db", db]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(n_runners)]
+    for p in procs:
+        out, err = p.communicate(timeout=DEADLINE * 4)
+        c.that(p.returncode == 0, f"a runner failed: {p.returncode} {err!r}")
+        c.that("recorded in" in out, f"a runner did not say it recorded its run: {out[-300:]!r}")
+    runs = run_ids(db)
+    c.that(len(runs) == 1 + n_runners, f"{len(runs)} runs in the store: {runs}")
+    for rid, status, n_spans in runs[1:]:
+        c.that(status == "ok", f"run {rid} is {status}")
+        c.that(n_spans >= n, f"run {rid} has {n_spans} spans, fewer than {n}")
+    c.that(integrity(db) == "ok", "integrity_check fails")
+
+
+@case("the store deleted or moved mid-run: the run fails in one line, not 'recorded'")
+def store_gone_mid_run(tmp, c):
+    for how in ("delete", "move"):
+        db = make_store(os.path.join(tmp, f"{how}.db"), runs=1)
+        # The sleepers take a second or two: long enough to take the file away.
+        p = subprocess.Popen([PLAB, "run", "sleepers", "--db", db], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline and p.poll() is None:
+            if [r for r in run_ids(db) if r[1] == "running"]:
+                break
+            time.sleep(0.02)
+        if how == "delete":
+            os.unlink(db)
+        else:
+            os.rename(db, db + ".moved")
+        out, err = p.communicate(timeout=DEADLINE)
+        lines = [l for l in err.splitlines() if l.strip()]
+        c.that(p.returncode not in (0, None) and p.returncode > 0,
+               f"{how}: exit status {p.returncode}: {err!r}")
+        c.that("recorded in" not in out, f"{how}: the run is said to be recorded: {out!r}")
+        c.that(len(lines) == 1 and "deleted or moved" in err, f"{how}: stderr {err!r}")
+
+
 @case("locked by another writer: run waits a bounded time, says so, records nothing")
 def locked_writer(tmp, c):
     db = make_store(os.path.join(tmp, "runs.db"))

@@ -1001,6 +1001,12 @@ test_interrupted (Fixture *f, gconstpointer data)
                        "the runner stopped before the run finished (it was killed or crashed)");
       g_assert_true (runs[i]->runner_pid == a || runs[i]->runner_pid == b);
       g_assert_cmpint (runs[i]->n_spans, ==, 1000);
+      /* Its wall time is where its timeline ends, and its check says it
+       * was not made. */
+      g_assert_cmpint (runs[i]->wall_ns, ==, 9995);
+      g_assert_false (runs[i]->check_ok);
+      g_assert_cmpstr (runs[i]->check_message, ==,
+                       "not checked: the run was interrupted before its end");
       g_assert_cmpint (plab_store_get_spans (store, runs[i]->id, 0, INT64_MAX, &spans, &n_spans),
                        ==, 0);
       g_assert_cmpuint (n_spans, ==, 1000);
@@ -1143,6 +1149,255 @@ test_trace_sink (Fixture *f, gconstpointer data)
   plab_store_close (store);
 }
 
+/* Counts the rows of @table that belong to @run_id, with a plain SQLite
+ * connection. */
+static int64_t
+raw_count (const char *path, const char *table, int64_t run_id)
+{
+  sqlite3 *db = raw_open (path);
+  sqlite3_stmt *stmt = NULL;
+  char *sql
+      = g_strdup_printf ("SELECT count(*) FROM %s WHERE run_id = %" G_GINT64_FORMAT, table, run_id);
+  int64_t n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_free (sql);
+  return n;
+}
+
+/* A run deleted by another client (the sqlite3 shell, which does not turn
+ * foreign keys on) takes its spans, counters and lanes with it, and its id
+ * is never given to a later run, which then holds only its own rows. */
+static void
+test_delete_run_cascades (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabEvent counter = make_event (1, 1000500, 1000500, PLAB_SPAN_COUNTER, 3, "depth");
+  int64_t first, newest, next;
+  sqlite3 *db;
+
+  first = record_run (store, "chef", 0, 40);
+  newest = record_run (store, "chef", 0, 30);
+  g_assert_cmpint (plab_store_add_events (store, newest, &counter, 1), ==, 0);
+  plab_store_close (store);
+  g_assert_cmpint (raw_count (f->path, "counters", newest), ==, 1);
+
+  db = raw_open (f->path);
+  raw_exec (db, "PRAGMA foreign_keys = OFF;");
+  {
+    char *sql = g_strdup_printf ("DELETE FROM runs WHERE id = %" G_GINT64_FORMAT, newest);
+
+    raw_exec (db, sql);
+    g_free (sql);
+  }
+  sqlite3_close (db);
+  g_assert_cmpint (raw_count (f->path, "spans", newest), ==, 0);
+  g_assert_cmpint (raw_count (f->path, "counters", newest), ==, 0);
+  g_assert_cmpint (raw_count (f->path, "lanes", newest), ==, 0);
+  g_assert_cmpint (raw_count (f->path, "spans", first), ==, 40);
+
+  store = open_rw (f->path);
+  next = record_run (store, "chef", 0, 7);
+  g_assert_cmpint (next, >, newest);
+  plab_store_close (store);
+  g_assert_cmpint (raw_count (f->path, "spans", next), ==, 7);
+  g_assert_cmpint (raw_count (f->path, "counters", next), ==, 0);
+  g_assert_cmpint (raw_count (f->path, "lanes", next), ==, 2);
+  assert_integrity_ok (f->path);
+}
+
+/* A store of schema version 1 (runs without AUTOINCREMENT, no trigger, and
+ * spans left behind by a deleted run) is brought to the current version on
+ * the first open for writing, keeping every run with its rows. */
+static void
+test_migrate_v1 (Fixture *f, gconstpointer data)
+{
+  const char *source_dir = g_getenv ("PLAB_SOURCE_DIR");
+  char *schema_path = g_build_filename (source_dir ? source_dir : "..", "tests", "core",
+                                        "store-schema-v1.sql", NULL);
+  char *schema = NULL;
+  PlabStore *store;
+  PlabRunRecord *run = NULL;
+  sqlite3 *db;
+  int64_t next;
+  GError *error = NULL;
+
+  g_file_get_contents (schema_path, &schema, NULL, &error);
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  raw_exec (db, schema);
+  raw_exec (db, "PRAGMA application_id = 1347174722; PRAGMA user_version = 1;"
+                "INSERT INTO runs (id, demo, backend, workers, status, started_at_us, runner_pid,"
+                "  runner_start, runner_host, n_spans) "
+                "  VALUES (1, 'chef', 'threads', 2, 'ok', 1, 1, 1, 'h', 2);"
+                "INSERT INTO lanes (run_id, lane, kind, name) VALUES (1, 0, 'main', 'main');"
+                "INSERT INTO spans VALUES (1, 0, 0, 0, 10, 0, 'a', 0), (1, 0, 5, 1, 9, 0, 'b', 1);"
+                "INSERT INTO spans VALUES (2, 0, 0, 0, 10, 0, 'orphan', 0);"
+                "INSERT INTO counters VALUES (2, 0, 'depth', 0, 1);");
+  sqlite3_close (db);
+  g_assert_cmpint (PLAB_STORE_APPLICATION_ID, ==, 1347174722);
+
+  /* A reader asks for the upgrade, a writer does it. */
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_get_run (store, 1, &run), ==, 0);
+  g_assert_cmpint (run->n_spans, ==, 2);
+  plab_run_record_free (run);
+  next = record_run (store, "chef", 0, 3);
+  g_assert_cmpint (next, ==, 2);
+  plab_store_close (store);
+  g_assert_cmpint (raw_count (f->path, "spans", 1), ==, 2);
+  g_assert_cmpint (raw_count (f->path, "lanes", 1), ==, 1);
+  g_assert_cmpint (raw_count (f->path, "spans", 2), ==, 3);
+  g_assert_cmpint (raw_count (f->path, "counters", 2), ==, 0);
+
+  /* Now with AUTOINCREMENT and the trigger. */
+  db = raw_open (f->path);
+  raw_exec (db, "DELETE FROM runs WHERE id = 2;");
+  sqlite3_close (db);
+  g_assert_cmpint (raw_count (f->path, "spans", 2), ==, 0);
+  store = open_rw (f->path);
+  g_assert_cmpint (record_run (store, "chef", 0, 1), ==, 3);
+  plab_store_close (store);
+  assert_integrity_ok (f->path);
+  g_free (schema);
+  g_free (schema_path);
+}
+
+/* A store missing one of plab's tables, columns or triggers is refused as
+ * damaged, by readers and writers, and left as it is. */
+static void
+test_missing_table (Fixture *f, gconstpointer data)
+{
+  static const char *const damage[] = {
+    "DROP TABLE spans;",
+    "DROP TABLE counters;",
+    "DROP TABLE lanes;",
+    "DROP TABLE machines;",
+    "DROP TABLE span_kinds;",
+    "ALTER TABLE runs DROP COLUMN check_message;",
+    "ALTER TABLE spans RENAME COLUMN label TO text;",
+    "DROP TRIGGER runs_delete;",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (damage); i++)
+    {
+      PlabStore *store = open_rw (f->path);
+      sqlite3 *db;
+
+      record_run (store, "chef", 0, 5);
+      plab_store_close (store);
+      db = raw_open (f->path);
+      raw_exec (db, damage[i]);
+      sqlite3_close (db);
+      g_test_message ("%s", damage[i]);
+      assert_refused_untouched (f->path, PLAB_ESTORE_CORRUPT);
+      g_assert_nonnull (strstr (plab_store_open_error (), "damaged"));
+      g_unlink (f->path);
+    }
+}
+
+/* A store file deleted, moved or replaced while a run is written: the run
+ * is not reported recorded. */
+static void
+test_gone_mid_run (Fixture *f, gconstpointer data)
+{
+  PlabRunSpec spec = { .demo = "chef", .backend = "serial", .workers = 1, .origin_ns = 0 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 5, .check_ok = true };
+  PlabEvent ev = make_event (0, 1, 2, PLAB_SPAN_TASK, 0, "t");
+  char *moved = g_strconcat (f->path, ".moved", NULL);
+
+  for (int how = 0; how < 3; how++)
+    {
+      PlabStore *store = open_rw (f->path);
+      int64_t id;
+
+      g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+      g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
+      if (how == 0)
+        g_assert_cmpint (g_unlink (f->path), ==, 0);
+      else
+        g_assert_cmpint (g_rename (f->path, moved), ==, 0);
+      /* Another file takes its place. */
+      if (how == 2)
+        g_assert_true (g_file_set_contents (f->path, "", 0, NULL));
+      g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, PLAB_ESTORE_IO);
+      g_assert_nonnull (
+          strstr (plab_store_errmsg (store), how == 2 ? "replaced" : "deleted or moved"));
+      plab_store_close (store);
+      for (guint k = 0; k < 2; k++)
+        {
+          const char *base = k == 0 ? f->path : moved;
+          char *wal = g_strconcat (base, "-wal", NULL);
+          char *shm = g_strconcat (base, "-shm", NULL);
+
+          g_unlink (base);
+          g_unlink (wal);
+          g_unlink (shm);
+          g_free (wal);
+          g_free (shm);
+        }
+    }
+  g_free (moved);
+}
+
+/* Another plab runner holding the store's write lock longer than the busy
+ * timeout (a big commit on a loaded machine) is waited for. */
+static void
+test_waits_for_runner (Fixture *f, gconstpointer data)
+{
+  PlabRunSpec spec = { .demo = "chef", .backend = "serial", .workers = 1 };
+  PlabStore *store = open_rw (f->path);
+  int locked[2];
+  pid_t pid;
+  int64_t id;
+  int status;
+  char c;
+
+  plab_store_close (store);
+  g_assert_cmpint (pipe (locked), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      PlabStore *runner = NULL;
+      sqlite3 *db = NULL;
+      int64_t run;
+
+      /* A runner with a run going, whose commit takes 5 s. */
+      if (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &runner) != 0
+          || plab_store_begin_run (runner, &spec, &run) != 0
+          || sqlite3_open (f->path, &db) != SQLITE_OK
+          || sqlite3_exec (db,
+                           "BEGIN IMMEDIATE; INSERT INTO sweeps (demo, created_at_us) "
+                           "VALUES ('x', 0);",
+                           NULL, NULL, NULL)
+                 != SQLITE_OK
+          || write (locked[1], "x", 1) != 1)
+        _exit (3);
+      g_usleep (5 * G_USEC_PER_SEC);
+      if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        _exit (4);
+      sqlite3_close (db);
+      _exit (0);
+    }
+  /* The open (which writes) and the run's first row both come after the
+   * other runner's commit, 5 s on, past the 3 s busy timeout. */
+  g_assert_cmpint (read (locked[0], &c, 1), ==, 1);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  plab_store_close (store);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  close (locked[0]);
+  close (locked[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1167,6 +1422,11 @@ main (int argc, char **argv)
   ADD ("busy", test_busy);
   ADD ("sink", test_sink);
   ADD ("trace-sink", test_trace_sink);
+  ADD ("delete-run-cascades", test_delete_run_cascades);
+  ADD ("migrate-v1", test_migrate_v1);
+  ADD ("missing-table", test_missing_table);
+  ADD ("gone-mid-run", test_gone_mid_run);
+  ADD ("waits-for-runner", test_waits_for_runner);
 #undef ADD
 
   return g_test_run ();

@@ -98,6 +98,46 @@ test_main_lane_roundtrip (void)
   collected_clear (&c);
 }
 
+/* A label longer than PLAB_LABEL_MAX - 1 bytes is cut before the character
+ * that would be split, whatever its width: 2-, 3- and 4-byte characters, at
+ * every offset against the cut. */
+static void
+test_label_cut_on_character (void)
+{
+  static const char *const chars[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8d\xb3" };
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  guint n = 0;
+
+  for (guint k = 0; k < G_N_ELEMENTS (chars); k++)
+    for (guint pad = 0; pad < 4; pad++)
+      {
+        GString *label = g_string_new (NULL);
+
+        g_string_append_len (label, "abc", pad);
+        while (label->len < 3 * PLAB_LABEL_MAX)
+          g_string_append (label, chars[k]);
+        plab_span (PLAB_SPAN_TASK, 1, 2, n++, label->str);
+        g_string_free (label, TRUE);
+      }
+  g_assert_cmpuint (plab_trace_drain (trace), ==, n);
+  for (guint i = 0; i < c.events->len; i++)
+    {
+      const PlabEvent *e = &g_array_index (c.events, PlabEvent, i);
+      const char *ch = chars[e->task_id / 4];
+      size_t len = strlen (e->label);
+      size_t pad = (size_t)e->task_id % 4;
+
+      g_assert_true (g_utf8_validate (e->label, -1, NULL));
+      /* As much as fits: less than one character short of the limit. */
+      g_assert_cmpuint (len, <=, PLAB_LABEL_MAX - 1);
+      g_assert_cmpuint (len + strlen (ch), >, PLAB_LABEL_MAX - 1);
+      g_assert_cmpuint ((len - pad) % strlen (ch), ==, 0);
+    }
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
 typedef struct
 {
   PlabTrace *trace;
@@ -263,6 +303,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/trace/kind-names", test_kind_names);
   g_test_add_func ("/plab/trace/main-lane-roundtrip", test_main_lane_roundtrip);
+  g_test_add_func ("/plab/trace/label-cut-on-character", test_label_cut_on_character);
   g_test_add_func ("/plab/trace/threads-concurrent-drain", test_threads_concurrent_drain);
   g_test_add_func ("/plab/trace/full-ring-drops", test_full_ring_drops);
   g_test_add_func ("/plab/trace/forked-child", test_forked_child_does_not_write_parent_lane);

@@ -630,7 +630,7 @@ plab_fuzz_make_store (const char *path, PlabFuzzStoreVariant variant)
       break;
     case PLAB_FUZZ_STORE_NEWER:
       make_runs (path);
-      rewrite_file (path, "PRAGMA user_version = 2;");
+      rewrite_file (path, "PRAGMA user_version = 99;");
       break;
     case PLAB_FUZZ_STORE_FOREIGN:
       PLAB_FUZZ_CHECK (sqlite3_open (path, &db) == SQLITE_OK);
