@@ -561,6 +561,94 @@ lane_end_text (const PlabLaneInfo *lane, char *buf, size_t size)
   return buf;
 }
 
+/* plab show --json: the run's summary with its lanes and its machine (null
+ * when the store has none for it). */
+static void
+print_show_json (const PlabRunRecord *r,
+                 const PlabLaneInfo *lanes,
+                 size_t n_lanes,
+                 const PlabMachineRecord *machine)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  append_run_json (s, r);
+  g_string_truncate (s, s->len - 1);
+  g_string_append (s, ",\"lanes\":[");
+  for (size_t i = 0; i < n_lanes; i++)
+    {
+      const PlabLaneInfo *l = &lanes[i];
+
+      g_string_append_printf (s, "%s{\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
+                              i ? "," : "", l->lane, plab_lane_kind_name (l->kind), l->pid, l->tid);
+      plab_json_append_string (s, l->name);
+      g_string_append_printf (s,
+                              ",\"end\":\"%s\",\"code\":%d,\"signal\":%d,\"dropped\":"
+                              "%" G_GUINT64_FORMAT "}",
+                              l->end == PLAB_LANE_KILLED   ? "killed"
+                              : l->end == PLAB_LANE_EXITED ? "exited"
+                                                           : "running",
+                              l->exit_code, l->exit_signal, l->dropped);
+    }
+  g_string_append (s, "],\"machine\":");
+  if (machine != NULL)
+    {
+      g_string_append (s, "{\"host\":");
+      plab_json_append_string (s, machine->host);
+      g_string_append (s, ",\"cpu_model\":");
+      plab_json_append_string (s, machine->cpu_model);
+      g_string_append_printf (s, ",\"usable_cpus\":%d,\"online_cpus\":%d,\"os\":",
+                              machine->usable_cpus, machine->online_cpus);
+      plab_json_append_string (s, machine->os);
+      g_string_append (s, ",\"compiler\":");
+      plab_json_append_string (s, machine->compiler);
+      g_string_append (s, ",\"plab_version\":");
+      plab_json_append_string (s, machine->plab_version);
+      g_string_append_c (s, '}');
+    }
+  else
+    g_string_append (s, "null");
+  g_string_append (s, "}\n");
+  fputs (s->str, stdout);
+}
+
+/* plab show: the run in a few aligned lines, then one line a lane. */
+static void
+print_show_text (const PlabRunRecord *r,
+                 const PlabLaneInfo *lanes,
+                 size_t n_lanes,
+                 const PlabMachineRecord *machine)
+{
+  g_autofree char *started = format_started (r->started_at_us);
+  char end[64];
+
+  printf ("Run %" G_GINT64_FORMAT ": %s on %s with %d worker%s\n", r->id, r->demo, r->backend,
+          r->workers, r->workers == 1 ? "" : "s");
+  printf ("  status      %s\n", plab_run_status_name (r->status));
+  printf ("  started     %s\n", started);
+  printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
+  printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
+  printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n", r->params_json ? r->params_json : "{}",
+          r->seed);
+  printf ("  check       %s%s\n",
+          r->check_ok ? "ok: " : "FAILED: ", r->check_message ? r->check_message : "");
+  if (r->error && r->error[0])
+    printf ("  error       %s\n", r->error);
+  if (r->sweep_id > 0)
+    printf ("  sweep       %" G_GINT64_FORMAT " (repeat %d)\n", r->sweep_id, r->repeat);
+  printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
+  if (machine != NULL)
+    printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,
+            machine->cpu_model, machine->usable_cpus, machine->os, machine->compiler,
+            machine->plab_version);
+  printf ("  spans       %" G_GINT64_FORMAT "\n", r->n_spans);
+  printf ("  lanes\n");
+  for (size_t i = 0; i < n_lanes; i++)
+    printf ("    %3d  %-8s pid %-7d tid %-7d %-16s %s%s\n", lanes[i].lane,
+            plab_lane_kind_name (lanes[i].kind), lanes[i].pid, lanes[i].tid, lanes[i].name,
+            lane_end_text (&lanes[i], end, sizeof end),
+            lanes[i].dropped ? " (events dropped)" : "");
+}
+
 static int
 cmd_show (int argc, char **argv)
 {
@@ -583,7 +671,6 @@ cmd_show (int argc, char **argv)
   gboolean have_machine = FALSE;
   int64_t id;
   int status = PLAB_EXIT_FAILED;
-  char end[64];
   int rc;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -636,81 +723,9 @@ cmd_show (int argc, char **argv)
   have_machine = r->machine_id > 0 && plab_store_get_machine (store, r->machine_id, &machine) == 0;
 
   if (json)
-    {
-      g_autoptr (GString) s = g_string_new (NULL);
-
-      append_run_json (s, r);
-      g_string_truncate (s, s->len - 1);
-      g_string_append (s, ",\"lanes\":[");
-      for (size_t i = 0; i < n_lanes; i++)
-        {
-          const PlabLaneInfo *l = &lanes[i];
-
-          g_string_append_printf (s,
-                                  "%s{\"lane\":%d,\"kind\":\"%s\",\"pid\":%d,\"tid\":%d,\"name\":",
-                                  i ? "," : "", l->lane, plab_lane_kind_name (l->kind), l->pid,
-                                  l->tid);
-          plab_json_append_string (s, l->name);
-          g_string_append_printf (s,
-                                  ",\"end\":\"%s\",\"code\":%d,\"signal\":%d,\"dropped\":"
-                                  "%" G_GUINT64_FORMAT "}",
-                                  l->end == PLAB_LANE_KILLED   ? "killed"
-                                  : l->end == PLAB_LANE_EXITED ? "exited"
-                                                               : "running",
-                                  l->exit_code, l->exit_signal, l->dropped);
-        }
-      g_string_append (s, "],\"machine\":");
-      if (have_machine)
-        {
-          g_string_append (s, "{\"host\":");
-          plab_json_append_string (s, machine.host);
-          g_string_append (s, ",\"cpu_model\":");
-          plab_json_append_string (s, machine.cpu_model);
-          g_string_append_printf (s, ",\"usable_cpus\":%d,\"online_cpus\":%d,\"os\":",
-                                  machine.usable_cpus, machine.online_cpus);
-          plab_json_append_string (s, machine.os);
-          g_string_append (s, ",\"compiler\":");
-          plab_json_append_string (s, machine.compiler);
-          g_string_append (s, ",\"plab_version\":");
-          plab_json_append_string (s, machine.plab_version);
-          g_string_append_c (s, '}');
-        }
-      else
-        g_string_append (s, "null");
-      g_string_append (s, "}\n");
-      fputs (s->str, stdout);
-    }
+    print_show_json (r, lanes, n_lanes, have_machine ? &machine : NULL);
   else
-    {
-      g_autofree char *started = format_started (r->started_at_us);
-
-      printf ("Run %" G_GINT64_FORMAT ": %s on %s with %d worker%s\n", r->id, r->demo, r->backend,
-              r->workers, r->workers == 1 ? "" : "s");
-      printf ("  status      %s\n", plab_run_status_name (r->status));
-      printf ("  started     %s\n", started);
-      printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
-      printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
-      printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n",
-              r->params_json ? r->params_json : "{}", r->seed);
-      printf ("  check       %s%s\n",
-              r->check_ok ? "ok: " : "FAILED: ", r->check_message ? r->check_message : "");
-      if (r->error && r->error[0])
-        printf ("  error       %s\n", r->error);
-      if (r->sweep_id > 0)
-        printf ("  sweep       %" G_GINT64_FORMAT " (repeat %d)\n", r->sweep_id, r->repeat);
-      printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
-      if (have_machine)
-        printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine.host,
-                machine.cpu_model, machine.usable_cpus, machine.os, machine.compiler,
-                machine.plab_version);
-      printf ("  spans       %" G_GINT64_FORMAT "\n", r->n_spans);
-      printf ("  lanes\n");
-      for (size_t i = 0; i < n_lanes; i++)
-        printf ("    %3d  %-8s pid %-7d tid %-7d %-16s %s%s\n", lanes[i].lane,
-                plab_lane_kind_name (lanes[i].kind), lanes[i].pid, lanes[i].tid, lanes[i].name,
-                lane_end_text (&lanes[i], end, sizeof end),
-                lanes[i].dropped ? " (events dropped)" : "");
-    }
+    print_show_text (r, lanes, n_lanes, have_machine ? &machine : NULL);
   status = PLAB_EXIT_OK;
 
 out:
