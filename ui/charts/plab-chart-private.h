@@ -105,6 +105,13 @@ double _plab_chart_legend (cairo_t *cr,
                            double max_width,
                            bool draw);
 
+/* Appends an item to @items, of which there are *@n_items, and counts it. */
+void _plab_chart_legend_add (PlabLegendItem *items,
+                             int *n_items,
+                             const char *label,
+                             PlabRgba colour,
+                             PlabLegendShape shape);
+
 /* Widest tick label of @ticks divided by @divisor. */
 double _plab_chart_ticks_width (cairo_t *cr,
                                 const PlabChartStyle *style,

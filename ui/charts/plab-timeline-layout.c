@@ -78,28 +78,17 @@ _plab_timeline_legend_items (const PlabTimelineData *self,
                              const PlabChartStyle *style,
                              PlabLegendItem *items)
 {
+  bool died = (self->kinds_present & (1u << PLAB_SPAN_CRASH)) != 0;
   int n = 0;
 
   for (int k = 0; k < N_DENSITY_KINDS; k++)
     if (self->kinds_present & (1u << k))
-      {
-        items[n].label = plab_chart_span_kind_label (k);
-        items[n].colour = style->span[k];
-        items[n].shape = PLAB_LEGEND_BOX;
-        n++;
-      }
-  {
-    bool died = (self->kinds_present & (1u << PLAB_SPAN_CRASH)) != 0;
-    for (int i = 0; i < self->n_lanes && !died; i++)
-      died = self->lanes[i].info.end == PLAB_LANE_KILLED;
-    if (died)
-      {
-        items[n].label = "worker died";
-        items[n].colour = style->warning;
-        items[n].shape = PLAB_LEGEND_CROSS;
-        n++;
-      }
-  }
+      _plab_chart_legend_add (items, &n, plab_chart_span_kind_label (k), style->span[k],
+                              PLAB_LEGEND_BOX);
+  for (int i = 0; i < self->n_lanes && !died; i++)
+    died = self->lanes[i].info.end == PLAB_LANE_KILLED;
+  if (died)
+    _plab_chart_legend_add (items, &n, "worker died", style->warning, PLAB_LEGEND_CROSS);
   return n;
 }
 
