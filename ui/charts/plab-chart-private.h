@@ -10,6 +10,7 @@
 #include <cairo.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "plab-axis.h"
 #include "plab-chart-style.h"
@@ -157,3 +158,6 @@ void _plab_chart_marker (cairo_t *cr,
 
 /* Sets a dash pattern matching a legend shape (none for solid). */
 void _plab_chart_dash (cairo_t *cr, const PlabChartStyle *style, PlabLegendShape shape);
+
+/* Writes @text as a quoted CSV field, doubling the quotes in it. */
+void _plab_chart_csv_text (FILE *out, const char *text);

@@ -583,19 +583,6 @@ plab_timeline_data_n_lanes (const PlabTimelineData *self)
   return self->n_lanes;
 }
 
-static void
-csv_field (FILE *out, const char *text)
-{
-  fputc ('"', out);
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        fputc ('"', out);
-      fputc (*p, out);
-    }
-  fputc ('"', out);
-}
-
 int
 plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
 {
@@ -606,11 +593,11 @@ plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
       const Lane *l = &self->lanes[find_lane (self, s->lane)];
 
       fprintf (out, "span,%d,", l->info.lane);
-      csv_field (out, l->info.name);
+      _plab_chart_csv_text (out, l->info.name);
       fprintf (out, ",%d,%d,%s,%lld,%lld,%lld,", l->info.pid, l->info.tid,
                plab_chart_span_kind_label (s->kind), (long long)s->start, (long long)s->end,
                (long long)s->task_id);
-      csv_field (out, span_label (self, s));
+      _plab_chart_csv_text (out, span_label (self, s));
       fputs (",\n", out);
     }
   for (size_t i = 0; i < self->n_counter_samples; i++)
@@ -619,7 +606,7 @@ plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
 
       fprintf (out, "counter,,,,,counter,%lld,%lld,,", (long long)e->start_ns,
                (long long)e->start_ns);
-      csv_field (out, e->label);
+      _plab_chart_csv_text (out, e->label);
       fprintf (out, ",%lld\n", (long long)e->task_id);
     }
   return ferror (out) ? -1 : 0;
