@@ -302,6 +302,18 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
     }
 }
 
+/* A heading of the table at (x, y); leaves the font at tick size for the
+ * rows under it and returns their y. */
+static double
+table_heading (cairo_t *cr, const PlabChartStyle *style, double x, double y, const char *text)
+{
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, x, y, 0, 0, text);
+  _plab_chart_font (cr, style, style->tick_size, false);
+  return y + style->label_size * 1.6;
+}
+
 static void
 draw_table (cairo_t *cr,
             const PlabChartStyle *style,
@@ -314,12 +326,7 @@ draw_table (cairo_t *cr,
   char buf[256];
 
   cairo_save (cr);
-  _plab_chart_font (cr, style, style->label_size, true);
-  _plab_chart_set_colour (cr, style->foreground);
-  _plab_chart_text (cr, area.x, y, 0, 0, "Result");
-  y += style->label_size * 1.6;
-
-  _plab_chart_font (cr, style, style->tick_size, false);
+  y = table_heading (cr, style, area.x, y, "Result");
   for (size_t i = 0; i < plab_json_length (result); i++)
     if (!is_series_key (result->children[i].key))
       key_w = fmax (key_w, _plab_chart_text_width (cr, result->children[i].key));
@@ -359,12 +366,7 @@ draw_table (cairo_t *cr,
 
   if (plab_json_length (notes) > 0)
     {
-      y += style->padding;
-      _plab_chart_font (cr, style, style->label_size, true);
-      _plab_chart_set_colour (cr, style->foreground);
-      _plab_chart_text (cr, area.x, y, 0, 0, "Notes");
-      y += style->label_size * 1.6;
-      _plab_chart_font (cr, style, style->tick_size, false);
+      y = table_heading (cr, style, area.x, y + style->padding, "Notes");
       for (size_t i = 0; i < plab_json_length (notes); i++)
         {
           if (y + row_h > area.y + area.h)
