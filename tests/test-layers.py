@@ -60,9 +60,9 @@ checks = [
     ("core/plab-pool.c", "sqlite3.h", True, "core can include SQLite"),
     ("core/plab-pool.c", "plab-demo.h", False, "core cannot include a demo header"),
     ("demos/plab-demo-squares.c", "glib.h", False, "demos cannot include GLib"),
-    ("ui/charts/plab-timeline-chart.c", "gtk/gtk.h", False, "chart renderers cannot include GTK"),
-    ("ui/charts/plab-timeline-chart.c", "cairo.h", True, "chart renderers can include cairo"),
-    ("ui/charts/plab-timeline-chart.c", "plab-demo.h", False, "chart renderers cannot include a demo header"),
+    ("ui/charts/plab-timeline-draw.c", "gtk/gtk.h", False, "chart renderers cannot include GTK"),
+    ("ui/charts/plab-timeline-draw.c", "cairo.h", True, "chart renderers can include cairo"),
+    ("ui/charts/plab-timeline-draw.c", "plab-demo.h", False, "chart renderers cannot include a demo header"),
     ("ui/widgets/plab-timeline-view.c", "plab-demo.h", False, "widgets cannot include a demo header"),
 ]
 

@@ -384,6 +384,20 @@ _plab_chart_legend (cairo_t *cr,
   return cy + line_h - y;
 }
 
+void
+_plab_chart_legend_add (PlabLegendItem *items,
+                        int *n_items,
+                        const char *label,
+                        PlabRgba colour,
+                        PlabLegendShape shape)
+{
+  PlabLegendItem *item = &items[(*n_items)++];
+
+  item->label = label;
+  item->colour = colour;
+  item->shape = shape;
+}
+
 double
 _plab_chart_ticks_width (cairo_t *cr,
                          const PlabChartStyle *style,

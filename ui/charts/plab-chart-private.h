@@ -10,6 +10,7 @@
 #include <cairo.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "plab-axis.h"
 #include "plab-chart-style.h"
@@ -105,6 +106,13 @@ double _plab_chart_legend (cairo_t *cr,
                            double max_width,
                            bool draw);
 
+/* Appends an item to @items, of which there are *@n_items, and counts it. */
+void _plab_chart_legend_add (PlabLegendItem *items,
+                             int *n_items,
+                             const char *label,
+                             PlabRgba colour,
+                             PlabLegendShape shape);
+
 /* Widest tick label of @ticks divided by @divisor. */
 double _plab_chart_ticks_width (cairo_t *cr,
                                 const PlabChartStyle *style,
@@ -150,3 +158,6 @@ void _plab_chart_marker (cairo_t *cr,
 
 /* Sets a dash pattern matching a legend shape (none for solid). */
 void _plab_chart_dash (cairo_t *cr, const PlabChartStyle *style, PlabLegendShape shape);
+
+/* Writes @text as a quoted CSV field, doubling the quotes in it. */
+void _plab_chart_csv_text (FILE *out, const char *text);

@@ -23,19 +23,6 @@ is_series_key (const char *key)
   return strcmp (key, "figure") == 0;
 }
 
-static void
-csv_text (FILE *out, const char *text)
-{
-  fputc ('"', out);
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        fputc ('"', out);
-      fputc (*p, out);
-    }
-  fputc ('"', out);
-}
-
 int
 plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
 {
@@ -53,9 +40,9 @@ plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
           const PlabJson *values = plab_json_get (ser, "values");
           for (size_t i = 0; i < plab_json_length (values); i++)
             {
-              csv_text (out, plab_json_string (plab_json_at (cats, i), ""));
+              _plab_chart_csv_text (out, plab_json_string (plab_json_at (cats, i), ""));
               fputc (',', out);
-              csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
+              _plab_chart_csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
               fprintf (out, ",%.17g\n", plab_json_number (plab_json_at (values, i), NAN));
             }
         }
@@ -69,7 +56,7 @@ plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
           const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
           for (size_t i = 0; i < plab_json_length (xs) && i < plab_json_length (ys); i++)
             {
-              csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
+              _plab_chart_csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
               fprintf (out, ",%.17g,%.17g\n", plab_json_number (plab_json_at (xs, i), NAN),
                        plab_json_number (plab_json_at (ys, i), NAN));
             }
@@ -83,9 +70,9 @@ plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
       if (is_series_key (m->key))
         continue;
       plab_json_format_value (m, value, sizeof value);
-      csv_text (out, m->key);
+      _plab_chart_csv_text (out, m->key);
       fputc (',', out);
-      csv_text (out, value);
+      _plab_chart_csv_text (out, value);
       fputc ('\n', out);
     }
   return ferror (out) ? -1 : 0;
@@ -315,6 +302,18 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
     }
 }
 
+/* A heading of the table at (x, y); leaves the font at tick size for the
+ * rows under it and returns their y. */
+static double
+table_heading (cairo_t *cr, const PlabChartStyle *style, double x, double y, const char *text)
+{
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, x, y, 0, 0, text);
+  _plab_chart_font (cr, style, style->tick_size, false);
+  return y + style->label_size * 1.6;
+}
+
 static void
 draw_table (cairo_t *cr,
             const PlabChartStyle *style,
@@ -327,12 +326,7 @@ draw_table (cairo_t *cr,
   char buf[256];
 
   cairo_save (cr);
-  _plab_chart_font (cr, style, style->label_size, true);
-  _plab_chart_set_colour (cr, style->foreground);
-  _plab_chart_text (cr, area.x, y, 0, 0, "Result");
-  y += style->label_size * 1.6;
-
-  _plab_chart_font (cr, style, style->tick_size, false);
+  y = table_heading (cr, style, area.x, y, "Result");
   for (size_t i = 0; i < plab_json_length (result); i++)
     if (!is_series_key (result->children[i].key))
       key_w = fmax (key_w, _plab_chart_text_width (cr, result->children[i].key));
@@ -372,12 +366,7 @@ draw_table (cairo_t *cr,
 
   if (plab_json_length (notes) > 0)
     {
-      y += style->padding;
-      _plab_chart_font (cr, style, style->label_size, true);
-      _plab_chart_set_colour (cr, style->foreground);
-      _plab_chart_text (cr, area.x, y, 0, 0, "Notes");
-      y += style->label_size * 1.6;
-      _plab_chart_font (cr, style, style->tick_size, false);
+      y = table_heading (cr, style, area.x, y + style->padding, "Notes");
       for (size_t i = 0; i < plab_json_length (notes); i++)
         {
           if (y + row_h > area.y + area.h)

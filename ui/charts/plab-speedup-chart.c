@@ -188,45 +188,38 @@ worker_ticks (const PlabAxis *ax, int target, PlabTicks *ticks)
     }
 }
 
-void
-plab_speedup_chart_draw (cairo_t *cr,
-                         const PlabSpeedupChartData *data,
-                         const PlabChartStyle *style,
-                         double width,
-                         double height)
+/* What the stages of a frame share: the data, its fits, the axes and the
+ * two panels. */
+typedef struct
 {
-  PlabRect body, left, right;
-  PlabAxis ax, ay, ae;
-  PlabTicks tx, ty, te;
-  PlabLegendItem items[MAX_SERIES + 6];
+  cairo_t *cr;
+  const PlabChartStyle *style;
+  const PlabSpeedupChartData *data;
+  int n_series;
   PlabAmdahlFit fits[MAX_SERIES];
   bool fitted[MAX_SERIES];
-  int n_items = 0, n_series;
-  double max_p = 1, max_s = 1, max_e = 1, legend_h, room_y, room_e, gap;
-  bool any_fit = false;
+  bool any_fit;
+  PlabAxis ax, ay, ae;
+  PlabTicks tx, ty, te;
+  PlabRect left, right;
+} Frame;
 
-  if (width < 1 || height < 1)
-    return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
-  n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
-  {
-    int points = 0;
-    for (int k = 0; k < n_series; k++)
-      points += data->series[k].n;
-    if (points == 0)
-      {
-        _plab_chart_message (cr, style, body,
-                             "A speedup needs runs with different worker counts: run a sweep "
-                             "(plab run DEMO --sweep 1,2,4).");
-        goto out;
-      }
-  }
+/* The measured series, then the predicted one; NULL when there is none. */
+static const PlabSpeedupSeries *
+series_at (const Frame *f, int k)
+{
+  return k < f->n_series ? &f->data->series[k] : f->data->predicted;
+}
 
-  for (int k = 0; k < n_series + 1; k++)
+/* Fits Amdahl's law to each series and sets the axes to hold every point. */
+static void
+fit_and_scale (Frame *f)
+{
+  double max_p = 1, max_s = 1, max_e = 1;
+
+  for (int k = 0; k < f->n_series + 1; k++)
     {
-      const PlabSpeedupSeries *s = k < n_series ? &data->series[k] : data->predicted;
+      const PlabSpeedupSeries *s = series_at (f, k);
       if (s == NULL)
         continue;
       for (int i = 0; i < s->n; i++)
@@ -240,119 +233,141 @@ plab_speedup_chart_draw (cairo_t *cr,
             max_e = fmax (max_e, fmin (KARP_FLATT_AXIS_MAX,
                                        plab_karp_flatt (s->speedup[i], s->workers[i])));
         }
-      if (k < n_series)
+      if (k < f->n_series)
         {
-          fitted[k] = data->fit_amdahl
-                      && plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &fits[k]) == 0;
-          any_fit |= fitted[k];
+          f->fitted[k]
+              = f->data->fit_amdahl
+                && plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &f->fits[k]) == 0;
+          f->any_fit |= f->fitted[k];
         }
     }
 
-  for (int k = 0; k < n_series; k++)
-    {
-      items[n_items].label = data->series[k].name;
-      items[n_items].colour = plab_chart_style_backend_colour (style, data->series[k].name);
-      items[n_items].shape = PLAB_LEGEND_LINE;
-      n_items++;
-    }
-  if (data->predicted != NULL && data->predicted->n > 0)
-    {
-      items[n_items].label = "predicted";
-      items[n_items].colour = style->foreground;
-      items[n_items].shape = PLAB_LEGEND_DASHED;
-      n_items++;
-    }
-  items[n_items].label = "ideal S = p";
-  items[n_items].colour = style->muted;
-  items[n_items].shape = PLAB_LEGEND_DASHED;
-  n_items++;
-  if (any_fit)
-    {
-      items[n_items].label = "Amdahl fit";
-      items[n_items].colour = style->muted;
-      items[n_items].shape = PLAB_LEGEND_DOTTED;
-      n_items++;
-    }
-  items[n_items].label = "Karp–Flatt e (right)";
-  items[n_items].colour = style->muted;
-  items[n_items].shape = PLAB_LEGEND_DOTTED;
-  n_items++;
-
   /* Half a worker of room on the right keeps the last points and their
    * labels inside the panel. */
-  plab_axis_init (&ax, 0, max_p + 0.5);
-  plab_axis_init (&ay, 0, fmax (max_s, max_p) * 1.05);
-  plab_axis_make_nice (&ay, 6);
-  plab_axis_init (&ae, 0, fmax (1.0, max_e) * 1.05);
-  plab_axis_make_nice (&ae, 5);
-  worker_ticks (&ax, 8, &tx);
-  plab_axis_ticks (&ay, 6, &ty);
-  plab_axis_ticks (&ae, 5, &te);
+  plab_axis_init (&f->ax, 0, max_p + 0.5);
+  plab_axis_init (&f->ay, 0, fmax (max_s, max_p) * 1.05);
+  plab_axis_make_nice (&f->ay, 6);
+  plab_axis_init (&f->ae, 0, fmax (1.0, max_e) * 1.05);
+  plab_axis_make_nice (&f->ae, 5);
+  worker_ticks (&f->ax, 8, &f->tx);
+  plab_axis_ticks (&f->ay, 6, &f->ty);
+  plab_axis_ticks (&f->ae, 5, &f->te);
+}
 
-  legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
-  room_y = _plab_chart_y_axis_room (cr, style, &ty, 1.0);
-  room_e = _plab_chart_y_axis_room (cr, style, &te, 1.0);
-  gap = style->padding * 2.5;
-  left.x = body.x + room_y;
-  left.y = body.y + legend_h + style->padding * 1.5 + style->label_size * 1.3;
-  left.w = (body.w - room_y - room_e - gap) * SPEEDUP_PANEL_SHARE;
-  left.h = body.y + body.h - left.y - _plab_chart_x_axis_room (style);
-  right = left;
-  right.x = left.x + left.w + gap + room_e;
-  right.w = body.x + body.w - right.x;
-  _plab_chart_legend (cr, style, items, n_items, left.x, body.y, body.x + body.w - left.x, true);
+/* Returns the number of items; @items has room for MAX_SERIES + 4. */
+static int
+legend_items (const Frame *f, PlabLegendItem *items)
+{
+  const PlabChartStyle *style = f->style;
+  int n = 0;
 
-  /* Panel titles. */
+  for (int k = 0; k < f->n_series; k++)
+    _plab_chart_legend_add (items, &n, f->data->series[k].name,
+                            plab_chart_style_backend_colour (style, f->data->series[k].name),
+                            PLAB_LEGEND_LINE);
+  if (f->data->predicted != NULL && f->data->predicted->n > 0)
+    _plab_chart_legend_add (items, &n, "predicted", style->foreground, PLAB_LEGEND_DASHED);
+  _plab_chart_legend_add (items, &n, "ideal S = p", style->muted, PLAB_LEGEND_DASHED);
+  if (f->any_fit)
+    _plab_chart_legend_add (items, &n, "Amdahl fit", style->muted, PLAB_LEGEND_DOTTED);
+  _plab_chart_legend_add (items, &n, "Karp–Flatt e (right)", style->muted, PLAB_LEGEND_DOTTED);
+  return n;
+}
+
+/* The speedup panel on the left, efficiency on the right, under the legend. */
+static void
+place_panels (Frame *f, PlabRect body, double legend_h)
+{
+  const PlabChartStyle *style = f->style;
+  double room_y = _plab_chart_y_axis_room (f->cr, style, &f->ty, 1.0);
+  double room_e = _plab_chart_y_axis_room (f->cr, style, &f->te, 1.0);
+  double gap = style->padding * 2.5;
+
+  f->left.x = body.x + room_y;
+  f->left.y = body.y + legend_h + style->padding * 1.5 + style->label_size * 1.3;
+  f->left.w = (body.w - room_y - room_e - gap) * SPEEDUP_PANEL_SHARE;
+  f->left.h = body.y + body.h - f->left.y - _plab_chart_x_axis_room (style);
+  f->right = f->left;
+  f->right.x = f->left.x + f->left.w + gap + room_e;
+  f->right.w = body.x + body.w - f->right.x;
+}
+
+static void
+panel_titles (Frame *f)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+
   _plab_chart_font (cr, style, style->label_size, true);
   _plab_chart_set_colour (cr, style->foreground);
-  _plab_chart_text (cr, left.x, left.y - style->padding * 0.5, 0, 1, "Speedup");
-  _plab_chart_text (cr, right.x, left.y - style->padding * 0.5, 0, 1, "Efficiency and Karp–Flatt");
+  _plab_chart_text (cr, f->left.x, f->left.y - style->padding * 0.5, 0, 1, "Speedup");
+  _plab_chart_text (cr, f->right.x, f->left.y - style->padding * 0.5, 0, 1,
+                    "Efficiency and Karp–Flatt");
+}
 
-  _plab_chart_y_axis (cr, style, left, &ay, &ty, 1.0, "speedup S = T₁ / Tₚ");
-  _plab_chart_x_axis (cr, style, left, &ax, &tx, 1.0, "workers p", true);
-  _plab_chart_y_axis (cr, style, right, &ae, &te, 1.0, "E = S / p,  e");
-  _plab_chart_x_axis (cr, style, right, &ax, &tx, 1.0, "workers p", true);
+static void
+panel_axes (Frame *f)
+{
+  _plab_chart_y_axis (f->cr, f->style, f->left, &f->ay, &f->ty, 1.0, "speedup S = T₁ / Tₚ");
+  _plab_chart_x_axis (f->cr, f->style, f->left, &f->ax, &f->tx, 1.0, "workers p", true);
+  _plab_chart_y_axis (f->cr, f->style, f->right, &f->ae, &f->te, 1.0, "E = S / p,  e");
+  _plab_chart_x_axis (f->cr, f->style, f->right, &f->ax, &f->tx, 1.0, "workers p", true);
+}
 
-  cairo_save (cr);
-  cairo_rectangle (cr, left.x, left.y, left.w, left.h);
-  cairo_clip (cr);
+static void
+ideal_line (Frame *f)
+{
+  cairo_t *cr = f->cr;
 
-  /* Ideal line. */
-  _plab_chart_set_colour (cr, style->muted);
-  cairo_set_line_width (cr, style->line_width * 0.7);
-  _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
-  cairo_move_to (cr, px (left, &ax, 0), py (left, &ay, 0));
-  cairo_line_to (cr, px (left, &ax, ax.max), py (left, &ay, ax.max));
+  _plab_chart_set_colour (cr, f->style->muted);
+  cairo_set_line_width (cr, f->style->line_width * 0.7);
+  _plab_chart_dash (cr, f->style, PLAB_LEGEND_DASHED);
+  cairo_move_to (cr, px (f->left, &f->ax, 0), py (f->left, &f->ay, 0));
+  cairo_line_to (cr, px (f->left, &f->ax, f->ax.max), py (f->left, &f->ay, f->ax.max));
   /* (The clip ends the line where it leaves the panel.) */
   cairo_stroke (cr);
+}
 
-  /* Amdahl curves, under the measurements. */
-  for (int k = 0; k < n_series; k++)
+/* Under the measurements. */
+static void
+amdahl_curves (Frame *f)
+{
+  cairo_t *cr = f->cr;
+
+  for (int k = 0; k < f->n_series; k++)
     {
-      PlabRgba colour = plab_chart_style_backend_colour (style, data->series[k].name);
-      if (!fitted[k])
+      PlabRgba colour = plab_chart_style_backend_colour (f->style, f->data->series[k].name);
+      if (!f->fitted[k])
         continue;
       cairo_save (cr);
       _plab_chart_set_colour_alpha (cr, colour, 0.9);
-      cairo_set_line_width (cr, style->line_width * 0.9);
-      _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
+      cairo_set_line_width (cr, f->style->line_width * 0.9);
+      _plab_chart_dash (cr, f->style, PLAB_LEGEND_DOTTED);
       for (int i = 0; i <= CURVE_STEPS; i++)
         {
-          double p = 1 + (ax.max - 1) * i / CURVE_STEPS;
-          double s = plab_amdahl_speedup (fits[k].f, p);
+          double p = 1 + (f->ax.max - 1) * i / CURVE_STEPS;
+          double s = plab_amdahl_speedup (f->fits[k].f, p);
           if (i == 0)
-            cairo_move_to (cr, px (left, &ax, p), py (left, &ay, s));
+            cairo_move_to (cr, px (f->left, &f->ax, p), py (f->left, &f->ay, s));
           else
-            cairo_line_to (cr, px (left, &ax, p), py (left, &ay, s));
+            cairo_line_to (cr, px (f->left, &f->ax, p), py (f->left, &f->ay, s));
         }
       cairo_stroke (cr);
       cairo_restore (cr);
     }
+}
 
-  for (int k = 0; k < n_series + 1; k++)
+/* Each series' speedups, the predicted one dashed. */
+static void
+measured_speedups (Frame *f)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+
+  for (int k = 0; k < f->n_series + 1; k++)
     {
-      const PlabSpeedupSeries *s = k < n_series ? &data->series[k] : data->predicted;
-      bool predicted = k == n_series;
+      const PlabSpeedupSeries *s = series_at (f, k);
+      bool predicted = k == f->n_series;
       PlabRgba colour = predicted ? style->foreground
                                   : plab_chart_style_backend_colour (style, s ? s->name : NULL);
       if (s == NULL || s->n == 0)
@@ -362,44 +377,114 @@ plab_speedup_chart_draw (cairo_t *cr,
       cairo_set_line_width (cr, style->line_width);
       cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
       _plab_chart_dash (cr, style, predicted ? PLAB_LEGEND_DASHED : PLAB_LEGEND_LINE);
-      polyline (cr, left, &ax, &ay, s->workers, s->speedup, s->n);
+      polyline (cr, f->left, &f->ax, &f->ay, s->workers, s->speedup, s->n);
       cairo_stroke (cr);
       cairo_restore (cr);
       for (int i = 0; i < s->n; i++)
-        _plab_chart_marker (cr, style, px (left, &ax, s->workers[i]), py (left, &ay, s->speedup[i]),
+        _plab_chart_marker (cr, style, px (f->left, &f->ax, s->workers[i]),
+                            py (f->left, &f->ay, s->speedup[i]),
                             predicted ? PLAB_LEGEND_DASHED : PLAB_LEGEND_POINT, colour);
     }
+}
+
+/* The fits, written in the empty upper-left corner of the speedup panel. */
+static void
+fit_notes (Frame *f)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  double ty0 = f->left.y + style->padding * 0.6;
+
+  for (int k = 0; k < f->n_series; k++)
+    {
+      const char *name = f->data->series[k].name;
+      char text[160];
+
+      if (!f->fitted[k])
+        continue;
+      if (f->fits[k].f >= NO_SPEEDUP_F)
+        snprintf (text, sizeof text, "%s: no speedup measured (serial fraction f ≈ 1)", name);
+      else if (isfinite (f->fits[k].ceiling))
+        snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling 1/f = %.1f×", name,
+                  f->fits[k].f, f->fits[k].ceiling);
+      else
+        snprintf (text, sizeof text, "%s: serial fraction f = 0, no ceiling", name);
+      _plab_chart_font (cr, style, style->tick_size, true);
+      _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+      cairo_rectangle (cr, f->left.x + style->padding * 0.5, ty0 - 2,
+                       _plab_chart_text_width (cr, text) + 8, style->tick_size * 1.3);
+      cairo_fill (cr);
+      _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+      _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, ty0, 0, 0, text);
+      ty0 += style->tick_size * 1.45;
+    }
+}
+
+/* A Karp-Flatt point: a hollow marker with its value, or, above the axis,
+ * on the top edge with the value written beside it. */
+static void
+karp_flatt_point (Frame *f, double workers, double kf, double kf_shown, PlabRgba colour)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  char v[32];
+  double x = px (f->right, &f->ax, workers), y = py (f->right, &f->ae, kf_shown);
+  bool off_scale = kf > kf_shown;
+
+  _plab_chart_marker (cr, style, x, y, PLAB_LEGEND_DOTTED, colour);
+  snprintf (v, sizeof v, off_scale ? "e = %.2f ↑" : "%.2f", kf);
+  _plab_chart_font (cr, style, style->small_size, off_scale);
+  _plab_chart_set_colour (cr, colour);
+  if (off_scale)
+    _plab_chart_text (cr, x - style->marker_radius * 2, y, 1, 0.5, v);
+  else
+    _plab_chart_text (cr, x, y - style->marker_radius * 1.6, 0.5, 1, v);
+}
+
+/* Efficiency (solid) and Karp-Flatt (dotted, hollow points) of a series. */
+static void
+efficiency_series (Frame *f, const PlabSpeedupSeries *s)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  PlabRgba colour = plab_chart_style_backend_colour (style, s->name);
+  double eff[PLAB_SPEEDUP_MAX_POINTS], kf[PLAB_SPEEDUP_MAX_POINTS];
+  double kf_shown[PLAB_SPEEDUP_MAX_POINTS];
+
+  for (int i = 0; i < s->n; i++)
+    {
+      eff[i] = s->speedup[i] / s->workers[i];
+      kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
+      kf_shown[i] = isnan (kf[i]) ? NAN : fmin (kf[i], f->ae.max);
+    }
+  cairo_save (cr);
+  _plab_chart_set_colour (cr, colour);
+  cairo_set_line_width (cr, style->line_width);
+  _plab_chart_dash (cr, style, PLAB_LEGEND_LINE);
+  polyline (cr, f->right, &f->ax, &f->ae, s->workers, eff, s->n);
+  cairo_stroke (cr);
+  cairo_set_line_width (cr, style->line_width * 0.9);
+  _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
+  polyline (cr, f->right, &f->ax, &f->ae, s->workers, kf_shown, s->n);
+  cairo_stroke (cr);
   cairo_restore (cr);
+  for (int i = 0; i < s->n; i++)
+    {
+      _plab_chart_marker (cr, style, px (f->right, &f->ax, s->workers[i]),
+                          py (f->right, &f->ae, eff[i]), PLAB_LEGEND_POINT, colour);
+      if (!isnan (kf[i]))
+        karp_flatt_point (f, s->workers[i], kf[i], kf_shown[i], colour);
+    }
+}
 
-  /* The fits, written in the empty upper-left corner of the speedup panel. */
-  {
-    double ty0 = left.y + style->padding * 0.6;
-    for (int k = 0; k < n_series; k++)
-      {
-        char text[160];
-        if (!fitted[k])
-          continue;
-        if (fits[k].f >= NO_SPEEDUP_F)
-          snprintf (text, sizeof text, "%s: no speedup measured (serial fraction f ≈ 1)",
-                    data->series[k].name);
-        else if (isfinite (fits[k].ceiling))
-          snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling 1/f = %.1f×",
-                    data->series[k].name, fits[k].f, fits[k].ceiling);
-        else
-          snprintf (text, sizeof text, "%s: serial fraction f = 0, no ceiling",
-                    data->series[k].name);
-        _plab_chart_font (cr, style, style->tick_size, true);
-        _plab_chart_set_colour_alpha (cr, style->background, 0.85);
-        cairo_rectangle (cr, left.x + style->padding * 0.5, ty0 - 2,
-                         _plab_chart_text_width (cr, text) + 8, style->tick_size * 1.3);
-        cairo_fill (cr);
-        _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, data->series[k].name));
-        _plab_chart_text (cr, left.x + style->padding * 0.5 + 4, ty0, 0, 0, text);
-        ty0 += style->tick_size * 1.45;
-      }
-  }
+/* The right panel: a dashed line at E = 1, then every series. */
+static void
+efficiency_panel (Frame *f)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  PlabRect right = f->right;
 
-  /* Efficiency (solid) and Karp-Flatt (dotted, hollow points). */
   cairo_save (cr);
   cairo_rectangle (cr, right.x, right.y - style->marker_radius * 2, right.w,
                    right.h + style->marker_radius * 4);
@@ -407,54 +492,69 @@ plab_speedup_chart_draw (cairo_t *cr,
   _plab_chart_set_colour (cr, style->muted);
   cairo_set_line_width (cr, style->thin_line_width);
   _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
-  cairo_move_to (cr, right.x, py (right, &ae, 1));
-  cairo_line_to (cr, right.x + right.w, py (right, &ae, 1));
+  cairo_move_to (cr, right.x, py (right, &f->ae, 1));
+  cairo_line_to (cr, right.x + right.w, py (right, &f->ae, 1));
   cairo_stroke (cr);
-  for (int k = 0; k < n_series; k++)
-    {
-      const PlabSpeedupSeries *s = &data->series[k];
-      PlabRgba colour = plab_chart_style_backend_colour (style, s->name);
-      double eff[PLAB_SPEEDUP_MAX_POINTS], kf[PLAB_SPEEDUP_MAX_POINTS];
-      double kf_shown[PLAB_SPEEDUP_MAX_POINTS];
-
-      for (int i = 0; i < s->n; i++)
-        {
-          eff[i] = s->speedup[i] / s->workers[i];
-          kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
-          kf_shown[i] = isnan (kf[i]) ? NAN : fmin (kf[i], ae.max);
-        }
-      cairo_save (cr);
-      _plab_chart_set_colour (cr, colour);
-      cairo_set_line_width (cr, style->line_width);
-      _plab_chart_dash (cr, style, PLAB_LEGEND_LINE);
-      polyline (cr, right, &ax, &ae, s->workers, eff, s->n);
-      cairo_stroke (cr);
-      cairo_set_line_width (cr, style->line_width * 0.9);
-      _plab_chart_dash (cr, style, PLAB_LEGEND_DOTTED);
-      polyline (cr, right, &ax, &ae, s->workers, kf_shown, s->n);
-      cairo_stroke (cr);
-      cairo_restore (cr);
-      for (int i = 0; i < s->n; i++)
-        {
-          _plab_chart_marker (cr, style, px (right, &ax, s->workers[i]), py (right, &ae, eff[i]),
-                              PLAB_LEGEND_POINT, colour);
-          if (!isnan (kf[i]))
-            {
-              char v[32];
-              double x = px (right, &ax, s->workers[i]), y = py (right, &ae, kf_shown[i]);
-              bool off_scale = kf[i] > kf_shown[i];
-              _plab_chart_marker (cr, style, x, y, PLAB_LEGEND_DOTTED, colour);
-              snprintf (v, sizeof v, off_scale ? "e = %.2f ↑" : "%.2f", kf[i]);
-              _plab_chart_font (cr, style, style->small_size, off_scale);
-              _plab_chart_set_colour (cr, colour);
-              if (off_scale)
-                _plab_chart_text (cr, x - style->marker_radius * 2, y, 1, 0.5, v);
-              else
-                _plab_chart_text (cr, x, y - style->marker_radius * 1.6, 0.5, 1, v);
-            }
-        }
-    }
+  for (int k = 0; k < f->n_series; k++)
+    efficiency_series (f, &f->data->series[k]);
   cairo_restore (cr);
+}
+
+static int
+count_points (const PlabSpeedupChartData *data, int n_series)
+{
+  int points = 0;
+
+  for (int k = 0; k < n_series; k++)
+    points += data->series[k].n;
+  return points;
+}
+
+void
+plab_speedup_chart_draw (cairo_t *cr,
+                         const PlabSpeedupChartData *data,
+                         const PlabChartStyle *style,
+                         double width,
+                         double height)
+{
+  Frame f = { .cr = cr, .style = style, .data = data };
+  PlabLegendItem items[MAX_SERIES + 6];
+  PlabRect body;
+  int n_items;
+
+  if (width < 1 || height < 1)
+    return;
+  cairo_save (cr);
+  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                            height);
+  f.n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
+  if (count_points (data, f.n_series) == 0)
+    {
+      _plab_chart_message (cr, style, body,
+                           "A speedup needs runs with different worker counts: run a sweep "
+                           "(plab run DEMO --sweep 1,2,4).");
+      goto out;
+    }
+
+  fit_and_scale (&f);
+  n_items = legend_items (&f, items);
+  place_panels (&f, body,
+                _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false));
+  _plab_chart_legend (cr, style, items, n_items, f.left.x, body.y, body.x + body.w - f.left.x,
+                      true);
+  panel_titles (&f);
+  panel_axes (&f);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, f.left.x, f.left.y, f.left.w, f.left.h);
+  cairo_clip (cr);
+  ideal_line (&f);
+  amdahl_curves (&f);
+  measured_speedups (&f);
+  cairo_restore (cr);
+
+  fit_notes (&f);
+  efficiency_panel (&f);
 
 out:
   cairo_restore (cr);

@@ -129,6 +129,210 @@ plab_time_chart_write_csv (const PlabTimeChartData *data, FILE *out)
   return ferror (out) ? -1 : 0;
 }
 
+/* What the stages of a frame share. */
+typedef struct
+{
+  cairo_t *cr;
+  const PlabChartStyle *style;
+  const PlabTimeChartData *data;
+  PlabAxis axis;
+  double ns_per_unit;
+  PlabRect plot;
+  double slot_w;
+} Frame;
+
+/* The longest time to show: the tallest whisker or the baseline. */
+static double
+tallest (const PlabTimeChartData *data)
+{
+  double top = 0;
+
+  for (size_t i = 0; i < data->n_points; i++)
+    if (data->points[i].max_ns > top)
+      top = data->points[i].max_ns;
+  if (data->baseline_ns > top)
+    top = data->baseline_ns;
+  return top;
+}
+
+/* A box per backend, the whiskers when some configuration was repeated, and
+ * the baseline with its value (written into @baseline_text). @items has room
+ * for PLAB_PALETTE_SIZE + 2. */
+static int
+legend_items (const PlabTimeChartData *data,
+              const PlabChartStyle *style,
+              char *baseline_text,
+              size_t baseline_len,
+              PlabLegendItem *items)
+{
+  int n = 0;
+
+  for (size_t i = 0; i < data->n_points; i++)
+    if (i == 0 || strcmp (data->points[i].backend, data->points[i - 1].backend) != 0)
+      if (n < PLAB_PALETTE_SIZE)
+        _plab_chart_legend_add (items, &n, data->points[i].backend,
+                                plab_chart_style_backend_colour (style, data->points[i].backend),
+                                PLAB_LEGEND_BOX);
+  /* Whiskers only exist where a configuration was repeated. */
+  for (size_t i = 0; i < data->n_points; i++)
+    if (data->points[i].n_repeats > 1)
+      {
+        _plab_chart_legend_add (items, &n, "min–max of repeats", style->foreground,
+                                PLAB_LEGEND_LINE);
+        break;
+      }
+  if (data->baseline_ns > 0)
+    {
+      char value[32];
+      plab_format_duration (data->baseline_ns, value, sizeof value);
+      snprintf (baseline_text, baseline_len, "%s %s",
+                data->baseline_label ? data->baseline_label : "serial baseline", value);
+      _plab_chart_legend_add (items, &n, baseline_text, style->muted, PLAB_LEGEND_DASHED);
+    }
+  return n;
+}
+
+/* The y of @ns on the plot. */
+static double
+value_y (const Frame *f, double ns)
+{
+  return f->plot.y + f->plot.h * (1 - plab_axis_fraction (&f->axis, ns / f->ns_per_unit));
+}
+
+static void
+whisker (Frame *f, double cx, double bw, double y_min, double y_max)
+{
+  cairo_t *cr = f->cr;
+  double cap = bw * 0.22;
+
+  cairo_save (cr);
+  _plab_chart_set_colour (cr, f->style->foreground);
+  cairo_set_line_width (cr, f->style->thin_line_width * 1.5);
+  cairo_move_to (cr, floor (cx) + 0.5, y_min);
+  cairo_line_to (cr, floor (cx) + 0.5, y_max);
+  cairo_move_to (cr, cx - cap, floor (y_min) + 0.5);
+  cairo_line_to (cr, cx + cap, floor (y_min) + 0.5);
+  cairo_move_to (cr, cx - cap, floor (y_max) + 0.5);
+  cairo_line_to (cr, cx + cap, floor (y_max) + 0.5);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+/* The bar of @p in the slot starting at @x: the median, the whisker, the
+ * median's value above them and the worker count below. */
+static void
+bar (Frame *f, const PlabTimePoint *p, double x)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  double cx = x + f->slot_w / 2, bw = f->slot_w * BAR_SHARE;
+  double y_med = value_y (f, p->median_ns);
+  double y_min = value_y (f, p->min_ns);
+  double y_max = value_y (f, p->max_ns);
+  double base = f->plot.y + f->plot.h;
+  char value[32], workers[32];
+  double tw;
+
+  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, p->backend));
+  cairo_rectangle (cr, round (cx - bw / 2), round (y_med), round (bw), base - round (y_med));
+  cairo_fill (cr);
+
+  if (p->n_repeats > 1)
+    whisker (f, cx, bw, y_min, y_max);
+
+  /* The median above the whisker, where it cannot collide with it. */
+  plab_format_duration (p->median_ns, value, sizeof value);
+  _plab_chart_font (cr, style, style->tick_size, true);
+  tw = _plab_chart_text_width (cr, value);
+  if (tw > f->slot_w * 0.98)
+    _plab_chart_font (cr, style, style->small_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, cx, fmin (y_max, y_med) - style->tick_size * 0.35, 0.5, 1, value);
+
+  _plab_chart_font (cr, style, style->tick_size, false);
+  _plab_chart_set_colour (cr, style->muted);
+  snprintf (workers, sizeof workers, "%d", p->workers);
+  _plab_chart_text (cr, cx, base + style->tick_size * 0.4, 0.5, 0, workers);
+}
+
+/* The backend under its group, from @x0 to @x1. */
+static void
+group_label (Frame *f, const char *backend, double x0, double x1)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  char label[64];
+
+  _plab_chart_font (cr, style, style->label_size, false);
+  _plab_chart_set_colour (cr, style->foreground);
+  snprintf (label, sizeof label, "%s · workers", backend);
+  if (_plab_chart_text_width (cr, label) > x1 - x0)
+    snprintf (label, sizeof label, "%s", backend);
+  _plab_chart_text (cr, (x0 + x1) / 2, f->plot.y + f->plot.h + style->tick_size * 1.8, 0.5, 0,
+                    label);
+}
+
+/* Slots: one per bar plus a gap between backends. */
+static void
+bars (Frame *f)
+{
+  const PlabTimeChartData *data = f->data;
+  double slots = (double)data->n_points, x;
+
+  for (size_t i = 1; i < data->n_points; i++)
+    if (strcmp (data->points[i].backend, data->points[i - 1].backend) != 0)
+      slots += GROUP_GAP_SLOTS;
+  f->slot_w = f->plot.w / (slots + GROUP_GAP_SLOTS);
+  x = f->plot.x + f->slot_w * GROUP_GAP_SLOTS / 2;
+
+  for (size_t i = 0; i < data->n_points;)
+    {
+      size_t end = i;
+      double group_x0 = x;
+
+      while (end < data->n_points
+             && strcmp (data->points[end].backend, data->points[i].backend) == 0)
+        end++;
+      for (size_t j = i; j < end; j++)
+        {
+          bar (f, &data->points[j], x);
+          x += f->slot_w;
+        }
+      group_label (f, data->points[i].backend, group_x0, x);
+      x += f->slot_w * GROUP_GAP_SLOTS;
+      i = end;
+    }
+}
+
+/* The axis line and the baseline on top of the bars, so it reads across all
+ * of them. */
+static void
+baseline (Frame *f)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  PlabRect plot = f->plot;
+
+  cairo_save (cr);
+  _plab_chart_set_colour (cr, style->foreground);
+  cairo_set_line_width (cr, style->thin_line_width);
+  cairo_move_to (cr, plot.x, floor (plot.y + plot.h) + 0.5);
+  cairo_line_to (cr, plot.x + plot.w, floor (plot.y + plot.h) + 0.5);
+  cairo_stroke (cr);
+  if (f->data->baseline_ns > 0)
+    {
+      double y = value_y (f, f->data->baseline_ns);
+      /* Its value is in the legend: a label here would collide with bars. */
+      _plab_chart_set_colour (cr, style->muted);
+      cairo_set_line_width (cr, style->line_width * 0.7);
+      _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
+      cairo_move_to (cr, plot.x, floor (y) + 0.5);
+      cairo_line_to (cr, plot.x + plot.w, floor (y) + 0.5);
+      cairo_stroke (cr);
+    }
+  cairo_restore (cr);
+}
+
 void
 plab_time_chart_draw (cairo_t *cr,
                       const PlabTimeChartData *data,
@@ -136,13 +340,13 @@ plab_time_chart_draw (cairo_t *cr,
                       double width,
                       double height)
 {
-  PlabRect body, plot;
-  PlabAxis axis;
+  Frame f = { .cr = cr, .style = style, .data = data };
+  PlabRect body;
   PlabTicks ticks;
   PlabLegendItem items[PLAB_PALETTE_SIZE + 2];
-  int n_items = 0;
+  int n_items;
   const char *unit;
-  double ns_per_unit, top = 0, legend_h, slots, slot_w, x;
+  double top, legend_h;
   char title[64], baseline_text[96];
 
   if (width < 1 || height < 1)
@@ -156,163 +360,25 @@ plab_time_chart_draw (cairo_t *cr,
       goto out;
     }
 
-  for (size_t i = 0; i < data->n_points; i++)
-    {
-      if (data->points[i].max_ns > top)
-        top = data->points[i].max_ns;
-      if (i == 0 || strcmp (data->points[i].backend, data->points[i - 1].backend) != 0)
-        if (n_items < PLAB_PALETTE_SIZE)
-          {
-            items[n_items].label = data->points[i].backend;
-            items[n_items].colour
-                = plab_chart_style_backend_colour (style, data->points[i].backend);
-            items[n_items].shape = PLAB_LEGEND_BOX;
-            n_items++;
-          }
-    }
-  if (data->baseline_ns > top)
-    top = data->baseline_ns;
-  /* Whiskers only exist where a configuration was repeated. */
-  for (size_t i = 0; i < data->n_points; i++)
-    if (data->points[i].n_repeats > 1)
-      {
-        items[n_items].label = "min–max of repeats";
-        items[n_items].colour = style->foreground;
-        items[n_items].shape = PLAB_LEGEND_LINE;
-        n_items++;
-        break;
-      }
-  if (data->baseline_ns > 0)
-    {
-      char value[32];
-      plab_format_duration (data->baseline_ns, value, sizeof value);
-      snprintf (baseline_text, sizeof baseline_text, "%s %s",
-                data->baseline_label ? data->baseline_label : "serial baseline", value);
-      items[n_items].label = baseline_text;
-      items[n_items].colour = style->muted;
-      items[n_items].shape = PLAB_LEGEND_DASHED;
-      n_items++;
-    }
-
-  plab_time_unit (top, &unit, &ns_per_unit);
-  plab_axis_init (&axis, 0, top * HEADROOM / ns_per_unit);
-  plab_axis_make_nice (&axis, 6);
-  plab_axis_ticks (&axis, 6, &ticks);
+  top = tallest (data);
+  n_items = legend_items (data, style, baseline_text, sizeof baseline_text, items);
+  plab_time_unit (top, &unit, &f.ns_per_unit);
+  plab_axis_init (&f.axis, 0, top * HEADROOM / f.ns_per_unit);
+  plab_axis_make_nice (&f.axis, 6);
+  plab_axis_ticks (&f.axis, 6, &ticks);
 
   legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
-  plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks, 1.0);
-  plot.y = body.y + legend_h + style->padding;
-  plot.w = body.x + body.w - plot.x;
+  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks, 1.0);
+  f.plot.y = body.y + legend_h + style->padding;
+  f.plot.w = body.x + body.w - f.plot.x;
   /* Two rows under the bars: workers, then the backend of the group. */
-  plot.h = body.y + body.h - plot.y - style->tick_size * 1.6 - style->label_size * 2.6;
-  _plab_chart_legend (cr, style, items, n_items, plot.x, body.y, plot.w, true);
+  f.plot.h = body.y + body.h - f.plot.y - style->tick_size * 1.6 - style->label_size * 2.6;
+  _plab_chart_legend (cr, style, items, n_items, f.plot.x, body.y, f.plot.w, true);
 
   snprintf (title, sizeof title, "wall time (%s)", unit);
-  _plab_chart_y_axis (cr, style, plot, &axis, &ticks, 1.0, title);
-
-  /* Slots: one per bar plus a gap between backends. */
-  slots = (double)data->n_points;
-  for (size_t i = 1; i < data->n_points; i++)
-    if (strcmp (data->points[i].backend, data->points[i - 1].backend) != 0)
-      slots += GROUP_GAP_SLOTS;
-  slot_w = plot.w / (slots + GROUP_GAP_SLOTS);
-  x = plot.x + slot_w * GROUP_GAP_SLOTS / 2;
-
-  for (size_t i = 0; i < data->n_points;)
-    {
-      size_t end = i;
-      double group_x0 = x;
-
-      while (end < data->n_points
-             && strcmp (data->points[end].backend, data->points[i].backend) == 0)
-        end++;
-      for (size_t j = i; j < end; j++)
-        {
-          const PlabTimePoint *p = &data->points[j];
-          PlabRgba colour = plab_chart_style_backend_colour (style, p->backend);
-          double cx = x + slot_w / 2, bw = slot_w * BAR_SHARE;
-          double y_med
-              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->median_ns / ns_per_unit));
-          double y_min
-              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->min_ns / ns_per_unit));
-          double y_max
-              = plot.y + plot.h * (1 - plab_axis_fraction (&axis, p->max_ns / ns_per_unit));
-          double base = plot.y + plot.h;
-          char value[32], workers[32];
-          double tw;
-
-          _plab_chart_set_colour (cr, colour);
-          cairo_rectangle (cr, round (cx - bw / 2), round (y_med), round (bw),
-                           base - round (y_med));
-          cairo_fill (cr);
-
-          if (p->n_repeats > 1)
-            {
-              double cap = bw * 0.22;
-              cairo_save (cr);
-              _plab_chart_set_colour (cr, style->foreground);
-              cairo_set_line_width (cr, style->thin_line_width * 1.5);
-              cairo_move_to (cr, floor (cx) + 0.5, y_min);
-              cairo_line_to (cr, floor (cx) + 0.5, y_max);
-              cairo_move_to (cr, cx - cap, floor (y_min) + 0.5);
-              cairo_line_to (cr, cx + cap, floor (y_min) + 0.5);
-              cairo_move_to (cr, cx - cap, floor (y_max) + 0.5);
-              cairo_line_to (cr, cx + cap, floor (y_max) + 0.5);
-              cairo_stroke (cr);
-              cairo_restore (cr);
-            }
-
-          /* The median above the whisker, where it cannot collide with it. */
-          plab_format_duration (p->median_ns, value, sizeof value);
-          _plab_chart_font (cr, style, style->tick_size, true);
-          tw = _plab_chart_text_width (cr, value);
-          if (tw > slot_w * 0.98)
-            _plab_chart_font (cr, style, style->small_size, true);
-          _plab_chart_set_colour (cr, style->foreground);
-          _plab_chart_text (cr, cx, fmin (y_max, y_med) - style->tick_size * 0.35, 0.5, 1, value);
-
-          _plab_chart_font (cr, style, style->tick_size, false);
-          _plab_chart_set_colour (cr, style->muted);
-          snprintf (workers, sizeof workers, "%d", p->workers);
-          _plab_chart_text (cr, cx, base + style->tick_size * 0.4, 0.5, 0, workers);
-          x += slot_w;
-        }
-
-      /* The backend under its group. */
-      _plab_chart_font (cr, style, style->label_size, false);
-      _plab_chart_set_colour (cr, style->foreground);
-      {
-        char label[64];
-        snprintf (label, sizeof label, "%s · workers", data->points[i].backend);
-        if (_plab_chart_text_width (cr, label) > x - group_x0)
-          snprintf (label, sizeof label, "%s", data->points[i].backend);
-        _plab_chart_text (cr, (group_x0 + x) / 2, plot.y + plot.h + style->tick_size * 1.8, 0.5, 0,
-                          label);
-      }
-      x += slot_w * GROUP_GAP_SLOTS;
-      i = end;
-    }
-
-  /* Baseline on top of the bars, so it reads across all of them. */
-  cairo_save (cr);
-  _plab_chart_set_colour (cr, style->foreground);
-  cairo_set_line_width (cr, style->thin_line_width);
-  cairo_move_to (cr, plot.x, floor (plot.y + plot.h) + 0.5);
-  cairo_line_to (cr, plot.x + plot.w, floor (plot.y + plot.h) + 0.5);
-  cairo_stroke (cr);
-  if (data->baseline_ns > 0)
-    {
-      double y
-          = plot.y + plot.h * (1 - plab_axis_fraction (&axis, data->baseline_ns / ns_per_unit));
-      /* Its value is in the legend: a label here would collide with bars. */
-      _plab_chart_set_colour (cr, style->muted);
-      cairo_set_line_width (cr, style->line_width * 0.7);
-      _plab_chart_dash (cr, style, PLAB_LEGEND_DASHED);
-      cairo_move_to (cr, plot.x, floor (y) + 0.5);
-      cairo_line_to (cr, plot.x + plot.w, floor (y) + 0.5);
-      cairo_stroke (cr);
-    }
-  cairo_restore (cr);
+  _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, 1.0, title);
+  bars (&f);
+  baseline (&f);
 
 out:
   cairo_restore (cr);

@@ -2,14 +2,6 @@
 #include "plab-chart-view.h"
 #include "plab-widgets-private.h"
 
-/* Charts are designed for 1600 x 900; on screen they are drawn with sizes
- * scaled to the widget, but never below this, so ticks stay readable. */
-#define DESIGN_WIDTH 1600.0
-#define DESIGN_HEIGHT 900.0
-#define MIN_STYLE_SCALE 0.72
-#define MAX_STYLE_SCALE 1.0
-#define SCREEN_BOOST 1.15
-
 struct _PlabChartView
 {
   GtkWidget parent_instance;
@@ -19,9 +11,7 @@ struct _PlabChartView
   gboolean has_input;
   gpointer owner;
   GDestroyNotify owner_free;
-  char *placeholder;
-
-  int theme;
+  PlabChartLook look;
 };
 
 G_DEFINE_FINAL_TYPE (PlabChartView, plab_chart_view, GTK_TYPE_WIDGET)
@@ -29,21 +19,12 @@ G_DEFINE_FINAL_TYPE (PlabChartView, plab_chart_view, GTK_TYPE_WIDGET)
 enum
 {
   PROP_0,
-  PROP_THEME,
-  PROP_PLACEHOLDER,
-  N_PROPS
+  PROP_THEME = PLAB_CHART_LOOK_PROP_THEME,
+  PROP_PLACEHOLDER = PLAB_CHART_LOOK_PROP_PLACEHOLDER,
+  N_PROPS = PLAB_CHART_LOOK_N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* The style scale for a chart of this size on screen; shared with the
- * timeline view so both read alike. */
-double
-_plab_chart_view_style_scale (double width, double height)
-{
-  double s = MIN (width / DESIGN_WIDTH, height / DESIGN_HEIGHT) * SCREEN_BOOST;
-  return CLAMP (s, MIN_STYLE_SCALE, MAX_STYLE_SCALE);
-}
 
 static void
 clear_input (PlabChartView *self)
@@ -56,47 +37,20 @@ clear_input (PlabChartView *self)
   memset (&self->input, 0, sizeof self->input);
 }
 
-void
-_plab_draw_placeholder (cairo_t *cr,
-                        const PlabChartStyle *style,
-                        const char *text,
-                        double w,
-                        double h)
-{
-  cairo_text_extents_t ext;
-
-  cairo_set_source_rgba (cr, style->background.r, style->background.g, style->background.b,
-                         style->background.a);
-  cairo_paint (cr);
-  if (text == NULL || text[0] == '\0')
-    return;
-  cairo_select_font_face (cr, style->font_family, CAIRO_FONT_SLANT_NORMAL,
-                          CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, style->label_size);
-  cairo_text_extents (cr, text, &ext);
-  cairo_set_source_rgba (cr, style->muted.r, style->muted.g, style->muted.b, style->muted.a);
-  cairo_move_to (cr, floor ((w - ext.width) / 2 - ext.x_bearing),
-                 floor ((h - ext.height) / 2 - ext.y_bearing));
-  cairo_show_text (cr, text);
-}
-
 static void
 plab_chart_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   PlabChartView *self = PLAB_CHART_VIEW (widget);
-  double w = gtk_widget_get_width (widget);
-  double h = gtk_widget_get_height (widget);
   PlabChartStyle style;
-  cairo_t *cr;
+  double w, h;
+  cairo_t *cr = _plab_chart_look_begin_frame (&self->look, widget, snapshot, &style, &w, &h);
 
-  if (w <= 0 || h <= 0)
+  if (cr == NULL)
     return;
-  plab_chart_style_init (&style, (PlabTheme)self->theme, _plab_chart_view_style_scale (w, h));
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (self->has_input)
     plab_chart_draw (cr, &self->input, &style, w, h);
   else
-    _plab_draw_placeholder (cr, &style, self->placeholder, w, h);
+    _plab_draw_placeholder (cr, &style, self->look.placeholder, w, h);
   cairo_destroy (cr);
 }
 
@@ -106,7 +60,7 @@ plab_chart_view_finalize (GObject *object)
   PlabChartView *self = PLAB_CHART_VIEW (object);
 
   clear_input (self);
-  g_free (self->placeholder);
+  _plab_chart_look_clear (&self->look);
   G_OBJECT_CLASS (plab_chart_view_parent_class)->finalize (object);
 }
 
@@ -115,17 +69,8 @@ plab_chart_view_get_property (GObject *object, guint prop_id, GValue *value, GPa
 {
   PlabChartView *self = PLAB_CHART_VIEW (object);
 
-  switch (prop_id)
-    {
-    case PROP_THEME:
-      g_value_set_int (value, self->theme);
-      break;
-    case PROP_PLACEHOLDER:
-      g_value_set_string (value, self->placeholder);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (!_plab_chart_look_get_property (&self->look, prop_id, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -136,17 +81,8 @@ plab_chart_view_set_property (GObject *object,
 {
   PlabChartView *self = PLAB_CHART_VIEW (object);
 
-  switch (prop_id)
-    {
-    case PROP_THEME:
-      plab_chart_view_set_theme (self, g_value_get_int (value));
-      break;
-    case PROP_PLACEHOLDER:
-      plab_chart_view_set_placeholder (self, g_value_get_string (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (!_plab_chart_look_set_property (&self->look, GTK_WIDGET (self), prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -160,12 +96,7 @@ plab_chart_view_class_init (PlabChartViewClass *klass)
   object_class->set_property = plab_chart_view_set_property;
   widget_class->snapshot = plab_chart_view_snapshot;
 
-  properties[PROP_THEME]
-      = g_param_spec_int ("theme", NULL, NULL, 0, PLAB_N_THEMES - 1, PLAB_THEME_LIGHT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PLACEHOLDER]
-      = g_param_spec_string ("placeholder", NULL, NULL, NULL,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  _plab_chart_look_init_properties (properties);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "plabchart");
@@ -216,19 +147,15 @@ plab_chart_view_set_placeholder (PlabChartView *self, const char *text)
 {
   g_return_if_fail (PLAB_IS_CHART_VIEW (self));
 
-  if (g_strcmp0 (self->placeholder, text) == 0)
-    return;
-  g_free (self->placeholder);
-  self->placeholder = g_strdup (text);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLACEHOLDER]);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  _plab_chart_look_set_placeholder (&self->look, GTK_WIDGET (self), properties[PROP_PLACEHOLDER],
+                                    text);
 }
 
 const char *
 plab_chart_view_get_placeholder (PlabChartView *self)
 {
   g_return_val_if_fail (PLAB_IS_CHART_VIEW (self), NULL);
-  return self->placeholder;
+  return self->look.placeholder;
 }
 
 void
@@ -237,18 +164,14 @@ plab_chart_view_set_theme (PlabChartView *self, int theme)
   g_return_if_fail (PLAB_IS_CHART_VIEW (self));
   g_return_if_fail (theme >= 0 && theme < PLAB_N_THEMES);
 
-  if (self->theme == theme)
-    return;
-  self->theme = theme;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THEME]);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  _plab_chart_look_set_theme (&self->look, GTK_WIDGET (self), properties[PROP_THEME], theme);
 }
 
 int
 plab_chart_view_get_theme (PlabChartView *self)
 {
   g_return_val_if_fail (PLAB_IS_CHART_VIEW (self), PLAB_THEME_LIGHT);
-  return self->theme;
+  return self->look.theme;
 }
 
 void

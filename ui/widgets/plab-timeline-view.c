@@ -16,13 +16,12 @@ struct _PlabTimelineView
   /* Owned */
   PlabTimelineData *data;
   GArray *lanes; /* PlabLaneInfo */
-  char *placeholder;
+  PlabChartLook look;
 
   /* The window when zoomed; when not, the whole run is shown. */
   gboolean zoomed;
   PlabTimeWindow window;
   gint64 min_duration_ns;
-  int theme;
 
   /* The layout of the last frame, for hit tests. */
   PlabTimelineLayout layout;
@@ -40,9 +39,9 @@ G_DEFINE_FINAL_TYPE (PlabTimelineView, plab_timeline_view, GTK_TYPE_WIDGET)
 enum
 {
   PROP_0,
-  PROP_THEME,
-  PROP_ZOOMED,
-  PROP_PLACEHOLDER,
+  PROP_THEME = PLAB_CHART_LOOK_PROP_THEME,
+  PROP_PLACEHOLDER = PLAB_CHART_LOOK_PROP_PLACEHOLDER,
+  PROP_ZOOMED = PLAB_CHART_LOOK_N_PROPS,
   N_PROPS
 };
 
@@ -85,19 +84,16 @@ static void
 plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   PlabTimelineView *self = PLAB_TIMELINE_VIEW (widget);
-  double w = gtk_widget_get_width (widget);
-  double h = gtk_widget_get_height (widget);
   PlabTimeWindow window = plab_timeline_view_get_window (self);
   PlabChartStyle style;
-  cairo_t *cr;
+  double w, h;
+  cairo_t *cr = _plab_chart_look_begin_frame (&self->look, widget, snapshot, &style, &w, &h);
 
-  if (w <= 0 || h <= 0)
+  if (cr == NULL)
     return;
-  plab_chart_style_init (&style, (PlabTheme)self->theme, _plab_chart_view_style_scale (w, h));
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  if (self->data == NULL && self->placeholder != NULL)
+  if (self->data == NULL && self->look.placeholder != NULL)
     {
-      _plab_draw_placeholder (cr, &style, self->placeholder, w, h);
+      _plab_draw_placeholder (cr, &style, self->look.placeholder, w, h);
       self->have_layout = FALSE;
       cairo_destroy (cr);
       return;
@@ -315,7 +311,7 @@ plab_timeline_view_finalize (GObject *object)
 
   g_clear_pointer (&self->data, plab_timeline_data_free);
   g_clear_pointer (&self->lanes, g_array_unref);
-  g_free (self->placeholder);
+  _plab_chart_look_clear (&self->look);
   G_OBJECT_CLASS (plab_timeline_view_parent_class)->finalize (object);
 }
 
@@ -324,20 +320,12 @@ plab_timeline_view_get_property (GObject *object, guint prop_id, GValue *value, 
 {
   PlabTimelineView *self = PLAB_TIMELINE_VIEW (object);
 
-  switch (prop_id)
-    {
-    case PROP_THEME:
-      g_value_set_int (value, self->theme);
-      break;
-    case PROP_ZOOMED:
-      g_value_set_boolean (value, self->zoomed);
-      break;
-    case PROP_PLACEHOLDER:
-      g_value_set_string (value, self->placeholder);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (_plab_chart_look_get_property (&self->look, prop_id, value))
+    return;
+  if (prop_id == PROP_ZOOMED)
+    g_value_set_boolean (value, self->zoomed);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -348,17 +336,8 @@ plab_timeline_view_set_property (GObject *object,
 {
   PlabTimelineView *self = PLAB_TIMELINE_VIEW (object);
 
-  switch (prop_id)
-    {
-    case PROP_THEME:
-      plab_timeline_view_set_theme (self, g_value_get_int (value));
-      break;
-    case PROP_PLACEHOLDER:
-      plab_timeline_view_set_placeholder (self, g_value_get_string (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (!_plab_chart_look_set_property (&self->look, GTK_WIDGET (self), prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -372,15 +351,10 @@ plab_timeline_view_class_init (PlabTimelineViewClass *klass)
   object_class->set_property = plab_timeline_view_set_property;
   widget_class->snapshot = plab_timeline_view_snapshot;
 
-  properties[PROP_THEME]
-      = g_param_spec_int ("theme", NULL, NULL, 0, PLAB_N_THEMES - 1, PLAB_THEME_LIGHT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  _plab_chart_look_init_properties (properties);
   properties[PROP_ZOOMED]
       = g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PLACEHOLDER]
-      = g_param_spec_string ("placeholder", NULL, NULL, NULL,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Emitted when the user zoomed or panned (not when the window was set by
@@ -528,18 +502,14 @@ plab_timeline_view_set_theme (PlabTimelineView *self, int theme)
   g_return_if_fail (PLAB_IS_TIMELINE_VIEW (self));
   g_return_if_fail (theme >= 0 && theme < PLAB_N_THEMES);
 
-  if (self->theme == theme)
-    return;
-  self->theme = theme;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THEME]);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  _plab_chart_look_set_theme (&self->look, GTK_WIDGET (self), properties[PROP_THEME], theme);
 }
 
 int
 plab_timeline_view_get_theme (PlabTimelineView *self)
 {
   g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), PLAB_THEME_LIGHT);
-  return self->theme;
+  return self->look.theme;
 }
 
 void
@@ -547,12 +517,8 @@ plab_timeline_view_set_placeholder (PlabTimelineView *self, const char *text)
 {
   g_return_if_fail (PLAB_IS_TIMELINE_VIEW (self));
 
-  if (g_strcmp0 (self->placeholder, text) == 0)
-    return;
-  g_free (self->placeholder);
-  self->placeholder = g_strdup (text);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLACEHOLDER]);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  _plab_chart_look_set_placeholder (&self->look, GTK_WIDGET (self), properties[PROP_PLACEHOLDER],
+                                    text);
 }
 
 gboolean

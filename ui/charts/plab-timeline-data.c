@@ -1,0 +1,613 @@
+/* plab-timeline-data.c: the timeline's span store.
+ *
+ * Spans arrive a batch at a time through a builder, which keeps each in 32
+ * bytes with its label in a pool of labels stored once; finishing the
+ * builder gathers the lanes and counters and indexes every lane
+ * (plab-timeline-index.c). The data set then answers for its spans, its
+ * extent and its CSV. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plab-timeline-private.h"
+
+/* Lane numbers are 16 bits in a PlabEvent: a table of this many entries maps
+ * each to its lane. */
+#define N_LANE_NUMBERS 65536
+/* Labels just added are remembered in a table of this many entries (a power
+ * of two), so a label that recurs ("start", "wait: queue cars") is stored
+ * once, at no cost per span for labels that never do ("x=81"). */
+#define LABEL_CACHE_SIZE 4096
+
+/* Every label once, each NUL-terminated; offset 0 holds the empty label. */
+typedef struct
+{
+  char *text;
+  size_t len;
+  size_t cap;
+  uint32_t cache[LABEL_CACHE_SIZE]; /* offsets of labels seen lately, by hash; 0: none */
+} LabelPool;
+
+struct PlabTimelineBuilder
+{
+  PlabLaneInfo *lanes;
+  size_t n_lanes;
+  Span *spans;
+  size_t n_spans;
+  size_t spans_cap;
+  PlabEvent *counters;
+  size_t n_counters;
+  size_t counters_cap;
+  LabelPool pool;
+  bool failed; /* out of memory once: finish gives NULL */
+};
+
+static int
+duration_class (int64_t d)
+{
+  if (d <= 1)
+    return 0;
+  return 63 - __builtin_clzll ((unsigned long long)d);
+}
+
+/* --- The label pool --- */
+
+static int
+label_pool_init (LabelPool *pool)
+{
+  memset (pool, 0, sizeof *pool);
+  pool->cap = 4096;
+  pool->text = malloc (pool->cap);
+  if (pool->text == NULL)
+    return -1;
+  pool->text[0] = '\0';
+  pool->len = 1;
+  return 0;
+}
+
+/* The offset of @label (at most @max bytes of it) in the pool, adding it
+ * unless it was seen lately; UINT32_MAX when out of memory or room. */
+static uint32_t
+label_pool_add (LabelPool *pool, const char *label, size_t max)
+{
+  size_t len = strnlen (label, max);
+  uint32_t hash = 2166136261u;
+  uint32_t *slot;
+
+  if (len == 0)
+    return 0;
+  /* FNV-1a: cheap, and spreads "x=1", "x=2", ... well enough. */
+  for (size_t i = 0; i < len; i++)
+    hash = (hash ^ (unsigned char)label[i]) * 16777619u;
+  slot = &pool->cache[hash & (LABEL_CACHE_SIZE - 1)];
+  if (*slot != 0 && strncmp (pool->text + *slot, label, len) == 0
+      && pool->text[*slot + len] == '\0')
+    return *slot;
+
+  if (pool->len + len + 1 > UINT32_MAX)
+    return UINT32_MAX;
+  if (pool->len + len + 1 > pool->cap)
+    {
+      size_t cap = pool->cap * 2;
+      char *grown;
+
+      while (cap < pool->len + len + 1)
+        cap *= 2;
+      grown = realloc (pool->text, cap);
+      if (grown == NULL)
+        return UINT32_MAX;
+      pool->text = grown;
+      pool->cap = cap;
+    }
+  memcpy (pool->text + pool->len, label, len);
+  pool->text[pool->len + len] = '\0';
+  *slot = (uint32_t)pool->len;
+  pool->len += len + 1;
+  return *slot;
+}
+
+/* --- Building --- */
+
+static void *
+grow_array (void *array, size_t elem, size_t need, size_t *cap)
+{
+  size_t new_cap = *cap ? *cap : 1024;
+  void *grown;
+
+  if (need <= *cap)
+    return array;
+  while (new_cap < need)
+    new_cap *= 2;
+  grown = realloc (array, new_cap * elem);
+  if (grown != NULL)
+    *cap = new_cap;
+  return grown;
+}
+
+PlabTimelineBuilder *
+plab_timeline_builder_new (const PlabLaneInfo *lanes, size_t n_lanes)
+{
+  PlabTimelineBuilder *self = calloc (1, sizeof *self);
+
+  if (self == NULL)
+    return NULL;
+  self->lanes = malloc ((n_lanes + 1) * sizeof (PlabLaneInfo));
+  if (self->lanes == NULL || label_pool_init (&self->pool) < 0)
+    {
+      plab_timeline_builder_free (self);
+      return NULL;
+    }
+  if (n_lanes > 0)
+    memcpy (self->lanes, lanes, n_lanes * sizeof (PlabLaneInfo));
+  self->n_lanes = n_lanes;
+  return self;
+}
+
+void
+plab_timeline_builder_free (PlabTimelineBuilder *self)
+{
+  if (self == NULL)
+    return;
+  free (self->lanes);
+  free (self->spans);
+  free (self->counters);
+  free (self->pool.text);
+  free (self);
+}
+
+int
+plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, size_t n_events)
+{
+  if (self->failed)
+    return -1;
+  for (size_t i = 0; i < n_events; i++)
+    {
+      const PlabEvent *e = &events[i];
+
+      if (e->kind == PLAB_SPAN_COUNTER)
+        {
+          void *grown = grow_array (self->counters, sizeof (PlabEvent), self->n_counters + 1,
+                                    &self->counters_cap);
+          if (grown == NULL)
+            goto fail;
+          self->counters = grown;
+          self->counters[self->n_counters++] = *e;
+        }
+      else
+        {
+          void *grown;
+          Span *s;
+          uint32_t label;
+
+          if (self->n_spans >= UINT32_MAX)
+            goto fail;
+          grown = grow_array (self->spans, sizeof (Span), self->n_spans + 1, &self->spans_cap);
+          if (grown == NULL)
+            goto fail;
+          self->spans = grown;
+          label = label_pool_add (&self->pool, e->label, PLAB_LABEL_MAX - 1);
+          if (label == UINT32_MAX)
+            goto fail;
+          s = &self->spans[self->n_spans++];
+          s->start = e->start_ns;
+          s->end = e->end_ns < e->start_ns ? e->start_ns : e->end_ns;
+          s->task_id = e->task_id;
+          s->label = label;
+          s->lane = e->lane;
+          s->kind = (uint8_t)(e->kind < PLAB_N_SPAN_KINDS ? e->kind : PLAB_SPAN_WAIT);
+          s->flags = (uint8_t)duration_class (s->end - s->start);
+        }
+    }
+  return 0;
+
+fail:
+  self->failed = true;
+  return -1;
+}
+
+static int
+compare_counter_samples (const void *a, const void *b)
+{
+  const PlabEvent *x = a, *y = b;
+  int c = strncmp (x->label, y->label, PLAB_LABEL_MAX);
+
+  if (c != 0)
+    return c;
+  return x->start_ns < y->start_ns ? -1 : (x->start_ns > y->start_ns);
+}
+
+static int
+compare_lane_info (const void *a, const void *b)
+{
+  const Lane *x = a, *y = b;
+  return x->info.lane < y->info.lane ? -1 : (x->info.lane > y->info.lane);
+}
+
+static int
+find_lane (const PlabTimelineData *self, int lane)
+{
+  int lo = 0, hi = self->n_lanes - 1;
+
+  while (lo <= hi)
+    {
+      int mid = (lo + hi) / 2;
+      if (self->lanes[mid].info.lane == lane)
+        return mid;
+      if (self->lanes[mid].info.lane < lane)
+        lo = mid + 1;
+      else
+        hi = mid - 1;
+    }
+  return -1;
+}
+
+/* Lanes: the given ones (the first of equal numbers wins) plus any that only
+ * spans name, sorted by number. @slot maps a lane number to its lane. */
+static int
+collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
+{
+  size_t max_lanes = b->n_lanes;
+
+  /* Room for the given lanes and every other number a span names: a Lane
+   * is a kilobyte and more, too much to reserve for all 65536 numbers. */
+  for (size_t i = 0; i < N_LANE_NUMBERS; i++)
+    slot[i] = -1;
+  for (size_t i = 0; i < b->n_spans; i++)
+    if (slot[b->spans[i].lane] < 0)
+      {
+        slot[b->spans[i].lane] = 0;
+        max_lanes++;
+      }
+  self->lanes = calloc (max_lanes + 1, sizeof (Lane));
+  if (self->lanes == NULL)
+    return -1;
+  for (size_t i = 0; i < N_LANE_NUMBERS; i++)
+    slot[i] = -1;
+  for (size_t i = 0; i < b->n_lanes; i++)
+    {
+      int number = b->lanes[i].lane;
+      bool seen = false;
+
+      if (number >= 0 && number < N_LANE_NUMBERS)
+        seen = slot[number] >= 0;
+      else
+        for (int j = 0; j < self->n_lanes && !seen; j++)
+          seen = self->lanes[j].info.lane == number;
+      if (seen)
+        continue;
+      if (number >= 0 && number < N_LANE_NUMBERS)
+        slot[number] = self->n_lanes;
+      self->lanes[self->n_lanes++].info = b->lanes[i];
+    }
+  for (size_t i = 0; i < b->n_spans; i++)
+    {
+      int number = b->spans[i].lane;
+      Lane *l;
+
+      if (slot[number] >= 0)
+        continue;
+      slot[number] = self->n_lanes;
+      l = &self->lanes[self->n_lanes++];
+      l->info.lane = number;
+      l->info.kind = number == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
+      snprintf (l->info.name, sizeof l->info.name, number == 0 ? "main" : "lane %d", number);
+    }
+  qsort (self->lanes, self->n_lanes, sizeof (Lane), compare_lane_info);
+  for (int i = 0; i < self->n_lanes; i++)
+    if (self->lanes[i].info.lane >= 0 && self->lanes[i].info.lane < N_LANE_NUMBERS)
+      slot[self->lanes[i].info.lane] = i;
+  return 0;
+}
+
+static int
+build_counters (PlabTimelineData *self)
+{
+  /* A run without counters has no array at all, and qsort () must not be
+   * given NULL, even for no elements. */
+  if (self->n_counter_samples > 0)
+    qsort (self->counter_samples, self->n_counter_samples, sizeof (PlabEvent),
+           compare_counter_samples);
+  self->counters = calloc (self->n_counter_samples + 1, sizeof (Counter));
+  if (self->counters == NULL)
+    return -1;
+  for (size_t i = 0; i < self->n_counter_samples; i++)
+    {
+      PlabEvent *e = &self->counter_samples[i];
+      Counter *c = self->n_counters > 0 ? &self->counters[self->n_counters - 1] : NULL;
+
+      if (c == NULL || strncmp (c->name, e->label, PLAB_LABEL_MAX) != 0)
+        {
+          c = &self->counters[self->n_counters++];
+          memcpy (c->name, e->label, PLAB_LABEL_MAX);
+          c->name[PLAB_LABEL_MAX - 1] = '\0';
+          c->samples = e;
+        }
+      c->n++;
+      if (e->task_id > c->max_value)
+        c->max_value = e->task_id;
+    }
+  return 0;
+}
+
+/* The builder's arrays become the data's, fitted to what they hold (they
+ * grew by doubling). */
+static void
+adopt_arrays (PlabTimelineData *self, PlabTimelineBuilder *b)
+{
+  self->spans = b->spans;
+  self->n_spans = b->n_spans;
+  b->spans = NULL;
+  self->counter_samples = b->counters;
+  self->n_counter_samples = b->n_counters;
+  b->counters = NULL;
+  self->labels = b->pool.text;
+  self->labels_len = b->pool.len;
+  b->pool.text = NULL;
+  if (self->n_spans > 0)
+    {
+      Span *fitted = realloc (self->spans, self->n_spans * sizeof (Span));
+      if (fitted != NULL)
+        self->spans = fitted;
+    }
+  {
+    char *fitted = realloc (self->labels, self->labels_len);
+    if (fitted != NULL)
+      self->labels = fitted;
+  }
+}
+
+/* The extent of every span and counter sample, the kinds present, and how
+ * many items and crashes each lane gets. */
+static void
+measure (PlabTimelineData *self, const int32_t *slot)
+{
+  bool have_any = false;
+
+  self->ext_start = 0;
+  self->ext_end = 0;
+  for (size_t i = 0; i < self->n_spans; i++)
+    {
+      const Span *s = &self->spans[i];
+      Lane *l = &self->lanes[slot[s->lane]];
+
+      if (!have_any || s->start < self->ext_start)
+        self->ext_start = s->start;
+      if (!have_any || s->end > self->ext_end)
+        self->ext_end = s->end;
+      have_any = true;
+      if (s->end > l->last_end)
+        l->last_end = s->end;
+      if (s->kind == PLAB_SPAN_CRASH)
+        l->n_crashes++;
+      else
+        l->n_items++;
+      self->kinds_present |= 1u << s->kind;
+    }
+  for (size_t i = 0; i < self->n_counter_samples; i++)
+    {
+      const PlabEvent *e = &self->counter_samples[i];
+      if (!have_any || e->start_ns < self->ext_start)
+        self->ext_start = e->start_ns;
+      if (!have_any || e->start_ns > self->ext_end)
+        self->ext_end = e->start_ns;
+      have_any = true;
+    }
+  /* Times are relative to the run's origin, so the axis starts at 0 unless
+   * something happened before it. */
+  if (self->ext_start > 0)
+    self->ext_start = 0;
+  if (self->ext_end <= self->ext_start)
+    self->ext_end = self->ext_start + 1000;
+}
+
+/* Hands every span to its lane: crashes to the markers, the rest to the
+ * items, in the order given. */
+static int
+distribute_spans (PlabTimelineData *self, const int32_t *slot)
+{
+  for (int i = 0; i < self->n_lanes; i++)
+    {
+      Lane *l = &self->lanes[i];
+
+      l->items = malloc ((l->n_items + 1) * sizeof (uint32_t));
+      l->crashes = malloc ((l->n_crashes + 1) * sizeof (uint32_t));
+      if (l->items == NULL || l->crashes == NULL)
+        return -1;
+      l->n_items = 0;
+      l->n_crashes = 0;
+    }
+  for (size_t i = 0; i < self->n_spans; i++)
+    {
+      Lane *l = &self->lanes[slot[self->spans[i].lane]];
+
+      if (self->spans[i].kind == PLAB_SPAN_CRASH)
+        l->crashes[l->n_crashes++] = (uint32_t)i;
+      else
+        l->items[l->n_items++] = (uint32_t)i;
+    }
+  return 0;
+}
+
+PlabTimelineData *
+plab_timeline_builder_finish (PlabTimelineBuilder *b)
+{
+  PlabTimelineData *self = NULL;
+  int32_t *slot = NULL;
+
+  if (b == NULL || b->failed)
+    goto fail;
+  self = calloc (1, sizeof *self);
+  slot = malloc (N_LANE_NUMBERS * sizeof (int32_t));
+  if (self == NULL || slot == NULL || collect_lanes (self, b, slot) < 0)
+    goto fail;
+  adopt_arrays (self, b);
+  measure (self, slot);
+  if (distribute_spans (self, slot) < 0)
+    goto fail;
+  for (int i = 0; i < self->n_lanes; i++)
+    if (_plab_timeline_index_lane (&self->lanes[i], self->spans) < 0
+        || _plab_timeline_build_pyramids (&self->lanes[i], self->spans, self->ext_start,
+                                          self->ext_end)
+               < 0)
+      goto fail;
+
+  /* Counters: grouped by name, by time within a name. */
+  if (build_counters (self) < 0)
+    goto fail;
+  free (slot);
+  plab_timeline_builder_free (b);
+  return self;
+
+fail:
+  free (slot);
+  plab_timeline_builder_free (b);
+  plab_timeline_data_free (self);
+  return NULL;
+}
+
+PlabTimelineData *
+plab_timeline_data_new (const PlabLaneInfo *lanes,
+                        size_t n_lanes,
+                        const PlabEvent *spans,
+                        size_t n_spans,
+                        const PlabEvent *counters,
+                        size_t n_counters)
+{
+  PlabTimelineBuilder *b = plab_timeline_builder_new (lanes, n_lanes);
+
+  if (b == NULL)
+    return NULL;
+  if (plab_timeline_builder_add (b, spans, n_spans) < 0)
+    {
+      plab_timeline_builder_free (b);
+      return NULL;
+    }
+  /* Counters go in as counters, whatever their kind says. */
+  for (size_t i = 0; i < n_counters; i++)
+    {
+      void *grown
+          = grow_array (b->counters, sizeof (PlabEvent), b->n_counters + 1, &b->counters_cap);
+      if (grown == NULL)
+        {
+          plab_timeline_builder_free (b);
+          return NULL;
+        }
+      b->counters = grown;
+      b->counters[b->n_counters++] = counters[i];
+    }
+  return plab_timeline_builder_finish (b);
+}
+
+void
+plab_timeline_data_free (PlabTimelineData *self)
+{
+  if (self == NULL)
+    return;
+  for (int i = 0; self->lanes != NULL && i < self->n_lanes; i++)
+    {
+      free (self->lanes[i].items);
+      free (self->lanes[i].crashes);
+      for (int layer = 0; layer < N_LAYERS; layer++)
+        free (self->lanes[i].pyramid[layer].bins);
+    }
+  free (self->lanes);
+  free (self->spans);
+  free (self->labels);
+  free (self->counter_samples);
+  free (self->counters);
+  free (self->title);
+  free (self->footer);
+  free (self);
+}
+
+void
+plab_timeline_data_set_caption (PlabTimelineData *self, const char *title, const char *footer)
+{
+  free (self->title);
+  free (self->footer);
+  self->title = title ? strdup (title) : NULL;
+  self->footer = footer ? strdup (footer) : NULL;
+}
+
+PlabTimeWindow
+plab_timeline_data_extent (const PlabTimelineData *self)
+{
+  PlabTimeWindow w = { self->ext_start, self->ext_end };
+  return w;
+}
+
+size_t
+plab_timeline_data_n_spans (const PlabTimelineData *self)
+{
+  return self->n_spans;
+}
+
+bool
+plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEvent *out)
+{
+  const Span *s;
+
+  if (self == NULL || index >= self->n_spans)
+    return false;
+  s = &self->spans[index];
+  memset (out, 0, sizeof *out);
+  out->start_ns = s->start;
+  out->end_ns = s->end;
+  out->task_id = s->task_id;
+  out->kind = s->kind;
+  out->lane = s->lane;
+  snprintf (out->label, sizeof out->label, "%s", span_label (self, s));
+  return true;
+}
+
+size_t
+plab_timeline_data_memory (const PlabTimelineData *self)
+{
+  size_t bytes = sizeof *self + self->n_spans * sizeof (Span) + self->labels_len
+                 + self->n_lanes * sizeof (Lane) + self->n_counter_samples * sizeof (PlabEvent)
+                 + (size_t)self->n_counters * sizeof (Counter);
+
+  for (int i = 0; i < self->n_lanes; i++)
+    {
+      const Lane *l = &self->lanes[i];
+      bytes += (l->n_items + l->n_crashes) * sizeof (uint32_t);
+      for (int layer = 0; layer < N_LAYERS; layer++)
+        if (l->pyramid[layer].n_levels > 0)
+          bytes += 2 * l->pyramid[layer].n_bins0 * N_DENSITY_KINDS * sizeof (float);
+    }
+  return bytes;
+}
+
+int
+plab_timeline_data_n_lanes (const PlabTimelineData *self)
+{
+  return self->n_lanes;
+}
+
+int
+plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
+{
+  fprintf (out, "record,lane,lane_name,pid,tid,kind,start_ns,end_ns,task_id,label,value\n");
+  for (size_t i = 0; i < self->n_spans; i++)
+    {
+      const Span *s = &self->spans[i];
+      const Lane *l = &self->lanes[find_lane (self, s->lane)];
+
+      fprintf (out, "span,%d,", l->info.lane);
+      _plab_chart_csv_text (out, l->info.name);
+      fprintf (out, ",%d,%d,%s,%lld,%lld,%lld,", l->info.pid, l->info.tid,
+               plab_chart_span_kind_label (s->kind), (long long)s->start, (long long)s->end,
+               (long long)s->task_id);
+      _plab_chart_csv_text (out, span_label (self, s));
+      fputs (",\n", out);
+    }
+  for (size_t i = 0; i < self->n_counter_samples; i++)
+    {
+      const PlabEvent *e = &self->counter_samples[i];
+
+      fprintf (out, "counter,,,,,counter,%lld,%lld,,", (long long)e->start_ns,
+               (long long)e->start_ns);
+      _plab_chart_csv_text (out, e->label);
+      fprintf (out, ",%lld\n", (long long)e->task_id);
+    }
+  return ferror (out) ? -1 : 0;
+}
