@@ -1071,15 +1071,20 @@ build_configs (Runner *self, GArray *backends, GArray *counts, int repeats)
   return TRUE;
 }
 
-/* The store, the sweep the runs belong to, and the engine. */
+/* The store; FALSE after one line. */
 static gboolean
 open_store (Runner *self)
 {
+  self->store = _plab_cli_open_store (self->db, PLAB_STORE_READ_WRITE, &self->db_path, NULL);
+  return self->store != NULL;
+}
+
+/* The sweep the runs belong to, and the engine; FALSE after one line. */
+static gboolean
+start_recording (Runner *self)
+{
   int rc;
 
-  self->store = _plab_cli_open_store (self->db, PLAB_STORE_READ_WRITE, &self->db_path, NULL);
-  if (self->store == NULL)
-    return FALSE;
   if (self->configs->len > 1)
     {
       const char *b = self->backend_text;
@@ -1225,6 +1230,9 @@ _plab_cli_run (int argc, char **argv)
     goto out;
   status = confirm_long_set (&self);
   if (status != PLAB_EXIT_OK)
+    goto out;
+  status = PLAB_EXIT_FAILED;
+  if (!start_recording (&self))
     goto out;
   status = finish (&self, run_all (&self));
 
