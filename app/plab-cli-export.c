@@ -506,22 +506,25 @@ _plab_cli_export (int argc, char **argv)
   g_autofree char *width = NULL;
   g_autofree char *height = NULL;
   g_autofree char *scale = NULL;
-  GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
-      "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
-    { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result", "KIND" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (default: stdout)", "FILE" },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
-      "FILE" },
-    { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
-      "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
-    { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
-      "Chart height in pixels, 1 to 20000 (default 900)", "H" },
-    { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
-      "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
-    { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
+            "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
+          { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result",
+            "KIND" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+            "Write to FILE (default: stdout for --format csv or trace; with --chart, "
+            "plab-runN-KIND.FORMAT (sweepN for a sweep) in the current folder)",
+            "FILE" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
+            "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
+          { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
+            "Chart height in pixels, 1 to 20000 (default 900)", "H" },
+          { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
+            "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
+          { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
+          { NULL } };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GString) out = NULL;
   g_autoptr (GError) error = NULL;

@@ -1,8 +1,11 @@
 /* plab-cli-private.h: what the files of the command line share.
  *
- * Exit statuses: 0 success, 1 a run failed or the store could not be used,
- * 2 bad input (unknown command, demo, option or value), 128 + signal when a
- * run was cancelled by SIGINT or SIGTERM.
+ * Exit statuses: 0 success, 1 a run failed, the store could not be used or
+ * stdout could not be written, 2 bad input (unknown command, demo, option or
+ * value, or a run set estimated over 10 minutes without --yes), 128 + signal
+ * when a run was cancelled by SIGINT, SIGTERM or SIGHUP. A --progress stream
+ * whose reader goes away or stops reading changes nothing: the stream is
+ * given up, the runs go on, and the status is theirs (never 141, SIGPIPE).
  */
 #pragma once
 

@@ -61,15 +61,16 @@ static const char main_help[]
       "Runs are kept in $XDG_DATA_HOME/plab/runs.db (~/.local/share/plab/runs.db) unless\n"
       "--db FILE names another file.\n";
 
-/* Prints "COMMAND: MESSAGE" as exactly one line: a control character in
- * the message can only have come from what the user typed ("5\n"), and is
- * shown escaped, so that a message is never split or garbled. */
-static void
-print_one_line (const char *command, const char *message)
-{
-  GString *line = g_string_new (NULL);
+/* How much of one value (a word, or a quoted '...' part) a message echoes. */
+#define ECHO_MAX 80
+#define ECHO_KEEP (ECHO_MAX - 3)
 
-  g_string_append_printf (line, "%s: ", command);
+/* Appends @message with every control character escaped: a control
+ * character can only have come from what the user typed ("5\n"), and must
+ * not split or garble the line. */
+static void
+append_escaped (GString *line, const char *message)
+{
   for (const unsigned char *p = (const unsigned char *)message; *p; p++)
     {
       if (*p == '\n')
@@ -81,9 +82,73 @@ print_one_line (const char *command, const char *message)
       else
         g_string_append_c (line, (char)*p);
     }
+}
+
+/* Appends the value @text[0..len), cut to ECHO_KEEP bytes and "..." when it
+ * is longer than ECHO_MAX (never inside a UTF-8 character). */
+static void
+append_cut (GString *line, const char *text, size_t len)
+{
+  size_t keep = len;
+
+  if (len > ECHO_MAX)
+    {
+      keep = ECHO_KEEP;
+      while (keep > 0 && ((unsigned char)text[keep] & 0xc0) == 0x80)
+        keep--;
+    }
+  g_string_append_len (line, text, (gssize)keep);
+  if (keep < len)
+    g_string_append (line, "...");
+}
+
+/* Cuts every long value of the escaped @message: a quoted part ('...') or a
+ * word longer than ECHO_MAX, so that a 10,000-character --db still makes a
+ * line one can read. */
+static void
+append_cut_values (GString *line, const char *message)
+{
+  const char *p = message;
+
+  while (*p)
+    {
+      const char *close = *p == '\'' ? strchr (p + 1, '\'') : NULL;
+      size_t len;
+
+      if (*p == ' ')
+        {
+          g_string_append_c (line, ' ');
+          p++;
+          continue;
+        }
+      if (close != NULL)
+        {
+          g_string_append_c (line, '\'');
+          append_cut (line, p + 1, (size_t)(close - p - 1));
+          g_string_append_c (line, '\'');
+          p = close + 1;
+          continue;
+        }
+      len = strcspn (p, " ");
+      append_cut (line, p, len);
+      p += len;
+    }
+}
+
+/* Prints "COMMAND: MESSAGE" as exactly one line, every value in it escaped
+ * and cut to about ECHO_MAX characters. Every error of the command line
+ * goes through here. */
+static void
+print_one_line (const char *command, const char *message)
+{
+  g_autoptr (GString) escaped = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  append_escaped (escaped, message);
+  g_string_append_printf (line, "%s: ", command);
+  append_cut_values (line, escaped->str);
   g_string_append_c (line, '\n');
   fputs (line->str, stderr);
-  g_string_free (line, TRUE);
 }
 
 void
@@ -214,6 +279,40 @@ _plab_cli_known_demos (void)
   return g_string_free (s, FALSE);
 }
 
+/* SQLite refuses a path of 512 bytes or more; its -journal file beside the
+ * store needs 8 more. */
+#define STORE_PATH_MAX (512 - sizeof "-journal")
+
+/* Refuses, with one line and before anything is created, a store path that
+ * SQLite cannot take, and an explicit --db in a folder that does not exist
+ * (a typo must not start a new, empty store somewhere): only the default
+ * store's folder is created. */
+static gboolean
+store_path_ok (const char *chosen, PlabStoreMode mode, gboolean explicit)
+{
+  g_autofree char *absolute = g_canonicalize_filename (chosen, NULL);
+  g_autofree char *folder = g_path_get_dirname (absolute);
+  const char *verb = mode == PLAB_STORE_READ_WRITE ? "record runs in" : "read";
+
+  if (strlen (absolute) > STORE_PATH_MAX)
+    {
+      _plab_cli_error ("plab",
+                       "cannot %s the run store %s: its path is %zu bytes long, and SQLite takes "
+                       "at most %zu",
+                       verb, chosen, strlen (absolute), (size_t)STORE_PATH_MAX);
+      return FALSE;
+    }
+  if (explicit && mode == PLAB_STORE_READ_WRITE && !g_file_test (folder, G_FILE_TEST_IS_DIR))
+    {
+      _plab_cli_error ("plab",
+                       "cannot record runs in the run store %s: the folder %s does not exist "
+                       "(create it first)",
+                       chosen, folder);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 PlabStore *
 _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gboolean *missing)
 {
@@ -239,6 +338,9 @@ _plab_cli_open_store (const char *path, PlabStoreMode mode, char **path_out, gbo
                                "--db FILE");
       return NULL;
     }
+
+  if (!store_path_ok (chosen, mode, path != NULL))
+    return NULL;
 
   if (mode == PLAB_STORE_READ_ONLY && !g_file_test (chosen, G_FILE_TEST_EXISTS))
     {
@@ -797,16 +899,9 @@ open_window (int argc, char **argv)
   return PLAB_EXIT_OK;
 }
 
-int
-plab_cli_main (int argc, char **argv)
+static int
+dispatch (const char *command, int argc, char **argv)
 {
-  const char *command;
-
-  g_set_prgname ("plab");
-  if (argc < 2 || (argc <= 3 && g_str_has_prefix (argv[1], "--db")))
-    return open_window (argc, argv);
-
-  command = argv[1];
   if (!strcmp (command, "--help") || !strcmp (command, "-h") || !strcmp (command, "help"))
     {
       fputs (main_help, stdout);
@@ -835,4 +930,33 @@ plab_cli_main (int argc, char **argv)
     return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
   return _plab_cli_usage_error (
       "plab", "unknown command '%s' (commands: list, run, runs, show, export, bench)", command);
+}
+
+/* Output lost on the way (a full disk, /dev/full) is a failure, not a
+ * success with nothing written. */
+static int
+check_stdout (const char *command, int status)
+{
+  int err = 0;
+
+  if (fflush (stdout) != 0)
+    err = errno;
+  if (err == 0 && ferror (stdout))
+    err = EIO;
+  if (err == 0)
+    return status;
+  _plab_cli_error (command, "cannot write to standard output: %s", g_strerror (err));
+  return status == PLAB_EXIT_OK ? PLAB_EXIT_FAILED : status;
+}
+
+int
+plab_cli_main (int argc, char **argv)
+{
+  g_autofree char *command = NULL;
+
+  g_set_prgname ("plab");
+  if (argc < 2 || (argc <= 3 && g_str_has_prefix (argv[1], "--db")))
+    return open_window (argc, argv);
+  command = g_strdup_printf ("plab %s", argv[1]);
+  return check_stdout (command, dispatch (argv[1], argc, argv));
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,9 +25,11 @@ struct _PlabProgress
   /* Owned */
   GString *line;
 
+  GString *held; /* "lane" and "stalled" lines waiting for room in the pipe */
+
   int64_t run_id;
   int64_t origin_ns;
-  bool broken;
+  const char *broken; /* why the stream was given up; NULL while it goes */
 
   /* The capacity of the pipe @out is, 0 when it is not a pipe. */
   int pipe_size;
@@ -45,10 +48,17 @@ plab_progress_new (FILE *out)
 
   self->out = out;
   self->line = g_string_sized_new (4096);
+  self->held = g_string_new (NULL);
   if (fstat (fileno (out), &st) == 0 && S_ISFIFO (st.st_mode))
     {
       int size = fcntl (fileno (out), F_GETPIPE_SZ);
+      int flags = fcntl (fileno (out), F_GETFL);
+
       self->pipe_size = size > 0 ? size : 0;
+      /* Writes to the pipe never block: emit () waits in poll () instead,
+       * with a deadline. Only the runner writes into this pipe. */
+      if (flags >= 0)
+        fcntl (fileno (out), F_SETFL, flags | O_NONBLOCK);
     }
   return self;
 }
@@ -59,42 +69,76 @@ plab_progress_free (PlabProgress *self)
   if (self == NULL)
     return;
   g_string_free (self->line, TRUE);
+  g_string_free (self->held, TRUE);
   g_free (self);
 }
 
 bool
 plab_progress_broken (PlabProgress *self)
 {
+  return self->broken != NULL;
+}
+
+const char *
+plab_progress_broken_reason (PlabProgress *self)
+{
   return self->broken;
 }
 
+/* Writes @len bytes of @p, waiting for the reader at most until @deadline_ns
+ * (plab_now_ns ()). On a closed pipe or a reader that does not read in time,
+ * gives the stream up. write (), not stdio: a signal (the Stop of the lab
+ * window) may interrupt a write to a full pipe, and the line must still go out
+ * whole. */
 static void
-emit (PlabProgress *self)
+write_all (PlabProgress *self, const char *p, size_t left, int64_t deadline_ns)
 {
-  const char *p = self->line->str;
-  size_t left;
-
-  g_string_append_c (self->line, '\n');
-  p = self->line->str;
-  left = self->line->len;
-  /* write (), not stdio: a signal (the Stop of the lab window) may interrupt
-   * a write to a full pipe, and the line must still go out whole. */
-  if (!self->broken && fflush (self->out) != 0)
-    self->broken = true;
-  while (!self->broken && left > 0)
+  if (self->broken == NULL && fflush (self->out) != 0)
+    self->broken = "it could not be written";
+  while (self->broken == NULL && left > 0)
     {
       ssize_t n = write (fileno (self->out), p, left);
 
+      if (n > 0)
+        {
+          p += n;
+          left -= (size_t)n;
+          continue;
+        }
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         {
-          self->broken = true;
-          break;
+          struct pollfd pfd = { .fd = fileno (self->out), .events = POLLOUT };
+          int64_t wait_ms = (deadline_ns - plab_now_ns ()) / 1000000;
+
+          if (wait_ms <= 0)
+            {
+              self->broken
+                  = "its reader read nothing for " G_STRINGIFY (PLAB_PROGRESS_DEADLINE_MS) " ms";
+              break;
+            }
+          if (poll (&pfd, 1, (int)MIN (wait_ms, 1000)) < 0 && errno != EINTR)
+            self->broken = "it could not be written";
+          continue;
         }
-      p += n;
-      left -= (size_t)n;
+      self->broken = n < 0 && errno == EPIPE ? "its reader closed it" : "it could not be written";
     }
+}
+
+/* Writes the line, waiting for the reader at most PLAB_PROGRESS_DEADLINE_MS. */
+static void
+emit (PlabProgress *self)
+{
+  int64_t deadline = plab_now_ns () + (int64_t)PLAB_PROGRESS_DEADLINE_MS * 1000000;
+
+  g_string_append_c (self->line, '\n');
+  if (self->held->len > 0)
+    {
+      write_all (self, self->held->str, self->held->len, deadline);
+      g_string_truncate (self->held, 0);
+    }
+  write_all (self, self->line->str, self->line->len, deadline);
   g_string_truncate (self->line, 0);
 }
 
@@ -115,19 +159,51 @@ room_for (PlabProgress *self, size_t len)
   return (size_t)(self->pipe_size - unread) >= len + 1;
 }
 
+/* Writes the held lines when the pipe has room for them all. */
+static bool
+release_held (PlabProgress *self)
+{
+  if (self->held->len == 0)
+    return true;
+  if (self->broken != NULL || !room_for (self, self->held->len))
+    return false;
+  write_all (self, self->held->str, self->held->len,
+             plab_now_ns () + (int64_t)PLAB_PROGRESS_DEADLINE_MS * 1000000);
+  g_string_truncate (self->held, 0);
+  return true;
+}
+
 /* Emits a "spans" or "counters" line of @n items, or leaves it out when the
- * reader is behind and adds @n to *@dropped: the live view is a preview, and
- * the run store gets everything anyway. */
+ * reader is behind (or lines wait for it) and adds @n to *@dropped: the live
+ * view is a preview, and the run store gets everything anyway. */
 static void
 emit_or_drop (PlabProgress *self, size_t n, int64_t *dropped)
 {
-  if (room_for (self, self->line->len))
+  if (release_held (self) && room_for (self, self->line->len))
     emit (self);
   else
     {
       *dropped += (int64_t)n;
       g_string_truncate (self->line, 0);
     }
+}
+
+/* Emits a line that must not be left out while the run's clock runs: when
+ * the reader is behind, it waits in memory for the next line that finds
+ * room, or for the run's end. */
+static void
+emit_or_hold (PlabProgress *self)
+{
+  if (release_held (self) && room_for (self, self->line->len))
+    emit (self);
+  else if (self->broken == NULL)
+    {
+      g_string_append_len (self->held, self->line->str, (gssize)self->line->len);
+      g_string_append_c (self->held, '\n');
+      g_string_truncate (self->line, 0);
+    }
+  else
+    g_string_truncate (self->line, 0);
 }
 
 static void
@@ -197,7 +273,7 @@ plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane)
   plab_json_append_string (s, lane->name);
   g_string_append_printf (s, ",\"end\":\"%s\",\"code\":%d,\"signal\":%d}",
                           lane_end_name (lane->end), lane->exit_code, lane->exit_signal);
-  emit (self);
+  emit_or_hold (self);
 }
 
 void
@@ -320,4 +396,20 @@ plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path)
   plab_json_append_string (s, db_path);
   g_string_append_c (s, '}');
   emit (self);
+}
+
+void
+plab_progress_stalled (PlabProgress *self, const PlabLaneInfo *lane, int64_t idle_ns, bool stopped)
+{
+  GString *s = self->line;
+
+  append_id (self, "stalled");
+  if (lane != NULL)
+    g_string_append_printf (s, ",\"lane\":%d,\"pid\":%d", lane->lane, lane->pid);
+  else
+    g_string_append (s, ",\"lane\":null,\"pid\":null");
+  g_string_append (s, ",\"idle_s\":");
+  plab_json_append_double (s, idle_ns / 1e9);
+  g_string_append_printf (s, ",\"stopped\":%s}", stopped ? "true" : "false");
+  emit_or_hold (self);
 }

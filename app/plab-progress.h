@@ -25,10 +25,22 @@
  *       reader of a pipe fell behind, "spans" and "counters" lines were left
  *       out rather than hold the run up; "live_spans_dropped" and
  *       "live_samples_dropped" say how many; the run store has them all.
+ *   {"event":"stalled","id":3,"lane":1,"pid":123,"idle_s":5.2,"stopped":true}
+ *       a worker made no progress for idle_s seconds; "stopped" when its
+ *       process is stopped (SIGSTOP). "lane" and "pid" are null when no
+ *       worker at all recorded anything. The run goes on.
  *   {"event":"done","sweep":null,"db":"/home/me/.local/share/plab/runs.db"}
  *       the runner is about to exit; nothing follows.
  *
  * A "spans" line holds at most PLAB_PROGRESS_MAX_BATCH spans.
+ *
+ * The stream never holds a run up. "spans" and "counters" lines are left out
+ * when the pipe has no room; "lane" and "stalled" lines wait in memory until
+ * it has, and "spans" lines are left out while they wait; "run", "end" and
+ * "done" lines are written when the run's clock is not running, and wait at
+ * most PLAB_PROGRESS_DEADLINE_MS for the reader. A reader that closes the
+ * stream, or lets a line wait longer than that, loses the stream: nothing more
+ * is written (plab_progress_broken_reason () says why), and the runs go on.
  */
 #pragma once
 
@@ -39,6 +51,7 @@
 #include "plab.h"
 
 #define PLAB_PROGRESS_MAX_BATCH 1000
+#define PLAB_PROGRESS_DEADLINE_MS 10000
 
 typedef struct _PlabProgress PlabProgress;
 
@@ -71,5 +84,14 @@ void plab_progress_run_end (PlabProgress *self,
 
 void plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path);
 
-/* True once a write failed (the reader went away): the runner then cancels. */
+void plab_progress_stalled (PlabProgress *self,
+                            const PlabLaneInfo *lane,
+                            int64_t idle_ns,
+                            bool stopped);
+
+/* True once the stream was given up: the reader closed it, or did not read
+ * for PLAB_PROGRESS_DEADLINE_MS. */
 bool plab_progress_broken (PlabProgress *self);
+
+/* Why the stream was given up, in a few words; NULL while it goes. */
+const char *plab_progress_broken_reason (PlabProgress *self);

@@ -12,7 +12,7 @@
 #include "plab-history-list.h"
 #include "plab-param-editor.h"
 #include "plab-run-data.h"
-#include "plab-runner.h"
+#include "plab-runner-client.h"
 #include "plab-timeline-view.h"
 #include "plab-window.h"
 
@@ -52,7 +52,7 @@ struct _PlabWindow
   char *db_path;
   char *runner_path;
   PlabStore *store; /* read-only, opened once the file exists */
-  PlabRunner *runner;
+  PlabRunnerClient *runner;
   GPtrArray *backend_names; /* the backends of the selected demo, as in the drop-down */
   PlabRunData *shown;       /* the run in the views */
   PlabRunData *compared;    /* the second run of a comparison, or NULL */

@@ -263,7 +263,7 @@ tick_cb (gpointer user_data)
 }
 
 static void
-run_started_cb (PlabRunner *runner,
+run_started_cb (PlabRunnerClient *runner,
                 gint64 id,
                 const char *demo,
                 const char *backend,
@@ -281,7 +281,7 @@ run_started_cb (PlabRunner *runner,
 }
 
 static void
-lane_cb (PlabRunner *runner, const PlabLaneInfo *lane, PlabWindow *self)
+lane_cb (PlabRunnerClient *runner, const PlabLaneInfo *lane, PlabWindow *self)
 {
   for (guint i = 0; i < self->live_lanes->len; i++)
     if (g_array_index (self->live_lanes, PlabLaneInfo, i).lane == lane->lane)
@@ -295,7 +295,7 @@ lane_cb (PlabRunner *runner, const PlabLaneInfo *lane, PlabWindow *self)
 }
 
 static void
-events_cb (PlabRunner *runner, const PlabEvent *events, guint n, PlabWindow *self)
+events_cb (PlabRunnerClient *runner, const PlabEvent *events, guint n, PlabWindow *self)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -311,7 +311,7 @@ events_cb (PlabRunner *runner, const PlabEvent *events, guint n, PlabWindow *sel
 }
 
 static void
-run_ended_cb (PlabRunner *runner,
+run_ended_cb (PlabRunnerClient *runner,
               gint64 id,
               const char *status,
               const char *error,
@@ -334,7 +334,7 @@ destroy_cb (gpointer user_data)
 }
 
 static void
-finished_cb (PlabRunner *runner, const char *status, const char *message, PlabWindow *self)
+finished_cb (PlabRunnerClient *runner, const char *status, const char *message, PlabWindow *self)
 {
   gint64 run_id = self->last_run_id;
   gboolean sweep = self->sweeping;
@@ -479,11 +479,11 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
   g_auto (GStrv) args = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (self->demo == NULL || plab_runner_is_running (self->runner))
+  if (self->demo == NULL || plab_runner_client_is_running (self->runner))
     return;
   args = _plab_window_build_args (self, sweep);
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
-  if (!plab_runner_start (self->runner, (const char *const *)args, &error))
+  if (!plab_runner_client_start (self->runner, (const char *const *)args, &error))
     {
       g_autofree char *text = g_strdup_printf ("Cannot start the runner: %s", error->message);
       _plab_window_show_error (self, text);
@@ -514,15 +514,15 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
 void
 _plab_window_stop (PlabWindow *self)
 {
-  if (!plab_runner_is_running (self->runner))
+  if (!plab_runner_client_is_running (self->runner))
     return;
   _plab_window_set_status (self, "Stopping…");
-  plab_runner_stop (self->runner);
+  plab_runner_client_stop (self->runner);
 }
 
 /* Closing the window mid-run stops the run rather than abandoning it: the
  * window hides at once, the runner is asked to stop (SIGTERM, SIGKILL after
- * PLAB_RUNNER_KILL_DELAY_MS), records the run as cancelled and exits, and
+ * PLAB_RUNNER_CLIENT_KILL_DELAY_MS), records the run as cancelled and exits, and
  * only then is the window destroyed. Until then the hidden window still
  * holds the application, so the process stays to read the runner's end.
  * Returns TRUE when the close is taken care of here. */
@@ -531,7 +531,7 @@ _plab_window_close_request (PlabWindow *self)
 {
   if (self->closing)
     return TRUE;
-  if (!plab_runner_is_running (self->runner))
+  if (!plab_runner_client_is_running (self->runner))
     return FALSE;
   self->closing = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
@@ -559,7 +559,7 @@ _plab_window_run_dispose (PlabWindow *self)
       /* Destroyed some other way mid-run: the run still stops. The runner
        * object lives on until its process has exited (its pending reads
        * hold it). */
-      plab_runner_stop (self->runner);
+      plab_runner_client_stop (self->runner);
       g_signal_handlers_disconnect_by_data (self->runner, self);
       g_clear_object (&self->runner);
     }

@@ -293,7 +293,7 @@ history_selection_cb (PlabWindow *self)
   guint n = plab_history_list_get_selected (self->history_list, ids, G_N_ELEMENTS (ids));
 
   /* A live run owns the timeline until it ends. */
-  if (plab_runner_is_running (self->runner))
+  if (plab_runner_client_is_running (self->runner))
     return;
   if (n == 1)
     _plab_window_show_run (self, ids[0], FALSE);

@@ -92,7 +92,7 @@ _plab_window_selected_backend (PlabWindow *self)
 void
 _plab_window_update_actions (PlabWindow *self)
 {
-  gboolean running = self->runner != NULL && plab_runner_is_running (self->runner);
+  gboolean running = self->runner != NULL && plab_runner_client_is_running (self->runner);
   gboolean have_run = self->shown != NULL && self->loading == NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", !running && self->demo != NULL);
@@ -231,7 +231,7 @@ gboolean
 plab_window_is_running (PlabWindow *self)
 {
   g_return_val_if_fail (PLAB_IS_WINDOW (self), FALSE);
-  return self->runner != NULL && plab_runner_is_running (self->runner);
+  return self->runner != NULL && plab_runner_client_is_running (self->runner);
 }
 
 static void
@@ -556,7 +556,7 @@ plab_window_new (PlabApplication *application)
 
   self->db_path = g_strdup (plab_application_get_db_path (application));
   self->runner_path = g_strdup (plab_application_get_runner_path (application));
-  self->runner = plab_runner_new (self->runner_path, self->db_path);
+  self->runner = plab_runner_client_new (self->runner_path, self->db_path);
   _plab_window_run_init (self);
 
   gtk_list_box_select_row (self->demo_list, gtk_list_box_get_row_at_index (self->demo_list, 0));

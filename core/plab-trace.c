@@ -436,6 +436,8 @@ plab_trace_drain (PlabTrace *self)
   /* A drop counter may have moved while draining. */
   for (int i = 0; i < self->n_lanes; i++)
     report_lane_if_changed (self, i);
+  if (self->sink.drained != NULL)
+    self->sink.drained (self->sink.user_data);
   return moved;
 }
 

@@ -97,15 +97,18 @@ typedef struct
 
 typedef struct PlabTrace PlabTrace;
 
-/* Receives what plab_trace_drain () collects. Both callbacks run in the
+/* Receives what plab_trace_drain () collects. The callbacks run in the
  * draining thread. @lane is called when a lane appears or changes (a worker
  * attached, a worker died); @events with a batch of events of one lane, oldest
- * first. Either may be NULL. */
+ * first; @drained at the end of every drain, even one that found nothing (a
+ * pool drains at least every few milliseconds while it waits, so a sink can
+ * watch the time there). Any may be NULL. */
 typedef struct
 {
   void (*lane) (void *user_data, const PlabLaneInfo *lane);
   void (*events) (void *user_data, const PlabEvent *events, size_t n_events);
   void *user_data;
+  void (*drained) (void *user_data);
 } PlabTraceSink;
 
 /* Creates a trace and lane 0 ("main") for the calling thread, which is

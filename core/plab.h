@@ -11,6 +11,7 @@
 #include "plab-process.h"
 #include "plab-pool.h"
 #include "plab-store.h"
+#include "plab-recording.h"
 #include "plab-sysinfo.h"
 #include "plab-sync.h"
 #include "plab-queue.h"

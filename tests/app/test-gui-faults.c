@@ -443,7 +443,7 @@ has_live_spans_cond (gpointer data)
   PlabWindow *window = data;
 
   return plab_window_is_running (window) && window->live_spans != NULL
-         && window->live_spans->len > 100 && plab_runner_get_pid (window->runner) > 0;
+         && window->live_spans->len > 100 && plab_runner_client_get_pid (window->runner) > 0;
 }
 
 static guint
@@ -600,7 +600,7 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
   guint tasks;
 
   start_window (f);
-  runner_pid = plab_runner_get_pid (f->window->runner);
+  runner_pid = plab_runner_client_get_pid (f->window->runner);
   note_runner (f->seen_pids, runner_pid);
   tasks = live_task_spans (f->window);
   if (!press_keys (window_xid (f->window), "Escape"))
@@ -622,7 +622,7 @@ test_close_mid_run (Fixture *f, gconstpointer data)
   guint tasks;
 
   start_window (f);
-  runner_pid = plab_runner_get_pid (f->window->runner);
+  runner_pid = plab_runner_client_get_pid (f->window->runner);
   note_runner (f->seen_pids, runner_pid);
   tasks = live_task_spans (f->window);
   if (!press_keys (window_xid (f->window), "<Control>w"))
@@ -663,7 +663,7 @@ test_worker_crash_in_window (Fixture *f, gconstpointer data)
                                50000);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   g_assert_true (gui_test_wait (has_live_spans_cond, f->window, START_TIMEOUT_MS));
-  note_runner (f->seen_pids, plab_runner_get_pid (f->window->runner));
+  note_runner (f->seen_pids, plab_runner_client_get_pid (f->window->runner));
   g_assert_true (gui_test_wait (error_shown_cond, f, START_TIMEOUT_MS * 2));
   text = gtk_label_get_text (f->window->error_label);
   g_test_message ("error shown: %s", text);
@@ -696,7 +696,7 @@ test_runner_killed_under_window (Fixture *f, gconstpointer data)
   g_autofree char *status = NULL;
 
   start_window (f);
-  runner_pid = plab_runner_get_pid (f->window->runner);
+  runner_pid = plab_runner_client_get_pid (f->window->runner);
   note_runner (f->seen_pids, runner_pid);
   tasks = live_task_spans (f->window);
   g_assert_cmpint (kill (runner_pid, SIGKILL), ==, 0);
@@ -748,7 +748,7 @@ host_poll_cb (gpointer data)
   if (host->window == NULL || !has_live_spans_cond (host->window)
       || !gtk_widget_get_mapped (GTK_WIDGET (host->window)))
     return G_SOURCE_CONTINUE;
-  line = g_strdup_printf ("%d %lu %u\n", plab_runner_get_pid (host->window->runner),
+  line = g_strdup_printf ("%d %lu %u\n", plab_runner_client_get_pid (host->window->runner),
                           window_xid (host->window), live_task_spans (host->window));
   tmp = g_strconcat (host->ready_path, ".tmp", NULL);
   g_file_set_contents (tmp, line, -1, NULL);

@@ -267,8 +267,8 @@ test_ctrl_r_records_run (Fixture *f, gconstpointer data)
 
   press_ctrl (f, "<Control>r", "win.run");
   g_assert_true (gui_test_wait (is_running_cond, f->window, 3000));
-  g_assert_cmpint (plab_runner_get_pid (f->window->runner), >, 0);
-  g_assert_cmpint (plab_runner_get_pid (f->window->runner), !=, getpid ());
+  g_assert_cmpint (plab_runner_client_get_pid (f->window->runner), >, 0);
+  g_assert_cmpint (plab_runner_client_get_pid (f->window->runner), !=, getpid ());
 
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);

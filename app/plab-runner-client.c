@@ -1,5 +1,6 @@
-/* plab-runner.c: a demo run in a child process, read as it happens. */
-#include "plab-runner.h"
+/* plab-runner-client.c: the window's client of the runner: a demo run in a
+ * child process (`plab run ... --progress`), read as it happens. */
+#include "plab-runner-client.h"
 
 #include <signal.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 /* The last lines of the runner's stderr that a failure message quotes. */
 #define MESSAGE_MAX_LINES 3
 
-struct _PlabRunner
+struct _PlabRunnerClient
 {
   GObject parent_instance;
 
@@ -36,7 +37,7 @@ struct _PlabRunner
   char *last_error;
 };
 
-G_DEFINE_FINAL_TYPE (PlabRunner, plab_runner, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (PlabRunnerClient, plab_runner_client, G_TYPE_OBJECT)
 
 enum
 {
@@ -50,10 +51,10 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static void read_next_line (PlabRunner *self);
+static void read_next_line (PlabRunnerClient *self);
 
 static void
-parse_lane (PlabRunner *self, const PlabJson *obj)
+parse_lane (PlabRunnerClient *self, const PlabJson *obj)
 {
   PlabLaneInfo lane;
   const char *end = plab_json_string (plab_json_get (obj, "end"), "running");
@@ -77,7 +78,7 @@ parse_lane (PlabRunner *self, const PlabJson *obj)
 
 /* [start, end, "kind", task, "label"] */
 static void
-parse_spans (PlabRunner *self, const PlabJson *obj)
+parse_spans (PlabRunnerClient *self, const PlabJson *obj)
 {
   const PlabJson *spans = plab_json_get (obj, "spans");
   int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
@@ -106,7 +107,7 @@ parse_spans (PlabRunner *self, const PlabJson *obj)
 
 /* [t, "name", value] */
 static void
-parse_counters (PlabRunner *self, const PlabJson *obj)
+parse_counters (PlabRunnerClient *self, const PlabJson *obj)
 {
   const PlabJson *samples = plab_json_get (obj, "samples");
   int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
@@ -132,7 +133,7 @@ parse_counters (PlabRunner *self, const PlabJson *obj)
 }
 
 static void
-parse_line (PlabRunner *self, const char *line)
+parse_line (PlabRunnerClient *self, const char *line)
 {
   PlabJson *obj = plab_json_parse (line, NULL, 0);
   const char *event = plab_json_string (plab_json_get (obj, "event"), NULL);
@@ -180,7 +181,7 @@ out:
 
 /* The last few non-empty lines of what the runner wrote on stderr. */
 static char *
-error_text (PlabRunner *self)
+error_text (PlabRunnerClient *self)
 {
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
@@ -210,7 +211,7 @@ error_text (PlabRunner *self)
 
 /* Called as each of stdout, stderr and the exit completes; the last one reports. */
 static void
-step_done (PlabRunner *self)
+step_done (PlabRunnerClient *self)
 {
   g_autofree char *message = NULL;
   const char *status = "ok";
@@ -271,7 +272,7 @@ step_done (PlabRunner *self)
 static void
 read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PlabRunner *self = user_data;
+  PlabRunnerClient *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
   gsize len;
@@ -296,7 +297,7 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-read_next_line (PlabRunner *self)
+read_next_line (PlabRunnerClient *self)
 {
   g_data_input_stream_read_line_async (self->events, G_PRIORITY_DEFAULT, self->cancellable,
                                        read_line_cb, g_object_ref (self));
@@ -305,7 +306,7 @@ read_next_line (PlabRunner *self)
 static void
 splice_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PlabRunner *self = user_data;
+  PlabRunnerClient *self = user_data;
   g_autoptr (GError) error = NULL;
 
   g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error);
@@ -317,7 +318,7 @@ splice_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PlabRunner *self = user_data;
+  PlabRunnerClient *self = user_data;
   g_autoptr (GError) error = NULL;
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error);
@@ -348,16 +349,16 @@ runner_child_setup (gpointer user_data)
 }
 
 gboolean
-plab_runner_start (PlabRunner *self, const char *const *args, GError **error)
+plab_runner_client_start (PlabRunnerClient *self, const char *const *args, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   GInputStream *err_pipe;
   const char *pid_text;
 
-  g_return_val_if_fail (PLAB_IS_RUNNER (self), FALSE);
+  g_return_val_if_fail (PLAB_IS_RUNNER_CLIENT (self), FALSE);
 
-  if (plab_runner_is_running (self))
+  if (plab_runner_client_is_running (self))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "A run is already going");
       return FALSE;
@@ -411,7 +412,7 @@ plab_runner_start (PlabRunner *self, const char *const *args, GError **error)
 static gboolean
 kill_cb (gpointer user_data)
 {
-  PlabRunner *self = user_data;
+  PlabRunnerClient *self = user_data;
 
   self->kill_source = 0;
   if (self->process != NULL)
@@ -420,42 +421,42 @@ kill_cb (gpointer user_data)
 }
 
 void
-plab_runner_stop (PlabRunner *self)
+plab_runner_client_stop (PlabRunnerClient *self)
 {
-  g_return_if_fail (PLAB_IS_RUNNER (self));
+  g_return_if_fail (PLAB_IS_RUNNER_CLIENT (self));
 
   if (self->process == NULL || self->stop_requested)
     return;
   self->stop_requested = TRUE;
   g_subprocess_send_signal (self->process, SIGTERM);
-  self->kill_source = g_timeout_add (PLAB_RUNNER_KILL_DELAY_MS, kill_cb, self);
+  self->kill_source = g_timeout_add (PLAB_RUNNER_CLIENT_KILL_DELAY_MS, kill_cb, self);
 }
 
 gboolean
-plab_runner_is_running (PlabRunner *self)
+plab_runner_client_is_running (PlabRunnerClient *self)
 {
-  g_return_val_if_fail (PLAB_IS_RUNNER (self), FALSE);
+  g_return_val_if_fail (PLAB_IS_RUNNER_CLIENT (self), FALSE);
   return self->process != NULL;
 }
 
 int
-plab_runner_get_pid (PlabRunner *self)
+plab_runner_client_get_pid (PlabRunnerClient *self)
 {
-  g_return_val_if_fail (PLAB_IS_RUNNER (self), 0);
+  g_return_val_if_fail (PLAB_IS_RUNNER_CLIENT (self), 0);
   return self->pid;
 }
 
 const char *
-plab_runner_get_command_line (PlabRunner *self)
+plab_runner_client_get_command_line (PlabRunnerClient *self)
 {
-  g_return_val_if_fail (PLAB_IS_RUNNER (self), NULL);
+  g_return_val_if_fail (PLAB_IS_RUNNER_CLIENT (self), NULL);
   return self->command_line;
 }
 
 static void
-plab_runner_dispose (GObject *object)
+plab_runner_client_dispose (GObject *object)
 {
-  PlabRunner *self = PLAB_RUNNER (object);
+  PlabRunnerClient *self = PLAB_RUNNER_CLIENT (object);
 
   /* A window closing mid-run takes its run with it: the runner sees its
    * stream break and cancels, and SIGKILL makes sure it does. */
@@ -469,13 +470,13 @@ plab_runner_dispose (GObject *object)
   g_clear_object (&self->process);
   g_clear_object (&self->events);
   g_clear_object (&self->errors);
-  G_OBJECT_CLASS (plab_runner_parent_class)->dispose (object);
+  G_OBJECT_CLASS (plab_runner_client_parent_class)->dispose (object);
 }
 
 static void
-plab_runner_finalize (GObject *object)
+plab_runner_client_finalize (GObject *object)
 {
-  PlabRunner *self = PLAB_RUNNER (object);
+  PlabRunnerClient *self = PLAB_RUNNER_CLIENT (object);
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->batch, g_array_unref);
@@ -484,16 +485,16 @@ plab_runner_finalize (GObject *object)
   g_free (self->command_line);
   g_free (self->last_status);
   g_free (self->last_error);
-  G_OBJECT_CLASS (plab_runner_parent_class)->finalize (object);
+  G_OBJECT_CLASS (plab_runner_client_parent_class)->finalize (object);
 }
 
 static void
-plab_runner_class_init (PlabRunnerClass *klass)
+plab_runner_client_class_init (PlabRunnerClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->dispose = plab_runner_dispose;
-  object_class->finalize = plab_runner_finalize;
+  object_class->dispose = plab_runner_client_dispose;
+  object_class->finalize = plab_runner_client_finalize;
 
   signals[RUN_STARTED] = g_signal_new ("run-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_INT64,
@@ -510,16 +511,16 @@ plab_runner_class_init (PlabRunnerClass *klass)
 }
 
 static void
-plab_runner_init (PlabRunner *self)
+plab_runner_client_init (PlabRunnerClient *self)
 {
   self->cancellable = g_cancellable_new ();
   self->batch = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
 }
 
-PlabRunner *
-plab_runner_new (const char *program, const char *db_path)
+PlabRunnerClient *
+plab_runner_client_new (const char *program, const char *db_path)
 {
-  PlabRunner *self = g_object_new (PLAB_TYPE_RUNNER, NULL);
+  PlabRunnerClient *self = g_object_new (PLAB_TYPE_RUNNER_CLIENT, NULL);
 
   self->program = g_strdup (program);
   self->db_path = g_strdup (db_path);

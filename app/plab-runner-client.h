@@ -1,12 +1,13 @@
-/* plab-runner.h: a demo run in a child process, read as it happens.
+/* plab-runner-client.h: the window's client of the runner: a demo run in a
+ * child process (`plab run ... --progress`), read as it happens.
  *
  * The lab window never forks: forking a multi-threaded GTK process can
- * deadlock the child. A PlabRunner launches the command line's runner, `plab
+ * deadlock the child. A PlabRunnerClient launches the command line's runner, `plab
  * run ... --progress --db FILE`, as a GSubprocess and reads its JSON Lines
  * event stream (see plab-progress.h) asynchronously on the main loop,
  * turning each line into a signal. Stop sends the runner SIGTERM (it records
  * the run as cancelled and exits) and SIGKILL if it is still there after
- * PLAB_RUNNER_KILL_DELAY_MS.
+ * PLAB_RUNNER_CLIENT_KILL_DELAY_MS.
  */
 #pragma once
 
@@ -21,13 +22,13 @@ G_BEGIN_DECLS
  * million and a half of them (a few seconds of squares with chunk_size=1)
  * take it 1.4 s on an idle 2-core machine, longer on a loaded one, and a
  * runner killed then leaves its run marked failed instead of cancelled. */
-#define PLAB_RUNNER_KILL_DELAY_MS 5000
+#define PLAB_RUNNER_CLIENT_KILL_DELAY_MS 5000
 
-#define PLAB_TYPE_RUNNER (plab_runner_get_type ())
-G_DECLARE_FINAL_TYPE (PlabRunner, plab_runner, PLAB, RUNNER, GObject)
+#define PLAB_TYPE_RUNNER_CLIENT (plab_runner_client_get_type ())
+G_DECLARE_FINAL_TYPE (PlabRunnerClient, plab_runner_client, PLAB, RUNNER_CLIENT, GObject)
 
 /* A runner that will launch @program (the plab executable) on the store @db_path. */
-PlabRunner *plab_runner_new (const char *program, const char *db_path);
+PlabRunnerClient *plab_runner_client_new (const char *program, const char *db_path);
 
 /* Launches `PROGRAM run ARGS... --db DB --progress`. Signals follow on the
  * main loop:
@@ -42,17 +43,17 @@ PlabRunner *plab_runner_new (const char *program, const char *db_path);
  *                                                         "ok", "failed" or "cancelled",
  *                                                         message says why when not ok
  */
-gboolean plab_runner_start (PlabRunner *self, const char *const *args, GError **error);
+gboolean plab_runner_client_start (PlabRunnerClient *self, const char *const *args, GError **error);
 
 /* Asks the runner to stop (SIGTERM, then SIGKILL after the delay). */
-void plab_runner_stop (PlabRunner *self);
+void plab_runner_client_stop (PlabRunnerClient *self);
 
-gboolean plab_runner_is_running (PlabRunner *self);
+gboolean plab_runner_client_is_running (PlabRunnerClient *self);
 
 /* The pid of the runner process while it runs, else 0. */
-int plab_runner_get_pid (PlabRunner *self);
+int plab_runner_client_get_pid (PlabRunnerClient *self);
 
 /* The command line of the last launch, for the user ("plab run squares -j 2 ..."). */
-const char *plab_runner_get_command_line (PlabRunner *self);
+const char *plab_runner_client_get_command_line (PlabRunnerClient *self);
 
 G_END_DECLS
