@@ -2491,9 +2491,9 @@ plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink)
 {
   self->sink_run = run_id;
   self->sink_error = 0;
-  sink->lane = sink_lane_cb;
-  sink->events = sink_events_cb;
-  sink->user_data = self;
+  /* Every field, so a sink made on the stack never carries garbage into a
+   * callback the store does not set. */
+  *sink = (PlabTraceSink){ .lane = sink_lane_cb, .events = sink_events_cb, .user_data = self };
 }
 
 int
