@@ -1,0 +1,58 @@
+/* plab-run-export.h: a recorded run as a file for other tools.
+ *
+ *   CSV    every span of the run, one row each, in the order of the store
+ *          (by lane, then start); columns in docs/store.md
+ *   trace  Chrome Trace Event JSON, which ui.perfetto.dev and
+ *          chrome://tracing open: a track per lane, a complete ("X") event
+ *          per span, counters as "C" events, crashes as instants ("i")
+ *
+ * Both are written row by row while the store's spans are read a batch at a
+ * time, so memory does not grow with the number of spans. No cairo, no GLib:
+ * the command line and the window call the same functions.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plab-store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum
+{
+  PLAB_RUN_EXPORT_CSV = 0,
+  PLAB_RUN_EXPORT_TRACE,
+} PlabRunExportFormat;
+
+typedef struct
+{
+  size_t n_spans;  /* spans written */
+  size_t repaired; /* trace: spans clamped to end with the span they start in */
+} PlabRunExportStats;
+
+/* Writes run @run_id of @store to @out. Returns 0 or a negative PLAB_E* code
+ * (PLAB_ENOTFOUND when there is no such run) with one line in @error. */
+int plab_run_export_write (PlabStore *store,
+                           int64_t run_id,
+                           PlabRunExportFormat format,
+                           FILE *out,
+                           PlabRunExportStats *stats,
+                           char *error,
+                           size_t error_len);
+
+/* The same, to the file @path ("-": stdout), through plab-export-file.h. */
+int plab_run_export (PlabStore *store,
+                     int64_t run_id,
+                     PlabRunExportFormat format,
+                     const char *path,
+                     PlabRunExportStats *stats,
+                     char *error,
+                     size_t error_len);
+
+#ifdef __cplusplus
+}
+#endif
