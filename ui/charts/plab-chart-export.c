@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plab-chart-data.h"
 #include "plab-error.h"
 
 static const char *const kind_names[PLAB_N_CHART_KINDS]
@@ -201,5 +202,90 @@ fail:
   if (cr != NULL)
     cairo_destroy (cr);
   cairo_surface_destroy (surface);
+  return rc;
+}
+
+/* What a chart of @kind needs from the store: the timeline is costly. */
+static PlabChartLoad
+load_for_kind (PlabChartKind kind)
+{
+  switch (kind)
+    {
+    case PLAB_CHART_TIMELINE:
+      return PLAB_CHART_LOAD_TIMELINE;
+    case PLAB_CHART_RESULT:
+      return PLAB_CHART_LOAD_RESULT;
+    case PLAB_CHART_TIME:
+    case PLAB_CHART_SPEEDUP:
+      return PLAB_CHART_LOAD_GROUP;
+    case PLAB_N_CHART_KINDS:
+    default:
+      return 0;
+    }
+}
+
+static int
+export_loaded (const PlabChartData *data,
+               const PlabExportOptions *options,
+               char *error,
+               size_t error_len)
+{
+  PlabSpeedupChartData speedup = data->speedup;
+  PlabChartInput input;
+
+  if (options->kind == PLAB_CHART_RESULT && data->result_error[0] != '\0')
+    {
+      snprintf (error, error_len, "%s", data->result_error);
+      return PLAB_EINVAL;
+    }
+  plab_chart_data_input (data, options->kind, &input);
+  speedup.predicted = options->predicted;
+  input.speedup = &speedup;
+  return plab_chart_export_data (&input, options, error, error_len);
+}
+
+int
+plab_chart_export_run (PlabStore *store,
+                       int64_t run_id,
+                       const PlabExportOptions *options,
+                       char *error,
+                       size_t error_len)
+{
+  PlabChartData *data = NULL;
+  int rc;
+
+  if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
+    {
+      snprintf (error, error_len, "unknown chart");
+      return PLAB_EINVAL;
+    }
+  rc = plab_chart_data_load_run (store, run_id, load_for_kind (options->kind), NULL, NULL, &data,
+                                 error, error_len);
+  if (rc == 0)
+    rc = export_loaded (data, options, error, error_len);
+  plab_chart_data_free (data);
+  return rc;
+}
+
+int
+plab_chart_export_sweep (PlabStore *store,
+                         int64_t sweep_id,
+                         const PlabExportOptions *options,
+                         char *error,
+                         size_t error_len)
+{
+  PlabChartData *data = NULL;
+  int rc;
+
+  if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
+    {
+      snprintf (error, error_len, "unknown chart");
+      return PLAB_EINVAL;
+    }
+  rc = plab_chart_data_load_sweep (store, sweep_id, load_for_kind (options->kind), NULL, NULL,
+                                   &data, error, error_len);
+  if (rc == 0)
+    rc = export_loaded (data, options, error, error_len);
+  plab_chart_data_free (data);
   return rc;
 }

@@ -115,17 +115,6 @@ int plab_chart_export_sweep (PlabStore *store,
                              char *error,
                              size_t error_len);
 
-/* Reads the lanes, spans and counters of run @run_id into a new timeline
- * data set, a batch of spans at a time (never all of them as PlabEvent).
- * @keep_going, when not NULL, is asked between batches; once it returns
- * false the reading stops and PLAB_ECANCELLED is returned. Returns 0 or a
- * negative PLAB_E* code (plab_store_errmsg () says more). */
-int plab_timeline_data_load (PlabStore *store,
-                             int64_t run_id,
-                             bool (*keep_going) (void *user_data),
-                             void *user_data,
-                             PlabTimelineData **out);
-
 #ifdef __cplusplus
 }
 #endif
