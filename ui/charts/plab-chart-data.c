@@ -143,7 +143,6 @@ load_timeline (PlabChartData *self,
                char *error,
                size_t error_len)
 {
-  char title[PLAB_CHART_DATA_TITLE_MAX];
   int rc = timeline_load (store, self->run->id, keep_going, user_data, &self->lanes, &self->n_lanes,
                           &self->timeline);
 
@@ -157,8 +156,9 @@ load_timeline (PlabChartData *self,
               plab_store_errmsg (store));
   if (rc != 0)
     return rc;
-  snprintf (title, sizeof title, "Timeline · %s, run %" PRId64, self->run->demo, self->run->id);
-  plab_timeline_data_set_caption (self->timeline, title, self->footer);
+  snprintf (self->timeline_title, sizeof self->timeline_title, "Timeline · %s, run %" PRId64,
+            self->run->demo, self->run->id);
+  plab_timeline_data_set_caption (self->timeline, self->timeline_title, self->footer);
   return 0;
 }
 

@@ -46,6 +46,7 @@ typedef struct
   PlabLaneInfo *lanes;
   size_t n_lanes;
   PlabTimelineData *timeline; /* may be stolen (set it to NULL) */
+  char timeline_title[PLAB_CHART_DATA_TITLE_MAX];
 
   /* PLAB_CHART_LOAD_GROUP */
   int n_group_runs; /* finished runs in the group */

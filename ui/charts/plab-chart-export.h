@@ -6,9 +6,10 @@
  * store. Every function returns 0 or a negative PLAB_E* code and, on failure,
  * writes one line for the user into @error.
  *
- * Formats: PNG (width x height device pixels, times the scale), SVG and PDF
- * (width x height points; the scale does not apply to vectors), and CSV, the
- * data behind the chart.
+ * Formats: PNG (width x height device pixels, times the scale), SVG (width x
+ * height px), PDF (width x height points, titled with the chart's title; the
+ * scale does not apply to vectors), and CSV, the data behind the chart. Every
+ * file is written through plab-export-file.h.
  */
 #pragma once
 
@@ -71,6 +72,7 @@ typedef struct
   double scale;     /* PNG only; 0: 1 */
   PlabTheme theme;
   const PlabSpeedupSeries *predicted; /* speedup: a student's prediction, or NULL */
+  const char *title;                  /* the document's title (PDF); NULL: the chart's own */
 } PlabExportOptions;
 
 /* The data of one chart; only the member matching the kind is read. */

@@ -94,6 +94,20 @@ csv_field (PlabBuf *buf, const char *text)
   plab_buf_append_len (buf, "\"", 1);
 }
 
+/* The lane's number, name, pid and tid, as the first columns after run. */
+static void
+csv_lane (Export *x, int lane_number)
+{
+  const PlabLaneInfo *lane = find_lane (x, lane_number);
+
+  plab_buf_printf (&x->buf, "%d,", lane_number);
+  csv_field (&x->buf, lane ? lane->name : "");
+  if (lane != NULL)
+    plab_buf_printf (&x->buf, ",%d,%d,", lane->pid, lane->tid);
+  else
+    plab_buf_append (&x->buf, ",,,");
+}
+
 static int
 csv_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
 {
@@ -102,26 +116,51 @@ csv_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
   for (size_t i = 0; i < n_spans; i++)
     {
       const PlabEvent *e = &spans[i];
-      const PlabLaneInfo *lane = find_lane (x, e->lane);
 
-      plab_buf_printf (&x->buf, "%" PRId64 ",%d,", x->run->id, e->lane);
-      csv_field (&x->buf, lane ? lane->name : "");
-      plab_buf_append (&x->buf, ",");
+      plab_buf_printf (&x->buf, "span,%" PRId64 ",", x->run->id);
+      csv_lane (x, e->lane);
       csv_field (&x->buf, plab_span_kind_name (e->kind));
       plab_buf_printf (&x->buf, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", e->start_ns, e->end_ns,
                        e->task_id);
       csv_field (&x->buf, e->label);
-      plab_buf_append (&x->buf, "\r\n");
+      plab_buf_append (&x->buf, ",\r\n");
     }
   x->stats.n_spans += n_spans;
   return flush (x, false);
 }
 
+/* Counter samples after the spans: the sampling lane, the time as start
+ * and end, the counter's name as label, and its value. */
+static int
+csv_counters (Export *x)
+{
+  PlabEvent *counters = NULL;
+  size_t n_counters = 0;
+  int rc = plab_store_get_counters (x->store, x->run->id, &counters, &n_counters);
+
+  for (size_t i = 0; rc == 0 && i < n_counters; i++)
+    {
+      const PlabEvent *e = &counters[i];
+
+      plab_buf_printf (&x->buf, "counter,%" PRId64 ",", x->run->id);
+      csv_lane (x, e->lane);
+      plab_buf_printf (&x->buf, "counter,%" PRId64 ",%" PRId64 ",,", e->start_ns, e->start_ns);
+      csv_field (&x->buf, e->label);
+      plab_buf_printf (&x->buf, ",%" PRId64 "\r\n", e->task_id);
+      rc = flush (x, false);
+    }
+  free (counters);
+  return rc;
+}
+
 static int
 write_csv (Export *x)
 {
-  plab_buf_append (&x->buf, "run,lane,lane_name,kind,start_ns,end_ns,task,label\r\n");
-  return plab_store_read_spans (x->store, x->run->id, 0, INT64_MAX, csv_spans_cb, x);
+  int rc;
+
+  plab_buf_append (&x->buf, PLAB_RUN_CSV_HEADER "\r\n");
+  rc = plab_store_read_spans (x->store, x->run->id, 0, INT64_MAX, csv_spans_cb, x);
+  return rc == 0 ? csv_counters (x) : rc;
 }
 
 /* --- Chrome trace --- */
@@ -193,7 +232,9 @@ write_args_label (PlabBuf *buf, const PlabEvent *e)
 static void
 write_metadata (Export *x, const char *what, const PlabLaneInfo *l, const char *key)
 {
-  plab_buf_printf (&x->buf, "%s{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,\"args\":{",
+  plab_buf_printf (&x->buf,
+                   "%s{\"ph\":\"M\",\"cat\":\"__metadata\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
+                   "\"args\":{",
                    separator (x), what, lane_pid (l), lane_tid (l));
   if (key != NULL)
     plab_buf_printf (&x->buf, "\"%s\":%d}}", key, l->lane);
@@ -367,7 +408,7 @@ write_counters (Export *x)
     {
       const PlabEvent *e = &counters[i];
 
-      plab_buf_printf (&x->buf, "%s{\"ph\":\"C\",\"name\":", separator (x));
+      plab_buf_printf (&x->buf, "%s{\"ph\":\"C\",\"cat\":\"counter\",\"name\":", separator (x));
       plab_json_write_string (&x->buf, e->label);
       plab_buf_printf (&x->buf, ",\"pid\":%d,\"ts\":", runner);
       write_us (&x->buf, e->start_ns);

@@ -1,10 +1,15 @@
 /* plab-run-export.h: a recorded run as a file for other tools.
  *
  *   CSV    every span of the run, one row each, in the order of the store
- *          (by lane, then start); columns in docs/store.md
+ *          (by lane, then start), then its counter samples; RFC 4180 with
+ *          CRLF line ends; the columns are PLAB_RUN_CSV_HEADER, described
+ *          in docs/store.md. This is the one span CSV: `plab export RUN
+ *          --format csv` and the timeline chart's CSV are both this file.
  *   trace  Chrome Trace Event JSON, which ui.perfetto.dev and
  *          chrome://tracing open: a track per lane, a complete ("X") event
- *          per span, counters as "C" events, crashes as instants ("i")
+ *          per span, counters as "C" events, crashes as instants ("i");
+ *          every event has a "cat" (metadata: "__metadata", counters:
+ *          "counter", spans: their kind)
  *
  * Both are written row by row while the store's spans are read a batch at a
  * time, so memory does not grow with the number of spans. No cairo, no GLib:
@@ -21,6 +26,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define PLAB_RUN_CSV_HEADER                                                                        \
+  "record,run,lane,lane_name,pid,tid,kind,start_ns,end_ns,task_id,label,value"
 
 typedef enum
 {
