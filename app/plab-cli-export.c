@@ -318,6 +318,13 @@ _plab_cli_export (int argc, char **argv)
           = _plab_cli_usage_error (COMMAND, "there is no run %" G_GINT64_FORMAT " in %s", id, path);
       goto out;
     }
+  if (rc != 0 && rc != PLAB_ESYS && rc != PLAB_ENOMEM && rc != PLAB_EINVAL)
+    {
+      /* The store failed: name the file, as every command does. */
+      _plab_cli_error (COMMAND, "cannot read run %" G_GINT64_FORMAT " from %s: %s", id, path,
+                       _plab_cli_store_error (store, rc));
+      goto out;
+    }
   if (rc != 0)
     {
       _plab_cli_error (COMMAND, "%s", message[0] ? message : plab_strerror (rc));
