@@ -18,305 +18,9 @@
 #include <unistd.h>
 
 #include "plab-chart-export.h"
-#include "plab-json-writer.h"
+#include "plab-run-export.h"
 
 #define COMMAND "plab export"
-
-/* Synthetic ids for lanes whose worker never attached (pid or tid 0): high
- * enough not to meet a real pid, and distinct per lane. */
-#define SYNTHETIC_ID_BASE 4000000
-
-typedef struct
-{
-  PlabStore *store;
-  PlabRunRecord *run;
-  PlabLaneInfo *lanes;
-  size_t n_lanes;
-  PlabEvent *spans;
-  size_t n_spans;
-  PlabEvent *counters;
-  size_t n_counters;
-} ExportData;
-
-static void
-export_data_clear (ExportData *d)
-{
-  free (d->lanes);
-  free (d->spans);
-  free (d->counters);
-  plab_run_record_free (d->run);
-}
-
-static const PlabLaneInfo *
-find_lane (const ExportData *d, int lane)
-{
-  for (size_t i = 0; i < d->n_lanes; i++)
-    if (d->lanes[i].lane == lane)
-      return &d->lanes[i];
-  return NULL;
-}
-
-/* --- CSV --- */
-
-static void
-csv_field (GString *out, const char *text)
-{
-  /* Quote only when needed, doubling quotes inside (RFC 4180). */
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (out, text);
-      return;
-    }
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-}
-
-static void
-write_csv (const ExportData *d, GString *out)
-{
-  g_string_append (out, "run,lane,lane_name,kind,start_ns,end_ns,task,label\r\n");
-  for (size_t i = 0; i < d->n_spans; i++)
-    {
-      const PlabEvent *e = &d->spans[i];
-      const PlabLaneInfo *lane = find_lane (d, e->lane);
-
-      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%d,", d->run->id, e->lane);
-      csv_field (out, lane ? lane->name : "");
-      g_string_append_c (out, ',');
-      csv_field (out, plab_span_kind_name (e->kind));
-      g_string_append_printf (out,
-                              ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
-                              e->start_ns, e->end_ns, e->task_id);
-      csv_field (out, e->label);
-      g_string_append (out, "\r\n");
-    }
-}
-
-/* --- Chrome trace --- */
-
-static int
-lane_pid (const ExportData *d, const PlabLaneInfo *lane)
-{
-  if (lane && lane->pid > 0)
-    return lane->pid;
-  /* A lane that never attached: show it as its own process. */
-  return SYNTHETIC_ID_BASE + (lane ? lane->lane : 0);
-}
-
-static int
-lane_tid (const ExportData *d, const PlabLaneInfo *lane)
-{
-  if (lane && lane->tid > 0)
-    return lane->tid;
-  return SYNTHETIC_ID_BASE + (lane ? lane->lane : 0);
-}
-
-static void
-append_us (GString *out, int64_t ns)
-{
-  /* Microseconds with nanosecond precision: Chrome trace times are in µs.
-   * The sign goes in front once: -1500 ns is -1.500, not -1.-500. */
-  uint64_t magnitude = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
-
-  g_string_append_printf (out, "%s%" G_GUINT64_FORMAT ".%03u", ns < 0 ? "-" : "", magnitude / 1000,
-                          (unsigned)(magnitude % 1000));
-}
-
-/* The length of a span in µs, as append_us (); a span ending before it starts
- * (only a damaged store holds one) lasts 0, and one from far in the past to
- * far in the future does not overflow. */
-static void
-append_duration_us (GString *out, const PlabEvent *e)
-{
-  uint64_t ns = e->end_ns > e->start_ns ? (uint64_t)e->end_ns - (uint64_t)e->start_ns : 0;
-
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%03u", ns / 1000, (unsigned)(ns % 1000));
-}
-
-/* A span whose start is inside an open span but whose end is after it would
- * overlap partially, which trace viewers draw wrongly (or drop). Such a span is
- * clamped to end with the span it starts in, so the spans of a lane are only
- * nested or disjoint. Returns how many were clamped. */
-static size_t
-repair_lane (PlabEvent *spans, size_t n)
-{
-  int64_t stack[64];
-  size_t depth = 0;
-  size_t repaired = 0;
-
-  for (size_t i = 0; i < n; i++)
-    {
-      PlabEvent *e = &spans[i];
-
-      if (e->kind == PLAB_SPAN_CRASH || e->kind == PLAB_SPAN_COUNTER)
-        continue;
-      if (e->end_ns < e->start_ns)
-        {
-          e->end_ns = e->start_ns;
-          repaired++;
-        }
-      while (depth > 0 && stack[depth - 1] <= e->start_ns)
-        depth--;
-      if (depth > 0 && e->end_ns > stack[depth - 1])
-        {
-          e->end_ns = stack[depth - 1];
-          repaired++;
-        }
-      if (depth < G_N_ELEMENTS (stack))
-        stack[depth++] = e->end_ns;
-    }
-  return repaired;
-}
-
-static int
-compare_spans (const void *a, const void *b)
-{
-  const PlabEvent *x = a, *y = b;
-
-  if (x->lane != y->lane)
-    return x->lane < y->lane ? -1 : 1;
-  if (x->start_ns != y->start_ns)
-    return x->start_ns < y->start_ns ? -1 : 1;
-  /* At the same start, the longer span is the outer one and comes first. */
-  if (x->end_ns != y->end_ns)
-    return x->end_ns > y->end_ns ? -1 : 1;
-  return 0;
-}
-
-static void
-append_args_label (GString *out, const PlabEvent *e)
-{
-  g_string_append (out, ",\"args\":{");
-  if (e->task_id >= 0)
-    g_string_append_printf (out, "\"task\":%" G_GINT64_FORMAT, e->task_id);
-  if (e->label[0])
-    {
-      g_string_append (out, e->task_id >= 0 ? ",\"label\":" : "\"label\":");
-      plab_json_append_string (out, e->label);
-    }
-  g_string_append_c (out, '}');
-}
-
-static size_t
-write_trace (ExportData *d, GString *out)
-{
-  g_autoptr (GHashTable) named_pids = g_hash_table_new (NULL, NULL);
-  int runner = d->run->runner_pid > 0 ? d->run->runner_pid : lane_pid (d, find_lane (d, 0));
-  size_t repaired = 0;
-  size_t start = 0;
-  gboolean first = TRUE;
-
-#define SEP() (first ? (first = FALSE, "") : ",\n")
-
-  g_string_append (out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"demo\":");
-  plab_json_append_string (out, d->run->demo);
-  g_string_append (out, ",\"backend\":");
-  plab_json_append_string (out, d->run->backend);
-  g_string_append_printf (out, ",\"workers\":%d,\"run\":%" G_GINT64_FORMAT ",\"status\":\"%s\"},\n",
-                          d->run->workers, d->run->id, plab_run_status_name (d->run->status));
-  g_string_append (out, "\"traceEvents\":[\n");
-
-  /* Metadata: a name for every process and every lane. */
-  for (size_t i = 0; i < d->n_lanes; i++)
-    {
-      const PlabLaneInfo *l = &d->lanes[i];
-      int pid = lane_pid (d, l);
-
-      if (!g_hash_table_contains (named_pids, GINT_TO_POINTER (pid)))
-        {
-          g_hash_table_add (named_pids, GINT_TO_POINTER (pid));
-          g_string_append_printf (out,
-                                  "%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"tid\":%d,"
-                                  "\"args\":{\"name\":",
-                                  SEP (), pid, lane_tid (d, l));
-          if (l->kind == PLAB_LANE_PROCESS)
-            plab_json_append_string (out, l->name);
-          else
-            {
-              g_autofree char *name = g_strdup_printf ("plab %s (runner)", d->run->demo);
-              plab_json_append_string (out, name);
-            }
-          g_string_append (out, "}}");
-          g_string_append_printf (out,
-                                  "%s{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%d,"
-                                  "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
-                                  SEP (), pid, lane_tid (d, l), l->lane);
-        }
-      g_string_append_printf (out,
-                              "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
-                              "\"args\":{\"name\":",
-                              SEP (), pid, lane_tid (d, l));
-      plab_json_append_string (out, l->name);
-      g_string_append (out, "}}");
-      g_string_append_printf (out,
-                              "%s{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%d,"
-                              "\"tid\":%d,\"args\":{\"sort_index\":%d}}",
-                              SEP (), pid, lane_tid (d, l), l->lane);
-    }
-
-  /* Spans, lane by lane, made strictly nested first. A run without spans
-   * has no array at all, and qsort () must not be given NULL. */
-  if (d->n_spans > 0)
-    qsort (d->spans, d->n_spans, sizeof *d->spans, compare_spans);
-  for (size_t i = 1; i <= d->n_spans; i++)
-    if (i == d->n_spans || d->spans[i].lane != d->spans[start].lane)
-      {
-        repaired += repair_lane (d->spans + start, i - start);
-        start = i;
-      }
-
-  for (size_t i = 0; i < d->n_spans; i++)
-    {
-      const PlabEvent *e = &d->spans[i];
-      const PlabLaneInfo *l = find_lane (d, e->lane);
-      const char *name = e->label[0] ? e->label : plab_span_kind_name (e->kind);
-
-      if (e->kind == PLAB_SPAN_CRASH)
-        {
-          g_string_append_printf (out, "%s{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"crash\",\"name\":",
-                                  SEP ());
-          plab_json_append_string (out, name);
-          g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l),
-                                  lane_tid (d, l));
-          append_us (out, e->start_ns);
-          append_args_label (out, e);
-          g_string_append_c (out, '}');
-          continue;
-        }
-      g_string_append_printf (out, "%s{\"ph\":\"X\",\"cat\":", SEP ());
-      plab_json_append_string (out, plab_span_kind_name (e->kind));
-      g_string_append (out, ",\"name\":");
-      plab_json_append_string (out, name);
-      g_string_append_printf (out, ",\"pid\":%d,\"tid\":%d,\"ts\":", lane_pid (d, l),
-                              lane_tid (d, l));
-      append_us (out, e->start_ns);
-      g_string_append (out, ",\"dur\":");
-      append_duration_us (out, e);
-      append_args_label (out, e);
-      g_string_append_c (out, '}');
-    }
-
-  /* Counters belong to the run as a whole: they go on the runner's process. */
-  for (size_t i = 0; i < d->n_counters; i++)
-    {
-      const PlabEvent *e = &d->counters[i];
-
-      g_string_append_printf (out, "%s{\"ph\":\"C\",\"name\":", SEP ());
-      plab_json_append_string (out, e->label);
-      g_string_append_printf (out, ",\"pid\":%d,\"ts\":", runner);
-      append_us (out, e->start_ns);
-      g_string_append_printf (out, ",\"args\":{\"value\":%" G_GINT64_FORMAT "}}", e->task_id);
-    }
-  g_string_append (out, "\n]}\n");
-#undef SEP
-  return repaired;
-}
 
 /* --- Charts --- */
 
@@ -526,13 +230,12 @@ _plab_cli_export (int argc, char **argv)
           { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
           { NULL } };
   g_autoptr (GOptionContext) context = NULL;
-  g_autoptr (GString) out = NULL;
-  g_autoptr (GError) error = NULL;
-  ExportData d = { 0 };
+  PlabStore *store = NULL;
+  PlabRunExportStats stats = { 0 };
+  char message[512] = "";
   gboolean missing;
   int64_t id;
   int status = PLAB_EXIT_FAILED;
-  size_t repaired = 0;
   int rc;
 
   g_set_prgname ("plab export");
@@ -592,8 +295,8 @@ _plab_cli_export (int argc, char **argv)
   if (output != NULL && g_file_test (output, G_FILE_TEST_IS_DIR))
     return _plab_cli_usage_error (COMMAND, "-o %s is a folder; give a file name", output);
 
-  d.store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
-  if (d.store == NULL)
+  store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
+  if (store == NULL)
     {
       if (!missing)
         return PLAB_EXIT_FAILED;
@@ -603,61 +306,42 @@ _plab_cli_export (int argc, char **argv)
                                         argv[1], path);
       return status;
     }
-  status = _plab_cli_parse_run_id (COMMAND, d.store, path, argv[1], NULL, &id);
+  status = _plab_cli_parse_run_id (COMMAND, store, path, argv[1], NULL, &id);
   if (status != PLAB_EXIT_OK)
     goto out;
   status = PLAB_EXIT_FAILED;
-  rc = plab_store_get_run (d.store, id, &d.run);
+  if (output != NULL && !output_writable (output))
+    goto out;
+  rc = plab_run_export (store, id,
+                        strcmp (format, "csv") ? PLAB_RUN_EXPORT_TRACE : PLAB_RUN_EXPORT_CSV,
+                        output ? output : "-", &stats, message, sizeof message);
   if (rc == PLAB_ENOTFOUND)
     {
       status
           = _plab_cli_usage_error (COMMAND, "there is no run %" G_GINT64_FORMAT " in %s", id, path);
       goto out;
     }
-  if (rc == 0)
-    rc = plab_store_get_lanes (d.store, id, &d.lanes, &d.n_lanes);
-  if (rc == 0)
-    rc = plab_store_get_spans (d.store, id, 0, INT64_MAX, &d.spans, &d.n_spans);
-  if (rc == 0 && !strcmp (format, "trace"))
-    rc = plab_store_get_counters (d.store, id, &d.counters, &d.n_counters);
+  if (rc != 0 && rc != PLAB_ESYS && rc != PLAB_ENOMEM && rc != PLAB_EINVAL)
+    {
+      /* The store failed: name the file, as every command does. */
+      _plab_cli_error (COMMAND, "cannot read run %" G_GINT64_FORMAT " from %s: %s", id, path,
+                       _plab_cli_store_error (store, rc));
+      goto out;
+    }
   if (rc != 0)
     {
-      _plab_cli_error (COMMAND, "cannot read run %" G_GINT64_FORMAT " from %s: %s", id, path,
-                       _plab_cli_store_error (d.store, rc));
+      _plab_cli_error (COMMAND, "%s", message[0] ? message : plab_strerror (rc));
       goto out;
     }
-  if (output != NULL && !output_writable (output))
-    goto out;
-
-  out = g_string_sized_new (64 * d.n_spans + 4096);
-  if (!strcmp (format, "csv"))
-    write_csv (&d, out);
-  else
-    repaired = write_trace (&d, out);
-
-  if (output == NULL || !strcmp (output, "-"))
-    {
-      if (fwrite (out->str, 1, out->len, stdout) != out->len || fflush (stdout) != 0)
-        {
-          _plab_cli_error (COMMAND, "cannot write to stdout: %s", g_strerror (errno));
-          goto out;
-        }
-    }
-  else if (!g_file_set_contents (output, out->str, (gssize)out->len, &error))
-    {
-      _plab_cli_error (COMMAND, "cannot write %s: %s", output, error->message);
-      goto out;
-    }
-  else
+  if (output != NULL && strcmp (output, "-") != 0)
     fprintf (stderr, "%s: wrote run %" G_GINT64_FORMAT " (%zu spans) to %s\n", COMMAND, id,
-             d.n_spans, output);
-  if (repaired > 0)
+             stats.n_spans, output);
+  if (stats.repaired > 0)
     fprintf (stderr, "%s: %zu spans overlapped the span they started in and were clamped to it\n",
-             COMMAND, repaired);
+             COMMAND, stats.repaired);
   status = PLAB_EXIT_OK;
 
 out:
-  export_data_clear (&d);
-  plab_store_close (d.store);
+  plab_store_close (store);
   return status;
 }

@@ -1,7 +1,9 @@
 /* plab-export-dialog.c: exporting a chart of the shown run to a file. */
 #include "plab-export-dialog.h"
 
+#include "plab-core-error.h"
 #include "plab-error.h"
+#include "plab-run-export.h"
 #include "plab-resources.h"
 
 #define FORMAT_TRACE PLAB_EXPORT_FORMAT_TRACE
@@ -23,7 +25,6 @@ struct _PlabExportDialog
 
   /* Owned */
   char *db_path;
-  char *runner_path;
   GtkFileChooserNative *chooser;
   PlabSpeedupSeries prediction;
   gboolean have_prediction;
@@ -56,28 +57,95 @@ show_message (PlabExportDialog *self, const char *message)
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), message != NULL);
 }
 
+/* --- A trace, written in a worker thread ---
+ *
+ * A trace of millions of spans takes seconds to write, so it is written by
+ * plab_run_export () in a worker thread, streaming from a connection of its
+ * own: opened and closed on the main thread, used only by the worker in
+ * between (as plab_run_data_load_async () does). */
+
+typedef struct
+{
+  PlabStore *store;
+  gint64 run_id;
+  char *path;
+} TraceJob;
+
+static void
+trace_job_free (gpointer data)
+{
+  TraceJob *job = data;
+
+  plab_store_close (job->store);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+trace_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  TraceJob *job = task_data;
+  char message[512] = "";
+  int rc = plab_run_export (job->store, job->run_id, PLAB_RUN_EXPORT_TRACE, job->path, NULL,
+                            message, sizeof message);
+
+  if (rc != 0)
+    g_task_return_new_error (task, PLAB_CORE_ERROR, -rc, "%s",
+                             message[0] ? message : plab_strerror (rc));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
 static void
 trace_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PlabExportDialog) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *err_text = NULL;
-  GSubprocess *process = G_SUBPROCESS (source);
-  const char *path = g_object_get_data (G_OBJECT (process), "plab-path");
+  TraceJob *job = g_task_get_task_data (G_TASK (result));
 
+  /* The worker has returned: the store is the main thread's to close. */
+  g_clear_pointer (&job->store, plab_store_close);
   gtk_widget_set_sensitive (self->export_button, TRUE);
-  if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       show_message (self, error->message);
       return;
     }
-  if (!g_subprocess_get_successful (process))
-    {
-      show_message (self, err_text && err_text[0] ? g_strstrip (err_text) : "plab export failed");
-      return;
-    }
-  g_signal_emit (self, signals[EXPORTED], 0, path);
+  g_signal_emit (self, signals[EXPORTED], 0, job->path);
   gtk_window_close (GTK_WINDOW (self));
+}
+
+static PlabStore *
+open_store (PlabExportDialog *self, GError **error)
+{
+  PlabStore *store = NULL;
+  int rc = plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &store);
+
+  if (rc != 0)
+    g_set_error (error, PLAB_CORE_ERROR, -rc, "Cannot open the run store %s: %s", self->db_path,
+                 plab_strerror (rc));
+  return store;
+}
+
+static gboolean
+write_trace (PlabExportDialog *self, const char *path, GError **error)
+{
+  g_autoptr (GTask) task = NULL;
+  TraceJob *job;
+  PlabStore *store = open_store (self, error);
+
+  if (store == NULL)
+    return FALSE;
+  job = g_new0 (TraceJob, 1);
+  job->store = store;
+  job->run_id = self->run_id;
+  job->path = g_strdup (path);
+  task = g_task_new (NULL, NULL, trace_done_cb, g_object_ref (self));
+  g_task_set_source_tag (task, write_trace);
+  g_task_set_task_data (task, job, trace_job_free);
+  gtk_widget_set_sensitive (self->export_button, FALSE);
+  g_task_run_in_thread (task, trace_thread);
+  return TRUE;
 }
 
 gboolean
@@ -92,21 +160,7 @@ plab_export_dialog_write (PlabExportDialog *self, const char *path, GError **err
   g_return_val_if_fail (PLAB_IS_EXPORT_DIALOG (self), FALSE);
 
   if (format == FORMAT_TRACE)
-    {
-      g_autofree char *run = g_strdup_printf ("%" G_GINT64_FORMAT, self->run_id);
-      const char *argv[]
-          = { self->runner_path, "export", run, "--format", "trace", "-o", path, "--db",
-              self->db_path,     NULL };
-      GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
-
-      if (process == NULL)
-        return FALSE;
-      g_object_set_data_full (G_OBJECT (process), "plab-path", g_strdup (path), g_free);
-      gtk_widget_set_sensitive (self->export_button, FALSE);
-      g_subprocess_communicate_utf8_async (process, NULL, NULL, trace_done_cb, g_object_ref (self));
-      g_object_unref (process);
-      return TRUE;
-    }
+    return write_trace (self, path, error);
 
   options.kind = (PlabChartKind)gtk_drop_down_get_selected (self->chart_dropdown);
   options.format = (PlabChartFormat)format;
@@ -117,13 +171,9 @@ plab_export_dialog_write (PlabExportDialog *self, const char *path, GError **err
   options.theme = (PlabTheme)gtk_drop_down_get_selected (self->theme_dropdown);
   options.predicted = self->have_prediction ? &self->prediction : NULL;
 
-  rc = plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &store);
-  if (rc != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot open the run store %s: %s",
-                   self->db_path, plab_strerror (rc));
-      return FALSE;
-    }
+  store = open_store (self, error);
+  if (store == NULL)
+    return FALSE;
   if (self->sweep_id != 0
       && (options.kind == PLAB_CHART_TIME || options.kind == PLAB_CHART_SPEEDUP))
     rc = plab_chart_export_sweep (store, self->sweep_id, &options, message, sizeof message);
@@ -132,8 +182,7 @@ plab_export_dialog_write (PlabExportDialog *self, const char *path, GError **err
   plab_store_close (store);
   if (rc != 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                           message[0] ? message : plab_strerror (rc));
+      g_set_error_literal (error, PLAB_CORE_ERROR, -rc, message[0] ? message : plab_strerror (rc));
       return FALSE;
     }
   g_signal_emit (self, signals[EXPORTED], 0, path);
@@ -212,7 +261,6 @@ plab_export_dialog_finalize (GObject *object)
   PlabExportDialog *self = PLAB_EXPORT_DIALOG (object);
 
   g_free (self->db_path);
-  g_free (self->runner_path);
   G_OBJECT_CLASS (plab_export_dialog_parent_class)->finalize (object);
 }
 
@@ -257,17 +305,12 @@ plab_export_dialog_init (PlabExportDialog *self)
 }
 
 PlabExportDialog *
-plab_export_dialog_new (GtkWindow *parent,
-                        const char *db_path,
-                        const char *runner_path,
-                        gint64 run_id,
-                        gint64 sweep_id)
+plab_export_dialog_new (GtkWindow *parent, const char *db_path, gint64 run_id, gint64 sweep_id)
 {
   PlabExportDialog *self = g_object_new (PLAB_TYPE_EXPORT_DIALOG, "transient-for", parent, NULL);
   g_autofree char *subject = NULL;
 
   self->db_path = g_strdup (db_path);
-  self->runner_path = g_strdup (runner_path);
   self->run_id = run_id;
   self->sweep_id = sweep_id;
   if (sweep_id != 0)

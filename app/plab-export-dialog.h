@@ -4,7 +4,7 @@
  * trace), the size and the theme, then a file. Charts are written by
  * plab_chart_export_run () / plab_chart_export_sweep (), the code behind
  * `plab export`, so a file from the window equals one from the command line;
- * a trace is written by running `plab export RUN --format trace`.
+ * a trace by plab_run_export (), in a worker thread of this process.
  */
 #pragma once
 
@@ -20,7 +20,6 @@ G_DECLARE_FINAL_TYPE (PlabExportDialog, plab_export_dialog, PLAB, EXPORT_DIALOG,
 /* A dialog exporting run @run_id (of sweep @sweep_id, or 0) of the store at @db_path. */
 PlabExportDialog *plab_export_dialog_new (GtkWindow *parent,
                                           const char *db_path,
-                                          const char *runner_path,
                                           gint64 run_id,
                                           gint64 sweep_id);
 
@@ -36,7 +35,7 @@ void plab_export_dialog_set_prediction (PlabExportDialog *self, const PlabSpeedu
 
 /* Writes the chart as set up in the dialog to @path, without asking; the
  * same as choosing @path in the file chooser. FALSE with @error on failure.
- * A trace is written by a child process: the dialog emits "exported" (path)
+ * A trace is written in a worker thread: the dialog emits "exported" (path)
  * when the file is complete, as it does for charts. */
 gboolean plab_export_dialog_write (PlabExportDialog *self, const char *path, GError **error);
 

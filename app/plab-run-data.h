@@ -1,43 +1,25 @@
 /* plab-run-data.h: one recorded run loaded for the lab window's views.
  *
- * Loading reads the run, its lanes, spans and counters, its result and the
- * group of runs its time and speedup charts compare it with (its sweep, or
- * every finished run of the same demo with the same parameters: the same
- * rule as plab export), in one go, so the views draw from memory.
+ * Loading goes through the one loader of chart data, plab_chart_data_load_run
+ * () in ui/charts, as plab export does: the run, its lanes, spans and
+ * counters, its result and the group of runs its time and speedup charts
+ * compare it with, in one go, so the views draw from memory. This file adds
+ * what the window needs on top: reference counting, GError, and loading in a
+ * worker thread.
  */
 #pragma once
 
 #include <gio/gio.h>
 
-#include "plab-chart-export.h"
+#include "plab-chart-data.h"
 
 G_BEGIN_DECLS
 
-#define PLAB_RUN_DATA_MAX_SERIES 8
-
+/* A run loaded by the one chart loader (plab-chart-data.h), shared by
+ * reference between the window's views. */
 typedef struct
 {
-  PlabRunRecord *run;
-  PlabLaneInfo *lanes;
-  gsize n_lanes;
-  PlabTimelineData *timeline; /* steal it for a view; may be NULL afterwards */
-  char *footer;
-
-  /* The group the time and speedup charts show */
-  PlabTimePoint *points;
-  gsize n_points;
-  PlabTimeChartData time;
-  PlabSpeedupSeries series[PLAB_RUN_DATA_MAX_SERIES];
-  PlabSpeedupChartData speedup;
-  char *time_title;
-  char *speedup_title;
-  char *group_footer;
-  int n_group_runs;
-
-  /* The result */
-  PlabJson *result;
-  PlabResultChartData result_chart;
-  char *result_title;
+  PlabChartData *chart;
 } PlabRunData;
 
 /* Loads run @run_id from @store. NULL with @error set when it cannot. */

@@ -29,12 +29,12 @@ show_speedup (PlabWindow *self)
 {
   PlabChartInput input = { .kind = PLAB_CHART_SPEEDUP };
 
-  if (self->shown == NULL || self->shown->speedup.n_series == 0)
+  if (self->shown == NULL || self->shown->chart->speedup.n_series == 0)
     {
       plab_chart_view_set_input (self->speedup_view, NULL, NULL, NULL);
       return;
     }
-  self->speedup_shown = self->shown->speedup;
+  self->speedup_shown = self->shown->chart->speedup;
   self->speedup_shown.predicted = self->have_prediction ? &self->prediction : NULL;
   input.speedup = &self->speedup_shown;
   plab_chart_view_set_input (self->speedup_view, &input, plab_run_data_ref (self->shown), unref_cb);
@@ -47,10 +47,10 @@ show_charts (PlabWindow *self)
   PlabChartInput input;
 
   memset (&input, 0, sizeof input);
-  if (data->n_points > 0)
+  if (data->chart->n_points > 0)
     {
       input.kind = PLAB_CHART_TIME;
-      input.time = &data->time;
+      input.time = &data->chart->time;
       plab_chart_view_set_input (self->time_view, &input, plab_run_data_ref (data), unref_cb);
     }
   else
@@ -60,14 +60,14 @@ show_charts (PlabWindow *self)
 
   memset (&input, 0, sizeof input);
   input.kind = PLAB_CHART_RESULT;
-  input.result = &data->result_chart;
+  input.result = &data->chart->result_chart;
   plab_chart_view_set_input (self->result_view, &input, plab_run_data_ref (data), unref_cb);
 }
 
 static void
 set_run_status (PlabWindow *self)
 {
-  const PlabRunRecord *r = self->shown->run;
+  const PlabRunRecord *r = self->shown->chart->run;
   g_autofree char *text = NULL;
   g_autofree char *what = plab_run_data_describe (self->shown);
 
@@ -94,7 +94,7 @@ apply_run (PlabWindow *self, PlabRunData *data)
 
   gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
   plab_timeline_view_set_min_duration (self->timeline_view, 0);
-  plab_timeline_view_set_lanes (self->timeline_view, data->lanes, data->n_lanes);
+  plab_timeline_view_set_lanes (self->timeline_view, data->chart->lanes, data->chart->n_lanes);
   plab_timeline_view_take_data (self->timeline_view, plab_run_data_steal_timeline (data), FALSE);
   show_charts (self);
   set_run_status (self);
@@ -113,13 +113,13 @@ apply_comparison (PlabWindow *self, PlabRunData *a, PlabRunData *b)
   self->compared = plab_run_data_ref (b);
 
   /* One time scale for both: the longer run fills the width. */
-  wa = plab_timeline_data_extent (a->timeline);
-  wb = plab_timeline_data_extent (b->timeline);
+  wa = plab_timeline_data_extent (a->chart->timeline);
+  wb = plab_timeline_data_extent (b->chart->timeline);
   duration = MAX (wa.end_ns, wb.end_ns);
-  plab_timeline_view_set_lanes (self->timeline_view, a->lanes, a->n_lanes);
+  plab_timeline_view_set_lanes (self->timeline_view, a->chart->lanes, a->chart->n_lanes);
   plab_timeline_view_take_data (self->timeline_view, plab_run_data_steal_timeline (a), FALSE);
   plab_timeline_view_set_min_duration (self->timeline_view, duration);
-  plab_timeline_view_set_lanes (self->compare_view, b->lanes, b->n_lanes);
+  plab_timeline_view_set_lanes (self->compare_view, b->chart->lanes, b->chart->n_lanes);
   plab_timeline_view_take_data (self->compare_view, plab_run_data_steal_timeline (b), FALSE);
   plab_timeline_view_set_min_duration (self->compare_view, duration);
   gtk_widget_set_visible (GTK_WIDGET (self->compare_view), TRUE);

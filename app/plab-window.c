@@ -217,7 +217,7 @@ gint64
 plab_window_get_shown_run (PlabWindow *self)
 {
   g_return_val_if_fail (PLAB_IS_WINDOW (self), 0);
-  return self->shown ? self->shown->run->id : 0;
+  return self->shown ? self->shown->chart->run->id : 0;
 }
 
 gboolean
@@ -305,8 +305,8 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (self->shown == NULL)
     return;
-  dialog = plab_export_dialog_new (GTK_WINDOW (self), self->db_path, self->runner_path,
-                                   self->shown->run->id, self->shown->run->sweep_id);
+  dialog = plab_export_dialog_new (GTK_WINDOW (self), self->db_path, self->shown->chart->run->id,
+                                   self->shown->chart->run->sweep_id);
   plab_export_dialog_set_chart (dialog, plab_chart_kind_from_name (page));
   plab_export_dialog_set_theme (dialog, _plab_window_chart_theme (self));
   if (self->have_prediction)

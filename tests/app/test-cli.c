@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -522,6 +524,7 @@ test_export (Fixture *f, gconstpointer data)
                       "ev=d['traceEvents']\n"
                       "assert d['displayTimeUnit']=='ms'\n"
                       "for e in ev:\n"
+                      "  assert isinstance(e.get('cat'),str) and e['cat'], e\n"
                       "  assert isinstance(e['pid'],int), e\n"
                       "  if e['ph']!='C': assert isinstance(e['tid'],int), e\n"
                       "names={(e['pid'],e['tid']) for e in ev if e['ph']=='M' and "
@@ -558,22 +561,148 @@ test_export (Fixture *f, gconstpointer data)
                              "-o", csv),
                    ==, 0);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
-  checked = python_check (
-      f, text,
-      "import csv,sys\n"
-      "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-      "assert rows[0]==['run','lane','lane_name','kind','start_ns','end_ns','task','label']\n"
-      "t=[r for r in rows[1:] if r[3]=='task']\n"
-      "assert all(int(r[5])>=int(r[4]) for r in t)\n"
-      "assert all(r[7]=='x=%s'%r[6] for r in t)\n"
-      "print(len(t))\n");
+  checked
+      = python_check (f, text,
+                      "import csv,sys\n"
+                      "rows=list(csv.DictReader(open(sys.argv[1],newline='')))\n"
+                      "h=['record','run','lane','lane_name','pid','tid','kind','start_ns','end_ns',"
+                      "'task_id','label','value']\n"
+                      "assert list(rows[0].keys())==h, rows[0]\n"
+                      "t=[r for r in rows if r['kind']=='task']\n"
+                      "assert all(r['record']=='span' for r in t)\n"
+                      "assert all(int(r['end_ns'])>=int(r['start_ns']) for r in t)\n"
+                      "assert all(r['label']=='x=%s'%r['task_id'] for r in t)\n"
+                      "assert any(r['kind']=='spawn' for r in rows)\n"
+                      "print(len(t))\n");
   g_assert_cmpint (atoi (checked), ==, 2999);
+  /* The timeline chart's CSV is the same file, from the same writer. */
+  {
+    g_autofree char *timeline_csv = g_build_filename (f->dir, "timeline.csv", NULL);
+    g_autofree char *timeline_text = NULL;
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--chart",
+                               "timeline", "--format", "csv", "-o", timeline_csv),
+                     ==, 0);
+    g_assert_true (g_file_get_contents (timeline_csv, &timeline_text, NULL, NULL));
+    g_assert_cmpstr (timeline_text, ==, text);
+  }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   /* Charts are not a data format: --format png without --chart is refused. */
   g_assert_cmpint (run_plab (f, &out, &err, "export", "last", "--db", f->db, "--format", "png"), ==,
                    2);
   g_assert_cmpint (count_lines (err), ==, 1);
+}
+
+/* Reads a FIFO to its end in a thread, as a program at the other end would. */
+static gpointer
+read_fifo_thread (gpointer path)
+{
+  g_autofree char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, NULL);
+  return g_steal_pointer (&contents);
+}
+
+/* -o PATH writes through what PATH is: a regular file is replaced by a
+ * rename, a symbolic link keeps pointing at its (new) target, and a FIFO or a
+ * device is written to, never replaced by a regular file. */
+static void
+test_export_targets (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *expected = NULL, *text = NULL;
+  g_autofree char *regular = g_build_filename (f->dir, "regular.csv", NULL);
+  g_autofree char *target = g_build_filename (f->dir, "target.csv", NULL);
+  g_autofree char *link = g_build_filename (f->dir, "link.csv", NULL);
+  g_autofree char *svg_target = g_build_filename (f->dir, "target.svg", NULL);
+  g_autofree char *svg_link = g_build_filename (f->dir, "link.svg", NULL);
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo.csv", NULL);
+  g_autofree char *device = g_build_filename (f->dir, "null", NULL);
+  g_autofree char *from_fifo = NULL;
+  struct stat before, after;
+  GThread *reader;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "--set", "n=500", "--db",
+                             f->db),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_plab (f, &expected, NULL, "export", "last", "--format", "csv", "--db",
+                             f->db),
+                   ==, 0);
+  g_assert_true (g_str_has_prefix (expected, "record,"));
+
+  /* A regular file: replaced whole, by a new file renamed over it. */
+  g_assert_true (g_file_set_contents (regular, "old", -1, NULL));
+  g_assert_cmpint (stat (regular, &before), ==, 0);
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--format", "csv", "-o", regular,
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpint (stat (regular, &after), ==, 0);
+  g_assert_true (S_ISREG (after.st_mode));
+  g_assert_cmpuint (after.st_ino, !=, before.st_ino);
+  g_assert_true (g_file_get_contents (regular, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, expected);
+  g_clear_pointer (&text, g_free);
+
+  /* A symbolic link stays one; the file it points to gets the bytes. */
+  g_assert_true (g_file_set_contents (target, "old", -1, NULL));
+  g_assert_cmpint (symlink ("target.csv", link), ==, 0);
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--format", "csv", "-o", link, "--db",
+                             f->db),
+                   ==, 0);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_get_contents (target, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, expected);
+  g_clear_pointer (&text, g_free);
+  /* Charts go through the same writer. */
+  g_assert_cmpint (symlink ("target.svg", svg_link), ==, 0);
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--chart", "timeline", "-o", svg_link,
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_true (g_file_test (svg_link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_get_contents (svg_target, &text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (text, "<?xml"));
+  g_clear_pointer (&text, g_free);
+
+  /* A FIFO: its reader gets every byte, and it is still a FIFO. */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  reader = g_thread_new ("fifo-reader", read_fifo_thread, fifo);
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--format", "csv", "-o", fifo, "--db",
+                             f->db),
+                   ==, 0);
+  from_fifo = g_thread_join (reader);
+  g_assert_cmpstr (from_fifo, ==, expected);
+  g_assert_cmpint (lstat (fifo, &after), ==, 0);
+  g_assert_true (S_ISFIFO (after.st_mode));
+
+  /* Nothing temporary is left beside the targets. */
+  {
+    g_autoptr (GDir) dir = g_dir_open (f->dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      g_assert_false (g_str_has_suffix (name, ".tmp"));
+  }
+
+  /* A character device (a /dev/null of our own) stays a device. */
+  if (mknod (device, S_IFCHR | 0666, makedev (1, 3)) != 0)
+    {
+      g_test_skip ("cannot make a character device here (mknod needs root)");
+      return;
+    }
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--format", "trace", "-o", device,
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpint (lstat (device, &after), ==, 0);
+  g_assert_true (S_ISCHR (after.st_mode));
+  g_assert_cmpint (run_plab (f, NULL, NULL, "export", "last", "--chart", "time", "--format", "pdf",
+                             "-o", device, "--db", f->db),
+                   ==, 0);
+  g_assert_cmpint (lstat (device, &after), ==, 0);
+  g_assert_true (S_ISCHR (after.st_mode));
+  unlink (device);
 }
 
 static void
@@ -635,16 +764,40 @@ test_export_charts (Fixture *f, gconstpointer data)
       g_clear_pointer (&bytes, g_free);
       g_assert_true (g_file_get_contents (pdf, &bytes, &len, NULL));
       g_assert_true (g_str_has_prefix (bytes, "%PDF-"));
+      /* The document is titled (cairo writes the title in UTF-16, in hex). */
+      g_assert_nonnull (memmem (bytes, len, "/Title <FEFF", strlen ("/Title <FEFF")));
       g_clear_pointer (&bytes, g_free);
       g_assert_true (g_file_get_contents (svg, &bytes, &len, NULL));
       g_clear_pointer (&checked, g_free);
+      /* --width is in pixels, and so is the SVG a browser sizes. */
       checked = python_check (f, bytes,
                               "import sys, xml.etree.ElementTree as E\n"
                               "r=E.parse(sys.argv[1]).getroot()\n"
                               "assert r.tag.endswith('svg'), r.tag\n"
+                              "assert r.get('width')=='1600px', r.get('width')\n"
+                              "assert r.get('height')=='900px', r.get('height')\n"
                               "print('ok')\n");
       g_assert_cmpstr (checked, ==, "ok\n");
     }
+
+  /* The result's CSV is one table: a csv reader meets one header, and every
+   * row has its columns. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_plab (f, &out, NULL, "export", "1", "--chart", "result", "--format", "csv",
+                             "-o", "-", "--db", f->db),
+                   ==, 0);
+  g_clear_pointer (&checked, g_free);
+  checked = python_check (f, out,
+                          "import csv,sys\n"
+                          "rows=list(csv.DictReader(open(sys.argv[1],newline='')))\n"
+                          "h=['table','series','key','x','y','value']\n"
+                          "assert list(rows[0].keys())==h, rows[0]\n"
+                          "assert all(r['table'] in ('figure','result') for r in rows), rows\n"
+                          "assert all(None not in r for r in rows)\n"
+                          "assert any(r['table']=='figure' for r in rows)\n"
+                          "assert any(r['table']=='result' for r in rows)\n"
+                          "print('ok')\n");
+  g_assert_cmpstr (checked, ==, "ok\n");
 
   /* Bad input: one line, exit status 2, and no file. */
   g_clear_pointer (&err, g_free);
@@ -803,6 +956,7 @@ main (int argc, char **argv)
   ADD ("/plab/cli/run-processes", test_run_processes);
   ADD ("/plab/cli/crash", test_run_crash);
   ADD ("/plab/cli/export", test_export);
+  ADD ("/plab/cli/export-targets", test_export_targets);
   ADD ("/plab/cli/sweep", test_sweep);
   ADD ("/plab/cli/export-charts", test_export_charts);
   ADD ("/plab/cli/progress", test_progress_stream);

@@ -412,9 +412,8 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
 
   /* Export the speedup chart as PNG, as the dialog does after the file chooser. */
   dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
-                                   plab_application_get_runner_path (f->app),
                                    plab_window_get_shown_run (f->window),
-                                   f->window->shown->run->sweep_id);
+                                   f->window->shown->chart->run->sweep_id);
   plab_export_dialog_set_chart (dialog, PLAB_CHART_SPEEDUP);
   gtk_window_present (GTK_WINDOW (dialog));
   gui_test_spin (200);
@@ -441,7 +440,7 @@ string_set_cond (gpointer data)
   return *(char **)data != NULL;
 }
 
-/* A Chrome trace, written by `plab export` in a child process. */
+/* A Chrome trace, written in a worker thread of the window's process. */
 static void
 test_export_trace (Fixture *f, gconstpointer data)
 {
@@ -460,7 +459,6 @@ test_export_trace (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
 
   dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
-                                   plab_application_get_runner_path (f->app),
                                    plab_window_get_shown_run (f->window), 0);
   plab_export_dialog_set_format (dialog, PLAB_EXPORT_FORMAT_TRACE);
   g_signal_connect (dialog, "exported", G_CALLBACK (exported_cb), &written);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plab-chart-export.h"
+#include "plab-run-export.h"
 #include "plab-error.h"
 #include "plab-store.h"
 
@@ -128,10 +129,16 @@ static void
 test_timeline_from_store (Fixture *fx, gconstpointer user_data)
 {
   char *csv = export_to_string (fx, false, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_CSV);
+  char *span = g_strdup_printf ("\r\nspan,%" G_GINT64_FORMAT
+                                ",1,worker-1,101,0,task,0,500000000,0,chunk 0,\r\n",
+                                fx->first_run);
   char *png;
 
-  g_assert_nonnull (strstr (csv, "span,1,\"worker-1\",101,0,task,0,500000000,0,\"chunk 0\","));
-  g_assert_nonnull (strstr (csv, "counter,,,,,counter,250000000,250000000,,\"queue depth\",5"));
+  /* The run's spans CSV (plab-run-export.h), the same as plab export --format csv. */
+  g_assert_true (g_str_has_prefix (csv, PLAB_RUN_CSV_HEADER "\r\n"));
+  g_assert_nonnull (strstr (csv, span));
+  g_assert_nonnull (strstr (csv, ",counter,250000000,250000000,,queue depth,5\r\n"));
+  g_free (span);
   g_free (csv);
   png = export_to_string (fx, false, PLAB_CHART_TIMELINE, PLAB_CHART_FORMAT_PNG);
   g_assert_true (memcmp (png, "\x89PNG", 4) == 0);
@@ -168,8 +175,10 @@ test_result_and_errors (Fixture *fx, gconstpointer user_data)
       = { .kind = PLAB_CHART_TIMELINE, .format = PLAB_CHART_FORMAT_PNG, .path = "unused.png" };
   char err[256] = "";
 
-  g_assert_nonnull (strstr (csv, "\"a\",\"v\",3\n"));
-  g_assert_nonnull (strstr (csv, "\"sum\",\"85344\"\n"));
+  /* One table: the figure's bars, then the rest of the result. */
+  g_assert_true (g_str_has_prefix (csv, PLAB_RESULT_CSV_HEADER "\n"));
+  g_assert_nonnull (strstr (csv, "\nfigure,\"v\",\"a\",,,3\n"));
+  g_assert_nonnull (strstr (csv, "\nresult,,\"sum\",,,\"85344\"\n"));
   g_free (csv);
 
   g_assert_cmpint (plab_chart_export_run (fx->store, 9999, &opt, err, sizeof err), ==,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plab-chart-export.h"
+#include "plab-error.h"
 
 typedef struct
 {
@@ -215,9 +216,18 @@ static void
 test_csv (Fixture *fx, gconstpointer user_data)
 {
   const char *heads[]
-      = { "record,lane,", "backend,workers,repeats,median_ns",
-          "series,workers,speedup,efficiency,karp_flatt,amdahl_f", "category,series,value" };
-  for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
+      = { NULL, "backend,workers,repeats,median_ns",
+          "series,workers,speedup,efficiency,karp_flatt,amdahl_f", "table,series,key,x,y,value\n" };
+  PlabChartInput in = input_for (fx, PLAB_CHART_TIMELINE);
+  PlabExportOptions opt = { .format = PLAB_CHART_FORMAT_CSV };
+  char err[256];
+
+  /* A timeline's CSV is the run's spans, written from the store by the one
+   * span writer (tests/app/test-cli.c); data in memory is refused. */
+  opt.path = "-";
+  g_assert_cmpint (plab_chart_export_data (&in, &opt, err, sizeof err), ==, PLAB_EINVAL);
+  g_assert_nonnull (strstr (err, "store"));
+  for (int k = PLAB_CHART_TIME; k < PLAB_N_CHART_KINDS; k++)
     {
       char *path = export(fx, k, PLAB_CHART_FORMAT_CSV, 0, 0, 1);
       char *data = NULL;

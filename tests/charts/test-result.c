@@ -47,8 +47,10 @@ test_result_lines (void)
   f = open_memstream (&csv, &len);
   g_assert_cmpint (plab_result_chart_write_csv (&data, f), ==, 0);
   fclose (f);
-  g_assert_true (g_str_has_prefix (csv, "series,x,y\n\"flat\",0,1\n"));
-  g_assert_nonnull (strstr (csv, "key,value\n\"answer\",\"42\"\n"));
+  /* One table: the figure's points and the rest of the result share a header. */
+  g_assert_true (g_str_has_prefix (csv, "table,series,key,x,y,value\nfigure,\"flat\",,0,1,\n"));
+  g_assert_nonnull (strstr (csv, "\nresult,,\"answer\",,,\"42\"\n"));
+  g_assert_null (strstr (csv, "\nkey,value\n"));
   free (csv);
 
   /* No result at all: a message, no crash. */

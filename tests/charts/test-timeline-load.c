@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "load-test-util.h"
+#include "plab-chart-data.h"
 #include "plab-chart-export.h"
 #include "plab-chart-style.h"
 #include "plab-error.h"

@@ -337,7 +337,7 @@ test_crash_marker (void)
 }
 
 static void
-test_counters_and_csv (void)
+test_counters (void)
 {
   PlabLaneInfo lanes[] = { lane_info (0, "main", 1) };
   PlabEvent spans[] = { span (0, PLAB_SPAN_TASK, 0, 10 * MS, 0, NULL),
@@ -345,9 +345,6 @@ test_counters_and_csv (void)
   PlabEvent counters[] = { span (0, PLAB_SPAN_COUNTER, 0, 0, 1, "queue depth"),
                            span (0, PLAB_SPAN_COUNTER, 2 * MS, 2 * MS, 4, "busy workers") };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 1, spans, 2, counters, 2);
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream (&text, &len);
   Rendered r;
 
   /* The counter sample among the spans moved to the counters. */
@@ -356,13 +353,6 @@ test_counters_and_csv (void)
   g_assert_cmpint (r.layout.n_counters, ==, 2);
   g_assert_cmpfloat (r.layout.counters_y, >=, r.layout.lanes_y + r.layout.lane_h);
   rendered_clear (&r);
-
-  g_assert_cmpint (plab_timeline_data_write_csv (data, f), ==, 0);
-  fclose (f);
-  g_assert_true (g_str_has_prefix (text, "record,lane,"));
-  g_assert_nonnull (strstr (text, "\nspan,0,\"main\",1,0,task,0,10000000,0,\"\","));
-  g_assert_nonnull (strstr (text, "counter,,,,,counter,5000000,5000000,,\"queue depth\",3\n"));
-  free (text);
   plab_timeline_data_free (data);
 }
 
@@ -543,7 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/timeline/labels-need-room", test_labels_need_room);
   g_test_add_func ("/plab/chart/timeline/hit-test", test_hit_test);
   g_test_add_func ("/plab/chart/timeline/crash-marker", test_crash_marker);
-  g_test_add_func ("/plab/chart/timeline/counters-and-csv", test_counters_and_csv);
+  g_test_add_func ("/plab/chart/timeline/counters", test_counters);
   g_test_add_func ("/plab/chart/timeline/tick-labels", test_tick_labels);
   return g_test_run ();
 }

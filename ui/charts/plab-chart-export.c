@@ -8,7 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plab-chart-data.h"
 #include "plab-error.h"
+#include "plab-export-file.h"
+#include "plab-run-export.h"
 
 static const char *const kind_names[PLAB_N_CHART_KINDS]
     = { "timeline", "time", "speedup", "result" };
@@ -88,7 +91,8 @@ write_csv (const PlabChartInput *input, FILE *out)
   switch (input->kind)
     {
     case PLAB_CHART_TIMELINE:
-      return input->timeline ? plab_timeline_data_write_csv (input->timeline, out) : -1;
+      /* The spans' CSV is written from the store: see export_loaded (). */
+      return -1;
     case PLAB_CHART_TIME:
       return input->time ? plab_time_chart_write_csv (input->time, out) : -1;
     case PLAB_CHART_SPEEDUP:
@@ -101,57 +105,49 @@ write_csv (const PlabChartInput *input, FILE *out)
     }
 }
 
-int
-plab_chart_export_data (const PlabChartInput *input,
-                        const PlabExportOptions *options,
-                        char *error,
-                        size_t error_len)
+static cairo_status_t
+write_stream_cb (void *closure, const unsigned char *data, unsigned int length)
 {
-  int width = options->width > 0 ? options->width : PLAB_EXPORT_DEFAULT_WIDTH;
-  int height = options->height > 0 ? options->height : PLAB_EXPORT_DEFAULT_HEIGHT;
-  double scale = options->scale > 0 ? options->scale : 1.0;
+  return fwrite (data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS
+                                                     : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* The title a PDF names in its metadata: the chart's own. */
+static const char *
+document_title (const PlabChartInput *input, const PlabExportOptions *options)
+{
+  const char *title = options->title;
+
+  switch (input->kind)
+    {
+    case PLAB_CHART_TIMELINE:
+      break;
+    case PLAB_CHART_TIME:
+      title = title ? title : input->time ? input->time->title : NULL;
+      break;
+    case PLAB_CHART_SPEEDUP:
+      title = title ? title : input->speedup ? input->speedup->title : NULL;
+      break;
+    case PLAB_CHART_RESULT:
+      title = title ? title : input->result ? input->result->title : NULL;
+      break;
+    case PLAB_N_CHART_KINDS:
+    default:
+      break;
+    }
+  return title && title[0] ? title : "Parallel Lab chart";
+}
+
+static cairo_surface_t *
+create_surface (const PlabChartInput *input,
+                const PlabExportOptions *options,
+                FILE *out,
+                int width,
+                int height,
+                double scale)
+{
   cairo_surface_t *surface = NULL;
-  cairo_t *cr = NULL;
-  cairo_status_t status;
-  PlabChartStyle style;
-  int rc = PLAB_EINVAL;
 
-  if (error_len > 0)
-    error[0] = '\0';
-  if (options->path == NULL || options->path[0] == '\0')
-    {
-      snprintf (error, error_len, "no output file given");
-      return PLAB_EINVAL;
-    }
-
-  if (options->format == PLAB_CHART_FORMAT_CSV)
-    {
-      bool to_stdout = strcmp (options->path, "-") == 0;
-      FILE *out = to_stdout ? stdout : fopen (options->path, "w");
-
-      if (out == NULL)
-        {
-          snprintf (error, error_len, "cannot write %s: %s", options->path, strerror (errno));
-          return PLAB_ESYS;
-        }
-      rc = write_csv (input, out) == 0 ? 0 : PLAB_ESYS;
-      if (to_stdout)
-        rc = fflush (out) == 0 ? rc : PLAB_ESYS;
-      else if (fclose (out) != 0)
-        rc = PLAB_ESYS;
-      if (rc != 0)
-        snprintf (error, error_len, "cannot write %s", options->path);
-      return rc;
-    }
-
-  if ((double)width * scale * (double)height * scale > PLAB_EXPORT_MAX_PIXELS || width * scale < 1
-      || height * scale < 1)
-    {
-      snprintf (error, error_len, "a %d x %d chart at scale %g is too large", width, height, scale);
-      return PLAB_ERANGE;
-    }
-
-  plab_chart_style_init (&style, options->theme, 1.0);
   switch (options->format)
     {
     case PLAB_CHART_FORMAT_PNG:
@@ -159,47 +155,213 @@ plab_chart_export_data (const PlabChartInput *input,
                                             (int)(height * scale + 0.5));
       break;
     case PLAB_CHART_FORMAT_SVG:
-      surface = cairo_svg_surface_create (options->path, width, height);
+      surface = cairo_svg_surface_create_for_stream (write_stream_cb, out, width, height);
+      /* --width is in pixels: so is the SVG (cairo's default unit is pt). */
+      cairo_svg_surface_set_document_unit (surface, CAIRO_SVG_UNIT_PX);
       break;
     case PLAB_CHART_FORMAT_PDF:
-      surface = cairo_pdf_surface_create (options->path, width, height);
+      surface = cairo_pdf_surface_create_for_stream (write_stream_cb, out, width, height);
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE,
+                                      document_title (input, options));
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Parallel Lab");
       break;
     case PLAB_CHART_FORMAT_CSV:
     case PLAB_N_CHART_FORMATS:
     default:
+      break;
+    }
+  return surface;
+}
+
+/* Draws @input into @out in a vector or image format. */
+static int
+write_drawing (const PlabChartInput *input,
+               const PlabExportOptions *options,
+               FILE *out,
+               char *error,
+               size_t error_len)
+{
+  int width = options->width > 0 ? options->width : PLAB_EXPORT_DEFAULT_WIDTH;
+  int height = options->height > 0 ? options->height : PLAB_EXPORT_DEFAULT_HEIGHT;
+  double scale = options->scale > 0 ? options->scale : 1.0;
+  cairo_surface_t *surface;
+  cairo_status_t status;
+  PlabChartStyle style;
+  cairo_t *cr;
+
+  if ((double)width * scale * (double)height * scale > PLAB_EXPORT_MAX_PIXELS || width * scale < 1
+      || height * scale < 1)
+    {
+      snprintf (error, error_len, "a %d x %d chart at scale %g is too large", width, height, scale);
+      return PLAB_ERANGE;
+    }
+  surface = create_surface (input, options, out, width, height, scale);
+  if (surface == NULL)
+    {
       snprintf (error, error_len, "unknown format");
       return PLAB_EINVAL;
     }
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    {
-      snprintf (error, error_len, "cannot write %s: %s", options->path,
-                cairo_status_to_string (cairo_surface_status (surface)));
-      rc = PLAB_ESYS;
-      goto fail;
-    }
-
+  plab_chart_style_init (&style, options->theme, 1.0);
   cr = cairo_create (surface);
   if (options->format == PLAB_CHART_FORMAT_PNG)
     cairo_scale (cr, scale, scale);
   plab_chart_draw (cr, input, &style, width, height);
   status = cairo_status (cr);
   if (status == CAIRO_STATUS_SUCCESS && options->format == PLAB_CHART_FORMAT_PNG)
-    status = cairo_surface_write_to_png (surface, options->path);
+    status = cairo_surface_write_to_png_stream (surface, write_stream_cb, out);
   cairo_surface_finish (surface);
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS)
     {
       snprintf (error, error_len, "cannot write %s: %s", options->path,
-                cairo_status_to_string (status));
-      rc = PLAB_ESYS;
-      goto fail;
+                status == CAIRO_STATUS_WRITE_ERROR ? strerror (errno)
+                                                   : cairo_status_to_string (status));
+      return PLAB_ESYS;
     }
-  rc = 0;
+  return 0;
+}
 
-fail:
-  if (cr != NULL)
-    cairo_destroy (cr);
-  cairo_surface_destroy (surface);
+int
+plab_chart_export_data (const PlabChartInput *input,
+                        const PlabExportOptions *options,
+                        char *error,
+                        size_t error_len)
+{
+  PlabExportFile file;
+  int rc;
+
+  if (error_len > 0)
+    error[0] = '\0';
+  if ((int)options->format < 0 || options->format >= PLAB_N_CHART_FORMATS)
+    {
+      snprintf (error, error_len, "unknown format");
+      return PLAB_EINVAL;
+    }
+  if (options->format != PLAB_CHART_FORMAT_CSV && options->path != NULL
+      && strcmp (options->path, "-") == 0)
+    {
+      snprintf (error, error_len, "only CSV can go to stdout");
+      return PLAB_EINVAL;
+    }
+  if (options->format == PLAB_CHART_FORMAT_CSV && input->kind == PLAB_CHART_TIMELINE)
+    {
+      snprintf (error, error_len,
+                "a timeline's CSV is the run's spans: write it from the store "
+                "with plab_run_export ()");
+      return PLAB_EINVAL;
+    }
+  rc = plab_export_file_open (&file, options->path, error, error_len);
+  if (rc != 0)
+    return rc;
+  if (options->format == PLAB_CHART_FORMAT_CSV)
+    {
+      rc = write_csv (input, file.fp) == 0 ? 0 : PLAB_ESYS;
+      if (rc != 0)
+        snprintf (error, error_len, "cannot write %s", options->path);
+    }
+  else
+    rc = write_drawing (input, options, file.fp, error, error_len);
+  if (rc != 0)
+    {
+      plab_export_file_abort (&file);
+      return rc;
+    }
+  return plab_export_file_commit (&file, error, error_len);
+}
+
+/* What a chart of @kind needs from the store: the timeline is costly. */
+static PlabChartLoad
+load_for_kind (PlabChartKind kind, PlabChartFormat format)
+{
+  switch (kind)
+    {
+    case PLAB_CHART_TIMELINE:
+      return format == PLAB_CHART_FORMAT_CSV ? 0 : PLAB_CHART_LOAD_TIMELINE;
+    case PLAB_CHART_RESULT:
+      return PLAB_CHART_LOAD_RESULT;
+    case PLAB_CHART_TIME:
+    case PLAB_CHART_SPEEDUP:
+      return PLAB_CHART_LOAD_GROUP;
+    case PLAB_N_CHART_KINDS:
+    default:
+      return 0;
+    }
+}
+
+static int
+export_loaded (PlabStore *store,
+               const PlabChartData *data,
+               const PlabExportOptions *options,
+               char *error,
+               size_t error_len)
+{
+  PlabSpeedupChartData speedup = data->speedup;
+  PlabExportOptions with_title = *options;
+  PlabChartInput input;
+
+  if (options->kind == PLAB_CHART_RESULT && data->result_error[0] != '\0')
+    {
+      snprintf (error, error_len, "%s", data->result_error);
+      return PLAB_EINVAL;
+    }
+  /* The data behind a timeline are the run's spans and counters, written
+   * by the one span CSV writer, row by row from the store. */
+  if (options->kind == PLAB_CHART_TIMELINE && options->format == PLAB_CHART_FORMAT_CSV)
+    return plab_run_export (store, data->run->id, PLAB_RUN_EXPORT_CSV, options->path, NULL, error,
+                            error_len);
+  plab_chart_data_input (data, options->kind, &input);
+  speedup.predicted = options->predicted;
+  input.speedup = &speedup;
+  if (with_title.title == NULL && options->kind == PLAB_CHART_TIMELINE)
+    with_title.title = data->timeline_title;
+  return plab_chart_export_data (&input, &with_title, error, error_len);
+}
+
+int
+plab_chart_export_run (PlabStore *store,
+                       int64_t run_id,
+                       const PlabExportOptions *options,
+                       char *error,
+                       size_t error_len)
+{
+  PlabChartData *data = NULL;
+  int rc;
+
+  if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
+    {
+      snprintf (error, error_len, "unknown chart");
+      return PLAB_EINVAL;
+    }
+  rc = plab_chart_data_load_run (store, run_id, load_for_kind (options->kind, options->format),
+                                 NULL, NULL, &data, error, error_len);
+  if (rc == 0)
+    rc = export_loaded (store, data, options, error, error_len);
+  plab_chart_data_free (data);
+  return rc;
+}
+
+int
+plab_chart_export_sweep (PlabStore *store,
+                         int64_t sweep_id,
+                         const PlabExportOptions *options,
+                         char *error,
+                         size_t error_len)
+{
+  PlabChartData *data = NULL;
+  int rc;
+
+  if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
+    {
+      snprintf (error, error_len, "unknown chart");
+      return PLAB_EINVAL;
+    }
+  rc = plab_chart_data_load_sweep (store, sweep_id, load_for_kind (options->kind, options->format),
+                                   NULL, NULL, &data, error, error_len);
+  if (rc == 0)
+    rc = export_loaded (store, data, options, error, error_len);
+  plab_chart_data_free (data);
   return rc;
 }

@@ -6,9 +6,10 @@
  * store. Every function returns 0 or a negative PLAB_E* code and, on failure,
  * writes one line for the user into @error.
  *
- * Formats: PNG (width x height device pixels, times the scale), SVG and PDF
- * (width x height points; the scale does not apply to vectors), and CSV, the
- * data behind the chart.
+ * Formats: PNG (width x height device pixels, times the scale), SVG (width x
+ * height px), PDF (width x height points, titled with the chart's title; the
+ * scale does not apply to vectors), and CSV, the data behind the chart. Every
+ * file is written through plab-export-file.h.
  */
 #pragma once
 
@@ -71,6 +72,7 @@ typedef struct
   double scale;     /* PNG only; 0: 1 */
   PlabTheme theme;
   const PlabSpeedupSeries *predicted; /* speedup: a student's prediction, or NULL */
+  const char *title;                  /* the document's title (PDF); NULL: the chart's own */
 } PlabExportOptions;
 
 /* The data of one chart; only the member matching the kind is read. */
@@ -114,17 +116,6 @@ int plab_chart_export_sweep (PlabStore *store,
                              const PlabExportOptions *options,
                              char *error,
                              size_t error_len);
-
-/* Reads the lanes, spans and counters of run @run_id into a new timeline
- * data set, a batch of spans at a time (never all of them as PlabEvent).
- * @keep_going, when not NULL, is asked between batches; once it returns
- * false the reading stops and PLAB_ECANCELLED is returned. Returns 0 or a
- * negative PLAB_E* code (plab_store_errmsg () says more). */
-int plab_timeline_data_load (PlabStore *store,
-                             int64_t run_id,
-                             bool (*keep_going) (void *user_data),
-                             void *user_data,
-                             PlabTimelineData **out);
 
 #ifdef __cplusplus
 }

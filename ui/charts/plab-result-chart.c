@@ -17,52 +17,54 @@
 /* Line height of a wrapped note, in units of its font size. */
 #define NOTE_LINE_EM 1.35
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
 static bool
 is_series_key (const char *key)
 {
   return strcmp (key, "figure") == 0;
 }
 
+/* One table, so that a CSV reader needs no knowledge of the file: the
+ * figure's points (table "figure") and the rest of the result (table
+ * "result") share the columns table,series,key,x,y,value; a row leaves empty
+ * what its table does not use. */
 int
 plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
 {
   const PlabJson *fig = plab_json_get (data->result, "figure");
   const PlabJson *series = plab_json_get (fig, "series");
   const char *kind = plab_json_string (plab_json_get (fig, "kind"), "lines");
+  const PlabJson *cats = plab_json_get (fig, "categories");
+  bool bars = strcmp (kind, "bars") == 0;
 
-  if (fig != NULL && strcmp (kind, "bars") == 0)
+  fputs (PLAB_RESULT_CSV_HEADER "\n", out);
+  for (size_t s = 0; fig != NULL && s < plab_json_length (series); s++)
     {
-      const PlabJson *cats = plab_json_get (fig, "categories");
-      fputs ("category,series,value\n", out);
-      for (size_t s = 0; s < plab_json_length (series); s++)
+      const PlabJson *ser = plab_json_at (series, s);
+      const char *name = plab_json_string (plab_json_get (ser, "name"), "");
+      const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
+      const PlabJson *values = plab_json_get (ser, "values");
+      size_t n
+          = bars ? plab_json_length (values) : MIN (plab_json_length (xs), plab_json_length (ys));
+
+      for (size_t i = 0; i < n; i++)
         {
-          const PlabJson *ser = plab_json_at (series, s);
-          const PlabJson *values = plab_json_get (ser, "values");
-          for (size_t i = 0; i < plab_json_length (values); i++)
+          fputs ("figure,", out);
+          _plab_chart_csv_text (out, name);
+          fputc (',', out);
+          if (bars)
             {
               _plab_chart_csv_text (out, plab_json_string (plab_json_at (cats, i), ""));
-              fputc (',', out);
-              _plab_chart_csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
-              fprintf (out, ",%.17g\n", plab_json_number (plab_json_at (values, i), NAN));
+              fprintf (out, ",,,%.17g\n", plab_json_number (plab_json_at (values, i), NAN));
             }
+          else
+            fprintf (out, ",%.17g,%.17g,\n", plab_json_number (plab_json_at (xs, i), NAN),
+                     plab_json_number (plab_json_at (ys, i), NAN));
         }
     }
-  else if (fig != NULL)
-    {
-      fputs ("series,x,y\n", out);
-      for (size_t s = 0; s < plab_json_length (series); s++)
-        {
-          const PlabJson *ser = plab_json_at (series, s);
-          const PlabJson *xs = plab_json_get (ser, "x"), *ys = plab_json_get (ser, "y");
-          for (size_t i = 0; i < plab_json_length (xs) && i < plab_json_length (ys); i++)
-            {
-              _plab_chart_csv_text (out, plab_json_string (plab_json_get (ser, "name"), ""));
-              fprintf (out, ",%.17g,%.17g\n", plab_json_number (plab_json_at (xs, i), NAN),
-                       plab_json_number (plab_json_at (ys, i), NAN));
-            }
-        }
-    }
-  fputs ("key,value\n", out);
   for (size_t i = 0; i < plab_json_length (data->result); i++)
     {
       const PlabJson *m = &data->result->children[i];
@@ -70,8 +72,9 @@ plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
       if (is_series_key (m->key))
         continue;
       plab_json_format_value (m, value, sizeof value);
+      fputs ("result,,", out);
       _plab_chart_csv_text (out, m->key);
-      fputc (',', out);
+      fputs (",,,", out);
       _plab_chart_csv_text (out, value);
       fputc ('\n', out);
     }

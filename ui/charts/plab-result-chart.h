@@ -37,8 +37,12 @@ void plab_result_chart_draw (cairo_t *cr,
                              double width,
                              double height);
 
-/* The figure's data (series,x,y or category,series,value rows) followed by
- * key,value rows for the other keys. Returns 0 or -1. */
+/* The columns of the result chart's CSV, one table: "figure" rows hold the
+ * figure's points (series, then key = category and value for bars, or x and
+ * y for lines), "result" rows the rest of the result (key, value). */
+#define PLAB_RESULT_CSV_HEADER "table,series,key,x,y,value"
+
+/* Writes the result as that CSV. Returns 0 or -1. */
 int plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out);
 
 #ifdef __cplusplus

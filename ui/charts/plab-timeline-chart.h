@@ -98,10 +98,6 @@ size_t plab_timeline_data_memory (const PlabTimelineData *self);
 
 int plab_timeline_data_n_lanes (const PlabTimelineData *self);
 
-/* Writes the data behind the chart as CSV: one row per span and per counter
- * sample. Returns 0 or -1 on a write error. */
-int plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out);
-
 /* Where things are on a chart of a given size; all in device units. */
 typedef struct
 {

@@ -582,32 +582,3 @@ plab_timeline_data_n_lanes (const PlabTimelineData *self)
 {
   return self->n_lanes;
 }
-
-int
-plab_timeline_data_write_csv (const PlabTimelineData *self, FILE *out)
-{
-  fprintf (out, "record,lane,lane_name,pid,tid,kind,start_ns,end_ns,task_id,label,value\n");
-  for (size_t i = 0; i < self->n_spans; i++)
-    {
-      const Span *s = &self->spans[i];
-      const Lane *l = &self->lanes[find_lane (self, s->lane)];
-
-      fprintf (out, "span,%d,", l->info.lane);
-      _plab_chart_csv_text (out, l->info.name);
-      fprintf (out, ",%d,%d,%s,%lld,%lld,%lld,", l->info.pid, l->info.tid,
-               plab_chart_span_kind_label (s->kind), (long long)s->start, (long long)s->end,
-               (long long)s->task_id);
-      _plab_chart_csv_text (out, span_label (self, s));
-      fputs (",\n", out);
-    }
-  for (size_t i = 0; i < self->n_counter_samples; i++)
-    {
-      const PlabEvent *e = &self->counter_samples[i];
-
-      fprintf (out, "counter,,,,,counter,%lld,%lld,,", (long long)e->start_ns,
-               (long long)e->start_ns);
-      _plab_chart_csv_text (out, e->label);
-      fprintf (out, ",%lld\n", (long long)e->task_id);
-    }
-  return ferror (out) ? -1 : 0;
-}

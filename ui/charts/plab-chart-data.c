@@ -1,0 +1,451 @@
+/* plab-chart-data.c: the one loader of chart data from the run store. */
+#include "plab-chart-data.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plab-error.h"
+
+/* "n=1000, bandwidth=0.2" from {"n": 1000, "bandwidth": 0.2}. */
+static void
+format_params (const char *params_json, char *buf, size_t len)
+{
+  PlabJson *params = plab_json_parse (params_json ? params_json : "{}", NULL, 0);
+  size_t used = 0;
+
+  buf[0] = '\0';
+  for (size_t i = 0; i < plab_json_length (params) && used < len; i++)
+    {
+      char value[64];
+      plab_json_format_value (&params->children[i], value, sizeof value);
+      used += (size_t)snprintf (buf + used, len - used, "%s%s=%s", i ? ", " : "",
+                                params->children[i].key, value);
+    }
+  if (buf[0] == '\0')
+    snprintf (buf, len, "default parameters");
+  plab_json_free (params);
+}
+
+/* The footer every chart carries: what, with what, where, when. */
+static void
+make_footer (PlabStore *store, const PlabRunRecord *run, const char *what, char *buf, size_t len)
+{
+  PlabMachineRecord machine;
+  char params[256], date[32] = "";
+  char where[256] = "unknown machine";
+  time_t t = (time_t)(run->started_at_us / 1000000);
+  struct tm tm;
+
+  format_params (run->params_json, params, sizeof params);
+  memset (&machine, 0, sizeof machine);
+  if (plab_store_get_machine (store, run->machine_id, &machine) == 0)
+    {
+      snprintf (where, sizeof where, "%s (%s, %d CPUs)", machine.host ? machine.host : "?",
+                machine.cpu_model ? machine.cpu_model : "?", machine.usable_cpus);
+      plab_machine_record_clear (&machine);
+    }
+  if (run->started_at_us > 0 && localtime_r (&t, &tm) != NULL)
+    strftime (date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+  snprintf (buf, len, "demo %s · %s · %s · %s · %s", run->demo, params, what, where, date);
+}
+
+typedef struct
+{
+  PlabTimelineBuilder *builder;
+  PlabKeepGoingFunc keep_going;
+  void *user_data;
+} LoadSpans;
+
+static int
+load_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
+{
+  LoadSpans *load = user_data;
+
+  if (load->keep_going != NULL && !load->keep_going (load->user_data))
+    return PLAB_ECANCELLED;
+  return plab_timeline_builder_add (load->builder, spans, n_spans) == 0 ? 0 : PLAB_ENOMEM;
+}
+
+static int
+timeline_load (PlabStore *store,
+               int64_t run_id,
+               PlabKeepGoingFunc keep_going,
+               void *user_data,
+               PlabLaneInfo **lanes_out,
+               size_t *n_lanes_out,
+               PlabTimelineData **out)
+{
+  PlabLaneInfo *lanes = NULL;
+  PlabEvent *counters = NULL;
+  size_t n_lanes = 0, n_counters = 0;
+  LoadSpans load = { NULL, keep_going, user_data };
+  int rc;
+
+  *out = NULL;
+  if ((rc = plab_store_get_lanes (store, run_id, &lanes, &n_lanes)) != 0)
+    goto fail;
+  load.builder = plab_timeline_builder_new (lanes, n_lanes);
+  if (load.builder == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  /* The spans go from the store straight into the timeline's compact form,
+   * a batch at a time: ten million of them never sit in memory twice. */
+  if ((rc = plab_store_read_spans (store, run_id, 0, INT64_MAX, load_spans_cb, &load)) != 0
+      || (rc = plab_store_get_counters (store, run_id, &counters, &n_counters)) != 0)
+    goto fail;
+  if (plab_timeline_builder_add (load.builder, counters, n_counters) != 0)
+    {
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  if (keep_going != NULL && !keep_going (user_data))
+    {
+      rc = PLAB_ECANCELLED;
+      goto fail;
+    }
+  *out = plab_timeline_builder_finish (load.builder);
+  load.builder = NULL;
+  rc = *out != NULL ? 0 : PLAB_ENOMEM;
+  if (rc == 0 && lanes_out != NULL)
+    {
+      *lanes_out = lanes;
+      *n_lanes_out = n_lanes;
+      lanes = NULL;
+    }
+
+fail:
+  plab_timeline_builder_free (load.builder);
+  free (lanes);
+  free (counters);
+  return rc;
+}
+
+int
+plab_timeline_data_load (PlabStore *store,
+                         int64_t run_id,
+                         PlabKeepGoingFunc keep_going,
+                         void *user_data,
+                         PlabTimelineData **out)
+{
+  return timeline_load (store, run_id, keep_going, user_data, NULL, NULL, out);
+}
+
+static int
+load_timeline (PlabChartData *self,
+               PlabStore *store,
+               PlabKeepGoingFunc keep_going,
+               void *user_data,
+               char *error,
+               size_t error_len)
+{
+  int rc = timeline_load (store, self->run->id, keep_going, user_data, &self->lanes, &self->n_lanes,
+                          &self->timeline);
+
+  if (rc == PLAB_ECANCELLED)
+    snprintf (error, error_len, "loading was cancelled");
+  else if (rc == PLAB_ENOMEM)
+    snprintf (error, error_len, "not enough memory for the %" PRId64 " spans of run %" PRId64,
+              self->run->n_spans, self->run->id);
+  else if (rc != 0)
+    snprintf (error, error_len, "cannot read run %" PRId64 ": %s", self->run->id,
+              plab_store_errmsg (store));
+  if (rc != 0)
+    return rc;
+  snprintf (self->timeline_title, sizeof self->timeline_title, "Timeline · %s, run %" PRId64,
+            self->run->demo, self->run->id);
+  plab_timeline_data_set_caption (self->timeline, self->timeline_title, self->footer);
+  return 0;
+}
+
+static void
+load_result (PlabChartData *self)
+{
+  const char *json = self->run->result_json ? self->run->result_json : "{}";
+  char perr[128];
+
+  self->result = plab_json_parse (json, perr, sizeof perr);
+  if (self->result == NULL)
+    {
+      snprintf (self->result_error, sizeof self->result_error,
+                "run %" PRId64 " has an unreadable result: %s", self->run->id, perr);
+      self->result = plab_json_parse ("{}", NULL, 0);
+    }
+  snprintf (self->result_title, sizeof self->result_title, "Result · %s, run %" PRId64,
+            self->run->demo, self->run->id);
+  self->result_chart.title = self->result_title;
+  self->result_chart.footer = self->footer;
+  self->result_chart.result = self->result;
+}
+
+/* The time and speedup charts of @runs: the finished ones, by configuration.
+ * @model names the demo, parameters and machine in the footer. */
+static int
+load_group (PlabChartData *self,
+            PlabStore *store,
+            PlabRunRecord **runs,
+            size_t n_runs,
+            const PlabRunRecord *model,
+            const char *group_name)
+{
+  PlabRunSample *samples = calloc (n_runs + 1, sizeof *samples);
+  size_t n_samples = 0;
+  int max_repeats = 0;
+  char what[160];
+
+  if (samples == NULL)
+    return PLAB_ENOMEM;
+  for (size_t i = 0; i < n_runs; i++)
+    if (runs[i]->status == PLAB_RUN_OK && runs[i]->wall_ns > 0)
+      {
+        samples[n_samples].backend = runs[i]->backend;
+        samples[n_samples].workers = runs[i]->workers;
+        samples[n_samples].wall_ns = runs[i]->wall_ns;
+        n_samples++;
+      }
+  self->n_group_runs = (int)n_samples;
+  /* The points copy the backend names the samples borrow from @runs. */
+  if (plab_time_points_from_samples (samples, n_samples, &self->points, &self->n_points) != 0)
+    {
+      free (samples);
+      return PLAB_ENOMEM;
+    }
+  free (samples);
+  for (size_t i = 0; i < self->n_points; i++)
+    if (self->points[i].n_repeats > max_repeats)
+      max_repeats = self->points[i].n_repeats;
+  if (max_repeats > 1)
+    snprintf (what, sizeof what, "%s, %zu configurations × up to %d repeats", group_name,
+              self->n_points, max_repeats);
+  else
+    snprintf (what, sizeof what, "%s, %zu configurations, one run each", group_name,
+              self->n_points);
+  make_footer (store, model, what, self->group_footer, sizeof self->group_footer);
+
+  snprintf (self->time_title, sizeof self->time_title, "Execution time · %s", model->demo);
+  self->time.title = self->time_title;
+  self->time.footer = self->group_footer;
+  self->time.points = self->points;
+  self->time.n_points = self->n_points;
+  self->time.baseline_ns = plab_time_points_serial_baseline (self->points, self->n_points);
+
+  snprintf (self->speedup_title, sizeof self->speedup_title, "Speedup · %s", model->demo);
+  self->speedup.title = self->speedup_title;
+  self->speedup.footer = self->group_footer;
+  self->speedup.series = self->series;
+  self->speedup.n_series
+      = plab_speedup_series_from_points (self->points, self->n_points, self->series,
+                                         PLAB_CHART_DATA_MAX_SERIES);
+  self->speedup.fit_amdahl = true;
+  return 0;
+}
+
+/* Every run of sweep @sweep_id, newest first; PLAB_ENOTFOUND when none. */
+static int
+list_sweep (PlabStore *store,
+            int64_t sweep_id,
+            PlabRunRecord ***runs,
+            size_t *n_runs,
+            char *error,
+            size_t error_len)
+{
+  PlabRunFilter filter = { .sweep_id = sweep_id };
+  int rc = plab_store_list_runs (store, &filter, runs, n_runs);
+
+  if (rc != 0)
+    snprintf (error, error_len, "cannot list the runs of sweep %" PRId64 ": %s", sweep_id,
+              plab_store_errmsg (store));
+  else if (*n_runs == 0)
+    {
+      snprintf (error, error_len, "there is no sweep %" PRId64 " (or it has no runs)", sweep_id);
+      plab_run_records_free (*runs, *n_runs);
+      *runs = NULL;
+      rc = PLAB_ENOTFOUND;
+    }
+  return rc;
+}
+
+/* The group of self->run when it is in no sweep: every run of its demo with
+ * the same parameters. */
+static int
+load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t error_len)
+{
+  PlabRunFilter filter = { .demo = self->run->demo };
+  PlabRunRecord **runs = NULL, **same = NULL;
+  const char *params = self->run->params_json ? self->run->params_json : "";
+  size_t n_runs = 0, n_same = 0;
+  int rc = plab_store_list_runs (store, &filter, &runs, &n_runs);
+
+  if (rc != 0)
+    {
+      snprintf (error, error_len, "cannot list runs: %s", plab_store_errmsg (store));
+      return rc;
+    }
+  same = calloc (n_runs + 1, sizeof *same);
+  if (same == NULL)
+    rc = PLAB_ENOMEM;
+  for (size_t i = 0; same != NULL && i < n_runs; i++)
+    if (strcmp (runs[i]->params_json ? runs[i]->params_json : "", params) == 0)
+      same[n_same++] = runs[i];
+  if (rc == 0)
+    rc = load_group (self, store, same, n_same, self->run, "runs with these parameters");
+  free (same);
+  plab_run_records_free (runs, n_runs);
+  return rc;
+}
+
+/* What every load does once the group (if any) is read: the run's own
+ * footer, timeline and result. */
+static int
+load_own (PlabChartData *self,
+          PlabStore *store,
+          PlabChartLoad what,
+          PlabKeepGoingFunc keep_going,
+          void *user_data,
+          char *error,
+          size_t error_len)
+{
+  char run_what[96];
+
+  snprintf (run_what, sizeof run_what, "%s × %d", self->run->backend, self->run->workers);
+  make_footer (store, self->run, run_what, self->footer, sizeof self->footer);
+  if (what & PLAB_CHART_LOAD_RESULT)
+    load_result (self);
+  if (what & PLAB_CHART_LOAD_TIMELINE)
+    return load_timeline (self, store, keep_going, user_data, error, error_len);
+  return 0;
+}
+
+static int
+finish (PlabChartData *self, int rc, PlabChartData **out, char *error, size_t error_len)
+{
+  if (rc == PLAB_ENOMEM && error_len > 0 && error[0] == '\0')
+    snprintf (error, error_len, "out of memory");
+  if (rc != 0)
+    {
+      plab_chart_data_free (self);
+      return rc;
+    }
+  *out = self;
+  return 0;
+}
+
+int
+plab_chart_data_load_sweep (PlabStore *store,
+                            int64_t sweep_id,
+                            PlabChartLoad what,
+                            PlabKeepGoingFunc keep_going,
+                            void *user_data,
+                            PlabChartData **out,
+                            char *error,
+                            size_t error_len)
+{
+  PlabChartData *self = calloc (1, sizeof *self);
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0, pick = 0;
+  char name[64];
+  int rc;
+
+  *out = NULL;
+  if (error_len > 0)
+    error[0] = '\0';
+  if (self == NULL)
+    return finish (self, PLAB_ENOMEM, out, error, error_len);
+  rc = list_sweep (store, sweep_id, &runs, &n_runs, error, error_len);
+  if (rc != 0)
+    return finish (self, rc, out, error, error_len);
+  /* Runs come newest first; the oldest names the sweep's parameters. */
+  snprintf (name, sizeof name, "sweep %" PRId64, sweep_id);
+  if (what & PLAB_CHART_LOAD_GROUP)
+    rc = load_group (self, store, runs, n_runs, runs[n_runs - 1], name);
+  for (size_t i = 0; i < n_runs; i++)
+    if (runs[i]->status == PLAB_RUN_OK)
+      {
+        pick = i;
+        break;
+      }
+  self->run = runs[pick];
+  runs[pick] = NULL;
+  for (size_t i = 0; i < n_runs; i++)
+    plab_run_record_free (runs[i]);
+  free (runs);
+  if (rc == 0)
+    rc = load_own (self, store, what, keep_going, user_data, error, error_len);
+  return finish (self, rc, out, error, error_len);
+}
+
+int
+plab_chart_data_load_run (PlabStore *store,
+                          int64_t run_id,
+                          PlabChartLoad what,
+                          PlabKeepGoingFunc keep_going,
+                          void *user_data,
+                          PlabChartData **out,
+                          char *error,
+                          size_t error_len)
+{
+  PlabChartData *self = calloc (1, sizeof *self);
+  int rc;
+
+  *out = NULL;
+  if (error_len > 0)
+    error[0] = '\0';
+  if (self == NULL)
+    return finish (self, PLAB_ENOMEM, out, error, error_len);
+  rc = plab_store_get_run (store, run_id, &self->run);
+  if (rc != 0)
+    {
+      if (rc == PLAB_ENOTFOUND)
+        snprintf (error, error_len, "there is no run %" PRId64, run_id);
+      else
+        snprintf (error, error_len, "cannot read run %" PRId64 ": %s", run_id,
+                  plab_store_errmsg (store));
+      return finish (self, rc, out, error, error_len);
+    }
+  if ((what & PLAB_CHART_LOAD_GROUP) && self->run->sweep_id != 0)
+    {
+      PlabRunRecord **runs = NULL;
+      size_t n_runs = 0;
+      char name[64];
+
+      snprintf (name, sizeof name, "sweep %" PRId64, self->run->sweep_id);
+      rc = list_sweep (store, self->run->sweep_id, &runs, &n_runs, error, error_len);
+      if (rc == 0)
+        rc = load_group (self, store, runs, n_runs, runs[n_runs - 1], name);
+      if (runs != NULL)
+        plab_run_records_free (runs, n_runs);
+    }
+  else if (what & PLAB_CHART_LOAD_GROUP)
+    rc = load_same_params (self, store, error, error_len);
+  if (rc == 0)
+    rc = load_own (self, store, what, keep_going, user_data, error, error_len);
+  return finish (self, rc, out, error, error_len);
+}
+
+void
+plab_chart_data_free (PlabChartData *self)
+{
+  if (self == NULL)
+    return;
+  plab_run_record_free (self->run);
+  free (self->lanes);
+  plab_timeline_data_free (self->timeline);
+  free (self->points);
+  plab_json_free (self->result);
+  free (self);
+}
+
+void
+plab_chart_data_input (const PlabChartData *self, PlabChartKind kind, PlabChartInput *input)
+{
+  memset (input, 0, sizeof *input);
+  input->kind = kind;
+  input->timeline = self->timeline;
+  input->time = &self->time;
+  input->speedup = &self->speedup;
+  input->result = &self->result_chart;
+}
