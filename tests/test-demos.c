@@ -203,7 +203,8 @@ test_squares_crash (void)
   g_assert_nonnull (strstr (run.check_message, "signal 11"));
   g_assert_nonnull (strstr (run.error, "signal 11"));
   g_assert_nonnull (strstr (run.result_json, "\"lost\": 1"));
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  /* Only against a hang on the crashed item, not a speed claim. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
   plab_demo_run_clear (&run);
   plab_trace_free (trace);
 }

@@ -173,9 +173,11 @@ test_child_exits_with_unread_data (void)
         plab_queue_put (q, msg, sizeof msg, -1);
       _exit (0);
     }
-  /* The child exits at once, although nobody read its messages. */
+  /* The child exits although nobody read its messages: a child that waited
+   * for a reader would never exit, so the limit only catches that hang and
+   * holds on a machine however busy. */
   g_assert_cmpint (wait_code (pid), ==, 0);
-  g_assert_cmpint (plab_now_ns () - t0, <, 2 * 1000000000LL);
+  g_assert_cmpint (plab_now_ns () - t0, <, 60 * 1000000000LL);
   g_assert_cmpuint (plab_queue_depth (q), ==, 100);
   plab_queue_free (q);
 }
