@@ -67,8 +67,10 @@ sleeper_cb (PlabCrew *crew, void *arg)
  * a note and not part of the check: the same correct run takes longer on a
  * loaded machine or after Ctrl-Z and fg. */
 static const char *
-speed_note (bool serial, bool overlapped)
+speed_note (int n, bool serial, bool overlapped)
 {
+  if (n == 1)
+    return "one sleeper: nothing to overlap";
   if (serial)
     return "one after another, the for loop pays the sum of the waits";
   if (overlapped)
@@ -142,7 +144,7 @@ result_json (int n,
                     "}], \"notes\": [\"all done after %.2f s; the longest wait is %.2f s, the "
                     "sum %.2f s\", \"%s\"]}}",
                     total_ns / 1e9, longest * unit_ns / 1e9, sum * unit_ns / 1e9,
-                    speed_note (serial, n == 1 || total_ns < sum * unit_ns));
+                    speed_note (n, serial, total_ns < sum * unit_ns));
   return _plab_buf_steal (&buf);
 }
 
