@@ -1,5 +1,10 @@
 /* plab-pool-private.h: the pool's shared layout, for plab-pool.c (workers,
- * map) and plab-pool-task.c (futures, imap). See plab-pool.c for the design. */
+ * map), plab-pool-task.c (the task table) and plab-pool-future.c (the calls
+ * that wait: submit, results, wait, as_completed, imap). See plab-pool.c for
+ * the design.
+ *
+ * The calls go one way: plab-pool-future.c calls both other files,
+ * plab-pool.c calls plab-pool-task.c, and plab-pool-task.c calls neither. */
 #pragma once
 
 #include <pthread.h>
@@ -217,6 +222,8 @@ _plab_pool_tick_ms (int64_t deadline)
   return left / 1000000 < POOL_TICK_MS ? (int)(left / 1000000) + 1 : POOL_TICK_MS;
 }
 
+/* --- plab-pool.c, for plab-pool-future.c --- */
+
 /* One step of the parent's work: waits up to @timeout_ms for a worker to
  * report, drains the trace, replaces dead workers, collects finished tasks.
  * Returns 0, or the error that broke the pool (PLAB_ECANCELLED, ...). */
@@ -224,6 +231,20 @@ int _plab_pool_progress (PlabPool *self, int timeout_ms);
 
 /* Bumps the generation and wakes the workers. */
 void _plab_pool_wake (PlabPool *self);
+
+/* --- plab-pool-task.c, for both others --- */
+
+/* Validates @task and makes its future, not yet in a slot (EINVAL, ESTATE,
+ * EMSGSIZE, ENOMEM). Counts the task, so its id is task_counter - 1. */
+int _plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out);
+
+/* The serial backend: runs @task here, now, into @f, and calls its done
+ * callback. Returns 0; the task's own code is in @f. */
+int _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f);
+
+/* Puts @task into a free slot (the caller made sure n_free > 0) and appends
+ * it to the task ring; the caller wakes the workers. */
+void _plab_pool_task_queue (PlabPool *self, const PlabTask *task, PlabFuture *f);
 
 /* Collects finished tasks into their futures and runs done callbacks; no
  * system call. */

@@ -1301,50 +1301,13 @@ wait_map_idle (PlabPool *self)
     }
 }
 
-int
-plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
+/* Hands @map to the workers: every worker is idle for the previous map, so
+ * the shared fields can be written before map_seq announces the new one. */
+static void
+publish_map (PlabPool *self, const PlabMap *map)
 {
   PoolShared *sh = self->sh;
-  _Atomic int32_t *states = NULL;
-  MapState ms;
-  size_t done = 0;
-  size_t ran = 0;
-  int64_t t0 = plab_now_ns ();
-  char label[PLAB_LABEL_MAX];
-  int rc = 0;
 
-  memset (&ms, 0, sizeof ms);
-  if (report != NULL)
-    memset (report, 0, sizeof *report);
-  if (map == NULL || map->func == NULL
-      || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
-      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
-    return PLAB_EINVAL;
-  if (self->state != PLAB_POOL_RUNNING)
-    return PLAB_ESTATE;
-  if (map->n_items == 0)
-    return 0;
-  ms.fail_fast = map->fail_fast;
-
-  if (self->backend == PLAB_BACKEND_SERIAL)
-    {
-      rc = map_serial (self, map, &ms, &ran);
-      ms.report.n_chunks = 1;
-      if (rc == 0 && ran < map->n_items)
-        {
-          ms.report.n_skipped = map->n_items - ran;
-          for (size_t i = ran; map->status != NULL && i < map->n_items; i++)
-            map->status[i] = PLAB_ECANCELLED;
-        }
-      goto out;
-    }
-
-  rc = wait_map_idle (self);
-  if (rc != 0)
-    goto broken;
-  rc = prepare_arena (self, map, &states);
-  if (rc != 0)
-    return rc;
   sh->func = map->func;
   sh->user_data = map->user_data;
   sh->label = map->label;
@@ -1364,11 +1327,22 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   /* Release: the map is complete before a worker sees its number. */
   atomic_fetch_add_explicit (&sh->map_seq, 1, memory_order_release);
   wake_workers (self);
+}
+
+/* Drives the published map until every item has left STATE_PENDING (or the
+ * map was aborted), replacing dead workers and requeueing lost chunks.
+ * Returns 0, or the error that breaks the pool, with self->message set. */
+static int
+drive_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapState *ms)
+{
+  PoolShared *sh = self->sh;
+  size_t done = 0;
 
   for (;;)
     {
       bool changed = false;
       bool aborted;
+      int rc;
 
       wait_events (self, WAIT_TICK_MS);
       if (self->trace != NULL)
@@ -1376,14 +1350,13 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
 
       if (cancelled (self))
         {
-          rc = PLAB_ECANCELLED;
           snprintf (self->message, sizeof self->message, "cancelled");
-          goto broken;
+          return PLAB_ECANCELLED;
         }
 
-      rc = check_workers (self, states, &ms, &changed);
+      rc = check_workers (self, states, ms, &changed);
       if (rc != 0)
-        goto broken;
+        return rc;
 
       while (done < map->n_items
              && atomic_load_explicit (&states[done], memory_order_acquire) != STATE_PENDING)
@@ -1393,24 +1366,29 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       if (all_idle (self) && !changed)
         {
           if (done == map->n_items || aborted)
-            break;
+            return 0;
           /* Everyone is idle, yet items are pending: their chunk was lost with
            * a worker killed at the wrong moment, or the retry ring overflowed. */
           if (!requeue_pending (sh, states, done))
             {
-              rc = PLAB_ENOMEM;
               snprintf (self->message, sizeof self->message, "too many items to retry");
-              goto broken;
+              return PLAB_ENOMEM;
             }
           changed = true;
         }
       if (changed)
         wake_workers (self);
     }
-  self->map_active = false;
-  ms.report.n_chunks = atomic_load (&sh->chunks_claimed);
+}
 
-  /* Collect results and failures. */
+/* After a finished map: copies the results out of the arena (processes) and
+ * gives every item its status; an item never started (fail-fast) is skipped. */
+static void
+collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapState *ms)
+{
+  PoolShared *sh = self->sh;
+
+  ms->report.n_chunks = atomic_load (&sh->chunks_claimed);
   if (self->backend == PLAB_BACKEND_PROCESSES && map->result_size > 0)
     memcpy (map->results, self->arena + sh->results_off, map->n_items * map->result_size);
   for (size_t i = 0; i < map->n_items; i++)
@@ -1419,20 +1397,21 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
       if (s == STATE_PENDING)
         {
           /* Fail-fast: never started. */
-          ms.report.n_skipped++;
+          ms->report.n_skipped++;
           s = PLAB_ECANCELLED;
         }
       else if (s != STATE_DONE && s != PLAB_ECRASHED)
-        note_failure (&ms, i, s, NULL);
+        note_failure (ms, i, s, NULL);
       if (map->status != NULL)
         map->status[i] = s == STATE_DONE ? 0 : s;
     }
-  _plab_pool_collect (self);
-  rc = 0;
-  goto out;
+}
 
-broken:
-  /* Cancelled or unrecoverable: stop everything now. */
+/* Cancelled or unrecoverable: stops everything now; items not finished get
+ * @rc as their status. */
+static void
+break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
+{
   self->map_active = false;
   _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
   if (map->status != NULL && states != NULL)
@@ -1441,6 +1420,71 @@ broken:
         int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
         map->status[i] = s == STATE_DONE ? 0 : (s == STATE_PENDING ? rc : s);
       }
+}
+
+/* The serial backend: items run here, in order; those a cancel left unrun
+ * are skipped. */
+static int
+map_here (PlabPool *self, const PlabMap *map, MapState *ms)
+{
+  size_t ran = 0;
+  int rc = map_serial (self, map, ms, &ran);
+
+  ms->report.n_chunks = 1;
+  if (rc == 0 && ran < map->n_items)
+    {
+      ms->report.n_skipped = map->n_items - ran;
+      for (size_t i = ran; map->status != NULL && i < map->n_items; i++)
+        map->status[i] = PLAB_ECANCELLED;
+    }
+  return rc;
+}
+
+int
+plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
+{
+  _Atomic int32_t *states = NULL;
+  MapState ms;
+  int64_t t0 = plab_now_ns ();
+  char label[PLAB_LABEL_MAX];
+  int rc = 0;
+
+  memset (&ms, 0, sizeof ms);
+  if (report != NULL)
+    memset (report, 0, sizeof *report);
+  if (map == NULL || map->func == NULL
+      || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
+      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
+    return PLAB_EINVAL;
+  if (self->state != PLAB_POOL_RUNNING)
+    return PLAB_ESTATE;
+  if (map->n_items == 0)
+    return 0;
+  ms.fail_fast = map->fail_fast;
+
+  if (self->backend == PLAB_BACKEND_SERIAL)
+    {
+      rc = map_here (self, map, &ms);
+      goto out;
+    }
+
+  rc = wait_map_idle (self);
+  if (rc != 0)
+    goto broken;
+  rc = prepare_arena (self, map, &states);
+  if (rc != 0)
+    return rc;
+  publish_map (self, map);
+  rc = drive_map (self, map, states, &ms);
+  if (rc != 0)
+    goto broken;
+  self->map_active = false;
+  collect_map (self, map, states, &ms);
+  _plab_pool_collect (self);
+  goto out;
+
+broken:
+  break_map (self, map, states, rc);
 
 out:
   if (self->trace != NULL)

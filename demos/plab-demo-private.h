@@ -105,3 +105,25 @@ int _plab_demo_pool_map (PlabDemoRun *run,
                          const char *lane_prefix,
                          const char *what,
                          const PlabMap *map);
+
+/* What the sleepers demo measured, one entry per sleeper: how long it was
+ * asked to wait, when it started and woke (end_ns 0: it never woke), and when
+ * the main lane's join of it returned. */
+typedef struct
+{
+  int n;
+  bool serial;
+  const int64_t *wait_ns;
+  const int64_t *start_ns;
+  const int64_t *end_ns;
+  const int64_t *joined_ns;
+} PlabSleepersTimes;
+
+/* The sleepers demo's check, apart from the run so that a test can give it
+ * any timings. It judges correctness only: every sleeper woke, none woke
+ * before its time, each join returned after its sleeper woke, and on the
+ * serial backend each sleeper started after the one before it woke. How long
+ * the whole run took is not judged: a busy or paused machine makes a correct
+ * run slower, so the speed claim is a note of the result, not the check.
+ * Writes the reason into @message and returns whether the check passed. */
+bool _plab_sleepers_check (const PlabSleepersTimes *times, char *message, size_t size);

@@ -19,6 +19,10 @@ All stages run by default (CI). --quick runs only the normal stage; so do extra
 meson test arguments (a test name, --suite ...). PLAB_TEST_STAGES=normal,tsan
 picks stages by name and wins over both.
 
+PLAB_TEST_HOG=1 runs the stages beside a CPU hog, a busy loop per core
+(tests/stress-beside.sh), to show the suite holds on a busy machine: no test
+may depend on how fast the machine is, only on what the code does.
+
 Each GTest program speaks TAP, so the count is of test cases, not of programs. A
 program that crashes or times out before reporting counts as one failure, and so
 does a stage whose build fails.
@@ -173,6 +177,13 @@ RUNNERS = {
     "memcheck": stage_memcheck,
     "fuzz": stage_fuzz,
 }
+
+# Beside a hog: the runner starts itself again under tests/stress-beside.sh,
+# which stops the hog when the stages end or on Ctrl-C.
+if os.environ.get("PLAB_TEST_HOG", "") not in ("", "0") and not os.environ.get("PLAB_UNDER_HOG"):
+    hog = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stress-beside.sh")
+    os.environ["PLAB_UNDER_HOG"] = "1"
+    os.execv(hog, [hog, sys.executable] + sys.argv)
 
 chosen = os.environ.get("PLAB_TEST_STAGES", "").strip()
 if chosen:

@@ -478,7 +478,9 @@ test_run_crash (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "processes", "--db",
                              f->db, "--set", "n=20000", "--set", "crash_item=5", "--json"),
                    ==, 1);
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  /* A crashed worker fails its item and nothing waits for it: the limit
+   * only catches a hang, not a slow machine. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
   checked = python_check (f, out, check_single_run);
   fields = g_strsplit (g_strchomp (checked), "|", -1);
   g_assert_cmpstr (fields[1], ==, "failed");
@@ -896,15 +898,17 @@ test_sigint (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (wait_for_line (out_fd, seen, "\"task\"", 10000));
 
-  /* Stop it: the run ends as cancelled, quickly, with exit status 130. */
+  /* Stop it: the run ends as cancelled, with exit status 130. The limit
+   * only catches a runner that ignores SIGINT; the uncancelled run takes
+   * minutes. */
   kill (pid, SIGINT);
-  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while (waitpid (pid, &wait_status, WNOHANG) == 0)
     {
       if (g_get_monotonic_time () > deadline)
         {
           kill (pid, SIGKILL);
-          g_error ("the runner did not stop within 10 s of SIGINT");
+          g_error ("the runner did not stop within 60 s of SIGINT");
         }
       /* Keep reading, so the runner never blocks on a full pipe. */
       wait_for_line (out_fd, seen, "\"event\":\"done\"", 20);
@@ -928,7 +932,8 @@ test_sigint (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_records, ==, 1);
   g_assert_cmpint (records[0]->status, ==, PLAB_RUN_CANCELLED);
   g_assert_nonnull (strstr (records[0]->error, "SIGINT"));
-  g_assert_cmpint (records[0]->wall_ns, <, 20 * G_GINT64_CONSTANT (1000000000));
+  /* Cut short: far less than the minutes the whole run takes. */
+  g_assert_cmpint (records[0]->wall_ns, <, 90 * G_GINT64_CONSTANT (1000000000));
   plab_run_records_free (records, n_records);
   plab_store_close (store);
 }

@@ -622,6 +622,41 @@ def test_worker_abort():
     return worker_fault("worker-abort", {"signal": signal.SIGABRT}, 6, "Aborted")
 
 
+def test_runner_stopped_and_continued():
+    """Ctrl-Z and fg: the runner and its sleepers are stopped for longer than
+    the sum of the waits and continued. A pause makes the run slower, not
+    wrong, so it must be stored ok, with the speed claim only in a note."""
+    lab = Lab("sigstop")
+    try:
+        # Four sleepers of 5, 2, 1 and 3 units of 100 ms: the sum is 1.1 s.
+        lab.start("sleepers", "-b", "processes", "-j", "4", "--set", "unit_ms=100")
+        lab.wait_mid_run(min_workers=4, min_tasks=0)
+        stopped = [lab.proc.pid] + sorted(descendants(lab.proc.pid))
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(1.5)
+        for pid in stopped:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        rc = lab.wait_end(RUN_DEADLINE_S)
+        err = lab.stderr_text()
+        check(rc == 0, f"exit status {rc}, not 0, after a pause; stderr: {err.strip()}")
+        row, n_lanes, _, _ = run_row(lab.db, lab.the_run())
+        check(row["status"] == "ok", f"the paused run is {row['status']}: {row['check_message']}")
+        summary = json.loads(row["result"])
+        check(summary["total_s"] > summary["sum_s"],
+              f"the pause did not show in the run's time: {summary['total_s']} s, sum {summary['sum_s']} s")
+        check(summary["overlapped"] is False and any("did not overlap" in n for n in summary["figure"]["notes"]),
+              f"the note does not say the waits did not overlap: {summary['figure']['notes']}")
+        check(n_lanes >= 5, f"{n_lanes} lanes, expected the main one and 4 sleepers")
+        lab.check_aftermath()
+        return f"stopped {len(stopped)} processes for 1.5 s; stored ok after {summary['total_s']} s"
+    finally:
+        lab.cleanup()
+
+
 TESTS = [
     ("runner SIGINT mid-run", test_runner_sigint),
     ("runner SIGTERM mid-run (cars)", test_runner_sigterm),
@@ -634,6 +669,7 @@ TESTS = [
     ("worker SIGABRT mid-run", test_worker_abort),
     ("producer SIGKILL mid-run (cars)", test_producer_sigkill),
     ("painter SIGKILL mid-run (barrier)", test_painter_sigkill),
+    ("runner and sleepers SIGSTOP, then SIGCONT", test_runner_stopped_and_continued),
 ]
 
 

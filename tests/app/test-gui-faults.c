@@ -40,9 +40,9 @@
 #include "plab-window-private.h"
 
 /* Generous bounds for a loaded 2-core machine: they catch hangs only. */
-#define START_TIMEOUT_MS 30000 /* until the run is going and has drawn spans */
-#define END_TIMEOUT_MS 15000   /* until the runner has gone after the fault */
-#define CLEAN_TIMEOUT_MS 15000 /* until every process it left has gone */
+#define START_TIMEOUT_MS 60000 /* until the run is going and has drawn spans */
+#define END_TIMEOUT_MS 60000   /* until the runner has gone after the fault */
+#define CLEAN_TIMEOUT_MS 60000 /* until every process it left has gone */
 
 /* --- Processes --- */
 

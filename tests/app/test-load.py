@@ -109,6 +109,9 @@ def run_plab(args, db, timeout=RUN_DEADLINE_S):
 # --- 1,000 runs in one runner ---
 
 
+FD_MARGIN = 4  # see test_thousand_runs_in_one_runner
+
+
 def sample_runner(db, args):
     """Starts the runner and samples (runs finished, fds, RSS kB) every 20 ms."""
     p = subprocess.Popen([PLAB] + args + ["--db", db], stdout=subprocess.DEVNULL,
@@ -167,10 +170,14 @@ def test_thousand_runs_in_one_runner(tmp):
         return
     # Between runs the runner holds its own descriptors (stdio, the store,
     # its WAL); during a run the workers' pipes come and go. A descriptor
-    # lost per run would lift the floor by hundreds.
+    # lost per run would lift the floor by hundreds. The floor is the fewest
+    # seen in a window, so on a busy machine, where the short gaps between
+    # runs may escape every sample, the late floor can sit a few above the
+    # early one without anything lost: a margin of FD_MARGIN allows for that
+    # and still catches a leak of one descriptor in 100 runs.
     floor_early, floor_late = min(s[1] for s in early), min(s[1] for s in late)
     peak_fds = max(s[1] for s in samples)
-    check(floor_late == floor_early and peak_fds < 64,
+    check(floor_late <= floor_early + FD_MARGIN and peak_fds < 64,
           "open files: the same between runs after 1,000 runs, never many",
           f"fds between runs: {floor_early} (runs 100-299), {floor_late} (runs 800-999); "
           f"peak {peak_fds}")

