@@ -1,5 +1,14 @@
-/* plab-error.c: messages for the core error codes. */
+/* plab-error.c: messages for the core error codes, and the detail of the
+ * last failed system call. */
 #include "plab-error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* Per thread: a worker thread's failure never changes what another reads. */
+static __thread char error_detail[256];
 
 const char *
 plab_strerror (int code)
@@ -29,4 +38,44 @@ plab_error_name (int code)
     default:
       return "PLAB_E?";
     }
+}
+
+const char *
+plab_error_detail (void)
+{
+  return error_detail;
+}
+
+const char *
+plab_error_describe (int code, char *buf, unsigned long len)
+{
+  if (code == PLAB_ESYS && error_detail[0] != '\0')
+    snprintf (buf, len, "%s: %s", plab_strerror (code), error_detail);
+  else
+    snprintf (buf, len, "%s", plab_strerror (code));
+  return buf;
+}
+
+int
+_plab_error_syscall (const char *call, int errnum)
+{
+  char reason[128];
+  struct rlimit limit;
+  int n;
+
+  /* strerror_r is the GNU one under _GNU_SOURCE: it may return a static
+   * string instead of filling the buffer. */
+  n = snprintf (error_detail, sizeof error_detail, "%s: %s", call,
+                strerror_r (errnum, reason, sizeof reason));
+  /* A process or a thread that cannot start for want of room is most often
+   * the per-user limit on processes (threads count too): name it, with its
+   * value, so the user knows what to raise. */
+  if (errnum == EAGAIN && (strcmp (call, "fork") == 0 || strcmp (call, "pthread_create") == 0)
+      && getrlimit (RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && n > 0
+      && (size_t)n < sizeof error_detail)
+    snprintf (error_detail + n, sizeof error_detail - (size_t)n,
+              " (this user may run at most %llu processes and threads: RLIMIT_NPROC, "
+              "ulimit -u)",
+              (unsigned long long)limit.rlim_cur);
+  return PLAB_ESYS;
 }

@@ -53,6 +53,23 @@ const char *plab_strerror (int code);
 /* The symbolic name of @code ("PLAB_ETIMEDOUT"). */
 const char *plab_error_name (int code);
 
+/* What the last failure of a system call in the core said on this thread,
+ * beyond its code: the call, the system's reason and the limit involved, as
+ * "fork: Resource temporarily unavailable (this user may run at most 20
+ * processes: RLIMIT_NPROC)". Empty when no call failed yet. Per thread, so a
+ * worker's failure never changes what another thread reads; the text stays
+ * until the next failure. */
+const char *plab_error_detail (void);
+
+/* A message for @code with the detail when @code is PLAB_ESYS and a detail is
+ * known ("a system call failed: fork: ..."), else plab_strerror (@code).
+ * Written into @buf of @len bytes, which is returned. */
+const char *plab_error_describe (int code, char *buf, unsigned long len);
+
+/* Notes that system call @call failed with @errnum on this thread (for
+ * plab_error_detail ()); returns PLAB_ESYS, so a caller can return it. */
+int _plab_error_syscall (const char *call, int errnum);
+
 #ifdef __cplusplus
 }
 #endif

@@ -501,7 +501,7 @@ start_worker (PlabPool *self, int slot)
       fflush (NULL);
       pid = fork ();
       if (pid < 0)
-        return PLAB_ESYS;
+        return _plab_error_syscall ("fork", errno);
       if (pid == 0)
         {
           _plab_child_setup (parent);
@@ -523,7 +523,7 @@ start_worker (PlabPool *self, int slot)
     {
       rc = pthread_create (&w->thread, NULL, thread_main, w);
       if (rc != 0)
-        return PLAB_ESYS;
+        return _plab_error_syscall ("pthread_create", rc);
       w->pid = getpid ();
     }
   w->alive = true;

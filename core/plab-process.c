@@ -258,7 +258,7 @@ plab_process_start (PlabProcess *self)
   fork_ns = plab_now_ns ();
   pid = fork ();
   if (pid < 0)
-    return PLAB_ESYS;
+    return _plab_error_syscall ("fork", errno);
 
   if (pid == 0)
     {

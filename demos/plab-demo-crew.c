@@ -273,7 +273,8 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
           if (rc != 0)
             break;
         }
-      rc = pthread_create (&w->thread, NULL, thread_main, w) == 0 ? 0 : PLAB_ESYS;
+      rc = pthread_create (&w->thread, NULL, thread_main, w);
+      rc = rc == 0 ? 0 : _plab_error_syscall ("pthread_create", rc);
       w->thread_started = rc == 0;
       break;
     }
@@ -281,8 +282,10 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   if (rc != 0)
     {
       w->joined = true;
+      char why[300];
+
       snprintf (self->run->error, sizeof self->run->error, "cannot start %s: %s", w->name,
-                plab_strerror (rc));
+                plab_error_describe (rc, why, sizeof why));
       return rc;
     }
   return w->index;
@@ -586,7 +589,10 @@ _plab_demo_pool_map (PlabDemoRun *run,
   rc = plab_pool_new (&options, &pool);
   if (rc != 0)
     {
-      snprintf (run->error, sizeof run->error, "cannot start the %s: %s", what, plab_strerror (rc));
+      char why[300];
+
+      snprintf (run->error, sizeof run->error, "cannot start the %s: %s", what,
+                plab_error_describe (rc, why, sizeof why));
       return rc;
     }
   rc = plab_pool_map (pool, map, &report);

@@ -246,19 +246,19 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
   diag[0] = 0;
   diag[1] = m ? (double)(m - 1) : 0;
   plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
-                         "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
-                         "\"series\": [{\"name\": \"imap_unordered\", "
-                         "\"style\": \"points\", \"x\": ");
+                        "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
+                        "\"series\": [{\"name\": \"imap_unordered\", "
+                        "\"style\": \"points\", \"x\": ");
   plab_json_write_numbers (buf, xs, k);
   plab_buf_append (buf, ", \"y\": ");
   plab_json_write_numbers (buf, ys, k);
   plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
-                         "\"dashed\", \"x\": ");
+                        "\"dashed\", \"x\": ");
   plab_json_write_numbers (buf, diag, 2);
   plab_buf_append (buf, ", \"y\": ");
   plab_json_write_numbers (buf, diag, 2);
   plab_buf_append (buf, "}], \"notes\": [\"the order plab_imap_next () handed the results "
-                         "over in, with imap_unordered\"]}");
+                        "over in, with imap_unordered\"]}");
 out:
   free (order);
   free (xs);
@@ -323,7 +323,7 @@ result_json (PlabDemoRun *run,
 
   plab_buf_init (&buf);
   plab_buf_printf (&buf, "{\"n\": %zu, \"correct\": %zu, \"lost\": %zu, \"sum\": ", n, correct,
-                    n - correct);
+                   n - correct);
   plab_json_write_number (&buf, (double)sum);
   imap_holdback (results, status, n, &held, &wait_ms);
   plab_buf_printf (&buf, ", \"imap_held_back\": %zu, \"imap_mean_wait_ms\": ", held);
@@ -337,7 +337,7 @@ result_json (PlabDemoRun *run,
     }
   plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
   plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
-                          "\"y_label\": \"items\", \"categories\": [");
+                         "\"y_label\": \"items\", \"categories\": [");
   for (size_t w = 0; w < n_workers; w++)
     {
       worker_lane (run->trace, tids[w], name, sizeof name);
@@ -481,7 +481,10 @@ squares_run (PlabDemoRun *run)
   rc = plab_pool_new (&options, &pool);
   if (rc != 0)
     {
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s", plab_strerror (rc));
+      char reason[300];
+
+      snprintf (run->error, sizeof run->error, "cannot start the pool: %s",
+                plab_error_describe (rc, reason, sizeof reason));
       goto fail;
     }
 

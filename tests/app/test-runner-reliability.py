@@ -22,6 +22,7 @@ Time limits here catch hangs only.
 import json
 import os
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -191,6 +192,30 @@ def full_stdout_fails(tmp):
         err = r.stderr.decode()
         assert r.returncode != 0, (args, err)
         assert err.count("\n") == 1 and "standard output" in err, (args, err)
+
+
+@test
+def process_limit_named(tmp):
+    """A pool that cannot fork for RLIMIT_NPROC says which call failed and which
+    limit to raise. Root is not held to the limit, so as root the runner runs
+    as nobody (setpriv); the limit counts the user's threads and processes."""
+    db = os.path.join(tmp, "runs.db")
+    prefix = ["prlimit", "--nproc=2:2", "--"]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            print("# skipped part: no setpriv to drop root")
+            return
+        os.chmod(tmp, 0o777)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + prefix
+    r = subprocess.run(prefix + [PLAB, "run", "squares", "-b", "processes", "-j", "4",
+                                 "--set", "n=1000", "--db", db],
+                       env=env_for(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=HANG)
+    err = r.stdout.decode() + r.stderr.decode()
+    assert r.returncode != 0, err
+    assert runs_of(db)[-1][1] == "failed", runs_of(db)
+    assert "fork: Resource temporarily unavailable" in err, err
+    assert "RLIMIT_NPROC" in err and "at most 2 " in err, err
 
 
 @test
