@@ -198,115 +198,62 @@ out:
 
 /* --- plab export --- */
 
-int
-_plab_cli_export (int argc, char **argv)
+/* The arguments of a CSV or trace export (no --chart), checked before the
+ * store is opened. Returns PLAB_EXIT_OK or the usage error's status. */
+static int
+check_data_args (const ChartArgs *args, const char *run)
 {
-  g_autofree char *db = NULL;
-  g_autofree char *format = NULL;
-  g_autofree char *chart = NULL;
-  g_autofree char *output = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *theme = NULL;
-  g_autofree char *width = NULL;
-  g_autofree char *height = NULL;
-  g_autofree char *scale = NULL;
-  GOptionEntry entries[]
-      = { { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
-            "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
-          { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result",
-            "KIND" },
-          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-            "Write to FILE (default: stdout for --format csv or trace; with --chart, "
-            "plab-runN-KIND.FORMAT (sweepN for a sweep) in the current folder)",
-            "FILE" },
-          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
-            "FILE" },
-          { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
-            "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
-          { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
-            "Chart height in pixels, 1 to 20000 (default 900)", "H" },
-          { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
-            "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
-          { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
-          { NULL } };
-  g_autoptr (GOptionContext) context = NULL;
-  PlabStore *store = NULL;
-  PlabRunExportStats stats = { 0 };
-  char message[512] = "";
-  gboolean missing;
-  int64_t id;
-  int status = PLAB_EXIT_FAILED;
-  int rc;
+  const char *format = args->format, *output = args->output;
 
-  g_set_prgname ("plab export");
-  context = g_option_context_new (
-      "RUN|sweep:ID - a chart as PNG, SVG or PDF, or a run as CSV or trace");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_description (context,
-                                    "RUN is a run id or \"last\".\n"
-                                    "--format trace writes Chrome Trace Event JSON: open it in "
-                                    "https://ui.perfetto.dev or chrome://tracing.\n"
-                                    "--format csv writes one row per span.\n"
-                                    "--chart timeline|time|speedup|result draws a chart "
-                                    "(--format png, svg, pdf, or csv for the data behind it);\n"
-                                    "the time and speedup charts of a run cover its sweep.");
-  {
-    static const char *const value_options[]
-        = { "--format", "-f",       "--chart", "--output", "-o", "--db",
-            "--width",  "--height", "--scale", "--theme",  NULL };
-    int negative = _plab_cli_find_negative (argc, argv, value_options);
-
-    if (negative > 0)
-      return _plab_cli_parse_run_id (COMMAND, NULL, NULL, argv[negative], "sweep:ID", &id);
-  }
-  if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
-    return PLAB_EXIT_USAGE;
-  if (!_plab_cli_db_given_ok (COMMAND, db))
-    return PLAB_EXIT_USAGE;
-  if (argc != 2)
-    return _plab_cli_usage_error (COMMAND,
-                                  argc < 2 ? "which run? (plab export RUN --format csv|trace)"
-                                           : "one run at a time, not '%s'",
-                                  argc > 2 ? argv[2] : "");
-  if (chart)
-    {
-      ChartArgs args = { chart, format, output, width, height, scale, theme };
-
-      return export_chart (argv[1], &args, db);
-    }
-  if (width != NULL || height != NULL || scale != NULL || theme != NULL)
+  if (args->width != NULL || args->height != NULL || args->scale != NULL || args->theme != NULL)
     return _plab_cli_usage_error (COMMAND,
                                   "--%s is for charts: add --chart timeline, time, "
                                   "speedup or result",
-                                  width    ? "width"
-                                  : height ? "height"
-                                  : scale  ? "scale"
-                                           : "theme");
+                                  args->width    ? "width"
+                                  : args->height ? "height"
+                                  : args->scale  ? "scale"
+                                                 : "theme");
   if (format == NULL)
     return _plab_cli_usage_error (COMMAND, "which format? (--format csv or --format trace)");
   if (strcmp (format, "csv") && strcmp (format, "trace"))
     return _plab_cli_usage_error (COMMAND,
                                   "unknown format '%s' (csv or trace; charts need --chart)",
                                   format);
-  if (g_str_has_prefix (argv[1], "sweep:"))
+  if (g_str_has_prefix (run, "sweep:"))
     return _plab_cli_usage_error (COMMAND, "csv and trace export one run; sweep:ID is for --chart");
   if (output != NULL && output[0] == '\0')
     return _plab_cli_usage_error (COMMAND, "-o needs a FILE name (or - for stdout)");
   if (output != NULL && g_file_test (output, G_FILE_TEST_IS_DIR))
     return _plab_cli_usage_error (COMMAND, "-o %s is a folder; give a file name", output);
+  return PLAB_EXIT_OK;
+}
+
+/* Writes run @run of the store as CSV or a trace (@format, checked) to
+ * @output (NULL or "-": stdout), and says on stderr what it wrote. */
+static int
+export_run_data (const char *run, const char *format, const char *output, const char *db)
+{
+  g_autofree char *path = NULL;
+  PlabStore *store = NULL;
+  PlabRunExportStats stats = { 0 };
+  char message[512] = "";
+  gboolean missing;
+  int64_t id;
+  int status;
+  int rc;
 
   store = _plab_cli_open_store (db, PLAB_STORE_READ_ONLY, &path, &missing);
   if (store == NULL)
     {
       if (!missing)
         return PLAB_EXIT_FAILED;
-      status = _plab_cli_parse_run_id (COMMAND, NULL, path, argv[1], NULL, &id);
+      status = _plab_cli_parse_run_id (COMMAND, NULL, path, run, NULL, &id);
       if (status == PLAB_EXIT_OK)
-        status = _plab_cli_usage_error (COMMAND, "there is no run %s: %s holds no runs yet",
-                                        argv[1], path);
+        status = _plab_cli_usage_error (COMMAND, "there is no run %s: %s holds no runs yet", run,
+                                        path);
       return status;
     }
-  status = _plab_cli_parse_run_id (COMMAND, store, path, argv[1], NULL, &id);
+  status = _plab_cli_parse_run_id (COMMAND, store, path, run, NULL, &id);
   if (status != PLAB_EXIT_OK)
     goto out;
   status = PLAB_EXIT_FAILED;
@@ -344,4 +291,85 @@ _plab_cli_export (int argc, char **argv)
 out:
   plab_store_close (store);
   return status;
+}
+
+int
+_plab_cli_export (int argc, char **argv)
+{
+  g_autofree char *db = NULL;
+  g_autofree char *format = NULL;
+  g_autofree char *chart = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *theme = NULL;
+  g_autofree char *width = NULL;
+  g_autofree char *height = NULL;
+  g_autofree char *scale = NULL;
+  GOptionEntry entries[]
+      = { { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
+            "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
+          { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result",
+            "KIND" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+            "Write to FILE (default: stdout for --format csv or trace; with --chart, "
+            "plab-runN-KIND.FORMAT (sweepN for a sweep) in the current folder)",
+            "FILE" },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+            "FILE" },
+          { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
+            "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
+          { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
+            "Chart height in pixels, 1 to 20000 (default 900)", "H" },
+          { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
+            "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
+          { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
+          { NULL } };
+  g_autoptr (GOptionContext) context = NULL;
+  int64_t id;
+  int status;
+
+  g_set_prgname ("plab export");
+  context = g_option_context_new (
+      "RUN|sweep:ID - a chart as PNG, SVG or PDF, or a run as CSV or trace");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+                                    "RUN is a run id or \"last\".\n"
+                                    "--format trace writes Chrome Trace Event JSON: open it in "
+                                    "https://ui.perfetto.dev or chrome://tracing.\n"
+                                    "--format csv writes one row per span.\n"
+                                    "--chart timeline|time|speedup|result draws a chart "
+                                    "(--format png, svg, pdf, or csv for the data behind it);\n"
+                                    "the time and speedup charts of a run cover its sweep.");
+  {
+    static const char *const value_options[]
+        = { "--format", "-f",       "--chart", "--output", "-o", "--db",
+            "--width",  "--height", "--scale", "--theme",  NULL };
+    int negative = _plab_cli_find_negative (argc, argv, value_options);
+
+    if (negative > 0)
+      return _plab_cli_parse_run_id (COMMAND, NULL, NULL, argv[negative], "sweep:ID", &id);
+  }
+  if (!_plab_cli_parse (context, COMMAND, &argc, &argv))
+    return PLAB_EXIT_USAGE;
+  if (!_plab_cli_db_given_ok (COMMAND, db))
+    return PLAB_EXIT_USAGE;
+  if (argc != 2)
+    return _plab_cli_usage_error (COMMAND,
+                                  argc < 2 ? "which run? (plab export RUN --format csv|trace)"
+                                           : "one run at a time, not '%s'",
+                                  argc > 2 ? argv[2] : "");
+  if (chart)
+    {
+      ChartArgs args = { chart, format, output, width, height, scale, theme };
+
+      return export_chart (argv[1], &args, db);
+    }
+  {
+    ChartArgs args = { chart, format, output, width, height, scale, theme };
+
+    status = check_data_args (&args, argv[1]);
+    if (status != PLAB_EXIT_OK)
+      return status;
+  }
+  return export_run_data (argv[1], format, output, db);
 }
