@@ -1,4 +1,5 @@
-/* test-chart-store.c: charts exported from runs in a real run store. */
+/* test-chart-data.c: the one chart-data loader (plab-chart-data.c), and charts
+ * exported from runs in a real run store. */
 #include <cairo.h>
 #include <glib.h>
 #include <glib/gstdio.h>
