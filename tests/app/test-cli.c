@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "tmp-test-util.h"
 
 typedef struct
 {
@@ -29,37 +30,13 @@ static char *plab_path;
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-cli-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (path);
+  f->dir = tmp_test_dir_new ("plab-cli-XXXXXX", &f->db);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  tmp_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }

@@ -36,8 +36,10 @@
 #endif
 
 #include "gui-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
+#include "tmp-test-util.h"
 
 /* Generous bounds for a loaded 2-core machine: they catch hangs only. */
 #define START_TIMEOUT_MS 30000 /* until the run is going and has drawn spans */
@@ -340,16 +342,13 @@ plab_run (Fixture *f, const char *const *args, int want_status)
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
   const char *const ok_run[]
       = { "run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000", NULL };
   const char *const crash_run[] = { "run",   "squares", "-b",    "processes",    "-j", "2",
                                     "--set", "n=20000", "--set", "crash_item=9", NULL };
 
-  f->dir = g_dir_make_tmp ("plab-gui-faults-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-  f->runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
+  f->dir = tmp_test_dir_new ("plab-gui-faults-XXXXXX", &f->db);
+  f->runner = app_test_runner_path ();
   f->seen_pids = g_array_new (FALSE, FALSE, sizeof (int));
 
   plab_run (f, ok_run, 0);
@@ -375,9 +374,6 @@ window_idle_cond (gpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   /* A load of the shown run still in its worker thread would keep the
    * window, and with it this application, alive into the next test, beside
    * that test's own application. */
@@ -393,13 +389,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
       g_subprocess_wait (f->host, NULL, NULL);
       g_clear_object (&f->host);
     }
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
+  tmp_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
   g_free (f->runner);
@@ -559,16 +549,8 @@ assert_aftermath (Fixture *f, int keep, guint min_tasks)
 static void
 start_window (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->app = plab_application_new (f->db, f->runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
+  f->window = app_test_open_window (f->db, 1200, 800, &f->app);
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *)&f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1200, 800);
   gui_test_spin (300);
 
   set_up_long_run (f->window);
@@ -873,23 +855,17 @@ test_gui_killed_mid_run (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   if (argc == 5 && !strcmp (argv[1], "--host"))
     return host_main (argv[2], argv[3], argv[4]);
 
   g_test_init (&argc, &argv, NULL);
   /* Orphans of the runner re-parent here, where the tests can see them. */
   g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), ==, 0);
-  have_display = gui_test_init ();
+  gui_test_init ();
   if (gui_test_xvfb != NULL)
     xvfb_pid = atoi (g_subprocess_get_identifier (gui_test_xvfb));
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/gui-faults/stop-mid-run", test_stop_mid_run);
   ADD ("/plab/gui-faults/close-mid-run", test_close_mid_run);

@@ -20,9 +20,11 @@
 #endif
 
 #include "gui-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-export-dialog.h"
 #include "plab-window-private.h"
+#include "tmp-test-util.h"
 
 /* Generous bounds: a 2-core CI machine under load. */
 #define RUN_TIMEOUT_MS 20000
@@ -39,38 +41,18 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
-
-  f->dir = g_dir_make_tmp ("plab-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-  f->app = plab_application_new (f->db, runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1440, 900);
+  f->dir = tmp_test_dir_new ("plab-gui-XXXXXX", &f->db);
+  f->window = app_test_open_window (f->db, 1440, 900, &f->app);
   gui_test_spin (300);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   gtk_window_destroy (GTK_WINDOW (f->window));
   gui_test_spin (50);
   g_clear_object (&f->app);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
+  tmp_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }
@@ -477,16 +459,10 @@ test_export_trace (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/gui/ctrl-r-records-run", test_ctrl_r_records_run);
   ADD ("/plab/gui/stop-cancels", test_stop_cancels);

@@ -11,9 +11,11 @@
 #include <glib/gstdio.h>
 
 #include "gui-test-util.h"
+#include "app-test-util.h"
 #include "load-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
+#include "tmp-test-util.h"
 
 #define BIG_RUN_SPANS 1000000
 #define LOAD_TIMEOUT_MS 90000 /* only against hangs */
@@ -30,27 +32,14 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-load-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
+  f->dir = tmp_test_dir_new ("plab-load-gui-XXXXXX", &f->db);
 }
 
 /* Starts the application on the fixture's store, as `plab --db FILE` does. */
 static void
 open_window (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
-
-  f->app = plab_application_new (f->db, runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1440, 900);
+  f->window = app_test_open_window (f->db, 1440, 900, &f->app);
 }
 
 static gboolean
@@ -62,9 +51,6 @@ loaded_cond (gpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   if (f->window != NULL)
     {
       gtk_window_destroy (GTK_WINDOW (f->window));
@@ -72,13 +58,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
       gui_test_spin (300);
     }
   g_clear_object (&f->app);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
+  tmp_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }
@@ -338,16 +318,10 @@ test_live_million_spans (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/load/gui/million-spans-load-async", test_million_spans_load_async);
   ADD ("/plab/load/gui/newer-selection-wins", test_newer_selection_wins);

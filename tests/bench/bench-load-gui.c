@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "gui-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
 
@@ -105,7 +106,6 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *screenshot = NULL;
-  g_autofree char *runner = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) context = g_option_context_new ("DB");
   PlabApplication *app;
@@ -136,18 +136,12 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-load-gui: %s\n", gui_test_skip_reason);
       return 1;
     }
-  runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR") ? g_getenv ("PLAB_BUILD_DIR") : "build",
-                             "app", "plab", NULL);
 
   printf ("before the window: VmRSS %.0f MB\n", status_mb ("VmRSS:"));
   tick = g_timeout_add (TICK_MS, tick_cb, &watch);
   t0 = g_get_monotonic_time ();
-  app = plab_application_new (argv[1], runner);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_application_activate (G_APPLICATION (app));
-  window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  window = app_test_open_window (argv[1], 1440, 900, &app);
   t_open = g_get_monotonic_time () - t0;
-  gtk_window_set_default_size (GTK_WINDOW (window), 1440, 900);
   watch.window = window;
   printf ("window open on the main thread: %.0f ms (loading: %s)\n", t_open / 1e3,
           plab_window_is_loading (window) ? "yes" : "no");

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmp-test-util.h"
+
 typedef struct
 {
   char *dir;
@@ -26,29 +28,14 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-journal-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "runs.db", NULL);
+  f->dir = tmp_test_dir_new ("plab-journal-XXXXXX", &f->path);
   f->journal = g_strconcat (f->path, "-events-1", NULL);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  GDir *dir = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      char *child = g_build_filename (f->dir, name, NULL);
-      g_unlink (child);
-      g_free (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (f->dir);
+  tmp_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
   g_free (f->journal);

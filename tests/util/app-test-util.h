@@ -1,0 +1,39 @@
+/* app-test-util.h: the plab application and its window, for the GUI tests.
+ *
+ * The tests of app/ drive the window as `plab --db FILE` shows it, with the
+ * real runner the build made. Include after gui-test-util.h.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "plab-application.h"
+#include "plab-window.h"
+
+/* The plab program of this build: the runner the window starts. */
+static G_GNUC_UNUSED char *
+app_test_runner_path (void)
+{
+  const char *build = g_getenv ("PLAB_BUILD_DIR");
+
+  return g_build_filename (build != NULL ? build : "build", "app", "plab", NULL);
+}
+
+/* Starts the application on the run store @db, as `plab --db FILE` does, and
+ * returns its window, @width by @height. The application goes to @app. */
+static G_GNUC_UNUSED PlabWindow *
+app_test_open_window (const char *db, int width, int height, PlabApplication **app)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *runner = app_test_runner_path ();
+  PlabWindow *window;
+
+  *app = plab_application_new (db, runner);
+  g_application_register (G_APPLICATION (*app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (*app));
+  window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (*app)));
+  g_assert_nonnull (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  return window;
+}

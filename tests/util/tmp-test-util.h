@@ -1,0 +1,50 @@
+/* tmp-test-util.h: temporary folders for the tests that write files.
+ *
+ * A test that writes a run store, an export or a fuzz target's work files
+ * does it in a fresh folder of its own, made by tmp_test_dir_new () and
+ * removed with everything in it by tmp_test_remove_tree ().
+ */
+#pragma once
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+/* Makes a fresh folder from @template (as g_dir_make_tmp () does) and, when
+ * @db is not NULL, stores in it the path of a run store "runs.db" in that
+ * folder. Free both with g_free (). */
+static G_GNUC_UNUSED char *
+tmp_test_dir_new (const char *template, char **db)
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp (template, &error);
+
+  g_assert_no_error (error);
+  if (db != NULL)
+    *db = g_build_filename (dir, "runs.db", NULL);
+  return dir;
+}
+
+/* Removes @path and everything below it. Links are removed, never followed;
+ * a folder a test made read-only is made writable again first. */
+static G_GNUC_UNUSED void
+tmp_test_remove_tree (const char *path)
+{
+  GDir *dir;
+  const char *name;
+
+  g_chmod (path, 0700);
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        tmp_test_remove_tree (child);
+      else
+        g_unlink (child);
+      g_free (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
