@@ -19,27 +19,10 @@
 #include "plab.h"
 #include "tmp-test-util.h"
 
-typedef struct
-{
-  char *dir;
-  char *db;
-} Fixture;
+/* A folder of its own for each test, with the path of a run store in it. */
+typedef TmpTestFixture Fixture;
 
 static char *plab_path;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = tmp_test_dir_new ("plab-cli-XXXXXX", &f->db);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
-}
 
 static char **
 plab_environ (const Fixture *f)
@@ -770,7 +753,8 @@ main (int argc, char **argv)
     }
   plab_path = g_build_filename (build, "app", "plab", NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func)                                                                            \
+  g_test_add (path, Fixture, NULL, tmp_test_fixture_setup, func, tmp_test_fixture_teardown)
   ADD ("/plab/cli/help", test_help);
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);

@@ -36,10 +36,10 @@
 #endif
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
-#include "tmp-test-util.h"
 
 /* Generous bounds for a loaded 2-core machine: they catch hangs only. */
 #define START_TIMEOUT_MS 30000 /* until the run is going and has drawn spans */
@@ -389,9 +389,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
       g_subprocess_wait (f->host, NULL, NULL);
       g_clear_object (&f->host);
     }
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
+  tmp_test_dir_free (f->dir, f->db);
   g_free (f->runner);
   g_array_unref (f->seen_pids);
   for (int i = 0; i < 2; i++)

@@ -20,41 +20,24 @@
 #endif
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-export-dialog.h"
 #include "plab-window-private.h"
-#include "tmp-test-util.h"
 
 /* Generous bounds: a 2-core CI machine under load. */
 #define RUN_TIMEOUT_MS 20000
 #define STOP_DEADLINE_MS 1500
 
-typedef struct
-{
-  char *dir;
-  char *db;
-  PlabApplication *app;
-  PlabWindow *window;
-} Fixture;
+typedef AppTestFixture Fixture;
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  f->dir = tmp_test_dir_new ("plab-gui-XXXXXX", &f->db);
-  f->window = app_test_open_window (f->db, 1440, 900, &f->app);
+  app_test_fixture_setup (f, data);
+  app_test_fixture_open (f);
   gui_test_spin (300);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  gtk_window_destroy (GTK_WINDOW (f->window));
-  gui_test_spin (50);
-  g_clear_object (&f->app);
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
 }
 
 /* The runs of the store, newest first (none when the file does not exist yet). */
@@ -66,8 +49,8 @@ store_runs (Fixture *f, size_t *n)
   PlabRunFilter filter = { 0 };
 
   *n = 0;
-  if (!g_file_test (f->db, G_FILE_TEST_EXISTS)
-      || plab_store_open (f->db, PLAB_STORE_READ_ONLY, &store) != 0)
+  if (!g_file_test (f->tmp.db, G_FILE_TEST_EXISTS)
+      || plab_store_open (f->tmp.db, PLAB_STORE_READ_ONLY, &store) != 0)
     return NULL;
   if (plab_store_list_runs (store, &filter, &runs, n) != 0)
     *n = 0;
@@ -329,7 +312,7 @@ static void
 test_sweep_compare_export (Fixture *f, gconstpointer data)
 {
   FinishedRun finished = { f, PLAB_RUN_RUNNING };
-  g_autofree char *png = g_build_filename (f->dir, "speedup.png", NULL);
+  g_autofree char *png = g_build_filename (f->tmp.dir, "speedup.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *contents = NULL;
   PlabExportDialog *dialog;
@@ -393,7 +376,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_get_visible (f->window->sidebar));
 
   /* Export the speedup chart as PNG, as the dialog does after the file chooser. */
-  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
+  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->tmp.db,
                                    plab_application_get_runner_path (f->app),
                                    plab_window_get_shown_run (f->window),
                                    f->window->shown->run->sweep_id);
@@ -428,7 +411,7 @@ static void
 test_export_trace (Fixture *f, gconstpointer data)
 {
   FinishedRun finished = { f, PLAB_RUN_RUNNING };
-  g_autofree char *path = g_build_filename (f->dir, "run.json", NULL);
+  g_autofree char *path = g_build_filename (f->tmp.dir, "run.json", NULL);
   g_autofree char *written = NULL;
   g_autofree char *contents = NULL;
   g_autoptr (GError) error = NULL;
@@ -441,7 +424,7 @@ test_export_trace (Fixture *f, gconstpointer data)
   gui_test_spin (200);
   g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
 
-  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
+  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->tmp.db,
                                    plab_application_get_runner_path (f->app),
                                    plab_window_get_shown_run (f->window), 0);
   plab_export_dialog_set_format (dialog, PLAB_EXPORT_FORMAT_TRACE);
@@ -462,7 +445,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   gui_test_init ();
 
-#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, app_test_fixture_teardown)
 
   ADD ("/plab/gui/ctrl-r-records-run", test_ctrl_r_records_run);
   ADD ("/plab/gui/stop-cancels", test_stop_cancels);

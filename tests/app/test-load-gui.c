@@ -11,56 +11,22 @@
 #include <glib/gstdio.h>
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "load-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
-#include "tmp-test-util.h"
 
 #define BIG_RUN_SPANS 1000000
 #define LOAD_TIMEOUT_MS 90000 /* only against hangs */
 #define TICK_MS 5
 
-typedef struct
-{
-  char *dir;
-  char *db;
-  PlabApplication *app;
-  PlabWindow *window;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = tmp_test_dir_new ("plab-load-gui-XXXXXX", &f->db);
-}
-
-/* Starts the application on the fixture's store, as `plab --db FILE` does. */
-static void
-open_window (Fixture *f)
-{
-  f->window = app_test_open_window (f->db, 1440, 900, &f->app);
-}
+typedef AppTestFixture Fixture;
 
 static gboolean
 loaded_cond (gpointer data)
 {
   return !plab_window_is_loading (data);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  if (f->window != NULL)
-    {
-      gtk_window_destroy (GTK_WINDOW (f->window));
-      /* A load still running answers the destroyed window: let it. */
-      gui_test_spin (300);
-    }
-  g_clear_object (&f->app);
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
 }
 
 static gint64
@@ -70,7 +36,7 @@ store_spans (Fixture *f, gint64 run_id)
   PlabRunRecord *run = NULL;
   gint64 n;
 
-  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_open (f->tmp.db, PLAB_STORE_READ_ONLY, &store), ==, 0);
   g_assert_cmpint (plab_store_get_run (store, run_id, &run), ==, 0);
   n = run->n_spans;
   plab_run_record_free (run);
@@ -125,12 +91,12 @@ test_million_spans_load_async (Fixture *f, gconstpointer data)
   guint tick;
   const char *status;
 
-  small_id = load_test_write_run (f->db, "squares", 1000, 2);
-  big_id = load_test_write_run (f->db, "squares", BIG_RUN_SPANS, 2);
+  small_id = load_test_write_run (f->tmp.db, "squares", 1000, 2);
+  big_id = load_test_write_run (f->tmp.db, "squares", BIG_RUN_SPANS, 2);
   g_assert_cmpint (big_id, >, small_id);
 
   t0 = g_get_monotonic_time ();
-  open_window (f);
+  app_test_fixture_open (f);
   g_assert_true (plab_window_is_loading (f->window));
   status = gtk_label_get_text (f->window->status_label);
   g_test_message ("while loading: %s", status);
@@ -180,9 +146,9 @@ test_newer_selection_wins (Fixture *f, gconstpointer data)
   gint64 big_id, small_id;
   PlabTimelineData *timeline;
 
-  big_id = load_test_write_run (f->db, "squares", BIG_RUN_SPANS / 2, 2);
-  small_id = load_test_write_run (f->db, "squares", 2000, 2);
-  open_window (f);
+  big_id = load_test_write_run (f->tmp.db, "squares", BIG_RUN_SPANS / 2, 2);
+  small_id = load_test_write_run (f->tmp.db, "squares", 2000, 2);
+  app_test_fixture_open (f);
   g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, small_id);
 
@@ -287,7 +253,7 @@ test_live_million_spans (Fixture *f, gconstpointer data)
   BuildWatch watch = { 0 };
   guint tick;
 
-  open_window (f);
+  app_test_fixture_open (f);
   watch.window = f->window;
   tick = g_timeout_add (2, build_tick_cb, &watch);
 
@@ -321,7 +287,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   gui_test_init ();
 
-#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
+#define ADD(path, func)                                                                            \
+  gui_test_add (path, Fixture, app_test_fixture_setup, func, app_test_fixture_teardown)
 
   ADD ("/plab/load/gui/million-spans-load-async", test_million_spans_load_async);
   ADD ("/plab/load/gui/newer-selection-wins", test_newer_selection_wins);

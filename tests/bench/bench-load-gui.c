@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"

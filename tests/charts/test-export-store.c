@@ -91,9 +91,7 @@ static void
 fixture_tear_down (Fixture *fx, gconstpointer user_data)
 {
   plab_store_close (fx->store);
-  tmp_test_remove_tree (fx->dir);
-  g_free (fx->db);
-  g_free (fx->dir);
+  tmp_test_dir_free (fx->dir, fx->db);
 }
 
 static char *

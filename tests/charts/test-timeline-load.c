@@ -20,25 +20,8 @@
 #define H 900
 #define MILLION 1000000
 
-typedef struct
-{
-  char *dir;
-  char *db;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = tmp_test_dir_new ("plab-load-XXXXXX", &f->db);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
-}
+/* A folder of its own for each test, with the path of a run store in it. */
+typedef TmpTestFixture Fixture;
 
 static cairo_surface_t *
 render (const PlabTimelineData *data)
@@ -400,9 +383,9 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/load/timeline/builder-matches-new", test_builder_matches_new);
   g_test_add_func ("/plab/load/timeline/memory-per-span", test_memory_per_span);
   g_test_add_func ("/plab/load/timeline/lost-events-are-named", test_lost_events_are_named);
-  g_test_add ("/plab/load/timeline/load-from-store", Fixture, NULL, fixture_setup,
-              test_load_from_store, fixture_teardown);
-  g_test_add ("/plab/load/timeline/nested-density-shows", Fixture, NULL, fixture_setup,
-              test_nested_density_shows, fixture_teardown);
+  g_test_add ("/plab/load/timeline/load-from-store", Fixture, NULL, tmp_test_fixture_setup,
+              test_load_from_store, tmp_test_fixture_teardown);
+  g_test_add ("/plab/load/timeline/nested-density-shows", Fixture, NULL, tmp_test_fixture_setup,
+              test_nested_density_shows, tmp_test_fixture_teardown);
   return g_test_run ();
 }

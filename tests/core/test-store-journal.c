@@ -35,9 +35,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
+  tmp_test_dir_free (f->dir, f->path);
   g_free (f->journal);
 }
 

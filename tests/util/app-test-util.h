@@ -1,7 +1,8 @@
 /* app-test-util.h: the plab application and its window, for the GUI tests.
  *
  * The tests of app/ drive the window as `plab --db FILE` shows it, with the
- * real runner the build made. Include after gui-test-util.h.
+ * real runner the build made. Include after gui-test-util.h and
+ * tmp-test-util.h.
  */
 #pragma once
 
@@ -36,4 +37,38 @@ app_test_open_window (const char *db, int width, int height, PlabApplication **a
   g_assert_nonnull (window);
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
   return window;
+}
+
+/* The fixture of a test of the window: a folder of its own with the run
+ * store in it, and the application once app_test_fixture_open () started it. */
+typedef struct
+{
+  TmpTestFixture tmp;
+  PlabApplication *app;
+  PlabWindow *window;
+} AppTestFixture;
+
+static G_GNUC_UNUSED void
+app_test_fixture_setup (AppTestFixture *f, gconstpointer data)
+{
+  tmp_test_fixture_setup (&f->tmp, data);
+}
+
+static G_GNUC_UNUSED void
+app_test_fixture_open (AppTestFixture *f)
+{
+  f->window = app_test_open_window (f->tmp.db, 1440, 900, &f->app);
+}
+
+static G_GNUC_UNUSED void
+app_test_fixture_teardown (AppTestFixture *f, gconstpointer data)
+{
+  if (f->window != NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (f->window));
+      /* A load still running answers the destroyed window: let it. */
+      gui_test_spin (300);
+    }
+  g_clear_object (&f->app);
+  tmp_test_fixture_teardown (&f->tmp, data);
 }

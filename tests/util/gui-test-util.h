@@ -191,11 +191,11 @@ gui_test_add_vtable (const char *path,
 
 /* As g_test_add () and g_test_add_func (), for tests that need a display. */
 #define gui_test_add(path, Fixture, setup, func, teardown)                                         \
-  gui_test_add_vtable (path, sizeof (Fixture), (GTestFixtureFunc)(void (*) (void))(setup),         \
-                       (GTestFixtureFunc)(void (*) (void))(func),                                  \
-                       (GTestFixtureFunc)(void (*) (void))(teardown))
+  gui_test_add_vtable (path, sizeof (Fixture), (GTestFixtureFunc)(void (*) (void)) (setup),        \
+                       (GTestFixtureFunc)(void (*) (void)) (func),                                 \
+                       (GTestFixtureFunc)(void (*) (void)) (teardown))
 #define gui_test_add_func(path, func)                                                              \
-  gui_test_add_vtable (path, 0, NULL, (GTestFixtureFunc)(void (*) (void))(func), NULL)
+  gui_test_add_vtable (path, 0, NULL, (GTestFixtureFunc)(void (*) (void)) (func), NULL)
 
 /* Runs the main loop until @cond (data) holds or @timeout_ms passes;
  * returns whether it held. */

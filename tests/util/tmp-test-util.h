@@ -9,14 +9,16 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-/* Makes a fresh folder from @template (as g_dir_make_tmp () does) and, when
- * @db is not NULL, stores in it the path of a run store "runs.db" in that
- * folder. Free both with g_free (). */
+/* Makes a fresh folder from @template (as g_dir_make_tmp () does; NULL names
+ * it after the test program) and, when @db is not NULL, stores in it the path
+ * of a run store "runs.db" in that folder. Free both with g_free (). */
 static G_GNUC_UNUSED char *
 tmp_test_dir_new (const char *template, char **db)
 {
   GError *error = NULL;
-  char *dir = g_dir_make_tmp (template, &error);
+  g_autofree char *program = g_path_get_basename (g_get_prgname ());
+  g_autofree char *named = g_strdup_printf ("plab-%s-XXXXXX", program);
+  char *dir = g_dir_make_tmp (template != NULL ? template : named, &error);
 
   g_assert_no_error (error);
   if (db != NULL)
@@ -47,4 +49,34 @@ tmp_test_remove_tree (const char *path)
   if (dir != NULL)
     g_dir_close (dir);
   g_rmdir (path);
+}
+
+/* Removes @dir with everything in it, then frees @dir and @db (which may be
+ * NULL), as made by tmp_test_dir_new (). */
+static G_GNUC_UNUSED void
+tmp_test_dir_free (char *dir, char *db)
+{
+  tmp_test_remove_tree (dir);
+  g_free (dir);
+  g_free (db);
+}
+
+/* The fixture of a test that needs nothing but a folder of its own and the
+ * path of a run store in it; the folder is named after the test program. */
+typedef struct
+{
+  char *dir;
+  char *db;
+} TmpTestFixture;
+
+static G_GNUC_UNUSED void
+tmp_test_fixture_setup (TmpTestFixture *f, gconstpointer data)
+{
+  f->dir = tmp_test_dir_new (NULL, &f->db);
+}
+
+static G_GNUC_UNUSED void
+tmp_test_fixture_teardown (TmpTestFixture *f, gconstpointer data)
+{
+  tmp_test_dir_free (f->dir, f->db);
 }

@@ -51,9 +51,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->list);
   plab_store_close (f->store);
-  tmp_test_remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
+  tmp_test_dir_free (f->dir, f->path);
 }
 
 static void
