@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,18 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   return w->index;
 }
 
+int
+_plab_crew_startf (PlabCrew *self, PlabCrewFunc func, void *arg, const char *name_format, ...)
+{
+  char name[PLAB_LANE_NAME_MAX];
+  va_list ap;
+
+  va_start (ap, name_format);
+  vsnprintf (name, sizeof name, name_format, ap);
+  va_end (ap);
+  return _plab_crew_start (self, name, func, arg);
+}
+
 /* Raises the stop flag once the run is cancelled, pokes blocked workers and,
  * after a grace period, ends processes that did not stop by themselves. */
 static void
@@ -417,6 +430,8 @@ _plab_crew_join (PlabCrew *self, const char *label)
     plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
+  if (first == PLAB_ECANCELLED)
+    snprintf (self->run->error, sizeof self->run->error, "cancelled");
   return first;
 }
 
@@ -597,5 +612,45 @@ _plab_demo_pool_map (PlabDemoRun *run,
     snprintf (run->error, sizeof run->error, "%s", report.message);
   else if (rc != 0)
     snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
+  return rc;
+}
+
+int
+_plab_demo_pool_map_tasks (PlabDemoRun *run,
+                           const char *lane_prefix,
+                           const char *what,
+                           int n_tasks,
+                           PlabMapFunc func,
+                           PlabLabelFunc label,
+                           void *user_data)
+{
+  size_t n = n_tasks > 0 ? (size_t)n_tasks : 0;
+  int32_t *items = calloc (n + 1, sizeof *items);
+  int32_t *results = calloc (n + 1, sizeof *results);
+  PlabMap map = {
+    .func = func,
+    .user_data = user_data,
+    .label = label,
+    .items = items,
+    .item_size = sizeof *items,
+    .n_items = n,
+    .results = results,
+    .result_size = sizeof *results,
+    .chunk_size = 1,
+  };
+  int rc;
+
+  if (items == NULL || results == NULL)
+    {
+      snprintf (run->error, sizeof run->error, "%s", plab_strerror (PLAB_ENOMEM));
+      rc = PLAB_ENOMEM;
+      goto fail;
+    }
+  for (size_t i = 0; i < n; i++)
+    items[i] = (int32_t)i;
+  rc = _plab_demo_pool_map (run, lane_prefix, what, &map);
+fail:
+  free (items);
+  free (results);
   return rc;
 }
