@@ -154,7 +154,10 @@ pool_label_cb (size_t index, const void *item, char *label, size_t size, void *u
 static int
 run_pool (PlabDemoRun *run, Kitchen *k, int n)
 {
-  return _plab_demo_pool_map_tasks (run, "cook", "cooks", n, pool_task_cb, pool_label_cb, k);
+  PlabMap map
+      = { .func = pool_task_cb, .user_data = k, .label = pool_label_cb, .n_items = (size_t)n };
+
+  return _plab_demo_pool_map_tasks (run, "cook", "cooks", &map);
 }
 
 static int

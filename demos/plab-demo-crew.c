@@ -619,37 +619,25 @@ int
 _plab_demo_pool_map_tasks (PlabDemoRun *run,
                            const char *lane_prefix,
                            const char *what,
-                           int n_tasks,
-                           PlabMapFunc func,
-                           PlabLabelFunc label,
-                           void *user_data)
+                           PlabMap *map)
 {
-  size_t n = n_tasks > 0 ? (size_t)n_tasks : 0;
-  int32_t *items = calloc (n + 1, sizeof *items);
-  int32_t *results = calloc (n + 1, sizeof *results);
-  PlabMap map = {
-    .func = func,
-    .user_data = user_data,
-    .label = label,
-    .items = items,
-    .item_size = sizeof *items,
-    .n_items = n,
-    .results = results,
-    .result_size = sizeof *results,
-    .chunk_size = 1,
-  };
-  int rc;
+  int32_t *items = calloc (map->n_items + 1, sizeof *items);
+  int32_t *results = calloc (map->n_items + 1, sizeof *results);
+  int rc = PLAB_ENOMEM;
 
-  if (items == NULL || results == NULL)
+  if (items != NULL && results != NULL)
     {
-      snprintf (run->error, sizeof run->error, "%s", plab_strerror (PLAB_ENOMEM));
-      rc = PLAB_ENOMEM;
-      goto fail;
+      for (size_t i = 0; i < map->n_items; i++)
+        items[i] = (int32_t)i;
+      map->items = items;
+      map->item_size = sizeof *items;
+      map->results = results;
+      map->result_size = sizeof *results;
+      map->chunk_size = 1;
+      rc = _plab_demo_pool_map (run, lane_prefix, what, map);
     }
-  for (size_t i = 0; i < n; i++)
-    items[i] = (int32_t)i;
-  rc = _plab_demo_pool_map (run, lane_prefix, what, &map);
-fail:
+  else
+    snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
   free (items);
   free (results);
   return rc;

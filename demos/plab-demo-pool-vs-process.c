@@ -188,7 +188,9 @@ run_processes (PlabDemoRun *run, Files *f, int n)
 static int
 run_pool (PlabDemoRun *run, Files *f, int n)
 {
-  return _plab_demo_pool_map_tasks (run, NULL, "pool", n, pool_task_cb, label_cb, f);
+  PlabMap map = { .func = pool_task_cb, .user_data = f, .label = label_cb, .n_items = (size_t)n };
+
+  return _plab_demo_pool_map_tasks (run, NULL, "pool", &map);
 }
 
 /* Counts the files of @phase that exist with the right size, and removes them. */

@@ -111,13 +111,11 @@ int _plab_demo_pool_map (PlabDemoRun *run,
                          const char *what,
                          const PlabMap *map);
 
-/* Runs @func on the task numbers 0 .. @n_tasks - 1 (int32_t items, one task
- * a chunk, int32_t results the caller does not see) as _plab_demo_pool_map ()
- * does: for demos whose tasks are a fixed list that @user_data describes. */
+/* Runs @map->func on the task numbers 0 .. @map->n_items - 1 (int32_t
+ * items, one task a chunk, int32_t results the caller does not see) as
+ * _plab_demo_pool_map () does: for demos whose tasks are a fixed list that
+ * @map->user_data describes. Fills in the rest of @map. */
 int _plab_demo_pool_map_tasks (PlabDemoRun *run,
                                const char *lane_prefix,
                                const char *what,
-                               int n_tasks,
-                               PlabMapFunc func,
-                               PlabLabelFunc label,
-                               void *user_data);
+                               PlabMap *map);
