@@ -4,15 +4,7 @@
 #include <unistd.h>
 
 #include "plab.h"
-
-static int
-wait_code (pid_t pid)
-{
-  int status;
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
+#include "proc-test-util.h"
 
 static void
 test_fifo_across_processes (void)
@@ -39,7 +31,7 @@ test_fifo_across_processes (void)
       g_assert_cmpuint (size, ==, sizeof v);
       g_assert_cmpint (v, ==, i);
     }
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpuint (plab_queue_depth (q), ==, 0);
   plab_queue_free (q);
 }
@@ -121,7 +113,7 @@ test_message_sizes_and_wrap (void)
           g_assert_not_reached ();
     }
   g_rand_free (r);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 
   /* A buffer too small leaves the message queued and says how large it is. */
   size_t size = 0;
@@ -154,7 +146,7 @@ test_join_task_done (void)
       _exit (0);
     }
   g_assert_cmpint (plab_queue_join (q, 5 * 1000000000LL), ==, 0);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_queue_task_done (q), ==, PLAB_ERANGE);
   plab_queue_free (q);
 }
@@ -174,7 +166,7 @@ test_child_exits_with_unread_data (void)
       _exit (0);
     }
   /* The child exits at once, although nobody read its messages. */
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_now_ns () - t0, <, 2 * 1000000000LL);
   g_assert_cmpuint (plab_queue_depth (q), ==, 100);
   plab_queue_free (q);
@@ -207,10 +199,10 @@ test_many_producers_many_consumers (void)
         _exit (0);
       }
   for (int p = 0; p < 2; p++)
-    wait_code (producers[p]);
+    proc_test_wait_code (producers[p]);
   plab_queue_close (q);
   for (int c = 0; c < 2; c++)
-    wait_code (consumers[c]);
+    proc_test_wait_code (consumers[c]);
   for (int i = 0; i < 5000; i++)
     g_assert_cmpint (seen[i], ==, 1);
   plab_shared_free (seen_mem);
