@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart-test-util.h"
 #include "load-test-util.h"
 #include "plab-chart-export.h"
 #include "plab-chart-style.h"
@@ -49,21 +50,6 @@ same_pixels (cairo_surface_t *a, cairo_surface_t *b)
                 == 0;
 }
 
-static PlabEvent
-event (int lane, int kind, gint64 start, gint64 end, gint64 task, const char *label)
-{
-  PlabEvent e;
-
-  memset (&e, 0, sizeof e);
-  e.lane = (uint16_t)lane;
-  e.kind = (uint16_t)kind;
-  e.start_ns = start;
-  e.end_ns = end;
-  e.task_id = task;
-  g_strlcpy (e.label, label, sizeof e.label);
-  return e;
-}
-
 /* Events in scrambled order, fed in uneven batches with counter samples among
  * them, give the same data set as plab_timeline_data_new (): the same spans
  * at the same indices, and the same pixels. */
@@ -96,14 +82,14 @@ test_builder_matches_new (void)
 
       if (i % 97 == 0)
         {
-          events[i] = event (0, PLAB_SPAN_COUNTER, start, start, i % 13, "busy workers");
+          events[i] = chart_test_event (0, PLAB_SPAN_COUNTER, start, start, i % 13, "busy workers");
           n_counters++;
           continue;
         }
       /* Half the labels recur, half are new. */
       g_snprintf (label, sizeof label, i % 2 ? "chunk %d" : "x=%d", i % 2 ? i % 5 : i);
-      events[i] = event (1 + i % 2, i % 11 == 0 ? PLAB_SPAN_LOCK_WAIT : PLAB_SPAN_TASK, start,
-                         start + g_rand_int_range (rand, 0, 5000000), i, label);
+      events[i] = chart_test_event (1 + i % 2, i % 11 == 0 ? PLAB_SPAN_LOCK_WAIT : PLAB_SPAN_TASK,
+                                    start, start + g_rand_int_range (rand, 0, 5000000), i, label);
     }
   whole = plab_timeline_data_new (lanes, 3, events, N, NULL, 0);
   b = plab_timeline_builder_new (lanes, 3);
@@ -173,7 +159,7 @@ test_memory_per_span (void)
           char label[32];
 
           g_snprintf (label, sizeof label, "x=%" G_GINT64_FORMAT, at + i);
-          batch[i] = event (1 + i % 2, PLAB_SPAN_TASK, t, t + 900, at + i, label);
+          batch[i] = chart_test_event (1 + i % 2, PLAB_SPAN_TASK, t, t + 900, at + i, label);
         }
       g_assert_cmpint (plab_timeline_builder_add (b, batch, BATCH), ==, 0);
       for (int i = 0; i < BATCH; i++)
@@ -352,8 +338,8 @@ test_lost_events_are_named (void)
       lanes[i].kind = PLAB_LANE_PROCESS;
       g_snprintf (lanes[i].name, sizeof lanes[i].name, "worker %d", i);
     }
-  spans[0] = event (0, PLAB_SPAN_TASK, 0, 1000000, 0, "a");
-  spans[1] = event (1, PLAB_SPAN_TASK, 0, 1000000, 1, "b");
+  spans[0] = chart_test_event (0, PLAB_SPAN_TASK, 0, 1000000, 0, "a");
+  spans[1] = chart_test_event (1, PLAB_SPAN_TASK, 0, 1000000, 1, "b");
   complete = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
   lanes[1].dropped = 123456;
   lossy = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
