@@ -30,16 +30,13 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#ifdef PLAB_HAVE_XTEST
-#include <X11/extensions/XTest.h>
-#include <X11/keysym.h>
-#endif
 
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
+#include "xtest-test-util.h"
 
 /* Generous bounds for a loaded 2-core machine: they catch hangs only. */
 #define START_TIMEOUT_MS 30000 /* until the run is going and has drawn spans */
@@ -457,48 +454,6 @@ process_gone_cond (gpointer data)
   return proc_state (pid) == 0;
 }
 
-/* Presses @accel on the X window @xid through XTest; FALSE without XTest. */
-static gboolean
-press_keys (gulong xid, const char *accel)
-{
-#ifdef PLAB_HAVE_XTEST
-  Display *xdpy = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
-  int event_base, error_base, major, minor;
-  guint keyval;
-  GdkModifierType mods;
-  KeyCode ctrl, key;
-
-  if (!XTestQueryExtension (xdpy, &event_base, &error_base, &major, &minor)
-      || !gtk_accelerator_parse (accel, &keyval, &mods))
-    return FALSE;
-  ctrl = XKeysymToKeycode (xdpy, XK_Control_L);
-  key = XKeysymToKeycode (xdpy, keyval);
-  /* No window manager runs under Xvfb: give the window the focus. */
-  gdk_x11_display_error_trap_push (gdk_display_get_default ());
-  XRaiseWindow (xdpy, xid);
-  XSetInputFocus (xdpy, xid, RevertToParent, CurrentTime);
-  XSync (xdpy, False);
-  gdk_x11_display_error_trap_pop_ignored (gdk_display_get_default ());
-  gui_test_spin (100);
-  if (mods & GDK_CONTROL_MASK)
-    XTestFakeKeyEvent (xdpy, ctrl, True, 0);
-  XTestFakeKeyEvent (xdpy, key, True, 0);
-  XTestFakeKeyEvent (xdpy, key, False, 0);
-  if (mods & GDK_CONTROL_MASK)
-    XTestFakeKeyEvent (xdpy, ctrl, False, 0);
-  XSync (xdpy, False);
-  return TRUE;
-#else
-  return FALSE;
-#endif
-}
-
-static gulong
-window_xid (PlabWindow *window)
-{
-  return gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
-}
-
 /* What every fault must leave: no process, nothing in /dev/shm, a sound
  * store with the earlier runs intact, and the interrupted run (the newest)
  * cancelled with at least @min_tasks task spans. Returns that run's id. */
@@ -572,9 +527,14 @@ window_stopped_cond (gpointer data)
   return !plab_window_is_running (f->window);
 }
 
-/* Stop (Escape) mid-run: the runner cancels, records the run and leaves. */
+/* Starts the long run in the window, presses @accel mid-run (or activates
+ * @action when there is no XTest), waits until @done_cond (f) holds and the
+ * runner is gone, and checks what a fault must leave. */
 static void
-test_stop_mid_run (Fixture *f, gconstpointer data)
+interrupt_mid_run (Fixture *f,
+                   const char *accel,
+                   const char *action,
+                   gboolean (*done_cond) (gpointer))
 {
   int runner_pid;
   guint tasks;
@@ -583,11 +543,18 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
   runner_pid = plab_runner_get_pid (f->window->runner);
   note_runner (f->seen_pids, runner_pid);
   tasks = live_task_spans (f->window);
-  if (!press_keys (window_xid (f->window), "Escape"))
-    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
-  g_assert_true (gui_test_wait (window_stopped_cond, f, END_TIMEOUT_MS));
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), accel))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), action, NULL);
+  g_assert_true (gui_test_wait (done_cond, f, END_TIMEOUT_MS));
   g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
   assert_aftermath (f, 0, tasks);
+}
+
+/* Stop (Escape) mid-run: the runner cancels, records the run and leaves. */
+static void
+test_stop_mid_run (Fixture *f, gconstpointer data)
+{
+  interrupt_mid_run (f, "Escape", "win.stop", window_stopped_cond);
   /* The window carries on, ready for the next run. */
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
   g_assert_false (plab_window_is_running (f->window));
@@ -598,18 +565,7 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
 static void
 test_close_mid_run (Fixture *f, gconstpointer data)
 {
-  int runner_pid;
-  guint tasks;
-
-  start_window (f);
-  runner_pid = plab_runner_get_pid (f->window->runner);
-  note_runner (f->seen_pids, runner_pid);
-  tasks = live_task_spans (f->window);
-  if (!press_keys (window_xid (f->window), "<Control>w"))
-    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.close", NULL);
-  g_assert_true (gui_test_wait (window_gone_cond, f, END_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
-  assert_aftermath (f, 0, tasks);
+  interrupt_mid_run (f, "<Control>w", "win.close", window_gone_cond);
 }
 
 static gboolean
@@ -729,7 +685,8 @@ host_poll_cb (gpointer data)
       || !gtk_widget_get_mapped (GTK_WIDGET (host->window)))
     return G_SOURCE_CONTINUE;
   line = g_strdup_printf ("%d %lu %u\n", plab_runner_get_pid (host->window->runner),
-                          window_xid (host->window), live_task_spans (host->window));
+                          xtest_window_xid (GTK_WIDGET (host->window)),
+                          live_task_spans (host->window));
   tmp = g_strconcat (host->ready_path, ".tmp", NULL);
   g_file_set_contents (tmp, line, -1, NULL);
   g_rename (tmp, host->ready_path);
@@ -818,7 +775,7 @@ test_quit_mid_run (Fixture *f, gconstpointer data)
   guint tasks = start_host (f);
   int host_pid = atoi (g_subprocess_get_identifier (f->host));
 
-  if (!press_keys (f->host_xid, "<Control>q"))
+  if (!xtest_press_accel (f->host_xid, "<Control>q"))
     {
       g_test_skip ("no XTest: cannot press Ctrl+Q in another process");
       return;

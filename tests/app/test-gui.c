@@ -10,14 +10,8 @@
  * With PLAB_SCREENSHOT_DIR set, the rendered window of each step is also
  * saved there as PNG (the README's screenshots come from here).
  */
-#include <gdk/x11/gdkx.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-
-#ifdef PLAB_HAVE_XTEST
-#include <X11/extensions/XTest.h>
-#include <X11/keysym.h>
-#endif
 
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
@@ -25,6 +19,7 @@
 #include "plab-application.h"
 #include "plab-export-dialog.h"
 #include "plab-window-private.h"
+#include "xtest-test-util.h"
 
 /* Generous bounds: a 2-core CI machine under load. */
 #define RUN_TIMEOUT_MS 20000
@@ -117,43 +112,8 @@ press_ctrl (Fixture *f, const char *accel, const char *want_action)
   g_assert_nonnull (actions);
   g_assert_true (g_strv_contains ((const char *const *)actions, want_action));
 
-#ifdef PLAB_HAVE_XTEST
-  {
-    GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (f->window));
-    Display *xdpy = gdk_x11_display_get_xdisplay (display);
-    Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (f->window)));
-    guint keyval;
-    GdkModifierType mods;
-    int event_base, error_base, major, minor;
-
-    if (XTestQueryExtension (xdpy, &event_base, &error_base, &major, &minor)
-        && gtk_accelerator_parse (accel, &keyval, &mods))
-      {
-        KeyCode ctrl = XKeysymToKeycode (xdpy, XK_Control_L);
-        KeyCode shift = XKeysymToKeycode (xdpy, XK_Shift_L);
-        KeyCode key = XKeysymToKeycode (xdpy, keyval);
-
-        /* No window manager runs under Xvfb: give the window the focus. */
-        XRaiseWindow (xdpy, xid);
-        XSetInputFocus (xdpy, xid, RevertToParent, CurrentTime);
-        XSync (xdpy, False);
-        gui_test_spin (100);
-        if (mods & GDK_CONTROL_MASK)
-          XTestFakeKeyEvent (xdpy, ctrl, True, 0);
-        if (mods & GDK_SHIFT_MASK)
-          XTestFakeKeyEvent (xdpy, shift, True, 0);
-        XTestFakeKeyEvent (xdpy, key, True, 0);
-        XTestFakeKeyEvent (xdpy, key, False, 0);
-        if (mods & GDK_SHIFT_MASK)
-          XTestFakeKeyEvent (xdpy, shift, False, 0);
-        if (mods & GDK_CONTROL_MASK)
-          XTestFakeKeyEvent (xdpy, ctrl, False, 0);
-        XSync (xdpy, False);
-        return;
-      }
-  }
-#endif
-  gtk_widget_activate_action (GTK_WIDGET (f->window), want_action, NULL);
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), accel))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), want_action, NULL);
 }
 
 static void

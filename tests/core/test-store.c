@@ -70,32 +70,35 @@ assert_no_side_files (const char *path)
   g_assert_false (side_file_exists (path, "-journal"));
 }
 
-/* Opens @path in both modes, expects @code both times, and checks the file
- * did not change and gained no side files. */
+/* Opens @path in @mode, expects @code, and checks the file did not change
+ * and gained no side files. */
+static void
+assert_refused_untouched_in (const char *path, PlabStoreMode mode, int code)
+{
+  char *before = file_checksum (path);
+  PlabStore *store = NULL;
+  char *after;
+  int rc = plab_store_open (path, mode, &store);
+
+  g_assert_cmpstr (plab_error_name (rc), ==, plab_error_name (code));
+  g_assert_null (store);
+  /* One line naming the file. */
+  g_assert_nonnull (strstr (plab_store_open_error (), path));
+  g_assert_null (strchr (plab_store_open_error (), '\n'));
+
+  after = file_checksum (path);
+  g_assert_cmpstr (after, ==, before);
+  g_free (after);
+  g_free (before);
+  assert_no_side_files (path);
+}
+
+/* The same in both modes. */
 static void
 assert_refused_untouched (const char *path, int code)
 {
-  char *before = file_checksum (path);
-  PlabStoreMode modes[] = { PLAB_STORE_READ_WRITE, PLAB_STORE_READ_ONLY };
-
-  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
-    {
-      PlabStore *store = NULL;
-      char *after;
-      int rc = plab_store_open (path, modes[i], &store);
-
-      g_assert_cmpstr (plab_error_name (rc), ==, plab_error_name (code));
-      g_assert_null (store);
-      /* One line naming the file. */
-      g_assert_nonnull (strstr (plab_store_open_error (), path));
-      g_assert_null (strchr (plab_store_open_error (), '\n'));
-
-      after = file_checksum (path);
-      g_assert_cmpstr (after, ==, before);
-      g_free (after);
-      assert_no_side_files (path);
-    }
-  g_free (before);
+  assert_refused_untouched_in (path, PLAB_STORE_READ_WRITE, code);
+  assert_refused_untouched_in (path, PLAB_STORE_READ_ONLY, code);
 }
 
 static sqlite3 *
@@ -487,16 +490,8 @@ test_default_path (Fixture *f, gconstpointer data)
   g_assert_cmpstr (path, ==, "/home/someone/.local/share/plab/runs.db");
   free (path);
 
-  if (old_xdg)
-    g_setenv ("XDG_DATA_HOME", old_xdg, TRUE);
-  else
-    g_unsetenv ("XDG_DATA_HOME");
-  if (old_home)
-    g_setenv ("HOME", old_home, TRUE);
-  else
-    g_unsetenv ("HOME");
-  g_free (old_xdg);
-  g_free (old_home);
+  tmp_test_restore_env ("XDG_DATA_HOME", old_xdg);
+  tmp_test_restore_env ("HOME", old_home);
   g_free (xdg);
   g_free (folder);
   g_free (expected);
@@ -603,7 +598,6 @@ test_damaged_index (Fixture *f, gconstpointer data)
   sqlite3 *db;
   sqlite3_stmt *stmt = NULL;
   int64_t root = 0, page_size = 0;
-  char *before, *after;
   char *contents = NULL;
   gsize len = 0;
   GError *error = NULL;
@@ -636,16 +630,7 @@ test_damaged_index (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_free (contents);
 
-  before = file_checksum (f->path);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
-                   PLAB_ESTORE_CORRUPT);
-  g_assert_null (store);
-  g_assert_nonnull (strstr (plab_store_open_error (), f->path));
-  after = file_checksum (f->path);
-  g_assert_cmpstr (after, ==, before);
-  assert_no_side_files (f->path);
-  g_free (before);
-  g_free (after);
+  assert_refused_untouched_in (f->path, PLAB_STORE_READ_WRITE, PLAB_ESTORE_CORRUPT);
 }
 
 /* A store in WAL mode whose schema format number SQLite does not know (found
@@ -686,7 +671,6 @@ test_damaged_check (Fixture *f, gconstpointer data)
 {
   PlabStore *store = open_rw (f->path);
   sqlite3 *db;
-  char *before, *after;
 
   record_run (store, "squares", 0, 10);
   plab_store_close (store);
@@ -699,15 +683,7 @@ test_damaged_check (Fixture *f, gconstpointer data)
   sqlite3_close (db);
   assert_no_side_files (f->path);
 
-  before = file_checksum (f->path);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
-                   PLAB_ESTORE_CORRUPT);
-  g_assert_null (store);
-  after = file_checksum (f->path);
-  g_assert_cmpstr (after, ==, before);
-  assert_no_side_files (f->path);
-  g_free (before);
-  g_free (after);
+  assert_refused_untouched_in (f->path, PLAB_STORE_READ_WRITE, PLAB_ESTORE_CORRUPT);
 }
 
 static void

@@ -48,13 +48,8 @@ replay_file (gconstpointer data)
 
     g_setenv ("TMPDIR", tmp, TRUE);
     g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-    if (old != NULL)
-      g_setenv ("TMPDIR", old, TRUE);
-    else
-      g_unsetenv ("TMPDIR");
-    tmp_test_remove_tree (tmp);
-    g_free (tmp);
-    g_free (old);
+    tmp_test_restore_env ("TMPDIR", old);
+    tmp_test_dir_free (tmp, NULL);
   }
   g_test_trap_assert_passed ();
 }

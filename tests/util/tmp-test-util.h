@@ -80,3 +80,15 @@ tmp_test_fixture_teardown (TmpTestFixture *f, gconstpointer data)
 {
   tmp_test_dir_free (f->dir, f->db);
 }
+
+/* Puts environment variable @name back to @old, a copy of its value before
+ * the test changed it (NULL: it was not set), and frees @old. */
+static G_GNUC_UNUSED void
+tmp_test_restore_env (const char *name, char *old)
+{
+  if (old != NULL)
+    g_setenv (name, old, TRUE);
+  else
+    g_unsetenv (name);
+  g_free (old);
+}
