@@ -189,6 +189,21 @@ record_run (PlabStore *store, const char *demo, int64_t sweep_id, int n_spans)
   return id;
 }
 
+/* Makes a store at @path holding one run of @demo with 10 spans, then runs
+ * @sql on the file with SQLite itself, behind the store's back. */
+static void
+record_then_alter (const char *path, const char *demo, const char *sql)
+{
+  PlabStore *store = open_rw (path);
+  sqlite3 *db;
+
+  record_run (store, demo, 0, 10);
+  plab_store_close (store);
+  db = raw_open (path);
+  raw_exec (db, sql);
+  sqlite3_close (db);
+}
+
 /* --- Tests --- */
 
 static void
@@ -669,18 +684,12 @@ test_unknown_schema_format (Fixture *f, gconstpointer data)
 static void
 test_damaged_check (Fixture *f, gconstpointer data)
 {
-  PlabStore *store = open_rw (f->path);
-  sqlite3 *db;
-
-  record_run (store, "squares", 0, 10);
-  plab_store_close (store);
-  db = raw_open (f->path);
-  raw_exec (db, "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
-                "PRAGMA writable_schema = ON;"
-                "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
-                "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
-                "PRAGMA writable_schema = OFF;");
-  sqlite3_close (db);
+  record_then_alter (f->path, "squares",
+                     "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
+                     "PRAGMA writable_schema = ON;"
+                     "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
+                     "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
+                     "PRAGMA writable_schema = OFF;");
   assert_no_side_files (f->path);
 
   assert_refused_untouched_in (f->path, PLAB_STORE_READ_WRITE, PLAB_ESTORE_CORRUPT);
@@ -689,15 +698,7 @@ test_damaged_check (Fixture *f, gconstpointer data)
 static void
 test_newer (Fixture *f, gconstpointer data)
 {
-  PlabStore *store = open_rw (f->path);
-  sqlite3 *db;
-
-  record_run (store, "kde", 0, 10);
-  plab_store_close (store);
-
-  db = raw_open (f->path);
-  raw_exec (db, "PRAGMA user_version = 99;");
-  sqlite3_close (db);
+  record_then_alter (f->path, "kde", "PRAGMA user_version = 99;");
   assert_no_side_files (f->path);
   assert_refused_untouched (f->path, PLAB_ESTORE_NEWER);
 }
