@@ -50,9 +50,7 @@ typedef struct
   PlabWindow *window;
   gboolean idle_ran;
   gboolean idle_saw_loading;
-  guint ticks_while_loading;
-  gint64 last_tick_us;
-  gint64 max_gap_us;
+  AppTestWatch ticks; /* while it loads */
 } LoopWatch;
 
 static gboolean
@@ -63,21 +61,6 @@ idle_cb (gpointer data)
   w->idle_ran = TRUE;
   w->idle_saw_loading = plab_window_is_loading (w->window);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  LoopWatch *w = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (!plab_window_is_loading (w->window))
-    return G_SOURCE_CONTINUE;
-  w->ticks_while_loading++;
-  if (w->last_tick_us > 0)
-    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
-  w->last_tick_us = now;
-  return G_SOURCE_CONTINUE;
 }
 
 /* The window opens on the newest run, a million spans: it loads in a worker
@@ -102,20 +85,20 @@ test_million_spans_load_async (Fixture *f, gconstpointer data)
   g_test_message ("while loading: %s", status);
   g_assert_nonnull (strstr (status, "Loading run"));
 
-  watch.window = f->window;
+  watch.window = watch.ticks.window = f->window;
   g_idle_add (idle_cb, &watch);
-  tick = g_timeout_add (TICK_MS, tick_cb, &watch);
+  tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &watch.ticks);
   g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_source_remove (tick);
   g_test_message ("loaded %d spans in %.2f s; the main loop ran %u times meanwhile, at most "
                   "%.0f ms apart",
-                  BIG_RUN_SPANS, (g_get_monotonic_time () - t0) / 1e6, watch.ticks_while_loading,
-                  watch.max_gap_us / 1e3);
+                  BIG_RUN_SPANS, (g_get_monotonic_time () - t0) / 1e6, watch.ticks.ticks,
+                  watch.ticks.max_gap_us / 1e3);
 
   /* The main loop was free while the run loaded. */
   g_assert_true (watch.idle_ran);
   g_assert_true (watch.idle_saw_loading);
-  g_assert_cmpuint (watch.ticks_while_loading, >=, 2);
+  g_assert_cmpuint (watch.ticks.ticks, >=, 2);
 
   /* And the run shown is the big one, whole. */
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, big_id);

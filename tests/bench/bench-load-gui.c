@@ -27,32 +27,6 @@
 #define TICK_MS 5
 #define LOAD_TIMEOUT_MS (10 * 60 * 1000)
 
-typedef struct
-{
-  PlabWindow *window;
-  gboolean while_running; /* count while the runner runs, not while loading */
-  guint ticks;
-  gint64 last_tick_us;
-  gint64 max_gap_us;
-} Watch;
-
-static gboolean
-tick_cb (gpointer data)
-{
-  Watch *w = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (w->window != NULL
-      && !(w->while_running ? plab_window_is_running (w->window)
-                            : plab_window_is_loading (w->window)))
-    return G_SOURCE_CONTINUE;
-  w->ticks++;
-  if (w->last_tick_us > 0)
-    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
-  w->last_tick_us = now;
-  return G_SOURCE_CONTINUE;
-}
-
 static gboolean
 loaded_cond (gpointer data)
 {
@@ -113,7 +87,7 @@ main (int argc, char **argv)
   PlabWindow *window;
   PlabTimelineData *data;
   GtkWidget *timeline;
-  Watch watch = { 0 };
+  AppTestWatch watch = { 0 };
   double seconds = 1;
   int live = 0;
   gint64 t0, t_open, t_loaded;
@@ -139,7 +113,7 @@ main (int argc, char **argv)
     }
 
   printf ("before the window: VmRSS %.0f MB\n", status_mb ("VmRSS:"));
-  tick = g_timeout_add (TICK_MS, tick_cb, &watch);
+  tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &watch);
   t0 = g_get_monotonic_time ();
   window = app_test_open_window (argv[1], 1440, 900, &app);
   t_open = g_get_monotonic_time () - t0;
@@ -195,7 +169,7 @@ main (int argc, char **argv)
     }
   if (live > 0)
     {
-      Watch running = { window, TRUE, 0, 0, 0 };
+      AppTestWatch running = { window, TRUE, 0, 0, 0 };
       gint64 t_run;
       guint run_tick;
 
@@ -205,7 +179,7 @@ main (int argc, char **argv)
           gtk_drop_down_set_selected (window->backend_dropdown, i);
       set_param (window, "n", live);
       set_param (window, "work", 0);
-      run_tick = g_timeout_add (TICK_MS, tick_cb, &running);
+      run_tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &running);
       t_run = g_get_monotonic_time ();
       gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
       gui_test_wait (running_cond, window, 10000);

@@ -72,3 +72,33 @@ app_test_fixture_teardown (AppTestFixture *f, gconstpointer data)
   g_clear_object (&f->app);
   tmp_test_fixture_teardown (&f->tmp, data);
 }
+
+/* How freely the main loop ran while the window loaded a run (or, with
+ * @while_running, while its runner ran): app_test_watch_tick_cb (), added
+ * with g_timeout_add (), counts its ticks then and the longest gap between
+ * two. Until @window is set, every tick counts. */
+typedef struct
+{
+  PlabWindow *window;
+  gboolean while_running;
+  guint ticks;
+  gint64 last_tick_us;
+  gint64 max_gap_us;
+} AppTestWatch;
+
+static G_GNUC_UNUSED gboolean
+app_test_watch_tick_cb (gpointer data)
+{
+  AppTestWatch *w = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (w->window != NULL
+      && !(w->while_running ? plab_window_is_running (w->window)
+                            : plab_window_is_loading (w->window)))
+    return G_SOURCE_CONTINUE;
+  w->ticks++;
+  if (w->last_tick_us > 0)
+    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
+  w->last_tick_us = now;
+  return G_SOURCE_CONTINUE;
+}
