@@ -151,28 +151,32 @@ print_one_line (const char *command, const char *message)
   fputs (line->str, stderr);
 }
 
+static void
+print_one_linev (const char *command, const char *format, va_list ap)
+{
+  g_autofree char *message = g_strdup_vprintf (format, ap);
+
+  print_one_line (command, message);
+}
+
 void
 _plab_cli_error (const char *command, const char *format, ...)
 {
-  g_autofree char *message = NULL;
   va_list ap;
 
   va_start (ap, format);
-  message = g_strdup_vprintf (format, ap);
+  print_one_linev (command, format, ap);
   va_end (ap);
-  print_one_line (command, message);
 }
 
 int
 _plab_cli_usage_error (const char *command, const char *format, ...)
 {
-  g_autofree char *message = NULL;
   va_list ap;
 
   va_start (ap, format);
-  message = g_strdup_vprintf (format, ap);
+  print_one_linev (command, format, ap);
   va_end (ap);
-  print_one_line (command, message);
   return PLAB_EXIT_USAGE;
 }
 

@@ -18,6 +18,7 @@
 
 #include "plab-error.h"
 #include "plab-gil.h"
+#include "plab-sync-private.h"
 #include "plab-trace.h"
 
 #define FRAME_MAGIC 0x314d4c50u /* "PLM1" read as little-endian */
@@ -334,10 +335,7 @@ conn_recv_blocking (PlabConn *self,
 int
 plab_conn_recv (PlabConn *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
 {
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = conn_recv_blocking (self, buf, buf_size, size_out, timeout_ns);
+  bool gil = _plab_gil_let_go (timeout_ns);
 
-  plab_gil_acquire (gil);
-  return rc;
+  return _plab_gil_back (gil, conn_recv_blocking (self, buf, buf_size, size_out, timeout_ns));
 }

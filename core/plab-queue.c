@@ -376,23 +376,17 @@ queue_join_blocking (PlabQueue *self, int64_t timeout_ns)
 int
 plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
 {
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = queue_put_blocking (self, data, size, timeout_ns);
+  bool gil = _plab_gil_let_go (timeout_ns);
 
-  plab_gil_acquire (gil);
-  return rc;
+  return _plab_gil_back (gil, queue_put_blocking (self, data, size, timeout_ns));
 }
 
 int
 plab_queue_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out, int64_t timeout_ns)
 {
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = queue_get_blocking (self, buf, buf_size, size_out, timeout_ns);
+  bool gil = _plab_gil_let_go (timeout_ns);
 
-  plab_gil_acquire (gil);
-  return rc;
+  return _plab_gil_back (gil, queue_get_blocking (self, buf, buf_size, size_out, timeout_ns));
 }
 
 int

@@ -1,7 +1,9 @@
-/* plab-sync-private.h: helpers shared by the synchronisation objects and the queue. */
+/* plab-sync-private.h: helpers shared by the synchronisation objects, the
+ * queue and the pipe. */
 #pragma once
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,3 +25,10 @@ int _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline);
 
 /* Waits on @cond until @deadline. Returns 0, PLAB_ETIMEDOUT or PLAB_EOWNERDEAD. */
 int _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
+
+/* Blocking calls let other threads run under a simulated GIL, as in CPython.
+ * A call that may block (@timeout_ns non-zero) lets the GIL go first with
+ * _plab_gil_let_go (), which says whether it did; _plab_gil_back () takes it
+ * back after the call and returns the call's @rc. */
+bool _plab_gil_let_go (int64_t timeout_ns);
+int _plab_gil_back (bool let_go, int rc);

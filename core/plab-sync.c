@@ -92,6 +92,19 @@ _plab_deadline (int64_t timeout_ns)
   return timeout_ns < 0 ? -1 : plab_now_ns () + timeout_ns;
 }
 
+bool
+_plab_gil_let_go (int64_t timeout_ns)
+{
+  return timeout_ns != 0 && plab_gil_release ();
+}
+
+int
+_plab_gil_back (bool let_go, int rc)
+{
+  plab_gil_acquire (let_go);
+  return rc;
+}
+
 static struct timespec
 to_timespec (int64_t ns)
 {
@@ -165,6 +178,27 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
 
 /* Locks a mutex guarding an object's own state. A dead previous holder is
  * not an error there: the state is a few counters, consistent at every store. */
+/* Sets up the process-shared @mutex and @cond of @self, a new object of
+ * @size bytes from _plab_shared_alloc (). On failure @self is released and
+ * false returned. */
+static bool
+object_init (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
+{
+  if (_plab_mutex_init (mutex, 0) == 0 && _plab_cond_init (cond) == 0)
+    return true;
+  _plab_shared_release (self, size);
+  return false;
+}
+
+/* Undoes object_init () and releases @self. */
+static void
+object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
+{
+  pthread_cond_destroy (cond);
+  pthread_mutex_destroy (mutex);
+  _plab_shared_release (self, size);
+}
+
 static int
 state_lock (pthread_mutex_t *mutex)
 {
@@ -333,11 +367,8 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
   self = _plab_shared_alloc (sizeof *self);
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->positive) != 0)
-    {
-      _plab_shared_release (self, sizeof *self);
-      return NULL;
-    }
+  if (!object_init (self, sizeof *self, &self->mutex, &self->positive))
+    return NULL;
   self->value = value;
   self->max = max;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "semaphore");
@@ -347,11 +378,8 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
 void
 plab_semaphore_free (PlabSemaphore *self)
 {
-  if (self == NULL)
-    return;
-  pthread_cond_destroy (&self->positive);
-  pthread_mutex_destroy (&self->mutex);
-  _plab_shared_release (self, sizeof *self);
+  if (self != NULL)
+    object_free (self, sizeof *self, &self->mutex, &self->positive);
 }
 
 static int
@@ -388,6 +416,14 @@ semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
       plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
     }
   return rc;
+}
+
+int
+plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
+{
+  bool gil = _plab_gil_let_go (timeout_ns);
+
+  return _plab_gil_back (gil, semaphore_acquire_blocking (self, timeout_ns));
 }
 
 int
@@ -437,11 +473,8 @@ plab_event_flag_new (const char *name)
 
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->changed) != 0)
-    {
-      _plab_shared_release (self, sizeof *self);
-      return NULL;
-    }
+  if (!object_init (self, sizeof *self, &self->mutex, &self->changed))
+    return NULL;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "event");
   return self;
 }
@@ -449,11 +482,8 @@ plab_event_flag_new (const char *name)
 void
 plab_event_flag_free (PlabEventFlag *self)
 {
-  if (self == NULL)
-    return;
-  pthread_cond_destroy (&self->changed);
-  pthread_mutex_destroy (&self->mutex);
-  _plab_shared_release (self, sizeof *self);
+  if (self != NULL)
+    object_free (self, sizeof *self, &self->mutex, &self->changed);
 }
 
 void
@@ -518,6 +548,14 @@ event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
   return rc;
 }
 
+int
+plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
+{
+  bool gil = _plab_gil_let_go (timeout_ns);
+
+  return _plab_gil_back (gil, event_flag_wait_blocking (self, timeout_ns));
+}
+
 /* --- Condition --- */
 
 struct PlabCondition
@@ -533,11 +571,8 @@ plab_condition_new (const char *name)
 
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->lock.mutex, 0) != 0 || _plab_cond_init (&self->cond) != 0)
-    {
-      _plab_shared_release (self, sizeof *self);
-      return NULL;
-    }
+  if (!object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
+    return NULL;
   snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "condition");
   return self;
 }
@@ -545,11 +580,8 @@ plab_condition_new (const char *name)
 void
 plab_condition_free (PlabCondition *self)
 {
-  if (self == NULL)
-    return;
-  pthread_cond_destroy (&self->cond);
-  pthread_mutex_destroy (&self->lock.mutex);
-  _plab_shared_release (self, sizeof *self);
+  if (self != NULL)
+    object_free (self, sizeof *self, &self->lock.mutex, &self->cond);
 }
 
 PlabLock *
@@ -574,6 +606,14 @@ condition_wait_blocking (PlabCondition *self, int64_t timeout_ns)
       plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
     }
   return rc;
+}
+
+int
+plab_condition_wait (PlabCondition *self, int64_t timeout_ns)
+{
+  bool gil = _plab_gil_let_go (timeout_ns);
+
+  return _plab_gil_back (gil, condition_wait_blocking (self, timeout_ns));
 }
 
 void
@@ -613,11 +653,8 @@ plab_barrier_new (const char *name, unsigned parties)
   self = _plab_shared_alloc (sizeof *self);
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->mutex, 0) != 0 || _plab_cond_init (&self->released) != 0)
-    {
-      _plab_shared_release (self, sizeof *self);
-      return NULL;
-    }
+  if (!object_init (self, sizeof *self, &self->mutex, &self->released))
+    return NULL;
   self->parties = parties;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "barrier");
   return self;
@@ -626,11 +663,8 @@ plab_barrier_new (const char *name, unsigned parties)
 void
 plab_barrier_free (PlabBarrier *self)
 {
-  if (self == NULL)
-    return;
-  pthread_cond_destroy (&self->released);
-  pthread_mutex_destroy (&self->mutex);
-  _plab_shared_release (self, sizeof *self);
+  if (self != NULL)
+    object_free (self, sizeof *self, &self->mutex, &self->released);
 }
 
 static int
@@ -682,6 +716,14 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
       plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
     }
   return rc == 0 ? index : rc;
+}
+
+int
+plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
+{
+  bool gil = _plab_gil_let_go (timeout_ns);
+
+  return _plab_gil_back (gil, barrier_wait_blocking (self, timeout_ns));
 }
 
 void
@@ -775,48 +817,4 @@ PlabLock *
 plab_shared_lock (PlabShared *self)
 {
   return self->with_lock ? &self->lock : NULL;
-}
-
-int
-plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
-{
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = semaphore_acquire_blocking (self, timeout_ns);
-
-  plab_gil_acquire (gil);
-  return rc;
-}
-
-int
-plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
-{
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = event_flag_wait_blocking (self, timeout_ns);
-
-  plab_gil_acquire (gil);
-  return rc;
-}
-
-int
-plab_condition_wait (PlabCondition *self, int64_t timeout_ns)
-{
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = condition_wait_blocking (self, timeout_ns);
-
-  plab_gil_acquire (gil);
-  return rc;
-}
-
-int
-plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns)
-{
-  /* Blocking calls let other threads run under a simulated GIL, as in CPython. */
-  bool gil = timeout_ns != 0 && plab_gil_release ();
-  int rc = barrier_wait_blocking (self, timeout_ns);
-
-  plab_gil_acquire (gil);
-  return rc;
 }

@@ -53,48 +53,43 @@ quota_cpus (long long quota, long long period)
   return n < 1 ? 1 : (n > INT_MAX ? INT_MAX : (int)n);
 }
 
-/* The tightest cgroup v2 quota on @cgroup_path (relative to @mount) and its
- * ancestors: a parent's cpu.max limits all of its children. */
+/* The CPUs that the cgroup v2 cpu.max in folder @dir allows; INT_MAX for none. */
 static int
-cgroup2_limit (const char *mount, const char *cgroup_path)
+cgroup2_limit_at (const char *dir)
 {
-  char rel[PATH_MAX];
-  int best = INT_MAX;
+  char path[PATH_MAX + 64];
+  char line[128];
+  char max[32];
+  long long period = 0;
 
-  snprintf (rel, sizeof rel, "%s", cgroup_path);
-  for (;;)
-    {
-      char path[PATH_MAX + 64];
-      char line[128];
-      char max[32];
-      long long period = 0;
-      char *slash;
-
-      snprintf (path, sizeof path, "%s%s/cpu.max", mount, strcmp (rel, "/") == 0 ? "" : rel);
-      if (read_line (path, line, sizeof line) && sscanf (line, "%31s %lld", max, &period) == 2
-          && strcmp (max, "max") != 0)
-        {
-          int n = quota_cpus (atoll (max), period);
-          if (n < best)
-            best = n;
-        }
-
-      slash = strrchr (rel, '/');
-      if (slash == NULL || slash == rel)
-        {
-          if (strcmp (rel, "/") == 0 || rel[0] == '\0')
-            break;
-          snprintf (rel, sizeof rel, "/");
-          continue;
-        }
-      *slash = '\0';
-    }
-  return best;
+  snprintf (path, sizeof path, "%s/cpu.max", dir);
+  if (read_line (path, line, sizeof line) && sscanf (line, "%31s %lld", max, &period) == 2
+      && strcmp (max, "max") != 0)
+    return quota_cpus (atoll (max), period);
+  return INT_MAX;
 }
 
 /* The same for cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us. */
 static int
-cgroup1_limit (const char *mount, const char *cgroup_path)
+cgroup1_limit_at (const char *dir)
+{
+  char path[PATH_MAX + 64];
+  char line[64];
+  long long quota = -1, period = 0;
+
+  snprintf (path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+  if (read_line (path, line, sizeof line))
+    quota = atoll (line);
+  snprintf (path, sizeof path, "%s/cpu.cfs_period_us", dir);
+  if (read_line (path, line, sizeof line))
+    period = atoll (line);
+  return quota_cpus (quota, period);
+}
+
+/* The tightest of the limits @limit_at finds on @cgroup_path (relative to
+ * @mount) and its ancestors: a parent's quota limits all of its children. */
+static int
+cgroup_limit (const char *mount, const char *cgroup_path, int (*limit_at) (const char *dir))
 {
   char rel[PATH_MAX];
   int best = INT_MAX;
@@ -102,24 +97,14 @@ cgroup1_limit (const char *mount, const char *cgroup_path)
   snprintf (rel, sizeof rel, "%s", cgroup_path);
   for (;;)
     {
-      char path[PATH_MAX + 64];
-      char line[64];
-      const char *dir = strcmp (rel, "/") == 0 ? "" : rel;
-      long long quota = -1, period = 0;
+      char dir[PATH_MAX + 32];
       char *slash;
+      int n;
 
-      snprintf (path, sizeof path, "%s%s/cpu.cfs_quota_us", mount, dir);
-      if (read_line (path, line, sizeof line))
-        quota = atoll (line);
-      snprintf (path, sizeof path, "%s%s/cpu.cfs_period_us", mount, dir);
-      if (read_line (path, line, sizeof line))
-        period = atoll (line);
-      if (quota > 0 && period > 0)
-        {
-          int n = quota_cpus (quota, period);
-          if (n < best)
-            best = n;
-        }
+      snprintf (dir, sizeof dir, "%s%s", mount, strcmp (rel, "/") == 0 ? "" : rel);
+      n = limit_at (dir);
+      if (n < best)
+        best = n;
 
       slash = strrchr (rel, '/');
       if (slash == NULL || slash == rel)
@@ -167,8 +152,8 @@ cgroup_cpu_limit (void)
         {
           /* cgroup v2: mounted at /sys/fs/cgroup, or at .../unified on a
            * hybrid system. */
-          int a = cgroup2_limit ("/sys/fs/cgroup", path);
-          int b = cgroup2_limit ("/sys/fs/cgroup/unified", path);
+          int a = cgroup_limit ("/sys/fs/cgroup", path, cgroup2_limit_at);
+          int b = cgroup_limit ("/sys/fs/cgroup/unified", path, cgroup2_limit_at);
           n = a < b ? a : b;
         }
       else
@@ -182,8 +167,8 @@ cgroup_cpu_limit (void)
               has_cpu = true;
           if (has_cpu)
             {
-              int a = cgroup1_limit ("/sys/fs/cgroup/cpu", path);
-              int b = cgroup1_limit ("/sys/fs/cgroup/cpu,cpuacct", path);
+              int a = cgroup_limit ("/sys/fs/cgroup/cpu", path, cgroup1_limit_at);
+              int b = cgroup_limit ("/sys/fs/cgroup/cpu,cpuacct", path, cgroup1_limit_at);
               n = a < b ? a : b;
             }
         }

@@ -241,17 +241,12 @@ barrier_run (PlabDemoRun *run)
   t0 = plab_now_ns ();
   for (int p = 0; p < r->painters && rc >= 0; p++)
     {
-      char name[PLAB_LANE_NAME_MAX];
-
       painters[p] = (Painter){ r, p };
-      snprintf (name, sizeof name, "painter %d", p + 1);
-      rc = _plab_crew_start (crew, name, painter_cb, &painters[p]);
+      rc = _plab_crew_startf (crew, painter_cb, &painters[p], "painter %d", p + 1);
     }
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join the painters");
   total_ns = plab_now_ns () - t0;
-  if (rc == PLAB_ECANCELLED)
-    snprintf (run->error, sizeof run->error, "cancelled");
   if (rc != 0)
     goto fail;
 

@@ -333,25 +333,17 @@ cars_run (PlabDemoRun *run)
   t0 = plab_now_ns ();
   for (int i = 0; i < f.consumers && rc >= 0; i++)
     {
-      char name[PLAB_LANE_NAME_MAX];
-
       consumers[i] = (Side){ &f, i };
-      snprintf (name, sizeof name, "consumer %d", i + 1);
-      rc = _plab_crew_start (crew, name, consumer_cb, &consumers[i]);
+      rc = _plab_crew_startf (crew, consumer_cb, &consumers[i], "consumer %d", i + 1);
     }
   for (int i = 0; i < f.producers && rc >= 0; i++)
     {
-      char name[PLAB_LANE_NAME_MAX];
-
       producers[i] = (Side){ &f, i };
-      snprintf (name, sizeof name, "producer %d", i + 1);
-      rc = _plab_crew_start (crew, name, producer_cb, &producers[i]);
+      rc = _plab_crew_startf (crew, producer_cb, &producers[i], "producer %d", i + 1);
     }
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join producers and consumers");
   total_ns = plab_now_ns () - t0;
-  if (rc == PLAB_ECANCELLED)
-    snprintf (run->error, sizeof run->error, "cancelled");
   if (rc != 0)
     goto fail;
 

@@ -154,22 +154,10 @@ pool_label_cb (size_t index, const void *item, char *label, size_t size, void *u
 static int
 run_pool (PlabDemoRun *run, Kitchen *k, int n)
 {
-  int32_t items[MAX_TASKS];
-  int32_t results[MAX_TASKS];
-  PlabMap map = { 0 };
+  PlabMap map
+      = { .func = pool_task_cb, .user_data = k, .label = pool_label_cb, .n_items = (size_t)n };
 
-  for (int i = 0; i < n; i++)
-    items[i] = i;
-  map.func = pool_task_cb;
-  map.user_data = k;
-  map.label = pool_label_cb;
-  map.items = items;
-  map.item_size = sizeof items[0];
-  map.n_items = (size_t)n;
-  map.results = results;
-  map.result_size = sizeof results[0];
-  map.chunk_size = 1;
-  return _plab_demo_pool_map (run, "cook", "cooks", &map);
+  return _plab_demo_pool_map_tasks (run, "cook", "cooks", &map);
 }
 
 static int
@@ -188,8 +176,6 @@ run_crew (PlabDemoRun *run, Kitchen *k, int n)
     }
   if (rc >= 0)
     rc = _plab_crew_join (k->crew, "join the cooks");
-  if (rc == PLAB_ECANCELLED)
-    snprintf (run->error, sizeof run->error, "cancelled");
   _plab_crew_free (k->crew);
   k->crew = NULL;
   return rc;

@@ -274,16 +274,11 @@ counter_run (PlabDemoRun *run)
 
   for (int i = 0; i < n && rc >= 0; i++)
     {
-      char name[PLAB_LANE_NAME_MAX];
-
       args[i] = (CounterArg){ &c, i };
-      snprintf (name, sizeof name, "counter %d", i + 1);
-      rc = _plab_crew_start (crew, name, counter_cb, &args[i]);
+      rc = _plab_crew_startf (crew, counter_cb, &args[i], "counter %d", i + 1);
     }
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join the counters");
-  if (rc == PLAB_ECANCELLED)
-    snprintf (run->error, sizeof run->error, "cancelled");
   if (rc != 0)
     goto fail;
 

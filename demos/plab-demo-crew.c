@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,18 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   return w->index;
 }
 
+int
+_plab_crew_startf (PlabCrew *self, PlabCrewFunc func, void *arg, const char *name_format, ...)
+{
+  char name[PLAB_LANE_NAME_MAX];
+  va_list ap;
+
+  va_start (ap, name_format);
+  vsnprintf (name, sizeof name, name_format, ap);
+  va_end (ap);
+  return _plab_crew_start (self, name, func, arg);
+}
+
 /* Raises the stop flag once the run is cancelled, pokes blocked workers and,
  * after a grace period, ends processes that did not stop by themselves. */
 static void
@@ -420,6 +433,8 @@ _plab_crew_join (PlabCrew *self, const char *label)
     plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
+  if (first == PLAB_ECANCELLED)
+    snprintf (self->run->error, sizeof self->run->error, "cancelled");
   return first;
 }
 
@@ -603,5 +618,33 @@ _plab_demo_pool_map (PlabDemoRun *run,
     snprintf (run->error, sizeof run->error, "%s", report.message);
   else if (rc != 0)
     snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
+  return rc;
+}
+
+int
+_plab_demo_pool_map_tasks (PlabDemoRun *run,
+                           const char *lane_prefix,
+                           const char *what,
+                           PlabMap *map)
+{
+  int32_t *items = calloc (map->n_items + 1, sizeof *items);
+  int32_t *results = calloc (map->n_items + 1, sizeof *results);
+  int rc = PLAB_ENOMEM;
+
+  if (items != NULL && results != NULL)
+    {
+      for (size_t i = 0; i < map->n_items; i++)
+        items[i] = (int32_t)i;
+      map->items = items;
+      map->item_size = sizeof *items;
+      map->results = results;
+      map->result_size = sizeof *results;
+      map->chunk_size = 1;
+      rc = _plab_demo_pool_map (run, lane_prefix, what, map);
+    }
+  else
+    snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
+  free (items);
+  free (results);
   return rc;
 }

@@ -295,8 +295,6 @@ pipe_run (PlabDemoRun *run)
     rc = _plab_crew_start (crew, "sender", sender_cb, &d);
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join sender and receiver");
-  if (rc == PLAB_ECANCELLED)
-    snprintf (run->error, sizeof run->error, "cancelled");
   if (rc != 0)
     goto fail;
 

@@ -175,11 +175,8 @@ run_processes (PlabDemoRun *run, Files *f, int n)
     }
   for (int i = 0; i < n && rc >= 0; i++)
     {
-      char name[PLAB_LANE_NAME_MAX];
-
       args[i] = (TaskArg){ f, 0, i };
-      snprintf (name, sizeof name, "task %d", i);
-      rc = _plab_crew_start (crew, name, process_task_cb, &args[i]);
+      rc = _plab_crew_startf (crew, process_task_cb, &args[i], "task %d", i);
     }
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join the tasks");
@@ -191,22 +188,9 @@ run_processes (PlabDemoRun *run, Files *f, int n)
 static int
 run_pool (PlabDemoRun *run, Files *f, int n)
 {
-  int32_t items[MAX_TASKS];
-  int32_t results[MAX_TASKS];
-  PlabMap map = { 0 };
+  PlabMap map = { .func = pool_task_cb, .user_data = f, .label = label_cb, .n_items = (size_t)n };
 
-  for (int i = 0; i < n; i++)
-    items[i] = i;
-  map.func = pool_task_cb;
-  map.user_data = f;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof items[0];
-  map.n_items = (size_t)n;
-  map.results = results;
-  map.result_size = sizeof results[0];
-  map.chunk_size = 1;
-  return _plab_demo_pool_map (run, NULL, "pool", &map);
+  return _plab_demo_pool_map_tasks (run, NULL, "pool", &map);
 }
 
 /* Counts the files of @phase that exist with the right size, and removes them. */

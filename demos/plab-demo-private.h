@@ -40,12 +40,17 @@ void _plab_crew_set_poke (PlabCrew *self, void (*poke) (void *user_data), void *
  * negative code with run->error set. */
 int _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg);
 
+/* As _plab_crew_start (), the worker named by a printf format. */
+int _plab_crew_startf (PlabCrew *self, PlabCrewFunc func, void *arg, const char *name_format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
 /* Waits for worker @index, recording a wait span labelled @label on the
  * calling lane (NULL: none). Returns 0, PLAB_ECANCELLED, or PLAB_ETASK when
  * the worker failed (run->error says how). */
 int _plab_crew_join_one (PlabCrew *self, int index, const char *label);
 
-/* Joins every worker in start order; the first failure is returned. */
+/* Joins every worker in start order; the first failure is returned, and a
+ * cancel sets run->error to "cancelled". */
 int _plab_crew_join (PlabCrew *self, const char *label);
 
 /* True once the run is being cancelled; callable from any worker. */
@@ -127,3 +132,12 @@ typedef struct
  * run slower, so the speed claim is a note of the result, not the check.
  * Writes the reason into @message and returns whether the check passed. */
 bool _plab_sleepers_check (const PlabSleepersTimes *times, char *message, size_t size);
+
+/* Runs @map->func on the task numbers 0 .. @map->n_items - 1 (int32_t
+ * items, one task a chunk, int32_t results the caller does not see) as
+ * _plab_demo_pool_map () does: for demos whose tasks are a fixed list that
+ * @map->user_data describes. Fills in the rest of @map. */
+int _plab_demo_pool_map_tasks (PlabDemoRun *run,
+                               const char *lane_prefix,
+                               const char *what,
+                               PlabMap *map);

@@ -19,52 +19,12 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "tmp-test-util.h"
 
-typedef struct
-{
-  char *dir;
-  char *db;
-} Fixture;
+/* A folder of its own for each test, with the path of a run store in it. */
+typedef TmpTestFixture Fixture;
 
 static char *plab_path;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-cli-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (path);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
-}
 
 static char **
 plab_environ (const Fixture *f)
@@ -951,7 +911,8 @@ main (int argc, char **argv)
     }
   plab_path = g_build_filename (build, "app", "plab", NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func)                                                                            \
+  g_test_add (path, Fixture, NULL, tmp_test_fixture_setup, func, tmp_test_fixture_teardown)
   ADD ("/plab/cli/help", test_help);
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);

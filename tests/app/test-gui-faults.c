@@ -30,14 +30,13 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#ifdef PLAB_HAVE_XTEST
-#include <X11/extensions/XTest.h>
-#include <X11/keysym.h>
-#endif
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
+#include "xtest-test-util.h"
 
 /* Generous bounds for a loaded 2-core machine: they catch hangs only. */
 #define START_TIMEOUT_MS 60000 /* until the run is going and has drawn spans */
@@ -340,16 +339,13 @@ plab_run (Fixture *f, const char *const *args, int want_status)
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
   const char *const ok_run[]
       = { "run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000", NULL };
   const char *const crash_run[] = { "run",   "squares", "-b",    "processes",    "-j", "2",
                                     "--set", "n=20000", "--set", "crash_item=9", NULL };
 
-  f->dir = g_dir_make_tmp ("plab-gui-faults-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-  f->runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
+  f->dir = tmp_test_dir_new ("plab-gui-faults-XXXXXX", &f->db);
+  f->runner = app_test_runner_path ();
   f->seen_pids = g_array_new (FALSE, FALSE, sizeof (int));
 
   plab_run (f, ok_run, 0);
@@ -375,9 +371,6 @@ window_idle_cond (gpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   /* A load of the shown run still in its worker thread would keep the
    * window, and with it this application, alive into the next test, beside
    * that test's own application. */
@@ -393,15 +386,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
       g_subprocess_wait (f->host, NULL, NULL);
       g_clear_object (&f->host);
     }
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
+  tmp_test_dir_free (f->dir, f->db);
   g_free (f->runner);
   g_array_unref (f->seen_pids);
   for (int i = 0; i < 2; i++)
@@ -469,48 +454,6 @@ process_gone_cond (gpointer data)
   return proc_state (pid) == 0;
 }
 
-/* Presses @accel on the X window @xid through XTest; FALSE without XTest. */
-static gboolean
-press_keys (gulong xid, const char *accel)
-{
-#ifdef PLAB_HAVE_XTEST
-  Display *xdpy = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
-  int event_base, error_base, major, minor;
-  guint keyval;
-  GdkModifierType mods;
-  KeyCode ctrl, key;
-
-  if (!XTestQueryExtension (xdpy, &event_base, &error_base, &major, &minor)
-      || !gtk_accelerator_parse (accel, &keyval, &mods))
-    return FALSE;
-  ctrl = XKeysymToKeycode (xdpy, XK_Control_L);
-  key = XKeysymToKeycode (xdpy, keyval);
-  /* No window manager runs under Xvfb: give the window the focus. */
-  gdk_x11_display_error_trap_push (gdk_display_get_default ());
-  XRaiseWindow (xdpy, xid);
-  XSetInputFocus (xdpy, xid, RevertToParent, CurrentTime);
-  XSync (xdpy, False);
-  gdk_x11_display_error_trap_pop_ignored (gdk_display_get_default ());
-  gui_test_spin (100);
-  if (mods & GDK_CONTROL_MASK)
-    XTestFakeKeyEvent (xdpy, ctrl, True, 0);
-  XTestFakeKeyEvent (xdpy, key, True, 0);
-  XTestFakeKeyEvent (xdpy, key, False, 0);
-  if (mods & GDK_CONTROL_MASK)
-    XTestFakeKeyEvent (xdpy, ctrl, False, 0);
-  XSync (xdpy, False);
-  return TRUE;
-#else
-  return FALSE;
-#endif
-}
-
-static gulong
-window_xid (PlabWindow *window)
-{
-  return gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
-}
-
 /* What every fault must leave: no process, nothing in /dev/shm, a sound
  * store with the earlier runs intact, and the interrupted run (the newest)
  * cancelled with at least @min_tasks task spans. Returns that run's id. */
@@ -559,16 +502,8 @@ assert_aftermath (Fixture *f, int keep, guint min_tasks)
 static void
 start_window (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->app = plab_application_new (f->db, f->runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
+  f->window = app_test_open_window (f->db, 1200, 800, &f->app);
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *)&f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1200, 800);
   gui_test_spin (300);
 
   set_up_long_run (f->window);
@@ -592,9 +527,14 @@ window_stopped_cond (gpointer data)
   return !plab_window_is_running (f->window);
 }
 
-/* Stop (Escape) mid-run: the runner cancels, records the run and leaves. */
+/* Starts the long run in the window, presses @accel mid-run (or activates
+ * @action when there is no XTest), waits until @done_cond (f) holds and the
+ * runner is gone, and checks what a fault must leave. */
 static void
-test_stop_mid_run (Fixture *f, gconstpointer data)
+interrupt_mid_run (Fixture *f,
+                   const char *accel,
+                   const char *action,
+                   gboolean (*done_cond) (gpointer))
 {
   int runner_pid;
   guint tasks;
@@ -603,11 +543,18 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
   runner_pid = plab_runner_client_get_pid (f->window->runner);
   note_runner (f->seen_pids, runner_pid);
   tasks = live_task_spans (f->window);
-  if (!press_keys (window_xid (f->window), "Escape"))
-    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
-  g_assert_true (gui_test_wait (window_stopped_cond, f, END_TIMEOUT_MS));
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), accel))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), action, NULL);
+  g_assert_true (gui_test_wait (done_cond, f, END_TIMEOUT_MS));
   g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
   assert_aftermath (f, 0, tasks);
+}
+
+/* Stop (Escape) mid-run: the runner cancels, records the run and leaves. */
+static void
+test_stop_mid_run (Fixture *f, gconstpointer data)
+{
+  interrupt_mid_run (f, "Escape", "win.stop", window_stopped_cond);
   /* The window carries on, ready for the next run. */
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
   g_assert_false (plab_window_is_running (f->window));
@@ -618,18 +565,7 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
 static void
 test_close_mid_run (Fixture *f, gconstpointer data)
 {
-  int runner_pid;
-  guint tasks;
-
-  start_window (f);
-  runner_pid = plab_runner_client_get_pid (f->window->runner);
-  note_runner (f->seen_pids, runner_pid);
-  tasks = live_task_spans (f->window);
-  if (!press_keys (window_xid (f->window), "<Control>w"))
-    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.close", NULL);
-  g_assert_true (gui_test_wait (window_gone_cond, f, END_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
-  assert_aftermath (f, 0, tasks);
+  interrupt_mid_run (f, "<Control>w", "win.close", window_gone_cond);
 }
 
 static gboolean
@@ -749,7 +685,8 @@ host_poll_cb (gpointer data)
       || !gtk_widget_get_mapped (GTK_WIDGET (host->window)))
     return G_SOURCE_CONTINUE;
   line = g_strdup_printf ("%d %lu %u\n", plab_runner_client_get_pid (host->window->runner),
-                          window_xid (host->window), live_task_spans (host->window));
+                          xtest_window_xid (GTK_WIDGET (host->window)),
+                          live_task_spans (host->window));
   tmp = g_strconcat (host->ready_path, ".tmp", NULL);
   g_file_set_contents (tmp, line, -1, NULL);
   g_rename (tmp, host->ready_path);
@@ -838,7 +775,7 @@ test_quit_mid_run (Fixture *f, gconstpointer data)
   guint tasks = start_host (f);
   int host_pid = atoi (g_subprocess_get_identifier (f->host));
 
-  if (!press_keys (f->host_xid, "<Control>q"))
+  if (!xtest_press_accel (f->host_xid, "<Control>q"))
     {
       g_test_skip ("no XTest: cannot press Ctrl+Q in another process");
       return;
@@ -873,23 +810,17 @@ test_gui_killed_mid_run (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   if (argc == 5 && !strcmp (argv[1], "--host"))
     return host_main (argv[2], argv[3], argv[4]);
 
   g_test_init (&argc, &argv, NULL);
   /* Orphans of the runner re-parent here, where the tests can see them. */
   g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), ==, 0);
-  have_display = gui_test_init ();
+  gui_test_init ();
   if (gui_test_xvfb != NULL)
     xvfb_pid = atoi (g_subprocess_get_identifier (gui_test_xvfb));
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/gui-faults/stop-mid-run", test_stop_mid_run);
   ADD ("/plab/gui-faults/close-mid-run", test_close_mid_run);

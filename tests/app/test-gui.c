@@ -10,19 +10,16 @@
  * With PLAB_SCREENSHOT_DIR set, the rendered window of each step is also
  * saved there as PNG (the README's screenshots come from here).
  */
-#include <gdk/x11/gdkx.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#ifdef PLAB_HAVE_XTEST
-#include <X11/extensions/XTest.h>
-#include <X11/keysym.h>
-#endif
-
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-export-dialog.h"
 #include "plab-window-private.h"
+#include "xtest-test-util.h"
 
 /* Generous bounds: a 2-core CI machine under load. */
 #define RUN_TIMEOUT_MS 60000 /* only against hangs: a busy machine may be slow */
@@ -31,51 +28,14 @@
  * however busy (a stop on a loaded 2-core laptop took 2.8 s). */
 #define STOP_DEADLINE_MS 60000
 
-typedef struct
-{
-  char *dir;
-  char *db;
-  PlabApplication *app;
-  PlabWindow *window;
-} Fixture;
+typedef AppTestFixture Fixture;
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
-
-  f->dir = g_dir_make_tmp ("plab-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-  f->app = plab_application_new (f->db, runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1440, 900);
+  app_test_fixture_setup (f, data);
+  app_test_fixture_open (f);
   gui_test_spin (300);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
-  gtk_window_destroy (GTK_WINDOW (f->window));
-  gui_test_spin (50);
-  g_clear_object (&f->app);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
 }
 
 /* The runs of the store, newest first (none when the file does not exist yet). */
@@ -87,8 +47,8 @@ store_runs (Fixture *f, size_t *n)
   PlabRunFilter filter = { 0 };
 
   *n = 0;
-  if (!g_file_test (f->db, G_FILE_TEST_EXISTS)
-      || plab_store_open (f->db, PLAB_STORE_READ_ONLY, &store) != 0)
+  if (!g_file_test (f->tmp.db, G_FILE_TEST_EXISTS)
+      || plab_store_open (f->tmp.db, PLAB_STORE_READ_ONLY, &store) != 0)
     return NULL;
   if (plab_store_list_runs (store, &filter, &runs, n) != 0)
     *n = 0;
@@ -155,43 +115,8 @@ press_ctrl (Fixture *f, const char *accel, const char *want_action)
   g_assert_nonnull (actions);
   g_assert_true (g_strv_contains ((const char *const *)actions, want_action));
 
-#ifdef PLAB_HAVE_XTEST
-  {
-    GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (f->window));
-    Display *xdpy = gdk_x11_display_get_xdisplay (display);
-    Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (f->window)));
-    guint keyval;
-    GdkModifierType mods;
-    int event_base, error_base, major, minor;
-
-    if (XTestQueryExtension (xdpy, &event_base, &error_base, &major, &minor)
-        && gtk_accelerator_parse (accel, &keyval, &mods))
-      {
-        KeyCode ctrl = XKeysymToKeycode (xdpy, XK_Control_L);
-        KeyCode shift = XKeysymToKeycode (xdpy, XK_Shift_L);
-        KeyCode key = XKeysymToKeycode (xdpy, keyval);
-
-        /* No window manager runs under Xvfb: give the window the focus. */
-        XRaiseWindow (xdpy, xid);
-        XSetInputFocus (xdpy, xid, RevertToParent, CurrentTime);
-        XSync (xdpy, False);
-        gui_test_spin (100);
-        if (mods & GDK_CONTROL_MASK)
-          XTestFakeKeyEvent (xdpy, ctrl, True, 0);
-        if (mods & GDK_SHIFT_MASK)
-          XTestFakeKeyEvent (xdpy, shift, True, 0);
-        XTestFakeKeyEvent (xdpy, key, True, 0);
-        XTestFakeKeyEvent (xdpy, key, False, 0);
-        if (mods & GDK_SHIFT_MASK)
-          XTestFakeKeyEvent (xdpy, shift, False, 0);
-        if (mods & GDK_CONTROL_MASK)
-          XTestFakeKeyEvent (xdpy, ctrl, False, 0);
-        XSync (xdpy, False);
-        return;
-      }
-  }
-#endif
-  gtk_widget_activate_action (GTK_WIDGET (f->window), want_action, NULL);
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), accel))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), want_action, NULL);
 }
 
 static void
@@ -350,7 +275,7 @@ static void
 test_sweep_compare_export (Fixture *f, gconstpointer data)
 {
   FinishedRun finished = { f, PLAB_RUN_RUNNING };
-  g_autofree char *png = g_build_filename (f->dir, "speedup.png", NULL);
+  g_autofree char *png = g_build_filename (f->tmp.dir, "speedup.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *contents = NULL;
   PlabExportDialog *dialog;
@@ -414,7 +339,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_get_visible (f->window->sidebar));
 
   /* Export the speedup chart as PNG, as the dialog does after the file chooser. */
-  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
+  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->tmp.db,
                                    plab_window_get_shown_run (f->window),
                                    f->window->shown->chart->run->sweep_id);
   plab_export_dialog_set_chart (dialog, PLAB_CHART_SPEEDUP);
@@ -448,7 +373,7 @@ static void
 test_export_trace (Fixture *f, gconstpointer data)
 {
   FinishedRun finished = { f, PLAB_RUN_RUNNING };
-  g_autofree char *path = g_build_filename (f->dir, "run.json", NULL);
+  g_autofree char *path = g_build_filename (f->tmp.dir, "run.json", NULL);
   g_autofree char *written = NULL;
   g_autofree char *contents = NULL;
   g_autoptr (GError) error = NULL;
@@ -461,7 +386,7 @@ test_export_trace (Fixture *f, gconstpointer data)
   gui_test_spin (200);
   g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
 
-  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->db,
+  dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->tmp.db,
                                    plab_window_get_shown_run (f->window), 0);
   plab_export_dialog_set_format (dialog, PLAB_EXPORT_FORMAT_TRACE);
   g_signal_connect (dialog, "exported", G_CALLBACK (exported_cb), &written);
@@ -478,16 +403,10 @@ test_export_trace (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, app_test_fixture_teardown)
 
   ADD ("/plab/gui/ctrl-r-records-run", test_ctrl_r_records_run);
   ADD ("/plab/gui/stop-cancels", test_stop_cancels);

@@ -11,6 +11,8 @@
 #include <glib/gstdio.h>
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
+#include "app-test-util.h"
 #include "load-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
@@ -19,68 +21,12 @@
 #define LOAD_TIMEOUT_MS 90000 /* only against hangs */
 #define TICK_MS 5
 
-typedef struct
-{
-  char *dir;
-  char *db;
-  PlabApplication *app;
-  PlabWindow *window;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-load-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-}
-
-/* Starts the application on the fixture's store, as `plab --db FILE` does. */
-static void
-open_window (Fixture *f)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab", NULL);
-
-  f->app = plab_application_new (f->db, runner);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (f->app));
-  f->window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (f->app)));
-  g_assert_nonnull (f->window);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1440, 900);
-}
+typedef AppTestFixture Fixture;
 
 static gboolean
 loaded_cond (gpointer data)
 {
   return !plab_window_is_loading (data);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
-  if (f->window != NULL)
-    {
-      gtk_window_destroy (GTK_WINDOW (f->window));
-      /* A load still running answers the destroyed window: let it. */
-      gui_test_spin (300);
-    }
-  g_clear_object (&f->app);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
 }
 
 static gint64
@@ -90,7 +36,7 @@ store_spans (Fixture *f, gint64 run_id)
   PlabRunRecord *run = NULL;
   gint64 n;
 
-  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_open (f->tmp.db, PLAB_STORE_READ_ONLY, &store), ==, 0);
   g_assert_cmpint (plab_store_get_run (store, run_id, &run), ==, 0);
   n = run->n_spans;
   plab_run_record_free (run);
@@ -104,9 +50,7 @@ typedef struct
   PlabWindow *window;
   gboolean idle_ran;
   gboolean idle_saw_loading;
-  guint ticks_while_loading;
-  gint64 last_tick_us;
-  gint64 max_gap_us;
+  AppTestWatch ticks; /* while it loads */
 } LoopWatch;
 
 static gboolean
@@ -117,21 +61,6 @@ idle_cb (gpointer data)
   w->idle_ran = TRUE;
   w->idle_saw_loading = plab_window_is_loading (w->window);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  LoopWatch *w = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (!plab_window_is_loading (w->window))
-    return G_SOURCE_CONTINUE;
-  w->ticks_while_loading++;
-  if (w->last_tick_us > 0)
-    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
-  w->last_tick_us = now;
-  return G_SOURCE_CONTINUE;
 }
 
 /* The window opens on the newest run, a million spans: it loads in a worker
@@ -145,31 +74,31 @@ test_million_spans_load_async (Fixture *f, gconstpointer data)
   guint tick;
   const char *status;
 
-  small_id = load_test_write_run (f->db, "squares", 1000, 2);
-  big_id = load_test_write_run (f->db, "squares", BIG_RUN_SPANS, 2);
+  small_id = load_test_write_run (f->tmp.db, "squares", 1000, 2);
+  big_id = load_test_write_run (f->tmp.db, "squares", BIG_RUN_SPANS, 2);
   g_assert_cmpint (big_id, >, small_id);
 
   t0 = g_get_monotonic_time ();
-  open_window (f);
+  app_test_fixture_open (f);
   g_assert_true (plab_window_is_loading (f->window));
   status = gtk_label_get_text (f->window->status_label);
   g_test_message ("while loading: %s", status);
   g_assert_nonnull (strstr (status, "Loading run"));
 
-  watch.window = f->window;
+  watch.window = watch.ticks.window = f->window;
   g_idle_add (idle_cb, &watch);
-  tick = g_timeout_add (TICK_MS, tick_cb, &watch);
+  tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &watch.ticks);
   g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_source_remove (tick);
   g_test_message ("loaded %d spans in %.2f s; the main loop ran %u times meanwhile, at most "
                   "%.0f ms apart",
-                  BIG_RUN_SPANS, (g_get_monotonic_time () - t0) / 1e6, watch.ticks_while_loading,
-                  watch.max_gap_us / 1e3);
+                  BIG_RUN_SPANS, (g_get_monotonic_time () - t0) / 1e6, watch.ticks.ticks,
+                  watch.ticks.max_gap_us / 1e3);
 
   /* The main loop was free while the run loaded. */
   g_assert_true (watch.idle_ran);
   g_assert_true (watch.idle_saw_loading);
-  g_assert_cmpuint (watch.ticks_while_loading, >=, 2);
+  g_assert_cmpuint (watch.ticks.ticks, >=, 2);
 
   /* And the run shown is the big one, whole. */
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, big_id);
@@ -200,9 +129,9 @@ test_newer_selection_wins (Fixture *f, gconstpointer data)
   gint64 big_id, small_id;
   PlabTimelineData *timeline;
 
-  big_id = load_test_write_run (f->db, "squares", BIG_RUN_SPANS / 2, 2);
-  small_id = load_test_write_run (f->db, "squares", 2000, 2);
-  open_window (f);
+  big_id = load_test_write_run (f->tmp.db, "squares", BIG_RUN_SPANS / 2, 2);
+  small_id = load_test_write_run (f->tmp.db, "squares", 2000, 2);
+  app_test_fixture_open (f);
   g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, small_id);
 
@@ -307,7 +236,7 @@ test_live_million_spans (Fixture *f, gconstpointer data)
   BuildWatch watch = { 0 };
   guint tick;
 
-  open_window (f);
+  app_test_fixture_open (f);
   watch.window = f->window;
   tick = g_timeout_add (2, build_tick_cb, &watch);
 
@@ -338,16 +267,11 @@ test_live_million_spans (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
 #define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+  gui_test_add (path, Fixture, app_test_fixture_setup, func, app_test_fixture_teardown)
 
   ADD ("/plab/load/gui/million-spans-load-async", test_million_spans_load_async);
   ADD ("/plab/load/gui/newer-selection-wins", test_newer_selection_wins);

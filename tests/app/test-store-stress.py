@@ -19,6 +19,7 @@ fills the store up mid-run.
 Usage: test-store-stress.py BUILD_DIR (or PLAB_BUILD_DIR in the environment).
 Speaks TAP.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -167,6 +168,19 @@ def unshare_prefix():
 UNSHARE = unshare_prefix()
 
 
+NO_NAMESPACE = "SKIP no private mount namespace here (unshare -m / -rm refused)"
+
+
+def namespace_folder(tmp, name):
+    """A new folder @name in @tmp for a case run in a private mount namespace;
+    None when this machine gives none."""
+    if UNSHARE is None:
+        return None
+    folder = os.path.join(tmp, name)
+    os.mkdir(folder)
+    return folder
+
+
 def in_namespace(script, *args):
     """Runs a shell @script (with $1.. = @args) in a private mount namespace."""
     p = subprocess.run(UNSHARE + ["sh", "-c", script, "sh"] + list(args), capture_output=True,
@@ -237,10 +251,9 @@ def read_only_other_user(tmp, c):
 
 @case("read-only file system (bind mount remounted ro): refused in one line, unchanged")
 def read_only_mount(tmp, c):
-    if UNSHARE is None:
-        return "SKIP no private mount namespace here (unshare -m / -rm refused)"
-    folder = os.path.join(tmp, "mnt")
-    os.mkdir(folder)
+    folder = namespace_folder(tmp, "mnt")
+    if folder is None:
+        return NO_NAMESPACE
     db = make_store(os.path.join(folder, "runs.db"))
     before, sides = sha(db), side_files(db)
     rc, out, err = in_namespace(
@@ -301,13 +314,25 @@ def store_gone_mid_run(tmp, c):
         c.that(len(lines) == 1 and "deleted or moved" in err, f"{how}: stderr {err!r}")
 
 
+@contextlib.contextmanager
+def holding_lock(db, *statements):
+    """Runs @statements on a connection of this process to @db and holds the
+    locks they take until the block ends (rolled back, closed)."""
+    holder = sqlite3.connect(db, isolation_level=None)
+    for statement in statements:
+        holder.execute(statement)
+    try:
+        yield holder
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 @case("locked by another writer: run waits a bounded time, says so, records nothing")
 def locked_writer(tmp, c):
     db = make_store(os.path.join(tmp, "runs.db"))
     before_runs = run_ids(db)
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with holding_lock(db, "BEGIN EXCLUSIVE"):
         before = sha(db)
         result = plab(["run"] + SMALL_RUN, db)
         c.one_line_refusal(result, ["locked by another program"], db)
@@ -316,9 +341,6 @@ def locked_writer(tmp, c):
         rc, out, err, _ = plab(["runs", "--json"], db)
         c.that(rc == 0 and len(json.loads(out)["runs"]) == 2, f"runs under a write lock: {err!r}")
         c.that(sha(db) == before, "the store changed under the lock")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     c.that(run_ids(db) == before_runs, "the runs changed")
     rc, _, err, _ = plab(["run"] + SMALL_RUN, db)
     c.that(rc == 0, f"the store is not usable once the lock is gone: {err!r}")
@@ -328,18 +350,12 @@ def locked_writer(tmp, c):
 def locked_exclusive(tmp, c):
     db = make_store(os.path.join(tmp, "runs.db"))
     before_runs = run_ids(db)
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
-    holder.execute("BEGIN EXCLUSIVE")
-    holder.execute("INSERT INTO sweeps (demo, label, created_at_us) VALUES ('x', 'held', 0)")
-    try:
+    with holding_lock(db, "PRAGMA locking_mode = EXCLUSIVE", "BEGIN EXCLUSIVE",
+                      "INSERT INTO sweeps (demo, label, created_at_us) VALUES ('x', 'held', 0)"):
         for name, args in (("run", ["run"] + SMALL_RUN), ("runs", ["runs"])):
             result = plab(args, db)
             c.one_line_refusal(result, ["locked by another program"], db)
             c.that(result[3] < 30, f"{name} took {result[3]:.1f} s against a lock")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     c.that(run_ids(db) == before_runs, "the runs changed")
 
 
@@ -487,10 +503,9 @@ def file_size_limit(tmp, c):
 
 @case("disk full mid-run (a 3 MiB tmpfs): one line, earlier runs kept, and again when full")
 def full_disk(tmp, c):
-    if UNSHARE is None:
-        return "SKIP no private mount namespace here (unshare -m / -rm refused)"
-    folder = os.path.join(tmp, "disk")
-    os.mkdir(folder)
+    folder = namespace_folder(tmp, "disk")
+    if folder is None:
+        return NO_NAMESPACE
     # Everything happens inside the namespace, where the tmpfs is; a small
     # Python program there reports what it saw as JSON.
     inner = os.path.join(tmp, "inner.py")

@@ -12,16 +12,13 @@
 # be otherwise idle: another busy program shares the same cores.
 set -eu
 
+. "$(dirname "$0")/bench-lib.sh"
+
 build=${1:-build}
 repeats=${2:-3}
-plab="$build/app/plab"
-[ -x "$plab" ] || { echo "bench-demos: no $plab; build first (ninja -C $build)" >&2; exit 2; }
+bench_setup bench-demos "$build"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/plab-bench-demos-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-db="$tmp/runs.db"
-
-echo "plab demo benchmark: $(nproc) CPUs, $(uname -sr), repeats $repeats, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "plab demo benchmark: $(bench_machine), repeats $repeats, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # sweep DEMO [--set K=V ...]: serial, threads, processes and gil on 1 and 2
 # workers; prints plab's table and keeps its JSON for the summary.

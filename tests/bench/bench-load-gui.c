@@ -19,37 +19,13 @@
 #include <stdlib.h>
 
 #include "gui-test-util.h"
+#include "tmp-test-util.h"
+#include "app-test-util.h"
 #include "plab-application.h"
 #include "plab-window-private.h"
 
 #define TICK_MS 5
 #define LOAD_TIMEOUT_MS (10 * 60 * 1000)
-
-typedef struct
-{
-  PlabWindow *window;
-  gboolean while_running; /* count while the runner runs, not while loading */
-  guint ticks;
-  gint64 last_tick_us;
-  gint64 max_gap_us;
-} Watch;
-
-static gboolean
-tick_cb (gpointer data)
-{
-  Watch *w = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (w->window != NULL
-      && !(w->while_running ? plab_window_is_running (w->window)
-                            : plab_window_is_loading (w->window)))
-    return G_SOURCE_CONTINUE;
-  w->ticks++;
-  if (w->last_tick_us > 0)
-    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
-  w->last_tick_us = now;
-  return G_SOURCE_CONTINUE;
-}
 
 static gboolean
 loaded_cond (gpointer data)
@@ -105,14 +81,13 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *screenshot = NULL;
-  g_autofree char *runner = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) context = g_option_context_new ("DB");
   PlabApplication *app;
   PlabWindow *window;
   PlabTimelineData *data;
   GtkWidget *timeline;
-  Watch watch = { 0 };
+  AppTestWatch watch = { 0 };
   double seconds = 1;
   int live = 0;
   gint64 t0, t_open, t_loaded;
@@ -136,18 +111,12 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-load-gui: %s\n", gui_test_skip_reason);
       return 1;
     }
-  runner = g_build_filename (g_getenv ("PLAB_BUILD_DIR") ? g_getenv ("PLAB_BUILD_DIR") : "build",
-                             "app", "plab", NULL);
 
   printf ("before the window: VmRSS %.0f MB\n", status_mb ("VmRSS:"));
-  tick = g_timeout_add (TICK_MS, tick_cb, &watch);
+  tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &watch);
   t0 = g_get_monotonic_time ();
-  app = plab_application_new (argv[1], runner);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_application_activate (G_APPLICATION (app));
-  window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  window = app_test_open_window (argv[1], 1440, 900, &app);
   t_open = g_get_monotonic_time () - t0;
-  gtk_window_set_default_size (GTK_WINDOW (window), 1440, 900);
   watch.window = window;
   printf ("window open on the main thread: %.0f ms (loading: %s)\n", t_open / 1e3,
           plab_window_is_loading (window) ? "yes" : "no");
@@ -200,7 +169,7 @@ main (int argc, char **argv)
     }
   if (live > 0)
     {
-      Watch running = { window, TRUE, 0, 0, 0 };
+      AppTestWatch running = { window, TRUE, 0, 0, 0 };
       gint64 t_run;
       guint run_tick;
 
@@ -210,7 +179,7 @@ main (int argc, char **argv)
           gtk_drop_down_set_selected (window->backend_dropdown, i);
       set_param (window, "n", live);
       set_param (window, "work", 0);
-      run_tick = g_timeout_add (TICK_MS, tick_cb, &running);
+      run_tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &running);
       t_run = g_get_monotonic_time ();
       gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
       gui_test_wait (running_cond, window, 10000);

@@ -16,17 +16,14 @@
 # 3 GB of disk in $TMPDIR.
 set -eu
 
+. "$(dirname "$0")/bench-lib.sh"
+
 build=${1:-build}
 n=${2:-10000000}
 screenshot=${3:-}
-plab="$build/app/plab"
-[ -x "$plab" ] || { echo "load-10m: no $plab; build first (ninja -C $build)" >&2; exit 2; }
+bench_setup load-10m "$build"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/plab-load-10m-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-db="$tmp/runs.db"
-
-echo "plab load benchmark: $n spans; $(nproc) CPUs, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "plab load benchmark: $n spans; $(bench_machine), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # measure LABEL COMMAND...: runs COMMAND and prints its wall time and peak RSS.
 measure ()

@@ -9,6 +9,7 @@
 #include "plab-run-export.h"
 #include "plab-error.h"
 #include "plab-store.h"
+#include "tmp-test-util.h"
 
 typedef struct
 {
@@ -77,8 +78,7 @@ add_run (Fixture *fx, const char *backend, int workers, int repeat, int64_t wall
 static void
 fixture_set_up (Fixture *fx, gconstpointer user_data)
 {
-  fx->dir = g_dir_make_tmp ("plab-chart-store-XXXXXX", NULL);
-  fx->db = g_build_filename (fx->dir, "runs.db", NULL);
+  fx->dir = tmp_test_dir_new ("plab-chart-store-XXXXXX", &fx->db);
   g_assert_cmpint (plab_store_open (fx->db, PLAB_STORE_READ_WRITE, &fx->store), ==, 0);
   g_assert_cmpint (plab_store_new_sweep (fx->store, "squares", "test", &fx->sweep), ==, 0);
   fx->first_run = add_run (fx, "serial", 1, 0, 1000000000);
@@ -92,20 +92,8 @@ fixture_set_up (Fixture *fx, gconstpointer user_data)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer user_data)
 {
-  GDir *d = g_dir_open (fx->dir, 0, NULL);
-  const char *name;
-
   plab_store_close (fx->store);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      char *path = g_build_filename (fx->dir, name, NULL);
-      g_unlink (path);
-      g_free (path);
-    }
-  g_dir_close (d);
-  g_rmdir (fx->dir);
-  g_free (fx->db);
-  g_free (fx->dir);
+  tmp_test_dir_free (fx->dir, fx->db);
 }
 
 static char *

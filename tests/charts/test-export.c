@@ -6,6 +6,7 @@
 
 #include "plab-chart-export.h"
 #include "plab-error.h"
+#include "tmp-test-util.h"
 
 typedef struct
 {
@@ -25,8 +26,7 @@ fixture_set_up (Fixture *fx, gconstpointer user_data)
   PlabLaneInfo lane;
   PlabEvent ev[2];
 
-  fx->dir = g_dir_make_tmp ("plab-chart-XXXXXX", NULL);
-  g_assert_nonnull (fx->dir);
+  fx->dir = tmp_test_dir_new ("plab-chart-XXXXXX", NULL);
   memset (&lane, 0, sizeof lane);
   g_strlcpy (lane.name, "main", sizeof lane.name);
   memset (ev, 0, sizeof ev);
@@ -68,17 +68,7 @@ fixture_set_up (Fixture *fx, gconstpointer user_data)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer user_data)
 {
-  GDir *d = g_dir_open (fx->dir, 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      char *path = g_build_filename (fx->dir, name, NULL);
-      g_unlink (path);
-      g_free (path);
-    }
-  g_dir_close (d);
-  g_rmdir (fx->dir);
+  tmp_test_remove_tree (fx->dir);
   g_free (fx->dir);
   plab_timeline_data_free (fx->timeline);
   plab_json_free (fx->result_json);

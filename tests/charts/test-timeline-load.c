@@ -9,48 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart-test-util.h"
 #include "load-test-util.h"
 #include "plab-chart-data.h"
 #include "plab-chart-export.h"
 #include "plab-chart-style.h"
 #include "plab-error.h"
 #include "plab-timeline-chart.h"
+#include "tmp-test-util.h"
 
 #define W 1600
 #define H 900
 #define MILLION 1000000
 
-typedef struct
-{
-  char *dir;
-  char *db;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-load-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "runs.db", NULL);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_autoptr (GDir) dir = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->db);
-}
+/* A folder of its own for each test, with the path of a run store in it. */
+typedef TmpTestFixture Fixture;
 
 static cairo_surface_t *
 render (const PlabTimelineData *data)
@@ -76,21 +49,6 @@ same_pixels (cairo_surface_t *a, cairo_surface_t *b)
          && memcmp (cairo_image_surface_get_data (a), cairo_image_surface_get_data (b),
                     (size_t)stride * H)
                 == 0;
-}
-
-static PlabEvent
-event (int lane, int kind, gint64 start, gint64 end, gint64 task, const char *label)
-{
-  PlabEvent e;
-
-  memset (&e, 0, sizeof e);
-  e.lane = (uint16_t)lane;
-  e.kind = (uint16_t)kind;
-  e.start_ns = start;
-  e.end_ns = end;
-  e.task_id = task;
-  g_strlcpy (e.label, label, sizeof e.label);
-  return e;
 }
 
 /* Events in scrambled order, fed in uneven batches with counter samples among
@@ -125,14 +83,14 @@ test_builder_matches_new (void)
 
       if (i % 97 == 0)
         {
-          events[i] = event (0, PLAB_SPAN_COUNTER, start, start, i % 13, "busy workers");
+          events[i] = chart_test_event (0, PLAB_SPAN_COUNTER, start, start, i % 13, "busy workers");
           n_counters++;
           continue;
         }
       /* Half the labels recur, half are new. */
       g_snprintf (label, sizeof label, i % 2 ? "chunk %d" : "x=%d", i % 2 ? i % 5 : i);
-      events[i] = event (1 + i % 2, i % 11 == 0 ? PLAB_SPAN_LOCK_WAIT : PLAB_SPAN_TASK, start,
-                         start + g_rand_int_range (rand, 0, 5000000), i, label);
+      events[i] = chart_test_event (1 + i % 2, i % 11 == 0 ? PLAB_SPAN_LOCK_WAIT : PLAB_SPAN_TASK,
+                                    start, start + g_rand_int_range (rand, 0, 5000000), i, label);
     }
   whole = plab_timeline_data_new (lanes, 3, events, N, NULL, 0);
   b = plab_timeline_builder_new (lanes, 3);
@@ -202,7 +160,7 @@ test_memory_per_span (void)
           char label[32];
 
           g_snprintf (label, sizeof label, "x=%" G_GINT64_FORMAT, at + i);
-          batch[i] = event (1 + i % 2, PLAB_SPAN_TASK, t, t + 900, at + i, label);
+          batch[i] = chart_test_event (1 + i % 2, PLAB_SPAN_TASK, t, t + 900, at + i, label);
         }
       g_assert_cmpint (plab_timeline_builder_add (b, batch, BATCH), ==, 0);
       for (int i = 0; i < BATCH; i++)
@@ -381,8 +339,8 @@ test_lost_events_are_named (void)
       lanes[i].kind = PLAB_LANE_PROCESS;
       g_snprintf (lanes[i].name, sizeof lanes[i].name, "worker %d", i);
     }
-  spans[0] = event (0, PLAB_SPAN_TASK, 0, 1000000, 0, "a");
-  spans[1] = event (1, PLAB_SPAN_TASK, 0, 1000000, 1, "b");
+  spans[0] = chart_test_event (0, PLAB_SPAN_TASK, 0, 1000000, 0, "a");
+  spans[1] = chart_test_event (1, PLAB_SPAN_TASK, 0, 1000000, 1, "b");
   complete = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
   lanes[1].dropped = 123456;
   lossy = plab_timeline_data_new (lanes, 2, spans, 2, NULL, 0);
@@ -412,9 +370,9 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/load/timeline/builder-matches-new", test_builder_matches_new);
   g_test_add_func ("/plab/load/timeline/memory-per-span", test_memory_per_span);
   g_test_add_func ("/plab/load/timeline/lost-events-are-named", test_lost_events_are_named);
-  g_test_add ("/plab/load/timeline/load-from-store", Fixture, NULL, fixture_setup,
-              test_load_from_store, fixture_teardown);
-  g_test_add ("/plab/load/timeline/nested-density-shows", Fixture, NULL, fixture_setup,
-              test_nested_density_shows, fixture_teardown);
+  g_test_add ("/plab/load/timeline/load-from-store", Fixture, NULL, tmp_test_fixture_setup,
+              test_load_from_store, tmp_test_fixture_teardown);
+  g_test_add ("/plab/load/timeline/nested-density-shows", Fixture, NULL, tmp_test_fixture_setup,
+              test_nested_density_shows, tmp_test_fixture_teardown);
   return g_test_run ();
 }

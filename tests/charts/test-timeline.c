@@ -12,21 +12,6 @@
 #define H 900
 #define MS 1000000LL
 
-static PlabEvent
-span (int lane, int kind, int64_t start, int64_t end, int64_t task, const char *label)
-{
-  PlabEvent e;
-
-  memset (&e, 0, sizeof e);
-  e.lane = (uint16_t)lane;
-  e.kind = (uint16_t)kind;
-  e.start_ns = start;
-  e.end_ns = end;
-  e.task_id = task;
-  g_strlcpy (e.label, label ? label : "", sizeof e.label);
-  return e;
-}
-
 static PlabLaneInfo
 lane_info (int lane, const char *name, int pid)
 {
@@ -110,8 +95,8 @@ test_span_pixels (void)
   PlabLaneInfo lanes[] = { lane_info (0, "main", 100), lane_info (1, "worker-1", 101),
                            lane_info (2, "worker-2", 102) };
   PlabEvent spans[] = {
-    span (1, PLAB_SPAN_TASK, 200 * MS, 600 * MS, 1, "chunk 1"),
-    span (2, PLAB_SPAN_SLEEP, 0, 1000 * MS, -1, NULL),
+    chart_test_event (1, PLAB_SPAN_TASK, 200 * MS, 600 * MS, 1, "chunk 1"),
+    chart_test_event (2, PLAB_SPAN_SLEEP, 0, 1000 * MS, -1, NULL),
   };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 2, NULL, 0);
   PlabRgba task;
@@ -156,9 +141,9 @@ test_lane_order (void)
   /* Lanes given out of order, each with a kind of its own. */
   PlabLaneInfo lanes[] = { lane_info (2, "c", 3), lane_info (0, "a", 1), lane_info (1, "b", 2) };
   PlabEvent spans[] = {
-    span (1, PLAB_SPAN_TASK, 0, 100 * MS, 0, NULL),
-    span (2, PLAB_SPAN_IO, 0, 100 * MS, -1, NULL),
-    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 100 * MS, -1, NULL),
+    chart_test_event (1, PLAB_SPAN_TASK, 0, 100 * MS, 0, NULL),
+    chart_test_event (2, PLAB_SPAN_IO, 0, 100 * MS, -1, NULL),
+    chart_test_event (0, PLAB_SPAN_QUEUE_WAIT, 0, 100 * MS, -1, NULL),
   };
   const int kinds[] = { PLAB_SPAN_QUEUE_WAIT, PLAB_SPAN_TASK, PLAB_SPAN_IO };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 3, NULL, 0);
@@ -220,8 +205,8 @@ test_density (void)
   double span_h, x_in, x_out, y_mid;
 
   for (int i = 0; i < N; i++)
-    spans[i] = span (1, PLAB_SPAN_TASK, i * 4000LL, i * 4000LL + 2000, i, NULL);
-  spans[N] = span (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, NULL);
+    spans[i] = chart_test_event (1, PLAB_SPAN_TASK, i * 4000LL, i * 4000LL + 2000, i, NULL);
+  spans[N] = chart_test_event (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, NULL);
   data = plab_timeline_data_new (lanes, 2, spans, N + 1, NULL, 0);
   render (&r, data, NULL);
   task = r.style.span[PLAB_SPAN_TASK];
@@ -279,9 +264,9 @@ test_hit_test (void)
 {
   PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
   PlabEvent spans[] = {
-    span (1, PLAB_SPAN_TASK, 100 * MS, 500 * MS, 7, "outer"),
-    span (1, PLAB_SPAN_LOCK_WAIT, 200 * MS, 250 * MS, 7, "inner"),
-    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
+    chart_test_event (1, PLAB_SPAN_TASK, 100 * MS, 500 * MS, 7, "outer"),
+    chart_test_event (1, PLAB_SPAN_LOCK_WAIT, 200 * MS, 250 * MS, 7, "inner"),
+    chart_test_event (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
   };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 2, spans, 3, NULL, 0);
   Rendered r;
@@ -314,9 +299,9 @@ test_crash_marker (void)
 {
   PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
   PlabEvent spans[] = {
-    span (1, PLAB_SPAN_TASK, 0, 300 * MS, 1, NULL),
-    span (1, PLAB_SPAN_CRASH, 700 * MS, 700 * MS, -1, "SIGSEGV"),
-    span (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
+    chart_test_event (1, PLAB_SPAN_TASK, 0, 300 * MS, 1, NULL),
+    chart_test_event (1, PLAB_SPAN_CRASH, 700 * MS, 700 * MS, -1, "SIGSEGV"),
+    chart_test_event (0, PLAB_SPAN_QUEUE_WAIT, 0, 1000 * MS, -1, NULL),
   };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 2, spans, 3, NULL, 0);
   Rendered r;
@@ -340,10 +325,11 @@ static void
 test_counters (void)
 {
   PlabLaneInfo lanes[] = { lane_info (0, "main", 1) };
-  PlabEvent spans[] = { span (0, PLAB_SPAN_TASK, 0, 10 * MS, 0, NULL),
-                        span (0, PLAB_SPAN_COUNTER, 5 * MS, 5 * MS, 3, "queue depth") };
-  PlabEvent counters[] = { span (0, PLAB_SPAN_COUNTER, 0, 0, 1, "queue depth"),
-                           span (0, PLAB_SPAN_COUNTER, 2 * MS, 2 * MS, 4, "busy workers") };
+  PlabEvent spans[] = { chart_test_event (0, PLAB_SPAN_TASK, 0, 10 * MS, 0, NULL),
+                        chart_test_event (0, PLAB_SPAN_COUNTER, 5 * MS, 5 * MS, 3, "queue depth") };
+  PlabEvent counters[]
+      = { chart_test_event (0, PLAB_SPAN_COUNTER, 0, 0, 1, "queue depth"),
+          chart_test_event (0, PLAB_SPAN_COUNTER, 2 * MS, 2 * MS, 4, "busy workers") };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 1, spans, 2, counters, 2);
   Rendered r;
 
@@ -364,9 +350,9 @@ test_few_lanes_fill_slide (void)
   PlabLaneInfo lanes[]
       = { lane_info (0, "main", 1), lane_info (1, "worker 1", 2), lane_info (2, "worker 2", 3) };
   PlabEvent spans[] = {
-    span (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, "map 200000 items"),
-    span (1, PLAB_SPAN_TASK, 0, 900 * MS, 1, NULL),
-    span (2, PLAB_SPAN_TASK, 0, 950 * MS, 2, NULL),
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, "map 200000 items"),
+    chart_test_event (1, PLAB_SPAN_TASK, 0, 900 * MS, 1, NULL),
+    chart_test_event (2, PLAB_SPAN_TASK, 0, 950 * MS, 2, NULL),
   };
   PlabTimelineData *data = plab_timeline_data_new (lanes, 3, spans, 3, NULL, 0);
   PlabChartStyle style;
@@ -426,10 +412,10 @@ test_busy_lane_is_solid (void)
        * when it is preempted or its cache warms up. */
       if (i % 300 == 0)
         gap = g_rand_int_range (rand, 0, 280);
-      spans[i] = span (1, PLAB_SPAN_TASK, t, t + 2500, i, "x=12345");
+      spans[i] = chart_test_event (1, PLAB_SPAN_TASK, t, t + 2500, i, "x=12345");
       t += 2500 + gap;
     }
-  spans[N] = span (0, PLAB_SPAN_WAIT, 0, t, -1, "map");
+  spans[N] = chart_test_event (0, PLAB_SPAN_WAIT, 0, t, -1, "map");
   data = plab_timeline_data_new (lanes, 2, spans, N + 1, NULL, 0);
   render (&r, data, NULL);
   task = r.style.span[PLAB_SPAN_TASK];
@@ -469,8 +455,8 @@ test_labels_need_room (void)
    * span gets its label; the generic wait kind is called "waiting". */
   PlabLaneInfo lanes[] = { lane_info (1, "worker 1", 2) };
   PlabEvent spans[] = {
-    span (1, PLAB_SPAN_TASK, 100 * MS, 124 * MS, 1, "x=88227"),
-    span (1, PLAB_SPAN_TASK, 300 * MS, 600 * MS, 2, "x=91388"),
+    chart_test_event (1, PLAB_SPAN_TASK, 100 * MS, 124 * MS, 1, "x=88227"),
+    chart_test_event (1, PLAB_SPAN_TASK, 300 * MS, 600 * MS, 2, "x=91388"),
   };
   PlabTimelineData *data;
   Rendered r;

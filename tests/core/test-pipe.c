@@ -6,20 +6,7 @@
 #include <unistd.h>
 
 #include "plab.h"
-
-/* How long a wait for another process or thread may take before the test
- * calls it a hang: generous, because valgrind and a loaded machine slow the
- * other side down, and the tests claim nothing about speed. */
-#define HANG_NS (60 * 1000000000LL)
-
-static int
-wait_code (pid_t pid)
-{
-  int status;
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
+#include "proc-test-util.h"
 
 static void
 test_ping_pong_and_eof (void)
@@ -52,7 +39,7 @@ test_ping_pong_and_eof (void)
       g_assert_cmpint (memcmp (msg, back, len), ==, 0);
     }
   plab_conn_close (a);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 }
 
 static void
@@ -94,7 +81,7 @@ test_order_of_many_and_large (void)
   g_assert_cmpint (plab_conn_recv (b, buf, big, &size, HANG_NS), ==, PLAB_ECLOSED);
   g_free (buf);
   plab_conn_close (b);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 }
 
 static void
@@ -221,7 +208,7 @@ test_huge_claim_costs_little (void)
   plab_conn_close (b);
   g_assert_cmpint (write (plab_conn_fd (a), frame, sizeof frame), ==, sizeof frame);
   plab_conn_close (a);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 }
 
 int

@@ -57,6 +57,42 @@ make_items (size_t n)
   return items;
 }
 
+/* A map of square () over the items 0 .. @n - 1 with its arrays: @ctx
+ * (NULL: no faults) says which items fail, and @with_status asks for a
+ * status per item. Free the arrays with squares_free (). */
+typedef struct
+{
+  int64_t *items;
+  int64_t *results;
+  int *status;
+  PlabMap map;
+} Squares;
+
+static Squares
+squares_new (Ctx *ctx, size_t n, size_t chunk, gboolean with_status)
+{
+  Squares sq = { make_items (n), g_new0 (int64_t, n), with_status ? g_new0 (int, n) : NULL };
+
+  sq.map = (PlabMap){ .func = square,
+                      .user_data = ctx,
+                      .items = sq.items,
+                      .item_size = sizeof (int64_t),
+                      .n_items = n,
+                      .results = sq.results,
+                      .result_size = sizeof (int64_t),
+                      .chunk_size = chunk,
+                      .status = sq.status };
+  return sq;
+}
+
+static void
+squares_free (Squares *sq)
+{
+  g_free (sq->items);
+  g_free (sq->results);
+  g_free (sq->status);
+}
+
 static void
 check_squares (const int64_t *results, size_t n, int64_t except)
 {
@@ -82,38 +118,23 @@ run_map_on (PlabBackend backend, int workers, size_t n, size_t chunk)
 {
   PlabPoolOptions opts = { .backend = backend, .workers = workers };
   PlabPool *pool;
-  int64_t *items = make_items (n);
-  int64_t *results = g_new0 (int64_t, n);
-  int *status = g_new (int, n);
-  PlabMap map = {
-    .func = square,
-    .user_data = &no_faults,
-    .items = items,
-    .item_size = sizeof (int64_t),
-    .n_items = n,
-    .results = results,
-    .result_size = sizeof (int64_t),
-    .chunk_size = chunk,
-    .status = status,
-  };
+  Squares sq = squares_new (&no_faults, n, chunk, TRUE);
   PlabMapReport report;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
   /* Map twice with the same pool: workers are reused. */
   for (int round = 0; round < 2; round++)
     {
-      memset (results, 0, n * sizeof *results);
-      memset (status, 0xff, n * sizeof *status);
-      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+      memset (sq.results, 0, n * sizeof *sq.results);
+      memset (sq.status, 0xff, n * sizeof *sq.status);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, 0);
       g_assert_cmpuint (report.n_failed, ==, 0);
-      check_squares (results, n, -1);
+      check_squares (sq.results, n, -1);
       for (size_t i = 0; i < n; i++)
-        g_assert_cmpint (status[i], ==, 0);
+        g_assert_cmpint (sq.status[i], ==, 0);
     }
   plab_pool_free (pool);
-  g_free (items);
-  g_free (results);
-  g_free (status);
+  squares_free (&sq);
 }
 
 static void
@@ -142,18 +163,10 @@ test_growing_arena (void)
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
   for (size_t n = 10; n <= 1000000; n *= 10)
     {
-      int64_t *items = make_items (n);
-      int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square,
-                      .items = items,
-                      .item_size = 8,
-                      .n_items = n,
-                      .results = results,
-                      .result_size = 8 };
-      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
-      check_squares (results, n, -1);
-      g_free (items);
-      g_free (results);
+      Squares sq = squares_new (NULL, n, 0, FALSE);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, 0);
+      check_squares (sq.results, n, -1);
+      squares_free (&sq);
     }
   plab_pool_free (pool);
 }
@@ -167,33 +180,20 @@ test_task_error_per_item (void)
       PlabPoolOptions opts = { .backend = b, .workers = 2 };
       PlabPool *pool;
       size_t n = 500;
-      int64_t *items = make_items (n);
-      int64_t *results = g_new0 (int64_t, n);
-      int *status = g_new0 (int, n);
-      PlabMap map = { .func = square,
-                      .user_data = &ctx,
-                      .items = items,
-                      .item_size = 8,
-                      .n_items = n,
-                      .results = results,
-                      .result_size = 8,
-                      .chunk_size = 10,
-                      .status = status };
+      Squares sq = squares_new (&ctx, n, 10, TRUE);
       PlabMapReport report;
 
       ctx.fail_item = 123;
       g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
-      g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, PLAB_ETASK);
       g_assert_cmpuint (report.n_failed, ==, 1);
       g_assert_cmpuint (report.first_failed, ==, 123);
       g_assert_cmpint (report.first_error, ==, PLAB_EINVAL);
-      g_assert_cmpint (status[123], ==, PLAB_EINVAL);
-      g_assert_cmpint (status[122], ==, 0);
-      check_squares (results, n, 123);
+      g_assert_cmpint (sq.status[123], ==, PLAB_EINVAL);
+      g_assert_cmpint (sq.status[122], ==, 0);
+      check_squares (sq.results, n, 123);
       plab_pool_free (pool);
-      g_free (items);
-      g_free (results);
-      g_free (status);
+      squares_free (&sq);
     }
 }
 
@@ -205,24 +205,13 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
   PlabPool *pool;
   size_t n = 2000;
-  int64_t *items = make_items (n);
-  int64_t *results = g_new0 (int64_t, n);
-  int *status = g_new0 (int, n);
-  PlabMap map = { .func = square,
-                  .user_data = &ctx,
-                  .items = items,
-                  .item_size = 8,
-                  .n_items = n,
-                  .results = results,
-                  .result_size = 8,
-                  .chunk_size = chunk,
-                  .status = status };
+  Squares sq = squares_new (&ctx, n, chunk, TRUE);
   PlabMapReport report;
   char sig[16];
   int killed_lanes = 0;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
-  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+  g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, PLAB_ETASK);
   g_assert_cmpuint (report.n_failed, ==, 1);
   g_assert_cmpuint (report.n_crashes, ==, 1);
   g_assert_cmpuint (report.first_failed, ==, (size_t)bad);
@@ -230,11 +219,11 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
   g_snprintf (sig, sizeof sig, "signal %d", expect_signal);
   g_assert_nonnull (strstr (report.message, sig));
   g_assert_nonnull (strstr (report.message, "pid "));
-  g_assert_cmpint (status[bad], ==, PLAB_ECRASHED);
-  check_squares (results, n, bad);
+  g_assert_cmpint (sq.status[bad], ==, PLAB_ECRASHED);
+  check_squares (sq.results, n, bad);
   for (size_t i = 0; i < n; i++)
     if ((int64_t)i != bad)
-      g_assert_cmpint (status[i], ==, 0);
+      g_assert_cmpint (sq.status[i], ==, 0);
 
   /* The dead worker's lane says how it died, and a replacement lane exists. */
   g_assert_cmpint (plab_trace_n_lanes (trace), ==, 1 + 2 + 1);
@@ -253,16 +242,14 @@ crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
 
   /* The pool is still usable after the crash. */
   ctx.crash_item = ctx.abort_item = -1;
-  memset (results, 0, n * 8);
-  map.user_data = &no_faults;
-  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
-  check_squares (results, n, -1);
+  memset (sq.results, 0, n * 8);
+  sq.map.user_data = &no_faults;
+  g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, 0);
+  check_squares (sq.results, n, -1);
 
   plab_pool_free (pool);
   plab_trace_free (trace);
-  g_free (items);
-  g_free (results);
-  g_free (status);
+  squares_free (&sq);
 }
 
 static void
@@ -333,16 +320,7 @@ test_kill_minus_nine_from_outside (void)
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
   PlabPool *pool;
   size_t n = 200;
-  int64_t *items = make_items (n);
-  int64_t *results = g_new0 (int64_t, n);
-  PlabMap map = { .func = square,
-                  .user_data = &ctx,
-                  .items = items,
-                  .item_size = 8,
-                  .n_items = n,
-                  .results = results,
-                  .result_size = 8,
-                  .chunk_size = 1 };
+  Squares sq = squares_new (&ctx, n, 1, FALSE);
   PlabMapReport report;
   KillerArgs k = { 0 };
   pthread_t th;
@@ -357,7 +335,7 @@ test_kill_minus_nine_from_outside (void)
   g_assert_cmpint (pthread_create (&th, NULL, (void *(*)(void *))killer_thread, &k), ==, 0);
   pthread_detach (th);
   t0 = plab_now_ns ();
-  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
+  g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, PLAB_ETASK);
   /* Less than the slow item would have taken had its worker not been
    * killed: the direction, not the speed. */
   g_assert_cmpint (plab_now_ns () - t0, <, SLOW_ITEM_MS * 1000000LL);
@@ -366,10 +344,9 @@ test_kill_minus_nine_from_outside (void)
   g_assert_cmpuint (report.n_failed, ==, 1);
   g_assert_cmpuint (report.first_failed, ==, 3);
   g_assert_nonnull (strstr (report.message, "signal 9"));
-  check_squares (results, n, 3);
+  check_squares (sq.results, n, 3);
   plab_pool_free (pool);
-  g_free (items);
-  g_free (results);
+  squares_free (&sq);
 }
 
 static void
@@ -417,16 +394,7 @@ test_cancel (void)
       PlabPoolOptions opts = { .backend = b, .workers = 2, .cancel = &cancel_flag };
       PlabPool *pool;
       size_t n = 100000;
-      int64_t *items = make_items (n);
-      int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square,
-                      .user_data = &ctx,
-                      .items = items,
-                      .item_size = 8,
-                      .n_items = n,
-                      .results = results,
-                      .result_size = 8,
-                      .chunk_size = 1 };
+      Squares sq = squares_new (&ctx, n, 1, FALSE);
       int pids[2];
       GThread *th;
       int64_t t0;
@@ -437,7 +405,7 @@ test_cancel (void)
       int np = plab_pool_worker_pids (pool, pids, 2);
       th = g_thread_new ("cancel", cancel_thread, NULL);
       t0 = plab_now_ns ();
-      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ECANCELLED);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, PLAB_ECANCELLED);
       /* Cancelled before the items were done: less than the 50 s the 2
        * workers need for 100,000 items of 1 ms, however busy the machine. */
       g_assert_cmpint (plab_now_ns () - t0, <, (int64_t)n * ctx.sleep_us * 1000 / 2);
@@ -446,10 +414,9 @@ test_cancel (void)
       for (int i = 0; i < np; i++)
         g_assert_cmpint (kill (pids[i], 0), ==, -1);
       /* A cancelled pool refuses more work. */
-      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ESTATE);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, PLAB_ESTATE);
       plab_pool_free (pool);
-      g_free (items);
-      g_free (results);
+      squares_free (&sq);
     }
 }
 
@@ -460,19 +427,11 @@ test_lanes_and_spans (void)
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
   PlabPool *pool;
   size_t n = 1000;
-  int64_t *items = make_items (n);
-  int64_t *results = g_new0 (int64_t, n);
-  PlabMap map = { .func = square,
-                  .items = items,
-                  .item_size = 8,
-                  .n_items = n,
-                  .results = results,
-                  .result_size = 8,
-                  .chunk_size = 10 };
+  Squares sq = squares_new (NULL, n, 10, FALSE);
   PlabLaneInfo a, b;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
-  g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, 0);
   plab_pool_free (pool);
   g_assert_cmpint (plab_trace_n_lanes (trace), ==, 3);
   plab_trace_get_lane (trace, 1, &a);
@@ -499,8 +458,7 @@ test_lanes_and_spans (void)
         g_assert_cmpint (l->exit_signal, ==, SIGKILL);
     }
   plab_trace_free (trace);
-  g_free (items);
-  g_free (results);
+  squares_free (&sq);
 }
 
 typedef struct
@@ -535,18 +493,11 @@ test_task_spans_recorded_by_pool (void)
       PlabPoolOptions opts = { .backend = b, .workers = 2, .trace = trace };
       PlabPool *pool;
       size_t n = 5000;
-      int64_t *items = make_items (n);
-      int64_t *results = g_new0 (int64_t, n);
-      PlabMap map = { .func = square,
-                      .items = items,
-                      .item_size = 8,
-                      .n_items = n,
-                      .results = results,
-                      .result_size = 8 };
+      Squares sq = squares_new (NULL, n, 0, FALSE);
 
       plab_trace_set_sink (trace, &sink);
       g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
-      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+      g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, 0);
       plab_pool_free (pool);
       plab_trace_drain (trace);
       /* One task span per item, each item once. */
@@ -554,8 +505,7 @@ test_task_spans_recorded_by_pool (void)
       g_assert_cmpuint (g_hash_table_size (c.task_ids), ==, n);
       g_hash_table_unref (c.task_ids);
       plab_trace_free (trace);
-      g_free (items);
-      g_free (results);
+      squares_free (&sq);
     }
 }
 

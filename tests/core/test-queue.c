@@ -4,20 +4,7 @@
 #include <unistd.h>
 
 #include "plab.h"
-
-/* How long a wait for another process or thread may take before the test
- * calls it a hang: generous, because valgrind and a loaded machine slow the
- * other side down, and the tests claim nothing about speed. */
-#define HANG_NS (60 * 1000000000LL)
-
-static int
-wait_code (pid_t pid)
-{
-  int status;
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
+#include "proc-test-util.h"
 
 static void
 test_fifo_across_processes (void)
@@ -44,7 +31,7 @@ test_fifo_across_processes (void)
       g_assert_cmpuint (size, ==, sizeof v);
       g_assert_cmpint (v, ==, i);
     }
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpuint (plab_queue_depth (q), ==, 0);
   plab_queue_free (q);
 }
@@ -126,7 +113,7 @@ test_message_sizes_and_wrap (void)
           g_assert_not_reached ();
     }
   g_rand_free (r);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 
   /* A buffer too small leaves the message queued and says how large it is. */
   size_t size = 0;
@@ -159,7 +146,7 @@ test_join_task_done (void)
       _exit (0);
     }
   g_assert_cmpint (plab_queue_join (q, HANG_NS), ==, 0);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_queue_task_done (q), ==, PLAB_ERANGE);
   plab_queue_free (q);
 }
@@ -181,7 +168,7 @@ test_child_exits_with_unread_data (void)
   /* The child exits although nobody read its messages: a child that waited
    * for a reader would never exit, so the limit only catches that hang and
    * holds on a machine however busy. */
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_now_ns () - t0, <, HANG_NS);
   g_assert_cmpuint (plab_queue_depth (q), ==, 100);
   plab_queue_free (q);
@@ -214,10 +201,10 @@ test_many_producers_many_consumers (void)
         _exit (0);
       }
   for (int p = 0; p < 2; p++)
-    wait_code (producers[p]);
+    proc_test_wait_code (producers[p]);
   plab_queue_close (q);
   for (int c = 0; c < 2; c++)
-    wait_code (consumers[c]);
+    proc_test_wait_code (consumers[c]);
   for (int i = 0; i < 5000; i++)
     g_assert_cmpint (seen[i], ==, 1);
   plab_shared_free (seen_mem);

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmp-test-util.h"
+
 typedef struct
 {
   char *dir;
@@ -26,31 +28,14 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-journal-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "runs.db", NULL);
+  f->dir = tmp_test_dir_new ("plab-journal-XXXXXX", &f->path);
   f->journal = g_strconcat (f->path, "-events-1", NULL);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  GDir *dir = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      char *child = g_build_filename (f->dir, name, NULL);
-      g_unlink (child);
-      g_free (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
+  tmp_test_dir_free (f->dir, f->path);
   g_free (f->journal);
 }
 
@@ -214,27 +199,27 @@ test_killed_before_commit (Fixture *f, gconstpointer data)
   assert_repaired (f, 1000);
 }
 
-static void
-test_killed_after_commit (Fixture *f, gconstpointer data)
+/* Where the writer dies after journalling 1000 events, and how many the
+ * repaired run must hold. */
+typedef struct
 {
-  /* The store already has them: importing the journal again would double them. */
-  run_writer (f, DIE_AFTER_COMMIT, 1000);
-  assert_repaired (f, 1000);
-}
+  DeathPoint point;
+  int want;
+} Killed;
+
+/* The store already has them: importing the journal again would double them. */
+static const Killed killed_after_commit = { DIE_AFTER_COMMIT, 1000 };
+static const Killed killed_after_reset = { DIE_AFTER_RESET_AND_MORE, 1500 };
+/* The torn last event is dropped; the whole ones before it are kept. */
+static const Killed killed_in_a_write = { DIE_IN_A_WRITE, 1000 };
 
 static void
-test_killed_after_reset (Fixture *f, gconstpointer data)
+test_killed (Fixture *f, gconstpointer data)
 {
-  run_writer (f, DIE_AFTER_RESET_AND_MORE, 1000);
-  assert_repaired (f, 1500);
-}
+  const Killed *killed = data;
 
-static void
-test_killed_in_a_write (Fixture *f, gconstpointer data)
-{
-  /* The torn last event is dropped; the whole ones before it are kept. */
-  run_writer (f, DIE_IN_A_WRITE, 1000);
-  assert_repaired (f, 1000);
+  run_writer (f, killed->point, 1000);
+  assert_repaired (f, killed->want);
 }
 
 static void
@@ -285,9 +270,12 @@ main (int argc, char **argv)
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/plab/store-journal/killed-before-commit", test_killed_before_commit);
-  ADD ("/plab/store-journal/killed-after-commit", test_killed_after_commit);
-  ADD ("/plab/store-journal/killed-after-reset", test_killed_after_reset);
-  ADD ("/plab/store-journal/killed-in-a-write", test_killed_in_a_write);
+  g_test_add ("/plab/store-journal/killed-after-commit", Fixture, &killed_after_commit,
+              fixture_setup, test_killed, fixture_teardown);
+  g_test_add ("/plab/store-journal/killed-after-reset", Fixture, &killed_after_reset, fixture_setup,
+              test_killed, fixture_teardown);
+  g_test_add ("/plab/store-journal/killed-in-a-write", Fixture, &killed_in_a_write, fixture_setup,
+              test_killed, fixture_teardown);
   ADD ("/plab/store-journal/foreign-journal-left-alone", test_foreign_journal_left_alone);
   ADD ("/plab/store-journal/finished-run-leaves-none", test_finished_run_leaves_no_journal);
 #undef ADD

@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmp-test-util.h"
+
 #define WRITER_DEADLINE_US (90 * G_USEC_PER_SEC)
 #define MAX_RUNS 64
 #define CREATE_ROUNDS 40
@@ -50,25 +52,6 @@ typedef struct
   int running_reads;
   int runs_seen_running; /* runs caught between their start and their end */
 } Observations;
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static GPid
 spawn_writer (const char *db, const char *const *run_args)
@@ -180,9 +163,8 @@ read_pass (PlabStore *store, Observations *obs)
 static void
 test_readers_during_writes (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("plab-readers-XXXXXX", &error);
   g_autofree char *db = NULL;
+  g_autofree char *dir = tmp_test_dir_new ("plab-readers-XXXXXX", &db);
   /* Two writers, one after the other: sweeps on every backend (spans on
    * many lanes, written in batches after each run), then cars (counter
    * samples, producers and consumers). */
@@ -211,8 +193,6 @@ test_readers_during_writes (void)
   size_t n_runs = 0;
   gint64 deadline = g_get_monotonic_time () + WRITER_DEADLINE_US;
 
-  g_assert_no_error (error);
-  db = g_build_filename (dir, "runs.db", NULL);
   memset (&obs, 0, sizeof obs);
   for (int i = 0; i <= MAX_RUNS; i++)
     obs.runs[i].spans_when_finished = -1;
@@ -279,7 +259,7 @@ test_readers_during_writes (void)
   g_test_message ("%d passes: %d reads of finished runs, %d of running ones; %d runs caught "
                   "while running",
                   obs.passes, obs.finished_reads, obs.running_reads, obs.runs_seen_running);
-  remove_tree (dir);
+  tmp_test_remove_tree (dir);
 }
 
 /* Runs `plab run` with @args on @db to the end; asserts it succeeded. */
@@ -304,17 +284,14 @@ run_writer (const char *db, const char *const *args)
 static void
 test_second_open_keeps_locks (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("plab-readers-XXXXXX", &error);
   g_autofree char *db = NULL;
+  g_autofree char *dir = tmp_test_dir_new ("plab-readers-XXXXXX", &db);
   g_autofree char *wal = NULL;
   const char *const small[] = { "squares", "-b", "serial", "--set", "n=200", NULL };
   PlabStore *window = NULL, *dialog = NULL;
   PlabRunRecord **runs = NULL;
   size_t n_runs = 0;
 
-  g_assert_no_error (error);
-  db = g_build_filename (dir, "runs.db", NULL);
   wal = g_strconcat (db, "-wal", NULL);
   run_writer (db, small);
 
@@ -335,7 +312,7 @@ test_second_open_keeps_locks (void)
   g_assert_cmpuint (n_runs, ==, 2);
   plab_run_records_free (runs, n_runs);
   plab_store_close (window);
-  remove_tree (dir);
+  tmp_test_remove_tree (dir);
 }
 
 /* A reader that opens a store while the runner is creating it finds it
@@ -352,9 +329,8 @@ test_open_while_created (void)
 
   for (int round = 0; round < CREATE_ROUNDS; round++)
     {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *dir = g_dir_make_tmp ("plab-readers-XXXXXX", &error);
       g_autofree char *db = NULL;
+      g_autofree char *dir = tmp_test_dir_new ("plab-readers-XXXXXX", &db);
       gint64 deadline = g_get_monotonic_time () + WRITER_DEADLINE_US;
       PlabStore *store = NULL;
       PlabRunRecord **runs = NULL;
@@ -363,8 +339,6 @@ test_open_while_created (void)
       pid_t done = 0;
       GPid pid;
 
-      g_assert_no_error (error);
-      db = g_build_filename (dir, "runs.db", NULL);
       pid = spawn_writer (db, small);
       while ((done = waitpid (pid, &wait_status, WNOHANG)) == 0)
         {
@@ -396,7 +370,7 @@ test_open_while_created (void)
       g_assert_cmpint (runs[0]->status, ==, PLAB_RUN_OK);
       plab_run_records_free (runs, n_runs);
       plab_store_close (store);
-      remove_tree (dir);
+      tmp_test_remove_tree (dir);
     }
   g_test_message ("%d rounds, %d opens found the store missing, empty or busy", CREATE_ROUNDS,
                   refusals);

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmp-test-util.h"
+
 typedef struct
 {
   char *dir;
@@ -24,44 +26,13 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-store-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "runs.db", NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR)
-              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-          g_free (child);
-        }
-      g_dir_close (dir);
-    }
-  g_chmod (path, 0700);
-  g_rmdir (path);
+  f->dir = tmp_test_dir_new ("plab-store-XXXXXX", &f->path);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
+  tmp_test_dir_free (f->dir, f->path);
 }
 
 /* --- Helpers --- */
@@ -99,32 +70,35 @@ assert_no_side_files (const char *path)
   g_assert_false (side_file_exists (path, "-journal"));
 }
 
-/* Opens @path in both modes, expects @code both times, and checks the file
- * did not change and gained no side files. */
+/* Opens @path in @mode, expects @code, and checks the file did not change
+ * and gained no side files. */
+static void
+assert_refused_untouched_in (const char *path, PlabStoreMode mode, int code)
+{
+  char *before = file_checksum (path);
+  PlabStore *store = NULL;
+  char *after;
+  int rc = plab_store_open (path, mode, &store);
+
+  g_assert_cmpstr (plab_error_name (rc), ==, plab_error_name (code));
+  g_assert_null (store);
+  /* One line naming the file. */
+  g_assert_nonnull (strstr (plab_store_open_error (), path));
+  g_assert_null (strchr (plab_store_open_error (), '\n'));
+
+  after = file_checksum (path);
+  g_assert_cmpstr (after, ==, before);
+  g_free (after);
+  g_free (before);
+  assert_no_side_files (path);
+}
+
+/* The same in both modes. */
 static void
 assert_refused_untouched (const char *path, int code)
 {
-  char *before = file_checksum (path);
-  PlabStoreMode modes[] = { PLAB_STORE_READ_WRITE, PLAB_STORE_READ_ONLY };
-
-  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
-    {
-      PlabStore *store = NULL;
-      char *after;
-      int rc = plab_store_open (path, modes[i], &store);
-
-      g_assert_cmpstr (plab_error_name (rc), ==, plab_error_name (code));
-      g_assert_null (store);
-      /* One line naming the file. */
-      g_assert_nonnull (strstr (plab_store_open_error (), path));
-      g_assert_null (strchr (plab_store_open_error (), '\n'));
-
-      after = file_checksum (path);
-      g_assert_cmpstr (after, ==, before);
-      g_free (after);
-      assert_no_side_files (path);
-    }
-  g_free (before);
+  assert_refused_untouched_in (path, PLAB_STORE_READ_WRITE, code);
+  assert_refused_untouched_in (path, PLAB_STORE_READ_ONLY, code);
 }
 
 static sqlite3 *
@@ -213,6 +187,21 @@ record_run (PlabStore *store, const char *demo, int64_t sweep_id, int n_spans)
   g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
   g_free (events);
   return id;
+}
+
+/* Makes a store at @path holding one run of @demo with 10 spans, then runs
+ * @sql on the file with SQLite itself, behind the store's back. */
+static void
+record_then_alter (const char *path, const char *demo, const char *sql)
+{
+  PlabStore *store = open_rw (path);
+  sqlite3 *db;
+
+  record_run (store, demo, 0, 10);
+  plab_store_close (store);
+  db = raw_open (path);
+  raw_exec (db, sql);
+  sqlite3_close (db);
 }
 
 /* --- Tests --- */
@@ -516,16 +505,8 @@ test_default_path (Fixture *f, gconstpointer data)
   g_assert_cmpstr (path, ==, "/home/someone/.local/share/plab/runs.db");
   free (path);
 
-  if (old_xdg)
-    g_setenv ("XDG_DATA_HOME", old_xdg, TRUE);
-  else
-    g_unsetenv ("XDG_DATA_HOME");
-  if (old_home)
-    g_setenv ("HOME", old_home, TRUE);
-  else
-    g_unsetenv ("HOME");
-  g_free (old_xdg);
-  g_free (old_home);
+  tmp_test_restore_env ("XDG_DATA_HOME", old_xdg);
+  tmp_test_restore_env ("HOME", old_home);
   g_free (xdg);
   g_free (folder);
   g_free (expected);
@@ -632,7 +613,6 @@ test_damaged_index (Fixture *f, gconstpointer data)
   sqlite3 *db;
   sqlite3_stmt *stmt = NULL;
   int64_t root = 0, page_size = 0;
-  char *before, *after;
   char *contents = NULL;
   gsize len = 0;
   GError *error = NULL;
@@ -665,16 +645,7 @@ test_damaged_index (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_free (contents);
 
-  before = file_checksum (f->path);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
-                   PLAB_ESTORE_CORRUPT);
-  g_assert_null (store);
-  g_assert_nonnull (strstr (plab_store_open_error (), f->path));
-  after = file_checksum (f->path);
-  g_assert_cmpstr (after, ==, before);
-  assert_no_side_files (f->path);
-  g_free (before);
-  g_free (after);
+  assert_refused_untouched_in (f->path, PLAB_STORE_READ_WRITE, PLAB_ESTORE_CORRUPT);
 }
 
 /* A store in WAL mode whose schema format number SQLite does not know (found
@@ -713,44 +684,21 @@ test_unknown_schema_format (Fixture *f, gconstpointer data)
 static void
 test_damaged_check (Fixture *f, gconstpointer data)
 {
-  PlabStore *store = open_rw (f->path);
-  sqlite3 *db;
-  char *before, *after;
-
-  record_run (store, "squares", 0, 10);
-  plab_store_close (store);
-  db = raw_open (f->path);
-  raw_exec (db, "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
-                "PRAGMA writable_schema = ON;"
-                "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
-                "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
-                "PRAGMA writable_schema = OFF;");
-  sqlite3_close (db);
+  record_then_alter (f->path, "squares",
+                     "UPDATE runs SET status = 'running', runner_pid = 999999999, runner_start = 1;"
+                     "PRAGMA writable_schema = ON;"
+                     "UPDATE sqlite_schema SET sql = replace (sql, 'CHECK (status IN', "
+                     "'CHECK (no_such_function (status) IN') WHERE name = 'runs';"
+                     "PRAGMA writable_schema = OFF;");
   assert_no_side_files (f->path);
 
-  before = file_checksum (f->path);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &store), ==,
-                   PLAB_ESTORE_CORRUPT);
-  g_assert_null (store);
-  after = file_checksum (f->path);
-  g_assert_cmpstr (after, ==, before);
-  assert_no_side_files (f->path);
-  g_free (before);
-  g_free (after);
+  assert_refused_untouched_in (f->path, PLAB_STORE_READ_WRITE, PLAB_ESTORE_CORRUPT);
 }
 
 static void
 test_newer (Fixture *f, gconstpointer data)
 {
-  PlabStore *store = open_rw (f->path);
-  sqlite3 *db;
-
-  record_run (store, "kde", 0, 10);
-  plab_store_close (store);
-
-  db = raw_open (f->path);
-  raw_exec (db, "PRAGMA user_version = 99;");
-  sqlite3_close (db);
+  record_then_alter (f->path, "kde", "PRAGMA user_version = 99;");
   assert_no_side_files (f->path);
   assert_refused_untouched (f->path, PLAB_ESTORE_NEWER);
 }

@@ -5,28 +5,7 @@
 #include <unistd.h>
 
 #include "plab.h"
-
-/* How long a wait for another process or thread may take before the test
- * calls it a hang: generous, because valgrind and a loaded machine slow the
- * other side down, and the tests claim nothing about speed. */
-#define HANG_NS (60 * 1000000000LL)
-
-static pid_t
-fork_or_die (void)
-{
-  pid_t pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  return pid;
-}
-
-static int
-wait_code (pid_t pid)
-{
-  int status;
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
+#include "proc-test-util.h"
 
 static void
 test_lock_counter_processes (void)
@@ -38,7 +17,7 @@ test_lock_counter_processes (void)
 
   g_assert_nonnull (lock);
   for (int p = 0; p < 4; p++)
-    if ((pids[p] = fork_or_die ()) == 0)
+    if ((pids[p] = proc_test_fork ()) == 0)
       {
         for (int i = 0; i < 20000; i++)
           {
@@ -50,7 +29,7 @@ test_lock_counter_processes (void)
         _exit (0);
       }
   for (int p = 0; p < 4; p++)
-    g_assert_cmpint (wait_code (pids[p]), ==, 0);
+    g_assert_cmpint (proc_test_wait_code (pids[p]), ==, 0);
   g_assert_cmpint (*counter, ==, 80000);
   plab_shared_free (shared);
 }
@@ -64,14 +43,14 @@ test_atomic_counter_processes (void)
 
   g_assert_null (plab_shared_lock (shared));
   for (int p = 0; p < 4; p++)
-    if ((pids[p] = fork_or_die ()) == 0)
+    if ((pids[p] = proc_test_fork ()) == 0)
       {
         for (int i = 0; i < 20000; i++)
           atomic_fetch_add (counter, 1);
         _exit (0);
       }
   for (int p = 0; p < 4; p++)
-    wait_code (pids[p]);
+    proc_test_wait_code (pids[p]);
   g_assert_cmpint (atomic_load (counter), ==, 80000);
   plab_shared_free (shared);
 }
@@ -84,20 +63,20 @@ test_lock_timeout_and_owner_died (void)
   pid_t pid;
   int64_t t0;
 
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     {
       plab_trace_free (trace); /* the parent's; the child records nothing */
       plab_lock_acquire (lock, -1);
       _exit (0); /* dies holding it */
     }
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_lock_acquire (lock, -1), ==, PLAB_EOWNERDEAD);
   g_assert_cmpint (plab_lock_release (lock), ==, 0);
   /* Usable again afterwards. */
   g_assert_cmpint (plab_lock_acquire (lock, 0), ==, 0);
 
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     {
       int timed_out;
@@ -107,7 +86,7 @@ test_lock_timeout_and_owner_died (void)
       _exit (timed_out ? 0 : 1);
     }
   t0 = plab_now_ns ();
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_cmpint (plab_now_ns () - t0, >=, 40 * 1000000LL);
   plab_lock_release (lock);
   plab_lock_free (lock);
@@ -193,14 +172,14 @@ test_semaphore (void)
   g_assert_cmpuint (plab_semaphore_value (s), ==, 0);
 
   /* A child releases; we were blocked until then. */
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     {
       g_usleep (50000);
       _exit (plab_semaphore_release (s) == 0 ? 0 : 1);
     }
   g_assert_cmpint (plab_semaphore_acquire (s, HANG_NS), ==, 0);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   plab_semaphore_free (s);
 }
 
@@ -212,12 +191,12 @@ test_event_flag (void)
 
   g_assert_false (plab_event_flag_is_set (e));
   g_assert_cmpint (plab_event_flag_wait (e, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     _exit (plab_event_flag_wait (e, HANG_NS) == 0 ? 0 : 1);
   g_usleep (20000);
   plab_event_flag_set (e);
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
   g_assert_true (plab_event_flag_is_set (e));
   plab_event_flag_clear (e);
   g_assert_false (plab_event_flag_is_set (e));
@@ -232,7 +211,7 @@ test_condition (void)
   volatile int *ready = plab_shared_data (shared);
   pid_t pid;
 
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     {
       int rc = 0;
@@ -247,7 +226,7 @@ test_condition (void)
   *ready = 1;
   plab_condition_notify_all (c);
   plab_lock_release (plab_condition_lock (c));
-  g_assert_cmpint (wait_code (pid), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 
   plab_lock_acquire (plab_condition_lock (c), -1);
   g_assert_cmpint (plab_condition_wait (c, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
@@ -266,7 +245,7 @@ test_barrier (void)
 
   g_assert_null (plab_barrier_new ("none", 0));
   for (int p = 0; p < 3; p++)
-    if ((pids[p] = fork_or_die ()) == 0)
+    if ((pids[p] = proc_test_fork ()) == 0)
       {
         for (int phase = 0; phase < 3; phase++)
           {
@@ -281,7 +260,7 @@ test_barrier (void)
         _exit (0);
       }
   for (int p = 0; p < 3; p++)
-    g_assert_cmpint (wait_code (pids[p]), ==, 0);
+    g_assert_cmpint (proc_test_wait_code (pids[p]), ==, 0);
 
   /* Only 1 of 3 arrives: it times out and breaks the barrier. */
   g_assert_cmpint (plab_barrier_wait (b, 20 * 1000000LL), ==, PLAB_ETIMEDOUT);
@@ -327,7 +306,7 @@ test_wait_spans (void)
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
   g_assert_cmpint (pipe (held), ==, 0);
-  pid = fork_or_die ();
+  pid = proc_test_fork ();
   if (pid == 0)
     {
       plab_trace_free (trace);
@@ -346,7 +325,7 @@ test_wait_spans (void)
   close (held[1]);
   plab_lock_acquire (lock, -1);
   plab_lock_release (lock);
-  wait_code (pid);
+  proc_test_wait_code (pid);
   plab_sleep_ns (1000000);
   plab_trace_drain (trace);
   g_assert_cmpuint (k.waits, ==, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "plab-fuzz.h"
+#include "tmp-test-util.h"
 
 #ifndef PLAB_FUZZ_TARGET
 #error "PLAB_FUZZ_TARGET names the target"
@@ -18,27 +19,6 @@
 #ifndef PLAB_FUZZ_REPLAY_DIRS
 #error "PLAB_FUZZ_REPLAY_DIRS lists the folders to replay"
 #endif
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-      g_free (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (path);
-}
 
 static void
 replay_file (gconstpointer data)
@@ -63,20 +43,13 @@ replay_file (gconstpointer data)
   /* The target's work files go to a folder of this case, removed even when
    * the child died before it could clean up. */
   {
-    GError *error = NULL;
-    char *tmp = g_dir_make_tmp ("plab-fuzz-replay-XXXXXX", &error);
+    char *tmp = tmp_test_dir_new ("plab-fuzz-replay-XXXXXX", NULL);
     char *old = g_strdup (g_getenv ("TMPDIR"));
 
-    g_assert_no_error (error);
     g_setenv ("TMPDIR", tmp, TRUE);
     g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-    if (old != NULL)
-      g_setenv ("TMPDIR", old, TRUE);
-    else
-      g_unsetenv ("TMPDIR");
-    remove_tree (tmp);
-    g_free (tmp);
-    g_free (old);
+    tmp_test_restore_env ("TMPDIR", old);
+    tmp_test_dir_free (tmp, NULL);
   }
   g_test_trap_assert_passed ();
 }

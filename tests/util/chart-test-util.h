@@ -1,12 +1,15 @@
-/* chart-test-util.h: reading pixels back from image surfaces in chart tests. */
+/* chart-test-util.h: events to draw and pixels read back from image surfaces,
+ * for the chart tests. */
 #pragma once
 
 #include <cairo.h>
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "plab-chart-style.h"
+#include "plab-trace.h"
 
 /* The colour at (x, y) of an opaque ARGB32 image surface, 0..1 per channel. */
 static inline PlabRgba
@@ -80,4 +83,21 @@ chart_test_count_ink (cairo_surface_t *surface,
           n++;
       }
   return n;
+}
+
+/* An event for a timeline: a span of @kind on @lane (a counter sample when
+ * @kind says so), @label NULL for none. */
+static inline PlabEvent
+chart_test_event (int lane, int kind, int64_t start, int64_t end, int64_t task, const char *label)
+{
+  PlabEvent e;
+
+  memset (&e, 0, sizeof e);
+  e.lane = (uint16_t)lane;
+  e.kind = (uint16_t)kind;
+  e.start_ns = start;
+  e.end_ns = end;
+  e.task_id = task;
+  g_strlcpy (e.label, label ? label : "", sizeof e.label);
+  return e;
 }

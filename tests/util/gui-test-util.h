@@ -22,6 +22,7 @@
 
 static GSubprocess *gui_test_xvfb;
 static char *gui_test_skip_reason;
+static gboolean gui_test_have_display;
 
 static G_GNUC_UNUSED void
 gui_test_stop_xvfb (void)
@@ -133,10 +134,8 @@ gui_test_fatal_handler (const char *domain,
   return TRUE;
 }
 
-/* Call after g_test_init (). Returns FALSE (and the tests must skip) when
- * there is no display. */
-static G_GNUC_UNUSED gboolean
-gui_test_init (void)
+static gboolean
+gui_test_open_display (void)
 {
   g_setenv ("GDK_BACKEND", "x11", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
@@ -160,11 +159,43 @@ gui_test_init (void)
   return TRUE;
 }
 
+/* Call after g_test_init (). Returns FALSE (and the tests must skip) when
+ * there is no display. */
+static G_GNUC_UNUSED gboolean
+gui_test_init (void)
+{
+  gui_test_have_display = gui_test_open_display ();
+  return gui_test_have_display;
+}
+
 static G_GNUC_UNUSED void
 gui_test_skip (gconstpointer data)
 {
   g_test_skip (gui_test_skip_reason ? gui_test_skip_reason : "no display");
 }
+
+/* Adds a test after gui_test_init (): with no display, the test is still
+ * listed, and skips saying why. */
+static G_GNUC_UNUSED void
+gui_test_add_vtable (const char *path,
+                     gsize fixture_size,
+                     GTestFixtureFunc setup,
+                     GTestFixtureFunc func,
+                     GTestFixtureFunc teardown)
+{
+  if (gui_test_have_display)
+    g_test_add_vtable (path, fixture_size, NULL, setup, func, teardown);
+  else
+    g_test_add_data_func (path, NULL, gui_test_skip);
+}
+
+/* As g_test_add () and g_test_add_func (), for tests that need a display. */
+#define gui_test_add(path, Fixture, setup, func, teardown)                                         \
+  gui_test_add_vtable (path, sizeof (Fixture), (GTestFixtureFunc)(void (*) (void)) (setup),        \
+                       (GTestFixtureFunc)(void (*) (void)) (func),                                 \
+                       (GTestFixtureFunc)(void (*) (void)) (teardown))
+#define gui_test_add_func(path, func)                                                              \
+  gui_test_add_vtable (path, 0, NULL, (GTestFixtureFunc)(void (*) (void)) (func), NULL)
 
 /* Runs the main loop until @cond (data) holds or @timeout_ms passes;
  * returns whether it held. */

@@ -3,6 +3,7 @@
 
 #include "gui-test-util.h"
 #include "plab-history-list.h"
+#include "tmp-test-util.h"
 
 typedef struct
 {
@@ -40,11 +41,7 @@ add_run (Fixture *f,
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-history-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "runs.db", NULL);
+  f->dir = tmp_test_dir_new ("plab-history-XXXXXX", &f->path);
   g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &f->store), ==, 0);
   f->list = g_object_ref_sink (PLAB_HISTORY_LIST (plab_history_list_new ()));
 }
@@ -52,20 +49,9 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   g_clear_object (&f->list);
   plab_store_close (f->store);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (f->dir, name, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->path);
+  tmp_test_dir_free (f->dir, f->path);
 }
 
 static void
@@ -171,16 +157,10 @@ test_reads_a_live_store (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/widget/history/lists-newest-first", test_lists_newest_first);
   ADD ("/plab/widget/history/selection-survives-reload", test_selection_survives_reload);

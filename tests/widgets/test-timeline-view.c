@@ -175,16 +175,10 @@ test_live_growth_keeps_zoom (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gboolean have_display;
-
   g_test_init (&argc, &argv, NULL);
-  have_display = gui_test_init ();
+  gui_test_init ();
 
-#define ADD(path, func)                                                                            \
-  if (have_display)                                                                                \
-    g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown);                       \
-  else                                                                                             \
-    g_test_add_data_func (path, NULL, gui_test_skip)
+#define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/widget/timeline/tooltip-names-the-span", test_tooltip_names_the_span);
   ADD ("/plab/widget/timeline/zoom-and-reset", test_zoom_and_reset);

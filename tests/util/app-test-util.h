@@ -1,0 +1,104 @@
+/* app-test-util.h: the plab application and its window, for the GUI tests.
+ *
+ * The tests of app/ drive the window as `plab --db FILE` shows it, with the
+ * real runner the build made. Include after gui-test-util.h and
+ * tmp-test-util.h.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "plab-application.h"
+#include "plab-window.h"
+
+/* The plab program of this build: the runner the window starts. */
+static G_GNUC_UNUSED char *
+app_test_runner_path (void)
+{
+  const char *build = g_getenv ("PLAB_BUILD_DIR");
+
+  return g_build_filename (build != NULL ? build : "build", "app", "plab", NULL);
+}
+
+/* Starts the application on the run store @db, as `plab --db FILE` does, and
+ * returns its window, @width by @height. The application goes to @app. */
+static G_GNUC_UNUSED PlabWindow *
+app_test_open_window (const char *db, int width, int height, PlabApplication **app)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *runner = app_test_runner_path ();
+  PlabWindow *window;
+
+  *app = plab_application_new (db, runner);
+  g_application_register (G_APPLICATION (*app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (*app));
+  window = PLAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (*app)));
+  g_assert_nonnull (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  return window;
+}
+
+/* The fixture of a test of the window: a folder of its own with the run
+ * store in it, and the application once app_test_fixture_open () started it. */
+typedef struct
+{
+  TmpTestFixture tmp;
+  PlabApplication *app;
+  PlabWindow *window;
+} AppTestFixture;
+
+static G_GNUC_UNUSED void
+app_test_fixture_setup (AppTestFixture *f, gconstpointer data)
+{
+  tmp_test_fixture_setup (&f->tmp, data);
+}
+
+static G_GNUC_UNUSED void
+app_test_fixture_open (AppTestFixture *f)
+{
+  f->window = app_test_open_window (f->tmp.db, 1440, 900, &f->app);
+}
+
+static G_GNUC_UNUSED void
+app_test_fixture_teardown (AppTestFixture *f, gconstpointer data)
+{
+  if (f->window != NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (f->window));
+      /* A load still running answers the destroyed window: let it. */
+      gui_test_spin (300);
+    }
+  g_clear_object (&f->app);
+  tmp_test_fixture_teardown (&f->tmp, data);
+}
+
+/* How freely the main loop ran while the window loaded a run (or, with
+ * @while_running, while its runner ran): app_test_watch_tick_cb (), added
+ * with g_timeout_add (), counts its ticks then and the longest gap between
+ * two. Until @window is set, every tick counts. */
+typedef struct
+{
+  PlabWindow *window;
+  gboolean while_running;
+  guint ticks;
+  gint64 last_tick_us;
+  gint64 max_gap_us;
+} AppTestWatch;
+
+static G_GNUC_UNUSED gboolean
+app_test_watch_tick_cb (gpointer data)
+{
+  AppTestWatch *w = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (w->window != NULL
+      && !(w->while_running ? plab_window_is_running (w->window)
+                            : plab_window_is_loading (w->window)))
+    return G_SOURCE_CONTINUE;
+  w->ticks++;
+  if (w->last_tick_us > 0)
+    w->max_gap_us = MAX (w->max_gap_us, now - w->last_tick_us);
+  w->last_tick_us = now;
+  return G_SOURCE_CONTINUE;
+}
