@@ -525,7 +525,10 @@ begin_run (PlabRecording *self,
     notice (self, "no journal for run %lld (%s): if the runner is killed, its spans are lost",
             (long long)self->run_id, plab_store_errmsg (self->store));
 
-  memset (self->lanes, 0, (size_t)self->lanes_cap * sizeof *self->lanes);
+  /* No lanes are known before the first run (memset of NULL is undefined,
+   * even for no bytes). */
+  if (self->lanes != NULL)
+    memset (self->lanes, 0, (size_t)self->lanes_cap * sizeof *self->lanes);
   self->n_pending = 0;
   plab_trace_set_sink (trace, &sink);
   if (self->sink.run_begin)
