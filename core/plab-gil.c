@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "plab-error.h"
 #include "plab-trace.h"
 
 /* A hand-over shorter than this is not worth a span. */
@@ -116,21 +117,27 @@ plab_gil_detach (void)
   plab_gil_attach (NULL);
 }
 
-void
+bool
 plab_checkpoint (void)
 {
   PlabGil *self = thread_gil;
+  int64_t now;
 
+  /* A cancelled thread keeps the lock: it is about to return, and giving
+   * the lock up now would only make it queue again to do so. */
+  if (plab_cancelled ())
+    return true;
   if (self == NULL || !thread_holds)
-    return;
+    return false;
   if (atomic_load_explicit (&self->waiting, memory_order_relaxed) == 0)
-    return;
+    return false;
   if (plab_now_ns () - held_since < self->switch_ns)
-    return;
+    return false;
   atomic_fetch_add_explicit (&self->switches, 1, memory_order_relaxed);
-  int64_t now = plab_now_ns ();
+  now = plab_now_ns ();
   give (self);
   take (self, now);
+  return plab_cancelled ();
 }
 
 bool

@@ -442,6 +442,7 @@ thread_main (void *data)
 {
   Worker *w = data;
 
+  plab_cancel_watch (&w->pool->sh->cancel);
   if (w->pool->trace != NULL)
     {
       plab_trace_attach (w->pool->trace, w->lane);
@@ -451,6 +452,7 @@ thread_main (void *data)
     worker_loop (w);
   plab_instant (PLAB_SPAN_EXIT, "exit");
   plab_trace_detach ();
+  plab_cancel_watch (NULL);
   return NULL;
 }
 
@@ -505,6 +507,7 @@ start_worker (PlabPool *self, int slot)
       if (pid == 0)
         {
           _plab_child_setup (parent);
+          plab_cancel_watch (&sh->cancel);
           if (self->trace != NULL)
             {
               plab_trace_attach (self->trace, w->lane);
@@ -732,12 +735,17 @@ join_threads (PlabPool *self)
 }
 
 /* Tells the workers to stop and waits for them: processes get a grace period
- * (then SIGKILL), or SIGTERM at once with @terminate. */
+ * (then SIGKILL), or SIGTERM at once with @terminate. A thread cannot be
+ * killed: with @terminate its running task is asked to end through the
+ * cancel flag, which every blocking call of the library and every demo loop
+ * looks at, and the thread is then waited for. */
 static void
 stop_workers (PlabPool *self, bool terminate)
 {
   if (self->sh == NULL)
     return;
+  if (terminate)
+    __atomic_store_n (&self->sh->cancel, 1, __ATOMIC_RELAXED);
   atomic_store (&self->sh->stop, 1);
   atomic_store (&self->sh->abort, 1);
   wake_workers (self);
@@ -1186,10 +1194,13 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
           plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
         }
       *ran = i + 1;
-      if (rc != 0)
-        note_failure (ms, i, rc, NULL);
       if (map->status != NULL)
         map->status[i] = rc;
+      /* The item ended early because the run is cancelled: not its failure. */
+      if (rc == PLAB_ECANCELLED && cancelled (self))
+        return PLAB_ECANCELLED;
+      if (rc != 0)
+        note_failure (ms, i, rc, NULL);
       if (rc != 0 && map->fail_fast)
         break;
     }
@@ -1422,16 +1433,22 @@ break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
       }
 }
 
-/* The serial backend: items run here, in order; those a cancel left unrun
- * are skipped. */
+/* The serial backend: items run here, in order; those a cancel or fail-fast
+ * left unrun are skipped. The calling thread watches the pool's cancel flag
+ * meanwhile, so that an item's own loops and blocking calls see a cancel. */
 static int
 map_here (PlabPool *self, const PlabMap *map, MapState *ms)
 {
+  const volatile sig_atomic_t *watched = plab_cancel_flag ();
   size_t ran = 0;
-  int rc = map_serial (self, map, ms, &ran);
+  int rc;
 
+  if (self->cancel != NULL)
+    plab_cancel_watch (self->cancel);
+  rc = map_serial (self, map, ms, &ran);
+  plab_cancel_watch (watched);
   ms->report.n_chunks = 1;
-  if (rc == 0 && ran < map->n_items)
+  if (ran < map->n_items)
     {
       ms->report.n_skipped = map->n_items - ran;
       for (size_t i = ran; map->status != NULL && i < map->n_items; i++)

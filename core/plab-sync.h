@@ -97,8 +97,10 @@ unsigned plab_barrier_parties (const PlabBarrier *self);
 
 /* --- Sleep --- */
 
-/* Sleeps, recording a sleep span. */
-void plab_sleep_ns (int64_t ns);
+/* Sleeps, recording a sleep span. Returns 0, or PLAB_ECANCELLED when the
+ * calling thread's cancel flag (plab_cancel_watch ()) went up meanwhile: the
+ * sleep then ends within PLAB_CANCEL_SLICE_NS. */
+int plab_sleep_ns (int64_t ns);
 
 /* --- Shared memory for values and arrays --- */
 
