@@ -221,6 +221,13 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   CrewWorker *w;
   int rc;
 
+  /* A cancelled run starts no more workers: a demo that starts one per
+   * task would otherwise go on forking after Stop. */
+  if (self->run->cancel != NULL && *self->run->cancel != 0)
+    {
+      snprintf (self->run->error, sizeof self->run->error, "cancelled");
+      return PLAB_ECANCELLED;
+    }
   if (self->n_workers == CREW_MAX)
     {
       snprintf (self->run->error, sizeof self->run->error, "at most %d workers", CREW_MAX);

@@ -37,7 +37,8 @@ void _plab_crew_free (PlabCrew *self);
 void _plab_crew_set_poke (PlabCrew *self, void (*poke) (void *user_data), void *user_data);
 
 /* Starts worker @name running @func (@self, @arg). Returns its index, or a
- * negative code with run->error set. */
+ * negative code with run->error set (PLAB_ECANCELLED once the run is
+ * cancelled: no worker starts after Stop). */
 int _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg);
 
 /* Waits for worker @index, recording a wait span labelled @label on the
