@@ -76,6 +76,9 @@
  * under valgrind) must not be mistaken for a hang. */
 #define TERMINATE_GRACE_NS 1000000000LL
 #define STOP_GRACE_NS 5000000000LL
+/* How long terminated workers may take to stop through the cancel flag before
+ * SIGTERM: a task that looks at the flag ends within this, with its span. */
+#define CANCEL_GRACE_NS 100000000LL
 #define CHUNK_TARGET_NS 2000000LL
 #define CHUNK_HINT_MAX (1u << 24)
 #define TASK_BYTES_DEFAULT (64 * 1024)
@@ -689,17 +692,10 @@ note_lane_end (PlabPool *self, Worker *w, const PlabExitStatus *st)
                            st->code, st->signal);
 }
 
-/* Reaps every live worker process, giving each until a common grace period
- * ends to exit by itself, then SIGKILL. With @terminate, SIGTERM first. */
+/* Reaps the worker processes that exit by @deadline; the others go on. */
 static void
-reap_processes (PlabPool *self, bool terminate)
+reap_exited (PlabPool *self, int64_t deadline)
 {
-  int64_t deadline = plab_now_ns () + (terminate ? TERMINATE_GRACE_NS : STOP_GRACE_NS);
-
-  if (terminate)
-    for (int i = 0; i < self->n_workers; i++)
-      if (self->workers[i].alive)
-        kill (self->workers[i].pid, SIGTERM);
   for (int i = 0; i < self->n_workers; i++)
     {
       Worker *w = &self->workers[i];
@@ -710,10 +706,41 @@ reap_processes (PlabPool *self, bool terminate)
         continue;
       left = deadline - plab_now_ns ();
       if (_plab_wait_pid (w->pid, w->pidfd, left > 0 ? left : 0, &st) != 0)
-        {
-          kill (w->pid, SIGKILL);
-          _plab_wait_pid (w->pid, w->pidfd, -1, &st);
-        }
+        continue;
+      note_lane_end (self, w, &st);
+      w->alive = false;
+      atomic_store_explicit (&self->live_pids[i], 0, memory_order_relaxed);
+    }
+}
+
+/* Reaps every live worker process, giving each until a common grace period
+ * ends to exit by itself, then SIGKILL. With @terminate, SIGTERM first; but
+ * before that the workers have CANCEL_GRACE_NS to stop through the cancel
+ * flag, so that a task that looks at it ends with its span recorded, as on
+ * threads, instead of being killed with it. */
+static void
+reap_processes (PlabPool *self, bool terminate)
+{
+  int64_t deadline;
+
+  if (terminate)
+    {
+      reap_exited (self, plab_now_ns () + CANCEL_GRACE_NS);
+      for (int i = 0; i < self->n_workers; i++)
+        if (self->workers[i].alive)
+          kill (self->workers[i].pid, SIGTERM);
+    }
+  deadline = plab_now_ns () + (terminate ? TERMINATE_GRACE_NS : STOP_GRACE_NS);
+  reap_exited (self, deadline);
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      Worker *w = &self->workers[i];
+      PlabExitStatus st;
+
+      if (!w->alive)
+        continue;
+      kill (w->pid, SIGKILL);
+      _plab_wait_pid (w->pid, w->pidfd, -1, &st);
       note_lane_end (self, w, &st);
       w->alive = false;
       atomic_store_explicit (&self->live_pids[i], 0, memory_order_relaxed);
