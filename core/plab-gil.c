@@ -30,10 +30,13 @@ struct PlabGil
   _Atomic uint64_t switches;
 };
 
-/* The GIL of the calling thread, whether it holds it, and since when. */
-static __thread PlabGil *thread_gil;
-static __thread bool thread_holds;
-static __thread int64_t held_since;
+/* The GIL of the calling thread, whether it holds it, and since when.
+ * Initial-exec: libplab is linked, never loaded later, and a checkpoint in
+ * an inner loop must not pay for a __tls_get_addr () call. */
+#define THREAD_LOCAL __thread __attribute__ ((tls_model ("initial-exec")))
+static THREAD_LOCAL PlabGil *thread_gil;
+static THREAD_LOCAL bool thread_holds;
+static THREAD_LOCAL int64_t held_since;
 
 PlabGil *
 plab_gil_new (int64_t switch_interval_ns)
