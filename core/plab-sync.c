@@ -130,19 +130,19 @@ clock_lock (pthread_mutex_t *mutex, int64_t until)
   int rc;
 
 #ifdef PLAB_TSAN
-      __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
+  __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
 #endif
-      rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
+  rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
 #ifdef PLAB_TSAN
-      {
-        unsigned flags = __tsan_mutex_try_lock;
+  {
+    unsigned flags = __tsan_mutex_try_lock;
 
-        if (rc != 0 && rc != EOWNERDEAD)
-          flags |= __tsan_mutex_try_lock_failed;
-        __tsan_mutex_post_lock (mutex, flags, 0);
-      }
+    if (rc != 0 && rc != EOWNERDEAD)
+      flags |= __tsan_mutex_try_lock_failed;
+    __tsan_mutex_post_lock (mutex, flags, 0);
+  }
 #endif
-      return rc;
+  return rc;
 }
 
 int
