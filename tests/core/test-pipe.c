@@ -241,7 +241,7 @@ cancel_receiver_thread (gpointer data)
 
   plab_cancel_watch (&r->cancel);
   r->rc = plab_conn_recv (r->conn, buf, sizeof buf, NULL, -1);
-  r->returned_ns = plab_now_ns ();
+  __atomic_store_n (&r->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
   plab_cancel_watch (NULL);
   return NULL;
 }
@@ -261,7 +261,7 @@ test_cancel_wakes_recv (void)
   r.conn = b;
   th = g_thread_new ("receiver", cancel_receiver_thread, &r);
   g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
-  g_assert_cmpint (r.returned_ns, ==, 0);
+  g_assert_cmpint (__atomic_load_n (&r.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
   raised = plab_now_ns ();
   __atomic_store_n (&r.cancel, 1, __ATOMIC_SEQ_CST);
   g_thread_join (th);

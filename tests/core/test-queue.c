@@ -244,7 +244,7 @@ cancel_waiter_thread (gpointer data)
   plab_cancel_watch (&w->cancel);
   w->rc = w->put ? plab_queue_put (w->queue, &v, sizeof v, -1)
                  : plab_queue_get (w->queue, &v, sizeof v, NULL, -1);
-  w->returned_ns = plab_now_ns ();
+  __atomic_store_n (&w->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
   plab_cancel_watch (NULL);
   return NULL;
 }
@@ -266,7 +266,7 @@ test_cancel_wakes_waits (void)
       th = g_thread_new ("waiter", cancel_waiter_thread, &w);
       /* Let it block: it must still be waiting after a few slices. */
       g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
-      g_assert_cmpint (w.returned_ns, ==, 0);
+      g_assert_cmpint (__atomic_load_n (&w.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
       raised = plab_now_ns ();
       __atomic_store_n (&w.cancel, 1, __ATOMIC_SEQ_CST);
       g_thread_join (th);

@@ -429,7 +429,7 @@ cancel_waiter_thread (gpointer data)
       w->rc = plab_sleep_ns (HANG_NS);
       break;
     }
-  w->returned_ns = plab_now_ns ();
+  __atomic_store_n (&w->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
   plab_cancel_watch (NULL);
   return NULL;
 }
@@ -458,7 +458,7 @@ test_cancel_wakes_waits (void)
       g_assert_cmpint (plab_lock_acquire (w.lock, 0), ==, 0);
       th = g_thread_new ("waiter", cancel_waiter_thread, &w);
       g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
-      g_assert_cmpint (w.returned_ns, ==, 0);
+      g_assert_cmpint (__atomic_load_n (&w.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
       raised = plab_now_ns ();
       __atomic_store_n (&w.cancel, 1, __ATOMIC_SEQ_CST);
       g_thread_join (th);
