@@ -1,14 +1,21 @@
-/* plab-error.c: messages for the core error codes, and the detail of the
- * last failed system call. */
+/* plab-error.c: messages for the core error codes, the detail of the last
+ * failed system call, and the cancel flag each thread watches. */
 #include "plab-error.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 
 /* Per thread: a worker thread's failure never changes what another reads. */
 static __thread char error_detail[256];
+
+/* The flag the calling thread watches; NULL for none. Only the thread itself
+ * changes it; the flag it points to is written by a signal handler or by
+ * another thread or process, and read here as an atomic. */
+static __thread __attribute__ ((tls_model ("initial-exec")))
+const volatile sig_atomic_t *thread_cancel;
 
 const char *
 plab_strerror (int code)
@@ -78,4 +85,27 @@ _plab_error_syscall (const char *call, int errnum)
               "ulimit -u)",
               (unsigned long long)limit.rlim_cur);
   return PLAB_ESYS;
+}
+
+bool
+plab_cancelled (void)
+{
+  const volatile sig_atomic_t *flag = thread_cancel;
+
+  return flag != NULL && __atomic_load_n (flag, __ATOMIC_RELAXED) != 0;
+}
+
+const volatile sig_atomic_t *
+plab_cancel_watch (const volatile sig_atomic_t *flag)
+{
+  const volatile sig_atomic_t *before = thread_cancel;
+
+  thread_cancel = flag;
+  return before;
+}
+
+const volatile sig_atomic_t *
+plab_cancel_flag (void)
+{
+  return thread_cancel;
 }

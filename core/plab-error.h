@@ -1,9 +1,31 @@
-/* plab-error.h: error codes of the core library.
+/* plab-error.h: error codes of the core library, and cooperative
+ * cancellation, the way work ends with PLAB_ECANCELLED.
  *
  * Every core function that can fail returns 0 or one of the negative codes below.
  * plab_strerror () turns a code into a sentence fragment for a message.
+ *
+ * A thread cannot be killed, so work on threads stops by being asked. Each
+ * thread may watch one cancel flag: a pool's workers watch their pool's (in
+ * shared memory on the processes backend, so a forked worker sees it too),
+ * the thread running a serial map watches the run's. Once the flag is
+ * raised, every blocking call of the library (queue put and get, lock,
+ * semaphore, event, condition and barrier waits, pipe receive, sleep) wakes
+ * within PLAB_CANCEL_SLICE_NS and returns PLAB_ECANCELLED, and a long CPU loop
+ * ends early if it asks now and then:
+ *
+ *   for (i = 0; i < n; i++)
+ *     {
+ *       work (i);
+ *       if ((i & 4095) == 4095 && plab_cancelled ())
+ *         return PLAB_ECANCELLED;
+ *     }
+ *
+ * plab_checkpoint () (plab-gil.h) gives the same answer at a GIL switch point.
  */
 #pragma once
+
+#include <signal.h>
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +91,25 @@ const char *plab_error_describe (int code, char *buf, unsigned long len);
 /* Notes that system call @call failed with @errnum on this thread (for
  * plab_error_detail ()); returns PLAB_ESYS, so a caller can return it. */
 int _plab_error_syscall (const char *call, int errnum);
+
+/* A blocking call that watches a flag looks at it at least this often. */
+#define PLAB_CANCEL_SLICE_NS 50000000
+
+/* True once the flag the calling thread watches is non-zero; false when it
+ * watches none. A thread-local load and a relaxed atomic load, a few
+ * nanoseconds: cheap enough to call every few thousand iterations of an
+ * inner loop. */
+bool plab_cancelled (void);
+
+/* The calling thread watches @flag from now on (NULL: none). Returns the flag
+ * it watched before, so that a caller can put it back. The flag is set from
+ * a signal handler, or from another thread or process with
+ * __atomic_store_n (); it must outlive the watching. */
+const volatile sig_atomic_t *plab_cancel_watch (const volatile sig_atomic_t *flag);
+
+/* The flag the calling thread watches, or NULL: a thread a task starts may
+ * watch it too. */
+const volatile sig_atomic_t *plab_cancel_flag (void);
 
 #ifdef __cplusplus
 }

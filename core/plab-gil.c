@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "plab-error.h"
 #include "plab-trace.h"
 
 /* A hand-over shorter than this is not worth a span. */
@@ -29,10 +30,13 @@ struct PlabGil
   _Atomic uint64_t switches;
 };
 
-/* The GIL of the calling thread, whether it holds it, and since when. */
-static __thread PlabGil *thread_gil;
-static __thread bool thread_holds;
-static __thread int64_t held_since;
+/* The GIL of the calling thread, whether it holds it, and since when.
+ * Initial-exec: libplab is linked, never loaded later, and a checkpoint in
+ * an inner loop must not pay for a __tls_get_addr () call. */
+#define THREAD_LOCAL __thread __attribute__ ((tls_model ("initial-exec")))
+static THREAD_LOCAL PlabGil *thread_gil;
+static THREAD_LOCAL bool thread_holds;
+static THREAD_LOCAL int64_t held_since;
 
 PlabGil *
 plab_gil_new (int64_t switch_interval_ns)
@@ -116,21 +120,27 @@ plab_gil_detach (void)
   plab_gil_attach (NULL);
 }
 
-void
+bool
 plab_checkpoint (void)
 {
   PlabGil *self = thread_gil;
+  int64_t now;
 
+  /* A cancelled thread keeps the lock: it is about to return, and giving
+   * the lock up now would only make it queue again to do so. */
+  if (plab_cancelled ())
+    return true;
   if (self == NULL || !thread_holds)
-    return;
+    return false;
   if (atomic_load_explicit (&self->waiting, memory_order_relaxed) == 0)
-    return;
+    return false;
   if (plab_now_ns () - held_since < self->switch_ns)
-    return;
+    return false;
   atomic_fetch_add_explicit (&self->switches, 1, memory_order_relaxed);
-  int64_t now = plab_now_ns ();
+  now = plab_now_ns ();
   give (self);
   take (self, now);
+  return plab_cancelled ();
 }
 
 bool

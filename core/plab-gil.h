@@ -9,7 +9,8 @@
  * releases it while it blocks. Waiting for it is a "gil wait" span.
  *
  * The pool's gil backend does all of this for its workers; a demo's CPU loop
- * only calls plab_checkpoint () now and then. Threads not attached to a GIL
+ * only calls plab_checkpoint () now and then, and stops when it returns true
+ * (the run was cancelled: see plab_cancelled () in plab-error.h). Threads not attached to a GIL
  * pay nothing for any of it.
  */
 #pragma once
@@ -34,8 +35,11 @@ void plab_gil_attach (PlabGil *gil);
 /* Gives the lock up and detaches the calling thread. */
 void plab_gil_detach (void);
 
-/* Lets another thread run if the switch interval has passed and one waits. */
-void plab_checkpoint (void);
+/* Lets another thread run if the switch interval has passed and one waits.
+ * Returns plab_cancelled (): true once the calling thread's work is
+ * cancelled, so that a CPU loop that checkpoints stops there as well. Costs
+ * a few nanoseconds on any thread, attached to a GIL or not. */
+bool plab_checkpoint (void);
 
 /* Explicit release and take, for code that blocks outside the library. */
 bool plab_gil_release (void);

@@ -172,21 +172,33 @@ plab_conn_send (PlabConn *self, const void *data, size_t size)
   return 0;
 }
 
+/* Waits until @self is readable or @deadline (-1: forever) passes: 1, 0, or
+ * a negative code. A thread that watches a cancel flag polls in slices of
+ * PLAB_CANCEL_SLICE_NS and gives up with PLAB_ECANCELLED once it is up. */
 static int
 wait_readable (PlabConn *self, int64_t deadline)
 {
+  bool watched = plab_cancel_flag () != NULL;
+
   for (;;)
     {
       struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
       int64_t left = deadline < 0 ? -1 : deadline - plab_now_ns ();
-      int ms = deadline < 0 ? -1 : (left <= 0 ? 0 : (int)((left + 999999) / 1000000));
-      int r = poll (&pfd, 1, ms);
+      bool sliced = watched && (left < 0 || left > PLAB_CANCEL_SLICE_NS);
+      int ms;
+      int r;
 
+      if (watched && plab_cancelled ())
+        return PLAB_ECANCELLED;
+      if (sliced)
+        left = PLAB_CANCEL_SLICE_NS;
+      ms = left < 0 ? -1 : (left == 0 ? 0 : (int)((left + 999999) / 1000000));
+      r = poll (&pfd, 1, ms);
       if (r > 0)
         return 1;
-      if (r == 0)
+      if (r == 0 && !sliced)
         return 0;
-      if (errno != EINTR)
+      if (r < 0 && errno != EINTR)
         return PLAB_ESYS;
     }
 }
@@ -287,7 +299,8 @@ conn_recv_blocking (PlabConn *self,
       }
       if (rc != 0)
         break;
-      if (deadline >= 0)
+      /* Without a deadline or a cancel flag to watch, recv () itself blocks. */
+      if (deadline >= 0 || plab_cancel_flag () != NULL)
         {
           int r = wait_readable (self, deadline);
           if (r == 0)

@@ -30,8 +30,10 @@ int plab_conn_send (PlabConn *self, const void *data, size_t size);
 
 /* Receives one message into @buf. Returns 0, PLAB_ETIMEDOUT, PLAB_ECLOSED at
  * end of file, PLAB_EPROTO for a malformed frame (the connection is then
- * unusable), or PLAB_EMSGSIZE when @buf is too small (the message stays;
- * *size_out says how large it is). Timeouts: negative forever, 0 only looks. */
+ * unusable), PLAB_EMSGSIZE when @buf is too small (the message stays;
+ * *size_out says how large it is), or PLAB_ECANCELLED when the calling
+ * thread's cancel flag went up while it waited (plab-error.h). Timeouts:
+ * negative forever, 0 only looks. */
 int plab_conn_recv (PlabConn *self,
                     void *buf,
                     size_t buf_size,
@@ -39,7 +41,7 @@ int plab_conn_recv (PlabConn *self,
                     int64_t timeout_ns);
 
 /* 1 when a message (or end of file) can be read without blocking, 0 when the
- * timeout passed first, or a negative code. */
+ * timeout passed first, or a negative code (PLAB_ECANCELLED as for recv). */
 int plab_conn_poll (PlabConn *self, int64_t timeout_ns);
 
 /* The underlying file descriptor, for poll () loops. */

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,6 +61,11 @@ typedef struct
   _Alignas(POOL_CACHE_LINE) _Atomic uint32_t generation;
   _Atomic uint32_t stop;  /* workers exit at their next look at it */
   _Atomic uint32_t abort; /* workers stop claiming map items (cancel, fail-fast) */
+  /* The flag every worker watches (plab_cancel_watch ()): raised once by the
+   * parent when it stops the workers hard (a cancel, terminate), so that
+   * running tasks end early instead of being waited for. Here, in shared
+   * memory, a forked worker sees it as well as a thread. */
+  volatile sig_atomic_t cancel;
   uint32_t n_workers;
 
   /* The current map. Written by the parent while every worker is idle for the

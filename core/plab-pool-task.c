@@ -174,6 +174,7 @@ _plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out)
 int
 _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
 {
+  const volatile sig_atomic_t *watched;
   int64_t t0 = plab_now_ns ();
   int rc;
 
@@ -183,7 +184,13 @@ _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
       finish (f, PLAB_EINIT);
       return 0;
     }
+  /* The task runs on this thread: it watches the pool's cancel flag
+   * meanwhile, as a worker would. */
+  watched = plab_cancel_flag ();
+  if (self->cancel != NULL)
+    plab_cancel_watch (self->cancel);
   rc = _plab_pool_error_code (task->func (task->arg, f->result, task->user_data));
+  plab_cancel_watch (watched);
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), self->task_counter - 1,
                task->label != NULL ? task->label : "");

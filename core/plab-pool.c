@@ -76,6 +76,9 @@
  * under valgrind) must not be mistaken for a hang. */
 #define TERMINATE_GRACE_NS 1000000000LL
 #define STOP_GRACE_NS 5000000000LL
+/* How long terminated workers may take to stop through the cancel flag before
+ * SIGTERM: a task that looks at the flag ends within this, with its span. */
+#define CANCEL_GRACE_NS 100000000LL
 #define CHUNK_TARGET_NS 2000000LL
 #define CHUNK_HINT_MAX (1u << 24)
 #define TASK_BYTES_DEFAULT (64 * 1024)
@@ -442,6 +445,7 @@ thread_main (void *data)
 {
   Worker *w = data;
 
+  plab_cancel_watch (&w->pool->sh->cancel);
   if (w->pool->trace != NULL)
     {
       plab_trace_attach (w->pool->trace, w->lane);
@@ -451,6 +455,7 @@ thread_main (void *data)
     worker_loop (w);
   plab_instant (PLAB_SPAN_EXIT, "exit");
   plab_trace_detach ();
+  plab_cancel_watch (NULL);
   return NULL;
 }
 
@@ -505,6 +510,7 @@ start_worker (PlabPool *self, int slot)
       if (pid == 0)
         {
           _plab_child_setup (parent);
+          plab_cancel_watch (&sh->cancel);
           if (self->trace != NULL)
             {
               plab_trace_attach (self->trace, w->lane);
@@ -686,17 +692,10 @@ note_lane_end (PlabPool *self, Worker *w, const PlabExitStatus *st)
                            st->code, st->signal);
 }
 
-/* Reaps every live worker process, giving each until a common grace period
- * ends to exit by itself, then SIGKILL. With @terminate, SIGTERM first. */
+/* Reaps the worker processes that exit by @deadline; the others go on. */
 static void
-reap_processes (PlabPool *self, bool terminate)
+reap_exited (PlabPool *self, int64_t deadline)
 {
-  int64_t deadline = plab_now_ns () + (terminate ? TERMINATE_GRACE_NS : STOP_GRACE_NS);
-
-  if (terminate)
-    for (int i = 0; i < self->n_workers; i++)
-      if (self->workers[i].alive)
-        kill (self->workers[i].pid, SIGTERM);
   for (int i = 0; i < self->n_workers; i++)
     {
       Worker *w = &self->workers[i];
@@ -707,10 +706,41 @@ reap_processes (PlabPool *self, bool terminate)
         continue;
       left = deadline - plab_now_ns ();
       if (_plab_wait_pid (w->pid, w->pidfd, left > 0 ? left : 0, &st) != 0)
-        {
-          kill (w->pid, SIGKILL);
-          _plab_wait_pid (w->pid, w->pidfd, -1, &st);
-        }
+        continue;
+      note_lane_end (self, w, &st);
+      w->alive = false;
+      atomic_store_explicit (&self->live_pids[i], 0, memory_order_relaxed);
+    }
+}
+
+/* Reaps every live worker process, giving each until a common grace period
+ * ends to exit by itself, then SIGKILL. With @terminate, SIGTERM first; but
+ * before that the workers have CANCEL_GRACE_NS to stop through the cancel
+ * flag, so that a task that looks at it ends with its span recorded, as on
+ * threads, instead of being killed with it. */
+static void
+reap_processes (PlabPool *self, bool terminate)
+{
+  int64_t deadline;
+
+  if (terminate)
+    {
+      reap_exited (self, plab_now_ns () + CANCEL_GRACE_NS);
+      for (int i = 0; i < self->n_workers; i++)
+        if (self->workers[i].alive)
+          kill (self->workers[i].pid, SIGTERM);
+    }
+  deadline = plab_now_ns () + (terminate ? TERMINATE_GRACE_NS : STOP_GRACE_NS);
+  reap_exited (self, deadline);
+  for (int i = 0; i < self->n_workers; i++)
+    {
+      Worker *w = &self->workers[i];
+      PlabExitStatus st;
+
+      if (!w->alive)
+        continue;
+      kill (w->pid, SIGKILL);
+      _plab_wait_pid (w->pid, w->pidfd, -1, &st);
       note_lane_end (self, w, &st);
       w->alive = false;
       atomic_store_explicit (&self->live_pids[i], 0, memory_order_relaxed);
@@ -732,12 +762,17 @@ join_threads (PlabPool *self)
 }
 
 /* Tells the workers to stop and waits for them: processes get a grace period
- * (then SIGKILL), or SIGTERM at once with @terminate. */
+ * (then SIGKILL), or SIGTERM at once with @terminate. A thread cannot be
+ * killed: with @terminate its running task is asked to end through the
+ * cancel flag, which every blocking call of the library and every demo loop
+ * looks at, and the thread is then waited for. */
 static void
 stop_workers (PlabPool *self, bool terminate)
 {
   if (self->sh == NULL)
     return;
+  if (terminate)
+    __atomic_store_n (&self->sh->cancel, 1, __ATOMIC_RELAXED);
   atomic_store (&self->sh->stop, 1);
   atomic_store (&self->sh->abort, 1);
   wake_workers (self);
@@ -1186,10 +1221,13 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
           plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
         }
       *ran = i + 1;
-      if (rc != 0)
-        note_failure (ms, i, rc, NULL);
       if (map->status != NULL)
         map->status[i] = rc;
+      /* The item ended early because the run is cancelled: not its failure. */
+      if (rc == PLAB_ECANCELLED && cancelled (self))
+        return PLAB_ECANCELLED;
+      if (rc != 0)
+        note_failure (ms, i, rc, NULL);
       if (rc != 0 && map->fail_fast)
         break;
     }
@@ -1422,16 +1460,22 @@ break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
       }
 }
 
-/* The serial backend: items run here, in order; those a cancel left unrun
- * are skipped. */
+/* The serial backend: items run here, in order; those a cancel or fail-fast
+ * left unrun are skipped. The calling thread watches the pool's cancel flag
+ * meanwhile, so that an item's own loops and blocking calls see a cancel. */
 static int
 map_here (PlabPool *self, const PlabMap *map, MapState *ms)
 {
+  const volatile sig_atomic_t *watched = plab_cancel_flag ();
   size_t ran = 0;
-  int rc = map_serial (self, map, ms, &ran);
+  int rc;
 
+  if (self->cancel != NULL)
+    plab_cancel_watch (self->cancel);
+  rc = map_serial (self, map, ms, &ran);
+  plab_cancel_watch (watched);
   ms->report.n_chunks = 1;
-  if (rc == 0 && ran < map->n_items)
+  if (ran < map->n_items)
     {
       ms->report.n_skipped = map->n_items - ran;
       for (size_t i = ran; map->status != NULL && i < map->n_items; i++)

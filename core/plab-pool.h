@@ -22,7 +22,13 @@
  *  - an initializer that fails breaks the pool with a message instead of
  *    respawning workers forever;
  *  - nothing waits forever: every wait takes a timeout, and cancellation
- *    (PlabPoolOptions.cancel) ends any wait within about 20 ms.
+ *    (PlabPoolOptions.cancel) ends any wait within about 20 ms;
+ *  - a cancel reaches the running tasks: every worker watches the pool's
+ *    cancel flag (plab_cancelled (), plab-error.h), raised when the pool is
+ *    cancelled or terminated, so a task on threads or gil that checks it, or
+ *    blocks in the library, ends within about 100 ms instead of being waited
+ *    for. On serial the calling thread watches PlabPoolOptions.cancel while
+ *    it runs a task.
  *
  * States: a pool starts RUNNING. plab_pool_close () makes it CLOSING (no new
  * work; what is queued still runs), plab_pool_join () then waits for that work
@@ -164,8 +170,9 @@ int plab_pool_close (PlabPool *self);
 int plab_pool_join (PlabPool *self, int64_t timeout_ns);
 
 /* Stops the workers now (processes get SIGTERM, then SIGKILL after a second;
- * threads cannot be killed, so running thread tasks are waited for). Queued
- * and running futures fail with PLAB_ECANCELLED. Any state -> TERMINATED. */
+ * threads cannot be killed, so their running tasks are asked to end through
+ * the cancel flag and waited for). Queued and running futures fail with
+ * PLAB_ECANCELLED. Any state -> TERMINATED. */
 void plab_pool_terminate (PlabPool *self);
 
 /* Maps map->func over the items; results in input order. Returns 0 when every

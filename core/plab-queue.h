@@ -25,7 +25,9 @@ PlabQueue *plab_queue_new (const char *name, size_t max_items, size_t capacity);
 void plab_queue_free (PlabQueue *self);
 
 /* Copies @size bytes in. Returns 0, PLAB_EFULL when still full at the timeout,
- * PLAB_ECLOSED, or PLAB_EMSGSIZE. Timeouts: negative forever, 0 only tries. */
+ * PLAB_ECLOSED, or PLAB_EMSGSIZE. Timeouts: negative forever, 0 only tries.
+ * Every wait of this file also ends with PLAB_ECANCELLED, within 50 ms, once
+ * the calling thread's cancel flag goes up (plab_cancelled (), plab-error.h). */
 int plab_queue_put (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns);
 
 /* Takes the oldest message into @buf (@buf_size bytes) and stores its size.
@@ -48,7 +50,8 @@ void plab_queue_close (PlabQueue *self);
  * called more often than messages were put. */
 int plab_queue_task_done (PlabQueue *self);
 
-/* Waits until every message put has been marked done. 0 or PLAB_ETIMEDOUT. */
+/* Waits until every message put has been marked done. 0, PLAB_ETIMEDOUT or
+ * PLAB_ECANCELLED. */
 int plab_queue_join (PlabQueue *self, int64_t timeout_ns);
 
 /* The name given at creation, as in its wait spans and counter track. */

@@ -552,7 +552,14 @@ run_timed (PlabRecording *self,
   self->last_stall_check_ns = self->t0_ns;
   self->last_any_event_ns = self->t0_ns;
   self->run_stall_reported = false;
-  rc = config->func (config->user_data, trace, &self->cancel_signal, report);
+  {
+    /* The run function's own thread watches the cancel flag, so that its
+     * CPU loops and blocking calls end as a pool's workers do. */
+    const volatile sig_atomic_t *watched = plab_cancel_watch (&self->cancel_signal);
+
+    rc = config->func (config->user_data, trace, &self->cancel_signal, report);
+    plab_cancel_watch (watched);
+  }
   outcome->wall_ns = plab_now_ns () - self->t0_ns;
   outcome->cpu_ns = plab_cpu_time_ns () - self->cpu0_ns;
 

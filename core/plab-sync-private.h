@@ -19,11 +19,16 @@ int _plab_cond_init (pthread_cond_t *cond);
 /* The absolute CLOCK_MONOTONIC deadline of a relative timeout; -1 forever. */
 int64_t _plab_deadline (int64_t timeout_ns);
 
-/* Locks @mutex until @deadline (-1: forever). Returns 0, PLAB_ETIMEDOUT or
- * PLAB_EOWNERDEAD (locked; made consistent). */
+/* Locks @mutex until @deadline (-1: forever). Returns 0, PLAB_ETIMEDOUT,
+ * PLAB_EOWNERDEAD (locked; made consistent) or PLAB_ECANCELLED (not locked:
+ * the calling thread's cancel flag went up while it waited; looked at every
+ * PLAB_CANCEL_SLICE_NS). */
 int _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline);
 
-/* Waits on @cond until @deadline. Returns 0, PLAB_ETIMEDOUT or PLAB_EOWNERDEAD. */
+/* Waits on @cond until @deadline. Returns 0, PLAB_ETIMEDOUT, PLAB_EOWNERDEAD
+ * or PLAB_ECANCELLED (at once when the calling thread's cancel flag is up,
+ * or within PLAB_CANCEL_SLICE_NS once it goes up); @mutex is held again on
+ * every return. */
 int _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
 
 /* Blocking calls let other threads run under a simulated GIL, as in CPython.

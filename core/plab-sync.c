@@ -122,29 +122,57 @@ owner_died (pthread_mutex_t *mutex)
   return PLAB_EOWNERDEAD;
 }
 
+/* The end of the next slice of a wait until @deadline (-1: forever):
+ * @deadline itself, or PLAB_CANCEL_SLICE_NS from now when that is sooner and
+ * the calling thread watches a cancel flag, which it looks at between slices. */
+static int64_t
+slice_end (int64_t deadline)
+{
+  int64_t slice;
+
+  if (plab_cancel_flag () == NULL)
+    return deadline;
+  slice = plab_now_ns () + PLAB_CANCEL_SLICE_NS;
+  return deadline < 0 || slice < deadline ? slice : deadline;
+}
+
+static int
+clock_lock (pthread_mutex_t *mutex, int64_t until)
+{
+  struct timespec ts = to_timespec (until);
+  int rc;
+
+#ifdef PLAB_TSAN
+  __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
+#endif
+  rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
+#ifdef PLAB_TSAN
+  {
+    unsigned flags = __tsan_mutex_try_lock;
+
+    if (rc != 0 && rc != EOWNERDEAD)
+      flags |= __tsan_mutex_try_lock_failed;
+    __tsan_mutex_post_lock (mutex, flags, 0);
+  }
+#endif
+  return rc;
+}
+
 int
 _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
 {
   int rc;
 
-  if (deadline < 0)
-    rc = pthread_mutex_lock (mutex);
-  else
+  for (;;)
     {
-      struct timespec ts = to_timespec (deadline);
-#ifdef PLAB_TSAN
-      __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
-#endif
-      rc = pthread_mutex_clocklock (mutex, CLOCK_MONOTONIC, &ts);
-#ifdef PLAB_TSAN
-      {
-        unsigned flags = __tsan_mutex_try_lock;
+      int64_t until = slice_end (deadline);
 
-        if (rc != 0 && rc != EOWNERDEAD)
-          flags |= __tsan_mutex_try_lock_failed;
-        __tsan_mutex_post_lock (mutex, flags, 0);
-      }
-#endif
+      rc = until < 0 ? pthread_mutex_lock (mutex) : clock_lock (mutex, until);
+      if (rc != ETIMEDOUT || until == deadline)
+        break;
+      /* A slice ended, not the wait. */
+      if (plab_cancelled ())
+        return PLAB_ECANCELLED;
     }
   if (rc == 0)
     return 0;
@@ -160,12 +188,27 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
 {
   int rc;
 
-  if (deadline < 0)
-    rc = pthread_cond_wait (cond, mutex);
-  else
+  /* A cancelled thread does not start waiting; the callers only wait when
+   * what they wait for is not there yet. */
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
+  for (;;)
     {
-      struct timespec ts = to_timespec (deadline);
-      rc = pthread_cond_timedwait (cond, mutex, &ts);
+      int64_t until = slice_end (deadline);
+
+      if (until < 0)
+        rc = pthread_cond_wait (cond, mutex);
+      else
+        {
+          struct timespec ts = to_timespec (until);
+          rc = pthread_cond_timedwait (cond, mutex, &ts);
+        }
+      if (rc != ETIMEDOUT || until == deadline)
+        break;
+      /* A slice ended, not the wait: the mutex is held again, so no signal
+       * was missed meanwhile by a notifier that holds it. */
+      if (plab_cancelled ())
+        return PLAB_ECANCELLED;
     }
   if (rc == 0)
     return 0;
@@ -745,18 +788,32 @@ plab_barrier_parties (const PlabBarrier *self)
 
 /* --- Sleep --- */
 
-void
+int
 plab_sleep_ns (int64_t ns)
 {
   int64_t t0 = plab_now_ns ();
-  struct timespec ts = to_timespec (t0 + ns);
-
+  int64_t end = t0 + ns;
+  int rc = 0;
   bool gil = plab_gil_release ();
 
-  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-    ;
+  for (;;)
+    {
+      int64_t until = slice_end (end);
+      struct timespec ts = to_timespec (until);
+
+      while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+      if (until == end)
+        break;
+      if (plab_cancelled ())
+        {
+          rc = PLAB_ECANCELLED;
+          break;
+        }
+    }
   plab_gil_acquire (gil);
   plab_span (PLAB_SPAN_SLEEP, t0, plab_now_ns (), -1, "sleep");
+  return rc;
 }
 
 /* --- Shared memory block --- */

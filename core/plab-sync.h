@@ -10,6 +10,11 @@
  * Mutexes are robust: when a process dies holding a lock, the next acquirer
  * gets the lock together with PLAB_EOWNERDEAD, and an instant "owner died"
  * is recorded on its lane, so the lab can show it.
+ *
+ * A thread that watches a cancel flag (plab_cancel_watch (), plab-error.h)
+ * looks at it every PLAB_CANCEL_SLICE_NS (50 ms) while it waits: once it is
+ * up, every wait below ends with PLAB_ECANCELLED, without what it waited
+ * for. A wait of a thread that watches no flag is one system call, as before.
  */
 #pragma once
 
@@ -34,7 +39,8 @@ PlabLock *plab_lock_new (const char *name);
 PlabLock *plab_rlock_new (const char *name);
 void plab_lock_free (PlabLock *self);
 
-/* Returns 0, PLAB_ETIMEDOUT, or PLAB_EOWNERDEAD (acquired all the same). */
+/* Returns 0, PLAB_ETIMEDOUT, PLAB_EOWNERDEAD (acquired all the same), or
+ * PLAB_ECANCELLED (not acquired: see the top of this file). */
 int plab_lock_acquire (PlabLock *self, int64_t timeout_ns);
 /* Returns 0, or PLAB_ESTATE when the caller does not hold it. */
 int plab_lock_release (PlabLock *self);
@@ -62,7 +68,7 @@ void plab_event_flag_free (PlabEventFlag *self);
 void plab_event_flag_set (PlabEventFlag *self);
 void plab_event_flag_clear (PlabEventFlag *self);
 bool plab_event_flag_is_set (PlabEventFlag *self);
-/* Returns 0 once set, or PLAB_ETIMEDOUT. */
+/* Returns 0 once set, PLAB_ETIMEDOUT or PLAB_ECANCELLED. */
 int plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns);
 
 /* --- Condition --- */
@@ -74,7 +80,7 @@ PlabCondition *plab_condition_new (const char *name);
 void plab_condition_free (PlabCondition *self);
 PlabLock *plab_condition_lock (PlabCondition *self);
 /* Call with the lock held; it is released while waiting and held again on
- * return (also on PLAB_ETIMEDOUT). */
+ * return (also on PLAB_ETIMEDOUT and PLAB_ECANCELLED). */
 int plab_condition_wait (PlabCondition *self, int64_t timeout_ns);
 void plab_condition_notify (PlabCondition *self);
 void plab_condition_notify_all (PlabCondition *self);
@@ -88,8 +94,8 @@ typedef struct PlabBarrier PlabBarrier;
 PlabBarrier *plab_barrier_new (const char *name, unsigned parties);
 void plab_barrier_free (PlabBarrier *self);
 /* Waits until @parties callers arrived. Returns the caller's arrival index
- * (0 .. parties - 1) or a negative code: PLAB_ETIMEDOUT breaks the barrier
- * for everyone waiting, who then get PLAB_EBROKEN, as do later callers
+ * (0 .. parties - 1) or a negative code: PLAB_ETIMEDOUT (or PLAB_ECANCELLED)
+ * breaks the barrier for everyone waiting, who then get PLAB_EBROKEN, as do later callers
  * until plab_barrier_reset (). */
 int plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns);
 void plab_barrier_reset (PlabBarrier *self);
@@ -97,8 +103,10 @@ unsigned plab_barrier_parties (const PlabBarrier *self);
 
 /* --- Sleep --- */
 
-/* Sleeps, recording a sleep span. */
-void plab_sleep_ns (int64_t ns);
+/* Sleeps, recording a sleep span. Returns 0, or PLAB_ECANCELLED when the
+ * calling thread's cancel flag (plab_cancel_watch ()) went up meanwhile: the
+ * sleep then ends within PLAB_CANCEL_SLICE_NS. */
+int plab_sleep_ns (int64_t ns);
 
 /* --- Shared memory for values and arrays --- */
 

@@ -52,6 +52,8 @@ task_cb (const void *item, void *result, void *user_data)
 
   memcpy (&index, item, sizeof index);
   out = _plab_demo_spin (ctx->rounds_per_task, index);
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
   memcpy (result, &out, sizeof out);
   return 0;
 }

@@ -124,6 +124,9 @@ put_car (PlabCrew *crew, Factory *f, const Car *car)
 
       if (rc == 0)
         return true;
+      /* Cancelled while it waited for room: stopped, not an error. */
+      if (rc == PLAB_ECANCELLED)
+        return false;
       if (rc != PLAB_EFULL || _plab_crew_stopping (crew))
         {
           if (rc != PLAB_EFULL)
@@ -183,9 +186,9 @@ consumer_cb (PlabCrew *crew, void *arg)
       int rc = plab_queue_get (f->queue, &car, sizeof car, &size, QUEUE_TIMEOUT_NS);
       int64_t cnt;
 
-      if (rc == PLAB_EEMPTY)
+      if (rc == PLAB_EEMPTY || rc == PLAB_ECANCELLED)
         {
-          if (_plab_crew_stopping (crew))
+          if (rc == PLAB_ECANCELLED || _plab_crew_stopping (crew))
             return 1;
           continue;
         }

@@ -116,6 +116,7 @@ counter_cb (PlabCrew *crew, void *arg)
       for (int64_t i = 0; i < c->increments; i++)
         {
           int64_t seen;
+          bool stop;
 
           switch (v)
             {
@@ -124,23 +125,28 @@ counter_cb (PlabCrew *crew, void *arg)
               acc = _plab_demo_spin (c->work, acc);
               /* The interpreter may switch threads here, as CPython can
                * between the bytecodes of `+=`. */
-              plab_checkpoint ();
+              stop = plab_checkpoint ();
               atomic_store_explicit (&sh->unlocked_value, seen + 1, memory_order_relaxed);
               break;
             case VARIANT_LOCK:
-              plab_lock_acquire (c->lock, -1);
+              /* Not held unless 0 or EOWNERDEAD: a cancel ends the wait. */
+              if (plab_lock_acquire (c->lock, -1) == PLAB_ECANCELLED)
+                return 1;
               seen = sh->value[v];
               acc = _plab_demo_spin (c->work, acc);
-              plab_checkpoint ();
+              stop = plab_checkpoint ();
               sh->value[v] = seen + 1;
               plab_lock_release (c->lock);
               break;
             default:
               acc = _plab_demo_spin (c->work, acc);
-              plab_checkpoint ();
+              stop = plab_checkpoint ();
               atomic_fetch_add_explicit (&sh->atomic_value, 1, memory_order_relaxed);
               break;
             }
+          /* Cancelled: the run is cancelled, its counts are not judged. */
+          if (stop)
+            return 1;
         }
       sh->end_ns[a->index][v] = plab_now_ns ();
       plab_span (PLAB_SPAN_TASK, t0, sh->end_ns[a->index][v], v, variant_labels[v]);

@@ -32,11 +32,14 @@
 
 /* What the workers and the parent share. Lives in a shared anonymous mapping,
  * so forked workers see the parent's stop flag. stop goes from 0 to 1 once and
- * never back; done[i] is set by thread worker i when its function returned
- * (processes are watched through their exit status instead). */
+ * never back, written and read with __atomic builtins; it is the cancel flag
+ * every thread and process worker watches (plab_cancel_watch ()), so their
+ * blocking calls and CPU loops end once it is up. done[i] is set by thread
+ * worker i when its function returned (processes are watched through their
+ * exit status instead). */
 typedef struct
 {
-  _Atomic int stop;
+  volatile sig_atomic_t stop;
   _Atomic int done[CREW_MAX];
   int rc[CREW_MAX]; /* written by thread worker i before done[i] */
 } CrewShared;
@@ -137,7 +140,7 @@ _plab_crew_stopping (PlabCrew *self)
 {
   if (self == NULL)
     return false;
-  if (atomic_load_explicit (&self->sh->stop, memory_order_relaxed))
+  if (__atomic_load_n (&self->sh->stop, __ATOMIC_RELAXED))
     return true;
   /* On the serial backend the worker is the runner itself, which sees the
    * cancel flag directly. Other workers only look at the stop flag: the
@@ -159,6 +162,7 @@ process_main (void *data)
 {
   CrewWorker *w = data;
 
+  plab_cancel_watch (&w->crew->sh->stop);
   return w->func (w->crew, w->arg);
 }
 
@@ -169,6 +173,7 @@ thread_main (void *data)
   PlabCrew *crew = w->crew;
   int rc;
 
+  plab_cancel_watch (&crew->sh->stop);
   plab_trace_attach (crew->run->trace, w->lane);
   if (crew->gil)
     plab_gil_attach (crew->gil);
@@ -197,7 +202,7 @@ describe_failure (PlabCrew *self, CrewWorker *w, const char *how)
   if (self->stop_ns == 0)
     {
       self->failed = true;
-      atomic_store (&self->sh->stop, 1);
+      __atomic_store_n (&self->sh->stop, 1, __ATOMIC_SEQ_CST);
       self->stop_ns = plab_now_ns ();
     }
 }
@@ -217,6 +222,13 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   CrewWorker *w;
   int rc;
 
+  /* A cancelled run starts no more workers: a demo that starts one per
+   * task would otherwise go on forking after Stop. */
+  if (self->run->cancel != NULL && *self->run->cancel != 0)
+    {
+      snprintf (self->run->error, sizeof self->run->error, "cancelled");
+      return PLAB_ECANCELLED;
+    }
   if (self->n_workers == CREW_MAX)
     {
       snprintf (self->run->error, sizeof self->run->error, "at most %d workers", CREW_MAX);
@@ -239,8 +251,16 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
   switch (self->backend)
     {
     case PLAB_BACKEND_SERIAL:
-      /* A for loop: the function runs now, on the main lane. */
-      rc = func (self, arg);
+      /* A for loop: the function runs now, on the main lane, watching the
+       * run's cancel flag. */
+      {
+        const volatile sig_atomic_t *watched = plab_cancel_flag ();
+
+        if (self->run->cancel != NULL)
+          plab_cancel_watch (self->run->cancel);
+        rc = func (self, arg);
+        plab_cancel_watch (watched);
+      }
       w->joined = true;
       if (self->run->trace)
         plab_trace_drain (self->run->trace);
@@ -315,7 +335,7 @@ watch_cancel (PlabCrew *self)
     {
       if (self->run->cancel == NULL || *self->run->cancel == 0)
         return;
-      atomic_store (&self->sh->stop, 1);
+      __atomic_store_n (&self->sh->stop, 1, __ATOMIC_SEQ_CST);
       self->stop_ns = plab_now_ns ();
     }
   if (self->poke)
@@ -447,7 +467,7 @@ _plab_crew_free (PlabCrew *self)
   for (int i = 0; i < self->n_workers; i++)
     if (!self->workers[i]->joined)
       {
-        atomic_store (&self->sh->stop, 1);
+        __atomic_store_n (&self->sh->stop, 1, __ATOMIC_SEQ_CST);
         if (self->stop_ns == 0)
           self->stop_ns = plab_now_ns ();
       }
@@ -523,8 +543,8 @@ _plab_demo_spin (uint64_t rounds, uint64_t seed)
       acc = acc * 6364136223846793005u + 1442695040888963407u;
       /* Hides acc from the optimiser, so the chain cannot be folded. */
       __asm__ volatile("" : "+r"(acc));
-      if ((i & 1023) == 1023)
-        plab_checkpoint ();
+      if ((i & 1023) == 1023 && plab_checkpoint ())
+        break;
     }
   return acc;
 }
@@ -568,7 +588,7 @@ _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, 
     {
       uint64_t n = rounds - done < SPIN_BLOCK ? rounds - done : SPIN_BLOCK;
 
-      if (_plab_crew_stopping (crew))
+      if (_plab_crew_stopping (crew) || plab_cancelled ())
         {
           stopped = true;
           break;

@@ -150,7 +150,13 @@ range_cb (const void *item, void *result, void *user_data)
 
   memcpy (&r, item, sizeof r);
   for (int32_t i = r.start; i < r.end; i++)
-    ctx->density[i] = estimate_at (ctx, (size_t)i);
+    {
+      ctx->density[i] = estimate_at (ctx, (size_t)i);
+      /* A grid point is a sum over every sample: looking once per point
+       * costs nothing beside it. */
+      if (plab_cancelled ())
+        return PLAB_ECANCELLED;
+    }
   memset (result, 0, sizeof (int32_t));
   return 0;
 }

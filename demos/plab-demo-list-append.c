@@ -123,8 +123,9 @@ list_append (int64_t count, int id, NumberList *out_list, const AppendContext *c
     {
       if (!list_push (out_list, next_random (&state, ctx->rounds)))
         return PLAB_ENOMEM;
-      if ((i & 255) == 255)
-        plab_checkpoint ();
+      /* A GIL switch point, and where a cancelled run stops. */
+      if ((i & 255) == 255 && plab_checkpoint ())
+        return PLAB_ECANCELLED;
     }
   return 0;
 }

@@ -37,7 +37,8 @@ void _plab_crew_free (PlabCrew *self);
 void _plab_crew_set_poke (PlabCrew *self, void (*poke) (void *user_data), void *user_data);
 
 /* Starts worker @name running @func (@self, @arg). Returns its index, or a
- * negative code with run->error set. */
+ * negative code with run->error set (PLAB_ECANCELLED once the run is
+ * cancelled: no worker starts after Stop). */
 int _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg);
 
 /* As _plab_crew_start (), the worker named by a printf format. */
@@ -70,7 +71,9 @@ bool _plab_demo_wait (PlabCrew *crew,
                       const char *label);
 
 /* CPU work: @rounds of a multiply-add chain the compiler cannot shorten,
- * with a GIL checkpoint every 1024 rounds. Returns the chain's value. */
+ * with a GIL checkpoint every 1024 rounds. Returns the chain's value; it
+ * stops early at a checkpoint once the calling thread's work is cancelled,
+ * so a caller asks plab_cancelled () after it. */
 uint64_t _plab_demo_spin (uint64_t rounds, uint64_t seed);
 
 /* Rounds of _plab_demo_spin () per second on this machine, measured on the
@@ -78,7 +81,8 @@ uint64_t _plab_demo_spin (uint64_t rounds, uint64_t seed);
 double _plab_demo_spin_rate (void);
 
 /* CPU work lasting about @ns on an idle core, recorded as one task span.
- * Checks the stop flag (crew may be NULL) and returns false when stopped.
+ * Checks the stop flag (crew may be NULL) and the calling thread's cancel
+ * flag, and returns false when stopped.
  * @label NULL records no span. */
 bool _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, uint64_t *out);
 

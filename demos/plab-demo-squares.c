@@ -111,6 +111,8 @@ square_cb (const void *item, void *result, void *user_data)
     {
       acc = acc * 6364136223846793005u + 1442695040888963407u;
       __asm__ volatile("" : "+r"(acc));
+      if ((i & 4095) == 4095 && plab_cancelled ())
+        return PLAB_ECANCELLED;
     }
 
   out->square = x * x + (int64_t)(acc & 0);

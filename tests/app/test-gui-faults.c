@@ -5,6 +5,7 @@
  * processes), and interrupts it while it goes:
  *
  *   stop-mid-run        Escape (Stop), a real key press through XTest
+ *   stop-gil-long-task  Escape during a long list-append task on gil threads
  *   close-mid-run       Ctrl+W closes the window, a real key press
  *   quit-mid-run        Ctrl+Q quits a lab running in a process of its own
  *   gui-killed-mid-run  that process killed with SIGKILL
@@ -29,7 +30,6 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-
 
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
@@ -401,25 +401,45 @@ static const char *const long_params[][2] = {
   { "chunk_size", "50" },
 };
 
+/* A list-append run on gil whose two tasks would take about half a minute
+ * (more on a busy machine): threads cannot be killed, so Stop must reach the
+ * running task through its cancel flag. Before, the runner waited for the
+ * task, the window killed it after 5 s and the run read failed. */
+static const char *const long_gil_params[][2] = {
+  { "count", "2000000" },
+  { "rounds", "4000" },
+  { "jobs", "2" },
+};
+
 static void
-set_up_long_run (PlabWindow *window)
+set_up_run (PlabWindow *window,
+            const char *demo_name,
+            const char *backend,
+            const char *const (*params)[2],
+            guint n_params)
 {
   const PlabDemo *demo;
 
-  g_assert_true (plab_window_select_demo (window, "squares"));
+  g_assert_true (plab_window_select_demo (window, demo_name));
   demo = plab_param_editor_get_demo (window->param_editor);
   for (guint i = 0; i < window->backend_names->len; i++)
-    if (!g_strcmp0 (g_ptr_array_index (window->backend_names, i), "processes"))
+    if (!g_strcmp0 (g_ptr_array_index (window->backend_names, i), backend))
       gtk_drop_down_set_selected (window->backend_dropdown, i);
   gtk_spin_button_set_value (window->workers_spin, 2);
-  for (guint i = 0; i < G_N_ELEMENTS (long_params); i++)
+  for (guint i = 0; i < n_params; i++)
     {
-      int index = plab_demo_param_index (demo, long_params[i][0]);
+      int index = plab_demo_param_index (demo, params[i][0]);
 
       g_assert_cmpint (index, >=, 0);
       plab_param_editor_set_value (window->param_editor, (guint)index,
-                                   g_ascii_strtod (long_params[i][1], NULL));
+                                   g_ascii_strtod (params[i][1], NULL));
     }
+}
+
+static void
+set_up_long_run (PlabWindow *window)
+{
+  set_up_run (window, "squares", "processes", long_params, G_N_ELEMENTS (long_params));
 }
 
 static gboolean
@@ -500,15 +520,26 @@ assert_aftermath (Fixture *f, int keep, guint min_tasks)
 /* --- In this process --- */
 
 static void
-start_window (Fixture *f)
+open_window (Fixture *f)
 {
   f->window = app_test_open_window (f->db, 1200, 800, &f->app);
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *)&f->window);
   gui_test_spin (300);
+}
 
-  set_up_long_run (f->window);
+static void
+run_and_wait_for_spans (Fixture *f)
+{
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   g_assert_true (gui_test_wait (has_live_spans_cond, f->window, START_TIMEOUT_MS));
+}
+
+static void
+start_window (Fixture *f)
+{
+  open_window (f);
+  set_up_long_run (f->window);
+  run_and_wait_for_spans (f);
 }
 
 static gboolean
@@ -558,6 +589,28 @@ test_stop_mid_run (Fixture *f, gconstpointer data)
   /* The window carries on, ready for the next run. */
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
   g_assert_false (plab_window_is_running (f->window));
+}
+
+/* Stop during a long gil task (the live spans are its GIL waits): the task
+ * ends through its cancel flag, the runner records the run cancelled with its
+ * task spans and leaves, before the window would kill it. */
+static void
+test_stop_gil_long_task (Fixture *f, gconstpointer data)
+{
+  int runner_pid;
+
+  open_window (f);
+  set_up_run (f->window, "list-append", "gil", long_gil_params, G_N_ELEMENTS (long_gil_params));
+  run_and_wait_for_spans (f);
+  runner_pid = plab_runner_client_get_pid (f->window->runner);
+  note_runner (f->seen_pids, runner_pid);
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), "Escape"))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
+  g_assert_true (gui_test_wait (window_stopped_cond, f, END_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
+  /* Cancelled, not failed: the window did not have to kill the runner. Both
+   * stopped tasks have their spans. */
+  assert_aftermath (f, 0, 2);
 }
 
 /* Ctrl+W mid-run: the window goes at once, takes its run with it (recorded
@@ -823,6 +876,7 @@ main (int argc, char **argv)
 #define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/gui-faults/stop-mid-run", test_stop_mid_run);
+  ADD ("/plab/gui-faults/stop-gil-long-task", test_stop_gil_long_task);
   ADD ("/plab/gui-faults/close-mid-run", test_close_mid_run);
   ADD ("/plab/gui-faults/worker-crash-in-window", test_worker_crash_in_window);
   ADD ("/plab/gui-faults/runner-killed-under-window", test_runner_killed_under_window);

@@ -1,5 +1,6 @@
 /* test-pipe.c: PlabConn between real processes, and its frame decoder. */
 #include <glib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -211,6 +212,55 @@ test_huge_claim_costs_little (void)
   g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
 }
 
+typedef struct
+{
+  PlabConn *conn;
+  volatile sig_atomic_t cancel;
+  int rc;
+  int64_t returned_ns;
+} CancelReceiver;
+
+static gpointer
+cancel_receiver_thread (gpointer data)
+{
+  CancelReceiver *r = data;
+  char buf[16];
+
+  plab_cancel_watch (&r->cancel);
+  r->rc = plab_conn_recv (r->conn, buf, sizeof buf, NULL, -1);
+  __atomic_store_n (&r->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
+  plab_cancel_watch (NULL);
+  return NULL;
+}
+
+/* A receive waiting forever on a quiet pipe ends with PLAB_ECANCELLED once
+ * the flag its thread watches goes up, and not before; the pipe still works. */
+static void
+test_cancel_wakes_recv (void)
+{
+  PlabConn *a, *b;
+  CancelReceiver r = { 0 };
+  char buf[16];
+  int64_t raised;
+  GThread *th;
+
+  g_assert_cmpint (plab_pipe_new ("stop", 0, &a, &b), ==, 0);
+  r.conn = b;
+  th = g_thread_new ("receiver", cancel_receiver_thread, &r);
+  g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
+  g_assert_cmpint (__atomic_load_n (&r.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
+  raised = plab_now_ns ();
+  __atomic_store_n (&r.cancel, 1, __ATOMIC_SEQ_CST);
+  g_thread_join (th);
+  g_assert_cmpint (r.rc, ==, PLAB_ECANCELLED);
+  g_assert_cmpint (r.returned_ns, >=, raised);
+  g_assert_cmpint (plab_conn_send (a, "hi", 3), ==, 0);
+  g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, HANG_NS), ==, 0);
+  g_assert_cmpstr (buf, ==, "hi");
+  plab_conn_close (a);
+  plab_conn_close (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,5 +271,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pipe/malformed-truncated", test_malformed_and_truncated);
   g_test_add_func ("/plab/pipe/decoder-random", test_decoder_random_bytes);
   g_test_add_func ("/plab/pipe/huge-claim-costs-little", test_huge_claim_costs_little);
+  g_test_add_func ("/plab/pipe/cancel-wakes-recv", test_cancel_wakes_recv);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -551,6 +552,67 @@ test_serial_long_map_drains (void)
   g_free (results);
 }
 
+/* A task that would run for SLOW_ITEM_MS unless its thread's cancel flag
+ * goes up: the way a demo's CPU loop stops. */
+static int
+spin_until_cancelled (const void *item, void *result, void *user_data)
+{
+  int64_t end = plab_now_ns () + SLOW_ITEM_MS * 1000000LL;
+  uint64_t acc = 1;
+
+  memset (result, 0, 8);
+  while (plab_now_ns () < end)
+    for (int i = 0; i < 4096; i++)
+      {
+        acc = acc * 6364136223846793005u + 1442695040888963407u;
+        __asm__ volatile("" : "+r"(acc));
+        if (i == 4095 && plab_checkpoint ())
+          return PLAB_ECANCELLED;
+      }
+  return 0;
+}
+
+/* A cancel reaches tasks that are running, on every backend: a thread cannot
+ * be killed, so the pool raises the flag its workers watch (the serial
+ * backend's thread watches the pool's own flag), and the map ends long
+ * before its tasks would have. */
+static void
+test_cancel_reaches_running_tasks (void)
+{
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    {
+      PlabPoolOptions opts = { .backend = b, .workers = 2, .cancel = &cancel_flag };
+      PlabPool *pool;
+      int64_t items[2] = { 0, 1 }, results[2];
+      int status[2];
+      PlabMap map = { .func = spin_until_cancelled,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = 2,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 1,
+                      .status = status };
+      GThread *th;
+      int64_t t0;
+
+      g_test_message ("%s", plab_backend_name (b));
+      cancel_flag = 0;
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      th = g_thread_new ("cancel", cancel_thread, NULL);
+      t0 = plab_now_ns ();
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, PLAB_ECANCELLED);
+      /* Not waited for: far less than one task's SLOW_ITEM_MS. */
+      g_assert_cmpint (plab_now_ns () - t0, <, SLOW_ITEM_MS * 1000000LL / 2);
+      g_thread_join (th);
+      for (int i = 0; i < 2; i++)
+        g_assert_cmpint (status[i], ==, PLAB_ECANCELLED);
+      /* The serial thread watches nothing once the map is over. */
+      g_assert_false (plab_cancelled ());
+      plab_pool_free (pool);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -565,6 +627,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pool/kill-9-from-outside", test_kill_minus_nine_from_outside);
   g_test_add_func ("/plab/pool/every-item-crashes", test_every_item_crashes);
   g_test_add_func ("/plab/pool/cancel", test_cancel);
+  g_test_add_func ("/plab/pool/cancel-reaches-running-tasks", test_cancel_reaches_running_tasks);
   g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
   g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);

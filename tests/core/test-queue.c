@@ -1,5 +1,6 @@
 /* test-queue.c: PlabQueue between real processes. */
 #include <glib.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +212,77 @@ test_many_producers_many_consumers (void)
   plab_queue_free (q);
 }
 
+/* A thread blocked in a get (or a put) that watches a cancel flag. */
+typedef struct
+{
+  PlabQueue *queue;
+  volatile sig_atomic_t cancel;
+  bool put;
+  int rc;
+  int64_t returned_ns;
+} CancelWaiter;
+
+static gpointer
+cancel_waiter_thread (gpointer data)
+{
+  CancelWaiter *w = data;
+  int64_t v = 1;
+
+  plab_cancel_watch (&w->cancel);
+  w->rc = w->put ? plab_queue_put (w->queue, &v, sizeof v, -1)
+                 : plab_queue_get (w->queue, &v, sizeof v, NULL, -1);
+  __atomic_store_n (&w->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
+  plab_cancel_watch (NULL);
+  return NULL;
+}
+
+/* A get on an empty queue, and a put on a full one, waiting forever, end
+ * with PLAB_ECANCELLED once the flag their thread watches goes up, and not
+ * before; the queue is still usable afterwards. */
+static void
+test_cancel_wakes_waits (void)
+{
+  for (int put = 0; put <= 1; put++)
+    {
+      CancelWaiter w = { .queue = plab_queue_new ("stop", 1, 0), .put = put };
+      int64_t v = 7, raised;
+      GThread *th;
+
+      if (put)
+        g_assert_cmpint (plab_queue_put (w.queue, &v, sizeof v, 0), ==, 0);
+      th = g_thread_new ("waiter", cancel_waiter_thread, &w);
+      /* Let it block: it must still be waiting after a few slices. */
+      g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
+      g_assert_cmpint (__atomic_load_n (&w.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
+      raised = plab_now_ns ();
+      __atomic_store_n (&w.cancel, 1, __ATOMIC_SEQ_CST);
+      g_thread_join (th);
+      g_assert_cmpint (w.rc, ==, PLAB_ECANCELLED);
+      g_assert_cmpint (w.returned_ns, >=, raised);
+      g_assert_cmpint (w.returned_ns - raised, <, HANG_NS);
+      /* Nothing was taken or added by the cancelled call. */
+      g_assert_cmpuint (plab_queue_depth (w.queue), ==, put ? 1 : 0);
+      plab_queue_free (w.queue);
+    }
+}
+
+/* A thread that watches a flag still down waits exactly as before: a timed
+ * get runs to its timeout (the slices do not end it early). */
+static void
+test_watched_timeout_unchanged (void)
+{
+  PlabQueue *q = plab_queue_new ("slices", 1, 0);
+  volatile sig_atomic_t cancel = 0;
+  int64_t v, t0 = plab_now_ns ();
+
+  plab_cancel_watch (&cancel);
+  g_assert_cmpint (plab_queue_get (q, &v, sizeof v, NULL, 3 * PLAB_CANCEL_SLICE_NS), ==,
+                   PLAB_EEMPTY);
+  g_assert_cmpint (plab_now_ns () - t0, >=, 3 * PLAB_CANCEL_SLICE_NS);
+  plab_cancel_watch (NULL);
+  plab_queue_free (q);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,5 +294,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/queue/join", test_join_task_done);
   g_test_add_func ("/plab/queue/child-exit-unread", test_child_exits_with_unread_data);
   g_test_add_func ("/plab/queue/mpmc", test_many_producers_many_consumers);
+  g_test_add_func ("/plab/queue/cancel-wakes-waits", test_cancel_wakes_waits);
+  g_test_add_func ("/plab/queue/watched-timeout-unchanged", test_watched_timeout_unchanged);
   return g_test_run ();
 }

@@ -1,5 +1,6 @@
 /* test-sync.c: locks, semaphores, event flags, conditions and barriers between real processes. */
 #include <glib.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -334,6 +335,152 @@ test_wait_spans (void)
   plab_trace_free (trace);
 }
 
+static gpointer
+timed_waiter_thread (gpointer data)
+{
+  volatile sig_atomic_t cancel = 0;
+  int64_t t0 = plab_now_ns ();
+  int rc;
+
+  plab_cancel_watch (&cancel);
+  rc = plab_lock_acquire (data, 3 * PLAB_CANCEL_SLICE_NS);
+  plab_cancel_watch (NULL);
+  g_assert_cmpint (plab_now_ns () - t0, >=, 3 * PLAB_CANCEL_SLICE_NS);
+  return GINT_TO_POINTER (rc);
+}
+
+/* Each blocking call of the module, waiting forever in a thread that
+ * watches a cancel flag. */
+enum
+{
+  WAIT_LOCK,
+  WAIT_SEMAPHORE,
+  WAIT_EVENT,
+  WAIT_CONDITION,
+  WAIT_BARRIER,
+  WAIT_SLEEP,
+  N_WAITS
+};
+
+static const char *const wait_names[N_WAITS]
+    = { "lock", "semaphore", "event", "condition", "barrier", "sleep" };
+
+typedef struct
+{
+  int what;
+  PlabLock *lock;
+  PlabSemaphore *semaphore;
+  PlabEventFlag *event;
+  PlabCondition *condition;
+  PlabBarrier *barrier;
+  volatile sig_atomic_t cancel;
+  int rc;
+  int64_t returned_ns;
+} CancelWaiter;
+
+static gpointer
+cancel_waiter_thread (gpointer data)
+{
+  CancelWaiter *w = data;
+
+  plab_cancel_watch (&w->cancel);
+  switch (w->what)
+    {
+    case WAIT_LOCK:
+      w->rc = plab_lock_acquire (w->lock, -1);
+      break;
+    case WAIT_SEMAPHORE:
+      w->rc = plab_semaphore_acquire (w->semaphore, -1);
+      break;
+    case WAIT_EVENT:
+      w->rc = plab_event_flag_wait (w->event, -1);
+      break;
+    case WAIT_CONDITION:
+      plab_lock_acquire (plab_condition_lock (w->condition), -1);
+      w->rc = plab_condition_wait (w->condition, -1);
+      /* The lock is held again on every return, a cancel included. */
+      g_assert_cmpint (plab_lock_release (plab_condition_lock (w->condition)), ==, 0);
+      break;
+    case WAIT_BARRIER:
+      w->rc = plab_barrier_wait (w->barrier, -1);
+      break;
+    default:
+      w->rc = plab_sleep_ns (HANG_NS);
+      break;
+    }
+  __atomic_store_n (&w->returned_ns, plab_now_ns (), __ATOMIC_RELEASE);
+  plab_cancel_watch (NULL);
+  return NULL;
+}
+
+/* A lock held by someone else, a semaphore at 0, an event not set, a
+ * condition not notified, a barrier short of parties and a long sleep: each
+ * wait ends with PLAB_ECANCELLED once the flag its thread watches goes up,
+ * and not before. A cancelled lock wait does not hold the lock. */
+static void
+test_cancel_wakes_waits (void)
+{
+  for (int what = 0; what < N_WAITS; what++)
+    {
+      CancelWaiter w = {
+        .what = what,
+        .lock = plab_lock_new ("held"),
+        .semaphore = plab_semaphore_new ("empty", 0, 0),
+        .event = plab_event_flag_new ("unset"),
+        .condition = plab_condition_new ("quiet"),
+        .barrier = plab_barrier_new ("short", 2),
+      };
+      int64_t raised;
+      GThread *th;
+
+      g_test_message ("%s", wait_names[what]);
+      g_assert_cmpint (plab_lock_acquire (w.lock, 0), ==, 0);
+      th = g_thread_new ("waiter", cancel_waiter_thread, &w);
+      g_usleep (3 * PLAB_CANCEL_SLICE_NS / 1000);
+      g_assert_cmpint (__atomic_load_n (&w.returned_ns, __ATOMIC_ACQUIRE), ==, 0);
+      raised = plab_now_ns ();
+      __atomic_store_n (&w.cancel, 1, __ATOMIC_SEQ_CST);
+      g_thread_join (th);
+      g_assert_cmpint (w.rc, ==, PLAB_ECANCELLED);
+      g_assert_cmpint (w.returned_ns, >=, raised);
+      g_assert_cmpint (w.returned_ns - raised, <, HANG_NS);
+      /* Still ours: the cancelled waiter never took it. */
+      g_assert_cmpint (plab_lock_release (w.lock), ==, 0);
+      plab_lock_free (w.lock);
+      plab_semaphore_free (w.semaphore);
+      plab_event_flag_free (w.event);
+      plab_condition_free (w.condition);
+      plab_barrier_free (w.barrier);
+    }
+}
+
+/* Waiting in slices changes nothing while the flag is down: a timed lock
+ * wait and a timed event wait run to their timeouts. */
+static void
+test_watched_timeout_unchanged (void)
+{
+  PlabLock *lock = plab_lock_new ("slices");
+  PlabEventFlag *event = plab_event_flag_new ("slices");
+  volatile sig_atomic_t cancel = 0;
+  int64_t t0;
+
+  plab_cancel_watch (&cancel);
+  t0 = plab_now_ns ();
+  g_assert_cmpint (plab_event_flag_wait (event, 3 * PLAB_CANCEL_SLICE_NS), ==, PLAB_ETIMEDOUT);
+  g_assert_cmpint (plab_now_ns () - t0, >=, 3 * PLAB_CANCEL_SLICE_NS);
+  plab_cancel_watch (NULL);
+
+  /* The lock's holder must be another thread: take it here, wait there. */
+  g_assert_cmpint (plab_lock_acquire (lock, 0), ==, 0);
+  {
+    GThread *th = g_thread_new ("timed", timed_waiter_thread, lock);
+    g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (th)), ==, PLAB_ETIMEDOUT);
+  }
+  plab_lock_release (lock);
+  plab_event_flag_free (event);
+  plab_lock_free (lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,5 +495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sync/condition", test_condition);
   g_test_add_func ("/plab/sync/barrier", test_barrier);
   g_test_add_func ("/plab/sync/wait-spans", test_wait_spans);
+  g_test_add_func ("/plab/sync/cancel-wakes-waits", test_cancel_wakes_waits);
+  g_test_add_func ("/plab/sync/watched-timeout-unchanged", test_watched_timeout_unchanged);
   return g_test_run ();
 }
