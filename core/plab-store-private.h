@@ -110,13 +110,11 @@ struct PlabStore
 
 /* --- plab-store.c --- */
 
-/* The names the lanes table stores for PlabLaneKind and PlabLaneEnd, in
- * the order of the enums. */
-extern const char *const _plab_store_lane_kind_names[3];
-extern const char *const _plab_store_lane_end_names[3];
-
-/* The index of @name in @names, or -1 (also for NULL). */
-int _plab_store_name_index (const char *const *names, size_t n, const char *name);
+/* The names the lanes table keeps for a lane's kind and end (a value it
+ * has no name for as "thread" and "running"), and back (an unknown name as
+ * PLAB_LANE_THREAD and PLAB_LANE_RUNNING). */
+void _plab_store_lane_names (const PlabLaneInfo *lane, const char **kind, const char **end);
+void _plab_store_lane_from_names (PlabLaneInfo *lane, const char *kind, const char *end);
 
 /* The folder part of @path ("." when there is none); malloc'ed. */
 char *_plab_store_dir_of (const char *path);

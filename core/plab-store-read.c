@@ -112,176 +112,197 @@ plab_run_records_free (PlabRunRecord **records, size_t n)
   free (records);
 }
 
-int
-plab_store_list_runs (PlabStore *self,
-                      const PlabRunFilter *filter,
-                      PlabRunRecord ***out,
-                      size_t *n_out)
+/* --- Rows --- */
+
+/* Fills @elem from the current row of @stmt. Returns 0, or a negative
+ * PLAB_E* code with nothing left in @elem to free. */
+typedef int (*RowFunc) (PlabStore *self, sqlite3_stmt *stmt, void *elem);
+
+/* A growing array of elements of one size. */
+typedef struct
 {
-  PlabRunRecord **records = NULL;
-  size_t n = 0, cap = 0;
-  sqlite3_stmt *stmt = NULL;
+  void *items;
+  size_t n;
+  size_t cap;
+} Array;
+
+/* Makes room in @a for @more elements of @size bytes; false when out of
+ * memory (@a is then as it was). */
+static bool
+array_reserve (Array *a, size_t size, size_t more)
+{
+  size_t cap = a->cap ? a->cap : 64;
+  void *grown;
+
+  if (a->n + more <= a->cap)
+    return true;
+  while (cap < a->n + more)
+    cap *= 2;
+  grown = realloc (a->items, cap * size);
+  if (grown == NULL)
+    return false;
+  a->items = grown;
+  a->cap = cap;
+  return true;
+}
+
+/* Steps @stmt, its parameters bound, through every row, each made an
+ * element of @size bytes by @fill, and resets it. Returns a malloc'ed
+ * array of *n_out elements (NULL when there are none); on an error, NULL
+ * and none, with *rc_out set to the error and each element read so far
+ * freed with @clear (when not NULL). */
+static void *
+read_rows (PlabStore *self,
+           sqlite3_stmt *stmt,
+           size_t size,
+           RowFunc fill,
+           void (*clear) (void *elem),
+           size_t *n_out,
+           int *rc_out)
+{
+  Array a = { NULL, 0, 0 };
   int rc;
-
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-  if ((rc = _plab_store_stmt_get (self, STMT_LIST_RUNS, &stmt)) < 0)
-    return rc;
-
-  if (filter != NULL && filter->demo != NULL)
-    sqlite3_bind_text (stmt, 1, filter->demo, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null (stmt, 1);
-  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->sweep_id : 0);
-  sqlite3_bind_int (stmt, 3, filter != NULL && filter->limit > 0 ? filter->limit : -1);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      PlabRunRecord *r;
+      rc = array_reserve (&a, size, 1) ? fill (self, stmt, (char *)a.items + a.n * size)
+                                       : PLAB_ENOMEM;
+      if (rc < 0)
+        break;
+      a.n++;
+    }
+  if (rc > 0)
+    rc = rc == SQLITE_DONE ? 0 : _plab_store_fail_sqlite (self, rc);
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc < 0)
+    {
+      for (size_t i = 0; clear != NULL && i < a.n; i++)
+        clear ((char *)a.items + i * size);
+      free (a.items);
+      a.items = NULL;
+      a.n = 0;
+    }
+  *n_out = a.n;
+  *rc_out = rc;
+  return a.items;
+}
 
-      if (n == cap)
+/* Steps @stmt, its parameters bound, through every row, each made a
+ * PlabEvent by @fill, hands them to @func in batches of at most
+ * PLAB_STORE_SPAN_BATCH, and resets it. Returns 0, a store error, or what
+ * @func returned to stop. */
+static int
+read_events (PlabStore *self,
+             sqlite3_stmt *stmt,
+             RowFunc fill,
+             PlabStoreSpanFunc func,
+             void *user_data)
+{
+  PlabEvent *batch = malloc (PLAB_STORE_SPAN_BATCH * sizeof *batch);
+  size_t n = 0;
+  int rc;
+
+  if (batch == NULL)
+    {
+      rc = PLAB_ENOMEM;
+      goto out;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      fill (self, stmt, &batch[n++]);
+      if (n == PLAB_STORE_SPAN_BATCH)
         {
-          size_t new_cap = cap ? cap * 2 : 16;
-          PlabRunRecord **grown = realloc (records, new_cap * sizeof *records);
-          if (grown == NULL)
-            {
-              rc = PLAB_ENOMEM;
-              goto fail;
-            }
-          records = grown;
-          cap = new_cap;
+          rc = func (user_data, batch, n);
+          n = 0;
+          if (rc != 0)
+            goto out;
         }
-      r = run_record_from_row (self, stmt);
-      if (r == NULL)
-        {
-          rc = PLAB_ENOMEM;
-          goto fail;
-        }
-      records[n++] = r;
     }
   if (rc != SQLITE_DONE)
     {
       rc = _plab_store_fail_sqlite (self, rc);
-      goto fail;
+      goto out;
     }
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  *out = records;
-  *n_out = n;
-  return 0;
+  rc = n > 0 ? func (user_data, batch, n) : 0;
 
-fail:
+out:
   sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  plab_run_records_free (records, n);
+  free (batch);
   return rc;
 }
 
-int
-plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out)
+/* Collects the batches of read_events () into one array. */
+static int
+collect_events_cb (void *user_data, const PlabEvent *events, size_t n)
+{
+  Array *a = user_data;
+
+  if (!array_reserve (a, sizeof *events, n))
+    return PLAB_ENOMEM;
+  memcpy ((PlabEvent *)a->items + a->n, events, n * sizeof *events);
+  a->n += n;
+  return 0;
+}
+
+/* Fills @elem from the one row of the statement @id for @key, and resets
+ * it; PLAB_ENOTFOUND, with @missing for the message, when there is none. */
+static int
+read_row (PlabStore *self, StmtId id, int64_t key, RowFunc fill, void *elem, const char *missing)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (self == NULL || out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  if ((rc = _plab_store_stmt_get (self, STMT_GET_RUN, &stmt)) < 0)
+  if ((rc = _plab_store_stmt_get (self, id, &stmt)) < 0)
     return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
+  sqlite3_bind_int64 (stmt, 1, key);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    {
-      *out = run_record_from_row (self, stmt);
-      rc = *out != NULL ? 0 : PLAB_ENOMEM;
-    }
+    rc = fill (self, stmt, elem);
   else if (rc == SQLITE_DONE)
-    rc = _plab_store_fail_with (self, PLAB_ENOTFOUND, "no such run");
+    rc = _plab_store_fail_with (self, PLAB_ENOTFOUND, missing);
   else
     rc = _plab_store_fail_sqlite (self, rc);
   sqlite3_reset (stmt);
   return rc;
 }
 
-/* Appends room for one more element to a growing array. */
-static void *
-grow (void *array, size_t elem, size_t n, size_t *cap)
-{
-  void *grown;
-  size_t new_cap;
+/* --- Rows of each table --- */
 
-  if (n < *cap)
-    return array;
-  new_cap = *cap ? *cap * 2 : 64;
-  grown = realloc (array, new_cap * elem);
-  if (grown != NULL)
-    *cap = new_cap;
-  return grown;
+/* A run's row into the PlabRunRecord * at @elem. */
+static int
+run_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
+{
+  PlabRunRecord **record = elem;
+
+  *record = run_record_from_row (self, stmt);
+  return *record != NULL ? 0 : PLAB_ENOMEM;
 }
 
-int
-plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out)
+static void
+run_row_clear (void *elem)
 {
-  PlabLaneInfo *lanes = NULL;
-  size_t n = 0, cap = 0;
-  sqlite3_stmt *stmt = NULL;
-  int rc;
+  plab_run_record_free (*(PlabRunRecord **)elem);
+}
 
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-  if ((rc = _plab_store_stmt_get (self, STMT_GET_LANES, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      PlabLaneInfo *l;
-      const char *name;
-      int idx;
-      void *grown = grow (lanes, sizeof *lanes, n, &cap);
+static int
+lane_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
+{
+  PlabLaneInfo *l = elem;
+  const char *name = (const char *)sqlite3_column_text (stmt, 4);
 
-      if (grown == NULL)
-        {
-          rc = PLAB_ENOMEM;
-          goto fail;
-        }
-      lanes = grown;
-      l = &lanes[n++];
-      memset (l, 0, sizeof *l);
-      l->lane = sqlite3_column_int (stmt, 0);
-      idx = _plab_store_name_index (_plab_store_lane_kind_names,
-                                    N_ELEMENTS (_plab_store_lane_kind_names),
-                                    (const char *)sqlite3_column_text (stmt, 1));
-      l->kind = idx < 0 ? PLAB_LANE_THREAD : (PlabLaneKind)idx;
-      l->pid = sqlite3_column_int (stmt, 2);
-      l->tid = sqlite3_column_int (stmt, 3);
-      name = (const char *)sqlite3_column_text (stmt, 4);
-      snprintf (l->name, sizeof l->name, "%s", name ? name : "");
-      idx = _plab_store_name_index (_plab_store_lane_end_names,
-                                    N_ELEMENTS (_plab_store_lane_end_names),
-                                    (const char *)sqlite3_column_text (stmt, 5));
-      l->end = idx < 0 ? PLAB_LANE_RUNNING : (PlabLaneEnd)idx;
-      l->exit_code = sqlite3_column_int (stmt, 6);
-      l->exit_signal = sqlite3_column_int (stmt, 7);
-      l->dropped = (uint64_t)sqlite3_column_int64 (stmt, 8);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      rc = _plab_store_fail_sqlite (self, rc);
-      goto fail;
-    }
-  sqlite3_reset (stmt);
-  *out = lanes;
-  *n_out = n;
+  (void)self;
+  memset (l, 0, sizeof *l);
+  l->lane = sqlite3_column_int (stmt, 0);
+  l->pid = sqlite3_column_int (stmt, 2);
+  l->tid = sqlite3_column_int (stmt, 3);
+  snprintf (l->name, sizeof l->name, "%s", name ? name : "");
+  _plab_store_lane_from_names (l, (const char *)sqlite3_column_text (stmt, 1),
+                               (const char *)sqlite3_column_text (stmt, 5));
+  l->exit_code = sqlite3_column_int (stmt, 6);
+  l->exit_signal = sqlite3_column_int (stmt, 7);
+  l->dropped = (uint64_t)sqlite3_column_int64 (stmt, 8);
   return 0;
-
-fail:
-  sqlite3_reset (stmt);
-  free (lanes);
-  return rc;
 }
 
 static void
@@ -303,6 +324,106 @@ event_from_columns (PlabEvent *ev,
     snprintf (ev->label, sizeof ev->label, "%s", label);
 }
 
+/* A span's row (STMT_GET_SPANS) into a PlabEvent. */
+static int
+span_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
+{
+  (void)self;
+  event_from_columns (elem, sqlite3_column_int (stmt, 0), sqlite3_column_int64 (stmt, 1),
+                      sqlite3_column_int64 (stmt, 2), sqlite3_column_int (stmt, 3),
+                      (const char *)sqlite3_column_text (stmt, 4), sqlite3_column_int64 (stmt, 5));
+  return 0;
+}
+
+/* A counter sample's row (STMT_GET_COUNTERS) into a PlabEvent. */
+static int
+counter_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
+{
+  int64_t t = sqlite3_column_int64 (stmt, 2);
+
+  (void)self;
+  event_from_columns (elem, sqlite3_column_int (stmt, 0), t, t, PLAB_SPAN_COUNTER,
+                      (const char *)sqlite3_column_text (stmt, 1), sqlite3_column_int64 (stmt, 3));
+  return 0;
+}
+
+static int
+machine_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
+{
+  PlabMachineRecord *m = elem;
+
+  (void)self;
+  m->id = sqlite3_column_int64 (stmt, 0);
+  m->host = column_strdup (stmt, 1, "");
+  m->cpu_model = column_strdup (stmt, 2, "");
+  m->usable_cpus = sqlite3_column_int (stmt, 3);
+  m->online_cpus = sqlite3_column_int (stmt, 4);
+  m->os = column_strdup (stmt, 5, "");
+  m->compiler = column_strdup (stmt, 6, "");
+  m->plab_version = column_strdup (stmt, 7, "");
+  if (m->host == NULL || m->cpu_model == NULL || m->os == NULL || m->compiler == NULL
+      || m->plab_version == NULL)
+    {
+      plab_machine_record_clear (m);
+      return PLAB_ENOMEM;
+    }
+  return 0;
+}
+
+/* --- The readers --- */
+
+int
+plab_store_list_runs (PlabStore *self,
+                      const PlabRunFilter *filter,
+                      PlabRunRecord ***out,
+                      size_t *n_out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if ((rc = _plab_store_stmt_get (self, STMT_LIST_RUNS, &stmt)) < 0)
+    return rc;
+
+  if (filter != NULL && filter->demo != NULL)
+    sqlite3_bind_text (stmt, 1, filter->demo, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 1);
+  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->sweep_id : 0);
+  sqlite3_bind_int (stmt, 3, filter != NULL && filter->limit > 0 ? filter->limit : -1);
+  *out = read_rows (self, stmt, sizeof **out, run_row, run_row_clear, n_out, &rc);
+  return rc;
+}
+
+int
+plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out)
+{
+  if (self == NULL || out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  return read_row (self, STMT_GET_RUN, run_id, run_row, out, "no such run");
+}
+
+int
+plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if ((rc = _plab_store_stmt_get (self, STMT_GET_LANES, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  *out = read_rows (self, stmt, sizeof **out, lane_row, NULL, n_out, &rc);
+  return rc;
+}
+
 int
 plab_store_read_spans (PlabStore *self,
                        int64_t run_id,
@@ -311,8 +432,6 @@ plab_store_read_spans (PlabStore *self,
                        PlabStoreSpanFunc func,
                        void *user_data)
 {
-  PlabEvent *batch = NULL;
-  size_t n = 0;
   sqlite3_stmt *stmt = NULL;
   int64_t max_span = -1, lowest_start;
   char sql[64];
@@ -329,71 +448,49 @@ plab_store_read_spans (PlabStore *self,
     return _plab_store_fail_with (self, PLAB_ENOTFOUND, "no such run");
   lowest_start = from_ns < INT64_MIN + max_span ? INT64_MIN : from_ns - max_span;
 
-  batch = malloc (PLAB_STORE_SPAN_BATCH * sizeof *batch);
-  if (batch == NULL)
-    return PLAB_ENOMEM;
   if ((rc = _plab_store_stmt_get (self, STMT_GET_SPANS, &stmt)) < 0)
-    goto out;
+    return rc;
   sqlite3_bind_int64 (stmt, 1, run_id);
   sqlite3_bind_int64 (stmt, 2, lowest_start);
   sqlite3_bind_int64 (stmt, 3, to_ns);
   sqlite3_bind_int64 (stmt, 4, from_ns);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      event_from_columns (&batch[n++], sqlite3_column_int (stmt, 0), sqlite3_column_int64 (stmt, 1),
-                          sqlite3_column_int64 (stmt, 2), sqlite3_column_int (stmt, 3),
-                          (const char *)sqlite3_column_text (stmt, 4),
-                          sqlite3_column_int64 (stmt, 5));
-      if (n == PLAB_STORE_SPAN_BATCH)
-        {
-          rc = func (user_data, batch, n);
-          n = 0;
-          if (rc != 0)
-            goto out;
-        }
-    }
-  if (rc != SQLITE_DONE)
-    {
-      rc = _plab_store_fail_sqlite (self, rc);
-      goto out;
-    }
-  rc = n > 0 ? func (user_data, batch, n) : 0;
-
-out:
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  free (batch);
-  return rc;
+  return read_events (self, stmt, span_row, func, user_data);
 }
 
-/* Collects the batches of plab_store_read_spans () into one array. */
-typedef struct
-{
-  PlabEvent *events;
-  size_t n;
-  size_t cap;
-} SpanArray;
-
+/* The spans (@counters false) or the counter samples of a run in one
+ * malloc'ed array, for plab_store_get_spans () and
+ * plab_store_get_counters (). */
 static int
-collect_spans_cb (void *user_data, const PlabEvent *events, size_t n)
+collect_events (PlabStore *self,
+                int64_t run_id,
+                int64_t from_ns,
+                int64_t to_ns,
+                bool counters,
+                PlabEvent **out,
+                size_t *n_out)
 {
-  SpanArray *a = user_data;
+  Array a = { NULL, 0, 0 };
+  sqlite3_stmt *stmt = NULL;
+  int rc;
 
-  if (a->n + n > a->cap)
+  if (self == NULL || out == NULL || n_out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  *n_out = 0;
+  if (!counters)
+    rc = plab_store_read_spans (self, run_id, from_ns, to_ns, collect_events_cb, &a);
+  else if ((rc = _plab_store_stmt_get (self, STMT_GET_COUNTERS, &stmt)) == 0)
     {
-      size_t cap = a->cap ? a->cap : 64;
-      PlabEvent *grown;
-
-      while (cap < a->n + n)
-        cap *= 2;
-      grown = realloc (a->events, cap * sizeof *grown);
-      if (grown == NULL)
-        return PLAB_ENOMEM;
-      a->events = grown;
-      a->cap = cap;
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      rc = read_events (self, stmt, counter_row, collect_events_cb, &a);
     }
-  memcpy (a->events + a->n, events, n * sizeof *events);
-  a->n += n;
+  if (rc != 0)
+    {
+      free (a.items);
+      return rc;
+    }
+  *out = a.items;
+  *n_out = a.n;
   return 0;
 }
 
@@ -405,107 +502,22 @@ plab_store_get_spans (PlabStore *self,
                       PlabEvent **out,
                       size_t *n_out)
 {
-  SpanArray a = { NULL, 0, 0 };
-  int rc;
-
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-  rc = plab_store_read_spans (self, run_id, from_ns, to_ns, collect_spans_cb, &a);
-  if (rc != 0)
-    {
-      free (a.events);
-      return rc;
-    }
-  *out = a.events;
-  *n_out = a.n;
-  return 0;
+  return collect_events (self, run_id, from_ns, to_ns, false, out, n_out);
 }
 
 int
 plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out)
 {
-  PlabEvent *events = NULL;
-  size_t n = 0, cap = 0;
-  sqlite3_stmt *stmt = NULL;
-  int rc;
-
-  if (self == NULL || out == NULL || n_out == NULL)
-    return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-  if ((rc = _plab_store_stmt_get (self, STMT_GET_COUNTERS, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      int64_t t = sqlite3_column_int64 (stmt, 2);
-      void *grown = grow (events, sizeof *events, n, &cap);
-
-      if (grown == NULL)
-        {
-          rc = PLAB_ENOMEM;
-          goto fail;
-        }
-      events = grown;
-      event_from_columns (&events[n++], sqlite3_column_int (stmt, 0), t, t, PLAB_SPAN_COUNTER,
-                          (const char *)sqlite3_column_text (stmt, 1),
-                          sqlite3_column_int64 (stmt, 3));
-    }
-  if (rc != SQLITE_DONE)
-    {
-      rc = _plab_store_fail_sqlite (self, rc);
-      goto fail;
-    }
-  sqlite3_reset (stmt);
-  *out = events;
-  *n_out = n;
-  return 0;
-
-fail:
-  sqlite3_reset (stmt);
-  free (events);
-  return rc;
+  return collect_events (self, run_id, 0, 0, true, out, n_out);
 }
 
 int
 plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc;
-
   if (self == NULL || out == NULL)
     return PLAB_EINVAL;
   memset (out, 0, sizeof *out);
-  if ((rc = _plab_store_stmt_get (self, STMT_GET_MACHINE, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, machine_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      out->id = sqlite3_column_int64 (stmt, 0);
-      out->host = column_strdup (stmt, 1, "");
-      out->cpu_model = column_strdup (stmt, 2, "");
-      out->usable_cpus = sqlite3_column_int (stmt, 3);
-      out->online_cpus = sqlite3_column_int (stmt, 4);
-      out->os = column_strdup (stmt, 5, "");
-      out->compiler = column_strdup (stmt, 6, "");
-      out->plab_version = column_strdup (stmt, 7, "");
-      rc = 0;
-      if (out->host == NULL || out->cpu_model == NULL || out->os == NULL || out->compiler == NULL
-          || out->plab_version == NULL)
-        {
-          plab_machine_record_clear (out);
-          rc = PLAB_ENOMEM;
-        }
-    }
-  else if (rc == SQLITE_DONE)
-    rc = _plab_store_fail_with (self, PLAB_ENOTFOUND, "no such machine");
-  else
-    rc = _plab_store_fail_sqlite (self, rc);
-  sqlite3_reset (stmt);
-  return rc;
+  return read_row (self, STMT_GET_MACHINE, machine_id, machine_row, out, "no such machine");
 }
 
 void

@@ -335,6 +335,7 @@ int
 plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane)
 {
   sqlite3_stmt *stmt = NULL;
+  const char *kind, *end;
   int rc;
 
   if (self == NULL || lane == NULL || lane->lane < 0 || lane->lane >= 65536)
@@ -345,20 +346,13 @@ plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane)
 
   sqlite3_bind_int64 (stmt, 1, run_id);
   sqlite3_bind_int (stmt, 2, lane->lane);
-  sqlite3_bind_text (stmt, 3,
-                     (unsigned)lane->kind < N_ELEMENTS (_plab_store_lane_kind_names)
-                         ? _plab_store_lane_kind_names[lane->kind]
-                         : "thread",
-                     -1, SQLITE_STATIC);
+  _plab_store_lane_names (lane, &kind, &end);
+  sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 4, lane->pid);
   sqlite3_bind_int (stmt, 5, lane->tid);
   sqlite3_bind_text (stmt, 6, lane->name, (int)strnlen (lane->name, sizeof lane->name),
                      SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7,
-                     (unsigned)lane->end < N_ELEMENTS (_plab_store_lane_end_names)
-                         ? _plab_store_lane_end_names[lane->end]
-                         : "running",
-                     -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, end, -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 8, lane->exit_code);
   sqlite3_bind_int (stmt, 9, lane->exit_signal);
   sqlite3_bind_int64 (stmt, 10, (int64_t)lane->dropped);

@@ -69,11 +69,11 @@ _plab_store_kill_point (const char *point)
 /* --- Names --- */
 
 static const char *const run_status_names[] = { "running", "ok", "failed", "cancelled" };
-const char *const _plab_store_lane_kind_names[3] = { "main", "process", "thread" };
-const char *const _plab_store_lane_end_names[3] = { "running", "exited", "killed" };
+static const char *const lane_kind_names[] = { "main", "process", "thread" };
+static const char *const lane_end_names[] = { "running", "exited", "killed" };
 
-int
-_plab_store_name_index (const char *const *names, size_t n, const char *name)
+static int
+name_index (const char *const *names, size_t n, const char *name)
 {
   if (name == NULL)
     return -1;
@@ -81,6 +81,24 @@ _plab_store_name_index (const char *const *names, size_t n, const char *name)
     if (strcmp (names[i], name) == 0)
       return (int)i;
   return -1;
+}
+
+void
+_plab_store_lane_names (const PlabLaneInfo *lane, const char **kind, const char **end)
+{
+  *kind = (unsigned)lane->kind < N_ELEMENTS (lane_kind_names) ? lane_kind_names[lane->kind]
+                                                              : "thread";
+  *end = (unsigned)lane->end < N_ELEMENTS (lane_end_names) ? lane_end_names[lane->end] : "running";
+}
+
+void
+_plab_store_lane_from_names (PlabLaneInfo *lane, const char *kind, const char *end)
+{
+  int kind_index = name_index (lane_kind_names, N_ELEMENTS (lane_kind_names), kind);
+  int end_index = name_index (lane_end_names, N_ELEMENTS (lane_end_names), end);
+
+  lane->kind = kind_index < 0 ? PLAB_LANE_THREAD : (PlabLaneKind)kind_index;
+  lane->end = end_index < 0 ? PLAB_LANE_RUNNING : (PlabLaneEnd)end_index;
 }
 
 const char *
@@ -94,7 +112,7 @@ plab_run_status_name (PlabRunStatus status)
 int
 plab_run_status_from_name (const char *name)
 {
-  return _plab_store_name_index (run_status_names, N_ELEMENTS (run_status_names), name);
+  return name_index (run_status_names, N_ELEMENTS (run_status_names), name);
 }
 
 /* --- Errors of an open --- */
