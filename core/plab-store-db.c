@@ -67,6 +67,10 @@ static const char *const stmt_sql[N_STMTS] = {
                         "ORDER BY name, t_ns, rowid",
   [STMT_GET_MACHINE] = "SELECT id, host, cpu_model, usable_cpus, online_cpus, os, compiler, "
                        "plab_version FROM machines WHERE id = ?1",
+  /* The runs of this host that may still be written to (see wait_for_runner
+   * () and find_dead_runs ()). */
+  [STMT_RUNNING_RUNS] = "SELECT id, runner_pid, runner_start FROM runs "
+                        "WHERE status = 'running' AND runner_host = ?1",
 };
 
 /* --- Errors --- */

@@ -305,24 +305,19 @@ plab_store_journal_end (PlabStore *self)
     _plab_store_journal_drop (self);
 }
 
-/* Marks failed every run of this host still "running" whose runner is gone:
- * no process with its pid, or one that started at another time (the pid was
- * reused). Lanes, spans and counters are kept. Runs inside the transaction
- * of the open. */
-int
-_plab_store_repair_interrupted (PlabStore *self)
+/* The runs of this host still "running" whose runner is gone: no process
+ * with its pid, or one that started at another time (the pid was reused).
+ * Returns 0 with a malloc'ed array of *n_out ids in *out, or an error. */
+static int
+find_dead_runs (PlabStore *self, int64_t **out, size_t *n_out)
 {
-  sqlite3_stmt *select = NULL, *update = NULL;
+  sqlite3_stmt *select = NULL;
   int64_t *dead = NULL;
   size_t n_dead = 0, cap = 0;
   int rc;
 
-  rc = sqlite3_prepare_v2 (self->db,
-                           "SELECT id, runner_pid, runner_start FROM runs "
-                           "WHERE status = 'running' AND runner_host = ?1",
-                           -1, &select, NULL);
-  if (rc != SQLITE_OK)
-    goto fail_sqlite;
+  if ((rc = _plab_store_stmt_get (self, STMT_RUNNING_RUNS, &select)) < 0)
+    return rc;
   sqlite3_bind_text (select, 1, self->host, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (select)) == SQLITE_ROW)
     {
@@ -338,20 +333,43 @@ _plab_store_repair_interrupted (PlabStore *self)
           if (grown == NULL)
             {
               rc = SQLITE_NOMEM;
-              goto fail_sqlite;
+              break;
             }
           dead = grown;
           cap = new_cap;
         }
       dead[n_dead++] = sqlite3_column_int64 (select, 0);
     }
-  if (rc != SQLITE_DONE)
-    goto fail_sqlite;
-  sqlite3_finalize (select);
-  select = NULL;
+  rc = rc == SQLITE_DONE ? 0 : _plab_store_fail_sqlite (self, rc);
+  sqlite3_reset (select);
+  if (rc < 0)
+    {
+      free (dead);
+      return rc;
+    }
+  *out = dead;
+  *n_out = n_dead;
+  return 0;
+}
 
+/* Marks failed every run of this host still "running" whose runner is gone,
+ * after moving its journal into the store. Lanes, spans and counters are
+ * kept. Runs inside the transaction of the open. */
+int
+_plab_store_repair_interrupted (PlabStore *self)
+{
+  sqlite3_stmt *update = NULL;
+  int64_t *dead = NULL;
+  size_t n_dead = 0;
+  int rc;
+
+  if ((rc = find_dead_runs (self, &dead, &n_dead)) < 0)
+    return rc;
   if (n_dead == 0)
-    return 0;
+    {
+      free (dead);
+      return 0;
+    }
 
   /* The events the runner held back go in first: once the run is marked
    * failed, no later open looks at it again. */
@@ -393,7 +411,6 @@ _plab_store_repair_interrupted (PlabStore *self)
 fail_sqlite:
   rc = _plab_store_fail_sqlite (self, rc);
   self->repaired = 0;
-  sqlite3_finalize (select);
   sqlite3_finalize (update);
   free (dead);
   return rc;

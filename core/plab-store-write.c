@@ -63,11 +63,7 @@ wait_for_runner (PlabStore *self, int64_t since_ms)
       plab_machine_info (&info);
       snprintf (self->host, sizeof self->host, "%s", info.host);
     }
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT id, runner_pid, runner_start FROM runs "
-                          "WHERE status = 'running' AND runner_host = ?1",
-                          -1, &stmt, NULL)
-      != SQLITE_OK)
+  if (_plab_store_stmt_get (self, STMT_RUNNING_RUNS, &stmt) < 0)
     return false;
   sqlite3_bind_text (stmt, 1, self->host, -1, SQLITE_STATIC);
   while (!wait && sqlite3_step (stmt) == SQLITE_ROW)
@@ -80,7 +76,7 @@ wait_for_runner (PlabStore *self, int64_t since_ms)
         continue;
       wait = alive || _plab_store_journal_exists (self, sqlite3_column_int64 (stmt, 0));
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   /* A snapshot that went stale (SQLITE_BUSY_SNAPSHOT) comes back at once:
    * a short pause keeps the retries from spinning. */
   if (wait)

@@ -310,20 +310,13 @@ read_header_locked (sqlite3_file *file, unsigned char *buf, int len, sqlite3_int
   return rc;
 }
 
-/* Reads the header of the database at @path, just opened as @db, and
- * decides whether SQLite may read it. @wal_frames says that a -wal file with
- * commits in it lies beside the database: the header may then be one that a
- * checkpoint was writing when it stopped (the disk filled up, say), ahead of
- * the pages behind it, and the -wal file still holds them all. Returns 0 with
- * *kind_out set, or a PLAB_ESTORE_* code with the open error set. Reads only. */
+/* Reads the first @len bytes of the database @db has just opened at @path
+ * into @hdr, and its size into *size. Returns 0, or a PLAB_ESTORE_* code
+ * with the open error set. */
 static int
-judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
+read_file_header (sqlite3 *db, const char *path, unsigned char *hdr, int len, sqlite3_int64 *size)
 {
-  static const char magic[16] = "SQLite format 3";
-  unsigned char hdr[HDR_SIZE + 8];
-  uint32_t page_size, n_pages, app_id, user_version;
   sqlite3_file *file = NULL;
-  sqlite3_int64 size = 0;
   int rc;
 
   /* The header is read through the connection's own file handle, which
@@ -340,8 +333,7 @@ judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
       _plab_store_set_open_error (path, "cannot read the file's header");
       return PLAB_ESTORE_IO;
     }
-  memset (hdr, 0, sizeof hdr);
-  rc = read_header_locked (file, hdr, (int)sizeof hdr, &size);
+  rc = read_header_locked (file, hdr, len, size);
   if (rc == SQLITE_BUSY)
     {
       _plab_store_set_open_error (path,
@@ -355,6 +347,27 @@ judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
       _plab_store_set_open_error (path, "cannot read the file's header: %s", sqlite3_errstr (rc));
       return PLAB_ESTORE_IO;
     }
+  return 0;
+}
+
+/* Reads the header of the database at @path, just opened as @db, and
+ * decides whether SQLite may read it. @wal_frames says that a -wal file with
+ * commits in it lies beside the database: the header may then be one that a
+ * checkpoint was writing when it stopped (the disk filled up, say), ahead of
+ * the pages behind it, and the -wal file still holds them all. Returns 0 with
+ * *kind_out set, or a PLAB_ESTORE_* code with the open error set. Reads only. */
+static int
+judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
+{
+  static const char magic[16] = "SQLite format 3";
+  unsigned char hdr[HDR_SIZE + 8];
+  uint32_t page_size, n_pages, app_id, user_version;
+  sqlite3_int64 size = 0;
+  int rc;
+
+  memset (hdr, 0, sizeof hdr);
+  if ((rc = read_file_header (db, path, hdr, (int)sizeof hdr, &size)) < 0)
+    return rc;
   if (size == 0)
     {
       *kind_out = FILE_EMPTY;
