@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,38 @@ static const char *const stmt_sql[N_STMTS] = {
 };
 
 /* --- Errors --- */
+
+static _Thread_local char open_error[1024];
+
+void
+_plab_store_set_open_error (const char *path, const char *fmt, ...)
+{
+  char detail[768];
+  va_list args;
+
+  va_start (args, fmt);
+  vsnprintf (detail, sizeof detail, fmt, args);
+  va_end (args);
+  snprintf (open_error, sizeof open_error, "%s: %s", path ? path : "(no path)", detail);
+}
+
+void
+_plab_store_clear_open_error (void)
+{
+  open_error[0] = '\0';
+}
+
+const char *
+plab_store_open_error (void)
+{
+  return open_error;
+}
+
+const char *
+plab_store_errmsg (PlabStore *self)
+{
+  return self != NULL ? self->errmsg : open_error;
+}
 
 /* The PLAB_ESTORE_* code for a failed SQLite call. An I/O error is sorted by
  * the system error behind it (@sys_errno, 0 when unknown): a file that may

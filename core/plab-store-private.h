@@ -133,8 +133,10 @@ void _plab_store_kill_point (const char *point);
 
 /* --- plab-store-db.c --- */
 
-/* Sets the detail plab_store_open_error () gives: "@path: <message>". */
+/* Sets the detail plab_store_open_error () gives: "@path: <message>";
+ * clearing it starts an open. */
 void _plab_store_set_open_error (const char *path, const char *fmt, ...);
+void _plab_store_clear_open_error (void);
 
 /* The code of the failed call @rc on @db, with its open error set. */
 int _plab_store_fail_open_sqlite (const char *path, sqlite3 *db, int rc);

@@ -26,7 +26,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,34 +112,6 @@ int
 plab_run_status_from_name (const char *name)
 {
   return name_index (run_status_names, N_ELEMENTS (run_status_names), name);
-}
-
-/* --- Errors of an open --- */
-
-static _Thread_local char open_error[1024];
-
-void
-_plab_store_set_open_error (const char *path, const char *fmt, ...)
-{
-  char detail[768];
-  va_list args;
-
-  va_start (args, fmt);
-  vsnprintf (detail, sizeof detail, fmt, args);
-  va_end (args);
-  snprintf (open_error, sizeof open_error, "%s: %s", path ? path : "(no path)", detail);
-}
-
-const char *
-plab_store_open_error (void)
-{
-  return open_error;
-}
-
-const char *
-plab_store_errmsg (PlabStore *self)
-{
-  return self != NULL ? self->errmsg : open_error;
 }
 
 int
@@ -938,7 +909,7 @@ plab_store_open (const char *path, PlabStoreMode mode, PlabStore **out)
   int rc;
 
   pthread_once (&sqlite_config_once, configure_sqlite);
-  open_error[0] = '\0';
+  _plab_store_clear_open_error ();
   if (out == NULL || path == NULL || path[0] == '\0'
       || (mode != PLAB_STORE_READ_WRITE && mode != PLAB_STORE_READ_ONLY))
     {
