@@ -426,19 +426,7 @@ judge_file (sqlite3 *db, const char *path, bool wal_frames, FileKind *kind_out)
   return PLAB_ESTORE_FOREIGN;
 }
 
-/* --- Opening --- */
-
-static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
-
-/* SQLite counts every allocation under a global mutex unless told not to;
- * that is a lock per row of a batch. The setting only takes when SQLite is
- * not initialised yet (before the first open in the process) and is
- * harmlessly refused otherwise. */
-static void
-configure_sqlite (void)
-{
-  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
-}
+/* --- Checking what SQLite sees --- */
 
 /* Checks what SQLite sees, which may be newer than the main file's header
  * when the last writer left changes in the -wal file. Reads only. */
@@ -578,6 +566,20 @@ check_damage (PlabStore *self, off_t size)
         return rc;
     }
   return 0;
+}
+
+/* --- Opening --- */
+
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+/* SQLite counts every allocation under a global mutex unless told not to;
+ * that is a lock per row of a batch. The setting only takes when SQLite is
+ * not initialised yet (before the first open in the process) and is
+ * harmlessly refused otherwise. */
+static void
+configure_sqlite (void)
+{
+  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 /* Everything an open for writing writes, in one transaction: the schema
