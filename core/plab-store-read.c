@@ -188,6 +188,26 @@ read_rows (PlabStore *self,
   return a.items;
 }
 
+/* The rows of the statement @id for the run @run_id (its one parameter),
+ * as read_rows () gives them, with nothing to free but the array. */
+static void *
+read_run_rows (PlabStore *self,
+               StmtId id,
+               int64_t run_id,
+               size_t size,
+               RowFunc fill,
+               size_t *n_out,
+               int *rc_out)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  *n_out = 0;
+  if ((*rc_out = _plab_store_stmt_get (self, id, &stmt)) < 0)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  return read_rows (self, stmt, size, fill, NULL, n_out, rc_out);
+}
+
 /* Steps @stmt, its parameters bound, through every row, each made a
  * PlabEvent by @fill, hands them to @func in batches of at most
  * PLAB_STORE_SPAN_BATCH, and resets it. Returns 0, a store error, or what
@@ -410,17 +430,11 @@ plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out)
 int
 plab_store_get_lanes (PlabStore *self, int64_t run_id, PlabLaneInfo **out, size_t *n_out)
 {
-  sqlite3_stmt *stmt = NULL;
   int rc;
 
   if (self == NULL || out == NULL || n_out == NULL)
     return PLAB_EINVAL;
-  *out = NULL;
-  *n_out = 0;
-  if ((rc = _plab_store_stmt_get (self, STMT_GET_LANES, &stmt)) < 0)
-    return rc;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  *out = read_rows (self, stmt, sizeof **out, lane_row, NULL, n_out, &rc);
+  *out = read_run_rows (self, STMT_GET_LANES, run_id, sizeof **out, lane_row, n_out, &rc);
   return rc;
 }
 
