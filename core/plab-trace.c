@@ -15,6 +15,13 @@
  * belongs to the parent until it advances tail; a slot outside that range
  * belongs to the worker. When the ring is full the worker drops the event and
  * counts it, so recording never blocks or takes a lock.
+ *
+ * The header also holds the lane's open spans (plab_span_begin ()): a small
+ * stack of the spans the worker has begun and not yet ended, which the parent
+ * reads at every drain so that a live view can draw a task while it runs.
+ * The worker is its only writer; the parent reads it under a sequence lock
+ * (open_seq is odd while the worker changes the stack) and tries again at the
+ * next drain when it caught the worker in the middle of a change.
  */
 #include "plab-trace-private.h"
 
@@ -31,6 +38,8 @@
 #include "plab-error.h"
 
 #define CACHE_LINE 64
+
+#define OPEN_WORDS (sizeof (PlabEvent) / sizeof (uint64_t))
 
 typedef struct
 {
@@ -51,6 +60,15 @@ typedef struct
   _Atomic int32_t pid;
   _Atomic int32_t tid;
   _Atomic uint32_t version;
+
+  /* Open spans, written by the worker only. open_seq is odd while the
+   * worker changes open_depth or a slot; the parent copies them between two
+   * equal, even reads of it. A slot is a PlabEvent in words, so the copy is
+   * made of atomic loads. open_depth may exceed PLAB_TRACE_OPEN_MAX; only the
+   * first slots are kept. */
+  _Alignas(CACHE_LINE) _Atomic uint32_t open_seq;
+  _Atomic uint32_t open_depth;
+  _Alignas(CACHE_LINE) _Atomic uint64_t open_slots[PLAB_TRACE_OPEN_MAX][OPEN_WORDS];
 } LaneHeader;
 
 #define HEADER_SIZE 4096
@@ -74,6 +92,8 @@ typedef struct
   uint32_t reported_version; /* hdr->version + parent_version at the last report */
   uint64_t reported_dropped;
   int reported;
+  PlabEvent open[PLAB_TRACE_OPEN_MAX]; /* the open spans last reported */
+  size_t n_open;
 } Lane;
 
 struct PlabTrace
@@ -293,6 +313,34 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   return 0;
 }
 
+/* The worker's side of the open-span sequence lock: changes made between
+ * open_write_begin () and open_write_end () are seen by the parent all at
+ * once or not at all. */
+static inline void
+open_write_begin (LaneHeader *hdr)
+{
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_relaxed);
+
+  atomic_store_explicit (&hdr->open_seq, seq + 1, memory_order_relaxed);
+  atomic_thread_fence (memory_order_release);
+}
+
+static inline void
+open_write_end (LaneHeader *hdr)
+{
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_relaxed);
+
+  atomic_store_explicit (&hdr->open_seq, seq + 1, memory_order_release);
+}
+
+static void
+set_open_depth (LaneHeader *hdr, uint32_t depth)
+{
+  open_write_begin (hdr);
+  atomic_store_explicit (&hdr->open_depth, depth, memory_order_relaxed);
+  open_write_end (hdr);
+}
+
 void
 plab_trace_attach (PlabTrace *self, int lane)
 {
@@ -314,6 +362,7 @@ plab_trace_attach (PlabTrace *self, int lane)
   atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
   atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
+  set_open_depth (hdr, 0);
 
   current_lane = hdr;
   current_events = events;
@@ -324,6 +373,8 @@ plab_trace_attach (PlabTrace *self, int lane)
 void
 plab_trace_detach (void)
 {
+  if (current_lane != NULL)
+    set_open_depth (current_lane, 0);
   current_lane = NULL;
   current_events = NULL;
   current_trace = NULL;
@@ -395,6 +446,79 @@ report_lane_if_changed (PlabTrace *self, int i)
   self->sink.lane (self->sink.user_data, &info);
 }
 
+/* Copies lane @l's open spans into @open. Returns their number, or -1 when
+ * the worker was changing them (the next drain tries again). A lane whose
+ * worker has ended has none, whatever it left behind. */
+static int
+read_open (Lane *l, int lane, PlabEvent *open)
+{
+  LaneHeader *hdr = l->hdr;
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_acquire);
+  uint32_t depth;
+  int n;
+
+  if (seq & 1)
+    return -1;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  n = depth < PLAB_TRACE_OPEN_MAX ? (int)depth : PLAB_TRACE_OPEN_MAX;
+  for (int k = 0; k < n; k++)
+    {
+      uint64_t words[OPEN_WORDS];
+
+      for (size_t w = 0; w < OPEN_WORDS; w++)
+        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
+      memcpy (&open[k], words, sizeof open[k]);
+      open[k].lane = (uint16_t)lane;
+      open[k].label[PLAB_LABEL_MAX - 1] = '\0';
+    }
+  /* Acquire: the copies above are read before open_seq is read again. */
+  atomic_thread_fence (memory_order_acquire);
+  if (atomic_load_explicit (&hdr->open_seq, memory_order_relaxed) != seq)
+    return -1;
+  if (l->end != PLAB_LANE_RUNNING)
+    return 0;
+  return n;
+}
+
+/* Removes from @open the spans that end among @events. */
+static int
+drop_ended (PlabEvent *open, int n_open, const PlabEvent *events, size_t n_events)
+{
+  for (size_t i = 0; i < n_events && n_open > 0; i++)
+    for (int k = 0; k < n_open; k++)
+      if (open[k].kind == events[i].kind && open[k].start_ns == events[i].start_ns)
+        {
+          memmove (&open[k], &open[k + 1], (size_t)(n_open - k - 1) * sizeof *open);
+          n_open--;
+          break;
+        }
+  return n_open;
+}
+
+static bool
+same_open (const PlabEvent *a, size_t n_a, const PlabEvent *b, size_t n_b)
+{
+  if (n_a != n_b)
+    return false;
+  for (size_t k = 0; k < n_a; k++)
+    if (a[k].kind != b[k].kind || a[k].start_ns != b[k].start_ns || a[k].task_id != b[k].task_id)
+      return false;
+  return true;
+}
+
+static void
+report_open (PlabTrace *self, int i, const PlabEvent *open, int n_open)
+{
+  Lane *l = &self->lanes[i];
+
+  if (n_open < 0 || same_open (l->open, l->n_open, open, (size_t)n_open))
+    return;
+  memcpy (l->open, open, (size_t)n_open * sizeof *open);
+  l->n_open = (size_t)n_open;
+  if (self->sink.open != NULL)
+    self->sink.open (self->sink.user_data, i, open, (size_t)n_open);
+}
+
 size_t
 plab_trace_drain (PlabTrace *self)
 {
@@ -411,6 +535,11 @@ plab_trace_drain (PlabTrace *self)
     {
       Lane *l = &self->lanes[i];
       LaneHeader *hdr = l->hdr;
+      PlabEvent open[PLAB_TRACE_OPEN_MAX];
+      /* The open spans are read before the ring: a span open then whose end
+       * is drained below is left out of the set, and one that ends after
+       * the ring was read is still open in it. */
+      int n_open = read_open (l, i, open);
       /* Acquire: the events up to head are fully written. */
       uint64_t head = atomic_load_explicit (&hdr->head, memory_order_acquire);
       uint64_t tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
@@ -426,11 +555,14 @@ plab_trace_drain (PlabTrace *self)
             l->events[start + k].lane = (uint16_t)i;
           if (self->sink.events != NULL)
             self->sink.events (self->sink.user_data, &l->events[start], n);
+          if (n_open > 0)
+            n_open = drop_ended (open, n_open, &l->events[start], n);
           tail += n;
           moved += n;
         }
       /* Release: the worker may reuse the slots only after we are done with them. */
       atomic_store_explicit (&hdr->tail, tail, memory_order_release);
+      report_open (self, i, open, n_open);
     }
 
   /* A drop counter may have moved while draining. */
@@ -499,20 +631,97 @@ plab_tracing (void)
   return current_lane != NULL && recording_enabled;
 }
 
+int64_t
+plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
+{
+  int64_t now = plab_now_ns ();
+  LaneHeader *hdr = current_lane;
+  uint32_t depth;
+  uint64_t words[OPEN_WORDS];
+  PlabEvent e;
+
+  if (hdr == NULL || !recording_enabled)
+    return now;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  /* Deeper spans are not shown open; they are recorded when they end. */
+  if (depth >= PLAB_TRACE_OPEN_MAX)
+    return now;
+  memset (&e, 0, sizeof e);
+  e.start_ns = e.end_ns = now;
+  e.task_id = task_id;
+  e.kind = (uint16_t)kind;
+  copy_label (e.label, label);
+  memcpy (words, &e, sizeof words);
+
+  open_write_begin (hdr);
+  for (size_t w = 0; w < OPEN_WORDS; w++)
+    atomic_store_explicit (&hdr->open_slots[depth][w], words[w], memory_order_relaxed);
+  atomic_store_explicit (&hdr->open_depth, depth + 1, memory_order_relaxed);
+  open_write_end (hdr);
+  return now;
+}
+
+/* Takes the open span (@kind, @start_ns) off the calling thread's stack, if
+ * it is there: usually on top, searched downwards. */
+static inline void
+end_open (PlabSpanKind kind, int64_t start_ns)
+{
+  LaneHeader *hdr = current_lane;
+  uint32_t depth;
+
+  if (hdr == NULL)
+    return;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  for (uint32_t k = depth; k-- > 0;)
+    {
+      PlabEvent e;
+      uint64_t words[OPEN_WORDS];
+
+      /* The worker reads its own slots: no other thread writes them. */
+      for (size_t w = 0; w < OPEN_WORDS; w++)
+        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
+      memcpy (&e, words, sizeof e);
+      if (e.start_ns != start_ns || e.kind != (uint16_t)kind)
+        continue;
+      open_write_begin (hdr);
+      for (uint32_t j = k + 1; j < depth; j++)
+        for (size_t w = 0; w < OPEN_WORDS; w++)
+          atomic_store_explicit (&hdr->open_slots[j - 1][w],
+                                 atomic_load_explicit (&hdr->open_slots[j][w],
+                                                       memory_order_relaxed),
+                                 memory_order_relaxed);
+      atomic_store_explicit (&hdr->open_depth, depth - 1, memory_order_relaxed);
+      open_write_end (hdr);
+      return;
+    }
+}
+
+void
+plab_span_forget (PlabSpanKind kind, int64_t start_ns)
+{
+  end_open (kind, start_ns);
+}
+
 void
 plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id, const char *label)
 {
   uint64_t head;
-  PlabEvent *e = reserve (&head);
+  PlabEvent *e;
 
+  /* The span is recorded before its open mark goes (see plab_trace_drain). */
+  e = reserve (&head);
   if (e == NULL)
-    return;
+    {
+      end_open (kind, start_ns);
+      return;
+    }
   e->start_ns = start_ns;
   e->end_ns = end_ns;
   e->task_id = task_id;
   e->kind = (uint16_t)kind;
   copy_label (e->label, label);
   commit (head);
+  end_open (kind, start_ns);
 }
 
 void
