@@ -174,7 +174,7 @@ _plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out)
 int
 _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
 {
-  int64_t t0 = plab_now_ns ();
+  int64_t t0;
   int rc;
 
   if (self->state == PLAB_POOL_BROKEN)
@@ -183,6 +183,8 @@ _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
       finish (f, PLAB_EINIT);
       return 0;
     }
+  t0 = plab_span_begin (PLAB_SPAN_TASK, self->task_counter - 1,
+                        task->label != NULL ? task->label : "");
   rc = _plab_pool_error_code (task->func (task->arg, f->result, task->user_data));
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), self->task_counter - 1,

@@ -272,14 +272,18 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = tracing ? plab_now_ns () : 0;
+      t0 = 0;
+      if (tracing)
+        {
+          label[0] = '\0';
+          if (sh->label != NULL)
+            sh->label (i, item, label, sizeof label, sh->user_data);
+          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
+        }
       rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
       if (tracing)
         {
           t1 = plab_now_ns ();
-          label[0] = '\0';
-          if (sh->label != NULL)
-            sh->label (i, item, label, sizeof label, sh->user_data);
           plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
         }
       if (gil)
@@ -337,7 +341,7 @@ run_task (PlabPool *self, int idx)
 {
   TaskSlot *t = &self->tasks[idx];
   char *arg = self->payload + (size_t)idx * self->task_stride;
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = plab_span_begin (PLAB_SPAN_TASK, t->id, t->label);
   int rc;
 
   rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
@@ -1176,15 +1180,17 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
             }
         }
       /* Timed after the drain: the drain is the runner's work, not the task's. */
-      t0 = tracing ? plab_now_ns () : 0;
-      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
+      t0 = 0;
       if (tracing)
         {
           label[0] = '\0';
           if (map->label != NULL)
             map->label (i, item, label, sizeof label, map->user_data);
-          plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
+          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
         }
+      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
+      if (tracing)
+        plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
       *ran = i + 1;
       if (rc != 0)
         note_failure (ms, i, rc, NULL);

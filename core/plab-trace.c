@@ -98,6 +98,20 @@ typedef struct
 
 struct PlabTrace
 {
+  /* Held by every drain, so that the owner's drains and the watching
+   * thread's take turns; the sink's callbacks run under it. */
+  pthread_mutex_t drain_lock;
+  _Atomic int64_t last_drain_ns;
+
+  /* The watching thread (plab_trace_start_watch ()). watch_stop and the
+   * condition are under watch_lock. */
+  pthread_t watch_thread;
+  bool watching;
+  bool watch_stop;
+  int64_t watch_interval_ns;
+  pthread_mutex_t watch_lock;
+  pthread_cond_t watch_cond;
+
   int64_t origin_ns;
   size_t capacity;
   PlabTraceSink sink;
@@ -222,6 +236,16 @@ plab_trace_new (void)
     return NULL;
   self->origin_ns = plab_now_ns ();
   self->capacity = PLAB_TRACE_DEFAULT_CAPACITY;
+  pthread_mutex_init (&self->drain_lock, NULL);
+  pthread_mutex_init (&self->watch_lock, NULL);
+  {
+    pthread_condattr_t attr;
+
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->watch_cond, &attr);
+    pthread_condattr_destroy (&attr);
+  }
 
   if (plab_trace_add_lane (self, PLAB_LANE_MAIN, "main", &lane) != 0)
     {
@@ -237,8 +261,12 @@ plab_trace_free (PlabTrace *self)
 {
   if (self == NULL)
     return;
+  plab_trace_stop_watch (self);
   if (current_trace == self)
     plab_trace_detach ();
+  pthread_mutex_destroy (&self->drain_lock);
+  pthread_mutex_destroy (&self->watch_lock);
+  pthread_cond_destroy (&self->watch_cond);
   for (int i = 0; i < self->n_lanes; i++)
     munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
   free (self->lanes);
@@ -288,6 +316,8 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   hdr->mask = self->capacity - 1;
   hdr->map_size = map_size;
 
+  /* A watching thread's drain reads the lane array. */
+  pthread_mutex_lock (&self->drain_lock);
   pthread_mutex_lock (&lanes_lock);
   if (self->n_lanes == self->lanes_alloc)
     {
@@ -296,6 +326,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
       if (lanes == NULL)
         {
           pthread_mutex_unlock (&lanes_lock);
+          pthread_mutex_unlock (&self->drain_lock);
           munmap (hdr, map_size);
           return PLAB_ENOMEM;
         }
@@ -310,6 +341,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
   pthread_mutex_unlock (&lanes_lock);
+  pthread_mutex_unlock (&self->drain_lock);
   return 0;
 }
 
@@ -387,12 +419,14 @@ plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, in
 
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return;
+  pthread_mutex_lock (&self->drain_lock);
   l = &self->lanes[lane];
   l->end = end;
   l->exit_code = code;
   l->exit_signal = sig;
   l->end_pid = pid;
   l->parent_version++;
+  pthread_mutex_unlock (&self->drain_lock);
 }
 
 int
@@ -527,6 +561,7 @@ plab_trace_drain (PlabTrace *self)
   if (self == NULL)
     return 0;
 
+  pthread_mutex_lock (&self->drain_lock);
   /* Lanes first, so a sink learns of a lane before its events. */
   for (int i = 0; i < self->n_lanes; i++)
     report_lane_if_changed (self, i);
@@ -570,7 +605,64 @@ plab_trace_drain (PlabTrace *self)
     report_lane_if_changed (self, i);
   if (self->sink.drained != NULL)
     self->sink.drained (self->sink.user_data);
+  atomic_store_explicit (&self->last_drain_ns, plab_now_ns (), memory_order_relaxed);
+  pthread_mutex_unlock (&self->drain_lock);
   return moved;
+}
+
+static void *
+watch_main (void *data)
+{
+  PlabTrace *self = data;
+
+  pthread_mutex_lock (&self->watch_lock);
+  while (!self->watch_stop)
+    {
+      int64_t last = atomic_load_explicit (&self->last_drain_ns, memory_order_relaxed);
+      int64_t due = last + self->watch_interval_ns;
+      struct timespec ts;
+
+      if (plab_now_ns () >= due)
+        {
+          pthread_mutex_unlock (&self->watch_lock);
+          plab_trace_drain (self);
+          pthread_mutex_lock (&self->watch_lock);
+          due = plab_now_ns () + self->watch_interval_ns;
+        }
+      ts.tv_sec = due / 1000000000;
+      ts.tv_nsec = due % 1000000000;
+      if (!self->watch_stop)
+        pthread_cond_timedwait (&self->watch_cond, &self->watch_lock, &ts);
+    }
+  pthread_mutex_unlock (&self->watch_lock);
+  return NULL;
+}
+
+int
+plab_trace_start_watch (PlabTrace *self, int64_t interval_ns)
+{
+  if (self == NULL || self->watching)
+    return 0;
+  self->watch_stop = false;
+  self->watch_interval_ns = interval_ns > 0 ? interval_ns : 100000000;
+  atomic_store_explicit (&self->last_drain_ns, plab_now_ns (), memory_order_relaxed);
+  if (pthread_create (&self->watch_thread, NULL, watch_main, self) != 0)
+    return PLAB_ESYS;
+  self->watching = true;
+  return 0;
+}
+
+void
+plab_trace_stop_watch (PlabTrace *self)
+{
+  if (self == NULL || !self->watching)
+    return;
+  pthread_mutex_lock (&self->watch_lock);
+  self->watch_stop = true;
+  pthread_cond_signal (&self->watch_cond);
+  pthread_mutex_unlock (&self->watch_lock);
+  pthread_join (self->watch_thread, NULL);
+  self->watching = false;
 }
 
 /* Reserves the next slot of the calling thread's ring, or returns NULL (not

@@ -169,9 +169,22 @@ int plab_trace_n_lanes (const PlabTrace *self);
 int plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out);
 
 /* Moves every buffered event of every lane to the sink (or discards it when
- * there is none), and reports changed lanes. Call from one thread only (the
- * parent's). Returns the number of events moved. */
+ * there is none), and reports changed lanes and open spans. Call from one
+ * thread only (the parent's; drains of the watching thread, see
+ * plab_trace_start_watch (), take turns with it). Returns the number of
+ * events moved. */
 size_t plab_trace_drain (PlabTrace *self);
+
+/* Starts a thread that drains the trace every @interval_ns when nobody else
+ * has drained for that long, until plab_trace_stop_watch (): for a parent
+ * that runs the work in its own thread (the serial backend), so that a
+ * reader sees its spans, and the one it is in, while it works. The sink's
+ * callbacks then run in that thread or in the caller's, one drain at a time.
+ * Returns 0 or PLAB_ESYS. */
+int plab_trace_start_watch (PlabTrace *self, int64_t interval_ns);
+
+/* Stops and joins the watching thread (nothing when none runs). */
+void plab_trace_stop_watch (PlabTrace *self);
 
 /* --- Recording (any attached thread or process) --- */
 

@@ -37,6 +37,11 @@
 #define DENSITY_LEVELS 5
 #define DENSITY_SLACK 0.45
 #define DENSITY_MIN_ALPHA 0.3
+/* The notice box: padding and height in ems of the label size, and how
+ * opaque its background is over the spans. */
+#define NOTICE_PAD_EM 0.5
+#define NOTICE_HEIGHT_EM 1.8
+#define NOTICE_ALPHA 0.92
 /* Adjacent spans of at least this many pixels get a one-pixel gap. */
 #define SPAN_GAP_MIN_PX 4
 /* At most this many span labels per frame: labels cost text measurement. */
@@ -604,6 +609,33 @@ draw_counter (Frame *f, const Counter *c, int row)
   cairo_restore (cr);
 }
 
+/* The notice (what the picture lacks): one line in a box across the top of
+ * @area, over whatever is drawn there, so that nobody reads the picture
+ * without it. */
+static void
+draw_notice (cairo_t *cr, const PlabChartStyle *style, PlabRect area, const char *notice)
+{
+  double pad = style->label_size * NOTICE_PAD_EM;
+  char buf[512];
+  double text_w, box_h = style->label_size * NOTICE_HEIGHT_EM;
+
+  if (notice == NULL || area.w < 2 * pad)
+    return;
+  cairo_save (cr);
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_text_fit (cr, notice, area.w - 4 * pad, buf, sizeof buf);
+  text_w = _plab_chart_text_width (cr, buf);
+  cairo_rectangle (cr, floor (area.x + pad), floor (area.y + pad), ceil (text_w + 2 * pad),
+                   ceil (box_h));
+  _plab_chart_set_colour_alpha (cr, style->background, NOTICE_ALPHA);
+  cairo_fill_preserve (cr);
+  _plab_chart_set_colour (cr, style->warning);
+  cairo_set_line_width (cr, style->line_width);
+  cairo_stroke (cr);
+  _plab_chart_text (cr, area.x + 2 * pad, area.y + pad + box_h / 2, 0, 0.5, buf);
+  cairo_restore (cr);
+}
+
 void
 plab_timeline_chart_draw (cairo_t *cr,
                           const PlabTimelineData *data,
@@ -632,6 +664,8 @@ plab_timeline_chart_draw (cairo_t *cr,
     {
       _plab_chart_message (cr, style, body,
                            "This run recorded no spans: nothing to draw on a timeline.");
+      if (data != NULL)
+        draw_notice (cr, style, body, data->notice);
       goto out;
     }
 
@@ -689,6 +723,10 @@ plab_timeline_chart_draw (cairo_t *cr,
       PlabRect lanes = { lay.plot_x, lay.lanes_y, lay.plot_w, lay.n_lanes * lay.lane_h };
       _plab_chart_message (cr, style, lanes, "No spans were recorded, only counters.");
     }
+  {
+    PlabRect lanes = { lay.plot_x, lay.lanes_y, lay.plot_w, lay.n_lanes * lay.lane_h };
+    draw_notice (cr, style, lanes, data->notice);
+  }
 
 out_free:
   free (f.cols);
