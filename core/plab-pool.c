@@ -1467,6 +1467,12 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   if (map->n_items == 0)
     return 0;
   ms.fail_fast = map->fail_fast;
+  /* Shown open while the map goes; recorded at out. */
+  if (self->trace != NULL)
+    {
+      snprintf (label, sizeof label, "map %zu items", map->n_items);
+      t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, label);
+    }
 
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
@@ -1479,7 +1485,10 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
     goto broken;
   rc = prepare_arena (self, map, &states);
   if (rc != 0)
-    return rc;
+    {
+      plab_span_forget (PLAB_SPAN_WAIT, t0);
+      return rc;
+    }
   publish_map (self, map);
   rc = drive_map (self, map, states, &ms);
   if (rc != 0)
