@@ -495,6 +495,7 @@ typedef struct
   PlabSpanKind kind;
   const char *label_prefix; /* NULL: any */
   gboolean worker_lane;     /* not lane 0 (the runner) */
+  int lane;                 /* only this lane; -1: any */
   PlabEvent found;
 } OpenSpanWant;
 
@@ -507,7 +508,8 @@ find_open_span (PlabTimelineData *data, OpenSpanWant *want)
       PlabEvent e;
 
       if (!plab_timeline_data_span_is_open (data, i) || !plab_timeline_data_get_span (data, i, &e)
-          || e.kind != want->kind || (want->worker_lane && e.lane == 0))
+          || e.kind != want->kind || (want->worker_lane && e.lane == 0)
+          || (want->lane >= 0 && e.lane != want->lane))
         continue;
       if (want->label_prefix != NULL && !g_str_has_prefix (e.label, want->label_prefix))
         continue;
@@ -593,7 +595,7 @@ test_live_open_task (Fixture *f, gconstpointer data)
   const char *backend
       = g_test_get_path ()[strlen ("/plab/gui/live-open-task-")] == 's' ? "serial" : "gil";
   gboolean serial = !g_strcmp0 (backend, "serial");
-  OpenSpanWant task = { f->window, PLAB_SPAN_TASK, "list_append(", !serial };
+  OpenSpanWant task = { f->window, PLAB_SPAN_TASK, "list_append(", !serial, -1 };
   PlabTimeWindow first;
   PlabEvent was;
 
@@ -602,6 +604,7 @@ test_live_open_task (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (open_span_cond, &task, LIVE_TIMEOUT_MS));
   g_test_message ("%s: open task '%s' on lane %d", backend, task.found.label, task.found.lane);
   was = task.found;
+  task.lane = was.lane;
   first = plab_timeline_data_extent (plab_timeline_view_get_data (f->window->timeline_view));
 
   /* It grows with the time, still open. */

@@ -120,6 +120,35 @@ def progress_reader_stops_reading(tmp):
     assert all(r[2] < 60 * 10**9 for r in runs), runs
 
 
+@test
+def open_task_streamed_before_it_ends(tmp):
+    """A long task on the serial backend (run in the runner's own thread) is
+    streamed as open while it runs, with its label, and its span follows
+    with the same start; the store holds each task once."""
+    db = os.path.join(tmp, "runs.db")
+    r = plab(tmp, "run", "list-append", "-b", "serial", "-j", "1", "--set", "count=5000000",
+             "--progress", "--db", db)
+    assert r.returncode == 0, r.stderr.decode()
+    events = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    opened = [(e["lane"], s) for e in events if e["event"] == "open" for s in e["spans"]
+              if s[1] == "task"]
+    assert opened, [e["event"] for e in events]
+    lane, task = opened[0]
+    assert task[3].startswith("list_append("), task
+    ended = [s for e in events if e["event"] == "spans" and e["lane"] == lane
+             for s in e["spans"] if s[2] == "task"]
+    assert [s[0] for s in ended] == [task[0]], (ended, task)
+    # Open before it ended: its "open" line comes before its "spans" line.
+    first_open = next(i for i, e in enumerate(events) if e["event"] == "open")
+    first_span = next(i for i, e in enumerate(events)
+                      if e["event"] == "spans" and any(s[2] == "task" for s in e["spans"]))
+    assert first_open < first_span
+    with sqlite3.connect(db) as c:
+        n = c.execute("SELECT count(*) FROM spans JOIN span_kinds USING (kind) "
+                      "WHERE name = 'task'").fetchone()[0]
+    assert n == 1, n
+
+
 def start_long_run(tmp, db):
     return subprocess.Popen([PLAB, "run", "squares", "-j", "2", "-b", "processes", "--set",
                              "n=1000000", "--set", "work=20000", "--progress", "--db", db],
