@@ -450,6 +450,64 @@ test_span_begin_forked (void)
   g_array_unref (c.events);
 }
 
+typedef struct
+{
+  GMutex lock;
+  int n_open;  /* open spans in the last report */
+  int reports; /* open reports so far */
+} WatchSeen;
+
+static void
+watch_open (void *user_data, int lane, const PlabEvent *open, size_t n_open)
+{
+  WatchSeen *seen = user_data;
+
+  g_mutex_lock (&seen->lock);
+  seen->n_open = (int)n_open;
+  seen->reports++;
+  g_mutex_unlock (&seen->lock);
+}
+
+static int
+watch_seen_open (WatchSeen *seen)
+{
+  int n;
+
+  g_mutex_lock (&seen->lock);
+  n = seen->reports > 0 ? seen->n_open : -1;
+  g_mutex_unlock (&seen->lock);
+  return n;
+}
+
+/* A thread busy in a long span drains nothing itself: the watching thread
+ * does, and reports the span open, then no longer open once it ended. */
+static void
+test_watch_drains_busy_thread (void)
+{
+  WatchSeen seen = { 0 };
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .open = watch_open, .user_data = &seen };
+  int64_t t0, deadline;
+
+  g_mutex_init (&seen.lock);
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_trace_start_watch (trace, 10000000), ==, 0);
+  t0 = plab_span_begin (PLAB_SPAN_TASK, 1, "busy");
+  /* Generous: only a watch that never drains fails. */
+  deadline = plab_now_ns () + 20 * (int64_t)G_TIME_SPAN_SECOND * 1000;
+  while (watch_seen_open (&seen) != 1 && plab_now_ns () < deadline)
+    g_usleep (1000);
+  g_assert_cmpint (watch_seen_open (&seen), ==, 1);
+  plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 1, "busy");
+  while (watch_seen_open (&seen) != 0 && plab_now_ns () < deadline)
+    g_usleep (1000);
+  g_assert_cmpint (watch_seen_open (&seen), ==, 0);
+  plab_trace_stop_watch (trace);
+  plab_trace_stop_watch (trace); /* twice is fine */
+  plab_trace_free (trace);
+  g_mutex_clear (&seen.lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,5 +521,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/trace/disabled", test_disabled_records_nothing);
   g_test_add_func ("/plab/trace/span-begin-open", test_span_begin_open);
   g_test_add_func ("/plab/trace/span-begin-forked", test_span_begin_forked);
+  g_test_add_func ("/plab/trace/watch-drains-busy-thread", test_watch_drains_busy_thread);
   return g_test_run ();
 }
