@@ -312,11 +312,10 @@ tick_cb (gpointer user_data)
     {
       gtk_progress_bar_pulse (self->progress_bar);
       if (self->live_run_id > 0 && self->live_open->len > 0)
-        status
-            = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans, %u going on",
-                               self->live_run_id, elapsed_s,
-                               self->live_spans->len + self->pending_spans->len,
-                               self->live_open->len);
+        status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans, %u open",
+                                  self->live_run_id, elapsed_s,
+                                  self->live_spans->len + self->pending_spans->len,
+                                  self->live_open->len);
       else if (self->live_run_id > 0)
         status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans",
                                   self->live_run_id, elapsed_s,

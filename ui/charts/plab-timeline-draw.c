@@ -42,6 +42,14 @@
 #define NOTICE_PAD_EM 0.5
 #define NOTICE_HEIGHT_EM 1.8
 #define NOTICE_ALPHA 0.92
+/* The arrowhead at the end of a span still going on: its half-height as a
+ * share of the bar (within MIN and MAX pixels), how opaque, and how many a
+ * lane marks at most. */
+#define OPEN_MARK_SHARE 0.22
+#define OPEN_MARK_MIN_PX 3
+#define OPEN_MARK_MAX_PX 9
+#define OPEN_MARK_ALPHA 0.8
+#define OPEN_MARKS_MAX 16
 /* Adjacent spans of at least this many pixels get a one-pixel gap. */
 #define SPAN_GAP_MIN_PX 4
 /* At most this many span labels per frame: labels cost text measurement. */
@@ -292,10 +300,33 @@ draw_span_label (Frame *f, const Span *e, double x0, double x1, double y_mid)
   f->n_labels++;
 }
 
+/* The end of a span still going on: a small arrowhead pointing on, inside
+ * the span's right end, so that "running" reads apart from "ended now". */
+static void
+draw_open_end (Frame *f, double x1, double top, double h)
+{
+  cairo_t *cr = f->cr;
+  double w = fmin (h * OPEN_MARK_SHARE, OPEN_MARK_MAX_PX);
+
+  if (w < OPEN_MARK_MIN_PX)
+    return;
+  cairo_save (cr);
+  cairo_move_to (cr, x1 - 2 - w, top + h / 2 - w);
+  cairo_line_to (cr, x1 - 2, top + h / 2);
+  cairo_line_to (cr, x1 - 2 - w, top + h / 2 + w);
+  cairo_close_path (cr);
+  _plab_chart_set_colour_alpha (cr, f->style->background, OPEN_MARK_ALPHA);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
 static void
 draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
+  /* Open spans seen below, marked once the spans are filled. */
+  double open_marks[OPEN_MARKS_MAX][3];
+  int n_open_marks = 0;
   const Span *spans = f->data->spans;
   double t1 = f->t0 + f->ns_px * f->n_cols;
   double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
@@ -353,6 +384,13 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
                 cairo_rectangle (cr, x0, nested_top, x1 - x0 < 1 ? 1 : x1 - x0, nested_h);
               else
                 cairo_rectangle (cr, x0, top, x1 - x0 < 1 ? 1 : x1 - x0, h);
+              if ((it->flags & FLAG_OPEN) && n_open_marks < OPEN_MARKS_MAX && (double)it->end <= t1)
+                {
+                  open_marks[n_open_marks][0] = x1;
+                  open_marks[n_open_marks][1] = (it->flags & FLAG_NESTED) ? nested_top : top;
+                  open_marks[n_open_marks][2] = (it->flags & FLAG_NESTED) ? nested_h : h;
+                  n_open_marks++;
+                }
             }
           _plab_chart_set_colour (cr, f->style->span[k]);
           cairo_fill (cr);
@@ -375,6 +413,8 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
                            (it->flags & FLAG_NESTED) ? nested_top + nested_h / 2 : label_y);
         }
     }
+  for (int i = 0; i < n_open_marks; i++)
+    draw_open_end (f, open_marks[i][0], open_marks[i][1], open_marks[i][2]);
 }
 
 static void
