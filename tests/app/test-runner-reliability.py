@@ -60,23 +60,31 @@ def runs_of(db):
 
 
 def read_until(proc, needle, seen, timeout):
-    """Reads proc.stdout into seen (a list of lines) until a line holds needle."""
+    """Reads proc.stdout into seen (a list of lines) until a line holds needle.
+    Lines read past the one found wait for the next call."""
     deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
+    pending = getattr(proc, "plab_pending", [])
+    buf = getattr(proc, "plab_buf", b"")
+    while True:
+        while pending:
+            seen.append(pending.pop(0))
+            if needle in seen[-1]:
+                proc.plab_pending, proc.plab_buf = pending, buf
+                return seen[-1]
+        if time.monotonic() >= deadline:
+            proc.plab_pending, proc.plab_buf = pending, buf
+            return None
         r, _, _ = select.select([proc.stdout], [], [], 0.2)
         if not r:
             continue
         chunk = os.read(proc.stdout.fileno(), 65536)
         if not chunk:
+            proc.plab_pending, proc.plab_buf = pending, buf
             return None
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
-            seen.append(line.decode())
-            if needle in seen[-1]:
-                return seen[-1]
-    return None
+            pending.append(line.decode())
 
 
 @test
