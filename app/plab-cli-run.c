@@ -299,6 +299,27 @@ live_lane_cb (void *user_data, const PlabLaneInfo *lane)
 }
 
 static void
+live_open_cb (void *user_data, int lane, const PlabEvent *open, size_t n_open)
+{
+  Runner *self = user_data;
+
+  if (self->stream)
+    plab_progress_open (self->stream, lane, open, n_open);
+  check_stream (self);
+}
+
+/* Open spans left waiting for room in the pipe go out when it has some. */
+static void
+live_drained_cb (void *user_data)
+{
+  Runner *self = user_data;
+
+  if (self->stream)
+    plab_progress_flush (self->stream);
+  check_stream (self);
+}
+
+static void
 live_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
 {
   Runner *self = user_data;
@@ -823,6 +844,8 @@ run_all (Runner *self)
     .run_begin = live_run_begin_cb,
     .lane = live_lane_cb,
     .events = live_events_cb,
+    .open = live_open_cb,
+    .drained = live_drained_cb,
     .stalled = live_stalled_cb,
     .notice = live_notice_cb,
     .run_end = live_run_end_cb,

@@ -37,7 +37,18 @@ struct _PlabProgress
    * the reader was behind. */
   int64_t spans_dropped;
   int64_t samples_dropped;
+
+  /* The newest "open" line of each lane that found no room, by lane; NULL
+   * where none waits. */
+  GPtrArray *open_waiting;
 };
+
+static void
+free_string (gpointer data)
+{
+  if (data != NULL)
+    g_string_free (data, TRUE);
+}
 
 PlabProgress *
 plab_progress_new (FILE *out)
@@ -49,6 +60,7 @@ plab_progress_new (FILE *out)
   self->out = out;
   self->line = g_string_sized_new (4096);
   self->held = g_string_new (NULL);
+  self->open_waiting = g_ptr_array_new_with_free_func (free_string);
   if (fstat (fileno (out), &st) == 0 && S_ISFIFO (st.st_mode))
     {
       int size = fcntl (fileno (out), F_GETPIPE_SZ);
@@ -70,6 +82,7 @@ plab_progress_free (PlabProgress *self)
     return;
   g_string_free (self->line, TRUE);
   g_string_free (self->held, TRUE);
+  g_ptr_array_unref (self->open_waiting);
   g_free (self);
 }
 
@@ -176,9 +189,23 @@ release_held (PlabProgress *self)
 /* Emits a "spans" or "counters" line of @n items, or leaves it out when the
  * reader is behind (or lines wait for it) and adds @n to *@dropped: the live
  * view is a preview, and the run store gets everything anyway. */
+/* Adds "left_out" to the line (an object, closed) when something of this
+ * run was left out already. */
+static void
+note_left_out (PlabProgress *self)
+{
+  int64_t left_out = self->spans_dropped + self->samples_dropped;
+
+  if (left_out == 0 || self->line->len == 0 || self->line->str[self->line->len - 1] != '}')
+    return;
+  g_string_truncate (self->line, self->line->len - 1);
+  g_string_append_printf (self->line, ",\"left_out\":%" G_GINT64_FORMAT "}", left_out);
+}
+
 static void
 emit_or_drop (PlabProgress *self, size_t n, int64_t *dropped)
 {
+  note_left_out (self);
   if (release_held (self) && room_for (self, self->line->len))
     emit (self);
   else
@@ -349,6 +376,63 @@ plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_even
     }
 }
 
+/* Writes lane @lane's waiting "open" line if the pipe has room for it. */
+static void
+flush_open (PlabProgress *self, guint lane)
+{
+  GString *waiting;
+
+  if (lane >= self->open_waiting->len)
+    return;
+  waiting = g_ptr_array_index (self->open_waiting, lane);
+  if (waiting == NULL || self->broken != NULL)
+    return;
+  if (!release_held (self) || !room_for (self, waiting->len))
+    return;
+  g_ptr_array_index (self->open_waiting, lane) = NULL;
+  g_string_assign (self->line, waiting->str);
+  g_string_free (waiting, TRUE);
+  emit (self);
+}
+
+void
+plab_progress_flush (PlabProgress *self)
+{
+  for (guint lane = 0; lane < self->open_waiting->len; lane++)
+    flush_open (self, lane);
+}
+
+void
+plab_progress_open (PlabProgress *self, int lane, const PlabEvent *open, size_t n_open)
+{
+  GString *s = self->line;
+
+  if (lane < 0)
+    return;
+  append_id (self, "open");
+  g_string_append_printf (s, ",\"lane\":%d,\"spans\":[", lane);
+  for (size_t i = 0; i < n_open; i++)
+    {
+      const PlabEvent *e = &open[i];
+
+      g_string_append_printf (s, "%s[%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT ",",
+                              i > 0 ? "," : "", e->start_ns - self->origin_ns,
+                              plab_span_kind_name (e->kind), e->task_id);
+      plab_json_append_string (s, e->label);
+      g_string_append_c (s, ']');
+    }
+  g_string_append (s, "]}");
+  note_left_out (self);
+
+  /* The newest set of the lane replaces one still waiting. */
+  if ((guint)lane >= self->open_waiting->len)
+    g_ptr_array_set_size (self->open_waiting, lane + 1);
+  free_string (g_ptr_array_index (self->open_waiting, lane));
+  g_ptr_array_index (self->open_waiting, lane) = g_string_new_len (s->str, (gssize)s->len);
+  g_string_truncate (s, 0);
+  flush_open (self, (guint)lane);
+}
+
 void
 plab_progress_run_end (PlabProgress *self,
                        const char *status,
@@ -360,6 +444,8 @@ plab_progress_run_end (PlabProgress *self,
 {
   GString *s = self->line;
 
+  /* Every span has ended, or never will: nothing is open any more. */
+  g_ptr_array_set_size (self->open_waiting, 0);
   append_id (self, "end");
   g_string_append (s, ",\"status\":");
   plab_json_append_string (s, status);

@@ -19,12 +19,24 @@
  *       none) and the label. Instants (a "crash") have start == end.
  *   {"event":"counters","id":3,"lane":0,"samples":[[t,"busy workers",2],...]}
  *       counter samples: time, counter name, value.
+ *   {"event":"open","id":3,"lane":1,"spans":[[start,"task",41,"x=41"],...]}
+ *       the spans of one lane that have begun and not ended yet, oldest
+ *       first (a task, a wait inside it): start, kind, task id, label. Each
+ *       "open" line replaces the lane's earlier one; [] when none is open. A
+ *       span in it arrives in a "spans" line when it ends, and is no longer
+ *       open from then on. Sent when the set changes; one that finds no room
+ *       in the pipe waits for room, replaced by a newer one of its lane, so
+ *       it is never left out, only late.
  *   {"event":"end","id":3,"status":"ok","wall_s":0.41,"cpu_s":0.79,
  *    "check_ok":true,"check":"all 200000 squares correct","error":null}
  *       the run finished: status is "ok", "failed" or "cancelled". When the
  *       reader of a pipe fell behind, "spans" and "counters" lines were left
  *       out rather than hold the run up; "live_spans_dropped" and
  *       "live_samples_dropped" say how many; the run store has them all.
+ *       A "spans", "counters" or "open" line written after some were left
+ *       out carries "left_out": how many spans and samples of this run were
+ *       left out so far, so that a reader can say while the run goes that
+ *       its picture is incomplete.
  *   {"event":"stalled","id":3,"lane":1,"pid":123,"idle_s":5.2,"stopped":true}
  *       a worker made no progress for idle_s seconds; "stopped" when its
  *       process is stopped (SIGSTOP). "lane" and "pid" are null when no
@@ -73,6 +85,12 @@ void plab_progress_run_begin (PlabProgress *self,
 void plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane);
 
 void plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events);
+
+/* The spans open now on @lane (see the "open" event). */
+void plab_progress_open (PlabProgress *self, int lane, const PlabEvent *open, size_t n_open);
+
+/* Writes the "open" lines that wait for room in the pipe, if it has some. */
+void plab_progress_flush (PlabProgress *self);
 
 void plab_progress_run_end (PlabProgress *self,
                             const char *status,

@@ -35,6 +35,8 @@ struct _PlabRunnerClient
   gboolean saw_done;
   char *last_status; /* status of the last "end" event */
   char *last_error;
+  gint64 left_out;  /* spans and samples the stream left out of this run so far */
+  gint64 origin_ns; /* the run's origin, CLOCK_MONOTONIC */
 };
 
 G_DEFINE_FINAL_TYPE (PlabRunnerClient, plab_runner_client, G_TYPE_OBJECT)
@@ -44,6 +46,8 @@ enum
   RUN_STARTED,
   LANE,
   EVENTS,
+  OPEN,
+  LEFT_OUT,
   RUN_ENDED,
   FINISHED,
   N_SIGNALS
@@ -105,6 +109,47 @@ parse_spans (PlabRunnerClient *self, const PlabJson *obj)
     g_signal_emit (self, signals[EVENTS], 0, self->batch->data, self->batch->len);
 }
 
+/* [start, "kind", task, "label"] */
+static void
+parse_open (PlabRunnerClient *self, const PlabJson *obj)
+{
+  const PlabJson *spans = plab_json_get (obj, "spans");
+  int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+
+  g_array_set_size (self->batch, 0);
+  for (size_t i = 0; i < plab_json_length (spans); i++)
+    {
+      const PlabJson *s = plab_json_at (spans, i);
+      PlabEvent ev;
+      int kind = plab_span_kind_from_name (plab_json_string (plab_json_at (s, 1), ""));
+
+      if (plab_json_length (s) < 4 || kind < 0)
+        continue;
+      memset (&ev, 0, sizeof ev);
+      ev.start_ns = ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
+      ev.kind = (uint16_t)kind;
+      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, 2), -1);
+      ev.lane = (uint16_t)lane;
+      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, 3), ""), sizeof ev.label);
+      g_array_append_val (self->batch, ev);
+    }
+  g_signal_emit (self, signals[OPEN], 0, lane, self->batch->data, self->batch->len);
+}
+
+/* Lines written after some were left out say how many so far. */
+static void
+parse_left_out (PlabRunnerClient *self, const PlabJson *obj)
+{
+  const PlabJson *left_out = plab_json_get (obj, "left_out");
+  gint64 n = (gint64)plab_json_number (left_out, 0);
+
+  if (n > self->left_out)
+    {
+      self->left_out = n;
+      g_signal_emit (self, signals[LEFT_OUT], 0, n);
+    }
+}
+
 /* [t, "name", value] */
 static void
 parse_counters (PlabRunnerClient *self, const PlabJson *obj)
@@ -145,6 +190,9 @@ parse_line (PlabRunnerClient *self, const char *line)
   if (!strcmp (event, "run"))
     {
       const PlabJson *sweep = plab_json_get (obj, "sweep");
+
+      self->left_out = 0;
+      self->origin_ns = (gint64)plab_json_number (plab_json_get (obj, "origin_ns"), 0);
       g_signal_emit (self, signals[RUN_STARTED], 0,
                      (gint64)plab_json_number (plab_json_get (obj, "id"), 0),
                      plab_json_string (plab_json_get (obj, "demo"), ""),
@@ -155,14 +203,36 @@ parse_line (PlabRunnerClient *self, const char *line)
   else if (!strcmp (event, "lane"))
     parse_lane (self, obj);
   else if (!strcmp (event, "spans"))
-    parse_spans (self, obj);
+    {
+      parse_left_out (self, obj);
+      parse_spans (self, obj);
+    }
   else if (!strcmp (event, "counters"))
-    parse_counters (self, obj);
+    {
+      parse_left_out (self, obj);
+      parse_counters (self, obj);
+    }
+  else if (!strcmp (event, "open"))
+    {
+      parse_left_out (self, obj);
+      parse_open (self, obj);
+    }
   else if (!strcmp (event, "end"))
     {
       const char *status = plab_json_string (plab_json_get (obj, "status"), "failed");
       const char *error = plab_json_string (plab_json_get (obj, "error"), NULL);
 
+      /* The end counts what was left out, spans and samples apart. */
+      {
+        gint64 n = (gint64)plab_json_number (plab_json_get (obj, "live_spans_dropped"), 0)
+                   + (gint64)plab_json_number (plab_json_get (obj, "live_samples_dropped"), 0);
+
+        if (n > self->left_out)
+          {
+            self->left_out = n;
+            g_signal_emit (self, signals[LEFT_OUT], 0, n);
+          }
+      }
       g_free (self->last_status);
       self->last_status = g_strdup (status);
       g_free (self->last_error);
@@ -446,6 +516,13 @@ plab_runner_client_get_pid (PlabRunnerClient *self)
   return self->pid;
 }
 
+gint64
+plab_runner_client_get_origin_ns (PlabRunnerClient *self)
+{
+  g_return_val_if_fail (PLAB_IS_RUNNER_CLIENT (self), 0);
+  return self->origin_ns;
+}
+
 const char *
 plab_runner_client_get_command_line (PlabRunnerClient *self)
 {
@@ -503,6 +580,10 @@ plab_runner_client_class_init (PlabRunnerClientClass *klass)
                                 NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   signals[EVENTS] = g_signal_new ("events", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                   NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[LEFT_OUT] = g_signal_new ("left-out", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   signals[RUN_ENDED] = g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                      NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_STRING,
                                      G_TYPE_STRING, G_TYPE_DOUBLE, G_TYPE_STRING);

@@ -38,6 +38,11 @@ PlabRunnerClient *plab_runner_client_new (const char *program, const char *db_pa
  *   events (const PlabEvent *, guint n)                   spans and counter samples (kind
  *                                                         PLAB_SPAN_COUNTER), times
  *                                                         relative to the run's origin
+ *   open (lane, const PlabEvent *, guint n)               the spans open now on a lane
+ *                                                         (replacing its earlier ones),
+ *                                                         end_ns == start_ns
+ *   left-out (n)                                          the stream has left n spans and
+ *                                                         samples of the run out so far
  *   run-ended (id, status, error, wall_s, check)          a run finished
  *   finished (status, message)                            the runner exited; status is
  *                                                         "ok", "failed" or "cancelled",
@@ -52,6 +57,10 @@ gboolean plab_runner_client_is_running (PlabRunnerClient *self);
 
 /* The pid of the runner process while it runs, else 0. */
 int plab_runner_client_get_pid (PlabRunnerClient *self);
+
+/* The origin of the current run (its "run" event): CLOCK_MONOTONIC in ns,
+ * the clock of g_get_monotonic_time (). */
+gint64 plab_runner_client_get_origin_ns (PlabRunnerClient *self);
 
 /* The command line of the last launch, for the user ("plab run squares -j 2 ..."). */
 const char *plab_runner_client_get_command_line (PlabRunnerClient *self);

@@ -76,6 +76,8 @@ struct _PlabWindow
   GArray *live_counters;    /* PlabEvent */
   GArray *pending_spans;    /* PlabEvent that arrived while a build read the live arrays */
   GArray *pending_counters; /* PlabEvent */
+  GArray *live_open;        /* PlabEvent: the spans going on now, by lane, end_ns == start_ns */
+  gint64 live_left_out;     /* spans and samples the stream left out of the run so far */
   gint64 live_run_id;
   gint64 live_started_us; /* monotonic time of its "run" event */
   gint64 last_run_id;     /* the newest run the runner reported */

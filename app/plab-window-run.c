@@ -14,6 +14,13 @@
  * that starts or ends meanwhile gets new arrays rather than emptying the ones
  * being read. A build of a run that has since ended or been replaced is
  * dropped (live_generation).
+ *
+ * Spans still going (a task, a sleep, a wait; the stream's "open" lines) are
+ * kept apart, a few per lane, and every build draws them from their start to
+ * now, so that a busy worker never looks idle; while any is open the
+ * timeline is rebuilt on every tick and they grow. When the stream left
+ * spans out, the timeline says so until the run ends, and then the run is
+ * shown whole from the store.
  */
 #include "plab-window-private.h"
 
@@ -32,6 +39,10 @@ typedef struct
   guint n_lanes;
   GArray *spans; /* references to the live arrays */
   GArray *counters;
+  PlabEvent *open; /* a copy */
+  guint n_open;
+  gint64 now_ns;
+  gint64 left_out;
   PlabTimelineData *data; /* the result */
   gint64 cost_us;
 } LiveBuild;
@@ -43,10 +54,22 @@ live_build_free (LiveBuild *build)
 {
   g_weak_ref_clear (&build->window);
   g_free (build->lanes);
+  g_free (build->open);
   g_array_unref (build->spans);
   g_array_unref (build->counters);
   plab_timeline_data_free (build->data);
   g_free (build);
+}
+
+/* The sentence the timeline shows while the stream has left events out. */
+static char *
+left_out_notice (gint64 left_out)
+{
+  if (left_out <= 0)
+    return NULL;
+  return g_strdup_printf ("The live picture is incomplete: %" G_GINT64_FORMAT
+                          " event%s left out; the full run appears when it ends",
+                          left_out, left_out == 1 ? "" : "s");
 }
 
 static PlabTimelineData *
@@ -56,17 +79,41 @@ build_live_data (gint64 run_id,
                  const PlabEvent *spans,
                  guint n_spans,
                  const PlabEvent *counters,
-                 guint n_counters)
+                 guint n_counters,
+                 const PlabEvent *open,
+                 guint n_open,
+                 gint64 now_ns,
+                 gint64 left_out)
 {
-  PlabTimelineData *data
-      = plab_timeline_data_new (lanes, n_lanes, spans, n_spans, counters, n_counters);
+  PlabTimelineBuilder *builder = plab_timeline_builder_new (lanes, n_lanes);
+  PlabTimelineData *data;
   g_autofree char *caption = NULL;
+  g_autofree char *notice = left_out_notice (left_out);
 
+  if (builder == NULL)
+    return NULL;
+  plab_timeline_builder_add (builder, spans, n_spans);
+  plab_timeline_builder_add (builder, counters, n_counters);
+  plab_timeline_builder_add_open (builder, open, n_open, now_ns);
+  data = plab_timeline_builder_finish (builder);
   if (data == NULL)
     return NULL;
   caption = g_strdup_printf ("Run %" G_GINT64_FORMAT " · live", run_id);
   plab_timeline_data_set_caption (data, caption, NULL);
+  plab_timeline_data_set_notice (data, notice);
   return data;
+}
+
+/* Now, in the run's time (ns since its origin): the end of open spans. */
+static gint64
+live_now_ns (PlabWindow *self)
+{
+  gint64 origin = plab_runner_client_get_origin_ns (self->runner);
+
+  /* A stream without an origin: the time since its "run" line. */
+  if (origin <= 0)
+    return self->live_started_us > 0 ? (g_get_monotonic_time () - self->live_started_us) * 1000 : 0;
+  return g_get_monotonic_time () * 1000 - origin;
 }
 
 static void
@@ -77,7 +124,8 @@ live_build_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 
   build->data = build_live_data (build->run_id, build->lanes, build->n_lanes,
                                  (const PlabEvent *)build->spans->data, build->spans->len,
-                                 (const PlabEvent *)build->counters->data, build->counters->len);
+                                 (const PlabEvent *)build->counters->data, build->counters->len,
+                                 build->open, build->n_open, build->now_ns, build->left_out);
   build->cost_us = g_get_monotonic_time () - t0;
   g_task_return_boolean (task, build->data != NULL);
 }
@@ -124,6 +172,7 @@ new_live_arrays (PlabWindow *self)
   self->live_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
   self->pending_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
   self->pending_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->live_open = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
 }
 
 static void
@@ -134,6 +183,7 @@ free_live_arrays (PlabWindow *self)
   g_clear_pointer (&self->live_counters, g_array_unref);
   g_clear_pointer (&self->pending_spans, g_array_unref);
   g_clear_pointer (&self->pending_counters, g_array_unref);
+  g_clear_pointer (&self->live_open, g_array_unref);
 }
 
 /* A new run's events start from nothing. A build in flight keeps reading
@@ -142,12 +192,14 @@ static void
 reset_live_arrays (PlabWindow *self)
 {
   self->live_generation++;
+  self->live_left_out = 0;
   if (self->live_building)
     {
       free_live_arrays (self);
       new_live_arrays (self);
       return;
     }
+  g_array_set_size (self->live_open, 0);
   g_array_set_size (self->live_lanes, 0);
   g_array_set_size (self->live_spans, 0);
   g_array_set_size (self->live_counters, 0);
@@ -180,7 +232,8 @@ rebuild_live (PlabWindow *self)
       data = build_live_data (self->live_run_id, (const PlabLaneInfo *)self->live_lanes->data,
                               self->live_lanes->len, (const PlabEvent *)self->live_spans->data,
                               self->live_spans->len, (const PlabEvent *)self->live_counters->data,
-                              self->live_counters->len);
+                              self->live_counters->len, (const PlabEvent *)self->live_open->data,
+                              self->live_open->len, live_now_ns (self), self->live_left_out);
       if (data == NULL)
         return;
       plab_timeline_view_set_lanes (self->timeline_view,
@@ -199,6 +252,10 @@ rebuild_live (PlabWindow *self)
   build->lanes = g_memdup2 (self->live_lanes->data, build->n_lanes * sizeof (PlabLaneInfo));
   build->spans = g_array_ref (self->live_spans);
   build->counters = g_array_ref (self->live_counters);
+  build->n_open = self->live_open->len;
+  build->open = g_memdup2 (self->live_open->data, build->n_open * sizeof (PlabEvent));
+  build->now_ns = live_now_ns (self);
+  build->left_out = self->live_left_out;
   self->live_building = TRUE;
   task = g_task_new (NULL, NULL, live_built_cb, build);
   g_task_set_task_data (task, build, NULL);
@@ -238,6 +295,9 @@ tick_cb (gpointer user_data)
       gint64 elapsed_us = g_get_monotonic_time () - self->live_started_us;
       elapsed_s = elapsed_us / 1e6;
       plab_timeline_view_set_min_duration (self->timeline_view, elapsed_us * 1000);
+      /* Spans still going grow with the time. */
+      if (self->live_open->len > 0)
+        schedule_rebuild (self);
     }
 
   if (self->sweeping && self->runs_expected > 0)
@@ -251,7 +311,12 @@ tick_cb (gpointer user_data)
   else
     {
       gtk_progress_bar_pulse (self->progress_bar);
-      if (self->live_run_id > 0)
+      if (self->live_run_id > 0 && self->live_open->len > 0)
+        status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans, %u open",
+                                  self->live_run_id, elapsed_s,
+                                  self->live_spans->len + self->pending_spans->len,
+                                  self->live_open->len);
+      else if (self->live_run_id > 0)
         status = g_strdup_printf ("Run %" G_GINT64_FORMAT " running · %.1f s · %u spans",
                                   self->live_run_id, elapsed_s,
                                   self->live_spans->len + self->pending_spans->len);
@@ -280,9 +345,44 @@ run_started_cb (PlabRunnerClient *runner,
   schedule_rebuild (self);
 }
 
+/* Forgets lane @lane's open spans; with @ended, only the one that ended as
+ * @ended (same kind and start). */
+static void
+drop_open (PlabWindow *self, int lane, const PlabEvent *ended)
+{
+  for (guint i = self->live_open->len; i-- > 0;)
+    {
+      const PlabEvent *o = &g_array_index (self->live_open, PlabEvent, i);
+
+      if (o->lane != lane)
+        continue;
+      if (ended != NULL && (o->kind != ended->kind || o->start_ns != ended->start_ns))
+        continue;
+      g_array_remove_index (self->live_open, i);
+    }
+}
+
+static void
+open_cb (PlabRunnerClient *runner, int lane, const PlabEvent *open, guint n, PlabWindow *self)
+{
+  drop_open (self, lane, NULL);
+  g_array_append_vals (self->live_open, open, n);
+  schedule_rebuild (self);
+}
+
+static void
+left_out_cb (PlabRunnerClient *runner, gint64 n, PlabWindow *self)
+{
+  self->live_left_out = n;
+  schedule_rebuild (self);
+}
+
 static void
 lane_cb (PlabRunnerClient *runner, const PlabLaneInfo *lane, PlabWindow *self)
 {
+  /* A worker that has ended is in no span any more. */
+  if (lane->end != PLAB_LANE_RUNNING)
+    drop_open (self, lane->lane, NULL);
   for (guint i = 0; i < self->live_lanes->len; i++)
     if (g_array_index (self->live_lanes, PlabLaneInfo, i).lane == lane->lane)
       {
@@ -304,8 +404,13 @@ events_cb (PlabRunnerClient *runner, const PlabEvent *events, guint n, PlabWindo
         g_array_append_val (self->live_building ? self->pending_counters : self->live_counters,
                             events[i]);
       else
-        g_array_append_val (self->live_building ? self->pending_spans : self->live_spans,
-                            events[i]);
+        {
+          g_array_append_val (self->live_building ? self->pending_spans : self->live_spans,
+                              events[i]);
+          /* An open span that ended is drawn as what it was from now on. */
+          if (self->live_open->len > 0)
+            drop_open (self, events[i].lane, &events[i]);
+        }
     }
   schedule_rebuild (self);
 }
@@ -320,6 +425,12 @@ run_ended_cb (PlabRunnerClient *runner,
               PlabWindow *self)
 {
   self->runs_ended++;
+  /* Every span of the run has ended: none is drawn going on. */
+  if (self->live_open->len > 0)
+    {
+      g_array_set_size (self->live_open, 0);
+      self->live_dirty = TRUE;
+    }
   if (self->live_dirty)
     rebuild_live (self);
   /* The next run of a sweep is new data; the history shows this one now. */
@@ -546,6 +657,8 @@ _plab_window_run_init (PlabWindow *self)
   g_signal_connect (self->runner, "run-started", G_CALLBACK (run_started_cb), self);
   g_signal_connect (self->runner, "lane", G_CALLBACK (lane_cb), self);
   g_signal_connect (self->runner, "events", G_CALLBACK (events_cb), self);
+  g_signal_connect (self->runner, "open", G_CALLBACK (open_cb), self);
+  g_signal_connect (self->runner, "left-out", G_CALLBACK (left_out_cb), self);
   g_signal_connect (self->runner, "run-ended", G_CALLBACK (run_ended_cb), self);
   g_signal_connect (self->runner, "finished", G_CALLBACK (finished_cb), self);
 }

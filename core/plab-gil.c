@@ -69,6 +69,7 @@ static void
 take (PlabGil *self, int64_t since)
 {
   uint64_t ticket;
+  int64_t open_t0 = 0;
   /* A thread that gave the lock up was not running from then on, even when
    * it finds the lock free again by the time it queues (it may have been
    * descheduled in between): that time is a wait too. */
@@ -81,6 +82,8 @@ take (PlabGil *self, int64_t since)
   if (self->now_serving != ticket)
     {
       waited = true;
+      /* Shown open while the thread waits; recorded from @since below. */
+      open_t0 = plab_span_begin (PLAB_SPAN_GIL_WAIT, -1, "wait: gil");
       atomic_fetch_add (&self->waiting, 1);
       while (self->now_serving != ticket)
         pthread_cond_wait (&self->turn, &self->mutex);
@@ -89,6 +92,8 @@ take (PlabGil *self, int64_t since)
   pthread_mutex_unlock (&self->mutex);
   thread_holds = true;
   held_since = plab_now_ns ();
+  if (open_t0 != 0)
+    plab_span_forget (PLAB_SPAN_GIL_WAIT, open_t0);
   if (waited)
     plab_span (PLAB_SPAN_GIL_WAIT, since, held_since, -1, "wait: gil");
 }

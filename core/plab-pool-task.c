@@ -175,7 +175,7 @@ int
 _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
 {
   const volatile sig_atomic_t *watched;
-  int64_t t0 = plab_now_ns ();
+  int64_t t0;
   int rc;
 
   if (self->state == PLAB_POOL_BROKEN)
@@ -189,6 +189,8 @@ _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
   watched = plab_cancel_flag ();
   if (self->cancel != NULL)
     plab_cancel_watch (self->cancel);
+  t0 = plab_span_begin (PLAB_SPAN_TASK, self->task_counter - 1,
+                        task->label != NULL ? task->label : "");
   rc = _plab_pool_error_code (task->func (task->arg, f->result, task->user_data));
   plab_cancel_watch (watched);
   if (plab_tracing ())

@@ -275,14 +275,18 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = tracing ? plab_now_ns () : 0;
+      t0 = 0;
+      if (tracing)
+        {
+          label[0] = '\0';
+          if (sh->label != NULL)
+            sh->label (i, item, label, sizeof label, sh->user_data);
+          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
+        }
       rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
       if (tracing)
         {
           t1 = plab_now_ns ();
-          label[0] = '\0';
-          if (sh->label != NULL)
-            sh->label (i, item, label, sizeof label, sh->user_data);
           plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
         }
       if (gil)
@@ -340,7 +344,7 @@ run_task (PlabPool *self, int idx)
 {
   TaskSlot *t = &self->tasks[idx];
   char *arg = self->payload + (size_t)idx * self->task_stride;
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = plab_span_begin (PLAB_SPAN_TASK, t->id, t->label);
   int rc;
 
   rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
@@ -1211,15 +1215,17 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
             }
         }
       /* Timed after the drain: the drain is the runner's work, not the task's. */
-      t0 = tracing ? plab_now_ns () : 0;
-      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
+      t0 = 0;
       if (tracing)
         {
           label[0] = '\0';
           if (map->label != NULL)
             map->label (i, item, label, sizeof label, map->user_data);
-          plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
+          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
         }
+      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
+      if (tracing)
+        plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
       *ran = i + 1;
       if (map->status != NULL)
         map->status[i] = rc;
@@ -1505,6 +1511,12 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
   if (map->n_items == 0)
     return 0;
   ms.fail_fast = map->fail_fast;
+  /* Shown open while the map goes; recorded at out. */
+  if (self->trace != NULL)
+    {
+      snprintf (label, sizeof label, "map %zu items", map->n_items);
+      t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, label);
+    }
 
   if (self->backend == PLAB_BACKEND_SERIAL)
     {
@@ -1517,7 +1529,10 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
     goto broken;
   rc = prepare_arena (self, map, &states);
   if (rc != 0)
-    return rc;
+    {
+      plab_span_forget (PLAB_SPAN_WAIT, t0);
+      return rc;
+    }
   publish_map (self, map);
   rc = drive_map (self, map, states, &ms);
   if (rc != 0)

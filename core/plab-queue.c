@@ -177,7 +177,7 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
           break;
         }
       if (t0 < 0)
-        t0 = plab_now_ns ();
+        t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
       h->putters_waiting++;
       rc = _plab_cond_wait (&h->not_full, &h->mutex, deadline);
       h->putters_waiting--;
@@ -250,7 +250,7 @@ queue_get_blocking (PlabQueue *self,
           break;
         }
       if (t0 < 0)
-        t0 = plab_now_ns ();
+        t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
       h->getters_waiting++;
       rc = _plab_cond_wait (&h->not_empty, &h->mutex, deadline);
       h->getters_waiting--;
@@ -361,7 +361,7 @@ queue_join_blocking (PlabQueue *self, int64_t timeout_ns)
           break;
         }
       if (t0 < 0)
-        t0 = plab_now_ns ();
+        t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
       rc = _plab_cond_wait (&h->all_done, &h->mutex, deadline);
       if (rc == PLAB_EOWNERDEAD)
         rc = 0;

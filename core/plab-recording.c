@@ -42,6 +42,9 @@
  * worker at all recorded anything. */
 #define IDLE_FACTOR 8
 
+/* How often the trace is drained on the serial backend while a task runs. */
+#define WATCH_INTERVAL_NS 100000000LL
+
 /* What the engine knows of a lane while the run goes. */
 typedef struct
 {
@@ -49,6 +52,7 @@ typedef struct
   bool known;
   int64_t last_event_ns; /* the last drain that brought events of this lane */
   bool reported;         /* its stall was reported; cleared by its next event */
+  size_t n_open;         /* spans it has begun and not ended */
 } LaneWatch;
 
 struct PlabRecording
@@ -398,6 +402,12 @@ check_stalls (PlabRecording *self, int64_t now)
         }
     }
 
+  /* A worker inside a span it began (a long task, a sleep) is busy, not
+   * idle. */
+  for (int i = 0; i < self->lanes_cap; i++)
+    if (self->lanes[i].n_open > 0 && self->lanes[i].info.end == PLAB_LANE_RUNNING)
+      self->last_any_event_ns = now;
+
   if (!self->run_stall_reported && now - self->last_any_event_ns >= IDLE_FACTOR * self->stall_ns)
     {
       self->run_stall_reported = true;
@@ -456,6 +466,20 @@ on_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
     self->sink.events (self->sink.user_data, events, n_events);
 }
 
+/* Open spans go to the live sink only: the store gets each span when it
+ * ends. */
+static void
+on_open_cb (void *user_data, int lane, const PlabEvent *open, size_t n_open)
+{
+  PlabRecording *self = user_data;
+  LaneWatch *w = lane_watch (self, lane);
+
+  if (w != NULL)
+    w->n_open = n_open;
+  if (self->sink.open)
+    self->sink.open (self->sink.user_data, lane, open, n_open);
+}
+
 static void
 on_drained_cb (void *user_data)
 {
@@ -474,6 +498,8 @@ on_drained_cb (void *user_data)
       self->last_wall_update_ns = now;
     }
   check_stalls (self, now);
+  if (self->sink.drained)
+    self->sink.drained (self->sink.user_data);
 }
 
 /* --- One run --- */
@@ -495,7 +521,13 @@ begin_run (PlabRecording *self,
            PlabTrace *trace,
            PlabRecordingOutcome *outcome)
 {
-  PlabTraceSink sink = { on_lane_cb, on_events_cb, self, on_drained_cb };
+  PlabTraceSink sink = {
+    .lane = on_lane_cb,
+    .events = on_events_cb,
+    .user_data = self,
+    .drained = on_drained_cb,
+    .open = on_open_cb,
+  };
   PlabRunSpec spec = { 0 };
   int rc;
 
@@ -552,6 +584,11 @@ run_timed (PlabRecording *self,
   self->last_stall_check_ns = self->t0_ns;
   self->last_any_event_ns = self->t0_ns;
   self->run_stall_reported = false;
+  /* On the serial backend the work runs in this thread, which cannot drain
+   * the trace while a task lasts: a watching thread does, so that the live
+   * reader sees the task it is in. The other backends drain while they wait. */
+  if (config->backend != NULL && strcmp (config->backend, "serial") == 0)
+    plab_trace_start_watch (trace, WATCH_INTERVAL_NS);
   {
     /* The run function's own thread watches the cancel flag, so that its
      * CPU loops and blocking calls end as a pool's workers do. */
@@ -560,6 +597,7 @@ run_timed (PlabRecording *self,
     rc = config->func (config->user_data, trace, &self->cancel_signal, report);
     plab_cancel_watch (watched);
   }
+  plab_trace_stop_watch (trace);
   outcome->wall_ns = plab_now_ns () - self->t0_ns;
   outcome->cpu_ns = plab_cpu_time_ns () - self->cpu0_ns;
 

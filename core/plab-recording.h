@@ -126,6 +126,11 @@ typedef struct
   /* The run is timed and recorded (or could not be). */
   void (*run_end) (void *user_data, const PlabRecordingOutcome *outcome);
   void *user_data;
+  /* The spans open now on lane @lane, when they changed (see the open
+   * callback of PlabTraceSink): live readers only, never stored. */
+  void (*open) (void *user_data, int lane, const PlabEvent *open, size_t n_open);
+  /* A drain ended (every few milliseconds while a pool waits). */
+  void (*drained) (void *user_data);
 } PlabRecordingSink;
 
 /* A new engine on @store (borrowed: it must outlive the engine). Returns 0,

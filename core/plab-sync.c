@@ -360,7 +360,7 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
           return owner_died (&self->mutex);
       }
 
-  t0 = plab_now_ns ();
+  t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: lock");
   {
     /* Never wait for a lock while holding the simulated GIL. */
     bool gil = plab_gil_release ();
@@ -442,7 +442,7 @@ semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
           break;
         }
       if (t0 < 0)
-        t0 = plab_now_ns ();
+        t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: semaphore");
       rc = _plab_cond_wait (&self->positive, &self->mutex, deadline);
       if (rc == PLAB_EOWNERDEAD)
         rc = 0;
@@ -574,7 +574,7 @@ event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
           break;
         }
       if (t0 < 0)
-        t0 = plab_now_ns ();
+        t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, "wait: event");
       rc = _plab_cond_wait (&self->changed, &self->mutex, deadline);
       if (rc == PLAB_EOWNERDEAD)
         rc = 0;
@@ -636,11 +636,12 @@ plab_condition_lock (PlabCondition *self)
 static int
 condition_wait_blocking (PlabCondition *self, int64_t timeout_ns)
 {
-  int64_t t0 = plab_now_ns ();
+  int64_t t0;
   int rc;
 
   if (timeout_ns == 0)
     return PLAB_ETIMEDOUT;
+  t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: condition");
   rc = _plab_cond_wait (&self->cond, &self->lock.mutex, _plab_deadline (timeout_ns));
   if (plab_tracing ())
     {
@@ -715,6 +716,7 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
 {
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = plab_now_ns ();
+  int64_t open_t0;
   unsigned round;
   int rc = state_lock (&self->mutex);
   int index;
@@ -736,6 +738,8 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
       pthread_mutex_unlock (&self->mutex);
       return index;
     }
+  /* Shown open while this party waits for the others; recorded from t0. */
+  open_t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, "wait: barrier");
   while (self->round == round && !self->broken)
     {
       rc = _plab_cond_wait (&self->released, &self->mutex, deadline);
@@ -752,6 +756,7 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
   if (rc == 0 && self->round == round)
     rc = PLAB_EBROKEN;
   pthread_mutex_unlock (&self->mutex);
+  plab_span_forget (PLAB_SPAN_WAIT, open_t0);
   if (plab_tracing ())
     {
       char label[PLAB_LABEL_MAX];
@@ -791,7 +796,7 @@ plab_barrier_parties (const PlabBarrier *self)
 int
 plab_sleep_ns (int64_t ns)
 {
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = plab_span_begin (PLAB_SPAN_SLEEP, -1, "sleep");
   int64_t end = t0 + ns;
   int rc = 0;
   bool gil = plab_gil_release ();

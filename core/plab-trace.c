@@ -15,6 +15,13 @@
  * belongs to the parent until it advances tail; a slot outside that range
  * belongs to the worker. When the ring is full the worker drops the event and
  * counts it, so recording never blocks or takes a lock.
+ *
+ * The header also holds the lane's open spans (plab_span_begin ()): a small
+ * stack of the spans the worker has begun and not yet ended, which the parent
+ * reads at every drain so that a live view can draw a task while it runs.
+ * The worker is its only writer; the parent reads it under a sequence lock
+ * (open_seq is odd while the worker changes the stack) and tries again at the
+ * next drain when it caught the worker in the middle of a change.
  */
 #include "plab-trace-private.h"
 
@@ -31,6 +38,8 @@
 #include "plab-error.h"
 
 #define CACHE_LINE 64
+
+#define OPEN_WORDS (sizeof (PlabEvent) / sizeof (uint64_t))
 
 typedef struct
 {
@@ -51,6 +60,15 @@ typedef struct
   _Atomic int32_t pid;
   _Atomic int32_t tid;
   _Atomic uint32_t version;
+
+  /* Open spans, written by the worker only. open_seq is odd while the
+   * worker changes open_depth or a slot; the parent copies them between two
+   * equal, even reads of it. A slot is a PlabEvent in words, so the copy is
+   * made of atomic loads. open_depth may exceed PLAB_TRACE_OPEN_MAX; only the
+   * first slots are kept. */
+  _Alignas(CACHE_LINE) _Atomic uint32_t open_seq;
+  _Atomic uint32_t open_depth;
+  _Alignas(CACHE_LINE) _Atomic uint64_t open_slots[PLAB_TRACE_OPEN_MAX][OPEN_WORDS];
 } LaneHeader;
 
 #define HEADER_SIZE 4096
@@ -74,10 +92,26 @@ typedef struct
   uint32_t reported_version; /* hdr->version + parent_version at the last report */
   uint64_t reported_dropped;
   int reported;
+  PlabEvent open[PLAB_TRACE_OPEN_MAX]; /* the open spans last reported */
+  size_t n_open;
 } Lane;
 
 struct PlabTrace
 {
+  /* Held by every drain, so that the owner's drains and the watching
+   * thread's take turns; the sink's callbacks run under it. */
+  pthread_mutex_t drain_lock;
+  _Atomic int64_t last_drain_ns;
+
+  /* The watching thread (plab_trace_start_watch ()). watch_stop and the
+   * condition are under watch_lock. */
+  pthread_t watch_thread;
+  bool watching;
+  bool watch_stop;
+  int64_t watch_interval_ns;
+  pthread_mutex_t watch_lock;
+  pthread_cond_t watch_cond;
+
   int64_t origin_ns;
   size_t capacity;
   PlabTraceSink sink;
@@ -202,6 +236,16 @@ plab_trace_new (void)
     return NULL;
   self->origin_ns = plab_now_ns ();
   self->capacity = PLAB_TRACE_DEFAULT_CAPACITY;
+  pthread_mutex_init (&self->drain_lock, NULL);
+  pthread_mutex_init (&self->watch_lock, NULL);
+  {
+    pthread_condattr_t attr;
+
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->watch_cond, &attr);
+    pthread_condattr_destroy (&attr);
+  }
 
   if (plab_trace_add_lane (self, PLAB_LANE_MAIN, "main", &lane) != 0)
     {
@@ -217,8 +261,12 @@ plab_trace_free (PlabTrace *self)
 {
   if (self == NULL)
     return;
+  plab_trace_stop_watch (self);
   if (current_trace == self)
     plab_trace_detach ();
+  pthread_mutex_destroy (&self->drain_lock);
+  pthread_mutex_destroy (&self->watch_lock);
+  pthread_cond_destroy (&self->watch_cond);
   for (int i = 0; i < self->n_lanes; i++)
     munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
   free (self->lanes);
@@ -268,6 +316,8 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   hdr->mask = self->capacity - 1;
   hdr->map_size = map_size;
 
+  /* A watching thread's drain reads the lane array. */
+  pthread_mutex_lock (&self->drain_lock);
   pthread_mutex_lock (&lanes_lock);
   if (self->n_lanes == self->lanes_alloc)
     {
@@ -276,6 +326,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
       if (lanes == NULL)
         {
           pthread_mutex_unlock (&lanes_lock);
+          pthread_mutex_unlock (&self->drain_lock);
           munmap (hdr, map_size);
           return PLAB_ENOMEM;
         }
@@ -290,7 +341,36 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
   pthread_mutex_unlock (&lanes_lock);
+  pthread_mutex_unlock (&self->drain_lock);
   return 0;
+}
+
+/* The worker's side of the open-span sequence lock: changes made between
+ * open_write_begin () and open_write_end () are seen by the parent all at
+ * once or not at all. */
+static inline void
+open_write_begin (LaneHeader *hdr)
+{
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_relaxed);
+
+  atomic_store_explicit (&hdr->open_seq, seq + 1, memory_order_relaxed);
+  atomic_thread_fence (memory_order_release);
+}
+
+static inline void
+open_write_end (LaneHeader *hdr)
+{
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_relaxed);
+
+  atomic_store_explicit (&hdr->open_seq, seq + 1, memory_order_release);
+}
+
+static void
+set_open_depth (LaneHeader *hdr, uint32_t depth)
+{
+  open_write_begin (hdr);
+  atomic_store_explicit (&hdr->open_depth, depth, memory_order_relaxed);
+  open_write_end (hdr);
 }
 
 void
@@ -314,6 +394,7 @@ plab_trace_attach (PlabTrace *self, int lane)
   atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
   atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
+  set_open_depth (hdr, 0);
 
   current_lane = hdr;
   current_events = events;
@@ -324,6 +405,8 @@ plab_trace_attach (PlabTrace *self, int lane)
 void
 plab_trace_detach (void)
 {
+  if (current_lane != NULL)
+    set_open_depth (current_lane, 0);
   current_lane = NULL;
   current_events = NULL;
   current_trace = NULL;
@@ -336,12 +419,14 @@ plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, in
 
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return;
+  pthread_mutex_lock (&self->drain_lock);
   l = &self->lanes[lane];
   l->end = end;
   l->exit_code = code;
   l->exit_signal = sig;
   l->end_pid = pid;
   l->parent_version++;
+  pthread_mutex_unlock (&self->drain_lock);
 }
 
 int
@@ -395,6 +480,79 @@ report_lane_if_changed (PlabTrace *self, int i)
   self->sink.lane (self->sink.user_data, &info);
 }
 
+/* Copies lane @l's open spans into @open. Returns their number, or -1 when
+ * the worker was changing them (the next drain tries again). A lane whose
+ * worker has ended has none, whatever it left behind. */
+static int
+read_open (Lane *l, int lane, PlabEvent *open)
+{
+  LaneHeader *hdr = l->hdr;
+  uint32_t seq = atomic_load_explicit (&hdr->open_seq, memory_order_acquire);
+  uint32_t depth;
+  int n;
+
+  if (seq & 1)
+    return -1;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  n = depth < PLAB_TRACE_OPEN_MAX ? (int)depth : PLAB_TRACE_OPEN_MAX;
+  for (int k = 0; k < n; k++)
+    {
+      uint64_t words[OPEN_WORDS];
+
+      for (size_t w = 0; w < OPEN_WORDS; w++)
+        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
+      memcpy (&open[k], words, sizeof open[k]);
+      open[k].lane = (uint16_t)lane;
+      open[k].label[PLAB_LABEL_MAX - 1] = '\0';
+    }
+  /* Acquire: the copies above are read before open_seq is read again. */
+  atomic_thread_fence (memory_order_acquire);
+  if (atomic_load_explicit (&hdr->open_seq, memory_order_relaxed) != seq)
+    return -1;
+  if (l->end != PLAB_LANE_RUNNING)
+    return 0;
+  return n;
+}
+
+/* Removes from @open the spans that end among @events. */
+static int
+drop_ended (PlabEvent *open, int n_open, const PlabEvent *events, size_t n_events)
+{
+  for (size_t i = 0; i < n_events && n_open > 0; i++)
+    for (int k = 0; k < n_open; k++)
+      if (open[k].kind == events[i].kind && open[k].start_ns == events[i].start_ns)
+        {
+          memmove (&open[k], &open[k + 1], (size_t)(n_open - k - 1) * sizeof *open);
+          n_open--;
+          break;
+        }
+  return n_open;
+}
+
+static bool
+same_open (const PlabEvent *a, size_t n_a, const PlabEvent *b, size_t n_b)
+{
+  if (n_a != n_b)
+    return false;
+  for (size_t k = 0; k < n_a; k++)
+    if (a[k].kind != b[k].kind || a[k].start_ns != b[k].start_ns || a[k].task_id != b[k].task_id)
+      return false;
+  return true;
+}
+
+static void
+report_open (PlabTrace *self, int i, const PlabEvent *open, int n_open)
+{
+  Lane *l = &self->lanes[i];
+
+  if (n_open < 0 || same_open (l->open, l->n_open, open, (size_t)n_open))
+    return;
+  memcpy (l->open, open, (size_t)n_open * sizeof *open);
+  l->n_open = (size_t)n_open;
+  if (self->sink.open != NULL)
+    self->sink.open (self->sink.user_data, i, open, (size_t)n_open);
+}
+
 size_t
 plab_trace_drain (PlabTrace *self)
 {
@@ -403,6 +561,7 @@ plab_trace_drain (PlabTrace *self)
   if (self == NULL)
     return 0;
 
+  pthread_mutex_lock (&self->drain_lock);
   /* Lanes first, so a sink learns of a lane before its events. */
   for (int i = 0; i < self->n_lanes; i++)
     report_lane_if_changed (self, i);
@@ -411,6 +570,11 @@ plab_trace_drain (PlabTrace *self)
     {
       Lane *l = &self->lanes[i];
       LaneHeader *hdr = l->hdr;
+      PlabEvent open[PLAB_TRACE_OPEN_MAX];
+      /* The open spans are read before the ring: a span open then whose end
+       * is drained below is left out of the set, and one that ends after
+       * the ring was read is still open in it. */
+      int n_open = read_open (l, i, open);
       /* Acquire: the events up to head are fully written. */
       uint64_t head = atomic_load_explicit (&hdr->head, memory_order_acquire);
       uint64_t tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
@@ -426,11 +590,14 @@ plab_trace_drain (PlabTrace *self)
             l->events[start + k].lane = (uint16_t)i;
           if (self->sink.events != NULL)
             self->sink.events (self->sink.user_data, &l->events[start], n);
+          if (n_open > 0)
+            n_open = drop_ended (open, n_open, &l->events[start], n);
           tail += n;
           moved += n;
         }
       /* Release: the worker may reuse the slots only after we are done with them. */
       atomic_store_explicit (&hdr->tail, tail, memory_order_release);
+      report_open (self, i, open, n_open);
     }
 
   /* A drop counter may have moved while draining. */
@@ -438,7 +605,64 @@ plab_trace_drain (PlabTrace *self)
     report_lane_if_changed (self, i);
   if (self->sink.drained != NULL)
     self->sink.drained (self->sink.user_data);
+  atomic_store_explicit (&self->last_drain_ns, plab_now_ns (), memory_order_relaxed);
+  pthread_mutex_unlock (&self->drain_lock);
   return moved;
+}
+
+static void *
+watch_main (void *data)
+{
+  PlabTrace *self = data;
+
+  pthread_mutex_lock (&self->watch_lock);
+  while (!self->watch_stop)
+    {
+      int64_t last = atomic_load_explicit (&self->last_drain_ns, memory_order_relaxed);
+      int64_t due = last + self->watch_interval_ns;
+      struct timespec ts;
+
+      if (plab_now_ns () >= due)
+        {
+          pthread_mutex_unlock (&self->watch_lock);
+          plab_trace_drain (self);
+          pthread_mutex_lock (&self->watch_lock);
+          due = plab_now_ns () + self->watch_interval_ns;
+        }
+      ts.tv_sec = due / 1000000000;
+      ts.tv_nsec = due % 1000000000;
+      if (!self->watch_stop)
+        pthread_cond_timedwait (&self->watch_cond, &self->watch_lock, &ts);
+    }
+  pthread_mutex_unlock (&self->watch_lock);
+  return NULL;
+}
+
+int
+plab_trace_start_watch (PlabTrace *self, int64_t interval_ns)
+{
+  if (self == NULL || self->watching)
+    return 0;
+  self->watch_stop = false;
+  self->watch_interval_ns = interval_ns > 0 ? interval_ns : 100000000;
+  atomic_store_explicit (&self->last_drain_ns, plab_now_ns (), memory_order_relaxed);
+  if (pthread_create (&self->watch_thread, NULL, watch_main, self) != 0)
+    return PLAB_ESYS;
+  self->watching = true;
+  return 0;
+}
+
+void
+plab_trace_stop_watch (PlabTrace *self)
+{
+  if (self == NULL || !self->watching)
+    return;
+  pthread_mutex_lock (&self->watch_lock);
+  self->watch_stop = true;
+  pthread_cond_signal (&self->watch_cond);
+  pthread_mutex_unlock (&self->watch_lock);
+  pthread_join (self->watch_thread, NULL);
+  self->watching = false;
 }
 
 /* Reserves the next slot of the calling thread's ring, or returns NULL (not
@@ -499,20 +723,97 @@ plab_tracing (void)
   return current_lane != NULL && recording_enabled;
 }
 
+int64_t
+plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
+{
+  int64_t now = plab_now_ns ();
+  LaneHeader *hdr = current_lane;
+  uint32_t depth;
+  uint64_t words[OPEN_WORDS];
+  PlabEvent e;
+
+  if (hdr == NULL || !recording_enabled)
+    return now;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  /* Deeper spans are not shown open; they are recorded when they end. */
+  if (depth >= PLAB_TRACE_OPEN_MAX)
+    return now;
+  memset (&e, 0, sizeof e);
+  e.start_ns = e.end_ns = now;
+  e.task_id = task_id;
+  e.kind = (uint16_t)kind;
+  copy_label (e.label, label);
+  memcpy (words, &e, sizeof words);
+
+  open_write_begin (hdr);
+  for (size_t w = 0; w < OPEN_WORDS; w++)
+    atomic_store_explicit (&hdr->open_slots[depth][w], words[w], memory_order_relaxed);
+  atomic_store_explicit (&hdr->open_depth, depth + 1, memory_order_relaxed);
+  open_write_end (hdr);
+  return now;
+}
+
+/* Takes the open span (@kind, @start_ns) off the calling thread's stack, if
+ * it is there: usually on top, searched downwards. */
+static inline void
+end_open (PlabSpanKind kind, int64_t start_ns)
+{
+  LaneHeader *hdr = current_lane;
+  uint32_t depth;
+
+  if (hdr == NULL)
+    return;
+  depth = atomic_load_explicit (&hdr->open_depth, memory_order_relaxed);
+  for (uint32_t k = depth; k-- > 0;)
+    {
+      PlabEvent e;
+      uint64_t words[OPEN_WORDS];
+
+      /* The worker reads its own slots: no other thread writes them. */
+      for (size_t w = 0; w < OPEN_WORDS; w++)
+        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
+      memcpy (&e, words, sizeof e);
+      if (e.start_ns != start_ns || e.kind != (uint16_t)kind)
+        continue;
+      open_write_begin (hdr);
+      for (uint32_t j = k + 1; j < depth; j++)
+        for (size_t w = 0; w < OPEN_WORDS; w++)
+          atomic_store_explicit (&hdr->open_slots[j - 1][w],
+                                 atomic_load_explicit (&hdr->open_slots[j][w],
+                                                       memory_order_relaxed),
+                                 memory_order_relaxed);
+      atomic_store_explicit (&hdr->open_depth, depth - 1, memory_order_relaxed);
+      open_write_end (hdr);
+      return;
+    }
+}
+
+void
+plab_span_forget (PlabSpanKind kind, int64_t start_ns)
+{
+  end_open (kind, start_ns);
+}
+
 void
 plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id, const char *label)
 {
   uint64_t head;
-  PlabEvent *e = reserve (&head);
+  PlabEvent *e;
 
+  /* The span is recorded before its open mark goes (see plab_trace_drain). */
+  e = reserve (&head);
   if (e == NULL)
-    return;
+    {
+      end_open (kind, start_ns);
+      return;
+    }
   e->start_ns = start_ns;
   e->end_ns = end_ns;
   e->task_id = task_id;
   e->kind = (uint16_t)kind;
   copy_label (e->label, label);
   commit (head);
+  end_open (kind, start_ns);
 }
 
 void

@@ -109,7 +109,17 @@ typedef struct
   void (*events) (void *user_data, const PlabEvent *events, size_t n_events);
   void *user_data;
   void (*drained) (void *user_data);
+  /* The spans of lane @lane open now (begun with plab_span_begin () and not
+   * ended), oldest first, each with end_ns == start_ns; called during a
+   * drain when the set changed since the last call, after the lane's drained
+   * events (a span ended among them is no longer in the set). @n_open is 0
+   * when none is open any more. */
+  void (*open) (void *user_data, int lane, const PlabEvent *open, size_t n_open);
 } PlabTraceSink;
+
+/* How many nested open spans a lane shows at a time (a task, a wait in it);
+ * deeper ones are recorded when they end but not shown while they last. */
+#define PLAB_TRACE_OPEN_MAX 4
 
 /* Creates a trace and lane 0 ("main") for the calling thread, which is
  * attached to it. Returns NULL when out of memory. */
@@ -159,9 +169,22 @@ int plab_trace_n_lanes (const PlabTrace *self);
 int plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out);
 
 /* Moves every buffered event of every lane to the sink (or discards it when
- * there is none), and reports changed lanes. Call from one thread only (the
- * parent's). Returns the number of events moved. */
+ * there is none), and reports changed lanes and open spans. Call from one
+ * thread only (the parent's; drains of the watching thread, see
+ * plab_trace_start_watch (), take turns with it). Returns the number of
+ * events moved. */
 size_t plab_trace_drain (PlabTrace *self);
+
+/* Starts a thread that drains the trace every @interval_ns when nobody else
+ * has drained for that long, until plab_trace_stop_watch (): for a parent
+ * that runs the work in its own thread (the serial backend), so that a
+ * reader sees its spans, and the one it is in, while it works. The sink's
+ * callbacks then run in that thread or in the caller's, one drain at a time.
+ * Returns 0 or PLAB_ESYS. */
+int plab_trace_start_watch (PlabTrace *self, int64_t interval_ns);
+
+/* Stops and joins the watching thread (nothing when none runs). */
+void plab_trace_stop_watch (PlabTrace *self);
 
 /* --- Recording (any attached thread or process) --- */
 
@@ -195,6 +218,20 @@ void plab_span (PlabSpanKind kind,
                 int64_t end_ns,
                 int64_t task_id,
                 const char *label);
+
+/* Marks the beginning of a span of the calling thread, so that a reader
+ * draining the trace sees the span while it lasts (the open callback of its
+ * sink), and returns the start time (plab_now_ns ()) to pass to plab_span ()
+ * or plab_span_forget () when it ends. Costs a clock read and a store into
+ * the lane's shared header, no event in its ring: the open span is not
+ * recorded, only shown. Spans must end in the reverse order they began on a
+ * thread (a wait inside a task ends first). When the thread is not attached,
+ * only reads the clock. */
+int64_t plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label);
+
+/* Ends a span begun with plab_span_begin () without recording it (a wait too
+ * short to show). plab_span () with the same kind and start ends it too. */
+void plab_span_forget (PlabSpanKind kind, int64_t start_ns);
 
 /* Records a counter sample (queue depth, busy workers) at the current time. */
 void plab_counter (const char *name, int64_t value);

@@ -401,7 +401,7 @@ int
 _plab_crew_join_one (PlabCrew *self, int index, const char *label)
 {
   struct timespec tick = { 0, JOIN_TICK_NS };
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = label ? plab_span_begin (PLAB_SPAN_WAIT, -1, label) : plab_now_ns ();
   CrewWorker *w;
 
   if (index < 0 || index >= self->n_workers)
@@ -424,6 +424,8 @@ _plab_crew_join_one (PlabCrew *self, int index, const char *label)
       if (label)
         plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
     }
+  else if (label)
+    plab_span_forget (PLAB_SPAN_WAIT, t0);
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
   if (self->stop_ns != 0 || _plab_crew_stopping (self))
@@ -503,7 +505,7 @@ _plab_crew_free (PlabCrew *self)
 bool
 _plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id, const char *label)
 {
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = label ? plab_span_begin (kind, task_id, label) : plab_now_ns ();
   int64_t end = t0 + ns;
   bool stopped = false;
   bool gil = plab_gil_release ();
@@ -581,7 +583,7 @@ _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, 
 {
   uint64_t rounds = (uint64_t)((double)ns * _plab_demo_spin_rate () / 1e9);
   uint64_t acc = (uint64_t)task_id;
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = label ? plab_span_begin (PLAB_SPAN_TASK, task_id, label) : plab_now_ns ();
   bool stopped = false;
 
   for (uint64_t done = 0; done < rounds; done += SPIN_BLOCK)

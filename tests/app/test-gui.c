@@ -30,11 +30,21 @@
 
 typedef AppTestFixture Fixture;
 
+/* @data, when not NULL, is a shell script that stands in for the runner. */
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   app_test_fixture_setup (f, data);
-  app_test_fixture_open (f);
+  if (data == NULL)
+    app_test_fixture_open (f);
+  else
+    {
+      g_autofree char *runner = g_build_filename (f->tmp.dir, "runner.sh", NULL);
+
+      g_assert_true (g_file_set_contents (runner, data, -1, NULL));
+      g_assert_cmpint (g_chmod (runner, 0700), ==, 0);
+      f->window = app_test_open_window_with (f->tmp.db, runner, 1440, 900, &f->app);
+    }
   gui_test_spin (300);
 }
 
@@ -400,6 +410,279 @@ test_export_trace (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (contents, "x=1"));
 }
 
+/* --- The live timeline: spans going on, and what the stream left out --- */
+
+/* Generous: the runner starts, the demo starts, the window rebuilds, on a
+ * busy machine. Catches spans that never show, not slow ones. */
+#define LIVE_TIMEOUT_MS 30000
+
+typedef struct
+{
+  PlabWindow *window;
+  PlabSpanKind kind;
+  const char *label_prefix; /* NULL: any */
+  gboolean worker_lane;     /* not lane 0 (the runner) */
+  int lane;                 /* only this lane; -1: any */
+  PlabEvent found;
+} OpenSpanWant;
+
+/* An open span of the wanted kind (and label) in the live timeline's data. */
+static gboolean
+find_open_span (PlabTimelineData *data, OpenSpanWant *want)
+{
+  for (size_t i = 0; data != NULL && i < plab_timeline_data_n_spans (data); i++)
+    {
+      PlabEvent e;
+
+      if (!plab_timeline_data_span_is_open (data, i) || !plab_timeline_data_get_span (data, i, &e)
+          || e.kind != want->kind || (want->worker_lane && e.lane == 0)
+          || (want->lane >= 0 && e.lane != want->lane))
+        continue;
+      if (want->label_prefix != NULL && !g_str_has_prefix (e.label, want->label_prefix))
+        continue;
+      want->found = e;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+open_span_cond (gpointer data)
+{
+  OpenSpanWant *want = data;
+
+  return plab_window_is_running (want->window)
+         && find_open_span (plab_timeline_view_get_data (want->window->timeline_view), want);
+}
+
+/* The pixels of lane @lane in the rendered timeline that have the colour of
+ * @kind, between times @from_ns and @to_ns. */
+static guint
+count_kind_pixels (Fixture *f, int lane, PlabSpanKind kind, gint64 from_ns, gint64 to_ns)
+{
+  GtkWidget *view = GTK_WIDGET (f->window->timeline_view);
+  g_autoptr (GdkTexture) shot = gui_test_render (view);
+  PlabTimelineData *data = plab_timeline_view_get_data (f->window->timeline_view);
+  int w = gdk_texture_get_width (shot), h = gdk_texture_get_height (shot);
+  g_autofree guchar *pixels = g_malloc ((gsize)w * h * 4);
+  PlabTimelineLayout layout;
+  PlabChartStyle style;
+  PlabRgba want;
+  int row = lane;
+  guint n = 0;
+  double x0, x1;
+
+  g_assert_true (plab_timeline_view_get_layout (f->window->timeline_view, &layout));
+  plab_chart_style_init (&style, plab_timeline_view_get_theme (f->window->timeline_view), 1);
+  want = plab_chart_style_span_colour (&style, kind);
+  /* A live run has every lane from 0 up, drawn in the order of their numbers. */
+  g_assert_nonnull (data);
+  g_assert_cmpint (row, <, plab_timeline_data_n_lanes (data));
+  x0 = MAX (layout.plot_x, plab_timeline_layout_x (&layout, from_ns));
+  x1 = MIN (layout.plot_x + layout.plot_w, plab_timeline_layout_x (&layout, to_ns));
+  gdk_texture_download (shot, pixels, (gsize)w * 4);
+  for (int y = (int)(layout.lanes_y + row * layout.lane_h);
+       y < (int)(layout.lanes_y + (row + 1) * layout.lane_h) && y < h; y++)
+    for (int x = (int)x0; x < (int)x1 && x < w; x++)
+      {
+        const guchar *p = pixels + ((gsize)y * w + x) * 4;
+        /* Downloaded as B, G, R, A (GDK_MEMORY_DEFAULT, premultiplied). */
+        if (ABS (p[2] - want.r * 255) < 24 && ABS (p[1] - want.g * 255) < 24
+            && ABS (p[0] - want.b * 255) < 24)
+          n++;
+      }
+  return n;
+}
+
+static void
+set_up_list_append (Fixture *f, const char *backend, int workers)
+{
+  g_assert_true (plab_window_select_demo (f->window, "list-append"));
+  select_backend (f, backend);
+  gtk_spin_button_set_value (f->window->workers_spin, workers);
+  /* Tens of seconds of work: each task lasts far longer than the 5 s the
+   * check needs, even on a fast idle machine. */
+  set_param (f, "count", 40000000);
+}
+
+static void
+stop_and_wait (Fixture *f)
+{
+  press_ctrl (f, "Escape", "win.stop");
+  if (plab_window_is_running (f->window))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
+  g_assert_true (gui_test_wait (not_running_cond, f->window, STOP_DEADLINE_MS));
+}
+
+/* A long list_append task is drawn while it runs, as an open span with its
+ * label on the worker's lane, in the task colour, growing. */
+static void
+test_live_open_task (Fixture *f, gconstpointer data)
+{
+  const char *backend
+      = g_test_get_path ()[strlen ("/plab/gui/live-open-task-")] == 's' ? "serial" : "gil";
+  gboolean serial = !g_strcmp0 (backend, "serial");
+  OpenSpanWant task = { f->window, PLAB_SPAN_TASK, "list_append(", !serial, -1 };
+  PlabTimeWindow first;
+  PlabEvent was;
+
+  set_up_list_append (f, backend, serial ? 1 : 2);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (open_span_cond, &task, LIVE_TIMEOUT_MS));
+  g_test_message ("%s: open task '%s' on lane %d", backend, task.found.label, task.found.lane);
+  was = task.found;
+  task.lane = was.lane;
+  first = plab_timeline_data_extent (plab_timeline_view_get_data (f->window->timeline_view));
+
+  /* It grows with the time, still open. */
+  gui_test_spin (1500);
+  g_assert_true (find_open_span (plab_timeline_view_get_data (f->window->timeline_view), &task));
+  g_assert_cmpint (task.found.start_ns, ==, was.start_ns);
+  g_assert_cmpint (task.found.end_ns, >, was.end_ns);
+  g_assert_cmpint (plab_timeline_data_extent (
+                       plab_timeline_view_get_data (f->window->timeline_view))
+                       .end_ns,
+                   >, first.end_ns);
+
+  /* Painted: the lane has the task colour from the task's start on. */
+  gui_test_spin (200);
+  g_assert_cmpuint (count_kind_pixels (f, task.found.lane, PLAB_SPAN_TASK, task.found.start_ns,
+                                       task.found.end_ns),
+                    >, 100);
+
+  if (!serial)
+    {
+      /* Two threads take turns with the GIL: the waits show beside the tasks. */
+      gboolean waits = FALSE;
+
+      for (int tries = 0; tries < LIVE_TIMEOUT_MS / 100 && !waits; tries++)
+        {
+          PlabTimelineData *d = plab_timeline_view_get_data (f->window->timeline_view);
+
+          for (size_t i = 0; d != NULL && i < plab_timeline_data_n_spans (d) && !waits; i++)
+            {
+              PlabEvent e;
+
+              waits = plab_timeline_data_get_span (d, i, &e) && e.kind == PLAB_SPAN_GIL_WAIT;
+            }
+          if (!waits)
+            gui_test_spin (100);
+        }
+      g_assert_true (waits);
+      g_assert_true (
+          find_open_span (plab_timeline_view_get_data (f->window->timeline_view), &task));
+    }
+  assert_not_blank (f, serial ? "gui-live-open-task-serial.png" : "gui-live-open-task-gil.png");
+  stop_and_wait (f);
+}
+
+typedef struct
+{
+  PlabWindow *window;
+  GHashTable *seen; /* labels of sleep spans seen open */
+} SleepersSeen;
+
+static gboolean
+all_sleepers_seen_cond (gpointer data)
+{
+  SleepersSeen *s = data;
+  PlabTimelineData *d = plab_timeline_view_get_data (s->window->timeline_view);
+
+  for (size_t i = 0; d != NULL && i < plab_timeline_data_n_spans (d); i++)
+    {
+      PlabEvent e;
+
+      if (plab_timeline_data_span_is_open (d, i) && plab_timeline_data_get_span (d, i, &e)
+          && e.kind == PLAB_SPAN_SLEEP && e.lane != 0)
+        g_hash_table_add (s->seen, g_strdup_printf ("%d %s", e.lane, e.label));
+    }
+  return g_hash_table_size (s->seen) >= 4 || !plab_window_is_running (s->window);
+}
+
+/* Each sleeper is drawn sleeping while it sleeps, and the finished run holds
+ * its four sleeps once, as recorded. */
+static void
+test_live_sleepers_open (Fixture *f, gconstpointer data)
+{
+  SleepersSeen seen = { f->window, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  g_autoptr (PlabRunData) run = NULL;
+  size_t n_sleeps = 0;
+
+  g_assert_true (plab_window_select_demo (f->window, "sleepers"));
+  select_backend (f, "processes");
+  gtk_spin_button_set_value (f->window->workers_spin, 4);
+  /* The shortest sleeper sleeps 1 unit: seconds, for a window that
+   * rebuilds every few hundred milliseconds on a busy machine. */
+  set_param (f, "unit_ms", 2000);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (is_running_cond, f->window, LIVE_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (all_sleepers_seen_cond, &seen, LIVE_TIMEOUT_MS));
+  g_assert_cmpuint (g_hash_table_size (seen.seen), ==, 4);
+
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  /* The run from the store: nothing open, each sleep once. */
+  g_assert_cmpuint (plab_timeline_data_n_open (
+                        plab_timeline_view_get_data (f->window->timeline_view)),
+                    ==, 0);
+  for (size_t i = 0;
+       i < plab_timeline_data_n_spans (plab_timeline_view_get_data (f->window->timeline_view)); i++)
+    {
+      PlabEvent e;
+
+      if (plab_timeline_data_get_span (plab_timeline_view_get_data (f->window->timeline_view), i,
+                                       &e)
+          && e.kind == PLAB_SPAN_SLEEP)
+        n_sleeps++;
+    }
+  g_assert_cmpuint (n_sleeps, ==, 4);
+  g_assert_null (
+      plab_timeline_data_get_notice (plab_timeline_view_get_data (f->window->timeline_view)));
+  g_hash_table_unref (seen.seen);
+}
+
+/* A runner whose stream says it left 1234 events out, then works on. */
+static const char left_out_runner[]
+    = "#!/bin/sh\n"
+      "echo '{\"event\":\"run\",\"id\":1,\"demo\":\"squares\",\"backend\":\"threads\","
+      "\"workers\":1,\"repeat\":0,\"sweep\":null,\"seed\":1,\"origin_ns\":0,\"params\":{}}'\n"
+      "echo '{\"event\":\"lane\",\"id\":1,\"lane\":1,\"kind\":\"thread\",\"pid\":1,\"tid\":1,"
+      "\"name\":\"worker 1\",\"end\":\"running\",\"code\":0,\"signal\":0}'\n"
+      "echo '{\"event\":\"spans\",\"id\":1,\"lane\":1,\"spans\":[[0,1000000,\"task\",0,\"x=0\"]],"
+      "\"left_out\":1234}'\n"
+      "exec sleep 120\n";
+
+static gboolean
+notice_cond (gpointer data)
+{
+  PlabWindow *window = data;
+  PlabTimelineData *d = plab_timeline_view_get_data (window->timeline_view);
+
+  return d != NULL && plab_timeline_data_get_notice (d) != NULL;
+}
+
+/* Events the stream left out make the live timeline say that its picture
+ * is incomplete, and how much is missing. */
+static void
+test_live_left_out_notice (Fixture *f, gconstpointer data)
+{
+  PlabTimelineData *d;
+  const char *notice;
+
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (notice_cond, f->window, LIVE_TIMEOUT_MS));
+  d = plab_timeline_view_get_data (f->window->timeline_view);
+  notice = plab_timeline_data_get_notice (d);
+  g_test_message ("notice: %s", notice);
+  g_assert_nonnull (strstr (notice, "incomplete"));
+  g_assert_nonnull (strstr (notice, "1234 events left out"));
+  assert_not_blank (f, "gui-live-left-out.png");
+  stop_and_wait (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -413,6 +696,14 @@ main (int argc, char **argv)
   ADD ("/plab/gui/failure-is-shown", test_failure_is_shown);
   ADD ("/plab/gui/sweep-compare-export", test_sweep_compare_export);
   ADD ("/plab/gui/export-trace", test_export_trace);
+  ADD ("/plab/gui/live-open-task-serial", test_live_open_task);
+  ADD ("/plab/gui/live-open-task-gil", test_live_open_task);
+  ADD ("/plab/gui/live-sleepers-open", test_live_sleepers_open);
+  if (gui_test_have_display)
+    g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
+                test_live_left_out_notice, app_test_fixture_teardown);
+  else
+    g_test_add_data_func ("/plab/gui/live-left-out-notice", NULL, gui_test_skip);
 #undef ADD
 
   return g_test_run ();

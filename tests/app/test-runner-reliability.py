@@ -61,23 +61,31 @@ def runs_of(db):
 
 
 def read_until(proc, needle, seen, timeout):
-    """Reads proc.stdout into seen (a list of lines) until a line holds needle."""
+    """Reads proc.stdout into seen (a list of lines) until a line holds needle.
+    Lines read past the one found wait for the next call."""
     deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
+    pending = getattr(proc, "plab_pending", [])
+    buf = getattr(proc, "plab_buf", b"")
+    while True:
+        while pending:
+            seen.append(pending.pop(0))
+            if needle in seen[-1]:
+                proc.plab_pending, proc.plab_buf = pending, buf
+                return seen[-1]
+        if time.monotonic() >= deadline:
+            proc.plab_pending, proc.plab_buf = pending, buf
+            return None
         r, _, _ = select.select([proc.stdout], [], [], 0.2)
         if not r:
             continue
         chunk = os.read(proc.stdout.fileno(), 65536)
         if not chunk:
+            proc.plab_pending, proc.plab_buf = pending, buf
             return None
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
-            seen.append(line.decode())
-            if needle in seen[-1]:
-                return seen[-1]
-    return None
+            pending.append(line.decode())
 
 
 @test
@@ -119,6 +127,35 @@ def progress_reader_stops_reading(tmp):
     # The wait for the reader is not part of any run's time: each run is far
     # shorter than the stream's 10 s deadline would make it.
     assert all(r[2] < 60 * 10**9 for r in runs), runs
+
+
+@test
+def open_task_streamed_before_it_ends(tmp):
+    """A long task on the serial backend (run in the runner's own thread) is
+    streamed as open while it runs, with its label, and its span follows
+    with the same start; the store holds each task once."""
+    db = os.path.join(tmp, "runs.db")
+    r = plab(tmp, "run", "list-append", "-b", "serial", "-j", "1", "--set", "count=5000000",
+             "--progress", "--db", db)
+    assert r.returncode == 0, r.stderr.decode()
+    events = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    opened = [(e["lane"], s) for e in events if e["event"] == "open" for s in e["spans"]
+              if s[1] == "task"]
+    assert opened, [e["event"] for e in events]
+    lane, task = opened[0]
+    assert task[3].startswith("list_append("), task
+    ended = [s for e in events if e["event"] == "spans" and e["lane"] == lane
+             for s in e["spans"] if s[2] == "task"]
+    assert [s[0] for s in ended] == [task[0]], (ended, task)
+    # Open before it ended: its "open" line comes before its "spans" line.
+    first_open = next(i for i, e in enumerate(events) if e["event"] == "open")
+    first_span = next(i for i, e in enumerate(events)
+                      if e["event"] == "spans" and any(s[2] == "task" for s in e["spans"]))
+    assert first_open < first_span
+    with sqlite3.connect(db) as c:
+        n = c.execute("SELECT count(*) FROM spans JOIN span_kinds USING (kind) "
+                      "WHERE name = 'task'").fetchone()[0]
+    assert n == 1, n
 
 
 def start_long_run(tmp, db):

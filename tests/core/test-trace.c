@@ -297,6 +297,217 @@ test_disabled_records_nothing (void)
   collected_clear (&c);
 }
 
+/* The open sets a sink was given, one array of PlabEvent per call. */
+typedef struct
+{
+  GPtrArray *sets;
+  GArray *events;
+} OpenCollected;
+
+static void
+collect_open (void *user_data, int lane, const PlabEvent *open, size_t n_open)
+{
+  OpenCollected *c = user_data;
+  GArray *set = g_array_new (FALSE, TRUE, sizeof (PlabEvent));
+
+  g_array_append_vals (set, open, n_open);
+  for (size_t k = 0; k < n_open; k++)
+    g_assert_cmpint (open[k].lane, ==, lane);
+  g_ptr_array_add (c->sets, set);
+}
+
+static void
+collect_open_events (void *user_data, const PlabEvent *events, size_t n)
+{
+  OpenCollected *c = user_data;
+  g_array_append_vals (c->events, events, n);
+}
+
+static GArray *
+last_open_set (OpenCollected *c)
+{
+  g_assert_cmpuint (c->sets->len, >, 0);
+  return g_ptr_array_index (c->sets, c->sets->len - 1);
+}
+
+/* A begun span is reported open (kind, start, task, label) until it ends;
+ * then the ended span arrives as an event, the open set becomes empty, and
+ * the open mark itself is never an event. */
+static void
+test_span_begin_open (void)
+{
+  OpenCollected c = { g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref),
+                      g_array_new (FALSE, TRUE, sizeof (PlabEvent)) };
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .events = collect_open_events, .open = collect_open, .user_data = &c };
+  int64_t task_t0, wait_t0;
+  GArray *set;
+
+  plab_trace_set_sink (trace, &sink);
+  task_t0 = plab_span_begin (PLAB_SPAN_TASK, 41, "x=41");
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 0);
+  set = last_open_set (&c);
+  g_assert_cmpuint (set->len, ==, 1);
+  g_assert_cmpint (g_array_index (set, PlabEvent, 0).kind, ==, PLAB_SPAN_TASK);
+  g_assert_cmpint (g_array_index (set, PlabEvent, 0).start_ns, ==, task_t0);
+  g_assert_cmpint (g_array_index (set, PlabEvent, 0).task_id, ==, 41);
+  g_assert_cmpstr (g_array_index (set, PlabEvent, 0).label, ==, "x=41");
+
+  /* Nothing changed: nothing reported. */
+  plab_trace_drain (trace);
+  g_assert_cmpuint (c.sets->len, ==, 1);
+
+  /* A wait inside the task: both open, oldest first. */
+  wait_t0 = plab_span_begin (PLAB_SPAN_GIL_WAIT, -1, "wait: gil");
+  plab_trace_drain (trace);
+  set = last_open_set (&c);
+  g_assert_cmpuint (set->len, ==, 2);
+  g_assert_cmpint (g_array_index (set, PlabEvent, 1).kind, ==, PLAB_SPAN_GIL_WAIT);
+
+  /* A wait too short to record is forgotten; the task stays open. */
+  plab_span_forget (PLAB_SPAN_GIL_WAIT, wait_t0);
+  plab_trace_drain (trace);
+  set = last_open_set (&c);
+  g_assert_cmpuint (set->len, ==, 1);
+  g_assert_cmpint (g_array_index (set, PlabEvent, 0).kind, ==, PLAB_SPAN_TASK);
+  g_assert_cmpuint (c.events->len, ==, 0);
+
+  /* Its end: recorded once, as a span, and no longer open. */
+  plab_span (PLAB_SPAN_TASK, task_t0, plab_now_ns (), 41, "x=41");
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 1);
+  g_assert_cmpuint (c.events->len, ==, 1);
+  g_assert_cmpint (g_array_index (c.events, PlabEvent, 0).start_ns, ==, task_t0);
+  g_assert_cmpint (g_array_index (c.events, PlabEvent, 0).end_ns, >=, task_t0);
+  g_assert_cmpuint (last_open_set (&c)->len, ==, 0);
+
+  /* A span recorded without a beginning leaves the open set alone. */
+  plab_span (PLAB_SPAN_SLEEP, 1, 2, -1, "nap");
+  plab_trace_drain (trace);
+  g_assert_cmpuint (last_open_set (&c)->len, ==, 0);
+
+  plab_trace_free (trace);
+  g_ptr_array_unref (c.sets);
+  g_array_unref (c.events);
+}
+
+/* A forked worker's open span is seen by the parent through the shared
+ * lane while the worker waits in it, and ends with the worker's span. */
+static void
+test_span_begin_forked (void)
+{
+  OpenCollected c = { g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref),
+                      g_array_new (FALSE, TRUE, sizeof (PlabEvent)) };
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .events = collect_open_events, .open = collect_open, .user_data = &c };
+  int go[2], status, lane;
+  gboolean seen = FALSE;
+  pid_t pid;
+  char byte = 0;
+
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_trace_add_lane (trace, PLAB_LANE_PROCESS, "worker", &lane), ==, 0);
+  g_assert_cmpint (pipe (go), ==, 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      int64_t t0;
+
+      plab_trace_attach (trace, lane);
+      t0 = plab_span_begin (PLAB_SPAN_SLEEP, 7, "sleeping");
+      /* Waits until the parent has seen the span open. */
+      if (read (go[0], &byte, 1) != 1)
+        _exit (2);
+      plab_span (PLAB_SPAN_SLEEP, t0, plab_now_ns (), 7, "sleeping");
+      _exit (0);
+    }
+  /* Generous: this only catches a span that never shows. */
+  for (int i = 0; i < 3000 && !seen; i++)
+    {
+      plab_trace_drain (trace);
+      for (guint s = 0; s < c.sets->len && !seen; s++)
+        {
+          GArray *set = g_ptr_array_index (c.sets, s);
+          seen = set->len == 1 && g_array_index (set, PlabEvent, 0).lane == lane
+                 && g_array_index (set, PlabEvent, 0).kind == PLAB_SPAN_SLEEP
+                 && !g_strcmp0 (g_array_index (set, PlabEvent, 0).label, "sleeping");
+        }
+      if (!seen)
+        g_usleep (10000);
+    }
+  g_assert_true (seen);
+  g_assert_cmpint (write (go[1], &byte, 1), ==, 1);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  plab_trace_drain (trace);
+  g_assert_cmpuint (c.events->len, ==, 1);
+  g_assert_cmpint (g_array_index (c.events, PlabEvent, 0).kind, ==, PLAB_SPAN_SLEEP);
+  g_assert_cmpuint (last_open_set (&c)->len, ==, 0);
+
+  close (go[0]);
+  close (go[1]);
+  plab_trace_free (trace);
+  g_ptr_array_unref (c.sets);
+  g_array_unref (c.events);
+}
+
+typedef struct
+{
+  GMutex lock;
+  int n_open;  /* open spans in the last report */
+  int reports; /* open reports so far */
+} WatchSeen;
+
+static void
+watch_open (void *user_data, int lane, const PlabEvent *open, size_t n_open)
+{
+  WatchSeen *seen = user_data;
+
+  g_mutex_lock (&seen->lock);
+  seen->n_open = (int)n_open;
+  seen->reports++;
+  g_mutex_unlock (&seen->lock);
+}
+
+static int
+watch_seen_open (WatchSeen *seen)
+{
+  int n;
+
+  g_mutex_lock (&seen->lock);
+  n = seen->reports > 0 ? seen->n_open : -1;
+  g_mutex_unlock (&seen->lock);
+  return n;
+}
+
+/* A thread busy in a long span drains nothing itself: the watching thread
+ * does, and reports the span open, then no longer open once it ended. */
+static void
+test_watch_drains_busy_thread (void)
+{
+  WatchSeen seen = { 0 };
+  PlabTrace *trace = plab_trace_new ();
+  PlabTraceSink sink = { .open = watch_open, .user_data = &seen };
+  int64_t t0, deadline;
+
+  g_mutex_init (&seen.lock);
+  plab_trace_set_sink (trace, &sink);
+  g_assert_cmpint (plab_trace_start_watch (trace, 10000000), ==, 0);
+  t0 = plab_span_begin (PLAB_SPAN_TASK, 1, "busy");
+  /* Generous: only a watch that never drains fails. */
+  deadline = plab_now_ns () + 20 * (int64_t)G_TIME_SPAN_SECOND * 1000;
+  while (watch_seen_open (&seen) != 1 && plab_now_ns () < deadline)
+    g_usleep (1000);
+  g_assert_cmpint (watch_seen_open (&seen), ==, 1);
+  plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 1, "busy");
+  while (watch_seen_open (&seen) != 0 && plab_now_ns () < deadline)
+    g_usleep (1000);
+  g_assert_cmpint (watch_seen_open (&seen), ==, 0);
+  plab_trace_stop_watch (trace);
+  plab_trace_stop_watch (trace); /* twice is fine */
+  plab_trace_free (trace);
+  g_mutex_clear (&seen.lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,5 +519,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/trace/full-ring-drops", test_full_ring_drops);
   g_test_add_func ("/plab/trace/forked-child", test_forked_child_does_not_write_parent_lane);
   g_test_add_func ("/plab/trace/disabled", test_disabled_records_nothing);
+  g_test_add_func ("/plab/trace/span-begin-open", test_span_begin_open);
+  g_test_add_func ("/plab/trace/span-begin-forked", test_span_begin_forked);
+  g_test_add_func ("/plab/trace/watch-drains-busy-thread", test_watch_drains_busy_thread);
   return g_test_run ();
 }

@@ -23,10 +23,13 @@ app_test_runner_path (void)
 /* Starts the application on the run store @db, as `plab --db FILE` does, and
  * returns its window, @width by @height. The application goes to @app. */
 static G_GNUC_UNUSED PlabWindow *
-app_test_open_window (const char *db, int width, int height, PlabApplication **app)
+app_test_open_window_with (const char *db,
+                           const char *runner,
+                           int width,
+                           int height,
+                           PlabApplication **app)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *runner = app_test_runner_path ();
   PlabWindow *window;
 
   *app = plab_application_new (db, runner);
@@ -37,6 +40,16 @@ app_test_open_window (const char *db, int width, int height, PlabApplication **a
   g_assert_nonnull (window);
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
   return window;
+}
+
+/* The window of the lab on store @db with the plab program of this build as
+ * its runner. */
+static G_GNUC_UNUSED PlabWindow *
+app_test_open_window (const char *db, int width, int height, PlabApplication **app)
+{
+  g_autofree char *runner = app_test_runner_path ();
+
+  return app_test_open_window_with (db, runner, width, height, app);
 }
 
 /* The fixture of a test of the window: a folder of its own with the run

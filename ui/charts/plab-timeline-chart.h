@@ -75,6 +75,14 @@ PlabTimelineBuilder *plab_timeline_builder_new (const PlabLaneInfo *lanes, size_
  * builder then only awaits finish or free). */
 int plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, size_t n_events);
 
+/* Adds spans still going (a live run's, PlabTraceSink's open callback): each
+ * drawn from its start to @now_ns, and said to be open. Returns 0 or -1 as
+ * above. */
+int plab_timeline_builder_add_open (PlabTimelineBuilder *self,
+                                    const PlabEvent *open,
+                                    size_t n_open,
+                                    int64_t now_ns);
+
 /* Indexes what was added and frees the builder. NULL when out of memory. */
 PlabTimelineData *plab_timeline_builder_finish (PlabTimelineBuilder *self);
 
@@ -83,6 +91,16 @@ void plab_timeline_builder_free (PlabTimelineBuilder *self);
 
 /* Title and footer for exports (copied); NULL or "" draws none. */
 void plab_timeline_data_set_caption (PlabTimelineData *self, const char *title, const char *footer);
+
+/* A sentence drawn over the lanes, for what the picture lacks ("the live
+ * picture is incomplete: ..."); NULL or "" draws none. Copied. */
+void plab_timeline_data_set_notice (PlabTimelineData *self, const char *notice);
+const char *plab_timeline_data_get_notice (const PlabTimelineData *self);
+
+/* How many spans are still going (plab_timeline_builder_add_open ()), and
+ * whether span @index is one of them. */
+size_t plab_timeline_data_n_open (const PlabTimelineData *self);
+bool plab_timeline_data_span_is_open (const PlabTimelineData *self, size_t index);
 
 /* The time range of all events: [0 or the earliest start, the latest end]. */
 PlabTimeWindow plab_timeline_data_extent (const PlabTimelineData *self);

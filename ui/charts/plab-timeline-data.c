@@ -38,6 +38,7 @@ struct PlabTimelineBuilder
   size_t n_counters;
   size_t counters_cap;
   LabelPool pool;
+  size_t n_open;
   bool failed; /* out of memory once: finish gives NULL */
 };
 
@@ -154,6 +155,53 @@ plab_timeline_builder_free (PlabTimelineBuilder *self)
   free (self);
 }
 
+/* Adds one span ending at @end (not before its start). */
+static int
+add_span (PlabTimelineBuilder *self, const PlabEvent *e, int64_t end, bool open)
+{
+  void *grown;
+  Span *s;
+  uint32_t label;
+
+  if (self->n_spans >= UINT32_MAX)
+    return -1;
+  grown = grow_array (self->spans, sizeof (Span), self->n_spans + 1, &self->spans_cap);
+  if (grown == NULL)
+    return -1;
+  self->spans = grown;
+  label = label_pool_add (&self->pool, e->label, PLAB_LABEL_MAX - 1);
+  if (label == UINT32_MAX)
+    return -1;
+  s = &self->spans[self->n_spans++];
+  s->start = e->start_ns;
+  s->end = end < e->start_ns ? e->start_ns : end;
+  s->task_id = e->task_id;
+  s->label = label;
+  s->lane = e->lane;
+  s->kind = (uint8_t)(e->kind < PLAB_N_SPAN_KINDS ? e->kind : PLAB_SPAN_WAIT);
+  s->flags = (uint8_t)(duration_class (s->end - s->start) | (open ? FLAG_OPEN : 0));
+  if (open)
+    self->n_open++;
+  return 0;
+}
+
+int
+plab_timeline_builder_add_open (PlabTimelineBuilder *self,
+                                const PlabEvent *open,
+                                size_t n_open,
+                                int64_t now_ns)
+{
+  if (self->failed)
+    return -1;
+  for (size_t i = 0; i < n_open; i++)
+    if (open[i].kind < PLAB_SPAN_CRASH && add_span (self, &open[i], now_ns, true) != 0)
+      {
+        self->failed = true;
+        return -1;
+      }
+  return 0;
+}
+
 int
 plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, size_t n_events)
 {
@@ -172,30 +220,8 @@ plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, s
           self->counters = grown;
           self->counters[self->n_counters++] = *e;
         }
-      else
-        {
-          void *grown;
-          Span *s;
-          uint32_t label;
-
-          if (self->n_spans >= UINT32_MAX)
-            goto fail;
-          grown = grow_array (self->spans, sizeof (Span), self->n_spans + 1, &self->spans_cap);
-          if (grown == NULL)
-            goto fail;
-          self->spans = grown;
-          label = label_pool_add (&self->pool, e->label, PLAB_LABEL_MAX - 1);
-          if (label == UINT32_MAX)
-            goto fail;
-          s = &self->spans[self->n_spans++];
-          s->start = e->start_ns;
-          s->end = e->end_ns < e->start_ns ? e->start_ns : e->end_ns;
-          s->task_id = e->task_id;
-          s->label = label;
-          s->lane = e->lane;
-          s->kind = (uint8_t)(e->kind < PLAB_N_SPAN_KINDS ? e->kind : PLAB_SPAN_WAIT);
-          s->flags = (uint8_t)duration_class (s->end - s->start);
-        }
+      else if (add_span (self, e, e->end_ns, false) != 0)
+        goto fail;
     }
   return 0;
 
@@ -220,24 +246,6 @@ compare_lane_info (const void *a, const void *b)
 {
   const Lane *x = a, *y = b;
   return x->info.lane < y->info.lane ? -1 : (x->info.lane > y->info.lane);
-}
-
-static int
-find_lane (const PlabTimelineData *self, int lane)
-{
-  int lo = 0, hi = self->n_lanes - 1;
-
-  while (lo <= hi)
-    {
-      int mid = (lo + hi) / 2;
-      if (self->lanes[mid].info.lane == lane)
-        return mid;
-      if (self->lanes[mid].info.lane < lane)
-        lo = mid + 1;
-      else
-        hi = mid - 1;
-    }
-  return -1;
 }
 
 /* Lanes: the given ones (the first of equal numbers wins) plus any that only
@@ -439,6 +447,7 @@ plab_timeline_builder_finish (PlabTimelineBuilder *b)
   slot = malloc (N_LANE_NUMBERS * sizeof (int32_t));
   if (self == NULL || slot == NULL || collect_lanes (self, b, slot) < 0)
     goto fail;
+  self->n_open = b->n_open;
   adopt_arrays (self, b);
   measure (self, slot);
   if (distribute_spans (self, slot) < 0)
@@ -516,7 +525,33 @@ plab_timeline_data_free (PlabTimelineData *self)
   free (self->counters);
   free (self->title);
   free (self->footer);
+  free (self->notice);
   free (self);
+}
+
+void
+plab_timeline_data_set_notice (PlabTimelineData *self, const char *notice)
+{
+  free (self->notice);
+  self->notice = notice && notice[0] ? strdup (notice) : NULL;
+}
+
+const char *
+plab_timeline_data_get_notice (const PlabTimelineData *self)
+{
+  return self->notice;
+}
+
+size_t
+plab_timeline_data_n_open (const PlabTimelineData *self)
+{
+  return self->n_open;
+}
+
+bool
+plab_timeline_data_span_is_open (const PlabTimelineData *self, size_t index)
+{
+  return index < self->n_spans && (self->spans[index].flags & FLAG_OPEN) != 0;
 }
 
 void

@@ -37,6 +37,19 @@
 #define DENSITY_LEVELS 5
 #define DENSITY_SLACK 0.45
 #define DENSITY_MIN_ALPHA 0.3
+/* The notice box: padding and height in ems of the label size, and how
+ * opaque its background is over the spans. */
+#define NOTICE_PAD_EM 0.5
+#define NOTICE_HEIGHT_EM 1.8
+#define NOTICE_ALPHA 0.92
+/* The arrowhead at the end of a span still going on: its half-height as a
+ * share of the bar (within MIN and MAX pixels), how opaque, and how many a
+ * lane marks at most. */
+#define OPEN_MARK_SHARE 0.22
+#define OPEN_MARK_MIN_PX 3
+#define OPEN_MARK_MAX_PX 9
+#define OPEN_MARK_ALPHA 0.8
+#define OPEN_MARKS_MAX 16
 /* Adjacent spans of at least this many pixels get a one-pixel gap. */
 #define SPAN_GAP_MIN_PX 4
 /* At most this many span labels per frame: labels cost text measurement. */
@@ -287,10 +300,33 @@ draw_span_label (Frame *f, const Span *e, double x0, double x1, double y_mid)
   f->n_labels++;
 }
 
+/* The end of a span still going on: a small arrowhead pointing on, inside
+ * the span's right end, so that "running" reads apart from "ended now". */
+static void
+draw_open_end (Frame *f, double x1, double top, double h)
+{
+  cairo_t *cr = f->cr;
+  double w = fmin (h * OPEN_MARK_SHARE, OPEN_MARK_MAX_PX);
+
+  if (w < OPEN_MARK_MIN_PX)
+    return;
+  cairo_save (cr);
+  cairo_move_to (cr, x1 - 2 - w, top + h / 2 - w);
+  cairo_line_to (cr, x1 - 2, top + h / 2);
+  cairo_line_to (cr, x1 - 2 - w, top + h / 2 + w);
+  cairo_close_path (cr);
+  _plab_chart_set_colour_alpha (cr, f->style->background, OPEN_MARK_ALPHA);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
 static void
 draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid, double span_h)
 {
   cairo_t *cr = f->cr;
+  /* Open spans seen below, marked once the spans are filled. */
+  double open_marks[OPEN_MARKS_MAX][3];
+  int n_open_marks = 0;
   const Span *spans = f->data->spans;
   double t1 = f->t0 + f->ns_px * f->n_cols;
   double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
@@ -348,6 +384,13 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
                 cairo_rectangle (cr, x0, nested_top, x1 - x0 < 1 ? 1 : x1 - x0, nested_h);
               else
                 cairo_rectangle (cr, x0, top, x1 - x0 < 1 ? 1 : x1 - x0, h);
+              if ((it->flags & FLAG_OPEN) && n_open_marks < OPEN_MARKS_MAX && (double)it->end <= t1)
+                {
+                  open_marks[n_open_marks][0] = x1;
+                  open_marks[n_open_marks][1] = (it->flags & FLAG_NESTED) ? nested_top : top;
+                  open_marks[n_open_marks][2] = (it->flags & FLAG_NESTED) ? nested_h : h;
+                  n_open_marks++;
+                }
             }
           _plab_chart_set_colour (cr, f->style->span[k]);
           cairo_fill (cr);
@@ -370,6 +413,8 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
                            (it->flags & FLAG_NESTED) ? nested_top + nested_h / 2 : label_y);
         }
     }
+  for (int i = 0; i < n_open_marks; i++)
+    draw_open_end (f, open_marks[i][0], open_marks[i][1], open_marks[i][2]);
 }
 
 static void
@@ -604,6 +649,33 @@ draw_counter (Frame *f, const Counter *c, int row)
   cairo_restore (cr);
 }
 
+/* The notice (what the picture lacks): one line in a box across the top of
+ * @area, over whatever is drawn there, so that nobody reads the picture
+ * without it. */
+static void
+draw_notice (cairo_t *cr, const PlabChartStyle *style, PlabRect area, const char *notice)
+{
+  double pad = style->label_size * NOTICE_PAD_EM;
+  char buf[512];
+  double text_w, box_h = style->label_size * NOTICE_HEIGHT_EM;
+
+  if (notice == NULL || area.w < 2 * pad)
+    return;
+  cairo_save (cr);
+  _plab_chart_font (cr, style, style->label_size, true);
+  _plab_chart_text_fit (cr, notice, area.w - 4 * pad, buf, sizeof buf);
+  text_w = _plab_chart_text_width (cr, buf);
+  cairo_rectangle (cr, floor (area.x + pad), floor (area.y + pad), ceil (text_w + 2 * pad),
+                   ceil (box_h));
+  _plab_chart_set_colour_alpha (cr, style->background, NOTICE_ALPHA);
+  cairo_fill_preserve (cr);
+  _plab_chart_set_colour (cr, style->warning);
+  cairo_set_line_width (cr, style->line_width);
+  cairo_stroke (cr);
+  _plab_chart_text (cr, area.x + 2 * pad, area.y + pad + box_h / 2, 0, 0.5, buf);
+  cairo_restore (cr);
+}
+
 void
 plab_timeline_chart_draw (cairo_t *cr,
                           const PlabTimelineData *data,
@@ -632,6 +704,8 @@ plab_timeline_chart_draw (cairo_t *cr,
     {
       _plab_chart_message (cr, style, body,
                            "This run recorded no spans: nothing to draw on a timeline.");
+      if (data != NULL)
+        draw_notice (cr, style, body, data->notice);
       goto out;
     }
 
@@ -689,6 +763,10 @@ plab_timeline_chart_draw (cairo_t *cr,
       PlabRect lanes = { lay.plot_x, lay.lanes_y, lay.plot_w, lay.n_lanes * lay.lane_h };
       _plab_chart_message (cr, style, lanes, "No spans were recorded, only counters.");
     }
+  {
+    PlabRect lanes = { lay.plot_x, lay.lanes_y, lay.plot_w, lay.n_lanes * lay.lane_h };
+    draw_notice (cr, style, lanes, data->notice);
+  }
 
 out_free:
   free (f.cols);

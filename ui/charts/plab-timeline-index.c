@@ -64,7 +64,7 @@ _plab_timeline_index_lane (Lane *l, Span *spans)
       Span *s = &spans[l->items[i]];
       bool nested = i > 0 && s->end <= max_end && s->end > s->start;
 
-      s->flags = (uint8_t)((s->flags & FLAG_CLASS) | (nested ? FLAG_NESTED : 0));
+      s->flags = (uint8_t)((s->flags & (FLAG_CLASS | FLAG_OPEN)) | (nested ? FLAG_NESTED : 0));
       if (nested)
         l->has_nested = true;
       if (s->end > max_end)

@@ -46,6 +46,7 @@ typedef struct
 
 #define FLAG_CLASS 0x3f
 #define FLAG_NESTED 0x40 /* lies inside a longer span of the same lane */
+#define FLAG_OPEN 0x80   /* still going: its end is the time the data was built */
 
 _Static_assert(sizeof (Span) == 32, "a span takes 32 bytes");
 
@@ -119,6 +120,8 @@ struct PlabTimelineData
   unsigned kinds_present; /* bit per PlabSpanKind */
   char *title;
   char *footer;
+  char *notice; /* drawn over the lanes: what the picture lacks */
+  size_t n_open;
 };
 
 /* The kind a span is drawn and summed as. */
