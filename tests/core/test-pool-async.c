@@ -83,6 +83,15 @@ pool_on (PlabBackend backend, int workers)
   return pool;
 }
 
+/* Frees the @n futures a test holds, then the pool they ran on. */
+static void
+free_futures_and_pool (PlabPool *pool, PlabFuture **futures, int n)
+{
+  for (int i = 0; i < n; i++)
+    plab_future_free (futures[i]);
+  plab_pool_free (pool);
+}
+
 static PlabFuture *
 submit (PlabPool *pool, const Arg *arg)
 {
@@ -234,9 +243,7 @@ test_cancel (void)
       g_assert_cmpint (atomic_load (&shared->runs), ==, 1 + 2 + 1);
       plab_future_free (running);
       plab_future_free (after);
-      for (int i = 0; i < 5; i++)
-        plab_future_free (queued[i]);
-      plab_pool_free (pool);
+      free_futures_and_pool (pool, queued, 5);
     }
 }
 
@@ -266,9 +273,7 @@ test_wait_modes (void)
   atomic_store (&shared->gate, 1);
   g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_ALL, -1, &n_done), ==, 0);
   g_assert_cmpuint (n_done, ==, 3);
-  for (int i = 0; i < 3; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 3);
 }
 
 static void
@@ -291,9 +296,7 @@ test_as_completed (void)
   g_assert_cmpuint (order[0], ==, 1);
   g_assert_cmpuint (order[1], ==, 2);
   g_assert_cmpuint (order[2], ==, 0);
-  for (int i = 0; i < 3; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 3);
 }
 
 static int done_calls;
@@ -331,9 +334,7 @@ test_apply_async_callback (void)
   /* Each callback ran once, in this thread: sum of squares 0..19. */
   g_assert_cmpint (done_calls, ==, 20);
   g_assert_cmpint (sum, ==, 2470);
-  for (int i = 0; i < 20; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 20);
 }
 
 static void
