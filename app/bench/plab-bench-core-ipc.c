@@ -230,11 +230,12 @@ _plab_bench_queue (Bench *b, size_t n_messages, size_t size)
     ROUNDS = 3
   };
   bool small = size <= 64;
-  Figure *f = small
-                  ? _plab_bench_add_figure (b, "queue_small", "queue 1000000 x 8 B, 1 producer -> 1 consumer",
-                                "M msgs/s", true, TARGET_PLAB_AT_LEAST, 5)
-                  : _plab_bench_add_figure (b, "queue_large", "queue 10000 x 64 KiB, 1 producer -> 1 consumer",
-                                "GB/s", true, TARGET_PLAB_AT_LEAST, 4);
+  Figure *f = small ? _plab_bench_add_figure (b, "queue_small",
+                                              "queue 1000000 x 8 B, 1 producer -> 1 consumer",
+                                              "M msgs/s", true, TARGET_PLAB_AT_LEAST, 5)
+                    : _plab_bench_add_figure (b, "queue_large",
+                                              "queue 10000 x 64 KiB, 1 producer -> 1 consumer",
+                                              "GB/s", true, TARGET_PLAB_AT_LEAST, 4);
   QueueJob job = { .n_messages = n_messages, .size = size };
   unsigned char *msg = calloc (1, size);
   double plab_fig[ROUNDS], raw_fig[ROUNDS];
@@ -412,8 +413,9 @@ _plab_bench_pipe (Bench *b)
     N_CROSS = 5000,
     ROUNDS = 5
   };
-  Figure *f = _plab_bench_add_figure (b, "pipe_round_trip", "pipe round trip, 8 B, 2 processes on 1 CPU", "us",
-                          false, TARGET_RATIO_AT_MOST, 1.25);
+  Figure *f
+      = _plab_bench_add_figure (b, "pipe_round_trip", "pipe round trip, 8 B, 2 processes on 1 CPU",
+                                "us", false, TARGET_RATIO_AT_MOST, 1.25);
   double plab_us[ROUNDS], raw_us[ROUNDS], plab_x[ROUNDS], raw_x[ROUNDS];
   cpu_set_t saved, allowed;
   int cpus[2] = { -1, -1 }, n_cpus = 0;
@@ -566,8 +568,9 @@ _plab_bench_lock_counter (Bench *b)
   {
     ROUNDS = 9
   };
-  Figure *f = _plab_bench_add_figure (b, "lock_counter", "counter += 1 under a lock, 2 processes x 1000000",
-                          "ms", false, TARGET_RATIO_AT_MOST, 1.3);
+  Figure *f = _plab_bench_add_figure (b, "lock_counter",
+                                      "counter += 1 under a lock, 2 processes x 1000000", "ms",
+                                      false, TARGET_RATIO_AT_MOST, 1.3);
   PlabShared *shared = plab_shared_new ("counter", sizeof (int64_t), true);
   RawCounter *raw = raw_counter_new (false);
   RawCounter *robust = raw_counter_new (true);
@@ -623,7 +626,8 @@ _plab_bench_lock_counter (Bench *b)
   snprintf (f->note, sizeof f->note,
             "median of %d, counts checked; raw: default process-shared mutex; "
             "raw robust+errorcheck mutex (plab's kind): %.2f ms = %.2fx raw",
-            ROUNDS, _plab_bench_median (robust_ms, ROUNDS), _plab_bench_median (robust_ms, ROUNDS) / f->raw);
+            ROUNDS, _plab_bench_median (robust_ms, ROUNDS),
+            _plab_bench_median (robust_ms, ROUNDS) / f->raw);
   _plab_bench_judge (f);
 
 out:

@@ -187,11 +187,13 @@ _plab_bench_pool_map (Bench *b, size_t chunk)
   int rc;
 
   if (chunk == 1)
-    f = _plab_bench_add_figure (b, "pool_map_chunk1", "pool map x*x, 100000 items, 2 processes, chunk 1",
-                    "M tasks/s", true, TARGET_PLAB_AT_LEAST, 2);
+    f = _plab_bench_add_figure (b, "pool_map_chunk1",
+                                "pool map x*x, 100000 items, 2 processes, chunk 1", "M tasks/s",
+                                true, TARGET_PLAB_AT_LEAST, 2);
   else
-    f = _plab_bench_add_figure (b, "pool_map_auto", "pool map x*x, 100000 items, 2 processes, auto chunk",
-                    "M tasks/s", true, TARGET_PYTHON, 20);
+    f = _plab_bench_add_figure (b, "pool_map_auto",
+                                "pool map x*x, 100000 items, 2 processes, auto chunk", "M tasks/s",
+                                true, TARGET_PYTHON, 20);
 
   if (items == NULL || results == NULL)
     {
@@ -263,8 +265,9 @@ _plab_bench_futures (Bench *b)
   {
     ROUNDS = 5
   };
-  Figure *f = _plab_bench_add_figure (b, "futures", "submit + result x*x, 20000 futures, 2 processes",
-                          "k tasks/s", true, TARGET_PYTHON, 1);
+  Figure *f
+      = _plab_bench_add_figure (b, "futures", "submit + result x*x, 20000 futures, 2 processes",
+                                "k tasks/s", true, TARGET_PYTHON, 1);
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = POOL_WORKERS };
   PlabPool *pool = NULL;
   PlabFuture **futures = calloc (FUTURE_TASKS, sizeof *futures);
@@ -349,8 +352,8 @@ _plab_bench_imap (Bench *b)
     ROUNDS = 5,
     ITEMS = 100000
   };
-  Figure *f = _plab_bench_add_figure (b, "imap", "imap x*x, 100000 items, 2 processes, window 8", "k tasks/s",
-                          true, TARGET_PYTHON, 1);
+  Figure *f = _plab_bench_add_figure (b, "imap", "imap x*x, 100000 items, 2 processes, window 8",
+                                      "k tasks/s", true, TARGET_PYTHON, 1);
   PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = POOL_WORKERS };
   PlabPool *pool = NULL;
   double rate[ROUNDS];
@@ -429,9 +432,9 @@ _plab_bench_trace_overhead (Bench *b)
   {
     ROUNDS = 11
   };
-  Figure *f
-      = _plab_bench_add_figure (b, "trace_overhead", "CPU-bound map (32 x 2 ms, 2 proc): recording on/off",
-                    "ms", false, TARGET_RATIO_AT_MOST, 1.03);
+  Figure *f = _plab_bench_add_figure (b, "trace_overhead",
+                                      "CPU-bound map (32 x 2 ms, 2 proc): recording on/off", "ms",
+                                      false, TARGET_RATIO_AT_MOST, 1.03);
   PlabTrace *trace = plab_trace_new ();
   uint64_t items[SPIN_ITEMS], results[SPIN_ITEMS];
   uint64_t iterations;
@@ -530,8 +533,9 @@ _plab_bench_drain (Bench *b)
   {
     ROUNDS = 3
   };
-  Figure *f = _plab_bench_add_figure (b, "drain_sqlite", "drain 1000000 spans into SQLite (store sink)",
-                          "M spans/s", true, TARGET_PLAB_AT_LEAST, 1);
+  Figure *f
+      = _plab_bench_add_figure (b, "drain_sqlite", "drain 1000000 spans into SQLite (store sink)",
+                                "M spans/s", true, TARGET_PLAB_AT_LEAST, 1);
   char dir[] = "/tmp/plab-bench-XXXXXX";
   char path[64], side[80];
   PlabStore *store = NULL;

@@ -11,7 +11,6 @@
  */
 #include "plab-bench-core-private.h"
 
-
 /* --- Helpers --- */
 
 static int
@@ -195,8 +194,8 @@ _plab_bench_span (Bench *b)
     BATCH = 100000,
     ROUNDS = 21
   };
-  Figure *f = _plab_bench_add_figure (b, "span_record", "record one span (2 clock reads + store)", "ns", false,
-                          TARGET_PLAB_AT_MOST, 80);
+  Figure *f = _plab_bench_add_figure (b, "span_record", "record one span (2 clock reads + store)",
+                                      "ns", false, TARGET_PLAB_AT_MOST, 80);
   PlabTrace *trace = plab_trace_new ();
   double rec[ROUNDS], clk[ROUNDS];
   volatile int64_t sink = 0;
@@ -254,7 +253,7 @@ _plab_bench_process_start (Bench *b)
     ROUNDS = 7
   };
   Figure *f = _plab_bench_add_figure (b, "process_start", "process start + join", "us", false,
-                          TARGET_RATIO_AT_MOST, 1.3);
+                                      TARGET_RATIO_AT_MOST, 1.3);
   double plab_us[ROUNDS], raw_us[ROUNDS];
 
   for (int r = 0; r < ROUNDS; r++)
