@@ -399,26 +399,34 @@ input_next (void *item, void *data)
   return 1;
 }
 
+/* An imap of task_square over the Args that @next makes from @in; a test
+ * sets the window and the flags it needs on top. */
+static PlabImap
+square_imap (PlabNextFunc next, Input *in)
+{
+  return (PlabImap){
+    .func = task_square,
+    .next = next,
+    .next_data = in,
+    .item_size = sizeof (Arg),
+    .result_size = sizeof (int64_t),
+  };
+}
+
 static void
 imap_case (PlabBackend backend, bool unordered)
 {
   PlabPool *pool = pool_on (backend, 2);
   Input in = { .limit = 300, .crash_at = -1 };
-  PlabImap spec = {
-    .func = task_square,
-    .next = input_next,
-    .next_data = &in,
-    .item_size = sizeof (Arg),
-    .result_size = sizeof (int64_t),
-    .window = 6,
-    .unordered = unordered,
-  };
+  PlabImap spec = square_imap (input_next, &in);
   PlabImapIter *it;
   gboolean *seen = g_new0 (gboolean, 300);
   size_t index, count = 0;
   int64_t r;
   int rc;
 
+  spec.window = 6;
+  spec.unordered = unordered;
   g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
   while ((rc = plab_imap_next (it, &index, &r, -1)) == 0)
     {
@@ -470,18 +478,14 @@ test_imap_unordered_overtakes (void)
 {
   PlabPool *pool = pool_on (PLAB_BACKEND_THREADS, 2);
   Input in = { .limit = 20, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = gated_input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t),
-                    .window = 4,
-                    .unordered = true };
+  PlabImap spec = square_imap (gated_input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;
   int got = 0;
 
+  spec.window = 4;
+  spec.unordered = true;
   shared_reset ();
   g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
   /* Item 0 is held at the gate, yet the other worker delivers items 1.. meanwhile. */
@@ -504,11 +508,7 @@ test_imap_endless_input (void)
 {
   PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
   Input in = { .limit = -1, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t) };
+  PlabImap spec = square_imap (input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;
@@ -534,17 +534,13 @@ test_imap_crash (void)
     {
       PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
       Input in = { .limit = 30, .crash_at = 7 };
-      PlabImap spec = { .func = task_square,
-                        .next = input_next,
-                        .next_data = &in,
-                        .item_size = sizeof (Arg),
-                        .result_size = sizeof (int64_t),
-                        .fail_fast = fail_fast };
+      PlabImap spec = square_imap (input_next, &in);
       PlabImapIter *it;
       size_t index;
       int64_t r;
       int rc, ok = 0, failed = 0;
 
+      spec.fail_fast = fail_fast;
       g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
       while ((rc = plab_imap_next (it, &index, &r, -1)) != PLAB_EDONE)
         {
@@ -996,11 +992,7 @@ test_waits_on_the_timeline (void)
   PlabPool *pool;
   PlabFuture *f;
   Input in = { .limit = 4, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = gated_input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t) };
+  PlabImap spec = square_imap (gated_input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;
