@@ -438,14 +438,17 @@ squares_imap_unordered (PlabPool *pool,
   return rc;
 }
 
+/* Stage 1: run the pool over the items, as a map or an unordered imap, and
+ * name a failure of the pool itself (not of an item) in run->error. */
 static int
-squares_run (PlabDemoRun *run)
+squares_map (PlabDemoRun *run,
+             SquaresContext *ctx,
+             const int64_t *items,
+             SquaresResult *results,
+             int *status,
+             size_t n,
+             PlabMapReport *report)
 {
-  size_t n = (size_t)run->values[PARAM_N];
-  SquaresContext ctx = {
-    .crash_item = (int64_t)run->values[PARAM_CRASH_ITEM],
-    .work = (int64_t)run->values[PARAM_WORK],
-  };
   PlabPoolOptions options = {
     .backend = run->backend,
     .workers = run->workers,
@@ -454,14 +457,107 @@ squares_run (PlabDemoRun *run)
     .lane_prefix = "worker",
   };
   PlabMap map = { 0 };
-  PlabMapReport report = { 0 };
   PlabPool *pool = NULL;
+  int rc;
+
+  rc = plab_pool_new (&options, &pool);
+  if (rc != 0)
+    {
+      char reason[300];
+
+      snprintf (run->error, sizeof run->error, "cannot start the pool: %s",
+                plab_error_describe (rc, reason, sizeof reason));
+      return rc;
+    }
+
+  if (run->values[PARAM_VIEW] == 1)
+    rc = squares_imap_unordered (pool, ctx, items, results, status, n, report);
+  else
+    {
+      map.func = square_cb;
+      map.user_data = ctx;
+      map.label = label_cb;
+      map.items = items;
+      map.item_size = sizeof *items;
+      map.n_items = n;
+      map.results = results;
+      map.result_size = sizeof *results;
+      map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
+      map.status = status;
+      rc = plab_pool_map (pool, &map, report);
+    }
+  plab_pool_free (pool);
+
+  if (rc == PLAB_ECANCELLED)
+    snprintf (run->error, sizeof run->error, "cancelled");
+  else if (rc != 0 && rc != PLAB_ETASK)
+    snprintf (run->error, sizeof run->error, "the pool failed: %s", plab_strerror (rc));
+  return rc;
+}
+
+/* Stage 2, the check: every item that succeeded must hold exactly its square.
+ * Returns how many did, adds their squares to @sum and writes the verdict. */
+static size_t
+squares_check (PlabDemoRun *run,
+               const SquaresResult *results,
+               int *status,
+               size_t n,
+               const PlabMapReport *report,
+               long double *sum)
+{
+  size_t correct = 0;
+  const char *why;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      int64_t x = (int64_t)i;
+
+      if (status[i] == 0 && results[i].square == x * x)
+        {
+          correct++;
+          *sum += (long double)x * (long double)x;
+        }
+      else if (status[i] == 0)
+        status[i] = PLAB_ETASK; /* wrong, so it does not count in the figure */
+    }
+
+  run->check_ok = correct == n;
+  if (run->check_ok)
+    {
+      snprintf (run->check_message, sizeof run->check_message, "all %zu squares correct", n);
+      return correct;
+    }
+  /* The pool's message starts with "item N: "; the check names the item itself. */
+  why = report->message;
+  if (!strncmp (why, "item ", 5) && strstr (why, ": "))
+    why = strstr (why, ": ") + 2;
+  if (report->n_failed > 0)
+    snprintf (run->check_message, sizeof run->check_message,
+              "%zu of %zu correct; item %zu%s lost: %.160s", correct, n, report->first_failed,
+              n - correct > 1 ? " and others" : "",
+              why[0] ? why : plab_strerror (report->first_error));
+  else
+    snprintf (run->check_message, sizeof run->check_message,
+              "%zu of %zu correct; some results are wrong", correct, n);
+  if (report->message[0])
+    snprintf (run->error, sizeof run->error, "%.250s", report->message);
+  return correct;
+}
+
+static int
+squares_run (PlabDemoRun *run)
+{
+  size_t n = (size_t)run->values[PARAM_N];
+  SquaresContext ctx = {
+    .crash_item = (int64_t)run->values[PARAM_CRASH_ITEM],
+    .work = (int64_t)run->values[PARAM_WORK],
+  };
+  PlabMapReport report = { 0 };
   int64_t *items = NULL;
   SquaresResult *results = NULL;
   int *status = NULL;
-  size_t correct = 0;
+  size_t correct;
   long double sum = 0;
-  const char *why;
   int rc;
 
   if (squares_validate (run, run->error, sizeof run->error) != 0)
@@ -480,88 +576,15 @@ squares_run (PlabDemoRun *run)
     items[i] = (int64_t)i;
   run->tasks_total = (int64_t)n;
 
-  rc = plab_pool_new (&options, &pool);
-  if (rc != 0)
-    {
-      char reason[300];
-
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s",
-                plab_error_describe (rc, reason, sizeof reason));
-      goto fail;
-    }
-
-  if (run->values[PARAM_VIEW] == 1)
-    {
-      rc = squares_imap_unordered (pool, &ctx, items, results, status, n, &report);
-      goto mapped;
-    }
-  map.func = square_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof *items;
-  map.n_items = n;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
-  map.status = status;
-  rc = plab_pool_map (pool, &map, &report);
-mapped:
-  plab_pool_free (pool);
-  pool = NULL;
-
-  if (rc == PLAB_ECANCELLED)
-    {
-      snprintf (run->error, sizeof run->error, "cancelled");
-      goto fail;
-    }
+  rc = squares_map (run, &ctx, items, results, status, n, &report);
   if (rc != 0 && rc != PLAB_ETASK)
-    {
-      snprintf (run->error, sizeof run->error, "the pool failed: %s", plab_strerror (rc));
-      goto fail;
-    }
+    goto fail;
 
-  /* The check: every item that succeeded must hold exactly its square. */
-  for (size_t i = 0; i < n; i++)
-    {
-      int64_t x = (int64_t)i;
-
-      if (status[i] == 0 && results[i].square == x * x)
-        {
-          correct++;
-          sum += (long double)x * (long double)x;
-        }
-      else if (status[i] == 0)
-        status[i] = PLAB_ETASK; /* wrong, so it does not count in the figure */
-    }
-
-  run->check_ok = correct == n;
-  if (run->check_ok)
-    snprintf (run->check_message, sizeof run->check_message, "all %zu squares correct", n);
-  else
-    {
-      /* The pool's message starts with "item N: "; the check names the item itself. */
-      why = report.message;
-      if (!strncmp (why, "item ", 5) && strstr (why, ": "))
-        why = strstr (why, ": ") + 2;
-      if (report.n_failed > 0)
-        snprintf (run->check_message, sizeof run->check_message,
-                  "%zu of %zu correct; item %zu%s lost: %.160s", correct, n, report.first_failed,
-                  n - correct > 1 ? " and others" : "",
-                  why[0] ? why : plab_strerror (report.first_error));
-      else
-        snprintf (run->check_message, sizeof run->check_message,
-                  "%zu of %zu correct; some results are wrong", correct, n);
-      if (report.message[0])
-        snprintf (run->error, sizeof run->error, "%.250s", report.message);
-    }
-
+  correct = squares_check (run, results, status, n, &report, &sum);
   run->result_json = result_json (run, results, status, n, correct, sum);
   rc = 0;
 
 fail:
-  if (pool)
-    plab_pool_free (pool);
   free (items);
   free (results);
   free (status);

@@ -83,6 +83,15 @@ pool_on (PlabBackend backend, int workers)
   return pool;
 }
 
+/* Frees the @n futures a test holds, then the pool they ran on. */
+static void
+free_futures_and_pool (PlabPool *pool, PlabFuture **futures, int n)
+{
+  for (int i = 0; i < n; i++)
+    plab_future_free (futures[i]);
+  plab_pool_free (pool);
+}
+
 static PlabFuture *
 submit (PlabPool *pool, const Arg *arg)
 {
@@ -234,9 +243,7 @@ test_cancel (void)
       g_assert_cmpint (atomic_load (&shared->runs), ==, 1 + 2 + 1);
       plab_future_free (running);
       plab_future_free (after);
-      for (int i = 0; i < 5; i++)
-        plab_future_free (queued[i]);
-      plab_pool_free (pool);
+      free_futures_and_pool (pool, queued, 5);
     }
 }
 
@@ -266,9 +273,7 @@ test_wait_modes (void)
   atomic_store (&shared->gate, 1);
   g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_ALL, -1, &n_done), ==, 0);
   g_assert_cmpuint (n_done, ==, 3);
-  for (int i = 0; i < 3; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 3);
 }
 
 static void
@@ -291,9 +296,7 @@ test_as_completed (void)
   g_assert_cmpuint (order[0], ==, 1);
   g_assert_cmpuint (order[1], ==, 2);
   g_assert_cmpuint (order[2], ==, 0);
-  for (int i = 0; i < 3; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 3);
 }
 
 static int done_calls;
@@ -331,9 +334,7 @@ test_apply_async_callback (void)
   /* Each callback ran once, in this thread: sum of squares 0..19. */
   g_assert_cmpint (done_calls, ==, 20);
   g_assert_cmpint (sum, ==, 2470);
-  for (int i = 0; i < 20; i++)
-    plab_future_free (f[i]);
-  plab_pool_free (pool);
+  free_futures_and_pool (pool, f, 20);
 }
 
 static void
@@ -398,26 +399,34 @@ input_next (void *item, void *data)
   return 1;
 }
 
+/* An imap of task_square over the Args that @next makes from @in; a test
+ * sets the window and the flags it needs on top. */
+static PlabImap
+square_imap (PlabNextFunc next, Input *in)
+{
+  return (PlabImap){
+    .func = task_square,
+    .next = next,
+    .next_data = in,
+    .item_size = sizeof (Arg),
+    .result_size = sizeof (int64_t),
+  };
+}
+
 static void
 imap_case (PlabBackend backend, bool unordered)
 {
   PlabPool *pool = pool_on (backend, 2);
   Input in = { .limit = 300, .crash_at = -1 };
-  PlabImap spec = {
-    .func = task_square,
-    .next = input_next,
-    .next_data = &in,
-    .item_size = sizeof (Arg),
-    .result_size = sizeof (int64_t),
-    .window = 6,
-    .unordered = unordered,
-  };
+  PlabImap spec = square_imap (input_next, &in);
   PlabImapIter *it;
   gboolean *seen = g_new0 (gboolean, 300);
   size_t index, count = 0;
   int64_t r;
   int rc;
 
+  spec.window = 6;
+  spec.unordered = unordered;
   g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
   while ((rc = plab_imap_next (it, &index, &r, -1)) == 0)
     {
@@ -469,18 +478,14 @@ test_imap_unordered_overtakes (void)
 {
   PlabPool *pool = pool_on (PLAB_BACKEND_THREADS, 2);
   Input in = { .limit = 20, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = gated_input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t),
-                    .window = 4,
-                    .unordered = true };
+  PlabImap spec = square_imap (gated_input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;
   int got = 0;
 
+  spec.window = 4;
+  spec.unordered = true;
   shared_reset ();
   g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
   /* Item 0 is held at the gate, yet the other worker delivers items 1.. meanwhile. */
@@ -503,11 +508,7 @@ test_imap_endless_input (void)
 {
   PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
   Input in = { .limit = -1, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t) };
+  PlabImap spec = square_imap (input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;
@@ -533,17 +534,13 @@ test_imap_crash (void)
     {
       PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
       Input in = { .limit = 30, .crash_at = 7 };
-      PlabImap spec = { .func = task_square,
-                        .next = input_next,
-                        .next_data = &in,
-                        .item_size = sizeof (Arg),
-                        .result_size = sizeof (int64_t),
-                        .fail_fast = fail_fast };
+      PlabImap spec = square_imap (input_next, &in);
       PlabImapIter *it;
       size_t index;
       int64_t r;
       int rc, ok = 0, failed = 0;
 
+      spec.fail_fast = fail_fast;
       g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
       while ((rc = plab_imap_next (it, &index, &r, -1)) != PLAB_EDONE)
         {
@@ -995,11 +992,7 @@ test_waits_on_the_timeline (void)
   PlabPool *pool;
   PlabFuture *f;
   Input in = { .limit = 4, .crash_at = -1 };
-  PlabImap spec = { .func = task_square,
-                    .next = gated_input_next,
-                    .next_data = &in,
-                    .item_size = sizeof (Arg),
-                    .result_size = sizeof (int64_t) };
+  PlabImap spec = square_imap (gated_input_next, &in);
   PlabImapIter *it;
   size_t index;
   int64_t r;

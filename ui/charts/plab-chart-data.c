@@ -320,6 +320,17 @@ load_own (PlabChartData *self,
   return 0;
 }
 
+/* Every loader begins alike: nothing out and no error yet, then a new data
+ * object (NULL when out of memory, which finish () reports). */
+static PlabChartData *
+start (PlabChartData **out, char *error, size_t error_len)
+{
+  *out = NULL;
+  if (error_len > 0)
+    error[0] = '\0';
+  return calloc (1, sizeof (PlabChartData));
+}
+
 static int
 finish (PlabChartData *self, int rc, PlabChartData **out, char *error, size_t error_len)
 {
@@ -344,15 +355,12 @@ plab_chart_data_load_sweep (PlabStore *store,
                             char *error,
                             size_t error_len)
 {
-  PlabChartData *self = calloc (1, sizeof *self);
+  PlabChartData *self = start (out, error, error_len);
   PlabRunRecord **runs = NULL;
   size_t n_runs = 0, pick = 0;
   char name[64];
   int rc;
 
-  *out = NULL;
-  if (error_len > 0)
-    error[0] = '\0';
   if (self == NULL)
     return finish (self, PLAB_ENOMEM, out, error, error_len);
   rc = list_sweep (store, sweep_id, &runs, &n_runs, error, error_len);
@@ -370,9 +378,7 @@ plab_chart_data_load_sweep (PlabStore *store,
       }
   self->run = runs[pick];
   runs[pick] = NULL;
-  for (size_t i = 0; i < n_runs; i++)
-    plab_run_record_free (runs[i]);
-  free (runs);
+  plab_run_records_free (runs, n_runs);
   if (rc == 0)
     rc = load_own (self, store, what, keep_going, user_data, error, error_len);
   return finish (self, rc, out, error, error_len);
@@ -388,12 +394,9 @@ plab_chart_data_load_run (PlabStore *store,
                           char *error,
                           size_t error_len)
 {
-  PlabChartData *self = calloc (1, sizeof *self);
+  PlabChartData *self = start (out, error, error_len);
   int rc;
 
-  *out = NULL;
-  if (error_len > 0)
-    error[0] = '\0';
   if (self == NULL)
     return finish (self, PLAB_ENOMEM, out, error, error_len);
   rc = plab_store_get_run (store, run_id, &self->run);

@@ -320,14 +320,18 @@ export_loaded (PlabStore *store,
   return plab_chart_export_data (&input, &with_title, error, error_len);
 }
 
-int
-plab_chart_export_run (PlabStore *store,
-                       int64_t run_id,
-                       const PlabExportOptions *options,
-                       char *error,
-                       size_t error_len)
+/* The one path from the store to a file: a run and a sweep differ only in
+ * which loader reads them. */
+static int
+export_from_store (PlabStore *store,
+                   int64_t id,
+                   bool sweep,
+                   const PlabExportOptions *options,
+                   char *error,
+                   size_t error_len)
 {
   PlabChartData *data = NULL;
+  PlabChartLoad what;
   int rc;
 
   if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
@@ -335,12 +339,25 @@ plab_chart_export_run (PlabStore *store,
       snprintf (error, error_len, "unknown chart");
       return PLAB_EINVAL;
     }
-  rc = plab_chart_data_load_run (store, run_id, load_for_kind (options->kind, options->format),
-                                 NULL, NULL, &data, error, error_len);
+  what = load_for_kind (options->kind, options->format);
+  if (sweep)
+    rc = plab_chart_data_load_sweep (store, id, what, NULL, NULL, &data, error, error_len);
+  else
+    rc = plab_chart_data_load_run (store, id, what, NULL, NULL, &data, error, error_len);
   if (rc == 0)
     rc = export_loaded (store, data, options, error, error_len);
   plab_chart_data_free (data);
   return rc;
+}
+
+int
+plab_chart_export_run (PlabStore *store,
+                       int64_t run_id,
+                       const PlabExportOptions *options,
+                       char *error,
+                       size_t error_len)
+{
+  return export_from_store (store, run_id, false, options, error, error_len);
 }
 
 int
@@ -350,18 +367,5 @@ plab_chart_export_sweep (PlabStore *store,
                          char *error,
                          size_t error_len)
 {
-  PlabChartData *data = NULL;
-  int rc;
-
-  if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
-    {
-      snprintf (error, error_len, "unknown chart");
-      return PLAB_EINVAL;
-    }
-  rc = plab_chart_data_load_sweep (store, sweep_id, load_for_kind (options->kind, options->format),
-                                   NULL, NULL, &data, error, error_len);
-  if (rc == 0)
-    rc = export_loaded (store, data, options, error, error_len);
-  plab_chart_data_free (data);
-  return rc;
+  return export_from_store (store, sweep_id, true, options, error, error_len);
 }
