@@ -183,16 +183,25 @@ wait_readable (PlabConn *self, int64_t deadline)
   for (;;)
     {
       struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
-      int64_t left = deadline < 0 ? -1 : deadline - plab_now_ns ();
-      bool sliced = watched && (left < 0 || left > PLAB_CANCEL_SLICE_NS);
+      bool forever = deadline < 0;
+      /* Past the deadline is 0 left, never "forever": a poll with no time
+       * left, or one interrupted after the deadline, must not block. */
+      int64_t left = forever ? 0 : deadline - plab_now_ns ();
+      bool sliced;
       int ms;
       int r;
 
+      if (left < 0)
+        left = 0;
+      sliced = watched && (forever || left > PLAB_CANCEL_SLICE_NS);
       if (watched && plab_cancelled ())
         return PLAB_ECANCELLED;
       if (sliced)
-        left = PLAB_CANCEL_SLICE_NS;
-      ms = left < 0 ? -1 : (left == 0 ? 0 : (int)((left + 999999) / 1000000));
+        ms = (int)(PLAB_CANCEL_SLICE_NS / 1000000);
+      else if (forever)
+        ms = -1;
+      else
+        ms = left == 0 ? 0 : (int)((left + 999999) / 1000000);
       r = poll (&pfd, 1, ms);
       if (r > 0)
         return 1;

@@ -266,6 +266,9 @@ plab_process_start (PlabProcess *self)
 
       _plab_child_setup (parent);
       parent_pid = parent;
+      /* The flag the parent's thread watched is its own memory, a copy here
+       * that nothing will raise: a child watches no flag until it says so. */
+      plab_cancel_watch (NULL);
       if (self->trace != NULL)
         {
           plab_trace_attach (self->trace, self->lane);

@@ -119,7 +119,15 @@ plab_queue_name (const PlabQueue *self)
 static int
 lock (QueueHeader *h)
 {
-  int rc = _plab_mutex_lock (&h->mutex, -1);
+  int rc;
+
+  /* The queue's mutex is held for a copy at most, and close and task_done
+   * change the state once they have it: a cancel must not hand it over
+   * unlocked, so this wait goes on through one. Waits that a cancel ends
+   * are the condition waits, for room or for an item. */
+  do
+    rc = _plab_mutex_lock (&h->mutex, -1);
+  while (rc == PLAB_ECANCELLED);
   return rc == PLAB_EOWNERDEAD ? 0 : rc;
 }
 
@@ -283,6 +291,8 @@ queue_get_blocking (PlabQueue *self,
   if (fh.size > buf_size)
     {
       pthread_mutex_unlock (&h->mutex);
+      /* The wait ended, whatever the caller's buffer: its open span too. */
+      record_wait (t0, h->name);
       return PLAB_EMSGSIZE;
     }
   memcpy (buf, self->ring + h->head + sizeof fh, fh.size);

@@ -245,7 +245,15 @@ object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *co
 static int
 state_lock (pthread_mutex_t *mutex)
 {
-  int rc = _plab_mutex_lock (mutex, -1);
+  int rc;
+
+  /* A state mutex is held for a few instructions at a time, and callers
+   * such as event_flag_set or barrier_reset change the state once they have
+   * it without looking at a result: a cancel must not hand them the state
+   * unlocked, so this wait goes on through one (in slices, never a spin). */
+  do
+    rc = _plab_mutex_lock (mutex, -1);
+  while (rc == PLAB_ECANCELLED);
   return rc == PLAB_EOWNERDEAD ? 0 : rc;
 }
 

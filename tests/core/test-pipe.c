@@ -95,6 +95,19 @@ test_timeout_poll_and_limits (void)
   g_assert_cmpint (plab_pipe_new ("t", 100, &a, &b), ==, 0);
   g_assert_cmpint (plab_conn_poll (b, 10 * 1000000LL), ==, 0);
   g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 10 * 1000000LL), ==, PLAB_ETIMEDOUT);
+  /* No time at all, and a timeout just past the cancel slice, on an empty
+   * connection: an answer, never a wait for data that does not come. Both
+   * with and without a cancel flag watched (which polls in slices). */
+  for (int watch = 0; watch < 2; watch++)
+    {
+      static volatile sig_atomic_t flag = 0;
+      const volatile sig_atomic_t *before = plab_cancel_watch (watch ? &flag : NULL);
+
+      g_assert_cmpint (plab_conn_poll (b, 0), ==, 0);
+      g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, NULL, 0), ==, PLAB_ETIMEDOUT);
+      g_assert_cmpint (plab_conn_poll (b, PLAB_CANCEL_SLICE_NS + 500000), ==, 0);
+      plab_cancel_watch (before);
+    }
   g_assert_cmpint (plab_conn_send (a, big, sizeof big), ==, PLAB_EMSGSIZE);
   g_assert_cmpint (plab_conn_send (a, "hi", 2), ==, 0);
   g_assert_cmpint (plab_conn_poll (b, 1000000000LL), ==, 1);
