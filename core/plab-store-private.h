@@ -70,6 +70,9 @@ struct PlabStore
   sqlite3 *db;
   char *path;
   PlabStoreMode mode;
+  /* Set while a best-effort write runs (plab_store_note_progress ()): a
+   * locked store is given up on at once, not waited for. */
+  bool no_wait;
   int64_t machine_id;
   int repaired;
   char host[128];

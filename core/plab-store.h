@@ -113,6 +113,12 @@ int plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *eve
 /* Sets the outcome of a run. */
 int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome);
 
+/* Brings running run @run_id's wall and CPU time up to date, so that a
+ * runner killed later leaves a run that says how long it ran. Best effort:
+ * one try that waits for no lock (PLAB_ESTORE_BUSY when another writer holds
+ * it), for callers that must not stall, such as a run's drain. */
+int plab_store_note_progress (PlabStore *self, int64_t run_id, int64_t wall_ns, int64_t cpu_ns);
+
 /* A PlabTraceSink that writes lanes and events of @run_id to the store, each
  * batch in one transaction. One sink per store at a time (a new init replaces
  * the run and clears the error). Errors are remembered:

@@ -17,7 +17,10 @@ format_params (const char *params_json, char *buf, size_t len)
   size_t used = 0;
 
   buf[0] = '\0';
-  for (size_t i = 0; i < plab_json_length (params) && used < len; i++)
+  /* Only an object has keys: a store anyone can edit may hold an array. */
+  for (size_t i = 0; params != NULL && params->type == PLAB_JSON_OBJECT
+                     && i < plab_json_length (params) && used < len;
+       i++)
     {
       char value[64];
       plab_json_format_value (&params->children[i], value, sizeof value);
