@@ -103,8 +103,8 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
   plab_buf_append (&buf, ", \"amdahl_ceiling\": ");
   plab_json_write_short (&buf, f > 0 ? 1.0 / f : INFINITY);
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
-                          "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": "
-                          "[{\"name\": \"Amdahl\", \"style\": \"line\", \"x\": ");
+                         "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": "
+                         "[{\"name\": \"Amdahl\", \"style\": \"line\", \"x\": ");
   plab_json_write_numbers (&buf, xs, (size_t)max_n);
   plab_buf_append (&buf, ", \"y\": ");
   plab_json_write_numbers (&buf, ys, (size_t)max_n);
@@ -117,9 +117,9 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
   plab_buf_append (&buf, ", \"y\": ");
   plab_json_write_numbers (&buf, &measured, 1);
   plab_buf_printf (&buf,
-                    "}], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
-                    "%.3gx\", \"this run: %.2fx against the planned one-worker time\"]}}",
-                    f, amdahl (f, workers), workers, f > 0 ? 1.0 / f : INFINITY, measured);
+                   "}], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
+                   "%.3gx\", \"this run: %.2fx against the planned one-worker time\"]}}",
+                   f, amdahl (f, workers), workers, f > 0 ? 1.0 / f : INFINITY, measured);
 out:
   free (xs);
   free (ys);

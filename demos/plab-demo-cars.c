@@ -266,25 +266,25 @@ result_json (Factory *f, int64_t t0, int64_t total_ns, int once)
     return NULL;
   plab_buf_init (&buf);
   plab_buf_printf (&buf,
-                    "{\"cars\": %d, \"delivered_once\": %d, \"cnt\": %lld, "
-                    "\"fifo_violations\": %d, \"producers\": %d, \"consumers\": %d, "
-                    "\"capacity\": %d, \"taken_per_consumer\": \"",
-                    f->cars, once, (long long)atomic_load (&f->sh->cnt),
-                    atomic_load (&f->sh->fifo_violations), f->producers, f->consumers, f->capacity);
+                   "{\"cars\": %d, \"delivered_once\": %d, \"cnt\": %lld, "
+                   "\"fifo_violations\": %d, \"producers\": %d, \"consumers\": %d, "
+                   "\"capacity\": %d, \"taken_per_consumer\": \"",
+                   f->cars, once, (long long)atomic_load (&f->sh->cnt),
+                   atomic_load (&f->sh->fifo_violations), f->producers, f->consumers, f->capacity);
   for (int c = 0; c < f->consumers; c++)
     plab_buf_printf (&buf, "%s%d", c ? ", " : "", f->sh->taken[c]);
   plab_buf_append (&buf, "\", \"total_s\": ");
   plab_json_write_short (&buf, total_ns / 1e9);
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Cars built and "
-                          "delivered\", \"x_label\": \"seconds\", \"y_label\": \"cars\", "
-                          "\"series\": [");
+                         "delivered\", \"x_label\": \"seconds\", \"y_label\": \"cars\", "
+                         "\"series\": [");
   memcpy (times, f->made_ns, (size_t)f->cars * sizeof *times);
   cumulative_series (&buf, "built (put on the queue)", times, f->cars, t0);
   plab_buf_append (&buf, ", ");
   memcpy (times, f->delivered_ns, (size_t)f->cars * sizeof *times);
   cumulative_series (&buf, "delivered (cnt)", times, f->cars, t0);
   plab_buf_append (&buf, "], \"notes\": [\"the gap between the lines is the cars in the queue "
-                          "or in a consumer's hands\", ");
+                         "or in a consumer's hands\", ");
   plab_buf_printf (&buf, "\"%d of %d cars delivered exactly once\"]}}", once, f->cars);
   free (times);
   return plab_buf_steal (&buf);

@@ -204,20 +204,20 @@ result_json (PlabDemoRun *run, const Kitchen *k, int n, double for_loop_s, doubl
   plab_buf_append (&buf, ", \"saved_percent\": ");
   plab_json_write_short (&buf, saved);
   plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, \"figure\": {\"kind\": \"bars\", "
-                          "\"title\": \"Time in the kitchen\", \"x_label\": \"kitchen\", "
-                          "\"y_label\": \"seconds\", \"categories\": [\"one chef, for loop "
-                          "(sum of the tasks)\", ");
+                         "\"title\": \"Time in the kitchen\", \"x_label\": \"kitchen\", "
+                         "\"y_label\": \"seconds\", \"categories\": [\"one chef, for loop "
+                         "(sum of the tasks)\", ");
   plab_json_write_string (&buf, name);
   plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
   plab_json_write_numbers (&buf, bars, 2);
   plab_buf_printf (&buf,
-                    "}], \"notes\": [\"%.1f%% of the for loop's time saved (the classic text "
-                    "reports 44.4%%)\"",
-                    saved);
+                   "}], \"notes\": [\"%.1f%% of the for loop's time saved (the classic text "
+                   "reports 44.4%%)\"",
+                   saved);
   for (int t = 0; t < n; t++)
     plab_buf_printf (&buf, ", \"%s (%s, %d units): %.2f s\"", kitchen[t].name,
-                      kitchen[t].kind == KIND_CPU ? "cpu" : "oven", kitchen[t].units,
-                      (k->sh->end_ns[t] - k->sh->start_ns[t]) / 1e9);
+                     kitchen[t].kind == KIND_CPU ? "cpu" : "oven", kitchen[t].units,
+                     (k->sh->end_ns[t] - k->sh->start_ns[t]) / 1e9);
   plab_buf_append (&buf, "]}}");
   return plab_buf_steal (&buf);
 }

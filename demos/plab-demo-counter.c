@@ -207,9 +207,9 @@ result_json (const Counting *c, int n, bool serial)
         continue;
       s = variant_seconds (c->sh, n, v, serial);
       plab_buf_printf (&buf,
-                        ", \"%s_count\": %lld, \"%s_lost\": %lld, \"%s_s\": ", variant_names[v],
-                        (long long)counted (c->sh, v), variant_names[v],
-                        (long long)(expected - counted (c->sh, v)), variant_names[v]);
+                       ", \"%s_count\": %lld, \"%s_lost\": %lld, \"%s_s\": ", variant_names[v],
+                       (long long)counted (c->sh, v), variant_names[v],
+                       (long long)(expected - counted (c->sh, v)), variant_names[v]);
       plab_json_write_short (&buf, s);
       plab_buf_printf (&buf, ", \"%s_ns_per_increment\": ", variant_names[v]);
       plab_json_write_short (&buf, s * 1e9 / (double)expected);
@@ -218,8 +218,8 @@ result_json (const Counting *c, int n, bool serial)
       cats[k++] = variant_names[v];
     }
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"What the counter "
-                          "reached\", \"x_label\": \"counter\", \"y_label\": \"count\", "
-                          "\"categories\": [");
+                         "reached\", \"x_label\": \"counter\", \"y_label\": \"count\", "
+                         "\"categories\": [");
   for (int i = 0; i < k; i++)
     {
       if (i)
@@ -236,8 +236,8 @@ result_json (const Counting *c, int n, bool serial)
       if (!c->variants[v])
         continue;
       plab_buf_printf (&buf, "%s\"%s: %lld of %lld in %.3f s\"", first ? "" : ", ",
-                        variant_labels[v], (long long)counted (c->sh, v), (long long)expected,
-                        variant_seconds (c->sh, n, v, serial));
+                       variant_labels[v], (long long)counted (c->sh, v), (long long)expected,
+                       variant_seconds (c->sh, n, v, serial));
       first = 0;
     }
   plab_buf_append (&buf, "]}}");

@@ -170,23 +170,23 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
 
   plab_buf_init (&buf);
   plab_buf_printf (&buf,
-                    "{\"count\": %lld, \"jobs\": %d, \"appended_in_workers\": %lld, "
-                    "\"in_parent_lists\": %lld, \"classic_threads_s\": 2.0, "
-                    "\"classic_processes_2_s\": 1.05, \"classic_processes_4_s\": 0.54",
-                    (long long)count, jobs, (long long)sent, (long long)parent);
+                   "{\"count\": %lld, \"jobs\": %d, \"appended_in_workers\": %lld, "
+                   "\"in_parent_lists\": %lld, \"classic_threads_s\": 2.0, "
+                   "\"classic_processes_2_s\": 1.05, \"classic_processes_4_s\": 0.54",
+                   (long long)count, jobs, (long long)sent, (long long)parent);
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Where the numbers "
-                          "ended up\", \"x_label\": \"lists\", \"y_label\": \"numbers\", "
-                          "\"categories\": [\"appended by the jobs\", \"in the parent's "
-                          "lists\"], \"series\": [{\"name\": \"numbers\", \"values\": ");
+                         "ended up\", \"x_label\": \"lists\", \"y_label\": \"numbers\", "
+                         "\"categories\": [\"appended by the jobs\", \"in the parent's "
+                         "lists\"], \"series\": [{\"name\": \"numbers\", \"values\": ");
   plab_json_write_numbers (&buf, bars, 2);
   plab_buf_append (&buf, "}], \"notes\": [");
   if (run->backend == PLAB_BACKEND_PROCESSES)
     plab_buf_append (&buf, "\"each process filled its own copy of the list: the parent's "
-                            "lists are empty, only the lengths and sums were sent back\"");
+                           "lists are empty, only the lengths and sums were sent back\"");
   else
     plab_buf_append (&buf, "\"threads share memory: the jobs filled the parent's own lists\"");
   plab_buf_append (&buf, ", \"the classic text: threads 2.0 s whatever their number; "
-                          "processes 1.05 s with 2, 0.54 s with 4\"]}}");
+                         "processes 1.05 s with 2, 0.54 s with 4\"]}}");
   return plab_buf_steal (&buf);
 }
 

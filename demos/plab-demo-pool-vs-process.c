@@ -295,23 +295,23 @@ pool_vs_process_run (PlabDemoRun *run)
             run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers);
   plab_buf_init (&buf);
   plab_buf_printf (&buf, "{\"kind\": \"%s\", \"tasks\": %d, \"process_per_task_s\": ",
-                    kinds[f.io ? KIND_IO : KIND_CPU], n);
+                   kinds[f.io ? KIND_IO : KIND_CPU], n);
   plab_json_write_short (&buf, bars[0]);
   plab_buf_append (&buf, ", \"pool_s\": ");
   plab_json_write_short (&buf, bars[1]);
   plab_buf_printf (&buf, ", \"faster\": \"%s\"",
-                    process_ns < pool_ns ? "Process per task" : "Pool");
+                   process_ns < pool_ns ? "Process per task" : "Pool");
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Process per task or "
-                          "Pool\", \"x_label\": \"how\", \"y_label\": \"seconds\", "
-                          "\"categories\": [\"Process per task\", ");
+                         "Pool\", \"x_label\": \"how\", \"y_label\": \"seconds\", "
+                         "\"categories\": [\"Process per task\", ");
   plab_json_write_string (&buf, name);
   plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
   plab_json_write_numbers (&buf, bars, 2);
   plab_buf_printf (&buf,
-                    "}], \"notes\": [\"%s tasks: %s was faster\", \"the classic text: 0.10 s "
-                    "with a Process per task, 0.20 s with a Pool, for I/O\"]}}",
-                    f.io ? "I/O-bound" : "CPU-bound",
-                    process_ns < pool_ns ? "a Process per task" : "the Pool");
+                   "}], \"notes\": [\"%s tasks: %s was faster\", \"the classic text: 0.10 s "
+                   "with a Process per task, 0.20 s with a Pool, for I/O\"]}}",
+                   f.io ? "I/O-bound" : "CPU-bound",
+                   process_ns < pool_ns ? "a Process per task" : "the Pool");
   run->result_json = plab_buf_steal (&buf);
   rc = 0;
 

@@ -7,7 +7,11 @@
 #include <plab.h>
 #include <stdio.h>
 
-enum { COUNT = 1000, SENTINEL = -1 };
+enum
+{
+  COUNT = 1000,
+  SENTINEL = -1
+};
 
 /* Made before the fork: the child inherits it, and its ring lives in shared
  * memory, so both processes see the same queue. */
@@ -16,7 +20,7 @@ static PlabQueue *queue;
 static int
 produce (void *arg)
 {
-  int64_t count = *(const int64_t *) arg, sentinel = SENTINEL;
+  int64_t count = *(const int64_t *)arg, sentinel = SENTINEL;
 
   for (int64_t i = 1; i <= count; i++)
     if (plab_queue_put (queue, &i, sizeof i, -1) != 0)
@@ -49,7 +53,7 @@ main (void)
     sum += value;
   plab_process_join (producer, -1, &status);
 
-  printf ("sum of 1..%lld = %lld\n", (long long) count, (long long) sum);
+  printf ("sum of 1..%lld = %lld\n", (long long)count, (long long)sum);
   printf ("producer exited with code %d\n", status.state == PLAB_PROCESS_EXITED ? status.code : -1);
   plab_process_free (producer);
   plab_queue_free (queue);
