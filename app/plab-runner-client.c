@@ -80,59 +80,51 @@ parse_lane (PlabRunnerClient *self, const PlabJson *obj)
   g_signal_emit (self, signals[LANE], 0, &lane);
 }
 
-/* [start, end, "kind", task, "label"] */
-static void
-parse_spans (PlabRunnerClient *self, const PlabJson *obj)
+/* Reads the "spans" of @obj into self->batch: rows [start, end, "kind",
+ * task, "label"] when @has_end, else [start, "kind", task, "label"] (a span
+ * still open, its end set to its start). A row too short or of an unknown
+ * kind is skipped. Returns the lane they are on. */
+static int
+parse_span_rows (PlabRunnerClient *self, const PlabJson *obj, bool has_end)
 {
   const PlabJson *spans = plab_json_get (obj, "spans");
   int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+  size_t col = has_end ? 1 : 0;
 
   g_array_set_size (self->batch, 0);
   for (size_t i = 0; i < plab_json_length (spans); i++)
     {
       const PlabJson *s = plab_json_at (spans, i);
       PlabEvent ev;
-      int kind = plab_span_kind_from_name (plab_json_string (plab_json_at (s, 2), ""));
+      int kind = plab_span_kind_from_name (plab_json_string (plab_json_at (s, col + 1), ""));
 
-      if (plab_json_length (s) < 5 || kind < 0)
+      if (plab_json_length (s) < col + 4 || kind < 0)
         continue;
       memset (&ev, 0, sizeof ev);
       ev.start_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
-      ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, 1), 0);
+      ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, col), 0);
       ev.kind = (uint16_t)kind;
-      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, 3), -1);
+      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, col + 2), -1);
       ev.lane = (uint16_t)lane;
-      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, 4), ""), sizeof ev.label);
+      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, col + 3), ""), sizeof ev.label);
       g_array_append_val (self->batch, ev);
     }
+  return lane;
+}
+
+static void
+parse_spans (PlabRunnerClient *self, const PlabJson *obj)
+{
+  parse_span_rows (self, obj, true);
   if (self->batch->len > 0)
     g_signal_emit (self, signals[EVENTS], 0, self->batch->data, self->batch->len);
 }
 
-/* [start, "kind", task, "label"] */
 static void
 parse_open (PlabRunnerClient *self, const PlabJson *obj)
 {
-  const PlabJson *spans = plab_json_get (obj, "spans");
-  int lane = (int)plab_json_number (plab_json_get (obj, "lane"), 0);
+  int lane = parse_span_rows (self, obj, false);
 
-  g_array_set_size (self->batch, 0);
-  for (size_t i = 0; i < plab_json_length (spans); i++)
-    {
-      const PlabJson *s = plab_json_at (spans, i);
-      PlabEvent ev;
-      int kind = plab_span_kind_from_name (plab_json_string (plab_json_at (s, 1), ""));
-
-      if (plab_json_length (s) < 4 || kind < 0)
-        continue;
-      memset (&ev, 0, sizeof ev);
-      ev.start_ns = ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
-      ev.kind = (uint16_t)kind;
-      ev.task_id = (int64_t)plab_json_number (plab_json_at (s, 2), -1);
-      ev.lane = (uint16_t)lane;
-      g_strlcpy (ev.label, plab_json_string (plab_json_at (s, 3), ""), sizeof ev.label);
-      g_array_append_val (self->batch, ev);
-    }
   g_signal_emit (self, signals[OPEN], 0, lane, self->batch->data, self->batch->len);
 }
 
