@@ -30,41 +30,6 @@ typedef struct
   PlabRunStatus end_status;
 } Fixture;
 
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-
-  f->dir = g_dir_make_tmp ("plab-recording-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "runs.db", NULL);
-  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &f->store), ==, 0);
-  g_assert_cmpint (plab_recording_new (f->store, &f->rec), ==, 0);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  const char *name;
-  GDir *dir;
-
-  plab_recording_free (f->rec);
-  plab_store_close (f->store);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      char *child = g_build_filename (f->dir, name, NULL);
-
-      g_unlink (child);
-      g_free (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
-}
-
 /* --- Live sink --- */
 
 static void
@@ -131,6 +96,44 @@ watch (Fixture *f)
   };
 
   plab_recording_set_sink (f->rec, &sink);
+}
+
+/* --- Fixture --- */
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+
+  f->dir = g_dir_make_tmp ("plab-recording-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "runs.db", NULL);
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_WRITE, &f->store), ==, 0);
+  g_assert_cmpint (plab_recording_new (f->store, &f->rec), ==, 0);
+  watch (f);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  const char *name;
+  GDir *dir;
+
+  plab_recording_free (f->rec);
+  plab_store_close (f->store);
+  dir = g_dir_open (f->dir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      char *child = g_build_filename (f->dir, name, NULL);
+
+      g_unlink (child);
+      g_free (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
 }
 
 /* --- Run functions --- */
@@ -279,22 +282,34 @@ config_for (const char *backend, PlabRecordingFunc func, void *user_data)
   return config;
 }
 
+/* Records a run of @func on @backend into @outcome (to be cleared by the
+ * caller), and returns its status. */
+static PlabRunStatus
+record (Fixture *f,
+        const char *backend,
+        PlabRecordingFunc func,
+        void *user_data,
+        PlabRecordingOutcome *outcome)
+{
+  PlabRecordingConfig config = config_for (backend, func, user_data);
+
+  g_assert_cmpint (plab_recording_run (f->rec, &config, outcome), ==, 0);
+  return outcome->status;
+}
+
 /* --- Tests --- */
 
 static void
 test_ok (Fixture *f, gconstpointer data)
 {
   MapJob job = { PLAB_BACKEND_PROCESSES, false };
-  PlabRecordingConfig config = config_for ("processes", map_cb, &job);
   PlabRecordingOutcome outcome;
   PlabRunRecord *run = NULL;
   PlabLaneInfo *lanes = NULL;
   PlabEvent *spans = NULL;
   size_t n_lanes = 0, n_spans = 0, n_tasks = 0;
 
-  watch (f);
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_OK);
+  g_assert_cmpint (record (f, "processes", map_cb, &job, &outcome), ==, PLAB_RUN_OK);
   g_assert_true (outcome.recorded);
   g_assert_true (outcome.check_ok);
   g_assert_cmpstr (outcome.check, ==, "all squares right");
@@ -338,13 +353,10 @@ test_ok (Fixture *f, gconstpointer data)
 static void
 test_cancelled (Fixture *f, gconstpointer data)
 {
-  PlabRecordingConfig config = config_for ("threads", cancel_cb, f);
   PlabRecordingOutcome outcome;
   PlabRunRecord *run = NULL;
 
-  watch (f);
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_CANCELLED);
+  g_assert_cmpint (record (f, "threads", cancel_cb, f, &outcome), ==, PLAB_RUN_CANCELLED);
   g_assert_false (outcome.check_ok);
   g_assert_cmpstr (outcome.error, ==, "cancelled by SIGTERM");
   g_assert_cmpstr (outcome.check, ==, "not checked: the run was cancelled");
@@ -361,14 +373,12 @@ test_cancelled (Fixture *f, gconstpointer data)
 static void
 test_failed (Fixture *f, gconstpointer data)
 {
-  PlabRecordingConfig config = config_for ("serial", fail_cb, NULL);
   PlabRecordingOutcome outcome;
   PlabRunRecord *run = NULL;
   PlabEvent *spans = NULL;
   size_t n_spans = 0;
 
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_FAILED);
+  g_assert_cmpint (record (f, "serial", fail_cb, NULL, &outcome), ==, PLAB_RUN_FAILED);
   g_assert_cmpstr (outcome.error, ==, "the demo broke on purpose");
   g_assert_cmpstr (outcome.check, ==, "not checked: the run failed");
   g_assert_cmpstr (outcome.result_json, ==, "{}");
@@ -390,11 +400,9 @@ test_failed (Fixture *f, gconstpointer data)
 static void
 test_check_failed (Fixture *f, gconstpointer data)
 {
-  PlabRecordingConfig config = config_for ("serial", wrong_cb, NULL);
   PlabRecordingOutcome outcome;
 
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_FAILED);
+  g_assert_cmpint (record (f, "serial", wrong_cb, NULL, &outcome), ==, PLAB_RUN_FAILED);
   g_assert_false (outcome.check_ok);
   g_assert_cmpstr (outcome.error, ==, "check failed: 3 squares wrong");
   plab_recording_outcome_clear (&outcome);
@@ -403,12 +411,9 @@ test_check_failed (Fixture *f, gconstpointer data)
 static void
 test_wall_time_as_it_goes (Fixture *f, gconstpointer data)
 {
-  PlabRecordingConfig config = config_for ("serial", slow_cb, f);
   PlabRecordingOutcome outcome;
 
-  watch (f);
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_OK);
+  g_assert_cmpint (record (f, "serial", slow_cb, f, &outcome), ==, PLAB_RUN_OK);
   g_assert_cmpint (outcome.wall_ns, >=, 1500000000LL);
   plab_recording_outcome_clear (&outcome);
 }
@@ -417,15 +422,12 @@ static void
 test_stopped_worker (Fixture *f, gconstpointer data)
 {
   MapJob job = { PLAB_BACKEND_PROCESSES, true };
-  PlabRecordingConfig config = config_for ("processes", map_cb, &job);
   PlabRecordingOutcome outcome;
 
-  watch (f);
   plab_recording_set_stall_ns (f->rec, 300000000LL);
-  g_assert_cmpint (plab_recording_run (f->rec, &config, &outcome), ==, 0);
-  /* The stall callback resumed the worker, so the run finished whole. */
+  /* The stall callback resumes the worker, so the run finishes whole. */
+  g_assert_cmpint (record (f, "processes", map_cb, &job, &outcome), ==, PLAB_RUN_OK);
   g_assert_true (f->stall_stopped);
-  g_assert_cmpint (outcome.status, ==, PLAB_RUN_OK);
   plab_recording_outcome_clear (&outcome);
 }
 
