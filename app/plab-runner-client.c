@@ -365,28 +365,32 @@ read_next_line (PlabRunnerClient *self)
                                        read_line_cb, g_object_ref (self));
 }
 
+/* Ends a step whose call finished with @error (NULL when it went well): a
+ * cancelled step is not counted. Drops the reference the call held. */
 static void
-splice_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+step_finished (PlabRunnerClient *self, const GError *error)
 {
-  PlabRunnerClient *self = user_data;
-  g_autoptr (GError) error = NULL;
-
-  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error);
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     step_done (self);
   g_object_unref (self);
 }
 
 static void
+splice_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error);
+  step_finished (user_data, error);
+}
+
+static void
 wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PlabRunnerClient *self = user_data;
   g_autoptr (GError) error = NULL;
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error);
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    step_done (self);
-  g_object_unref (self);
+  step_finished (user_data, error);
 }
 
 /* Runs in the runner between fork and exec. The runner must not outlive
