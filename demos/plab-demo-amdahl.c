@@ -135,7 +135,7 @@ amdahl_run (PlabDemoRun *run)
   AmdahlContext ctx;
   uint32_t *items = NULL;
   uint64_t *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = task_cb, .user_data = &ctx, .label = label_cb, .n_items = tasks };
   uint64_t first, last;
   int64_t t0, wall_ns;
   int rc;
@@ -164,16 +164,8 @@ amdahl_run (PlabDemoRun *run)
       goto fail;
     }
 
-  map.func = task_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof *items;
-  map.n_items = tasks;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
+  rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, items, sizeof *items, results,
+                                  sizeof *results);
   wall_ns = plab_now_ns () - t0;
   if (rc != 0)
     goto fail;

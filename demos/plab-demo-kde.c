@@ -262,7 +262,7 @@ kde_run (PlabDemoRun *run)
   double *samples = NULL;
   GridRange *ranges = NULL;
   int32_t *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = range_cb, .user_data = &ctx, .label = label_cb, .n_items = n_ranges };
   double integral = 0, expected, max_err = 0, dx;
   int equal = 0;
   int rc;
@@ -287,16 +287,8 @@ kde_run (PlabDemoRun *run)
   run->tasks_total = (int64_t)n_ranges;
 
   /* The context is complete before the pool forks its workers. */
-  map.func = range_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = ranges;
-  map.item_size = sizeof *ranges;
-  map.n_items = n_ranges;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
+  rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, ranges, sizeof *ranges, results,
+                                  sizeof *results);
   if (rc != 0)
     goto fail;
 

@@ -201,7 +201,7 @@ list_append_run (PlabDemoRun *run)
   };
   Job *items = NULL;
   JobResult *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = job_cb, .user_data = &ctx, .label = label_cb };
   int64_t sent = 0, parent = 0;
   int good = 0;
   int rc;
@@ -226,17 +226,10 @@ list_append_run (PlabDemoRun *run)
     }
   run->tasks_total = jobs;
 
-  map.func = job_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof *items;
   map.n_items = (size_t)jobs;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
-                            "pool", &map);
+  rc = _plab_demo_pool_map_items (run,
+                                  run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
+                                  "pool", &map, items, sizeof *items, results, sizeof *results);
   if (rc != 0)
     goto fail;
 

@@ -105,6 +105,14 @@ extern const PlabDemo plab_demo_squares;
 
 /* --- Pool runs --- */
 
+/* Starts a pool in *@out with the run's backend, workers, trace and cancel
+ * flag, its lanes named "@lane_prefix N" (NULL: "worker"). On failure it
+ * writes "cannot start the @what: ..." into run->error. */
+int _plab_demo_pool_new (PlabDemoRun *run,
+                         const char *lane_prefix,
+                         const char *what,
+                         PlabPool **out);
+
 /* Runs @map on a pool with the run's backend, workers, trace and cancel flag,
  * its lanes named "@lane_prefix N" (NULL: "worker"), then frees the pool. On
  * failure it writes why into run->error: "cannot start the @what: ..." when
@@ -136,6 +144,27 @@ typedef struct
  * run slower, so the speed claim is a note of the result, not the check.
  * Writes the reason into @message and returns whether the check passed. */
 bool _plab_sleepers_check (const PlabSleepersTimes *times, char *message, size_t size);
+
+/* Runs @map with one item a task, as _plab_demo_pool_map () does: @items
+ * and @results are arrays of @map->n_items elements of @item_size and
+ * @result_size bytes. Fills in the rest of @map. */
+static inline int
+_plab_demo_pool_map_items (PlabDemoRun *run,
+                           const char *lane_prefix,
+                           const char *what,
+                           PlabMap *map,
+                           const void *items,
+                           size_t item_size,
+                           void *results,
+                           size_t result_size)
+{
+  map->items = items;
+  map->item_size = item_size;
+  map->results = results;
+  map->result_size = result_size;
+  map->chunk_size = 1;
+  return _plab_demo_pool_map (run, lane_prefix, what, map);
+}
 
 /* Runs @map->func on the task numbers 0 .. @map->n_items - 1 (int32_t
  * items, one task a chunk, int32_t results the caller does not see) as

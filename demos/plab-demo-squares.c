@@ -449,26 +449,13 @@ squares_map (PlabDemoRun *run,
              size_t n,
              PlabMapReport *report)
 {
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-    .lane_prefix = "worker",
-  };
   PlabMap map = { 0 };
   PlabPool *pool = NULL;
   int rc;
 
-  rc = plab_pool_new (&options, &pool);
+  rc = _plab_demo_pool_new (run, "worker", "pool", &pool);
   if (rc != 0)
-    {
-      char reason[300];
-
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s",
-                plab_error_describe (rc, reason, sizeof reason));
-      return rc;
-    }
+    return rc;
 
   if (run->values[PARAM_VIEW] == 1)
     rc = squares_imap_unordered (pool, ctx, items, results, status, n, report);
