@@ -379,35 +379,31 @@ feed_next (void *item, void *data)
   return 1;
 }
 
-/* The arrival view runs a real imap_unordered: each result's end_ns becomes
- * the moment the pool handed it over, and failures go into @report as a map
- * would put them. */
+/* The arrival view runs @map as a real imap_unordered: each result's end_ns
+ * becomes the moment the pool handed it over, and failures go into
+ * map->status and @report as a map would put them. */
 static int
-squares_imap_unordered (PlabPool *pool,
-                        SquaresContext *ctx,
-                        const int64_t *items,
-                        SquaresResult *results,
-                        int *status,
-                        size_t n,
-                        PlabMapReport *report)
+squares_imap_unordered (PlabPool *pool, const PlabMap *map, PlabMapReport *report)
 {
-  Feed feed = { items, 0, n };
+  Feed feed = { map->items, 0, map->n_items };
   PlabImap spec = {
-    .func = square_cb,
-    .user_data = ctx,
-    .label = label_cb,
+    .func = map->func,
+    .user_data = map->user_data,
+    .label = map->label,
     .next = feed_next,
     .next_data = &feed,
-    .item_size = sizeof (int64_t),
-    .result_size = sizeof (SquaresResult),
+    .item_size = map->item_size,
+    .result_size = map->result_size,
     .unordered = true,
   };
+  SquaresResult *results = map->results;
+  int *status = map->status;
   PlabImapIter *it;
   SquaresResult r;
   size_t index;
   int rc;
 
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < map->n_items; i++)
     status[i] = PLAB_ECANCELLED;
   rc = plab_pool_imap (pool, &spec, &it);
   if (rc != 0)
@@ -457,22 +453,20 @@ squares_map (PlabDemoRun *run,
   if (rc != 0)
     return rc;
 
+  map.func = square_cb;
+  map.user_data = ctx;
+  map.label = label_cb;
+  map.items = items;
+  map.item_size = sizeof *items;
+  map.n_items = n;
+  map.results = results;
+  map.result_size = sizeof *results;
+  map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
+  map.status = status;
   if (run->values[PARAM_VIEW] == 1)
-    rc = squares_imap_unordered (pool, ctx, items, results, status, n, report);
+    rc = squares_imap_unordered (pool, &map, report);
   else
-    {
-      map.func = square_cb;
-      map.user_data = ctx;
-      map.label = label_cb;
-      map.items = items;
-      map.item_size = sizeof *items;
-      map.n_items = n;
-      map.results = results;
-      map.result_size = sizeof *results;
-      map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
-      map.status = status;
-      rc = plab_pool_map (pool, &map, report);
-    }
+    rc = plab_pool_map (pool, &map, report);
   plab_pool_free (pool);
 
   if (rc == PLAB_ECANCELLED)
