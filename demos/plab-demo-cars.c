@@ -247,13 +247,7 @@ cumulative_series (PlabBuf *buf, const char *name, int64_t *times, int n, int64_
       xs[k] = (times[n - 1] - t0) / 1e9;
       ys[k++] = n;
     }
-  plab_buf_append (buf, "{\"name\": ");
-  plab_json_write_string (buf, name);
-  plab_buf_append (buf, ", \"style\": \"line\", \"x\": ");
-  plab_json_write_numbers (buf, xs, (size_t)k);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, ys, (size_t)k);
-  plab_buf_append (buf, "}");
+  _plab_demo_json_line_series (buf, name, "line", xs, ys, (size_t)k);
 }
 
 static char *

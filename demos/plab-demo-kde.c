@@ -220,23 +220,16 @@ result_json (const KdeContext *ctx, double integral, double expected, double max
   plab_json_write_short (&buf, ctx->h);
   plab_buf_printf (&buf, ", \"kernel\": \"%s\", \"integral\": ", kernels[ctx->gaussian ? 0 : 1]);
   plab_json_write_short (&buf, integral);
-  plab_buf_append (&buf, ", \"grid_mass\": ");
-  plab_json_write_short (&buf, expected);
-  plab_buf_append (&buf, ", \"max_error\": ");
-  plab_json_write_short (&buf, max_err);
+  _plab_demo_json_short (&buf, "grid_mass", expected);
+  _plab_demo_json_short (&buf, "max_error", max_err);
   plab_buf_printf (&buf, ", \"checked_points\": %d, \"equal_to_serial\": %d", CHECK_POINTS, equal);
   plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Density estimate\", "
-                         "\"x_label\": \"x\", \"y_label\": \"density\", \"series\": [{\"name\": "
-                         "\"estimate\", \"style\": \"line\", \"x\": ");
-  plab_json_write_numbers (&buf, xs, n);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, est, n);
-  plab_buf_append (&buf, "}, {\"name\": \"true density\", \"style\": \"dashed\", \"x\": ");
-  plab_json_write_numbers (&buf, xs, n);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, tru, n);
+                         "\"x_label\": \"x\", \"y_label\": \"density\", \"series\": [");
+  _plab_demo_json_line_series (&buf, "estimate", "line", xs, est, n);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_line_series (&buf, "true density", "dashed", xs, tru, n);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"integral %.4f of the %.4f the windows put on the "
+                   "], \"notes\": [\"integral %.4f of the %.4f the windows put on the "
                    "grid\", \"largest distance from the true "
                    "density %.4f\", \"%d of %d checked points equal to the serial "
                    "result\"]}}",

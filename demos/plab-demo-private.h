@@ -174,3 +174,25 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
                                const char *lane_prefix,
                                const char *what,
                                PlabMap *map);
+
+/* --- Result JSON (plab-demo-util.c) --- */
+
+/* Appends the member `, "@key": @value`, the value as
+ * plab_json_write_short () writes it: a member after the first. */
+void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);
+
+/* Appends @n strings as JSON strings separated by ", ": the items of a
+ * figure's categories. */
+void _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n);
+
+/* Appends one series of a bars figure: {"name": @name, "values": [...]}. */
+void _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n);
+
+/* Appends one series of a lines figure: {"name": @name, "style": @style,
+ * "x": [...], "y": [...]}, @n points. */
+void _plab_demo_json_line_series (PlabBuf *buf,
+                                  const char *name,
+                                  const char *style,
+                                  const double *xs,
+                                  const double *ys,
+                                  size_t n);

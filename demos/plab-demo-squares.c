@@ -249,17 +249,11 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
   diag[1] = m ? (double)(m - 1) : 0;
   plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
                         "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
-                        "\"series\": [{\"name\": \"imap_unordered\", "
-                        "\"style\": \"points\", \"x\": ");
-  plab_json_write_numbers (buf, xs, k);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, ys, k);
-  plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
-                        "\"dashed\", \"x\": ");
-  plab_json_write_numbers (buf, diag, 2);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, diag, 2);
-  plab_buf_append (buf, "}], \"notes\": [\"the order plab_imap_next () handed the results "
+                        "\"series\": [");
+  _plab_demo_json_line_series (buf, "imap_unordered", "points", xs, ys, k);
+  plab_buf_append (buf, ", ");
+  _plab_demo_json_line_series (buf, "imap and map (input order)", "dashed", diag, diag, 2);
+  plab_buf_append (buf, "], \"notes\": [\"the order plab_imap_next () handed the results "
                         "over in, with imap_unordered\"]}");
 out:
   free (order);
