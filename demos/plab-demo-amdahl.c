@@ -97,8 +97,8 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
   _plab_demo_json_short (&buf, "speedup_vs_planned", measured);
   _plab_demo_json_short (&buf, "amdahl_speedup", amdahl (f, workers));
   _plab_demo_json_short (&buf, "amdahl_ceiling", f > 0 ? 1.0 / f : INFINITY);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
-                         "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Amdahl's law", "workers", "speedup");
   _plab_demo_json_line_series (&buf, "Amdahl", "line", xs, ys, (size_t)max_n);
   plab_buf_append (&buf, ", ");
   _plab_demo_json_line_series (&buf, "ideal", "dashed", ideal, ideal, 2);

@@ -151,9 +151,9 @@ result_json (const Room *r, double total_s)
   _plab_demo_json_short (&buf, "waiting_s", wait_sum);
   _plab_demo_json_short (&buf, "waiting_percent",
                          busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Painting and waiting "
-                         "at the barrier\", \"x_label\": \"painter\", \"y_label\": \"seconds\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Painting and waiting at the barrier", "painter",
+                          "seconds");
   for (int p = 0; p < r->painters; p++)
     plab_buf_printf (&buf, "%s\"painter %d\"", p ? ", " : "", p + 1);
   plab_buf_append (&buf, "], \"series\": [");

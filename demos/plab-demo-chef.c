@@ -201,10 +201,9 @@ result_json (PlabDemoRun *run, const Kitchen *k, int n, double for_loop_s, doubl
   _plab_demo_json_short (&buf, "for_loop_s", for_loop_s);
   _plab_demo_json_short (&buf, "kitchen_s", kitchen_s);
   _plab_demo_json_short (&buf, "saved_percent", saved);
-  plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, \"figure\": {\"kind\": \"bars\", "
-                         "\"title\": \"Time in the kitchen\", \"x_label\": \"kitchen\", "
-                         "\"y_label\": \"seconds\", \"categories\": [\"one chef, for loop "
-                         "(sum of the tasks)\", ");
+  plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, ");
+  _plab_demo_json_figure (&buf, "bars", "Time in the kitchen", "kitchen", "seconds");
+  plab_buf_append (&buf, "\"one chef, for loop (sum of the tasks)\", ");
   plab_json_write_string (&buf, name);
   plab_buf_append (&buf, "], \"series\": [");
   _plab_demo_json_bars_series (&buf, "time (s)", bars, 2);

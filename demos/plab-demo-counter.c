@@ -217,9 +217,8 @@ result_json (const Counting *c, int n, bool serial)
       expect[k] = (double)expected;
       cats[k++] = variant_names[v];
     }
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"What the counter "
-                         "reached\", \"x_label\": \"counter\", \"y_label\": \"count\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "What the counter reached", "counter", "count");
   _plab_demo_json_strings (&buf, cats, (size_t)k);
   plab_buf_append (&buf, "], \"series\": [");
   _plab_demo_json_bars_series (&buf, "counted", counts, (size_t)k);

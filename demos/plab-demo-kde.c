@@ -223,8 +223,8 @@ result_json (const KdeContext *ctx, double integral, double expected, double max
   _plab_demo_json_short (&buf, "grid_mass", expected);
   _plab_demo_json_short (&buf, "max_error", max_err);
   plab_buf_printf (&buf, ", \"checked_points\": %d, \"equal_to_serial\": %d", CHECK_POINTS, equal);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Density estimate\", "
-                         "\"x_label\": \"x\", \"y_label\": \"density\", \"series\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Density estimate", "x", "density");
   _plab_demo_json_line_series (&buf, "estimate", "line", xs, est, n);
   plab_buf_append (&buf, ", ");
   _plab_demo_json_line_series (&buf, "true density", "dashed", xs, tru, n);

@@ -174,12 +174,11 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
                    "\"in_parent_lists\": %lld, \"classic_threads_s\": 2.0, "
                    "\"classic_processes_2_s\": 1.05, \"classic_processes_4_s\": 0.54",
                    (long long)count, jobs, (long long)sent, (long long)parent);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Where the numbers "
-                         "ended up\", \"x_label\": \"lists\", \"y_label\": \"numbers\", "
-                         "\"categories\": [\"appended by the jobs\", \"in the parent's "
-                         "lists\"], \"series\": [{\"name\": \"numbers\", \"values\": ");
-  plab_json_write_numbers (&buf, bars, 2);
-  plab_buf_append (&buf, "}], \"notes\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Where the numbers ended up", "lists", "numbers");
+  plab_buf_append (&buf, "\"appended by the jobs\", \"in the parent's lists\"], \"series\": [");
+  _plab_demo_json_bars_series (&buf, "numbers", bars, 2);
+  plab_buf_append (&buf, "], \"notes\": [");
   if (run->backend == PLAB_BACKEND_PROCESSES)
     plab_buf_append (&buf, "\"each process filled its own copy of the list: the parent's "
                            "lists are empty, only the lengths and sums were sent back\"");

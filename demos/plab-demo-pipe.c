@@ -238,9 +238,8 @@ result_json (PipeDemo *d)
   plab_json_write_short (&buf, median);
   _plab_demo_json_short (&buf, "rtt_mean_us", mean);
   _plab_demo_json_short (&buf, "rtt_p99_us", p99);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Round trip times\", "
-                         "\"x_label\": \"microseconds\", \"y_label\": \"round trips\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Round trip times", "microseconds", "round trips");
   _plab_demo_json_strings (&buf, names, N_BUCKETS + 1);
   plab_buf_append (&buf, "], \"series\": [");
   _plab_demo_json_bars_series (&buf, "round trips", counts, N_BUCKETS + 1);

@@ -300,9 +300,9 @@ pool_vs_process_run (PlabDemoRun *run)
   _plab_demo_json_short (&buf, "pool_s", bars[1]);
   plab_buf_printf (&buf, ", \"faster\": \"%s\"",
                    process_ns < pool_ns ? "Process per task" : "Pool");
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Process per task or "
-                         "Pool\", \"x_label\": \"how\", \"y_label\": \"seconds\", "
-                         "\"categories\": [\"Process per task\", ");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Process per task or Pool", "how", "seconds");
+  plab_buf_append (&buf, "\"Process per task\", ");
   plab_json_write_string (&buf, name);
   plab_buf_append (&buf, "], \"series\": [");
   _plab_demo_json_bars_series (&buf, "time (s)", bars, 2);

@@ -181,6 +181,15 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
  * plab_json_write_short () writes it: a member after the first. */
 void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);
 
+/* Opens the member "figure" of a result: its @kind ("bars" or "lines"),
+ * @title and axis labels, then the list that follows, "categories": [ for
+ * bars and "series": [ for lines, which the caller fills and closes. */
+void _plab_demo_json_figure (PlabBuf *buf,
+                             const char *kind,
+                             const char *title,
+                             const char *x_label,
+                             const char *y_label);
+
 /* Appends @n strings as JSON strings separated by ", ": the items of a
  * figure's categories. */
 void _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n);

@@ -122,9 +122,8 @@ result_json (int n,
   plab_buf_append (&buf, "\", \"join_order\": \"");
   for (int i = 0; i < n; i++)
     plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, units_of[i]);
-  plab_buf_append (&buf, "\", \"figure\": {\"kind\": \"bars\", \"title\": \"When each sleeper "
-                         "finished\", \"x_label\": \"sleeper (units)\", \"y_label\": \"seconds\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, "\", ");
+  _plab_demo_json_figure (&buf, "bars", "When each sleeper finished", "sleeper (units)", "seconds");
   for (int i = 0; i < n; i++)
     {
       char name[48];

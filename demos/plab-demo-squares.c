@@ -247,9 +247,7 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
     }
   diag[0] = 0;
   diag[1] = m ? (double)(m - 1) : 0;
-  plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
-                        "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
-                        "\"series\": [");
+  _plab_demo_json_figure (buf, "lines", "The order results arrive in", "arrival", "item");
   _plab_demo_json_line_series (buf, "imap_unordered", "points", xs, ys, k);
   plab_buf_append (buf, ", ");
   _plab_demo_json_line_series (buf, "imap and map (input order)", "dashed", diag, diag, 2);
@@ -331,9 +329,7 @@ result_json (PlabDemoRun *run,
       plab_buf_append (&buf, "}");
       return plab_buf_steal (&buf);
     }
-  plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
-  plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
-                         "\"y_label\": \"items\", \"categories\": [");
+  _plab_demo_json_figure (&buf, "bars", "Items squared by each worker", "worker", "items");
   for (size_t w = 0; w < n_workers; w++)
     {
       worker_lane (run->trace, tids[w], name, sizeof name);

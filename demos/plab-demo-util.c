@@ -6,7 +6,27 @@
  * the one form every demo uses, so that the figures read the same whichever
  * demo made them.
  */
+#include <string.h>
+
 #include "plab-demo-private.h"
+
+void
+_plab_demo_json_figure (PlabBuf *buf,
+                        const char *kind,
+                        const char *title,
+                        const char *x_label,
+                        const char *y_label)
+{
+  plab_buf_append (buf, "\"figure\": {\"kind\": ");
+  plab_json_write_string (buf, kind);
+  plab_buf_append (buf, ", \"title\": ");
+  plab_json_write_string (buf, title);
+  plab_buf_append (buf, ", \"x_label\": ");
+  plab_json_write_string (buf, x_label);
+  plab_buf_append (buf, ", \"y_label\": ");
+  plab_json_write_string (buf, y_label);
+  plab_buf_append (buf, strcmp (kind, "bars") == 0 ? ", \"categories\": [" : ", \"series\": [");
+}
 
 void
 _plab_demo_json_short (PlabBuf *buf, const char *key, double value)
