@@ -167,6 +167,7 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
 {
   PlabBuf buf;
   double bars[2] = { (double)sent, (double)parent };
+  const char *categories[2] = { "appended by the jobs", "in the parent's lists" };
 
   plab_buf_init (&buf);
   plab_buf_printf (&buf,
@@ -176,9 +177,8 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
                    (long long)count, jobs, (long long)sent, (long long)parent);
   plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "Where the numbers ended up", "lists", "numbers");
-  plab_buf_append (&buf, "\"appended by the jobs\", \"in the parent's lists\"], \"series\": [");
-  _plab_demo_json_bars_series (&buf, "numbers", bars, 2);
-  plab_buf_append (&buf, "], \"notes\": [");
+  _plab_demo_json_bar_values (&buf, categories, "numbers", bars, 2);
+  plab_buf_append (&buf, ", \"notes\": [");
   if (run->backend == PLAB_BACKEND_PROCESSES)
     plab_buf_append (&buf, "\"each process filled its own copy of the list: the parent's "
                            "lists are empty, only the lengths and sums were sent back\"");

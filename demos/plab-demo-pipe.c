@@ -240,11 +240,9 @@ result_json (PipeDemo *d)
   _plab_demo_json_short (&buf, "rtt_p99_us", p99);
   plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "Round trip times", "microseconds", "round trips");
-  _plab_demo_json_strings (&buf, names, N_BUCKETS + 1);
-  plab_buf_append (&buf, "], \"series\": [");
-  _plab_demo_json_bars_series (&buf, "round trips", counts, N_BUCKETS + 1);
+  _plab_demo_json_bar_values (&buf, names, "round trips", counts, N_BUCKETS + 1);
   plab_buf_printf (&buf,
-                   "], \"notes\": [\"%d of %d messages arrived whole and in order\", "
+                   ", \"notes\": [\"%d of %d messages arrived whole and in order\", "
                    "\"median round trip %.1f us\"]}}",
                    d->sh->received_ok, d->messages, median);
   return plab_buf_steal (&buf);

@@ -194,6 +194,15 @@ void _plab_demo_json_figure (PlabBuf *buf,
  * figure's categories. */
 void _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n);
 
+/* Fills a bars figure opened by _plab_demo_json_figure () that has one
+ * series: its @n @categories, then the series @series of @n values, and
+ * closes the list of series. */
+void _plab_demo_json_bar_values (PlabBuf *buf,
+                                 const char *const *categories,
+                                 const char *series,
+                                 const double *values,
+                                 size_t n);
+
 /* Appends one series of a bars figure: {"name": @name, "values": [...]}. */
 void _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n);
 

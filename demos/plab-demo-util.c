@@ -59,6 +59,19 @@ _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *value
 }
 
 void
+_plab_demo_json_bar_values (PlabBuf *buf,
+                            const char *const *categories,
+                            const char *series,
+                            const double *values,
+                            size_t n)
+{
+  _plab_demo_json_strings (buf, categories, n);
+  plab_buf_append (buf, "], \"series\": [");
+  _plab_demo_json_bars_series (buf, series, values, n);
+  plab_buf_append (buf, "]");
+}
+
+void
 _plab_demo_json_line_series (PlabBuf *buf,
                              const char *name,
                              const char *style,
