@@ -92,32 +92,20 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
     }
   plab_buf_append (&buf, "{\"serial_fraction\": ");
   plab_json_write_short (&buf, f);
-  plab_buf_append (&buf, ", \"planned_one_worker_s\": ");
-  plab_json_write_short (&buf, planned_s);
-  plab_buf_append (&buf, ", \"wall_s\": ");
-  plab_json_write_short (&buf, wall_s);
-  plab_buf_append (&buf, ", \"speedup_vs_planned\": ");
-  plab_json_write_short (&buf, measured);
-  plab_buf_append (&buf, ", \"amdahl_speedup\": ");
-  plab_json_write_short (&buf, amdahl (f, workers));
-  plab_buf_append (&buf, ", \"amdahl_ceiling\": ");
-  plab_json_write_short (&buf, f > 0 ? 1.0 / f : INFINITY);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Amdahl's law\", "
-                         "\"x_label\": \"workers\", \"y_label\": \"speedup\", \"series\": "
-                         "[{\"name\": \"Amdahl\", \"style\": \"line\", \"x\": ");
-  plab_json_write_numbers (&buf, xs, (size_t)max_n);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, ys, (size_t)max_n);
-  plab_buf_append (&buf, "}, {\"name\": \"ideal\", \"style\": \"dashed\", \"x\": ");
-  plab_json_write_numbers (&buf, ideal, 2);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, ideal, 2);
-  plab_buf_append (&buf, "}, {\"name\": \"this run\", \"style\": \"points\", \"x\": ");
-  plab_json_write_numbers (&buf, &point_x, 1);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, &measured, 1);
+  _plab_demo_json_short (&buf, "planned_one_worker_s", planned_s);
+  _plab_demo_json_short (&buf, "wall_s", wall_s);
+  _plab_demo_json_short (&buf, "speedup_vs_planned", measured);
+  _plab_demo_json_short (&buf, "amdahl_speedup", amdahl (f, workers));
+  _plab_demo_json_short (&buf, "amdahl_ceiling", f > 0 ? 1.0 / f : INFINITY);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Amdahl's law", "workers", "speedup");
+  _plab_demo_json_line_series (&buf, "Amdahl", "line", xs, ys, (size_t)max_n);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_line_series (&buf, "ideal", "dashed", ideal, ideal, 2);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_line_series (&buf, "this run", "points", &point_x, &measured, 1);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
+                   "], \"notes\": [\"f = %.3g: at most %.2fx with %d workers, never more than "
                    "%.3gx\", \"this run: %.2fx against the planned one-worker time\"]}}",
                    f, amdahl (f, workers), workers, f > 0 ? 1.0 / f : INFINITY, measured);
 out:
@@ -135,7 +123,7 @@ amdahl_run (PlabDemoRun *run)
   AmdahlContext ctx;
   uint32_t *items = NULL;
   uint64_t *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = task_cb, .user_data = &ctx, .label = label_cb, .n_items = tasks };
   uint64_t first, last;
   int64_t t0, wall_ns;
   int rc;
@@ -164,16 +152,8 @@ amdahl_run (PlabDemoRun *run)
       goto fail;
     }
 
-  map.func = task_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof *items;
-  map.n_items = tasks;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
+  rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, items, sizeof *items, results,
+                                  sizeof *results);
   wall_ns = plab_now_ns () - t0;
   if (rc != 0)
     goto fail;

@@ -147,24 +147,21 @@ result_json (const Room *r, double total_s)
                    "{\"painters\": %d, \"walls\": %d, \"phases\": %d, \"total_s\": ", r->painters,
                    r->walls, r->phases);
   plab_json_write_short (&buf, total_s);
-  plab_buf_append (&buf, ", \"painting_s\": ");
-  plab_json_write_short (&buf, busy_sum);
-  plab_buf_append (&buf, ", \"waiting_s\": ");
-  plab_json_write_short (&buf, wait_sum);
-  plab_buf_append (&buf, ", \"waiting_percent\": ");
-  plab_json_write_short (&buf,
+  _plab_demo_json_short (&buf, "painting_s", busy_sum);
+  _plab_demo_json_short (&buf, "waiting_s", wait_sum);
+  _plab_demo_json_short (&buf, "waiting_percent",
                          busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Painting and waiting "
-                         "at the barrier\", \"x_label\": \"painter\", \"y_label\": \"seconds\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Painting and waiting at the barrier", "painter",
+                          "seconds");
   for (int p = 0; p < r->painters; p++)
     plab_buf_printf (&buf, "%s\"painter %d\"", p ? ", " : "", p + 1);
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"painting (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, busy, (size_t)r->painters);
-  plab_buf_append (&buf, "}, {\"name\": \"waiting at the barrier (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, wait, (size_t)r->painters);
+  plab_buf_append (&buf, "], \"series\": [");
+  _plab_demo_json_bars_series (&buf, "painting (s)", busy, (size_t)r->painters);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_bars_series (&buf, "waiting at the barrier (s)", wait, (size_t)r->painters);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"%.0f%% of the painters' time went to waiting for the "
+                   "], \"notes\": [\"%.0f%% of the painters' time went to waiting for the "
                    "slowest one\"]}}",
                    busy_sum + wait_sum > 0 ? 100 * wait_sum / (busy_sum + wait_sum) : 0.0);
   return plab_buf_steal (&buf);

@@ -247,13 +247,7 @@ cumulative_series (PlabBuf *buf, const char *name, int64_t *times, int n, int64_
       xs[k] = (times[n - 1] - t0) / 1e9;
       ys[k++] = n;
     }
-  plab_buf_append (buf, "{\"name\": ");
-  plab_json_write_string (buf, name);
-  plab_buf_append (buf, ", \"style\": \"line\", \"x\": ");
-  plab_json_write_numbers (buf, xs, (size_t)k);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, ys, (size_t)k);
-  plab_buf_append (buf, "}");
+  _plab_demo_json_line_series (buf, name, "line", xs, ys, (size_t)k);
 }
 
 static char *
@@ -275,9 +269,8 @@ result_json (Factory *f, int64_t t0, int64_t total_ns, int once)
     plab_buf_printf (&buf, "%s%d", c ? ", " : "", f->sh->taken[c]);
   plab_buf_append (&buf, "\", \"total_s\": ");
   plab_json_write_short (&buf, total_ns / 1e9);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Cars built and "
-                         "delivered\", \"x_label\": \"seconds\", \"y_label\": \"cars\", "
-                         "\"series\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Cars built and delivered", "seconds", "cars");
   memcpy (times, f->made_ns, (size_t)f->cars * sizeof *times);
   cumulative_series (&buf, "built (put on the queue)", times, f->cars, t0);
   plab_buf_append (&buf, ", ");

@@ -188,6 +188,7 @@ result_json (PlabDemoRun *run, const Kitchen *k, int n, double for_loop_s, doubl
   double saved = 100.0 * (1.0 - kitchen_s / for_loop_s);
   double bars[2] = { for_loop_s, kitchen_s };
   char name[96];
+  const char *categories[2] = { "one chef, for loop (sum of the tasks)", name };
   PlabBuf buf;
 
   if (run->backend == PLAB_BACKEND_SERIAL)
@@ -197,21 +198,15 @@ result_json (PlabDemoRun *run, const Kitchen *k, int n, double for_loop_s, doubl
               run->workers, run->workers == 1 ? "" : "s");
 
   plab_buf_init (&buf);
-  plab_buf_printf (&buf, "{\"tasks\": %d, \"for_loop_s\": ", n);
-  plab_json_write_short (&buf, for_loop_s);
-  plab_buf_append (&buf, ", \"kitchen_s\": ");
-  plab_json_write_short (&buf, kitchen_s);
-  plab_buf_append (&buf, ", \"saved_percent\": ");
-  plab_json_write_short (&buf, saved);
-  plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, \"figure\": {\"kind\": \"bars\", "
-                         "\"title\": \"Time in the kitchen\", \"x_label\": \"kitchen\", "
-                         "\"y_label\": \"seconds\", \"categories\": [\"one chef, for loop "
-                         "(sum of the tasks)\", ");
-  plab_json_write_string (&buf, name);
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, bars, 2);
+  plab_buf_printf (&buf, "{\"tasks\": %d", n);
+  _plab_demo_json_short (&buf, "for_loop_s", for_loop_s);
+  _plab_demo_json_short (&buf, "kitchen_s", kitchen_s);
+  _plab_demo_json_short (&buf, "saved_percent", saved);
+  plab_buf_append (&buf, ", \"classic_saved_percent\": 44.4, ");
+  _plab_demo_json_figure (&buf, "bars", "Time in the kitchen", "kitchen", "seconds");
+  _plab_demo_json_bar_values (&buf, categories, "time (s)", bars, 2);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"%.1f%% of the for loop's time saved (the classic text "
+                   ", \"notes\": [\"%.1f%% of the for loop's time saved (the classic text "
                    "reports 44.4%%)\"",
                    saved);
   for (int t = 0; t < n; t++)

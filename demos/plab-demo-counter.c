@@ -217,20 +217,14 @@ result_json (const Counting *c, int n, bool serial)
       expect[k] = (double)expected;
       cats[k++] = variant_names[v];
     }
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"What the counter "
-                         "reached\", \"x_label\": \"counter\", \"y_label\": \"count\", "
-                         "\"categories\": [");
-  for (int i = 0; i < k; i++)
-    {
-      if (i)
-        plab_buf_append (&buf, ", ");
-      plab_json_write_string (&buf, cats[i]);
-    }
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"counted\", \"values\": ");
-  plab_json_write_numbers (&buf, counts, (size_t)k);
-  plab_buf_append (&buf, "}, {\"name\": \"expected\", \"values\": ");
-  plab_json_write_numbers (&buf, expect, (size_t)k);
-  plab_buf_append (&buf, "}], \"notes\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "What the counter reached", "counter", "count");
+  _plab_demo_json_strings (&buf, cats, (size_t)k);
+  plab_buf_append (&buf, "], \"series\": [");
+  _plab_demo_json_bars_series (&buf, "counted", counts, (size_t)k);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_bars_series (&buf, "expected", expect, (size_t)k);
+  plab_buf_append (&buf, "], \"notes\": [");
   for (int v = 0, first = 1; v < N_VARIANTS; v++)
     {
       if (!c->variants[v])

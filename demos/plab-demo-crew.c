@@ -607,10 +607,7 @@ _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *label, 
 /* --- Pool runs --- */
 
 int
-_plab_demo_pool_map (PlabDemoRun *run,
-                     const char *lane_prefix,
-                     const char *what,
-                     const PlabMap *map)
+_plab_demo_pool_new (PlabDemoRun *run, const char *lane_prefix, const char *what, PlabPool **out)
 {
   PlabPoolOptions options = {
     .backend = run->backend,
@@ -619,19 +616,32 @@ _plab_demo_pool_map (PlabDemoRun *run,
     .cancel = run->cancel,
     .lane_prefix = lane_prefix,
   };
-  PlabMapReport report = { 0 };
-  PlabPool *pool = NULL;
   int rc;
 
-  rc = plab_pool_new (&options, &pool);
+  rc = plab_pool_new (&options, out);
   if (rc != 0)
     {
       char why[300];
 
       snprintf (run->error, sizeof run->error, "cannot start the %s: %s", what,
                 plab_error_describe (rc, why, sizeof why));
-      return rc;
     }
+  return rc;
+}
+
+int
+_plab_demo_pool_map (PlabDemoRun *run,
+                     const char *lane_prefix,
+                     const char *what,
+                     const PlabMap *map)
+{
+  PlabMapReport report = { 0 };
+  PlabPool *pool = NULL;
+  int rc;
+
+  rc = _plab_demo_pool_new (run, lane_prefix, what, &pool);
+  if (rc != 0)
+    return rc;
   rc = plab_pool_map (pool, map, &report);
   plab_pool_free (pool);
   if (rc == PLAB_ECANCELLED)
@@ -657,12 +667,8 @@ _plab_demo_pool_map_tasks (PlabDemoRun *run,
     {
       for (size_t i = 0; i < map->n_items; i++)
         items[i] = (int32_t)i;
-      map->items = items;
-      map->item_size = sizeof *items;
-      map->results = results;
-      map->result_size = sizeof *results;
-      map->chunk_size = 1;
-      rc = _plab_demo_pool_map (run, lane_prefix, what, map);
+      rc = _plab_demo_pool_map_items (run, lane_prefix, what, map, items, sizeof *items, results,
+                                      sizeof *results);
     }
   else
     snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));

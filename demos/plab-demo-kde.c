@@ -220,23 +220,16 @@ result_json (const KdeContext *ctx, double integral, double expected, double max
   plab_json_write_short (&buf, ctx->h);
   plab_buf_printf (&buf, ", \"kernel\": \"%s\", \"integral\": ", kernels[ctx->gaussian ? 0 : 1]);
   plab_json_write_short (&buf, integral);
-  plab_buf_append (&buf, ", \"grid_mass\": ");
-  plab_json_write_short (&buf, expected);
-  plab_buf_append (&buf, ", \"max_error\": ");
-  plab_json_write_short (&buf, max_err);
+  _plab_demo_json_short (&buf, "grid_mass", expected);
+  _plab_demo_json_short (&buf, "max_error", max_err);
   plab_buf_printf (&buf, ", \"checked_points\": %d, \"equal_to_serial\": %d", CHECK_POINTS, equal);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"lines\", \"title\": \"Density estimate\", "
-                         "\"x_label\": \"x\", \"y_label\": \"density\", \"series\": [{\"name\": "
-                         "\"estimate\", \"style\": \"line\", \"x\": ");
-  plab_json_write_numbers (&buf, xs, n);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, est, n);
-  plab_buf_append (&buf, "}, {\"name\": \"true density\", \"style\": \"dashed\", \"x\": ");
-  plab_json_write_numbers (&buf, xs, n);
-  plab_buf_append (&buf, ", \"y\": ");
-  plab_json_write_numbers (&buf, tru, n);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Density estimate", "x", "density");
+  _plab_demo_json_line_series (&buf, "estimate", "line", xs, est, n);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_line_series (&buf, "true density", "dashed", xs, tru, n);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"integral %.4f of the %.4f the windows put on the "
+                   "], \"notes\": [\"integral %.4f of the %.4f the windows put on the "
                    "grid\", \"largest distance from the true "
                    "density %.4f\", \"%d of %d checked points equal to the serial "
                    "result\"]}}",
@@ -262,7 +255,7 @@ kde_run (PlabDemoRun *run)
   double *samples = NULL;
   GridRange *ranges = NULL;
   int32_t *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = range_cb, .user_data = &ctx, .label = label_cb, .n_items = n_ranges };
   double integral = 0, expected, max_err = 0, dx;
   int equal = 0;
   int rc;
@@ -287,16 +280,8 @@ kde_run (PlabDemoRun *run)
   run->tasks_total = (int64_t)n_ranges;
 
   /* The context is complete before the pool forks its workers. */
-  map.func = range_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = ranges;
-  map.item_size = sizeof *ranges;
-  map.n_items = n_ranges;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, NULL, "pool", &map);
+  rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, ranges, sizeof *ranges, results,
+                                  sizeof *results);
   if (rc != 0)
     goto fail;
 

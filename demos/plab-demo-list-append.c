@@ -167,6 +167,7 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
 {
   PlabBuf buf;
   double bars[2] = { (double)sent, (double)parent };
+  const char *categories[2] = { "appended by the jobs", "in the parent's lists" };
 
   plab_buf_init (&buf);
   plab_buf_printf (&buf,
@@ -174,12 +175,10 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
                    "\"in_parent_lists\": %lld, \"classic_threads_s\": 2.0, "
                    "\"classic_processes_2_s\": 1.05, \"classic_processes_4_s\": 0.54",
                    (long long)count, jobs, (long long)sent, (long long)parent);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Where the numbers "
-                         "ended up\", \"x_label\": \"lists\", \"y_label\": \"numbers\", "
-                         "\"categories\": [\"appended by the jobs\", \"in the parent's "
-                         "lists\"], \"series\": [{\"name\": \"numbers\", \"values\": ");
-  plab_json_write_numbers (&buf, bars, 2);
-  plab_buf_append (&buf, "}], \"notes\": [");
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Where the numbers ended up", "lists", "numbers");
+  _plab_demo_json_bar_values (&buf, categories, "numbers", bars, 2);
+  plab_buf_append (&buf, ", \"notes\": [");
   if (run->backend == PLAB_BACKEND_PROCESSES)
     plab_buf_append (&buf, "\"each process filled its own copy of the list: the parent's "
                            "lists are empty, only the lengths and sums were sent back\"");
@@ -201,7 +200,7 @@ list_append_run (PlabDemoRun *run)
   };
   Job *items = NULL;
   JobResult *results = NULL;
-  PlabMap map = { 0 };
+  PlabMap map = { .func = job_cb, .user_data = &ctx, .label = label_cb };
   int64_t sent = 0, parent = 0;
   int good = 0;
   int rc;
@@ -226,17 +225,10 @@ list_append_run (PlabDemoRun *run)
     }
   run->tasks_total = jobs;
 
-  map.func = job_cb;
-  map.user_data = &ctx;
-  map.label = label_cb;
-  map.items = items;
-  map.item_size = sizeof *items;
   map.n_items = (size_t)jobs;
-  map.results = results;
-  map.result_size = sizeof *results;
-  map.chunk_size = 1;
-  rc = _plab_demo_pool_map (run, run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
-                            "pool", &map);
+  rc = _plab_demo_pool_map_items (run,
+                                  run->backend == PLAB_BACKEND_PROCESSES ? "process" : "thread",
+                                  "pool", &map, items, sizeof *items, results, sizeof *results);
   if (rc != 0)
     goto fail;
 

@@ -236,23 +236,13 @@ result_json (PipeDemo *d)
                    "\"size\": %zu, \"rtt_median_us\": ",
                    d->messages, d->sh->received_ok, n, d->size);
   plab_json_write_short (&buf, median);
-  plab_buf_append (&buf, ", \"rtt_mean_us\": ");
-  plab_json_write_short (&buf, mean);
-  plab_buf_append (&buf, ", \"rtt_p99_us\": ");
-  plab_json_write_short (&buf, p99);
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Round trip times\", "
-                         "\"x_label\": \"microseconds\", \"y_label\": \"round trips\", "
-                         "\"categories\": [");
-  for (int b = 0; b <= N_BUCKETS; b++)
-    {
-      if (b)
-        plab_buf_append (&buf, ", ");
-      plab_json_write_string (&buf, names[b]);
-    }
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"round trips\", \"values\": ");
-  plab_json_write_numbers (&buf, counts, N_BUCKETS + 1);
+  _plab_demo_json_short (&buf, "rtt_mean_us", mean);
+  _plab_demo_json_short (&buf, "rtt_p99_us", p99);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Round trip times", "microseconds", "round trips");
+  _plab_demo_json_bar_values (&buf, names, "round trips", counts, N_BUCKETS + 1);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"%d of %d messages arrived whole and in order\", "
+                   ", \"notes\": [\"%d of %d messages arrived whole and in order\", "
                    "\"median round trip %.1f us\"]}}",
                    d->sh->received_ok, d->messages, median);
   return plab_buf_steal (&buf);

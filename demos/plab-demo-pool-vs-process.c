@@ -230,6 +230,7 @@ pool_vs_process_run (PlabDemoRun *run)
   PlabBuf buf;
   double bars[2];
   char name[64];
+  const char *categories[2] = { "Process per task", name };
   int rc;
 
   f.sh = _plab_demo_shared_new (sizeof *f.sh);
@@ -297,18 +298,14 @@ pool_vs_process_run (PlabDemoRun *run)
   plab_buf_printf (&buf, "{\"kind\": \"%s\", \"tasks\": %d, \"process_per_task_s\": ",
                    kinds[f.io ? KIND_IO : KIND_CPU], n);
   plab_json_write_short (&buf, bars[0]);
-  plab_buf_append (&buf, ", \"pool_s\": ");
-  plab_json_write_short (&buf, bars[1]);
+  _plab_demo_json_short (&buf, "pool_s", bars[1]);
   plab_buf_printf (&buf, ", \"faster\": \"%s\"",
                    process_ns < pool_ns ? "Process per task" : "Pool");
-  plab_buf_append (&buf, ", \"figure\": {\"kind\": \"bars\", \"title\": \"Process per task or "
-                         "Pool\", \"x_label\": \"how\", \"y_label\": \"seconds\", "
-                         "\"categories\": [\"Process per task\", ");
-  plab_json_write_string (&buf, name);
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"time (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, bars, 2);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "bars", "Process per task or Pool", "how", "seconds");
+  _plab_demo_json_bar_values (&buf, categories, "time (s)", bars, 2);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"%s tasks: %s was faster\", \"the classic text: 0.10 s "
+                   ", \"notes\": [\"%s tasks: %s was faster\", \"the classic text: 0.10 s "
                    "with a Process per task, 0.20 s with a Pool, for I/O\"]}}",
                    f.io ? "I/O-bound" : "CPU-bound",
                    process_ns < pool_ns ? "a Process per task" : "the Pool");

@@ -105,6 +105,14 @@ extern const PlabDemo plab_demo_squares;
 
 /* --- Pool runs --- */
 
+/* Starts a pool in *@out with the run's backend, workers, trace and cancel
+ * flag, its lanes named "@lane_prefix N" (NULL: "worker"). On failure it
+ * writes "cannot start the @what: ..." into run->error. */
+int _plab_demo_pool_new (PlabDemoRun *run,
+                         const char *lane_prefix,
+                         const char *what,
+                         PlabPool **out);
+
 /* Runs @map on a pool with the run's backend, workers, trace and cancel flag,
  * its lanes named "@lane_prefix N" (NULL: "worker"), then frees the pool. On
  * failure it writes why into run->error: "cannot start the @what: ..." when
@@ -137,6 +145,27 @@ typedef struct
  * Writes the reason into @message and returns whether the check passed. */
 bool _plab_sleepers_check (const PlabSleepersTimes *times, char *message, size_t size);
 
+/* Runs @map with one item a task, as _plab_demo_pool_map () does: @items
+ * and @results are arrays of @map->n_items elements of @item_size and
+ * @result_size bytes. Fills in the rest of @map. */
+static inline int
+_plab_demo_pool_map_items (PlabDemoRun *run,
+                           const char *lane_prefix,
+                           const char *what,
+                           PlabMap *map,
+                           const void *items,
+                           size_t item_size,
+                           void *results,
+                           size_t result_size)
+{
+  map->items = items;
+  map->item_size = item_size;
+  map->results = results;
+  map->result_size = result_size;
+  map->chunk_size = 1;
+  return _plab_demo_pool_map (run, lane_prefix, what, map);
+}
+
 /* Runs @map->func on the task numbers 0 .. @map->n_items - 1 (int32_t
  * items, one task a chunk, int32_t results the caller does not see) as
  * _plab_demo_pool_map () does: for demos whose tasks are a fixed list that
@@ -145,3 +174,43 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
                                const char *lane_prefix,
                                const char *what,
                                PlabMap *map);
+
+/* --- Result JSON (plab-demo-util.c) --- */
+
+/* Appends the member `, "@key": @value`, the value as
+ * plab_json_write_short () writes it: a member after the first. */
+void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);
+
+/* Opens the member "figure" of a result: its @kind ("bars" or "lines"),
+ * @title and axis labels, then the list that follows, "categories": [ for
+ * bars and "series": [ for lines, which the caller fills and closes. */
+void _plab_demo_json_figure (PlabBuf *buf,
+                             const char *kind,
+                             const char *title,
+                             const char *x_label,
+                             const char *y_label);
+
+/* Appends @n strings as JSON strings separated by ", ": the items of a
+ * figure's categories. */
+void _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n);
+
+/* Fills a bars figure opened by _plab_demo_json_figure () that has one
+ * series: its @n @categories, then the series @series of @n values, and
+ * closes the list of series. */
+void _plab_demo_json_bar_values (PlabBuf *buf,
+                                 const char *const *categories,
+                                 const char *series,
+                                 const double *values,
+                                 size_t n);
+
+/* Appends one series of a bars figure: {"name": @name, "values": [...]}. */
+void _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n);
+
+/* Appends one series of a lines figure: {"name": @name, "style": @style,
+ * "x": [...], "y": [...]}, @n points. */
+void _plab_demo_json_line_series (PlabBuf *buf,
+                                  const char *name,
+                                  const char *style,
+                                  const double *xs,
+                                  const double *ys,
+                                  size_t n);

@@ -111,12 +111,10 @@ result_json (int n,
       }
 
   plab_buf_init (&buf);
-  plab_buf_printf (&buf, "{\"sleepers\": %d, \"total_s\": ", n);
-  plab_json_write_short (&buf, total_ns / 1e9);
-  plab_buf_append (&buf, ", \"sum_s\": ");
-  plab_json_write_short (&buf, sum * unit_ns / 1e9);
-  plab_buf_append (&buf, ", \"longest_s\": ");
-  plab_json_write_short (&buf, longest * unit_ns / 1e9);
+  plab_buf_printf (&buf, "{\"sleepers\": %d", n);
+  _plab_demo_json_short (&buf, "total_s", total_ns / 1e9);
+  _plab_demo_json_short (&buf, "sum_s", sum * unit_ns / 1e9);
+  _plab_demo_json_short (&buf, "longest_s", longest * unit_ns / 1e9);
   plab_buf_printf (&buf, ", \"overlapped\": %s", total_ns < sum * unit_ns ? "true" : "false");
   plab_buf_append (&buf, ", \"finish_order\": \"");
   for (int i = 0; i < n; i++)
@@ -124,9 +122,8 @@ result_json (int n,
   plab_buf_append (&buf, "\", \"join_order\": \"");
   for (int i = 0; i < n; i++)
     plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, units_of[i]);
-  plab_buf_append (&buf, "\", \"figure\": {\"kind\": \"bars\", \"title\": \"When each sleeper "
-                         "finished\", \"x_label\": \"sleeper (units)\", \"y_label\": \"seconds\", "
-                         "\"categories\": [");
+  plab_buf_append (&buf, "\", ");
+  _plab_demo_json_figure (&buf, "bars", "When each sleeper finished", "sleeper (units)", "seconds");
   for (int i = 0; i < n; i++)
     {
       char name[48];
@@ -136,12 +133,12 @@ result_json (int n,
         plab_buf_append (&buf, ", ");
       plab_json_write_string (&buf, name);
     }
-  plab_buf_append (&buf, "], \"series\": [{\"name\": \"slept (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, slept, (size_t)n);
-  plab_buf_append (&buf, "}, {\"name\": \"finished after (s)\", \"values\": ");
-  plab_json_write_numbers (&buf, finished, (size_t)n);
+  plab_buf_append (&buf, "], \"series\": [");
+  _plab_demo_json_bars_series (&buf, "slept (s)", slept, (size_t)n);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_bars_series (&buf, "finished after (s)", finished, (size_t)n);
   plab_buf_printf (&buf,
-                   "}], \"notes\": [\"all done after %.2f s; the longest wait is %.2f s, the "
+                   "], \"notes\": [\"all done after %.2f s; the longest wait is %.2f s, the "
                    "sum %.2f s\", \"%s\"]}}",
                    total_ns / 1e9, longest * unit_ns / 1e9, sum * unit_ns / 1e9,
                    speed_note (n, serial, total_ns < sum * unit_ns));

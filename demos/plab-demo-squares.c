@@ -247,19 +247,11 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
     }
   diag[0] = 0;
   diag[1] = m ? (double)(m - 1) : 0;
-  plab_buf_append (buf, "\"figure\": {\"kind\": \"lines\", \"title\": \"The order results "
-                        "arrive in\", \"x_label\": \"arrival\", \"y_label\": \"item\", "
-                        "\"series\": [{\"name\": \"imap_unordered\", "
-                        "\"style\": \"points\", \"x\": ");
-  plab_json_write_numbers (buf, xs, k);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, ys, k);
-  plab_buf_append (buf, "}, {\"name\": \"imap and map (input order)\", \"style\": "
-                        "\"dashed\", \"x\": ");
-  plab_json_write_numbers (buf, diag, 2);
-  plab_buf_append (buf, ", \"y\": ");
-  plab_json_write_numbers (buf, diag, 2);
-  plab_buf_append (buf, "}], \"notes\": [\"the order plab_imap_next () handed the results "
+  _plab_demo_json_figure (buf, "lines", "The order results arrive in", "arrival", "item");
+  _plab_demo_json_line_series (buf, "imap_unordered", "points", xs, ys, k);
+  plab_buf_append (buf, ", ");
+  _plab_demo_json_line_series (buf, "imap and map (input order)", "dashed", diag, diag, 2);
+  plab_buf_append (buf, "], \"notes\": [\"the order plab_imap_next () handed the results "
                         "over in, with imap_unordered\"]}");
 out:
   free (order);
@@ -337,9 +329,7 @@ result_json (PlabDemoRun *run,
       plab_buf_append (&buf, "}");
       return plab_buf_steal (&buf);
     }
-  plab_buf_append (&buf, "\"figure\": {\"kind\": \"bars\", ");
-  plab_buf_append (&buf, "\"title\": \"Items squared by each worker\", \"x_label\": \"worker\", "
-                         "\"y_label\": \"items\", \"categories\": [");
+  _plab_demo_json_figure (&buf, "bars", "Items squared by each worker", "worker", "items");
   for (size_t w = 0; w < n_workers; w++)
     {
       worker_lane (run->trace, tids[w], name, sizeof name);
@@ -379,35 +369,31 @@ feed_next (void *item, void *data)
   return 1;
 }
 
-/* The arrival view runs a real imap_unordered: each result's end_ns becomes
- * the moment the pool handed it over, and failures go into @report as a map
- * would put them. */
+/* The arrival view runs @map as a real imap_unordered: each result's end_ns
+ * becomes the moment the pool handed it over, and failures go into
+ * map->status and @report as a map would put them. */
 static int
-squares_imap_unordered (PlabPool *pool,
-                        SquaresContext *ctx,
-                        const int64_t *items,
-                        SquaresResult *results,
-                        int *status,
-                        size_t n,
-                        PlabMapReport *report)
+squares_imap_unordered (PlabPool *pool, const PlabMap *map, PlabMapReport *report)
 {
-  Feed feed = { items, 0, n };
+  Feed feed = { map->items, 0, map->n_items };
   PlabImap spec = {
-    .func = square_cb,
-    .user_data = ctx,
-    .label = label_cb,
+    .func = map->func,
+    .user_data = map->user_data,
+    .label = map->label,
     .next = feed_next,
     .next_data = &feed,
-    .item_size = sizeof (int64_t),
-    .result_size = sizeof (SquaresResult),
+    .item_size = map->item_size,
+    .result_size = map->result_size,
     .unordered = true,
   };
+  SquaresResult *results = map->results;
+  int *status = map->status;
   PlabImapIter *it;
   SquaresResult r;
   size_t index;
   int rc;
 
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < map->n_items; i++)
     status[i] = PLAB_ECANCELLED;
   rc = plab_pool_imap (pool, &spec, &it);
   if (rc != 0)
@@ -449,43 +435,28 @@ squares_map (PlabDemoRun *run,
              size_t n,
              PlabMapReport *report)
 {
-  PlabPoolOptions options = {
-    .backend = run->backend,
-    .workers = run->workers,
-    .trace = run->trace,
-    .cancel = run->cancel,
-    .lane_prefix = "worker",
-  };
   PlabMap map = { 0 };
   PlabPool *pool = NULL;
   int rc;
 
-  rc = plab_pool_new (&options, &pool);
+  rc = _plab_demo_pool_new (run, "worker", "pool", &pool);
   if (rc != 0)
-    {
-      char reason[300];
+    return rc;
 
-      snprintf (run->error, sizeof run->error, "cannot start the pool: %s",
-                plab_error_describe (rc, reason, sizeof reason));
-      return rc;
-    }
-
+  map.func = square_cb;
+  map.user_data = ctx;
+  map.label = label_cb;
+  map.items = items;
+  map.item_size = sizeof *items;
+  map.n_items = n;
+  map.results = results;
+  map.result_size = sizeof *results;
+  map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
+  map.status = status;
   if (run->values[PARAM_VIEW] == 1)
-    rc = squares_imap_unordered (pool, ctx, items, results, status, n, report);
+    rc = squares_imap_unordered (pool, &map, report);
   else
-    {
-      map.func = square_cb;
-      map.user_data = ctx;
-      map.label = label_cb;
-      map.items = items;
-      map.item_size = sizeof *items;
-      map.n_items = n;
-      map.results = results;
-      map.result_size = sizeof *results;
-      map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
-      map.status = status;
-      rc = plab_pool_map (pool, &map, report);
-    }
+    rc = plab_pool_map (pool, &map, report);
   plab_pool_free (pool);
 
   if (rc == PLAB_ECANCELLED)

@@ -1,0 +1,91 @@
+/* plab-demo-util.c: the pieces of result JSON that the demos share.
+ *
+ * A demo's result is one object of measured numbers and an optional
+ * "figure": bars (categories and one or more series of values) or lines (one
+ * or more series of points). These functions write the members and series in
+ * the one form every demo uses, so that the figures read the same whichever
+ * demo made them.
+ */
+#include <string.h>
+
+#include "plab-demo-private.h"
+
+void
+_plab_demo_json_figure (PlabBuf *buf,
+                        const char *kind,
+                        const char *title,
+                        const char *x_label,
+                        const char *y_label)
+{
+  plab_buf_append (buf, "\"figure\": {\"kind\": ");
+  plab_json_write_string (buf, kind);
+  plab_buf_append (buf, ", \"title\": ");
+  plab_json_write_string (buf, title);
+  plab_buf_append (buf, ", \"x_label\": ");
+  plab_json_write_string (buf, x_label);
+  plab_buf_append (buf, ", \"y_label\": ");
+  plab_json_write_string (buf, y_label);
+  plab_buf_append (buf, strcmp (kind, "bars") == 0 ? ", \"categories\": [" : ", \"series\": [");
+}
+
+void
+_plab_demo_json_short (PlabBuf *buf, const char *key, double value)
+{
+  plab_buf_append (buf, ", ");
+  plab_json_write_string (buf, key);
+  plab_buf_append (buf, ": ");
+  plab_json_write_short (buf, value);
+}
+
+void
+_plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i)
+        plab_buf_append (buf, ", ");
+      plab_json_write_string (buf, strings[i]);
+    }
+}
+
+void
+_plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n)
+{
+  plab_buf_append (buf, "{\"name\": ");
+  plab_json_write_string (buf, name);
+  plab_buf_append (buf, ", \"values\": ");
+  plab_json_write_numbers (buf, values, n);
+  plab_buf_append (buf, "}");
+}
+
+void
+_plab_demo_json_bar_values (PlabBuf *buf,
+                            const char *const *categories,
+                            const char *series,
+                            const double *values,
+                            size_t n)
+{
+  _plab_demo_json_strings (buf, categories, n);
+  plab_buf_append (buf, "], \"series\": [");
+  _plab_demo_json_bars_series (buf, series, values, n);
+  plab_buf_append (buf, "]");
+}
+
+void
+_plab_demo_json_line_series (PlabBuf *buf,
+                             const char *name,
+                             const char *style,
+                             const double *xs,
+                             const double *ys,
+                             size_t n)
+{
+  plab_buf_append (buf, "{\"name\": ");
+  plab_json_write_string (buf, name);
+  plab_buf_append (buf, ", \"style\": ");
+  plab_json_write_string (buf, style);
+  plab_buf_append (buf, ", \"x\": ");
+  plab_json_write_numbers (buf, xs, n);
+  plab_buf_append (buf, ", \"y\": ");
+  plab_json_write_numbers (buf, ys, n);
+  plab_buf_append (buf, "}");
+}
