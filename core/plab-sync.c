@@ -281,7 +281,8 @@ typedef struct
 /* Takes @mutex and waits on @cond until @try_take (@self) succeeds, then
  * lets the mutex go. @try_take runs with the mutex held and consumes what it
  * waited for (a semaphore's unit), if anything. A zero @timeout_ns never
- * sleeps; a span opens at the first sleep and is recorded at the end. */
+ * sleeps; a span opens at the first sleep and is recorded at the end. The
+ * simulated GIL is let go meanwhile. */
 static int
 wait_for (void *self,
           bool (*try_take) (void *self),
@@ -291,12 +292,13 @@ wait_for (void *self,
           const WaitKind *kind,
           int64_t timeout_ns)
 {
+  bool gil = _plab_gil_let_go (timeout_ns);
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
   int rc = state_lock (mutex);
 
   if (rc != 0)
-    return rc;
+    return _plab_gil_back (gil, rc);
   while (!try_take (self))
     {
       if (timeout_ns == 0)
@@ -314,7 +316,7 @@ wait_for (void *self,
     }
   pthread_mutex_unlock (mutex);
   wait_span_end (kind->span, t0, kind->what, name);
-  return rc;
+  return _plab_gil_back (gil, rc);
 }
 
 /* --- Lock --- */
@@ -493,21 +495,13 @@ semaphore_try_take (void *data)
   return true;
 }
 
-static int
-semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
+int
+plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
 {
   static const WaitKind kind = { PLAB_SPAN_LOCK_WAIT, "semaphore", "wait: semaphore" };
 
   return wait_for (self, semaphore_try_take, &self->mutex, &self->positive, self->name, &kind,
                    timeout_ns);
-}
-
-int
-plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
-{
-  bool gil = _plab_gil_let_go (timeout_ns);
-
-  return _plab_gil_back (gil, semaphore_acquire_blocking (self, timeout_ns));
 }
 
 int
@@ -606,21 +600,13 @@ event_flag_try_take (void *data)
   return self->is_set != 0;
 }
 
-static int
-event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
+int
+plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
 {
   static const WaitKind kind = { PLAB_SPAN_WAIT, "event", "wait: event" };
 
   return wait_for (self, event_flag_try_take, &self->mutex, &self->changed, self->name, &kind,
                    timeout_ns);
-}
-
-int
-plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
-{
-  bool gil = _plab_gil_let_go (timeout_ns);
-
-  return _plab_gil_back (gil, event_flag_wait_blocking (self, timeout_ns));
 }
 
 /* --- Condition --- */
