@@ -122,6 +122,19 @@ owner_died (pthread_mutex_t *mutex)
   return PLAB_EOWNERDEAD;
 }
 
+/* What a pthread lock or condition wait on @mutex returned, as a PLAB code. */
+static int
+lock_result (pthread_mutex_t *mutex, int rc)
+{
+  if (rc == 0)
+    return 0;
+  if (rc == EOWNERDEAD)
+    return owner_died (mutex);
+  if (rc == ETIMEDOUT)
+    return PLAB_ETIMEDOUT;
+  return PLAB_ESYS;
+}
+
 /* The end of the next slice of a wait until @deadline (-1: forever):
  * @deadline itself, or PLAB_CANCEL_SLICE_NS from now when that is sooner and
  * the calling thread watches a cancel flag, which it looks at between slices. */
@@ -174,13 +187,7 @@ _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
       if (plab_cancelled ())
         return PLAB_ECANCELLED;
     }
-  if (rc == 0)
-    return 0;
-  if (rc == EOWNERDEAD)
-    return owner_died (mutex);
-  if (rc == ETIMEDOUT)
-    return PLAB_ETIMEDOUT;
-  return PLAB_ESYS;
+  return lock_result (mutex, rc);
 }
 
 int
@@ -210,13 +217,7 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
       if (plab_cancelled ())
         return PLAB_ECANCELLED;
     }
-  if (rc == 0)
-    return 0;
-  if (rc == EOWNERDEAD)
-    return owner_died (mutex);
-  if (rc == ETIMEDOUT)
-    return PLAB_ETIMEDOUT;
-  return PLAB_ESYS;
+  return lock_result (mutex, rc);
 }
 
 /* Locks a mutex guarding an object's own state. A dead previous holder is
@@ -467,9 +468,7 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
   if (max > 0 && value > max)
     return NULL;
   self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->positive))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->positive))
     return NULL;
   self->value = value;
   self->max = max;
@@ -549,9 +548,7 @@ plab_event_flag_new (const char *name)
 {
   PlabEventFlag *self = _plab_shared_alloc (sizeof *self);
 
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->changed))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->changed))
     return NULL;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "event");
   return self;
@@ -622,9 +619,7 @@ plab_condition_new (const char *name)
 {
   PlabCondition *self = _plab_shared_alloc (sizeof *self);
 
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
+  if (self == NULL || !object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
     return NULL;
   snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "condition");
   return self;
@@ -700,9 +695,7 @@ plab_barrier_new (const char *name, unsigned parties)
   if (parties == 0)
     return NULL;
   self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->released))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->released))
     return NULL;
   self->parties = parties;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "barrier");
