@@ -206,6 +206,18 @@ wait_ready (QueueHeader *h,
   return 0;
 }
 
+/* Lets the lock go after a put or a get, then records the wait begun at @t0
+ * (if any) and the depth the operation left. */
+static void
+unlock_done (QueueHeader *h, int64_t t0)
+{
+  int64_t depth = (int64_t)h->count;
+
+  pthread_mutex_unlock (&h->mutex);
+  record_wait (t0, h->name);
+  plab_counter (h->counter, depth);
+}
+
 static int
 queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
 {
@@ -213,7 +225,6 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
   FrameHeader fh = { (uint32_t)size, 0 };
-  int64_t depth;
   int rc;
 
   if (size > h->capacity / 2 - sizeof (FrameHeader) || size >= WRAP)
@@ -250,13 +261,9 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
   h->used += sizeof fh + pad8 (size);
   h->count++;
   h->unfinished++;
-  depth = (int64_t)h->count;
   if (h->getters_waiting > 0)
     pthread_cond_signal (&h->not_empty);
-  pthread_mutex_unlock (&h->mutex);
-
-  record_wait (t0, h->name);
-  plab_counter (h->counter, depth);
+  unlock_done (h, t0);
   return 0;
 }
 
@@ -271,7 +278,6 @@ queue_get_blocking (PlabQueue *self,
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
   FrameHeader fh;
-  int64_t depth;
   int rc;
 
   rc = lock (h);
@@ -317,13 +323,9 @@ queue_get_blocking (PlabQueue *self,
       h->head = h->tail = 0;
       h->used = 0;
     }
-  depth = (int64_t)h->count;
   if (h->putters_waiting > 0)
     pthread_cond_broadcast (&h->not_full);
-  pthread_mutex_unlock (&h->mutex);
-
-  record_wait (t0, h->name);
-  plab_counter (h->counter, depth);
+  unlock_done (h, t0);
   return 0;
 }
 
