@@ -1,10 +1,12 @@
-/* plab-pool-private.h: the pool's shared layout, for plab-pool.c (workers,
- * map), plab-pool-task.c (the task table) and plab-pool-future.c (the calls
- * that wait: submit, results, wait, as_completed, imap). See plab-pool.c for
- * the design.
+/* plab-pool-private.h: the pool's shared layout, for plab-pool.c (the pool's
+ * life), plab-pool-worker.c (the workers' loop), plab-pool-map.c (maps),
+ * plab-pool-task.c (the task table) and plab-pool-future.c (the calls that
+ * wait: submit, results, wait, as_completed, imap). See plab-pool.c for the
+ * design.
  *
- * The calls go one way: plab-pool-future.c calls both other files,
- * plab-pool.c calls plab-pool-task.c, and plab-pool-task.c calls neither. */
+ * The calls go one way: plab-pool-future.c and plab-pool-map.c call
+ * plab-pool.c and plab-pool-task.c; plab-pool.c calls plab-pool-worker.c and
+ * plab-pool-task.c; plab-pool-worker.c and plab-pool-task.c call neither. */
 #pragma once
 
 #include <pthread.h>
