@@ -154,6 +154,11 @@ plab_utf8_valid (const char *text)
   return true;
 }
 
+/* The ASCII characters that JSON writes as a two-character escape. */
+static const char *const short_escapes[0x80] = {
+  ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
+};
+
 void
 plab_json_write_string (PlabBuf *buf, const char *text)
 {
@@ -169,34 +174,17 @@ plab_json_write_string (PlabBuf *buf, const char *text)
     {
       size_t n = plab_utf8_sequence_length (p);
 
-      switch (*p)
-        {
-        case '"':
-          plab_buf_append (buf, "\\\"");
-          break;
-        case '\\':
-          plab_buf_append (buf, "\\\\");
-          break;
-        case '\n':
-          plab_buf_append (buf, "\\n");
-          break;
-        case '\t':
-          plab_buf_append (buf, "\\t");
-          break;
-        case '\r':
-          plab_buf_append (buf, "\\r");
-          break;
-        default:
-          /* JSON is UTF-8, and text read from a run store can be anything
-           * (the file is anyone's to edit): a byte that starts no valid
-           * sequence becomes U+FFFD. */
-          if (n == 0)
-            plab_buf_append (buf, "\xef\xbf\xbd");
-          else if (*p < 0x20)
-            plab_buf_printf (buf, "\\u%04x", *p);
-          else
-            plab_buf_append_len (buf, (const char *)p, n);
-        }
+      /* JSON is UTF-8, and text read from a run store can be anything (the
+       * file is anyone's to edit): a byte that starts no valid sequence
+       * becomes U+FFFD. */
+      if (*p < 0x80 && short_escapes[*p] != NULL)
+        plab_buf_append (buf, short_escapes[*p]);
+      else if (n == 0)
+        plab_buf_append (buf, "\xef\xbf\xbd");
+      else if (*p < 0x20)
+        plab_buf_printf (buf, "\\u%04x", *p);
+      else
+        plab_buf_append_len (buf, (const char *)p, n);
       p += n ? n : 1;
     }
   plab_buf_append (buf, "\"");

@@ -332,6 +332,37 @@ parse_container (Parser *ps, PlabJson *out, int depth, bool object)
     }
 }
 
+/* The literal words of JSON and the values they stand for. */
+static const struct
+{
+  const char *word;
+  PlabJsonType type;
+  bool boolean;
+} json_words[] = {
+  { "true", PLAB_JSON_BOOL, true },
+  { "false", PLAB_JSON_BOOL, false },
+  { "null", PLAB_JSON_NULL, false },
+};
+
+/* Reads true, false or null into @out. */
+static bool
+parse_word (Parser *ps, PlabJson *out)
+{
+  for (size_t i = 0; i < sizeof json_words / sizeof json_words[0]; i++)
+    {
+      size_t len = strlen (json_words[i].word);
+
+      if (strncmp (ps->p, json_words[i].word, len) == 0)
+        {
+          ps->p += len;
+          out->type = json_words[i].type;
+          out->boolean = json_words[i].boolean;
+          return true;
+        }
+    }
+  return fail (ps, "unexpected word");
+}
+
 static bool
 parse_value (Parser *ps, PlabJson *out, int depth)
 {
@@ -349,24 +380,9 @@ parse_value (Parser *ps, PlabJson *out, int depth)
       out->type = PLAB_JSON_STRING;
       return parse_string (ps, &out->string);
     case 't':
-      if (strncmp (ps->p, "true", 4) != 0)
-        return fail (ps, "unexpected word");
-      ps->p += 4;
-      out->type = PLAB_JSON_BOOL;
-      out->boolean = true;
-      return true;
     case 'f':
-      if (strncmp (ps->p, "false", 5) != 0)
-        return fail (ps, "unexpected word");
-      ps->p += 5;
-      out->type = PLAB_JSON_BOOL;
-      return true;
     case 'n':
-      if (strncmp (ps->p, "null", 4) != 0)
-        return fail (ps, "unexpected word");
-      ps->p += 4;
-      out->type = PLAB_JSON_NULL;
-      return true;
+      return parse_word (ps, out);
     case '\0':
       return fail (ps, "unexpected end");
     default:

@@ -33,6 +33,43 @@ deadline_of (int64_t timeout_ns)
   return timeout_ns < 0 ? INT64_MAX : plab_now_ns () + timeout_ns;
 }
 
+/* A wait that makes the pool progress until its condition holds; once it has
+ * blocked, it shows as a span labelled @label. */
+typedef struct
+{
+  int64_t t0;
+  int64_t deadline;
+  bool waited;
+  const char *label;
+} Wait;
+
+static Wait
+wait_begin (int64_t timeout_ns, const char *label)
+{
+  return (Wait){ plab_now_ns (), deadline_of (timeout_ns), false, label };
+}
+
+static void
+wait_end (const Wait *w)
+{
+  wait_span (w->t0, w->waited, w->label);
+}
+
+/* Ends the wait with PLAB_ETIMEDOUT, recording it, once its deadline has
+ * come; otherwise lets @pool progress for a tick and returns what that
+ * returned (never PLAB_ETIMEDOUT). */
+static int
+wait_tick (Wait *w, PlabPool *pool)
+{
+  if (plab_now_ns () >= w->deadline)
+    {
+      wait_end (w);
+      return PLAB_ETIMEDOUT;
+    }
+  w->waited = true;
+  return _plab_pool_progress (pool, _plab_pool_tick_ms (w->deadline));
+}
+
 int
 plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
 {
@@ -83,26 +120,22 @@ plab_pool_apply (PlabPool *self, const PlabTask *task, void *result)
 static int
 future_wait (PlabFuture *future, int64_t timeout_ns, const char *label)
 {
-  int64_t t0 = plab_now_ns ();
-  int64_t deadline = deadline_of (timeout_ns);
-  bool waited = false;
-  int rc = 0;
+  Wait w = wait_begin (timeout_ns, label);
 
   while (!plab_future_done (future))
     {
-      if (plab_now_ns () >= deadline)
-        {
-          rc = PLAB_ETIMEDOUT;
-          break;
-        }
-      rc = _plab_pool_progress (future->pool, _plab_pool_tick_ms (deadline));
-      waited = true;
+      int rc = wait_tick (&w, future->pool);
+
+      if (rc == PLAB_ETIMEDOUT)
+        return rc;
       if (rc != 0 && !future->done)
-        break;
-      rc = 0;
+        {
+          wait_end (&w);
+          return rc;
+        }
     }
-  wait_span (t0, waited, label);
-  return rc;
+  wait_end (&w);
+  return 0;
 }
 
 int
@@ -151,29 +184,20 @@ plab_pool_wait (PlabPool *self,
                 int64_t timeout_ns,
                 size_t *n_done)
 {
-  int64_t t0 = plab_now_ns ();
-  int64_t deadline = deadline_of (timeout_ns);
-  bool waited = false;
+  Wait w = wait_begin (timeout_ns, "wait: futures");
 
   _plab_pool_collect (self);
   while (!wait_met (futures, n, mode, n_done))
     {
-      int rc;
+      int rc = wait_tick (&w, self);
 
-      if (plab_now_ns () >= deadline)
-        {
-          wait_span (t0, waited, "wait: futures");
-          return PLAB_ETIMEDOUT;
-        }
-      waited = true;
-      rc = _plab_pool_progress (self, _plab_pool_tick_ms (deadline));
       /* A broken pool has failed every future: the condition is met below. */
-      if (rc == PLAB_ECANCELLED)
+      if (rc == PLAB_ETIMEDOUT || rc == PLAB_ECANCELLED)
         return rc;
       if (rc != 0 && !wait_met (futures, n, mode, n_done))
         return rc;
     }
-  wait_span (t0, waited, "wait: futures");
+  wait_end (&w);
   return 0;
 }
 
@@ -203,9 +227,7 @@ plab_pool_as_completed (PlabPool *self,
                         int64_t timeout_ns,
                         size_t *index)
 {
-  int64_t t0 = plab_now_ns ();
-  int64_t deadline = deadline_of (timeout_ns);
-  bool waited = false;
+  Wait w = wait_begin (timeout_ns, "wait: as_completed");
 
   _plab_pool_collect (self);
   for (;;)
@@ -220,17 +242,13 @@ plab_pool_as_completed (PlabPool *self,
         {
           futures[best]->taken = true;
           *index = (size_t)best;
-          wait_span (t0, waited, "wait: as_completed");
+          wait_end (&w);
           return 0;
         }
-      if (plab_now_ns () >= deadline)
-        {
-          wait_span (t0, waited, "wait: as_completed");
-          return PLAB_ETIMEDOUT;
-        }
-      waited = true;
-      rc = _plab_pool_progress (self, _plab_pool_tick_ms (deadline));
-      if (rc == PLAB_ECANCELLED)
+      /* Other errors broke the pool, which failed every future: one is
+       * handed out next time round. */
+      rc = wait_tick (&w, self);
+      if (rc == PLAB_ETIMEDOUT || rc == PLAB_ECANCELLED)
         return rc;
     }
 }

@@ -1,10 +1,12 @@
-/* plab-pool-private.h: the pool's shared layout, for plab-pool.c (workers,
- * map), plab-pool-task.c (the task table) and plab-pool-future.c (the calls
- * that wait: submit, results, wait, as_completed, imap). See plab-pool.c for
- * the design.
+/* plab-pool-private.h: the pool's shared layout, for plab-pool.c (the pool's
+ * life), plab-pool-worker.c (the workers' loop), plab-pool-map.c (maps),
+ * plab-pool-task.c (the task table) and plab-pool-future.c (the calls that
+ * wait: submit, results, wait, as_completed, imap). See plab-pool.c for the
+ * design.
  *
- * The calls go one way: plab-pool-future.c calls both other files,
- * plab-pool.c calls plab-pool-task.c, and plab-pool-task.c calls neither. */
+ * The calls go one way: plab-pool-future.c and plab-pool-map.c call
+ * plab-pool.c and plab-pool-task.c; plab-pool.c calls plab-pool-worker.c and
+ * plab-pool-task.c; plab-pool-worker.c and plab-pool-task.c call neither. */
 #pragma once
 
 #include <pthread.h>
@@ -21,6 +23,9 @@
 #define POOL_CACHE_LINE 64
 #define POOL_RETRY_MAX 1024
 #define POOL_TICK_MS 20
+/* An item's state in a map: pending, done, or (negative) the item's error. */
+#define POOL_ITEM_PENDING 0
+#define POOL_ITEM_DONE 1
 
 /* Why a worker left on its own (Slot.exit_reason). */
 enum
@@ -228,7 +233,61 @@ _plab_pool_tick_ms (int64_t deadline)
   return left / 1000000 < POOL_TICK_MS ? (int)(left / 1000000) + 1 : POOL_TICK_MS;
 }
 
-/* --- plab-pool.c, for plab-pool-future.c --- */
+/* Failure bookkeeping of one map. */
+typedef struct
+{
+  PlabMapReport report;
+  bool fail_fast;
+} MapState;
+
+/* Opens the task span of map item @index, labelled by @label_func when there
+ * is one; @label (PLAB_LABEL_MAX bytes) keeps the label for the span's end.
+ * Returns the span's start. */
+static inline int64_t
+_plab_pool_item_span_begin (PlabLabelFunc label_func,
+                            size_t index,
+                            const void *item,
+                            void *user_data,
+                            char *label)
+{
+  label[0] = '\0';
+  if (label_func != NULL)
+    label_func (index, item, label, PLAB_LABEL_MAX, user_data);
+  return plab_span_begin (PLAB_SPAN_TASK, (int64_t)index, label);
+}
+
+/* --- plab-pool-worker.c, for plab-pool.c --- */
+
+/* The body of a worker thread or forked worker process; it returns when the
+ * worker leaves (stopped, retired, or its initializer failed). */
+void _plab_pool_worker_main (Worker *w);
+
+/* pthread_create () entry point: _plab_pool_worker_main () on @data, a Worker. */
+void *_plab_pool_worker_thread (void *data);
+
+/* --- plab-pool.c, for plab-pool-map.c and plab-pool-future.c --- */
+
+/* Records that @item failed with @code; the report keeps the lowest item's
+ * error and @message (or the code's text when NULL). */
+void _plab_pool_note_failure (MapState *ms, size_t item, int code, const char *message);
+
+/* Appends the items [@start, @end) to the retry ring; false when it is full. */
+bool _plab_pool_push_retry (PoolShared *sh, uint64_t start, uint64_t end);
+
+/* Reaps workers that ended and starts their replacements; the item a dead
+ * worker held fails in @states and @ms (both NULL outside a map). Sets
+ * *@changed when a worker was replaced. Returns an error when the pool cannot
+ * go on. */
+int _plab_pool_check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *changed);
+
+/* Whether every live worker has finished claiming from the current map. */
+bool _plab_pool_all_idle (PlabPool *self);
+
+/* Waits up to @timeout_ms for a worker to report or to end. */
+void _plab_pool_wait_events (PlabPool *self, int timeout_ms);
+
+/* Whether the pool's cancel flag is set. */
+bool _plab_pool_cancelled (PlabPool *self);
 
 /* One step of the parent's work: waits up to @timeout_ms for a worker to
  * report, drains the trace, replaces dead workers, collects finished tasks.

@@ -1,9 +1,9 @@
 /* plab-pool-task.c: the pool's task table, under the pool and its futures.
  *
- * This file is the bottom of the pool: plab-pool.c (the workers and map)
- * and plab-pool-future.c (the calls that wait: submit, results, wait,
- * as_completed, imap) call into it, and it calls neither of them, so the
- * calls go one way. It fills and frees task slots, hands finished tasks to
+ * This file is the bottom of the pool: plab-pool.c (the pool's life),
+ * plab-pool-map.c (maps) and plab-pool-future.c (the calls that wait:
+ * submit, results, wait, as_completed, imap) call into it, and it calls none
+ * of them, so the calls go one way. It fills and frees task slots, hands finished tasks to
  * their futures, and answers the calls on a future that never wait.
  *
  * A submitted task takes one of PLAB_POOL_MAX_TASKS task slots: a TaskSlot

@@ -1,5 +1,7 @@
-/* plab-pool.c: a pool of workers: the workers, the map, and the pool's states.
- * Futures and imap are in plab-pool-task.c, on the same workers.
+/* plab-pool.c: a pool's life: creating it, starting and replacing workers,
+ * and closing, terminating and joining it. The workers' own loop is in
+ * plab-pool-worker.c, maps in plab-pool-map.c, and futures and imap in
+ * plab-pool-task.c and plab-pool-future.c, on the same workers.
  *
  * One algorithm serves the threads, gil and processes backends; only where the
  * workers live differs. The parent and the workers share a PoolShared block (an
@@ -70,7 +72,6 @@
 #include "plab-sysinfo.h"
 #include "plab-trace-private.h"
 
-#define WAIT_TICK_MS POOL_TICK_MS
 /* How long stopped workers may take to leave before SIGKILL: after SIGTERM
  * (terminate), and when asked politely (free, join), where a slow exit (say,
  * under valgrind) must not be mistaken for a hang. */
@@ -79,12 +80,8 @@
 /* How long terminated workers may take to stop through the cancel flag before
  * SIGTERM: a task that looks at the flag ends within this, with its span. */
 #define CANCEL_GRACE_NS 100000000LL
-#define CHUNK_TARGET_NS 2000000LL
-#define CHUNK_HINT_MAX (1u << 24)
 #define TASK_BYTES_DEFAULT (64 * 1024)
 #define TASK_BYTES_MAX (4 * 1024 * 1024)
-#define STATE_PENDING 0
-#define STATE_DONE 1
 
 static const char *const backend_names[PLAB_N_BACKENDS] = {
   [PLAB_BACKEND_SERIAL] = "serial",
@@ -114,15 +111,6 @@ plab_backend_from_name (const char *name, PlabBackend *out)
 }
 
 static void
-futex_wait (_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
-{
-  struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
-
-  /* Not FUTEX_PRIVATE: the word may be shared between processes. */
-  syscall (SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
-}
-
-static void
 futex_wake_all (_Atomic uint32_t *word)
 {
   syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -139,328 +127,6 @@ void
 _plab_pool_wake (PlabPool *self)
 {
   wake_workers (self);
-}
-
-static void
-notify_parent (PlabPool *self)
-{
-  uint64_t one = 1;
-
-  if (write (self->efd, &one, sizeof one) < 0)
-    {
-      /* The counter can only overflow after 2^64 writes; nothing to do. */
-    }
-}
-
-/* --- Worker side --- */
-
-typedef struct
-{
-  const char *items;
-  char *results;
-  _Atomic int32_t *states;
-  void *mapping;
-  size_t mapping_size;
-} View;
-
-static int
-view_open (PlabPool *self, View *v)
-{
-  PoolShared *sh = self->sh;
-
-  if (self->backend != PLAB_BACKEND_PROCESSES)
-    {
-      v->items = self->t_items;
-      v->results = self->t_results;
-      v->states = self->t_states;
-      return 0;
-    }
-  if (sh->arena_size == 0)
-    return PLAB_EINVAL;
-  if (v->mapping == NULL || v->mapping_size != sh->arena_size)
-    {
-      if (v->mapping != NULL)
-        munmap (v->mapping, v->mapping_size);
-      v->mapping = mmap (NULL, sh->arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
-      if (v->mapping == MAP_FAILED)
-        {
-          v->mapping = NULL;
-          return PLAB_ESYS;
-        }
-      v->mapping_size = sh->arena_size;
-    }
-  v->items = (const char *)v->mapping + sh->items_off;
-  v->results = (char *)v->mapping + sh->results_off;
-  v->states = (_Atomic int32_t *)((char *)v->mapping + sh->states_off);
-  return 0;
-}
-
-static void
-view_close (View *v)
-{
-  if (v->mapping != NULL)
-    munmap (v->mapping, v->mapping_size);
-}
-
-/* Claims the next range of map items; false when none is left. */
-static bool
-claim (PoolShared *sh, uint64_t *start, uint64_t *end)
-{
-  uint64_t n = sh->n_items;
-  uint64_t next, k, head;
-
-  if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
-    return false;
-
-  next = atomic_load_explicit (&sh->next_item, memory_order_relaxed);
-  if (next < n)
-    {
-      k = sh->chunk_fixed;
-      if (k == 0)
-        {
-          uint64_t cap = (n - next) / (2 * (uint64_t)sh->n_workers);
-          k = atomic_load_explicit (&sh->chunk_hint, memory_order_relaxed);
-          if (k > cap)
-            k = cap;
-          if (k == 0)
-            k = 1;
-        }
-      next = atomic_fetch_add_explicit (&sh->next_item, k, memory_order_relaxed);
-      if (next < n)
-        {
-          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
-          *start = next;
-          *end = next + k < n ? next + k : n;
-          return true;
-        }
-    }
-
-  head = atomic_load_explicit (&sh->retry_head, memory_order_acquire);
-  while (head < atomic_load_explicit (&sh->retry_tail, memory_order_acquire))
-    {
-      uint64_t s = sh->retry_start[head % POOL_RETRY_MAX];
-      uint64_t e = sh->retry_end[head % POOL_RETRY_MAX];
-      if (atomic_compare_exchange_weak_explicit (&sh->retry_head, &head, head + 1,
-                                                 memory_order_acq_rel, memory_order_acquire))
-        {
-          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
-          *start = s;
-          *end = e;
-          return true;
-        }
-    }
-  return false;
-}
-
-static void
-run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t end)
-{
-  PoolShared *sh = self->sh;
-  bool gil = self->backend == PLAB_BACKEND_GIL;
-  bool tracing = plab_tracing ();
-  int64_t chunk_t0 = plab_now_ns ();
-  uint64_t ran = 0;
-  char label[PLAB_LABEL_MAX];
-
-  atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
-  atomic_store_explicit (&slot->chunk_start, (int64_t)start, memory_order_relaxed);
-
-  for (uint64_t i = start; i < end; i++)
-    {
-      const void *item = v->items + i * sh->item_size;
-      void *result = v->results + i * sh->result_size;
-      int64_t t0, t1;
-      int rc;
-
-      if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
-        break;
-      atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = 0;
-      if (tracing)
-        {
-          label[0] = '\0';
-          if (sh->label != NULL)
-            sh->label (i, item, label, sizeof label, sh->user_data);
-          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
-        }
-      rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
-      if (tracing)
-        {
-          t1 = plab_now_ns ();
-          plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
-        }
-      if (gil)
-        plab_checkpoint ();
-      /* Release: the result is complete before the state says so. */
-      atomic_store_explicit (&v->states[i], rc == 0 ? STATE_DONE : rc, memory_order_release);
-      if (rc != 0 && sh->fail_fast)
-        atomic_store_explicit (&sh->abort, 1, memory_order_relaxed);
-      ran++;
-    }
-  atomic_store_explicit (&slot->current, -1, memory_order_relaxed);
-  atomic_store_explicit (&slot->chunk_start, -1, memory_order_relaxed);
-  atomic_store_explicit (&slot->chunk_end, -1, memory_order_relaxed);
-
-  if (sh->chunk_fixed == 0 && ran > 0)
-    {
-      /* Items per CHUNK_TARGET_NS at the pace of this chunk. */
-      int64_t per_item = (plab_now_ns () - chunk_t0) / (int64_t)ran;
-      uint64_t hint = (uint64_t)(CHUNK_TARGET_NS / (per_item > 0 ? per_item : 1));
-      if (hint < 1)
-        hint = 1;
-      if (hint > CHUNK_HINT_MAX)
-        hint = CHUNK_HINT_MAX;
-      atomic_store_explicit (&sh->chunk_hint, hint, memory_order_relaxed);
-    }
-}
-
-/* Claims the next queued task; -1 when there is none. */
-static int
-claim_task (PlabPool *self, int slot_index)
-{
-  PoolShared *sh = self->sh;
-  uint64_t head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
-
-  while (head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
-    {
-      uint32_t idx = sh->task_ring[head % PLAB_POOL_MAX_TASKS];
-      if (atomic_compare_exchange_weak_explicit (&sh->task_head, &head, head + 1,
-                                                 memory_order_acq_rel, memory_order_acquire))
-        {
-          uint32_t expected = TASK_QUEUED;
-          uint32_t running = TASK_RUNNING | (uint32_t)(slot_index + 1) << 8;
-          if (atomic_compare_exchange_strong_explicit (&self->tasks[idx].state, &expected, running,
-                                                       memory_order_acq_rel, memory_order_acquire))
-            return (int)idx;
-          /* Cancelled before it started: skip it. */
-          head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
-        }
-    }
-  return -1;
-}
-
-static void
-run_task (PlabPool *self, int idx)
-{
-  TaskSlot *t = &self->tasks[idx];
-  char *arg = self->payload + (size_t)idx * self->task_stride;
-  int64_t t0 = plab_span_begin (PLAB_SPAN_TASK, t->id, t->label);
-  int rc;
-
-  rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
-  if (plab_tracing ())
-    plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
-  if (self->backend == PLAB_BACKEND_GIL)
-    plab_checkpoint ();
-  t->error = rc;
-  t->done_seq = atomic_fetch_add_explicit (&self->sh->done_counter, 1, memory_order_relaxed);
-  atomic_store_explicit (&t->state, TASK_FINISHED, memory_order_release);
-}
-
-static void
-worker_loop (Worker *w)
-{
-  PlabPool *self = w->pool;
-  PoolShared *sh = self->sh;
-  Slot *slot = &sh->slots[w->slot];
-  uint32_t seen = atomic_load_explicit (&sh->generation, memory_order_acquire) - 1;
-  int tasks_run = 0;
-  View v = { 0 };
-
-  for (;;)
-    {
-      uint32_t gen, map_seq;
-      uint64_t s, e;
-      int idx;
-
-      while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
-             && !atomic_load_explicit (&sh->stop, memory_order_acquire))
-        futex_wait (&sh->generation, seen, 1000);
-      if (atomic_load_explicit (&sh->stop, memory_order_acquire))
-        break;
-      seen = gen;
-
-      /* Under the gil backend a worker holds the GIL while it runs items
-       * and lets it go before it sleeps. */
-      plab_gil_attach (self->gil);
-      map_seq = atomic_load_explicit (&sh->map_seq, memory_order_acquire);
-      if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
-        {
-          if (sh->n_items > 0 && view_open (self, &v) == 0)
-            while (claim (sh, &s, &e))
-              {
-                run_range (self, slot, &v, s, e);
-                if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
-                  goto retire;
-              }
-          atomic_store_explicit (&slot->idle_map, map_seq, memory_order_release);
-          notify_parent (self);
-        }
-      while (!atomic_load_explicit (&sh->stop, memory_order_acquire)
-             && (idx = claim_task (self, w->slot)) >= 0)
-        {
-          run_task (self, idx);
-          notify_parent (self);
-          if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
-            goto retire;
-          /* A new map may have come: look at it before more tasks. */
-          if (atomic_load_explicit (&sh->generation, memory_order_acquire) != seen)
-            break;
-        }
-      plab_gil_detach ();
-    }
-  view_close (&v);
-  return;
-
-retire:
-  plab_gil_detach ();
-  view_close (&v);
-  atomic_store_explicit (&slot->exit_reason, WORKER_RETIRED, memory_order_release);
-  notify_parent (self);
-}
-
-/* Runs the initializer; false when it failed (the worker then leaves). */
-static bool
-worker_init (Worker *w)
-{
-  PlabPool *self = w->pool;
-  Slot *slot = &self->sh->slots[w->slot];
-  int64_t t0;
-  int rc;
-
-  if (self->initializer == NULL)
-    return true;
-  plab_gil_attach (self->gil);
-  t0 = plab_now_ns ();
-  rc = self->initializer (self->init_data);
-  if (plab_tracing ())
-    plab_span (PLAB_SPAN_SPAWN, t0, plab_now_ns (), -1, "initializer");
-  plab_gil_detach ();
-  if (rc == 0)
-    return true;
-  slot->init_error = _plab_pool_error_code (rc);
-  atomic_store_explicit (&slot->exit_reason, WORKER_INIT_FAILED, memory_order_release);
-  notify_parent (self);
-  return false;
-}
-
-static void *
-thread_main (void *data)
-{
-  Worker *w = data;
-
-  plab_cancel_watch (&w->pool->sh->cancel);
-  if (w->pool->trace != NULL)
-    {
-      plab_trace_attach (w->pool->trace, w->lane);
-      plab_span (PLAB_SPAN_SPAWN, w->start_ns, plab_now_ns (), -1, "start");
-    }
-  if (worker_init (w))
-    worker_loop (w);
-  plab_instant (PLAB_SPAN_EXIT, "exit");
-  plab_trace_detach ();
-  plab_cancel_watch (NULL);
-  return NULL;
 }
 
 /* --- Parent side --- */
@@ -514,15 +180,7 @@ start_worker (PlabPool *self, int slot)
       if (pid == 0)
         {
           _plab_child_setup (parent);
-          plab_cancel_watch (&sh->cancel);
-          if (self->trace != NULL)
-            {
-              plab_trace_attach (self->trace, w->lane);
-              plab_span (PLAB_SPAN_SPAWN, w->start_ns, plab_now_ns (), -1, "start");
-            }
-          if (worker_init (w))
-            worker_loop (w);
-          plab_instant (PLAB_SPAN_EXIT, "exit");
+          _plab_pool_worker_main (w);
           _exit (0);
         }
       w->pid = pid;
@@ -531,7 +189,7 @@ start_worker (PlabPool *self, int slot)
     }
   else
     {
-      rc = pthread_create (&w->thread, NULL, thread_main, w);
+      rc = pthread_create (&w->thread, NULL, _plab_pool_worker_thread, w);
       if (rc != 0)
         return _plab_error_syscall ("pthread_create", rc);
       w->pid = getpid ();
@@ -941,15 +599,8 @@ plab_pool_join (PlabPool *self, int64_t timeout_ns)
   return 0;
 }
 
-/* Failure bookkeeping of one map. */
-typedef struct
-{
-  PlabMapReport report;
-  bool fail_fast;
-} MapState;
-
-static void
-note_failure (MapState *ms, size_t item, int code, const char *message)
+void
+_plab_pool_note_failure (MapState *ms, size_t item, int code, const char *message)
 {
   PlabMapReport *r = &ms->report;
 
@@ -965,8 +616,8 @@ note_failure (MapState *ms, size_t item, int code, const char *message)
   r->n_failed++;
 }
 
-static bool
-push_retry (PoolShared *sh, uint64_t start, uint64_t end)
+bool
+_plab_pool_push_retry (PoolShared *sh, uint64_t start, uint64_t end)
 {
   uint64_t tail = atomic_load_explicit (&sh->retry_tail, memory_order_relaxed);
 
@@ -1059,14 +710,14 @@ worker_ended (PlabPool *self,
     ms->report.n_crashes++;
   if (states != NULL && cur >= 0 && (uint64_t)cur < sh->n_items)
     {
-      int32_t expected = STATE_PENDING;
+      int32_t expected = POOL_ITEM_PENDING;
       if (atomic_compare_exchange_strong (&states[cur], &expected, PLAB_ECRASHED))
         {
-          note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
+          _plab_pool_note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
           if (ms->fail_fast)
             atomic_store (&sh->abort, 1);
         }
-      if (end > cur + 1 && !push_retry (sh, (uint64_t)cur + 1, (uint64_t)end))
+      if (end > cur + 1 && !_plab_pool_push_retry (sh, (uint64_t)cur + 1, (uint64_t)end))
         {
           /* The retry ring is full; the final sweep picks these items up. */
         }
@@ -1088,8 +739,8 @@ worker_ended (PlabPool *self,
 }
 
 /* Reaps workers that ended; returns an error when the pool cannot go on. */
-static int
-check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *changed)
+int
+_plab_pool_check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *changed)
 {
   for (int i = 0; i < self->n_workers; i++)
     {
@@ -1120,8 +771,8 @@ check_workers (PlabPool *self, _Atomic int32_t *states, MapState *ms, bool *chan
   return 0;
 }
 
-static bool
-all_idle (PlabPool *self)
+bool
+_plab_pool_all_idle (PlabPool *self)
 {
   uint32_t seq = atomic_load_explicit (&self->sh->map_seq, memory_order_relaxed);
 
@@ -1132,8 +783,8 @@ all_idle (PlabPool *self)
   return true;
 }
 
-static void
-wait_events (PlabPool *self, int timeout_ms)
+void
+_plab_pool_wait_events (PlabPool *self, int timeout_ms)
 {
   struct pollfd fds[PLAB_POOL_MAX_WORKERS + 1];
   nfds_t n = 0;
@@ -1152,8 +803,8 @@ wait_events (PlabPool *self, int timeout_ms)
     }
 }
 
-static bool
-cancelled (PlabPool *self)
+bool
+_plab_pool_cancelled (PlabPool *self)
 {
   /* Set by a signal handler or by another thread: read it as an atomic. */
   return self->cancel != NULL && __atomic_load_n (self->cancel, __ATOMIC_RELAXED) != 0;
@@ -1167,15 +818,15 @@ _plab_pool_progress (PlabPool *self, int timeout_ms)
 
   if (self->state == PLAB_POOL_BROKEN || self->state == PLAB_POOL_TERMINATED)
     return PLAB_ESTATE;
-  wait_events (self, timeout_ms);
+  _plab_pool_wait_events (self, timeout_ms);
   if (self->trace != NULL)
     plab_trace_drain (self->trace);
-  if (cancelled (self))
+  if (_plab_pool_cancelled (self))
     {
       _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, PLAB_ECANCELLED, "cancelled");
       return PLAB_ECANCELLED;
     }
-  rc = check_workers (self, NULL, NULL, &changed);
+  rc = _plab_pool_check_workers (self, NULL, NULL, &changed);
   if (rc != 0)
     {
       _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
@@ -1185,382 +836,4 @@ _plab_pool_progress (PlabPool *self, int timeout_ms)
     wake_workers (self);
   _plab_pool_collect (self);
   return 0;
-}
-
-static int
-map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
-{
-  bool tracing = plab_tracing ();
-  int64_t last_drain = plab_now_ns ();
-  char label[PLAB_LABEL_MAX];
-
-  for (size_t i = 0; i < map->n_items; i++)
-    {
-      const void *item = (const char *)map->items + i * map->item_size;
-      void *result = (char *)map->results + i * map->result_size;
-      int64_t t0;
-      int rc;
-
-      if ((i & 1023) == 0)
-        {
-          /* The serial backend runs in the draining thread: drain as we go, so
-           * a long map does not overflow the main lane's ring. */
-          if (cancelled (self))
-            return PLAB_ECANCELLED;
-          if (self->trace != NULL
-              && ((i & 65535) == 0 || plab_now_ns () - last_drain > WAIT_TICK_MS * 1000000LL))
-            {
-              plab_trace_drain (self->trace);
-              last_drain = plab_now_ns ();
-            }
-        }
-      /* Timed after the drain: the drain is the runner's work, not the task's. */
-      t0 = 0;
-      if (tracing)
-        {
-          label[0] = '\0';
-          if (map->label != NULL)
-            map->label (i, item, label, sizeof label, map->user_data);
-          t0 = plab_span_begin (PLAB_SPAN_TASK, (int64_t)i, label);
-        }
-      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
-      if (tracing)
-        plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
-      *ran = i + 1;
-      if (map->status != NULL)
-        map->status[i] = rc;
-      /* The item ended early because the run is cancelled: not its failure. */
-      if (rc == PLAB_ECANCELLED && cancelled (self))
-        return PLAB_ECANCELLED;
-      if (rc != 0)
-        note_failure (ms, i, rc, NULL);
-      if (rc != 0 && map->fail_fast)
-        break;
-    }
-  return 0;
-}
-
-static int
-prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
-{
-  PoolShared *sh = self->sh;
-  size_t page = 4096;
-  size_t items_bytes = map->n_items * map->item_size;
-  size_t results_bytes = map->n_items * map->result_size;
-  size_t states_bytes = map->n_items * sizeof (int32_t);
-  size_t results_off = (items_bytes + page - 1) / page * page;
-  size_t states_off = results_off + (results_bytes + page - 1) / page * page;
-  size_t size = states_off + (states_bytes + page - 1) / page * page;
-
-  if (self->backend != PLAB_BACKEND_PROCESSES)
-    {
-      if (self->t_states_alloc < map->n_items)
-        {
-          _Atomic int32_t *s = realloc (self->t_states, map->n_items * sizeof *s);
-          if (s == NULL)
-            return PLAB_ENOMEM;
-          self->t_states = s;
-          self->t_states_alloc = map->n_items;
-        }
-      memset ((void *)self->t_states, 0, map->n_items * sizeof (int32_t));
-      self->t_items = map->items;
-      self->t_results = map->results;
-      sh->arena_size = 0;
-      *states_out = self->t_states;
-      return 0;
-    }
-
-  if (self->arena == NULL || self->arena_mapped < size)
-    {
-      if (self->arena != NULL)
-        {
-          munmap (self->arena, self->arena_mapped);
-          self->arena = NULL;
-        }
-      if (ftruncate (self->memfd, (off_t)size) < 0)
-        return errno == ENOSPC || errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
-      self->arena = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
-      if (self->arena == MAP_FAILED)
-        {
-          self->arena = NULL;
-          return PLAB_ESYS;
-        }
-      self->arena_mapped = size;
-    }
-  /* Every worker is idle for the last map: the arena is the parent's until
-   * map_seq moves on. */
-  memcpy (self->arena, map->items, items_bytes);
-  memset (self->arena + states_off, 0, states_bytes);
-  sh->items_off = 0;
-  sh->results_off = results_off;
-  sh->states_off = states_off;
-  sh->arena_size = self->arena_mapped;
-  *states_out = (_Atomic int32_t *)(self->arena + states_off);
-  return 0;
-}
-
-/* Queues every still-pending item from @from on; returns false when the ring is full. */
-static bool
-requeue_pending (PoolShared *sh, _Atomic int32_t *states, size_t from)
-{
-  size_t i = from;
-
-  while (i < sh->n_items)
-    {
-      size_t j;
-      if (atomic_load_explicit (&states[i], memory_order_acquire) != STATE_PENDING)
-        {
-          i++;
-          continue;
-        }
-      j = i;
-      while (j < sh->n_items
-             && atomic_load_explicit (&states[j], memory_order_acquire) == STATE_PENDING)
-        j++;
-      if (!push_retry (sh, i, j))
-        return false;
-      i = j;
-    }
-  return true;
-}
-
-/* Waits until every live worker has finished claiming from the last map, so
- * the parent may write the next one (a worker busy with a task gets there
- * when the task ends). */
-static int
-wait_map_idle (PlabPool *self)
-{
-  for (;;)
-    {
-      bool changed = false;
-      int rc = check_workers (self, NULL, NULL, &changed);
-
-      if (rc != 0)
-        return rc;
-      if (all_idle (self))
-        return 0;
-      if (cancelled (self))
-        return PLAB_ECANCELLED;
-      wait_events (self, WAIT_TICK_MS);
-    }
-}
-
-/* Hands @map to the workers: every worker is idle for the previous map, so
- * the shared fields can be written before map_seq announces the new one. */
-static void
-publish_map (PlabPool *self, const PlabMap *map)
-{
-  PoolShared *sh = self->sh;
-
-  sh->func = map->func;
-  sh->user_data = map->user_data;
-  sh->label = map->label;
-  sh->n_items = map->n_items;
-  sh->item_size = map->item_size;
-  sh->result_size = map->result_size;
-  sh->chunk_fixed = map->chunk_size;
-  sh->fail_fast = map->fail_fast;
-  atomic_store (&sh->chunk_hint, 1);
-  atomic_store (&sh->next_item, 0);
-  atomic_store (&sh->chunks_claimed, 0);
-  atomic_store (&sh->retry_head, 0);
-  atomic_store (&sh->retry_tail, 0);
-  atomic_store (&sh->abort, 0);
-  self->idle_deaths = 0;
-  self->map_active = true;
-  /* Release: the map is complete before a worker sees its number. */
-  atomic_fetch_add_explicit (&sh->map_seq, 1, memory_order_release);
-  wake_workers (self);
-}
-
-/* Drives the published map until every item has left STATE_PENDING (or the
- * map was aborted), replacing dead workers and requeueing lost chunks.
- * Returns 0, or the error that breaks the pool, with self->message set. */
-static int
-drive_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapState *ms)
-{
-  PoolShared *sh = self->sh;
-  size_t done = 0;
-
-  for (;;)
-    {
-      bool changed = false;
-      bool aborted;
-      int rc;
-
-      wait_events (self, WAIT_TICK_MS);
-      if (self->trace != NULL)
-        plab_trace_drain (self->trace);
-
-      if (cancelled (self))
-        {
-          snprintf (self->message, sizeof self->message, "cancelled");
-          return PLAB_ECANCELLED;
-        }
-
-      rc = check_workers (self, states, ms, &changed);
-      if (rc != 0)
-        return rc;
-
-      while (done < map->n_items
-             && atomic_load_explicit (&states[done], memory_order_acquire) != STATE_PENDING)
-        done++;
-
-      aborted = atomic_load (&sh->abort) != 0;
-      if (all_idle (self) && !changed)
-        {
-          if (done == map->n_items || aborted)
-            return 0;
-          /* Everyone is idle, yet items are pending: their chunk was lost with
-           * a worker killed at the wrong moment, or the retry ring overflowed. */
-          if (!requeue_pending (sh, states, done))
-            {
-              snprintf (self->message, sizeof self->message, "too many items to retry");
-              return PLAB_ENOMEM;
-            }
-          changed = true;
-        }
-      if (changed)
-        wake_workers (self);
-    }
-}
-
-/* After a finished map: copies the results out of the arena (processes) and
- * gives every item its status; an item never started (fail-fast) is skipped. */
-static void
-collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapState *ms)
-{
-  PoolShared *sh = self->sh;
-
-  ms->report.n_chunks = atomic_load (&sh->chunks_claimed);
-  if (self->backend == PLAB_BACKEND_PROCESSES && map->result_size > 0)
-    memcpy (map->results, self->arena + sh->results_off, map->n_items * map->result_size);
-  for (size_t i = 0; i < map->n_items; i++)
-    {
-      int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
-      if (s == STATE_PENDING)
-        {
-          /* Fail-fast: never started. */
-          ms->report.n_skipped++;
-          s = PLAB_ECANCELLED;
-        }
-      else if (s != STATE_DONE && s != PLAB_ECRASHED)
-        note_failure (ms, i, s, NULL);
-      if (map->status != NULL)
-        map->status[i] = s == STATE_DONE ? 0 : s;
-    }
-}
-
-/* Cancelled or unrecoverable: stops everything now; items not finished get
- * @rc as their status. */
-static void
-break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
-{
-  self->map_active = false;
-  _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
-  if (map->status != NULL && states != NULL)
-    for (size_t i = 0; i < map->n_items; i++)
-      {
-        int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
-        map->status[i] = s == STATE_DONE ? 0 : (s == STATE_PENDING ? rc : s);
-      }
-}
-
-/* The serial backend: items run here, in order; those a cancel or fail-fast
- * left unrun are skipped. The calling thread watches the pool's cancel flag
- * meanwhile, so that an item's own loops and blocking calls see a cancel. */
-static int
-map_here (PlabPool *self, const PlabMap *map, MapState *ms)
-{
-  const volatile sig_atomic_t *watched = plab_cancel_flag ();
-  size_t ran = 0;
-  int rc;
-
-  if (self->cancel != NULL)
-    plab_cancel_watch (self->cancel);
-  rc = map_serial (self, map, ms, &ran);
-  plab_cancel_watch (watched);
-  ms->report.n_chunks = 1;
-  if (ran < map->n_items)
-    {
-      ms->report.n_skipped = map->n_items - ran;
-      for (size_t i = ran; map->status != NULL && i < map->n_items; i++)
-        map->status[i] = PLAB_ECANCELLED;
-    }
-  return rc;
-}
-
-int
-plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
-{
-  _Atomic int32_t *states = NULL;
-  MapState ms;
-  int64_t t0 = plab_now_ns ();
-  char label[PLAB_LABEL_MAX];
-  int rc = 0;
-
-  memset (&ms, 0, sizeof ms);
-  if (report != NULL)
-    memset (report, 0, sizeof *report);
-  if (map == NULL || map->func == NULL
-      || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
-      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
-    return PLAB_EINVAL;
-  if (self->state != PLAB_POOL_RUNNING)
-    return PLAB_ESTATE;
-  if (map->n_items == 0)
-    return 0;
-  ms.fail_fast = map->fail_fast;
-  /* Shown open while the map goes; recorded at out. */
-  if (self->trace != NULL)
-    {
-      snprintf (label, sizeof label, "map %zu items", map->n_items);
-      t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, label);
-    }
-
-  if (self->backend == PLAB_BACKEND_SERIAL)
-    {
-      rc = map_here (self, map, &ms);
-      goto out;
-    }
-
-  rc = wait_map_idle (self);
-  if (rc != 0)
-    goto broken;
-  rc = prepare_arena (self, map, &states);
-  if (rc != 0)
-    {
-      plab_span_forget (PLAB_SPAN_WAIT, t0);
-      return rc;
-    }
-  publish_map (self, map);
-  rc = drive_map (self, map, states, &ms);
-  if (rc != 0)
-    goto broken;
-  self->map_active = false;
-  collect_map (self, map, states, &ms);
-  _plab_pool_collect (self);
-  goto out;
-
-broken:
-  break_map (self, map, states, rc);
-
-out:
-  if (self->trace != NULL)
-    {
-      snprintf (label, sizeof label, "map %zu items", map->n_items);
-      plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
-      plab_trace_drain (self->trace);
-    }
-  if (ms.report.n_skipped > 0 && ms.report.n_failed > 0)
-    {
-      size_t len = strlen (ms.report.message);
-      snprintf (ms.report.message + len, sizeof ms.report.message - len,
-                " (fail-fast: %zu items not run)", ms.report.n_skipped);
-    }
-  if (report != NULL)
-    *report = ms.report;
-  if (rc == 0 && ms.report.n_failed > 0)
-    rc = PLAB_ETASK;
-  return rc;
 }

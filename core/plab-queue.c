@@ -162,6 +162,62 @@ record_wait (int64_t t0, const char *name)
   plab_span (PLAB_SPAN_QUEUE_WAIT, t0, plab_now_ns (), -1, label);
 }
 
+static bool
+has_frame (const QueueHeader *h, size_t size)
+{
+  return h->count > 0;
+}
+
+/* With the lock held, sleeps on @cond while the queue is open and
+ * @ready (@h, @size) is false, counting itself in *@waiting meanwhile; a
+ * timeout that finds the queue ready still succeeds. Returns 0 (ready, or
+ * closed: the caller looks), @busy_rc for a zero timeout or one that passed,
+ * or the wait's error. A zero @timeout_ns never sleeps; otherwise the wait
+ * ends at @deadline. A span opens at the first sleep; *@t0 is its start. */
+static int
+wait_ready (QueueHeader *h,
+            pthread_cond_t *cond,
+            uint32_t *waiting,
+            bool (*ready) (const QueueHeader *h, size_t size),
+            size_t size,
+            int busy_rc,
+            int64_t timeout_ns,
+            int64_t deadline,
+            int64_t *t0)
+{
+  int rc = 0;
+
+  while (!h->closed && !ready (h, size))
+    {
+      if (timeout_ns == 0)
+        return busy_rc;
+      if (*t0 < 0)
+        *t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
+      (*waiting)++;
+      rc = _plab_cond_wait (cond, &h->mutex, deadline);
+      (*waiting)--;
+      if (rc == PLAB_EOWNERDEAD)
+        rc = 0;
+      if (rc == PLAB_ETIMEDOUT)
+        rc = ready (h, size) ? 0 : busy_rc;
+      if (rc != 0)
+        return rc;
+    }
+  return 0;
+}
+
+/* Lets the lock go after a put or a get, then records the wait begun at @t0
+ * (if any) and the depth the operation left. */
+static void
+unlock_done (QueueHeader *h, int64_t t0)
+{
+  int64_t depth = (int64_t)h->count;
+
+  pthread_mutex_unlock (&h->mutex);
+  record_wait (t0, h->name);
+  plab_counter (h->counter, depth);
+}
+
 static int
 queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
 {
@@ -169,7 +225,6 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
   FrameHeader fh = { (uint32_t)size, 0 };
-  int64_t depth;
   int rc;
 
   if (size > h->capacity / 2 - sizeof (FrameHeader) || size >= WRAP)
@@ -177,25 +232,8 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
   rc = lock (h);
   if (rc != 0)
     return rc;
-  while (!h->closed && !fits (h, size))
-    {
-      if (timeout_ns == 0)
-        {
-          rc = PLAB_EFULL;
-          break;
-        }
-      if (t0 < 0)
-        t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
-      h->putters_waiting++;
-      rc = _plab_cond_wait (&h->not_full, &h->mutex, deadline);
-      h->putters_waiting--;
-      if (rc == PLAB_EOWNERDEAD)
-        rc = 0;
-      if (rc == PLAB_ETIMEDOUT)
-        rc = fits (h, size) ? 0 : PLAB_EFULL;
-      if (rc != 0)
-        break;
-    }
+  rc = wait_ready (h, &h->not_full, &h->putters_waiting, fits, size, PLAB_EFULL, timeout_ns,
+                   deadline, &t0);
   if (rc == 0 && h->closed)
     rc = PLAB_ECLOSED;
   if (rc != 0)
@@ -223,13 +261,9 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
   h->used += sizeof fh + pad8 (size);
   h->count++;
   h->unfinished++;
-  depth = (int64_t)h->count;
   if (h->getters_waiting > 0)
     pthread_cond_signal (&h->not_empty);
-  pthread_mutex_unlock (&h->mutex);
-
-  record_wait (t0, h->name);
-  plab_counter (h->counter, depth);
+  unlock_done (h, t0);
   return 0;
 }
 
@@ -244,31 +278,13 @@ queue_get_blocking (PlabQueue *self,
   int64_t deadline = _plab_deadline (timeout_ns);
   int64_t t0 = -1;
   FrameHeader fh;
-  int64_t depth;
   int rc;
 
   rc = lock (h);
   if (rc != 0)
     return rc;
-  while (h->count == 0 && !h->closed)
-    {
-      if (timeout_ns == 0)
-        {
-          rc = PLAB_EEMPTY;
-          break;
-        }
-      if (t0 < 0)
-        t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
-      h->getters_waiting++;
-      rc = _plab_cond_wait (&h->not_empty, &h->mutex, deadline);
-      h->getters_waiting--;
-      if (rc == PLAB_EOWNERDEAD)
-        rc = 0;
-      if (rc == PLAB_ETIMEDOUT)
-        rc = h->count > 0 ? 0 : PLAB_EEMPTY;
-      if (rc != 0)
-        break;
-    }
+  rc = wait_ready (h, &h->not_empty, &h->getters_waiting, has_frame, 0, PLAB_EEMPTY, timeout_ns,
+                   deadline, &t0);
   if (rc == 0 && h->count == 0)
     rc = PLAB_ECLOSED;
   if (rc != 0)
@@ -307,13 +323,9 @@ queue_get_blocking (PlabQueue *self,
       h->head = h->tail = 0;
       h->used = 0;
     }
-  depth = (int64_t)h->count;
   if (h->putters_waiting > 0)
     pthread_cond_broadcast (&h->not_full);
-  pthread_mutex_unlock (&h->mutex);
-
-  record_wait (t0, h->name);
-  plab_counter (h->counter, depth);
+  unlock_done (h, t0);
   return 0;
 }
 

@@ -122,6 +122,19 @@ owner_died (pthread_mutex_t *mutex)
   return PLAB_EOWNERDEAD;
 }
 
+/* What a pthread lock or condition wait on @mutex returned, as a PLAB code. */
+static int
+lock_result (pthread_mutex_t *mutex, int rc)
+{
+  if (rc == 0)
+    return 0;
+  if (rc == EOWNERDEAD)
+    return owner_died (mutex);
+  if (rc == ETIMEDOUT)
+    return PLAB_ETIMEDOUT;
+  return PLAB_ESYS;
+}
+
 /* The end of the next slice of a wait until @deadline (-1: forever):
  * @deadline itself, or PLAB_CANCEL_SLICE_NS from now when that is sooner and
  * the calling thread watches a cancel flag, which it looks at between slices. */
@@ -174,13 +187,7 @@ _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline)
       if (plab_cancelled ())
         return PLAB_ECANCELLED;
     }
-  if (rc == 0)
-    return 0;
-  if (rc == EOWNERDEAD)
-    return owner_died (mutex);
-  if (rc == ETIMEDOUT)
-    return PLAB_ETIMEDOUT;
-  return PLAB_ESYS;
+  return lock_result (mutex, rc);
 }
 
 int
@@ -210,13 +217,7 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
       if (plab_cancelled ())
         return PLAB_ECANCELLED;
     }
-  if (rc == 0)
-    return 0;
-  if (rc == EOWNERDEAD)
-    return owner_died (mutex);
-  if (rc == ETIMEDOUT)
-    return PLAB_ETIMEDOUT;
-  return PLAB_ESYS;
+  return lock_result (mutex, rc);
 }
 
 /* Locks a mutex guarding an object's own state. A dead previous holder is
@@ -257,10 +258,66 @@ state_lock (pthread_mutex_t *mutex)
   return rc == PLAB_EOWNERDEAD ? 0 : rc;
 }
 
+/* Records the wait span begun at @t0 (none when @t0 is negative), with a
+ * label naming the kind of object (@what) and the object. */
 static void
-wait_label (char *buf, const char *what, const char *name)
+wait_span_end (PlabSpanKind kind, int64_t t0, const char *what, const char *name)
 {
-  snprintf (buf, PLAB_LABEL_MAX, "wait: %s %s", what, name);
+  char label[PLAB_LABEL_MAX];
+
+  if (t0 < 0 || !plab_tracing ())
+    return;
+  snprintf (label, sizeof label, "wait: %s %s", what, name);
+  plab_span (kind, t0, plab_now_ns (), -1, label);
+}
+
+/* How a wait on an object shows in a trace. */
+typedef struct
+{
+  PlabSpanKind span;
+  const char *what;       /* the kind of object, as in "wait: semaphore name" */
+  const char *open_label; /* the span's label while it is open */
+} WaitKind;
+
+/* Takes @mutex and waits on @cond until @try_take (@self) succeeds, then
+ * lets the mutex go. @try_take runs with the mutex held and consumes what it
+ * waited for (a semaphore's unit), if anything. A zero @timeout_ns never
+ * sleeps; a span opens at the first sleep and is recorded at the end. The
+ * simulated GIL is let go meanwhile. */
+static int
+wait_for (void *self,
+          bool (*try_take) (void *self),
+          pthread_mutex_t *mutex,
+          pthread_cond_t *cond,
+          const char *name,
+          const WaitKind *kind,
+          int64_t timeout_ns)
+{
+  bool gil = _plab_gil_let_go (timeout_ns);
+  int64_t deadline = _plab_deadline (timeout_ns);
+  int64_t t0 = -1;
+  int rc = state_lock (mutex);
+
+  if (rc != 0)
+    return _plab_gil_back (gil, rc);
+  while (!try_take (self))
+    {
+      if (timeout_ns == 0)
+        {
+          rc = PLAB_ETIMEDOUT;
+          break;
+        }
+      if (t0 < 0)
+        t0 = plab_span_begin (kind->span, -1, kind->open_label);
+      rc = _plab_cond_wait (cond, mutex, deadline);
+      if (rc == PLAB_EOWNERDEAD)
+        rc = 0;
+      if (rc != 0)
+        break;
+    }
+  pthread_mutex_unlock (mutex);
+  wait_span_end (kind->span, t0, kind->what, name);
+  return _plab_gil_back (gil, rc);
 }
 
 /* --- Lock --- */
@@ -339,7 +396,6 @@ spin_worthwhile (void)
 int
 plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
 {
-  char label[PLAB_LABEL_MAX];
   int64_t t0;
   int rc = pthread_mutex_trylock (&self->mutex);
 
@@ -375,11 +431,7 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
     rc = _plab_mutex_lock (&self->mutex, _plab_deadline (timeout_ns));
     plab_gil_acquire (gil);
   }
-  if (plab_tracing ())
-    {
-      wait_label (label, "lock", self->name);
-      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
-    }
+  wait_span_end (PLAB_SPAN_LOCK_WAIT, t0, "lock", self->name);
   return rc;
 }
 
@@ -416,9 +468,7 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
   if (max > 0 && value > max)
     return NULL;
   self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->positive))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->positive))
     return NULL;
   self->value = value;
   self->max = max;
@@ -433,48 +483,24 @@ plab_semaphore_free (PlabSemaphore *self)
     object_free (self, sizeof *self, &self->mutex, &self->positive);
 }
 
-static int
-semaphore_acquire_blocking (PlabSemaphore *self, int64_t timeout_ns)
+static bool
+semaphore_try_take (void *data)
 {
-  int64_t deadline = _plab_deadline (timeout_ns);
-  int64_t t0 = -1;
-  int rc = state_lock (&self->mutex);
+  PlabSemaphore *self = data;
 
-  if (rc != 0)
-    return rc;
-  while (self->value == 0)
-    {
-      if (timeout_ns == 0)
-        {
-          rc = PLAB_ETIMEDOUT;
-          break;
-        }
-      if (t0 < 0)
-        t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: semaphore");
-      rc = _plab_cond_wait (&self->positive, &self->mutex, deadline);
-      if (rc == PLAB_EOWNERDEAD)
-        rc = 0;
-      if (rc != 0)
-        break;
-    }
-  if (rc == 0)
-    self->value--;
-  pthread_mutex_unlock (&self->mutex);
-  if (t0 >= 0 && plab_tracing ())
-    {
-      char label[PLAB_LABEL_MAX];
-      wait_label (label, "semaphore", self->name);
-      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
-    }
-  return rc;
+  if (self->value == 0)
+    return false;
+  self->value--;
+  return true;
 }
 
 int
 plab_semaphore_acquire (PlabSemaphore *self, int64_t timeout_ns)
 {
-  bool gil = _plab_gil_let_go (timeout_ns);
+  static const WaitKind kind = { PLAB_SPAN_LOCK_WAIT, "semaphore", "wait: semaphore" };
 
-  return _plab_gil_back (gil, semaphore_acquire_blocking (self, timeout_ns));
+  return wait_for (self, semaphore_try_take, &self->mutex, &self->positive, self->name, &kind,
+                   timeout_ns);
 }
 
 int
@@ -522,9 +548,7 @@ plab_event_flag_new (const char *name)
 {
   PlabEventFlag *self = _plab_shared_alloc (sizeof *self);
 
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->changed))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->changed))
     return NULL;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "event");
   return self;
@@ -565,46 +589,21 @@ plab_event_flag_is_set (PlabEventFlag *self)
   return v != 0;
 }
 
-static int
-event_flag_wait_blocking (PlabEventFlag *self, int64_t timeout_ns)
+static bool
+event_flag_try_take (void *data)
 {
-  int64_t deadline = _plab_deadline (timeout_ns);
-  int64_t t0 = -1;
-  int rc = state_lock (&self->mutex);
+  PlabEventFlag *self = data;
 
-  if (rc != 0)
-    return rc;
-  while (!self->is_set)
-    {
-      if (timeout_ns == 0)
-        {
-          rc = PLAB_ETIMEDOUT;
-          break;
-        }
-      if (t0 < 0)
-        t0 = plab_span_begin (PLAB_SPAN_WAIT, -1, "wait: event");
-      rc = _plab_cond_wait (&self->changed, &self->mutex, deadline);
-      if (rc == PLAB_EOWNERDEAD)
-        rc = 0;
-      if (rc != 0)
-        break;
-    }
-  pthread_mutex_unlock (&self->mutex);
-  if (t0 >= 0 && plab_tracing ())
-    {
-      char label[PLAB_LABEL_MAX];
-      wait_label (label, "event", self->name);
-      plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
-    }
-  return rc;
+  return self->is_set != 0;
 }
 
 int
 plab_event_flag_wait (PlabEventFlag *self, int64_t timeout_ns)
 {
-  bool gil = _plab_gil_let_go (timeout_ns);
+  static const WaitKind kind = { PLAB_SPAN_WAIT, "event", "wait: event" };
 
-  return _plab_gil_back (gil, event_flag_wait_blocking (self, timeout_ns));
+  return wait_for (self, event_flag_try_take, &self->mutex, &self->changed, self->name, &kind,
+                   timeout_ns);
 }
 
 /* --- Condition --- */
@@ -620,9 +619,7 @@ plab_condition_new (const char *name)
 {
   PlabCondition *self = _plab_shared_alloc (sizeof *self);
 
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
+  if (self == NULL || !object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
     return NULL;
   snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "condition");
   return self;
@@ -651,12 +648,7 @@ condition_wait_blocking (PlabCondition *self, int64_t timeout_ns)
     return PLAB_ETIMEDOUT;
   t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: condition");
   rc = _plab_cond_wait (&self->cond, &self->lock.mutex, _plab_deadline (timeout_ns));
-  if (plab_tracing ())
-    {
-      char label[PLAB_LABEL_MAX];
-      wait_label (label, "condition", self->lock.name);
-      plab_span (PLAB_SPAN_LOCK_WAIT, t0, plab_now_ns (), -1, label);
-    }
+  wait_span_end (PLAB_SPAN_LOCK_WAIT, t0, "condition", self->lock.name);
   return rc;
 }
 
@@ -703,9 +695,7 @@ plab_barrier_new (const char *name, unsigned parties)
   if (parties == 0)
     return NULL;
   self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL)
-    return NULL;
-  if (!object_init (self, sizeof *self, &self->mutex, &self->released))
+  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->released))
     return NULL;
   self->parties = parties;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "barrier");
@@ -765,12 +755,7 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
     rc = PLAB_EBROKEN;
   pthread_mutex_unlock (&self->mutex);
   plab_span_forget (PLAB_SPAN_WAIT, open_t0);
-  if (plab_tracing ())
-    {
-      char label[PLAB_LABEL_MAX];
-      wait_label (label, "barrier", self->name);
-      plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, label);
-    }
+  wait_span_end (PLAB_SPAN_WAIT, t0, "barrier", self->name);
   return rc == 0 ? index : rc;
 }
 

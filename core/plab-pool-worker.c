@@ -1,0 +1,350 @@
+/* plab-pool-worker.c: the workers' side of a pool. A worker sleeps on the
+ * generation futex, claims chunks of the current map and queued tasks, runs
+ * them, and tells the parent through the eventfd. The shared layout and the
+ * rules for who writes what are described in plab-pool.c.
+ */
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "plab-error.h"
+#include "plab-gil.h"
+#include "plab-pool-private.h"
+#include "plab-trace-private.h"
+
+#define CHUNK_TARGET_NS 2000000LL
+#define CHUNK_HINT_MAX (1u << 24)
+
+static void
+futex_wait (_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
+{
+  struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+
+  /* Not FUTEX_PRIVATE: the word may be shared between processes. */
+  syscall (SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
+}
+
+static void
+notify_parent (PlabPool *self)
+{
+  uint64_t one = 1;
+
+  if (write (self->efd, &one, sizeof one) < 0)
+    {
+      /* The counter can only overflow after 2^64 writes; nothing to do. */
+    }
+}
+
+typedef struct
+{
+  const char *items;
+  char *results;
+  _Atomic int32_t *states;
+  void *mapping;
+  size_t mapping_size;
+} View;
+
+static int
+view_open (PlabPool *self, View *v)
+{
+  PoolShared *sh = self->sh;
+
+  if (self->backend != PLAB_BACKEND_PROCESSES)
+    {
+      v->items = self->t_items;
+      v->results = self->t_results;
+      v->states = self->t_states;
+      return 0;
+    }
+  if (sh->arena_size == 0)
+    return PLAB_EINVAL;
+  if (v->mapping == NULL || v->mapping_size != sh->arena_size)
+    {
+      if (v->mapping != NULL)
+        munmap (v->mapping, v->mapping_size);
+      v->mapping = mmap (NULL, sh->arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
+      if (v->mapping == MAP_FAILED)
+        {
+          v->mapping = NULL;
+          return PLAB_ESYS;
+        }
+      v->mapping_size = sh->arena_size;
+    }
+  v->items = (const char *)v->mapping + sh->items_off;
+  v->results = (char *)v->mapping + sh->results_off;
+  v->states = (_Atomic int32_t *)((char *)v->mapping + sh->states_off);
+  return 0;
+}
+
+static void
+view_close (View *v)
+{
+  if (v->mapping != NULL)
+    munmap (v->mapping, v->mapping_size);
+}
+
+/* Claims the next range of map items; false when none is left. */
+static bool
+claim (PoolShared *sh, uint64_t *start, uint64_t *end)
+{
+  uint64_t n = sh->n_items;
+  uint64_t next, k, head;
+
+  if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
+    return false;
+
+  next = atomic_load_explicit (&sh->next_item, memory_order_relaxed);
+  if (next < n)
+    {
+      k = sh->chunk_fixed;
+      if (k == 0)
+        {
+          uint64_t cap = (n - next) / (2 * (uint64_t)sh->n_workers);
+          k = atomic_load_explicit (&sh->chunk_hint, memory_order_relaxed);
+          if (k > cap)
+            k = cap;
+          if (k == 0)
+            k = 1;
+        }
+      next = atomic_fetch_add_explicit (&sh->next_item, k, memory_order_relaxed);
+      if (next < n)
+        {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
+          *start = next;
+          *end = next + k < n ? next + k : n;
+          return true;
+        }
+    }
+
+  head = atomic_load_explicit (&sh->retry_head, memory_order_acquire);
+  while (head < atomic_load_explicit (&sh->retry_tail, memory_order_acquire))
+    {
+      uint64_t s = sh->retry_start[head % POOL_RETRY_MAX];
+      uint64_t e = sh->retry_end[head % POOL_RETRY_MAX];
+      if (atomic_compare_exchange_weak_explicit (&sh->retry_head, &head, head + 1,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        {
+          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
+          *start = s;
+          *end = e;
+          return true;
+        }
+    }
+  return false;
+}
+
+static void
+run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t end)
+{
+  PoolShared *sh = self->sh;
+  bool gil = self->backend == PLAB_BACKEND_GIL;
+  bool tracing = plab_tracing ();
+  int64_t chunk_t0 = plab_now_ns ();
+  uint64_t ran = 0;
+  char label[PLAB_LABEL_MAX];
+
+  atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
+  atomic_store_explicit (&slot->chunk_start, (int64_t)start, memory_order_relaxed);
+
+  for (uint64_t i = start; i < end; i++)
+    {
+      const void *item = v->items + i * sh->item_size;
+      void *result = v->results + i * sh->result_size;
+      int64_t t0, t1;
+      int rc;
+
+      if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
+        break;
+      atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
+      t0 = tracing ? _plab_pool_item_span_begin (sh->label, i, item, sh->user_data, label) : 0;
+      rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
+      if (tracing)
+        {
+          t1 = plab_now_ns ();
+          plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
+        }
+      if (gil)
+        plab_checkpoint ();
+      /* Release: the result is complete before the state says so. */
+      atomic_store_explicit (&v->states[i], rc == 0 ? POOL_ITEM_DONE : rc, memory_order_release);
+      if (rc != 0 && sh->fail_fast)
+        atomic_store_explicit (&sh->abort, 1, memory_order_relaxed);
+      ran++;
+    }
+  atomic_store_explicit (&slot->current, -1, memory_order_relaxed);
+  atomic_store_explicit (&slot->chunk_start, -1, memory_order_relaxed);
+  atomic_store_explicit (&slot->chunk_end, -1, memory_order_relaxed);
+
+  if (sh->chunk_fixed == 0 && ran > 0)
+    {
+      /* Items per CHUNK_TARGET_NS at the pace of this chunk. */
+      int64_t per_item = (plab_now_ns () - chunk_t0) / (int64_t)ran;
+      uint64_t hint = (uint64_t)(CHUNK_TARGET_NS / (per_item > 0 ? per_item : 1));
+      if (hint < 1)
+        hint = 1;
+      if (hint > CHUNK_HINT_MAX)
+        hint = CHUNK_HINT_MAX;
+      atomic_store_explicit (&sh->chunk_hint, hint, memory_order_relaxed);
+    }
+}
+
+/* Claims the next queued task; -1 when there is none. */
+static int
+claim_task (PlabPool *self, int slot_index)
+{
+  PoolShared *sh = self->sh;
+  uint64_t head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
+
+  while (head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
+    {
+      uint32_t idx = sh->task_ring[head % PLAB_POOL_MAX_TASKS];
+      if (atomic_compare_exchange_weak_explicit (&sh->task_head, &head, head + 1,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        {
+          uint32_t expected = TASK_QUEUED;
+          uint32_t running = TASK_RUNNING | (uint32_t)(slot_index + 1) << 8;
+          if (atomic_compare_exchange_strong_explicit (&self->tasks[idx].state, &expected, running,
+                                                       memory_order_acq_rel, memory_order_acquire))
+            return (int)idx;
+          /* Cancelled before it started: skip it. */
+          head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
+        }
+    }
+  return -1;
+}
+
+static void
+run_task (PlabPool *self, int idx)
+{
+  TaskSlot *t = &self->tasks[idx];
+  char *arg = self->payload + (size_t)idx * self->task_stride;
+  int64_t t0 = plab_span_begin (PLAB_SPAN_TASK, t->id, t->label);
+  int rc;
+
+  rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
+  if (plab_tracing ())
+    plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
+  if (self->backend == PLAB_BACKEND_GIL)
+    plab_checkpoint ();
+  t->error = rc;
+  t->done_seq = atomic_fetch_add_explicit (&self->sh->done_counter, 1, memory_order_relaxed);
+  atomic_store_explicit (&t->state, TASK_FINISHED, memory_order_release);
+}
+
+static void
+worker_loop (Worker *w)
+{
+  PlabPool *self = w->pool;
+  PoolShared *sh = self->sh;
+  Slot *slot = &sh->slots[w->slot];
+  uint32_t seen = atomic_load_explicit (&sh->generation, memory_order_acquire) - 1;
+  int tasks_run = 0;
+  View v = { 0 };
+
+  for (;;)
+    {
+      uint32_t gen, map_seq;
+      uint64_t s, e;
+      int idx;
+
+      while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
+             && !atomic_load_explicit (&sh->stop, memory_order_acquire))
+        futex_wait (&sh->generation, seen, 1000);
+      if (atomic_load_explicit (&sh->stop, memory_order_acquire))
+        break;
+      seen = gen;
+
+      /* Under the gil backend a worker holds the GIL while it runs items
+       * and lets it go before it sleeps. */
+      plab_gil_attach (self->gil);
+      map_seq = atomic_load_explicit (&sh->map_seq, memory_order_acquire);
+      if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
+        {
+          if (sh->n_items > 0 && view_open (self, &v) == 0)
+            while (claim (sh, &s, &e))
+              {
+                run_range (self, slot, &v, s, e);
+                if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+                  goto retire;
+              }
+          atomic_store_explicit (&slot->idle_map, map_seq, memory_order_release);
+          notify_parent (self);
+        }
+      while (!atomic_load_explicit (&sh->stop, memory_order_acquire)
+             && (idx = claim_task (self, w->slot)) >= 0)
+        {
+          run_task (self, idx);
+          notify_parent (self);
+          if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+            goto retire;
+          /* A new map may have come: look at it before more tasks. */
+          if (atomic_load_explicit (&sh->generation, memory_order_acquire) != seen)
+            break;
+        }
+      plab_gil_detach ();
+    }
+  view_close (&v);
+  return;
+
+retire:
+  plab_gil_detach ();
+  view_close (&v);
+  atomic_store_explicit (&slot->exit_reason, WORKER_RETIRED, memory_order_release);
+  notify_parent (self);
+}
+
+/* Runs the initializer; false when it failed (the worker then leaves). */
+static bool
+worker_init (Worker *w)
+{
+  PlabPool *self = w->pool;
+  Slot *slot = &self->sh->slots[w->slot];
+  int64_t t0;
+  int rc;
+
+  if (self->initializer == NULL)
+    return true;
+  plab_gil_attach (self->gil);
+  t0 = plab_now_ns ();
+  rc = self->initializer (self->init_data);
+  if (plab_tracing ())
+    plab_span (PLAB_SPAN_SPAWN, t0, plab_now_ns (), -1, "initializer");
+  plab_gil_detach ();
+  if (rc == 0)
+    return true;
+  slot->init_error = _plab_pool_error_code (rc);
+  atomic_store_explicit (&slot->exit_reason, WORKER_INIT_FAILED, memory_order_release);
+  notify_parent (self);
+  return false;
+}
+
+/* The body of a worker, thread or forked process: it watches the pool's
+ * cancel flag, records on its lane, runs the initializer and then the loop. */
+void
+_plab_pool_worker_main (Worker *w)
+{
+  PlabPool *self = w->pool;
+
+  plab_cancel_watch (&self->sh->cancel);
+  if (self->trace != NULL)
+    {
+      plab_trace_attach (self->trace, w->lane);
+      plab_span (PLAB_SPAN_SPAWN, w->start_ns, plab_now_ns (), -1, "start");
+    }
+  if (worker_init (w))
+    worker_loop (w);
+  plab_instant (PLAB_SPAN_EXIT, "exit");
+}
+
+void *
+_plab_pool_worker_thread (void *data)
+{
+  _plab_pool_worker_main (data);
+  plab_trace_detach ();
+  plab_cancel_watch (NULL);
+  return NULL;
+}
