@@ -417,19 +417,42 @@ _plab_cli_parse_run_id (const char *command,
 
 /* --- plab list --- */
 
-static void
-append_demo_json (GString *s, const PlabDemo *demo)
+typedef void (*AppendJsonFunc) (GString *s, gconstpointer item);
+
+/* Starts a JSON object whose first member @key holds @items as an array, each
+ * written by @append; the caller adds any further members and the closing brace. */
+static GString *
+json_object_with_array (const char *key,
+                        gconstpointer const *items,
+                        size_t n_items,
+                        AppendJsonFunc append)
 {
+  GString *s = g_string_new ("{");
+
+  plab_json_append_string (s, key);
+  g_string_append (s, ":[");
+  for (size_t i = 0; i < n_items; i++)
+    {
+      if (i)
+        g_string_append_c (s, ',');
+      append (s, items[i]);
+    }
+  g_string_append_c (s, ']');
+  return s;
+}
+
+static void
+append_demo_json (GString *s, gconstpointer item)
+{
+  const PlabDemo *demo = item;
+
   char text[64];
 
   g_string_append (s, "{\"name\":");
   plab_json_append_string (s, demo->name);
-  g_string_append (s, ",\"title\":");
-  plab_json_append_string (s, demo->title);
-  g_string_append (s, ",\"summary\":");
-  plab_json_append_string (s, demo->summary);
-  g_string_append (s, ",\"lesson\":");
-  plab_json_append_string (s, demo->lesson);
+  plab_json_append_string_member (s, "title", demo->title);
+  plab_json_append_string_member (s, "summary", demo->summary);
+  plab_json_append_string_member (s, "lesson", demo->lesson);
   g_string_append (s, ",\"backends\":[");
   for (int b = 0, first = 1; b < PLAB_N_BACKENDS; b++)
     if (demo->backends & PLAB_BACKEND_BIT (b))
@@ -450,12 +473,9 @@ append_demo_json (GString *s, const PlabDemo *demo)
       g_string_append_printf (s, ",\"type\":\"%s\",\"help\":", types[p->type]);
       plab_json_append_string (s, p->help);
       plab_param_format (p, p->def, text, sizeof text);
-      g_string_append (s, ",\"default\":");
-      plab_json_append_string (s, text);
-      g_string_append (s, ",\"min\":");
-      plab_json_append_double (s, p->min);
-      g_string_append (s, ",\"max\":");
-      plab_json_append_double (s, p->max);
+      plab_json_append_string_member (s, "default", text);
+      plab_json_append_double_member (s, "min", p->min);
+      plab_json_append_double_member (s, "max", p->max);
       if (p->type == PLAB_PARAM_CHOICE && p->choices)
         {
           g_string_append (s, ",\"choices\":[");
@@ -492,15 +512,10 @@ cmd_list (int argc, char **argv)
   demos = plab_demos (&n);
   if (json)
     {
-      g_autoptr (GString) s = g_string_new ("{\"demos\":[");
+      g_autoptr (GString) s
+          = json_object_with_array ("demos", (gconstpointer const *)demos, n, append_demo_json);
 
-      for (size_t i = 0; i < n; i++)
-        {
-          if (i)
-            g_string_append_c (s, ',');
-          append_demo_json (s, demos[i]);
-        }
-      g_string_append (s, "]}\n");
+      g_string_append (s, "}\n");
       fputs (s->str, stdout);
       return PLAB_EXIT_OK;
     }
@@ -524,23 +539,22 @@ format_started (int64_t started_at_us)
 }
 
 static void
-append_run_json (GString *s, const PlabRunRecord *r)
+append_run_json (GString *s, gconstpointer item)
 {
+  const PlabRunRecord *r = item;
+
   g_string_append_printf (s, "{\"id\":%" G_GINT64_FORMAT ",\"demo\":", r->id);
   plab_json_append_string (s, r->demo);
-  g_string_append (s, ",\"backend\":");
-  plab_json_append_string (s, r->backend);
+  plab_json_append_string_member (s, "backend", r->backend);
   g_string_append_printf (s,
                           ",\"workers\":%d,\"status\":\"%s\",\"started_at_us\":%" G_GINT64_FORMAT
                           ",\"wall_s\":",
                           r->workers, plab_run_status_name (r->status), r->started_at_us);
   plab_json_append_double (s, r->wall_ns / 1e9);
-  g_string_append (s, ",\"cpu_s\":");
-  plab_json_append_double (s, r->cpu_ns / 1e9);
+  plab_json_append_double_member (s, "cpu_s", r->cpu_ns / 1e9);
   g_string_append_printf (s, ",\"check_ok\":%s,\"check\":", r->check_ok ? "true" : "false");
   plab_json_append_string (s, r->check_message);
-  g_string_append (s, ",\"error\":");
-  plab_json_append_string (s, r->error && r->error[0] ? r->error : NULL);
+  plab_json_append_string_member (s, "error", r->error && r->error[0] ? r->error : NULL);
   g_string_append_printf (s, ",\"seed\":%" G_GUINT64_FORMAT ",\"sweep\":", r->seed);
   if (r->sweep_id > 0)
     g_string_append_printf (s, "%" G_GINT64_FORMAT, r->sweep_id);
@@ -611,16 +625,10 @@ cmd_runs (int argc, char **argv)
 
   if (json)
     {
-      g_autoptr (GString) s = g_string_new ("{\"runs\":[");
+      g_autoptr (GString) s
+          = json_object_with_array ("runs", (gconstpointer const *)records, n, append_run_json);
 
-      for (size_t i = 0; i < n; i++)
-        {
-          if (i)
-            g_string_append_c (s, ',');
-          append_run_json (s, records[i]);
-        }
-      g_string_append (s, "],\"db\":");
-      plab_json_append_string (s, path);
+      plab_json_append_string_member (s, "db", path);
       g_string_append (s, "}\n");
       fputs (s->str, stdout);
     }
@@ -700,15 +708,12 @@ print_show_json (const PlabRunRecord *r,
     {
       g_string_append (s, "{\"host\":");
       plab_json_append_string (s, machine->host);
-      g_string_append (s, ",\"cpu_model\":");
-      plab_json_append_string (s, machine->cpu_model);
+      plab_json_append_string_member (s, "cpu_model", machine->cpu_model);
       g_string_append_printf (s, ",\"usable_cpus\":%d,\"online_cpus\":%d,\"os\":",
                               machine->usable_cpus, machine->online_cpus);
       plab_json_append_string (s, machine->os);
-      g_string_append (s, ",\"compiler\":");
-      plab_json_append_string (s, machine->compiler);
-      g_string_append (s, ",\"plab_version\":");
-      plab_json_append_string (s, machine->plab_version);
+      plab_json_append_string_member (s, "compiler", machine->compiler);
+      plab_json_append_string_member (s, "plab_version", machine->plab_version);
       g_string_append_c (s, '}');
     }
   else

@@ -34,6 +34,20 @@ plab_json_append_double (GString *out, double value)
 }
 
 void
+plab_json_append_string_member (GString *out, const char *key, const char *text)
+{
+  g_string_append_printf (out, ",\"%s\":", key);
+  plab_json_append_string (out, text);
+}
+
+void
+plab_json_append_double_member (GString *out, const char *key, double value)
+{
+  g_string_append_printf (out, ",\"%s\":", key);
+  plab_json_append_double (out, value);
+}
+
+void
 plab_json_append_object (GString *out, const char *json)
 {
   PlabBuf buf;

@@ -16,6 +16,11 @@ void plab_json_append_string (GString *out, const char *text);
 /* Appends a number with up to 9 significant digits; NaN and infinities as null. */
 void plab_json_append_double (GString *out, double value);
 
+/* Append one more member of an object: a comma, @key quoted, a colon and
+ * the value as the functions above write it. @key is plain ASCII. */
+void plab_json_append_string_member (GString *out, const char *key, const char *text);
+void plab_json_append_double_member (GString *out, const char *key, double value);
+
 /* Appends @json as is when it is one valid JSON object in UTF-8, else {}.
  * For the demos' result and parameter objects, which are JSON already. */
 void plab_json_append_object (GString *out, const char *json);

@@ -257,10 +257,8 @@ plab_progress_run_begin (PlabProgress *self,
   self->run_id = run_id;
   self->origin_ns = origin_ns;
   append_id (self, "run");
-  g_string_append (s, ",\"demo\":");
-  plab_json_append_string (s, demo);
-  g_string_append (s, ",\"backend\":");
-  plab_json_append_string (s, backend);
+  plab_json_append_string_member (s, "demo", demo);
+  plab_json_append_string_member (s, "backend", backend);
   g_string_append_printf (s, ",\"workers\":%d,\"repeat\":%d,\"sweep\":", workers, repeat);
   if (sweep_id > 0)
     g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
@@ -303,77 +301,72 @@ plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane)
   emit_or_hold (self);
 }
 
-void
-plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events)
+/* Adds event @e to the current line: a span as [start, end, kind, task, label]
+ * or a counter sample as [time, label, value], times from the run's origin. */
+static void
+append_event (PlabProgress *self, const PlabEvent *e)
 {
   GString *s = self->line;
-  size_t in_line = 0;
-  size_t i;
 
-  /* Spans first, in lines of at most PLAB_PROGRESS_MAX_BATCH. */
-  for (i = 0; i < n_events; i++)
+  if (e->kind == PLAB_SPAN_COUNTER)
     {
-      const PlabEvent *e = &events[i];
-
-      if (e->kind == PLAB_SPAN_COUNTER)
-        continue;
-      if (in_line == 0)
-        {
-          append_id (self, "spans");
-          g_string_append_printf (s, ",\"lane\":%d,\"spans\":[", e->lane);
-        }
-      else
-        g_string_append_c (s, ',');
-      g_string_append_printf (s,
-                              "[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT
-                              ",",
-                              e->start_ns - self->origin_ns, e->end_ns - self->origin_ns,
-                              plab_span_kind_name (e->kind), e->task_id);
-      plab_json_append_string (s, e->label);
-      g_string_append_c (s, ']');
-      if (++in_line == PLAB_PROGRESS_MAX_BATCH)
-        {
-          g_string_append (s, "]}");
-          emit_or_drop (self, in_line, &self->spans_dropped);
-          in_line = 0;
-        }
-    }
-  if (in_line > 0)
-    {
-      g_string_append (s, "]}");
-      emit_or_drop (self, in_line, &self->spans_dropped);
-    }
-
-  /* Then counter samples. */
-  in_line = 0;
-  for (i = 0; i < n_events; i++)
-    {
-      const PlabEvent *e = &events[i];
-
-      if (e->kind != PLAB_SPAN_COUNTER)
-        continue;
-      if (in_line == 0)
-        {
-          append_id (self, "counters");
-          g_string_append_printf (s, ",\"lane\":%d,\"samples\":[", e->lane);
-        }
-      else
-        g_string_append_c (s, ',');
       g_string_append_printf (s, "[%" G_GINT64_FORMAT ",", e->start_ns - self->origin_ns);
       plab_json_append_string (s, e->label);
       g_string_append_printf (s, ",%" G_GINT64_FORMAT "]", e->task_id);
+      return;
+    }
+  g_string_append_printf (s,
+                          "[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",\"%s\",%" G_GINT64_FORMAT ",",
+                          e->start_ns - self->origin_ns, e->end_ns - self->origin_ns,
+                          plab_span_kind_name (e->kind), e->task_id);
+  plab_json_append_string (s, e->label);
+  g_string_append_c (s, ']');
+}
+
+/* Writes the spans of @events, or with @counters their counter samples, in
+ * lines of at most PLAB_PROGRESS_MAX_BATCH. */
+static void
+write_batches (PlabProgress *self, const PlabEvent *events, size_t n_events, gboolean counters)
+{
+  GString *s = self->line;
+  int64_t *dropped = counters ? &self->samples_dropped : &self->spans_dropped;
+  size_t in_line = 0;
+
+  for (size_t i = 0; i < n_events; i++)
+    {
+      const PlabEvent *e = &events[i];
+
+      if ((e->kind == PLAB_SPAN_COUNTER) != counters)
+        continue;
+      if (in_line == 0)
+        {
+          append_id (self, counters ? "counters" : "spans");
+          g_string_append_printf (s, ",\"lane\":%d,\"%s\":[", e->lane,
+                                  counters ? "samples" : "spans");
+        }
+      else
+        g_string_append_c (s, ',');
+      append_event (self, e);
       if (++in_line == PLAB_PROGRESS_MAX_BATCH)
         {
           g_string_append (s, "]}");
-          emit_or_drop (self, in_line, &self->samples_dropped);
+          emit_or_drop (self, in_line, dropped);
           in_line = 0;
         }
     }
   if (in_line > 0)
     {
       g_string_append (s, "]}");
-      emit_or_drop (self, in_line, &self->samples_dropped);
+      emit_or_drop (self, in_line, dropped);
     }
+}
+
+void
+plab_progress_events (PlabProgress *self, const PlabEvent *events, size_t n_events)
+{
+  /* Spans first, then counter samples. */
+  write_batches (self, events, n_events, FALSE);
+  write_batches (self, events, n_events, TRUE);
 }
 
 /* Writes lane @lane's waiting "open" line if the pipe has room for it. */
@@ -447,16 +440,12 @@ plab_progress_run_end (PlabProgress *self,
   /* Every span has ended, or never will: nothing is open any more. */
   g_ptr_array_set_size (self->open_waiting, 0);
   append_id (self, "end");
-  g_string_append (s, ",\"status\":");
-  plab_json_append_string (s, status);
-  g_string_append (s, ",\"wall_s\":");
-  plab_json_append_double (s, wall_ns / 1e9);
-  g_string_append (s, ",\"cpu_s\":");
-  plab_json_append_double (s, cpu_ns / 1e9);
+  plab_json_append_string_member (s, "status", status);
+  plab_json_append_double_member (s, "wall_s", wall_ns / 1e9);
+  plab_json_append_double_member (s, "cpu_s", cpu_ns / 1e9);
   g_string_append_printf (s, ",\"check_ok\":%s,\"check\":", check_ok ? "true" : "false");
   plab_json_append_string (s, check);
-  g_string_append (s, ",\"error\":");
-  plab_json_append_string (s, error && error[0] ? error : NULL);
+  plab_json_append_string_member (s, "error", error && error[0] ? error : NULL);
   if (self->spans_dropped > 0)
     g_string_append_printf (s, ",\"live_spans_dropped\":%" G_GINT64_FORMAT, self->spans_dropped);
   if (self->samples_dropped > 0)
@@ -478,8 +467,7 @@ plab_progress_done (PlabProgress *self, int64_t sweep_id, const char *db_path)
     g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
   else
     g_string_append (s, "null");
-  g_string_append (s, ",\"db\":");
-  plab_json_append_string (s, db_path);
+  plab_json_append_string_member (s, "db", db_path);
   g_string_append_c (s, '}');
   emit (self);
 }
@@ -494,8 +482,7 @@ plab_progress_stalled (PlabProgress *self, const PlabLaneInfo *lane, int64_t idl
     g_string_append_printf (s, ",\"lane\":%d,\"pid\":%d", lane->lane, lane->pid);
   else
     g_string_append (s, ",\"lane\":null,\"pid\":null");
-  g_string_append (s, ",\"idle_s\":");
-  plab_json_append_double (s, idle_ns / 1e9);
+  plab_json_append_double_member (s, "idle_s", idle_ns / 1e9);
   g_string_append_printf (s, ",\"stopped\":%s}", stopped ? "true" : "false");
   emit_or_hold (self);
 }

@@ -139,20 +139,36 @@ typedef struct
   size_t size;
 } QueueJob;
 
+/* Receives the next message into @buf; returns 0 when it came whole and had
+ * the expected size. */
+typedef int (*ReceiveFunc) (QueueJob *job, unsigned char *buf);
+
+static int
+plab_queue_receive (QueueJob *job, unsigned char *buf)
+{
+  size_t size;
+
+  return plab_queue_get (job->queue, buf, job->size, &size, -1) != 0 || size != job->size;
+}
+
+static int
+raw_queue_receive (QueueJob *job, unsigned char *buf)
+{
+  return raw_ring_get (job->ring, buf) != job->size;
+}
+
 /* Consumers check every size and the sequence number each message starts with. */
 static int
-plab_queue_consumer (void *arg)
+consume (QueueJob *job, ReceiveFunc receive)
 {
-  QueueJob *job = arg;
   unsigned char *buf = malloc (job->size);
   int bad = buf == NULL;
 
   for (size_t i = 0; i < job->n_messages && !bad; i++)
     {
-      size_t size;
       uint64_t seq;
-      if (plab_queue_get (job->queue, buf, job->size, &size, -1) != 0 || size != job->size)
-        bad = 1;
+
+      bad = receive (job, buf);
       memcpy (&seq, buf, sizeof seq);
       bad |= seq != i;
     }
@@ -161,21 +177,15 @@ plab_queue_consumer (void *arg)
 }
 
 static int
+plab_queue_consumer (void *arg)
+{
+  return consume (arg, plab_queue_receive);
+}
+
+static int
 raw_queue_consumer (void *arg)
 {
-  QueueJob *job = arg;
-  unsigned char *buf = malloc (job->size);
-  int bad = buf == NULL;
-
-  for (size_t i = 0; i < job->n_messages && !bad; i++)
-    {
-      uint64_t seq;
-      bad = raw_ring_get (job->ring, buf) != job->size;
-      memcpy (&seq, buf, sizeof seq);
-      bad |= seq != i;
-    }
-  free (buf);
-  return bad;
+  return consume (arg, raw_queue_receive);
 }
 
 /* Returns the seconds one transfer of the job took, or a negative code. */

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "plab-chart-data.h"
+#include "plab-chart-private.h"
 #include "plab-error.h"
 #include "plab-export-file.h"
 #include "plab-run-export.h"
@@ -20,35 +20,25 @@ static const char *const format_names[PLAB_N_CHART_FORMATS] = { "png", "svg", "p
 const char *
 plab_chart_kind_name (PlabChartKind kind)
 {
-  if ((int)kind < 0 || kind >= PLAB_N_CHART_KINDS)
-    return "unknown";
-  return kind_names[kind];
+  return _plab_chart_name_of (kind_names, PLAB_N_CHART_KINDS, (int)kind, "unknown");
 }
 
 int
 plab_chart_kind_from_name (const char *name)
 {
-  for (int i = 0; name != NULL && i < PLAB_N_CHART_KINDS; i++)
-    if (strcmp (name, kind_names[i]) == 0)
-      return i;
-  return -1;
+  return _plab_chart_name_find (kind_names, PLAB_N_CHART_KINDS, name, false);
 }
 
 const char *
 plab_chart_format_name (PlabChartFormat format)
 {
-  if ((int)format < 0 || format >= PLAB_N_CHART_FORMATS)
-    return "unknown";
-  return format_names[format];
+  return _plab_chart_name_of (format_names, PLAB_N_CHART_FORMATS, (int)format, "unknown");
 }
 
 int
 plab_chart_format_from_name (const char *name)
 {
-  for (int i = 0; name != NULL && i < PLAB_N_CHART_FORMATS; i++)
-    if (strcasecmp (name, format_names[i]) == 0)
-      return i;
-  return -1;
+  return _plab_chart_name_find (format_names, PLAB_N_CHART_FORMATS, name, true);
 }
 
 int

@@ -37,6 +37,20 @@ typedef struct
   PlabLegendShape shape;
 } PlabLegendItem;
 
+/* The entry @value of the name table @names (of @n_names), or @fallback when
+ * @value is out of range. */
+const char *_plab_chart_name_of (const char *const *names,
+                                 int n_names,
+                                 int value,
+                                 const char *fallback);
+
+/* The index of @name in @names, compared with or without case, or -1 when it
+ * is NULL or not there. */
+int _plab_chart_name_find (const char *const *names,
+                           int n_names,
+                           const char *name,
+                           bool ignore_case);
+
 void _plab_chart_set_colour (cairo_t *cr, PlabRgba colour);
 void _plab_chart_set_colour_alpha (cairo_t *cr, PlabRgba colour, double alpha);
 

@@ -2,6 +2,9 @@
 #include "plab-chart-style.h"
 
 #include <string.h>
+#include <strings.h>
+
+#include "plab-chart-private.h"
 
 /* Okabe, M. and Ito, K., "Color Universal Design": eight colours that remain
  * distinct under protanopia, deuteranopia and tritanopia. */
@@ -46,22 +49,30 @@ grey (double level, double alpha)
 }
 
 const char *
+_plab_chart_name_of (const char *const *names, int n_names, int value, const char *fallback)
+{
+  return value >= 0 && value < n_names ? names[value] : fallback;
+}
+
+int
+_plab_chart_name_find (const char *const *names, int n_names, const char *name, bool ignore_case)
+{
+  for (int i = 0; name != NULL && i < n_names; i++)
+    if ((ignore_case ? strcasecmp (name, names[i]) : strcmp (name, names[i])) == 0)
+      return i;
+  return -1;
+}
+
+const char *
 plab_theme_name (PlabTheme theme)
 {
-  if ((int)theme < 0 || theme >= PLAB_N_THEMES)
-    return "light";
-  return theme_names[theme];
+  return _plab_chart_name_of (theme_names, PLAB_N_THEMES, (int)theme, "light");
 }
 
 int
 plab_theme_from_name (const char *name)
 {
-  if (name == NULL)
-    return -1;
-  for (int i = 0; i < PLAB_N_THEMES; i++)
-    if (strcmp (name, theme_names[i]) == 0)
-      return i;
-  return -1;
+  return _plab_chart_name_find (theme_names, PLAB_N_THEMES, name, false);
 }
 
 const char *

@@ -129,10 +129,10 @@ csv_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
   return flush (x, false);
 }
 
-/* Counter samples after the spans: the sampling lane, the time as start
- * and end, the counter's name as label, and its value. */
+/* Calls @write on each counter sample of the run, flushing after each;
+ * @runner is handed on to it. */
 static int
-csv_counters (Export *x)
+each_counter (Export *x, void (*write) (Export *x, const PlabEvent *e, int runner), int runner)
 {
   PlabEvent *counters = NULL;
   size_t n_counters = 0;
@@ -140,17 +140,23 @@ csv_counters (Export *x)
 
   for (size_t i = 0; rc == 0 && i < n_counters; i++)
     {
-      const PlabEvent *e = &counters[i];
-
-      plab_buf_printf (&x->buf, "counter,%" PRId64 ",", x->run->id);
-      csv_lane (x, e->lane);
-      plab_buf_printf (&x->buf, "counter,%" PRId64 ",%" PRId64 ",,", e->start_ns, e->start_ns);
-      csv_field (&x->buf, e->label);
-      plab_buf_printf (&x->buf, ",%" PRId64 "\r\n", e->task_id);
+      write (x, &counters[i], runner);
       rc = flush (x, false);
     }
   free (counters);
   return rc;
+}
+
+/* Counter samples after the spans: the sampling lane, the time as start
+ * and end, the counter's name as label, and its value. */
+static void
+csv_counter (Export *x, const PlabEvent *e, int runner)
+{
+  plab_buf_printf (&x->buf, "counter,%" PRId64 ",", x->run->id);
+  csv_lane (x, e->lane);
+  plab_buf_printf (&x->buf, "counter,%" PRId64 ",%" PRId64 ",,", e->start_ns, e->start_ns);
+  csv_field (&x->buf, e->label);
+  plab_buf_printf (&x->buf, ",%" PRId64 "\r\n", e->task_id);
 }
 
 static int
@@ -160,7 +166,7 @@ write_csv (Export *x)
 
   plab_buf_append (&x->buf, PLAB_RUN_CSV_HEADER "\r\n");
   rc = plab_store_read_spans (x->store, x->run->id, 0, INT64_MAX, csv_spans_cb, x);
-  return rc == 0 ? csv_counters (x) : rc;
+  return rc == 0 ? each_counter (x, csv_counter, 0) : rc;
 }
 
 /* --- Chrome trace --- */
@@ -395,28 +401,23 @@ trace_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
   return flush (x, false);
 }
 
+static void
+trace_counter (Export *x, const PlabEvent *e, int runner)
+{
+  plab_buf_printf (&x->buf, "%s{\"ph\":\"C\",\"cat\":\"counter\",\"name\":", separator (x));
+  plab_json_write_string (&x->buf, e->label);
+  plab_buf_printf (&x->buf, ",\"pid\":%d,\"ts\":", runner);
+  write_us (&x->buf, e->start_ns);
+  plab_buf_printf (&x->buf, ",\"args\":{\"value\":%" PRId64 "}}", e->task_id);
+}
+
 /* Counters belong to the run as a whole: they go on the runner's process. */
 static int
 write_counters (Export *x)
 {
   int runner = x->run->runner_pid > 0 ? x->run->runner_pid : lane_pid (find_lane (x, 0));
-  PlabEvent *counters = NULL;
-  size_t n_counters = 0;
-  int rc = plab_store_get_counters (x->store, x->run->id, &counters, &n_counters);
 
-  for (size_t i = 0; rc == 0 && i < n_counters; i++)
-    {
-      const PlabEvent *e = &counters[i];
-
-      plab_buf_printf (&x->buf, "%s{\"ph\":\"C\",\"cat\":\"counter\",\"name\":", separator (x));
-      plab_json_write_string (&x->buf, e->label);
-      plab_buf_printf (&x->buf, ",\"pid\":%d,\"ts\":", runner);
-      write_us (&x->buf, e->start_ns);
-      plab_buf_printf (&x->buf, ",\"args\":{\"value\":%" PRId64 "}}", e->task_id);
-      rc = flush (x, false);
-    }
-  free (counters);
-  return rc;
+  return each_counter (x, trace_counter, runner);
 }
 
 static int
