@@ -1,6 +1,7 @@
 /* test-chart-timeline.c: the timeline draws spans where their times say. */
 #include <cairo.h>
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "chart-test-util.h"
@@ -486,6 +487,250 @@ test_labels_need_room (void)
   g_assert_cmpstr (plab_chart_span_kind_label (PLAB_SPAN_WAIT), ==, "waiting");
 }
 
+/* Sixty tasks back to back, 7 to 23 ms each, like a worker taking chunk
+ * after chunk of a grid: every pair is told apart by an edge, whatever
+ * fraction of a pixel the boundary falls on. */
+static void
+test_adjacent_spans_have_edges (void)
+{
+  enum
+  {
+    N = 60
+  };
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "worker 1", 2) };
+  PlabEvent spans[N + 1];
+  GRand *rand = g_rand_new_with_seed (13);
+  PlabTimelineData *data;
+  int64_t t = 3 * MS + 123457;
+  Rendered r;
+
+  for (int i = 0; i < N; i++)
+    {
+      int64_t d = g_rand_int_range (rand, 7 * MS, 23 * MS);
+      char label[32];
+
+      g_snprintf (label, sizeof label, "grid %d-%d", i * 128, i * 128 + 127);
+      spans[i] = chart_test_event (1, PLAB_SPAN_TASK, t, t + d, i, label);
+      t += d;
+    }
+  spans[N] = chart_test_event (0, PLAB_SPAN_WAIT, 0, t + 2 * MS, -1, "map 60 items");
+  data = plab_timeline_data_new (lanes, 2, spans, N + 1, NULL, 0);
+  render (&r, data, NULL);
+  /* In the bar's upper part, above the labels. */
+  g_assert_cmpint (chart_test_assert_edges (r.surface, data, &r.layout, &r.style, 1,
+                                            lane_mid (&r, 1) - r.layout.lane_h * 0.25, 4),
+                   ==, N - 1);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+  g_rand_free (rand);
+}
+
+/* The rightmost column of [x0, x1) at rows [y0, y1) that holds a pixel
+ * other than @colour; x0 - 1 when none does. */
+static int
+rightmost_other (const Rendered *r, int x0, int x1, int y0, int y1, PlabRgba colour)
+{
+  for (int x = x1 - 1; x >= x0; x--)
+    for (int y = y0; y < y1; y++)
+      if (!chart_test_pixel_is (r->surface, x, y, colour))
+        return x;
+  return x0 - 1;
+}
+
+/* A label longer than its span is cut short with an ellipsis that ends
+ * inside the span; the short span right after it gets no label, and no text
+ * spills past either. */
+static void
+test_long_label_elided (void)
+{
+  const char *long_label = "grid 3328-3455 of the density estimate";
+  PlabLaneInfo lanes[] = { lane_info (1, "worker 1", 2) };
+  PlabEvent spans[] = {
+    chart_test_event (1, PLAB_SPAN_TASK, 100 * MS, 180 * MS, 1, long_label),
+    chart_test_event (1, PLAB_SPAN_TASK, 180 * MS, 190 * MS, 2, "grid 3456-3583"),
+    chart_test_event (1, PLAB_SPAN_TASK, 400 * MS, 800 * MS, 3, long_label),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 1, spans, 3, NULL, 0);
+  PlabRgba task, white = { 1, 1, 1, 1 };
+  double xa0, xa1, xb1, xc0, xc1;
+  int y0, y1, a_end, c_end;
+  Rendered r;
+
+  render (&r, data, &(PlabTimeWindow){ 0, 1000 * MS });
+  task = r.style.span[PLAB_SPAN_TASK];
+  y0 = (int)(lane_mid (&r, 0) - r.style.small_size);
+  y1 = (int)(lane_mid (&r, 0) + r.style.small_size);
+  xa0 = plab_timeline_layout_x (&r.layout, 100 * MS);
+  xa1 = plab_timeline_layout_x (&r.layout, 180 * MS);
+  xb1 = plab_timeline_layout_x (&r.layout, 190 * MS);
+  xc0 = plab_timeline_layout_x (&r.layout, 400 * MS);
+  xc1 = plab_timeline_layout_x (&r.layout, 800 * MS);
+  g_assert_cmpfloat (xa1 - xa0, >, 100);
+  g_assert_cmpfloat (xb1 - xa1, <, 20);
+
+  /* The wide span holds the whole label, and it is wider than span A. */
+  c_end = rightmost_other (&r, (int)xc0 + 2, (int)xc1 - 2, y0, y1, task);
+  g_assert_cmpint (chart_test_count_colour (r.surface, xc0, y0, xc1 - xc0, y1 - y0, white), >, 20);
+  g_assert_cmpfloat (c_end - xc0, >, xa1 - xa0 + 20);
+  g_assert_cmpfloat (c_end - xc0, <, xc1 - xc0 - 40);
+
+  /* Span A: text (the label, cut) up to near its end, and not past it. */
+  a_end = rightmost_other (&r, (int)xa0 + 2, (int)floor (xa1) - 2, y0, y1, task);
+  g_assert_cmpint (chart_test_count_colour (r.surface, xa0, y0, xa1 - xa0, y1 - y0, white), >, 20);
+  g_assert_cmpfloat (a_end, >, xa1 - 25);
+  /* Span B (about 14 px): no label, no text from A. */
+  g_assert_cmpint (rightmost_other (&r, (int)ceil (xa1) + 1, (int)floor (xb1) - 2, y0, y1, task), <,
+                   (int)ceil (xa1) + 1);
+  rendered_clear (&r);
+  plab_timeline_data_free (data);
+}
+
+/* A lane's summary: the time of each kind counted once where spans of it
+ * overlap, its tasks, and its busy share of the run. */
+static void
+test_lane_summary (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "worker 1", 2) };
+  PlabEvent spans[] = {
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, "map 5 items"),
+    chart_test_event (1, PLAB_SPAN_TASK, 0, 100 * MS, 0, "a"),
+    chart_test_event (1, PLAB_SPAN_TASK, 100 * MS, 250 * MS, 1, "b"),
+    chart_test_event (1, PLAB_SPAN_LOCK_WAIT, 120 * MS, 140 * MS, -1, "lock"),
+    chart_test_event (1, PLAB_SPAN_TASK, 300 * MS, 400 * MS, 2, "c"),
+    chart_test_event (1, PLAB_SPAN_SLEEP, 400 * MS, 600 * MS, -1, "oven: bake bread"),
+    chart_test_event (1, PLAB_SPAN_SLEEP, 650 * MS, 700 * MS, -1, "oven: bake cake"),
+    /* Two tasks that overlap: 150 ms of work, not 200. */
+    chart_test_event (1, PLAB_SPAN_TASK, 800 * MS, 900 * MS, 3, "d"),
+    chart_test_event (1, PLAB_SPAN_TASK, 850 * MS, 950 * MS, 4, "e"),
+  };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 2, spans, G_N_ELEMENTS (spans), NULL, 0);
+  PlabLaneSummary sum;
+
+  g_assert_true (plab_timeline_data_lane_summary (data, 1, &sum));
+  g_assert_cmpstr (sum.info.name, ==, "worker 1");
+  g_assert_cmpint (sum.run_ns, ==, 1000 * MS);
+  g_assert_cmpint (sum.busy_ns, ==, 500 * MS);
+  g_assert_cmpfloat_with_epsilon (sum.busy_percent, 50.0, 1e-9);
+  g_assert_cmpuint (sum.n_tasks, ==, 5);
+  g_assert_cmpint (sum.kind_ns[PLAB_SPAN_LOCK_WAIT], ==, 20 * MS);
+  g_assert_cmpint (sum.kind_ns[PLAB_SPAN_SLEEP], ==, 250 * MS);
+  g_assert_cmpint (sum.kind_ns[PLAB_SPAN_WAIT], ==, 0);
+
+  g_assert_true (plab_timeline_data_lane_summary (data, 0, &sum));
+  g_assert_cmpstr (sum.info.name, ==, "main");
+  g_assert_cmpint (sum.busy_ns, ==, 0);
+  g_assert_cmpuint (sum.n_tasks, ==, 0);
+  g_assert_cmpint (sum.kind_ns[PLAB_SPAN_WAIT], ==, 1000 * MS);
+
+  g_assert_false (plab_timeline_data_lane_summary (data, 2, &sum));
+  g_assert_false (plab_timeline_data_lane_summary (data, -1, &sum));
+  g_assert_cmpint (sum.run_ns, ==, 0);
+  plab_timeline_data_free (data);
+}
+
+/* The name the legend gives @kind in a run of @spans. */
+static char *
+kind_name_of (const PlabEvent *spans, size_t n, int kind)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1) };
+  PlabTimelineData *data = plab_timeline_data_new (lanes, 1, spans, n, NULL, 0);
+  char *name = g_strdup (plab_timeline_data_kind_name (data, kind));
+
+  plab_timeline_data_free (data);
+  return name;
+}
+
+/* A generic kind whose spans share a family of labels is named after it in
+ * the legend ("sleep: oven"); one with spans of several families, with no
+ * label, or with one lone label keeps its own name. */
+static void
+test_kind_names (void)
+{
+  PlabEvent ovens[] = {
+    chart_test_event (0, PLAB_SPAN_TASK, 0, 10 * MS, 0, "knead dough"),
+    chart_test_event (0, PLAB_SPAN_SLEEP, 10 * MS, 20 * MS, 1, "oven: bake bread"),
+    chart_test_event (0, PLAB_SPAN_SLEEP, 20 * MS, 30 * MS, 4, "oven: bake cake"),
+  };
+  PlabEvent one_oven[] = { chart_test_event (0, PLAB_SPAN_SLEEP, 0, 9, 1, "oven: bake bread") };
+  PlabEvent sleepers[] = {
+    chart_test_event (0, PLAB_SPAN_SLEEP, 0, 10, 0, "sleep 5 units"),
+    chart_test_event (0, PLAB_SPAN_SLEEP, 0, 20, 1, "sleep 2 units"),
+  };
+  PlabEvent barrier[] = {
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, "wait: barrier"),
+    chart_test_event (0, PLAB_SPAN_WAIT, 20, 30, -1, "wait: barrier"),
+  };
+  PlabEvent mixed[] = {
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, "oven: bake bread"),
+    chart_test_event (0, PLAB_SPAN_WAIT, 20, 30, -1, "join the cooks"),
+  };
+  PlabEvent lone[] = { chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, "map 64 items") };
+  PlabEvent unlabelled[] = {
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, NULL),
+    chart_test_event (0, PLAB_SPAN_WAIT, 20, 30, -1, NULL),
+  };
+  struct
+  {
+    const PlabEvent *spans;
+    size_t n;
+    int kind;
+    const char *name;
+  } cases[] = {
+    { ovens, G_N_ELEMENTS (ovens), PLAB_SPAN_SLEEP, "sleep: oven" },
+    { ovens, G_N_ELEMENTS (ovens), PLAB_SPAN_TASK, "task" },
+    { one_oven, 1, PLAB_SPAN_SLEEP, "sleep: oven" },
+    { sleepers, G_N_ELEMENTS (sleepers), PLAB_SPAN_SLEEP, "sleep" },
+    { barrier, G_N_ELEMENTS (barrier), PLAB_SPAN_WAIT, "waiting: barrier" },
+    { mixed, G_N_ELEMENTS (mixed), PLAB_SPAN_WAIT, "waiting" },
+    { lone, 1, PLAB_SPAN_WAIT, "waiting" },
+    { unlabelled, G_N_ELEMENTS (unlabelled), PLAB_SPAN_WAIT, "waiting" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = kind_name_of (cases[i].spans, cases[i].n, cases[i].kind);
+      g_assert_cmpstr (name, ==, cases[i].name);
+    }
+  g_assert_cmpstr (plab_timeline_data_kind_name (NULL, PLAB_SPAN_SLEEP), ==, "sleep");
+}
+
+/* Hue in degrees of an RGB colour, 0..360. */
+static double
+hue_of (PlabRgba c)
+{
+  double max = fmax (c.r, fmax (c.g, c.b)), min = fmin (c.r, fmin (c.g, c.b));
+  double d = max - min, h;
+
+  g_assert_cmpfloat (d, >, 0.1); /* a colour, not a grey */
+  if (max == c.r)
+    h = fmod ((c.g - c.b) / d, 6);
+  else if (max == c.g)
+    h = (c.b - c.r) / d + 2;
+  else
+    h = (c.r - c.g) / d + 4;
+  return fmod (h * 60 + 360, 360);
+}
+
+/* Sleep and task differ in hue, not only in lightness, in every theme. */
+static void
+test_sleep_and_task_hues (void)
+{
+  for (int theme = 0; theme < PLAB_N_THEMES; theme++)
+    {
+      PlabChartStyle style;
+      double a, b, d;
+
+      plab_chart_style_init (&style, theme, 1.0);
+      a = hue_of (style.span[PLAB_SPAN_TASK]);
+      b = hue_of (style.span[PLAB_SPAN_SLEEP]);
+      d = fabs (a - b);
+      if (d > 180)
+        d = 360 - d;
+      g_test_message ("%s: task %.0f°, sleep %.0f°", plab_theme_name (theme), a, b);
+      g_assert_cmpfloat (d, >=, 60);
+    }
+}
+
 static void
 test_tick_labels (void)
 {
@@ -517,6 +762,12 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/timeline/few-lanes-fill-slide", test_few_lanes_fill_slide);
   g_test_add_func ("/plab/chart/timeline/busy-lane-is-solid", test_busy_lane_is_solid);
   g_test_add_func ("/plab/chart/timeline/labels-need-room", test_labels_need_room);
+  g_test_add_func ("/plab/chart/timeline/adjacent-spans-have-edges",
+                   test_adjacent_spans_have_edges);
+  g_test_add_func ("/plab/chart/timeline/long-label-elided", test_long_label_elided);
+  g_test_add_func ("/plab/chart/timeline/lane-summary", test_lane_summary);
+  g_test_add_func ("/plab/chart/timeline/kind-names", test_kind_names);
+  g_test_add_func ("/plab/chart/timeline/sleep-and-task-hues", test_sleep_and_task_hues);
   g_test_add_func ("/plab/chart/timeline/hit-test", test_hit_test);
   g_test_add_func ("/plab/chart/timeline/crash-marker", test_crash_marker);
   g_test_add_func ("/plab/chart/timeline/counters", test_counters);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plab-chart-style.h"
+#include "plab-timeline-chart.h"
 #include "plab-trace.h"
 
 /* The colour at (x, y) of an opaque ARGB32 image surface, 0..1 per channel. */
@@ -100,4 +101,62 @@ chart_test_event (int lane, int kind, int64_t start, int64_t end, int64_t task, 
   e.task_id = task;
   g_strlcpy (e.label, label ? label : "", sizeof e.label);
   return e;
+}
+
+static inline int
+chart_test_compare_events_by_start (const void *a, const void *b)
+{
+  const PlabEvent *x = a, *y = b;
+  return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* Checks, on a timeline drawn as @layout, every pair of back-to-back task
+ * spans of lane @lane (the second starts less than a pixel after the first
+ * ends) both at least @min_px wide: at height @y, each is task-coloured in
+ * its middle, and the columns around the boundary hold a pixel of another
+ * colour: an edge between them. Returns how many pairs it checked. */
+static inline int
+chart_test_assert_edges (cairo_surface_t *surface,
+                         const PlabTimelineData *data,
+                         const PlabTimelineLayout *layout,
+                         const PlabChartStyle *style,
+                         int lane,
+                         double y,
+                         double min_px)
+{
+  PlabRgba task = style->span[PLAB_SPAN_TASK];
+  double ns_px = (double)(layout->window.end_ns - layout->window.start_ns) / layout->plot_w;
+  GArray *spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  int checked = 0;
+
+  for (size_t i = 0; i < plab_timeline_data_n_spans (data); i++)
+    {
+      PlabEvent e;
+      g_assert_true (plab_timeline_data_get_span (data, i, &e));
+      if (e.lane == lane && e.kind == PLAB_SPAN_TASK)
+        g_array_append_val (spans, e);
+    }
+  g_array_sort (spans, chart_test_compare_events_by_start);
+  for (guint i = 1; i < spans->len; i++)
+    {
+      const PlabEvent *a = &g_array_index (spans, PlabEvent, i - 1);
+      const PlabEvent *b = &g_array_index (spans, PlabEvent, i);
+      double xa = plab_timeline_layout_x (layout, (double)a->start_ns);
+      double xb = plab_timeline_layout_x (layout, (double)b->start_ns);
+      double xe = plab_timeline_layout_x (layout, (double)b->end_ns);
+      int other = 0;
+
+      if ((double)(b->start_ns - a->end_ns) >= ns_px || b->start_ns < a->end_ns || xb - xa < min_px
+          || xe - xb < min_px)
+        continue;
+      g_assert_true (chart_test_pixel_is (surface, (xa + xb) / 2, y, task));
+      g_assert_true (chart_test_pixel_is (surface, (xb + xe) / 2, y, task));
+      for (int dx = -2; dx <= 1; dx++)
+        other += !chart_test_pixel_is (surface, floor (xb) + dx, y, task);
+      if (other == 0)
+        g_error ("no edge between the spans %s and %s at x = %.1f", a->label, b->label, xb);
+      checked++;
+    }
+  g_array_free (spans, TRUE);
+  return checked;
 }

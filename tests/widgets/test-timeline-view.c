@@ -104,10 +104,47 @@ test_tooltip_names_the_span (Fixture *f, gconstpointer data)
   g_assert_nonnull (wait);
   g_assert_nonnull (strstr (wait, "lock wait"));
 
-  /* Between the two spans of worker 1 there is nothing. */
+  /* Below the lanes there is nothing. */
   point_at (f, 65 * MS, 1, &x, &y);
-  nothing = plab_timeline_view_describe_at (f->view, x, y);
-  g_assert_null (nothing);
+  {
+    PlabTimelineLayout layout;
+
+    g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+    nothing = plab_timeline_view_describe_at (f->view, x, layout.lanes_y + 2 * layout.lane_h + 2);
+    g_assert_null (nothing);
+  }
+}
+
+/* Between its spans, and over its name, a lane summarises itself: worker 1
+ * works 50 of the run's 100 ms in one task and waits 20 ms for a lock; main
+ * does no task and waits the whole run. */
+static void
+test_tooltip_sums_up_the_lane (Fixture *f, gconstpointer data)
+{
+  g_autofree char *worker = NULL;
+  g_autofree char *main_lane = NULL;
+  PlabTimelineLayout layout;
+  double x, y;
+
+  point_at (f, 65 * MS, 1, &x, &y);
+  worker = plab_timeline_view_describe_at (f->view, x, y);
+  g_assert_nonnull (worker);
+  g_test_message ("%s", worker);
+  g_assert_nonnull (strstr (worker, "<b>worker 1</b> · pid 101"));
+  g_assert_nonnull (strstr (worker, "busy 50% of the run"));
+  g_assert_nonnull (strstr (worker, "1 task\n"));
+  g_assert_nonnull (strstr (worker, "lock wait 20.0 ms"));
+  g_assert_null (strstr (worker, "waiting"));
+
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  main_lane = plab_timeline_view_describe_at (f->view, layout.label_x + 4,
+                                              layout.lanes_y + layout.lane_h / 2);
+  g_assert_nonnull (main_lane);
+  g_test_message ("%s", main_lane);
+  g_assert_nonnull (strstr (main_lane, "<b>main</b>"));
+  g_assert_nonnull (strstr (main_lane, "busy 0% of the run"));
+  g_assert_nonnull (strstr (main_lane, "0 tasks"));
+  g_assert_nonnull (strstr (main_lane, "waiting 100.0 ms"));
 }
 
 static void
@@ -181,6 +218,7 @@ main (int argc, char **argv)
 #define ADD(path, func) gui_test_add (path, Fixture, fixture_setup, func, fixture_teardown)
 
   ADD ("/plab/widget/timeline/tooltip-names-the-span", test_tooltip_names_the_span);
+  ADD ("/plab/widget/timeline/tooltip-sums-up-the-lane", test_tooltip_sums_up_the_lane);
   ADD ("/plab/widget/timeline/zoom-and-reset", test_zoom_and_reset);
   ADD ("/plab/widget/timeline/live-growth-keeps-zoom", test_live_growth_keeps_zoom);
 #undef ADD

@@ -17,6 +17,15 @@
 #define OI_VERMILLION 0xD55E00
 #define OI_REDDISH_PURPLE 0xCC79A7
 
+/* Sleep: a light green outside the eight. Okabe-Ito's sky blue has the
+ * hue of the task blue, so a sleeping worker looked like a working one in
+ * a lighter shade; this green differs from the task blue by about 100
+ * degrees of hue, and stays apart from every other span colour on both
+ * backgrounds under simulated protanopia, deuteranopia and tritanopia
+ * (CIELAB distance at least 24), where the sky blue came within 11 of the
+ * GIL wait's purple. */
+#define SLEEP_GREEN 0x8FD17A
+
 /* On a dark background the blue and the vermillion are too dark to read as
  * thin lines; these keep their hue and raise their lightness. */
 #define OI_BLUE_ON_DARK 0x3D9BE0
@@ -134,13 +143,13 @@ plab_chart_style_init (PlabChartStyle *self, PlabTheme theme, double scale)
   /* Work is blue, the three kinds of waiting for another worker are warm
    * colours (the ones a student should notice), and the kinds that are
    * neither work nor contention are cool or neutral. */
-  /* Spans are large fills, where Okabe-Ito blue reads on both backgrounds
-   * and stays apart from the sky blue of sleep. */
+  /* Spans are large fills, where Okabe-Ito blue reads on both backgrounds;
+   * sleep is green, so "asleep" and "working" differ in hue at a glance. */
   self->span[PLAB_SPAN_TASK] = rgb (OI_BLUE);
   self->span[PLAB_SPAN_LOCK_WAIT] = self->palette[6];
   self->span[PLAB_SPAN_QUEUE_WAIT] = rgb (OI_ORANGE);
   self->span[PLAB_SPAN_GIL_WAIT] = rgb (OI_REDDISH_PURPLE);
-  self->span[PLAB_SPAN_SLEEP] = rgb (OI_SKY_BLUE);
+  self->span[PLAB_SPAN_SLEEP] = rgb (SLEEP_GREEN);
   self->span[PLAB_SPAN_IO] = rgb (OI_BLUISH_GREEN);
   self->span[PLAB_SPAN_SPAWN] = rgb (OI_YELLOW);
   self->span[PLAB_SPAN_EXIT] = dark ? grey (0.80, 1.0) : grey (0.30, 1.0);

@@ -3,7 +3,8 @@
  * A PlabChartStyle is plain data: colours, font sizes and line widths, all in
  * device units at scale 1 for a 1600 x 900 chart. The three themes share one
  * palette, Okabe and Ito's eight colours, chosen so the kinds of spans and the
- * backends stay apart for readers with any common colour-vision deficiency;
+ * backends stay apart for readers with any common colour-vision deficiency
+ * (sleep takes a light green beside them, a hue apart from the task blue);
  * the dark theme lightens the two darkest hues so they still read on a dark
  * background. The projector theme is the light theme with larger text and
  * thicker lines, for the back row of a lecture room.

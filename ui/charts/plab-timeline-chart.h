@@ -107,6 +107,31 @@ PlabTimeWindow plab_timeline_data_extent (const PlabTimelineData *self);
 
 size_t plab_timeline_data_n_spans (const PlabTimelineData *self);
 
+/* The name the legend gives span kind @kind: the kind's own name
+ * (plab_chart_span_kind_label ()), or for sleep, I/O and the generic wait,
+ * when every span of the kind states one family in its label ("oven: bake
+ * bread", "oven: bake cake") or carries one label on two or more spans, the
+ * kind and that family: "sleep: oven". */
+const char *plab_timeline_data_kind_name (const PlabTimelineData *self, int kind);
+
+/* What one lane did over the run: a summary for the lane on hover. */
+typedef struct
+{
+  PlabLaneInfo info;
+  int64_t run_ns;      /* the run's length: the data's extent */
+  int64_t busy_ns;     /* time inside task spans */
+  double busy_percent; /* busy_ns as a share of run_ns, 0..100 */
+  size_t n_tasks;      /* task spans, finished or going on */
+  /* Time inside spans of each kind (spans of one kind that overlap count
+   * once): kind_ns[PLAB_SPAN_SLEEP] is the lane's sleep, and so on. */
+  int64_t kind_ns[PLAB_N_SPAN_KINDS];
+} PlabLaneSummary;
+
+/* The summary of lane @row (0 at the top, as drawn); false, with *@out
+ * zeroed, when there is no such lane. It was counted when the data set was
+ * built, so asking costs nothing. */
+bool plab_timeline_data_lane_summary (const PlabTimelineData *self, int row, PlabLaneSummary *out);
+
 /* Copies span @index (in the order they were given, counter samples removed)
  * into *out; false when out of range. */
 bool plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEvent *out);

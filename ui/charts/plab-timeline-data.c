@@ -407,6 +407,71 @@ measure (PlabTimelineData *self, const int32_t *slot)
     self->ext_end = self->ext_start + 1000;
 }
 
+/* The family of a span's label: the text before its first ": " ("oven" of
+ * "oven: bake bread"), after the "wait: " or "sleep: " core puts before
+ * what a generic wait waited for ("wait: barrier"); the whole label when it
+ * has no ": ". *@len is its length, *@stated whether the label said it. */
+static const char *
+label_family (const char *label, size_t *len, bool *stated)
+{
+  static const char *const generic[] = { "wait: ", "sleep: " };
+  const char *colon;
+
+  for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+    if (strncmp (label, generic[i], strlen (generic[i])) == 0)
+      label += strlen (generic[i]);
+  colon = strstr (label, ": ");
+  *stated = colon != NULL;
+  *len = colon != NULL ? (size_t)(colon - label) : strlen (label);
+  return label;
+}
+
+/* Names the kinds for the legend. A kind whose name says nothing of what
+ * was waited for (sleep, I/O, waiting) takes the family its spans share,
+ * when they all share one that their labels state ("oven: bake bread",
+ * "oven: bake cake") or that two or more spans carry alike: the chef's
+ * bakes read "sleep: oven". */
+static void
+name_kinds (PlabTimelineData *self)
+{
+  static const int generic[] = { PLAB_SPAN_SLEEP, PLAB_SPAN_IO, PLAB_SPAN_WAIT };
+
+  for (int k = 0; k < N_DENSITY_KINDS; k++)
+    snprintf (self->kind_names[k], sizeof self->kind_names[k], "%s",
+              plab_chart_span_kind_label (k));
+  for (size_t g = 0; g < sizeof generic / sizeof generic[0]; g++)
+    {
+      int kind = generic[g];
+      const char *family = NULL;
+      size_t family_len = 0, n = 0;
+      uint32_t last_label = 0;
+      bool mixed = false, stated = false;
+
+      for (size_t i = 0; i < self->n_spans && !mixed; i++)
+        {
+          const Span *s = &self->spans[i];
+          const char *f;
+          size_t len;
+          bool said;
+
+          if (s->kind != kind)
+            continue;
+          if (n++ > 0 && s->label == last_label)
+            continue;
+          last_label = s->label;
+          f = label_family (span_label (self, s), &len, &said);
+          stated = stated || said;
+          if (family == NULL)
+            family = f, family_len = len;
+          else if (len != family_len || strncmp (f, family, len) != 0)
+            mixed = true;
+        }
+      if (!mixed && family_len > 0 && (stated || n >= 2))
+        snprintf (self->kind_names[kind], sizeof self->kind_names[kind], "%s: %.*s",
+                  plab_chart_span_kind_label (kind), (int)family_len, family);
+    }
+}
+
 /* Hands every span to its lane: crashes to the markers, the rest to the
  * items, in the order given. */
 static int
@@ -450,6 +515,7 @@ plab_timeline_builder_finish (PlabTimelineBuilder *b)
   self->n_open = b->n_open;
   adopt_arrays (self, b);
   measure (self, slot);
+  name_kinds (self);
   if (distribute_spans (self, slot) < 0)
     goto fail;
   for (int i = 0; i < self->n_lanes; i++)
@@ -568,6 +634,33 @@ plab_timeline_data_extent (const PlabTimelineData *self)
 {
   PlabTimeWindow w = { self->ext_start, self->ext_end };
   return w;
+}
+
+const char *
+plab_timeline_data_kind_name (const PlabTimelineData *self, int kind)
+{
+  if (self == NULL || kind < 0 || kind >= N_DENSITY_KINDS)
+    return plab_chart_span_kind_label (kind);
+  return self->kind_names[kind];
+}
+
+bool
+plab_timeline_data_lane_summary (const PlabTimelineData *self, int row, PlabLaneSummary *out)
+{
+  const Lane *l;
+
+  memset (out, 0, sizeof *out);
+  if (self == NULL || row < 0 || row >= self->n_lanes)
+    return false;
+  l = &self->lanes[row];
+  out->info = l->info;
+  out->run_ns = self->ext_end - self->ext_start;
+  out->n_tasks = l->n_tasks;
+  for (int k = 0; k < N_DENSITY_KINDS; k++)
+    out->kind_ns[k] = l->kind_ns[k];
+  out->busy_ns = l->kind_ns[PLAB_SPAN_TASK];
+  out->busy_percent = out->run_ns > 0 ? 100.0 * (double)out->busy_ns / (double)out->run_ns : 0;
+  return true;
 }
 
 size_t

@@ -24,6 +24,9 @@
 /* A label is drawn whole or with at least this many characters before the
  * ellipsis: "x=…" says nothing, and "x=88…" of x=88227 misleads. */
 #define LABEL_MIN_CHARS 6
+/* The width of a narrow character in ems ("1", "r", "t"), for the first
+ * guess at which spans may hold a label. */
+#define LABEL_NARROW_EM 0.4
 /* Bars at least this many label heights tall get labels at tick size, so
  * they read from the back of a room. */
 #define LABEL_LARGE_MIN_EM 4.0
@@ -320,6 +323,31 @@ draw_open_end (Frame *f, double x1, double top, double h)
   cairo_restore (cr);
 }
 
+/* The columns [*x0, *x1) span @it fills. Both ends are rounded the same
+ * way, so a span that ends where the next begins ends on the column where
+ * the next one starts; a span at least SPAN_GAP_MIN_PX wide then gives up
+ * its last column, which shows the lane's background between the two: back
+ * to back tasks stay apart as a hairline. A span too short for a column
+ * still fills one. */
+static void
+span_columns (const Frame *f, const Span *it, double *x0, double *x1)
+{
+  double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
+  double end = round (px0 + ((double)it->end - f->t0) / f->ns_px);
+
+  *x0 = round (px0 + ((double)it->start - f->t0) / f->ns_px);
+  *x1 = end;
+  if (*x0 < px0)
+    *x0 = px0;
+  if (*x1 > px1)
+    *x1 = px1;
+  /* A span going on past the plot's right edge keeps its last column. */
+  if (*x1 - *x0 >= SPAN_GAP_MIN_PX && end <= px1)
+    *x1 -= 1;
+  if (*x1 - *x0 < 1)
+    *x1 = *x0 + 1;
+}
+
 static void
 draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid, double span_h)
 {
@@ -329,16 +357,16 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
   int n_open_marks = 0;
   const Span *spans = f->data->spans;
   double t1 = f->t0 + f->ns_px * f->n_cols;
-  double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
   double top = floor (y_mid - span_h / 2), h = ceil (span_h);
   /* A span inside another (a lock wait during a task) takes the lower part
    * of the bar, so the outer span and its label stay visible above it. */
   double nested_top = floor (y_mid + span_h * NESTED_GAP), nested_h = ceil (span_h * NESTED_SHARE);
   double label_size = span_h >= LABEL_LARGE_MIN_EM * f->style->label_size ? f->style->tick_size
                                                                           : f->style->small_size;
-  /* About LABEL_MIN_CHARS characters: narrower spans cannot hold a label
-   * worth reading. */
-  double label_min = label_size * 0.6 * LABEL_MIN_CHARS;
+  /* About LABEL_MIN_CHARS narrow characters: narrower spans cannot hold a
+   * label worth reading. The wider ones are measured (draw_span_label ()),
+   * so a label is drawn, whole or elided, in every span it fits. */
+  double label_min = label_size * LABEL_NARROW_EM * LABEL_MIN_CHARS;
   double label_y = l->has_nested && span_h >= LABEL_TOP_MIN_EM * label_size
                        ? y_mid + span_h * (NESTED_GAP - 0.5) / 2
                        : y_mid;
@@ -370,20 +398,13 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
 
               if (density_kind (it) != k || (double)it->end < f->t0 || span_layer (it) != layer)
                 continue;
-              x0 = floor (px0 + ((double)it->start - f->t0) / f->ns_px);
-              x1 = ceil (px0 + ((double)it->end - f->t0) / f->ns_px);
-              if (x0 < px0)
-                x0 = px0;
-              if (x1 > px1)
-                x1 = px1;
-              if (x1 - x0 >= SPAN_GAP_MIN_PX)
-                x1 -= 1;
+              span_columns (f, it, &x0, &x1);
               if (x1 - x0 >= label_min)
                 want_labels = true;
               if (it->flags & FLAG_NESTED)
-                cairo_rectangle (cr, x0, nested_top, x1 - x0 < 1 ? 1 : x1 - x0, nested_h);
+                cairo_rectangle (cr, x0, nested_top, x1 - x0, nested_h);
               else
-                cairo_rectangle (cr, x0, top, x1 - x0 < 1 ? 1 : x1 - x0, h);
+                cairo_rectangle (cr, x0, top, x1 - x0, h);
               if ((it->flags & FLAG_OPEN) && n_open_marks < OPEN_MARKS_MAX && (double)it->end <= t1)
                 {
                   open_marks[n_open_marks][0] = x1;
@@ -402,10 +423,12 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
       for (size_t i = first; i < hi && (double)spans[l->items[i]].start <= t1; i++)
         {
           const Span *it = &spans[l->items[i]];
-          double x0 = px0 + ((double)it->start - f->t0) / f->ns_px;
-          double x1 = px0 + ((double)it->end - f->t0) / f->ns_px;
+          double x0, x1;
 
-          if ((double)it->end < f->t0 || x1 - x0 < label_min || span_layer (it) != layer)
+          if ((double)it->end < f->t0 || span_layer (it) != layer)
+            continue;
+          span_columns (f, it, &x0, &x1);
+          if (x1 - x0 < label_min)
             continue;
           if (f->n_labels >= MAX_LABELS_PER_FRAME)
             break;

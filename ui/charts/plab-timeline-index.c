@@ -46,6 +46,7 @@ _plab_timeline_index_lane (Lane *l, Span *spans)
   uint32_t *sorted;
   size_t count[N_CLASSES + 1] = { 0 };
   int64_t max_end = INT64_MIN;
+  int64_t covered_to[N_DENSITY_KINDS];
   bool in_order = true;
 
   for (size_t i = 1; i < l->n_items && in_order; i++)
@@ -59,10 +60,24 @@ _plab_timeline_index_lane (Lane *l, Span *spans)
       qsort (l->items, l->n_items, sizeof (uint32_t), compare_items_by_start);
       sort_spans = NULL;
     }
+  for (int k = 0; k < N_DENSITY_KINDS; k++)
+    covered_to[k] = INT64_MIN;
+  memset (l->kind_ns, 0, sizeof l->kind_ns);
+  l->n_tasks = 0;
   for (size_t i = 0; i < l->n_items; i++)
     {
       Span *s = &spans[l->items[i]];
       bool nested = i > 0 && s->end <= max_end && s->end > s->start;
+      int kind = density_kind (s);
+
+      /* By start, the time each kind covers is the union of its spans. */
+      if (s->end > covered_to[kind])
+        {
+          l->kind_ns[kind] += s->end - (s->start > covered_to[kind] ? s->start : covered_to[kind]);
+          covered_to[kind] = s->end;
+        }
+      if (s->kind == PLAB_SPAN_TASK)
+        l->n_tasks++;
 
       s->flags = (uint8_t)((s->flags & (FLAG_CLASS | FLAG_OPEN)) | (nested ? FLAG_NESTED : 0));
       if (nested)

@@ -83,7 +83,7 @@ _plab_timeline_legend_items (const PlabTimelineData *self,
 
   for (int k = 0; k < N_DENSITY_KINDS; k++)
     if (self->kinds_present & (1u << k))
-      _plab_chart_legend_add (items, &n, plab_chart_span_kind_label (k), style->span[k],
+      _plab_chart_legend_add (items, &n, plab_timeline_data_kind_name (self, k), style->span[k],
                               PLAB_LEGEND_BOX);
   for (int i = 0; i < self->n_lanes && !died; i++)
     died = self->lanes[i].info.end == PLAB_LANE_KILLED;

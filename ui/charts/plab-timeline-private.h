@@ -93,6 +93,11 @@ typedef struct
   size_t n_crashes;
   int64_t last_end;
   bool has_nested; /* some span lies inside another: labels leave it room */
+
+  /* For the lane's summary: the time inside spans of each kind (spans of a
+   * kind that overlap counted once) and the number of task spans. */
+  int64_t kind_ns[N_DENSITY_KINDS];
+  size_t n_tasks;
 } Lane;
 
 typedef struct
@@ -118,6 +123,9 @@ struct PlabTimelineData
   int64_t ext_start;
   int64_t ext_end;
   unsigned kinds_present; /* bit per PlabSpanKind */
+  /* What the legend calls each kind: "sleep: oven" when every span of a
+   * generic kind shares one family of labels, else the kind's name. */
+  char kind_names[N_DENSITY_KINDS][PLAB_LABEL_MAX + 16];
   char *title;
   char *footer;
   char *notice; /* drawn over the lanes: what the picture lacks */

@@ -247,6 +247,44 @@ pinch_scale_cb (GtkGestureZoom *gesture, double scale, PlabTimelineView *self)
   user_set_window (self, t - frac * span, t - frac * span + span);
 }
 
+/* The summary of the lane in row @row: how busy it was, its tasks, and the
+ * time it spent in each kind of wait. */
+static char *
+describe_lane (PlabTimelineView *self, int row)
+{
+  PlabLaneSummary sum;
+  g_autofree char *run = NULL, *busy = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  int n_waits = 0;
+
+  if (!plab_timeline_data_lane_summary (self->data, row, &sum))
+    return NULL;
+  if (sum.info.kind == PLAB_LANE_THREAD && sum.info.tid > 0)
+    g_string_append_printf (text, " · tid %d", sum.info.tid);
+  else if (sum.info.pid > 0)
+    g_string_append_printf (text, " · pid %d", sum.info.pid);
+  run = _plab_format_duration ((double)sum.run_ns);
+  busy = _plab_format_duration ((double)sum.busy_ns);
+  g_string_append_printf (text, "\nbusy %.0f%% of the run (%s of %s) · %zu task%s",
+                          sum.busy_percent, busy, run, sum.n_tasks, sum.n_tasks == 1 ? "" : "s");
+  for (int k = 0; k < PLAB_N_SPAN_KINDS; k++)
+    {
+      g_autofree char *t = NULL;
+
+      /* Waits: every kind but work and a worker's start and exit. */
+      if (sum.kind_ns[k] <= 0 || k == PLAB_SPAN_TASK || k == PLAB_SPAN_SPAWN || k == PLAB_SPAN_EXIT)
+        continue;
+      t = _plab_format_duration ((double)sum.kind_ns[k]);
+      g_string_append_printf (text, "%s%s %s", n_waits++ == 0 ? "\n" : " · ",
+                              plab_timeline_data_kind_name (self->data, k), t);
+    }
+  if (n_waits == 0)
+    g_string_append (text, "\nno waits");
+  /* Names and labels come from the run: escaped for the tooltip's markup. */
+  return g_markup_printf_escaped ("<b>%s</b>%s", sum.info.name[0] ? sum.info.name : "lane",
+                                  text->str);
+}
+
 char *
 plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
 {
@@ -262,7 +300,16 @@ plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
     return NULL;
   index = plab_timeline_chart_hit_test (self->data, &self->layout, x, y);
   if (index < 0 || !plab_timeline_data_get_span (self->data, (size_t)index, &event))
-    return NULL;
+    {
+      /* No span here: over a lane's name or its idle time, the lane's
+       * summary. */
+      const PlabTimelineLayout *lay = &self->layout;
+      double row = lay->lane_h > 0 ? floor ((y - lay->lanes_y) / lay->lane_h) : -1;
+
+      if (x < lay->label_x || x > lay->plot_x + lay->plot_w || row < 0 || row >= lay->n_lanes)
+        return NULL;
+      return describe_lane (self, (int)row);
+    }
 
   for (guint i = 0; self->lanes != NULL && i < self->lanes->len; i++)
     {
@@ -279,10 +326,10 @@ plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
   start = _plab_format_duration ((double)span->start_ns);
   duration = _plab_format_duration ((double)(span->end_ns - span->start_ns));
 
-  return g_strdup_printf ("<b>%s</b>%s%s\n%s\nstart %s · duration %s",
-                          plab_chart_span_kind_label (span->kind), span->label[0] ? " · " : "",
-                          span->label, worker, start,
-                          span->end_ns > span->start_ns ? duration : "instant");
+  return g_markup_printf_escaped ("<b>%s</b>%s%s\n%s\nstart %s · duration %s",
+                                  plab_chart_span_kind_label (span->kind),
+                                  span->label[0] ? " · " : "", span->label, worker, start,
+                                  span->end_ns > span->start_ns ? duration : "instant");
 }
 
 static gboolean

@@ -58,7 +58,9 @@ int plab_timeline_view_get_theme (PlabTimelineView *self);
 /* The layout of the last frame drawn; FALSE before the first one. */
 gboolean plab_timeline_view_get_layout (PlabTimelineView *self, PlabTimelineLayout *out);
 
-/* The tooltip text for the point (x, y), or NULL when no span is there. */
+/* The tooltip text (markup) for the point (x, y): the span there; over a
+ * lane's name or where it has no span, the lane's summary (busy share of
+ * the run, tasks, time in each kind of wait); NULL elsewhere. */
 char *plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y);
 
 G_END_DECLS
