@@ -7,7 +7,8 @@
  *                    it runs, the pool drains the trace into on_events_cb ()
  *                    (held back, journalled, passed to the live sink) and
  *                    on_drained_cb () (the run's wall time kept up to date,
- *                    stalled workers reported)
+ *                    stalled workers reported, each worker's waits for a
+ *                    core recorded: sample_core_waits ())
  *   judge ()         status, check and error from what the function returned
  *   finish_run ()    the held-back events and the outcome into the store
  *
@@ -45,6 +46,15 @@
 /* How often the trace is drained on the serial backend while a task runs. */
 #define WATCH_INTERVAL_NS 100000000LL
 
+/* How often each worker's run delay (its time runnable but waiting for a
+ * core) is read: a small /proc read per worker. The "core wait" spans made
+ * from it are placed only as finely as this. */
+#define CORE_WAIT_SAMPLE_NS 25000000LL
+
+/* Run delay that grew by less than this between two samples waits for the
+ * next one, so that a run is not strewn with slivers of scheduler noise. */
+#define CORE_WAIT_MIN_NS 1000000LL
+
 /* What the engine knows of a lane while the run goes. */
 typedef struct
 {
@@ -53,6 +63,12 @@ typedef struct
   int64_t last_event_ns; /* the last drain that brought events of this lane */
   bool reported;         /* its stall was reported; cleared by its next event */
   size_t n_open;         /* spans it has begun and not ended */
+
+  /* The worker's run delay as far as it is recorded in core wait spans, and
+   * when it was read; delay_known once the first read succeeded. */
+  bool delay_known;
+  int64_t delay_ns;
+  int64_t delay_at_ns;
 } LaneWatch;
 
 struct PlabRecording
@@ -80,6 +96,8 @@ struct PlabRecording
   int64_t last_stall_check_ns;
   int64_t last_any_event_ns;
   bool run_stall_reported;
+  int64_t last_core_sample_ns;
+  bool sample_main; /* the work runs in the runner's own thread (serial) */
 
   /* Set by the signal handler or plab_recording_cancel (), read by the
    * caller's run function (a pool watches it): 0 while running, else the
@@ -328,6 +346,23 @@ hold_events (PlabRecording *self, const PlabEvent *events, size_t n)
     flush_pending (self);
 }
 
+/* Events for the store and the live sink: journalled and held back now,
+ * written once the run is timed. */
+static void
+keep_events (PlabRecording *self, const PlabEvent *events, size_t n_events)
+{
+  /* Writing spans to SQLite costs about a microsecond each. Done while the
+   * run goes, that cost would land inside the measured time, and on the
+   * serial backend (where the pool drains between items) on the critical
+   * path. So events wait in memory and go to the store after the run has
+   * been timed. The journal keeps a copy on disk (one write () per batch)
+   * for the case the runner is killed before then. */
+  plab_store_journal_append (self->store, events, n_events);
+  hold_events (self, events, n_events);
+  if (self->sink.events)
+    self->sink.events (self->sink.user_data, events, n_events);
+}
+
 /* --- Watching the workers --- */
 
 static LaneWatch *
@@ -416,6 +451,69 @@ check_stalls (PlabRecording *self, int64_t now)
     }
 }
 
+/* --- Waiting for a core --- */
+
+/* Reads the run delay of every running worker (and of the runner's own
+ * thread when the work runs there) at most every CORE_WAIT_SAMPLE_NS, or now
+ * when @force, and turns its growth into "core wait" spans on the worker's
+ * lane. Growth d since the last span, which ended at t0, read at t1 becomes
+ * the span [t1 - min (d, t1 - t0), t1]: the lane's core wait time adds up to
+ * its measured run delay, but where it lies is only known as finely as the
+ * sampling, so the span is put at the end of the interval. The delay before
+ * a worker's first read, and after its last (a worker that ended is gone
+ * from /proc), is not recorded. Where the kernel keeps no
+ * schedstat, nothing is recorded and nothing fails. */
+static void
+sample_core_waits (PlabRecording *self, int64_t now, bool force)
+{
+  /* Between full samples, a worker that appeared since is read at once, so
+   * that little of its waiting goes before its first read. */
+  bool full = force || now - self->last_core_sample_ns >= CORE_WAIT_SAMPLE_NS;
+
+  if (full)
+    self->last_core_sample_ns = now;
+  for (int i = 0; i < self->lanes_cap; i++)
+    {
+      LaneWatch *w = &self->lanes[i];
+      PlabEvent ev;
+      int64_t delay, t, grown, len;
+
+      if (!w->known || w->info.pid <= 0 || w->info.end != PLAB_LANE_RUNNING)
+        continue;
+      if ((i == 0 && !self->sample_main) || (w->delay_known && !full))
+        continue;
+      if (plab_sched_run_delay (w->info.pid, w->info.tid, &delay) != 0)
+        continue;
+      t = plab_now_ns ();
+      if (!w->delay_known)
+        {
+          w->delay_known = true;
+          w->delay_ns = delay;
+          w->delay_at_ns = t;
+          continue;
+        }
+      grown = delay - w->delay_ns;
+      if (grown < CORE_WAIT_MIN_NS)
+        continue;
+      /* The kernel adds a wait to the run delay when it ends: growth may
+       * hold a wait begun before the last span, longer than the time since.
+       * What does not fit waits for the next sample, so that spans never
+       * overlap and their sum stays the run delay. */
+      len = grown < t - w->delay_at_ns ? grown : t - w->delay_at_ns;
+      w->delay_ns += len;
+      w->delay_at_ns = t;
+      if (len <= 0)
+        continue;
+      memset (&ev, 0, sizeof ev);
+      ev.start_ns = t - len;
+      ev.end_ns = t;
+      ev.task_id = -1;
+      ev.kind = PLAB_SPAN_CORE_WAIT;
+      ev.lane = (uint16_t)i;
+      keep_events (self, &ev, 1);
+    }
+}
+
 /* --- The trace sink --- */
 
 static void
@@ -453,17 +551,7 @@ on_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
     }
   self->last_any_event_ns = now;
   self->run_stall_reported = false;
-
-  /* Writing spans to SQLite costs about a microsecond each. Done while the
-   * run goes, that cost would land inside the measured time, and on the
-   * serial backend (where the pool drains between items) on the critical
-   * path. So events wait in memory and go to the store after the run has
-   * been timed. The journal keeps a copy on disk (one write () per batch)
-   * for the case the runner is killed before then. */
-  plab_store_journal_append (self->store, events, n_events);
-  hold_events (self, events, n_events);
-  if (self->sink.events)
-    self->sink.events (self->sink.user_data, events, n_events);
+  keep_events (self, events, n_events);
 }
 
 /* Open spans go to the live sink only: the store gets each span when it
@@ -496,6 +584,7 @@ on_drained_cb (void *user_data)
       self->last_wall_update_ns = now;
     }
   check_stalls (self, now);
+  sample_core_waits (self, now, false);
   if (self->sink.drained)
     self->sink.drained (self->sink.user_data);
 }
@@ -582,10 +671,14 @@ run_timed (PlabRecording *self,
   self->last_stall_check_ns = self->t0_ns;
   self->last_any_event_ns = self->t0_ns;
   self->run_stall_reported = false;
+  self->last_core_sample_ns = self->t0_ns;
   /* On the serial backend the work runs in this thread, which cannot drain
    * the trace while a task lasts: a watching thread does, so that the live
-   * reader sees the task it is in. The other backends drain while they wait. */
-  if (config->backend != NULL && strcmp (config->backend, "serial") == 0)
+   * reader sees the task it is in. The other backends drain while they wait.
+   * Only there is the runner's own waiting for a core the run's: elsewhere
+   * its thread only watches the workers. */
+  self->sample_main = config->backend != NULL && strcmp (config->backend, "serial") == 0;
+  if (self->sample_main)
     plab_trace_start_watch (trace, WATCH_INTERVAL_NS);
   {
     /* The run function's own thread watches the cancel flag, so that its
@@ -598,6 +691,10 @@ run_timed (PlabRecording *self,
   plab_trace_stop_watch (trace);
   outcome->wall_ns = plab_now_ns () - self->t0_ns;
   outcome->cpu_ns = plab_cpu_time_ns () - self->cpu0_ns;
+
+  /* The last of the runner's own waiting for a core, while its lane still
+   * runs; workers still there give theirs too. */
+  sample_core_waits (self, plab_now_ns (), true);
 
   /* The main lane ends with the run: the runner itself goes on to the next. */
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define PLAB_STORE_SCHEMA_VERSION 2
+#define PLAB_STORE_SCHEMA_VERSION 3
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
 typedef struct PlabStore PlabStore;

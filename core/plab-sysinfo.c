@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -356,4 +357,47 @@ plab_process_start_ticks (int pid)
   if (errno != 0 || ticks < 0)
     return -1;
   return ticks;
+}
+
+/* Read with open () and read () rather than stdio: the recording engine calls
+ * this for every worker many times a second while the workers run, and a
+ * FILE costs an allocation and a larger read. */
+int
+plab_sched_run_delay (int pid, int tid, int64_t *ns_out)
+{
+  char path[64];
+  char buf[128];
+  char *p, *end;
+  long long delay;
+  ssize_t len;
+  int fd;
+
+  if (pid <= 0 || ns_out == NULL)
+    return PLAB_EINVAL;
+  if (tid > 0)
+    snprintf (path, sizeof path, "/proc/%d/task/%d/schedstat", pid, tid);
+  else
+    snprintf (path, sizeof path, "/proc/%d/schedstat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return PLAB_ENOTFOUND;
+  do
+    len = read (fd, buf, sizeof buf - 1);
+  while (len < 0 && errno == EINTR);
+  close (fd);
+  if (len <= 0)
+    return PLAB_ENOTFOUND;
+  buf[len] = '\0';
+
+  /* "RUN_NS DELAY_NS TIMESLICES": time on a CPU, time runnable and waiting
+   * for one, and how many times it ran. */
+  errno = 0;
+  strtoll (buf, &p, 10);
+  if (p == buf || errno != 0)
+    return PLAB_ENOTFOUND;
+  delay = strtoll (p, &end, 10);
+  if (end == p || errno != 0 || delay < 0)
+    return PLAB_ENOTFOUND;
+  *ns_out = delay;
+  return 0;
 }

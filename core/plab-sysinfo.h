@@ -38,6 +38,14 @@ int64_t plab_cpu_time_ns (void);
  * process even after the pid is reused. */
 int64_t plab_process_start_ticks (int pid);
 
+/* How long thread @tid of process @pid has been runnable but waiting for a
+ * CPU core, in ns, into *ns_out: the kernel's run delay, the second field of
+ * /proc/PID/task/TID/schedstat (/proc/PID/schedstat, the main thread, when
+ * @tid <= 0). It only grows while the thread lives. Returns 0; PLAB_EINVAL
+ * for a bad argument; PLAB_ENOTFOUND when there is no such thread (it ended)
+ * or the kernel keeps no schedstat (then *ns_out is untouched). */
+int plab_sched_run_delay (int pid, int tid, int64_t *ns_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,6 +150,7 @@ static const char *const span_kind_names[PLAB_N_SPAN_KINDS] = {
   [PLAB_SPAN_WAIT] = "wait",
   [PLAB_SPAN_CRASH] = "crash",
   [PLAB_SPAN_COUNTER] = "counter",
+  [PLAB_SPAN_CORE_WAIT] = "core wait",
 };
 
 const char *

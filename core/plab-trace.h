@@ -38,11 +38,14 @@ typedef enum
   PLAB_SPAN_WAIT,       /* any other wait (barrier, event, join) */
   PLAB_SPAN_CRASH,      /* instant: a worker died abnormally */
   PLAB_SPAN_COUNTER,    /* not a span: a counter sample (see PlabEvent) */
+  PLAB_SPAN_CORE_WAIT,  /* runnable, but waiting for a CPU core (recorded by the
+                         * recording engine from the kernel's run delay, over
+                         * the worker's other spans) */
   PLAB_N_SPAN_KINDS
 } PlabSpanKind;
 
 /* "task", "lock wait", "queue wait", "gil wait", "sleep", "io", "spawn",
- * "exit", "wait", "crash", "counter". */
+ * "exit", "wait", "crash", "counter", "core wait". */
 const char *plab_span_kind_name (PlabSpanKind kind);
 
 /* Parses a name as printed by plab_span_kind_name (); -1 when unknown. */

@@ -295,8 +295,10 @@ const PlabDemo plab_demo_chef = {
     "loop, so the meal takes the sum of all the tasks: run it with -b serial. With one process "
     "per task the baking overlaps everything else, and the busy tasks share the two cores: "
     "look at the timeline, where the oven spans lie side by side while the CPU tasks stretch "
-    "when more of them run than there are cores. mode=pool hands the same tasks to a few "
-    "cooks, and mode=ovens makes the bakes queue for a limited number of ovens (a semaphore: "
+    "when more of them run than there are cores: the hatched \"waiting for a core\" stripes "
+    "along the bottom of a task show how long it was ready to run but had no core to run on. "
+    "mode=pool hands the same tasks to a few cooks, and mode=ovens makes the bakes queue for a "
+    "limited number of ovens (a semaphore: "
     "look for its wait spans). On the gil backend only the baking overlaps, because only one "
     "cook can hold the interpreter lock.",
   .params = params,

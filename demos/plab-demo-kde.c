@@ -328,8 +328,11 @@ const PlabDemo plab_demo_kde = {
     "putting a window of width h on every sample and adding the windows up at each grid "
     "point. Each grid point is independent, so the grid is cut into chunks (the labels on "
     "the timeline, like grid 4096-4607) and shared out: on processes and threads two workers "
-    "take about half the time, on the gil backend they take turns and gain nothing. Compare "
-    "the estimate with the true density in the Result tab and change h: too small and the "
+    "take about half the time, on the gil backend they take turns and gain nothing. Run more "
+    "workers than the machine has cores (-j 8) and look for the hatched \"waiting for a core\" "
+    "stripes along the bottom of the tasks: tasks stretch when more run than there are cores, "
+    "because each waits for its turn on one. Compare the estimate with the true density in the "
+    "Result tab and change h: too small and the "
     "curve is spiky, too large and the three bumps melt into one. Try chunk=8 to see many "
     "tiny tasks, or a chunk as large as the grid to leave one worker alone.",
   .params = params,

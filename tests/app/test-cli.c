@@ -807,6 +807,154 @@ test_progress_stream (Fixture *f, gconstpointer data)
   g_assert_cmpstr (checked, ==, "ok\n");
 }
 
+/* --- Waiting for a core --- */
+
+/* What a run of CPU-bound workers recorded: the time its worker lanes spent
+ * in tasks, the part of it they waited for a core, and the run's CPU time. */
+typedef struct
+{
+  int64_t id;
+  double busy_s;
+  double wait_s;
+  double cpu_s;
+  int live_waits; /* core wait spans in the live stream */
+} CoreWaitRun;
+
+/* Runs kde on @workers processes (tasks of pure arithmetic) with its live
+ * stream, and reads the run back from the store. */
+static CoreWaitRun
+run_core_wait (const Fixture *f, int workers)
+{
+  g_autofree char *out = NULL, *err = NULL, *checked = NULL,
+                  *jobs = g_strdup_printf ("%d", workers);
+  g_auto (GStrv) fields = NULL;
+  CoreWaitRun r = { 0 };
+  PlabRunRecord *record = NULL;
+  PlabEvent *spans = NULL;
+  size_t n_spans = 0;
+  PlabStore *store;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "kde", "-b", "processes", "-j", jobs, "--db",
+                             f->db, "--set", "grid=4096", "--set", "chunk=16", "--progress"),
+                   ==, 0);
+  checked = python_check (f, out,
+                          "import json,sys\n"
+                          "ev=[json.loads(l) for l in open(sys.argv[1])]\n"
+                          "assert ev[-2]['event']=='end' and ev[-2]['status']=='ok', ev[-2]\n"
+                          "w=[s for e in ev if e['event']=='spans' for s in e['spans'] "
+                          "if s[2]=='core wait']\n"
+                          "assert all(0<=s[0]<=s[1] and s[3]==-1 for s in w)\n"
+                          "print(ev[0]['id'], len(w), sep='|')\n");
+  fields = g_strsplit (g_strchomp (checked), "|", -1);
+  r.id = g_ascii_strtoll (fields[0], NULL, 10);
+  r.live_waits = (int)g_ascii_strtoll (fields[1], NULL, 10);
+
+  store = open_store (f);
+  g_assert_cmpint (plab_store_get_run (store, r.id, &record), ==, 0);
+  g_assert_cmpint (record->workers, ==, workers);
+  r.cpu_s = record->cpu_ns / 1e9;
+  g_assert_cmpint (plab_store_get_spans (store, r.id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  for (size_t i = 0; i < n_spans; i++)
+    {
+      double d = (spans[i].end_ns - spans[i].start_ns) / 1e9;
+
+      if (spans[i].lane == 0)
+        continue;
+      if (spans[i].kind == PLAB_SPAN_TASK)
+        r.busy_s += d;
+      else if (spans[i].kind == PLAB_SPAN_CORE_WAIT)
+        {
+          g_assert_cmpint (spans[i].end_ns, >, spans[i].start_ns);
+          r.wait_s += d;
+        }
+    }
+  g_test_message ("%d workers: busy %.3f s, waiting for a core %.3f s (%.0f %%), cpu %.3f s, "
+                  "%d waits live",
+                  workers, r.busy_s, r.wait_s, 100 * r.wait_s / r.busy_s, r.cpu_s, r.live_waits);
+  free (spans);
+  plab_run_record_free (record);
+  plab_store_close (store);
+  return r;
+}
+
+/* The time a worker waits for a core, against the time it runs. */
+static double
+wait_per_run (const CoreWaitRun *r)
+{
+  return r->wait_s / MAX (r->busy_s - r->wait_s, 1e-3);
+}
+
+/* Three times as many CPU-bound workers as usable cores wait for a core
+ * most of their busy time; one worker much less.
+ *
+ * The suite may run beside a busy loop on every core, and beside other
+ * programs, so neither figure is fixed: with L other runnable threads per
+ * core, sharing fairly, one worker waits L units of time per unit it runs,
+ * and each of the many waits 2 + L (three to a core, plus the L). With
+ * autogrouped sessions it is more apart still. So the test asserts the
+ * direction and a gap in waiting per running of at least 0.5 (a quarter of
+ * the least the model gives: other programs' load changes from one run to
+ * the next), not a "zero" that a busy machine cannot give. The many are run
+ * before and after the one and averaged, so that load that comes or goes
+ * during the test shifts both sides alike. An absolute "under 0.1" for the
+ * one would hold only on a machine known to be otherwise quiet, which
+ * nothing here can know beforehand; the CPU time below tells it after the
+ * fact, run by run.
+ *
+ * What does not depend on the load: a CPU-bound worker's task time is its
+ * time on a CPU plus its time waiting for one. So the task time less the
+ * recorded waits must come close to the run's CPU time, for the one worker
+ * (whose waits are then near zero exactly when it had a core to itself) and,
+ * allowing for the waits before each worker's first sample and after its
+ * last, for the many. A run that recorded no waits, or waits where the
+ * worker ran, fails this on any machine. The waits also reach the live
+ * stream, the CSV export and the trace. */
+static void
+test_core_wait (Fixture *f, gconstpointer data)
+{
+  int cpus = plab_usable_cpus ();
+  int many = 3 * cpus;
+  CoreWaitRun before, one, after;
+  double many_fraction, one_fraction, many_ratio;
+  g_autofree char *out = NULL, *err = NULL, *id = NULL;
+
+  before = run_core_wait (f, many);
+  one = run_core_wait (f, 1);
+  after = run_core_wait (f, many);
+
+  /* Many: clearly waiting, and the waits account for the time not running. */
+  for (int i = 0; i < 2; i++)
+    {
+      const CoreWaitRun *r = i == 0 ? &before : &after;
+
+      g_assert_cmpfloat (r->wait_s, >, 0.3 * r->busy_s);
+      g_assert_cmpfloat (r->busy_s - r->wait_s, <, 2 * r->cpu_s + many * 0.05);
+      g_assert_cmpint (r->live_waits, >, 0);
+    }
+  many_fraction = (before.wait_s + after.wait_s) / (before.busy_s + after.busy_s);
+  many_ratio = (wait_per_run (&before) + wait_per_run (&after)) / 2;
+
+  /* One: less, by a wide gap. */
+  one_fraction = one.wait_s / one.busy_s;
+  g_assert_cmpfloat (one_fraction, <, many_fraction);
+  g_assert_cmpfloat (wait_per_run (&one), <, many_ratio - 0.5);
+  /* Its task time is its CPU time plus its waits, within a quarter. */
+  g_assert_cmpfloat (ABS (one.busy_s - one.wait_s - one.cpu_s), <, 0.25 * one.busy_s + 0.05);
+  /* Given a core for nine tenths of its task time, it recorded little
+   * waiting: near zero on a machine that has a core for it. */
+  if (one.cpu_s >= 0.9 * one.busy_s)
+    g_assert_cmpfloat (one_fraction, <, 0.15);
+
+  /* The exports carry them. */
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, after.id);
+  g_assert_cmpint (run_plab (f, &out, &err, "export", id, "-f", "csv", "--db", f->db), ==, 0);
+  g_assert_nonnull (strstr (out, ",core wait,"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, &out, &err, "export", id, "-f", "trace", "--db", f->db), ==, 0);
+  g_assert_nonnull (strstr (out, "core wait"));
+}
+
 /* Reads stdout of the runner until a line containing @needle, at most @timeout_ms. */
 static gboolean
 wait_for_line (int fd, GString *seen, const char *needle, int timeout_ms)
@@ -926,6 +1074,7 @@ main (int argc, char **argv)
   ADD ("/plab/cli/sweep", test_sweep);
   ADD ("/plab/cli/export-charts", test_export_charts);
   ADD ("/plab/cli/progress", test_progress_stream);
+  ADD ("/plab/cli/core-wait", test_core_wait);
   ADD ("/plab/cli/sigint", test_sigint);
 #undef ADD
 

@@ -322,6 +322,98 @@ test_crash_marker (void)
   plab_timeline_data_free (data);
 }
 
+/* Waits for a core lie over the task they stretch: a hatched strip of their
+ * own colour along the bottom of the bar, only where they are, the task
+ * still showing above it, "waiting for a core" in the legend and on hover. */
+static void
+test_core_wait (void)
+{
+  PlabLaneInfo lanes[] = { lane_info (0, "main", 1), lane_info (1, "w", 2) };
+  PlabEvent spans[] = {
+    chart_test_event (1, PLAB_SPAN_TASK, 0, 1000 * MS, 1, "grid 0-127"),
+    chart_test_event (1, PLAB_SPAN_CORE_WAIT, 300 * MS, 500 * MS, -1, NULL),
+    chart_test_event (1, PLAB_SPAN_CORE_WAIT, 700 * MS, 720 * MS, -1, NULL),
+    chart_test_event (0, PLAB_SPAN_WAIT, 0, 1000 * MS, -1, "map"),
+  };
+  PlabTimelineData *with = plab_timeline_data_new (lanes, 2, spans, 4, NULL, 0);
+  PlabTimelineData *without = plab_timeline_data_new (lanes, 2, spans, 1, NULL, 0);
+  PlabRgba crimson, task;
+  Rendered r, plain;
+  double lane_top, lane_h, strip_y, x300, x500, legend_h;
+  int in_wait, before_wait, stripes, legend_with, legend_without, ink_with, ink_without;
+  long hit;
+
+  g_assert_cmpstr (plab_span_kind_name (PLAB_SPAN_CORE_WAIT), ==, "core wait");
+  g_assert_cmpint (plab_span_kind_from_name ("core wait"), ==, PLAB_SPAN_CORE_WAIT);
+  g_assert_cmpstr (plab_chart_span_kind_label (PLAB_SPAN_CORE_WAIT), ==, "waiting for a core");
+
+  render (&r, with, NULL);
+  render (&plain, without, NULL);
+  crimson = r.style.span[PLAB_SPAN_CORE_WAIT];
+  task = r.style.span[PLAB_SPAN_TASK];
+  /* Its own colour, apart from every other kind's. */
+  for (int k = 0; k < PLAB_N_SPAN_KINDS; k++)
+    if (k != PLAB_SPAN_CORE_WAIT && k != PLAB_SPAN_COUNTER)
+      g_assert_false (chart_test_same_colour (crimson, r.style.span[k]));
+
+  lane_top = r.layout.lanes_y + r.layout.lane_h;
+  lane_h = r.layout.lane_h;
+  x300 = plab_timeline_layout_x (&r.layout, 300 * MS);
+  x500 = plab_timeline_layout_x (&r.layout, 500 * MS);
+
+  /* The lower part of the lane: crimson inside the wait, none before it. */
+  in_wait = chart_test_count_colour (r.surface, x300 + 2, lane_top + lane_h / 2, x500 - x300 - 4,
+                                     lane_h / 2, crimson);
+  before_wait = chart_test_count_colour (r.surface, x300 - 100, lane_top + lane_h / 2, 90,
+                                         lane_h / 2, crimson);
+  g_assert_cmpint (in_wait, >, 200);
+  g_assert_cmpint (before_wait, ==, 0);
+  /* Hatched: along one row of the strip, crimson and the stripes take
+   * turns, many times. */
+  strip_y = -1;
+  for (double y = lane_top + lane_h - 1; y > lane_top + lane_h / 2 && strip_y < 0; y--)
+    if (chart_test_count_colour (r.surface, x300 + 2, y, x500 - x300 - 4, 1, crimson) > 10)
+      strip_y = y;
+  g_assert_cmpfloat (strip_y, >, 0);
+  stripes = 0;
+  for (double x = x300 + 3; x < x500 - 3; x++)
+    if (chart_test_pixel_is (r.surface, x, strip_y, crimson)
+        && !chart_test_pixel_is (r.surface, x + 1, strip_y, crimson))
+      stripes++;
+  g_assert_cmpint (stripes, >, 5);
+  /* The task it stretches still shows above it, across the wait. */
+  g_assert_true (chart_test_pixel_is (r.surface, (x300 + x500) / 2, lane_top + lane_h * 0.3, task));
+  /* The short wait (2 % of the run) shows too. */
+  g_assert_cmpint (chart_test_count_colour (r.surface, plab_timeline_layout_x (&r.layout, 700 * MS),
+                                            lane_top + lane_h / 2,
+                                            plab_timeline_layout_x (&r.layout, 720 * MS)
+                                                - plab_timeline_layout_x (&r.layout, 700 * MS),
+                                            lane_h / 2, crimson),
+                   >, 10);
+
+  /* The legend, above the lanes, has a crimson swatch and a longer line of
+   * text ("waiting for a core") only when the run has waits for a core. */
+  legend_h = r.layout.lanes_y;
+  legend_with = chart_test_count_colour (r.surface, 0, 0, W, legend_h, crimson);
+  legend_without = chart_test_count_colour (plain.surface, 0, 0, W, legend_h, crimson);
+  g_assert_cmpint (legend_with, >, 20);
+  g_assert_cmpint (legend_without, ==, 0);
+  ink_with = chart_test_count_ink (r.surface, 0, 0, W, legend_h, r.style.background);
+  ink_without = chart_test_count_ink (plain.surface, 0, 0, W, legend_h, plain.style.background);
+  g_assert_cmpint (ink_with, >, ink_without + 200);
+
+  /* Hovering the strip finds the wait; the middle of the bar, the task. */
+  hit = plab_timeline_chart_hit_test (with, &r.layout, (x300 + x500) / 2, lane_top + lane_h * 0.8);
+  g_assert_cmpint (hit, ==, 1);
+  hit = plab_timeline_chart_hit_test (with, &r.layout, (x300 + x500) / 2, lane_top + lane_h * 0.5);
+  g_assert_cmpint (hit, ==, 0);
+
+  rendered_clear (&r);
+  rendered_clear (&plain);
+  plab_timeline_data_free (with);
+  plab_timeline_data_free (without);
+}
+
 static void
 test_counters (void)
 {
@@ -771,6 +863,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/timeline/hit-test", test_hit_test);
   g_test_add_func ("/plab/chart/timeline/crash-marker", test_crash_marker);
   g_test_add_func ("/plab/chart/timeline/counters", test_counters);
+  g_test_add_func ("/plab/chart/timeline/core-wait", test_core_wait);
   g_test_add_func ("/plab/chart/timeline/tick-labels", test_tick_labels);
   return g_test_run ();
 }

@@ -2,8 +2,11 @@
 #include "plab.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,6 +172,113 @@ test_cpu_time (void)
   g_assert_cmpint (after - before, >=, 95 * 1000000);
 }
 
+/* --- Run delay --- */
+
+#define N_SPINNERS 4
+
+typedef struct
+{
+  int cpu;
+  atomic_int tid;
+  atomic_bool stop;
+} Spinner;
+
+static void *
+spin_cb (void *data)
+{
+  Spinner *s = data;
+  cpu_set_t one;
+  volatile uint64_t x = 1;
+
+  CPU_ZERO (&one);
+  CPU_SET (s->cpu, &one);
+  g_assert_cmpint (sched_setaffinity (0, sizeof one, &one), ==, 0);
+  atomic_store (&s->tid, (int)syscall (SYS_gettid));
+  while (!atomic_load (&s->stop))
+    for (int i = 0; i < 1000; i++)
+      x = x * 6364136223846793005u + 1;
+  return NULL;
+}
+
+/* A thread that spins on one CPU beside three others spends about three
+ * quarters of the time runnable but waiting for the CPU (more when the
+ * machine is busy as well): its run delay grows by at least half the time
+ * that passed, and by no more than that time (a wait that was going on at
+ * the first read may add a few slices). Its run time, the field before, grows
+ * by a quarter at most, so reading the wrong field fails. */
+static void
+test_run_delay_grows (void)
+{
+  Spinner spinners[N_SPINNERS];
+  pthread_t threads[N_SPINNERS];
+  cpu_set_t mask;
+  int cpu = 0;
+  int64_t d0 = -1, d1 = -1, t0, t1;
+
+  g_assert_cmpint (sched_getaffinity (0, sizeof mask, &mask), ==, 0);
+  while (!CPU_ISSET (cpu, &mask))
+    cpu++;
+  for (int i = 0; i < N_SPINNERS; i++)
+    {
+      spinners[i].cpu = cpu;
+      atomic_init (&spinners[i].tid, 0);
+      atomic_init (&spinners[i].stop, false);
+      g_assert_cmpint (pthread_create (&threads[i], NULL, spin_cb, &spinners[i]), ==, 0);
+    }
+  while (atomic_load (&spinners[0].tid) == 0)
+    g_usleep (1000);
+  /* Let all four start spinning on the CPU. */
+  g_usleep (50000);
+
+  t0 = plab_now_ns ();
+  g_assert_cmpint (plab_sched_run_delay (getpid (), atomic_load (&spinners[0].tid), &d0), ==, 0);
+  g_usleep (400000);
+  g_assert_cmpint (plab_sched_run_delay (getpid (), atomic_load (&spinners[0].tid), &d1), ==, 0);
+  t1 = plab_now_ns ();
+
+  for (int i = 0; i < N_SPINNERS; i++)
+    atomic_store (&spinners[i].stop, true);
+  for (int i = 0; i < N_SPINNERS; i++)
+    pthread_join (threads[i], NULL);
+
+  g_test_message ("run delay grew %.1f ms in %.1f ms", (d1 - d0) / 1e6, (t1 - t0) / 1e6);
+  g_assert_cmpint (d0, >=, 0);
+  g_assert_cmpint (d1 - d0, >=, (t1 - t0) / 2);
+  g_assert_cmpint (d1 - d0, <=, (t1 - t0) + 100 * 1000000LL);
+}
+
+/* This process's main thread and the calling thread are read; a process or
+ * thread that does not exist (a child already reaped) is PLAB_ENOTFOUND and
+ * leaves the value alone; nonsense is PLAB_EINVAL. */
+static void
+test_run_delay_missing (void)
+{
+  int64_t ns = -1;
+  int status;
+  pid_t pid;
+
+  g_assert_cmpint (plab_sched_run_delay (getpid (), 0, &ns), ==, 0);
+  g_assert_cmpint (ns, >=, 0);
+  ns = -1;
+  g_assert_cmpint (plab_sched_run_delay (getpid (), (int)syscall (SYS_gettid), &ns), ==, 0);
+  g_assert_cmpint (ns, >=, 0);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    _exit (0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  ns = 12345;
+  g_assert_cmpint (plab_sched_run_delay (pid, 0, &ns), ==, PLAB_ENOTFOUND);
+  g_assert_cmpint (plab_sched_run_delay (pid, pid, &ns), ==, PLAB_ENOTFOUND);
+  g_assert_cmpint (plab_sched_run_delay (getpid (), pid, &ns), ==, PLAB_ENOTFOUND);
+  g_assert_cmpint (ns, ==, 12345);
+
+  g_assert_cmpint (plab_sched_run_delay (0, 0, &ns), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_sched_run_delay (-1, 0, &ns), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_sched_run_delay (getpid (), 0, NULL), ==, PLAB_EINVAL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -179,6 +289,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sysinfo/start-ticks", test_start_ticks);
   g_test_add_func ("/plab/sysinfo/machine-info", test_machine_info);
   g_test_add_func ("/plab/sysinfo/cpu-time", test_cpu_time);
+  g_test_add_func ("/plab/sysinfo/run-delay-grows", test_run_delay_grows);
+  g_test_add_func ("/plab/sysinfo/run-delay-missing", test_run_delay_missing);
 
   return g_test_run ();
 }

@@ -12,6 +12,11 @@
 #define SWATCH_EM 1.6
 /* Gap between legend entries, in units of the tick font size. */
 #define LEGEND_GAP_EM 1.3
+/* Hatching: stripes this many thin line widths apart, the background's
+ * stripes this share of the period wide and this opaque. */
+#define HATCH_STEP 6.0
+#define HATCH_STRIPE_SHARE 0.4
+#define HATCH_STRIPE_ALPHA 0.85
 #define ELLIPSIS "…"
 
 void
@@ -314,6 +319,32 @@ _plab_chart_marker (cairo_t *cr,
   cairo_restore (cr);
 }
 
+void
+_plab_chart_fill_hatched (cairo_t *cr, const PlabChartStyle *style, PlabRgba colour)
+{
+  double x1, y1, x2, y2, h;
+  double step = HATCH_STEP * style->thin_line_width;
+
+  cairo_save (cr);
+  cairo_path_extents (cr, &x1, &y1, &x2, &y2);
+  _plab_chart_set_colour (cr, colour);
+  cairo_fill_preserve (cr);
+  cairo_clip (cr);
+  h = y2 - y1;
+  /* Stripes at 45 degrees, on a grid fixed to the page so that neighbouring
+   * hatched areas line up. */
+  for (double x = floor ((x1 - h) / step) * step; x < x2; x += step)
+    {
+      cairo_move_to (cr, x, y2);
+      cairo_line_to (cr, x + h, y1);
+    }
+  _plab_chart_set_colour_alpha (cr, style->background, HATCH_STRIPE_ALPHA);
+  cairo_set_line_width (cr, step * HATCH_STRIPE_SHARE);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+  cairo_new_path (cr);
+}
+
 double
 _plab_chart_legend (cairo_t *cr,
                     const PlabChartStyle *style,
@@ -354,6 +385,10 @@ _plab_chart_legend (cairo_t *cr,
               _plab_chart_set_colour (cr, items[i].colour);
               cairo_rectangle (cr, cx + sw * 0.15, mid - em * 0.45, sw * 0.7, em * 0.9);
               cairo_fill (cr);
+              break;
+            case PLAB_LEGEND_HATCH:
+              cairo_rectangle (cr, cx + sw * 0.15, mid - em * 0.45, sw * 0.7, em * 0.9);
+              _plab_chart_fill_hatched (cr, style, items[i].colour);
               break;
             case PLAB_LEGEND_POINT:
             case PLAB_LEGEND_CROSS:

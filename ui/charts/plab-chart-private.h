@@ -28,6 +28,7 @@ typedef enum
   PLAB_LEGEND_DOTTED,  /* a dotted line with a hollow point */
   PLAB_LEGEND_POINT,   /* a point alone */
   PLAB_LEGEND_CROSS,   /* a cross marker (a worker died) */
+  PLAB_LEGEND_HATCH,   /* a hatched square: waiting for a core */
 } PlabLegendShape;
 
 typedef struct
@@ -161,6 +162,11 @@ void _plab_chart_x_axis (cairo_t *cr,
                          double divisor,
                          const char *title,
                          bool grid);
+
+/* Fills the current path with @colour crossed by diagonal stripes of the
+ * background, and clears the path: what is hatched lies over other marks
+ * (waiting for a core over a task) and reads apart from solid fills. */
+void _plab_chart_fill_hatched (cairo_t *cr, const PlabChartStyle *style, PlabRgba colour);
 
 /* A marker for series points: filled disc, hollow disc or square. */
 void _plab_chart_marker (cairo_t *cr,

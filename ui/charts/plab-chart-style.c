@@ -26,6 +26,12 @@
  * GIL wait's purple. */
 #define SLEEP_GREEN 0x8FD17A
 
+/* Waiting for a core is drawn hatched over the spans, in a crimson apart from
+ * the vermillion of lock waits (the hatching tells them apart where the
+ * hues do not). */
+#define CORE_WAIT_CRIMSON 0xC0143C
+#define CORE_WAIT_CRIMSON_ON_DARK 0xFF5C7C
+
 /* On a dark background the blue and the vermillion are too dark to read as
  * thin lines; these keep their hue and raise their lightness. */
 #define OI_BLUE_ON_DARK 0x3D9BE0
@@ -39,7 +45,7 @@ static const char *const theme_names[PLAB_N_THEMES] = { "light", "dark", "projec
 
 static const char *const span_labels[PLAB_N_SPAN_KINDS] = {
   "task",  "lock wait", "queue wait", "GIL wait", "sleep",   "I/O",
-  "start", "exit",      "waiting",    "crash",    "counter",
+  "start", "exit",      "waiting",    "crash",    "counter", "waiting for a core",
 };
 
 static PlabRgba
@@ -158,6 +164,8 @@ plab_chart_style_init (PlabChartStyle *self, PlabTheme theme, double scale)
   self->span[PLAB_SPAN_WAIT] = dark ? grey (0.42, 1.0) : grey (0.80, 1.0);
   self->span[PLAB_SPAN_CRASH] = self->palette[6];
   self->span[PLAB_SPAN_COUNTER] = self->foreground;
+  self->span[PLAB_SPAN_CORE_WAIT]
+      = dark ? rgb (CORE_WAIT_CRIMSON_ON_DARK) : rgb (CORE_WAIT_CRIMSON);
   self->warning = self->palette[6];
 
   self->font_family = "DejaVu Sans";

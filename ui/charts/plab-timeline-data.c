@@ -386,6 +386,8 @@ measure (PlabTimelineData *self, const int32_t *slot)
         l->last_end = s->end;
       if (s->kind == PLAB_SPAN_CRASH)
         l->n_crashes++;
+      else if (s->kind == PLAB_SPAN_CORE_WAIT)
+        l->n_core_waits++;
       else
         l->n_items++;
       self->kinds_present |= 1u << s->kind;
@@ -472,8 +474,8 @@ name_kinds (PlabTimelineData *self)
     }
 }
 
-/* Hands every span to its lane: crashes to the markers, the rest to the
- * items, in the order given. */
+/* Hands every span to its lane: crashes to the markers, core waits to the
+ * strip over the spans, the rest to the items, in the order given. */
 static int
 distribute_spans (PlabTimelineData *self, const int32_t *slot)
 {
@@ -483,10 +485,12 @@ distribute_spans (PlabTimelineData *self, const int32_t *slot)
 
       l->items = malloc ((l->n_items + 1) * sizeof (uint32_t));
       l->crashes = malloc ((l->n_crashes + 1) * sizeof (uint32_t));
-      if (l->items == NULL || l->crashes == NULL)
+      l->core_waits = malloc ((l->n_core_waits + 1) * sizeof (uint32_t));
+      if (l->items == NULL || l->crashes == NULL || l->core_waits == NULL)
         return -1;
       l->n_items = 0;
       l->n_crashes = 0;
+      l->n_core_waits = 0;
     }
   for (size_t i = 0; i < self->n_spans; i++)
     {
@@ -494,6 +498,8 @@ distribute_spans (PlabTimelineData *self, const int32_t *slot)
 
       if (self->spans[i].kind == PLAB_SPAN_CRASH)
         l->crashes[l->n_crashes++] = (uint32_t)i;
+      else if (self->spans[i].kind == PLAB_SPAN_CORE_WAIT)
+        l->core_waits[l->n_core_waits++] = (uint32_t)i;
       else
         l->items[l->n_items++] = (uint32_t)i;
     }
@@ -581,6 +587,7 @@ plab_timeline_data_free (PlabTimelineData *self)
     {
       free (self->lanes[i].items);
       free (self->lanes[i].crashes);
+      free (self->lanes[i].core_waits);
       for (int layer = 0; layer < N_LAYERS; layer++)
         free (self->lanes[i].pyramid[layer].bins);
     }
@@ -697,7 +704,7 @@ plab_timeline_data_memory (const PlabTimelineData *self)
   for (int i = 0; i < self->n_lanes; i++)
     {
       const Lane *l = &self->lanes[i];
-      bytes += (l->n_items + l->n_crashes) * sizeof (uint32_t);
+      bytes += (l->n_items + l->n_crashes + l->n_core_waits) * sizeof (uint32_t);
       for (int layer = 0; layer < N_LAYERS; layer++)
         if (l->pyramid[layer].n_levels > 0)
           bytes += 2 * l->pyramid[layer].n_bins0 * N_DENSITY_KINDS * sizeof (float);

@@ -3,7 +3,8 @@
  * Spans at least a pixel long are drawn one by one, longest classes first;
  * shorter ones are summed into a density bar per pixel column, from the
  * lane's pyramid or directly. Labels go inside the spans wide enough to
- * hold them, crash markers on top, counter tracks under the lanes. */
+ * hold them, waits for a core as a hatched strip over the spans, crash
+ * markers on top, counter tracks under the lanes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,11 @@
 #define OPEN_MARK_MAX_PX 9
 #define OPEN_MARK_ALPHA 0.8
 #define OPEN_MARKS_MAX 16
+/* Waiting for a core: a hatched strip along the bottom of the bar, this
+ * share of its height but at least CORE_WAIT_MIN_PX, over the task it
+ * stretches; the task's label, in the middle, stays readable above it. */
+#define CORE_WAIT_SHARE 0.3
+#define CORE_WAIT_MIN_PX 3
 /* Adjacent spans of at least this many pixels get a one-pixel gap. */
 #define SPAN_GAP_MIN_PX 4
 /* At most this many span labels per frame: labels cost text measurement. */
@@ -440,6 +446,48 @@ draw_big_spans (Frame *f, const Lane *l, int layer, int big_class, double y_mid,
     draw_open_end (f, open_marks[i][0], open_marks[i][1], open_marks[i][2]);
 }
 
+/* The lane's waits for a core in the bar from @top, @h high: one hatched
+ * path, each wait at least a pixel wide so that a short one still shows. */
+static void
+draw_core_waits (Frame *f, const Lane *l, double top, double h)
+{
+  cairo_t *cr = f->cr;
+  double px0 = f->layout->plot_x, px1 = f->layout->plot_x + f->layout->plot_w;
+  double strip_h = fmax (ceil (h * CORE_WAIT_SHARE), CORE_WAIT_MIN_PX);
+  double strip_top = top + h - fmin (strip_h, h);
+  double t1 = f->t0 + f->ns_px * f->n_cols;
+  double run_x0 = 0, run_x1 = -1;
+  bool any = false;
+
+  for (size_t i = 0; i < l->n_core_waits; i++)
+    {
+      const Span *it = &f->data->spans[l->core_waits[i]];
+      double x0, x1;
+
+      if ((double)it->end < f->t0 || (double)it->start > t1)
+        continue;
+      x0 = fmax (floor (px0 + ((double)it->start - f->t0) / f->ns_px), px0);
+      x1 = fmin (ceil (px0 + ((double)it->end - f->t0) / f->ns_px), px1);
+      if (x1 - x0 < 1)
+        x1 = x0 + 1;
+      /* Waits in order that touch or share a pixel become one rectangle. */
+      if (x0 <= run_x1 && x0 >= run_x0)
+        {
+          run_x1 = fmax (run_x1, x1);
+          continue;
+        }
+      if (run_x1 > run_x0)
+        cairo_rectangle (cr, run_x0, strip_top, run_x1 - run_x0, fmin (strip_h, h));
+      run_x0 = x0;
+      run_x1 = x1;
+      any = true;
+    }
+  if (!any)
+    return;
+  cairo_rectangle (cr, run_x0, strip_top, run_x1 - run_x0, fmin (strip_h, h));
+  _plab_chart_fill_hatched (cr, f->style, f->style->span[PLAB_SPAN_CORE_WAIT]);
+}
+
 static void
 draw_crash_marker (Frame *f, double x, double lane_y, double lane_h, const char *label)
 {
@@ -513,6 +561,7 @@ draw_lane (Frame *f, const Lane *l, int row)
         draw_density (f, floor (y_mid + span_h * NESTED_GAP), ceil (span_h * NESTED_SHARE));
       draw_big_spans (f, l, layer, big_class, y_mid, span_h);
     }
+  draw_core_waits (f, l, floor (y_mid - span_h / 2), ceil (span_h));
 
   for (size_t i = 0; i < l->n_crashes; i++)
     {

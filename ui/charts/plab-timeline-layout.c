@@ -18,6 +18,9 @@
 #define LANE_LARGE_LABEL_EM 5.0
 /* The label column takes at most this share of the width. */
 #define LABEL_COLUMN_MAX_SHARE 0.24
+/* A point this far down a lane or further is on the strip of waits for a
+ * core (the bottom of the bar, plab-timeline-draw.c) when one lies there. */
+#define CORE_WAIT_HIT_SHARE 0.6
 
 void
 _plab_timeline_lane_label_lines (const Lane *l,
@@ -85,6 +88,9 @@ _plab_timeline_legend_items (const PlabTimelineData *self,
     if (self->kinds_present & (1u << k))
       _plab_chart_legend_add (items, &n, plab_timeline_data_kind_name (self, k), style->span[k],
                               PLAB_LEGEND_BOX);
+  if (self->kinds_present & (1u << PLAB_SPAN_CORE_WAIT))
+    _plab_chart_legend_add (items, &n, plab_chart_span_kind_label (PLAB_SPAN_CORE_WAIT),
+                            style->span[PLAB_SPAN_CORE_WAIT], PLAB_LEGEND_HATCH);
   for (int i = 0; i < self->n_lanes && !died; i++)
     died = self->lanes[i].info.end == PLAB_LANE_KILLED;
   if (died)
@@ -275,6 +281,17 @@ plab_timeline_chart_hit_test (const PlabTimelineData *data,
   t = plab_timeline_layout_time (layout, x);
   ns_px = ((double)layout->window.end_ns - (double)layout->window.start_ns) / layout->plot_w;
   tol = ns_px / 2;
+
+  /* Waits for a core are a strip along the bottom of the bar: there they
+   * win over the task they lie on. */
+  if (y - layout->lanes_y - row * layout->lane_h >= CORE_WAIT_HIT_SHARE * layout->lane_h)
+    for (size_t i = 0; i < l->n_core_waits; i++)
+      {
+        const Span *it = &data->spans[l->core_waits[i]];
+
+        if ((double)it->start <= t + tol && (double)it->end >= t - tol)
+          return (long)l->core_waits[i];
+      }
 
   /* Shortest classes first: the innermost of nested spans wins. */
   for (int c = 0; c < N_CLASSES; c++)

@@ -26,7 +26,8 @@
  * also holds spans of zero length. */
 #define N_CLASSES 64
 /* Kinds that are drawn as spans and summed into density bars: task .. wait.
- * Crashes are markers, counters are tracks. */
+ * Crashes are markers, counters are tracks, core waits a strip over the
+ * spans. */
 #define N_DENSITY_KINDS PLAB_SPAN_CRASH
 #define PYRAMID_MAX_LEVELS 32
 
@@ -91,6 +92,11 @@ typedef struct
   /* Crash instants of this lane: indices into PlabTimelineData.spans. */
   uint32_t *crashes;
   size_t n_crashes;
+  /* Its waits for a core: indices into PlabTimelineData.spans. They overlap
+   * the lane's other spans (a task stretched by them), so they are drawn
+   * over those, not among them. */
+  uint32_t *core_waits;
+  size_t n_core_waits;
   int64_t last_end;
   bool has_nested; /* some span lies inside another: labels leave it room */
 
