@@ -246,13 +246,13 @@ note_left_out (PlabProgress *self)
 }
 
 /* Emits a "counters" line of @n samples, or leaves it out when the reader is
- * behind (or lines wait for it) and adds @n to *@dropped: the live view is a
+ * behind (has not nearly caught up, or lines wait for it) and adds @n to *@dropped: the live view is a
  * preview, and the run store gets everything anyway. */
 static void
 emit_or_drop (PlabProgress *self, size_t n, int64_t *dropped)
 {
   note_left_out (self);
-  if (release_held (self) && room_for (self, self->line->len))
+  if (release_held (self) && reader_caught_up (self, self->line->len))
     emit (self);
   else
     {
@@ -459,11 +459,27 @@ emit_busy (PlabProgress *self, int lane, bool now)
   return true;
 }
 
+/* Writes the waiting "busy" lines that may go, starting one lane further on
+ * each time, so that with little room every lane has its turn. Returns
+ * whether none waits any more. */
+static bool
+flush_busy (PlabProgress *self)
+{
+  guint n = self->busy->len;
+  bool all = true;
+
+  self->flush_turn++;
+  for (guint i = 0; i < n; i++)
+    all = emit_busy (self, (int)((i + self->flush_turn) % n), false) && all;
+  return all;
+}
+
 /* Emits the "spans" line of spans @first .. @last - 1 of @events, all of
- * @lane, after the lane's waiting "busy" line. When the reader is behind,
- * or the "busy" line still waits, the spans are left out and go into the
- * lane's summary instead, so that the reader still learns how busy the lane
- * was. */
+ * @lane, once no lane's "busy" line waits: a long line of one lane must not
+ * keep taking the room another lane's summary waits for. When the reader is
+ * behind, or a "busy" line still waits, the spans are left out and go into
+ * the lane's summary instead, so that the reader still learns how busy the
+ * lane was. */
 static void
 emit_spans_or_summarize (PlabProgress *self,
                          int lane,
@@ -473,8 +489,7 @@ emit_spans_or_summarize (PlabProgress *self,
                          size_t n)
 {
   note_left_out (self);
-  if (emit_busy (self, lane, false) && release_held (self)
-      && reader_caught_up (self, self->line->len))
+  if (flush_busy (self) && release_held (self) && reader_caught_up (self, self->line->len))
     emit (self);
   else
     {
@@ -671,13 +686,9 @@ flush_open (PlabProgress *self, guint lane)
 void
 plab_progress_flush (PlabProgress *self)
 {
-  /* Each flush starts one lane further on, so that with many lanes and
-   * little room every lane has its turn. */
-  guint n_busy = self->busy->len, n_open = self->open_waiting->len;
+  guint n_open = self->open_waiting->len;
 
-  self->flush_turn++;
-  for (guint i = 0; i < n_busy; i++)
-    emit_busy (self, (int)((i + self->flush_turn) % n_busy), false);
+  flush_busy (self);
   for (guint i = 0; i < n_open; i++)
     flush_open (self, (i + self->flush_turn) % n_open);
 }

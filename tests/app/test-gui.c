@@ -787,7 +787,7 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
    * seconds long even on a fast machine. */
   set_param (f, "n", 300000);
   set_param (f, "chunk_size", 1);
-  set_param (f, "work", 2000);
+  set_param (f, "work", 20000);
   g_setenv ("PLAB_TEST_SLOW_READER_MS", "30", TRUE);
   press_ctrl (f, "<Control>r", "win.run");
   g_assert_true (gui_test_wait (is_running_cond, f->window, LIVE_TIMEOUT_MS));
