@@ -103,8 +103,12 @@ int plab_timeline_builder_add_coverage (PlabTimelineBuilder *self,
                                         const PlabTimelineCoverage *coverage,
                                         size_t n_coverage);
 
-/* How many coverage intervals the data set holds. */
+/* How many coverage intervals the data set holds, and a copy of interval
+ * @index (by lane, then start) in *@out; false when out of range. */
 size_t plab_timeline_data_n_coverage (const PlabTimelineData *self);
+bool plab_timeline_data_get_coverage (const PlabTimelineData *self,
+                                      size_t index,
+                                      PlabTimelineCoverage *out);
 
 /* Indexes what was added and frees the builder. NULL when out of memory. */
 PlabTimelineData *plab_timeline_builder_finish (PlabTimelineBuilder *self);

@@ -628,6 +628,17 @@ plab_timeline_data_n_coverage (const PlabTimelineData *self)
   return self->n_coverage;
 }
 
+bool
+plab_timeline_data_get_coverage (const PlabTimelineData *self,
+                                 size_t index,
+                                 PlabTimelineCoverage *out)
+{
+  if (self == NULL || index >= self->n_coverage)
+    return false;
+  *out = self->coverage[index];
+  return true;
+}
+
 size_t
 plab_timeline_data_n_open (const PlabTimelineData *self)
 {
