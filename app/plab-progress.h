@@ -24,9 +24,26 @@
  *       first (a task, a wait inside it): start, kind, task id, label. Each
  *       "open" line replaces the lane's earlier one; [] when none is open. A
  *       span in it arrives in a "spans" line when it ends, and is no longer
- *       open from then on. Sent when the set changes; one that finds no room
- *       in the pipe waits for room, replaced by a newer one of its lane, so
- *       it is never left out, only late.
+ *       open from then on. Sent when the set changes; one that finds the
+ *       pipe holding PLAB_PROGRESS_SHORT_BUDGET bytes or more waits, replaced
+ *       by a newer one of its lane, so it is never left out, only late, and
+ *       a reader that is behind never has many of them to read.
+ *   {"event":"busy","id":3,"lane":1,"start":12000000,"end":23000000,
+ *    "busy_ns":10900000,"count":412,"kinds":{"task":[10900000,412]},
+ *    "bin0":10000000,"bin_ns":10000000,"bins":[2000000,8900000],"left_out":412}
+ *       what the spans of one lane that were left out (see "end") covered:
+ *       from the earliest start to the latest end of them, the time they
+ *       cover (a span inside another counts once), and by kind that time and
+ *       how many spans; and that busy time over time, in bins: bin i covers
+ *       bin0 + i * bin_ns, bin_ns long (PLAB_PROGRESS_BUSY_BIN_MS, doubled as
+ *       often as it takes to fit PLAB_PROGRESS_BUSY_BINS). A reader draws
+ *       each bin as that much busy time rather than as an idle lane. The spans it counts came after the
+ *       lane's earlier "spans" lines and before its later ones. A lane has at
+ *       most one waiting, which waits as "open" lines do, and one goes at
+ *       most every PLAB_PROGRESS_BUSY_INTERVAL_MS; spans left out meanwhile
+ *       join it (and the lane's "spans" lines wait for it), so a reader that
+ *       is behind gets a few short lines a second per lane, however far
+ *       behind it is, and the time they stand for stays recent.
  *   {"event":"end","id":3,"status":"ok","wall_s":0.41,"cpu_s":0.79,
  *    "check_ok":true,"check":"all 200000 squares correct","error":null}
  *       the run finished: status is "ok", "failed" or "cancelled". When the
@@ -47,7 +64,7 @@
  * A "spans" line holds at most PLAB_PROGRESS_MAX_BATCH spans.
  *
  * The stream never holds a run up. "spans" and "counters" lines are left out
- * when the pipe has no room; "lane" and "stalled" lines wait in memory until
+ * when the pipe has no room (the spans then said by a "busy" line); "lane" and "stalled" lines wait in memory until
  * it has, and "spans" lines are left out while they wait; "run", "end" and
  * "done" lines are written when the run's clock is not running, and wait at
  * most PLAB_PROGRESS_DEADLINE_MS for the reader. A reader that closes the
@@ -64,6 +81,10 @@
 
 #define PLAB_PROGRESS_MAX_BATCH 1000
 #define PLAB_PROGRESS_DEADLINE_MS 10000
+#define PLAB_PROGRESS_BUSY_INTERVAL_MS 100
+#define PLAB_PROGRESS_SHORT_BUDGET 2048
+#define PLAB_PROGRESS_BUSY_BIN_MS 10
+#define PLAB_PROGRESS_BUSY_BINS 64
 
 typedef struct _PlabProgress PlabProgress;
 

@@ -2,6 +2,7 @@
  * child process (`plab run ... --progress`), read as it happens. */
 #include "plab-runner-client.h"
 
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 
 /* For the stream's JSON reader (ui/plab-json.h; app/plab-json.h only writes). */
 #include "plab-chart-export.h"
+#include "plab-timeline-chart.h"
 
 /* The last lines of the runner's stderr that a failure message quotes. */
 #define MESSAGE_MAX_LINES 3
@@ -37,6 +39,7 @@ struct _PlabRunnerClient
   char *last_error;
   gint64 left_out;  /* spans and samples the stream left out of this run so far */
   gint64 origin_ns; /* the run's origin, CLOCK_MONOTONIC */
+  guint slow_ms;    /* test builds: a pause before each line, for a reader that falls behind */
 };
 
 G_DEFINE_FINAL_TYPE (PlabRunnerClient, plab_runner_client, G_TYPE_OBJECT)
@@ -47,6 +50,7 @@ enum
   LANE,
   EVENTS,
   OPEN,
+  BUSY,
   LEFT_OUT,
   RUN_ENDED,
   FINISHED,
@@ -142,6 +146,56 @@ parse_left_out (PlabRunnerClient *self, const PlabJson *obj)
     }
 }
 
+/* What the spans the stream left out of a lane covered: an interval per
+ * bin of its busy time, the kinds shared out as over the whole. */
+static void
+parse_busy (PlabRunnerClient *self, const PlabJson *obj)
+{
+  const PlabJson *kinds = plab_json_get (obj, "kinds");
+  const PlabJson *bins = plab_json_get (obj, "bins");
+  gint64 bin0 = (gint64)plab_json_number (plab_json_get (obj, "bin0"), 0);
+  gint64 bin_ns = (gint64)plab_json_number (plab_json_get (obj, "bin_ns"), 0);
+  g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (PlabTimelineCoverage));
+  PlabTimelineCoverage whole;
+  gint64 busy = 0;
+
+  memset (&whole, 0, sizeof whole);
+  whole.lane = (int)plab_json_number (plab_json_get (obj, "lane"), -1);
+  whole.start_ns = (gint64)plab_json_number (plab_json_get (obj, "start"), 0);
+  whole.end_ns = (gint64)plab_json_number (plab_json_get (obj, "end"), 0);
+  if (whole.lane < 0 || whole.lane > G_MAXUINT16 || whole.end_ns < whole.start_ns)
+    return;
+  for (int k = 0; k < PLAB_SPAN_COUNTER; k++)
+    {
+      const PlabJson *v = plab_json_get (kinds, plab_span_kind_name (k));
+
+      whole.busy_ns[k] = MAX (0, (gint64)plab_json_number (plab_json_at (v, 0), 0));
+      whole.count[k] = MAX (0, (gint64)plab_json_number (plab_json_at (v, 1), 0));
+      busy += whole.busy_ns[k];
+    }
+  /* Without bins (or busy time to share), the interval as one. */
+  if (bin_ns <= 0 || plab_json_length (bins) == 0 || busy <= 0)
+    g_array_append_val (out, whole);
+  for (size_t i = 0; bin_ns > 0 && busy > 0 && i < plab_json_length (bins); i++)
+    {
+      double share = plab_json_number (plab_json_at (bins, i), 0) / (double)busy;
+      PlabTimelineCoverage c = whole;
+
+      c.start_ns = MAX (whole.start_ns, bin0 + (gint64)i * bin_ns);
+      c.end_ns = MIN (whole.end_ns, bin0 + (gint64)(i + 1) * bin_ns);
+      if (c.end_ns <= c.start_ns || share <= 0)
+        continue;
+      for (int k = 0; k < PLAB_SPAN_COUNTER; k++)
+        {
+          c.busy_ns[k] = (gint64)(whole.busy_ns[k] * share);
+          c.count[k] = (gint64)ceil (whole.count[k] * share);
+        }
+      g_array_append_val (out, c);
+    }
+  if (out->len > 0)
+    g_signal_emit (self, signals[BUSY], 0, out->data, out->len);
+}
+
 /* [t, "name", value] */
 static void
 parse_counters (PlabRunnerClient *self, const PlabJson *obj)
@@ -203,6 +257,11 @@ parse_line (PlabRunnerClient *self, const char *line)
     {
       parse_left_out (self, obj);
       parse_counters (self, obj);
+    }
+  else if (!strcmp (event, "busy"))
+    {
+      parse_left_out (self, obj);
+      parse_busy (self, obj);
     }
   else if (!strcmp (event, "open"))
     {
@@ -331,6 +390,18 @@ step_done (PlabRunnerClient *self)
   g_object_unref (self);
 }
 
+#ifdef PLAB_TEST_HOOKS
+static gboolean
+read_later_cb (gpointer user_data)
+{
+  PlabRunnerClient *self = user_data;
+
+  if (self->events != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    read_next_line (self);
+  return G_SOURCE_REMOVE;
+}
+#endif
+
 static void
 read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -354,6 +425,16 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   parse_line (self, line);
+#ifdef PLAB_TEST_HOOKS
+  /* The next line is read a while later; the window goes on meanwhile. */
+  if (self->slow_ms > 0 && self->process != NULL)
+    {
+      g_timeout_add_full (G_PRIORITY_DEFAULT, self->slow_ms, read_later_cb, g_object_ref (self),
+                          g_object_unref);
+      g_object_unref (self);
+      return;
+    }
+#endif
   read_next_line (self);
   g_object_unref (self);
 }
@@ -450,6 +531,14 @@ plab_runner_client_start (PlabRunnerClient *self, const char *const *args, GErro
   if (self->process == NULL)
     return FALSE;
 
+#ifdef PLAB_TEST_HOOKS
+  /* Tests make the window's reader fall behind the runner with
+   * PLAB_TEST_SLOW_READER_MS: a pause before every line read, in which the
+   * window goes on as usual. */
+  self->slow_ms
+      = (guint)CLAMP (g_ascii_strtoll (g_getenv ("PLAB_TEST_SLOW_READER_MS") ?: "0", NULL, 10), 0,
+                      10000);
+#endif
   pid_text = g_subprocess_get_identifier (self->process);
   self->pid = pid_text ? atoi (pid_text) : 0;
   self->stop_requested = FALSE;
@@ -578,6 +667,8 @@ plab_runner_client_class_init (PlabRunnerClientClass *klass)
                                   NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
   signals[OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                 NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[BUSY] = g_signal_new ("busy", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
   signals[LEFT_OUT] = g_signal_new ("left-out", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   signals[RUN_ENDED] = g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

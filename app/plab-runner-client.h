@@ -41,6 +41,9 @@ PlabRunnerClient *plab_runner_client_new (const char *program, const char *db_pa
  *   open (lane, const PlabEvent *, guint n)               the spans open now on a lane
  *                                                         (replacing its earlier ones),
  *                                                         end_ns == start_ns
+ *   busy (const PlabTimelineCoverage *, guint n)          what spans the stream left out of
+ *                                                         a lane covered (its "busy" line),
+ *                                                         an interval per bin
  *   left-out (n)                                          the stream has left n spans and
  *                                                         samples of the run out so far
  *   run-ended (id, status, error, wall_s, check)          a run finished

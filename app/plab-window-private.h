@@ -77,6 +77,7 @@ struct _PlabWindow
   GArray *pending_spans;    /* PlabEvent that arrived while a build read the live arrays */
   GArray *pending_counters; /* PlabEvent */
   GArray *live_open;        /* PlabEvent: the spans going on now, by lane, end_ns == start_ns */
+  GArray *live_coverage;    /* PlabTimelineCoverage: what the spans left out covered */
   gint64 live_left_out;     /* spans and samples the stream left out of the run so far */
   gint64 live_run_id;
   gint64 live_started_us; /* monotonic time of its "run" event */

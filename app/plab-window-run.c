@@ -19,8 +19,11 @@
  * kept apart, a few per lane, and every build draws them from their start to
  * now, so that a busy worker never looks idle; while any is open the
  * timeline is rebuilt on every tick and they grow. When the stream left
- * spans out, the timeline says so until the run ends, and then the run is
- * shown whole from the store.
+ * spans out, it says per lane what they covered (its "busy" lines): the
+ * timeline draws each such interval as density, busy as much as the lane
+ * was, as it draws spans shorter than a pixel, so a thinned picture still
+ * shows how busy every worker is. It says too that events were left out,
+ * until the run ends, and then the run is shown whole from the store.
  */
 #include "plab-window-private.h"
 
@@ -41,6 +44,8 @@ typedef struct
   GArray *counters;
   PlabEvent *open; /* a copy */
   guint n_open;
+  PlabTimelineCoverage *coverage; /* a copy */
+  guint n_coverage;
   gint64 now_ns;
   gint64 left_out;
   PlabTimelineData *data; /* the result */
@@ -55,6 +60,7 @@ live_build_free (LiveBuild *build)
   g_weak_ref_clear (&build->window);
   g_free (build->lanes);
   g_free (build->open);
+  g_free (build->coverage);
   g_array_unref (build->spans);
   g_array_unref (build->counters);
   plab_timeline_data_free (build->data);
@@ -82,6 +88,8 @@ build_live_data (gint64 run_id,
                  guint n_counters,
                  const PlabEvent *open,
                  guint n_open,
+                 const PlabTimelineCoverage *coverage,
+                 guint n_coverage,
                  gint64 now_ns,
                  gint64 left_out)
 {
@@ -95,6 +103,7 @@ build_live_data (gint64 run_id,
   plab_timeline_builder_add (builder, spans, n_spans);
   plab_timeline_builder_add (builder, counters, n_counters);
   plab_timeline_builder_add_open (builder, open, n_open, now_ns);
+  plab_timeline_builder_add_coverage (builder, coverage, n_coverage);
   data = plab_timeline_builder_finish (builder);
   if (data == NULL)
     return NULL;
@@ -125,7 +134,8 @@ live_build_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   build->data = build_live_data (build->run_id, build->lanes, build->n_lanes,
                                  (const PlabEvent *)build->spans->data, build->spans->len,
                                  (const PlabEvent *)build->counters->data, build->counters->len,
-                                 build->open, build->n_open, build->now_ns, build->left_out);
+                                 build->open, build->n_open, build->coverage, build->n_coverage,
+                                 build->now_ns, build->left_out);
   build->cost_us = g_get_monotonic_time () - t0;
   g_task_return_boolean (task, build->data != NULL);
 }
@@ -173,6 +183,7 @@ new_live_arrays (PlabWindow *self)
   self->pending_spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
   self->pending_counters = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
   self->live_open = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  self->live_coverage = g_array_new (FALSE, FALSE, sizeof (PlabTimelineCoverage));
 }
 
 static void
@@ -184,6 +195,7 @@ free_live_arrays (PlabWindow *self)
   g_clear_pointer (&self->pending_spans, g_array_unref);
   g_clear_pointer (&self->pending_counters, g_array_unref);
   g_clear_pointer (&self->live_open, g_array_unref);
+  g_clear_pointer (&self->live_coverage, g_array_unref);
 }
 
 /* A new run's events start from nothing. A build in flight keeps reading
@@ -200,6 +212,7 @@ reset_live_arrays (PlabWindow *self)
       return;
     }
   g_array_set_size (self->live_open, 0);
+  g_array_set_size (self->live_coverage, 0);
   g_array_set_size (self->live_lanes, 0);
   g_array_set_size (self->live_spans, 0);
   g_array_set_size (self->live_counters, 0);
@@ -233,7 +246,9 @@ rebuild_live (PlabWindow *self)
                               self->live_lanes->len, (const PlabEvent *)self->live_spans->data,
                               self->live_spans->len, (const PlabEvent *)self->live_counters->data,
                               self->live_counters->len, (const PlabEvent *)self->live_open->data,
-                              self->live_open->len, live_now_ns (self), self->live_left_out);
+                              self->live_open->len,
+                              (const PlabTimelineCoverage *)self->live_coverage->data,
+                              self->live_coverage->len, live_now_ns (self), self->live_left_out);
       if (data == NULL)
         return;
       plab_timeline_view_set_lanes (self->timeline_view,
@@ -254,6 +269,9 @@ rebuild_live (PlabWindow *self)
   build->counters = g_array_ref (self->live_counters);
   build->n_open = self->live_open->len;
   build->open = g_memdup2 (self->live_open->data, build->n_open * sizeof (PlabEvent));
+  build->n_coverage = self->live_coverage->len;
+  build->coverage
+      = g_memdup2 (self->live_coverage->data, build->n_coverage * sizeof (PlabTimelineCoverage));
   build->now_ns = live_now_ns (self);
   build->left_out = self->live_left_out;
   self->live_building = TRUE;
@@ -374,6 +392,14 @@ static void
 left_out_cb (PlabRunnerClient *runner, gint64 n, PlabWindow *self)
 {
   self->live_left_out = n;
+  schedule_rebuild (self);
+}
+
+/* Spans of a lane left out: the interval they covered is drawn as density. */
+static void
+busy_cb (PlabRunnerClient *runner, const PlabTimelineCoverage *coverage, guint n, PlabWindow *self)
+{
+  g_array_append_vals (self->live_coverage, coverage, n);
   schedule_rebuild (self);
 }
 
@@ -658,6 +684,7 @@ _plab_window_run_init (PlabWindow *self)
   g_signal_connect (self->runner, "lane", G_CALLBACK (lane_cb), self);
   g_signal_connect (self->runner, "events", G_CALLBACK (events_cb), self);
   g_signal_connect (self->runner, "open", G_CALLBACK (open_cb), self);
+  g_signal_connect (self->runner, "busy", G_CALLBACK (busy_cb), self);
   g_signal_connect (self->runner, "left-out", G_CALLBACK (left_out_cb), self);
   g_signal_connect (self->runner, "run-ended", G_CALLBACK (run_ended_cb), self);
   g_signal_connect (self->runner, "finished", G_CALLBACK (finished_cb), self);

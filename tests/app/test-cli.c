@@ -955,6 +955,119 @@ test_core_wait (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "core wait"));
 }
 
+/* The busy time of each lane of @spans (ordered by lane, then start), a span
+ * inside another counted once, into @busy (at least 3 lanes), and its task
+ * spans into @tasks. */
+static void
+lane_busy (const PlabEvent *spans, size_t n, gint64 *busy, gint64 *tasks)
+{
+  gint64 covered_end = 0;
+  int lane = -1;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const PlabEvent *e = &spans[i];
+      gint64 from;
+
+      if (e->lane > 2 || e->kind >= PLAB_SPAN_COUNTER)
+        continue;
+      if (e->lane != lane)
+        lane = e->lane, covered_end = G_MININT64;
+      from = MAX (e->start_ns, covered_end);
+      if (e->end_ns > from)
+        busy[e->lane] += e->end_ns - from;
+      covered_end = MAX (covered_end, e->end_ns);
+      tasks[e->lane] += e->kind == PLAB_SPAN_TASK;
+    }
+}
+
+/* A reader far slower than the runner still learns how busy every lane was:
+ * the spans left out of its stream are said, lane by lane, by "busy" lines,
+ * and the spans lines and "busy" lines together count every task the store
+ * has and the time they took. */
+static void
+test_progress_slow_reader (Fixture *f, gconstpointer data)
+{
+  const char *argv[] = { plab_path,      "run",   "squares",   "-j",         "2",       "-b",
+                         "processes",    "--db",  f->db,       "--set",      "n=30000", "--set",
+                         "chunk_size=1", "--set", "work=2000", "--progress", NULL };
+  g_auto (GStrv) env = plab_environ (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_autofree char *script = NULL, *checked = NULL;
+  gint64 busy[3] = { 0 }, tasks[3] = { 0 };
+  PlabEvent *spans = NULL;
+  size_t n_spans = 0;
+  PlabStore *store;
+  char buf[4096];
+  GPid pid;
+  int out_fd, wait_status;
+  ssize_t n;
+
+  g_spawn_async_with_pipes (NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  /* 4 KB every 20 ms: 200 KB a second, a few thousand spans, where the
+   * workers record tens of thousands. */
+  while ((n = read (out_fd, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (seen, buf, n);
+      g_usleep (20000);
+    }
+  close (out_fd);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+
+  store = open_store (f);
+  g_assert_cmpint (plab_store_get_spans (store, 1, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  plab_store_close (store);
+  lane_busy (spans, n_spans, busy, tasks);
+  free (spans);
+  g_assert_cmpint (tasks[1] + tasks[2], ==, 30000);
+
+  script = g_strdup_printf (
+      "import json,sys\n"
+      "ev=[json.loads(l) for l in open(sys.argv[1])]\n"
+      "store_busy={1:%" G_GINT64_FORMAT ",2:%" G_GINT64_FORMAT "}\n"
+      "store_tasks={1:%" G_GINT64_FORMAT ",2:%" G_GINT64_FORMAT "}\n"
+      "end=ev[-2]\n"
+      "assert end['event']=='end' and end['status']=='ok', end\n"
+      "assert end.get('live_spans_dropped',0)>0, 'the reader was never behind'\n"
+      "busy=[e for e in ev if e['event']=='busy']\n"
+      "assert busy, 'no busy lines'\n"
+      "for b in busy:\n"
+      "  k=b['kinds']\n"
+      "  assert b['start']<=b['end'] and 0<=b['busy_ns']<=b['end']-b['start'], b\n"
+      "  assert sum(v[0] for v in k.values())==b['busy_ns'], b\n"
+      "  assert sum(v[1] for v in k.values())==b['count'], b\n"
+      /* At most PLAB_PROGRESS_BUSY_BINS (app/plab-progress.h) bins. */
+      "  assert sum(b['bins'])==b['busy_ns'] and len(b['bins'])<=64, b\n"
+      "  assert b['bin0']<=b['start'] and b['bin0']+(len(b['bins'])-1)*b['bin_ns']<=b['end'], b\n"
+      "for lane in (1,2):\n"
+      "  sent=sorted((s[0],s[1]) for e in ev if e['event']=='spans' and e['lane']==lane\n"
+      "              for s in e['spans'])\n"
+      "  t=sum(1 for e in ev if e['event']=='spans' and e['lane']==lane for s in e['spans']\n"
+      "        if s[2]=='task')\n"
+      "  t+=sum(b['kinds'].get('task',[0,0])[1] for b in busy if b['lane']==lane)\n"
+      "  assert t==store_tasks[lane], (lane,t,store_tasks)\n"
+      "  covered=0; end_=-1\n"
+      "  for s,e in sent:\n"
+      "    fr=max(s,end_)\n"
+      "    if e>fr: covered+=e-fr\n"
+      "    end_=max(end_,e)\n"
+      "  total=covered+sum(b['busy_ns'] for b in busy if b['lane']==lane)\n"
+      "  assert abs(total-store_busy[lane])<=0.02*store_busy[lane], (lane,total,store_busy)\n"
+      "print('ok')\n",
+      busy[1], busy[2], tasks[1], tasks[2]);
+  checked = python_check (f, seen->str, script);
+  g_assert_cmpstr (checked, ==, "ok\n");
+}
+
 /* Reads stdout of the runner until a line containing @needle, at most @timeout_ms. */
 static gboolean
 wait_for_line (int fd, GString *seen, const char *needle, int timeout_ms)
@@ -1075,6 +1188,7 @@ main (int argc, char **argv)
   ADD ("/plab/cli/export-charts", test_export_charts);
   ADD ("/plab/cli/progress", test_progress_stream);
   ADD ("/plab/cli/core-wait", test_core_wait);
+  ADD ("/plab/cli/progress-slow-reader", test_progress_slow_reader);
   ADD ("/plab/cli/sigint", test_sigint);
 #undef ADD
 

@@ -12,6 +12,7 @@
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
@@ -683,6 +684,175 @@ test_live_left_out_notice (Fixture *f, gconstpointer data)
   stop_and_wait (f);
 }
 
+/* --- A slow window's live picture, thinned by level of detail --- */
+
+/* What a lane of a rendered timeline shows over [0, @end_ns] at width x
+ * height pixels: the share of its plot columns with anything drawn across
+ * the middle of the lane (*@covered), and the share of ink they hold,
+ * weighing each column by how far its colour is from the background towards
+ * the solid colour of a task (*@ink): a faint density bar counts for less. */
+static void
+lane_drawn_busy (PlabTimelineData *data,
+                 int lane,
+                 gint64 end_ns,
+                 const char *name,
+                 double *covered,
+                 double *ink)
+{
+  const int w = 1200, h = 400;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
+  cairo_t *cr = cairo_create (surface);
+  PlabTimeWindow window = { 0, end_ns };
+  g_autofree char *notice = g_strdup (plab_timeline_data_get_notice (data));
+  PlabTimelineLayout layout;
+  PlabChartStyle style;
+  PlabRgba bg, task;
+  const guchar *pixels;
+  int stride, y, n = 0, drawn = 0;
+  double sum = 0, full;
+
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1);
+  bg = style.background;
+  task = plab_chart_style_span_colour (&style, PLAB_SPAN_TASK);
+  full = fabs (task.r - bg.r) + fabs (task.g - bg.g) + fabs (task.b - bg.b);
+  /* The notice box is drawn over the top of the lanes: not part of a lane. */
+  plab_timeline_data_set_notice (data, NULL);
+  plab_timeline_chart_draw (cr, data, &window, &style, w, h);
+  plab_timeline_chart_layout (cr, data, &window, &style, w, h, &layout);
+  plab_timeline_data_set_notice (data, notice);
+  cairo_surface_flush (surface);
+  if (g_getenv ("PLAB_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("PLAB_SCREENSHOT_DIR"), name, NULL);
+      g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+    }
+  pixels = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  /* Every lane from 0 up, in the order of their numbers. */
+  g_assert_cmpint (lane, <, layout.n_lanes);
+  y = (int)(layout.lanes_y + (lane + 0.5) * layout.lane_h);
+  for (int x = (int)ceil (layout.plot_x);
+       x < (int)floor (plab_timeline_layout_x (&layout, (double)end_ns)) && x < w; x++)
+    {
+      guint32 p = *(const guint32 *)(pixels + (gsize)y * stride + (gsize)x * 4);
+      double d = fabs (((p >> 16) & 0xff) / 255.0 - bg.r) + fabs (((p >> 8) & 0xff) / 255.0 - bg.g)
+                 + fabs ((p & 0xff) / 255.0 - bg.b);
+
+      n++;
+      drawn += d > 0.03;
+      sum += MIN (1.0, d / full);
+    }
+  g_assert_cmpint (n, >, 100);
+  *covered = (double)drawn / n;
+  *ink = sum / n;
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+/* How far the live data of worker lanes 1 and 2 both reach: the latest end
+ * of their ended spans and of the intervals of left-out spans, the earlier
+ * of the two lanes. What a reader has not been sent yet is latency, not
+ * thinning: the comparison stops there. */
+static gint64
+live_known_end (PlabTimelineData *data)
+{
+  gint64 end[3] = { 0, 0, 0 };
+  PlabTimelineCoverage c;
+  PlabEvent e;
+
+  for (size_t i = 0; i < plab_timeline_data_n_spans (data); i++)
+    if (!plab_timeline_data_span_is_open (data, i) && plab_timeline_data_get_span (data, i, &e)
+        && e.lane >= 1 && e.lane <= 2)
+      end[e.lane] = MAX (end[e.lane], e.end_ns);
+  for (size_t i = 0; plab_timeline_data_get_coverage (data, i, &c); i++)
+    if (c.lane >= 1 && c.lane <= 2)
+      end[c.lane] = MAX (end[c.lane], c.end_ns);
+  return MIN (end[1], end[2]);
+}
+
+typedef struct
+{
+  PlabWindow *window;
+  gint64 min_end_ns;
+} ThinnedWant;
+
+/* The live picture has been thinned (the stream left spans out) and the run
+ * has gone on for a while. */
+static gboolean
+thinned_cond (gpointer data)
+{
+  ThinnedWant *want = data;
+  PlabTimelineData *d = plab_timeline_view_get_data (want->window->timeline_view);
+
+  return plab_window_is_running (want->window) && d != NULL && want->window->live_left_out > 0
+         && plab_timeline_data_extent (d).end_ns >= want->min_end_ns;
+}
+
+/* With the window's reader slowed down so far that the runner leaves most
+ * spans out of its stream, each worker's lane is still drawn as busy as
+ * the finished run shows it over the same time: the spans left out are
+ * drawn as density, not as an idle lane. */
+static void
+test_live_slow_reader_busy (Fixture *f, gconstpointer data)
+{
+  ThinnedWant want = { f->window, 1500000000 };
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  double live_covered[3], live_ink[3], covered, ink;
+  size_t n_coverage;
+  gint64 end_ns;
+
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  select_backend (f, "processes");
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  /* A task per item: thousands of spans a second per worker, a few
+   * seconds long even on a fast machine. */
+  set_param (f, "n", 300000);
+  set_param (f, "chunk_size", 1);
+  set_param (f, "work", 20000);
+  g_setenv ("PLAB_TEST_SLOW_READER_MS", "30", TRUE);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (is_running_cond, f->window, LIVE_TIMEOUT_MS));
+  g_unsetenv ("PLAB_TEST_SLOW_READER_MS");
+  g_assert_true (gui_test_wait (thinned_cond, &want, RUN_TIMEOUT_MS));
+
+  {
+    PlabTimelineData *live = plab_timeline_view_get_data (f->window->timeline_view);
+
+    end_ns = live_known_end (live);
+    n_coverage = plab_timeline_data_n_coverage (live);
+    g_test_message ("live: %" G_GINT64_FORMAT " events left out, %zu coverage intervals, "
+                    "%zu spans, known to %.2f s of %.2f s",
+                    f->window->live_left_out, n_coverage, plab_timeline_data_n_spans (live),
+                    end_ns / 1e9, plab_timeline_data_extent (live).end_ns / 1e9);
+    g_assert_cmpint (end_ns, >, 500000000);
+    for (int lane = 1; lane <= 2; lane++)
+      lane_drawn_busy (live, lane, end_ns, "gui-live-slow-reader-live.png", &live_covered[lane],
+                       &live_ink[lane]);
+  }
+
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  for (int lane = 1; lane <= 2; lane++)
+    {
+      PlabTimelineData *run = plab_timeline_view_get_data (f->window->timeline_view);
+
+      g_assert_nonnull (run);
+      g_assert_cmpuint (plab_timeline_data_n_coverage (run), ==, 0);
+      lane_drawn_busy (run, lane, end_ns, "gui-live-slow-reader-finished.png", &covered, &ink);
+      g_test_message ("lane %d over 0-%.2f s: live %.1f%% drawn (%.1f%% ink), "
+                      "finished %.1f%% drawn (%.1f%% ink)",
+                      lane, end_ns / 1e9, live_covered[lane] * 100, live_ink[lane] * 100,
+                      covered * 100, ink * 100);
+      /* The worker was busy, and the live picture says so as much as the run. */
+      g_assert_cmpfloat (covered, >, 0.2);
+      g_assert_cmpfloat (fabs (live_covered[lane] - covered), <=, 0.10);
+      g_assert_cmpfloat (fabs (live_ink[lane] - ink), <=, 0.10);
+    }
+  /* What was left out was drawn from the stream's summaries of it. */
+  g_assert_cmpuint (n_coverage, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -699,6 +869,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui/live-open-task-serial", test_live_open_task);
   ADD ("/plab/gui/live-open-task-gil", test_live_open_task);
   ADD ("/plab/gui/live-sleepers-open", test_live_sleepers_open);
+  ADD ("/plab/gui/live-slow-reader-busy", test_live_slow_reader_busy);
   if (gui_test_have_display)
     g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
                 test_live_left_out_notice, app_test_fixture_teardown);

@@ -83,6 +83,33 @@ int plab_timeline_builder_add_open (PlabTimelineBuilder *self,
                                     size_t n_open,
                                     int64_t now_ns);
 
+/* What a lane did over an interval whose spans are not at hand (a live
+ * stream left them out): the time they covered by kind, and how many of
+ * each there were. */
+typedef struct
+{
+  int lane;
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t busy_ns[PLAB_N_SPAN_KINDS];
+  int64_t count[PLAB_N_SPAN_KINDS];
+} PlabTimelineCoverage;
+
+/* Adds intervals of @coverage, drawn as density over their interval (as
+ * spans shorter than a pixel are): a lane busy 90 % of one is drawn busy
+ * 90 % of it, evenly. Intervals of lanes without spans or given lanes are
+ * left out. Returns 0 or -1 as above. */
+int plab_timeline_builder_add_coverage (PlabTimelineBuilder *self,
+                                        const PlabTimelineCoverage *coverage,
+                                        size_t n_coverage);
+
+/* How many coverage intervals the data set holds, and a copy of interval
+ * @index (by lane, then start) in *@out; false when out of range. */
+size_t plab_timeline_data_n_coverage (const PlabTimelineData *self);
+bool plab_timeline_data_get_coverage (const PlabTimelineData *self,
+                                      size_t index,
+                                      PlabTimelineCoverage *out);
+
 /* Indexes what was added and frees the builder. NULL when out of memory. */
 PlabTimelineData *plab_timeline_builder_finish (PlabTimelineBuilder *self);
 

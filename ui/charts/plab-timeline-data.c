@@ -39,6 +39,9 @@ struct PlabTimelineBuilder
   size_t counters_cap;
   LabelPool pool;
   size_t n_open;
+  PlabTimelineCoverage *coverage;
+  size_t n_coverage;
+  size_t coverage_cap;
   bool failed; /* out of memory once: finish gives NULL */
 };
 
@@ -151,6 +154,7 @@ plab_timeline_builder_free (PlabTimelineBuilder *self)
   free (self->lanes);
   free (self->spans);
   free (self->counters);
+  free (self->coverage);
   free (self->pool.text);
   free (self);
 }
@@ -228,6 +232,80 @@ plab_timeline_builder_add (PlabTimelineBuilder *self, const PlabEvent *events, s
 fail:
   self->failed = true;
   return -1;
+}
+
+int
+plab_timeline_builder_add_coverage (PlabTimelineBuilder *self,
+                                    const PlabTimelineCoverage *coverage,
+                                    size_t n_coverage)
+{
+  void *grown;
+
+  if (self->failed)
+    return -1;
+  if (n_coverage == 0)
+    return 0;
+  grown = grow_array (self->coverage, sizeof (PlabTimelineCoverage), self->n_coverage + n_coverage,
+                      &self->coverage_cap);
+  if (grown == NULL)
+    {
+      self->failed = true;
+      return -1;
+    }
+  self->coverage = grown;
+  memcpy (self->coverage + self->n_coverage, coverage, n_coverage * sizeof (PlabTimelineCoverage));
+  self->n_coverage += n_coverage;
+  return 0;
+}
+
+static int
+compare_coverage (const void *a, const void *b)
+{
+  const PlabTimelineCoverage *x = a, *y = b;
+
+  if (x->lane != y->lane)
+    return x->lane < y->lane ? -1 : 1;
+  return x->start_ns < y->start_ns ? -1 : (x->start_ns > y->start_ns);
+}
+
+/* Hands each lane its coverage intervals, sorted; those of lanes the data
+ * set does not have are dropped. Their time counts in the extent. */
+static void
+distribute_coverage (PlabTimelineData *self, PlabTimelineBuilder *b, const int32_t *slot)
+{
+  size_t kept = 0;
+
+  self->coverage = b->coverage;
+  b->coverage = NULL;
+  for (size_t i = 0; i < b->n_coverage; i++)
+    {
+      const PlabTimelineCoverage *c = &self->coverage[i];
+
+      if (c->lane < 0 || c->lane >= N_LANE_NUMBERS || slot[c->lane] < 0 || c->end_ns < c->start_ns)
+        continue;
+      self->coverage[kept++] = *c;
+    }
+  self->n_coverage = kept;
+  if (kept > 0)
+    qsort (self->coverage, kept, sizeof (PlabTimelineCoverage), compare_coverage);
+  for (size_t i = 0; i < kept; i++)
+    {
+      const PlabTimelineCoverage *c = &self->coverage[i];
+      Lane *l = &self->lanes[slot[c->lane]];
+
+      if (l->n_coverage == 0)
+        l->coverage = c;
+      l->n_coverage++;
+      if (c->start_ns < self->ext_start)
+        self->ext_start = c->start_ns;
+      if (c->end_ns > self->ext_end)
+        self->ext_end = c->end_ns;
+      if (c->end_ns > l->last_end)
+        l->last_end = c->end_ns;
+      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
+        if (c->count[k] > 0)
+          self->kinds_present |= 1u << k;
+    }
 }
 
 static int
@@ -522,6 +600,7 @@ plab_timeline_builder_finish (PlabTimelineBuilder *b)
   adopt_arrays (self, b);
   measure (self, slot);
   name_kinds (self);
+  distribute_coverage (self, b, slot);
   if (distribute_spans (self, slot) < 0)
     goto fail;
   for (int i = 0; i < self->n_lanes; i++)
@@ -593,6 +672,7 @@ plab_timeline_data_free (PlabTimelineData *self)
     }
   free (self->lanes);
   free (self->spans);
+  free (self->coverage);
   free (self->labels);
   free (self->counter_samples);
   free (self->counters);
@@ -613,6 +693,23 @@ const char *
 plab_timeline_data_get_notice (const PlabTimelineData *self)
 {
   return self->notice;
+}
+
+size_t
+plab_timeline_data_n_coverage (const PlabTimelineData *self)
+{
+  return self->n_coverage;
+}
+
+bool
+plab_timeline_data_get_coverage (const PlabTimelineData *self,
+                                 size_t index,
+                                 PlabTimelineCoverage *out)
+{
+  if (self == NULL || index >= self->n_coverage)
+    return false;
+  *out = self->coverage[index];
+  return true;
 }
 
 size_t

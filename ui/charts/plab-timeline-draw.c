@@ -79,8 +79,9 @@ typedef struct
   int n_labels;
 } Frame;
 
+/* Adds @share of the time from @start to @end to the columns, as @kind. */
 static void
-add_span_to_columns (Frame *f, double start, double end, int kind)
+add_share_to_columns (Frame *f, double start, double end, int kind, double share)
 {
   double x0 = (start - f->t0) / f->ns_px;
   double x1 = (end - f->t0) / f->ns_px;
@@ -101,7 +102,39 @@ add_span_to_columns (Frame *f, double start, double end, int kind)
       double lo = x0 > c ? x0 : c;
       double hi = x1 < c + 1 ? x1 : c + 1;
       if (hi > lo)
-        f->cols[c * N_DENSITY_KINDS + kind] += (float)(hi - lo);
+        f->cols[c * N_DENSITY_KINDS + kind] += (float)((hi - lo) * share);
+    }
+}
+
+static void
+add_span_to_columns (Frame *f, double start, double end, int kind)
+{
+  add_share_to_columns (f, start, end, kind, 1);
+}
+
+/* The lane's coverage intervals in view, spread evenly over each: busy 60 %
+ * of an interval, the lane is drawn 60 % busy all along it. */
+static void
+density_coverage (Frame *f, const Lane *l)
+{
+  double t1 = f->t0 + f->ns_px * f->n_cols;
+
+  for (size_t i = 0; i < l->n_coverage; i++)
+    {
+      const PlabTimelineCoverage *c = &l->coverage[i];
+      double length = (double)(c->end_ns - c->start_ns);
+      double busy = 0;
+
+      if ((double)c->start_ns > t1 || (double)c->end_ns < f->t0 || length <= 0)
+        continue;
+      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
+        busy += (double)c->busy_ns[k];
+      /* Spans inside others may be counted twice: never more than all of it. */
+      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
+        if (c->busy_ns[k] > 0)
+          add_share_to_columns (f, (double)c->start_ns, (double)c->end_ns,
+                                k < N_DENSITY_KINDS ? k : PLAB_SPAN_WAIT,
+                                (double)c->busy_ns[k] / fmax (length, busy));
     }
 }
 
@@ -556,7 +589,10 @@ draw_lane (Frame *f, const Lane *l, int row)
       else
         density_direct (f, l, layer, big_class);
       if (layer == LAYER_TOP)
-        draw_density (f, floor (y_mid - span_h / 2), ceil (span_h));
+        {
+          density_coverage (f, l);
+          draw_density (f, floor (y_mid - span_h / 2), ceil (span_h));
+        }
       else
         draw_density (f, floor (y_mid + span_h * NESTED_GAP), ceil (span_h * NESTED_SHARE));
       draw_big_spans (f, l, layer, big_class, y_mid, span_h);

@@ -89,6 +89,11 @@ typedef struct
    * tiny tasks inside one long span still show. */
   Pyramid pyramid[N_LAYERS];
 
+  /* Coverage intervals of this lane (plab_timeline_builder_add_coverage ()),
+   * borrowed from PlabTimelineData.coverage, by start. */
+  const PlabTimelineCoverage *coverage;
+  size_t n_coverage;
+
   /* Crash instants of this lane: indices into PlabTimelineData.spans. */
   uint32_t *crashes;
   size_t n_crashes;
@@ -136,6 +141,8 @@ struct PlabTimelineData
   char *footer;
   char *notice; /* drawn over the lanes: what the picture lacks */
   size_t n_open;
+  PlabTimelineCoverage *coverage; /* by lane, then start */
+  size_t n_coverage;
 };
 
 /* The kind a span is drawn and summed as. */
