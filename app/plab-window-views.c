@@ -48,9 +48,9 @@ history_has_running (PlabWindow *self)
   return FALSE;
 }
 
-/* The status History gives run @id, or -1 when it does not list it. */
-static int
-history_status (PlabWindow *self, gint64 id)
+/* Run @id as History lists it, or NULL. */
+static const PlabRunRecord *
+history_run (PlabWindow *self, gint64 id)
 {
   guint n = plab_history_list_get_n_runs (self->history_list);
 
@@ -58,9 +58,9 @@ history_status (PlabWindow *self, gint64 id)
     {
       const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
       if (r->id == id)
-        return (int)r->status;
+        return r;
     }
-  return -1;
+  return NULL;
 }
 
 static gboolean
@@ -68,8 +68,7 @@ store_poll_cb (gpointer user_data)
 {
   PlabWindow *self = user_data;
   gint64 version = 0;
-  gint64 shown_id;
-  int status;
+  const PlabRunRecord *listed;
 
   if (self->store == NULL)
     {
@@ -93,12 +92,11 @@ store_poll_cb (gpointer user_data)
     return G_SOURCE_CONTINUE;
   self->store_version = version;
 
-  shown_id = self->shown != NULL ? self->shown->chart->run->id : 0;
-  status = history_status (self, shown_id);
-  if (shown_id > 0 && self->shown->chart->run->status == PLAB_RUN_RUNNING && status >= 0
-      && status != PLAB_RUN_RUNNING && self->compared == NULL && self->loading == NULL
-      && !plab_runner_client_is_running (self->runner))
-    _plab_window_show_run (self, shown_id, TRUE);
+  listed = self->shown != NULL ? history_run (self, self->shown->chart->run->id) : NULL;
+  if (listed != NULL && listed->status != PLAB_RUN_RUNNING
+      && self->shown->chart->run->status == PLAB_RUN_RUNNING && self->compared == NULL
+      && self->loading == NULL && !plab_runner_client_is_running (self->runner))
+    _plab_window_show_run (self, listed->id, TRUE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -263,15 +261,9 @@ _plab_window_cancel_loading (PlabWindow *self)
 static gint64
 history_spans (PlabWindow *self, gint64 id)
 {
-  guint n = plab_history_list_get_n_runs (self->history_list);
+  const PlabRunRecord *r = history_run (self, id);
 
-  for (guint i = 0; i < n; i++)
-    {
-      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
-      if (r->id == id)
-        return r->n_spans;
-    }
-  return -1;
+  return r != NULL ? r->n_spans : -1;
 }
 
 static gboolean

@@ -171,16 +171,19 @@ static const char *const long_sleepers[][2] = {
   { "unit_ms", "2000" }, /* the longest sleeper waits 10 s */
 };
 
+typedef struct
+{
+  PlabWindow *window;
+  gboolean running;
+} Running;
+
+/* Whether the window is running a run of its own, or not, as wanted. */
 static gboolean
 running_cond (gpointer data)
 {
-  return plab_window_is_running (data);
-}
+  Running *want = data;
 
-static gboolean
-not_running_cond (gpointer data)
-{
-  return !plab_window_is_running (data);
+  return plab_window_is_running (want->window) == want->running;
 }
 
 /* Window A runs sleepers; window B, on the same store with a connection of
@@ -205,7 +208,7 @@ test_running_elsewhere (Fixture *f, gconstpointer data)
                                  (guint)plab_demo_param_index (demo, long_sleepers[i][0]),
                                  g_ascii_strtod (long_sleepers[i][1], NULL));
   gtk_widget_activate_action (GTK_WIDGET (a), "win.run", NULL);
-  g_assert_true (gui_test_wait (running_cond, a, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (running_cond, &(Running){ a, TRUE }, RUN_TIMEOUT_MS));
 
   wait_listed (b, 2, PLAB_RUN_RUNNING, 2);
   g_assert_true (plab_window_is_running (a));
@@ -215,7 +218,7 @@ test_running_elsewhere (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (loaded_cond, b, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (b), ==, 2);
 
-  g_assert_true (gui_test_wait (not_running_cond, a, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (running_cond, &(Running){ a, FALSE }, RUN_TIMEOUT_MS));
   wait_listed (b, 2, PLAB_RUN_OK, 2);
   g_assert_true (gui_test_wait (loaded_cond, b, RUN_TIMEOUT_MS));
   gui_test_spin (1500);
