@@ -70,6 +70,10 @@ struct _PlabWindow
   char *loading_text;
   char *idle_placeholder; /* the timeline's placeholder when nothing loads */
 
+  /* Runs other windows and terminals record in the same store */
+  guint store_poll_source;
+  gint64 store_version; /* plab_store_data_version () when History last read it */
+
   /* The live run */
   GArray *live_lanes;       /* PlabLaneInfo */
   GArray *live_spans;       /* PlabEvent */

@@ -18,8 +18,86 @@ _plab_window_reload_history (PlabWindow *self)
 
   if (store == NULL)
     return;
+  plab_store_data_version (store, &self->store_version);
   if (!plab_history_list_reload (self->history_list, store, &error))
     _plab_window_show_error (self, error->message);
+}
+
+/* --- Runs recorded elsewhere ---
+ *
+ * Another window, or `plab run` in a terminal, may record runs in the same
+ * store. Once a second the window asks its own connection for the store's
+ * data version, which moves only when another connection commits, and reads
+ * History again only then (the list keeps its selection, focus and scroll
+ * position). While History lists a run as running it is read every time:
+ * a runner killed outright commits nothing, and a reader tells that run from
+ * a live one (it reads as failed). The run in the views, when it was shown
+ * running and has ended since, is loaded again as it ended.
+ */
+
+#define STORE_POLL_S 1
+
+static gboolean
+history_has_running (PlabWindow *self)
+{
+  guint n = plab_history_list_get_n_runs (self->history_list);
+
+  for (guint i = 0; i < n; i++)
+    if (plab_history_list_get_run (self->history_list, i)->status == PLAB_RUN_RUNNING)
+      return TRUE;
+  return FALSE;
+}
+
+/* Run @id as History lists it, or NULL. */
+static const PlabRunRecord *
+history_run (PlabWindow *self, gint64 id)
+{
+  guint n = plab_history_list_get_n_runs (self->history_list);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
+      if (r->id == id)
+        return r;
+    }
+  return NULL;
+}
+
+static gboolean
+store_poll_cb (gpointer user_data)
+{
+  PlabWindow *self = user_data;
+  gint64 version = 0;
+  const PlabRunRecord *listed;
+
+  if (self->store == NULL)
+    {
+      /* The file appears with the first run recorded anywhere. A store
+       * still being created may refuse the open: quietly try again. */
+      if (self->db_path == NULL || !g_file_test (self->db_path, G_FILE_TEST_EXISTS)
+          || plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &self->store) != 0)
+        {
+          self->store = NULL;
+          return G_SOURCE_CONTINUE;
+        }
+      self->store_version = -1;
+    }
+  if (plab_store_data_version (self->store, &version) != 0)
+    return G_SOURCE_CONTINUE;
+  if (version == self->store_version && !history_has_running (self))
+    return G_SOURCE_CONTINUE;
+
+  /* A failed read is tried again next time; the banner is for what the user did. */
+  if (!plab_history_list_reload (self->history_list, self->store, NULL))
+    return G_SOURCE_CONTINUE;
+  self->store_version = version;
+
+  listed = self->shown != NULL ? history_run (self, self->shown->chart->run->id) : NULL;
+  if (listed != NULL && listed->status != PLAB_RUN_RUNNING
+      && self->shown->chart->run->status == PLAB_RUN_RUNNING && self->compared == NULL
+      && self->loading == NULL && !plab_runner_client_is_running (self->runner))
+    _plab_window_show_run (self, listed->id, TRUE);
+  return G_SOURCE_CONTINUE;
 }
 
 /* The speedup chart shows the measurement of the run's group and, when the
@@ -183,15 +261,9 @@ _plab_window_cancel_loading (PlabWindow *self)
 static gint64
 history_spans (PlabWindow *self, gint64 id)
 {
-  guint n = plab_history_list_get_n_runs (self->history_list);
+  const PlabRunRecord *r = history_run (self, id);
 
-  for (guint i = 0; i < n; i++)
-    {
-      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
-      if (r->id == id)
-        return r->n_spans;
-    }
-  return -1;
+  return r != NULL ? r->n_spans : -1;
 }
 
 static gboolean
@@ -402,6 +474,7 @@ _plab_window_views_init (PlabWindow *self)
                             G_CALLBACK (_plab_window_update_prediction), self);
   g_signal_connect_swapped (self->workers_spin, "value-changed",
                             G_CALLBACK (_plab_window_update_prediction), self);
+  self->store_poll_source = g_timeout_add_seconds (STORE_POLL_S, store_poll_cb, self);
 }
 
 void
@@ -413,6 +486,7 @@ _plab_window_views_dispose (PlabWindow *self)
     g_cancellable_cancel (self->loading);
   g_clear_object (&self->loading);
   g_clear_handle_id (&self->loading_source, g_source_remove);
+  g_clear_handle_id (&self->store_poll_source, g_source_remove);
   g_clear_pointer (&self->loading_text, g_free);
   g_clear_pointer (&self->idle_placeholder, g_free);
   g_clear_pointer (&self->shown, plab_run_data_unref);

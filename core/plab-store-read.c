@@ -419,6 +419,20 @@ plab_store_list_runs (PlabStore *self,
 }
 
 int
+plab_store_data_version (PlabStore *self, int64_t *out)
+{
+  int rc;
+
+  if (self == NULL || out == NULL)
+    return PLAB_EINVAL;
+  *out = 0;
+  rc = _plab_store_query_int (self->db, "PRAGMA data_version", out);
+  if (rc != SQLITE_OK)
+    return _plab_store_fail_sqlite (self, rc);
+  return 0;
+}
+
+int
 plab_store_get_run (PlabStore *self, int64_t run_id, PlabRunRecord **out)
 {
   if (self == NULL || out == NULL)

@@ -71,6 +71,12 @@ const char *plab_store_errmsg (PlabStore *self);
 /* Number of runs marked failed by this open because their runner had died. */
 int plab_store_repaired_runs (PlabStore *self);
 
+/* A number that changes whenever another connection (another PlabStore,
+ * process or window) commits to the file, and not for this store's own
+ * writes: SQLite's PRAGMA data_version. A reader polls it to learn cheaply
+ * when to read the runs again. Returns 0 or a PLAB_ESTORE_* code. */
+int plab_store_data_version (PlabStore *self, int64_t *out);
+
 /* --- Writing a run --- */
 
 typedef struct

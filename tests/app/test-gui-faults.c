@@ -6,6 +6,8 @@
  *
  *   stop-mid-run        Escape (Stop), a real key press through XTest
  *   stop-gil-long-task  Escape during a long list-append task on gil threads
+ *   stop-long-task/B    the same on serial, threads and processes: the runner
+ *                       leaves well before the task would have ended
  *   close-mid-run       Ctrl+W closes the window, a real key press
  *   quit-mid-run        Ctrl+Q quits a lab running in a process of its own
  *   gui-killed-mid-run  that process killed with SIGKILL
@@ -476,9 +478,10 @@ process_gone_cond (gpointer data)
 
 /* What every fault must leave: no process, nothing in /dev/shm, a sound
  * store with the earlier runs intact, and the interrupted run (the newest)
- * cancelled with at least @min_tasks task spans. Returns that run's id. */
+ * cancelled with at least @min_tasks task spans on at least @min_lanes lanes
+ * (the main one and the workers'). Returns that run's id. */
 static gint64
-assert_aftermath (Fixture *f, int keep, guint min_tasks)
+assert_aftermath_lanes (Fixture *f, int keep, guint min_tasks, int min_lanes)
 {
   g_autoptr (GPtrArray) shm_after = NULL;
   g_autofree char *integrity = NULL;
@@ -512,9 +515,16 @@ assert_aftermath (Fixture *f, int keep, guint min_tasks)
                   run_id, status, error, n_tasks, n_lanes);
   g_assert_cmpstr (status, ==, "cancelled");
   g_assert_nonnull (error);
-  g_assert_cmpint (n_lanes, >=, 3);
+  g_assert_cmpint (n_lanes, >=, min_lanes);
   g_assert_cmpint (n_tasks, >=, MAX (1, min_tasks));
   return run_id;
+}
+
+/* The same, for a run of two workers: three lanes at least. */
+static gint64
+assert_aftermath (Fixture *f, int keep, guint min_tasks)
+{
+  return assert_aftermath_lanes (f, keep, min_tasks, 3);
 }
 
 /* --- In this process --- */
@@ -611,6 +621,149 @@ test_stop_gil_long_task (Fixture *f, gconstpointer data)
   /* Cancelled, not failed: the window did not have to kill the runner. Both
    * stopped tasks have their spans. */
   assert_aftermath (f, 0, 2);
+}
+
+/* --- Stop during one long task, per backend ---
+ *
+ * The length of a task is calibrated first, as test-stop.py does: a short
+ * serial list-append run of the same rounds gives the time of one number on
+ * one core, and the count is chosen so that each of the two tasks would take
+ * about LONG_TASK_S. Stop must end the runner within STOP_FRACTION of that:
+ * a limit that catches waiting for the task, not a deadline (calibration and
+ * run are measured on the same machine at nearly the same time, so a busy
+ * machine makes both slower).
+ */
+
+#define LONG_TASK_S 40.0
+#define STOP_FRACTION 0.25
+#define LONG_TASK_ROUNDS 4000
+#define CALIBRATION_COUNT 20000
+#define MAX_LONG_COUNT 50000000
+#define RUN_BEFORE_STOP_MS 1000
+
+/* Seconds one number of list-append takes on one core: the best of two
+ * short serial runs of the real runner. */
+static double
+seconds_per_number (Fixture *f)
+{
+  g_autofree char *db = g_build_filename (f->dir, "calibration.db", NULL);
+  g_autofree char *count = g_strdup_printf ("count=%d", CALIBRATION_COUNT);
+  g_autofree char *rounds = g_strdup_printf ("rounds=%d", LONG_TASK_ROUNDS);
+  const char *const argv[]
+      = { f->runner, "run",  "list-append", "-b",     "serial", "-j",   "2", "--set", count,
+          "--set",   rounds, "--set",       "jobs=2", "--json", "--db", db,  NULL };
+  double best = G_MAXDOUBLE;
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *out = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *wall;
+      int status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                   NULL, &out, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+      wall = strstr (out, "\"wall_s\":");
+      g_assert_nonnull (wall);
+      best = MIN (best, g_ascii_strtod (wall + strlen ("\"wall_s\":"), NULL));
+    }
+  g_assert_cmpfloat (best, >, 0);
+  return best / CALIBRATION_COUNT;
+}
+
+/* The live run has a task going on (the stream told its start). */
+static gboolean
+task_going_cond (gpointer data)
+{
+  PlabWindow *window = data;
+
+  if (!plab_window_is_running (window) || plab_runner_client_get_pid (window->runner) <= 0
+      || window->live_open == NULL)
+    return FALSE;
+  for (guint i = 0; i < window->live_open->len; i++)
+    if (g_array_index (window->live_open, PlabEvent, i).kind == PLAB_SPAN_TASK)
+      return TRUE;
+  return FALSE;
+}
+
+/* How many spans of @kind the window's timeline has. */
+static guint
+shown_spans_of_kind (PlabWindow *window, PlabSpanKind kind)
+{
+  PlabTimelineData *data = plab_timeline_view_get_data (window->timeline_view);
+  size_t n = data != NULL ? plab_timeline_data_n_spans (data) : 0;
+  guint found = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      PlabEvent e;
+      if (plab_timeline_data_get_span (data, i, &e) && e.kind == kind)
+        found++;
+    }
+  return found;
+}
+
+static gboolean
+shown_loaded_cond (gpointer data)
+{
+  Fixture *f = data;
+
+  return !plab_window_is_running (f->window) && !_plab_window_is_loading (f->window)
+         && plab_window_get_shown_run (f->window) == 3;
+}
+
+/* Stop (Escape) during a long list-append task on backend @data: the runner
+ * leaves well before the task would have ended, the run is cancelled with
+ * the stopped tasks' spans, and the window draws them. */
+static void
+test_stop_long_task (Fixture *f, gconstpointer data)
+{
+  const char *backend = data;
+  gboolean serial = !g_strcmp0 (backend, "serial");
+  double per_number = seconds_per_number (f);
+  double count = MIN (MAX_LONG_COUNT, (double)(gint64)(2 * LONG_TASK_S / per_number));
+  double task_s = count / 2 * per_number;
+  char count_text[32], rounds_text[32];
+  const char *const params[][2] = {
+    { "count", count_text },
+    { "rounds", rounds_text },
+    { "jobs", "2" },
+  };
+  gint64 t0, stop_us;
+  int runner_pid;
+
+  g_snprintf (count_text, sizeof count_text, "%.0f", count);
+  g_snprintf (rounds_text, sizeof rounds_text, "%d", LONG_TASK_ROUNDS);
+  g_test_message ("%s: %.0f numbers, a task of about %.1f s", backend, count, task_s);
+
+  open_window (f);
+  set_up_run (f->window, "list-append", backend, params, G_N_ELEMENTS (params));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
+  g_assert_true (gui_test_wait (task_going_cond, f->window, START_TIMEOUT_MS));
+  runner_pid = plab_runner_client_get_pid (f->window->runner);
+  note_runner (f->seen_pids, runner_pid);
+  gui_test_spin (RUN_BEFORE_STOP_MS);
+  g_assert_true (plab_window_is_running (f->window));
+
+  t0 = g_get_monotonic_time ();
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), "Escape"))
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
+  g_assert_true (gui_test_wait (process_gone_cond, GINT_TO_POINTER (runner_pid), END_TIMEOUT_MS));
+  stop_us = g_get_monotonic_time () - t0;
+  g_test_message ("%s: the runner left %.0f ms after Stop (limit %.0f ms)", backend,
+                  stop_us / 1000.0, STOP_FRACTION * task_s * 1000);
+  g_assert_cmpfloat (stop_us / 1e6, <, STOP_FRACTION * task_s);
+
+  g_assert_true (gui_test_wait (window_stopped_cond, f, END_TIMEOUT_MS));
+  /* Serial runs its tasks one after the other in the main process: the
+   * stopped one is the first. The others run both at once on two workers. */
+  assert_aftermath_lanes (f, 0, serial ? 1 : 2, serial ? 1 : 3);
+  /* The window shows the cancelled run from the store, its tasks drawn. */
+  g_assert_true (gui_test_wait (shown_loaded_cond, f, END_TIMEOUT_MS));
+  g_assert_cmpint (f->window->shown->chart->run->status, ==, PLAB_RUN_CANCELLED);
+  g_assert_cmpuint (shown_spans_of_kind (f->window, PLAB_SPAN_TASK), >=, serial ? 1 : 2);
 }
 
 /* Ctrl+W mid-run: the window goes at once, takes its run with it (recorded
@@ -877,6 +1030,21 @@ main (int argc, char **argv)
 
   ADD ("/plab/gui-faults/stop-mid-run", test_stop_mid_run);
   ADD ("/plab/gui-faults/stop-gil-long-task", test_stop_gil_long_task);
+  if (gui_test_have_display)
+    {
+      g_test_add ("/plab/gui-faults/stop-long-task/serial", Fixture, "serial", fixture_setup,
+                  test_stop_long_task, fixture_teardown);
+      g_test_add ("/plab/gui-faults/stop-long-task/threads", Fixture, "threads", fixture_setup,
+                  test_stop_long_task, fixture_teardown);
+      g_test_add ("/plab/gui-faults/stop-long-task/processes", Fixture, "processes", fixture_setup,
+                  test_stop_long_task, fixture_teardown);
+    }
+  else
+    {
+      g_test_add_data_func ("/plab/gui-faults/stop-long-task/serial", NULL, gui_test_skip);
+      g_test_add_data_func ("/plab/gui-faults/stop-long-task/threads", NULL, gui_test_skip);
+      g_test_add_data_func ("/plab/gui-faults/stop-long-task/processes", NULL, gui_test_skip);
+    }
   ADD ("/plab/gui-faults/close-mid-run", test_close_mid_run);
   ADD ("/plab/gui-faults/worker-crash-in-window", test_worker_crash_in_window);
   ADD ("/plab/gui-faults/runner-killed-under-window", test_runner_killed_under_window);

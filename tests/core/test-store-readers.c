@@ -315,6 +315,45 @@ test_second_open_keeps_locks (void)
   tmp_test_remove_tree (dir);
 }
 
+/* The data version a window polls moves when another process commits a run,
+ * and stays put while nothing is written: the window reads its history again
+ * only then. The store's own writes do not move its own version. */
+static void
+test_data_version (void)
+{
+  g_autofree char *db = NULL;
+  g_autofree char *dir = tmp_test_dir_new ("plab-readers-XXXXXX", &db);
+  const char *const small[] = { "squares", "-b", "serial", "--set", "n=200", NULL };
+  PlabStore *window = NULL, *writer = NULL;
+  PlabRunSpec spec = { .demo = "squares", .backend = "serial", .workers = 1 };
+  int64_t v0 = -1, v1 = -1, v2 = -1, own0 = -1, own1 = -1, run_id = 0;
+
+  g_assert_cmpint (plab_store_data_version (NULL, &v0), ==, PLAB_EINVAL);
+  run_writer (db, small);
+  g_assert_cmpint (plab_store_open (db, PLAB_STORE_READ_ONLY, &window), ==, 0);
+  g_assert_cmpint (plab_store_data_version (window, &v0), ==, 0);
+  g_assert_cmpint (plab_store_data_version (window, &v1), ==, 0);
+  g_assert_cmpint (v1, ==, v0);
+
+  /* Another process records a run. */
+  run_writer (db, small);
+  g_assert_cmpint (plab_store_data_version (window, &v1), ==, 0);
+  g_assert_cmpint (v1, !=, v0);
+
+  /* Another connection in this process begins one. */
+  g_assert_cmpint (plab_store_open (db, PLAB_STORE_READ_WRITE, &writer), ==, 0);
+  g_assert_cmpint (plab_store_data_version (writer, &own0), ==, 0);
+  g_assert_cmpint (plab_store_begin_run (writer, &spec, &run_id), ==, 0);
+  g_assert_cmpint (plab_store_data_version (writer, &own1), ==, 0);
+  g_assert_cmpint (own1, ==, own0);
+  g_assert_cmpint (plab_store_data_version (window, &v2), ==, 0);
+  g_assert_cmpint (v2, !=, v1);
+
+  plab_store_close (writer);
+  plab_store_close (window);
+  tmp_test_remove_tree (dir);
+}
+
 /* A reader that opens a store while the runner is creating it finds it
  * missing, empty or busy, but never someone else's or damaged: the runner
  * commits its schema between any two of the reader's statements. A reader
@@ -385,6 +424,7 @@ main (int argc, char **argv)
   plab_path = g_build_filename (build ? build : "build", "app", "plab", NULL);
   g_test_add_func ("/plab/store-readers/second-open-keeps-locks", test_second_open_keeps_locks);
   g_test_add_func ("/plab/store-readers/open-while-created", test_open_while_created);
+  g_test_add_func ("/plab/store-readers/data-version", test_data_version);
   g_test_add_func ("/plab/store-readers/during-writes", test_readers_during_writes);
   return g_test_run ();
 }

@@ -55,13 +55,14 @@ plab_history_list_format_subtitle (const PlabRunRecord *run)
                           plab_run_status_name (run->status), date, run->id);
 }
 
+/* What a row shows of @run. */
 static GtkWidget *
-make_row (const PlabRunRecord *run)
+make_row_content (const PlabRunRecord *run)
 {
   g_autofree char *title = plab_history_list_format_title (run);
   g_autofree char *subtitle = plab_history_list_format_subtitle (run);
   g_autofree char *status_class = g_strdup_printf ("status-%s", plab_run_status_name (run->status));
-  GtkWidget *row, *box, *text, *label, *sub, *status;
+  GtkWidget *box, *text, *label, *sub, *status;
 
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_widget_add_css_class (box, "history-row");
@@ -86,11 +87,26 @@ make_row (const PlabRunRecord *run)
 
   gtk_box_append (GTK_BOX (box), text);
   gtk_box_append (GTK_BOX (box), status);
+  return box;
+}
 
-  row = gtk_list_box_row_new ();
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+static GtkWidget *
+make_row (const PlabRunRecord *run)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), make_row_content (run));
   gtk_widget_set_tooltip_text (row, "Click to show this run; Ctrl+click a second run to compare");
   return row;
+}
+
+/* Whether a row made for @a shows @b as well (its date aside). */
+static gboolean
+same_row (const PlabRunRecord *a, const PlabRunRecord *b)
+{
+  return a->id == b->id && a->status == b->status && a->wall_ns == b->wall_ns
+         && a->workers == b->workers && a->started_at_us == b->started_at_us
+         && !g_strcmp0 (a->demo, b->demo) && !g_strcmp0 (a->backend, b->backend);
 }
 
 static void
@@ -100,15 +116,121 @@ selected_rows_changed_cb (GtkListBox *list, PlabHistoryList *self)
     g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
+/* The natural height of @row at the list's width, margins included. */
+static int
+row_height (PlabHistoryList *self, GtkWidget *row)
+{
+  int width = gtk_widget_get_width (self->list);
+  int height = 0;
+
+  gtk_widget_measure (row, GTK_ORIENTATION_VERTICAL, width > 0 ? width : -1, NULL, &height, NULL,
+                      NULL);
+  return height;
+}
+
+static GtkListBoxRow *
+row_at (PlabHistoryList *self, guint index)
+{
+  return gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->list), (int)index);
+}
+
+/* Removes row @index; returns whether it was selected. */
+static gboolean
+remove_row (PlabHistoryList *self, guint index)
+{
+  GtkListBoxRow *row = row_at (self, index);
+  gboolean selected = gtk_list_box_row_is_selected (row);
+
+  gtk_list_box_remove (GTK_LIST_BOX (self->list), GTK_WIDGET (row));
+  g_ptr_array_remove_index (self->runs, index);
+  return selected;
+}
+
+/* The list becomes @records (taken), row by row: a run still listed keeps
+ * its row (so its selection and the keyboard focus stay), which shows the
+ * run's new state when it changed, and new runs get rows of their own. Runs
+ * listed above the first row in sight move the view by their height, so
+ * that a list scrolled down keeps showing the same runs. */
+static void
+update_rows (PlabHistoryList *self, PlabRunRecord **records, size_t n_records)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+  double top = gtk_adjustment_get_value (adj);
+  GtkListBoxRow *first_seen
+      = top > 0 ? gtk_list_box_get_row_at_y (GTK_LIST_BOX (self->list), (int)top) : NULL;
+  gboolean above = first_seen != NULL; /* whether row i is above the one in sight */
+  g_autoptr (GHashTable) listed = g_hash_table_new (g_int64_hash, g_int64_equal);
+  double shift = 0;
+
+  for (size_t i = 0; i < n_records; i++)
+    g_hash_table_add (listed, &records[i]->id);
+
+  /* Runs no longer listed (gone from the store, or past the last row). */
+  for (guint i = self->runs->len; i-- > 0;)
+    {
+      const PlabRunRecord *old = g_ptr_array_index (self->runs, i);
+
+      if (g_hash_table_contains (listed, &old->id))
+        continue;
+      if (first_seen != NULL && gtk_list_box_row_get_index (first_seen) > (int)i)
+        shift -= row_height (self, GTK_WIDGET (row_at (self, i)));
+      if (row_at (self, i) == first_seen)
+        {
+          first_seen = NULL;
+          above = FALSE;
+        }
+      remove_row (self, i);
+    }
+
+  for (guint i = 0; i < n_records; i++)
+    {
+      PlabRunRecord *run = g_steal_pointer (&records[i]);
+      PlabRunRecord *old = i < self->runs->len ? g_ptr_array_index (self->runs, i) : NULL;
+      gboolean selected = FALSE;
+      GtkWidget *row;
+
+      if (old != NULL && old->id == run->id)
+        {
+          if (!same_row (old, run))
+            gtk_list_box_row_set_child (row_at (self, i), make_row_content (run));
+          g_ptr_array_index (self->runs, i) = run;
+          plab_run_record_free (old);
+        }
+      else
+        {
+          /* A run listed further down (the order changed): its row moves here. */
+          for (guint j = i + 1; j < self->runs->len; j++)
+            if (((const PlabRunRecord *)g_ptr_array_index (self->runs, j))->id == run->id)
+              {
+                selected = remove_row (self, j);
+                break;
+              }
+          row = make_row (run);
+          gtk_list_box_insert (GTK_LIST_BOX (self->list), row, (int)i);
+          g_ptr_array_insert (self->runs, (int)i, run);
+          if (selected)
+            gtk_list_box_select_row (GTK_LIST_BOX (self->list), GTK_LIST_BOX_ROW (row));
+          if (above)
+            shift += row_height (self, row);
+        }
+      if (row_at (self, i) == first_seen)
+        above = FALSE;
+    }
+
+  if (shift != 0)
+    {
+      gtk_adjustment_set_upper (adj, MAX (gtk_adjustment_get_upper (adj),
+                                          top + shift + gtk_adjustment_get_page_size (adj)));
+      gtk_adjustment_set_value (adj, MAX (0, top + shift));
+    }
+}
+
 gboolean
 plab_history_list_reload (PlabHistoryList *self, PlabStore *store, GError **error)
 {
   PlabRunFilter filter = { .limit = PLAB_HISTORY_MAX_RUNS };
   PlabRunRecord **records = NULL;
   size_t n_records = 0;
-  gint64 selected[2];
-  guint n_selected;
-  GtkWidget *child;
   int rc;
 
   g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), FALSE);
@@ -120,20 +242,10 @@ plab_history_list_reload (PlabHistoryList *self, PlabStore *store, GError **erro
       return FALSE;
     }
 
-  n_selected = plab_history_list_get_selected (self, selected, G_N_ELEMENTS (selected));
   self->reloading = TRUE;
-  while ((child = gtk_widget_get_first_child (self->list)) != NULL)
-    gtk_list_box_remove (GTK_LIST_BOX (self->list), child);
-  g_ptr_array_set_size (self->runs, 0);
-  for (size_t i = 0; i < n_records; i++)
-    {
-      gtk_list_box_append (GTK_LIST_BOX (self->list), make_row (records[i]));
-      g_ptr_array_add (self->runs, g_steal_pointer (&records[i]));
-    }
-  free (records);
-  for (guint i = 0; i < n_selected; i++)
-    plab_history_list_select_run (self, selected[i], TRUE);
+  update_rows (self, records, n_records);
   self->reloading = FALSE;
+  free (records);
   return TRUE;
 }
 
