@@ -451,11 +451,28 @@ measured_speedups (Frame *f)
     }
 }
 
-/* The fits, written in the empty upper-left corner of the speedup panel. */
+/* One line of @text at *@y on a light box, in @name's colour; moves *@y down. */
+static void
+note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+
+  _plab_chart_font (cr, style, size, bold);
+  _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+  cairo_rectangle (cr, f->left.x + style->padding * 0.5, *y - 2,
+                   _plab_chart_text_width (cr, text) + 8, size * 1.3);
+  cairo_fill (cr);
+  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+  _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, *y, 0, 0, text);
+  *y += size * 1.45;
+}
+
+/* The fits and the notes, written in the empty upper-left corner of the
+ * speedup panel. */
 static void
 fit_notes (Frame *f)
 {
-  cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
   double ty0 = f->left.y + style->padding * 0.6;
 
@@ -467,16 +484,7 @@ fit_notes (Frame *f)
 
       plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
       if (notes[0] != '\0')
-        {
-          _plab_chart_font (cr, style, style->small_size, false);
-          _plab_chart_set_colour_alpha (cr, style->background, 0.85);
-          cairo_rectangle (cr, f->left.x + style->padding * 0.5, ty0 - 2,
-                           _plab_chart_text_width (cr, notes) + 8, style->small_size * 1.3);
-          cairo_fill (cr);
-          _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
-          _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, ty0, 0, 0, notes);
-          ty0 += style->small_size * 1.45;
-        }
+        note_line (f, name, notes, style->small_size, false, &ty0);
       if (!f->fitted[k])
         continue;
       if (f->fits[k].f >= NO_SPEEDUP_F)
@@ -486,14 +494,7 @@ fit_notes (Frame *f)
                   f->fits[k].f, f->fits[k].ceiling);
       else
         snprintf (text, sizeof text, "%s: serial fraction f = 0, no ceiling", name);
-      _plab_chart_font (cr, style, style->tick_size, true);
-      _plab_chart_set_colour_alpha (cr, style->background, 0.85);
-      cairo_rectangle (cr, f->left.x + style->padding * 0.5, ty0 - 2,
-                       _plab_chart_text_width (cr, text) + 8, style->tick_size * 1.3);
-      cairo_fill (cr);
-      _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
-      _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, ty0, 0, 0, text);
-      ty0 += style->tick_size * 1.45;
+      note_line (f, name, text, style->tick_size, true, &ty0);
     }
 }
 
