@@ -729,6 +729,14 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
       _plab_cli_usage_error (COMMAND, "give either -j or --sweep, not both");
       return FALSE;
     }
+  if (args->sweep_text && self->demo->no_worker_axis)
+    {
+      _plab_cli_usage_error (COMMAND,
+                             "%s has no worker axis to sweep: %s, so every worker count would "
+                             "measure the same run (leave out --sweep; --repeat repeats it)",
+                             self->demo->name, self->demo->no_worker_axis);
+      return FALSE;
+    }
   if (args->sweep_text)
     {
       if (!parse_sweep (args->sweep_text, counts))

@@ -618,6 +618,15 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
 
   if (self->demo == NULL || plab_runner_client_is_running (self->runner))
     return;
+  if (sweep && self->demo->no_worker_axis != NULL)
+    {
+      g_autofree char *text
+          = g_strdup_printf ("%s has no worker axis to sweep: %s, so every worker count would "
+                             "measure the same run. Use Run instead.",
+                             self->demo->name, self->demo->no_worker_axis);
+      _plab_window_show_error (self, text);
+      return;
+    }
   args = _plab_window_build_args (self, sweep);
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
   if (!plab_runner_client_start (self->runner, (const char *const *)args, &error))

@@ -386,4 +386,5 @@ const PlabDemo plab_demo_cars = {
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = cars_run,
+  .no_worker_axis = "its producers and consumers parameters set how many workers run",
 };

@@ -6,8 +6,9 @@
  * chopping onions: CPU work) and waiting (bread in the oven: nobody's CPU is
  * used). One chef doing them in a for loop pays the sum of all durations. One
  * process per task (the Process class) overlaps everything, but the busy tasks
- * still share the machine's cores; a pool of cooks does the same with fewer
- * workers; and a limited number of ovens (a semaphore) makes the waiting tasks
+ * still share the machine's cores, and the run's workers say how many tasks
+ * may cook at once (a semaphore around the tasks); a pool of cooks does the
+ * same with fewer processes; and a limited number of ovens (a semaphore) makes the waiting tasks
  * queue for an oven. The result is the time saved against the for loop.
  */
 #include "plab-demo-private.h"
@@ -169,6 +170,9 @@ run_crew (PlabDemoRun *run, Kitchen *k, int n)
   k->crew = _plab_crew_new (run);
   if (k->crew == NULL)
     return PLAB_ENOMEM;
+  /* A process per task, at most as many cooking at once as there are
+   * workers: the others wait for a free worker. */
+  rc = _plab_crew_limit (k->crew, run->workers);
   for (int i = 0; i < n && rc >= 0; i++)
     {
       args[i] = (TaskArg){ k, i };
@@ -297,7 +301,10 @@ const PlabDemo plab_demo_chef = {
     "look at the timeline, where the oven spans lie side by side while the CPU tasks stretch "
     "when more of them run than there are cores: the hatched \"waiting for a core\" stripes "
     "along the bottom of a task show how long it was ready to run but had no core to run on. "
-    "mode=pool hands the same tasks to a few cooks, and mode=ovens makes the bakes queue for a "
+    "Workers (-j) is how many tasks cook at once: every task still gets its process, and the "
+    "others wait for a free worker (a semaphore, \"wait: semaphore workers\"), so -j 6 lets all "
+    "six go together and --sweep 1,2,6 shows what each extra worker buys. mode=pool hands the "
+    "same tasks to a pool of that many cooks, and mode=ovens makes the bakes queue for a "
     "limited number of ovens (a semaphore: "
     "look for its wait spans). On the gil backend only the baking overlaps, because only one "
     "cook can hold the interpreter lock.",

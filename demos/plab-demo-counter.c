@@ -334,4 +334,5 @@ const PlabDemo plab_demo_counter = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = counter_run,
+  .no_worker_axis = "its counters parameter sets how many workers increment the counter",
 };

@@ -68,6 +68,10 @@ struct PlabCrew
   PlabBackend backend;
   CrewShared *sh;
   PlabGil *gil; /* gil backend only */
+  /* The workers' slots (_plab_crew_limit ()): a worker holds one while its
+   * function runs, so at most as many functions run at once as the
+   * semaphore started with. NULL: no limit. */
+  PlabSemaphore *slots;
   CrewWorker *workers[CREW_MAX];
   int n_workers;
   int64_t stop_ns; /* when the stop flag went up; 0 while running */
@@ -157,13 +161,46 @@ _plab_crew_count (const PlabCrew *self)
   return self->n_workers;
 }
 
+int
+_plab_crew_limit (PlabCrew *self, int slots)
+{
+  /* On the serial backend the functions run one after another anyway. */
+  if (self->backend == PLAB_BACKEND_SERIAL || slots < 1 || self->slots != NULL)
+    return 0;
+  self->slots = plab_semaphore_new ("workers", (unsigned)slots, 0);
+  if (self->slots == NULL)
+    {
+      snprintf (self->run->error, sizeof self->run->error, "out of memory for the worker slots");
+      return PLAB_ENOMEM;
+    }
+  return 0;
+}
+
+/* Runs the worker's function in one of the crew's slots, when it has them.
+ * The wait for a slot watches the stop flag, so a stopped run (a cancel, or
+ * a worker that died holding its slot) ends the wait; the worker then
+ * returns without running its function, as a stopped worker does. */
+static int
+run_in_slot (CrewWorker *w)
+{
+  PlabSemaphore *slots = w->crew->slots;
+  int rc;
+
+  if (slots != NULL && plab_semaphore_acquire (slots, -1) != 0)
+    return 1;
+  rc = w->func (w->crew, w->arg);
+  if (slots != NULL)
+    plab_semaphore_release (slots);
+  return rc;
+}
+
 static int
 process_main (void *data)
 {
   CrewWorker *w = data;
 
   plab_cancel_watch (&w->crew->sh->stop);
-  return w->func (w->crew, w->arg);
+  return run_in_slot (w);
 }
 
 static void *
@@ -177,7 +214,7 @@ thread_main (void *data)
   plab_trace_attach (crew->run->trace, w->lane);
   if (crew->gil)
     plab_gil_attach (crew->gil);
-  rc = w->func (crew, w->arg);
+  rc = run_in_slot (w);
   if (crew->gil)
     plab_gil_detach ();
   plab_instant (PLAB_SPAN_EXIT, "exit");
@@ -496,6 +533,8 @@ _plab_crew_free (PlabCrew *self)
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
   plab_gil_free (self->gil);
+  if (self->slots)
+    plab_semaphore_free (self->slots);
   _plab_demo_shared_free (self->sh, sizeof *self->sh);
   free (self);
 }

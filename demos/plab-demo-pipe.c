@@ -324,4 +324,5 @@ const PlabDemo plab_demo_pipe = {
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pipe_run,
+  .no_worker_axis = "it always runs two workers, a sender and a receiver",
 };

@@ -60,6 +60,15 @@ bool _plab_crew_stopping (PlabCrew *self);
 /* How many workers were started. */
 int _plab_crew_count (const PlabCrew *self);
 
+/* Lets at most @slots of the crew's workers run their function at once, as
+ * a semaphore of that size around each task does in the classic code: the
+ * others are started (a lane each) and wait for a slot, which the timeline
+ * shows as "wait: semaphore workers". This is how a demo that starts one
+ * worker per task makes the run's worker count mean what it means for a
+ * pool: how many tasks run at once. Call it before the first start; no
+ * effect on the serial backend. Returns 0 or PLAB_ENOMEM (run->error set). */
+int _plab_crew_limit (PlabCrew *self, int slots);
+
 /* Waits @ns without using a CPU, in slices so that a stop is noticed within
  * a fraction of a second, and records one span of @kind labelled @label.
  * Lets other threads run under a simulated GIL. Returns false when stopped.

@@ -1,12 +1,16 @@
 /* plab-demo-sleepers.c: four sleepers, and why waiting in parallel is free.
  *
- * This demo teaches that time spent waiting overlaps. Four workers wait 5, 2,
+ * This demo teaches that time spent waiting overlaps. Four sleepers wait 5, 2,
  * 1 and 3 units; started together, they are all done after 5 units, the
  * longest wait, not after 11, the sum, and that holds on every backend that
  * runs them at once, including the gil backend, because a waiting thread
  * releases the interpreter lock. The serial backend is the for loop that
  * pays the sum. The main lane joins the sleepers in start order, so it waits
- * for the longest one first and finds the others already finished.
+ * for the longest one first and finds the others already finished. The run's
+ * workers say how many may sleep at once (a semaphore around each sleep):
+ * every sleeper has its own lane, and with fewer workers than sleepers the
+ * others wait for a free worker, so a sweep over workers measures how far
+ * waiting scales, past the number of cores.
  */
 #include "plab-demo-private.h"
 
@@ -67,12 +71,14 @@ sleeper_cb (PlabCrew *crew, void *arg)
  * a note and not part of the check: the same correct run takes longer on a
  * loaded machine or after Ctrl-Z and fg. */
 static const char *
-speed_note (int n, bool serial, bool overlapped)
+speed_note (int n, bool serial, int workers, bool overlapped)
 {
   if (n == 1)
     return "one sleeper: nothing to overlap";
   if (serial)
     return "one after another, the for loop pays the sum of the waits";
+  if (workers == 1)
+    return "one worker: the sleepers took turns, like the for loop";
   if (overlapped)
     return "the waits overlapped: together less than the sum";
   return "this time the waits did not overlap: the machine was busy or the run was paused, "
@@ -81,6 +87,7 @@ speed_note (int n, bool serial, bool overlapped)
 
 static char *
 result_json (int n,
+             int workers,
              int64_t unit_ns,
              const SleepersShared *sh,
              int64_t t0,
@@ -111,7 +118,7 @@ result_json (int n,
       }
 
   plab_buf_init (&buf);
-  plab_buf_printf (&buf, "{\"sleepers\": %d", n);
+  plab_buf_printf (&buf, "{\"sleepers\": %d, \"at_once\": %d", n, workers < n ? workers : n);
   _plab_demo_json_short (&buf, "total_s", total_ns / 1e9);
   _plab_demo_json_short (&buf, "sum_s", sum * unit_ns / 1e9);
   _plab_demo_json_short (&buf, "longest_s", longest * unit_ns / 1e9);
@@ -141,7 +148,7 @@ result_json (int n,
                    "], \"notes\": [\"all done after %.2f s; the longest wait is %.2f s, the "
                    "sum %.2f s\", \"%s\"]}}",
                    total_ns / 1e9, longest * unit_ns / 1e9, sum * unit_ns / 1e9,
-                   speed_note (n, serial, total_ns < sum * unit_ns));
+                   speed_note (n, serial, workers, total_ns < sum * unit_ns));
   return plab_buf_steal (&buf);
 }
 
@@ -210,6 +217,10 @@ sleepers_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "out of memory");
       goto fail;
     }
+  /* At most as many asleep at once as the run has workers. */
+  rc = _plab_crew_limit (crew, run->workers);
+  if (rc != 0)
+    goto fail;
   /* Sleepers record sleep spans, not tasks: no progress bar to fill. */
   run->tasks_total = 0;
 
@@ -253,7 +264,8 @@ sleepers_run (PlabDemoRun *run)
     .joined_ns = joined_ns,
   };
   run->check_ok = _plab_sleepers_check (&times, run->check_message, sizeof run->check_message);
-  run->result_json = result_json (n, unit_ns, sh, t0, total_ns, times.serial);
+  run->result_json
+      = result_json (n, times.serial ? 1 : run->workers, unit_ns, sh, t0, total_ns, times.serial);
   rc = 0;
 
 fail:
@@ -265,15 +277,17 @@ fail:
 const PlabDemo plab_demo_sleepers = {
   .name = "sleepers",
   .title = "Sleepers: waiting in parallel",
-  .summary = "four workers wait 5, 2, 1 and 3 units: the total is the longest, not the sum",
-  .lesson
-  = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads and the whole "
-    "run takes 5 units, the longest wait, not 11, the sum: waiting does not use a CPU, so any "
-    "number of waits overlap, even on a 2-core laptop. The gil backend is just as fast, "
-    "because a thread that sleeps or waits for I/O gives the interpreter lock away. On the "
-    "timeline the main lane joins the sleepers in start order: it waits for sleeper 1, the "
-    "longest, and then finds the others already done. Try -b serial to see the for loop "
-    "that pays the sum, and change unit_ms.",
+  .summary = "four sleepers wait 5, 2, 1 and 3 units: the total is the longest, not the sum",
+  .lesson = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with -j 4 (a "
+            "worker for each) and the whole run takes 5 units, the longest wait, not 11, the sum: "
+            "waiting does not use a CPU, so any number of waits overlap, even on a 2-core laptop. "
+            "Workers is how many may sleep at once; the others wait for a free worker, so --sweep "
+            "1,2,4 goes from the sum to the longest wait, past the number of cores. The gil "
+            "backend is just as fast, "
+            "because a thread that sleeps or waits for I/O gives the interpreter lock away. On the "
+            "timeline the main lane joins the sleepers in start order: it waits for sleeper 1, the "
+            "longest, and then finds the others already done. Try -b serial to see the for loop "
+            "that pays the sum, and change unit_ms.",
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

@@ -66,6 +66,13 @@ struct PlabDemo
    * which would take the whole program down). Called by the runner before any
    * run starts. Returns 0, or PLAB_EINVAL with one line in @err. */
   int (*validate) (const PlabDemoRun *run, char *err, size_t err_size);
+  /* NULL when the run's workers set how many tasks run at once (a pool's
+   * size, jobs, painters, or tasks allowed to run together). Otherwise the
+   * demo has no worker axis, and this says why, as the end of a sentence
+   * ("its producers and consumers parameters set how many workers run"):
+   * the command line and the window then refuse to sweep it over workers,
+   * since every worker count would measure the same run. */
+  const char *no_worker_axis;
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */

@@ -690,6 +690,116 @@ test_sweep (Fixture *f, gconstpointer data)
   g_assert_cmpstr (checked, ==, "ok\n");
 }
 
+/* The most lanes of run @id that were doing their task at the same moment.
+ * A lane's task is the hull of its spans other than its start, its exit and
+ * its wait for a worker slot ("wait: semaphore workers"): the work, the
+ * sleep or the oven, however they are recorded. Sets *@n_lanes to the
+ * worker lanes. */
+static int
+most_tasks_at_once (PlabStore *store, int64_t id, int *n_lanes)
+{
+  g_autofree int64_t *from = NULL, *to = NULL;
+  PlabLaneInfo *lanes = NULL;
+  PlabEvent *spans = NULL;
+  size_t n = 0, n_spans = 0;
+  int most = 0;
+
+  g_assert_cmpint (plab_store_get_lanes (store, id, &lanes, &n), ==, 0);
+  from = g_new0 (int64_t, n);
+  to = g_new0 (int64_t, n);
+  for (size_t l = 0; l < n; l++)
+    from[l] = INT64_MAX;
+  g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  for (size_t i = 0; i < n_spans; i++)
+    {
+      PlabEvent *e = &spans[i];
+
+      if (e->lane == 0 || e->lane >= n || e->kind == PLAB_SPAN_SPAWN || e->kind == PLAB_SPAN_EXIT
+          || g_str_has_prefix (e->label, "wait: semaphore workers"))
+        continue;
+      from[e->lane] = MIN (from[e->lane], e->start_ns);
+      to[e->lane] = MAX (to[e->lane], e->end_ns);
+    }
+  *n_lanes = 0;
+  for (size_t a = 1; a < n; a++)
+    {
+      int at_once = 0;
+
+      if (lanes[a].kind == PLAB_LANE_MAIN)
+        continue;
+      g_assert_cmpint (from[a], <, to[a]); /* every task lane did its task */
+      (*n_lanes)++;
+      /* Overlaps peak where some task starts: count the tasks running then. */
+      for (size_t b = 1; b < n; b++)
+        at_once += from[b] <= from[a] && from[a] < to[b];
+      most = MAX (most, at_once);
+    }
+  free (lanes);
+  free (spans);
+  return most;
+}
+
+/* The per-task demos start a worker per task, and the run's workers are how
+ * many of those tasks run at once: -j 1 runs them one at a time, -j 2 two
+ * together, and each task keeps its lane. Times are not judged, only what
+ * overlapped, which a busy machine cannot change. */
+static void
+test_per_task_workers (Fixture *f, gconstpointer data)
+{
+  const char *const *args = data;
+  g_autofree char *out = NULL, *err = NULL;
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0;
+  PlabStore *store;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", args[0], "--sweep", "1,2", "-b", args[1], "--db",
+                             f->db, "--set", args[2]),
+                   ==, 0);
+  store = open_store (f);
+  g_assert_cmpint (plab_store_list_runs (store, &(PlabRunFilter){ 0 }, &runs, &n_runs), ==, 0);
+  g_assert_cmpuint (n_runs, ==, 2);
+  for (size_t i = 0; i < n_runs; i++)
+    {
+      int n_lanes = 0;
+      int most = most_tasks_at_once (store, runs[i]->id, &n_lanes);
+
+      g_test_message ("%s -j %d: %d tasks on %d lanes at most at once", args[0], runs[i]->workers,
+                      most, n_lanes);
+      g_assert_cmpint (runs[i]->status, ==, PLAB_RUN_OK);
+      g_assert_cmpint (n_lanes, ==, atoi (args[3]));
+      /* Never more than the workers; and with two, the longest task leaves
+       * room for a second one beside it. */
+      g_assert_cmpint (most, ==, runs[i]->workers);
+    }
+  plab_run_records_free (runs, n_runs);
+  plab_store_close (store);
+}
+
+/* demo, backend, --set, task lanes */
+static const char *const sleepers_case[] = { "sleepers", "processes", "unit_ms=100", "4" };
+static const char *const chef_case[] = { "chef", "threads", "unit_ms=40", "6" };
+
+/* A demo whose workers come from its own parameters has no worker axis: a
+ * sweep over workers is refused with one line that says why, and nothing is
+ * recorded. */
+static void
+test_sweep_without_worker_axis (Fixture *f, gconstpointer data)
+{
+  static const char *const demos[] = { "cars", "counter", "pipe" };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (demos); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+
+      g_assert_cmpint (run_plab (f, &out, &err, "run", demos[i], "--sweep", "1,2", "--db", f->db),
+                       ==, 2);
+      g_assert_cmpint (count_lines (err), ==, 1);
+      g_assert_nonnull (strstr (err, "has no worker axis to sweep"));
+      g_assert_cmpstr (out, ==, "");
+    }
+  g_assert_false (g_file_test (f->db, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_export_charts (Fixture *f, gconstpointer data)
 {
@@ -1185,6 +1295,11 @@ main (int argc, char **argv)
   ADD ("/plab/cli/export", test_export);
   ADD ("/plab/cli/export-targets", test_export_targets);
   ADD ("/plab/cli/sweep", test_sweep);
+  ADD ("/plab/cli/sweep-without-worker-axis", test_sweep_without_worker_axis);
+  g_test_add ("/plab/cli/per-task-workers/sleepers", Fixture, sleepers_case, tmp_test_fixture_setup,
+              test_per_task_workers, tmp_test_fixture_teardown);
+  g_test_add ("/plab/cli/per-task-workers/chef", Fixture, chef_case, tmp_test_fixture_setup,
+              test_per_task_workers, tmp_test_fixture_teardown);
   ADD ("/plab/cli/export-charts", test_export_charts);
   ADD ("/plab/cli/progress", test_progress_stream);
   ADD ("/plab/cli/core-wait", test_core_wait);

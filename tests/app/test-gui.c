@@ -280,6 +280,30 @@ test_failure_is_shown (Fixture *f, gconstpointer data)
   assert_not_blank (f, "gui-error.png");
 }
 
+/* Sweep on a demo without a worker axis: one line says why, and no runner
+ * starts, so nothing is recorded. */
+static void
+test_sweep_refused (Fixture *f, gconstpointer data)
+{
+  const char *text;
+  size_t n;
+  PlabRunRecord **runs;
+
+  g_assert_true (plab_window_select_demo (f->window, "cars"));
+  press_ctrl (f, "<Control><Shift>r", "win.sweep");
+  gui_test_spin (300);
+  g_assert_false (plab_window_is_running (f->window));
+  g_assert_true (gtk_revealer_get_reveal_child (f->window->error_revealer));
+  text = gtk_label_get_text (f->window->error_label);
+  g_test_message ("error shown: %s", text);
+  g_assert_nonnull (strstr (text, "cars has no worker axis to sweep"));
+  g_assert_null (strchr (text, '\n'));
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, ==, 0);
+  plab_run_records_free (runs, n);
+  assert_not_blank (f, "gui-sweep-refused.png");
+}
+
 /* A sweep, the prediction on the speedup chart, two runs compared side by
  * side, presentation mode, and an export through the dialog. */
 static void
@@ -864,6 +888,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui/ctrl-r-records-run", test_ctrl_r_records_run);
   ADD ("/plab/gui/stop-cancels", test_stop_cancels);
   ADD ("/plab/gui/failure-is-shown", test_failure_is_shown);
+  ADD ("/plab/gui/sweep-refused", test_sweep_refused);
   ADD ("/plab/gui/sweep-compare-export", test_sweep_compare_export);
   ADD ("/plab/gui/export-trace", test_export_trace);
   ADD ("/plab/gui/live-open-task-serial", test_live_open_task);

@@ -50,11 +50,96 @@ test_amdahl_noisy (void)
 
   /* Superlinear speedup clamps to f = 0; nothing usable fails. */
   {
-    double sp[] = { 2.5, 5.0 }, pp[] = { 2, 4 }, one[] = { 1 };
-    g_assert_cmpint (plab_amdahl_fit (pp, sp, 2, &fit), ==, 0);
+    double sp[] = { 1.0, 2.5, 5.0 }, pp[] = { 1, 2, 4 }, one[] = { 1 };
+    g_assert_cmpint (plab_amdahl_fit (pp, sp, 3, &fit), ==, 0);
     g_assert_cmpfloat (fit.f, ==, 0);
     g_assert_cmpint (plab_amdahl_fit (one, one, 1, &fit), ==, -1);
   }
+}
+
+/* Two worker counts fit any curve: no fit, and a note says so. */
+static void
+test_two_points_no_fit (void)
+{
+  PlabSpeedupSeries s = { "threads", 2, { 1, 2 }, { 0.74, 1.3 } };
+  PlabAmdahlFit fit;
+  char notes[512];
+
+  g_assert_cmpint (plab_amdahl_fit (s.workers, s.speedup, 2, &fit), ==, -1);
+  plab_speedup_notes (&s, true, notes, sizeof notes);
+  g_assert_nonnull (strstr (notes, "threads: two points: not enough to fit"));
+  /* Without a fit asked for, and with sane values, nothing to say. */
+  plab_speedup_notes (&s, false, notes, sizeof notes);
+  g_assert_cmpstr (notes, ==, "");
+}
+
+/* From three worker counts the curve passes through the measured baseline,
+ * 0.74 at one worker here, not 1.0, and through an exact Amdahl run. */
+static void
+test_fit_through_baseline (void)
+{
+  double p[] = { 1, 2, 3, 4 }, s[4];
+  PlabAmdahlFit fit;
+
+  for (int i = 0; i < 4; i++)
+    s[i] = 0.74 * plab_amdahl_speedup (0.2, p[i]);
+  g_assert_cmpint (plab_amdahl_fit (p, s, 4, &fit), ==, 0);
+  g_assert_cmpfloat_with_epsilon (plab_amdahl_fit_speedup (&fit, 1), 0.74, 1e-9);
+  g_assert_cmpfloat_with_epsilon (fit.f, 0.2, 1e-9);
+  g_assert_cmpfloat_with_epsilon (plab_amdahl_fit_speedup (&fit, 3), s[2], 1e-9);
+  g_assert_cmpfloat_with_epsilon (fit.ceiling, 0.74 * 5, 1e-6);
+
+  /* Noisy points: still through the baseline, and only three needed. */
+  {
+    double q[] = { 1, 2, 3 }, t[] = { 0.74, 1.1, 1.6 };
+    g_assert_cmpint (plab_amdahl_fit (q, t, 3, &fit), ==, 0);
+    g_assert_cmpfloat_with_epsilon (plab_amdahl_fit_speedup (&fit, 1), 0.74, 1e-9);
+    g_assert_cmpfloat (fit.f, >=, 0);
+    g_assert_cmpfloat (fit.f, <=, 1);
+  }
+}
+
+/* Efficiency 1.3 and a negative Karp-Flatt get a note instead of a point. */
+static void
+test_notes_out_of_range (void)
+{
+  PlabSpeedupSeries s = { "processes", 3, { 1, 2, 3 }, { 1.3, 2.2, 2.5 } };
+  char notes[512];
+
+  plab_speedup_notes (&s, true, notes, sizeof notes);
+  g_test_message ("%s", notes);
+  g_assert_nonnull (strstr (notes, "E = 1.30 at p = 1, above 1: noise or cache effects"));
+  g_assert_nonnull (strstr (notes, "E = 1.10 at p = 2"));
+  g_assert_nonnull (strstr (notes, "Karp–Flatt e = -0.09 at p = 2, below 0"));
+  g_assert_null (strstr (notes, "not enough to fit"));
+}
+
+/* A Karp-Flatt below 0 is not drawn under the efficiency axis: the chart of
+ * such a series has no ink of its colour below the panels that the same
+ * chart without the point lacks. */
+static void
+test_karp_flatt_not_clipped (void)
+{
+  PlabSpeedupSeries bad = { "threads", 2, { 1, 2 }, { 1.0, 2.3 } };
+  PlabSpeedupSeries good = { "threads", 2, { 1, 2 }, { 1.0, 1.6 } };
+  PlabChartStyle style;
+  int ink[2];
+
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  for (int k = 0; k < 2; k++)
+    {
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 600);
+      cairo_t *cr = cairo_create (surface);
+      PlabSpeedupChartData data = { "Speedup", NULL, k ? &good : &bad, 1, NULL, true };
+
+      plab_speedup_chart_draw (cr, &data, &style, 900, 600);
+      /* The right half, from the efficiency axis down. */
+      ink[k] = chart_test_count_colour (surface, 560, 480, 340, 120,
+                                        plab_chart_style_backend_colour (&style, "threads"));
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
+    }
+  g_assert_cmpint (ink[0], <=, ink[1]);
 }
 
 static void
@@ -173,6 +258,10 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/speedup/amdahl-recovers-f", test_amdahl_recovers_f);
   g_test_add_func ("/plab/chart/speedup/amdahl-noisy", test_amdahl_noisy);
   g_test_add_func ("/plab/chart/speedup/karp-flatt", test_karp_flatt);
+  g_test_add_func ("/plab/chart/speedup/two-points-no-fit", test_two_points_no_fit);
+  g_test_add_func ("/plab/chart/speedup/fit-through-baseline", test_fit_through_baseline);
+  g_test_add_func ("/plab/chart/speedup/notes-out-of-range", test_notes_out_of_range);
+  g_test_add_func ("/plab/chart/speedup/karp-flatt-not-clipped", test_karp_flatt_not_clipped);
   g_test_add_func ("/plab/chart/speedup/time-points", test_time_points);
   g_test_add_func ("/plab/chart/speedup/time-chart-bar-heights", test_time_chart_bar_heights);
   g_test_add_func ("/plab/chart/speedup/empty", test_speedup_chart_empty);

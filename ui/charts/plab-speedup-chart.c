@@ -21,40 +21,106 @@
 int
 plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out)
 {
-  double sxx = 0, sxy = 0, ss = 0;
-  int used = 0;
+  double sxx = 0, sxy = 0, ss = 0, tb = 0, pb = INFINITY, a, b;
+  double counts[PLAB_AMDAHL_MIN_COUNTS];
+  int n_counts = 0, n_base = 0, used = 0;
 
   memset (out, 0, sizeof *out);
+  /* The baseline: the measured point at the fewest workers (the mean time
+   * of its repeats), through which the curve must pass. */
   for (size_t i = 0; i < n; i++)
     {
-      double p = workers[i], s = speedup[i], x, y;
-      if (!(p > 1) || !(s > 0) || !isfinite (s))
+      bool seen = false;
+
+      if (!(workers[i] >= 1) || !(speedup[i] > 0) || !isfinite (speedup[i]))
         continue;
-      x = 1 - 1 / p;
-      y = 1 / s - 1 / p;
+      for (int k = 0; k < n_counts; k++)
+        seen |= counts[k] == workers[i];
+      if (!seen && n_counts < PLAB_AMDAHL_MIN_COUNTS)
+        counts[n_counts++] = workers[i];
+      pb = fmin (pb, workers[i]);
+    }
+  if (n_counts < PLAB_AMDAHL_MIN_COUNTS)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (workers[i] == pb && speedup[i] > 0 && isfinite (speedup[i]))
+      {
+        tb += 1 / speedup[i];
+        n_base++;
+      }
+  tb /= n_base;
+  /* Times in units of the baseline's reference: t = a + b / p, with the
+   * curve held to pass through (pb, tb), so b is the one thing to fit. */
+  for (size_t i = 0; i < n; i++)
+    {
+      double p = workers[i], sp = speedup[i], x, y;
+      if (!(p > pb) || !(sp > 0) || !isfinite (sp))
+        continue;
+      x = 1 / p - 1 / pb;
+      y = 1 / sp - tb;
       sxx += x * x;
       sxy += x * y;
       used++;
     }
   if (used == 0 || sxx <= 0)
     return -1;
-  out->f = sxy / sxx;
-  if (out->f < 0)
-    out->f = 0;
-  if (out->f > 1)
-    out->f = 1;
-  out->ceiling = out->f > 0 ? 1 / out->f : INFINITY;
+  b = fmax (0, sxy / sxx);
+  a = tb - b / pb;
+  if (a < 0)
+    a = 0;
+  out->f = a + b > 0 ? a / (a + b) : 1;
+  out->base_workers = pb;
+  out->base_speedup = 1 / tb;
+  out->ceiling = out->f > 0 ? plab_amdahl_fit_speedup (out, INFINITY) : INFINITY;
   out->n_used = used;
   for (size_t i = 0; i < n; i++)
     {
-      double p = workers[i], s = speedup[i], r;
-      if (!(p > 1) || !(s > 0) || !isfinite (s))
+      double p = workers[i], sp = speedup[i], r;
+      if (!(p > pb) || !(sp > 0) || !isfinite (sp))
         continue;
-      r = 1 / s - (out->f + (1 - out->f) / p);
+      r = 1 / sp - 1 / plab_amdahl_fit_speedup (out, p);
       ss += r * r;
     }
   out->rms = sqrt (ss / used);
   return 0;
+}
+
+double
+plab_amdahl_fit_speedup (const PlabAmdahlFit *fit, double p)
+{
+  double f = fit->f, pb = fit->base_workers;
+
+  /* Amdahl's law scaled to pass through the measured baseline. */
+  return fit->base_speedup * (f + (1 - f) / pb) / (f + (isinf (p) ? 0 : (1 - f) / p));
+}
+
+void
+plab_speedup_notes (const PlabSpeedupSeries *s, bool fit, char *buf, size_t size)
+{
+  size_t len = 0;
+  PlabAmdahlFit unused;
+
+  buf[0] = '\0';
+  if (fit && s->n > 0 && plab_amdahl_fit (s->workers, s->speedup, (size_t)s->n, &unused) != 0)
+    len += (size_t)snprintf (buf + len, size - len,
+                             "%s: %s: not enough to fit Amdahl's law (3 worker counts needed). ",
+                             s->name, s->n == 1 ? "one point" : "two points");
+  for (int i = 0; i < s->n && len < size; i++)
+    {
+      double e = s->speedup[i] / s->workers[i];
+      double kf = plab_karp_flatt (s->speedup[i], s->workers[i]);
+
+      if (e > 1)
+        len += (size_t)snprintf (buf + len, size - len,
+                                 "%s: E = %.2f at p = %g, above 1: noise or cache effects. ",
+                                 s->name, e, s->workers[i]);
+      if (len < size && !isnan (kf) && (kf < 0 || kf > 1))
+        len += (size_t)snprintf (buf + len, size - len,
+                                 "%s: Karp–Flatt e = %.2f at p = %g, %s: noise or overhead. ",
+                                 s->name, kf, s->workers[i], kf < 0 ? "below 0" : "above 1");
+    }
+  if (len > 0 && len < size && buf[len - 1] == ' ')
+    buf[len - 1] = '\0';
 }
 
 double
@@ -227,11 +293,8 @@ fit_and_scale (Frame *f)
           max_p = fmax (max_p, s->workers[i]);
           if (isfinite (s->speedup[i]))
             max_s = fmax (max_s, s->speedup[i]);
-          if (isfinite (s->speedup[i] / s->workers[i]))
-            max_e = fmax (max_e, s->speedup[i] / s->workers[i]);
-          if (isfinite (plab_karp_flatt (s->speedup[i], s->workers[i])))
-            max_e = fmax (max_e, fmin (KARP_FLATT_AXIS_MAX,
-                                       plab_karp_flatt (s->speedup[i], s->workers[i])));
+          /* Efficiencies above 1 and Karp-Flatt values outside 0..1 are
+           * written as notes, not plotted: the panel is 0..1. */
         }
       if (k < f->n_series)
         {
@@ -345,8 +408,9 @@ amdahl_curves (Frame *f)
       _plab_chart_dash (cr, f->style, PLAB_LEGEND_DOTTED);
       for (int i = 0; i <= CURVE_STEPS; i++)
         {
-          double p = 1 + (f->ax.max - 1) * i / CURVE_STEPS;
-          double s = plab_amdahl_speedup (f->fits[k].f, p);
+          double p0 = f->fits[k].base_workers;
+          double p = p0 + (f->ax.max - p0) * i / CURVE_STEPS;
+          double s = plab_amdahl_fit_speedup (&f->fits[k], p);
           if (i == 0)
             cairo_move_to (cr, px (f->left, &f->ax, p), py (f->left, &f->ay, s));
           else
@@ -387,11 +451,28 @@ measured_speedups (Frame *f)
     }
 }
 
-/* The fits, written in the empty upper-left corner of the speedup panel. */
+/* One line of @text at *@y on a light box, in @name's colour; moves *@y down. */
+static void
+note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+
+  _plab_chart_font (cr, style, size, bold);
+  _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+  cairo_rectangle (cr, f->left.x + style->padding * 0.5, *y - 2,
+                   _plab_chart_text_width (cr, text) + 8, size * 1.3);
+  cairo_fill (cr);
+  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+  _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, *y, 0, 0, text);
+  *y += size * 1.45;
+}
+
+/* The fits and the notes, written in the empty upper-left corner of the
+ * speedup panel. */
 static void
 fit_notes (Frame *f)
 {
-  cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
   double ty0 = f->left.y + style->padding * 0.6;
 
@@ -399,24 +480,21 @@ fit_notes (Frame *f)
     {
       const char *name = f->data->series[k].name;
       char text[160];
+      char notes[512];
 
+      plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
+      if (notes[0] != '\0')
+        note_line (f, name, notes, style->small_size, false, &ty0);
       if (!f->fitted[k])
         continue;
       if (f->fits[k].f >= NO_SPEEDUP_F)
         snprintf (text, sizeof text, "%s: no speedup measured (serial fraction f ≈ 1)", name);
       else if (isfinite (f->fits[k].ceiling))
-        snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling 1/f = %.1f×", name,
+        snprintf (text, sizeof text, "%s: serial fraction f = %.3f, ceiling %.1f×", name,
                   f->fits[k].f, f->fits[k].ceiling);
       else
         snprintf (text, sizeof text, "%s: serial fraction f = 0, no ceiling", name);
-      _plab_chart_font (cr, style, style->tick_size, true);
-      _plab_chart_set_colour_alpha (cr, style->background, 0.85);
-      cairo_rectangle (cr, f->left.x + style->padding * 0.5, ty0 - 2,
-                       _plab_chart_text_width (cr, text) + 8, style->tick_size * 1.3);
-      cairo_fill (cr);
-      _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
-      _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, ty0, 0, 0, text);
-      ty0 += style->tick_size * 1.45;
+      note_line (f, name, text, style->tick_size, true, &ty0);
     }
 }
 
@@ -453,9 +531,12 @@ efficiency_series (Frame *f, const PlabSpeedupSeries *s)
 
   for (int i = 0; i < s->n; i++)
     {
+      /* Outside 0..1 they mean noise or cache effects: a note says so. */
       eff[i] = s->speedup[i] / s->workers[i];
+      eff[i] = eff[i] > 1 ? NAN : eff[i];
       kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
-      kf_shown[i] = isnan (kf[i]) ? NAN : fmin (kf[i], f->ae.max);
+      kf[i] = kf[i] < 0 || kf[i] > 1 ? NAN : kf[i];
+      kf_shown[i] = kf[i];
     }
   cairo_save (cr);
   _plab_chart_set_colour (cr, colour);
@@ -470,8 +551,9 @@ efficiency_series (Frame *f, const PlabSpeedupSeries *s)
   cairo_restore (cr);
   for (int i = 0; i < s->n; i++)
     {
-      _plab_chart_marker (cr, style, px (f->right, &f->ax, s->workers[i]),
-                          py (f->right, &f->ae, eff[i]), PLAB_LEGEND_POINT, colour);
+      if (!isnan (eff[i]))
+        _plab_chart_marker (cr, style, px (f->right, &f->ax, s->workers[i]),
+                            py (f->right, &f->ae, eff[i]), PLAB_LEGEND_POINT, colour);
       if (!isnan (kf[i]))
         karp_flatt_point (f, s->workers[i], kf[i], kf_shown[i], colour);
     }

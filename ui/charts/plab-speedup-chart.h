@@ -41,18 +41,33 @@ typedef struct
   double speedup[PLAB_SPEEDUP_MAX_POINTS];
 } PlabSpeedupSeries;
 
+/* Fewer worker counts than this are not enough to fit Amdahl's law. */
+#define PLAB_AMDAHL_MIN_COUNTS 3
+
 typedef struct
 {
-  double f;       /* serial fraction, 0..1 */
-  double ceiling; /* 1/f; INFINITY when f is 0 */
-  int n_used;     /* points with p > 1 that entered the fit */
-  double rms;     /* root mean square of the residuals of 1/S */
+  double f;            /* serial fraction, 0..1 */
+  double ceiling;      /* the curve's limit; 1/f for a baseline at S(1) = 1; INFINITY when f is 0 */
+  double base_workers; /* the measured baseline the curve passes through */
+  double base_speedup;
+  int n_used; /* points with p > 1 that entered the fit */
+  double rms; /* root mean square of the residuals of 1/S */
 } PlabAmdahlFit;
 
-/* Fits f to points (p, S) by least squares on 1/S - 1/p = f (1 - 1/p), which
- * is linear in f. Points with p <= 1 or S <= 0 carry no information and are
- * skipped. f is clamped to [0, 1]. Returns 0, or -1 when no point is left. */
+/* Fits f to points (p, S) by least squares on the times 1/S = a + b/p, held
+ * to pass through the measured baseline: the point at the fewest workers
+ * (speedup 0.74 at p = 1 stays 0.74, it is not taken as 1). f = a / (a + b),
+ * clamped to [0, 1]. Returns -1 when fewer than PLAB_AMDAHL_MIN_COUNTS
+ * worker counts were measured: two points fit any curve. */
 int plab_amdahl_fit (const double *workers, const double *speedup, size_t n, PlabAmdahlFit *out);
+
+/* The fitted curve at @p workers (INFINITY: its ceiling). */
+double plab_amdahl_fit_speedup (const PlabAmdahlFit *fit, double p);
+
+/* What the chart writes instead of plotting as if meaningful: too few
+ * points to fit (when @fit), efficiencies above 1, and Karp-Flatt values
+ * below 0 or above 1, in sentences; "" when none. */
+void plab_speedup_notes (const PlabSpeedupSeries *s, bool fit, char *buf, size_t size);
 
 /* Amdahl's speedup for serial fraction @f on @p workers. */
 double plab_amdahl_speedup (double f, double p);
