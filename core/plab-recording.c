@@ -80,6 +80,7 @@ struct PlabRecording
   int64_t last_stall_check_ns;
   int64_t last_any_event_ns;
   bool run_stall_reported;
+  PlabMachineLoadProbe load_probe; /* the machine before the run */
 
   /* Set by the signal handler or plab_recording_cancel (), read by the
    * caller's run function (a pool watches it): 0 while running, else the
@@ -576,6 +577,8 @@ run_timed (PlabRecording *self,
 {
   int rc;
 
+  /* Outside the measured time: reading /proc costs tens of microseconds. */
+  plab_machine_load_begin (&self->load_probe);
   self->cpu0_ns = plab_cpu_time_ns ();
   self->t0_ns = plab_now_ns ();
   self->last_wall_update_ns = self->t0_ns;
@@ -598,6 +601,7 @@ run_timed (PlabRecording *self,
   plab_trace_stop_watch (trace);
   outcome->wall_ns = plab_now_ns () - self->t0_ns;
   outcome->cpu_ns = plab_cpu_time_ns () - self->cpu0_ns;
+  plab_machine_load_end (&self->load_probe, &outcome->load);
 
   /* The main lane ends with the run: the runner itself goes on to the next. */
   plab_trace_set_lane_end (trace, 0, getpid (), PLAB_LANE_EXITED, 0, 0);
@@ -678,6 +682,7 @@ finish_run (PlabRecording *self, PlabRecordingOutcome *outcome)
   end.check_ok = outcome->check_ok;
   end.check_message = outcome->check;
   end.error = outcome->error;
+  end.load = &outcome->load;
   rc = plab_store_finish_run (self->store, self->run_id, &end);
   if (rc != 0)
     {
