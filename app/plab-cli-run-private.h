@@ -27,7 +27,8 @@ typedef struct
   char *check;
   char *error;
   char *result_json;
-  double speedup; /* NAN unless in a sweep with a baseline */
+  double speedup;       /* NAN unless in a sweep with a baseline */
+  PlabMachineLoad load; /* how busy the machine was around the run */
 } RunConfig;
 
 typedef struct

@@ -148,6 +148,12 @@ _plab_cli_run_print_line (FILE *out, const RunConfig *c)
            c->cpu_ns / 1e9, c->check);
   if (c->error && c->status != PLAB_RUN_OK)
     fprintf (out, "  error: %s\n", c->error);
+  if (plab_machine_load_is_busy (&c->load))
+    {
+      char note[256];
+
+      fprintf (out, "  warning: %s\n", plab_machine_load_describe (&c->load, note, sizeof note));
+    }
 }
 
 void
@@ -226,6 +232,8 @@ _plab_cli_run_print_json (Runner *self)
       plab_json_append_double (s, self->sweep_id > 0 ? c->speedup : NAN);
       g_string_append (s, ",\"result\":");
       plab_json_append_object (s, c->result_json);
+      g_string_append (s, ",\"machine_load\":");
+      plab_json_append_machine_load (s, &c->load);
       g_string_append_c (s, '}');
     }
   g_string_append (s, "],\"sweep\":");

@@ -409,6 +409,7 @@ keep_outcome (RunConfig *c, const PlabRecordingOutcome *o)
   c->status = o->status;
   c->wall_ns = o->wall_ns;
   c->cpu_ns = o->cpu_ns;
+  c->load = o->load;
   c->check_ok = o->check_ok;
   c->check = g_strdup (o->check ? o->check : "");
   c->error = g_strdup (o->error);

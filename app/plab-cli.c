@@ -565,6 +565,8 @@ append_run_json (GString *s, gconstpointer item)
   plab_json_append_object (s, r->params_json);
   g_string_append (s, ",\"result\":");
   plab_json_append_object (s, r->result_json);
+  g_string_append (s, ",\"machine_load\":");
+  plab_json_append_machine_load (s, &r->load);
   g_string_append_c (s, '}');
 }
 
@@ -722,6 +724,26 @@ print_show_json (const PlabRunRecord *r,
   fputs (s->str, stdout);
 }
 
+/* How busy the machine was: a warning line of its own when the run's
+ * times are not to be trusted. */
+static void
+print_show_load (const PlabMachineLoad *load)
+{
+  char note[256], avg[64] = "";
+
+  plab_machine_load_describe (load, note, sizeof note);
+  if (load->measured && load->load_avg >= 0)
+    snprintf (avg, sizeof avg, "load average %.2f before the run", load->load_avg);
+  if (plab_machine_load_is_busy (load))
+    {
+      printf ("  WARNING     %s\n", note);
+      if (avg[0])
+        printf ("  load        %s\n", avg);
+    }
+  else
+    printf ("  load        %s%s%s\n", note, avg[0] ? "; " : "", avg);
+}
+
 /* plab show: the run in a few aligned lines, then one line a lane. */
 static void
 print_show_text (const PlabRunRecord *r,
@@ -738,6 +760,7 @@ print_show_text (const PlabRunRecord *r,
   printf ("  started     %s\n", started);
   printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
   printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
+  print_show_load (&r->load);
   printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n", r->params_json ? r->params_json : "{}",
           r->seed);
   printf ("  check       %s%s\n",

@@ -1,6 +1,8 @@
 /* plab-json-writer.c: core's JSON writer on a GString (see the header). */
 #include "plab-json-writer.h"
 
+#include <math.h>
+
 #include "plab-json.h"
 
 /* Hands what @buf holds over to @out: a writer that ran out of memory wrote
@@ -55,4 +57,26 @@ plab_json_append_object (GString *out, const char *json)
   plab_buf_init (&buf);
   plab_json_write_object (&buf, json);
   append_buf (out, &buf);
+}
+
+void
+plab_json_append_machine_load (GString *out, const PlabMachineLoad *load)
+{
+  char note[256];
+
+  if (load == NULL || !load->measured)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append_printf (out, "{\"busy\":%s,\"load_avg_1m\":",
+                          plab_machine_load_is_busy (load) ? "true" : "false");
+  plab_json_append_double (out, load->load_avg >= 0 ? load->load_avg : NAN);
+  g_string_append_printf (out, ",\"cpus\":%d,\"others_share\":", load->cpus);
+  plab_json_append_double (out, load->others_share);
+  g_string_append (out, ",\"steal_share\":");
+  plab_json_append_double (out, load->steal_share);
+  g_string_append (out, ",\"note\":");
+  plab_json_append_string (out, plab_machine_load_describe (load, note, sizeof note));
+  g_string_append_c (out, '}');
 }

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "plab-machine-load.h"
+
 G_BEGIN_DECLS
 
 /* Appends @text as a quoted JSON string (NULL as null); bytes that are not
@@ -24,5 +26,10 @@ void plab_json_append_double_member (GString *out, const char *key, double value
 /* Appends @json as is when it is one valid JSON object in UTF-8, else {}.
  * For the demos' result and parameter objects, which are JSON already. */
 void plab_json_append_object (GString *out, const char *json);
+
+/* Appends how busy the machine was around a run: null when not measured,
+ * else {"busy": ..., "load_avg_1m": ..., "cpus": ..., "others_share": ...,
+ * "steal_share": ..., "note": "..."} with the shares from 0 to 1. */
+void plab_json_append_machine_load (GString *out, const PlabMachineLoad *load);
 
 G_END_DECLS

@@ -159,6 +159,15 @@ set_run_status (PlabWindow *self)
   else
     text = g_strdup_printf ("%s%s%s", what, r->error && r->error[0] ? " · " : "",
                             r->error ? r->error : "");
+  /* A run measured on a busy machine says so first: its times are not to
+   * be trusted. */
+  if (self->compared == NULL && self->shown->chart->load_warning[0] != '\0')
+    {
+      char *busy
+          = g_strdup_printf ("Busy machine: %s · %s", self->shown->chart->load_warning, text);
+      g_free (text);
+      text = busy;
+    }
   _plab_window_set_status (self, text);
 }
 

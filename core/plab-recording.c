@@ -97,7 +97,8 @@ struct PlabRecording
   int64_t last_any_event_ns;
   bool run_stall_reported;
   int64_t last_core_sample_ns;
-  bool sample_main; /* the work runs in the runner's own thread (serial) */
+  bool sample_main;                /* the work runs in the runner's own thread (serial) */
+  PlabMachineLoadProbe load_probe; /* the machine before the run */
 
   /* Set by the signal handler or plab_recording_cancel (), read by the
    * caller's run function (a pool watches it): 0 while running, else the
@@ -665,6 +666,8 @@ run_timed (PlabRecording *self,
 {
   int rc;
 
+  /* Outside the measured time: reading /proc costs tens of microseconds. */
+  plab_machine_load_begin (&self->load_probe);
   self->cpu0_ns = plab_cpu_time_ns ();
   self->t0_ns = plab_now_ns ();
   self->last_wall_update_ns = self->t0_ns;
@@ -691,6 +694,7 @@ run_timed (PlabRecording *self,
   plab_trace_stop_watch (trace);
   outcome->wall_ns = plab_now_ns () - self->t0_ns;
   outcome->cpu_ns = plab_cpu_time_ns () - self->cpu0_ns;
+  plab_machine_load_end (&self->load_probe, &outcome->load);
 
   /* The last of the runner's own waiting for a core, while its lane still
    * runs; workers still there give theirs too. */
@@ -775,6 +779,7 @@ finish_run (PlabRecording *self, PlabRecordingOutcome *outcome)
   end.check_ok = outcome->check_ok;
   end.check_message = outcome->check;
   end.error = outcome->error;
+  end.load = &outcome->load;
   rc = plab_store_finish_run (self->store, self->run_id, &end);
   if (rc != 0)
     {

@@ -94,11 +94,12 @@ typedef struct
   int64_t wall_ns;
   int64_t cpu_ns;
   bool check_ok;
-  char *check;       /* never NULL once the run ran */
-  char *error;       /* NULL when the run is ok */
-  char *result_json; /* never NULL once the run ran */
-  int store_error;   /* 0, or the first failed write of the run's timeline */
-  bool recorded;     /* the run's end is in the store */
+  char *check;          /* never NULL once the run ran */
+  char *error;          /* NULL when the run is ok */
+  char *result_json;    /* never NULL once the run ran */
+  int store_error;      /* 0, or the first failed write of the run's timeline */
+  bool recorded;        /* the run's end is in the store */
+  PlabMachineLoad load; /* how busy the machine was around the run */
 } PlabRecordingOutcome;
 
 void plab_recording_outcome_clear (PlabRecordingOutcome *outcome);

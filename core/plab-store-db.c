@@ -21,7 +21,8 @@
 #define RUN_COLUMNS                                                                                \
   "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "             \
   "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "             \
-  "n_spans, runner_start, runner_host"
+  "n_spans, runner_start, runner_host, load_avg_1m, load_cpus, load_others_share, "                \
+  "load_steal_share, load_window_ns"
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -49,8 +50,11 @@ static const char *const stmt_sql[N_STMTS] = {
                      "started_at_us, sweep_id, repeat, machine_id, runner_pid, runner_start, "
                      "runner_host, origin_ns) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, "
                      "?8, ?9, ?10, ?11, ?12, ?13)",
-  [STMT_FINISH_RUN] = "UPDATE runs SET status = ?2, wall_ns = ?3, cpu_ns = ?4, result = ?5, "
-                      "check_ok = ?6, check_message = ?7, error = ?8 WHERE id = ?1",
+  [STMT_FINISH_RUN]
+  = "UPDATE runs SET status = ?2, wall_ns = ?3, cpu_ns = ?4, result = ?5, "
+    "check_ok = ?6, check_message = ?7, error = ?8, load_avg_1m = ?9, load_cpus = ?10, "
+    "load_others_share = ?11, load_steal_share = ?12, load_window_ns = ?13 "
+    "WHERE id = ?1",
   [STMT_NEW_SWEEP] = "INSERT INTO sweeps (demo, label, created_at_us) VALUES (?1, ?2, ?3)",
   [STMT_GET_RUN] = "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
   [STMT_LIST_RUNS] = "SELECT " RUN_COLUMNS " FROM runs "

@@ -28,6 +28,25 @@ same_text (const char *a, const char *b)
   return a != NULL && b != NULL && strcmp (a, b) == 0;
 }
 
+/* The machine's load around the run, from the five columns at @col on: a
+ * run recorded before the store had them, or one that was not measured,
+ * has NULL in each. */
+static void
+read_load (sqlite3_stmt *stmt, int col, PlabMachineLoad *load)
+{
+  memset (load, 0, sizeof *load);
+  load->load_avg = -1;
+  if (sqlite3_column_type (stmt, col + 1) == SQLITE_NULL)
+    return;
+  load->measured = true;
+  if (sqlite3_column_type (stmt, col) != SQLITE_NULL)
+    load->load_avg = sqlite3_column_double (stmt, col);
+  load->cpus = sqlite3_column_int (stmt, col + 1);
+  load->others_share = sqlite3_column_double (stmt, col + 2);
+  load->steal_share = sqlite3_column_double (stmt, col + 3);
+  load->window_ns = sqlite3_column_int64 (stmt, col + 4);
+}
+
 static PlabRunRecord *
 run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
 {
@@ -56,6 +75,7 @@ run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
   r->machine_id = sqlite3_column_int64 (stmt, 16);
   r->runner_pid = sqlite3_column_int (stmt, 17);
   r->n_spans = sqlite3_column_int64 (stmt, 18);
+  read_load (stmt, 21, &r->load);
 
   /* A reader does not repair the store, but it need not show a dead run as
    * running either: it says what the next writer will record. */

@@ -8,6 +8,7 @@
 #include "plab.h"
 #include "plab-migrate-2.h"
 #include "plab-migrate-3.h"
+#include "plab-migrate-4.h"
 #include "plab-schema.h"
 #include "plab-store-private.h"
 
@@ -27,6 +28,7 @@ typedef struct
 static const Migration migrations[] = {
   { 2, plab_migrate_2_sql },
   { 3, plab_migrate_3_sql },
+  { 4, plab_migrate_4_sql },
 };
 
 /* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting

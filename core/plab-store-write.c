@@ -510,6 +510,27 @@ check_still_there (PlabStore *self)
   return 0;
 }
 
+/* The machine's load around a run into the five parameters from @param on;
+ * NULL (not measured) binds NULL to each. */
+static void
+bind_load (sqlite3_stmt *stmt, int param, const PlabMachineLoad *load)
+{
+  if (load == NULL || !load->measured)
+    {
+      for (int i = 0; i < 5; i++)
+        sqlite3_bind_null (stmt, param + i);
+      return;
+    }
+  if (load->load_avg >= 0)
+    sqlite3_bind_double (stmt, param, load->load_avg);
+  else
+    sqlite3_bind_null (stmt, param);
+  sqlite3_bind_int (stmt, param + 1, load->cpus);
+  sqlite3_bind_double (stmt, param + 2, load->others_share);
+  sqlite3_bind_double (stmt, param + 3, load->steal_share);
+  sqlite3_bind_int64 (stmt, param + 4, load->window_ns);
+}
+
 int
 plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome)
 {
@@ -538,6 +559,7 @@ plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *ou
     sqlite3_bind_text (stmt, 8, outcome->error, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null (stmt, 8);
+  bind_load (stmt, 9, outcome->load);
   rc = stmt_run (self, stmt);
   sqlite3_clear_bindings (stmt);
   if (rc < 0)

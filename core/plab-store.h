@@ -20,13 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plab-machine-load.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PLAB_STORE_SCHEMA_VERSION 3
+#define PLAB_STORE_SCHEMA_VERSION 4
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
 typedef struct PlabStore PlabStore;
@@ -98,8 +99,9 @@ typedef struct
   int64_t cpu_ns;          /* user + system time of the runner and its workers */
   const char *result_json; /* the demo's result summary; NULL: {} */
   bool check_ok;
-  const char *check_message; /* the check's reason */
-  const char *error;         /* what went wrong, when failed or cancelled */
+  const char *check_message;   /* the check's reason */
+  const char *error;           /* what went wrong, when failed or cancelled */
+  const PlabMachineLoad *load; /* the machine around the run; NULL: not measured */
 } PlabRunOutcome;
 
 /* Creates a sweep (a group of runs of one demo) and returns its id. */
@@ -177,6 +179,7 @@ typedef struct
   int64_t machine_id;
   int runner_pid;
   int64_t n_spans;
+  PlabMachineLoad load; /* load.measured is false for runs recorded without it */
 } PlabRunRecord;
 
 /* Free what plab_store_get_run () and plab_store_list_runs () return. */

@@ -13,6 +13,7 @@
 #include "plab-store.h"
 #include "plab-recording.h"
 #include "plab-sysinfo.h"
+#include "plab-machine-load.h"
 #include "plab-sync.h"
 #include "plab-queue.h"
 #include "plab-pipe.h"

@@ -1,5 +1,5 @@
--- Parallel Lab run store, schema version 2 (a new store gets all of it at once;
--- plab-migrate-2.sql brings a version 1 store here).
+-- Parallel Lab run store, schema version 3 (a new store gets all of it at once;
+-- plab-migrate-N.sql brings a version N - 1 store a step nearer).
 -- Times: *_at_us are wall-clock microseconds since the epoch; *_ns in spans and
 -- counters are monotonic nanoseconds since the run's origin.
 
@@ -48,7 +48,13 @@ CREATE TABLE runs (
   runner_host    TEXT NOT NULL,
   origin_ns      INTEGER NOT NULL DEFAULT 0, -- the trace origin, CLOCK_MONOTONIC ns
   n_spans        INTEGER NOT NULL DEFAULT 0, -- rows in spans, kept with every batch
-  max_span_ns    INTEGER NOT NULL DEFAULT 0  -- the longest span: bounds range scans
+  max_span_ns    INTEGER NOT NULL DEFAULT 0, -- the longest span: bounds range scans
+  -- The machine around the run (plab-machine-load.h); all NULL: not measured.
+  load_avg_1m        REAL,    -- the 1-minute load average before the run
+  load_cpus          INTEGER, -- the CPUs measured: those the runner may use
+  load_others_share  REAL,    -- CPU time of other programs / (window x CPUs)
+  load_steal_share   REAL,    -- time stolen by a hypervisor / (window x CPUs)
+  load_window_ns     INTEGER  -- how long the measurement lasted
 );
 CREATE INDEX runs_demo ON runs (demo, id);
 CREATE INDEX runs_sweep ON runs (sweep_id);

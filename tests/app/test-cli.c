@@ -1269,6 +1269,117 @@ test_sigint (Fixture *f, gconstpointer data)
   plab_store_close (store);
 }
 
+/* --- The busy-machine warning --- */
+
+/* Starts one busy loop per usable CPU, each dying with this test. */
+static GArray *
+start_hogs (void)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  int n = plab_usable_cpus ();
+
+  for (int i = 0; i < n; i++)
+    {
+      pid_t pid = fork ();
+
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          volatile unsigned long spin = 0;
+
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          for (;;)
+            spin++;
+        }
+      g_array_append_val (pids, pid);
+    }
+  return pids;
+}
+
+/* Kills and reaps them: no zombie is left. */
+static void
+stop_hogs (GArray *pids)
+{
+  for (guint i = 0; i < pids->len; i++)
+    kill (g_array_index (pids, pid_t, i), SIGKILL);
+  for (guint i = 0; i < pids->len; i++)
+    g_assert_cmpint (waitpid (g_array_index (pids, pid_t, i), NULL, 0), ==,
+                     g_array_index (pids, pid_t, i));
+  g_array_free (pids, TRUE);
+}
+
+static PlabRunRecord *
+get_run (const Fixture *f, int64_t id)
+{
+  PlabStore *store = open_store (f);
+  PlabRunRecord *r = NULL;
+
+  g_assert_cmpint (plab_store_get_run (store, id, &r), ==, 0);
+  plab_store_close (store);
+  return r;
+}
+
+/* A run beside a busy loop on every usable CPU warns in plab run and plab
+ * show, and its load is stored as busy. */
+static void
+test_busy_run_warns (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *show = NULL, *serr = NULL;
+  GArray *hogs = start_hogs ();
+  PlabRunRecord *r;
+  int rc = run_plab (f, &out, &err, "run", "chef", "--db", f->db);
+
+  stop_hogs (hogs);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "warning: other programs used"));
+  g_assert_cmpint (run_plab (f, &show, &serr, "show", "last", "--db", f->db), ==, 0);
+  g_assert_nonnull (strstr (show, "WARNING     other programs used"));
+  g_assert_nonnull (strstr (show, "times may be longer than on a quiet machine"));
+  r = get_run (f, 1);
+  g_assert_true (r->load.measured);
+  g_assert_cmpint (r->load.cpus, >=, 1);
+  g_assert_cmpfloat (r->load.others_share, >, PLAB_BUSY_OTHERS_SHARE);
+  g_assert_true (plab_machine_load_is_busy (&r->load));
+  plab_run_record_free (r);
+}
+
+/* A run with no load started beside it does not warn: its own workers are
+ * not other programs. The test measures the other programs itself around
+ * the run (the runner is its child, so its CPU time is the test's own);
+ * when they already use the CPUs (the suite beside a busy loop per core),
+ * a quiet run cannot be had and the assertion is skipped. */
+static void
+test_quiet_run_does_not_warn (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *show = NULL, *serr = NULL;
+  PlabMachineLoadProbe probe;
+  PlabMachineLoad around;
+  PlabRunRecord *r;
+  int rc;
+
+  plab_machine_load_begin (&probe);
+  rc = run_plab (f, &out, &err, "run", "chef", "--db", f->db);
+  plab_machine_load_end (&probe, &around);
+  g_assert_cmpint (rc, ==, 0);
+  r = get_run (f, 1);
+  g_assert_true (r->load.measured);
+  if (!around.measured || around.others_share > PLAB_BUSY_OTHERS_SHARE / 2)
+    {
+      g_autofree char *why = g_strdup_printf ("other programs already used %.0f%% of the CPUs "
+                                              "around the run: no quiet run to check",
+                                              around.others_share * 100);
+      plab_run_record_free (r);
+      g_test_skip (why);
+      return;
+    }
+  g_assert_false (plab_machine_load_is_busy (&r->load));
+  g_assert_null (strstr (out, "warning:"));
+  g_assert_cmpint (run_plab (f, &show, &serr, "show", "last", "--db", f->db), ==, 0);
+  g_assert_null (strstr (show, "WARNING"));
+  g_assert_nonnull (strstr (show, "quiet: other programs used"));
+  plab_run_record_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1305,6 +1416,8 @@ main (int argc, char **argv)
   ADD ("/plab/cli/core-wait", test_core_wait);
   ADD ("/plab/cli/progress-slow-reader", test_progress_slow_reader);
   ADD ("/plab/cli/sigint", test_sigint);
+  ADD ("/plab/cli/busy-run-warns", test_busy_run_warns);
+  ADD ("/plab/cli/quiet-run-does-not-warn", test_quiet_run_does_not_warn);
 #undef ADD
 
   return g_test_run ();

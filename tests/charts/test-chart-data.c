@@ -5,6 +5,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "chart-test-util.h"
+#include "plab-chart-data.h"
 #include "plab-chart-export.h"
 #include "plab-run-export.h"
 #include "plab-error.h"
@@ -179,6 +181,79 @@ test_result_and_errors (Fixture *fx, gconstpointer user_data)
   g_assert_false (g_file_test ("unused.png", G_FILE_TEST_EXISTS));
 }
 
+/* The warning-coloured pixels of the bottom @band of chart @kind of @data,
+ * drawn as an export is. */
+static int
+footer_warning_pixels (const PlabChartData *data, PlabChartKind kind, double band)
+{
+  const int width = 1600, height = 900;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+  PlabChartInput input;
+  int n;
+
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1);
+  plab_chart_data_input (data, kind, &input);
+  plab_chart_draw (cr, &input, &style, width, height);
+  cairo_destroy (cr);
+  n = chart_test_count_colour (surface, 0, height - band, width, band, style.warning);
+  cairo_surface_destroy (surface);
+  return n;
+}
+
+/* A run measured while other programs used the CPUs carries the warning in
+ * its footer, drawn in the warning colour above the line that names the
+ * run; the charts of its group say how many of their runs were measured so.
+ * A run that was not measured has neither. */
+static void
+test_busy_machine_footer (Fixture *fx, gconstpointer user_data)
+{
+  PlabMachineLoad load = { .measured = true,
+                           .load_avg = 4.0,
+                           .cpus = 2,
+                           .others_share = 0.6,
+                           .steal_share = 0,
+                           .window_ns = 600000000 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK,
+                             .wall_ns = 600000000,
+                             .cpu_ns = 600000000,
+                             .check_ok = true,
+                             .check_message = "ok",
+                             .load = &load };
+  const char *warning = "other programs used 60% of the 2 CPUs during this run: times may be "
+                        "longer than on a quiet machine";
+  int64_t busy = add_run (fx, "threads", 2, 0, 600000000);
+  PlabChartData *data = NULL, *quiet = NULL;
+  char err[256] = "";
+  const double band = 120;
+
+  g_assert_cmpint (plab_store_finish_run (fx->store, busy, &outcome), ==, 0);
+
+  g_assert_cmpint (plab_chart_data_load_run (fx->store, busy, PLAB_CHART_LOAD_ALL, NULL, NULL,
+                                             &data, err, sizeof err),
+                   ==, 0);
+  g_assert_true (data->run->load.measured);
+  g_assert_cmpstr (data->load_warning, ==, warning);
+  g_assert_nonnull (strstr (data->footer, "\nOther programs used 60% of the 2 CPUs during this "
+                                          "run: times may be longer than on a quiet machine"));
+  g_assert_true (g_str_has_prefix (data->footer, "demo squares"));
+  g_assert_nonnull (strstr (data->group_footer, "\n1 of 7 runs were measured on a busy machine"));
+  g_assert_nonnull (strstr (data->group_footer, "run " G_STRINGIFY (7)));
+  g_assert_cmpint (footer_warning_pixels (data, PLAB_CHART_RESULT, band), >, 100);
+  g_assert_cmpint (footer_warning_pixels (data, PLAB_CHART_TIME, band), >, 100);
+
+  g_assert_cmpint (plab_chart_data_load_run (fx->store, fx->first_run, PLAB_CHART_LOAD_ALL, NULL,
+                                             NULL, &quiet, err, sizeof err),
+                   ==, 0);
+  g_assert_false (quiet->run->load.measured);
+  g_assert_cmpstr (quiet->load_warning, ==, "");
+  g_assert_null (strchr (quiet->footer, '\n'));
+  g_assert_cmpint (footer_warning_pixels (quiet, PLAB_CHART_RESULT, band), ==, 0);
+  plab_chart_data_free (quiet);
+  plab_chart_data_free (data);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,6 +262,7 @@ main (int argc, char **argv)
   ADD ("/plab/chart/store/timeline", test_timeline_from_store);
   ADD ("/plab/chart/store/time-and-speedup", test_time_and_speedup_from_sweep);
   ADD ("/plab/chart/store/result-and-errors", test_result_and_errors);
+  ADD ("/plab/chart/store/busy-machine-footer", test_busy_machine_footer);
 #undef ADD
   return g_test_run ();
 }

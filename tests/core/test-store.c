@@ -1217,6 +1217,78 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
   g_free (schema_path);
 }
 
+/* A store of schema version 2 gets the machine-load columns of version 4 on
+ * the first open for writing: its runs read "not measured", a new run's
+ * load is written and read back, and a reader no longer asks for an upgrade. */
+static void
+test_migrate_v2 (Fixture *f, gconstpointer data)
+{
+  const char *source_dir = g_getenv ("PLAB_SOURCE_DIR");
+  g_autofree char *schema_path = g_build_filename (source_dir ? source_dir : "..", "tests", "core",
+                                                   "store-schema-v2.sql", NULL);
+  g_autofree char *schema = NULL;
+  PlabMachineLoad load = { .measured = true,
+                           .load_avg = 3.5,
+                           .cpus = 2,
+                           .others_share = 0.6,
+                           .steal_share = 0.01,
+                           .window_ns = 2000000000 };
+  PlabRunSpec spec = { .demo = "chef", .backend = "processes", .workers = 2 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 2000000000, .load = &load };
+  PlabStore *store = NULL;
+  PlabRunRecord *run = NULL;
+  char note[256];
+  sqlite3 *db;
+  int64_t id = 0;
+  GError *error = NULL;
+
+  g_file_get_contents (schema_path, &schema, NULL, &error);
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  raw_exec (db, schema);
+  raw_exec (db, "PRAGMA application_id = 1347174722; PRAGMA user_version = 2;"
+                "INSERT INTO runs (demo, backend, workers, status, started_at_us, wall_ns, "
+                "  runner_pid, runner_start, runner_host) "
+                "  VALUES ('chef', 'threads', 2, 'ok', 1, 5000, 1, 1, 'h');");
+  sqlite3_close (db);
+
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_get_run (store, 1, &run), ==, 0);
+  g_assert_cmpint (run->wall_ns, ==, 5000);
+  g_assert_false (run->load.measured);
+  g_assert_false (plab_machine_load_is_busy (&run->load));
+  g_assert_cmpstr (plab_machine_load_describe (&run->load, note, sizeof note), ==, "not measured");
+  plab_run_record_free (run);
+
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  g_assert_cmpint (id, ==, 2);
+  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
+  plab_store_close (store);
+
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_run (store, id, &run), ==, 0);
+  g_assert_true (run->load.measured);
+  g_assert_cmpfloat_with_epsilon (run->load.load_avg, 3.5, 1e-9);
+  g_assert_cmpint (run->load.cpus, ==, 2);
+  g_assert_cmpfloat_with_epsilon (run->load.others_share, 0.6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (run->load.steal_share, 0.01, 1e-9);
+  g_assert_cmpint (run->load.window_ns, ==, 2000000000);
+  g_assert_true (plab_machine_load_is_busy (&run->load));
+  plab_run_record_free (run);
+  g_assert_cmpint (plab_store_get_run (store, 1, &run), ==, 0);
+  g_assert_false (run->load.measured);
+  plab_run_record_free (run);
+  plab_store_close (store);
+
+  db = raw_open (f->path);
+  raw_exec (db, "SELECT load_avg_1m, load_cpus, load_others_share, load_steal_share, "
+                "load_window_ns FROM runs");
+  sqlite3_close (db);
+  assert_integrity_ok (f->path);
+}
+
 /* A store missing one of plab's tables, columns or triggers is refused as
  * damaged, by readers and writers, and left as it is. */
 static void
@@ -1375,6 +1447,7 @@ main (int argc, char **argv)
   ADD ("trace-sink", test_trace_sink);
   ADD ("delete-run-cascades", test_delete_run_cascades);
   ADD ("migrate-v1", test_migrate_v1);
+  ADD ("migrate-v2", test_migrate_v2);
   ADD ("missing-table", test_missing_table);
   ADD ("gone-mid-run", test_gone_mid_run);
   ADD ("waits-for-runner", test_waits_for_runner);

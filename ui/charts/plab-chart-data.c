@@ -1,6 +1,7 @@
 /* plab-chart-data.c: the one loader of chart data from the run store. */
 #include "plab-chart-data.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,50 @@ make_footer (PlabStore *store, const PlabRunRecord *run, const char *what, char 
   if (run->started_at_us > 0 && localtime_r (&t, &tm) != NULL)
     strftime (date, sizeof date, "%Y-%m-%d %H:%M", &tm);
   snprintf (buf, len, "demo %s · %s · %s · %s · %s", run->demo, params, what, where, date);
+}
+
+/* A footer's second line, when the run was measured on a busy machine: the
+ * chart frame draws it in the warning colour. */
+static void
+append_footer_line (char *buf, size_t len, const char *line)
+{
+  size_t used = strlen (buf);
+
+  /* It begins a sentence of its own there. */
+  if (line[0] != '\0' && used + 1 < len)
+    {
+      snprintf (buf + used, len - used, "\n%s", line);
+      buf[used + 1] = (char)toupper ((unsigned char)buf[used + 1]);
+    }
+}
+
+/* The warning of a group's footer: how many of its finished runs were
+ * measured while other programs used the CPUs, the busiest named. */
+static void
+group_load_warning (PlabRunRecord **runs, size_t n_runs, char *buf, size_t len)
+{
+  const PlabRunRecord *busiest = NULL;
+  int n_ok = 0, n_busy = 0;
+  char note[256];
+
+  buf[0] = '\0';
+  for (size_t i = 0; i < n_runs; i++)
+    {
+      if (runs[i]->status != PLAB_RUN_OK || runs[i]->wall_ns <= 0)
+        continue;
+      n_ok++;
+      if (!plab_machine_load_is_busy (&runs[i]->load))
+        continue;
+      n_busy++;
+      if (busiest == NULL || runs[i]->load.others_share > busiest->load.others_share)
+        busiest = runs[i];
+    }
+  if (busiest == NULL)
+    return;
+  snprintf (buf, len,
+            "%d of %d runs were measured on a busy machine; the busiest, run %" PRId64 ": %s",
+            n_busy, n_ok, busiest->id,
+            plab_machine_load_describe (&busiest->load, note, sizeof note));
 }
 
 typedef struct
@@ -228,6 +273,12 @@ load_group (PlabChartData *self,
     snprintf (what, sizeof what, "%s, %zu configurations, one run each", group_name,
               self->n_points);
   make_footer (store, model, what, self->group_footer, sizeof self->group_footer);
+  {
+    char warning[PLAB_CHART_DATA_FOOTER_MAX / 2];
+
+    group_load_warning (runs, n_runs, warning, sizeof warning);
+    append_footer_line (self->group_footer, sizeof self->group_footer, warning);
+  }
 
   snprintf (self->time_title, sizeof self->time_title, "Execution time · %s", model->demo);
   self->time.title = self->time_title;
@@ -316,6 +367,9 @@ load_own (PlabChartData *self,
 
   snprintf (run_what, sizeof run_what, "%s × %d", self->run->backend, self->run->workers);
   make_footer (store, self->run, run_what, self->footer, sizeof self->footer);
+  if (plab_machine_load_is_busy (&self->run->load))
+    plab_machine_load_describe (&self->run->load, self->load_warning, sizeof self->load_warning);
+  append_footer_line (self->footer, sizeof self->footer, self->load_warning);
   if (what & PLAB_CHART_LOAD_RESULT)
     load_result (self);
   if (what & PLAB_CHART_LOAD_TIMELINE)

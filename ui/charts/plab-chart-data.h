@@ -39,8 +39,12 @@ typedef enum
 
 typedef struct
 {
-  PlabRunRecord *run; /* the run; for a sweep, its newest finished run */
-  char footer[PLAB_CHART_DATA_FOOTER_MAX];
+  PlabRunRecord *run;                      /* the run; for a sweep, its newest finished run */
+  char footer[PLAB_CHART_DATA_FOOTER_MAX]; /* a second line warns when the machine was busy */
+  /* "other programs used 60% of the 2 CPUs during this run: times may be
+   * longer than on a quiet machine" when the run's times are not to be
+   * trusted (plab_machine_load_is_busy ()), else "" */
+  char load_warning[256];
 
   /* PLAB_CHART_LOAD_TIMELINE */
   PlabLaneInfo *lanes;
@@ -57,7 +61,7 @@ typedef struct
   PlabSpeedupChartData speedup;
   char time_title[PLAB_CHART_DATA_TITLE_MAX];
   char speedup_title[PLAB_CHART_DATA_TITLE_MAX];
-  char group_footer[PLAB_CHART_DATA_FOOTER_MAX];
+  char group_footer[PLAB_CHART_DATA_FOOTER_MAX]; /* a second line: runs measured while busy */
 
   /* PLAB_CHART_LOAD_RESULT: an unreadable result shows as {} and says why
    * in result_error */

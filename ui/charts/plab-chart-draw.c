@@ -180,6 +180,38 @@ _plab_chart_text_wrapped (cairo_t *cr,
   return y;
 }
 
+/* Draws @footer's lines upwards from @bottom, @line_height apart: its first
+ * line (what, with what, where, when) last, in the muted colour, and any
+ * further lines (a busy-machine warning) above it in the warning colour.
+ * Returns the number of lines. */
+static int
+draw_footer_lines (cairo_t *cr,
+                   const PlabChartStyle *style,
+                   const char *footer,
+                   PlabRect body,
+                   double bottom,
+                   double line_height)
+{
+  char line[512], buf[512];
+  int n_lines = 1, index = 0;
+
+  for (const char *p = footer; *p != '\0'; p++)
+    n_lines += *p == '\n';
+  for (const char *p = footer; index < n_lines; index++)
+    {
+      size_t n = strcspn (p, "\n");
+      double y = index == 0 ? bottom : bottom - (n_lines - index) * line_height;
+
+      snprintf (line, sizeof line, "%.*s", (int)n, p);
+      _plab_chart_font (cr, style, style->small_size, index > 0);
+      _plab_chart_set_colour (cr, index == 0 ? style->muted : style->warning);
+      _plab_chart_text_fit (cr, line, body.w, buf, sizeof buf);
+      _plab_chart_text (cr, body.x, y, 0, 1, buf);
+      p += n + (p[n] == '\n');
+    }
+  return n_lines;
+}
+
 PlabRect
 _plab_chart_frame (cairo_t *cr,
                    const PlabChartStyle *style,
@@ -209,13 +241,11 @@ _plab_chart_frame (cairo_t *cr,
 
   if (footer != NULL && *footer != '\0')
     {
-      double fy = height - style->padding;
+      double line_height = style->small_size * 1.3;
+      int n_lines
+          = draw_footer_lines (cr, style, footer, body, height - style->padding, line_height);
 
-      _plab_chart_font (cr, style, style->small_size, false);
-      _plab_chart_set_colour (cr, style->muted);
-      _plab_chart_text_fit (cr, footer, body.w, buf, sizeof buf);
-      _plab_chart_text (cr, body.x, fy, 0, 1, buf);
-      body.h -= style->small_size * 1.3 + style->padding * 0.5;
+      body.h -= n_lines * line_height + style->padding * 0.5;
 
       /* A hairline separates the footer from the chart. */
       cairo_set_line_width (cr, style->thin_line_width);

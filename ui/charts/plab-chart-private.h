@@ -94,7 +94,9 @@ double _plab_chart_text_wrapped (cairo_t *cr,
 
 /* Paints the background, the title at the top and the footer at the bottom,
  * and returns the area left for the chart's body. Either string may be NULL
- * or empty (a GUI widget draws no title). */
+ * or empty (a GUI widget draws no title). The footer may have more lines,
+ * parted by '\n': the first says what the chart shows, the others warn (a
+ * busy machine) and are drawn above it in the warning colour. */
 PlabRect _plab_chart_frame (cairo_t *cr,
                             const PlabChartStyle *style,
                             const char *title,
