@@ -295,8 +295,9 @@ const PlabDemo plab_demo_chef = {
   .title = "The chef's kitchen",
   .summary = "baking, stirring, kneading and chopping: a for loop vs a process per task",
   .lesson
-  = "One chef kneads, chops and stirs (CPU work) and bakes (waiting for an oven) in a for "
-    "loop, so the meal takes the sum of all the tasks: run it with -b serial. With one process "
+  = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
+    "does: the green \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
+    "tasks: run it with -b serial. With one process "
     "per task the baking overlaps everything else, and the busy tasks share the two cores: "
     "look at the timeline, where the oven spans lie side by side while the CPU tasks stretch "
     "when more of them run than there are cores: the hatched \"waiting for a core\" stripes "
