@@ -691,8 +691,9 @@ test_sweep (Fixture *f, gconstpointer data)
 }
 
 /* The most lanes of run @id that were doing their task at the same moment.
- * A lane's task is the hull of its spans other than its start, its exit and
- * its wait for a worker slot ("wait: semaphore workers"): the work, the
+ * A lane's task is the hull of its spans other than its start, its exit, its
+ * wait for a worker slot ("wait: semaphore workers") and its waits for a core
+ * (sampled, so placed only as finely as the sampling): the work, the
  * sleep or the oven, however they are recorded. Sets *@n_lanes to the
  * worker lanes. */
 static int
@@ -715,6 +716,7 @@ most_tasks_at_once (PlabStore *store, int64_t id, int *n_lanes)
       PlabEvent *e = &spans[i];
 
       if (e->lane == 0 || e->lane >= n || e->kind == PLAB_SPAN_SPAWN || e->kind == PLAB_SPAN_EXIT
+          || e->kind == PLAB_SPAN_CORE_WAIT
           || g_str_has_prefix (e->label, "wait: semaphore workers"))
         continue;
       from[e->lane] = MIN (from[e->lane], e->start_ns);
