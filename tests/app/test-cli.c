@@ -3,8 +3,8 @@
  * Every test runs the built binary ($PLAB_BUILD_DIR/app/plab) with
  * XDG_DATA_HOME pointing into a temporary folder, so no test touches the
  * user's own runs. JSON output is checked with python3's json module, and the
- * run store is read back with the core library: the facts asserted are those
- * the files really hold.
+ * run store is read back with the core library (and its timeline drawn with
+ * the charts library): the facts asserted are those the files really hold.
  */
 #include <errno.h>
 #include <glib.h>
@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chart-test-util.h"
+#include "plab-chart-data.h"
 #include "plab.h"
 #include "tmp-test-util.h"
 
@@ -1271,6 +1273,78 @@ test_sigint (Fixture *f, gconstpointer data)
   plab_store_close (store);
 }
 
+/* --- The timeline of a recorded run --- */
+
+#define EDGE_CHART_W 1600
+#define EDGE_CHART_H 900
+/* Pairs each worker lane must have told apart: most of its 32 tasks follow
+ * one another at once, only a pair with a gap or a span under a few pixels
+ * is left out. */
+#define EDGE_MIN_PAIRS 8
+
+/* The timeline of a real kde run on two threads, drawn as plab export draws
+ * it: each worker takes chunk after chunk of the grid with no gap between
+ * them, and every pair of back-to-back tasks is told apart by an edge. The
+ * chart tests check this on made-up spans; here the spans are the runner's. */
+static void
+test_timeline_edges (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  char message[256] = "";
+  PlabChartData *chart = NULL;
+  PlabChartStyle style;
+  PlabTimelineLayout layout;
+  cairo_surface_t *surface;
+  PlabStore *store;
+  cairo_t *cr;
+  int found = 0;
+
+  /* 64 tasks of 128 grid points, some 10 ms each: about 32 per worker. */
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "kde", "-b", "threads", "-j", "2", "--db", f->db,
+                             "--set", "samples=20000", "--set", "grid=8192", "--set", "chunk=128"),
+                   ==, 0);
+  store = open_store (f);
+  if (plab_chart_data_load_run (store, 1, PLAB_CHART_LOAD_TIMELINE, NULL, NULL, &chart, message,
+                                sizeof message)
+      != 0)
+    g_error ("loading run 1: %s", message);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, EDGE_CHART_W, EDGE_CHART_H);
+  cr = cairo_create (surface);
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_timeline_chart_draw (cr, chart->timeline, NULL, &style, EDGE_CHART_W, EDGE_CHART_H);
+  plab_timeline_chart_layout (cr, chart->timeline, NULL, &style, EDGE_CHART_W, EDGE_CHART_H,
+                              &layout);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+
+  for (int row = 0; row < plab_timeline_data_n_lanes (chart->timeline); row++)
+    {
+      PlabLaneSummary lane;
+      /* In the bar's upper part: above the task labels and the waits for a
+       * core along the bar's bottom. */
+      double y = layout.lanes_y + (row + 0.25) * layout.lane_h;
+      int pairs;
+
+      g_assert_true (plab_timeline_data_lane_summary (chart->timeline, row, &lane));
+      if (lane.info.lane != 1 && lane.info.lane != 2)
+        continue;
+      g_assert_cmpuint (lane.n_tasks, >, EDGE_MIN_PAIRS);
+      pairs = chart_test_assert_edges (surface, chart->timeline, &layout, &style, lane.info.lane, y,
+                                       4);
+      if (g_test_verbose ())
+        g_test_message ("lane %d: %zu tasks, %d back-to-back pairs checked", lane.info.lane,
+                        lane.n_tasks, pairs);
+      g_assert_cmpint (pairs, >=, EDGE_MIN_PAIRS);
+      found++;
+    }
+  g_assert_cmpint (found, ==, 2);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  plab_chart_data_free (chart);
+  plab_store_close (store);
+}
+
 /* --- The busy-machine warning --- */
 
 /* Starts one busy loop per usable CPU, each dying with this test. */
@@ -1414,6 +1488,7 @@ main (int argc, char **argv)
   g_test_add ("/plab/cli/per-task-workers/chef", Fixture, chef_case, tmp_test_fixture_setup,
               test_per_task_workers, tmp_test_fixture_teardown);
   ADD ("/plab/cli/export-charts", test_export_charts);
+  ADD ("/plab/cli/timeline-edges", test_timeline_edges);
   ADD ("/plab/cli/progress", test_progress_stream);
   ADD ("/plab/cli/core-wait", test_core_wait);
   ADD ("/plab/cli/progress-slow-reader", test_progress_slow_reader);
