@@ -800,8 +800,9 @@ typedef struct
   gint64 min_end_ns;
 } ThinnedWant;
 
-/* The live picture has been thinned (the stream left spans out) and the run
- * has gone on for a while. */
+/* The live picture has been thinned (the stream left spans out), the run
+ * has gone on for a while, and both worker lanes have been heard of for a
+ * third of it (on a loaded machine the first lines can come late). */
 static gboolean
 thinned_cond (gpointer data)
 {
@@ -809,7 +810,8 @@ thinned_cond (gpointer data)
   PlabTimelineData *d = plab_timeline_view_get_data (want->window->timeline_view);
 
   return plab_window_is_running (want->window) && d != NULL && want->window->live_left_out > 0
-         && plab_timeline_data_extent (d).end_ns >= want->min_end_ns;
+         && plab_timeline_data_extent (d).end_ns >= want->min_end_ns
+         && live_known_end (d) > want->min_end_ns / 3;
 }
 
 /* With the window's reader slowed down so far that the runner leaves most
