@@ -11,10 +11,6 @@
 #define SPEEDUP_PANEL_SHARE 0.60
 #define CURVE_STEPS 96
 #define MAX_SERIES 8
-/* The efficiency panel grows to show Karp-Flatt values up to this; a larger
- * e (a configuration slower than serial) sits on the top edge with its value
- * written beside it, so one bad point does not flatten every other line. */
-#define KARP_FLATT_AXIS_MAX 2.0
 /* A fitted serial fraction this close to 1 means no speedup was measured. */
 #define NO_SPEEDUP_F 0.995
 
