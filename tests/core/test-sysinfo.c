@@ -2,9 +2,7 @@
 #include "plab.h"
 
 #include <glib.h>
-#include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
