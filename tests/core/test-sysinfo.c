@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,7 +180,8 @@ test_cpu_time (void)
 
 #define N_SPINNERS 4
 
-/* A child process that spins on @cpu until it is killed. */
+/* A child process that spins on @cpu until it is killed, or its parent dies
+ * (a failed assertion must not leave it spinning). */
 static pid_t
 spawn_spinner (int cpu)
 {
@@ -191,6 +193,7 @@ spawn_spinner (int cpu)
       cpu_set_t one;
       volatile uint64_t x = 1;
 
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       CPU_ZERO (&one);
       CPU_SET (cpu, &one);
       if (sched_setaffinity (0, sizeof one, &one) != 0)
