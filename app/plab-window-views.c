@@ -49,8 +49,8 @@ history_has_running (PlabWindow *self)
 }
 
 /* Run @id as History lists it, or NULL. */
-static const PlabRunRecord *
-history_run (PlabWindow *self, gint64 id)
+const PlabRunRecord *
+_plab_window_history_run (PlabWindow *self, gint64 id)
 {
   guint n = plab_history_list_get_n_runs (self->history_list);
 
@@ -92,7 +92,8 @@ store_poll_cb (gpointer user_data)
     return G_SOURCE_CONTINUE;
   self->store_version = version;
 
-  listed = self->shown != NULL ? history_run (self, self->shown->chart->run->id) : NULL;
+  listed
+      = self->shown != NULL ? _plab_window_history_run (self, self->shown->chart->run->id) : NULL;
   if (listed != NULL && listed->status != PLAB_RUN_RUNNING
       && self->shown->chart->run->status == PLAB_RUN_RUNNING && self->compared == NULL
       && self->loading == NULL && !plab_runner_client_is_running (self->runner))
@@ -113,7 +114,8 @@ show_speedup (PlabWindow *self)
       return;
     }
   self->speedup_shown = self->shown->chart->speedup;
-  self->speedup_shown.predicted = self->have_prediction ? &self->prediction : NULL;
+  /* Only the prediction made for this demo (or this sweep) goes beside it. */
+  self->speedup_shown.predicted = _plab_window_prediction_for (self, self->shown->chart->run);
   input.speedup = &self->speedup_shown;
   plab_chart_view_set_input (self->speedup_view, &input, plab_run_data_ref (self->shown), unref_cb);
 }
@@ -270,7 +272,7 @@ _plab_window_cancel_loading (PlabWindow *self)
 static gint64
 history_spans (PlabWindow *self, gint64 id)
 {
-  const PlabRunRecord *r = history_run (self, id);
+  const PlabRunRecord *r = _plab_window_history_run (self, id);
 
   return r != NULL ? r->n_spans : -1;
 }
@@ -376,6 +378,7 @@ history_selection_cb (PlabWindow *self)
   /* A live run owns the timeline until it ends. */
   if (plab_runner_client_is_running (self->runner))
     return;
+  _plab_window_select_runs (self, ids, n);
   if (n == 1)
     _plab_window_show_run (self, ids[0], FALSE);
   else if (n == 2)
