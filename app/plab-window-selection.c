@@ -196,6 +196,7 @@ _plab_window_selection_init (PlabWindow *self)
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self->shown_run_box), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing (self->shown_run_box, 6);
   gtk_widget_add_css_class (GTK_WIDGET (self->shown_run_box), "shown-run");
+  gtk_widget_add_css_class (GTK_WIDGET (self->shown_run_box), "card");
   self->shown_run_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->shown_run_label, 0);
   gtk_label_set_wrap (self->shown_run_label, TRUE);

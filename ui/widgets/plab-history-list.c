@@ -64,6 +64,7 @@ plab_history_list_format_subtitle (const PlabRunRecord *run)
 }
 
 #define SWEEP_INDENT_PX 14
+#define HEADER_MARGIN_END_PX 16
 
 /* What a row shows of @run. */
 static GtkWidget *
@@ -296,6 +297,8 @@ make_header (PlabHistoryList *self, const PlabRunRecord *run)
   GtkWidget *button, *label;
 
   gtk_widget_add_css_class (box, "sweep-header");
+  /* Clear of the overlay scroll bar, so that no word of the name is cut. */
+  gtk_widget_set_margin_end (box, HEADER_MARGIN_END_PX);
   button = gtk_button_new_from_icon_name (folded ? "pan-end-symbolic" : "pan-down-symbolic");
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_set_valign (button, GTK_ALIGN_START);
@@ -306,6 +309,7 @@ make_header (PlabHistoryList *self, const PlabRunRecord *run)
   label = gtk_label_new (text);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_widget_set_hexpand (label, TRUE);
   gtk_widget_add_css_class (label, "heading");
   gtk_box_append (GTK_BOX (box), button);
