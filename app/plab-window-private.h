@@ -113,6 +113,7 @@ struct _PlabWindow
   GtkLabel *shown_run_label;
   GtkWidget *run_again_button;
   gint64 selected_run_id;              /* the run "Run again with these" copies; 0: none */
+  gboolean following_history;          /* the demo changes because a run was selected */
   GHashTable *predictions;             /* demo name -> the prediction text typed for it */
   GHashTable *sweep_predictions;       /* sweep id -> PlabSpeedupSeries predicted before it */
   PlabSpeedupSeries launch_prediction; /* the prediction of the sweep starting now */
@@ -151,6 +152,7 @@ void _plab_window_selection_init (PlabWindow *self);
 void _plab_window_selection_dispose (PlabWindow *self);
 void _plab_window_selection_demo_changed (PlabWindow *self, const PlabDemo *old_demo);
 void _plab_window_select_runs (PlabWindow *self, const gint64 *ids, guint n);
+void _plab_window_demo_picked (PlabWindow *self);
 void _plab_window_sweep_started (PlabWindow *self, gint64 sweep_id);
 void _plab_window_sweep_launching (PlabWindow *self);
 const PlabSpeedupSeries *_plab_window_prediction_for (PlabWindow *self, const PlabRunRecord *run);
@@ -161,6 +163,7 @@ void _plab_window_views_dispose (PlabWindow *self);
 void _plab_window_reload_history (PlabWindow *self);
 void _plab_window_show_run (PlabWindow *self, gint64 run_id, gboolean keep_view);
 void _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b);
+void _plab_window_show_nothing (PlabWindow *self);
 gboolean _plab_window_is_loading (PlabWindow *self);
 void _plab_window_cancel_loading (PlabWindow *self);
 void _plab_window_update_prediction (PlabWindow *self);

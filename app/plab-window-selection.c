@@ -66,7 +66,11 @@ _plab_window_select_runs (PlabWindow *self, const gint64 *ids, guint n)
       return;
     }
   if (self->demo == NULL || g_strcmp0 (self->demo->name, a->demo) != 0)
-    plab_window_select_demo (self, a->demo);
+    {
+      self->following_history = TRUE;
+      plab_window_select_demo (self, a->demo);
+      self->following_history = FALSE;
+    }
   if (b != NULL)
     {
       g_autofree char *first = describe_run (a);
@@ -83,6 +87,40 @@ _plab_window_select_runs (PlabWindow *self, const gint64 *ids, guint n)
   gtk_label_set_text (self->shown_run_label, text);
   gtk_widget_set_visible (self->run_again_button, b == NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->shown_run_box), TRUE);
+}
+
+/* The user picked a demo in the sidebar: the views follow it, to its newest
+ * run in History, or to nothing when it has none, so that no run of another
+ * demo stays beside its lesson. A live run keeps the views until it ends. */
+void
+_plab_window_demo_picked (PlabWindow *self)
+{
+  guint n = plab_history_list_get_n_runs (self->history_list);
+  g_autofree char *status = NULL;
+
+  if (self->following_history || self->demo == NULL || self->runner == NULL
+      || plab_runner_client_is_running (self->runner))
+    return;
+  if (self->shown != NULL && !g_strcmp0 (self->shown->chart->run->demo, self->demo->name)
+      && self->compared == NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
+
+      if (!g_strcmp0 (r->demo, self->demo->name))
+        {
+          /* History announces it: the views and this pane follow. */
+          plab_history_list_select_run (self->history_list, r->id, FALSE);
+          return;
+        }
+    }
+  plab_history_list_unselect_all (self->history_list);
+  _plab_window_select_runs (self, NULL, 0);
+  _plab_window_show_nothing (self);
+  status = g_strdup_printf ("No run of %s recorded yet: set it up and press Run (Ctrl+R)",
+                            self->demo->name);
+  _plab_window_set_status (self, status);
 }
 
 /* Sets parameter @member of the run into the editor; FALSE when this demo

@@ -369,6 +369,22 @@ _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b)
   start_loading (self, ids, 2, FALSE);
 }
 
+/* No run in the views: a demo picked that has none recorded yet. */
+void
+_plab_window_show_nothing (PlabWindow *self)
+{
+  self->load_generation++;
+  stop_loading (self);
+  g_clear_pointer (&self->shown, plab_run_data_unref);
+  g_clear_pointer (&self->compared, plab_run_data_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
+  plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  plab_chart_view_set_input (self->time_view, NULL, NULL, NULL);
+  plab_chart_view_set_input (self->speedup_view, NULL, NULL, NULL);
+  plab_chart_view_set_input (self->result_view, NULL, NULL, NULL);
+  _plab_window_update_actions (self);
+}
+
 static void
 history_selection_cb (PlabWindow *self)
 {

@@ -192,8 +192,10 @@ make_demo_row (const PlabDemo *demo)
 static void
 demo_selected_cb (GtkListBox *list, GtkListBoxRow *row, PlabWindow *self)
 {
-  if (row != NULL)
-    set_demo (self, g_object_get_data (G_OBJECT (row), "plab-demo"));
+  if (row == NULL)
+    return;
+  set_demo (self, g_object_get_data (G_OBJECT (row), "plab-demo"));
+  _plab_window_demo_picked (self);
 }
 
 gboolean

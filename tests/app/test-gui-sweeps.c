@@ -17,6 +17,8 @@
  *   prediction         a prediction typed for one demo is never drawn on
  *                      another demo's speedup chart, and comes back with its
  *                      demo
+ *   demo-picked        picking a demo in the sidebar shows its newest run,
+ *                      or no run at all when it has none
  *
  * With PLAB_SCREENSHOT_DIR set, the window at the end of the two-backend
  * sweep is saved there (Execution time and Speedup). The deadlines only
@@ -458,16 +460,42 @@ test_prediction (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->window->speedup_shown.n_series, >=, 1);
   g_assert_null (f->window->speedup_shown.predicted);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (f->window->prediction_entry)), ==, "");
-  /* Not even when the sidebar is on sleepers with list-append shown. */
-  g_assert_true (plab_window_select_demo (f->window, "sleepers"));
-  gui_test_spin (100);
-  g_assert_true (f->window->have_prediction);
-  g_assert_null (_plab_window_prediction_for (f->window, f->window->shown->chart->run));
-
   /* Back on sleepers, the prediction is there again. */
   select_and_wait (f, sleepers_run);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (f->window->prediction_entry)), ==, "1.8");
   g_assert_nonnull (f->window->speedup_shown.predicted);
+}
+
+/* Picking a demo in the sidebar takes the views along: to its newest run,
+ * or to nothing when it has none; never another demo's run beside its
+ * lesson. */
+static void
+test_demo_picked (Fixture *f, gconstpointer data)
+{
+  const char *const sleepers[]
+      = { "sleepers", "-b", "threads", "-j", "2", "--set", "unit_ms=20", NULL };
+  const char *const squares[] = { "squares", "-b", "serial", "-j", "1", "--set", "n=500", NULL };
+  Shown want = { f->window, 0 };
+  gint64 ids[2];
+
+  plab_run (f, sleepers);
+  plab_run (f, squares);
+  wait_listed (f, 2);
+  select_and_wait (f, listed_run_of (f, "squares"));
+
+  g_assert_true (plab_window_select_demo (f->window, "sleepers"));
+  want.id = listed_run_of (f, "sleepers");
+  g_assert_true (gui_test_wait (shown_cond, &want, RUN_TIMEOUT_MS));
+  g_assert_cmpstr (f->window->shown->chart->run->demo, ==, "sleepers");
+  g_assert_cmpuint (plab_history_list_get_selected (f->window->history_list, ids, 2), ==, 1);
+  g_assert_cmpint (ids[0], ==, want.id);
+
+  g_assert_true (plab_window_select_demo (f->window, "chef"));
+  gui_test_spin (200);
+  g_assert_null (f->window->shown);
+  g_assert_cmpuint (plab_history_list_get_selected (f->window->history_list, ids, 2), ==, 0);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window->shown_run_box)));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->status_label), "No run of chef"));
 }
 
 int
@@ -482,6 +510,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui-sweeps/refused", test_refused);
   ADD ("/plab/gui-sweeps/selection", test_selection);
   ADD ("/plab/gui-sweeps/prediction", test_prediction);
+  ADD ("/plab/gui-sweeps/demo-picked", test_demo_picked);
 #undef ADD
 
   return g_test_run ();
