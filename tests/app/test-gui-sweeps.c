@@ -205,6 +205,26 @@ save_shot (Fixture *f, const char *page, const char *name)
   g_assert_true (gdk_texture_save_to_png (shot, path));
 }
 
+/* History's rows in sight (a folded group hides all but its newest run). */
+static guint
+visible_rows (Fixture *f)
+{
+  GtkWidget *list = gtk_widget_get_first_child (
+      gtk_widget_get_first_child (GTK_WIDGET (f->window->history_list)));
+  guint n = 0;
+
+  while (list != NULL && !GTK_IS_LIST_BOX (list))
+    list = gtk_widget_get_first_child (list);
+  g_assert_nonnull (list);
+  for (int i = 0;; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), i);
+      if (row == NULL)
+        return n;
+      n += gtk_widget_get_visible (GTK_WIDGET (row));
+    }
+}
+
 /* Whether the time chart has a point of @backend. */
 static gboolean
 time_has_backend (const PlabChartData *chart, const char *backend)
@@ -231,6 +251,7 @@ test_two_backends (Fixture *f, gconstpointer data)
   set_param (f, "work", 200);
   set_sweep (f, "1,2", 2, PLAB_BACKEND_SERIAL, PLAB_BACKEND_THREADS);
   g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==, 6);
+  gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "1.9");
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sweep", NULL);
   g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
@@ -276,6 +297,21 @@ test_two_backends (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (chart->time.title, title));
   g_assert_nonnull (strstr (chart->speedup.title, title));
   g_assert_true (f->window->speedup_shown.title == chart->speedup.title);
+  /* The prediction made before the sweep is the sweep's: it stays beside
+   * it when the entry changes afterwards. */
+  g_assert_nonnull (f->window->speedup_shown.predicted);
+  gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "");
+  g_assert_false (f->window->have_prediction);
+  g_assert_nonnull (f->window->speedup_shown.predicted);
+  g_assert_cmpfloat (f->window->speedup_shown.predicted->speedup[1], ==, 1.9);
+
+  /* Folded, the group shows its newest run under its header; open, all six. */
+  plab_history_list_set_folded (f->window->history_list, sweep_id, TRUE);
+  g_assert_cmpuint (visible_rows (f), ==, 1);
+  g_assert_cmpuint (plab_history_list_get_groups (f->window->history_list, groups, NULL, 4), ==, 1);
+  plab_history_list_set_folded (f->window->history_list, sweep_id, FALSE);
+  g_assert_cmpuint (visible_rows (f), ==, 6);
+
   save_shot (f, "time", "gui-sweep-time.png");
   save_shot (f, "speedup", "gui-sweep-speedup.png");
   if (g_getenv ("PLAB_SCREENSHOT_DIR") != NULL)
