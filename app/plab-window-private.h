@@ -131,6 +131,7 @@ void _plab_window_update_actions (PlabWindow *self);
 PlabStore *_plab_window_get_store (PlabWindow *self);
 int _plab_window_chart_theme (PlabWindow *self);
 const char *_plab_window_selected_backend (PlabWindow *self);
+void _plab_window_update_command_line (PlabWindow *self);
 
 /* plab-window-run.c */
 void _plab_window_run_init (PlabWindow *self);

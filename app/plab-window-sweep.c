@@ -121,6 +121,7 @@ sweep_changed_cb (PlabWindow *self)
     gtk_widget_add_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
+  _plab_window_update_command_line (self);
   _plab_window_update_actions (self);
 }
 
@@ -260,5 +261,7 @@ _plab_window_sweep_init (PlabWindow *self)
   gtk_box_append (self->sweep_box, GTK_WIDGET (self->sweep_reason));
 
   g_signal_connect_swapped (self->sweep_counts_entry, "changed", G_CALLBACK (sweep_changed_cb),
+                            self);
+  g_signal_connect_swapped (self->repeat_spin, "value-changed", G_CALLBACK (sweep_changed_cb),
                             self);
 }

@@ -102,19 +102,29 @@ _plab_window_update_actions (PlabWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
 }
 
-/* The same run from a terminal, so that what the window does is no mystery. */
-static void
-update_command_line (PlabWindow *self)
+/* The same run (and sweep) from a terminal, so that what the window does is
+ * no mystery. */
+void
+_plab_window_update_command_line (PlabWindow *self)
 {
   g_auto (GStrv) args = NULL;
   g_autofree char *joined = NULL;
   g_autofree char *text = NULL;
 
-  if (self->demo == NULL)
+  if (self->demo == NULL || self->sweep_counts_entry == NULL)
     return;
   args = _plab_window_build_args (self, FALSE);
   joined = g_strjoinv (" ", args);
   text = g_strdup_printf ("$ plab run %s", joined);
+  if (_plab_window_sweep_ready (self))
+    {
+      g_auto (GStrv) sweep = _plab_window_build_args (self, TRUE);
+      g_autofree char *sweep_joined = g_strjoinv (" ", sweep);
+      char *both = g_strdup_printf ("%s\nSweep: $ plab run %s", text, sweep_joined);
+
+      g_free (text);
+      text = both;
+    }
   gtk_label_set_text (self->command_label, text);
 }
 
@@ -127,7 +137,7 @@ backend_changed_cb (PlabWindow *self)
   for (gsize i = 0; backend != NULL && i < G_N_ELEMENTS (backend_help); i++)
     if (!g_strcmp0 (backend_help[i].name, backend))
       gtk_label_set_text (self->backend_help, backend_help[i].help);
-  update_command_line (self);
+  _plab_window_update_command_line (self);
 }
 
 static void
@@ -551,9 +561,10 @@ plab_window_init (PlabWindow *self)
 
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
-  g_signal_connect_swapped (self->workers_spin, "value-changed", G_CALLBACK (update_command_line),
-                            self);
-  g_signal_connect_swapped (self->param_editor, "changed", G_CALLBACK (update_command_line), self);
+  g_signal_connect_swapped (self->workers_spin, "value-changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
+  g_signal_connect_swapped (self->param_editor, "changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
                             G_CALLBACK (dark_changed_cb), self);
 

@@ -252,6 +252,10 @@ test_two_backends (Fixture *f, gconstpointer data)
   set_sweep (f, "1,2", 2, PLAB_BACKEND_SERIAL, PLAB_BACKEND_THREADS);
   g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==, 6);
   gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "1.9");
+  /* The window says what the same sweep is on the command line. */
+  g_test_message ("%s", gtk_label_get_text (f->window->command_label));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label),
+                            "Sweep: $ plab run squares -b serial,threads --sweep 1,2 --repeat 2"));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sweep", NULL);
   g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
