@@ -3,7 +3,9 @@
  * What the window shows belongs together: selecting a run in History shows
  * that run's demo (the sidebar, the title and the lesson follow it) and, read
  * only above the controls, the run's own configuration and parameters, with
- * "Run again with these" to copy them into the controls. Two runs selected
+ * "Run again with these" to copy them into the controls (and, for a run of a
+ * sweep, the sweep's backends, worker counts and repeats into the sweep
+ * controls). Two runs selected
  * are named both. A prediction belongs to the demo it was typed for (each
  * demo keeps its own) and, once a sweep started with it, to that sweep: a
  * speedup chart draws a prediction only beside the measurements it was made
@@ -145,6 +147,39 @@ copy_param (PlabWindow *self, const PlabJson *member)
   return TRUE;
 }
 
+/* The sweep controls take sweep @sweep_id's backends, worker counts and
+ * repeats, as History lists its runs. */
+static void
+copy_sweep (PlabWindow *self, gint64 sweep_id)
+{
+  guint n = plab_history_list_get_n_runs (self->history_list);
+  g_autoptr (GString) counts = g_string_new (NULL);
+  unsigned backends = 0;
+  guint64 workers = 0; /* bit w: a run on w workers (up to 63) */
+  int repeats = 1;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const PlabRunRecord *r = plab_history_list_get_run (self->history_list, i);
+      PlabBackend b;
+
+      if (r->sweep_id != sweep_id || plab_backend_from_name (r->backend, &b) != 0)
+        continue;
+      backends |= PLAB_BACKEND_BIT (b);
+      repeats = MAX (repeats, r->repeat + 1);
+      if (b != PLAB_BACKEND_SERIAL && r->workers > 0 && r->workers < 64)
+        workers |= G_GUINT64_CONSTANT (1) << r->workers;
+    }
+  for (int w = 1; w < 64; w++)
+    if (workers & (G_GUINT64_CONSTANT (1) << w))
+      g_string_append_printf (counts, "%s%d", counts->len ? "," : "", w);
+  if (counts->len > 0)
+    gtk_editable_set_text (GTK_EDITABLE (self->sweep_counts_entry), counts->str);
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+    gtk_check_button_set_active (self->sweep_checks[b], (backends & PLAB_BACKEND_BIT (b)) != 0);
+  gtk_spin_button_set_value (self->repeat_spin, repeats);
+}
+
 static void
 run_again_cb (PlabWindow *self)
 {
@@ -163,9 +198,17 @@ run_again_cb (PlabWindow *self)
     if (!g_strcmp0 (g_ptr_array_index (self->backend_names, i), run->backend))
       gtk_drop_down_set_selected (self->backend_dropdown, i);
   gtk_spin_button_set_value (self->workers_spin, run->workers);
-  toast
-      = g_strdup_printf ("The settings of run %" G_GINT64_FORMAT " are in the controls: press Run",
-                         run->id);
+  if (run->sweep_id != 0)
+    {
+      copy_sweep (self, run->sweep_id);
+      toast = g_strdup_printf ("The settings of run %" G_GINT64_FORMAT " and of its sweep are in "
+                               "the controls: press Run or Sweep",
+                               run->id);
+    }
+  else
+    toast = g_strdup_printf ("The settings of run %" G_GINT64_FORMAT
+                             " are in the controls: press Run",
+                             run->id);
   _plab_window_toast (self, toast);
 }
 

@@ -329,6 +329,17 @@ test_two_backends (Fixture *f, gconstpointer data)
       save_shot (f, "speedup", "gui-sweep-controls.png");
     }
 
+  /* "Run again with these" on a run of the sweep sets the sweep controls
+   * to that sweep again. */
+  set_sweep (f, "3", 1, PLAB_BACKEND_PROCESSES, PLAB_BACKEND_PROCESSES);
+  g_signal_emit_by_name (f->window->run_again_button, "clicked");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (f->window->sweep_counts_entry)), ==, "1,2");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (f->window->repeat_spin), ==, 2);
+  g_assert_true (gtk_check_button_get_active (f->window->sweep_checks[PLAB_BACKEND_SERIAL]));
+  g_assert_true (gtk_check_button_get_active (f->window->sweep_checks[PLAB_BACKEND_THREADS]));
+  g_assert_false (gtk_check_button_get_active (f->window->sweep_checks[PLAB_BACKEND_PROCESSES]));
+  g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==, 6);
+
   /* A plain Run afterwards shows its own configuration, and says so. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
