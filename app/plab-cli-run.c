@@ -814,6 +814,36 @@ open_store (Runner *self)
   return self->store != NULL;
 }
 
+/* A sweep's name, as History and the charts show it: "chef: serial,
+ * processes ×1,2 · 3 repeats · 10:42". */
+static char *
+sweep_label (Runner *self)
+{
+  g_autoptr (GString) label = g_string_new (self->demo->name);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *time = g_date_time_format (now, "%H:%M");
+  unsigned named = 0; /* PLAB_BACKEND_BIT of the backends named so far */
+  int repeats = 0;
+
+  g_string_append (label, ":");
+  for (guint i = 0; i < self->configs->len; i++)
+    {
+      const RunConfig *c = &g_array_index (self->configs, RunConfig, i);
+
+      repeats = MAX (repeats, c->repeat + 1);
+      if (named & PLAB_BACKEND_BIT (c->backend))
+        continue;
+      g_string_append_printf (label, "%s %s", named ? "," : "", plab_backend_name (c->backend));
+      named |= PLAB_BACKEND_BIT (c->backend);
+    }
+  if (self->sweep_text != NULL)
+    g_string_append_printf (label, " ×%s", self->sweep_text);
+  else
+    g_string_append_printf (label, " ×%d", g_array_index (self->configs, RunConfig, 0).workers);
+  g_string_append_printf (label, " · %d repeat%s · %s", repeats, repeats == 1 ? "" : "s", time);
+  return g_string_free (g_steal_pointer (&label), FALSE);
+}
+
 /* The sweep the runs belong to, and the engine; FALSE after one line. */
 static gboolean
 start_recording (Runner *self)
@@ -822,9 +852,7 @@ start_recording (Runner *self)
 
   if (self->configs->len > 1)
     {
-      const char *b = self->backend_text;
-      g_autofree char *label = g_strdup_printf ("%s%s%s", b ? b : "", b ? " x " : "",
-                                                self->sweep_text ? self->sweep_text : "repeats");
+      g_autofree char *label = sweep_label (self);
 
       rc = plab_store_new_sweep (self->store, self->demo->name, label, &self->sweep_id);
       if (rc != 0)

@@ -768,7 +768,8 @@ print_show_text (const PlabRunRecord *r,
   if (r->error && r->error[0])
     printf ("  error       %s\n", r->error);
   if (r->sweep_id > 0)
-    printf ("  sweep       %" G_GINT64_FORMAT " (repeat %d)\n", r->sweep_id, r->repeat);
+    printf ("  sweep       %" G_GINT64_FORMAT "%s%s (repeat %d)\n", r->sweep_id,
+            r->sweep_label ? " · " : "", r->sweep_label ? r->sweep_label : "", r->repeat);
   printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
   if (machine != NULL)
     printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,

@@ -3,7 +3,10 @@
  * The window is split by concern: plab-window.c builds it and owns the
  * sidebar and the setup pane, plab-window-run.c runs demos through the runner
  * process and draws them live, plab-window-views.c shows recorded runs (one,
- * or two compared) in the chart tabs.
+ * or two compared) in the chart tabs, plab-window-sweep.c holds the sweep
+ * controls (worker counts, backends, repeats), plab-window-selection.c keeps
+ * the demo, its parameters and the predictions in step with the run
+ * selected in History.
  */
 #pragma once
 
@@ -39,6 +42,8 @@ struct _PlabWindow
   GtkLabel *workers_help;
   GtkEntry *prediction_entry;
   GtkLabel *command_label;
+  GtkBox *sweep_box;     /* filled by plab-window-sweep.c */
+  GtkBox *shown_run_box; /* filled by plab-window-selection.c */
   GtkStack *view_stack;
   PlabTimelineView *timeline_view;
   PlabTimelineView *compare_view;
@@ -97,6 +102,23 @@ struct _PlabWindow
   gboolean sweeping;
   gboolean closing; /* closed mid-run: destroyed once the runner has finished */
 
+  /* Sweep controls (plab-window-sweep.c) */
+  GtkEntry *sweep_counts_entry;
+  GtkSpinButton *repeat_spin;
+  GtkCheckButton *sweep_checks[PLAB_BACKEND_GIL + 1]; /* by PlabBackend */
+  GtkWidget *sweep_controls;
+  GtkLabel *sweep_reason;
+
+  /* The selected run (plab-window-selection.c) */
+  GtkLabel *shown_run_label;
+  GtkWidget *run_again_button;
+  gint64 selected_run_id;              /* the run "Run again with these" copies; 0: none */
+  gboolean following_history;          /* the demo changes because a run was selected */
+  GHashTable *predictions;             /* demo name -> the prediction text typed for it */
+  GHashTable *sweep_predictions;       /* sweep id -> PlabSpeedupSeries predicted before it */
+  PlabSpeedupSeries launch_prediction; /* the prediction of the sweep starting now */
+  gboolean launch_has_prediction;
+
   /* Borrowed */
   const PlabDemo *demo;
 };
@@ -109,6 +131,7 @@ void _plab_window_update_actions (PlabWindow *self);
 PlabStore *_plab_window_get_store (PlabWindow *self);
 int _plab_window_chart_theme (PlabWindow *self);
 const char *_plab_window_selected_backend (PlabWindow *self);
+void _plab_window_update_command_line (PlabWindow *self);
 
 /* plab-window-run.c */
 void _plab_window_run_init (PlabWindow *self);
@@ -118,15 +141,34 @@ void _plab_window_stop (PlabWindow *self);
 gboolean _plab_window_close_request (PlabWindow *self);
 char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 
+/* plab-window-sweep.c */
+void _plab_window_sweep_init (PlabWindow *self);
+void _plab_window_sweep_set_demo (PlabWindow *self);
+gboolean _plab_window_sweep_ready (PlabWindow *self);
+void _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder);
+int _plab_window_sweep_count_runs (PlabWindow *self);
+
+/* plab-window-selection.c */
+void _plab_window_selection_init (PlabWindow *self);
+void _plab_window_selection_dispose (PlabWindow *self);
+void _plab_window_selection_demo_changed (PlabWindow *self, const PlabDemo *old_demo);
+void _plab_window_select_runs (PlabWindow *self, const gint64 *ids, guint n);
+void _plab_window_demo_picked (PlabWindow *self);
+void _plab_window_sweep_started (PlabWindow *self, gint64 sweep_id);
+void _plab_window_sweep_launching (PlabWindow *self);
+const PlabSpeedupSeries *_plab_window_prediction_for (PlabWindow *self, const PlabRunRecord *run);
+
 /* plab-window-views.c */
 void _plab_window_views_init (PlabWindow *self);
 void _plab_window_views_dispose (PlabWindow *self);
 void _plab_window_reload_history (PlabWindow *self);
 void _plab_window_show_run (PlabWindow *self, gint64 run_id, gboolean keep_view);
 void _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b);
+void _plab_window_show_nothing (PlabWindow *self);
 gboolean _plab_window_is_loading (PlabWindow *self);
 void _plab_window_cancel_loading (PlabWindow *self);
 void _plab_window_update_prediction (PlabWindow *self);
+const PlabRunRecord *_plab_window_history_run (PlabWindow *self, gint64 id);
 void _plab_window_apply_theme (PlabWindow *self);
 
 G_END_DECLS

@@ -355,6 +355,8 @@ run_started_cb (PlabRunnerClient *runner,
                 PlabWindow *self)
 {
   reset_live_arrays (self);
+  if (sweep_id != 0)
+    _plab_window_sweep_started (self, sweep_id);
   self->live_run_id = id;
   self->last_run_id = id;
   self->live_started_us = g_get_monotonic_time ();
@@ -541,37 +543,12 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
   int workers = gtk_spin_button_get_value_as_int (self->workers_spin);
 
   g_strv_builder_add (builder, self->demo->name);
-  g_strv_builder_add (builder, "-b");
   if (sweep)
-    {
-      g_autoptr (GString) backends = g_string_new (NULL);
-      g_autoptr (GString) counts = g_string_new (NULL);
-
-      /* A sweep measures against the serial baseline, then the chosen
-       * backend (or every parallel one, when serial is chosen) on 1..N. */
-      if (self->demo->backends & PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL))
-        g_string_append (backends, "serial");
-      for (guint i = 0; i < self->backend_names->len; i++)
-        {
-          const char *name = g_ptr_array_index (self->backend_names, i);
-          if (!g_strcmp0 (name, "serial"))
-            continue;
-          if (g_strcmp0 (backend, "serial") != 0 && g_strcmp0 (name, backend) != 0)
-            continue;
-          g_string_append_printf (backends, "%s%s", backends->len ? "," : "", name);
-        }
-      for (int p = 1; p <= workers; p++)
-        g_string_append_printf (counts, "%s%d", p > 1 ? "," : "", p);
-      g_strv_builder_add (builder, backends->str);
-      g_strv_builder_add (builder, "--sweep");
-      g_strv_builder_add (builder, counts->str);
-    }
+    _plab_window_sweep_add_args (self, builder);
   else
     {
       g_autofree char *w = g_strdup_printf ("%d", workers);
-      g_strv_builder_add (builder, backend ? backend : "serial");
-      g_strv_builder_add (builder, "-j");
-      g_strv_builder_add (builder, w);
+      g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", "-j", w, NULL);
     }
   for (guint i = 0; sets[i] != NULL; i++)
     {
@@ -579,35 +556,6 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
       g_strv_builder_add (builder, sets[i]);
     }
   return g_strv_builder_end (builder);
-}
-
-/* Runs a sweep makes: the serial baseline once, each other backend per count. */
-static int
-count_sweep_runs (char **args)
-{
-  int n_backends = 0, n_counts = 0;
-  gboolean serial = FALSE;
-
-  for (guint i = 0; args[i] != NULL; i++)
-    {
-      if (!g_strcmp0 (args[i], "-b") && args[i + 1] != NULL)
-        {
-          g_auto (GStrv) b = g_strsplit (args[i + 1], ",", -1);
-          for (guint j = 0; b[j] != NULL; j++)
-            {
-              if (!g_strcmp0 (b[j], "serial"))
-                serial = TRUE;
-              else
-                n_backends++;
-            }
-        }
-      if (!g_strcmp0 (args[i], "--sweep") && args[i + 1] != NULL)
-        {
-          g_auto (GStrv) c = g_strsplit (args[i + 1], ",", -1);
-          n_counts = (int)g_strv_length (c);
-        }
-    }
-  return n_backends * n_counts + (serial ? 1 : 0);
 }
 
 void
@@ -627,7 +575,11 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
       _plab_window_show_error (self, text);
       return;
     }
+  if (sweep && !_plab_window_sweep_ready (self))
+    return;
   args = _plab_window_build_args (self, sweep);
+  if (sweep)
+    _plab_window_sweep_launching (self);
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
   if (!plab_runner_client_start (self->runner, (const char *const *)args, &error))
     {
@@ -637,7 +589,7 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
     }
 
   self->sweeping = sweep;
-  self->runs_expected = sweep ? count_sweep_runs (args) : 1;
+  self->runs_expected = sweep ? _plab_window_sweep_count_runs (self) : 1;
   self->runs_ended = 0;
   self->live_run_id = 0;
   self->live_started_us = 0;

@@ -49,8 +49,8 @@ history_has_running (PlabWindow *self)
 }
 
 /* Run @id as History lists it, or NULL. */
-static const PlabRunRecord *
-history_run (PlabWindow *self, gint64 id)
+const PlabRunRecord *
+_plab_window_history_run (PlabWindow *self, gint64 id)
 {
   guint n = plab_history_list_get_n_runs (self->history_list);
 
@@ -92,7 +92,8 @@ store_poll_cb (gpointer user_data)
     return G_SOURCE_CONTINUE;
   self->store_version = version;
 
-  listed = self->shown != NULL ? history_run (self, self->shown->chart->run->id) : NULL;
+  listed
+      = self->shown != NULL ? _plab_window_history_run (self, self->shown->chart->run->id) : NULL;
   if (listed != NULL && listed->status != PLAB_RUN_RUNNING
       && self->shown->chart->run->status == PLAB_RUN_RUNNING && self->compared == NULL
       && self->loading == NULL && !plab_runner_client_is_running (self->runner))
@@ -113,7 +114,8 @@ show_speedup (PlabWindow *self)
       return;
     }
   self->speedup_shown = self->shown->chart->speedup;
-  self->speedup_shown.predicted = self->have_prediction ? &self->prediction : NULL;
+  /* Only the prediction made for this demo (or this sweep) goes beside it. */
+  self->speedup_shown.predicted = _plab_window_prediction_for (self, self->shown->chart->run);
   input.speedup = &self->speedup_shown;
   plab_chart_view_set_input (self->speedup_view, &input, plab_run_data_ref (self->shown), unref_cb);
 }
@@ -270,7 +272,7 @@ _plab_window_cancel_loading (PlabWindow *self)
 static gint64
 history_spans (PlabWindow *self, gint64 id)
 {
-  const PlabRunRecord *r = history_run (self, id);
+  const PlabRunRecord *r = _plab_window_history_run (self, id);
 
   return r != NULL ? r->n_spans : -1;
 }
@@ -367,6 +369,22 @@ _plab_window_show_comparison (PlabWindow *self, gint64 run_a, gint64 run_b)
   start_loading (self, ids, 2, FALSE);
 }
 
+/* No run in the views: a demo picked that has none recorded yet. */
+void
+_plab_window_show_nothing (PlabWindow *self)
+{
+  self->load_generation++;
+  stop_loading (self);
+  g_clear_pointer (&self->shown, plab_run_data_unref);
+  g_clear_pointer (&self->compared, plab_run_data_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
+  plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  plab_chart_view_set_input (self->time_view, NULL, NULL, NULL);
+  plab_chart_view_set_input (self->speedup_view, NULL, NULL, NULL);
+  plab_chart_view_set_input (self->result_view, NULL, NULL, NULL);
+  _plab_window_update_actions (self);
+}
+
 static void
 history_selection_cb (PlabWindow *self)
 {
@@ -376,6 +394,7 @@ history_selection_cb (PlabWindow *self)
   /* A live run owns the timeline until it ends. */
   if (plab_runner_client_is_running (self->runner))
     return;
+  _plab_window_select_runs (self, ids, n);
   if (n == 1)
     _plab_window_show_run (self, ids[0], FALSE);
   else if (n == 2)

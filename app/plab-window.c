@@ -96,24 +96,35 @@ _plab_window_update_actions (PlabWindow *self)
   gboolean have_run = self->shown != NULL && self->loading == NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", !running && self->demo != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep", !running && self->demo != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep",
+                                 !running && self->demo != NULL && _plab_window_sweep_ready (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
 }
 
-/* The same run from a terminal, so that what the window does is no mystery. */
-static void
-update_command_line (PlabWindow *self)
+/* The same run (and sweep) from a terminal, so that what the window does is
+ * no mystery. */
+void
+_plab_window_update_command_line (PlabWindow *self)
 {
   g_auto (GStrv) args = NULL;
   g_autofree char *joined = NULL;
   g_autofree char *text = NULL;
 
-  if (self->demo == NULL)
+  if (self->demo == NULL || self->sweep_counts_entry == NULL)
     return;
   args = _plab_window_build_args (self, FALSE);
   joined = g_strjoinv (" ", args);
   text = g_strdup_printf ("$ plab run %s", joined);
+  if (_plab_window_sweep_ready (self))
+    {
+      g_auto (GStrv) sweep = _plab_window_build_args (self, TRUE);
+      g_autofree char *sweep_joined = g_strjoinv (" ", sweep);
+      char *both = g_strdup_printf ("%s\nSweep: $ plab run %s", text, sweep_joined);
+
+      g_free (text);
+      text = both;
+    }
   gtk_label_set_text (self->command_label, text);
 }
 
@@ -126,13 +137,14 @@ backend_changed_cb (PlabWindow *self)
   for (gsize i = 0; backend != NULL && i < G_N_ELEMENTS (backend_help); i++)
     if (!g_strcmp0 (backend_help[i].name, backend))
       gtk_label_set_text (self->backend_help, backend_help[i].help);
-  update_command_line (self);
+  _plab_window_update_command_line (self);
 }
 
 static void
 set_demo (PlabWindow *self, const PlabDemo *demo)
 {
   g_autoptr (GtkStringList) model = gtk_string_list_new (NULL);
+  const PlabDemo *old_demo = self->demo;
   guint selected = 0;
 
   if (self->demo == demo)
@@ -155,6 +167,8 @@ set_demo (PlabWindow *self, const PlabDemo *demo)
   gtk_drop_down_set_model (self->backend_dropdown, G_LIST_MODEL (model));
   gtk_drop_down_set_selected (self->backend_dropdown, selected);
   backend_changed_cb (self);
+  _plab_window_sweep_set_demo (self);
+  _plab_window_selection_demo_changed (self, old_demo);
   _plab_window_update_actions (self);
 }
 
@@ -188,8 +202,10 @@ make_demo_row (const PlabDemo *demo)
 static void
 demo_selected_cb (GtkListBox *list, GtkListBoxRow *row, PlabWindow *self)
 {
-  if (row != NULL)
-    set_demo (self, g_object_get_data (G_OBJECT (row), "plab-demo"));
+  if (row == NULL)
+    return;
+  set_demo (self, g_object_get_data (G_OBJECT (row), "plab-demo"));
+  _plab_window_demo_picked (self);
 }
 
 gboolean
@@ -309,8 +325,9 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
                                    self->shown->chart->run->sweep_id);
   plab_export_dialog_set_chart (dialog, plab_chart_kind_from_name (page));
   plab_export_dialog_set_theme (dialog, _plab_window_chart_theme (self));
-  if (self->have_prediction)
-    plab_export_dialog_set_prediction (dialog, &self->prediction);
+  if (_plab_window_prediction_for (self, self->shown->chart->run) != NULL)
+    plab_export_dialog_set_prediction (dialog,
+                                       _plab_window_prediction_for (self, self->shown->chart->run));
   g_signal_connect_object (dialog, "exported", G_CALLBACK (exported_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -390,6 +407,7 @@ plab_window_dispose (GObject *object)
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
   _plab_window_run_dispose (self);
   _plab_window_views_dispose (self);
+  _plab_window_selection_dispose (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), PLAB_TYPE_WINDOW);
   G_OBJECT_CLASS (plab_window_parent_class)->dispose (object);
 }
@@ -489,6 +507,8 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, prediction_entry);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, command_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, sweep_box);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, shown_run_box);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, timeline_view);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, compare_view);
@@ -526,6 +546,8 @@ plab_window_init (PlabWindow *self)
 
   self->backend_names = g_ptr_array_new ();
   self->show_sidebar = TRUE;
+  _plab_window_sweep_init (self);
+  _plab_window_selection_init (self);
 
   demos = plab_demos (&n_demos);
   for (size_t i = 0; i < n_demos; i++)
@@ -539,9 +561,10 @@ plab_window_init (PlabWindow *self)
 
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
-  g_signal_connect_swapped (self->workers_spin, "value-changed", G_CALLBACK (update_command_line),
-                            self);
-  g_signal_connect_swapped (self->param_editor, "changed", G_CALLBACK (update_command_line), self);
+  g_signal_connect_swapped (self->workers_spin, "value-changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
+  g_signal_connect_swapped (self->param_editor, "changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
                             G_CALLBACK (dark_changed_cb), self);
 

@@ -22,7 +22,8 @@
   "id, demo, backend, workers, params, seed, status, started_at_us, wall_ns, cpu_ns, "             \
   "result, check_ok, check_message, error, sweep_id, repeat, machine_id, runner_pid, "             \
   "n_spans, runner_start, runner_host, load_avg_1m, load_cpus, load_others_share, "                \
-  "load_steal_share, load_window_ns"
+  "load_steal_share, load_window_ns, "                                                             \
+  "(SELECT label FROM sweeps WHERE sweeps.id = runs.sweep_id)"
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",

@@ -76,6 +76,7 @@ run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
   r->runner_pid = sqlite3_column_int (stmt, 17);
   r->n_spans = sqlite3_column_int64 (stmt, 18);
   read_load (stmt, 21, &r->load);
+  r->sweep_label = column_strdup (stmt, 26, NULL);
 
   /* A reader does not repair the store, but it need not show a dead run as
    * running either: it says what the next writer will record. */
@@ -100,7 +101,8 @@ run_record_from_row (PlabStore *self, sqlite3_stmt *stmt)
 
   if (r->demo == NULL || r->backend == NULL || r->params_json == NULL || r->result_json == NULL
       || (r->check_message == NULL && sqlite3_column_type (stmt, 12) != SQLITE_NULL)
-      || (r->error == NULL && sqlite3_column_type (stmt, 13) != SQLITE_NULL))
+      || (r->error == NULL && sqlite3_column_type (stmt, 13) != SQLITE_NULL)
+      || (r->sweep_label == NULL && sqlite3_column_type (stmt, 26) != SQLITE_NULL))
     {
       plab_run_record_free (r);
       return NULL;
@@ -119,6 +121,7 @@ plab_run_record_free (PlabRunRecord *record)
   free (record->result_json);
   free (record->check_message);
   free (record->error);
+  free (record->sweep_label);
   free (record);
 }
 

@@ -175,6 +175,7 @@ typedef struct
   char *check_message; /* NULL when none */
   char *error;         /* NULL when none */
   int64_t sweep_id;
+  char *sweep_label; /* the sweep's name, as its runner gave it; NULL when none */
   int repeat;
   int64_t machine_id;
   int runner_pid;

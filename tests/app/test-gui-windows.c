@@ -46,42 +46,16 @@ fixture_setup (Fixture *f, gconstpointer data)
 static GSubprocess *
 spawn_plab_run (Fixture *f, const char *const *args)
 {
-  g_autofree char *plab = app_test_runner_path ();
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  GSubprocess *proc;
-
-  g_ptr_array_add (argv, plab);
-  g_ptr_array_add (argv, (gpointer) "run");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, (gpointer) "--db");
-  g_ptr_array_add (argv, f->tmp.db);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char *const *)argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                            &error);
-  g_assert_no_error (error);
-  return proc;
+  return app_test_spawn_plab_run (f->tmp.db, args);
 }
 
-static gboolean
-exited_cond (gpointer data)
-{
-  return g_subprocess_get_identifier (data) == NULL;
-}
+#define exited_cond app_test_exited_cond
 
 /* Runs `plab run` to its end, while the window's main loop goes on. */
 static void
 plab_run (Fixture *f, const char *const *args)
 {
-  g_autoptr (GSubprocess) proc = spawn_plab_run (f, args);
-
-  /* The identifier goes once the child is reaped (GLib's child watch). */
-  g_subprocess_wait_async (proc, NULL, NULL, NULL);
-  g_assert_true (gui_test_wait (exited_cond, proc, RUN_TIMEOUT_MS));
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  app_test_plab_run (f->tmp.db, args, RUN_TIMEOUT_MS);
 }
 
 typedef struct

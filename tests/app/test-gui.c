@@ -280,8 +280,9 @@ test_failure_is_shown (Fixture *f, gconstpointer data)
   assert_not_blank (f, "gui-error.png");
 }
 
-/* Sweep on a demo without a worker axis: one line says why, and no runner
- * starts, so nothing is recorded. */
+/* Sweep on a demo without a worker axis: the sweep controls are
+ * insensitive, one line says why, and Ctrl+Shift+R starts no runner, so
+ * nothing is recorded. */
 static void
 test_sweep_refused (Fixture *f, gconstpointer data)
 {
@@ -290,13 +291,15 @@ test_sweep_refused (Fixture *f, gconstpointer data)
   PlabRunRecord **runs;
 
   g_assert_true (plab_window_select_demo (f->window, "cars"));
+  g_assert_false (gtk_widget_is_sensitive (f->window->sweep_controls));
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (f->window->sweep_counts_entry)));
   press_ctrl (f, "<Control><Shift>r", "win.sweep");
   gui_test_spin (300);
   g_assert_false (plab_window_is_running (f->window));
-  g_assert_true (gtk_revealer_get_reveal_child (f->window->error_revealer));
-  text = gtk_label_get_text (f->window->error_label);
-  g_test_message ("error shown: %s", text);
-  g_assert_nonnull (strstr (text, "cars has no worker axis to sweep"));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window->sweep_reason)));
+  text = gtk_label_get_text (f->window->sweep_reason);
+  g_test_message ("reason shown: %s", text);
+  g_assert_nonnull (strstr (text, "cars has no worker axis"));
   g_assert_null (strchr (text, '\n'));
   runs = store_runs (f, &n);
   g_assert_cmpuint (n, ==, 0);
@@ -321,6 +324,15 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   select_backend (f, for_pictures () ? "processes" : "threads");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
+  /* serial, and threads (or processes) on 1 and 2 workers, once each */
+  gtk_editable_set_text (GTK_EDITABLE (f->window->sweep_counts_entry), "1,2");
+  gtk_spin_button_set_value (f->window->repeat_spin, 1);
+  for (int k = PLAB_BACKEND_SERIAL; k <= PLAB_BACKEND_GIL; k++)
+    gtk_check_button_set_active (f->window->sweep_checks[k],
+                                 k == PLAB_BACKEND_SERIAL
+                                     || k
+                                            == (for_pictures () ? PLAB_BACKEND_PROCESSES
+                                                                : PLAB_BACKEND_THREADS));
   set_param (f, "n", for_pictures () ? 100000 : 20000);
   gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "1.9");
   g_assert_true (f->window->have_prediction);

@@ -52,6 +52,49 @@ app_test_open_window (const char *db, int width, int height, PlabApplication **a
   return app_test_open_window_with (db, runner, width, height, app);
 }
 
+/* Starts `plab run ARGS... --db DB` as a terminal would, its output dropped. */
+static G_GNUC_UNUSED GSubprocess *
+app_test_spawn_plab_run (const char *db, const char *const *args)
+{
+  g_autofree char *plab = app_test_runner_path ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, plab);
+  g_ptr_array_add (argv, (gpointer) "run");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer)db);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *)argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+static G_GNUC_UNUSED gboolean
+app_test_exited_cond (gpointer data)
+{
+  /* The identifier goes once the child is reaped (GLib's child watch). */
+  return g_subprocess_get_identifier (data) == NULL;
+}
+
+/* Runs `plab run ARGS... --db DB` to a successful end within @timeout_ms,
+ * while the window's main loop goes on. */
+static G_GNUC_UNUSED void
+app_test_plab_run (const char *db, const char *const *args, guint timeout_ms)
+{
+  g_autoptr (GSubprocess) proc = app_test_spawn_plab_run (db, args);
+
+  g_subprocess_wait_async (proc, NULL, NULL, NULL);
+  g_assert_true (gui_test_wait (app_test_exited_cond, proc, timeout_ms));
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
+
 /* The fixture of a test of the window: a folder of its own with the run
  * store in it, and the application once app_test_fixture_open () started it. */
 typedef struct

@@ -231,7 +231,10 @@ load_result (PlabChartData *self)
 }
 
 /* The time and speedup charts of @runs: the finished ones, by configuration.
- * @model names the demo, parameters and machine in the footer. */
+ * @model names the demo, parameters and machine in the footer; @group_name
+ * says in both titles which runs they show ("sweep 3 · chef: serial,
+ * threads ×1,2 · 2 repeats · 10:42"), so that a chart never changes scope
+ * without saying so. */
 static int
 load_group (PlabChartData *self,
             PlabStore *store,
@@ -280,14 +283,14 @@ load_group (PlabChartData *self,
     append_footer_line (self->group_footer, sizeof self->group_footer, warning);
   }
 
-  snprintf (self->time_title, sizeof self->time_title, "Execution time · %s", model->demo);
+  snprintf (self->time_title, sizeof self->time_title, "Execution time · %s", group_name);
   self->time.title = self->time_title;
   self->time.footer = self->group_footer;
   self->time.points = self->points;
   self->time.n_points = self->n_points;
   self->time.baseline_ns = plab_time_points_serial_baseline (self->points, self->n_points);
 
-  snprintf (self->speedup_title, sizeof self->speedup_title, "Speedup · %s", model->demo);
+  snprintf (self->speedup_title, sizeof self->speedup_title, "Speedup · %s", group_name);
   self->speedup.title = self->speedup_title;
   self->speedup.footer = self->group_footer;
   self->speedup.series = self->series;
@@ -323,8 +326,21 @@ list_sweep (PlabStore *store,
   return rc;
 }
 
-/* The group of self->run when it is in no sweep: every run of its demo with
- * the same parameters. */
+/* The name of sweep @sweep_id in chart titles: "sweep 3 · chef: serial,
+ * threads ×1,2 · 2 repeats · 10:42" (its label, from @run of the sweep). */
+static void
+sweep_name (const PlabRunRecord *run, char *buf, size_t len)
+{
+  if (run->sweep_label != NULL && run->sweep_label[0] != '\0')
+    snprintf (buf, len, "sweep %" PRId64 " · %s", run->sweep_id, run->sweep_label);
+  else
+    snprintf (buf, len, "%s · sweep %" PRId64, run->demo, run->sweep_id);
+}
+
+/* The group of self->run when it is in no sweep: its own configuration
+ * (backend and workers) with the same parameters, repeated by plain runs
+ * outside any sweep. A plain run never pulls other backends or worker
+ * counts into its charts. */
 static int
 load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t error_len)
 {
@@ -332,6 +348,7 @@ load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t err
   PlabRunRecord **runs = NULL, **same = NULL;
   const char *params = self->run->params_json ? self->run->params_json : "";
   size_t n_runs = 0, n_same = 0;
+  char name[PLAB_CHART_DATA_TITLE_MAX];
   int rc = plab_store_list_runs (store, &filter, &runs, &n_runs);
 
   if (rc != 0)
@@ -343,10 +360,14 @@ load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t err
   if (same == NULL)
     rc = PLAB_ENOMEM;
   for (size_t i = 0; same != NULL && i < n_runs; i++)
-    if (strcmp (runs[i]->params_json ? runs[i]->params_json : "", params) == 0)
+    if (strcmp (runs[i]->params_json ? runs[i]->params_json : "", params) == 0
+        && runs[i]->sweep_id == 0 && runs[i]->workers == self->run->workers
+        && strcmp (runs[i]->backend, self->run->backend) == 0)
       same[n_same++] = runs[i];
+  snprintf (name, sizeof name, "%s · %s × %d only (plain runs, no sweep)", self->run->demo,
+            self->run->backend, self->run->workers);
   if (rc == 0)
-    rc = load_group (self, store, same, n_same, self->run, "runs with these parameters");
+    rc = load_group (self, store, same, n_same, self->run, name);
   free (same);
   plab_run_records_free (runs, n_runs);
   return rc;
@@ -415,7 +436,7 @@ plab_chart_data_load_sweep (PlabStore *store,
   PlabChartData *self = start (out, error, error_len);
   PlabRunRecord **runs = NULL;
   size_t n_runs = 0, pick = 0;
-  char name[64];
+  char name[PLAB_CHART_DATA_TITLE_MAX];
   int rc;
 
   if (self == NULL)
@@ -424,7 +445,7 @@ plab_chart_data_load_sweep (PlabStore *store,
   if (rc != 0)
     return finish (self, rc, out, error, error_len);
   /* Runs come newest first; the oldest names the sweep's parameters. */
-  snprintf (name, sizeof name, "sweep %" PRId64, sweep_id);
+  sweep_name (runs[n_runs - 1], name, sizeof name);
   if (what & PLAB_CHART_LOAD_GROUP)
     rc = load_group (self, store, runs, n_runs, runs[n_runs - 1], name);
   for (size_t i = 0; i < n_runs; i++)
@@ -470,9 +491,9 @@ plab_chart_data_load_run (PlabStore *store,
     {
       PlabRunRecord **runs = NULL;
       size_t n_runs = 0;
-      char name[64];
+      char name[PLAB_CHART_DATA_TITLE_MAX];
 
-      snprintf (name, sizeof name, "sweep %" PRId64, self->run->sweep_id);
+      sweep_name (self->run, name, sizeof name);
       rc = list_sweep (store, self->run->sweep_id, &runs, &n_runs, error, error_len);
       if (rc == 0)
         rc = load_group (self, store, runs, n_runs, runs[n_runs - 1], name);

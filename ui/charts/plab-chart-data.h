@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define PLAB_CHART_DATA_MAX_SERIES 8
-#define PLAB_CHART_DATA_TITLE_MAX 128
+#define PLAB_CHART_DATA_TITLE_MAX 192
 #define PLAB_CHART_DATA_FOOTER_MAX 512
 
 /* What to load: the timeline is the costly part (every span). */

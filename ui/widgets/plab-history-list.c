@@ -1,4 +1,11 @@
-/* plab-history-list.c: the recorded runs of a store, newest first. */
+/* plab-history-list.c: the recorded runs of a store, newest first.
+ *
+ * The runs of one sweep are one group: a header row above them names the
+ * sweep (its label, as the runner recorded it, and its number of runs), and
+ * the runs under it are indented. The header's button folds the group to its
+ * newest run and opens it again. Headers are GtkListBox headers, so every row
+ * is still one run, at the index of that run in self->runs.
+ */
 #include "plab-history-list.h"
 
 #include "plab-error.h"
@@ -11,7 +18,8 @@ struct _PlabHistoryList
   /* Owned */
   GtkWidget *scroller; /* our only child, holding the list box */
   GtkWidget *list;
-  GPtrArray *runs; /* PlabRunRecord, in row order */
+  GPtrArray *runs;    /* PlabRunRecord, in row order */
+  GHashTable *folded; /* sweep ids (gint64 *) whose groups show only their newest run */
 
   /* Selection changes made by reload () are not announced. */
   gboolean reloading;
@@ -55,6 +63,9 @@ plab_history_list_format_subtitle (const PlabRunRecord *run)
                           plab_run_status_name (run->status), date, run->id);
 }
 
+#define SWEEP_INDENT_PX 14
+#define HEADER_MARGIN_END_PX 16
+
 /* What a row shows of @run. */
 static GtkWidget *
 make_row_content (const PlabRunRecord *run)
@@ -87,6 +98,12 @@ make_row_content (const PlabRunRecord *run)
 
   gtk_box_append (GTK_BOX (box), text);
   gtk_box_append (GTK_BOX (box), status);
+  /* A run of a sweep sits under its sweep's header. */
+  if (run->sweep_id != 0)
+    {
+      gtk_widget_set_margin_start (box, SWEEP_INDENT_PX);
+      gtk_widget_add_css_class (box, "in-sweep");
+    }
   return box;
 }
 
@@ -225,6 +242,137 @@ update_rows (PlabHistoryList *self, PlabRunRecord **records, size_t n_records)
     }
 }
 
+/* How many listed runs sweep @sweep_id has. */
+static guint
+group_size (PlabHistoryList *self, gint64 sweep_id)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->runs->len; i++)
+    if (((const PlabRunRecord *)g_ptr_array_index (self->runs, i))->sweep_id == sweep_id)
+      n++;
+  return n;
+}
+
+char *
+plab_history_list_format_group (const PlabRunRecord *run, guint n_runs)
+{
+  if (run->sweep_label != NULL && run->sweep_label[0] != '\0')
+    return g_strdup_printf ("Sweep %" G_GINT64_FORMAT " · %s · %u run%s", run->sweep_id,
+                            run->sweep_label, n_runs, n_runs == 1 ? "" : "s");
+  return g_strdup_printf ("Sweep %" G_GINT64_FORMAT " · %s · %u run%s", run->sweep_id, run->demo,
+                          n_runs, n_runs == 1 ? "" : "s");
+}
+
+/* A folded group shows its newest run only (which carries the header). */
+static void
+apply_folds (PlabHistoryList *self)
+{
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      const PlabRunRecord *run = g_ptr_array_index (self->runs, i);
+      const PlabRunRecord *prev = i > 0 ? g_ptr_array_index (self->runs, i - 1) : NULL;
+      gboolean first = prev == NULL || prev->sweep_id != run->sweep_id;
+      gboolean hidden
+          = run->sweep_id != 0 && !first && g_hash_table_contains (self->folded, &run->sweep_id);
+
+      gtk_widget_set_visible (GTK_WIDGET (row_at (self, i)), !hidden);
+    }
+}
+
+static void
+fold_clicked_cb (GtkButton *button, PlabHistoryList *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "plab-sweep"));
+
+  plab_history_list_set_folded (self, id, !g_hash_table_contains (self->folded, &id));
+}
+
+static GtkWidget *
+make_header (PlabHistoryList *self, const PlabRunRecord *run)
+{
+  gboolean folded = g_hash_table_contains (self->folded, &run->sweep_id);
+  g_autofree char *text = plab_history_list_format_group (run, group_size (self, run->sweep_id));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *button, *label;
+
+  gtk_widget_add_css_class (box, "sweep-header");
+  /* Clear of the overlay scroll bar, so that no word of the name is cut. */
+  gtk_widget_set_margin_end (box, HEADER_MARGIN_END_PX);
+  button = gtk_button_new_from_icon_name (folded ? "pan-end-symbolic" : "pan-down-symbolic");
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_valign (button, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text (button, folded ? "Show every run of this sweep"
+                                              : "Show only the newest run of this sweep");
+  g_object_set_data (G_OBJECT (button), "plab-sweep", GSIZE_TO_POINTER ((gsize)run->sweep_id));
+  g_signal_connect (button, "clicked", G_CALLBACK (fold_clicked_cb), self);
+  label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_add_css_class (label, "heading");
+  gtk_box_append (GTK_BOX (box), button);
+  gtk_box_append (GTK_BOX (box), label);
+  return box;
+}
+
+/* A header above the first (newest) listed run of each sweep. */
+static void
+header_func (GtkListBoxRow *row, GtkListBoxRow *before, gpointer user_data)
+{
+  PlabHistoryList *self = user_data;
+  int i = gtk_list_box_row_get_index (row);
+  const PlabRunRecord *run, *prev;
+
+  /* Mid-update, rows and runs may disagree: update_rows () asks again. */
+  if (i < 0 || (guint)i >= self->runs->len)
+    {
+      gtk_list_box_row_set_header (row, NULL);
+      return;
+    }
+  run = g_ptr_array_index (self->runs, i);
+  prev = i > 0 ? g_ptr_array_index (self->runs, i - 1) : NULL;
+  if (run->sweep_id == 0 || (prev != NULL && prev->sweep_id == run->sweep_id))
+    gtk_list_box_row_set_header (row, NULL);
+  else
+    gtk_list_box_row_set_header (row, make_header (self, run));
+}
+
+void
+plab_history_list_set_folded (PlabHistoryList *self, gint64 sweep_id, gboolean folded)
+{
+  g_return_if_fail (PLAB_IS_HISTORY_LIST (self));
+
+  if (folded)
+    g_hash_table_add (self->folded, g_memdup2 (&sweep_id, sizeof sweep_id));
+  else
+    g_hash_table_remove (self->folded, &sweep_id);
+  apply_folds (self);
+  gtk_list_box_invalidate_headers (GTK_LIST_BOX (self->list));
+}
+
+guint
+plab_history_list_get_groups (PlabHistoryList *self, gint64 *sweep_ids, char **titles, guint max)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (PLAB_IS_HISTORY_LIST (self), 0);
+
+  for (guint i = 0; i < self->runs->len && n < max; i++)
+    {
+      const PlabRunRecord *run = g_ptr_array_index (self->runs, i);
+
+      if (gtk_list_box_row_get_header (row_at (self, i)) == NULL)
+        continue;
+      sweep_ids[n] = run->sweep_id;
+      if (titles != NULL)
+        titles[n] = plab_history_list_format_group (run, group_size (self, run->sweep_id));
+      n++;
+    }
+  return n;
+}
+
 gboolean
 plab_history_list_reload (PlabHistoryList *self, PlabStore *store, GError **error)
 {
@@ -244,6 +392,8 @@ plab_history_list_reload (PlabHistoryList *self, PlabStore *store, GError **erro
 
   self->reloading = TRUE;
   update_rows (self, records, n_records);
+  apply_folds (self);
+  gtk_list_box_invalidate_headers (GTK_LIST_BOX (self->list));
   self->reloading = FALSE;
   free (records);
   return TRUE;
@@ -322,6 +472,7 @@ plab_history_list_finalize (GObject *object)
   PlabHistoryList *self = PLAB_HISTORY_LIST (object);
 
   g_clear_pointer (&self->runs, g_ptr_array_unref);
+  g_clear_pointer (&self->folded, g_hash_table_unref);
   G_OBJECT_CLASS (plab_history_list_parent_class)->finalize (object);
 }
 
@@ -349,6 +500,7 @@ plab_history_list_init (PlabHistoryList *self)
   GtkWidget *placeholder;
 
   self->runs = g_ptr_array_new_with_free_func ((GDestroyNotify)plab_run_record_free);
+  self->folded = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->list), GTK_SELECTION_MULTIPLE);
   gtk_list_box_set_activate_on_single_click (GTK_LIST_BOX (self->list), FALSE);
@@ -361,6 +513,7 @@ plab_history_list_init (PlabHistoryList *self)
   gtk_list_box_set_placeholder (GTK_LIST_BOX (self->list), placeholder);
   g_signal_connect (self->list, "selected-rows-changed", G_CALLBACK (selected_rows_changed_cb),
                     self);
+  gtk_list_box_set_header_func (GTK_LIST_BOX (self->list), header_func, self, NULL);
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER,

@@ -2,7 +2,9 @@
  *
  * Each row names the demo, backend and workers, the wall time, the status
  * and when the run started. One run can be selected to show it, or two (Ctrl
- * and click) to compare them.
+ * and click) to compare them. The runs of a sweep are listed as one group,
+ * under a header that names the sweep; a group can be folded to its newest
+ * run.
  */
 #pragma once
 
@@ -42,5 +44,20 @@ void plab_history_list_unselect_all (PlabHistoryList *self);
  * "0.412 s · ok · today 14:02 · run 12". Free with g_free (). */
 char *plab_history_list_format_title (const PlabRunRecord *run);
 char *plab_history_list_format_subtitle (const PlabRunRecord *run);
+
+/* A sweep's header: "Sweep 3 · chef: serial, processes ×1,2 · 3 repeats ·
+ * 10:42 · 9 runs", from one of its runs. Free with g_free (). */
+char *plab_history_list_format_group (const PlabRunRecord *run, guint n_runs);
+
+/* The sweeps listed as groups, in list order, at most @max of them, with
+ * their header texts in @titles (free each with g_free ()) when not NULL;
+ * returns how many. */
+guint plab_history_list_get_groups (PlabHistoryList *self,
+                                    gint64 *sweep_ids,
+                                    char **titles,
+                                    guint max);
+
+/* Folds sweep @sweep_id's group to its newest run, or opens it again. */
+void plab_history_list_set_folded (PlabHistoryList *self, gint64 sweep_id, gboolean folded);
 
 G_END_DECLS
