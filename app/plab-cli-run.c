@@ -282,9 +282,7 @@ live_run_begin_cb (void *user_data,
   Runner *self = user_data;
 
   if (self->stream)
-    plab_progress_run_begin (self->stream, run_id, config->demo, config->backend, config->workers,
-                             config->repeat, config->sweep_id, config->seed, origin_ns,
-                             config->params_json);
+    plab_progress_run_begin (self->stream, run_id, config, origin_ns);
   check_stream (self);
 }
 

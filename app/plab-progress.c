@@ -527,14 +527,8 @@ append_id (PlabProgress *self, const char *event)
 void
 plab_progress_run_begin (PlabProgress *self,
                          int64_t run_id,
-                         const char *demo,
-                         const char *backend,
-                         int workers,
-                         int repeat,
-                         int64_t sweep_id,
-                         uint64_t seed,
-                         int64_t origin_ns,
-                         const char *params_json)
+                         const PlabRecordingConfig *config,
+                         int64_t origin_ns)
 {
   GString *s = self->line;
 
@@ -542,18 +536,19 @@ plab_progress_run_begin (PlabProgress *self,
   self->origin_ns = origin_ns;
   g_array_set_size (self->busy, 0);
   append_id (self, "run");
-  plab_json_append_string_member (s, "demo", demo);
-  plab_json_append_string_member (s, "backend", backend);
-  g_string_append_printf (s, ",\"workers\":%d,\"repeat\":%d,\"sweep\":", workers, repeat);
-  if (sweep_id > 0)
-    g_string_append_printf (s, "%" G_GINT64_FORMAT, sweep_id);
+  plab_json_append_string_member (s, "demo", config->demo);
+  plab_json_append_string_member (s, "backend", config->backend);
+  g_string_append_printf (s, ",\"workers\":%d,\"repeat\":%d,\"sweep\":", config->workers,
+                          config->repeat);
+  if (config->sweep_id > 0)
+    g_string_append_printf (s, "%" G_GINT64_FORMAT, config->sweep_id);
   else
     g_string_append (s, "null");
   g_string_append_printf (s,
                           ",\"seed\":%" G_GUINT64_FORMAT ",\"origin_ns\":%" G_GINT64_FORMAT
                           ",\"params\":",
-                          seed, origin_ns);
-  plab_json_append_object (s, params_json);
+                          config->seed, origin_ns);
+  plab_json_append_object (s, config->params_json);
   g_string_append_c (s, '}');
   emit (self);
 }

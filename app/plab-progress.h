@@ -92,16 +92,12 @@ typedef struct _PlabProgress PlabProgress;
 PlabProgress *plab_progress_new (FILE *out);
 void plab_progress_free (PlabProgress *self);
 
+/* The "run" event of run @run_id of @config, whose spans count from
+ * @origin_ns: what the recording's sink hears when the run begins. */
 void plab_progress_run_begin (PlabProgress *self,
                               int64_t run_id,
-                              const char *demo,
-                              const char *backend,
-                              int workers,
-                              int repeat,
-                              int64_t sweep_id,
-                              uint64_t seed,
-                              int64_t origin_ns,
-                              const char *params_json);
+                              const PlabRecordingConfig *config,
+                              int64_t origin_ns);
 
 void plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane);
 

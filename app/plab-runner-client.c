@@ -223,6 +223,32 @@ parse_counters (PlabRunnerClient *self, const PlabJson *obj)
     g_signal_emit (self, signals[EVENTS], 0, self->batch->data, self->batch->len);
 }
 
+/* The events that carry a batch of the live stream: each also says how much
+ * the runner has left out of the stream so far. */
+static const struct
+{
+  const char *event;
+  void (*parse) (PlabRunnerClient *self, const PlabJson *obj);
+} batch_events[] = {
+  { "spans", parse_spans },
+  { "counters", parse_counters },
+  { "busy", parse_busy },
+  { "open", parse_open },
+};
+
+static gboolean
+parse_batch (PlabRunnerClient *self, const char *event, const PlabJson *obj)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (batch_events); i++)
+    if (!strcmp (event, batch_events[i].event))
+      {
+        parse_left_out (self, obj);
+        batch_events[i].parse (self, obj);
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static void
 parse_line (PlabRunnerClient *self, const char *line)
 {
@@ -231,7 +257,7 @@ parse_line (PlabRunnerClient *self, const char *line)
 
   /* Lines that are not events (there should be none) are skipped, as the
    * stream's contract asks readers to skip what they do not know. */
-  if (event == NULL)
+  if (event == NULL || parse_batch (self, event, obj))
     goto out;
   if (!strcmp (event, "run"))
     {
@@ -248,26 +274,6 @@ parse_line (PlabRunnerClient *self, const char *line)
     }
   else if (!strcmp (event, "lane"))
     parse_lane (self, obj);
-  else if (!strcmp (event, "spans"))
-    {
-      parse_left_out (self, obj);
-      parse_spans (self, obj);
-    }
-  else if (!strcmp (event, "counters"))
-    {
-      parse_left_out (self, obj);
-      parse_counters (self, obj);
-    }
-  else if (!strcmp (event, "busy"))
-    {
-      parse_left_out (self, obj);
-      parse_busy (self, obj);
-    }
-  else if (!strcmp (event, "open"))
-    {
-      parse_left_out (self, obj);
-      parse_open (self, obj);
-    }
   else if (!strcmp (event, "end"))
     {
       const char *status = plab_json_string (plab_json_get (obj, "status"), "failed");

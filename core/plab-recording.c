@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-mem.h"
 #include "plab-sysinfo.h"
 
 /* Up to 8 Mi events (512 MiB) wait for the end of the run: writing them while
@@ -261,9 +262,7 @@ plab_recording_outcome_clear (PlabRecordingOutcome *outcome)
 {
   if (outcome == NULL)
     return;
-  free (outcome->check);
-  free (outcome->error);
-  free (outcome->result_json);
+  PLAB_FREE_ALL (outcome->check, outcome->error, outcome->result_json);
   memset (outcome, 0, sizeof *outcome);
 }
 

@@ -115,14 +115,8 @@ plab_run_record_free (PlabRunRecord *record)
 {
   if (record == NULL)
     return;
-  free (record->demo);
-  free (record->backend);
-  free (record->params_json);
-  free (record->result_json);
-  free (record->check_message);
-  free (record->error);
-  free (record->sweep_label);
-  free (record);
+  PLAB_FREE_ALL (record->demo, record->backend, record->params_json, record->result_json,
+                 record->check_message, record->error, record->sweep_label, record);
 }
 
 void
@@ -576,10 +570,7 @@ plab_machine_record_clear (PlabMachineRecord *record)
 {
   if (record == NULL)
     return;
-  free (record->host);
-  free (record->cpu_model);
-  free (record->os);
-  free (record->compiler);
-  free (record->plab_version);
+  PLAB_FREE_ALL (record->host, record->cpu_model, record->os, record->compiler,
+                 record->plab_version);
   memset (record, 0, sizeof *record);
 }

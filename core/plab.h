@@ -14,6 +14,7 @@
 #include "plab-recording.h"
 #include "plab-sysinfo.h"
 #include "plab-machine-load.h"
+#include "plab-mem.h"
 #include "plab-sync.h"
 #include "plab-queue.h"
 #include "plab-pipe.h"

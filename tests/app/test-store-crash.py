@@ -22,6 +22,11 @@ import subprocess
 import sys
 import tempfile
 
+# The shared helpers, without leaving compiled files in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "util"))
+import plab_test  # noqa: E402
+
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
 RUN = ["run", "squares", "-b", "threads", "-j", "2", "--set", "n=3000", "--set", "work=0"]
@@ -53,16 +58,8 @@ def snapshot(db):
         con.close()
 
 
-def integrity(db):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        con.close()
-
-
 def check_after_kill(db, before, killed_id, problems, what):
-    if integrity(db) != "ok":
+    if plab_test.integrity(db) != "ok":
         problems.append(f"{what}: integrity_check fails")
     # A reader shows the killed run failed before any writer repaired it.
     rc, out, err = plab(["runs", "--json"], db)
@@ -86,7 +83,7 @@ def check_after_kill(db, before, killed_id, problems, what):
             problems.append(f"{what}: killed run is {status} ({error!r})")
         if n_spans != rows:
             problems.append(f"{what}: killed run counts {n_spans} spans, holds {rows}")
-    if integrity(db) != "ok":
+    if plab_test.integrity(db) != "ok":
         problems.append(f"{what}: integrity_check fails after the next run")
     return after
 
@@ -119,7 +116,7 @@ def import_case(tmp):
         rc, _, err = plab(RUN, db, kill_at=point)
         if rc != -signal.SIGKILL:
             problems.append(f"{point}: the importing open was not killed (exit {rc}): {err!r}")
-        if integrity(db) != "ok":
+        if plab_test.integrity(db) != "ok":
             problems.append(f"{point}: integrity_check fails")
     # The importer's own runs died with it, before their rows were written
     # or with them: only what was before and the first killed run are judged.
@@ -131,8 +128,7 @@ def import_case(tmp):
 
 
 def main():
-    if not os.access(PLAB, os.X_OK):
-        print("1..0 # SKIP no plab program at " + PLAB)
+    if not plab_test.have_plab(PLAB):
         return 0
     cases = [(p, lambda tmp, p=p: kill_case(tmp, p)) for p in POINTS]
     cases.append(("import", import_case))
@@ -147,14 +143,8 @@ def main():
             problems = [f"{type(e).__name__}: {e}"]
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        if problems:
+        if not plab_test.tap_result(i, f"killed at {name}", problems):
             failed += 1
-            print(f"not ok {i} - killed at {name}")
-            for p in problems:
-                print(f"# {p}")
-        else:
-            print(f"ok {i} - killed at {name}")
-        sys.stdout.flush()
     return 1 if failed else 0
 
 

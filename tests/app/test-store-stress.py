@@ -34,6 +34,11 @@ import sys
 import tempfile
 import time
 
+# The shared helpers, without leaving compiled files in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "util"))
+import plab_test  # noqa: E402
+
 BUILD = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.environ.get(
     "PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
@@ -119,14 +124,6 @@ def run_ids(path):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return [tuple(r) for r in db.execute("SELECT id, status, n_spans FROM runs ORDER BY id")]
-    finally:
-        db.close()
-
-
-def integrity(path):
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         db.close()
 
@@ -287,7 +284,7 @@ def concurrent_runners(tmp, c):
     for rid, status, n_spans in runs[1:]:
         c.that(status == "ok", f"run {rid} is {status}")
         c.that(n_spans >= n, f"run {rid} has {n_spans} spans, fewer than {n}")
-    c.that(integrity(db) == "ok", "integrity_check fails")
+    c.that(plab_test.integrity(db) == "ok", "integrity_check fails")
 
 
 @case("the store deleted or moved mid-run: the run fails in one line, not 'recorded'")
@@ -482,7 +479,7 @@ def check_after_fill(c, db, result, words):
     c.that(rc == 0 and [r["status"] for r in listed][-1:] == ["ok"]
            and all(r["status"] == "failed" for r in listed[:-1]),
            f"plab runs after the full disk: {rc} {err!r} {[r['status'] for r in listed]}")
-    c.that(integrity(db) == "ok", "the store is damaged after the full disk")
+    c.that(plab_test.integrity(db) == "ok", "the store is damaged after the full disk")
 
 
 @case("disk full mid-run (RLIMIT_FSIZE, SIGXFSZ ignored): one line, earlier runs kept")
@@ -595,8 +592,7 @@ print(json.dumps({"db": db, "fill": fill, "orphans": orphans, "runs": runs, "int
 
 
 def main():
-    if not os.access(PLAB, os.X_OK):
-        print("1..0 # SKIP no plab program at " + PLAB)
+    if not plab_test.have_plab(PLAB):
         return 0
     print(f"1..{len(results)}")
     failed = 0
@@ -623,14 +619,9 @@ def main():
         dt = time.monotonic() - t0
         if isinstance(outcome, str) and outcome.startswith("SKIP"):
             print(f"ok {i} - {name} # SKIP {outcome[5:]}")
-        elif c.problems:
+            sys.stdout.flush()
+        elif not plab_test.tap_result(i, name, c.problems, f" ({dt:.1f} s)"):
             failed += 1
-            print(f"not ok {i} - {name}")
-            for p in c.problems:
-                print(f"# {p}")
-        else:
-            print(f"ok {i} - {name} ({dt:.1f} s)")
-        sys.stdout.flush()
     return 1 if failed else 0
 
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chart-test-util.h"
+#include "plab-chart-export.h"
 #include "plab-json.h"
 #include "plab-result-chart.h"
 

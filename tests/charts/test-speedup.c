@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chart-test-util.h"
+#include "plab-chart-export.h"
 #include "plab-speedup-chart.h"
 #include "plab-time-chart.h"
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "plab-error.h"
+#include "plab-mem.h"
 
 /* "n=1000, bandwidth=0.2" from {"n": 1000, "bandwidth": 0.2}. */
 static void
@@ -513,11 +514,9 @@ plab_chart_data_free (PlabChartData *self)
   if (self == NULL)
     return;
   plab_run_record_free (self->run);
-  free (self->lanes);
   plab_timeline_data_free (self->timeline);
-  free (self->points);
   plab_json_free (self->result);
-  free (self);
+  PLAB_FREE_ALL (self->lanes, self->points, self);
 }
 
 void

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "plab-axis.h"
+#include "plab-chart-export.h"
 #include "plab-chart-style.h"
 
 typedef struct

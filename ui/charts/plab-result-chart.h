@@ -31,12 +31,6 @@ typedef struct
   const PlabJson *result; /* the parsed result JSON (an object), borrowed */
 } PlabResultChartData;
 
-void plab_result_chart_draw (cairo_t *cr,
-                             const PlabResultChartData *data,
-                             const PlabChartStyle *style,
-                             double width,
-                             double height);
-
 /* The columns of the result chart's CSV, one table: "figure" rows hold the
  * figure's points (series, then key = category and value for bars, or x and
  * y for lines), "result" rows the rest of the result (key, value). */

@@ -94,12 +94,6 @@ typedef struct
   bool fit_amdahl;
 } PlabSpeedupChartData;
 
-void plab_speedup_chart_draw (cairo_t *cr,
-                              const PlabSpeedupChartData *data,
-                              const PlabChartStyle *style,
-                              double width,
-                              double height);
-
 /* series,workers,speedup,efficiency,karp_flatt,amdahl_f. Returns 0 or -1. */
 int plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out);
 

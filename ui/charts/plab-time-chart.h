@@ -62,12 +62,6 @@ typedef struct
   const char *baseline_label; /* NULL: "serial baseline" */
 } PlabTimeChartData;
 
-void plab_time_chart_draw (cairo_t *cr,
-                           const PlabTimeChartData *data,
-                           const PlabChartStyle *style,
-                           double width,
-                           double height);
-
 /* backend,workers,repeats,median_ns,min_ns,max_ns. Returns 0 or -1. */
 int plab_time_chart_write_csv (const PlabTimeChartData *data, FILE *out);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
 #include "plab-timeline-private.h"
 
 /* Lane numbers are 16 bits in a PlabEvent: a table of this many entries maps
@@ -151,12 +152,7 @@ plab_timeline_builder_free (PlabTimelineBuilder *self)
 {
   if (self == NULL)
     return;
-  free (self->lanes);
-  free (self->spans);
-  free (self->counters);
-  free (self->coverage);
-  free (self->pool.text);
-  free (self);
+  PLAB_FREE_ALL (self->lanes, self->spans, self->counters, self->coverage, self->pool.text, self);
 }
 
 /* Adds one span ending at @end (not before its start). */
@@ -664,22 +660,12 @@ plab_timeline_data_free (PlabTimelineData *self)
     return;
   for (int i = 0; self->lanes != NULL && i < self->n_lanes; i++)
     {
-      free (self->lanes[i].items);
-      free (self->lanes[i].crashes);
-      free (self->lanes[i].core_waits);
+      PLAB_FREE_ALL (self->lanes[i].items, self->lanes[i].crashes, self->lanes[i].core_waits);
       for (int layer = 0; layer < N_LAYERS; layer++)
         free (self->lanes[i].pyramid[layer].bins);
     }
-  free (self->lanes);
-  free (self->spans);
-  free (self->coverage);
-  free (self->labels);
-  free (self->counter_samples);
-  free (self->counters);
-  free (self->title);
-  free (self->footer);
-  free (self->notice);
-  free (self);
+  PLAB_FREE_ALL (self->lanes, self->spans, self->coverage, self->labels, self->counter_samples,
+                 self->counters, self->title, self->footer, self->notice, self);
 }
 
 void

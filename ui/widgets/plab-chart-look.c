@@ -20,14 +20,21 @@ style_scale (double width, double height)
 }
 
 void
-_plab_chart_look_init_properties (GParamSpec **properties)
+_plab_chart_look_class_init (GObjectClass *object_class,
+                             GParamSpec **properties,
+                             guint n_props,
+                             GObjectGetPropertyFunc get_property,
+                             GObjectSetPropertyFunc set_property)
 {
+  object_class->get_property = get_property;
+  object_class->set_property = set_property;
   properties[PLAB_CHART_LOOK_PROP_THEME]
       = g_param_spec_int ("theme", NULL, NULL, 0, PLAB_N_THEMES - 1, PLAB_THEME_LIGHT,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PLAB_CHART_LOOK_PROP_PLACEHOLDER]
       = g_param_spec_string ("placeholder", NULL, NULL, NULL,
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, n_props, properties);
 }
 
 void
@@ -60,40 +67,36 @@ _plab_chart_look_set_placeholder (PlabChartLook *look,
   gtk_widget_queue_draw (widget);
 }
 
-gboolean
-_plab_chart_look_get_property (const PlabChartLook *look, guint prop_id, GValue *value)
+void
+_plab_chart_look_get_property (const PlabChartLook *look,
+                               GObject *object,
+                               guint prop_id,
+                               GValue *value,
+                               GParamSpec *pspec)
 {
-  switch (prop_id)
-    {
-    case PLAB_CHART_LOOK_PROP_THEME:
-      g_value_set_int (value, look->theme);
-      return TRUE;
-    case PLAB_CHART_LOOK_PROP_PLACEHOLDER:
-      g_value_set_string (value, look->placeholder);
-      return TRUE;
-    default:
-      return FALSE;
-    }
+  if (prop_id == PLAB_CHART_LOOK_PROP_THEME)
+    g_value_set_int (value, look->theme);
+  else if (prop_id == PLAB_CHART_LOOK_PROP_PLACEHOLDER)
+    g_value_set_string (value, look->placeholder);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
-gboolean
+void
 _plab_chart_look_set_property (PlabChartLook *look,
-                               GtkWidget *widget,
+                               GObject *object,
                                guint prop_id,
                                const GValue *value,
                                GParamSpec *pspec)
 {
-  switch (prop_id)
-    {
-    case PLAB_CHART_LOOK_PROP_THEME:
-      _plab_chart_look_set_theme (look, widget, pspec, g_value_get_int (value));
-      return TRUE;
-    case PLAB_CHART_LOOK_PROP_PLACEHOLDER:
-      _plab_chart_look_set_placeholder (look, widget, pspec, g_value_get_string (value));
-      return TRUE;
-    default:
-      return FALSE;
-    }
+  GtkWidget *widget = GTK_WIDGET (object);
+
+  if (prop_id == PLAB_CHART_LOOK_PROP_THEME)
+    _plab_chart_look_set_theme (look, widget, pspec, g_value_get_int (value));
+  else if (prop_id == PLAB_CHART_LOOK_PROP_PLACEHOLDER)
+    _plab_chart_look_set_placeholder (look, widget, pspec, g_value_get_string (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 cairo_t *

@@ -64,13 +64,11 @@ plab_chart_view_finalize (GObject *object)
   G_OBJECT_CLASS (plab_chart_view_parent_class)->finalize (object);
 }
 
+/* The view's properties are the look's. */
 static void
 plab_chart_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  PlabChartView *self = PLAB_CHART_VIEW (object);
-
-  if (!_plab_chart_look_get_property (&self->look, prop_id, value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  _plab_chart_look_get_property (&PLAB_CHART_VIEW (object)->look, object, prop_id, value, pspec);
 }
 
 static void
@@ -79,10 +77,7 @@ plab_chart_view_set_property (GObject *object,
                               const GValue *value,
                               GParamSpec *pspec)
 {
-  PlabChartView *self = PLAB_CHART_VIEW (object);
-
-  if (!_plab_chart_look_set_property (&self->look, GTK_WIDGET (self), prop_id, value, pspec))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  _plab_chart_look_set_property (&PLAB_CHART_VIEW (object)->look, object, prop_id, value, pspec);
 }
 
 static void
@@ -91,14 +86,10 @@ plab_chart_view_class_init (PlabChartViewClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  _plab_chart_look_class_init (object_class, properties, N_PROPS, plab_chart_view_get_property,
+                               plab_chart_view_set_property);
   object_class->finalize = plab_chart_view_finalize;
-  object_class->get_property = plab_chart_view_get_property;
-  object_class->set_property = plab_chart_view_set_property;
   widget_class->snapshot = plab_chart_view_snapshot;
-
-  _plab_chart_look_init_properties (properties);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
   gtk_widget_class_set_css_name (widget_class, "plabchart");
 }
 

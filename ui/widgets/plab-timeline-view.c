@@ -367,12 +367,10 @@ plab_timeline_view_get_property (GObject *object, guint prop_id, GValue *value, 
 {
   PlabTimelineView *self = PLAB_TIMELINE_VIEW (object);
 
-  if (_plab_chart_look_get_property (&self->look, prop_id, value))
-    return;
   if (prop_id == PROP_ZOOMED)
     g_value_set_boolean (value, self->zoomed);
   else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    _plab_chart_look_get_property (&self->look, object, prop_id, value, pspec);
 }
 
 static void
@@ -381,10 +379,7 @@ plab_timeline_view_set_property (GObject *object,
                                  const GValue *value,
                                  GParamSpec *pspec)
 {
-  PlabTimelineView *self = PLAB_TIMELINE_VIEW (object);
-
-  if (!_plab_chart_look_set_property (&self->look, GTK_WIDGET (self), prop_id, value, pspec))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  _plab_chart_look_set_property (&PLAB_TIMELINE_VIEW (object)->look, object, prop_id, value, pspec);
 }
 
 static void
@@ -393,16 +388,13 @@ plab_timeline_view_class_init (PlabTimelineViewClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  object_class->finalize = plab_timeline_view_finalize;
-  object_class->get_property = plab_timeline_view_get_property;
-  object_class->set_property = plab_timeline_view_set_property;
-  widget_class->snapshot = plab_timeline_view_snapshot;
-
-  _plab_chart_look_init_properties (properties);
   properties[PROP_ZOOMED]
       = g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  _plab_chart_look_class_init (object_class, properties, N_PROPS, plab_timeline_view_get_property,
+                               plab_timeline_view_set_property);
+  object_class->finalize = plab_timeline_view_finalize;
+  widget_class->snapshot = plab_timeline_view_snapshot;
 
   /* Emitted when the user zoomed or panned (not when the window was set by
    * code), so that a second view can follow without echoing back. */

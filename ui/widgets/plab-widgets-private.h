@@ -31,8 +31,15 @@ enum
   PLAB_CHART_LOOK_N_PROPS
 };
 
-/* Fills the look's entries of a view's @properties. */
-void _plab_chart_look_init_properties (GParamSpec **properties);
+/* Sets up the look in a view's class: fills the look's entries of
+ * @properties (the view's own, numbered after PLAB_CHART_LOOK_N_PROPS, are
+ * already there), installs all @n_props of them, and makes @get_property and
+ * @set_property the class's. */
+void _plab_chart_look_class_init (GObjectClass *object_class,
+                                  GParamSpec **properties,
+                                  guint n_props,
+                                  GObjectGetPropertyFunc get_property,
+                                  GObjectSetPropertyFunc set_property);
 
 /* Frees what the look owns. */
 void _plab_chart_look_clear (PlabChartLook *look);
@@ -48,14 +55,19 @@ void _plab_chart_look_set_placeholder (PlabChartLook *look,
                                        GParamSpec *pspec,
                                        const char *text);
 
-/* A view's get_property and set_property for the look's properties;
- * FALSE when @prop_id is not one of them. */
-gboolean _plab_chart_look_get_property (const PlabChartLook *look, guint prop_id, GValue *value);
-gboolean _plab_chart_look_set_property (PlabChartLook *look,
-                                        GtkWidget *widget,
-                                        guint prop_id,
-                                        const GValue *value,
-                                        GParamSpec *pspec);
+/* What a view's get_property and set_property do for the look's
+ * properties; a @prop_id that is not one of them is warned about, as GObject
+ * does. */
+void _plab_chart_look_get_property (const PlabChartLook *look,
+                                    GObject *object,
+                                    guint prop_id,
+                                    GValue *value,
+                                    GParamSpec *pspec);
+void _plab_chart_look_set_property (PlabChartLook *look,
+                                    GObject *object,
+                                    guint prop_id,
+                                    const GValue *value,
+                                    GParamSpec *pspec);
 
 /* Starts a frame of @widget: fills @style for the look's theme at the
  * widget's size (*@width x *@height) and returns a cairo context covering it,
