@@ -20,3 +20,4 @@
 #include "plab-gil.h"
 #include "plab-json.h"
 #include "plab-shm.h"
+#include "plab-spread.h"
