@@ -178,6 +178,7 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
   for (size_t i = 0; i < n_points && n_series < max_series;)
     {
       size_t end = i;
+      const PlabTimePoint *base_point;
       PlabSpread base;
       PlabSpeedupSeries *s;
 
@@ -189,7 +190,8 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
           continue;
         }
       /* Points of a backend are sorted by workers: the first is the fewest. */
-      plab_time_point_spread (serial != NULL && serial->median_ns > 0 ? serial : &points[i], &base);
+      base_point = serial != NULL && serial->median_ns > 0 ? serial : &points[i];
+      plab_time_point_spread (base_point, &base);
       s = &out[n_series++];
       memset (s, 0, sizeof *s);
       snprintf (s->name, sizeof s->name, "%s", points[i].backend);
@@ -202,6 +204,8 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
           plab_spread_ratio (&base, &config, &ratio);
           if (isnan (ratio.value))
             continue;
+          /* The baseline against itself is 1 by definition, not a spread. */
+          ratio.spread &= &points[j] != base_point;
           s->workers[s->n] = points[j].workers;
           s->speedup[s->n] = ratio.value;
           s->low[s->n] = ratio.spread ? ratio.low : ratio.value;
