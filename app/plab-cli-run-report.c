@@ -310,31 +310,6 @@ _plab_cli_run_print_json (Runner *self)
   fflush (stdout);
 }
 
-/* The point of @backend x @workers in @data, and its speedup series (NULL
- * for the baseline's own backend). */
-static const PlabTimePoint *
-find_point (const PlabChartData *data,
-            const char *backend,
-            int workers,
-            const PlabSpeedupSeries **series,
-            int *index)
-{
-  const PlabTimePoint *point = NULL;
-
-  *series = NULL;
-  for (size_t i = 0; i < data->n_points && point == NULL; i++)
-    if (strcmp (data->points[i].backend, backend) == 0 && data->points[i].workers == workers)
-      point = &data->points[i];
-  for (size_t k = 0; k < data->speedup.n_series; k++)
-    for (int i = 0; i < data->series[k].n; i++)
-      if (strcmp (data->series[k].name, backend) == 0 && data->series[k].workers[i] == workers)
-        {
-          *series = &data->series[k];
-          *index = i;
-        }
-  return point;
-}
-
 void
 _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r)
 {
@@ -350,7 +325,7 @@ _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r)
                                    sizeof error)
              != 0)
     return;
-  point = find_point (data, r->backend, r->workers, &series, &i);
+  point = plab_chart_data_run_point (data, &series, &i);
   if (point != NULL)
     {
       plab_time_point_spread (point, &time);

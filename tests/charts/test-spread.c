@@ -210,6 +210,42 @@ test_loaded (Fixture *fx, gconstpointer user_data)
   plab_chart_data_free (data);
 }
 
+/* The Result says how sure its run's time is: the spread of the run's
+ * configuration, or "1 run". */
+static void
+test_result_spread (Fixture *fx, gconstpointer user_data)
+{
+  PlabChartData *data = NULL;
+  char error[256];
+  int64_t first = 0;
+  PlabRunRecord **runs = NULL;
+  size_t n_runs = 0;
+  PlabRunFilter filter = { .sweep_id = fx->repeated };
+
+  g_assert_cmpint (plab_chart_data_load_sweep (fx->store, fx->repeated,
+                                               PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
+                                               NULL, &data, error, sizeof error),
+                   ==, 0);
+  /* The sweep's newest run, threads x4, ran once. */
+  g_assert_cmpstr (data->result_chart.spread, ==, "Wall time: 400 ms, 1 run of threads × 4");
+  plab_chart_data_free (data);
+
+  g_assert_cmpint (plab_store_list_runs (fx->store, &filter, &runs, &n_runs), ==, 0);
+  for (size_t i = 0; i < n_runs; i++)
+    if (strcmp (runs[i]->backend, "threads") == 0 && runs[i]->workers == 2)
+      first = runs[i]->id;
+  plab_run_records_free (runs, n_runs);
+  g_assert_cmpint (plab_chart_data_load_run (fx->store, first,
+                                             PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
+                                             NULL, &data, error, sizeof error),
+                   ==, 0);
+  g_assert_nonnull (data->result_chart.spread);
+  g_test_message ("%s", data->result_chart.spread);
+  g_assert_nonnull (strstr (data->result_chart.spread, "median 600 ms, min–max 500 ms–900 ms over "
+                                                       "3 runs of threads × 2"));
+  plab_chart_data_free (data);
+}
+
 /* The honest fit with medians: two worker counts give no fit and say so;
  * three give a curve through the measured median at the fewest workers;
  * an efficiency above 1 gets a note, not a point. */
@@ -461,6 +497,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/spread/of", test_spread_of);
   g_test_add_func ("/plab/spread/ratio", test_ratio);
   g_test_add ("/plab/spread/loaded", Fixture, NULL, fixture_set_up, test_loaded, fixture_tear_down);
+  g_test_add ("/plab/spread/result", Fixture, NULL, fixture_set_up, test_result_spread,
+              fixture_tear_down);
   g_test_add ("/plab/spread/honest-fit", Fixture, NULL, fixture_set_up, test_honest_fit,
               fixture_tear_down);
   g_test_add ("/plab/spread/time-chart-whiskers", Fixture, NULL, fixture_set_up,
