@@ -562,12 +562,11 @@ measured_speedups (Frame *f)
 
 /* One line of @text at *@y on a light box, in @name's colour; moves *@y down. */
 static void
-note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+note_box (Frame *f, const char *name, const char *text, double size, double *y)
 {
   cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
 
-  _plab_chart_font (cr, style, size, bold);
   _plab_chart_set_colour_alpha (cr, style->background, 0.85);
   cairo_rectangle (cr, f->left.x + style->padding * 0.5, *y - 2,
                    _plab_chart_text_width (cr, text) + 8, size * 1.3);
@@ -575,6 +574,38 @@ note_line (Frame *f, const char *name, const char *text, double size, bool bold,
   _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
   _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, *y, 0, 0, text);
   *y += size * 1.45;
+}
+
+/* @text in lines no wider than the panel (past it lies the efficiency
+ * panel), each on its light box; moves *@y down. */
+static void
+note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+{
+  double max_w = f->left.w - f->style->padding - 8;
+  char line[512];
+  size_t len = 0;
+
+  _plab_chart_font (f->cr, f->style, size, bold);
+  for (const char *word = text; *word != '\0';)
+    {
+      size_t n = strcspn (word, " ");
+      size_t keep = len;
+
+      if (len + n + 2 >= sizeof line)
+        break;
+      len += (size_t)snprintf (line + len, sizeof line - len, "%s%.*s", len ? " " : "", (int)n,
+                               word);
+      if (keep > 0 && _plab_chart_text_width (f->cr, line) > max_w)
+        {
+          line[keep] = '\0';
+          note_box (f, name, line, size, y);
+          len = (size_t)snprintf (line, sizeof line, "%.*s", (int)n, word);
+        }
+      word += n;
+      word += strspn (word, " ");
+    }
+  if (len > 0)
+    note_box (f, name, line, size, y);
 }
 
 /* The fits and the notes, written in the empty upper-left corner of the
