@@ -343,12 +343,13 @@ _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r)
       PlabRatio percent;
 
       plab_ratio_scale (&speedup, series->workers[i] / 100, &percent);
-      printf ("  speedup     %s against %s, efficiency %s\n",
+      printf ("  speedup     %s against %s, efficiency %s%s\n",
               plab_ratio_format (&speedup, 2, "x", text, sizeof text),
               plab_time_points_serial (data->points, data->n_points) != NULL
                   ? "serial"
                   : "the fewest workers of the same backend",
-              plab_ratio_format (&percent, 0, "%", efficiency, sizeof efficiency));
+              plab_ratio_format (&percent, 0, "%", efficiency, sizeof efficiency),
+              percent.value > 100 ? " (above 100%: noise or cache effects)" : "");
     }
   plab_chart_data_free (data);
 }
