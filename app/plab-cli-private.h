@@ -91,4 +91,10 @@ int _plab_cli_find_negative (int argc, char **argv, const char *const *value_opt
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);
 
+/* plab show's lines on the configuration of run @r: the median and min-max
+ * of its finished runs in the group the charts compare it with (its sweep,
+ * else the runs with the same parameters), and its speedup with bounds;
+ * nothing when @r did not finish or the group cannot be read. */
+void _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r);
+
 G_END_DECLS

@@ -746,7 +746,8 @@ print_show_load (const PlabMachineLoad *load)
 
 /* plab show: the run in a few aligned lines, then one line a lane. */
 static void
-print_show_text (const PlabRunRecord *r,
+print_show_text (PlabStore *store,
+                 const PlabRunRecord *r,
                  const PlabLaneInfo *lanes,
                  size_t n_lanes,
                  const PlabMachineRecord *machine)
@@ -759,6 +760,7 @@ print_show_text (const PlabRunRecord *r,
   printf ("  status      %s\n", plab_run_status_name (r->status));
   printf ("  started     %s\n", started);
   printf ("  wall time   %.3f s\n", r->wall_ns / 1e9);
+  _plab_cli_show_spread (store, r);
   printf ("  cpu time    %.3f s\n", r->cpu_ns / 1e9);
   print_show_load (&r->load);
   printf ("  parameters  %s (seed %" G_GUINT64_FORMAT ")\n", r->params_json ? r->params_json : "{}",
@@ -860,7 +862,7 @@ cmd_show (int argc, char **argv)
   if (json)
     print_show_json (r, lanes, n_lanes, have_machine ? &machine : NULL);
   else
-    print_show_text (r, lanes, n_lanes, have_machine ? &machine : NULL);
+    print_show_text (store, r, lanes, n_lanes, have_machine ? &machine : NULL);
   status = PLAB_EXIT_OK;
 
 out:

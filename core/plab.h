@@ -21,3 +21,4 @@
 #include "plab-gil.h"
 #include "plab-json.h"
 #include "plab-shm.h"
+#include "plab-spread.h"

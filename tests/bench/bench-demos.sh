@@ -34,11 +34,13 @@ sweep ()
 import json, sys
 
 d = json.load(open(sys.argv[1]))
-print("%-10s %7s %12s %8s" % ("backend", "workers", "median (s)", "speedup"))
+print("%-10s %7s %-22s %s" % ("backend", "workers", "median (min-max) s", "speedup (min-max)"))
 for r in d["table"]:
     sp = r["speedup"]
-    print("%-10s %7d %12.3f %8s" % (r["backend"], r["workers"], r["median_s"],
-                                    "-" if sp is None else "%.2f" % sp))
+    t = "failed" if r["median_s"] is None else "%.3f (%.3f-%.3f)" % (r["median_s"], r["min_s"],
+                                                                     r["max_s"])
+    print("%-10s %7d %-22s %s" % (r["backend"], r["workers"], t, "-" if sp is None else
+                                  "%.2f (%.2f-%.2f)" % (sp, r["speedup_low"], r["speedup_high"])))
 bad = [r for r in d["runs"] if r["status"] != "ok"]
 print("runs: %d, not ok: %d" % (len(d["runs"]), len(bad)))
 for r in bad:

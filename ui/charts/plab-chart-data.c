@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plab-axis.h"
 #include "plab-error.h"
 #include "plab-mem.h"
 
@@ -211,6 +212,55 @@ load_timeline (PlabChartData *self,
   return 0;
 }
 
+const PlabTimePoint *
+plab_chart_data_run_point (const PlabChartData *self, const PlabSpeedupSeries **series, int *index)
+{
+  const PlabTimePoint *point = NULL;
+
+  *series = NULL;
+  for (size_t i = 0; i < self->n_points && point == NULL; i++)
+    if (strcmp (self->points[i].backend, self->run->backend) == 0
+        && self->points[i].workers == self->run->workers)
+      point = &self->points[i];
+  for (size_t k = 0; point != NULL && k < self->speedup.n_series; k++)
+    for (int i = 0; i < self->series[k].n; i++)
+      if (strcmp (self->series[k].name, self->run->backend) == 0
+          && self->series[k].workers[i] == self->run->workers)
+        {
+          *series = &self->series[k];
+          *index = i;
+        }
+  return point;
+}
+
+/* "Wall time: median 0.41 s, min–max 0.40 s–0.43 s over 3 runs of threads
+ * × 2", or "Wall time: 0.41 s, 1 run of threads × 2": the Result says how
+ * sure its run's time is. */
+static void
+result_spread (PlabChartData *self)
+{
+  const PlabSpeedupSeries *series;
+  const PlabTimePoint *p;
+  char median[32], low[32], high[32];
+  int index;
+
+  self->result_spread[0] = '\0';
+  p = plab_chart_data_run_point (self, &series, &index);
+  if (p == NULL)
+    return;
+  plab_format_duration (p->median_ns, median, sizeof median);
+  plab_format_duration (p->min_ns, low, sizeof low);
+  plab_format_duration (p->max_ns, high, sizeof high);
+  if (p->n_repeats > 1)
+    snprintf (self->result_spread, sizeof self->result_spread,
+              "Wall time: median %s, min–max %s–%s over %d runs of %s × %d", median, low, high,
+              p->n_repeats, p->backend, p->workers);
+  else
+    snprintf (self->result_spread, sizeof self->result_spread, "Wall time: %s, 1 run of %s × %d",
+              median, p->backend, p->workers);
+  self->result_chart.spread = self->result_spread;
+}
+
 static void
 load_result (PlabChartData *self)
 {
@@ -229,6 +279,7 @@ load_result (PlabChartData *self)
   self->result_chart.title = self->result_title;
   self->result_chart.footer = self->footer;
   self->result_chart.result = self->result;
+  result_spread (self);
 }
 
 /* The time and speedup charts of @runs: the finished ones, by configuration.

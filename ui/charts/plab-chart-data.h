@@ -68,6 +68,7 @@ typedef struct
   PlabJson *result;
   PlabResultChartData result_chart;
   char result_title[PLAB_CHART_DATA_TITLE_MAX];
+  char result_spread[PLAB_CHART_DATA_TITLE_MAX]; /* with the group: the run's configuration */
   char result_error[160];
 } PlabChartData;
 
@@ -98,6 +99,14 @@ int plab_chart_data_load_sweep (PlabStore *store,
                                 size_t error_len);
 
 void plab_chart_data_free (PlabChartData *self);
+
+/* The group's point of the run's own configuration (its backend and
+ * workers), with @series and @index its speedup point when there is one
+ * (else *@series is NULL); NULL when the group was not loaded or holds no
+ * finished run of it. */
+const PlabTimePoint *plab_chart_data_run_point (const PlabChartData *self,
+                                                const PlabSpeedupSeries **series,
+                                                int *index);
 
 /* Fills @input with the chart @kind of @self. */
 void plab_chart_data_input (const PlabChartData *self, PlabChartKind kind, PlabChartInput *input);

@@ -18,6 +18,8 @@
 #define HATCH_STRIPE_SHARE 0.4
 #define HATCH_STRIPE_ALPHA 0.85
 #define ELLIPSIS "…"
+/* The background around an error bar, in its own line widths, each side. */
+#define ERROR_BAR_HALO 0.8
 
 void
 _plab_chart_set_colour (cairo_t *cr, PlabRgba colour)
@@ -350,6 +352,37 @@ _plab_chart_marker (cairo_t *cr,
 }
 
 void
+_plab_chart_error_bar (cairo_t *cr,
+                       const PlabChartStyle *style,
+                       double x,
+                       double y0,
+                       double y1,
+                       double cap,
+                       PlabRgba colour)
+{
+  double lx = floor (x) + 0.5;
+
+  cairo_save (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_new_path (cr);
+  cairo_move_to (cr, lx, y0);
+  cairo_line_to (cr, lx, y1);
+  cairo_move_to (cr, lx - cap, floor (y0) + 0.5);
+  cairo_line_to (cr, lx + cap, floor (y0) + 0.5);
+  cairo_move_to (cr, lx - cap, floor (y1) + 0.5);
+  cairo_line_to (cr, lx + cap, floor (y1) + 0.5);
+  /* A halo of the background keeps it readable over a bar of its own
+   * colour and over the lines it crosses. */
+  _plab_chart_set_colour (cr, style->background);
+  cairo_set_line_width (cr, style->thin_line_width * (1.5 + 2 * ERROR_BAR_HALO));
+  cairo_stroke_preserve (cr);
+  _plab_chart_set_colour (cr, colour);
+  cairo_set_line_width (cr, style->thin_line_width * 1.5);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+void
 _plab_chart_fill_hatched (cairo_t *cr, const PlabChartStyle *style, PlabRgba colour)
 {
   double x1, y1, x2, y2, h;
@@ -419,6 +452,10 @@ _plab_chart_legend (cairo_t *cr,
             case PLAB_LEGEND_HATCH:
               cairo_rectangle (cr, cx + sw * 0.15, mid - em * 0.45, sw * 0.7, em * 0.9);
               _plab_chart_fill_hatched (cr, style, items[i].colour);
+              break;
+            case PLAB_LEGEND_RANGE:
+              _plab_chart_error_bar (cr, style, cx + sw / 2, mid - em * 0.5, mid + em * 0.5,
+                                     em * 0.3, items[i].colour);
               break;
             case PLAB_LEGEND_POINT:
             case PLAB_LEGEND_CROSS:

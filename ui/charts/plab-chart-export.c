@@ -271,7 +271,8 @@ load_for_kind (PlabChartKind kind, PlabChartFormat format)
     case PLAB_CHART_TIMELINE:
       return format == PLAB_CHART_FORMAT_CSV ? 0 : PLAB_CHART_LOAD_TIMELINE;
     case PLAB_CHART_RESULT:
-      return PLAB_CHART_LOAD_RESULT;
+      /* The group gives the spread of the run's configuration. */
+      return PLAB_CHART_LOAD_RESULT | PLAB_CHART_LOAD_GROUP;
     case PLAB_CHART_TIME:
     case PLAB_CHART_SPEEDUP:
       return PLAB_CHART_LOAD_GROUP;

@@ -30,6 +30,7 @@ typedef enum
   PLAB_LEGEND_POINT,   /* a point alone */
   PLAB_LEGEND_CROSS,   /* a cross marker (a worker died) */
   PLAB_LEGEND_HATCH,   /* a hatched square: waiting for a core */
+  PLAB_LEGEND_RANGE,   /* an error bar: the min-max of repeats */
 } PlabLegendShape;
 
 typedef struct
@@ -178,6 +179,16 @@ void _plab_chart_marker (cairo_t *cr,
                          double y,
                          PlabLegendShape shape,
                          PlabRgba colour);
+
+/* An error bar at @x from @y0 to @y1 with caps @cap wide on each side: the
+ * spread of repeated measurements. */
+void _plab_chart_error_bar (cairo_t *cr,
+                            const PlabChartStyle *style,
+                            double x,
+                            double y0,
+                            double y1,
+                            double cap,
+                            PlabRgba colour);
 
 /* Sets a dash pattern matching a legend shape (none for solid). */
 void _plab_chart_dash (cairo_t *cr, const PlabChartStyle *style, PlabLegendShape shape);

@@ -383,6 +383,24 @@ draw_table (cairo_t *cr,
   cairo_restore (cr);
 }
 
+/* The spread of the run's configuration over its repeats, at the top of
+ * @area, which it then leaves below itself. */
+static void
+spread_line (cairo_t *cr, const PlabChartStyle *style, const char *text, PlabRect *area)
+{
+  double below;
+
+  if (text == NULL || text[0] == '\0')
+    return;
+  _plab_chart_font (cr, style, style->tick_size, false);
+  _plab_chart_set_colour (cr, style->muted);
+  below = _plab_chart_text_wrapped (cr, area->x, area->y, area->w, style->tick_size * NOTE_LINE_EM,
+                                    area->y + area->h, "", text)
+          + style->tick_size * 0.6;
+  area->h -= below - area->y;
+  area->y = below;
+}
+
 void
 plab_result_chart_draw (cairo_t *cr,
                         const PlabResultChartData *data,
@@ -409,6 +427,7 @@ plab_result_chart_draw (cairo_t *cr,
   notes = plab_json_get (fig, "notes");
   if (fig == NULL)
     {
+      spread_line (cr, style, data->spread, &body);
       draw_table (cr, style, data->result, NULL, body);
       goto out;
     }
@@ -433,6 +452,7 @@ plab_result_chart_draw (cairo_t *cr,
     draw_bars (cr, style, fig, left);
   else
     draw_lines (cr, style, fig, left);
+  spread_line (cr, style, data->spread, &right);
   draw_table (cr, style, data->result, notes, right);
 
 out:

@@ -2,6 +2,7 @@
 #include "plab-speedup-chart.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,17 @@ plab_amdahl_fit_speedup (const PlabAmdahlFit *fit, double p)
   return fit->base_speedup * (f + (1 - f) / pb) / (f + (isinf (p) ? 0 : (1 - f) / p));
 }
 
+/* Points measured once, against a baseline measured once. */
+static int
+single_runs (const PlabSpeedupSeries *s)
+{
+  int n = 0;
+
+  for (int i = 0; i < s->n; i++)
+    n += s->repeats[i] == 1 && !plab_speedup_series_has_spread (s, i);
+  return n;
+}
+
 void
 plab_speedup_notes (const PlabSpeedupSeries *s, bool fit, char *buf, size_t size)
 {
@@ -101,6 +113,9 @@ plab_speedup_notes (const PlabSpeedupSeries *s, bool fit, char *buf, size_t size
     len += (size_t)snprintf (buf + len, size - len,
                              "%s: %s: not enough to fit Amdahl's law (3 worker counts needed). ",
                              s->name, s->n == 1 ? "one point" : "two points");
+  if (single_runs (s) > 0 && len < size)
+    len += (size_t)snprintf (buf + len, size - len, "%s: %s: no spread to show. ", s->name,
+                             single_runs (s) == s->n ? "1 run each" : "some configurations 1 run");
   for (int i = 0; i < s->n && len < size; i++)
     {
       double e = s->speedup[i] / s->workers[i];
@@ -133,19 +148,38 @@ plab_karp_flatt (double speedup, double p)
   return (1 / speedup - 1 / p) / (1 - 1 / p);
 }
 
+bool
+plab_speedup_series_has_spread (const PlabSpeedupSeries *s, int i)
+{
+  return s->low[i] > 0 && s->high[i] > s->low[i] && isfinite (s->high[i]);
+}
+
+char *
+plab_speedup_series_format (const PlabSpeedupSeries *s, int i, char *buf, size_t len)
+{
+  if (plab_speedup_series_has_spread (s, i))
+    snprintf (buf, len, "%.2f× (%.2f–%.2f)", s->speedup[i], s->low[i], s->high[i]);
+  else if (s->repeats[i] == 1)
+    snprintf (buf, len, "%.2f× (1 run)", s->speedup[i]);
+  else
+    snprintf (buf, len, "%.2f×", s->speedup[i]);
+  return buf;
+}
+
 size_t
 plab_speedup_series_from_points (const PlabTimePoint *points,
                                  size_t n_points,
                                  PlabSpeedupSeries *out,
                                  size_t max_series)
 {
-  double serial = plab_time_points_serial_baseline (points, n_points);
+  const PlabTimePoint *serial = plab_time_points_serial (points, n_points);
   size_t n_series = 0;
 
   for (size_t i = 0; i < n_points && n_series < max_series;)
     {
       size_t end = i;
-      double base = serial;
+      const PlabTimePoint *base_point;
+      PlabSpread base;
       PlabSpeedupSeries *s;
 
       while (end < n_points && strcmp (points[end].backend, points[i].backend) == 0)
@@ -156,18 +190,29 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
           continue;
         }
       /* Points of a backend are sorted by workers: the first is the fewest. */
-      if (base <= 0)
-        base = points[i].median_ns;
+      base_point = serial != NULL && serial->median_ns > 0 ? serial : &points[i];
+      plab_time_point_spread (base_point, &base);
       s = &out[n_series++];
       memset (s, 0, sizeof *s);
       snprintf (s->name, sizeof s->name, "%s", points[i].backend);
       for (size_t j = i; j < end && s->n < PLAB_SPEEDUP_MAX_POINTS; j++)
-        if (points[j].median_ns > 0)
-          {
-            s->workers[s->n] = points[j].workers;
-            s->speedup[s->n] = base / points[j].median_ns;
-            s->n++;
-          }
+        {
+          PlabSpread config;
+          PlabRatio ratio;
+
+          plab_time_point_spread (&points[j], &config);
+          plab_spread_ratio (&base, &config, &ratio);
+          if (isnan (ratio.value))
+            continue;
+          /* The baseline against itself is 1 by definition, not a spread. */
+          ratio.spread &= &points[j] != base_point;
+          s->workers[s->n] = points[j].workers;
+          s->speedup[s->n] = ratio.value;
+          s->low[s->n] = ratio.spread ? ratio.low : ratio.value;
+          s->high[s->n] = ratio.spread ? ratio.high : ratio.value;
+          s->repeats[s->n] = config.n;
+          s->n++;
+        }
       i = end;
     }
   return n_series;
@@ -176,7 +221,8 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
 int
 plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out)
 {
-  fprintf (out, "series,workers,speedup,efficiency,karp_flatt,amdahl_f\n");
+  fprintf (out, "series,workers,speedup,efficiency,karp_flatt,amdahl_f,speedup_low,"
+                "speedup_high\n");
   for (size_t k = 0; k < data->n_series + (data->predicted ? 1 : 0); k++)
     {
       const PlabSpeedupSeries *s = k < data->n_series ? &data->series[k] : data->predicted;
@@ -193,9 +239,11 @@ plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out)
           else
             fprintf (out, "%.6g,", e);
           if (fitted)
-            fprintf (out, "%.6g\n", fit.f);
+            fprintf (out, "%.6g", fit.f);
+          if (plab_speedup_series_has_spread (s, i))
+            fprintf (out, ",%.6g,%.6g\n", s->low[i], s->high[i]);
           else
-            fputs ("\n", out);
+            fputs (",,\n", out);
         }
     }
   return ferror (out) ? -1 : 0;
@@ -313,7 +361,16 @@ fit_and_scale (Frame *f)
   plab_axis_ticks (&f->ae, 5, &f->te);
 }
 
-/* Returns the number of items; @items has room for MAX_SERIES + 4. */
+static bool
+series_has_spread (const PlabSpeedupSeries *s)
+{
+  for (int i = 0; i < s->n; i++)
+    if (plab_speedup_series_has_spread (s, i))
+      return true;
+  return false;
+}
+
+/* Returns the number of items; @items has room for MAX_SERIES + 5. */
 static int
 legend_items (const Frame *f, PlabLegendItem *items)
 {
@@ -326,6 +383,12 @@ legend_items (const Frame *f, PlabLegendItem *items)
                             PLAB_LEGEND_LINE);
   if (f->data->predicted != NULL && f->data->predicted->n > 0)
     _plab_chart_legend_add (items, &n, "predicted", style->foreground, PLAB_LEGEND_DASHED);
+  for (int k = 0; k < f->n_series; k++)
+    if (series_has_spread (&f->data->series[k]))
+      {
+        _plab_chart_legend_add (items, &n, "min–max of repeats", style->muted, PLAB_LEGEND_RANGE);
+        break;
+      }
   _plab_chart_legend_add (items, &n, "ideal S = p", style->muted, PLAB_LEGEND_DASHED);
   if (f->any_fit)
     _plab_chart_legend_add (items, &n, "Amdahl fit", style->muted, PLAB_LEGEND_DOTTED);
@@ -417,6 +480,53 @@ amdahl_curves (Frame *f)
     }
 }
 
+/* The speedup at the most workers with its bounds, "1.80× (1.60–2.00)", left
+ * of its point: what the series reached, and how sure that is. */
+static void
+end_label (Frame *f, const PlabSpeedupSeries *s, PlabRgba colour)
+{
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  int last = s->n - 1;
+  double x = px (f->left, &f->ax, s->workers[last]);
+  double y = py (f->left, &f->ay, s->speedup[last]);
+  char text[64];
+
+  plab_speedup_series_format (s, last, text, sizeof text);
+  _plab_chart_font (cr, style, style->small_size, true);
+  _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+  cairo_rectangle (cr, x - style->marker_radius * 2 - _plab_chart_text_width (cr, text) - 3,
+                   y - style->marker_radius - style->small_size * 1.25,
+                   _plab_chart_text_width (cr, text) + 6, style->small_size * 1.3);
+  cairo_fill (cr);
+  _plab_chart_set_colour (cr, colour);
+  _plab_chart_text (cr, x - style->marker_radius * 2, y - style->marker_radius, 1, 1, text);
+}
+
+/* The error bars of every measured series on panel @r, under all the
+ * series' lines and points so that none hides another's point. With
+ * @per_worker, of the efficiency (the bounds over p) where it is plotted. */
+static void
+error_bars (Frame *f, PlabRect r, const PlabAxis *ay, bool per_worker)
+{
+  for (int k = 0; k < f->n_series; k++)
+    {
+      const PlabSpeedupSeries *s = &f->data->series[k];
+      PlabRgba colour = plab_chart_style_backend_colour (f->style, s->name);
+
+      for (int i = 0; i < s->n; i++)
+        {
+          double d = per_worker ? s->workers[i] : 1;
+
+          if (!plab_speedup_series_has_spread (s, i) || (per_worker && s->speedup[i] / d > 1))
+            continue;
+          _plab_chart_error_bar (f->cr, f->style, px (r, &f->ax, s->workers[i]),
+                                 py (r, ay, s->low[i] / d), py (r, ay, s->high[i] / d),
+                                 f->style->marker_radius * 1.3, colour);
+        }
+    }
+}
+
 /* Each series' speedups, the predicted one dashed. */
 static void
 measured_speedups (Frame *f)
@@ -445,16 +555,18 @@ measured_speedups (Frame *f)
                             py (f->left, &f->ay, s->speedup[i]),
                             predicted ? PLAB_LEGEND_DASHED : PLAB_LEGEND_POINT, colour);
     }
+  for (int k = 0; k < f->n_series; k++)
+    end_label (f, &f->data->series[k],
+               plab_chart_style_backend_colour (style, f->data->series[k].name));
 }
 
 /* One line of @text at *@y on a light box, in @name's colour; moves *@y down. */
 static void
-note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+note_box (Frame *f, const char *name, const char *text, double size, double *y)
 {
   cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
 
-  _plab_chart_font (cr, style, size, bold);
   _plab_chart_set_colour_alpha (cr, style->background, 0.85);
   cairo_rectangle (cr, f->left.x + style->padding * 0.5, *y - 2,
                    _plab_chart_text_width (cr, text) + 8, size * 1.3);
@@ -462,6 +574,38 @@ note_line (Frame *f, const char *name, const char *text, double size, bool bold,
   _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
   _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, *y, 0, 0, text);
   *y += size * 1.45;
+}
+
+/* @text in lines no wider than the panel (past it lies the efficiency
+ * panel), each on its light box; moves *@y down. */
+static void
+note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
+{
+  double max_w = f->left.w - f->style->padding - 8;
+  char line[512];
+  size_t len = 0;
+
+  _plab_chart_font (f->cr, f->style, size, bold);
+  for (const char *word = text; *word != '\0';)
+    {
+      size_t n = strcspn (word, " ");
+      size_t keep = len;
+
+      if (len + n + 2 >= sizeof line)
+        break;
+      len += (size_t)snprintf (line + len, sizeof line - len, "%s%.*s", len ? " " : "", (int)n,
+                               word);
+      if (keep > 0 && _plab_chart_text_width (f->cr, line) > max_w)
+        {
+          line[keep] = '\0';
+          note_box (f, name, line, size, y);
+          len = (size_t)snprintf (line, sizeof line, "%.*s", (int)n, word);
+        }
+      word += n;
+      word += strspn (word, " ");
+    }
+  if (len > 0)
+    note_box (f, name, line, size, y);
 }
 
 /* The fits and the notes, written in the empty upper-left corner of the
@@ -479,8 +623,17 @@ fit_notes (Frame *f)
       char notes[512];
 
       plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
-      if (notes[0] != '\0')
-        note_line (f, name, notes, style->small_size, false, &ty0);
+      /* A line a sentence: one long line would run into the other panel. */
+      for (char *line = notes, *next; line != NULL && line[0] != '\0'; line = next)
+        {
+          next = strstr (line, ". ");
+          if (next != NULL)
+            {
+              next[1] = '\0';
+              next += 2;
+            }
+          note_line (f, name, line, style->small_size, false, &ty0);
+        }
       if (!f->fitted[k])
         continue;
       if (f->fits[k].f >= NO_SPEEDUP_F)
@@ -573,6 +726,7 @@ efficiency_panel (Frame *f)
   cairo_move_to (cr, right.x, py (right, &f->ae, 1));
   cairo_line_to (cr, right.x + right.w, py (right, &f->ae, 1));
   cairo_stroke (cr);
+  error_bars (f, right, &f->ae, true);
   for (int k = 0; k < f->n_series; k++)
     efficiency_series (f, &f->data->series[k]);
   cairo_restore (cr);
@@ -628,6 +782,7 @@ plab_speedup_chart_draw (cairo_t *cr,
   cairo_clip (cr);
   ideal_line (&f);
   amdahl_curves (&f);
+  error_bars (&f, f.left, &f.ay, false);
   measured_speedups (&f);
   cairo_restore (cr);
 

@@ -38,8 +38,22 @@ typedef struct
   char name[PLAB_BACKEND_NAME_MAX]; /* the backend, or "predicted" */
   int n;
   double workers[PLAB_SPEEDUP_MAX_POINTS];
-  double speedup[PLAB_SPEEDUP_MAX_POINTS];
+  double speedup[PLAB_SPEEDUP_MAX_POINTS]; /* from the medians */
+  /* The bounds the repeats allow (plab_spread_ratio ()): baseline min /
+   * configuration max .. baseline max / configuration min, drawn as an
+   * error bar. 0 where not known (a prediction). */
+  double low[PLAB_SPEEDUP_MAX_POINTS];
+  double high[PLAB_SPEEDUP_MAX_POINTS];
+  /* Runs of the configuration; 1 with a baseline of 1 run too: "1 run",
+   * no bar; 0: not known. */
+  int repeats[PLAB_SPEEDUP_MAX_POINTS];
 } PlabSpeedupSeries;
+
+/* Whether point @i of @s has a spread to draw. */
+bool plab_speedup_series_has_spread (const PlabSpeedupSeries *s, int i);
+
+/* "1.80× (1.60–2.00)", "1.80× (1 run)" or "1.80×" (not known) for point @i. */
+char *plab_speedup_series_format (const PlabSpeedupSeries *s, int i, char *buf, size_t len);
 
 /* Fewer worker counts than this are not enough to fit Amdahl's law. */
 #define PLAB_AMDAHL_MIN_COUNTS 3
@@ -77,8 +91,9 @@ double plab_karp_flatt (double speedup, double p);
 
 /* Speedup series from configurations: every backend except serial gets a
  * series, measured against the serial median when there is one, else against
- * its own run with the fewest workers (which then should be 1). Returns the
- * number of series written to @out (at most @max_series). */
+ * its own run with the fewest workers (which then should be 1), each point
+ * with the bounds its repeats allow. Returns the number of series written to
+ * @out (at most @max_series). */
 size_t plab_speedup_series_from_points (const PlabTimePoint *points,
                                         size_t n_points,
                                         PlabSpeedupSeries *out,
@@ -94,7 +109,8 @@ typedef struct
   bool fit_amdahl;
 } PlabSpeedupChartData;
 
-/* series,workers,speedup,efficiency,karp_flatt,amdahl_f. Returns 0 or -1. */
+/* series,workers,speedup,efficiency,karp_flatt,amdahl_f,speedup_low,speedup_high
+ * (the last two empty where there is no spread). Returns 0 or -1. */
 int plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out);
 
 #ifdef __cplusplus

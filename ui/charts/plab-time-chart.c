@@ -2,6 +2,7 @@
 #include "plab-time-chart.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,15 +11,10 @@
 /* Share of a slot a bar fills, and the gap between backend groups in slots. */
 #define BAR_SHARE 0.72
 #define GROUP_GAP_SLOTS 0.6
+/* A bar this many lines of small text tall holds "1 run" inside its top. */
+#define SINGLE_RUN_INSIDE_LINES 1.9
 /* Headroom above the tallest whisker for its value, as a share of the axis. */
 #define HEADROOM 1.12
-
-static int
-compare_double (const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static int
 backend_rank (const char *const *order, int n_order, const char *backend)
@@ -72,6 +68,7 @@ plab_time_points_from_samples (const PlabRunSample *samples,
           int next = -1;
           size_t n_walls = 0;
           PlabTimePoint *p;
+          PlabSpread spread;
 
           for (size_t i = 0; i < n_samples; i++)
             if (strcmp (samples[i].backend, order[b]) == 0 && samples[i].workers > last
@@ -82,16 +79,15 @@ plab_time_points_from_samples (const PlabRunSample *samples,
           for (size_t i = 0; i < n_samples; i++)
             if (strcmp (samples[i].backend, order[b]) == 0 && samples[i].workers == next)
               walls[n_walls++] = (double)samples[i].wall_ns;
-          qsort (walls, n_walls, sizeof (double), compare_double);
+          plab_spread_of (walls, n_walls, &spread);
 
           p = &points[n_points++];
           snprintf (p->backend, sizeof p->backend, "%s", order[b]);
           p->workers = next;
-          p->n_repeats = (int)n_walls;
-          p->min_ns = walls[0];
-          p->max_ns = walls[n_walls - 1];
-          p->median_ns = n_walls % 2 ? walls[n_walls / 2]
-                                     : (walls[n_walls / 2 - 1] + walls[n_walls / 2]) / 2;
+          p->n_repeats = spread.n;
+          p->min_ns = spread.min;
+          p->max_ns = spread.max;
+          p->median_ns = spread.median;
           last = next;
         }
     }
@@ -107,13 +103,33 @@ fail:
   return rc;
 }
 
-double
-plab_time_points_serial_baseline (const PlabTimePoint *points, size_t n_points)
+const PlabTimePoint *
+plab_time_points_serial (const PlabTimePoint *points, size_t n_points)
 {
   for (size_t i = 0; i < n_points; i++)
     if (strcmp (points[i].backend, "serial") == 0)
-      return points[i].median_ns;
-  return 0;
+      return &points[i];
+  return NULL;
+}
+
+double
+plab_time_points_serial_baseline (const PlabTimePoint *points, size_t n_points)
+{
+  const PlabTimePoint *serial = plab_time_points_serial (points, n_points);
+
+  return serial != NULL ? serial->median_ns : 0;
+}
+
+void
+plab_time_point_spread (const PlabTimePoint *point, PlabSpread *out)
+{
+  bool extremes = point->min_ns > 0 && point->max_ns >= point->min_ns;
+
+  out->n = point->median_ns > 0 ? (point->n_repeats > 1 && extremes ? point->n_repeats : 1) : 0;
+  out->median = out->n > 0 ? point->median_ns : NAN;
+  out->min = out->n > 1 ? point->min_ns : out->median;
+  out->max = out->n > 1 ? point->max_ns : out->median;
+  out->q1 = out->q3 = NAN;
 }
 
 int
@@ -177,8 +193,8 @@ legend_items (const PlabTimeChartData *data,
   for (size_t i = 0; i < data->n_points; i++)
     if (data->points[i].n_repeats > 1)
       {
-        _plab_chart_legend_add (items, &n, "min–max of repeats", style->foreground,
-                                PLAB_LEGEND_LINE);
+        _plab_chart_legend_add (items, &n, "median, min–max of repeats", style->foreground,
+                                PLAB_LEGEND_RANGE);
         break;
       }
   if (data->baseline_ns > 0)
@@ -199,23 +215,29 @@ value_y (const Frame *f, double ns)
   return f->plot.y + f->plot.h * (1 - plab_axis_fraction (&f->axis, ns / f->ns_per_unit));
 }
 
+/* "1 run" where a bar has no spread to show, rather than a whisker that would
+ * invent one: inside the top of the bar, or above its value when the bar is
+ * too short to hold it. */
 static void
-whisker (Frame *f, double cx, double bw, double y_min, double y_max)
+single_run_label (Frame *f, double cx, double y_top, double base)
 {
   cairo_t *cr = f->cr;
-  double cap = bw * 0.22;
+  const PlabChartStyle *style = f->style;
+  const char *text = "1 run";
 
-  cairo_save (cr);
-  _plab_chart_set_colour (cr, f->style->foreground);
-  cairo_set_line_width (cr, f->style->thin_line_width * 1.5);
-  cairo_move_to (cr, floor (cx) + 0.5, y_min);
-  cairo_line_to (cr, floor (cx) + 0.5, y_max);
-  cairo_move_to (cr, cx - cap, floor (y_min) + 0.5);
-  cairo_line_to (cr, cx + cap, floor (y_min) + 0.5);
-  cairo_move_to (cr, cx - cap, floor (y_max) + 0.5);
-  cairo_line_to (cr, cx + cap, floor (y_max) + 0.5);
-  cairo_stroke (cr);
-  cairo_restore (cr);
+  _plab_chart_font (cr, style, style->small_size, false);
+  if (_plab_chart_text_width (cr, text) > f->slot_w * BAR_SHARE * 0.95)
+    return;
+  if (base - y_top >= style->small_size * SINGLE_RUN_INSIDE_LINES)
+    {
+      _plab_chart_set_colour (cr, style->background);
+      _plab_chart_text (cr, cx, y_top + style->small_size * 0.35, 0.5, 0, text);
+    }
+  else
+    {
+      _plab_chart_set_colour (cr, style->muted);
+      _plab_chart_text (cr, cx, y_top - style->tick_size * 1.6, 0.5, 1, text);
+    }
 }
 
 /* The bar of @p in the slot starting at @x: the median, the whisker, the
@@ -238,7 +260,7 @@ bar (Frame *f, const PlabTimePoint *p, double x)
   cairo_fill (cr);
 
   if (p->n_repeats > 1)
-    whisker (f, cx, bw, y_min, y_max);
+    _plab_chart_error_bar (cr, style, cx, y_min, y_max, bw * 0.22, style->foreground);
 
   /* The median above the whisker, where it cannot collide with it. */
   plab_format_duration (p->median_ns, value, sizeof value);
@@ -248,6 +270,8 @@ bar (Frame *f, const PlabTimePoint *p, double x)
     _plab_chart_font (cr, style, style->small_size, true);
   _plab_chart_set_colour (cr, style->foreground);
   _plab_chart_text (cr, cx, fmin (y_max, y_med) - style->tick_size * 0.35, 0.5, 1, value);
+  if (p->n_repeats <= 1)
+    single_run_label (f, cx, y_med, base);
 
   _plab_chart_font (cr, style, style->tick_size, false);
   _plab_chart_set_colour (cr, style->muted);

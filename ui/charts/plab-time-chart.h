@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "plab-chart-style.h"
+#include "plab-spread.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,9 +49,16 @@ int plab_time_points_from_samples (const PlabRunSample *samples,
                                    PlabTimePoint **out,
                                    size_t *n_out);
 
+/* The serial configuration (its fewest workers), or NULL when there is none. */
+const PlabTimePoint *plab_time_points_serial (const PlabTimePoint *points, size_t n_points);
+
 /* The baseline the speedup is measured against: the serial backend's median
  * when there is one (its fewest workers), else 0. */
 double plab_time_points_serial_baseline (const PlabTimePoint *points, size_t n_points);
+
+/* The spread of @point's repeats, in nanoseconds. A point that does not say
+ * how many repeats it has, or gives no extremes, counts as one run. */
+void plab_time_point_spread (const PlabTimePoint *point, PlabSpread *out);
 
 typedef struct
 {
