@@ -476,6 +476,8 @@ append_demo_json (GString *s, gconstpointer item)
       plab_json_append_string_member (s, "default", text);
       plab_json_append_double_member (s, "min", p->min);
       plab_json_append_double_member (s, "max", p->max);
+      if (p->unit != NULL)
+        plab_json_append_string_member (s, "unit", p->unit);
       if (p->type == PLAB_PARAM_CHOICE && p->choices)
         {
           g_string_append (s, ",\"choices\":[");

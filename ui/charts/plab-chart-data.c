@@ -228,6 +228,7 @@ load_result (PlabChartData *self)
   self->result_chart.title = self->result_title;
   self->result_chart.footer = self->footer;
   self->result_chart.result = self->result;
+  self->result_chart.demo = self->run->demo;
 }
 
 /* The time and speedup charts of @runs: the finished ones, by configuration.
