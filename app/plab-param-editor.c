@@ -22,7 +22,7 @@ typedef struct
 {
   PlabParamEditor *editor; /* borrowed: the editor owns its fields */
   const PlabParamSpec *spec;
-  GtkWidget *control; /* borrowed from the row */
+  GtkWidget *control; /* owned: a removed row's control may outlive it (focus) */
   GtkWidget *message; /* the label under the row saying what is wrong; NULL unless a number */
   /* The text is not a value of the spec. The control keeps it as typed, and
    * its adjustment the last good value, @held, until the text is fixed or
@@ -347,7 +347,7 @@ field_new (PlabParamEditor *self, const PlabParamSpec *spec)
 
   field->editor = self;
   field->spec = spec;
-  field->control = make_control (self, spec);
+  field->control = g_object_ref (make_control (self, spec));
   if (spec->type == PLAB_PARAM_INT || spec->type == PLAB_PARAM_DOUBLE)
     {
       field->message = gtk_label_new (NULL);
@@ -359,6 +359,18 @@ field_new (PlabParamEditor *self, const PlabParamSpec *spec)
       watch_number (field);
     }
   return field;
+}
+
+/* A control that outlives its field (the focus may hold it) must not call
+ * it any more. */
+static void
+field_free (gpointer data)
+{
+  Field *field = data;
+
+  g_signal_handlers_disconnect_by_data (field->control, field);
+  g_object_unref (field->control);
+  g_free (field);
 }
 
 void
@@ -570,7 +582,7 @@ plab_param_editor_class_init (PlabParamEditorClass *klass)
 static void
 plab_param_editor_init (PlabParamEditor *self)
 {
-  self->fields = g_ptr_array_new_with_free_func (g_free);
+  self->fields = g_ptr_array_new_with_free_func (field_free);
   self->valid = TRUE;
   self->list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->list), GTK_SELECTION_NONE);
