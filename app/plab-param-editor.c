@@ -187,6 +187,8 @@ text_changed_cb (GtkEditable *editable, Field *field)
 
   problem = check_text (field->spec, gtk_editable_get_text (editable), &value);
   set_problem (field, problem);
+  /* The command line under Run follows what is typed, wrong or not. */
+  g_signal_emit (field->editor, signals[CHANGED], 0);
 }
 
 /* GtkSpinButton::input: the value of the text, never a clamped one. A wrong
@@ -493,6 +495,23 @@ plab_param_editor_get_control (PlabParamEditor *self, const char *name)
   return NULL;
 }
 
+/* The value @field shows: a number as typed (read without committing it,
+ * which would reformat the text under the student's cursor). */
+static double
+field_value (Field *field)
+{
+  g_autofree char *problem = NULL;
+  double value;
+
+  if (field->message == NULL)
+    return plab_param_editor_get_value (field->editor,
+                                        (guint)(field->spec - field->editor->demo->params));
+  problem = check_text (field->spec, gtk_editable_get_text (GTK_EDITABLE (field->control)), &value);
+  if (problem != NULL)
+    value = gtk_spin_button_get_value (GTK_SPIN_BUTTON (field->control));
+  return value;
+}
+
 char **
 plab_param_editor_dup_assignments (PlabParamEditor *self)
 {
@@ -513,9 +532,9 @@ plab_param_editor_dup_assignments (PlabParamEditor *self)
       if (field->invalid)
         g_strlcpy (value, gtk_editable_get_text (GTK_EDITABLE (field->control)), sizeof value);
       else if (spec->type == PLAB_PARAM_DOUBLE)
-        g_ascii_formatd (value, sizeof value, "%.10g", plab_param_editor_get_value (self, i));
+        g_ascii_formatd (value, sizeof value, "%.10g", field_value (field));
       else
-        plab_param_format (spec, plab_param_editor_get_value (self, i), value, sizeof value);
+        plab_param_format (spec, field_value (field), value, sizeof value);
       assignment = g_strdup_printf ("%s=%s", spec->name, value);
       g_strv_builder_add (builder, assignment);
     }

@@ -6,7 +6,8 @@
  *   out-of-range   99999 tasks for the chef (1 to 8): the field is marked,
  *                  the message under it names the largest value, Run and
  *                  Sweep are disabled (and Run does nothing), the text stays
- *                  99999 after Enter; typing 4 enables Run again
+ *                  99999 after Enter, and so does the command line under
+ *                  Run; typing 4 enables Run again
  *   not-a-number   "abc" for the sleepers' unit: the same, the message says
  *                  it is not a number and gives the range with its unit
  *   range-shown    every number of every demo shows its range and unit
@@ -160,6 +161,8 @@ test_out_of_range (Fixture *f, gconstpointer data)
 
   type_text (tasks, "99999");
   assert_refused (f, tasks, problem, "99999", words);
+  /* The command line shows what was typed, which `plab run` refuses too. */
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "--set tasks=99999"));
   /* The value behind the field is not the largest one put in its place. */
   index = plab_demo_param_index (plab_param_editor_get_demo (f->window->param_editor), "tasks");
   g_assert_cmpfloat (plab_param_editor_get_value (f->window->param_editor, (guint)index), !=, 8);
