@@ -327,10 +327,10 @@ static const PlabResultLabel result_labels[] = {
   { "h", "window width h", NULL },
   { "kernel", "kernel", NULL },
   { "integral", "area under the estimate", NULL },
-  { "grid_mass", "area of the true density on the grid", NULL },
-  { "max_error", "largest distance from the true density", NULL },
-  { "checked_points", "points checked against the serial result", NULL },
-  { "equal_to_serial", "of them equal to the serial result", NULL },
+  { "grid_mass", "true area on the grid", NULL },
+  { "max_error", "largest error against the true density", NULL },
+  { "checked_points", "points compared with serial", NULL },
+  { "equal_to_serial", "equal to the serial result", NULL },
 };
 
 const PlabDemo plab_demo_kde = {
