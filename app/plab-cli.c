@@ -771,7 +771,7 @@ print_show_text (const PlabRunRecord *r,
     printf ("  error       %s\n", r->error);
   if (r->sweep_id > 0)
     printf ("  sweep       %" G_GINT64_FORMAT " (repeat %d)\n", r->sweep_id, r->repeat);
-  printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
+  _plab_cli_print_result ("  result      ", r->demo, r->result_json);
   if (machine != NULL)
     printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,
             machine->cpu_model, machine->usable_cpus, machine->os, machine->compiler,

@@ -15,6 +15,8 @@
  *                   demo the lab does not know shows its keys as they are
  *   export          `plab export --chart result` draws the labelled table:
  *                   its PNG differs from one drawn without labels
+ *   show            `plab show` prints the same words; `plab show --json`
+ *                   keeps every key
  */
 #include <cairo-script.h>
 #include <cairo.h>
@@ -238,6 +240,38 @@ test_export (Fixture *fx, gconstpointer user_data)
   cairo_surface_destroy (raw);
 }
 
+/* What `plab show 1 ARGS` prints on the fixture's store. */
+static char *
+plab_show (Fixture *fx, const char *extra)
+{
+  const char *build = g_getenv ("PLAB_BUILD_DIR");
+  g_autofree char *plab = g_build_filename (build ? build : "build", "app", "plab", NULL);
+  const char *argv[] = { plab, "show", "1", "--db", fx->db, extra, NULL };
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+static void
+test_show (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *text = plab_show (fx, NULL);
+  g_autofree char *json = plab_show (fx, "--json");
+
+  assert_shows (text, "result      tasks cooked: 6\n");
+  assert_shows (text, "time of the for loop (sum of the tasks): ");
+  assert_shows (text, "saved, the text's figure: 44.4%\n");
+  assert_hides (text, "for_loop_s");
+  assert_shows (json, "\"for_loop_s\"");
+  assert_shows (json, "\"classic_saved_percent\"");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -246,6 +280,7 @@ main (int argc, char **argv)
   ADD ("/plab/chart/result-labels/chef-in-words", test_chef_in_words);
   g_test_add_func ("/plab/chart/result-labels/unknown-hidden", test_unknown_hidden);
   ADD ("/plab/chart/result-labels/export", test_export);
+  ADD ("/plab/chart/result-labels/show", test_show);
 #undef ADD
   return g_test_run ();
 }

@@ -339,15 +339,12 @@ table_heading (cairo_t *cr,
   return y + size * 1.6;
 }
 
-/* What a row of the table says for result member @m: its label (the key
- * itself when nothing names it) and its value with the unit ("2.24 s",
- * "-56.3%", "yes"). Returns false for a member the table does not show. */
-static bool
-row_words (const PlabResultChartData *data,
-           const PlabJson *m,
-           const char **label,
-           char *value,
-           size_t value_size)
+bool
+plab_result_chart_row (const PlabResultChartData *data,
+                       const PlabJson *m,
+                       const char **label,
+                       char *value,
+                       size_t value_size)
 {
   const char *unit = NULL;
   char number[192];
@@ -388,7 +385,7 @@ table_rows (cairo_t *cr,
 
   _plab_chart_font (cr, style, size, true);
   for (size_t i = 0; i < plab_json_length (data->result); i++)
-    if (row_words (data, &data->result->children[i], &label, value, sizeof value))
+    if (plab_result_chart_row (data, &data->result->children[i], &label, value, sizeof value))
       value_w = fmax (value_w, _plab_chart_text_width (cr, value));
   value_w = fmin (value_w, area.w * MAX_VALUE_SHARE);
 
@@ -398,7 +395,7 @@ table_rows (cairo_t *cr,
       double top = y, bottom;
       char fitted[256];
 
-      if (!row_words (data, m, &label, value, sizeof value))
+      if (!plab_result_chart_row (data, m, &label, value, sizeof value))
         continue;
       if (y + line_h > area.y + area.h)
         break;

@@ -54,6 +54,16 @@ void plab_result_chart_draw (cairo_t *cr,
                              double width,
                              double height);
 
+/* What the table's row for member @member of @data->result says: its
+ * label (the key itself when nothing names it) and its value with the unit
+ * ("2.24 s", "-56.3%", "yes"). Returns false for a member the table does
+ * not show. `plab show` prints the same rows. */
+bool plab_result_chart_row (const PlabResultChartData *data,
+                            const PlabJson *member,
+                            const char **label,
+                            char *value,
+                            size_t value_size);
+
 /* The columns of the result chart's CSV, one table: "figure" rows hold the
  * figure's points (series, then key = category and value for bars, or x and
  * y for lines), "result" rows the rest of the result (key, value). */
