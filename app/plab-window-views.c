@@ -118,24 +118,6 @@ show_speedup (PlabWindow *self)
   plab_chart_view_set_input (self->speedup_view, &input, plab_run_data_ref (self->shown), unref_cb);
 }
 
-/* The size in pixels of the window's text, so that the Result table reads
- * like the rest of the window. */
-static double
-text_size_px (GtkWidget *widget)
-{
-  PangoContext *context = gtk_widget_get_pango_context (widget);
-  const PangoFontDescription *font = pango_context_get_font_description (context);
-  double size, dpi;
-
-  if (font == NULL)
-    return 0;
-  size = pango_font_description_get_size (font) / (double)PANGO_SCALE;
-  if (pango_font_description_get_size_is_absolute (font))
-    return size;
-  dpi = pango_cairo_context_get_resolution (context);
-  return size * (dpi > 0 ? dpi : 96) / 72;
-}
-
 static void
 show_charts (PlabWindow *self)
 {
@@ -156,7 +138,6 @@ show_charts (PlabWindow *self)
 
   memset (&input, 0, sizeof input);
   input.kind = PLAB_CHART_RESULT;
-  data->chart->result_chart.text_size = text_size_px (GTK_WIDGET (self->result_view));
   input.result = &data->chart->result_chart;
   plab_chart_view_set_input (self->result_view, &input, plab_run_data_ref (data), unref_cb);
 }

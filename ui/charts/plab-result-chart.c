@@ -8,6 +8,9 @@
 
 /* The table takes this share of the width when there is a figure. */
 #define TABLE_SHARE 0.34
+/* ...but at least this many em of its text, up to this share. */
+#define TABLE_MIN_EM 16.0
+#define TABLE_MAX_SHARE 0.45
 /* A value takes at most this share of the table's width; its label wraps
  * in the rest. */
 #define MAX_VALUE_SHARE 0.4
@@ -459,6 +462,7 @@ plab_result_chart_draw (cairo_t *cr,
   const PlabJson *fig, *notes;
   PlabRect body, left, right;
   const char *kind, *fig_title;
+  double share;
 
   if (width < 1 || height < 1)
     return;
@@ -480,10 +484,14 @@ plab_result_chart_draw (cairo_t *cr,
     }
 
   left = body;
-  left.w = body.w * (1 - TABLE_SHARE) - style->padding * 2;
+  /* Large text (presentation mode, a narrow window) widens the table so
+   * its labels do not wrap word by word, up to a limit the figure keeps. */
+  share = fmin (fmax (TABLE_SHARE, table_text_size (data, style) * TABLE_MIN_EM / body.w),
+                TABLE_MAX_SHARE);
+  left.w = body.w * (1 - share) - style->padding * 2;
   right = body;
-  right.x = body.x + body.w * (1 - TABLE_SHARE);
-  right.w = body.w * TABLE_SHARE;
+  right.x = body.x + body.w * (1 - share);
+  right.w = body.w * share;
 
   fig_title = plab_json_string (plab_json_get (fig, "title"), NULL);
   if (fig_title != NULL)
