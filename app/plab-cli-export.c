@@ -174,6 +174,7 @@ export_chart (const char *what, const ChartArgs *args, const char *db)
   options.height = (int)height;
   options.scale = scale;
   options.theme = th;
+  options.result_labels = plab_demo_result_label_for;
   rc = sweep ? plab_chart_export_sweep (store, id, &options, error, sizeof error)
              : plab_chart_export_run (store, id, &options, error, sizeof error);
   if (rc == PLAB_ENOTFOUND)

@@ -88,6 +88,11 @@ int _plab_cli_parse_run_id (const char *command,
  * whose next argument is their value. */
 int _plab_cli_find_negative (int argc, char **argv, const char *const *value_options);
 
+/* Prints a run's result as the Result panel names it, a line a value
+ * ("time of the for loop: 0.560 s"), the first after @heading and the others
+ * under it; keys its demo does not label are left to `plab show --json`. */
+void _plab_cli_print_result (const char *heading, const char *demo, const char *result_json);
+
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);
 

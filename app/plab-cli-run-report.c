@@ -9,6 +9,7 @@
 
 #include "plab-chart-data.h"
 #include "plab-json-writer.h"
+#include "plab-result-chart.h"
 
 static const char *
 status_word (PlabRunStatus status)
@@ -24,6 +25,27 @@ status_word (PlabRunStatus status)
     default:
       return "running";
     }
+}
+
+/* --- Results in words --- */
+
+void
+_plab_cli_print_result (const char *heading, const char *demo, const char *result_json)
+{
+  PlabJson *result = plab_json_parse (result_json ? result_json : "{}", NULL, 0);
+  PlabResultChartData data
+      = { .result = result, .demo = demo, .label_for = plab_demo_result_label_for };
+  size_t indent = strlen (heading);
+  const char *label;
+  char value[256];
+  int rows = 0;
+
+  for (size_t i = 0; i < plab_json_length (result); i++)
+    if (plab_result_chart_row (&data, &result->children[i], &label, value, sizeof value))
+      printf ("%*s%s: %s\n", (int)indent, rows++ ? "" : heading, label, value);
+  if (rows == 0)
+    printf ("%snothing to show (plab show --json lists the whole result)\n", heading);
+  plab_json_free (result);
 }
 
 /* --- Summaries --- */

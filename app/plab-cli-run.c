@@ -627,8 +627,8 @@ demo_help (const PlabDemo *demo)
 
       plab_param_describe (p, allowed, sizeof allowed);
       plab_param_format (p, p->def, def, sizeof def);
-      g_string_append_printf (s, "  %-12s %s\n  %-12s %s, default %s\n", p->name, p->help, "",
-                              allowed, def);
+      g_string_append_printf (s, "  %-12s %s\n  %-12s %s, default %s%s%s\n", p->name, p->help, "",
+                              allowed, def, p->unit ? " " : "", p->unit ? p->unit : "");
     }
   return g_string_free (s, FALSE);
 }

@@ -476,6 +476,8 @@ append_demo_json (GString *s, gconstpointer item)
       plab_json_append_string_member (s, "default", text);
       plab_json_append_double_member (s, "min", p->min);
       plab_json_append_double_member (s, "max", p->max);
+      if (p->unit != NULL)
+        plab_json_append_string_member (s, "unit", p->unit);
       if (p->type == PLAB_PARAM_CHOICE && p->choices)
         {
           g_string_append (s, ",\"choices\":[");
@@ -772,7 +774,7 @@ print_show_text (PlabStore *store,
   if (r->sweep_id > 0)
     printf ("  sweep       %" G_GINT64_FORMAT "%s%s (repeat %d)\n", r->sweep_id,
             r->sweep_label ? " · " : "", r->sweep_label ? r->sweep_label : "", r->repeat);
-  printf ("  result      %s\n", r->result_json ? r->result_json : "{}");
+  _plab_cli_print_result ("  result      ", r->demo, r->result_json);
   if (machine != NULL)
     printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,
             machine->cpu_model, machine->usable_cpus, machine->os, machine->compiler,

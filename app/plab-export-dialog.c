@@ -2,6 +2,7 @@
 #include "plab-export-dialog.h"
 
 #include "plab-core-error.h"
+#include "plab-demo.h"
 #include "plab-error.h"
 #include "plab-run-export.h"
 #include "plab-resources.h"
@@ -170,6 +171,7 @@ plab_export_dialog_write (PlabExportDialog *self, const char *path, GError **err
   options.scale = 1;
   options.theme = (PlabTheme)gtk_drop_down_get_selected (self->theme_dropdown);
   options.predicted = self->have_prediction ? &self->prediction : NULL;
+  options.result_labels = plab_demo_result_label_for;
 
   store = open_store (self, error);
   if (store == NULL)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plab-core-error.h"
+#include "plab-demo.h"
 #include "plab-error.h"
 
 static void
@@ -67,6 +68,8 @@ load_run (PlabStore *store, gint64 run_id, GCancellable *cancellable, GError **e
    * footer is the window's business. */
   title = plab_run_data_describe (self);
   plab_timeline_data_set_caption (self->chart->timeline, title, NULL);
+  /* The Result table names the keys its demo labels, in words. */
+  self->chart->result_chart.label_for = plab_demo_result_label_for;
   return g_steal_pointer (&self);
 }
 

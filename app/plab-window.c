@@ -94,10 +94,14 @@ _plab_window_update_actions (PlabWindow *self)
 {
   gboolean running = self->runner != NULL && plab_runner_client_is_running (self->runner);
   gboolean have_run = self->shown != NULL && self->loading == NULL;
+  /* A value typed wrong is explained where it was typed; nothing runs
+   * until it is fixed. */
+  gboolean ready
+      = !running && self->demo != NULL && plab_param_editor_is_valid (self->param_editor);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", !running && self->demo != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep",
-                                 !running && self->demo != NULL && _plab_window_sweep_ready (self));
+                                 ready && _plab_window_sweep_ready (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
 }
@@ -565,6 +569,8 @@ plab_window_init (PlabWindow *self)
                             G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (self->param_editor, "changed",
                             G_CALLBACK (_plab_window_update_command_line), self);
+  g_signal_connect_swapped (self->param_editor, "notify::valid",
+                            G_CALLBACK (_plab_window_update_actions), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
                             G_CALLBACK (dark_changed_cb), self);
 

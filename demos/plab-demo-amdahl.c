@@ -32,9 +32,9 @@ static const PlabParamSpec params[N_PARAMS] = {
                               "share of the work only one worker can do", 0.2, 0, 1, NULL },
   [PARAM_WORK_MS]
   = { "work_ms", PLAB_PARAM_DOUBLE, "the whole job's CPU time on one worker, in milliseconds", 2000,
-      10, 60000, NULL },
-  [PARAM_TASKS]
-  = { "tasks", PLAB_PARAM_INT, "tasks the parallel part is split into", 64, 1, MAX_TASKS, NULL },
+      10, 60000, NULL, "ms" },
+  [PARAM_TASKS] = { "tasks", PLAB_PARAM_INT, "tasks the parallel part is split into", 64, 1,
+                    MAX_TASKS, NULL, "tasks" },
 };
 
 /* Read-only context of the tasks. */
@@ -177,6 +177,16 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "serial_fraction", "serial fraction", NULL },
+  { "planned_one_worker_s", "planned time on one worker", "s" },
+  { "wall_s", "time measured", "s" },
+  { "speedup_vs_planned", "speedup against the plan", NULL },
+  { "amdahl_speedup", "Amdahl's speedup for these workers", NULL },
+  { "amdahl_ceiling", "Amdahl's ceiling (endless workers)", NULL },
+};
+
 const PlabDemo plab_demo_amdahl = {
   .name = "amdahl",
   .title = "Amdahl's law",
@@ -194,4 +204,6 @@ const PlabDemo plab_demo_amdahl = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = amdahl_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -38,12 +38,12 @@ static const char *const phase_names[MAX_PHASES] = {
 
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_WALLS] = { "walls", PLAB_PARAM_INT, "walls in the room, shared out among the painters", 8,
-                    1, MAX_WALLS, NULL },
+                    1, MAX_WALLS, NULL, "walls" },
   [PARAM_PHASES]
   = { "phases", PLAB_PARAM_INT, "phases: sand, prime, paint, varnish, polish, inspect", 4, 1,
-      MAX_PHASES, NULL },
+      MAX_PHASES, NULL, "phases" },
   [PARAM_WALL_MS] = { "wall_ms", PLAB_PARAM_DOUBLE,
-                      "average milliseconds one wall takes in one phase", 40, 1, 1000, NULL },
+                      "average milliseconds one wall takes in one phase", 40, 1, 1000, NULL, "ms" },
   [PARAM_IMBALANCE] = { "imbalance", PLAB_PARAM_DOUBLE,
                         "how uneven the walls are: 0 all equal, 1 from almost nothing to twice "
                         "the average",
@@ -282,6 +282,17 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "painters", "painters", NULL },
+  { "walls", "walls", NULL },
+  { "phases", "phases", NULL },
+  { "total_s", "time of the run", "s" },
+  { "painting_s", "painting, all painters together", "s" },
+  { "waiting_s", "waiting at the barrier, all painters together", "s" },
+  { "waiting_percent", "share of the time spent waiting", "%" },
+};
+
 const PlabDemo plab_demo_barrier = {
   .name = "barrier",
   .title = "Painters at a barrier",
@@ -300,4 +311,6 @@ const PlabDemo plab_demo_barrier = {
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = barrier_run,
   .validate = barrier_validate,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -34,18 +34,20 @@ enum
 #define FIGURE_POINTS 400
 
 static const PlabParamSpec params[N_PARAMS] = {
-  [PARAM_CARS] = { "cars", PLAB_PARAM_INT, "cars to build and deliver", 200, 1, MAX_CARS, NULL },
+  [PARAM_CARS]
+  = { "cars", PLAB_PARAM_INT, "cars to build and deliver", 200, 1, MAX_CARS, NULL, "cars" },
   [PARAM_PRODUCERS]
   = { "producers", PLAB_PARAM_INT, "workers building cars and putting them on the queue", 1, 1,
-      MAX_SIDE, NULL },
-  [PARAM_CONSUMERS]
-  = { "consumers", PLAB_PARAM_INT, "workers taking cars off the queue", 2, 1, MAX_SIDE, NULL },
-  [PARAM_CAPACITY]
-  = { "capacity", PLAB_PARAM_INT, "cars the queue holds before a put blocks", 5, 1, 1000, NULL },
+      MAX_SIDE, NULL, "workers" },
+  [PARAM_CONSUMERS] = { "consumers", PLAB_PARAM_INT, "workers taking cars off the queue", 2, 1,
+                        MAX_SIDE, NULL, "workers" },
+  [PARAM_CAPACITY] = { "capacity", PLAB_PARAM_INT, "cars the queue holds before a put blocks", 5, 1,
+                       1000, NULL, "cars" },
   [PARAM_PRODUCER_MS] = { "producer_ms", PLAB_PARAM_DOUBLE,
-                          "milliseconds a producer takes to build a car", 4, 0, 1000, NULL },
-  [PARAM_CONSUMER_MS] = { "consumer_ms", PLAB_PARAM_DOUBLE,
-                          "milliseconds a consumer takes to deliver a car", 10, 0, 1000, NULL },
+                          "milliseconds a producer takes to build a car", 4, 0, 1000, NULL, "ms" },
+  [PARAM_CONSUMER_MS]
+  = { "consumer_ms", PLAB_PARAM_DOUBLE, "milliseconds a consumer takes to deliver a car", 10, 0,
+      1000, NULL, "ms" },
 };
 
 static const char *const makes[] = {
@@ -367,6 +369,19 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "cars", "cars built", NULL },
+  { "delivered_once", "cars delivered exactly once", NULL },
+  { "cnt", "cars the counter (cnt) counted", NULL },
+  { "fifo_violations", "cars taken out of order", NULL },
+  { "producers", "producers", NULL },
+  { "consumers", "consumers", NULL },
+  { "capacity", "places on the queue", "cars" },
+  { "taken_per_consumer", "cars each consumer took", NULL },
+  { "total_s", "time of the run", "s" },
+};
+
 const PlabDemo plab_demo_cars = {
   .name = "cars",
   .title = "Cars on a queue: producers and consumers",
@@ -387,4 +402,6 @@ const PlabDemo plab_demo_cars = {
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = cars_run,
   .no_worker_axis = "its producers and consumers parameters set how many workers run",
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -66,12 +66,12 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_TASKS] = { "tasks", PLAB_PARAM_INT,
                     "how many of: knead dough, bake bread, chop onions, stir sauce, bake cake, "
                     "whisk eggs, roast vegetables, grate cheese",
-                    6, 1, MAX_TASKS, NULL },
+                    6, 1, MAX_TASKS, NULL, "tasks" },
   [PARAM_UNIT_MS] = { "unit_ms", PLAB_PARAM_INT,
                       "milliseconds per unit of task time (kneading takes 5 units, baking bread 8)",
-                      80, 5, 1000, NULL },
-  [PARAM_OVENS]
-  = { "ovens", PLAB_PARAM_INT, "ovens in the kitchen (mode=ovens)", 1, 1, MAX_TASKS, NULL },
+                      80, 5, 1000, NULL, "ms" },
+  [PARAM_OVENS] = { "ovens", PLAB_PARAM_INT, "ovens in the kitchen (mode=ovens)", 1, 1, MAX_TASKS,
+                    NULL, "ovens" },
 };
 
 /* Per task, written only by the worker doing it (done is counted atomically
@@ -290,6 +290,17 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "tasks", "tasks cooked", NULL },
+  { "for_loop_s", "time of the for loop (sum of the tasks)", "s" },
+  { "kitchen_s", "time in the kitchen, this run", "s" },
+  { "saved_percent", "saved against the for loop", "%" },
+  { "cpu_s", "CPU time spent", "s" },
+  { "text_saved_percent", "saved, the text's figure", "%" },
+  { "classic_saved_percent", "saved, the text's figure", "%" },
+};
+
 const PlabDemo plab_demo_chef = {
   .name = "chef",
   .title = "The chef's kitchen",
@@ -314,4 +325,6 @@ const PlabDemo plab_demo_chef = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = chef_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -51,13 +51,13 @@ static const PlabParamSpec params[N_PARAMS] = {
   = { "mode", PLAB_PARAM_CHOICE,
       "which counters to run: all three one after another, or one of them", 0, 0, 0, modes },
   [PARAM_COUNTERS] = { "counters", PLAB_PARAM_INT, "workers incrementing the shared counter", 4, 1,
-                       MAX_COUNTERS, NULL },
-  [PARAM_INCREMENTS]
-  = { "increments", PLAB_PARAM_INT, "increments each worker makes", 200000, 1, 10000000, NULL },
+                       MAX_COUNTERS, NULL, "workers" },
+  [PARAM_INCREMENTS] = { "increments", PLAB_PARAM_INT, "increments each worker makes", 200000, 1,
+                         10000000, NULL, "increments" },
   [PARAM_WORK] = { "work", PLAB_PARAM_INT,
                    "arithmetic between reading and writing the value (loop rounds), like the "
                    "interpreter's own steps in counter.value += 1",
-                   200, 0, 100000, NULL },
+                   200, 0, 100000, NULL, "loop rounds" },
 };
 
 /* The shared counters. The unlocked one is read and then written back by
@@ -315,6 +315,24 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "counters", "workers counting", NULL },
+  { "expected", "count expected", NULL },
+  { "no-lock_count", "count without a lock", NULL },
+  { "no-lock_lost", "updates lost without a lock", NULL },
+  { "no-lock_s", "time without a lock", "s" },
+  { "no-lock_ns_per_increment", "one increment without a lock", "ns" },
+  { "lock_count", "count with a lock", NULL },
+  { "lock_lost", "updates lost with a lock", NULL },
+  { "lock_s", "time with a lock", "s" },
+  { "lock_ns_per_increment", "one increment with a lock", "ns" },
+  { "atomic_count", "count with an atomic add", NULL },
+  { "atomic_lost", "updates lost with an atomic add", NULL },
+  { "atomic_s", "time with an atomic add", "s" },
+  { "atomic_ns_per_increment", "one increment with an atomic add", "ns" },
+};
+
 const PlabDemo plab_demo_counter = {
   .name = "counter",
   .title = "A shared counter: lost updates, a lock, an atomic",
@@ -335,4 +353,6 @@ const PlabDemo plab_demo_counter = {
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = counter_run,
   .no_worker_axis = "its counters parameter sets how many workers increment the counter",
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -31,15 +31,16 @@ enum
 static const char *const kernels[] = { "gaussian", "hypercube", NULL };
 
 static const PlabParamSpec params[N_PARAMS] = {
-  [PARAM_SAMPLES]
-  = { "samples", PLAB_PARAM_INT, "samples drawn from the mixture", 30000, 10, 1000000, NULL },
-  [PARAM_GRID]
-  = { "grid", PLAB_PARAM_INT, "grid points the density is estimated at", 8192, 16, 1000000, NULL },
+  [PARAM_SAMPLES] = { "samples", PLAB_PARAM_INT, "samples drawn from the mixture", 30000, 10,
+                      1000000, NULL, "samples" },
+  [PARAM_GRID] = { "grid", PLAB_PARAM_INT, "grid points the density is estimated at", 8192, 16,
+                   1000000, NULL, "points" },
   [PARAM_H] = { "h", PLAB_PARAM_DOUBLE, "window width (bandwidth)", 0.25, 0.001, 10, NULL },
   [PARAM_KERNEL] = { "kernel", PLAB_PARAM_CHOICE,
                      "gaussian: a smooth bump; hypercube: the Parzen window, 1 inside |u| <= 1/2",
                      0, 0, 0, kernels },
-  [PARAM_CHUNK] = { "chunk", PLAB_PARAM_INT, "grid points per task", 128, 1, 1000000, NULL },
+  [PARAM_CHUNK]
+  = { "chunk", PLAB_PARAM_INT, "grid points per task", 128, 1, 1000000, NULL, "points" },
 };
 
 /* The true density: a mixture of three Gaussians. */
@@ -319,6 +320,19 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "samples", "samples", NULL },
+  { "grid", "grid points", NULL },
+  { "h", "window width h", NULL },
+  { "kernel", "kernel", NULL },
+  { "integral", "area under the estimate", NULL },
+  { "grid_mass", "true area on the grid", NULL },
+  { "max_error", "largest error against the true density", NULL },
+  { "checked_points", "points compared with serial", NULL },
+  { "equal_to_serial", "equal to the serial result", NULL },
+};
+
 const PlabDemo plab_demo_kde = {
   .name = "kde",
   .title = "Kernel density estimate (Parzen window)",
@@ -340,4 +354,6 @@ const PlabDemo plab_demo_kde = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = kde_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -30,14 +30,14 @@ enum
 
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_COUNT] = { "count", PLAB_PARAM_INT, "random numbers appended in all, split over the jobs",
-                    3000000, 1, 50000000, NULL },
+                    3000000, 1, 50000000, NULL, "numbers" },
   [PARAM_JOBS]
   = { "jobs", PLAB_PARAM_INT, "jobs (lists) to split the count over; 0: one per worker", 0, 0,
-      MAX_JOBS, NULL },
+      MAX_JOBS, NULL, "jobs" },
   [PARAM_ROUNDS] = { "rounds", PLAB_PARAM_INT,
                      "generator steps per number, standing for the interpreter's work per "
                      "append",
-                     400, 1, 100000, NULL },
+                     400, 1, 100000, NULL, "steps" },
 };
 
 /* A growable list of doubles, like a Python list of floats. */
@@ -263,6 +263,17 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "count", "numbers appended in all", NULL },
+  { "jobs", "jobs (lists)", NULL },
+  { "appended_in_workers", "numbers appended by the workers", NULL },
+  { "in_parent_lists", "numbers in the parent's lists afterwards", NULL },
+  { "classic_threads_s", "threads, the text's figure", "s" },
+  { "classic_processes_2_s", "2 processes, the text's figure", "s" },
+  { "classic_processes_4_s", "4 processes, the text's figure", "s" },
+};
+
 const PlabDemo plab_demo_list_append = {
   .name = "list-append",
   .title = "list_append: threads, processes and the GIL",
@@ -281,4 +292,6 @@ const PlabDemo plab_demo_list_append = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = list_append_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

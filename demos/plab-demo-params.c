@@ -40,8 +40,9 @@ plab_param_describe (const PlabParamSpec *spec, char *buf, size_t size)
     case PLAB_PARAM_DOUBLE:
       format_number (spec, spec->min, lo, sizeof lo);
       format_number (spec, spec->max, hi, sizeof hi);
-      snprintf (buf, size, "%s from %s to %s",
-                spec->type == PLAB_PARAM_INT ? "an integer" : "a number", lo, hi);
+      snprintf (buf, size, "%s from %s to %s%s%s",
+                spec->type == PLAB_PARAM_INT ? "an integer" : "a number", lo, hi,
+                spec->unit ? " " : "", spec->unit ? spec->unit : "");
       break;
     case PLAB_PARAM_BOOL:
       snprintf (buf, size, "true or false");
@@ -200,6 +201,38 @@ plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size)
   if (run->demo->validate == NULL)
     return 0;
   return run->demo->validate (run, err, err_size);
+}
+
+/* --- Result labels --- */
+
+const PlabResultLabel *
+plab_demo_result_label (const PlabDemo *demo, const char *key)
+{
+  for (size_t i = 0; demo != NULL && key != NULL && i < demo->n_result_labels; i++)
+    if (strcmp (demo->result_labels[i].key, key) == 0)
+      return &demo->result_labels[i];
+  return NULL;
+}
+
+bool
+plab_demo_result_label_for (const char *demo,
+                            const char *key,
+                            const char **label,
+                            const char **unit)
+{
+  const PlabDemo *d = demo ? plab_demo_find (demo) : NULL;
+  const PlabResultLabel *l;
+
+  *label = key;
+  *unit = NULL;
+  if (d == NULL || d->n_result_labels == 0)
+    return true;
+  l = plab_demo_result_label (d, key);
+  if (l == NULL)
+    return false;
+  *label = l->label;
+  *unit = l->unit;
+  return true;
 }
 
 char *

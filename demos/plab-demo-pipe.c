@@ -33,10 +33,11 @@ enum
 
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_MESSAGES] = { "messages", PLAB_PARAM_INT, "messages sent from one end to the other", 10, 1,
-                       MAX_MESSAGES, NULL },
-  [PARAM_PING_PONGS]
-  = { "ping_pongs", PLAB_PARAM_INT, "round trips to measure", 20000, 0, MAX_PING_PONGS, NULL },
-  [PARAM_SIZE] = { "size", PLAB_PARAM_INT, "bytes in each ping and pong", 64, 1, MAX_SIZE, NULL },
+                       MAX_MESSAGES, NULL, "messages" },
+  [PARAM_PING_PONGS] = { "ping_pongs", PLAB_PARAM_INT, "round trips to measure", 20000, 0,
+                         MAX_PING_PONGS, NULL, "round trips" },
+  [PARAM_SIZE]
+  = { "size", PLAB_PARAM_INT, "bytes in each ping and pong", 64, 1, MAX_SIZE, NULL, "bytes" },
 };
 
 static const char *const words[] = {
@@ -306,6 +307,17 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "messages", "messages sent", NULL },
+  { "received_in_order", "messages received in order", NULL },
+  { "ping_pongs", "round trips measured", NULL },
+  { "size", "size of a ping", "bytes" },
+  { "rtt_median_us", "round trip, median", "µs" },
+  { "rtt_mean_us", "round trip, mean", "µs" },
+  { "rtt_p99_us", "round trip, slowest 1%", "µs" },
+};
+
 const PlabDemo plab_demo_pipe = {
   .name = "pipe",
   .title = "A pipe: messages and ping-pong",
@@ -325,4 +337,6 @@ const PlabDemo plab_demo_pipe = {
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pipe_run,
   .no_worker_axis = "it always runs two workers, a sender and a receiver",
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -46,15 +46,16 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_KIND]
   = { "kind", PLAB_PARAM_CHOICE,
       "io: each task writes a file and closes it; cpu: each task computes", KIND_IO, 0, 0, kinds },
-  [PARAM_TASKS] = { "tasks", PLAB_PARAM_INT, "tasks, run both ways", 100, 1, MAX_TASKS, NULL },
+  [PARAM_TASKS]
+  = { "tasks", PLAB_PARAM_INT, "tasks, run both ways", 100, 1, MAX_TASKS, NULL, "tasks" },
   [PARAM_SIZE_KB] = { "size_kb", PLAB_PARAM_INT, "kilobytes each io task writes (then fsync)", 16,
-                      1, MAX_SIZE_KB, NULL },
+                      1, MAX_SIZE_KB, NULL, "KB" },
   [PARAM_LATENCY_MS] = { "latency_ms", PLAB_PARAM_DOUBLE,
                          "extra device latency per file, standing for a slow disk or a network "
                          "share (0: only your disk's own)",
-                         2, 0, 1000, NULL },
-  [PARAM_CPU_MS]
-  = { "cpu_ms", PLAB_PARAM_DOUBLE, "milliseconds of CPU work per cpu task", 10, 0.1, 1000, NULL },
+                         2, 0, 1000, NULL, "ms" },
+  [PARAM_CPU_MS] = { "cpu_ms", PLAB_PARAM_DOUBLE, "milliseconds of CPU work per cpu task", 10, 0.1,
+                     1000, NULL, "ms" },
 };
 
 /* done[phase][task] counts how often a task ran (atomically, so that a task
@@ -327,6 +328,15 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "kind", "kind of task", NULL },
+  { "tasks", "tasks, run both ways", NULL },
+  { "process_per_task_s", "time with a process per task", "s" },
+  { "pool_s", "time with a pool", "s" },
+  { "faster", "faster", NULL },
+};
+
 const PlabDemo plab_demo_pool_vs_process = {
   .name = "pool-vs-process",
   .title = "Process per task or Pool",
@@ -345,4 +355,6 @@ const PlabDemo plab_demo_pool_vs_process = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pool_vs_process_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

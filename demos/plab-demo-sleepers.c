@@ -30,9 +30,9 @@ enum
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_SLEEPERS] = { "sleepers", PLAB_PARAM_INT,
                        "how many sleepers; they wait 5, 2, 1, 3, 4, 6, 2, 1 units in turn", 4, 1,
-                       MAX_SLEEPERS, NULL },
+                       MAX_SLEEPERS, NULL, "sleepers" },
   [PARAM_UNIT_MS] = { "unit_ms", PLAB_PARAM_INT, "length of one unit of waiting, in milliseconds",
-                      200, 10, 2000, NULL },
+                      200, 10, 2000, NULL, "ms" },
 };
 
 static const int units_of[MAX_SLEEPERS] = { 5, 2, 1, 3, 4, 6, 2, 1 };
@@ -274,6 +274,18 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "sleepers", "sleepers", NULL },
+  { "at_once", "sleeping at once", NULL },
+  { "total_s", "time of the run", "s" },
+  { "sum_s", "sum of the waits", "s" },
+  { "longest_s", "longest wait", "s" },
+  { "overlapped", "the waits overlapped", NULL },
+  { "finish_order", "order they woke up in", NULL },
+  { "join_order", "order they were joined in", NULL },
+};
+
 const PlabDemo plab_demo_sleepers = {
   .name = "sleepers",
   .title = "Sleepers: waiting in parallel",
@@ -293,4 +305,6 @@ const PlabDemo plab_demo_sleepers = {
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = sleepers_run,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

@@ -43,14 +43,14 @@ static const char *const views[] = { "workers", "arrival", NULL };
 #define MAX_ARRIVAL_POINTS 1000
 
 static const PlabParamSpec params[N_PARAMS] = {
-  [PARAM_N]
-  = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N, NULL },
-  [PARAM_CHUNK_SIZE]
-  = { "chunk_size", PLAB_PARAM_INT,
-      "items handed to a worker at a time; 0 picks a size automatically", 0, 0, 1000000, NULL },
+  [PARAM_N] = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N,
+                NULL, "numbers" },
+  [PARAM_CHUNK_SIZE] = { "chunk_size", PLAB_PARAM_INT,
+                         "items handed to a worker at a time; 0 picks a size automatically", 0, 0,
+                         1000000, NULL, "items" },
   [PARAM_WORK] = { "work", PLAB_PARAM_INT,
                    "extra arithmetic per item (loop rounds) so that a task costs something", 2000,
-                   0, 1000000, NULL },
+                   0, 1000000, NULL, "loop rounds" },
   [PARAM_CRASH_ITEM] = { "crash_item", PLAB_PARAM_INT,
                          "the item whose task crashes its worker (processes only); -1: none", -1,
                          -1, MAX_N - 1, NULL },
@@ -562,6 +562,17 @@ fail:
   return rc;
 }
 
+/* What a student reads in the Result panel; other keys stay in the store. */
+static const PlabResultLabel result_labels[] = {
+  { "n", "numbers squared", NULL },
+  { "correct", "results correct", NULL },
+  { "lost", "results lost", NULL },
+  { "sum", "sum of the squares", NULL },
+  { "imap_held_back", "results imap held back for order", NULL },
+  { "imap_mean_wait_ms", "mean wait of a held-back result", "ms" },
+  { "workers_used", "workers used", NULL },
+};
+
 const PlabDemo plab_demo_squares = {
   .name = "squares",
   .title = "Squares with a pool",
@@ -583,4 +594,6 @@ const PlabDemo plab_demo_squares = {
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = squares_run,
   .validate = squares_validate,
+  .result_labels = result_labels,
+  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
 };

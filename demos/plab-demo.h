@@ -35,7 +35,18 @@ typedef struct
   double min; /* inclusive; ignored for BOOL and CHOICE */
   double max;
   const char *const *choices; /* NULL-terminated, for CHOICE */
+  const char *unit;           /* what a number counts: "ms", "tasks"; NULL for none */
 } PlabParamSpec;
+
+/* How the lab names a key of a demo's result for a student: "for_loop_s" is
+ * "time of the for loop" in "s". A key without one stays in the store and
+ * in `plab show --json`, and the window does not show it. */
+typedef struct
+{
+  const char *key;
+  const char *label;
+  const char *unit; /* "s", "%", "µs"; NULL for a count or a word */
+} PlabResultLabel;
 
 #define PLAB_DEMO_MAX_PARAMS 16
 
@@ -73,6 +84,9 @@ struct PlabDemo
    * the command line and the window then refuse to sweep it over workers,
    * since every worker count would measure the same run. */
   const char *no_worker_axis;
+  /* The keys of the result a student reads, in words (see PlabResultLabel). */
+  const PlabResultLabel *result_labels;
+  size_t n_result_labels;
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */
@@ -129,8 +143,20 @@ void plab_demo_run_clear (PlabDemoRun *run);
 int plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size);
 
 /* Describes @spec's allowed values: "an integer from 1 to 10000000",
- * "true or false", "one of: gaussian, uniform". */
+ * "an integer from 5 to 1000 ms", "true or false", "one of: gaussian, uniform". */
 void plab_param_describe (const PlabParamSpec *spec, char *buf, size_t size);
+
+/* The label of result key @key of @demo, or NULL when it has none. */
+const PlabResultLabel *plab_demo_result_label (const PlabDemo *demo, const char *key);
+
+/* The label and unit of result key @key of the demo named @demo, for a
+ * table a student reads. A demo that labels its keys shows only those; a
+ * run of a demo the lab does not know (a program of your own) shows every
+ * key under its own name. Returns whether to show the key. */
+bool plab_demo_result_label_for (const char *demo,
+                                 const char *key,
+                                 const char **label,
+                                 const char **unit);
 
 /* The run's parameters as a JSON object ({"n": 1000, "kernel": "gaussian"}); malloc'ed. */
 char *plab_demo_run_params_json (const PlabDemoRun *run);

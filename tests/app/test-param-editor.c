@@ -109,16 +109,48 @@ test_values_become_assignments (void)
 }
 
 static void
-test_range_is_enforced (void)
+test_wrong_text_is_kept (void)
 {
   g_autoptr (PlabParamEditor) editor = new_editor ();
   GtkWidget *n = plab_param_editor_get_control (editor, "n");
+  GtkWidget *bw = plab_param_editor_get_control (editor, "bandwidth");
+  g_auto (GStrv) sets = NULL;
+  g_autofree char *problem = NULL;
 
-  /* Out of range input is clamped to the descriptor's range, never passed on. */
+  /* A value set by the program (history, a reset) is held to the range. */
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (n), 1e9);
   g_assert_cmpfloat (plab_param_editor_get_value (editor, 0), ==, 100000);
+  g_assert_true (plab_param_editor_is_valid (editor));
+
+  /* Typed text out of range is kept, marked and explained, never clamped:
+   * committing it (what Run does) leaves the text and the last good value. */
   gtk_editable_set_text (GTK_EDITABLE (n), "-5");
-  g_assert_cmpfloat (plab_param_editor_get_value (editor, 0), ==, 1);
+  g_assert_false (plab_param_editor_is_valid (editor));
+  g_assert_true (gtk_widget_has_css_class (n, "error"));
+  g_assert_cmpfloat (plab_param_editor_get_value (editor, 0), ==, 100000);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (n)), ==, "-5");
+  problem = plab_param_editor_dup_problem (editor, "n");
+  g_assert_cmpstr (problem, ==, "-5 is below the smallest value, 1");
+  sets = plab_param_editor_dup_assignments (editor);
+  g_assert_cmpstr (sets[0], ==, "n=-5");
+
+  /* A second wrong field keeps the editor invalid until both are fixed. */
+  gtk_editable_set_text (GTK_EDITABLE (bw), "wide");
+  g_assert_true (gtk_widget_has_css_class (bw, "error"));
+  gtk_editable_set_text (GTK_EDITABLE (n), "42");
+  g_assert_false (gtk_widget_has_css_class (n, "error"));
+  g_assert_false (plab_param_editor_is_valid (editor));
+  gtk_editable_set_text (GTK_EDITABLE (bw), "0.5");
+  g_assert_true (plab_param_editor_is_valid (editor));
+  g_assert_cmpfloat (plab_param_editor_get_value (editor, 0), ==, 42);
+  g_assert_cmpfloat_with_epsilon (plab_param_editor_get_value (editor, 1), 0.5, 1e-9);
+
+  /* A reset replaces a wrong text with the default. */
+  gtk_editable_set_text (GTK_EDITABLE (n), "1e9");
+  g_assert_false (plab_param_editor_is_valid (editor));
+  plab_param_editor_reset (editor);
+  g_assert_true (plab_param_editor_is_valid (editor));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (n)), ==, "1000");
 }
 
 static void
@@ -168,7 +200,7 @@ main (int argc, char **argv)
 
   ADD ("/plab/widget/param-editor/controls-match-types", test_controls_match_types);
   ADD ("/plab/widget/param-editor/values-become-assignments", test_values_become_assignments);
-  ADD ("/plab/widget/param-editor/range-is-enforced", test_range_is_enforced);
+  ADD ("/plab/widget/param-editor/wrong-text-is-kept", test_wrong_text_is_kept);
   ADD ("/plab/widget/param-editor/changed-and-real-demos", test_changed_signal_and_real_demos);
 #undef ADD
 

@@ -280,6 +280,7 @@ load_result (PlabChartData *self)
   self->result_chart.footer = self->footer;
   self->result_chart.result = self->result;
   result_spread (self);
+  self->result_chart.demo = self->run->demo;
 }
 
 /* The time and speedup charts of @runs: the finished ones, by configuration.

@@ -290,6 +290,7 @@ export_loaded (PlabStore *store,
                size_t error_len)
 {
   PlabSpeedupChartData speedup = data->speedup;
+  PlabResultChartData result = data->result_chart;
   PlabExportOptions with_title = *options;
   PlabChartInput input;
 
@@ -306,6 +307,8 @@ export_loaded (PlabStore *store,
   plab_chart_data_input (data, options->kind, &input);
   speedup.predicted = options->predicted;
   input.speedup = &speedup;
+  result.label_for = options->result_labels;
+  input.result = &result;
   if (with_title.title == NULL && options->kind == PLAB_CHART_TIMELINE)
     with_title.title = data->timeline_title;
   return plab_chart_export_data (&input, &with_title, error, error_len);

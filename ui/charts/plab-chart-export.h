@@ -73,6 +73,7 @@ typedef struct
   PlabTheme theme;
   const PlabSpeedupSeries *predicted; /* speedup: a student's prediction, or NULL */
   const char *title;                  /* the document's title (PDF); NULL: the chart's own */
+  PlabResultLabelFunc result_labels;  /* result: names its keys; NULL lists them as they are */
 } PlabExportOptions;
 
 /* The data of one chart; only the member matching the kind is read. */

@@ -7,7 +7,19 @@
 #include "plab-chart-private.h"
 
 /* The table takes this share of the width when there is a figure. */
-#define TABLE_SHARE 0.28
+#define TABLE_SHARE 0.34
+/* ...but at least this many em of its text, up to this share. */
+#define TABLE_MIN_EM 16.0
+#define TABLE_MAX_SHARE 0.45
+/* A value takes at most this share of the table's width; its label wraps
+ * in the rest. */
+#define MAX_VALUE_SHARE 0.4
+/* Line height of a row's label, and the space above and below a row, in
+ * units of the table's font size. */
+#define ROW_LINE_EM 1.3
+#define ROW_PAD_EM 0.3
+/* Headings are this much larger than the rows. */
+#define HEADING_EM 1.15
 #define MAX_SERIES 16
 #define MAX_TABLE_ROWS 40
 #define BAR_GROUP_SHARE 0.78
@@ -305,79 +317,136 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
     }
 }
 
-/* A heading of the table at (x, y); leaves the font at tick size for the
- * rows under it and returns their y. */
+/* The size of the table's text: the window's own, never below the
+ * chart's ticks. */
 static double
-table_heading (cairo_t *cr, const PlabChartStyle *style, double x, double y, const char *text)
+table_text_size (const PlabResultChartData *data, const PlabChartStyle *style)
 {
-  _plab_chart_font (cr, style, style->label_size, true);
+  return data->text_size > style->tick_size ? data->text_size : style->tick_size;
+}
+
+/* A heading of the table at (x, y), a little larger than its rows; returns
+ * the y of the first row under it. */
+static double
+table_heading (cairo_t *cr,
+               const PlabChartStyle *style,
+               double size,
+               double x,
+               double y,
+               const char *text)
+{
+  size *= HEADING_EM;
+  _plab_chart_font (cr, style, size, true);
   _plab_chart_set_colour (cr, style->foreground);
   _plab_chart_text (cr, x, y, 0, 0, text);
-  _plab_chart_font (cr, style, style->tick_size, false);
-  return y + style->label_size * 1.6;
+  return y + size * 1.6;
+}
+
+bool
+plab_result_chart_row (const PlabResultChartData *data,
+                       const PlabJson *m,
+                       const char **label,
+                       char *value,
+                       size_t value_size)
+{
+  const char *unit = NULL;
+  char number[192];
+
+  *label = m->key;
+  if (is_series_key (m->key))
+    return false;
+  if (data->label_for != NULL && !data->label_for (data->demo, m->key, label, &unit))
+    return false;
+  if (m->type == PLAB_JSON_NUMBER)
+    plab_format_number (m->number, number, sizeof number);
+  else if (m->type == PLAB_JSON_BOOL)
+    snprintf (number, sizeof number, "%s", m->boolean ? "yes" : "no");
+  else
+    plab_json_format_value (m, number, sizeof number);
+  if (unit == NULL || unit[0] == '\0')
+    snprintf (value, value_size, "%s", number);
+  else
+    snprintf (value, value_size, strcmp (unit, "%") == 0 ? "%s%s" : "%s %s", number, unit);
+  return true;
+}
+
+/* The rows of the table: the label on the left, wrapped when it is long,
+ * the value in bold on the right, a thin rule under each row. Returns the y
+ * under the last row. */
+static double
+table_rows (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabResultChartData *data,
+            double size,
+            PlabRect area,
+            double y)
+{
+  double line_h = size * ROW_LINE_EM, value_w = 0;
+  const char *label;
+  char value[256];
+  int rows = 0;
+
+  _plab_chart_font (cr, style, size, true);
+  for (size_t i = 0; i < plab_json_length (data->result); i++)
+    if (plab_result_chart_row (data, &data->result->children[i], &label, value, sizeof value))
+      value_w = fmax (value_w, _plab_chart_text_width (cr, value));
+  value_w = fmin (value_w, area.w * MAX_VALUE_SHARE);
+
+  for (size_t i = 0; i < plab_json_length (data->result) && rows < MAX_TABLE_ROWS; i++)
+    {
+      const PlabJson *m = &data->result->children[i];
+      double top = y, bottom;
+      char fitted[256];
+
+      if (!plab_result_chart_row (data, m, &label, value, sizeof value))
+        continue;
+      if (y + line_h > area.y + area.h)
+        break;
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->muted);
+      bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size,
+                                         area.w - value_w - style->padding, line_h, area.y + area.h,
+                                         NULL, label);
+      _plab_chart_font (cr, style, size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      _plab_chart_text_fit (cr, value, value_w, fitted, sizeof fitted);
+      _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, fitted);
+      y = fmax (bottom, top + line_h) + ROW_PAD_EM * size;
+      _plab_chart_set_colour (cr, style->lane_stripe);
+      cairo_set_line_width (cr, style->thin_line_width);
+      cairo_move_to (cr, area.x, floor (y) + 0.5);
+      cairo_line_to (cr, area.x + area.w, floor (y) + 0.5);
+      cairo_stroke (cr);
+      rows++;
+    }
+  return y;
 }
 
 static void
 draw_table (cairo_t *cr,
             const PlabChartStyle *style,
-            const PlabJson *result,
+            const PlabResultChartData *data,
             const PlabJson *notes,
             PlabRect area)
 {
-  double y = area.y, row_h = style->tick_size * 1.55, key_w = 0;
-  int rows = 0;
-  char buf[256];
+  double size = table_text_size (data, style), y;
 
   cairo_save (cr);
-  y = table_heading (cr, style, area.x, y, "Result");
-  for (size_t i = 0; i < plab_json_length (result); i++)
-    if (!is_series_key (result->children[i].key))
-      key_w = fmax (key_w, _plab_chart_text_width (cr, result->children[i].key));
-  key_w = fmin (key_w + style->padding, area.w * 0.55);
-
-  for (size_t i = 0; i < plab_json_length (result) && rows < MAX_TABLE_ROWS; i++)
-    {
-      const PlabJson *m = &result->children[i];
-      if (is_series_key (m->key))
-        continue;
-      if (y + row_h > area.y + area.h)
-        break;
-      if (rows % 2 == 0)
-        {
-          _plab_chart_set_colour (cr, style->lane_stripe);
-          cairo_rectangle (cr, area.x - 4, y - 2, area.w + 4, row_h);
-          cairo_fill (cr);
-        }
-      _plab_chart_font (cr, style, style->tick_size, false);
-      _plab_chart_set_colour (cr, style->muted);
-      _plab_chart_text_fit (cr, m->key, key_w - style->padding * 0.5, buf, sizeof buf);
-      _plab_chart_text (cr, area.x, y + row_h / 2 - 2, 0, 0.5, buf);
-      if (m->type == PLAB_JSON_NUMBER)
-        plab_format_number (m->number, buf, sizeof buf);
-      else
-        plab_json_format_value (m, buf, sizeof buf);
-      _plab_chart_font (cr, style, style->tick_size, true);
-      _plab_chart_set_colour (cr, style->foreground);
-      {
-        char fitted[256];
-        _plab_chart_text_fit (cr, buf, area.w - key_w, fitted, sizeof fitted);
-        _plab_chart_text (cr, area.x + key_w, y + row_h / 2 - 2, 0, 0.5, fitted);
-      }
-      y += row_h;
-      rows++;
-    }
+  y = table_heading (cr, style, size, area.x, area.y, "Result");
+  y = table_rows (cr, style, data, size, area, y);
 
   if (plab_json_length (notes) > 0)
     {
-      y = table_heading (cr, style, area.x, y + style->padding, "Notes");
+      y = table_heading (cr, style, size, area.x, y + style->padding, "Notes");
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->foreground);
       for (size_t i = 0; i < plab_json_length (notes); i++)
         {
-          if (y + row_h > area.y + area.h)
+          if (y + size * NOTE_LINE_EM > area.y + area.h)
             break;
-          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, style->tick_size * NOTE_LINE_EM,
-                                        area.y + area.h, "• ",
-                                        plab_json_string (plab_json_at (notes, i), ""));
-          y += row_h * NOTE_GAP;
+          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, size * NOTE_LINE_EM, area.y + area.h,
+                                        "• ", plab_json_string (plab_json_at (notes, i), ""));
+          y += size * NOTE_LINE_EM * NOTE_GAP;
         }
     }
   cairo_restore (cr);
@@ -411,6 +480,7 @@ plab_result_chart_draw (cairo_t *cr,
   const PlabJson *fig, *notes;
   PlabRect body, left, right;
   const char *kind, *fig_title;
+  double share;
 
   if (width < 1 || height < 1)
     return;
@@ -428,15 +498,19 @@ plab_result_chart_draw (cairo_t *cr,
   if (fig == NULL)
     {
       spread_line (cr, style, data->spread, &body);
-      draw_table (cr, style, data->result, NULL, body);
+      draw_table (cr, style, data, NULL, body);
       goto out;
     }
 
   left = body;
-  left.w = body.w * (1 - TABLE_SHARE) - style->padding * 2;
+  /* Large text (presentation mode, a narrow window) widens the table so
+   * its labels do not wrap word by word, up to a limit the figure keeps. */
+  share = fmin (fmax (TABLE_SHARE, table_text_size (data, style) * TABLE_MIN_EM / body.w),
+                TABLE_MAX_SHARE);
+  left.w = body.w * (1 - share) - style->padding * 2;
   right = body;
-  right.x = body.x + body.w * (1 - TABLE_SHARE);
-  right.w = body.w * TABLE_SHARE;
+  right.x = body.x + body.w * (1 - share);
+  right.w = body.w * share;
 
   fig_title = plab_json_string (plab_json_get (fig, "title"), NULL);
   if (fig_title != NULL)
@@ -453,7 +527,7 @@ plab_result_chart_draw (cairo_t *cr,
   else
     draw_lines (cr, style, fig, left);
   spread_line (cr, style, data->spread, &right);
-  draw_table (cr, style, data->result, notes, right);
+  draw_table (cr, style, data, notes, right);
 
 out:
   cairo_restore (cr);

@@ -8,13 +8,15 @@
  *    "categories": [...]  (bars: "series": [{"name": ..., "values": [...]}]),
  *    "notes": ["every car delivered once", ...]}
  *
- * The figure is drawn on the left; every other key of the result is listed
- * in a small table on the right, with the notes under it. A result without a
- * figure is drawn as the table alone.
+ * The figure is drawn on the left; the other keys of the result are listed
+ * in a table on the right, in words a student reads ("time of the for loop"
+ * and "2.24 s", not for_loop_s), with the notes under it. A result without
+ * a figure is drawn as the table alone.
  */
 #pragma once
 
 #include <cairo.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "plab-chart-style.h"
@@ -24,6 +26,15 @@
 extern "C" {
 #endif
 
+/* Names key @key of a result of demo @demo for the table: sets *@label and
+ * *@unit ("s", "%"; NULL for none) and returns true, or returns false for a
+ * key the table does not show. The chart knows no demo: the lab passes the
+ * demos' own table (plab_demo_result_label_for ()). */
+typedef bool (*PlabResultLabelFunc) (const char *demo,
+                                     const char *key,
+                                     const char **label,
+                                     const char **unit);
+
 typedef struct
 {
   const char *title;
@@ -32,7 +43,23 @@ typedef struct
   /* "Wall time: median 0.41 s, min–max 0.40 s–0.43 s over 3 runs of
    * threads × 2", written above the table; NULL or "": none */
   const char *spread;
+  const char *demo; /* the run's demo, for @label_for */
+  /* NULL: every key is listed under its own name */
+  PlabResultLabelFunc label_for;
+  /* Pixels of the table's text; the window passes its own font's size so
+   * the table reads like the rest of it. 0: the style's tick size. */
+  double text_size;
 } PlabResultChartData;
+
+/* What the table's row for member @member of @data->result says: its
+ * label (the key itself when nothing names it) and its value with the unit
+ * ("2.24 s", "-56.3%", "yes"). Returns false for a member the table does
+ * not show. `plab show` prints the same rows. */
+bool plab_result_chart_row (const PlabResultChartData *data,
+                            const PlabJson *member,
+                            const char **label,
+                            char *value,
+                            size_t value_size);
 
 /* The columns of the result chart's CSV, one table: "figure" rows hold the
  * figure's points (series, then key = category and value for bars, or x and

@@ -37,18 +37,45 @@ clear_input (PlabChartView *self)
   memset (&self->input, 0, sizeof self->input);
 }
 
+/* The size in pixels of the text around the widget (presentation mode
+ * makes it larger), so that the Result table reads like the rest of the
+ * window. */
+static double
+text_size_px (GtkWidget *widget)
+{
+  PangoContext *context = gtk_widget_get_pango_context (widget);
+  const PangoFontDescription *font = pango_context_get_font_description (context);
+  double size, dpi;
+
+  if (font == NULL)
+    return 0;
+  size = pango_font_description_get_size (font) / (double)PANGO_SCALE;
+  if (pango_font_description_get_size_is_absolute (font))
+    return size;
+  dpi = pango_cairo_context_get_resolution (context);
+  return size * (dpi > 0 ? dpi : 96) / 72;
+}
+
 static void
 plab_chart_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   PlabChartView *self = PLAB_CHART_VIEW (widget);
+  PlabChartInput input = self->input;
+  PlabResultChartData result;
   PlabChartStyle style;
   double w, h;
   cairo_t *cr = _plab_chart_look_begin_frame (&self->look, widget, snapshot, &style, &w, &h);
 
   if (cr == NULL)
     return;
+  if (self->has_input && input.kind == PLAB_CHART_RESULT && input.result != NULL)
+    {
+      result = *input.result;
+      result.text_size = text_size_px (widget);
+      input.result = &result;
+    }
   if (self->has_input)
-    plab_chart_draw (cr, &self->input, &style, w, h);
+    plab_chart_draw (cr, &input, &style, w, h);
   else
     _plab_draw_placeholder (cr, &style, self->look.placeholder, w, h);
   cairo_destroy (cr);
