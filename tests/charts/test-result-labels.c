@@ -173,7 +173,11 @@ test_unknown_hidden (void)
 {
   PlabJson *result = plab_json_parse (
       "{\"tasks\": 6, \"mystery_count\": 7, \"cpu_s\": 0.5, \"saved_percent\": 12.5}", NULL, 0);
-  PlabResultChartData chart = { "Result", "footer", result, "chef", plab_demo_result_label_for, 0 };
+  PlabResultChartData chart = { .title = "Result",
+                                .footer = "footer",
+                                .result = result,
+                                .demo = "chef",
+                                .label_for = plab_demo_result_label_for };
   g_autofree char *chef = NULL;
   g_autofree char *own = NULL;
 
