@@ -45,6 +45,19 @@ typedef struct
   (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)                \
    | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
+/* One "Try this" step at the end of a lesson: a sentence the student reads,
+ * and the controls it sets when clicked in the window. */
+typedef struct
+{
+  const char *text;   /* "Run it on 1 worker, then on 4: which is faster?"; NULL ends the list */
+  int backend;        /* a PlabBackend to choose, or -1 to leave the choice alone */
+  int workers;        /* workers to set, or 0 to leave them alone */
+  const char *params; /* values to set, "chunk_size=1 work=0" (name=value, space-separated), or NULL */
+  bool sweep;         /* the step is a sweep over workers (Sweep, not Run) */
+} PlabDemoTry;
+
+#define PLAB_DEMO_MAX_TRIES 3
+
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
 
@@ -73,6 +86,9 @@ struct PlabDemo
    * the command line and the window then refuse to sweep it over workers,
    * since every worker count would measure the same run. */
   const char *no_worker_axis;
+  /* Two or three steps that end the lesson in the window, in order; the
+   * unused ones have text NULL. */
+  PlabDemoTry tries[PLAB_DEMO_MAX_TRIES];
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */
