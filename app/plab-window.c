@@ -102,6 +102,9 @@ _plab_window_update_actions (PlabWindow *self)
   /* Escape is Stop; in the chart-only view it first leaves the view. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running || self->chart_only);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
+  /* The chart's "starting" note goes with the run. */
+  if (!running && self->loading == NULL && self->idle_placeholder != NULL)
+    plab_timeline_view_set_placeholder (self->timeline_view, self->idle_placeholder);
   _plab_window_update_welcome (self);
 }
 

@@ -49,11 +49,16 @@ typedef struct
  * and the controls it sets when clicked in the window. */
 typedef struct
 {
-  const char *text;   /* "Run it on 1 worker, then on 4: which is faster?"; NULL ends the list */
-  int backend;        /* a PlabBackend to choose, or -1 to leave the choice alone */
-  int workers;        /* workers to set, or 0 to leave them alone */
-  const char *params; /* values to set, "chunk_size=1 work=0" (name=value, space-separated), or NULL */
-  bool sweep;         /* the step is a sweep over workers (Sweep, not Run) */
+  /* "Run it on 1 worker, then on 4: which is faster?"; NULL ends the list */
+  const char *text;
+  /* a PlabBackend to choose, or -1 to leave the choice alone */
+  int backend;
+  /* workers to set, or 0 to leave them alone */
+  int workers;
+  /* values to set, "chunk_size=1 work=0" (name=value, space-separated), or NULL */
+  const char *params;
+  /* the step is a sweep over workers: the window moves the focus to Sweep, not Run */
+  bool sweep;
 } PlabDemoTry;
 
 #define PLAB_DEMO_MAX_TRIES 3
