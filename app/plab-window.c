@@ -652,6 +652,8 @@ plab_window_new (PlabApplication *application)
   if (plab_history_list_get_n_runs (self->history_list) > 0)
     {
       const PlabRunRecord *newest = plab_history_list_get_run (self->history_list, 0);
+      /* The lesson and controls beside the run shown are its demo's. */
+      plab_window_select_demo (self, newest->demo);
       plab_history_list_select_run (self->history_list, newest->id, FALSE);
       _plab_window_show_run (self, newest->id, FALSE);
     }
