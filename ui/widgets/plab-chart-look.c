@@ -98,6 +98,18 @@ _plab_chart_look_set_property (PlabChartLook *look,
     }
 }
 
+void
+_plab_chart_look_style (const PlabChartLook *look,
+                        double width,
+                        double height,
+                        PlabChartStyle *style)
+{
+  plab_chart_style_init (style, (PlabTheme)look->theme, style_scale (width, height));
+  if (look->theme == PLAB_THEME_PROJECTOR && style->small_size < PROJECTOR_MIN_TEXT_PX)
+    plab_chart_style_init (style, (PlabTheme)look->theme,
+                           style->scale * PROJECTOR_MIN_TEXT_PX / style->small_size);
+}
+
 cairo_t *
 _plab_chart_look_begin_frame (const PlabChartLook *look,
                               GtkWidget *widget,
@@ -111,10 +123,7 @@ _plab_chart_look_begin_frame (const PlabChartLook *look,
 
   if (w <= 0 || h <= 0)
     return NULL;
-  plab_chart_style_init (style, (PlabTheme)look->theme, style_scale (w, h));
-  if (look->theme == PLAB_THEME_PROJECTOR && style->small_size < PROJECTOR_MIN_TEXT_PX)
-    plab_chart_style_init (style, (PlabTheme)look->theme,
-                           style->scale * PROJECTOR_MIN_TEXT_PX / style->small_size);
+  _plab_chart_look_style (look, w, h, style);
   *width = w;
   *height = h;
   return gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
