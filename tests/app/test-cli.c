@@ -143,6 +143,9 @@ test_help (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "Pool.map"));
   g_assert_nonnull (strstr (out, "crash_item"));
   g_assert_nonnull (strstr (out, "an integer from 1 to 10000000"));
+  /* ...and its Try this steps, each as the command that does it. */
+  g_assert_nonnull (strstr (out, "Try this:"));
+  g_assert_nonnull (strstr (out, "plab run squares -b processes --set chunk_size=1"));
 }
 
 static void
