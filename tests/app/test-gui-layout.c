@@ -230,12 +230,20 @@ test_presentation (Fixture *f, gconstpointer data)
   g_assert_cmpint (plab_timeline_view_get_theme (f->window->timeline_view), ==,
                    PLAB_THEME_PROJECTOR);
 
-  /* Run stays on screen in presentation mode too. */
+  /* Run stays on screen in presentation mode too, and the chart keeps its
+   * share beside every demo's controls. */
   for (size_t i = 0; i < n_demos; i++)
     {
+      int chart_w;
+
       g_assert_true (plab_window_select_demo (f->window, demos[i]->name));
-      gui_test_spin (100);
+      gui_test_spin (150);
       assert_inside_window (f, f->window->run_button, "Run (presentation)", demos[i]->name);
+      chart_w = gtk_widget_get_width (GTK_WIDGET (f->window->view_stack));
+      g_test_message ("%s: the chart is %d px of %d", demos[i]->name, chart_w, WIN_W (f));
+      if (chart_w < 0.7 * WIN_W (f))
+        g_error ("beside %s in presentation mode the chart is %d px of %d", demos[i]->name, chart_w,
+                 WIN_W (f));
     }
 
   collect_small_labels (GTK_WIDGET (f->window), small, &n_labels);
