@@ -612,6 +612,32 @@ runner_clear (Runner *self)
   g_free (self->db);
 }
 
+/* The lesson's Try this steps, each with the command that does what the
+ * step's click does in the window. */
+static void
+append_tries (GString *s, const PlabDemo *demo)
+{
+  for (int i = 0; i < PLAB_DEMO_MAX_TRIES && demo->tries[i].text != NULL; i++)
+    {
+      const PlabDemoTry *step = &demo->tries[i];
+      g_auto (GStrv) params = g_strsplit (step->params ? step->params : "", " ", -1);
+
+      if (i == 0)
+        g_string_append (s, "\nTry this:\n");
+      g_string_append_printf (s, "  %d. %s\n     plab run %s", i + 1, step->text, demo->name);
+      if (step->backend >= 0)
+        g_string_append_printf (s, " -b %s", plab_backend_name ((PlabBackend)step->backend));
+      if (step->workers > 0)
+        g_string_append_printf (s, " -j %d", step->workers);
+      for (guint p = 0; params[p] != NULL; p++)
+        if (params[p][0] != '\0')
+          g_string_append_printf (s, " --set %s", params[p]);
+      if (step->sweep)
+        g_string_append (s, " --sweep 1..max");
+      g_string_append_c (s, '\n');
+    }
+}
+
 static char *
 demo_help (const PlabDemo *demo)
 {
@@ -630,6 +656,7 @@ demo_help (const PlabDemo *demo)
       g_string_append_printf (s, "  %-12s %s\n  %-12s %s, default %s%s%s\n", p->name, p->help, "",
                               allowed, def, p->unit ? " " : "", p->unit ? p->unit : "");
     }
+  append_tries (s, demo);
   return g_string_free (s, FALSE);
 }
 

@@ -34,7 +34,8 @@ static const char main_help[]
       "measure speedups and keep every run for comparison.\n"
       "\n"
       "Commands:\n"
-      "  (none)                  open the lab window (this help where there is no display)\n"
+      "  (none)                  open the lab window (where there is no display: one line\n"
+      "                          saying so, this help, and exit status 2)\n"
       "  list                    the demos, one line each\n"
       "  run DEMO [OPTIONS]      run a demo, record it, print a summary\n"
       "  runs [--demo DEMO]      recorded runs, newest first\n"
@@ -910,8 +911,6 @@ cmd_bench (int argc, char **argv)
 
 /* --- Dispatch --- */
 
-/* The lab window is a later piece of work. This is where it will start: when
- * there is a display, plab with no command opens it. */
 /* `plab` and `plab --db FILE`: the lab window, where there is a display. */
 static int
 open_window (int argc, char **argv)
@@ -926,14 +925,24 @@ open_window (int argc, char **argv)
     return _plab_cli_usage_error ("plab", "'--db' needs a FILE (plab --db FILE)");
   if (db != NULL && db[0] == '\0')
     return _plab_cli_usage_error ("plab", "--db needs a FILE name, not an empty one");
+  gboolean have_display = g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY");
+
 #ifdef PLAB_HAVE_GUI
-  if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
+  if (have_display)
     return plab_application_main (db);
 #endif
+  /* One line says why no window opened, before the help it prints instead;
+   * the status says it did not do what was asked. */
+  if (have_display)
+    fputs ("plab: this plab was built without the lab window; the command-line help follows\n",
+           stderr);
+  else
+    fputs ("plab: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so no window; "
+           "the command-line help follows\n",
+           stderr);
+  fflush (stderr);
   fputs (main_help, stdout);
-  if (g_getenv ("DISPLAY") || g_getenv ("WAYLAND_DISPLAY"))
-    fprintf (stderr, "plab: this plab was built without the lab window; use the commands above\n");
-  return PLAB_EXIT_OK;
+  return PLAB_EXIT_USAGE;
 }
 
 static int

@@ -1,7 +1,8 @@
 /* plab-window-private.h: what the files of PlabWindow share.
  *
  * The window is split by concern: plab-window.c builds it and owns the
- * sidebar and the setup pane, plab-window-run.c runs demos through the runner
+ * sidebar and the setup pane, plab-window-lesson.c fills the lesson panel and
+ * its Try this steps and shows the welcome, plab-window-run.c runs demos through the runner
  * process and draws them live, plab-window-views.c shows recorded runs (one,
  * or two compared) in the chart tabs, plab-window-sweep.c holds the sweep
  * controls (worker counts, backends, repeats), plab-window-selection.c keeps
@@ -26,6 +27,7 @@ struct _PlabWindow
   AdwApplicationWindow parent_instance;
 
   /* Template widgets */
+  GtkWidget *header_bar;
   GtkRevealer *error_revealer;
   GtkLabel *error_label;
   AdwToastOverlay *toast_overlay;
@@ -35,6 +37,9 @@ struct _PlabWindow
   GtkLabel *demo_title;
   GtkLabel *demo_summary;
   GtkLabel *demo_lesson;
+  GtkExpander *lesson_expander;
+  GtkWidget *try_heading;
+  GtkBox *try_box;
   PlabParamEditor *param_editor;
   GtkDropDown *backend_dropdown;
   GtkLabel *backend_help;
@@ -44,6 +49,12 @@ struct _PlabWindow
   GtkLabel *command_label;
   GtkBox *sweep_box;     /* filled by plab-window-sweep.c */
   GtkBox *shown_run_box; /* filled by plab-window-selection.c */
+  GtkWidget *run_button;
+  GtkWidget *sweep_button;
+  GtkWidget *setup_pane;
+  GtkPaned *inner_paned;
+  GtkWidget *welcome_box;
+  GtkWidget *status_bar;
   GtkStack *view_stack;
   PlabTimelineView *timeline_view;
   PlabTimelineView *compare_view;
@@ -67,6 +78,9 @@ struct _PlabWindow
   gboolean presentation;
   gboolean show_sidebar;
   gboolean sidebar_before_presentation;
+  int setup_width_before_presentation;
+  gboolean chart_only;
+  gboolean show_lesson;
 
   /* A recorded run loading in a worker thread */
   GCancellable *loading; /* NULL when nothing is loading */
@@ -128,10 +142,15 @@ void _plab_window_show_error (PlabWindow *self, const char *message);
 void _plab_window_toast (PlabWindow *self, const char *message);
 void _plab_window_set_status (PlabWindow *self, const char *message);
 void _plab_window_update_actions (PlabWindow *self);
+void _plab_window_apply_try (PlabWindow *self, const PlabDemoTry *step);
 PlabStore *_plab_window_get_store (PlabWindow *self);
 int _plab_window_chart_theme (PlabWindow *self);
 const char *_plab_window_selected_backend (PlabWindow *self);
 void _plab_window_update_command_line (PlabWindow *self);
+
+/* plab-window-lesson.c */
+void _plab_window_show_lesson (PlabWindow *self, const PlabDemo *demo);
+void _plab_window_update_welcome (PlabWindow *self);
 
 /* plab-window-run.c */
 void _plab_window_run_init (PlabWindow *self);

@@ -601,6 +601,11 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
   g_clear_pointer (&self->compared, plab_run_data_unref);
   gtk_widget_set_visible (GTK_WIDGET (self->compare_view), FALSE);
   plab_timeline_view_take_data (self->timeline_view, NULL, FALSE);
+  /* Said at once in the chart, not only in the status line: a runner can
+   * take seconds to start on a busy machine. */
+  plab_timeline_view_set_placeholder (self->timeline_view,
+                                      "Starting the runner… each worker's lane appears here "
+                                      "as it starts");
   gtk_stack_set_visible_child_name (self->view_stack, "timeline");
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);

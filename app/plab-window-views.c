@@ -91,6 +91,7 @@ store_poll_cb (gpointer user_data)
   if (!plab_history_list_reload (self->history_list, self->store, NULL))
     return G_SOURCE_CONTINUE;
   self->store_version = version;
+  _plab_window_update_welcome (self);
 
   listed
       = self->shown != NULL ? _plab_window_history_run (self, self->shown->chart->run->id) : NULL;

@@ -13,6 +13,8 @@ enum
   PROP_0,
   PROP_PRESENTATION,
   PROP_SHOW_SIDEBAR,
+  PROP_CHART_ONLY,
+  PROP_SHOW_LESSON,
   N_PROPS
 };
 
@@ -102,8 +104,13 @@ _plab_window_update_actions (PlabWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep",
                                  ready && _plab_window_sweep_ready (self));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  /* Escape is Stop; in the chart-only view it first leaves the view. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running || self->chart_only);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
+  /* The chart's "starting" note goes with the run. */
+  if (!running && self->loading == NULL && self->idle_placeholder != NULL)
+    plab_timeline_view_set_placeholder (self->timeline_view, self->idle_placeholder);
+  _plab_window_update_welcome (self);
 }
 
 /* The same run (and sweep) from a terminal, so that what the window does is
@@ -156,7 +163,7 @@ set_demo (PlabWindow *self, const PlabDemo *demo)
   self->demo = demo;
   gtk_label_set_text (self->demo_title, demo->title);
   gtk_label_set_text (self->demo_summary, demo->summary);
-  gtk_label_set_text (self->demo_lesson, demo->lesson);
+  _plab_window_show_lesson (self, demo);
   plab_param_editor_set_demo (self->param_editor, demo);
 
   g_ptr_array_set_size (self->backend_names, 0);
@@ -179,7 +186,7 @@ set_demo (PlabWindow *self, const PlabDemo *demo)
 static GtkWidget *
 make_demo_row (const PlabDemo *demo)
 {
-  GtkWidget *row, *box, *title, *summary;
+  GtkWidget *row, *box, *title;
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
   gtk_widget_add_css_class (box, "demo-row");
@@ -187,15 +194,10 @@ make_demo_row (const PlabDemo *demo)
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_label_set_wrap (GTK_LABEL (title), TRUE);
   gtk_widget_add_css_class (title, "heading");
-  summary = gtk_label_new (demo->summary);
-  gtk_label_set_xalign (GTK_LABEL (summary), 0);
-  gtk_label_set_wrap (GTK_LABEL (summary), TRUE);
-  gtk_label_set_lines (GTK_LABEL (summary), 2);
-  gtk_label_set_ellipsize (GTK_LABEL (summary), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (summary, "dim-label");
-  gtk_widget_add_css_class (summary, "caption");
+  /* The titles alone, so that all the demos fit a 720-pixel screen; the
+   * summary is the tooltip, and heads the setup pane once chosen. */
+  gtk_widget_set_tooltip_text (box, demo->summary);
   gtk_box_append (GTK_BOX (box), title);
-  gtk_box_append (GTK_BOX (box), summary);
 
   row = gtk_list_box_row_new ();
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
@@ -260,9 +262,13 @@ set_show_sidebar (PlabWindow *self, gboolean show)
   if (self->show_sidebar == show)
     return;
   self->show_sidebar = show;
-  gtk_widget_set_visible (self->sidebar, show);
+  gtk_widget_set_visible (self->sidebar, show && !self->chart_only);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_SIDEBAR]);
 }
+
+/* The setup pane's width in presentation mode: at 1280 px the chart keeps
+ * more than 70% of the window. */
+#define PRESENTATION_SETUP_WIDTH 340
 
 static void
 set_presentation (PlabWindow *self, gboolean presentation)
@@ -271,20 +277,60 @@ set_presentation (PlabWindow *self, gboolean presentation)
     return;
   self->presentation = presentation;
   /* On a projector the charts need the width: the sidebar steps aside
-   * (F9 brings it back) and returns when the presentation ends. */
+   * (F9 brings it back), the setup pane narrows, and both return when the
+   * presentation ends. */
   if (presentation)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
       self->sidebar_before_presentation = self->show_sidebar;
+      self->setup_width_before_presentation = gtk_paned_get_position (self->inner_paned);
       set_show_sidebar (self, FALSE);
+      gtk_paned_set_position (self->inner_paned, PRESENTATION_SETUP_WIDTH);
     }
   else
     {
       gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
       set_show_sidebar (self, self->sidebar_before_presentation);
+      gtk_paned_set_position (self->inner_paned, self->setup_width_before_presentation);
     }
   _plab_window_apply_theme (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENTATION]);
+}
+
+/* Only the chart, its legend and the run's title (drawn in the chart) fill
+ * the window; everything else hides until Escape or F11. */
+static void
+set_chart_only (PlabWindow *self, gboolean chart_only)
+{
+  if (self->chart_only == chart_only)
+    return;
+  self->chart_only = chart_only;
+  gtk_widget_set_visible (self->header_bar, !chart_only);
+  gtk_widget_set_visible (self->setup_pane, !chart_only);
+  gtk_widget_set_visible (self->status_bar, !chart_only);
+  gtk_widget_set_visible (self->sidebar, !chart_only && self->show_sidebar);
+  if (chart_only)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "chart-only");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "chart-only");
+  _plab_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHART_ONLY]);
+}
+
+static void
+set_show_lesson (PlabWindow *self, gboolean show)
+{
+  if (self->show_lesson == show)
+    return;
+  self->show_lesson = show;
+  gtk_expander_set_expanded (self->lesson_expander, show);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_LESSON]);
+}
+
+static void
+lesson_expanded_cb (PlabWindow *self)
+{
+  set_show_lesson (self, gtk_expander_get_expanded (self->lesson_expander));
 }
 
 /* --- Actions --- */
@@ -304,7 +350,14 @@ sweep_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 stop_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  _plab_window_stop (PLAB_WINDOW (widget));
+  PlabWindow *self = PLAB_WINDOW (widget);
+
+  /* In front of a class, Escape out of the chart-only view must not end the
+   * run on show: it leaves the view, and a second Escape stops. */
+  if (self->chart_only)
+    set_chart_only (self, FALSE);
+  else
+    _plab_window_stop (self);
 }
 
 static void
@@ -441,6 +494,12 @@ plab_window_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_SHOW_SIDEBAR:
       g_value_set_boolean (value, self->show_sidebar);
       break;
+    case PROP_CHART_ONLY:
+      g_value_set_boolean (value, self->chart_only);
+      break;
+    case PROP_SHOW_LESSON:
+      g_value_set_boolean (value, self->show_lesson);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -458,6 +517,12 @@ plab_window_set_property (GObject *object, guint prop_id, const GValue *value, G
       break;
     case PROP_SHOW_SIDEBAR:
       set_show_sidebar (self, g_value_get_boolean (value));
+      break;
+    case PROP_CHART_ONLY:
+      set_chart_only (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_LESSON:
+      set_show_lesson (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -483,6 +548,12 @@ plab_window_class_init (PlabWindowClass *klass)
   properties[PROP_SHOW_SIDEBAR]
       = g_param_spec_boolean ("show-sidebar", NULL, NULL, TRUE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CHART_ONLY]
+      = g_param_spec_boolean ("chart-only", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_LESSON]
+      = g_param_spec_boolean ("show-lesson", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PLAB_TYPE_CHART_VIEW);
@@ -495,6 +566,7 @@ plab_window_class_init (PlabWindowClass *klass)
   (void)plab_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/parallellab/Plab/plab-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, error_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, toast_overlay);
@@ -504,6 +576,9 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_title);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_summary);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, demo_lesson);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, lesson_expander);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, try_heading);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, try_box);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, param_editor);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_help);
@@ -513,6 +588,12 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, command_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, sweep_box);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, shown_run_box);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, run_button);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, sweep_button);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, setup_pane);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, inner_paned);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, welcome_box);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, timeline_view);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, compare_view);
@@ -528,6 +609,8 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_property_action (widget_class, "win.presentation", "presentation");
   gtk_widget_class_install_property_action (widget_class, "win.show-sidebar", "show-sidebar");
+  gtk_widget_class_install_property_action (widget_class, "win.chart-only", "chart-only");
+  gtk_widget_class_install_property_action (widget_class, "win.show-lesson", "show-lesson");
   gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -552,6 +635,10 @@ plab_window_init (PlabWindow *self)
   self->show_sidebar = TRUE;
   _plab_window_sweep_init (self);
   _plab_window_selection_init (self);
+  self->show_lesson = TRUE;
+  gtk_expander_set_expanded (self->lesson_expander, TRUE);
+  g_signal_connect_swapped (self->lesson_expander, "notify::expanded",
+                            G_CALLBACK (lesson_expanded_cb), self);
 
   demos = plab_demos (&n_demos);
   for (size_t i = 0; i < n_demos; i++)
@@ -594,6 +681,8 @@ plab_window_new (PlabApplication *application)
   if (plab_history_list_get_n_runs (self->history_list) > 0)
     {
       const PlabRunRecord *newest = plab_history_list_get_run (self->history_list, 0);
+      /* The lesson and controls beside the run shown are its demo's. */
+      plab_window_select_demo (self, newest->demo);
       plab_history_list_select_run (self->history_list, newest->id, FALSE);
       _plab_window_show_run (self, newest->id, FALSE);
     }

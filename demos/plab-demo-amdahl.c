@@ -192,13 +192,21 @@ const PlabDemo plab_demo_amdahl = {
   .title = "Amdahl's law",
   .summary = "work with a chosen serial fraction: measured speedup against Amdahl's curve",
   .lesson
-  = "A job has a serial part that only one worker can do and a parallel part that is split "
-    "into tasks. On the timeline the serial part is the long span on the main lane, with every "
-    "worker idle. With a serial fraction f, N workers reach at most 1 / (f + (1 - f) / N): "
-    "with f = 0.2 two workers give 1.67x, not 2x, and no number of workers gives more than 5x. "
-    "Sweep 1,2 (or more, on a bigger machine) and compare the Speedup chart, which fits f "
-    "back from your measurements, with the serial_fraction you set. Then set it to 0 and to "
+  = "A job has a serial part that only one worker can do and a parallel part that is "
+    "split into tasks. On the timeline the serial part is the long span on the main lane, "
+    "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
+    "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
+    "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
+    "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
     "0.5.",
+  .tries = {
+    { "Sweep with a serial fraction of 0.2: does the fitted f come out near 0.2?",
+      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.2", true },
+    { "Set the serial fraction to 0 and sweep: how close to the ideal line?",
+      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0", true },
+    { "Set it to 0.5 and sweep: two workers give at most 1.33x.",
+      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.5", true },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

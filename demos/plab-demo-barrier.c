@@ -298,13 +298,21 @@ const PlabDemo plab_demo_barrier = {
   .title = "Painters at a barrier",
   .summary = "painters work in phases and meet at a barrier; uneven walls show as waiting",
   .lesson
-  = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start the "
-    "next phase before every wall is done: after each phase they meet at a barrier. The walls "
-    "take different times, so in every phase some painters finish early and wait for the "
-    "slowest; on the timeline those are the wait spans before each new phase. Set "
-    "imbalance=0 and the waits almost vanish; raise it and the speedup of more painters "
-    "drops, although nobody is idle for lack of work. Try kind=wait to take the cores out of "
-    "the picture.",
+  = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
+    "the next phase before every wall is done: after each phase they meet at a barrier. "
+    "The walls take different times, so in every phase some painters finish early and "
+    "wait for the slowest; on the timeline those are the wait spans before each new "
+    "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
+    "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
+    "take the cores out of the picture.",
+  .tries = {
+    { "Run with uneven walls (Imbalance 1) and find the waits before each phase.",
+      PLAB_BACKEND_PROCESSES, 0, "imbalance=1", false },
+    { "Set Imbalance to 0 and run again: the waits almost vanish.",
+      PLAB_BACKEND_PROCESSES, 0, "imbalance=0", false },
+    { "Choose Kind: wait and sweep: painting that waits scales past the cores.",
+      PLAB_BACKEND_PROCESSES, 0, "kind=wait imbalance=0.5", true },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

@@ -388,13 +388,22 @@ const PlabDemo plab_demo_cars = {
   .summary = "producers put car names on a bounded queue, consumers get them, cnt counts",
   .lesson
   = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
-    "and a shared counter, cnt, counts the deliveries. Watch the queue's depth track under the "
-    "lanes: with fast producers it sits at the capacity and the producer's lane shows queue "
-    "waits (the queue is full), with fast consumers it stays near zero and the consumers "
-    "wait (empty). Change producer_ms, consumer_ms and capacity to move the bottleneck. When "
-    "all cars are built the last producer puts one sentinel per consumer on the queue, so "
-    "every consumer knows when to stop. The check shows what a queue guarantees: every car "
-    "arrives exactly once, and each producer's cars arrive in the order they were put.",
+    "and a shared counter, cnt, counts the deliveries. Watch the queue's depth track "
+    "under the lanes: with fast producers it sits at the capacity and the producer's lane "
+    "shows queue waits (the queue is full), with fast consumers it stays near zero and "
+    "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
+    "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
+    "on the queue, so every consumer knows when to stop. The check shows what a queue "
+    "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
+    "order they were put.",
+  .tries = {
+    { "Slow consumers: the queue fills up and the producer waits.",
+      PLAB_BACKEND_PROCESSES, 0, "producer_ms=2 consumer_ms=20", false },
+    { "Slow producer: the queue stays empty and the consumers wait.",
+      PLAB_BACKEND_PROCESSES, 0, "producer_ms=20 consumer_ms=2", false },
+    { "A queue of capacity 1 with three consumers: every put waits for a get.",
+      PLAB_BACKEND_THREADS, 0, "capacity=1 consumers=3", false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)

@@ -307,19 +307,25 @@ const PlabDemo plab_demo_chef = {
   .summary = "baking, stirring, kneading and chopping: a for loop vs a process per task",
   .lesson
   = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
-    "does: the green \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
-    "tasks: run it with -b serial. With one process "
-    "per task the baking overlaps everything else, and the busy tasks share the two cores: "
-    "look at the timeline, where the oven spans lie side by side while the CPU tasks stretch "
-    "when more of them run than there are cores: the hatched \"waiting for a core\" stripes "
-    "along the bottom of a task show how long it was ready to run but had no core to run on. "
-    "Workers (-j) is how many tasks cook at once: every task still gets its process, and the "
-    "others wait for a free worker (a semaphore, \"wait: semaphore workers\"), so -j 6 lets all "
-    "six go together and --sweep 1,2,6 shows what each extra worker buys. mode=pool hands the "
-    "same tasks to a pool of that many cooks, and mode=ovens makes the bakes queue for a "
-    "limited number of ovens (a semaphore: "
-    "look for its wait spans). On the gil backend only the baking overlaps, because only one "
+    "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
+    "tasks: choose Backend: serial to see it. With one process per task the baking "
+    "overlaps everything else, and the busy tasks share the cores: on the timeline the "
+    "oven spans lie side by side while the CPU tasks stretch when more of them run than "
+    "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
+    "task). Workers is how many tasks cook at once: the others wait for a free worker "
+    "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
+    "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
+    "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
+    "their wait spans). On the gil backend only the baking overlaps, because only one "
     "cook can hold the interpreter lock.",
+  .tries = {
+    { "The for loop: Backend serial, one worker. The meal takes the sum.",
+      PLAB_BACKEND_SERIAL, 1, "mode=per-task", false },
+    { "A process per task, all six at once: what does the oven overlap?",
+      PLAB_BACKEND_PROCESSES, 6, "mode=per-task", false },
+    { "Choose Backend: gil: only the baking overlaps now.",
+      PLAB_BACKEND_GIL, 6, "mode=per-task", false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

@@ -338,15 +338,24 @@ const PlabDemo plab_demo_counter = {
   .title = "A shared counter: lost updates, a lock, an atomic",
   .summary = "workers increment one counter without a lock, with a lock and atomically",
   .lesson
-  = "Four workers each add 1 to a shared counter many times. Without a lock the total comes "
-    "out short: an increment reads the value, computes and writes it back, and whatever "
-    "another worker wrote in between is overwritten. With a lock the count is exact, but the "
-    "whole increment now runs one worker at a time: look for the lock wait spans on the "
-    "timeline and compare the times in the result (set work=0 and the lock's own cost shows). "
-    "The atomic add is exact and as fast as the unlocked one, because the processor does the "
-    "read-and-write as one step. On the gil backend the unlocked counter still loses updates, "
-    "as in Python: the interpreter can switch threads between the read and the write. Only "
-    "the serial backend, one worker after another, never loses any.",
+  = "Four workers each add 1 to a shared counter many times. Without a lock the total "
+    "comes out short: an increment reads the value, computes and writes it back, and "
+    "whatever another worker wrote in between is overwritten. With a lock the count is "
+    "exact, but the whole increment now runs one worker at a time: look for the lock wait "
+    "spans on the timeline and compare the times in the Result tab (set Work to 0 and the "
+    "lock's own cost shows). The atomic add is exact and as fast as the unlocked one, "
+    "because the processor does the read-and-write as one step. On the gil backend the "
+    "unlocked counter still loses updates, as in Python: the interpreter can switch "
+    "threads between the read and the write. Only the serial backend, one worker after "
+    "another, never loses any.",
+  .tries = {
+    { "Run all three counters on processes and read the totals in Result.",
+      PLAB_BACKEND_PROCESSES, 0, "mode=all", false },
+    { "Only the lock, with Work 0: how much does the lock itself cost?",
+      PLAB_BACKEND_PROCESSES, 0, "mode=lock work=0", false },
+    { "Choose Backend: gil: does the unlocked counter still lose updates?",
+      PLAB_BACKEND_GIL, 0, "mode=no-lock", false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

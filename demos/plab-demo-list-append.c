@@ -280,13 +280,22 @@ const PlabDemo plab_demo_list_append = {
   .summary = "appending random numbers to lists: serial vs threads vs processes vs gil",
   .lesson
   = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
-    "split over as many jobs as there are workers. Sweep 1,2 on every backend and compare "
-    "with the classic table: under a global interpreter lock, threads are no faster than one "
-    "(the text measured 2.0 s however many threads), while processes almost halve the time "
-    "at each doubling (1.05 s with 2, 0.54 s with 4: 3.8x with four processes). Plain C "
-    "threads scale like processes, because nothing stops them running at once. On the gil "
-    "timeline the threads take turns, with gil wait spans every 5 ms. Look at the result "
-    "too: each process filled its own copy of the list, and the parent's lists are empty.",
+    "split over as many jobs as there are workers. Sweep on every backend and compare "
+    "with the classic table: under a global interpreter lock, threads are no faster than "
+    "one (the text measured 2.0 s however many threads), while processes almost halve the "
+    "time at each doubling (1.05 s with 2, 0.54 s with 4: 3.8x with four processes). "
+    "Plain C threads scale like processes, because nothing stops them running at once. On "
+    "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
+    "Result tab too: each process filled its own copy of the list, and the parent's lists "
+    "are empty.",
+  .tries = {
+    { "Sweep on processes: the time almost halves with each doubling.",
+      PLAB_BACKEND_PROCESSES, 0, NULL, true },
+    { "Sweep on gil: threads under an interpreter lock gain nothing.",
+      PLAB_BACKEND_GIL, 0, NULL, true },
+    { "Two workers on gil, then look at the timeline: the threads take turns.",
+      PLAB_BACKEND_GIL, 2, NULL, false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

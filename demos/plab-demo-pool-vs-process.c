@@ -343,13 +343,22 @@ const PlabDemo plab_demo_pool_vs_process = {
   .summary = "writing files with one Process per task vs a Pool, then the same with CPU work",
   .lesson
   = "Each run does the same tasks twice: first with one Process per task, all started at "
-    "once, then with a Pool of a few workers. With kind=io each task writes a file, syncs it "
-    "and closes it, which is mostly waiting for the device, so a process per task overlaps "
-    "all the waits and wins, as in the classic text (0.10 s against 0.20 s). Set kind=cpu "
-    "and the answer flips: the processes only share the cores, each start costs time, and "
-    "the pool, started once, is faster. The waits overlap on the gil backend too, because a "
-    "thread blocked in I/O gives the interpreter lock away. latency_ms adds a device delay "
-    "like a slow disk's, so the result does not depend on how fast your own disk is.",
+    "once, then with a Pool of a few workers. With Kind io each task writes a file, syncs "
+    "it and closes it, which is mostly waiting for the device, so a process per task "
+    "overlaps all the waits and wins, as in the classic text (0.10 s against 0.20 s). "
+    "Choose Kind cpu and the answer flips: the processes only share the cores, each start "
+    "costs time, and the pool, started once, is faster. The waits overlap on the gil "
+    "backend too, because a thread blocked in I/O gives the interpreter lock away. "
+    "Latency ms adds a device delay like a slow disk's, so the result does not depend on "
+    "how fast your own disk is.",
+  .tries = {
+    { "Kind io: which wins, a process per task or the pool?",
+      PLAB_BACKEND_PROCESSES, 0, "kind=io", false },
+    { "Kind cpu: the answer flips.",
+      PLAB_BACKEND_PROCESSES, 0, "kind=cpu", false },
+    { "Kind io on the gil backend: the waits still overlap.",
+      PLAB_BACKEND_GIL, 0, "kind=io", false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

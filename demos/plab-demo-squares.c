@@ -579,15 +579,22 @@ const PlabDemo plab_demo_squares = {
   .summary = "Pool.map of x * x: ordered results, per-task overhead, chunk size, a crashing worker",
   .lesson
   = "A pool hands the items of a list to its workers and gives the results back in input "
-    "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool can "
-    "spend more time passing items around than squaring them: compare chunk_size=1 with the "
-    "automatic chunk size on the timeline. More workers only help when each task does enough "
-    "work; raise work and watch the speedup grow. On the processes backend, crash_item makes "
-    "one task kill its worker: the pool loses exactly that item, replaces the worker and "
-    "finishes the rest. Set view=arrival for the order results arrive in: imap hands them "
-    "over in input order, so a finished item waits for slower earlier ones, while "
-    "imap_unordered hands each over as soon as it is done. The arrival view runs a real "
-    "imap_unordered and counts how many results imap would have held back.",
+    "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
+    "can spend more time passing items around than squaring them: compare Chunk size 1 "
+    "with the automatic chunk size (0) on the timeline. More workers only help when each "
+    "task does enough work; raise Work and watch the speedup grow. On the processes "
+    "backend, Crash item makes one task kill its worker: the pool loses exactly that "
+    "item, replaces the worker and finishes the rest. Choose View: arrival for the order "
+    "results arrive in: imap hands them over in input order, so a finished item waits for "
+    "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
+  .tries = {
+    { "Chunk size 1: every item is handed over alone. Compare the time.",
+      PLAB_BACKEND_PROCESSES, 0, "chunk_size=1 n=20000", false },
+    { "Crash item 500: the pool loses that item and carries on.",
+      PLAB_BACKEND_PROCESSES, 0, "crash_item=500 chunk_size=0", false },
+    { "View arrival: the order results come back in.",
+      PLAB_BACKEND_PROCESSES, 0, "view=arrival crash_item=-1", false },
+  },
   .params = params,
   .n_params = N_PARAMS,
   .backends = PLAB_ALL_BACKENDS,

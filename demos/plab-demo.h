@@ -56,6 +56,24 @@ typedef struct
   (PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)                \
    | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
+/* One "Try this" step at the end of a lesson: a sentence the student reads,
+ * and the controls it sets when clicked in the window. */
+typedef struct
+{
+  /* "Run it on 1 worker, then on 4: which is faster?"; NULL ends the list */
+  const char *text;
+  /* a PlabBackend to choose, or -1 to leave the choice alone */
+  int backend;
+  /* workers to set, or 0 to leave them alone */
+  int workers;
+  /* values to set, "chunk_size=1 work=0" (name=value, space-separated), or NULL */
+  const char *params;
+  /* the step is a sweep over workers: the window moves the focus to Sweep, not Run */
+  bool sweep;
+} PlabDemoTry;
+
+#define PLAB_DEMO_MAX_TRIES 3
+
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
 
@@ -87,6 +105,9 @@ struct PlabDemo
   /* The keys of the result a student reads, in words (see PlabResultLabel). */
   const PlabResultLabel *result_labels;
   size_t n_result_labels;
+  /* Two or three steps that end the lesson in the window, in order; the
+   * unused ones have text NULL. */
+  PlabDemoTry tries[PLAB_DEMO_MAX_TRIES];
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */

@@ -118,9 +118,14 @@ test_help (Fixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  /* No command and no display: the help. */
-  g_assert_cmpint (run_plab_argv (f, (const char *const[]){ NULL }, &out, &err), ==, 0);
+  /* No command and no display: one line on stderr saying so, then the help,
+   * and a status that is not success (no window opened). */
+  g_assert_cmpint (run_plab_argv (f, (const char *const[]){ NULL }, &out, &err), !=, 0);
   g_assert_nonnull (strstr (out, "Usage: plab"));
+  g_assert_nonnull (strstr (err, "no display"));
+  g_assert_nonnull (strstr (err, "help follows"));
+  g_assert_nonnull (strchr (err, '\n'));
+  g_assert_cmpstr (strchr (err, '\n') + 1, ==, "");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -138,6 +143,9 @@ test_help (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "Pool.map"));
   g_assert_nonnull (strstr (out, "crash_item"));
   g_assert_nonnull (strstr (out, "an integer from 1 to 10000000"));
+  /* ...and its Try this steps, each as the command that does it. */
+  g_assert_nonnull (strstr (out, "Try this:"));
+  g_assert_nonnull (strstr (out, "plab run squares -b processes --set chunk_size=1"));
 }
 
 static void

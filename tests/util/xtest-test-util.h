@@ -32,6 +32,8 @@ xtest_modifiers (Display *xdpy, GdkModifierType mods, Bool down)
     XTestFakeKeyEvent (xdpy, XKeysymToKeycode (xdpy, XK_Control_L), down, 0);
   if (mods & GDK_SHIFT_MASK)
     XTestFakeKeyEvent (xdpy, XKeysymToKeycode (xdpy, XK_Shift_L), down, 0);
+  if (mods & GDK_ALT_MASK)
+    XTestFakeKeyEvent (xdpy, XKeysymToKeycode (xdpy, XK_Alt_L), down, 0);
 }
 #endif
 

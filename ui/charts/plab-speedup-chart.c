@@ -414,17 +414,35 @@ place_panels (Frame *f, PlabRect body, double legend_h)
   f->right.w = body.x + body.w - f->right.x;
 }
 
+static const char *const efficiency_titles[] = {
+  "Efficiency and Karp–Flatt",
+  "Efficiency, Karp–Flatt",
+  "Efficiency",
+};
+#define N_EFFICIENCY_TITLES (sizeof efficiency_titles / sizeof efficiency_titles[0])
+
 static void
 panel_titles (Frame *f)
 {
   cairo_t *cr = f->cr;
   const PlabChartStyle *style = f->style;
 
+  char buf[64];
+
+  /* Each title stays over its own panel, shortened when the panel is narrow. */
   _plab_chart_font (cr, style, style->label_size, true);
   _plab_chart_set_colour (cr, style->foreground);
-  _plab_chart_text (cr, f->left.x, f->left.y - style->padding * 0.5, 0, 1, "Speedup");
-  _plab_chart_text (cr, f->right.x, f->left.y - style->padding * 0.5, 0, 1,
-                    "Efficiency and Karp–Flatt");
+  if (_plab_chart_text_fit (cr, "Speedup", f->left.w, buf, sizeof buf))
+    _plab_chart_text (cr, f->left.x, f->left.y - style->padding * 0.5, 0, 1, buf);
+  /* The efficiency panel is the narrower: a shorter name before an ellipsis. */
+  for (size_t i = 0; i < N_EFFICIENCY_TITLES; i++)
+    if (i + 1 == N_EFFICIENCY_TITLES
+        || _plab_chart_text_width (cr, efficiency_titles[i]) <= f->right.w)
+      {
+        if (_plab_chart_text_fit (cr, efficiency_titles[i], f->right.w, buf, sizeof buf))
+          _plab_chart_text (cr, f->right.x, f->left.y - style->padding * 0.5, 0, 1, buf);
+        break;
+      }
 }
 
 static void
@@ -560,52 +578,34 @@ measured_speedups (Frame *f)
                plab_chart_style_backend_colour (style, f->data->series[k].name));
 }
 
-/* One line of @text at *@y on a light box, in @name's colour; moves *@y down. */
-static void
-note_box (Frame *f, const char *name, const char *text, double size, double *y)
-{
-  cairo_t *cr = f->cr;
-  const PlabChartStyle *style = f->style;
-
-  _plab_chart_set_colour_alpha (cr, style->background, 0.85);
-  cairo_rectangle (cr, f->left.x + style->padding * 0.5, *y - 2,
-                   _plab_chart_text_width (cr, text) + 8, size * 1.3);
-  cairo_fill (cr);
-  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
-  _plab_chart_text (cr, f->left.x + style->padding * 0.5 + 4, *y, 0, 0, text);
-  *y += size * 1.45;
-}
-
-/* @text in lines no wider than the panel (past it lies the efficiency
- * panel), each on its light box; moves *@y down. */
+/* @text at *@y on a light box, in @name's colour, wrapped to the speedup
+ * panel's width (a line may not reach into the efficiency panel); moves *@y
+ * down. The text is drawn into a group first, to know the box's height. */
 static void
 note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
 {
-  double max_w = f->left.w - f->style->padding - 8;
-  char line[512];
-  size_t len = 0;
+  cairo_t *cr = f->cr;
+  const PlabChartStyle *style = f->style;
+  double x = f->left.x + style->padding * 0.5;
+  double width = f->left.w - style->padding;
+  double bottom;
+  cairo_pattern_t *lines;
 
-  _plab_chart_font (f->cr, f->style, size, bold);
-  for (const char *word = text; *word != '\0';)
-    {
-      size_t n = strcspn (word, " ");
-      size_t keep = len;
-
-      if (len + n + 2 >= sizeof line)
-        break;
-      len += (size_t)snprintf (line + len, sizeof line - len, "%s%.*s", len ? " " : "", (int)n,
-                               word);
-      if (keep > 0 && _plab_chart_text_width (f->cr, line) > max_w)
-        {
-          line[keep] = '\0';
-          note_box (f, name, line, size, y);
-          len = (size_t)snprintf (line, sizeof line, "%.*s", (int)n, word);
-        }
-      word += n;
-      word += strspn (word, " ");
-    }
-  if (len > 0)
-    note_box (f, name, line, size, y);
+  if (width <= 8)
+    return;
+  _plab_chart_font (cr, style, size, bold);
+  cairo_push_group (cr);
+  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+  bottom = _plab_chart_text_wrapped (cr, x + 4, *y, width - 8, size * 1.3, f->left.y + f->left.h,
+                                     NULL, text);
+  lines = cairo_pop_group (cr);
+  _plab_chart_set_colour_alpha (cr, style->background, 0.85);
+  cairo_rectangle (cr, x, *y - 2, width, bottom - *y + 2);
+  cairo_fill (cr);
+  cairo_set_source (cr, lines);
+  cairo_paint (cr);
+  cairo_pattern_destroy (lines);
+  *y = bottom + size * 0.15;
 }
 
 /* The fits and the notes, written in the empty upper-left corner of the
@@ -623,16 +623,16 @@ fit_notes (Frame *f)
       char notes[512];
 
       plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
-      /* A line a sentence: one long line would run into the other panel. */
-      for (char *line = notes, *next; line != NULL && line[0] != '\0'; line = next)
+      /* A note a sentence a line, so that each fits the panel. */
+      for (char *sentence = notes, *next; sentence != NULL && sentence[0] != '\0'; sentence = next)
         {
-          next = strstr (line, ". ");
+          next = strstr (sentence, ". ");
           if (next != NULL)
             {
               next[1] = '\0';
               next += 2;
             }
-          note_line (f, name, line, style->small_size, false, &ty0);
+          note_line (f, name, sentence, style->small_size, false, &ty0);
         }
       if (!f->fitted[k])
         continue;

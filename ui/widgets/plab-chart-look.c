@@ -9,6 +9,8 @@
 #define MIN_STYLE_SCALE 0.72
 #define MAX_STYLE_SCALE 1.0
 #define SCREEN_BOOST 1.15
+/* On a projector no text is smaller than this, however small the view. */
+#define PROJECTOR_MIN_TEXT_PX 16.0
 
 /* The style scale for a chart of this size on screen, the same for both
  * views so they read alike. */
@@ -99,6 +101,18 @@ _plab_chart_look_set_property (PlabChartLook *look,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
+void
+_plab_chart_look_style (const PlabChartLook *look,
+                        double width,
+                        double height,
+                        PlabChartStyle *style)
+{
+  plab_chart_style_init (style, (PlabTheme)look->theme, style_scale (width, height));
+  if (look->theme == PLAB_THEME_PROJECTOR && style->small_size < PROJECTOR_MIN_TEXT_PX)
+    plab_chart_style_init (style, (PlabTheme)look->theme,
+                           style->scale * PROJECTOR_MIN_TEXT_PX / style->small_size);
+}
+
 cairo_t *
 _plab_chart_look_begin_frame (const PlabChartLook *look,
                               GtkWidget *widget,
@@ -112,7 +126,7 @@ _plab_chart_look_begin_frame (const PlabChartLook *look,
 
   if (w <= 0 || h <= 0)
     return NULL;
-  plab_chart_style_init (style, (PlabTheme)look->theme, style_scale (w, h));
+  _plab_chart_look_style (look, w, h, style);
   *width = w;
   *height = h;
   return gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));

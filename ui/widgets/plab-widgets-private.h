@@ -69,6 +69,13 @@ void _plab_chart_look_set_property (PlabChartLook *look,
                                     const GValue *value,
                                     GParamSpec *pspec);
 
+/* Fills @style for the look's theme on a chart of @width x @height pixels on
+ * screen: sizes follow the size, and on a projector no text is under 16 px. */
+void _plab_chart_look_style (const PlabChartLook *look,
+                             double width,
+                             double height,
+                             PlabChartStyle *style);
+
 /* Starts a frame of @widget: fills @style for the look's theme at the
  * widget's size (*@width x *@height) and returns a cairo context covering it,
  * or NULL when the widget has no size. The caller destroys the context. */
