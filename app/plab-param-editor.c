@@ -232,6 +232,18 @@ watch_number (Field *field)
   output_cb (GTK_SPIN_BUTTON (field->control), field);
 }
 
+/* A number field as wide as the largest value it takes (at least four
+ * characters, at most eight), so that a narrow pane keeps room for the
+ * title beside it. */
+static int
+field_chars (const PlabParamSpec *spec, int digits)
+{
+  char text[64];
+  int n = g_snprintf (text, sizeof text, "%.*f", digits, MAX (fabs (spec->max), fabs (spec->min)));
+
+  return CLAMP (n + (spec->min < 0), 4, 8);
+}
+
 static GtkWidget *
 make_control (PlabParamEditor *self, const PlabParamSpec *spec)
 {
@@ -246,7 +258,7 @@ make_control (PlabParamEditor *self, const PlabParamSpec *spec)
         gtk_spin_button_set_increments (GTK_SPIN_BUTTON (control), 1,
                                         range >= 1000 ? range / 100 : 10);
         gtk_spin_button_set_value (GTK_SPIN_BUTTON (control), spec->def);
-        gtk_editable_set_width_chars (GTK_EDITABLE (control), 8);
+        gtk_editable_set_width_chars (GTK_EDITABLE (control), field_chars (spec, 0));
         g_signal_connect_swapped (control, "value-changed", G_CALLBACK (changed_cb), self);
         break;
       }
@@ -263,7 +275,7 @@ make_control (PlabParamEditor *self, const PlabParamSpec *spec)
         control = gtk_spin_button_new_with_range (spec->min, spec->max, step);
         gtk_spin_button_set_digits (GTK_SPIN_BUTTON (control), (guint)digits);
         gtk_spin_button_set_value (GTK_SPIN_BUTTON (control), spec->def);
-        gtk_editable_set_width_chars (GTK_EDITABLE (control), 8);
+        gtk_editable_set_width_chars (GTK_EDITABLE (control), field_chars (spec, digits));
         g_signal_connect_swapped (control, "value-changed", G_CALLBACK (changed_cb), self);
         break;
       }
@@ -285,7 +297,7 @@ make_control (PlabParamEditor *self, const PlabParamSpec *spec)
   return control;
 }
 
-/* The title and the range with its unit ("Tasks  1–8 tasks") over the
+/* The title over the range with its unit ("1–8 tasks") over the
  * help, the control beside them, and under them the message of a wrong
  * value (hidden while there is none). */
 static GtkWidget *
@@ -307,15 +319,19 @@ make_row (Field *field)
   text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_widget_set_hexpand (text, TRUE);
   gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
-  heading = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
+  heading = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  /* Title and range wrap where the pane is narrow (presentation mode's
+   * large type), so that the control keeps its place beside them. */
   label = gtk_label_new (title);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_widget_add_css_class (label, "title");
   gtk_box_append (GTK_BOX (heading), label);
   if (range[0] != '\0')
     {
       GtkWidget *range_label = gtk_label_new (range);
       gtk_label_set_xalign (GTK_LABEL (range_label), 0);
+      gtk_label_set_wrap (GTK_LABEL (range_label), TRUE);
       gtk_widget_add_css_class (range_label, "dim-label");
       gtk_widget_add_css_class (range_label, "param-range");
       gtk_widget_set_name (range_label, "range");

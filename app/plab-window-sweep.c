@@ -212,7 +212,7 @@ void
 _plab_window_sweep_init (PlabWindow *self)
 {
   g_autofree char *counts = default_counts ();
-  GtkWidget *heading, *row, *backends;
+  GtkWidget *heading, *grid, *backends;
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self->sweep_box), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing (self->sweep_box, 6);
@@ -222,33 +222,42 @@ _plab_window_sweep_init (PlabWindow *self)
   gtk_widget_add_css_class (heading, "section-heading");
   gtk_box_append (self->sweep_box, heading);
 
+  /* Captions above their fields and backends that wrap: the setup pane
+   * stays narrow enough for presentation mode's large type. */
   self->sweep_controls = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_box_append (GTK_BOX (row), caption ("Workers"));
+  grid = gtk_grid_new ();
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_attach (GTK_GRID (grid), caption ("Workers"), 0, 0, 1, 1);
   self->sweep_counts_entry = GTK_ENTRY (gtk_entry_new ());
   gtk_editable_set_text (GTK_EDITABLE (self->sweep_counts_entry), counts);
-  gtk_editable_set_width_chars (GTK_EDITABLE (self->sweep_counts_entry), 8);
+  gtk_editable_set_width_chars (GTK_EDITABLE (self->sweep_counts_entry), 6);
   gtk_widget_set_hexpand (GTK_WIDGET (self->sweep_counts_entry), TRUE);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->sweep_counts_entry),
                                "The worker counts to run, separated by commas: 1,2,4");
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->sweep_counts_entry));
-  gtk_box_append (GTK_BOX (row), caption ("Repeats"));
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->sweep_counts_entry), 1, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), caption ("Repeats"), 0, 1, 1, 1);
   self->repeat_spin = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (1, SWEEP_MAX_REPEATS, 1));
   gtk_spin_button_set_value (self->repeat_spin, SWEEP_DEFAULT_REPEATS);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->repeat_spin),
                                "How often each configuration runs: the charts show the median "
                                "and the spread");
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->repeat_spin));
-  gtk_box_append (GTK_BOX (self->sweep_controls), row);
+  gtk_widget_set_halign (GTK_WIDGET (self->repeat_spin), GTK_ALIGN_START);
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->repeat_spin), 1, 1, 1, 1);
+  gtk_box_append (GTK_BOX (self->sweep_controls), grid);
 
-  backends = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  backends = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (backends), GTK_SELECTION_NONE);
+  gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (backends), 2);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (backends), PLAB_BACKEND_GIL + 1);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (backends), 4);
   for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
     {
       self->sweep_checks[b]
           = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (plab_backend_name ((PlabBackend)b)));
       g_signal_connect_swapped (self->sweep_checks[b], "toggled", G_CALLBACK (sweep_changed_cb),
                                 self);
-      gtk_box_append (GTK_BOX (backends), GTK_WIDGET (self->sweep_checks[b]));
+      gtk_flow_box_append (GTK_FLOW_BOX (backends), GTK_WIDGET (self->sweep_checks[b]));
     }
   gtk_box_append (GTK_BOX (self->sweep_controls), backends);
   gtk_box_append (self->sweep_box, self->sweep_controls);

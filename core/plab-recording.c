@@ -126,7 +126,7 @@ on_signal (int sig)
 
   /* Workers forked by a pool inherit the handler: in them the signal does
    * what it does by default, so a signal to a worker still ends it. */
-  if (getpid () != signal_pid || signal_target == NULL)
+  if (getpid () != signal_pid || (signal_target == NULL && signals_received == 0))
     {
       signal (sig, SIG_DFL);
       raise (sig);
@@ -140,7 +140,7 @@ on_signal (int sig)
         }
       _exit (128 + sig);
     }
-  if (signal_target->cancel_signal == 0)
+  if (signal_target != NULL && signal_target->cancel_signal == 0)
     signal_target->cancel_signal = sig;
 }
 
@@ -226,10 +226,16 @@ plab_recording_free (PlabRecording *self)
     return;
   if (signal_target == self)
     {
-      signal (SIGINT, SIG_DFL);
-      signal (SIGTERM, SIG_DFL);
-      signal (SIGHUP, SIG_DFL);
+      /* After a first SIGINT or SIGTERM the handler stays: the runner is on
+       * its way out, and a second signal still ends it with 128 + the signal
+       * rather than killing it before it has said what it recorded. */
       signal_target = NULL;
+      if (signals_received == 0)
+        {
+          signal (SIGINT, SIG_DFL);
+          signal (SIGTERM, SIG_DFL);
+          signal (SIGHUP, SIG_DFL);
+        }
     }
   free (self->pending);
   free (self->lanes);

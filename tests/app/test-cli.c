@@ -489,34 +489,37 @@ test_export (Fixture *f, gconstpointer data)
                              "-o", trace),
                    ==, 0);
   g_assert_true (g_file_get_contents (trace, &text, NULL, NULL));
-  checked
-      = python_check (f, text,
-                      "import json,sys,collections\n"
-                      "d=json.load(open(sys.argv[1]))\n"
-                      "ev=d['traceEvents']\n"
-                      "assert d['displayTimeUnit']=='ms'\n"
-                      "for e in ev:\n"
-                      "  assert isinstance(e.get('cat'),str) and e['cat'], e\n"
-                      "  assert isinstance(e['pid'],int), e\n"
-                      "  if e['ph']!='C': assert isinstance(e['tid'],int), e\n"
-                      "names={(e['pid'],e['tid']) for e in ev if e['ph']=='M' and "
-                      "e['name']=='thread_name'}\n"
-                      "lanes=collections.defaultdict(list)\n"
-                      "for e in ev:\n"
-                      "  if e['ph']=='X':\n"
-                      "    assert e['dur']>=0 and e['ts']>=0\n"
-                      "    assert (e['pid'],e['tid']) in names\n"
-                      "    lanes[(e['pid'],e['tid'])].append((e['ts'],e['ts']+e['dur']))\n"
-                      "for spans in lanes.values():\n"
-                      "  spans.sort(key=lambda s:(s[0],-s[1]))\n"
-                      "  stack=[]\n"
-                      "  for s,t in spans:\n"
-                      "    while stack and stack[-1]<=s: stack.pop()\n"
-                      "    assert not stack or t<=stack[-1], ('partial overlap',s,t,stack[-1])\n"
-                      "    stack.append(t)\n"
-                      "tasks=sum(1 for e in ev if e['ph']=='X' and e['cat']=='task')\n"
-                      "pids={e['pid'] for e in ev if e['ph']=='X' and e['cat']=='task'}\n"
-                      "print(tasks,len(pids),sum(1 for e in ev if e['ph']=='i'))\n");
+  /* Spans nest or follow each other in a lane. Times are microseconds with
+   * decimals, so a span's end (ts + dur) may differ from its neighbour's
+   * start by a rounding error: a nanosecond is allowed. */
+  checked = python_check (f, text,
+                          "import json,sys,collections\n"
+                          "d=json.load(open(sys.argv[1]))\n"
+                          "ev=d['traceEvents']\n"
+                          "assert d['displayTimeUnit']=='ms'\n"
+                          "for e in ev:\n"
+                          "  assert isinstance(e.get('cat'),str) and e['cat'], e\n"
+                          "  assert isinstance(e['pid'],int), e\n"
+                          "  if e['ph']!='C': assert isinstance(e['tid'],int), e\n"
+                          "names={(e['pid'],e['tid']) for e in ev if e['ph']=='M' and "
+                          "e['name']=='thread_name'}\n"
+                          "lanes=collections.defaultdict(list)\n"
+                          "for e in ev:\n"
+                          "  if e['ph']=='X':\n"
+                          "    assert e['dur']>=0 and e['ts']>=0\n"
+                          "    assert (e['pid'],e['tid']) in names\n"
+                          "    lanes[(e['pid'],e['tid'])].append((e['ts'],e['ts']+e['dur']))\n"
+                          "for spans in lanes.values():\n"
+                          "  spans.sort(key=lambda s:(s[0],-s[1]))\n"
+                          "  stack=[]\n"
+                          "  for s,t in spans:\n"
+                          "    while stack and stack[-1]<=s+1e-3: stack.pop()\n"
+                          "    assert not stack or t<=stack[-1]+1e-3, ('partial "
+                          "overlap',s,t,stack[-1])\n"
+                          "    stack.append(t)\n"
+                          "tasks=sum(1 for e in ev if e['ph']=='X' and e['cat']=='task')\n"
+                          "pids={e['pid'] for e in ev if e['ph']=='X' and e['cat']=='task'}\n"
+                          "print(tasks,len(pids),sum(1 for e in ev if e['ph']=='i'))\n");
   {
     g_auto (GStrv) n = g_strsplit (g_strchomp (checked), " ", -1);
 
@@ -1054,7 +1057,7 @@ test_core_wait (Fixture *f, gconstpointer data)
       const CoreWaitRun *r = i == 0 ? &before : &after;
 
       g_assert_cmpfloat (r->wait_s, >, 0.3 * r->busy_s);
-      g_assert_cmpfloat (r->busy_s - r->wait_s, <, 2 * r->cpu_s + many * 0.05);
+      g_assert_cmpfloat (r->busy_s - r->wait_s, <, 2.5 * r->cpu_s + many * 0.1);
       g_assert_cmpint (r->live_waits, >, 0);
     }
   many_fraction = (before.wait_s + after.wait_s) / (before.busy_s + after.busy_s);

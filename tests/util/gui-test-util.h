@@ -144,6 +144,10 @@ gui_test_open_display (void)
   /* The cairo renderer draws the same pixels on every machine, GL or not. */
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
   g_unsetenv ("WAYLAND_DISPLAY");
+  /* Each test starts the application anew in one process: off the session
+   * bus (a desktop's, or one dbus-launch would start), so that no window of
+   * an earlier test still holds the application's name or object path. */
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
   g_test_log_set_fatal_handler (gui_test_fatal_handler, NULL);
 
   if (g_getenv ("DISPLAY") == NULL || g_getenv ("DISPLAY")[0] == '\0')
