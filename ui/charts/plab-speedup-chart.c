@@ -580,7 +580,9 @@ measured_speedups (Frame *f)
 
 /* @text at *@y on a light box, in @name's colour, wrapped to the speedup
  * panel's width (a line may not reach into the efficiency panel); moves *@y
- * down. The text is drawn into a group first, to know the box's height. */
+ * down. The text is laid out first on a scratch surface with the same font,
+ * to know the box's height (a group pushed on an SVG surface leaks in
+ * cairo 1.16). */
 static void
 note_line (Frame *f, const char *name, const char *text, double size, bool bold, double *y)
 {
@@ -588,23 +590,35 @@ note_line (Frame *f, const char *name, const char *text, double size, bool bold,
   const PlabChartStyle *style = f->style;
   double x = f->left.x + style->padding * 0.5;
   double width = f->left.w - style->padding;
+  double max_bottom = f->left.y + f->left.h;
   double bottom;
-  cairo_pattern_t *lines;
+  cairo_surface_t *scratch;
+  cairo_font_options_t *options;
+  cairo_matrix_t font_matrix;
+  cairo_t *measure;
 
   if (width <= 8)
     return;
   _plab_chart_font (cr, style, size, bold);
-  cairo_push_group (cr);
-  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
-  bottom = _plab_chart_text_wrapped (cr, x + 4, *y, width - 8, size * 1.3, f->left.y + f->left.h,
-                                     NULL, text);
-  lines = cairo_pop_group (cr);
+  scratch = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  measure = cairo_create (scratch);
+  options = cairo_font_options_create ();
+  cairo_get_font_options (cr, options);
+  cairo_set_font_options (measure, options);
+  cairo_font_options_destroy (options);
+  cairo_set_font_face (measure, cairo_get_font_face (cr));
+  cairo_get_font_matrix (cr, &font_matrix);
+  cairo_set_font_matrix (measure, &font_matrix);
+  bottom = _plab_chart_text_wrapped (measure, x + 4, *y, width - 8, size * 1.3, max_bottom, NULL,
+                                     text);
+  cairo_destroy (measure);
+  cairo_surface_destroy (scratch);
+
   _plab_chart_set_colour_alpha (cr, style->background, 0.85);
   cairo_rectangle (cr, x, *y - 2, width, bottom - *y + 2);
   cairo_fill (cr);
-  cairo_set_source (cr, lines);
-  cairo_paint (cr);
-  cairo_pattern_destroy (lines);
+  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+  _plab_chart_text_wrapped (cr, x + 4, *y, width - 8, size * 1.3, max_bottom, NULL, text);
   *y = bottom + size * 0.15;
 }
 
