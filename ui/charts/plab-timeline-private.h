@@ -10,6 +10,7 @@
  * - plab-timeline-layout.c: where things go on a chart of a given size:
  *   lanes, rows, the time axis mapping, and hit testing.
  * - plab-timeline-draw.c: the painting, from the data and the layout.
+ * - plab-timeline-explore.c: range statistics, search and the overview.
  *
  * The types below are the data set's inside; only these files see them.
  */
