@@ -23,6 +23,8 @@
 #define OVERVIEW_EM 2.2
 #define OVERVIEW_MIN_PX 18
 #define OVERVIEW_GAP_PX 4
+/* Room under the strip, so that its frame shows whole. */
+#define OVERVIEW_BOTTOM_PX 3
 /* A drag shorter than this many pixels is a click. */
 #define CLICK_SLOP_PX 3
 /* The search bar's distance from the top right corner. */
@@ -190,7 +192,7 @@ plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       self->overview_x = self->layout.plot_x;
       self->overview_w = self->layout.plot_w;
       self->overview_y = h - strip_h;
-      self->overview_h = strip_h;
+      self->overview_h = strip_h - OVERVIEW_BOTTOM_PX;
       plab_timeline_overview_draw (cr, get_overview (self, MAX (1, (int)self->overview_w)), &style,
                                    &window, self->overview_x, self->overview_y, self->overview_w,
                                    self->overview_h);
