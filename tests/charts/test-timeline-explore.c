@@ -11,6 +11,10 @@
  *                 finds, by start time, and each label holds the name
  *   drawn         the range box and the overview strip paint pixels into a
  *                 real image
+ *   flows         every car delivered is one flow, from the producer's
+ *                 "build car N" to the consumer's "car N", put before get,
+ *                 as many as the run's result says were delivered and as
+ *                 the store holds gets; the arrows are drawn
  */
 #include <cairo.h>
 #include <glib.h>
@@ -263,6 +267,83 @@ test_drawn (Fixture *fx, gconstpointer user_data)
   cairo_surface_destroy (explored);
 }
 
+static void
+test_flows (Fixture *fx, gconstpointer user_data)
+{
+  size_t n = plab_timeline_data_n_flows (fx->data);
+  gint64 delivered = query_int (fx,
+                                "SELECT json_extract (result, '$.delivered_once') FROM runs"
+                                " WHERE id = ?1 AND ?2 = ?2 AND ?3 = ?3 AND ?4 = ?4",
+                                0, 0, 0);
+  gint64 gets = query_int (fx,
+                           "SELECT COUNT (*) FROM spans WHERE run_id = ?1 AND flow = 2"
+                           " AND ?2 = ?2 AND ?3 = ?3 AND ?4 = ?4",
+                           0, 0, 0);
+  g_autofree gboolean *seen = NULL;
+  gint64 last_put_end = G_MININT64;
+
+  g_test_message ("%zu flows, %" G_GINT64_FORMAT " cars delivered", n, delivered);
+  g_assert_cmpint (delivered, >, 0);
+  g_assert_cmpint ((gint64)n, ==, delivered);
+  g_assert_cmpint ((gint64)n, ==, gets);
+  seen = g_new0 (gboolean, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      PlabTimelineFlow flow;
+      PlabEvent put, get;
+      char want[PLAB_LABEL_MAX];
+
+      g_assert_true (plab_timeline_data_get_flow (fx->data, i, &flow));
+      g_assert_true (plab_timeline_data_get_span (fx->data, flow.put, &put));
+      g_assert_true (plab_timeline_data_get_span (fx->data, flow.get, &get));
+      g_assert_cmpint (put.flow, ==, PLAB_FLOW_PUT);
+      g_assert_cmpint (get.flow, ==, PLAB_FLOW_GET);
+      g_assert_cmpint (put.item, ==, flow.item);
+      g_assert_cmpint (get.item, ==, flow.item);
+      g_assert_cmpint (flow.item, >=, 0);
+      g_assert_cmpint (flow.item, <, (gint64)n);
+      g_assert_false (seen[flow.item]);
+      seen[flow.item] = TRUE;
+      /* "build car 7: Fiat" on a producer's lane, "car 7: Fiat" on a
+       * consumer's, and the car is got after it was put. */
+      g_snprintf (want, sizeof want, "car %d:", flow.item);
+      g_assert_true (g_str_has_prefix (put.label, "build "));
+      g_assert_true (g_str_has_prefix (put.label + 6, want));
+      g_assert_true (g_str_has_prefix (get.label, want));
+      g_assert_cmpint (put.lane, !=, get.lane);
+      g_assert_cmpint (put.end_ns, <=, get.start_ns);
+      g_assert_cmpint (put.end_ns, >=, last_put_end);
+      last_put_end = put.end_ns;
+    }
+  g_assert_false (plab_timeline_data_get_flow (fx->data, n, &(PlabTimelineFlow){ 0 }));
+
+  {
+    cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+    cairo_t *cr = cairo_create (surface);
+    PlabChartStyle style;
+    PlabTimelineLayout layout;
+    PlabTimeWindow ext = plab_timeline_data_extent (fx->data);
+    PlabTimeWindow part = { ext.end_ns / 4, ext.end_ns / 2 };
+
+    plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+    plab_timeline_chart_layout (cr, fx->data, NULL, &style, W, H, &layout);
+    g_assert_cmpuint (plab_timeline_chart_draw_flows (cr, fx->data, &layout, &style, G_MAXSIZE), ==,
+                      n);
+    g_assert_cmpuint (plab_timeline_chart_draw_flows (cr, fx->data, &layout, &style, 10), ==, 10);
+    /* A quarter of the run shows only the flows that cross it. */
+    plab_timeline_chart_layout (cr, fx->data, &part, &style, W, H, &layout);
+    {
+      size_t shown = plab_timeline_chart_draw_flows (cr, fx->data, &layout, &style, G_MAXSIZE);
+
+      g_test_message ("%zu flows cross a quarter of the run", shown);
+      g_assert_cmpuint (shown, >, 0);
+      g_assert_cmpuint (shown, <, n);
+    }
+    cairo_destroy (cr);
+    cairo_surface_destroy (surface);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,6 +353,7 @@ main (int argc, char **argv)
   ADD ("/plab/timeline/explore/range-stats", test_range_stats);
   ADD ("/plab/timeline/explore/search", test_search);
   ADD ("/plab/timeline/explore/drawn", test_drawn);
+  ADD ("/plab/timeline/explore/flows", test_flows);
 #undef ADD
   return g_test_run ();
 }

@@ -160,8 +160,27 @@ typedef struct
 bool plab_timeline_data_lane_summary (const PlabTimelineData *self, int row, PlabLaneSummary *out);
 
 /* Copies span @index (in the order they were given, counter samples removed)
- * into *out; false when out of range. */
+ * into *out, with its flow and item when it moves one; false when out of
+ * range. */
 bool plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEvent *out);
+
+/* An item moved between lanes: span @put (PLAB_FLOW_PUT) handed it on and
+ * span @get (PLAB_FLOW_GET) took it; indices for plab_timeline_data_get_span (). */
+typedef struct
+{
+  uint32_t put;
+  uint32_t get;
+  int32_t item;
+} PlabTimelineFlow;
+
+/* How many flows the data links (a put and a get of one item each, the
+ * k-th put of an item with its k-th get), and flow @index, by the put's end
+ * time; false when out of range. A put without its get (still in the queue)
+ * or a get without its put is no flow. */
+size_t plab_timeline_data_n_flows (const PlabTimelineData *self);
+bool plab_timeline_data_get_flow (const PlabTimelineData *self,
+                                  size_t index,
+                                  PlabTimelineFlow *out);
 
 /* Bytes the data set holds, for the benchmarks. */
 size_t plab_timeline_data_memory (const PlabTimelineData *self);
@@ -272,6 +291,15 @@ void plab_timeline_chart_draw_matches (cairo_t *cr,
                                        const uint32_t *matches,
                                        size_t n_matches,
                                        long current);
+
+/* Draws an arrow from the end of each put to the start of its get, for the
+ * flows that cross the window of @layout, at most @max of them (the
+ * earliest); returns how many were drawn. */
+size_t plab_timeline_chart_draw_flows (cairo_t *cr,
+                                       const PlabTimelineData *data,
+                                       const PlabTimelineLayout *layout,
+                                       const PlabChartStyle *style,
+                                       size_t max);
 
 /* The whole run in miniature: a thin row per lane, a column per pixel,
  * coloured by the kind that covered most of the column. Counted once over

@@ -620,3 +620,163 @@ plab_timeline_overview_draw (cairo_t *cr,
     }
   cairo_restore (cr);
 }
+
+/* --- Flows: a put linked to the get of the same item --- */
+
+/* The arrowhead's length and half-width in line widths, and how opaque the
+ * arrows are over the spans. */
+#define FLOW_HEAD_LINES 4.0
+#define FLOW_HEAD_HALF_LINES 2.0
+#define FLOW_ALPHA 0.85
+/* The halo under an arrow, in arrow widths. */
+#define FLOW_HALO_LINES 3.0
+
+static _Thread_local const Span *flow_spans;
+
+/* By item, then puts before gets, then by time. */
+static int
+compare_flow_ends (const void *a, const void *b)
+{
+  const FlowEnd *x = a, *y = b;
+  int64_t tx = flow_spans[x->span].start, ty = flow_spans[y->span].start;
+
+  if (x->item != y->item)
+    return (x->item > y->item) - (x->item < y->item);
+  if (x->flow != y->flow)
+    return (x->flow > y->flow) - (x->flow < y->flow);
+  return (tx > ty) - (tx < ty);
+}
+
+static int
+compare_flows (const void *a, const void *b)
+{
+  const PlabTimelineFlow *x = a, *y = b;
+  int64_t tx = flow_spans[x->put].end, ty = flow_spans[y->put].end;
+
+  return (tx > ty) - (tx < ty);
+}
+
+int
+_plab_timeline_link_flows (PlabTimelineData *self)
+{
+  FlowEnd *sorted;
+  size_t i = 0;
+
+  self->flows = NULL;
+  self->n_flows = 0;
+  if (self->n_flow_ends == 0)
+    return 0;
+  sorted = malloc (self->n_flow_ends * sizeof *sorted);
+  self->flows = malloc ((self->n_flow_ends / 2 + 1) * sizeof *self->flows);
+  if (sorted == NULL || self->flows == NULL)
+    {
+      free (sorted);
+      return -1;
+    }
+  memcpy (sorted, self->flow_ends, self->n_flow_ends * sizeof *sorted);
+  flow_spans = self->spans;
+  qsort (sorted, self->n_flow_ends, sizeof *sorted, compare_flow_ends);
+  while (i < self->n_flow_ends)
+    {
+      size_t first = i, puts, gets;
+
+      while (i < self->n_flow_ends && sorted[i].item == sorted[first].item
+             && sorted[i].flow == PLAB_FLOW_PUT)
+        i++;
+      puts = i - first;
+      while (i < self->n_flow_ends && sorted[i].item == sorted[first].item)
+        i++;
+      gets = i - first - puts;
+      for (size_t k = 0; k < puts && k < gets; k++)
+        self->flows[self->n_flows++]
+            = (PlabTimelineFlow){ sorted[first + k].span, sorted[first + puts + k].span,
+                                  sorted[first].item };
+    }
+  free (sorted);
+  qsort (self->flows, self->n_flows, sizeof *self->flows, compare_flows);
+  return 0;
+}
+
+size_t
+plab_timeline_data_n_flows (const PlabTimelineData *self)
+{
+  return self != NULL ? self->n_flows : 0;
+}
+
+bool
+plab_timeline_data_get_flow (const PlabTimelineData *self, size_t index, PlabTimelineFlow *out)
+{
+  if (self == NULL || index >= self->n_flows)
+    return false;
+  *out = self->flows[index];
+  return true;
+}
+
+size_t
+plab_timeline_chart_draw_flows (cairo_t *cr,
+                                const PlabTimelineData *data,
+                                const PlabTimelineLayout *layout,
+                                const PlabChartStyle *style,
+                                size_t max)
+{
+  size_t drawn = 0;
+  double lw, head, half;
+
+  if (data == NULL || data->n_flows == 0 || layout->plot_w <= 0 || layout->lane_h <= 0)
+    return 0;
+  lw = style->line_width * 0.75;
+  head = FLOW_HEAD_LINES * style->line_width;
+  half = FLOW_HEAD_HALF_LINES * style->line_width;
+  cairo_save (cr);
+  cairo_rectangle (cr, layout->plot_x, layout->lanes_y, layout->plot_w,
+                   layout->n_lanes * layout->lane_h);
+  cairo_clip (cr);
+  cairo_set_line_width (cr, lw);
+  _plab_chart_set_colour_alpha (cr, style->foreground, FLOW_ALPHA);
+  for (size_t i = 0; i < data->n_flows && drawn < max; i++)
+    {
+      const Span *put = &data->spans[data->flows[i].put];
+      const Span *get = &data->spans[data->flows[i].get];
+      int put_row, get_row;
+      double x0, y0, x1, y1, bend, dx, dy, len;
+
+      /* By the put's end: once past the window, every later one is too. */
+      if (put->end > layout->window.end_ns)
+        break;
+      if (get->start < layout->window.start_ns)
+        continue;
+      put_row = row_of_lane (data, put->lane);
+      get_row = row_of_lane (data, get->lane);
+      if (put_row < 0 || get_row < 0)
+        continue;
+      x0 = plab_timeline_layout_x (layout, (double)put->end);
+      y0 = layout->lanes_y + (put_row + 0.5) * layout->lane_h;
+      x1 = plab_timeline_layout_x (layout, (double)get->start);
+      y1 = layout->lanes_y + (get_row + 0.5) * layout->lane_h;
+      /* An S from the put's end to the get's start: leaves and arrives
+       * level, so the head points along the time axis. */
+      bend = fmax ((x1 - x0) / 2, head);
+      cairo_move_to (cr, x0, y0);
+      cairo_curve_to (cr, x0 + bend, y0, x1 - bend, y1, x1, y1);
+      /* A halo of the background keeps the arrow readable over spans. */
+      _plab_chart_set_colour_alpha (cr, style->background, FLOW_ALPHA);
+      cairo_set_line_width (cr, lw * FLOW_HALO_LINES);
+      cairo_stroke_preserve (cr);
+      _plab_chart_set_colour_alpha (cr, style->foreground, FLOW_ALPHA);
+      cairo_set_line_width (cr, lw);
+      cairo_stroke (cr);
+      dx = bend;
+      dy = 0;
+      len = hypot (dx, dy);
+      dx /= len;
+      dy /= len;
+      cairo_move_to (cr, x1, y1);
+      cairo_line_to (cr, x1 - dx * head - dy * half, y1 - dy * head + dx * half);
+      cairo_line_to (cr, x1 - dx * head + dy * half, y1 - dy * head - dx * half);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+      drawn++;
+    }
+  cairo_restore (cr);
+  return drawn;
+}

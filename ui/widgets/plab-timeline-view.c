@@ -27,6 +27,8 @@
 #define OVERVIEW_BOTTOM_PX 3
 /* A drag shorter than this many pixels is a click. */
 #define CLICK_SLOP_PX 3
+/* At most this many flow arrows in a frame: past that they are a smear. */
+#define MAX_FLOW_ARROWS 1000
 /* The search bar's distance from the top right corner. */
 #define SEARCH_MARGIN_PX 8
 
@@ -60,6 +62,9 @@ struct _PlabTimelineView
   PlabTimelineOverview *overview;
   double overview_x, overview_y, overview_w, overview_h;
   gboolean have_overview;
+
+  /* Whether flow arrows (a put to the get of its item) are drawn. */
+  gboolean show_flows;
 
   /* The selected time range and its statistics (NULL while none). */
   gboolean have_range;
@@ -181,6 +186,8 @@ plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   plab_timeline_chart_draw (cr, self->data, &window, &style, w, chart_h);
   plab_timeline_chart_layout (cr, self->data, &window, &style, w, chart_h, &self->layout);
   self->have_layout = TRUE;
+  if (self->show_flows)
+    plab_timeline_chart_draw_flows (cr, self->data, &self->layout, &style, MAX_FLOW_ARROWS);
   if (self->n_matches > 0)
     plab_timeline_chart_draw_matches (cr, self->data, &self->layout, &style, self->matches,
                                       (size_t)self->n_matches, self->current_match);
@@ -366,6 +373,9 @@ key_pressed_cb (GtkEventControllerKey *controller,
     case GDK_KEY_Home:
     case GDK_KEY_KP_Home:
       plab_timeline_view_reset_zoom (self);
+      return TRUE;
+    case GDK_KEY_f:
+      plab_timeline_view_set_show_flows (self, !self->show_flows);
       return TRUE;
     default:
       return FALSE;
@@ -723,6 +733,7 @@ plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
   const PlabEvent *span = &event;
   g_autofree char *start = NULL, *duration = NULL;
   g_autofree char *worker = NULL;
+  char flow_item[16] = "";
   long index;
 
   g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), NULL);
@@ -754,13 +765,19 @@ plab_timeline_view_describe_at (PlabTimelineView *self, double x, double y)
     }
   if (worker == NULL)
     worker = g_strdup_printf ("lane %d", span->lane);
+  if (span->flow != PLAB_FLOW_NONE)
+    g_snprintf (flow_item, sizeof flow_item, "%d", (int)span->item);
   start = _plab_format_duration ((double)span->start_ns);
   duration = _plab_format_duration ((double)(span->end_ns - span->start_ns));
 
-  return g_markup_printf_escaped ("<b>%s</b>%s%s\n%s\nstart %s · duration %s",
+  return g_markup_printf_escaped ("<b>%s</b>%s%s\n%s\nstart %s · duration %s%s%s",
                                   plab_chart_span_kind_label (span->kind),
                                   span->label[0] ? " · " : "", span->label, worker, start,
-                                  span->end_ns > span->start_ns ? duration : "instant");
+                                  span->end_ns > span->start_ns ? duration : "instant",
+                                  span->flow == PLAB_FLOW_PUT   ? "\nhands on item "
+                                  : span->flow == PLAB_FLOW_GET ? "\ntakes item "
+                                                                : "",
+                                  flow_item);
 }
 
 static gboolean
@@ -885,6 +902,7 @@ plab_timeline_view_init (PlabTimelineView *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_focus_on_click (GTK_WIDGET (self), TRUE);
   self->current_match = -1;
+  self->show_flows = TRUE;
 
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
@@ -1077,4 +1095,23 @@ plab_timeline_view_get_layout (PlabTimelineView *self, PlabTimelineLayout *out)
     return FALSE;
   *out = self->layout;
   return TRUE;
+}
+
+void
+plab_timeline_view_set_show_flows (PlabTimelineView *self, gboolean show)
+{
+  g_return_if_fail (PLAB_IS_TIMELINE_VIEW (self));
+
+  show = !!show;
+  if (self->show_flows == show)
+    return;
+  self->show_flows = show;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+plab_timeline_view_get_show_flows (PlabTimelineView *self)
+{
+  g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), FALSE);
+  return self->show_flows;
 }

@@ -9,7 +9,7 @@
  * window framed; a click or drag there moves the window. Shift+drag (or a
  * plain drag over the whole run) selects a time range and shows its
  * statistics; Ctrl+F searches span labels, Enter and Shift+Enter go from
- * match to match. A tooltip names the span under the pointer (kind, label,
+ * match to match. Arrows link a put of an item to its get (F hides them). A tooltip names the span under the pointer (kind, label,
  * worker, start and duration). While a run is live the data is
  * replaced as it grows and the view follows the end of the run unless the
  * user has zoomed in.
@@ -82,6 +82,11 @@ void plab_timeline_view_clear_range (PlabTimelineView *self);
 /* The statistics of the selected range; NULL when none is selected. Owned by
  * the view, valid until the selection or the data changes. */
 const PlabTimelineRangeStats *plab_timeline_view_get_range_stats (PlabTimelineView *self);
+
+/* Whether arrows link each put of an item to its get (the queue demos);
+ * on by default, F toggles them. */
+void plab_timeline_view_set_show_flows (PlabTimelineView *self, gboolean show);
+gboolean plab_timeline_view_get_show_flows (PlabTimelineView *self);
 
 /* Shows the search bar and focuses its entry (Ctrl+F). */
 void plab_timeline_view_start_search (PlabTimelineView *self);
