@@ -293,8 +293,9 @@ void plab_timeline_chart_draw_matches (cairo_t *cr,
                                        long current);
 
 /* Draws an arrow from the end of each put to the start of its get, for the
- * flows that cross the window of @layout, at most @max of them (the
- * earliest); returns how many were drawn. */
+ * flows that cross the window of @layout; returns how many were drawn.
+ * When more than @max cross it, draws none: so many arrows are a smear
+ * until the window is zoomed in. */
 size_t plab_timeline_chart_draw_flows (cairo_t *cr,
                                        const PlabTimelineData *data,
                                        const PlabTimelineLayout *layout,

@@ -719,10 +719,19 @@ plab_timeline_chart_draw_flows (cairo_t *cr,
                                 const PlabChartStyle *style,
                                 size_t max)
 {
-  size_t drawn = 0;
+  size_t drawn = 0, crossing = 0;
   double lw, head, half;
 
   if (data == NULL || data->n_flows == 0 || layout->plot_w <= 0 || layout->lane_h <= 0)
+    return 0;
+  for (size_t i = 0; i < data->n_flows && crossing <= max; i++)
+    {
+      /* By the put's end: once past the window, every later one is too. */
+      if (data->spans[data->flows[i].put].end > layout->window.end_ns)
+        break;
+      crossing += data->spans[data->flows[i].get].start >= layout->window.start_ns;
+    }
+  if (crossing > max)
     return 0;
   lw = style->line_width * 0.75;
   head = FLOW_HEAD_LINES * style->line_width;
@@ -733,14 +742,13 @@ plab_timeline_chart_draw_flows (cairo_t *cr,
   cairo_clip (cr);
   cairo_set_line_width (cr, lw);
   _plab_chart_set_colour_alpha (cr, style->foreground, FLOW_ALPHA);
-  for (size_t i = 0; i < data->n_flows && drawn < max; i++)
+  for (size_t i = 0; i < data->n_flows; i++)
     {
       const Span *put = &data->spans[data->flows[i].put];
       const Span *get = &data->spans[data->flows[i].get];
       int put_row, get_row;
       double x0, y0, x1, y1, bend, dx, dy, len;
 
-      /* By the put's end: once past the window, every later one is too. */
       if (put->end > layout->window.end_ns)
         break;
       if (get->start < layout->window.start_ns)

@@ -27,8 +27,9 @@
 #define OVERVIEW_BOTTOM_PX 3
 /* A drag shorter than this many pixels is a click. */
 #define CLICK_SLOP_PX 3
-/* At most this many flow arrows in a frame: past that they are a smear. */
-#define MAX_FLOW_ARROWS 1000
+/* Flow arrows are drawn while each has this many pixels of the plot's
+ * width: more are a smear, until the user zooms in. */
+#define FLOW_ARROW_MIN_PX 12
 /* The search bar's distance from the top right corner. */
 #define SEARCH_MARGIN_PX 8
 
@@ -187,7 +188,8 @@ plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   plab_timeline_chart_layout (cr, self->data, &window, &style, w, chart_h, &self->layout);
   self->have_layout = TRUE;
   if (self->show_flows)
-    plab_timeline_chart_draw_flows (cr, self->data, &self->layout, &style, MAX_FLOW_ARROWS);
+    plab_timeline_chart_draw_flows (cr, self->data, &self->layout, &style,
+                                    (size_t)(self->layout.plot_w / FLOW_ARROW_MIN_PX));
   if (self->n_matches > 0)
     plab_timeline_chart_draw_matches (cr, self->data, &self->layout, &style, self->matches,
                                       (size_t)self->n_matches, self->current_match);
