@@ -365,6 +365,65 @@ test_range_and_search (Fixture *f, gconstpointer data)
   g_assert_cmpint (plab_timeline_view_next_match (f->view, TRUE), ==, -1);
 }
 
+static void
+drag (Fixture *f, double x, double y, double dx)
+{
+  GtkEventController *c = find_controller (f, GTK_TYPE_GESTURE_DRAG);
+
+  g_signal_emit_by_name (c, "drag-begin", x, y);
+  g_signal_emit_by_name (c, "drag-update", dx, 0.0);
+  g_signal_emit_by_name (c, "drag-end", dx, 0.0);
+  gui_test_spin (50);
+}
+
+/* The overview strip lies under the chart: a drag in it moves a zoomed
+ * window, keeping its length; a drag over the whole run selects a range. */
+static void
+test_overview_and_drag_select (Fixture *f, gconstpointer data)
+{
+  PlabTimelineLayout layout;
+  PlabTimeWindow w;
+  const PlabTimelineRangeStats *st;
+  double x0, x1, y, strip_y;
+
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  /* The chart leaves room under it for the strip. */
+  strip_y = gtk_widget_get_height (GTK_WIDGET (f->view)) - 6;
+  g_assert_cmpfloat (layout.counters_y + layout.n_counters * layout.counter_h, <, strip_y);
+
+  /* A plain drag over the whole run, from 20 to 50 ms on worker 1. */
+  point_at (f, 20 * MS, 1, &x0, &y);
+  point_at (f, 50 * MS, 1, &x1, &y);
+  drag (f, x0, y, x1 - x0);
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  st = plab_timeline_view_get_range_stats (f->view);
+  g_assert_nonnull (st);
+  g_assert_cmpint (ABS (st->range.start_ns - 20 * MS), <, MS);
+  g_assert_cmpint (ABS (st->range.end_ns - 50 * MS), <, MS);
+  g_assert_cmpint (ABS (st->lane_busy_ns[1] - 30 * MS), <, 2 * MS);
+  /* A click drops it. */
+  drag (f, x0, y, 0);
+  g_assert_null (plab_timeline_view_get_range_stats (f->view));
+
+  /* Zoomed to 10 ms at the start, a press at 80% of the strip moves there. */
+  plab_timeline_view_set_window (f->view, &(PlabTimeWindow){ 0, 10 * MS });
+  gui_test_spin (50);
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  drag (f, layout.plot_x + 0.8 * layout.plot_w, strip_y, 0);
+  w = plab_timeline_view_get_window (f->view);
+  g_test_message ("after the strip: %" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, w.start_ns,
+                  w.end_ns);
+  g_assert_cmpint (w.end_ns - w.start_ns, ==, 10 * MS);
+  g_assert_cmpint (w.start_ns, >, 70 * MS);
+  g_assert_cmpint (w.end_ns, <, 90 * MS);
+  /* Dragging in the strip carries the window along. */
+  drag (f, layout.plot_x + 0.2 * layout.plot_w, strip_y, 0.1 * layout.plot_w);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, >, 20 * MS);
+  g_assert_cmpint (w.end_ns, <, 40 * MS);
+  g_assert_null (plab_timeline_view_get_range_stats (f->view));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -381,6 +440,7 @@ main (int argc, char **argv)
   ADD ("/plab/widget/timeline/keys-zoom-and-pan", test_keys_zoom_and_pan);
   ADD ("/plab/widget/timeline/double-click-fits-span", test_double_click_fits_span);
   ADD ("/plab/widget/timeline/range-and-search", test_range_and_search);
+  ADD ("/plab/widget/timeline/overview-and-drag-select", test_overview_and_drag_select);
 #undef ADD
 
   return g_test_run ();

@@ -567,21 +567,27 @@ plab_timeline_view_get_range_stats (PlabTimelineView *self)
 
 /* --- Search --- */
 
+/* "3 of 12", "12 found", "no match", or "" while nothing is searched. */
+static char *
+search_status (PlabTimelineView *self)
+{
+  if (self->search_text == NULL || self->search_text[0] == '\0')
+    return g_strdup ("");
+  if (self->n_matches == 0)
+    return g_strdup ("no match");
+  if (self->current_match < 0)
+    return g_strdup_printf ("%ld found", self->n_matches);
+  return g_strdup_printf ("%ld of %ld", self->current_match + 1, self->n_matches);
+}
+
 static void
 update_search_count (PlabTimelineView *self)
 {
-  g_autofree char *text = NULL;
-  const char *needle = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *text = search_status (self);
 
-  if (needle[0] == '\0')
-    text = g_strdup ("");
-  else if (self->n_matches == 0)
-    text = g_strdup ("no match");
-  else if (self->current_match < 0)
-    text = g_strdup_printf ("%ld found", self->n_matches);
-  else
-    text = g_strdup_printf ("%ld of %ld", self->current_match + 1, self->n_matches);
-  gtk_label_set_text (GTK_LABEL (self->search_count), text);
+  /* Gone once the view is disposed. */
+  if (self->search_count != NULL)
+    gtk_label_set_text (GTK_LABEL (self->search_count), text);
 }
 
 long
@@ -589,7 +595,8 @@ plab_timeline_view_search (PlabTimelineView *self, const char *text)
 {
   g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), 0);
 
-  if (g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (self->search_entry))) != 0)
+  if (self->search_entry != NULL
+      && g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (self->search_entry))) != 0)
     {
       /* Setting the entry's text searches again, through search-changed. */
       gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text ? text : "");
@@ -631,7 +638,7 @@ char *
 plab_timeline_view_get_search_status (PlabTimelineView *self)
 {
   g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), NULL);
-  return g_strdup (gtk_label_get_text (GTK_LABEL (self->search_count)));
+  return search_status (self);
 }
 
 void
@@ -639,6 +646,8 @@ plab_timeline_view_start_search (PlabTimelineView *self)
 {
   g_return_if_fail (PLAB_IS_TIMELINE_VIEW (self));
 
+  if (self->search_popover == NULL)
+    return;
   gtk_widget_set_visible (self->search_popover, TRUE);
   gtk_widget_queue_allocate (GTK_WIDGET (self));
   gtk_widget_grab_focus (self->search_entry);
@@ -807,6 +816,8 @@ plab_timeline_view_dispose (GObject *object)
   PlabTimelineView *self = PLAB_TIMELINE_VIEW (object);
 
   g_clear_pointer (&self->search_popover, gtk_widget_unparent);
+  self->search_entry = NULL;
+  self->search_count = NULL;
   G_OBJECT_CLASS (plab_timeline_view_parent_class)->dispose (object);
 }
 
@@ -979,7 +990,7 @@ plab_timeline_view_take_data (PlabTimelineView *self, PlabTimelineData *data, gb
     plab_timeline_view_clear_range (self);
   else if (self->have_range)
     plab_timeline_view_select_range (self, &self->range);
-  plab_timeline_view_search (self, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  plab_timeline_view_search (self, self->search_text);
   if (!keep_window && self->zoomed)
     {
       self->zoomed = FALSE;
