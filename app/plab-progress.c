@@ -582,7 +582,8 @@ plab_progress_lane (PlabProgress *self, const PlabLaneInfo *lane)
 }
 
 /* Adds event @e to the current line: a span as [start, end, kind, task, label]
- * or a counter sample as [time, label, value], times from the run's origin. */
+ * ([..., label, "put" or "get", item] when it moves an item) or a counter
+ * sample as [time, label, value], times from the run's origin. */
 static void
 append_event (PlabProgress *self, const PlabEvent *e)
 {
@@ -600,6 +601,8 @@ append_event (PlabProgress *self, const PlabEvent *e)
                           e->start_ns - self->origin_ns, e->end_ns - self->origin_ns,
                           plab_span_kind_name (e->kind), e->task_id);
   plab_json_append_string (s, e->label);
+  if (plab_flow_name (e->flow) != NULL)
+    g_string_append_printf (s, ",\"%s\",%d", plab_flow_name (e->flow), (int)e->item);
   g_string_append_c (s, ']');
 }
 

@@ -16,7 +16,10 @@
  *   {"event":"spans","id":3,"lane":1,"spans":[[start,end,"task",41,"x=41"],...]}
  *       finished spans of one lane, oldest first: start and end in ns since
  *       the origin, the kind (see plab_span_kind_name ()), the task id (-1 for
- *       none) and the label. Instants (a "crash") have start == end.
+ *       none) and the label. Instants (a "crash") have start == end. A span
+ *       that moves an item between lanes (a car put on a queue, then got)
+ *       has two more: "put" or "get" and the item's id:
+ *       [start,end,"task",7,"car 7: Fiat","get",7].
  *   {"event":"counters","id":3,"lane":0,"samples":[[t,"busy workers",2],...]}
  *       counter samples: time, counter name, value.
  *   {"event":"open","id":3,"lane":1,"spans":[[start,"task",41,"x=41"],...]}

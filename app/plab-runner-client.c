@@ -85,7 +85,8 @@ parse_lane (PlabRunnerClient *self, const PlabJson *obj)
 }
 
 /* Reads the "spans" of @obj into self->batch: rows [start, end, "kind",
- * task, "label"] when @has_end, else [start, "kind", task, "label"] (a span
+ * task, "label"] when @has_end, with "put" or "get" and the item after the
+ * label when the span moves one, else [start, "kind", task, "label"] (a span
  * still open, its end set to its start). A row too short or of an unknown
  * kind is skipped. Returns the lane they are on. */
 static int
@@ -107,10 +108,24 @@ parse_span_rows (PlabRunnerClient *self, const PlabJson *obj, bool has_end)
       memset (&ev, 0, sizeof ev);
       ev.start_ns = (int64_t)plab_json_number (plab_json_at (s, 0), 0);
       ev.end_ns = (int64_t)plab_json_number (plab_json_at (s, col), 0);
-      ev.kind = (uint16_t)kind;
+      ev.kind = (uint8_t)kind;
       ev.task_id = (int64_t)plab_json_number (plab_json_at (s, col + 2), -1);
       ev.lane = (uint16_t)lane;
       g_strlcpy (ev.label, plab_json_string (plab_json_at (s, col + 3), ""), sizeof ev.label);
+      ev.item = -1;
+      if (has_end && plab_json_length (s) >= col + 6)
+        {
+          const char *flow = plab_json_string (plab_json_at (s, col + 4), "");
+          double item = plab_json_number (plab_json_at (s, col + 5), -1);
+
+          if (item >= 0 && item <= G_MAXINT32)
+            {
+              ev.flow = !g_strcmp0 (flow, "put")   ? PLAB_FLOW_PUT
+                        : !g_strcmp0 (flow, "get") ? PLAB_FLOW_GET
+                                                   : PLAB_FLOW_NONE;
+              ev.item = ev.flow != PLAB_FLOW_NONE ? (int32_t)item : -1;
+            }
+        }
       g_array_append_val (self->batch, ev);
     }
   return lane;

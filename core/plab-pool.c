@@ -642,6 +642,7 @@ crash_marker (PlabPool *self, Worker *w, const PlabExitStatus *st, int64_t task_
   ev.start_ns = ev.end_ns = plab_now_ns ();
   ev.task_id = task_id;
   ev.kind = PLAB_SPAN_CRASH;
+  ev.item = -1;
   snprintf (ev.label, sizeof ev.label, "%s",
             st->state == PLAB_PROCESS_KILLED ? strsignal (st->signal) : "exited");
   _plab_trace_append (self->trace, w->lane, &ev);

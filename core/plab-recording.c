@@ -515,6 +515,7 @@ sample_core_waits (PlabRecording *self, int64_t now, bool force)
       ev.end_ns = t;
       ev.task_id = -1;
       ev.kind = PLAB_SPAN_CORE_WAIT;
+      ev.item = -1;
       ev.lane = (uint16_t)i;
       keep_events (self, &ev, 1);
     }

@@ -34,7 +34,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_ROLLBACK_TO] = "ROLLBACK TO batch",
   [STMT_RUN_CURSOR] = "SELECT origin_ns, n_spans, max_span_ns FROM runs WHERE id = ?1",
   [STMT_INSERT_SPAN] = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, "
-                       "task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "task_id, flow, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   [STMT_INSERT_COUNTER] = "INSERT INTO counters (run_id, lane, name, t_ns, value) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_UPDATE_RUN_COUNTS] = "UPDATE runs SET n_spans = ?2, max_span_ns = ?3 WHERE id = ?1",
@@ -65,7 +65,7 @@ static const char *const stmt_sql[N_STMTS] = {
                      "dropped FROM lanes WHERE run_id = ?1 ORDER BY lane",
   /* The IN list walks the lanes of the run in order, and within a lane the
    * primary key gives a range scan on start_ns: no sort, no full scan. */
-  [STMT_GET_SPANS] = "SELECT lane, start_ns, end_ns, kind, label, task_id FROM spans "
+  [STMT_GET_SPANS] = "SELECT lane, start_ns, end_ns, kind, label, task_id, flow, item FROM spans "
                      "WHERE run_id = ?1 AND lane IN (SELECT lane FROM lanes WHERE run_id = ?1) "
                      "AND start_ns >= ?2 AND start_ns <= ?3 AND end_ns >= ?4 "
                      "ORDER BY lane, start_ns, seq",
@@ -284,13 +284,14 @@ _plab_store_fail_with (PlabStore *self, int code, const char *message)
 
 /* --- Statements --- */
 
-/* "INSERT INTO spans ... VALUES (?1, ?2, ..., ?8), (?1, ?9, ..., ?15), ...":
+/* "INSERT INTO spans ... VALUES (?1, ?2, ..., ?10), (?1, ?11, ..., ?19), ...":
  * SPAN_BLOCK rows sharing the run id. */
 static char *
 span_block_sql (void)
 {
   static const char head[]
-      = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, task_id) VALUES ";
+      = "INSERT INTO spans (run_id, lane, start_ns, seq, end_ns, kind, label, task_id, flow, item) "
+        "VALUES ";
   size_t cap = sizeof head + SPAN_BLOCK * (8 + SPAN_PARAMS * 8);
   char *sql = malloc (cap);
   size_t len;
@@ -302,8 +303,10 @@ span_block_sql (void)
     {
       int p = 2 + r * SPAN_PARAMS;
 
-      len += (size_t)snprintf (sql + len, cap - len, "%s(?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
-                               r == 0 ? "" : ", ", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
+      len += (size_t)snprintf (sql + len, cap - len,
+                               "%s(?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)",
+                               r == 0 ? "" : ", ", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6,
+                               p + 7, p + 8);
     }
   return sql;
 }

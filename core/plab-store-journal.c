@@ -32,7 +32,9 @@
  * journal has not caught up with, it holds more, and importing again would
  * duplicate them. */
 
-#define JOURNAL_MAGIC "PLABEVJ1"
+/* 2: events carry an item and its flow (put or get) in place of four label
+ * bytes; a journal of the older layout is left alone. */
+#define JOURNAL_MAGIC "PLABEVJ2"
 #define JOURNAL_MAX_BYTES ((int64_t)1 << 30) /* sanity bound on a file to import */
 
 typedef struct

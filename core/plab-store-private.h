@@ -30,7 +30,7 @@
  * (opening the table, starting and halting the program) is then paid once
  * for many rows, which makes bulk writes markedly faster. */
 #define SPAN_BLOCK 64
-#define SPAN_PARAMS 7 /* per row, after the shared ?1 (run id) */
+#define SPAN_PARAMS 9 /* per row, after the shared ?1 (run id) */
 
 #define N_LANE_WORDS (65536 / 64)
 

@@ -355,8 +355,9 @@ event_from_columns (PlabEvent *ev,
   ev->lane = (uint16_t)lane;
   ev->start_ns = start;
   ev->end_ns = end;
-  ev->kind = (uint16_t)kind;
+  ev->kind = (uint8_t)kind;
   ev->task_id = task_id;
+  ev->item = -1;
   if (label != NULL)
     snprintf (ev->label, sizeof ev->label, "%s", label);
 }
@@ -369,6 +370,18 @@ span_row (PlabStore *self, sqlite3_stmt *stmt, void *elem)
   event_from_columns (elem, sqlite3_column_int (stmt, 0), sqlite3_column_int64 (stmt, 1),
                       sqlite3_column_int64 (stmt, 2), sqlite3_column_int (stmt, 3),
                       (const char *)sqlite3_column_text (stmt, 4), sqlite3_column_int64 (stmt, 5));
+  /* A flow that is neither put nor get (a damaged or newer store) is none. */
+  if (sqlite3_column_type (stmt, 6) != SQLITE_NULL && sqlite3_column_type (stmt, 7) != SQLITE_NULL)
+    {
+      int flow = sqlite3_column_int (stmt, 6);
+      int64_t item = sqlite3_column_int64 (stmt, 7);
+
+      if ((flow == PLAB_FLOW_PUT || flow == PLAB_FLOW_GET) && item >= 0 && item <= INT32_MAX)
+        {
+          ((PlabEvent *)elem)->flow = (uint8_t)flow;
+          ((PlabEvent *)elem)->item = (int32_t)item;
+        }
+    }
   return 0;
 }
 

@@ -358,8 +358,8 @@ plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *lane)
   return rc;
 }
 
-/* Binds one span to the seven parameters from @first on: lane, start, seq,
- * end, kind, label, task. */
+/* Binds one span to the nine parameters from @first on: lane, start, seq,
+ * end, kind, label, task, flow, item (NULL, NULL when it moves no item). */
 static void
 bind_span (sqlite3_stmt *stmt, int first, const PlabEvent *ev, int64_t seq, int64_t origin)
 {
@@ -375,6 +375,16 @@ bind_span (sqlite3_stmt *stmt, int first, const PlabEvent *ev, int64_t seq, int6
   else
     sqlite3_bind_null (stmt, first + 5);
   sqlite3_bind_int64 (stmt, first + 6, ev->task_id);
+  if (ev->flow == PLAB_FLOW_PUT || ev->flow == PLAB_FLOW_GET)
+    {
+      sqlite3_bind_int (stmt, first + 7, ev->flow);
+      sqlite3_bind_int (stmt, first + 8, ev->item);
+    }
+  else
+    {
+      sqlite3_bind_null (stmt, first + 7);
+      sqlite3_bind_null (stmt, first + 8);
+    }
 }
 
 int

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define PLAB_STORE_SCHEMA_VERSION 4
+#define PLAB_STORE_SCHEMA_VERSION 5
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
 typedef struct PlabStore PlabStore;

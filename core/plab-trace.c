@@ -173,6 +173,22 @@ plab_span_kind_from_name (const char *name)
 }
 
 const char *
+plab_flow_name (PlabFlow flow)
+{
+  switch (flow)
+    {
+    case PLAB_FLOW_PUT:
+      return "put";
+    case PLAB_FLOW_GET:
+      return "get";
+    case PLAB_FLOW_NONE:
+    case PLAB_N_FLOWS:
+    default:
+      return NULL;
+    }
+}
+
+const char *
 plab_lane_kind_name (PlabLaneKind kind)
 {
   switch (kind)
@@ -742,7 +758,8 @@ plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
   memset (&e, 0, sizeof e);
   e.start_ns = e.end_ns = now;
   e.task_id = task_id;
-  e.kind = (uint16_t)kind;
+  e.kind = (uint8_t)kind;
+  e.item = -1;
   copy_label (e.label, label);
   memcpy (words, &e, sizeof words);
 
@@ -774,7 +791,7 @@ end_open (PlabSpanKind kind, int64_t start_ns)
       for (size_t w = 0; w < OPEN_WORDS; w++)
         words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
       memcpy (&e, words, sizeof e);
-      if (e.start_ns != start_ns || e.kind != (uint16_t)kind)
+      if (e.start_ns != start_ns || e.kind != (uint8_t)kind)
         continue;
       open_write_begin (hdr);
       for (uint32_t j = k + 1; j < depth; j++)
@@ -798,6 +815,18 @@ plab_span_forget (PlabSpanKind kind, int64_t start_ns)
 void
 plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id, const char *label)
 {
+  plab_span_flow (kind, start_ns, end_ns, task_id, label, PLAB_FLOW_NONE, -1);
+}
+
+void
+plab_span_flow (PlabSpanKind kind,
+                int64_t start_ns,
+                int64_t end_ns,
+                int64_t task_id,
+                const char *label,
+                PlabFlow flow,
+                int32_t item)
+{
   uint64_t head;
   PlabEvent *e;
 
@@ -811,7 +840,9 @@ plab_span (PlabSpanKind kind, int64_t start_ns, int64_t end_ns, int64_t task_id,
   e->start_ns = start_ns;
   e->end_ns = end_ns;
   e->task_id = task_id;
-  e->kind = (uint16_t)kind;
+  e->kind = (uint8_t)kind;
+  e->flow = (uint8_t)flow;
+  e->item = flow != PLAB_FLOW_NONE ? item : -1;
   copy_label (e->label, label);
   commit (head);
   end_open (kind, start_ns);
@@ -828,6 +859,8 @@ plab_counter (const char *name, int64_t value)
   e->start_ns = e->end_ns = plab_now_ns ();
   e->task_id = value;
   e->kind = PLAB_SPAN_COUNTER;
+  e->flow = PLAB_FLOW_NONE;
+  e->item = -1;
   copy_label (e->label, name);
   commit (head);
 }

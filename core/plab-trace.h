@@ -51,7 +51,21 @@ const char *plab_span_kind_name (PlabSpanKind kind);
 /* Parses a name as printed by plab_span_kind_name (); -1 when unknown. */
 int plab_span_kind_from_name (const char *name);
 
-#define PLAB_LABEL_MAX 36
+#define PLAB_LABEL_MAX 32
+
+/* How a span moves an item between lanes: a producer's span that ends with
+ * the item put on a queue or pipe, and the consumer's span that took it.
+ * The timeline draws an arrow from each put to the get of the same item. */
+typedef enum
+{
+  PLAB_FLOW_NONE = 0,
+  PLAB_FLOW_PUT,
+  PLAB_FLOW_GET,
+  PLAB_N_FLOWS
+} PlabFlow;
+
+/* "put", "get"; NULL for PLAB_FLOW_NONE and unknown values. */
+const char *plab_flow_name (PlabFlow flow);
 
 /* One recorded event, 64 bytes. A span covers [start_ns, end_ns]. A counter
  * sample (kind PLAB_SPAN_COUNTER) has start_ns == end_ns, the counter's name in
@@ -61,8 +75,10 @@ typedef struct
   int64_t start_ns;
   int64_t end_ns;
   int64_t task_id;            /* -1 when the span belongs to no task; counter value for counters */
-  uint16_t kind;              /* PlabSpanKind */
+  uint8_t kind;               /* PlabSpanKind */
+  uint8_t flow;               /* PlabFlow: the span puts or gets item */
   uint16_t lane;              /* filled in when drained */
+  int32_t item;               /* the item a flow span moves; -1 when none */
   char label[PLAB_LABEL_MAX]; /* NUL-terminated, truncated */
 } PlabEvent;
 
@@ -221,6 +237,18 @@ void plab_span (PlabSpanKind kind,
                 int64_t end_ns,
                 int64_t task_id,
                 const char *label);
+
+/* Records a span that moves item @item between lanes (@flow PLAB_FLOW_PUT:
+ * the span ends with the item handed on; PLAB_FLOW_GET: it begins with the
+ * item taken), as plab_span () otherwise. Ids are the caller's: a queue's
+ * producers and consumers agree on them (a car's number). */
+void plab_span_flow (PlabSpanKind kind,
+                     int64_t start_ns,
+                     int64_t end_ns,
+                     int64_t task_id,
+                     const char *label,
+                     PlabFlow flow,
+                     int32_t item);
 
 /* Marks the beginning of a span of the calling thread, so that a reader
  * draining the trace sees the span while it lasts (the open callback of its

@@ -1,4 +1,4 @@
--- Parallel Lab run store, schema version 3 (a new store gets all of it at once;
+-- Parallel Lab run store, schema version 5 (a new store gets all of it at once;
 -- plab-migrate-N.sql brings a version N - 1 store a step nearer).
 -- Times: *_at_us are wall-clock microseconds since the epoch; *_ns in spans and
 -- counters are monotonic nanoseconds since the run's origin.
@@ -89,6 +89,8 @@ CREATE TABLE spans (
   kind      INTEGER NOT NULL,   -- PlabSpanKind; names in span_kinds
   label     TEXT,               -- NULL when empty
   task_id   INTEGER NOT NULL DEFAULT -1,
+  flow      INTEGER,            -- PlabFlow: 1 put, 2 get; NULL when the span moves no item
+  item      INTEGER,            -- the item put or got (a car's number); NULL with flow
   PRIMARY KEY (run_id, lane, start_ns, seq)
 ) WITHOUT ROWID;
 

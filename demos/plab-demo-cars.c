@@ -152,7 +152,10 @@ producer_cb (PlabCrew *crew, void *arg)
 
       snprintf (car.make, sizeof car.make, "%s", make_of (f, number));
       snprintf (label, sizeof label, "build car %d: %s", number, car.make);
-      if (!_plab_demo_wait (crew, f->producer_ns, PLAB_SPAN_TASK, number, label))
+      /* The car's number links this span to the consumer's that takes it:
+       * the timeline draws an arrow from one to the other. */
+      if (!_plab_demo_wait_flow (crew, f->producer_ns, PLAB_SPAN_TASK, number, label, PLAB_FLOW_PUT,
+                                 number))
         return 1;
       f->made_ns[number] = plab_now_ns ();
       if (!put_car (crew, f, &car))
@@ -208,7 +211,8 @@ consumer_cb (PlabCrew *crew, void *arg)
       last[car.producer] = car.number;
 
       snprintf (label, sizeof label, "car %d: %s", car.number, car.make);
-      if (!_plab_demo_wait (crew, f->consumer_ns, PLAB_SPAN_TASK, car.number, label))
+      if (!_plab_demo_wait_flow (crew, f->consumer_ns, PLAB_SPAN_TASK, car.number, label,
+                                 PLAB_FLOW_GET, car.number))
         return 1;
       f->delivered_ns[car.number] = plab_now_ns ();
       f->consumer[car.number] = side->index;

@@ -544,6 +544,18 @@ _plab_crew_free (PlabCrew *self)
 bool
 _plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id, const char *label)
 {
+  return _plab_demo_wait_flow (crew, ns, kind, task_id, label, PLAB_FLOW_NONE, -1);
+}
+
+bool
+_plab_demo_wait_flow (PlabCrew *crew,
+                      int64_t ns,
+                      PlabSpanKind kind,
+                      int64_t task_id,
+                      const char *label,
+                      PlabFlow flow,
+                      int32_t item)
+{
   int64_t t0 = label ? plab_span_begin (kind, task_id, label) : plab_now_ns ();
   int64_t end = t0 + ns;
   bool stopped = false;
@@ -570,7 +582,7 @@ _plab_demo_wait (PlabCrew *crew, int64_t ns, PlabSpanKind kind, int64_t task_id,
     }
   plab_gil_acquire (gil);
   if (label)
-    plab_span (kind, t0, plab_now_ns (), task_id, label);
+    plab_span_flow (kind, t0, plab_now_ns (), task_id, label, flow, item);
   return !stopped;
 }
 

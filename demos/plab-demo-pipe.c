@@ -109,7 +109,8 @@ sender_cb (PlabCrew *crew, void *arg)
       message_text (i, buf, MESSAGE_MAX);
       rc = plab_conn_send (d->a, buf, strlen (buf) + 1);
       snprintf (label, sizeof label, "send: %s", buf);
-      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), i, label);
+      /* Message i is the receiver's i-th: the timeline links the two. */
+      plab_span_flow (PLAB_SPAN_TASK, t0, plab_now_ns (), i, label, PLAB_FLOW_PUT, i);
     }
 
   /* Ping-pong: send, wait for the answer, measure. */
@@ -171,7 +172,7 @@ receiver_cb (PlabCrew *crew, void *arg)
       d->sh->received_ok += strcmp (buf, expected) == 0;
       d->sh->n_received++;
       snprintf (label, sizeof label, "recv: %s", buf);
-      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), i, label);
+      plab_span_flow (PLAB_SPAN_TASK, t0, plab_now_ns (), i, label, PLAB_FLOW_GET, i);
     }
   if (rc == 0 && d->ping_pongs > 0)
     {

@@ -79,6 +79,17 @@ bool _plab_demo_wait (PlabCrew *crew,
                       int64_t task_id,
                       const char *label);
 
+/* _plab_demo_wait () whose span moves item @item between lanes (@flow:
+ * PLAB_FLOW_PUT, the span ends with the item handed on; PLAB_FLOW_GET, it
+ * begins with the item taken), so that the timeline links the two. */
+bool _plab_demo_wait_flow (PlabCrew *crew,
+                           int64_t ns,
+                           PlabSpanKind kind,
+                           int64_t task_id,
+                           const char *label,
+                           PlabFlow flow,
+                           int32_t item);
+
 /* CPU work: @rounds of a multiply-add chain the compiler cannot shorten,
  * with a GIL checkpoint every 1024 rounds. Returns the chain's value; it
  * stops early at a checkpoint once the calling thread's work is cancelled,

@@ -1289,6 +1289,88 @@ test_migrate_v2 (Fixture *f, gconstpointer data)
   assert_integrity_ok (f->path);
 }
 
+/* A store of schema version 4 gets the flow and item columns of spans on the
+ * first open for writing: its spans move nothing, a new run's puts and gets
+ * are written and read back with their items, and the old rows hold NULL. */
+static void
+test_migrate_v4 (Fixture *f, gconstpointer data)
+{
+  const char *source_dir = g_getenv ("PLAB_SOURCE_DIR");
+  g_autofree char *schema_path = g_build_filename (source_dir ? source_dir : "..", "tests", "core",
+                                                   "store-schema-v4.sql", NULL);
+  g_autofree char *schema = NULL;
+  PlabRunSpec spec = { .demo = "cars", .backend = "processes", .workers = 2 };
+  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 100 };
+  PlabEvent events[3];
+  PlabStore *store = NULL;
+  PlabEvent *spans = NULL;
+  size_t n_spans = 0;
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  int64_t id = 0;
+  GError *error = NULL;
+
+  g_file_get_contents (schema_path, &schema, NULL, &error);
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  raw_exec (db, schema);
+  raw_exec (db, "PRAGMA application_id = 1347174722; PRAGMA user_version = 4;"
+                "INSERT INTO runs (demo, backend, workers, status, started_at_us, wall_ns, "
+                "  runner_pid, runner_start, runner_host, n_spans, max_span_ns) "
+                "  VALUES ('cars', 'threads', 2, 'ok', 1, 5000, 1, 1, 'h', 1, 10);"
+                "INSERT INTO lanes (run_id, lane, kind, name) VALUES (1, 0, 'main', 'main');"
+                "INSERT INTO spans VALUES (1, 0, 0, 0, 10, 0, 'car 3: Fiat', 3);");
+  sqlite3_close (db);
+
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_get_spans (store, 1, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, 1);
+  g_assert_cmpstr (spans[0].label, ==, "car 3: Fiat");
+  g_assert_cmpint (spans[0].flow, ==, PLAB_FLOW_NONE);
+  g_assert_cmpint (spans[0].item, ==, -1);
+  g_clear_pointer (&spans, free);
+
+  events[0] = make_event (1, 0, 10, PLAB_SPAN_TASK, 7, "build car 7: Fiat");
+  events[0].flow = PLAB_FLOW_PUT;
+  events[0].item = 7;
+  events[1] = make_event (2, 20, 30, PLAB_SPAN_TASK, 7, "car 7: Fiat");
+  events[1].flow = PLAB_FLOW_GET;
+  events[1].item = 7;
+  events[2] = make_event (2, 40, 50, PLAB_SPAN_TASK, 8, "car 8: Opel");
+  events[2].item = 8; /* no flow: the item means nothing */
+  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
+  g_assert_cmpint (id, ==, 2);
+  g_assert_cmpint (plab_store_add_events (store, id, events, 3), ==, 0);
+  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
+  plab_store_close (store);
+
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_spans (store, id, 0, INT64_MAX, &spans, &n_spans), ==, 0);
+  g_assert_cmpuint (n_spans, ==, 3);
+  g_assert_cmpint (spans[0].flow, ==, PLAB_FLOW_PUT);
+  g_assert_cmpint (spans[0].item, ==, 7);
+  g_assert_cmpint (spans[1].flow, ==, PLAB_FLOW_GET);
+  g_assert_cmpint (spans[1].item, ==, 7);
+  g_assert_cmpint (spans[2].flow, ==, PLAB_FLOW_NONE);
+  g_assert_cmpint (spans[2].item, ==, -1);
+  free (spans);
+  plab_store_close (store);
+
+  db = raw_open (f->path);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT COUNT (*) FROM spans WHERE flow IS NULL"
+                                       " AND item IS NULL",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 2);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  assert_integrity_ok (f->path);
+}
+
 /* A store missing one of plab's tables, columns or triggers is refused as
  * damaged, by readers and writers, and left as it is. */
 static void
@@ -1448,6 +1530,7 @@ main (int argc, char **argv)
   ADD ("delete-run-cascades", test_delete_run_cascades);
   ADD ("migrate-v1", test_migrate_v1);
   ADD ("migrate-v2", test_migrate_v2);
+  ADD ("migrate-v4", test_migrate_v4);
   ADD ("missing-table", test_missing_table);
   ADD ("gone-mid-run", test_gone_mid_run);
   ADD ("waits-for-runner", test_waits_for_runner);

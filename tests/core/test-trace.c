@@ -54,6 +54,49 @@ test_kind_names (void)
   g_assert_cmpint (plab_span_kind_from_name ("nonsense"), ==, -1);
 }
 
+/* A span that moves an item carries its flow and item through the drain; the
+ * next plain span in the same ring slots carries none. */
+static void
+test_flow_roundtrip (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  PlabEvent *e;
+
+  g_assert_cmpstr (plab_flow_name (PLAB_FLOW_PUT), ==, "put");
+  g_assert_cmpstr (plab_flow_name (PLAB_FLOW_GET), ==, "get");
+  g_assert_null (plab_flow_name (PLAB_FLOW_NONE));
+  plab_span_flow (PLAB_SPAN_TASK, 100, 200, 5, "build car 5", PLAB_FLOW_PUT, 5);
+  plab_span_flow (PLAB_SPAN_TASK, 300, 400, 5, "car 5", PLAB_FLOW_GET, 5);
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 2);
+  e = &g_array_index (c.events, PlabEvent, 0);
+  g_assert_cmpint (e->flow, ==, PLAB_FLOW_PUT);
+  g_assert_cmpint (e->item, ==, 5);
+  e = &g_array_index (c.events, PlabEvent, 1);
+  g_assert_cmpint (e->flow, ==, PLAB_FLOW_GET);
+  g_assert_cmpint (e->item, ==, 5);
+  g_assert_cmpstr (e->label, ==, "car 5");
+
+  /* Ring slots are reused: what a plain span leaves must not read as a flow. */
+  for (int i = 0; i < 4096; i++)
+    plab_span_flow (PLAB_SPAN_TASK, i, i + 1, i, "x", PLAB_FLOW_PUT, i);
+  plab_trace_drain (trace);
+  g_array_set_size (c.events, 0);
+  for (int i = 0; i < 4096; i++)
+    plab_span (PLAB_SPAN_TASK, i, i + 1, i, "plain");
+  plab_counter ("depth", 1);
+  plab_trace_drain (trace);
+  g_assert_cmpuint (c.events->len, >, 0);
+  for (guint i = 0; i < c.events->len; i++)
+    {
+      e = &g_array_index (c.events, PlabEvent, i);
+      g_assert_cmpint (e->flow, ==, PLAB_FLOW_NONE);
+      g_assert_cmpint (e->item, ==, -1);
+    }
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
 static void
 test_main_lane_roundtrip (void)
 {
@@ -515,6 +558,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/trace/kind-names", test_kind_names);
   g_test_add_func ("/plab/trace/main-lane-roundtrip", test_main_lane_roundtrip);
+  g_test_add_func ("/plab/trace/flow-roundtrip", test_flow_roundtrip);
   g_test_add_func ("/plab/trace/label-cut-on-character", test_label_cut_on_character);
   g_test_add_func ("/plab/trace/threads-concurrent-drain", test_threads_concurrent_drain);
   g_test_add_func ("/plab/trace/full-ring-drops", test_full_ring_drops);

@@ -209,6 +209,221 @@ test_live_growth_keeps_zoom (Fixture *f, gconstpointer data)
   gui_test_spin (50);
 }
 
+/* The view's controller of type @type: the tests drive the real handlers. */
+static GtkEventController *
+find_controller (Fixture *f, GType type)
+{
+  g_autoptr (GListModel) list = gtk_widget_observe_controllers (GTK_WIDGET (f->view));
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (GtkEventController) c = g_list_model_get_item (list, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (c, type))
+        return c;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static gboolean
+scroll (Fixture *f, double dx, double dy)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit_by_name (find_controller (f, GTK_TYPE_EVENT_CONTROLLER_SCROLL), "scroll", dx, dy,
+                         &handled);
+  return handled;
+}
+
+static gboolean
+press_key (Fixture *f, guint keyval)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit_by_name (find_controller (f, GTK_TYPE_EVENT_CONTROLLER_KEY), "key-pressed", keyval,
+                         0, (GdkModifierType)0, &handled);
+  gui_test_spin (20);
+  return handled;
+}
+
+/* The wheel zooms without a modifier, around the pointer; a horizontal
+ * wheel pans; Home shows the whole run again. */
+static void
+test_wheel_zoom_and_home (Fixture *f, gconstpointer data)
+{
+  PlabTimeWindow before = plab_timeline_view_get_window (f->view), w, panned;
+  double x, y;
+
+  point_at (f, 35 * MS, 1, &x, &y);
+  g_signal_emit_by_name (find_controller (f, GTK_TYPE_EVENT_CONTROLLER_MOTION), "motion", x, y);
+  for (int i = 0; i < 3; i++)
+    g_assert_true (scroll (f, 0, -1));
+  gui_test_spin (50);
+  w = plab_timeline_view_get_window (f->view);
+  g_test_message ("after 3 wheel steps: %" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, w.start_ns,
+                  w.end_ns);
+  g_assert_true (plab_timeline_view_get_zoomed (f->view));
+  g_assert_cmpint (w.end_ns - w.start_ns, <, (before.end_ns - before.start_ns) / 1.9);
+  /* 35 ms stays under the pointer. */
+  g_assert_cmpint (w.start_ns, <, 35 * MS);
+  g_assert_cmpint (w.end_ns, >, 35 * MS);
+  g_assert_cmpint (f->window_changed, ==, 3);
+
+  /* A horizontal wheel moves the window, keeping its length. */
+  g_assert_true (scroll (f, 1, 0));
+  panned = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (panned.start_ns, >, w.start_ns);
+  g_assert_cmpint (panned.end_ns - panned.start_ns, ==, w.end_ns - w.start_ns);
+
+  /* Wheel down zooms back out. */
+  g_assert_true (scroll (f, 0, 1));
+  g_assert_cmpint (plab_timeline_view_get_window (f->view).end_ns
+                       - plab_timeline_view_get_window (f->view).start_ns,
+                   >, w.end_ns - w.start_ns);
+
+  g_assert_true (press_key (f, GDK_KEY_Home));
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, ==, before.start_ns);
+  g_assert_cmpint (w.end_ns, ==, before.end_ns);
+}
+
+/* + and - zoom, the arrows pan a zoomed view. */
+static void
+test_keys_zoom_and_pan (Fixture *f, gconstpointer data)
+{
+  PlabTimeWindow w, right;
+
+  g_assert_true (press_key (f, GDK_KEY_plus));
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.end_ns - w.start_ns, ==, 50 * MS);
+  g_assert_true (press_key (f, GDK_KEY_Right));
+  right = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (right.start_ns, >, w.start_ns);
+  g_assert_true (press_key (f, GDK_KEY_Left));
+  g_assert_true (press_key (f, GDK_KEY_Left));
+  g_assert_cmpint (plab_timeline_view_get_window (f->view).start_ns, <, right.start_ns);
+  g_assert_true (press_key (f, GDK_KEY_minus));
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  /* An unknown key is left to others. */
+  g_assert_false (press_key (f, GDK_KEY_q));
+}
+
+/* A double click on a span fits the window to it. */
+static void
+test_double_click_fits_span (Fixture *f, gconstpointer data)
+{
+  PlabTimeWindow w;
+  double x, y;
+
+  point_at (f, 80 * MS, 1, &x, &y);
+  g_assert_true (plab_timeline_view_fit_span_at (f->view, x, y));
+  w = plab_timeline_view_get_window (f->view);
+  /* The lock wait, 70 to 90 ms, with a little room. */
+  g_assert_cmpint (w.start_ns, <=, 70 * MS);
+  g_assert_cmpint (w.start_ns, >, 65 * MS);
+  g_assert_cmpint (w.end_ns, >=, 90 * MS);
+  g_assert_cmpint (w.end_ns, <, 95 * MS);
+}
+
+/* A selected range counts its spans and busy time; the search marks and
+ * goes to matches. */
+static void
+test_range_and_search (Fixture *f, gconstpointer data)
+{
+  const PlabTimelineRangeStats *st;
+  g_autofree char *status = NULL;
+  g_autofree char *status2 = NULL;
+  PlabTimeWindow w;
+
+  plab_timeline_view_select_range (f->view, &(PlabTimeWindow){ 50 * MS, 20 * MS });
+  gui_test_spin (50);
+  st = plab_timeline_view_get_range_stats (f->view);
+  g_assert_nonnull (st);
+  g_assert_cmpint (st->range.start_ns, ==, 20 * MS);
+  g_assert_cmpint (st->lane_busy_ns[1], ==, 30 * MS);
+  g_assert_cmpint (st->lane_busy_ns[0], ==, 0);
+  g_assert_cmpuint (st->n_by_kind[PLAB_SPAN_TASK], ==, 1);
+  g_assert_cmpuint (st->n_by_kind[PLAB_SPAN_WAIT], ==, 1);
+  g_assert_cmpuint (st->n_by_kind[PLAB_SPAN_LOCK_WAIT], ==, 0);
+  plab_timeline_view_clear_range (f->view);
+  g_assert_null (plab_timeline_view_get_range_stats (f->view));
+
+  g_assert_cmpint (plab_timeline_view_search (f->view, "X=7"), ==, 1);
+  status = plab_timeline_view_get_search_status (f->view);
+  g_assert_cmpstr (status, ==, "1 found");
+  g_assert_cmpint (plab_timeline_view_next_match (f->view, TRUE), ==, 1);
+  status2 = plab_timeline_view_get_search_status (f->view);
+  g_assert_cmpstr (status2, ==, "1 of 1");
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, <, 10 * MS);
+  g_assert_cmpint (w.end_ns, >, 60 * MS);
+  g_assert_cmpint (w.end_ns - w.start_ns, <, 100 * MS);
+  gui_test_spin (50);
+  g_assert_cmpint (plab_timeline_view_search (f->view, "nothing like it"), ==, 0);
+  g_assert_cmpint (plab_timeline_view_next_match (f->view, TRUE), ==, -1);
+}
+
+static void
+drag (Fixture *f, double x, double y, double dx)
+{
+  GtkEventController *c = find_controller (f, GTK_TYPE_GESTURE_DRAG);
+
+  g_signal_emit_by_name (c, "drag-begin", x, y);
+  g_signal_emit_by_name (c, "drag-update", dx, 0.0);
+  g_signal_emit_by_name (c, "drag-end", dx, 0.0);
+  gui_test_spin (50);
+}
+
+/* The overview strip lies under the chart: a drag in it moves a zoomed
+ * window, keeping its length; a drag over the whole run selects a range. */
+static void
+test_overview_and_drag_select (Fixture *f, gconstpointer data)
+{
+  PlabTimelineLayout layout;
+  PlabTimeWindow w;
+  const PlabTimelineRangeStats *st;
+  double x0, x1, y, strip_y;
+
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  /* The chart leaves room under it for the strip. */
+  strip_y = gtk_widget_get_height (GTK_WIDGET (f->view)) - 6;
+  g_assert_cmpfloat (layout.counters_y + layout.n_counters * layout.counter_h, <, strip_y);
+
+  /* A plain drag over the whole run, from 20 to 50 ms on worker 1. */
+  point_at (f, 20 * MS, 1, &x0, &y);
+  point_at (f, 50 * MS, 1, &x1, &y);
+  drag (f, x0, y, x1 - x0);
+  g_assert_false (plab_timeline_view_get_zoomed (f->view));
+  st = plab_timeline_view_get_range_stats (f->view);
+  g_assert_nonnull (st);
+  g_assert_cmpint (ABS (st->range.start_ns - 20 * MS), <, MS);
+  g_assert_cmpint (ABS (st->range.end_ns - 50 * MS), <, MS);
+  g_assert_cmpint (ABS (st->lane_busy_ns[1] - 30 * MS), <, 2 * MS);
+  /* A click drops it. */
+  drag (f, x0, y, 0);
+  g_assert_null (plab_timeline_view_get_range_stats (f->view));
+
+  /* Zoomed to 10 ms at the start, a press at 80% of the strip moves there. */
+  plab_timeline_view_set_window (f->view, &(PlabTimeWindow){ 0, 10 * MS });
+  gui_test_spin (50);
+  g_assert_true (plab_timeline_view_get_layout (f->view, &layout));
+  drag (f, layout.plot_x + 0.8 * layout.plot_w, strip_y, 0);
+  w = plab_timeline_view_get_window (f->view);
+  g_test_message ("after the strip: %" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, w.start_ns,
+                  w.end_ns);
+  g_assert_cmpint (w.end_ns - w.start_ns, ==, 10 * MS);
+  g_assert_cmpint (w.start_ns, >, 70 * MS);
+  g_assert_cmpint (w.end_ns, <, 90 * MS);
+  /* Dragging in the strip carries the window along. */
+  drag (f, layout.plot_x + 0.2 * layout.plot_w, strip_y, 0.1 * layout.plot_w);
+  w = plab_timeline_view_get_window (f->view);
+  g_assert_cmpint (w.start_ns, >, 20 * MS);
+  g_assert_cmpint (w.end_ns, <, 40 * MS);
+  g_assert_null (plab_timeline_view_get_range_stats (f->view));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,6 +436,11 @@ main (int argc, char **argv)
   ADD ("/plab/widget/timeline/tooltip-sums-up-the-lane", test_tooltip_sums_up_the_lane);
   ADD ("/plab/widget/timeline/zoom-and-reset", test_zoom_and_reset);
   ADD ("/plab/widget/timeline/live-growth-keeps-zoom", test_live_growth_keeps_zoom);
+  ADD ("/plab/widget/timeline/wheel-zoom-and-home", test_wheel_zoom_and_home);
+  ADD ("/plab/widget/timeline/keys-zoom-and-pan", test_keys_zoom_and_pan);
+  ADD ("/plab/widget/timeline/double-click-fits-span", test_double_click_fits_span);
+  ADD ("/plab/widget/timeline/range-and-search", test_range_and_search);
+  ADD ("/plab/widget/timeline/overview-and-drag-select", test_overview_and_drag_select);
 #undef ADD
 
   return g_test_run ();

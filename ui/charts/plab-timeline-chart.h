@@ -160,8 +160,27 @@ typedef struct
 bool plab_timeline_data_lane_summary (const PlabTimelineData *self, int row, PlabLaneSummary *out);
 
 /* Copies span @index (in the order they were given, counter samples removed)
- * into *out; false when out of range. */
+ * into *out, with its flow and item when it moves one; false when out of
+ * range. */
 bool plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEvent *out);
+
+/* An item moved between lanes: span @put (PLAB_FLOW_PUT) handed it on and
+ * span @get (PLAB_FLOW_GET) took it; indices for plab_timeline_data_get_span (). */
+typedef struct
+{
+  uint32_t put;
+  uint32_t get;
+  int32_t item;
+} PlabTimelineFlow;
+
+/* How many flows the data links (a put and a get of one item each, the
+ * k-th put of an item with its k-th get), and flow @index, by the put's end
+ * time; false when out of range. A put without its get (still in the queue)
+ * or a get without its put is no flow. */
+size_t plab_timeline_data_n_flows (const PlabTimelineData *self);
+bool plab_timeline_data_get_flow (const PlabTimelineData *self,
+                                  size_t index,
+                                  PlabTimelineFlow *out);
 
 /* Bytes the data set holds, for the benchmarks. */
 size_t plab_timeline_data_memory (const PlabTimelineData *self);
@@ -212,6 +231,101 @@ long plab_timeline_chart_hit_test (const PlabTimelineData *data,
                                    const PlabTimelineLayout *layout,
                                    double x,
                                    double y);
+
+/* --- Exploring (plab-timeline-explore.c) --- */
+
+/* What happened within a time range: how long each lane was busy (inside
+ * task spans, overlaps counted once, clipped to the range), how many spans
+ * of each kind overlap it (instants lying in it count too), and the longest
+ * of them: the longest task, or when no task overlaps, the longest span. */
+typedef struct
+{
+  PlabTimeWindow range; /* start <= end */
+  int n_lanes;
+  int64_t *lane_busy_ns; /* per row, as drawn */
+  size_t n_by_kind[PLAB_N_SPAN_KINDS];
+  size_t n_spans;
+  long longest;       /* span index (plab_timeline_data_get_span ()), -1 when none */
+  int64_t longest_ns; /* its whole duration */
+} PlabTimelineRangeStats;
+
+/* The statistics of @range (its ends in any order) over @data (may be
+ * NULL). NULL when out of memory; free with plab_timeline_range_stats_free (). */
+PlabTimelineRangeStats *plab_timeline_range_stats_new (const PlabTimelineData *data,
+                                                       PlabTimeWindow range);
+void plab_timeline_range_stats_free (PlabTimelineRangeStats *self);
+
+#define PLAB_TIMELINE_STATS_LINE_MAX 160
+
+/* The statistics as lines of text, as the range box shows them: the
+ * range, busy time per lane, spans by kind, the longest span. Returns how
+ * many of @max_lines were filled. */
+size_t plab_timeline_range_stats_lines (const PlabTimelineData *data,
+                                        const PlabTimelineRangeStats *stats,
+                                        char lines[][PLAB_TIMELINE_STATS_LINE_MAX],
+                                        size_t max_lines);
+
+/* Shades @range over the lanes of a chart laid out as @layout and, when
+ * @stats is not NULL, draws its statistics in a box beside it. */
+void plab_timeline_chart_draw_range (cairo_t *cr,
+                                     const PlabTimelineData *data,
+                                     const PlabTimelineLayout *layout,
+                                     const PlabChartStyle *style,
+                                     const PlabTimeWindow *range,
+                                     const PlabTimelineRangeStats *stats);
+
+/* The spans whose label contains @text (ASCII letters without regard to
+ * case), by start time: their indices in a malloc'd *@out the caller frees.
+ * Returns how many, or -1 when out of memory. An empty @text matches none. */
+long plab_timeline_data_find (const PlabTimelineData *data, const char *text, uint32_t **out);
+
+/* The row (0 at the top) span @index is drawn in; -1 when out of range. */
+int plab_timeline_data_span_row (const PlabTimelineData *data, size_t index);
+
+/* Outlines the spans @matches (indices) that lie in the window of @layout;
+ * match number @current (-1: none) stands out. */
+void plab_timeline_chart_draw_matches (cairo_t *cr,
+                                       const PlabTimelineData *data,
+                                       const PlabTimelineLayout *layout,
+                                       const PlabChartStyle *style,
+                                       const uint32_t *matches,
+                                       size_t n_matches,
+                                       long current);
+
+/* Draws an arrow from the end of each put to the start of its get, for the
+ * flows that cross the window of @layout; returns how many were drawn.
+ * When more than @max cross it, draws none: so many arrows are a smear
+ * until the window is zoomed in. */
+size_t plab_timeline_chart_draw_flows (cairo_t *cr,
+                                       const PlabTimelineData *data,
+                                       const PlabTimelineLayout *layout,
+                                       const PlabChartStyle *style,
+                                       size_t max);
+
+/* The whole run in miniature: a thin row per lane, a column per pixel,
+ * coloured by the kind that covered most of the column. Counted once over
+ * all spans when made, so drawing it costs its size only. */
+typedef struct PlabTimelineOverview PlabTimelineOverview;
+
+/* The overview of @data over @full in @n_cols columns. NULL when out of
+ * memory. */
+PlabTimelineOverview *plab_timeline_overview_new (const PlabTimelineData *data,
+                                                  PlabTimeWindow full,
+                                                  int n_cols);
+void plab_timeline_overview_free (PlabTimelineOverview *self);
+int plab_timeline_overview_n_cols (const PlabTimelineOverview *self);
+PlabTimeWindow plab_timeline_overview_full (const PlabTimelineOverview *self);
+
+/* Draws the overview into the rectangle (@x, @y, @w, @h), the time outside
+ * @visible (may be NULL) shaded and @visible framed. */
+void plab_timeline_overview_draw (cairo_t *cr,
+                                  const PlabTimelineOverview *self,
+                                  const PlabChartStyle *style,
+                                  const PlabTimeWindow *visible,
+                                  double x,
+                                  double y,
+                                  double w,
+                                  double h);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,9 @@ struct PlabTimelineBuilder
   PlabTimelineCoverage *coverage;
   size_t n_coverage;
   size_t coverage_cap;
+  FlowEnd *flow_ends;
+  size_t n_flow_ends;
+  size_t flow_ends_cap;
   bool failed; /* out of memory once: finish gives NULL */
 };
 
@@ -152,7 +155,8 @@ plab_timeline_builder_free (PlabTimelineBuilder *self)
 {
   if (self == NULL)
     return;
-  PLAB_FREE_ALL (self->lanes, self->spans, self->counters, self->coverage, self->pool.text, self);
+  PLAB_FREE_ALL (self->lanes, self->spans, self->counters, self->coverage, self->flow_ends,
+                 self->pool.text, self);
 }
 
 /* Adds one span ending at @end (not before its start). */
@@ -182,6 +186,17 @@ add_span (PlabTimelineBuilder *self, const PlabEvent *e, int64_t end, bool open)
   s->flags = (uint8_t)(duration_class (s->end - s->start) | (open ? FLAG_OPEN : 0));
   if (open)
     self->n_open++;
+  /* A span still going has not handed its item on yet. */
+  if (!open && (e->flow == PLAB_FLOW_PUT || e->flow == PLAB_FLOW_GET) && e->item >= 0)
+    {
+      grown = grow_array (self->flow_ends, sizeof (FlowEnd), self->n_flow_ends + 1,
+                          &self->flow_ends_cap);
+      if (grown == NULL)
+        return -1;
+      self->flow_ends = grown;
+      self->flow_ends[self->n_flow_ends++]
+          = (FlowEnd){ (uint32_t)(self->n_spans - 1), e->item, e->flow };
+    }
   return 0;
 }
 
@@ -424,6 +439,9 @@ adopt_arrays (PlabTimelineData *self, PlabTimelineBuilder *b)
   self->labels = b->pool.text;
   self->labels_len = b->pool.len;
   b->pool.text = NULL;
+  self->flow_ends = b->flow_ends;
+  self->n_flow_ends = b->n_flow_ends;
+  b->flow_ends = NULL;
   if (self->n_spans > 0)
     {
       Span *fitted = realloc (self->spans, self->n_spans * sizeof (Span));
@@ -607,7 +625,7 @@ plab_timeline_builder_finish (PlabTimelineBuilder *b)
       goto fail;
 
   /* Counters: grouped by name, by time within a name. */
-  if (build_counters (self) < 0)
+  if (build_counters (self) < 0 || _plab_timeline_link_flows (self) < 0)
     goto fail;
   free (slot);
   plab_timeline_builder_free (b);
@@ -665,7 +683,8 @@ plab_timeline_data_free (PlabTimelineData *self)
         free (self->lanes[i].pyramid[layer].bins);
     }
   PLAB_FREE_ALL (self->lanes, self->spans, self->coverage, self->labels, self->counter_samples,
-                 self->counters, self->title, self->footer, self->notice, self);
+                 self->counters, self->title, self->footer, self->notice, self->flow_ends,
+                 self->flows, self);
 }
 
 void
@@ -773,7 +792,27 @@ plab_timeline_data_get_span (const PlabTimelineData *self, size_t index, PlabEve
   out->task_id = s->task_id;
   out->kind = s->kind;
   out->lane = s->lane;
+  out->item = -1;
   snprintf (out->label, sizeof out->label, "%s", span_label (self, s));
+  /* Flow ends are few and by span index: a binary search. */
+  {
+    size_t lo = 0, hi = self->n_flow_ends;
+
+    while (lo < hi)
+      {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (self->flow_ends[mid].span < index)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+    if (lo < self->n_flow_ends && self->flow_ends[lo].span == index)
+      {
+        out->flow = self->flow_ends[lo].flow;
+        out->item = self->flow_ends[lo].item;
+      }
+  }
   return true;
 }
 
@@ -782,7 +821,8 @@ plab_timeline_data_memory (const PlabTimelineData *self)
 {
   size_t bytes = sizeof *self + self->n_spans * sizeof (Span) + self->labels_len
                  + self->n_lanes * sizeof (Lane) + self->n_counter_samples * sizeof (PlabEvent)
-                 + (size_t)self->n_counters * sizeof (Counter);
+                 + (size_t)self->n_counters * sizeof (Counter)
+                 + self->n_flow_ends * sizeof (FlowEnd) + self->n_flows * sizeof (PlabTimelineFlow);
 
   for (int i = 0; i < self->n_lanes; i++)
     {

@@ -10,6 +10,7 @@
  * - plab-timeline-layout.c: where things go on a chart of a given size:
  *   lanes, rows, the time axis mapping, and hit testing.
  * - plab-timeline-draw.c: the painting, from the data and the layout.
+ * - plab-timeline-explore.c: range statistics, search and the overview.
  *
  * The types below are the data set's inside; only these files see them.
  */
@@ -50,6 +51,15 @@ typedef struct
 #define FLAG_OPEN 0x80   /* still going: its end is the time the data was built */
 
 _Static_assert(sizeof (Span) == 32, "a span takes 32 bytes");
+
+/* A span that moves an item between lanes (PlabEvent.flow): kept apart
+ * from the spans, which only a few have, by span index. */
+typedef struct
+{
+  uint32_t span;
+  int32_t item;
+  uint8_t flow; /* PLAB_FLOW_PUT or PLAB_FLOW_GET */
+} FlowEnd;
 
 /* A lane's spans are drawn in two layers: LAYER_TOP fills the bar, and
  * LAYER_NESTED (spans inside a longer span of the lane) its lower part. */
@@ -143,6 +153,10 @@ struct PlabTimelineData
   size_t n_open;
   PlabTimelineCoverage *coverage; /* by lane, then start */
   size_t n_coverage;
+  FlowEnd *flow_ends; /* by span index */
+  size_t n_flow_ends;
+  PlabTimelineFlow *flows; /* each put with the get of its item, by the put's end */
+  size_t n_flows;
 };
 
 /* The kind a span is drawn and summed as. */
@@ -184,6 +198,13 @@ size_t _plab_timeline_lower_bound (const Span *spans,
                                    size_t lo,
                                    size_t hi,
                                    double t);
+
+/* --- plab-timeline-explore.c --- */
+
+/* Pairs the data's flow ends into flows: the puts of an item, by time, each
+ * with the item's get of the same rank. Returns 0, or -1 when out of
+ * memory. */
+int _plab_timeline_link_flows (PlabTimelineData *self);
 
 /* --- plab-timeline-layout.c --- */
 
