@@ -415,6 +415,29 @@ keep_outcome (RunConfig *c, const PlabRecordingOutcome *o)
   c->ran = TRUE;
 }
 
+/* The result of the serial run of this run set that @c is measured
+ * against: the same repeat when it ran, else the first that ran ok; NULL
+ * when there is none (or @c is serial itself). Every configuration shares
+ * the parameters, so the serial run is the same job as a for loop. */
+static const char *
+serial_result (Runner *self, const RunConfig *c)
+{
+  const RunConfig *found = NULL;
+
+  if (c->backend == PLAB_BACKEND_SERIAL)
+    return NULL;
+  for (guint i = 0; i < self->configs->len; i++)
+    {
+      const RunConfig *s = &g_array_index (self->configs, RunConfig, i);
+
+      if (s->backend != PLAB_BACKEND_SERIAL || !s->ran || s->status != PLAB_RUN_OK)
+        continue;
+      if (found == NULL || s->repeat == c->repeat)
+        found = s;
+    }
+  return found ? found->result_json : NULL;
+}
+
 /* Returns FALSE when the store failed (a line has been printed). */
 static gboolean
 run_one (Runner *self, RunConfig *c)
@@ -429,6 +452,7 @@ run_one (Runner *self, RunConfig *c)
   run.workers = c->workers;
   run.seed = self->seed + (uint64_t)c->repeat;
   run.result_json = NULL;
+  run.serial_result_json = serial_result (self, c);
   params = plab_demo_run_params_json (&run);
 
   config.demo = self->demo->name;
@@ -789,13 +813,23 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
 }
 
 /* The configurations: every backend with every worker count, each repeated.
- * The serial backend has one worker whatever the sweep says, so it runs once. */
+ * The serial backend has one worker whatever the sweep says, so it runs once,
+ * and first: the other runs are measured against it (serial_result ()). */
 static gboolean
 build_configs (Runner *self, GArray *backends, GArray *counts, int repeats)
 {
   char err[256];
 
   self->configs = g_array_new (FALSE, TRUE, sizeof (RunConfig));
+  for (guint b = 0; b < backends->len; b++)
+    if (g_array_index (backends, PlabBackend, b) == PLAB_BACKEND_SERIAL && b > 0)
+      {
+        PlabBackend serial = PLAB_BACKEND_SERIAL;
+
+        g_array_remove_index (backends, b);
+        g_array_prepend_val (backends, serial);
+        break;
+      }
   for (guint b = 0; b < backends->len; b++)
     {
       PlabBackend backend = g_array_index (backends, PlabBackend, b);

@@ -121,6 +121,11 @@ struct PlabDemoRun
   uint64_t seed;
   PlabTrace *trace; /* the run's trace; the calling thread is attached to lane 0 */
   const volatile sig_atomic_t *cancel;
+  /* The result of the serial run of the same sweep with the same parameters
+   * (the same repeat when there is one), or NULL: a demo that compares with
+   * a for loop compares with that measured run instead of measuring its own
+   * for loop first. Borrowed. */
+  const char *serial_result_json;
 
   /* Set by the demo */
   int64_t tasks_total; /* items the run will map, for a progress bar; 0: unknown */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -1407,6 +1408,68 @@ get_run (const Fixture *f, int64_t id)
   return r;
 }
 
+/* Member @key of run @id's result, as a number (NAN when it has none) and,
+ * when @text is given, as a string. */
+static double
+result_member (const Fixture *f, int64_t id, const char *key, char **text)
+{
+  PlabRunRecord *r = get_run (f, id);
+  PlabJson *json = plab_json_parse (r->result_json, NULL, 0);
+  const PlabJson *v;
+  double value;
+
+  g_assert_nonnull (json);
+  v = plab_json_get (json, key);
+  value = v ? plab_json_number (v, NAN) : NAN;
+  if (text)
+    *text = g_strdup (plab_json_string (v, ""));
+  plab_json_free (json);
+  plab_run_record_free (r);
+  return value;
+}
+
+/* chef's time saved compares measured times only: a serial run is the for
+ * loop and saves nothing; a sweep measures the others against its serial
+ * run (run first, whatever the order of -b); a run of its own measures a
+ * for loop just before its kitchen. */
+static void
+test_chef_measured_baseline (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *show = NULL, *serr = NULL;
+  g_autofree char *from2 = NULL, *from3 = NULL;
+  PlabRunRecord *r;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "processes,serial", "--sweep", "2",
+                             "--set", "unit_ms=20", "--db", f->db),
+                   ==, 0);
+  r = get_run (f, 1);
+  g_assert_cmpstr (r->backend, ==, "serial");
+  plab_run_record_free (r);
+  g_assert_true (isnan (result_member (f, 1, "saved_percent", NULL)));
+  g_assert_cmpfloat (result_member (f, 1, "for_loop_s", NULL), >, 0);
+  /* The processes run's for loop is the serial run's, to the digit. */
+  g_assert_cmpfloat (result_member (f, 2, "for_loop_s", NULL), ==,
+                     result_member (f, 1, "for_loop_s", NULL));
+  result_member (f, 2, "for_loop_from", &from2);
+  g_assert_cmpstr (from2, ==, "the serial run of this sweep");
+  g_assert_false (isnan (result_member (f, 2, "saved_percent", NULL)));
+  g_assert_cmpfloat (result_member (f, 2, "classic_saved_percent", NULL), ==, 44.4);
+
+  /* Alone, a processes run measures its own for loop first. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "processes", "--set", "unit_ms=20",
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpfloat (result_member (f, 3, "for_loop_s", NULL), >, 0);
+  result_member (f, 3, "for_loop_from", &from3);
+  g_assert_cmpstr (from3, ==, "measured just before, this run");
+  g_assert_cmpint (run_plab (f, &show, &serr, "show", "3", "--db", f->db), ==, 0);
+  g_assert_nonnull (strstr (show, "saved against the for loop (measured): "));
+  g_assert_nonnull (strstr (show, "saved, the text's figure: 44.4%"));
+  g_assert_null (strstr (show, "sum of the tasks"));
+}
+
 /* A run beside a busy loop on every usable CPU warns in plab run and plab
  * show, and its load is stored as busy. */
 static void
@@ -1484,6 +1547,7 @@ main (int argc, char **argv)
 #define ADD(path, func)                                                                            \
   g_test_add (path, Fixture, NULL, tmp_test_fixture_setup, func, tmp_test_fixture_teardown)
   ADD ("/plab/cli/help", test_help);
+  ADD ("/plab/cli/chef-measured-baseline", test_chef_measured_baseline);
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);
   ADD ("/plab/cli/store-unusable", test_store_unusable);

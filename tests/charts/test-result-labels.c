@@ -269,7 +269,7 @@ test_show (Fixture *fx, gconstpointer user_data)
   g_autofree char *json = plab_show (fx, "--json");
 
   assert_shows (text, "result      tasks cooked: 6\n");
-  assert_shows (text, "time of the for loop (sum of the tasks): ");
+  assert_shows (text, "time of the for loop, measured: ");
   assert_shows (text, "saved, the text's figure: 44.4%\n");
   assert_hides (text, "for_loop_s");
   assert_shows (json, "\"for_loop_s\"");
