@@ -373,8 +373,10 @@ test_run_processes (Fixture *f, gconstpointer data)
   int pids[8];
   int n_pids = 0;
 
+  /* item_spans: a span per item, which the store must hold every one of. */
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "processes", "--db",
-                             f->db, "--set", "n=20000", "--set", "work=100", "--json"),
+                             f->db, "--set", "n=20000", "--set", "work=100", "--set",
+                             "item_spans=true", "--json"),
                    ==, 0);
   checked = python_check (f, out, check_single_run);
   fields = g_strsplit (g_strchomp (checked), "|", -1);
@@ -481,7 +483,8 @@ test_export (Fixture *f, gconstpointer data)
   g_autofree char *text = NULL;
 
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "processes", "--db",
-                             f->db, "--set", "n=3000", "--set", "crash_item=7", "--json"),
+                             f->db, "--set", "n=3000", "--set", "crash_item=7", "--set",
+                             "item_spans=true", "--json"),
                    ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -906,7 +909,7 @@ test_progress_stream (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
 
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "threads", "--db",
-                             f->db, "--set", "n=3000", "--progress"),
+                             f->db, "--set", "n=3000", "--set", "item_spans=true", "--progress"),
                    ==, 0);
   checked = python_check (f, out,
                           "import json,sys\n"
