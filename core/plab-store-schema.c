@@ -9,6 +9,7 @@
 #include "plab-migrate-2.h"
 #include "plab-migrate-3.h"
 #include "plab-migrate-4.h"
+#include "plab-migrate-5.h"
 #include "plab-schema.h"
 #include "plab-store-private.h"
 
@@ -29,6 +30,7 @@ static const Migration migrations[] = {
   { 2, plab_migrate_2_sql },
   { 3, plab_migrate_3_sql },
   { 4, plab_migrate_4_sql },
+  { 5, plab_migrate_5_sql },
 };
 
 /* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting

@@ -1,4 +1,4 @@
--- Parallel Lab run store, schema version 3 (a new store gets all of it at once;
+-- Parallel Lab run store, schema version 5 (a new store gets all of it at once;
 -- plab-migrate-N.sql brings a version N - 1 store a step nearer).
 -- Times: *_at_us are wall-clock microseconds since the epoch; *_ns in spans and
 -- counters are monotonic nanoseconds since the run's origin.
@@ -13,6 +13,18 @@ CREATE TABLE machines (
   compiler      TEXT NOT NULL,
   plab_version  TEXT NOT NULL,
   UNIQUE (host, cpu_model, usable_cpus, online_cpus, os, compiler, plab_version)
+);
+
+-- What a machine measured once and every run on it reuses: "spin_rate" is
+-- rounds of the demos' CPU loop per CPU second (version 5).
+CREATE TABLE calibrations (
+  machine_id      INTEGER NOT NULL REFERENCES machines (id),
+  name            TEXT NOT NULL,
+  value           REAL NOT NULL CHECK (value > 0),
+  cpu_ns          INTEGER NOT NULL,
+  wall_ns         INTEGER NOT NULL,
+  measured_at_us  INTEGER NOT NULL,
+  PRIMARY KEY (machine_id, name)
 );
 
 CREATE TABLE sweeps (

@@ -104,7 +104,7 @@ serial_wall_s (const PlabDemoRun *run)
 }
 
 static char *
-result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
+result_json (PlabDemoRun *run, double f, double planned_s, double wall_s, double cpu_s)
 {
   double serial_s = serial_wall_s (run);
   int workers = run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers;
@@ -128,6 +128,7 @@ result_json (PlabDemoRun *run, double f, double planned_s, double wall_s)
   plab_json_write_short (&buf, f);
   _plab_demo_json_short (&buf, "planned_one_worker_s", planned_s);
   _plab_demo_json_short (&buf, "wall_s", wall_s);
+  _plab_demo_json_short (&buf, "cpu_s", cpu_s);
   _plab_demo_json_short (&buf, "speedup_vs_planned", measured);
   if (serial_s > 0)
     _plab_demo_json_short (&buf, "speedup_vs_serial", serial_s / wall_s);
@@ -173,7 +174,7 @@ amdahl_run (PlabDemoRun *run)
   uint64_t *results = NULL;
   PlabMap map = { .func = task_cb, .user_data = &ctx, .label = label_cb, .n_items = tasks };
   uint64_t first, last;
-  int64_t t0, wall_ns;
+  int64_t t0, cpu0, wall_ns, cpu_ns;
   int rc;
 
   items = malloc (tasks * sizeof *items);
@@ -190,6 +191,7 @@ amdahl_run (PlabDemoRun *run)
       = (uint64_t)(work_ns * (1 - f) / (double)tasks * _plab_demo_spin_rate () / 1e9);
   run->tasks_total = (int64_t)tasks;
 
+  cpu0 = plab_cpu_time_ns ();
   t0 = plab_now_ns ();
   /* The serial part: only the main lane works, everyone else waits. */
   _plab_demo_cpu (NULL, (int64_t)(work_ns * f), -1, "serial part", NULL);
@@ -203,6 +205,8 @@ amdahl_run (PlabDemoRun *run)
   rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, items, sizeof *items, results,
                                   sizeof *results);
   wall_ns = plab_now_ns () - t0;
+  /* The pool has reaped its processes: their CPU time is among the children's. */
+  cpu_ns = plab_cpu_time_ns () - cpu0;
   if (rc != 0)
     goto fail;
 
@@ -216,7 +220,7 @@ amdahl_run (PlabDemoRun *run)
             run->check_ok ? "tasks computed the right values" : "a task computed a wrong value",
             (work_ns / 1e9) / (wall_ns / 1e9),
             amdahl (f, run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers));
-  run->result_json = result_json (run, f, work_ns / 1e9, wall_ns / 1e9);
+  run->result_json = result_json (run, f, work_ns / 1e9, wall_ns / 1e9, cpu_ns / 1e9);
   rc = 0;
 
 fail:
@@ -230,6 +234,7 @@ static const PlabResultLabel result_labels[] = {
   { "serial_fraction", "serial fraction", NULL },
   { "planned_one_worker_s", "planned time on one worker", "s" },
   { "wall_s", "time measured", "s" },
+  { "cpu_s", "CPU time spent", "s" },
   { "speedup_vs_planned", "speedup against the plan", NULL },
   { "speedup_vs_serial", "speedup against the serial run (measured)", NULL },
   { "text_wall_s", "time for these workers, the text's figure", "s" },
