@@ -1497,6 +1497,45 @@ test_busy_run_warns (Fixture *f, gconstpointer data)
   plab_run_record_free (r);
 }
 
+/* The demos' CPU work is a fixed amount: calibrated on the first run against
+ * CPU time and kept in the store, so a run beside a busy loop on every CPU
+ * spends at least the CPU time it was asked for (it takes longer on the
+ * wall clock instead), and a later run reuses the kept calibration. */
+static void
+test_cpu_work_kept (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  /* chef's busy tasks: 5 + 3 + 4 + 2 units of 20 ms. */
+  const double asked_s = 14 * 0.020;
+  PlabCalibration first = { 0 }, second = { 0 };
+  PlabStore *store = NULL;
+  GArray *hogs;
+  int rc;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "serial", "--set", "unit_ms=20",
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &first), ==, 0);
+  plab_store_close (store);
+  g_assert_cmpfloat (first.value, >, 0);
+  g_assert_cmpint (first.cpu_ns, >, 0);
+
+  hogs = start_hogs ();
+  rc = run_plab (f, &out2, &err2, "run", "chef", "-b", "serial", "--set", "unit_ms=20", "--db",
+                 f->db);
+  stop_hogs (hogs);
+  g_assert_cmpint (rc, ==, 0);
+  /* The work did not shrink with the load; its CPU time is what was asked
+   * (less a margin for clock granularity, never half of it). */
+  g_assert_cmpfloat (result_member (f, 2, "cpu_s", NULL), >=, 0.8 * asked_s);
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &second), ==, 0);
+  plab_store_close (store);
+  /* A busy machine never lowers the kept rate. */
+  g_assert_cmpfloat (second.value, >=, first.value);
+}
+
 /* A run with no load started beside it does not warn: its own workers are
  * not other programs. The test measures the other programs itself around
  * the run (the runner is its child, so its CPU time is the test's own);
@@ -1551,6 +1590,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, tmp_test_fixture_setup, func, tmp_test_fixture_teardown)
   ADD ("/plab/cli/help", test_help);
   ADD ("/plab/cli/chef-measured-baseline", test_chef_measured_baseline);
+  ADD ("/plab/cli/cpu-work-kept", test_cpu_work_kept);
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);
   ADD ("/plab/cli/store-unusable", test_store_unusable);
