@@ -208,10 +208,9 @@ static const char *const for_loop_sources[] = {
 static const char *const for_loop_notes[] = {
   [FOR_LOOP_THIS_RUN] = "the serial backend is the for loop: nothing to save against; run "
                         "another backend to compare",
-  [FOR_LOOP_SERIAL_RUN] = "the for loop is the serial run of this sweep, measured with the same "
-                          "tasks",
-  [FOR_LOOP_MEASURED_NOW] = "the for loop was measured in this run, just before the kitchen "
-                            "(so the run's wall time holds both)",
+  [FOR_LOOP_SERIAL_RUN] = "the for loop is this sweep's serial run",
+  [FOR_LOOP_MEASURED_NOW] = "the for loop was measured in this run, just before the kitchen: "
+                            "the wall time holds both",
 };
 
 static char *
@@ -252,13 +251,13 @@ result_json (PlabDemoRun *run,
   _plab_demo_json_figure (&buf, "bars", "Time in the kitchen", "kitchen", "seconds");
   _plab_demo_json_bar_values (&buf, categories, "time (s)", bars, serial ? 1 : 2);
   plab_buf_append (&buf, ", \"notes\": [");
-  plab_json_write_string (&buf, for_loop_notes[source]);
   if (!serial)
     plab_buf_printf (&buf,
-                     ", \"%.1f%% of the measured for loop's time saved; the text's figure is "
-                     "%.1f%%\", \"the text measured other tasks on another machine: the cores "
-                     "here, what else runs, and what starting a worker costs move the figure\"",
+                     "\"%.1f%% saved against the measured for loop; the text's figure is "
+                     "%.1f%%, from its own tasks and machine: the cores, other programs and "
+                     "the start of a worker move it\", ",
                      saved, TEXT_SAVED_PERCENT);
+  plab_json_write_string (&buf, for_loop_notes[source]);
   for (int t = 0; t < n; t++)
     plab_buf_printf (&buf, ", \"%s (%s, %d units): %.2f s\"", kitchen[t].name,
                      kitchen[t].kind == KIND_CPU ? "cpu" : "oven", kitchen[t].units,
