@@ -22,9 +22,9 @@
  *   run-repeat         Run with Repeat 3 (chef on processes) goes the way a
  *                      sweep's repeats go: `--repeat 3` on the command line,
  *                      three runs grouped in the store, and the Result gives
- *                      the median wall time with its min-max, beside a time
- *                      saved against the measured for loop; Repeat 1 is a
- *                      plain run again
+ *                      the median wall time with its min-max, and each of its
+ *                      numbers (the time saved against the measured for loop)
+ *                      over the three; Repeat 1 is a plain run again
  *
  * With PLAB_SCREENSHOT_DIR set, the window at the end of the two-backend
  * sweep is saved there (Execution time and Speedup), and the Result of the
@@ -579,6 +579,8 @@ test_run_repeat (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (chart->result_chart.spread, "median"));
   g_assert_nonnull (strstr (chart->result_chart.spread, "over 3 runs of processes × 2"));
   g_assert_nonnull (plab_json_get (chart->result, "saved_percent"));
+  /* Each number of the Result comes with the three runs' spread. */
+  g_assert_cmpuint (chart->result_chart.n_repeats, ==, 3);
   g_assert_cmpstr (plab_json_string (plab_json_get (chart->result, "for_loop_from"), ""), ==,
                    "this run");
   save_shot (f, "result", "gui-run-repeat-result.png");
