@@ -424,8 +424,9 @@ plab_result_chart_spread (const PlabResultChartData *data,
   if (unit == NULL)
     unit = "";
   sep = unit[0] == '\0' || strcmp (unit, "%") == 0 ? "" : " ";
-  snprintf (text, text_size, "median %s%s%s, %s–%s%s%s over %zu runs", median, sep, unit, low, high,
-            sep, unit, n);
+  /* Short, to fit under a value in a narrow panel: the line above the
+   * table says how many runs. */
+  snprintf (text, text_size, "median %s%s%s, %s–%s%s%s", median, sep, unit, low, high, sep, unit);
   return true;
 }
 

@@ -66,7 +66,7 @@ bool plab_result_chart_row (const PlabResultChartData *data,
                             char *value,
                             size_t value_size);
 
-/* "median 47.0%, 45.1–49.0% over 3 runs": number @key of the result over
+/* "median 47.0%, 45.1–49.0%": number @key of the result over
  * @data->repeats, with the unit its label gives. Returns false (and writes
  * nothing) when fewer than two repeats have that number, or when they all
  * have the same. */
