@@ -93,6 +93,11 @@ int _plab_cli_find_negative (int argc, char **argv, const char *const *value_opt
  * under it; keys its demo does not label are left to `plab show --json`. */
 void _plab_cli_print_result (const char *heading, const char *demo, const char *result_json);
 
+/* As _plab_cli_print_result () for recorded run @r, each number its
+ * configuration's repeats disagree on followed by "(median 47.0%,
+ * 45.1–49.0%)": the runs the charts compare @r with. */
+void _plab_cli_show_result (const char *heading, PlabStore *store, const PlabRunRecord *r);
+
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);
 

@@ -29,23 +29,61 @@ status_word (PlabRunStatus status)
 
 /* --- Results in words --- */
 
+/* The rows of @data, each number its configuration's repeats disagree on
+ * followed by their median and min-max. */
+static void
+print_result_rows (const char *heading, const PlabResultChartData *data)
+{
+  const PlabJson *result = data->result;
+  size_t indent = strlen (heading);
+  const char *label;
+  char value[256], spread[160];
+  int rows = 0;
+
+  for (size_t i = 0; i < plab_json_length (result); i++)
+    {
+      const PlabJson *m = &result->children[i];
+
+      if (!plab_result_chart_row (data, m, &label, value, sizeof value))
+        continue;
+      if (m->type == PLAB_JSON_NUMBER
+          && plab_result_chart_spread (data, m->key, spread, sizeof spread))
+        printf ("%*s%s: %s (%s)\n", (int)indent, rows++ ? "" : heading, label, value, spread);
+      else
+        printf ("%*s%s: %s\n", (int)indent, rows++ ? "" : heading, label, value);
+    }
+  if (rows == 0)
+    printf ("%snothing to show (plab show --json lists the whole result)\n", heading);
+}
+
 void
 _plab_cli_print_result (const char *heading, const char *demo, const char *result_json)
 {
   PlabJson *result = plab_json_parse (result_json ? result_json : "{}", NULL, 0);
   PlabResultChartData data
       = { .result = result, .demo = demo, .label_for = plab_demo_result_label_for };
-  size_t indent = strlen (heading);
-  const char *label;
-  char value[256];
-  int rows = 0;
 
-  for (size_t i = 0; i < plab_json_length (result); i++)
-    if (plab_result_chart_row (&data, &result->children[i], &label, value, sizeof value))
-      printf ("%*s%s: %s\n", (int)indent, rows++ ? "" : heading, label, value);
-  if (rows == 0)
-    printf ("%snothing to show (plab show --json lists the whole result)\n", heading);
+  print_result_rows (heading, &data);
   plab_json_free (result);
+}
+
+void
+_plab_cli_show_result (const char *heading, PlabStore *store, const PlabRunRecord *r)
+{
+  PlabChartData *data = NULL;
+  char error[256];
+
+  /* The group gives the repeats; without it, the run's own numbers. */
+  if (plab_chart_data_load_run (store, r->id, PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
+                                NULL, &data, error, sizeof error)
+      != 0)
+    {
+      _plab_cli_print_result (heading, r->demo, r->result_json);
+      return;
+    }
+  data->result_chart.label_for = plab_demo_result_label_for;
+  print_result_rows (heading, &data->result_chart);
+  plab_chart_data_free (data);
 }
 
 /* --- Summaries --- */

@@ -775,7 +775,7 @@ print_show_text (PlabStore *store,
   if (r->sweep_id > 0)
     printf ("  sweep       %" G_GINT64_FORMAT "%s%s (repeat %d)\n", r->sweep_id,
             r->sweep_label ? " · " : "", r->sweep_label ? r->sweep_label : "", r->repeat);
-  _plab_cli_print_result ("  result      ", r->demo, r->result_json);
+  _plab_cli_show_result ("  result      ", store, r);
   if (machine != NULL)
     printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,
             machine->cpu_model, machine->usable_cpus, machine->os, machine->compiler,

@@ -44,6 +44,7 @@ struct _PlabWindow
   GtkDropDown *backend_dropdown;
   GtkLabel *backend_help;
   GtkSpinButton *workers_spin;
+  GtkSpinButton *run_repeat_spin; /* how often Run repeats (the sweep has repeat_spin) */
   GtkLabel *workers_help;
   GtkEntry *prediction_entry;
   GtkLabel *command_label;
@@ -165,6 +166,7 @@ void _plab_window_sweep_init (PlabWindow *self);
 void _plab_window_sweep_set_demo (PlabWindow *self);
 gboolean _plab_window_sweep_ready (PlabWindow *self);
 void _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder);
+void _plab_window_add_repeat_args (GStrvBuilder *builder, GtkSpinButton *spin);
 int _plab_window_sweep_count_runs (PlabWindow *self);
 
 /* plab-window-selection.c */

@@ -549,6 +549,7 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
     {
       g_autofree char *w = g_strdup_printf ("%d", workers);
       g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", "-j", w, NULL);
+      _plab_window_add_repeat_args (builder, self->run_repeat_spin);
     }
   for (guint i = 0; sets[i] != NULL; i++)
     {
@@ -589,7 +590,8 @@ _plab_window_run (PlabWindow *self, gboolean sweep)
     }
 
   self->sweeping = sweep;
-  self->runs_expected = sweep ? _plab_window_sweep_count_runs (self) : 1;
+  self->runs_expected = sweep ? _plab_window_sweep_count_runs (self)
+                              : gtk_spin_button_get_value_as_int (self->run_repeat_spin);
   self->runs_ended = 0;
   self->live_run_id = 0;
   self->live_started_us = 0;

@@ -125,13 +125,26 @@ sweep_changed_cb (PlabWindow *self)
   _plab_window_update_actions (self);
 }
 
+/* "--repeat N" from @spin, the one way Run and Sweep ask the runner to
+ * repeat: nothing for one run, so that a plain Run reads as it always did.
+ * The runner groups repeated runs as a sweep, and the Result shows their
+ * median and spread. */
+void
+_plab_window_add_repeat_args (GStrvBuilder *builder, GtkSpinButton *spin)
+{
+  int n = gtk_spin_button_get_value_as_int (spin);
+  g_autofree char *repeats = g_strdup_printf ("%d", n);
+
+  if (n > 1)
+    g_strv_builder_add_many (builder, "--repeat", repeats, NULL);
+}
+
 void
 _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder)
 {
   g_autoptr (GString) backends = g_string_new (NULL);
   g_autoptr (GString) list = g_string_new (NULL);
   g_autofree char *why = NULL;
-  g_autofree char *repeats = NULL;
   unsigned bits = checked_backends (self);
   int counts[SWEEP_MAX_COUNTS], n = 0;
 
@@ -144,9 +157,8 @@ _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder)
                               plab_backend_name ((PlabBackend)b));
   for (int i = 0; i < n; i++)
     g_string_append_printf (list, "%s%d", i ? "," : "", counts[i]);
-  repeats = g_strdup_printf ("%d", gtk_spin_button_get_value_as_int (self->repeat_spin));
-  g_strv_builder_add_many (builder, "-b", backends->str, "--sweep", list->str, "--repeat", repeats,
-                           NULL);
+  g_strv_builder_add_many (builder, "-b", backends->str, "--sweep", list->str, NULL);
+  _plab_window_add_repeat_args (builder, self->repeat_spin);
 }
 
 /* Runs the sweep makes: serial runs once per repeat whatever the counts

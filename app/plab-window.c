@@ -583,6 +583,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_spin);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, run_repeat_spin);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, prediction_entry);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, command_label);
@@ -653,6 +654,8 @@ plab_window_init (PlabWindow *self)
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
   g_signal_connect_swapped (self->workers_spin, "value-changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
+  g_signal_connect_swapped (self->run_repeat_spin, "value-changed",
                             G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (self->param_editor, "changed",
                             G_CALLBACK (_plab_window_update_command_line), self);

@@ -17,26 +17,47 @@
 #include "plab-pool-private.h"
 #include "plab-trace-private.h"
 
+/* Items in one task span of a serial map with chunk spans and no chunk size:
+ * as many as run between two drains of the trace. */
+#define SERIAL_CHUNK 1024
+
+/* Closes the open chunk span of a serial map, if any. */
+static void
+end_chunk_span (int64_t *t0, size_t first, const char *label)
+{
+  if (*t0 != 0)
+    plab_span (PLAB_SPAN_TASK, *t0, plab_now_ns (), (int64_t)first, label);
+  *t0 = 0;
+}
+
 static int
 map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
 {
   bool tracing = plab_tracing ();
+  bool item_spans = tracing && !map->chunk_spans;
+  bool chunk_spans = tracing && map->chunk_spans;
+  size_t chunk = map->chunk_size ? map->chunk_size : SERIAL_CHUNK;
   int64_t last_drain = plab_now_ns ();
+  int64_t chunk_t0 = 0;
+  size_t chunk_first = 0;
   char label[PLAB_LABEL_MAX];
+  int rc = 0;
 
   for (size_t i = 0; i < map->n_items; i++)
     {
       const void *item = (const char *)map->items + i * map->item_size;
       void *result = (char *)map->results + i * map->result_size;
       int64_t t0;
-      int rc;
 
       if ((i & 1023) == 0)
         {
           /* The serial backend runs in the draining thread: drain as we go, so
            * a long map does not overflow the main lane's ring. */
           if (_plab_pool_cancelled (self))
-            return PLAB_ECANCELLED;
+            {
+              end_chunk_span (&chunk_t0, chunk_first, label);
+              return PLAB_ECANCELLED;
+            }
           if (self->trace != NULL
               && ((i & 65535) == 0 || plab_now_ns () - last_drain > POOL_TICK_MS * 1000000LL))
             {
@@ -44,11 +65,24 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
               last_drain = plab_now_ns ();
             }
         }
+      /* A chunk span covers items [i, the next multiple of chunk). */
+      if (chunk_spans && chunk_t0 == 0)
+        {
+          size_t end = (i / chunk + 1) * chunk;
+
+          chunk_first = i;
+          chunk_t0
+              = _plab_pool_chunk_span_begin (map->label, i, end < map->n_items ? end : map->n_items,
+                                             item, map->user_data, label);
+        }
       /* Timed after the drain: the drain is the runner's work, not the task's. */
-      t0 = tracing ? _plab_pool_item_span_begin (map->label, i, item, map->user_data, label) : 0;
+      t0 = item_spans ? _plab_pool_item_span_begin (map->label, i, item, map->user_data, label) : 0;
       rc = _plab_pool_error_code (map->func (item, result, map->user_data));
-      if (tracing)
+      if (item_spans)
         plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
+      /* A failure ends its chunk's span: the next item opens another. */
+      if ((i + 1) % chunk == 0 || i + 1 == map->n_items || rc != 0)
+        end_chunk_span (&chunk_t0, chunk_first, label);
       *ran = i + 1;
       if (map->status != NULL)
         map->status[i] = rc;
@@ -182,6 +216,7 @@ publish_map (PlabPool *self, const PlabMap *map)
   sh->item_size = map->item_size;
   sh->result_size = map->result_size;
   sh->chunk_fixed = map->chunk_size;
+  sh->chunk_spans = map->chunk_spans;
   sh->fail_fast = map->fail_fast;
   atomic_store (&sh->chunk_hint, 1);
   atomic_store (&sh->next_item, 0);

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "plab-error.h"
@@ -86,6 +87,7 @@ typedef struct
   uint64_t item_size;
   uint64_t result_size;
   uint64_t chunk_fixed; /* 0: measured (chunk_hint) */
+  uint32_t chunk_spans; /* one task span per chunk instead of one per item */
   uint64_t items_off;
   uint64_t results_off;
   uint64_t states_off;
@@ -254,6 +256,32 @@ _plab_pool_item_span_begin (PlabLabelFunc label_func,
   if (label_func != NULL)
     label_func (index, item, label, PLAB_LABEL_MAX, user_data);
   return plab_span_begin (PLAB_SPAN_TASK, (int64_t)index, label);
+}
+
+/* Opens the task span of the chunk of items [@start, @end), @item the
+ * first: labelled as that item when it is alone, else "N items from
+ * LABEL" (or "items A-B" without a label function). Returns the span's
+ * start. */
+static inline int64_t
+_plab_pool_chunk_span_begin (PlabLabelFunc label_func,
+                             size_t start,
+                             size_t end,
+                             const void *item,
+                             void *user_data,
+                             char *label)
+{
+  char first[PLAB_LABEL_MAX];
+
+  if (end - start == 1)
+    return _plab_pool_item_span_begin (label_func, start, item, user_data, label);
+  first[0] = '\0';
+  if (label_func != NULL)
+    label_func (start, item, first, sizeof first, user_data);
+  if (first[0])
+    snprintf (label, PLAB_LABEL_MAX, "%zu items from %s", end - start, first);
+  else
+    snprintf (label, PLAB_LABEL_MAX, "items %zu-%zu", start, end - 1);
+  return plab_span_begin (PLAB_SPAN_TASK, (int64_t)start, label);
 }
 
 /* --- plab-pool-worker.c, for plab-pool.c --- */

@@ -143,12 +143,17 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   PoolShared *sh = self->sh;
   bool gil = self->backend == PLAB_BACKEND_GIL;
   bool tracing = plab_tracing ();
+  bool item_spans = tracing && !sh->chunk_spans;
   int64_t chunk_t0 = plab_now_ns ();
+  int64_t span_t0 = 0;
   uint64_t ran = 0;
   char label[PLAB_LABEL_MAX];
 
   atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_start, (int64_t)start, memory_order_relaxed);
+  if (tracing && !item_spans && start < end)
+    span_t0 = _plab_pool_chunk_span_begin (sh->label, start, end, v->items + start * sh->item_size,
+                                           sh->user_data, label);
 
   for (uint64_t i = start; i < end; i++)
     {
@@ -160,9 +165,9 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = tracing ? _plab_pool_item_span_begin (sh->label, i, item, sh->user_data, label) : 0;
+      t0 = item_spans ? _plab_pool_item_span_begin (sh->label, i, item, sh->user_data, label) : 0;
       rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
-      if (tracing)
+      if (item_spans)
         {
           t1 = plab_now_ns ();
           plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
@@ -175,6 +180,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
         atomic_store_explicit (&sh->abort, 1, memory_order_relaxed);
       ran++;
     }
+  if (span_t0 != 0)
+    plab_span (PLAB_SPAN_TASK, span_t0, plab_now_ns (), (int64_t)start, label);
   atomic_store_explicit (&slot->current, -1, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_start, -1, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_end, -1, memory_order_relaxed);

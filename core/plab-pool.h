@@ -116,6 +116,9 @@ typedef struct
   int *status;       /* optional, n_items entries: 0 or the item's error code */
   bool fail_fast;    /* stop handing out items after the first failure; the items not
                      run get PLAB_ECANCELLED (default: collect every failure) */
+  bool chunk_spans;  /* one task span per chunk ("1000 items from x=0"), not one per
+                        item, so that recording the timeline costs nothing per item; on
+                        the serial backend a chunk is chunk_size items (0: 1024) */
 } PlabMap;
 
 /* What went wrong in a map: the count of failed items and the first failure. */

@@ -10,6 +10,7 @@
 #include "plab-migrate-3.h"
 #include "plab-migrate-4.h"
 #include "plab-migrate-5.h"
+#include "plab-migrate-6.h"
 #include "plab-schema.h"
 #include "plab-store-private.h"
 
@@ -31,6 +32,7 @@ static const Migration migrations[] = {
   { 3, plab_migrate_3_sql },
   { 4, plab_migrate_4_sql },
   { 5, plab_migrate_5_sql },
+  { 6, plab_migrate_6_sql },
 };
 
 /* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting

@@ -685,3 +685,67 @@ plab_store_sink_error (PlabStore *self)
 {
   return self->sink_error;
 }
+
+/* --- Calibrations of this machine --- */
+
+int
+plab_store_get_calibration (PlabStore *self, const char *name, PlabCalibration *out)
+{
+  static const char sql[] = "SELECT value, cpu_ns, wall_ns, measured_at_us FROM calibrations "
+                            "WHERE machine_id = ?1 AND name = ?2";
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || name == NULL || out == NULL)
+    return PLAB_EINVAL;
+  if ((rc = _plab_store_require_writable (self)) < 0)
+    return rc;
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    return _plab_store_fail_sqlite (self, rc);
+  sqlite3_bind_int64 (stmt, 1, self->machine_id);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      out->value = sqlite3_column_double (stmt, 0);
+      out->cpu_ns = sqlite3_column_int64 (stmt, 1);
+      out->wall_ns = sqlite3_column_int64 (stmt, 2);
+      out->measured_at_us = sqlite3_column_int64 (stmt, 3);
+      rc = 0;
+    }
+  else if (rc == SQLITE_DONE)
+    rc = PLAB_ENOTFOUND;
+  else
+    rc = _plab_store_fail_sqlite (self, rc);
+  sqlite3_finalize (stmt);
+  return rc;
+}
+
+int
+plab_store_put_calibration (PlabStore *self, const char *name, const PlabCalibration *calibration)
+{
+  static const char sql[]
+      = "INSERT OR REPLACE INTO calibrations (machine_id, name, value, cpu_ns, wall_ns, "
+        "measured_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || name == NULL || calibration == NULL || !(calibration->value > 0))
+    return PLAB_EINVAL;
+  if ((rc = _plab_store_require_writable (self)) < 0)
+    return rc;
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    return _plab_store_fail_sqlite (self, rc);
+  sqlite3_bind_int64 (stmt, 1, self->machine_id);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_double (stmt, 3, calibration->value);
+  sqlite3_bind_int64 (stmt, 4, calibration->cpu_ns);
+  sqlite3_bind_int64 (stmt, 5, calibration->wall_ns);
+  sqlite3_bind_int64 (stmt, 6,
+                      calibration->measured_at_us ? calibration->measured_at_us : now_us ());
+  rc = stmt_run (self, stmt);
+  sqlite3_finalize (stmt);
+  return rc;
+}

@@ -508,7 +508,7 @@ check_identity (PlabStore *self, FileKind kind, int64_t *version_out)
 #define FULL_CHECK_MAX_BYTES ((off_t)8 << 20)
 
 static const char *const small_tables[]
-    = { "sqlite_schema", "machines", "sweeps", "runs", "lanes", "span_kinds" };
+    = { "sqlite_schema", "machines", "calibrations", "sweeps", "runs", "lanes", "span_kinds" };
 
 /* Runs one quick_check statement; 0, or PLAB_ESTORE_CORRUPT (or what stopped
  * the check) with the open error set to its first finding. */

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define PLAB_STORE_SCHEMA_VERSION 5
+#define PLAB_STORE_SCHEMA_VERSION 6
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
 typedef struct PlabStore PlabStore;
@@ -254,6 +254,29 @@ typedef struct
  * plab_machine_record_clear (). */
 int plab_store_get_machine (PlabStore *self, int64_t machine_id, PlabMachineRecord *out);
 void plab_machine_record_clear (PlabMachineRecord *record);
+
+/* A measurement this machine made once and every run on it reuses (the
+ * calibrations table): "spin_rate" is rounds of the demos' CPU loop per CPU
+ * second. Kept per row of machines, so a new CPU, compiler or plab version
+ * measures again. */
+typedef struct
+{
+  double value;
+  int64_t cpu_ns;         /* CPU time the measurement took */
+  int64_t wall_ns;        /* and its wall time */
+  int64_t measured_at_us; /* wall clock; 0 when putting: now */
+} PlabCalibration;
+
+/* This machine's calibration @name, on a store opened for writing (the
+ * machine is the one it opened on). Returns 0, PLAB_ENOTFOUND, or a store
+ * error. */
+int plab_store_get_calibration (PlabStore *self, const char *name, PlabCalibration *out);
+
+/* Stores (or replaces) this machine's calibration @name. Returns 0 or a
+ * store error (PLAB_EINVAL for a value that is not above 0). */
+int plab_store_put_calibration (PlabStore *self,
+                                const char *name,
+                                const PlabCalibration *calibration);
 
 #ifdef __cplusplus
 }

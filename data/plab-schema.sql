@@ -15,6 +15,18 @@ CREATE TABLE machines (
   UNIQUE (host, cpu_model, usable_cpus, online_cpus, os, compiler, plab_version)
 );
 
+-- What a machine measured once and every run on it reuses: "spin_rate" is
+-- rounds of the demos' CPU loop per CPU second (version 5).
+CREATE TABLE calibrations (
+  machine_id      INTEGER NOT NULL REFERENCES machines (id),
+  name            TEXT NOT NULL,
+  value           REAL NOT NULL CHECK (value > 0),
+  cpu_ns          INTEGER NOT NULL,
+  wall_ns         INTEGER NOT NULL,
+  measured_at_us  INTEGER NOT NULL,
+  PRIMARY KEY (machine_id, name)
+);
+
 CREATE TABLE sweeps (
   id            INTEGER PRIMARY KEY,
   demo          TEXT NOT NULL,

@@ -96,11 +96,12 @@ bool _plab_demo_wait_flow (PlabCrew *crew,
  * so a caller asks plab_cancelled () after it. */
 uint64_t _plab_demo_spin (uint64_t rounds, uint64_t seed);
 
-/* Rounds of _plab_demo_spin () per second on this machine, measured on the
- * first call: make it in the parent before starting workers. */
+/* Rounds of _plab_demo_spin () per CPU second on this machine: the rate
+ * plab_demo_set_spin_rate () set, else measured on the first call (make it
+ * in the parent before starting workers, so that they inherit it). */
 double _plab_demo_spin_rate (void);
 
-/* CPU work lasting about @ns on an idle core, recorded as one task span.
+/* CPU work of @ns of CPU time, recorded as one task span.
  * Checks the stop flag (crew may be NULL) and the calling thread's cancel
  * flag, and returns false when stopped.
  * @label NULL records no span. */

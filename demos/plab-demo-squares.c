@@ -5,7 +5,10 @@
  * order of the items, whichever worker finished first: here each item x becomes
  * x * x. Squaring a number takes a nanosecond, handing it to another process
  * takes far longer, so the pool sends items in chunks; chunk_size=1 shows the
- * cost of a hand-over per item, and the automatic chunk size hides it. The work
+ * cost of a hand-over per item, and the automatic chunk size hides it. A chunk
+ * is recorded as one span (item_spans records every item, at a cost per item
+ * that would hide the hand-over), and the result measures the hand-over: the
+ * median time a worker spends between two items. The work
  * parameter adds arithmetic to every task so that the speedup of more workers
  * becomes visible. Finally crash_item makes one task crash its worker (processes
  * only): the pool loses exactly that item, names the signal, starts a
@@ -19,6 +22,7 @@
  */
 #include "plab-demo-private.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,7 @@ enum
   PARAM_WORK,
   PARAM_CRASH_ITEM,
   PARAM_VIEW,
+  PARAM_ITEM_SPANS,
   N_PARAMS
 };
 
@@ -58,6 +63,10 @@ static const PlabParamSpec params[N_PARAMS] = {
                    "the result figure: items per worker, or the order results arrive in with "
                    "imap and imap_unordered",
                    0, 0, 0, views },
+  [PARAM_ITEM_SPANS] = { "item_spans", PLAB_PARAM_BOOL,
+                         "record every item as a span of its own (the recording then costs "
+                         "time per item); off: one span per chunk",
+                         0, 0, 1, NULL },
 };
 
 /* Read-only context of the tasks. On the processes backend the workers see it
@@ -72,6 +81,7 @@ typedef struct
 typedef struct
 {
   int64_t square;
+  int64_t start_ns; /* when the task started */
   int64_t end_ns; /* when the task ended; in the arrival view, when imap_unordered handed it over */
   int32_t pid;
   int32_t tid;
@@ -99,6 +109,7 @@ square_cb (const void *item, void *result, void *user_data)
   uint64_t acc;
   int64_t x;
 
+  out->start_ns = plab_now_ns ();
   memcpy (&x, item, sizeof x);
 
   if (x == ctx->crash_item)
@@ -259,6 +270,63 @@ out:
   free (ys);
 }
 
+#define MAX_GAPS 1000000
+
+static int
+compare_int64 (const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* The time a worker spends between finishing one item and starting its next:
+ * claiming the next chunk, and recording spans. A worker takes its chunks in
+ * increasing item order and runs a chunk's items in order, so in item order
+ * each worker's items follow one another in time. The median of those gaps,
+ * not the mean: a worker the system paused for a few milliseconds (another
+ * program, the runner) makes one gap huge, which says nothing about the
+ * hand-over. Returns NAN when no worker did two items. */
+static double
+handover_ns_per_item (const SquaresResult *results, const int *status, size_t n)
+{
+  int tids[MAX_FIGURE_WORKERS];
+  int64_t last_end[MAX_FIGURE_WORKERS];
+  size_t n_workers = 0, w = 0, gaps = 0;
+  size_t step = n > MAX_GAPS ? (n + MAX_GAPS - 1) / MAX_GAPS : 1;
+  int64_t *gap = malloc ((n / step + 1) * sizeof *gap);
+  double median = NAN;
+
+  if (gap == NULL)
+    return NAN;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (status[i] != 0)
+        continue;
+      /* Most items are on the same worker as the item before. */
+      if (w >= n_workers || tids[w] != results[i].tid)
+        for (w = 0; w < n_workers && tids[w] != results[i].tid; w++)
+          ;
+      if (w == n_workers)
+        {
+          if (n_workers == MAX_FIGURE_WORKERS)
+            continue;
+          tids[n_workers++] = results[i].tid;
+        }
+      else if (results[i].start_ns >= last_end[w] && i % step == 0)
+        gap[gaps++] = results[i].start_ns - last_end[w];
+      last_end[w] = results[i].end_ns;
+    }
+  if (gaps > 0)
+    {
+      qsort (gap, gaps, sizeof *gap, compare_int64);
+      median = gaps % 2 ? (double)gap[gaps / 2]
+                        : ((double)gap[gaps / 2 - 1] + (double)gap[gaps / 2]) / 2;
+    }
+  free (gap);
+  return median;
+}
+
 /* Writes the result summary: numbers, and a bar figure of the items each
  * worker computed, which shows how evenly the pool shared the work. */
 static char *
@@ -267,7 +335,8 @@ result_json (PlabDemoRun *run,
              const int *status,
              size_t n,
              size_t correct,
-             long double sum)
+             long double sum,
+             const PlabMapReport *report)
 {
   int tids[MAX_FIGURE_WORKERS];
   size_t counts[MAX_FIGURE_WORKERS];
@@ -275,7 +344,7 @@ result_json (PlabDemoRun *run,
   size_t other = 0;
   char name[PLAB_LANE_NAME_MAX + 16];
   size_t held;
-  double wait_ms;
+  double wait_ms, handover;
   PlabBuf buf;
 
   for (size_t i = 0; i < n; i++)
@@ -322,13 +391,22 @@ result_json (PlabDemoRun *run,
   imap_holdback (results, status, n, &held, &wait_ms);
   plab_buf_printf (&buf, ", \"imap_held_back\": %zu, \"imap_mean_wait_ms\": ", held);
   plab_json_write_short (&buf, wait_ms);
-  plab_buf_printf (&buf, ", \"workers_used\": %zu, ", n_workers);
+  plab_buf_printf (&buf, ", \"workers_used\": %zu", n_workers);
   if (run->values[PARAM_VIEW] == 1)
     {
+      plab_buf_append (&buf, ", ");
       append_arrival_figure (&buf, results, status, n);
       plab_buf_append (&buf, "}");
       return plab_buf_steal (&buf);
     }
+  /* The hand-over cost is the lesson of chunk_size; the arrival view's
+   * end times are arrivals, not ends of tasks, so only a map measures it. */
+  handover = handover_ns_per_item (results, status, n);
+  if (!isnan (handover))
+    _plab_demo_json_short (&buf, "handover_ns_per_item", handover);
+  if (report->n_chunks > 0)
+    _plab_demo_json_short (&buf, "items_per_handover", (double)n / (double)report->n_chunks);
+  plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "Items squared by each worker", "worker", "items");
   for (size_t w = 0; w < n_workers; w++)
     {
@@ -346,6 +424,11 @@ result_json (PlabDemoRun *run,
     plab_buf_printf (&buf, "%s%zu", n_workers ? ", " : "", other);
   plab_buf_append (&buf, "]}], \"notes\": [");
   plab_buf_printf (&buf, "\"%zu of %zu squares correct\", ", correct, n);
+  if (!isnan (handover))
+    plab_buf_printf (&buf,
+                     "\"%.0f ns between one item and the next on a worker (the median): the "
+                     "hand-over (claiming the next chunk%s)\", ",
+                     handover, run->values[PARAM_ITEM_SPANS] ? ", recording each item's span" : "");
   plab_buf_append (&buf, "\"results come back in input order, whoever computed them\"]}}");
   return plab_buf_steal (&buf);
 }
@@ -453,6 +536,7 @@ squares_map (PlabDemoRun *run,
   map.result_size = sizeof *results;
   map.chunk_size = (size_t)run->values[PARAM_CHUNK_SIZE];
   map.status = status;
+  map.chunk_spans = !run->values[PARAM_ITEM_SPANS];
   if (run->values[PARAM_VIEW] == 1)
     rc = squares_imap_unordered (pool, &map, report);
   else
@@ -545,14 +629,17 @@ squares_run (PlabDemoRun *run)
     }
   for (size_t i = 0; i < n; i++)
     items[i] = (int64_t)i;
-  run->tasks_total = (int64_t)n;
+  /* Progress counts task spans: one per item when every item has one (and
+   * in imap, which hands items over one by one), else an unknown number of
+   * chunks. */
+  run->tasks_total = run->values[PARAM_ITEM_SPANS] || run->values[PARAM_VIEW] == 1 ? (int64_t)n : 0;
 
   rc = squares_map (run, &ctx, items, results, status, n, &report);
   if (rc != 0 && rc != PLAB_ETASK)
     goto fail;
 
   correct = squares_check (run, results, status, n, &report, &sum);
-  run->result_json = result_json (run, results, status, n, correct, sum);
+  run->result_json = result_json (run, results, status, n, correct, sum, &report);
   rc = 0;
 
 fail:
@@ -571,6 +658,9 @@ static const PlabResultLabel result_labels[] = {
   { "imap_held_back", "results imap held back for order", NULL },
   { "imap_mean_wait_ms", "mean wait of a held-back result", "ms" },
   { "workers_used", "workers used", NULL },
+  { "handover_ns_per_item", "hand-over time per item (median gap between two items on a worker)",
+    "ns" },
+  { "items_per_handover", "items per hand-over (the chunk)", NULL },
 };
 
 const PlabDemo plab_demo_squares = {
@@ -581,14 +671,17 @@ const PlabDemo plab_demo_squares = {
   = "A pool hands the items of a list to its workers and gives the results back in input "
     "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
     "can spend more time passing items around than squaring them: compare Chunk size 1 "
-    "with the automatic chunk size (0) on the timeline. More workers only help when each "
+    "with the automatic chunk size (0) and read the hand-over time per item in the Result "
+    "(the time a worker spends between two items; the timeline shows one span per chunk, "
+    "and Item spans records every item, which costs time per item too). More "
+    "workers only help when each "
     "task does enough work; raise Work and watch the speedup grow. On the processes "
     "backend, Crash item makes one task kill its worker: the pool loses exactly that "
     "item, replaces the worker and finishes the rest. Choose View: arrival for the order "
     "results arrive in: imap hands them over in input order, so a finished item waits for "
     "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
   .tries = {
-    { "Chunk size 1: every item is handed over alone. Compare the time.",
+    { "Chunk size 1: every item is handed over alone. Compare the hand-over time per item.",
       PLAB_BACKEND_PROCESSES, 0, "chunk_size=1 n=20000", false },
     { "Crash item 500: the pool loses that item and carries on.",
       PLAB_BACKEND_PROCESSES, 0, "crash_item=500 chunk_size=0", false },

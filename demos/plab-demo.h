@@ -121,6 +121,11 @@ struct PlabDemoRun
   uint64_t seed;
   PlabTrace *trace; /* the run's trace; the calling thread is attached to lane 0 */
   const volatile sig_atomic_t *cancel;
+  /* The result of the serial run of the same sweep with the same parameters
+   * (the same repeat when there is one), or NULL: a demo that compares with
+   * a for loop compares with that measured run instead of measuring its own
+   * for loop first. Borrowed. */
+  const char *serial_result_json;
 
   /* Set by the demo */
   int64_t tasks_total; /* items the run will map, for a progress bar; 0: unknown */
@@ -178,6 +183,21 @@ bool plab_demo_result_label_for (const char *demo,
                                  const char *key,
                                  const char **label,
                                  const char **unit);
+
+/* Runs of the loop a calibration takes the best of. */
+#define PLAB_DEMO_CALIBRATION_RUNS 5
+
+/* The demos' CPU work ("80 ms of kneading") is a number of rounds of one
+ * loop: the rounds a CPU second holds on this machine times the seconds. The
+ * rate is measured against the calling thread's CPU time, so a busy machine
+ * makes the work take longer on the wall clock, never makes it smaller.
+ * Returns the best of @runs short runs (each about 4 million rounds, a few
+ * milliseconds); @cpu_ns and @wall_ns (either may be NULL) get what it took. */
+double plab_demo_measure_spin_rate (int runs, int64_t *cpu_ns, int64_t *wall_ns);
+
+/* Sets the rate every later run of this process uses (a calibration kept
+ * in the run store), instead of measuring it. Ignores a rate not above 0. */
+void plab_demo_set_spin_rate (double rounds_per_cpu_s);
 
 /* The run's parameters as a JSON object ({"n": 1000, "kernel": "gaussian"}); malloc'ed. */
 char *plab_demo_run_params_json (const PlabDemoRun *run);

@@ -13,7 +13,8 @@ Runs the real plab program on a fresh run store with the quick squares demo:
     speedup over the workers; the text table of the same sweep shows
     "x (low-high)";
   - a single run: `plab show` says "1 run" and invents no spread; a
-    repeated run's `plab show` gives the median and min-max of its sweep.
+    repeated run's `plab show` gives the median and min-max of its sweep,
+    and of each number of its result the repeats disagree on.
 
 Timings are never asserted, only what is computed from them.
 Usage: test-cli-spread.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
@@ -126,6 +127,27 @@ def show_gives_the_spread_of_its_sweep(db):
     for shown, want in zip(map(float, m.groups()), spread(walls)):
         assert abs(shown - want) <= 0.0006, (m.group(0), walls)
 
+
+
+@test
+def show_gives_each_result_number_its_spread(db):
+    """chef repeated: a number the repeats disagree on (the time saved) is
+    followed by the median and min-max of the three; one they agree on
+    (the text's figure) is not."""
+    summary = json.loads(plab(db, "run", "chef", "-b", "threads", "-j", "2", "--repeat", "3",
+                              "--set", "unit_ms=10", "--json"))
+    saved = [r["result"]["saved_percent"] for r in summary["runs"]]
+    out = plab(db, "show", str(summary["runs"][-1]["id"]))
+    m = re.search(r"^\s+saved against the for loop \(measured\): [-0-9.]+% "
+                  r"\(median ([-0-9.]+)%, ([-0-9.]+)–([-0-9.]+)%\)$", out, re.M)
+    if len(set(saved)) == 1:  # three equal times: nothing to spread
+        assert not m, out
+        return
+    assert m, out
+    for shown, want in zip(map(float, m.groups()), spread(saved)):
+        # plab_format_number keeps three significant digits.
+        assert abs(shown - want) <= 0.051 * max(1.0, abs(want) / 10), (m.group(0), saved)
+    assert re.search(r"^\s+saved, the text's figure: 44.4%$", out, re.M), out
 
 def main():
     print(f"1..{len(tests)}")

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -372,8 +373,10 @@ test_run_processes (Fixture *f, gconstpointer data)
   int pids[8];
   int n_pids = 0;
 
+  /* item_spans: a span per item, which the store must hold every one of. */
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "processes", "--db",
-                             f->db, "--set", "n=20000", "--set", "work=100", "--json"),
+                             f->db, "--set", "n=20000", "--set", "work=100", "--set",
+                             "item_spans=true", "--json"),
                    ==, 0);
   checked = python_check (f, out, check_single_run);
   fields = g_strsplit (g_strchomp (checked), "|", -1);
@@ -480,7 +483,8 @@ test_export (Fixture *f, gconstpointer data)
   g_autofree char *text = NULL;
 
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "processes", "--db",
-                             f->db, "--set", "n=3000", "--set", "crash_item=7", "--json"),
+                             f->db, "--set", "n=3000", "--set", "crash_item=7", "--set",
+                             "item_spans=true", "--json"),
                    ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -908,7 +912,7 @@ test_progress_stream (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL, *err = NULL, *checked = NULL;
 
   g_assert_cmpint (run_plab (f, &out, &err, "run", "squares", "-j", "2", "-b", "threads", "--db",
-                             f->db, "--set", "n=3000", "--progress"),
+                             f->db, "--set", "n=3000", "--set", "item_spans=true", "--progress"),
                    ==, 0);
   checked = python_check (f, out,
                           "import json,sys\n"
@@ -1410,6 +1414,71 @@ get_run (const Fixture *f, int64_t id)
   return r;
 }
 
+/* Member @key of run @id's result, as a number (NAN when it has none) and,
+ * when @text is given, as a string. */
+static double
+result_member (const Fixture *f, int64_t id, const char *key, char **text)
+{
+  PlabRunRecord *r = get_run (f, id);
+  PlabJson *json = plab_json_parse (r->result_json, NULL, 0);
+  const PlabJson *v;
+  double value;
+
+  g_assert_nonnull (json);
+  v = plab_json_get (json, key);
+  value = v ? plab_json_number (v, NAN) : NAN;
+  if (text)
+    *text = g_strdup (plab_json_string (v, ""));
+  plab_json_free (json);
+  plab_run_record_free (r);
+  return value;
+}
+
+/* chef's time saved compares measured times only: a serial run is the for
+ * loop and saves nothing; a sweep measures the others against its serial
+ * run (run first, whatever the order of -b); a run of its own measures a
+ * for loop just before its kitchen. */
+static void
+test_chef_measured_baseline (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *show = NULL, *serr = NULL;
+  g_autofree char *from2 = NULL, *from3 = NULL;
+  PlabRunRecord *r;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "processes,serial", "--sweep", "2",
+                             "--set", "unit_ms=20", "--db", f->db),
+                   ==, 0);
+  r = get_run (f, 1);
+  g_assert_cmpstr (r->backend, ==, "serial");
+  plab_run_record_free (r);
+  g_assert_true (isnan (result_member (f, 1, "saved_percent", NULL)));
+  g_assert_cmpfloat (result_member (f, 1, "for_loop_s", NULL), >, 0);
+  /* The processes run's for loop is the serial run's, to the digit. */
+  g_assert_cmpfloat (result_member (f, 2, "for_loop_s", NULL), ==,
+                     result_member (f, 1, "for_loop_s", NULL));
+  result_member (f, 2, "for_loop_from", &from2);
+  g_assert_cmpstr (from2, ==, "sweep");
+  g_assert_false (isnan (result_member (f, 2, "saved_percent", NULL)));
+  g_assert_cmpfloat (result_member (f, 2, "classic_saved_percent", NULL), ==, 44.4);
+
+  /* Alone, a processes run measures its own for loop first. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "processes", "--set", "unit_ms=20",
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpfloat (result_member (f, 3, "for_loop_s", NULL), >, 0);
+  result_member (f, 3, "for_loop_from", &from3);
+  g_assert_cmpstr (from3, ==, "this run");
+  r = get_run (f, 3);
+  g_assert_nonnull (strstr (r->result_json, "the for loop was measured in this run, just before"));
+  plab_run_record_free (r);
+  g_assert_cmpint (run_plab (f, &show, &serr, "show", "3", "--db", f->db), ==, 0);
+  g_assert_nonnull (strstr (show, "saved against the for loop (measured): "));
+  g_assert_nonnull (strstr (show, "saved, the text's figure: 44.4%"));
+  g_assert_null (strstr (show, "sum of the tasks"));
+}
+
 /* A run beside a busy loop on every usable CPU warns in plab run and plab
  * show, and its load is stored as busy. */
 static void
@@ -1432,6 +1501,45 @@ test_busy_run_warns (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (r->load.others_share, >, PLAB_BUSY_OTHERS_SHARE);
   g_assert_true (plab_machine_load_is_busy (&r->load));
   plab_run_record_free (r);
+}
+
+/* The demos' CPU work is a fixed amount: calibrated on the first run against
+ * CPU time and kept in the store, so a run beside a busy loop on every CPU
+ * spends at least the CPU time it was asked for (it takes longer on the
+ * wall clock instead), and a later run reuses the kept calibration. */
+static void
+test_cpu_work_kept (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  /* chef's busy tasks: 5 + 3 + 4 + 2 units of 20 ms. */
+  const double asked_s = 14 * 0.020;
+  PlabCalibration first = { 0 }, second = { 0 };
+  PlabStore *store = NULL;
+  GArray *hogs;
+  int rc;
+
+  g_assert_cmpint (run_plab (f, &out, &err, "run", "chef", "-b", "serial", "--set", "unit_ms=20",
+                             "--db", f->db),
+                   ==, 0);
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &first), ==, 0);
+  plab_store_close (store);
+  g_assert_cmpfloat (first.value, >, 0);
+  g_assert_cmpint (first.cpu_ns, >, 0);
+
+  hogs = start_hogs ();
+  rc = run_plab (f, &out2, &err2, "run", "chef", "-b", "serial", "--set", "unit_ms=20", "--db",
+                 f->db);
+  stop_hogs (hogs);
+  g_assert_cmpint (rc, ==, 0);
+  /* The work did not shrink with the load; its CPU time is what was asked
+   * (less a margin for clock granularity, never half of it). */
+  g_assert_cmpfloat (result_member (f, 2, "cpu_s", NULL), >=, 0.8 * asked_s);
+  g_assert_cmpint (plab_store_open (f->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &second), ==, 0);
+  plab_store_close (store);
+  /* A busy machine never lowers the kept rate. */
+  g_assert_cmpfloat (second.value, >=, first.value);
 }
 
 /* A run with no load started beside it does not warn: its own workers are
@@ -1487,6 +1595,8 @@ main (int argc, char **argv)
 #define ADD(path, func)                                                                            \
   g_test_add (path, Fixture, NULL, tmp_test_fixture_setup, func, tmp_test_fixture_teardown)
   ADD ("/plab/cli/help", test_help);
+  ADD ("/plab/cli/chef-measured-baseline", test_chef_measured_baseline);
+  ADD ("/plab/cli/cpu-work-kept", test_cpu_work_kept);
   ADD ("/plab/cli/list", test_list);
   ADD ("/plab/cli/bad-input", test_bad_input);
   ADD ("/plab/cli/store-unusable", test_store_unusable);

@@ -54,8 +54,10 @@ PLAB = os.path.join(BUILD_DIR, "app", "plab")
 
 # A squares run of several seconds: each item costs `work` loop rounds, and a
 # chunk size of 50 gives the pool many small hand-overs, so spans reach the
-# runner (and the progress stream) all the time.
-LONG_SQUARES = ["--set", "n=400000", "--set", "work=20000", "--set", "chunk_size=50"]
+# runner (and the progress stream) all the time; item_spans gives every item a
+# span of its own, so each worker records without pause.
+LONG_SQUARES = ["--set", "n=400000", "--set", "work=20000", "--set", "chunk_size=50",
+                "--set", "item_spans=true"]
 
 
 class Failure(Exception):
@@ -269,9 +271,10 @@ class Lab:
 
     def record_earlier_runs(self):
         """An ok run on processes, a run whose worker crashed, and a cars run."""
-        self.plab("run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000")
         self.plab("run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000",
-                  "--set", "crash_item=7", check_rc=1)
+                  "--set", "item_spans=true")
+        self.plab("run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000",
+                  "--set", "crash_item=7", "--set", "item_spans=true", check_rc=1)
         self.plab("run", "cars", "-b", "threads", "-j", "2", "--set", "cars=30",
                   "--set", "producer_ms=0", "--set", "consumer_ms=0")
         for run_id in run_ids(self.db):
@@ -527,7 +530,8 @@ def worker_fault(name, inject, want_signal, signal_words):
     try:
         lab.record_earlier_runs()
         lab.start("squares", "-b", "processes", "-j", "2", "--set", "n=100000", "--set", "work=20000",
-                  "--set", "chunk_size=50", *inject.get("args", []), progress=True)
+                  "--set", "chunk_size=50", "--set", "item_spans=true", *inject.get("args", []),
+                  progress=True)
         victim = None
         if "signal" in inject:
             workers = lab.wait_mid_run()

@@ -341,10 +341,11 @@ plab_run (Fixture *f, const char *const *args, int want_status)
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  const char *const ok_run[]
-      = { "run", "squares", "-b", "processes", "-j", "2", "--set", "n=20000", NULL };
-  const char *const crash_run[] = { "run",   "squares", "-b",    "processes",    "-j", "2",
-                                    "--set", "n=20000", "--set", "crash_item=9", NULL };
+  const char *const ok_run[] = { "run",   "squares", "-b",    "processes",       "-j", "2",
+                                 "--set", "n=20000", "--set", "item_spans=true", NULL };
+  const char *const crash_run[]
+      = { "run",   "squares",      "-b",    "processes",       "-j", "2", "--set", "n=20000",
+          "--set", "crash_item=9", "--set", "item_spans=true", NULL };
 
   f->dir = tmp_test_dir_new ("plab-gui-faults-XXXXXX", &f->db);
   f->runner = app_test_runner_path ();
@@ -401,6 +402,7 @@ static const char *const long_params[][2] = {
   { "n", "5000000" },
   { "work", "20000" },
   { "chunk_size", "50" },
+  { "item_spans", "1" },
 };
 
 /* A list-append run on gil whose two tasks would take about half a minute

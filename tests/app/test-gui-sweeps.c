@@ -19,9 +19,16 @@
  *                      demo
  *   demo-picked        picking a demo in the sidebar shows its newest run,
  *                      or no run at all when it has none
+ *   run-repeat         Run with Repeat 3 (chef on processes) goes the way a
+ *                      sweep's repeats go: `--repeat 3` on the command line,
+ *                      three runs grouped in the store, and the Result gives
+ *                      the median wall time with its min-max, and each of its
+ *                      numbers (the time saved against the measured for loop)
+ *                      over the three; Repeat 1 is a plain run again
  *
  * With PLAB_SCREENSHOT_DIR set, the window at the end of the two-backend
- * sweep is saved there (Execution time and Speedup). The deadlines only
+ * sweep is saved there (Execution time and Speedup), and the Result of the
+ * repeated chef run (gui-run-repeat-result.png). The deadlines only
  * catch hangs.
  */
 #include <gio/gio.h>
@@ -524,6 +531,65 @@ test_demo_picked (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (gtk_label_get_text (f->window->status_label), "No run of chef"));
 }
 
+static void
+select_backend (Fixture *f, const char *backend)
+{
+  for (guint i = 0; i < f->window->backend_names->len; i++)
+    if (!g_strcmp0 (g_ptr_array_index (f->window->backend_names, i), backend))
+      {
+        gtk_drop_down_set_selected (f->window->backend_dropdown, i);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
+static void
+test_run_repeat (Fixture *f, gconstpointer data)
+{
+  const PlabChartData *chart;
+  const char *command;
+  gint64 newest;
+
+  g_assert_true (plab_window_select_demo (f->window, "chef"));
+  select_backend (f, "processes");
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  set_param (f, "unit_ms", 20);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (f->window->run_repeat_spin), ==, 1);
+  command = gtk_label_get_text (f->window->command_label);
+  g_assert_null (strstr (command, "-j 2 --repeat"));
+  gtk_spin_button_set_value (f->window->run_repeat_spin, 3);
+  command = gtk_label_get_text (f->window->command_label);
+  g_test_message ("%s", command);
+  g_assert_nonnull (strstr (command, "$ plab run chef -b processes -j 2 --repeat 3"));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
+  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS * 2));
+  wait_listed (f, 3);
+  g_assert_cmpint (sql_int (f, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), ==, 3);
+  g_assert_cmpint (sql_int (f, "SELECT COUNT(DISTINCT sweep_id) FROM runs"), ==, 1);
+  newest = sql_int (f, "SELECT MAX(id) FROM runs");
+  select_and_wait (f, newest);
+
+  /* The Result: the median of the three and their min-max, and the time
+   * saved against the for loop each run measured. */
+  chart = f->window->shown->chart;
+  g_assert_nonnull (chart->result_chart.spread);
+  g_test_message ("%s", chart->result_chart.spread);
+  g_assert_nonnull (strstr (chart->result_chart.spread, "median"));
+  g_assert_nonnull (strstr (chart->result_chart.spread, "over 3 runs of processes × 2"));
+  g_assert_nonnull (plab_json_get (chart->result, "saved_percent"));
+  /* Each number of the Result comes with the three runs' spread. */
+  g_assert_cmpuint (chart->result_chart.n_repeats, ==, 3);
+  g_assert_cmpstr (plab_json_string (plab_json_get (chart->result, "for_loop_from"), ""), ==,
+                   "this run");
+  save_shot (f, "result", "gui-run-repeat-result.png");
+
+  /* Repeat 1 again: a plain Run, as before. */
+  gtk_spin_button_set_value (f->window->run_repeat_spin, 1);
+  g_assert_null (strstr (gtk_label_get_text (f->window->command_label), "-j 2 --repeat"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -537,6 +603,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui-sweeps/selection", test_selection);
   ADD ("/plab/gui-sweeps/prediction", test_prediction);
   ADD ("/plab/gui-sweeps/demo-picked", test_demo_picked);
+  ADD ("/plab/gui-sweeps/run-repeat", test_run_repeat);
 #undef ADD
 
   return g_test_run ();

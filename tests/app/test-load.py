@@ -148,7 +148,8 @@ def test_thousand_runs_in_one_runner(tmp):
     # workers: 100 + 3 * 3 * 100 = 1,000 runs. n=5000 spans per run fill
     # the store's page cache within the first hundred runs.
     args = ["run", "squares", "-b", "serial,threads,processes,gil", "--sweep", "1..3",
-            "--repeat", "100", "--set", "n=5000", "--set", "work=0", "--yes"]
+            "--repeat", "100", "--set", "n=5000", "--set", "work=0", "--set", "item_spans=true",
+            "--yes"]
     t0 = time.monotonic()
     p, err, samples = sample_runner(db, args)
     elapsed = time.monotonic() - t0

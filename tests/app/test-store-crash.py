@@ -29,7 +29,8 @@ import plab_test  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
-RUN = ["run", "squares", "-b", "threads", "-j", "2", "--set", "n=3000", "--set", "work=0"]
+RUN = ["run", "squares", "-b", "threads", "-j", "2", "--set", "n=3000", "--set", "work=0",
+       "--set", "item_spans=true"]
 DEADLINE = 120  # only against hangs
 INTERRUPTED = "the runner stopped before the run finished (it was killed or crashed)"
 

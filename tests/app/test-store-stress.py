@@ -45,7 +45,8 @@ PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
 
 # A run small enough to be quick on a loaded 2-core machine, big enough to
 # spread its spans over a few hundred pages.
-SMALL_RUN = ["squares", "-b", "threads", "-j", "2", "--set", "n=8000", "--set", "work=0"]
+SMALL_RUN = ["squares", "-b", "threads", "-j", "2", "--set", "n=8000", "--set", "work=0",
+             "--set", "item_spans=true"]
 # Generous: only against hangs. The store's own busy timeout is 3 s.
 DEADLINE = 60
 
@@ -272,7 +273,7 @@ def concurrent_runners(tmp, c):
     db = make_store(os.path.join(tmp, "runs.db"), runs=1)
     n_runners, n = 5, 200000
     argv = [PLAB, "run", "squares", "-b", "threads", "-j", "2", "--set", f"n={n}",
-            "--set", "work=0", "--db", db]
+            "--set", "work=0", "--set", "item_spans=true", "--db", db]
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(n_runners)]
     for p in procs:
@@ -455,7 +456,8 @@ def not_a_database(tmp, c):
 def fill_run_args():
     # About 200000 spans: far more than the room left, so the disk fills
     # while the run's timeline is written.
-    return ["squares", "-b", "threads", "-j", "2", "--set", "n=200000", "--set", "work=0"]
+    return ["squares", "-b", "threads", "-j", "2", "--set", "n=200000", "--set", "work=0",
+            "--set", "item_spans=true"]
 
 
 def orphan_journals(db, runs):

@@ -196,6 +196,45 @@ test_unknown_hidden (void)
   plab_json_free (result);
 }
 
+/* A run repeated three times: each number the repeats disagree on gets its
+ * median and min-max under it, in the unit of its label; one they agree on,
+ * and any number of a single run, gets none. */
+static void
+test_repeats_spread (void)
+{
+  PlabJson *runs[3] = {
+    plab_json_parse ("{\"tasks\": 6, \"saved_percent\": 40, \"cpu_s\": 0.5}", NULL, 0),
+    plab_json_parse ("{\"tasks\": 6, \"saved_percent\": 50, \"cpu_s\": 0.7}", NULL, 0),
+    plab_json_parse ("{\"tasks\": 6, \"saved_percent\": 45}", NULL, 0),
+  };
+  PlabResultChartData chart = { .title = "Result",
+                                .footer = "footer",
+                                .result = runs[0],
+                                .demo = "chef",
+                                .label_for = plab_demo_result_label_for,
+                                .repeats = (const PlabJson *const *)runs,
+                                .n_repeats = 3 };
+  g_autofree char *words = NULL;
+  char text[160];
+
+  g_assert_true (plab_result_chart_spread (&chart, "saved_percent", text, sizeof text));
+  g_assert_cmpstr (text, ==, "median 45%, 40–50%");
+  g_assert_true (plab_result_chart_spread (&chart, "cpu_s", text, sizeof text));
+  g_assert_cmpstr (text, ==, "median 0.600 s, 0.500–0.700 s");
+  g_assert_false (plab_result_chart_spread (&chart, "tasks", text, sizeof text));
+  g_assert_false (plab_result_chart_spread (&chart, "nothing", text, sizeof text));
+  words = draw_words (&chart);
+  /* The script escapes the dash. */
+  assert_shows (words, "median 45%, 40");
+  assert_shows (words, "50%");
+  assert_hides (words, "median 6");
+
+  chart.n_repeats = 1;
+  g_assert_false (plab_result_chart_spread (&chart, "saved_percent", text, sizeof text));
+  for (int i = 0; i < 3; i++)
+    plab_json_free (runs[i]);
+}
+
 static cairo_surface_t *
 export_png (Fixture *fx, const char *name, PlabResultLabelFunc labels)
 {
@@ -269,7 +308,7 @@ test_show (Fixture *fx, gconstpointer user_data)
   g_autofree char *json = plab_show (fx, "--json");
 
   assert_shows (text, "result      tasks cooked: 6\n");
-  assert_shows (text, "time of the for loop (sum of the tasks): ");
+  assert_shows (text, "time of the for loop, measured: ");
   assert_shows (text, "saved, the text's figure: 44.4%\n");
   assert_hides (text, "for_loop_s");
   assert_shows (json, "\"for_loop_s\"");
@@ -283,6 +322,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/plab/chart/result-labels/chef-in-words", test_chef_in_words);
   g_test_add_func ("/plab/chart/result-labels/unknown-hidden", test_unknown_hidden);
+  g_test_add_func ("/plab/chart/result-labels/repeats-spread", test_repeats_spread);
   ADD ("/plab/chart/result-labels/export", test_export);
   ADD ("/plab/chart/result-labels/show", test_show);
 #undef ADD

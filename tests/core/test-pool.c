@@ -510,6 +510,52 @@ test_task_spans_recorded_by_pool (void)
     }
 }
 
+/* With chunk_spans a map records one task span per chunk handed out, each
+ * starting at its chunk's first item, and every item still computed once:
+ * as many spans as the report's chunks (no retries here), far fewer than
+ * items; with chunk_size 1 a span per item again. */
+static void
+test_chunk_spans (void)
+{
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    for (size_t chunk = 0; chunk <= 1; chunk++)
+      {
+        PlabTrace *trace = plab_trace_new ();
+        SpanCount c = { { 0 }, g_hash_table_new (NULL, NULL) };
+        PlabTraceSink sink = { NULL, count_spans, &c };
+        PlabPoolOptions opts = { .backend = b, .workers = 2, .trace = trace };
+        PlabPool *pool;
+        PlabMapReport report = { 0 };
+        size_t n = 5000;
+        Squares sq = squares_new (NULL, n, chunk, FALSE);
+
+        sq.map.chunk_spans = true;
+        plab_trace_set_sink (trace, &sink);
+        g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+        g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, 0);
+        plab_pool_free (pool);
+        plab_trace_drain (trace);
+        check_squares (sq.results, n, -1);
+        if (chunk == 1)
+          g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, n);
+        else
+          {
+            g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], >=, 1);
+            g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], <, n / 4);
+            /* The serial backend hands out no chunks: its spans cover 1024 items. */
+            if (b != PLAB_BACKEND_SERIAL)
+              g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, report.n_chunks);
+            else
+              g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, (n + 1023) / 1024);
+          }
+        /* Spans are named by distinct first items. */
+        g_assert_cmpuint (g_hash_table_size (c.task_ids), ==, c.tasks[PLAB_SPAN_TASK]);
+        g_hash_table_unref (c.task_ids);
+        plab_trace_free (trace);
+        squares_free (&sq);
+      }
+}
+
 static void
 count_all (void *user_data, const PlabEvent *events, size_t n)
 {
@@ -630,6 +676,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/pool/cancel-reaches-running-tasks", test_cancel_reaches_running_tasks);
   g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
   g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
+  g_test_add_func ("/plab/pool/chunk-spans", test_chunk_spans);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
   return g_test_run ();
 }

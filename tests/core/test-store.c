@@ -1371,6 +1371,59 @@ test_migrate_v4 (Fixture *f, gconstpointer data)
   assert_integrity_ok (f->path);
 }
 
+/* A store of schema version 5 gets the calibrations table of version 6 on
+ * the first open for writing (a reader asks for the upgrade first), keeps
+ * its runs, and then keeps this machine's calibration across opens. */
+static void
+test_migrate_v5 (Fixture *f, gconstpointer data)
+{
+  PlabCalibration c = { .value = 1.5e9, .cpu_ns = 20000000, .wall_ns = 21000000 };
+  PlabCalibration got = { 0 };
+  PlabStore *store = open_rw (f->path);
+  PlabRunRecord *run = NULL;
+  sqlite3 *db;
+
+  record_run (store, "chef", 0, 3);
+  plab_store_close (store);
+  /* Version 5 is version 6 without the calibrations table. */
+  db = raw_open (f->path);
+  raw_exec (db, "DROP TABLE calibrations; PRAGMA user_version = 5;");
+  sqlite3_close (db);
+
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, PLAB_ESTORE_OPEN);
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_get_run (store, 1, &run), ==, 0);
+  g_assert_cmpint (run->n_spans, ==, 3);
+  plab_run_record_free (run);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &got), ==, PLAB_ENOTFOUND);
+  g_assert_cmpint (plab_store_put_calibration (store, "spin_rate", &c), ==, 0);
+  plab_store_close (store);
+
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &got), ==, 0);
+  g_assert_cmpfloat (got.value, ==, 1.5e9);
+  g_assert_cmpint (got.cpu_ns, ==, 20000000);
+  g_assert_cmpint (got.wall_ns, ==, 21000000);
+  g_assert_cmpint (got.measured_at_us, >, 0);
+  /* Replaced, not added; a rate that is not above 0 is refused. */
+  c.value = 2e9;
+  g_assert_cmpint (plab_store_put_calibration (store, "spin_rate", &c), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &got), ==, 0);
+  g_assert_cmpfloat (got.value, ==, 2e9);
+  c.value = 0;
+  g_assert_cmpint (plab_store_put_calibration (store, "spin_rate", &c), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_store_get_calibration (store, "other", &got), ==, PLAB_ENOTFOUND);
+  plab_store_close (store);
+
+  /* A reader cannot ask: the machine is the one a writer opened on. */
+  store = NULL;
+  g_assert_cmpint (plab_store_open (f->path, PLAB_STORE_READ_ONLY, &store), ==, 0);
+  g_assert_cmpint (plab_store_get_calibration (store, "spin_rate", &got), ==, PLAB_ESTORE_READONLY);
+  plab_store_close (store);
+  assert_integrity_ok (f->path);
+}
+
 /* A store missing one of plab's tables, columns or triggers is refused as
  * damaged, by readers and writers, and left as it is. */
 static void
@@ -1382,6 +1435,7 @@ test_missing_table (Fixture *f, gconstpointer data)
     "DROP TABLE lanes;",
     "DROP TABLE machines;",
     "DROP TABLE span_kinds;",
+    "DROP TABLE calibrations;",
     "ALTER TABLE runs DROP COLUMN check_message;",
     "ALTER TABLE spans RENAME COLUMN label TO text;",
     "DROP TRIGGER runs_delete;",
@@ -1531,6 +1585,7 @@ main (int argc, char **argv)
   ADD ("migrate-v1", test_migrate_v1);
   ADD ("migrate-v2", test_migrate_v2);
   ADD ("migrate-v4", test_migrate_v4);
+  ADD ("migrate-v5", test_migrate_v5);
   ADD ("missing-table", test_missing_table);
   ADD ("gone-mid-run", test_gone_mid_run);
   ADD ("waits-for-runner", test_waits_for_runner);

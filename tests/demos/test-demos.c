@@ -130,7 +130,7 @@ test_params_json (void)
   json = plab_demo_run_params_json (&run);
   g_assert_cmpstr (json, ==,
                    "{\"n\": 77, \"chunk_size\": 0, \"work\": 2000, \"crash_item\": -1, "
-                   "\"view\": \"workers\"}");
+                   "\"view\": \"workers\", \"item_spans\": false}");
   free (json);
 }
 
@@ -152,6 +152,8 @@ run_squares (PlabDemoRun *run,
   run->values[plab_demo_param_index (squares, "n")] = n;
   run->values[plab_demo_param_index (squares, "work")] = 50;
   run->values[plab_demo_param_index (squares, "crash_item")] = crash_item;
+  /* A span per item, so that progress counts items. */
+  run->values[plab_demo_param_index (squares, "item_spans")] = 1;
   return squares->run (run);
 }
 

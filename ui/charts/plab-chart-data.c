@@ -261,6 +261,57 @@ result_spread (PlabChartData *self)
   self->result_chart.spread = self->result_spread;
 }
 
+/* Keeps the results of @runs that finished, with their configurations, so
+ * that the Result can give the spread of each number over the repeats of
+ * its run's configuration (repeat_results ()). Out of memory, it keeps
+ * none: the Result then shows the run's own numbers only. */
+static void
+keep_group_results (PlabChartData *self, PlabRunRecord **runs, size_t n_runs)
+{
+  size_t n = 0;
+
+  self->group_results = calloc (n_runs + 1, sizeof *self->group_results);
+  self->group_backends = calloc (n_runs + 1, sizeof *self->group_backends);
+  self->group_workers = calloc (n_runs + 1, sizeof *self->group_workers);
+  if (self->group_results == NULL || self->group_backends == NULL || self->group_workers == NULL)
+    return;
+  for (size_t i = 0; i < n_runs; i++)
+    {
+      if (runs[i]->status != PLAB_RUN_OK || runs[i]->result_json == NULL)
+        continue;
+      self->group_results[n] = plab_json_parse (runs[i]->result_json, NULL, 0);
+      self->group_backends[n] = strdup (runs[i]->backend);
+      self->group_workers[n] = runs[i]->workers;
+      if (self->group_results[n] == NULL || self->group_backends[n] == NULL)
+        {
+          plab_json_free (self->group_results[n]);
+          free (self->group_backends[n]);
+          continue;
+        }
+      n++;
+    }
+  self->n_group_results = n;
+}
+
+/* Points the Result at the kept results of the run's own configuration. */
+static void
+repeat_results (PlabChartData *self)
+{
+  size_t n = 0;
+
+  if (self->n_group_results < 2)
+    return;
+  self->repeat_results = calloc (self->n_group_results, sizeof *self->repeat_results);
+  if (self->repeat_results == NULL)
+    return;
+  for (size_t i = 0; i < self->n_group_results; i++)
+    if (strcmp (self->group_backends[i], self->run->backend) == 0
+        && self->group_workers[i] == self->run->workers)
+      self->repeat_results[n++] = self->group_results[i];
+  self->result_chart.repeats = (const PlabJson *const *)self->repeat_results;
+  self->result_chart.n_repeats = n;
+}
+
 static void
 load_result (PlabChartData *self)
 {
@@ -280,6 +331,7 @@ load_result (PlabChartData *self)
   self->result_chart.footer = self->footer;
   self->result_chart.result = self->result;
   result_spread (self);
+  repeat_results (self);
   self->result_chart.demo = self->run->demo;
 }
 
@@ -312,6 +364,7 @@ load_group (PlabChartData *self,
         n_samples++;
       }
   self->n_group_runs = (int)n_samples;
+  keep_group_results (self, runs, n_runs);
   /* The points copy the backend names the samples borrow from @runs. */
   if (plab_time_points_from_samples (samples, n_samples, &self->points, &self->n_points) != 0)
     {
@@ -568,7 +621,13 @@ plab_chart_data_free (PlabChartData *self)
   plab_run_record_free (self->run);
   plab_timeline_data_free (self->timeline);
   plab_json_free (self->result);
-  PLAB_FREE_ALL (self->lanes, self->points, self);
+  for (size_t i = 0; i < self->n_group_results; i++)
+    {
+      plab_json_free (self->group_results[i]);
+      free (self->group_backends[i]);
+    }
+  PLAB_FREE_ALL (self->lanes, self->points, self->group_results, self->group_backends,
+                 self->group_workers, self->repeat_results, self);
 }
 
 void

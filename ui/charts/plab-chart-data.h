@@ -62,6 +62,11 @@ typedef struct
   char time_title[PLAB_CHART_DATA_TITLE_MAX];
   char speedup_title[PLAB_CHART_DATA_TITLE_MAX];
   char group_footer[PLAB_CHART_DATA_FOOTER_MAX]; /* a second line: runs measured while busy */
+  /* The group's finished runs' results, parsed, with their configurations */
+  PlabJson **group_results;
+  char **group_backends;
+  int *group_workers;
+  size_t n_group_results;
 
   /* PLAB_CHART_LOAD_RESULT: an unreadable result shows as {} and says why
    * in result_error */
@@ -70,6 +75,8 @@ typedef struct
   char result_title[PLAB_CHART_DATA_TITLE_MAX];
   char result_spread[PLAB_CHART_DATA_TITLE_MAX]; /* with the group: the run's configuration */
   char result_error[160];
+  /* Those of group_results that are the run's configuration (borrowed) */
+  const PlabJson **repeat_results;
 } PlabChartData;
 
 /* Whether to go on reading; asked between batches of spans. */

@@ -2,6 +2,7 @@
 #include "plab-result-chart.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plab-chart-private.h"
@@ -18,6 +19,8 @@
  * units of the table's font size. */
 #define ROW_LINE_EM 1.3
 #define ROW_PAD_EM 0.3
+/* The median and min-max line under a value, in ems of the table's text. */
+#define SPREAD_TEXT_EM 0.85
 /* Headings are this much larger than the rows. */
 #define HEADING_EM 1.15
 #define MAX_SERIES 16
@@ -370,9 +373,67 @@ plab_result_chart_row (const PlabResultChartData *data,
   return true;
 }
 
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+bool
+plab_result_chart_spread (const PlabResultChartData *data,
+                          const char *key,
+                          char *text,
+                          size_t text_size)
+{
+  const char *label = NULL, *unit = NULL;
+  const char *sep;
+  char median[64], low[64], high[64];
+  double *values;
+  size_t n = 0;
+
+  if (data->n_repeats < 2 || data->repeats == NULL)
+    return false;
+  values = malloc (data->n_repeats * sizeof *values);
+  if (values == NULL)
+    return false;
+  for (size_t i = 0; i < data->n_repeats; i++)
+    {
+      const PlabJson *v = plab_json_get (data->repeats[i], key);
+
+      if (v != NULL && v->type == PLAB_JSON_NUMBER && isfinite (v->number))
+        values[n++] = v->number;
+    }
+  if (n >= 2)
+    qsort (values, n, sizeof *values, compare_doubles);
+  /* A number every repeat agrees on (a count, the text's figure) has no
+   * spread to show. */
+  if (n < 2 || values[0] == values[n - 1])
+    {
+      free (values);
+      return false;
+    }
+  plab_format_number (n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2, median,
+                      sizeof median);
+  plab_format_number (values[0], low, sizeof low);
+  plab_format_number (values[n - 1], high, sizeof high);
+  free (values);
+  if (data->label_for != NULL)
+    data->label_for (data->demo, key, &label, &unit);
+  if (unit == NULL)
+    unit = "";
+  sep = unit[0] == '\0' || strcmp (unit, "%") == 0 ? "" : " ";
+  /* Short, to fit under a value in a narrow panel: the line above the
+   * table says how many runs. */
+  snprintf (text, text_size, "median %s%s%s, %s–%s%s%s", median, sep, unit, low, high, sep, unit);
+  return true;
+}
+
 /* The rows of the table: the label on the left, wrapped when it is long,
- * the value in bold on the right, a thin rule under each row. Returns the y
- * under the last row. */
+ * the value in bold on the right, a thin rule under each row; a number with
+ * repeats has its median and min-max under it, small and muted. Returns the
+ * y under the last row. */
 static double
 table_rows (cairo_t *cr,
             const PlabChartStyle *style,
@@ -383,7 +444,7 @@ table_rows (cairo_t *cr,
 {
   double line_h = size * ROW_LINE_EM, value_w = 0;
   const char *label;
-  char value[256];
+  char value[256], spread[160];
   int rows = 0;
 
   _plab_chart_font (cr, style, size, true);
@@ -412,6 +473,16 @@ table_rows (cairo_t *cr,
       _plab_chart_text_fit (cr, value, value_w, fitted, sizeof fitted);
       _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, fitted);
       y = fmax (bottom, top + line_h) + ROW_PAD_EM * size;
+      if (m->type == PLAB_JSON_NUMBER
+          && plab_result_chart_spread (data, m->key, spread, sizeof spread)
+          && y + line_h <= area.y + area.h)
+        {
+          _plab_chart_font (cr, style, size * SPREAD_TEXT_EM, false);
+          _plab_chart_set_colour (cr, style->muted);
+          _plab_chart_text_fit (cr, spread, area.w, fitted, sizeof fitted);
+          _plab_chart_text (cr, area.x + area.w, y, 1, 0, fitted);
+          y += line_h * SPREAD_TEXT_EM + ROW_PAD_EM * size;
+        }
       _plab_chart_set_colour (cr, style->lane_stripe);
       cairo_set_line_width (cr, style->thin_line_width);
       cairo_move_to (cr, area.x, floor (y) + 0.5);

@@ -49,6 +49,11 @@ typedef struct
   /* Pixels of the table's text; the window passes its own font's size so
    * the table reads like the rest of it. 0: the style's tick size. */
   double text_size;
+  /* The results of the run's configuration over its repeats (the run's own
+   * among them), borrowed; with two or more, each number of the table gets
+   * its median and min-max under it (plab_result_chart_spread ()). */
+  const PlabJson *const *repeats;
+  size_t n_repeats;
 } PlabResultChartData;
 
 /* What the table's row for member @member of @data->result says: its
@@ -60,6 +65,15 @@ bool plab_result_chart_row (const PlabResultChartData *data,
                             const char **label,
                             char *value,
                             size_t value_size);
+
+/* "median 47.0%, 45.1–49.0%": number @key of the result over
+ * @data->repeats, with the unit its label gives. Returns false (and writes
+ * nothing) when fewer than two repeats have that number, or when they all
+ * have the same. */
+bool plab_result_chart_spread (const PlabResultChartData *data,
+                               const char *key,
+                               char *text,
+                               size_t text_size);
 
 /* The columns of the result chart's CSV, one table: "figure" rows hold the
  * figure's points (series, then key = category and value for bars, or x and
