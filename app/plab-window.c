@@ -47,7 +47,9 @@ _plab_window_toast (PlabWindow *self, const char *message)
 void
 _plab_window_set_status (PlabWindow *self, const char *message)
 {
+  /* Two lines at most; what they cannot hold is in the tooltip. */
   gtk_label_set_text (self->status_label, message);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), message);
 }
 
 PlabStore *
