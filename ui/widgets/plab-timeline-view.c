@@ -593,18 +593,22 @@ update_search_count (PlabTimelineView *self)
 long
 plab_timeline_view_search (PlabTimelineView *self, const char *text)
 {
+  /* @text may be the view's own search text, which is replaced below (and
+   * by the entry's search-changed): search for a copy. */
+  g_autofree char *wanted = g_strdup (text ? text : "");
+
   g_return_val_if_fail (PLAB_IS_TIMELINE_VIEW (self), 0);
 
   if (self->search_entry != NULL
-      && g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (self->search_entry))) != 0)
+      && g_strcmp0 (wanted, gtk_editable_get_text (GTK_EDITABLE (self->search_entry))) != 0)
     {
       /* Setting the entry's text searches again, through search-changed. */
-      gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text ? text : "");
+      gtk_editable_set_text (GTK_EDITABLE (self->search_entry), wanted);
     }
   g_free (self->search_text);
-  self->search_text = g_strdup (text ? text : "");
+  self->search_text = g_strdup (wanted);
   g_clear_pointer (&self->matches, g_free);
-  self->n_matches = plab_timeline_data_find (self->data, text, &self->matches);
+  self->n_matches = plab_timeline_data_find (self->data, wanted, &self->matches);
   if (self->n_matches < 0)
     self->n_matches = 0;
   self->current_match = -1;
