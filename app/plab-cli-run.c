@@ -920,7 +920,7 @@ sweep_label (Runner *self)
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *time = g_date_time_format (now, "%H:%M");
   unsigned named = 0; /* PLAB_BACKEND_BIT of the backends named so far */
-  int repeats = 0;
+  int repeats = 0, workers = 1;
 
   g_string_append (label, ":");
   for (guint i = 0; i < self->configs->len; i++)
@@ -928,6 +928,8 @@ sweep_label (Runner *self)
       const RunConfig *c = &g_array_index (self->configs, RunConfig, i);
 
       repeats = MAX (repeats, c->repeat + 1);
+      /* Without --sweep every backend but serial runs the -j workers. */
+      workers = MAX (workers, c->workers);
       if (named & PLAB_BACKEND_BIT (c->backend))
         continue;
       g_string_append_printf (label, "%s %s", named ? "," : "", plab_backend_name (c->backend));
@@ -936,7 +938,7 @@ sweep_label (Runner *self)
   if (self->sweep_text != NULL)
     g_string_append_printf (label, " ×%s", self->sweep_text);
   else
-    g_string_append_printf (label, " ×%d", g_array_index (self->configs, RunConfig, 0).workers);
+    g_string_append_printf (label, " ×%d", workers);
   g_string_append_printf (label, " · %d repeat%s · %s", repeats, repeats == 1 ? "" : "s", time);
   return g_string_free (g_steal_pointer (&label), FALSE);
 }

@@ -773,8 +773,8 @@ print_show_text (PlabStore *store,
   if (r->error && r->error[0])
     printf ("  error       %s\n", r->error);
   if (r->sweep_id > 0)
-    printf ("  sweep       %" G_GINT64_FORMAT "%s%s (repeat %d)\n", r->sweep_id,
-            r->sweep_label ? " · " : "", r->sweep_label ? r->sweep_label : "", r->repeat);
+    printf ("  sweep       %" G_GINT64_FORMAT "%s%s (this run: repeat %d)\n", r->sweep_id,
+            r->sweep_label ? " · " : "", r->sweep_label ? r->sweep_label : "", r->repeat + 1);
   _plab_cli_show_result ("  result      ", store, r);
   if (machine != NULL)
     printf ("  machine     %s, %s, %d usable CPUs, %s, %s, plab %s\n", machine->host,
