@@ -265,6 +265,22 @@ _plab_chart_frame (cairo_t *cr,
   return body;
 }
 
+bool
+_plab_chart_begin (cairo_t *cr,
+                   const PlabChartStyle *style,
+                   const char *title,
+                   const char *footer,
+                   double width,
+                   double height,
+                   PlabRect *body)
+{
+  if (width < 1 || height < 1)
+    return false;
+  cairo_save (cr);
+  *body = _plab_chart_frame (cr, style, title, footer, width, height);
+  return true;
+}
+
 void
 _plab_chart_message (cairo_t *cr, const PlabChartStyle *style, PlabRect area, const char *message)
 {

@@ -106,6 +106,18 @@ PlabRect _plab_chart_frame (cairo_t *cr,
                             double width,
                             double height);
 
+/* How every renderer starts: returns false, having drawn nothing, when the
+ * chart has no size; otherwise saves @cr (the renderer restores it when
+ * done), draws the frame as _plab_chart_frame () does and sets *@body to the
+ * area left for the chart. */
+bool _plab_chart_begin (cairo_t *cr,
+                        const PlabChartStyle *style,
+                        const char *title,
+                        const char *footer,
+                        double width,
+                        double height,
+                        PlabRect *body);
+
 /* A centred explanatory message in @area, for data that cannot be drawn
  * (an empty run, a sweep with one configuration). */
 void _plab_chart_message (cairo_t *cr,

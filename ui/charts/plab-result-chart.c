@@ -553,11 +553,9 @@ plab_result_chart_draw (cairo_t *cr,
   const char *kind, *fig_title;
   double share;
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || data->result == NULL || data->result->type != PLAB_JSON_OBJECT
       || data->result->n_children == 0)
     {

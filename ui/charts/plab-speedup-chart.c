@@ -768,11 +768,9 @@ plab_speedup_chart_draw (cairo_t *cr,
   PlabRect body;
   int n_items;
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   f.n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
   if (count_points (data, f.n_series) == 0)
     {

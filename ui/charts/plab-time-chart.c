@@ -373,11 +373,9 @@ plab_time_chart_draw (cairo_t *cr,
   double top, legend_h;
   char title[64], baseline_text[96];
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || data->n_points == 0)
     {
       _plab_chart_message (cr, style, body, "No finished runs to compare yet.");

@@ -802,12 +802,9 @@ plab_timeline_chart_draw (cairo_t *cr,
   double ns_per_unit, bottom;
   char title[64];
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || (data->n_spans == 0 && data->n_counters == 0))
     {
       _plab_chart_message (cr, style, body,
