@@ -144,29 +144,22 @@ void _plab_chart_legend_add (PlabLegendItem *items,
                              PlabRgba colour,
                              PlabLegendShape shape);
 
-/* Widest tick label of @ticks divided by @divisor. */
-double _plab_chart_ticks_width (cairo_t *cr,
-                                const PlabChartStyle *style,
-                                const PlabTicks *ticks,
-                                double divisor);
+/* Widest tick label of @ticks. */
+double _plab_chart_ticks_width (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks);
 
 /* Room a y axis needs left of the plot (tick labels and title). */
-double _plab_chart_y_axis_room (cairo_t *cr,
-                                const PlabChartStyle *style,
-                                const PlabTicks *ticks,
-                                double divisor);
+double _plab_chart_y_axis_room (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks);
 
 /* Room an x axis needs below the plot. */
 double _plab_chart_x_axis_room (const PlabChartStyle *style);
 
 /* Draws a y axis at the left of @plot: grid lines across the plot, tick
- * labels (values divided by @divisor) and a rotated @title. */
+ * labels and a rotated @title. */
 void _plab_chart_y_axis (cairo_t *cr,
                          const PlabChartStyle *style,
                          PlabRect plot,
                          const PlabAxis *axis,
                          const PlabTicks *ticks,
-                         double divisor,
                          const char *title);
 
 /* Draws an x axis under @plot, same conventions. */
@@ -175,7 +168,6 @@ void _plab_chart_x_axis (cairo_t *cr,
                          PlabRect plot,
                          const PlabAxis *axis,
                          const PlabTicks *ticks,
-                         double divisor,
                          const char *title,
                          bool grid);
 

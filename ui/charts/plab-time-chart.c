@@ -390,7 +390,7 @@ plab_time_chart_draw (cairo_t *cr,
   plab_axis_ticks (&f.axis, 6, &ticks);
 
   legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
-  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks, 1.0);
+  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks);
   f.plot.y = body.y + legend_h + style->padding;
   f.plot.w = body.x + body.w - f.plot.x;
   /* Two rows under the bars: workers, then the backend of the group. */
@@ -398,7 +398,7 @@ plab_time_chart_draw (cairo_t *cr,
   _plab_chart_legend (cr, style, items, n_items, f.plot.x, body.y, f.plot.w, true);
 
   snprintf (title, sizeof title, "wall time (%s)", unit);
-  _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, 1.0, title);
+  _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, title);
   bars (&f);
   baseline (&f);
 

@@ -837,7 +837,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   plab_axis_init (&axis, lay.window.start_ns / ns_per_unit, lay.window.end_ns / ns_per_unit);
   plab_axis_ticks (&axis, (int)(lay.plot_w / (style->tick_size * 7)) + 1, &ticks);
   snprintf (title, sizeof title, "time since start (%s)", unit);
-  _plab_chart_x_axis (cr, style, plot, &axis, &ticks, 1.0, title, true);
+  _plab_chart_x_axis (cr, style, plot, &axis, &ticks, title, true);
 
   f.cr = cr;
   f.style = style;
