@@ -105,8 +105,10 @@ load_run (Fixture *fx, int64_t id)
   PlabChartData *data = NULL;
   char error[256];
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, id, PLAB_CHART_LOAD_RESULT, NULL, NULL,
-                                             &data, error, sizeof error),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = id,
+                                                              .what = PLAB_CHART_LOAD_RESULT },
+                                         &data, error, sizeof error),
                    ==, 0);
   return data;
 }
