@@ -90,7 +90,8 @@ draw_words (const PlabResultChartData *chart)
   PlabChartStyle style;
 
   plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
-  plab_result_chart_draw (cr, chart, &style, WIDTH, HEIGHT);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = chart }, &style,
+                   WIDTH, HEIGHT);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
