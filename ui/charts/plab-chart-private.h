@@ -16,11 +16,6 @@
 #include "plab-chart-export.h"
 #include "plab-chart-style.h"
 
-typedef struct
-{
-  double x, y, w, h;
-} PlabRect;
-
 typedef enum
 {
   PLAB_LEGEND_BOX = 0, /* a filled square: bars, spans */

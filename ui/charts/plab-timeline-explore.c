@@ -570,11 +570,9 @@ plab_timeline_overview_draw (cairo_t *cr,
                              const PlabTimelineOverview *self,
                              const PlabChartStyle *style,
                              const PlabTimeWindow *visible,
-                             double x,
-                             double y,
-                             double w,
-                             double h)
+                             PlabRect area)
 {
+  double x = area.x, y = area.y, w = area.w, h = area.h;
   double row_h, col_w, vx0, vx1, span_ns;
 
   if (self == NULL || w < 1 || h < 1)
