@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
+
 enum
 {
   PARAM_SAMPLES,
@@ -236,9 +238,7 @@ result_json (const KdeContext *ctx, double integral, double expected, double max
                    "result\"]}}",
                    integral, expected, max_err, equal, CHECK_POINTS);
 out:
-  free (xs);
-  free (est);
-  free (tru);
+  PLAB_FREE_ALL (xs, est, tru);
   return plab_buf_steal (&buf);
 }
 
@@ -313,9 +313,7 @@ kde_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  free (samples);
-  free (ranges);
-  free (results);
+  PLAB_FREE_ALL (samples, ranges, results);
   _plab_demo_shared_free (ctx.density, ctx.grid * sizeof (double));
   return rc;
 }

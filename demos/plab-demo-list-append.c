@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
+
 enum
 {
   PARAM_COUNT,
@@ -257,9 +259,7 @@ list_append_run (PlabDemoRun *run)
 fail:
   for (int j = 0; ctx.out_lists && j < jobs; j++)
     free (ctx.out_lists[j].data);
-  free (ctx.out_lists);
-  free (items);
-  free (results);
+  PLAB_FREE_ALL (ctx.out_lists, items, results);
   return rc;
 }
 

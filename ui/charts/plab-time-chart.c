@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plab-chart-private.h"
+#include "plab-mem.h"
 
 /* Share of a slot a bar fills, and the gap between backend groups in slots. */
 #define BAR_SHARE 0.72
@@ -97,9 +98,7 @@ plab_time_points_from_samples (const PlabRunSample *samples,
   rc = 0;
 
 fail:
-  free (points);
-  free (order);
-  free (walls);
+  PLAB_FREE_ALL (points, order, walls);
   return rc;
 }
 

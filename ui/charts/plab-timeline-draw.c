@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
 #include "plab-timeline-private.h"
 
 /* Share of a lane's height a span fills; the rest separates lanes, but the
@@ -874,9 +875,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   }
 
 out_free:
-  free (f.cols);
-  free (f.col_kind);
-  free (f.col_level);
+  PLAB_FREE_ALL (f.cols, f.col_kind, f.col_level);
 out:
   cairo_restore (cr);
 }

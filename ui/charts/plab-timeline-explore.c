@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plab-axis.h"
+#include "plab-mem.h"
 #include "plab-timeline-private.h"
 
 /* The overview strip: the visible window's frame and the shade over what
@@ -548,9 +549,7 @@ plab_timeline_overview_free (PlabTimelineOverview *self)
 {
   if (self == NULL)
     return;
-  free (self->kind);
-  free (self->share);
-  free (self);
+  PLAB_FREE_ALL (self->kind, self->share, self);
 }
 
 int
