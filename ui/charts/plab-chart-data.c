@@ -480,13 +480,9 @@ load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t err
 }
 
 /* What every load does once the group (if any) is read: the run's own
- * footer, timeline and result. */
-static int
-load_own (PlabChartData *self,
-          PlabStore *store,
-          const PlabChartRequest *request,
-          char *error,
-          size_t error_len)
+ * footer and, when asked for, its result. */
+static void
+load_own (PlabChartData *self, PlabStore *store, PlabChartLoad what)
 {
   char run_what[96];
 
@@ -495,11 +491,8 @@ load_own (PlabChartData *self,
   if (plab_machine_load_is_busy (&self->run->load))
     plab_machine_load_describe (&self->run->load, self->load_warning, sizeof self->load_warning);
   append_footer_line (self->footer, sizeof self->footer, self->load_warning);
-  if (request->what & PLAB_CHART_LOAD_RESULT)
+  if (what & PLAB_CHART_LOAD_RESULT)
     load_result (self);
-  if (request->what & PLAB_CHART_LOAD_TIMELINE)
-    return load_timeline (self, store, request->keep_going, request->user_data, error, error_len);
-  return 0;
 }
 
 /* A load begins with nothing out and no error yet, then a new data object
@@ -617,7 +610,9 @@ plab_chart_data_load (PlabStore *store,
   else
     rc = load_run (self, store, request, error, error_len);
   if (rc == 0)
-    rc = load_own (self, store, request, error, error_len);
+    load_own (self, store, request->what);
+  if (rc == 0 && (request->what & PLAB_CHART_LOAD_TIMELINE))
+    rc = load_timeline (self, store, request->keep_going, request->user_data, error, error_len);
   return finish (self, rc, out, error, error_len);
 }
 
