@@ -355,11 +355,9 @@ const PlabDemo plab_demo_kde = {
     { "Eight workers on this machine: find the \"waiting for a core\" stripes.",
       PLAB_BACKEND_PROCESSES, 8, "h=0.25", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = kde_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };
