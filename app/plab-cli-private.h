@@ -26,6 +26,10 @@ enum
 /* Prints "plab COMMAND: MESSAGE" as one line on stderr and returns PLAB_EXIT_USAGE. */
 int _plab_cli_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
+/* The same for a parser that answers whether the text was good: prints the
+ * line and returns FALSE. */
+gboolean _plab_cli_reject (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 /* Prints "plab COMMAND: MESSAGE" as one line on stderr (control characters
  * that came with the user's text escaped). */
 void _plab_cli_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);

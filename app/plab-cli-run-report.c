@@ -74,8 +74,11 @@ _plab_cli_show_result (const char *heading, PlabStore *store, const PlabRunRecor
   char error[256];
 
   /* The group gives the repeats; without it, the run's own numbers. */
-  if (plab_chart_data_load_run (store, r->id, PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
-                                NULL, &data, error, sizeof error)
+  if (plab_chart_data_load (store,
+                            &(PlabChartRequest){ .run_id = r->id,
+                                                 .what
+                                                 = PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT },
+                            &data, error, sizeof error)
       != 0)
     {
       _plab_cli_print_result (heading, r->demo, r->result_json);
@@ -381,8 +384,10 @@ _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r)
   int i = 0;
 
   if (r->status != PLAB_RUN_OK
-      || plab_chart_data_load_run (store, r->id, PLAB_CHART_LOAD_GROUP, NULL, NULL, &data, error,
-                                   sizeof error)
+      || plab_chart_data_load (store,
+                               &(PlabChartRequest){ .run_id = r->id,
+                                                    .what = PLAB_CHART_LOAD_GROUP },
+                               &data, error, sizeof error)
              != 0)
     return;
   point = plab_chart_data_run_point (data, &series, &i);

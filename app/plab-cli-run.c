@@ -121,10 +121,7 @@ parse_sweep (const char *text, GArray *counts)
         }
     }
   if (counts->len == 0)
-    {
-      _plab_cli_usage_error (COMMAND, "--sweep needs worker counts, like 1,2,4 or 1..max");
-      return FALSE;
-    }
+    return _plab_cli_reject (COMMAND, "--sweep needs worker counts, like 1,2,4 or 1..max");
   return TRUE;
 }
 
@@ -138,20 +135,14 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
       PlabBackend b;
 
       if (parts[i][0] == '\0' && parts[1] != NULL)
-        {
-          _plab_cli_usage_error (COMMAND,
+        return _plab_cli_reject (COMMAND,
                                  "--backend has an empty name in '%s' (backends: serial, threads, "
                                  "processes, gil)",
                                  text);
-          return FALSE;
-        }
       if (plab_backend_from_name (parts[i], &b) != 0)
-        {
-          _plab_cli_usage_error (COMMAND,
+        return _plab_cli_reject (COMMAND,
                                  "unknown backend '%s' (backends: serial, threads, processes, gil)",
                                  parts[i]);
-          return FALSE;
-        }
       if (!(demo->backends & PLAB_BACKEND_BIT (b)))
         {
           GString *names = g_string_new (NULL);
@@ -167,10 +158,7 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
       g_array_append_val (backends, b);
     }
   if (backends->len == 0)
-    {
-      _plab_cli_usage_error (COMMAND, "--backend needs a name: serial, threads, processes or gil");
-      return FALSE;
-    }
+    return _plab_cli_reject (COMMAND, "--backend needs a name: serial, threads, processes or gil");
   return TRUE;
 }
 
@@ -184,10 +172,7 @@ parse_set (Runner *self, const char *assignment)
   int index;
 
   if (eq == NULL)
-    {
-      _plab_cli_usage_error (COMMAND, "--set needs KEY=VALUE, not '%s'", assignment);
-      return FALSE;
-    }
+    return _plab_cli_reject (COMMAND, "--set needs KEY=VALUE, not '%s'", assignment);
   key = g_strndup (assignment, (gsize)(eq - assignment));
   index = plab_demo_param_index (self->demo, key);
   if (index < 0)
@@ -202,10 +187,7 @@ parse_set (Runner *self, const char *assignment)
       return FALSE;
     }
   if (plab_param_parse (&self->demo->params[index], eq + 1, &value, err, sizeof err) != 0)
-    {
-      _plab_cli_usage_error (COMMAND, "%s", err);
-      return FALSE;
-    }
+    return _plab_cli_reject (COMMAND, "%s", err);
   self->proto.values[index] = value;
   return TRUE;
 }
@@ -751,13 +733,10 @@ parse_seed (Runner *self, const char *text)
   if (text == NULL)
     return TRUE;
   if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &seed, NULL))
-    {
-      _plab_cli_usage_error (COMMAND,
+    return _plab_cli_reject (COMMAND,
                              "--seed must be a whole number from 0 to %" G_GUINT64_FORMAT
                              ", not '%s'",
                              G_MAXUINT64, text);
-      return FALSE;
-    }
   self->seed = seed;
   return TRUE;
 }
@@ -775,10 +754,7 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
     g_array_append_val (backends, self->demo->default_backend);
 
   if (args->sweep_text && args->workers_text)
-    {
-      _plab_cli_usage_error (COMMAND, "give either -j or --sweep, not both");
-      return FALSE;
-    }
+    return _plab_cli_reject (COMMAND, "give either -j or --sweep, not both");
   if (args->sweep_text && self->demo->no_worker_axis)
     {
       _plab_cli_usage_error (COMMAND,
@@ -849,10 +825,7 @@ build_configs (Runner *self, GArray *backends, GArray *counts, int repeats)
           self->proto.backend = backend;
           self->proto.workers = workers;
           if (plab_demo_run_validate (&self->proto, err, sizeof err) != 0)
-            {
-              _plab_cli_usage_error (COMMAND, "%s", err);
-              return FALSE;
-            }
+            return _plab_cli_reject (COMMAND, "%s", err);
           for (int r = 0; r < repeats; r++)
             {
               RunConfig c = { .backend = backend, .workers = workers, .repeat = r };

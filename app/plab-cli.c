@@ -182,14 +182,24 @@ _plab_cli_usage_error (const char *command, const char *format, ...)
 }
 
 gboolean
+_plab_cli_reject (const char *command, const char *format, ...)
+{
+  va_list ap;
+
+  va_start (ap, format);
+  print_one_linev (command, format, ap);
+  va_end (ap);
+  return FALSE;
+}
+
+gboolean
 _plab_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
 
   if (g_option_context_parse (context, argc, argv, &error))
     return TRUE;
-  _plab_cli_usage_error (command, "%s (see %s --help)", error->message, command);
-  return FALSE;
+  return _plab_cli_reject (command, "%s (see %s --help)", error->message, command);
 }
 
 gboolean
@@ -205,13 +215,10 @@ _plab_cli_parse_int (const char *command,
   /* g_ascii_string_to_signed () refuses blanks, signs it does not expect,
    * trailing characters and values that overflow; the range is ours. */
   if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
-    {
-      _plab_cli_usage_error (command,
+    return _plab_cli_reject (command,
                              "%s must be a whole number from %" G_GINT64_FORMAT
                              " to %" G_GINT64_FORMAT ", not '%s'",
                              option, min, max, text ? text : "");
-      return FALSE;
-    }
   *out = v;
   return TRUE;
 }
@@ -230,11 +237,8 @@ _plab_cli_parse_double (const char *command,
   if (text != NULL && text[0] != '\0' && text[strspn (text, "0123456789+-.eE")] == '\0')
     v = g_ascii_strtod (text, &end);
   if (end == NULL || end == text || *end != '\0' || !isfinite (v) || v < min || v > max)
-    {
-      _plab_cli_usage_error (command, "%s must be a number from %g to %g, not '%s'", option, min,
+    return _plab_cli_reject (command, "%s must be a number from %g to %g, not '%s'", option, min,
                              max, text ? text : "");
-      return FALSE;
-    }
   *out = v;
   return TRUE;
 }
@@ -267,8 +271,7 @@ _plab_cli_db_given_ok (const char *command, const char *db)
 {
   if (db == NULL || db[0] != '\0')
     return TRUE;
-  _plab_cli_usage_error (command, "--db needs a FILE name, not an empty one");
-  return FALSE;
+  return _plab_cli_reject (command, "--db needs a FILE name, not an empty one");
 }
 
 char *

@@ -15,24 +15,29 @@ append_buf (GString *out, PlabBuf *buf)
   plab_buf_clear (buf);
 }
 
+/* Runs @write, a call of one of core's writers on the scratch buffer buf,
+ * and appends what it wrote to @out. */
+#define APPEND_WRITTEN(out, write)                                                                 \
+  do                                                                                               \
+    {                                                                                              \
+      PlabBuf buf;                                                                                 \
+                                                                                                   \
+      plab_buf_init (&buf);                                                                        \
+      write;                                                                                       \
+      append_buf ((out), &buf);                                                                    \
+    }                                                                                              \
+  while (0)
+
 void
 plab_json_append_string (GString *out, const char *text)
 {
-  PlabBuf buf;
-
-  plab_buf_init (&buf);
-  plab_json_write_string (&buf, text);
-  append_buf (out, &buf);
+  APPEND_WRITTEN (out, plab_json_write_string (&buf, text));
 }
 
 void
 plab_json_append_double (GString *out, double value)
 {
-  PlabBuf buf;
-
-  plab_buf_init (&buf);
-  plab_json_write_digits (&buf, value, 9);
-  append_buf (out, &buf);
+  APPEND_WRITTEN (out, plab_json_write_digits (&buf, value, 9));
 }
 
 void
@@ -52,11 +57,7 @@ plab_json_append_double_member (GString *out, const char *key, double value)
 void
 plab_json_append_object (GString *out, const char *json)
 {
-  PlabBuf buf;
-
-  plab_buf_init (&buf);
-  plab_json_write_object (&buf, json);
-  append_buf (out, &buf);
+  APPEND_WRITTEN (out, plab_json_write_object (&buf, json));
 }
 
 void

@@ -45,12 +45,18 @@ load_run (PlabStore *store, gint64 run_id, GCancellable *cancellable, GError **e
 {
   g_autoptr (PlabRunData) self = g_rc_box_new0 (PlabRunData);
   g_autofree char *title = NULL;
+  PlabChartRequest request = { 0 };
   char message[512];
   int rc;
 
-  rc = plab_chart_data_load_run (store, run_id, PLAB_CHART_LOAD_ALL,
-                                 cancellable ? keep_going_cb : NULL, cancellable, &self->chart,
-                                 message, sizeof message);
+  request.run_id = run_id;
+  request.what = PLAB_CHART_LOAD_ALL;
+  if (cancellable != NULL)
+    {
+      request.keep_going = keep_going_cb;
+      request.user_data = cancellable;
+    }
+  rc = plab_chart_data_load (store, &request, &self->chart, message, sizeof message);
   if (rc == PLAB_ECANCELLED)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Loading was cancelled");

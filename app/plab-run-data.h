@@ -1,7 +1,7 @@
 /* plab-run-data.h: one recorded run loaded for the lab window's views.
  *
- * Loading goes through the one loader of chart data, plab_chart_data_load_run
- * () in ui/charts, as plab export does: the run, its lanes, spans and
+ * Loading goes through the one loader of chart data, plab_chart_data_load ()
+ * in ui/charts, as plab export does: the run, its lanes, spans and
  * counters, its result and the group of runs its time and speedup charts
  * compare it with, in one go, so the views draw from memory. This file adds
  * what the window needs on top: reference counting, GError, and loading in a

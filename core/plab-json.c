@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
+
 typedef struct
 {
   const char *text;
@@ -40,9 +42,7 @@ clear_node (PlabJson *json)
 {
   for (size_t i = 0; i < json->n_children; i++)
     clear_node (&json->children[i]);
-  free (json->children);
-  free (json->string);
-  free (json->key);
+  PLAB_FREE_ALL (json->children, json->string, json->key);
   memset (json, 0, sizeof *json);
 }
 

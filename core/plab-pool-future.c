@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "plab-error.h"
+#include "plab-mem.h"
 #include "plab-pool-private.h"
 
 /* A wait that blocked goes on the caller's lane, like every other wait. */
@@ -446,8 +447,5 @@ plab_imap_free (PlabImapIter *it)
     return;
   for (size_t j = 0; it->futures != NULL && j < it->count; j++)
     plab_future_free (it->futures[(it->head + j) % it->window]);
-  free (it->futures);
-  free (it->indices);
-  free (it->item);
-  free (it);
+  PLAB_FREE_ALL (it->futures, it->indices, it->item, it);
 }

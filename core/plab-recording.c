@@ -237,9 +237,7 @@ plab_recording_free (PlabRecording *self)
           signal (SIGHUP, SIG_DFL);
         }
     }
-  free (self->pending);
-  free (self->lanes);
-  free (self);
+  PLAB_FREE_ALL (self->pending, self->lanes, self);
 }
 
 void

@@ -688,6 +688,23 @@ plab_store_sink_error (PlabStore *self)
 
 /* --- Calibrations of this machine --- */
 
+/* Prepares @sql, a statement on the calibrations table whose ?1 is this
+ * machine and ?2 the calibration's @name, in a writable store. */
+static int
+prepare_calibration (PlabStore *self, const char *sql, const char *name, sqlite3_stmt **stmt)
+{
+  int rc;
+
+  if ((rc = _plab_store_require_writable (self)) < 0)
+    return rc;
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, stmt, NULL);
+  if (rc != SQLITE_OK)
+    return _plab_store_fail_sqlite (self, rc);
+  sqlite3_bind_int64 (*stmt, 1, self->machine_id);
+  sqlite3_bind_text (*stmt, 2, name, -1, SQLITE_STATIC);
+  return 0;
+}
+
 int
 plab_store_get_calibration (PlabStore *self, const char *name, PlabCalibration *out)
 {
@@ -698,13 +715,8 @@ plab_store_get_calibration (PlabStore *self, const char *name, PlabCalibration *
 
   if (self == NULL || name == NULL || out == NULL)
     return PLAB_EINVAL;
-  if ((rc = _plab_store_require_writable (self)) < 0)
+  if ((rc = prepare_calibration (self, sql, name, &stmt)) < 0)
     return rc;
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    return _plab_store_fail_sqlite (self, rc);
-  sqlite3_bind_int64 (stmt, 1, self->machine_id);
-  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
@@ -733,13 +745,8 @@ plab_store_put_calibration (PlabStore *self, const char *name, const PlabCalibra
 
   if (self == NULL || name == NULL || calibration == NULL || !(calibration->value > 0))
     return PLAB_EINVAL;
-  if ((rc = _plab_store_require_writable (self)) < 0)
+  if ((rc = prepare_calibration (self, sql, name, &stmt)) < 0)
     return rc;
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    return _plab_store_fail_sqlite (self, rc);
-  sqlite3_bind_int64 (stmt, 1, self->machine_id);
-  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
   sqlite3_bind_double (stmt, 3, calibration->value);
   sqlite3_bind_int64 (stmt, 4, calibration->cpu_ns);
   sqlite3_bind_int64 (stmt, 5, calibration->wall_ns);

@@ -262,11 +262,9 @@ const PlabDemo plab_demo_amdahl = {
     { "Set it to 0.5 and sweep: two workers give at most 1.33x.",
       PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.5", true },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = amdahl_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

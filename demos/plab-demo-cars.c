@@ -408,13 +408,11 @@ const PlabDemo plab_demo_cars = {
     { "A queue of capacity 1 with three consumers: every put waits for a get.",
       PLAB_BACKEND_THREADS, 0, "capacity=1 consumers=3", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = cars_run,
   .no_worker_axis = "its producers and consumers parameters set how many workers run",
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -441,11 +441,9 @@ const PlabDemo plab_demo_chef = {
     { "Choose Backend: gil: only the baking overlaps now.",
       PLAB_BACKEND_GIL, 6, "mode=per-task", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = chef_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
+
 enum
 {
   PARAM_SAMPLES,
@@ -236,9 +238,7 @@ result_json (const KdeContext *ctx, double integral, double expected, double max
                    "result\"]}}",
                    integral, expected, max_err, equal, CHECK_POINTS);
 out:
-  free (xs);
-  free (est);
-  free (tru);
+  PLAB_FREE_ALL (xs, est, tru);
   return plab_buf_steal (&buf);
 }
 
@@ -313,9 +313,7 @@ kde_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  free (samples);
-  free (ranges);
-  free (results);
+  PLAB_FREE_ALL (samples, ranges, results);
   _plab_demo_shared_free (ctx.density, ctx.grid * sizeof (double));
   return rc;
 }
@@ -357,11 +355,9 @@ const PlabDemo plab_demo_kde = {
     { "Eight workers on this machine: find the \"waiting for a core\" stripes.",
       PLAB_BACKEND_PROCESSES, 8, "h=0.25", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = kde_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
+
 enum
 {
   PARAM_COUNT,
@@ -257,9 +259,7 @@ list_append_run (PlabDemoRun *run)
 fail:
   for (int j = 0; ctx.out_lists && j < jobs; j++)
     free (ctx.out_lists[j].data);
-  free (ctx.out_lists);
-  free (items);
-  free (results);
+  PLAB_FREE_ALL (ctx.out_lists, items, results);
   return rc;
 }
 
@@ -296,11 +296,9 @@ const PlabDemo plab_demo_list_append = {
     { "Two workers on gil, then look at the timeline: the threads take turns.",
       PLAB_BACKEND_GIL, 2, NULL, false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = list_append_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

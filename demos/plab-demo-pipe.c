@@ -340,13 +340,11 @@ const PlabDemo plab_demo_pipe = {
     { "Messages of 64 KB: when does copying start to count?",
       PLAB_BACKEND_PROCESSES, 0, "size=65536 ping_pongs=2000", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pipe_run,
   .no_worker_axis = "it always runs two workers, a sender and a receiver",
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -385,11 +385,9 @@ const PlabDemo plab_demo_pool_vs_process = {
     { "Kind io on the gil backend: the waits still overlap.",
       PLAB_BACKEND_GIL, 0, "kind=io", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pool_vs_process_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

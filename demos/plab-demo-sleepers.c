@@ -308,11 +308,9 @@ const PlabDemo plab_demo_sleepers = {
     { "Backend gil with 4 workers: sleeping threads give the lock away.",
       PLAB_BACKEND_GIL, 4, NULL, false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = sleepers_run,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "plab-mem.h"
+
 enum
 {
   PARAM_N,
@@ -265,9 +267,7 @@ append_arrival_figure (PlabBuf *buf, const SquaresResult *results, const int *st
   plab_buf_append (buf, "], \"notes\": [\"the order plab_imap_next () handed the results "
                         "over in, with imap_unordered\"]}");
 out:
-  free (order);
-  free (xs);
-  free (ys);
+  PLAB_FREE_ALL (order, xs, ys);
 }
 
 #define MAX_GAPS 1000000
@@ -643,9 +643,7 @@ squares_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  free (items);
-  free (results);
-  free (status);
+  PLAB_FREE_ALL (items, results, status);
   return rc;
 }
 
@@ -688,12 +686,10 @@ const PlabDemo plab_demo_squares = {
     { "View arrival: the order results come back in.",
       PLAB_BACKEND_PROCESSES, 0, "view=arrival crash_item=-1", false },
   },
-  .params = params,
-  .n_params = N_PARAMS,
+  PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = squares_run,
   .validate = squares_validate,
-  .result_labels = result_labels,
-  .n_result_labels = sizeof result_labels / sizeof result_labels[0],
+  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -77,6 +77,13 @@ typedef struct
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
 
+/* The two tables of a PlabDemo, each with its count taken from the array:
+ * in a descriptor, PLAB_DEMO_PARAMS (params) and
+ * PLAB_DEMO_RESULT_LABELS (result_labels). */
+#define PLAB_DEMO_PARAMS(array) .params = (array), .n_params = sizeof (array) / sizeof (array)[0]
+#define PLAB_DEMO_RESULT_LABELS(array)                                                             \
+  .result_labels = (array), .n_result_labels = sizeof (array) / sizeof (array)[0]
+
 struct PlabDemo
 {
   const char *name;    /* "squares" */

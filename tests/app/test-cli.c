@@ -1323,8 +1323,9 @@ test_timeline_edges (Fixture *f, gconstpointer data)
                              "--set", "samples=20000", "--set", "grid=8192", "--set", "chunk=128"),
                    ==, 0);
   store = open_store (f);
-  if (plab_chart_data_load_run (store, 1, PLAB_CHART_LOAD_TIMELINE, NULL, NULL, &chart, message,
-                                sizeof message)
+  if (plab_chart_data_load (store,
+                            &(PlabChartRequest){ .run_id = 1, .what = PLAB_CHART_LOAD_TIMELINE },
+                            &chart, message, sizeof message)
       != 0)
     g_error ("loading run 1: %s", message);
 

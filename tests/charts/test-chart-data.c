@@ -230,8 +230,10 @@ test_busy_machine_footer (Fixture *fx, gconstpointer user_data)
 
   g_assert_cmpint (plab_store_finish_run (fx->store, busy, &outcome), ==, 0);
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, busy, PLAB_CHART_LOAD_ALL, NULL, NULL,
-                                             &data, err, sizeof err),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = busy,
+                                                              .what = PLAB_CHART_LOAD_ALL },
+                                         &data, err, sizeof err),
                    ==, 0);
   g_assert_true (data->run->load.measured);
   g_assert_cmpstr (data->load_warning, ==, warning);
@@ -243,8 +245,10 @@ test_busy_machine_footer (Fixture *fx, gconstpointer user_data)
   g_assert_cmpint (footer_warning_pixels (data, PLAB_CHART_RESULT, band), >, 100);
   g_assert_cmpint (footer_warning_pixels (data, PLAB_CHART_TIME, band), >, 100);
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, fx->first_run, PLAB_CHART_LOAD_ALL, NULL,
-                                             NULL, &quiet, err, sizeof err),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = fx->first_run,
+                                                              .what = PLAB_CHART_LOAD_ALL },
+                                         &quiet, err, sizeof err),
                    ==, 0);
   g_assert_false (quiet->run->load.measured);
   g_assert_cmpstr (quiet->load_warning, ==, "");

@@ -99,8 +99,10 @@ test_sweep_run (Fixture *fx, gconstpointer data)
   PlabChartData *chart = NULL;
   char err[256];
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, fx->sweep_run, PLAB_CHART_LOAD_GROUP, NULL,
-                                             NULL, &chart, err, sizeof err),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = fx->sweep_run,
+                                                              .what = PLAB_CHART_LOAD_GROUP },
+                                         &chart, err, sizeof err),
                    ==, 0);
   g_test_message ("%s | %s", chart->time_title, chart->speedup_title);
   /* The sweep's three configurations, both backends, nothing from outside. */
@@ -117,8 +119,10 @@ test_sweep_run (Fixture *fx, gconstpointer data)
   plab_chart_data_free (chart);
 
   /* Loading the sweep itself says the same. */
-  g_assert_cmpint (plab_chart_data_load_sweep (fx->store, fx->sweep, PLAB_CHART_LOAD_GROUP, NULL,
-                                               NULL, &chart, err, sizeof err),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .sweep_id = fx->sweep,
+                                                              .what = PLAB_CHART_LOAD_GROUP },
+                                         &chart, err, sizeof err),
                    ==, 0);
   g_assert_cmpuint (chart->n_points, ==, 3);
   g_assert_nonnull (strstr (chart->time_title, SWEEP_LABEL));
@@ -131,8 +135,10 @@ test_plain_run (Fixture *fx, gconstpointer data)
   PlabChartData *chart = NULL;
   char err[256];
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, fx->plain_run, PLAB_CHART_LOAD_GROUP, NULL,
-                                             NULL, &chart, err, sizeof err),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = fx->plain_run,
+                                                              .what = PLAB_CHART_LOAD_GROUP },
+                                         &chart, err, sizeof err),
                    ==, 0);
   g_test_message ("%s | %s", chart->time_title, chart->speedup_title);
   /* threads × 2 only: the three plain runs of it, not the sweep's. */

@@ -90,7 +90,8 @@ draw_words (const PlabResultChartData *chart)
   PlabChartStyle style;
 
   plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
-  plab_result_chart_draw (cr, chart, &style, WIDTH, HEIGHT);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = chart }, &style,
+                   WIDTH, HEIGHT);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
@@ -105,8 +106,10 @@ load_run (Fixture *fx, int64_t id)
   PlabChartData *data = NULL;
   char error[256];
 
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, id, PLAB_CHART_LOAD_RESULT, NULL, NULL,
-                                             &data, error, sizeof error),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = id,
+                                                              .what = PLAB_CHART_LOAD_RESULT },
+                                         &data, error, sizeof error),
                    ==, 0);
   return data;
 }

@@ -32,7 +32,8 @@ test_result_lines (void)
   g_assert_nonnull (j);
   plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
   first = plab_chart_style_series_colour (&style, 0);
-  plab_result_chart_draw (cr, &data, &style, 1000, 600);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = &data }, &style,
+                   1000, 600);
   /* The row with the most first-colour pixels is the flat line: long and
    * level, between the top and the bottom of the chart. */
   for (int y = 0; y < 600; y++)
@@ -56,7 +57,8 @@ test_result_lines (void)
 
   /* No result at all: a message, no crash. */
   data.result = NULL;
-  plab_result_chart_draw (cr, &data, &style, 1000, 600);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = &data }, &style,
+                   1000, 600);
   g_assert_cmpint (chart_test_count_ink (surface, 0, 280, 1000, 40, style.background), >, 100);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);

@@ -133,7 +133,8 @@ test_karp_flatt_not_clipped (void)
       cairo_t *cr = cairo_create (surface);
       PlabSpeedupChartData data = { "Speedup", NULL, k ? &good : &bad, 1, NULL, true };
 
-      plab_speedup_chart_draw (cr, &data, &style, 900, 600);
+      plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_SPEEDUP, .speedup = &data },
+                       &style, 900, 600);
       /* The right half, from the efficiency axis down. */
       ink[k] = chart_test_count_colour (surface, 560, 480, 340, 120,
                                         plab_chart_style_backend_colour (&style, "threads"));
@@ -216,7 +217,8 @@ test_time_chart_bar_heights (void)
   pts[1].median_ns = pts[1].min_ns = pts[1].max_ns = 1e9;
   pts[0].n_repeats = pts[1].n_repeats = 1;
   plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
-  plab_time_chart_draw (cr, &data, &style, 800, 600);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_TIME, .time = &data }, &style, 800,
+                   600);
 
   for (int b = 0; b < 2; b++)
     {
@@ -244,8 +246,10 @@ test_speedup_chart_empty (void)
   PlabSpeedupChartData data = { "Speedup", NULL, NULL, 0, NULL, true };
 
   plab_chart_style_init (&style, PLAB_THEME_DARK, 1.0);
-  plab_speedup_chart_draw (cr, &data, &style, 800, 600);
-  plab_speedup_chart_draw (cr, NULL, &style, 800, 600);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_SPEEDUP, .speedup = &data }, &style,
+                   800, 600);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_SPEEDUP, .speedup = NULL }, &style,
+                   800, 600);
   g_assert_cmpint (chart_test_count_ink (surface, 0, 280, 800, 40, style.background), >, 100);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);

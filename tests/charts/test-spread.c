@@ -84,8 +84,9 @@ load_sweep (Fixture *fx, int64_t sweep)
   PlabChartData *data = NULL;
   char error[256] = "";
 
-  if (plab_chart_data_load_sweep (fx->store, sweep, PLAB_CHART_LOAD_GROUP, NULL, NULL, &data, error,
-                                  sizeof error)
+  if (plab_chart_data_load (fx->store,
+                            &(PlabChartRequest){ .sweep_id = sweep, .what = PLAB_CHART_LOAD_GROUP },
+                            &data, error, sizeof error)
       != 0)
     g_error ("cannot load sweep %" G_GINT64_FORMAT ": %s", sweep, error);
   return data;
@@ -222,9 +223,11 @@ test_result_spread (Fixture *fx, gconstpointer user_data)
   size_t n_runs = 0;
   PlabRunFilter filter = { .sweep_id = fx->repeated };
 
-  g_assert_cmpint (plab_chart_data_load_sweep (fx->store, fx->repeated,
-                                               PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
-                                               NULL, &data, error, sizeof error),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .sweep_id = fx->repeated,
+                                                              .what = PLAB_CHART_LOAD_GROUP
+                                                                      | PLAB_CHART_LOAD_RESULT },
+                                         &data, error, sizeof error),
                    ==, 0);
   /* The sweep's newest run, threads x4, ran once. */
   g_assert_cmpstr (data->result_chart.spread, ==, "Wall time: 400 ms, 1 run of threads × 4");
@@ -235,9 +238,11 @@ test_result_spread (Fixture *fx, gconstpointer user_data)
     if (strcmp (runs[i]->backend, "threads") == 0 && runs[i]->workers == 2)
       first = runs[i]->id;
   plab_run_records_free (runs, n_runs);
-  g_assert_cmpint (plab_chart_data_load_run (fx->store, first,
-                                             PLAB_CHART_LOAD_GROUP | PLAB_CHART_LOAD_RESULT, NULL,
-                                             NULL, &data, error, sizeof error),
+  g_assert_cmpint (plab_chart_data_load (fx->store,
+                                         &(PlabChartRequest){ .run_id = first,
+                                                              .what = PLAB_CHART_LOAD_GROUP
+                                                                      | PLAB_CHART_LOAD_RESULT },
+                                         &data, error, sizeof error),
                    ==, 0);
   g_assert_nonnull (data->result_chart.spread);
   g_test_message ("%s", data->result_chart.spread);

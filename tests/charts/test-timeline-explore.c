@@ -241,8 +241,8 @@ render (Fixture *fx, gboolean explore)
       PlabTimelineOverview *ov = plab_timeline_overview_new (fx->data, ext, (int)layout.plot_w);
 
       plab_timeline_chart_draw_range (cr, fx->data, &layout, &style, &range, st);
-      plab_timeline_overview_draw (cr, ov, &style, &visible, layout.plot_x, H - 36, layout.plot_w,
-                                   30);
+      plab_timeline_overview_draw (cr, ov, &style, &visible,
+                                   (PlabRect){ layout.plot_x, H - 36, layout.plot_w, 30 });
       plab_timeline_overview_free (ov);
       plab_timeline_range_stats_free (st);
     }

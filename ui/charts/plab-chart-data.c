@@ -480,15 +480,9 @@ load_same_params (PlabChartData *self, PlabStore *store, char *error, size_t err
 }
 
 /* What every load does once the group (if any) is read: the run's own
- * footer, timeline and result. */
-static int
-load_own (PlabChartData *self,
-          PlabStore *store,
-          PlabChartLoad what,
-          PlabKeepGoingFunc keep_going,
-          void *user_data,
-          char *error,
-          size_t error_len)
+ * footer and, when asked for, its result. */
+static void
+load_own (PlabChartData *self, PlabStore *store, PlabChartLoad what)
 {
   char run_what[96];
 
@@ -499,13 +493,10 @@ load_own (PlabChartData *self,
   append_footer_line (self->footer, sizeof self->footer, self->load_warning);
   if (what & PLAB_CHART_LOAD_RESULT)
     load_result (self);
-  if (what & PLAB_CHART_LOAD_TIMELINE)
-    return load_timeline (self, store, keep_going, user_data, error, error_len);
-  return 0;
 }
 
-/* Every loader begins alike: nothing out and no error yet, then a new data
- * object (NULL when out of memory, which finish () reports). */
+/* A load begins with nothing out and no error yet, then a new data object
+ * (NULL when out of memory, which finish () reports). */
 static PlabChartData *
 start (PlabChartData **out, char *error, size_t error_len)
 {
@@ -529,30 +520,26 @@ finish (PlabChartData *self, int rc, PlabChartData **out, char *error, size_t er
   return 0;
 }
 
-int
-plab_chart_data_load_sweep (PlabStore *store,
-                            int64_t sweep_id,
-                            PlabChartLoad what,
-                            PlabKeepGoingFunc keep_going,
-                            void *user_data,
-                            PlabChartData **out,
-                            char *error,
-                            size_t error_len)
+/* Reads sweep @request->sweep_id into @self: its runs as the group, its
+ * newest finished run as the run. */
+static int
+load_sweep (PlabChartData *self,
+            PlabStore *store,
+            const PlabChartRequest *request,
+            char *error,
+            size_t error_len)
 {
-  PlabChartData *self = start (out, error, error_len);
   PlabRunRecord **runs = NULL;
   size_t n_runs = 0, pick = 0;
   char name[PLAB_CHART_DATA_TITLE_MAX];
   int rc;
 
-  if (self == NULL)
-    return finish (self, PLAB_ENOMEM, out, error, error_len);
-  rc = list_sweep (store, sweep_id, &runs, &n_runs, error, error_len);
+  rc = list_sweep (store, request->sweep_id, &runs, &n_runs, error, error_len);
   if (rc != 0)
-    return finish (self, rc, out, error, error_len);
+    return rc;
   /* Runs come newest first; the oldest names the sweep's parameters. */
   sweep_name (runs[n_runs - 1], name, sizeof name);
-  if (what & PLAB_CHART_LOAD_GROUP)
+  if (request->what & PLAB_CHART_LOAD_GROUP)
     rc = load_group (self, store, runs, n_runs, runs[n_runs - 1], name);
   for (size_t i = 0; i < n_runs; i++)
     if (runs[i]->status == PLAB_RUN_OK)
@@ -563,26 +550,21 @@ plab_chart_data_load_sweep (PlabStore *store,
   self->run = runs[pick];
   runs[pick] = NULL;
   plab_run_records_free (runs, n_runs);
-  if (rc == 0)
-    rc = load_own (self, store, what, keep_going, user_data, error, error_len);
-  return finish (self, rc, out, error, error_len);
+  return rc;
 }
 
-int
-plab_chart_data_load_run (PlabStore *store,
-                          int64_t run_id,
-                          PlabChartLoad what,
-                          PlabKeepGoingFunc keep_going,
-                          void *user_data,
-                          PlabChartData **out,
-                          char *error,
-                          size_t error_len)
+/* Reads run @request->run_id into @self, with its sweep, or the runs of the
+ * same parameters, as the group. */
+static int
+load_run (PlabChartData *self,
+          PlabStore *store,
+          const PlabChartRequest *request,
+          char *error,
+          size_t error_len)
 {
-  PlabChartData *self = start (out, error, error_len);
+  int64_t run_id = request->run_id;
   int rc;
 
-  if (self == NULL)
-    return finish (self, PLAB_ENOMEM, out, error, error_len);
   rc = plab_store_get_run (store, run_id, &self->run);
   if (rc != 0)
     {
@@ -591,9 +573,9 @@ plab_chart_data_load_run (PlabStore *store,
       else
         snprintf (error, error_len, "cannot read run %" PRId64 ": %s", run_id,
                   plab_store_errmsg (store));
-      return finish (self, rc, out, error, error_len);
+      return rc;
     }
-  if ((what & PLAB_CHART_LOAD_GROUP) && self->run->sweep_id != 0)
+  if ((request->what & PLAB_CHART_LOAD_GROUP) && self->run->sweep_id != 0)
     {
       PlabRunRecord **runs = NULL;
       size_t n_runs = 0;
@@ -606,10 +588,31 @@ plab_chart_data_load_run (PlabStore *store,
       if (runs != NULL)
         plab_run_records_free (runs, n_runs);
     }
-  else if (what & PLAB_CHART_LOAD_GROUP)
+  else if (request->what & PLAB_CHART_LOAD_GROUP)
     rc = load_same_params (self, store, error, error_len);
+  return rc;
+}
+
+int
+plab_chart_data_load (PlabStore *store,
+                      const PlabChartRequest *request,
+                      PlabChartData **out,
+                      char *error,
+                      size_t error_len)
+{
+  PlabChartData *self = start (out, error, error_len);
+  int rc;
+
+  if (self == NULL)
+    return finish (self, PLAB_ENOMEM, out, error, error_len);
+  if (request->sweep_id != 0)
+    rc = load_sweep (self, store, request, error, error_len);
+  else
+    rc = load_run (self, store, request, error, error_len);
   if (rc == 0)
-    rc = load_own (self, store, what, keep_going, user_data, error, error_len);
+    load_own (self, store, request->what);
+  if (rc == 0 && (request->what & PLAB_CHART_LOAD_TIMELINE))
+    rc = load_timeline (self, store, request->keep_going, request->user_data, error, error_len);
   return finish (self, rc, out, error, error_len);
 }
 

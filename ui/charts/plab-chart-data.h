@@ -82,28 +82,27 @@ typedef struct
 /* Whether to go on reading; asked between batches of spans. */
 typedef bool (*PlabKeepGoingFunc) (void *user_data);
 
-/* Loads run @run_id. Returns 0 with *@out set, or a negative PLAB_E* code
- * (PLAB_ENOTFOUND: no such run; PLAB_ECANCELLED: @keep_going said stop)
- * with one line for the user in @error. */
-int plab_chart_data_load_run (PlabStore *store,
-                              int64_t run_id,
-                              PlabChartLoad what,
-                              PlabKeepGoingFunc keep_going,
-                              void *user_data,
-                              PlabChartData **out,
-                              char *error,
-                              size_t error_len);
+/* What to load: a run, or a sweep when @sweep_id is not 0, the parts in
+ * @what, and optionally a @keep_going function asked between batches of
+ * spans (NULL: read to the end). */
+typedef struct
+{
+  int64_t run_id;
+  int64_t sweep_id; /* a sweep: its runs as the group, its newest finished run as the run */
+  PlabChartLoad what;
+  PlabKeepGoingFunc keep_going;
+  void *user_data;
+} PlabChartRequest;
 
-/* Loads sweep @sweep_id: its runs as the group, its newest finished run as
- * the run. PLAB_ENOTFOUND when it has no runs. */
-int plab_chart_data_load_sweep (PlabStore *store,
-                                int64_t sweep_id,
-                                PlabChartLoad what,
-                                PlabKeepGoingFunc keep_going,
-                                void *user_data,
-                                PlabChartData **out,
-                                char *error,
-                                size_t error_len);
+/* Loads what @request names. Returns 0 with *@out set, or a negative PLAB_E*
+ * code (PLAB_ENOTFOUND: no such run, or a sweep with no runs;
+ * PLAB_ECANCELLED: @keep_going said stop) with one line for the user in
+ * @error. */
+int plab_chart_data_load (PlabStore *store,
+                          const PlabChartRequest *request,
+                          PlabChartData **out,
+                          char *error,
+                          size_t error_len);
 
 void plab_chart_data_free (PlabChartData *self);
 

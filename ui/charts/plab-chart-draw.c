@@ -265,6 +265,22 @@ _plab_chart_frame (cairo_t *cr,
   return body;
 }
 
+bool
+_plab_chart_begin (cairo_t *cr,
+                   const PlabChartStyle *style,
+                   const char *title,
+                   const char *footer,
+                   double width,
+                   double height,
+                   PlabRect *body)
+{
+  if (width < 1 || height < 1)
+    return false;
+  cairo_save (cr);
+  *body = _plab_chart_frame (cr, style, title, footer, width, height);
+  return true;
+}
+
 void
 _plab_chart_message (cairo_t *cr, const PlabChartStyle *style, PlabRect area, const char *message)
 {
@@ -501,10 +517,7 @@ _plab_chart_legend_add (PlabLegendItem *items,
 }
 
 double
-_plab_chart_ticks_width (cairo_t *cr,
-                         const PlabChartStyle *style,
-                         const PlabTicks *ticks,
-                         double divisor)
+_plab_chart_ticks_width (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks)
 {
   double widest = 0;
 
@@ -515,7 +528,7 @@ _plab_chart_ticks_width (cairo_t *cr,
       char buf[64];
       double w;
 
-      plab_format_tick (ticks->values[i] / divisor, ticks->step / divisor, buf, sizeof buf);
+      plab_format_tick (ticks->values[i], ticks->step, buf, sizeof buf);
       w = _plab_chart_text_width (cr, buf);
       if (w > widest)
         widest = w;
@@ -525,12 +538,9 @@ _plab_chart_ticks_width (cairo_t *cr,
 }
 
 double
-_plab_chart_y_axis_room (cairo_t *cr,
-                         const PlabChartStyle *style,
-                         const PlabTicks *ticks,
-                         double divisor)
+_plab_chart_y_axis_room (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks)
 {
-  return _plab_chart_ticks_width (cr, style, ticks, divisor) + TICK_GAP_EM * style->tick_size * 2
+  return _plab_chart_ticks_width (cr, style, ticks) + TICK_GAP_EM * style->tick_size * 2
          + style->label_size * 1.4;
 }
 
@@ -546,11 +556,10 @@ _plab_chart_y_axis (cairo_t *cr,
                     PlabRect plot,
                     const PlabAxis *axis,
                     const PlabTicks *ticks,
-                    double divisor,
                     const char *title)
 {
   double gap = TICK_GAP_EM * style->tick_size;
-  double widest = _plab_chart_ticks_width (cr, style, ticks, divisor);
+  double widest = _plab_chart_ticks_width (cr, style, ticks);
 
   cairo_save (cr);
   cairo_set_line_width (cr, style->thin_line_width);
@@ -568,7 +577,7 @@ _plab_chart_y_axis (cairo_t *cr,
       cairo_line_to (cr, plot.x + plot.w, y);
       cairo_stroke (cr);
 
-      plab_format_tick (ticks->values[i] / divisor, ticks->step / divisor, buf, sizeof buf);
+      plab_format_tick (ticks->values[i], ticks->step, buf, sizeof buf);
       _plab_chart_set_colour (cr, style->muted);
       _plab_chart_text (cr, plot.x - gap, y, 1, 0.5, buf);
     }
@@ -595,7 +604,6 @@ _plab_chart_x_axis (cairo_t *cr,
                     PlabRect plot,
                     const PlabAxis *axis,
                     const PlabTicks *ticks,
-                    double divisor,
                     const char *title,
                     bool grid)
 {
@@ -625,7 +633,7 @@ _plab_chart_x_axis (cairo_t *cr,
       cairo_line_to (cr, x, base + gap);
       cairo_stroke (cr);
 
-      plab_format_tick (ticks->values[i] / divisor, ticks->step / divisor, buf, sizeof buf);
+      plab_format_tick (ticks->values[i], ticks->step, buf, sizeof buf);
       _plab_chart_set_colour (cr, style->muted);
       _plab_chart_text (cr, x, base + 2 * gap, 0.5, 0, buf);
     }

@@ -325,7 +325,7 @@ export_from_store (PlabStore *store,
                    size_t error_len)
 {
   PlabChartData *data = NULL;
-  PlabChartLoad what;
+  PlabChartRequest request = { 0 };
   int rc;
 
   if ((int)options->kind < 0 || options->kind >= PLAB_N_CHART_KINDS)
@@ -333,11 +333,12 @@ export_from_store (PlabStore *store,
       snprintf (error, error_len, "unknown chart");
       return PLAB_EINVAL;
     }
-  what = load_for_kind (options->kind, options->format);
+  request.what = load_for_kind (options->kind, options->format);
   if (sweep)
-    rc = plab_chart_data_load_sweep (store, id, what, NULL, NULL, &data, error, error_len);
+    request.sweep_id = id;
   else
-    rc = plab_chart_data_load_run (store, id, what, NULL, NULL, &data, error, error_len);
+    request.run_id = id;
+  rc = plab_chart_data_load (store, &request, &data, error, error_len);
   if (rc == 0)
     rc = export_loaded (store, data, options, error, error_len);
   plab_chart_data_free (data);

@@ -95,24 +95,6 @@ void plab_chart_draw (cairo_t *cr,
                       double width,
                       double height);
 
-/* The renderers plab_chart_draw () picks by kind, with its arguments and the
- * kind's own data (the timeline's is in plab-timeline-chart.h). */
-void plab_time_chart_draw (cairo_t *cr,
-                           const PlabTimeChartData *data,
-                           const PlabChartStyle *style,
-                           double width,
-                           double height);
-void plab_speedup_chart_draw (cairo_t *cr,
-                              const PlabSpeedupChartData *data,
-                              const PlabChartStyle *style,
-                              double width,
-                              double height);
-void plab_result_chart_draw (cairo_t *cr,
-                             const PlabResultChartData *data,
-                             const PlabChartStyle *style,
-                             double width,
-                             double height);
-
 /* Writes @input to options->path in options->format. */
 int plab_chart_export_data (const PlabChartInput *input,
                             const PlabExportOptions *options,

@@ -16,11 +16,6 @@
 #include "plab-chart-export.h"
 #include "plab-chart-style.h"
 
-typedef struct
-{
-  double x, y, w, h;
-} PlabRect;
-
 typedef enum
 {
   PLAB_LEGEND_BOX = 0, /* a filled square: bars, spans */
@@ -39,6 +34,25 @@ typedef struct
   PlabRgba colour;
   PlabLegendShape shape;
 } PlabLegendItem;
+
+/* The renderers plab_chart_draw () picks by kind, with its arguments and the
+ * kind's own data (the timeline's is in plab-timeline-chart.h). Everything
+ * else, the tests included, draws through plab_chart_draw (). */
+void plab_time_chart_draw (cairo_t *cr,
+                           const PlabTimeChartData *data,
+                           const PlabChartStyle *style,
+                           double width,
+                           double height);
+void plab_speedup_chart_draw (cairo_t *cr,
+                              const PlabSpeedupChartData *data,
+                              const PlabChartStyle *style,
+                              double width,
+                              double height);
+void plab_result_chart_draw (cairo_t *cr,
+                             const PlabResultChartData *data,
+                             const PlabChartStyle *style,
+                             double width,
+                             double height);
 
 /* The entry @value of the name table @names (of @n_names), or @fallback when
  * @value is out of range. */
@@ -106,6 +120,18 @@ PlabRect _plab_chart_frame (cairo_t *cr,
                             double width,
                             double height);
 
+/* How every renderer starts: returns false, having drawn nothing, when the
+ * chart has no size; otherwise saves @cr (the renderer restores it when
+ * done), draws the frame as _plab_chart_frame () does and sets *@body to the
+ * area left for the chart. */
+bool _plab_chart_begin (cairo_t *cr,
+                        const PlabChartStyle *style,
+                        const char *title,
+                        const char *footer,
+                        double width,
+                        double height,
+                        PlabRect *body);
+
 /* A centred explanatory message in @area, for data that cannot be drawn
  * (an empty run, a sweep with one configuration). */
 void _plab_chart_message (cairo_t *cr,
@@ -132,29 +158,22 @@ void _plab_chart_legend_add (PlabLegendItem *items,
                              PlabRgba colour,
                              PlabLegendShape shape);
 
-/* Widest tick label of @ticks divided by @divisor. */
-double _plab_chart_ticks_width (cairo_t *cr,
-                                const PlabChartStyle *style,
-                                const PlabTicks *ticks,
-                                double divisor);
+/* Widest tick label of @ticks. */
+double _plab_chart_ticks_width (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks);
 
 /* Room a y axis needs left of the plot (tick labels and title). */
-double _plab_chart_y_axis_room (cairo_t *cr,
-                                const PlabChartStyle *style,
-                                const PlabTicks *ticks,
-                                double divisor);
+double _plab_chart_y_axis_room (cairo_t *cr, const PlabChartStyle *style, const PlabTicks *ticks);
 
 /* Room an x axis needs below the plot. */
 double _plab_chart_x_axis_room (const PlabChartStyle *style);
 
 /* Draws a y axis at the left of @plot: grid lines across the plot, tick
- * labels (values divided by @divisor) and a rotated @title. */
+ * labels and a rotated @title. */
 void _plab_chart_y_axis (cairo_t *cr,
                          const PlabChartStyle *style,
                          PlabRect plot,
                          const PlabAxis *axis,
                          const PlabTicks *ticks,
-                         double divisor,
                          const char *title);
 
 /* Draws an x axis under @plot, same conventions. */
@@ -163,7 +182,6 @@ void _plab_chart_x_axis (cairo_t *cr,
                          PlabRect plot,
                          const PlabAxis *axis,
                          const PlabTicks *ticks,
-                         double divisor,
                          const char *title,
                          bool grid);
 

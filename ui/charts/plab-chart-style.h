@@ -22,6 +22,12 @@
 extern "C" {
 #endif
 
+/* A rectangle in the device units of a chart's cairo context. */
+typedef struct
+{
+  double x, y, w, h;
+} PlabRect;
+
 typedef enum
 {
   PLAB_THEME_LIGHT = 0,

@@ -12,15 +12,14 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-mem.h"
 
 #define TMP_ATTEMPTS 100
 
 static void
 clear (PlabExportFile *self)
 {
-  free (self->path);
-  free (self->target);
-  free (self->tmp_path);
+  PLAB_FREE_ALL (self->path, self->target, self->tmp_path);
   memset (self, 0, sizeof *self);
 }
 

@@ -152,14 +152,14 @@ draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabR
   plab_axis_ticks (&ay, 6, &ty);
 
   legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
-  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
+  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty);
   plot.y = area.y + legend_h + style->padding;
   plot.w = area.x + area.w - plot.x;
   plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
   _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
-  _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
+  _plab_chart_y_axis (cr, style, plot, &ay, &ty,
                       plab_json_string (plab_json_get (fig, "y_label"), "y"));
-  _plab_chart_x_axis (cr, style, plot, &ax, &tx, 1.0,
+  _plab_chart_x_axis (cr, style, plot, &ax, &tx,
                       plab_json_string (plab_json_get (fig, "x_label"), "x"), true);
 
   cairo_save (cr);
@@ -252,13 +252,13 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
    * colour from the other charts), and the legend is not needed. */
   if (!by_category)
     legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
-  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty, 1.0);
+  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty);
   plot.y = area.y + legend_h + style->padding;
   plot.w = area.x + area.w - plot.x;
   plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
   if (!by_category)
     _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
-  _plab_chart_y_axis (cr, style, plot, &ay, &ty, 1.0,
+  _plab_chart_y_axis (cr, style, plot, &ay, &ty,
                       plab_json_string (plab_json_get (fig, "y_label"),
                                         by_category ? items[0].label : "value"));
 
@@ -553,11 +553,9 @@ plab_result_chart_draw (cairo_t *cr,
   const char *kind, *fig_title;
   double share;
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || data->result == NULL || data->result->type != PLAB_JSON_OBJECT
       || data->result->n_children == 0)
     {

@@ -11,6 +11,7 @@
 #include "plab-error.h"
 #include "plab-export-file.h"
 #include "plab-json.h"
+#include "plab-mem.h"
 
 /* Text is built in a buffer and handed to stdio when it holds this much. */
 #define FLUSH_BYTES (64 * 1024)
@@ -483,9 +484,7 @@ plab_run_export_write (PlabStore *store,
   if (stats != NULL)
     *stats = x.stats;
   plab_buf_clear (&x.buf);
-  free (x.group);
-  free (x.order);
-  free (x.lanes);
+  PLAB_FREE_ALL (x.group, x.order, x.lanes);
   plab_run_record_free (x.run);
   return rc;
 }

@@ -401,8 +401,8 @@ static void
 place_panels (Frame *f, PlabRect body, double legend_h)
 {
   const PlabChartStyle *style = f->style;
-  double room_y = _plab_chart_y_axis_room (f->cr, style, &f->ty, 1.0);
-  double room_e = _plab_chart_y_axis_room (f->cr, style, &f->te, 1.0);
+  double room_y = _plab_chart_y_axis_room (f->cr, style, &f->ty);
+  double room_e = _plab_chart_y_axis_room (f->cr, style, &f->te);
   double gap = style->padding * 2.5;
 
   f->left.x = body.x + room_y;
@@ -448,10 +448,10 @@ panel_titles (Frame *f)
 static void
 panel_axes (Frame *f)
 {
-  _plab_chart_y_axis (f->cr, f->style, f->left, &f->ay, &f->ty, 1.0, "speedup S = T₁ / Tₚ");
-  _plab_chart_x_axis (f->cr, f->style, f->left, &f->ax, &f->tx, 1.0, "workers p", true);
-  _plab_chart_y_axis (f->cr, f->style, f->right, &f->ae, &f->te, 1.0, "E = S / p,  e");
-  _plab_chart_x_axis (f->cr, f->style, f->right, &f->ax, &f->tx, 1.0, "workers p", true);
+  _plab_chart_y_axis (f->cr, f->style, f->left, &f->ay, &f->ty, "speedup S = T₁ / Tₚ");
+  _plab_chart_x_axis (f->cr, f->style, f->left, &f->ax, &f->tx, "workers p", true);
+  _plab_chart_y_axis (f->cr, f->style, f->right, &f->ae, &f->te, "E = S / p,  e");
+  _plab_chart_x_axis (f->cr, f->style, f->right, &f->ax, &f->tx, "workers p", true);
 }
 
 static void
@@ -768,11 +768,9 @@ plab_speedup_chart_draw (cairo_t *cr,
   PlabRect body;
   int n_items;
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   f.n_series = data ? (int)(data->n_series < MAX_SERIES ? data->n_series : MAX_SERIES) : 0;
   if (count_points (data, f.n_series) == 0)
     {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plab-chart-private.h"
+#include "plab-mem.h"
 
 /* Share of a slot a bar fills, and the gap between backend groups in slots. */
 #define BAR_SHARE 0.72
@@ -97,9 +98,7 @@ plab_time_points_from_samples (const PlabRunSample *samples,
   rc = 0;
 
 fail:
-  free (points);
-  free (order);
-  free (walls);
+  PLAB_FREE_ALL (points, order, walls);
   return rc;
 }
 
@@ -373,11 +372,9 @@ plab_time_chart_draw (cairo_t *cr,
   double top, legend_h;
   char title[64], baseline_text[96];
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || data->n_points == 0)
     {
       _plab_chart_message (cr, style, body, "No finished runs to compare yet.");
@@ -392,7 +389,7 @@ plab_time_chart_draw (cairo_t *cr,
   plab_axis_ticks (&f.axis, 6, &ticks);
 
   legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
-  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks, 1.0);
+  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks);
   f.plot.y = body.y + legend_h + style->padding;
   f.plot.w = body.x + body.w - f.plot.x;
   /* Two rows under the bars: workers, then the backend of the group. */
@@ -400,7 +397,7 @@ plab_time_chart_draw (cairo_t *cr,
   _plab_chart_legend (cr, style, items, n_items, f.plot.x, body.y, f.plot.w, true);
 
   snprintf (title, sizeof title, "wall time (%s)", unit);
-  _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, 1.0, title);
+  _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, title);
   bars (&f);
   baseline (&f);
 

@@ -316,16 +316,13 @@ void plab_timeline_overview_free (PlabTimelineOverview *self);
 int plab_timeline_overview_n_cols (const PlabTimelineOverview *self);
 PlabTimeWindow plab_timeline_overview_full (const PlabTimelineOverview *self);
 
-/* Draws the overview into the rectangle (@x, @y, @w, @h), the time outside
- * @visible (may be NULL) shaded and @visible framed. */
+/* Draws the overview into @area, the time outside @visible (may be NULL)
+ * shaded and @visible framed. */
 void plab_timeline_overview_draw (cairo_t *cr,
                                   const PlabTimelineOverview *self,
                                   const PlabChartStyle *style,
                                   const PlabTimeWindow *visible,
-                                  double x,
-                                  double y,
-                                  double w,
-                                  double h);
+                                  PlabRect area);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plab-mem.h"
 #include "plab-timeline-private.h"
 
 /* Share of a lane's height a span fills; the rest separates lanes, but the
@@ -802,12 +803,9 @@ plab_timeline_chart_draw (cairo_t *cr,
   double ns_per_unit, bottom;
   char title[64];
 
-  if (width < 1 || height < 1)
+  if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
+                          height, &body))
     return;
-
-  cairo_save (cr);
-  body = _plab_chart_frame (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
-                            height);
   if (data == NULL || (data->n_spans == 0 && data->n_counters == 0))
     {
       _plab_chart_message (cr, style, body,
@@ -840,7 +838,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   plab_axis_init (&axis, lay.window.start_ns / ns_per_unit, lay.window.end_ns / ns_per_unit);
   plab_axis_ticks (&axis, (int)(lay.plot_w / (style->tick_size * 7)) + 1, &ticks);
   snprintf (title, sizeof title, "time since start (%s)", unit);
-  _plab_chart_x_axis (cr, style, plot, &axis, &ticks, 1.0, title, true);
+  _plab_chart_x_axis (cr, style, plot, &axis, &ticks, title, true);
 
   f.cr = cr;
   f.style = style;
@@ -877,9 +875,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   }
 
 out_free:
-  free (f.cols);
-  free (f.col_kind);
-  free (f.col_level);
+  PLAB_FREE_ALL (f.cols, f.col_kind, f.col_level);
 out:
   cairo_restore (cr);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plab-axis.h"
+#include "plab-mem.h"
 #include "plab-timeline-private.h"
 
 /* The overview strip: the visible window's frame and the shade over what
@@ -548,9 +549,7 @@ plab_timeline_overview_free (PlabTimelineOverview *self)
 {
   if (self == NULL)
     return;
-  free (self->kind);
-  free (self->share);
-  free (self);
+  PLAB_FREE_ALL (self->kind, self->share, self);
 }
 
 int
@@ -570,11 +569,9 @@ plab_timeline_overview_draw (cairo_t *cr,
                              const PlabTimelineOverview *self,
                              const PlabChartStyle *style,
                              const PlabTimeWindow *visible,
-                             double x,
-                             double y,
-                             double w,
-                             double h)
+                             PlabRect area)
 {
+  double x = area.x, y = area.y, w = area.w, h = area.h;
   double row_h, col_w, vx0, vx1, span_ns;
 
   if (self == NULL || w < 1 || h < 1)

@@ -61,7 +61,7 @@ struct _PlabTimelineView
   /* The overview strip: made for one data set, window and width; where it
    * was drawn last. */
   PlabTimelineOverview *overview;
-  double overview_x, overview_y, overview_w, overview_h;
+  PlabRect overview_area;
   gboolean have_overview;
 
   /* Whether flow arrows (a put to the get of its item) are drawn. */
@@ -198,13 +198,12 @@ plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                     self->stats);
   if (self->have_overview)
     {
-      self->overview_x = self->layout.plot_x;
-      self->overview_w = self->layout.plot_w;
-      self->overview_y = h - strip_h;
-      self->overview_h = strip_h - OVERVIEW_BOTTOM_PX;
-      plab_timeline_overview_draw (cr, get_overview (self, MAX (1, (int)self->overview_w)), &style,
-                                   &window, self->overview_x, self->overview_y, self->overview_w,
-                                   self->overview_h);
+      self->overview_area.x = self->layout.plot_x;
+      self->overview_area.w = self->layout.plot_w;
+      self->overview_area.y = h - strip_h;
+      self->overview_area.h = strip_h - OVERVIEW_BOTTOM_PX;
+      plab_timeline_overview_draw (cr, get_overview (self, MAX (1, (int)self->overview_area.w)),
+                                   &style, &window, self->overview_area);
     }
   cairo_destroy (cr);
   if (self->search_popover != NULL && gtk_widget_get_visible (self->search_popover))
@@ -407,9 +406,9 @@ leave_cb (GtkEventControllerMotion *controller, PlabTimelineView *self)
 static gboolean
 in_overview (PlabTimelineView *self, double x, double y)
 {
-  return self->have_overview && y >= self->overview_y - OVERVIEW_GAP_PX
-         && x >= self->overview_x - OVERVIEW_GAP_PX
-         && x <= self->overview_x + self->overview_w + OVERVIEW_GAP_PX;
+  return self->have_overview && y >= self->overview_area.y - OVERVIEW_GAP_PX
+         && x >= self->overview_area.x - OVERVIEW_GAP_PX
+         && x <= self->overview_area.x + self->overview_area.w + OVERVIEW_GAP_PX;
 }
 
 /* Centres the window at the time under x in the overview strip. */
@@ -420,10 +419,10 @@ overview_move_to (PlabTimelineView *self, double x)
   PlabTimeWindow w = plab_timeline_view_get_window (self);
   double t, half = (double)(w.end_ns - w.start_ns) / 2;
 
-  if (!self->zoomed || self->overview_w <= 0)
+  if (!self->zoomed || self->overview_area.w <= 0)
     return;
   t = full.start_ns
-      + CLAMP ((x - self->overview_x) / self->overview_w, 0.0, 1.0)
+      + CLAMP ((x - self->overview_area.x) / self->overview_area.w, 0.0, 1.0)
             * (double)(full.end_ns - full.start_ns);
   user_set_window (self, t - half, t + half);
 }
