@@ -22,11 +22,14 @@ Usage: test-cli-spread.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+
+# The shared helpers, without leaving compiled files in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "util"))
+import plab_test  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
@@ -150,21 +153,7 @@ def show_gives_each_result_number_its_spread(db):
     assert re.search(r"^\s+saved, the text's figure: 44.4%$", out, re.M), out
 
 def main():
-    print(f"1..{len(tests)}")
-    failed = 0
-    for i, fn in enumerate(tests, 1):
-        tmp = tempfile.mkdtemp(prefix="plab-cli-spread-")
-        try:
-            fn(os.path.join(tmp, "runs.db"))
-            print(f"ok {i} {fn.__name__}")
-        except Exception as e:  # one line of TAP per failure, then go on
-            failed += 1
-            print(f"not ok {i} {fn.__name__}")
-            for line in str(e).splitlines() or [repr(e)]:
-                print(f"# {line}")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return plab_test.run_db_tests(tests, "plab-cli-spread-")
 
 
 if __name__ == "__main__":

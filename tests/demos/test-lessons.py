@@ -22,11 +22,14 @@ Usage: test-lessons.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
 """
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+
+# The shared helpers, without leaving compiled files in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "util"))
+import plab_test  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PLAB_BUILD_DIR", "build")
 PLAB = os.path.abspath(os.path.join(BUILD, "app", "plab"))
@@ -112,21 +115,7 @@ def counter_without_lock_is_short_every_run(db):
 
 
 def main():
-    print(f"1..{len(tests)}")
-    failed = 0
-    for i, fn in enumerate(tests, 1):
-        tmp = tempfile.mkdtemp(prefix="plab-lessons-")
-        try:
-            fn(os.path.join(tmp, "runs.db"))
-            print(f"ok {i} {fn.__name__}")
-        except Exception as e:  # one line of TAP per failure, then go on
-            failed += 1
-            print(f"not ok {i} {fn.__name__}")
-            for line in str(e).splitlines() or [repr(e)]:
-                print(f"# {line}")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return plab_test.run_db_tests(tests, "plab-lessons-")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 built, reading a store's health with SQLite itself rather than plab, and
 reporting a case in TAP."""
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 
 
 def have_plab(plab):
@@ -37,3 +39,26 @@ def tap_result(n, name, problems, note=""):
         print(f"ok {n} - {name}{note}")
     sys.stdout.flush()
     return not problems
+
+
+def run_db_tests(tests, prefix):
+    """Runs each of @tests (functions of a store path) on a fresh store in a
+    folder of its own, removed after, and reports each in TAP: a failure is
+    one "not ok" line and its message as comments, and the next goes on.
+    Returns the exit status: 1 when any failed."""
+    print(f"1..{len(tests)}")
+    failed = 0
+    for i, fn in enumerate(tests, 1):
+        tmp = tempfile.mkdtemp(prefix=prefix)
+        try:
+            fn(os.path.join(tmp, "runs.db"))
+            print(f"ok {i} {fn.__name__}")
+        except Exception as e:  # one line of TAP per failure, then go on
+            failed += 1
+            print(f"not ok {i} {fn.__name__}")
+            for line in str(e).splitlines() or [repr(e)]:
+                print(f"# {line}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        sys.stdout.flush()
+    return 1 if failed else 0
