@@ -88,25 +88,10 @@ text_time_s (int workers)
   return 0;
 }
 
-/* The measured time of the serial run of the same sweep, or 0. */
-static double
-serial_wall_s (const PlabDemoRun *run)
-{
-  PlabJson *serial;
-  double s;
-
-  if (run->serial_result_json == NULL)
-    return 0;
-  serial = plab_json_parse (run->serial_result_json, NULL, 0);
-  s = serial ? plab_json_number (plab_json_get (serial, "wall_s"), 0) : 0;
-  plab_json_free (serial);
-  return s > 0 ? s : 0;
-}
-
 static char *
 result_json (PlabDemoRun *run, double f, double planned_s, double wall_s, double cpu_s)
 {
-  double serial_s = serial_wall_s (run);
+  double serial_s = _plab_demo_serial_number (run, "wall_s");
   int workers = run->backend == PLAB_BACKEND_SERIAL ? 1 : run->workers;
   int max_n = workers * 2 > CURVE_MAX_WORKERS ? workers * 2 : CURVE_MAX_WORKERS;
   double *xs = malloc ((size_t)max_n * sizeof *xs);

@@ -266,22 +266,6 @@ result_json (PlabDemoRun *run,
   return plab_buf_steal (&buf);
 }
 
-/* The for loop's time in the serial run of the same sweep, or 0 when there
- * is none. */
-static double
-sweep_for_loop_s (const PlabDemoRun *run)
-{
-  PlabJson *serial;
-  double s;
-
-  if (run->serial_result_json == NULL)
-    return 0;
-  serial = plab_json_parse (run->serial_result_json, NULL, 0);
-  s = serial ? plab_json_number (plab_json_get (serial, "for_loop_s"), 0) : 0;
-  plab_json_free (serial);
-  return s > 0 ? s : 0;
-}
-
 /* One chef does the @n tasks one after another on the calling lane, as the
  * for loop of the classic text does, each recorded as "for loop: TASK".
  * Returns false when the run was stopped. */
@@ -339,7 +323,7 @@ chef_run (PlabDemoRun *run)
     n_cpu += kitchen[t].kind == KIND_CPU;
   if (run->backend != PLAB_BACKEND_SERIAL)
     {
-      for_loop_s = sweep_for_loop_s (run);
+      for_loop_s = _plab_demo_serial_number (run, "for_loop_s");
       source = for_loop_s > 0 ? FOR_LOOP_SERIAL_RUN : FOR_LOOP_MEASURED_NOW;
     }
   /* Progress counts task spans: every task in a pool, only the busy ones

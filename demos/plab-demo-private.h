@@ -202,6 +202,11 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
  * plab_json_write_short () writes it: a member after the first. */
 void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);
 
+/* The number @key of the result of the serial run of the same sweep
+ * (PlabDemoRun.serial_result_json), or 0 when there is none or it is not
+ * above 0. */
+double _plab_demo_serial_number (const PlabDemoRun *run, const char *key);
+
 /* Opens the member "figure" of a result: its @kind ("bars" or "lines"),
  * @title and axis labels, then the list that follows, "categories": [ for
  * bars and "series": [ for lines, which the caller fills and closes. */

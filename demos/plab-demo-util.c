@@ -28,6 +28,20 @@ _plab_demo_json_figure (PlabBuf *buf,
   plab_buf_append (buf, strcmp (kind, "bars") == 0 ? ", \"categories\": [" : ", \"series\": [");
 }
 
+double
+_plab_demo_serial_number (const PlabDemoRun *run, const char *key)
+{
+  PlabJson *serial;
+  double value;
+
+  if (run->serial_result_json == NULL)
+    return 0;
+  serial = plab_json_parse (run->serial_result_json, NULL, 0);
+  value = serial ? plab_json_number (plab_json_get (serial, key), 0) : 0;
+  plab_json_free (serial);
+  return value > 0 ? value : 0;
+}
+
 void
 _plab_demo_json_short (PlabBuf *buf, const char *key, double value)
 {
