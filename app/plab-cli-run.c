@@ -623,14 +623,17 @@ runner_clear (Runner *self)
 static void
 append_tries (GString *s, const PlabDemo *demo)
 {
-  for (int i = 0; i < PLAB_DEMO_MAX_TRIES && demo->tries[i].text != NULL; i++)
+  size_t n;
+  const PlabDemoTry *tries = plab_demo_tries (demo, &n);
+
+  for (size_t i = 0; i < n; i++)
     {
-      const PlabDemoTry *step = &demo->tries[i];
+      const PlabDemoTry *step = &tries[i];
       g_auto (GStrv) params = g_strsplit (step->params ? step->params : "", " ", -1);
 
       if (i == 0)
         g_string_append (s, "\nTry this:\n");
-      g_string_append_printf (s, "  %d. %s\n     plab run %s", i + 1, step->text, demo->name);
+      g_string_append_printf (s, "  %zu. %s\n     plab run %s", i + 1, step->text, demo->name);
       if (step->backend >= 0)
         g_string_append_printf (s, " -b %s", plab_backend_name ((PlabBackend)step->backend));
       if (step->workers > 0)

@@ -97,13 +97,14 @@ void
 _plab_window_show_lesson (PlabWindow *self, const PlabDemo *demo)
 {
   GtkWidget *child;
-  int n = 0;
+  size_t n;
+  const PlabDemoTry *tries = plab_demo_tries (demo, &n);
 
   gtk_label_set_text (self->demo_lesson, demo->lesson);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->try_box))) != NULL)
     gtk_box_remove (self->try_box, child);
-  for (int i = 0; i < PLAB_DEMO_MAX_TRIES && demo->tries[i].text != NULL; i++)
-    gtk_box_append (self->try_box, make_try_button (self, &demo->tries[i], ++n));
+  for (size_t i = 0; i < n; i++)
+    gtk_box_append (self->try_box, make_try_button (self, &tries[i], (int)i + 1));
   gtk_widget_set_visible (self->try_heading, n > 0);
 }
 

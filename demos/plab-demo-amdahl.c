@@ -214,42 +214,19 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "serial_fraction", "serial fraction", NULL },
-  { "planned_one_worker_s", "planned time on one worker", "s" },
-  { "wall_s", "time measured", "s" },
-  { "cpu_s", "CPU time spent", "s" },
-  { "speedup_vs_planned", "speedup against the plan", NULL },
-  { "speedup_vs_serial", "speedup against the serial run (measured)", NULL },
-  { "text_wall_s", "time for these workers, the text's figure", "s" },
-  { "amdahl_speedup", "Amdahl's speedup for these workers", NULL },
-  { "amdahl_ceiling", "Amdahl's ceiling (endless workers)", NULL },
-};
-
 const PlabDemo plab_demo_amdahl = {
   .name = "amdahl",
   .title = "Amdahl's law",
   .summary = "work with a chosen serial fraction: measured speedup against Amdahl's curve",
-  .lesson
-  = "A job has a serial part that only one worker can do and a parallel part that is "
-    "split into tasks. On the timeline the serial part is the long span on the main lane, "
-    "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
-    "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
-    "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
-    "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
-    "0.5.",
-  .tries = {
-    { "Sweep with a serial fraction of 0.2: does the fitted f come out near 0.2?",
-      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.2", true },
-    { "Set the serial fraction to 0 and sweep: how close to the ideal line?",
-      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0", true },
-    { "Set it to 0.5 and sweep: two workers give at most 1.33x.",
-      PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.5", true },
-  },
+  .lesson = "A job has a serial part that only one worker can do and a parallel part that is "
+            "split into tasks. On the timeline the serial part is the long span on the main lane, "
+            "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
+            "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
+            "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
+            "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
+            "0.5.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = amdahl_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

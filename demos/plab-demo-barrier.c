@@ -286,42 +286,20 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "painters", "painters", NULL },
-  { "walls", "walls", NULL },
-  { "phases", "phases", NULL },
-  { "total_s", "time of the run", "s" },
-  { "painting_s", "painting, all painters together", "s" },
-  { "cpu_s", "CPU time spent", "s" },
-  { "waiting_s", "waiting at the barrier, all painters together", "s" },
-  { "waiting_percent", "share of the time spent waiting", "%" },
-};
-
 const PlabDemo plab_demo_barrier = {
   .name = "barrier",
   .title = "Painters at a barrier",
   .summary = "painters work in phases and meet at a barrier; uneven walls show as waiting",
-  .lesson
-  = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
-    "the next phase before every wall is done: after each phase they meet at a barrier. "
-    "The walls take different times, so in every phase some painters finish early and "
-    "wait for the slowest; on the timeline those are the wait spans before each new "
-    "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
-    "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
-    "take the cores out of the picture.",
-  .tries = {
-    { "Run with uneven walls (Imbalance 1) and find the waits before each phase.",
-      PLAB_BACKEND_PROCESSES, 0, "imbalance=1", false },
-    { "Set Imbalance to 0 and run again: the waits almost vanish.",
-      PLAB_BACKEND_PROCESSES, 0, "imbalance=0", false },
-    { "Choose Kind: wait and sweep: painting that waits scales past the cores.",
-      PLAB_BACKEND_PROCESSES, 0, "kind=wait imbalance=0.5", true },
-  },
+  .lesson = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
+            "the next phase before every wall is done: after each phase they meet at a barrier. "
+            "The walls take different times, so in every phase some painters finish early and "
+            "wait for the slowest; on the timeline those are the wait spans before each new "
+            "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
+            "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
+            "take the cores out of the picture.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = barrier_run,
   .validate = barrier_validate,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -373,46 +373,23 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "cars", "cars built", NULL },
-  { "delivered_once", "cars delivered exactly once", NULL },
-  { "cnt", "cars the counter (cnt) counted", NULL },
-  { "fifo_violations", "cars taken out of order", NULL },
-  { "producers", "producers", NULL },
-  { "consumers", "consumers", NULL },
-  { "capacity", "places on the queue", "cars" },
-  { "taken_per_consumer", "cars each consumer took", NULL },
-  { "total_s", "time of the run", "s" },
-};
-
 const PlabDemo plab_demo_cars = {
   .name = "cars",
   .title = "Cars on a queue: producers and consumers",
   .summary = "producers put car names on a bounded queue, consumers get them, cnt counts",
-  .lesson
-  = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
-    "and a shared counter, cnt, counts the deliveries. Watch the queue's depth track "
-    "under the lanes: with fast producers it sits at the capacity and the producer's lane "
-    "shows queue waits (the queue is full), with fast consumers it stays near zero and "
-    "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
-    "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
-    "on the queue, so every consumer knows when to stop. The check shows what a queue "
-    "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
-    "order they were put.",
-  .tries = {
-    { "Slow consumers: the queue fills up and the producer waits.",
-      PLAB_BACKEND_PROCESSES, 0, "producer_ms=2 consumer_ms=20", false },
-    { "Slow producer: the queue stays empty and the consumers wait.",
-      PLAB_BACKEND_PROCESSES, 0, "producer_ms=20 consumer_ms=2", false },
-    { "A queue of capacity 1 with three consumers: every put waits for a get.",
-      PLAB_BACKEND_THREADS, 0, "capacity=1 consumers=3", false },
-  },
+  .lesson = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
+            "and a shared counter, cnt, counts the deliveries. Watch the queue's depth track "
+            "under the lanes: with fast producers it sits at the capacity and the producer's lane "
+            "shows queue waits (the queue is full), with fast consumers it stays near zero and "
+            "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
+            "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
+            "on the queue, so every consumer knows when to stop. The check shows what a queue "
+            "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
+            "order they were put.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = cars_run,
   .no_worker_axis = "its producers and consumers parameters set how many workers run",
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -389,45 +389,24 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "tasks", "tasks cooked", NULL },
-  { "for_loop_s", "time of the for loop, measured", "s" },
-  { "for_loop_from", "for loop measured in", NULL },
-  { "kitchen_s", "time in the kitchen, this run", "s" },
-  { "saved_percent", "saved against the for loop (measured)", "%" },
-  { "classic_saved_percent", "saved, the text's figure", "%" },
-  { "cpu_s", "CPU time spent", "s" },
-};
-
 const PlabDemo plab_demo_chef = {
   .name = "chef",
   .title = "The chef's kitchen",
   .summary = "baking, stirring, kneading and chopping: a for loop vs a process per task",
-  .lesson
-  = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
-    "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
-    "tasks: choose Backend: serial to see it. With one process per task the baking "
-    "overlaps everything else, and the busy tasks share the cores: on the timeline the "
-    "oven spans lie side by side while the CPU tasks stretch when more of them run than "
-    "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
-    "task). Workers is how many tasks cook at once: the others wait for a free worker "
-    "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
-    "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
-    "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
-    "their wait spans). On the gil backend only the baking overlaps, because only one "
-    "cook can hold the interpreter lock.",
-  .tries = {
-    { "The for loop: Backend serial, one worker. The meal takes the sum.",
-      PLAB_BACKEND_SERIAL, 1, "mode=per-task", false },
-    { "A process per task, all six at once: what does the oven overlap?",
-      PLAB_BACKEND_PROCESSES, 6, "mode=per-task", false },
-    { "Choose Backend: gil: only the baking overlaps now.",
-      PLAB_BACKEND_GIL, 6, "mode=per-task", false },
-  },
+  .lesson = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
+            "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
+            "tasks: choose Backend: serial to see it. With one process per task the baking "
+            "overlaps everything else, and the busy tasks share the cores: on the timeline the "
+            "oven spans lie side by side while the CPU tasks stretch when more of them run than "
+            "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
+            "task). Workers is how many tasks cook at once: the others wait for a free worker "
+            "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
+            "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
+            "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
+            "their wait spans). On the gil backend only the baking overlaps, because only one "
+            "cook can hold the interpreter lock.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = chef_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -315,24 +315,6 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "counters", "workers counting", NULL },
-  { "expected", "count expected", NULL },
-  { "no-lock_count", "count without a lock", NULL },
-  { "no-lock_lost", "updates lost without a lock", NULL },
-  { "no-lock_s", "time without a lock", "s" },
-  { "no-lock_ns_per_increment", "one increment without a lock", "ns" },
-  { "lock_count", "count with a lock", NULL },
-  { "lock_lost", "updates lost with a lock", NULL },
-  { "lock_s", "time with a lock", "s" },
-  { "lock_ns_per_increment", "one increment with a lock", "ns" },
-  { "atomic_count", "count with an atomic add", NULL },
-  { "atomic_lost", "updates lost with an atomic add", NULL },
-  { "atomic_s", "time with an atomic add", "s" },
-  { "atomic_ns_per_increment", "one increment with an atomic add", "ns" },
-};
-
 const PlabDemo plab_demo_counter = {
   .name = "counter",
   .title = "A shared counter: lost updates, a lock, an atomic",
@@ -350,18 +332,9 @@ const PlabDemo plab_demo_counter = {
     "unlocked counter still loses updates, as in Python: the interpreter can switch "
     "threads between the read and the write. Only the serial backend, one worker after "
     "another, never loses any.",
-  .tries = {
-    { "Run all three counters on processes and read the totals in Result.",
-      PLAB_BACKEND_PROCESSES, 0, "mode=all", false },
-    { "Only the lock, with Work 0: how much does the lock itself cost?",
-      PLAB_BACKEND_PROCESSES, 0, "mode=lock work=0", false },
-    { "Choose Backend: gil: does the unlocked counter still lose updates?",
-      PLAB_BACKEND_GIL, 0, "mode=no-lock", false },
-  },
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = counter_run,
   .no_worker_axis = "its counters parameter sets how many workers increment the counter",
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -318,46 +318,23 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "samples", "samples", NULL },
-  { "grid", "grid points", NULL },
-  { "h", "window width h", NULL },
-  { "kernel", "kernel", NULL },
-  { "integral", "area under the estimate", NULL },
-  { "grid_mass", "true area on the grid", NULL },
-  { "max_error", "largest error against the true density", NULL },
-  { "checked_points", "points compared with serial", NULL },
-  { "equal_to_serial", "equal to the serial result", NULL },
-};
-
 const PlabDemo plab_demo_kde = {
   .name = "kde",
   .title = "Kernel density estimate (Parzen window)",
   .summary = "a density estimated on a grid split over workers; parallel equals serial",
-  .lesson
-  = "Samples come from a known mixture of three Gaussians, and the density is estimated "
-    "by putting a window of width h on every sample and adding the windows up at each "
-    "grid point. Each grid point is independent, so the grid is cut into chunks (the "
-    "labels on the timeline, like grid 4096-4607) and shared out: on processes and "
-    "threads two workers take about half the time, on the gil backend they take turns and "
-    "gain nothing. Set more Workers than the machine has cores (8) and look for the "
-    "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
-    "when more run than there are cores. Compare the estimate with the true density in "
-    "the Result tab and change H: too small and the curve is spiky, too large and the "
-    "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
-    "grid to leave one worker alone.",
-  .tries = {
-    { "Sweep on processes: two workers take about half the time.",
-      PLAB_BACKEND_PROCESSES, 0, NULL, true },
-    { "A window too narrow: H 0.02 makes the curve spiky (see Result).",
-      PLAB_BACKEND_PROCESSES, 0, "h=0.02", false },
-    { "Eight workers on this machine: find the \"waiting for a core\" stripes.",
-      PLAB_BACKEND_PROCESSES, 8, "h=0.25", false },
-  },
+  .lesson = "Samples come from a known mixture of three Gaussians, and the density is estimated "
+            "by putting a window of width h on every sample and adding the windows up at each "
+            "grid point. Each grid point is independent, so the grid is cut into chunks (the "
+            "labels on the timeline, like grid 4096-4607) and shared out: on processes and "
+            "threads two workers take about half the time, on the gil backend they take turns and "
+            "gain nothing. Set more Workers than the machine has cores (8) and look for the "
+            "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
+            "when more run than there are cores. Compare the estimate with the true density in "
+            "the Result tab and change H: too small and the curve is spiky, too large and the "
+            "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
+            "grid to leave one worker alone.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = kde_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

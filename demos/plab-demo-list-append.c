@@ -263,42 +263,21 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "count", "numbers appended in all", NULL },
-  { "jobs", "jobs (lists)", NULL },
-  { "appended_in_workers", "numbers appended by the workers", NULL },
-  { "in_parent_lists", "numbers in the parent's lists afterwards", NULL },
-  { "classic_threads_s", "threads, the text's figure", "s" },
-  { "classic_processes_2_s", "2 processes, the text's figure", "s" },
-  { "classic_processes_4_s", "4 processes, the text's figure", "s" },
-};
-
 const PlabDemo plab_demo_list_append = {
   .name = "list-append",
   .title = "list_append: threads, processes and the GIL",
   .summary = "appending random numbers to lists: serial vs threads vs processes vs gil",
-  .lesson
-  = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
-    "split over as many jobs as there are workers. Sweep on every backend and compare "
-    "with the classic table: under a global interpreter lock, threads are no faster than "
-    "one (the text measured 2.0 s however many threads), while processes almost halve the "
-    "time at each doubling (1.05 s with 2, 0.54 s with 4: 3.8x with four processes). "
-    "Plain C threads scale like processes, because nothing stops them running at once. On "
-    "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
-    "Result tab too: each process filled its own copy of the list, and the parent's lists "
-    "are empty.",
-  .tries = {
-    { "Sweep on processes: the time almost halves with each doubling.",
-      PLAB_BACKEND_PROCESSES, 0, NULL, true },
-    { "Sweep on gil: threads under an interpreter lock gain nothing.",
-      PLAB_BACKEND_GIL, 0, NULL, true },
-    { "Two workers on gil, then look at the timeline: the threads take turns.",
-      PLAB_BACKEND_GIL, 2, NULL, false },
-  },
+  .lesson = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
+            "split over as many jobs as there are workers. Sweep on every backend and compare "
+            "with the classic table: under a global interpreter lock, threads are no faster than "
+            "one (the text measured 2.0 s however many threads), while processes almost halve the "
+            "time at each doubling (1.05 s with 2, 0.54 s with 4: 3.8x with four processes). "
+            "Plain C threads scale like processes, because nothing stops them running at once. On "
+            "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
+            "Result tab too: each process filled its own copy of the list, and the parent's lists "
+            "are empty.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = list_append_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

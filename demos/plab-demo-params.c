@@ -208,9 +208,12 @@ plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size)
 const PlabResultLabel *
 plab_demo_result_label (const PlabDemo *demo, const char *key)
 {
-  for (size_t i = 0; demo != NULL && key != NULL && i < demo->n_result_labels; i++)
-    if (strcmp (demo->result_labels[i].key, key) == 0)
-      return &demo->result_labels[i];
+  size_t n;
+  const PlabResultLabel *labels = plab_demo_result_labels (demo, &n);
+
+  for (size_t i = 0; key != NULL && i < n; i++)
+    if (strcmp (labels[i].key, key) == 0)
+      return &labels[i];
   return NULL;
 }
 
@@ -222,10 +225,11 @@ plab_demo_result_label_for (const char *demo,
 {
   const PlabDemo *d = demo ? plab_demo_find (demo) : NULL;
   const PlabResultLabel *l;
+  size_t n = 0;
 
   *label = key;
   *unit = NULL;
-  if (d == NULL || d->n_result_labels == 0)
+  if (d == NULL || (plab_demo_result_labels (d, &n), n == 0))
     return true;
   l = plab_demo_result_label (d, key);
   if (l == NULL)

@@ -308,43 +308,22 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "messages", "messages sent", NULL },
-  { "received_in_order", "messages received in order", NULL },
-  { "ping_pongs", "round trips measured", NULL },
-  { "size", "size of a ping", "bytes" },
-  { "rtt_median_us", "round trip, median", "µs" },
-  { "rtt_mean_us", "round trip, mean", "µs" },
-  { "rtt_p99_us", "round trip, slowest 1%", "µs" },
-};
-
 const PlabDemo plab_demo_pipe = {
   .name = "pipe",
   .title = "A pipe: messages and ping-pong",
   .summary = "a list of messages sent through a pipe, and a ping-pong measuring the round trip",
-  .lesson
-  = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
-    "them out of the other: every message arrives whole and in the order it was sent, "
-    "without any lock, because the pipe frames and orders them. Then the two play "
-    "ping-pong: a small message there and straight back, thousands of times. Look at the "
-    "round trip times in the Result tab: between processes a message costs microseconds "
-    "(system calls and waking the other side), a thousand times more than a function "
-    "call, which is why pools send work in chunks. Compare the backends, and raise Size "
-    "to see when copying starts to count.",
-  .tries = {
-    { "Ping-pong between processes: read the round trip in Result.",
-      PLAB_BACKEND_PROCESSES, 0, "size=64", false },
-    { "The same between threads: is a round trip cheaper?",
-      PLAB_BACKEND_THREADS, 0, "size=64", false },
-    { "Messages of 64 KB: when does copying start to count?",
-      PLAB_BACKEND_PROCESSES, 0, "size=65536 ping_pongs=2000", false },
-  },
+  .lesson = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
+            "them out of the other: every message arrives whole and in the order it was sent, "
+            "without any lock, because the pipe frames and orders them. Then the two play "
+            "ping-pong: a small message there and straight back, thousands of times. Look at the "
+            "round trip times in the Result tab: between processes a message costs microseconds "
+            "(system calls and waking the other side), a thousand times more than a function "
+            "call, which is why pools send work in chunks. Compare the backends, and raise Size "
+            "to see when copying starts to count.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pipe_run,
   .no_worker_axis = "it always runs two workers, a sender and a receiver",
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

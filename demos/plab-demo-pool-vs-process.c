@@ -349,45 +349,24 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "kind", "kind of task", NULL },
-  { "tasks", "tasks, run both ways", NULL },
-  { "process_per_task_s", "time with a process per task", "s" },
-  { "pool_s", "time with a pool", "s" },
-  { "cpu_s", "CPU time spent, both ways", "s" },
-  { "faster", "faster", NULL },
-  { "text_process_per_task_s", "with a process per task, the text's figure", "s" },
-  { "text_pool_s", "with a pool, the text's figure", "s" },
-};
-
 const PlabDemo plab_demo_pool_vs_process = {
   .name = "pool-vs-process",
   .title = "Process per task or Pool",
   .summary = "writing files with one Process per task vs a Pool, then the same with CPU work",
-  .lesson
-  = "Each run does the same tasks twice: first with one Process per task, all started at "
-    "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
-    "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
-    "disk or a network share. A process per task wins when that wait is much longer than "
-    "starting a process (a few milliseconds), the condition behind the classic text's "
-    "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
-    "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
-    "the waits are now about as short as the starts, and the Pool usually wins. Choose Kind cpu and the answer flips too: "
-    "the processes only share the cores, each start costs time, and the pool, started "
-    "once, is faster. The waits overlap on the gil backend as well, because a thread "
-    "blocked in I/O gives the interpreter lock away.",
-  .tries = {
-    { "Kind io, 12 files waiting 200 ms: which wins, a process per task or the pool?",
-      PLAB_BACKEND_PROCESSES, 2, "kind=io tasks=12 latency_ms=200", false },
-    { "200 files with no extra latency: the starts weigh as much as the waits. Which wins?",
-      PLAB_BACKEND_PROCESSES, 2, "kind=io tasks=200 latency_ms=0", false },
-    { "Kind io on the gil backend: the waits still overlap.",
-      PLAB_BACKEND_GIL, 0, "kind=io", false },
-  },
+  .lesson = "Each run does the same tasks twice: first with one Process per task, all started at "
+            "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
+            "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
+            "disk or a network share. A process per task wins when that wait is much longer than "
+            "starting a process (a few milliseconds), the condition behind the classic text's "
+            "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
+            "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
+            "the waits are now about as short as the starts, and the Pool usually wins. Choose "
+            "Kind cpu and the answer flips too: "
+            "the processes only share the cores, each start costs time, and the pool, started "
+            "once, is faster. The waits overlap on the gil backend as well, because a thread "
+            "blocked in I/O gives the interpreter lock away.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = pool_vs_process_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -124,6 +124,12 @@ extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;
 extern const PlabDemo plab_demo_squares;
 
+/* How many rows the tables of plab-demo-texts.c hold: the Try this steps
+ * (returned) and the result labels (*@n_labels). A test adds up each demo's
+ * rows and compares: a row under a misspelt name, or a demo's rows split
+ * apart, is found nowhere else. */
+size_t _plab_demo_text_rows (size_t *n_labels);
+
 /* --- Pool runs --- */
 
 /* Starts a pool in *@out with the run's backend, workers, trace and cancel

@@ -274,43 +274,21 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "sleepers", "sleepers", NULL },
-  { "at_once", "sleeping at once", NULL },
-  { "total_s", "time of the run", "s" },
-  { "sum_s", "sum of the waits", "s" },
-  { "longest_s", "longest wait", "s" },
-  { "overlapped", "the waits overlapped", NULL },
-  { "finish_order", "order they woke up in", NULL },
-  { "join_order", "order they were joined in", NULL },
-};
-
 const PlabDemo plab_demo_sleepers = {
   .name = "sleepers",
   .title = "Sleepers: waiting in parallel",
   .summary = "four sleepers wait 5, 2, 1 and 3 units: the total is the longest, not the sum",
-  .lesson
-  = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
-    "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
-    "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
-    "laptop. Workers is how many may sleep at once; the others wait for a free worker, so "
-    "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
-    "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
-    "interpreter lock away. On the timeline the main lane joins the sleepers in start "
-    "order: it waits for sleeper 1, the longest, and then finds the others already done. "
-    "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.",
-  .tries = {
-    { "Four workers on processes: the run takes the longest wait, not the sum.",
-      PLAB_BACKEND_PROCESSES, 4, NULL, false },
-    { "Backend serial: the for loop pays the sum, 11 units.",
-      PLAB_BACKEND_SERIAL, 1, NULL, false },
-    { "Backend gil with 4 workers: sleeping threads give the lock away.",
-      PLAB_BACKEND_GIL, 4, NULL, false },
-  },
+  .lesson = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
+            "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
+            "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
+            "laptop. Workers is how many may sleep at once; the others wait for a free worker, so "
+            "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
+            "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
+            "interpreter lock away. On the timeline the main lane joins the sleepers in start "
+            "order: it waits for sleeper 1, the longest, and then finds the others already done. "
+            "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = sleepers_run,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

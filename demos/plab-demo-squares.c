@@ -647,49 +647,25 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
-static const PlabResultLabel result_labels[] = {
-  { "n", "numbers squared", NULL },
-  { "correct", "results correct", NULL },
-  { "lost", "results lost", NULL },
-  { "sum", "sum of the squares", NULL },
-  { "imap_held_back", "results imap held back for order", NULL },
-  { "imap_mean_wait_ms", "mean wait of a held-back result", "ms" },
-  { "workers_used", "workers used", NULL },
-  { "handover_ns_per_item", "hand-over time per item (median gap between two items on a worker)",
-    "ns" },
-  { "items_per_handover", "items per hand-over (the chunk)", NULL },
-};
-
 const PlabDemo plab_demo_squares = {
   .name = "squares",
   .title = "Squares with a pool",
   .summary = "Pool.map of x * x: ordered results, per-task overhead, chunk size, a crashing worker",
-  .lesson
-  = "A pool hands the items of a list to its workers and gives the results back in input "
-    "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
-    "can spend more time passing items around than squaring them: compare Chunk size 1 "
-    "with the automatic chunk size (0) and read the hand-over time per item in the Result "
-    "(the time a worker spends between two items; the timeline shows one span per chunk, "
-    "and Item spans records every item, which costs time per item too). More "
-    "workers only help when each "
-    "task does enough work; raise Work and watch the speedup grow. On the processes "
-    "backend, Crash item makes one task kill its worker: the pool loses exactly that "
-    "item, replaces the worker and finishes the rest. Choose View: arrival for the order "
-    "results arrive in: imap hands them over in input order, so a finished item waits for "
-    "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
-  .tries = {
-    { "Chunk size 1: every item is handed over alone. Compare the hand-over time per item.",
-      PLAB_BACKEND_PROCESSES, 0, "chunk_size=1 n=20000", false },
-    { "Crash item 500: the pool loses that item and carries on.",
-      PLAB_BACKEND_PROCESSES, 0, "crash_item=500 chunk_size=0", false },
-    { "View arrival: the order results come back in.",
-      PLAB_BACKEND_PROCESSES, 0, "view=arrival crash_item=-1", false },
-  },
+  .lesson = "A pool hands the items of a list to its workers and gives the results back in input "
+            "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
+            "can spend more time passing items around than squaring them: compare Chunk size 1 "
+            "with the automatic chunk size (0) and read the hand-over time per item in the Result "
+            "(the time a worker spends between two items; the timeline shows one span per chunk, "
+            "and Item spans records every item, which costs time per item too). More "
+            "workers only help when each "
+            "task does enough work; raise Work and watch the speedup grow. On the processes "
+            "backend, Crash item makes one task kill its worker: the pool loses exactly that "
+            "item, replaces the worker and finishes the rest. Choose View: arrival for the order "
+            "results arrive in: imap hands them over in input order, so a finished item waits for "
+            "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = squares_run,
   .validate = squares_validate,
-  PLAB_DEMO_RESULT_LABELS (result_labels),
 };

@@ -4,6 +4,13 @@
  * a run function written on core/ only. The runner fills a PlabDemoRun with the
  * chosen backend, workers and parameter values, calls run, and records what the
  * demo reports: its result summary (JSON) and the check of its own result.
+ *
+ * What the window shows beside the lesson lives in two tables of
+ * plab-demo-texts.c, one row per line, the demo's name first: the "Try this"
+ * steps (PlabDemoTry: demo, text, backend, workers, params, sweep) and the
+ * labels of the result's keys (PlabResultLabel: demo, key, label, unit). A
+ * new demo adds its rows there, next to each other, instead of a .tries
+ * member and a result_labels array in its descriptor.
  */
 #pragma once
 
@@ -40,9 +47,11 @@ typedef struct
 
 /* How the lab names a key of a demo's result for a student: "for_loop_s" is
  * "time of the for loop" in "s". A key without one stays in the store and
- * in `plab show --json`, and the window does not show it. */
+ * in `plab show --json`, and the window does not show it. One row of the
+ * table of every demo's labels in plab-demo-texts.c. */
 typedef struct
 {
+  const char *demo; /* the demo's name: "chef" */
   const char *key;
   const char *label;
   const char *unit; /* "s", "%", "µs"; NULL for a count or a word */
@@ -57,10 +66,12 @@ typedef struct
    | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL))
 
 /* One "Try this" step at the end of a lesson: a sentence the student reads,
- * and the controls it sets when clicked in the window. */
+ * and the controls it sets when clicked in the window. One row of the table
+ * of every demo's steps in plab-demo-texts.c. */
 typedef struct
 {
-  /* "Run it on 1 worker, then on 4: which is faster?"; NULL ends the list */
+  const char *demo; /* the demo's name: "chef" */
+  /* "Run it on 1 worker, then on 4: which is faster?" */
   const char *text;
   /* a PlabBackend to choose, or -1 to leave the choice alone */
   int backend;
@@ -77,12 +88,9 @@ typedef struct
 typedef struct PlabDemoRun PlabDemoRun;
 typedef struct PlabDemo PlabDemo;
 
-/* The two tables of a PlabDemo, each with its count taken from the array:
- * in a descriptor, PLAB_DEMO_PARAMS (params) and
- * PLAB_DEMO_RESULT_LABELS (result_labels). */
+/* The parameters of a PlabDemo, with their count taken from the array: in
+ * a descriptor, PLAB_DEMO_PARAMS (params). */
 #define PLAB_DEMO_PARAMS(array) .params = (array), .n_params = sizeof (array) / sizeof (array)[0]
-#define PLAB_DEMO_RESULT_LABELS(array)                                                             \
-  .result_labels = (array), .n_result_labels = sizeof (array) / sizeof (array)[0]
 
 struct PlabDemo
 {
@@ -109,12 +117,9 @@ struct PlabDemo
    * the command line and the window then refuse to sweep it over workers,
    * since every worker count would measure the same run. */
   const char *no_worker_axis;
-  /* The keys of the result a student reads, in words (see PlabResultLabel). */
-  const PlabResultLabel *result_labels;
-  size_t n_result_labels;
-  /* Two or three steps that end the lesson in the window, in order; the
-   * unused ones have text NULL. */
-  PlabDemoTry tries[PLAB_DEMO_MAX_TRIES];
+  /* The lesson's "Try this" steps and the words for the result's keys are
+   * not here: they are rows of two tables in plab-demo-texts.c, under the
+   * demo's name (plab_demo_tries (), plab_demo_result_labels ()). */
 };
 
 /* One execution of a demo, filled in by the runner and the demo. */
@@ -178,6 +183,14 @@ int plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size);
 /* Describes @spec's allowed values: "an integer from 1 to 10000000",
  * "an integer from 5 to 1000 ms", "true or false", "one of: gaussian, uniform". */
 void plab_param_describe (const PlabParamSpec *spec, char *buf, size_t size);
+
+/* The "Try this" steps of @demo, in order: *@n_out of them (at most
+ * PLAB_DEMO_MAX_TRIES; 0 and NULL for none). */
+const PlabDemoTry *plab_demo_tries (const PlabDemo *demo, size_t *n_out);
+
+/* The labelled keys of @demo's result, in the order a student reads them:
+ * *@n_out of them (0 and NULL for none). */
+const PlabResultLabel *plab_demo_result_labels (const PlabDemo *demo, size_t *n_out);
 
 /* The label of result key @key of @demo, or NULL when it has none. */
 const PlabResultLabel *plab_demo_result_label (const PlabDemo *demo, const char *key);

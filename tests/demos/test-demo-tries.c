@@ -11,7 +11,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "plab-demo.h"
+#include "plab-demo-private.h"
 
 /* Applies @step's values to @run as the window does. */
 static void
@@ -45,7 +45,7 @@ apply_step (const PlabDemo *d, const PlabDemoTry *step, PlabDemoRun *run)
 static void
 test_steps (void)
 {
-  size_t n = 0;
+  size_t n = 0, all_steps = 0, n_labels;
   const PlabDemo *const *demos = plab_demos (&n);
 
   g_assert_cmpuint (n, >=, 11);
@@ -53,18 +53,21 @@ test_steps (void)
     {
       const PlabDemo *d = demos[i];
       PlabDemoRun run;
+      size_t n_tries;
+      const PlabDemoTry *tries = plab_demo_tries (d, &n_tries);
       int steps = 0;
 
       /* Steps build on each other, as clicks in the window do. */
       plab_demo_run_init (&run, d);
       run.backend = d->default_backend;
       run.workers = 2;
-      for (int t = 0; t < PLAB_DEMO_MAX_TRIES && d->tries[t].text != NULL; t++)
+      for (size_t t = 0; t < n_tries; t++)
         {
-          const PlabDemoTry *step = &d->tries[t];
+          const PlabDemoTry *step = &tries[t];
           char err[256] = "";
 
           steps++;
+          g_assert_cmpstr (step->demo, ==, d->name);
           g_assert_cmpuint (strlen (step->text), >, 10);
           g_assert_true (step->backend == -1
                          || (step->backend >= PLAB_BACKEND_SERIAL
@@ -77,13 +80,16 @@ test_steps (void)
           g_assert_true (!step->sweep || d->no_worker_axis == NULL);
           apply_step (d, step, &run);
           if (plab_demo_run_validate (&run, err, sizeof err) != 0)
-            g_error ("%s: Try this step %d makes a run the demo refuses: %s", d->name, t + 1, err);
+            g_error ("%s: Try this step %zu makes a run the demo refuses: %s", d->name, t + 1, err);
         }
       g_test_message ("%s: %d steps", d->name, steps);
       g_assert_cmpint (steps, >=, 2);
       g_assert_cmpint (steps, <=, PLAB_DEMO_MAX_TRIES);
+      all_steps += n_tries;
       plab_demo_run_clear (&run);
     }
+  /* Every row of the table belongs to a demo and was found with it. */
+  g_assert_cmpuint (all_steps, ==, _plab_demo_text_rows (&n_labels));
 }
 
 static void

@@ -13,7 +13,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "plab-demo.h"
+#include "plab-demo-private.h"
 
 static void
 test_units_in_words (void)
@@ -54,17 +54,21 @@ test_units_in_words (void)
 static void
 test_result_labels (void)
 {
-  size_t n_demos;
+  size_t n_demos, n_labels, all_labels = 0;
   const PlabDemo *const *demos = plab_demos (&n_demos);
   const char *label, *unit;
 
   for (size_t d = 0; d < n_demos; d++)
     {
-      g_assert_cmpuint (demos[d]->n_result_labels, >, 0);
-      for (size_t i = 0; i < demos[d]->n_result_labels; i++)
-        {
-          const PlabResultLabel *l = &demos[d]->result_labels[i];
+      const PlabResultLabel *labels = plab_demo_result_labels (demos[d], &n_labels);
 
+      g_assert_cmpuint (n_labels, >, 0);
+      all_labels += n_labels;
+      for (size_t i = 0; i < n_labels; i++)
+        {
+          const PlabResultLabel *l = &labels[i];
+
+          g_assert_cmpstr (l->demo, ==, demos[d]->name);
           /* Words, not a program's key ("saved against the for loop"). */
           g_assert_null (strchr (l->label, '_'));
           g_assert_true (plab_demo_result_label (demos[d], l->key) == l);
@@ -74,6 +78,9 @@ test_result_labels (void)
         }
       g_assert_false (plab_demo_result_label_for (demos[d]->name, "no_such_key", &label, &unit));
     }
+  /* Every row of the table belongs to a demo and was found with it. */
+  _plab_demo_text_rows (&n_labels);
+  g_assert_cmpuint (all_labels, ==, n_labels);
   g_assert_true (plab_demo_result_label_for ("chef", "cpu_s", &label, &unit));
   g_assert_cmpstr (label, ==, "CPU time spent");
   g_assert_cmpstr (unit, ==, "s");
