@@ -229,7 +229,9 @@ plab_demo_result_label_for (const char *demo,
 
   *label = key;
   *unit = NULL;
-  if (d == NULL || (plab_demo_result_labels (d, &n), n == 0))
+  if (d != NULL)
+    plab_demo_result_labels (d, &n);
+  if (n == 0)
     return true;
   l = plab_demo_result_label (d, key);
   if (l == NULL)

@@ -13,6 +13,7 @@
  */
 #include "plab-demo-private.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* The result labels, in the order a student reads them. */
@@ -188,6 +189,10 @@ static const PlabDemoTry tries[] = {
   { "amdahl", "Set it to 0.5 and sweep: two workers give at most 1.33x.", PLAB_BACKEND_PROCESSES, 0,
     "serial_fraction=0.5", true },
 };
+
+/* Both tables are found by the name each row starts with. */
+_Static_assert(offsetof (PlabResultLabel, demo) == 0, "a result label starts with its demo");
+_Static_assert(offsetof (PlabDemoTry, demo) == 0, "a Try this step starts with its demo");
 
 /* The rows of @demo in @rows (@n_rows of @row_size bytes, each starting
  * with the demo's name): the first in *@first, and their count. */
