@@ -82,6 +82,8 @@ typedef struct
   uint32_t fail_fast;
   PlabMapFunc func;
   void *user_data;
+  uint64_t user_data_size; /* > 0: workers use user_data_copy instead */
+  char user_data_copy[PLAB_POOL_USER_DATA_MAX];
   PlabLabelFunc label;
   uint64_t n_items;
   uint64_t item_size;
@@ -137,6 +139,22 @@ typedef struct
   char label[PLAB_LABEL_MAX];
 } TaskSlot;
 
+/* The boot message of a worker started by spawn or forkserver; its
+ * descriptors are the PoolShared block, the task slots, the map arena and the
+ * eventfd, in that order. Addresses are the parent's. */
+typedef struct
+{
+  int32_t slot;
+  int32_t number;
+  int32_t max_tasks;
+  int32_t lane;
+  uint64_t initializer;
+  uint64_t init_data;
+  uint64_t task_stride;
+  uint64_t tasks_mapped;
+  uint64_t payload_off;
+} PoolWorkerBoot;
+
 typedef struct
 {
   PlabPool *pool;
@@ -181,9 +199,12 @@ struct PlabPool
   size_t idle_deaths; /* workers that died holding nothing, since work last finished */
 
   PoolShared *sh;
-  int efd;     /* workers write 1 when they go idle or finish a task */
-  int memfd;   /* the map arena, processes only */
-  char *arena; /* parent's mapping of it */
+  PlabStartMethod start_method;
+  int sh_fd;    /* processes: the memfd behind sh, for workers that do not fork from here */
+  int tasks_fd; /* processes: the memfd behind tasks */
+  int efd;      /* workers write 1 when they go idle or finish a task */
+  int memfd;    /* the map arena, processes only */
+  char *arena;  /* parent's mapping of it */
   size_t arena_mapped;
 
   /* Tasks: slots and their payloads in one shared mapping made before the

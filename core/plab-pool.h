@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plab-start.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
@@ -90,15 +91,20 @@ typedef struct
   /* Optional: work ends with PLAB_ECANCELLED once *cancel != 0. Set it from a
    * signal handler, or from another thread with __atomic_store_n (). */
   const volatile sig_atomic_t *cancel;
-  const char *lane_prefix;  /* optional: lanes are "<prefix> N"; default "worker" */
-  int64_t gil_switch_ns;    /* gil backend: the switch interval; 0: 5 ms */
-  PlabInitFunc initializer; /* optional */
-  void *init_data;          /* passed to the initializer */
-  int max_tasks_per_worker; /* 0: no limit; else a worker is replaced after this many
+  const char *lane_prefix;      /* optional: lanes are "<prefix> N"; default "worker" */
+  int64_t gil_switch_ns;        /* gil backend: the switch interval; 0: 5 ms */
+  PlabInitFunc initializer;     /* optional */
+  void *init_data;              /* passed to the initializer */
+  int max_tasks_per_worker;     /* 0: no limit; else a worker is replaced after this many
                                tasks (a map chunk counts as one task), as Python's
                                maxtasksperchild */
-  size_t task_max_bytes;    /* submit and imap: the most argument + result bytes of
+  size_t task_max_bytes;        /* submit and imap: the most argument + result bytes of
                             one task; 0: 64 KiB */
+  PlabStartMethod start_method; /* processes backend: how workers begin (plab-start.h);
+                                   0: fork. Under spawn and forkserver, functions and
+                                   pointers to globals reach the workers; user_data and
+                                   init_data pointing elsewhere do not (the workers see
+                                   the fresh program's or the server's memory) */
 } PlabPoolOptions;
 
 typedef struct
@@ -111,15 +117,21 @@ typedef struct
   size_t n_items;
   void *results; /* n_items * result_size bytes */
   size_t result_size;
-  size_t chunk_size; /* items handed to a worker at a time; 0: automatic, measured so
+  size_t chunk_size;     /* items handed to a worker at a time; 0: automatic, measured so
                         that a chunk takes about 2 ms, and smaller near the end */
-  int *status;       /* optional, n_items entries: 0 or the item's error code */
-  bool fail_fast;    /* stop handing out items after the first failure; the items not
+  int *status;           /* optional, n_items entries: 0 or the item's error code */
+  bool fail_fast;        /* stop handing out items after the first failure; the items not
                      run get PLAB_ECANCELLED (default: collect every failure) */
-  bool chunk_spans;  /* one task span per chunk ("1000 items from x=0"), not one per
+  bool chunk_spans;      /* one task span per chunk ("1000 items from x=0"), not one per
                         item, so that recording the timeline costs nothing per item; on
                         the serial backend a chunk is chunk_size items (0: 1024) */
+  size_t user_data_size; /* optional, at most PLAB_POOL_USER_DATA_MAX: worker processes
+                            get a copy of these bytes at @user_data, made when the map
+                            starts (needed under spawn and forkserver, whose workers
+                            cannot read the caller's memory; 0: the pointer itself) */
 } PlabMap;
+
+#define PLAB_POOL_USER_DATA_MAX 1024
 
 /* What went wrong in a map: the count of failed items and the first failure. */
 typedef struct

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plab-start.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
@@ -54,6 +55,18 @@ bool plab_process_daemon (const PlabProcess *self);
 /* Inside a child started by plab_process_start (): the pid of the process
  * that started it (Python's parent_process ()). 0 in any other process. */
 pid_t plab_process_parent_pid (void);
+
+/* How the child begins (before start; PLAB_ESTATE after, PLAB_EINVAL for an
+ * unknown method): fork (the default), spawn or forkserver (plab-start.h). */
+int plab_process_set_start_method (PlabProcess *self, PlabStartMethod method);
+PlabStartMethod plab_process_start_method (const PlabProcess *self);
+
+/* Under spawn and forkserver, the child gets its own copy of the first @size
+ * bytes at @arg (as Python pickles a Process's arguments); without it the
+ * child gets @arg as a number, moved only when it points into the program's
+ * globals. Fork needs none of this. Before start; PLAB_EINVAL when @arg is
+ * NULL or @size is over 60 KiB. */
+int plab_process_set_arg_size (PlabProcess *self, size_t size);
 
 /* Record the child's spans on a new lane of @trace (set before start). */
 void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);

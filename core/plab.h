@@ -22,3 +22,4 @@
 #include "plab-json.h"
 #include "plab-shm.h"
 #include "plab-spread.h"
+#include "plab-start.h"
