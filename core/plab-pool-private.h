@@ -129,7 +129,8 @@ typedef struct
    * writes the result into the payload, then error and done_seq, then state
    * TASK_FINISHED with release order. */
   _Atomic uint32_t state;
-  int32_t error;
+  int32_t error;         /* what the task returned */
+  int32_t library_error; /* set by the parent instead: PLAB_ECRASHED */
   uint64_t done_seq;
   PlabMapFunc func;
   void *user_data;
@@ -173,8 +174,9 @@ struct PlabFuture
   PlabPool *pool; /* NULL once the pool is gone */
   int slot;       /* the task slot while in flight, -1 after */
   bool done;
-  bool taken; /* handed out by plab_pool_as_completed () */
-  int rc;
+  bool taken;    /* handed out by plab_pool_as_completed () */
+  int rc;        /* the library's code: 0, PLAB_ETASK, PLAB_ECRASHED, ... */
+  int task_code; /* what the task returned, when it ended by returning */
   uint64_t done_seq;
   size_t result_size;
   void *result;

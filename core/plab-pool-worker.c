@@ -240,7 +240,8 @@ run_task (PlabPool *self, int idx)
   PlabMapFunc func = (PlabMapFunc)_plab_addr_local ((const void *)t->func);
   int rc;
 
-  rc = _plab_pool_error_code (func (arg, arg + t->result_off, _plab_addr_local (t->user_data)));
+  /* The task's own value, kept apart from the library's codes (PLAB_ETASK). */
+  rc = func (arg, arg + t->result_off, _plab_addr_local (t->user_data));
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
   if (self->backend == PLAB_BACKEND_GIL)

@@ -719,7 +719,7 @@ fail_running_task (PlabPool *self, int slot, const char *message)
       if (!self->slot_busy[i] || atomic_load (&t->state) != running)
         continue;
       /* The worker is dead: nobody else writes this slot now. */
-      t->error = PLAB_ECRASHED;
+      t->library_error = PLAB_ECRASHED;
       t->done_seq = atomic_fetch_add (&self->sh->done_counter, 1);
       if (self->slot_future[i] != NULL)
         snprintf (self->slot_future[i]->message, sizeof self->slot_future[i]->message, "%s",

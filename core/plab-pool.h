@@ -228,10 +228,23 @@ int plab_pool_apply (PlabPool *self, const PlabTask *task, void *result);
 bool plab_future_done (PlabFuture *future);
 
 /* Waits at most @timeout_ns (negative: forever, 0: just look) and copies the
- * result (result_size bytes; @result may be NULL). Returns 0, the task's own
- * error code, PLAB_ECRASHED (its worker died), PLAB_ECANCELLED, PLAB_EINIT, or
- * PLAB_ETIMEDOUT when it has not finished yet. */
+ * result (result_size bytes; @result may be NULL). Returns 0, PLAB_ETASK when
+ * the task returned non-zero (plab_future_task_code () says what),
+ * PLAB_ECRASHED (its worker died), PLAB_ECANCELLED, PLAB_EINIT, or
+ * PLAB_ETIMEDOUT when it has not finished yet. A task's own value never
+ * reads as one of the library's codes. */
 int plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns);
+
+/* What the task returned, once it has finished by returning (Python's
+ * Future.exception ()); 0 while it runs, when it succeeded, or when it did
+ * not end by itself (crashed, cancelled). */
+int plab_future_task_code (const PlabFuture *future);
+
+/* Whether a worker is running it now (looks, never waits). */
+bool plab_future_running (const PlabFuture *future);
+
+/* Whether it was cancelled (by plab_future_cancel () or a pool terminate). */
+bool plab_future_cancelled (const PlabFuture *future);
 
 /* Cancels a task that has not started. Returns 0 (it will never run),
  * PLAB_ESTATE when it is running or finished. */
@@ -298,11 +311,16 @@ typedef struct PlabImapIter PlabImapIter;
 int plab_pool_imap (PlabPool *self, const PlabImap *imap, PlabImapIter **out);
 
 /* The next result: sets *index (the item's position in the input) and copies
- * the result. Returns 0; the item's error code (collect-all: call again for
- * the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
+ * the result. Returns 0; the item's error: PLAB_ETASK when its task returned
+ * non-zero (plab_imap_task_code () says what), PLAB_ECRASHED, ... (collect-all:
+ * call again for the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
  * after a fail-fast failure); PLAB_ETIMEDOUT; PLAB_ECANCELLED; or the error of
  * the input callback. *index is SIZE_MAX when the error is not an item's. */
 int plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_ns);
+
+/* What the task of the item last handed out returned (0 when it did not
+ * return by itself). */
+int plab_imap_task_code (const PlabImapIter *it);
 
 /* What happened to the last failed item, "" otherwise. */
 const char *plab_imap_message (const PlabImapIter *it);

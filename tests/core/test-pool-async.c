@@ -74,6 +74,7 @@ typedef struct
   int64_t sleep_ms;
   int crash;     /* raise SIGSEGV */
   int fail;      /* return PLAB_EINVAL */
+  int code;      /* non-zero: return it */
   int wait_gate; /* spin until shared->gate is set (at most GATE_MAX_NS) */
 } Arg;
 
@@ -97,6 +98,8 @@ task_square (const void *item, void *result, void *user_data)
     raise (SIGSEGV);
   if (a->fail)
     return PLAB_EINVAL;
+  if (a->code != 0)
+    return a->code;
   *(int64_t *)result = a->x * a->x;
   return 0;
 }
@@ -254,6 +257,8 @@ test_cancel (void)
            atomic_load (&shared->runs) == 0 && plab_now_ns () < give_up;)
         plab_sleep_ns (MS);
       g_assert_cmpint (atomic_load (&shared->runs), ==, 1);
+      g_assert_true (plab_future_running (running));
+      g_assert_false (plab_future_running (queued[1]));
       g_assert_cmpint (plab_future_cancel (running), ==, PLAB_ESTATE);
       for (int i = 0; i < 5; i += 2)
         g_assert_cmpint (plab_future_cancel (queued[i]), ==, 0);
@@ -265,11 +270,14 @@ test_cancel (void)
           if (i % 2 == 0)
             {
               g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
+              g_assert_true (plab_future_cancelled (queued[i]));
               g_assert_cmpint (plab_future_cancel (queued[i]), ==, PLAB_ESTATE);
             }
           else
             {
               g_assert_cmpint (rc, ==, 0);
+              g_assert_false (plab_future_cancelled (queued[i]));
+              g_assert_false (plab_future_running (queued[i]));
               g_assert_cmpint (r, ==, (10 + i) * (10 + i));
             }
         }
@@ -303,7 +311,8 @@ test_wait_modes (void)
   /* First error: a failing task ends the wait though another is still blocked. */
   f[2] = submit (pool, &(Arg){ .x = 3, .fail = 1 });
   g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_FIRST_ERROR, -1, &n_done), ==, 0);
-  g_assert_cmpint (plab_future_result (f[2], NULL, 0), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_future_result (f[2], NULL, 0), ==, PLAB_ETASK);
+  g_assert_cmpint (plab_future_task_code (f[2]), ==, PLAB_EINVAL);
   g_assert_false (plab_future_done (f[1]));
 
   atomic_store (&shared->gate, 1);
@@ -1070,6 +1079,68 @@ test_waits_on_the_timeline (void)
   plab_trace_free (trace);
 }
 
+/* A task's own return value is kept apart from the library's codes: -4 is
+ * PLAB_ETIMEDOUT's number and -5 PLAB_ECRASHED's, yet a task returning them
+ * is done, failed with PLAB_ETASK, and says what it returned. */
+static int
+next_code (void *item, void *data)
+{
+  static const int codes[] = { -4, -5, 7, 0 };
+  int *i = data;
+
+  if (*i == (int)G_N_ELEMENTS (codes))
+    return 0;
+  *(Arg *)item = (Arg){ .x = *i, .code = codes[*i] };
+  ++*i;
+  return 1;
+}
+
+static void
+test_task_code_apart (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      static const int codes[] = { -4, -5, 7, 0 };
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      PlabFuture *f[4];
+      PlabImap spec = { .func = task_square,
+                        .next = next_code,
+                        .item_size = sizeof (Arg),
+                        .result_size = sizeof (int64_t) };
+      PlabImapIter *it;
+      int64_t r;
+      size_t index;
+      int k = 0, rc;
+
+      g_test_message ("%s", plab_backend_name (all_backends[b]));
+      for (int i = 0; i < 4; i++)
+        f[i] = submit (pool, &(Arg){ .x = i, .code = codes[i] });
+      for (int i = 0; i < 4; i++)
+        {
+          g_assert_cmpint (plab_future_result (f[i], &r, HANG_NS), ==, codes[i] ? PLAB_ETASK : 0);
+          g_assert_true (plab_future_done (f[i]));
+          g_assert_false (plab_future_cancelled (f[i]));
+          g_assert_cmpint (plab_future_task_code (f[i]), ==, codes[i]);
+          /* A poll of a done future answers at once, with the same code. */
+          g_assert_cmpint (plab_future_result (f[i], NULL, 0), ==, codes[i] ? PLAB_ETASK : 0);
+        }
+      g_assert_nonnull (strstr (plab_future_message (f[0]), "-4"));
+
+      spec.next_data = &k;
+      g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+      for (int i = 0; i < 4; i++)
+        {
+          rc = plab_imap_next (it, &index, &r, HANG_NS);
+          g_assert_cmpuint (index, ==, (size_t)i);
+          g_assert_cmpint (rc, ==, codes[i] ? PLAB_ETASK : 0);
+          g_assert_cmpint (plab_imap_task_code (it), ==, codes[i]);
+        }
+      g_assert_cmpint (plab_imap_next (it, &index, &r, HANG_NS), ==, PLAB_EDONE);
+      plab_imap_free (it);
+      free_futures_and_pool (pool, f, 4);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1088,6 +1159,7 @@ main (int argc, char **argv)
   g_assert_cmpint (plab_forkserver_start (), ==, 0);
 
   start_test_add ("plab/pool-async", "submit-every-backend", test_submit_every_backend);
+  start_test_add ("plab/pool-async", "task-code-apart", test_task_code_apart);
   start_test_add ("plab/pool-async", "more-tasks-than-slots", test_more_tasks_than_slots);
   start_test_add ("plab/pool-async", "result-timeout", test_result_timeout);
   start_test_add ("plab/pool-async", "cancel", test_cancel);
