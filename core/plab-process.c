@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,58 @@ struct PlabProcess
 
   PlabStartMethod method;
   size_t arg_size; /* spawn and forkserver: bytes at arg copied to the child */
+
+  /* In the started list (under started_lock) from start to free. */
+  PlabProcess *next_started;
+  pid_t started_by;
 };
+
+/* The processes started here and not freed yet, for plab_active_children ().
+ * A forked child inherits a copy of the list; started_by tells its entries
+ * apart from its own. */
+static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
+static PlabProcess *started;
+
+static void
+started_add (PlabProcess *self)
+{
+  self->started_by = getpid ();
+  pthread_mutex_lock (&started_lock);
+  self->next_started = started;
+  started = self;
+  pthread_mutex_unlock (&started_lock);
+}
+
+static void
+started_remove (PlabProcess *self)
+{
+  pthread_mutex_lock (&started_lock);
+  for (PlabProcess **p = &started; *p != NULL; p = &(*p)->next_started)
+    if (*p == self)
+      {
+        *p = self->next_started;
+        break;
+      }
+  pthread_mutex_unlock (&started_lock);
+}
+
+int
+plab_active_children (PlabProcess **out, int max)
+{
+  pid_t me = getpid ();
+  int n = 0;
+
+  pthread_mutex_lock (&started_lock);
+  for (PlabProcess *p = started; p != NULL; p = p->next_started)
+    if (p->started_by == me && plab_process_is_alive (p))
+      {
+        if (out != NULL && n < max)
+          out[n] = p;
+        n++;
+      }
+  pthread_mutex_unlock (&started_lock);
+  return n;
+}
 
 /* The boot message of a process started by spawn or forkserver, followed by
  * arg_size bytes of argument. Addresses are the parent's; the child moves
@@ -221,6 +273,8 @@ plab_process_free (PlabProcess *self)
     plab_process_join (self, -1, NULL);
   if (self->pidfd >= 0)
     close (self->pidfd);
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    started_remove (self);
   free (self->name);
   free (self);
 }
@@ -365,6 +419,7 @@ plab_process_start (PlabProcess *self)
         return rc;
       self->pidfd = _plab_pidfd_open (self->pid);
       self->status.state = PLAB_PROCESS_RUNNING;
+      started_add (self);
       return 0;
     }
 
@@ -387,6 +442,7 @@ plab_process_start (PlabProcess *self)
   self->pid = pid;
   self->pidfd = _plab_pidfd_open (pid);
   self->status.state = PLAB_PROCESS_RUNNING;
+  started_add (self);
   return 0;
 }
 

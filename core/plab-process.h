@@ -93,6 +93,12 @@ const char *plab_process_name (const PlabProcess *self);
 /* The lane the child records on, or -1 without a trace. */
 int plab_process_lane (const PlabProcess *self);
 
+/* Python's active_children (): the processes this process started (and has
+ * not freed) that are still running; those that ended are reaped on the
+ * way. Writes up to @max of them to @out (may be NULL) and returns how many
+ * there are. Safe to call from any thread. */
+int plab_active_children (PlabProcess **out, int max);
+
 /* Writes "exited with code 3" / "killed by signal 9 (Killed)" into @buf. */
 void plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size);
 

@@ -337,6 +337,29 @@ test_arg_copy (void)
 }
 
 static void
+test_active_children (void)
+{
+  PlabProcess *a = new_process ("sleeper", sleep_long, NULL);
+  PlabProcess *b = new_process ("quick", exit_with, GINT_TO_POINTER (0));
+  PlabProcess *c = new_process ("never started", exit_with, NULL);
+  PlabProcess *out[4] = { NULL };
+
+  g_assert_cmpint (plab_active_children (NULL, 0), ==, 0);
+  g_assert_cmpint (plab_process_start (a), ==, 0);
+  g_assert_cmpint (plab_process_start (b), ==, 0);
+  g_assert_cmpint (plab_process_join (b, HANG_NS, NULL), ==, 0);
+  /* Only the sleeper runs: the quick one ended, c never started. */
+  g_assert_cmpint (plab_active_children (out, 4), ==, 1);
+  g_assert_true (out[0] == a);
+  g_assert_cmpint (plab_process_kill (a), ==, 0);
+  g_assert_cmpint (plab_process_join (a, HANG_NS, NULL), ==, 0);
+  g_assert_cmpint (plab_active_children (out, 4), ==, 0);
+  plab_process_free (a);
+  plab_process_free (b);
+  plab_process_free (c);
+}
+
+static void
 test_start_method_names (void)
 {
   PlabStartMethod m;
@@ -367,6 +390,7 @@ main (int argc, char **argv)
   start_test_add ("plab/process", "join-is-a-wait", test_join_is_a_wait);
   start_test_add ("plab/process", "parent-and-non-daemon-free", test_parent_and_non_daemon_free);
   start_test_add ("plab/process", "arg-copy", test_arg_copy);
+  start_test_add ("plab/process", "active-children", test_active_children);
   g_test_add_func ("/plab/process/what-a-child-inherits", test_what_a_child_inherits);
   g_test_add_func ("/plab/process/start-method-names", test_start_method_names);
   return g_test_run ();
