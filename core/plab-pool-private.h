@@ -154,6 +154,8 @@ typedef struct
   uint64_t task_stride;
   uint64_t tasks_mapped;
   uint64_t payload_off;
+  int64_t start_ns;       /* when the parent began the start */
+  uint64_t lane_map_size; /* > 0: a fifth descriptor is the worker's trace lane */
 } PoolWorkerBoot;
 
 typedef struct

@@ -375,8 +375,12 @@ _plab_pool_worker_boot (const void *payload, size_t size, const int *fds, int n_
   PlabPool *self = calloc (1, sizeof *self);
   Worker w;
 
-  if (self == NULL || size != sizeof *b || n_fds != 4)
+  if (self == NULL || size != sizeof *b || n_fds < 4)
     _exit (127);
+  /* The worker's lane, when the pool records: its start span covers the
+   * whole start, exec or server round trip included. */
+  if (n_fds == 5 && b->lane_map_size > 0 && _plab_trace_attach_fd (fds[4], b->lane_map_size) == 0)
+    plab_span (PLAB_SPAN_SPAWN, b->start_ns, plab_now_ns (), -1, "start");
   self->backend = PLAB_BACKEND_PROCESSES;
   self->sh = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
   self->tasks

@@ -183,10 +183,15 @@ start_worker (PlabPool *self, int slot)
         .task_stride = self->task_stride,
         .tasks_mapped = self->tasks_mapped,
         .payload_off = (uint64_t)(self->payload - (char *)self->tasks),
+        .start_ns = w->start_ns,
       };
-      int fds[] = { self->sh_fd, self->tasks_fd, self->memfd, self->efd };
+      size_t map_size = 0;
+      int fds[] = { self->sh_fd, self->tasks_fd, self->memfd, self->efd,
+                    _plab_trace_lane_fd (self->trace, w->lane, &map_size) };
 
-      rc = _plab_start_child (self->start_method, BOOT_POOL_WORKER, &b, sizeof b, fds, 4, &w->pid);
+      b.lane_map_size = fds[4] >= 0 ? map_size : 0;
+      rc = _plab_start_child (self->start_method, BOOT_POOL_WORKER, &b, sizeof b, fds,
+                              fds[4] >= 0 ? 5 : 4, &w->pid);
       if (rc != 0)
         return rc;
       w->pidfd = _plab_pidfd_open (w->pid);

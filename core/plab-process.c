@@ -102,6 +102,8 @@ typedef struct
   uint64_t func;
   uint64_t arg;
   uint64_t arg_size;
+  int64_t start_ns;       /* when the parent began the start: the child's start span */
+  uint64_t lane_map_size; /* > 0: the first descriptor is the trace lane */
   char name[64];
 } ProcessBoot;
 
@@ -356,12 +358,13 @@ void
 _plab_process_boot (const void *payload, size_t size, const int *fds, int n_fds)
 {
   const ProcessBoot *b = payload;
+  int64_t start_ns = 0;
   void *arg;
 
-  for (int i = 0; i < n_fds; i++)
-    close (fds[i]);
   if (size < sizeof *b || b->arg_size != size - sizeof *b)
     _exit (127);
+  if (b->lane_map_size > 0 && n_fds == 1 && _plab_trace_attach_fd (fds[0], b->lane_map_size) == 0)
+    start_ns = b->start_ns;
   parent_pid = _plab_boot_parent ();
   if (b->arg_size > 0)
     {
@@ -373,7 +376,7 @@ _plab_process_boot (const void *payload, size_t size, const int *fds, int n_fds)
     }
   else
     arg = _plab_addr_local ((void *)(uintptr_t)b->arg);
-  process_child_run ((PlabProcessFunc)_plab_addr_local ((void *)(uintptr_t)b->func), arg, 0);
+  process_child_run ((PlabProcessFunc)_plab_addr_local ((void *)(uintptr_t)b->func), arg, start_ns);
 }
 
 /* Starts the child by spawn or forkserver. */
@@ -382,17 +385,21 @@ process_start_booted (PlabProcess *self)
 {
   size_t size = sizeof (ProcessBoot) + self->arg_size;
   ProcessBoot *b = calloc (1, size);
+  size_t map_size = 0;
+  int fd = _plab_trace_lane_fd (self->trace, self->lane, &map_size);
   int rc;
 
   if (b == NULL)
     return PLAB_ENOMEM;
+  b->start_ns = plab_now_ns ();
+  b->lane_map_size = fd >= 0 ? map_size : 0;
   b->func = (uint64_t)(uintptr_t)self->func;
   b->arg = (uint64_t)(uintptr_t)self->arg;
   b->arg_size = self->arg_size;
   snprintf (b->name, sizeof b->name, "%s", self->name);
   if (self->arg_size > 0)
     memcpy (b + 1, self->arg, self->arg_size);
-  rc = _plab_start_child (self->method, BOOT_PROCESS, b, size, NULL, 0, &self->pid);
+  rc = _plab_start_child (self->method, BOOT_PROCESS, b, size, &fd, fd >= 0 ? 1 : 0, &self->pid);
   free (b);
   return rc;
 }

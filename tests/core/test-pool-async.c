@@ -1182,7 +1182,7 @@ main (int argc, char **argv)
   start_test_add ("plab/pool-async", "starmap", test_starmap);
   start_test_add ("plab/pool-async", "fail-fast-map", test_fail_fast_map);
   start_test_add ("plab/pool-async", "measured-chunks", test_measured_chunks);
-  g_test_add_func ("/plab/pool-async/waits-on-the-timeline", test_waits_on_the_timeline);
+  start_test_add ("plab/pool-async", "waits-on-the-timeline", test_waits_on_the_timeline);
   start_test_add ("plab/pool-async", "cancel-flag-ends-waits", test_cancel_flag_ends_waits);
   return g_test_run ();
 }

@@ -763,9 +763,9 @@ main (int argc, char **argv)
   start_test_add ("plab/pool", "every-item-crashes", test_every_item_crashes);
   start_test_add ("plab/pool", "cancel", test_cancel);
   start_test_add ("plab/pool", "cancel-reaches-running-tasks", test_cancel_reaches_running_tasks);
-  g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
-  g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
-  g_test_add_func ("/plab/pool/chunk-spans", test_chunk_spans);
+  start_test_add ("plab/pool", "lanes", test_lanes_and_spans);
+  start_test_add ("plab/pool", "task-spans", test_task_spans_recorded_by_pool);
+  start_test_add ("plab/pool", "chunk-spans", test_chunk_spans);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
   return g_test_run ();
 }

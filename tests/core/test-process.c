@@ -386,7 +386,7 @@ main (int argc, char **argv)
   start_test_add ("plab/process", "join-timeout-terminate", test_join_timeout_then_terminate);
   start_test_add ("plab/process", "kill-and-crash", test_kill_and_crash);
   start_test_add ("plab/process", "free-reaps", test_free_running_reaps);
-  g_test_add_func ("/plab/process/traced-child", test_traced_child);
+  start_test_add ("plab/process", "traced-child", test_traced_child);
   start_test_add ("plab/process", "join-is-a-wait", test_join_is_a_wait);
   start_test_add ("plab/process", "parent-and-non-daemon-free", test_parent_and_non_daemon_free);
   start_test_add ("plab/process", "arg-copy", test_arg_copy);
