@@ -55,7 +55,7 @@ typedef enum
 {
   PLAB_BACKEND_SERIAL = 0, /* the calling thread, one item after another */
   PLAB_BACKEND_THREADS,    /* POSIX threads */
-  PLAB_BACKEND_PROCESSES,  /* forked processes */
+  PLAB_BACKEND_PROCESSES,  /* processes (forked, or PlabPoolOptions.start_method) */
   PLAB_BACKEND_GIL,        /* threads that must hold one simulated interpreter lock */
   PLAB_N_BACKENDS
 } PlabBackend;

@@ -1,8 +1,10 @@
 /* plab-process.h: a child process running a function, like Python's
- * multiprocessing.Process with the fork start method.
+ * multiprocessing.Process.
  *
- * The child is a fork of the caller: it sees the caller's memory as it was at
- * plab_process_start (). It runs @func (@arg) and exits with its return value
+ * By default the child is a fork of the caller: it sees the caller's memory
+ * as it was at plab_process_start (). The spawn and forkserver start methods
+ * (plab_process_set_start_method (), plab-start.h) begin it from a fresh run
+ * of the program or from a fork server instead. It runs @func (@arg) and exits with its return value
  * (0..255). The child dies with its parent (PR_SET_PDEATHSIG), so a killed
  * runner never leaves workers behind.
  */
