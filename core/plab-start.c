@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <poll.h>
 #include <pthread.h>
@@ -319,7 +320,8 @@ spawn_constructor (int argc, char **argv, char **envp)
 static int
 spawn_child (int kind, const void *payload, size_t size, const int *fds, int n_fds, pid_t *pid_out)
 {
-  static const char exe[] = "/proc/self/exe";
+  char exe[PATH_MAX];
+  ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
   char fd_arg[16];
   char *argv[] = { "plab-spawn", SPAWN_FLAG, fd_arg, NULL };
   pid_t parent = getpid ();
@@ -338,6 +340,11 @@ spawn_child (int kind, const void *payload, size_t size, const int *fds, int n_f
       close (sv[1]);
       return rc;
     }
+  /* The program's path, read through the link: a tool that runs the
+   * program (valgrind) answers with the program, not itself. A program
+   * replaced on disk since it started is run from the link itself. */
+  if (len <= 0 || (exe[len] = '\0', strstr (exe, " (deleted)") != NULL))
+    snprintf (exe, sizeof exe, "/proc/self/exe");
   snprintf (fd_arg, sizeof fd_arg, "%d", sv[1]);
   fflush (NULL);
   pid = fork ();
