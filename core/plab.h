@@ -23,3 +23,4 @@
 #include "plab-shm.h"
 #include "plab-spread.h"
 #include "plab-start.h"
+#include "plab-manager.h"
