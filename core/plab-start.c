@@ -7,7 +7,8 @@
  * truncated or foreign one is refused whole.
  *
  * spawn: the parent queues the message on a socket pair, forks, and the
- * child execs /proc/self/exe with "--plab-spawn-child FD". The fresh program
+ * child execs the program (the path /proc/self/exe links to) with
+ * "--plab-spawn-child FD". The fresh program
  * meets plab_spawn_main () (from the library's constructor, before main),
  * reads the message and runs the boot function of its kind.
  *
