@@ -271,6 +271,7 @@ struct PlabImapIter
   bool ended;
   void *item;
   char message[200];
+  int task_code; /* of the last item handed out */
 };
 
 /* Reads input and submits until the window is full or the input ends. */
@@ -419,6 +420,7 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
   wait_span (t0, waited, "wait: imap");
   f = imap_take (it, k, index);
   rc = f->rc;
+  it->task_code = f->task_code;
   if (result != NULL && f->result_size > 0)
     memcpy (result, f->result, f->result_size);
   snprintf (it->message, sizeof it->message, "%s", rc != 0 ? f->message : "");
@@ -432,6 +434,35 @@ plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_n
         return fill;
     }
   return rc;
+}
+
+int
+plab_imap_task_code (const PlabImapIter *it)
+{
+  return it->task_code;
+}
+
+bool
+plab_future_running (const PlabFuture *future)
+{
+  uint32_t state;
+
+  if (future->done || future->pool == NULL || future->slot < 0)
+    return false;
+  state = atomic_load_explicit (&future->pool->tasks[future->slot].state, memory_order_acquire);
+  return (state & 0xff) == TASK_RUNNING;
+}
+
+bool
+plab_future_cancelled (const PlabFuture *future)
+{
+  return future->done && future->rc == PLAB_ECANCELLED;
+}
+
+int
+plab_future_task_code (const PlabFuture *future)
+{
+  return future->done ? future->task_code : 0;
 }
 
 const char *

@@ -211,6 +211,10 @@ publish_map (PlabPool *self, const PlabMap *map)
 
   sh->func = map->func;
   sh->user_data = map->user_data;
+  /* Only worker processes read the copy; threads share the caller's memory. */
+  sh->user_data_size = self->backend == PLAB_BACKEND_PROCESSES ? map->user_data_size : 0;
+  if (sh->user_data_size > 0)
+    memcpy (sh->user_data_copy, map->user_data, map->user_data_size);
   sh->label = map->label;
   sh->n_items = map->n_items;
   sh->item_size = map->item_size;
@@ -362,7 +366,9 @@ plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report)
     memset (report, 0, sizeof *report);
   if (map == NULL || map->func == NULL
       || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
-      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL))
+      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL)
+      || map->user_data_size > PLAB_POOL_USER_DATA_MAX
+      || (map->user_data_size > 0 && map->user_data == NULL))
     return PLAB_EINVAL;
   if (self->state != PLAB_POOL_RUNNING)
     return PLAB_ESTATE;

@@ -82,6 +82,8 @@ typedef struct
   uint32_t fail_fast;
   PlabMapFunc func;
   void *user_data;
+  uint64_t user_data_size; /* > 0: workers use user_data_copy instead */
+  char user_data_copy[PLAB_POOL_USER_DATA_MAX];
   PlabLabelFunc label;
   uint64_t n_items;
   uint64_t item_size;
@@ -127,7 +129,8 @@ typedef struct
    * writes the result into the payload, then error and done_seq, then state
    * TASK_FINISHED with release order. */
   _Atomic uint32_t state;
-  int32_t error;
+  int32_t error;         /* what the task returned */
+  int32_t library_error; /* set by the parent instead: PLAB_ECRASHED */
   uint64_t done_seq;
   PlabMapFunc func;
   void *user_data;
@@ -136,6 +139,24 @@ typedef struct
   int64_t id;
   char label[PLAB_LABEL_MAX];
 } TaskSlot;
+
+/* The boot message of a worker started by spawn or forkserver; its
+ * descriptors are the PoolShared block, the task slots, the map arena and the
+ * eventfd, in that order. Addresses are the parent's. */
+typedef struct
+{
+  int32_t slot;
+  int32_t number;
+  int32_t max_tasks;
+  int32_t lane;
+  uint64_t initializer;
+  uint64_t init_data;
+  uint64_t task_stride;
+  uint64_t tasks_mapped;
+  uint64_t payload_off;
+  int64_t start_ns;       /* when the parent began the start */
+  uint64_t lane_map_size; /* > 0: a fifth descriptor is the worker's trace lane */
+} PoolWorkerBoot;
 
 typedef struct
 {
@@ -155,8 +176,9 @@ struct PlabFuture
   PlabPool *pool; /* NULL once the pool is gone */
   int slot;       /* the task slot while in flight, -1 after */
   bool done;
-  bool taken; /* handed out by plab_pool_as_completed () */
-  int rc;
+  bool taken;    /* handed out by plab_pool_as_completed () */
+  int rc;        /* the library's code: 0, PLAB_ETASK, PLAB_ECRASHED, ... */
+  int task_code; /* what the task returned, when it ended by returning */
   uint64_t done_seq;
   size_t result_size;
   void *result;
@@ -181,9 +203,12 @@ struct PlabPool
   size_t idle_deaths; /* workers that died holding nothing, since work last finished */
 
   PoolShared *sh;
-  int efd;     /* workers write 1 when they go idle or finish a task */
-  int memfd;   /* the map arena, processes only */
-  char *arena; /* parent's mapping of it */
+  PlabStartMethod start_method;
+  int sh_fd;    /* processes: the memfd behind sh, for workers that do not fork from here */
+  int tasks_fd; /* processes: the memfd behind tasks */
+  int efd;      /* workers write 1 when they go idle or finish a task */
+  int memfd;    /* the map arena, processes only */
+  char *arena;  /* parent's mapping of it */
   size_t arena_mapped;
 
   /* Tasks: slots and their payloads in one shared mapping made before the

@@ -47,6 +47,17 @@ finish (PlabFuture *f, int rc)
   f->slot = -1;
 }
 
+/* Finishes @f with what its task returned: kept apart as the task's own
+ * code, so that a task returning -4 never reads as PLAB_ETIMEDOUT. */
+static void
+finish_task (PlabFuture *f, int task_rc)
+{
+  f->task_code = task_rc;
+  finish (f, task_rc != 0 ? PLAB_ETASK : 0);
+  if (task_rc != 0 && f->message[0] == '\0')
+    snprintf (f->message, sizeof f->message, "the task returned %d", task_rc);
+}
+
 /* Hands the finished task in slot @idx to its future: result, order, code. */
 static void
 take_result (PlabPool *self, int idx, PlabFuture *f)
@@ -57,7 +68,10 @@ take_result (PlabPool *self, int idx, PlabFuture *f)
     memcpy (f->result, self->payload + (size_t)idx * self->task_stride + t->result_off,
             f->result_size);
   f->done_seq = t->done_seq;
-  finish (f, t->error);
+  if (t->library_error != 0)
+    finish (f, t->library_error);
+  else
+    finish_task (f, t->error);
 }
 
 void
@@ -191,12 +205,12 @@ _plab_pool_task_run_here (PlabPool *self, const PlabTask *task, PlabFuture *f)
     plab_cancel_watch (self->cancel);
   t0 = plab_span_begin (PLAB_SPAN_TASK, self->task_counter - 1,
                         task->label != NULL ? task->label : "");
-  rc = _plab_pool_error_code (task->func (task->arg, f->result, task->user_data));
+  rc = task->func (task->arg, f->result, task->user_data);
   plab_cancel_watch (watched);
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), self->task_counter - 1,
                task->label != NULL ? task->label : "");
-  finish (f, rc);
+  finish_task (f, rc);
   if (f->done_func != NULL)
     f->done_func (f, f->done_data);
   return 0;
@@ -220,6 +234,7 @@ _plab_pool_task_queue (PlabPool *self, const PlabTask *task, PlabFuture *f)
   t->arg_size = (uint32_t)task->arg_size;
   t->result_off = (uint32_t)((task->arg_size + 15) / 16 * 16);
   t->error = 0;
+  t->library_error = 0;
   t->done_seq = 0;
   t->id = self->task_counter - 1;
   snprintf (t->label, sizeof t->label, "%s", task->label != NULL ? task->label : "");

@@ -4,6 +4,8 @@
  * rules for who writes what are described in plab-pool.c.
  */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "plab-error.h"
 #include "plab-gil.h"
 #include "plab-pool-private.h"
+#include "plab-start-private.h"
 #include "plab-trace-private.h"
 
 #define CHUNK_TARGET_NS 2000000LL
@@ -141,6 +144,10 @@ static void
 run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t end)
 {
   PoolShared *sh = self->sh;
+  /* The parent's addresses, moved for a worker started by spawn. */
+  PlabMapFunc func = (PlabMapFunc)_plab_addr_local ((const void *)sh->func);
+  PlabLabelFunc label_func = (PlabLabelFunc)_plab_addr_local ((const void *)sh->label);
+  void *user_data = sh->user_data_size > 0 ? sh->user_data_copy : _plab_addr_local (sh->user_data);
   bool gil = self->backend == PLAB_BACKEND_GIL;
   bool tracing = plab_tracing ();
   bool item_spans = tracing && !sh->chunk_spans;
@@ -152,8 +159,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   atomic_store_explicit (&slot->chunk_end, (int64_t)end, memory_order_relaxed);
   atomic_store_explicit (&slot->chunk_start, (int64_t)start, memory_order_relaxed);
   if (tracing && !item_spans && start < end)
-    span_t0 = _plab_pool_chunk_span_begin (sh->label, start, end, v->items + start * sh->item_size,
-                                           sh->user_data, label);
+    span_t0 = _plab_pool_chunk_span_begin (label_func, start, end, v->items + start * sh->item_size,
+                                           user_data, label);
 
   for (uint64_t i = start; i < end; i++)
     {
@@ -165,8 +172,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = item_spans ? _plab_pool_item_span_begin (sh->label, i, item, sh->user_data, label) : 0;
-      rc = _plab_pool_error_code (sh->func (item, result, sh->user_data));
+      t0 = item_spans ? _plab_pool_item_span_begin (label_func, i, item, user_data, label) : 0;
+      rc = _plab_pool_error_code (func (item, result, user_data));
       if (item_spans)
         {
           t1 = plab_now_ns ();
@@ -230,9 +237,11 @@ run_task (PlabPool *self, int idx)
   TaskSlot *t = &self->tasks[idx];
   char *arg = self->payload + (size_t)idx * self->task_stride;
   int64_t t0 = plab_span_begin (PLAB_SPAN_TASK, t->id, t->label);
+  PlabMapFunc func = (PlabMapFunc)_plab_addr_local ((const void *)t->func);
   int rc;
 
-  rc = _plab_pool_error_code (t->func (arg, arg + t->result_off, t->user_data));
+  /* The task's own value, kept apart from the library's codes (PLAB_ETASK). */
+  rc = func (arg, arg + t->result_off, _plab_addr_local (t->user_data));
   if (plab_tracing ())
     plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), t->id, t->label);
   if (self->backend == PLAB_BACKEND_GIL)
@@ -354,4 +363,47 @@ _plab_pool_worker_thread (void *data)
   plab_trace_detach ();
   plab_cancel_watch (NULL);
   return NULL;
+}
+
+/* A worker started by spawn or forkserver: it maps the pool's shared blocks
+ * from the descriptors it was given and rebuilds the part of the pool a
+ * worker reads; everything else in it stays zero (no trace, no GIL). */
+void
+_plab_pool_worker_boot (const void *payload, size_t size, const int *fds, int n_fds)
+{
+  const PoolWorkerBoot *b = payload;
+  PlabPool *self = calloc (1, sizeof *self);
+  Worker w;
+
+  if (self == NULL || size != sizeof *b || n_fds < 4)
+    _exit (127);
+  /* The worker's lane, when the pool records: its start span covers the
+   * whole start, exec or server round trip included. */
+  if (n_fds == 5 && b->lane_map_size > 0 && _plab_trace_attach_fd (fds[4], b->lane_map_size) == 0)
+    plab_span (PLAB_SPAN_SPAWN, b->start_ns, plab_now_ns (), -1, "start");
+  self->backend = PLAB_BACKEND_PROCESSES;
+  self->sh = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+  self->tasks
+      = mmap (NULL, b->tasks_mapped, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fds[1], 0);
+  if (self->sh == MAP_FAILED || self->tasks == MAP_FAILED)
+    _exit (127);
+  close (fds[0]);
+  close (fds[1]);
+  self->payload = (char *)self->tasks + b->payload_off;
+  self->task_stride = b->task_stride;
+  self->tasks_mapped = b->tasks_mapped;
+  self->memfd = fds[2];
+  self->efd = fds[3];
+  self->max_tasks = b->max_tasks;
+  self->initializer = (PlabInitFunc)_plab_addr_local ((const void *)(uintptr_t)b->initializer);
+  self->init_data = _plab_addr_local ((const void *)(uintptr_t)b->init_data);
+
+  memset (&w, 0, sizeof w);
+  w.pool = self;
+  w.slot = b->slot;
+  w.lane = -1;
+  w.number = b->number;
+  w.pid = getpid ();
+  _plab_pool_worker_main (&w);
+  _exit (0);
 }

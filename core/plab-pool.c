@@ -4,8 +4,9 @@
  * plab-pool-task.c and plab-pool-future.c, on the same workers.
  *
  * One algorithm serves the threads, gil and processes backends; only where the
- * workers live differs. The parent and the workers share a PoolShared block (an
- * anonymous shared mapping, inherited by forked workers) holding:
+ * workers live differs. The parent and the workers share a PoolShared block (a
+ * shared mapping, inherited by forked workers; for processes a memfd, whose
+ * descriptor reaches workers started by spawn or forkserver) holding:
  *
  *   generation   futex word: the parent bumps it to wake the workers (a new
  *                map, new tasks, more work to retry, or stop)
@@ -69,6 +70,7 @@
 #include "plab-gil.h"
 #include "plab-pool-private.h"
 #include "plab-process-private.h"
+#include "plab-start-private.h"
 #include "plab-sysinfo.h"
 #include "plab-trace-private.h"
 
@@ -169,7 +171,33 @@ start_worker (PlabPool *self, int slot)
     }
   w->start_ns = plab_now_ns ();
 
-  if (self->backend == PLAB_BACKEND_PROCESSES)
+  if (self->backend == PLAB_BACKEND_PROCESSES && self->start_method != PLAB_START_FORK)
+    {
+      PoolWorkerBoot b = {
+        .slot = slot,
+        .number = w->number,
+        .max_tasks = self->max_tasks,
+        .lane = -1,
+        .initializer = (uint64_t)(uintptr_t)self->initializer,
+        .init_data = (uint64_t)(uintptr_t)self->init_data,
+        .task_stride = self->task_stride,
+        .tasks_mapped = self->tasks_mapped,
+        .payload_off = (uint64_t)(self->payload - (char *)self->tasks),
+        .start_ns = w->start_ns,
+      };
+      size_t map_size = 0;
+      int fds[] = { self->sh_fd, self->tasks_fd, self->memfd, self->efd,
+                    _plab_trace_lane_fd (self->trace, w->lane, &map_size) };
+
+      b.lane_map_size = fds[4] >= 0 ? map_size : 0;
+      rc = _plab_start_child (self->start_method, BOOT_POOL_WORKER, &b, sizeof b, fds,
+                              fds[4] >= 0 ? 5 : 4, &w->pid);
+      if (rc != 0)
+        return rc;
+      w->pidfd = _plab_pidfd_open (w->pid);
+      atomic_store_explicit (&self->live_pids[slot], w->pid, memory_order_relaxed);
+    }
+  else if (self->backend == PLAB_BACKEND_PROCESSES)
     {
       pid_t pid;
 
@@ -211,7 +239,35 @@ pool_free_shared (PlabPool *self)
     munmap (self->sh, sizeof (PoolShared));
   if (self->tasks != NULL)
     munmap (self->tasks, self->tasks_mapped);
+  if (self->sh_fd >= 0)
+    close (self->sh_fd);
+  if (self->tasks_fd >= 0)
+    close (self->tasks_fd);
   free (self->t_states);
+}
+
+/* A shared mapping of a new memfd of @size bytes (sparse: pages cost only
+ * once touched); *fd_out keeps the descriptor for workers that do not fork
+ * from here. MAP_FAILED on failure. */
+static void *
+shared_memfd_map (size_t size, const char *name, int *fd_out)
+{
+  int fd = memfd_create (name, MFD_CLOEXEC);
+  void *mem;
+
+  if (fd < 0)
+    return MAP_FAILED;
+  if (ftruncate (fd, (off_t)size) < 0)
+    {
+      close (fd);
+      return MAP_FAILED;
+    }
+  mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  if (mem == MAP_FAILED)
+    close (fd);
+  else
+    *fd_out = fd;
+  return mem;
 }
 
 /* The task slots and their payloads: one mapping, shared with the workers. */
@@ -223,10 +279,11 @@ tasks_map (PlabPool *self, size_t task_bytes)
   self->task_stride = (task_bytes + POOL_CACHE_LINE - 1) / POOL_CACHE_LINE * POOL_CACHE_LINE;
   self->tasks_mapped = table + self->task_stride * PLAB_POOL_MAX_TASKS;
   /* Untouched pages cost nothing: only the payloads in use are ever faulted in. */
-  self->tasks = mmap (NULL, self->tasks_mapped, PROT_READ | PROT_WRITE,
-                      (self->backend == PLAB_BACKEND_PROCESSES ? MAP_SHARED : MAP_PRIVATE)
-                          | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
+  if (self->backend == PLAB_BACKEND_PROCESSES)
+    self->tasks = shared_memfd_map (self->tasks_mapped, "plab-pool-tasks", &self->tasks_fd);
+  else
+    self->tasks = mmap (NULL, self->tasks_mapped, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (self->tasks == MAP_FAILED)
     {
       self->tasks = NULL;
@@ -248,6 +305,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
 
   *out = NULL;
   if (options == NULL || (unsigned)options->backend >= PLAB_N_BACKENDS || options->workers < 0
+      || (unsigned)options->start_method >= PLAB_N_START_METHODS
       || options->workers > PLAB_POOL_MAX_WORKERS || options->max_tasks_per_worker < 0
       || options->task_max_bytes > TASK_BYTES_MAX || options->gil_switch_ns < 0)
     return PLAB_EINVAL;
@@ -270,8 +328,11 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
   self->task_stride = task_bytes;
   snprintf (self->lane_prefix, sizeof self->lane_prefix, "%s",
             options->lane_prefix ? options->lane_prefix : "worker");
+  self->start_method = options->start_method;
   self->efd = -1;
   self->memfd = -1;
+  self->sh_fd = -1;
+  self->tasks_fd = -1;
   if (self->backend == PLAB_BACKEND_GIL)
     {
       self->gil = plab_gil_new (options->gil_switch_ns);
@@ -295,8 +356,11 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       return 0;
     }
 
-  self->sh
-      = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (self->backend == PLAB_BACKEND_PROCESSES)
+    self->sh = shared_memfd_map (sizeof (PoolShared), "plab-pool-shared", &self->sh_fd);
+  else
+    self->sh = mmap (NULL, sizeof (PoolShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                     -1, 0);
   if (self->sh == MAP_FAILED)
     {
       self->sh = NULL;
@@ -660,7 +724,7 @@ fail_running_task (PlabPool *self, int slot, const char *message)
       if (!self->slot_busy[i] || atomic_load (&t->state) != running)
         continue;
       /* The worker is dead: nobody else writes this slot now. */
-      t->error = PLAB_ECRASHED;
+      t->library_error = PLAB_ECRASHED;
       t->done_seq = atomic_fetch_add (&self->sh->done_counter, 1);
       if (self->slot_future[i] != NULL)
         snprintf (self->slot_future[i]->message, sizeof self->slot_future[i]->message, "%s",

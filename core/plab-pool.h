@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plab-start.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
@@ -54,7 +55,7 @@ typedef enum
 {
   PLAB_BACKEND_SERIAL = 0, /* the calling thread, one item after another */
   PLAB_BACKEND_THREADS,    /* POSIX threads */
-  PLAB_BACKEND_PROCESSES,  /* forked processes */
+  PLAB_BACKEND_PROCESSES,  /* processes (forked, or PlabPoolOptions.start_method) */
   PLAB_BACKEND_GIL,        /* threads that must hold one simulated interpreter lock */
   PLAB_N_BACKENDS
 } PlabBackend;
@@ -90,15 +91,20 @@ typedef struct
   /* Optional: work ends with PLAB_ECANCELLED once *cancel != 0. Set it from a
    * signal handler, or from another thread with __atomic_store_n (). */
   const volatile sig_atomic_t *cancel;
-  const char *lane_prefix;  /* optional: lanes are "<prefix> N"; default "worker" */
-  int64_t gil_switch_ns;    /* gil backend: the switch interval; 0: 5 ms */
-  PlabInitFunc initializer; /* optional */
-  void *init_data;          /* passed to the initializer */
-  int max_tasks_per_worker; /* 0: no limit; else a worker is replaced after this many
+  const char *lane_prefix;      /* optional: lanes are "<prefix> N"; default "worker" */
+  int64_t gil_switch_ns;        /* gil backend: the switch interval; 0: 5 ms */
+  PlabInitFunc initializer;     /* optional */
+  void *init_data;              /* passed to the initializer */
+  int max_tasks_per_worker;     /* 0: no limit; else a worker is replaced after this many
                                tasks (a map chunk counts as one task), as Python's
                                maxtasksperchild */
-  size_t task_max_bytes;    /* submit and imap: the most argument + result bytes of
+  size_t task_max_bytes;        /* submit and imap: the most argument + result bytes of
                             one task; 0: 64 KiB */
+  PlabStartMethod start_method; /* processes backend: how workers begin (plab-start.h);
+                                   0: fork. Under spawn and forkserver, functions and
+                                   pointers to globals reach the workers; user_data and
+                                   init_data pointing elsewhere do not (the workers see
+                                   the fresh program's or the server's memory) */
 } PlabPoolOptions;
 
 typedef struct
@@ -111,15 +117,21 @@ typedef struct
   size_t n_items;
   void *results; /* n_items * result_size bytes */
   size_t result_size;
-  size_t chunk_size; /* items handed to a worker at a time; 0: automatic, measured so
+  size_t chunk_size;     /* items handed to a worker at a time; 0: automatic, measured so
                         that a chunk takes about 2 ms, and smaller near the end */
-  int *status;       /* optional, n_items entries: 0 or the item's error code */
-  bool fail_fast;    /* stop handing out items after the first failure; the items not
+  int *status;           /* optional, n_items entries: 0 or the item's error code */
+  bool fail_fast;        /* stop handing out items after the first failure; the items not
                      run get PLAB_ECANCELLED (default: collect every failure) */
-  bool chunk_spans;  /* one task span per chunk ("1000 items from x=0"), not one per
+  bool chunk_spans;      /* one task span per chunk ("1000 items from x=0"), not one per
                         item, so that recording the timeline costs nothing per item; on
                         the serial backend a chunk is chunk_size items (0: 1024) */
+  size_t user_data_size; /* optional, at most PLAB_POOL_USER_DATA_MAX: worker processes
+                            get a copy of these bytes at @user_data, made when the map
+                            starts (needed under spawn and forkserver, whose workers
+                            cannot read the caller's memory; 0: the pointer itself) */
 } PlabMap;
+
+#define PLAB_POOL_USER_DATA_MAX 1024
 
 /* What went wrong in a map: the count of failed items and the first failure. */
 typedef struct
@@ -216,10 +228,23 @@ int plab_pool_apply (PlabPool *self, const PlabTask *task, void *result);
 bool plab_future_done (PlabFuture *future);
 
 /* Waits at most @timeout_ns (negative: forever, 0: just look) and copies the
- * result (result_size bytes; @result may be NULL). Returns 0, the task's own
- * error code, PLAB_ECRASHED (its worker died), PLAB_ECANCELLED, PLAB_EINIT, or
- * PLAB_ETIMEDOUT when it has not finished yet. */
+ * result (result_size bytes; @result may be NULL). Returns 0, PLAB_ETASK when
+ * the task returned non-zero (plab_future_task_code () says what),
+ * PLAB_ECRASHED (its worker died), PLAB_ECANCELLED, PLAB_EINIT, or
+ * PLAB_ETIMEDOUT when it has not finished yet. A task's own value never
+ * reads as one of the library's codes. */
 int plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns);
+
+/* What the task returned, once it has finished by returning (Python's
+ * Future.exception ()); 0 while it runs, when it succeeded, or when it did
+ * not end by itself (crashed, cancelled). */
+int plab_future_task_code (const PlabFuture *future);
+
+/* Whether a worker is running it now (looks, never waits). */
+bool plab_future_running (const PlabFuture *future);
+
+/* Whether it was cancelled (by plab_future_cancel () or a pool terminate). */
+bool plab_future_cancelled (const PlabFuture *future);
 
 /* Cancels a task that has not started. Returns 0 (it will never run),
  * PLAB_ESTATE when it is running or finished. */
@@ -286,11 +311,16 @@ typedef struct PlabImapIter PlabImapIter;
 int plab_pool_imap (PlabPool *self, const PlabImap *imap, PlabImapIter **out);
 
 /* The next result: sets *index (the item's position in the input) and copies
- * the result. Returns 0; the item's error code (collect-all: call again for
- * the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
+ * the result. Returns 0; the item's error: PLAB_ETASK when its task returned
+ * non-zero (plab_imap_task_code () says what), PLAB_ECRASHED, ... (collect-all:
+ * call again for the next one; plab_imap_message () says more); PLAB_EDONE at the end (and
  * after a fail-fast failure); PLAB_ETIMEDOUT; PLAB_ECANCELLED; or the error of
  * the input callback. *index is SIZE_MAX when the error is not an item's. */
 int plab_imap_next (PlabImapIter *it, size_t *index, void *result, int64_t timeout_ns);
+
+/* What the task of the item last handed out returned (0 when it did not
+ * return by itself). */
+int plab_imap_task_code (const PlabImapIter *it);
 
 /* What happened to the last failed item, "" otherwise. */
 const char *plab_imap_message (const PlabImapIter *it);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "plab-error.h"
 #include "plab-gil.h"
+#include "plab-start-private.h"
 #include "plab-trace-private.h"
 
 struct PlabProcess
@@ -36,7 +38,74 @@ struct PlabProcess
   int pidfd;
   bool daemon;
   PlabExitStatus status;
+
+  PlabStartMethod method;
+  size_t arg_size; /* spawn and forkserver: bytes at arg copied to the child */
+
+  /* In the started list (under started_lock) from start to free. */
+  PlabProcess *next_started;
+  pid_t started_by;
 };
+
+/* The processes started here and not freed yet, for plab_active_children ().
+ * A forked child inherits a copy of the list; started_by tells its entries
+ * apart from its own. */
+static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
+static PlabProcess *started;
+
+static void
+started_add (PlabProcess *self)
+{
+  self->started_by = getpid ();
+  pthread_mutex_lock (&started_lock);
+  self->next_started = started;
+  started = self;
+  pthread_mutex_unlock (&started_lock);
+}
+
+static void
+started_remove (PlabProcess *self)
+{
+  pthread_mutex_lock (&started_lock);
+  for (PlabProcess **p = &started; *p != NULL; p = &(*p)->next_started)
+    if (*p == self)
+      {
+        *p = self->next_started;
+        break;
+      }
+  pthread_mutex_unlock (&started_lock);
+}
+
+int
+plab_active_children (PlabProcess **out, int max)
+{
+  pid_t me = getpid ();
+  int n = 0;
+
+  pthread_mutex_lock (&started_lock);
+  for (PlabProcess *p = started; p != NULL; p = p->next_started)
+    if (p->started_by == me && plab_process_is_alive (p))
+      {
+        if (out != NULL && n < max)
+          out[n] = p;
+        n++;
+      }
+  pthread_mutex_unlock (&started_lock);
+  return n;
+}
+
+/* The boot message of a process started by spawn or forkserver, followed by
+ * arg_size bytes of argument. Addresses are the parent's; the child moves
+ * them (_plab_addr_local ()). */
+typedef struct
+{
+  uint64_t func;
+  uint64_t arg;
+  uint64_t arg_size;
+  int64_t start_ns;       /* when the parent began the start: the child's start span */
+  uint64_t lane_map_size; /* > 0: the first descriptor is the trace lane */
+  char name[64];
+} ProcessBoot;
 
 static int process_counter;
 
@@ -206,6 +275,8 @@ plab_process_free (PlabProcess *self)
     plab_process_join (self, -1, NULL);
   if (self->pidfd >= 0)
     close (self->pidfd);
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    started_remove (self);
   free (self->name);
   free (self);
 }
@@ -238,6 +309,102 @@ plab_process_set_trace (PlabProcess *self, PlabTrace *trace)
 }
 
 int
+plab_process_set_start_method (PlabProcess *self, PlabStartMethod method)
+{
+  if ((unsigned)method >= PLAB_N_START_METHODS)
+    return PLAB_EINVAL;
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  self->method = method;
+  return 0;
+}
+
+PlabStartMethod
+plab_process_start_method (const PlabProcess *self)
+{
+  return self->method;
+}
+
+int
+plab_process_set_arg_size (PlabProcess *self, size_t size)
+{
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  if (size > BOOT_MAX_PAYLOAD - sizeof (ProcessBoot) || (size > 0 && self->arg == NULL))
+    return PLAB_EINVAL;
+  self->arg_size = size;
+  return 0;
+}
+
+/* The child's side, after fork or in a booted child: runs the function and
+ * ends with its return value. */
+static _Noreturn void
+process_child_run (PlabProcessFunc func, void *arg, int64_t fork_ns)
+{
+  int rc;
+
+  /* The flag the parent's thread watched is its own memory, a copy here
+   * that nothing will raise: a child watches no flag until it says so. */
+  plab_cancel_watch (NULL);
+  if (fork_ns != 0)
+    plab_span (PLAB_SPAN_SPAWN, fork_ns, plab_now_ns (), -1, "start");
+  rc = func (arg);
+  plab_instant (PLAB_SPAN_EXIT, "exit");
+  fflush (NULL);
+  _exit (rc & 0xff);
+}
+
+void
+_plab_process_boot (const void *payload, size_t size, const int *fds, int n_fds)
+{
+  const ProcessBoot *b = payload;
+  int64_t start_ns = 0;
+  void *arg;
+
+  if (size < sizeof *b || b->arg_size != size - sizeof *b)
+    _exit (127);
+  if (b->lane_map_size > 0 && n_fds == 1 && _plab_trace_attach_fd (fds[0], b->lane_map_size) == 0)
+    start_ns = b->start_ns;
+  parent_pid = _plab_boot_parent ();
+  if (b->arg_size > 0)
+    {
+      /* The child's own copy, as Python unpickles the arguments. */
+      arg = malloc (b->arg_size);
+      if (arg == NULL)
+        _exit (127);
+      memcpy (arg, b + 1, b->arg_size);
+    }
+  else
+    arg = _plab_addr_local ((void *)(uintptr_t)b->arg);
+  process_child_run ((PlabProcessFunc)_plab_addr_local ((void *)(uintptr_t)b->func), arg, start_ns);
+}
+
+/* Starts the child by spawn or forkserver. */
+static int
+process_start_booted (PlabProcess *self)
+{
+  size_t size = sizeof (ProcessBoot) + self->arg_size;
+  ProcessBoot *b = calloc (1, size);
+  size_t map_size = 0;
+  int fd = _plab_trace_lane_fd (self->trace, self->lane, &map_size);
+  int rc;
+
+  if (b == NULL)
+    return PLAB_ENOMEM;
+  b->start_ns = plab_now_ns ();
+  b->lane_map_size = fd >= 0 ? map_size : 0;
+  b->func = (uint64_t)(uintptr_t)self->func;
+  b->arg = (uint64_t)(uintptr_t)self->arg;
+  b->arg_size = self->arg_size;
+  snprintf (b->name, sizeof b->name, "%s", self->name);
+  if (self->arg_size > 0)
+    memcpy (b + 1, self->arg, self->arg_size);
+  rc = _plab_start_child (self->method, BOOT_PROCESS, b, size, &fd, fd >= 0 ? 1 : 0, &self->pid);
+  free (b);
+  return rc;
+}
+
+int
 plab_process_start (PlabProcess *self)
 {
   pid_t parent = getpid ();
@@ -252,6 +419,16 @@ plab_process_start (PlabProcess *self)
       if (rc != 0)
         return rc;
     }
+  if (self->method != PLAB_START_FORK)
+    {
+      int rc = process_start_booted (self);
+      if (rc != 0)
+        return rc;
+      self->pidfd = _plab_pidfd_open (self->pid);
+      self->status.state = PLAB_PROCESS_RUNNING;
+      started_add (self);
+      return 0;
+    }
 
   /* Flush now, or the child would write out the parent's buffered output again. */
   fflush (NULL);
@@ -262,27 +439,17 @@ plab_process_start (PlabProcess *self)
 
   if (pid == 0)
     {
-      int rc;
-
       _plab_child_setup (parent);
       parent_pid = parent;
-      /* The flag the parent's thread watched is its own memory, a copy here
-       * that nothing will raise: a child watches no flag until it says so. */
-      plab_cancel_watch (NULL);
       if (self->trace != NULL)
-        {
-          plab_trace_attach (self->trace, self->lane);
-          plab_span (PLAB_SPAN_SPAWN, fork_ns, plab_now_ns (), -1, "start");
-        }
-      rc = self->func (self->arg);
-      plab_instant (PLAB_SPAN_EXIT, "exit");
-      fflush (NULL);
-      _exit (rc & 0xff);
+        plab_trace_attach (self->trace, self->lane);
+      process_child_run (self->func, self->arg, self->trace != NULL ? fork_ns : 0);
     }
 
   self->pid = pid;
   self->pidfd = _plab_pidfd_open (pid);
   self->status.state = PLAB_PROCESS_RUNNING;
+  started_add (self);
   return 0;
 }
 

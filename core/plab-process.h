@@ -1,8 +1,10 @@
 /* plab-process.h: a child process running a function, like Python's
- * multiprocessing.Process with the fork start method.
+ * multiprocessing.Process.
  *
- * The child is a fork of the caller: it sees the caller's memory as it was at
- * plab_process_start (). It runs @func (@arg) and exits with its return value
+ * By default the child is a fork of the caller: it sees the caller's memory
+ * as it was at plab_process_start (). The spawn and forkserver start methods
+ * (plab_process_set_start_method (), plab-start.h) begin it from a fresh run
+ * of the program or from a fork server instead. It runs @func (@arg) and exits with its return value
  * (0..255). The child dies with its parent (PR_SET_PDEATHSIG), so a killed
  * runner never leaves workers behind.
  */
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plab-start.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
@@ -55,6 +58,18 @@ bool plab_process_daemon (const PlabProcess *self);
  * that started it (Python's parent_process ()). 0 in any other process. */
 pid_t plab_process_parent_pid (void);
 
+/* How the child begins (before start; PLAB_ESTATE after, PLAB_EINVAL for an
+ * unknown method): fork (the default), spawn or forkserver (plab-start.h). */
+int plab_process_set_start_method (PlabProcess *self, PlabStartMethod method);
+PlabStartMethod plab_process_start_method (const PlabProcess *self);
+
+/* Under spawn and forkserver, the child gets its own copy of the first @size
+ * bytes at @arg (as Python pickles a Process's arguments); without it the
+ * child gets @arg as a number, moved only when it points into the program's
+ * globals. Fork needs none of this. Before start; PLAB_EINVAL when @arg is
+ * NULL or @size is over 60 KiB. */
+int plab_process_set_arg_size (PlabProcess *self, size_t size);
+
 /* Record the child's spans on a new lane of @trace (set before start). */
 void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);
 
@@ -79,6 +94,12 @@ const char *plab_process_name (const PlabProcess *self);
 
 /* The lane the child records on, or -1 without a trace. */
 int plab_process_lane (const PlabProcess *self);
+
+/* Python's active_children (): the processes this process started (and has
+ * not freed) that are still running; those that ended are reaped on the
+ * way. Writes up to @max of them to @out (may be NULL) and returns how many
+ * there are. Safe to call from any thread. */
+int plab_active_children (PlabProcess **out, int max);
 
 /* Writes "exited with code 3" / "killed by signal 9 (Killed)" into @buf. */
 void plab_exit_status_describe (const PlabExitStatus *status, char *buf, size_t size);

@@ -132,6 +132,8 @@ lock_result (pthread_mutex_t *mutex, int rc)
     return owner_died (mutex);
   if (rc == ETIMEDOUT)
     return PLAB_ETIMEDOUT;
+  if (rc == EDEADLK)
+    return PLAB_EDEADLK;
   return PLAB_ESYS;
 }
 
@@ -403,6 +405,8 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
     return 0;
   if (rc == EOWNERDEAD)
     return owner_died (&self->mutex);
+  if (rc == EDEADLK)
+    return PLAB_EDEADLK; /* the caller holds it already */
   if (rc != EBUSY)
     return PLAB_ESYS;
   if (timeout_ns == 0)
@@ -672,6 +676,38 @@ plab_condition_notify_all (PlabCondition *self)
   pthread_cond_broadcast (&self->cond);
 }
 
+void
+plab_condition_notify_n (PlabCondition *self, unsigned n)
+{
+  /* Each signal wakes at least one waiter, if any wait. */
+  for (unsigned i = 0; i < n; i++)
+    pthread_cond_signal (&self->cond);
+}
+
+int
+plab_condition_wait_for (PlabCondition *self,
+                         PlabPredicateFunc predicate,
+                         void *data,
+                         int64_t timeout_ns)
+{
+  int64_t deadline = _plab_deadline (timeout_ns);
+
+  while (!predicate (data))
+    {
+      int64_t left = deadline < 0 ? -1 : deadline - plab_now_ns ();
+      int rc;
+
+      if (deadline >= 0 && left <= 0)
+        return PLAB_ETIMEDOUT;
+      rc = plab_condition_wait (self, left);
+      if (rc == PLAB_ETIMEDOUT)
+        return predicate (data) ? 0 : PLAB_ETIMEDOUT;
+      if (rc != 0 && rc != PLAB_EOWNERDEAD)
+        return rc;
+    }
+  return 0;
+}
+
 /* --- Barrier --- */
 
 struct PlabBarrier
@@ -684,6 +720,10 @@ struct PlabBarrier
   unsigned arrived;
   unsigned round;
   int broken;
+  /* Run by the last party to arrive, under the mutex, before the others go:
+   * a function address, valid in forked children. */
+  PlabBarrierAction action;
+  void *action_data;
   char name[PLAB_SYNC_NAME_MAX];
 };
 
@@ -730,6 +770,15 @@ barrier_wait_blocking (PlabBarrier *self, int64_t timeout_ns)
   round = self->round;
   if (self->arrived == self->parties)
     {
+      if (self->action != NULL && self->action (self->action_data) != 0)
+        {
+          /* A failed action breaks the barrier, as Python's does. */
+          self->broken = 1;
+          self->arrived = 0;
+          pthread_cond_broadcast (&self->released);
+          pthread_mutex_unlock (&self->mutex);
+          return PLAB_EBROKEN;
+        }
       self->arrived = 0;
       self->round++;
       pthread_cond_broadcast (&self->released);
@@ -782,6 +831,46 @@ unsigned
 plab_barrier_parties (const PlabBarrier *self)
 {
   return self->parties;
+}
+
+void
+plab_barrier_set_action (PlabBarrier *self, PlabBarrierAction action, void *data)
+{
+  state_lock (&self->mutex);
+  self->action = action;
+  self->action_data = data;
+  pthread_mutex_unlock (&self->mutex);
+}
+
+void
+plab_barrier_abort (PlabBarrier *self)
+{
+  state_lock (&self->mutex);
+  self->broken = 1;
+  pthread_cond_broadcast (&self->released);
+  pthread_mutex_unlock (&self->mutex);
+}
+
+unsigned
+plab_barrier_n_waiting (PlabBarrier *self)
+{
+  unsigned n;
+
+  state_lock (&self->mutex);
+  n = self->broken ? 0 : self->arrived;
+  pthread_mutex_unlock (&self->mutex);
+  return n;
+}
+
+bool
+plab_barrier_broken (PlabBarrier *self)
+{
+  bool broken;
+
+  state_lock (&self->mutex);
+  broken = self->broken != 0;
+  pthread_mutex_unlock (&self->mutex);
+  return broken;
 }
 
 /* --- Sleep --- */

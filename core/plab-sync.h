@@ -39,8 +39,10 @@ PlabLock *plab_lock_new (const char *name);
 PlabLock *plab_rlock_new (const char *name);
 void plab_lock_free (PlabLock *self);
 
-/* Returns 0, PLAB_ETIMEDOUT, PLAB_EOWNERDEAD (acquired all the same), or
- * PLAB_ECANCELLED (not acquired: see the top of this file). */
+/* Returns 0, PLAB_ETIMEDOUT, PLAB_EOWNERDEAD (acquired all the same),
+ * PLAB_EDEADLK (a lock, not an rlock, that the caller already holds; it
+ * stays held once), or PLAB_ECANCELLED (not acquired: see the top of this
+ * file). */
 int plab_lock_acquire (PlabLock *self, int64_t timeout_ns);
 /* Returns 0, or PLAB_ESTATE when the caller does not hold it. */
 int plab_lock_release (PlabLock *self);
@@ -84,6 +86,20 @@ PlabLock *plab_condition_lock (PlabCondition *self);
 int plab_condition_wait (PlabCondition *self, int64_t timeout_ns);
 void plab_condition_notify (PlabCondition *self);
 void plab_condition_notify_all (PlabCondition *self);
+/* Wakes up to @n waiters (Python's notify (n)); call with the lock held. */
+void plab_condition_notify_n (PlabCondition *self, unsigned n);
+
+/* True when what a waiter waits for holds. */
+typedef bool (*PlabPredicateFunc) (void *data);
+
+/* Python's wait_for: with the lock held, waits until @predicate (@data) is
+ * true, looking again at every wake-up. Returns 0 once it is (the lock
+ * held), PLAB_ETIMEDOUT when it is still false at the deadline, or
+ * PLAB_ECANCELLED. */
+int plab_condition_wait_for (PlabCondition *self,
+                             PlabPredicateFunc predicate,
+                             void *data,
+                             int64_t timeout_ns);
 
 /* --- Barrier --- */
 
@@ -100,6 +116,20 @@ void plab_barrier_free (PlabBarrier *self);
 int plab_barrier_wait (PlabBarrier *self, int64_t timeout_ns);
 void plab_barrier_reset (PlabBarrier *self);
 unsigned plab_barrier_parties (const PlabBarrier *self);
+
+/* Run by the last party to arrive, before any party goes on (Python's
+ * action); a non-zero return breaks the barrier. Under processes @action
+ * and @data must be valid in every party (set it before the fork). */
+typedef int (*PlabBarrierAction) (void *data);
+void plab_barrier_set_action (PlabBarrier *self, PlabBarrierAction action, void *data);
+
+/* Breaks the barrier: every waiting and later party gets PLAB_EBROKEN until
+ * plab_barrier_reset () (Python's abort). */
+void plab_barrier_abort (PlabBarrier *self);
+
+/* Parties waiting now (0 when broken), and whether it is broken. */
+unsigned plab_barrier_n_waiting (PlabBarrier *self);
+bool plab_barrier_broken (PlabBarrier *self);
 
 /* --- Sleep --- */
 

@@ -80,6 +80,9 @@ typedef struct
 {
   LaneHeader *hdr; /* the shared mapping */
   PlabEvent *events;
+  /* A process lane's mapping is a memfd, open until the lane ends, so that a
+   * child started by spawn or forkserver can map it too; -1 otherwise. */
+  int fd;
 
   /* Parent-private. */
   PlabLaneKind kind;
@@ -285,7 +288,11 @@ plab_trace_free (PlabTrace *self)
   pthread_mutex_destroy (&self->watch_lock);
   pthread_cond_destroy (&self->watch_cond);
   for (int i = 0; i < self->n_lanes; i++)
-    munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
+    {
+      if (self->lanes[i].fd >= 0)
+        close (self->lanes[i].fd);
+      munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
+    }
   free (self->lanes);
   free (self);
 }
@@ -319,16 +326,33 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   size_t map_size = HEADER_SIZE + self->capacity * sizeof (PlabEvent);
   LaneHeader *hdr;
   Lane *lane;
+  int fd = -1;
 
   if (self->n_lanes == UINT16_MAX)
     return PLAB_ERANGE;
 
   /* MAP_NORESERVE: pages are only committed when a worker writes them, so an
    * idle lane costs a page, not its whole capacity. */
-  hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-              -1, 0);
+  if (kind == PLAB_LANE_PROCESS)
+    {
+      fd = memfd_create ("plab-trace-lane", MFD_CLOEXEC);
+      if (fd < 0 || ftruncate (fd, (off_t)map_size) < 0)
+        {
+          if (fd >= 0)
+            close (fd);
+          return PLAB_ESYS;
+        }
+      hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    }
+  else
+    hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+                -1, 0);
   if (hdr == MAP_FAILED)
-    return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+    {
+      if (fd >= 0)
+        close (fd);
+      return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+    }
   hdr->capacity = self->capacity;
   hdr->mask = self->capacity - 1;
   hdr->map_size = map_size;
@@ -345,6 +369,8 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
           pthread_mutex_unlock (&lanes_lock);
           pthread_mutex_unlock (&self->drain_lock);
           munmap (hdr, map_size);
+          if (fd >= 0)
+            close (fd);
           return PLAB_ENOMEM;
         }
       self->lanes = lanes;
@@ -353,6 +379,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   lane = &self->lanes[self->n_lanes];
   memset (lane, 0, sizeof *lane);
   lane->hdr = hdr;
+  lane->fd = fd;
   lane->events = (PlabEvent *)((char *)hdr + HEADER_SIZE);
   lane->kind = kind;
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
@@ -390,6 +417,8 @@ set_open_depth (LaneHeader *hdr, uint32_t depth)
   open_write_end (hdr);
 }
 
+static void attach_lane (LaneHeader *hdr, PlabEvent *events, PlabTrace *trace);
+
 void
 plab_trace_attach (PlabTrace *self, int lane)
 {
@@ -407,7 +436,44 @@ plab_trace_attach (PlabTrace *self, int lane)
   hdr = self->lanes[lane].hdr;
   events = self->lanes[lane].events;
   pthread_mutex_unlock (&lanes_lock);
+  attach_lane (hdr, events, self);
+}
 
+int
+_plab_trace_lane_fd (PlabTrace *self, int lane, size_t *map_size)
+{
+  int fd = -1;
+
+  if (self == NULL || lane < 0)
+    return -1;
+  pthread_mutex_lock (&lanes_lock);
+  if (lane < self->n_lanes)
+    {
+      fd = self->lanes[lane].fd;
+      *map_size = self->lanes[lane].hdr->map_size;
+    }
+  pthread_mutex_unlock (&lanes_lock);
+  return fd;
+}
+
+int
+_plab_trace_attach_fd (int fd, size_t map_size)
+{
+  LaneHeader *hdr
+      = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+
+  close (fd);
+  if (hdr == MAP_FAILED)
+    return PLAB_ESYS;
+  attach_lane (hdr, (PlabEvent *)((char *)hdr + HEADER_SIZE), NULL);
+  return 0;
+}
+
+/* Makes the calling thread record into @hdr (its parent's trace @trace, or
+ * NULL in a child that has only the lane's mapping). */
+static void
+attach_lane (LaneHeader *hdr, PlabEvent *events, PlabTrace *trace)
+{
   atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
   atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
@@ -416,7 +482,7 @@ plab_trace_attach (PlabTrace *self, int lane)
   current_lane = hdr;
   current_events = events;
   current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
-  current_trace = self;
+  current_trace = trace;
 }
 
 void
@@ -443,6 +509,12 @@ plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, in
   l->exit_signal = sig;
   l->end_pid = pid;
   l->parent_version++;
+  /* No child will map an ended lane again. */
+  if (l->fd >= 0)
+    {
+      close (l->fd);
+      l->fd = -1;
+    }
   pthread_mutex_unlock (&self->drain_lock);
 }
 

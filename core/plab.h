@@ -22,3 +22,5 @@
 #include "plab-json.h"
 #include "plab-shm.h"
 #include "plab-spread.h"
+#include "plab-start.h"
+#include "plab-manager.h"

@@ -1,5 +1,6 @@
 /* test-pool-async.c: futures, imap, the pool's states, initializers, worker
  * recycling, fail-fast and measured chunks, on every backend that has them. */
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "start-test-util.h"
 
 #define MS 1000000LL
 /* How long a task waits at the gate before it gives up: long enough that a
@@ -19,7 +21,9 @@
  * loaded 2-core laptop). */
 #define HANG_NS (120 * 1000 * MS)
 
-/* Counters shared with forked workers: mapped before the pool starts them. */
+/* Counters shared with the workers: a named shared memory segment of this
+ * test's process, mapped before the pools start, so forked workers inherit
+ * it and spawned ones (which begin without it) open it by name. */
 typedef struct
 {
   _Atomic int runs;
@@ -28,6 +32,33 @@ typedef struct
 } Shared;
 
 static Shared *shared;
+static char shared_name[64];
+
+/* The shared counters, opened by name in a worker started by spawn: its
+ * parent is the test. */
+static Shared *
+shared_here (void)
+{
+  if (shared == NULL)
+    {
+      char name[64];
+      int fd;
+
+      g_snprintf (name, sizeof name, "/plab-test-pool-async-%d", (int)getppid ());
+      fd = shm_open (name, O_RDWR, 0);
+      g_assert_cmpint (fd, >=, 0);
+      shared = mmap (NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      g_assert_true (shared != MAP_FAILED);
+      close (fd);
+    }
+  return shared;
+}
+
+static void
+shared_unlink (void)
+{
+  shm_unlink (shared_name);
+}
 
 static void
 shared_reset (void)
@@ -43,6 +74,7 @@ typedef struct
   int64_t sleep_ms;
   int crash;     /* raise SIGSEGV */
   int fail;      /* return PLAB_EINVAL */
+  int code;      /* non-zero: return it */
   int wait_gate; /* spin until shared->gate is set (at most GATE_MAX_NS) */
 } Arg;
 
@@ -52,12 +84,12 @@ task_square (const void *item, void *result, void *user_data)
   const Arg *a = item;
 
   (void)user_data;
-  atomic_fetch_add (&shared->runs, 1);
+  atomic_fetch_add (&shared_here ()->runs, 1);
   if (a->wait_gate)
     {
       int64_t give_up = plab_now_ns () + GATE_MAX_NS;
 
-      while (!atomic_load (&shared->gate) && plab_now_ns () < give_up)
+      while (!atomic_load (&shared_here ()->gate) && plab_now_ns () < give_up)
         plab_sleep_ns (MS);
     }
   if (a->sleep_ms > 0)
@@ -66,6 +98,8 @@ task_square (const void *item, void *result, void *user_data)
     raise (SIGSEGV);
   if (a->fail)
     return PLAB_EINVAL;
+  if (a->code != 0)
+    return a->code;
   *(int64_t *)result = a->x * a->x;
   return 0;
 }
@@ -76,7 +110,8 @@ static const PlabBackend all_backends[]
 static PlabPool *
 pool_on (PlabBackend backend, int workers)
 {
-  PlabPoolOptions opts = { .backend = backend, .workers = workers };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = backend, .workers = workers };
   PlabPool *pool = NULL;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
@@ -112,7 +147,11 @@ submit (PlabPool *pool, const Arg *arg)
 static void
 assert_no_children (void)
 {
-  /* Every worker was reaped: no child of this test is left, not even a zombie. */
+  /* Every worker was reaped: no child of this test is left, not even a
+   * zombie. The fork server is one, so it goes first (the next forkserver
+   * start begins another). */
+  plab_forkserver_stop ();
+  g_assert_cmpint (plab_forkserver_pid (), ==, 0);
   g_assert_cmpint (waitpid (-1, NULL, WNOHANG), ==, -1);
 }
 
@@ -218,6 +257,8 @@ test_cancel (void)
            atomic_load (&shared->runs) == 0 && plab_now_ns () < give_up;)
         plab_sleep_ns (MS);
       g_assert_cmpint (atomic_load (&shared->runs), ==, 1);
+      g_assert_true (plab_future_running (running));
+      g_assert_false (plab_future_running (queued[1]));
       g_assert_cmpint (plab_future_cancel (running), ==, PLAB_ESTATE);
       for (int i = 0; i < 5; i += 2)
         g_assert_cmpint (plab_future_cancel (queued[i]), ==, 0);
@@ -229,11 +270,14 @@ test_cancel (void)
           if (i % 2 == 0)
             {
               g_assert_cmpint (rc, ==, PLAB_ECANCELLED);
+              g_assert_true (plab_future_cancelled (queued[i]));
               g_assert_cmpint (plab_future_cancel (queued[i]), ==, PLAB_ESTATE);
             }
           else
             {
               g_assert_cmpint (rc, ==, 0);
+              g_assert_false (plab_future_cancelled (queued[i]));
+              g_assert_false (plab_future_running (queued[i]));
               g_assert_cmpint (r, ==, (10 + i) * (10 + i));
             }
         }
@@ -267,7 +311,8 @@ test_wait_modes (void)
   /* First error: a failing task ends the wait though another is still blocked. */
   f[2] = submit (pool, &(Arg){ .x = 3, .fail = 1 });
   g_assert_cmpint (plab_pool_wait (pool, f, 3, PLAB_WAIT_FIRST_ERROR, -1, &n_done), ==, 0);
-  g_assert_cmpint (plab_future_result (f[2], NULL, 0), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_future_result (f[2], NULL, 0), ==, PLAB_ETASK);
+  g_assert_cmpint (plab_future_task_code (f[2]), ==, PLAB_EINVAL);
   g_assert_false (plab_future_done (f[1]));
 
   atomic_store (&shared->gate, 1);
@@ -570,7 +615,7 @@ static int
 init_ok (void *data)
 {
   (void)data;
-  atomic_fetch_add (&shared->inits, 1);
+  atomic_fetch_add (&shared_here ()->inits, 1);
   return 0;
 }
 
@@ -578,7 +623,7 @@ static int
 init_fails (void *data)
 {
   (void)data;
-  atomic_fetch_add (&shared->inits, 1);
+  atomic_fetch_add (&shared_here ()->inits, 1);
   return PLAB_ENOTFOUND;
 }
 
@@ -589,7 +634,10 @@ test_initializer (void)
 
   for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
     {
-      PlabPoolOptions opts = { .backend = backends[b], .workers = 2, .initializer = init_ok };
+      PlabPoolOptions opts = { .start_method = test_start_method,
+                               .backend = backends[b],
+                               .workers = 2,
+                               .initializer = init_ok };
       PlabPool *pool;
       PlabFuture *f;
       int64_t r;
@@ -611,7 +659,10 @@ test_initializer_fails (void)
 
   for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
     {
-      PlabPoolOptions opts = { .backend = backends[b], .workers = 2, .initializer = init_fails };
+      PlabPoolOptions opts = { .start_method = test_start_method,
+                               .backend = backends[b],
+                               .workers = 2,
+                               .initializer = init_fails };
       PlabPool *pool;
       PlabFuture *f, *refused;
       shared_reset ();
@@ -645,7 +696,8 @@ task_pid (const void *item, void *result, void *user_data)
 static void
 test_max_tasks_per_worker (void)
 {
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES,
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
                            .workers = 2,
                            .max_tasks_per_worker = 2,
                            .initializer = init_ok };
@@ -800,7 +852,10 @@ test_future_outlives_pool (void)
 static void
 test_task_too_large (void)
 {
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 1, .task_max_bytes = 256 };
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 1,
+                           .task_max_bytes = 256 };
   PlabPool *pool;
   char big[300] = { 0 };
   PlabTask task = { .func = task_square, .arg = big, .arg_size = sizeof big };
@@ -940,8 +995,10 @@ cancel_soon (gpointer data)
 static void
 test_cancel_flag_ends_waits (void)
 {
-  PlabPoolOptions opts
-      = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .cancel = &cancel_flag };
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 2,
+                           .cancel = &cancel_flag };
   PlabPool *pool;
   PlabFuture *f;
   GThread *t;
@@ -988,7 +1045,10 @@ test_waits_on_the_timeline (void)
 {
   PlabTrace *trace = plab_trace_new ();
   PlabTraceSink sink = { .events = count_waits };
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 2,
+                           .trace = trace };
   PlabPool *pool;
   PlabFuture *f;
   Input in = { .limit = 4, .crash_at = -1 };
@@ -1019,37 +1079,110 @@ test_waits_on_the_timeline (void)
   plab_trace_free (trace);
 }
 
+/* A task's own return value is kept apart from the library's codes: -4 is
+ * PLAB_ETIMEDOUT's number and -5 PLAB_ECRASHED's, yet a task returning them
+ * is done, failed with PLAB_ETASK, and says what it returned. */
+static int
+next_code (void *item, void *data)
+{
+  static const int codes[] = { -4, -5, 7, 0 };
+  int *i = data;
+
+  if (*i == (int)G_N_ELEMENTS (codes))
+    return 0;
+  *(Arg *)item = (Arg){ .x = *i, .code = codes[*i] };
+  ++*i;
+  return 1;
+}
+
+static void
+test_task_code_apart (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      static const int codes[] = { -4, -5, 7, 0 };
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      PlabFuture *f[4];
+      PlabImap spec = { .func = task_square,
+                        .next = next_code,
+                        .item_size = sizeof (Arg),
+                        .result_size = sizeof (int64_t) };
+      PlabImapIter *it;
+      int64_t r;
+      size_t index;
+      int k = 0, rc;
+
+      g_test_message ("%s", plab_backend_name (all_backends[b]));
+      for (int i = 0; i < 4; i++)
+        f[i] = submit (pool, &(Arg){ .x = i, .code = codes[i] });
+      for (int i = 0; i < 4; i++)
+        {
+          g_assert_cmpint (plab_future_result (f[i], &r, HANG_NS), ==, codes[i] ? PLAB_ETASK : 0);
+          g_assert_true (plab_future_done (f[i]));
+          g_assert_false (plab_future_cancelled (f[i]));
+          g_assert_cmpint (plab_future_task_code (f[i]), ==, codes[i]);
+          /* A poll of a done future answers at once, with the same code. */
+          g_assert_cmpint (plab_future_result (f[i], NULL, 0), ==, codes[i] ? PLAB_ETASK : 0);
+        }
+      g_assert_nonnull (strstr (plab_future_message (f[0]), "-4"));
+
+      spec.next_data = &k;
+      g_assert_cmpint (plab_pool_imap (pool, &spec, &it), ==, 0);
+      for (int i = 0; i < 4; i++)
+        {
+          rc = plab_imap_next (it, &index, &r, HANG_NS);
+          g_assert_cmpuint (index, ==, (size_t)i);
+          g_assert_cmpint (rc, ==, codes[i] ? PLAB_ETASK : 0);
+          g_assert_cmpint (plab_imap_task_code (it), ==, codes[i]);
+        }
+      g_assert_cmpint (plab_imap_next (it, &index, &r, HANG_NS), ==, PLAB_EDONE);
+      plab_imap_free (it);
+      free_futures_and_pool (pool, f, 4);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  shared = mmap (NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  g_assert_true (shared != MAP_FAILED);
+  int fd;
 
-  g_test_add_func ("/plab/pool-async/submit-every-backend", test_submit_every_backend);
-  g_test_add_func ("/plab/pool-async/more-tasks-than-slots", test_more_tasks_than_slots);
-  g_test_add_func ("/plab/pool-async/result-timeout", test_result_timeout);
-  g_test_add_func ("/plab/pool-async/cancel", test_cancel);
-  g_test_add_func ("/plab/pool-async/wait-modes", test_wait_modes);
-  g_test_add_func ("/plab/pool-async/as-completed", test_as_completed);
-  g_test_add_func ("/plab/pool-async/apply-async-callback", test_apply_async_callback);
-  g_test_add_func ("/plab/pool-async/task-crash", test_task_crash);
-  g_test_add_func ("/plab/pool-async/imap-ordered", test_imap_ordered);
-  g_test_add_func ("/plab/pool-async/imap-unordered", test_imap_unordered);
-  g_test_add_func ("/plab/pool-async/imap-unordered-overtakes", test_imap_unordered_overtakes);
-  g_test_add_func ("/plab/pool-async/imap-endless-input", test_imap_endless_input);
-  g_test_add_func ("/plab/pool-async/imap-crash", test_imap_crash);
-  g_test_add_func ("/plab/pool-async/initializer", test_initializer);
-  g_test_add_func ("/plab/pool-async/initializer-fails", test_initializer_fails);
-  g_test_add_func ("/plab/pool-async/max-tasks-per-worker", test_max_tasks_per_worker);
-  g_test_add_func ("/plab/pool-async/close-join", test_states_close_join);
-  g_test_add_func ("/plab/pool-async/terminate", test_terminate);
-  g_test_add_func ("/plab/pool-async/future-outlives-pool", test_future_outlives_pool);
-  g_test_add_func ("/plab/pool-async/task-too-large", test_task_too_large);
-  g_test_add_func ("/plab/pool-async/starmap", test_starmap);
-  g_test_add_func ("/plab/pool-async/fail-fast-map", test_fail_fast_map);
-  g_test_add_func ("/plab/pool-async/measured-chunks", test_measured_chunks);
-  g_test_add_func ("/plab/pool-async/waits-on-the-timeline", test_waits_on_the_timeline);
-  g_test_add_func ("/plab/pool-async/cancel-flag-ends-waits", test_cancel_flag_ends_waits);
+  plab_spawn_main (argc, argv);
+  g_test_init (&argc, &argv, NULL);
+  g_snprintf (shared_name, sizeof shared_name, "/plab-test-pool-async-%d", (int)getpid ());
+  fd = shm_open (shared_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  atexit (shared_unlink);
+  g_assert_cmpint (ftruncate (fd, sizeof *shared), ==, 0);
+  shared = mmap (NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  g_assert_true (shared != MAP_FAILED);
+  close (fd);
+  g_assert_cmpint (plab_forkserver_start (), ==, 0);
+
+  start_test_add ("plab/pool-async", "submit-every-backend", test_submit_every_backend);
+  start_test_add ("plab/pool-async", "task-code-apart", test_task_code_apart);
+  start_test_add ("plab/pool-async", "more-tasks-than-slots", test_more_tasks_than_slots);
+  start_test_add ("plab/pool-async", "result-timeout", test_result_timeout);
+  start_test_add ("plab/pool-async", "cancel", test_cancel);
+  start_test_add ("plab/pool-async", "wait-modes", test_wait_modes);
+  start_test_add ("plab/pool-async", "as-completed", test_as_completed);
+  start_test_add ("plab/pool-async", "apply-async-callback", test_apply_async_callback);
+  start_test_add ("plab/pool-async", "task-crash", test_task_crash);
+  start_test_add ("plab/pool-async", "imap-ordered", test_imap_ordered);
+  start_test_add ("plab/pool-async", "imap-unordered", test_imap_unordered);
+  start_test_add ("plab/pool-async", "imap-unordered-overtakes", test_imap_unordered_overtakes);
+  start_test_add ("plab/pool-async", "imap-endless-input", test_imap_endless_input);
+  start_test_add ("plab/pool-async", "imap-crash", test_imap_crash);
+  start_test_add ("plab/pool-async", "initializer", test_initializer);
+  start_test_add ("plab/pool-async", "initializer-fails", test_initializer_fails);
+  start_test_add ("plab/pool-async", "max-tasks-per-worker", test_max_tasks_per_worker);
+  start_test_add ("plab/pool-async", "close-join", test_states_close_join);
+  start_test_add ("plab/pool-async", "terminate", test_terminate);
+  start_test_add ("plab/pool-async", "future-outlives-pool", test_future_outlives_pool);
+  start_test_add ("plab/pool-async", "task-too-large", test_task_too_large);
+  start_test_add ("plab/pool-async", "starmap", test_starmap);
+  start_test_add ("plab/pool-async", "fail-fast-map", test_fail_fast_map);
+  start_test_add ("plab/pool-async", "measured-chunks", test_measured_chunks);
+  start_test_add ("plab/pool-async", "waits-on-the-timeline", test_waits_on_the_timeline);
+  start_test_add ("plab/pool-async", "cancel-flag-ends-waits", test_cancel_flag_ends_waits);
   return g_test_run ();
 }

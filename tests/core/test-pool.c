@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "start-test-util.h"
 
 /* The slow item waits this long unless it is killed; every limit below that
  * guards "it was killed, not waited for" is this figure, so a busy machine
@@ -76,6 +77,7 @@ squares_new (Ctx *ctx, size_t n, size_t chunk, gboolean with_status)
 
   sq.map = (PlabMap){ .func = square,
                       .user_data = ctx,
+                      .user_data_size = ctx != NULL ? sizeof *ctx : 0,
                       .items = sq.items,
                       .item_size = sizeof (int64_t),
                       .n_items = n,
@@ -117,7 +119,8 @@ test_backend_names (void)
 static void
 run_map_on (PlabBackend backend, int workers, size_t n, size_t chunk)
 {
-  PlabPoolOptions opts = { .backend = backend, .workers = workers };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = backend, .workers = workers };
   PlabPool *pool;
   Squares sq = squares_new (&no_faults, n, chunk, TRUE);
   PlabMapReport report;
@@ -158,7 +161,8 @@ test_more_workers_than_items (void)
 static void
 test_growing_arena (void)
 {
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
   PlabPool *pool;
 
   g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
@@ -178,7 +182,7 @@ test_task_error_per_item (void)
   for (int b = 0; b < PLAB_N_BACKENDS; b++)
     {
       Ctx ctx = no_faults;
-      PlabPoolOptions opts = { .backend = b, .workers = 2 };
+      PlabPoolOptions opts = { .start_method = test_start_method, .backend = b, .workers = 2 };
       PlabPool *pool;
       size_t n = 500;
       Squares sq = squares_new (&ctx, n, 10, TRUE);
@@ -203,7 +207,10 @@ static void
 crash_case (Ctx ctx, int64_t bad, int expect_signal, size_t chunk)
 {
   PlabTrace *trace = plab_trace_new ();
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 2,
+                           .trace = trace };
   PlabPool *pool;
   size_t n = 2000;
   Squares sq = squares_new (&ctx, n, chunk, TRUE);
@@ -318,7 +325,8 @@ static void
 test_kill_minus_nine_from_outside (void)
 {
   Ctx ctx = no_faults;
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
   PlabPool *pool;
   size_t n = 200;
   Squares sq = squares_new (&ctx, n, 1, FALSE);
@@ -354,12 +362,14 @@ static void
 test_every_item_crashes (void)
 {
   Ctx ctx = no_faults;
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = PLAB_BACKEND_PROCESSES, .workers = 2 };
   PlabPool *pool;
   int64_t items[6] = { 7, 7, 7, 7, 7, 7 };
   int64_t results[6];
   PlabMap map = { .func = square,
                   .user_data = &ctx,
+                  .user_data_size = sizeof ctx,
                   .items = items,
                   .item_size = 8,
                   .n_items = 6,
@@ -392,7 +402,9 @@ test_cancel (void)
   for (int b = PLAB_BACKEND_THREADS; b <= PLAB_BACKEND_PROCESSES; b++)
     {
       Ctx ctx = no_faults;
-      PlabPoolOptions opts = { .backend = b, .workers = 2, .cancel = &cancel_flag };
+      PlabPoolOptions opts = {
+        .start_method = test_start_method, .backend = b, .workers = 2, .cancel = &cancel_flag
+      };
       PlabPool *pool;
       size_t n = 100000;
       Squares sq = squares_new (&ctx, n, 1, FALSE);
@@ -425,7 +437,10 @@ static void
 test_lanes_and_spans (void)
 {
   PlabTrace *trace = plab_trace_new ();
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .trace = trace };
+  PlabPoolOptions opts = { .start_method = test_start_method,
+                           .backend = PLAB_BACKEND_PROCESSES,
+                           .workers = 2,
+                           .trace = trace };
   PlabPool *pool;
   size_t n = 1000;
   Squares sq = squares_new (NULL, n, 10, FALSE);
@@ -491,7 +506,8 @@ test_task_spans_recorded_by_pool (void)
       PlabTrace *trace = plab_trace_new ();
       SpanCount c = { { 0 }, g_hash_table_new (NULL, NULL) };
       PlabTraceSink sink = { NULL, count_spans, &c };
-      PlabPoolOptions opts = { .backend = b, .workers = 2, .trace = trace };
+      PlabPoolOptions opts
+          = { .start_method = test_start_method, .backend = b, .workers = 2, .trace = trace };
       PlabPool *pool;
       size_t n = 5000;
       Squares sq = squares_new (NULL, n, 0, FALSE);
@@ -523,7 +539,8 @@ test_chunk_spans (void)
         PlabTrace *trace = plab_trace_new ();
         SpanCount c = { { 0 }, g_hash_table_new (NULL, NULL) };
         PlabTraceSink sink = { NULL, count_spans, &c };
-        PlabPoolOptions opts = { .backend = b, .workers = 2, .trace = trace };
+        PlabPoolOptions opts
+            = { .start_method = test_start_method, .backend = b, .workers = 2, .trace = trace };
         PlabPool *pool;
         PlabMapReport report = { 0 };
         size_t n = 5000;
@@ -568,7 +585,8 @@ test_serial_long_map_drains (void)
   PlabTrace *trace = plab_trace_new ();
   size_t seen = 0;
   PlabTraceSink sink = { NULL, count_all, &seen };
-  PlabPoolOptions opts = { .backend = PLAB_BACKEND_SERIAL, .trace = trace };
+  PlabPoolOptions opts
+      = { .start_method = test_start_method, .backend = PLAB_BACKEND_SERIAL, .trace = trace };
   PlabPool *pool;
   size_t n = 300000;
   int64_t *items = make_items (n);
@@ -627,7 +645,9 @@ test_cancel_reaches_running_tasks (void)
 {
   for (int b = 0; b < PLAB_N_BACKENDS; b++)
     {
-      PlabPoolOptions opts = { .backend = b, .workers = 2, .cancel = &cancel_flag };
+      PlabPoolOptions opts = {
+        .start_method = test_start_method, .backend = b, .workers = 2, .cancel = &cancel_flag
+      };
       PlabPool *pool;
       int64_t items[2] = { 0, 1 }, results[2];
       int status[2];
@@ -659,24 +679,93 @@ test_cancel_reaches_running_tasks (void)
     }
 }
 
+/* 0 at program start; 2 when the fork server starts; 3 once the tests run:
+ * what a worker reads tells which memory it began from. */
+static int64_t global_mark;
+
+static int
+read_global_mark (const void *item, void *result, void *user_data)
+{
+  (void)item;
+  (void)user_data;
+  *(int64_t *)result = global_mark;
+  return 0;
+}
+
+static void
+opts_bad_method (void)
+{
+  PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .start_method = 7 };
+  PlabPool *pool;
+
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, PLAB_EINVAL);
+}
+
+static void
+test_start_method_workers (void)
+{
+  static const int64_t expect[PLAB_N_START_METHODS]
+      = { [PLAB_START_FORK] = 3, [PLAB_START_SPAWN] = 0, [PLAB_START_FORKSERVER] = 2 };
+
+  for (int m = 0; m < PLAB_N_START_METHODS; m++)
+    {
+      PlabPoolOptions opts = { .backend = PLAB_BACKEND_PROCESSES, .workers = 2, .start_method = m };
+      int64_t items[4] = { 0 }, results[4];
+      PlabMap map = { .func = read_global_mark,
+                      .items = items,
+                      .item_size = 8,
+                      .n_items = 4,
+                      .results = results,
+                      .result_size = 8,
+                      .chunk_size = 1 };
+      PlabPool *pool;
+      int pids[2];
+      char path[64];
+      char *cmdline = NULL;
+      gsize len = 0;
+
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+      for (int i = 0; i < 4; i++)
+        g_assert_cmpint (results[i], ==, expect[m]);
+      /* Every worker is this process's child, whoever forked it; a spawned
+       * one is a fresh run of the program with the spawn flag. */
+      g_assert_cmpint (plab_pool_worker_pids (pool, pids, 2), ==, 2);
+      g_snprintf (path, sizeof path, "/proc/%d/cmdline", pids[0]);
+      g_assert_true (g_file_get_contents (path, &cmdline, &len, NULL));
+      g_assert_cmpint (memmem (cmdline, len, "--plab-spawn-child", 18) != NULL, ==,
+                       m == PLAB_START_SPAWN);
+      g_free (cmdline);
+      plab_pool_free (pool);
+      for (int i = 0; i < 2; i++)
+        g_assert_cmpint (waitpid (pids[i], NULL, WNOHANG), ==, -1);
+    }
+  opts_bad_method ();
+}
+
 int
 main (int argc, char **argv)
 {
+  plab_spawn_main (argc, argv);
+  global_mark = 2;
+  g_assert_cmpint (plab_forkserver_start (), ==, 0);
+  global_mark = 3;
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plab/pool/start-method-workers", test_start_method_workers);
   g_test_add_func ("/plab/pool/backend-names", test_backend_names);
-  g_test_add_func ("/plab/pool/every-backend-and-chunk", test_every_backend_and_chunk);
-  g_test_add_func ("/plab/pool/more-workers-than-items", test_more_workers_than_items);
-  g_test_add_func ("/plab/pool/growing-arena", test_growing_arena);
-  g_test_add_func ("/plab/pool/task-error-per-item", test_task_error_per_item);
-  g_test_add_func ("/plab/pool/crash-segfault", test_crash_segfault);
-  g_test_add_func ("/plab/pool/crash-abort", test_crash_abort);
-  g_test_add_func ("/plab/pool/kill-9-from-outside", test_kill_minus_nine_from_outside);
-  g_test_add_func ("/plab/pool/every-item-crashes", test_every_item_crashes);
-  g_test_add_func ("/plab/pool/cancel", test_cancel);
-  g_test_add_func ("/plab/pool/cancel-reaches-running-tasks", test_cancel_reaches_running_tasks);
-  g_test_add_func ("/plab/pool/lanes", test_lanes_and_spans);
-  g_test_add_func ("/plab/pool/task-spans", test_task_spans_recorded_by_pool);
-  g_test_add_func ("/plab/pool/chunk-spans", test_chunk_spans);
+  start_test_add ("plab/pool", "every-backend-and-chunk", test_every_backend_and_chunk);
+  start_test_add ("plab/pool", "more-workers-than-items", test_more_workers_than_items);
+  start_test_add ("plab/pool", "growing-arena", test_growing_arena);
+  start_test_add ("plab/pool", "task-error-per-item", test_task_error_per_item);
+  start_test_add ("plab/pool", "crash-segfault", test_crash_segfault);
+  start_test_add ("plab/pool", "crash-abort", test_crash_abort);
+  start_test_add ("plab/pool", "kill-9-from-outside", test_kill_minus_nine_from_outside);
+  start_test_add ("plab/pool", "every-item-crashes", test_every_item_crashes);
+  start_test_add ("plab/pool", "cancel", test_cancel);
+  start_test_add ("plab/pool", "cancel-reaches-running-tasks", test_cancel_reaches_running_tasks);
+  start_test_add ("plab/pool", "lanes", test_lanes_and_spans);
+  start_test_add ("plab/pool", "task-spans", test_task_spans_recorded_by_pool);
+  start_test_add ("plab/pool", "chunk-spans", test_chunk_spans);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
   return g_test_run ();
 }

@@ -5,11 +5,22 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "start-test-util.h"
 
 /* How long a wait for another process or thread may take before the test
  * calls it a hang: generous, because valgrind and a loaded machine slow the
  * other side down, and the tests claim nothing about speed. */
 #define HANG_NS (60 * 1000000000LL)
+
+/* A process started by the start method under test. */
+static PlabProcess *
+new_process (const char *name, PlabProcessFunc func, void *arg)
+{
+  PlabProcess *p = plab_process_new (name, func, arg);
+
+  g_assert_cmpint (plab_process_set_start_method (p, test_start_method), ==, 0);
+  return p;
+}
 
 static int
 exit_with (void *arg)
@@ -34,7 +45,7 @@ crash (void *arg)
 static void
 test_exit_code (void)
 {
-  PlabProcess *p = plab_process_new ("seven", exit_with, GINT_TO_POINTER (7));
+  PlabProcess *p = new_process ("seven", exit_with, GINT_TO_POINTER (7));
   PlabExitStatus st;
 
   g_assert_cmpstr (plab_process_name (p), ==, "seven");
@@ -55,7 +66,7 @@ test_exit_code (void)
 static void
 test_join_timeout_then_terminate (void)
 {
-  PlabProcess *p = plab_process_new (NULL, sleep_long, NULL);
+  PlabProcess *p = new_process (NULL, sleep_long, NULL);
   PlabExitStatus st;
   int64_t t0;
   char buf[64];
@@ -79,8 +90,8 @@ test_join_timeout_then_terminate (void)
 static void
 test_kill_and_crash (void)
 {
-  PlabProcess *a = plab_process_new ("sleeper", sleep_long, NULL);
-  PlabProcess *b = plab_process_new ("crasher", crash, NULL);
+  PlabProcess *a = new_process ("sleeper", sleep_long, NULL);
+  PlabProcess *b = new_process ("crasher", crash, NULL);
   PlabExitStatus st;
 
   g_assert_cmpint (plab_process_start (a), ==, 0);
@@ -99,7 +110,7 @@ test_kill_and_crash (void)
 static void
 test_free_running_reaps (void)
 {
-  PlabProcess *p = plab_process_new ("orphan", sleep_long, NULL);
+  PlabProcess *p = new_process ("orphan", sleep_long, NULL);
   pid_t pid;
 
   g_assert_cmpint (plab_process_set_daemon (p, true), ==, 0);
@@ -136,7 +147,7 @@ static void
 test_traced_child (void)
 {
   PlabTrace *trace = plab_trace_new ();
-  PlabProcess *p = plab_process_new ("traced", record_spans, NULL);
+  PlabProcess *p = new_process ("traced", record_spans, NULL);
   PlabTraceSink sink = { .events = count_events };
   int counts[4] = { 0 };
   PlabLaneInfo lane;
@@ -182,7 +193,7 @@ static void
 test_join_is_a_wait (void)
 {
   PlabTrace *trace = plab_trace_new ();
-  PlabProcess *p = plab_process_new ("napper", sleep_briefly, NULL);
+  PlabProcess *p = new_process ("napper", sleep_briefly, NULL);
   PlabTraceSink sink = { .events = find_join_wait };
   int64_t longest = -1;
 
@@ -219,7 +230,7 @@ nap_then_exit_7 (void *arg)
 static void
 test_parent_and_non_daemon_free (void)
 {
-  PlabProcess *p = plab_process_new ("child", report_parent, NULL);
+  PlabProcess *p = new_process ("child", report_parent, NULL);
   PlabExitStatus st;
   pid_t pid;
   int64_t t0;
@@ -232,7 +243,7 @@ test_parent_and_non_daemon_free (void)
   plab_process_free (p);
 
   /* Freeing a running non-daemon waits for it to finish its work. */
-  p = plab_process_new ("worker", nap_then_exit_7, NULL);
+  p = new_process ("worker", nap_then_exit_7, NULL);
   g_assert_false (plab_process_daemon (p));
   g_assert_cmpint (plab_process_start (p), ==, 0);
   pid = plab_process_pid (p);
@@ -244,16 +255,143 @@ test_parent_and_non_daemon_free (void)
   g_assert_cmpint (waitpid (pid, &wstatus, WNOHANG), ==, -1);
 }
 
+/* 0 at program start; set to 2 just before the fork server starts and to 1
+ * after, so what a child reads tells which memory it began from. */
+static int global_mark;
+
+static int
+return_global_mark (void *arg)
+{
+  (void)arg;
+  return global_mark;
+}
+
+static void
+test_what_a_child_inherits (void)
+{
+  /* fork: the caller's memory now; forkserver: the server's, from when it
+   * started; spawn: the program's own, as it starts. */
+  static const int expect[PLAB_N_START_METHODS]
+      = { [PLAB_START_FORK] = 3, [PLAB_START_SPAWN] = 0, [PLAB_START_FORKSERVER] = 2 };
+
+  global_mark = 3;
+  for (int m = 0; m < PLAB_N_START_METHODS; m++)
+    {
+      PlabProcess *p = plab_process_new ("inherits", return_global_mark, NULL);
+      PlabExitStatus st;
+
+      g_assert_cmpint (plab_process_set_start_method (p, (PlabStartMethod)m), ==, 0);
+      g_assert_cmpint (plab_process_start_method (p), ==, m);
+      g_assert_cmpint (plab_process_start (p), ==, 0);
+      g_assert_cmpint (plab_process_set_start_method (p, PLAB_START_FORK), ==, PLAB_ESTATE);
+      g_assert_cmpint (plab_process_join (p, HANG_NS, &st), ==, 0);
+      g_test_message ("%s: the child saw %d", plab_start_method_name (m), st.code);
+      g_assert_cmpint (st.state, ==, PLAB_PROCESS_EXITED);
+      g_assert_cmpint (st.code, ==, expect[m]);
+      plab_process_free (p);
+    }
+  global_mark = 1;
+}
+
+typedef struct
+{
+  int values[5];
+  char word[16];
+} ArgBlock;
+
+static int
+sum_arg (void *arg)
+{
+  const ArgBlock *b = arg;
+  int sum = 0;
+
+  for (int i = 0; i < 5; i++)
+    sum += b->values[i];
+  return strcmp (b->word, "copied") == 0 ? sum : 255;
+}
+
+static void
+test_arg_copy (void)
+{
+  ArgBlock *b = g_new0 (ArgBlock, 1);
+  PlabProcess *p = new_process ("arg", sum_arg, b);
+  PlabExitStatus st;
+
+  for (int i = 0; i < 5; i++)
+    b->values[i] = i + 1;
+  g_strlcpy (b->word, "copied", sizeof b->word);
+  g_assert_cmpint (plab_process_set_arg_size (p, sizeof *b), ==, 0);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  g_assert_cmpint (plab_process_set_arg_size (p, 8), ==, PLAB_ESTATE);
+  /* The child has its own copy (or, under fork, its own memory): a change now is not seen. */
+  b->values[0] = 100;
+  g_assert_cmpint (plab_process_join (p, HANG_NS, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_EXITED);
+  g_assert_cmpint (st.code, ==, 15);
+  plab_process_free (p);
+  g_free (b);
+
+  p = new_process ("no arg", sum_arg, NULL);
+  g_assert_cmpint (plab_process_set_arg_size (p, 8), ==, PLAB_EINVAL);
+  plab_process_free (p);
+}
+
+static void
+test_active_children (void)
+{
+  PlabProcess *a = new_process ("sleeper", sleep_long, NULL);
+  PlabProcess *b = new_process ("quick", exit_with, GINT_TO_POINTER (0));
+  PlabProcess *c = new_process ("never started", exit_with, NULL);
+  PlabProcess *out[4] = { NULL };
+
+  g_assert_cmpint (plab_active_children (NULL, 0), ==, 0);
+  g_assert_cmpint (plab_process_start (a), ==, 0);
+  g_assert_cmpint (plab_process_start (b), ==, 0);
+  g_assert_cmpint (plab_process_join (b, HANG_NS, NULL), ==, 0);
+  /* Only the sleeper runs: the quick one ended, c never started. */
+  g_assert_cmpint (plab_active_children (out, 4), ==, 1);
+  g_assert_true (out[0] == a);
+  g_assert_cmpint (plab_process_kill (a), ==, 0);
+  g_assert_cmpint (plab_process_join (a, HANG_NS, NULL), ==, 0);
+  g_assert_cmpint (plab_active_children (out, 4), ==, 0);
+  plab_process_free (a);
+  plab_process_free (b);
+  plab_process_free (c);
+}
+
+static void
+test_start_method_names (void)
+{
+  PlabStartMethod m;
+
+  for (int i = 0; i < PLAB_N_START_METHODS; i++)
+    {
+      g_assert_cmpint (plab_start_method_from_name (plab_start_method_name (i), &m), ==, 0);
+      g_assert_cmpint (m, ==, i);
+    }
+  g_assert_cmpint (plab_start_method_from_name ("vfork", &m), ==, PLAB_EINVAL);
+  g_assert_cmpstr (plab_start_method_name (PLAB_START_SPAWN), ==, "spawn");
+}
+
 int
 main (int argc, char **argv)
 {
+  plab_spawn_main (argc, argv);
+  /* Early, while the program is small and has one thread, as Python does. */
+  global_mark = 2;
+  g_assert_cmpint (plab_forkserver_start (), ==, 0);
+  global_mark = 1;
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/plab/process/exit-code", test_exit_code);
-  g_test_add_func ("/plab/process/join-timeout-terminate", test_join_timeout_then_terminate);
-  g_test_add_func ("/plab/process/kill-and-crash", test_kill_and_crash);
-  g_test_add_func ("/plab/process/free-reaps", test_free_running_reaps);
-  g_test_add_func ("/plab/process/traced-child", test_traced_child);
-  g_test_add_func ("/plab/process/join-is-a-wait", test_join_is_a_wait);
-  g_test_add_func ("/plab/process/parent-and-non-daemon-free", test_parent_and_non_daemon_free);
+  start_test_add ("plab/process", "exit-code", test_exit_code);
+  start_test_add ("plab/process", "join-timeout-terminate", test_join_timeout_then_terminate);
+  start_test_add ("plab/process", "kill-and-crash", test_kill_and_crash);
+  start_test_add ("plab/process", "free-reaps", test_free_running_reaps);
+  start_test_add ("plab/process", "traced-child", test_traced_child);
+  start_test_add ("plab/process", "join-is-a-wait", test_join_is_a_wait);
+  start_test_add ("plab/process", "parent-and-non-daemon-free", test_parent_and_non_daemon_free);
+  start_test_add ("plab/process", "arg-copy", test_arg_copy);
+  start_test_add ("plab/process", "active-children", test_active_children);
+  g_test_add_func ("/plab/process/what-a-child-inherits", test_what_a_child_inherits);
+  g_test_add_func ("/plab/process/start-method-names", test_start_method_names);
   return g_test_run ();
 }

@@ -473,6 +473,166 @@ test_watched_timeout_unchanged (void)
   plab_lock_free (lock);
 }
 
+static void
+test_relock_is_edeadlk (void)
+{
+  PlabLock *lock = plab_lock_new ("once");
+  PlabLock *rlock = plab_rlock_new ("again");
+
+  g_assert_cmpint (plab_lock_acquire (lock, -1), ==, 0);
+  /* Waiting for oneself would never end: a documented code, at once. */
+  g_assert_cmpint (plab_lock_acquire (lock, -1), ==, PLAB_EDEADLK);
+  g_assert_cmpint (plab_lock_acquire (lock, 0), !=, 0);
+  g_assert_cmpint (plab_lock_release (lock), ==, 0);
+  g_assert_cmpint (plab_lock_release (lock), ==, PLAB_ESTATE);
+  g_assert_cmpstr (plab_error_name (PLAB_EDEADLK), ==, "PLAB_EDEADLK");
+  /* An rlock is for that. */
+  g_assert_cmpint (plab_lock_acquire (rlock, -1), ==, 0);
+  g_assert_cmpint (plab_lock_acquire (rlock, -1), ==, 0);
+  g_assert_cmpint (plab_lock_release (rlock), ==, 0);
+  g_assert_cmpint (plab_lock_release (rlock), ==, 0);
+  plab_lock_free (lock);
+  plab_lock_free (rlock);
+}
+
+static bool
+at_least_three (void *data)
+{
+  return *(volatile int *)data >= 3;
+}
+
+static void
+test_condition_wait_for_notify_n (void)
+{
+  PlabCondition *c = plab_condition_new ("count");
+  PlabShared *shared = plab_shared_new ("count", 2 * sizeof (int), false);
+  volatile int *count = plab_shared_data (shared);
+  pid_t pids[3];
+
+  /* wait_for: the child waits for a count the parent raises one by one. */
+  pids[0] = proc_test_fork ();
+  if (pids[0] == 0)
+    {
+      int rc;
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      rc = plab_condition_wait_for (c, at_least_three, (void *)count, HANG_NS);
+      plab_lock_release (plab_condition_lock (c));
+      _exit (rc == 0 && *count >= 3 ? 0 : 1);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      g_usleep (10000);
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      *count = *count + 1;
+      plab_condition_notify_all (c);
+      plab_lock_release (plab_condition_lock (c));
+    }
+  g_assert_cmpint (proc_test_wait_code (pids[0]), ==, 0);
+
+  /* A predicate that stays false times out, and holds the lock after. */
+  *count = 0;
+  plab_lock_acquire (plab_condition_lock (c), -1);
+  g_assert_cmpint (plab_condition_wait_for (c, at_least_three, (void *)count, 20 * 1000000LL), ==,
+                   PLAB_ETIMEDOUT);
+  plab_lock_release (plab_condition_lock (c));
+
+  /* notify_n (2) wakes two of three waiters: the third is still waiting. */
+  for (int p = 0; p < 3; p++)
+    if ((pids[p] = proc_test_fork ()) == 0)
+      {
+        int rc;
+        plab_lock_acquire (plab_condition_lock (c), -1);
+        count[1]++;
+        rc = plab_condition_wait (c, HANG_NS);
+        plab_lock_release (plab_condition_lock (c));
+        _exit (rc == 0 ? 0 : 1);
+      }
+  for (int64_t give_up = plab_now_ns () + HANG_NS; plab_now_ns () < give_up;)
+    {
+      bool all;
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      all = count[1] == 3;
+      plab_lock_release (plab_condition_lock (c));
+      if (all)
+        break;
+      g_usleep (1000);
+    }
+  plab_lock_acquire (plab_condition_lock (c), -1);
+  plab_condition_notify_n (c, 2);
+  plab_lock_release (plab_condition_lock (c));
+  {
+    int ended = 0;
+    for (int64_t give_up = plab_now_ns () + HANG_NS; ended < 2 && plab_now_ns () < give_up;)
+      {
+        int st;
+        pid_t r = waitpid (-1, &st, WNOHANG);
+        if (r > 0)
+          ended++;
+        else
+          g_usleep (1000);
+      }
+    g_assert_cmpint (ended, ==, 2);
+    g_usleep (50000);
+    /* The third is still waiting: nothing more ended. */
+    g_assert_cmpint (waitpid (-1, NULL, WNOHANG), ==, 0);
+  }
+  plab_lock_acquire (plab_condition_lock (c), -1);
+  plab_condition_notify_all (c);
+  plab_lock_release (plab_condition_lock (c));
+  g_assert_cmpint (waitpid (-1, NULL, 0), >, 0);
+  plab_condition_free (c);
+  plab_shared_free (shared);
+}
+
+static int
+count_rounds (void *data)
+{
+  atomic_fetch_add ((_Atomic int *)data, 1);
+  return 0;
+}
+
+static void
+test_barrier_action_abort (void)
+{
+  PlabBarrier *b = plab_barrier_new ("phase", 2);
+  PlabShared *shared = plab_shared_new ("rounds", sizeof (int), false);
+  _Atomic int *rounds = plab_shared_data (shared);
+  pid_t pid;
+
+  plab_barrier_set_action (b, count_rounds, (void *)rounds);
+  pid = proc_test_fork ();
+  if (pid == 0)
+    {
+      for (int i = 0; i < 3; i++)
+        if (plab_barrier_wait (b, HANG_NS) < 0)
+          _exit (1);
+      _exit (0);
+    }
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (plab_barrier_wait (b, HANG_NS), >=, 0);
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
+  /* The action ran once per round, before any party went on. */
+  g_assert_cmpint (atomic_load (rounds), ==, 3);
+
+  /* n_waiting sees a party waiting; abort breaks the barrier for it. */
+  pid = proc_test_fork ();
+  if (pid == 0)
+    _exit (plab_barrier_wait (b, HANG_NS) == PLAB_EBROKEN ? 0 : 1);
+  for (int64_t give_up = plab_now_ns () + HANG_NS;
+       plab_barrier_n_waiting (b) == 0 && plab_now_ns () < give_up;)
+    g_usleep (1000);
+  g_assert_cmpuint (plab_barrier_n_waiting (b), ==, 1);
+  g_assert_false (plab_barrier_broken (b));
+  plab_barrier_abort (b);
+  g_assert_true (plab_barrier_broken (b));
+  g_assert_cmpint (proc_test_wait_code (pid), ==, 0);
+  g_assert_cmpint (plab_barrier_wait (b, 0), ==, PLAB_EBROKEN);
+  plab_barrier_reset (b);
+  g_assert_false (plab_barrier_broken (b));
+  plab_barrier_free (b);
+  plab_shared_free (shared);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -486,6 +646,9 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sync/event-flag", test_event_flag);
   g_test_add_func ("/plab/sync/condition", test_condition);
   g_test_add_func ("/plab/sync/barrier", test_barrier);
+  g_test_add_func ("/plab/sync/relock-is-edeadlk", test_relock_is_edeadlk);
+  g_test_add_func ("/plab/sync/condition-wait-for-notify-n", test_condition_wait_for_notify_n);
+  g_test_add_func ("/plab/sync/barrier-action-abort", test_barrier_action_abort);
   g_test_add_func ("/plab/sync/wait-spans", test_wait_spans);
   g_test_add_func ("/plab/sync/cancel-wakes-waits", test_cancel_wakes_waits);
   g_test_add_func ("/plab/sync/watched-timeout-unchanged", test_watched_timeout_unchanged);
