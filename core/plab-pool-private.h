@@ -58,6 +58,10 @@ typedef struct
   _Atomic uint32_t idle_map; /* the last map_seq this worker has finished claiming */
   _Atomic uint32_t exit_reason;
   int32_t init_error;
+  /* Chunks this slot's workers claimed in the current map: only the worker
+   * holding the slot writes it (load and store, no read-modify-write), the
+   * parent zeroes it while every worker is idle and sums the slots after. */
+  _Atomic uint64_t chunks;
 } Slot;
 
 typedef struct
@@ -66,6 +70,20 @@ typedef struct
    * map, new tasks, retries, stop) bumps it. */
   _Alignas(POOL_CACHE_LINE) _Atomic uint32_t generation;
   _Atomic uint32_t stop;  /* workers exit at their next look at it */
+  /* Workers in (or about to enter) the futex wait on generation. A worker
+   * raises it before it looks at generation a last time and sleeps; the
+   * parent bumps generation before it looks at sleepers (both sequentially
+   * consistent), so either the worker sees the new generation or the parent
+   * sees the sleeper and wakes it: the FUTEX_WAKE is skipped only when no
+   * worker can be asleep. */
+  _Atomic uint32_t sleepers;
+  /* The parent's side of the same handshake for the eventfd: it raises
+   * parent_waiting, reads notify_seq, and polls only when nothing was
+   * notified since it last looked; a worker bumps notify_seq and writes the
+   * eventfd only when parent_waiting is up. So a busy parent costs its
+   * workers no system call, and a finished task never waits for a tick. */
+  _Atomic uint32_t parent_waiting;
+  _Atomic uint64_t notify_seq;
   _Atomic uint32_t abort; /* workers stop claiming map items (cancel, fail-fast) */
   /* The flag every worker watches (plab_cancel_watch ()): raised once by the
    * parent when it stops the workers hard (a cancel, terminate), so that
@@ -97,7 +115,6 @@ typedef struct
    * measured number of items that take about 2 ms (any worker may store it). */
   _Alignas(POOL_CACHE_LINE) _Atomic uint64_t next_item;
   _Atomic uint64_t chunk_hint;
-  _Atomic uint64_t chunks_claimed;
 
   /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
    * the only writer of retry_tail and the entries; workers claim an entry by
@@ -181,7 +198,8 @@ struct PlabPool
   size_t idle_deaths; /* workers that died holding nothing, since work last finished */
 
   PoolShared *sh;
-  int efd;     /* workers write 1 when they go idle or finish a task */
+  int efd;     /* workers write 1 when they go idle or finish a task and the parent waits */
+  uint64_t notify_seen; /* sh->notify_seq when the parent last looked */
   int memfd;   /* the map arena, processes only */
   char *arena; /* parent's mapping of it */
   size_t arena_mapped;
@@ -198,6 +216,11 @@ struct PlabPool
   uint32_t free_slots[PLAB_POOL_MAX_TASKS];
   int n_free;
   int n_busy;
+  /* Tasks seen finished by _plab_pool_collect (): while it equals
+   * sh->done_counter and no slot is cancelled, nothing is left to collect
+   * and the slots need no scan. */
+  uint64_t n_collected;
+  int n_cancelled; /* cancelled slots not yet freed */
   int64_t task_counter;
 
   /* Threads: the caller's arrays for the current map, and the GIL. */

@@ -116,11 +116,14 @@ futex_wake_all (_Atomic uint32_t *word)
   syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* Bumps the generation, and wakes the workers that may sleep on it (see
+ * PoolShared.sleepers): none asleep, no system call. */
 static void
 wake_workers (PlabPool *self)
 {
-  atomic_fetch_add_explicit (&self->sh->generation, 1, memory_order_release);
-  futex_wake_all (&self->sh->generation);
+  atomic_fetch_add (&self->sh->generation, 1);
+  if (atomic_load (&self->sh->sleepers) > 0)
+    futex_wake_all (&self->sh->generation);
 }
 
 void
@@ -789,8 +792,18 @@ _plab_pool_wait_events (PlabPool *self, int timeout_ms)
 {
   struct pollfd fds[PLAB_POOL_MAX_WORKERS + 1];
   nfds_t n = 0;
-  uint64_t v;
+  uint64_t v, seq;
 
+  /* See PoolShared.parent_waiting: a worker that notified since the last
+   * look did so perhaps without writing the eventfd, so do not sleep. */
+  atomic_store (&self->sh->parent_waiting, 1);
+  seq = atomic_load (&self->sh->notify_seq);
+  if (seq != self->notify_seen)
+    {
+      atomic_store (&self->sh->parent_waiting, 0);
+      self->notify_seen = seq;
+      return;
+    }
   fds[n++] = (struct pollfd){ .fd = self->efd, .events = POLLIN };
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].alive && self->workers[i].pidfd >= 0)
@@ -802,6 +815,8 @@ _plab_pool_wait_events (PlabPool *self, int timeout_ms)
           /* EAGAIN: another read emptied it; nothing to do. */
         }
     }
+  atomic_store (&self->sh->parent_waiting, 0);
+  self->notify_seen = atomic_load (&self->sh->notify_seq);
 }
 
 bool
