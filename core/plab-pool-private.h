@@ -69,7 +69,7 @@ typedef struct
   /* The futex word. Only the parent writes it; every change of work (a new
    * map, new tasks, retries, stop) bumps it. */
   _Alignas(POOL_CACHE_LINE) _Atomic uint32_t generation;
-  _Atomic uint32_t stop;  /* workers exit at their next look at it */
+  _Atomic uint32_t stop; /* workers exit at their next look at it */
   /* Workers in (or about to enter) the futex wait on generation. A worker
    * raises it before it looks at generation a last time and sleeps; the
    * parent bumps generation before it looks at sleepers (both sequentially
@@ -198,10 +198,10 @@ struct PlabPool
   size_t idle_deaths; /* workers that died holding nothing, since work last finished */
 
   PoolShared *sh;
-  int efd;     /* workers write 1 when they go idle or finish a task and the parent waits */
+  int efd; /* workers write 1 when they go idle or finish a task and the parent waits */
   uint64_t notify_seen; /* sh->notify_seq when the parent last looked */
-  int memfd;   /* the map arena, processes only */
-  char *arena; /* parent's mapping of it */
+  int memfd;            /* the map arena, processes only */
+  char *arena;          /* parent's mapping of it */
   size_t arena_mapped;
 
   /* Tasks: slots and their payloads in one shared mapping made before the

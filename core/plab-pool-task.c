@@ -78,7 +78,8 @@ _plab_pool_collect (PlabPool *self)
 
   /* Step over cancelled entries at the head of the ring, as a worker would. */
   head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
-  while (self->n_cancelled > 0 && head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
+  while (self->n_cancelled > 0
+         && head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
     {
       uint32_t idx = sh->task_ring[head % PLAB_POOL_MAX_TASKS];
       if (atomic_load_explicit (&self->tasks[idx].state, memory_order_acquire) != TASK_CANCELLED)

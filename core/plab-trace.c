@@ -16,6 +16,14 @@
  * belongs to the worker. When the ring is full the worker drops the event and
  * counts it, so recording never blocks or takes a lock.
  *
+ * A ring outlives its worker: when a lane is added, the ring of a lane whose
+ * worker has ended and whose events are all drained and reported is handed
+ * to it (the old lane keeps its description in the parent), so a run that
+ * makes pool after pool writes into pages that are already there instead of
+ * faulting in fresh ones. A worker also populates the part of its ring it
+ * is about to write in one system call when it attaches, rather than taking
+ * a page fault for every page it first writes.
+ *
  * The header also holds the lane's open spans (plab_span_begin ()): a small
  * stack of the spans the worker has begun and not yet ended, which the parent
  * reads at every drain so that a live view can draw a task while it runs.
@@ -49,6 +57,7 @@ typedef struct
 
   /* Written by the parent only. */
   _Alignas(CACHE_LINE) _Atomic uint64_t tail;
+  uint64_t parent_mapped; /* events of the ring the parent has populated */
 
   /* Set by the parent before the worker starts; read-only afterwards. */
   _Alignas(CACHE_LINE) uint64_t capacity; /* a power of two */
@@ -73,13 +82,25 @@ typedef struct
 
 #define HEADER_SIZE 4096
 
+/* A ring is populated a block at a time, ahead of the first write (the
+ * worker) or read (the parent) in it: 256 KiB, 4096 events, 64 pages. */
+#define POPULATE_EVENTS 4096u
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 _Static_assert(sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
 _Static_assert(sizeof (PlabEvent) == 64, "an event is one cache line");
 
 typedef struct
 {
-  LaneHeader *hdr; /* the shared mapping */
+  LaneHeader *hdr; /* the shared mapping; NULL once handed to another lane */
   PlabEvent *events;
+  PlabLaneInfo final; /* the description of a lane whose ring was handed on */
 
   /* Parent-private. */
   PlabLaneKind kind;
@@ -126,6 +147,7 @@ struct PlabTrace
 static __thread LaneHeader *current_lane;
 static __thread PlabEvent *current_events;
 static __thread uint64_t current_tail_cache;
+static __thread uint64_t current_populated; /* events of the ring this thread populated */
 static __thread PlabTrace *current_trace;
 
 static bool recording_enabled = true;
@@ -240,6 +262,18 @@ round_up_pow2 (size_t n)
   return p;
 }
 
+/* Populates the block of events [@from, @from + POPULATE_EVENTS) of @events
+ * in one system call, @advice MADV_POPULATE_WRITE or _READ: a page fault for
+ * every page costs far more. A kernel that does not know the advice (before
+ * Linux 5.14) fails it, and the pages fault in one by one as before. */
+static void
+populate (PlabEvent *events, uint64_t from, uint64_t capacity, int advice)
+{
+  uint64_t n = capacity - from < POPULATE_EVENTS ? capacity - from : POPULATE_EVENTS;
+
+  (void)madvise (&events[from], n * sizeof (PlabEvent), advice);
+}
+
 PlabTrace *
 plab_trace_new (void)
 {
@@ -285,7 +319,8 @@ plab_trace_free (PlabTrace *self)
   pthread_mutex_destroy (&self->watch_lock);
   pthread_cond_destroy (&self->watch_cond);
   for (int i = 0; i < self->n_lanes; i++)
-    munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
+    if (self->lanes[i].hdr != NULL)
+      munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
   free (self->lanes);
   free (self);
 }
@@ -313,6 +348,52 @@ plab_trace_origin_ns (const PlabTrace *self)
   return self->origin_ns;
 }
 
+/* A lane whose ring may go to a new lane: its worker has ended (and is not
+ * the calling thread), every event is drained and the sink has its last
+ * description and no open span of it. Called under drain_lock. */
+static bool
+ring_free (PlabTrace *self, int i)
+{
+  Lane *l = &self->lanes[i];
+  LaneHeader *hdr = l->hdr;
+
+  return i > 0 && hdr != NULL && hdr != current_lane && l->end != PLAB_LANE_RUNNING
+         && hdr->capacity == self->capacity && l->reported && l->n_open == 0
+         && atomic_load (&hdr->head) == atomic_load (&hdr->tail)
+         && l->reported_version == atomic_load (&hdr->version) + l->parent_version
+         && l->reported_dropped == atomic_load (&hdr->dropped);
+}
+
+/* Takes the ring of an ended lane (see ring_free ()) for a new one, resetting
+ * its header; NULL when there is none. The old lane keeps its description.
+ * Called under drain_lock. */
+static LaneHeader *
+take_ring (PlabTrace *self)
+{
+  for (int i = 1; i < self->n_lanes; i++)
+    {
+      Lane *l = &self->lanes[i];
+      LaneHeader *hdr = l->hdr;
+
+      if (!ring_free (self, i))
+        continue;
+      plab_trace_get_lane (self, i, &l->final);
+      l->hdr = NULL;
+      l->events = NULL;
+      /* Nobody else maps it now: the worker is gone. */
+      atomic_store (&hdr->head, 0);
+      atomic_store (&hdr->tail, 0);
+      atomic_store (&hdr->dropped, 0);
+      atomic_store (&hdr->pid, 0);
+      atomic_store (&hdr->tid, 0);
+      atomic_store (&hdr->version, 0);
+      atomic_store (&hdr->open_depth, 0);
+      atomic_store (&hdr->open_seq, 0);
+      return hdr;
+    }
+  return NULL;
+}
+
 int
 plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out)
 {
@@ -323,18 +404,25 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   if (self->n_lanes == UINT16_MAX)
     return PLAB_ERANGE;
 
-  /* MAP_NORESERVE: pages are only committed when a worker writes them, so an
-   * idle lane costs a page, not its whole capacity. */
-  hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-              -1, 0);
-  if (hdr == MAP_FAILED)
-    return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
-  hdr->capacity = self->capacity;
-  hdr->mask = self->capacity - 1;
-  hdr->map_size = map_size;
-
   /* A watching thread's drain reads the lane array. */
   pthread_mutex_lock (&self->drain_lock);
+  hdr = take_ring (self);
+  if (hdr == NULL)
+    {
+      /* MAP_NORESERVE: pages are only committed when a worker writes them,
+       * so an idle lane costs a page, not its whole capacity. */
+      hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (hdr == MAP_FAILED)
+        {
+          pthread_mutex_unlock (&self->drain_lock);
+          return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+        }
+      hdr->capacity = self->capacity;
+      hdr->mask = self->capacity - 1;
+      hdr->map_size = map_size;
+    }
+
   pthread_mutex_lock (&lanes_lock);
   if (self->n_lanes == self->lanes_alloc)
     {
@@ -344,7 +432,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
         {
           pthread_mutex_unlock (&lanes_lock);
           pthread_mutex_unlock (&self->drain_lock);
-          munmap (hdr, map_size);
+          munmap (hdr, hdr->map_size);
           return PLAB_ENOMEM;
         }
       self->lanes = lanes;
@@ -407,6 +495,8 @@ plab_trace_attach (PlabTrace *self, int lane)
   hdr = self->lanes[lane].hdr;
   events = self->lanes[lane].events;
   pthread_mutex_unlock (&lanes_lock);
+  if (hdr == NULL)
+    return;
 
   atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
   atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
@@ -416,6 +506,10 @@ plab_trace_attach (PlabTrace *self, int lane)
   current_lane = hdr;
   current_events = events;
   current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+  /* A new lane starts at 0; a thread attaching to a lane it recorded into
+   * before populates its blocks again, which costs little. */
+  current_populated = atomic_load_explicit (&hdr->head, memory_order_relaxed) & hdr->mask
+                      & ~(uint64_t)(POPULATE_EVENTS - 1);
   current_trace = self;
 }
 
@@ -461,6 +555,11 @@ plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return PLAB_EINVAL;
   l = &self->lanes[lane];
+  if (l->hdr == NULL)
+    {
+      *out = l->final;
+      return 0;
+    }
   /* Acquire pairs with the release in plab_trace_attach: pid and tid are
    * complete once the version shows the attach. */
   (void)atomic_load_explicit (&l->hdr->version, memory_order_acquire);
@@ -482,9 +581,15 @@ static void
 report_lane_if_changed (PlabTrace *self, int i)
 {
   Lane *l = &self->lanes[i];
-  uint32_t v = atomic_load_explicit (&l->hdr->version, memory_order_acquire) + l->parent_version;
-  uint64_t dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
+  uint32_t v;
+  uint64_t dropped;
   PlabLaneInfo info;
+
+  /* A lane whose ring went on reported its last state before. */
+  if (l->hdr == NULL)
+    return;
+  v = atomic_load_explicit (&l->hdr->version, memory_order_acquire) + l->parent_version;
+  dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
 
   if (l->reported && v == l->reported_version && dropped == l->reported_dropped)
     return;
@@ -588,13 +693,18 @@ plab_trace_drain (PlabTrace *self)
       Lane *l = &self->lanes[i];
       LaneHeader *hdr = l->hdr;
       PlabEvent open[PLAB_TRACE_OPEN_MAX];
+      int n_open;
+      uint64_t head, tail;
+
+      if (hdr == NULL)
+        continue;
       /* The open spans are read before the ring: a span open then whose end
        * is drained below is left out of the set, and one that ends after
        * the ring was read is still open in it. */
-      int n_open = read_open (l, i, open);
+      n_open = read_open (l, i, open);
       /* Acquire: the events up to head are fully written. */
-      uint64_t head = atomic_load_explicit (&hdr->head, memory_order_acquire);
-      uint64_t tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
+      head = atomic_load_explicit (&hdr->head, memory_order_acquire);
+      tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
 
       while (tail != head)
         {
@@ -603,6 +713,12 @@ plab_trace_drain (PlabTrace *self)
 
           if (start + n > hdr->capacity)
             n = hdr->capacity - start; /* up to the end of the ring; the rest next turn */
+          /* The parent's reads are populated ahead too, till the ring wrapped. */
+          while (hdr->parent_mapped < start + n)
+            {
+              populate (l->events, hdr->parent_mapped, hdr->capacity, MADV_POPULATE_READ);
+              hdr->parent_mapped += POPULATE_EVENTS;
+            }
           for (uint64_t k = 0; k < n; k++)
             l->events[start + k].lane = (uint16_t)i;
           if (self->sink.events != NULL)
@@ -682,6 +798,20 @@ plab_trace_stop_watch (PlabTrace *self)
   self->watching = false;
 }
 
+/* The worker's side: populates the block @head falls in when it is the
+ * first write there since the attach (the ring's pages stay once it wraps). */
+static inline void
+populate_ahead (LaneHeader *hdr, uint64_t head)
+{
+  uint64_t at = head & hdr->mask;
+
+  if (at < current_populated || current_populated >= hdr->capacity)
+    return;
+  populate (current_events, at & ~(uint64_t)(POPULATE_EVENTS - 1), hdr->capacity,
+            MADV_POPULATE_WRITE);
+  current_populated = (at | (POPULATE_EVENTS - 1)) + 1;
+}
+
 /* Reserves the next slot of the calling thread's ring, or returns NULL (not
  * attached, recording off, or full: then the drop is counted). */
 static inline PlabEvent *
@@ -703,6 +833,7 @@ reserve (uint64_t *head_out)
           return NULL;
         }
     }
+  populate_ahead (hdr, head);
   *head_out = head;
   return &current_events[head & hdr->mask];
 }
@@ -885,7 +1016,7 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
   LaneHeader *hdr;
   uint64_t head, tail;
 
-  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+  if (self == NULL || lane < 0 || lane >= self->n_lanes || self->lanes[lane].hdr == NULL)
     return;
   hdr = self->lanes[lane].hdr;
   head = atomic_load_explicit (&hdr->head, memory_order_relaxed);

@@ -676,9 +676,8 @@ run_traced_or_not (PlabTrace *trace, bool on, int backend, Squares *sq, int64_t 
   for (size_t i = 0; i < n; i++)
     {
       int64_t x = (int64_t)i;
-      PlabTask task = {
-        .func = square, .arg = &x, .arg_size = sizeof x, .result_size = sizeof (int64_t)
-      };
+      PlabTask task
+          = { .func = square, .arg = &x, .arg_size = sizeof x, .result_size = sizeof (int64_t) };
 
       g_assert_cmpint (plab_pool_submit (pool, &task, &f[i]), ==, 0);
     }
