@@ -8,7 +8,14 @@
  *   | head (worker)   | own line  |
  *   | tail (parent)   | own line  |
  *   | pid, tid, version, dropped  |
- *   +-----------------------------+  page 1..: capacity * PlabEvent (64 bytes)
+ *   +-----------------------------+  page 1..: capacity * RingEvent (32 bytes)
+ *   +-----------------------------+  then: capacity * label (32 bytes)
+ *
+ * A ring event is half a PlabEvent: the label is not in it. A span with a
+ * label writes it into the label array at the event's own index, so the
+ * label slot has the event's owner and life; a span without one (a map's
+ * item, most waits) touches only its 32 bytes. The drain turns ring events
+ * back into PlabEvents for the sink.
  *
  * The worker is the only writer of head, the events and the lane's identity;
  * the parent is the only writer of tail. An event slot between tail and head
@@ -96,10 +103,34 @@ typedef struct
 _Static_assert(sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
 _Static_assert(sizeof (PlabEvent) == 64, "an event is one cache line");
 
+/* An event in a lane's ring: a PlabEvent without its label and lane. */
+typedef struct
+{
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t task_id;
+  int32_t item;
+  uint8_t kind;
+  uint8_t flow;
+  uint8_t has_label; /* the label is in the label array at the same index */
+  uint8_t unused;
+} RingEvent;
+
+_Static_assert(sizeof (RingEvent) == 32, "two ring events a cache line");
+
+typedef struct
+{
+  char text[PLAB_LABEL_MAX];
+} Label;
+
+/* How many ring events the drain turns into PlabEvents at a time. */
+#define DRAIN_BATCH 256
+
 typedef struct
 {
   LaneHeader *hdr; /* the shared mapping; NULL once handed to another lane */
-  PlabEvent *events;
+  RingEvent *events;
+  Label *labels;
   PlabLaneInfo final; /* the description of a lane whose ring was handed on */
 
   /* Parent-private. */
@@ -145,7 +176,8 @@ struct PlabTrace
  * a forked child writes only to its own ring; reset in a forked child (see
  * atfork_child) so a child never writes into its parent's lane. */
 static __thread LaneHeader *current_lane;
-static __thread PlabEvent *current_events;
+static __thread RingEvent *current_events;
+static __thread Label *current_labels;
 static __thread uint64_t current_tail_cache;
 static __thread uint64_t current_populated; /* events of the ring this thread populated */
 static __thread PlabTrace *current_trace;
@@ -244,6 +276,7 @@ atfork_child (void)
   pthread_mutex_unlock (&lanes_lock);
   current_lane = NULL;
   current_events = NULL;
+  current_labels = NULL;
   current_trace = NULL;
 }
 
@@ -267,11 +300,11 @@ round_up_pow2 (size_t n)
  * every page costs far more. A kernel that does not know the advice (before
  * Linux 5.14) fails it, and the pages fault in one by one as before. */
 static void
-populate (PlabEvent *events, uint64_t from, uint64_t capacity, int advice)
+populate (RingEvent *events, uint64_t from, uint64_t capacity, int advice)
 {
   uint64_t n = capacity - from < POPULATE_EVENTS ? capacity - from : POPULATE_EVENTS;
 
-  (void)madvise (&events[from], n * sizeof (PlabEvent), advice);
+  (void)madvise (&events[from], n * sizeof (RingEvent), advice);
 }
 
 PlabTrace *
@@ -380,6 +413,7 @@ take_ring (PlabTrace *self)
       plab_trace_get_lane (self, i, &l->final);
       l->hdr = NULL;
       l->events = NULL;
+      l->labels = NULL;
       /* Nobody else maps it now: the worker is gone. */
       atomic_store (&hdr->head, 0);
       atomic_store (&hdr->tail, 0);
@@ -397,7 +431,7 @@ take_ring (PlabTrace *self)
 int
 plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out)
 {
-  size_t map_size = HEADER_SIZE + self->capacity * sizeof (PlabEvent);
+  size_t map_size = HEADER_SIZE + self->capacity * (sizeof (RingEvent) + sizeof (Label));
   LaneHeader *hdr;
   Lane *lane;
 
@@ -441,7 +475,8 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   lane = &self->lanes[self->n_lanes];
   memset (lane, 0, sizeof *lane);
   lane->hdr = hdr;
-  lane->events = (PlabEvent *)((char *)hdr + HEADER_SIZE);
+  lane->events = (RingEvent *)((char *)hdr + HEADER_SIZE);
+  lane->labels = (Label *)(lane->events + hdr->capacity);
   lane->kind = kind;
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
@@ -482,7 +517,8 @@ void
 plab_trace_attach (PlabTrace *self, int lane)
 {
   LaneHeader *hdr;
-  PlabEvent *events;
+  RingEvent *events;
+  Label *labels;
 
   if (self == NULL || lane < 0)
     return;
@@ -494,6 +530,7 @@ plab_trace_attach (PlabTrace *self, int lane)
     }
   hdr = self->lanes[lane].hdr;
   events = self->lanes[lane].events;
+  labels = self->lanes[lane].labels;
   pthread_mutex_unlock (&lanes_lock);
   if (hdr == NULL)
     return;
@@ -505,6 +542,7 @@ plab_trace_attach (PlabTrace *self, int lane)
 
   current_lane = hdr;
   current_events = events;
+  current_labels = labels;
   current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
   /* A new lane starts at 0; a thread attaching to a lane it recorded into
    * before populates its blocks again, which costs little. */
@@ -520,6 +558,7 @@ plab_trace_detach (void)
     set_open_depth (current_lane, 0);
   current_lane = NULL;
   current_events = NULL;
+  current_labels = NULL;
   current_trace = NULL;
 }
 
@@ -675,9 +714,30 @@ report_open (PlabTrace *self, int i, const PlabEvent *open, int n_open)
     self->sink.open (self->sink.user_data, i, open, (size_t)n_open);
 }
 
+/* Turns ring event @e, with its label @label, into @out on lane @lane. */
+static inline void
+unpack (PlabEvent *out, const RingEvent *e, const Label *label, uint16_t lane)
+{
+  out->start_ns = e->start_ns;
+  out->end_ns = e->end_ns;
+  out->task_id = e->task_id;
+  out->kind = e->kind;
+  out->flow = e->flow;
+  out->lane = lane;
+  out->item = e->item;
+  if (e->has_label)
+    {
+      memcpy (out->label, label->text, PLAB_LABEL_MAX);
+      out->label[PLAB_LABEL_MAX - 1] = '\0';
+    }
+  else
+    memset (out->label, 0, PLAB_LABEL_MAX);
+}
+
 size_t
 plab_trace_drain (PlabTrace *self)
 {
+  PlabEvent batch[DRAIN_BATCH];
   size_t moved = 0;
 
   if (self == NULL)
@@ -719,12 +779,14 @@ plab_trace_drain (PlabTrace *self)
               populate (l->events, hdr->parent_mapped, hdr->capacity, MADV_POPULATE_READ);
               hdr->parent_mapped += POPULATE_EVENTS;
             }
+          if (n > DRAIN_BATCH)
+            n = DRAIN_BATCH;
           for (uint64_t k = 0; k < n; k++)
-            l->events[start + k].lane = (uint16_t)i;
+            unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
           if (self->sink.events != NULL)
-            self->sink.events (self->sink.user_data, &l->events[start], n);
+            self->sink.events (self->sink.user_data, batch, n);
           if (n_open > 0)
-            n_open = drop_ended (open, n_open, &l->events[start], n);
+            n_open = drop_ended (open, n_open, batch, n);
           tail += n;
           moved += n;
         }
@@ -814,7 +876,7 @@ populate_ahead (LaneHeader *hdr, uint64_t head)
 
 /* Reserves the next slot of the calling thread's ring, or returns NULL (not
  * attached, recording off, or full: then the drop is counted). */
-static inline PlabEvent *
+static inline RingEvent *
 reserve (uint64_t *head_out)
 {
   LaneHeader *hdr = current_lane;
@@ -849,6 +911,18 @@ commit (uint64_t head)
  * boundary: a character cut in half makes the label invalid UTF-8, which
  * CSV and JSON readers refuse. When the byte after the cut continues a
  * character, that whole character is left out. */
+static inline void copy_label (char *dst, const char *src);
+
+/* Stores @label (NULL or "" for none) for the event at @head of the calling
+ * thread's ring. */
+static inline void
+set_label (RingEvent *e, uint64_t head, const char *label)
+{
+  e->has_label = label != NULL && label[0] != '\0';
+  if (e->has_label)
+    copy_label (current_labels[head & current_lane->mask].text, label);
+}
+
 static inline void
 copy_label (char *dst, const char *src)
 {
@@ -959,7 +1033,7 @@ plab_span_flow (PlabSpanKind kind,
                 int32_t item)
 {
   uint64_t head;
-  PlabEvent *e;
+  RingEvent *e;
 
   /* The span is recorded before its open mark goes (see plab_trace_drain). */
   e = reserve (&head);
@@ -974,7 +1048,7 @@ plab_span_flow (PlabSpanKind kind,
   e->kind = (uint8_t)kind;
   e->flow = (uint8_t)flow;
   e->item = flow != PLAB_FLOW_NONE ? item : -1;
-  copy_label (e->label, label);
+  set_label (e, head, label);
   commit (head);
   end_open (kind, start_ns);
 }
@@ -983,7 +1057,7 @@ void
 plab_counter (const char *name, int64_t value)
 {
   uint64_t head;
-  PlabEvent *e = reserve (&head);
+  RingEvent *e = reserve (&head);
 
   if (e == NULL)
     return;
@@ -992,7 +1066,7 @@ plab_counter (const char *name, int64_t value)
   e->kind = PLAB_SPAN_COUNTER;
   e->flow = PLAB_FLOW_NONE;
   e->item = -1;
-  copy_label (e->label, name);
+  set_label (e, head, name);
   commit (head);
 }
 
@@ -1026,7 +1100,19 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
       atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
       return;
     }
-  self->lanes[lane].events[head & hdr->mask] = *event;
+  {
+    RingEvent *e = &self->lanes[lane].events[head & hdr->mask];
+
+    e->start_ns = event->start_ns;
+    e->end_ns = event->end_ns;
+    e->task_id = event->task_id;
+    e->item = event->item;
+    e->kind = event->kind;
+    e->flow = event->flow;
+    e->has_label = event->label[0] != '\0';
+    if (e->has_label)
+      copy_label (self->lanes[lane].labels[head & hdr->mask].text, event->label);
+  }
   atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
 }
 
