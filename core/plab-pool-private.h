@@ -77,6 +77,10 @@ typedef struct
    * sees the sleeper and wakes it: the FUTEX_WAKE is skipped only when no
    * worker can be asleep. */
   _Atomic uint32_t sleepers;
+  /* How many times a worker went to sleep: a FUTEX_WAKE wakes every worker
+   * counted before it (the others see the new generation and do not sleep),
+   * so the parent wakes again only once this moved. */
+  _Atomic uint32_t sleeps;
   /* The parent's side of the same handshake for the eventfd: it raises
    * parent_waiting, reads notify_seq, and polls only when nothing was
    * notified since it last looked; a worker bumps notify_seq and writes the
@@ -199,9 +203,11 @@ struct PlabPool
 
   PoolShared *sh;
   int efd; /* workers write 1 when they go idle or finish a task and the parent waits */
-  uint64_t notify_seen; /* sh->notify_seq when the parent last looked */
-  int memfd;            /* the map arena, processes only */
-  char *arena;          /* parent's mapping of it */
+  uint64_t notify_seen;  /* sh->notify_seq when the parent last looked */
+  bool wake_owed;        /* a task was queued without waking sleeping workers */
+  uint32_t sleeps_woken; /* sh->sleeps at the last FUTEX_WAKE */
+  int memfd;             /* the map arena, processes only */
+  char *arena;           /* parent's mapping of it */
   size_t arena_mapped;
 
   /* Tasks: slots and their payloads in one shared mapping made before the
@@ -256,6 +262,61 @@ _plab_pool_tick_ms (int64_t deadline)
   if (left <= 0)
     return 0;
   return left / 1000000 < POOL_TICK_MS ? (int)(left / 1000000) + 1 : POOL_TICK_MS;
+}
+
+/* How long a worker that ran out of work, and a parent waiting for one,
+ * look again before they sleep in the kernel: work that comes within it (the
+ * next task of a stream of small ones) costs no system call on either side. */
+#define POOL_SPIN_NS 30000
+
+/* Waits until *@word differs from @value or POOL_SPIN_NS have passed; true
+ * when it changed. */
+static inline bool
+_plab_pool_spin_u32 (_Atomic uint32_t *word, uint32_t value)
+{
+  int64_t deadline = 0;
+
+  for (unsigned i = 0;; i++)
+    {
+      if (atomic_load_explicit (word, memory_order_acquire) != value)
+        return true;
+      if ((i & 63) == 0)
+        {
+          int64_t now = plab_now_ns ();
+
+          if (deadline == 0)
+            deadline = now + POOL_SPIN_NS;
+          else if (now >= deadline)
+            return false;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
+}
+
+static inline bool
+_plab_pool_spin_u64 (_Atomic uint64_t *word, uint64_t value)
+{
+  int64_t deadline = 0;
+
+  for (unsigned i = 0;; i++)
+    {
+      if (atomic_load_explicit (word, memory_order_acquire) != value)
+        return true;
+      if ((i & 63) == 0)
+        {
+          int64_t now = plab_now_ns ();
+
+          if (deadline == 0)
+            deadline = now + POOL_SPIN_NS;
+          else if (now >= deadline)
+            return false;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
 }
 
 /* Failure bookkeeping of one map. */
@@ -347,6 +408,11 @@ int _plab_pool_progress (PlabPool *self, int timeout_ms);
 
 /* Bumps the generation and wakes the workers. */
 void _plab_pool_wake (PlabPool *self);
+
+/* Bumps the generation for a task just queued, and wakes the workers only
+ * when none is awake to take it or more tasks wait than workers are awake;
+ * otherwise the wake is owed and made before the parent next waits. */
+void _plab_pool_wake_for_task (PlabPool *self);
 
 /* --- plab-pool-task.c, for both others --- */
 

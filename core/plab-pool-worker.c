@@ -275,11 +275,14 @@ worker_loop (Worker *w)
       uint64_t s, e;
       int idx;
 
+      if (atomic_load_explicit (&sh->generation, memory_order_acquire) == seen)
+        _plab_pool_spin_u32 (&sh->generation, seen);
       while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
              && !atomic_load_explicit (&sh->stop, memory_order_acquire))
         {
           /* See PoolShared.sleepers: raised before the last look. */
           atomic_fetch_add (&sh->sleepers, 1);
+          atomic_fetch_add (&sh->sleeps, 1);
           if (atomic_load (&sh->generation) == seen)
             futex_wait (&sh->generation, seen, 1000);
           atomic_fetch_sub (&sh->sleepers, 1);
