@@ -37,7 +37,8 @@ notify_parent (PlabPool *self)
   uint64_t one = 1;
 
   atomic_fetch_add (&sh->notify_seq, 1);
-  if (!atomic_load (&sh->parent_waiting))
+  /* The first worker to see the parent waiting wakes it, the others need not. */
+  if (!atomic_load (&sh->parent_waiting) || !atomic_exchange (&sh->parent_waiting, 0))
     return;
   if (write (self->efd, &one, sizeof one) < 0)
     {
