@@ -55,6 +55,10 @@
 #define CACHE_LINE 64
 
 #define OPEN_WORDS (sizeof (PlabEvent) / sizeof (uint64_t))
+/* The words of an open slot that hold start_ns, kind and the label's start. */
+#define START_WORD (offsetof (PlabEvent, start_ns) / sizeof (uint64_t))
+#define KIND_WORD (offsetof (PlabEvent, kind) / sizeof (uint64_t))
+#define LABEL_WORD (offsetof (PlabEvent, label) / sizeof (uint64_t))
 
 typedef struct
 {
@@ -791,6 +795,13 @@ plab_trace_drain (PlabTrace *self)
             }
           if (n > DRAIN_BATCH)
             n = DRAIN_BATCH;
+          /* Nobody to read them: the events are only dropped. */
+          if (self->sink.events == NULL && n_open <= 0)
+            {
+              tail += n;
+              moved += n;
+              continue;
+            }
           for (uint64_t k = 0; k < n; k++)
             unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
           if (self->sink.events != NULL)
@@ -964,6 +975,7 @@ plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
   LaneHeader *hdr = cur.lane;
   uint32_t depth;
   uint64_t words[OPEN_WORDS];
+  size_t n_words;
   PlabEvent e;
 
   if (hdr == NULL || !recording_enabled)
@@ -979,9 +991,11 @@ plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
   e.item = -1;
   copy_label (e.label, label);
   memcpy (words, &e, sizeof words);
+  /* Without a label, its first word (all NUL) is all the reader needs. */
+  n_words = e.label[0] != '\0' ? OPEN_WORDS : LABEL_WORD + 1;
 
   open_write_begin (hdr);
-  for (size_t w = 0; w < OPEN_WORDS; w++)
+  for (size_t w = 0; w < n_words; w++)
     atomic_store_explicit (&hdr->open_slots[depth][w], words[w], memory_order_relaxed);
   atomic_store_explicit (&hdr->open_depth, depth + 1, memory_order_relaxed);
   open_write_end (hdr);
@@ -1002,12 +1016,14 @@ end_open (PlabSpanKind kind, int64_t start_ns)
   for (uint32_t k = depth; k-- > 0;)
     {
       PlabEvent e;
-      uint64_t words[OPEN_WORDS];
+      uint64_t start_word, kind_word;
 
-      /* The worker reads its own slots: no other thread writes them. */
-      for (size_t w = 0; w < OPEN_WORDS; w++)
-        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
-      memcpy (&e, words, sizeof e);
+      /* The worker reads its own slots: no other thread writes them. Only
+       * the words holding start_ns and kind are compared. */
+      start_word = atomic_load_explicit (&hdr->open_slots[k][START_WORD], memory_order_relaxed);
+      kind_word = atomic_load_explicit (&hdr->open_slots[k][KIND_WORD], memory_order_relaxed);
+      memcpy ((char *)&e + START_WORD * sizeof (uint64_t), &start_word, sizeof start_word);
+      memcpy ((char *)&e + KIND_WORD * sizeof (uint64_t), &kind_word, sizeof kind_word);
       if (e.start_ns != start_ns || e.kind != (uint8_t)kind)
         continue;
       open_write_begin (hdr);
