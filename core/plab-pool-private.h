@@ -87,7 +87,7 @@ typedef struct
    * eventfd only when parent_waiting is up. So a busy parent costs its
    * workers no system call, and a finished task never waits for a tick. */
   _Atomic uint32_t parent_waiting;
-  _Atomic uint64_t notify_seq;
+  _Atomic uint32_t notify_seq;
   _Atomic uint32_t abort; /* workers stop claiming map items (cancel, fail-fast) */
   /* The flag every worker watches (plab_cancel_watch ()): raised once by the
    * parent when it stops the workers hard (a cancel, terminate), so that
@@ -203,7 +203,7 @@ struct PlabPool
 
   PoolShared *sh;
   int efd; /* workers write 1 when they go idle or finish a task and the parent waits */
-  uint64_t notify_seen;  /* sh->notify_seq when the parent last looked */
+  uint32_t notify_seen;  /* sh->notify_seq when the parent last looked */
   bool wake_owed;        /* a task was queued without waking sleeping workers */
   uint32_t sleeps_woken; /* sh->sleeps at the last FUTEX_WAKE */
   int memfd;             /* the map arena, processes only */
@@ -272,31 +272,7 @@ _plab_pool_tick_ms (int64_t deadline)
 /* Waits until *@word differs from @value or POOL_SPIN_NS have passed; true
  * when it changed. */
 static inline bool
-_plab_pool_spin_u32 (_Atomic uint32_t *word, uint32_t value)
-{
-  int64_t deadline = 0;
-
-  for (unsigned i = 0;; i++)
-    {
-      if (atomic_load_explicit (word, memory_order_acquire) != value)
-        return true;
-      if ((i & 63) == 0)
-        {
-          int64_t now = plab_now_ns ();
-
-          if (deadline == 0)
-            deadline = now + POOL_SPIN_NS;
-          else if (now >= deadline)
-            return false;
-        }
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause ();
-#endif
-    }
-}
-
-static inline bool
-_plab_pool_spin_u64 (_Atomic uint64_t *word, uint64_t value)
+_plab_pool_spin (_Atomic uint32_t *word, uint32_t value)
 {
   int64_t deadline = 0;
 

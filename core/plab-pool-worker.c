@@ -277,7 +277,7 @@ worker_loop (Worker *w)
       int idx;
 
       if (atomic_load_explicit (&sh->generation, memory_order_acquire) == seen)
-        _plab_pool_spin_u32 (&sh->generation, seen);
+        _plab_pool_spin (&sh->generation, seen);
       while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
              && !atomic_load_explicit (&sh->stop, memory_order_acquire))
         {

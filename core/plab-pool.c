@@ -830,14 +830,15 @@ _plab_pool_wait_events (PlabPool *self, int timeout_ms)
 {
   struct pollfd fds[PLAB_POOL_MAX_WORKERS + 1];
   nfds_t n = 0;
-  uint64_t v, seq;
+  uint64_t v;
+  uint32_t seq;
 
   if (self->wake_owed)
     wake_sleepers (self);
   /* A notification soon after is seen by looking, without the workers
    * writing the eventfd: they do only while parent_waiting is up. */
   if (timeout_ms > 0)
-    _plab_pool_spin_u64 (&self->sh->notify_seq, self->notify_seen);
+    _plab_pool_spin (&self->sh->notify_seq, self->notify_seen);
   /* See PoolShared.parent_waiting: a worker that notified since the last
    * look did so perhaps without writing the eventfd, so do not sleep. */
   atomic_store (&self->sh->parent_waiting, 1);

@@ -936,14 +936,20 @@ commit (uint64_t head)
  * character, that whole character is left out. */
 static inline void copy_label (char *dst, const char *src);
 
-/* Stores @label (NULL or "" for none) for the event at @head of the calling
- * thread's ring. */
+/* Fills ring event @e and its label slot @slot with @ev's fields and
+ * @label (NULL or "" for none); lane is the drain's to fill in. */
 static inline void
-set_label (RingEvent *e, uint64_t head, const char *label)
+pack (RingEvent *e, Label *slot, const PlabEvent *ev, const char *label)
 {
+  e->start_ns = ev->start_ns;
+  e->end_ns = ev->end_ns;
+  e->task_id = ev->task_id;
+  e->item = ev->item;
+  e->kind = ev->kind;
+  e->flow = ev->flow;
   e->has_label = label != NULL && label[0] != '\0';
   if (e->has_label)
-    copy_label (cur.labels[head & cur.lane->mask].text, label);
+    copy_label (slot->text, label);
 }
 
 static inline void
@@ -1070,13 +1076,14 @@ plab_span_flow (PlabSpanKind kind,
       end_open (kind, start_ns);
       return;
     }
-  e->start_ns = start_ns;
-  e->end_ns = end_ns;
-  e->task_id = task_id;
-  e->kind = (uint8_t)kind;
-  e->flow = (uint8_t)flow;
-  e->item = flow != PLAB_FLOW_NONE ? item : -1;
-  set_label (e, head, label);
+  pack (e, &cur.labels[head & cur.lane->mask],
+        &(PlabEvent){ .start_ns = start_ns,
+                      .end_ns = end_ns,
+                      .task_id = task_id,
+                      .kind = (uint8_t)kind,
+                      .flow = (uint8_t)flow,
+                      .item = flow != PLAB_FLOW_NONE ? item : -1 },
+        label);
   commit (head);
   end_open (kind, start_ns);
 }
@@ -1086,15 +1093,19 @@ plab_counter (const char *name, int64_t value)
 {
   uint64_t head;
   RingEvent *e = reserve (&head);
+  int64_t now;
 
   if (e == NULL)
     return;
-  e->start_ns = e->end_ns = plab_now_ns ();
-  e->task_id = value;
-  e->kind = PLAB_SPAN_COUNTER;
-  e->flow = PLAB_FLOW_NONE;
-  e->item = -1;
-  set_label (e, head, name);
+  now = plab_now_ns ();
+  pack (e, &cur.labels[head & cur.lane->mask],
+        &(PlabEvent){ .start_ns = now,
+                      .end_ns = now,
+                      .task_id = value,
+                      .kind = PLAB_SPAN_COUNTER,
+                      .flow = PLAB_FLOW_NONE,
+                      .item = -1 },
+        name);
   commit (head);
 }
 
@@ -1128,19 +1139,8 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
       atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
       return;
     }
-  {
-    RingEvent *e = &self->lanes[lane].events[head & hdr->mask];
-
-    e->start_ns = event->start_ns;
-    e->end_ns = event->end_ns;
-    e->task_id = event->task_id;
-    e->item = event->item;
-    e->kind = event->kind;
-    e->flow = event->flow;
-    e->has_label = event->label[0] != '\0';
-    if (e->has_label)
-      copy_label (self->lanes[lane].labels[head & hdr->mask].text, event->label);
-  }
+  pack (&self->lanes[lane].events[head & hdr->mask], &self->lanes[lane].labels[head & hdr->mask],
+        event, event->label);
   atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
 }
 

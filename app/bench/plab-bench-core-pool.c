@@ -153,6 +153,19 @@ squares_ok (const int64_t *results, size_t n)
   return true;
 }
 
+/* A map of square () over POOL_ITEMS items into @results. */
+static PlabMap
+squares_map (const int64_t *items, int64_t *results, size_t chunk)
+{
+  return (PlabMap){ .func = square,
+                    .items = items,
+                    .item_size = sizeof (int64_t),
+                    .n_items = POOL_ITEMS,
+                    .results = results,
+                    .result_size = sizeof (int64_t),
+                    .chunk_size = chunk };
+}
+
 /* The raw workers' chunk for the automatic case: four chunks a worker, as
  * Python's Pool.map picks it (plab measures its own instead). */
 static size_t
@@ -175,13 +188,7 @@ _plab_bench_pool_map (Bench *b, size_t chunk)
   RawPoolHandle raw = { 0 };
   int64_t *items = malloc (POOL_ITEMS * sizeof *items);
   int64_t *results = malloc (POOL_ITEMS * sizeof *results);
-  PlabMap map = { .func = square,
-                  .items = items,
-                  .item_size = sizeof (int64_t),
-                  .n_items = POOL_ITEMS,
-                  .results = results,
-                  .result_size = sizeof (int64_t),
-                  .chunk_size = chunk };
+  PlabMap map = squares_map (items, results, chunk);
   double plab_rate[ROUNDS], raw_rate[ROUNDS];
   size_t raw_chunk = chunk ? chunk : auto_chunk_size (POOL_ITEMS, POOL_WORKERS);
   int rc;
@@ -462,13 +469,7 @@ trace_map_once (PlabTrace *trace,
 {
   PlabPoolOptions opts
       = { .backend = PLAB_BACKEND_PROCESSES, .workers = POOL_WORKERS, .trace = trace };
-  PlabMap map = { .func = square,
-                  .items = items,
-                  .item_size = sizeof (int64_t),
-                  .n_items = POOL_ITEMS,
-                  .results = results,
-                  .result_size = sizeof (int64_t),
-                  .chunk_size = chunk };
+  PlabMap map = squares_map (items, results, chunk);
   PlabPool *pool;
   int64_t t0;
   int rc;
@@ -508,14 +509,11 @@ _plab_bench_trace_map (Bench *b, size_t chunk)
   size_t spans_per_map = 0;
   int rc = 0;
 
-  if (chunk == 1)
-    f = _plab_bench_add_figure (b, "trace_map_chunk1",
-                                "map x*x, 100000 items, 2 proc, chunk 1: tracing on/off", "ms",
-                                false, TARGET_RATIO_AT_MOST, 1.5);
-  else
-    f = _plab_bench_add_figure (b, "trace_map_auto",
-                                "map x*x, 100000 items, 2 proc, auto chunk: tracing on/off", "ms",
-                                false, TARGET_RATIO_AT_MOST, 1.5);
+  f = _plab_bench_add_figure (b, chunk == 1 ? "trace_map_chunk1" : "trace_map_auto",
+                              chunk == 1
+                                  ? "map x*x, 100000 items, 2 proc, chunk 1: tracing on/off"
+                                  : "map x*x, 100000 items, 2 proc, auto chunk: tracing on/off",
+                              "ms", false, TARGET_RATIO_AT_MOST, 1.5);
   if (trace == NULL || items == NULL || results == NULL)
     {
       _plab_bench_fail_figure (b, f, PLAB_ENOMEM, "malloc");
