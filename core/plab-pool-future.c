@@ -98,7 +98,7 @@ plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
         }
     }
   _plab_pool_task_queue (self, task, f);
-  _plab_pool_wake (self);
+  _plab_pool_wake_for_task (self);
   *out = f;
   return 0;
 }

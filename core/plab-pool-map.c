@@ -224,7 +224,8 @@ publish_map (PlabPool *self, const PlabMap *map)
   sh->fail_fast = map->fail_fast;
   atomic_store (&sh->chunk_hint, 1);
   atomic_store (&sh->next_item, 0);
-  atomic_store (&sh->chunks_claimed, 0);
+  for (int i = 0; i < self->n_workers; i++)
+    atomic_store (&sh->slots[i].chunks, 0);
   atomic_store (&sh->retry_head, 0);
   atomic_store (&sh->retry_tail, 0);
   atomic_store (&sh->abort, 0);
@@ -294,7 +295,9 @@ collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapSta
 {
   PoolShared *sh = self->sh;
 
-  ms->report.n_chunks = atomic_load (&sh->chunks_claimed);
+  ms->report.n_chunks = 0;
+  for (int i = 0; i < self->n_workers; i++)
+    ms->report.n_chunks += atomic_load (&sh->slots[i].chunks);
   if (self->backend == PLAB_BACKEND_PROCESSES && map->result_size > 0)
     memcpy (map->results, self->arena + sh->results_off, map->n_items * map->result_size);
   for (size_t i = 0; i < map->n_items; i++)

@@ -58,6 +58,10 @@ typedef struct
   _Atomic uint32_t idle_map; /* the last map_seq this worker has finished claiming */
   _Atomic uint32_t exit_reason;
   int32_t init_error;
+  /* Chunks this slot's workers claimed in the current map: only the worker
+   * holding the slot writes it (load and store, no read-modify-write), the
+   * parent zeroes it while every worker is idle and sums the slots after. */
+  _Atomic uint64_t chunks;
 } Slot;
 
 typedef struct
@@ -65,7 +69,25 @@ typedef struct
   /* The futex word. Only the parent writes it; every change of work (a new
    * map, new tasks, retries, stop) bumps it. */
   _Alignas(POOL_CACHE_LINE) _Atomic uint32_t generation;
-  _Atomic uint32_t stop;  /* workers exit at their next look at it */
+  _Atomic uint32_t stop; /* workers exit at their next look at it */
+  /* Workers in (or about to enter) the futex wait on generation. A worker
+   * raises it before it looks at generation a last time and sleeps; the
+   * parent bumps generation before it looks at sleepers (both sequentially
+   * consistent), so either the worker sees the new generation or the parent
+   * sees the sleeper and wakes it: the FUTEX_WAKE is skipped only when no
+   * worker can be asleep. */
+  _Atomic uint32_t sleepers;
+  /* How many times a worker went to sleep: a FUTEX_WAKE wakes every worker
+   * counted before it (the others see the new generation and do not sleep),
+   * so the parent wakes again only once this moved. */
+  _Atomic uint32_t sleeps;
+  /* The parent's side of the same handshake for the eventfd: it raises
+   * parent_waiting, reads notify_seq, and polls only when nothing was
+   * notified since it last looked; a worker bumps notify_seq and writes the
+   * eventfd only when parent_waiting is up. So a busy parent costs its
+   * workers no system call, and a finished task never waits for a tick. */
+  _Atomic uint32_t parent_waiting;
+  _Atomic uint32_t notify_seq;
   _Atomic uint32_t abort; /* workers stop claiming map items (cancel, fail-fast) */
   /* The flag every worker watches (plab_cancel_watch ()): raised once by the
    * parent when it stops the workers hard (a cancel, terminate), so that
@@ -99,7 +121,6 @@ typedef struct
    * measured number of items that take about 2 ms (any worker may store it). */
   _Alignas(POOL_CACHE_LINE) _Atomic uint64_t next_item;
   _Atomic uint64_t chunk_hint;
-  _Atomic uint64_t chunks_claimed;
 
   /* Entries [retry_head, retry_tail) are ranges to run again. The parent is
    * the only writer of retry_tail and the entries; workers claim an entry by
@@ -206,9 +227,12 @@ struct PlabPool
   PlabStartMethod start_method;
   int sh_fd;    /* processes: the memfd behind sh, for workers that do not fork from here */
   int tasks_fd; /* processes: the memfd behind tasks */
-  int efd;      /* workers write 1 when they go idle or finish a task */
-  int memfd;    /* the map arena, processes only */
-  char *arena;  /* parent's mapping of it */
+  int efd;      /* workers write 1 when they go idle or finish a task and the parent waits */
+  uint32_t notify_seen;  /* sh->notify_seq when the parent last looked */
+  bool wake_owed;        /* a task was queued without waking sleeping workers */
+  uint32_t sleeps_woken; /* sh->sleeps at the last FUTEX_WAKE */
+  int memfd;             /* the map arena, processes only */
+  char *arena;           /* parent's mapping of it */
   size_t arena_mapped;
 
   /* Tasks: slots and their payloads in one shared mapping made before the
@@ -223,6 +247,11 @@ struct PlabPool
   uint32_t free_slots[PLAB_POOL_MAX_TASKS];
   int n_free;
   int n_busy;
+  /* Tasks seen finished by _plab_pool_collect (): while it equals
+   * sh->done_counter and no slot is cancelled, nothing is left to collect
+   * and the slots need no scan. */
+  uint64_t n_collected;
+  int n_cancelled; /* cancelled slots not yet freed */
   int64_t task_counter;
 
   /* Threads: the caller's arrays for the current map, and the GIL. */
@@ -258,6 +287,37 @@ _plab_pool_tick_ms (int64_t deadline)
   if (left <= 0)
     return 0;
   return left / 1000000 < POOL_TICK_MS ? (int)(left / 1000000) + 1 : POOL_TICK_MS;
+}
+
+/* How long a worker that ran out of work, and a parent waiting for one,
+ * look again before they sleep in the kernel: work that comes within it (the
+ * next task of a stream of small ones) costs no system call on either side. */
+#define POOL_SPIN_NS 30000
+
+/* Waits until *@word differs from @value or POOL_SPIN_NS have passed; true
+ * when it changed. */
+static inline bool
+_plab_pool_spin (_Atomic uint32_t *word, uint32_t value)
+{
+  int64_t deadline = 0;
+
+  for (unsigned i = 0;; i++)
+    {
+      if (atomic_load_explicit (word, memory_order_acquire) != value)
+        return true;
+      if ((i & 63) == 0)
+        {
+          int64_t now = plab_now_ns ();
+
+          if (deadline == 0)
+            deadline = now + POOL_SPIN_NS;
+          else if (now >= deadline)
+            return false;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
 }
 
 /* Failure bookkeeping of one map. */
@@ -349,6 +409,11 @@ int _plab_pool_progress (PlabPool *self, int timeout_ms);
 
 /* Bumps the generation and wakes the workers. */
 void _plab_pool_wake (PlabPool *self);
+
+/* Bumps the generation for a task just queued, and wakes the workers only
+ * when none is awake to take it or more tasks wait than workers are awake;
+ * otherwise the wake is owed and made before the parent next waits. */
+void _plab_pool_wake_for_task (PlabPool *self);
 
 /* --- plab-pool-task.c, for both others --- */
 

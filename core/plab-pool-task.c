@@ -80,14 +80,20 @@ _plab_pool_collect (PlabPool *self)
   PoolShared *sh = self->sh;
   PlabFuture *finished[PLAB_POOL_MAX_TASKS];
   int n_finished = 0;
-  uint64_t head;
+  uint64_t head, to_find;
 
   if (sh == NULL || self->n_busy == 0)
+    return;
+  /* A finished task counts itself in done_counter before its state says so:
+   * look for as many as were counted, and find them now or at a next call. */
+  to_find = atomic_load_explicit (&sh->done_counter, memory_order_acquire) - self->n_collected;
+  if (to_find == 0 && self->n_cancelled == 0)
     return;
 
   /* Step over cancelled entries at the head of the ring, as a worker would. */
   head = atomic_load_explicit (&sh->task_head, memory_order_acquire);
-  while (head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
+  while (self->n_cancelled > 0
+         && head < atomic_load_explicit (&sh->task_tail, memory_order_acquire))
     {
       uint32_t idx = sh->task_ring[head % PLAB_POOL_MAX_TASKS];
       if (atomic_load_explicit (&self->tasks[idx].state, memory_order_acquire) != TASK_CANCELLED)
@@ -98,7 +104,8 @@ _plab_pool_collect (PlabPool *self)
       head++;
     }
 
-  for (int i = 0; i < PLAB_POOL_MAX_TASKS && self->n_busy > 0; i++)
+  for (int i = 0;
+       i < PLAB_POOL_MAX_TASKS && self->n_busy > 0 && (to_find > 0 || self->n_cancelled > 0); i++)
     {
       TaskSlot *t = &self->tasks[i];
       PlabFuture *f = self->slot_future[i];
@@ -117,10 +124,16 @@ _plab_pool_collect (PlabPool *self)
             }
           free_slot (self, i);
           self->idle_deaths = 0;
+          self->n_collected++;
+          if (to_find > 0)
+            to_find--;
         }
       else if (state == TASK_CANCELLED
                && atomic_load_explicit (&sh->task_head, memory_order_acquire) > self->slot_pos[i])
-        free_slot (self, i);
+        {
+          free_slot (self, i);
+          self->n_cancelled--;
+        }
     }
 
   /* Callbacks last: they may submit more work. */
@@ -148,6 +161,8 @@ _plab_pool_release_futures (PlabPool *self, int rc, const char *message)
         }
       free_slot (self, i);
     }
+  self->n_cancelled = 0;
+  self->n_collected = atomic_load (&self->sh->done_counter);
   /* The workers are gone: nothing is queued any more. */
   atomic_store (&self->sh->task_head, atomic_load (&self->sh->task_tail));
 }
@@ -237,7 +252,14 @@ _plab_pool_task_queue (PlabPool *self, const PlabTask *task, PlabFuture *f)
   t->library_error = 0;
   t->done_seq = 0;
   t->id = self->task_counter - 1;
-  snprintf (t->label, sizeof t->label, "%s", task->label != NULL ? task->label : "");
+  t->label[0] = '\0';
+  if (task->label != NULL)
+    {
+      size_t n = strnlen (task->label, sizeof t->label - 1);
+
+      memcpy (t->label, task->label, n);
+      t->label[n] = '\0';
+    }
   if (task->arg_size > 0)
     memcpy (self->payload + (size_t)idx * self->task_stride, task->arg, task->arg_size);
   atomic_store_explicit (&t->state, TASK_QUEUED, memory_order_relaxed);
@@ -270,6 +292,7 @@ plab_future_cancel (PlabFuture *future)
     return PLAB_ESTATE;
   /* The slot is freed once the ring's head has passed it (see _plab_pool_collect). */
   self->slot_future[future->slot] = NULL;
+  self->n_cancelled++;
   snprintf (future->message, sizeof future->message, "cancelled before it started");
   finish (future, PLAB_ECANCELLED);
   _plab_pool_collect (self);

@@ -31,11 +31,18 @@ futex_wait (_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
   syscall (SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
 }
 
+/* Tells the parent something changed (see PoolShared.parent_waiting): a
+ * system call only when the parent is waiting for it. */
 static void
 notify_parent (PlabPool *self)
 {
+  PoolShared *sh = self->sh;
   uint64_t one = 1;
 
+  atomic_fetch_add (&sh->notify_seq, 1);
+  /* The first worker to see the parent waiting wakes it, the others need not. */
+  if (!atomic_load (&sh->parent_waiting) || !atomic_exchange (&sh->parent_waiting, 0))
+    return;
   if (write (self->efd, &one, sizeof one) < 0)
     {
       /* The counter can only overflow after 2^64 writes; nothing to do. */
@@ -90,9 +97,19 @@ view_close (View *v)
     munmap (v->mapping, v->mapping_size);
 }
 
-/* Claims the next range of map items; false when none is left. */
+/* Counts a claimed chunk on the worker's own slot. */
+static void
+count_chunk (Slot *slot)
+{
+  atomic_store_explicit (&slot->chunks,
+                         atomic_load_explicit (&slot->chunks, memory_order_relaxed) + 1,
+                         memory_order_relaxed);
+}
+
+/* Claims the next range of map items; false when none is left. One atomic
+ * read-modify-write per chunk, on next_item. */
 static bool
-claim (PoolShared *sh, uint64_t *start, uint64_t *end)
+claim (PoolShared *sh, Slot *slot, uint64_t *start, uint64_t *end)
 {
   uint64_t n = sh->n_items;
   uint64_t next, k, head;
@@ -116,7 +133,7 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
       next = atomic_fetch_add_explicit (&sh->next_item, k, memory_order_relaxed);
       if (next < n)
         {
-          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
+          count_chunk (slot);
           *start = next;
           *end = next + k < n ? next + k : n;
           return true;
@@ -131,7 +148,7 @@ claim (PoolShared *sh, uint64_t *start, uint64_t *end)
       if (atomic_compare_exchange_weak_explicit (&sh->retry_head, &head, head + 1,
                                                  memory_order_acq_rel, memory_order_acquire))
         {
-          atomic_fetch_add_explicit (&sh->chunks_claimed, 1, memory_order_relaxed);
+          count_chunk (slot);
           *start = s;
           *end = e;
           return true;
@@ -151,7 +168,8 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   bool gil = self->backend == PLAB_BACKEND_GIL;
   bool tracing = plab_tracing ();
   bool item_spans = tracing && !sh->chunk_spans;
-  int64_t chunk_t0 = plab_now_ns ();
+  /* The clock is read per chunk only to measure the chunk size. */
+  int64_t chunk_t0 = sh->chunk_fixed == 0 ? plab_now_ns () : 0;
   int64_t span_t0 = 0;
   uint64_t ran = 0;
   char label[PLAB_LABEL_MAX];
@@ -267,9 +285,18 @@ worker_loop (Worker *w)
       uint64_t s, e;
       int idx;
 
+      if (atomic_load_explicit (&sh->generation, memory_order_acquire) == seen)
+        _plab_pool_spin (&sh->generation, seen);
       while ((gen = atomic_load_explicit (&sh->generation, memory_order_acquire)) == seen
              && !atomic_load_explicit (&sh->stop, memory_order_acquire))
-        futex_wait (&sh->generation, seen, 1000);
+        {
+          /* See PoolShared.sleepers: raised before the last look. */
+          atomic_fetch_add (&sh->sleepers, 1);
+          atomic_fetch_add (&sh->sleeps, 1);
+          if (atomic_load (&sh->generation) == seen)
+            futex_wait (&sh->generation, seen, 1000);
+          atomic_fetch_sub (&sh->sleepers, 1);
+        }
       if (atomic_load_explicit (&sh->stop, memory_order_acquire))
         break;
       seen = gen;
@@ -281,7 +308,7 @@ worker_loop (Worker *w)
       if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
         {
           if (sh->n_items > 0 && view_open (self, &v) == 0)
-            while (claim (sh, &s, &e))
+            while (claim (sh, slot, &s, &e))
               {
                 run_range (self, slot, &v, s, e);
                 if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)

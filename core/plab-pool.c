@@ -118,17 +118,58 @@ futex_wake_all (_Atomic uint32_t *word)
   syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* Wakes the workers asleep on the generation, the caller having bumped it:
+ * none when none sleeps, or when every one that went to sleep was woken
+ * already (PoolShared.sleeps). */
+static void
+wake_sleepers (PlabPool *self)
+{
+  PoolShared *sh = self->sh;
+  uint32_t sleeps = atomic_load (&sh->sleeps);
+
+  self->wake_owed = false;
+  if (atomic_load (&sh->sleepers) == 0 || sleeps == self->sleeps_woken)
+    return;
+  self->sleeps_woken = sleeps;
+  futex_wake_all (&sh->generation);
+}
+
+/* Bumps the generation, and wakes the workers that may sleep on it (see
+ * PoolShared.sleepers): none asleep, no system call. */
 static void
 wake_workers (PlabPool *self)
 {
-  atomic_fetch_add_explicit (&self->sh->generation, 1, memory_order_release);
-  futex_wake_all (&self->sh->generation);
+  atomic_fetch_add (&self->sh->generation, 1);
+  wake_sleepers (self);
 }
 
 void
 _plab_pool_wake (PlabPool *self)
 {
+  self->wake_owed = false;
   wake_workers (self);
+}
+
+/* A worker that is not asleep sees the new generation before it sleeps (see
+ * PoolShared.sleepers), so a task queued while one is awake is taken without
+ * a system call; the others are woken when the queue outgrows the awake
+ * workers, or before the parent waits. */
+void
+_plab_pool_wake_for_task (PlabPool *self)
+{
+  PoolShared *sh = self->sh;
+  uint32_t sleepers;
+  uint64_t queued;
+
+  atomic_fetch_add (&sh->generation, 1);
+  sleepers = atomic_load (&sh->sleepers);
+  if (sleepers == 0)
+    return;
+  queued = atomic_load (&sh->task_tail) - atomic_load (&sh->task_head);
+  if (sleepers >= (uint32_t)self->n_workers || queued > (uint64_t)(self->n_workers - sleepers))
+    wake_sleepers (self);
+  else
+    self->wake_owed = true;
 }
 
 /* --- Parent side --- */
@@ -854,7 +895,24 @@ _plab_pool_wait_events (PlabPool *self, int timeout_ms)
   struct pollfd fds[PLAB_POOL_MAX_WORKERS + 1];
   nfds_t n = 0;
   uint64_t v;
+  uint32_t seq;
 
+  if (self->wake_owed)
+    wake_sleepers (self);
+  /* A notification soon after is seen by looking, without the workers
+   * writing the eventfd: they do only while parent_waiting is up. */
+  if (timeout_ms > 0)
+    _plab_pool_spin (&self->sh->notify_seq, self->notify_seen);
+  /* See PoolShared.parent_waiting: a worker that notified since the last
+   * look did so perhaps without writing the eventfd, so do not sleep. */
+  atomic_store (&self->sh->parent_waiting, 1);
+  seq = atomic_load (&self->sh->notify_seq);
+  if (seq != self->notify_seen)
+    {
+      atomic_store (&self->sh->parent_waiting, 0);
+      self->notify_seen = seq;
+      return;
+    }
   fds[n++] = (struct pollfd){ .fd = self->efd, .events = POLLIN };
   for (int i = 0; i < self->n_workers; i++)
     if (self->workers[i].alive && self->workers[i].pidfd >= 0)
@@ -866,6 +924,8 @@ _plab_pool_wait_events (PlabPool *self, int timeout_ms)
           /* EAGAIN: another read emptied it; nothing to do. */
         }
     }
+  atomic_store (&self->sh->parent_waiting, 0);
+  self->notify_seen = atomic_load (&self->sh->notify_seq);
 }
 
 bool

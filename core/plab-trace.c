@@ -8,13 +8,28 @@
  *   | head (worker)   | own line  |
  *   | tail (parent)   | own line  |
  *   | pid, tid, version, dropped  |
- *   +-----------------------------+  page 1..: capacity * PlabEvent (64 bytes)
+ *   +-----------------------------+  page 1..: capacity * RingEvent (32 bytes)
+ *   +-----------------------------+  then: capacity * label (32 bytes)
+ *
+ * A ring event is half a PlabEvent: the label is not in it. A span with a
+ * label writes it into the label array at the event's own index, so the
+ * label slot has the event's owner and life; a span without one (a map's
+ * item, most waits) touches only its 32 bytes. The drain turns ring events
+ * back into PlabEvents for the sink.
  *
  * The worker is the only writer of head, the events and the lane's identity;
  * the parent is the only writer of tail. An event slot between tail and head
  * belongs to the parent until it advances tail; a slot outside that range
  * belongs to the worker. When the ring is full the worker drops the event and
  * counts it, so recording never blocks or takes a lock.
+ *
+ * A ring outlives its worker: when a lane is added, the ring of a lane whose
+ * worker has ended and whose events are all drained and reported is handed
+ * to it (the old lane keeps its description in the parent), so a run that
+ * makes pool after pool writes into pages that are already there instead of
+ * faulting in fresh ones. A worker also populates the part of its ring it
+ * is about to write in one system call when it attaches, rather than taking
+ * a page fault for every page it first writes.
  *
  * The header also holds the lane's open spans (plab_span_begin ()): a small
  * stack of the spans the worker has begun and not yet ended, which the parent
@@ -40,6 +55,10 @@
 #define CACHE_LINE 64
 
 #define OPEN_WORDS (sizeof (PlabEvent) / sizeof (uint64_t))
+/* The words of an open slot that hold start_ns, kind and the label's start. */
+#define START_WORD (offsetof (PlabEvent, start_ns) / sizeof (uint64_t))
+#define KIND_WORD (offsetof (PlabEvent, kind) / sizeof (uint64_t))
+#define LABEL_WORD (offsetof (PlabEvent, label) / sizeof (uint64_t))
 
 typedef struct
 {
@@ -49,6 +68,7 @@ typedef struct
 
   /* Written by the parent only. */
   _Alignas(CACHE_LINE) _Atomic uint64_t tail;
+  uint64_t parent_mapped; /* events of the ring the parent has populated */
 
   /* Set by the parent before the worker starts; read-only afterwards. */
   _Alignas(CACHE_LINE) uint64_t capacity; /* a power of two */
@@ -73,16 +93,56 @@ typedef struct
 
 #define HEADER_SIZE 4096
 
+/* A ring is populated a block at a time, ahead of the first write (the
+ * worker) or read (the parent) in it: 256 KiB, 4096 events, 64 pages. */
+#define POPULATE_EVENTS 4096u
+
+/* How far ahead of its head a worker prefetches its ring: 8 lines. */
+#define PREFETCH_EVENTS 64
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 _Static_assert(sizeof (LaneHeader) <= HEADER_SIZE, "lane header fits its page");
 _Static_assert(sizeof (PlabEvent) == 64, "an event is one cache line");
 
+/* An event in a lane's ring: a PlabEvent without its label and lane. */
 typedef struct
 {
-  LaneHeader *hdr; /* the shared mapping */
-  PlabEvent *events;
-  /* A process lane's mapping is a memfd, open until the lane ends, so that a
-   * child started by spawn or forkserver can map it too; -1 otherwise. */
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t task_id;
+  int32_t item;
+  uint8_t kind;
+  uint8_t flow;
+  uint8_t has_label; /* the label is in the label array at the same index */
+  uint8_t unused;
+} RingEvent;
+
+_Static_assert(sizeof (RingEvent) == 32, "two ring events a cache line");
+
+typedef struct
+{
+  char text[PLAB_LABEL_MAX];
+} Label;
+
+/* How many ring events the drain turns into PlabEvents at a time. */
+#define DRAIN_BATCH 256
+
+typedef struct
+{
+  LaneHeader *hdr; /* the shared mapping; NULL once handed to another lane */
+  RingEvent *events;
+  Label *labels;
+  /* A process lane's ring is a memfd, so that a child started by spawn or
+   * forkserver can map it too; -1 otherwise. The descriptor goes with the
+   * ring when the ring is handed on, and is closed when the trace is freed. */
   int fd;
+  PlabLaneInfo final; /* the description of a lane whose ring was handed on */
 
   /* Parent-private. */
   PlabLaneKind kind;
@@ -126,10 +186,19 @@ struct PlabTrace
 /* The lane the calling thread records into. Per thread, so a worker thread or
  * a forked child writes only to its own ring; reset in a forked child (see
  * atfork_child) so a child never writes into its parent's lane. */
-static __thread LaneHeader *current_lane;
-static __thread PlabEvent *current_events;
-static __thread uint64_t current_tail_cache;
-static __thread PlabTrace *current_trace;
+typedef struct
+{
+  LaneHeader *lane;
+  RingEvent *events;
+  Label *labels;
+  uint64_t tail_cache;
+  uint64_t populated; /* events of the ring this thread populated */
+  PlabTrace *trace;
+} Current;
+
+/* One thread-local block in the initial-exec model: a span reads it with one
+ * instruction, not a call per variable. */
+static __thread __attribute__ ((tls_model ("initial-exec"))) Current cur;
 
 static bool recording_enabled = true;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -223,9 +292,10 @@ static void
 atfork_child (void)
 {
   pthread_mutex_unlock (&lanes_lock);
-  current_lane = NULL;
-  current_events = NULL;
-  current_trace = NULL;
+  cur.lane = NULL;
+  cur.events = NULL;
+  cur.labels = NULL;
+  cur.trace = NULL;
 }
 
 static void
@@ -241,6 +311,18 @@ round_up_pow2 (size_t n)
   while (p < n)
     p <<= 1;
   return p;
+}
+
+/* Populates the block of events [@from, @from + POPULATE_EVENTS) of @events
+ * in one system call, @advice MADV_POPULATE_WRITE or _READ: a page fault for
+ * every page costs far more. A kernel that does not know the advice (before
+ * Linux 5.14) fails it, and the pages fault in one by one as before. */
+static void
+populate (RingEvent *events, uint64_t from, uint64_t capacity, int advice)
+{
+  uint64_t n = capacity - from < POPULATE_EVENTS ? capacity - from : POPULATE_EVENTS;
+
+  (void)madvise (&events[from], n * sizeof (RingEvent), advice);
 }
 
 PlabTrace *
@@ -282,17 +364,18 @@ plab_trace_free (PlabTrace *self)
   if (self == NULL)
     return;
   plab_trace_stop_watch (self);
-  if (current_trace == self)
+  if (cur.trace == self)
     plab_trace_detach ();
   pthread_mutex_destroy (&self->drain_lock);
   pthread_mutex_destroy (&self->watch_lock);
   pthread_cond_destroy (&self->watch_cond);
   for (int i = 0; i < self->n_lanes; i++)
-    {
-      if (self->lanes[i].fd >= 0)
-        close (self->lanes[i].fd);
-      munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
-    }
+    if (self->lanes[i].hdr != NULL)
+      {
+        if (self->lanes[i].fd >= 0)
+          close (self->lanes[i].fd);
+        munmap (self->lanes[i].hdr, self->lanes[i].hdr->map_size);
+      }
   free (self->lanes);
   free (self);
 }
@@ -320,10 +403,92 @@ plab_trace_origin_ns (const PlabTrace *self)
   return self->origin_ns;
 }
 
+/* A lane whose ring may go to a new lane: its worker has ended (and is not
+ * the calling thread), every event is drained and the sink has its last
+ * description and no open span of it. Called under drain_lock. */
+static bool
+ring_free (PlabTrace *self, int i)
+{
+  Lane *l = &self->lanes[i];
+  LaneHeader *hdr = l->hdr;
+
+  return i > 0 && hdr != NULL && hdr != cur.lane && l->end != PLAB_LANE_RUNNING
+         && hdr->capacity == self->capacity && l->reported && l->n_open == 0
+         && atomic_load (&hdr->head) == atomic_load (&hdr->tail)
+         && l->reported_version == atomic_load (&hdr->version) + l->parent_version
+         && l->reported_dropped == atomic_load (&hdr->dropped);
+}
+
+/* Takes the ring of an ended lane (see ring_free ()) for a new one of @kind,
+ * resetting its header; NULL when there is none. A process lane takes only a
+ * ring with a memfd, which goes to *fd. The old lane keeps its description.
+ * Called under drain_lock. */
+static LaneHeader *
+take_ring (PlabTrace *self, PlabLaneKind kind, int *fd)
+{
+  for (int i = 1; i < self->n_lanes; i++)
+    {
+      Lane *l = &self->lanes[i];
+      LaneHeader *hdr = l->hdr;
+
+      if (!ring_free (self, i) || (kind == PLAB_LANE_PROCESS && l->fd < 0))
+        continue;
+      plab_trace_get_lane (self, i, &l->final);
+      *fd = l->fd;
+      l->fd = -1;
+      l->hdr = NULL;
+      l->events = NULL;
+      l->labels = NULL;
+      /* Nobody else maps it now: the worker is gone. */
+      atomic_store (&hdr->head, 0);
+      atomic_store (&hdr->tail, 0);
+      atomic_store (&hdr->dropped, 0);
+      atomic_store (&hdr->pid, 0);
+      atomic_store (&hdr->tid, 0);
+      atomic_store (&hdr->version, 0);
+      atomic_store (&hdr->open_depth, 0);
+      atomic_store (&hdr->open_seq, 0);
+      return hdr;
+    }
+  return NULL;
+}
+
+/* Maps a new ring of @map_size bytes: a memfd for a process lane (its
+ * descriptor in *fd), anonymous memory otherwise. NULL with errno set on
+ * failure. MAP_NORESERVE: pages are only committed when a worker writes them,
+ * so an idle lane costs a page, not its whole capacity. */
+static LaneHeader *
+map_ring (PlabLaneKind kind, size_t map_size, int *fd)
+{
+  void *hdr;
+  int saved;
+
+  if (kind != PLAB_LANE_PROCESS)
+    {
+      hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      return hdr == MAP_FAILED ? NULL : hdr;
+    }
+  *fd = memfd_create ("plab-trace-lane", MFD_CLOEXEC);
+  if (*fd < 0)
+    return NULL;
+  if (ftruncate (*fd, (off_t)map_size) == 0)
+    {
+      hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, *fd, 0);
+      if (hdr != MAP_FAILED)
+        return hdr;
+    }
+  saved = errno;
+  close (*fd);
+  *fd = -1;
+  errno = saved;
+  return NULL;
+}
+
 int
 plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *lane_out)
 {
-  size_t map_size = HEADER_SIZE + self->capacity * sizeof (PlabEvent);
+  size_t map_size = HEADER_SIZE + self->capacity * (sizeof (RingEvent) + sizeof (Label));
   LaneHeader *hdr;
   Lane *lane;
   int fd = -1;
@@ -331,34 +496,22 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   if (self->n_lanes == UINT16_MAX)
     return PLAB_ERANGE;
 
-  /* MAP_NORESERVE: pages are only committed when a worker writes them, so an
-   * idle lane costs a page, not its whole capacity. */
-  if (kind == PLAB_LANE_PROCESS)
-    {
-      fd = memfd_create ("plab-trace-lane", MFD_CLOEXEC);
-      if (fd < 0 || ftruncate (fd, (off_t)map_size) < 0)
-        {
-          if (fd >= 0)
-            close (fd);
-          return PLAB_ESYS;
-        }
-      hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-    }
-  else
-    hdr = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-                -1, 0);
-  if (hdr == MAP_FAILED)
-    {
-      if (fd >= 0)
-        close (fd);
-      return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
-    }
-  hdr->capacity = self->capacity;
-  hdr->mask = self->capacity - 1;
-  hdr->map_size = map_size;
-
   /* A watching thread's drain reads the lane array. */
   pthread_mutex_lock (&self->drain_lock);
+  hdr = take_ring (self, kind, &fd);
+  if (hdr == NULL)
+    {
+      hdr = map_ring (kind, map_size, &fd);
+      if (hdr == NULL)
+        {
+          pthread_mutex_unlock (&self->drain_lock);
+          return errno == ENOMEM ? PLAB_ENOMEM : PLAB_ESYS;
+        }
+      hdr->capacity = self->capacity;
+      hdr->mask = self->capacity - 1;
+      hdr->map_size = map_size;
+    }
+
   pthread_mutex_lock (&lanes_lock);
   if (self->n_lanes == self->lanes_alloc)
     {
@@ -368,7 +521,7 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
         {
           pthread_mutex_unlock (&lanes_lock);
           pthread_mutex_unlock (&self->drain_lock);
-          munmap (hdr, map_size);
+          munmap (hdr, hdr->map_size);
           if (fd >= 0)
             close (fd);
           return PLAB_ENOMEM;
@@ -380,7 +533,8 @@ plab_trace_add_lane (PlabTrace *self, PlabLaneKind kind, const char *name, int *
   memset (lane, 0, sizeof *lane);
   lane->hdr = hdr;
   lane->fd = fd;
-  lane->events = (PlabEvent *)((char *)hdr + HEADER_SIZE);
+  lane->events = (RingEvent *)((char *)hdr + HEADER_SIZE);
+  lane->labels = (Label *)(lane->events + hdr->capacity);
   lane->kind = kind;
   snprintf (lane->name, sizeof lane->name, "%s", name ? name : "lane");
   *lane_out = self->n_lanes++;
@@ -417,13 +571,14 @@ set_open_depth (LaneHeader *hdr, uint32_t depth)
   open_write_end (hdr);
 }
 
-static void attach_lane (LaneHeader *hdr, PlabEvent *events, PlabTrace *trace);
+static void attach_lane (LaneHeader *hdr, RingEvent *events, Label *labels, PlabTrace *trace);
 
 void
 plab_trace_attach (PlabTrace *self, int lane)
 {
   LaneHeader *hdr;
-  PlabEvent *events;
+  RingEvent *events;
+  Label *labels;
 
   if (self == NULL || lane < 0)
     return;
@@ -435,8 +590,11 @@ plab_trace_attach (PlabTrace *self, int lane)
     }
   hdr = self->lanes[lane].hdr;
   events = self->lanes[lane].events;
+  labels = self->lanes[lane].labels;
   pthread_mutex_unlock (&lanes_lock);
-  attach_lane (hdr, events, self);
+  if (hdr == NULL)
+    return;
+  attach_lane (hdr, events, labels, self);
 }
 
 int
@@ -447,7 +605,7 @@ _plab_trace_lane_fd (PlabTrace *self, int lane, size_t *map_size)
   if (self == NULL || lane < 0)
     return -1;
   pthread_mutex_lock (&lanes_lock);
-  if (lane < self->n_lanes)
+  if (lane < self->n_lanes && self->lanes[lane].hdr != NULL)
     {
       fd = self->lanes[lane].fd;
       *map_size = self->lanes[lane].hdr->map_size;
@@ -461,38 +619,46 @@ _plab_trace_attach_fd (int fd, size_t map_size)
 {
   LaneHeader *hdr
       = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  RingEvent *events;
 
   close (fd);
   if (hdr == MAP_FAILED)
     return PLAB_ESYS;
-  attach_lane (hdr, (PlabEvent *)((char *)hdr + HEADER_SIZE), NULL);
+  events = (RingEvent *)((char *)hdr + HEADER_SIZE);
+  attach_lane (hdr, events, (Label *)(events + hdr->capacity), NULL);
   return 0;
 }
 
 /* Makes the calling thread record into @hdr (its parent's trace @trace, or
  * NULL in a child that has only the lane's mapping). */
 static void
-attach_lane (LaneHeader *hdr, PlabEvent *events, PlabTrace *trace)
+attach_lane (LaneHeader *hdr, RingEvent *events, Label *labels, PlabTrace *trace)
 {
   atomic_store_explicit (&hdr->pid, (int32_t)getpid (), memory_order_relaxed);
   atomic_store_explicit (&hdr->tid, (int32_t)syscall (SYS_gettid), memory_order_relaxed);
   atomic_fetch_add_explicit (&hdr->version, 1, memory_order_release);
   set_open_depth (hdr, 0);
 
-  current_lane = hdr;
-  current_events = events;
-  current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
-  current_trace = trace;
+  cur.lane = hdr;
+  cur.events = events;
+  cur.labels = labels;
+  cur.tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+  /* A new lane starts at 0; a thread attaching to a lane it recorded into
+   * before populates its blocks again, which costs little. */
+  cur.populated = atomic_load_explicit (&hdr->head, memory_order_relaxed) & hdr->mask
+                  & ~(uint64_t)(POPULATE_EVENTS - 1);
+  cur.trace = trace;
 }
 
 void
 plab_trace_detach (void)
 {
-  if (current_lane != NULL)
-    set_open_depth (current_lane, 0);
-  current_lane = NULL;
-  current_events = NULL;
-  current_trace = NULL;
+  if (cur.lane != NULL)
+    set_open_depth (cur.lane, 0);
+  cur.lane = NULL;
+  cur.events = NULL;
+  cur.labels = NULL;
+  cur.trace = NULL;
 }
 
 void
@@ -509,12 +675,6 @@ plab_trace_set_lane_end (PlabTrace *self, int lane, int pid, PlabLaneEnd end, in
   l->exit_signal = sig;
   l->end_pid = pid;
   l->parent_version++;
-  /* No child will map an ended lane again. */
-  if (l->fd >= 0)
-    {
-      close (l->fd);
-      l->fd = -1;
-    }
   pthread_mutex_unlock (&self->drain_lock);
 }
 
@@ -533,6 +693,11 @@ plab_trace_get_lane (const PlabTrace *self, int lane, PlabLaneInfo *out)
   if (self == NULL || lane < 0 || lane >= self->n_lanes)
     return PLAB_EINVAL;
   l = &self->lanes[lane];
+  if (l->hdr == NULL)
+    {
+      *out = l->final;
+      return 0;
+    }
   /* Acquire pairs with the release in plab_trace_attach: pid and tid are
    * complete once the version shows the attach. */
   (void)atomic_load_explicit (&l->hdr->version, memory_order_acquire);
@@ -554,9 +719,15 @@ static void
 report_lane_if_changed (PlabTrace *self, int i)
 {
   Lane *l = &self->lanes[i];
-  uint32_t v = atomic_load_explicit (&l->hdr->version, memory_order_acquire) + l->parent_version;
-  uint64_t dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
+  uint32_t v;
+  uint64_t dropped;
   PlabLaneInfo info;
+
+  /* A lane whose ring went on reported its last state before. */
+  if (l->hdr == NULL)
+    return;
+  v = atomic_load_explicit (&l->hdr->version, memory_order_acquire) + l->parent_version;
+  dropped = atomic_load_explicit (&l->hdr->dropped, memory_order_relaxed);
 
   if (l->reported && v == l->reported_version && dropped == l->reported_dropped)
     return;
@@ -642,9 +813,30 @@ report_open (PlabTrace *self, int i, const PlabEvent *open, int n_open)
     self->sink.open (self->sink.user_data, i, open, (size_t)n_open);
 }
 
+/* Turns ring event @e, with its label @label, into @out on lane @lane. */
+static inline void
+unpack (PlabEvent *out, const RingEvent *e, const Label *label, uint16_t lane)
+{
+  out->start_ns = e->start_ns;
+  out->end_ns = e->end_ns;
+  out->task_id = e->task_id;
+  out->kind = e->kind;
+  out->flow = e->flow;
+  out->lane = lane;
+  out->item = e->item;
+  if (e->has_label)
+    {
+      memcpy (out->label, label->text, PLAB_LABEL_MAX);
+      out->label[PLAB_LABEL_MAX - 1] = '\0';
+    }
+  else
+    memset (out->label, 0, PLAB_LABEL_MAX);
+}
+
 size_t
 plab_trace_drain (PlabTrace *self)
 {
+  PlabEvent batch[DRAIN_BATCH];
   size_t moved = 0;
 
   if (self == NULL)
@@ -660,13 +852,18 @@ plab_trace_drain (PlabTrace *self)
       Lane *l = &self->lanes[i];
       LaneHeader *hdr = l->hdr;
       PlabEvent open[PLAB_TRACE_OPEN_MAX];
+      int n_open;
+      uint64_t head, tail;
+
+      if (hdr == NULL)
+        continue;
       /* The open spans are read before the ring: a span open then whose end
        * is drained below is left out of the set, and one that ends after
        * the ring was read is still open in it. */
-      int n_open = read_open (l, i, open);
+      n_open = read_open (l, i, open);
       /* Acquire: the events up to head are fully written. */
-      uint64_t head = atomic_load_explicit (&hdr->head, memory_order_acquire);
-      uint64_t tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
+      head = atomic_load_explicit (&hdr->head, memory_order_acquire);
+      tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
 
       while (tail != head)
         {
@@ -675,12 +872,27 @@ plab_trace_drain (PlabTrace *self)
 
           if (start + n > hdr->capacity)
             n = hdr->capacity - start; /* up to the end of the ring; the rest next turn */
+          /* The parent's reads are populated ahead too, till the ring wrapped. */
+          while (hdr->parent_mapped < start + n)
+            {
+              populate (l->events, hdr->parent_mapped, hdr->capacity, MADV_POPULATE_READ);
+              hdr->parent_mapped += POPULATE_EVENTS;
+            }
+          if (n > DRAIN_BATCH)
+            n = DRAIN_BATCH;
+          /* Nobody to read them: the events are only dropped. */
+          if (self->sink.events == NULL && n_open <= 0)
+            {
+              tail += n;
+              moved += n;
+              continue;
+            }
           for (uint64_t k = 0; k < n; k++)
-            l->events[start + k].lane = (uint16_t)i;
+            unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
           if (self->sink.events != NULL)
-            self->sink.events (self->sink.user_data, &l->events[start], n);
+            self->sink.events (self->sink.user_data, batch, n);
           if (n_open > 0)
-            n_open = drop_ended (open, n_open, &l->events[start], n);
+            n_open = drop_ended (open, n_open, batch, n);
           tail += n;
           moved += n;
         }
@@ -754,42 +966,77 @@ plab_trace_stop_watch (PlabTrace *self)
   self->watching = false;
 }
 
+/* The worker's side: populates the block @head falls in when it is the
+ * first write there since the attach (the ring's pages stay once it wraps). */
+static inline void
+populate_ahead (LaneHeader *hdr, uint64_t head)
+{
+  uint64_t at = head & hdr->mask;
+
+  if (at < cur.populated || cur.populated >= hdr->capacity)
+    return;
+  populate (cur.events, at & ~(uint64_t)(POPULATE_EVENTS - 1), hdr->capacity, MADV_POPULATE_WRITE);
+  cur.populated = (at | (POPULATE_EVENTS - 1)) + 1;
+}
+
 /* Reserves the next slot of the calling thread's ring, or returns NULL (not
  * attached, recording off, or full: then the drop is counted). */
-static inline PlabEvent *
+static inline RingEvent *
 reserve (uint64_t *head_out)
 {
-  LaneHeader *hdr = current_lane;
+  LaneHeader *hdr = cur.lane;
   uint64_t head;
 
   if (hdr == NULL || !recording_enabled)
     return NULL;
   head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
-  if (head - current_tail_cache >= hdr->capacity)
+  if (head - cur.tail_cache >= hdr->capacity)
     {
       /* Only when the cached tail says full do we look at the parent's line. */
-      current_tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
-      if (head - current_tail_cache >= hdr->capacity)
+      cur.tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+      if (head - cur.tail_cache >= hdr->capacity)
         {
           atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
           return NULL;
         }
     }
+  populate_ahead (hdr, head);
+  /* The line a few events on is fetched for writing now: the ring is far
+   * larger than the cache, so every new line would otherwise stall a store. */
+  __builtin_prefetch (&cur.events[(head + PREFETCH_EVENTS) & hdr->mask], 1);
   *head_out = head;
-  return &current_events[head & hdr->mask];
+  return &cur.events[head & hdr->mask];
 }
 
 static inline void
 commit (uint64_t head)
 {
   /* Release: the parent sees the event complete once it sees the new head. */
-  atomic_store_explicit (&current_lane->head, head + 1, memory_order_release);
+  atomic_store_explicit (&cur.lane->head, head + 1, memory_order_release);
 }
 
 /* Copies a label, cut to PLAB_LABEL_MAX - 1 bytes on a UTF-8 character
  * boundary: a character cut in half makes the label invalid UTF-8, which
  * CSV and JSON readers refuse. When the byte after the cut continues a
  * character, that whole character is left out. */
+static inline void copy_label (char *dst, const char *src);
+
+/* Fills ring event @e and its label slot @slot with @ev's fields and
+ * @label (NULL or "" for none); lane is the drain's to fill in. */
+static inline void
+pack (RingEvent *e, Label *slot, const PlabEvent *ev, const char *label)
+{
+  e->start_ns = ev->start_ns;
+  e->end_ns = ev->end_ns;
+  e->task_id = ev->task_id;
+  e->item = ev->item;
+  e->kind = ev->kind;
+  e->flow = ev->flow;
+  e->has_label = label != NULL && label[0] != '\0';
+  if (e->has_label)
+    copy_label (slot->text, label);
+}
+
 static inline void
 copy_label (char *dst, const char *src)
 {
@@ -809,16 +1056,17 @@ copy_label (char *dst, const char *src)
 bool
 plab_tracing (void)
 {
-  return current_lane != NULL && recording_enabled;
+  return cur.lane != NULL && recording_enabled;
 }
 
 int64_t
 plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
 {
   int64_t now = plab_now_ns ();
-  LaneHeader *hdr = current_lane;
+  LaneHeader *hdr = cur.lane;
   uint32_t depth;
   uint64_t words[OPEN_WORDS];
+  size_t n_words;
   PlabEvent e;
 
   if (hdr == NULL || !recording_enabled)
@@ -834,9 +1082,11 @@ plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
   e.item = -1;
   copy_label (e.label, label);
   memcpy (words, &e, sizeof words);
+  /* Without a label, its first word (all NUL) is all the reader needs. */
+  n_words = e.label[0] != '\0' ? OPEN_WORDS : LABEL_WORD + 1;
 
   open_write_begin (hdr);
-  for (size_t w = 0; w < OPEN_WORDS; w++)
+  for (size_t w = 0; w < n_words; w++)
     atomic_store_explicit (&hdr->open_slots[depth][w], words[w], memory_order_relaxed);
   atomic_store_explicit (&hdr->open_depth, depth + 1, memory_order_relaxed);
   open_write_end (hdr);
@@ -848,7 +1098,7 @@ plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
 static inline void
 end_open (PlabSpanKind kind, int64_t start_ns)
 {
-  LaneHeader *hdr = current_lane;
+  LaneHeader *hdr = cur.lane;
   uint32_t depth;
 
   if (hdr == NULL)
@@ -857,12 +1107,14 @@ end_open (PlabSpanKind kind, int64_t start_ns)
   for (uint32_t k = depth; k-- > 0;)
     {
       PlabEvent e;
-      uint64_t words[OPEN_WORDS];
+      uint64_t start_word, kind_word;
 
-      /* The worker reads its own slots: no other thread writes them. */
-      for (size_t w = 0; w < OPEN_WORDS; w++)
-        words[w] = atomic_load_explicit (&hdr->open_slots[k][w], memory_order_relaxed);
-      memcpy (&e, words, sizeof e);
+      /* The worker reads its own slots: no other thread writes them. Only
+       * the words holding start_ns and kind are compared. */
+      start_word = atomic_load_explicit (&hdr->open_slots[k][START_WORD], memory_order_relaxed);
+      kind_word = atomic_load_explicit (&hdr->open_slots[k][KIND_WORD], memory_order_relaxed);
+      memcpy ((char *)&e + START_WORD * sizeof (uint64_t), &start_word, sizeof start_word);
+      memcpy ((char *)&e + KIND_WORD * sizeof (uint64_t), &kind_word, sizeof kind_word);
       if (e.start_ns != start_ns || e.kind != (uint8_t)kind)
         continue;
       open_write_begin (hdr);
@@ -900,7 +1152,7 @@ plab_span_flow (PlabSpanKind kind,
                 int32_t item)
 {
   uint64_t head;
-  PlabEvent *e;
+  RingEvent *e;
 
   /* The span is recorded before its open mark goes (see plab_trace_drain). */
   e = reserve (&head);
@@ -909,13 +1161,14 @@ plab_span_flow (PlabSpanKind kind,
       end_open (kind, start_ns);
       return;
     }
-  e->start_ns = start_ns;
-  e->end_ns = end_ns;
-  e->task_id = task_id;
-  e->kind = (uint8_t)kind;
-  e->flow = (uint8_t)flow;
-  e->item = flow != PLAB_FLOW_NONE ? item : -1;
-  copy_label (e->label, label);
+  pack (e, &cur.labels[head & cur.lane->mask],
+        &(PlabEvent){ .start_ns = start_ns,
+                      .end_ns = end_ns,
+                      .task_id = task_id,
+                      .kind = (uint8_t)kind,
+                      .flow = (uint8_t)flow,
+                      .item = flow != PLAB_FLOW_NONE ? item : -1 },
+        label);
   commit (head);
   end_open (kind, start_ns);
 }
@@ -924,16 +1177,20 @@ void
 plab_counter (const char *name, int64_t value)
 {
   uint64_t head;
-  PlabEvent *e = reserve (&head);
+  RingEvent *e = reserve (&head);
+  int64_t now;
 
   if (e == NULL)
     return;
-  e->start_ns = e->end_ns = plab_now_ns ();
-  e->task_id = value;
-  e->kind = PLAB_SPAN_COUNTER;
-  e->flow = PLAB_FLOW_NONE;
-  e->item = -1;
-  copy_label (e->label, name);
+  now = plab_now_ns ();
+  pack (e, &cur.labels[head & cur.lane->mask],
+        &(PlabEvent){ .start_ns = now,
+                      .end_ns = now,
+                      .task_id = value,
+                      .kind = PLAB_SPAN_COUNTER,
+                      .flow = PLAB_FLOW_NONE,
+                      .item = -1 },
+        name);
   commit (head);
 }
 
@@ -957,7 +1214,7 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
   LaneHeader *hdr;
   uint64_t head, tail;
 
-  if (self == NULL || lane < 0 || lane >= self->n_lanes)
+  if (self == NULL || lane < 0 || lane >= self->n_lanes || self->lanes[lane].hdr == NULL)
     return;
   hdr = self->lanes[lane].hdr;
   head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
@@ -967,7 +1224,8 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
       atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);
       return;
     }
-  self->lanes[lane].events[head & hdr->mask] = *event;
+  pack (&self->lanes[lane].events[head & hdr->mask], &self->lanes[lane].labels[head & hdr->mask],
+        event, event->label);
   atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
 }
 

@@ -89,6 +89,7 @@ void _plab_bench_process_start (Bench *b);
 void _plab_bench_pool_map (Bench *b, size_t chunk);
 void _plab_bench_futures (Bench *b);
 void _plab_bench_imap (Bench *b);
+void _plab_bench_trace_map (Bench *b, size_t chunk);
 void _plab_bench_trace_overhead (Bench *b);
 void _plab_bench_drain (Bench *b);
 

@@ -452,6 +452,10 @@ plab_bench_core_run (FILE *out, int json)
     _plab_bench_lock_counter (b);
   if (selected ("span_record"))
     _plab_bench_span (b);
+  if (selected ("trace_map_chunk1"))
+    _plab_bench_trace_map (b, 1);
+  if (selected ("trace_map_auto"))
+    _plab_bench_trace_map (b, 0);
   if (selected ("trace_overhead"))
     _plab_bench_trace_overhead (b);
   if (selected ("drain_sqlite"))

@@ -2,7 +2,8 @@
  *
  * Measures what libplab costs next to the raw POSIX code a student would write
  * by hand, on the machine at hand, in one run: process start, pool map, queue,
- * pipe, lock, span recording and draining into SQLite. Each figure is measured
+ * pipe, lock, span recording and draining into SQLite, a tiny-task map with
+ * tracing on against off, and futures against a raw pool. Each figure is measured
  * for plab and, where there is one, for the raw equivalent, in the same run,
  * with the repeats of the two interleaved so that a noisy machine hurts both
  * alike.

@@ -743,6 +743,97 @@ test_start_method_workers (void)
   opts_bad_method ();
 }
 
+/* One pool's map and futures, recording into @trace or not (@on): items
+ * 0 .. @n - 1 with item @n / 2 failing, then @n futures. Fills @sq's results
+ * and statuses and @futs with the futures' results. */
+static void
+run_traced_or_not (PlabTrace *trace, bool on, int backend, Squares *sq, int64_t *futs, size_t n)
+{
+  PlabPoolOptions opts = { .backend = backend, .workers = 2, .trace = trace };
+  PlabPool *pool;
+  PlabFuture **f = g_new0 (PlabFuture *, n);
+
+  /* Forked workers take the switch with them: set it before the pool. */
+  plab_trace_set_enabled (on);
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &sq->map, NULL), ==, PLAB_ETASK);
+  for (size_t i = 0; i < n; i++)
+    {
+      int64_t x = (int64_t)i;
+      PlabTask task
+          = { .func = square, .arg = &x, .arg_size = sizeof x, .result_size = sizeof (int64_t) };
+
+      g_assert_cmpint (plab_pool_submit (pool, &task, &f[i]), ==, 0);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      g_assert_cmpint (plab_future_result (f[i], &futs[i], -1), ==, 0);
+      plab_future_free (f[i]);
+    }
+  plab_pool_free (pool);
+  plab_trace_drain (trace);
+  plab_trace_set_enabled (true);
+  g_free (f);
+}
+
+/* Recording changes nothing but the recording: a map (chunk 1 and the
+ * automatic chunk) and a batch of futures give the same results and
+ * statuses with tracing on and off, on every backend. With it on, every
+ * item and every future is one task span, map after map on the same trace
+ * (the lanes' rings are reused), and nothing is dropped; with it off there
+ * is none. */
+static void
+test_trace_on_off_same (void)
+{
+  static Ctx fail_half = { -1, -1, 1000, -1, 0 };
+
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    for (size_t chunk = 0; chunk <= 1; chunk++)
+      {
+        PlabTrace *trace = plab_trace_new ();
+        SpanCount c = { { 0 }, g_hash_table_new (NULL, NULL) };
+        PlabTraceSink sink = { NULL, count_spans, &c };
+        size_t n = 2000;
+        Squares on = squares_new (&fail_half, n, chunk, TRUE);
+        Squares off = squares_new (&fail_half, n, chunk, TRUE);
+        int64_t *futs_on = g_new0 (int64_t, n), *futs_off = g_new0 (int64_t, n);
+        guint after_first;
+
+        g_test_message ("%s, chunk %zu", plab_backend_name (b), chunk);
+        plab_trace_set_sink (trace, &sink);
+        run_traced_or_not (trace, true, b, &on, futs_on, n);
+        after_first = c.tasks[PLAB_SPAN_TASK];
+        g_assert_cmpuint (after_first, ==, 2 * n);
+        run_traced_or_not (trace, false, b, &off, futs_off, n);
+        g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, after_first);
+        g_assert_cmpmem (on.results, n * sizeof (int64_t), off.results, n * sizeof (int64_t));
+        g_assert_cmpmem (on.status, n * sizeof (int), off.status, n * sizeof (int));
+        g_assert_cmpmem (futs_on, n * sizeof (int64_t), futs_off, n * sizeof (int64_t));
+        check_squares (on.results, n, 1000);
+        g_assert_cmpint (on.status[1000], ==, PLAB_EINVAL);
+        for (size_t i = 0; i < n; i++)
+          g_assert_cmpint (futs_on[i], ==, (int64_t)(i * i));
+
+        /* Again on the same trace: the same count, so nothing is lost when
+         * a new pool's lanes take over rings of the last. */
+        run_traced_or_not (trace, true, b, &on, futs_on, n);
+        g_assert_cmpuint (c.tasks[PLAB_SPAN_TASK], ==, 2 * after_first);
+        for (int l = 0; l < plab_trace_n_lanes (trace); l++)
+          {
+            PlabLaneInfo lane;
+
+            g_assert_cmpint (plab_trace_get_lane (trace, l, &lane), ==, 0);
+            g_assert_cmpuint (lane.dropped, ==, 0);
+          }
+        g_hash_table_unref (c.task_ids);
+        plab_trace_free (trace);
+        squares_free (&on);
+        squares_free (&off);
+        g_free (futs_on);
+        g_free (futs_off);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -767,5 +858,6 @@ main (int argc, char **argv)
   start_test_add ("plab/pool", "task-spans", test_task_spans_recorded_by_pool);
   start_test_add ("plab/pool", "chunk-spans", test_chunk_spans);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
+  g_test_add_func ("/plab/pool/trace-on-off-same", test_trace_on_off_same);
   return g_test_run ();
 }
