@@ -3,6 +3,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,14 @@ int _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline);
  * or within PLAB_CANCEL_SLICE_NS once it goes up); @mutex is held again on
  * every return. */
 int _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
+
+/* Sleeps on the shared futex @word while it holds @expected, until a wake,
+ * a slice of PLAB_CANCEL_SLICE_NS when the thread watches a cancel flag, or
+ * @deadline (-1: forever). Returns 0 (look again at what you wait for),
+ * PLAB_ETIMEDOUT once @deadline has passed, or PLAB_ECANCELLED. */
+int _plab_futex_wait (_Atomic uint32_t *word, uint32_t expected, int64_t deadline);
+/* Bumps @word and wakes every thread sleeping on it. */
+void _plab_futex_wake_all (_Atomic uint32_t *word);
 
 /* Blocking calls let other threads run under a simulated GIL, as in CPython.
  * A call that may block (@timeout_ns non-zero) lets the GIL go first with

@@ -10,11 +10,15 @@
 #include "plab-sync.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plab-error.h"
 #include "plab-gil.h"
@@ -218,6 +222,39 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
         return PLAB_ECANCELLED;
     }
   return lock_result (mutex, rc);
+}
+
+/* A futex word in shared memory (no FUTEX_PRIVATE_FLAG: the waiters may be
+ * other processes). The waiter passes the value it saw; the kernel puts it
+ * to sleep only while the word still holds it, so a wake that came first is
+ * never missed. */
+int
+_plab_futex_wait (_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+  int64_t until, now;
+  struct timespec ts;
+
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
+  until = slice_end (deadline);
+  now = plab_now_ns ();
+  if (deadline >= 0 && now >= deadline)
+    return PLAB_ETIMEDOUT;
+  ts = to_timespec (until < 0 ? 0 : until - now);
+  syscall (SYS_futex, word, FUTEX_WAIT, expected, until < 0 ? NULL : &ts, NULL, 0);
+  /* Woken, interrupted, the word changed or a slice ended: the caller looks
+   * again at what it waits for; the deadline and the flag are looked at next
+   * time round. */
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
+  return 0;
+}
+
+void
+_plab_futex_wake_all (_Atomic uint32_t *word)
+{
+  atomic_fetch_add_explicit (word, 1, memory_order_seq_cst);
+  syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* Locks a mutex guarding an object's own state. A dead previous holder is
