@@ -27,11 +27,12 @@
  * gone, never shared, is taken over by the next user. A death in the middle
  * of an attempt loses nothing: the position was not published yet.
  *
- * Sleeping. Each side has a futex word `wake` and a count of its sleepers. A
- * sleeper reads `wake`, counts itself in, looks again and sleeps only while
- * the word is unchanged; the other side, after publishing, looks at the
- * sleeper count (after a full fence) and bumps and wakes the word only when
- * somebody sleeps. Close wakes everyone. task_done and join work the same
+ * Sleeping. Each side has a futex word `wake` and a flag `armed`. A sleeper
+ * reads `wake`, raises `armed`, looks again and sleeps only while the word is
+ * unchanged; the other side, after publishing, looks at `armed` (after a full
+ * fence) and only when it is up takes it down, bumps the word and wakes every
+ * sleeper: one system call per sleep, not one per message while the sleeper
+ * is still on its way. Close wakes everyone. task_done and join work the same
  * way on `done` against the producers' count.
  */
 #include "plab-queue.h"
@@ -61,6 +62,9 @@
 /* Checks of the ring before a waiter goes to sleep, when another CPU may run
  * the other side meanwhile: waking a sleeper costs a few microseconds. */
 #define SPINS 200
+/* The longest a producer sleeps between looks at the ring (see
+ * wake_producers ()). */
+#define PUT_POLL_NS 1000000
 
 typedef struct
 {
@@ -84,7 +88,7 @@ typedef struct
   pthread_mutex_t mutex; /* taken once shared */
   /* Sleepers of this side, woken by the other side. */
   _Alignas(CACHE_LINE) _Atomic uint32_t wake;
-  _Atomic uint32_t sleepers;
+  _Atomic uint32_t armed; /* a sleeper waits for a wake not sent yet */
 } Side;
 
 typedef struct
@@ -296,8 +300,30 @@ static void
 wake_side (Side *side)
 {
   atomic_thread_fence (memory_order_seq_cst);
-  if (atomic_load_explicit (&side->sleepers, memory_order_relaxed) > 0)
+  if (atomic_load_explicit (&side->armed, memory_order_relaxed) != 0
+      && atomic_exchange (&side->armed, 0) != 0)
     _plab_futex_wake_all (&side->wake);
+}
+
+/* After a get: wakes the sleeping producers once half the ring (and half the
+ * item limit) is free, not at every message, lest a fast producer and its
+ * consumer hand the CPU back and forth for each one. A producer that waits
+ * for less room than that looks again every PUT_POLL_NS meanwhile. */
+static void
+wake_producers (QueueHeader *h)
+{
+  uint64_t head, tail, got, put;
+
+  atomic_thread_fence (memory_order_seq_cst);
+  if (atomic_load_explicit (&h->put.armed, memory_order_relaxed) == 0)
+    return;
+  got = atomic_load (&h->get.count);
+  head = atomic_load (&h->get.pos);
+  put = atomic_load (&h->put.count);
+  tail = atomic_load (&h->put.pos);
+  if (tail - head <= h->capacity / 2 && (h->max_items == 0 || put - got <= h->max_items / 2)
+      && atomic_exchange (&h->put.armed, 0) != 0)
+    _plab_futex_wake_all (&h->put.wake);
 }
 
 static bool
@@ -334,6 +360,7 @@ sleep_on (PlabQueue *self,
           bool (*ready) (PlabQueue *self, size_t size),
           size_t size,
           int64_t deadline,
+          int64_t poll_ns,
           int64_t *t0)
 {
   QueueHeader *h = &self->hdr;
@@ -350,10 +377,17 @@ sleep_on (PlabQueue *self,
   if (*t0 < 0)
     *t0 = plab_span_begin (PLAB_SPAN_QUEUE_WAIT, -1, "wait: queue");
   seen = atomic_load (&side->wake);
-  atomic_fetch_add (&side->sleepers, 1);
+  atomic_store (&side->armed, 1);
   if (!ready (self, size) && !atomic_load (&h->closed))
-    rc = _plab_futex_wait (&side->wake, seen, deadline);
-  atomic_fetch_sub (&side->sleepers, 1);
+    {
+      int64_t poll_end = poll_ns > 0 ? plab_now_ns () + poll_ns : -1;
+
+      if (poll_end >= 0 && (deadline < 0 || poll_end < deadline))
+        rc = _plab_futex_wait (&side->wake, seen, poll_end) == PLAB_ECANCELLED ? PLAB_ECANCELLED
+                                                                               : 0;
+      else
+        rc = _plab_futex_wait (&side->wake, seen, deadline);
+    }
   return rc;
 }
 
@@ -489,7 +523,7 @@ queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t time
         break;
       if (timeout_ns == 0)
         break;
-      rc = sleep_on (self, &h->put, room_now, size, deadline, &t0);
+      rc = sleep_on (self, &h->put, room_now, size, deadline, PUT_POLL_NS, &t0);
       if (rc == PLAB_ETIMEDOUT)
         rc = PLAB_EFULL;
       if (rc != 0)
@@ -585,14 +619,14 @@ queue_get_blocking (PlabQueue *self,
         break;
       if (timeout_ns == 0)
         break;
-      rc = sleep_on (self, &h->get, items_now, 0, deadline, &t0);
+      rc = sleep_on (self, &h->get, items_now, 0, deadline, 0, &t0);
       if (rc == PLAB_ETIMEDOUT)
         rc = PLAB_EEMPTY;
       if (rc != 0)
         break;
     }
   if (rc == 0)
-    wake_side (&h->put);
+    wake_producers (h);
   record_wait (t0, h->name);
   return rc;
 }
