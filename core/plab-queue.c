@@ -62,6 +62,9 @@
 /* Checks of the ring before a waiter goes to sleep, when another CPU may run
  * the other side meanwhile: waking a sleeper costs a few microseconds. */
 #define SPINS 200
+/* Then gives the CPU away this often before it sleeps: a large message takes
+ * the other side a few microseconds to copy. */
+#define YIELDS 20
 /* The longest a producer sleeps between looks at the ring (see
  * wake_producers ()). */
 #define PUT_POLL_NS 1000000
@@ -368,9 +371,12 @@ sleep_on (PlabQueue *self,
   int rc = 0;
 
   if (*t0 < 0 && spin_worthwhile ())
-    for (int i = 0; i < SPINS; i++)
+    for (int i = 0; i < SPINS + YIELDS; i++)
       {
-        cpu_relax ();
+        if (i < SPINS)
+          cpu_relax ();
+        else
+          sched_yield ();
         if (ready (self, size) || atomic_load_explicit (&h->closed, memory_order_relaxed))
           return 0;
       }

@@ -444,6 +444,10 @@ plab_bench_core_run (FILE *out, int json)
     _plab_bench_imap (b);
   if (selected ("queue_small"))
     _plab_bench_queue (b, 1000000, 8);
+  if (selected ("queue_64b"))
+    _plab_bench_queue (b, 1000000, 64);
+  if (selected ("queue_4k"))
+    _plab_bench_queue (b, 100000, 4 * 1024);
   if (selected ("queue_large"))
     _plab_bench_queue (b, 10000, 64 * 1024);
   if (selected ("pipe_round_trip"))
