@@ -20,10 +20,10 @@
  * last look at the other's index in its own process. */
 typedef struct
 {
-  _Alignas (CACHE_LINE) _Atomic uint64_t tail;
-  _Alignas (CACHE_LINE) _Atomic uint64_t head;
-  _Alignas (CACHE_LINE) uint64_t capacity;
-  _Alignas (CACHE_LINE) unsigned char ring[];
+  _Alignas(CACHE_LINE) _Atomic uint64_t tail;
+  _Alignas(CACHE_LINE) _Atomic uint64_t head;
+  _Alignas(CACHE_LINE) uint64_t capacity;
+  _Alignas(CACHE_LINE) unsigned char ring[];
 } RawRing;
 
 static size_t
@@ -254,8 +254,8 @@ queue_figure (Bench *b, size_t n_messages, size_t size)
 
         snprintf (names[i], sizeof names[i], "queue %zu x %zu %s, 1 producer -> 1 consumer",
                   n_messages, kib ? size / 1024 : size, figures[i].unit);
-        return _plab_bench_add_figure (b, figures[i].id, names[i], kib ? "GB/s" : "M msgs/s",
-                                       true, figures[i].kind, figures[i].limit);
+        return _plab_bench_add_figure (b, figures[i].id, names[i], kib ? "GB/s" : "M msgs/s", true,
+                                       figures[i].kind, figures[i].limit);
       }
   return NULL;
 }
@@ -498,10 +498,12 @@ _plab_bench_pipe (Bench *b)
 
 /* --- Counter under a lock --- */
 
-#define COUNTER_INCREMENTS 1000000
+/* Increments in all, shared out among the contenders. */
+#define COUNTER_TOTAL 2000000
+#define MAX_CONTENDERS 8
 
-/* The raw counter: a bare process-shared mutex (default type) guarding the
- * count, in one shared mapping. */
+/* The raw counter: a bare process-shared mutex guarding the count, in one
+ * shared mapping. */
 typedef struct
 {
   pthread_mutex_t mutex;
@@ -513,6 +515,7 @@ typedef struct
   PlabLock *lock;
   int64_t *count; /* in plab shared memory */
   RawCounter *raw;
+  int increments; /* per contender */
 } CounterJob;
 
 static int
@@ -520,7 +523,7 @@ plab_counter_worker (void *arg)
 {
   CounterJob *job = arg;
 
-  for (int i = 0; i < COUNTER_INCREMENTS; i++)
+  for (int i = 0; i < job->increments; i++)
     {
       int rc = plab_lock_acquire (job->lock, -1);
       if (rc != 0 && rc != PLAB_EOWNERDEAD)
@@ -536,7 +539,7 @@ raw_counter_worker (void *arg)
 {
   CounterJob *job = arg;
 
-  for (int i = 0; i < COUNTER_INCREMENTS; i++)
+  for (int i = 0; i < job->increments; i++)
     {
       pthread_mutex_lock (&job->raw->mutex);
       job->raw->count++;
@@ -576,43 +579,83 @@ raw_counter_free (RawCounter *c)
   munmap (c, sizeof *c);
 }
 
-/* Two raw processes counting on @c; returns the milliseconds, or NAN when
+/* @n raw processes counting on @c; returns the milliseconds, or NAN when
  * the count is wrong. */
 static double
-raw_counter_round (CounterJob *job, RawCounter *c)
+raw_counter_round (CounterJob *job, RawCounter *c, int n)
 {
   CounterJob mine = *job;
   int64_t t0 = plab_now_ns ();
-  pid_t pids[2];
+  pid_t pids[MAX_CONTENDERS];
 
   mine.raw = c;
   c->count = 0;
-  for (int w = 0; w < 2; w++)
+  for (int w = 0; w < n; w++)
     pids[w] = _plab_bench_raw_spawn (raw_counter_worker, &mine);
-  for (int w = 0; w < 2; w++)
+  for (int w = 0; w < n; w++)
     _plab_bench_raw_reap (pids[w]);
-  return c->count == 2 * COUNTER_INCREMENTS ? _plab_bench_elapsed_s (t0) * 1e3 : NAN;
+  return c->count == (int64_t)n * job->increments ? _plab_bench_elapsed_s (t0) * 1e3 : NAN;
 }
 
+/* @n plab processes counting under the plab lock; the milliseconds, or a
+ * negative code in *@rc_out. */
+static double
+plab_counter_round (CounterJob *job, int n, int *rc_out)
+{
+  PlabProcess *p[MAX_CONTENDERS] = { NULL };
+  int64_t t0 = plab_now_ns ();
+  double ms;
+  int rc = 0;
+
+  *job->count = 0;
+  for (int w = 0; w < n && rc == 0; w++)
+    rc = _plab_bench_spawn (plab_counter_worker, job, &p[w]);
+  for (int w = 0; w < n; w++)
+    if (p[w] != NULL)
+      {
+        int jrc = _plab_bench_reap (p[w]);
+        if (rc == 0)
+          rc = jrc;
+      }
+  ms = _plab_bench_elapsed_s (t0) * 1e3;
+  if (rc == 0 && *job->count != (int64_t)n * job->increments)
+    rc = PLAB_ETASK;
+  *rc_out = rc;
+  return ms;
+}
+
+/* Two figures for @n contenders: plab's lock against the default
+ * process-shared mutex (the id given), and against a robust error-checking
+ * one, the kind plab's lock is built on (the id with "_robust"). */
 void
-_plab_bench_lock_counter (Bench *b)
+_plab_bench_lock_counter (Bench *b, int n)
 {
   enum
   {
-    ROUNDS = 9
+    ROUNDS = 7
   };
-  Figure *f = _plab_bench_add_figure (b, "lock_counter",
-                                      "counter += 1 under a lock, 2 processes x 1000000", "ms",
-                                      false, TARGET_RATIO_AT_MOST, 1.3);
+  static char names[MAX_CONTENDERS + 1][2][80];
+  static char ids[MAX_CONTENDERS + 1][2][32];
+  Figure *f, *fr;
   PlabShared *shared = plab_shared_new ("counter", sizeof (int64_t), true);
   RawCounter *raw = raw_counter_new (false);
   RawCounter *robust = raw_counter_new (true);
   CounterJob job = { 0 };
   double plab_ms[ROUNDS], raw_ms[ROUNDS], robust_ms[ROUNDS];
 
+  n = n < 2 ? 2 : n > MAX_CONTENDERS ? MAX_CONTENDERS : n;
+  job.increments = COUNTER_TOTAL / n;
+  snprintf (ids[n][0], sizeof ids[n][0], n == 2 ? "lock_counter" : "lock_counter_%d", n);
+  snprintf (ids[n][1], sizeof ids[n][1], "lock_counter_%d_robust", n);
+  snprintf (names[n][0], sizeof names[n][0], "counter += 1 under a lock, %d processes x %d", n,
+            job.increments);
+  snprintf (names[n][1], sizeof names[n][1], "  the same, raw robust errorcheck mutex");
+  f = _plab_bench_add_figure (b, ids[n][0], names[n][0], "ms", false, TARGET_RATIO_AT_MOST, 1.3);
+  fr = _plab_bench_add_figure (b, ids[n][1], names[n][1], "ms", false, TARGET_RATIO_AT_MOST, 1.3);
   if (shared == NULL || raw == NULL || robust == NULL)
     {
       _plab_bench_fail_figure (b, f, PLAB_ENOMEM, "counter setup");
+      _plab_bench_fail_figure (b, fr, PLAB_ENOMEM, "counter setup");
       goto out;
     }
   job.lock = plab_shared_lock (shared);
@@ -620,48 +663,38 @@ _plab_bench_lock_counter (Bench *b)
 
   /* The contended counter is bimodal on a small machine (the lock either
    * ping-pongs between the cores or stays with one for a while), hence more
-   * rounds than elsewhere. */
+   * rounds than elsewhere, the three kinds interleaved. */
   for (int r = 0; r < ROUNDS; r++)
     {
-      PlabProcess *p[2] = { NULL, NULL };
-      int64_t t0 = plab_now_ns ();
-      int rc = 0;
+      int rc;
 
-      *job.count = 0;
-      for (int w = 0; w < 2 && rc == 0; w++)
-        rc = _plab_bench_spawn (plab_counter_worker, &job, &p[w]);
-      for (int w = 0; w < 2; w++)
-        if (p[w] != NULL)
-          {
-            int jrc = _plab_bench_reap (p[w]);
-            if (rc == 0)
-              rc = jrc;
-          }
-      plab_ms[r] = _plab_bench_elapsed_s (t0) * 1e3;
-      if (rc == 0 && *job.count != 2 * COUNTER_INCREMENTS)
-        rc = PLAB_ETASK;
+      plab_ms[r] = plab_counter_round (&job, n, &rc);
       if (rc != 0)
         {
           _plab_bench_fail_figure (b, f, rc, "plab lock counter");
+          _plab_bench_fail_figure (b, fr, rc, "plab lock counter");
           goto out;
         }
-
-      raw_ms[r] = raw_counter_round (&job, raw);
-      robust_ms[r] = raw_counter_round (&job, robust);
+      raw_ms[r] = raw_counter_round (&job, raw, n);
+      robust_ms[r] = raw_counter_round (&job, robust, n);
       if (isnan (raw_ms[r]) || isnan (robust_ms[r]))
         {
           _plab_bench_fail_figure (b, f, PLAB_ETASK, "raw lock counter");
+          _plab_bench_fail_figure (b, fr, PLAB_ETASK, "raw lock counter");
           goto out;
         }
     }
-  f->plab = _plab_bench_median (plab_ms, ROUNDS);
+  f->plab = fr->plab = _plab_bench_median (plab_ms, ROUNDS);
   f->raw = _plab_bench_median (raw_ms, ROUNDS);
+  fr->raw = _plab_bench_median (robust_ms, ROUNDS);
   snprintf (f->note, sizeof f->note,
-            "median of %d, counts checked; raw: default process-shared mutex; "
-            "raw robust+errorcheck mutex (plab's kind): %.2f ms = %.2fx raw",
-            ROUNDS, _plab_bench_median (robust_ms, ROUNDS),
-            _plab_bench_median (robust_ms, ROUNDS) / f->raw);
+            "median of %d, counts checked; raw: default process-shared mutex (robust: %.2fx it)",
+            ROUNDS, fr->raw / f->raw);
+  snprintf (fr->note, sizeof fr->note,
+            "median of %d; raw: robust error-checking process-shared mutex, as plab's lock",
+            ROUNDS);
   _plab_bench_judge (f);
+  _plab_bench_judge (fr);
 
 out:
   raw_counter_free (raw);

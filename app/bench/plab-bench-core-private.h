@@ -98,4 +98,6 @@ void _plab_bench_drain (Bench *b);
  * (8, 64, 4096 or 65536), next to a raw lock-free ring. */
 void _plab_bench_queue (Bench *b, size_t n_messages, size_t size);
 void _plab_bench_pipe (Bench *b);
-void _plab_bench_lock_counter (Bench *b);
+/* @n (2 to 8) processes add to one counter under plab's lock, next to the
+ * default and the robust process-shared mutex. */
+void _plab_bench_lock_counter (Bench *b, int n);

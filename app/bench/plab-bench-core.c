@@ -453,7 +453,11 @@ plab_bench_core_run (FILE *out, int json)
   if (selected ("pipe_round_trip"))
     _plab_bench_pipe (b);
   if (selected ("lock_counter"))
-    _plab_bench_lock_counter (b);
+    _plab_bench_lock_counter (b, 2);
+  if (selected ("lock_counter_4"))
+    _plab_bench_lock_counter (b, 4);
+  if (selected ("lock_counter_8"))
+    _plab_bench_lock_counter (b, 8);
   if (selected ("span_record"))
     _plab_bench_span (b);
   if (selected ("trace_overhead"))
