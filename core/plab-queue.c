@@ -37,14 +37,11 @@
  */
 #include "plab-queue.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "plab-error.h"
@@ -85,7 +82,7 @@ typedef struct
   int64_t next_sample_ns;
   int64_t last_depth;
   /* Who uses the side. */
-  _Atomic uint64_t owner; /* the solo user (process id << 32 | thread id), 0 at first */
+  _Atomic uint64_t owner; /* the solo user (_plab_thread_id ()), 0 at first */
   _Atomic uint32_t shared;
   _Atomic uint32_t busy;
   pthread_mutex_t mutex; /* taken once shared */
@@ -177,60 +174,6 @@ plab_queue_name (const PlabQueue *self)
 
 /* --- Who uses a side --- */
 
-/* The calling thread, as a solo user: process id << 32 | thread id. Cached per
- * thread; a forked child forgets its parent's. */
-static _Thread_local uint64_t my_id;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void
-forget_id (void)
-{
-  my_id = 0;
-}
-
-static void
-register_atfork (void)
-{
-  pthread_atfork (NULL, NULL, forget_id);
-}
-
-static uint64_t
-user_id (void)
-{
-  if (my_id == 0)
-    {
-      pthread_once (&atfork_once, register_atfork);
-      my_id = (uint64_t)getpid () << 32 | (uint32_t)syscall (SYS_gettid);
-    }
-  return my_id;
-}
-
-/* Whether the thread @id names still runs (a zombie process does not). */
-static bool
-user_alive (uint64_t id)
-{
-  pid_t pid = (pid_t)(id >> 32);
-  pid_t tid = (pid_t)(uint32_t)id;
-  char path[40], stat[256];
-  const char *state;
-  ssize_t n;
-  int fd;
-
-  if (syscall (SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH)
-    return false;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno != ENOENT;
-  n = read (fd, stat, sizeof stat - 1);
-  close (fd);
-  if (n <= 0)
-    return true;
-  stat[n] = '\0';
-  state = strrchr (stat, ')');
-  return state == NULL || state[1] == '\0' || (state[2] != 'Z' && state[2] != 'X');
-}
-
 /* Enters @side for one attempt. Returns true when the caller is its solo user
  * (with `busy` raised: leave with solo_leave ()), false when the side is
  * shared (the mutex is then held, and no solo attempt runs: leave with
@@ -238,14 +181,15 @@ user_alive (uint64_t id)
 static bool
 side_enter (Side *side)
 {
-  uint64_t me = user_id ();
+  uint64_t me = _plab_thread_id ();
   uint64_t owner = atomic_load (&side->owner);
 
   if (!atomic_load_explicit (&side->shared, memory_order_relaxed))
     {
       if (owner == 0 && atomic_compare_exchange_strong (&side->owner, &owner, me))
         owner = me;
-      else if (owner != me && atomic_load (&side->busy) == 0 && !user_alive (owner)
+      else if (owner != me && atomic_load (&side->busy) == 0
+               && !_plab_thread_alive ((uint32_t)owner)
                && atomic_compare_exchange_strong (&side->owner, &owner, me))
         owner = me;
       if (owner == me)
@@ -278,7 +222,7 @@ side_enter (Side *side)
       else
         {
           uint64_t owner_now = atomic_load (&side->owner);
-          if (!user_alive (owner_now))
+          if (!_plab_thread_alive ((uint32_t)owner_now))
             atomic_store (&side->busy, 0);
           else
             usleep (100);

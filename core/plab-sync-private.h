@@ -32,6 +32,12 @@ int _plab_mutex_lock (pthread_mutex_t *mutex, int64_t deadline);
  * every return. */
 int _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
 
+/* The calling thread as a number unique on the machine while it runs:
+ * process id << 32 | thread id (a forked child gets its own). */
+uint64_t _plab_thread_id (void);
+/* Whether thread @tid still runs (a zombie does not). */
+bool _plab_thread_alive (uint32_t tid);
+
 /* Sleeps on the shared futex @word while it holds @expected, until a wake,
  * a slice of PLAB_CANCEL_SLICE_NS when the thread watches a cancel flag, or
  * @deadline (-1: forever). Returns 0 (look again at what you wait for),

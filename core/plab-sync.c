@@ -10,7 +10,9 @@
 #include "plab-sync.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -107,6 +109,58 @@ _plab_gil_back (bool let_go, int rc)
 {
   plab_gil_acquire (let_go);
   return rc;
+}
+
+/* The calling thread: process id << 32 | thread id. Cached per thread; a
+ * forked child forgets its parent's. */
+static _Thread_local uint64_t my_id;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+forget_id (void)
+{
+  my_id = 0;
+}
+
+static void
+register_atfork (void)
+{
+  pthread_atfork (NULL, NULL, forget_id);
+}
+
+uint64_t
+_plab_thread_id (void)
+{
+  if (my_id == 0)
+    {
+      pthread_once (&atfork_once, register_atfork);
+      my_id = (uint64_t)getpid () << 32 | (uint32_t)syscall (SYS_gettid);
+    }
+  return my_id;
+}
+
+bool
+_plab_thread_alive (uint32_t tid)
+{
+  char path[40], stat[256];
+  const char *state;
+  ssize_t n;
+  int fd;
+
+  if (kill ((pid_t)tid, 0) != 0 && errno == ESRCH)
+    return false;
+  /* A process that died and was not reaped yet is a zombie: gone too. */
+  snprintf (path, sizeof path, "/proc/%u/stat", tid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno != ENOENT;
+  n = read (fd, stat, sizeof stat - 1);
+  close (fd);
+  if (n <= 0)
+    return true;
+  stat[n] = '\0';
+  state = strrchr (stat, ')');
+  return state == NULL || state[1] == '\0' || (state[2] != 'Z' && state[2] != 'X');
 }
 
 static struct timespec
