@@ -47,7 +47,6 @@
 #include "plab-error.h"
 #include "plab-gil.h"
 #include "plab-sync-private.h"
-#include "plab-sysinfo.h"
 #include "plab-trace.h"
 
 #define WRAP UINT32_MAX
@@ -273,30 +272,6 @@ wake_producers (QueueHeader *h)
     _plab_futex_wake_all (&h->put.wake);
 }
 
-static bool
-spin_worthwhile (void)
-{
-  static _Atomic int cpus;
-  int n = atomic_load_explicit (&cpus, memory_order_relaxed);
-
-  if (n == 0)
-    {
-      n = plab_usable_cpus ();
-      atomic_store_explicit (&cpus, n, memory_order_relaxed);
-    }
-  return n > 1;
-}
-
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
-
 /* Sleeps on @side until @ready (@self, @size) may have changed: woken by the
  * other side, a close, a slice or the deadline. Returns 0 (look again),
  * PLAB_ETIMEDOUT or PLAB_ECANCELLED. A span opens at the first sleep; *@t0
@@ -314,11 +289,11 @@ sleep_on (PlabQueue *self,
   uint32_t seen;
   int rc = 0;
 
-  if (*t0 < 0 && spin_worthwhile ())
+  if (*t0 < 0 && _plab_spin_worthwhile ())
     for (int i = 0; i < SPINS + YIELDS; i++)
       {
         if (i < SPINS)
-          cpu_relax ();
+          _plab_cpu_relax ();
         else
           sched_yield ();
         if (ready (self, size) || atomic_load_explicit (&h->closed, memory_order_relaxed))

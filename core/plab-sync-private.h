@@ -38,6 +38,21 @@ uint64_t _plab_thread_id (void);
 /* Whether thread @tid still runs (a zombie does not). */
 bool _plab_thread_alive (uint32_t tid);
 
+/* Whether spinning a moment on something another thread is about to change
+ * can help: only with another CPU to run that thread meanwhile. */
+bool _plab_spin_worthwhile (void);
+
+/* One pause of a spin loop. */
+static inline void
+_plab_cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
 /* Sleeps on the shared futex @word while it holds @expected, until a wake,
  * a slice of PLAB_CANCEL_SLICE_NS when the thread watches a cancel flag, or
  * @deadline (-1: forever). Returns 0 (look again at what you wait for),

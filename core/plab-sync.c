@@ -478,19 +478,8 @@ plab_lock_free (PlabLock *self)
 #define LOCK_SPINS 100
 #define PLAIN_SPINS 10
 
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
-
-/* Spinning only helps when the holder can run meanwhile on another CPU. */
-static bool
-spin_worthwhile (void)
+bool
+_plab_spin_worthwhile (void)
 {
   static _Atomic int cpus;
   int n = atomic_load_explicit (&cpus, memory_order_relaxed);
@@ -595,10 +584,10 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
       rc = PLAB_ETIMEDOUT;
       /* A short spin: a longer one hands the lock from CPU to CPU at every
        * acquire, where a sleeping waiter lets the holder take it again. */
-      if (spin_worthwhile ())
+      if (_plab_spin_worthwhile ())
         for (int i = 0; i < PLAIN_SPINS && rc == PLAB_ETIMEDOUT; i++)
           {
-            cpu_relax ();
+            _plab_cpu_relax ();
             rc = plain_try (self, me, 0, false);
           }
       if (rc != PLAB_ETIMEDOUT)
@@ -622,10 +611,10 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
        * the GIL the holder may be waiting for the GIL we hold: then the spin
        * is a few wasted microseconds before the blocking path below lets the
        * GIL go. */
-      if (spin_worthwhile ())
+      if (_plab_spin_worthwhile ())
         for (int i = 0; i < LOCK_SPINS; i++)
           {
-            cpu_relax ();
+            _plab_cpu_relax ();
             rc = pthread_mutex_trylock (&self->mutex);
             if (rc == 0)
               return 0;
