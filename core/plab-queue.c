@@ -18,11 +18,13 @@
  *
  * Who uses a side. The first thread to use a side becomes its solo user and
  * runs without a lock: it raises `busy` for the few instructions of one
- * attempt and looks at `shared` after (both sequentially consistent, so it
- * and a newcomer cannot both miss each other). A second user sets `shared`,
- * for good; from then on every user of the side takes the side's robust
- * mutex and, once it holds it, waits for a solo attempt still under way to
- * end. A solo user that died in an attempt leaves `busy` up: the waiter sees
+ * attempt and looks at `shared` after. A second user moves `shared` from
+ * SOLO to SWITCHING and, once it is sure to see a solo attempt under way
+ * (an asymmetric fence: the solo user pays only a compiler barrier, the
+ * switch a membarrier (2) call, once; sequentially consistent atomics where
+ * the system has none), to SHARED, for good. From then on every user of the
+ * side takes the side's robust mutex and, once it holds it, waits for a solo
+ * attempt still under way to end. A solo user that died in an attempt leaves `busy` up: the waiter sees
  * that its process or thread is gone and lowers it. A side whose solo user is
  * gone, never shared, is taken over by the next user. A death in the middle
  * of an attempt loses nothing: the position was not published yet.
@@ -50,6 +52,9 @@
 #include "plab-trace.h"
 
 #define WRAP UINT32_MAX
+#define SOLO 0
+#define SWITCHING 1
+#define SHARED 2
 #define DEFAULT_CAPACITY (1u << 20)
 #define CACHE_LINE 64
 /* A side's depth goes on the counter track at most this often (and when the
@@ -81,8 +86,8 @@ typedef struct
   int64_t next_sample_ns;
   int64_t last_depth;
   /* Who uses the side. */
-  _Atomic uint64_t owner; /* the solo user (_plab_thread_id ()), 0 at first */
-  _Atomic uint32_t shared;
+  _Atomic uint64_t owner;  /* the solo user (_plab_thread_id ()), 0 at first */
+  _Atomic uint32_t shared; /* SOLO, SWITCHING (for a moment), then SHARED for good */
   _Atomic uint32_t busy;
   pthread_mutex_t mutex; /* taken once shared */
   /* Sleepers of this side, woken by the other side. */
@@ -185,22 +190,43 @@ side_enter (Side *side)
 
   if (!atomic_load_explicit (&side->shared, memory_order_relaxed))
     {
-      if (owner == 0 && atomic_compare_exchange_strong (&side->owner, &owner, me))
-        owner = me;
-      else if (owner != me && atomic_load (&side->busy) == 0
-               && !_plab_thread_alive ((uint32_t)owner)
-               && atomic_compare_exchange_strong (&side->owner, &owner, me))
+      if ((owner == 0
+           || (owner != me && atomic_load (&side->busy) == 0
+               && !_plab_thread_alive ((uint32_t)owner)))
+          && atomic_compare_exchange_strong (&side->owner, &owner, me))
         owner = me;
       if (owner == me)
         {
-          atomic_store (&side->busy, 1);
-          if (!atomic_load (&side->shared))
-            return true;
+          if (_plab_asym_fence_register ())
+            {
+              atomic_store_explicit (&side->busy, 1, memory_order_relaxed);
+              atomic_signal_fence (memory_order_seq_cst);
+              if (atomic_load_explicit (&side->shared, memory_order_relaxed) == SOLO)
+                return true;
+            }
+          else
+            {
+              atomic_store (&side->busy, 1);
+              if (atomic_load (&side->shared) == SOLO)
+                return true;
+            }
           atomic_store (&side->busy, 0);
         }
       else
-        atomic_store (&side->shared, 1);
+        {
+          uint32_t solo = SOLO;
+
+          if (atomic_compare_exchange_strong (&side->shared, &solo, SWITCHING))
+            {
+              /* Either the solo user sees SWITCHING, or this sees its busy. */
+              if (_plab_asym_fence_register ())
+                _plab_asym_fence_heavy ();
+              atomic_store (&side->shared, SHARED);
+            }
+        }
     }
+  while (atomic_load (&side->shared) != SHARED)
+    sched_yield ();
 
   /* The side's mutex is held for one attempt at most, and close and
    * task_done take none: a cancel must not hand the side over unlocked, so

@@ -38,6 +38,14 @@ uint64_t _plab_thread_id (void);
 /* Whether thread @tid still runs (a zombie does not). */
 bool _plab_thread_alive (uint32_t tid);
 
+/* An asymmetric fence between processes. A thread that will run the light
+ * side (a store, a compiler barrier, a load) registers its process first
+ * (once per process; later calls only say the answer); false when the system
+ * cannot do it (use sequentially consistent atomics on both sides then). The heavy side, after its store, runs
+ * _plab_asym_fence_heavy () before its load. */
+bool _plab_asym_fence_register (void);
+void _plab_asym_fence_heavy (void);
+
 /* Whether spinning a moment on something another thread is about to change
  * can help: only with another CPU to run that thread meanwhile. */
 bool _plab_spin_worthwhile (void);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,10 @@ _plab_gil_back (bool let_go, int rc)
   return rc;
 }
 
+/* This process and the asymmetric fence (below): 0 not asked yet, 1
+ * registered, 2 not available. */
+static _Atomic int light_state;
+
 /* The calling thread: process id << 32 | thread id. Cached per thread; a
  * forked child forgets its parent's. */
 static _Thread_local uint64_t my_id;
@@ -120,6 +125,9 @@ static void
 forget_id (void)
 {
   my_id = 0;
+  /* Whether a forked child is registered for the asymmetric fence is the
+   * kernel's business: it asks again. */
+  atomic_store (&light_state, 0);
 }
 
 static void
@@ -161,6 +169,46 @@ _plab_thread_alive (uint32_t tid)
   stat[n] = '\0';
   state = strrchr (stat, ')');
   return state == NULL || state[1] == '\0' || (state[2] != 'Z' && state[2] != 'X');
+}
+
+/* The asymmetric fence: the solo side of a Dekker handshake stores and then
+ * loads with only a compiler barrier between, and the rare other side, after
+ * its own store, makes every CPU that runs a registered process execute a
+ * full barrier (membarrier (2)). ThreadSanitizer does not know that system
+ * call, so its builds use sequentially consistent atomics throughout. */
+static int
+membarrier (int cmd)
+{
+  return (int)syscall (SYS_membarrier, cmd, 0, 0);
+}
+
+bool
+_plab_asym_fence_register (void)
+{
+#ifdef PLAB_TSAN
+  return false;
+#else
+  int state = atomic_load_explicit (&light_state, memory_order_relaxed);
+
+  if (state == 0)
+    {
+      int cmds = membarrier (MEMBARRIER_CMD_QUERY);
+
+      state = cmds >= 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED)
+                      && membarrier (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+                  ? 1
+                  : 2;
+      atomic_store (&light_state, state);
+    }
+  return state == 1;
+#endif
+}
+
+void
+_plab_asym_fence_heavy (void)
+{
+  if (membarrier (MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0)
+    membarrier (MEMBARRIER_CMD_GLOBAL);
 }
 
 static struct timespec
