@@ -10,11 +10,18 @@
 #include "plab-sync.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plab-error.h"
 #include "plab-gil.h"
@@ -103,6 +110,105 @@ _plab_gil_back (bool let_go, int rc)
 {
   plab_gil_acquire (let_go);
   return rc;
+}
+
+/* This process and the asymmetric fence (below): 0 not asked yet, 1
+ * registered, 2 not available. */
+static _Atomic int light_state;
+
+/* The calling thread: process id << 32 | thread id. Cached per thread; a
+ * forked child forgets its parent's. */
+static _Thread_local uint64_t my_id;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+forget_id (void)
+{
+  my_id = 0;
+  /* Whether a forked child is registered for the asymmetric fence is the
+   * kernel's business: it asks again. */
+  atomic_store (&light_state, 0);
+}
+
+static void
+register_atfork (void)
+{
+  pthread_atfork (NULL, NULL, forget_id);
+}
+
+uint64_t
+_plab_thread_id (void)
+{
+  if (my_id == 0)
+    {
+      pthread_once (&atfork_once, register_atfork);
+      my_id = (uint64_t)getpid () << 32 | (uint32_t)syscall (SYS_gettid);
+    }
+  return my_id;
+}
+
+bool
+_plab_thread_alive (uint32_t tid)
+{
+  char path[40], stat[256];
+  const char *state;
+  ssize_t n;
+  int fd;
+
+  if (kill ((pid_t)tid, 0) != 0 && errno == ESRCH)
+    return false;
+  /* A process that died and was not reaped yet is a zombie: gone too. */
+  snprintf (path, sizeof path, "/proc/%u/stat", tid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno != ENOENT;
+  n = read (fd, stat, sizeof stat - 1);
+  close (fd);
+  if (n <= 0)
+    return true;
+  stat[n] = '\0';
+  state = strrchr (stat, ')');
+  return state == NULL || state[1] == '\0' || (state[2] != 'Z' && state[2] != 'X');
+}
+
+/* The asymmetric fence: the solo side of a Dekker handshake stores and then
+ * loads with only a compiler barrier between, and the rare other side, after
+ * its own store, makes every CPU that runs a registered process execute a
+ * full barrier (membarrier (2)). ThreadSanitizer does not know that system
+ * call, so its builds use sequentially consistent atomics throughout. */
+static int
+membarrier (int cmd)
+{
+  return (int)syscall (SYS_membarrier, cmd, 0, 0);
+}
+
+bool
+_plab_asym_fence_register (void)
+{
+#ifdef PLAB_TSAN
+  return false;
+#else
+  int state = atomic_load_explicit (&light_state, memory_order_relaxed);
+
+  if (state == 0)
+    {
+      int cmds = membarrier (MEMBARRIER_CMD_QUERY);
+
+      state = cmds >= 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED)
+                      && membarrier (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+                  ? 1
+                  : 2;
+      atomic_store (&light_state, state);
+    }
+  return state == 1;
+#endif
+}
+
+void
+_plab_asym_fence_heavy (void)
+{
+  if (membarrier (MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0)
+    membarrier (MEMBARRIER_CMD_GLOBAL);
 }
 
 static struct timespec
@@ -222,6 +328,39 @@ _plab_cond_wait (pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline)
   return lock_result (mutex, rc);
 }
 
+/* A futex word in shared memory (no FUTEX_PRIVATE_FLAG: the waiters may be
+ * other processes). The waiter passes the value it saw; the kernel puts it
+ * to sleep only while the word still holds it, so a wake that came first is
+ * never missed. */
+int
+_plab_futex_wait (_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+  int64_t until, now;
+  struct timespec ts;
+
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
+  until = slice_end (deadline);
+  now = plab_now_ns ();
+  if (deadline >= 0 && now >= deadline)
+    return PLAB_ETIMEDOUT;
+  ts = to_timespec (until < 0 ? 0 : until - now);
+  syscall (SYS_futex, word, FUTEX_WAIT, expected, until < 0 ? NULL : &ts, NULL, 0);
+  /* Woken, interrupted, the word changed or a slice ended: the caller looks
+   * again at what it waits for; the deadline and the flag are looked at next
+   * time round. */
+  if (plab_cancelled ())
+    return PLAB_ECANCELLED;
+  return 0;
+}
+
+void
+_plab_futex_wake_all (_Atomic uint32_t *word)
+{
+  atomic_fetch_add_explicit (word, 1, memory_order_seq_cst);
+  syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 /* Locks a mutex guarding an object's own state. A dead previous holder is
  * not an error there: the state is a few counters, consistent at every store. */
 /* Sets up the process-shared @mutex and @cond of @self, a new object of
@@ -324,10 +463,26 @@ wait_for (void *self,
 
 /* --- Lock --- */
 
+/* A plain lock (plab_lock_new (), a shared block's lock) is one futex word:
+ * 0 when free, else the owner's thread id, with WAITERS set once somebody
+ * sleeps on it. Taking it is one compare-and-swap and letting it go one
+ * exchange (a system call only when WAITERS was set), as cheap as a default
+ * pthread mutex, where glibc's robust mutex also keeps a list per thread for
+ * the kernel. Robust all the same: a sleeper looks every DEAD_CHECK_NS (and
+ * a try at once) whether the owner still runs, and takes a dead owner's lock
+ * with PLAB_EOWNERDEAD. An RLock and a condition's lock are robust pthread
+ * mutexes (the condition variable waits on them). */
+#define WAITERS 0x80000000u
+#define DEAD_CHECK_NS (10 * 1000000LL)
+
 struct PlabLock
 {
-  /* Held by the lock's owner; robust, so a dead owner frees it. */
+  /* Held by the lock's owner; robust, so a dead owner frees it. Used by an
+   * RLock and a condition's lock. */
   pthread_mutex_t mutex;
+  /* The plain lock's futex word (see above). */
+  _Atomic uint32_t word;
+  bool plain;
   char name[PLAB_SYNC_NAME_MAX];
 };
 
@@ -338,11 +493,12 @@ lock_new (const char *name, int recursive)
 
   if (self == NULL)
     return NULL;
-  if (_plab_mutex_init (&self->mutex, recursive) != 0)
+  if (recursive && _plab_mutex_init (&self->mutex, recursive) != 0)
     {
       _plab_shared_release (self, sizeof *self);
       return NULL;
     }
+  self->plain = !recursive;
   snprintf (self->name, sizeof self->name, "%s", name ? name : "lock");
   return self;
 }
@@ -364,25 +520,16 @@ plab_lock_free (PlabLock *self)
 {
   if (self == NULL)
     return;
-  pthread_mutex_destroy (&self->mutex);
+  if (!self->plain)
+    pthread_mutex_destroy (&self->mutex);
   _plab_shared_release (self, sizeof *self);
 }
 
 #define LOCK_SPINS 100
+#define PLAIN_SPINS 10
 
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
-
-/* Spinning only helps when the holder can run meanwhile on another CPU. */
-static bool
-spin_worthwhile (void)
+bool
+_plab_spin_worthwhile (void)
 {
   static _Atomic int cpus;
   int n = atomic_load_explicit (&cpus, memory_order_relaxed);
@@ -395,44 +542,148 @@ spin_worthwhile (void)
   return n > 1;
 }
 
+static uint32_t
+my_tid (void)
+{
+  return (uint32_t)_plab_thread_id ();
+}
+
+/* Takes the plain lock once if it is free, or from a dead owner: 0,
+ * PLAB_EOWNERDEAD, or PLAB_ETIMEDOUT when another thread holds it. @keep is
+ * WAITERS when the caller sleeps on it (others may sleep too). */
+static int
+plain_try (PlabLock *self, uint32_t me, uint32_t keep, bool look_for_dead)
+{
+  uint32_t v = atomic_load_explicit (&self->word, memory_order_relaxed);
+
+  if ((v & ~WAITERS) == 0)
+    {
+      if (atomic_compare_exchange_strong_explicit (&self->word, &v, me | keep | (v & WAITERS),
+                                                   memory_order_acquire, memory_order_relaxed))
+        return 0;
+    }
+  if (look_for_dead && (v & ~WAITERS) != 0 && !_plab_thread_alive (v & ~WAITERS)
+      && atomic_compare_exchange_strong_explicit (&self->word, &v, me | (v & WAITERS),
+                                                  memory_order_acquire, memory_order_relaxed))
+    {
+      /* The previous holder died: what it guarded may be half-updated, but
+       * the lock is ours. Say so on the timeline. */
+      plab_instant (PLAB_SPAN_CRASH, "lock owner died");
+      return PLAB_EOWNERDEAD;
+    }
+  return PLAB_ETIMEDOUT;
+}
+
+/* The blocking part of a plain lock's acquire: sleeps on the word with
+ * WAITERS set, in slices, until it is free, its owner is gone, @deadline or
+ * a cancel. */
+static int
+plain_wait (PlabLock *self, uint32_t me, int64_t deadline)
+{
+  for (;;)
+    {
+      uint32_t v = atomic_load_explicit (&self->word, memory_order_relaxed);
+      int64_t check = plab_now_ns () + DEAD_CHECK_NS;
+      int rc;
+
+      if ((v & ~WAITERS) == 0)
+        {
+          /* Free: take it, marked, since others may sleep too. */
+          rc = plain_try (self, me, WAITERS, false);
+          if (rc != PLAB_ETIMEDOUT)
+            return rc;
+          continue;
+        }
+      if (!(v & WAITERS))
+        {
+          if (!atomic_compare_exchange_strong (&self->word, &v, v | WAITERS))
+            continue;
+          v |= WAITERS;
+        }
+      rc = _plab_futex_wait (&self->word, v, deadline >= 0 && deadline < check ? deadline : check);
+      if (rc == PLAB_ECANCELLED)
+        return rc;
+      if (rc == PLAB_ETIMEDOUT || plab_now_ns () >= check)
+        {
+          rc = plain_try (self, me, WAITERS, true);
+          if (rc != PLAB_ETIMEDOUT)
+            return rc;
+          if (deadline >= 0 && plab_now_ns () >= deadline)
+            return PLAB_ETIMEDOUT;
+        }
+    }
+}
+
 int
 plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
 {
   int64_t t0;
-  int rc = pthread_mutex_trylock (&self->mutex);
+  uint32_t me = 0;
+  int rc;
 
-  if (rc == 0)
-    return 0;
-  if (rc == EOWNERDEAD)
-    return owner_died (&self->mutex);
-  if (rc == EDEADLK)
-    return PLAB_EDEADLK; /* the caller holds it already */
-  if (rc != EBUSY)
-    return PLAB_ESYS;
-  if (timeout_ns == 0)
-    return PLAB_ETIMEDOUT;
+  if (self->plain)
+    {
+      uint32_t v = 0;
 
-  /* Most critical sections are a few instructions long: with another CPU to
-   * run the holder, spinning a moment is cheaper than going to sleep in the
-   * kernel and being woken (what an adaptive mutex does). Under the GIL the
-   * holder may be waiting for the GIL we hold: then the spin is a few wasted
-   * microseconds before the blocking path below lets the GIL go. */
-  if (spin_worthwhile ())
-    for (int i = 0; i < LOCK_SPINS; i++)
-      {
-        cpu_relax ();
-        rc = pthread_mutex_trylock (&self->mutex);
-        if (rc == 0)
-          return 0;
-        if (rc == EOWNERDEAD)
-          return owner_died (&self->mutex);
-      }
+      me = my_tid ();
+      if (atomic_compare_exchange_strong_explicit (&self->word, &v, me, memory_order_acquire,
+                                                   memory_order_relaxed))
+        return 0;
+      if ((v & ~WAITERS) == me)
+        return PLAB_EDEADLK; /* the caller holds it already */
+      if (timeout_ns == 0)
+        return plain_try (self, me, 0, true);
+      rc = PLAB_ETIMEDOUT;
+      /* A short spin: a longer one hands the lock from CPU to CPU at every
+       * acquire, where a sleeping waiter lets the holder take it again. */
+      if (_plab_spin_worthwhile ())
+        for (int i = 0; i < PLAIN_SPINS && rc == PLAB_ETIMEDOUT; i++)
+          {
+            _plab_cpu_relax ();
+            rc = plain_try (self, me, 0, false);
+          }
+      if (rc != PLAB_ETIMEDOUT)
+        return rc;
+    }
+  else
+    {
+      rc = pthread_mutex_trylock (&self->mutex);
+      if (rc == 0)
+        return 0;
+      if (rc == EOWNERDEAD)
+        return owner_died (&self->mutex);
+      if (rc == EDEADLK)
+        return PLAB_EDEADLK; /* the caller holds it already */
+      if (rc != EBUSY)
+        return PLAB_ESYS;
+      if (timeout_ns == 0)
+        return PLAB_ETIMEDOUT;
+
+      /* Most critical sections are a few instructions long: with another CPU
+       * to run the holder, spinning a moment is cheaper than going to sleep
+       * in the kernel and being woken (what an adaptive mutex does). Under
+       * the GIL the holder may be waiting for the GIL we hold: then the spin
+       * is a few wasted microseconds before the blocking path below lets the
+       * GIL go. */
+      if (_plab_spin_worthwhile ())
+        for (int i = 0; i < LOCK_SPINS; i++)
+          {
+            _plab_cpu_relax ();
+            rc = pthread_mutex_trylock (&self->mutex);
+            if (rc == 0)
+              return 0;
+            if (rc == EOWNERDEAD)
+              return owner_died (&self->mutex);
+          }
+    }
 
   t0 = plab_span_begin (PLAB_SPAN_LOCK_WAIT, -1, "wait: lock");
   {
     /* Never wait for a lock while holding the simulated GIL. */
     bool gil = plab_gil_release ();
-    rc = _plab_mutex_lock (&self->mutex, _plab_deadline (timeout_ns));
+    int64_t deadline = _plab_deadline (timeout_ns);
+
+    rc = self->plain ? plain_wait (self, me, deadline) : _plab_mutex_lock (&self->mutex, deadline);
     plab_gil_acquire (gil);
   }
   wait_span_end (PLAB_SPAN_LOCK_WAIT, t0, "lock", self->name);
@@ -442,7 +693,17 @@ plab_lock_acquire (PlabLock *self, int64_t timeout_ns)
 int
 plab_lock_release (PlabLock *self)
 {
-  return pthread_mutex_unlock (&self->mutex) == 0 ? 0 : PLAB_ESTATE;
+  uint32_t v;
+
+  if (!self->plain)
+    return pthread_mutex_unlock (&self->mutex) == 0 ? 0 : PLAB_ESTATE;
+  v = atomic_load_explicit (&self->word, memory_order_relaxed);
+  if ((v & ~WAITERS) != my_tid ())
+    return PLAB_ESTATE;
+  v = atomic_exchange_explicit (&self->word, 0, memory_order_release);
+  if (v & WAITERS)
+    syscall (SYS_futex, &self->word, FUTEX_WAKE, 1, NULL, NULL, 0);
+  return 0;
 }
 
 const char *
@@ -923,11 +1184,7 @@ plab_shared_new (const char *name, size_t size, bool with_lock)
 
   if (self == NULL)
     return NULL;
-  if (with_lock && _plab_mutex_init (&self->lock.mutex, 0) != 0)
-    {
-      _plab_shared_release (self, map_size);
-      return NULL;
-    }
+  self->lock.plain = true;
   snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "shared");
   self->with_lock = with_lock;
   self->size = size;
@@ -940,8 +1197,6 @@ plab_shared_free (PlabShared *self)
 {
   if (self == NULL)
     return;
-  if (self->with_lock)
-    pthread_mutex_destroy (&self->lock.mutex);
   _plab_shared_release (self, self->map_size);
 }
 

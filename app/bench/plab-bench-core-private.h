@@ -24,7 +24,7 @@
 
 #include "plab.h"
 
-#define MAX_FIGURES 24
+#define MAX_FIGURES 40
 #define MAX_ROUNDS 32
 #define CACHE_LINE 64
 
@@ -95,6 +95,10 @@ void _plab_bench_drain (Bench *b);
 
 /* Workloads in plab-bench-core-ipc.c */
 
+/* One producer process to one consumer process, @n_messages of @size bytes
+ * (8, 64, 4096 or 65536), next to a raw lock-free ring. */
 void _plab_bench_queue (Bench *b, size_t n_messages, size_t size);
 void _plab_bench_pipe (Bench *b);
-void _plab_bench_lock_counter (Bench *b);
+/* @n (2 to 8) processes add to one counter under plab's lock, next to the
+ * default and the robust process-shared mutex. */
+void _plab_bench_lock_counter (Bench *b, int n);

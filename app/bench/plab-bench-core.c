@@ -444,12 +444,20 @@ plab_bench_core_run (FILE *out, int json)
     _plab_bench_imap (b);
   if (selected ("queue_small"))
     _plab_bench_queue (b, 1000000, 8);
+  if (selected ("queue_64b"))
+    _plab_bench_queue (b, 1000000, 64);
+  if (selected ("queue_4k"))
+    _plab_bench_queue (b, 100000, 4 * 1024);
   if (selected ("queue_large"))
     _plab_bench_queue (b, 10000, 64 * 1024);
   if (selected ("pipe_round_trip"))
     _plab_bench_pipe (b);
   if (selected ("lock_counter"))
-    _plab_bench_lock_counter (b);
+    _plab_bench_lock_counter (b, 2);
+  if (selected ("lock_counter_4"))
+    _plab_bench_lock_counter (b, 4);
+  if (selected ("lock_counter_8"))
+    _plab_bench_lock_counter (b, 8);
   if (selected ("span_record"))
     _plab_bench_span (b);
   if (selected ("trace_map_chunk1"))

@@ -1,6 +1,7 @@
 /* test-queue.c: PlabQueue between real processes. */
 #include <glib.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,6 +278,291 @@ test_watched_timeout_unchanged (void)
   plab_queue_free (q);
 }
 
+/* A message of the crash tests: its number, then bytes that depend on it. */
+static void
+fill_numbered (guint8 *msg, size_t size, int64_t n)
+{
+  memcpy (msg, &n, sizeof n);
+  for (size_t k = sizeof n; k < size; k++)
+    msg[k] = (guint8)(n + k);
+}
+
+static int64_t
+check_numbered (const guint8 *msg, size_t size)
+{
+  int64_t n;
+
+  memcpy (&n, msg, sizeof n);
+  for (size_t k = sizeof n; k < size; k++)
+    if (msg[k] != (guint8)(n + k))
+      return -1;
+  return n;
+}
+
+/* Kills @pid and waits until it is dead, leaving it a zombie. */
+static void
+kill_unreaped (pid_t pid)
+{
+  siginfo_t info;
+
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
+}
+
+static void
+wait_killed (pid_t pid)
+{
+  int status;
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+}
+
+/* A producer that runs alone (without the lock) is killed while it streams
+ * large messages: what it published arrives whole and in order, and the
+ * next producer takes over at once, although the dead one is not reaped
+ * yet. */
+static void
+test_solo_producer_killed (void)
+{
+  enum
+  {
+    SIZE = 48 * 1024
+  };
+  static guint8 msg[SIZE];
+
+  for (int round = 0; round < 6; round++)
+    {
+      PlabQueue *q = plab_queue_new ("crash", 0, 256 * 1024);
+      int64_t expect = 0;
+      size_t size = 0;
+      pid_t pid = fork ();
+
+      if (pid == 0)
+        for (int64_t i = 0;; i++)
+          {
+            fill_numbered (msg, SIZE, i);
+            if (plab_queue_put (q, msg, SIZE, -1) != 0)
+              _exit (1);
+          }
+      for (int i = 0; i < 20 + round * 7; i++)
+        {
+          g_assert_cmpint (plab_queue_get (q, msg, SIZE, &size, HANG_NS), ==, 0);
+          g_assert_cmpint (check_numbered (msg, size), ==, expect++);
+        }
+      kill_unreaped (pid);
+      while (plab_queue_get (q, msg, SIZE, &size, 0) == 0)
+        g_assert_cmpint (check_numbered (msg, size), ==, expect++);
+      /* The dead producer is still a zombie: this put takes its place. */
+      fill_numbered (msg, 64, -7);
+      g_assert_cmpint (plab_queue_put (q, msg, 64, HANG_NS), ==, 0);
+      g_assert_cmpint (plab_queue_get (q, msg, SIZE, &size, HANG_NS), ==, 0);
+      g_assert_cmpint (check_numbered (msg, size), ==, -7);
+      g_assert_cmpuint (plab_queue_depth (q), ==, 0);
+      wait_killed (pid);
+      plab_queue_free (q);
+    }
+}
+
+/* A consumer that runs alone is killed while it takes messages: nothing it
+ * did not take is lost or repeated; the parent takes the rest in order. */
+static void
+test_solo_consumer_killed (void)
+{
+  enum
+  {
+    SIZE = 4096,
+    N = 3000
+  };
+  static guint8 msg[SIZE];
+  PlabQueue *q = plab_queue_new ("crash", 0, 64 * 1024);
+  int64_t first = -1, n;
+  size_t size = 0;
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    for (;;)
+      if (plab_queue_get (q, msg, SIZE, NULL, -1) != 0)
+        _exit (1);
+  for (int64_t i = 0; i < N; i++)
+    {
+      if (i == N / 2)
+        kill_unreaped (pid);
+      /* Once the consumer is gone, keep room for the next put. */
+      while (i >= N / 2 && plab_queue_depth (q) >= 8)
+        {
+          g_assert_cmpint (plab_queue_get (q, msg, SIZE, &size, HANG_NS), ==, 0);
+          n = check_numbered (msg, size);
+          g_assert_cmpint (n, >=, 0);
+          if (first >= 0)
+            g_assert_cmpint (n, ==, first + 1);
+          first = n;
+        }
+      fill_numbered (msg, SIZE, i);
+      g_assert_cmpint (plab_queue_put (q, msg, SIZE, HANG_NS), ==, 0);
+    }
+  while (plab_queue_get (q, msg, SIZE, &size, 0) == 0)
+    {
+      n = check_numbered (msg, size);
+      if (first >= 0)
+        g_assert_cmpint (n, ==, first + 1);
+      first = n;
+    }
+  g_assert_cmpint (first, ==, N - 1);
+  wait_killed (pid);
+  plab_queue_free (q);
+}
+
+static gpointer
+get_until_closed_thread (gpointer data)
+{
+  int64_t v;
+
+  return GINT_TO_POINTER (plab_queue_get (data, &v, sizeof v, NULL, HANG_NS));
+}
+
+/* Close while a producer streams and while others wait: the streaming
+ * producer and a put blocked on a full queue end with PLAB_ECLOSED, a get
+ * blocked on an empty queue too, and what was put before arrives. */
+static void
+test_close_while_busy (void)
+{
+  PlabQueue *q = plab_queue_new ("busy", 64, 0);
+  PlabQueue *full = plab_queue_new ("full", 1, 0);
+  PlabQueue *empty = plab_queue_new ("empty", 0, 0);
+  int64_t expect = 0, v = 0;
+  pid_t streamer, blocked;
+  GThread *getter;
+  int rc;
+
+  streamer = fork ();
+  if (streamer == 0)
+    {
+      for (int64_t i = 0;; i++)
+        if ((rc = plab_queue_put (q, &i, sizeof i, HANG_NS)) != 0)
+          _exit (rc == PLAB_ECLOSED ? 0 : 1);
+    }
+  g_assert_cmpint (plab_queue_put (full, &v, sizeof v, 0), ==, 0);
+  blocked = fork ();
+  if (blocked == 0)
+    _exit (plab_queue_put (full, &v, sizeof v, HANG_NS) == PLAB_ECLOSED ? 0 : 1);
+  getter = g_thread_new ("getter", get_until_closed_thread, empty);
+
+  for (int i = 0; i < 5000; i++)
+    {
+      g_assert_cmpint (plab_queue_get (q, &v, sizeof v, NULL, HANG_NS), ==, 0);
+      g_assert_cmpint (v, ==, expect++);
+    }
+  g_usleep (20000);
+  plab_queue_close (q);
+  plab_queue_close (full);
+  plab_queue_close (empty);
+  g_assert_cmpint (proc_test_wait_code (streamer), ==, 0);
+  g_assert_cmpint (proc_test_wait_code (blocked), ==, 0);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (getter)), ==, PLAB_ECLOSED);
+  while ((rc = plab_queue_get (q, &v, sizeof v, NULL, HANG_NS)) == 0)
+    g_assert_cmpint (v, ==, expect++);
+  g_assert_cmpint (rc, ==, PLAB_ECLOSED);
+  plab_queue_free (q);
+  plab_queue_free (full);
+  plab_queue_free (empty);
+}
+
+/* Threads of one process: one producer runs alone first, then more join in
+ * while it works, and consumers the same; every message arrives once, and
+ * each producer's in its order. */
+enum
+{
+  THREAD_PRODUCERS = 3,
+  THREAD_CONSUMERS = 2,
+  THREAD_MESSAGES = 20000
+};
+
+typedef struct
+{
+  PlabQueue *queue;
+  int index;
+  int seen[THREAD_PRODUCERS];
+  int bad;
+} ThreadSide;
+
+static gpointer
+thread_producer (gpointer data)
+{
+  ThreadSide *side = data;
+
+  for (int i = 0; i < THREAD_MESSAGES; i++)
+    {
+      int64_t v = (int64_t)side->index << 32 | i;
+      if (plab_queue_put (side->queue, &v, sizeof v, HANG_NS) != 0)
+        side->bad++;
+    }
+  return NULL;
+}
+
+static gpointer
+thread_consumer (gpointer data)
+{
+  ThreadSide *side = data;
+  int last[THREAD_PRODUCERS];
+  int64_t v;
+
+  for (int p = 0; p < THREAD_PRODUCERS; p++)
+    last[p] = -1;
+  while (plab_queue_get (side->queue, &v, sizeof v, NULL, HANG_NS) == 0)
+    {
+      int p = (int)(v >> 32), i = (int)(uint32_t)v;
+
+      if (p < 0 || p >= THREAD_PRODUCERS || i <= last[p])
+        side->bad++;
+      else
+        {
+          last[p] = i;
+          side->seen[p]++;
+        }
+    }
+  return NULL;
+}
+
+static void
+test_threads_join_a_solo_side (void)
+{
+  PlabQueue *q = plab_queue_new ("threads", 4, 0);
+  ThreadSide producers[THREAD_PRODUCERS] = { 0 }, consumers[THREAD_CONSUMERS] = { 0 };
+  GThread *pt[THREAD_PRODUCERS], *ct[THREAD_CONSUMERS];
+
+  for (int c = 0; c < THREAD_CONSUMERS; c++)
+    {
+      consumers[c].queue = q;
+      ct[c] = g_thread_new ("consumer", thread_consumer, &consumers[c]);
+      g_usleep (2000);
+    }
+  for (int p = 0; p < THREAD_PRODUCERS; p++)
+    {
+      producers[p].queue = q;
+      producers[p].index = p;
+      pt[p] = g_thread_new ("producer", thread_producer, &producers[p]);
+      g_usleep (2000);
+    }
+  for (int p = 0; p < THREAD_PRODUCERS; p++)
+    g_thread_join (pt[p]);
+  plab_queue_close (q);
+  for (int c = 0; c < THREAD_CONSUMERS; c++)
+    g_thread_join (ct[c]);
+  for (int p = 0; p < THREAD_PRODUCERS; p++)
+    {
+      int total = 0;
+
+      g_assert_cmpint (producers[p].bad, ==, 0);
+      for (int c = 0; c < THREAD_CONSUMERS; c++)
+        total += consumers[c].seen[p];
+      g_assert_cmpint (total, ==, THREAD_MESSAGES);
+    }
+  for (int c = 0; c < THREAD_CONSUMERS; c++)
+    g_assert_cmpint (consumers[c].bad, ==, 0);
+  plab_queue_free (q);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -290,5 +576,9 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/queue/mpmc", test_many_producers_many_consumers);
   g_test_add_func ("/plab/queue/cancel-wakes-waits", test_cancel_wakes_waits);
   g_test_add_func ("/plab/queue/watched-timeout-unchanged", test_watched_timeout_unchanged);
+  g_test_add_func ("/plab/queue/solo-producer-killed", test_solo_producer_killed);
+  g_test_add_func ("/plab/queue/solo-consumer-killed", test_solo_consumer_killed);
+  g_test_add_func ("/plab/queue/close-while-busy", test_close_while_busy);
+  g_test_add_func ("/plab/queue/threads-join-a-solo-side", test_threads_join_a_solo_side);
   return g_test_run ();
 }

@@ -633,6 +633,42 @@ test_barrier_action_abort (void)
   plab_shared_free (shared);
 }
 
+/* A plain lock's owner is killed while another process sleeps waiting for
+ * it: the waiter gets it with PLAB_EOWNERDEAD, without a hang. */
+static void
+test_lock_owner_killed_while_waited (void)
+{
+  PlabLock *lock = plab_lock_new ("killed");
+  PlabShared *flag_mem = plab_shared_new ("held", sizeof (int), false);
+  _Atomic int *held = plab_shared_data (flag_mem);
+  pid_t holder, waiter;
+  int status;
+
+  holder = fork ();
+  if (holder == 0)
+    {
+      plab_lock_acquire (lock, -1);
+      atomic_store (held, 1);
+      pause ();
+      _exit (0);
+    }
+  while (atomic_load (held) == 0)
+    g_usleep (1000);
+  waiter = fork ();
+  if (waiter == 0)
+    _exit (plab_lock_acquire (lock, HANG_NS) == PLAB_EOWNERDEAD ? 0 : 1);
+  g_usleep (50000); /* the waiter is asleep by now, or soon */
+  kill (holder, SIGKILL);
+  g_assert_cmpint (proc_test_wait_code (waiter), ==, 0);
+  g_assert_cmpint (waitpid (holder, &status, 0), ==, holder);
+  /* The waiter exited holding it in turn: the next one gets it the same way. */
+  g_assert_cmpint (plab_lock_acquire (lock, HANG_NS), ==, PLAB_EOWNERDEAD);
+  g_assert_cmpint (plab_lock_release (lock), ==, 0);
+  g_assert_cmpint (plab_lock_release (lock), ==, PLAB_ESTATE);
+  plab_shared_free (flag_mem);
+  plab_lock_free (lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -641,6 +677,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sync/atomic-counter-processes", test_atomic_counter_processes);
   g_test_add_func ("/plab/sync/lock-timeout-owner-died", test_lock_timeout_and_owner_died);
   g_test_add_func ("/plab/sync/lock-timed-threads", test_lock_timed_threads);
+  g_test_add_func ("/plab/sync/lock-owner-killed-while-waited",
+                   test_lock_owner_killed_while_waited);
   g_test_add_func ("/plab/sync/rlock", test_rlock);
   g_test_add_func ("/plab/sync/semaphore", test_semaphore);
   g_test_add_func ("/plab/sync/event-flag", test_event_flag);
