@@ -237,6 +237,15 @@ int plab_store_read_spans (PlabStore *self,
  * free (). */
 int plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out);
 
+/* The counter samples plab_store_get_counters () returns, in the same order,
+ * handed to @func in batches of at most PLAB_STORE_SPAN_BATCH, as
+ * plab_store_read_spans () hands spans: a queue's run can hold a sample per
+ * message. Returns 0, a store error, or what @func returned to stop. */
+int plab_store_read_counters (PlabStore *self,
+                              int64_t run_id,
+                              PlabStoreSpanFunc func,
+                              void *user_data);
+
 typedef struct
 {
   int64_t id;
