@@ -29,9 +29,17 @@
 #include "plab-mem.h"
 #include "plab-sysinfo.h"
 
-/* Up to 8 Mi events (512 MiB) wait for the end of the run: writing them while
- * the workers run stalls the drain, and the workers' buffers overflow. */
+/* Up to 8 Mi events wait for the end of the run: writing them while the
+ * workers run stalls the drain, and the workers' buffers overflow. */
 #define MAX_PENDING_EVENTS (1u << 23)
+
+/* Held-back events are packed into blocks of this many bytes... */
+#define HELD_BLOCK_BYTES (1024 * 1024)
+/* ...none of them longer than this: two bytes, five varints of at most ten
+ * bytes and up to a whole label with its length. */
+#define HELD_RECORD_MAX (2 + 5 * 10 + 1 + PLAB_LABEL_MAX)
+/* and are unpacked for the store this many at a time. */
+#define UNPACK_BATCH 1024
 
 /* How often the run's wall time in the store is brought up to date. */
 #define WALL_UPDATE_NS 1000000000LL
@@ -56,6 +64,35 @@
  * next one, so that a run is not strewn with slivers of scheduler noise. */
 #define CORE_WAIT_MIN_NS 1000000LL
 
+/* The events held back from the store until the run is timed, packed.
+ *
+ * A PlabEvent is 64 bytes, most of them small numbers and zeros: a ten
+ * million span run would hold 640 MB, and more while the array grows. Held
+ * back, each event is a record of its kind and flow (a byte each), then as
+ * varints its lane, its start less the previous record's start, its length,
+ * its task id and its item (the last four zigzag-coded, so that -1 is one
+ * byte), then its label's length in a byte and the label's bytes: 10 to 20
+ * bytes for a task span. Records go one after another into blocks of
+ * HELD_BLOCK_BYTES, each record whole in one block, and are read back in
+ * the same order. Differences are taken modulo 2^64, so that any int64
+ * comes back exact. */
+typedef struct
+{
+  unsigned char *data;
+  size_t used;
+} HeldBlock;
+
+typedef struct
+{
+  HeldBlock *blocks;
+  size_t n_blocks;
+  size_t blocks_cap;
+  size_t n_events;
+  int64_t last_start; /* the start of the last record packed */
+} Held;
+
+static void held_clear (Held *held);
+
 /* What the engine knows of a lane while the run goes. */
 typedef struct
 {
@@ -78,9 +115,8 @@ struct PlabRecording
   PlabStore *store;
 
   /* Owned */
-  PlabEvent *pending; /* events held back from the store until the run ends */
-  size_t n_pending;
-  size_t pending_cap;
+  Held held;                        /* events held back from the store until the run ends */
+  PlabEvent unpacked[UNPACK_BATCH]; /* held events on their way to the store */
   LaneWatch *lanes;
   int lanes_cap;
   char errmsg[512];
@@ -237,7 +273,8 @@ plab_recording_free (PlabRecording *self)
           signal (SIGHUP, SIG_DFL);
         }
     }
-  PLAB_FREE_ALL (self->pending, self->lanes, self);
+  held_clear (&self->held);
+  PLAB_FREE_ALL (self->lanes, self);
 }
 
 void
@@ -309,44 +346,198 @@ notice (PlabRecording *self, const char *format, ...)
 
 /* --- Held-back events --- */
 
+static unsigned char *
+put_varint (unsigned char *p, uint64_t v)
+{
+  while (v >= 0x80)
+    {
+      *p++ = (unsigned char)(v | 0x80);
+      v >>= 7;
+    }
+  *p++ = (unsigned char)v;
+  return p;
+}
+
+static const unsigned char *
+get_varint (const unsigned char *p, uint64_t *v)
+{
+  uint64_t value = 0;
+
+  for (int shift = 0; shift < 64; shift += 7)
+    {
+      value |= (uint64_t)(*p & 0x7f) << shift;
+      if (!(*p++ & 0x80))
+        break;
+    }
+  *v = value;
+  return p;
+}
+
+/* Zigzag: 0, -1, 1, -2 ... as 0, 1, 2, 3 ..., so that small negative
+ * numbers take one byte. */
+static unsigned char *
+put_signed (unsigned char *p, int64_t v)
+{
+  return put_varint (p, v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1);
+}
+
+static const unsigned char *
+get_signed (const unsigned char *p, int64_t *v)
+{
+  uint64_t u;
+
+  p = get_varint (p, &u);
+  *v = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+  return p;
+}
+
+/* The difference @b - @a modulo 2^64, as a signed number. */
+static int64_t
+wrapping_diff (int64_t b, int64_t a)
+{
+  return (int64_t)((uint64_t)b - (uint64_t)a);
+}
+
+static int64_t
+wrapping_add (int64_t a, int64_t d)
+{
+  return (int64_t)((uint64_t)a + (uint64_t)d);
+}
+
+static void
+held_clear (Held *held)
+{
+  for (size_t i = 0; i < held->n_blocks; i++)
+    free (held->blocks[i].data);
+  free (held->blocks);
+  memset (held, 0, sizeof *held);
+}
+
+/* Packs @e after the records held; false when out of memory (nothing is
+ * then added). */
+static bool
+held_add (Held *held, const PlabEvent *e)
+{
+  HeldBlock *block = held->n_blocks > 0 ? &held->blocks[held->n_blocks - 1] : NULL;
+  size_t label_len = strnlen (e->label, sizeof e->label);
+  unsigned char *p;
+
+  if (block == NULL || block->used + HELD_RECORD_MAX > HELD_BLOCK_BYTES)
+    {
+      if (held->n_blocks == held->blocks_cap)
+        {
+          size_t cap = held->blocks_cap ? 2 * held->blocks_cap : 16;
+          HeldBlock *grown = realloc (held->blocks, cap * sizeof *grown);
+
+          if (grown == NULL)
+            return false;
+          held->blocks = grown;
+          held->blocks_cap = cap;
+        }
+      block = &held->blocks[held->n_blocks];
+      block->data = malloc (HELD_BLOCK_BYTES);
+      block->used = 0;
+      if (block->data == NULL)
+        return false;
+      held->n_blocks++;
+    }
+  p = block->data + block->used;
+  *p++ = e->kind;
+  *p++ = e->flow;
+  p = put_varint (p, e->lane);
+  p = put_signed (p, wrapping_diff (e->start_ns, held->last_start));
+  p = put_signed (p, wrapping_diff (e->end_ns, e->start_ns));
+  p = put_signed (p, e->task_id);
+  p = put_signed (p, e->item);
+  *p++ = (unsigned char)label_len;
+  memcpy (p, e->label, label_len);
+  p += label_len;
+  block->used = (size_t)(p - block->data);
+  held->last_start = e->start_ns;
+  held->n_events++;
+  return true;
+}
+
+/* Where the reading of the held records is: hands them to the store a
+ * batch at a time (a PlabStoreEventBatches). */
+typedef struct
+{
+  PlabRecording *self;
+  size_t block;
+  size_t offset;
+  int64_t last_start;
+} HeldReader;
+
+static const PlabEvent *
+held_next_cb (void *user_data, size_t *n_out)
+{
+  HeldReader *r = user_data;
+  const Held *held = &r->self->held;
+  PlabEvent *batch = r->self->unpacked;
+  size_t n = 0;
+
+  while (n < UNPACK_BATCH && r->block < held->n_blocks)
+    {
+      const HeldBlock *block = &held->blocks[r->block];
+      const unsigned char *p = block->data + r->offset;
+      PlabEvent *e = &batch[n++];
+      uint64_t lane;
+      int64_t v;
+
+      memset (e, 0, sizeof *e);
+      e->kind = *p++;
+      e->flow = *p++;
+      p = get_varint (p, &lane);
+      e->lane = (uint16_t)lane;
+      p = get_signed (p, &v);
+      e->start_ns = wrapping_add (r->last_start, v);
+      p = get_signed (p, &v);
+      e->end_ns = wrapping_add (e->start_ns, v);
+      p = get_signed (p, &e->task_id);
+      p = get_signed (p, &v);
+      e->item = (int32_t)v;
+      memcpy (e->label, p + 1, *p);
+      p += 1 + *p;
+      r->last_start = e->start_ns;
+      r->offset = (size_t)(p - block->data);
+      if (r->offset >= block->used)
+        {
+          r->block++;
+          r->offset = 0;
+        }
+    }
+  *n_out = n;
+  return n > 0 ? batch : NULL;
+}
+
 /* Writes the held-back events to the store in one transaction, then starts
  * the run's journal afresh: everything it held is in the store now. */
 static void
 flush_pending (PlabRecording *self)
 {
-  if (self->n_pending == 0)
+  HeldReader reader = { self, 0, 0, 0 };
+
+  if (self->held.n_events == 0)
     return;
-  self->store_sink.events (self->store_sink.user_data, self->pending, self->n_pending);
+  plab_store_sink_add_batches (self->store, held_next_cb, &reader);
   if (plab_store_sink_error (self->store) == 0)
     plab_store_journal_reset (self->store);
-  self->n_pending = 0;
+  held_clear (&self->held);
 }
 
 static void
 hold_events (PlabRecording *self, const PlabEvent *events, size_t n)
 {
-  if (self->n_pending + n > self->pending_cap)
-    {
-      size_t cap = self->pending_cap ? self->pending_cap : 4096;
-      PlabEvent *grown;
-
-      while (cap < self->n_pending + n)
-        cap *= 2;
-      grown = realloc (self->pending, cap * sizeof *grown);
-      if (grown == NULL)
-        {
-          /* No memory to hold them: they go to the store now, inside the
-           * measured time, rather than be lost. */
-          flush_pending (self);
-          self->store_sink.events (self->store_sink.user_data, events, n);
-          return;
-        }
-      self->pending = grown;
-      self->pending_cap = cap;
-    }
-  memcpy (self->pending + self->n_pending, events, n * sizeof *events);
-  self->n_pending += n;
-  if (self->n_pending >= MAX_PENDING_EVENTS)
+  for (size_t i = 0; i < n; i++)
+    if (!held_add (&self->held, &events[i]))
+      {
+        /* No memory to hold them: they go to the store now, inside the
+         * measured time, rather than be lost. */
+        flush_pending (self);
+        self->store_sink.events (self->store_sink.user_data, events + i, n - i);
+        return;
+      }
+  if (self->held.n_events >= MAX_PENDING_EVENTS)
     flush_pending (self);
 }
 
@@ -653,7 +844,7 @@ begin_run (PlabRecording *self,
    * even for no bytes). */
   if (self->lanes != NULL)
     memset (self->lanes, 0, (size_t)self->lanes_cap * sizeof *self->lanes);
-  self->n_pending = 0;
+  held_clear (&self->held);
   plab_trace_set_sink (trace, &sink);
   if (self->sink.run_begin)
     self->sink.run_begin (self->sink.user_data, self->run_id, config, spec.origin_ns);

@@ -515,6 +515,20 @@ plab_store_read_spans (PlabStore *self,
   return read_events (self, stmt, span_row, func, user_data);
 }
 
+int
+plab_store_read_counters (PlabStore *self, int64_t run_id, PlabStoreSpanFunc func, void *user_data)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (self == NULL || func == NULL)
+    return PLAB_EINVAL;
+  if ((rc = _plab_store_stmt_get (self, STMT_GET_COUNTERS, &stmt)) < 0)
+    return rc;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  return read_events (self, stmt, counter_row, func, user_data);
+}
+
 /* The spans (@counters false) or the counter samples of a run in one
  * malloc'ed array, for plab_store_get_spans () and
  * plab_store_get_counters (). */
@@ -528,7 +542,6 @@ collect_events (PlabStore *self,
                 size_t *n_out)
 {
   Array a = { NULL, 0, 0 };
-  sqlite3_stmt *stmt = NULL;
   int rc;
 
   if (self == NULL || out == NULL || n_out == NULL)
@@ -537,11 +550,8 @@ collect_events (PlabStore *self,
   *n_out = 0;
   if (!counters)
     rc = plab_store_read_spans (self, run_id, from_ns, to_ns, collect_events_cb, &a);
-  else if ((rc = _plab_store_stmt_get (self, STMT_GET_COUNTERS, &stmt)) == 0)
-    {
-      sqlite3_bind_int64 (stmt, 1, run_id);
-      rc = read_events (self, stmt, counter_row, collect_events_cb, &a);
-    }
+  else
+    rc = plab_store_read_counters (self, run_id, collect_events_cb, &a);
   if (rc != 0)
     {
       free (a.items);

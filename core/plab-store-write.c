@@ -387,19 +387,54 @@ bind_span (sqlite3_stmt *stmt, int first, const PlabEvent *ev, int64_t seq, int6
     }
 }
 
+/* The one batch of plab_store_add_events (). */
+typedef struct
+{
+  const PlabEvent *events;
+  size_t n;
+} OneBatch;
+
+static const PlabEvent *
+one_batch_next (void *user_data, size_t *n_out)
+{
+  OneBatch *batch = user_data;
+  const PlabEvent *events = batch->events;
+
+  *n_out = batch->n;
+  batch->events = NULL;
+  batch->n = 0;
+  return events;
+}
+
 int
 plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events, size_t n)
 {
-  sqlite3_stmt *span = NULL, *block = NULL, *counter = NULL, *update = NULL;
-  const PlabEvent *pending[SPAN_BLOCK];
-  int n_pending = 0;
-  int64_t n_spans, max_span, origin;
-  bool nested;
-  int rc;
+  OneBatch batch = { events, n };
 
   if (self == NULL || (events == NULL && n > 0))
     return PLAB_EINVAL;
-  if (n == 0)
+  return plab_store_add_event_batches (self, run_id, one_batch_next, &batch);
+}
+
+int
+plab_store_add_event_batches (PlabStore *self,
+                              int64_t run_id,
+                              PlabStoreEventBatches next,
+                              void *user_data)
+{
+  sqlite3_stmt *span = NULL, *block = NULL, *counter = NULL, *update = NULL;
+  const PlabEvent *pending[SPAN_BLOCK];
+  const PlabEvent *events;
+  int n_pending = 0;
+  int64_t n_spans, max_span, origin;
+  size_t n = 0;
+  bool nested;
+  int rc;
+
+  if (self == NULL || next == NULL)
+    return PLAB_EINVAL;
+  events = next (user_data, &n);
+  if (events == NULL || n == 0)
     return 0;
   if ((rc = _plab_store_require_writable (self)) < 0
       || (rc = _plab_store_stmt_get (self, STMT_INSERT_SPAN, &span)) < 0
@@ -426,46 +461,51 @@ plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events,
   sqlite3_bind_int64 (block, 1, run_id);
   sqlite3_bind_int64 (counter, 1, run_id);
 
-  for (size_t i = 0; i < n; i++)
+  for (; events != NULL && n > 0; events = next (user_data, &n))
     {
-      const PlabEvent *ev = &events[i];
-
-      if (!lane_is_known (self, ev->lane) && (rc = ensure_lane (self, run_id, ev->lane)) < 0)
-        goto fail;
-
-      if (ev->kind == PLAB_SPAN_COUNTER)
+      for (size_t i = 0; i < n; i++)
         {
-          sqlite3_bind_int (counter, 2, ev->lane);
-          sqlite3_bind_text (counter, 3, ev->label, (int)strnlen (ev->label, sizeof ev->label),
-                             SQLITE_STATIC);
-          sqlite3_bind_int64 (counter, 4, ev->start_ns - origin);
-          sqlite3_bind_int64 (counter, 5, ev->task_id);
-          if ((rc = stmt_run (self, counter)) < 0)
+          const PlabEvent *ev = &events[i];
+
+          if (!lane_is_known (self, ev->lane) && (rc = ensure_lane (self, run_id, ev->lane)) < 0)
             goto fail;
-          continue;
+
+          if (ev->kind == PLAB_SPAN_COUNTER)
+            {
+              sqlite3_bind_int (counter, 2, ev->lane);
+              sqlite3_bind_text (counter, 3, ev->label, (int)strnlen (ev->label, sizeof ev->label),
+                                 SQLITE_STATIC);
+              sqlite3_bind_int64 (counter, 4, ev->start_ns - origin);
+              sqlite3_bind_int64 (counter, 5, ev->task_id);
+              if ((rc = stmt_run (self, counter)) < 0)
+                goto fail;
+              continue;
+            }
+
+          if (ev->end_ns - ev->start_ns > max_span)
+            max_span = ev->end_ns - ev->start_ns;
+          pending[n_pending++] = ev;
+          if (n_pending == SPAN_BLOCK)
+            {
+              for (int r = 0; r < SPAN_BLOCK; r++)
+                bind_span (block, 2 + r * SPAN_PARAMS, pending[r], n_spans + r, origin);
+              if ((rc = stmt_run (self, block)) < 0)
+                goto fail;
+              _plab_store_kill_point ("span-block");
+              n_spans += SPAN_BLOCK;
+              n_pending = 0;
+            }
         }
 
-      if (ev->end_ns - ev->start_ns > max_span)
-        max_span = ev->end_ns - ev->start_ns;
-      pending[n_pending++] = ev;
-      if (n_pending == SPAN_BLOCK)
+      /* The rest of the batch, fewer than a block, one row at a time: the
+       * next batch may take the place of this one. */
+      for (int r = 0; r < n_pending; r++)
         {
-          for (int r = 0; r < SPAN_BLOCK; r++)
-            bind_span (block, 2 + r * SPAN_PARAMS, pending[r], n_spans + r, origin);
-          if ((rc = stmt_run (self, block)) < 0)
+          bind_span (span, 2, pending[r], n_spans++, origin);
+          if ((rc = stmt_run (self, span)) < 0)
             goto fail;
-          _plab_store_kill_point ("span-block");
-          n_spans += SPAN_BLOCK;
-          n_pending = 0;
         }
-    }
-
-  /* The rest, fewer than a block, one row at a time. */
-  for (int r = 0; r < n_pending; r++)
-    {
-      bind_span (span, 2, pending[r], n_spans++, origin);
-      if ((rc = stmt_run (self, span)) < 0)
-        goto fail;
+      n_pending = 0;
     }
 
   sqlite3_bind_int64 (update, 1, run_id);
@@ -665,6 +705,15 @@ sink_events_cb (void *user_data, const PlabEvent *events, size_t n_events)
 {
   PlabStore *self = user_data;
   int rc = plab_store_add_events (self, self->sink_run, events, n_events);
+
+  if (rc < 0 && self->sink_error == 0)
+    self->sink_error = rc;
+}
+
+void
+plab_store_sink_add_batches (PlabStore *self, PlabStoreEventBatches next, void *user_data)
+{
+  int rc = plab_store_add_event_batches (self, self->sink_run, next, user_data);
 
   if (rc < 0 && self->sink_error == 0)
     self->sink_error = rc;

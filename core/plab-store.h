@@ -118,6 +118,19 @@ int plab_store_put_lane (PlabStore *self, int64_t run_id, const PlabLaneInfo *la
  * transaction. Absolute times are converted with the run's origin. */
 int plab_store_add_events (PlabStore *self, int64_t run_id, const PlabEvent *events, size_t n);
 
+/* Hands plab_store_add_event_batches () its next batch of events: returns
+ * them (valid until the next call) with their number in *n_out, or NULL
+ * with 0 when there are no more. */
+typedef const PlabEvent *(*PlabStoreEventBatches) (void *user_data, size_t *n_out);
+
+/* As plab_store_add_events (), for events that come a batch at a time from
+ * @next: every batch in the one transaction, so that a writer holding its
+ * events in another form never makes them one array. */
+int plab_store_add_event_batches (PlabStore *self,
+                                  int64_t run_id,
+                                  PlabStoreEventBatches next,
+                                  void *user_data);
+
 /* Sets the outcome of a run. */
 int plab_store_finish_run (PlabStore *self, int64_t run_id, const PlabRunOutcome *outcome);
 
@@ -133,6 +146,11 @@ int plab_store_note_progress (PlabStore *self, int64_t run_id, int64_t wall_ns, 
  * plab_store_sink_error () returns the first one. */
 void plab_store_sink_init (PlabStore *self, int64_t run_id, PlabTraceSink *sink);
 int plab_store_sink_error (PlabStore *self);
+
+/* What the sink's events callback does, with the events pulled from @next
+ * (see plab_store_add_event_batches ()); a failure is remembered the same
+ * way. */
+void plab_store_sink_add_batches (PlabStore *self, PlabStoreEventBatches next, void *user_data);
 
 /* --- The event journal ---
  *
@@ -236,6 +254,15 @@ int plab_store_read_spans (PlabStore *self,
  * task_id, the sampling lane in lane), ordered by name then time; free with
  * free (). */
 int plab_store_get_counters (PlabStore *self, int64_t run_id, PlabEvent **out, size_t *n_out);
+
+/* The counter samples plab_store_get_counters () returns, in the same order,
+ * handed to @func in batches of at most PLAB_STORE_SPAN_BATCH, as
+ * plab_store_read_spans () hands spans: a queue's run can hold a sample per
+ * message. Returns 0, a store error, or what @func returned to stop. */
+int plab_store_read_counters (PlabStore *self,
+                              int64_t run_id,
+                              PlabStoreSpanFunc func,
+                              void *user_data);
 
 typedef struct
 {

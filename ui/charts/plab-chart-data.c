@@ -129,8 +129,7 @@ timeline_load (PlabStore *store,
                PlabTimelineData **out)
 {
   PlabLaneInfo *lanes = NULL;
-  PlabEvent *counters = NULL;
-  size_t n_lanes = 0, n_counters = 0;
+  size_t n_lanes = 0;
   LoadSpans load = { NULL, keep_going, user_data };
   int rc;
 
@@ -146,13 +145,8 @@ timeline_load (PlabStore *store,
   /* The spans go from the store straight into the timeline's compact form,
    * a batch at a time: ten million of them never sit in memory twice. */
   if ((rc = plab_store_read_spans (store, run_id, 0, INT64_MAX, load_spans_cb, &load)) != 0
-      || (rc = plab_store_get_counters (store, run_id, &counters, &n_counters)) != 0)
+      || (rc = plab_store_read_counters (store, run_id, load_spans_cb, &load)) != 0)
     goto fail;
-  if (plab_timeline_builder_add (load.builder, counters, n_counters) != 0)
-    {
-      rc = PLAB_ENOMEM;
-      goto fail;
-    }
   if (keep_going != NULL && !keep_going (user_data))
     {
       rc = PLAB_ECANCELLED;
@@ -171,7 +165,6 @@ timeline_load (PlabStore *store,
 fail:
   plab_timeline_builder_free (load.builder);
   free (lanes);
-  free (counters);
   return rc;
 }
 

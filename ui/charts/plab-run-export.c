@@ -130,22 +130,37 @@ csv_spans_cb (void *user_data, const PlabEvent *spans, size_t n_spans)
   return flush (x, false);
 }
 
-/* Calls @write on each counter sample of the run, flushing after each;
- * @runner is handed on to it. */
-static int
-each_counter (Export *x, void (*write) (Export *x, const PlabEvent *e, int runner), int runner)
+/* Writes each counter sample of the run through @write, with @runner handed
+ * on to it. */
+typedef struct
 {
-  PlabEvent *counters = NULL;
-  size_t n_counters = 0;
-  int rc = plab_store_get_counters (x->store, x->run->id, &counters, &n_counters);
+  Export *x;
+  void (*write) (Export *x, const PlabEvent *e, int runner);
+  int runner;
+} EachCounter;
+
+static int
+each_counter_cb (void *user_data, const PlabEvent *counters, size_t n_counters)
+{
+  EachCounter *each = user_data;
+  int rc = 0;
 
   for (size_t i = 0; rc == 0 && i < n_counters; i++)
     {
-      write (x, &counters[i], runner);
-      rc = flush (x, false);
+      each->write (each->x, &counters[i], each->runner);
+      rc = flush (each->x, false);
     }
-  free (counters);
   return rc;
+}
+
+/* Calls @write on each counter sample of the run as the store hands them
+ * over, a batch at a time, flushing after each; @runner is handed on to it. */
+static int
+each_counter (Export *x, void (*write) (Export *x, const PlabEvent *e, int runner), int runner)
+{
+  EachCounter each = { x, write, runner };
+
+  return plab_store_read_counters (x->store, x->run->id, each_counter_cb, &each);
 }
 
 /* Counter samples after the spans: the sampling lane, the time as start
