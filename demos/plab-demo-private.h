@@ -117,6 +117,11 @@ extern const PlabDemo plab_demo_barrier;
 extern const PlabDemo plab_demo_cars;
 extern const PlabDemo plab_demo_chef;
 extern const PlabDemo plab_demo_counter;
+extern const PlabDemo plab_demo_deadlock;
+extern const PlabDemo plab_demo_futures;
+extern const PlabDemo plab_demo_lifecycle;
+extern const PlabDemo plab_demo_print;
+extern const PlabDemo plab_demo_shared;
 extern const PlabDemo plab_demo_kde;
 extern const PlabDemo plab_demo_list_append;
 extern const PlabDemo plab_demo_pipe;
@@ -215,6 +220,10 @@ void _plab_demo_json_figure (PlabBuf *buf,
                              const char *title,
                              const char *x_label,
                              const char *y_label);
+
+/* Appends the member `, "@key": "2, 3, 1"`: the 0-based entries of
+ * @order, 1-based, in a string a student reads (an order of tasks). */
+void _plab_demo_json_order (PlabBuf *buf, const char *key, const int *order, int n);
 
 /* Appends @n strings as JSON strings separated by ", ": the items of a
  * figure's categories. */
