@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum
@@ -109,14 +110,25 @@ cancelled (const Life *l)
   return l->run->cancel && *l->run->cancel;
 }
 
+/* Waits @ns in slices that watch the cancel flag, recording nothing: the
+ * step's own span covers it. */
+static void
+pause_ns (const Life *l, int64_t ns)
+{
+  for (int64_t end = plab_now_ns () + ns, left;
+       (left = end - plab_now_ns ()) > 0 && !cancelled (l);)
+    {
+      struct timespec ts = { 0, left < JOIN_SLICE_NS ? left : JOIN_SLICE_NS };
+
+      nanosleep (&ts, NULL);
+    }
+}
+
 /* Ends a step begun at @t0: lasts at least @min_ns, so that it shows. */
 static void
-step_end (int64_t t0, int64_t min_ns, const char *label)
+step_end (const Life *l, int64_t t0, int64_t min_ns, const char *label)
 {
-  int64_t left = t0 + min_ns - plab_now_ns ();
-
-  if (left > 0)
-    plab_sleep_ns (left);
+  pause_ns (l, t0 + min_ns - plab_now_ns ());
   plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), -1, label);
 }
 
@@ -172,12 +184,12 @@ walk (Life *l)
   t0 = plab_now_ns ();
   if ((rc = start_child (l, CHILD_WORKER)) != 0 || (rc = start_child (l, CHILD_DAEMON)) != 0)
     return rc;
-  step_end (t0, s / 2, "start worker and daemon");
+  step_end (l, t0, s / 2, "start worker and daemon");
 
   t0 = plab_now_ns ();
   l->timeout_rc = join_child (l, CHILD_WORKER, s);
   l->alive_after_timeout = plab_process_is_alive (l->procs[CHILD_WORKER]);
-  step_end (t0, 0,
+  step_end (l, t0, 0,
             l->alive_after_timeout ? "join (timeout): still alive" : "join (timeout): ended");
   if (l->timeout_rc == PLAB_ECANCELLED)
     return l->timeout_rc;
@@ -186,32 +198,32 @@ walk (Life *l)
   if ((rc = join_child (l, CHILD_WORKER, -1)) != 0)
     return rc;
   snprintf (label, sizeof label, "join: exitcode %d", python_exitcode (&l->status[CHILD_WORKER]));
-  step_end (t0, s / 2, label);
+  step_end (l, t0, s / 2, label);
 
   t0 = plab_now_ns ();
   if ((rc = start_child (l, CHILD_EXIT3)) != 0 || (rc = join_child (l, CHILD_EXIT3, -1)) != 0)
     return rc;
   snprintf (label, sizeof label, "join: exitcode %d", python_exitcode (&l->status[CHILD_EXIT3]));
-  step_end (t0, s / 2, label);
+  step_end (l, t0, s / 2, label);
 
   for (int i = CHILD_TERMINATED; i <= CHILD_KILLED; i++)
     {
       t0 = plab_now_ns ();
       if ((rc = start_child (l, i)) != 0)
         return rc;
-      plab_sleep_ns (s);
+      pause_ns (l, s);
       rc = i == CHILD_TERMINATED ? plab_process_terminate (l->procs[i])
                                  : plab_process_kill (l->procs[i]);
       if (rc != 0 || (rc = join_child (l, i, -1)) != 0)
         return rc;
       snprintf (label, sizeof label, "%s: exitcode %d",
                 i == CHILD_TERMINATED ? "terminate" : "kill", python_exitcode (&l->status[i]));
-      step_end (t0, s / 2, label);
+      step_end (l, t0, s / 2, label);
     }
 
   t0 = plab_now_ns ();
   l->restart_rc = plab_process_start (l->procs[CHILD_WORKER]);
-  step_end (t0, s / 2, l->restart_rc == PLAB_ESTATE ? "start again: refused" : "start again");
+  step_end (l, t0, s / 2, l->restart_rc == PLAB_ESTATE ? "start again: refused" : "start again");
 
   /* What the parent does with its children at the end: waits for a
    * non-daemon one, terminates a daemon. */
@@ -227,7 +239,7 @@ walk (Life *l)
       plab_process_free (l->procs[i]);
       l->procs[i] = NULL;
       l->free_ns[i] = plab_now_ns () - t0;
-      step_end (t0, s / 2,
+      step_end (l, t0, s / 2,
                 specs[i].daemon ? "end: daemon terminated" : "end: non-daemon waited for");
     }
   return 0;

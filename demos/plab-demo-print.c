@@ -103,7 +103,7 @@ typedef struct
   int whole;
   int mixed;
   int newlines; /* one per line printed, mixed up or not */
-  char sample[SAMPLE_LINES * 48];
+  char sample[SAMPLE_LINES * 72];
 } Printed;
 
 /* Reads back what the writers printed since @from and sorts the lines into
@@ -138,7 +138,7 @@ read_back (int fd, off_t from, Printed *out)
         {
           size_t at = strlen (out->sample);
 
-          snprintf (out->sample + at, sizeof out->sample - at, "%s%.40s", n ? " | " : "", line);
+          snprintf (out->sample + at, sizeof out->sample - at, "%s%.64s", n ? " | " : "", line);
         }
     }
   free (text);
