@@ -675,7 +675,9 @@ const PlabDemo plab_demo_squares = {
     "workers only help when each "
     "task does enough work; raise Work and watch the speedup grow. On the processes "
     "backend, Crash item makes one task kill its worker: the pool loses exactly that "
-    "item, replaces the worker and finishes the rest. Choose View: arrival for the order "
+    "item, replaces the worker and finishes the rest (Python's Pool instead waits for ever "
+    "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
+    "pool). Choose View: arrival for the order "
     "results arrive in: imap hands them over in input order, so a finished item waits for "
     "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
   .tries = {
