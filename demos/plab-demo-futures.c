@@ -277,11 +277,11 @@ fail:
 /* What a student reads in the Result panel; other keys stay in the store. */
 static const PlabResultLabel result_labels[] = {
   { "tasks", "slow squares", NULL },
-  { "as_completed_order", "order as_completed gave them", NULL },
+  { "as_completed_order", "order as completed gave them", NULL },
   { "imap_order", "order imap gave them", NULL },
-  { "imap_unordered_order", "order imap_unordered gave them", NULL },
-  { "as_completed_out_of_order", "pairs out of input order, as_completed", NULL },
-  { "imap_unordered_out_of_order", "pairs out of input order, imap_unordered", NULL },
+  { "imap_unordered_order", "order imap unordered gave them", NULL },
+  { "as_completed_out_of_order", "pairs out of input order, as completed", NULL },
+  { "imap_unordered_out_of_order", "pairs out of input order, imap unordered", NULL },
 };
 
 const PlabDemo plab_demo_futures = {

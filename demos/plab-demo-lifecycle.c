@@ -355,7 +355,7 @@ static const PlabResultLabel result_labels[] = {
   { "worker_parent_pid", "its parent, as the worker saw it", NULL },
   { "parent_pid", "the parent's pid", NULL },
   { "join_timeout", "join with a timeout returned", NULL },
-  { "alive_after_timeout", "is_alive () after it", NULL },
+  { "alive_after_timeout", "still alive after it", NULL },
   { "worker_exit", "the worker ended", NULL },
   { "worker_exit_python_exitcode", "its Python exitcode", NULL },
   { "exit3", "a child returning 3 ended", NULL },
