@@ -195,7 +195,7 @@ result_json (const Futures *f)
 {
   const char *cats[MAX_TASKS];
   char names[MAX_TASKS][32];
-  double seconds[MAX_TASKS];
+  double seconds[N_WAYS * MAX_TASKS];
   PlabBuf buf;
 
   plab_buf_init (&buf);
@@ -216,18 +216,12 @@ result_json (const Futures *f)
       snprintf (names[i], sizeof names[i], "%d (%d)", i + 1, units (i));
       cats[i] = names[i];
     }
-  _plab_demo_json_strings (&buf, cats, (size_t)f->n);
-  plab_buf_append (&buf, "], \"series\": [");
   for (int w = 0; w < N_WAYS; w++)
-    {
-      for (int i = 0; i < f->n; i++)
-        seconds[i] = f->arrived_ns[w][i] / 1e9;
-      if (w)
-        plab_buf_append (&buf, ", ");
-      _plab_demo_json_bars_series (&buf, way_names[w], seconds, (size_t)f->n);
-    }
+    for (int i = 0; i < f->n; i++)
+      seconds[w * f->n + i] = f->arrived_ns[w][i] / 1e9;
+  _plab_demo_json_bar_table (&buf, cats, (size_t)f->n, way_names, seconds, N_WAYS);
   plab_buf_printf (&buf,
-                   "], \"notes\": [\"as_completed and imap_unordered hand results over as they "
+                   ", \"notes\": [\"as_completed and imap_unordered hand results over as they "
                    "finish (%d and %d pairs out of input order); imap holds them back for input "
                    "order (%d)\"]}}",
                    out_of_order (f, WAY_AS_COMPLETED), out_of_order (f, WAY_IMAP_UNORDERED),

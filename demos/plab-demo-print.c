@@ -151,7 +151,7 @@ result_json (const Printed *printed, const bool *ran, int expected)
   static const char *const names[2] = { "no-lock", "lock" };
   static const char *const cats[2] = { "without a lock", "with a lock" };
   const char *used[2];
-  double whole[2], mixed[2];
+  double values[4], mixed[2]; /* whole lines, then mixed-up ones */
   int k = 0;
   PlabBuf buf;
 
@@ -170,17 +170,16 @@ result_json (const Printed *printed, const bool *ran, int expected)
       plab_buf_append (&buf, ": ");
       plab_json_write_string (&buf, printed[m].sample);
       used[k] = cats[m];
-      whole[k] = printed[m].whole;
+      values[k] = printed[m].whole;
       mixed[k++] = printed[m].mixed;
     }
   plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "Lines as they came out of the stream", "", "lines");
-  _plab_demo_json_strings (&buf, used, (size_t)k);
-  plab_buf_append (&buf, "], \"series\": [");
-  _plab_demo_json_bars_series (&buf, "whole lines", whole, (size_t)k);
-  plab_buf_append (&buf, ", ");
-  _plab_demo_json_bars_series (&buf, "mixed-up lines", mixed, (size_t)k);
-  plab_buf_append (&buf, "], \"notes\": [");
+  for (int i = 0; i < k; i++)
+    values[k + i] = mixed[i];
+  _plab_demo_json_bar_table (&buf, used, (size_t)k,
+                             (const char *const[]){ "whole lines", "mixed-up lines" }, values, 2);
+  plab_buf_append (&buf, ", \"notes\": [");
   for (int m = 0, first = 1; m < 2; m++)
     if (ran[m])
       {

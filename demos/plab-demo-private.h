@@ -238,6 +238,16 @@ void _plab_demo_json_bar_values (PlabBuf *buf,
                                  const double *values,
                                  size_t n);
 
+/* Fills a bars figure opened by _plab_demo_json_figure () that has
+ * @n_series series: its @n @categories, then series s named @series[s] with
+ * the @n values from @values[s * @n], and closes the list of series. */
+void _plab_demo_json_bar_table (PlabBuf *buf,
+                                const char *const *categories,
+                                size_t n,
+                                const char *const *series,
+                                const double *values,
+                                size_t n_series);
+
 /* Appends one series of a bars figure: {"name": @name, "values": [...]}. */
 void _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n);
 

@@ -132,14 +132,11 @@ result_json (const int64_t *before,
     }
   _plab_demo_json_figure (&buf, "bars", "What the parent reads after the child doubled them",
                           "item", "value");
-  _plab_demo_json_strings (&buf, cats, N_ITEMS);
-  plab_buf_append (&buf, "], \"series\": [");
-  _plab_demo_json_bars_series (&buf, "before", series[0], N_ITEMS);
-  plab_buf_append (&buf, ", ");
-  _plab_demo_json_bars_series (&buf, "shared Array after", series[1], N_ITEMS);
-  plab_buf_append (&buf, ", ");
-  _plab_demo_json_bars_series (&buf, "ordinary array after", series[2], N_ITEMS);
-  plab_buf_printf (&buf, "], \"notes\": [\"%s\", \"the Value reached %lld of %lld\"]}}",
+  _plab_demo_json_bar_table (&buf, cats, N_ITEMS,
+                             (const char *const[]){ "before", "shared Array after",
+                                                    "ordinary array after" },
+                             &series[0][0], 3);
+  plab_buf_printf (&buf, ", \"notes\": [\"%s\", \"the Value reached %lld of %lld\"]}}",
                    changed ? "the ordinary array changed too: the child shares the parent's memory"
                            : "the ordinary array is unchanged: the child doubled its own copy",
                    (long long)value, (long long)expected);
