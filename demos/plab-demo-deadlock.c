@@ -193,12 +193,8 @@ result_json (const Deadlock *d, bool deadlocked, int taken)
                        "into shared memory before it returns, there is no feeder thread\"]}}");
       return plab_buf_steal (&buf);
     }
-  plab_buf_printf (&buf, ", \"cycle\": ");
-  if (deadlocked)
-    plab_json_write_string (&buf, "worker 1 holds A and waits for B; worker 2 holds B and waits "
-                                  "for A");
-  else
-    plab_json_write_string (&buf, "none");
+  /* The wait-for graph in a few characters; the notes say it in words. */
+  plab_buf_printf (&buf, ", \"cycle\": \"%s\"", deadlocked ? "1 → 2 → 1" : "none");
   for (int i = 0; i < N_WORKERS; i++)
     {
       char key[32];
@@ -213,8 +209,8 @@ result_json (const Deadlock *d, bool deadlocked, int taken)
                           "seconds");
   _plab_demo_json_bar_values (&buf, cats, "waited for the second lock (s)", waited, N_WORKERS);
   plab_buf_printf (&buf, ", \"notes\": [\"%s\"]}}",
-                   deadlocked ? "a cycle: each holds the lock the other waits for; only the "
-                                "timeout ended it"
+                   deadlocked ? "a cycle: worker 1 holds A and waits for B, held by worker 2, "
+                                "which waits for A; only the timeout ended it"
                               : "no cycle: both workers got both locks");
   return plab_buf_steal (&buf);
 }
@@ -274,7 +270,7 @@ deadlock_run (PlabDemoRun *run)
       for (int i = 0; i < N_WORKERS && rc >= 0; i++)
         {
           args[i] = (DeadlockArg){ &d, i };
-          rc = _plab_crew_startf (crew, locker_cb, &args[i], "worker %d (%s then %s)", i + 1,
+          rc = _plab_crew_startf (crew, locker_cb, &args[i], "worker %d (%s, %s)", i + 1,
                                   lock_names[d.mode == MODE_OPPOSITE ? i : 0],
                                   lock_names[d.mode == MODE_OPPOSITE ? 1 - i : 1]);
         }
@@ -316,7 +312,7 @@ fail:
 static const PlabResultLabel result_labels[] = {
   { "mode", "lock order", NULL },
   { "deadlocked", "deadlocked", NULL },
-  { "cycle", "the cycle", NULL },
+  { "cycle", "who waits for whom", NULL },
   { "worker1_waited_s", "worker 1 waited for its second lock", "s" },
   { "worker2_waited_s", "worker 2 waited for its second lock", "s" },
   { "timeout_s", "the demo gives up a wait after", "s" },

@@ -190,12 +190,22 @@ out_of_order (const Futures *f, int way)
   return count;
 }
 
+/* "2, 3, 1, ...": the tasks of way @way in the order they arrived. */
+static void
+order_text (const Futures *f, int way, char *buf, size_t size)
+{
+  buf[0] = '\0';
+  for (int k = 0, at = 0; k < f->n && at >= 0 && (size_t)at < size; k++)
+    at += snprintf (buf + at, size - (size_t)at, "%s%d", k ? ", " : "", f->order[way][k] + 1);
+}
+
 static char *
 result_json (const Futures *f)
 {
   const char *cats[MAX_TASKS];
   char names[MAX_TASKS][32];
   double seconds[N_WAYS * MAX_TASKS];
+  char order[4 * MAX_TASKS];
   PlabBuf buf;
 
   plab_buf_init (&buf);
@@ -205,7 +215,8 @@ result_json (const Futures *f)
       char key[48];
 
       snprintf (key, sizeof key, "%s_order", way_names[w]);
-      _plab_demo_json_order (&buf, key, f->order[w], f->n);
+      order_text (f, w, order, sizeof order);
+      plab_buf_printf (&buf, ", \"%s\": \"%s\"", key, order);
       plab_buf_printf (&buf, ", \"%s_out_of_order\": %d", way_names[w], out_of_order (f, w));
     }
   plab_buf_append (&buf, ", ");
@@ -220,12 +231,15 @@ result_json (const Futures *f)
     for (int i = 0; i < f->n; i++)
       seconds[w * f->n + i] = f->arrived_ns[w][i] / 1e9;
   _plab_demo_json_bar_table (&buf, cats, (size_t)f->n, way_names, seconds, N_WAYS);
-  plab_buf_printf (&buf,
-                   ", \"notes\": [\"as_completed and imap_unordered hand results over as they "
-                   "finish (%d and %d pairs out of input order); imap holds them back for input "
-                   "order (%d)\"]}}",
-                   out_of_order (f, WAY_AS_COMPLETED), out_of_order (f, WAY_IMAP_UNORDERED),
-                   out_of_order (f, WAY_IMAP));
+  plab_buf_append (&buf, ", \"notes\": [");
+  for (int w = 0; w < N_WAYS; w++)
+    {
+      order_text (f, w, order, sizeof order);
+      plab_buf_printf (&buf, "\"%s: %s (%d pairs out of input order)\", ", way_names[w], order,
+                       out_of_order (f, w));
+    }
+  plab_buf_append (&buf, "\"as_completed and imap_unordered hand results over as they finish; "
+                         "imap holds them back for input order\"]}}");
   return plab_buf_steal (&buf);
 }
 
@@ -247,9 +261,14 @@ futures_run (PlabDemoRun *run)
   rc = _plab_demo_pool_new (run, NULL, "pool", &pool);
   if (rc != 0)
     goto fail;
-  rc = collect_futures (pool, f);
-  for (int w = WAY_IMAP; rc == 0 && w < N_WAYS; w++)
-    rc = collect_imap (pool, f, w);
+  /* Each way is one span on the main lane, around its waits. */
+  for (int w = 0; rc == 0 && w < N_WAYS; w++)
+    {
+      int64_t t0 = plab_now_ns ();
+
+      rc = w == WAY_AS_COMPLETED ? collect_futures (pool, f) : collect_imap (pool, f, w);
+      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), -1, way_names[w]);
+    }
   plab_pool_free (pool);
   if (rc != 0)
     {

@@ -221,10 +221,6 @@ void _plab_demo_json_figure (PlabBuf *buf,
                              const char *x_label,
                              const char *y_label);
 
-/* Appends the member `, "@key": "2, 3, 1"`: the 0-based entries of
- * @order, 1-based, in a string a student reads (an order of tasks). */
-void _plab_demo_json_order (PlabBuf *buf, const char *key, const int *order, int n);
-
 /* Appends @n strings as JSON strings separated by ", ": the items of a
  * figure's categories. */
 void _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n);

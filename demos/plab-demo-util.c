@@ -52,17 +52,6 @@ _plab_demo_json_short (PlabBuf *buf, const char *key, double value)
 }
 
 void
-_plab_demo_json_order (PlabBuf *buf, const char *key, const int *order, int n)
-{
-  plab_buf_append (buf, ", ");
-  plab_json_write_string (buf, key);
-  plab_buf_append (buf, ": \"");
-  for (int i = 0; i < n; i++)
-    plab_buf_printf (buf, "%s%d", i ? ", " : "", order[i] + 1);
-  plab_buf_append (buf, "\"");
-}
-
-void
 _plab_demo_json_strings (PlabBuf *buf, const char *const *strings, size_t n)
 {
   for (size_t i = 0; i < n; i++)

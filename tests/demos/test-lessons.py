@@ -185,7 +185,8 @@ def deadlock_opposite_orders_always_deadlock(db):
         for r in runs(db, "deadlock", "-b", backend, "--set", "timeout_ms=300", "--repeat",
                       REPEATS):
             assert r["result"]["deadlocked"] is True, (backend, r["result"])
-            assert "waits for B" in r["result"]["cycle"], r["result"]
+            assert r["result"]["cycle"] == "1 → 2 → 1", r["result"]
+            assert "worker 1 holds A and waits for B" in r["result"]["figure"]["notes"][0]
         # Both lanes wait on each other's lock at the same time.
         rows = span_rows(db, r["id"])
         w1 = [x for x in rows if x["lane_name"].startswith("worker 1")
