@@ -62,7 +62,7 @@ static const ChildSpec specs[N_CHILDREN] = {
 };
 
 #define SLEEP_SLICE_NS 100000000 /* a child's sleep is recorded in slices of this */
-#define JOIN_SLICE_NS 50000000   /* a join looks at the cancel flag this often */
+#define JOIN_SLICE_NS 200000000  /* a join looks at the cancel flag this often */
 
 /* Written by child i only, before its sleep; read by the parent after. */
 typedef struct
@@ -184,27 +184,26 @@ walk (Life *l)
   t0 = plab_now_ns ();
   if ((rc = start_child (l, CHILD_WORKER)) != 0 || (rc = start_child (l, CHILD_DAEMON)) != 0)
     return rc;
-  step_end (l, t0, s / 2, "start worker and daemon");
+  step_end (l, t0, s, "start worker, daemon");
 
   t0 = plab_now_ns ();
   l->timeout_rc = join_child (l, CHILD_WORKER, s);
   l->alive_after_timeout = plab_process_is_alive (l->procs[CHILD_WORKER]);
-  step_end (l, t0, 0,
-            l->alive_after_timeout ? "join (timeout): still alive" : "join (timeout): ended");
+  step_end (l, t0, 0, l->alive_after_timeout ? "join timed out: alive" : "join: ended");
   if (l->timeout_rc == PLAB_ECANCELLED)
     return l->timeout_rc;
 
   t0 = plab_now_ns ();
   if ((rc = join_child (l, CHILD_WORKER, -1)) != 0)
     return rc;
-  snprintf (label, sizeof label, "join: exitcode %d", python_exitcode (&l->status[CHILD_WORKER]));
-  step_end (l, t0, s / 2, label);
+  snprintf (label, sizeof label, "exitcode %d", python_exitcode (&l->status[CHILD_WORKER]));
+  step_end (l, t0, s, label);
 
   t0 = plab_now_ns ();
   if ((rc = start_child (l, CHILD_EXIT3)) != 0 || (rc = join_child (l, CHILD_EXIT3, -1)) != 0)
     return rc;
-  snprintf (label, sizeof label, "join: exitcode %d", python_exitcode (&l->status[CHILD_EXIT3]));
-  step_end (l, t0, s / 2, label);
+  snprintf (label, sizeof label, "exitcode %d", python_exitcode (&l->status[CHILD_EXIT3]));
+  step_end (l, t0, s, label);
 
   for (int i = CHILD_TERMINATED; i <= CHILD_KILLED; i++)
     {
@@ -216,14 +215,14 @@ walk (Life *l)
                                  : plab_process_kill (l->procs[i]);
       if (rc != 0 || (rc = join_child (l, i, -1)) != 0)
         return rc;
-      snprintf (label, sizeof label, "%s: exitcode %d",
-                i == CHILD_TERMINATED ? "terminate" : "kill", python_exitcode (&l->status[i]));
-      step_end (l, t0, s / 2, label);
+      snprintf (label, sizeof label, "%s: %d", i == CHILD_TERMINATED ? "SIGTERM" : "SIGKILL",
+                python_exitcode (&l->status[i]));
+      step_end (l, t0, s, label);
     }
 
   t0 = plab_now_ns ();
   l->restart_rc = plab_process_start (l->procs[CHILD_WORKER]);
-  step_end (l, t0, s / 2, l->restart_rc == PLAB_ESTATE ? "start again: refused" : "start again");
+  step_end (l, t0, s, l->restart_rc == PLAB_ESTATE ? "restart refused" : "restarted");
 
   /* What the parent does with its children at the end: waits for a
    * non-daemon one, terminates a daemon. */
@@ -239,8 +238,7 @@ walk (Life *l)
       plab_process_free (l->procs[i]);
       l->procs[i] = NULL;
       l->free_ns[i] = plab_now_ns () - t0;
-      step_end (l, t0, s / 2,
-                specs[i].daemon ? "end: daemon terminated" : "end: non-daemon waited for");
+      step_end (l, t0, s / 2, specs[i].daemon ? "daemon terminated" : "non-daemon waited for");
     }
   return 0;
 }
@@ -287,8 +285,17 @@ result_json (const Life *l)
     codes[i] = python_exitcode (&l->status[shown[i]]);
   _plab_demo_json_figure (&buf, "bars", "Python's exitcode of each child", "child", "exitcode");
   _plab_demo_json_bar_values (&buf, cats, "exitcode", codes, 4);
-  plab_buf_append (&buf, ", \"notes\": [\"a negative exitcode is Python's way of saying killed "
-                         "by that signal\"]}}");
+  plab_buf_append (&buf, ", \"notes\": [");
+  for (int i = 0; i < 4; i++)
+    {
+      char text[96];
+
+      plab_exit_status_describe (&l->status[shown[i]], text, sizeof text);
+      plab_buf_printf (&buf, "\"%s: %s, exitcode %d in Python\", ", cats[i], text,
+                       python_exitcode (&l->status[shown[i]]));
+    }
+  plab_buf_append (&buf, "\"a negative exitcode is Python's way of saying killed by that "
+                         "signal\"]}}");
   return plab_buf_steal (&buf);
 }
 
@@ -349,21 +356,18 @@ fail:
   return rc;
 }
 
-/* What a student reads in the Result panel; other keys stay in the store. */
+/* What a student reads in the Result panel; other keys stay in the store
+ * (how each child ended, in the lab's words, is in the notes). */
 static const PlabResultLabel result_labels[] = {
   { "worker_pid", "the worker's pid", NULL },
   { "worker_parent_pid", "its parent, as the worker saw it", NULL },
   { "parent_pid", "the parent's pid", NULL },
   { "join_timeout", "join with a timeout returned", NULL },
   { "alive_after_timeout", "still alive after it", NULL },
-  { "worker_exit", "the worker ended", NULL },
-  { "worker_exit_python_exitcode", "its Python exitcode", NULL },
-  { "exit3", "a child returning 3 ended", NULL },
-  { "exit3_python_exitcode", "its Python exitcode", NULL },
-  { "terminate", "terminate () ended a child", NULL },
-  { "terminate_python_exitcode", "its Python exitcode", NULL },
-  { "kill", "kill () ended a child", NULL },
-  { "kill_python_exitcode", "its Python exitcode", NULL },
+  { "worker_exit_python_exitcode", "the worker's exitcode", NULL },
+  { "exit3_python_exitcode", "exitcode of a child returning 3", NULL },
+  { "terminate_python_exitcode", "exitcode after terminate ()", NULL },
+  { "kill_python_exitcode", "exitcode after kill ()", NULL },
   { "restart", "starting a finished process again", NULL },
   { "non_daemon_end_s", "the end waited for the non-daemon child", "s" },
   { "daemon_end_s", "the end waited for the daemon", "s" },
