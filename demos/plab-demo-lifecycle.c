@@ -29,7 +29,7 @@ static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_STEP_MS] = { "step_ms", PLAB_PARAM_INT,
                       "length of one step; the children sleep a few steps, so that each step "
                       "shows on the timeline",
-                      300, 50, 3000, NULL, "ms" },
+                      500, 50, 3000, NULL, "ms" },
 };
 
 /* How many steps a child sleeps, in the order the demo starts them. */
