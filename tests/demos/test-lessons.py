@@ -19,6 +19,8 @@ cores) cannot flip the answer by one unlucky pause:
     lock and the atomic add count exactly;
   - list-append: threads under the GIL wait for it in turn, plain threads
     never; the lesson quotes the text's two threads and 3.7x;
+  - counter: the atomic add costs less per increment than the lock, and
+    both count exactly;
   - pool-vs-process: for CPU work the pool, started once, beats a process
     per task (the process-per-task win needs waits much longer than starts);
   - squares: a task that crashes its worker loses that one item, and the
@@ -159,6 +161,16 @@ def list_append_threads_take_turns_under_the_gil(db):
     p = subprocess.run([PLAB, "run", "list-append", "--help"], capture_output=True, text=True,
                        timeout=DEADLINE)
     assert "two threads" in p.stdout and "3.7x" in p.stdout and "3.8x" not in p.stdout, p.stdout
+
+
+@test
+def counter_atomic_is_cheaper_than_the_lock(db):
+    out = runs(db, "counter", "-b", "processes", "--set", "work=0", "--repeat", REPEATS)
+    atomic = statistics.median(r["result"]["atomic_ns_per_increment"] for r in out)
+    lock = statistics.median(r["result"]["lock_ns_per_increment"] for r in out)
+    assert atomic < lock, (atomic, lock)
+    for r in out:
+        assert r["result"]["atomic_lost"] == 0 and r["result"]["lock_lost"] == 0, r["result"]
 
 
 @test
