@@ -288,7 +288,8 @@ const PlabDemo plab_demo_list_append = {
     "one (the text measured two threads: 2.0 s, no faster than one), while processes almost "
     "halve the time at each doubling (1.05 s with 2, 0.54 s with 4: 2.003 / 0.540 s is 3.7x "
     "with four processes). "
-    "Plain C threads scale like processes, because nothing stops them running at once. On "
+    "Plain C threads (the threads backend, a Pool of threads like Python's "
+    "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
     "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
     "Result tab too: each process filled its own copy of the list, and the parent's lists "
     "are empty.",
