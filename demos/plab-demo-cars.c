@@ -377,15 +377,18 @@ const PlabDemo plab_demo_cars = {
   .name = "cars",
   .title = "Cars on a queue: producers and consumers",
   .summary = "producers put car names on a bounded queue, consumers get them, cnt counts",
-  .lesson = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
-            "and a shared counter, cnt, counts the deliveries. Watch the queue's depth track "
-            "under the lanes: with fast producers it sits at the capacity and the producer's lane "
-            "shows queue waits (the queue is full), with fast consumers it stays near zero and "
-            "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
-            "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
-            "on the queue, so every consumer knows when to stop. The check shows what a queue "
-            "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
-            "order they were put.",
+  .lesson
+  = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
+    "and a shared counter, cnt, counts the deliveries (the classic code's cnt counts the cars "
+    "put on the queue; counting what arrives checks that the queue lost none, and at the end "
+    "the two agree). Watch the queue's depth track "
+    "under the lanes: with fast producers it sits at the capacity and the producer's lane "
+    "shows queue waits (the queue is full), with fast consumers it stays near zero and "
+    "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
+    "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
+    "on the queue, so every consumer knows when to stop. The check shows what a queue "
+    "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
+    "order they were put.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),

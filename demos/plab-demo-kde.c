@@ -322,17 +322,21 @@ const PlabDemo plab_demo_kde = {
   .name = "kde",
   .title = "Kernel density estimate (Parzen window)",
   .summary = "a density estimated on a grid split over workers; parallel equals serial",
-  .lesson = "Samples come from a known mixture of three Gaussians, and the density is estimated "
-            "by putting a window of width h on every sample and adding the windows up at each "
-            "grid point. Each grid point is independent, so the grid is cut into chunks (the "
-            "labels on the timeline, like grid 4096-4607) and shared out: on processes and "
-            "threads two workers take about half the time, on the gil backend they take turns and "
-            "gain nothing. Set more Workers than the machine has cores (8) and look for the "
-            "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
-            "when more run than there are cores. Compare the estimate with the true density in "
-            "the Result tab and change H: too small and the curve is spiky, too large and the "
-            "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
-            "grid to leave one worker alone.",
+  .lesson
+  = "Samples come from a known mixture of three Gaussians, and the density is estimated "
+    "by putting a window of width h on every sample and adding the windows up at each "
+    "grid point. Each grid point is independent, so the grid is cut into chunks (the "
+    "labels on the timeline, like grid 4096-4607) and shared out: on processes and "
+    "threads two workers take about half the time, on the gil backend they take turns and "
+    "gain nothing (vectorised NumPy code releases the GIL inside its loops, so Python threads "
+    "can gain there). This is parallelism, work running on several cores at once, where the "
+    "sleepers only overlap their waits, which is concurrency and needs no cores. Set more Workers "
+    "than the machine has cores (8) and look for the "
+    "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
+    "when more run than there are cores. Compare the estimate with the true density in "
+    "the Result tab and change H: too small and the curve is spiky, too large and the "
+    "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
+    "grid to leave one worker alone.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS,
   .default_backend = PLAB_BACKEND_PROCESSES,

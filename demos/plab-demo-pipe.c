@@ -317,8 +317,9 @@ const PlabDemo plab_demo_pipe = {
             "without any lock, because the pipe frames and orders them. Then the two play "
             "ping-pong: a small message there and straight back, thousands of times. Look at the "
             "round trip times in the Result tab: between processes a message costs microseconds "
-            "(system calls and waking the other side), a thousand times more than a function "
-            "call, which is why pools send work in chunks. Compare the backends, and raise Size "
+            "(system calls and waking the other side), a thousand times more than a C function "
+            "call (in Python, where a call itself costs far more, the factor is about 100 to 200), "
+            "which is why pools send work in chunks. Compare the backends, and raise Size "
             "to see when copying starts to count.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)

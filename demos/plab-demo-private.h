@@ -117,6 +117,11 @@ extern const PlabDemo plab_demo_barrier;
 extern const PlabDemo plab_demo_cars;
 extern const PlabDemo plab_demo_chef;
 extern const PlabDemo plab_demo_counter;
+extern const PlabDemo plab_demo_deadlock;
+extern const PlabDemo plab_demo_futures;
+extern const PlabDemo plab_demo_lifecycle;
+extern const PlabDemo plab_demo_print;
+extern const PlabDemo plab_demo_shared;
 extern const PlabDemo plab_demo_kde;
 extern const PlabDemo plab_demo_list_append;
 extern const PlabDemo plab_demo_pipe;
@@ -234,6 +239,16 @@ void _plab_demo_json_bar_values (PlabBuf *buf,
                                  const char *series,
                                  const double *values,
                                  size_t n);
+
+/* Fills a bars figure opened by _plab_demo_json_figure () that has
+ * @n_series series: its @n @categories, then series s named @series[s] with
+ * the @n values from @values[s * @n], and closes the list of series. */
+void _plab_demo_json_bar_table (PlabBuf *buf,
+                                const char *const *categories,
+                                size_t n,
+                                const char *const *series,
+                                const double *values,
+                                size_t n_series);
 
 /* Appends one series of a bars figure: {"name": @name, "values": [...]}. */
 void _plab_demo_json_bars_series (PlabBuf *buf, const char *name, const double *values, size_t n);

@@ -22,6 +22,11 @@ static const PlabDemo *const demos[] = {
   &plab_demo_pool_vs_process,
   &plab_demo_barrier,
   &plab_demo_amdahl,
+  &plab_demo_deadlock,
+  &plab_demo_futures,
+  &plab_demo_shared,
+  &plab_demo_print,
+  &plab_demo_lifecycle,
 };
 /* clang-format on */
 

@@ -79,9 +79,25 @@ _plab_demo_json_bar_values (PlabBuf *buf,
                             const double *values,
                             size_t n)
 {
+  _plab_demo_json_bar_table (buf, categories, n, &series, values, 1);
+}
+
+void
+_plab_demo_json_bar_table (PlabBuf *buf,
+                           const char *const *categories,
+                           size_t n,
+                           const char *const *series,
+                           const double *values,
+                           size_t n_series)
+{
   _plab_demo_json_strings (buf, categories, n);
   plab_buf_append (buf, "], \"series\": [");
-  _plab_demo_json_bars_series (buf, series, values, n);
+  for (size_t s = 0; s < n_series; s++)
+    {
+      if (s)
+        plab_buf_append (buf, ", ");
+      _plab_demo_json_bars_series (buf, series[s], values + s * n, n);
+    }
   plab_buf_append (buf, "]");
 }
 

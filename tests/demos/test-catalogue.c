@@ -10,8 +10,10 @@
 #include "plab-demo.h"
 
 static const char *const catalogue[] = {
-  "squares",         "chef",    "cars",   "kde", "list-append", "sleepers", "counter", "pipe",
-  "pool-vs-process", "barrier", "amdahl",
+  "squares",         "chef",     "cars",    "kde",
+  "list-append",     "sleepers", "counter", "pipe",
+  "pool-vs-process", "barrier",  "amdahl",  "deadlock",
+  "futures",         "shared",   "print",   "lifecycle",
 };
 
 typedef struct
@@ -32,6 +34,11 @@ static const Case cases[] = {
   { "pool-vs-process", "tasks=10 size_kb=4 latency_ms=1" },
   { "barrier", "walls=4 phases=3 wall_ms=5" },
   { "amdahl", "work_ms=100 tasks=8" },
+  { "deadlock", "hold_ms=20 timeout_ms=200" },
+  { "futures", "tasks=6 unit_ms=20" },
+  { "shared", "additions=500 child_ms=20" },
+  { "print", "writers=2 lines=3 piece_ms=5" },
+  { "lifecycle", "step_ms=60" },
 };
 
 /* Sets the run's parameters from "key=value ..." through the same parser the
@@ -196,6 +203,53 @@ assert_facts (const char *demo, PlabBackend backend, const char *json, PlabTrace
     }
   else if (!strcmp (demo, "barrier"))
     g_assert_true (has (json, "\"walls\": 4, \"phases\": 3"));
+  else if (!strcmp (demo, "deadlock"))
+    {
+      /* Opposite lock orders close the cycle whenever the workers run
+       * together; the for loop never does. */
+      g_assert_true (has (json, parallel ? "\"deadlocked\": true" : "\"deadlocked\": false"));
+      if (parallel)
+        {
+          g_assert_true (has (json, "\"cycle\": \"1 → 2 → 1\""));
+          g_assert_true (has (json, "worker 1 holds A and waits for B"));
+          g_assert_cmpint (lane_named (trace, "worker 2 (B, A)"), >, 0);
+        }
+    }
+  else if (!strcmp (demo, "futures"))
+    {
+      g_assert_true (has (json, "\"wrong\": 0"));
+      g_assert_true (has (json, "\"imap_order\": \"1, 2, 3, 4, 5, 6\""));
+      g_assert_true (has (json, "\"imap_out_of_order\": 0"));
+      if (!parallel)
+        g_assert_true (has (json, "\"as_completed_order\": \"1, 2, 3, 4, 5, 6\""));
+    }
+  else if (!strcmp (demo, "shared"))
+    {
+      g_assert_true (has (json, "\"shared_array\": \"[2, 4, 6, 8, 10]\""));
+      g_assert_true (has (json, "\"value\": 2000, \"value_expected\": 2000"));
+      /* A forked child doubles its own copy; threads double the parent's. */
+      g_assert_true (has (json, backend == PLAB_BACKEND_PROCESSES
+                                    ? "\"plain_array\": \"[1, 2, 3, 4, 5]\""
+                                    : "\"plain_array\": \"[2, 4, 6, 8, 10]\""));
+      if (parallel)
+        g_assert_cmpint (lane_named (trace, "adder 4"), >, 0);
+    }
+  else if (!strcmp (demo, "print"))
+    {
+      g_assert_true (has (json, "\"lock_whole\": 6, \"lock_mixed\": 0"));
+      if (!parallel)
+        g_assert_true (has (json, "\"no-lock_whole\": 6, \"no-lock_mixed\": 0"));
+    }
+  else if (!strcmp (demo, "lifecycle"))
+    {
+      g_assert_true (has (json, "\"alive_after_timeout\": true"));
+      g_assert_true (has (json, "\"exit3_python_exitcode\": 3"));
+      g_assert_true (has (json, "\"terminate\": \"killed by signal 15"));
+      g_assert_true (has (json, "\"terminate_python_exitcode\": -15"));
+      g_assert_true (has (json, "\"kill_python_exitcode\": -9"));
+      g_assert_true (has (json, "\"restart\": \"refused\""));
+      g_assert_cmpint (lane_named (trace, "daemon"), >, 0);
+    }
   else if (!strcmp (demo, "amdahl"))
     {
       g_assert_true (has (json, "\"serial_fraction\": 0.2"));
@@ -305,6 +359,10 @@ static const CancelCase cancel_cases[] = {
   { "cars", "producer_ms=1000 consumer_ms=1000", PLAB_BACKEND_GIL },
   { "barrier", "walls=2 wall_ms=1000 kind=wait imbalance=1", PLAB_BACKEND_THREADS },
   { "pipe", "ping_pongs=1000000", PLAB_BACKEND_PROCESSES },
+  { "deadlock", "hold_ms=100 timeout_ms=10000", PLAB_BACKEND_PROCESSES },
+  { "deadlock", "hold_ms=100 timeout_ms=10000", PLAB_BACKEND_GIL },
+  { "print", "lines=100 piece_ms=200", PLAB_BACKEND_THREADS },
+  { "lifecycle", "step_ms=3000", PLAB_BACKEND_PROCESSES },
 };
 
 static void

@@ -16,10 +16,33 @@ cores) cannot flip the answer by one unlucky pause:
     pool of 2 and of 4 workers on every run;
   - counter: with its defaults the count without a lock comes out short on
     every run and every backend that runs the counters together, while the
-    lock and the atomic add count exactly.
+    lock and the atomic add count exactly;
+  - list-append: threads under the GIL wait for it in turn, plain threads
+    never; the lesson quotes the text's two threads and 3.7x;
+  - counter: the atomic add costs less per increment than the lock, and
+    both count exactly;
+  - pool-vs-process: for CPU work the pool, started once, beats a process
+    per task (the process-per-task win needs waits much longer than starts);
+  - squares: a task that crashes its worker loses that one item, and the
+    run ends with every other item right (where Python's Pool would wait
+    for ever and concurrent.futures would lose the whole pool);
+  - deadlock: opposite lock orders deadlock on every run that runs the
+    workers together, one order never, and a producer is joined with its
+    items still queued;
+  - futures: as_completed hands the short tasks over first, imap keeps input
+    order;
+  - print: without a lock lines come out mixed up, with one all whole;
+  - the lessons say what the texts say about Python (a Pool waiting for
+    ever, BrokenProcessPool, multiprocessing.dummy, NumPy and the GIL) and
+    name the concepts they name (critical section, concurrency and
+    parallelism);
+  - shared: a forked child doubles the shared Array and only its own copy
+    of an ordinary array, a thread both.
 
 Usage: test-lessons.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
 """
+import csv
+import io
 import json
 import os
 import statistics
@@ -112,6 +135,142 @@ def counter_without_lock_is_short_every_run(db):
             assert res["no-lock_lost"] > 0, (backend, res)
             assert res["no-lock_count"] < res["expected"], (backend, res)
             assert res["lock_lost"] == 0 and res["atomic_lost"] == 0, (backend, res)
+
+
+def run_raw(db, *args):
+    """Runs plab run ... --json and returns its runs, whatever their status."""
+    p = subprocess.run([PLAB, "run", *args, "--db", db, "--json"], capture_output=True,
+                       text=True, timeout=DEADLINE)
+    return json.loads(p.stdout)["runs"]
+
+
+def span_rows(db, run_id):
+    """The run's spans as CSV rows (dicts), through plab export."""
+    p = subprocess.run([PLAB, "export", str(run_id), "--format", "csv", "--db", db],
+                       capture_output=True, text=True, timeout=DEADLINE)
+    assert p.returncode == 0, p.stderr
+    return [r for r in csv.DictReader(io.StringIO(p.stdout)) if r["record"] == "span"]
+
+
+@test
+def list_append_threads_take_turns_under_the_gil(db):
+    gil, threads = runs(db, "list-append", "-b", "gil,threads", "-j", "2",
+                        "--set", "count=200000")
+    # Under the GIL the two threads wait for the lock in turn; plain C
+    # threads never do.
+    assert any(r["kind"] == "gil wait" for r in span_rows(db, gil["id"]))
+    assert not any(r["kind"] == "gil wait" for r in span_rows(db, threads["id"]))
+    # The text's figures: two threads 2.003 s, four processes 0.540 s.
+    assert gil["result"]["classic_processes_4_speedup"] == round(2.003 / 0.540, 1) == 3.7
+    assert "3.8x" not in lesson("list-append")
+
+
+@test
+def counter_atomic_is_cheaper_than_the_lock(db):
+    out = runs(db, "counter", "-b", "processes", "--set", "work=0", "--repeat", REPEATS)
+    atomic = statistics.median(r["result"]["atomic_ns_per_increment"] for r in out)
+    lock = statistics.median(r["result"]["lock_ns_per_increment"] for r in out)
+    assert atomic < lock, (atomic, lock)
+    for r in out:
+        assert r["result"]["atomic_lost"] == 0 and r["result"]["lock_lost"] == 0, r["result"]
+
+
+@test
+def pool_vs_process_cpu_pool_wins(db):
+    out = runs(db, "pool-vs-process", "-b", "processes", "-j", "2", "--set", "kind=cpu",
+               "--repeat", REPEATS)
+    pool = statistics.median(r["result"]["pool_s"] for r in out)
+    per_task = statistics.median(r["result"]["process_per_task_s"] for r in out)
+    assert pool < per_task, (pool, per_task)
+
+
+@test
+def squares_crash_loses_one_item_and_finishes(db):
+    (r,) = run_raw(db, "squares", "-b", "processes", "-j", "2", "--set", "n=20000",
+                   "--set", "crash_item=500")
+    assert r["status"] == "failed" and not r["check_ok"], r
+    assert "item 500" in r["error"] and "signal" in r["error"], r["error"]
+    assert r["result"]["lost"] == 1 and r["result"]["correct"] == 19999, r["result"]
+
+
+@test
+def deadlock_opposite_orders_always_deadlock(db):
+    for backend in ("threads", "processes", "gil"):
+        for r in runs(db, "deadlock", "-b", backend, "--set", "timeout_ms=300", "--repeat",
+                      REPEATS):
+            assert r["result"]["deadlocked"] is True, (backend, r["result"])
+            assert r["result"]["cycle"] == "1 → 2 → 1", r["result"]
+            assert "worker 1 holds A and waits for B" in r["result"]["figure"]["notes"][0]
+        # Both lanes wait on each other's lock at the same time.
+        rows = span_rows(db, r["id"])
+        w1 = [x for x in rows if x["lane_name"].startswith("worker 1")
+              and x["label"] == "wait: lock B"]
+        w2 = [x for x in rows if x["lane_name"].startswith("worker 2")
+              and x["label"] == "wait: lock A"]
+        assert w1 and w2, rows
+        assert int(w1[0]["start_ns"]) < int(w2[0]["end_ns"]), (w1, w2)
+        assert int(w2[0]["start_ns"]) < int(w1[0]["end_ns"]), (w1, w2)
+        for r in runs(db, "deadlock", "-b", backend, "--set", "mode=one-order", "--repeat",
+                      REPEATS):
+            assert r["result"]["deadlocked"] is False, (backend, r["result"])
+    (r,) = runs(db, "deadlock", "-b", "processes", "--set", "mode=queue-join")
+    assert r["result"]["queued_at_join"] == r["result"]["put"] > 0, r["result"]
+
+
+@test
+def futures_as_completed_short_tasks_first(db):
+    for r in runs(db, "futures", "-b", "processes", "-j", "2", "--set", "unit_ms=50",
+                  "--repeat", REPEATS):
+        res = r["result"]
+        # Task 1 sleeps 5 units, task 2 two: task 1 is never first to finish.
+        assert not res["as_completed_order"].startswith("1,"), res
+        assert res["as_completed_out_of_order"] > 0, res
+        assert res["imap_order"] == "1, 2, 3, 4, 5, 6, 7, 8", res
+
+
+@test
+def print_lines_mix_without_a_lock(db):
+    for backend in ("processes", "threads"):
+        for r in runs(db, "print", "-b", backend, "--repeat", REPEATS):
+            res = r["result"]
+            assert res["no-lock_mixed"] > 0, (backend, res)
+            assert res["lock_mixed"] == 0 and res["lock_whole"] == res["lines"], (backend, res)
+
+
+@test
+def shared_array_and_plain_array(db):
+    (p,) = runs(db, "shared", "-b", "processes")
+    (t,) = runs(db, "shared", "-b", "threads")
+    assert p["result"]["shared_array"] == t["result"]["shared_array"] == "[2, 4, 6, 8, 10]"
+    assert p["result"]["plain_array"] == "[1, 2, 3, 4, 5]", p["result"]
+    assert t["result"]["plain_array"] == "[2, 4, 6, 8, 10]", t["result"]
+
+
+def lesson(demo):
+    p = subprocess.run([PLAB, "run", demo, "--help"], capture_output=True, text=True,
+                       timeout=DEADLINE)
+    assert p.returncode == 0, p.stderr
+    return " ".join(p.stdout.split())
+
+
+@test
+def lessons_name_what_the_texts_name(db):
+    # Each phrase is a statement a lesson makes about Python or a concept
+    # the classic texts name; the directions themselves are tested above.
+    wanted = {
+        "squares": ["waits for ever", "BrokenProcessPool"],
+        "counter": ["critical section", "no atomic add", "since 3.10"],
+        "pipe": ["100 to 200"],
+        "kde": ["NumPy code releases the GIL", "parallelism"],
+        "sleepers": ["concurrency, not parallelism"],
+        "list-append": ["multiprocessing.dummy", "two threads", "3.7x"],
+        "cars": ["counts the cars put on the queue"],
+        "deadlock": ["feeder thread", "one-order"],
+    }
+    for demo, phrases in wanted.items():
+        text = lesson(demo)
+        for phrase in phrases:
+            assert phrase in text, (demo, phrase, text)
 
 
 def main():
