@@ -21,4 +21,5 @@
 #include "plab-gil.h"
 #include "plab-json.h"
 #include "plab-shm.h"
+#include "plab-exercise.h"
 #include "plab-spread.h"

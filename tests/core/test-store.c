@@ -1385,9 +1385,9 @@ test_migrate_v5 (Fixture *f, gconstpointer data)
 
   record_run (store, "chef", 0, 3);
   plab_store_close (store);
-  /* Version 5 is version 6 without the calibrations table. */
+  /* Version 5 is version 7 without the calibrations and attempts tables. */
   db = raw_open (f->path);
-  raw_exec (db, "DROP TABLE calibrations; PRAGMA user_version = 5;");
+  raw_exec (db, "DROP TABLE calibrations; DROP TABLE attempts; PRAGMA user_version = 5;");
   sqlite3_close (db);
 
   store = NULL;
