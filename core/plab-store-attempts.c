@@ -90,10 +90,7 @@ plab_attempts_free (PlabAttempt **attempts, size_t n)
 }
 
 int
-plab_store_list_attempts (PlabStore *self,
-                          const char *exercise,
-                          PlabAttempt ***out,
-                          size_t *n_out)
+plab_store_list_attempts (PlabStore *self, const char *exercise, PlabAttempt ***out, size_t *n_out)
 {
   static const char sql[]
       = "SELECT id, exercise, folder, checked_at_us, passed, verdict, message, "

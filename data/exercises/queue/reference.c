@@ -8,8 +8,8 @@
 
 typedef struct
 {
-  PlabQueue *queue;  /* bounded: a producer waits while it is full */
-  PlabShared *sums;  /* int64_t per consumer: its sum, then its count */
+  PlabQueue *queue; /* bounded: a producer waits while it is full */
+  PlabShared *sums; /* int64_t per consumer: its sum, then its count */
   uint64_t seed;
   int index;
   int consumers;
