@@ -330,6 +330,29 @@ folder_changed_cb (PlabExercisePage *self)
 
 /* --- Selecting an exercise --- */
 
+/* The statement's Markdown as a label shows it: the lines of a paragraph
+ * joined, code blocks and lists kept as they are. */
+static char *
+unwrap (const char *markdown)
+{
+  g_auto (GStrv) paragraphs = g_strsplit (markdown, "\n\n", -1);
+  GString *out = g_string_new (NULL);
+
+  for (int i = 0; paragraphs[i] != NULL; i++)
+    {
+      char *p = paragraphs[i];
+
+      if (i > 0)
+        g_string_append (out, "\n\n");
+      if (g_str_has_prefix (p, "```") || g_str_has_prefix (p, "- ") || g_str_has_prefix (p, "|"))
+        g_string_append (out, p);
+      else
+        for (const char *c = p; *c != '\0'; c++)
+          g_string_append_c (out, *c == '\n' ? ' ' : *c);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 apply_selection (PlabExercisePage *self, PlabExerciseInfo *info)
 {
@@ -339,7 +362,14 @@ apply_selection (PlabExercisePage *self, PlabExerciseInfo *info)
   self->selected = info;
   gtk_label_set_text (self->title, info->title);
   statement = plab_exercise_statement (info);
-  gtk_label_set_text (self->statement, statement != NULL ? statement : info->summary);
+  if (statement != NULL)
+    {
+      g_autofree char *text = unwrap (statement);
+
+      gtk_label_set_text (self->statement, text);
+    }
+  else
+    gtk_label_set_text (self->statement, info->summary);
   typed = g_hash_table_lookup (self->folders, info->name);
   folder = typed != NULL ? g_strdup (typed) : default_folder (info->name);
   gtk_editable_set_text (GTK_EDITABLE (self->folder_entry), folder);

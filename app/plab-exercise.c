@@ -919,8 +919,8 @@ plab_exercise_check (const PlabExerciseInfo *info,
 
       verdict = "passed";
       msg = message (info, "passed",
-                     "passed: the answers match the reference's, the recording shows the work "
-                     "shared, at {speed} times the reference's speed",
+                     "the answers match the reference's, the recording shows the work shared, "
+                     "at {speed} times the reference's speed",
                      values);
     }
 

@@ -37,7 +37,12 @@ solve (PlabExercise *ex)
    * plab_pool_map () with a PlabMap of items and results, and plab_pool_free (). */
   rc = 0;
   for (int i = 0; i < N_ITEMS; i++)
-    work (&items[i], &results[i], NULL);
+    {
+      int64_t t0 = plab_now_ns ();
+
+      work (&items[i], &results[i], NULL);
+      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), i, "item");
+    }
   (void)pool;
   (void)report;
   if (rc != 0)
