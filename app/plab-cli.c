@@ -981,8 +981,10 @@ dispatch (const char *command, int argc, char **argv)
 
   if (command[0] == '-')
     return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
-  return _plab_cli_usage_error (
-      "plab", "unknown command '%s' (commands: list, run, runs, show, export, bench, exercise)", command);
+  return _plab_cli_usage_error ("plab",
+                                "unknown command '%s' (commands: list, run, runs, show, export, "
+                                "bench, exercise)",
+                                command);
 }
 
 /* Output lost on the way (a full disk, /dev/full) is a failure, not a

@@ -30,8 +30,7 @@ typedef struct
 
 static const Migration migrations[] = {
   { 2, plab_migrate_2_sql }, { 3, plab_migrate_3_sql }, { 4, plab_migrate_4_sql },
-  { 5, plab_migrate_5_sql }, { 6, plab_migrate_6_sql },
-  { 7, plab_migrate_7_sql },
+  { 5, plab_migrate_5_sql }, { 6, plab_migrate_6_sql }, { 7, plab_migrate_7_sql },
 };
 
 /* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting
