@@ -560,11 +560,76 @@ number_text (double value)
   return g_strdup_printf ("%.4g", value);
 }
 
+typedef struct
+{
+  int busy_workers;
+  int64_t task_spans;
+  int64_t kinds[PLAB_N_SPAN_KINDS];
+  /* The serial fraction the timeline shows: the main lane's tasks over the
+   * time from the first of them to the end of the first worker lane (the
+   * first pool's); negative when the run has no such spans. */
+  double serial_fraction;
+} Recording;
+
+/* What the student's run recorded: the worker lanes that did a task, the
+ * tasks, and the kinds of span seen. */
+static int
+read_recording (PlabStore *store, int64_t run_id, Recording *out)
+{
+  PlabLaneInfo *lanes = NULL;
+  PlabEvent *spans = NULL;
+  size_t n_lanes = 0, n_spans = 0;
+  g_autofree gboolean *busy = NULL;
+  int64_t serial_ns = 0, serial_start = 0, first_worker_end = 0;
+  int first_worker = -1;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if ((rc = plab_store_get_lanes (store, run_id, &lanes, &n_lanes)) != 0
+      || (rc = plab_store_get_spans (store, run_id, 0, INT64_MAX, &spans, &n_spans)) != 0)
+    {
+      free (lanes);
+      return rc;
+    }
+  busy = g_new0 (gboolean, n_lanes + 1);
+  for (size_t l = 0; l < n_lanes; l++)
+    if (lanes[l].kind != PLAB_LANE_MAIN && (first_worker < 0 || lanes[l].lane < first_worker))
+      first_worker = lanes[l].lane;
+  for (size_t i = 0; i < n_spans; i++)
+    {
+      if (spans[i].lane == first_worker)
+        first_worker_end = MAX (first_worker_end, spans[i].end_ns);
+      if (spans[i].kind == PLAB_SPAN_TASK && spans[i].lane == 0)
+        {
+          serial_start = serial_ns == 0 ? spans[i].start_ns : MIN (serial_start, spans[i].start_ns);
+          serial_ns += spans[i].end_ns - spans[i].start_ns;
+        }
+      if ((unsigned)spans[i].kind < PLAB_N_SPAN_KINDS)
+        out->kinds[spans[i].kind]++;
+      if (spans[i].kind != PLAB_SPAN_TASK)
+        continue;
+      out->task_spans++;
+      for (size_t l = 0; l < n_lanes; l++)
+        if (lanes[l].lane == spans[i].lane && lanes[l].kind != PLAB_LANE_MAIN && !busy[l])
+          {
+            busy[l] = TRUE;
+            out->busy_workers++;
+          }
+    }
+  out->serial_fraction = serial_ns > 0 && first_worker_end > serial_start
+                             ? (double)serial_ns / (double)(first_worker_end - serial_start)
+                             : -1;
+  free (lanes);
+  free (spans);
+  return 0;
+}
+
 /* The oracle: every answer the exercise names, against the reference's. */
 static char *
 judge_answers (const PlabExerciseInfo *info,
                const Program *student,
                const Program *reference,
+               const Recording *rec,
                int workers)
 {
   const PlabJson *answers = plab_json_get (info->json, "answers");
@@ -603,6 +668,18 @@ judge_answers (const PlabExerciseInfo *info,
                                    "f",   f_text, "workers", w_text,   NULL };
           return message (info, "amdahl", "{key} is {got}; Amdahl's law gives {want}", values);
         }
+      if (plab_json_get (rule, "recorded_fraction") != NULL)
+        {
+          /* Against the student's own timeline, which a busy machine slows
+           * down as much as the student's own clock. */
+          if (rec->serial_fraction < 0 || fabs (*got - rec->serial_fraction) <= abs_tol)
+            continue;
+          got_text = number_text (*got);
+          want_text = number_text (rec->serial_fraction);
+          const char *values[] = { "key", key, "got", got_text, "want", want_text, NULL };
+          return message (info, "recorded", "{key} is {got} but your own timeline shows {want}",
+                          values);
+        }
       if (want == NULL)
         continue;
       if (fabs (*got - *want) <= rel * fabs (*want) + abs_tol && !isnan (*got))
@@ -613,51 +690,6 @@ judge_answers (const PlabExerciseInfo *info,
       return message (info, "wrong", "{key} is {got} but the reference's is {want}", values);
     }
   return NULL;
-}
-
-typedef struct
-{
-  int busy_workers;
-  int64_t task_spans;
-  int64_t kinds[PLAB_N_SPAN_KINDS];
-} Recording;
-
-/* What the student's run recorded: the worker lanes that did a task, the
- * tasks, and the kinds of span seen. */
-static int
-read_recording (PlabStore *store, int64_t run_id, Recording *out)
-{
-  PlabLaneInfo *lanes = NULL;
-  PlabEvent *spans = NULL;
-  size_t n_lanes = 0, n_spans = 0;
-  g_autofree gboolean *busy = NULL;
-  int rc;
-
-  memset (out, 0, sizeof *out);
-  if ((rc = plab_store_get_lanes (store, run_id, &lanes, &n_lanes)) != 0
-      || (rc = plab_store_get_spans (store, run_id, 0, INT64_MAX, &spans, &n_spans)) != 0)
-    {
-      free (lanes);
-      return rc;
-    }
-  busy = g_new0 (gboolean, n_lanes + 1);
-  for (size_t i = 0; i < n_spans; i++)
-    {
-      if ((unsigned)spans[i].kind < PLAB_N_SPAN_KINDS)
-        out->kinds[spans[i].kind]++;
-      if (spans[i].kind != PLAB_SPAN_TASK)
-        continue;
-      out->task_spans++;
-      for (size_t l = 0; l < n_lanes; l++)
-        if (lanes[l].lane == spans[i].lane && lanes[l].kind != PLAB_LANE_MAIN && !busy[l])
-          {
-            busy[l] = TRUE;
-            out->busy_workers++;
-          }
-    }
-  free (lanes);
-  free (spans);
-  return 0;
 }
 
 static char *
@@ -860,13 +892,6 @@ plab_exercise_check (const PlabExerciseInfo *info,
     }
   if (msg == NULL)
     {
-      /* The student's time is only compared once everything else is right. */
-      v->speed = (double)reference.wall_ns / (double)MAX (student.wall_ns, 1);
-      msg = judge_answers (info, &student, &reference, v->workers);
-      verdict = "wrong";
-    }
-  if (msg == NULL)
-    {
       if ((rc = read_recording (store, student.run_id, &rec)) != 0)
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", db,
@@ -875,8 +900,13 @@ plab_exercise_check (const PlabExerciseInfo *info,
         }
       v->busy_workers = rec.busy_workers;
       v->task_spans = rec.task_spans;
-      msg = judge_recording (info, &rec, &verdict);
+      /* The student's time is only compared once everything else is right. */
+      v->speed = (double)reference.wall_ns / (double)MAX (student.wall_ns, 1);
+      msg = judge_answers (info, &student, &reference, &rec, v->workers);
+      verdict = "wrong";
     }
+  if (msg == NULL)
+    msg = judge_recording (info, &rec, &verdict);
   if (msg == NULL && v->speed < info->min_speed)
     {
       /* One more try of both before calling it slow: a busy machine may have

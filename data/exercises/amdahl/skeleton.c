@@ -66,8 +66,8 @@ static int
 solve (PlabExercise *ex)
 {
   int workers = plab_exercise_workers (ex);
-  int64_t serial_ms = 20 + (int64_t)(plab_exercise_seed (ex) % 40);
-  int64_t task_ms = 5;
+  int64_t serial_ms = 40 + (int64_t)(plab_exercise_seed (ex) % 80);
+  int64_t task_ms = 10;
   int64_t t0, t1, t2;
   double f, predicted;
 
