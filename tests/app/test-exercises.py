@@ -2,8 +2,9 @@
 """`plab exercise` on every exercise of data/exercises/: the reference passes,
 the untouched skeleton fails with its exercise's message, and a wrong, a
 crashing, a hanging and a serial version of the reference each get their own
-verdict; a file that does not compile is bad input and records nothing; the
-report counts the attempts. TAP output.
+verdict; a file that does not compile is bad input and records nothing; an
+answer copied from an earlier check fails on the next seed; the report counts
+the attempts. TAP output.
 
 Usage: test-exercises.py BUILD_DIR SOURCE_DIR [EXERCISE...]"""
 import json
@@ -240,7 +241,8 @@ def common_cases(tmp):
                            capture_output=True, text=True)
         rows = json.loads(r.stdout)["attempts"] if r.returncode == 0 else []
         problems = [] if r.returncode == 0 else [f"report: exit {r.returncode}: {r.stderr}"]
-        by = {row["exercise"]: row for row in rows}
+        by = {row["exercise"]: row for row in rows
+              if os.path.basename(row["folder"]) == row["exercise"]}
         for name in exercises:
             row = by.get(name)
             if row is None:
@@ -259,8 +261,34 @@ def common_cases(tmp):
         return [] if sorted(SKELETON) == sorted(n for n in names if n in SKELETON) and \
             len(names) >= 8 else [f"list: {names}"]
 
-    return [("list", listing), ("compile error", compile_error), ("bad input", bad_input)], \
-        [("report", report)]
+    def hard_coded():
+        """An answer copied from an earlier check passes that seed only: the
+        check's random seed catches it."""
+        folder2 = os.path.join(tmp, "hard-coded")
+        os.makedirs(folder2, exist_ok=True)
+        text = open(os.path.join(exercises_dir, "pool-map", "reference.c")).read()
+        with open(os.path.join(folder2, "pool-map.c"), "w") as f:
+            f.write(text)
+        r = subprocess.run([plab, "exercise", "check", "pool-map", folder2, "--db", db, "--json",
+                            "--seed", "7"], capture_output=True, text=True, timeout=300)
+        run = json.loads(r.stdout).get("run", 0)
+        con = sqlite3.connect(db)
+        try:
+            result = json.loads(con.execute("SELECT result FROM runs WHERE id = ?",
+                                            (run,)).fetchone()[0])
+        finally:
+            con.close()
+        cheat = re.sub(r"plab_exercise_answer \(ex, \"sum\", sum\);",
+                       f"plab_exercise_answer (ex, \"sum\", {result['sum']:.1f});", text)
+        with open(os.path.join(folder2, "pool-map.c"), "w") as f:
+            f.write(cheat)
+        rc, v, err = check("pool-map", folder2, db)
+        if rc != 1 or v.get("verdict") != "wrong":
+            return [f"a hard-coded sum: exit {rc}, verdict {v.get('verdict')}: {v.get('message')}"]
+        return []
+
+    return [("list", listing), ("compile error", compile_error), ("bad input", bad_input),
+            ("hard-coded answer", hard_coded)], [("report", report)]
 
 
 if not have_plab(plab):
