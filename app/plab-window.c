@@ -330,6 +330,16 @@ set_show_exercises (PlabWindow *self, gboolean show)
   if (self->exercise_page != NULL)
     gtk_widget_set_visible (self->exercise_page, show);
   gtk_widget_set_visible (GTK_WIDGET (self->toast_overlay), !show);
+  /* The demos' Run, Stop and chart tabs have nothing to act on there. */
+  for (const char *const *id
+       = (const char *const[]){ "header_run_button", "header_stop_button", "view_switcher", NULL };
+       *id != NULL; id++)
+    {
+      GObject *child = gtk_widget_get_template_child (GTK_WIDGET (self), PLAB_TYPE_WINDOW, *id);
+
+      if (GTK_IS_WIDGET (child))
+        gtk_widget_set_visible (GTK_WIDGET (child), !show);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_EXERCISES]);
 }
 
@@ -628,6 +638,10 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, result_view);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, progress_bar);
+  /* Looked up by name only, to hide while the Exercises page shows. */
+  gtk_widget_class_bind_template_child_full (widget_class, "header_run_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_stop_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "view_switcher", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
