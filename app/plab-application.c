@@ -36,6 +36,7 @@ static const struct
   { "win.stop", { "Escape", NULL } },
   { "win.sweep", { "<Control><Shift>r", NULL } },
   { "win.export", { "<Control>e", NULL } },
+  { "win.exercises", { "<Control><Shift>x", NULL } },
   { "win.presentation", { "F5", NULL } },
   { "win.chart-only", { "F11", NULL } },
   { "win.fullscreen", { "<Shift>F11", NULL } },

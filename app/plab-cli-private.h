@@ -104,6 +104,7 @@ void _plab_cli_show_result (const char *heading, PlabStore *store, const PlabRun
 
 int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);
+int _plab_cli_exercise (int argc, char **argv);
 
 /* plab show's lines on the configuration of run @r: the median and min-max
  * of its finished runs in the group the charts compare it with (its sweep,

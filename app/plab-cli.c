@@ -40,6 +40,8 @@ static const char main_help[]
       "  run DEMO [OPTIONS]      run a demo, record it, print a summary\n"
       "  runs [--demo DEMO]      recorded runs, newest first\n"
       "  show RUN                one run in detail (RUN is a run id or \"last\")\n"
+      "  exercise list|start|check|report   exercises: write the parallel code, the lab\n"
+      "                          checks it beside a reference (plab exercise help)\n"
       "  export RUN --format csv|trace [-o FILE]\n"
       "                          a run's spans as CSV, or a trace for ui.perfetto.dev\n"
       "  export RUN|sweep:ID --chart timeline|time|speedup|result [--format png|svg|pdf|csv]\n"
@@ -974,11 +976,15 @@ dispatch (const char *command, int argc, char **argv)
     return _plab_cli_export (argc - 1, argv + 1);
   if (!strcmp (command, "bench"))
     return cmd_bench (argc - 1, argv + 1);
+  if (!strcmp (command, "exercise"))
+    return _plab_cli_exercise (argc - 1, argv + 1);
 
   if (command[0] == '-')
     return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
-  return _plab_cli_usage_error (
-      "plab", "unknown command '%s' (commands: list, run, runs, show, export, bench)", command);
+  return _plab_cli_usage_error ("plab",
+                                "unknown command '%s' (commands: list, run, runs, show, export, "
+                                "bench, exercise)",
+                                command);
 }
 
 /* Output lost on the way (a full disk, /dev/full) is a failure, not a

@@ -13,6 +13,7 @@
 
 #include "plab-chart-view.h"
 #include "plab-demo.h"
+#include "plab-exercise-page.h"
 #include "plab-history-list.h"
 #include "plab-param-editor.h"
 #include "plab-run-data.h"
@@ -82,6 +83,8 @@ struct _PlabWindow
   int setup_width_before_presentation;
   gboolean chart_only;
   gboolean show_lesson;
+  GtkWidget *exercise_page; /* the Exercises page, in place of the rest while shown */
+  gboolean show_exercises;
 
   /* A recorded run loading in a worker thread */
   GCancellable *loading; /* NULL when nothing is loading */

@@ -15,6 +15,7 @@ enum
   PROP_SHOW_SIDEBAR,
   PROP_CHART_ONLY,
   PROP_SHOW_LESSON,
+  PROP_SHOW_EXERCISES,
   N_PROPS
 };
 
@@ -319,6 +320,29 @@ set_chart_only (PlabWindow *self, gboolean chart_only)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHART_ONLY]);
 }
 
+/* The Exercises page takes the place of the demos, the controls and the charts. */
+static void
+set_show_exercises (PlabWindow *self, gboolean show)
+{
+  if (self->show_exercises == show)
+    return;
+  self->show_exercises = show;
+  if (self->exercise_page != NULL)
+    gtk_widget_set_visible (self->exercise_page, show);
+  gtk_widget_set_visible (GTK_WIDGET (self->toast_overlay), !show);
+  /* The demos' Run, Stop and chart tabs have nothing to act on there. */
+  for (const char *const *id
+       = (const char *const[]){ "header_run_button", "header_stop_button", "view_switcher", NULL };
+       *id != NULL; id++)
+    {
+      GObject *child = gtk_widget_get_template_child (GTK_WIDGET (self), PLAB_TYPE_WINDOW, *id);
+
+      if (GTK_IS_WIDGET (child))
+        gtk_widget_set_visible (GTK_WIDGET (child), !show);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_EXERCISES]);
+}
+
 static void
 set_show_lesson (PlabWindow *self, gboolean show)
 {
@@ -502,6 +526,9 @@ plab_window_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_SHOW_LESSON:
       g_value_set_boolean (value, self->show_lesson);
       break;
+    case PROP_SHOW_EXERCISES:
+      g_value_set_boolean (value, self->show_exercises);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -525,6 +552,9 @@ plab_window_set_property (GObject *object, guint prop_id, const GValue *value, G
       break;
     case PROP_SHOW_LESSON:
       set_show_lesson (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_EXERCISES:
+      set_show_exercises (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -555,6 +585,9 @@ plab_window_class_init (PlabWindowClass *klass)
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SHOW_LESSON]
       = g_param_spec_boolean ("show-lesson", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_EXERCISES]
+      = g_param_spec_boolean ("show-exercises", NULL, NULL, FALSE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -605,6 +638,10 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, result_view);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, progress_bar);
+  /* Looked up by name only, to hide while the Exercises page shows. */
+  gtk_widget_class_bind_template_child_full (widget_class, "header_run_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_stop_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "view_switcher", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
@@ -614,6 +651,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_install_property_action (widget_class, "win.show-sidebar", "show-sidebar");
   gtk_widget_class_install_property_action (widget_class, "win.chart-only", "chart-only");
   gtk_widget_class_install_property_action (widget_class, "win.show-lesson", "show-lesson");
+  gtk_widget_class_install_property_action (widget_class, "win.exercises", "show-exercises");
   gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -679,6 +717,11 @@ plab_window_new (PlabApplication *application)
   self->runner_path = g_strdup (plab_application_get_runner_path (application));
   self->runner = plab_runner_client_new (self->runner_path, self->db_path);
   _plab_window_run_init (self);
+  self->exercise_page = plab_exercise_page_new (self->runner_path, self->db_path);
+  gtk_widget_set_vexpand (self->exercise_page, TRUE);
+  gtk_widget_set_visible (self->exercise_page, self->show_exercises);
+  gtk_box_append (GTK_BOX (adw_application_window_get_content (ADW_APPLICATION_WINDOW (self))),
+                  self->exercise_page);
 
   gtk_list_box_select_row (self->demo_list, gtk_list_box_get_row_at_index (self->demo_list, 0));
   _plab_window_apply_theme (self);

@@ -11,6 +11,7 @@
 #include "plab-migrate-4.h"
 #include "plab-migrate-5.h"
 #include "plab-migrate-6.h"
+#include "plab-migrate-7.h"
 #include "plab-schema.h"
 #include "plab-store-private.h"
 
@@ -29,7 +30,7 @@ typedef struct
 
 static const Migration migrations[] = {
   { 2, plab_migrate_2_sql }, { 3, plab_migrate_3_sql }, { 4, plab_migrate_4_sql },
-  { 5, plab_migrate_5_sql }, { 6, plab_migrate_6_sql },
+  { 5, plab_migrate_5_sql }, { 6, plab_migrate_6_sql }, { 7, plab_migrate_7_sql },
 };
 
 /* Brings the schema from @from up to PLAB_STORE_SCHEMA_VERSION, setting

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define PLAB_STORE_SCHEMA_VERSION 6
+#define PLAB_STORE_SCHEMA_VERSION 7
 #define PLAB_STORE_APPLICATION_ID 0x504c4142 /* "PLAB" */
 
 typedef struct PlabStore PlabStore;
@@ -304,6 +304,39 @@ int plab_store_get_calibration (PlabStore *self, const char *name, PlabCalibrati
 int plab_store_put_calibration (PlabStore *self,
                                 const char *name,
                                 const PlabCalibration *calibration);
+
+/* --- Attempts at exercises ---
+ *
+ * `plab exercise check` records each attempt it ran: the exercise, the
+ * student's folder, the verdict and the student's and the reference's runs. */
+
+typedef struct
+{
+  int64_t id;
+  char *exercise;
+  char *folder;
+  int64_t checked_at_us; /* wall clock; 0 when adding: now */
+  bool passed;
+  char *verdict; /* "passed", "wrong", "crashed", "hung", "serial", "slow", "failed" */
+  char *message;
+  int64_t run_id;           /* 0: none */
+  int64_t reference_run_id; /* 0: none */
+  int64_t wall_ns;          /* 0: not measured */
+  int64_t reference_wall_ns;
+  double speed; /* reference_wall_ns / wall_ns; 0: not measured */
+} PlabAttempt;
+
+/* Adds @attempt (its id and, when 0, checked_at_us are filled in). Returns
+ * 0 or a store error. */
+int plab_store_add_attempt (PlabStore *self, PlabAttempt *attempt);
+
+/* Attempts at @exercise (NULL: every exercise), oldest first. Free with
+ * plab_attempts_free (). */
+int plab_store_list_attempts (PlabStore *self,
+                              const char *exercise,
+                              PlabAttempt ***out,
+                              size_t *n_out);
+void plab_attempts_free (PlabAttempt **attempts, size_t n);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@
 #include "plab-gil.h"
 #include "plab-json.h"
 #include "plab-shm.h"
+#include "plab-exercise.h"
 #include "plab-spread.h"
 #include "plab-start.h"
 #include "plab-manager.h"

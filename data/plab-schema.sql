@@ -135,3 +135,20 @@ INSERT INTO span_kinds VALUES
   (0, 'task'), (1, 'lock wait'), (2, 'queue wait'), (3, 'gil wait'), (4, 'sleep'),
   (5, 'io'), (6, 'spawn'), (7, 'exit'), (8, 'wait'), (9, 'crash'), (10, 'counter'),
   (11, 'core wait');
+
+-- Attempts at exercises (version 7).
+CREATE TABLE attempts (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  exercise           TEXT NOT NULL,
+  folder             TEXT NOT NULL,             -- the student's folder, absolute
+  checked_at_us      INTEGER NOT NULL,          -- wall clock, microseconds since the epoch
+  passed             INTEGER NOT NULL CHECK (passed IN (0, 1)),
+  verdict            TEXT NOT NULL,             -- passed, wrong, crashed, hung, serial, slow, failed
+  message            TEXT NOT NULL,             -- the check's words to the student
+  run_id             INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+  reference_run_id   INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+  wall_ns            INTEGER,                   -- the student's program
+  reference_wall_ns  INTEGER,                   -- the reference, in the same check
+  speed              REAL                       -- reference_wall_ns / wall_ns
+);
+CREATE INDEX attempts_exercise ON attempts (exercise, id);

@@ -1385,9 +1385,9 @@ test_migrate_v5 (Fixture *f, gconstpointer data)
 
   record_run (store, "chef", 0, 3);
   plab_store_close (store);
-  /* Version 5 is version 6 without the calibrations table. */
+  /* Version 5 is version 7 without the calibrations and attempts tables. */
   db = raw_open (f->path);
-  raw_exec (db, "DROP TABLE calibrations; PRAGMA user_version = 5;");
+  raw_exec (db, "DROP TABLE calibrations; DROP TABLE attempts; PRAGMA user_version = 5;");
   sqlite3_close (db);
 
   store = NULL;
@@ -1557,6 +1557,66 @@ test_waits_for_runner (Fixture *f, gconstpointer data)
   close (locked[1]);
 }
 
+/* A store of schema version 6 gets the attempts table of version 7 on the
+ * first open for writing and keeps its runs; attempts then go in and come
+ * back in order, per exercise, with their runs. */
+static void
+test_attempts (Fixture *f, gconstpointer data)
+{
+  PlabStore *store = open_rw (f->path);
+  PlabAttempt a = { .exercise = (char *)"pool-map",
+                    .folder = (char *)"/home/student/pool-map",
+                    .verdict = (char *)"serial",
+                    .message = (char *)"only 0 worker lane(s) did any task",
+                    .run_id = 1,
+                    .wall_ns = 200000000,
+                    .reference_wall_ns = 100000000,
+                    .speed = 0.5 };
+  PlabAttempt b = { .exercise = (char *)"queue",
+                    .folder = (char *)"/home/student/queue",
+                    .passed = true,
+                    .verdict = (char *)"passed",
+                    .message = (char *)"ok" };
+  PlabAttempt **list = NULL;
+  size_t n = 0;
+  sqlite3 *db;
+
+  record_run (store, "chef", 0, 3);
+  plab_store_close (store);
+  /* Version 6 is version 7 without the attempts table. */
+  db = raw_open (f->path);
+  raw_exec (db, "DROP TABLE attempts; PRAGMA user_version = 6;");
+  sqlite3_close (db);
+
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_list_attempts (store, NULL, &list, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 0);
+  plab_attempts_free (list, n);
+  g_assert_cmpint (plab_store_add_attempt (store, &a), ==, 0);
+  g_assert_cmpint (plab_store_add_attempt (store, &b), ==, 0);
+  g_assert_cmpint (a.id, <, b.id);
+  g_assert_cmpint (a.checked_at_us, >, 0);
+  plab_store_close (store);
+
+  store = open_rw (f->path);
+  g_assert_cmpint (plab_store_list_attempts (store, NULL, &list, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpstr (list[0]->exercise, ==, "pool-map");
+  g_assert_cmpstr (list[0]->verdict, ==, "serial");
+  g_assert_false (list[0]->passed);
+  g_assert_cmpint (list[0]->run_id, ==, 1);
+  g_assert_cmpint (list[0]->reference_run_id, ==, 0);
+  g_assert_cmpfloat (list[0]->speed, ==, 0.5);
+  g_assert_true (list[1]->passed);
+  plab_attempts_free (list, n);
+  g_assert_cmpint (plab_store_list_attempts (store, "queue", &list, &n), ==, 0);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (list[0]->folder, ==, "/home/student/queue");
+  plab_attempts_free (list, n);
+  plab_store_close (store);
+  assert_integrity_ok (f->path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1586,6 +1646,7 @@ main (int argc, char **argv)
   ADD ("migrate-v2", test_migrate_v2);
   ADD ("migrate-v4", test_migrate_v4);
   ADD ("migrate-v5", test_migrate_v5);
+  ADD ("attempts", test_attempts);
   ADD ("missing-table", test_missing_table);
   ADD ("gone-mid-run", test_gone_mid_run);
   ADD ("waits-for-runner", test_waits_for_runner);

@@ -1,0 +1,635 @@
+/* plab-exercise-page.c: the window's Exercises page (see plab-exercise-page.h). */
+#include "plab-exercise-page.h"
+
+#include "plab-exercise.h"
+#include "plab-run-data.h"
+
+#include <string.h>
+
+struct _PlabExercisePage
+{
+  GtkBox parent_instance;
+
+  /* Widgets */
+  GtkListBox *list;
+  GtkLabel *title;
+  GtkLabel *statement;
+  GtkEntry *folder_entry;
+  GtkWidget *start_button;
+  GtkWidget *open_button;
+  GtkWidget *check_button;
+  GtkSpinner *spinner;
+  GtkLabel *verdict_label;
+  GtkLabel *hint_label;
+  GtkListBox *attempts;
+  GtkLabel *student_label;
+  GtkLabel *reference_label;
+  PlabTimelineView *student_view;
+  PlabTimelineView *reference_view;
+
+  /* Owned */
+  char *runner;
+  char *db_path;
+  GPtrArray *exercises; /* PlabExerciseInfo */
+  PlabExerciseInfo *selected;
+  GHashTable *folders; /* exercise name -> the folder typed for it */
+  GSubprocess *checking;
+  char *verdict;
+  char *message;
+};
+
+G_DEFINE_FINAL_TYPE (PlabExercisePage, plab_exercise_page, GTK_TYPE_BOX)
+
+static PlabExerciseInfo *
+find_info (PlabExercisePage *self, const char *name)
+{
+  for (guint i = 0; self->exercises != NULL && i < self->exercises->len; i++)
+    {
+      PlabExerciseInfo *info = self->exercises->pdata[i];
+
+      if (!strcmp (info->name, name))
+        return info;
+    }
+  return NULL;
+}
+
+static char *
+default_folder (const char *name)
+{
+  return g_build_filename (g_get_home_dir (), "plab-exercises", name, NULL);
+}
+
+/* --- The two timelines --- */
+
+static PlabRunData *
+load_run (PlabStore *store, gint64 run_id)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (run_id <= 0)
+    return NULL;
+  return plab_run_data_load (store, run_id, &error);
+}
+
+/* Shows the student's run and the reference's, the longer filling the width:
+ * the same time scale in both. */
+static void
+show_runs (PlabExercisePage *self, gint64 run_id, gint64 reference_id)
+{
+  PlabStore *store = NULL;
+  PlabRunData *runs[2] = { NULL, NULL };
+  PlabTimelineView *views[2] = { self->student_view, self->reference_view };
+  GtkLabel *labels[2] = { self->student_label, self->reference_label };
+  const char *who[2] = { "Yours", "The reference" };
+  gint64 duration = 0;
+
+  if (plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &store) != 0)
+    return;
+  runs[0] = load_run (store, run_id);
+  runs[1] = load_run (store, reference_id);
+  plab_store_close (store);
+  for (int i = 0; i < 2; i++)
+    if (runs[i] != NULL)
+      duration = MAX (duration, plab_timeline_data_extent (runs[i]->chart->timeline).end_ns);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *text = NULL, *about = NULL;
+
+      if (runs[i] == NULL)
+        {
+          plab_timeline_view_take_data (views[i], NULL, FALSE);
+          gtk_label_set_text (labels[i], who[i]);
+          continue;
+        }
+      about = plab_run_data_describe (runs[i]);
+      text = g_strdup_printf ("%s: %s", who[i], about);
+      gtk_label_set_text (labels[i], text);
+      plab_timeline_view_set_lanes (views[i], runs[i]->chart->lanes, runs[i]->chart->n_lanes);
+      plab_timeline_view_take_data (views[i], plab_run_data_steal_timeline (runs[i]), FALSE);
+      plab_timeline_view_set_min_duration (views[i], duration);
+      plab_run_data_unref (runs[i]);
+    }
+}
+
+/* Zooming one timeline moves the other the same way. */
+static void
+window_changed_cb (PlabTimelineView *view, PlabExercisePage *self)
+{
+  PlabTimelineView *other = view == self->student_view ? self->reference_view : self->student_view;
+  PlabTimeWindow window = plab_timeline_view_get_window (view);
+
+  if (plab_timeline_view_get_zoomed (view))
+    plab_timeline_view_set_window (other, &window);
+  else
+    plab_timeline_view_reset_zoom (other);
+}
+
+/* --- Attempts --- */
+
+static void
+attempt_activated_cb (GtkListBox *box, GtkListBoxRow *row, PlabExercisePage *self)
+{
+  gint64 *ids = g_object_get_data (G_OBJECT (row), "runs");
+
+  if (ids != NULL)
+    show_runs (self, ids[0], ids[1]);
+}
+
+static void
+reload_attempts (PlabExercisePage *self)
+{
+  g_autofree char *folder = NULL;
+  PlabStore *store = NULL;
+  PlabAttempt **list = NULL;
+  size_t n = 0;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->attempts))) != NULL)
+    gtk_list_box_remove (self->attempts, child);
+  if (self->selected == NULL || plab_store_open (self->db_path, PLAB_STORE_READ_ONLY, &store) != 0)
+    return;
+  folder
+      = g_canonicalize_filename (gtk_editable_get_text (GTK_EDITABLE (self->folder_entry)), NULL);
+  if (plab_store_list_attempts (store, self->selected->name, &list, &n) == 0)
+    for (size_t i = n; i-- > 0;)
+      {
+        g_autoptr (GDateTime) when
+            = g_date_time_new_from_unix_local (list[i]->checked_at_us / 1000000);
+        g_autofree char *time = g_date_time_format (when, "%H:%M:%S");
+        g_autofree char *text
+            = g_strdup_printf ("%s  %s: %s", time, list[i]->verdict, list[i]->message);
+        GtkWidget *label = gtk_label_new (text);
+        GtkWidget *row = gtk_list_box_row_new ();
+        gint64 *ids = g_new (gint64, 2);
+
+        if (strcmp (list[i]->folder, folder) != 0)
+          {
+            g_free (ids);
+            g_object_ref_sink (row);
+            g_object_unref (row);
+            continue;
+          }
+        ids[0] = list[i]->run_id;
+        ids[1] = list[i]->reference_run_id;
+        gtk_label_set_xalign (GTK_LABEL (label), 0);
+        gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+        gtk_widget_set_tooltip_text (label, list[i]->message);
+        gtk_widget_add_css_class (label, list[i]->passed ? "success" : "dim-label");
+        gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+        g_object_set_data_full (G_OBJECT (row), "runs", ids, g_free);
+        gtk_list_box_append (self->attempts, row);
+      }
+  plab_attempts_free (list, n);
+  plab_store_close (store);
+}
+
+/* --- Checking --- */
+
+static void
+set_verdict (PlabExercisePage *self, const char *verdict, const char *message, const char *hint)
+{
+  g_autofree char *text = NULL;
+
+  g_free (self->verdict);
+  self->verdict = g_strdup (verdict);
+  g_free (self->message);
+  self->message = g_strdup (message);
+  text = verdict != NULL ? g_strdup_printf ("%s: %s", verdict, message ? message : "")
+                         : g_strdup (message ? message : "");
+  gtk_label_set_text (self->verdict_label, text);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->verdict_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->verdict_label), "error");
+  if (verdict != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->verdict_label),
+                              !strcmp (verdict, "passed") ? "success" : "error");
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), hint != NULL && *hint != '\0');
+  if (hint != NULL)
+    {
+      g_autofree char *hint_text = g_strdup_printf ("Hint: %s", hint);
+
+      gtk_label_set_text (self->hint_label, hint_text);
+    }
+}
+
+static void
+check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PlabExercisePage) self = user_data;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  PlabJson *json = NULL;
+  char why[128];
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &out, &err, &error);
+  g_clear_object (&self->checking);
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_sensitive (self->check_button, TRUE);
+  if (error != NULL)
+    {
+      set_verdict (self, NULL, error->message, NULL);
+      return;
+    }
+  json = out != NULL ? plab_json_parse (out, why, sizeof why) : NULL;
+  if (json == NULL || plab_json_string (plab_json_get (json, "verdict"), NULL) == NULL)
+    {
+      /* Bad input: the compiler's messages or the reason, as the command said it. */
+      const char *compiler
+          = json ? plab_json_string (plab_json_get (json, "compiler"), NULL) : NULL;
+      g_autofree char *text = g_strdup_printf ("%s%s", err ? err : "", compiler ? compiler : "");
+
+      set_verdict (self, NULL, g_strstrip (text), NULL);
+      plab_json_free (json);
+      return;
+    }
+  set_verdict (self, plab_json_string (plab_json_get (json, "verdict"), NULL),
+               plab_json_string (plab_json_get (json, "message"), NULL),
+               plab_json_string (plab_json_get (json, "hint"), NULL));
+  show_runs (self, (gint64)plab_json_number (plab_json_get (json, "run"), 0),
+             (gint64)plab_json_number (plab_json_get (json, "reference_run"), 0));
+  reload_attempts (self);
+  plab_json_free (json);
+}
+
+gboolean
+plab_exercise_page_check (PlabExercisePage *self)
+{
+  g_autoptr (GError) error = NULL;
+  const char *folder = gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+
+  if (self->checking != NULL || self->selected == NULL)
+    return FALSE;
+  self->checking
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                          self->runner, "exercise", "check", self->selected->name, folder, "--db",
+                          self->db_path, "--json", NULL);
+  if (self->checking == NULL)
+    {
+      set_verdict (self, NULL, error->message, NULL);
+      return FALSE;
+    }
+  gtk_widget_set_sensitive (self->check_button, FALSE);
+  gtk_spinner_start (self->spinner);
+  set_verdict (self, NULL, "Checking: building your file, running it and the reference…", NULL);
+  g_subprocess_communicate_utf8_async (self->checking, NULL, NULL, check_done_cb,
+                                       g_object_ref (self));
+  return TRUE;
+}
+
+gboolean
+plab_exercise_page_get_checking (PlabExercisePage *self)
+{
+  return self->checking != NULL;
+}
+
+static void
+check_clicked_cb (PlabExercisePage *self)
+{
+  plab_exercise_page_check (self);
+}
+
+static void
+start_clicked_cb (PlabExercisePage *self)
+{
+  g_autoptr (GError) error = NULL;
+  const char *folder = gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+
+  if (self->selected == NULL)
+    return;
+  if (!plab_exercise_start (self->selected, folder, &error))
+    set_verdict (self, NULL, error->message, NULL);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("Started: fill in the places marked TODO in "
+                                               "%s/%s.c, then press Check.",
+                                               folder, self->selected->name);
+
+      set_verdict (self, NULL, text, NULL);
+    }
+}
+
+static void
+open_clicked_cb (PlabExercisePage *self)
+{
+  g_autoptr (GFile) file
+      = g_file_new_for_path (gtk_editable_get_text (GTK_EDITABLE (self->folder_entry)));
+  g_autofree char *uri = g_file_get_uri (file);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_app_info_launch_default_for_uri (uri, NULL, &error))
+    set_verdict (self, NULL, error->message, NULL);
+}
+
+static void
+folder_changed_cb (PlabExercisePage *self)
+{
+  if (self->selected != NULL)
+    g_hash_table_replace (self->folders, g_strdup (self->selected->name),
+                          g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->folder_entry))));
+  reload_attempts (self);
+}
+
+/* --- Selecting an exercise --- */
+
+/* The statement's Markdown as a label shows it: the lines of a paragraph
+ * joined, code blocks and lists kept as they are. */
+static char *
+unwrap (const char *markdown)
+{
+  g_auto (GStrv) paragraphs = g_strsplit (markdown, "\n\n", -1);
+  GString *out = g_string_new (NULL);
+
+  for (int i = 0; paragraphs[i] != NULL; i++)
+    {
+      char *p = paragraphs[i];
+
+      if (i > 0)
+        g_string_append (out, "\n\n");
+      if (g_str_has_prefix (p, "```") || g_str_has_prefix (p, "- ") || g_str_has_prefix (p, "|"))
+        g_string_append (out, p);
+      else
+        for (const char *c = p; *c != '\0'; c++)
+          g_string_append_c (out, *c == '\n' ? ' ' : *c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+apply_selection (PlabExercisePage *self, PlabExerciseInfo *info)
+{
+  g_autofree char *statement = NULL, *folder = NULL;
+  const char *typed;
+
+  self->selected = info;
+  gtk_label_set_text (self->title, info->title);
+  statement = plab_exercise_statement (info);
+  if (statement != NULL)
+    {
+      g_autofree char *text = unwrap (statement);
+
+      gtk_label_set_text (self->statement, text);
+    }
+  else
+    gtk_label_set_text (self->statement, info->summary);
+  typed = g_hash_table_lookup (self->folders, info->name);
+  folder = typed != NULL ? g_strdup (typed) : default_folder (info->name);
+  gtk_editable_set_text (GTK_EDITABLE (self->folder_entry), folder);
+  set_verdict (self, NULL, "Start the exercise in a folder, fill in its TODOs, press Check.", NULL);
+  show_runs (self, 0, 0);
+  reload_attempts (self);
+}
+
+static void
+row_selected_cb (GtkListBox *box, GtkListBoxRow *row, PlabExercisePage *self)
+{
+  PlabExerciseInfo *info;
+
+  if (row == NULL)
+    return;
+  info = find_info (self, g_object_get_data (G_OBJECT (row), "name"));
+  if (info != NULL)
+    apply_selection (self, info);
+}
+
+gboolean
+plab_exercise_page_select (PlabExercisePage *self, const char *name)
+{
+  for (int i = 0;; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->list, i);
+
+      if (row == NULL)
+        return FALSE;
+      if (!g_strcmp0 (g_object_get_data (G_OBJECT (row), "name"), name))
+        {
+          gtk_list_box_select_row (self->list, row);
+          return TRUE;
+        }
+    }
+}
+
+void
+plab_exercise_page_set_folder (PlabExercisePage *self, const char *folder)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->folder_entry), folder);
+}
+
+const char *
+plab_exercise_page_get_folder (PlabExercisePage *self)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+}
+
+const char *
+plab_exercise_page_get_verdict (PlabExercisePage *self)
+{
+  return self->verdict;
+}
+
+const char *
+plab_exercise_page_get_message (PlabExercisePage *self)
+{
+  return self->message;
+}
+
+PlabTimelineView *
+plab_exercise_page_get_timeline (PlabExercisePage *self, gboolean reference)
+{
+  return reference ? self->reference_view : self->student_view;
+}
+
+/* --- Building the page --- */
+
+static GtkWidget *
+heading (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  return label;
+}
+
+static GtkWidget *
+timeline_box (PlabExercisePage *self, GtkLabel **label, PlabTimelineView **view)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+
+  *label = GTK_LABEL (heading (""));
+  *view = PLAB_TIMELINE_VIEW (plab_timeline_view_new ());
+  plab_timeline_view_set_placeholder (*view, "Press Check to see the timeline here");
+  gtk_widget_set_vexpand (GTK_WIDGET (*view), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (*view), -1, 180);
+  g_signal_connect (*view, "window-changed", G_CALLBACK (window_changed_cb), self);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (*label));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (*view));
+  return box;
+}
+
+static void
+plab_exercise_page_init (PlabExercisePage *self)
+{
+  GtkWidget *side = gtk_scrolled_window_new ();
+  GtkWidget *middle = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  GtkWidget *statement_scroll = gtk_scrolled_window_new ();
+  GtkWidget *folder_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *attempts_scroll = gtk_scrolled_window_new ();
+  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  g_autoptr (GPtrArray) list = NULL;
+
+  self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_HORIZONTAL);
+
+  /* The exercises, one row each. */
+  self->list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_widget_add_css_class (GTK_WIDGET (self->list), "navigation-sidebar");
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (side), GTK_WIDGET (self->list));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (side), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (side, 220, -1);
+  gtk_box_append (GTK_BOX (self), side);
+  self->exercises = plab_exercise_list (NULL);
+  for (guint i = 0; self->exercises != NULL && i < self->exercises->len; i++)
+    {
+      PlabExerciseInfo *info = self->exercises->pdata[i];
+      GtkWidget *row = gtk_list_box_row_new ();
+      GtkWidget *label = gtk_label_new (info->title);
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_set_tooltip_text (label, info->summary);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+      g_object_set_data_full (G_OBJECT (row), "name", g_strdup (info->name), g_free);
+      gtk_list_box_append (self->list, row);
+    }
+  g_signal_connect (self->list, "row-selected", G_CALLBACK (row_selected_cb), self);
+
+  /* The statement, the folder and Check, the verdict and the attempts. */
+  gtk_widget_set_margin_start (middle, 12);
+  gtk_widget_set_margin_end (middle, 12);
+  gtk_widget_set_margin_top (middle, 12);
+  gtk_widget_set_margin_bottom (middle, 12);
+  self->title = GTK_LABEL (heading ("Exercises"));
+  gtk_widget_add_css_class (GTK_WIDGET (self->title), "title-2");
+  gtk_label_set_wrap (self->title, TRUE);
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->title));
+
+  self->folder_entry = GTK_ENTRY (gtk_entry_new ());
+  gtk_widget_set_hexpand (GTK_WIDGET (self->folder_entry), TRUE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->folder_entry),
+                               "Your folder: Start copies the exercise's file and a Makefile here");
+  self->start_button = gtk_button_new_with_mnemonic ("_Start");
+  self->open_button = gtk_button_new_with_mnemonic ("_Open Folder");
+  self->check_button = gtk_button_new_with_mnemonic ("_Check");
+  gtk_widget_add_css_class (self->check_button, "suggested-action");
+  self->spinner = GTK_SPINNER (gtk_spinner_new ());
+  gtk_box_append (GTK_BOX (folder_row), GTK_WIDGET (self->folder_entry));
+  gtk_box_append (GTK_BOX (folder_row), self->start_button);
+  gtk_box_append (GTK_BOX (folder_row), self->open_button);
+  gtk_box_append (GTK_BOX (folder_row), self->check_button);
+  gtk_box_append (GTK_BOX (folder_row), GTK_WIDGET (self->spinner));
+  gtk_box_append (GTK_BOX (middle), folder_row);
+  g_signal_connect_swapped (self->check_button, "clicked", G_CALLBACK (check_clicked_cb), self);
+  g_signal_connect_swapped (self->start_button, "clicked", G_CALLBACK (start_clicked_cb), self);
+  g_signal_connect_swapped (self->open_button, "clicked", G_CALLBACK (open_clicked_cb), self);
+  g_signal_connect_swapped (self->folder_entry, "changed", G_CALLBACK (folder_changed_cb), self);
+
+  self->verdict_label = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_wrap (self->verdict_label, TRUE);
+  gtk_label_set_xalign (self->verdict_label, 0);
+  gtk_label_set_selectable (self->verdict_label, TRUE);
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->verdict_label));
+  self->hint_label = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_wrap (self->hint_label, TRUE);
+  gtk_label_set_xalign (self->hint_label, 0);
+  gtk_widget_add_css_class (GTK_WIDGET (self->hint_label), "accent");
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), FALSE);
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->hint_label));
+
+  self->statement = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_wrap (self->statement, TRUE);
+  gtk_label_set_xalign (self->statement, 0);
+  gtk_label_set_yalign (self->statement, 0);
+  gtk_label_set_selectable (self->statement, TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (statement_scroll),
+                                 GTK_WIDGET (self->statement));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (statement_scroll), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (statement_scroll, TRUE);
+  gtk_box_append (GTK_BOX (middle), statement_scroll);
+
+  gtk_box_append (GTK_BOX (middle), heading ("Attempts"));
+  self->attempts = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->attempts),
+                               "Each check of this folder; select one to see its timelines");
+  g_signal_connect (self->attempts, "row-activated", G_CALLBACK (attempt_activated_cb), self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (attempts_scroll),
+                                 GTK_WIDGET (self->attempts));
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (attempts_scroll), 120);
+  gtk_box_append (GTK_BOX (middle), attempts_scroll);
+
+  /* The two timelines, one time scale. */
+  gtk_widget_set_margin_top (right, 12);
+  gtk_widget_set_margin_end (right, 12);
+  gtk_widget_set_margin_bottom (right, 12);
+  gtk_box_append (GTK_BOX (right), timeline_box (self, &self->student_label, &self->student_view));
+  gtk_box_append (GTK_BOX (right),
+                  timeline_box (self, &self->reference_label, &self->reference_view));
+  gtk_label_set_text (self->student_label, "Yours");
+  gtk_label_set_text (self->reference_label, "The reference");
+
+  gtk_paned_set_start_child (GTK_PANED (paned), middle);
+  gtk_paned_set_end_child (GTK_PANED (paned), right);
+  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_position (GTK_PANED (paned), 460);
+  gtk_widget_set_hexpand (paned, TRUE);
+  gtk_box_append (GTK_BOX (self), paned);
+  (void)list;
+}
+
+static void
+plab_exercise_page_dispose (GObject *object)
+{
+  PlabExercisePage *self = PLAB_EXERCISE_PAGE (object);
+
+  if (self->checking != NULL)
+    g_subprocess_force_exit (self->checking);
+  g_clear_object (&self->checking);
+  G_OBJECT_CLASS (plab_exercise_page_parent_class)->dispose (object);
+}
+
+static void
+plab_exercise_page_finalize (GObject *object)
+{
+  PlabExercisePage *self = PLAB_EXERCISE_PAGE (object);
+
+  g_clear_pointer (&self->exercises, g_ptr_array_unref);
+  g_clear_pointer (&self->folders, g_hash_table_unref);
+  g_free (self->runner);
+  g_free (self->db_path);
+  g_free (self->verdict);
+  g_free (self->message);
+  G_OBJECT_CLASS (plab_exercise_page_parent_class)->finalize (object);
+}
+
+static void
+plab_exercise_page_class_init (PlabExercisePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = plab_exercise_page_dispose;
+  object_class->finalize = plab_exercise_page_finalize;
+}
+
+GtkWidget *
+plab_exercise_page_new (const char *runner, const char *db_path)
+{
+  PlabExercisePage *self = g_object_new (PLAB_TYPE_EXERCISE_PAGE, NULL);
+
+  self->runner = g_strdup (runner);
+  self->db_path = g_strdup (db_path);
+  if (self->exercises != NULL && self->exercises->len > 0)
+    gtk_list_box_select_row (self->list, gtk_list_box_get_row_at_index (self->list, 0));
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,94 @@
+/* amdahl: your solution. Fill in the places marked TODO; `plab exercise check
+ * amdahl` builds it, runs it beside the reference and says what it sees. */
+#include <plab.h>
+#include <stdio.h>
+
+#define TASKS 16
+
+/* CPU work of about @ms milliseconds (the same amount every time). */
+static uint64_t
+spin (int64_t ms)
+{
+  volatile uint64_t h = 1;
+
+  for (int64_t r = 0; r < ms * 300000; r++)
+    h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+  return h;
+}
+
+static int
+task (const void *item, void *result, void *user_data)
+{
+  *(uint64_t *)result = spin (*(const int64_t *)item);
+  return 0;
+}
+
+/* The parallel part: TASKS tasks of @task_ms each on @workers workers. */
+static int
+parallel_part (PlabExercise *ex, int workers, int64_t task_ms)
+{
+  static int64_t items[TASKS];
+  static uint64_t results[TASKS];
+  PlabPool *pool = NULL;
+  PlabMapReport report;
+  int rc;
+
+  for (int i = 0; i < TASKS; i++)
+    items[i] = task_ms;
+  PlabPoolOptions options = { .backend = PLAB_BACKEND_PROCESSES,
+                              .workers = workers,
+                              .trace = plab_exercise_trace (ex) };
+  PlabMap map = { .func = task,
+                  .items = items,
+                  .item_size = sizeof items[0],
+                  .n_items = TASKS,
+                  .results = results,
+                  .result_size = sizeof results[0],
+                  .chunk_size = 1 };
+  rc = plab_pool_new (&options, &pool);
+  if (rc == 0)
+    rc = plab_pool_map (pool, &map, &report);
+  plab_pool_free (pool);
+  return rc;
+}
+
+/* The serial part: the main lane alone. */
+static void
+serial_part (int64_t ms)
+{
+  int64_t t0 = plab_now_ns ();
+
+  spin (ms);
+  plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 0, "serial part");
+}
+
+static int
+solve (PlabExercise *ex)
+{
+  int workers = plab_exercise_workers (ex);
+  int64_t serial_ms = 40 + (int64_t)(plab_exercise_seed (ex) % 80);
+  int64_t task_ms = 10;
+  int64_t t0, t1, t2;
+  double f, predicted;
+
+  /* TODO 1: measure, with plab_now_ns (), how long serial_part (serial_ms)
+   * and parallel_part (ex, 1, task_ms) take on one worker, and compute the
+   * serial fraction f: the serial part's share of the whole time. */
+  t0 = t1 = t2 = 0;
+  serial_part (serial_ms);
+  f = 0;
+  (void)t0, (void)t1, (void)t2;
+
+  /* TODO 2: predict the speedup on `workers` workers with Amdahl's law. */
+  predicted = workers;
+
+  plab_exercise_answer (ex, "f", f);
+  plab_exercise_answer (ex, "predicted", predicted);
+  return parallel_part (ex, workers, task_ms) != 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  return plab_exercise_main ("amdahl", argc, argv, solve);
+}

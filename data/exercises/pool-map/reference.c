@@ -1,0 +1,62 @@
+/* pool-map: the reference solution. */
+#include <plab.h>
+#include <stdio.h>
+
+#define N_ITEMS 64
+#define ROUNDS 2000000
+
+/* The work of one item: a few milliseconds of arithmetic. */
+static int
+work (const void *item, void *result, void *user_data)
+{
+  uint64_t h = *(const uint64_t *)item;
+
+  for (int r = 0; r < ROUNDS; r++)
+    h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+  *(uint64_t *)result = h >> 40;
+  return 0;
+}
+
+static int
+solve (PlabExercise *ex)
+{
+  static uint64_t items[N_ITEMS], results[N_ITEMS];
+  PlabPool *pool = NULL;
+  PlabMapReport report;
+  double sum = 0;
+  int rc;
+
+  for (int i = 0; i < N_ITEMS; i++)
+    items[i] = plab_exercise_random (plab_exercise_seed (ex), i);
+
+  PlabPoolOptions options = { .backend = PLAB_BACKEND_PROCESSES,
+                              .workers = plab_exercise_workers (ex),
+                              .trace = plab_exercise_trace (ex) };
+  PlabMap map = { .func = work,
+                  .items = items,
+                  .item_size = sizeof items[0],
+                  .n_items = N_ITEMS,
+                  .results = results,
+                  .result_size = sizeof results[0],
+                  .chunk_size = 1 };
+  rc = plab_pool_new (&options, &pool);
+  if (rc == 0)
+    rc = plab_pool_map (pool, &map, &report);
+  plab_pool_free (pool);
+  if (rc != 0)
+    {
+      fprintf (stderr, "pool map: %s\n", plab_strerror (rc));
+      return 1;
+    }
+
+  for (int i = 0; i < N_ITEMS; i++)
+    sum += (double)results[i];
+  plab_exercise_answer (ex, "sum", sum);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  return plab_exercise_main ("pool-map", argc, argv, solve);
+}

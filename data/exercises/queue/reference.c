@@ -1,0 +1,107 @@
+/* queue: the reference solution. */
+#include <plab.h>
+#include <stdio.h>
+
+#define PRODUCERS 2
+#define ITEMS_PER_PRODUCER 400
+#define SENTINEL (-1)
+
+typedef struct
+{
+  PlabQueue *queue; /* bounded: a producer waits while it is full */
+  PlabShared *sums; /* int64_t per consumer: its sum, then its count */
+  uint64_t seed;
+  int index;
+  int consumers;
+} Job;
+
+static int
+producer (void *arg)
+{
+  Job *job = arg;
+
+  for (int i = 0; i < ITEMS_PER_PRODUCER; i++)
+    {
+      int64_t item = (int64_t)(plab_exercise_random (job->seed, job->index * 100000 + i) % 1000);
+
+      if (plab_queue_put (job->queue, &item, sizeof item, -1) != 0)
+        return 1;
+    }
+  return 0;
+}
+
+static int
+consumer (void *arg)
+{
+  Job *job = arg;
+  int64_t *mine = (int64_t *)plab_shared_data (job->sums) + 2 * job->index;
+  int64_t item;
+  size_t size;
+
+  for (;;)
+    {
+      if (plab_queue_get (job->queue, &item, sizeof item, &size, -1) != 0)
+        return 1;
+      if (item == SENTINEL)
+        return 0;
+      int64_t t0 = plab_now_ns ();
+      mine[0] += item;
+      mine[1] += 1;
+      plab_sleep_ns (20000); /* handling an item takes a while */
+      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), item, "item");
+    }
+}
+
+static int
+solve (PlabExercise *ex)
+{
+  int consumers = plab_exercise_workers (ex);
+  PlabQueue *queue = plab_queue_new ("items", 8, 0);
+  PlabShared *sums = plab_shared_new ("sums", 2 * sizeof (int64_t) * consumers, false);
+  PlabProcess *producers[PRODUCERS], *takers[64];
+  Job pjobs[PRODUCERS], cjobs[64];
+  int64_t sum = 0, count = 0, sentinel = SENTINEL;
+
+  if (queue == NULL || sums == NULL)
+    return 1;
+  for (int c = 0; c < consumers; c++)
+    {
+      cjobs[c] = (Job){ queue, sums, plab_exercise_seed (ex), c, consumers };
+      takers[c] = plab_process_new ("consumer", consumer, &cjobs[c]);
+      plab_process_set_trace (takers[c], plab_exercise_trace (ex));
+      plab_process_start (takers[c]);
+    }
+  for (int p = 0; p < PRODUCERS; p++)
+    {
+      pjobs[p] = (Job){ queue, sums, plab_exercise_seed (ex), p, consumers };
+      producers[p] = plab_process_new ("producer", producer, &pjobs[p]);
+      plab_process_set_trace (producers[p], plab_exercise_trace (ex));
+      plab_process_start (producers[p]);
+    }
+  for (int p = 0; p < PRODUCERS; p++)
+    {
+      plab_process_join (producers[p], -1, NULL);
+      plab_process_free (producers[p]);
+    }
+  /* Every item is queued: one sentinel per consumer tells each to stop. */
+  for (int c = 0; c < consumers; c++)
+    plab_queue_put (queue, &sentinel, sizeof sentinel, -1);
+  for (int c = 0; c < consumers; c++)
+    {
+      plab_process_join (takers[c], -1, NULL);
+      plab_process_free (takers[c]);
+      sum += ((int64_t *)plab_shared_data (sums))[2 * c];
+      count += ((int64_t *)plab_shared_data (sums))[2 * c + 1];
+    }
+  plab_exercise_answer (ex, "sum", (double)sum);
+  plab_exercise_answer (ex, "count", (double)count);
+  plab_shared_free (sums);
+  plab_queue_free (queue);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  return plab_exercise_main ("queue", argc, argv, solve);
+}
