@@ -248,7 +248,7 @@ const PlabDemo plab_demo_amdahl = {
       PLAB_BACKEND_PROCESSES, 0, "serial_fraction=0.5", true },
   },
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = amdahl_run,
   PLAB_DEMO_RESULT_LABELS (result_labels),

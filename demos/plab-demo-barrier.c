@@ -319,7 +319,7 @@ const PlabDemo plab_demo_barrier = {
       PLAB_BACKEND_PROCESSES, 0, "kind=wait imbalance=0.5", true },
   },
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = barrier_run,
   .validate = barrier_validate,

@@ -297,7 +297,7 @@ const PlabDemo plab_demo_list_append = {
       PLAB_BACKEND_GIL, 2, NULL, false },
   },
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = list_append_run,
   PLAB_DEMO_RESULT_LABELS (result_labels),
