@@ -54,7 +54,7 @@ typedef struct
   int64_t rank0_to_runner_ns;
   int next_lane_rank; /* lanes are made in rank order: the lowest rank without one */
   bool rank0_here;
-  bool reported;
+  char **result;     /* rank 0's R line, split: check_ok, check message, result JSON */
   GString *out_line; /* a partial stdout line */
   GString *err;      /* the end of mpirun's stderr */
 } MpiReader;
@@ -119,7 +119,7 @@ on_hello (MpiReader *self, int rank, char **f, int n)
   if (rank == 0)
     {
       gethostname (here, sizeof here - 1);
-      self->rank0_here = g_getenv ("PLAB_MPI_HOST") != NULL || strcmp (here, r->host) == 0;
+      self->rank0_here = strcmp (here, r->host) == 0;
       self->rank0_to_runner_ns = self->rank0_here || n < 4 ? 0 : plab_now_ns () - atoll (f[3]);
     }
   make_lanes (self);
@@ -167,19 +167,21 @@ on_span (MpiReader *self, int rank, char **f, int n)
     }
 }
 
-/* The rank's result, with the clock offsets spliced in before its last brace. */
+/* Rank 0's result, with every rank's clock offsets (known once all have
+ * ended) spliced in before its last brace. */
 static void
-on_result (MpiReader *self, char **f, int n)
+finish_result (MpiReader *self)
 {
   PlabDemoRun *run = self->run;
   GString *json;
   const char *end;
 
-  if (n < 3 || (end = strrchr (f[2], '}')) == NULL)
+  if (self->result == NULL || g_strv_length (self->result) < 3
+      || (end = strrchr (self->result[2], '}')) == NULL)
     return;
-  run->check_ok = atoi (f[0]) != 0;
-  g_strlcpy (run->check_message, f[1], sizeof run->check_message);
-  json = g_string_new_len (f[2], end - f[2]);
+  run->check_ok = atoi (self->result[0]) != 0;
+  g_strlcpy (run->check_message, self->result[1], sizeof run->check_message);
+  json = g_string_new_len (self->result[2], end - self->result[2]);
   g_string_append (json, ", \"clock_offsets\": [");
   for (guint i = 0; i < self->ranks->len; i++)
     {
@@ -197,7 +199,6 @@ on_result (MpiReader *self, char **f, int n)
   g_string_append (json, "]}");
   g_free (run->result_json);
   run->result_json = g_string_free (json, FALSE);
-  self->reported = true;
 }
 
 static void
@@ -225,9 +226,10 @@ on_line (MpiReader *self, const char *line)
     on_span (self, rank, f + 3, n - 3);
   else if (!strcmp (f[2], "R") && rank == 0)
     {
+      g_strfreev (self->result);
       g_strfreev (f);
       f = g_strsplit (line, "\t", 6);
-      on_result (self, f + 3, (int)g_strv_length (f) - 3);
+      self->result = g_strv_length (f) == 6 ? g_strdupv (f + 3) : NULL;
     }
 }
 
@@ -454,7 +456,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
       snprintf (run->error, sizeof run->error, "cancelled: every rank was stopped");
       rc = PLAB_ECANCELLED;
     }
-  else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || !reader.reported)
+  else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || reader.result == NULL)
     {
       g_autofree char *dead = dead_rank (&reader);
       g_autofree char *why = dead ? NULL : launch_problem (&reader);
@@ -467,6 +469,8 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
                   WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status), why);
       rc = PLAB_ETASK;
     }
+  if (rc == 0)
+    finish_result (&reader);
   for (guint i = 0; i < reader.ranks->len; i++)
     {
       MpiRank *r = &g_array_index (reader.ranks, MpiRank, i);
@@ -478,6 +482,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
   for (guint i = 0; i < reader.ranks->len; i++)
     g_clear_pointer (&g_array_index (reader.ranks, MpiRank, i).early, g_array_unref);
   g_array_unref (reader.ranks);
+  g_strfreev (reader.result);
   g_string_free (reader.out_line, TRUE);
   g_string_free (reader.err, TRUE);
   return rc;

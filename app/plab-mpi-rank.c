@@ -381,7 +381,9 @@ run_amdahl (Rank *self)
   double work_ns = plab_demo_run_get (&self->run, "work_ms") * 1e6;
   int64_t tasks = (int64_t)plab_demo_run_get (&self->run, "tasks");
   uint64_t rounds = (uint64_t)(work_ns * (1 - f) / (double)tasks * _plab_demo_spin_rate () / 1e9);
-  uint64_t mine = 0, all = 0, expect = 0;
+  /* The first and the last task's values, 0 from the ranks that ran neither. */
+  uint64_t mine[2] = { 0, 0 }, all[2] = { 0, 0 };
+  bool ok;
   int64_t t0 = plab_now_ns (), start = t0, flag = 1;
   char check[200], json[300];
   double wall_s;
@@ -396,27 +398,30 @@ run_amdahl (Rank *self)
       char label[PLAB_LABEL_MAX];
 
       t0 = plab_now_ns ();
-      mine ^= _plab_demo_spin (rounds, (uint64_t)i);
+      uint64_t v = _plab_demo_spin (rounds, (uint64_t)i);
+
+      mine[0] ^= i == 0 ? v : 0;
+      mine[1] ^= i == tasks - 1 ? v : 0;
       snprintf (label, sizeof label, "parallel part %lld", (long long)i + 1);
       span (self, PLAB_SPAN_TASK, t0, i, label);
     }
   t0 = plab_now_ns ();
-  MPI_Reduce (&mine, &all, 1, MPI_UINT64_T, MPI_BXOR, 0, MPI_COMM_WORLD);
+  MPI_Reduce (mine, all, 2, MPI_UINT64_T, MPI_BXOR, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce results");
   if (self->rank == 0)
     {
       wall_s = (plab_now_ns () - start) / 1e9;
-      for (int64_t i = 0; i < tasks; i++)
-        expect ^= _plab_demo_spin (rounds, (uint64_t)i);
+      ok = all[0] == _plab_demo_spin (rounds, 0)
+           && all[1] == (tasks == 1 ? all[0] : _plab_demo_spin (rounds, (uint64_t)(tasks - 1)));
       snprintf (check, sizeof check, "%s; %.2fx against the planned one-rank time",
-                all == expect ? "tasks computed the right values" : "a task computed a wrong value",
+                ok ? "tasks computed the right values" : "a task computed a wrong value",
                 work_ns / 1e9 / wall_s);
       snprintf (json, sizeof json,
                 "{\"serial_fraction\": %g, \"planned_one_worker_s\": %g, \"wall_s\": %g, "
                 "\"speedup_vs_planned\": %g, \"amdahl_speedup\": %g, \"ranks\": %d}",
                 f, work_ns / 1e9, wall_s, work_ns / 1e9 / wall_s, 1.0 / (f + (1 - f) / self->size),
                 self->size);
-      report (self, all == expect, check, json);
+      report (self, ok, check, json);
     }
   return 0;
 }
@@ -547,8 +552,6 @@ main (int argc, char **argv)
   if (gethostname (self.host, sizeof self.host) != 0)
     snprintf (self.host, sizeof self.host, "localhost");
   self.host[sizeof self.host - 1] = '\0';
-  if (getenv ("PLAB_MPI_HOST") && *getenv ("PLAB_MPI_HOST"))
-    snprintf (self.host, sizeof self.host, "%s", getenv ("PLAB_MPI_HOST"));
   for (char *c = self.host; *c; c++)
     if (*c == '\t' || *c == '\n')
       *c = ' ';
