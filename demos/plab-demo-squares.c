@@ -154,7 +154,7 @@ squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
   if (crash >= 0 && run->backend != PLAB_BACKEND_PROCESSES && run->backend != PLAB_BACKEND_MPI)
     {
       snprintf (err, err_size,
-                "crash_item needs the processes or mpi backend: on %s a crashing task would take "
+                "crash_item needs the processes backend (or mpi): on %s a crashing task would take "
                 "the whole program down with it",
                 plab_backend_name (run->backend));
       return PLAB_EINVAL;
