@@ -269,6 +269,21 @@ dead_rank (MpiReader *self)
   int rank, pid, sig = 0;
   char node[128] = "";
 
+  const char *q = strstr (self->err->str, "Process name: [[");
+  int job, code;
+
+  /* "Process name: [[27592,1],1]  Exit code: 1": a rank that exited with a
+   * failure status; its host is the one it said hello from. */
+  if (p == NULL && q != NULL
+      && sscanf (q, "Process name: [[%d,%d],%d] Exit code: %d", &job, &pid, &rank, &code) == 4)
+    {
+      MpiRank *r = rank_at (self, rank);
+
+      if (r && r->lane >= 0)
+        plab_trace_set_lane_end (self->run->trace, r->lane, r->pid, PLAB_LANE_EXITED, code, 0);
+      return g_strdup_printf ("rank %d on host %s exited with status %d", rank,
+                              r && r->host[0] ? r->host : "unknown", code);
+    }
   if (p == NULL
       || sscanf (p, "process rank %d with PID %d on node %127s exited on signal %d", &rank, &pid,
                  node, &sig)
