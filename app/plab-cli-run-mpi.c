@@ -53,6 +53,7 @@ typedef struct
   GArray *ranks; /* MpiRank, by rank */
   int64_t rank0_to_runner_ns;
   int next_lane_rank; /* lanes are made in rank order: the lowest rank without one */
+  char here[64];      /* this host's name */
   bool rank0_here;
   char **result;     /* rank 0's R line, split: check_ok, check message, result JSON */
   GString *out_line; /* a partial stdout line */
@@ -69,6 +70,15 @@ rank_at (MpiReader *self, int rank)
   while ((int)self->ranks->len <= rank)
     g_array_append_val (self->ranks, blank);
   return &g_array_index (self->ranks, MpiRank, rank);
+}
+
+/* A pid names a process of this host only: the recording engine reads a
+ * local rank's waits for a core from it, and must not read an unrelated
+ * process of the same number for a rank elsewhere. 0 for a rank elsewhere. */
+static int
+local_pid (const MpiReader *self, const MpiRank *r)
+{
+  return strcmp (r->host, self->here) == 0 ? r->pid : 0;
 }
 
 static void
@@ -97,7 +107,8 @@ make_lanes (MpiReader *self)
       if (plab_trace_add_lane (self->run->trace, PLAB_LANE_PROCESS, name, &r->lane) != 0)
         r->lane = -1;
       else
-        plab_trace_set_lane_end (self->run->trace, r->lane, r->pid, PLAB_LANE_RUNNING, 0, 0);
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_RUNNING,
+                                 0, 0);
       for (guint i = 0; r->early && r->lane >= 0 && i < r->early->len; i++)
         append_span (self, r, &g_array_index (r->early, PlabEvent, i));
       g_clear_pointer (&r->early, g_array_unref);
@@ -109,7 +120,6 @@ static void
 on_hello (MpiReader *self, int rank, char **f, int n)
 {
   MpiRank *r = rank_at (self, rank);
-  char here[64] = "";
 
   if (r == NULL || n < 3 || r->said_hello)
     return;
@@ -118,8 +128,7 @@ on_hello (MpiReader *self, int rank, char **f, int n)
   r->said_hello = true;
   if (rank == 0)
     {
-      gethostname (here, sizeof here - 1);
-      self->rank0_here = strcmp (here, r->host) == 0;
+      self->rank0_here = strcmp (self->here, r->host) == 0;
       self->rank0_to_runner_ns = self->rank0_here || n < 4 ? 0 : plab_now_ns () - atoll (f[3]);
     }
   make_lanes (self);
@@ -280,7 +289,8 @@ dead_rank (MpiReader *self)
       MpiRank *r = rank_at (self, rank);
 
       if (r && r->lane >= 0)
-        plab_trace_set_lane_end (self->run->trace, r->lane, r->pid, PLAB_LANE_EXITED, code, 0);
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_EXITED,
+                                 code, 0);
       return g_strdup_printf ("rank %d on host %s exited with status %d", rank,
                               r && r->host[0] ? r->host : "unknown", code);
     }
@@ -294,7 +304,8 @@ dead_rank (MpiReader *self)
       MpiRank *r = rank_at (self, rank);
 
       if (r && r->lane >= 0)
-        plab_trace_set_lane_end (self->run->trace, r->lane, pid, PLAB_LANE_KILLED, 0, sig);
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_KILLED,
+                                 0, sig);
       return g_strdup_printf ("rank %d on host %s died of signal %d (%s)", rank, node, sig,
                               strsignal (sig));
     }
@@ -454,6 +465,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
       return PLAB_ESYS;
     }
   reader.ranks = g_array_new (FALSE, TRUE, sizeof (MpiRank));
+  gethostname (reader.here, sizeof reader.here - 1);
   reader.out_line = g_string_new (NULL);
   reader.err = g_string_new (NULL);
   run->tasks_total = 0;
@@ -491,7 +503,8 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
       MpiRank *r = &g_array_index (reader.ranks, MpiRank, i);
 
       if (r->lane >= 0 && rc == 0)
-        plab_trace_set_lane_end (run->trace, r->lane, r->pid, PLAB_LANE_EXITED, 0, 0);
+        plab_trace_set_lane_end (run->trace, r->lane, local_pid (&reader, r), PLAB_LANE_EXITED, 0,
+                                 0);
     }
   plab_trace_drain (run->trace);
   for (guint i = 0; i < reader.ranks->len; i++)
