@@ -254,11 +254,7 @@ run_squares (Rank *self)
                 (long long)n, (long long)correct, sum, self->size, (long long)(2 * n * 8));
       report (self, correct == n, check, json);
     }
-  free (all);
-  free (squares);
-  free (mine);
-  free (counts);
-  free (displs);
+  PLAB_FREE_ALL (all, squares, mine, counts, displs);
   return 0;
 }
 
@@ -336,11 +332,7 @@ run_kde (Rank *self)
                 (n_samples * (size_t)(self->size - 1) + grid) * sizeof (double));
       report (self, equal == points, check, json);
     }
-  free (samples);
-  free (density);
-  free (mine);
-  free (counts);
-  free (displs);
+  PLAB_FREE_ALL (samples, density, mine, counts, displs);
   return 0;
 }
 
