@@ -197,6 +197,14 @@ def stop_ends_every_rank(db):
     assert not alive, f"ranks still running: {alive}"
 
 
+def listed_backends(db):
+    """`plab list --json` offers mpi for the five MPI demos, and only them."""
+    p = subprocess.run([PLAB, "list", "--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    mpi = sorted(d["name"] for d in json.loads(p.stdout)["demos"] if "mpi" in d["backends"])
+    assert mpi == sorted(DEMOS), f"mpi offered for {mpi}"
+
+
 def no_mpirun(db):
     env = dict(os.environ, PLAB_MPIRUN="/nonexistent/mpirun")
     p = plab(db, "squares", "-b", "mpi", "-j", "2", "--set", "n=100", env=env)
@@ -320,7 +328,7 @@ def main():
     if os.environ.get("ASAN_OPTIONS"):
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
-    tests += [crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
+    tests += [listed_backends, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
     if os.geteuid() == 0:
         tests.append(two_hosts)
     else:
