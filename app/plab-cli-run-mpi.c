@@ -31,6 +31,8 @@
 #include "plab-cli-run-private.h"
 #include "plab-json-writer.h"
 
+#ifdef PLAB_HAVE_MPI
+
 #define POLL_MS 50
 #define STOP_GRACE_NS (3 * 1000000000LL)
 #define STDERR_KEEP 8192
@@ -321,6 +323,11 @@ launch_problem (MpiReader *self)
           "ERROR" };
   g_auto (GStrv) lines = g_strsplit (self->err->str, "\n", -1);
 
+  /* A rank's own complaint first: it says what it refused. */
+  for (int i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "plab-mpi-rank: "))
+      return g_strstrip (g_strdup (lines[i]));
+
   for (size_t h = 0; h < G_N_ELEMENTS (hints); h++)
     for (int i = 0; lines[i]; i++)
       if (strstr (lines[i], hints[h]))
@@ -428,12 +435,6 @@ watch (MpiReader *self, GPid pid, int out_fd, int err_fd)
 int
 _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
 {
-#ifndef PLAB_HAVE_MPI
-  snprintf (run->error, sizeof run->error,
-            "the mpi backend is unavailable: this plab was built without Open MPI (install "
-            "libopenmpi-dev and openmpi-bin, then build again)");
-  return PLAB_EINVAL;
-#else
   g_autofree char *mpirun = NULL;
   g_autofree char *rank_program = find_rank_program ();
   g_autoptr (GPtrArray) argv = NULL;
@@ -514,5 +515,17 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
   g_string_free (reader.out_line, TRUE);
   g_string_free (reader.err, TRUE);
   return rc;
-#endif
 }
+
+#else /* !PLAB_HAVE_MPI */
+
+int
+_plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
+{
+  snprintf (run->error, sizeof run->error,
+            "the mpi backend is unavailable: this plab was built without Open MPI (install "
+            "libopenmpi-dev and openmpi-bin, then build again)");
+  return PLAB_EINVAL;
+}
+
+#endif /* PLAB_HAVE_MPI */

@@ -485,6 +485,133 @@ run_barrier (Rank *self)
   return 0;
 }
 
+/* --- messages: send time against work time as the message grows --- */
+
+#define MAX_SIZES 32
+
+static int
+compare_ns (const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* The messages demo's result: the shortest send and the shortest work of
+ * each size (a busy machine only ever adds time to either), their ratio,
+ * and the figure of the ratio. */
+static char *
+messages_json (const Rank *self,
+               int n_sizes,
+               const double *log2_kb,
+               const double *send_ms,
+               const double *work_ms,
+               double *crossover_kb)
+{
+  double ratio[MAX_SIZES];
+  PlabBuf buf;
+
+  *crossover_kb = 0;
+  for (int k = 0; k < n_sizes; k++)
+    {
+      ratio[k] = work_ms[k] > 0 ? send_ms[k] / work_ms[k] : 0;
+      if (*crossover_kb == 0 && ratio[k] >= 1)
+        *crossover_kb = exp2 (log2_kb[k]);
+    }
+  plab_buf_init (&buf);
+  plab_buf_printf (&buf, "{\"ranks\": %d", self->size);
+  _plab_demo_json_short (&buf, "crossover_kb", *crossover_kb);
+  _plab_demo_json_short (&buf, "smallest_ratio", ratio[0]);
+  _plab_demo_json_short (&buf, "largest_ratio", ratio[n_sizes - 1]);
+  plab_buf_append (&buf, ", ");
+  _plab_demo_json_figure (&buf, "lines", "Send time over work time, by message size",
+                          "message size (log2 of KiB: 0 is 1 KiB, 10 is 1 MiB)",
+                          "send time / work time");
+  _plab_demo_json_line_series (&buf, "send / work", "line", log2_kb, ratio, (size_t)n_sizes);
+  plab_buf_append (&buf, "], \"notes\": [\"the shortest send of each size and the "
+                         "shortest work on it: a busy machine only adds to either\"]}}");
+  return plab_buf_steal (&buf);
+}
+
+static int
+run_messages (Rank *self)
+{
+  int64_t max_kb = (int64_t)plab_demo_run_get (&self->run, "max_kb");
+  int64_t work_ns = (int64_t)(plab_demo_run_get (&self->run, "work_ms") * 1e6);
+  int rounds = (int)plab_demo_run_get (&self->run, "rounds");
+  int n_sizes = 0, others = self->size - 1;
+  double log2_kb[MAX_SIZES], send_ms[MAX_SIZES], work_ms[MAX_SIZES];
+  int64_t *sends = calloc ((size_t)(rounds * (others > 0 ? others : 1)), sizeof *sends);
+  char *data = calloc ((size_t)max_kb, 1024);
+  char label[PLAB_LABEL_MAX], check[200];
+  double answer = 0, crossover_kb;
+  int item = 0;
+
+  for (int64_t kb = 1; kb <= max_kb && n_sizes < MAX_SIZES; kb *= 2, n_sizes++)
+    {
+      int bytes = (int)(kb * 1024);
+      int64_t best = 0, work_min = INT64_MAX, t0;
+
+      log2_kb[n_sizes] = log2 ((double)kb);
+      for (int round = 0; round < rounds; round++)
+        for (int r = 1; r < self->size; r++, item += 2)
+          if (self->rank == 0)
+            {
+              snprintf (label, sizeof label, "MPI_Send %lld KiB to %d", (long long)kb, r);
+              t0 = plab_now_ns ();
+              MPI_Send (data, bytes, MPI_BYTE, r, TAG_WORK, MPI_COMM_WORLD);
+              sends[round * others + r - 1] = plab_now_ns () - t0;
+              span_flow (self, PLAB_SPAN_SEND, t0, -1, label, PLAB_FLOW_PUT, item);
+              t0 = plab_now_ns ();
+              MPI_Recv (&answer, 1, MPI_DOUBLE, r, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+              span_flow (self, PLAB_SPAN_RECV, t0, -1, "MPI_Recv answer", PLAB_FLOW_GET, item + 1);
+            }
+          else if (self->rank == r)
+            {
+              snprintf (label, sizeof label, "MPI_Recv %lld KiB", (long long)kb);
+              t0 = plab_now_ns ();
+              MPI_Recv (data, bytes, MPI_BYTE, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+              span_flow (self, PLAB_SPAN_RECV, t0, -1, label, PLAB_FLOW_GET, item);
+              snprintf (label, sizeof label, "work on %lld KiB", (long long)kb);
+              t0 = plab_now_ns ();
+              _plab_demo_cpu (NULL, work_ns, -1, NULL, NULL);
+              answer = (double)data[bytes - 1];
+              span (self, PLAB_SPAN_TASK, t0, round, label);
+              if (plab_now_ns () - t0 < work_min)
+                work_min = plab_now_ns () - t0;
+              t0 = plab_now_ns ();
+              MPI_Send (&answer, 1, MPI_DOUBLE, 0, TAG_WORK, MPI_COMM_WORLD);
+              span_flow (self, PLAB_SPAN_SEND, t0, -1, "MPI_Send answer", PLAB_FLOW_PUT, item + 1);
+            }
+      t0 = plab_now_ns ();
+      MPI_Reduce (&work_min, &best, 1, MPI_INT64_T, MPI_MIN, 0, MPI_COMM_WORLD);
+      span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce work time");
+      if (self->rank == 0)
+        {
+          qsort (sends, (size_t)(rounds * others), sizeof *sends, compare_ns);
+          send_ms[n_sizes] = sends[0] / 1e6;
+          work_ms[n_sizes] = best / 1e6;
+        }
+    }
+  if (self->rank == 0)
+    {
+      char *json = messages_json (self, n_sizes, log2_kb, send_ms, work_ms, &crossover_kb);
+
+      if (crossover_kb > 0)
+        snprintf (check, sizeof check,
+                  "%d sizes sent to %d ranks; from %.0f KiB a message costs more than its work",
+                  n_sizes, others, crossover_kb);
+      else
+        snprintf (check, sizeof check,
+                  "%d sizes sent to %d ranks; every message cost less than its work", n_sizes,
+                  others);
+      report (self, json != NULL, check, json ? json : "{}");
+      free (json);
+    }
+  PLAB_FREE_ALL (sends, data);
+  return 0;
+}
+
 typedef struct
 {
   const char *demo;
@@ -493,7 +620,7 @@ typedef struct
 
 static const RankDemo rank_demos[] = {
   { "squares", run_squares }, { "kde", run_kde },         { "list-append", run_list_append },
-  { "amdahl", run_amdahl },   { "barrier", run_barrier },
+  { "amdahl", run_amdahl },   { "barrier", run_barrier }, { "messages", run_messages },
 };
 
 /* plab-mpi-rank DEMO SEED [NAME=VALUE...] */

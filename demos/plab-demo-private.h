@@ -129,6 +129,7 @@ extern const PlabDemo plab_demo_chef;
 extern const PlabDemo plab_demo_counter;
 extern const PlabDemo plab_demo_kde;
 extern const PlabDemo plab_demo_list_append;
+extern const PlabDemo plab_demo_messages;
 extern const PlabDemo plab_demo_pipe;
 extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;

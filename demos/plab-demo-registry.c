@@ -22,6 +22,7 @@ static const PlabDemo *const demos[] = {
   &plab_demo_pool_vs_process,
   &plab_demo_barrier,
   &plab_demo_amdahl,
+  &plab_demo_messages,
 };
 /* clang-format on */
 

@@ -144,6 +144,21 @@ def demo_case(demo, ranks):
     return case
 
 
+def messages_ratio_grows(db):
+    """The communication-vs-computation demo: from 1 KiB to 4 MiB the send
+    time over the work time grows (a 4 MiB copy against a 1 KiB one)."""
+    p = plab(db, "messages", "-j", "2", "--set", "max_kb=4096", "--set", "rounds=3")
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    run = last_run(db)
+    r = run["result"]
+    ys = r["figure"]["series"][0]["y"]
+    assert len(ys) == 13, f"{len(ys)} sizes for 1 KiB .. 4 MiB"
+    assert r["largest_ratio"] > r["smallest_ratio"], r
+    check_lanes(run, 2)
+    kinds = {kind for _, kind, _ in run["spans"]}
+    assert {"send", "receive", "task"} <= kinds, kinds
+
+
 def crashed_rank(db):
     """Rank 1 holds item 15000 of 20000 and dies of SIGSEGV on it."""
     t0 = time.monotonic()
@@ -328,7 +343,7 @@ def main():
     if os.environ.get("ASAN_OPTIONS"):
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
-    tests += [listed_backends, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
+    tests += [listed_backends, messages_ratio_grows, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
     if os.geteuid() == 0:
         tests.append(two_hosts)
     else:

@@ -10,8 +10,8 @@
 #include "plab-demo.h"
 
 static const char *const catalogue[] = {
-  "squares",         "chef",    "cars",   "kde", "list-append", "sleepers", "counter", "pipe",
-  "pool-vs-process", "barrier", "amdahl",
+  "squares",         "chef",    "cars",   "kde",      "list-append", "sleepers", "counter", "pipe",
+  "pool-vs-process", "barrier", "amdahl", "messages",
 };
 
 typedef struct
