@@ -679,7 +679,7 @@ new_context (Runner *self, RunArgs *args)
       = { { "workers", 'j', 0, G_OPTION_ARG_FILENAME, &args->workers_text,
             "Workers (default: the usable CPUs)", "N" },
           { "backend", 'b', 0, G_OPTION_ARG_FILENAME, &args->backend_text,
-            "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
+            "serial, threads, processes, gil or mpi; a comma list runs each", "NAME[,NAME]" },
           { "sweep", 0, 0, G_OPTION_ARG_FILENAME, &args->sweep_text,
             "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
           { "repeat", 0, 0, G_OPTION_ARG_FILENAME, &args->repeat_text,
