@@ -44,6 +44,7 @@ typedef struct
   uint64_t seed;
   const char *backend_text; /* borrowed from the option parser, for the sweep's label */
   const char *sweep_text;
+  char *hosts; /* --hosts: Open MPI's host file, for the mpi backend */
 
   /* Owned */
   PlabStore *store;
@@ -72,5 +73,10 @@ void _plab_cli_run_print_summary (Runner *self, FILE *out);
 
 /* The --json summary on stdout. */
 void _plab_cli_run_print_json (Runner *self);
+
+/* Runs @run's ranks with mpirun (on the hosts of @hosts, or here when
+ * NULL) and puts what they record into run->trace (plab-cli-run-mpi.c).
+ * Returns 0, PLAB_ECANCELLED, or a negative code with run->error set. */
+int _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts);
 
 G_END_DECLS

@@ -137,17 +137,18 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
       if (parts[i][0] == '\0' && parts[1] != NULL)
         return _plab_cli_reject (COMMAND,
                                  "--backend has an empty name in '%s' (backends: serial, threads, "
-                                 "processes, gil)",
+                                 "processes, gil, mpi)",
                                  text);
       if (plab_backend_from_name (parts[i], &b) != 0)
         return _plab_cli_reject (COMMAND,
-                                 "unknown backend '%s' (backends: serial, threads, processes, gil)",
+                                 "unknown backend '%s' (backends: serial, threads, processes, gil, "
+                                 "mpi)",
                                  parts[i]);
       if (!(demo->backends & PLAB_BACKEND_BIT (b)))
         {
           GString *names = g_string_new (NULL);
 
-          for (int k = 0; k < PLAB_N_BACKENDS; k++)
+          for (int k = 0; k <= PLAB_BACKEND_MPI; k++)
             if (demo->backends & PLAB_BACKEND_BIT (k))
               g_string_append_printf (names, "%s%s", names->len ? ", " : "", plab_backend_name (k));
           _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend (it runs on: %s)",
@@ -368,12 +369,16 @@ demo_run_cb (void *user_data,
              const volatile sig_atomic_t *cancel,
              PlabRecordingReport *report)
 {
-  PlabDemoRun *run = user_data;
+  Runner *self = user_data;
+  PlabDemoRun *run = self->current;
   int rc;
 
   run->trace = trace;
   run->cancel = cancel;
-  rc = run->demo->run (run);
+  if (run->backend == PLAB_BACKEND_MPI)
+    rc = _plab_cli_run_mpi (run, self->hosts);
+  else
+    rc = run->demo->run (run);
   report->check_ok = run->check_ok;
   g_strlcpy (report->check_message, run->check_message, sizeof report->check_message);
   g_strlcpy (report->error, run->error, sizeof report->error);
@@ -445,7 +450,7 @@ run_one (Runner *self, RunConfig *c)
   config.sweep_id = self->sweep_id;
   config.repeat = c->repeat;
   config.func = demo_run_cb;
-  config.user_data = &run;
+  config.user_data = self;
 
   self->current = &run;
   self->current_config = c;
@@ -598,6 +603,7 @@ run_args_clear (RunArgs *args)
 static void
 runner_clear (Runner *self)
 {
+  g_clear_pointer (&self->hosts, g_free);
   if (self->configs)
     {
       for (guint i = 0; i < self->configs->len; i++)
@@ -676,7 +682,7 @@ new_context (Runner *self, RunArgs *args)
       = { { "workers", 'j', 0, G_OPTION_ARG_FILENAME, &args->workers_text,
             "Workers (default: the usable CPUs)", "N" },
           { "backend", 'b', 0, G_OPTION_ARG_FILENAME, &args->backend_text,
-            "serial, threads, processes or gil; a comma list runs each", "NAME[,NAME]" },
+            "serial, threads, processes, gil or mpi; a comma list runs each", "NAME[,NAME]" },
           { "sweep", 0, 0, G_OPTION_ARG_FILENAME, &args->sweep_text,
             "Worker counts to run, like 1,2,4 or 1..max; prints a speedup table", "LIST" },
           { "repeat", 0, 0, G_OPTION_ARG_FILENAME, &args->repeat_text,
@@ -685,6 +691,8 @@ new_context (Runner *self, RunArgs *args)
             "KEY=VALUE" },
           { "seed", 0, 0, G_OPTION_ARG_FILENAME, &args->seed_text,
             "Seed of the demo's random numbers (default 1)", "N" },
+          { "hosts", 0, 0, G_OPTION_ARG_FILENAME, &self->hosts,
+            "Open MPI's host file for the mpi backend (default: this machine)", "FILE" },
           { "db", 0, 0, G_OPTION_ARG_FILENAME, &self->db,
             "The run store (default under $XDG_DATA_HOME)", "FILE" },
           { "json", 0, 0, G_OPTION_ARG_NONE, &self->json, "A machine-readable summary on stdout",
@@ -744,6 +752,22 @@ parse_seed (Runner *self, const char *text)
   return TRUE;
 }
 
+/* --hosts goes with the mpi backend, and names a file Open MPI can read. */
+static gboolean
+check_hosts (Runner *self, GArray *backends)
+{
+  gboolean mpi = FALSE;
+
+  for (guint i = 0; i < backends->len; i++)
+    mpi |= g_array_index (backends, PlabBackend, i) == PLAB_BACKEND_MPI;
+  if (!mpi)
+    return _plab_cli_reject (COMMAND, "--hosts is for the mpi backend: add -b mpi");
+  if (access (self->hosts, R_OK) != 0)
+    return _plab_cli_reject (COMMAND, "cannot read the host file '%s': %s", self->hosts,
+                             g_strerror (errno));
+  return TRUE;
+}
+
 /* Checks every option before anything runs; FALSE after one line. */
 static gboolean
 check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, int *repeats)
@@ -755,6 +779,8 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
     }
   else
     g_array_append_val (backends, self->demo->default_backend);
+  if (self->hosts && !check_hosts (self, backends))
+    return FALSE;
 
   if (args->sweep_text && args->workers_text)
     return _plab_cli_reject (COMMAND, "give either -j or --sweep, not both");

@@ -460,7 +460,7 @@ append_demo_json (GString *s, gconstpointer item)
   plab_json_append_string_member (s, "summary", demo->summary);
   plab_json_append_string_member (s, "lesson", demo->lesson);
   g_string_append (s, ",\"backends\":[");
-  for (int b = 0, first = 1; b < PLAB_N_BACKENDS; b++)
+  for (int b = 0, first = 1; b <= PLAB_BACKEND_MPI; b++)
     if (demo->backends & PLAB_BACKEND_BIT (b))
       {
         g_string_append_printf (s, "%s\"%s\"", first ? "" : ",", plab_backend_name (b));

@@ -170,7 +170,7 @@ set_demo (PlabWindow *self, const PlabDemo *demo)
   plab_param_editor_set_demo (self->param_editor, demo);
 
   g_ptr_array_set_size (self->backend_names, 0);
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     if (demo->backends & PLAB_BACKEND_BIT (b))
       {
         if ((PlabBackend)b == demo->default_backend)

@@ -95,6 +95,8 @@ static const char *const backend_names[PLAB_N_BACKENDS] = {
 const char *
 plab_backend_name (PlabBackend backend)
 {
+  if (backend == PLAB_BACKEND_MPI)
+    return "mpi";
   if ((unsigned)backend >= PLAB_N_BACKENDS)
     return "unknown";
   return backend_names[backend];
@@ -109,6 +111,11 @@ plab_backend_from_name (const char *name, PlabBackend *out)
         *out = (PlabBackend)i;
         return 0;
       }
+  if (name != NULL && strcmp (name, "mpi") == 0)
+    {
+      *out = PLAB_BACKEND_MPI;
+      return 0;
+    }
   return PLAB_EINVAL;
 }
 

@@ -57,10 +57,13 @@ typedef enum
   PLAB_BACKEND_THREADS,    /* POSIX threads */
   PLAB_BACKEND_PROCESSES,  /* processes (forked, or PlabPoolOptions.start_method) */
   PLAB_BACKEND_GIL,        /* threads that must hold one simulated interpreter lock */
-  PLAB_N_BACKENDS
+  PLAB_N_BACKENDS,
+  /* Not a pool's backend (a pool refuses it, and PLAB_N_BACKENDS counts the
+   * pool's): the runner launches the demo's ranks with Open MPI's mpirun. */
+  PLAB_BACKEND_MPI = PLAB_N_BACKENDS,
 } PlabBackend;
 
-/* "serial", "threads", "processes", "gil". */
+/* "serial", "threads", "processes", "gil", "mpi". */
 const char *plab_backend_name (PlabBackend backend);
 
 /* Returns 0 and sets *out, or PLAB_EINVAL for an unknown name. */

@@ -223,6 +223,9 @@ static const char *const span_kind_names[PLAB_N_SPAN_KINDS] = {
   [PLAB_SPAN_CRASH] = "crash",
   [PLAB_SPAN_COUNTER] = "counter",
   [PLAB_SPAN_CORE_WAIT] = "core wait",
+  [PLAB_SPAN_SEND] = "send",
+  [PLAB_SPAN_RECV] = "receive",
+  [PLAB_SPAN_COLLECTIVE] = "collective",
 };
 
 const char *
@@ -1227,6 +1230,12 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
   pack (&self->lanes[lane].events[head & hdr->mask], &self->lanes[lane].labels[head & hdr->mask],
         event, event->label);
   atomic_store_explicit (&hdr->head, head + 1, memory_order_release);
+}
+
+void
+plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
+{
+  _plab_trace_append (self, lane, event);
 }
 
 int64_t

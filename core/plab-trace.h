@@ -41,11 +41,15 @@ typedef enum
   PLAB_SPAN_CORE_WAIT,  /* runnable, but waiting for a CPU core (recorded by the
                          * recording engine from the kernel's run delay, over
                          * the worker's other spans) */
+  PLAB_SPAN_SEND,       /* an MPI rank sending a message (waits until it may go on) */
+  PLAB_SPAN_RECV,       /* an MPI rank waiting for a message */
+  PLAB_SPAN_COLLECTIVE, /* an MPI rank in a collective (barrier, scatter, gather, reduce) */
   PLAB_N_SPAN_KINDS
 } PlabSpanKind;
 
 /* "task", "lock wait", "queue wait", "gil wait", "sleep", "io", "spawn",
- * "exit", "wait", "crash", "counter", "core wait". */
+ * "exit", "wait", "crash", "counter", "core wait", "send", "receive",
+ * "collective". */
 const char *plab_span_kind_name (PlabSpanKind kind);
 
 /* Parses a name as printed by plab_span_kind_name (); -1 when unknown. */
@@ -180,6 +184,12 @@ void plab_trace_set_lane_end (PlabTrace *self,
                               PlabLaneEnd end,
                               int code,
                               int sig);
+
+/* Appends @event, recorded elsewhere (an MPI rank, on this host or another)
+ * and already on this trace's clock, to lane @lane, whose worker never
+ * attached: the caller is the lane's one writer. An event that finds the
+ * lane's buffer full is counted as dropped. */
+void plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event);
 
 /* How many lanes the trace has, main included. */
 int plab_trace_n_lanes (const PlabTrace *self);

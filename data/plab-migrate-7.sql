@@ -1,6 +1,9 @@
 -- Parallel Lab run store: schema version 6 to 7.
 -- Attempts: each `plab exercise check` that got as far as running the
--- student's program, with its verdict and the two runs it compared.
+-- student's program, with its verdict and the two runs it compared; and the
+-- names of the span kinds of the mpi backend (send, receive, collective).
+
+INSERT OR REPLACE INTO span_kinds VALUES (12, 'send'), (13, 'receive'), (14, 'collective');
 
 CREATE TABLE attempts (
   id                 INTEGER PRIMARY KEY AUTOINCREMENT,

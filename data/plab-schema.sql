@@ -134,7 +134,7 @@ CREATE TABLE span_kinds (
 INSERT INTO span_kinds VALUES
   (0, 'task'), (1, 'lock wait'), (2, 'queue wait'), (3, 'gil wait'), (4, 'sleep'),
   (5, 'io'), (6, 'spawn'), (7, 'exit'), (8, 'wait'), (9, 'crash'), (10, 'counter'),
-  (11, 'core wait');
+  (11, 'core wait'), (12, 'send'), (13, 'receive'), (14, 'collective');
 
 -- Attempts at exercises (version 7).
 CREATE TABLE attempts (

@@ -226,7 +226,7 @@ const PlabDemo plab_demo_amdahl = {
             "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
             "0.5.",
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = amdahl_run,
 };

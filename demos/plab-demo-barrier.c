@@ -298,7 +298,7 @@ const PlabDemo plab_demo_barrier = {
             "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
             "take the cores out of the picture.",
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = barrier_run,
   .validate = barrier_validate,

@@ -77,29 +77,42 @@ typedef struct
 static double
 grid_x (const KdeContext *ctx, size_t i)
 {
-  return GRID_LO + (GRID_HI - GRID_LO) * (double)i / (double)(ctx->grid - 1);
+  return _plab_demo_kde_grid_x (ctx->grid, i);
 }
 
-/* The estimate at grid point @i. Serial and parallel runs both call this
- * function, so the check can demand bit-for-bit equal results. */
-static double
-estimate_at (const KdeContext *ctx, size_t i)
+double
+_plab_demo_kde_grid_x (size_t grid, size_t i)
 {
-  double x = grid_x (ctx, i);
-  double inv_h = 1.0 / ctx->h;
+  return GRID_LO + (GRID_HI - GRID_LO) * (double)i / (double)(grid - 1);
+}
+
+double
+_plab_demo_kde_estimate (const double *samples, size_t n_samples, double h, bool gaussian, double x)
+{
+  double inv_h = 1.0 / h;
   double sum = 0;
 
-  if (ctx->gaussian)
-    for (size_t s = 0; s < ctx->n_samples; s++)
+  if (gaussian)
+    for (size_t s = 0; s < n_samples; s++)
       {
-        double u = (x - ctx->samples[s]) * inv_h;
+        double u = (x - samples[s]) * inv_h;
         sum += exp (-0.5 * u * u);
       }
   else
-    for (size_t s = 0; s < ctx->n_samples; s++)
-      sum += fabs ((x - ctx->samples[s]) * inv_h) <= 0.5;
+    for (size_t s = 0; s < n_samples; s++)
+      sum += fabs ((x - samples[s]) * inv_h) <= 0.5;
   plab_checkpoint ();
-  return (ctx->gaussian ? sum * INV_SQRT_2PI : sum) / ((double)ctx->n_samples * ctx->h);
+  return (gaussian ? sum * INV_SQRT_2PI : sum) / ((double)n_samples * h);
+}
+
+/* The estimate at grid point @i. Serial and parallel runs (the mpi backend's
+ * ranks included) all call _plab_demo_kde_estimate (), so the check can
+ * demand bit-for-bit equal results. */
+static double
+estimate_at (const KdeContext *ctx, size_t i)
+{
+  return _plab_demo_kde_estimate (ctx->samples, ctx->n_samples, ctx->h, ctx->gaussian,
+                                  grid_x (ctx, i));
 }
 
 static double
@@ -174,8 +187,8 @@ label_cb (size_t index, const void *item, char *label, size_t size, void *user_d
 }
 
 /* Draws @n samples of the mixture (xorshift and Box-Muller, seeded). */
-static void
-draw_samples (double *out, size_t n, uint64_t seed)
+void
+_plab_demo_kde_draw_samples (double *out, size_t n, uint64_t seed)
 {
   uint64_t x = seed * 0x9e3779b97f4a7c15u + 0x632be59bd9b4e019u;
 
@@ -271,7 +284,7 @@ kde_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "out of memory for %zu grid points", ctx.grid);
       goto fail;
     }
-  draw_samples (samples, ctx.n_samples, run->seed);
+  _plab_demo_kde_draw_samples (samples, ctx.n_samples, run->seed);
   ctx.samples = samples;
   for (size_t k = 0; k < n_ranges; k++)
     {
@@ -338,7 +351,7 @@ const PlabDemo plab_demo_kde = {
     "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
     "grid to leave one worker alone.",
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = kde_run,
 };

@@ -282,7 +282,7 @@ const PlabDemo plab_demo_list_append = {
     "Result tab too: each process filled its own copy of the list, and the parent's lists "
     "are empty.",
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = list_append_run,
 };

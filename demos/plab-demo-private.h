@@ -111,6 +111,16 @@ bool _plab_demo_cpu (PlabCrew *crew, int64_t ns, int64_t task_id, const char *la
 void *_plab_demo_shared_new (size_t size);
 void _plab_demo_shared_free (void *data, size_t size);
 
+/* The kde demo's pieces that its ranks on the mpi backend share: the
+ * samples of @seed, the x of grid point @i of @grid, and the estimate at x. */
+void _plab_demo_kde_draw_samples (double *out, size_t n, uint64_t seed);
+double _plab_demo_kde_grid_x (size_t grid, size_t i);
+double _plab_demo_kde_estimate (const double *samples,
+                                size_t n_samples,
+                                double h,
+                                bool gaussian,
+                                double x);
+
 /* The demos' descriptors, listed by plab-demo-registry.c. */
 extern const PlabDemo plab_demo_amdahl;
 extern const PlabDemo plab_demo_barrier;
@@ -124,6 +134,7 @@ extern const PlabDemo plab_demo_print;
 extern const PlabDemo plab_demo_shared;
 extern const PlabDemo plab_demo_kde;
 extern const PlabDemo plab_demo_list_append;
+extern const PlabDemo plab_demo_messages;
 extern const PlabDemo plab_demo_pipe;
 extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;

@@ -27,6 +27,7 @@ static const PlabDemo *const demos[] = {
   &plab_demo_shared,
   &plab_demo_print,
   &plab_demo_lifecycle,
+  &plab_demo_messages,
 };
 /* clang-format on */
 

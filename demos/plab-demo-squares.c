@@ -150,10 +150,11 @@ squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
   double n = run->values[PARAM_N];
   double crash = run->values[PARAM_CRASH_ITEM];
 
-  if (crash >= 0 && run->backend != PLAB_BACKEND_PROCESSES)
+  /* On processes and on mpi a crash ends one process, never the runner. */
+  if (crash >= 0 && run->backend != PLAB_BACKEND_PROCESSES && run->backend != PLAB_BACKEND_MPI)
     {
       snprintf (err, err_size,
-                "crash_item needs the processes backend: on %s a crashing task would take "
+                "crash_item needs the processes backend (or mpi): on %s a crashing task would take "
                 "the whole program down with it",
                 plab_backend_name (run->backend));
       return PLAB_EINVAL;
@@ -667,7 +668,7 @@ const PlabDemo plab_demo_squares = {
     "results arrive in: imap hands them over in input order, so a finished item waits for "
     "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
   PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
+  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
   .run = squares_run,
   .validate = squares_validate,

@@ -150,6 +150,9 @@ static const PlabResultLabel result_labels[] = {
   { "lifecycle", "restart", "starting a finished process again", NULL },
   { "lifecycle", "non_daemon_end_s", "the end waited for the non-daemon child", "s" },
   { "lifecycle", "daemon_end_s", "the end waited for the daemon", "s" },
+  { "messages", "crossover_kb", "smallest message that costs more than its work", "KiB" },
+  { "messages", "largest_ratio", "send time over work time, largest message", NULL },
+  { "messages", "smallest_ratio", "send time over work time, 1 KiB message", NULL },
 };
 
 /* The Try this steps, in the order the window offers them. */
@@ -247,6 +250,10 @@ static const PlabDemoTry tries[] = {
     NULL, false },
   { "lifecycle", "Longer steps: every span on the timeline grows.", PLAB_BACKEND_PROCESSES, 0,
     "step_ms=800", false },
+  { "messages", "Run it on 2 ranks: from which size does a message cost more than its work?",
+    PLAB_BACKEND_MPI, 2, NULL, false },
+  { "messages", "Give each message ten times the work: where does the crossing move?",
+    PLAB_BACKEND_MPI, 2, "work_ms=20", false },
 };
 
 /* Both tables are found by the name each row starts with. */

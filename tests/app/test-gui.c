@@ -891,6 +891,45 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_coverage, >, 0);
 }
 
+/* The mpi backend is one of the window's backends for squares: Ctrl+R runs
+ * the ranks through mpirun, and the run has a lane per rank. Skipped where
+ * plab was built without Open MPI or mpirun is missing. */
+static void
+test_mpi_backend_run (Fixture *f, gconstpointer data)
+{
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  g_autofree char *rank
+      = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab-mpi-rank", NULL);
+  g_autofree char *mpirun = g_find_program_in_path ("mpirun");
+  PlabRunRecord **runs;
+  size_t n;
+
+  if (!g_file_test (rank, G_FILE_TEST_IS_EXECUTABLE) || mpirun == NULL)
+    {
+      g_test_skip ("plab was built without Open MPI, or there is no mpirun");
+      return;
+    }
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  select_backend (f, "mpi");
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  set_param (f, "n", for_pictures () ? 400000 : 20000);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
+  g_assert_cmpint (runs[0]->n_spans, >, 0);
+  gui_test_spin (for_pictures () ? 3000 : 400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  /* main and one lane per rank */
+  g_assert_cmpint (plab_timeline_data_n_lanes (
+                       plab_timeline_view_get_data (f->window->timeline_view)),
+                   ==, 3);
+  assert_not_blank (f, "gui-mpi-timeline.png");
+  plab_run_records_free (runs, n);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -909,6 +948,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui/live-open-task-gil", test_live_open_task);
   ADD ("/plab/gui/live-sleepers-open", test_live_sleepers_open);
   ADD ("/plab/gui/live-slow-reader-busy", test_live_slow_reader_busy);
+  ADD ("/plab/gui/mpi-backend-run", test_mpi_backend_run);
   if (gui_test_have_display)
     g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
                 test_live_left_out_notice, app_test_fixture_teardown);

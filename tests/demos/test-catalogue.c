@@ -14,6 +14,7 @@ static const char *const catalogue[] = {
   "list-append",     "sleepers", "counter", "pipe",
   "pool-vs-process", "barrier",  "amdahl",  "deadlock",
   "futures",         "shared",   "print",   "lifecycle",
+  "messages",
 };
 
 typedef struct

@@ -71,7 +71,7 @@ test_steps (void)
           g_assert_cmpuint (strlen (step->text), >, 10);
           g_assert_true (step->backend == -1
                          || (step->backend >= PLAB_BACKEND_SERIAL
-                             && step->backend <= PLAB_BACKEND_GIL
+                             && step->backend <= PLAB_BACKEND_MPI
                              && (d->backends & PLAB_BACKEND_BIT (step->backend))));
           g_assert_cmpint (step->workers, >=, 0);
           g_assert_cmpint (step->workers, <=, 64);

@@ -46,6 +46,7 @@ static const char *const theme_names[PLAB_N_THEMES] = { "light", "dark", "projec
 static const char *const span_labels[PLAB_N_SPAN_KINDS] = {
   "task",  "lock wait", "queue wait", "GIL wait", "sleep",   "I/O",
   "start", "exit",      "waiting",    "crash",    "counter", "waiting for a core",
+  "send",  "receive",   "collective",
 };
 
 static PlabRgba
@@ -166,6 +167,11 @@ plab_chart_style_init (PlabChartStyle *self, PlabTheme theme, double scale)
   self->span[PLAB_SPAN_COUNTER] = self->foreground;
   self->span[PLAB_SPAN_CORE_WAIT]
       = dark ? rgb (CORE_WAIT_CRIMSON_ON_DARK) : rgb (CORE_WAIT_CRIMSON);
+  /* An MPI rank's waits for the others: sending cool, receiving and the
+   * collectives warm, like the waits for another worker above. */
+  self->span[PLAB_SPAN_SEND] = rgb (OI_SKY_BLUE);
+  self->span[PLAB_SPAN_RECV] = rgb (OI_ORANGE);
+  self->span[PLAB_SPAN_COLLECTIVE] = rgb (OI_REDDISH_PURPLE);
   self->warning = self->palette[6];
 
   self->font_family = "DejaVu Sans";

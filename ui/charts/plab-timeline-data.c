@@ -209,7 +209,7 @@ plab_timeline_builder_add_open (PlabTimelineBuilder *self,
   if (self->failed)
     return -1;
   for (size_t i = 0; i < n_open; i++)
-    if (open[i].kind < PLAB_SPAN_CRASH && add_span (self, &open[i], now_ns, true) != 0)
+    if (is_density_kind (open[i].kind) && add_span (self, &open[i], now_ns, true) != 0)
       {
         self->failed = true;
         return -1;
@@ -313,8 +313,8 @@ distribute_coverage (PlabTimelineData *self, PlabTimelineBuilder *b, const int32
         self->ext_end = c->end_ns;
       if (c->end_ns > l->last_end)
         l->last_end = c->end_ns;
-      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
-        if (c->count[k] > 0)
+      for (int k = 0; k < N_DENSITY_KINDS; k++)
+        if (is_density_kind (k) && c->count[k] > 0)
           self->kinds_present |= 1u << k;
     }
 }

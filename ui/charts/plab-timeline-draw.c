@@ -128,13 +128,13 @@ density_coverage (Frame *f, const Lane *l)
 
       if ((double)c->start_ns > t1 || (double)c->end_ns < f->t0 || length <= 0)
         continue;
-      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
-        busy += (double)c->busy_ns[k];
+      for (int k = 0; k < N_DENSITY_KINDS; k++)
+        if (is_density_kind (k))
+          busy += (double)c->busy_ns[k];
       /* Spans inside others may be counted twice: never more than all of it. */
-      for (int k = 0; k < PLAB_SPAN_CRASH; k++)
-        if (c->busy_ns[k] > 0)
-          add_share_to_columns (f, (double)c->start_ns, (double)c->end_ns,
-                                k < N_DENSITY_KINDS ? k : PLAB_SPAN_WAIT,
+      for (int k = 0; k < N_DENSITY_KINDS; k++)
+        if (is_density_kind (k) && c->busy_ns[k] > 0)
+          add_share_to_columns (f, (double)c->start_ns, (double)c->end_ns, k,
                                 (double)c->busy_ns[k] / fmax (length, busy));
     }
 }

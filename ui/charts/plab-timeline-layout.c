@@ -85,7 +85,7 @@ _plab_timeline_legend_items (const PlabTimelineData *self,
   int n = 0;
 
   for (int k = 0; k < N_DENSITY_KINDS; k++)
-    if (self->kinds_present & (1u << k))
+    if (is_density_kind (k) && (self->kinds_present & (1u << k)))
       _plab_chart_legend_add (items, &n, plab_timeline_data_kind_name (self, k), style->span[k],
                               PLAB_LEGEND_BOX);
   if (self->kinds_present & (1u << PLAB_SPAN_CORE_WAIT))

@@ -26,10 +26,11 @@
 /* Duration classes: class c holds spans lasting [2^c, 2^(c+1)) ns; class 0
  * also holds spans of zero length. */
 #define N_CLASSES 64
-/* Kinds that are drawn as spans and summed into density bars: task .. wait.
- * Crashes are markers, counters are tracks, core waits a strip over the
- * spans. */
-#define N_DENSITY_KINDS PLAB_SPAN_CRASH
+/* Kinds that are drawn as spans and summed into density bars: task .. wait,
+ * and the MPI waits (send, receive, collective). Crashes are markers,
+ * counters are tracks, core waits a strip over the spans: their slots among
+ * the density kinds stay empty (is_density_kind () says which). */
+#define N_DENSITY_KINDS PLAB_N_SPAN_KINDS
 #define PYRAMID_MAX_LEVELS 32
 
 /* One span as the chart keeps it: 32 bytes where a PlabEvent takes 64, the
@@ -160,10 +161,17 @@ struct PlabTimelineData
 };
 
 /* The kind a span is drawn and summed as. */
+static inline bool
+is_density_kind (int kind)
+{
+  return kind >= 0 && kind < N_DENSITY_KINDS && kind != PLAB_SPAN_CRASH && kind != PLAB_SPAN_COUNTER
+         && kind != PLAB_SPAN_CORE_WAIT;
+}
+
 static inline int
 density_kind (const Span *s)
 {
-  return s->kind < N_DENSITY_KINDS ? s->kind : PLAB_SPAN_WAIT;
+  return is_density_kind (s->kind) ? s->kind : PLAB_SPAN_WAIT;
 }
 
 static inline const char *

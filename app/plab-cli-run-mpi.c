@@ -1,0 +1,531 @@
+/* plab-cli-run-mpi.c: the mpi backend of `plab run`.
+ *
+ * The runner does not link Open MPI: it starts the demo's ranks with
+ * mpirun (plab-mpi-rank, one per worker, on this machine or on the hosts of
+ * a host file), reads what every rank records from mpirun's stdout (the
+ * line format is described in plab-mpi-rank.c), and puts each rank's spans
+ * into a lane of the run's trace named "host:rank", on the runner's clock.
+ * The recording engine then stores the run as it stores any other.
+ *
+ * A rank's clock is brought to rank 0's with the offset the rank measured
+ * at its start; the offset it measured at its end, and the uncertainty of
+ * both, go into the run's result ("clock_offsets"). Rank 0's clock is the
+ * runner's when rank 0 runs on this host (CLOCK_MONOTONIC is the host's);
+ * on another host its hello line is taken as read when it arrived.
+ *
+ * mpirun runs in a process group of its own: Stop sends the group SIGTERM
+ * (mpirun passes it on to every rank, on every host), and SIGKILL after
+ * STOP_GRACE_NS. A rank that dies makes mpirun end the others; the line in
+ * which mpirun says so names the rank and its host.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plab-cli-run-private.h"
+#include "plab-json-writer.h"
+
+#ifdef PLAB_HAVE_MPI
+
+#define POLL_MS 50
+#define STOP_GRACE_NS (3 * 1000000000LL)
+#define STDERR_KEEP 8192
+
+typedef struct
+{
+  int lane; /* -1 until the rank said hello */
+  int pid;
+  char host[64];
+  int64_t offset_ns[2]; /* start, end: the rank's clock minus rank 0's */
+  int64_t uncert_ns[2];
+  bool have[2];
+  bool said_hello;
+  GArray *early; /* PlabEvent: spans that came before the lane, times not yet shifted */
+} MpiRank;
+
+typedef struct
+{
+  PlabDemoRun *run;
+  GArray *ranks; /* MpiRank, by rank */
+  int64_t rank0_to_runner_ns;
+  int next_lane_rank; /* lanes are made in rank order: the lowest rank without one */
+  char here[64];      /* this host's name */
+  bool rank0_here;
+  char **result;     /* rank 0's R line, split: check_ok, check message, result JSON */
+  GString *out_line; /* a partial stdout line */
+  GString *err;      /* the end of mpirun's stderr */
+} MpiReader;
+
+static MpiRank *
+rank_at (MpiReader *self, int rank)
+{
+  MpiRank blank = { .lane = -1 };
+
+  if (rank < 0 || rank > 4096)
+    return NULL;
+  while ((int)self->ranks->len <= rank)
+    g_array_append_val (self->ranks, blank);
+  return &g_array_index (self->ranks, MpiRank, rank);
+}
+
+/* A pid names a process of this host only: the recording engine reads a
+ * local rank's waits for a core from it, and must not read an unrelated
+ * process of the same number for a rank elsewhere. 0 for a rank elsewhere. */
+static int
+local_pid (const MpiReader *self, const MpiRank *r)
+{
+  return strcmp (r->host, self->here) == 0 ? r->pid : 0;
+}
+
+static void
+append_span (MpiReader *self, MpiRank *r, PlabEvent *e)
+{
+  int64_t shift = self->rank0_to_runner_ns - (r->have[0] ? r->offset_ns[0] : 0);
+
+  e->start_ns += shift;
+  e->end_ns += shift;
+  plab_trace_append (self->run->trace, r->lane, e);
+}
+
+/* Gives every rank that said hello, in rank order, its lane "host:rank"
+ * and the spans it sent before it had one. */
+static void
+make_lanes (MpiReader *self)
+{
+  while (self->next_lane_rank < (int)self->ranks->len)
+    {
+      MpiRank *r = &g_array_index (self->ranks, MpiRank, self->next_lane_rank);
+      char name[PLAB_LANE_NAME_MAX];
+
+      if (!r->said_hello)
+        return;
+      snprintf (name, sizeof name, "%s:%d", r->host, self->next_lane_rank);
+      if (plab_trace_add_lane (self->run->trace, PLAB_LANE_PROCESS, name, &r->lane) != 0)
+        r->lane = -1;
+      else
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_RUNNING,
+                                 0, 0);
+      for (guint i = 0; r->early && r->lane >= 0 && i < r->early->len; i++)
+        append_span (self, r, &g_array_index (r->early, PlabEvent, i));
+      g_clear_pointer (&r->early, g_array_unref);
+      self->next_lane_rank++;
+    }
+}
+
+static void
+on_hello (MpiReader *self, int rank, char **f, int n)
+{
+  MpiRank *r = rank_at (self, rank);
+
+  if (r == NULL || n < 3 || r->said_hello)
+    return;
+  g_strlcpy (r->host, f[0], sizeof r->host);
+  r->pid = atoi (f[1]);
+  r->said_hello = true;
+  if (rank == 0)
+    {
+      self->rank0_here = strcmp (self->here, r->host) == 0;
+      self->rank0_to_runner_ns = self->rank0_here || n < 4 ? 0 : plab_now_ns () - atoll (f[3]);
+    }
+  make_lanes (self);
+}
+
+static void
+on_offset (MpiReader *self, int rank, char **f, int n)
+{
+  MpiRank *r = rank_at (self, rank);
+  int k = n >= 1 && strcmp (f[0], "end") == 0;
+
+  if (r == NULL || n < 3)
+    return;
+  r->offset_ns[k] = atoll (f[1]);
+  r->uncert_ns[k] = atoll (f[2]);
+  r->have[k] = true;
+}
+
+static void
+on_span (MpiReader *self, int rank, char **f, int n)
+{
+  MpiRank *r = rank_at (self, rank);
+  PlabEvent e = { 0 };
+  int kind;
+
+  if (r == NULL || n < 7)
+    return;
+  kind = atoi (f[0]);
+  if (kind < 0 || kind >= PLAB_N_SPAN_KINDS)
+    return;
+  e.kind = (uint8_t)kind;
+  e.start_ns = atoll (f[1]);
+  e.end_ns = atoll (f[2]);
+  e.task_id = atoll (f[3]);
+  e.flow = (uint8_t)atoi (f[4]);
+  e.item = atoi (f[5]);
+  g_strlcpy (e.label, f[6], sizeof e.label);
+  if (r->lane >= 0)
+    append_span (self, r, &e);
+  else
+    {
+      if (r->early == NULL)
+        r->early = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+      g_array_append_val (r->early, e);
+    }
+}
+
+/* Rank 0's result, with every rank's clock offsets (known once all have
+ * ended) spliced in before its last brace. */
+static void
+finish_result (MpiReader *self)
+{
+  PlabDemoRun *run = self->run;
+  GString *json;
+  const char *end;
+
+  if (self->result == NULL || g_strv_length (self->result) < 3
+      || (end = strrchr (self->result[2], '}')) == NULL)
+    return;
+  run->check_ok = atoi (self->result[0]) != 0;
+  g_strlcpy (run->check_message, self->result[1], sizeof run->check_message);
+  json = g_string_new_len (self->result[2], end - self->result[2]);
+  g_string_append (json, ", \"clock_offsets\": [");
+  for (guint i = 0; i < self->ranks->len; i++)
+    {
+      MpiRank *r = &g_array_index (self->ranks, MpiRank, i);
+
+      g_string_append_printf (json, "%s{\"rank\": %u, \"host\": ", i ? ", " : "", i);
+      plab_json_append_string (json, r->host);
+      g_string_append_printf (json,
+                              ", \"start_ns\": %" G_GINT64_FORMAT
+                              ", \"start_uncertainty_ns\": %" G_GINT64_FORMAT
+                              ", \"end_ns\": %" G_GINT64_FORMAT
+                              ", \"end_uncertainty_ns\": %" G_GINT64_FORMAT "}",
+                              r->offset_ns[0], r->uncert_ns[0], r->offset_ns[1], r->uncert_ns[1]);
+    }
+  g_string_append (json, "]}");
+  g_free (run->result_json);
+  run->result_json = g_string_free (json, FALSE);
+}
+
+static void
+on_line (MpiReader *self, const char *line)
+{
+  g_auto (GStrv) f = NULL;
+  int n, rank;
+
+  if (!g_str_has_prefix (line, "@plab\t"))
+    {
+      /* A demo never prints; whatever else comes is mpirun's or a library's. */
+      g_string_append_printf (self->err, "%s\n", line);
+      return;
+    }
+  f = g_strsplit (line, "\t", 11);
+  n = (int)g_strv_length (f);
+  if (n < 3)
+    return;
+  rank = atoi (f[1]);
+  if (!strcmp (f[2], "H"))
+    on_hello (self, rank, f + 3, n - 3);
+  else if (!strcmp (f[2], "O"))
+    on_offset (self, rank, f + 3, n - 3);
+  else if (!strcmp (f[2], "S"))
+    on_span (self, rank, f + 3, n - 3);
+  else if (!strcmp (f[2], "R") && rank == 0)
+    {
+      g_strfreev (self->result);
+      g_strfreev (f);
+      f = g_strsplit (line, "\t", 6);
+      self->result = g_strv_length (f) == 6 ? g_strdupv (f + 3) : NULL;
+    }
+}
+
+/* Reads what there is on @fd. Returns false at its end. */
+static bool
+read_fd (MpiReader *self, int fd, bool is_stdout)
+{
+  char buf[4096];
+  ssize_t n = read (fd, buf, sizeof buf);
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    return false;
+  if (!is_stdout)
+    {
+      g_string_append_len (self->err, buf, n);
+      return true;
+    }
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\n')
+      {
+        on_line (self, self->out_line->str);
+        g_string_truncate (self->out_line, 0);
+      }
+    else
+      g_string_append_c (self->out_line, buf[i]);
+  return true;
+}
+
+/* The line in which mpirun names a rank that died, made into one sentence,
+ * with the rank's lane marked killed. NULL when there is none. */
+static char *
+dead_rank (MpiReader *self)
+{
+  const char *p = strstr (self->err->str, "process rank ");
+  int rank, pid, sig = 0;
+  char node[128] = "";
+
+  const char *q = strstr (self->err->str, "Process name: [[");
+  int job, code;
+
+  /* "Process name: [[27592,1],1]  Exit code: 1": a rank that exited with a
+   * failure status; its host is the one it said hello from. */
+  if (p == NULL && q != NULL
+      && sscanf (q, "Process name: [[%d,%d],%d] Exit code: %d", &job, &pid, &rank, &code) == 4)
+    {
+      MpiRank *r = rank_at (self, rank);
+
+      if (r && r->lane >= 0)
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_EXITED,
+                                 code, 0);
+      return g_strdup_printf ("rank %d on host %s exited with status %d", rank,
+                              r && r->host[0] ? r->host : "unknown", code);
+    }
+  if (p == NULL
+      || sscanf (p, "process rank %d with PID %d on node %127s exited on signal %d", &rank, &pid,
+                 node, &sig)
+             < 3)
+    return NULL;
+  if (sig > 0)
+    {
+      MpiRank *r = rank_at (self, rank);
+
+      if (r && r->lane >= 0)
+        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_KILLED,
+                                 0, sig);
+      return g_strdup_printf ("rank %d on host %s died of signal %d (%s)", rank, node, sig,
+                              strsignal (sig));
+    }
+  return g_strdup_printf ("rank %d on host %s exited early", rank, node);
+}
+
+/* The first line of mpirun's complaint worth showing, for a failed launch. */
+static char *
+launch_problem (MpiReader *self)
+{
+  static const char *const hints[]
+      = { "ssh:", "Could not resolve", "unable to", "not find", "not enough slots", "No such file",
+          "ERROR" };
+  g_auto (GStrv) lines = g_strsplit (self->err->str, "\n", -1);
+
+  /* A rank's own complaint first: it says what it refused. */
+  for (int i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "plab-mpi-rank: "))
+      return g_strstrip (g_strdup (lines[i]));
+
+  for (size_t h = 0; h < G_N_ELEMENTS (hints); h++)
+    for (int i = 0; lines[i]; i++)
+      if (strstr (lines[i], hints[h]))
+        return g_strstrip (g_strdup (lines[i]));
+  for (int i = g_strv_length (lines) - 1; i >= 0; i--)
+    if (*g_strstrip (lines[i]) && lines[i][0] != '-')
+      return g_strdup (lines[i]);
+  return g_strdup ("no message");
+}
+
+static char *
+find_rank_program (void)
+{
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *given = g_getenv ("PLAB_MPI_RANK");
+
+  if (given && *given)
+    return g_strdup (given);
+  if (self_exe)
+    {
+      g_autofree char *dir = g_path_get_dirname (self_exe);
+      char *path = g_build_filename (dir, "plab-mpi-rank", NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+        return path;
+      g_free (path);
+    }
+  return g_find_program_in_path ("plab-mpi-rank");
+}
+
+static void
+child_setup_cb (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+static GPtrArray *
+mpirun_argv (PlabDemoRun *run, const char *mpirun, const char *rank_program, const char *hosts)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  char value[64];
+
+  g_ptr_array_add (argv, g_strdup (mpirun));
+  g_ptr_array_add (argv, g_strdup ("-n"));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", run->workers));
+  /* More ranks than cores is a lesson, not an error. */
+  g_ptr_array_add (argv, g_strdup ("--oversubscribe"));
+  if (getuid () == 0)
+    g_ptr_array_add (argv, g_strdup ("--allow-run-as-root"));
+  if (hosts)
+    {
+      g_ptr_array_add (argv, g_strdup ("--hostfile"));
+      g_ptr_array_add (argv, g_strdup (hosts));
+      /* A host that asks for a password or does not answer fails the run
+       * instead of waiting for ever. */
+      g_ptr_array_add (argv, g_strdup ("--mca"));
+      g_ptr_array_add (argv, g_strdup ("plm_rsh_args"));
+      g_ptr_array_add (argv, g_strdup ("-o BatchMode=yes -o ConnectTimeout=10"));
+    }
+  g_ptr_array_add (argv, g_strdup (rank_program));
+  g_ptr_array_add (argv, g_strdup (run->demo->name));
+  g_ptr_array_add (argv, g_strdup_printf ("%" G_GUINT64_FORMAT, run->seed));
+  for (size_t i = 0; i < run->demo->n_params; i++)
+    {
+      plab_param_format (&run->demo->params[i], run->values[i], value, sizeof value);
+      g_ptr_array_add (argv, g_strdup_printf ("%s=%s", run->demo->params[i].name, value));
+    }
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* Waits for mpirun, reading both pipes, passing Stop on. Returns its wait status. */
+static int
+watch (MpiReader *self, GPid pid, int out_fd, int err_fd)
+{
+  struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
+  int64_t term_at = 0;
+  int status = 0;
+
+  while (fds[0].fd >= 0 || fds[1].fd >= 0)
+    {
+      if (self->run->cancel && *self->run->cancel && term_at == 0)
+        {
+          kill (-pid, SIGTERM);
+          term_at = plab_now_ns ();
+        }
+      if (term_at && plab_now_ns () - term_at > STOP_GRACE_NS)
+        kill (-pid, SIGKILL);
+      if (poll (fds, 2, POLL_MS) > 0)
+        for (int i = 0; i < 2; i++)
+          if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+              && !read_fd (self, fds[i].fd, i == 0))
+            fds[i].fd = -1;
+      if (self->err->len > STDERR_KEEP)
+        g_string_erase (self->err, 0, self->err->len - STDERR_KEEP);
+      plab_trace_drain (self->run->trace);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  /* A rank left behind in the group (mpirun killed) goes too. */
+  kill (-pid, SIGKILL);
+  return status;
+}
+
+int
+_plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
+{
+  g_autofree char *mpirun = NULL;
+  g_autofree char *rank_program = find_rank_program ();
+  g_autoptr (GPtrArray) argv = NULL;
+  g_autoptr (GError) error = NULL;
+  MpiReader reader = { .run = run };
+  const char *given = g_getenv ("PLAB_MPIRUN");
+  int64_t t0;
+  GPid pid;
+  int out_fd, err_fd, status, rc = 0;
+
+  mpirun = given ? g_strdup (given) : g_find_program_in_path ("mpirun");
+  if (mpirun == NULL || !g_file_test (mpirun, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      snprintf (run->error, sizeof run->error,
+                "mpirun not found: install Open MPI (Debian: apt install openmpi-bin)");
+      return PLAB_ENOTFOUND;
+    }
+  if (rank_program == NULL)
+    {
+      snprintf (run->error, sizeof run->error,
+                "plab-mpi-rank not found next to plab or on PATH: build plab with Open MPI");
+      return PLAB_ENOTFOUND;
+    }
+  argv = mpirun_argv (run, mpirun, rank_program, hosts);
+  if (!g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 child_setup_cb, NULL, &pid, NULL, &out_fd, &err_fd, &error))
+    {
+      snprintf (run->error, sizeof run->error, "cannot start mpirun: %s", error->message);
+      return PLAB_ESYS;
+    }
+  reader.ranks = g_array_new (FALSE, TRUE, sizeof (MpiRank));
+  gethostname (reader.here, sizeof reader.here - 1);
+  reader.out_line = g_string_new (NULL);
+  reader.err = g_string_new (NULL);
+  run->tasks_total = 0;
+
+  t0 = plab_now_ns ();
+  status = watch (&reader, pid, out_fd, err_fd);
+  plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, "mpirun");
+  close (out_fd);
+  close (err_fd);
+  if (reader.out_line->len)
+    on_line (&reader, reader.out_line->str);
+
+  if (run->cancel && *run->cancel)
+    {
+      snprintf (run->error, sizeof run->error, "cancelled: every rank was stopped");
+      rc = PLAB_ECANCELLED;
+    }
+  else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || reader.result == NULL)
+    {
+      g_autofree char *dead = dead_rank (&reader);
+      g_autofree char *why = dead ? NULL : launch_problem (&reader);
+
+      if (dead)
+        snprintf (run->error, sizeof run->error, "%s; the other ranks were stopped", dead);
+      else
+        snprintf (run->error, sizeof run->error, "mpirun failed (%s %d): %s",
+                  WIFEXITED (status) ? "exit status" : "signal",
+                  WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status), why);
+      rc = PLAB_ETASK;
+    }
+  if (rc == 0)
+    finish_result (&reader);
+  for (guint i = 0; i < reader.ranks->len; i++)
+    {
+      MpiRank *r = &g_array_index (reader.ranks, MpiRank, i);
+
+      if (r->lane >= 0 && rc == 0)
+        plab_trace_set_lane_end (run->trace, r->lane, local_pid (&reader, r), PLAB_LANE_EXITED, 0,
+                                 0);
+    }
+  plab_trace_drain (run->trace);
+  for (guint i = 0; i < reader.ranks->len; i++)
+    g_clear_pointer (&g_array_index (reader.ranks, MpiRank, i).early, g_array_unref);
+  g_array_unref (reader.ranks);
+  g_strfreev (reader.result);
+  g_string_free (reader.out_line, TRUE);
+  g_string_free (reader.err, TRUE);
+  return rc;
+}
+
+#else /* !PLAB_HAVE_MPI */
+
+int
+_plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
+{
+  snprintf (run->error, sizeof run->error,
+            "the mpi backend is unavailable: this plab was built without Open MPI (install "
+            "libopenmpi-dev and openmpi-bin, then build again)");
+  return PLAB_EINVAL;
+}
+
+#endif /* PLAB_HAVE_MPI */
