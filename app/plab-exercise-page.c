@@ -330,25 +330,96 @@ folder_changed_cb (PlabExercisePage *self)
 
 /* --- Selecting an exercise --- */
 
-/* The statement's Markdown as a label shows it: the lines of a paragraph
- * joined, code blocks and lists kept as they are. */
+/* Appends @text to @out as Pango markup, with the statement's inline
+ * Markdown: `code` in a fixed-width face, **words** in bold. */
+static void
+append_inline (GString *out, const char *text)
+{
+  gboolean code = FALSE, bold = FALSE;
+
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '`')
+        {
+          g_string_append (out, code ? "</tt>" : "<tt>");
+          code = !code;
+        }
+      else if (!code && c[0] == '*' && c[1] == '*')
+        {
+          g_string_append (out, bold ? "</b>" : "<b>");
+          bold = !bold;
+          c++;
+        }
+      else if (*c == '\n')
+        g_string_append_c (out, ' ');
+      else
+        {
+          g_autofree char *one = g_markup_escape_text (c, g_utf8_next_char (c) - c);
+
+          g_string_append (out, one);
+          c = g_utf8_next_char (c) - 1;
+        }
+    }
+  /* An unclosed mark in the statement must not break the whole markup. */
+  if (code)
+    g_string_append (out, "</tt>");
+  if (bold)
+    g_string_append (out, "</b>");
+}
+
+/* The statement's Markdown as Pango markup for a label: headings larger and
+ * bold, a paragraph's lines joined, list items one a line with a bullet,
+ * code blocks in a fixed-width face as they are. */
 static char *
-unwrap (const char *markdown)
+statement_markup (const char *markdown)
 {
   g_auto (GStrv) paragraphs = g_strsplit (markdown, "\n\n", -1);
   GString *out = g_string_new (NULL);
 
   for (int i = 0; paragraphs[i] != NULL; i++)
     {
-      char *p = paragraphs[i];
+      char *p = g_strstrip (paragraphs[i]);
 
-      if (i > 0)
+      /* The title above says it already. */
+      if (*p == '\0' || (i == 0 && g_str_has_prefix (p, "# ")))
+        continue;
+      if (out->len > 0)
         g_string_append (out, "\n\n");
-      if (g_str_has_prefix (p, "```") || g_str_has_prefix (p, "- ") || g_str_has_prefix (p, "|"))
-        g_string_append (out, p);
+      if (g_str_has_prefix (p, "```"))
+        {
+          const char *body = strchr (p, '\n') ? strchr (p, '\n') + 1 : "";
+          g_autofree char *code
+              = g_strndup (body, strlen (body) - (g_str_has_suffix (body, "```") ? 3 : 0));
+          g_autofree char *escaped = g_markup_escape_text (g_strchomp (code), -1);
+
+          g_string_append_printf (out, "<tt>%s</tt>", escaped);
+        }
+      else if (p[0] == '#')
+        {
+          gboolean top = p[1] != '#';
+
+          g_string_append (out, top ? "<span size=\"large\" weight=\"bold\">" : "<b>");
+          append_inline (out, g_strchug (p + strspn (p, "#")));
+          g_string_append (out, top ? "</span>" : "</b>");
+        }
+      else if (g_str_has_prefix (p, "- ") || g_str_has_prefix (p, "* "))
+        {
+          g_auto (GStrv) items = g_strsplit (p, "\n", -1);
+
+          for (int k = 0; items[k] != NULL; k++)
+            {
+              const char *item = items[k];
+              gboolean new_item = g_str_has_prefix (item, "- ") || g_str_has_prefix (item, "* ");
+
+              if (new_item)
+                g_string_append (out, k > 0 ? "\n• " : "• ");
+              else
+                g_string_append_c (out, ' ');
+              append_inline (out, g_strstrip ((char *)item + (new_item ? 2 : 0)));
+            }
+        }
       else
-        for (const char *c = p; *c != '\0'; c++)
-          g_string_append_c (out, *c == '\n' ? ' ' : *c);
+        append_inline (out, p);
     }
   return g_string_free (out, FALSE);
 }
@@ -364,9 +435,9 @@ apply_selection (PlabExercisePage *self, PlabExerciseInfo *info)
   statement = plab_exercise_statement (info);
   if (statement != NULL)
     {
-      g_autofree char *text = unwrap (statement);
+      g_autofree char *markup = statement_markup (statement);
 
-      gtk_label_set_text (self->statement, text);
+      gtk_label_set_markup (self->statement, markup);
     }
   else
     gtk_label_set_text (self->statement, info->summary);
@@ -523,7 +594,9 @@ plab_exercise_page_init (PlabExercisePage *self)
   self->check_button = gtk_button_new_with_mnemonic ("_Check");
   gtk_widget_add_css_class (self->check_button, "suggested-action");
   self->spinner = GTK_SPINNER (gtk_spinner_new ());
-  gtk_box_append (GTK_BOX (folder_row), GTK_WIDGET (self->folder_entry));
+  /* The folder on a line of its own, so that its path can be read at
+   * 1280x720; the buttons under it. */
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->folder_entry));
   gtk_box_append (GTK_BOX (folder_row), self->start_button);
   gtk_box_append (GTK_BOX (folder_row), self->open_button);
   gtk_box_append (GTK_BOX (folder_row), self->check_button);

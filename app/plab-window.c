@@ -330,9 +330,12 @@ set_show_exercises (PlabWindow *self, gboolean show)
   if (self->exercise_page != NULL)
     gtk_widget_set_visible (self->exercise_page, show);
   gtk_widget_set_visible (GTK_WIDGET (self->toast_overlay), !show);
-  /* The demos' Run, Stop and chart tabs have nothing to act on there. */
+  /* The demos' Run, Stop, lesson, chart tabs and chart modes have nothing to
+   * act on there. */
   for (const char *const *id
-       = (const char *const[]){ "header_run_button", "header_stop_button", "view_switcher", NULL };
+       = (const char *const[]){ "header_run_button", "header_stop_button", "view_switcher",
+                                "header_lesson_button", "header_chart_only_button",
+                                "header_presentation_button", "header_export_button", NULL };
        *id != NULL; id++)
     {
       GObject *child = gtk_widget_get_template_child (GTK_WIDGET (self), PLAB_TYPE_WINDOW, *id);
@@ -642,6 +645,10 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child_full (widget_class, "header_run_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "header_stop_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "view_switcher", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_lesson_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_chart_only_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_presentation_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_export_button", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
