@@ -76,25 +76,19 @@ typedef struct
   int64_t wall_ns[MAX_PHASES][MAX_WALLS];
 } Room;
 
-typedef struct
-{
-  Room *room;
-  int index;
-} Painter;
-
 static int
 painter_cb (PlabCrew *crew, void *arg)
 {
-  Painter *p = arg;
-  Room *r = p->room;
+  Room *r = arg;
+  int index = _plab_crew_index (crew);
   char label[PLAB_LABEL_MAX];
 
   for (int phase = 0; phase < r->phases; phase++)
     {
       int64_t t0;
 
-      /* Painter p takes walls p, p + painters, p + 2 * painters, ... */
-      for (int wall = p->index; wall < r->walls; wall += r->painters)
+      /* Painter i takes walls i, i + painters, i + 2 * painters, ... */
+      for (int wall = index; wall < r->walls; wall += r->painters)
         {
           bool ok;
 
@@ -105,7 +99,7 @@ painter_cb (PlabCrew *crew, void *arg)
           else
             ok = _plab_demo_wait (crew, r->wall_ns[phase][wall], PLAB_SPAN_TASK, wall, label);
           r->sh->end_ns[phase][wall] = plab_now_ns ();
-          r->sh->busy_ns[p->index] += r->sh->end_ns[phase][wall] - r->sh->start_ns[phase][wall];
+          r->sh->busy_ns[index] += r->sh->end_ns[phase][wall] - r->sh->start_ns[phase][wall];
           if (!ok)
             return 1;
           atomic_fetch_add (&r->sh->painted[phase][wall], 1);
@@ -113,7 +107,7 @@ painter_cb (PlabCrew *crew, void *arg)
       t0 = plab_now_ns ();
       if (_plab_crew_stopping (crew) || plab_barrier_wait (r->barrier, -1) < 0)
         return 1;
-      r->sh->wait_ns[p->index] += plab_now_ns () - t0;
+      r->sh->wait_ns[index] += plab_now_ns () - t0;
     }
   return 0;
 }
@@ -188,7 +182,6 @@ barrier_run (PlabDemoRun *run)
 {
   double imbalance = run->values[PARAM_IMBALANCE];
   Room *r = calloc (1, sizeof *r);
-  Painter painters[MAX_PAINTERS];
   PlabCrew *crew = NULL;
   uint64_t x = run->seed * 0x9e3779b97f4a7c15u + 1;
   int64_t t0, total_ns, cpu0, cpu_ns;
@@ -240,10 +233,7 @@ barrier_run (PlabDemoRun *run)
   cpu0 = plab_cpu_time_ns ();
   t0 = plab_now_ns ();
   for (int p = 0; p < r->painters && rc >= 0; p++)
-    {
-      painters[p] = (Painter){ r, p };
-      rc = _plab_crew_startf (crew, painter_cb, &painters[p], "painter %d", p + 1);
-    }
+    rc = _plab_crew_startf (crew, painter_cb, r, "painter %d", p + 1);
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join the painters");
   total_ns = plab_now_ns () - t0;

@@ -87,19 +87,13 @@ typedef struct
   uint64_t work;
 } Counting;
 
-typedef struct
-{
-  Counting *c;
-  int index;
-} CounterArg;
-
 static int
 counter_cb (PlabCrew *crew, void *arg)
 {
-  CounterArg *a = arg;
-  Counting *c = a->c;
+  Counting *c = arg;
   CounterShared *sh = c->sh;
-  uint64_t acc = (uint64_t)a->index;
+  int index = _plab_crew_index (crew);
+  uint64_t acc = (uint64_t)index;
 
   for (int v = 0; v < N_VARIANTS; v++)
     {
@@ -112,7 +106,7 @@ counter_cb (PlabCrew *crew, void *arg)
           || _plab_crew_stopping (crew))
         return 1;
       t0 = plab_now_ns ();
-      sh->start_ns[a->index][v] = t0;
+      sh->start_ns[index][v] = t0;
       for (int64_t i = 0; i < c->increments; i++)
         {
           int64_t seen;
@@ -148,8 +142,8 @@ counter_cb (PlabCrew *crew, void *arg)
           if (stop)
             return 1;
         }
-      sh->end_ns[a->index][v] = plab_now_ns ();
-      plab_span (PLAB_SPAN_TASK, t0, sh->end_ns[a->index][v], v, variant_labels[v]);
+      sh->end_ns[index][v] = plab_now_ns ();
+      plab_span (PLAB_SPAN_TASK, t0, sh->end_ns[index][v], v, variant_labels[v]);
     }
   return (int)(acc & 0); /* acc only keeps the work from being optimised away */
 }
@@ -248,7 +242,6 @@ counter_run (PlabDemoRun *run)
     .increments = (int64_t)run->values[PARAM_INCREMENTS],
     .work = (uint64_t)run->values[PARAM_WORK],
   };
-  CounterArg args[MAX_COUNTERS];
   PlabCrew *crew = NULL;
   int64_t expected = c.increments * n;
   char *msg = run->check_message;
@@ -273,10 +266,7 @@ counter_run (PlabDemoRun *run)
   run->tasks_total = (int64_t)n * (c.variants[0] + c.variants[1] + c.variants[2]);
 
   for (int i = 0; i < n && rc >= 0; i++)
-    {
-      args[i] = (CounterArg){ &c, i };
-      rc = _plab_crew_startf (crew, counter_cb, &args[i], "counter %d", i + 1);
-    }
+    rc = _plab_crew_startf (crew, counter_cb, &c, "counter %d", i + 1);
   if (rc >= 0)
     rc = _plab_crew_join (crew, "join the counters");
   if (rc != 0)

@@ -180,6 +180,31 @@ _plab_crew_limit (PlabCrew *self, int slots)
  * The wait for a slot watches the stop flag, so a stopped run (a cancel, or
  * a worker that died holding its slot) ends the wait; the worker then
  * returns without running its function, as a stopped worker does. */
+/* The index of the worker whose function runs on this thread (-1: none).
+ * Each thread and each worker process runs one worker's function at a time,
+ * so a thread-local variable is enough; the serial backend sets it around
+ * its call on the calling thread. */
+static _Thread_local int current_index = -1;
+
+static int
+call_worker (CrewWorker *w)
+{
+  int outer = current_index;
+  int rc;
+
+  current_index = w->index;
+  rc = w->func (w->crew, w->arg);
+  current_index = outer;
+  return rc;
+}
+
+int
+_plab_crew_index (PlabCrew *self)
+{
+  (void)self;
+  return current_index;
+}
+
 static int
 run_in_slot (CrewWorker *w)
 {
@@ -188,7 +213,7 @@ run_in_slot (CrewWorker *w)
 
   if (slots != NULL && plab_semaphore_acquire (slots, -1) != 0)
     return 1;
-  rc = w->func (w->crew, w->arg);
+  rc = call_worker (w);
   if (slots != NULL)
     plab_semaphore_release (slots);
   return rc;
@@ -295,7 +320,7 @@ _plab_crew_start (PlabCrew *self, const char *name, PlabCrewFunc func, void *arg
 
         if (self->run->cancel != NULL)
           plab_cancel_watch (self->run->cancel);
-        rc = func (self, arg);
+        rc = call_worker (w);
         plab_cancel_watch (watched);
       }
       w->joined = true;

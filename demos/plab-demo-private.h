@@ -57,6 +57,12 @@ int _plab_crew_join (PlabCrew *self, const char *label);
 /* True once the run is being cancelled; callable from any worker. */
 bool _plab_crew_stopping (PlabCrew *self);
 
+/* The index of the calling worker, in the order the crew started it (0 for
+ * the first): what _plab_crew_start () returned for it. Called from a
+ * worker's function, so that workers of one function need no argument
+ * struct each to know which one they are; -1 outside a worker. */
+int _plab_crew_index (PlabCrew *self);
+
 /* How many workers were started. */
 int _plab_crew_count (const PlabCrew *self);
 

@@ -37,33 +37,29 @@ static const PlabParamSpec params[N_PARAMS] = {
 
 static const int units_of[MAX_SLEEPERS] = { 5, 2, 1, 3, 4, 6, 2, 1 };
 
-/* Written by sleeper i only (start_ns[i], end_ns[i]), read by the parent
- * after it joined sleeper i. */
+/* unit_ns is written by the parent before it starts the sleepers. Written
+ * by sleeper i only (start_ns[i], end_ns[i]), read by the parent after it
+ * joined sleeper i. */
 typedef struct
 {
+  int64_t unit_ns;
   int64_t start_ns[MAX_SLEEPERS];
   int64_t end_ns[MAX_SLEEPERS];
 } SleepersShared;
 
-typedef struct
-{
-  SleepersShared *sh;
-  int index;
-  int64_t wait_ns;
-} Sleeper;
-
+/* Sleeper i, the i-th started, waits units_of[i] units. */
 static int
 sleeper_cb (PlabCrew *crew, void *arg)
 {
-  Sleeper *s = arg;
+  SleepersShared *sh = arg;
+  int i = _plab_crew_index (crew);
   char label[PLAB_LABEL_MAX];
 
-  snprintf (label, sizeof label, "sleep %d unit%s", units_of[s->index],
-            units_of[s->index] == 1 ? "" : "s");
-  s->sh->start_ns[s->index] = plab_now_ns ();
-  if (!_plab_demo_wait (crew, s->wait_ns, PLAB_SPAN_SLEEP, s->index, label))
+  snprintf (label, sizeof label, "sleep %d unit%s", units_of[i], units_of[i] == 1 ? "" : "s");
+  sh->start_ns[i] = plab_now_ns ();
+  if (!_plab_demo_wait (crew, units_of[i] * sh->unit_ns, PLAB_SPAN_SLEEP, i, label))
     return 1;
-  s->sh->end_ns[s->index] = plab_now_ns ();
+  sh->end_ns[i] = plab_now_ns ();
   return 0;
 }
 
@@ -200,7 +196,6 @@ sleepers_run (PlabDemoRun *run)
 {
   int n = (int)run->values[PARAM_SLEEPERS];
   int64_t unit_ns = (int64_t)run->values[PARAM_UNIT_MS] * 1000000;
-  Sleeper sleepers[MAX_SLEEPERS];
   SleepersShared *sh = NULL;
   PlabCrew *crew = NULL;
   int64_t wait_ns[MAX_SLEEPERS];
@@ -224,16 +219,16 @@ sleepers_run (PlabDemoRun *run)
   /* Sleepers record sleep spans, not tasks: no progress bar to fill. */
   run->tasks_total = 0;
 
+  sh->unit_ns = unit_ns;
   t0 = plab_now_ns ();
   for (int i = 0; i < n; i++)
     {
       char name[PLAB_LANE_NAME_MAX];
 
-      sleepers[i] = (Sleeper){ sh, i, units_of[i] * unit_ns };
-      wait_ns[i] = sleepers[i].wait_ns;
+      wait_ns[i] = units_of[i] * unit_ns;
       snprintf (name, sizeof name, "sleeper %d (%d unit%s)", i + 1, units_of[i],
                 units_of[i] == 1 ? "" : "s");
-      rc = _plab_crew_start (crew, name, sleeper_cb, &sleepers[i]);
+      rc = _plab_crew_start (crew, name, sleeper_cb, sh);
       if (rc < 0)
         goto fail;
     }

@@ -339,6 +339,48 @@ test_kde_wide (gconstpointer data)
     }
 }
 
+/* Each worker of a crew counts itself in the slot of its index. */
+static int
+count_index_cb (PlabCrew *crew, void *arg)
+{
+  int *slots = arg;
+  int index = _plab_crew_index (crew);
+
+  if (index < 0 || index >= 3)
+    return 1;
+  slots[index]++;
+  return 0;
+}
+
+/* A crew worker knows its index, the order it was started in, on every
+ * backend a crew runs on; outside a worker there is none. */
+static void
+test_crew_index (gconstpointer data)
+{
+  PlabTrace *trace = plab_trace_new ();
+  int *slots = _plab_demo_shared_new (3 * sizeof (int));
+  PlabDemoRun run;
+  PlabCrew *crew;
+
+  plab_demo_run_init (&run, plab_demo_find ("barrier"));
+  run.backend = GPOINTER_TO_INT (data);
+  run.workers = 3;
+  run.trace = trace;
+  crew = _plab_crew_new (&run);
+  g_assert_nonnull (crew);
+  g_assert_cmpint (_plab_crew_index (crew), ==, -1);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (_plab_crew_startf (crew, count_index_cb, slots, "worker %d", i + 1), ==, i);
+  g_assert_cmpint (_plab_crew_join (crew, NULL), ==, 0);
+  g_assert_cmpint (_plab_crew_index (crew), ==, -1);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (slots[i], ==, 1);
+  _plab_crew_free (crew);
+  _plab_demo_shared_free (slots, 3 * sizeof (int));
+  plab_demo_run_clear (&run);
+  plab_trace_free (trace);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -353,6 +395,12 @@ main (int argc, char **argv)
       g_autofree char *path = g_strdup_printf ("/plab/demos/squares/%s", plab_backend_name (b));
 
       g_test_add_data_func (path, GINT_TO_POINTER (b), test_squares_backend);
+    }
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    {
+      g_autofree char *path = g_strdup_printf ("/plab/demos/crew/index/%s", plab_backend_name (b));
+
+      g_test_add_data_func (path, GINT_TO_POINTER (b), test_crew_index);
     }
   g_test_add_func ("/plab/demos/squares/crash-fails-one-item", test_squares_crash);
   g_test_add_func ("/plab/demos/squares/crash-refused", test_squares_crash_refused);

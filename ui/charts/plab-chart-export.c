@@ -48,6 +48,14 @@ plab_chart_format_from_path (const char *path)
   return dot ? plab_chart_format_from_name (dot + 1) : -1;
 }
 
+/* The renderer of each kind but the timeline, whose renderer takes its window
+ * besides its data. */
+static PlabChartRenderer *const renderers[PLAB_N_CHART_KINDS] = {
+  [PLAB_CHART_TIME] = plab_time_chart_draw,
+  [PLAB_CHART_SPEEDUP] = plab_speedup_chart_draw,
+  [PLAB_CHART_RESULT] = plab_result_chart_draw,
+};
+
 void
 plab_chart_draw (cairo_t *cr,
                  const PlabChartInput *input,
@@ -55,24 +63,10 @@ plab_chart_draw (cairo_t *cr,
                  double width,
                  double height)
 {
-  switch (input->kind)
-    {
-    case PLAB_CHART_TIMELINE:
-      plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
-      break;
-    case PLAB_CHART_TIME:
-      plab_time_chart_draw (cr, input->time, style, width, height);
-      break;
-    case PLAB_CHART_SPEEDUP:
-      plab_speedup_chart_draw (cr, input->speedup, style, width, height);
-      break;
-    case PLAB_CHART_RESULT:
-      plab_result_chart_draw (cr, input->result, style, width, height);
-      break;
-    case PLAB_N_CHART_KINDS:
-    default:
-      break;
-    }
+  if (input->kind == PLAB_CHART_TIMELINE)
+    plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+  else if ((unsigned)input->kind < PLAB_N_CHART_KINDS)
+    renderers[input->kind](cr, input, style, width, height);
 }
 
 static int

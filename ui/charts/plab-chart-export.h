@@ -87,13 +87,18 @@ typedef struct
   const PlabResultChartData *result;
 } PlabChartInput;
 
+/* How a chart is drawn: @input with @style into @cr, in a @width x @height
+ * area. plab_chart_draw () and the renderer of each kind it picks share
+ * this signature. */
+typedef void PlabChartRenderer (cairo_t *cr,
+                                const PlabChartInput *input,
+                                const PlabChartStyle *style,
+                                double width,
+                                double height);
+
 /* Draws @input with @style into @cr: the one entry point the GUI, the
  * exports and the tests share. */
-void plab_chart_draw (cairo_t *cr,
-                      const PlabChartInput *input,
-                      const PlabChartStyle *style,
-                      double width,
-                      double height);
+PlabChartRenderer plab_chart_draw;
 
 /* Writes @input to options->path in options->format. */
 int plab_chart_export_data (const PlabChartInput *input,

@@ -35,24 +35,13 @@ typedef struct
   PlabLegendShape shape;
 } PlabLegendItem;
 
-/* The renderers plab_chart_draw () picks by kind, with its arguments and the
- * kind's own data (the timeline's is in plab-timeline-chart.h). Everything
- * else, the tests included, draws through plab_chart_draw (). */
-void plab_time_chart_draw (cairo_t *cr,
-                           const PlabTimeChartData *data,
-                           const PlabChartStyle *style,
-                           double width,
-                           double height);
-void plab_speedup_chart_draw (cairo_t *cr,
-                              const PlabSpeedupChartData *data,
-                              const PlabChartStyle *style,
-                              double width,
-                              double height);
-void plab_result_chart_draw (cairo_t *cr,
-                             const PlabResultChartData *data,
-                             const PlabChartStyle *style,
-                             double width,
-                             double height);
+/* The renderers plab_chart_draw () picks by kind: each draws its kind's
+ * data from the input (input->time, ->speedup, ->result; the timeline's
+ * renderer is in plab-timeline-chart.h). Everything else, the tests
+ * included, draws through plab_chart_draw (). */
+PlabChartRenderer plab_time_chart_draw;
+PlabChartRenderer plab_speedup_chart_draw;
+PlabChartRenderer plab_result_chart_draw;
 
 /* The entry @value of the name table @names (of @n_names), or @fallback when
  * @value is out of range. */

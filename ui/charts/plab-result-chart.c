@@ -543,11 +543,12 @@ spread_line (cairo_t *cr, const PlabChartStyle *style, const char *text, PlabRec
 
 void
 plab_result_chart_draw (cairo_t *cr,
-                        const PlabResultChartData *data,
+                        const PlabChartInput *input,
                         const PlabChartStyle *style,
                         double width,
                         double height)
 {
+  const PlabResultChartData *data = input->result;
   const PlabJson *fig, *notes;
   PlabRect body, left, right;
   const char *kind, *fig_title;

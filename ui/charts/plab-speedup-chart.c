@@ -758,11 +758,12 @@ count_points (const PlabSpeedupChartData *data, int n_series)
 
 void
 plab_speedup_chart_draw (cairo_t *cr,
-                         const PlabSpeedupChartData *data,
+                         const PlabChartInput *input,
                          const PlabChartStyle *style,
                          double width,
                          double height)
 {
+  const PlabSpeedupChartData *data = input->speedup;
   Frame f = { .cr = cr, .style = style, .data = data };
   PlabLegendItem items[MAX_SERIES + 6];
   PlabRect body;

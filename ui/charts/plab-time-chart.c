@@ -358,11 +358,12 @@ baseline (Frame *f)
 
 void
 plab_time_chart_draw (cairo_t *cr,
-                      const PlabTimeChartData *data,
+                      const PlabChartInput *input,
                       const PlabChartStyle *style,
                       double width,
                       double height)
 {
+  const PlabTimeChartData *data = input->time;
   Frame f = { .cr = cr, .style = style, .data = data };
   PlabRect body;
   PlabTicks ticks;
