@@ -149,12 +149,6 @@ check_range (Fixture *fx, gint64 start, gint64 end)
                               start, end, 0));
   {
     PlabEvent e;
-
-    g_assert_true (plab_timeline_data_get_span (fx->data, (size_t)st->longest, &e));
-    g_assert_cmpint (e.kind, ==, PLAB_SPAN_TASK);
-    g_assert_cmpint (e.end_ns - e.start_ns, ==, st->longest_ns);
-  }
-  {
     char lines[16][PLAB_TIMELINE_STATS_LINE_MAX];
     size_t n = plab_timeline_range_stats_lines (fx->data, st, lines, 16);
 
@@ -162,7 +156,13 @@ check_range (Fixture *fx, gint64 start, gint64 end)
     for (size_t i = 0; i < n; i++)
       g_test_message ("%s", lines[i]);
     g_assert_nonnull (strstr (lines[0], "selected"));
-    g_assert_nonnull (strstr (lines[n - 1], "longest: task car"));
+    /* Which task is longest depends on the machine's load (a consumer's
+     * car or the producer's build): the line names whichever it is. */
+    g_assert_true (plab_timeline_data_get_span (fx->data, (size_t)st->longest, &e));
+    g_assert_cmpint (e.kind, ==, PLAB_SPAN_TASK);
+    g_assert_cmpint (e.end_ns - e.start_ns, ==, st->longest_ns);
+    g_assert_nonnull (strstr (lines[n - 1], "longest: task "));
+    g_assert_nonnull (strstr (lines[n - 1], e.label));
   }
   plab_timeline_range_stats_free (st);
 }
