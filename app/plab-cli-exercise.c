@@ -328,26 +328,25 @@ cmd_report (int argc, char **argv)
   return PLAB_EXIT_OK;
 }
 
+static const PlabCliCommand commands[] = {
+  { "list", cmd_list },   { "show", cmd_show },     { "start", cmd_start },
+  { "check", cmd_check }, { "report", cmd_report }, { NULL, NULL },
+};
+
 int
 _plab_cli_exercise (int argc, char **argv)
 {
   const char *sub = argc > 1 ? argv[1] : NULL;
+  const PlabCliCommand *found;
 
-  if (sub == NULL || !strcmp (sub, "--help") || !strcmp (sub, "-h") || !strcmp (sub, "help"))
+  if (sub == NULL || _plab_cli_is_help (sub))
     {
       fputs (exercise_help, sub == NULL ? stderr : stdout);
       return sub == NULL ? PLAB_EXIT_USAGE : PLAB_EXIT_OK;
     }
-  if (!strcmp (sub, "list"))
-    return cmd_list (argc - 1, argv + 1);
-  if (!strcmp (sub, "show"))
-    return cmd_show (argc - 1, argv + 1);
-  if (!strcmp (sub, "start"))
-    return cmd_start (argc - 1, argv + 1);
-  if (!strcmp (sub, "check"))
-    return cmd_check (argc - 1, argv + 1);
-  if (!strcmp (sub, "report"))
-    return cmd_report (argc - 1, argv + 1);
+  found = _plab_cli_find_command (commands, sub);
+  if (found != NULL)
+    return found->run (argc - 1, argv + 1);
   return _plab_cli_usage_error ("plab exercise",
                                 "unknown command '%s' (list, show, start, check, report)", sub);
 }

@@ -106,6 +106,21 @@ int _plab_cli_run (int argc, char **argv);
 int _plab_cli_export (int argc, char **argv);
 int _plab_cli_exercise (int argc, char **argv);
 
+/* A command of `plab` or of one of its commands (`plab exercise list`): its
+ * name, and what runs it with the arguments from its name on. A table of
+ * them ends with a NULL name. */
+typedef struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+} PlabCliCommand;
+
+/* Whether @arg asks for help: --help, -h or help. */
+gboolean _plab_cli_is_help (const char *arg);
+
+/* The command of @commands named @name, or NULL. */
+const PlabCliCommand *_plab_cli_find_command (const PlabCliCommand *commands, const char *name);
+
 /* plab show's lines on the configuration of run @r: the median and min-max
  * of its finished runs in the group the charts compare it with (its sweep,
  * else the runs with the same parameters), and its speedup with bounds;

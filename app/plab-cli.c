@@ -950,10 +950,41 @@ open_window (int argc, char **argv)
   return PLAB_EXIT_USAGE;
 }
 
+gboolean
+_plab_cli_is_help (const char *arg)
+{
+  return !strcmp (arg, "--help") || !strcmp (arg, "-h") || !strcmp (arg, "help");
+}
+
+const PlabCliCommand *
+_plab_cli_find_command (const PlabCliCommand *commands, const char *name)
+{
+  for (; commands->name != NULL; commands++)
+    if (!strcmp (commands->name, name))
+      return commands;
+  return NULL;
+}
+
+/* Each command parses its own options; argv[0] becomes "plab COMMAND". */
+static const PlabCliCommand commands[] = {
+  { "list", cmd_list },
+  { "run", _plab_cli_run },
+  { "runs", cmd_runs },
+  { "show", cmd_show },
+  { "export", _plab_cli_export },
+  { "bench", cmd_bench },
+  { "exercise", _plab_cli_exercise },
+  { NULL, NULL },
+};
+
 static int
 dispatch (const char *command, int argc, char **argv)
 {
-  if (!strcmp (command, "--help") || !strcmp (command, "-h") || !strcmp (command, "help"))
+  const PlabCliCommand *found = _plab_cli_find_command (commands, command);
+
+  if (found != NULL)
+    return found->run (argc - 1, argv + 1);
+  if (_plab_cli_is_help (command))
     {
       fputs (main_help, stdout);
       return PLAB_EXIT_OK;
@@ -963,22 +994,6 @@ dispatch (const char *command, int argc, char **argv)
       printf ("plab %s\n", PLAB_VERSION);
       return PLAB_EXIT_OK;
     }
-  /* Each command parses its own options; argv[0] becomes "plab COMMAND". */
-  if (!strcmp (command, "list"))
-    return cmd_list (argc - 1, argv + 1);
-  if (!strcmp (command, "run"))
-    return _plab_cli_run (argc - 1, argv + 1);
-  if (!strcmp (command, "runs"))
-    return cmd_runs (argc - 1, argv + 1);
-  if (!strcmp (command, "show"))
-    return cmd_show (argc - 1, argv + 1);
-  if (!strcmp (command, "export"))
-    return _plab_cli_export (argc - 1, argv + 1);
-  if (!strcmp (command, "bench"))
-    return cmd_bench (argc - 1, argv + 1);
-  if (!strcmp (command, "exercise"))
-    return _plab_cli_exercise (argc - 1, argv + 1);
-
   if (command[0] == '-')
     return _plab_cli_usage_error ("plab", "unknown option '%s' (see plab --help)", command);
   return _plab_cli_usage_error ("plab",

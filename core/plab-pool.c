@@ -274,23 +274,24 @@ start_worker (PlabPool *self, int slot)
   return 0;
 }
 
+/* Undoes a mapping of @size bytes (none when @mem is NULL) and closes the
+ * descriptor it was made from (none when @fd is negative). */
+static void
+unmap_and_close (void *mem, size_t size, int fd)
+{
+  if (mem != NULL)
+    munmap (mem, size);
+  if (fd >= 0)
+    close (fd);
+}
+
 static void
 pool_free_shared (PlabPool *self)
 {
-  if (self->arena != NULL)
-    munmap (self->arena, self->arena_mapped);
-  if (self->memfd >= 0)
-    close (self->memfd);
-  if (self->efd >= 0)
-    close (self->efd);
-  if (self->sh != NULL)
-    munmap (self->sh, sizeof (PoolShared));
-  if (self->tasks != NULL)
-    munmap (self->tasks, self->tasks_mapped);
-  if (self->sh_fd >= 0)
-    close (self->sh_fd);
-  if (self->tasks_fd >= 0)
-    close (self->tasks_fd);
+  unmap_and_close (self->arena, self->arena_mapped, self->memfd);
+  unmap_and_close (NULL, 0, self->efd);
+  unmap_and_close (self->sh, sizeof (PoolShared), self->sh_fd);
+  unmap_and_close (self->tasks, self->tasks_mapped, self->tasks_fd);
   free (self->t_states);
 }
 

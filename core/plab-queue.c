@@ -452,34 +452,74 @@ try_put (PlabQueue *self, const void *data, size_t size)
   return 0;
 }
 
+/* One blocking call on one side of the queue: what the side tries, what it
+ * waits for when the try says @busy, and how long a sleep may last. */
+typedef struct
+{
+  Side *side;
+  int (*attempt) (PlabQueue *self, void *op);
+  void *op;
+  int busy;                                     /* PLAB_EFULL or PLAB_EEMPTY */
+  bool (*ready) (PlabQueue *self, size_t size); /* any thread's look, for sleepers */
+  size_t ready_size;
+  int64_t poll_ns;
+} Turn;
+
+/* Tries @turn as the side's current user until it succeeds, fails for good
+ * or @timeout_ns runs out (the try's @busy code then); sleeps in between. A
+ * span opens at the first sleep; *@t0 is its start. */
+static int
+take_turn (PlabQueue *self, const Turn *turn, int64_t timeout_ns, int64_t *t0)
+{
+  QueueHeader *h = &self->hdr;
+  int64_t deadline = timeout_ns > 0 ? _plab_deadline (timeout_ns) : timeout_ns;
+  int rc;
+
+  for (;;)
+    {
+      bool solo = side_enter (turn->side);
+
+      rc = turn->attempt (self, turn->op);
+      if (rc == 0)
+        sample_depth (h, turn->side);
+      side_leave (turn->side, solo);
+      if (rc != turn->busy || timeout_ns == 0)
+        break;
+      rc = sleep_on (self, turn->side, turn->ready, turn->ready_size, deadline, turn->poll_ns, t0);
+      if (rc == PLAB_ETIMEDOUT)
+        rc = turn->busy;
+      if (rc != 0)
+        break;
+    }
+  return rc;
+}
+
+typedef struct
+{
+  const void *data;
+  size_t size;
+} PutOp;
+
+static int
+put_attempt (PlabQueue *self, void *op)
+{
+  PutOp *put = op;
+
+  return try_put (self, put->data, put->size);
+}
+
 static int
 queue_put_blocking (PlabQueue *self, const void *data, size_t size, int64_t timeout_ns)
 {
   QueueHeader *h = &self->hdr;
-  int64_t deadline = timeout_ns > 0 ? _plab_deadline (timeout_ns) : timeout_ns;
+  PutOp op = { data, size };
+  Turn turn = { &h->put, put_attempt, &op, PLAB_EFULL, room_now, size, PUT_POLL_NS };
   int64_t t0 = -1;
   int rc;
 
   if (size > h->capacity / 2 - sizeof (FrameHeader) || size >= WRAP)
     return PLAB_EMSGSIZE;
-  for (;;)
-    {
-      bool solo = side_enter (&h->put);
-
-      rc = try_put (self, data, size);
-      if (rc == 0)
-        sample_depth (h, &h->put);
-      side_leave (&h->put, solo);
-      if (rc != PLAB_EFULL)
-        break;
-      if (timeout_ns == 0)
-        break;
-      rc = sleep_on (self, &h->put, room_now, size, deadline, PUT_POLL_NS, &t0);
-      if (rc == PLAB_ETIMEDOUT)
-        rc = PLAB_EFULL;
-      if (rc != 0)
-        break;
-    }
+  rc = take_turn (self, &turn, timeout_ns, &t0);
   if (rc == 0)
     wake_side (&h->get);
   record_wait (t0, h->name);
@@ -546,6 +586,21 @@ try_get (PlabQueue *self, void *buf, size_t buf_size, size_t *size_out)
   return 0;
 }
 
+typedef struct
+{
+  void *buf;
+  size_t buf_size;
+  size_t *size_out;
+} GetOp;
+
+static int
+get_attempt (PlabQueue *self, void *op)
+{
+  GetOp *get = op;
+
+  return try_get (self, get->buf, get->buf_size, get->size_out);
+}
+
 static int
 queue_get_blocking (PlabQueue *self,
                     void *buf,
@@ -554,28 +609,11 @@ queue_get_blocking (PlabQueue *self,
                     int64_t timeout_ns)
 {
   QueueHeader *h = &self->hdr;
-  int64_t deadline = timeout_ns > 0 ? _plab_deadline (timeout_ns) : timeout_ns;
+  GetOp op = { buf, buf_size, size_out };
+  Turn turn = { &h->get, get_attempt, &op, PLAB_EEMPTY, items_now, 0, 0 };
   int64_t t0 = -1;
-  int rc;
+  int rc = take_turn (self, &turn, timeout_ns, &t0);
 
-  for (;;)
-    {
-      bool solo = side_enter (&h->get);
-
-      rc = try_get (self, buf, buf_size, size_out);
-      if (rc == 0)
-        sample_depth (h, &h->get);
-      side_leave (&h->get, solo);
-      if (rc != PLAB_EEMPTY)
-        break;
-      if (timeout_ns == 0)
-        break;
-      rc = sleep_on (self, &h->get, items_now, 0, deadline, 0, &t0);
-      if (rc == PLAB_ETIMEDOUT)
-        rc = PLAB_EEMPTY;
-      if (rc != 0)
-        break;
-    }
   if (rc == 0)
     wake_producers (h);
   record_wait (t0, h->name);

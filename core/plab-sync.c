@@ -16,6 +16,7 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -361,21 +362,39 @@ _plab_futex_wake_all (_Atomic uint32_t *word)
   syscall (SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* Locks a mutex guarding an object's own state. A dead previous holder is
- * not an error there: the state is a few counters, consistent at every store. */
-/* Sets up the process-shared @mutex and @cond of @self, a new object of
- * @size bytes from _plab_shared_alloc (). On failure @self is released and
- * false returned. */
-static bool
-object_init (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
+/* A new object of @size bytes from _plab_shared_alloc (), with its
+ * process-shared mutex and condition set up at @mutex_at and @cond_at and its
+ * name (PLAB_SYNC_NAME_MAX bytes at @name_at) set to @name, or @fallback when
+ * @name is NULL. NULL when memory or a pthread object is refused. */
+static void *
+object_new (size_t size,
+            size_t mutex_at,
+            size_t cond_at,
+            size_t name_at,
+            const char *name,
+            const char *fallback)
 {
-  if (_plab_mutex_init (mutex, 0) == 0 && _plab_cond_init (cond) == 0)
-    return true;
-  _plab_shared_release (self, size);
-  return false;
+  char *self = _plab_shared_alloc (size);
+
+  if (self == NULL)
+    return NULL;
+  if (_plab_mutex_init ((pthread_mutex_t *)(self + mutex_at), 0) != 0
+      || _plab_cond_init ((pthread_cond_t *)(self + cond_at)) != 0)
+    {
+      _plab_shared_release (self, size);
+      return NULL;
+    }
+  snprintf (self + name_at, PLAB_SYNC_NAME_MAX, "%s", name ? name : fallback);
+  return self;
 }
 
-/* Undoes object_init () and releases @self. */
+/* object_new () for a @Type whose fields @mutex, @cond and @name_field are
+ * its mutex, condition and name. */
+#define OBJECT_NEW(Type, mutex, cond, name_field, name, fallback)                                  \
+  ((Type *)object_new (sizeof (Type), offsetof (Type, mutex), offsetof (Type, cond),               \
+                       offsetof (Type, name_field), name, fallback))
+
+/* Undoes object_new () and releases @self. */
 static void
 object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
 {
@@ -384,6 +403,8 @@ object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *co
   _plab_shared_release (self, size);
 }
 
+/* Locks a mutex guarding an object's own state. A dead previous holder is
+ * not an error there: the state is a few counters, consistent at every store. */
 static int
 state_lock (pthread_mutex_t *mutex)
 {
@@ -732,12 +753,11 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
 
   if (max > 0 && value > max)
     return NULL;
-  self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->positive))
+  self = OBJECT_NEW (PlabSemaphore, mutex, positive, name, name, "semaphore");
+  if (self == NULL)
     return NULL;
   self->value = value;
   self->max = max;
-  snprintf (self->name, sizeof self->name, "%s", name ? name : "semaphore");
   return self;
 }
 
@@ -811,12 +831,7 @@ struct PlabEventFlag
 PlabEventFlag *
 plab_event_flag_new (const char *name)
 {
-  PlabEventFlag *self = _plab_shared_alloc (sizeof *self);
-
-  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->changed))
-    return NULL;
-  snprintf (self->name, sizeof self->name, "%s", name ? name : "event");
-  return self;
+  return OBJECT_NEW (PlabEventFlag, mutex, changed, name, name, "event");
 }
 
 void
@@ -882,12 +897,7 @@ struct PlabCondition
 PlabCondition *
 plab_condition_new (const char *name)
 {
-  PlabCondition *self = _plab_shared_alloc (sizeof *self);
-
-  if (self == NULL || !object_init (self, sizeof *self, &self->lock.mutex, &self->cond))
-    return NULL;
-  snprintf (self->lock.name, sizeof self->lock.name, "%s", name ? name : "condition");
-  return self;
+  return OBJECT_NEW (PlabCondition, lock.mutex, cond, lock.name, name, "condition");
 }
 
 void
@@ -995,11 +1005,9 @@ plab_barrier_new (const char *name, unsigned parties)
 
   if (parties == 0)
     return NULL;
-  self = _plab_shared_alloc (sizeof *self);
-  if (self == NULL || !object_init (self, sizeof *self, &self->mutex, &self->released))
-    return NULL;
-  self->parties = parties;
-  snprintf (self->name, sizeof self->name, "%s", name ? name : "barrier");
+  self = OBJECT_NEW (PlabBarrier, mutex, released, name, name, "barrier");
+  if (self != NULL)
+    self->parties = parties;
   return self;
 }
 
