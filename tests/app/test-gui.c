@@ -930,6 +930,99 @@ test_mpi_backend_run (Fixture *f, gconstpointer data)
   plab_run_records_free (runs, n);
 }
 
+/* Whether @args holds @flag followed by @value. */
+static gboolean
+args_have (char **args, const char *flag, const char *value)
+{
+  for (guint i = 0; args[i] != NULL && args[i + 1] != NULL; i++)
+    if (!g_strcmp0 (args[i], flag) && !g_strcmp0 (args[i + 1], value))
+      return TRUE;
+  return FALSE;
+}
+
+/* The host file goes with mpi, for Run and for a Sweep that checks mpi: the
+ * row shows only then, a file that cannot be read stops Run with the reason
+ * under the field, a readable one goes to the runner as --hosts, and a run
+ * on it records one lane per rank. Where this plab cannot run mpi, the
+ * backend stays listed with the reason, and neither Run nor Sweep starts. */
+static void
+test_mpi_host_file (Fixture *f, gconstpointer data)
+{
+  g_autofree char *hosts = g_build_filename (f->tmp.dir, "hosts", NULL);
+  g_autofree char *missing = g_build_filename (f->tmp.dir, "no-such-hosts", NULL);
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  const char *unavailable = _plab_window_mpi_unavailable ();
+  g_auto (GStrv) run_args = NULL;
+  g_auto (GStrv) sweep_args = NULL;
+  PlabRunRecord **runs;
+  size_t n;
+
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  select_backend (f, "threads");
+  gui_test_spin (100);
+  g_assert_false (gtk_widget_get_visible (f->window->hosts_row));
+  select_backend (f, "mpi");
+  gui_test_spin (100);
+  g_assert_true (gtk_widget_get_visible (f->window->hosts_row));
+  if (unavailable != NULL)
+    {
+      g_assert_cmpstr (gtk_label_get_text (f->window->backend_help), ==, unavailable);
+      g_assert_false (
+          gtk_widget_is_sensitive (GTK_WIDGET (f->window->sweep_checks[PLAB_BACKEND_MPI])));
+      g_assert_false (gtk_widget_is_sensitive (f->window->run_button));
+      g_test_skip ("plab was built without Open MPI, or there is no mpirun");
+      return;
+    }
+
+  /* A file that is not there: Run waits, and says why under the field. */
+  gtk_editable_set_text (GTK_EDITABLE (f->window->hosts_entry), missing);
+  gui_test_spin (100);
+  g_assert_false (gtk_widget_is_sensitive (f->window->run_button));
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (f->window->hosts_help), "Cannot read the host file"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (f->window->hosts_entry), "error"));
+
+  g_assert_true (g_file_set_contents (hosts, "# this machine only\nlocalhost slots=4\n", -1, NULL));
+  gtk_editable_set_text (GTK_EDITABLE (f->window->hosts_entry), hosts);
+  gui_test_spin (100);
+  g_assert_true (gtk_widget_is_sensitive (f->window->run_button));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (f->window->hosts_entry), "error"));
+  run_args = _plab_window_build_args (f->window, FALSE);
+  g_assert_true (args_have (run_args, "-b", "mpi"));
+  g_assert_true (args_have (run_args, "--hosts", hosts));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "--hosts"));
+
+  /* The Sweep panel offers mpi too, and takes the host file along. */
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
+    gtk_check_button_set_active (f->window->sweep_checks[b], b == PLAB_BACKEND_MPI);
+  gtk_editable_set_text (GTK_EDITABLE (f->window->sweep_counts_entry), "1,2");
+  gui_test_spin (100);
+  g_assert_true (_plab_window_sweep_ready (f->window));
+  g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==,
+                   2 * gtk_spin_button_get_value_as_int (f->window->repeat_spin));
+  sweep_args = _plab_window_build_args (f->window, TRUE);
+  g_assert_true (args_have (sweep_args, "-b", "mpi"));
+  g_assert_true (args_have (sweep_args, "--sweep", "1,2"));
+  g_assert_true (args_have (sweep_args, "--hosts", hosts));
+
+  /* Run on the host file: one lane per rank, named host:rank. */
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  set_param (f, "n", 20000);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
+  g_assert_cmpint (runs[0]->workers, ==, 2);
+  plab_run_records_free (runs, n);
+  gui_test_spin (400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_cmpint (plab_timeline_data_n_lanes (
+                       plab_timeline_view_get_data (f->window->timeline_view)),
+                   ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -949,6 +1042,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui/live-sleepers-open", test_live_sleepers_open);
   ADD ("/plab/gui/live-slow-reader-busy", test_live_slow_reader_busy);
   ADD ("/plab/gui/mpi-backend-run", test_mpi_backend_run);
+  ADD ("/plab/gui/mpi-host-file", test_mpi_host_file);
   if (gui_test_have_display)
     g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
                 test_live_left_out_notice, app_test_fixture_teardown);
