@@ -58,7 +58,17 @@ plab_chart_draw (cairo_t *cr,
   switch (input->kind)
     {
     case PLAB_CHART_TIMELINE:
-      plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+      {
+        PlabTimelineLayout layout;
+
+        /* Exports carry the send-to-receive arrows too, where they are few
+         * enough to read, as the window draws them. */
+        plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+        plab_timeline_chart_layout (cr, input->timeline, input->window, style, width, height,
+                                    &layout);
+        plab_timeline_chart_draw_flows (cr, input->timeline, &layout, style,
+                                        (size_t)(layout.plot_w / PLAB_TIMELINE_FLOW_ARROW_MIN_PX));
+      }
       break;
     case PLAB_CHART_TIME:
       plab_time_chart_draw (cr, input->time, style, width, height);
