@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "gui-test-util.h"
+#include "hosts-test-util.h"
 #include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
@@ -1023,6 +1024,73 @@ test_mpi_host_file (Fixture *f, gconstpointer data)
                    ==, 3);
 }
 
+/* A run over two hosts in the window at 1280 x 720: the timeline groups the
+ * ranks by host under main (a band per host in the host column), as the
+ * exports do. The run is written by hand, or for the pictures copied from
+ * the store PLAB_MPI_HOSTS_STORE names (a real run over two hosts). */
+static void
+hosts_setup (Fixture *f, gconstpointer data)
+{
+  const char *real = g_getenv ("PLAB_MPI_HOSTS_STORE");
+
+  app_test_fixture_setup (f, NULL);
+  if (real != NULL)
+    {
+      g_autofree char *bytes = NULL;
+      gsize len;
+
+      g_assert_true (g_file_get_contents (real, &bytes, &len, NULL));
+      g_assert_true (g_file_set_contents (f->tmp.db, bytes, len, NULL));
+    }
+  else
+    hosts_test_write_run (f->tmp.db, hosts_test_two_hosts, 4);
+  f->window = app_test_open_window (f->tmp.db, 1280, 720, &f->app);
+  gui_test_spin (300);
+}
+
+static void
+test_mpi_hosts_timeline (Fixture *f, gconstpointer data)
+{
+  PlabRunRecord **runs;
+  const PlabTimelineData *timeline;
+  PlabTimelineLayout layout;
+  char host[64], above[64] = "";
+  int groups = 0, n_lanes;
+  size_t n;
+
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, >=, 1);
+  g_assert_true (plab_history_list_select_run (f->window->history_list, runs[0]->id, FALSE));
+  _plab_window_show_run (f->window, runs[0]->id, FALSE);
+  plab_run_records_free (runs, n);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  gui_test_spin (300);
+
+  timeline = plab_timeline_view_get_data (f->window->timeline_view);
+  n_lanes = plab_timeline_data_n_lanes (timeline);
+  g_assert_cmpint (n_lanes, >=, 5);
+  /* main on top, then each host's ranks together: the group number only
+   * ever steps up by one, at a new host. */
+  g_assert_cmpint (plab_timeline_data_lane_host (timeline, 0, NULL, 0), ==, -1);
+  for (int row = 1; row < n_lanes; row++)
+    {
+      int group = plab_timeline_data_lane_host (timeline, row, host, sizeof host);
+
+      g_assert_cmpint (group, >=, 0);
+      if (strcmp (host, above) != 0)
+        {
+          g_assert_cmpint (group, ==, groups);
+          groups++;
+        }
+      g_assert_cmpint (group, ==, groups - 1);
+      g_strlcpy (above, host, sizeof above);
+    }
+  g_assert_cmpint (groups, ==, 2);
+  g_assert_true (plab_timeline_view_get_layout (f->window->timeline_view, &layout));
+  g_assert_cmpfloat (layout.host_w, >, 0);
+  assert_not_blank (f, "gui-mpi-two-hosts.png");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1043,6 +1111,8 @@ main (int argc, char **argv)
   ADD ("/plab/gui/live-slow-reader-busy", test_live_slow_reader_busy);
   ADD ("/plab/gui/mpi-backend-run", test_mpi_backend_run);
   ADD ("/plab/gui/mpi-host-file", test_mpi_host_file);
+  gui_test_add ("/plab/gui/mpi-hosts-timeline", Fixture, hosts_setup, test_mpi_hosts_timeline,
+                app_test_fixture_teardown);
   if (gui_test_have_display)
     g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
                 test_live_left_out_notice, app_test_fixture_teardown);

@@ -1,9 +1,9 @@
 /* test-timeline-hosts.c: the timeline of a run over several hosts.
  *
- * A store is written by hand with the lanes an mpi run over two hosts
- * records (main, then "host:rank" lanes, dealt out round the hosts as a
- * host file may), a send on one host and its receive on the other. It is
- * read back by the one chart loader and drawn:
+ * A store is written by hand (hosts-test-util.h) with the lanes an mpi run
+ * over two hosts records (main, then "host:rank" lanes, dealt out round the
+ * hosts as a host file may), a send on one host and its receive on the
+ * other. It is read back by the one chart loader and drawn:
  *
  *   grouped    rank lanes come under main, by host then rank; each knows its
  *              host and group; a lane named like no rank is in no group
@@ -22,11 +22,12 @@
 #include "plab-chart-style.h"
 #include "plab-store.h"
 #include "plab-timeline-chart.h"
+#include "hosts-test-util.h"
 #include "tmp-test-util.h"
 
 #define W 1280
 #define H 720
-#define MS 1000000
+#define MS HOSTS_TEST_MS
 
 typedef struct
 {
@@ -35,65 +36,15 @@ typedef struct
   PlabTimelineData *data;
 } Fixture;
 
-/* Writes a run with lanes @names (lane i + 1 is names[i]; lane 0 is main),
- * a task on each, and a send on lane 1 whose receive is on lane 2. */
+/* Writes the run (hosts_test_write_run ()) and loads it. */
 static void
 write_run (Fixture *fx, const char *const *names, int n)
 {
-  PlabRunSpec spec = { .demo = "squares",
-                       .backend = "mpi",
-                       .workers = n,
-                       .params_json = "{}",
-                       .seed = 1,
-                       .origin_ns = 0 };
-  PlabRunOutcome outcome = { .status = PLAB_RUN_OK, .wall_ns = 100 * MS };
   PlabStore *store = NULL;
-  PlabLaneInfo lane;
-  PlabEvent ev;
-  int64_t id = 0;
+  gint64 id;
 
   fx->dir = tmp_test_dir_new ("plab-hosts-XXXXXX", &fx->db);
-  g_assert_cmpint (plab_store_open (fx->db, PLAB_STORE_READ_WRITE, &store), ==, 0);
-  g_assert_cmpint (plab_store_begin_run (store, &spec, &id), ==, 0);
-  for (int i = 0; i <= n; i++)
-    {
-      memset (&lane, 0, sizeof lane);
-      lane.lane = i;
-      lane.kind = i == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
-      g_snprintf (lane.name, sizeof lane.name, "%s", i == 0 ? "main" : names[i - 1]);
-      g_assert_cmpint (plab_store_put_lane (store, id, &lane), ==, 0);
-
-      memset (&ev, 0, sizeof ev);
-      ev = (PlabEvent){ .start_ns = 10 * MS,
-                        .end_ns = 60 * MS,
-                        .task_id = i,
-                        .kind = PLAB_SPAN_TASK,
-                        .lane = (uint16_t)i,
-                        .item = -1 };
-      g_snprintf (ev.label, sizeof ev.label, "task %d", i);
-      g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
-    }
-  ev = (PlabEvent){ .start_ns = 60 * MS,
-                    .end_ns = 70 * MS,
-                    .task_id = -1,
-                    .kind = PLAB_SPAN_SEND,
-                    .flow = PLAB_FLOW_PUT,
-                    .lane = 1,
-                    .item = 1,
-                    .label = "MPI_Send squares" };
-  g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
-  ev = (PlabEvent){ .start_ns = 80 * MS,
-                    .end_ns = 90 * MS,
-                    .task_id = -1,
-                    .kind = PLAB_SPAN_RECV,
-                    .flow = PLAB_FLOW_GET,
-                    .lane = 2,
-                    .item = 1,
-                    .label = "MPI_Recv squares" };
-  g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
-  g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
-  plab_store_close (store);
-
+  id = hosts_test_write_run (fx->db, names, n);
   g_assert_cmpint (plab_store_open (fx->db, PLAB_STORE_READ_ONLY, &store), ==, 0);
   g_assert_cmpint (plab_timeline_data_load (store, id, NULL, NULL, &fx->data), ==, 0);
   plab_store_close (store);
@@ -106,9 +57,6 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   tmp_test_dir_free (fx->dir, fx->db);
 }
 
-/* Ranks 0 and 2 on plab-a, 1 and 3 on plab-b, in rank order as recorded. */
-static const char *const two_hosts[] = { "plab-b:1", "plab-a:0", "plab-b:3", "plab-a:2" };
-
 static void
 test_grouped (Fixture *fx, gconstpointer data)
 {
@@ -116,7 +64,7 @@ test_grouped (Fixture *fx, gconstpointer data)
   const char *want_hosts[] = { NULL, "plab-a", "plab-a", "plab-b", "plab-b" };
   const int want_groups[] = { -1, 0, 0, 1, 1 };
 
-  write_run (fx, two_hosts, 4);
+  write_run (fx, hosts_test_two_hosts, 4);
   g_assert_cmpint (plab_timeline_data_n_lanes (fx->data), ==, 5);
   for (int row = 0; row < 5; row++)
     {
@@ -179,7 +127,7 @@ test_drawn (Fixture *fx, gconstpointer data)
   int x, y_main, y_a, y_b;
   gsize differ = 0;
 
-  write_run (fx, two_hosts, 4);
+  write_run (fx, hosts_test_two_hosts, 4);
   window = render (fx, FALSE, &lay);
   g_assert_cmpfloat (lay.host_w, >, 4);
   g_assert_cmpfloat (lay.label_x, >=, lay.host_x + lay.host_w);
