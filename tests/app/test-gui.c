@@ -1088,6 +1088,9 @@ test_mpi_hosts_timeline (Fixture *f, gconstpointer data)
   g_assert_cmpint (groups, ==, 2);
   g_assert_true (plab_timeline_view_get_layout (f->window->timeline_view, &layout));
   g_assert_cmpfloat (layout.host_w, >, 0);
+  /* The run's backend in the setup pane, with its host file field. */
+  select_backend (f, "mpi");
+  gui_test_spin (200);
   assert_not_blank (f, "gui-mpi-two-hosts.png");
 }
 
