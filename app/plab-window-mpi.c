@@ -34,7 +34,8 @@ static gboolean
 uses_mpi (PlabWindow *self, gboolean sweep)
 {
   if (sweep)
-    return _plab_window_sweep_has_backend (self, PLAB_BACKEND_MPI);
+    return self->sweep_checks[PLAB_BACKEND_MPI] != NULL
+           && _plab_window_sweep_has_backend (self, PLAB_BACKEND_MPI);
   return !g_strcmp0 (_plab_window_selected_backend (self), plab_backend_name (PLAB_BACKEND_MPI));
 }
 

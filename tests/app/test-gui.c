@@ -892,18 +892,42 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_coverage, >, 0);
 }
 
+/* Ctrl+R runs squares (@n numbers) on 2 ranks of the backend chosen, mpi:
+ * the run ends ok, recorded on mpi, and shows main and one lane per rank. */
+static void
+run_mpi_squares (Fixture *f, int n_numbers)
+{
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  PlabRunRecord **runs;
+  size_t n;
+
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  set_param (f, "n", n_numbers);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
+  g_assert_cmpint (runs[0]->workers, ==, 2);
+  g_assert_cmpint (runs[0]->n_spans, >, 0);
+  plab_run_records_free (runs, n);
+  gui_test_spin (for_pictures () ? 3000 : 400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_cmpint (plab_timeline_data_n_lanes (
+                       plab_timeline_view_get_data (f->window->timeline_view)),
+                   ==, 3);
+}
+
 /* The mpi backend is one of the window's backends for squares: Ctrl+R runs
  * the ranks through mpirun, and the run has a lane per rank. Skipped where
  * plab was built without Open MPI or mpirun is missing. */
 static void
 test_mpi_backend_run (Fixture *f, gconstpointer data)
 {
-  FinishedRun finished = { f, PLAB_RUN_RUNNING };
   g_autofree char *rank
       = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab-mpi-rank", NULL);
   g_autofree char *mpirun = g_find_program_in_path ("mpirun");
-  PlabRunRecord **runs;
-  size_t n;
 
   if (!g_file_test (rank, G_FILE_TEST_IS_EXECUTABLE) || mpirun == NULL)
     {
@@ -912,23 +936,8 @@ test_mpi_backend_run (Fixture *f, gconstpointer data)
     }
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   select_backend (f, "mpi");
-  gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", for_pictures () ? 400000 : 20000);
-  press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
-  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
-  runs = store_runs (f, &n);
-  g_assert_cmpuint (n, ==, 1);
-  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
-  g_assert_cmpint (runs[0]->n_spans, >, 0);
-  gui_test_spin (for_pictures () ? 3000 : 400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
-  /* main and one lane per rank */
-  g_assert_cmpint (plab_timeline_data_n_lanes (
-                       plab_timeline_view_get_data (f->window->timeline_view)),
-                   ==, 3);
+  run_mpi_squares (f, for_pictures () ? 400000 : 20000);
   assert_not_blank (f, "gui-mpi-timeline.png");
-  plab_run_records_free (runs, n);
 }
 
 /* Whether @args holds @flag followed by @value. */
@@ -951,12 +960,9 @@ test_mpi_host_file (Fixture *f, gconstpointer data)
 {
   g_autofree char *hosts = g_build_filename (f->tmp.dir, "hosts", NULL);
   g_autofree char *missing = g_build_filename (f->tmp.dir, "no-such-hosts", NULL);
-  FinishedRun finished = { f, PLAB_RUN_RUNNING };
   const char *unavailable = _plab_window_mpi_unavailable ();
   g_auto (GStrv) run_args = NULL;
   g_auto (GStrv) sweep_args = NULL;
-  PlabRunRecord **runs;
-  size_t n;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   select_backend (f, "threads");
@@ -1006,22 +1012,8 @@ test_mpi_host_file (Fixture *f, gconstpointer data)
   g_assert_true (args_have (sweep_args, "--sweep", "1,2"));
   g_assert_true (args_have (sweep_args, "--hosts", hosts));
 
-  /* Run on the host file: one lane per rank, named host:rank. */
-  gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", 20000);
-  press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
-  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
-  runs = store_runs (f, &n);
-  g_assert_cmpuint (n, ==, 1);
-  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
-  g_assert_cmpint (runs[0]->workers, ==, 2);
-  plab_run_records_free (runs, n);
-  gui_test_spin (400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_cmpint (plab_timeline_data_n_lanes (
-                       plab_timeline_view_get_data (f->window->timeline_view)),
-                   ==, 3);
+  /* Run on the host file: main and one lane per rank. */
+  run_mpi_squares (f, 20000);
 }
 
 /* A run over two hosts in the window at 1280 x 720: the timeline groups the

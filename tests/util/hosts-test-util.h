@@ -55,24 +55,19 @@ hosts_test_write_run (const char *db, const char *const *names, int n)
       g_snprintf (ev.label, sizeof ev.label, "task %d", i);
       g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
     }
-  ev = (PlabEvent){ .start_ns = 60 * HOSTS_TEST_MS,
-                    .end_ns = 70 * HOSTS_TEST_MS,
-                    .task_id = -1,
-                    .kind = PLAB_SPAN_SEND,
-                    .flow = PLAB_FLOW_PUT,
-                    .lane = 1,
-                    .item = 1,
-                    .label = "MPI_Send squares" };
-  g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
-  ev = (PlabEvent){ .start_ns = 80 * HOSTS_TEST_MS,
-                    .end_ns = 90 * HOSTS_TEST_MS,
-                    .task_id = -1,
-                    .kind = PLAB_SPAN_RECV,
-                    .flow = PLAB_FLOW_GET,
-                    .lane = 2,
-                    .item = 1,
-                    .label = "MPI_Recv squares" };
-  g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
+  /* The send and its receive: one item, put on lane 1, got on lane 2. */
+  for (int k = 0; k < 2; k++)
+    {
+      ev = (PlabEvent){ .start_ns = (60 + 20 * k) * HOSTS_TEST_MS,
+                        .end_ns = (70 + 20 * k) * HOSTS_TEST_MS,
+                        .task_id = -1,
+                        .kind = k ? PLAB_SPAN_RECV : PLAB_SPAN_SEND,
+                        .flow = k ? PLAB_FLOW_GET : PLAB_FLOW_PUT,
+                        .lane = (uint16_t)(1 + k),
+                        .item = 1 };
+      g_snprintf (ev.label, sizeof ev.label, "%s squares", k ? "MPI_Recv" : "MPI_Send");
+      g_assert_cmpint (plab_store_add_events (store, id, &ev, 1), ==, 0);
+    }
   g_assert_cmpint (plab_store_finish_run (store, id, &outcome), ==, 0);
   plab_store_close (store);
   return id;
