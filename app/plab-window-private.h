@@ -47,6 +47,9 @@ struct _PlabWindow
   GtkSpinButton *workers_spin;
   GtkSpinButton *run_repeat_spin; /* how often Run repeats (the sweep has repeat_spin) */
   GtkLabel *workers_help;
+  GtkWidget *hosts_row; /* the mpi backend's host file (plab-window-mpi.c) */
+  GtkEntry *hosts_entry;
+  GtkLabel *hosts_help;
   GtkEntry *prediction_entry;
   GtkLabel *command_label;
   GtkBox *sweep_box;     /* filled by plab-window-sweep.c */
@@ -123,7 +126,7 @@ struct _PlabWindow
   /* Sweep controls (plab-window-sweep.c) */
   GtkEntry *sweep_counts_entry;
   GtkSpinButton *repeat_spin;
-  GtkCheckButton *sweep_checks[PLAB_BACKEND_GIL + 1]; /* by PlabBackend */
+  GtkCheckButton *sweep_checks[PLAB_BACKEND_MPI + 1]; /* by PlabBackend */
   GtkWidget *sweep_controls;
   GtkLabel *sweep_reason;
 
@@ -152,6 +155,13 @@ int _plab_window_chart_theme (PlabWindow *self);
 const char *_plab_window_selected_backend (PlabWindow *self);
 void _plab_window_update_command_line (PlabWindow *self);
 
+/* plab-window-mpi.c */
+const char *_plab_window_mpi_unavailable (void);
+gboolean _plab_window_mpi_ready (PlabWindow *self, gboolean sweep, char **why);
+void _plab_window_mpi_add_args (PlabWindow *self, GStrvBuilder *builder, gboolean sweep);
+void _plab_window_mpi_update (PlabWindow *self);
+void _plab_window_mpi_init (PlabWindow *self);
+
 /* plab-window-lesson.c */
 void _plab_window_show_lesson (PlabWindow *self, const PlabDemo *demo);
 void _plab_window_update_welcome (PlabWindow *self);
@@ -168,6 +178,7 @@ char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 void _plab_window_sweep_init (PlabWindow *self);
 void _plab_window_sweep_set_demo (PlabWindow *self);
 gboolean _plab_window_sweep_ready (PlabWindow *self);
+gboolean _plab_window_sweep_has_backend (PlabWindow *self, PlabBackend backend);
 void _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder);
 void _plab_window_add_repeat_args (GStrvBuilder *builder, GtkSpinButton *spin);
 int _plab_window_sweep_count_runs (PlabWindow *self);

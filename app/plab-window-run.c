@@ -551,6 +551,7 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
       g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", "-j", w, NULL);
       _plab_window_add_repeat_args (builder, self->run_repeat_spin);
     }
+  _plab_window_mpi_add_args (self, builder, sweep);
   for (guint i = 0; sets[i] != NULL; i++)
     {
       g_strv_builder_add (builder, "--set");

@@ -175,7 +175,7 @@ copy_sweep (PlabWindow *self, gint64 sweep_id)
       g_string_append_printf (counts, "%s%d", counts->len ? "," : "", w);
   if (counts->len > 0)
     gtk_editable_set_text (GTK_EDITABLE (self->sweep_counts_entry), counts->str);
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     gtk_check_button_set_active (self->sweep_checks[b], (backends & PLAB_BACKEND_BIT (b)) != 0);
   gtk_spin_button_set_value (self->repeat_spin, repeats);
 }

@@ -65,11 +65,17 @@ checked_backends (PlabWindow *self)
 {
   unsigned bits = 0;
 
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     if (gtk_widget_get_sensitive (GTK_WIDGET (self->sweep_checks[b]))
         && gtk_check_button_get_active (self->sweep_checks[b]))
       bits |= PLAB_BACKEND_BIT (b);
   return bits;
+}
+
+gboolean
+_plab_window_sweep_has_backend (PlabWindow *self, PlabBackend backend)
+{
+  return (checked_backends (self) & PLAB_BACKEND_BIT (backend)) != 0;
 }
 
 /* Whether the controls describe a sweep; else why not, in one line. */
@@ -95,7 +101,7 @@ sweep_check (PlabWindow *self, char **why)
       *why = g_strdup ("Check at least one backend to sweep");
       return FALSE;
     }
-  return TRUE;
+  return _plab_window_mpi_ready (self, TRUE, why);
 }
 
 gboolean
@@ -117,7 +123,10 @@ sweep_changed_cb (PlabWindow *self)
   gtk_widget_set_sensitive (self->sweep_controls, !no_axis);
   gtk_label_set_text (self->sweep_reason, why != NULL ? why : "");
   gtk_widget_set_visible (GTK_WIDGET (self->sweep_reason), !ok && why != NULL);
-  if (!ok && !no_axis && why != NULL && strstr (why, "backend") == NULL)
+  if (self->hosts_entry != NULL)
+    _plab_window_mpi_update (self);
+  if (!ok && !no_axis && why != NULL && strstr (why, "backend") == NULL
+      && strstr (why, "Unavailable") == NULL && strstr (why, "host file") == NULL)
     gtk_widget_add_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
@@ -151,7 +160,7 @@ _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder)
   if (!parse_counts (self, gtk_editable_get_text (GTK_EDITABLE (self->sweep_counts_entry)), counts,
                      &n, &why))
     return;
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     if (bits & PLAB_BACKEND_BIT (b))
       g_string_append_printf (backends, "%s%s", backends->len ? "," : "",
                               plab_backend_name ((PlabBackend)b));
@@ -173,7 +182,7 @@ _plab_window_sweep_count_runs (PlabWindow *self)
   if (!parse_counts (self, gtk_editable_get_text (GTK_EDITABLE (self->sweep_counts_entry)), counts,
                      &n, &why))
     return 0;
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     if (bits & PLAB_BACKEND_BIT (b))
       configs += b == PLAB_BACKEND_SERIAL ? 1 : n;
   return configs * gtk_spin_button_get_value_as_int (self->repeat_spin);
@@ -183,10 +192,17 @@ _plab_window_sweep_count_runs (PlabWindow *self)
 void
 _plab_window_sweep_set_demo (PlabWindow *self)
 {
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     {
       gboolean has = (self->demo->backends & PLAB_BACKEND_BIT (b)) != 0;
 
+      /* mpi where this plab cannot run it: shown, not checkable, saying why. */
+      if (b == PLAB_BACKEND_MPI && _plab_window_mpi_unavailable () != NULL)
+        {
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->sweep_checks[b]),
+                                       _plab_window_mpi_unavailable ());
+          has = FALSE;
+        }
       gtk_widget_set_sensitive (GTK_WIDGET (self->sweep_checks[b]), has);
       gtk_check_button_set_active (self->sweep_checks[b],
                                    has
@@ -261,9 +277,9 @@ _plab_window_sweep_init (PlabWindow *self)
   backends = gtk_flow_box_new ();
   gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (backends), GTK_SELECTION_NONE);
   gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (backends), 2);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (backends), PLAB_BACKEND_GIL + 1);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (backends), PLAB_BACKEND_MPI + 1);
   gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (backends), 4);
-  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_GIL; b++)
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
     {
       self->sweep_checks[b]
           = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (plab_backend_name ((PlabBackend)b)));

@@ -30,6 +30,8 @@ static const struct
   { "threads", "Threads of one process, sharing its memory" },
   { "processes", "Separate processes (fork), each with its own memory" },
   { "gil", "Threads that must hold one interpreter lock to run, as in CPython" },
+  { "mpi", "Open MPI ranks started by mpirun, on this machine or on a host file's machines; "
+           "they share nothing and send what they need" },
 };
 
 void
@@ -103,10 +105,14 @@ _plab_window_update_actions (PlabWindow *self)
    * until it is fixed. */
   gboolean ready
       = !running && self->demo != NULL && plab_param_editor_is_valid (self->param_editor);
+  g_autofree char *run_why = NULL, *sweep_why = NULL;
+  gboolean run_mpi_ok = self->hosts_entry == NULL || _plab_window_mpi_ready (self, FALSE, &run_why);
+  gboolean sweep_mpi_ok
+      = self->hosts_entry == NULL || _plab_window_mpi_ready (self, TRUE, &sweep_why);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", ready && run_mpi_ok);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep",
-                                 ready && _plab_window_sweep_ready (self));
+                                 ready && sweep_mpi_ok && _plab_window_sweep_ready (self));
   /* Escape is Stop; in the chart-only view it first leaves the view. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running || self->chart_only);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
@@ -151,7 +157,13 @@ backend_changed_cb (PlabWindow *self)
   for (gsize i = 0; backend != NULL && i < G_N_ELEMENTS (backend_help); i++)
     if (!g_strcmp0 (backend_help[i].name, backend))
       gtk_label_set_text (self->backend_help, backend_help[i].help);
+  /* mpi stays in the list where this plab cannot run it, saying why. */
+  if (!g_strcmp0 (backend, plab_backend_name (PLAB_BACKEND_MPI))
+      && _plab_window_mpi_unavailable () != NULL)
+    gtk_label_set_text (self->backend_help, _plab_window_mpi_unavailable ());
+  _plab_window_mpi_update (self);
   _plab_window_update_command_line (self);
+  _plab_window_update_actions (self);
 }
 
 static void
@@ -623,6 +635,9 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_spin);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, run_repeat_spin);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_help);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, hosts_row);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, hosts_entry);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, hosts_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, prediction_entry);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, command_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, sweep_box);
@@ -682,6 +697,7 @@ plab_window_init (PlabWindow *self)
   self->backend_names = g_ptr_array_new ();
   self->show_sidebar = TRUE;
   _plab_window_sweep_init (self);
+  _plab_window_mpi_init (self);
   _plab_window_selection_init (self);
   self->show_lesson = TRUE;
   gtk_expander_set_expanded (self->lesson_expander, TRUE);

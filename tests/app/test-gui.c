@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "gui-test-util.h"
+#include "hosts-test-util.h"
 #include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-application.h"
@@ -891,18 +892,42 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_coverage, >, 0);
 }
 
+/* Ctrl+R runs squares (@n numbers) on 2 ranks of the backend chosen, mpi:
+ * the run ends ok, recorded on mpi, and shows main and one lane per rank. */
+static void
+run_mpi_squares (Fixture *f, int n_numbers)
+{
+  FinishedRun finished = { f, PLAB_RUN_RUNNING };
+  PlabRunRecord **runs;
+  size_t n;
+
+  gtk_spin_button_set_value (f->window->workers_spin, 2);
+  set_param (f, "n", n_numbers);
+  press_ctrl (f, "<Control>r", "win.run");
+  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
+  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
+  g_assert_cmpint (runs[0]->workers, ==, 2);
+  g_assert_cmpint (runs[0]->n_spans, >, 0);
+  plab_run_records_free (runs, n);
+  gui_test_spin (for_pictures () ? 3000 : 400);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_cmpint (plab_timeline_data_n_lanes (
+                       plab_timeline_view_get_data (f->window->timeline_view)),
+                   ==, 3);
+}
+
 /* The mpi backend is one of the window's backends for squares: Ctrl+R runs
  * the ranks through mpirun, and the run has a lane per rank. Skipped where
  * plab was built without Open MPI or mpirun is missing. */
 static void
 test_mpi_backend_run (Fixture *f, gconstpointer data)
 {
-  FinishedRun finished = { f, PLAB_RUN_RUNNING };
   g_autofree char *rank
       = g_build_filename (g_getenv ("PLAB_BUILD_DIR"), "app", "plab-mpi-rank", NULL);
   g_autofree char *mpirun = g_find_program_in_path ("mpirun");
-  PlabRunRecord **runs;
-  size_t n;
 
   if (!g_file_test (rank, G_FILE_TEST_IS_EXECUTABLE) || mpirun == NULL)
     {
@@ -911,23 +936,154 @@ test_mpi_backend_run (Fixture *f, gconstpointer data)
     }
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   select_backend (f, "mpi");
-  gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", for_pictures () ? 400000 : 20000);
-  press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
-  g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
-  runs = store_runs (f, &n);
-  g_assert_cmpuint (n, ==, 1);
-  g_assert_cmpstr (runs[0]->backend, ==, "mpi");
-  g_assert_cmpint (runs[0]->n_spans, >, 0);
-  gui_test_spin (for_pictures () ? 3000 : 400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
-  /* main and one lane per rank */
-  g_assert_cmpint (plab_timeline_data_n_lanes (
-                       plab_timeline_view_get_data (f->window->timeline_view)),
-                   ==, 3);
+  run_mpi_squares (f, for_pictures () ? 400000 : 20000);
   assert_not_blank (f, "gui-mpi-timeline.png");
+}
+
+/* Whether @args holds @flag followed by @value. */
+static gboolean
+args_have (char **args, const char *flag, const char *value)
+{
+  for (guint i = 0; args[i] != NULL && args[i + 1] != NULL; i++)
+    if (!g_strcmp0 (args[i], flag) && !g_strcmp0 (args[i + 1], value))
+      return TRUE;
+  return FALSE;
+}
+
+/* The host file goes with mpi, for Run and for a Sweep that checks mpi: the
+ * row shows only then, a file that cannot be read stops Run with the reason
+ * under the field, a readable one goes to the runner as --hosts, and a run
+ * on it records one lane per rank. Where this plab cannot run mpi, the
+ * backend stays listed with the reason, and neither Run nor Sweep starts. */
+static void
+test_mpi_host_file (Fixture *f, gconstpointer data)
+{
+  g_autofree char *hosts = g_build_filename (f->tmp.dir, "hosts", NULL);
+  g_autofree char *missing = g_build_filename (f->tmp.dir, "no-such-hosts", NULL);
+  const char *unavailable = _plab_window_mpi_unavailable ();
+  g_auto (GStrv) run_args = NULL;
+  g_auto (GStrv) sweep_args = NULL;
+
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  select_backend (f, "threads");
+  gui_test_spin (100);
+  g_assert_false (gtk_widget_get_visible (f->window->hosts_row));
+  select_backend (f, "mpi");
+  gui_test_spin (100);
+  g_assert_true (gtk_widget_get_visible (f->window->hosts_row));
+  if (unavailable != NULL)
+    {
+      g_assert_cmpstr (gtk_label_get_text (f->window->backend_help), ==, unavailable);
+      g_assert_false (
+          gtk_widget_is_sensitive (GTK_WIDGET (f->window->sweep_checks[PLAB_BACKEND_MPI])));
+      g_assert_false (gtk_widget_is_sensitive (f->window->run_button));
+      g_test_skip ("plab was built without Open MPI, or there is no mpirun");
+      return;
+    }
+
+  /* A file that is not there: Run waits, and says why under the field. */
+  gtk_editable_set_text (GTK_EDITABLE (f->window->hosts_entry), missing);
+  gui_test_spin (100);
+  g_assert_false (gtk_widget_is_sensitive (f->window->run_button));
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (f->window->hosts_help), "Cannot read the host file"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (f->window->hosts_entry), "error"));
+
+  g_assert_true (g_file_set_contents (hosts, "# this machine only\nlocalhost slots=4\n", -1, NULL));
+  gtk_editable_set_text (GTK_EDITABLE (f->window->hosts_entry), hosts);
+  gui_test_spin (100);
+  g_assert_true (gtk_widget_is_sensitive (f->window->run_button));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (f->window->hosts_entry), "error"));
+  run_args = _plab_window_build_args (f->window, FALSE);
+  g_assert_true (args_have (run_args, "-b", "mpi"));
+  g_assert_true (args_have (run_args, "--hosts", hosts));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "--hosts"));
+
+  /* The Sweep panel offers mpi too, and takes the host file along. */
+  for (int b = PLAB_BACKEND_SERIAL; b <= PLAB_BACKEND_MPI; b++)
+    gtk_check_button_set_active (f->window->sweep_checks[b], b == PLAB_BACKEND_MPI);
+  gtk_editable_set_text (GTK_EDITABLE (f->window->sweep_counts_entry), "1,2");
+  gui_test_spin (100);
+  g_assert_true (_plab_window_sweep_ready (f->window));
+  g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==,
+                   2 * gtk_spin_button_get_value_as_int (f->window->repeat_spin));
+  sweep_args = _plab_window_build_args (f->window, TRUE);
+  g_assert_true (args_have (sweep_args, "-b", "mpi"));
+  g_assert_true (args_have (sweep_args, "--sweep", "1,2"));
+  g_assert_true (args_have (sweep_args, "--hosts", hosts));
+
+  /* Run on the host file: main and one lane per rank. */
+  run_mpi_squares (f, 20000);
+}
+
+/* A run over two hosts in the window at 1280 x 720: the timeline groups the
+ * ranks by host under main (a band per host in the host column), as the
+ * exports do. The run is written by hand, or for the pictures copied from
+ * the store PLAB_MPI_HOSTS_STORE names (a real run over two hosts). */
+static void
+hosts_setup (Fixture *f, gconstpointer data)
+{
+  const char *real = g_getenv ("PLAB_MPI_HOSTS_STORE");
+
+  app_test_fixture_setup (f, NULL);
+  if (real != NULL)
+    {
+      g_autofree char *bytes = NULL;
+      gsize len;
+
+      g_assert_true (g_file_get_contents (real, &bytes, &len, NULL));
+      g_assert_true (g_file_set_contents (f->tmp.db, bytes, len, NULL));
+    }
+  else
+    hosts_test_write_run (f->tmp.db, hosts_test_two_hosts, 4);
+  f->window = app_test_open_window (f->tmp.db, 1280, 720, &f->app);
+  gui_test_spin (300);
+}
+
+static void
+test_mpi_hosts_timeline (Fixture *f, gconstpointer data)
+{
+  PlabRunRecord **runs;
+  const PlabTimelineData *timeline;
+  PlabTimelineLayout layout;
+  char host[64], above[64] = "";
+  int groups = 0, n_lanes;
+  size_t n;
+
+  runs = store_runs (f, &n);
+  g_assert_cmpuint (n, >=, 1);
+  g_assert_true (plab_history_list_select_run (f->window->history_list, runs[0]->id, FALSE));
+  _plab_window_show_run (f->window, runs[0]->id, FALSE);
   plab_run_records_free (runs, n);
+  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  gui_test_spin (300);
+
+  timeline = plab_timeline_view_get_data (f->window->timeline_view);
+  n_lanes = plab_timeline_data_n_lanes (timeline);
+  g_assert_cmpint (n_lanes, >=, 5);
+  /* main on top, then each host's ranks together: the group number only
+   * ever steps up by one, at a new host. */
+  g_assert_cmpint (plab_timeline_data_lane_host (timeline, 0, NULL, 0), ==, -1);
+  for (int row = 1; row < n_lanes; row++)
+    {
+      int group = plab_timeline_data_lane_host (timeline, row, host, sizeof host);
+
+      g_assert_cmpint (group, >=, 0);
+      if (strcmp (host, above) != 0)
+        {
+          g_assert_cmpint (group, ==, groups);
+          groups++;
+        }
+      g_assert_cmpint (group, ==, groups - 1);
+      g_strlcpy (above, host, sizeof above);
+    }
+  g_assert_cmpint (groups, ==, 2);
+  g_assert_true (plab_timeline_view_get_layout (f->window->timeline_view, &layout));
+  g_assert_cmpfloat (layout.host_w, >, 0);
+  /* The run's backend in the setup pane, with its host file field. */
+  select_backend (f, "mpi");
+  gui_test_spin (200);
+  assert_not_blank (f, "gui-mpi-two-hosts.png");
 }
 
 int
@@ -949,6 +1105,9 @@ main (int argc, char **argv)
   ADD ("/plab/gui/live-sleepers-open", test_live_sleepers_open);
   ADD ("/plab/gui/live-slow-reader-busy", test_live_slow_reader_busy);
   ADD ("/plab/gui/mpi-backend-run", test_mpi_backend_run);
+  ADD ("/plab/gui/mpi-host-file", test_mpi_host_file);
+  gui_test_add ("/plab/gui/mpi-hosts-timeline", Fixture, hosts_setup, test_mpi_hosts_timeline,
+                app_test_fixture_teardown);
   if (gui_test_have_display)
     g_test_add ("/plab/gui/live-left-out-notice", Fixture, left_out_runner, fixture_setup,
                 test_live_left_out_notice, app_test_fixture_teardown);

@@ -64,7 +64,17 @@ plab_chart_draw (cairo_t *cr,
                  double height)
 {
   if (input->kind == PLAB_CHART_TIMELINE)
-    plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+    {
+      PlabTimelineLayout layout;
+
+      /* Exports carry the send-to-receive arrows too, where they are few
+       * enough to read, as the window draws them. */
+      plab_timeline_chart_draw (cr, input->timeline, input->window, style, width, height);
+      plab_timeline_chart_layout (cr, input->timeline, input->window, style, width, height,
+                                  &layout);
+      plab_timeline_chart_draw_flows (cr, input->timeline, &layout, style,
+                                      (size_t)(layout.plot_w / PLAB_TIMELINE_FLOW_ARROW_MIN_PX));
+    }
   else if ((unsigned)input->kind < PLAB_N_CHART_KINDS)
     renderers[input->kind](cr, input, style, width, height);
 }

@@ -187,6 +187,16 @@ size_t plab_timeline_data_memory (const PlabTimelineData *self);
 
 int plab_timeline_data_n_lanes (const PlabTimelineData *self);
 
+/* The host of lane @row when the lane is an MPI rank (named "host:rank"):
+ * copies the host into @host and returns the host's group, 0 for the
+ * topmost host, counting down; -1 for any other lane. Rank lanes come
+ * ordered by host, then rank, under the lanes that are not ranks. */
+int plab_timeline_data_lane_host (const PlabTimelineData *self, int row, char *host, size_t len);
+
+/* Send-to-receive (put-to-get) arrows are drawn when no more of them cross
+ * the window than one per this many pixels of plot width. */
+#define PLAB_TIMELINE_FLOW_ARROW_MIN_PX 12
+
 /* Where things are on a chart of a given size; all in device units. */
 typedef struct
 {
@@ -197,6 +207,7 @@ typedef struct
   double counters_y, counter_h; /* counter track j, under the lanes */
   int n_counters;
   double label_x, label_w; /* lane labels, left of the plot */
+  double host_x, host_w;   /* the host column, left of the labels: 0 wide when no lane is a rank */
   double legend_y;
 } PlabTimelineLayout;
 

@@ -334,11 +334,25 @@ static int
 compare_lane_info (const void *a, const void *b)
 {
   const Lane *x = a, *y = b;
+  char x_host[PLAB_LANE_NAME_MAX], y_host[PLAB_LANE_NAME_MAX];
+  long x_rank, y_rank;
+  bool x_is = _plab_timeline_lane_rank (&x->info, x_host, sizeof x_host, &x_rank);
+  bool y_is = _plab_timeline_lane_rank (&y->info, y_host, sizeof y_host, &y_rank);
+  int c;
+
+  /* MPI ranks go under the other lanes, grouped by host, by rank within
+   * a host: a host file may deal ranks out round the hosts. */
+  if (x_is != y_is)
+    return x_is ? 1 : -1;
+  if (x_is && (c = strcmp (x_host, y_host)) != 0)
+    return c;
+  if (x_is && x_rank != y_rank)
+    return x_rank < y_rank ? -1 : 1;
   return x->info.lane < y->info.lane ? -1 : (x->info.lane > y->info.lane);
 }
 
 /* Lanes: the given ones (the first of equal numbers wins) plus any that only
- * spans name, sorted by number. @slot maps a lane number to its lane. */
+ * spans name, sorted by number (MPI ranks by host, then rank). @slot maps a lane number to its lane. */
 static int
 collect_lanes (PlabTimelineData *self, PlabTimelineBuilder *b, int32_t *slot)
 {

@@ -13,6 +13,11 @@
 #include "plab-mem.h"
 #include "plab-timeline-private.h"
 
+/* Host bands: a light tint of the text colour, every other host darker, and
+ * a gap between the band and the lane labels. */
+#define HOST_BAND_ALPHA_EVEN 0.10
+#define HOST_BAND_ALPHA_ODD 0.20
+#define HOST_BAND_GAP_PX 3
 /* Share of a lane's height a span fills; the rest separates lanes, but the
  * gap stays at most LANE_GAP_MAX_EM label heights once lanes grow tall. */
 #define SPAN_FILL 0.70
@@ -616,6 +621,56 @@ draw_lane (Frame *f, const Lane *l, int row)
     }
 }
 
+/* The host column: a band per host beside its ranks' labels, tinted every
+ * other host, with the host's name turned a quarter turn, and a rule across
+ * the chart where one host's lanes end and the next one's begin. */
+static void
+draw_host_groups (cairo_t *cr,
+                  const PlabTimelineData *data,
+                  const PlabTimelineLayout *lay,
+                  const PlabChartStyle *style)
+{
+  char host[PLAB_LANE_NAME_MAX], buf[PLAB_LANE_NAME_MAX + 8];
+
+  if (lay->host_w <= 0)
+    return;
+  cairo_save (cr);
+  for (int first = 0; first < data->n_lanes;)
+    {
+      int group = plab_timeline_data_lane_host (data, first, host, sizeof host);
+      int last = first;
+      double top, h;
+
+      if (group < 0)
+        {
+          first++;
+          continue;
+        }
+      while (last + 1 < data->n_lanes
+             && plab_timeline_data_lane_host (data, last + 1, NULL, 0) == group)
+        last++;
+      top = lay->lanes_y + first * lay->lane_h;
+      h = (last - first + 1) * lay->lane_h;
+      _plab_chart_set_colour_alpha (cr, style->foreground,
+                                    group % 2 ? HOST_BAND_ALPHA_ODD : HOST_BAND_ALPHA_EVEN);
+      cairo_rectangle (cr, lay->host_x, top, lay->host_w - HOST_BAND_GAP_PX, h);
+      cairo_fill (cr);
+      /* The rule over the group, from the host column across the plot. */
+      _plab_chart_set_colour (cr, style->muted);
+      cairo_set_line_width (cr, style->thin_line_width);
+      cairo_move_to (cr, lay->host_x, floor (top) + 0.5);
+      cairo_line_to (cr, lay->plot_x + lay->plot_w, floor (top) + 0.5);
+      cairo_stroke (cr);
+      _plab_chart_font (cr, style, style->tick_size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      if (_plab_chart_text_fit (cr, host, h - style->padding * 0.5, buf, sizeof buf))
+        _plab_chart_text_vertical (cr, lay->host_x + (lay->host_w - HOST_BAND_GAP_PX) / 2,
+                                   top + h / 2, buf);
+      first = last + 1;
+    }
+  cairo_restore (cr);
+}
+
 static void
 draw_lane_labels (cairo_t *cr,
                   const PlabTimelineData *data,
@@ -863,6 +918,7 @@ plab_timeline_chart_draw (cairo_t *cr,
   for (int j = 0; j < data->n_counters; j++)
     draw_counter (&f, &data->counters[j], j);
   draw_lane_labels (cr, data, &lay, style);
+  draw_host_groups (cr, data, &lay, style);
 
   if (data->n_spans == 0)
     {

@@ -3,6 +3,7 @@
  * mapping between time and x, and which span lies under a point. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plab-timeline-private.h"
@@ -21,6 +22,56 @@
 /* A point this far down a lane or further is on the strip of waits for a
  * core (the bottom of the bar, plab-timeline-draw.c) when one lies there. */
 #define CORE_WAIT_HIT_SHARE 0.6
+/* The host column is this many tick heights wide: one line of text turned
+ * a quarter turn, with room either side. */
+#define HOST_COLUMN_EM 1.8
+
+bool
+_plab_timeline_lane_rank (const PlabLaneInfo *info, char *host, size_t host_len, long *rank)
+{
+  const char *colon = strrchr (info->name, ':');
+  const char *digits;
+  char *end;
+
+  if (info->kind == PLAB_LANE_MAIN || colon == NULL || colon == info->name)
+    return false;
+  digits = colon + 1;
+  if (*digits < '0' || *digits > '9')
+    return false;
+  *rank = strtol (digits, &end, 10);
+  if (*end != '\0')
+    return false;
+  snprintf (host, host_len, "%.*s", (int)(colon - info->name), info->name);
+  return true;
+}
+
+int
+plab_timeline_data_lane_host (const PlabTimelineData *self, int row, char *host, size_t len)
+{
+  char here[PLAB_LANE_NAME_MAX], above[PLAB_LANE_NAME_MAX];
+  int group = -1;
+  long rank;
+
+  if (self == NULL || row < 0 || row >= self->n_lanes)
+    return -1;
+  /* Rank lanes are sorted by host: a group starts where the host changes. */
+  above[0] = '\0';
+  for (int r = 0; r <= row; r++)
+    {
+      if (!_plab_timeline_lane_rank (&self->lanes[r].info, here, sizeof here, &rank))
+        {
+          if (r == row)
+            return -1;
+          continue;
+        }
+      if (group < 0 || strcmp (here, above) != 0)
+        group++;
+      snprintf (above, sizeof above, "%s", here);
+    }
+  if (host != NULL && len > 0)
+    snprintf (host, len, "%s", here);
+  return group;
+}
 
 void
 _plab_timeline_lane_label_lines (const Lane *l,
@@ -33,7 +84,14 @@ _plab_timeline_lane_label_lines (const Lane *l,
   const PlabLaneInfo *info = &l->info;
   char id[48] = "";
 
-  snprintf (name, name_len, "%s", info->name[0] ? info->name : "lane");
+  char host[PLAB_LANE_NAME_MAX];
+  long rank;
+
+  /* A rank's host heads its group (the host column): the lane says which rank. */
+  if (_plab_timeline_lane_rank (info, host, sizeof host, &rank))
+    snprintf (name, name_len, "rank %ld", rank);
+  else
+    snprintf (name, name_len, "%s", info->name[0] ? info->name : "lane");
   if (info->kind == PLAB_LANE_THREAD && info->tid > 0)
     snprintf (id, sizeof id, "tid %d", info->tid);
   else if (info->pid > 0)
@@ -206,11 +264,21 @@ _plab_timeline_layout_body (cairo_t *cr,
     }
   cairo_restore (cr);
   label_w += style->padding;
-  if (label_w > body.w * LABEL_COLUMN_MAX_SHARE)
-    label_w = body.w * LABEL_COLUMN_MAX_SHARE;
+  for (int i = 0; i < data->n_lanes && out->host_w == 0; i++)
+    {
+      char host[PLAB_LANE_NAME_MAX];
+      long rank;
 
-  out->label_x = body.x;
-  out->label_w = label_w;
+      if (_plab_timeline_lane_rank (&data->lanes[i].info, host, sizeof host, &rank))
+        out->host_w = ceil (HOST_COLUMN_EM * style->tick_size);
+    }
+  out->host_x = body.x;
+  if (label_w + out->host_w > body.w * LABEL_COLUMN_MAX_SHARE)
+    label_w = body.w * LABEL_COLUMN_MAX_SHARE - out->host_w;
+  label_w += out->host_w;
+
+  out->label_x = body.x + out->host_w;
+  out->label_w = label_w - out->host_w;
   out->plot_x = floor (body.x + label_w);
   out->plot_w = floor (body.w - label_w);
   if (out->plot_w < 1)

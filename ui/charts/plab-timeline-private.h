@@ -216,6 +216,10 @@ int _plab_timeline_link_flows (PlabTimelineData *self);
 
 /* --- plab-timeline-layout.c --- */
 
+/* Whether @info is an MPI rank's lane, named "host:rank": then its host
+ * and rank. */
+bool _plab_timeline_lane_rank (const PlabLaneInfo *info, char *host, size_t host_len, long *rank);
+
 /* The name and detail lines (pid or tid, how it ended) of a lane's label;
  * *@alarming when the detail reports a death or lost events. */
 void _plab_timeline_lane_label_lines (const Lane *lane,

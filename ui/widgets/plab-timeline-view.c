@@ -27,9 +27,8 @@
 #define OVERVIEW_BOTTOM_PX 3
 /* A drag shorter than this many pixels is a click. */
 #define CLICK_SLOP_PX 3
-/* Flow arrows are drawn while each has this many pixels of the plot's
- * width: more are a smear, until the user zooms in. */
-#define FLOW_ARROW_MIN_PX 12
+/* Flow arrows are drawn while each has PLAB_TIMELINE_FLOW_ARROW_MIN_PX of
+ * the plot's width: more are a smear, until the user zooms in. */
 /* The search bar's distance from the top right corner. */
 #define SEARCH_MARGIN_PX 8
 
@@ -189,7 +188,8 @@ plab_timeline_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   self->have_layout = TRUE;
   if (self->show_flows)
     plab_timeline_chart_draw_flows (cr, self->data, &self->layout, &style,
-                                    (size_t)(self->layout.plot_w / FLOW_ARROW_MIN_PX));
+                                    (size_t)(self->layout.plot_w
+                                             / PLAB_TIMELINE_FLOW_ARROW_MIN_PX));
   if (self->n_matches > 0)
     plab_timeline_chart_draw_matches (cr, self->data, &self->layout, &style, self->matches,
                                       (size_t)self->n_matches, self->current_match);
