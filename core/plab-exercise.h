@@ -1,7 +1,7 @@
 /* plab-exercise.h: the frame of an exercise program, the part of a student's
  * program that the lab writes.
  *
- * An exercise program (data/exercises/NAME/skeleton.c) keeps its main () to
+ * An exercise program (data/exercises/NAME/solution.c) keeps its main () to
  * one line and does its work in a function of its own:
  *
  *   static int
