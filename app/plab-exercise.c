@@ -355,12 +355,11 @@ typedef enum
   IN_STAND_IN, /* after MARK_ELSE: skeleton only */
 } Region;
 
-static gboolean
+static void
 source_error (const PlabExerciseInfo *info, int line, const char *what, GError **error)
 {
   g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s/solution.c:%d: %s", info->dir, line,
                what);
-  return FALSE;
 }
 
 char *
@@ -372,7 +371,7 @@ plab_exercise_source (const PlabExerciseInfo *info, PlabExerciseSource which, GE
   GString *out = g_string_new (NULL);
   gboolean skeleton = which == PLAB_EXERCISE_SKELETON;
   Region region = IN_BOTH;
-  int n = 0;
+  int n = 0, begin = 0;
 
   if (!g_file_get_contents (path, &text, NULL, error))
     goto fail;
@@ -401,6 +400,7 @@ plab_exercise_source (const PlabExerciseInfo *info, PlabExerciseSource which, GE
               goto fail;
             }
           region = IN_TODO;
+          begin = n;
           if (skeleton)
             {
               const char *at = strstr (*l, MARK_BEGIN);
@@ -435,7 +435,7 @@ plab_exercise_source (const PlabExerciseInfo *info, PlabExerciseSource which, GE
     }
   if (region != IN_BOTH)
     {
-      source_error (info, n, "a SOLUTION region is not closed by SOLUTION END", error);
+      source_error (info, begin, "this SOLUTION BEGIN is not closed by SOLUTION END", error);
       goto fail;
     }
   return g_string_free (out, FALSE);

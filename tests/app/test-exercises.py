@@ -313,8 +313,41 @@ def common_cases(tmp):
             return [f"a hard-coded sum: exit {rc}, verdict {v.get('verdict')}: {v.get('message')}"]
         return []
 
+    def markers():
+        """A teacher's solution.c: start writes the TODO text and the stand-in,
+        the reference keeps the solution; a region left open is refused with
+        its line."""
+        root = os.path.join(tmp, "teacher")
+        problems = []
+        for name, body in (("marked", "  /* SOLUTION BEGIN: TODO 1: add one. */\n  x += 1;\n"
+                            "  /* SOLUTION ELSE */\n  x += 0;\n  /* SOLUTION END */\n"),
+                           ("open", "  /* SOLUTION BEGIN: TODO 1: add one. */\n  x += 1;\n")):
+            os.makedirs(os.path.join(root, name), exist_ok=True)
+            shutil.copy(os.path.join(exercises_dir, "pool-map", "exercise.json"),
+                        os.path.join(root, name, "exercise.json"))
+            with open(os.path.join(root, name, "solution.c"), "w") as f:
+                f.write("int\nmain (void)\n{\n  int x = 0;\n" + body + "  return x;\n}\n")
+        env = dict(os.environ, PLAB_EXERCISES_PATH=root)
+        folder3 = os.path.join(tmp, "marked")
+        r = subprocess.run([plab, "exercise", "start", "marked", folder3], capture_output=True,
+                           text=True, env=env)
+        skel = open(os.path.join(folder3, "marked.c")).read() if r.returncode == 0 else ""
+        if r.returncode != 0 or "/* TODO 1: add one. */\n  x += 0;\n  return x;" not in skel \
+                or "SOLUTION" in skel or "x += 1" in skel:
+            problems.append(f"skeleton: exit {r.returncode} {r.stderr}: {skel!r}")
+        r = subprocess.run([plab, "exercise", "show", "marked", "--reference"],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0 or "{\n  int x = 0;\n  x += 1;\n  return x;" not in r.stdout \
+                or "TODO" in r.stdout or "SOLUTION" in r.stdout:
+            problems.append(f"reference: exit {r.returncode} {r.stderr}: {r.stdout!r}")
+        r = subprocess.run([plab, "exercise", "start", "open", os.path.join(tmp, "open")],
+                           capture_output=True, text=True, env=env)
+        if r.returncode == 0 or "solution.c:5: this SOLUTION BEGIN is not closed" not in r.stderr:
+            problems.append(f"an open region: exit {r.returncode}: {r.stderr}")
+        return problems
+
     return [("list", listing), ("compile error", compile_error), ("bad input", bad_input),
-            ("hard-coded answer", hard_coded)], [("report", report)]
+            ("hard-coded answer", hard_coded), ("solution markers", markers)], [("report", report)]
 
 
 if not have_plab(plab):
