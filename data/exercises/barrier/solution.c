@@ -25,8 +25,9 @@ painter (void *arg)
       int64_t *before = v + (p - 1) * job->workers, *now = v + p * job->workers;
       int64_t t0 = plab_now_ns (), total = 0;
 
-      /* Uneven walls: some painters take longer than others. */
-      plab_sleep_ns (1000000 * (1 + (int64_t)((job->index + p) % job->workers) * 3));
+      /* Uneven walls: painter w takes 1 + 3 w ms a phase, so that a painter
+       * that does not wait reads a slower one's value before it is painted. */
+      plab_sleep_ns (1000000 * (1 + 3 * (int64_t)job->index));
       for (int w = 0; w < job->workers; w++)
         total += before[w];
       now[job->index] = (total * 31 + job->index + p) % 1000003;
