@@ -19,7 +19,7 @@ static const char exercise_help[]
       "  plab exercise check NAME [DIR]        build DIR/NAME.c, run it beside the reference\n"
       "      [--db FILE] [--json] [--seed N] [-j N]\n"
       "  plab exercise report [--db FILE] [--json|--csv]   attempts in a run store\n"
-      "  plab exercise show NAME               the statement\n";
+      "  plab exercise show NAME [--reference] the statement, or the lab's solution\n";
 
 static int
 cmd_list (int argc, char **argv)
@@ -82,11 +82,22 @@ cmd_show (int argc, char **argv)
   g_autoptr (PlabExerciseInfo) info = NULL;
   g_autofree char *text = NULL;
 
-  if (argc != 2)
-    return _plab_cli_usage_error ("plab exercise show", "give one exercise (plab exercise list)");
+  g_autoptr (GError) error = NULL;
+  gboolean reference = argc == 3 && !strcmp (argv[2], "--reference");
+
+  if (argc != 2 && !reference)
+    return _plab_cli_usage_error ("plab exercise show",
+                                  "give one exercise (plab exercise list), and --reference for "
+                                  "the lab's solution");
   if ((info = find_or_complain ("plab exercise show", argv[1])) == NULL)
     return PLAB_EXIT_USAGE;
-  text = plab_exercise_statement (info);
+  if (reference && (text = plab_exercise_source (info, PLAB_EXERCISE_REFERENCE, &error)) == NULL)
+    {
+      _plab_cli_error ("plab exercise show", "%s", error->message);
+      return PLAB_EXIT_FAILED;
+    }
+  if (!reference)
+    text = plab_exercise_statement (info);
   fputs (text != NULL ? text : info->summary, stdout);
   return PLAB_EXIT_OK;
 }

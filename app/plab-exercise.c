@@ -117,11 +117,9 @@ static gboolean
 is_exercise (const char *dir, const char *name)
 {
   g_autofree char *json = g_build_filename (dir, name, "exercise.json", NULL);
-  g_autofree char *ref = g_build_filename (dir, name, "reference.c", NULL);
-  g_autofree char *skel = g_build_filename (dir, name, "skeleton.c", NULL);
+  g_autofree char *source = g_build_filename (dir, name, "solution.c", NULL);
 
-  return g_file_test (json, G_FILE_TEST_IS_REGULAR) && g_file_test (ref, G_FILE_TEST_IS_REGULAR)
-         && g_file_test (skel, G_FILE_TEST_IS_REGULAR);
+  return g_file_test (json, G_FILE_TEST_IS_REGULAR) && g_file_test (source, G_FILE_TEST_IS_REGULAR);
 }
 
 static int
@@ -318,11 +316,9 @@ makefile_text (const PlabExerciseInfo *info, GError **error)
 gboolean
 plab_exercise_start (const PlabExerciseInfo *info, const char *dir, GError **error)
 {
-  g_autofree char *skeleton = g_build_filename (info->dir, "skeleton.c", NULL);
   g_autofree char *file = plab_exercise_student_file (info, dir);
   g_autofree char *makefile = g_build_filename (dir, "Makefile", NULL);
   g_autofree char *text = NULL, *make = NULL;
-  gsize len;
 
   if (g_file_test (file, G_FILE_TEST_EXISTS))
     {
@@ -338,11 +334,115 @@ plab_exercise_start (const PlabExerciseInfo *info, const char *dir, GError **err
                    g_strerror (errno));
       return FALSE;
     }
-  if (!g_file_get_contents (skeleton, &text, &len, error)
+  if ((text = plab_exercise_source (info, PLAB_EXERCISE_SKELETON, error)) == NULL
       || (make = makefile_text (info, error)) == NULL)
     return FALSE;
-  return g_file_set_contents (file, text, len, error)
+  return g_file_set_contents (file, text, -1, error)
          && g_file_set_contents (makefile, make, -1, error);
+}
+
+/* --- The skeleton and the reference, from one source --- */
+
+#define MARK_BEGIN "/* SOLUTION BEGIN: "
+#define MARK_ELSE "/* SOLUTION ELSE */"
+#define MARK_END "/* SOLUTION END */"
+
+typedef enum
+{
+  IN_BOTH,
+  IN_TODO,     /* the TODO comment opened by MARK_BEGIN: skeleton only */
+  IN_SOLUTION, /* reference only */
+  IN_STAND_IN, /* after MARK_ELSE: skeleton only */
+} Region;
+
+static void
+source_error (const PlabExerciseInfo *info, int line, const char *what, GError **error)
+{
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s/solution.c:%d: %s", info->dir, line,
+               what);
+}
+
+char *
+plab_exercise_source (const PlabExerciseInfo *info, PlabExerciseSource which, GError **error)
+{
+  g_autofree char *path = g_build_filename (info->dir, "solution.c", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *out = g_string_new (NULL);
+  gboolean skeleton = which == PLAB_EXERCISE_SKELETON;
+  Region region = IN_BOTH;
+  int n = 0, begin = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    goto fail;
+  if (skeleton)
+    g_string_append_printf (out,
+                            "/* %1$s: your solution. Fill in the places marked TODO; `plab "
+                            "exercise check\n * %1$s` builds it, runs it beside the reference "
+                            "and says what it sees. */\n",
+                            info->name);
+  else
+    g_string_append_printf (out, "/* %s: the reference solution. */\n", info->name);
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      g_autofree char *trimmed = g_strstrip (g_strdup (*l));
+      gboolean keep;
+
+      n++;
+      if (l[1] == NULL && **l == '\0')
+        break; /* the text's last newline */
+      if (g_str_has_prefix (trimmed, MARK_BEGIN))
+        {
+          if (region != IN_BOTH)
+            {
+              source_error (info, n, "SOLUTION BEGIN inside a region", error);
+              goto fail;
+            }
+          region = IN_TODO;
+          begin = n;
+          if (skeleton)
+            {
+              const char *at = strstr (*l, MARK_BEGIN);
+
+              g_string_append_len (out, *l, at - *l);
+              g_string_append (out, "/* ");
+              g_string_append (out, at + strlen (MARK_BEGIN));
+              g_string_append_c (out, '\n');
+            }
+          if (strstr (trimmed, "*/") != NULL)
+            region = IN_SOLUTION;
+          continue;
+        }
+      if (!strcmp (trimmed, MARK_ELSE) || !strcmp (trimmed, MARK_END))
+        {
+          if (region != IN_SOLUTION && !(region == IN_STAND_IN && !strcmp (trimmed, MARK_END)))
+            {
+              source_error (info, n, "SOLUTION ELSE or END without a BEGIN", error);
+              goto fail;
+            }
+          region = !strcmp (trimmed, MARK_END) ? IN_BOTH : IN_STAND_IN;
+          continue;
+        }
+      keep = region == IN_BOTH || (skeleton ? region != IN_SOLUTION : region == IN_SOLUTION);
+      if (keep)
+        {
+          g_string_append (out, *l);
+          g_string_append_c (out, '\n');
+        }
+      if (region == IN_TODO && strstr (trimmed, "*/") != NULL)
+        region = IN_SOLUTION;
+    }
+  if (region != IN_BOTH)
+    {
+      source_error (info, begin, "this SOLUTION BEGIN is not closed by SOLUTION END", error);
+      goto fail;
+    }
+  return g_string_free (out, FALSE);
+
+fail:
+  g_string_free (out, TRUE);
+  return NULL;
 }
 
 /* --- Running --- */
@@ -807,7 +907,7 @@ plab_exercise_check (const PlabExerciseInfo *info,
 {
   g_autofree char *file = plab_exercise_student_file (info, dir);
   g_autofree char *folder = NULL, *tmp = NULL, *student_exe = NULL, *reference_exe = NULL;
-  g_autofree char *reference_src = g_build_filename (info->dir, "reference.c", NULL);
+  g_autofree char *reference_src = NULL, *reference_text = NULL;
   g_autofree char *db = NULL, *msg = NULL, *ref_messages = NULL;
   Program student = { 0 }, reference = { 0 };
   PlabStore *store = NULL;
@@ -844,6 +944,10 @@ plab_exercise_check (const PlabExerciseInfo *info,
       goto out;
     }
   v->status = PLAB_EXERCISE_NOT_YET;
+  reference_src = g_build_filename (tmp, "reference.c", NULL);
+  if ((reference_text = plab_exercise_source (info, PLAB_EXERCISE_REFERENCE, error)) == NULL
+      || !g_file_set_contents (reference_src, reference_text, -1, error))
+    goto out;
   if (!build (reference_src, reference_exe, &ref_messages, error))
     {
       if (error == NULL || *error == NULL)
@@ -999,6 +1103,8 @@ out:
     {
       g_unlink (student_exe);
       g_unlink (reference_exe);
+      if (reference_src != NULL)
+        g_unlink (reference_src);
       g_autofree char *o = g_build_filename (tmp, "stdout", NULL);
       g_autofree char *e = g_build_filename (tmp, "stderr", NULL);
       g_unlink (o);

@@ -5,8 +5,9 @@
  * that it never forks itself.
  *
  * An exercise is a folder with exercise.json (the check's rules, messages
- * and hints), statement.md, skeleton.c and reference.c; docs/exercises.md
- * documents the format.
+ * and hints), statement.md and solution.c, the reference solution with the
+ * student's places marked, from which the skeleton is written;
+ * docs/exercises.md documents the format.
  */
 #pragma once
 
@@ -56,7 +57,20 @@ const char *plab_exercise_hint (const PlabExerciseInfo *info, int index);
 /* The student's file in @dir: DIR/NAME.c (malloc'ed). */
 char *plab_exercise_student_file (const PlabExerciseInfo *info, const char *dir);
 
-/* Copies the skeleton to DIR/NAME.c and writes DIR/Makefile, creating @dir;
+typedef enum
+{
+  PLAB_EXERCISE_SKELETON,  /* what `start` gives the student */
+  PLAB_EXERCISE_REFERENCE, /* what the check builds beside it */
+} PlabExerciseSource;
+
+/* The skeleton or the reference (malloc'ed), written from the exercise's
+ * solution.c: each region from a line "SOLUTION BEGIN: TEXT" (a comment) to
+ * "SOLUTION END" is the reference's code, which the skeleton replaces by the
+ * comment TEXT and the lines after an optional "SOLUTION ELSE". NULL with
+ * @error on a file that cannot be read or a region left open. */
+char *plab_exercise_source (const PlabExerciseInfo *info, PlabExerciseSource which, GError **error);
+
+/* Writes the skeleton to DIR/NAME.c and writes DIR/Makefile, creating @dir;
  * refuses to replace a NAME.c that is there. */
 gboolean plab_exercise_start (const PlabExerciseInfo *info, const char *dir, GError **error);
 

@@ -9,12 +9,19 @@
 #include "plab.h"
 #include "plab-exercise.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 
 #define MAX_ANSWERS 16
 #define KEY_MAX 48
+#define MAX_START_LINES 16
+#define START_LINE_NS 1000000000LL
+#define SLOW_ADD_SPINS 3000
+#define SLOW_ADD_YIELD_EVERY 64
 
 struct PlabExercise
 {
@@ -26,7 +33,22 @@ struct PlabExercise
   int n_answers;
   char keys[MAX_ANSWERS][KEY_MAX];
   double values[MAX_ANSWERS];
+  /* One counter per plab_exercise_start_workers () call, in anonymous shared
+   * memory that the workers inherit: each worker adds one on arrival and
+   * waits until all of its call have. Mapped at the first call. */
+  int *start_lines;
+  int n_start_lines;
 };
+
+/* What a worker started by plab_exercise_start_workers () runs; the parent's
+ * copy is freed once every worker is forked with its own. */
+typedef struct
+{
+  PlabProcessFunc func;
+  void *arg;
+  int *ready; /* NULL: no start line */
+  int n;
+} StartArg;
 
 uint64_t
 plab_exercise_random (uint64_t seed, uint64_t index)
@@ -72,6 +94,120 @@ plab_exercise_answer (PlabExercise *ex, const char *key, double value)
       ex->n_answers++;
     }
   ex->values[i] = value;
+}
+
+static int
+start_line_cb (void *arg)
+{
+  StartArg *start = arg;
+  int64_t deadline = plab_now_ns () + START_LINE_NS;
+  struct timespec pause = { 0, 20000 };
+
+  if (start->ready != NULL)
+    {
+      __atomic_add_fetch (start->ready, 1, __ATOMIC_SEQ_CST);
+      while (__atomic_load_n (start->ready, __ATOMIC_SEQ_CST) < start->n
+             && plab_now_ns () < deadline)
+        nanosleep (&pause, NULL);
+    }
+  return start->func (start->arg);
+}
+
+int
+plab_exercise_start_workers (PlabExercise *ex,
+                             const char *name,
+                             PlabProcessFunc func,
+                             void *args,
+                             size_t arg_size,
+                             int n,
+                             PlabProcess **procs)
+{
+  StartArg *starts = calloc (n > 0 ? (size_t)n : 1, sizeof *starts);
+  int *ready = NULL;
+  int rc = 0;
+
+  if (starts == NULL)
+    return PLAB_ENOMEM;
+  if (ex->start_lines == NULL)
+    {
+      void *map = mmap (NULL, MAX_START_LINES * sizeof (int), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+      ex->start_lines = map == MAP_FAILED ? NULL : map;
+    }
+  if (ex->start_lines != NULL && ex->n_start_lines < MAX_START_LINES)
+    ready = &ex->start_lines[ex->n_start_lines++];
+  for (int i = 0; i < n; i++)
+    {
+      starts[i] = (StartArg){ func, (char *)args + (size_t)i * arg_size, ready, n };
+      procs[i] = plab_process_new (name, start_line_cb, &starts[i]);
+      if (procs[i] == NULL)
+        {
+          rc = rc != 0 ? rc : PLAB_ENOMEM;
+          continue;
+        }
+      plab_process_set_trace (procs[i], ex->trace);
+      if (rc == 0)
+        rc = plab_process_start (procs[i]);
+    }
+  if (rc != 0)
+    fprintf (stderr, "%s: starting the workers: %s\n", ex->name, plab_strerror (rc));
+  free (starts);
+  return rc;
+}
+
+int
+plab_exercise_join_workers (PlabProcess **procs, int n)
+{
+  int failed = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      PlabExitStatus status = { 0 };
+
+      if (procs[i] == NULL)
+        continue;
+      if (plab_process_join (procs[i], -1, &status) != 0 || status.state != PLAB_PROCESS_EXITED
+          || status.code != 0)
+        failed = 1;
+      plab_process_free (procs[i]);
+      procs[i] = NULL;
+    }
+  return failed;
+}
+
+int
+plab_exercise_map (PlabExercise *ex, PlabBackend backend, int workers, const PlabMap *map)
+{
+  PlabPoolOptions options = { .backend = backend, .workers = workers, .trace = ex->trace };
+  PlabPool *pool = NULL;
+  PlabMapReport report;
+  int rc;
+
+  rc = plab_pool_new (&options, &pool);
+  if (rc == 0)
+    rc = plab_pool_map (pool, map, &report);
+  plab_pool_free (pool);
+  if (rc != 0)
+    fprintf (stderr, "%s: pool map: %s\n", ex->name, plab_strerror (rc));
+  return rc;
+}
+
+int64_t
+plab_exercise_slow_add (int64_t value, int64_t step)
+{
+  static unsigned calls; /* per process: each worker counts its own */
+  volatile int64_t v = value;
+
+  for (int spin = 0; spin < SLOW_ADD_SPINS; spin++)
+    v = v + 0;
+  /* On CPUs of their own the workers overlap in the spin above; on a shared
+   * CPU the other worker runs here, between the read and the write. Not at
+   * every call: with a lock held, each yield can hand the CPU to another
+   * program, and the reference would pay for it. */
+  if (++calls % SLOW_ADD_YIELD_EVERY == 0)
+    sched_yield ();
+  return v + step;
 }
 
 static long long
@@ -188,6 +324,8 @@ plab_exercise_main (const char *name, int argc, char **argv, PlabExerciseFunc fu
   status = rc == 0 && outcome.status == PLAB_RUN_OK ? 0 : 1;
 
 fail:
+  if (ex.start_lines != NULL)
+    munmap (ex.start_lines, MAX_START_LINES * sizeof (int));
   plab_recording_outcome_clear (&outcome);
   plab_recording_free (rec);
   plab_store_close (store);

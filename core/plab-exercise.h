@@ -1,7 +1,7 @@
 /* plab-exercise.h: the frame of an exercise program, the part of a student's
  * program that the lab writes.
  *
- * An exercise program (data/exercises/NAME/skeleton.c) keeps its main () to
+ * An exercise program (data/exercises/NAME/solution.c) keeps its main () to
  * one line and does its work in a function of its own:
  *
  *   static int
@@ -39,6 +39,8 @@
 
 #include <stdint.h>
 
+#include "plab-pool.h"
+#include "plab-process.h"
 #include "plab-trace.h"
 
 #ifdef __cplusplus
@@ -68,6 +70,39 @@ PlabTrace *plab_exercise_trace (const PlabExercise *ex);
 /* Reports a result, named @key, for the check to compare with the
  * reference's. At most 16 answers. */
 void plab_exercise_answer (PlabExercise *ex, const char *key, double value);
+
+/* The parts most exercises share, so that a student's file holds the idea
+ * of the exercise and little else. */
+
+/* Starts @n worker processes named @name, traced on the exercise's trace,
+ * each running @func on its own argument: @args + i * @arg_size (every one on
+ * @args when @arg_size is 0). The workers meet at a start line (untraced, at
+ * most a second) before @func, so that they really run at the same time even
+ * on a busy machine. Fills @procs (at most 64); returns 0 or the first error
+ * of plab_process_start (), printed on stderr. */
+int plab_exercise_start_workers (PlabExercise *ex,
+                                 const char *name,
+                                 PlabProcessFunc func,
+                                 void *args,
+                                 size_t arg_size,
+                                 int n,
+                                 PlabProcess **procs);
+
+/* Joins and frees the @n processes of @procs (NULL entries are skipped).
+ * Returns 0 when every one exited with 0, 1 otherwise. */
+int plab_exercise_join_workers (PlabProcess **procs, int n);
+
+/* Maps @map over a pool of @workers on @backend, traced on the exercise's
+ * trace (chunk spans when the map asks for them). Returns 0, or the error of
+ * plab_pool_new () or plab_pool_map (), printed on stderr. */
+int plab_exercise_map (PlabExercise *ex, PlabBackend backend, int workers, const PlabMap *map);
+
+/* @value + @step, slowly: a few microseconds of spinning and a yield of the
+ * CPU between reading @value and returning the sum. Used as
+ * `*counter = plab_exercise_slow_add (*counter, step)`, it holds open the
+ * window between the read and the write in which another worker's update
+ * gets lost, so that an unprotected counter loses updates every time. */
+int64_t plab_exercise_slow_add (int64_t value, int64_t step);
 
 /* A deterministic pseudo-random number for item @index of input @seed
  * (splitmix64): the same in the student's program and the reference. */

@@ -50,21 +50,40 @@ BARRIER_SERIAL = """  for (int p = 1; p <= PHASES; p++)
         plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), p, "phase");
       }
   (void)procs;
-  (void)jobs;
   (void)painter;
 """
+# The workers' functions called one after another on the main lane, in place
+# of plab_exercise_start_workers ().
+SERIAL_WORKERS = """static int
+serial_workers (PlabExercise *ex, const char *name, PlabProcessFunc func, void *args,
+                size_t arg_size, int n, PlabProcess **procs)
+{
+  for (int i = 0; i < n; i++)
+    {
+      func ((char *)args + (size_t)i * arg_size);
+      procs[i] = NULL;
+    }
+  return 0;
+}
+
+static int
+solve (PlabExercise *ex)
+"""
+ON_MAIN_LANE = [("static int\nsolve (PlabExercise *ex)\n", SERIAL_WORKERS),
+                ("plab_exercise_start_workers (", "serial_workers (")]
 SERIAL = {
     "pool-map": [("PLAB_BACKEND_PROCESSES", "PLAB_BACKEND_SERIAL")],
     "chunk-size": [("PLAB_BACKEND_PROCESSES", "PLAB_BACKEND_SERIAL")],
     "amdahl": [("PLAB_BACKEND_PROCESSES", "PLAB_BACKEND_SERIAL")],
-    "race-lock": [("rc |= plab_process_start (procs[w]);", "worker (&job);")],
-    "race-atomic": [("rc |= plab_process_start (procs[w]);", "worker (&job);")],
-    "deadlock": [("plab_process_start (procs[w]);", "clerk (&jobs[w]);")],
+    "race-lock": ON_MAIN_LANE,
+    "race-atomic": ON_MAIN_LANE,
+    "deadlock": ON_MAIN_LANE,
     "queue": [("int consumers = plab_exercise_workers (ex);", "int consumers = 1;")],
     "ping-pong": [(re.compile(r"if \(plab_conn_send \(mine.*?break;", re.S),
                    "x = (x * 3 + 1) % 1000003;")],
-    "barrier": [(re.compile(r"  for \(int w = 0; w < workers; w\+\+\)\n    \{\n      jobs\[w\].*?"
-                            r"plab_process_free \(procs\[w\]\);\n    \}\n", re.S), BARRIER_SERIAL)],
+    "barrier": [(re.compile(r"  plab_exercise_start_workers \(ex, \"painter\".*?"
+                            r"plab_exercise_join_workers \(procs, workers\);\n", re.S),
+                 BARRIER_SERIAL)],
 }
 
 
@@ -79,9 +98,16 @@ def replace(text, old, new):
     return text2
 
 
+def reference_text(name):
+    """The lab's reference solution of @name, as `plab exercise show --reference` gives it."""
+    r = subprocess.run([plab, "exercise", "show", name, "--reference"], capture_output=True,
+                       text=True, check=True)
+    return r.stdout
+
+
 def variant(name, kind):
     """The reference changed into a @kind "solution"."""
-    text = open(os.path.join(exercises_dir, name, "reference.c")).read()
+    text = reference_text(name)
     answer = re.compile(r"plab_exercise_answer \(ex, (\"\w+\"), (.*?)\);", re.S)
     if kind == "wrong":  # the first answer off by one
         return answer.sub(lambda m: f"plab_exercise_answer (ex, {m.group(1)}, ({m.group(2)}) + 1);",
@@ -172,8 +198,8 @@ def cases_for(name, tmp):
         return problems
 
     def reference():
-        shutil.copy(os.path.join(exercises_dir, name, "reference.c"),
-                    os.path.join(folder, f"{name}.c"))
+        with open(os.path.join(folder, f"{name}.c"), "w") as f:
+            f.write(reference_text(name))
         rc, v, err = check(name, folder, db)
         if rc != 0 or v.get("verdict") != "passed":
             return [f"reference: exit {rc}, verdict {v.get('verdict')}: {v.get('message')} {err}"]
@@ -266,7 +292,7 @@ def common_cases(tmp):
         check's random seed catches it."""
         folder2 = os.path.join(tmp, "hard-coded")
         os.makedirs(folder2, exist_ok=True)
-        text = open(os.path.join(exercises_dir, "pool-map", "reference.c")).read()
+        text = reference_text("pool-map")
         with open(os.path.join(folder2, "pool-map.c"), "w") as f:
             f.write(text)
         r = subprocess.run([plab, "exercise", "check", "pool-map", folder2, "--db", db, "--json",
@@ -287,8 +313,41 @@ def common_cases(tmp):
             return [f"a hard-coded sum: exit {rc}, verdict {v.get('verdict')}: {v.get('message')}"]
         return []
 
+    def markers():
+        """A teacher's solution.c: start writes the TODO text and the stand-in,
+        the reference keeps the solution; a region left open is refused with
+        its line."""
+        root = os.path.join(tmp, "teacher")
+        problems = []
+        for name, body in (("marked", "  /* SOLUTION BEGIN: TODO 1: add one. */\n  x += 1;\n"
+                            "  /* SOLUTION ELSE */\n  x += 0;\n  /* SOLUTION END */\n"),
+                           ("open", "  /* SOLUTION BEGIN: TODO 1: add one. */\n  x += 1;\n")):
+            os.makedirs(os.path.join(root, name), exist_ok=True)
+            shutil.copy(os.path.join(exercises_dir, "pool-map", "exercise.json"),
+                        os.path.join(root, name, "exercise.json"))
+            with open(os.path.join(root, name, "solution.c"), "w") as f:
+                f.write("int\nmain (void)\n{\n  int x = 0;\n" + body + "  return x;\n}\n")
+        env = dict(os.environ, PLAB_EXERCISES_PATH=root)
+        folder3 = os.path.join(tmp, "marked")
+        r = subprocess.run([plab, "exercise", "start", "marked", folder3], capture_output=True,
+                           text=True, env=env)
+        skel = open(os.path.join(folder3, "marked.c")).read() if r.returncode == 0 else ""
+        if r.returncode != 0 or "/* TODO 1: add one. */\n  x += 0;\n  return x;" not in skel \
+                or "SOLUTION" in skel or "x += 1" in skel:
+            problems.append(f"skeleton: exit {r.returncode} {r.stderr}: {skel!r}")
+        r = subprocess.run([plab, "exercise", "show", "marked", "--reference"],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0 or "{\n  int x = 0;\n  x += 1;\n  return x;" not in r.stdout \
+                or "TODO" in r.stdout or "SOLUTION" in r.stdout:
+            problems.append(f"reference: exit {r.returncode} {r.stderr}: {r.stdout!r}")
+        r = subprocess.run([plab, "exercise", "start", "open", os.path.join(tmp, "open")],
+                           capture_output=True, text=True, env=env)
+        if r.returncode == 0 or "solution.c:5: this SOLUTION BEGIN is not closed" not in r.stderr:
+            problems.append(f"an open region: exit {r.returncode}: {r.stderr}")
+        return problems
+
     return [("list", listing), ("compile error", compile_error), ("bad input", bad_input),
-            ("hard-coded answer", hard_coded)], [("report", report)]
+            ("hard-coded answer", hard_coded), ("solution markers", markers)], [("report", report)]
 
 
 if not have_plab(plab):

@@ -85,7 +85,7 @@ test_check (Fixture *f, gconstpointer data)
   g_autoptr (PlabExerciseInfo) info = plab_exercise_find ("pool-map", NULL);
   g_autofree char *folder = g_build_filename (f->tmp.dir, "pool-map", NULL);
   g_autofree char *file = g_build_filename (folder, "pool-map.c", NULL);
-  g_autofree char *reference = NULL, *text = NULL;
+  g_autofree char *text = NULL;
   PlabExercisePage *page;
   PlabTimelineView *mine, *theirs;
   PlabTimeWindow wa, wb;
@@ -109,8 +109,8 @@ test_check (Fixture *f, gconstpointer data)
   screenshot (f->window, "exercise-skeleton");
 
   /* The reference solution passes, and both timelines show. */
-  reference = g_build_filename (info->dir, "reference.c", NULL);
-  g_assert_true (g_file_get_contents (reference, &text, NULL, NULL));
+  text = plab_exercise_source (info, PLAB_EXERCISE_REFERENCE, NULL);
+  g_assert_nonnull (text);
   g_assert_true (g_file_set_contents (file, text, -1, NULL));
   verdict = check (page);
   g_assert_cmpstr (verdict, ==, "passed");

@@ -1,7 +1,6 @@
-/* barrier: your solution. Fill in the places marked TODO; `plab exercise check
- * barrier` builds it, runs it beside the reference and says what it sees. */
+/* Phases at a barrier: painters work in PHASES phases, each painter's value
+ * of a phase computed from every painter's value of the phase before. */
 #include <plab.h>
-#include <stdio.h>
 
 #define PHASES 6
 
@@ -9,7 +8,6 @@ typedef struct
 {
   PlabShared *values; /* int64_t per worker, for each phase and the one before */
   PlabBarrier *barrier;
-  uint64_t seed;
   int index;
   int workers;
 } Job;
@@ -27,15 +25,19 @@ painter (void *arg)
       int64_t *before = v + (p - 1) * job->workers, *now = v + p * job->workers;
       int64_t t0 = plab_now_ns (), total = 0;
 
-      /* Uneven walls: some painters take longer than others. */
-      plab_sleep_ns (1000000 * (1 + (int64_t)((job->index + p) % job->workers) * 3));
+      /* Uneven walls: painter w takes 1 + 3 w ms a phase, so that a painter
+       * that does not wait reads a slower one's value before it is painted. */
+      plab_sleep_ns (1000000 * (1 + 3 * (int64_t)job->index));
       for (int w = 0; w < job->workers; w++)
         total += before[w];
       now[job->index] = (total * 31 + job->index + p) % 1000003;
       plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), p, "phase");
-      /* TODO 1: the next phase reads every painter's value of this one. Wait
+      /* SOLUTION BEGIN: TODO 1: the next phase reads every painter's value of this one. Wait
        * here until all painters finished the phase: plab_barrier_wait
        * (job->barrier, -1) (a negative return means the barrier broke). */
+      if (plab_barrier_wait (job->barrier, -1) < 0)
+        return 1;
+      /* SOLUTION END */
     }
   return 0;
 }
@@ -54,19 +56,12 @@ solve (PlabExercise *ex)
     return 1;
   v = plab_shared_data (values);
   for (int w = 0; w < workers; w++)
-    v[w] = (int64_t)(plab_exercise_random (plab_exercise_seed (ex), w) % 1000);
-  for (int w = 0; w < workers; w++)
     {
-      jobs[w] = (Job){ values, barrier, plab_exercise_seed (ex), w, workers };
-      procs[w] = plab_process_new ("painter", painter, &jobs[w]);
-      plab_process_set_trace (procs[w], plab_exercise_trace (ex));
-      plab_process_start (procs[w]);
+      v[w] = (int64_t)(plab_exercise_random (plab_exercise_seed (ex), w) % 1000);
+      jobs[w] = (Job){ values, barrier, w, workers };
     }
-  for (int w = 0; w < workers; w++)
-    {
-      plab_process_join (procs[w], -1, NULL);
-      plab_process_free (procs[w]);
-    }
+  plab_exercise_start_workers (ex, "painter", painter, jobs, sizeof jobs[0], workers, procs);
+  plab_exercise_join_workers (procs, workers);
   for (int w = 0; w < workers; w++)
     checksum += v[PHASES * workers + w];
   plab_exercise_answer (ex, "checksum", (double)checksum);

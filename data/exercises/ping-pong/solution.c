@@ -1,7 +1,6 @@
-/* ping-pong: your solution. Fill in the places marked TODO; `plab exercise check
- * ping-pong` builds it, runs it beside the reference and says what it sees. */
+/* A ping-pong over a pipe: the parent sends a number, the child answers with
+ * the next one, ROUNDS times. */
 #include <plab.h>
-#include <stdio.h>
 
 #define ROUNDS 500
 #define STOP (-1)
@@ -38,24 +37,26 @@ solve (PlabExercise *ex)
 
   if (plab_pipe_new ("ping-pong", 64, &mine, &theirs) != 0)
     return 1;
-  child = plab_process_new ("ponger", ponger, theirs);
-  plab_process_set_trace (child, plab_exercise_trace (ex));
-  if (plab_process_start (child) != 0)
+  if (plab_exercise_start_workers (ex, "ponger", ponger, theirs, 0, 1, &child) != 0)
     return 1;
 
   for (int r = 0; r < ROUNDS; r++)
     {
-      /* TODO 1: send x to the child (plab_conn_send ()) and receive its
+      /* SOLUTION BEGIN: TODO 1: send x to the child (plab_conn_send ()) and receive its
        * answer into x (plab_conn_recv (mine, &x, sizeof x, &size, -1));
        * stop the loop when either fails. */
+      if (plab_conn_send (mine, &x, sizeof x) != 0
+          || plab_conn_recv (mine, &x, sizeof x, &size, -1) != 0)
+        break;
+      /* SOLUTION ELSE */
       (void)size;
+      /* SOLUTION END */
       x = (x * 7 + 5) % 1000003;
       rounds++;
     }
   plab_conn_send (mine, &stop, sizeof stop); /* the child's loop ends */
   plab_conn_close (mine);
-  plab_process_join (child, -1, NULL);
-  plab_process_free (child);
+  plab_exercise_join_workers (&child, 1);
   plab_conn_close (theirs);
   plab_exercise_answer (ex, "final", (double)x);
   plab_exercise_answer (ex, "rounds", rounds);

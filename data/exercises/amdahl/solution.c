@@ -1,7 +1,6 @@
-/* amdahl: your solution. Fill in the places marked TODO; `plab exercise check
- * amdahl` builds it, runs it beside the reference and says what it sees. */
+/* Measure a serial fraction and predict the speedup: a serial part whose
+ * length depends on the input, then a parallel part of TASKS tasks. */
 #include <plab.h>
-#include <stdio.h>
 
 #define TASKS 16
 
@@ -29,15 +28,6 @@ parallel_part (PlabExercise *ex, int workers, int64_t task_ms)
 {
   static int64_t items[TASKS];
   static uint64_t results[TASKS];
-  PlabPool *pool = NULL;
-  PlabMapReport report;
-  int rc;
-
-  for (int i = 0; i < TASKS; i++)
-    items[i] = task_ms;
-  PlabPoolOptions options = { .backend = PLAB_BACKEND_PROCESSES,
-                              .workers = workers,
-                              .trace = plab_exercise_trace (ex) };
   PlabMap map = { .func = task,
                   .items = items,
                   .item_size = sizeof items[0],
@@ -45,11 +35,10 @@ parallel_part (PlabExercise *ex, int workers, int64_t task_ms)
                   .results = results,
                   .result_size = sizeof results[0],
                   .chunk_size = 1 };
-  rc = plab_pool_new (&options, &pool);
-  if (rc == 0)
-    rc = plab_pool_map (pool, &map, &report);
-  plab_pool_free (pool);
-  return rc;
+
+  for (int i = 0; i < TASKS; i++)
+    items[i] = task_ms;
+  return plab_exercise_map (ex, PLAB_BACKEND_PROCESSES, workers, &map);
 }
 
 /* The serial part: the main lane alone. */
@@ -71,16 +60,30 @@ solve (PlabExercise *ex)
   int64_t t0, t1, t2;
   double f, predicted;
 
-  /* TODO 1: measure, with plab_now_ns (), how long serial_part (serial_ms)
+  /* SOLUTION BEGIN: TODO 1: measure, with plab_now_ns (), how long serial_part (serial_ms)
    * and parallel_part (ex, 1, task_ms) take on one worker, and compute the
    * serial fraction f: the serial part's share of the whole time. */
+  /* Measure on one worker: the serial part, then the parallel part. */
+  t0 = plab_now_ns ();
+  serial_part (serial_ms);
+  t1 = plab_now_ns ();
+  if (parallel_part (ex, 1, task_ms) != 0)
+    return 1;
+  t2 = plab_now_ns ();
+  f = (double)(t1 - t0) / (double)(t2 - t0);
+  /* SOLUTION ELSE */
   t0 = t1 = t2 = 0;
   serial_part (serial_ms);
   f = 0;
   (void)t0, (void)t1, (void)t2;
+  /* SOLUTION END */
 
-  /* TODO 2: predict the speedup on `workers` workers with Amdahl's law. */
+  /* SOLUTION BEGIN: TODO 2: predict the speedup on `workers` workers with Amdahl's law. */
+  /* Amdahl's law: the serial fraction stays, the rest divides by the workers. */
+  predicted = 1.0 / (f + (1.0 - f) / workers);
+  /* SOLUTION ELSE */
   predicted = workers;
+  /* SOLUTION END */
 
   plab_exercise_answer (ex, "f", f);
   plab_exercise_answer (ex, "predicted", predicted);

@@ -1,7 +1,6 @@
-/* queue: your solution. Fill in the places marked TODO; `plab exercise check
- * queue` builds it, runs it beside the reference and says what it sees. */
+/* Producers and consumers on a bounded queue with sentinels: PRODUCERS
+ * producers put numbers on a queue, one consumer per worker takes them. */
 #include <plab.h>
-#include <stdio.h>
 
 #define PRODUCERS 2
 #define ITEMS_PER_PRODUCER 400
@@ -13,7 +12,6 @@ typedef struct
   PlabShared *sums; /* int64_t per consumer: its sum, then its count */
   uint64_t seed;
   int index;
-  int consumers;
 } Job;
 
 static int
@@ -60,39 +58,32 @@ solve (PlabExercise *ex)
   PlabQueue *queue = plab_queue_new ("items", 8, 0);
   PlabShared *sums = plab_shared_new ("sums", 2 * sizeof (int64_t) * consumers, false);
   PlabProcess *producers[PRODUCERS], *takers[64];
-  Job pjobs[PRODUCERS], cjobs[64];
-  int64_t sum = 0, count = 0, sentinel = SENTINEL;
+  Job jobs[PRODUCERS + 64];
+  int64_t *totals, sum = 0, count = 0, sentinel = SENTINEL;
 
   if (queue == NULL || sums == NULL)
     return 1;
-  for (int c = 0; c < consumers; c++)
-    {
-      cjobs[c] = (Job){ queue, sums, plab_exercise_seed (ex), c, consumers };
-      takers[c] = plab_process_new ("consumer", consumer, &cjobs[c]);
-      plab_process_set_trace (takers[c], plab_exercise_trace (ex));
-      plab_process_start (takers[c]);
-    }
-  for (int p = 0; p < PRODUCERS; p++)
-    {
-      pjobs[p] = (Job){ queue, sums, plab_exercise_seed (ex), p, consumers };
-      producers[p] = plab_process_new ("producer", producer, &pjobs[p]);
-      plab_process_set_trace (producers[p], plab_exercise_trace (ex));
-      plab_process_start (producers[p]);
-    }
-  for (int p = 0; p < PRODUCERS; p++)
-    {
-      plab_process_join (producers[p], -1, NULL);
-      plab_process_free (producers[p]);
-    }
-  /* TODO 1: every item is queued, but each consumer waits for more. Tell
+  for (int j = 0; j < PRODUCERS + consumers; j++)
+    jobs[j] = (Job){ queue, sums, plab_exercise_seed (ex), j < PRODUCERS ? j : j - PRODUCERS };
+  plab_exercise_start_workers (ex, "consumer", consumer, jobs + PRODUCERS, sizeof jobs[0],
+                               consumers, takers);
+  plab_exercise_start_workers (ex, "producer", producer, jobs, sizeof jobs[0], PRODUCERS,
+                               producers);
+  plab_exercise_join_workers (producers, PRODUCERS);
+  /* SOLUTION BEGIN: TODO 1: every item is queued, but each consumer waits for more. Tell
    * every consumer to stop: put one SENTINEL per consumer on the queue. */
+  /* Every item is queued: one sentinel per consumer tells each to stop. */
+  for (int c = 0; c < consumers; c++)
+    plab_queue_put (queue, &sentinel, sizeof sentinel, -1);
+  /* SOLUTION ELSE */
   (void)sentinel;
+  /* SOLUTION END */
+  plab_exercise_join_workers (takers, consumers);
+  totals = plab_shared_data (sums);
   for (int c = 0; c < consumers; c++)
     {
-      plab_process_join (takers[c], -1, NULL);
-      plab_process_free (takers[c]);
-      sum += ((int64_t *)plab_shared_data (sums))[2 * c];
-      count += ((int64_t *)plab_shared_data (sums))[2 * c + 1];
+      sum += totals[2 * c];
+      count += totals[2 * c + 1];
     }
   plab_exercise_answer (ex, "sum", (double)sum);
   plab_exercise_answer (ex, "count", (double)count);

@@ -1,7 +1,6 @@
-/* race-lock: your solution. Fill in the places marked TODO; `plab exercise check
- * race-lock` builds it, runs it beside the reference and says what it sees. */
+/* Fix a lost-update race with a lock: worker processes add to one shared
+ * counter at the same time, and updates get lost. */
 #include <plab.h>
-#include <stdio.h>
 
 #define INCREMENTS 20000
 
@@ -12,18 +11,6 @@ typedef struct
   int64_t step;
 } Job;
 
-/* A slow read-modify-write: the gap between reading and writing is where
- * another worker's update gets lost. */
-static int64_t
-add_slowly (int64_t value, int64_t step)
-{
-  volatile int64_t v = value;
-
-  for (int spin = 0; spin < 3000; spin++)
-    v = v + 0;
-  return v + step;
-}
-
 static int
 worker (void *arg)
 {
@@ -33,11 +20,16 @@ worker (void *arg)
 
   for (int i = 0; i < INCREMENTS; i++)
     {
-      /* TODO 1: two workers can read the same value here and both write
+      /* SOLUTION BEGIN: TODO 1: two workers can read the same value here and both write
        * value + step: one update is lost. Hold job->lock around the
        * read-modify-write (plab_lock_acquire (job->lock, -1) and
        * plab_lock_release (job->lock)). */
-      *counter = add_slowly (*counter, job->step);
+      plab_lock_acquire (job->lock, -1);
+      *counter = plab_exercise_slow_add (*counter, job->step);
+      plab_lock_release (job->lock);
+      /* SOLUTION ELSE */
+      *counter = plab_exercise_slow_add (*counter, job->step);
+      /* SOLUTION END */
     }
   plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 0, "increments");
   return 0;
@@ -46,26 +38,16 @@ worker (void *arg)
 static int
 solve (PlabExercise *ex)
 {
-  int workers = plab_exercise_workers (ex);
+  int workers = plab_exercise_workers (ex), rc;
   Job job = { .counter = plab_shared_new ("counter", sizeof (int64_t), false),
               .lock = plab_lock_new ("counter lock"),
               .step = 1 + (int64_t)(plab_exercise_seed (ex) % 7) };
   PlabProcess *procs[64];
-  int rc = 0;
 
   if (job.counter == NULL || job.lock == NULL)
     return 1;
-  for (int w = 0; w < workers; w++)
-    {
-      procs[w] = plab_process_new (NULL, worker, &job);
-      plab_process_set_trace (procs[w], plab_exercise_trace (ex));
-      rc |= plab_process_start (procs[w]);
-    }
-  for (int w = 0; w < workers; w++)
-    {
-      plab_process_join (procs[w], -1, NULL);
-      plab_process_free (procs[w]);
-    }
+  rc = plab_exercise_start_workers (ex, "worker", worker, &job, 0, workers, procs);
+  rc |= plab_exercise_join_workers (procs, workers);
   plab_exercise_answer (ex, "count", (double)*(int64_t *)plab_shared_data (job.counter));
   plab_lock_free (job.lock);
   plab_shared_free (job.counter);

@@ -1,4 +1,5 @@
-/* pool-map: the reference solution. */
+/* Parallelise a loop with a pool map: 64 items of a few milliseconds each,
+ * run over a pool of worker processes instead of one after another. */
 #include <plab.h>
 #include <stdio.h>
 
@@ -29,6 +30,11 @@ solve (PlabExercise *ex)
   for (int i = 0; i < N_ITEMS; i++)
     items[i] = plab_exercise_random (plab_exercise_seed (ex), i);
 
+  /* SOLUTION BEGIN: TODO 1: this loop runs every item on the main lane, one after another.
+   * Run work () on the items with a pool instead: plab_pool_new () with
+   * PlabPoolOptions { .backend = PLAB_BACKEND_PROCESSES, .workers =
+   * plab_exercise_workers (ex), .trace = plab_exercise_trace (ex) }, then
+   * plab_pool_map () with a PlabMap of items and results, and plab_pool_free (). */
   PlabPoolOptions options = { .backend = PLAB_BACKEND_PROCESSES,
                               .workers = plab_exercise_workers (ex),
                               .trace = plab_exercise_trace (ex) };
@@ -43,6 +49,18 @@ solve (PlabExercise *ex)
   if (rc == 0)
     rc = plab_pool_map (pool, &map, &report);
   plab_pool_free (pool);
+  /* SOLUTION ELSE */
+  rc = 0;
+  for (int i = 0; i < N_ITEMS; i++)
+    {
+      int64_t t0 = plab_now_ns ();
+
+      work (&items[i], &results[i], NULL);
+      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), i, "item");
+    }
+  (void)pool;
+  (void)report;
+  /* SOLUTION END */
   if (rc != 0)
     {
       fprintf (stderr, "pool map: %s\n", plab_strerror (rc));

@@ -1,6 +1,6 @@
-/* deadlock: the reference solution. */
+/* Break a deadlock by ordering locks: clerk processes move money between two
+ * accounts, holding both accounts' locks during a transfer. */
 #include <plab.h>
-#include <stdio.h>
 
 #define ACCOUNTS 2
 #define TRANSFERS 40
@@ -24,9 +24,15 @@ clerk (void *arg)
     {
       int from = (job->index + t) % ACCOUNTS, to = 1 - from;
       int64_t amount = (int64_t)(plab_exercise_random (job->seed, job->index * 1000 + t) % 50);
+      /* SOLUTION BEGIN: TODO 1: clerk 0 locks account 0 then 1, clerk 1 locks 1 then 0: each
+       * can hold one lock and wait forever for the other. Choose first and
+       * second so that every clerk takes the locks in the same order. */
       /* Every clerk takes the locks in one order, the lower account first:
        * no clerk can then hold one lock while waiting for the other's. */
       int first = from < to ? from : to, second = from < to ? to : from;
+      /* SOLUTION ELSE */
+      int first = from, second = to;
+      /* SOLUTION END */
       int64_t t0;
 
       plab_lock_acquire (job->locks[first], -1);
@@ -58,17 +64,9 @@ solve (PlabExercise *ex)
   for (int a = 0; a < ACCOUNTS; a++)
     balance[a] = 1000 + (int64_t)(plab_exercise_random (plab_exercise_seed (ex), a) % 1000);
   for (int w = 0; w < workers; w++)
-    {
-      jobs[w] = (Job){ balances, { locks[0], locks[1] }, plab_exercise_seed (ex), w };
-      procs[w] = plab_process_new ("clerk", clerk, &jobs[w]);
-      plab_process_set_trace (procs[w], plab_exercise_trace (ex));
-      plab_process_start (procs[w]);
-    }
-  for (int w = 0; w < workers; w++)
-    {
-      plab_process_join (procs[w], -1, NULL);
-      plab_process_free (procs[w]);
-    }
+    jobs[w] = (Job){ balances, { locks[0], locks[1] }, plab_exercise_seed (ex), w };
+  plab_exercise_start_workers (ex, "clerk", clerk, jobs, sizeof jobs[0], workers, procs);
+  plab_exercise_join_workers (procs, workers);
   plab_exercise_answer (ex, "total", (double)(balance[0] + balance[1]));
   plab_exercise_answer (ex, "account0", (double)balance[0]);
   plab_lock_free (locks[0]);

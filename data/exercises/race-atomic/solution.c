@@ -1,6 +1,6 @@
-/* race-atomic: the reference solution. */
+/* Fix a lost-update race with an atomic: the race of race-lock, fixed
+ * without a lock by one atomic read-modify-write. */
 #include <plab.h>
-#include <stdio.h>
 
 #define INCREMENTS 20000
 
@@ -14,12 +14,19 @@ static int
 worker (void *arg)
 {
   Job *job = arg;
-  int64_t *counter = plab_shared_data (job->counter);
+  volatile int64_t *counter = plab_shared_data (job->counter);
   int64_t t0 = plab_now_ns ();
 
   for (int i = 0; i < INCREMENTS; i++)
     {
+      /* SOLUTION BEGIN: TODO 1: two workers can read the same value here and both write
+       * value + step: one update is lost. Make the read-modify-write one
+       * atomic operation (__atomic_fetch_add (), or <stdatomic.h>), without
+       * a lock: the check measures the speed against an atomic reference. */
       __atomic_fetch_add (counter, job->step, __ATOMIC_RELAXED);
+      /* SOLUTION ELSE */
+      *counter = plab_exercise_slow_add (*counter, job->step);
+      /* SOLUTION END */
     }
   plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 0, "increments");
   return 0;
@@ -28,25 +35,15 @@ worker (void *arg)
 static int
 solve (PlabExercise *ex)
 {
-  int workers = plab_exercise_workers (ex);
+  int workers = plab_exercise_workers (ex), rc;
   Job job = { .counter = plab_shared_new ("counter", sizeof (int64_t), false),
               .step = 1 + (int64_t)(plab_exercise_seed (ex) % 7) };
   PlabProcess *procs[64];
-  int rc = 0;
 
   if (job.counter == NULL)
     return 1;
-  for (int w = 0; w < workers; w++)
-    {
-      procs[w] = plab_process_new (NULL, worker, &job);
-      plab_process_set_trace (procs[w], plab_exercise_trace (ex));
-      rc |= plab_process_start (procs[w]);
-    }
-  for (int w = 0; w < workers; w++)
-    {
-      plab_process_join (procs[w], -1, NULL);
-      plab_process_free (procs[w]);
-    }
+  rc = plab_exercise_start_workers (ex, "worker", worker, &job, 0, workers, procs);
+  rc |= plab_exercise_join_workers (procs, workers);
   plab_exercise_answer (ex, "count", (double)*(int64_t *)plab_shared_data (job.counter));
   plab_shared_free (job.counter);
   return rc != 0;
