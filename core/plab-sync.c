@@ -394,11 +394,15 @@ object_new (size_t size,
   ((Type *)object_new (sizeof (Type), offsetof (Type, mutex), offsetof (Type, cond),               \
                        offsetof (Type, name_field), name, fallback))
 
-/* Undoes object_new () and releases @self. */
+/* Undoes object_new () and releases @self. The condition is not destroyed:
+ * glibc's pthread_cond_destroy () waits until every waiter has confirmed its
+ * wake-up, and a waiter killed inside a wait (a crashed or terminated worker)
+ * never does, so the free would hang for ever. Unmapping the shared memory
+ * is all a process-shared condition needs. */
 static void
 object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
 {
-  pthread_cond_destroy (cond);
+  (void)cond;
   pthread_mutex_destroy (mutex);
   _plab_shared_release (self, size);
 }

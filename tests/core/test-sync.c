@@ -669,6 +669,55 @@ test_lock_owner_killed_while_waited (void)
   plab_lock_free (lock);
 }
 
+/* A process killed while it waits on a condition never confirms its wake-up:
+ * freeing the condition afterwards must still return (it once waited for
+ * that confirmation for ever). The free runs in a child with an alarm, so a
+ * hang fails the test instead of holding it up. */
+static void
+test_free_after_waiter_killed (void)
+{
+  PlabCondition *c = plab_condition_new ("killed waiter");
+  PlabShared *shared = plab_shared_new ("waiting", sizeof (int), false);
+  volatile int *waiting = plab_shared_data (shared);
+  pid_t waiter, freer;
+
+  waiter = proc_test_fork ();
+  if (waiter == 0)
+    {
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      *waiting = 1;
+      plab_condition_wait (c, HANG_NS);
+      _exit (0);
+    }
+  /* The waiter sets the flag holding the lock and lets the lock go only by
+   * waiting: once we hold the lock and see the flag, it waits. */
+  for (int64_t give_up = plab_now_ns () + HANG_NS; plab_now_ns () < give_up;)
+    {
+      bool in_wait;
+
+      plab_lock_acquire (plab_condition_lock (c), -1);
+      in_wait = *waiting == 1;
+      plab_lock_release (plab_condition_lock (c));
+      if (in_wait)
+        break;
+      g_usleep (1000);
+    }
+  g_assert_cmpint (*waiting, ==, 1);
+  kill (waiter, SIGKILL);
+  g_assert_cmpint (waitpid (waiter, NULL, 0), ==, waiter);
+
+  freer = proc_test_fork ();
+  if (freer == 0)
+    {
+      alarm (20);
+      plab_condition_free (c);
+      _exit (0);
+    }
+  g_assert_cmpint (proc_test_wait_code (freer), ==, 0);
+  plab_condition_free (c);
+  plab_shared_free (shared);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -687,6 +736,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/sync/relock-is-edeadlk", test_relock_is_edeadlk);
   g_test_add_func ("/plab/sync/condition-wait-for-notify-n", test_condition_wait_for_notify_n);
   g_test_add_func ("/plab/sync/barrier-action-abort", test_barrier_action_abort);
+  g_test_add_func ("/plab/sync/free-after-waiter-killed", test_free_after_waiter_killed);
   g_test_add_func ("/plab/sync/wait-spans", test_wait_spans);
   g_test_add_func ("/plab/sync/cancel-wakes-waits", test_cancel_wakes_waits);
   g_test_add_func ("/plab/sync/watched-timeout-unchanged", test_watched_timeout_unchanged);
