@@ -32,7 +32,7 @@ static const PlabParamSpec params[N_PARAMS] = {
   = { "work_ms", PLAB_PARAM_DOUBLE, "CPU time a rank computes on each message it receives", 2, 0.01,
       1000, NULL, "ms" },
   [PARAM_ROUNDS]
-  = { "rounds", PLAB_PARAM_INT, "messages of each size sent to every rank (the median counts)", 5,
+  = { "rounds", PLAB_PARAM_INT, "messages of each size sent to every rank (the shortest counts)", 5,
       1, 100, NULL, "messages" },
 };
 

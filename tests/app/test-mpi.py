@@ -147,7 +147,7 @@ def demo_case(demo, ranks):
 def messages_ratio_grows(db):
     """The communication-vs-computation demo: from 1 KiB to 4 MiB the send
     time over the work time grows (a 4 MiB copy against a 1 KiB one)."""
-    p = plab(db, "messages", "-j", "2", "--set", "max_kb=4096", "--set", "rounds=3")
+    p = plab(db, "messages", "-j", "2", "--set", "max_kb=4096", "--set", "rounds=5")
     assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
     run = last_run(db)
     r = run["result"]
