@@ -101,6 +101,7 @@ load (const char *dir, const char *name, GError **error)
   info->title = g_strdup (plab_json_string (plab_json_get (info->json, "title"), name));
   info->type = g_strdup (plab_json_string (plab_json_get (info->json, "type"), "other"));
   info->summary = g_strdup (plab_json_string (plab_json_get (info->json, "summary"), ""));
+  info->order = plab_json_number (plab_json_get (info->json, "order"), 1000);
   info->time_limit_s = plab_json_number (plab_json_get (info->json, "time_limit_s"), 10);
   info->min_speed = plab_json_number (plab_json_get (info->json, "min_speed"), 0);
   rec = plab_json_get (info->json, "recording");
@@ -122,11 +123,14 @@ is_exercise (const char *dir, const char *name)
   return g_file_test (json, G_FILE_TEST_IS_REGULAR) && g_file_test (source, G_FILE_TEST_IS_REGULAR);
 }
 
+/* The order a course takes them in (the descriptor's "order"), then by name. */
 static int
-by_name (gconstpointer a, gconstpointer b)
+by_order (gconstpointer a, gconstpointer b)
 {
   const PlabExerciseInfo *x = *(PlabExerciseInfo *const *)a, *y = *(PlabExerciseInfo *const *)b;
 
+  if (x->order != y->order)
+    return x->order < y->order ? -1 : 1;
   return strcmp (x->name, y->name);
 }
 
@@ -157,7 +161,7 @@ plab_exercise_list (GError **error)
           g_ptr_array_add (list, info);
         }
     }
-  g_ptr_array_sort (list, by_name);
+  g_ptr_array_sort (list, by_order);
   return list;
 }
 

@@ -25,6 +25,7 @@ typedef struct
   char *title;
   char *type;
   char *summary;
+  double order; /* where the lists put it: by order, then by name */
   double time_limit_s;
   double min_speed; /* the student's speed / the reference's, at least */
   int min_busy_workers;
