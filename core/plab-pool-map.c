@@ -86,13 +86,17 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
       if ((i + 1) % chunk == 0 || i + 1 == map->n_items || rc != 0)
         end_chunk_span (&chunk_t0, chunk_first, label);
       *ran = i + 1;
-      if (map->status != NULL)
-        map->status[i] = rc;
       if (map->task_codes != NULL)
         map->task_codes[i] = task_rc;
       /* The item ended early because the run is cancelled: not its failure. */
       if (task_rc == PLAB_ECANCELLED && _plab_pool_cancelled (self))
-        return PLAB_ECANCELLED;
+        {
+          if (map->status != NULL)
+            map->status[i] = PLAB_ECANCELLED;
+          return PLAB_ECANCELLED;
+        }
+      if (map->status != NULL)
+        map->status[i] = rc;
       if (rc != 0)
         _plab_pool_note_failure (ms, i, rc, task_rc, NULL);
       if (rc != 0 && map->fail_fast)
@@ -338,15 +342,20 @@ break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
     for (size_t i = 0; i < map->n_items; i++)
       {
         int32_t s = atomic_load_explicit (&states[i], memory_order_acquire);
+        int32_t task_rc
+            = s == PLAB_ETASK
+                  ? atomic_load_explicit (&_plab_pool_task_codes (states, map->n_items)[i],
+                                          memory_order_relaxed)
+                  : 0;
 
+        /* A task that returned PLAB_ECANCELLED because this cancel reached
+         * it was cancelled, not failed. */
+        if (s == PLAB_ETASK && task_rc == PLAB_ECANCELLED && rc == PLAB_ECANCELLED)
+          s = PLAB_ECANCELLED;
         if (map->status != NULL)
           map->status[i] = s == POOL_ITEM_DONE ? 0 : (s == POOL_ITEM_PENDING ? rc : s);
         if (map->task_codes != NULL)
-          map->task_codes[i]
-              = s == PLAB_ETASK
-                    ? atomic_load_explicit (&_plab_pool_task_codes (states, map->n_items)[i],
-                                            memory_order_relaxed)
-                    : 0;
+          map->task_codes[i] = task_rc;
       }
 }
 

@@ -124,7 +124,8 @@ typedef struct
                         that a chunk takes about 2 ms, and smaller near the end */
   int *status;           /* optional, n_items entries: the library's code for each item: 0,
                             PLAB_ETASK (its task returned non-zero: task_codes says what),
-                            PLAB_ECRASHED (its worker died) or PLAB_ECANCELLED (not run) */
+                            PLAB_ECRASHED (its worker died) or PLAB_ECANCELLED (not run, or
+                            ended by the map's cancel) */
   bool fail_fast;        /* stop handing out items after the first failure; the items not
                      run get PLAB_ECANCELLED (default: collect every failure) */
   bool chunk_spans;      /* one task span per chunk ("1000 items from x=0"), not one per

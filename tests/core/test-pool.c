@@ -859,7 +859,8 @@ test_trace_on_off_same (void)
         g_assert_cmpmem (on.status, n * sizeof (int), off.status, n * sizeof (int));
         g_assert_cmpmem (futs_on, n * sizeof (int64_t), futs_off, n * sizeof (int64_t));
         check_squares (on.results, n, 1000);
-        g_assert_cmpint (on.status[1000], ==, PLAB_EINVAL);
+        g_assert_cmpint (on.status[1000], ==, PLAB_ETASK);
+        g_assert_cmpint (on.task_codes[1000], ==, PLAB_EINVAL);
         for (size_t i = 0; i < n; i++)
           g_assert_cmpint (futs_on[i], ==, (int64_t)(i * i));
 
