@@ -139,6 +139,8 @@ extern const PlabDemo plab_demo_pipe;
 extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;
 extern const PlabDemo plab_demo_squares;
+extern const PlabDemo plab_demo_start_methods;
+extern const PlabDemo plab_demo_manager;
 
 /* How many rows the tables of plab-demo-texts.c hold: the Try this steps
  * (returned) and the result labels (*@n_labels). A test adds up each demo's
