@@ -7,10 +7,11 @@
  * was, but the thread is not there, so the counter never moves again. Under
  * spawn the child is a fresh run of the program, and under forkserver a fork
  * of a server started before the change: both see the global as the program
- * began and no counter at all. Each child writes what it saw into named
- * shared memory (the only memory all three kinds can reach), and the time
- * from the start call to the child's first line is its start cost, a span
- * per start on the main lane.
+ * began and no counter at all. Each child says what it saw in its exit code
+ * (the one channel every start method gives back without help), and the
+ * time from the start call until the child has ended is its start cost, a
+ * span per start on the main lane; the child itself only looks around for
+ * a few milliseconds, the same under every method.
  */
 #include "plab-demo-private.h"
 
@@ -33,7 +34,7 @@ static const char *const modes[] = { "all", "fork", "spawn", "forkserver", NULL 
 #define MARK_AT_START 1    /* the global as the program starts */
 #define MARK_CHANGED 42    /* the global once the parent changed it */
 #define TICK_NS 1000000    /* the parent's thread ticks this often */
-#define WATCH_NS 20000000  /* a child watches the counter this long */
+#define WATCH_NS 5000000   /* a child watches the counter this long */
 #define JOIN_NS 2000000000 /* a child's join looks at the cancel flag this often */
 
 static const PlabParamSpec params[N_PARAMS] = {
@@ -53,29 +54,22 @@ static int mark = MARK_AT_START;
 static _Atomic int64_t ticks;
 static _Atomic int ticking;
 
-/* What one child saw, written by that child only into the segment. */
+/* What one child saw, as the parent decodes it from the child's exit code. */
 typedef struct
 {
-  int64_t entered_ns; /* plab_now_ns () at its first line (a clock all processes share) */
   int mark;
   int threads;
-  int64_t ticks_seen;
-  int ticks_moved;
-  int reported;
+  bool ticks_seen; /* the counter was above 0 */
+  bool ticks_moved;
+  bool reported;
 } Seen;
 
-typedef struct
-{
-  Seen seen[PLAB_N_START_METHODS][MAX_STARTS];
-} SeenTable;
-
-/* A child's argument: copied into it under every method. */
-typedef struct
-{
-  char shm_name[PLAB_SHM_NAME_MAX];
-  int method;
-  int index;
-} ChildArg;
+/* The bits of a child's exit code (at most 127, so that it never reads as
+ * a signal): what it saw of the parent's global, thread and counter. */
+#define SEEN_MARK_CHANGED 0x01
+#define SEEN_TICKS 0x02
+#define SEEN_TICKS_MOVED 0x04
+#define SEEN_THREADS_SHIFT 3 /* 4 bits of thread count, 15 at most */
 
 /* The threads of the calling process, from /proc/self/status; 0 when unknown. */
 static int
@@ -97,26 +91,20 @@ count_threads (void)
 static int
 child_cb (void *arg)
 {
-  int64_t entered = plab_now_ns ();
-  const ChildArg *a = arg;
-  PlabShm *shm;
-  Seen *s;
-  int64_t before;
+  int64_t before = atomic_load (&ticks);
+  int threads = count_threads ();
+  int code = 0;
 
-  if (plab_shm_open (a->shm_name, &shm) != 0)
-    return 2;
-  s = &((SeenTable *)plab_shm_data (shm))->seen[a->method][a->index];
-  s->entered_ns = entered;
-  s->mark = mark;
-  s->threads = count_threads ();
+  (void)arg;
   /* A ticker thread in this process would move the counter meanwhile. */
-  before = atomic_load (&ticks);
   plab_sleep_ns (WATCH_NS);
-  s->ticks_seen = before;
-  s->ticks_moved = atomic_load (&ticks) != before;
-  s->reported = 1;
-  plab_shm_close (shm);
-  return 0;
+  if (mark == MARK_CHANGED)
+    code |= SEEN_MARK_CHANGED;
+  if (before > 0)
+    code |= SEEN_TICKS;
+  if (atomic_load (&ticks) != before)
+    code |= SEEN_TICKS_MOVED;
+  return code | (threads < 15 ? threads : 15) << SEEN_THREADS_SHIFT;
 }
 
 static void *
@@ -134,36 +122,34 @@ ticker_thread (void *data)
 typedef struct
 {
   PlabDemoRun *run;
-  PlabShm *shm;
-  SeenTable *table;
+  Seen seen[PLAB_N_START_METHODS][MAX_STARTS];
   bool methods[PLAB_N_START_METHODS];
   int starts;
   int parent_threads;
-  int64_t begun_ns[PLAB_N_START_METHODS][MAX_STARTS];
+  int64_t cost_ns[PLAB_N_START_METHODS][MAX_STARTS];
   double start_ms[PLAB_N_START_METHODS]; /* median */
 } Starts;
 
-/* Starts child @i under @method, waits for it and records its start span. */
+/* Starts child @i under @method, waits for it, decodes what it saw and
+ * records its start span. */
 static int
 start_one (Starts *st, PlabStartMethod method, int i)
 {
-  ChildArg arg = { .method = method, .index = i };
   char name[PLAB_LABEL_MAX];
+  Seen *seen = &st->seen[method][i];
   PlabExitStatus status;
   PlabProcess *p;
-  const Seen *seen;
+  int64_t t0;
   int rc;
 
-  snprintf (arg.shm_name, sizeof arg.shm_name, "%s", plab_shm_name (st->shm));
   snprintf (name, sizeof name, "%s %d", plab_start_method_name (method), i + 1);
-  p = plab_process_new (name, child_cb, &arg);
+  p = plab_process_new (name, child_cb, NULL);
   if (p == NULL)
     return PLAB_ENOMEM;
   plab_process_set_trace (p, st->run->trace);
-  if ((rc = plab_process_set_start_method (p, method)) != 0
-      || (rc = plab_process_set_arg_size (p, sizeof arg)) != 0)
+  if ((rc = plab_process_set_start_method (p, method)) != 0)
     goto out;
-  st->begun_ns[method][i] = plab_now_ns ();
+  t0 = plab_now_ns ();
   if ((rc = plab_process_start (p)) != 0)
     goto out;
   while ((rc = plab_process_join (p, JOIN_NS, &status)) == PLAB_ETIMEDOUT)
@@ -173,16 +159,23 @@ start_one (Starts *st, PlabStartMethod method, int i)
         rc = PLAB_ECANCELLED;
         goto out;
       }
-  seen = &st->table->seen[method][i];
-  if (rc == 0 && (status.state != PLAB_PROCESS_EXITED || status.code != 0 || !seen->reported))
+  st->cost_ns[method][i] = plab_now_ns () - t0;
+  if (rc == 0 && status.state != PLAB_PROCESS_EXITED)
     {
       plab_exit_status_describe (&status, st->run->error, sizeof st->run->error);
       rc = PLAB_ECRASHED;
     }
   if (rc == 0)
     {
+      *seen = (Seen){
+        .mark = status.code & SEEN_MARK_CHANGED ? MARK_CHANGED : MARK_AT_START,
+        .threads = status.code >> SEEN_THREADS_SHIFT,
+        .ticks_seen = status.code & SEEN_TICKS,
+        .ticks_moved = status.code & SEEN_TICKS_MOVED,
+        .reported = true,
+      };
       snprintf (name, sizeof name, "start: %s", plab_start_method_name (method));
-      plab_span (PLAB_SPAN_SPAWN, st->begun_ns[method][i], seen->entered_ns, i, name);
+      plab_span (PLAB_SPAN_SPAWN, t0, t0 + st->cost_ns[method][i], i, name);
     }
 
 out:
@@ -208,7 +201,7 @@ measure_medians (Starts *st)
       if (!st->methods[m])
         continue;
       for (int i = 0; i < st->starts; i++)
-        cost[i] = st->table->seen[m][i].entered_ns - st->begun_ns[m][i];
+        cost[i] = st->cost_ns[m][i];
       qsort (cost, (size_t)st->starts, sizeof cost[0], compare_int64);
       st->start_ms[m] = (st->starts % 2 ? cost[st->starts / 2]
                                         : (cost[st->starts / 2 - 1] + cost[st->starts / 2]) / 2)
@@ -224,12 +217,12 @@ as_promised (const Starts *st, int m)
 {
   for (int i = 0; i < st->starts; i++)
     {
-      const Seen *s = &st->table->seen[m][i];
+      const Seen *s = &st->seen[m][i];
 
-      if (s->threads != 1 || s->ticks_moved)
+      if (!s->reported || s->threads != 1 || s->ticks_moved)
         return false;
-      if (m == PLAB_START_FORK ? s->mark != MARK_CHANGED || s->ticks_seen == 0
-                               : s->mark != MARK_AT_START || s->ticks_seen != 0)
+      if (m == PLAB_START_FORK ? s->mark != MARK_CHANGED || !s->ticks_seen
+                               : s->mark != MARK_AT_START || s->ticks_seen)
         return false;
     }
   return true;
@@ -248,7 +241,7 @@ result_json (const Starts *st)
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     {
       const char *name = plab_start_method_name (m);
-      const Seen *s = &st->table->seen[m][0];
+      const Seen *s = &st->seen[m][0];
       char key[48];
 
       if (!st->methods[m])
@@ -259,14 +252,14 @@ result_json (const Starts *st)
                        ", \"%s_global\": \"%s\", \"%s_threads\": %d, \"%s_thread_memory\": \"%s\"",
                        name, s->mark == MARK_CHANGED ? "changed by the parent" : "as it began",
                        name, s->threads, name,
-                       s->ticks_seen == 0 ? "none"
-                       : s->ticks_moved   ? "running"
-                                          : "copied, the thread gone");
+                       !s->ticks_seen   ? "none"
+                       : s->ticks_moved ? "running"
+                                        : "copied, the thread gone");
       cats[k] = name;
       cost[k++] = st->start_ms[m];
     }
   plab_buf_append (&buf, ", ");
-  _plab_demo_json_figure (&buf, "bars", "Time from the start call to the child's first line",
+  _plab_demo_json_figure (&buf, "bars", "Time from the start call to the child's end",
                           "start method", "ms (median)");
   _plab_demo_json_bar_values (&buf, cats, "start (ms)", cost, (size_t)k);
   plab_buf_append (&buf, ", \"notes\": [");
@@ -275,9 +268,9 @@ result_json (const Starts *st)
       {
         plab_buf_printf (&buf, "%s\"%s: %.2f ms a start; the global %s; %d thread(s)\"",
                          first ? "" : ", ", plab_start_method_name (m), st->start_ms[m],
-                         st->table->seen[m][0].mark == MARK_CHANGED ? "as the parent changed it"
-                                                                    : "as the program began",
-                         st->table->seen[m][0].threads);
+                         st->seen[m][0].mark == MARK_CHANGED ? "as the parent changed it"
+                                                             : "as the program began",
+                         st->seen[m][0].threads);
         first = 0;
       }
   plab_buf_append (&buf, "]}}");
@@ -299,14 +292,6 @@ start_methods_run (PlabDemoRun *run)
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     st.methods[m] = mode == 0 || mode == m + 1;
   run->tasks_total = 0;
-  rc = plab_shm_create ("start-methods", sizeof (SeenTable), &st.shm);
-  if (rc != 0)
-    {
-      snprintf (run->error, sizeof run->error, "cannot make the shared table: %s",
-                plab_strerror (rc));
-      return rc;
-    }
-  st.table = plab_shm_data (st.shm);
   /* The server starts before the change, as Python starts it early: its
    * children see the program as it was then. */
   if (st.methods[PLAB_START_FORKSERVER] && plab_forkserver_pid () == 0)
@@ -354,9 +339,8 @@ start_methods_run (PlabDemoRun *run)
       ok = ok && as_promised (&st, m);
       wrote = snprintf (msg, left, "%s%s: global %s, %d thread(s)%s",
                         msg == run->check_message ? "" : "; ", plab_start_method_name (m),
-                        st.table->seen[m][0].mark == MARK_CHANGED ? "changed" : "as it began",
-                        st.table->seen[m][0].threads,
-                        as_promised (&st, m) ? "" : " (NOT as promised)");
+                        st.seen[m][0].mark == MARK_CHANGED ? "changed" : "as it began",
+                        st.seen[m][0].threads, as_promised (&st, m) ? "" : " (NOT as promised)");
       if (wrote > 0 && (size_t)wrote < left)
         {
           msg += wrote;
@@ -377,7 +361,6 @@ fail:
   mark = MARK_AT_START;
   if (own_server)
     plab_forkserver_stop ();
-  plab_shm_close (st.shm);
   return rc;
 }
 
@@ -387,8 +370,9 @@ const PlabDemo plab_demo_start_methods = {
   .summary = "what a child costs to start and what it inherits under each start method",
   .lesson
   = "Before starting its children the parent changes a global and starts a thread that ticks "
-    "a counter; each child reports what it sees, and the time from the start call to its first "
-    "line is a span on the main lane. Under fork the child is a copy of the parent: it sees the "
+    "a counter; each child reports what it sees, and the time from the start call to its end "
+    "(it only looks around for a few milliseconds) is a span on the main lane. Under fork the "
+    "child is a copy of the parent: it sees the "
     "changed global and the counter as it stood, but fork copies only the calling thread, so "
     "the counter never moves again (and a lock that thread held would stay held for ever). "
     "Under spawn the child is a fresh run of the program, and under forkserver a fork of a "
