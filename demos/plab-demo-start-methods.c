@@ -357,8 +357,10 @@ fail:
       atomic_store (&ticking, 0);
       pthread_join (thread, NULL);
     }
-  /* The next run begins from the program's own state again. */
+  /* The next run begins from the program's own state again (its fork
+   * server too, started before its change). */
   mark = MARK_AT_START;
+  atomic_store (&ticks, 0);
   if (own_server)
     plab_forkserver_stop ();
   return rc;
