@@ -229,8 +229,6 @@ manager_run (PlabDemoRun *run)
   CountArg args[MAX_COUNTERS];
   PlabCrew *crew = NULL;
   int64_t expected = c.increments * n;
-  char *msg = run->check_message;
-  size_t left = sizeof run->check_message;
   bool exact = true;
   int rc;
 
@@ -267,19 +265,13 @@ manager_run (PlabDemoRun *run)
   for (int w = 0; w < N_WAYS; w++)
     {
       int64_t got;
-      int wrote;
 
       if (!c.ways[w])
         continue;
       got = counted (&c, w);
       exact = exact && got == expected;
-      wrote = snprintf (msg, left, "%s%s %lld of %lld", msg == run->check_message ? "" : "; ",
-                        way_names[w], (long long)got, (long long)expected);
-      if (wrote > 0 && (size_t)wrote < left)
-        {
-          msg += wrote;
-          left -= (size_t)wrote;
-        }
+      _plab_demo_check_append (run, "%s %lld of %lld", way_names[w], (long long)got,
+                               (long long)expected);
     }
   run->check_ok = exact && !c.sh->failed;
   run->result_json = result_json (&c, n);

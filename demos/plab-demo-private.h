@@ -222,6 +222,11 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
 
 /* --- Result JSON (plab-demo-util.c) --- */
 
+/* Appends one part to run->check_message, after "; " when it holds one
+ * already; what does not fit is cut. */
+void _plab_demo_check_append (PlabDemoRun *run, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 /* Appends the member `, "@key": @value`, the value as
  * plab_json_write_short () writes it: a member after the first. */
 void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);

@@ -284,8 +284,6 @@ start_methods_run (PlabDemoRun *run)
   Starts st = { .run = run, .starts = (int)run->values[PARAM_STARTS] };
   bool own_server = false, ticker = false;
   pthread_t thread;
-  char *msg = run->check_message;
-  size_t left = sizeof run->check_message;
   bool ok = true;
   int rc;
 
@@ -332,20 +330,13 @@ start_methods_run (PlabDemoRun *run)
   measure_medians (&st);
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     {
-      int wrote;
-
       if (!st.methods[m])
         continue;
       ok = ok && as_promised (&st, m);
-      wrote = snprintf (msg, left, "%s%s: global %s, %d thread(s)%s",
-                        msg == run->check_message ? "" : "; ", plab_start_method_name (m),
-                        st.seen[m][0].mark == MARK_CHANGED ? "changed" : "as it began",
-                        st.seen[m][0].threads, as_promised (&st, m) ? "" : " (NOT as promised)");
-      if (wrote > 0 && (size_t)wrote < left)
-        {
-          msg += wrote;
-          left -= (size_t)wrote;
-        }
+      _plab_demo_check_append (run, "%s: global %s, %d thread(s)%s", plab_start_method_name (m),
+                               st.seen[m][0].mark == MARK_CHANGED ? "changed" : "as it began",
+                               st.seen[m][0].threads,
+                               as_promised (&st, m) ? "" : " (NOT as promised)");
     }
   run->check_ok = ok;
   run->result_json = result_json (&st);
