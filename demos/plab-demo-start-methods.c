@@ -250,11 +250,11 @@ result_json (const Starts *st)
       _plab_demo_json_short (&buf, key, st->start_ms[m]);
       plab_buf_printf (&buf,
                        ", \"%s_global\": \"%s\", \"%s_threads\": %d, \"%s_thread_memory\": \"%s\"",
-                       name, s->mark == MARK_CHANGED ? "changed by the parent" : "as it began",
-                       name, s->threads, name,
+                       name, s->mark == MARK_CHANGED ? "changed" : "as it began", name, s->threads,
+                       name,
                        !s->ticks_seen   ? "none"
                        : s->ticks_moved ? "running"
-                                        : "copied, the thread gone");
+                                        : "frozen copy");
       cats[k] = name;
       cost[k++] = st->start_ms[m];
     }
