@@ -48,6 +48,7 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
       const void *item = (const char *)map->items + i * map->item_size;
       void *result = (char *)map->results + i * map->result_size;
       int64_t t0;
+      int task_rc;
 
       if ((i & 1023) == 0)
         {
@@ -77,20 +78,27 @@ map_serial (PlabPool *self, const PlabMap *map, MapState *ms, size_t *ran)
         }
       /* Timed after the drain: the drain is the runner's work, not the task's. */
       t0 = item_spans ? _plab_pool_item_span_begin (map->label, i, item, map->user_data, label) : 0;
-      rc = _plab_pool_error_code (map->func (item, result, map->user_data));
+      task_rc = map->func (item, result, map->user_data);
+      rc = task_rc != 0 ? PLAB_ETASK : 0;
       if (item_spans)
         plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), (int64_t)i, label);
       /* A failure ends its chunk's span: the next item opens another. */
       if ((i + 1) % chunk == 0 || i + 1 == map->n_items || rc != 0)
         end_chunk_span (&chunk_t0, chunk_first, label);
       *ran = i + 1;
+      if (map->task_codes != NULL)
+        map->task_codes[i] = task_rc;
+      /* The item ended early because the run is cancelled: not its failure. */
+      if (task_rc == PLAB_ECANCELLED && _plab_pool_cancelled (self))
+        {
+          if (map->status != NULL)
+            map->status[i] = PLAB_ECANCELLED;
+          return PLAB_ECANCELLED;
+        }
       if (map->status != NULL)
         map->status[i] = rc;
-      /* The item ended early because the run is cancelled: not its failure. */
-      if (rc == PLAB_ECANCELLED && _plab_pool_cancelled (self))
-        return PLAB_ECANCELLED;
       if (rc != 0)
-        _plab_pool_note_failure (ms, i, rc, NULL);
+        _plab_pool_note_failure (ms, i, rc, task_rc, NULL);
       if (rc != 0 && map->fail_fast)
         break;
     }
@@ -104,22 +112,23 @@ prepare_arena (PlabPool *self, const PlabMap *map, _Atomic int32_t **states_out)
   size_t page = 4096;
   size_t items_bytes = map->n_items * map->item_size;
   size_t results_bytes = map->n_items * map->result_size;
-  size_t states_bytes = map->n_items * sizeof (int32_t);
+  /* Each item's state, then each item's task code (_plab_pool_task_codes ()). */
+  size_t states_bytes = 2 * map->n_items * sizeof (int32_t);
   size_t results_off = (items_bytes + page - 1) / page * page;
   size_t states_off = results_off + (results_bytes + page - 1) / page * page;
   size_t size = states_off + (states_bytes + page - 1) / page * page;
 
   if (self->backend != PLAB_BACKEND_PROCESSES)
     {
-      if (self->t_states_alloc < map->n_items)
+      if (self->t_states_alloc < 2 * map->n_items)
         {
-          _Atomic int32_t *s = realloc (self->t_states, map->n_items * sizeof *s);
+          _Atomic int32_t *s = realloc (self->t_states, states_bytes);
           if (s == NULL)
             return PLAB_ENOMEM;
           self->t_states = s;
-          self->t_states_alloc = map->n_items;
+          self->t_states_alloc = 2 * map->n_items;
         }
-      memset ((void *)self->t_states, 0, map->n_items * sizeof (int32_t));
+      memset ((void *)self->t_states, 0, states_bytes);
       self->t_items = map->items;
       self->t_results = map->results;
       sh->arena_size = 0;
@@ -294,6 +303,7 @@ static void
 collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapState *ms)
 {
   PoolShared *sh = self->sh;
+  _Atomic int32_t *codes = _plab_pool_task_codes (states, map->n_items);
 
   ms->report.n_chunks = 0;
   for (int i = 0; i < self->n_workers; i++)
@@ -302,7 +312,10 @@ collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapSta
     memcpy (map->results, self->arena + sh->results_off, map->n_items * map->result_size);
   for (size_t i = 0; i < map->n_items; i++)
     {
-      int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
+      int32_t s = atomic_load_explicit (&states[i], memory_order_acquire);
+      int32_t task_rc
+          = s == PLAB_ETASK ? atomic_load_explicit (&codes[i], memory_order_relaxed) : 0;
+
       if (s == POOL_ITEM_PENDING)
         {
           /* Fail-fast: never started. */
@@ -310,9 +323,11 @@ collect_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, MapSta
           s = PLAB_ECANCELLED;
         }
       else if (s != POOL_ITEM_DONE && s != PLAB_ECRASHED)
-        _plab_pool_note_failure (ms, i, s, NULL);
+        _plab_pool_note_failure (ms, i, s, task_rc, NULL);
       if (map->status != NULL)
         map->status[i] = s == POOL_ITEM_DONE ? 0 : s;
+      if (map->task_codes != NULL)
+        map->task_codes[i] = task_rc;
     }
 }
 
@@ -323,11 +338,24 @@ break_map (PlabPool *self, const PlabMap *map, _Atomic int32_t *states, int rc)
 {
   self->map_active = false;
   _plab_pool_stop_hard (self, PLAB_POOL_BROKEN, rc, self->message);
-  if (map->status != NULL && states != NULL)
+  if (states != NULL)
     for (size_t i = 0; i < map->n_items; i++)
       {
-        int32_t s = atomic_load_explicit (&states[i], memory_order_relaxed);
-        map->status[i] = s == POOL_ITEM_DONE ? 0 : (s == POOL_ITEM_PENDING ? rc : s);
+        int32_t s = atomic_load_explicit (&states[i], memory_order_acquire);
+        int32_t task_rc
+            = s == PLAB_ETASK
+                  ? atomic_load_explicit (&_plab_pool_task_codes (states, map->n_items)[i],
+                                          memory_order_relaxed)
+                  : 0;
+
+        /* A task that returned PLAB_ECANCELLED because this cancel reached
+         * it was cancelled, not failed. */
+        if (s == PLAB_ETASK && task_rc == PLAB_ECANCELLED && rc == PLAB_ECANCELLED)
+          s = PLAB_ECANCELLED;
+        if (map->status != NULL)
+          map->status[i] = s == POOL_ITEM_DONE ? 0 : (s == POOL_ITEM_PENDING ? rc : s);
+        if (map->task_codes != NULL)
+          map->task_codes[i] = task_rc;
       }
 }
 
@@ -349,8 +377,13 @@ map_here (PlabPool *self, const PlabMap *map, MapState *ms)
   if (ran < map->n_items)
     {
       ms->report.n_skipped = map->n_items - ran;
-      for (size_t i = ran; map->status != NULL && i < map->n_items; i++)
-        map->status[i] = PLAB_ECANCELLED;
+      for (size_t i = ran; i < map->n_items; i++)
+        {
+          if (map->status != NULL)
+            map->status[i] = PLAB_ECANCELLED;
+          if (map->task_codes != NULL)
+            map->task_codes[i] = 0;
+        }
     }
   return rc;
 }

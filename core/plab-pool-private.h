@@ -382,7 +382,24 @@ void *_plab_pool_worker_thread (void *data);
 
 /* Records that @item failed with @code; the report keeps the lowest item's
  * error and @message (or the code's text when NULL). */
-void _plab_pool_note_failure (MapState *ms, size_t item, int code, const char *message);
+/* Counts a failed item of a map in @ms: @code is the library's code
+ * (PLAB_ETASK, PLAB_ECRASHED, ...), @task_code what the task returned when
+ * @code is PLAB_ETASK. */
+void _plab_pool_note_failure (MapState *ms,
+                              size_t item,
+                              int code,
+                              int task_code,
+                              const char *message);
+
+/* A map's states hold two int32 per item: its state (POOL_ITEM_PENDING,
+ * POOL_ITEM_DONE, PLAB_ETASK or PLAB_ECRASHED) in the first n_items, and
+ * what its task returned in the next n_items, written before the state with
+ * release order. This returns the second half. */
+static inline _Atomic int32_t *
+_plab_pool_task_codes (_Atomic int32_t *states, size_t n_items)
+{
+  return states + n_items;
+}
 
 /* Appends the items [@start, @end) to the retry ring; false when it is full. */
 bool _plab_pool_push_retry (PoolShared *sh, uint64_t start, uint64_t end);

@@ -191,7 +191,9 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
       t0 = item_spans ? _plab_pool_item_span_begin (label_func, i, item, user_data, label) : 0;
-      rc = _plab_pool_error_code (func (item, result, user_data));
+      /* The task's own value goes beside its state, apart from the
+       * library's codes (PLAB_ETASK). */
+      rc = func (item, result, user_data);
       if (item_spans)
         {
           t1 = plab_now_ns ();
@@ -199,8 +201,12 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
         }
       if (gil)
         plab_checkpoint ();
-      /* Release: the result is complete before the state says so. */
-      atomic_store_explicit (&v->states[i], rc == 0 ? POOL_ITEM_DONE : rc, memory_order_release);
+      atomic_store_explicit (&_plab_pool_task_codes (v->states, sh->n_items)[i], rc,
+                             memory_order_relaxed);
+      /* Release: the result and the task's code are complete before the
+       * state says so. */
+      atomic_store_explicit (&v->states[i], rc == 0 ? POOL_ITEM_DONE : PLAB_ETASK,
+                             memory_order_release);
       if (rc != 0 && sh->fail_fast)
         atomic_store_explicit (&sh->abort, 1, memory_order_relaxed);
       ran++;

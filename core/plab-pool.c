@@ -713,7 +713,7 @@ plab_pool_join (PlabPool *self, int64_t timeout_ns)
 }
 
 void
-_plab_pool_note_failure (MapState *ms, size_t item, int code, const char *message)
+_plab_pool_note_failure (MapState *ms, size_t item, int code, int task_code, const char *message)
 {
   PlabMapReport *r = &ms->report;
 
@@ -721,8 +721,11 @@ _plab_pool_note_failure (MapState *ms, size_t item, int code, const char *messag
     {
       r->first_failed = item;
       r->first_error = code;
+      r->first_task_code = code == PLAB_ETASK ? task_code : 0;
       if (message != NULL)
         snprintf (r->message, sizeof r->message, "item %zu: %s", item, message);
+      else if (code == PLAB_ETASK)
+        snprintf (r->message, sizeof r->message, "item %zu: the task returned %d", item, task_code);
       else
         snprintf (r->message, sizeof r->message, "item %zu: %s", item, plab_strerror (code));
     }
@@ -827,7 +830,7 @@ worker_ended (PlabPool *self,
       int32_t expected = POOL_ITEM_PENDING;
       if (atomic_compare_exchange_strong (&states[cur], &expected, PLAB_ECRASHED))
         {
-          _plab_pool_note_failure (ms, (size_t)cur, PLAB_ECRASHED, msg);
+          _plab_pool_note_failure (ms, (size_t)cur, PLAB_ECRASHED, 0, msg);
           if (ms->fail_fast)
             atomic_store (&sh->abort, 1);
         }

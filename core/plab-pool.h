@@ -122,7 +122,10 @@ typedef struct
   size_t result_size;
   size_t chunk_size;     /* items handed to a worker at a time; 0: automatic, measured so
                         that a chunk takes about 2 ms, and smaller near the end */
-  int *status;           /* optional, n_items entries: 0 or the item's error code */
+  int *status;           /* optional, n_items entries: the library's code for each item: 0,
+                            PLAB_ETASK (its task returned non-zero: task_codes says what),
+                            PLAB_ECRASHED (its worker died) or PLAB_ECANCELLED (not run, or
+                            ended by the map's cancel) */
   bool fail_fast;        /* stop handing out items after the first failure; the items not
                      run get PLAB_ECANCELLED (default: collect every failure) */
   bool chunk_spans;      /* one task span per chunk ("1000 items from x=0"), not one per
@@ -132,6 +135,9 @@ typedef struct
                             get a copy of these bytes at @user_data, made when the map
                             starts (needed under spawn and forkserver, whose workers
                             cannot read the caller's memory; 0: the pointer itself) */
+  int *task_codes;       /* optional, n_items entries: what each item's task returned (0
+                            when it succeeded or did not end by returning), kept apart
+                            from the library's codes in status, as for futures and imap */
 } PlabMap;
 
 #define PLAB_POOL_USER_DATA_MAX 1024
@@ -144,7 +150,8 @@ typedef struct
   size_t n_skipped;    /* fail-fast: items not run */
   size_t n_chunks;     /* chunks handed out (retries included) */
   size_t first_failed; /* index of the first failed item */
-  int first_error;     /* its code */
+  int first_error;     /* its library code: PLAB_ETASK, PLAB_ECRASHED, ... */
+  int first_task_code; /* when first_error is PLAB_ETASK, what its task returned */
   char
       message[256]; /* "item 5: worker 2 (pid 1234) was killed by signal 11 (Segmentation fault)" */
 } PlabMapReport;

@@ -483,6 +483,10 @@ forkserver_start_locked (void)
     }
   if (pid == 0)
     {
+      /* The runner's end goes, wherever it lies: when the runner's stdin was
+       * closed it is fd 0, which the server's close_range () keeps, and a
+       * server holding both ends never sees the end of file that stops it. */
+      close (sv[0]);
       _plab_child_setup (parent);
       forkserver_main (sv[1], parent);
     }

@@ -244,8 +244,6 @@ counter_run (PlabDemoRun *run)
   };
   PlabCrew *crew = NULL;
   int64_t expected = c.increments * n;
-  char *msg = run->check_message;
-  size_t left = sizeof run->check_message;
   bool exact = true;
   int rc = 0;
 
@@ -277,19 +275,13 @@ counter_run (PlabDemoRun *run)
   for (int v = 0; v < N_VARIANTS; v++)
     {
       int64_t got = counted (c.sh, v);
-      int w;
 
       if (!c.variants[v])
         continue;
       if (v == VARIANT_NONE ? got > expected || got < 1 : got != expected)
         exact = false;
-      w = snprintf (msg, left, "%s%s %lld of %lld", msg == run->check_message ? "" : "; ",
-                    variant_names[v], (long long)got, (long long)expected);
-      if (w > 0 && (size_t)w < left)
-        {
-          msg += w;
-          left -= (size_t)w;
-        }
+      _plab_demo_check_append (run, "%s %lld of %lld", variant_names[v], (long long)got,
+                               (long long)expected);
     }
   run->check_ok = exact;
   run->result_json = result_json (&c, n, serial);

@@ -145,6 +145,8 @@ extern const PlabDemo plab_demo_pipe;
 extern const PlabDemo plab_demo_pool_vs_process;
 extern const PlabDemo plab_demo_sleepers;
 extern const PlabDemo plab_demo_squares;
+extern const PlabDemo plab_demo_start_methods;
+extern const PlabDemo plab_demo_manager;
 
 /* How many rows the tables of plab-demo-texts.c hold: the Try this steps
  * (returned) and the result labels (*@n_labels). A test adds up each demo's
@@ -225,6 +227,11 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
                                PlabMap *map);
 
 /* --- Result JSON (plab-demo-util.c) --- */
+
+/* Appends one part to run->check_message, after "; " when it holds one
+ * already; what does not fit is cut. */
+void _plab_demo_check_append (PlabDemoRun *run, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 /* Appends the member `, "@key": @value`, the value as
  * plab_json_write_short () writes it: a member after the first. */

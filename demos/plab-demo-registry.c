@@ -28,6 +28,8 @@ static const PlabDemo *const demos[] = {
   &plab_demo_print,
   &plab_demo_lifecycle,
   &plab_demo_messages,
+  &plab_demo_start_methods,
+  &plab_demo_manager,
 };
 /* clang-format on */
 

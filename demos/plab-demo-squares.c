@@ -497,6 +497,7 @@ squares_imap_unordered (PlabPool *pool, const PlabMap *map, PlabMapReport *repor
         {
           report->first_failed = index;
           report->first_error = rc;
+          report->first_task_code = rc == PLAB_ETASK ? plab_imap_task_code (it) : 0;
           snprintf (report->message, sizeof report->message, "item %zu: %s", index,
                     plab_imap_message (it)[0] ? plab_imap_message (it) : plab_strerror (rc));
         }

@@ -6,9 +6,30 @@
  * the one form every demo uses, so that the figures read the same whichever
  * demo made them.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "plab-demo-private.h"
+
+void
+_plab_demo_check_append (PlabDemoRun *run, const char *format, ...)
+{
+  size_t len = strlen (run->check_message);
+  size_t size = sizeof run->check_message;
+  va_list ap;
+
+  if (len > 0 && len + 2 < size)
+    {
+      memcpy (run->check_message + len, "; ", 3);
+      len += 2;
+    }
+  if (len + 1 >= size)
+    return;
+  va_start (ap, format);
+  vsnprintf (run->check_message + len, size - len, format, ap);
+  va_end (ap);
+}
 
 void
 _plab_demo_json_figure (PlabBuf *buf,

@@ -929,7 +929,8 @@ test_fail_fast_map (void)
         items[i] = (Arg){ .x = i, .fail = i == 3, .sleep_ms = 1 };
       g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, PLAB_ETASK);
       g_assert_cmpuint (report.first_failed, ==, 3);
-      g_assert_cmpint (status[3], ==, PLAB_EINVAL);
+      g_assert_cmpint (status[3], ==, PLAB_ETASK);
+      g_assert_cmpint (report.first_task_code, ==, PLAB_EINVAL);
       for (int i = 0; i < 200; i++)
         if (status[i] == PLAB_ECANCELLED)
           skipped++;

@@ -23,6 +23,7 @@ typedef struct
   int64_t fail_item;  /* return an error for this item */
   int64_t slow_item;  /* sleep on this item, so it can be killed from outside */
   int64_t sleep_us;   /* sleep on every item */
+  int fail_code;      /* what fail_item returns; 0: PLAB_EINVAL */
 } Ctx;
 
 static int
@@ -38,7 +39,7 @@ square (const void *item, void *result, void *user_data)
       if (x == ctx->abort_item)
         abort ();
       if (x == ctx->fail_item)
-        return PLAB_EINVAL;
+        return ctx->fail_code != 0 ? ctx->fail_code : PLAB_EINVAL;
       if (x == ctx->slow_item)
         poll (NULL, 0, SLOW_ITEM_MS); /* in poll, not nanosleep: the killer tells it apart */
       if (ctx->sleep_us > 0)
@@ -48,7 +49,7 @@ square (const void *item, void *result, void *user_data)
   return 0;
 }
 
-static Ctx no_faults = { -1, -1, -1, -1, 0 };
+static Ctx no_faults = { -1, -1, -1, -1, 0, 0 };
 
 static int64_t *
 make_items (size_t n)
@@ -67,13 +68,15 @@ typedef struct
   int64_t *items;
   int64_t *results;
   int *status;
+  int *task_codes;
   PlabMap map;
 } Squares;
 
 static Squares
 squares_new (Ctx *ctx, size_t n, size_t chunk, gboolean with_status)
 {
-  Squares sq = { make_items (n), g_new0 (int64_t, n), with_status ? g_new0 (int, n) : NULL };
+  Squares sq = { make_items (n), g_new0 (int64_t, n), with_status ? g_new0 (int, n) : NULL,
+                 with_status ? g_new0 (int, n) : NULL };
 
   sq.map = (PlabMap){ .func = square,
                       .user_data = ctx,
@@ -84,7 +87,8 @@ squares_new (Ctx *ctx, size_t n, size_t chunk, gboolean with_status)
                       .results = sq.results,
                       .result_size = sizeof (int64_t),
                       .chunk_size = chunk,
-                      .status = sq.status };
+                      .status = sq.status,
+                      .task_codes = sq.task_codes };
   return sq;
 }
 
@@ -94,6 +98,7 @@ squares_free (Squares *sq)
   g_free (sq->items);
   g_free (sq->results);
   g_free (sq->status);
+  g_free (sq->task_codes);
 }
 
 static void
@@ -193,13 +198,57 @@ test_task_error_per_item (void)
       g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, PLAB_ETASK);
       g_assert_cmpuint (report.n_failed, ==, 1);
       g_assert_cmpuint (report.first_failed, ==, 123);
-      g_assert_cmpint (report.first_error, ==, PLAB_EINVAL);
-      g_assert_cmpint (sq.status[123], ==, PLAB_EINVAL);
+      g_assert_cmpint (report.first_error, ==, PLAB_ETASK);
+      g_assert_cmpint (report.first_task_code, ==, PLAB_EINVAL);
+      g_assert_cmpint (sq.status[123], ==, PLAB_ETASK);
+      g_assert_cmpint (sq.task_codes[123], ==, PLAB_EINVAL);
       g_assert_cmpint (sq.status[122], ==, 0);
+      g_assert_cmpint (sq.task_codes[122], ==, 0);
       check_squares (sq.results, n, 123);
       plab_pool_free (pool);
       squares_free (&sq);
     }
+}
+
+/* A task's own value that happens to be a library code (-4 reads as
+ * PLAB_ETIMEDOUT, -5 as PLAB_ECRASHED) stays the task's: the item's status
+ * is PLAB_ETASK and its task code says what it returned, on every backend,
+ * as for futures and imap. */
+static void
+test_task_codes_apart (void)
+{
+  static const int codes[] = { PLAB_ETIMEDOUT, PLAB_ECRASHED, PLAB_ECANCELLED, 7 };
+
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    for (size_t c = 0; c < G_N_ELEMENTS (codes); c++)
+      {
+        Ctx ctx = no_faults;
+        PlabPoolOptions opts = { .start_method = test_start_method, .backend = b, .workers = 2 };
+        PlabPool *pool;
+        size_t n = 64;
+        Squares sq = squares_new (&ctx, n, 4, TRUE);
+        PlabMapReport report;
+
+        ctx.fail_item = 17;
+        ctx.fail_code = codes[c];
+        g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+        g_assert_cmpint (plab_pool_map (pool, &sq.map, &report), ==, PLAB_ETASK);
+        g_assert_cmpuint (report.n_failed, ==, 1);
+        g_assert_cmpuint (report.n_crashes, ==, 0);
+        g_assert_cmpuint (report.first_failed, ==, 17);
+        g_assert_cmpint (report.first_error, ==, PLAB_ETASK);
+        g_assert_cmpint (report.first_task_code, ==, codes[c]);
+        g_assert_nonnull (strstr (report.message, "returned"));
+        for (size_t i = 0; i < n; i++)
+          {
+            g_assert_cmpint (sq.status[i], ==, i == 17 ? PLAB_ETASK : 0);
+            g_assert_cmpint (sq.task_codes[i], ==, i == 17 ? codes[c] : 0);
+          }
+        check_squares (sq.results, n, 17);
+        g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_RUNNING);
+        plab_pool_free (pool);
+        squares_free (&sq);
+      }
 }
 
 /* A crashing item on the processes backend fails alone; the rest complete. */
@@ -810,7 +859,8 @@ test_trace_on_off_same (void)
         g_assert_cmpmem (on.status, n * sizeof (int), off.status, n * sizeof (int));
         g_assert_cmpmem (futs_on, n * sizeof (int64_t), futs_off, n * sizeof (int64_t));
         check_squares (on.results, n, 1000);
-        g_assert_cmpint (on.status[1000], ==, PLAB_EINVAL);
+        g_assert_cmpint (on.status[1000], ==, PLAB_ETASK);
+        g_assert_cmpint (on.task_codes[1000], ==, PLAB_EINVAL);
         for (size_t i = 0; i < n; i++)
           g_assert_cmpint (futs_on[i], ==, (int64_t)(i * i));
 
@@ -848,6 +898,7 @@ main (int argc, char **argv)
   start_test_add ("plab/pool", "more-workers-than-items", test_more_workers_than_items);
   start_test_add ("plab/pool", "growing-arena", test_growing_arena);
   start_test_add ("plab/pool", "task-error-per-item", test_task_error_per_item);
+  start_test_add ("plab/pool", "task-codes-apart", test_task_codes_apart);
   start_test_add ("plab/pool", "crash-segfault", test_crash_segfault);
   start_test_add ("plab/pool", "crash-abort", test_crash_abort);
   start_test_add ("plab/pool", "kill-9-from-outside", test_kill_minus_nine_from_outside);

@@ -10,11 +10,11 @@
 #include "plab-demo.h"
 
 static const char *const catalogue[] = {
-  "squares",         "chef",     "cars",    "kde",
-  "list-append",     "sleepers", "counter", "pipe",
-  "pool-vs-process", "barrier",  "amdahl",  "deadlock",
-  "futures",         "shared",   "print",   "lifecycle",
-  "messages",
+  "squares",         "chef",          "cars",    "kde",
+  "list-append",     "sleepers",      "counter", "pipe",
+  "pool-vs-process", "barrier",       "amdahl",  "deadlock",
+  "futures",         "shared",        "print",   "lifecycle",
+  "messages",        "start-methods", "manager",
 };
 
 typedef struct
@@ -40,6 +40,8 @@ static const Case cases[] = {
   { "shared", "additions=500 child_ms=20" },
   { "print", "writers=2 lines=3 piece_ms=5" },
   { "lifecycle", "step_ms=60" },
+  { "start-methods", "starts=2" },
+  { "manager", "increments=300 counters=3" },
 };
 
 /* Sets the run's parameters from "key=value ..." through the same parser the
@@ -251,6 +253,25 @@ assert_facts (const char *demo, PlabBackend backend, const char *json, PlabTrace
       g_assert_true (has (json, "\"restart\": \"refused\""));
       g_assert_cmpint (lane_named (trace, "daemon"), >, 0);
     }
+  else if (!strcmp (demo, "start-methods"))
+    {
+      g_assert_true (has (json, "\"fork_global\": \"changed\""));
+      g_assert_true (has (json, "\"spawn_global\": \"as it began\""));
+      g_assert_true (has (json, "\"forkserver_global\": \"as it began\""));
+      g_assert_true (has (json, "\"fork_threads\": 1"));
+      g_assert_true (has (json, "\"fork_thread_memory\": \"frozen copy\""));
+      g_assert_cmpint (lane_named (trace, "spawn 2"), >, 0);
+      g_assert_cmpint (lane_named (trace, "forkserver 1"), >, 0);
+    }
+  else if (!strcmp (demo, "manager"))
+    {
+      g_assert_true (has (json, "\"expected\": 900, \"manager_count\": 900"));
+      g_assert_true (has (json, "\"lock_count\": 900"));
+      g_assert_true (has (json, "\"atomic_count\": 900"));
+      g_assert_cmpint (json_int (json, "round_trips"), ==, 900);
+      if (parallel)
+        g_assert_cmpint (lane_named (trace, "counter 3"), >, 0);
+    }
   else if (!strcmp (demo, "amdahl"))
     {
       g_assert_true (has (json, "\"serial_fraction\": 0.2"));
@@ -364,6 +385,7 @@ static const CancelCase cancel_cases[] = {
   { "deadlock", "hold_ms=100 timeout_ms=10000", PLAB_BACKEND_GIL },
   { "print", "lines=100 piece_ms=200", PLAB_BACKEND_THREADS },
   { "lifecycle", "step_ms=3000", PLAB_BACKEND_PROCESSES },
+  { "manager", "increments=200000", PLAB_BACKEND_PROCESSES },
 };
 
 static void

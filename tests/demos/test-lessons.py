@@ -38,6 +38,12 @@ cores) cannot flip the answer by one unlucky pause:
     parallelism);
   - shared: a forked child doubles the shared Array and only its own copy
     of an ordinary array, a thread both.
+  - start-methods: spawn costs more than fork; a forked child sees the
+    global the parent changed and only one thread, a spawned or fork
+    server's child the global as the program began; a span per start;
+  - manager: the manager costs more per operation than the atomic and the
+    lock, all three count exactly, and every increment through the manager
+    is a round trip span on a worker's lane.
 
 Usage: test-lessons.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
 """
@@ -258,6 +264,43 @@ def lesson(demo):
 
 
 @test
+def start_methods_spawn_costs_more_than_fork(db):
+    out = runs(db, "start-methods", "-b", "processes", "--repeat", REPEATS)
+    fork = statistics.median(r["result"]["fork_start_ms"] for r in out)
+    spawn = statistics.median(r["result"]["spawn_start_ms"] for r in out)
+    assert spawn > fork, (spawn, fork)
+    for r in out:
+        res = r["result"]
+        assert res["fork_global"] == "changed", res
+        assert res["spawn_global"] == res["forkserver_global"] == "as it began", res
+        assert res["fork_threads"] == res["spawn_threads"] == res["forkserver_threads"] == 1, res
+        assert res["parent_threads"] > 1, res
+        assert res["fork_thread_memory"] == "frozen copy", res
+    # A span per start on the main lane, one for each child of each method.
+    starts = [x for x in span_rows(db, out[0]["id"]) if x["label"].startswith("start: ")]
+    assert len(starts) == 3 * out[0]["result"]["starts"], starts
+    assert all(x["lane_name"] == "main" and x["kind"] == "spawn" for x in starts), starts
+
+
+@test
+def manager_costs_more_per_operation_than_the_atomic(db):
+    out = runs(db, "manager", "-b", "processes", "--set", "increments=500", "--repeat", REPEATS)
+    manager = statistics.median(r["result"]["manager_ns_per_increment"] for r in out)
+    atomic = statistics.median(r["result"]["atomic_ns_per_increment"] for r in out)
+    lock = statistics.median(r["result"]["lock_ns_per_increment"] for r in out)
+    assert manager > atomic and manager > lock, (manager, lock, atomic)
+    for r in out:
+        res = r["result"]
+        assert res["manager_count"] == res["lock_count"] == res["atomic_count"] == \
+            res["expected"], res
+    # Every increment through the manager is a round trip, a span on a
+    # worker's lane.
+    trips = [x for x in span_rows(db, out[0]["id"])
+             if x["label"] == "manager: add counter" and x["lane_name"].startswith("counter ")]
+    assert len(trips) == out[0]["result"]["round_trips"], len(trips)
+
+
+@test
 def lessons_name_what_the_texts_name(db):
     # Each phrase is a statement a lesson makes about Python or a concept
     # the classic texts name; the directions themselves are tested above.
@@ -270,6 +313,9 @@ def lessons_name_what_the_texts_name(db):
         "list-append": ["multiprocessing.dummy", "two threads", "3.7x"],
         "cars": ["counts the cars put on the queue"],
         "deadlock": ["feeder thread", "one-order"],
+        "start-methods": ["before 3.14", "forkserver from 3.14", "spawn on macOS and Windows",
+                          "copies only the calling thread"],
+        "manager": ["proxy", "round trip", "costs more per operation"],
     }
     for demo, phrases in wanted.items():
         text = lesson(demo)
