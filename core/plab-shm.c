@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,7 +100,24 @@ watchdog_main (int fd)
     shm_unlink (names[i]);
 }
 
-/* Starts this process's watchdog if it has none. Returns its pipe or -1. */
+/* Moves @fd above the standard descriptors, which a program started with
+ * one of them closed hands out first, and which the watchdog points at
+ * /dev/null: the new descriptor (close-on-exec) or -1. */
+static int
+above_standard_fds (int fd)
+{
+  int moved;
+
+  if (fd > 2)
+    return fd;
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  close (fd);
+  return moved;
+}
+
+/* Starts this process's watchdog if it has none. Returns its socket or -1.
+ * A socket rather than a pipe so that a write to a watchdog that is gone
+ * fails with EPIPE instead of raising SIGPIPE in the program. */
 static int
 watchdog_get (void)
 {
@@ -111,8 +129,18 @@ watchdog_get (void)
   if (watchdog_fd >= 0)
     close (watchdog_fd); /* inherited from the process we were forked from */
   watchdog_fd = -1;
-  if (pipe2 (fds, O_CLOEXEC) < 0)
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
     return -1;
+  fds[0] = above_standard_fds (fds[0]);
+  fds[1] = above_standard_fds (fds[1]);
+  if (fds[0] < 0 || fds[1] < 0)
+    {
+      if (fds[0] >= 0)
+        close (fds[0]);
+      if (fds[1] >= 0)
+        close (fds[1]);
+      return -1;
+    }
   pid = fork ();
   if (pid < 0)
     {
@@ -163,7 +191,7 @@ watchdog_say (char op, const char *name)
 
   pthread_mutex_lock (&watchdog_lock);
   fd = watchdog_get ();
-  if (fd >= 0 && write (fd, line, (size_t)n) != n)
+  if (fd >= 0 && send (fd, line, (size_t)n, MSG_NOSIGNAL) != n)
     {
       /* The watchdog is gone; plab_shm_reap_stale () is the fallback. */
     }

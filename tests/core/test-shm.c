@@ -77,8 +77,12 @@ test_bad_names (void)
   plab_shm_close (shm);
 }
 
+/* A creator killed with its segments open: the watchdog unlinks them. With
+ * @closed_std the creator starts with stdin, stdout and stderr closed (as
+ * some launchers start programs), so the watchdog's own descriptors are the
+ * first free ones, 0 to 2. */
 static void
-test_creator_killed (void)
+creator_killed (bool closed_std)
 {
   pid_t pid = fork ();
   int status;
@@ -87,6 +91,9 @@ test_creator_killed (void)
   if (pid == 0)
     {
       PlabShm *a, *b;
+      if (closed_std)
+        for (int fd = 0; fd < 3; fd++)
+          close (fd);
       if (plab_shm_create ("a", 1 << 20, &a) != 0 || plab_shm_create ("b", 100, &b) != 0)
         _exit (1);
       raise (SIGKILL); /* no cleanup code of ours runs */
@@ -102,6 +109,18 @@ test_creator_killed (void)
         g_usleep (10000);
     }
   g_assert_cmpint (left, ==, 0);
+}
+
+static void
+test_creator_killed (void)
+{
+  creator_killed (false);
+}
+
+static void
+test_creator_killed_std_closed (void)
+{
+  creator_killed (true);
 }
 
 static void
@@ -142,6 +161,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/shm/create-open-close", test_create_open_close);
   g_test_add_func ("/plab/shm/bad-names", test_bad_names);
   g_test_add_func ("/plab/shm/creator-killed", test_creator_killed);
+  g_test_add_func ("/plab/shm/creator-killed-std-closed", test_creator_killed_std_closed);
   g_test_add_func ("/plab/shm/reap-stale", test_reap_stale);
   return g_test_run ();
 }
