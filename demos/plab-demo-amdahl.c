@@ -224,7 +224,9 @@ const PlabDemo plab_demo_amdahl = {
             "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
             "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
             "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
-            "0.5.",
+            "0.5. "
+            "On the mpi backend the serial part is rank 0's work while the other ranks wait in "
+            "MPI_Bcast: the serial fraction becomes a collective wait you can see.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,

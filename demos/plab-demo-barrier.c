@@ -286,7 +286,9 @@ const PlabDemo plab_demo_barrier = {
             "wait for the slowest; on the timeline those are the wait spans before each new "
             "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
             "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
-            "take the cores out of the picture.",
+            "take the cores out of the picture. "
+            "On the mpi backend the painters are ranks meeting at MPI_Barrier: the uneven walls "
+            "show as collective waits on the faster ranks.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,

@@ -280,7 +280,9 @@ const PlabDemo plab_demo_list_append = {
     "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
     "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
     "Result tab too: each process filled its own copy of the list, and the parent's lists "
-    "are empty.",
+    "are empty. "
+    "On the mpi backend each rank fills its own lists, as processes do, and only the lengths "
+    "travel back to rank 0 (MPI_Reduce).",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,

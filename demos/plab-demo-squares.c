@@ -667,7 +667,10 @@ const PlabDemo plab_demo_squares = {
     "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
     "pool). Choose View: arrival for the order "
     "results arrive in: imap hands them over in input order, so a finished item waits for "
-    "slower earlier ones, while imap_unordered hands each over as soon as it is done.",
+    "slower earlier ones, while imap_unordered hands each over as soon as it is done. "
+    "On the mpi backend ranks share no memory: rank 0 scatters the numbers and each rank sends its "
+    "squares back, 16 bytes for one multiplication each; raise Work until the tasks outweigh the "
+    "messages.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
   .default_backend = PLAB_BACKEND_PROCESSES,
