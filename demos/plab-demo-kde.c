@@ -349,8 +349,8 @@ const PlabDemo plab_demo_kde = {
     "when more run than there are cores. Compare the estimate with the true density in "
     "the Result tab and change H: too small and the curve is spiky, too large and the "
     "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
-    "grid to leave one worker alone. "
-    "On the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
+    "grid to leave one worker alone; "
+    "on the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
     "(MPI_Bcast) before any rank can estimate its share of the grid, and the estimate is still the "
     "serial one.",
   PLAB_DEMO_PARAMS (params),
