@@ -251,7 +251,7 @@ cmd_report (int argc, char **argv)
           { NULL } };
   g_autoptr (GOptionContext) context
       = g_option_context_new ("- attempts per exercise and folder: passed, best speed, attempts");
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   PlabAttempt **list = NULL;
   size_t n = 0;
   PlabStore *store;
@@ -328,8 +328,12 @@ cmd_report (int argc, char **argv)
         printf ("%s,\"%s\",%d,%.3f,%d,%" G_GINT64_FORMAT ",%s\n", list[i]->exercise,
                 list[i]->folder, passed, best, count, first, date);
       else
-        printf ("%-12s %-6s %-10s %-8d %-19s %s\n", list[i]->exercise, passed ? "yes" : "no",
-                best > 0 ? g_strdup_printf ("%.2f", best) : "-", count, date, list[i]->folder);
+        {
+          g_autofree char *speed = best > 0 ? g_strdup_printf ("%.2f", best) : g_strdup ("-");
+
+          printf ("%-12s %-6s %-10s %-8d %-19s %s\n", list[i]->exercise, passed ? "yes" : "no",
+                  speed, count, date, list[i]->folder);
+        }
       rows++;
     }
   if (json)
