@@ -359,7 +359,7 @@ summarize_left_out (PlabProgress *self,
   size_t n = 0;
 
   for (size_t i = first; i < last; i++)
-    if (events[i].kind < PLAB_SPAN_COUNTER)
+    if (events[i].kind != PLAB_SPAN_COUNTER)
       {
         items[n].start = events[i].start_ns - self->origin_ns;
         items[n].end = MAX (events[i].end_ns, events[i].start_ns) - self->origin_ns;

@@ -180,7 +180,7 @@ parse_busy (PlabRunnerClient *self, const PlabJson *obj)
   whole.end_ns = (gint64)plab_json_number (plab_json_get (obj, "end"), 0);
   if (whole.lane < 0 || whole.lane > G_MAXUINT16 || whole.end_ns < whole.start_ns)
     return;
-  for (int k = 0; k < PLAB_SPAN_COUNTER; k++)
+  for (int k = 0; k < PLAB_N_SPAN_KINDS; k++)
     {
       const PlabJson *v = plab_json_get (kinds, plab_span_kind_name (k));
 
@@ -200,7 +200,7 @@ parse_busy (PlabRunnerClient *self, const PlabJson *obj)
       c.end_ns = MIN (whole.end_ns, bin0 + (gint64)(i + 1) * bin_ns);
       if (c.end_ns <= c.start_ns || share <= 0)
         continue;
-      for (int k = 0; k < PLAB_SPAN_COUNTER; k++)
+      for (int k = 0; k < PLAB_N_SPAN_KINDS; k++)
         {
           c.busy_ns[k] = (gint64)(whole.busy_ns[k] * share);
           c.count[k] = (gint64)ceil (whole.count[k] * share);
