@@ -12,6 +12,10 @@
  *              renderer and in exports alike
  *   arrows     the export draws the send-to-receive arrow the window draws
  *   no-hosts   a run of workers has no host column and keeps lane order
+ *   interleaved  lanes built by hand in no order of host or rank (as ranks
+ *              dealt round three hosts arrive): the chart puts them in one
+ *              band per host, in rank order within a host, and every
+ *              lane's row lies in its own host's band
  */
 #include <cairo.h>
 #include <glib.h>
@@ -54,7 +58,9 @@ static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
   plab_timeline_data_free (fx->data);
-  tmp_test_dir_free (fx->dir, fx->db);
+  /* A run built by hand has no store. */
+  if (fx->dir != NULL)
+    tmp_test_dir_free (fx->dir, fx->db);
 }
 
 static void
@@ -183,6 +189,86 @@ test_no_hosts (Fixture *fx, gconstpointer data)
   cairo_surface_destroy (surface);
 }
 
+/* Ranks 0..5 dealt round two hosts, their lanes given in an order that is
+ * neither: the grouping must come from the names alone. */
+static void
+test_interleaved (Fixture *fx, gconstpointer data)
+{
+  static const char *const given[]
+      = { "plab-b:3", "plab-a:4", "plab-b:1", "plab-a:0", "plab-b:5", "plab-a:2" };
+  static const char *const want[]
+      = { "main", "plab-a:0", "plab-a:2", "plab-a:4", "plab-b:1", "plab-b:3", "plab-b:5" };
+  PlabLaneInfo lanes[7];
+  PlabTimelineBuilder *b;
+  PlabTimelineLayout lay;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  PlabChartStyle style;
+  guint32 band[2] = { 0, 0 };
+
+  memset (lanes, 0, sizeof lanes);
+  for (int i = 0; i < 7; i++)
+    {
+      lanes[i].lane = i;
+      lanes[i].kind = i == 0 ? PLAB_LANE_MAIN : PLAB_LANE_PROCESS;
+      g_snprintf (lanes[i].name, sizeof lanes[i].name, "%s", i == 0 ? "main" : given[i - 1]);
+    }
+  b = plab_timeline_builder_new (lanes, 7);
+  for (int i = 0; i < 7; i++)
+    {
+      PlabEvent ev = { .start_ns = 10 * MS,
+                       .end_ns = (20 + 10 * i) * MS,
+                       .task_id = i,
+                       .kind = PLAB_SPAN_TASK,
+                       .lane = (uint16_t)i,
+                       .item = -1 };
+
+      g_assert_cmpint (plab_timeline_builder_add (b, &ev, 1), ==, 0);
+    }
+  fx->data = plab_timeline_builder_finish (b);
+  g_assert_nonnull (fx->data);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  cr = cairo_create (surface);
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_timeline_chart_draw (cr, fx->data, NULL, &style, W, H);
+  plab_timeline_chart_layout (cr, fx->data, NULL, &style, W, H, &lay);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  g_assert_cmpfloat (lay.host_w, >, 4);
+
+  g_assert_cmpint (plab_timeline_data_n_lanes (fx->data), ==, 7);
+  for (int row = 0; row < 7; row++)
+    {
+      PlabLaneSummary sum;
+      char host[64] = "";
+      int group = plab_timeline_data_lane_host (fx->data, row, host, sizeof host);
+      /* The edge of the host column in the middle of the row. */
+      guint32 here
+          = pixel (surface, (int)(lay.host_x + 1), (int)(lay.lanes_y + (row + 0.5) * lay.lane_h));
+
+      g_assert_true (plab_timeline_data_lane_summary (fx->data, row, &sum));
+      g_assert_cmpstr (sum.info.name, ==, want[row]);
+      if (row == 0)
+        {
+          g_assert_cmpint (group, ==, -1);
+          continue;
+        }
+      g_assert_cmpint (group, ==, row <= 3 ? 0 : 1);
+      g_assert_true (g_str_has_prefix (sum.info.name, host));
+      g_assert_cmpint (sum.info.name[strlen (host)], ==, ':');
+      /* Each host's lanes share one band, unlike the other host's. */
+      if (band[group] == 0)
+        band[group] = here;
+      g_assert_cmpuint (here, ==, band[group]);
+    }
+  g_test_message ("bands: plab-a %08x, plab-b %08x", band[0], band[1]);
+  g_assert_cmpuint (band[0], !=, band[1]);
+  g_assert_cmpuint (band[0], !=,
+                    pixel (surface, (int)(lay.host_x + 1), (int)(lay.lanes_y + 0.5 * lay.lane_h)));
+  cairo_surface_destroy (surface);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -190,6 +276,8 @@ main (int argc, char **argv)
   g_test_add ("/plab/timeline-hosts/grouped", Fixture, NULL, NULL, test_grouped, fixture_teardown);
   g_test_add ("/plab/timeline-hosts/drawn", Fixture, NULL, NULL, test_drawn, fixture_teardown);
   g_test_add ("/plab/timeline-hosts/no-hosts", Fixture, NULL, NULL, test_no_hosts,
+              fixture_teardown);
+  g_test_add ("/plab/timeline-hosts/interleaved", Fixture, NULL, NULL, test_interleaved,
               fixture_teardown);
   return g_test_run ();
 }
