@@ -242,9 +242,10 @@ void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);
  * above 0. */
 double _plab_demo_serial_number (const PlabDemoRun *run, const char *key);
 
-/* Opens the member "figure" of a result: its @kind ("bars" or "lines"),
- * @title and axis labels, then the list that follows, "categories": [ for
- * bars and "series": [ for lines, which the caller fills and closes. */
+/* Opens the member "figure" of a result: its @kind ("bars", "stacked" or
+ * "lines"), @title and axis labels, then the list that follows,
+ * "categories": [ for bars and stacked bars and "series": [ for lines, which
+ * the caller fills and closes. */
 void _plab_demo_json_figure (PlabBuf *buf,
                              const char *kind,
                              const char *title,

@@ -46,7 +46,7 @@ _plab_demo_json_figure (PlabBuf *buf,
   plab_json_write_string (buf, x_label);
   plab_buf_append (buf, ", \"y_label\": ");
   plab_json_write_string (buf, y_label);
-  plab_buf_append (buf, strcmp (kind, "bars") == 0 ? ", \"categories\": [" : ", \"series\": [");
+  plab_buf_append (buf, strcmp (kind, "lines") != 0 ? ", \"categories\": [" : ", \"series\": [");
 }
 
 double

@@ -1,6 +1,14 @@
-/* test-result.c: the result chart, drawn from a demo's JSON result. */
+/* test-result.c: the result chart, drawn from a demo's JSON result.
+ *
+ *   lines     a line figure, its CSV, and a result without a figure
+ *   stacked   a stacked bar per category: segments in their span kinds'
+ *             colours, series 0 at the bottom, heights in proportion to
+ *             the values, every bar as tall as its total
+ */
 #include <cairo.h>
 #include <glib.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chart-test-util.h"
@@ -66,10 +74,112 @@ test_result_lines (void)
   plab_json_free (j);
 }
 
+/* The columns of @surface, at or below row @from, that hold @colour: the
+ * first column of each run of such columns goes into @starts (at most
+ * @max), and the number of runs is returned. */
+static int
+colour_runs (cairo_surface_t *surface, int from, PlabRgba colour, int *starts, int max)
+{
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  int n = 0;
+  bool in_run = false;
+
+  for (int x = 0; x < w; x++)
+    {
+      bool here = chart_test_count_colour (surface, x, from, 1, h - from, colour) > 0;
+
+      if (here && !in_run && n < max)
+        starts[n++] = x;
+      in_run = here;
+    }
+  return n;
+}
+
+/* The first and last row of column @x, at or below row @from, in @colour,
+ * and how many rows hold it. */
+static int
+colour_extent (cairo_surface_t *surface, int x, int from, PlabRgba colour, int *top, int *bottom)
+{
+  int h = cairo_image_surface_get_height (surface), n = 0;
+
+  *top = h;
+  *bottom = -1;
+  for (int y = from; y < h; y++)
+    if (chart_test_pixel_is (surface, x, y, colour))
+      {
+        n++;
+        *top = MIN (*top, y);
+        *bottom = MAX (*bottom, y);
+      }
+  return n;
+}
+
+static void
+test_result_stacked (void)
+{
+  /* Two ranks: rank 0 computes 30 and waits 10, rank 1 the other way round. */
+  PlabJson *j = plab_json_parse (
+      "{\"figure\": {\"kind\": \"stacked\", \"title\": \"Where each rank's time went\", "
+      "\"x_label\": \"rank\", \"y_label\": \"time (ms)\", "
+      "\"categories\": [\"rank 0\", \"rank 1\"], \"series\": ["
+      "{\"name\": \"computing\", \"span_kind\": \"task\", \"values\": [30, 10]}, "
+      "{\"name\": \"collectives\", \"span_kind\": \"collective\", \"values\": [10, 30]}]}, "
+      "\"sum\": 7}",
+      NULL, 0);
+  PlabResultChartData data = { "Result", "footer", j };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1280, 720);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+  PlabRgba task, coll;
+  int task_runs[4], coll_runs[4], from = 720 / 4;
+  int task_h[2], coll_h[2];
+
+  g_assert_nonnull (j);
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  task = plab_chart_style_span_colour (&style, PLAB_SPAN_TASK);
+  coll = plab_chart_style_span_colour (&style, PLAB_SPAN_COLLECTIVE);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = &data }, &style,
+                   1280, 720);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  if (g_getenv ("PLAB_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path
+          = g_build_filename (g_getenv ("PLAB_SCREENSHOT_DIR"), "chart-result-stacked.png", NULL);
+      g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+    }
+
+  /* One bar per rank in each colour, below the legend: stacked, not side
+   * by side, so both colours start at the same columns. */
+  g_assert_cmpint (colour_runs (surface, from, task, task_runs, 4), ==, 2);
+  g_assert_cmpint (colour_runs (surface, from, coll, coll_runs, 4), ==, 2);
+  for (int i = 0; i < 2; i++)
+    {
+      int x = task_runs[i] + 2, t_top, t_bottom, c_top, c_bottom;
+
+      g_assert_cmpint (abs (coll_runs[i] - task_runs[i]), <=, 1);
+      task_h[i] = colour_extent (surface, x, from, task, &t_top, &t_bottom);
+      coll_h[i] = colour_extent (surface, x, from, coll, &c_top, &c_bottom);
+      g_test_message ("rank %d: computing %d px, collectives %d px", i, task_h[i], coll_h[i]);
+      /* Computing (series 0) at the bottom, the collectives right on top. */
+      g_assert_cmpint (c_bottom, <, t_top);
+      g_assert_cmpint (t_top - c_bottom, <=, 2);
+    }
+  /* 30 against 10: three times as tall, within rounding; both bars 40 tall. */
+  g_assert_cmpfloat (fabs (task_h[0] - 3.0 * coll_h[0]), <=, 4);
+  g_assert_cmpfloat (fabs (coll_h[1] - 3.0 * task_h[1]), <=, 4);
+  g_assert_cmpint (abs ((task_h[0] + coll_h[0]) - (task_h[1] + coll_h[1])), <=, 2);
+  g_assert_cmpint (task_h[1], >, 20);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  plab_json_free (j);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/chart/result/lines", test_result_lines);
+  g_test_add_func ("/plab/chart/result/stacked", test_result_stacked);
   return g_test_run ();
 }

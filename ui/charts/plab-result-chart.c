@@ -1,4 +1,5 @@
-/* plab-result-chart.c: lines or bars from a result's figure, plus a table. */
+/* plab-result-chart.c: lines, bars or stacked bars from a result's figure,
+ * plus a table. */
 #include "plab-result-chart.h"
 
 #include <math.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "plab-chart-private.h"
+#include "plab-trace.h"
 
 /* The table takes this share of the width when there is a figure. */
 #define TABLE_SHARE 0.34
@@ -26,6 +28,9 @@
 #define MAX_SERIES 16
 #define MAX_TABLE_ROWS 40
 #define BAR_GROUP_SHARE 0.78
+/* A segment of a stacked bar holds its value when it is this many lines of
+ * tick text tall. */
+#define STACK_LABEL_EM 1.4
 /* Extra space between notes, in rows: wrapped lines of one note stay
  * closer together than two notes. */
 #define NOTE_GAP 0.3
@@ -53,7 +58,7 @@ plab_result_chart_write_csv (const PlabResultChartData *data, FILE *out)
   const PlabJson *series = plab_json_get (fig, "series");
   const char *kind = plab_json_string (plab_json_get (fig, "kind"), "lines");
   const PlabJson *cats = plab_json_get (fig, "categories");
-  bool bars = strcmp (kind, "bars") == 0;
+  bool bars = strcmp (kind, "bars") == 0 || strcmp (kind, "stacked") == 0;
 
   fputs (PLAB_RESULT_CSV_HEADER "\n", out);
   for (size_t s = 0; fig != NULL && s < plab_json_length (series); s++)
@@ -206,6 +211,77 @@ draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabR
   cairo_restore (cr);
 }
 
+/* The colour of series @s of a bars figure: the colour of the span kind it
+ * names ("span_kind": "collective"), so that a figure of where time went
+ * reads like the timeline, else the next colour of the palette. */
+static PlabRgba
+bar_series_colour (const PlabChartStyle *style, const PlabJson *ser, int s)
+{
+  const char *kind = plab_json_string (plab_json_get (ser, "span_kind"), NULL);
+
+  if (kind != NULL && plab_span_kind_from_name (kind) >= 0)
+    return plab_chart_style_span_colour (style, plab_span_kind_from_name (kind));
+  return plab_chart_style_series_colour (style, s);
+}
+
+/* Value @i of series @s of a bars figure; NaN when it has none. */
+static double
+bar_value (const PlabJson *series, size_t s, size_t i)
+{
+  return plab_json_number (plab_json_at (plab_json_get (plab_json_at (series, s), "values"), i),
+                           NAN);
+}
+
+/* The segments of one stacked bar, series 0 at the bottom, each with its
+ * value inside when the segment is tall enough to hold it, and the total
+ * above the bar. */
+static void
+draw_stack (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabJson *series,
+            const PlabLegendItem *items,
+            size_t n_series,
+            size_t i,
+            const PlabAxis *ay,
+            PlabRect plot,
+            double x,
+            double bw)
+{
+  double total = 0, top = plot.y + plot.h - plab_axis_fraction (ay, 0) * plot.h;
+  char value[32];
+
+  for (size_t s = 0; s < n_series; s++)
+    {
+      double v = bar_value (series, s, i);
+      double y0, y1;
+
+      if (!isfinite (v) || v <= 0)
+        continue;
+      y0 = plot.y + plot.h - plab_axis_fraction (ay, total) * plot.h;
+      total += v;
+      y1 = plot.y + plot.h - plab_axis_fraction (ay, total) * plot.h;
+      top = y1;
+      _plab_chart_set_colour (cr, items[s].colour);
+      cairo_rectangle (cr, round (x), round (y1), round (bw), round (y0) - round (y1));
+      cairo_fill (cr);
+      _plab_chart_font (cr, style, style->tick_size, true);
+      plab_format_number (v, value, sizeof value);
+      if (y0 - y1 > style->tick_size * STACK_LABEL_EM && _plab_chart_text_width (cr, value) < bw)
+        {
+          _plab_chart_set_colour (cr, style->background);
+          _plab_chart_text (cr, x + bw / 2, (y0 + y1) / 2, 0.5, 0.5, value);
+        }
+    }
+  if (total <= 0)
+    return;
+  plab_format_number (total, value, sizeof value);
+  _plab_chart_font (cr, style, style->tick_size, true);
+  _plab_chart_set_colour (cr, style->foreground);
+  _plab_chart_text (cr, x + bw / 2, top - style->tick_size * 0.3, 0.5, 1, value);
+}
+
+/* Bars per category: side by side, one per series, or with kind
+ * "stacked", one bar per category made of its series' segments. */
 static void
 draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRect area)
 {
@@ -214,7 +290,8 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
   size_t n_series = plab_json_length (series), n_cats = plab_json_length (cats);
   PlabLegendItem items[MAX_SERIES];
   double ymin = 0, ymax = -INFINITY, legend_h = 0, slot;
-  bool by_category = n_series == 1;
+  bool stacked = strcmp (plab_json_string (plab_json_get (fig, "kind"), "bars"), "stacked") == 0;
+  bool by_category = n_series == 1 && !stacked;
   PlabAxis ay;
   PlabTicks ty;
   PlabRect plot;
@@ -223,11 +300,12 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
     n_series = MAX_SERIES;
   for (size_t s = 0; s < n_series; s++)
     {
-      const PlabJson *values = plab_json_get (plab_json_at (series, s), "values");
+      const PlabJson *ser = plab_json_at (series, s);
+      const PlabJson *values = plab_json_get (ser, "values");
       for (size_t i = 0; i < plab_json_length (values); i++)
         {
           double v = plab_json_number (plab_json_at (values, i), NAN);
-          if (isfinite (v))
+          if (isfinite (v) && !stacked)
             {
               ymin = fmin (ymin, v);
               ymax = fmax (ymax, v);
@@ -235,9 +313,19 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
         }
       if (plab_json_length (values) > n_cats)
         n_cats = plab_json_length (values);
-      items[s].label = plab_json_string (plab_json_get (plab_json_at (series, s), "name"), "value");
-      items[s].colour = plab_chart_style_series_colour (style, (int)s);
+      items[s].label = plab_json_string (plab_json_get (ser, "name"), "value");
+      items[s].colour = bar_series_colour (style, ser, (int)s);
       items[s].shape = PLAB_LEGEND_BOX;
+    }
+  /* A stack is as tall as its positive segments together. */
+  for (size_t i = 0; stacked && i < n_cats; i++)
+    {
+      double total = 0;
+
+      for (size_t s = 0; s < n_series; s++)
+        if (isfinite (bar_value (series, s, i)) && bar_value (series, s, i) > 0)
+          total += bar_value (series, s, i);
+      ymax = fmax (ymax, total);
     }
   if (n_cats == 0 || !isfinite (ymax))
     {
@@ -266,15 +354,15 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
   for (size_t i = 0; i < n_cats; i++)
     {
       const char *cat = plab_json_string (plab_json_at (cats, i), "");
-      double bw = slot * BAR_GROUP_SHARE / n_series;
+      double bw = slot * BAR_GROUP_SHARE / (stacked ? 1 : n_series);
       char buf[128];
 
-      for (size_t s = 0; s < n_series; s++)
+      if (stacked)
+        draw_stack (cr, style, series, items, n_series, i, &ay, plot,
+                    plot.x + i * slot + slot * (1 - BAR_GROUP_SHARE) / 2, bw);
+      for (size_t s = 0; s < n_series && !stacked; s++)
         {
-          double v
-              = plab_json_number (plab_json_at (plab_json_get (plab_json_at (series, s), "values"),
-                                                i),
-                                  NAN);
+          double v = bar_value (series, s, i);
           double x = plot.x + i * slot + slot * (1 - BAR_GROUP_SHARE) / 2 + s * bw;
           double y0 = plot.y + plot.h - plab_axis_fraction (&ay, 0) * plot.h;
           double y1 = plot.y + plot.h - plab_axis_fraction (&ay, v) * plot.h;
@@ -592,7 +680,7 @@ plab_result_chart_draw (cairo_t *cr,
       left.h -= style->label_size * 1.6;
     }
   kind = plab_json_string (plab_json_get (fig, "kind"), "lines");
-  if (strcmp (kind, "bars") == 0)
+  if (strcmp (kind, "bars") == 0 || strcmp (kind, "stacked") == 0)
     draw_bars (cr, style, fig, left);
   else
     draw_lines (cr, style, fig, left);

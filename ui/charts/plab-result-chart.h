@@ -3,10 +3,15 @@
  * The result JSON of a run may hold a "figure" (see the figure contract in
  * the demos' documentation):
  *
- *   {"kind": "lines" | "bars", "title": ..., "x_label": ..., "y_label": ...,
+ *   {"kind": "lines" | "bars" | "stacked", "title": ..., "x_label": ..., "y_label": ...,
  *    "series": [{"name": ..., "x": [...], "y": [...], "style": "line" | "dashed" | "points"}],
  *    "categories": [...]  (bars: "series": [{"name": ..., "values": [...]}]),
  *    "notes": ["every car delivered once", ...]}
+ *
+ * "stacked" is "bars" with one bar per category made of the series' values
+ * one above the other (series 0 at the bottom), its total above it. A bars
+ * series may name a span kind ("span_kind": "collective") to be drawn in
+ * that kind's timeline colour.
  *
  * The figure is drawn on the left; the other keys of the result are listed
  * in a table on the right, in words a student reads ("time of the for loop"
