@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include "plab-cli-run-private.h"
+#include "plab-demo-private.h"
 #include "plab-json-writer.h"
+#include "plab-mpi-private.h"
 
 #ifdef PLAB_HAVE_MPI
 
@@ -47,6 +49,9 @@ typedef struct
   bool have[2];
   bool said_hello;
   GArray *early; /* PlabEvent: spans that came before the lane, times not yet shifted */
+  /* The rank's spans on its lane summed by kind, its setup left out
+   * (PLAB_MPI_START_LABEL). */
+  int64_t kind_ns[PLAB_N_SPAN_KINDS];
 } MpiRank;
 
 typedef struct
@@ -90,6 +95,8 @@ append_span (MpiReader *self, MpiRank *r, PlabEvent *e)
 
   e->start_ns += shift;
   e->end_ns += shift;
+  if (e->end_ns > e->start_ns && strcmp (e->label, PLAB_MPI_START_LABEL) != 0)
+    r->kind_ns[e->kind] += e->end_ns - e->start_ns;
   plab_trace_append (self->run->trace, r->lane, e);
 }
 
@@ -178,12 +185,95 @@ on_span (MpiReader *self, int rank, char **f, int n)
     }
 }
 
+/* The kinds of span a rank's time went to, bottom to top of its bar in
+ * the Result figure: work first, then waits for messages and collectives. */
+static const PlabSpanKind figure_kinds[] = {
+  PLAB_SPAN_TASK, PLAB_SPAN_SLEEP, PLAB_SPAN_SEND, PLAB_SPAN_RECV, PLAB_SPAN_COLLECTIVE,
+};
+static const char *const figure_names[] = {
+  "computing", "sleeping", "sending", "receiving", "collectives",
+};
+
+/* Appends the Result figure of a run whose demo draws none: per rank, a
+ * stacked bar of the time its spans took, by kind, in milliseconds. Work
+ * against messages is what a distributed run is about: a rank that waits
+ * in receives and collectives while another still computes shows how much
+ * the distribution costs. A kind no rank recorded (sleep, on most demos) is
+ * left out, apart from computing and collectives, and so is the lab's own
+ * start (PLAB_MPI_START_LABEL). */
+static void
+append_rank_figure (MpiReader *self, GString *json)
+{
+  guint n = self->ranks->len;
+  g_autofree double *values = g_new0 (double, n);
+  PlabBuf buf;
+  int64_t busy = 0, talk = 0;
+  bool first = true;
+
+  if (n == 0)
+    return;
+  plab_buf_init (&buf);
+  _plab_demo_json_figure (&buf, "stacked", "Where each rank's time went", "rank", "time (ms)");
+  for (guint i = 0; i < n; i++)
+    {
+      char name[32];
+      const char *cat = name;
+
+      snprintf (name, sizeof name, "rank %u", i);
+      _plab_demo_json_strings (&buf, &cat, 1);
+      if (i + 1 < n)
+        plab_buf_append (&buf, ", ");
+    }
+  plab_buf_append (&buf, "], \"series\": [");
+  for (size_t k = 0; k < G_N_ELEMENTS (figure_kinds); k++)
+    {
+      PlabSpanKind kind = figure_kinds[k];
+      int64_t sum = 0;
+
+      for (guint i = 0; i < n; i++)
+        {
+          int64_t ns = g_array_index (self->ranks, MpiRank, i).kind_ns[kind];
+
+          values[i] = ns / 1e6;
+          sum += ns;
+        }
+      busy += sum;
+      if (kind == PLAB_SPAN_SEND || kind == PLAB_SPAN_RECV || kind == PLAB_SPAN_COLLECTIVE)
+        talk += sum;
+      if (sum == 0 && kind != PLAB_SPAN_TASK && kind != PLAB_SPAN_COLLECTIVE)
+        continue;
+      plab_buf_append (&buf, first ? "{\"name\": " : ", {\"name\": ");
+      plab_json_write_string (&buf, figure_names[k]);
+      plab_buf_append (&buf, ", \"span_kind\": ");
+      plab_json_write_string (&buf, plab_span_kind_name (kind));
+      plab_buf_append (&buf, ", \"values\": ");
+      plab_json_write_numbers (&buf, values, n);
+      plab_buf_append (&buf, "}");
+      first = false;
+    }
+  plab_buf_append (&buf, "], \"notes\": [");
+  plab_buf_printf (&buf,
+                   "\"the ranks spent %.1f%% of their recorded time in sends, receives and "
+                   "collectives\", \"not counted: the start, where the ranks wait for rank 0 to "
+                   "measure the machine's speed\"]}",
+                   busy > 0 ? 100.0 * talk / busy : 0.0);
+  /* A figure that ran out of memory is left out: the run is whole without it. */
+  if (buf.data != NULL && !buf.oom)
+    {
+      g_string_append (json, ", ");
+      g_string_append (json, buf.data);
+    }
+  plab_buf_clear (&buf);
+}
+
 /* Rank 0's result, with every rank's clock offsets (known once all have
- * ended) spliced in before its last brace. */
+ * ended) spliced in before its last brace, and the figure of where the
+ * ranks' time went when the demo draws none of its own. */
 static void
 finish_result (MpiReader *self)
 {
   PlabDemoRun *run = self->run;
+  PlabJson *parsed;
   GString *json;
   const char *end;
 
@@ -207,7 +297,12 @@ finish_result (MpiReader *self)
                               ", \"end_uncertainty_ns\": %" G_GINT64_FORMAT "}",
                               r->offset_ns[0], r->uncert_ns[0], r->offset_ns[1], r->uncert_ns[1]);
     }
-  g_string_append (json, "]}");
+  g_string_append (json, "]");
+  parsed = plab_json_parse (self->result[2], NULL, 0);
+  if (plab_json_get (parsed, "figure") == NULL)
+    append_rank_figure (self, json);
+  plab_json_free (parsed);
+  g_string_append (json, "}");
   g_free (run->result_json);
   run->result_json = g_string_free (json, FALSE);
 }

@@ -34,6 +34,7 @@
 
 #include "plab-demo-private.h"
 #include "plab-demo.h"
+#include "plab-mpi-private.h"
 
 #define OFFSET_ROUNDS 16
 #define LINE_MAX_BYTES 3800 /* below PIPE_BUF: one write () arrives whole */
@@ -726,7 +727,7 @@ main (int argc, char **argv)
     rate = plab_demo_measure_spin_rate (PLAB_DEMO_CALIBRATION_RUNS, NULL, NULL);
   t0 = plab_now_ns ();
   MPI_Bcast (&rate, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-  span (&self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Bcast spin rate");
+  span (&self, PLAB_SPAN_COLLECTIVE, t0, -1, PLAB_MPI_START_LABEL);
   plab_demo_set_spin_rate (rate);
 
   rc = demo->run (&self);

@@ -15,6 +15,10 @@
   addresses and host names, made here (skipped when not permitted), run one
   demo across both; the lanes name both hosts, and each rank's offset lies
   within its uncertainty.
+- the Result figure of every demo but messages: a stacked bar per rank whose
+  segments are the rank's spans summed by kind, as the store has them
+  (computing, sending, receiving, collectives), and `plab export --chart
+  result` draws it as a PNG (kept in $PLAB_SCREENSHOT_DIR when set).
 
 Skipped as a whole, with a message, where Open MPI or plab-mpi-rank is
 missing. Limits only catch hangs. Speaks TAP.
@@ -123,6 +127,75 @@ def check_lanes(run, ranks, hosts=None):
     assert len(busy) == ranks, f"collective spans on {len(busy)} of {ranks} rank lanes"
 
 
+# The kinds of span the Result figure of an mpi run stacks, by store name.
+FIGURE_KINDS = ("task", "sleep", "send", "receive", "collective")
+# The ranks' setup (app/plab-mpi-private.h), which the figure leaves out.
+START_LABEL = "MPI_Bcast spin rate"
+
+
+def span_ms_by_kind(db, run_id):
+    """{(lane, kind name): milliseconds} of the run's spans in the store,
+    the ranks' setup left out."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(
+            "SELECT lane, k.name, sum(end_ns - start_ns) FROM spans JOIN span_kinds k USING (kind) "
+            "WHERE run_id = ? AND coalesce(label, '') != ? GROUP BY lane, k.name",
+            (run_id, START_LABEL),
+        ).fetchall()
+    finally:
+        con.close()
+    return {(lane, kind): ns / 1e6 for lane, kind, ns in rows}
+
+
+def check_rank_figure(db, run, ranks):
+    """The figure is one stacked bar per rank, and each segment is what the
+    store's spans of that kind on that rank's lane add up to; the setup
+    span is in the store but not in the figure."""
+    fig = run["result"].get("figure")
+    assert fig and fig["kind"] == "stacked", f"no stacked figure: {fig}"
+    assert fig["categories"] == [f"rank {r}" for r in range(ranks)], fig["categories"]
+    sums = span_ms_by_kind(db, run["id"])
+    lane_of = {int(name.rsplit(":", 1)[1]): lane for lane, name, _, _, _ in run["lanes"]}
+    drawn = {s["span_kind"]: s["values"] for s in fig["series"]}
+    assert "task" in drawn and "collective" in drawn, f"series {list(drawn)}"
+    for kind in FIGURE_KINDS:
+        store = [sums.get((lane_of[r], kind), 0.0) for r in range(ranks)]
+        values = drawn.get(kind, [0.0] * ranks)
+        assert len(values) == ranks, f"{kind}: {len(values)} values for {ranks} ranks"
+        for r in range(ranks):
+            assert abs(values[r] - store[r]) <= 1e-3 + 1e-6 * store[r], (
+                f"rank {r} {kind}: figure {values[r]} ms, store {store[r]} ms"
+            )
+    assert sum(drawn["collective"]) > 0, "no time in collectives"
+    assert any(lab == START_LABEL for lab in span_labels(db, run["id"])), "no setup span"
+
+
+def span_labels(db, run_id):
+    con = sqlite3.connect(db)
+    try:
+        return [r[0] for r in con.execute("SELECT DISTINCT label FROM spans WHERE run_id = ?", (run_id,))]
+    finally:
+        con.close()
+
+
+def export_result_png(db, run_id, name):
+    """`plab export --chart result` as PNG: a real PNG of the asked size."""
+    out_dir = os.environ.get("PLAB_SCREENSHOT_DIR") or os.path.dirname(db)
+    path = os.path.join(out_dir, name)
+    p = subprocess.run(
+        [PLAB, "export", str(run_id), "--chart", "result", "--db", db, "-o", path,
+         "--width", "1600", "--height", "900"],
+        capture_output=True, text=True, timeout=RUN_LIMIT_S,
+    )
+    assert p.returncode == 0, f"export exit {p.returncode}: {p.stderr}"
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert (w, h) == (1600, 900), f"PNG is {w}x{h}"
+
+
 def demo_case(demo, ranks):
     def case(db):
         params, agrees = DEMOS[demo]
@@ -139,6 +212,9 @@ def demo_case(demo, ranks):
         problems = []
         check_offsets(run["result"], problems)
         assert not problems, "; ".join(problems)
+        check_rank_figure(db, run, ranks)
+        if ranks == 4:
+            export_result_png(db, run["id"], f"mpi-result-{demo}.png")
 
     case.__name__ = f"{demo}_{ranks}_ranks"
     return case
@@ -151,6 +227,7 @@ def messages_ratio_grows(db):
     assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
     run = last_run(db)
     r = run["result"]
+    assert r["figure"]["kind"] == "lines", "the demo's own figure was replaced"
     ys = r["figure"]["series"][0]["y"]
     assert len(ys) == 13, f"{len(ys)} sizes for 1 KiB .. 4 MiB"
     assert r["largest_ratio"] > r["smallest_ratio"], r
