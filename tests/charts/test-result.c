@@ -3,7 +3,7 @@
  *   lines     a line figure, its CSV, and a result without a figure
  *   stacked   a stacked bar per category: segments in their span kinds'
  *             colours, series 0 at the bottom, heights in proportion to
- *             the values, every bar as tall as its total
+ *             the values, every bar as tall as its total; its CSV
  */
 #include <cairo.h>
 #include <glib.h>
@@ -169,6 +169,19 @@ test_result_stacked (void)
   g_assert_cmpfloat (fabs (coll_h[1] - 3.0 * task_h[1]), <=, 4);
   g_assert_cmpint (abs ((task_h[0] + coll_h[0]) - (task_h[1] + coll_h[1])), <=, 2);
   g_assert_cmpint (task_h[1], >, 20);
+
+  /* The CSV lists each segment as a bar figure's value. */
+  {
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&csv, &len);
+
+    g_assert_cmpint (plab_result_chart_write_csv (&data, f), ==, 0);
+    fclose (f);
+    g_assert_nonnull (strstr (csv, "\nfigure,\"computing\",\"rank 1\",,,10\n"));
+    g_assert_nonnull (strstr (csv, "\nfigure,\"collectives\",\"rank 1\",,,30\n"));
+    free (csv);
+  }
 
   cairo_destroy (cr);
   cairo_surface_destroy (surface);

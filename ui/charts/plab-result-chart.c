@@ -224,6 +224,25 @@ bar_series_colour (const PlabChartStyle *style, const PlabJson *ser, int s)
   return plab_chart_style_series_colour (style, s);
 }
 
+static double
+luminance (PlabRgba c)
+{
+  return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
+}
+
+/* The text colour that reads on @fill: whichever of the theme's background
+ * and foreground differs more from it in brightness, so that a value stays
+ * readable inside a segment in every theme. */
+static PlabRgba
+text_on (const PlabChartStyle *style, PlabRgba fill)
+{
+  double l = luminance (fill);
+
+  return fabs (luminance (style->background) - l) > fabs (luminance (style->foreground) - l)
+             ? style->background
+             : style->foreground;
+}
+
 /* Value @i of series @s of a bars figure; NaN when it has none. */
 static double
 bar_value (const PlabJson *series, size_t s, size_t i)
@@ -268,7 +287,7 @@ draw_stack (cairo_t *cr,
       plab_format_number (v, value, sizeof value);
       if (y0 - y1 > style->tick_size * STACK_LABEL_EM && _plab_chart_text_width (cr, value) < bw)
         {
-          _plab_chart_set_colour (cr, style->background);
+          _plab_chart_set_colour (cr, text_on (style, items[s].colour));
           _plab_chart_text (cr, x + bw / 2, (y0 + y1) / 2, 0.5, 0.5, value);
         }
     }
