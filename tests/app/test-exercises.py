@@ -112,9 +112,11 @@ def variant(name, kind):
     if kind == "wrong":  # the first answer off by one
         return answer.sub(lambda m: f"plab_exercise_answer (ex, {m.group(1)}, ({m.group(2)}) + 1);",
                           text, count=1)
-    if kind == "crash":  # the main process dies once the work is done
-        return replace(text, "  plab_exercise_answer (ex,", "  *(volatile int *)0 = 1;\n"
-                       "  plab_exercise_answer (ex,")
+    if kind == "crash":  # the main process dies of SIGSEGV once the work is done
+        # raise (), not a store through NULL: built with UBSan (the suite's
+        # sanitizer stages), that store is reported and exits with status 1.
+        return "#include <signal.h>\n" + replace(text, "  plab_exercise_answer (ex,",
+                                                  "  raise (SIGSEGV);\n  plab_exercise_answer (ex,")
     if kind == "hang":  # never reports
         return replace(text, "  plab_exercise_answer (ex,", "  for (;;)\n"
                        "    plab_sleep_ns (1000000000);\n  plab_exercise_answer (ex,")
