@@ -2,6 +2,7 @@
 #include "plab-exercise-page.h"
 
 #include "plab-exercise.h"
+#include "plab-resources.h"
 #include "plab-run-data.h"
 
 #include <string.h>
@@ -10,7 +11,7 @@ struct _PlabExercisePage
 {
   GtkBox parent_instance;
 
-  /* Widgets */
+  /* Template widgets */
   GtkListBox *list;
   GtkLabel *title;
   GtkLabel *statement;
@@ -510,55 +511,15 @@ plab_exercise_page_get_timeline (PlabExercisePage *self, gboolean reference)
 
 /* --- Building the page --- */
 
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  return label;
-}
-
-static GtkWidget *
-timeline_box (PlabExercisePage *self, GtkLabel **label, PlabTimelineView **view)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-
-  *label = GTK_LABEL (heading (""));
-  *view = PLAB_TIMELINE_VIEW (plab_timeline_view_new ());
-  plab_timeline_view_set_placeholder (*view, "Press Check to see the timeline here");
-  gtk_widget_set_vexpand (GTK_WIDGET (*view), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (*view), -1, 180);
-  g_signal_connect (*view, "window-changed", G_CALLBACK (window_changed_cb), self);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (*label));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (*view));
-  return box;
-}
-
 static void
 plab_exercise_page_init (PlabExercisePage *self)
 {
-  GtkWidget *side = gtk_scrolled_window_new ();
-  GtkWidget *middle = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  GtkWidget *statement_scroll = gtk_scrolled_window_new ();
-  GtkWidget *folder_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *attempts_scroll = gtk_scrolled_window_new ();
-  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  g_autoptr (GPtrArray) list = NULL;
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_HORIZONTAL);
+  plab_timeline_view_set_placeholder (self->student_view, "Press Check to see the timeline here");
+  plab_timeline_view_set_placeholder (self->reference_view, "Press Check to see the timeline here");
 
   /* The exercises, one row each. */
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "navigation-sidebar");
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (side), GTK_WIDGET (self->list));
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (side), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (side, 220, -1);
-  gtk_box_append (GTK_BOX (self), side);
   self->exercises = plab_exercise_list (NULL);
   for (guint i = 0; self->exercises != NULL && i < self->exercises->len; i++)
     {
@@ -573,92 +534,6 @@ plab_exercise_page_init (PlabExercisePage *self)
       g_object_set_data_full (G_OBJECT (row), "name", g_strdup (info->name), g_free);
       gtk_list_box_append (self->list, row);
     }
-  g_signal_connect (self->list, "row-selected", G_CALLBACK (row_selected_cb), self);
-
-  /* The statement, the folder and Check, the verdict and the attempts. */
-  gtk_widget_set_margin_start (middle, 12);
-  gtk_widget_set_margin_end (middle, 12);
-  gtk_widget_set_margin_top (middle, 12);
-  gtk_widget_set_margin_bottom (middle, 12);
-  self->title = GTK_LABEL (heading ("Exercises"));
-  gtk_widget_add_css_class (GTK_WIDGET (self->title), "title-2");
-  gtk_label_set_wrap (self->title, TRUE);
-  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->title));
-
-  self->folder_entry = GTK_ENTRY (gtk_entry_new ());
-  gtk_widget_set_hexpand (GTK_WIDGET (self->folder_entry), TRUE);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->folder_entry),
-                               "Your folder: Start copies the exercise's file and a Makefile here");
-  self->start_button = gtk_button_new_with_mnemonic ("_Start");
-  self->open_button = gtk_button_new_with_mnemonic ("_Open Folder");
-  self->check_button = gtk_button_new_with_mnemonic ("_Check");
-  gtk_widget_add_css_class (self->check_button, "suggested-action");
-  self->spinner = GTK_SPINNER (gtk_spinner_new ());
-  /* The folder on a line of its own, so that its path can be read at
-   * 1280x720; the buttons under it. */
-  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->folder_entry));
-  gtk_box_append (GTK_BOX (folder_row), self->start_button);
-  gtk_box_append (GTK_BOX (folder_row), self->open_button);
-  gtk_box_append (GTK_BOX (folder_row), self->check_button);
-  gtk_box_append (GTK_BOX (folder_row), GTK_WIDGET (self->spinner));
-  gtk_box_append (GTK_BOX (middle), folder_row);
-  g_signal_connect_swapped (self->check_button, "clicked", G_CALLBACK (check_clicked_cb), self);
-  g_signal_connect_swapped (self->start_button, "clicked", G_CALLBACK (start_clicked_cb), self);
-  g_signal_connect_swapped (self->open_button, "clicked", G_CALLBACK (open_clicked_cb), self);
-  g_signal_connect_swapped (self->folder_entry, "changed", G_CALLBACK (folder_changed_cb), self);
-
-  self->verdict_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_wrap (self->verdict_label, TRUE);
-  gtk_label_set_xalign (self->verdict_label, 0);
-  gtk_label_set_selectable (self->verdict_label, TRUE);
-  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->verdict_label));
-  self->hint_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_wrap (self->hint_label, TRUE);
-  gtk_label_set_xalign (self->hint_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->hint_label), "accent");
-  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), FALSE);
-  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->hint_label));
-
-  self->statement = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_wrap (self->statement, TRUE);
-  gtk_label_set_xalign (self->statement, 0);
-  gtk_label_set_yalign (self->statement, 0);
-  gtk_label_set_selectable (self->statement, TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (statement_scroll),
-                                 GTK_WIDGET (self->statement));
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (statement_scroll), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_vexpand (statement_scroll, TRUE);
-  gtk_box_append (GTK_BOX (middle), statement_scroll);
-
-  gtk_box_append (GTK_BOX (middle), heading ("Attempts"));
-  self->attempts = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->attempts),
-                               "Each check of this folder; select one to see its timelines");
-  g_signal_connect (self->attempts, "row-activated", G_CALLBACK (attempt_activated_cb), self);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (attempts_scroll),
-                                 GTK_WIDGET (self->attempts));
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (attempts_scroll), 120);
-  gtk_box_append (GTK_BOX (middle), attempts_scroll);
-
-  /* The two timelines, one time scale. */
-  gtk_widget_set_margin_top (right, 12);
-  gtk_widget_set_margin_end (right, 12);
-  gtk_widget_set_margin_bottom (right, 12);
-  gtk_box_append (GTK_BOX (right), timeline_box (self, &self->student_label, &self->student_view));
-  gtk_box_append (GTK_BOX (right),
-                  timeline_box (self, &self->reference_label, &self->reference_view));
-  gtk_label_set_text (self->student_label, "Yours");
-  gtk_label_set_text (self->reference_label, "The reference");
-
-  gtk_paned_set_start_child (GTK_PANED (paned), middle);
-  gtk_paned_set_end_child (GTK_PANED (paned), right);
-  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_position (GTK_PANED (paned), 460);
-  gtk_widget_set_hexpand (paned, TRUE);
-  gtk_box_append (GTK_BOX (self), paned);
-  (void)list;
 }
 
 static void
@@ -669,6 +544,7 @@ plab_exercise_page_dispose (GObject *object)
   if (self->checking != NULL)
     g_subprocess_force_exit (self->checking);
   g_clear_object (&self->checking);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PLAB_TYPE_EXERCISE_PAGE);
   G_OBJECT_CLASS (plab_exercise_page_parent_class)->dispose (object);
 }
 
@@ -690,9 +566,39 @@ static void
 plab_exercise_page_class_init (PlabExercisePageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = plab_exercise_page_dispose;
   object_class->finalize = plab_exercise_page_finalize;
+
+  g_type_ensure (PLAB_TYPE_TIMELINE_VIEW);
+  /* Referencing the resource links it in from the static library, and its
+   * constructor registers it. */
+  (void)plab_get_resource ();
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/parallellab/Plab/plab-exercise-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, list);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, title);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, statement);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, folder_entry);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, start_button);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, open_button);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, check_button);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, verdict_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, attempts);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, student_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, reference_label);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, student_view);
+  gtk_widget_class_bind_template_child (widget_class, PlabExercisePage, reference_view);
+  gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, attempt_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, window_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, folder_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, start_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, open_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, check_clicked_cb);
 }
 
 GtkWidget *
