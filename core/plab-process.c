@@ -532,6 +532,18 @@ plab_process_name (const PlabProcess *self)
 }
 
 int
+plab_process_sentinel (const PlabProcess *self)
+{
+  if (self->status.state == PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  /* Opened at start: a pidfd refers to the process itself, not to its pid
+   * number, so it stays right after the child is reaped and the number reused. */
+  if (self->pidfd < 0)
+    return _plab_error_syscall ("pidfd_open", ENOSYS);
+  return self->pidfd;
+}
+
+int
 plab_process_lane (const PlabProcess *self)
 {
   return self->lane;

@@ -25,3 +25,4 @@
 #include "plab-spread.h"
 #include "plab-start.h"
 #include "plab-manager.h"
+#include "plab-wait.h"
