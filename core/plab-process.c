@@ -230,11 +230,20 @@ _plab_wait_pid (pid_t pid, int pidfd, int64_t timeout_ns, PlabExitStatus *status
 PlabProcess *
 plab_process_new (const char *name, PlabProcessFunc func, void *arg)
 {
-  PlabProcess *self = calloc (1, sizeof *self);
+  PlabProcess *self;
   char buf[32];
 
+  if (func == NULL)
+    {
+      _plab_error_set (PLAB_EINVAL, "plab_process_new %s: func is NULL", name ? name : "");
+      return NULL;
+    }
+  self = calloc (1, sizeof *self);
   if (self == NULL)
-    return NULL;
+    {
+      _plab_error_set (PLAB_ENOMEM, "plab_process_new: out of memory");
+      return NULL;
+    }
   if (name == NULL)
     {
       snprintf (buf, sizeof buf, "process %d",
@@ -244,6 +253,7 @@ plab_process_new (const char *name, PlabProcessFunc func, void *arg)
   self->name = strdup (name);
   if (self->name == NULL)
     {
+      _plab_error_set (PLAB_ENOMEM, "plab_process_new: out of memory");
       free (self);
       return NULL;
     }

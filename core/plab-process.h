@@ -40,7 +40,8 @@ typedef struct
   int signal; /* signal number when KILLED */
 } PlabExitStatus;
 
-/* A new process, not started. @name is copied (NULL: "process N"). */
+/* A new process, not started. @name is copied (NULL: "process N"). NULL
+ * when @func is NULL or memory is short; plab_error_detail () says which. */
 PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
 
 /* Frees the handle, reaping the child so that no zombie is left. A child
