@@ -150,8 +150,16 @@ wait_ready_blocking (PlabWaitable *objs, int n, int64_t timeout_ns)
   rc = collect_fds (objs, n, pfds);
   if (rc == 0)
     rc = buffered_ready (objs, n);
-  if (rc == 0)
-    rc = poll_ready (objs, n, pfds, timeout_ns < 0 ? -1 : t0 + timeout_ns);
+  /* With a message already buffered, the poll only looks, so that every
+   * entry ready now is marked, not only the buffered ones. */
+  if (rc >= 0)
+    rc = poll_ready (objs, n, pfds, rc > 0 ? t0 : timeout_ns < 0 ? -1 : t0 + timeout_ns);
+  if (rc >= 0)
+    {
+      rc = 0;
+      for (int i = 0; i < n; i++)
+        rc += objs[i].ready;
+    }
   /* A wait that blocked is a wait on the timeline; a look is not. */
   if (timeout_ns != 0 && plab_tracing () && plab_now_ns () - t0 > 20000)
     plab_span (PLAB_SPAN_WAIT, t0, plab_now_ns (), -1, "wait: ready");

@@ -113,6 +113,16 @@ test_buffered_message (void)
   w = plab_waitable_conn (b);
   g_assert_cmpint (plab_wait_ready (&w, 1, 0), ==, 1);
   g_assert_true (w.ready);
+
+  /* Every entry ready is marked, not only the buffered one. */
+  g_assert_cmpint (plab_conn_send (b, "back", 5), ==, 0);
+  {
+    PlabWaitable both[2] = { plab_waitable_conn (b), plab_waitable_conn (a) };
+    g_assert_cmpint (plab_wait_ready (both, 2, 0), ==, 2);
+    g_assert_true (both[0].ready && both[1].ready);
+  }
+  g_assert_cmpint (plab_conn_recv (a, buf, sizeof buf, &size, 0), ==, 0);
+  g_assert_cmpstr (buf, ==, "back");
   g_assert_cmpint (plab_conn_recv (b, buf, sizeof buf, &size, 0), ==, 0);
   g_assert_cmpstr (buf, ==, "two");
   g_assert_cmpint (plab_wait_ready (&w, 1, 0), ==, 0);
