@@ -3,6 +3,7 @@
 #include "plab-error.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 
 /* Per thread: a worker thread's failure never changes what another reads. */
 static __thread char error_detail[256];
+/* The code error_detail explains. */
+static __thread int error_detail_code;
 
 /* The flag the calling thread watches; NULL for none. Only the thread itself
  * changes it; the flag it points to is written by a signal handler or by
@@ -53,10 +56,16 @@ plab_error_detail (void)
   return error_detail;
 }
 
+int
+plab_error_detail_code (void)
+{
+  return error_detail_code;
+}
+
 const char *
 plab_error_describe (int code, char *buf, unsigned long len)
 {
-  if (code == PLAB_ESYS && error_detail[0] != '\0')
+  if (code != 0 && code == error_detail_code && error_detail[0] != '\0')
     snprintf (buf, len, "%s: %s", plab_strerror (code), error_detail);
   else
     snprintf (buf, len, "%s", plab_strerror (code));
@@ -72,6 +81,7 @@ _plab_error_syscall (const char *call, int errnum)
 
   /* strerror_r is the GNU one under _GNU_SOURCE: it may return a static
    * string instead of filling the buffer. */
+  error_detail_code = PLAB_ESYS;
   n = snprintf (error_detail, sizeof error_detail, "%s: %s", call,
                 strerror_r (errnum, reason, sizeof reason));
   /* A process or a thread that cannot start for want of room is most often
@@ -85,6 +95,18 @@ _plab_error_syscall (const char *call, int errnum)
               "ulimit -u)",
               (unsigned long long)limit.rlim_cur);
   return PLAB_ESYS;
+}
+
+int
+_plab_error_set (int code, const char *format, ...)
+{
+  va_list args;
+
+  error_detail_code = code;
+  va_start (args, format);
+  vsnprintf (error_detail, sizeof error_detail, format, args);
+  va_end (args);
+  return code;
 }
 
 bool

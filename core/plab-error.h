@@ -76,22 +76,33 @@ const char *plab_strerror (int code);
 /* The symbolic name of @code ("PLAB_ETIMEDOUT"). */
 const char *plab_error_name (int code);
 
-/* What the last failure of a system call in the core said on this thread,
- * beyond its code: the call, the system's reason and the limit involved, as
+/* Why the last failure in the core on this thread failed, beyond its code:
+ * the call or the argument, the system's reason and the limit involved, as
  * "fork: Resource temporarily unavailable (this user may run at most 20
- * processes: RLIMIT_NPROC)". Empty when no call failed yet. Per thread, so a
- * worker's failure never changes what another thread reads; the text stays
- * until the next failure. */
+ * processes: RLIMIT_NPROC)", "shm_open /plab.12.x: Too many open files" or
+ * "plab_barrier_new counter: parties must be 1 or more". Every constructor
+ * that returns NULL or a negative code says why here (plab_process_new (),
+ * plab_pool_new (), plab_shm_create (), plab_queue_new (), the plab-sync.h
+ * and plab-value.h constructors), as do the system calls of the core. Empty
+ * when nothing failed yet. Per thread, so a worker's failure never changes
+ * what another thread reads; the text stays until the next failure, so read
+ * it right after the call that failed. */
 const char *plab_error_detail (void);
 
-/* A message for @code with the detail when @code is PLAB_ESYS and a detail is
- * known ("a system call failed: fork: ..."), else plab_strerror (@code).
- * Written into @buf of @len bytes, which is returned. */
+/* The code the detail above goes with (0 when nothing failed yet). */
+int plab_error_detail_code (void);
+
+/* A message for @code with the detail when the last failure on this thread
+ * had that code ("a system call failed: fork: ..."), else plab_strerror
+ * (@code). Written into @buf of @len bytes, which is returned. */
 const char *plab_error_describe (int code, char *buf, unsigned long len);
 
 /* Notes that system call @call failed with @errnum on this thread (for
  * plab_error_detail ()); returns PLAB_ESYS, so a caller can return it. */
 int _plab_error_syscall (const char *call, int errnum);
+
+/* Notes why a call fails with @code, as a printf format; returns @code. */
+int _plab_error_set (int code, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* A blocking call that watches a flag looks at it at least this often. */
 #define PLAB_CANCEL_SLICE_NS 50000000

@@ -305,15 +305,22 @@ shared_memfd_map (size_t size, const char *name, int *fd_out)
   void *mem;
 
   if (fd < 0)
-    return MAP_FAILED;
+    {
+      _plab_error_syscall ("memfd_create", errno);
+      return MAP_FAILED;
+    }
   if (ftruncate (fd, (off_t)size) < 0)
     {
+      _plab_error_syscall ("ftruncate", errno);
       close (fd);
       return MAP_FAILED;
     }
   mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
   if (mem == MAP_FAILED)
-    close (fd);
+    {
+      _plab_error_syscall ("mmap", errno);
+      close (fd);
+    }
   else
     *fd_out = fd;
   return mem;
@@ -335,6 +342,8 @@ tasks_map (PlabPool *self, size_t task_bytes)
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (self->tasks == MAP_FAILED)
     {
+      if (self->backend != PLAB_BACKEND_PROCESSES)
+        _plab_error_syscall ("mmap", errno);
       self->tasks = NULL;
       return PLAB_ENOMEM;
     }
@@ -342,6 +351,31 @@ tasks_map (PlabPool *self, size_t task_bytes)
   for (int i = 0; i < PLAB_POOL_MAX_TASKS; i++)
     self->free_slots[i] = (uint32_t)(PLAB_POOL_MAX_TASKS - 1 - i);
   self->n_free = PLAB_POOL_MAX_TASKS;
+  return 0;
+}
+
+/* PLAB_EINVAL, with the option at fault in plab_error_detail (), or 0. */
+static int
+check_options (const PlabPoolOptions *o)
+{
+  if (o == NULL)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: options is NULL");
+  if ((unsigned)o->backend >= PLAB_N_BACKENDS)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: backend %d is not a PlabBackend",
+                            (int)o->backend);
+  if (o->workers < 0 || o->workers > PLAB_POOL_MAX_WORKERS)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: workers is %d, not 0 (usable CPUs) .. %d",
+                            o->workers, PLAB_POOL_MAX_WORKERS);
+  if ((unsigned)o->start_method >= PLAB_N_START_METHODS)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: start method %d is not a PlabStartMethod",
+                            (int)o->start_method);
+  if (o->max_tasks_per_worker < 0)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: max_tasks_per_worker is negative");
+  if (o->task_max_bytes > TASK_BYTES_MAX)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: task_max_bytes is over %zu",
+                            (size_t)TASK_BYTES_MAX);
+  if (o->gil_switch_ns < 0)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_new: gil_switch_ns is negative");
   return 0;
 }
 
@@ -353,16 +387,14 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
   int rc = PLAB_ENOMEM;
 
   *out = NULL;
-  if (options == NULL || (unsigned)options->backend >= PLAB_N_BACKENDS || options->workers < 0
-      || (unsigned)options->start_method >= PLAB_N_START_METHODS
-      || options->workers > PLAB_POOL_MAX_WORKERS || options->max_tasks_per_worker < 0
-      || options->task_max_bytes > TASK_BYTES_MAX || options->gil_switch_ns < 0)
-    return PLAB_EINVAL;
+  rc = check_options (options);
+  if (rc != 0)
+    return rc;
   task_bytes = options->task_max_bytes ? options->task_max_bytes : TASK_BYTES_DEFAULT;
 
   self = calloc (1, sizeof *self);
   if (self == NULL)
-    return PLAB_ENOMEM;
+    return _plab_error_set (PLAB_ENOMEM, "plab_pool_new: out of memory");
   self->backend = options->backend;
   self->n_workers = options->workers > 0 ? options->workers : plab_usable_cpus ();
   if (self->n_workers > PLAB_POOL_MAX_WORKERS)
@@ -388,7 +420,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       if (self->gil == NULL)
         {
           free (self);
-          return PLAB_ENOMEM;
+          return _plab_error_set (PLAB_ENOMEM, "plab_pool_new: cannot make the GIL");
         }
     }
 
@@ -412,6 +444,8 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
                      -1, 0);
   if (self->sh == MAP_FAILED)
     {
+      if (self->backend != PLAB_BACKEND_PROCESSES)
+        _plab_error_syscall ("mmap", errno);
       self->sh = NULL;
       rc = PLAB_ESYS;
       goto fail;
@@ -424,7 +458,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
   self->efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->efd < 0)
     {
-      rc = PLAB_ESYS;
+      rc = _plab_error_syscall ("eventfd", errno);
       goto fail;
     }
   if (self->backend == PLAB_BACKEND_PROCESSES)
@@ -432,7 +466,7 @@ plab_pool_new (const PlabPoolOptions *options, PlabPool **out)
       self->memfd = memfd_create ("plab-pool", MFD_CLOEXEC);
       if (self->memfd < 0)
         {
-          rc = PLAB_ESYS;
+          rc = _plab_error_syscall ("memfd_create", errno);
           goto fail;
         }
     }

@@ -166,7 +166,9 @@ typedef enum
 
 typedef struct PlabPool PlabPool;
 
-/* Starts the workers. Returns 0, PLAB_EINVAL, PLAB_ENOMEM or PLAB_ESYS. */
+/* Starts the workers. Returns 0, PLAB_EINVAL, PLAB_ENOMEM or PLAB_ESYS;
+ * plab_error_detail () then says why (the option at fault, the call that
+ * failed). */
 int plab_pool_new (const PlabPoolOptions *options, PlabPool **out);
 
 /* Terminates the pool if it is not terminated yet, reaps every worker and

@@ -230,11 +230,20 @@ _plab_wait_pid (pid_t pid, int pidfd, int64_t timeout_ns, PlabExitStatus *status
 PlabProcess *
 plab_process_new (const char *name, PlabProcessFunc func, void *arg)
 {
-  PlabProcess *self = calloc (1, sizeof *self);
+  PlabProcess *self;
   char buf[32];
 
+  if (func == NULL)
+    {
+      _plab_error_set (PLAB_EINVAL, "plab_process_new %s: func is NULL", name ? name : "");
+      return NULL;
+    }
+  self = calloc (1, sizeof *self);
   if (self == NULL)
-    return NULL;
+    {
+      _plab_error_set (PLAB_ENOMEM, "plab_process_new: out of memory");
+      return NULL;
+    }
   if (name == NULL)
     {
       snprintf (buf, sizeof buf, "process %d",
@@ -244,6 +253,7 @@ plab_process_new (const char *name, PlabProcessFunc func, void *arg)
   self->name = strdup (name);
   if (self->name == NULL)
     {
+      _plab_error_set (PLAB_ENOMEM, "plab_process_new: out of memory");
       free (self);
       return NULL;
     }
@@ -529,6 +539,18 @@ const char *
 plab_process_name (const PlabProcess *self)
 {
   return self->name;
+}
+
+int
+plab_process_sentinel (const PlabProcess *self)
+{
+  if (self->status.state == PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  /* Opened at start: a pidfd refers to the process itself, not to its pid
+   * number, so it stays right after the child is reaped and the number reused. */
+  if (self->pidfd < 0)
+    return _plab_error_syscall ("pidfd_open", ENOSYS);
+  return self->pidfd;
 }
 
 int

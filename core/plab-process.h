@@ -40,7 +40,8 @@ typedef struct
   int signal; /* signal number when KILLED */
 } PlabExitStatus;
 
-/* A new process, not started. @name is copied (NULL: "process N"). */
+/* A new process, not started. @name is copied (NULL: "process N"). NULL
+ * when @func is NULL or memory is short; plab_error_detail () says which. */
 PlabProcess *plab_process_new (const char *name, PlabProcessFunc func, void *arg);
 
 /* Frees the handle, reaping the child so that no zombie is left. A child
@@ -91,6 +92,16 @@ int plab_process_kill (PlabProcess *self);
 /* The child's pid (0 before start) and the name given at creation. */
 pid_t plab_process_pid (const PlabProcess *self);
 const char *plab_process_name (const PlabProcess *self);
+
+/* A file descriptor that becomes readable when the child ends (Python's
+ * Process.sentinel), for poll () loops and plab_wait_ready () (plab-wait.h).
+ * It is a pidfd (Linux 5.3 or later), the same for the fork, spawn and
+ * forkserver start methods, since the child is the caller's child under
+ * each; it stays readable once the child has ended, joined or not. The
+ * handle owns it: do not close it; it is valid until plab_process_free ().
+ * Returns the descriptor, PLAB_ESTATE before start, or PLAB_ESYS where the
+ * kernel has no pidfd_open (plab_error_detail () says so). */
+int plab_process_sentinel (const PlabProcess *self);
 
 /* The lane the child records on, or -1 without a trace. */
 int plab_process_lane (const PlabProcess *self);

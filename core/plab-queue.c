@@ -139,6 +139,7 @@ plab_queue_new (const char *name, size_t max_items, size_t capacity)
   capacity = pad8 (capacity);
   if (capacity < 64)
     capacity = 64;
+  /* The allocation and the mutexes say in plab_error_detail () why they failed. */
   self = _plab_shared_alloc (map_size_for (capacity));
   if (self == NULL)
     return NULL;

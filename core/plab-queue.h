@@ -23,7 +23,8 @@ extern "C" {
 typedef struct PlabQueue PlabQueue;
 
 /* At most @max_items messages (0: no count limit) and @capacity bytes of
- * framed data (0: 1 MiB). A message may be up to capacity / 2 bytes. */
+ * framed data (0: 1 MiB). A message may be up to capacity / 2 bytes. NULL
+ * when the memory or its locks are refused; plab_error_detail () says why. */
 PlabQueue *plab_queue_new (const char *name, size_t max_items, size_t capacity);
 void plab_queue_free (PlabQueue *self);
 

@@ -201,10 +201,17 @@ watchdog_say (char op, const char *name)
 static int
 map_segment (int fd, size_t size, PlabShm *self)
 {
+  int errnum;
+
   self->data = mmap (NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  errnum = errno;
   close (fd);
   if (self->data == MAP_FAILED)
-    return PLAB_ESYS;
+    {
+      char call[PLAB_SHM_NAME_MAX + 32];
+      snprintf (call, sizeof call, "mmap %s (%zu bytes)", self->name, size);
+      return _plab_error_syscall (call, errnum);
+    }
   self->size = size;
   return 0;
 }
@@ -216,22 +223,36 @@ plab_shm_create (const char *name, size_t size, PlabShm **out)
   int fd, rc;
 
   *out = NULL;
-  if (!valid_name (name) || size == 0)
-    return PLAB_EINVAL;
+  if (!valid_name (name))
+    return _plab_error_set (PLAB_EINVAL,
+                            "plab_shm_create: \"%s\" is not a segment name (at most 32 letters, "
+                            "digits, '-' and '_')",
+                            name ? name : "(null)");
+  if (size == 0)
+    return _plab_error_set (PLAB_EINVAL, "plab_shm_create %s: size is 0", name);
   self = calloc (1, sizeof *self);
   if (self == NULL)
-    return PLAB_ENOMEM;
+    return _plab_error_set (PLAB_ENOMEM, "plab_shm_create: out of memory");
   snprintf (self->name, sizeof self->name, "/" PREFIX "%d.%s", (int)getpid (), name);
   /* Registered before it exists, so no moment is left when it could leak. */
   watchdog_say ('+', self->name);
   fd = shm_open (self->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     {
-      rc = errno == EEXIST ? PLAB_EINVAL : PLAB_ESYS;
+      char call[PLAB_SHM_NAME_MAX + 16];
+      snprintf (call, sizeof call, "shm_open %s", self->name);
+      if (errno == EEXIST)
+        rc = _plab_error_set (PLAB_EINVAL, "%s: this process already has a segment of that name",
+                              call);
+      else
+        rc = _plab_error_syscall (call, errno);
       goto fail;
     }
   if (ftruncate (fd, (off_t)size) < 0)
     {
+      char call[PLAB_SHM_NAME_MAX + 48];
+      snprintf (call, sizeof call, "ftruncate %s to %zu bytes", self->name, size);
+      _plab_error_syscall (call, errno);
       close (fd);
       shm_unlink (self->name);
       rc = PLAB_ESYS;

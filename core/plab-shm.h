@@ -22,7 +22,8 @@ typedef struct PlabShm PlabShm;
 #define PLAB_SHM_NAME_MAX 64
 
 /* Creates a zeroed segment of @size bytes. @name: letters, digits, '-', '_'
- * (at most 32). Returns 0, PLAB_EINVAL or PLAB_ESYS. */
+ * (at most 32). Returns 0, PLAB_EINVAL or PLAB_ESYS; plab_error_detail ()
+ * then says why ("shm_open /plab.12.counts: Too many open files"). */
 int plab_shm_create (const char *name, size_t size, PlabShm **out);
 
 /* Attaches to a segment by its full name (plab_shm_name () of the creator's

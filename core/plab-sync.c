@@ -52,7 +52,16 @@ void *
 _plab_shared_alloc (size_t size)
 {
   void *mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  return mem == MAP_FAILED ? NULL : mem;
+
+  if (mem == MAP_FAILED)
+    {
+      /* Every constructor of a shared object comes here: say how much. */
+      char call[64];
+      snprintf (call, sizeof call, "mmap of %zu bytes of shared memory", size);
+      _plab_error_syscall (call, errno);
+      return NULL;
+    }
+  return mem;
 }
 
 void
@@ -77,7 +86,7 @@ _plab_mutex_init (pthread_mutex_t *mutex, int recursive)
     pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_ERRORCHECK);
   rc = pthread_mutex_init (mutex, &attr);
   pthread_mutexattr_destroy (&attr);
-  return rc == 0 ? 0 : PLAB_ESYS;
+  return rc == 0 ? 0 : _plab_error_syscall ("pthread_mutex_init", rc);
 }
 
 int
@@ -91,7 +100,7 @@ _plab_cond_init (pthread_cond_t *cond)
   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
   rc = pthread_cond_init (cond, &attr);
   pthread_condattr_destroy (&attr);
-  return rc == 0 ? 0 : PLAB_ESYS;
+  return rc == 0 ? 0 : _plab_error_syscall ("pthread_cond_init", rc);
 }
 
 int64_t
@@ -756,7 +765,11 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
   PlabSemaphore *self;
 
   if (max > 0 && value > max)
-    return NULL;
+    {
+      _plab_error_set (PLAB_EINVAL, "plab_semaphore_new %s: value %u is over its bound %u",
+                       name ? name : "semaphore", value, max);
+      return NULL;
+    }
   self = OBJECT_NEW (PlabSemaphore, mutex, positive, name, name, "semaphore");
   if (self == NULL)
     return NULL;
@@ -1008,7 +1021,11 @@ plab_barrier_new (const char *name, unsigned parties)
   PlabBarrier *self;
 
   if (parties == 0)
-    return NULL;
+    {
+      _plab_error_set (PLAB_EINVAL, "plab_barrier_new %s: parties must be 1 or more",
+                       name ? name : "barrier");
+      return NULL;
+    }
   self = OBJECT_NEW (PlabBarrier, mutex, released, name, name, "barrier");
   if (self != NULL)
     self->parties = parties;

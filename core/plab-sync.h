@@ -15,6 +15,10 @@
  * looks at it every PLAB_CANCEL_SLICE_NS (50 ms) while it waits: once it is
  * up, every wait below ends with PLAB_ECANCELLED, without what it waited
  * for. A wait of a thread that watches no flag is one system call, as before.
+ *
+ * A constructor that returns NULL says why in plab_error_detail ()
+ * (plab-error.h): the argument at fault, or the system call refused
+ * ("mmap of 4096 bytes of shared memory: Cannot allocate memory").
  */
 #pragma once
 

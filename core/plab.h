@@ -25,3 +25,5 @@
 #include "plab-spread.h"
 #include "plab-start.h"
 #include "plab-manager.h"
+#include "plab-value.h"
+#include "plab-wait.h"

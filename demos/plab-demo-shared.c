@@ -7,8 +7,8 @@
  * [1, 2, 3, 4, 5]. Threads share everything, so on threads the ordinary
  * array changes as well: that is the difference between the backends. Then
  * workers add to a shared Value, each addition under the Value's own lock
- * (the texts' get_lock ()), and the total is exact. Both live in the public
- * shared-memory API, plab_shared_new ().
+ * (the texts' get_lock ()), and the total is exact. Both are the library's
+ * typed shared objects, PlabArray and PlabValue (plab-value.h).
  */
 #include "plab-demo-private.h"
 
@@ -41,9 +41,9 @@ static const PlabParamSpec params[N_PARAMS] = {
 
 typedef struct
 {
-  PlabShared *array; /* N_ITEMS int64_t */
-  PlabShared *value; /* one int64_t, with its lock */
-  int64_t *plain;    /* the parent's ordinary array */
+  PlabArray *array; /* N_ITEMS int64_t */
+  PlabValue *value; /* one int64_t, with its lock */
+  int64_t *plain;   /* the parent's ordinary array */
   int64_t child_ns;
   int64_t additions;
 } Shared;
@@ -53,12 +53,13 @@ static int
 double_cb (PlabCrew *crew, void *arg)
 {
   Shared *s = arg;
-  int64_t *array = plab_shared_data (s->array);
   int64_t t0 = plab_now_ns ();
 
   for (int i = 0; i < N_ITEMS; i++)
     {
-      array[i] *= 2;
+      if (plab_array_set_int (s->array, (size_t)i, 2 * plab_array_get_int (s->array, (size_t)i))
+          != 0)
+        return 1;
       s->plain[i] *= 2;
     }
   if (!_plab_demo_wait (crew, s->child_ns, PLAB_SPAN_TASK, 0, NULL))
@@ -73,22 +74,21 @@ static int
 add_cb (PlabCrew *crew, void *arg)
 {
   Shared *s = arg;
-  volatile int64_t *value = plab_shared_data (s->value);
-  PlabLock *lock = plab_shared_lock (s->value);
   uint64_t acc = 0;
   int64_t t0 = plab_now_ns ();
 
   for (int64_t i = 0; i < s->additions; i++)
     {
       int64_t seen;
+      int rc;
 
-      if (plab_lock_acquire (lock, -1) == PLAB_ECANCELLED)
+      if (plab_value_lock (s->value, -1) == PLAB_ECANCELLED)
         return 1;
-      seen = *value;
+      seen = plab_value_get_int (s->value);
       acc = _plab_demo_spin (ADD_WORK, acc);
-      *value = seen + 1;
-      plab_lock_release (lock);
-      if (plab_cancelled ())
+      rc = plab_value_set_int (s->value, seen + 1);
+      plab_value_unlock (s->value);
+      if (rc != 0 || plab_cancelled ())
         return 1;
     }
   plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 1, "add under the lock");
@@ -159,28 +159,30 @@ static int
 shared_run (PlabDemoRun *run)
 {
   int adders = (int)run->values[PARAM_ADDERS];
-  int64_t before[N_ITEMS], plain[N_ITEMS];
+  int64_t before[N_ITEMS], plain[N_ITEMS], shared[N_ITEMS];
   Shared s = {
-    .array = plab_shared_new ("array", sizeof (int64_t) * N_ITEMS, false),
-    .value = plab_shared_new ("value", sizeof (int64_t), true),
+    .array = plab_array_new ("array", PLAB_TYPE_INT64, N_ITEMS, NULL),
+    .value = plab_value_new ("value", PLAB_TYPE_INT64, NULL),
     .plain = plain,
     .child_ns = (int64_t)run->values[PARAM_CHILD_MS] * 1000000,
     .additions = (int64_t)run->values[PARAM_ADDITIONS],
   };
   PlabCrew *crew = s.array && s.value ? _plab_crew_new (run) : NULL;
-  const int64_t *array;
   int64_t value, expected = s.additions * adders;
   bool doubled = true, changed;
   int rc = PLAB_ENOMEM;
 
   if (crew == NULL)
     {
-      snprintf (run->error, sizeof run->error, "cannot make the shared memory");
+      snprintf (run->error, sizeof run->error, "cannot make the shared memory: %s",
+                plab_error_detail ());
       goto fail;
     }
-  array = plab_shared_data (s.array);
   for (int i = 0; i < N_ITEMS; i++)
-    before[i] = plain[i] = ((int64_t *)plab_shared_data (s.array))[i] = i + 1;
+    {
+      before[i] = plain[i] = i + 1;
+      plab_array_set_int (s.array, (size_t)i, i + 1);
+    }
 
   /* The texts' example first: one child, joined before the parent reads. */
   rc = _plab_crew_start (crew, "child", double_cb, &s);
@@ -193,9 +195,12 @@ shared_run (PlabDemoRun *run)
   if (rc != 0)
     goto fail;
 
-  value = *(int64_t *)plab_shared_data (s.value);
+  value = plab_value_get_int (s.value);
   for (int i = 0; i < N_ITEMS; i++)
-    doubled = doubled && array[i] == 2 * before[i];
+    {
+      shared[i] = plab_array_get_int (s.array, (size_t)i);
+      doubled = doubled && shared[i] == 2 * before[i];
+    }
   changed = memcmp (before, plain, sizeof plain) != 0;
   /* A forked child writes its own copy of ordinary memory; threads and the
    * for loop write the parent's. */
@@ -205,15 +210,13 @@ shared_run (PlabDemoRun *run)
             "shared Array %s; ordinary array %s; Value %lld of %lld",
             doubled ? "doubled" : "NOT doubled", changed ? "doubled too" : "unchanged",
             (long long)value, (long long)expected);
-  run->result_json = result_json (before, array, plain, value, expected);
+  run->result_json = result_json (before, shared, plain, value, expected);
   rc = 0;
 
 fail:
   _plab_crew_free (crew);
-  if (s.array)
-    plab_shared_free (s.array);
-  if (s.value)
-    plab_shared_free (s.value);
+  plab_array_free (s.array);
+  plab_value_free (s.value);
   return rc;
 }
 

@@ -1,5 +1,6 @@
 /* test-process.c: PlabProcess on real child processes. */
 #include <glib.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -373,6 +374,32 @@ test_start_method_names (void)
   g_assert_cmpstr (plab_start_method_name (PLAB_START_SPAWN), ==, "spawn");
 }
 
+/* The sentinel stays quiet while the child runs and becomes readable once
+ * it ends, joined or not, under every start method. */
+static void
+test_sentinel (void)
+{
+  PlabProcess *p = new_process ("sentinel", sleep_long, NULL);
+  struct pollfd pfd = { .events = POLLIN };
+  PlabExitStatus st;
+
+  g_assert_cmpint (plab_process_sentinel (p), ==, PLAB_ESTATE);
+  g_assert_cmpint (plab_process_start (p), ==, 0);
+  pfd.fd = plab_process_sentinel (p);
+  g_assert_cmpint (pfd.fd, >=, 0);
+  g_assert_cmpint (poll (&pfd, 1, 100), ==, 0);
+
+  g_assert_cmpint (plab_process_terminate (p), ==, 0);
+  g_assert_cmpint (poll (&pfd, 1, (int)(HANG_NS / 1000000)), ==, 1);
+  g_assert_true (pfd.revents & POLLIN);
+  /* Readable before the join reaped it, and still after. */
+  g_assert_cmpint (plab_process_join (p, HANG_NS, &st), ==, 0);
+  g_assert_cmpint (st.state, ==, PLAB_PROCESS_KILLED);
+  g_assert_cmpint (plab_process_sentinel (p), ==, pfd.fd);
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 1);
+  plab_process_free (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -391,6 +418,7 @@ main (int argc, char **argv)
   start_test_add ("plab/process", "parent-and-non-daemon-free", test_parent_and_non_daemon_free);
   start_test_add ("plab/process", "arg-copy", test_arg_copy);
   start_test_add ("plab/process", "active-children", test_active_children);
+  start_test_add ("plab/process", "sentinel", test_sentinel);
   g_test_add_func ("/plab/process/what-a-child-inherits", test_what_a_child_inherits);
   g_test_add_func ("/plab/process/start-method-names", test_start_method_names);
   return g_test_run ();
