@@ -43,7 +43,21 @@ cores) cannot flip the answer by one unlucky pause:
     server's child the global as the program began; a span per start;
   - manager: the manager costs more per operation than the atomic and the
     lock, all three count exactly, and every increment through the manager
-    is a round trip span on a worker's lane.
+    is a round trip span on a worker's lane;
+  - pipe: a message (half the median round trip) costs many times the C
+    function call the demo measures beside it, and a bigger message costs
+    more than a small one;
+  - kde: on the gil backend one lane computes at a time (the task spans,
+    less their waits for the GIL, never overlap across lanes), on threads
+    and processes the lanes compute together; a small h gives a spiky
+    estimate, the default three bumps, a large h one; chunk 8 makes many
+    tasks, a chunk as large as the grid one;
+  - cars: the result counts both the cars put on the queue (the classic
+    cnt) and those delivered, which trail the puts and agree at the end;
+    fast producers fill the queue and wait, fast consumers empty it and wait;
+  - sleepers: the sleeps of different lanes overlap on threads, processes
+    and the gil backend, so the run takes less than the sum; one worker or
+    the serial backend pays the sum; the main lane waits only for sleeper 1.
 
 Usage: test-lessons.py BUILD_DIR (or PLAB_BUILD_DIR). Speaks TAP.
 """
@@ -154,12 +168,18 @@ def run_raw(db, *args):
     return json.loads(p.stdout)["runs"]
 
 
-def span_rows(db, run_id):
-    """The run's spans as CSV rows (dicts), through plab export."""
+def span_rows_and_counters(db, run_id):
+    """The run's spans and counter samples as CSV rows (dicts), through plab
+    export."""
     p = subprocess.run([PLAB, "export", str(run_id), "--format", "csv", "--db", db],
                        capture_output=True, text=True, timeout=DEADLINE)
     assert p.returncode == 0, p.stderr
-    return [r for r in csv.DictReader(io.StringIO(p.stdout)) if r["record"] == "span"]
+    return list(csv.DictReader(io.StringIO(p.stdout)))
+
+
+def span_rows(db, run_id):
+    """The run's spans as CSV rows (dicts), through plab export."""
+    return [r for r in span_rows_and_counters(db, run_id) if r["record"] == "span"]
 
 
 @test
@@ -254,6 +274,200 @@ def shared_array_and_plain_array(db):
     assert p["result"]["shared_array"] == t["result"]["shared_array"] == "[2, 4, 6, 8, 10]"
     assert p["result"]["plain_array"] == "[1, 2, 3, 4, 5]", p["result"]
     assert t["result"]["plain_array"] == "[2, 4, 6, 8, 10]", t["result"]
+
+
+def intervals(rows, kind):
+    """The spans of @kind on each worker lane (not main), as sorted, merged
+    [start, end] lists by lane name."""
+    lanes = {}
+    for r in rows:
+        if r["kind"] == kind and r["lane"] != "0":
+            lanes.setdefault(r["lane_name"], []).append([int(r["start_ns"]), int(r["end_ns"])])
+    for name, found in lanes.items():
+        merged = []
+        for s, e in sorted(found):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        lanes[name] = merged
+    return lanes
+
+
+def minus(a, b):
+    """The parts of the merged intervals @a that no interval of @b covers."""
+    out = []
+    for s, e in a:
+        cur = s
+        for bs, be in b:
+            if be <= cur or bs >= e:
+                continue
+            if bs > cur:
+                out.append([cur, bs])
+            cur = max(cur, be)
+        if cur < e:
+            out.append([cur, e])
+    return out
+
+
+def length(a):
+    return sum(e - s for s, e in a)
+
+
+def overlap(a, b):
+    """Nanoseconds that the merged intervals @a and @b have in common."""
+    return sum(max(0, min(e, be) - max(s, bs)) for s, e in a for bs, be in b)
+
+
+def cross_lane_overlap(lanes):
+    """Nanoseconds two different lanes spend in their intervals at once,
+    summed over every pair of lanes."""
+    names = sorted(lanes)
+    return sum(overlap(lanes[x], lanes[y]) for i, x in enumerate(names) for y in names[i + 1:])
+
+
+@test
+def pipe_message_costs_many_function_calls(db):
+    out = runs(db, "pipe", "-b", "processes,threads", "--set", "ping_pongs=5000", "--repeat",
+               REPEATS)
+    for r in out:
+        res = r["result"]
+        assert res["received_in_order"] == res["messages"], res
+        # The lesson says thousands of times; a busy machine can slow
+        # either side, so the test asks for far less than that.
+        message_ns = res["rtt_median_us"] * 1000 / 2
+        assert res["call_ns"] > 0 and message_ns > 20 * res["call_ns"], (r["backend"], res)
+        assert res["message_calls"] > 20, res
+    # Raise Size and copying starts to count.
+    small = runs(db, "pipe", "-b", "processes", "--set", "ping_pongs=2000", "--repeat", REPEATS)
+    big = runs(db, "pipe", "-b", "processes", "--set", "ping_pongs=2000", "--set", "size=65536",
+               "--repeat", REPEATS)
+    small_us = statistics.median(r["result"]["rtt_median_us"] for r in small)
+    big_us = statistics.median(r["result"]["rtt_median_us"] for r in big)
+    assert big_us > small_us, (big_us, small_us)
+
+
+@test
+def kde_gil_computes_on_one_lane_at_a_time(db):
+    for backend in ("gil", "threads", "processes"):
+        (r,) = runs(db, "kde", "-b", backend, "-j", "2", "--set", "grid=2048")
+        rows = span_rows(db, r["id"])
+        tasks = intervals(rows, "task")
+        gil_waits = intervals(rows, "gil wait")
+        # A lane computes while it is in a task and not waiting for the GIL.
+        computing = {lane: minus(t, gil_waits.get(lane, [])) for lane, t in tasks.items()}
+        assert len(computing) == 2, sorted(computing)
+        shorter = min(length(c) for c in computing.values())
+        assert shorter > 0, (backend, "a lane computed nothing")
+        together = cross_lane_overlap(computing)
+        if backend == "gil":
+            # The lanes take turns: two workers cannot gain.
+            assert gil_waits, "no gil wait spans"
+            assert together <= 0.02 * shorter, (backend, together, shorter)
+        else:
+            assert not gil_waits, (backend, "gil wait spans")
+            assert together > 0.3 * shorter, (backend, together, shorter)
+
+
+@test
+def kde_h_small_spiky_large_one_bump(db):
+    def peaks(h):
+        (r,) = runs(db, "kde", "-b", "serial", "--set", f"h={h}", "--set", "grid=2000")
+        (estimate,) = [s for s in r["result"]["figure"]["series"] if s["name"] == "estimate"]
+        y = estimate["y"]
+        return sum(1 for i in range(1, len(y) - 1) if y[i - 1] < y[i] >= y[i + 1])
+
+    spiky, three, one = peaks(0.02), peaks(0.25), peaks(3)
+    assert spiky > 10 and three == 3 and one == 1, (spiky, three, one)
+
+
+@test
+def kde_chunk_sets_the_tasks(db):
+    def tasks(chunk):
+        (r,) = runs(db, "kde", "-b", "threads", "-j", "2", "--set", "grid=2048",
+                    "--set", "samples=3000", "--set", f"chunk={chunk}")
+        return [x for x in span_rows(db, r["id"]) if x["kind"] == "task"]
+
+    # Chunk 8: many tiny tasks.
+    assert len(tasks(8)) == 2048 // 8
+    # A chunk as large as the grid: one task, and one worker alone.
+    whole = tasks(2048)
+    assert len(whole) == 1 and whole[0]["label"] == "grid 0-2047", whole
+
+
+@test
+def cars_result_counts_puts_and_deliveries(db):
+    for r in runs(db, "cars", "-b", "processes,threads", "--set", "cars=100"):
+        res = r["result"]
+        assert res["put"] == res["cnt"] == res["cars"] == res["delivered_once"] == 100, res
+        series = {s["name"]: s for s in res["figure"]["series"]}
+        built = series["built (put on the queue)"]
+        delivered = series["delivered (cnt)"]
+        # The k-th car delivered comes no sooner than the k-th car put.
+        assert built["y"] == delivered["y"], (built["y"], delivered["y"])
+        assert all(b <= d for b, d in zip(built["x"], delivered["x"])), (built, delivered)
+        assert any(b < d for b, d in zip(built["x"], delivered["x"])), (built, delivered)
+        # The counter track cnt ends at the cars delivered.
+        cnt = [int(float(x["value"])) for x in span_rows_and_counters(db, r["id"])
+               if x["record"] == "counter" and x["label"] == "cnt"]
+        assert cnt and max(cnt) == res["cnt"], cnt
+
+
+@test
+def cars_the_slow_side_makes_the_other_wait(db):
+    def waits(*params):
+        (r,) = runs(db, "cars", "-b", "threads", "--set", "cars=60", *params)
+        rows = span_rows_and_counters(db, r["id"])
+        waited = intervals([x for x in rows if x["record"] == "span"], "queue wait")
+        producer = sum(length(w) for lane, w in waited.items() if lane.startswith("producer"))
+        consumers = sum(length(w) for lane, w in waited.items() if lane.startswith("consumer"))
+        depth = [float(x["value"]) for x in rows
+                 if x["record"] == "counter" and x["label"] == "queue cars"]
+        return producer, consumers, statistics.median(depth)
+
+    # A queue spins and yields the CPU before it blocks, so beside a CPU hog
+    # a side that waits may finish waiting before a span is recorded: the
+    # depth is what tells, and the waits that were recorded are the slow
+    # side's turn to be waited for, never the other's.
+    # Fast producer: the queue sits near its capacity (5), the producer waits.
+    producer, consumers, depth = waits("--set", "producer_ms=1", "--set", "consumer_ms=20")
+    assert depth >= 3 and producer >= consumers, (producer, consumers, depth)
+    # Fast consumers: the queue stays near empty, the consumers wait.
+    producer, consumers, depth = waits("--set", "producer_ms=10", "--set", "consumer_ms=1")
+    assert depth < 2 and consumers >= producer, (producer, consumers, depth)
+
+
+@test
+def sleepers_waits_overlap_on_every_backend_that_runs_them_together(db):
+    # The default unit, 200 ms: a busy machine may take 100 ms to start a
+    # process, and sleeper 4 starts after three others.
+    unit_s = 0.2
+    for backend in ("threads", "gil", "processes"):
+        (r,) = runs(db, "sleepers", "-b", backend, "-j", "4")
+        res = r["result"]
+        rows = span_rows(db, r["id"])
+        sleeps = intervals(rows, "sleep")
+        assert len(sleeps) == 4, sorted(sleeps)
+        # Sleeper 1 sleeps 5 units, and the others 2, 1 and 3 units inside
+        # them: 6 units of overlap at the least; ask for one.
+        assert cross_lane_overlap(sleeps) > unit_s * 1e9, (backend, sleeps)
+        assert res["total_s"] < res["sum_s"] and res["overlapped"] is True, (backend, res)
+        # The main lane waits in the join of sleeper 1 while the others
+        # finish, and then finds them done.
+        joins = {x["label"]: int(x["end_ns"]) - int(x["start_ns"]) for x in rows
+                 if x["lane"] == "0" and x["label"].startswith("join sleeper")}
+        ends = {lane: w[-1][1] for lane, w in sleeps.items()}
+        first = [x for x in rows if x["lane"] == "0" and x["label"] == "join sleeper 1"]
+        assert first and joins["join sleeper 1"] > 3 * unit_s * 1e9, (backend, joins)
+        assert all(end <= int(first[0]["end_ns"]) for end in ends.values()), (backend, ends)
+        assert all(ns < joins["join sleeper 1"] / 2 for label, ns in joins.items()
+                   if label != "join sleeper 1"), (backend, joins)
+    # One worker, or the for loop: one sleep at a time, and the sum to pay.
+    for backend, workers in (("threads", "1"), ("serial", "1")):
+        (r,) = runs(db, "sleepers", "-b", backend, "-j", workers)
+        sleeps = intervals(span_rows(db, r["id"]), "sleep")
+        assert cross_lane_overlap(sleeps) == 0, (backend, sleeps)
+        assert r["result"]["total_s"] >= r["result"]["sum_s"], (backend, r["result"])
 
 
 def lesson(demo):
