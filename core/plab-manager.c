@@ -92,15 +92,38 @@ static PlabProxy adopted;
 PlabValue
 plab_value_int64 (int64_t i)
 {
-  PlabValue v = { .type = PLAB_VALUE_INT64, .u.i = i };
+  PlabValue v;
+
+  memset (&v, 0, sizeof v);
+  v.type = PLAB_VALUE_INT64;
+  v.u.i = i;
   return v;
 }
 
 PlabValue
 plab_value_double (double d)
 {
-  PlabValue v = { .type = PLAB_VALUE_DOUBLE, .u.d = d };
+  PlabValue v;
+
+  memset (&v, 0, sizeof v);
+  v.type = PLAB_VALUE_DOUBLE;
+  v.u.d = d;
   return v;
+}
+
+/* Copies the meaningful bytes of @src only, the rest zero: a caller's value
+ * may hold stale bytes past its member, and those never travel. */
+static void
+value_copy (PlabValue *dst, const PlabValue *src)
+{
+  memset (dst, 0, sizeof *dst);
+  dst->type = src->type;
+  if (src->type == PLAB_VALUE_INT64)
+    dst->u.i = src->u.i;
+  else if (src->type == PLAB_VALUE_DOUBLE)
+    dst->u.d = src->u.d;
+  else if (src->type == PLAB_VALUE_STRING)
+    strcpy (dst->u.s, src->u.s);
 }
 
 int
@@ -530,8 +553,11 @@ dict_call (PlabProxy *proxy,
            const PlabValue *value,
            Reply *rep)
 {
-  Request req = { .op = op, .arg = arg };
+  Request req;
 
+  memset (&req, 0, sizeof req);
+  req.op = op;
+  req.arg = arg;
   if (!name_fits (dict) || (op != OP_DICT_LEN && !name_fits (key)))
     return PLAB_EINVAL;
   if (value != NULL && !value_valid (value))
@@ -540,7 +566,7 @@ dict_call (PlabProxy *proxy,
   if (key != NULL)
     strcpy (req.key, key);
   if (value != NULL)
-    req.value = *value;
+    value_copy (&req.value, value);
   return call (proxy, &req, rep);
 }
 
@@ -552,13 +578,16 @@ list_call (PlabProxy *proxy,
            const PlabValue *value,
            Reply *rep)
 {
-  Request req = { .op = op, .arg = index };
+  Request req;
 
+  memset (&req, 0, sizeof req);
+  req.op = op;
+  req.arg = index;
   if (!name_fits (list) || (value != NULL && !value_valid (value)))
     return PLAB_EINVAL;
   strcpy (req.name, list);
   if (value != NULL)
-    req.value = *value;
+    value_copy (&req.value, value);
   return call (proxy, &req, rep);
 }
 

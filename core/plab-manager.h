@@ -28,7 +28,8 @@
  * or forkserver shares no memory with its parent: hand it the proxy with
  * plab_process_set_proxy () (plab-process.h) before the start, which passes
  * the connection's descriptor down with the child's boot message, and the
- * child finds it with plab_proxy_inherited ().
+ * child finds it with plab_proxy_inherited (). Pool workers have no such
+ * hand-over: under spawn and forkserver a pool task cannot reach a proxy.
  *
  * A user process that dies (even by SIGKILL, even in the middle of a call)
  * only closes its connection: the server drops it and goes on serving the
