@@ -32,8 +32,11 @@
  * hand-over: under spawn and forkserver a pool task cannot reach a proxy.
  *
  * A user process that dies (even by SIGKILL, even in the middle of a call)
- * only closes its connection: the server drops it and goes on serving the
- * others.
+ * stops no one: the server never waits on one connection (it answers
+ * whichever has a whole request), drops a connection once every process
+ * holding it has gone, and goes on serving the others. Its proxy is spent:
+ * a reply or half a request may be left in the connection, so no other
+ * process should take it over.
  */
 #pragma once
 

@@ -361,16 +361,32 @@ append_through_inherited (void *arg)
   return 0;
 }
 
+/* Counts the appends recorded on the children's lanes (not the parent's, 0). */
+static void
+appends_on_child_lanes (void *user_data, const PlabEvent *events, size_t n)
+{
+  int *count = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].lane > 0 && strcmp (events[i].label, "manager: append started") == 0)
+      (*count)++;
+}
+
 static void
 test_proxy_under_start_methods (void)
 {
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     {
+      PlabTrace *trace = plab_trace_new ();
+      PlabTraceSink sink = { .events = appends_on_child_lanes };
+      int spans = 0;
       PlabManager *mgr;
       PlabProcess *procs[N_STARTED];
       int ids[N_STARTED];
       int64_t n = -1, sum = 0;
 
+      sink.user_data = &spans;
+      plab_trace_set_sink (trace, &sink);
       g_assert_cmpint (plab_manager_new (N_STARTED + 1, &mgr), ==, 0);
       for (int c = 0; c < N_STARTED; c++)
         {
@@ -379,6 +395,8 @@ test_proxy_under_start_methods (void)
           g_assert_cmpint (plab_process_set_start_method (procs[c], (PlabStartMethod)m), ==, 0);
           g_assert_cmpint (plab_process_set_arg_size (procs[c], sizeof ids[c]), ==, 0);
           g_assert_cmpint (plab_process_set_proxy (procs[c], plab_manager_proxy (mgr, c)), ==, 0);
+          /* A traced child gets its lane's descriptor beside the proxy's. */
+          plab_process_set_trace (procs[c], trace);
           g_assert_cmpint (plab_process_start (procs[c]), ==, 0);
           g_assert_cmpint (plab_process_set_proxy (procs[c], NULL), ==, PLAB_ESTATE);
         }
@@ -403,7 +421,11 @@ test_proxy_under_start_methods (void)
           sum += v.u.i;
         }
       g_assert_cmpint (sum, ==, N_STARTED_APPENDS * (1 + 2));
+      /* Each append was a round trip on the child's own lane. */
+      plab_trace_drain (trace);
+      g_assert_cmpint (spans, ==, N_STARTED * N_STARTED_APPENDS);
       plab_manager_free (mgr);
+      plab_trace_free (trace);
     }
 }
 
