@@ -61,7 +61,8 @@ extern "C" {
   X (PLAB_ESTORE_BUSY, -25, "the run store is locked by another program")                          \
   X (PLAB_ESTORE_IO, -26, "the run store could not be read or written")                            \
   X (PLAB_ESTORE_FULL, -27, "no room is left to write the run store")                              \
-  X (PLAB_EDEADLK, -28, "the caller already holds this lock: waiting for it would never end")
+  X (PLAB_EDEADLK, -28, "the caller already holds this lock: waiting for it would never end")      \
+  X (PLAB_ETYPE, -29, "the value has another type than the call expects")
 
 typedef enum
 {

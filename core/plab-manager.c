@@ -5,42 +5,70 @@
  * holding a Request, the reply one frame holding a Reply. The server polls
  * every end it holds and exits when all of them reached end of file, so it
  * never outlives the processes that use it (and it dies with its parent).
+ *
+ * The server's store is its own memory, touched by its one thread only: the
+ * dict entries of every dict (one array, searched in order: the keys are few
+ * and a round trip costs far more than the search) and the lists (each a
+ * heap array that grows by doubling).
  */
 #include "plab-manager.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-manager-private.h"
+#include "plab-pipe-private.h"
 #include "plab-pipe.h"
 #include "plab-process-private.h"
 #include "plab-trace.h"
 
 #define MANAGER_MAX_PROXIES 64
+#define MANAGER_MAX_MESSAGE 4096
 
 enum
 {
-  OP_ADD = 1,
-  OP_SET,
-  OP_GET,
+  OP_DICT_ADD = 1,
+  OP_DICT_SET,
+  OP_DICT_GET,
+  OP_DICT_DEL,
+  OP_DICT_LEN,
+  OP_LIST_APPEND,
+  OP_LIST_GET,
+  OP_LIST_SET,
+  OP_LIST_LEN,
+  OP_LIST_POP,
+  N_OPS
+};
+
+static const char *const op_names[N_OPS] = {
+  [OP_DICT_ADD] = "add", [OP_DICT_SET] = "set",       [OP_DICT_GET] = "get", [OP_DICT_DEL] = "del",
+  [OP_DICT_LEN] = "len", [OP_LIST_APPEND] = "append", [OP_LIST_GET] = "get", [OP_LIST_SET] = "set",
+  [OP_LIST_LEN] = "len", [OP_LIST_POP] = "pop",
 };
 
 typedef struct
 {
   uint32_t op;
-  int64_t value;
-  char key[PLAB_MANAGER_KEY_MAX];
+  uint32_t reserved;
+  int64_t arg; /* a list index, or the delta of an add */
+  PlabManaged value;
+  char name[PLAB_MANAGER_KEY_MAX]; /* the dict or list */
+  char key[PLAB_MANAGER_KEY_MAX];  /* the dict key */
 } Request;
 
 typedef struct
 {
   int32_t rc;
-  int64_t value;
+  uint32_t reserved;
+  int64_t n; /* a length, or the new value of an add */
+  PlabManaged value;
 } Reply;
 
 struct PlabProxy
@@ -56,46 +84,249 @@ struct PlabManager
   PlabProxy proxies[MANAGER_MAX_PROXIES];
 };
 
+/* In a child given a proxy by plab_process_set_proxy (): that proxy. Set
+ * once before the child's function runs; read-only after. */
+static PlabProxy *inherited;
+static PlabProxy adopted;
+
+PlabManaged
+plab_managed_int64 (int64_t i)
+{
+  PlabManaged v;
+
+  memset (&v, 0, sizeof v);
+  v.type = PLAB_MANAGED_INT64;
+  v.u.i = i;
+  return v;
+}
+
+PlabManaged
+plab_managed_double (double d)
+{
+  PlabManaged v;
+
+  memset (&v, 0, sizeof v);
+  v.type = PLAB_MANAGED_DOUBLE;
+  v.u.d = d;
+  return v;
+}
+
+/* Copies the meaningful bytes of @src only, the rest zero: a caller's value
+ * may hold stale bytes past its member, and those never travel. */
+static void
+value_copy (PlabManaged *dst, const PlabManaged *src)
+{
+  memset (dst, 0, sizeof *dst);
+  dst->type = src->type;
+  if (src->type == PLAB_MANAGED_INT64)
+    dst->u.i = src->u.i;
+  else if (src->type == PLAB_MANAGED_DOUBLE)
+    dst->u.d = src->u.d;
+  else if (src->type == PLAB_MANAGED_STRING)
+    strcpy (dst->u.s, src->u.s);
+}
+
+int
+plab_managed_string (const char *s, PlabManaged *out)
+{
+  memset (out, 0, sizeof *out);
+  if (s == NULL || strlen (s) >= sizeof out->u.s)
+    return PLAB_EINVAL;
+  out->type = PLAB_MANAGED_STRING;
+  strcpy (out->u.s, s);
+  return 0;
+}
+
+/* --- The server --- */
+
 typedef struct
 {
+  char dict[PLAB_MANAGER_KEY_MAX];
   char key[PLAB_MANAGER_KEY_MAX];
-  int64_t value;
+  PlabManaged value;
 } Entry;
 
-/* The server's dictionary: a short array searched in order (the keys are
- * few; a round trip costs far more than the search). */
-static int
-serve (Entry *dict, int *n_keys, const Request *req, Reply *rep)
+typedef struct
 {
-  int i;
+  char name[PLAB_MANAGER_KEY_MAX];
+  PlabManaged *items;
+  int64_t n;
+  int64_t cap;
+} List;
 
-  for (i = 0; i < *n_keys; i++)
-    if (strcmp (dict[i].key, req->key) == 0)
-      break;
-  if (i == *n_keys)
+typedef struct
+{
+  Entry entries[PLAB_MANAGER_MAX_KEYS];
+  int n_entries;
+  List lists[PLAB_MANAGER_MAX_LISTS];
+  int n_lists;
+} Store;
+
+static bool
+value_valid (const PlabManaged *v)
+{
+  return v->type == PLAB_MANAGED_INT64 || v->type == PLAB_MANAGED_DOUBLE
+         || (v->type == PLAB_MANAGED_STRING && memchr (v->u.s, '\0', sizeof v->u.s) != NULL);
+}
+
+static Entry *
+entry_find (Store *st, const Request *req)
+{
+  for (int i = 0; i < st->n_entries; i++)
+    if (strcmp (st->entries[i].dict, req->name) == 0 && strcmp (st->entries[i].key, req->key) == 0)
+      return &st->entries[i];
+  return NULL;
+}
+
+static int
+serve_dict (Store *st, const Request *req, Reply *rep)
+{
+  Entry *e = entry_find (st, req);
+
+  switch (req->op)
     {
-      if (req->op == OP_GET)
+    case OP_DICT_GET:
+      if (e == NULL)
         return PLAB_ENOTFOUND;
-      if (*n_keys == PLAB_MANAGER_MAX_KEYS)
-        return PLAB_EFULL;
-      memcpy (dict[i].key, req->key, sizeof dict[i].key);
-      dict[i].value = 0;
-      (*n_keys)++;
+      rep->value = e->value;
+      return 0;
+    case OP_DICT_DEL:
+      if (e == NULL)
+        return PLAB_ENOTFOUND;
+      *e = st->entries[--st->n_entries];
+      return 0;
+    case OP_DICT_LEN:
+      rep->n = 0;
+      for (int i = 0; i < st->n_entries; i++)
+        rep->n += strcmp (st->entries[i].dict, req->name) == 0;
+      return 0;
+    default:
+      break;
     }
-  if (req->op == OP_ADD)
-    dict[i].value += req->value;
-  else if (req->op == OP_SET)
-    dict[i].value = req->value;
-  rep->value = dict[i].value;
+  /* A set or an add: the key is made when it is missing. */
+  if (req->op == OP_DICT_SET && !value_valid (&req->value))
+    return PLAB_EINVAL;
+  if (e != NULL && req->op == OP_DICT_ADD && e->value.type != PLAB_MANAGED_INT64)
+    return PLAB_ETYPE;
+  if (e == NULL)
+    {
+      if (st->n_entries == PLAB_MANAGER_MAX_KEYS)
+        return PLAB_EFULL;
+      e = &st->entries[st->n_entries++];
+      memcpy (e->dict, req->name, sizeof e->dict);
+      memcpy (e->key, req->key, sizeof e->key);
+      e->value = plab_managed_int64 (0);
+    }
+  if (req->op == OP_DICT_SET)
+    e->value = req->value;
+  else
+    e->value.u.i += req->arg;
+  rep->n = e->value.u.i;
+  rep->value = e->value;
   return 0;
+}
+
+static List *
+list_find (Store *st, const char *name)
+{
+  for (int i = 0; i < st->n_lists; i++)
+    if (strcmp (st->lists[i].name, name) == 0)
+      return &st->lists[i];
+  return NULL;
+}
+
+/* Python's index rule: negative counts from the end. */
+static int
+list_index (const List *l, int64_t index, int64_t *out)
+{
+  int64_t n = l != NULL ? l->n : 0;
+
+  if (index < 0)
+    index += n;
+  if (index < 0 || index >= n)
+    return PLAB_ERANGE;
+  *out = index;
+  return 0;
+}
+
+static int
+serve_list (Store *st, const Request *req, Reply *rep)
+{
+  List *l = list_find (st, req->name);
+  int64_t i = 0;
+  int rc;
+
+  switch (req->op)
+    {
+    case OP_LIST_APPEND:
+      if (!value_valid (&req->value))
+        return PLAB_EINVAL;
+      if (l == NULL)
+        {
+          if (st->n_lists == PLAB_MANAGER_MAX_LISTS)
+            return PLAB_EFULL;
+          l = &st->lists[st->n_lists++];
+          memcpy (l->name, req->name, sizeof l->name);
+        }
+      if (l->n == PLAB_MANAGER_LIST_MAX)
+        return PLAB_EFULL;
+      if (l->n == l->cap)
+        {
+          int64_t cap = l->cap > 0 ? l->cap * 2 : 64;
+          PlabManaged *items = realloc (l->items, (size_t)cap * sizeof *items);
+          if (items == NULL)
+            return PLAB_EFULL;
+          l->items = items;
+          l->cap = cap;
+        }
+      l->items[l->n++] = req->value;
+      rep->n = l->n;
+      return 0;
+    case OP_LIST_LEN:
+      rep->n = l != NULL ? l->n : 0;
+      return 0;
+    case OP_LIST_GET:
+    case OP_LIST_SET:
+    case OP_LIST_POP:
+      rc = list_index (l, req->arg, &i);
+      if (rc != 0)
+        return rc;
+      if (req->op == OP_LIST_SET)
+        {
+          if (!value_valid (&req->value))
+            return PLAB_EINVAL;
+          l->items[i] = req->value;
+          return 0;
+        }
+      rep->value = l->items[i];
+      if (req->op == OP_LIST_POP)
+        {
+          memmove (&l->items[i], &l->items[i + 1], (size_t)(l->n - i - 1) * sizeof *l->items);
+          l->n--;
+        }
+      rep->n = l->n;
+      return 0;
+    default:
+      return PLAB_EPROTO;
+    }
+}
+
+static int
+serve (Store *st, Request *req, Reply *rep)
+{
+  req->name[sizeof req->name - 1] = '\0';
+  req->key[sizeof req->key - 1] = '\0';
+  if (req->op >= OP_DICT_ADD && req->op <= OP_DICT_LEN)
+    return serve_dict (st, req, rep);
+  return serve_list (st, req, rep);
 }
 
 static _Noreturn void
 server_main (PlabConn **conns, int n)
 {
-  static Entry dict[PLAB_MANAGER_MAX_KEYS];
+  static Store store;
   struct pollfd pfd[MANAGER_MAX_PROXIES];
-  int n_keys = 0, open = n;
+  int open = n;
 
   while (open > 0)
     {
@@ -121,14 +352,15 @@ server_main (PlabConn **conns, int n)
             continue;
           if (rc != 0 || got != sizeof req)
             {
-              /* End of file, or a peer that broke the protocol: drop it. */
+              /* End of file (the user closed its end, or died: even in the
+               * middle of a frame, which then never completes), or a peer
+               * that broke the protocol: drop it, serve the others. */
               plab_conn_close (conns[i]);
               conns[i] = NULL;
               open--;
               continue;
             }
-          req.key[sizeof req.key - 1] = '\0';
-          rep.rc = serve (dict, &n_keys, &req, &rep);
+          rep.rc = serve (&store, &req, &rep);
           if (plab_conn_send (conns[i], &rep, sizeof rep) != 0)
             {
               plab_conn_close (conns[i]);
@@ -158,7 +390,7 @@ plab_manager_new (int n_proxies, PlabManager **out)
   self->owner = parent;
   for (int i = 0; i < n_proxies; i++)
     {
-      rc = plab_pipe_new ("manager", 4096, &self->proxies[i].conn, &server_ends[i]);
+      rc = plab_pipe_new ("manager", MANAGER_MAX_MESSAGE, &self->proxies[i].conn, &server_ends[i]);
       if (rc != 0)
         goto fail;
     }
@@ -224,52 +456,288 @@ plab_manager_proxy (PlabManager *self, int i)
   return i >= 0 && i < self->n ? &self->proxies[i] : NULL;
 }
 
-/* One round trip, shown on the caller's lane. */
-static int
-call (PlabProxy *proxy, uint32_t op, const char *key, int64_t value, int64_t *out)
+/* --- Proxies handed to children --- */
+
+PlabProxy *
+plab_proxy_inherited (void)
 {
-  static const char *const names[] = { "", "add", "set", "get" };
-  Request req = { .op = op, .value = value };
-  Reply rep;
+  return inherited;
+}
+
+int
+_plab_proxy_fd (const PlabProxy *proxy)
+{
+  return plab_conn_fd (proxy->conn);
+}
+
+void
+_plab_proxy_set_inherited (PlabProxy *proxy)
+{
+  inherited = proxy;
+}
+
+int
+_plab_proxy_adopt_fd (int fd)
+{
+  adopted.conn = _plab_conn_from_fd (fd, "manager", MANAGER_MAX_MESSAGE);
+  if (adopted.conn == NULL)
+    {
+      close (fd);
+      return PLAB_ENOMEM;
+    }
+  inherited = &adopted;
+  return 0;
+}
+
+/* --- Proxy calls --- */
+
+static bool
+name_fits (const char *s)
+{
+  return s != NULL && strlen (s) < PLAB_MANAGER_KEY_MAX;
+}
+
+/* What the span calls the object: "hits" for the namespace, "scores[ann]"
+ * for a dict entry, "results" or "results[3]" for a list. */
+static void
+span_label (const Request *req, char *label, size_t size)
+{
+  const char *op = op_names[req->op];
+
+  if (req->op <= OP_DICT_LEN && req->name[0] == '\0')
+    snprintf (label, size, "manager: %s %s", op, req->key);
+  else if (req->op <= OP_DICT_LEN && req->op != OP_DICT_LEN)
+    snprintf (label, size, "manager: %s %s[%s]", op, req->name, req->key);
+  else if (req->op == OP_LIST_GET || req->op == OP_LIST_SET
+           || (req->op == OP_LIST_POP && req->arg != -1))
+    snprintf (label, size, "manager: %s %s[%lld]", op, req->name, (long long)req->arg);
+  else
+    snprintf (label, size, "manager: %s %s", op, req->name);
+}
+
+/* One round trip, shown on the caller's lane. @req holds the operation and
+ * its arguments; the names were checked. */
+static int
+call (PlabProxy *proxy, Request *req, Reply *rep)
+{
   size_t got;
   int64_t t0 = plab_now_ns ();
   int rc;
 
-  if (key == NULL || strlen (key) >= sizeof req.key)
+  if (proxy == NULL)
     return PLAB_EINVAL;
-  strcpy (req.key, key);
-  rc = plab_conn_send (proxy->conn, &req, sizeof req);
+  rc = plab_conn_send (proxy->conn, req, sizeof *req);
   if (rc == 0)
-    rc = plab_conn_recv (proxy->conn, &rep, sizeof rep, &got, -1);
-  if (rc == 0 && got != sizeof rep)
+    rc = plab_conn_recv (proxy->conn, rep, sizeof *rep, &got, -1);
+  if (rc == 0 && got != sizeof *rep)
     rc = PLAB_EPROTO;
   if (plab_tracing ())
     {
       char label[PLAB_LABEL_MAX];
-      snprintf (label, sizeof label, "manager: %s %s", names[op], key);
+      span_label (req, label, sizeof label);
       plab_span (PLAB_SPAN_QUEUE_WAIT, t0, plab_now_ns (), -1, label);
     }
   if (rc != 0)
     return rc;
-  if (rep.rc == 0 && out != NULL)
-    *out = rep.value;
-  return rep.rc;
+  if (rep->rc == 0 && rep->value.type == PLAB_MANAGED_STRING)
+    rep->value.u.s[sizeof rep->value.u.s - 1] = '\0';
+  return rep->rc;
+}
+
+static int
+dict_call (PlabProxy *proxy,
+           uint32_t op,
+           const char *dict,
+           const char *key,
+           int64_t arg,
+           const PlabManaged *value,
+           Reply *rep)
+{
+  Request req;
+
+  memset (&req, 0, sizeof req);
+  req.op = op;
+  req.arg = arg;
+  if (!name_fits (dict) || (op != OP_DICT_LEN && !name_fits (key)))
+    return PLAB_EINVAL;
+  if (value != NULL && !value_valid (value))
+    return PLAB_EINVAL;
+  strcpy (req.name, dict);
+  if (key != NULL)
+    strcpy (req.key, key);
+  if (value != NULL)
+    value_copy (&req.value, value);
+  return call (proxy, &req, rep);
+}
+
+static int
+list_call (PlabProxy *proxy,
+           uint32_t op,
+           const char *list,
+           int64_t index,
+           const PlabManaged *value,
+           Reply *rep)
+{
+  Request req;
+
+  memset (&req, 0, sizeof req);
+  req.op = op;
+  req.arg = index;
+  if (!name_fits (list) || (value != NULL && !value_valid (value)))
+    return PLAB_EINVAL;
+  strcpy (req.name, list);
+  if (value != NULL)
+    value_copy (&req.value, value);
+  return call (proxy, &req, rep);
+}
+
+int
+plab_proxy_dict_set (PlabProxy *proxy, const char *dict, const char *key, const PlabManaged *value)
+{
+  Reply rep;
+
+  if (value == NULL)
+    return PLAB_EINVAL;
+  return dict_call (proxy, OP_DICT_SET, dict, key, 0, value, &rep);
+}
+
+int
+plab_proxy_dict_get (PlabProxy *proxy, const char *dict, const char *key, PlabManaged *value)
+{
+  Reply rep;
+  int rc = dict_call (proxy, OP_DICT_GET, dict, key, 0, NULL, &rep);
+
+  if (value != NULL)
+    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
+  return rc;
+}
+
+int
+plab_proxy_dict_add (PlabProxy *proxy,
+                     const char *dict,
+                     const char *key,
+                     int64_t delta,
+                     int64_t *value)
+{
+  Reply rep;
+  int rc = dict_call (proxy, OP_DICT_ADD, dict, key, delta, NULL, &rep);
+
+  if (rc == 0 && value != NULL)
+    *value = rep.n;
+  return rc;
+}
+
+int
+plab_proxy_dict_del (PlabProxy *proxy, const char *dict, const char *key)
+{
+  Reply rep;
+
+  return dict_call (proxy, OP_DICT_DEL, dict, key, 0, NULL, &rep);
+}
+
+int
+plab_proxy_dict_len (PlabProxy *proxy, const char *dict, int64_t *len)
+{
+  Reply rep;
+  int rc = dict_call (proxy, OP_DICT_LEN, dict, NULL, 0, NULL, &rep);
+
+  if (rc == 0 && len != NULL)
+    *len = rep.n;
+  return rc;
+}
+
+int
+plab_proxy_ns_set (PlabProxy *proxy, const char *name, const PlabManaged *value)
+{
+  return plab_proxy_dict_set (proxy, "", name, value);
+}
+
+int
+plab_proxy_ns_get (PlabProxy *proxy, const char *name, PlabManaged *value)
+{
+  return plab_proxy_dict_get (proxy, "", name, value);
 }
 
 int
 plab_proxy_add (PlabProxy *proxy, const char *key, int64_t delta, int64_t *value)
 {
-  return call (proxy, OP_ADD, key, delta, value);
+  return plab_proxy_dict_add (proxy, "", key, delta, value);
 }
 
 int
 plab_proxy_set (PlabProxy *proxy, const char *key, int64_t value)
 {
-  return call (proxy, OP_SET, key, value, NULL);
+  PlabManaged v = plab_managed_int64 (value);
+
+  return plab_proxy_dict_set (proxy, "", key, &v);
 }
 
 int
 plab_proxy_get (PlabProxy *proxy, const char *key, int64_t *value)
 {
-  return call (proxy, OP_GET, key, 0, value);
+  PlabManaged v;
+  int rc = plab_proxy_dict_get (proxy, "", key, &v);
+
+  if (rc == 0 && v.type != PLAB_MANAGED_INT64)
+    return PLAB_ETYPE;
+  if (rc == 0 && value != NULL)
+    *value = v.u.i;
+  return rc;
+}
+
+int
+plab_proxy_list_append (PlabProxy *proxy, const char *list, const PlabManaged *value, int64_t *len)
+{
+  Reply rep;
+  int rc;
+
+  if (value == NULL)
+    return PLAB_EINVAL;
+  rc = list_call (proxy, OP_LIST_APPEND, list, 0, value, &rep);
+  if (rc == 0 && len != NULL)
+    *len = rep.n;
+  return rc;
+}
+
+int
+plab_proxy_list_get (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
+{
+  Reply rep;
+  int rc = list_call (proxy, OP_LIST_GET, list, index, NULL, &rep);
+
+  if (value != NULL)
+    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
+  return rc;
+}
+
+int
+plab_proxy_list_set (PlabProxy *proxy, const char *list, int64_t index, const PlabManaged *value)
+{
+  Reply rep;
+
+  if (value == NULL)
+    return PLAB_EINVAL;
+  return list_call (proxy, OP_LIST_SET, list, index, value, &rep);
+}
+
+int
+plab_proxy_list_len (PlabProxy *proxy, const char *list, int64_t *len)
+{
+  Reply rep;
+  int rc = list_call (proxy, OP_LIST_LEN, list, 0, NULL, &rep);
+
+  if (rc == 0 && len != NULL)
+    *len = rep.n;
+  return rc;
+}
+
+int
+plab_proxy_list_pop (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
+{
+  Reply rep;
+  int rc = list_call (proxy, OP_LIST_POP, list, index, NULL, &rep);
+
+  if (value != NULL)
+    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
+  return rc;
 }

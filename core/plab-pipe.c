@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "plab-error.h"
+#include "plab-pipe-private.h"
 #include "plab-gil.h"
 #include "plab-sync-private.h"
 #include "plab-trace.h"
@@ -124,6 +125,12 @@ plab_conn_close (PlabConn *self)
   close (self->fd);
   free (self->buf);
   free (self);
+}
+
+PlabConn *
+_plab_conn_from_fd (int fd, const char *name, size_t max_message)
+{
+  return conn_new (fd, name, max_message == 0 ? PLAB_PIPE_DEFAULT_MAX : max_message);
 }
 
 int

@@ -22,6 +22,7 @@
 
 #include "plab-error.h"
 #include "plab-gil.h"
+#include "plab-manager-private.h"
 #include "plab-start-private.h"
 #include "plab-trace-private.h"
 
@@ -40,7 +41,8 @@ struct PlabProcess
   PlabExitStatus status;
 
   PlabStartMethod method;
-  size_t arg_size; /* spawn and forkserver: bytes at arg copied to the child */
+  size_t arg_size;  /* spawn and forkserver: bytes at arg copied to the child */
+  PlabProxy *proxy; /* borrowed: handed to the child */
 
   /* In the started list (under started_lock) from start to free. */
   PlabProcess *next_started;
@@ -104,6 +106,7 @@ typedef struct
   uint64_t arg_size;
   int64_t start_ns;       /* when the parent began the start: the child's start span */
   uint64_t lane_map_size; /* > 0: the first descriptor is the trace lane */
+  uint64_t has_proxy;     /* 1: the last descriptor is a manager connection */
   char name[64];
 } ProcessBoot;
 
@@ -312,6 +315,15 @@ plab_process_parent_pid (void)
   return parent_pid;
 }
 
+int
+plab_process_set_proxy (PlabProcess *self, PlabProxy *proxy)
+{
+  if (self->status.state != PLAB_PROCESS_NOT_STARTED)
+    return PLAB_ESTATE;
+  self->proxy = proxy;
+  return 0;
+}
+
 void
 plab_process_set_trace (PlabProcess *self, PlabTrace *trace)
 {
@@ -373,8 +385,11 @@ _plab_process_boot (const void *payload, size_t size, const int *fds, int n_fds)
 
   if (size < sizeof *b || b->arg_size != size - sizeof *b)
     _exit (127);
-  if (b->lane_map_size > 0 && n_fds == 1 && _plab_trace_attach_fd (fds[0], b->lane_map_size) == 0)
+  if (b->lane_map_size > 0 && n_fds >= 1 && _plab_trace_attach_fd (fds[0], b->lane_map_size) == 0)
     start_ns = b->start_ns;
+  if (b->has_proxy && n_fds == (b->lane_map_size > 0 ? 2 : 1)
+      && _plab_proxy_adopt_fd (fds[n_fds - 1]) != 0)
+    _exit (127);
   parent_pid = _plab_boot_parent ();
   if (b->arg_size > 0)
     {
@@ -397,6 +412,8 @@ process_start_booted (PlabProcess *self)
   ProcessBoot *b = calloc (1, size);
   size_t map_size = 0;
   int fd = _plab_trace_lane_fd (self->trace, self->lane, &map_size);
+  int fds[2];
+  int n_fds = 0;
   int rc;
 
   if (b == NULL)
@@ -409,7 +426,14 @@ process_start_booted (PlabProcess *self)
   snprintf (b->name, sizeof b->name, "%s", self->name);
   if (self->arg_size > 0)
     memcpy (b + 1, self->arg, self->arg_size);
-  rc = _plab_start_child (self->method, BOOT_PROCESS, b, size, &fd, fd >= 0 ? 1 : 0, &self->pid);
+  if (fd >= 0)
+    fds[n_fds++] = fd;
+  if (self->proxy != NULL)
+    {
+      b->has_proxy = 1;
+      fds[n_fds++] = _plab_proxy_fd (self->proxy);
+    }
+  rc = _plab_start_child (self->method, BOOT_PROCESS, b, size, fds, n_fds, &self->pid);
   free (b);
   return rc;
 }
@@ -453,6 +477,7 @@ plab_process_start (PlabProcess *self)
       parent_pid = parent;
       if (self->trace != NULL)
         plab_trace_attach (self->trace, self->lane);
+      _plab_proxy_set_inherited (self->proxy);
       process_child_run (self->func, self->arg, self->trace != NULL ? fork_ns : 0);
     }
 

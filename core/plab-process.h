@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plab-manager.h"
 #include "plab-start.h"
 #include "plab-trace.h"
 
@@ -70,6 +71,15 @@ PlabStartMethod plab_process_start_method (const PlabProcess *self);
  * globals. Fork needs none of this. Before start; PLAB_EINVAL when @arg is
  * NULL or @size is over 60 KiB. */
 int plab_process_set_arg_size (PlabProcess *self, size_t size);
+
+/* Hands the child @proxy, a manager proxy (plab-manager.h; borrowed, and
+ * it must outlive the start), which the child's function finds with
+ * plab_proxy_inherited () under every start method: a forked child gets the
+ * pointer, a spawned or forkserver child a connection of its own made from
+ * the proxy's descriptor, passed down with its boot message. The parent
+ * must not use @proxy while the child does. Before start (PLAB_ESTATE
+ * after); NULL hands none. */
+int plab_process_set_proxy (PlabProcess *self, PlabProxy *proxy);
 
 /* Record the child's spans on a new lane of @trace (set before start). */
 void plab_process_set_trace (PlabProcess *self, PlabTrace *trace);

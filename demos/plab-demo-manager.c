@@ -9,6 +9,9 @@
  * request at a time, the lock makes the read-add-write one step, the atomic
  * does it in one instruction. What differs is the cost of one increment,
  * which the Result compares: the manager pays two context switches for each.
+ * Each worker that counted through the manager then appends its share to a
+ * manager list, the kind of object shared memory cannot hold: one more round
+ * trip per worker, and the parent reads every share back from the list.
  */
 #include "plab-demo-private.h"
 
@@ -44,6 +47,7 @@ static const char *const way_labels[N_WAYS] = {
 
 #define MAX_COUNTERS 16
 #define COUNTER_KEY "counter"
+#define RESULTS_LIST "results"
 
 static const PlabParamSpec params[N_PARAMS] = {
   [PARAM_MODE]
@@ -136,6 +140,20 @@ count_cb (PlabCrew *crew, void *arg)
         }
       c->sh->end_ns[a->index][w] = plab_now_ns ();
       plab_span (PLAB_SPAN_TASK, t0, c->sh->end_ns[a->index][w], w, way_labels[w]);
+      if (w == WAY_MANAGER)
+        {
+          /* The worker's share goes on the manager's list: one round trip,
+           * after the timed loop so the cost per increment stays the
+           * counter's alone. */
+          PlabManaged share = plab_managed_int64 (c->increments);
+          if (plab_proxy_list_append (plab_manager_proxy (c->mgr, a->index), RESULTS_LIST, &share,
+                                      NULL)
+              != 0)
+            {
+              c->sh->failed = 1;
+              return 1;
+            }
+        }
     }
   return 0;
 }
@@ -161,6 +179,25 @@ counted (const Counting *c, int w)
   return v;
 }
 
+/* The manager list of the workers' shares: how many items it holds and
+ * what they add up to (both 0 when it cannot be read). */
+static void
+list_shares (const Counting *c, int64_t *items, int64_t *sum)
+{
+  PlabProxy *p = plab_manager_proxy (c->mgr, 0);
+
+  *items = 0;
+  *sum = 0;
+  if (plab_proxy_list_len (p, RESULTS_LIST, items) != 0)
+    return;
+  for (int64_t i = 0; i < *items; i++)
+    {
+      PlabManaged v;
+      if (plab_proxy_list_get (p, RESULTS_LIST, i, &v) == 0 && v.type == PLAB_MANAGED_INT64)
+        *sum += v.u.i;
+    }
+}
+
 /* Nanoseconds one increment of way @w took a worker: the time each worker
  * spent counting that way, added up, over all the increments made. A worker
  * that waits for the lock or the server pays the wait; the skew between
@@ -176,7 +213,7 @@ ns_per_increment (const Counting *c, int n, int w)
 }
 
 static char *
-result_json (const Counting *c, int n)
+result_json (const Counting *c, int n, int64_t items, int64_t sum)
 {
   int64_t expected = c->increments * n;
   double cost[N_WAYS];
@@ -199,7 +236,10 @@ result_json (const Counting *c, int n)
       cats[k++] = way_names[w];
     }
   if (c->ways[WAY_MANAGER])
-    plab_buf_printf (&buf, ", \"round_trips\": %lld", (long long)expected);
+    plab_buf_printf (&buf,
+                     ", \"round_trips\": %lld, \"list_round_trips\": %d, \"list_items\": %lld, "
+                     "\"list_sum\": %lld",
+                     (long long)expected, n, (long long)items, (long long)sum);
   if (c->ways[WAY_MANAGER] && c->ways[WAY_ATOMIC] && cost[k - 1] > 0)
     _plab_demo_json_short (&buf, "manager_over_atomic", cost[0] / cost[k - 1]);
   if (c->ways[WAY_MANAGER] && c->ways[WAY_LOCK])
@@ -215,6 +255,10 @@ result_json (const Counting *c, int n)
                          (long long)counted (c, w), (long long)expected, cost[i]);
         i++;
       }
+  if (c->ways[WAY_MANAGER])
+    plab_buf_printf (&buf,
+                     ", \"the manager list: %lld shares adding up to %lld, one round trip each\"",
+                     (long long)items, (long long)sum);
   plab_buf_append (&buf, "]}}");
   return plab_buf_steal (&buf);
 }
@@ -230,6 +274,7 @@ manager_run (PlabDemoRun *run)
   PlabCrew *crew = NULL;
   int64_t expected = c.increments * n;
   bool exact = true;
+  int64_t items = 0, sum = 0;
   int rc;
 
   for (int w = 0; w < N_WAYS; w++)
@@ -273,8 +318,15 @@ manager_run (PlabDemoRun *run)
       _plab_demo_check_append (run, "%s %lld of %lld", way_names[w], (long long)got,
                                (long long)expected);
     }
+  /* And the list: one share from each worker, none lost. */
+  if (c.ways[WAY_MANAGER])
+    {
+      list_shares (&c, &items, &sum);
+      exact = exact && items == n && sum == expected;
+      _plab_demo_check_append (run, "manager list %lld of %d shares", (long long)items, n);
+    }
   run->check_ok = exact && !c.sh->failed;
-  run->result_json = result_json (&c, n);
+  run->result_json = result_json (&c, n, items, sum);
   rc = 0;
 
 fail:
@@ -300,9 +352,10 @@ const PlabDemo plab_demo_manager = {
     "three ways: through a manager proxy, in shared memory under a lock (Python's Value with "
     "get_lock ()), and with an atomic add on shared memory. All three count exactly, since the "
     "server runs one request at a time, but the manager costs more per operation than the lock "
-    "and far more than the atomic: each increment pays two context switches. A manager is worth "
-    "it for objects shared memory cannot hold (a dict, a list, a namespace) or processes on "
-    "other machines, not for a hot counter.",
+    "and far more than the atomic: each increment pays two context switches. Each worker then "
+    "appends its share to a manager list, one round trip more, and the parent reads them all "
+    "back from the list. A manager is worth it for objects shared memory cannot hold (a dict, a "
+    "list, a namespace) or processes on other machines, not for a hot counter.",
   PLAB_DEMO_PARAMS (params),
   .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)
               | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),

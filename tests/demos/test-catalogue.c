@@ -269,6 +269,10 @@ assert_facts (const char *demo, PlabBackend backend, const char *json, PlabTrace
       g_assert_true (has (json, "\"lock_count\": 900"));
       g_assert_true (has (json, "\"atomic_count\": 900"));
       g_assert_cmpint (json_int (json, "round_trips"), ==, 900);
+      /* Each of the 3 workers appended its share to the manager list. */
+      g_assert_cmpint (json_int (json, "list_round_trips"), ==, 3);
+      g_assert_cmpint (json_int (json, "list_items"), ==, 3);
+      g_assert_cmpint (json_int (json, "list_sum"), ==, 900);
       if (parallel)
         g_assert_cmpint (lane_named (trace, "counter 3"), >, 0);
     }
