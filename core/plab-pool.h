@@ -269,8 +269,11 @@ int plab_pool_map_async (PlabPool *self,
 /* Whether every item has finished (looks, never waits). */
 bool plab_map_result_ready (PlabMapResult *result);
 
-/* Waits at most @timeout_ns (negative: forever) until it is ready. Returns 0,
- * PLAB_ETIMEDOUT, or PLAB_ECANCELLED when the pool's cancel flag was raised. */
+/* Waits at most @timeout_ns (negative: forever) until it is ready. Returns 0
+ * once it is ready (a pool cancelled, terminated or shut down with
+ * cancel_futures makes it ready too: plab_map_result_get () then says
+ * PLAB_ECANCELLED), PLAB_ETIMEDOUT, or the error of a pool that broke
+ * without finishing it. */
 int plab_map_result_wait (PlabMapResult *result, int64_t timeout_ns);
 
 /* Whether it is ready and every item succeeded (false while not ready). */

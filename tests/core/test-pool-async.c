@@ -729,6 +729,63 @@ test_map_async_errors (void)
   assert_no_children ();
 }
 
+/* fail_fast: after the first failure no more items start; those queued are
+ * cancelled and counted as skipped, as in plab_pool_map (). */
+static void
+test_map_async_fail_fast (void)
+{
+  enum
+  {
+    N = 50,
+    FAIL = 3
+  };
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
+  Arg args[N];
+  int64_t results[N] = { 0 };
+  int status[N];
+  PlabMap map = { .func = task_square,
+                  .items = args,
+                  .item_size = sizeof (Arg),
+                  .n_items = N,
+                  .results = results,
+                  .result_size = sizeof (int64_t),
+                  .status = status,
+                  .fail_fast = true };
+  PlabMapResult *ar;
+  PlabMapReport report;
+  size_t ok = 0, cancelled = 0;
+
+  shared_reset ();
+  /* The items after the failing one take 50 ms each: 2 s in all, far more
+   * than the parent needs to see the failure and cancel them. */
+  for (int i = 0; i < N; i++)
+    args[i] = (Arg){ .x = i, .code = i == FAIL ? 5 : 0, .sleep_ms = i > FAIL ? 50 : 0 };
+  g_assert_cmpint (plab_pool_map_async (pool, &map, NULL, &ar), ==, 0);
+  g_assert_cmpint (plab_map_result_get (ar, &report, HANG_NS), ==, PLAB_ETASK);
+  g_assert_cmpuint (report.n_failed, ==, 1);
+  g_assert_cmpuint (report.first_failed, ==, FAIL);
+  g_assert_cmpint (report.first_task_code, ==, 5);
+  g_assert_cmpuint (report.n_skipped, >, 0);
+  g_assert_nonnull (strstr (report.message, "fail-fast"));
+  for (int i = 0; i < N; i++)
+    {
+      if (status[i] == 0)
+        {
+          g_assert_cmpint (results[i], ==, i * i);
+          ok++;
+        }
+      else if (status[i] == PLAB_ECANCELLED)
+        cancelled++;
+      else
+        g_assert_cmpint (i, ==, FAIL);
+    }
+  g_assert_cmpuint (cancelled, ==, report.n_skipped);
+  g_assert_cmpuint (ok + cancelled + 1, ==, N);
+  g_assert_cmpint (atomic_load (&shared->runs), <, N);
+  plab_map_result_free (ar);
+  plab_pool_free (pool);
+}
+
 /* A map_async is work started before a close: join waits for all of it, even
  * items that had no task slot yet when the pool was closed. */
 static void
@@ -1570,6 +1627,7 @@ main (int argc, char **argv)
   start_test_add ("plab/pool-async", "shutdown-wait", test_shutdown_wait);
   start_test_add ("plab/pool-async", "map-async", test_map_async);
   start_test_add ("plab/pool-async", "map-async-errors", test_map_async_errors);
+  start_test_add ("plab/pool-async", "map-async-fail-fast", test_map_async_fail_fast);
   start_test_add ("plab/pool-async", "map-async-close-join", test_map_async_close_join);
   start_test_add ("plab/pool-async", "map-async-shutdown", test_map_async_shutdown);
   start_test_add ("plab/pool-async", "imap-ordered", test_imap_ordered);
