@@ -88,7 +88,8 @@ typedef int (*PlabInitFunc) (void *user_data);
 
 #define PLAB_POOL_MAX_WORKERS 256
 
-/* Tasks queued or running at once through plab_pool_submit () and plab_pool_imap (). */
+/* Tasks queued or running at once through plab_pool_submit (), plab_pool_imap ()
+ * and plab_pool_map_async (). */
 #define PLAB_POOL_MAX_TASKS 1024
 
 typedef struct
@@ -215,7 +216,8 @@ void plab_pool_terminate (PlabPool *self);
  * ones) have finished and the workers are reaped: TERMINATED. Without @wait it
  * returns at once, CLOSING: the work goes on while the pool is driven, and
  * plab_pool_join () or plab_pool_free () ends it. May be called again, and on
- * a pool already closed. Returns 0 or, with @wait, PLAB_ECANCELLED. */
+ * a pool already closed. Returns 0 or, with @wait, what plab_pool_join ()
+ * returns (PLAB_ECANCELLED, or the error that broke the pool). */
 int plab_pool_shutdown (PlabPool *self, bool wait, bool cancel_futures);
 
 /* Maps map->func over the items; results in input order. Returns 0 when every
