@@ -72,13 +72,13 @@ wait_tick (Wait *w, PlabPool *pool)
 }
 
 int
-plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
+_plab_pool_submit (PlabPool *self, const PlabTask *task, bool while_closing, PlabFuture **out)
 {
   PlabFuture *f;
   int rc;
 
   *out = NULL;
-  rc = _plab_pool_task_new (self, task, &f);
+  rc = _plab_pool_task_new (self, task, while_closing, &f);
   if (rc != 0)
     return rc;
   if (self->sh == NULL)
@@ -91,7 +91,7 @@ plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
   while (self->n_free == 0)
     {
       rc = _plab_pool_progress (self, POOL_TICK_MS);
-      if (rc != 0 || self->state != PLAB_POOL_RUNNING)
+      if (rc != 0 || (self->state != PLAB_POOL_RUNNING && !while_closing))
         {
           plab_future_free (f);
           return rc != 0 ? rc : PLAB_ESTATE;
@@ -101,6 +101,12 @@ plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
   _plab_pool_wake_for_task (self);
   *out = f;
   return 0;
+}
+
+int
+plab_pool_submit (PlabPool *self, const PlabTask *task, PlabFuture **out)
+{
+  return _plab_pool_submit (self, task, false, out);
 }
 
 int
@@ -149,6 +155,18 @@ plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns)
   if (result != NULL && future->result_size > 0)
     memcpy (result, future->result, future->result_size);
   return future->rc;
+}
+
+int
+plab_future_exception (PlabFuture *future, int64_t timeout_ns, int *task_code, const char **message)
+{
+  int rc = plab_future_result (future, NULL, timeout_ns);
+
+  if (task_code != NULL)
+    *task_code = plab_future_task_code (future);
+  if (message != NULL)
+    *message = future->message;
+  return rc;
 }
 
 static bool

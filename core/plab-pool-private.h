@@ -1,10 +1,12 @@
 /* plab-pool-private.h: the pool's shared layout, for plab-pool.c (the pool's
  * life), plab-pool-worker.c (the workers' loop), plab-pool-map.c (maps),
- * plab-pool-task.c (the task table) and plab-pool-future.c (the calls that
- * wait: submit, results, wait, as_completed, imap). See plab-pool.c for the
- * design.
+ * plab-pool-task.c (the task table), plab-pool-future.c (the calls that
+ * wait: submit, results, wait, as_completed, imap) and plab-pool-map-async.c
+ * (map_async, items as tasks). See plab-pool.c for the design.
  *
- * The calls go one way: plab-pool-future.c and plab-pool-map.c call
+ * The calls go one way: plab-pool-map-async.c calls plab-pool-future.c,
+ * plab-pool-map.c, plab-pool.c and plab-pool-task.c (through done callbacks
+ * they call back into it, never by name); plab-pool-future.c and plab-pool-map.c call
  * plab-pool.c and plab-pool-task.c; plab-pool.c calls plab-pool-worker.c and
  * plab-pool-task.c; plab-pool-worker.c and plab-pool-task.c call neither. */
 #pragma once
@@ -221,6 +223,9 @@ struct PlabPool
   void *init_data;
   int max_tasks;
   bool map_active;
+  /* Set by plab_pool_shutdown () with cancel_futures: work not started yet
+   * (queued tasks, map_async items not handed out) never starts. */
+  bool cancel_not_started;
   size_t idle_deaths; /* workers that died holding nothing, since work last finished */
 
   PoolShared *sh;
@@ -432,11 +437,21 @@ void _plab_pool_wake (PlabPool *self);
  * otherwise the wake is owed and made before the parent next waits. */
 void _plab_pool_wake_for_task (PlabPool *self);
 
+/* --- plab-pool-future.c, for plab-pool-map-async.c --- */
+
+/* plab_pool_submit (); with @while_closing, as _plab_pool_task_new (). */
+int _plab_pool_submit (PlabPool *self, const PlabTask *task, bool while_closing, PlabFuture **out);
+
 /* --- plab-pool-task.c, for both others --- */
 
 /* Validates @task and makes its future, not yet in a slot (EINVAL, ESTATE,
- * EMSGSIZE, ENOMEM). Counts the task, so its id is task_counter - 1. */
-int _plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out);
+ * EMSGSIZE, ENOMEM). Counts the task, so its id is task_counter - 1. With
+ * @while_closing, a CLOSING pool takes it too (work the caller started before
+ * the close), unless a shutdown cancelled what had not started. */
+int _plab_pool_task_new (PlabPool *self,
+                         const PlabTask *task,
+                         bool while_closing,
+                         PlabFuture **out);
 
 /* The serial backend: runs @task here, now, into @f, and calls its done
  * callback. Returns 0; the task's own code is in @f. */
@@ -453,6 +468,9 @@ void _plab_pool_collect (PlabPool *self);
 /* Stops the workers now and fails every task in flight with @rc. The pool
  * becomes @state (BROKEN or TERMINATED) and remembers @message. */
 void _plab_pool_stop_hard (PlabPool *self, PlabPoolState state, int rc, const char *message);
+
+/* Cancels every task that has not started (plab_pool_shutdown ()). */
+void _plab_pool_cancel_queued (PlabPool *self);
 
 /* Detaches the futures still in flight from a pool being freed. */
 void _plab_pool_release_futures (PlabPool *self, int rc, const char *message);

@@ -168,7 +168,7 @@ _plab_pool_release_futures (PlabPool *self, int rc, const char *message)
 }
 
 int
-_plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out)
+_plab_pool_task_new (PlabPool *self, const PlabTask *task, bool while_closing, PlabFuture **out)
 {
   PlabFuture *f;
   size_t result_off;
@@ -176,7 +176,8 @@ _plab_pool_task_new (PlabPool *self, const PlabTask *task, PlabFuture **out)
   *out = NULL;
   if (task == NULL || task->func == NULL || (task->arg_size > 0 && task->arg == NULL))
     return PLAB_EINVAL;
-  if (self->state != PLAB_POOL_RUNNING)
+  if (self->state != PLAB_POOL_RUNNING
+      && !(while_closing && self->state == PLAB_POOL_CLOSING && !self->cancel_not_started))
     return PLAB_ESTATE;
   result_off = (task->arg_size + 15) / 16 * 16;
   if (self->sh != NULL && result_off + task->result_size > self->task_stride)
@@ -280,8 +281,10 @@ plab_future_done (PlabFuture *future)
   return future->done;
 }
 
-int
-plab_future_cancel (PlabFuture *future)
+/* Moves @future from queued to cancelled, without collecting. Returns 0, or
+ * PLAB_ESTATE when it is running or finished. */
+static int
+cancel_queued (PlabFuture *future)
 {
   PlabPool *self = future->pool;
   uint32_t expected = TASK_QUEUED;
@@ -295,8 +298,28 @@ plab_future_cancel (PlabFuture *future)
   self->n_cancelled++;
   snprintf (future->message, sizeof future->message, "cancelled before it started");
   finish (future, PLAB_ECANCELLED);
-  _plab_pool_collect (self);
   return 0;
+}
+
+int
+plab_future_cancel (PlabFuture *future)
+{
+  int rc = cancel_queued (future);
+
+  if (rc == 0)
+    _plab_pool_collect (future->pool);
+  return rc;
+}
+
+void
+_plab_pool_cancel_queued (PlabPool *self)
+{
+  if (self->tasks == NULL)
+    return;
+  for (int i = 0; i < PLAB_POOL_MAX_TASKS; i++)
+    if (self->slot_busy[i] && self->slot_future[i] != NULL)
+      cancel_queued (self->slot_future[i]);
+  _plab_pool_collect (self);
 }
 
 const char *

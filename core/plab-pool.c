@@ -694,6 +694,21 @@ plab_pool_close (PlabPool *self)
   return 0;
 }
 
+int
+plab_pool_shutdown (PlabPool *self, bool wait, bool cancel_futures)
+{
+  if (self->state == PLAB_POOL_RUNNING)
+    self->state = PLAB_POOL_CLOSING;
+  if (cancel_futures && self->state == PLAB_POOL_CLOSING)
+    {
+      self->cancel_not_started = true;
+      _plab_pool_cancel_queued (self);
+    }
+  if (wait && self->state == PLAB_POOL_CLOSING)
+    return plab_pool_join (self, -1);
+  return 0;
+}
+
 void
 plab_pool_terminate (PlabPool *self)
 {

@@ -5,6 +5,9 @@
  *
  *   plab_pool_map ()     an array in, an array of results out, in order (map; a
  *                        map over an array of argument structs is starmap)
+ *   plab_pool_map_async ()  the same map without waiting for it (map_async,
+ *                        starmap_async): a PlabMapResult to wait on, with a
+ *                        done and an error callback
  *   plab_pool_imap ()    items pulled from a callback as the pool has room
  *                        (a bounded window), results in order or as they come
  *   plab_pool_submit ()  one call, one future (apply_async, submit); wait for
@@ -33,7 +36,9 @@
  * States: a pool starts RUNNING. plab_pool_close () makes it CLOSING (no new
  * work; what is queued still runs), plab_pool_join () then waits for that work
  * and stops the workers: TERMINATED. plab_pool_terminate () stops them at once
- * (unfinished futures fail with PLAB_ECANCELLED): TERMINATED. A pool is BROKEN
+ * (unfinished futures fail with PLAB_ECANCELLED): TERMINATED.
+ * plab_pool_shutdown () is Executor.shutdown (): close, optionally cancel what
+ * has not started, optionally join. A pool is BROKEN
  * when a map was cancelled, an initializer failed, or workers die before
  * doing anything; plab_pool_message () says why.
  */
@@ -83,7 +88,8 @@ typedef int (*PlabInitFunc) (void *user_data);
 
 #define PLAB_POOL_MAX_WORKERS 256
 
-/* Tasks queued or running at once through plab_pool_submit () and plab_pool_imap (). */
+/* Tasks queued or running at once through plab_pool_submit (), plab_pool_imap ()
+ * and plab_pool_map_async (). */
 #define PLAB_POOL_MAX_TASKS 1024
 
 typedef struct
@@ -202,10 +208,91 @@ int plab_pool_join (PlabPool *self, int64_t timeout_ns);
  * PLAB_ECANCELLED. Any state -> TERMINATED. */
 void plab_pool_terminate (PlabPool *self);
 
+/* concurrent.futures' Executor.shutdown (): no new work from now on (RUNNING ->
+ * CLOSING; a later plab_pool_submit (), _apply (), _map (), _map_async () or
+ * _imap () returns PLAB_ESTATE). With @cancel_futures, every task that has not
+ * started is cancelled (its future reads PLAB_ECANCELLED and
+ * plab_future_cancelled () is true), the items of a plab_pool_map_async ()
+ * not started as well; running tasks go on. With @wait, it then joins: it
+ * returns once the running tasks (and without @cancel_futures, the queued
+ * ones) have finished and the workers are reaped: TERMINATED. Without @wait it
+ * returns at once, CLOSING: the work goes on while the pool is driven, and
+ * plab_pool_join () or plab_pool_free () ends it. May be called again, and on
+ * a pool already closed. Returns 0 or, with @wait, what plab_pool_join ()
+ * returns (PLAB_ECANCELLED, or the error that broke the pool). */
+int plab_pool_shutdown (PlabPool *self, bool wait, bool cancel_futures);
+
 /* Maps map->func over the items; results in input order. Returns 0 when every
  * item succeeded, PLAB_ETASK when some failed (see *report, may be NULL),
  * PLAB_ECANCELLED, PLAB_ESTATE when the pool is not running, or another error. */
 int plab_pool_map (PlabPool *self, const PlabMap *map, PlabMapReport *report);
+
+/* --- map_async (Python's AsyncResult) --- */
+
+typedef struct PlabMapResult PlabMapResult;
+
+/* Called once when every item has finished, successful or not. */
+typedef void (*PlabMapDoneFunc) (PlabMapResult *result, void *data);
+
+/* Called once, at the first item that fails: its index, the library's code
+ * (PLAB_ETASK, PLAB_ECRASHED, PLAB_ECANCELLED), what its task returned when
+ * that is PLAB_ETASK (else 0), and what happened ("worker 2 (pid 1234) was
+ * killed by signal 11 (Segmentation fault)"; only valid during the call). */
+typedef void (*PlabMapErrorFunc) (PlabMapResult *result,
+                                  size_t index,
+                                  int code,
+                                  int task_code,
+                                  const char *message,
+                                  void *data);
+
+typedef struct
+{
+  PlabMapDoneFunc done;   /* optional: Python's callback */
+  PlabMapErrorFunc error; /* optional: Python's error_callback */
+  void *data;
+} PlabMapCallbacks;
+
+/* Starts map->func over the items and returns at once (on the serial backend
+ * the map runs here, inside this call). Items are arrays of structs, so a
+ * starmap is a map over argument structs: there is no separate starmap_async.
+ * Each item runs as one task (a future) of at most task_max_bytes of item and
+ * result; they are handed out as slots free up, from inside whichever pool
+ * call the caller makes (a wait, a result, a submit), and results, status and
+ * task_codes are written into the caller's arrays as items finish: those and
+ * the items must stay valid until the result is ready or freed. The callbacks
+ * run in the thread driving the pool, from inside such a call; they must not
+ * free the result. chunk_size and chunk_spans do not apply; user_data is
+ * passed as to plab_pool_submit (), so user_data_size must be 0. Free the
+ * result before the pool. Returns 0, PLAB_EINVAL, PLAB_EMSGSIZE, PLAB_ESTATE
+ * or PLAB_ENOMEM. */
+int plab_pool_map_async (PlabPool *self,
+                         const PlabMap *map,
+                         const PlabMapCallbacks *callbacks,
+                         PlabMapResult **out);
+
+/* Whether every item has finished (looks, never waits). */
+bool plab_map_result_ready (PlabMapResult *result);
+
+/* Waits at most @timeout_ns (negative: forever) until it is ready. Returns 0
+ * once it is ready (a pool cancelled, terminated or shut down with
+ * cancel_futures makes it ready too: plab_map_result_get () then says
+ * PLAB_ECANCELLED), PLAB_ETIMEDOUT, or the error of a pool that broke
+ * without finishing it. */
+int plab_map_result_wait (PlabMapResult *result, int64_t timeout_ns);
+
+/* Whether it is ready and every item succeeded (false while not ready). */
+bool plab_map_result_successful (PlabMapResult *result);
+
+/* Waits like plab_map_result_wait (), then returns what plab_pool_map ()
+ * would have: 0, PLAB_ETASK when some items failed (see *report, may be NULL,
+ * and map->status), PLAB_ECANCELLED (the pool's cancel, or a shutdown that
+ * cancelled items not started); or PLAB_ETIMEDOUT while it is not ready. The
+ * results are in map->results. */
+int plab_map_result_get (PlabMapResult *result, PlabMapReport *report, int64_t timeout_ns);
+
+/* Cancels the items not started (a running one finishes unseen, writing
+ * nothing more into the caller's arrays) and frees the result. */
+void plab_map_result_free (PlabMapResult *result);
 
 /* --- Futures (concurrent.futures, apply_async) --- */
 
@@ -247,10 +334,22 @@ bool plab_future_done (PlabFuture *future);
  * reads as one of the library's codes. */
 int plab_future_result (PlabFuture *future, void *result, int64_t timeout_ns);
 
-/* What the task returned, once it has finished by returning (Python's
- * Future.exception ()); 0 while it runs, when it succeeded, or when it did
- * not end by itself (crashed, cancelled). */
+/* What the task returned, once it has finished by returning; 0 while it
+ * runs, when it succeeded, or when it did not end by itself (crashed,
+ * cancelled). */
 int plab_future_task_code (const PlabFuture *future);
+
+/* Python's Future.exception (timeout): waits like plab_future_result (), and
+ * returns 0 when the task succeeded, else why it failed: PLAB_ETASK (then
+ * *task_code is what it returned), PLAB_ECRASHED, PLAB_ECANCELLED, PLAB_EINIT,
+ * or PLAB_ETIMEDOUT when it has not finished. Sets *task_code (as
+ * plab_future_task_code ()) and *message (as plab_future_message (): "" on
+ * success; owned by the future); either may be NULL. The result stays to be
+ * read with plab_future_result (). */
+int plab_future_exception (PlabFuture *future,
+                           int64_t timeout_ns,
+                           int *task_code,
+                           const char **message);
 
 /* Whether a worker is running it now (looks, never waits). */
 bool plab_future_running (const PlabFuture *future);

@@ -217,6 +217,14 @@ void plab_trace_stop_watch (PlabTrace *self);
 
 /* --- Recording (any attached thread or process) --- */
 
+/* Durations and timeouts are int64_t nanoseconds everywhere in the library
+ * (a negative timeout waits forever, 0 only looks). These write them in the
+ * units a person thinks in: plab_future_result (f, &r, PLAB_MS (250)),
+ * plab_pool_join (pool, PLAB_SEC (5)). @n is widened before it is scaled, so
+ * PLAB_SEC (3) does not overflow an int. */
+#define PLAB_MS(n) ((int64_t)(n)*1000000)
+#define PLAB_SEC(n) ((int64_t)(n)*1000000000)
+
 /* The monotonic clock in nanoseconds, the time base of every span. */
 int64_t _plab_now_ns (void);
 

@@ -1,4 +1,4 @@
-/* futures.c: submit, as_completed and an endless imap.
+/* futures.c: submit, as_completed, an endless imap and map_async.
  *
  *   cc -o futures futures.c $(pkg-config --cflags --libs plab)
  */
@@ -10,7 +10,7 @@ slow_square (const void *arg, void *result, void *user_data)
 {
   int64_t x = *(const int64_t *)arg;
 
-  plab_sleep_ns (x * 10000000LL); /* x * 10 ms */
+  plab_sleep_ns (PLAB_MS (10 * x));
   *(int64_t *)result = x * x;
   return 0;
 }
@@ -22,6 +22,13 @@ naturals (void *item, void *data)
 
   *(int64_t *)item = (*next)++;
   return 1; /* never ends */
+}
+
+static void
+all_done (PlabMapResult *result, void *data)
+{
+  (void)data;
+  printf ("map_async done, successful: %s\n", plab_map_result_successful (result) ? "yes" : "no");
 }
 
 int
@@ -64,10 +71,29 @@ main (void)
   printf ("read %lld items of an endless input\n", (long long)next);
   plab_imap_free (it);
 
+  /* map_async returns at once; the items run while the pool is waited on. */
+  int64_t numbers[10], squares[10], sum = 0;
+  for (int i = 0; i < 10; i++)
+    numbers[i] = i;
+  PlabMap map = { .func = slow_square,
+                  .items = numbers,
+                  .item_size = sizeof (int64_t),
+                  .n_items = 10,
+                  .results = squares,
+                  .result_size = sizeof (int64_t) };
+  PlabMapCallbacks callbacks = { .done = all_done };
+  PlabMapResult *result;
+  plab_pool_map_async (pool, &map, &callbacks, &result);
+  if (plab_map_result_get (result, NULL, PLAB_SEC (30)) == 0)
+    for (int i = 0; i < 10; i++)
+      sum += squares[i];
+  printf ("sum of the squares of 0..9 = %lld\n", (long long)sum);
+  plab_map_result_free (result);
+
   for (int i = 0; i < 3; i++)
     plab_future_free (futures[i]);
-  plab_pool_close (pool);
-  plab_pool_join (pool, -1);
+  /* Executor.shutdown (wait=True): no new work, wait for what runs, reap. */
+  plab_pool_shutdown (pool, true, false);
   plab_pool_free (pool);
   return 0;
 }

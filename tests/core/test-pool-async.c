@@ -417,6 +417,460 @@ test_task_crash (void)
   assert_no_children ();
 }
 
+/* plab_future_exception (): 0 for a success, else why, with the task's own
+ * code and the message, in one call; a crash reads as a crash. */
+static void
+test_future_exception (void)
+{
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  PlabFuture *f[4];
+  const char *message = NULL;
+  int task_code = -1;
+  int64_t r = 0;
+
+  shared_reset ();
+  f[0] = submit (pool, &(Arg){ .x = 3 });
+  f[1] = submit (pool, &(Arg){ .x = 4, .code = 7 });
+  f[2] = submit (pool, &(Arg){ .x = 5, .crash = 1 });
+  f[3] = submit (pool, &(Arg){ .x = 6, .wait_gate = 1 });
+
+  g_assert_cmpint (plab_future_exception (f[0], HANG_NS, &task_code, &message), ==, 0);
+  g_assert_cmpint (task_code, ==, 0);
+  g_assert_cmpstr (message, ==, "");
+  g_assert_cmpint (plab_future_result (f[0], &r, 0), ==, 0);
+  g_assert_cmpint (r, ==, 9);
+
+  g_assert_cmpint (plab_future_exception (f[1], HANG_NS, &task_code, &message), ==, PLAB_ETASK);
+  g_assert_cmpint (task_code, ==, 7);
+  g_assert_nonnull (strstr (message, "7"));
+
+  /* A worker killed by SIGSEGV: the library's code, no task code. */
+  g_assert_cmpint (plab_future_exception (f[2], HANG_NS, &task_code, &message), ==, PLAB_ECRASHED);
+  g_assert_cmpint (task_code, ==, 0);
+  g_assert_nonnull (strstr (message, "signal 11"));
+
+  g_assert_cmpint (plab_future_exception (f[3], PLAB_MS (30), NULL, NULL), ==, PLAB_ETIMEDOUT);
+  atomic_store (&shared->gate, 1);
+  g_assert_cmpint (plab_future_exception (f[3], HANG_NS, NULL, NULL), ==, 0);
+  free_futures_and_pool (pool, f, 4);
+  assert_no_children ();
+}
+
+static gpointer
+open_gate_later (gpointer data)
+{
+  (void)data;
+  plab_sleep_ns (PLAB_MS (100));
+  atomic_store (&shared->gate, 1);
+  return NULL;
+}
+
+/* Executor.shutdown (cancel_futures=True): what had not started is
+ * cancelled, the running task goes on, and a later shutdown with wait
+ * returns once it has finished. */
+static void
+test_shutdown_cancel_futures (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_THREADS, PLAB_BACKEND_PROCESSES };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      PlabPool *pool = pool_on (backends[b], 1);
+      PlabFuture *running, *queued[5], *late = NULL;
+      PlabTask task = { .func = task_square, .arg_size = sizeof (Arg) };
+      GThread *opener;
+      int64_t r = 0;
+
+      g_test_message ("%s", plab_backend_name (backends[b]));
+      shared_reset ();
+      running = submit (pool, &(Arg){ .x = 1, .wait_gate = 1 });
+      for (int i = 0; i < 5; i++)
+        queued[i] = submit (pool, &(Arg){ .x = 10 + i });
+      for (int64_t give_up = plab_now_ns () + HANG_NS;
+           atomic_load (&shared->runs) == 0 && plab_now_ns () < give_up;)
+        plab_sleep_ns (PLAB_MS (1));
+      g_assert_true (plab_future_running (running));
+
+      g_assert_cmpint (plab_pool_shutdown (pool, false, true), ==, 0);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_CLOSING);
+      for (int i = 0; i < 5; i++)
+        {
+          g_assert_true (plab_future_cancelled (queued[i]));
+          g_assert_cmpint (plab_future_result (queued[i], &r, 0), ==, PLAB_ECANCELLED);
+        }
+      g_assert_false (plab_future_cancelled (running));
+      g_assert_false (plab_future_done (running));
+      /* No new work after a shutdown. */
+      task.arg = &(Arg){ .x = 2 };
+      g_assert_cmpint (plab_pool_submit (pool, &task, &late), ==, PLAB_ESTATE);
+      g_assert_null (late);
+
+      opener = g_thread_new ("opener", open_gate_later, NULL);
+      g_assert_cmpint (plab_pool_shutdown (pool, true, false), ==, 0);
+      g_thread_join (opener);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_TERMINATED);
+      g_assert_true (plab_future_done (running));
+      g_assert_cmpint (plab_future_result (running, &r, 0), ==, 0);
+      g_assert_cmpint (r, ==, 1);
+      /* The five cancelled never ran. */
+      g_assert_cmpint (atomic_load (&shared->runs), ==, 1);
+      g_assert_cmpint (plab_pool_shutdown (pool, true, true), ==, 0);
+      plab_future_free (running);
+      free_futures_and_pool (pool, queued, 5);
+    }
+  assert_no_children ();
+}
+
+/* shutdown (wait=True) without cancelling: every queued task runs first, and
+ * a worker that dies meanwhile fails only its own task. */
+static void
+test_shutdown_wait (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      bool processes = all_backends[b] == PLAB_BACKEND_PROCESSES;
+      PlabFuture *f[12];
+      int64_t r;
+
+      g_test_message ("%s", plab_backend_name (all_backends[b]));
+      for (int i = 0; i < 12; i++)
+        f[i] = submit (pool, &(Arg){ .x = i, .sleep_ms = 10, .crash = processes && i == 5 });
+      g_assert_cmpint (plab_pool_shutdown (pool, true, false), ==, 0);
+      g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_TERMINATED);
+      for (int i = 0; i < 12; i++)
+        {
+          g_assert_true (plab_future_done (f[i]));
+          if (processes && i == 5)
+            {
+              g_assert_cmpint (plab_future_result (f[i], &r, 0), ==, PLAB_ECRASHED);
+              continue;
+            }
+          g_assert_cmpint (plab_future_result (f[i], &r, 0), ==, 0);
+          g_assert_cmpint (r, ==, i * i);
+        }
+      free_futures_and_pool (pool, f, 12);
+    }
+  assert_no_children ();
+}
+
+/* What the callbacks of a map_async saw. */
+typedef struct
+{
+  int done_calls;
+  int error_calls;
+  size_t error_index;
+  int error_code;
+  int error_task_code;
+  char error_message[256];
+} MapCalls;
+
+static void
+map_done_cb (PlabMapResult *result, void *data)
+{
+  MapCalls *calls = data;
+
+  g_assert_true (plab_map_result_ready (result));
+  calls->done_calls++;
+}
+
+static void
+map_error_cb (PlabMapResult *result,
+              size_t index,
+              int code,
+              int task_code,
+              const char *message,
+              void *data)
+{
+  MapCalls *calls = data;
+
+  (void)result;
+  calls->error_calls++;
+  calls->error_index = index;
+  calls->error_code = code;
+  calls->error_task_code = task_code;
+  g_strlcpy (calls->error_message, message, sizeof calls->error_message);
+}
+
+/* map_async returns before the items run (the first waits at the gate), and
+ * more items than task slots all arrive, in order, with one done callback. */
+static void
+test_map_async (void)
+{
+  for (size_t b = 0; b < G_N_ELEMENTS (all_backends); b++)
+    {
+      bool serial = all_backends[b] == PLAB_BACKEND_SERIAL;
+      size_t n = serial ? 100 : 2 * PLAB_POOL_MAX_TASKS + 5;
+      PlabPool *pool = pool_on (all_backends[b], 2);
+      Arg *args = g_new0 (Arg, n);
+      int64_t *results = g_new0 (int64_t, n);
+      int *status = g_new (int, n);
+      MapCalls calls = { 0 };
+      PlabMapCallbacks cb = { .done = map_done_cb, .error = map_error_cb, .data = &calls };
+      PlabMap map = { .func = task_square,
+                      .items = args,
+                      .item_size = sizeof (Arg),
+                      .n_items = n,
+                      .results = results,
+                      .result_size = sizeof (int64_t),
+                      .status = status };
+      PlabMapResult *ar;
+      PlabMapReport report;
+
+      g_test_message ("%s", plab_backend_name (all_backends[b]));
+      shared_reset ();
+      for (size_t i = 0; i < n; i++)
+        args[i] = (Arg){ .x = (int64_t)i, .wait_gate = i == 0 && !serial };
+      g_assert_cmpint (plab_pool_map_async (pool, &map, &cb, &ar), ==, 0);
+      if (!serial)
+        {
+          /* It returned while item 0 waits at the gate. */
+          g_assert_false (plab_map_result_ready (ar));
+          g_assert_false (plab_map_result_successful (ar));
+          g_assert_cmpint (plab_map_result_get (ar, &report, PLAB_MS (30)), ==, PLAB_ETIMEDOUT);
+          g_assert_cmpint (calls.done_calls, ==, 0);
+          atomic_store (&shared->gate, 1);
+        }
+      g_assert_cmpint (plab_map_result_get (ar, &report, HANG_NS), ==, 0);
+      g_assert_true (plab_map_result_ready (ar));
+      g_assert_true (plab_map_result_successful (ar));
+      g_assert_cmpuint (report.n_failed, ==, 0);
+      for (size_t i = 0; i < n; i++)
+        {
+          g_assert_cmpint (results[i], ==, (int64_t)(i * i));
+          g_assert_cmpint (status[i], ==, 0);
+        }
+      g_assert_cmpint (atomic_load (&shared->runs), ==, (int)n);
+      g_assert_cmpint (calls.done_calls, ==, 1);
+      g_assert_cmpint (calls.error_calls, ==, 0);
+      plab_map_result_free (ar);
+      plab_pool_free (pool);
+      g_free (args);
+      g_free (results);
+      g_free (status);
+    }
+  assert_no_children ();
+}
+
+/* A worker killed by SIGSEGV and a task returning 9: the error callback runs
+ * once, with the failing item, its code and the message; everything else
+ * completes, and get () reports both failures as map () would. */
+static void
+test_map_async_errors (void)
+{
+  PlabBackend backends[] = { PLAB_BACKEND_SERIAL, PLAB_BACKEND_PROCESSES };
+
+  for (size_t b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      enum
+      {
+        N = 40,
+        CRASH = 7,
+        FAIL = 12
+      };
+      bool processes = backends[b] == PLAB_BACKEND_PROCESSES;
+      PlabPool *pool = pool_on (backends[b], 2);
+      Arg args[N];
+      int64_t results[N] = { 0 };
+      int status[N], task_codes[N];
+      MapCalls calls = { 0 };
+      PlabMapCallbacks cb = { .done = map_done_cb, .error = map_error_cb, .data = &calls };
+      PlabMap map = { .func = task_square,
+                      .items = args,
+                      .item_size = sizeof (Arg),
+                      .n_items = N,
+                      .results = results,
+                      .result_size = sizeof (int64_t),
+                      .status = status,
+                      .task_codes = task_codes };
+      PlabMapResult *ar;
+      PlabMapReport report;
+
+      g_test_message ("%s", plab_backend_name (backends[b]));
+      for (int i = 0; i < N; i++)
+        args[i] = (Arg){ .x = i, .crash = processes && i == CRASH, .code = i == FAIL ? 9 : 0 };
+      g_assert_cmpint (plab_pool_map_async (pool, &map, &cb, &ar), ==, 0);
+      g_assert_cmpint (plab_map_result_get (ar, &report, HANG_NS), ==, PLAB_ETASK);
+      g_assert_false (plab_map_result_successful (ar));
+      g_assert_cmpint (calls.error_calls, ==, 1);
+      g_assert_cmpint (calls.done_calls, ==, 1);
+      if (calls.error_index == CRASH)
+        {
+          g_assert_cmpint (calls.error_code, ==, PLAB_ECRASHED);
+          g_assert_cmpint (calls.error_task_code, ==, 0);
+          g_assert_nonnull (strstr (calls.error_message, "signal 11"));
+        }
+      else
+        {
+          g_assert_cmpuint (calls.error_index, ==, FAIL);
+          g_assert_cmpint (calls.error_code, ==, PLAB_ETASK);
+          g_assert_cmpint (calls.error_task_code, ==, 9);
+          g_assert_nonnull (strstr (calls.error_message, "9"));
+        }
+      g_assert_cmpuint (report.n_failed, ==, processes ? 2 : 1);
+      g_assert_cmpuint (report.first_failed, ==, processes ? CRASH : FAIL);
+      for (int i = 0; i < N; i++)
+        if (processes && i == CRASH)
+          g_assert_cmpint (status[i], ==, PLAB_ECRASHED);
+        else if (i == FAIL)
+          {
+            g_assert_cmpint (status[i], ==, PLAB_ETASK);
+            g_assert_cmpint (task_codes[i], ==, 9);
+          }
+        else
+          {
+            g_assert_cmpint (status[i], ==, 0);
+            g_assert_cmpint (task_codes[i], ==, 0);
+            g_assert_cmpint (results[i], ==, i * i);
+          }
+      plab_map_result_free (ar);
+      plab_pool_free (pool);
+    }
+  assert_no_children ();
+}
+
+/* fail_fast: after the first failure no more items start; those queued are
+ * cancelled and counted as skipped, as in plab_pool_map (). */
+static void
+test_map_async_fail_fast (void)
+{
+  enum
+  {
+    N = 50,
+    FAIL = 3
+  };
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
+  Arg args[N];
+  int64_t results[N] = { 0 };
+  int status[N];
+  PlabMap map = { .func = task_square,
+                  .items = args,
+                  .item_size = sizeof (Arg),
+                  .n_items = N,
+                  .results = results,
+                  .result_size = sizeof (int64_t),
+                  .status = status,
+                  .fail_fast = true };
+  PlabMapResult *ar;
+  PlabMapReport report;
+  size_t ok = 0, cancelled = 0;
+
+  shared_reset ();
+  /* The items after the failing one take 50 ms each: 2 s in all, far more
+   * than the parent needs to see the failure and cancel them. */
+  for (int i = 0; i < N; i++)
+    args[i] = (Arg){ .x = i, .code = i == FAIL ? 5 : 0, .sleep_ms = i > FAIL ? 50 : 0 };
+  g_assert_cmpint (plab_pool_map_async (pool, &map, NULL, &ar), ==, 0);
+  g_assert_cmpint (plab_map_result_get (ar, &report, HANG_NS), ==, PLAB_ETASK);
+  g_assert_cmpuint (report.n_failed, ==, 1);
+  g_assert_cmpuint (report.first_failed, ==, FAIL);
+  g_assert_cmpint (report.first_task_code, ==, 5);
+  g_assert_cmpuint (report.n_skipped, >, 0);
+  g_assert_nonnull (strstr (report.message, "fail-fast"));
+  for (int i = 0; i < N; i++)
+    {
+      if (status[i] == 0)
+        {
+          g_assert_cmpint (results[i], ==, i * i);
+          ok++;
+        }
+      else if (status[i] == PLAB_ECANCELLED)
+        cancelled++;
+      else
+        g_assert_cmpint (i, ==, FAIL);
+    }
+  g_assert_cmpuint (cancelled, ==, report.n_skipped);
+  g_assert_cmpuint (ok + cancelled + 1, ==, N);
+  g_assert_cmpint (atomic_load (&shared->runs), <, N);
+  plab_map_result_free (ar);
+  plab_pool_free (pool);
+}
+
+/* A map_async is work started before a close: join waits for all of it, even
+ * items that had no task slot yet when the pool was closed. */
+static void
+test_map_async_close_join (void)
+{
+  size_t n = PLAB_POOL_MAX_TASKS + 100;
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 2);
+  Arg *args = g_new0 (Arg, n);
+  int64_t *results = g_new0 (int64_t, n);
+  PlabMap map = { .func = task_square,
+                  .items = args,
+                  .item_size = sizeof (Arg),
+                  .n_items = n,
+                  .results = results,
+                  .result_size = sizeof (int64_t) };
+  PlabMapResult *ar;
+
+  shared_reset ();
+  for (size_t i = 0; i < n; i++)
+    args[i].x = (int64_t)i;
+  g_assert_cmpint (plab_pool_map_async (pool, &map, NULL, &ar), ==, 0);
+  g_assert_cmpint (plab_pool_close (pool), ==, 0);
+  g_assert_cmpint (plab_pool_map_async (pool, &map, NULL, &(PlabMapResult *){ NULL }), ==,
+                   PLAB_ESTATE);
+  g_assert_cmpint (plab_pool_join (pool, HANG_NS), ==, 0);
+  g_assert_cmpint (plab_pool_state (pool), ==, PLAB_POOL_TERMINATED);
+  g_assert_cmpint (plab_map_result_get (ar, NULL, 0), ==, 0);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpint (results[i], ==, (int64_t)(i * i));
+  g_assert_cmpint (atomic_load (&shared->runs), ==, (int)n);
+  plab_map_result_free (ar);
+  plab_pool_free (pool);
+  g_free (args);
+  g_free (results);
+  assert_no_children ();
+}
+
+/* shutdown (cancel_futures) cancels the items of a map_async not started,
+ * queued or not yet handed out; the running one finishes. */
+static void
+test_map_async_shutdown (void)
+{
+  enum
+  {
+    N = 20
+  };
+  PlabPool *pool = pool_on (PLAB_BACKEND_PROCESSES, 1);
+  Arg args[N] = { { .x = 5, .wait_gate = 1 } };
+  int64_t results[N] = { 0 };
+  int status[N];
+  MapCalls calls = { 0 };
+  PlabMapCallbacks cb = { .done = map_done_cb, .error = map_error_cb, .data = &calls };
+  PlabMap map = { .func = task_square,
+                  .items = args,
+                  .item_size = sizeof (Arg),
+                  .n_items = N,
+                  .results = results,
+                  .result_size = sizeof (int64_t),
+                  .status = status };
+  PlabMapResult *ar;
+  GThread *opener;
+
+  shared_reset ();
+  g_assert_cmpint (plab_pool_map_async (pool, &map, &cb, &ar), ==, 0);
+  for (int64_t give_up = plab_now_ns () + HANG_NS;
+       atomic_load (&shared->runs) == 0 && plab_now_ns () < give_up;)
+    plab_sleep_ns (PLAB_MS (1));
+  g_assert_cmpint (plab_pool_shutdown (pool, false, true), ==, 0);
+  opener = g_thread_new ("opener", open_gate_later, NULL);
+  g_assert_cmpint (plab_pool_shutdown (pool, true, false), ==, 0);
+  g_thread_join (opener);
+  g_assert_cmpint (plab_map_result_get (ar, NULL, HANG_NS), ==, PLAB_ECANCELLED);
+  g_assert_cmpint (status[0], ==, 0);
+  g_assert_cmpint (results[0], ==, 25);
+  for (int i = 1; i < N; i++)
+    g_assert_cmpint (status[i], ==, PLAB_ECANCELLED);
+  g_assert_cmpint (atomic_load (&shared->runs), ==, 1);
+  g_assert_cmpint (calls.done_calls, ==, 1);
+  g_assert_cmpint (calls.error_calls, ==, 1);
+  g_assert_cmpint (calls.error_code, ==, PLAB_ECANCELLED);
+  plab_map_result_free (ar);
+  plab_pool_free (pool);
+  assert_no_children ();
+}
+
 /* An input that counts what was read, to check the window. */
 typedef struct
 {
@@ -1168,6 +1622,14 @@ main (int argc, char **argv)
   start_test_add ("plab/pool-async", "as-completed", test_as_completed);
   start_test_add ("plab/pool-async", "apply-async-callback", test_apply_async_callback);
   start_test_add ("plab/pool-async", "task-crash", test_task_crash);
+  start_test_add ("plab/pool-async", "future-exception", test_future_exception);
+  start_test_add ("plab/pool-async", "shutdown-cancel-futures", test_shutdown_cancel_futures);
+  start_test_add ("plab/pool-async", "shutdown-wait", test_shutdown_wait);
+  start_test_add ("plab/pool-async", "map-async", test_map_async);
+  start_test_add ("plab/pool-async", "map-async-errors", test_map_async_errors);
+  start_test_add ("plab/pool-async", "map-async-fail-fast", test_map_async_fail_fast);
+  start_test_add ("plab/pool-async", "map-async-close-join", test_map_async_close_join);
+  start_test_add ("plab/pool-async", "map-async-shutdown", test_map_async_shutdown);
   start_test_add ("plab/pool-async", "imap-ordered", test_imap_ordered);
   start_test_add ("plab/pool-async", "imap-unordered", test_imap_unordered);
   start_test_add ("plab/pool-async", "imap-unordered-overtakes", test_imap_unordered_overtakes);

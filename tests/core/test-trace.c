@@ -552,6 +552,27 @@ test_watch_drains_busy_thread (void)
   pthread_mutex_destroy (&seen.lock);
 }
 
+/* PLAB_MS () and PLAB_SEC () give nanoseconds, as every timeout and the
+ * clock count them, without overflowing an int on the way. */
+static void
+test_time_units (void)
+{
+  int n = 3;
+  int64_t t0;
+
+  g_assert_cmpint (PLAB_MS (250), ==, 250000000LL);
+  g_assert_cmpint (PLAB_SEC (1), ==, PLAB_MS (1000));
+  /* 3 * 10^9 does not fit an int: the macro widens before it multiplies. */
+  g_assert_cmpint (PLAB_SEC (n), ==, 3000000000LL);
+  g_assert_cmpint (PLAB_MS (n + 1), ==, 4000000LL);
+  g_assert_cmpint (PLAB_SEC (-1), <, 0);
+
+  /* On the clock: a sleep of PLAB_MS (20) lasts at least that long. */
+  t0 = plab_now_ns ();
+  plab_sleep_ns (PLAB_MS (20));
+  g_assert_cmpint (plab_now_ns () - t0, >=, PLAB_MS (20));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -567,5 +588,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/trace/span-begin-open", test_span_begin_open);
   g_test_add_func ("/plab/trace/span-begin-forked", test_span_begin_forked);
   g_test_add_func ("/plab/trace/watch-drains-busy-thread", test_watch_drains_busy_thread);
+  g_test_add_func ("/plab/trace/time-units", test_time_units);
   return g_test_run ();
 }
