@@ -891,7 +891,12 @@ plab_trace_drain (PlabTrace *self)
               continue;
             }
           for (uint64_t k = 0; k < n; k++)
-            unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
+            {
+              /* The worker wrote these lines on its CPU: ask for them ahead. */
+              if (k + PREFETCH_EVENTS < n)
+                __builtin_prefetch (&l->events[start + k + PREFETCH_EVENTS], 0);
+              unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
+            }
           if (self->sink.events != NULL)
             self->sink.events (self->sink.user_data, batch, n);
           if (n_open > 0)
@@ -1065,7 +1070,12 @@ plab_tracing (void)
 int64_t
 plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
 {
-  int64_t now = plab_now_ns ();
+  return _plab_span_begin_at (kind, task_id, label, plab_now_ns ());
+}
+
+int64_t
+_plab_span_begin_at (PlabSpanKind kind, int64_t task_id, const char *label, int64_t now)
+{
   LaneHeader *hdr = cur.lane;
   uint32_t depth;
   uint64_t words[OPEN_WORDS];
@@ -1174,6 +1184,65 @@ plab_span_flow (PlabSpanKind kind,
         label);
   commit (head);
   end_open (kind, start_ns);
+}
+
+void
+_plab_trace_item_spans (const int64_t *task_ids,
+                        const char (*labels)[PLAB_LABEL_MAX],
+                        size_t n,
+                        int64_t start_ns,
+                        int64_t end_ns)
+{
+  LaneHeader *hdr = cur.lane;
+  int64_t share;
+  uint64_t head, room;
+
+  if (hdr == NULL || !recording_enabled || n == 0)
+    return;
+  head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
+  room = hdr->capacity - (head - cur.tail_cache);
+  if (room < n)
+    {
+      /* As in reserve (): the parent's line is read only when the cached
+       * tail says there is no room. */
+      cur.tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+      room = hdr->capacity - (head - cur.tail_cache);
+      if (room < n)
+        {
+          atomic_fetch_add_explicit (&hdr->dropped, n - room, memory_order_relaxed);
+          n = room;
+        }
+    }
+  share = (end_ns - start_ns) / (int64_t)(n > 0 ? n : 1);
+  for (size_t k = 0; k < n; k++)
+    {
+      uint64_t at = (head + k) & hdr->mask;
+      RingEvent *e = &cur.events[at];
+
+      populate_ahead (hdr, head + k);
+      e->start_ns = start_ns + (int64_t)k * share;
+      /* The last item ends at the clock read: the shares' remainder is its. */
+      e->end_ns = k + 1 == n ? end_ns : e->start_ns + share;
+      e->task_id = task_ids[k];
+      e->item = -1;
+      e->kind = PLAB_SPAN_TASK;
+      e->flow = PLAB_FLOW_NONE;
+      e->has_label = labels != NULL && labels[k][0] != '\0';
+      if (e->has_label)
+        copy_label (cur.labels[at].text, labels[k]);
+    }
+  if (n > 0)
+    atomic_store_explicit (&hdr->head, head + n, memory_order_release);
+  /* The next block's lines are fetched for writing while its items run: a
+   * store to a line not in the cache is most of what an event costs. */
+  for (uint64_t k = 0; k < PLAB_ITEM_SPANS_MAX; k += CACHE_LINE / sizeof (RingEvent))
+    __builtin_prefetch (&cur.events[(head + n + k) & hdr->mask], 1);
+}
+
+uint64_t
+_plab_trace_written (void)
+{
+  return cur.lane != NULL ? atomic_load_explicit (&cur.lane->head, memory_order_relaxed) : 0;
 }
 
 void
