@@ -291,10 +291,14 @@ run_range (PlabPool *self,
       /* The task's own value goes beside its state, apart from the
        * library's codes (PLAB_ETASK). */
       rc = func (item, result, user_data);
-      /* Under the GIL the checkpoint may wait for another thread: the
-       * span ends before it, as the item does. */
+      /* Under the GIL the checkpoint may wait for another thread: every
+       * item is timed alone, its span ending before the checkpoint. */
       if (item_spans && (gil || spans->n == spans->block))
-        item_spans_flush (spans);
+        {
+          item_spans_flush (spans);
+          if (gil)
+            spans->block = 1;
+        }
       if (gil)
         plab_checkpoint ();
       atomic_store_explicit (&_plab_pool_task_codes (v->states, sh->n_items)[i], rc,
@@ -410,17 +414,21 @@ worker_loop (Worker *w)
       map_seq = atomic_load_explicit (&sh->map_seq, memory_order_acquire);
       if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
         {
-          item_spans_start (&spans, plab_tracing () && !sh->chunk_spans);
+          spans.on = false;
           if (sh->n_items > 0 && view_open (self, &v) == 0)
-            while (claim (sh, slot, &s, &e))
-              {
-                run_range (self, slot, &v, s, e, &spans);
-                if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
-                  {
-                    item_spans_flush (&spans);
-                    goto retire;
-                  }
-              }
+            {
+              /* Timed from here on: mapping the arena is no item's work. */
+              item_spans_start (&spans, plab_tracing () && !sh->chunk_spans);
+              while (claim (sh, slot, &s, &e))
+                {
+                  run_range (self, slot, &v, s, e, &spans);
+                  if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+                    {
+                      item_spans_flush (&spans);
+                      goto retire;
+                    }
+                }
+            }
           item_spans_flush (&spans);
           atomic_store_explicit (&slot->idle_map, map_seq, memory_order_release);
           notify_parent (self);
