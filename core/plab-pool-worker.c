@@ -229,7 +229,8 @@ item_spans_flush (ItemSpans *s)
   s->written = _plab_trace_written ();
 }
 
-/* Adds map item @index to the block before it runs. */
+/* Adds map item @index to the block before it runs (the label function
+ * runs here, outside the item's time when the item is timed alone). */
 static void
 item_spans_add (ItemSpans *s,
                 PlabLabelFunc label_func,
@@ -244,9 +245,14 @@ item_spans_add (ItemSpans *s,
     label_func (index, item, label, PLAB_LABEL_MAX, user_data);
   s->labelled = label_func != NULL;
   s->ids[s->n++] = (int64_t)index;
-  /* A lone item may be a long one: a live view shows it while it runs. */
+  /* A lone item is timed exactly, from just before it runs (not from the
+   * last read, which a GIL wait or a preemption may lie between), and may be
+   * a long one: a live view shows it while it runs. */
   if (s->block == 1)
-    s->open_t0 = _plab_span_begin_at (PLAB_SPAN_TASK, (int64_t)index, label, s->t0);
+    {
+      s->t0 = plab_now_ns ();
+      s->open_t0 = _plab_span_begin_at (PLAB_SPAN_TASK, (int64_t)index, label, s->t0);
+    }
 }
 
 static void
