@@ -157,8 +157,111 @@ claim (PoolShared *sh, Slot *slot, uint64_t *start, uint64_t *end)
   return false;
 }
 
+/* Items that take longer than this on average are timed one by one; faster
+ * ones share a clock read with the items of their block. A clock read costs
+ * about 25 ns on bare metal and over 100 ns in some virtual machines, many
+ * times a tiny item. */
+#define ITEM_TIMED_NS 2000
+
+/* The task spans of the map items a worker runs, one per item, recorded a
+ * block at a time: the clock is read at the end of each block, and the
+ * block's items share the time since the last read (see
+ * _plab_trace_item_spans ()). A block grows, doubling up to
+ * PLAB_ITEM_SPANS_MAX items, while its items are faster than ITEM_TIMED_NS
+ * and record nothing of their own, and goes back to one item (timed
+ * exactly, and shown open while it runs) as soon as they are not. The
+ * block lives across the chunks a worker claims in a row, and is flushed
+ * before the worker goes idle. An item much slower than the ones before it
+ * shares its block's time with them (at most PLAB_ITEM_SPANS_MAX - 1 items);
+ * the items after it are timed one by one again. */
+typedef struct
+{
+  bool on;          /* recording item spans */
+  uint32_t block;   /* items per clock read */
+  uint32_t n;       /* items in the current block */
+  int64_t t0;       /* the block's start: the last clock read */
+  uint64_t written; /* the lane's event count when the block began */
+  int64_t open_t0;  /* the open span of a lone item, or 0 */
+  bool labelled;    /* the map has a label function */
+  int64_t ids[PLAB_ITEM_SPANS_MAX];
+  char labels[PLAB_ITEM_SPANS_MAX][PLAB_LABEL_MAX];
+} ItemSpans;
+
 static void
-run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t end)
+item_spans_start (ItemSpans *s, bool on)
+{
+  s->on = on;
+  s->n = 0;
+  s->open_t0 = 0;
+  /* Every map starts timing its items one by one: its items may be slow
+   * where the last map's were fast. */
+  s->block = 1;
+  if (on)
+    {
+      s->t0 = plab_now_ns ();
+      s->written = _plab_trace_written ();
+    }
+}
+
+/* Records the current block's spans, then sizes the next block. */
+static void
+item_spans_flush (ItemSpans *s)
+{
+  int64_t t1;
+  bool recorded;
+
+  if (!s->on || s->n == 0)
+    return;
+  t1 = plab_now_ns ();
+  /* Something the items recorded (a wait, a span of their own) would not
+   * sit inside shares of the block: time the next items one by one. */
+  recorded = _plab_trace_written () != s->written;
+  _plab_trace_item_spans (s->ids, s->labelled ? s->labels : NULL, s->n, s->t0, t1);
+  if (s->open_t0 != 0)
+    plab_span_forget (PLAB_SPAN_TASK, s->open_t0);
+  if (recorded || (t1 - s->t0) / s->n >= ITEM_TIMED_NS)
+    s->block = 1;
+  else if (s->block < PLAB_ITEM_SPANS_MAX)
+    s->block *= 2;
+  s->n = 0;
+  s->open_t0 = 0;
+  s->t0 = t1;
+  s->written = _plab_trace_written ();
+}
+
+/* Adds map item @index to the block before it runs (the label function
+ * runs here, outside the item's time when the item is timed alone). */
+static void
+item_spans_add (ItemSpans *s,
+                PlabLabelFunc label_func,
+                uint64_t index,
+                const void *item,
+                void *user_data)
+{
+  char *label = s->labels[s->n];
+
+  label[0] = '\0';
+  if (label_func != NULL)
+    label_func (index, item, label, PLAB_LABEL_MAX, user_data);
+  s->labelled = label_func != NULL;
+  s->ids[s->n++] = (int64_t)index;
+  /* A lone item is timed exactly, from just before it runs (not from the
+   * last read, which a GIL wait or a preemption may lie between), and may be
+   * a long one: a live view shows it while it runs. */
+  if (s->block == 1)
+    {
+      s->t0 = plab_now_ns ();
+      s->open_t0 = _plab_span_begin_at (PLAB_SPAN_TASK, (int64_t)index, label, s->t0);
+    }
+}
+
+static void
+run_range (PlabPool *self,
+           Slot *slot,
+           const View *v,
+           uint64_t start,
+           uint64_t end,
+           ItemSpans *spans)
 {
   PoolShared *sh = self->sh;
   /* The parent's addresses, moved for a worker started by spawn. */
@@ -167,7 +270,7 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
   void *user_data = sh->user_data_size > 0 ? sh->user_data_copy : _plab_addr_local (sh->user_data);
   bool gil = self->backend == PLAB_BACKEND_GIL;
   bool tracing = plab_tracing ();
-  bool item_spans = tracing && !sh->chunk_spans;
+  bool item_spans = spans->on;
   /* The clock is read per chunk only to measure the chunk size. */
   int64_t chunk_t0 = sh->chunk_fixed == 0 ? plab_now_ns () : 0;
   int64_t span_t0 = 0;
@@ -184,20 +287,23 @@ run_range (PlabPool *self, Slot *slot, const View *v, uint64_t start, uint64_t e
     {
       const void *item = v->items + i * sh->item_size;
       void *result = v->results + i * sh->result_size;
-      int64_t t0, t1;
       int rc;
 
       if (atomic_load_explicit (&sh->abort, memory_order_relaxed))
         break;
       atomic_store_explicit (&slot->current, (int64_t)i, memory_order_relaxed);
-      t0 = item_spans ? _plab_pool_item_span_begin (label_func, i, item, user_data, label) : 0;
+      if (item_spans)
+        item_spans_add (spans, label_func, i, item, user_data);
       /* The task's own value goes beside its state, apart from the
        * library's codes (PLAB_ETASK). */
       rc = func (item, result, user_data);
-      if (item_spans)
+      /* Under the GIL the checkpoint may wait for another thread: every
+       * item is timed alone, its span ending before the checkpoint. */
+      if (item_spans && (gil || spans->n == spans->block))
         {
-          t1 = plab_now_ns ();
-          plab_span (PLAB_SPAN_TASK, t0, t1, (int64_t)i, label);
+          item_spans_flush (spans);
+          if (gil)
+            spans->block = 1;
         }
       if (gil)
         plab_checkpoint ();
@@ -284,6 +390,7 @@ worker_loop (Worker *w)
   uint32_t seen = atomic_load_explicit (&sh->generation, memory_order_acquire) - 1;
   int tasks_run = 0;
   View v = { 0 };
+  ItemSpans spans = { 0 };
 
   for (;;)
     {
@@ -313,13 +420,22 @@ worker_loop (Worker *w)
       map_seq = atomic_load_explicit (&sh->map_seq, memory_order_acquire);
       if (map_seq != atomic_load_explicit (&slot->idle_map, memory_order_relaxed))
         {
+          spans.on = false;
           if (sh->n_items > 0 && view_open (self, &v) == 0)
-            while (claim (sh, slot, &s, &e))
-              {
-                run_range (self, slot, &v, s, e);
-                if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
-                  goto retire;
-              }
+            {
+              /* Timed from here on: mapping the arena is no item's work. */
+              item_spans_start (&spans, plab_tracing () && !sh->chunk_spans);
+              while (claim (sh, slot, &s, &e))
+                {
+                  run_range (self, slot, &v, s, e, &spans);
+                  if (self->max_tasks > 0 && ++tasks_run >= self->max_tasks)
+                    {
+                      item_spans_flush (&spans);
+                      goto retire;
+                    }
+                }
+            }
+          item_spans_flush (&spans);
           atomic_store_explicit (&slot->idle_map, map_seq, memory_order_release);
           notify_parent (self);
         }

@@ -15,7 +15,9 @@
  * label writes it into the label array at the event's own index, so the
  * label slot has the event's owner and life; a span without one (a map's
  * item, most waits) touches only its 32 bytes. The drain turns ring events
- * back into PlabEvents for the sink.
+ * back into PlabEvents for the sink. The task spans of a run of map items
+ * without labels, timed together, are one ring event (RING_ITEM_RUN) that
+ * the drain turns into one PlabEvent per item.
  *
  * The worker is the only writer of head, the events and the lane's identity;
  * the parent is the only writer of tail. An event slot between tail and head
@@ -124,6 +126,13 @@ typedef struct
 } RingEvent;
 
 _Static_assert(sizeof (RingEvent) == 32, "two ring events a cache line");
+
+/* RingEvent.flow of a run of map items' task spans, written by
+ * _plab_trace_item_spans (): task_id is the first item, item the number of
+ * items (task ids task_id, task_id + 1, ...), and the drain gives each an
+ * equal share of [start_ns, end_ns]. One event stands for up to
+ * PLAB_ITEM_SPANS_MAX spans without labels. */
+#define RING_ITEM_RUN 0xff
 
 typedef struct
 {
@@ -836,6 +845,54 @@ unpack (PlabEvent *out, const RingEvent *e, const Label *label, uint16_t lane)
     memset (out->label, 0, PLAB_LABEL_MAX);
 }
 
+/* How many spans ring event @e stands for: 1, or a run's items (kept to
+ * 1..PLAB_ITEM_SPANS_MAX whatever the shared memory says). */
+static inline size_t
+run_length (const RingEvent *e)
+{
+  if (e->flow != RING_ITEM_RUN)
+    return 1;
+  if (e->item < 1)
+    return 1;
+  return e->item > PLAB_ITEM_SPANS_MAX ? PLAB_ITEM_SPANS_MAX : (size_t)e->item;
+}
+
+/* Turns run @e into @count task spans at @out, one per item, each an equal
+ * share of the run's time; the last ends where the run does. */
+static void
+unpack_run (PlabEvent *out, const RingEvent *e, size_t count, uint16_t lane)
+{
+  int64_t share = (e->end_ns - e->start_ns) / (int64_t)count;
+
+  for (size_t j = 0; j < count; j++)
+    {
+      PlabEvent *o = &out[j];
+
+      o->start_ns = e->start_ns + (int64_t)j * share;
+      o->end_ns = j + 1 == count ? e->end_ns : o->start_ns + share;
+      o->task_id = e->task_id + (int64_t)j;
+      o->kind = e->kind;
+      o->flow = PLAB_FLOW_NONE;
+      o->lane = lane;
+      o->item = -1;
+      memset (o->label, 0, PLAB_LABEL_MAX);
+    }
+}
+
+/* Hands @n unpacked events to the sink and takes those that ended off the
+ * open spans; returns the open spans left. */
+static int
+deliver (PlabTrace *self, const PlabEvent *batch, size_t n, PlabEvent *open, int n_open)
+{
+  if (n == 0)
+    return n_open;
+  if (self->sink.events != NULL)
+    self->sink.events (self->sink.user_data, batch, n);
+  if (n_open > 0)
+    n_open = drop_ended (open, n_open, batch, n);
+  return n_open;
+}
+
 size_t
 plab_trace_drain (PlabTrace *self)
 {
@@ -886,18 +943,34 @@ plab_trace_drain (PlabTrace *self)
           /* Nobody to read them: the events are only dropped. */
           if (self->sink.events == NULL && n_open <= 0)
             {
+              for (uint64_t k = 0; k < n; k++)
+                moved += run_length (&l->events[start + k]);
               tail += n;
-              moved += n;
               continue;
             }
-          for (uint64_t k = 0; k < n; k++)
-            unpack (&batch[k], &l->events[start + k], &l->labels[start + k], (uint16_t)i);
-          if (self->sink.events != NULL)
-            self->sink.events (self->sink.user_data, batch, n);
-          if (n_open > 0)
-            n_open = drop_ended (open, n_open, batch, n);
+          for (uint64_t k = 0, filled = 0; k < n; k++)
+            {
+              const RingEvent *e = &l->events[start + k];
+              size_t count = run_length (e);
+
+              /* The worker wrote these lines on its CPU: ask for them ahead. */
+              if (k + PREFETCH_EVENTS < n)
+                __builtin_prefetch (&l->events[start + k + PREFETCH_EVENTS], 0);
+              if (filled + count > DRAIN_BATCH)
+                {
+                  n_open = deliver (self, batch, filled, open, n_open);
+                  filled = 0;
+                }
+              if (e->flow == RING_ITEM_RUN)
+                unpack_run (&batch[filled], e, count, (uint16_t)i);
+              else
+                unpack (&batch[filled], e, &l->labels[start + k], (uint16_t)i);
+              filled += count;
+              moved += count;
+              if (k + 1 == n)
+                n_open = deliver (self, batch, filled, open, n_open);
+            }
           tail += n;
-          moved += n;
         }
       /* Release: the worker may reuse the slots only after we are done with them. */
       atomic_store_explicit (&hdr->tail, tail, memory_order_release);
@@ -1065,7 +1138,12 @@ plab_tracing (void)
 int64_t
 plab_span_begin (PlabSpanKind kind, int64_t task_id, const char *label)
 {
-  int64_t now = plab_now_ns ();
+  return _plab_span_begin_at (kind, task_id, label, plab_now_ns ());
+}
+
+int64_t
+_plab_span_begin_at (PlabSpanKind kind, int64_t task_id, const char *label, int64_t now)
+{
   LaneHeader *hdr = cur.lane;
   uint32_t depth;
   uint64_t words[OPEN_WORDS];
@@ -1174,6 +1252,82 @@ plab_span_flow (PlabSpanKind kind,
         label);
   commit (head);
   end_open (kind, start_ns);
+}
+
+/* Room in the calling thread's ring for @n more events, at most @n: as in
+ * reserve (), the parent's line is read only when the cached tail says
+ * there is not enough. */
+static inline uint64_t
+ring_room (LaneHeader *hdr, uint64_t head, uint64_t n)
+{
+  uint64_t room = hdr->capacity - (head - cur.tail_cache);
+
+  if (room < n)
+    {
+      cur.tail_cache = atomic_load_explicit (&hdr->tail, memory_order_acquire);
+      room = hdr->capacity - (head - cur.tail_cache);
+    }
+  return room < n ? room : n;
+}
+
+void
+_plab_trace_item_spans (const int64_t *task_ids,
+                        const char (*labels)[PLAB_LABEL_MAX],
+                        size_t n,
+                        int64_t start_ns,
+                        int64_t end_ns)
+{
+  LaneHeader *hdr = cur.lane;
+  int64_t share;
+  uint64_t head, at, written = 0, dropped = 0;
+
+  if (hdr == NULL || !recording_enabled || n == 0 || n > PLAB_ITEM_SPANS_MAX)
+    return;
+  head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
+  share = (end_ns - start_ns) / (int64_t)n;
+  for (size_t k = 0, run; k < n; k += run)
+    {
+      RingEvent *e;
+
+      /* Without labels, items with consecutive task ids are one event. */
+      run = 1;
+      if (labels == NULL)
+        while (k + run < n && task_ids[k + run] == task_ids[k] + (int64_t)run)
+          run++;
+      if (ring_room (hdr, head + written, 1) == 0)
+        {
+          dropped += run;
+          continue;
+        }
+      at = (head + written) & hdr->mask;
+      populate_ahead (hdr, head + written);
+      e = &cur.events[at];
+      e->start_ns = start_ns + (int64_t)k * share;
+      /* The block's last item ends at the clock read: the remainder is its. */
+      e->end_ns = k + run == n ? end_ns : start_ns + (int64_t)(k + run) * share;
+      e->task_id = task_ids[k];
+      e->kind = PLAB_SPAN_TASK;
+      e->flow = run > 1 ? RING_ITEM_RUN : PLAB_FLOW_NONE;
+      e->item = run > 1 ? (int32_t)run : -1;
+      e->has_label = labels != NULL && labels[k][0] != '\0';
+      if (e->has_label)
+        copy_label (cur.labels[at].text, labels[k]);
+      written++;
+    }
+  if (dropped > 0)
+    atomic_fetch_add_explicit (&hdr->dropped, dropped, memory_order_relaxed);
+  if (written > 0)
+    atomic_store_explicit (&hdr->head, head + written, memory_order_release);
+  /* The next lines are fetched for writing while the next items run: a
+   * store to a line not in the cache is most of what an event costs. */
+  __builtin_prefetch (&cur.events[(head + written) & hdr->mask], 1);
+  __builtin_prefetch (&cur.events[(head + written + 2) & hdr->mask], 1);
+}
+
+uint64_t
+_plab_trace_written (void)
+{
+  return cur.lane != NULL ? atomic_load_explicit (&cur.lane->head, memory_order_relaxed) : 0;
 }
 
 void

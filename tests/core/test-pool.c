@@ -623,6 +623,139 @@ test_chunk_spans (void)
 }
 
 static void
+keep_task_spans (void *user_data, const PlabEvent *events, size_t n)
+{
+  GArray *spans = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == PLAB_SPAN_TASK)
+      g_array_append_val (spans, events[i]);
+}
+
+static int
+by_lane_then_start (gconstpointer a, gconstpointer b)
+{
+  const PlabEvent *x = a, *y = b;
+
+  if (x->lane != y->lane)
+    return x->lane < y->lane ? -1 : 1;
+  if (x->start_ns != y->start_ns)
+    return x->start_ns < y->start_ns ? -1 : 1;
+  /* Items of one block may share a start when the block took less than a
+   * nanosecond an item: a worker runs them in the order of their ids. */
+  return x->task_id < y->task_id ? -1 : x->task_id > y->task_id;
+}
+
+/* A map of items too fast to time one by one (their spans share clock
+ * reads, a block of items at a time): still one task span per item, each
+ * item once, all inside the map's call, and a worker's spans one after the
+ * other without overlap, in the order it ran them. */
+static void
+test_fast_item_spans (void)
+{
+  for (int b = 0; b < PLAB_N_BACKENDS; b++)
+    for (size_t chunk = 0; chunk <= 1; chunk++)
+      {
+        PlabTrace *trace = plab_trace_new ();
+        GArray *spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+        PlabTraceSink sink = { NULL, keep_task_spans, spans };
+        PlabPoolOptions opts
+            = { .start_method = test_start_method, .backend = b, .workers = 2, .trace = trace };
+        PlabPool *pool;
+        size_t n = 20000;
+        Squares sq = squares_new (NULL, n, chunk, FALSE);
+        guint8 *seen = g_new0 (guint8, n);
+        int64_t t0, t1;
+
+        plab_trace_set_sink (trace, &sink);
+        g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+        t0 = plab_now_ns ();
+        g_assert_cmpint (plab_pool_map (pool, &sq.map, NULL), ==, 0);
+        t1 = plab_now_ns ();
+        plab_pool_free (pool);
+        plab_trace_drain (trace);
+        check_squares (sq.results, n, -1);
+
+        g_assert_cmpuint (spans->len, ==, n);
+        g_array_sort (spans, by_lane_then_start);
+        for (guint i = 0; i < spans->len; i++)
+          {
+            const PlabEvent *e = &g_array_index (spans, PlabEvent, i);
+
+            g_assert_cmpint (e->task_id, >=, 0);
+            g_assert_cmpint (e->task_id, <, (int64_t)n);
+            g_assert_cmpint (seen[e->task_id]++, ==, 0);
+            g_assert_cmpint (e->start_ns, >=, t0);
+            g_assert_cmpint (e->end_ns, <=, t1);
+            g_assert_cmpint (e->end_ns, >=, e->start_ns);
+            if (i > 0 && e[-1].lane == e->lane)
+              g_assert_cmpint (e[-1].end_ns, <=, e->start_ns);
+          }
+        g_free (seen);
+        g_array_unref (spans);
+        plab_trace_free (trace);
+        squares_free (&sq);
+      }
+}
+
+static int
+sleep_item (const void *item, void *result, void *user_data)
+{
+  int64_t ms = *(const int64_t *)item;
+
+  (void)user_data;
+  g_usleep ((gulong)ms * 1000);
+  *(int64_t *)result = ms;
+  return 0;
+}
+
+/* Items slower than a clock read by far are timed one by one: items of 1 and
+ * 20 ms, one after the other on one worker, each get a span at least as long
+ * as the item slept (a block of two would give both 10.5 ms). */
+static void
+test_slow_item_spans_timed_alone (void)
+{
+  for (int b = PLAB_BACKEND_THREADS; b <= PLAB_BACKEND_PROCESSES; b++)
+    {
+      PlabTrace *trace = plab_trace_new ();
+      GArray *spans = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+      PlabTraceSink sink = { NULL, keep_task_spans, spans };
+      PlabPoolOptions opts
+          = { .start_method = test_start_method, .backend = b, .workers = 1, .trace = trace };
+      PlabPool *pool;
+      enum
+      {
+        N = 12
+      };
+      int64_t items[N], results[N];
+      PlabMap map = { .func = sleep_item,
+                      .items = items,
+                      .item_size = sizeof (int64_t),
+                      .n_items = N,
+                      .results = results,
+                      .result_size = sizeof (int64_t),
+                      .chunk_size = 1 };
+
+      for (int i = 0; i < N; i++)
+        items[i] = i % 2 ? 20 : 1;
+      plab_trace_set_sink (trace, &sink);
+      g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+      g_assert_cmpint (plab_pool_map (pool, &map, NULL), ==, 0);
+      plab_pool_free (pool);
+      plab_trace_drain (trace);
+      g_assert_cmpuint (spans->len, ==, N);
+      for (guint i = 0; i < spans->len; i++)
+        {
+          const PlabEvent *e = &g_array_index (spans, PlabEvent, i);
+
+          g_assert_cmpint (e->end_ns - e->start_ns, >=, items[e->task_id] * 1000000);
+        }
+      g_array_unref (spans);
+      plab_trace_free (trace);
+    }
+}
+
+static void
 count_all (void *user_data, const PlabEvent *events, size_t n)
 {
   *(size_t *)user_data += n;
@@ -908,6 +1041,8 @@ main (int argc, char **argv)
   start_test_add ("plab/pool", "lanes", test_lanes_and_spans);
   start_test_add ("plab/pool", "task-spans", test_task_spans_recorded_by_pool);
   start_test_add ("plab/pool", "chunk-spans", test_chunk_spans);
+  start_test_add ("plab/pool", "fast-item-spans", test_fast_item_spans);
+  start_test_add ("plab/pool", "slow-item-spans-timed-alone", test_slow_item_spans_timed_alone);
   g_test_add_func ("/plab/pool/serial-long-map-drains", test_serial_long_map_drains);
   g_test_add_func ("/plab/pool/trace-on-off-same", test_trace_on_off_same);
   return g_test_run ();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "plab.h"
+#include "plab-trace-private.h"
 
 typedef struct
 {
@@ -283,6 +284,66 @@ test_full_ring_drops (void)
   g_assert_cmpuint (info.dropped, ==, 1000 - 64);
   /* The first 64 were kept. */
   g_assert_cmpint (g_array_index (c.events, PlabEvent, 63).task_id, ==, 63);
+  plab_trace_free (trace);
+  collected_clear (&c);
+}
+
+/* Map items timed together: a run of consecutive unlabelled items comes out
+ * of the drain as one span per item, each an equal share of the run, the
+ * last ending at the run's end; labelled or scattered items as spans of
+ * their own. A full ring drops and counts items, not ring events. */
+static void
+test_item_spans (void)
+{
+  Collected c;
+  PlabTrace *trace = new_collecting_trace (&c);
+  int64_t run[PLAB_ITEM_SPANS_MAX], scattered[] = { 5, 7, 8 };
+  const char labels[3][PLAB_LABEL_MAX] = { "x=5", "x=7", "" };
+  PlabLaneInfo info;
+  int lane;
+
+  plab_trace_set_capacity (trace, 64);
+  g_assert_cmpint (plab_trace_add_lane (trace, PLAB_LANE_THREAD, "items", &lane), ==, 0);
+  plab_trace_attach (trace, lane);
+  for (int k = 0; k < PLAB_ITEM_SPANS_MAX; k++)
+    run[k] = 100 + k;
+  _plab_trace_item_spans (run, NULL, PLAB_ITEM_SPANS_MAX, 1000,
+                          1000 + 10 * PLAB_ITEM_SPANS_MAX + 3);
+  _plab_trace_item_spans (scattered, labels, 3, 5000, 5030);
+  _plab_trace_item_spans (scattered, NULL, 3, 6000, 6030);
+  g_assert_cmpuint (plab_trace_drain (trace), ==, PLAB_ITEM_SPANS_MAX + 6);
+  g_assert_cmpuint (c.events->len, ==, PLAB_ITEM_SPANS_MAX + 6);
+  for (int k = 0; k < PLAB_ITEM_SPANS_MAX; k++)
+    {
+      const PlabEvent *e = &g_array_index (c.events, PlabEvent, k);
+
+      g_assert_cmpint (e->kind, ==, PLAB_SPAN_TASK);
+      g_assert_cmpint (e->task_id, ==, 100 + k);
+      g_assert_cmpint (e->start_ns, ==, 1000 + 10 * k);
+      g_assert_cmpint (e->end_ns, ==, k + 1 < PLAB_ITEM_SPANS_MAX ? 1010 + 10 * k : 1643);
+      g_assert_cmpint (e->lane, ==, lane);
+      g_assert_cmpint (e->flow, ==, PLAB_FLOW_NONE);
+      g_assert_cmpint (e->item, ==, -1);
+      g_assert_cmpstr (e->label, ==, "");
+    }
+  for (int k = 0; k < 6; k++)
+    {
+      const PlabEvent *e = &g_array_index (c.events, PlabEvent, PLAB_ITEM_SPANS_MAX + k);
+      int64_t t0 = k < 3 ? 5000 : 6000;
+
+      g_assert_cmpint (e->task_id, ==, scattered[k % 3]);
+      g_assert_cmpint (e->start_ns, ==, t0 + 10 * (k % 3));
+      g_assert_cmpint (e->end_ns, ==, t0 + 10 * (k % 3) + 10);
+      g_assert_cmpstr (e->label, ==, k < 3 ? labels[k] : "");
+    }
+
+  /* 64 runs fill the ring; the next loses its 64 items. */
+  for (int r = 0; r <= 64; r++)
+    _plab_trace_item_spans (run, NULL, PLAB_ITEM_SPANS_MAX, 7000, 8000);
+  plab_trace_detach ();
+  g_assert_cmpuint (plab_trace_drain (trace), ==, 64 * PLAB_ITEM_SPANS_MAX);
+  plab_trace_get_lane (trace, lane, &info);
+  g_assert_cmpuint (info.dropped, ==, PLAB_ITEM_SPANS_MAX);
   plab_trace_free (trace);
   collected_clear (&c);
 }
@@ -583,6 +644,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/trace/label-cut-on-character", test_label_cut_on_character);
   g_test_add_func ("/plab/trace/threads-concurrent-drain", test_threads_concurrent_drain);
   g_test_add_func ("/plab/trace/full-ring-drops", test_full_ring_drops);
+  g_test_add_func ("/plab/trace/item-spans", test_item_spans);
   g_test_add_func ("/plab/trace/forked-child", test_forked_child_does_not_write_parent_lane);
   g_test_add_func ("/plab/trace/disabled", test_disabled_records_nothing);
   g_test_add_func ("/plab/trace/span-begin-open", test_span_begin_open);
