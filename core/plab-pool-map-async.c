@@ -261,15 +261,25 @@ plab_pool_map_async (PlabPool *self,
   int rc;
 
   *out = NULL;
-  if (map == NULL || map->func == NULL
-      || (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
-      || (map->n_items > 0 && map->result_size > 0 && map->results == NULL)
-      || map->user_data_size > 0)
-    return PLAB_EINVAL;
+  if (map == NULL || map->func == NULL)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_map_async: no map or no map function");
+  if (map->n_items > 0 && (map->items == NULL || map->item_size == 0))
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_map_async: %zu items but no items array",
+                            map->n_items);
+  if (map->n_items > 0 && map->result_size > 0 && map->results == NULL)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_map_async: result_size but no results array");
+  if (map->user_data_size > 0)
+    return _plab_error_set (PLAB_EINVAL, "plab_pool_map_async: user_data_size is not supported: "
+                                         "each item runs as a task of its own");
   if (self->state != PLAB_POOL_RUNNING)
-    return PLAB_ESTATE;
+    return _plab_error_set (PLAB_ESTATE, "plab_pool_map_async: the pool is %s",
+                            plab_pool_state_name (self->state));
   if (self->sh != NULL && (map->item_size + 15) / 16 * 16 + map->result_size > self->task_stride)
-    return PLAB_EMSGSIZE;
+    return _plab_error_set (PLAB_EMSGSIZE,
+                            "plab_pool_map_async: an item and its result take %zu bytes, a task "
+                            "slot holds %zu",
+                            (map->item_size + 15) / 16 * 16 + map->result_size,
+                            (size_t)self->task_stride);
 
   ar = calloc (1, sizeof *ar);
   if (ar == NULL)
