@@ -27,7 +27,7 @@ enum
 #define MAX_TASKS 100000
 #define CURVE_MAX_WORKERS 16
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_amdahl_params[N_PARAMS] = {
   [PARAM_SERIAL_FRACTION] = { "serial_fraction", PLAB_PARAM_DOUBLE,
                               "share of the work only one worker can do", 0.2, 0, 1, NULL },
   [PARAM_WORK_MS]
@@ -148,8 +148,8 @@ out:
   return plab_buf_steal (&buf);
 }
 
-static int
-amdahl_run (PlabDemoRun *run)
+int
+_plab_demo_amdahl_run (PlabDemoRun *run)
 {
   double f = run->values[PARAM_SERIAL_FRACTION];
   double work_ns = run->values[PARAM_WORK_MS] * 1e6;
@@ -214,21 +214,13 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_amdahl = {
-  .name = "amdahl",
-  .title = "Amdahl's law",
-  .summary = "work with a chosen serial fraction: measured speedup against Amdahl's curve",
-  .lesson = "A job has a serial part that only one worker can do and a parallel part that is "
-            "split into tasks. On the timeline the serial part is the long span on the main lane, "
-            "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
-            "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
-            "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
-            "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
-            "0.5. "
-            "On the mpi backend the serial part is rank 0's work while the other ranks wait in "
-            "MPI_Bcast: the serial fraction becomes a collective wait you can see.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = amdahl_run,
-};
+const char _plab_demo_amdahl_lesson[]
+    = "A job has a serial part that only one worker can do and a parallel part that is "
+      "split into tasks. On the timeline the serial part is the long span on the main lane, "
+      "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
+      "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
+      "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
+      "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
+      "0.5. "
+      "On the mpi backend the serial part is rank 0's work while the other ranks wait in "
+      "MPI_Bcast: the serial fraction becomes a collective wait you can see.";

@@ -36,7 +36,7 @@ static const char *const phase_names[MAX_PHASES] = {
   "sand", "prime", "paint", "varnish", "polish", "inspect",
 };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_barrier_params[N_PARAMS] = {
   [PARAM_WALLS] = { "walls", PLAB_PARAM_INT, "walls in the room, shared out among the painters", 8,
                     1, MAX_WALLS, NULL, "walls" },
   [PARAM_PHASES]
@@ -165,8 +165,8 @@ result_json (const Room *r, double total_s, double cpu_s)
 /* Every painter is a worker, and the room has a painter's worth of
  * bookkeeping for at most MAX_PAINTERS of them: more workers are refused,
  * not quietly left out. */
-static int
-barrier_validate (const PlabDemoRun *run, char *err, size_t err_size)
+int
+_plab_demo_barrier_validate (const PlabDemoRun *run, char *err, size_t err_size)
 {
   if (run->backend != PLAB_BACKEND_SERIAL && run->workers > MAX_PAINTERS)
     {
@@ -177,8 +177,8 @@ barrier_validate (const PlabDemoRun *run, char *err, size_t err_size)
   return 0;
 }
 
-static int
-barrier_run (PlabDemoRun *run)
+int
+_plab_demo_barrier_run (PlabDemoRun *run)
 {
   double imbalance = run->values[PARAM_IMBALANCE];
   Room *r = calloc (1, sizeof *r);
@@ -193,7 +193,7 @@ barrier_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "out of memory");
       return PLAB_ENOMEM;
     }
-  if (barrier_validate (run, run->error, sizeof run->error) != 0)
+  if (_plab_demo_barrier_validate (run, run->error, sizeof run->error) != 0)
     {
       free (r);
       return PLAB_EINVAL;
@@ -276,22 +276,13 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_barrier = {
-  .name = "barrier",
-  .title = "Painters at a barrier",
-  .summary = "painters work in phases and meet at a barrier; uneven walls show as waiting",
-  .lesson = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
-            "the next phase before every wall is done: after each phase they meet at a barrier. "
-            "The walls take different times, so in every phase some painters finish early and "
-            "wait for the slowest; on the timeline those are the wait spans before each new "
-            "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
-            "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
-            "take the cores out of the picture. "
-            "On the mpi backend the painters are ranks meeting at MPI_Barrier: the uneven walls "
-            "show as collective waits on the faster ranks.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = barrier_run,
-  .validate = barrier_validate,
-};
+const char _plab_demo_barrier_lesson[]
+    = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
+      "the next phase before every wall is done: after each phase they meet at a barrier. "
+      "The walls take different times, so in every phase some painters finish early and "
+      "wait for the slowest; on the timeline those are the wait spans before each new "
+      "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
+      "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
+      "take the cores out of the picture. "
+      "On the mpi backend the painters are ranks meeting at MPI_Barrier: the uneven walls "
+      "show as collective waits on the faster ranks.";

@@ -33,7 +33,7 @@ enum
 #define QUEUE_TIMEOUT_NS 100000000 /* a blocked put or get looks at the stop flag this often */
 #define FIGURE_POINTS 400
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_cars_params[N_PARAMS] = {
   [PARAM_CARS]
   = { "cars", PLAB_PARAM_INT, "cars to build and deliver", 200, 1, MAX_CARS, NULL, "cars" },
   [PARAM_PRODUCERS]
@@ -292,8 +292,8 @@ result_json (Factory *f, int64_t t0, int64_t total_ns, int once)
   return plab_buf_steal (&buf);
 }
 
-static int
-cars_run (PlabDemoRun *run)
+int
+_plab_demo_cars_run (PlabDemoRun *run)
 {
   Factory f = {
     .cars = (int)run->values[PARAM_CARS],
@@ -377,27 +377,17 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_cars = {
-  .name = "cars",
-  .title = "Cars on a queue: producers and consumers",
-  .summary = "producers put car names on a bounded queue, consumers get them, cnt counts",
-  .lesson
-  = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
-    "and a shared counter, cnt, counts the deliveries (the classic code's cnt counts the cars "
-    "put on the queue instead: the Result shows both, deliveries trail the cars put during the "
-    "run, and at the end the two agree, which checks that the queue lost none). Watch the queue's "
-    "depth track "
-    "under the lanes: with fast producers it sits at the capacity and the producer's lane "
-    "shows queue waits (the queue is full), with fast consumers it stays near zero and "
-    "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
-    "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
-    "on the queue, so every consumer knows when to stop. The check shows what a queue "
-    "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
-    "order they were put.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
-              | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = cars_run,
-  .no_worker_axis = "its producers and consumers parameters set how many workers run",
-};
+const char _plab_demo_cars_lesson[]
+    = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
+      "and a shared counter, cnt, counts the deliveries (the classic code's cnt counts the cars "
+      "put on the queue instead: the Result shows both, deliveries trail the cars put during the "
+      "run, and at the end the two agree, which checks that the queue lost none). Watch the "
+      "queue's "
+      "depth track "
+      "under the lanes: with fast producers it sits at the capacity and the producer's lane "
+      "shows queue waits (the queue is full), with fast consumers it stays near zero and "
+      "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
+      "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
+      "on the queue, so every consumer knows when to stop. The check shows what a queue "
+      "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
+      "order they were put.";

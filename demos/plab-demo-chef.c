@@ -59,7 +59,7 @@ static const KitchenTask kitchen[MAX_TASKS] = {
   { "roast vegetables", KIND_OVEN, 5 }, { "grate cheese", KIND_CPU, 2 },
 };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_chef_params[N_PARAMS] = {
   [PARAM_MODE] = { "mode", PLAB_PARAM_CHOICE,
                    "per-task: a worker per task (the Process class); pool: a pool of cooks; "
                    "ovens: a worker per task, ovens limited by a semaphore",
@@ -290,8 +290,8 @@ measure_for_loop (const Kitchen *k, int n, int64_t *ns_out)
   return ok;
 }
 
-static int
-chef_run (PlabDemoRun *run)
+int
+_plab_demo_chef_run (PlabDemoRun *run)
 {
   int mode = (int)run->values[PARAM_MODE];
   int n = (int)run->values[PARAM_TASKS];
@@ -389,24 +389,16 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_chef = {
-  .name = "chef",
-  .title = "The chef's kitchen",
-  .summary = "baking, stirring, kneading and chopping: a for loop vs a process per task",
-  .lesson = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
-            "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
-            "tasks: choose Backend: serial to see it. With one process per task the baking "
-            "overlaps everything else, and the busy tasks share the cores: on the timeline the "
-            "oven spans lie side by side while the CPU tasks stretch when more of them run than "
-            "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
-            "task). Workers is how many tasks cook at once: the others wait for a free worker "
-            "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
-            "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
-            "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
-            "their wait spans). On the gil backend only the baking overlaps, because only one "
-            "cook can hold the interpreter lock.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = chef_run,
-};
+const char _plab_demo_chef_lesson[]
+    = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
+      "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
+      "tasks: choose Backend: serial to see it. With one process per task the baking "
+      "overlaps everything else, and the busy tasks share the cores: on the timeline the "
+      "oven spans lie side by side while the CPU tasks stretch when more of them run than "
+      "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
+      "task). Workers is how many tasks cook at once: the others wait for a free worker "
+      "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
+      "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
+      "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
+      "their wait spans). On the gil backend only the baking overlaps, because only one "
+      "cook can hold the interpreter lock.";

@@ -46,7 +46,7 @@ static const char *const variant_names[N_VARIANTS] = { "no-lock", "lock", "atomi
 
 #define MAX_COUNTERS 16
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_counter_params[N_PARAMS] = {
   [PARAM_MODE]
   = { "mode", PLAB_PARAM_CHOICE,
       "which counters to run: all three one after another, or one of them", 0, 0, 0, modes },
@@ -232,8 +232,8 @@ result_json (const Counting *c, int n, bool serial)
   return plab_buf_steal (&buf);
 }
 
-static int
-counter_run (PlabDemoRun *run)
+int
+_plab_demo_counter_run (PlabDemoRun *run)
 {
   int mode = (int)run->values[PARAM_MODE];
   int n = (int)run->values[PARAM_COUNTERS];
@@ -297,30 +297,20 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_counter = {
-  .name = "counter",
-  .title = "A shared counter: lost updates, a lock, an atomic",
-  .summary = "workers increment one counter without a lock, with a lock and atomically",
-  .lesson
-  = "Four workers each add 1 to a shared counter many times. Without a lock the total "
-    "comes out short: an increment reads the value, computes and writes it back, and "
-    "whatever another worker wrote in between is overwritten. With a lock the count is "
-    "exact, but the whole increment now runs one worker at a time: look for the lock wait "
-    "spans on the timeline and compare the times in the Result tab (with Mode lock, set "
-    "Work to 0 and the lock's own cost shows; with Work 0 and no lock an increment is so "
-    "short that a worker may finish before another starts, and then nothing is lost: the "
-    "race is still there, only not hit). The increment is the critical section: the atomic add "
-    "is exact and much cheaper than the lock, because the processor does the read-and-write "
-    "as one step, though not always as cheap as the unlocked one (one run measured 1.4x at "
-    "Work 0); Python's Value has no atomic add. On the gil backend the unlocked counter still "
-    "loses updates, as in "
-    "Python, but the simulation switches threads between the read and the write of every "
-    "increment, so it loses far more than CPython threads doing x += 1 (rarely, since 3.10), "
-    "while such losses are typical of Value.value += 1 across processes; only the serial "
-    "backend never loses any.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = counter_run,
-  .no_worker_axis = "its counters parameter sets how many workers increment the counter",
-};
+const char _plab_demo_counter_lesson[]
+    = "Four workers each add 1 to a shared counter many times. Without a lock the total "
+      "comes out short: an increment reads the value, computes and writes it back, and "
+      "whatever another worker wrote in between is overwritten. With a lock the count is "
+      "exact, but the whole increment now runs one worker at a time: look for the lock wait "
+      "spans on the timeline and compare the times in the Result tab (with Mode lock, set "
+      "Work to 0 and the lock's own cost shows; with Work 0 and no lock an increment is so "
+      "short that a worker may finish before another starts, and then nothing is lost: the "
+      "race is still there, only not hit). The increment is the critical section: the atomic add "
+      "is exact and much cheaper than the lock, because the processor does the read-and-write "
+      "as one step, though not always as cheap as the unlocked one (one run measured 1.4x at "
+      "Work 0); Python's Value has no atomic add. On the gil backend the unlocked counter still "
+      "loses updates, as in "
+      "Python, but the simulation switches threads between the read and the write of every "
+      "increment, so it loses far more than CPython threads doing x += 1 (rarely, since 3.10), "
+      "while such losses are typical of Value.value += 1 across processes; only the serial "
+      "backend never loses any.";

@@ -35,7 +35,7 @@ enum
 
 static const char *const modes[] = { "opposite", "one-order", "queue-join", NULL };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_deadlock_params[N_PARAMS] = {
   [PARAM_MODE] = { "mode", PLAB_PARAM_CHOICE,
                    "opposite: A then B against B then A; one-order: both A then B (the fix); "
                    "queue-join: join a producer before its items are taken",
@@ -215,8 +215,8 @@ result_json (const Deadlock *d, bool deadlocked, int taken)
   return plab_buf_steal (&buf);
 }
 
-static int
-deadlock_run (PlabDemoRun *run)
+int
+_plab_demo_deadlock_run (PlabDemoRun *run)
 {
   bool serial = run->backend == PLAB_BACKEND_SERIAL;
   Deadlock d = {
@@ -308,24 +308,14 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_deadlock = {
-  .name = "deadlock",
-  .title = "Deadlock: two locks in opposite order",
-  .summary = "two workers take locks A and B in opposite order and wait for each other",
-  .lesson
-  = "Worker 1 takes lock A then lock B, worker 2 takes B then A, each working Hold ms in "
-    "between. With Mode opposite each ends up holding one lock and waiting for the other, a "
-    "cycle that never breaks by itself: the timeline shows both lanes waiting on each other's "
-    "lock until the demo's Timeout ms gives up, and the Result names the cycle. Mode one-order "
-    "is the fix: both take A before B, so one simply waits for the other and both finish. "
-    "Python's texts warn of another deadlock: joining a process before the items it put on a "
-    "multiprocessing Queue are taken hangs, because its feeder thread still holds them and "
-    "must flush them into a pipe first. The lab's queue has no feeder thread (a put copies the "
-    "item into shared memory before it returns), so Mode queue-join joins the producer at once "
-    "with its items still queued.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_THREADS,
-  .run = deadlock_run,
-  .no_worker_axis = "it always runs two workers, one for each lock order",
-};
+const char _plab_demo_deadlock_lesson[]
+    = "Worker 1 takes lock A then lock B, worker 2 takes B then A, each working Hold ms in "
+      "between. With Mode opposite each ends up holding one lock and waiting for the other, a "
+      "cycle that never breaks by itself: the timeline shows both lanes waiting on each other's "
+      "lock until the demo's Timeout ms gives up, and the Result names the cycle. Mode one-order "
+      "is the fix: both take A before B, so one simply waits for the other and both finish. "
+      "Python's texts warn of another deadlock: joining a process before the items it put on a "
+      "multiprocessing Queue are taken hangs, because its feeder thread still holds them and "
+      "must flush them into a pipe first. The lab's queue has no feeder thread (a put copies the "
+      "item into shared memory before it returns), so Mode queue-join joins the producer at once "
+      "with its items still queued.";

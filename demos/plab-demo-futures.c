@@ -25,7 +25,7 @@ enum
 
 #define MAX_TASKS 16
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_futures_params[N_PARAMS] = {
   [PARAM_TASKS] = { "tasks", PLAB_PARAM_INT,
                     "how many slow squares; they sleep 5, 2, 1, 3, 4, 6, 2, 1 units in turn", 8, 2,
                     MAX_TASKS, NULL, "tasks" },
@@ -243,8 +243,8 @@ result_json (const Futures *f)
   return plab_buf_steal (&buf);
 }
 
-static int
-futures_run (PlabDemoRun *run)
+int
+_plab_demo_futures_run (PlabDemoRun *run)
 {
   Futures *f = calloc (1, sizeof *f);
   PlabPool *pool = NULL;
@@ -287,22 +287,12 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_futures = {
-  .name = "futures",
-  .title = "Futures: results as they finish, or in order",
-  .summary = "slow squares of uneven length through apply_async, as_completed, imap and "
-             "imap_unordered",
-  .lesson
-  = "Slow squares sleep 5, 2, 1, 3, 4, 6, 2 and 1 units before they return x * x, like the "
-    "texts' slow_square. First every task is submitted at once (apply_async, or an executor's "
-    "submit, which returns a future) and the futures are collected with as_completed: the "
-    "short tasks come back first. Then the same tasks go through imap, which hands results "
-    "back in input order as map does, holding a finished one back until all before it are "
-    "there, and through imap_unordered, which hands each over as soon as it is done. The "
-    "Result tab shows when each result arrived under each way: the squares are the same, "
-    "only the order and the waiting differ.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = futures_run,
-};
+const char _plab_demo_futures_lesson[]
+    = "Slow squares sleep 5, 2, 1, 3, 4, 6, 2 and 1 units before they return x * x, like the "
+      "texts' slow_square. First every task is submitted at once (apply_async, or an executor's "
+      "submit, which returns a future) and the futures are collected with as_completed: the "
+      "short tasks come back first. Then the same tasks go through imap, which hands results "
+      "back in input order as map does, holding a finished one back until all before it are "
+      "there, and through imap_unordered, which hands each over as soon as it is done. The "
+      "Result tab shows when each result arrived under each way: the squares are the same, "
+      "only the order and the waiting differ.";

@@ -32,7 +32,7 @@ enum
 
 static const char *const kernels[] = { "gaussian", "hypercube", NULL };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_kde_params[N_PARAMS] = {
   [PARAM_SAMPLES] = { "samples", PLAB_PARAM_INT, "samples drawn from the mixture", 30000, 10,
                       1000000, NULL, "samples" },
   [PARAM_GRID] = { "grid", PLAB_PARAM_INT, "grid points the density is estimated at", 8192, 16,
@@ -255,8 +255,8 @@ out:
   return plab_buf_steal (&buf);
 }
 
-static int
-kde_run (PlabDemoRun *run)
+int
+_plab_demo_kde_run (PlabDemoRun *run)
 {
   KdeContext ctx = {
     .n_samples = (size_t)run->values[PARAM_SAMPLES],
@@ -331,31 +331,24 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_kde = {
-  .name = "kde",
-  .title = "Kernel density estimate (Parzen window)",
-  .summary = "a density estimated on a grid split over workers; parallel equals serial",
-  .lesson
-  = "Samples come from a known mixture of three Gaussians, and the density is estimated "
-    "by putting a window of width h on every sample and adding the windows up at each "
-    "grid point. Each grid point is independent, so the grid is cut into chunks (the "
-    "labels on the timeline, like grid 4096-4223) and shared out: on processes and "
-    "threads two workers take about half the time when two cores are free, on the gil "
-    "backend they take turns, one lane computing at a time, and gain nothing (vectorised NumPy "
-    "code releases the GIL inside its loops, so Python threads "
-    "can gain there). This is parallelism, work running on several cores at once, where the "
-    "sleepers only overlap their waits, which is concurrency and needs no cores. Set more Workers "
-    "than the machine has cores (8 on a four-core laptop) and look for the "
-    "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
-    "when more run than there are cores. Compare the estimate with the true density in "
-    "the Result tab and change H: too small and the curve is spiky, too large and the "
-    "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
-    "grid to leave one worker alone; "
-    "on the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
-    "(MPI_Bcast) before any rank can estimate its share of the grid, and the estimate is still the "
-    "serial one.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = kde_run,
-};
+const char _plab_demo_kde_lesson[]
+    = "Samples come from a known mixture of three Gaussians, and the density is estimated "
+      "by putting a window of width h on every sample and adding the windows up at each "
+      "grid point. Each grid point is independent, so the grid is cut into chunks (the "
+      "labels on the timeline, like grid 4096-4223) and shared out: on processes and "
+      "threads two workers take about half the time when two cores are free, on the gil "
+      "backend they take turns, one lane computing at a time, and gain nothing (vectorised NumPy "
+      "code releases the GIL inside its loops, so Python threads "
+      "can gain there). This is parallelism, work running on several cores at once, where the "
+      "sleepers only overlap their waits, which is concurrency and needs no cores. Set more "
+      "Workers "
+      "than the machine has cores (8 on a four-core laptop) and look for the "
+      "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
+      "when more run than there are cores. Compare the estimate with the true density in "
+      "the Result tab and change H: too small and the curve is spiky, too large and the "
+      "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
+      "grid to leave one worker alone; "
+      "on the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
+      "(MPI_Bcast) before any rank can estimate its share of the grid, and the estimate is still "
+      "the "
+      "serial one.";

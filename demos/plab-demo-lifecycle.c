@@ -25,7 +25,7 @@ enum
   N_PARAMS
 };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_lifecycle_params[N_PARAMS] = {
   [PARAM_STEP_MS] = { "step_ms", PLAB_PARAM_INT,
                       "length of one step; the children sleep a few steps, so that each step "
                       "shows on the timeline",
@@ -299,8 +299,8 @@ result_json (const Life *l)
   return plab_buf_steal (&buf);
 }
 
-static int
-lifecycle_run (PlabDemoRun *run)
+int
+_plab_demo_lifecycle_run (PlabDemoRun *run)
 {
   Life *l = calloc (1, sizeof *l);
   LifeShared *sh = _plab_demo_shared_new (sizeof *sh);
@@ -356,21 +356,11 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_lifecycle = {
-  .name = "lifecycle",
-  .title = "The life of a process",
-  .summary = "start, join with a timeout, exit codes, terminate and kill, daemons, restart",
-  .lesson
-  = "Follow the main lane step by step: a worker named worker and a daemon start, and the "
-    "worker reports the runner as its parent; a join with a timeout returns while the worker "
-    "is still alive, so is_alive () must be asked. The worker ends with exit code 0 and another "
-    "child with 3; terminate () ends a child by SIGTERM and kill () by SIGKILL, which the lab "
-    "reports as killed by signal 15 or 9 and Python as exitcode -15 or -9. Starting a finished "
-    "process again is refused, as in Python. At the end the parent waits for its non-daemon "
-    "child but terminates the daemon, which is why a daemon must not be trusted to finish.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = lifecycle_run,
-  .no_worker_axis = "it starts its own children, one for each step",
-};
+const char _plab_demo_lifecycle_lesson[]
+    = "Follow the main lane step by step: a worker named worker and a daemon start, and the "
+      "worker reports the runner as its parent; a join with a timeout returns while the worker "
+      "is still alive, so is_alive () must be asked. The worker ends with exit code 0 and another "
+      "child with 3; terminate () ends a child by SIGTERM and kill () by SIGKILL, which the lab "
+      "reports as killed by signal 15 or 9 and Python as exitcode -15 or -9. Starting a finished "
+      "process again is refused, as in Python. At the end the parent waits for its non-daemon "
+      "child but terminates the daemon, which is why a daemon must not be trusted to finish.";

@@ -31,7 +31,7 @@ enum
 #define MAX_JOBS 256
 #define SHOWN_VALUES 4
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_list_append_params[N_PARAMS] = {
   [PARAM_COUNT] = { "count", PLAB_PARAM_INT, "random numbers appended in all, split over the jobs",
                     3000000, 1, 50000000, NULL, "numbers" },
   [PARAM_JOBS]
@@ -193,8 +193,8 @@ result_json (PlabDemoRun *run, int jobs, int64_t count, int64_t sent, int64_t pa
   return plab_buf_steal (&buf);
 }
 
-static int
-list_append_run (PlabDemoRun *run)
+int
+_plab_demo_list_append_run (PlabDemoRun *run)
 {
   int64_t count = (int64_t)run->values[PARAM_COUNT];
   int jobs = (int)run->values[PARAM_JOBS];
@@ -265,26 +265,17 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_list_append = {
-  .name = "list-append",
-  .title = "list_append: threads, processes and the GIL",
-  .summary = "appending random numbers to lists: serial vs threads vs processes vs gil",
-  .lesson
-  = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
-    "split over as many jobs as there are workers. Sweep on every backend and compare "
-    "with the classic table: under a global interpreter lock, threads are no faster than "
-    "one (the text measured two threads: 2.0 s, no faster than one), while processes almost "
-    "halve the time at each doubling (1.05 s with 2, 0.54 s with 4: 2.003 / 0.540 s is 3.7x "
-    "with four processes). "
-    "Plain C threads (the threads backend, a Pool of threads like Python's "
-    "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
-    "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
-    "Result tab too: each process filled its own copy of the list, and the parent's lists "
-    "are empty. "
-    "On the mpi backend each rank fills its own lists, as processes do, and only the lengths "
-    "travel back to rank 0 (MPI_Reduce).",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = list_append_run,
-};
+const char _plab_demo_list_append_lesson[]
+    = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
+      "split over as many jobs as there are workers. Sweep on every backend and compare "
+      "with the classic table: under a global interpreter lock, threads are no faster than "
+      "one (the text measured two threads: 2.0 s, no faster than one), while processes almost "
+      "halve the time at each doubling (1.05 s with 2, 0.54 s with 4: 2.003 / 0.540 s is 3.7x "
+      "with four processes). "
+      "Plain C threads (the threads backend, a Pool of threads like Python's "
+      "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
+      "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
+      "Result tab too: each process filled its own copy of the list, and the parent's lists "
+      "are empty. "
+      "On the mpi backend each rank fills its own lists, as processes do, and only the lengths "
+      "travel back to rank 0 (MPI_Reduce).";

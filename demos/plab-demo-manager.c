@@ -49,7 +49,7 @@ static const char *const way_labels[N_WAYS] = {
 #define COUNTER_KEY "counter"
 #define RESULTS_LIST "results"
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_manager_params[N_PARAMS] = {
   [PARAM_MODE]
   = { "mode", PLAB_PARAM_CHOICE,
       "which counters to run: all three one after another, or one of them", 0, 0, 0, modes, NULL },
@@ -263,8 +263,8 @@ result_json (const Counting *c, int n, int64_t items, int64_t sum)
   return plab_buf_steal (&buf);
 }
 
-static int
-manager_run (PlabDemoRun *run)
+int
+_plab_demo_manager_run (PlabDemoRun *run)
 {
   int mode = (int)run->values[PARAM_MODE];
   int n = (int)run->values[PARAM_COUNTERS];
@@ -341,25 +341,14 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_manager = {
-  .name = "manager",
-  .title = "A manager's counter against shared memory",
-  .summary = "a counter through a manager proxy, under a lock in shared memory, and atomically",
-  .lesson
-  = "Python's Manager () keeps shared objects in a server process, and every other process "
-    "reaches them through a proxy: each call is a request and a reply over a pipe, a round trip "
-    "that the timeline shows as a span on the worker's lane. Here workers add 1 to one counter "
-    "three ways: through a manager proxy, in shared memory under a lock (Python's Value with "
-    "get_lock ()), and with an atomic add on shared memory. All three count exactly, since the "
-    "server runs one request at a time, but the manager costs more per operation than the lock "
-    "and far more than the atomic: each increment pays two context switches. Each worker then "
-    "appends its share to a manager list, one round trip more, and the parent reads them all "
-    "back from the list. A manager is worth it for objects shared memory cannot hold (a dict, a "
-    "list, a namespace) or processes on other machines, not for a hot counter.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_SERIAL) | PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS)
-              | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = manager_run,
-  .no_worker_axis = "its counters parameter sets how many workers increment the counter",
-};
+const char _plab_demo_manager_lesson[]
+    = "Python's Manager () keeps shared objects in a server process, and every other process "
+      "reaches them through a proxy: each call is a request and a reply over a pipe, a round trip "
+      "that the timeline shows as a span on the worker's lane. Here workers add 1 to one counter "
+      "three ways: through a manager proxy, in shared memory under a lock (Python's Value with "
+      "get_lock ()), and with an atomic add on shared memory. All three count exactly, since the "
+      "server runs one request at a time, but the manager costs more per operation than the lock "
+      "and far more than the atomic: each increment pays two context switches. Each worker then "
+      "appends its share to a manager list, one round trip more, and the parent reads them all "
+      "back from the list. A manager is worth it for objects shared memory cannot hold (a dict, a "
+      "list, a namespace) or processes on other machines, not for a hot counter.";

@@ -24,7 +24,7 @@ enum
   N_PARAMS
 };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_messages_params[N_PARAMS] = {
   [PARAM_MAX_KB]
   = { "max_kb", PLAB_PARAM_INT, "the largest message; sizes double from 1 KiB up to it", 16384, 1,
       262144, NULL, "KiB" },
@@ -36,26 +36,18 @@ static const PlabParamSpec params[N_PARAMS] = {
       1, 100, NULL, "messages" },
 };
 
-static int
-messages_run (PlabDemoRun *run)
+int
+_plab_demo_messages_run (PlabDemoRun *run)
 {
   snprintf (run->error, sizeof run->error,
             "messages runs on the mpi backend only: its ranks send each other messages");
   return PLAB_EINVAL;
 }
 
-const PlabDemo plab_demo_messages = {
-  .name = "messages",
-  .title = "Communication against computation",
-  .summary = "MPI ranks: time to send a message against time to compute on it, as it grows",
-  .lesson = "Ranks share no memory, so every byte a rank works on must be sent to it first. Rank 0 "
-            "sends each other rank messages of doubling size, and each rank computes for a fixed "
-            "time on every message before it answers. On the timeline the sends and receives grow "
-            "with the size while the tasks stay the same. The Result shows send time over work "
-            "time for each size: where it passes 1, moving the data costs more than the work it "
-            "feeds, and more ranks stop helping.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_MPI,
-  .run = messages_run,
-};
+const char _plab_demo_messages_lesson[]
+    = "Ranks share no memory, so every byte a rank works on must be sent to it first. Rank 0 "
+      "sends each other rank messages of doubling size, and each rank computes for a fixed "
+      "time on every message before it answers. On the timeline the sends and receives grow "
+      "with the size while the tasks stay the same. The Result shows send time over work "
+      "time for each size: where it passes 1, moving the data costs more than the work it "
+      "feeds, and more ranks stop helping.";

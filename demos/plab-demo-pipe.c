@@ -33,7 +33,7 @@ enum
 #define CALLS_PER_ROUND 100000
 #define CALL_ROUNDS 21
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_pipe_params[N_PARAMS] = {
   [PARAM_MESSAGES] = { "messages", PLAB_PARAM_INT, "messages sent from one end to the other", 10, 1,
                        MAX_MESSAGES, NULL, "messages" },
   [PARAM_PING_PONGS] = { "ping_pongs", PLAB_PARAM_INT, "round trips to measure", 20000, 0,
@@ -288,8 +288,8 @@ result_json (PipeDemo *d, double call)
   return plab_buf_steal (&buf);
 }
 
-static int
-pipe_run (PlabDemoRun *run)
+int
+_plab_demo_pipe_run (PlabDemoRun *run)
 {
   PipeDemo d = {
     .messages = (int)run->values[PARAM_MESSAGES],
@@ -346,24 +346,14 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_pipe = {
-  .name = "pipe",
-  .title = "A pipe: messages and ping-pong",
-  .summary = "a list of messages sent through a pipe, and a ping-pong measuring the round trip",
-  .lesson = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
-            "them out of the other: every message arrives whole and in the order it was sent, "
-            "without any lock, because the pipe frames and orders them. Then the two play "
-            "ping-pong: a small message there and straight back, thousands of times. Look at the "
-            "round trip times in the Result tab: between processes a message costs microseconds "
-            "(system calls and waking the other side), thousands of times a C function call, "
-            "which the Result measures beside it (in Python, where a call itself costs far more, "
-            "the factor is about 100 to 200), "
-            "which is why pools send work in chunks. Compare the backends, and raise Size "
-            "to see when copying starts to count.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_THREADS) | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES)
-              | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = pipe_run,
-  .no_worker_axis = "it always runs two workers, a sender and a receiver",
-};
+const char _plab_demo_pipe_lesson[]
+    = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
+      "them out of the other: every message arrives whole and in the order it was sent, "
+      "without any lock, because the pipe frames and orders them. Then the two play "
+      "ping-pong: a small message there and straight back, thousands of times. Look at the "
+      "round trip times in the Result tab: between processes a message costs microseconds "
+      "(system calls and waking the other side), thousands of times a C function call, "
+      "which the Result measures beside it (in Python, where a call itself costs far more, "
+      "the factor is about 100 to 200), "
+      "which is why pools send work in chunks. Compare the backends, and raise Size "
+      "to see when copying starts to count.";

@@ -49,7 +49,7 @@ enum
 
 static const char *const kinds[] = { "io", "cpu", NULL };
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_pool_vs_process_params[N_PARAMS] = {
   [PARAM_KIND]
   = { "kind", PLAB_PARAM_CHOICE,
       "io: each task writes a file and closes it; cpu: each task computes", KIND_IO, 0, 0, kinds },
@@ -220,8 +220,8 @@ check_and_remove (const Files *f, int phase, int n)
   return good;
 }
 
-static int
-pool_vs_process_run (PlabDemoRun *run)
+int
+_plab_demo_pool_vs_process_run (PlabDemoRun *run)
 {
   int n = (int)run->values[PARAM_TASKS];
   Files f = {
@@ -349,24 +349,16 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_pool_vs_process = {
-  .name = "pool-vs-process",
-  .title = "Process per task or Pool",
-  .summary = "writing files with one Process per task vs a Pool, then the same with CPU work",
-  .lesson = "Each run does the same tasks twice: first with one Process per task, all started at "
-            "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
-            "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
-            "disk or a network share. A process per task wins when that wait is much longer than "
-            "starting a process (a few milliseconds), the condition behind the classic text's "
-            "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
-            "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
-            "the waits are now about as short as the starts, and the Pool usually wins. Choose "
-            "Kind cpu and the answer flips too: "
-            "the processes only share the cores, each start costs time, and the pool, started "
-            "once, is faster. The waits overlap on the gil backend as well, because a thread "
-            "blocked in I/O gives the interpreter lock away.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = pool_vs_process_run,
-};
+const char _plab_demo_pool_vs_process_lesson[]
+    = "Each run does the same tasks twice: first with one Process per task, all started at "
+      "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
+      "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
+      "disk or a network share. A process per task wins when that wait is much longer than "
+      "starting a process (a few milliseconds), the condition behind the classic text's "
+      "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
+      "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
+      "the waits are now about as short as the starts, and the Pool usually wins. Choose "
+      "Kind cpu and the answer flips too: "
+      "the processes only share the cores, each start costs time, and the pool, started "
+      "once, is faster. The waits overlap on the gil backend as well, because a thread "
+      "blocked in I/O gives the interpreter lock away.";

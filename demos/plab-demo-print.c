@@ -31,7 +31,7 @@ static const char *const modes[] = { "both", "no-lock", "lock", NULL };
 #define MAX_WRITERS 8
 #define SAMPLE_LINES 6
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_print_params[N_PARAMS] = {
   [PARAM_MODE]
   = { "mode", PLAB_PARAM_CHOICE, "both: without a lock, then with one; or only one of them", 0, 0,
       0, modes, NULL },
@@ -191,8 +191,8 @@ result_json (const Printed *printed, const bool *ran, int expected)
   return plab_buf_steal (&buf);
 }
 
-static int
-print_run (PlabDemoRun *run)
+int
+_plab_demo_print_run (PlabDemoRun *run)
 {
   int mode = (int)run->values[PARAM_MODE];
   int writers = (int)run->values[PARAM_WRITERS];
@@ -262,20 +262,10 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_print = {
-  .name = "print",
-  .title = "Printing under a lock",
-  .summary = "writers print lines to one stream, mixed up without a lock, whole with one",
-  .lesson
-  = "Writers print lines such as \"writer 2 says line 3\" to one stream, a piece at a time, "
-    "as print () writes its arguments and then the newline. Without a lock the pieces of "
-    "different writers land in between each other and the Result shows lines cut into each "
-    "other. With a lock held around each whole line every line comes out whole; only the "
-    "order of the lines still changes from run to run. On the timeline the locked writers "
-    "wait for each other, so printing under a lock takes longer.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = print_run,
-  .no_worker_axis = "its writers parameter sets how many workers print",
-};
+const char _plab_demo_print_lesson[]
+    = "Writers print lines such as \"writer 2 says line 3\" to one stream, a piece at a time, "
+      "as print () writes its arguments and then the newline. Without a lock the pieces of "
+      "different writers land in between each other and the Result shows lines cut into each "
+      "other. With a lock held around each whole line every line comes out whole; only the "
+      "order of the lines still changes from run to run. On the timeline the locked writers "
+      "wait for each other, so printing under a lock takes longer.";

@@ -127,26 +127,38 @@ double _plab_demo_kde_estimate (const double *samples,
                                 bool gaussian,
                                 double x);
 
-/* The demos' descriptors, listed by plab-demo-registry.c. */
-extern const PlabDemo plab_demo_amdahl;
-extern const PlabDemo plab_demo_barrier;
-extern const PlabDemo plab_demo_cars;
-extern const PlabDemo plab_demo_chef;
-extern const PlabDemo plab_demo_counter;
-extern const PlabDemo plab_demo_deadlock;
-extern const PlabDemo plab_demo_futures;
-extern const PlabDemo plab_demo_lifecycle;
-extern const PlabDemo plab_demo_print;
-extern const PlabDemo plab_demo_shared;
-extern const PlabDemo plab_demo_kde;
-extern const PlabDemo plab_demo_list_append;
-extern const PlabDemo plab_demo_messages;
-extern const PlabDemo plab_demo_pipe;
-extern const PlabDemo plab_demo_pool_vs_process;
-extern const PlabDemo plab_demo_sleepers;
-extern const PlabDemo plab_demo_squares;
-extern const PlabDemo plab_demo_start_methods;
-extern const PlabDemo plab_demo_manager;
+/* What each demo's file gives the registry (plab-demo-registry.c), which
+ * holds the rest of its descriptor: the lesson, the @n_params parameters
+ * indexed by the file's enum, and the run function. The parameters' count
+ * here is checked by the compiler against the file's definition. */
+#define PLAB_DEMO_FILE(id, n_params)                                                               \
+  extern const char _plab_demo_##id##_lesson[];                                                    \
+  extern const PlabParamSpec _plab_demo_##id##_params[n_params];                                   \
+  int _plab_demo_##id##_run (PlabDemoRun *run)
+
+PLAB_DEMO_FILE (amdahl, 3);
+PLAB_DEMO_FILE (barrier, 5);
+PLAB_DEMO_FILE (cars, 6);
+PLAB_DEMO_FILE (chef, 4);
+PLAB_DEMO_FILE (counter, 4);
+PLAB_DEMO_FILE (deadlock, 3);
+PLAB_DEMO_FILE (futures, 2);
+PLAB_DEMO_FILE (kde, 5);
+PLAB_DEMO_FILE (lifecycle, 1);
+PLAB_DEMO_FILE (list_append, 3);
+PLAB_DEMO_FILE (manager, 3);
+PLAB_DEMO_FILE (messages, 3);
+PLAB_DEMO_FILE (pipe, 3);
+PLAB_DEMO_FILE (pool_vs_process, 5);
+PLAB_DEMO_FILE (print, 4);
+PLAB_DEMO_FILE (shared, 3);
+PLAB_DEMO_FILE (sleepers, 2);
+PLAB_DEMO_FILE (squares, 6);
+PLAB_DEMO_FILE (start_methods, 2);
+
+/* The demos that refuse some combinations of backend, workers and values. */
+int _plab_demo_barrier_validate (const PlabDemoRun *run, char *err, size_t err_size);
+int _plab_demo_squares_validate (const PlabDemoRun *run, char *err, size_t err_size);
 
 /* How many rows the tables of plab-demo-texts.c hold: the Try this steps
  * (returned) and the result labels (*@n_labels). A test adds up each demo's

@@ -29,7 +29,7 @@ enum
  * the adders really meet at its lock. */
 #define ADD_WORK 2000
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_shared_params[N_PARAMS] = {
   [PARAM_ADDERS] = { "adders", PLAB_PARAM_INT, "workers adding to the shared Value", 4, 1,
                      MAX_ADDERS, NULL, "workers" },
   [PARAM_ADDITIONS] = { "additions", PLAB_PARAM_INT, "additions of 1 each adder makes", 2000, 1,
@@ -155,8 +155,8 @@ result_json (const int64_t *before,
   return plab_buf_steal (&buf);
 }
 
-static int
-shared_run (PlabDemoRun *run)
+int
+_plab_demo_shared_run (PlabDemoRun *run)
 {
   int adders = (int)run->values[PARAM_ADDERS];
   int64_t before[N_ITEMS], plain[N_ITEMS], shared[N_ITEMS];
@@ -220,22 +220,11 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_shared = {
-  .name = "shared",
-  .title = "Shared memory: an Array and a Value with its lock",
-  .summary = "a child doubles [1, 2, 3, 4, 5] in a shared Array and in an ordinary array",
-  .lesson
-  = "A child doubles [1, 2, 3, 4, 5] twice over: once in an Array of shared memory, once in an "
-    "ordinary array of the parent's. On processes the parent then reads [2, 4, 6, 8, 10] from "
-    "the Array, while its ordinary array is still [1, 2, 3, 4, 5]: a forked child changes its "
-    "own copy of ordinary memory. On threads the ordinary array changes too, because threads "
-    "share all of it. Then Adders workers add 1 to a shared Value, each under the Value's own "
-    "lock (Python's value.get_lock ()), and the total comes out exact: look for their lock "
-    "waits on the timeline.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = shared_run,
-  .no_worker_axis = "it starts one child for the arrays and its adders parameter sets how many "
-                    "workers add to the Value",
-};
+const char _plab_demo_shared_lesson[]
+    = "A child doubles [1, 2, 3, 4, 5] twice over: once in an Array of shared memory, once in an "
+      "ordinary array of the parent's. On processes the parent then reads [2, 4, 6, 8, 10] from "
+      "the Array, while its ordinary array is still [1, 2, 3, 4, 5]: a forked child changes its "
+      "own copy of ordinary memory. On threads the ordinary array changes too, because threads "
+      "share all of it. Then Adders workers add 1 to a shared Value, each under the Value's own "
+      "lock (Python's value.get_lock ()), and the total comes out exact: look for their lock "
+      "waits on the timeline.";

@@ -27,7 +27,7 @@ enum
 
 #define MAX_SLEEPERS 8
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_sleepers_params[N_PARAMS] = {
   [PARAM_SLEEPERS] = { "sleepers", PLAB_PARAM_INT,
                        "how many sleepers; they wait 5, 2, 1, 3, 4, 6, 2, 1 units in turn", 4, 1,
                        MAX_SLEEPERS, NULL, "sleepers" },
@@ -191,8 +191,8 @@ _plab_sleepers_check (const PlabSleepersTimes *times, char *message, size_t size
   return true;
 }
 
-static int
-sleepers_run (PlabDemoRun *run)
+int
+_plab_demo_sleepers_run (PlabDemoRun *run)
 {
   int n = (int)run->values[PARAM_SLEEPERS];
   int64_t unit_ns = (int64_t)run->values[PARAM_UNIT_MS] * 1000000;
@@ -269,22 +269,14 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_sleepers = {
-  .name = "sleepers",
-  .title = "Sleepers: waiting in parallel",
-  .summary = "four sleepers wait 5, 2, 1 and 3 units: the total is the longest, not the sum",
-  .lesson = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
-            "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
-            "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
-            "laptop: that is concurrency, not parallelism (work on several cores at once, as in "
-            "kde). Workers is how many may sleep at once; the others wait for a free worker, so "
-            "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
-            "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
-            "interpreter lock away. On the timeline the main lane joins the sleepers in start "
-            "order: it waits for sleeper 1, the longest, and then finds the others already done. "
-            "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS,
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = sleepers_run,
-};
+const char _plab_demo_sleepers_lesson[]
+    = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
+      "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
+      "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
+      "laptop: that is concurrency, not parallelism (work on several cores at once, as in "
+      "kde). Workers is how many may sleep at once; the others wait for a free worker, so "
+      "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
+      "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
+      "interpreter lock away. On the timeline the main lane joins the sleepers in start "
+      "order: it waits for sleeper 1, the longest, and then finds the others already done. "
+      "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.";

@@ -49,7 +49,7 @@ static const char *const views[] = { "workers", "arrival", NULL };
 #define MAX_FIGURE_WORKERS 64
 #define MAX_ARRIVAL_POINTS 1000
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_squares_params[N_PARAMS] = {
   [PARAM_N] = { "n", PLAB_PARAM_INT, "how many numbers to square (0 to n - 1)", 200000, 1, MAX_N,
                 NULL, "numbers" },
   [PARAM_CHUNK_SIZE] = { "chunk_size", PLAB_PARAM_INT,
@@ -144,8 +144,8 @@ label_cb (size_t index, const void *item, char *label, size_t size, void *user_d
   snprintf (label, size, "x=%lld", (long long)x);
 }
 
-static int
-squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
+int
+_plab_demo_squares_validate (const PlabDemoRun *run, char *err, size_t err_size)
 {
   double n = run->values[PARAM_N];
   double crash = run->values[PARAM_CRASH_ITEM];
@@ -601,8 +601,8 @@ squares_check (PlabDemoRun *run,
   return correct;
 }
 
-static int
-squares_run (PlabDemoRun *run)
+int
+_plab_demo_squares_run (PlabDemoRun *run)
 {
   size_t n = (size_t)run->values[PARAM_N];
   SquaresContext ctx = {
@@ -617,7 +617,7 @@ squares_run (PlabDemoRun *run)
   long double sum = 0;
   int rc;
 
-  if (squares_validate (run, run->error, sizeof run->error) != 0)
+  if (_plab_demo_squares_validate (run, run->error, sizeof run->error) != 0)
     return PLAB_EINVAL;
 
   items = malloc (n * sizeof *items);
@@ -649,31 +649,22 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_squares = {
-  .name = "squares",
-  .title = "Squares with a pool",
-  .summary = "Pool.map of x * x: ordered results, per-task overhead, chunk size, a crashing worker",
-  .lesson
-  = "A pool hands the items of a list to its workers and gives the results back in input "
-    "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
-    "can spend more time passing items around than squaring them: compare Chunk size 1 "
-    "with the automatic chunk size (0) and read the hand-over time per item in the Result "
-    "(the time a worker spends between two items; the timeline shows one span per chunk, "
-    "and Item spans records every item, which costs time per item too). More "
-    "workers only help when each "
-    "task does enough work; raise Work and watch the speedup grow. On the processes "
-    "backend, Crash item makes one task kill its worker: the pool loses exactly that "
-    "item, replaces the worker and finishes the rest (Python's Pool instead waits for ever "
-    "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
-    "pool). Choose View: arrival for the order "
-    "results arrive in: imap hands them over in input order, so a finished item waits for "
-    "slower earlier ones, while imap_unordered hands each over as soon as it is done. "
-    "On the mpi backend ranks share no memory: rank 0 scatters the numbers and each rank sends its "
-    "squares back, 16 bytes for one multiplication each; raise Work until the tasks outweigh the "
-    "messages.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_ALL_BACKENDS | PLAB_BACKEND_BIT (PLAB_BACKEND_MPI),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = squares_run,
-  .validate = squares_validate,
-};
+const char _plab_demo_squares_lesson[]
+    = "A pool hands the items of a list to its workers and gives the results back in input "
+      "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
+      "can spend more time passing items around than squaring them: compare Chunk size 1 "
+      "with the automatic chunk size (0) and read the hand-over time per item in the Result "
+      "(the time a worker spends between two items; the timeline shows one span per chunk, "
+      "and Item spans records every item, which costs time per item too). More "
+      "workers only help when each "
+      "task does enough work; raise Work and watch the speedup grow. On the processes "
+      "backend, Crash item makes one task kill its worker: the pool loses exactly that "
+      "item, replaces the worker and finishes the rest (Python's Pool instead waits for ever "
+      "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
+      "pool). Choose View: arrival for the order "
+      "results arrive in: imap hands them over in input order, so a finished item waits for "
+      "slower earlier ones, while imap_unordered hands each over as soon as it is done. "
+      "On the mpi backend ranks share no memory: rank 0 scatters the numbers and each rank sends "
+      "its "
+      "squares back, 16 bytes for one multiplication each; raise Work until the tasks outweigh the "
+      "messages.";

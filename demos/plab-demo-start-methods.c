@@ -37,7 +37,7 @@ static const char *const modes[] = { "all", "fork", "spawn", "forkserver", NULL 
 #define WATCH_NS 5000000   /* a child watches the counter this long */
 #define JOIN_NS 2000000000 /* a child's join looks at the cancel flag this often */
 
-static const PlabParamSpec params[N_PARAMS] = {
+const PlabParamSpec _plab_demo_start_methods_params[N_PARAMS] = {
   [PARAM_MODE]
   = { "mode", PLAB_PARAM_CHOICE,
       "which start methods to compare: all three one after another, or one", 0, 0, 0, modes, NULL },
@@ -277,8 +277,8 @@ result_json (const Starts *st)
   return plab_buf_steal (&buf);
 }
 
-static int
-start_methods_run (PlabDemoRun *run)
+int
+_plab_demo_start_methods_run (PlabDemoRun *run)
 {
   int mode = (int)run->values[PARAM_MODE];
   Starts st = { .run = run, .starts = (int)run->values[PARAM_STARTS] };
@@ -357,25 +357,15 @@ fail:
   return rc;
 }
 
-const PlabDemo plab_demo_start_methods = {
-  .name = "start-methods",
-  .title = "Start methods: fork, spawn, forkserver",
-  .summary = "what a child costs to start and what it inherits under each start method",
-  .lesson
-  = "Before starting its children the parent changes a global and starts a thread that ticks "
-    "a counter; each child reports what it sees, and the time from the start call to its end "
-    "(it only looks around for a few milliseconds) is a span on the main lane. Under fork the "
-    "child is a copy of the parent: it sees the "
-    "changed global and the counter as it stood, but fork copies only the calling thread, so "
-    "the counter never moves again (and a lock that thread held would stay held for ever). "
-    "Under spawn the child is a fresh run of the program, and under forkserver a fork of a "
-    "server started before the change: both see the global as the program began, and spawn "
-    "costs more than fork because the whole program is loaded again. Python uses fork by "
-    "default on Linux before 3.14 and forkserver from 3.14, and spawn on macOS and Windows, "
-    "which is why its arguments must be picklable there.",
-  PLAB_DEMO_PARAMS (params),
-  .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
-  .default_backend = PLAB_BACKEND_PROCESSES,
-  .run = start_methods_run,
-  .no_worker_axis = "it starts its own children, a few under each start method",
-};
+const char _plab_demo_start_methods_lesson[]
+    = "Before starting its children the parent changes a global and starts a thread that ticks "
+      "a counter; each child reports what it sees, and the time from the start call to its end "
+      "(it only looks around for a few milliseconds) is a span on the main lane. Under fork the "
+      "child is a copy of the parent: it sees the "
+      "changed global and the counter as it stood, but fork copies only the calling thread, so "
+      "the counter never moves again (and a lock that thread held would stay held for ever). "
+      "Under spawn the child is a fresh run of the program, and under forkserver a fork of a "
+      "server started before the change: both see the global as the program began, and spawn "
+      "costs more than fork because the whole program is loaded again. Python uses fork by "
+      "default on Linux before 3.14 and forkserver from 3.14, and spawn on macOS and Windows, "
+      "which is why its arguments must be picklable there.";
