@@ -16,6 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_amdahl_lesson[]
+    = "A job has a serial part that only one worker can do and a parallel part that is "
+      "split into tasks. On the timeline the serial part is the long span on the main lane, "
+      "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
+      "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
+      "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
+      "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
+      "0.5. "
+      "On the mpi backend the serial part is rank 0's work while the other ranks wait in "
+      "MPI_Bcast: the serial fraction becomes a collective wait you can see.";
+
 enum
 {
   PARAM_SERIAL_FRACTION,
@@ -213,14 +225,3 @@ fail:
   free (results);
   return rc;
 }
-
-const char _plab_demo_amdahl_lesson[]
-    = "A job has a serial part that only one worker can do and a parallel part that is "
-      "split into tasks. On the timeline the serial part is the long span on the main lane, "
-      "with every worker idle. With a serial fraction f, N workers reach at most 1 / (f + "
-      "(1 - f) / N): with f = 0.2 two workers give 1.67x, not 2x, and no number of workers "
-      "gives more than 5x. Press Sweep and compare the Speedup chart, which fits f back "
-      "from your measurements, with the Serial fraction you set. Then set it to 0 and to "
-      "0.5. "
-      "On the mpi backend the serial part is rank 0's work while the other ranks wait in "
-      "MPI_Bcast: the serial fraction becomes a collective wait you can see.";

@@ -16,6 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_barrier_lesson[]
+    = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
+      "the next phase before every wall is done: after each phase they meet at a barrier. "
+      "The walls take different times, so in every phase some painters finish early and "
+      "wait for the slowest; on the timeline those are the wait spans before each new "
+      "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
+      "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
+      "take the cores out of the picture. "
+      "On the mpi backend the painters are ranks meeting at MPI_Barrier: the uneven walls "
+      "show as collective waits on the faster ranks.";
+
 enum
 {
   PARAM_WALLS,
@@ -275,14 +287,3 @@ fail:
   free (r);
   return rc;
 }
-
-const char _plab_demo_barrier_lesson[]
-    = "Painters sand, prime, paint and varnish the walls of a room, and nobody may start "
-      "the next phase before every wall is done: after each phase they meet at a barrier. "
-      "The walls take different times, so in every phase some painters finish early and "
-      "wait for the slowest; on the timeline those are the wait spans before each new "
-      "phase. Set Imbalance to 0 and the waits almost vanish; raise it and the speedup of "
-      "more painters drops, although nobody is idle for lack of work. Choose Kind: wait to "
-      "take the cores out of the picture. "
-      "On the mpi backend the painters are ranks meeting at MPI_Barrier: the uneven walls "
-      "show as collective waits on the faster ranks.";

@@ -17,6 +17,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_cars_lesson[]
+    = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
+      "and a shared counter, cnt, counts the deliveries (the classic code's cnt counts the cars "
+      "put on the queue instead: the Result shows both, deliveries trail the cars put during the "
+      "run, and at the end the two agree, which checks that the queue lost none). Watch the "
+      "queue's "
+      "depth track "
+      "under the lanes: with fast producers it sits at the capacity and the producer's lane "
+      "shows queue waits (the queue is full), with fast consumers it stays near zero and "
+      "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
+      "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
+      "on the queue, so every consumer knows when to stop. The check shows what a queue "
+      "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
+      "order they were put.";
+
 enum
 {
   PARAM_CARS,
@@ -376,18 +392,3 @@ fail:
   _plab_demo_shared_free (mem, f.sh_size);
   return rc;
 }
-
-const char _plab_demo_cars_lesson[]
-    = "A producer builds cars and puts their names on a queue in a loop; consumers get them "
-      "and a shared counter, cnt, counts the deliveries (the classic code's cnt counts the cars "
-      "put on the queue instead: the Result shows both, deliveries trail the cars put during the "
-      "run, and at the end the two agree, which checks that the queue lost none). Watch the "
-      "queue's "
-      "depth track "
-      "under the lanes: with fast producers it sits at the capacity and the producer's lane "
-      "shows queue waits (the queue is full), with fast consumers it stays near zero and "
-      "the consumers wait (empty). Change Producer ms, Consumer ms and Capacity to move the "
-      "bottleneck. When all cars are built the last producer puts one sentinel per consumer "
-      "on the queue, so every consumer knows when to stop. The check shows what a queue "
-      "guarantees: every car arrives exactly once, and each producer's cars arrive in the "
-      "order they were put.";

@@ -19,6 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_chef_lesson[]
+    = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
+      "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
+      "tasks: choose Backend: serial to see it. With one process per task the baking "
+      "overlaps everything else, and the busy tasks share the cores: on the timeline the "
+      "oven spans lie side by side while the CPU tasks stretch when more of them run than "
+      "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
+      "task). Workers is how many tasks cook at once: the others wait for a free worker "
+      "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
+      "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
+      "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
+      "their wait spans). On the gil backend only the baking overlaps, because only one "
+      "cook can hold the interpreter lock.";
+
 enum
 {
   PARAM_MODE,
@@ -388,17 +403,3 @@ fail:
   _plab_demo_shared_free (k.sh, sizeof *k.sh);
   return rc;
 }
-
-const char _plab_demo_chef_lesson[]
-    = "One chef kneads, chops and stirs (CPU work) and bakes (the oven works while no core "
-      "does: the \"sleep: oven\" spans) in a for loop, so the meal takes the sum of all the "
-      "tasks: choose Backend: serial to see it. With one process per task the baking "
-      "overlaps everything else, and the busy tasks share the cores: on the timeline the "
-      "oven spans lie side by side while the CPU tasks stretch when more of them run than "
-      "there are cores (the hatched \"waiting for a core\" stripes along the bottom of a "
-      "task). Workers is how many tasks cook at once: the others wait for a free worker "
-      "(\"wait: semaphore workers\"), so 6 workers let all six go together, and Sweep shows "
-      "what each extra worker buys. Mode pool hands the same tasks to a pool of that many "
-      "cooks, and mode ovens makes the bakes queue for a limited number of Ovens (look for "
-      "their wait spans). On the gil backend only the baking overlaps, because only one "
-      "cook can hold the interpreter lock.";

@@ -17,6 +17,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_counter_lesson[]
+    = "Four workers each add 1 to a shared counter many times. Without a lock the total "
+      "comes out short: an increment reads the value, computes and writes it back, and "
+      "whatever another worker wrote in between is overwritten. With a lock the count is "
+      "exact, but the whole increment now runs one worker at a time: look for the lock wait "
+      "spans on the timeline and compare the times in the Result tab (with Mode lock, set "
+      "Work to 0 and the lock's own cost shows; with Work 0 and no lock an increment is so "
+      "short that a worker may finish before another starts, and then nothing is lost: the "
+      "race is still there, only not hit). The increment is the critical section: the atomic add "
+      "is exact and much cheaper than the lock, because the processor does the read-and-write "
+      "as one step, though not always as cheap as the unlocked one (one run measured 1.4x at "
+      "Work 0); Python's Value has no atomic add. On the gil backend the unlocked counter still "
+      "loses updates, as in "
+      "Python, but the simulation switches threads between the read and the write of every "
+      "increment, so it loses far more than CPython threads doing x += 1 (rarely, since 3.10), "
+      "while such losses are typical of Value.value += 1 across processes; only the serial "
+      "backend never loses any.";
+
 enum
 {
   PARAM_MODE,
@@ -296,21 +315,3 @@ fail:
   _plab_demo_shared_free (c.sh, sizeof *c.sh);
   return rc;
 }
-
-const char _plab_demo_counter_lesson[]
-    = "Four workers each add 1 to a shared counter many times. Without a lock the total "
-      "comes out short: an increment reads the value, computes and writes it back, and "
-      "whatever another worker wrote in between is overwritten. With a lock the count is "
-      "exact, but the whole increment now runs one worker at a time: look for the lock wait "
-      "spans on the timeline and compare the times in the Result tab (with Mode lock, set "
-      "Work to 0 and the lock's own cost shows; with Work 0 and no lock an increment is so "
-      "short that a worker may finish before another starts, and then nothing is lost: the "
-      "race is still there, only not hit). The increment is the critical section: the atomic add "
-      "is exact and much cheaper than the lock, because the processor does the read-and-write "
-      "as one step, though not always as cheap as the unlocked one (one run measured 1.4x at "
-      "Work 0); Python's Value has no atomic add. On the gil backend the unlocked counter still "
-      "loses updates, as in "
-      "Python, but the simulation switches threads between the read and the write of every "
-      "increment, so it loses far more than CPython threads doing x += 1 (rarely, since 3.10), "
-      "while such losses are typical of Value.value += 1 across processes; only the serial "
-      "backend never loses any.";

@@ -18,6 +18,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_deadlock_lesson[]
+    = "Worker 1 takes lock A then lock B, worker 2 takes B then A, each working Hold ms in "
+      "between. With Mode opposite each ends up holding one lock and waiting for the other, a "
+      "cycle that never breaks by itself: the timeline shows both lanes waiting on each other's "
+      "lock until the demo's Timeout ms gives up, and the Result names the cycle. Mode one-order "
+      "is the fix: both take A before B, so one simply waits for the other and both finish. "
+      "Python's texts warn of another deadlock: joining a process before the items it put on a "
+      "multiprocessing Queue are taken hangs, because its feeder thread still holds them and "
+      "must flush them into a pipe first. The lab's queue has no feeder thread (a put copies the "
+      "item into shared memory before it returns), so Mode queue-join joins the producer at once "
+      "with its items still queued.";
+
 enum
 {
   PARAM_MODE,
@@ -307,15 +320,3 @@ fail:
   _plab_demo_shared_free (d.sh, sizeof *d.sh);
   return rc;
 }
-
-const char _plab_demo_deadlock_lesson[]
-    = "Worker 1 takes lock A then lock B, worker 2 takes B then A, each working Hold ms in "
-      "between. With Mode opposite each ends up holding one lock and waiting for the other, a "
-      "cycle that never breaks by itself: the timeline shows both lanes waiting on each other's "
-      "lock until the demo's Timeout ms gives up, and the Result names the cycle. Mode one-order "
-      "is the fix: both take A before B, so one simply waits for the other and both finish. "
-      "Python's texts warn of another deadlock: joining a process before the items it put on a "
-      "multiprocessing Queue are taken hangs, because its feeder thread still holds them and "
-      "must flush them into a pipe first. The lab's queue has no feeder thread (a put copies the "
-      "item into shared memory before it returns), so Mode queue-join joins the producer at once "
-      "with its items still queued.";

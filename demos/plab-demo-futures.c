@@ -16,6 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_futures_lesson[]
+    = "Slow squares sleep 5, 2, 1, 3, 4, 6, 2 and 1 units before they return x * x, like the "
+      "texts' slow_square. First every task is submitted at once (apply_async, or an executor's "
+      "submit, which returns a future) and the futures are collected with as_completed: the "
+      "short tasks come back first. Then the same tasks go through imap, which hands results "
+      "back in input order as map does, holding a finished one back until all before it are "
+      "there, and through imap_unordered, which hands each over as soon as it is done. The "
+      "Result tab shows when each result arrived under each way: the squares are the same, "
+      "only the order and the waiting differ.";
+
 enum
 {
   PARAM_TASKS,
@@ -286,13 +297,3 @@ fail:
   free (f);
   return rc;
 }
-
-const char _plab_demo_futures_lesson[]
-    = "Slow squares sleep 5, 2, 1, 3, 4, 6, 2 and 1 units before they return x * x, like the "
-      "texts' slow_square. First every task is submitted at once (apply_async, or an executor's "
-      "submit, which returns a future) and the futures are collected with as_completed: the "
-      "short tasks come back first. Then the same tasks go through imap, which hands results "
-      "back in input order as map does, holding a finished one back until all before it are "
-      "there, and through imap_unordered, which hands each over as soon as it is done. The "
-      "Result tab shows when each result arrived under each way: the squares are the same, "
-      "only the order and the waiting differ.";

@@ -20,6 +20,29 @@
 
 #include "plab-mem.h"
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_kde_lesson[]
+    = "Samples come from a known mixture of three Gaussians, and the density is estimated "
+      "by putting a window of width h on every sample and adding the windows up at each "
+      "grid point. Each grid point is independent, so the grid is cut into chunks (the "
+      "labels on the timeline, like grid 4096-4223) and shared out: on processes and "
+      "threads two workers take about half the time when two cores are free, on the gil "
+      "backend they take turns, one lane computing at a time, and gain nothing (vectorised NumPy "
+      "code releases the GIL inside its loops, so Python threads "
+      "can gain there). This is parallelism, work running on several cores at once, where the "
+      "sleepers only overlap their waits, which is concurrency and needs no cores. Set more "
+      "Workers "
+      "than the machine has cores (8 on a four-core laptop) and look for the "
+      "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
+      "when more run than there are cores. Compare the estimate with the true density in "
+      "the Result tab and change H: too small and the curve is spiky, too large and the "
+      "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
+      "grid to leave one worker alone; "
+      "on the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
+      "(MPI_Bcast) before any rank can estimate its share of the grid, and the estimate is still "
+      "the "
+      "serial one.";
+
 enum
 {
   PARAM_SAMPLES,
@@ -330,25 +353,3 @@ fail:
   _plab_demo_shared_free (ctx.density, ctx.grid * sizeof (double));
   return rc;
 }
-
-const char _plab_demo_kde_lesson[]
-    = "Samples come from a known mixture of three Gaussians, and the density is estimated "
-      "by putting a window of width h on every sample and adding the windows up at each "
-      "grid point. Each grid point is independent, so the grid is cut into chunks (the "
-      "labels on the timeline, like grid 4096-4223) and shared out: on processes and "
-      "threads two workers take about half the time when two cores are free, on the gil "
-      "backend they take turns, one lane computing at a time, and gain nothing (vectorised NumPy "
-      "code releases the GIL inside its loops, so Python threads "
-      "can gain there). This is parallelism, work running on several cores at once, where the "
-      "sleepers only overlap their waits, which is concurrency and needs no cores. Set more "
-      "Workers "
-      "than the machine has cores (8 on a four-core laptop) and look for the "
-      "hatched \"waiting for a core\" stripes along the bottom of the tasks: tasks stretch "
-      "when more run than there are cores. Compare the estimate with the true density in "
-      "the Result tab and change H: too small and the curve is spiky, too large and the "
-      "three bumps melt into one. Set Chunk to 8 to see many tiny tasks, or as large as the "
-      "grid to leave one worker alone; "
-      "on the mpi backend ranks share no memory: rank 0 broadcasts every sample to every rank "
-      "(MPI_Bcast) before any rank can estimate its share of the grid, and the estimate is still "
-      "the "
-      "serial one.";

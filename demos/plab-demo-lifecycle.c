@@ -19,6 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_lifecycle_lesson[]
+    = "Follow the main lane step by step: a worker named worker and a daemon start, and the "
+      "worker reports the runner as its parent; a join with a timeout returns while the worker "
+      "is still alive, so is_alive () must be asked. The worker ends with exit code 0 and another "
+      "child with 3; terminate () ends a child by SIGTERM and kill () by SIGKILL, which the lab "
+      "reports as killed by signal 15 or 9 and Python as exitcode -15 or -9. Starting a finished "
+      "process again is refused, as in Python. At the end the parent waits for its non-daemon "
+      "child but terminates the daemon, which is why a daemon must not be trusted to finish.";
+
 enum
 {
   PARAM_STEP_MS,
@@ -355,12 +365,3 @@ fail:
   _plab_demo_shared_free (sh, sizeof *sh);
   return rc;
 }
-
-const char _plab_demo_lifecycle_lesson[]
-    = "Follow the main lane step by step: a worker named worker and a daemon start, and the "
-      "worker reports the runner as its parent; a join with a timeout returns while the worker "
-      "is still alive, so is_alive () must be asked. The worker ends with exit code 0 and another "
-      "child with 3; terminate () ends a child by SIGTERM and kill () by SIGKILL, which the lab "
-      "reports as killed by signal 15 or 9 and Python as exitcode -15 or -9. Starting a finished "
-      "process again is refused, as in Python. At the end the parent waits for its non-daemon "
-      "child but terminates the daemon, which is why a daemon must not be trusted to finish.";

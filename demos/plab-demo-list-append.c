@@ -20,6 +20,22 @@
 
 #include "plab-mem.h"
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_list_append_lesson[]
+    = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
+      "split over as many jobs as there are workers. Sweep on every backend and compare "
+      "with the classic table: under a global interpreter lock, threads are no faster than "
+      "one (the text measured two threads: 2.0 s, no faster than one), while processes almost "
+      "halve the time at each doubling (1.05 s with 2, 0.54 s with 4: 2.003 / 0.540 s is 3.7x "
+      "with four processes). "
+      "Plain C threads (the threads backend, a Pool of threads like Python's "
+      "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
+      "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
+      "Result tab too: each process filled its own copy of the list, and the parent's lists "
+      "are empty. "
+      "On the mpi backend each rank fills its own lists, as processes do, and only the lengths "
+      "travel back to rank 0 (MPI_Reduce).";
+
 enum
 {
   PARAM_COUNT,
@@ -264,18 +280,3 @@ fail:
   PLAB_FREE_ALL (ctx.out_lists, items, results);
   return rc;
 }
-
-const char _plab_demo_list_append_lesson[]
-    = "list_append (count, id, out_list) appends random numbers to a list, and the count is "
-      "split over as many jobs as there are workers. Sweep on every backend and compare "
-      "with the classic table: under a global interpreter lock, threads are no faster than "
-      "one (the text measured two threads: 2.0 s, no faster than one), while processes almost "
-      "halve the time at each doubling (1.05 s with 2, 0.54 s with 4: 2.003 / 0.540 s is 3.7x "
-      "with four processes). "
-      "Plain C threads (the threads backend, a Pool of threads like Python's "
-      "multiprocessing.dummy) scale like processes, because nothing stops them running at once. On "
-      "the gil timeline the threads take turns, with gil wait spans every 5 ms. Look at the "
-      "Result tab too: each process filled its own copy of the list, and the parent's lists "
-      "are empty. "
-      "On the mpi backend each rank fills its own lists, as processes do, and only the lengths "
-      "travel back to rank 0 (MPI_Reduce).";

@@ -19,6 +19,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_manager_lesson[]
+    = "Python's Manager () keeps shared objects in a server process, and every other process "
+      "reaches them through a proxy: each call is a request and a reply over a pipe, a round trip "
+      "that the timeline shows as a span on the worker's lane. Here workers add 1 to one counter "
+      "three ways: through a manager proxy, in shared memory under a lock (Python's Value with "
+      "get_lock ()), and with an atomic add on shared memory. All three count exactly, since the "
+      "server runs one request at a time, but the manager costs more per operation than the lock "
+      "and far more than the atomic: each increment pays two context switches. Each worker then "
+      "appends its share to a manager list, one round trip more, and the parent reads them all "
+      "back from the list. A manager is worth it for objects shared memory cannot hold (a dict, a "
+      "list, a namespace) or processes on other machines, not for a hot counter.";
+
 enum
 {
   PARAM_MODE,
@@ -340,15 +353,3 @@ fail:
   _plab_demo_shared_free (c.sh, sizeof *c.sh);
   return rc;
 }
-
-const char _plab_demo_manager_lesson[]
-    = "Python's Manager () keeps shared objects in a server process, and every other process "
-      "reaches them through a proxy: each call is a request and a reply over a pipe, a round trip "
-      "that the timeline shows as a span on the worker's lane. Here workers add 1 to one counter "
-      "three ways: through a manager proxy, in shared memory under a lock (Python's Value with "
-      "get_lock ()), and with an atomic add on shared memory. All three count exactly, since the "
-      "server runs one request at a time, but the manager costs more per operation than the lock "
-      "and far more than the atomic: each increment pays two context switches. Each worker then "
-      "appends its share to a manager list, one round trip more, and the parent reads them all "
-      "back from the list. A manager is worth it for objects shared memory cannot hold (a dict, a "
-      "list, a namespace) or processes on other machines, not for a hot counter.";

@@ -16,6 +16,15 @@
 
 #include <stdio.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_messages_lesson[]
+    = "Ranks share no memory, so every byte a rank works on must be sent to it first. Rank 0 "
+      "sends each other rank messages of doubling size, and each rank computes for a fixed "
+      "time on every message before it answers. On the timeline the sends and receives grow "
+      "with the size while the tasks stay the same. The Result shows send time over work "
+      "time for each size: where it passes 1, moving the data costs more than the work it "
+      "feeds, and more ranks stop helping.";
+
 enum
 {
   PARAM_MAX_KB,
@@ -43,11 +52,3 @@ _plab_demo_messages_run (PlabDemoRun *run)
             "messages runs on the mpi backend only: its ranks send each other messages");
   return PLAB_EINVAL;
 }
-
-const char _plab_demo_messages_lesson[]
-    = "Ranks share no memory, so every byte a rank works on must be sent to it first. Rank 0 "
-      "sends each other rank messages of doubling size, and each rank computes for a fixed "
-      "time on every message before it answers. On the timeline the sends and receives grow "
-      "with the size while the tasks stay the same. The Result shows send time over work "
-      "time for each size: where it passes 1, moving the data costs more than the work it "
-      "feeds, and more ranks stop helping.";

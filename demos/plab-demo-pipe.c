@@ -16,6 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_pipe_lesson[]
+    = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
+      "them out of the other: every message arrives whole and in the order it was sent, "
+      "without any lock, because the pipe frames and orders them. Then the two play "
+      "ping-pong: a small message there and straight back, thousands of times. Look at the "
+      "round trip times in the Result tab: between processes a message costs microseconds "
+      "(system calls and waking the other side), thousands of times a C function call, "
+      "which the Result measures beside it (in Python, where a call itself costs far more, "
+      "the factor is about 100 to 200), "
+      "which is why pools send work in chunks. Compare the backends, and raise Size "
+      "to see when copying starts to count.";
+
 enum
 {
   PARAM_MESSAGES,
@@ -345,15 +358,3 @@ fail:
   _plab_demo_shared_free (mem, d.sh_size);
   return rc;
 }
-
-const char _plab_demo_pipe_lesson[]
-    = "The sender pushes a list of messages into one end of a pipe and the receiver takes "
-      "them out of the other: every message arrives whole and in the order it was sent, "
-      "without any lock, because the pipe frames and orders them. Then the two play "
-      "ping-pong: a small message there and straight back, thousands of times. Look at the "
-      "round trip times in the Result tab: between processes a message costs microseconds "
-      "(system calls and waking the other side), thousands of times a C function call, "
-      "which the Result measures beside it (in Python, where a call itself costs far more, "
-      "the factor is about 100 to 200), "
-      "which is why pools send work in chunks. Compare the backends, and raise Size "
-      "to see when copying starts to count.";

@@ -24,6 +24,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_pool_vs_process_lesson[]
+    = "Each run does the same tasks twice: first with one Process per task, all started at "
+      "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
+      "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
+      "disk or a network share. A process per task wins when that wait is much longer than "
+      "starting a process (a few milliseconds), the condition behind the classic text's "
+      "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
+      "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
+      "the waits are now about as short as the starts, and the Pool usually wins. Choose "
+      "Kind cpu and the answer flips too: "
+      "the processes only share the cores, each start costs time, and the pool, started "
+      "once, is faster. The waits overlap on the gil backend as well, because a thread "
+      "blocked in I/O gives the interpreter lock away.";
+
 enum
 {
   PARAM_KIND,
@@ -348,17 +363,3 @@ fail:
   _plab_demo_shared_free (f.sh, sizeof *f.sh);
   return rc;
 }
-
-const char _plab_demo_pool_vs_process_lesson[]
-    = "Each run does the same tasks twice: first with one Process per task, all started at "
-      "once, then with a Pool of Workers. With Kind io each task writes a file, syncs it, "
-      "closes it and waits for the device: Latency ms (200 by default) stands for a slow "
-      "disk or a network share. A process per task wins when that wait is much longer than "
-      "starting a process (a few milliseconds), the condition behind the classic text's "
-      "0.10 s against 0.20 s: the 12 waits overlap and the whole takes about one wait, while "
-      "a Pool of 2 waits 6 times in a row. Set Tasks to 200 and Latency to 0: "
-      "the waits are now about as short as the starts, and the Pool usually wins. Choose "
-      "Kind cpu and the answer flips too: "
-      "the processes only share the cores, each start costs time, and the pool, started "
-      "once, is faster. The waits overlap on the gil backend as well, because a thread "
-      "blocked in I/O gives the interpreter lock away.";

@@ -17,6 +17,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_print_lesson[]
+    = "Writers print lines such as \"writer 2 says line 3\" to one stream, a piece at a time, "
+      "as print () writes its arguments and then the newline. Without a lock the pieces of "
+      "different writers land in between each other and the Result shows lines cut into each "
+      "other. With a lock held around each whole line every line comes out whole; only the "
+      "order of the lines still changes from run to run. On the timeline the locked writers "
+      "wait for each other, so printing under a lock takes longer.";
+
 enum
 {
   PARAM_MODE,
@@ -261,11 +270,3 @@ fail:
     plab_lock_free (lock);
   return rc;
 }
-
-const char _plab_demo_print_lesson[]
-    = "Writers print lines such as \"writer 2 says line 3\" to one stream, a piece at a time, "
-      "as print () writes its arguments and then the newline. Without a lock the pieces of "
-      "different writers land in between each other and the Result shows lines cut into each "
-      "other. With a lock held around each whole line every line comes out whole; only the "
-      "order of the lines still changes from run to run. On the timeline the locked writers "
-      "wait for each other, so printing under a lock takes longer.";

@@ -15,6 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_shared_lesson[]
+    = "A child doubles [1, 2, 3, 4, 5] twice over: once in an Array of shared memory, once in an "
+      "ordinary array of the parent's. On processes the parent then reads [2, 4, 6, 8, 10] from "
+      "the Array, while its ordinary array is still [1, 2, 3, 4, 5]: a forked child changes its "
+      "own copy of ordinary memory. On threads the ordinary array changes too, because threads "
+      "share all of it. Then Adders workers add 1 to a shared Value, each under the Value's own "
+      "lock (Python's value.get_lock ()), and the total comes out exact: look for their lock "
+      "waits on the timeline.";
+
 enum
 {
   PARAM_ADDERS,
@@ -219,12 +229,3 @@ fail:
   plab_value_free (s.value);
   return rc;
 }
-
-const char _plab_demo_shared_lesson[]
-    = "A child doubles [1, 2, 3, 4, 5] twice over: once in an Array of shared memory, once in an "
-      "ordinary array of the parent's. On processes the parent then reads [2, 4, 6, 8, 10] from "
-      "the Array, while its ordinary array is still [1, 2, 3, 4, 5]: a forked child changes its "
-      "own copy of ordinary memory. On threads the ordinary array changes too, because threads "
-      "share all of it. Then Adders workers add 1 to a shared Value, each under the Value's own "
-      "lock (Python's value.get_lock ()), and the total comes out exact: look for their lock "
-      "waits on the timeline.";

@@ -18,6 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_sleepers_lesson[]
+    = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
+      "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
+      "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
+      "laptop: that is concurrency, not parallelism (work on several cores at once, as in "
+      "kde). Workers is how many may sleep at once; the others wait for a free worker, so "
+      "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
+      "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
+      "interpreter lock away. On the timeline the main lane joins the sleepers in start "
+      "order: it waits for sleeper 1, the longest, and then finds the others already done. "
+      "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.";
+
 enum
 {
   PARAM_SLEEPERS,
@@ -268,15 +281,3 @@ fail:
   _plab_demo_shared_free (sh, sizeof *sh);
   return rc;
 }
-
-const char _plab_demo_sleepers_lesson[]
-    = "Four sleepers wait 5, 2, 1 and 3 units. Run them on processes or threads with 4 "
-      "Workers (one each) and the whole run takes 5 units, the longest wait, not 11, the "
-      "sum: waiting does not use a CPU, so any number of waits overlap, even on a 2-core "
-      "laptop: that is concurrency, not parallelism (work on several cores at once, as in "
-      "kde). Workers is how many may sleep at once; the others wait for a free worker, so "
-      "a Sweep goes from the sum to the longest wait, past the number of cores. The gil "
-      "backend is just as fast, because a thread that sleeps or waits for I/O gives the "
-      "interpreter lock away. On the timeline the main lane joins the sleepers in start "
-      "order: it waits for sleeper 1, the longest, and then finds the others already done. "
-      "Choose Backend: serial to see the for loop that pays the sum, and change Unit ms.";

@@ -32,6 +32,27 @@
 
 #include "plab-mem.h"
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_squares_lesson[]
+    = "A pool hands the items of a list to its workers and gives the results back in input "
+      "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
+      "can spend more time passing items around than squaring them: compare Chunk size 1 "
+      "with the automatic chunk size (0) and read the hand-over time per item in the Result "
+      "(the time a worker spends between two items; the timeline shows one span per chunk, "
+      "and Item spans records every item, which costs time per item too). More "
+      "workers only help when each "
+      "task does enough work; raise Work and watch the speedup grow. On the processes "
+      "backend, Crash item makes one task kill its worker: the pool loses exactly that "
+      "item, replaces the worker and finishes the rest (Python's Pool instead waits for ever "
+      "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
+      "pool). Choose View: arrival for the order "
+      "results arrive in: imap hands them over in input order, so a finished item waits for "
+      "slower earlier ones, while imap_unordered hands each over as soon as it is done. "
+      "On the mpi backend ranks share no memory: rank 0 scatters the numbers and each rank sends "
+      "its "
+      "squares back, 16 bytes for one multiplication each; raise Work until the tasks outweigh the "
+      "messages.";
+
 enum
 {
   PARAM_N,
@@ -648,23 +669,3 @@ fail:
   PLAB_FREE_ALL (items, results, status);
   return rc;
 }
-
-const char _plab_demo_squares_lesson[]
-    = "A pool hands the items of a list to its workers and gives the results back in input "
-      "order, like Python's Pool.map. Every hand-over costs time, so with tiny tasks a pool "
-      "can spend more time passing items around than squaring them: compare Chunk size 1 "
-      "with the automatic chunk size (0) and read the hand-over time per item in the Result "
-      "(the time a worker spends between two items; the timeline shows one span per chunk, "
-      "and Item spans records every item, which costs time per item too). More "
-      "workers only help when each "
-      "task does enough work; raise Work and watch the speedup grow. On the processes "
-      "backend, Crash item makes one task kill its worker: the pool loses exactly that "
-      "item, replaces the worker and finishes the rest (Python's Pool instead waits for ever "
-      "for the lost task, and concurrent.futures raises BrokenProcessPool and loses the whole "
-      "pool). Choose View: arrival for the order "
-      "results arrive in: imap hands them over in input order, so a finished item waits for "
-      "slower earlier ones, while imap_unordered hands each over as soon as it is done. "
-      "On the mpi backend ranks share no memory: rank 0 scatters the numbers and each rank sends "
-      "its "
-      "squares back, 16 bytes for one multiplication each; raise Work until the tasks outweigh the "
-      "messages.";

@@ -21,6 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the window shows a student beside this demo. */
+const char _plab_demo_start_methods_lesson[]
+    = "Before starting its children the parent changes a global and starts a thread that ticks "
+      "a counter; each child reports what it sees, and the time from the start call to its end "
+      "(it only looks around for a few milliseconds) is a span on the main lane. Under fork the "
+      "child is a copy of the parent: it sees the "
+      "changed global and the counter as it stood, but fork copies only the calling thread, so "
+      "the counter never moves again (and a lock that thread held would stay held for ever). "
+      "Under spawn the child is a fresh run of the program, and under forkserver a fork of a "
+      "server started before the change: both see the global as the program began, and spawn "
+      "costs more than fork because the whole program is loaded again. Python uses fork by "
+      "default on Linux before 3.14 and forkserver from 3.14, and spawn on macOS and Windows, "
+      "which is why its arguments must be picklable there.";
+
 enum
 {
   PARAM_MODE,
@@ -356,16 +370,3 @@ fail:
     plab_forkserver_stop ();
   return rc;
 }
-
-const char _plab_demo_start_methods_lesson[]
-    = "Before starting its children the parent changes a global and starts a thread that ticks "
-      "a counter; each child reports what it sees, and the time from the start call to its end "
-      "(it only looks around for a few milliseconds) is a span on the main lane. Under fork the "
-      "child is a copy of the parent: it sees the "
-      "changed global and the counter as it stood, but fork copies only the calling thread, so "
-      "the counter never moves again (and a lock that thread held would stay held for ever). "
-      "Under spawn the child is a fresh run of the program, and under forkserver a fork of a "
-      "server started before the change: both see the global as the program began, and spawn "
-      "costs more than fork because the whole program is loaded again. Python uses fork by "
-      "default on Linux before 3.14 and forkserver from 3.14, and spawn on macOS and Windows, "
-      "which is why its arguments must be picklable there.";
