@@ -281,8 +281,7 @@ _plab_demo_barrier_run (PlabDemoRun *run)
 
 fail:
   _plab_crew_free (crew);
-  if (r->barrier)
-    plab_barrier_free (r->barrier);
+  plab_barrier_free (r->barrier);
   _plab_demo_shared_free (r->sh, sizeof *r->sh);
   free (r);
   return rc;

@@ -387,8 +387,7 @@ _plab_demo_cars_run (PlabDemoRun *run)
 
 fail:
   _plab_crew_free (crew);
-  if (f.queue)
-    plab_queue_free (f.queue);
+  plab_queue_free (f.queue);
   _plab_demo_shared_free (mem, f.sh_size);
   return rc;
 }

@@ -398,8 +398,7 @@ _plab_demo_chef_run (PlabDemoRun *run)
   rc = 0;
 
 fail:
-  if (k.ovens)
-    plab_semaphore_free (k.ovens);
+  plab_semaphore_free (k.ovens);
   _plab_demo_shared_free (k.sh, sizeof *k.sh);
   return rc;
 }

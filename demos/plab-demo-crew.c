@@ -558,8 +558,7 @@ _plab_crew_free (PlabCrew *self)
   if (self->run->trace)
     plab_trace_drain (self->run->trace);
   plab_gil_free (self->gil);
-  if (self->slots)
-    plab_semaphore_free (self->slots);
+  plab_semaphore_free (self->slots);
   _plab_demo_shared_free (self->sh, sizeof *self->sh);
   free (self);
 }

@@ -308,15 +308,11 @@ _plab_demo_deadlock_run (PlabDemoRun *run)
 
 fail:
   _plab_crew_free (crew);
-  if (d.queue)
-    plab_queue_free (d.queue);
+  plab_queue_free (d.queue);
   for (int i = 0; i < N_WORKERS; i++)
-    if (d.locks[i])
-      plab_lock_free (d.locks[i]);
-  if (d.holding)
-    plab_barrier_free (d.holding);
-  if (d.gave_up)
-    plab_barrier_free (d.gave_up);
+    plab_lock_free (d.locks[i]);
+  plab_barrier_free (d.holding);
+  plab_barrier_free (d.gave_up);
   _plab_demo_shared_free (d.sh, sizeof *d.sh);
   return rc;
 }

@@ -150,8 +150,7 @@ collect_futures (PlabPool *pool, Futures *f)
         arrived (f, WAY_AS_COMPLETED, k, (int)index, square, t0);
     }
   for (int i = 0; i < f->n; i++)
-    if (futures[i])
-      plab_future_free (futures[i]);
+    plab_future_free (futures[i]);
   return rc;
 }
 
@@ -184,8 +183,7 @@ collect_imap (PlabPool *pool, Futures *f, int way)
       if (rc == 0)
         arrived (f, way, k, (int)index, square, t0);
     }
-  if (it)
-    plab_imap_free (it);
+  plab_imap_free (it);
   return rc;
 }
 

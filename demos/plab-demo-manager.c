@@ -344,12 +344,9 @@ _plab_demo_manager_run (PlabDemoRun *run)
 
 fail:
   _plab_crew_free (crew);
-  if (c.mgr)
-    plab_manager_free (c.mgr);
-  if (c.barrier)
-    plab_barrier_free (c.barrier);
-  if (c.lock)
-    plab_lock_free (c.lock);
+  plab_manager_free (c.mgr);
+  plab_barrier_free (c.barrier);
+  plab_lock_free (c.lock);
   _plab_demo_shared_free (c.sh, sizeof *c.sh);
   return rc;
 }

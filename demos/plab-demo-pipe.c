@@ -351,10 +351,8 @@ _plab_demo_pipe_run (PlabDemoRun *run)
 
 fail:
   _plab_crew_free (crew);
-  if (d.a)
-    plab_conn_close (d.a);
-  if (d.b)
-    plab_conn_close (d.b);
+  plab_conn_close (d.a);
+  plab_conn_close (d.b);
   _plab_demo_shared_free (mem, d.sh_size);
   return rc;
 }

@@ -266,7 +266,6 @@ fail:
   _plab_crew_free (crew);
   if (p.fd >= 0)
     close (p.fd);
-  if (lock)
-    plab_lock_free (lock);
+  plab_lock_free (lock);
   return rc;
 }
