@@ -4,6 +4,8 @@
  * a run function written on core/ only. The runner fills a PlabDemoRun with the
  * chosen backend, workers and parameter values, calls run, and records what the
  * demo reports: its result summary (JSON) and the check of its own result.
+ * Every descriptor is a row of the table in plab-demo-registry.c; the demo's
+ * own file defines its lesson, parameters and run function.
  *
  * What the window shows beside the lesson lives in two tables of
  * plab-demo-texts.c, one row per line, the demo's name first: the "Try this"
