@@ -81,10 +81,7 @@ _plab_window_mpi_update (PlabWindow *self)
 
   gtk_widget_set_visible (self->hosts_row, run || sweep);
   gtk_label_set_text (self->hosts_help, ok ? "Open MPI's host file; empty: this machine" : why);
-  if (ok)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->hosts_entry), "error");
-  else
-    gtk_widget_add_css_class (GTK_WIDGET (self->hosts_entry), "error");
+  _plab_widget_set_css_class (GTK_WIDGET (self->hosts_entry), "error", !ok);
 }
 
 static void

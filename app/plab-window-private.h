@@ -206,4 +206,7 @@ void _plab_window_update_prediction (PlabWindow *self);
 const PlabRunRecord *_plab_window_history_run (PlabWindow *self, gint64 id);
 void _plab_window_apply_theme (PlabWindow *self);
 
+/* plab-window.c: adds CSS class @name to @widget when @on, else removes it. */
+void _plab_widget_set_css_class (GtkWidget *widget, const char *name, gboolean on);
+
 G_END_DECLS

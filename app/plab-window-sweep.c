@@ -125,11 +125,10 @@ sweep_changed_cb (PlabWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->sweep_reason), !ok && why != NULL);
   if (self->hosts_entry != NULL)
     _plab_window_mpi_update (self);
-  if (!ok && !no_axis && why != NULL && strstr (why, "backend") == NULL
-      && strstr (why, "Unavailable") == NULL && strstr (why, "host file") == NULL)
-    gtk_widget_add_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->sweep_counts_entry), "error");
+  _plab_widget_set_css_class (GTK_WIDGET (self->sweep_counts_entry), "error",
+                              !ok && !no_axis && why != NULL && strstr (why, "backend") == NULL
+                                  && strstr (why, "Unavailable") == NULL
+                                  && strstr (why, "host file") == NULL);
   _plab_window_update_command_line (self);
   _plab_window_update_actions (self);
 }

@@ -472,10 +472,8 @@ _plab_window_update_prediction (PlabWindow *self)
   gboolean empty = trimmed[0] == '\0';
 
   self->have_prediction = !empty && parse_prediction (text, workers, &self->prediction);
-  if (!empty && !self->have_prediction)
-    gtk_widget_add_css_class (GTK_WIDGET (self->prediction_entry), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->prediction_entry), "error");
+  _plab_widget_set_css_class (GTK_WIDGET (self->prediction_entry), "error",
+                              !empty && !self->have_prediction);
   show_speedup (self);
 }
 

@@ -281,6 +281,15 @@ set_show_sidebar (PlabWindow *self, gboolean show)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_SIDEBAR]);
 }
 
+void
+_plab_widget_set_css_class (GtkWidget *widget, const char *name, gboolean on)
+{
+  if (on)
+    gtk_widget_add_css_class (widget, name);
+  else
+    gtk_widget_remove_css_class (widget, name);
+}
+
 /* The setup pane's width in presentation mode: at 1280 px the chart keeps
  * more than 70% of the window. */
 #define PRESENTATION_SETUP_WIDTH 340
@@ -294,9 +303,9 @@ set_presentation (PlabWindow *self, gboolean presentation)
   /* On a projector the charts need the width: the sidebar steps aside
    * (F9 brings it back), the setup pane narrows, and both return when the
    * presentation ends. */
+  _plab_widget_set_css_class (GTK_WIDGET (self), "presentation", presentation);
   if (presentation)
     {
-      gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
       self->sidebar_before_presentation = self->show_sidebar;
       self->setup_width_before_presentation = gtk_paned_get_position (self->inner_paned);
       set_show_sidebar (self, FALSE);
@@ -304,7 +313,6 @@ set_presentation (PlabWindow *self, gboolean presentation)
     }
   else
     {
-      gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
       set_show_sidebar (self, self->sidebar_before_presentation);
       gtk_paned_set_position (self->inner_paned, self->setup_width_before_presentation);
     }
@@ -324,10 +332,7 @@ set_chart_only (PlabWindow *self, gboolean chart_only)
   gtk_widget_set_visible (self->setup_pane, !chart_only);
   gtk_widget_set_visible (self->status_bar, !chart_only);
   gtk_widget_set_visible (self->sidebar, !chart_only && self->show_sidebar);
-  if (chart_only)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "chart-only");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "chart-only");
+  _plab_widget_set_css_class (GTK_WIDGET (self), "chart-only", chart_only);
   _plab_window_update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHART_ONLY]);
 }
