@@ -23,16 +23,17 @@ enum
   PLAB_EXIT_USAGE = 2,
 };
 
-/* Prints "plab COMMAND: MESSAGE" as one line on stderr and returns PLAB_EXIT_USAGE. */
-int _plab_cli_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-/* The same for a parser that answers whether the text was good: prints the
- * line and returns FALSE. */
-gboolean _plab_cli_reject (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
 /* Prints "plab COMMAND: MESSAGE" as one line on stderr (control characters
  * that came with the user's text escaped). */
 void _plab_cli_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Prints the line as _plab_cli_error () does and returns PLAB_EXIT_USAGE. */
+#define _plab_cli_usage_error(command, ...)                                                        \
+  (_plab_cli_error ((command), __VA_ARGS__), PLAB_EXIT_USAGE)
+
+/* The same for a parser that answers whether the text was good: prints the
+ * line and returns FALSE. */
+#define _plab_cli_reject(command, ...) (_plab_cli_error ((command), __VA_ARGS__), FALSE)
 
 /* Parses the options of @command; on an error prints one line and returns FALSE. */
 gboolean _plab_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv);

@@ -68,10 +68,10 @@ parse_sweep_count (const char *text, const char *list, gboolean max_ok, int *out
     }
   if (!g_ascii_string_to_signed (text, 10, 1, PLAB_POOL_MAX_WORKERS, &v, NULL))
     {
-      _plab_cli_usage_error (COMMAND,
-                             "--sweep takes worker counts from 1 to %d, like 1,2,4 or 1..max; "
-                             "'%s' in '%s' is not one",
-                             PLAB_POOL_MAX_WORKERS, text, list);
+      _plab_cli_error (COMMAND,
+                       "--sweep takes worker counts from 1 to %d, like 1,2,4 or 1..max; "
+                       "'%s' in '%s' is not one",
+                       PLAB_POOL_MAX_WORKERS, text, list);
       return FALSE;
     }
   *out = (int)v;
@@ -99,8 +99,8 @@ parse_sweep (const char *text, GArray *counts)
             return FALSE;
           if (hi < lo)
             {
-              _plab_cli_usage_error (COMMAND, "--sweep range %s goes down; write it as %d..%d",
-                                     parts[i], hi, lo);
+              _plab_cli_error (COMMAND, "--sweep range %s goes down; write it as %d..%d", parts[i],
+                               hi, lo);
               return FALSE;
             }
         }
@@ -151,8 +151,8 @@ parse_backends (const PlabDemo *demo, const char *text, GArray *backends)
           for (int k = 0; k <= PLAB_BACKEND_MPI; k++)
             if (demo->backends & PLAB_BACKEND_BIT (k))
               g_string_append_printf (names, "%s%s", names->len ? ", " : "", plab_backend_name (k));
-          _plab_cli_usage_error (COMMAND, "%s does not run on the %s backend (it runs on: %s)",
-                                 demo->name, parts[i], names->str);
+          _plab_cli_error (COMMAND, "%s does not run on the %s backend (it runs on: %s)",
+                           demo->name, parts[i], names->str);
           g_string_free (names, TRUE);
           return FALSE;
         }
@@ -182,8 +182,8 @@ parse_set (Runner *self, const char *assignment)
 
       for (size_t i = 0; i < self->demo->n_params; i++)
         g_string_append_printf (names, "%s%s", i ? ", " : "", self->demo->params[i].name);
-      _plab_cli_usage_error (COMMAND, "%s has no parameter '%s' (parameters: %s)", self->demo->name,
-                             key, names->len ? names->str : "none");
+      _plab_cli_error (COMMAND, "%s has no parameter '%s' (parameters: %s)", self->demo->name, key,
+                       names->len ? names->str : "none");
       g_string_free (names, TRUE);
       return FALSE;
     }
@@ -786,10 +786,10 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
     return _plab_cli_reject (COMMAND, "give either -j or --sweep, not both");
   if (args->sweep_text && self->demo->no_worker_axis)
     {
-      _plab_cli_usage_error (COMMAND,
-                             "%s has no worker axis to sweep: %s, so every worker count would "
-                             "measure the same run (leave out --sweep; --repeat repeats it)",
-                             self->demo->name, self->demo->no_worker_axis);
+      _plab_cli_error (COMMAND,
+                       "%s has no worker axis to sweep: %s, so every worker count would "
+                       "measure the same run (leave out --sweep; --repeat repeats it)",
+                       self->demo->name, self->demo->no_worker_axis);
       return FALSE;
     }
   if (args->sweep_text)

@@ -154,44 +154,16 @@ print_one_line (const char *command, const char *message)
   fputs (line->str, stderr);
 }
 
-static void
-print_one_linev (const char *command, const char *format, va_list ap)
-{
-  g_autofree char *message = g_strdup_vprintf (format, ap);
-
-  print_one_line (command, message);
-}
-
 void
 _plab_cli_error (const char *command, const char *format, ...)
 {
+  g_autofree char *message = NULL;
   va_list ap;
 
   va_start (ap, format);
-  print_one_linev (command, format, ap);
+  message = g_strdup_vprintf (format, ap);
   va_end (ap);
-}
-
-int
-_plab_cli_usage_error (const char *command, const char *format, ...)
-{
-  va_list ap;
-
-  va_start (ap, format);
-  print_one_linev (command, format, ap);
-  va_end (ap);
-  return PLAB_EXIT_USAGE;
-}
-
-gboolean
-_plab_cli_reject (const char *command, const char *format, ...)
-{
-  va_list ap;
-
-  va_start (ap, format);
-  print_one_linev (command, format, ap);
-  va_end (ap);
-  return FALSE;
+  print_one_line (command, message);
 }
 
 gboolean
