@@ -544,25 +544,30 @@ call (PlabProxy *proxy, Request *req, Reply *rep)
   return rep->rc;
 }
 
+/* Sends one dict or list operation on the object named @name and waits for
+ * the reply. @key names the entry of a dict operation (NULL for a dict's len
+ * and for lists, whose entries are at index @arg); @arg is also the delta of
+ * an add. */
 static int
-dict_call (PlabProxy *proxy,
-           uint32_t op,
-           const char *dict,
-           const char *key,
-           int64_t arg,
-           const PlabManaged *value,
-           Reply *rep)
+object_call (PlabProxy *proxy,
+             uint32_t op,
+             const char *name,
+             const char *key,
+             int64_t arg,
+             const PlabManaged *value,
+             Reply *rep)
 {
+  bool keyed = op == OP_DICT_ADD || op == OP_DICT_SET || op == OP_DICT_GET || op == OP_DICT_DEL;
   Request req;
 
   memset (&req, 0, sizeof req);
   req.op = op;
   req.arg = arg;
-  if (!name_fits (dict) || (op != OP_DICT_LEN && !name_fits (key)))
+  if (!name_fits (name) || (keyed && !name_fits (key)))
     return PLAB_EINVAL;
   if (value != NULL && !value_valid (value))
     return PLAB_EINVAL;
-  strcpy (req.name, dict);
+  strcpy (req.name, name);
   if (key != NULL)
     strcpy (req.key, key);
   if (value != NULL)
@@ -570,25 +575,24 @@ dict_call (PlabProxy *proxy,
   return call (proxy, &req, rep);
 }
 
+/* The value a get or pop replied with in *@value (none when @rc is an
+ * error); returns @rc. */
 static int
-list_call (PlabProxy *proxy,
-           uint32_t op,
-           const char *list,
-           int64_t index,
-           const PlabManaged *value,
-           Reply *rep)
+reply_value (int rc, const Reply *rep, PlabManaged *value)
 {
-  Request req;
-
-  memset (&req, 0, sizeof req);
-  req.op = op;
-  req.arg = index;
-  if (!name_fits (list) || (value != NULL && !value_valid (value)))
-    return PLAB_EINVAL;
-  strcpy (req.name, list);
   if (value != NULL)
-    value_copy (&req.value, value);
-  return call (proxy, &req, rep);
+    *value = rc == 0 ? rep->value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
+  return rc;
+}
+
+/* The number a len, add or append replied with in *@n, left alone when @rc
+ * is an error; returns @rc. */
+static int
+reply_count (int rc, const Reply *rep, int64_t *n)
+{
+  if (rc == 0 && n != NULL)
+    *n = rep->n;
+  return rc;
 }
 
 int
@@ -598,18 +602,15 @@ plab_proxy_dict_set (PlabProxy *proxy, const char *dict, const char *key, const 
 
   if (value == NULL)
     return PLAB_EINVAL;
-  return dict_call (proxy, OP_DICT_SET, dict, key, 0, value, &rep);
+  return object_call (proxy, OP_DICT_SET, dict, key, 0, value, &rep);
 }
 
 int
 plab_proxy_dict_get (PlabProxy *proxy, const char *dict, const char *key, PlabManaged *value)
 {
   Reply rep;
-  int rc = dict_call (proxy, OP_DICT_GET, dict, key, 0, NULL, &rep);
 
-  if (value != NULL)
-    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
-  return rc;
+  return reply_value (object_call (proxy, OP_DICT_GET, dict, key, 0, NULL, &rep), &rep, value);
 }
 
 int
@@ -620,11 +621,8 @@ plab_proxy_dict_add (PlabProxy *proxy,
                      int64_t *value)
 {
   Reply rep;
-  int rc = dict_call (proxy, OP_DICT_ADD, dict, key, delta, NULL, &rep);
 
-  if (rc == 0 && value != NULL)
-    *value = rep.n;
-  return rc;
+  return reply_count (object_call (proxy, OP_DICT_ADD, dict, key, delta, NULL, &rep), &rep, value);
 }
 
 int
@@ -632,18 +630,15 @@ plab_proxy_dict_del (PlabProxy *proxy, const char *dict, const char *key)
 {
   Reply rep;
 
-  return dict_call (proxy, OP_DICT_DEL, dict, key, 0, NULL, &rep);
+  return object_call (proxy, OP_DICT_DEL, dict, key, 0, NULL, &rep);
 }
 
 int
 plab_proxy_dict_len (PlabProxy *proxy, const char *dict, int64_t *len)
 {
   Reply rep;
-  int rc = dict_call (proxy, OP_DICT_LEN, dict, NULL, 0, NULL, &rep);
 
-  if (rc == 0 && len != NULL)
-    *len = rep.n;
-  return rc;
+  return reply_count (object_call (proxy, OP_DICT_LEN, dict, NULL, 0, NULL, &rep), &rep, len);
 }
 
 int
@@ -689,25 +684,18 @@ int
 plab_proxy_list_append (PlabProxy *proxy, const char *list, const PlabManaged *value, int64_t *len)
 {
   Reply rep;
-  int rc;
 
   if (value == NULL)
     return PLAB_EINVAL;
-  rc = list_call (proxy, OP_LIST_APPEND, list, 0, value, &rep);
-  if (rc == 0 && len != NULL)
-    *len = rep.n;
-  return rc;
+  return reply_count (object_call (proxy, OP_LIST_APPEND, list, NULL, 0, value, &rep), &rep, len);
 }
 
 int
 plab_proxy_list_get (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
 {
   Reply rep;
-  int rc = list_call (proxy, OP_LIST_GET, list, index, NULL, &rep);
 
-  if (value != NULL)
-    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
-  return rc;
+  return reply_value (object_call (proxy, OP_LIST_GET, list, NULL, index, NULL, &rep), &rep, value);
 }
 
 int
@@ -717,27 +705,21 @@ plab_proxy_list_set (PlabProxy *proxy, const char *list, int64_t index, const Pl
 
   if (value == NULL)
     return PLAB_EINVAL;
-  return list_call (proxy, OP_LIST_SET, list, index, value, &rep);
+  return object_call (proxy, OP_LIST_SET, list, NULL, index, value, &rep);
 }
 
 int
 plab_proxy_list_len (PlabProxy *proxy, const char *list, int64_t *len)
 {
   Reply rep;
-  int rc = list_call (proxy, OP_LIST_LEN, list, 0, NULL, &rep);
 
-  if (rc == 0 && len != NULL)
-    *len = rep.n;
-  return rc;
+  return reply_count (object_call (proxy, OP_LIST_LEN, list, NULL, 0, NULL, &rep), &rep, len);
 }
 
 int
 plab_proxy_list_pop (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
 {
   Reply rep;
-  int rc = list_call (proxy, OP_LIST_POP, list, index, NULL, &rep);
 
-  if (value != NULL)
-    *value = rc == 0 ? rep.value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
-  return rc;
+  return reply_value (object_call (proxy, OP_LIST_POP, list, NULL, index, NULL, &rep), &rep, value);
 }
