@@ -44,8 +44,6 @@ const PlabParamSpec _plab_demo_futures_params[N_PARAMS] = {
                       100, 5, 2000, NULL, "ms" },
 };
 
-static const int units_of[8] = { 5, 2, 1, 3, 4, 6, 2, 1 };
-
 enum
 {
   WAY_AS_COMPLETED,
@@ -68,12 +66,6 @@ typedef struct
   int wrong; /* results that were not x * x */
 } Futures;
 
-static int
-units (int task)
-{
-  return units_of[task % 8];
-}
-
 /* The texts' slow_square: sleeps, then returns x * x for x = task + 1. */
 static int
 slow_square_cb (const void *item, void *result, void *user_data)
@@ -81,7 +73,7 @@ slow_square_cb (const void *item, void *result, void *user_data)
   const Futures *f = user_data;
   int32_t task = *(const int32_t *)item;
   int64_t x = task + 1;
-  int rc = plab_sleep_ns (units (task) * f->unit_ns);
+  int rc = plab_sleep_ns (_plab_demo_sleep_units (task) * f->unit_ns);
 
   *(int64_t *)result = x * x;
   return rc;
@@ -92,7 +84,7 @@ label_cb (size_t index, const void *item, char *label, size_t size, void *user_d
 {
   int32_t task = *(const int32_t *)item;
 
-  snprintf (label, size, "square %d (%d units)", task + 1, units (task));
+  snprintf (label, size, "square %d (%d units)", task + 1, _plab_demo_sleep_units (task));
 }
 
 static int
@@ -233,7 +225,7 @@ result_json (const Futures *f)
                           "seconds");
   for (int i = 0; i < f->n; i++)
     {
-      snprintf (names[i], sizeof names[i], "%d (%d)", i + 1, units (i));
+      snprintf (names[i], sizeof names[i], "%d (%d)", i + 1, _plab_demo_sleep_units (i));
       cats[i] = names[i];
     }
   for (int w = 0; w < N_WAYS; w++)

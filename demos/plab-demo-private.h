@@ -199,6 +199,16 @@ typedef struct
   const int64_t *joined_ns;
 } PlabSleepersTimes;
 
+/* How many units task @task of the sleepers and futures demos waits: 5, 2,
+ * 1, 3, 4, 6, 2, 1 in turn, the sleeps of the texts' examples. */
+static inline int
+_plab_demo_sleep_units (int task)
+{
+  static const int units[] = { 5, 2, 1, 3, 4, 6, 2, 1 };
+
+  return units[task % (int)(sizeof units / sizeof units[0])];
+}
+
 /* The sleepers demo's check, apart from the run so that a test can give it
  * any timings. It judges correctness only: every sleeper woke, none woke
  * before its time, each join returned after its sleeper woke, and on the

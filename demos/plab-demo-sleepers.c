@@ -48,8 +48,6 @@ const PlabParamSpec _plab_demo_sleepers_params[N_PARAMS] = {
                       200, 10, 2000, NULL, "ms" },
 };
 
-static const int units_of[MAX_SLEEPERS] = { 5, 2, 1, 3, 4, 6, 2, 1 };
-
 /* unit_ns is written by the parent before it starts the sleepers. Written
  * by sleeper i only (start_ns[i], end_ns[i]), read by the parent after it
  * joined sleeper i. */
@@ -60,17 +58,18 @@ typedef struct
   int64_t end_ns[MAX_SLEEPERS];
 } SleepersShared;
 
-/* Sleeper i, the i-th started, waits units_of[i] units. */
+/* Sleeper i, the i-th started, waits _plab_demo_sleep_units (i) units. */
 static int
 sleeper_cb (PlabCrew *crew, void *arg)
 {
   SleepersShared *sh = arg;
   int i = _plab_crew_index (crew);
+  int units = _plab_demo_sleep_units (i);
   char label[PLAB_LABEL_MAX];
 
-  snprintf (label, sizeof label, "sleep %d unit%s", units_of[i], units_of[i] == 1 ? "" : "s");
+  snprintf (label, sizeof label, "sleep %d unit%s", units, units == 1 ? "" : "s");
   sh->start_ns[i] = plab_now_ns ();
-  if (!_plab_demo_wait (crew, units_of[i] * sh->unit_ns, PLAB_SPAN_SLEEP, i, label))
+  if (!_plab_demo_wait (crew, units * sh->unit_ns, PLAB_SPAN_SLEEP, i, label))
     return 1;
   sh->end_ns[i] = plab_now_ns ();
   return 0;
@@ -111,8 +110,10 @@ result_json (int n,
 
   for (int i = 0; i < n; i++)
     {
-      sum += units_of[i];
-      longest = units_of[i] > longest ? units_of[i] : longest;
+      int units = _plab_demo_sleep_units (i);
+
+      sum += units;
+      longest = units > longest ? units : longest;
       slept[i] = (sh->end_ns[i] - sh->start_ns[i]) / 1e9;
       finished[i] = (sh->end_ns[i] - t0) / 1e9;
       order[i] = i;
@@ -134,17 +135,18 @@ result_json (int n,
   plab_buf_printf (&buf, ", \"overlapped\": %s", total_ns < sum * unit_ns ? "true" : "false");
   plab_buf_append (&buf, ", \"finish_order\": \"");
   for (int i = 0; i < n; i++)
-    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", order[i] + 1, units_of[order[i]]);
+    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", order[i] + 1,
+                     _plab_demo_sleep_units (order[i]));
   plab_buf_append (&buf, "\", \"join_order\": \"");
   for (int i = 0; i < n; i++)
-    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, units_of[i]);
+    plab_buf_printf (&buf, "%s%d (%d)", i ? ", " : "", i + 1, _plab_demo_sleep_units (i));
   plab_buf_append (&buf, "\", ");
   _plab_demo_json_figure (&buf, "bars", "When each sleeper finished", "sleeper (units)", "seconds");
   for (int i = 0; i < n; i++)
     {
       char name[48];
 
-      snprintf (name, sizeof name, "sleeper %d (%d)", i + 1, units_of[i]);
+      snprintf (name, sizeof name, "sleeper %d (%d)", i + 1, _plab_demo_sleep_units (i));
       if (i)
         plab_buf_append (&buf, ", ");
       plab_json_write_string (&buf, name);
@@ -237,10 +239,10 @@ _plab_demo_sleepers_run (PlabDemoRun *run)
   for (int i = 0; i < n; i++)
     {
       char name[PLAB_LANE_NAME_MAX];
+      int units = _plab_demo_sleep_units (i);
 
-      wait_ns[i] = units_of[i] * unit_ns;
-      snprintf (name, sizeof name, "sleeper %d (%d unit%s)", i + 1, units_of[i],
-                units_of[i] == 1 ? "" : "s");
+      wait_ns[i] = units * unit_ns;
+      snprintf (name, sizeof name, "sleeper %d (%d unit%s)", i + 1, units, units == 1 ? "" : "s");
       rc = _plab_crew_start (crew, name, sleeper_cb, sh);
       if (rc < 0)
         goto fail;
