@@ -502,6 +502,26 @@ _plab_chart_legend (cairo_t *cr,
   return cy + line_h - y;
 }
 
+PlabRect
+_plab_chart_plot_under_legend (cairo_t *cr,
+                               const PlabChartStyle *style,
+                               PlabRect area,
+                               const PlabTicks *y_ticks,
+                               double bottom_room,
+                               const PlabLegendItem *items,
+                               int n_items)
+{
+  double legend_h = _plab_chart_legend (cr, style, items, n_items, area.x, area.y, area.w, false);
+  PlabRect plot;
+
+  plot.x = area.x + _plab_chart_y_axis_room (cr, style, y_ticks);
+  plot.y = area.y + legend_h + style->padding;
+  plot.w = area.x + area.w - plot.x;
+  plot.h = area.y + area.h - plot.y - bottom_room;
+  _plab_chart_legend (cr, style, items, n_items, plot.x, area.y, plot.w, true);
+  return plot;
+}
+
 void
 _plab_chart_legend_add (PlabLegendItem *items,
                         int *n_items,

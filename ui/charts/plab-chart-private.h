@@ -140,6 +140,18 @@ double _plab_chart_legend (cairo_t *cr,
                            double max_width,
                            bool draw);
 
+/* Lays a plot out in @area: the legend of @items on top (none when @n_items
+ * is 0), room on the left for a y axis with @y_ticks and @bottom_room below
+ * for what goes under the plot. Draws the legend, over the plot's width, and
+ * returns the plot. */
+PlabRect _plab_chart_plot_under_legend (cairo_t *cr,
+                                        const PlabChartStyle *style,
+                                        PlabRect area,
+                                        const PlabTicks *y_ticks,
+                                        double bottom_room,
+                                        const PlabLegendItem *items,
+                                        int n_items);
+
 /* Appends an item to @items, of which there are *@n_items, and counts it. */
 void _plab_chart_legend_add (PlabLegendItem *items,
                              int *n_items,

@@ -122,7 +122,6 @@ draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabR
   PlabAxis ax, ay;
   PlabTicks tx, ty;
   PlabRect plot;
-  double legend_h;
 
   if (n_series > MAX_SERIES)
     n_series = MAX_SERIES;
@@ -156,12 +155,8 @@ draw_lines (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabR
   plab_axis_ticks (&ax, 8, &tx);
   plab_axis_ticks (&ay, 6, &ty);
 
-  legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
-  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty);
-  plot.y = area.y + legend_h + style->padding;
-  plot.w = area.x + area.w - plot.x;
-  plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
-  _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
+  plot = _plab_chart_plot_under_legend (cr, style, area, &ty, _plab_chart_x_axis_room (style),
+                                        items, (int)n_series);
   _plab_chart_y_axis (cr, style, plot, &ay, &ty,
                       plab_json_string (plab_json_get (fig, "y_label"), "y"));
   _plab_chart_x_axis (cr, style, plot, &ax, &tx,
@@ -308,7 +303,7 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
   const PlabJson *cats = plab_json_get (fig, "categories");
   size_t n_series = plab_json_length (series), n_cats = plab_json_length (cats);
   PlabLegendItem items[MAX_SERIES];
-  double ymin = 0, ymax = -INFINITY, legend_h = 0, slot;
+  double ymin = 0, ymax = -INFINITY, slot;
   bool stacked = strcmp (plab_json_string (plab_json_get (fig, "kind"), "bars"), "stacked") == 0;
   bool by_category = n_series == 1 && !stacked;
   PlabAxis ay;
@@ -357,14 +352,8 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
 
   /* One series: each bar takes its category's colour (a backend keeps its
    * colour from the other charts), and the legend is not needed. */
-  if (!by_category)
-    legend_h = _plab_chart_legend (cr, style, items, (int)n_series, area.x, area.y, area.w, false);
-  plot.x = area.x + _plab_chart_y_axis_room (cr, style, &ty);
-  plot.y = area.y + legend_h + style->padding;
-  plot.w = area.x + area.w - plot.x;
-  plot.h = area.y + area.h - plot.y - _plab_chart_x_axis_room (style);
-  if (!by_category)
-    _plab_chart_legend (cr, style, items, (int)n_series, plot.x, area.y, plot.w, true);
+  plot = _plab_chart_plot_under_legend (cr, style, area, &ty, _plab_chart_x_axis_room (style),
+                                        items, by_category ? 0 : (int)n_series);
   _plab_chart_y_axis (cr, style, plot, &ay, &ty,
                       plab_json_string (plab_json_get (fig, "y_label"),
                                         by_category ? items[0].label : "value"));

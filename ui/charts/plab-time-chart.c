@@ -370,7 +370,7 @@ plab_time_chart_draw (cairo_t *cr,
   PlabLegendItem items[PLAB_PALETTE_SIZE + 2];
   int n_items;
   const char *unit;
-  double top, legend_h;
+  double top;
   char title[64], baseline_text[96];
 
   if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
@@ -389,13 +389,10 @@ plab_time_chart_draw (cairo_t *cr,
   plab_axis_make_nice (&f.axis, 6);
   plab_axis_ticks (&f.axis, 6, &ticks);
 
-  legend_h = _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false);
-  f.plot.x = body.x + _plab_chart_y_axis_room (cr, style, &ticks);
-  f.plot.y = body.y + legend_h + style->padding;
-  f.plot.w = body.x + body.w - f.plot.x;
   /* Two rows under the bars: workers, then the backend of the group. */
-  f.plot.h = body.y + body.h - f.plot.y - style->tick_size * 1.6 - style->label_size * 2.6;
-  _plab_chart_legend (cr, style, items, n_items, f.plot.x, body.y, f.plot.w, true);
+  f.plot = _plab_chart_plot_under_legend (cr, style, body, &ticks,
+                                          style->tick_size * 1.6 + style->label_size * 2.6, items,
+                                          n_items);
 
   snprintf (title, sizeof title, "wall time (%s)", unit);
   _plab_chart_y_axis (cr, style, f.plot, &f.axis, &ticks, title);
