@@ -238,15 +238,11 @@ result_json (const Counting *c, int n, bool serial)
   plab_buf_append (&buf, ", ");
   _plab_demo_json_bars_series (&buf, "expected", expect, (size_t)k);
   plab_buf_append (&buf, "], \"notes\": [");
-  for (int v = 0, first = 1; v < N_VARIANTS; v++)
-    {
-      if (!c->variants[v])
-        continue;
-      plab_buf_printf (&buf, "%s\"%s: %lld of %lld in %.3f s\"", first ? "" : ", ",
-                       variant_labels[v], (long long)counted (c->sh, v), (long long)expected,
-                       variant_seconds (c->sh, n, v, serial));
-      first = 0;
-    }
+  for (int v = 0, shown = 0; v < N_VARIANTS; v++)
+    if (c->variants[v])
+      _plab_demo_json_note (&buf, shown++, "%s: %lld of %lld in %.3f s", variant_labels[v],
+                            (long long)counted (c->sh, v), (long long)expected,
+                            variant_seconds (c->sh, n, v, serial));
   plab_buf_append (&buf, "]}}");
   return plab_buf_steal (&buf);
 }

@@ -189,13 +189,9 @@ result_json (const Printed *printed, const bool *ran, int expected)
   _plab_demo_json_bar_table (&buf, used, (size_t)k,
                              (const char *const[]){ "whole lines", "mixed-up lines" }, values, 2);
   plab_buf_append (&buf, ", \"notes\": [");
-  for (int m = 0, first = 1; m < 2; m++)
+  for (int m = 0, shown = 0; m < 2; m++)
     if (ran[m])
-      {
-        plab_buf_append (&buf, first ? "" : ", ");
-        plab_json_write_string (&buf, printed[m].sample);
-        first = 0;
-      }
+      _plab_demo_json_note (&buf, shown++, "%s", printed[m].sample);
   plab_buf_append (&buf, "]}}");
   return plab_buf_steal (&buf);
 }

@@ -255,6 +255,11 @@ int _plab_demo_pool_map_tasks (PlabDemoRun *run,
 void _plab_demo_check_append (PlabDemoRun *run, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* Appends note @index of a result's "notes" list, formatted as printf ()
+ * does and written as a JSON string: after ", " when @index is above 0. */
+void _plab_demo_json_note (PlabBuf *buf, int index, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 /* Appends the member `, "@key": @value`, the value as
  * plab_json_write_short () writes it: a member after the first. */
 void _plab_demo_json_short (PlabBuf *buf, const char *key, double value);

@@ -277,16 +277,13 @@ result_json (const Starts *st)
                           "start method", "ms (median)");
   _plab_demo_json_bar_values (&buf, cats, "start (ms)", cost, (size_t)k);
   plab_buf_append (&buf, ", \"notes\": [");
-  for (int m = 0, first = 1; m < PLAB_N_START_METHODS; m++)
+  for (int m = 0, shown = 0; m < PLAB_N_START_METHODS; m++)
     if (st->methods[m])
-      {
-        plab_buf_printf (&buf, "%s\"%s: %.2f ms a start; the global %s; %d thread(s)\"",
-                         first ? "" : ", ", plab_start_method_name (m), st->start_ms[m],
-                         st->seen[m][0].mark == MARK_CHANGED ? "as the parent changed it"
-                                                             : "as the program began",
-                         st->seen[m][0].threads);
-        first = 0;
-      }
+      _plab_demo_json_note (&buf, shown++, "%s: %.2f ms a start; the global %s; %d thread(s)",
+                            plab_start_method_name (m), st->start_ms[m],
+                            st->seen[m][0].mark == MARK_CHANGED ? "as the parent changed it"
+                                                                : "as the program began",
+                            st->seen[m][0].threads);
   plab_buf_append (&buf, "]}}");
   return plab_buf_steal (&buf);
 }

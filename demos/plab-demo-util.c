@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plab-demo-private.h"
@@ -61,6 +62,28 @@ _plab_demo_serial_number (const PlabDemoRun *run, const char *key)
   value = serial ? plab_json_number (plab_json_get (serial, key), 0) : 0;
   plab_json_free (serial);
   return value > 0 ? value : 0;
+}
+
+void
+_plab_demo_json_note (PlabBuf *buf, int index, const char *format, ...)
+{
+  va_list ap;
+  char *text;
+  int len;
+
+  va_start (ap, format);
+  len = vsnprintf (NULL, 0, format, ap);
+  va_end (ap);
+  text = len >= 0 ? malloc ((size_t)len + 1) : NULL;
+  if (text == NULL)
+    return;
+  va_start (ap, format);
+  vsnprintf (text, (size_t)len + 1, format, ap);
+  va_end (ap);
+  if (index > 0)
+    plab_buf_append (buf, ", ");
+  plab_json_write_string (buf, text);
+  free (text);
 }
 
 void
