@@ -132,6 +132,15 @@ test_dict_and_namespace (void)
   g_assert_cmpint (plab_proxy_dict_len (p, "scores", &n), ==, 0);
   g_assert_cmpint (n, ==, 3);
 
+  /* Every dict operation but len names its entry: one without a key is
+   * refused before it travels, and changes nothing. */
+  g_assert_cmpint (plab_proxy_dict_get (p, "scores", NULL, &v), ==, PLAB_EINVAL);
+  g_assert_cmpint (v.type, ==, PLAB_MANAGED_NONE);
+  g_assert_cmpint (plab_proxy_dict_del (p, "scores", NULL), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_proxy_dict_add (p, "scores", NULL, 1, &n), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_proxy_dict_len (p, "scores", &n), ==, 0);
+  g_assert_cmpint (n, ==, 3);
+
   /* A string too long for a value is refused, never cut. */
   longest[PLAB_MANAGER_STR_MAX - 1] = 'y';
   g_assert_cmpint (plab_managed_string (longest, &v), ==, PLAB_EINVAL);
