@@ -2,10 +2,20 @@
  *
  * The runner does not link Open MPI: it starts the demo's ranks with
  * mpirun (plab-mpi-rank, one per worker, on this machine or on the hosts of
- * a host file), reads what every rank records from mpirun's stdout (the
- * line format is described in plab-mpi-rank.c), and puts each rank's spans
+ * a host file), reads what every rank records (the line format is
+ * described in plab-mpi-rank.c), and puts each rank's spans
  * into a lane of the run's trace named "host:rank", on the runner's clock.
  * The recording engine then stores the run as it stores any other.
+ *
+ * mpirun forwards the ranks' output in pieces of its own size and writes
+ * the pieces of all ranks into its one stdout, where a piece may land in
+ * the middle of another rank's line. So it is also told to write each
+ * rank's output to a file of its own (--output-filename), which the runner
+ * reads as the run goes: the lines there are whole and in order. A rank on
+ * another host writes that file on its own host; where the runner never
+ * sees it (no shared file system), the rank's lines are read from mpirun's
+ * stdout at the end, and a line that another rank's piece cut into is left
+ * out.
  *
  * A rank's clock is brought to rank 0's with the offset the rank measured
  * at its start; the offset it measured at its end, and the uncertainty of
@@ -19,6 +29,7 @@
  * which mpirun says so names the rank and its host.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +38,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "plab-cli-run-private.h"
 #include "plab-demo-private.h"
@@ -65,7 +78,18 @@ typedef struct
   char **result;     /* rank 0's R line, split: check_ok, check message, result JSON */
   GString *out_line; /* a partial stdout line */
   GString *err;      /* the end of mpirun's stderr */
+
+  /* Each rank's output file, under out_dir (see the top of this file). */
+  char *out_dir;
+  GArray *files;       /* RankFile, by rank */
+  GPtrArray *fallback; /* per rank, a GPtrArray of its lines on mpirun's stdout */
 } MpiReader;
+
+typedef struct
+{
+  int fd; /* -1 until the file is there */
+  GString *partial;
+} RankFile;
 
 static MpiRank *
 rank_at (MpiReader *self, int rank)
@@ -163,17 +187,24 @@ on_span (MpiReader *self, int rank, char **f, int n)
   PlabEvent e = { 0 };
   int kind;
 
-  if (r == NULL || n < 7)
+  gint64 v[6];
+
+  /* A line that another rank's output cut into has too many fields or a
+   * field that is no number: it is left out, not read as a wrong span. */
+  if (r == NULL || n != 7)
     return;
-  kind = atoi (f[0]);
-  if (kind < 0 || kind >= PLAB_N_SPAN_KINDS)
+  for (int i = 0; i < 6; i++)
+    if (!g_ascii_string_to_signed (f[i], 10, G_MININT64, G_MAXINT64, &v[i], NULL))
+      return;
+  kind = (int)v[0];
+  if (kind < 0 || kind >= PLAB_N_SPAN_KINDS || v[2] < v[1] || v[4] < 0 || v[4] > 255)
     return;
   e.kind = (uint8_t)kind;
-  e.start_ns = atoll (f[1]);
-  e.end_ns = atoll (f[2]);
-  e.task_id = atoll (f[3]);
-  e.flow = (uint8_t)atoi (f[4]);
-  e.item = atoi (f[5]);
+  e.start_ns = v[1];
+  e.end_ns = v[2];
+  e.task_id = v[3];
+  e.flow = (uint8_t)v[4];
+  e.item = (int)v[5];
   g_strlcpy (e.label, f[6], sizeof e.label);
   if (r->lane >= 0)
     append_span (self, r, &e);
@@ -307,18 +338,16 @@ finish_result (MpiReader *self)
   run->result_json = g_string_free (json, FALSE);
 }
 
+/* A line of the rank protocol, from a rank's file or, for a rank whose
+ * file never came, from mpirun's stdout. */
 static void
 on_line (MpiReader *self, const char *line)
 {
   g_auto (GStrv) f = NULL;
   int n, rank;
 
-  if (!g_str_has_prefix (line, "@plab\t"))
-    {
-      /* A demo never prints; whatever else comes is mpirun's or a library's. */
-      g_string_append_printf (self->err, "%s\n", line);
-      return;
-    }
+  if (!g_str_has_prefix (line, "@plab\t") || strstr (line + 1, "@plab\t") != NULL)
+    return; /* two ranks' pieces in one line: neither can be read */
   f = g_strsplit (line, "\t", 11);
   n = (int)g_strv_length (f);
   if (n < 3)
@@ -337,6 +366,60 @@ on_line (MpiReader *self, const char *line)
       f = g_strsplit (line, "\t", 6);
       self->result = g_strv_length (f) == 6 ? g_strdupv (f + 3) : NULL;
     }
+}
+
+/* A line of mpirun's stdout: a rank's line is kept for the end, in case
+ * its file never comes; anything else is mpirun's or a library's (a demo
+ * never prints). */
+static void
+on_stdout_line (MpiReader *self, const char *line)
+{
+  gint64 rank;
+  const char *tab;
+  GPtrArray **lines;
+
+  if (!g_str_has_prefix (line, "@plab\t"))
+    {
+      g_string_append_printf (self->err, "%s\n", line);
+      return;
+    }
+  tab = strchr (line + 6, '\t');
+  if (tab == NULL)
+    return;
+  {
+    g_autofree char *field = g_strndup (line + 6, (gsize)(tab - line - 6));
+
+    if (!g_ascii_string_to_signed (field, 10, 0, self->run->workers - 1, &rank, NULL))
+      return;
+  }
+  if (g_array_index (self->files, RankFile, rank).fd >= 0)
+    return; /* its file gives it whole */
+  if (self->fallback->len <= (guint)rank)
+    g_ptr_array_set_size (self->fallback, (guint)rank + 1);
+  lines = (GPtrArray **)&self->fallback->pdata[rank];
+  if (*lines == NULL)
+    *lines = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (*lines, g_strdup (line));
+}
+
+/* Where mpirun writes rank @rank's stdout under out_dir: JOB/rank.N/stdout,
+ * JOB being the one folder it made. NULL while there is none. */
+static char *
+rank_file_path (MpiReader *self, int rank)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->out_dir, 0, NULL);
+  const char *job;
+
+  while (dir != NULL && (job = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *name = g_strdup_printf ("rank.%d", rank);
+      char *path = g_build_filename (self->out_dir, job, name, "stdout", NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return path;
+      g_free (path);
+    }
+  return NULL;
 }
 
 /* Reads what there is on @fd. Returns false at its end. */
@@ -358,12 +441,58 @@ read_fd (MpiReader *self, int fd, bool is_stdout)
   for (ssize_t i = 0; i < n; i++)
     if (buf[i] == '\n')
       {
-        on_line (self, self->out_line->str);
+        on_stdout_line (self, self->out_line->str);
         g_string_truncate (self->out_line, 0);
       }
     else
       g_string_append_c (self->out_line, buf[i]);
   return true;
+}
+
+/* Reads what has come into each rank's file since the last call, line by
+ * line; a file not there yet is looked for again. */
+static void
+read_rank_files (MpiReader *self)
+{
+  for (guint r = 0; r < self->files->len; r++)
+    {
+      RankFile *rf = &g_array_index (self->files, RankFile, r);
+      char buf[16384];
+      ssize_t n;
+
+      if (rf->fd < 0)
+        {
+          g_autofree char *path = rank_file_path (self, (int)r);
+
+          if (path == NULL || (rf->fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+            continue;
+        }
+      while ((n = read (rf->fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+          if (buf[i] == '\n')
+            {
+              on_line (self, rf->partial->str);
+              g_string_truncate (rf->partial, 0);
+            }
+          else
+            g_string_append_c (rf->partial, buf[i]);
+    }
+}
+
+/* The lines of the ranks whose file the runner never saw, as mpirun's
+ * stdout gave them. */
+static void
+read_fallback (MpiReader *self)
+{
+  for (guint r = 0; r < self->fallback->len && r < self->files->len; r++)
+    {
+      GPtrArray *lines = g_ptr_array_index (self->fallback, r);
+
+      if (lines == NULL || g_array_index (self->files, RankFile, r).fd >= 0)
+        continue;
+      for (guint i = 0; i < lines->len; i++)
+        on_line (self, lines->pdata[i]);
+    }
 }
 
 /* The line in which mpirun names a rank that died, made into one sentence,
@@ -454,18 +583,51 @@ find_rank_program (void)
 }
 
 static void
+free_lines (gpointer lines)
+{
+  if (lines != NULL)
+    g_ptr_array_unref (lines);
+}
+
+/* Removes @path and what is under it (the ranks' output files: a few
+ * folders deep). */
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
 child_setup_cb (gpointer user_data)
 {
   setpgid (0, 0);
 }
 
 static GPtrArray *
-mpirun_argv (PlabDemoRun *run, const char *mpirun, const char *rank_program, const char *hosts)
+mpirun_argv (PlabDemoRun *run,
+             const char *mpirun,
+             const char *rank_program,
+             const char *hosts,
+             const char *out_dir)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   char value[64];
 
   g_ptr_array_add (argv, g_strdup (mpirun));
+  g_ptr_array_add (argv, g_strdup ("--output-filename"));
+  g_ptr_array_add (argv, g_strdup (out_dir));
   g_ptr_array_add (argv, g_strdup ("-n"));
   g_ptr_array_add (argv, g_strdup_printf ("%d", run->workers));
   /* More ranks than cores is a lesson, not an error. */
@@ -516,6 +678,7 @@ watch (MpiReader *self, GPid pid, int out_fd, int err_fd)
           if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
               && !read_fd (self, fds[i].fd, i == 0))
             fds[i].fd = -1;
+      read_rank_files (self);
       if (self->err->len > STDERR_KEEP)
         g_string_erase (self->err, 0, self->err->len - STDERR_KEEP);
       plab_trace_drain (self->run->trace);
@@ -553,13 +716,30 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
                 "plab-mpi-rank not found next to plab or on PATH: build plab with Open MPI");
       return PLAB_ENOTFOUND;
     }
-  argv = mpirun_argv (run, mpirun, rank_program, hosts);
+  reader.out_dir = g_dir_make_tmp ("plab-mpi-XXXXXX", &error);
+  if (reader.out_dir == NULL)
+    {
+      snprintf (run->error, sizeof run->error, "cannot make a folder for the ranks' output: %s",
+                error->message);
+      return PLAB_ESYS;
+    }
+  argv = mpirun_argv (run, mpirun, rank_program, hosts, reader.out_dir);
   if (!g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                  child_setup_cb, NULL, &pid, NULL, &out_fd, &err_fd, &error))
     {
       snprintf (run->error, sizeof run->error, "cannot start mpirun: %s", error->message);
+      remove_tree (reader.out_dir);
+      g_free (reader.out_dir);
       return PLAB_ESYS;
     }
+  reader.files = g_array_new (FALSE, TRUE, sizeof (RankFile));
+  g_array_set_size (reader.files, (guint)run->workers);
+  for (int r = 0; r < run->workers; r++)
+    {
+      g_array_index (reader.files, RankFile, r).fd = -1;
+      g_array_index (reader.files, RankFile, r).partial = g_string_new (NULL);
+    }
+  reader.fallback = g_ptr_array_new_with_free_func (free_lines);
   reader.ranks = g_array_new (FALSE, TRUE, sizeof (MpiRank));
   gethostname (reader.here, sizeof reader.here - 1);
   reader.out_line = g_string_new (NULL);
@@ -572,7 +752,9 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
   close (out_fd);
   close (err_fd);
   if (reader.out_line->len)
-    on_line (&reader, reader.out_line->str);
+    on_stdout_line (&reader, reader.out_line->str);
+  read_rank_files (&reader);
+  read_fallback (&reader);
 
   if (run->cancel && *run->cancel)
     {
@@ -609,6 +791,18 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
   g_strfreev (reader.result);
   g_string_free (reader.out_line, TRUE);
   g_string_free (reader.err, TRUE);
+  for (guint r = 0; r < reader.files->len; r++)
+    {
+      RankFile *rf = &g_array_index (reader.files, RankFile, r);
+
+      if (rf->fd >= 0)
+        close (rf->fd);
+      g_string_free (rf->partial, TRUE);
+    }
+  g_array_unref (reader.files);
+  g_ptr_array_unref (reader.fallback);
+  remove_tree (reader.out_dir);
+  g_free (reader.out_dir);
   return rc;
 }
 

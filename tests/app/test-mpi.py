@@ -26,6 +26,7 @@ missing. Limits only catch hangs. Speaks TAP.
 Usage: test-mpi.py [BUILD_DIR [CASE...]]   (default: $PLAB_BUILD_DIR, else ./build)
 """
 
+import glob
 import json
 import os
 import shutil
@@ -236,6 +237,31 @@ def messages_ratio_grows(db):
     assert {"send", "receive", "task"} <= kinds, kinds
 
 
+def every_span_arrives(db):
+    """Four ranks writing 40,000 task spans at once: mpirun merges their
+    output in pieces that cut lines, so every span must come from the rank's
+    own file, whole; none lost, none read wrong, no folder left behind."""
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "plab-mpi-*")))
+    n = 40000
+    p = plab(db, "squares", "-b", "mpi", "-j", "4", "--set", f"n={n}", "--set", "chunk_size=1",
+             "--set", "work=0")
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    run = last_run(db)
+    tasks = sum(c for _, kind, c in run["spans"] if kind == "task")
+    assert tasks == n, f"{tasks} task spans of {n}"
+    con = sqlite3.connect(db)
+    try:
+        labels = con.execute(
+            "SELECT count(*), count(DISTINCT task_id) FROM spans JOIN span_kinds k USING (kind) "
+            "WHERE run_id = ? AND k.name = 'task' AND label = 'squares ' || task_id || '..' || task_id",
+            (run["id"],)).fetchone()
+    finally:
+        con.close()
+    assert labels == (n, n), f"{labels} whole task spans of {n}"
+    left = set(glob.glob(os.path.join(tempfile.gettempdir(), "plab-mpi-*"))) - before
+    assert not left, f"left behind: {left}"
+
+
 def crashed_rank(db):
     """Rank 1 holds item 15000 of 20000 and dies of SIGSEGV on it."""
     t0 = time.monotonic()
@@ -420,7 +446,7 @@ def main():
     if os.environ.get("ASAN_OPTIONS"):
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
-    tests += [listed_backends, messages_ratio_grows, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
+    tests += [listed_backends, messages_ratio_grows, every_span_arrives, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
     if os.geteuid() == 0:
         tests.append(two_hosts)
     else:
