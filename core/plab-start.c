@@ -390,10 +390,15 @@ forkserver_worker (pid_t runner, const char *buf, const int *fds, int n_fds)
   boot_run (buf, fds, n_fds);
 }
 
+/* The server's boot message buffer. Held at file scope: a worker forked
+ * from the server runs on from inside forkserver_main () and never frees
+ * it, and a pointer here keeps it reachable to a leak checker there. */
+static char *forkserver_buf;
+
 static _Noreturn void
 forkserver_main (int sock, pid_t runner)
 {
-  char *buf = malloc (sizeof (BootHeader) + BOOT_MAX_PAYLOAD);
+  char *buf = forkserver_buf = malloc (sizeof (BootHeader) + BOOT_MAX_PAYLOAD);
   int fds[BOOT_MAX_FDS];
   int n_fds;
 

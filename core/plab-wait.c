@@ -18,6 +18,8 @@
 #include "plab-trace.h"
 
 #define WAIT_MAX 1024
+/* How often a process without a sentinel is asked whether it ended. */
+#define ASKED_SLICE_NS 10000000LL
 
 PlabWaitable
 plab_waitable_process (PlabProcess *process)
@@ -51,6 +53,13 @@ collect_fds (PlabWaitable *objs, int n, struct pollfd *pfds)
           if (objs[i].u.process == NULL)
             return PLAB_EINVAL;
           fd = plab_process_sentinel (objs[i].u.process);
+          if (fd == PLAB_ESYS)
+            {
+              /* No pidfd (a kernel before 5.3, or valgrind): poll ()
+               * skips the entry, and poll_ready () asks the process. */
+              pfds[i] = (struct pollfd){ .fd = -1 };
+              continue;
+            }
           if (fd < 0)
             return fd;
           break;
@@ -96,11 +105,32 @@ buffered_ready (PlabWaitable *objs, int n)
 
 /* poll () until something is ready or @deadline (negative: none) passes,
  * in slices when the thread watches a cancel flag. */
+/* Marks the processes without a sentinel that have ended. Returns how many. */
+static int
+ended_without_sentinel (PlabWaitable *objs, int n, const struct pollfd *pfds)
+{
+  int ready = 0;
+
+  for (int i = 0; i < n; i++)
+    if (objs[i].kind == PLAB_WAITABLE_PROCESS && pfds[i].fd < 0
+        && !plab_process_is_alive (objs[i].u.process))
+      {
+        objs[i].ready = true;
+        ready++;
+      }
+  return ready;
+}
+
 static int
 poll_ready (PlabWaitable *objs, int n, struct pollfd *pfds, int64_t deadline)
 {
   bool watched = plab_cancel_flag () != NULL;
+  bool asked = false;
 
+  for (int i = 0; i < n; i++)
+    asked = asked || (objs[i].kind == PLAB_WAITABLE_PROCESS && pfds[i].fd < 0);
+  /* Processes without a sentinel are asked every slice. */
+  watched = watched || asked;
   for (;;)
     {
       bool forever = deadline < 0;
@@ -114,7 +144,7 @@ poll_ready (PlabWaitable *objs, int n, struct pollfd *pfds, int64_t deadline)
         return PLAB_ECANCELLED;
       sliced = watched && (forever || left > PLAB_CANCEL_SLICE_NS);
       if (sliced)
-        ms = (int)(PLAB_CANCEL_SLICE_NS / 1000000);
+        ms = (int)((asked ? ASKED_SLICE_NS : PLAB_CANCEL_SLICE_NS) / 1000000);
       else if (forever)
         ms = -1;
       else
@@ -123,11 +153,13 @@ poll_ready (PlabWaitable *objs, int n, struct pollfd *pfds, int64_t deadline)
       if (r < 0 && errno != EINTR)
         return _plab_error_syscall ("poll", errno);
       for (int i = 0; r > 0 && i < n; i++)
-        if (pfds[i].revents != 0)
+        if (pfds[i].fd >= 0 && pfds[i].revents != 0)
           {
             objs[i].ready = true;
             ready++;
           }
+      if (asked)
+        ready += ended_without_sentinel (objs, n, pfds);
       if (ready > 0)
         return ready;
       if (r == 0 && !sliced)

@@ -386,6 +386,15 @@ test_sentinel (void)
   g_assert_cmpint (plab_process_sentinel (p), ==, PLAB_ESTATE);
   g_assert_cmpint (plab_process_start (p), ==, 0);
   pfd.fd = plab_process_sentinel (p);
+  if (pfd.fd == PLAB_ESYS)
+    {
+      /* valgrind 3.19 (the memcheck stage) does not know pidfd_open. */
+      g_test_skip ("no pidfd_open here: a process has no sentinel");
+      g_assert_cmpint (plab_process_terminate (p), ==, 0);
+      g_assert_cmpint (plab_process_join (p, HANG_NS, &st), ==, 0);
+      plab_process_free (p);
+      return;
+    }
   g_assert_cmpint (pfd.fd, >=, 0);
   g_assert_cmpint (poll (&pfd, 1, 100), ==, 0);
 

@@ -249,10 +249,12 @@ def deadlock_opposite_orders_always_deadlock(db):
 
 @test
 def futures_as_completed_short_tasks_first(db):
-    for r in runs(db, "futures", "-b", "processes", "-j", "2", "--set", "unit_ms=50",
+    for r in runs(db, "futures", "-b", "processes", "-j", "2", "--set", "unit_ms=150",
                   "--repeat", REPEATS):
         res = r["result"]
         # Task 1 sleeps 5 units, task 2 two: task 1 is never first to finish.
+        # Units of 150 ms leave the second worker 450 ms to start task 2,
+        # which a loaded machine needs: at 50 ms it was once too late.
         assert not res["as_completed_order"].startswith("1,"), res
         assert res["as_completed_out_of_order"] > 0, res
         assert res["imap_order"] == "1, 2, 3, 4, 5, 6, 7, 8", res
