@@ -172,20 +172,18 @@ report (const Rank *self, bool ok, const char *check, const char *json)
     held_result = NULL;
 }
 
-/* mpirun forwards each rank's output in pieces of its own size and writes
- * the pieces of all ranks into one stream, so a line that another rank's
- * piece lands in the middle of is lost. Spans can stand that (the runner
- * skips a broken line); the result cannot. So rank 0 writes it last: after
- * a barrier that every rank reaches once it has written everything, and a
- * pause in which mpirun forwards what is still under way, rank 0's line is
- * the only output left, and it goes through whole. */
+/* The runner reads each rank's output from a file of its own, whole; only
+ * where it cannot see that file does it read mpirun's merged stdout, in
+ * which another rank's piece may land inside a line. So rank 0 writes the
+ * result last, after a barrier that every rank reaches once it has written
+ * everything: there, little else is left to cut it. No pause is made for
+ * that case: it would be inside every run's measured time. */
 static void
 emit_result (const Rank *self)
 {
   MPI_Barrier (MPI_COMM_WORLD);
   if (self->rank != 0 || held_result == NULL)
     return;
-  plab_sleep_ns (300 * 1000000LL);
   emit (self, "%s", held_result);
   free (held_result);
   held_result = NULL;

@@ -359,19 +359,7 @@ summarize_left_out (PlabProgress *self,
   size_t n = 0;
 
   for (size_t i = first; i < last; i++)
-    if (events[i].kind == PLAB_SPAN_CORE_WAIT)
-      {
-        /* A wait for a core lies inside the task that waited: counted, but
-         * its time is the task's, already covered. */
-        b->count[PLAB_SPAN_CORE_WAIT]++;
-        if (!b->pending)
-          {
-            b->pending = true;
-            b->start = events[i].start_ns - self->origin_ns;
-            b->end = events[i].end_ns - self->origin_ns;
-          }
-      }
-    else if (events[i].kind != PLAB_SPAN_COUNTER)
+    if (events[i].kind != PLAB_SPAN_COUNTER)
       {
         items[n].start = events[i].start_ns - self->origin_ns;
         items[n].end = MAX (events[i].end_ns, events[i].start_ns) - self->origin_ns;
@@ -392,7 +380,9 @@ summarize_left_out (PlabProgress *self,
       b->start = MIN (b->start, items[i].start);
       b->end = MAX (b->end, items[i].end);
       b->count[items[i].kind]++;
-      if (items[i].end > from)
+      /* A wait for a core lies inside the task that waited: counted, but
+       * its time is the task's, covered by it. */
+      if (items[i].kind != PLAB_SPAN_CORE_WAIT && items[i].end > from)
         {
           b->busy_ns[items[i].kind] += items[i].end - from;
           add_busy_time (b, from, items[i].end);
