@@ -392,8 +392,9 @@ forkserver_worker (pid_t runner, const char *buf, const int *fds, int n_fds)
 
 /* The server's boot message buffer. Held at file scope: a worker forked
  * from the server runs on from inside forkserver_main () and never frees
- * it, and a pointer here keeps it reachable to a leak checker there. */
-static char *forkserver_buf;
+ * it, and a pointer here keeps it reachable to a leak checker there.
+ * volatile, or the compiler drops a store that nothing reads. */
+static char *volatile forkserver_buf;
 
 static _Noreturn void
 forkserver_main (int sock, pid_t runner)
