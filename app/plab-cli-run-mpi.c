@@ -422,6 +422,25 @@ rank_file_path (MpiReader *self, int rank)
   return NULL;
 }
 
+/* Adds @n bytes of @buf to @partial, handing each whole line to @line_cb
+ * (without its newline); what follows the last newline waits in @partial. */
+static void
+split_lines (MpiReader *self,
+             GString *partial,
+             const char *buf,
+             ssize_t n,
+             void (*line_cb) (MpiReader *self, const char *line))
+{
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\n')
+      {
+        line_cb (self, partial->str);
+        g_string_truncate (partial, 0);
+      }
+    else
+      g_string_append_c (partial, buf[i]);
+}
+
 /* Reads what there is on @fd. Returns false at its end. */
 static bool
 read_fd (MpiReader *self, int fd, bool is_stdout)
@@ -438,14 +457,7 @@ read_fd (MpiReader *self, int fd, bool is_stdout)
       g_string_append_len (self->err, buf, n);
       return true;
     }
-  for (ssize_t i = 0; i < n; i++)
-    if (buf[i] == '\n')
-      {
-        on_stdout_line (self, self->out_line->str);
-        g_string_truncate (self->out_line, 0);
-      }
-    else
-      g_string_append_c (self->out_line, buf[i]);
+  split_lines (self, self->out_line, buf, n, on_stdout_line);
   return true;
 }
 
@@ -468,14 +480,7 @@ read_rank_files (MpiReader *self)
             continue;
         }
       while ((n = read (rf->fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-          if (buf[i] == '\n')
-            {
-              on_line (self, rf->partial->str);
-              g_string_truncate (rf->partial, 0);
-            }
-          else
-            g_string_append_c (rf->partial, buf[i]);
+        split_lines (self, rf->partial, buf, n, on_line);
     }
 }
 
