@@ -1,6 +1,7 @@
 /* plab-bench-core-ipc.c: the core benchmark's workloads between processes:
- * a queue from one producer to one consumer, a pipe round trip and a counter
- * under a process-shared lock, each next to the raw POSIX equivalent.
+ * a queue from one producer to one consumer and from several, a pipe round
+ * trip and a counter under a process-shared lock, each next to the raw POSIX
+ * equivalent.
  */
 #include "plab-bench-core-private.h"
 
@@ -310,6 +311,254 @@ out:
     raw_ring_free (job.ring);
   plab_queue_free (job.queue);
   free (msg);
+}
+
+/* --- Queue: several producer processes, one consumer --- */
+
+#define MAX_PRODUCERS 8
+
+/* Each producer tags its messages with its index and its own count; the
+ * consumer checks that every producer's messages come in the order it put
+ * them (a queue keeps each producer's order, not an order across them). */
+typedef struct
+{
+  PlabQueue *queue;
+  RawRing *rings[MAX_PRODUCERS]; /* raw: one ring per producer */
+  int n_producers;
+  size_t per_producer;
+  size_t size;
+} ProducersJob;
+
+typedef struct
+{
+  ProducersJob *job;
+  int index;
+} Producer;
+
+static void
+tag_message (unsigned char *msg, int producer, uint64_t seq)
+{
+  uint64_t tag = (uint64_t)producer << 48 | seq;
+
+  memcpy (msg, &tag, sizeof tag);
+}
+
+/* Whether @msg is the next one expected from its producer; counts it. */
+static bool
+untag_message (const unsigned char *msg, uint64_t *next, int n_producers)
+{
+  uint64_t tag;
+  int producer;
+
+  memcpy (&tag, msg, sizeof tag);
+  producer = (int)(tag >> 48);
+  if (producer >= n_producers || (tag & ((1ull << 48) - 1)) != next[producer])
+    return false;
+  next[producer]++;
+  return true;
+}
+
+static int
+plab_queue_producer (void *arg)
+{
+  Producer *p = arg;
+  ProducersJob *job = p->job;
+  unsigned char *msg = calloc (1, job->size);
+  int rc = msg == NULL ? PLAB_ENOMEM : 0;
+
+  for (size_t i = 0; rc == 0 && i < job->per_producer; i++)
+    {
+      tag_message (msg, p->index, i);
+      rc = plab_queue_put (job->queue, msg, job->size, -1);
+    }
+  free (msg);
+  return rc != 0;
+}
+
+static int
+raw_queue_producer (void *arg)
+{
+  Producer *p = arg;
+  ProducersJob *job = p->job;
+  unsigned char *msg = calloc (1, job->size);
+  uint64_t head_seen = 0;
+
+  if (msg == NULL)
+    return 1;
+  for (size_t i = 0; i < job->per_producer; i++)
+    {
+      tag_message (msg, p->index, i);
+      raw_ring_put (job->rings[p->index], &head_seen, msg, job->size);
+    }
+  free (msg);
+  return 0;
+}
+
+/* The consumer (this process) takes every message; the producers are
+ * children. Returns the seconds it took, *@rc_out 0 when every message came
+ * whole and in its producer's order. */
+static double
+plab_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
+{
+  PlabProcess *producers[MAX_PRODUCERS] = { NULL };
+  Producer args[MAX_PRODUCERS];
+  uint64_t next[MAX_PRODUCERS] = { 0 };
+  size_t total = job->per_producer * (size_t)job->n_producers;
+  int64_t t0 = plab_now_ns ();
+  int rc = 0;
+  double s;
+
+  for (int i = 0; rc == 0 && i < job->n_producers; i++)
+    {
+      args[i] = (Producer){ job, i };
+      rc = _plab_bench_spawn (plab_queue_producer, &args[i], &producers[i]);
+    }
+  for (size_t i = 0; rc == 0 && i < total; i++)
+    {
+      size_t size;
+
+      rc = plab_queue_get (job->queue, buf, job->size, &size, -1);
+      if (rc == 0 && (size != job->size || !untag_message (buf, next, job->n_producers)))
+        rc = PLAB_ETASK;
+    }
+  if (rc != 0)
+    plab_queue_close (job->queue); /* producers still putting stop */
+  for (int i = 0; i < job->n_producers; i++)
+    if (producers[i] != NULL)
+      {
+        int jrc = _plab_bench_reap (producers[i]);
+        if (rc == 0)
+          rc = jrc;
+      }
+  s = _plab_bench_elapsed_s (t0);
+  *rc_out = rc;
+  return s;
+}
+
+static double
+raw_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
+{
+  pid_t producers[MAX_PRODUCERS];
+  Producer args[MAX_PRODUCERS];
+  uint64_t next[MAX_PRODUCERS] = { 0 };
+  uint64_t tail_seen[MAX_PRODUCERS] = { 0 };
+  size_t total = job->per_producer * (size_t)job->n_producers;
+  int64_t t0;
+  int rc = 0;
+  double s;
+
+  for (int i = 0; i < job->n_producers; i++)
+    job->rings[i]->head = job->rings[i]->tail = 0;
+  t0 = plab_now_ns ();
+  for (int i = 0; i < job->n_producers; i++)
+    {
+      args[i] = (Producer){ job, i };
+      producers[i] = _plab_bench_raw_spawn (raw_queue_producer, &args[i]);
+    }
+  /* Round robin over the rings: from each one that has messages, take them
+   * all; when none has any, spin a moment, then yield. */
+  for (size_t got = 0, spins = 0; got < total && rc == 0;)
+    {
+      bool any = false;
+
+      for (int r = 0; r < job->n_producers && rc == 0; r++)
+        {
+          RawRing *q = job->rings[r];
+
+          tail_seen[r] = atomic_load_explicit (&q->tail, memory_order_acquire);
+          while (atomic_load_explicit (&q->head, memory_order_relaxed) != tail_seen[r])
+            {
+              if (raw_ring_get (q, &tail_seen[r], buf) != job->size
+                  || !untag_message (buf, next, job->n_producers))
+                rc = PLAB_ETASK;
+              got++;
+              any = true;
+            }
+        }
+      if (any)
+        spins = 0;
+      else if (++spins < 100)
+        {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause ();
+#endif
+        }
+      else
+        sched_yield ();
+    }
+  for (int i = 0; i < job->n_producers; i++)
+    if (_plab_bench_raw_reap (producers[i]) != 0 && rc == 0)
+      rc = PLAB_ETASK;
+  s = _plab_bench_elapsed_s (t0);
+  *rc_out = rc;
+  return s;
+}
+
+void
+_plab_bench_queue_producers (Bench *b, int n_producers, size_t n_messages, size_t size)
+{
+  enum
+  {
+    ROUNDS = 3
+  };
+  static char names[3][72];
+  int which = size > 64 ? 2 : n_producers == 2 ? 0 : 1;
+  static const char *const ids[3] = { "queue_2p", "queue_4p", "queue_2p_large" };
+  bool small = size <= 64;
+  ProducersJob job = { .n_producers = n_producers,
+                       .per_producer = n_messages / (size_t)n_producers,
+                       .size = size };
+  unsigned char *buf = calloc (1, size);
+  double plab_fig[ROUNDS], raw_fig[ROUNDS];
+  size_t total = job.per_producer * (size_t)n_producers;
+  Figure *f;
+  int rc = 0;
+
+  snprintf (names[which], sizeof names[which], "queue %zu x %zu %s, %d producers -> 1 consumer",
+            total, small ? size : size / 1024, small ? "B" : "KiB", n_producers);
+  f = _plab_bench_add_figure (b, ids[which], names[which], small ? "M msgs/s" : "GB/s", true,
+                              TARGET_NONE, 0);
+  job.queue = plab_queue_new ("bench", 0, QUEUE_CAPACITY);
+  for (int i = 0; i < n_producers; i++)
+    if ((job.rings[i] = raw_ring_new (QUEUE_CAPACITY / (size_t)n_producers)) == NULL)
+      rc = PLAB_ENOMEM;
+  if (buf == NULL || job.queue == NULL || rc != 0)
+    {
+      _plab_bench_fail_figure (b, f, PLAB_ENOMEM, "queue setup");
+      goto out;
+    }
+  for (int r = 0; r < ROUNDS; r++)
+    {
+      double s = plab_producers_round (&job, buf, &rc);
+      if (rc != 0)
+        {
+          _plab_bench_fail_figure (b, f, rc, "plab queue");
+          goto out;
+        }
+      plab_fig[r] = small ? total / s / 1e6 : (double)total * size / s / 1e9;
+
+      s = raw_producers_round (&job, buf, &rc);
+      if (rc != 0)
+        {
+          _plab_bench_fail_figure (b, f, rc, "raw rings");
+          goto out;
+        }
+      raw_fig[r] = small ? total / s / 1e6 : (double)total * size / s / 1e9;
+    }
+  f->plab = _plab_bench_median (plab_fig, ROUNDS);
+  f->raw = _plab_bench_median (raw_fig, ROUNDS);
+  snprintf (f->note, sizeof f->note,
+            "median of %d; order checked per producer; raw: one lock-free SPSC ring per producer "
+            "(1 MiB in all), the consumer takes from each in turn",
+            ROUNDS);
+  _plab_bench_judge (f);
+
+out:
+  for (int i = 0; i < n_producers; i++)
+    if (job.rings[i] != NULL)
+      raw_ring_free (job.rings[i]);
+  plab_queue_free (job.queue);
+  free (buf);
 }
 
 /* --- Pipe round trip --- */

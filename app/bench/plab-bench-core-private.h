@@ -35,6 +35,7 @@ typedef enum
   TARGET_PLAB_AT_LEAST, /* plab's own figure is at least the limit */
   TARGET_PLAB_AT_MOST,  /* plab's own figure is at most the limit */
   TARGET_PYTHON,        /* compared with Python: judged by python_compare.py */
+  TARGET_NONE,          /* a figure to read, with no target set */
 } TargetKind;
 
 typedef struct
@@ -98,6 +99,9 @@ void _plab_bench_drain (Bench *b);
 /* One producer process to one consumer process, @n_messages of @size bytes
  * (8, 64, 4096 or 65536), next to a raw lock-free ring. */
 void _plab_bench_queue (Bench *b, size_t n_messages, size_t size);
+/* @n_producers (2 to 8) producer processes to one consumer, @n_messages of
+ * @size bytes in all, next to one raw lock-free ring per producer. */
+void _plab_bench_queue_producers (Bench *b, int n_producers, size_t n_messages, size_t size);
 void _plab_bench_pipe (Bench *b);
 /* @n (2 to 8) processes add to one counter under plab's lock, next to the
  * default and the robust process-shared mutex. */

@@ -72,6 +72,9 @@ _plab_bench_add_figure (Bench *b,
     case TARGET_PYTHON:
       snprintf (f->target, sizeof f->target, "%gx Python", limit);
       break;
+    case TARGET_NONE:
+      snprintf (f->target, sizeof f->target, "none set");
+      break;
     }
   return f;
 }
@@ -106,6 +109,7 @@ _plab_bench_judge (Figure *f)
       f->met = f->plab <= f->limit;
       break;
     case TARGET_PYTHON:
+    case TARGET_NONE:
       break;
     }
 }
@@ -450,6 +454,12 @@ plab_bench_core_run (FILE *out, int json)
     _plab_bench_queue (b, 100000, 4 * 1024);
   if (selected ("queue_large"))
     _plab_bench_queue (b, 10000, 64 * 1024);
+  if (selected ("queue_2p"))
+    _plab_bench_queue_producers (b, 2, 1000000, 8);
+  if (selected ("queue_4p"))
+    _plab_bench_queue_producers (b, 4, 1000000, 8);
+  if (selected ("queue_2p_large"))
+    _plab_bench_queue_producers (b, 2, 10000, 64 * 1024);
   if (selected ("pipe_round_trip"))
     _plab_bench_pipe (b);
   if (selected ("lock_counter"))
