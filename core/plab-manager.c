@@ -6,6 +6,13 @@
  * every end it holds and exits when all of them reached end of file, so it
  * never outlives the processes that use it (and it dies with its parent).
  *
+ * The server also listens on a Unix socket in the abstract namespace (the
+ * manager's address), for processes that got no connection at the fork:
+ * pool workers, children started by spawn or forkserver, which connect with
+ * plab_proxy_connect (). It accepts connections from its own user only, and
+ * exits once every connection made at the fork and every accepted one has
+ * closed.
+ *
  * The server's store is its own memory, touched by its one thread only: the
  * dict entries of every dict (one array, searched in order: the keys are few
  * and a round trip costs far more than the search) and the lists (each a
@@ -15,11 +22,16 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "plab-error.h"
@@ -30,6 +42,7 @@
 #include "plab-trace.h"
 
 #define MANAGER_MAX_PROXIES 64
+#define MANAGER_MAX_ACCEPTED 192 /* connections made by plab_proxy_connect (), open at once */
 #define MANAGER_MAX_MESSAGE 4096
 
 enum
@@ -82,7 +95,31 @@ struct PlabManager
   pid_t owner;
   int n;
   PlabProxy proxies[MANAGER_MAX_PROXIES];
+  char address[PLAB_MANAGER_ADDRESS_MAX];
 };
+
+/* A thread's connection made by plab_proxy_connect (): to one address, in
+ * the process that made it (a forked child makes its own). */
+typedef struct
+{
+  pid_t pid;
+  char address[PLAB_MANAGER_ADDRESS_MAX];
+  PlabProxy proxy;
+} Connected;
+
+static _Thread_local Connected connected;
+static pthread_key_t connected_key;
+static pthread_once_t connected_once = PTHREAD_ONCE_INIT;
+
+/* At the end of a thread: its connection closes, and the server drops it. */
+static void
+connected_close (void *data)
+{
+  Connected *c = data;
+
+  plab_conn_close (c->proxy.conn);
+  c->proxy.conn = NULL;
+}
 
 /* In a child given a proxy by plab_process_set_proxy (): that proxy. Set
  * once before the child's function runs; read-only after. */
@@ -321,24 +358,53 @@ serve (Store *st, Request *req, Reply *rep)
   return serve_list (st, req, rep);
 }
 
+/* Takes a connection waiting on @listener into a free slot of @conns past
+ * the first @n_fixed; one from another user, or past the limit, is closed.
+ * Returns whether it took one. */
+static bool
+accept_one (int listener, PlabConn **conns, int n_fixed)
+{
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  int fd = accept4 (listener, NULL, NULL, SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return false;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == getuid ())
+    for (int i = n_fixed; i < n_fixed + MANAGER_MAX_ACCEPTED; i++)
+      if (conns[i] == NULL)
+        {
+          conns[i] = _plab_conn_from_fd (fd, "manager", MANAGER_MAX_MESSAGE);
+          return conns[i] != NULL;
+        }
+  close (fd);
+  return false;
+}
+
+/* Serves @conns: the first @n made at the fork, then those accepted on
+ * @listener. Exits once all of them have closed. */
 static _Noreturn void
-server_main (PlabConn **conns, int n)
+server_main (PlabConn **conns, int n, int listener)
 {
   static Store store;
-  struct pollfd pfd[MANAGER_MAX_PROXIES];
+  struct pollfd pfd[MANAGER_MAX_PROXIES + MANAGER_MAX_ACCEPTED + 1];
+  int n_slots = n + MANAGER_MAX_ACCEPTED;
   int open = n;
 
   while (open > 0)
     {
-      for (int i = 0; i < n; i++)
+      for (int i = 0; i < n_slots; i++)
         {
           pfd[i].fd = conns[i] != NULL ? plab_conn_fd (conns[i]) : -1;
           pfd[i].events = POLLIN;
           pfd[i].revents = 0;
         }
-      if (poll (pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
+      pfd[n_slots] = (struct pollfd){ .fd = listener, .events = POLLIN };
+      if (poll (pfd, (nfds_t)n_slots + 1, -1) < 0 && errno != EINTR)
         _exit (1);
-      for (int i = 0; i < n; i++)
+      if (pfd[n_slots].revents != 0 && accept_one (listener, conns, n))
+        open++;
+      for (int i = 0; i < n_slots; i++)
         {
           Request req;
           Reply rep = { 0 };
@@ -350,19 +416,19 @@ server_main (PlabConn **conns, int n)
           rc = plab_conn_recv (conns[i], &req, sizeof req, &got, 0);
           if (rc == PLAB_ETIMEDOUT)
             continue;
-          if (rc != 0 || got != sizeof req)
+          if (rc == 0 && got == sizeof req)
+            {
+              rep.rc = serve (&store, &req, &rep);
+              rc = plab_conn_send (conns[i], &rep, sizeof rep);
+            }
+          else if (rc == 0)
+            rc = PLAB_EPROTO;
+          if (rc != 0)
             {
               /* End of file (the user closed its end, or died: even in the
-               * middle of a frame, which then never completes), or a peer
-               * that broke the protocol: drop it, serve the others. */
-              plab_conn_close (conns[i]);
-              conns[i] = NULL;
-              open--;
-              continue;
-            }
-          rep.rc = serve (&store, &req, &rep);
-          if (plab_conn_send (conns[i], &rep, sizeof rep) != 0)
-            {
+               * middle of a frame, which then never completes), a peer that
+               * broke the protocol or cannot be answered: drop it, serve the
+               * others. */
               plab_conn_close (conns[i]);
               conns[i] = NULL;
               open--;
@@ -372,12 +438,55 @@ server_main (PlabConn **conns, int n)
   _exit (0);
 }
 
+/* The socket address of @address ("@name": a name in the abstract
+ * namespace). Returns its length, or 0 for an address that is not one. */
+static socklen_t
+socket_address (const char *address, struct sockaddr_un *sa)
+{
+  size_t len = address != NULL ? strlen (address) : 0;
+
+  memset (sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  if (len < 2 || address[0] != '@' || len > sizeof sa->sun_path || len >= PLAB_MANAGER_ADDRESS_MAX)
+    return 0;
+  memcpy (sa->sun_path + 1, address + 1, len - 1);
+  return (socklen_t)(offsetof (struct sockaddr_un, sun_path) + len);
+}
+
+/* Makes the server's listening socket under a fresh name, written to
+ * @address. Returns the descriptor, or a negative code. */
+static int
+listen_new (char *address)
+{
+  struct sockaddr_un sa;
+  uint64_t nonce = 0;
+  socklen_t len;
+  int fd;
+
+  if (getrandom (&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+    nonce = (uint64_t)plab_now_ns ();
+  snprintf (address, PLAB_MANAGER_ADDRESS_MAX, "@plab-manager-%d-%016llx", (int)getpid (),
+            (unsigned long long)nonce);
+  len = socket_address (address, &sa);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return _plab_error_syscall ("socket", errno);
+  if (bind (fd, (struct sockaddr *)&sa, len) != 0 || listen (fd, 64) != 0)
+    {
+      int rc = _plab_error_syscall ("bind", errno);
+      close (fd);
+      return rc;
+    }
+  return fd;
+}
+
 int
 plab_manager_new (int n_proxies, PlabManager **out)
 {
-  PlabConn *server_ends[MANAGER_MAX_PROXIES] = { NULL };
+  PlabConn *server_ends[MANAGER_MAX_PROXIES + MANAGER_MAX_ACCEPTED] = { NULL };
   PlabManager *self;
   pid_t parent = getpid ();
+  int listener = -1;
   int rc = PLAB_ENOMEM;
 
   *out = NULL;
@@ -394,6 +503,11 @@ plab_manager_new (int n_proxies, PlabManager **out)
       if (rc != 0)
         goto fail;
     }
+  if ((listener = listen_new (self->address)) < 0)
+    {
+      rc = listener;
+      goto fail;
+    }
   fflush (NULL);
   self->pid = fork ();
   if (self->pid < 0)
@@ -406,12 +520,13 @@ plab_manager_new (int n_proxies, PlabManager **out)
       _plab_child_setup (parent);
       for (int i = 0; i < n_proxies; i++)
         plab_conn_close (self->proxies[i].conn);
-      server_main (server_ends, n_proxies);
+      server_main (server_ends, n_proxies, listener);
     }
   /* The server's ends are the server's alone: closed here, so that its end
    * of file comes when the proxies' processes close theirs. */
   for (int i = 0; i < n_proxies; i++)
     plab_conn_close (server_ends[i]);
+  close (listener);
   *out = self;
   return 0;
 
@@ -421,6 +536,8 @@ fail:
       plab_conn_close (self->proxies[i].conn);
       plab_conn_close (server_ends[i]);
     }
+  if (listener >= 0)
+    close (listener);
   free (self);
   return rc;
 }
@@ -434,6 +551,10 @@ plab_manager_free (PlabManager *self)
     return;
   for (int i = 0; i < self->n; i++)
     plab_conn_close (self->proxies[i].conn);
+  /* This thread's own connection by address (a serial pool's task ran
+   * here) would keep the server waiting. */
+  if (connected.proxy.conn != NULL && strcmp (connected.address, self->address) == 0)
+    connected_close (&connected);
   if (self->owner == getpid ()
       && _plab_wait_pid (self->pid, -1, 1000000000LL, &st) == PLAB_ETIMEDOUT)
     {
@@ -454,6 +575,69 @@ PlabProxy *
 plab_manager_proxy (PlabManager *self, int i)
 {
   return i >= 0 && i < self->n ? &self->proxies[i] : NULL;
+}
+
+const char *
+plab_manager_address (const PlabManager *self)
+{
+  return self->address;
+}
+
+/* --- Proxies connected by address --- */
+
+static void
+connected_key_new (void)
+{
+  pthread_key_create (&connected_key, connected_close);
+}
+
+int
+plab_proxy_connect (const char *address, PlabProxy **out)
+{
+  Connected *c = &connected;
+  struct sockaddr_un sa;
+  socklen_t len;
+  int fd;
+
+  if (out == NULL)
+    return PLAB_EINVAL;
+  *out = NULL;
+  len = socket_address (address, &sa);
+  if (len == 0)
+    return _plab_error_set (PLAB_EINVAL, "plab_proxy_connect: '%s' is not a manager's address",
+                            address != NULL ? address : "(null)");
+  if (c->proxy.conn != NULL && c->pid == getpid () && strcmp (c->address, address) == 0)
+    {
+      *out = &c->proxy;
+      return 0;
+    }
+  /* Another manager's, or the parent's before a fork: this process's copy
+   * of that connection goes (the parent's stays open in the parent). */
+  plab_conn_close (c->proxy.conn);
+  c->proxy.conn = NULL;
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return _plab_error_syscall ("socket", errno);
+  if (connect (fd, (struct sockaddr *)&sa, len) != 0)
+    {
+      int err = errno;
+      close (fd);
+      if (err == ECONNREFUSED || err == ENOENT)
+        return _plab_error_set (PLAB_ECLOSED, "plab_proxy_connect: no manager at %s", address);
+      return _plab_error_syscall ("connect", err);
+    }
+  c->proxy.conn = _plab_conn_from_fd (fd, "manager", MANAGER_MAX_MESSAGE);
+  if (c->proxy.conn == NULL)
+    {
+      close (fd);
+      return PLAB_ENOMEM;
+    }
+  c->pid = getpid ();
+  strcpy (c->address, address);
+  pthread_once (&connected_once, connected_key_new);
+  pthread_setspecific (connected_key, c);
+  *out = &c->proxy;
+  return 0;
 }
 
 /* --- Proxies handed to children --- */

@@ -28,8 +28,12 @@
  * or forkserver shares no memory with its parent: hand it the proxy with
  * plab_process_set_proxy () (plab-process.h) before the start, which passes
  * the connection's descriptor down with the child's boot message, and the
- * child finds it with plab_proxy_inherited (). Pool workers have no such
- * hand-over: under spawn and forkserver a pool task cannot reach a proxy.
+ * child finds it with plab_proxy_inherited (). A process that got no proxy
+ * (a pool's worker, under any start method and backend) connects by the
+ * manager's address: hand it the string plab_manager_address () (in a map's
+ * user_data, with its size, or in an item), and the task calls
+ * plab_proxy_connect (address), as Python's proxies connect again in each
+ * process that receives one.
  *
  * A user process that dies (even by SIGKILL, even in the middle of a call)
  * stops no one: the server never waits on one connection (it answers
@@ -56,6 +60,7 @@ typedef struct PlabProxy PlabProxy;
 #define PLAB_MANAGER_MAX_LISTS 32     /* lists one manager holds */
 #define PLAB_MANAGER_LIST_MAX 1000000 /* items of one list */
 #define PLAB_MANAGER_STR_MAX 64       /* bytes of a string value, NUL included */
+#define PLAB_MANAGER_ADDRESS_MAX 48   /* bytes of a manager's address, NUL included */
 
 typedef enum
 {
@@ -97,6 +102,21 @@ void plab_manager_free (PlabManager *self);
 /* The server's pid, and proxy @i (0 .. n_proxies - 1; owned by the manager). */
 pid_t plab_manager_pid (const PlabManager *self);
 PlabProxy *plab_manager_proxy (PlabManager *self, int i);
+
+/* The server's address ("@plab-manager-PID-NONCE", a Unix socket in the
+ * abstract namespace; owned by the manager): any process of this user on
+ * this machine (and in this network namespace) can connect to it with
+ * plab_proxy_connect () while the server runs. */
+const char *plab_manager_address (const PlabManager *self);
+
+/* *@out = the calling thread's proxy to the manager at @address: the first
+ * call in a thread connects, later calls with the same address return the
+ * same proxy, so a pool task may call it for each item. A forked child, or
+ * a call with another address, connects afresh (a thread holds one such
+ * proxy at a time). Owned by the library: it closes when the thread ends.
+ * Returns 0, PLAB_EINVAL (not an address), PLAB_ECLOSED (no manager there:
+ * never made, or its server has exited), PLAB_ENOMEM or PLAB_ESYS. */
+int plab_proxy_connect (const char *address, PlabProxy **out);
 
 /* In a child started with plab_process_set_proxy (), under any start
  * method: the proxy its parent handed it (owned by the library, valid until

@@ -22,6 +22,7 @@ expect = {
                   r"read (\d+) items of an endless input",
                   r"map_async done, successful: yes\nsum of the squares of 0\.\.9 = 285"],
     "queue.c": [r"sum of 1\.\.1000 = 500500\nproducer exited with code 0"],
+    "manager-pool.c": [r"red: 2\ngreen: 3\nblue: 1"],
 }
 
 # A program the promises name but the folder lacks is a failure, not a skip.

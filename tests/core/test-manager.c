@@ -1,6 +1,7 @@
 /* test-manager.c: PlabManager's server process and its proxies, used by
  * real forked processes. */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -438,6 +439,125 @@ test_proxy_under_start_methods (void)
     }
 }
 
+/* --- Pool workers connecting by the manager's address --- */
+
+#define N_POOL_ITEMS 200
+
+typedef struct
+{
+  char address[PLAB_MANAGER_ADDRESS_MAX];
+} Address;
+
+/* A pool task: connects (once per worker thread or process, the same proxy
+ * after that) and counts its item, twice over: a hit, and the item's own
+ * key, so that an item run twice would show. */
+static int
+count_through_address (const void *item, void *result, void *user_data)
+{
+  const Address *a = user_data;
+  PlabProxy *p = NULL, *again = NULL;
+  char key[32];
+  int rc;
+
+  snprintf (key, sizeof key, "item %d", *(const int *)item);
+  rc = plab_proxy_connect (a->address, &p);
+  if (rc == 0)
+    rc = plab_proxy_connect (a->address, &again);
+  if (rc == 0 && again != p)
+    rc = PLAB_EPROTO;
+  if (rc == 0)
+    rc = plab_proxy_add (p, "hits", 1, NULL);
+  if (rc == 0)
+    rc = plab_proxy_dict_add (p, "items", key, 1, NULL);
+  *(int *)result = getpid ();
+  return rc;
+}
+
+static void
+check_pool_counts (PlabBackend backend, PlabStartMethod method)
+{
+  PlabPoolOptions opts = { .backend = backend, .workers = 2, .start_method = method };
+  int items[N_POOL_ITEMS], results[N_POOL_ITEMS], status[N_POOL_ITEMS];
+  PlabMap map = { 0 };
+  PlabMapReport report;
+  Address a;
+  PlabManager *mgr;
+  PlabPool *pool;
+  int64_t hits = -1, n_keys = -1;
+  int64_t t0;
+
+  g_test_message ("%s, %s", plab_backend_name (backend), plab_start_method_name (method));
+  g_assert_cmpint (plab_manager_new (1, &mgr), ==, 0);
+  g_assert_cmpuint (strlen (plab_manager_address (mgr)), <, sizeof a.address);
+  strcpy (a.address, plab_manager_address (mgr));
+  for (int i = 0; i < N_POOL_ITEMS; i++)
+    items[i] = i;
+  map.func = count_through_address;
+  map.user_data = &a;
+  map.user_data_size = sizeof a;
+  map.items = items;
+  map.item_size = sizeof items[0];
+  map.n_items = N_POOL_ITEMS;
+  map.results = results;
+  map.result_size = sizeof results[0];
+  map.chunk_size = 1;
+  map.status = status;
+  g_assert_cmpint (plab_pool_new (&opts, &pool), ==, 0);
+  g_assert_cmpint (plab_pool_map (pool, &map, &report), ==, 0);
+  plab_pool_free (pool);
+  for (int i = 0; i < N_POOL_ITEMS; i++)
+    g_assert_cmpint (status[i], ==, 0);
+  g_assert_cmpint (plab_proxy_get (plab_manager_proxy (mgr, 0), "hits", &hits), ==, 0);
+  g_assert_cmpint (hits, ==, N_POOL_ITEMS);
+  g_assert_cmpint (plab_proxy_dict_len (plab_manager_proxy (mgr, 0), "items", &n_keys), ==, 0);
+  g_assert_cmpint (n_keys, ==, N_POOL_ITEMS);
+  if (backend == PLAB_BACKEND_PROCESSES)
+    for (int i = 0; i < N_POOL_ITEMS; i++)
+      g_assert_cmpint (results[i], !=, getpid ());
+  /* Every connection closed with its worker (or, serial, with the manager):
+   * the server exits at once, not after the second it is given. */
+  t0 = plab_now_ns ();
+  plab_manager_free (mgr);
+  g_test_message ("the manager freed in %.1f ms", (plab_now_ns () - t0) / 1e6);
+  g_assert_cmpint (plab_now_ns () - t0, <, HANG_NS);
+}
+
+static void
+test_connect_from_pool_workers (void)
+{
+  for (int m = 0; m < PLAB_N_START_METHODS; m++)
+    check_pool_counts (PLAB_BACKEND_PROCESSES, (PlabStartMethod)m);
+  check_pool_counts (PLAB_BACKEND_THREADS, PLAB_START_FORK);
+  check_pool_counts (PLAB_BACKEND_SERIAL, PLAB_START_FORK);
+}
+
+static void
+test_connect_refused (void)
+{
+  PlabManager *mgr;
+  PlabProxy *p = NULL;
+  char address[PLAB_MANAGER_ADDRESS_MAX];
+  int64_t v = 0;
+
+  g_assert_cmpint (plab_proxy_connect (NULL, &p), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_proxy_connect ("/tmp/not-a-manager", &p), ==, PLAB_EINVAL);
+  g_assert_cmpint (plab_proxy_connect ("@", &p), ==, PLAB_EINVAL);
+  g_assert_null (p);
+  g_assert_cmpint (plab_proxy_connect ("@plab-manager-none-here", &p), ==, PLAB_ECLOSED);
+  g_assert_null (p);
+
+  g_assert_cmpint (plab_manager_new (1, &mgr), ==, 0);
+  g_assert_cmpint (plab_manager_address (mgr)[0], ==, '@');
+  g_assert_cmpint (plab_proxy_connect (plab_manager_address (mgr), &p), ==, 0);
+  g_assert_cmpint (plab_proxy_set (p, "x", 7), ==, 0);
+  g_assert_cmpint (plab_proxy_get (plab_manager_proxy (mgr, 0), "x", &v), ==, 0);
+  g_assert_cmpint (v, ==, 7);
+  strcpy (address, plab_manager_address (mgr));
+  plab_manager_free (mgr);
+  /* Its server has gone: nothing answers at the address any more. */
+  g_assert_cmpint (plab_proxy_connect (address, &p), ==, PLAB_ECLOSED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -452,5 +572,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/manager/list-append-across-processes", test_list_append_across_processes);
   g_test_add_func ("/plab/manager/killed-user", test_killed_user);
   g_test_add_func ("/plab/manager/proxy-under-start-methods", test_proxy_under_start_methods);
+  g_test_add_func ("/plab/manager/connect-from-pool-workers", test_connect_from_pool_workers);
+  g_test_add_func ("/plab/manager/connect-refused", test_connect_refused);
   return g_test_run ();
 }
