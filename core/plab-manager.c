@@ -520,6 +520,9 @@ plab_manager_new (int n_proxies, PlabManager **out)
       _plab_child_setup (parent);
       for (int i = 0; i < n_proxies; i++)
         plab_conn_close (self->proxies[i].conn);
+      /* The server needs none of it, and a leak checker at its exit would
+       * find it lost. */
+      free (self);
       server_main (server_ends, n_proxies, listener);
     }
   /* The server's ends are the server's alone: closed here, so that its end
