@@ -179,8 +179,9 @@ raw_queue_consumer (void *arg)
 
 /* Returns the seconds one transfer of the job took, or a negative code. */
 static double
-plab_queue_round (QueueJob *job, unsigned char *msg, int *rc_out)
+plab_queue_round (void *arg, unsigned char *msg, int *rc_out)
 {
+  QueueJob *job = arg;
   PlabProcess *consumer;
   int64_t t0 = plab_now_ns ();
   int rc = _plab_bench_spawn (plab_queue_consumer, job, &consumer);
@@ -204,8 +205,9 @@ plab_queue_round (QueueJob *job, unsigned char *msg, int *rc_out)
 }
 
 static double
-raw_queue_round (QueueJob *job, unsigned char *msg, int *rc_out)
+raw_queue_round (void *arg, unsigned char *msg, int *rc_out)
 {
+  QueueJob *job = arg;
   int64_t t0;
   pid_t consumer;
   double s;
@@ -261,19 +263,60 @@ queue_figure (Bench *b, size_t n_messages, size_t size)
   return NULL;
 }
 
+/* One transfer of a queue workload: returns its seconds, *@rc_out 0 when
+ * every message came whole and in order. */
+typedef double (*QueueRound) (void *job, unsigned char *buf, int *rc_out);
+
+enum
+{
+  QUEUE_ROUNDS = 3
+};
+
+/* Runs QUEUE_ROUNDS rounds of @plab_round and @raw_round on @job, each
+ * moving @n_messages of @size bytes, and gives @f their medians in M msgs/s
+ * (up to 64 bytes) or GB/s, judged; a round that fails fails @f. */
+static void
+queue_rounds (Bench *b,
+              Figure *f,
+              void *job,
+              unsigned char *buf,
+              QueueRound plab_round,
+              QueueRound raw_round,
+              size_t n_messages,
+              size_t size)
+{
+  double per_s = size <= 64 ? n_messages / 1e6 : (double)n_messages * size / 1e9;
+  double plab_fig[QUEUE_ROUNDS], raw_fig[QUEUE_ROUNDS];
+  int rc = 0;
+
+  for (int r = 0; r < QUEUE_ROUNDS; r++)
+    {
+      double s = plab_round (job, buf, &rc);
+      if (rc != 0)
+        {
+          _plab_bench_fail_figure (b, f, rc, "plab queue");
+          return;
+        }
+      plab_fig[r] = per_s / s;
+      s = raw_round (job, buf, &rc);
+      if (rc != 0)
+        {
+          _plab_bench_fail_figure (b, f, rc, "raw queue");
+          return;
+        }
+      raw_fig[r] = per_s / s;
+    }
+  f->plab = _plab_bench_median (plab_fig, QUEUE_ROUNDS);
+  f->raw = _plab_bench_median (raw_fig, QUEUE_ROUNDS);
+  _plab_bench_judge (f);
+}
+
 void
 _plab_bench_queue (Bench *b, size_t n_messages, size_t size)
 {
-  enum
-  {
-    ROUNDS = 3
-  };
-  bool small = size <= 64;
   Figure *f = queue_figure (b, n_messages, size);
   QueueJob job = { .n_messages = n_messages, .size = size };
   unsigned char *msg = calloc (1, size);
-  double plab_fig[ROUNDS], raw_fig[ROUNDS];
-  int rc = 0;
 
   job.queue = plab_queue_new ("bench", 0, QUEUE_CAPACITY);
   job.ring = raw_ring_new (QUEUE_CAPACITY);
@@ -282,29 +325,11 @@ _plab_bench_queue (Bench *b, size_t n_messages, size_t size)
       _plab_bench_fail_figure (b, f, PLAB_ENOMEM, "queue setup");
       goto out;
     }
-  for (int r = 0; r < ROUNDS; r++)
-    {
-      double s = plab_queue_round (&job, msg, &rc);
-      if (rc != 0)
-        {
-          _plab_bench_fail_figure (b, f, rc, "plab queue");
-          goto out;
-        }
-      plab_fig[r] = small ? n_messages / s / 1e6 : (double)n_messages * size / s / 1e9;
-
-      s = raw_queue_round (&job, msg, &rc);
-      if (rc != 0)
-        {
-          _plab_bench_fail_figure (b, f, rc, "raw queue");
-          goto out;
-        }
-      raw_fig[r] = small ? n_messages / s / 1e6 : (double)n_messages * size / s / 1e9;
-    }
-  f->plab = _plab_bench_median (plab_fig, ROUNDS);
-  f->raw = _plab_bench_median (raw_fig, ROUNDS);
-  snprintf (f->note, sizeof f->note,
-            "median of %d; both rings 1 MiB; raw: lock-free SPSC ring, spins then yields", ROUNDS);
-  _plab_bench_judge (f);
+  queue_rounds (b, f, &job, msg, plab_queue_round, raw_queue_round, n_messages, size);
+  if (f->error == 0)
+    snprintf (f->note, sizeof f->note,
+              "median of %d; both rings 1 MiB; raw: lock-free SPSC ring, spins then yields",
+              QUEUE_ROUNDS);
 
 out:
   if (job.ring != NULL)
@@ -398,8 +423,9 @@ raw_queue_producer (void *arg)
  * children. Returns the seconds it took, *@rc_out 0 when every message came
  * whole and in its producer's order. */
 static double
-plab_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
+plab_producers_round (void *arg, unsigned char *buf, int *rc_out)
 {
+  ProducersJob *job = arg;
   PlabProcess *producers[MAX_PRODUCERS] = { NULL };
   Producer args[MAX_PRODUCERS];
   uint64_t next[MAX_PRODUCERS] = { 0 };
@@ -436,8 +462,9 @@ plab_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
 }
 
 static double
-raw_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
+raw_producers_round (void *arg, unsigned char *buf, int *rc_out)
 {
+  ProducersJob *job = arg;
   pid_t producers[MAX_PRODUCERS];
   Producer args[MAX_PRODUCERS];
   uint64_t next[MAX_PRODUCERS] = { 0 };
@@ -497,10 +524,6 @@ raw_producers_round (ProducersJob *job, unsigned char *buf, int *rc_out)
 void
 _plab_bench_queue_producers (Bench *b, int n_producers, size_t n_messages, size_t size)
 {
-  enum
-  {
-    ROUNDS = 3
-  };
   static char names[3][72];
   int which = size > 64 ? 2 : n_producers == 2 ? 0 : 1;
   static const char *const ids[3] = { "queue_2p", "queue_4p", "queue_2p_large" };
@@ -509,7 +532,6 @@ _plab_bench_queue_producers (Bench *b, int n_producers, size_t n_messages, size_
                        .per_producer = n_messages / (size_t)n_producers,
                        .size = size };
   unsigned char *buf = calloc (1, size);
-  double plab_fig[ROUNDS], raw_fig[ROUNDS];
   size_t total = job.per_producer * (size_t)n_producers;
   Figure *f;
   int rc = 0;
@@ -527,31 +549,12 @@ _plab_bench_queue_producers (Bench *b, int n_producers, size_t n_messages, size_
       _plab_bench_fail_figure (b, f, PLAB_ENOMEM, "queue setup");
       goto out;
     }
-  for (int r = 0; r < ROUNDS; r++)
-    {
-      double s = plab_producers_round (&job, buf, &rc);
-      if (rc != 0)
-        {
-          _plab_bench_fail_figure (b, f, rc, "plab queue");
-          goto out;
-        }
-      plab_fig[r] = small ? total / s / 1e6 : (double)total * size / s / 1e9;
-
-      s = raw_producers_round (&job, buf, &rc);
-      if (rc != 0)
-        {
-          _plab_bench_fail_figure (b, f, rc, "raw rings");
-          goto out;
-        }
-      raw_fig[r] = small ? total / s / 1e6 : (double)total * size / s / 1e9;
-    }
-  f->plab = _plab_bench_median (plab_fig, ROUNDS);
-  f->raw = _plab_bench_median (raw_fig, ROUNDS);
-  snprintf (f->note, sizeof f->note,
-            "median of %d; order checked per producer; raw: one lock-free SPSC ring per producer "
-            "(1 MiB in all), the consumer takes from each in turn",
-            ROUNDS);
-  _plab_bench_judge (f);
+  queue_rounds (b, f, &job, buf, plab_producers_round, raw_producers_round, total, size);
+  if (f->error == 0)
+    snprintf (f->note, sizeof f->note,
+              "median of %d; order checked per producer; raw: one lock-free SPSC ring per "
+              "producer (1 MiB in all), the consumer takes from each in turn",
+              QUEUE_ROUNDS);
 
 out:
   for (int i = 0; i < n_producers; i++)
