@@ -61,6 +61,7 @@ typedef struct
   int64_t uncert_ns[2];
   bool have[2];
   bool said_hello;
+  bool ended;    /* its lane's end is set: mpirun named how it ended */
   GArray *early; /* PlabEvent: spans that came before the lane, times not yet shifted */
   /* The rank's spans on its lane summed by kind, its setup left out
    * (PLAB_MPI_START_LABEL). */
@@ -520,8 +521,11 @@ dead_rank (MpiReader *self)
       MpiRank *r = rank_at (self, rank);
 
       if (r && r->lane >= 0)
-        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_EXITED,
-                                 code, 0);
+        {
+          plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_EXITED,
+                                   code, 0);
+          r->ended = true;
+        }
       return g_strdup_printf ("rank %d on host %s exited with status %d", rank,
                               r && r->host[0] ? r->host : "unknown", code);
     }
@@ -535,8 +539,11 @@ dead_rank (MpiReader *self)
       MpiRank *r = rank_at (self, rank);
 
       if (r && r->lane >= 0)
-        plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_KILLED,
-                                 0, sig);
+        {
+          plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_KILLED,
+                                   0, sig);
+          r->ended = true;
+        }
       return g_strdup_printf ("rank %d on host %s died of signal %d (%s)", rank, node, sig,
                               strsignal (sig));
     }
@@ -785,9 +792,12 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
     {
       MpiRank *r = &g_array_index (reader.ranks, MpiRank, i);
 
-      if (r->lane >= 0 && rc == 0)
-        plab_trace_set_lane_end (run->trace, r->lane, local_pid (&reader, r), PLAB_LANE_EXITED, 0,
-                                 0);
+      /* After a failure or Stop, mpirun ended the ranks still running
+       * with SIGTERM. */
+      if (r->lane >= 0 && !r->ended)
+        plab_trace_set_lane_end (run->trace, r->lane, local_pid (&reader, r),
+                                 rc == 0 ? PLAB_LANE_EXITED : PLAB_LANE_KILLED, 0,
+                                 rc == 0 ? 0 : SIGTERM);
     }
   plab_trace_drain (run->trace);
   for (guint i = 0; i < reader.ranks->len; i++)

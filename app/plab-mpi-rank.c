@@ -8,9 +8,11 @@
  * results), where the pool backends only hand out indices.
  *
  * A rank does not write to the run store (it may be on another host): it
- * writes what it records to its stdout, which mpirun brings back to the
- * runner, one line per event, each line in one write () so that lines of
- * different ranks never mix. The runner puts them into the run's trace.
+ * writes what it records to its stdout, one line per event, each line in
+ * one write (). mpirun writes each rank's stdout to a file of its own, whole
+ * and in order, which the runner reads (plab-cli-run-mpi.c), and forwards
+ * it to its own stdout too, in pieces that may land inside another rank's
+ * line. The runner puts the lines into the run's trace.
  *
  *   @plab <rank> H <host> <pid> <size> <now>            hello
  *   @plab <rank> O <start|end> <offset_ns> <uncert_ns>  clock offset to rank 0

@@ -38,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "util"))
-from plab_test import have_plab, run_db_tests  # noqa: E402
+from plab_test import Skip, have_plab, run_db_tests  # noqa: E402
 
 BUILD_DIR = (
     sys.argv[1]
@@ -274,6 +274,10 @@ def crashed_rank(db):
     lanes = {lane for lane, _, _ in run["spans"]}
     assert len([l for l in run["lanes"] if l[0] in lanes]) == 2, f"spans kept: {run['spans']}"
     assert any(l[3] == "killed" and l[4] == signal.SIGSEGV for l in run["lanes"]), run["lanes"]
+    # The rank that mpirun stopped is shown stopped, not still running.
+    ranks = [l for l in run["lanes"] if ":" in l[1]]
+    assert len(ranks) == 2 and all(l[3] == "killed" for l in ranks), run["lanes"]
+    assert any(l[4] == signal.SIGTERM for l in ranks), run["lanes"]
     assert time.monotonic() - t0 < RUN_LIMIT_S
 
 
@@ -309,7 +313,10 @@ def stop_ends_every_rank(db):
         p.kill()
         raise AssertionError("the runner did not end within 60 s of SIGTERM")
     assert p.returncode == 128 + signal.SIGTERM, f"exit {p.returncode}: {err}"
-    assert last_run(db)["status"] == "cancelled", last_run(db)["status"]
+    run = last_run(db)
+    assert run["status"] == "cancelled", run["status"]
+    ranks = [l for l in run["lanes"] if ":" in l[1]]
+    assert ranks and all(l[3] == "killed" and l[4] == signal.SIGTERM for l in ranks), run["lanes"]
     time.sleep(1.0)
     alive = [pid for pid in pids if pid in rank_pids()]
     assert not alive, f"ranks still running: {alive}"
@@ -384,10 +391,11 @@ def drop_hosts():
 
 
 def two_hosts(db):
+    if os.geteuid() != 0:
+        raise Skip("network namespaces need root")
     why = make_hosts()
     if why:
-        print(f"# SKIP two hosts: network namespaces not permitted here ({why})")
-        return
+        raise Skip(f"network namespaces not permitted here ({why})")
     try:
         tmp = os.path.dirname(db)
         agent = os.path.join(tmp, "agent.sh")
@@ -447,10 +455,7 @@ def main():
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
     tests += [listed_backends, messages_ratio_grows, every_span_arrives, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
-    if os.geteuid() == 0:
-        tests.append(two_hosts)
-    else:
-        print("# two hosts: skipped, network namespaces need root")
+    tests.append(two_hosts)
     # test-mpi.py BUILD_DIR NAME... runs only the cases named.
     if len(sys.argv) > 2:
         tests = [t for t in tests if t.__name__ in sys.argv[2:]]
