@@ -28,17 +28,15 @@ cmd_list (int argc, char **argv)
   GOptionEntry entries[]
       = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL }, { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the exercises");
-  g_autoptr (GError) error = NULL;
+  g_autofree char *skipped = NULL;
   g_autoptr (GPtrArray) list = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!_plab_cli_parse (context, "plab exercise list", &argc, &argv))
     return PLAB_EXIT_USAGE;
-  if ((list = plab_exercise_list (&error)) == NULL)
-    {
-      _plab_cli_error ("plab exercise list", "%s", error->message);
-      return PLAB_EXIT_FAILED;
-    }
+  list = plab_exercise_list (&skipped);
+  if (skipped != NULL)
+    _plab_cli_error ("plab exercise list", "%s", skipped);
   if (json)
     fputs ("{\"exercises\": [", stdout);
   for (guint i = 0; i < list->len; i++)

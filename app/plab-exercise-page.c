@@ -514,13 +514,18 @@ plab_exercise_page_get_timeline (PlabExercisePage *self, gboolean reference)
 static void
 plab_exercise_page_init (PlabExercisePage *self)
 {
+  g_autofree char *skipped = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   plab_timeline_view_set_placeholder (self->student_view, "Press Check to see the timeline here");
   plab_timeline_view_set_placeholder (self->reference_view, "Press Check to see the timeline here");
 
-  /* The exercises, one row each. */
-  self->exercises = plab_exercise_list (NULL);
+  /* The exercises, one row each; a folder that is no exercise is named on
+   * stderr, as `plab exercise list` names it. */
+  self->exercises = plab_exercise_list (&skipped);
+  if (skipped != NULL)
+    g_printerr ("plab: %s\n", skipped);
   for (guint i = 0; self->exercises != NULL && i < self->exercises->len; i++)
     {
       PlabExerciseInfo *info = self->exercises->pdata[i];

@@ -135,11 +135,12 @@ by_order (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-plab_exercise_list (GError **error)
+plab_exercise_list (char **skipped)
 {
   g_auto (GStrv) path = plab_exercise_search_path ();
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify)plab_exercise_info_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString) problems = g_string_new (NULL);
 
   for (int i = 0; path[i] != NULL; i++)
     {
@@ -152,16 +153,21 @@ plab_exercise_list (GError **error)
 
           if (g_hash_table_contains (seen, name) || !is_exercise (path[i], name))
             continue;
-          if ((info = load (path[i], name, error)) == NULL)
+          g_autoptr (GError) error = NULL;
+
+          if ((info = load (path[i], name, &error)) == NULL)
             {
-              g_ptr_array_unref (list);
-              return NULL;
+              g_string_append_printf (problems, "%s%s (left out)", problems->len ? "\n" : "",
+                                      error->message);
+              continue;
             }
           g_hash_table_add (seen, g_strdup (name));
           g_ptr_array_add (list, info);
         }
     }
   g_ptr_array_sort (list, by_order);
+  if (skipped != NULL)
+    *skipped = problems->len ? g_strdup (problems->str) : NULL;
   return list;
 }
 
@@ -176,8 +182,7 @@ plab_exercise_find (const char *name, GError **error)
     for (int i = 0; path[i] != NULL; i++)
       if (is_exercise (path[i], name))
         return load (path[i], name, error);
-  if ((all = plab_exercise_list (error)) == NULL)
-    return NULL;
+  all = plab_exercise_list (NULL);
   for (guint i = 0; i < all->len; i++)
     g_string_append_printf (known, "%s%s", i ? ", " : "",
                             ((PlabExerciseInfo *)all->pdata[i])->name);

@@ -43,8 +43,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlabExerciseInfo, plab_exercise_info_free)
  * installed one. A teacher adds an exercise by dropping a folder in one. */
 char **plab_exercise_search_path (void);
 
-/* Every exercise found, sorted by name (an array of PlabExerciseInfo *). */
-GPtrArray *plab_exercise_list (GError **error);
+/* Every exercise found, in its order (an array of PlabExerciseInfo *;
+ * never NULL). A folder that cannot be read as an exercise is left out, and
+ * *@skipped (when not NULL) gets a line per such folder saying why, or NULL
+ * when there was none: one broken folder hides no other exercise. */
+GPtrArray *plab_exercise_list (char **skipped);
 
 /* The exercise @name, or NULL with @error saying which exist. */
 PlabExerciseInfo *plab_exercise_find (const char *name, GError **error);

@@ -289,6 +289,27 @@ def common_cases(tmp):
         return [] if sorted(SKELETON) == sorted(n for n in names if n in SKELETON) and \
             len(names) >= 8 else [f"list: {names}"]
 
+    def broken_folder():
+        """A folder whose exercise.json is broken, dropped in by a teacher, is
+        named on stderr and left out; every other exercise is still listed."""
+        root = os.path.join(tmp, "dropped-in")
+        os.makedirs(os.path.join(root, "broken"), exist_ok=True)
+        with open(os.path.join(root, "broken", "exercise.json"), "w") as f:
+            f.write("{ not json")
+        with open(os.path.join(root, "broken", "solution.c"), "w") as f:
+            f.write("int\nmain (void)\n{\n  return 0;\n}\n")
+        env = dict(os.environ, PLAB_EXERCISES_PATH=root)
+        r = subprocess.run([plab, "exercise", "list", "--json"], capture_output=True, text=True,
+                           env=env)
+        names = [e["name"] for e in json.loads(r.stdout)["exercises"]] if r.returncode == 0 else []
+        problems = []
+        if r.returncode != 0 or sorted(SKELETON) != sorted(n for n in names if n in SKELETON):
+            problems.append(f"broken folder hid the others: exit {r.returncode}, {names}")
+        if "broken" in names or "broken/exercise.json" not in r.stderr \
+                or "left out" not in r.stderr:
+            problems.append(f"broken folder not named: {r.stderr!r}")
+        return problems
+
     def hard_coded():
         """An answer copied from an earlier check passes that seed only: the
         check's random seed catches it."""
@@ -348,7 +369,8 @@ def common_cases(tmp):
             problems.append(f"an open region: exit {r.returncode}: {r.stderr}")
         return problems
 
-    return [("list", listing), ("compile error", compile_error), ("bad input", bad_input),
+    return [("list", listing), ("broken folder", broken_folder),
+            ("compile error", compile_error), ("bad input", bad_input),
             ("hard-coded answer", hard_coded), ("solution markers", markers)], [("report", report)]
 
 
