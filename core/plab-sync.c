@@ -1,9 +1,10 @@
 /* plab-sync.c: process-shared locks, semaphores, event flags, conditions,
  * barriers and shared memory blocks.
  *
- * Every object is one anonymous shared mapping holding a robust,
- * process-shared pthread mutex (and condition variables on CLOCK_MONOTONIC
- * where it waits for a state). Threads of one process and forked processes
+ * Every object is one anonymous shared mapping holding its lock: a futex
+ * word for a plain lock (see Lock below), a robust process-shared pthread
+ * mutex for the others (with condition variables on CLOCK_MONOTONIC where it
+ * waits for a state). Threads of one process and forked processes
  * use the very same object. A wait is recorded on the timeline only when it
  * really blocked: the fast path tries first and records nothing.
  */

@@ -878,7 +878,8 @@ plab_counter_round (CounterJob *job, int n, int *rc_out)
 
 /* Two figures for @n contenders: plab's lock against the default
  * process-shared mutex (the id given), and against a robust error-checking
- * one, the kind plab's lock is built on (the id with "_robust"). */
+ * one, the kind plab's lock was built on before it became a futex word that
+ * checks a dead owner itself (the id with "_robust"). */
 void
 _plab_bench_lock_counter (Bench *b, int n)
 {
