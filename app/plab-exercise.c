@@ -106,6 +106,7 @@ load (const char *dir, const char *name, GError **error)
   info->min_speed = plab_json_number (plab_json_get (info->json, "min_speed"), 0);
   rec = plab_json_get (info->json, "recording");
   info->min_busy_workers = (int)plab_json_number (plab_json_get (rec, "min_busy_workers"), 0);
+  info->min_task_spans = (int)plab_json_number (plab_json_get (rec, "min_task_spans"), 0);
   info->max_task_spans = (int)plab_json_number (plab_json_get (rec, "max_task_spans"), 0);
   info->require_span = span_kind (plab_json_get (rec, "require_span"));
   info->forbid_span = span_kind (plab_json_get (rec, "forbid_span"));
@@ -807,7 +808,10 @@ judge_recording (const PlabExerciseInfo *info, const Recording *r, const char **
   g_autofree char *busy = g_strdup_printf ("%d", r->busy_workers);
   g_autofree char *tasks = g_strdup_printf ("%" G_GINT64_FORMAT, r->task_spans);
   g_autofree char *want = g_strdup_printf ("%d", info->min_busy_workers);
-  const char *values[] = { "busy", busy, "task_spans", tasks, "min_busy_workers", want, NULL };
+  g_autofree char *min_tasks = g_strdup_printf ("%d", info->min_task_spans);
+  const char *values[]
+      = { "busy",           busy,      "task_spans", tasks, "min_busy_workers", want,
+          "min_task_spans", min_tasks, NULL };
 
   if (r->busy_workers < info->min_busy_workers)
     {
@@ -818,6 +822,12 @@ judge_recording (const PlabExerciseInfo *info, const Recording *r, const char **
                       values);
     }
   *verdict = "recording";
+  /* A verdict of its own words ("few_tasks" in the exercise's messages). */
+  if (info->min_task_spans > 0 && r->task_spans < info->min_task_spans)
+    return message (info, "few_tasks",
+                    "the recording shows {task_spans} task(s), at least {min_task_spans} "
+                    "wanted: one task keeps one worker busy while the others wait",
+                    values);
   if (info->max_task_spans > 0 && r->task_spans > info->max_task_spans)
     return message (info, "recording", "the recording shows {task_spans} tasks: too many", values);
   if (info->forbid_span < PLAB_N_SPAN_KINDS && r->kinds[info->forbid_span] > 0)

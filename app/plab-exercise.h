@@ -29,6 +29,7 @@ typedef struct
   double time_limit_s;
   double min_speed; /* the student's speed / the reference's, at least */
   int min_busy_workers;
+  int min_task_spans;        /* 0: no limit */
   int max_task_spans;        /* 0: no limit */
   PlabSpanKind require_span; /* PLAB_N_SPAN_KINDS: none */
   PlabSpanKind forbid_span;

@@ -310,6 +310,23 @@ def common_cases(tmp):
             problems.append(f"broken folder not named: {r.stderr!r}")
         return problems
 
+    def one_chunk():
+        """chunk-size solved with every item in one chunk: the answer is right,
+        but one task keeps one worker busy while the other waits."""
+        folder2 = os.path.join(tmp, "one-chunk")
+        os.makedirs(folder2, exist_ok=True)
+        text = reference_text("chunk-size")
+        one = text.replace("int chunk_size = N_ITEMS / 8 / workers;", "int chunk_size = N_ITEMS;")
+        if one == text:
+            return ["chunk-size: the reference's chunk size line has changed"]
+        with open(os.path.join(folder2, "chunk-size.c"), "w") as f:
+            f.write(one)
+        status, verdict, err = check("chunk-size", folder2, os.path.join(tmp, "one-chunk.db"))
+        if status != 1 or verdict.get("verdict") != "recording" \
+                or "1 task(s)" not in verdict.get("message", ""):
+            return [f"one chunk: exit {status}, {verdict}, {err}"]
+        return []
+
     def hard_coded():
         """An answer copied from an earlier check passes that seed only: the
         check's random seed catches it."""
@@ -369,7 +386,7 @@ def common_cases(tmp):
             problems.append(f"an open region: exit {r.returncode}: {r.stderr}")
         return problems
 
-    return [("list", listing), ("broken folder", broken_folder),
+    return [("list", listing), ("broken folder", broken_folder), ("one chunk", one_chunk),
             ("compile error", compile_error), ("bad input", bad_input),
             ("hard-coded answer", hard_coded), ("solution markers", markers)], [("report", report)]
 
