@@ -65,6 +65,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -223,6 +224,25 @@ def squares_crash_loses_one_item_and_finishes(db):
     assert r["result"]["lost"] == 1 and r["result"]["correct"] == 19999, r["result"]
 
 
+def worker_pids(db, run_id):
+    """The pids of a run's process lanes (not its main lane)."""
+    con = sqlite3.connect(db)
+    try:
+        return [pid for (pid,) in con.execute(
+            "SELECT pid FROM lanes WHERE run_id = ? AND kind = 'process'", (run_id,))]
+    finally:
+        con.close()
+
+
+def running(pid):
+    """Whether process @pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @test
 def deadlock_opposite_orders_always_deadlock(db):
     for backend in ("threads", "processes", "gil"):
@@ -240,6 +260,11 @@ def deadlock_opposite_orders_always_deadlock(db):
         assert w1 and w2, rows
         assert int(w1[0]["start_ns"]) < int(w2[0]["end_ns"]), (w1, w2)
         assert int(w2[0]["start_ns"]) < int(w1[0]["end_ns"]), (w1, w2)
+        if backend == "processes":
+            # The deadlocked workers end with the run: none is left behind.
+            pids = worker_pids(db, r["id"])
+            assert len(pids) == 2, pids
+            assert not [p for p in pids if running(p)], f"workers left running: {pids}"
         for r in runs(db, "deadlock", "-b", backend, "--set", "mode=one-order", "--repeat",
                       REPEATS):
             assert r["result"]["deadlocked"] is False, (backend, r["result"])
