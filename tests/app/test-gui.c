@@ -493,6 +493,21 @@ open_span_cond (gpointer data)
          && find_open_span (plab_timeline_view_get_data (want->window->timeline_view), want);
 }
 
+/* An open span as @want->found was, seen again with a later end. */
+typedef struct
+{
+  OpenSpanWant *want;
+  int64_t was_end_ns;
+} GrowWant;
+
+static gboolean
+open_span_grew_cond (gpointer data)
+{
+  GrowWant *grow = data;
+
+  return open_span_cond (grow->want) && grow->want->found.end_ns > grow->was_end_ns;
+}
+
 /* The pixels of lane @lane in the rendered timeline that have the colour of
  * @kind, between times @from_ns and @to_ns. */
 static guint
@@ -563,6 +578,7 @@ test_live_open_task (Fixture *f, gconstpointer data)
   OpenSpanWant task = { f->window, PLAB_SPAN_TASK, "list_append(", !serial, -1 };
   PlabTimeWindow first;
   PlabEvent was;
+  GrowWant grow;
 
   set_up_list_append (f, backend, serial ? 1 : 2);
   press_ctrl (f, "<Control>r", "win.run");
@@ -572,9 +588,12 @@ test_live_open_task (Fixture *f, gconstpointer data)
   task.lane = was.lane;
   first = plab_timeline_data_extent (plab_timeline_view_get_data (f->window->timeline_view));
 
-  /* It grows with the time, still open. */
+  /* It grows with the time, still open (on a loaded machine the next
+   * update may take a while: waited for, not slept on). */
   gui_test_spin (1500);
-  g_assert_true (find_open_span (plab_timeline_view_get_data (f->window->timeline_view), &task));
+  grow.want = &task;
+  grow.was_end_ns = was.end_ns;
+  g_assert_true (gui_test_wait (open_span_grew_cond, &grow, LIVE_TIMEOUT_MS));
   g_assert_cmpint (task.found.start_ns, ==, was.start_ns);
   g_assert_cmpint (task.found.end_ns, >, was.end_ns);
   g_assert_cmpint (plab_timeline_data_extent (
