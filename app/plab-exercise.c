@@ -911,6 +911,64 @@ judge_ending (const PlabExerciseInfo *info, const Program *p, const char **verdi
   return NULL;
 }
 
+/* How far judge_student () got with one run. */
+typedef enum
+{
+  JUDGED_ENDING,    /* it ended badly or recorded no run; the recording was not read */
+  JUDGED_RECORDING, /* its recording was read and judged */
+  JUDGED_NO_STORE,  /* the store could not be read */
+} Judged;
+
+/* Judges one run @p of the student's program, in order: how it ended (a bad
+ * ending is finished in the store as failed), that it recorded a run, its
+ * answers against @reference's, then its recording, read into *@rec. Sets
+ * *@msg to what is wrong, with *@verdict, or to NULL when all is right. */
+static Judged
+judge_student (const PlabExerciseInfo *info,
+               PlabStore *store,
+               const Program *p,
+               const Program *reference,
+               int workers,
+               Recording *rec,
+               char **msg,
+               const char **verdict)
+{
+  if ((*msg = judge_ending (info, p, verdict)) != NULL)
+    {
+      finish_failed (store, p, *msg);
+      return JUDGED_ENDING;
+    }
+  if (p->run_id <= 0)
+    {
+      *verdict = "failed";
+      *msg = g_strdup ("the program did not record a run: does its main () call "
+                       "plab_exercise_main ()?");
+      return JUDGED_ENDING;
+    }
+  if (read_recording (store, p->run_id, rec) != 0)
+    return JUDGED_NO_STORE;
+  *verdict = "wrong";
+  *msg = judge_answers (info, p, reference, rec, workers);
+  if (*msg == NULL)
+    *msg = judge_recording (info, rec, verdict);
+  return JUDGED_RECORDING;
+}
+
+/* Takes run @p, recorded as @rec, as the student's run the verdict speaks of. */
+static void
+keep_student_run (PlabExerciseVerdict *v,
+                  const Program *p,
+                  const Recording *rec,
+                  const Program *reference)
+{
+  v->run_id = p->run_id;
+  v->wall_ns = p->wall_ns;
+  v->busy_workers = rec->busy_workers;
+  v->task_spans = rec->task_spans;
+  /* The student's time is only compared once everything else is right. */
+  v->speed = (double)reference->wall_ns / (double)MAX (p->wall_ns, 1);
+}
+
 static int
 default_workers (void)
 {
@@ -931,8 +989,9 @@ plab_exercise_check (const PlabExerciseInfo *info,
   Program student = { 0 }, reference = { 0 };
   PlabStore *store = NULL;
   PlabAttempt attempt = { 0 };
-  Recording rec;
+  Recording rec = { 0 };
   const char *verdict = NULL;
+  Judged judged;
   int rc;
 
   memset (v, 0, sizeof *v);
@@ -1005,69 +1064,46 @@ plab_exercise_check (const PlabExerciseInfo *info,
   v->wall_ns = student.wall_ns;
   v->student_output = g_strdup (student.stderr_tail);
 
-  if ((msg = judge_ending (info, &student, &verdict)) != NULL)
-    finish_failed (store, &student, msg);
-  if (msg == NULL && student.run_id <= 0)
+  judged = judge_student (info, store, &student, &reference, v->workers, &rec, &msg, &verdict);
+  if (judged == JUDGED_NO_STORE)
     {
-      verdict = "failed";
-      msg = g_strdup ("the program did not record a run: does its main () call "
-                      "plab_exercise_main ()?");
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", db,
+                   plab_store_errmsg (store));
+      goto out;
     }
-  if (msg == NULL)
-    {
-      if ((rc = read_recording (store, student.run_id, &rec)) != 0)
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", db,
-                       plab_store_errmsg (store));
-          goto out;
-        }
-      v->busy_workers = rec.busy_workers;
-      v->task_spans = rec.task_spans;
-      /* The student's time is only compared once everything else is right. */
-      v->speed = (double)reference.wall_ns / (double)MAX (student.wall_ns, 1);
-      msg = judge_answers (info, &student, &reference, &rec, v->workers);
-      verdict = "wrong";
-    }
-  if (msg == NULL)
-    msg = judge_recording (info, &rec, &verdict);
+  if (judged == JUDGED_RECORDING)
+    keep_student_run (v, &student, &rec, &reference);
   /* On a busy machine a pool's second worker may start only after the first
    * took every item. A program whose workers did run tasks gets two more
-   * runs before it is called serial; each is judged whole. */
-  for (int tries = 0;
-       tries < 2 && msg != NULL && !strcmp (verdict, "serial") && rec.busy_workers > 0; tries++)
+   * runs before it is called serial; each is judged whole, and one kept
+   * only when more of its workers ran tasks. */
+  for (int tries = 0; tries < 2 && judged == JUDGED_RECORDING && msg != NULL
+                      && !strcmp (verdict, "serial") && rec.busy_workers > 0;
+       tries++)
     {
       Program again = { 0 };
       Recording rec_again = { 0 };
-      const char *verdict_again = "wrong";
+      const char *verdict_again = NULL;
       char *msg_again = NULL;
-      bool ran = run_program (student_exe, tmp, "student", db, v->seed, v->workers,
-                              info->time_limit_s, &again, NULL)
-                 && again.run_id > 0;
 
-      if (ran && (msg_again = judge_ending (info, &again, &verdict_again)) != NULL)
-        finish_failed (store, &again, msg_again);
-      if (!ran || msg_again != NULL || read_recording (store, again.run_id, &rec_again) != 0
-          || rec_again.busy_workers <= rec.busy_workers)
+      if (run_program (student_exe, tmp, "student", db, v->seed, v->workers, info->time_limit_s,
+                       &again, NULL)
+          && judge_student (info, store, &again, &reference, v->workers, &rec_again, &msg_again,
+                            &verdict_again)
+                 == JUDGED_RECORDING
+          && rec_again.busy_workers > rec.busy_workers)
         {
-          g_free (msg_again);
-          program_clear (&again);
+          g_free (msg);
+          msg = g_steal_pointer (&msg_again);
+          verdict = msg != NULL ? verdict_again : verdict;
+          rec = rec_again;
+          program_clear (&student);
+          student = again;
+          keep_student_run (v, &student, &rec, &reference);
           continue;
         }
-      verdict_again = "wrong";
-      msg_again = judge_answers (info, &again, &reference, &rec_again, v->workers);
-      if (msg_again == NULL)
-        msg_again = judge_recording (info, &rec_again, &verdict_again);
-      g_free (msg);
-      msg = msg_again;
-      verdict = msg_again != NULL ? verdict_again : verdict;
-      rec = rec_again;
-      program_clear (&student);
-      student = again;
-      v->run_id = student.run_id;
-      v->wall_ns = student.wall_ns;
-      v->busy_workers = rec.busy_workers;
-      v->task_spans = rec.task_spans;
-      v->speed = (double)reference.wall_ns / (double)MAX (student.wall_ns, 1);
+      g_free (msg_again);
+      program_clear (&again);
     }
   if (msg == NULL && v->speed < info->min_speed)
     {

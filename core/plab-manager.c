@@ -734,7 +734,9 @@ call (PlabProxy *proxy, Request *req, Reply *rep)
 /* Sends one dict or list operation on the object named @name and waits for
  * the reply. @key names the entry of a dict operation (NULL for a dict's len
  * and for lists, whose entries are at index @arg); @arg is also the delta of
- * an add. */
+ * an add; @value is what a set or append stores. The reply's value (of a get
+ * or pop) goes to *@got, NONE on an error; its number (of a len, add or
+ * append) to *@n, left alone on an error. Either may be NULL. */
 static int
 object_call (PlabProxy *proxy,
              uint32_t op,
@@ -742,62 +744,47 @@ object_call (PlabProxy *proxy,
              const char *key,
              int64_t arg,
              const PlabManaged *value,
-             Reply *rep)
+             PlabManaged *got,
+             int64_t *n)
 {
   bool keyed = op == OP_DICT_ADD || op == OP_DICT_SET || op == OP_DICT_GET || op == OP_DICT_DEL;
+  bool stores = op == OP_DICT_SET || op == OP_LIST_SET || op == OP_LIST_APPEND;
   Request req;
+  Reply rep;
+  int rc;
 
+  if (got != NULL)
+    got->type = PLAB_MANAGED_NONE;
   memset (&req, 0, sizeof req);
   req.op = op;
   req.arg = arg;
   if (!name_fits (name) || (keyed && !name_fits (key)))
     return PLAB_EINVAL;
-  if (value != NULL && !value_valid (value))
+  if (stores && (value == NULL || !value_valid (value)))
     return PLAB_EINVAL;
   strcpy (req.name, name);
   if (key != NULL)
     strcpy (req.key, key);
   if (value != NULL)
     value_copy (&req.value, value);
-  return call (proxy, &req, rep);
-}
-
-/* The value a get or pop replied with in *@value (none when @rc is an
- * error); returns @rc. */
-static int
-reply_value (int rc, const Reply *rep, PlabManaged *value)
-{
-  if (value != NULL)
-    *value = rc == 0 ? rep->value : (PlabManaged){ .type = PLAB_MANAGED_NONE };
-  return rc;
-}
-
-/* The number a len, add or append replied with in *@n, left alone when @rc
- * is an error; returns @rc. */
-static int
-reply_count (int rc, const Reply *rep, int64_t *n)
-{
+  rc = call (proxy, &req, &rep);
+  if (rc == 0 && got != NULL)
+    *got = rep.value;
   if (rc == 0 && n != NULL)
-    *n = rep->n;
+    *n = rep.n;
   return rc;
 }
 
 int
 plab_proxy_dict_set (PlabProxy *proxy, const char *dict, const char *key, const PlabManaged *value)
 {
-  Reply rep;
-
-  if (value == NULL)
-    return PLAB_EINVAL;
-  return object_call (proxy, OP_DICT_SET, dict, key, 0, value, &rep);
+  return object_call (proxy, OP_DICT_SET, dict, key, 0, value, NULL, NULL);
 }
 
 int
 plab_proxy_dict_get (PlabProxy *proxy, const char *dict, const char *key, PlabManaged *value)
 {
-  Reply rep;
-
-  return reply_value (object_call (proxy, OP_DICT_GET, dict, key, 0, NULL, &rep), &rep, value);
+  return object_call (proxy, OP_DICT_GET, dict, key, 0, NULL, value, NULL);
 }
 
 int
@@ -807,25 +794,19 @@ plab_proxy_dict_add (PlabProxy *proxy,
                      int64_t delta,
                      int64_t *value)
 {
-  Reply rep;
-
-  return reply_count (object_call (proxy, OP_DICT_ADD, dict, key, delta, NULL, &rep), &rep, value);
+  return object_call (proxy, OP_DICT_ADD, dict, key, delta, NULL, NULL, value);
 }
 
 int
 plab_proxy_dict_del (PlabProxy *proxy, const char *dict, const char *key)
 {
-  Reply rep;
-
-  return object_call (proxy, OP_DICT_DEL, dict, key, 0, NULL, &rep);
+  return object_call (proxy, OP_DICT_DEL, dict, key, 0, NULL, NULL, NULL);
 }
 
 int
 plab_proxy_dict_len (PlabProxy *proxy, const char *dict, int64_t *len)
 {
-  Reply rep;
-
-  return reply_count (object_call (proxy, OP_DICT_LEN, dict, NULL, 0, NULL, &rep), &rep, len);
+  return object_call (proxy, OP_DICT_LEN, dict, NULL, 0, NULL, NULL, len);
 }
 
 int
@@ -870,43 +851,29 @@ plab_proxy_get (PlabProxy *proxy, const char *key, int64_t *value)
 int
 plab_proxy_list_append (PlabProxy *proxy, const char *list, const PlabManaged *value, int64_t *len)
 {
-  Reply rep;
-
-  if (value == NULL)
-    return PLAB_EINVAL;
-  return reply_count (object_call (proxy, OP_LIST_APPEND, list, NULL, 0, value, &rep), &rep, len);
+  return object_call (proxy, OP_LIST_APPEND, list, NULL, 0, value, NULL, len);
 }
 
 int
 plab_proxy_list_get (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
 {
-  Reply rep;
-
-  return reply_value (object_call (proxy, OP_LIST_GET, list, NULL, index, NULL, &rep), &rep, value);
+  return object_call (proxy, OP_LIST_GET, list, NULL, index, NULL, value, NULL);
 }
 
 int
 plab_proxy_list_set (PlabProxy *proxy, const char *list, int64_t index, const PlabManaged *value)
 {
-  Reply rep;
-
-  if (value == NULL)
-    return PLAB_EINVAL;
-  return object_call (proxy, OP_LIST_SET, list, NULL, index, value, &rep);
+  return object_call (proxy, OP_LIST_SET, list, NULL, index, value, NULL, NULL);
 }
 
 int
 plab_proxy_list_len (PlabProxy *proxy, const char *list, int64_t *len)
 {
-  Reply rep;
-
-  return reply_count (object_call (proxy, OP_LIST_LEN, list, NULL, 0, NULL, &rep), &rep, len);
+  return object_call (proxy, OP_LIST_LEN, list, NULL, 0, NULL, NULL, len);
 }
 
 int
 plab_proxy_list_pop (PlabProxy *proxy, const char *list, int64_t index, PlabManaged *value)
 {
-  Reply rep;
-
-  return reply_value (object_call (proxy, OP_LIST_POP, list, NULL, index, NULL, &rep), &rep, value);
+  return object_call (proxy, OP_LIST_POP, list, NULL, index, NULL, value, NULL);
 }

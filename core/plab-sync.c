@@ -410,14 +410,18 @@ object_new (size_t size,
  * glibc's pthread_cond_destroy () waits until every waiter has confirmed its
  * wake-up, and a waiter killed inside a wait (a crashed or terminated worker)
  * never does, so the free would hang for ever. Unmapping the shared memory
- * is all a process-shared condition needs. */
+ * is all a process-shared condition needs. A NULL @self is nothing to do. */
 static void
-object_free (void *self, size_t size, pthread_mutex_t *mutex, pthread_cond_t *cond)
+object_free (void *self, size_t size, size_t mutex_at)
 {
-  (void)cond;
-  pthread_mutex_destroy (mutex);
+  if (self == NULL)
+    return;
+  pthread_mutex_destroy ((pthread_mutex_t *)((char *)self + mutex_at));
   _plab_shared_release (self, size);
 }
+
+/* object_free () for a @Type whose field @mutex is its mutex. */
+#define OBJECT_FREE(Type, mutex, self) object_free (self, sizeof (Type), offsetof (Type, mutex))
 
 /* Locks a mutex guarding an object's own state. A dead previous holder is
  * not an error there: the state is a few counters, consistent at every store. */
@@ -784,8 +788,7 @@ plab_semaphore_new (const char *name, unsigned value, unsigned max)
 void
 plab_semaphore_free (PlabSemaphore *self)
 {
-  if (self != NULL)
-    object_free (self, sizeof *self, &self->mutex, &self->positive);
+  OBJECT_FREE (PlabSemaphore, mutex, self);
 }
 
 static bool
@@ -857,8 +860,7 @@ plab_event_flag_new (const char *name)
 void
 plab_event_flag_free (PlabEventFlag *self)
 {
-  if (self != NULL)
-    object_free (self, sizeof *self, &self->mutex, &self->changed);
+  OBJECT_FREE (PlabEventFlag, mutex, self);
 }
 
 void
@@ -923,8 +925,7 @@ plab_condition_new (const char *name)
 void
 plab_condition_free (PlabCondition *self)
 {
-  if (self != NULL)
-    object_free (self, sizeof *self, &self->lock.mutex, &self->cond);
+  OBJECT_FREE (PlabCondition, lock.mutex, self);
 }
 
 PlabLock *
@@ -1038,8 +1039,7 @@ plab_barrier_new (const char *name, unsigned parties)
 void
 plab_barrier_free (PlabBarrier *self)
 {
-  if (self != NULL)
-    object_free (self, sizeof *self, &self->mutex, &self->released);
+  OBJECT_FREE (PlabBarrier, mutex, self);
 }
 
 static int
