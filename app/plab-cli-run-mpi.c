@@ -15,7 +15,9 @@
  * another host writes that file on its own host; where the runner never
  * sees it (no shared file system), the rank's lines are read from mpirun's
  * stdout at the end, and a line that another rank's piece cut into is left
- * out.
+ * out. Each rank says how many lines it wrote (its E line, before rank 0's
+ * result, which is not counted), so the runner says how many were lost, on
+ * stderr and in the run's result ("ranks_from_stdout").
  *
  * A rank's clock is brought to rank 0's with the offset the rank measured
  * at its start; the offset it measured at its end, and the uncertainty of
@@ -66,6 +68,9 @@ typedef struct
   /* The rank's spans on its lane summed by kind, its setup left out
    * (PLAB_MPI_START_LABEL). */
   int64_t kind_ns[PLAB_N_SPAN_KINDS];
+  int64_t lines_read;    /* its lines the runner could read */
+  int64_t lines_written; /* as its last line said; -1 until then */
+  bool from_stdout;      /* its file was never seen: its lines came from mpirun's stdout */
 } MpiRank;
 
 typedef struct
@@ -95,13 +100,21 @@ typedef struct
 static MpiRank *
 rank_at (MpiReader *self, int rank)
 {
-  MpiRank blank = { .lane = -1 };
+  MpiRank blank = { .lane = -1, .lines_written = -1 };
 
   if (rank < 0 || rank > 4096)
     return NULL;
   while ((int)self->ranks->len <= rank)
     g_array_append_val (self->ranks, blank);
   return &g_array_index (self->ranks, MpiRank, rank);
+}
+
+/* How many lines of rank @r, read from mpirun's stdout, were cut and left
+ * out; -1 when its last line, which says how many it wrote, was cut too. */
+static int64_t
+lines_lost (const MpiRank *r)
+{
+  return r->lines_written >= 0 ? MAX (r->lines_written - r->lines_read, 0) : -1;
 }
 
 /* A pid names a process of this host only: the recording engine reads a
@@ -150,13 +163,13 @@ make_lanes (MpiReader *self)
     }
 }
 
-static void
+static bool
 on_hello (MpiReader *self, int rank, char **f, int n)
 {
   MpiRank *r = rank_at (self, rank);
 
   if (r == NULL || n < 3 || r->said_hello)
-    return;
+    return false;
   g_strlcpy (r->host, f[0], sizeof r->host);
   r->pid = atoi (f[1]);
   r->said_hello = true;
@@ -166,22 +179,24 @@ on_hello (MpiReader *self, int rank, char **f, int n)
       self->rank0_to_runner_ns = self->rank0_here || n < 4 ? 0 : plab_now_ns () - atoll (f[3]);
     }
   make_lanes (self);
+  return true;
 }
 
-static void
+static bool
 on_offset (MpiReader *self, int rank, char **f, int n)
 {
   MpiRank *r = rank_at (self, rank);
   int k = n >= 1 && strcmp (f[0], "end") == 0;
 
   if (r == NULL || n < 3)
-    return;
+    return false;
   r->offset_ns[k] = atoll (f[1]);
   r->uncert_ns[k] = atoll (f[2]);
   r->have[k] = true;
+  return true;
 }
 
-static void
+static bool
 on_span (MpiReader *self, int rank, char **f, int n)
 {
   MpiRank *r = rank_at (self, rank);
@@ -193,13 +208,13 @@ on_span (MpiReader *self, int rank, char **f, int n)
   /* A line that another rank's output cut into has too many fields or a
    * field that is no number: it is left out, not read as a wrong span. */
   if (r == NULL || n != 7)
-    return;
+    return false;
   for (int i = 0; i < 6; i++)
     if (!g_ascii_string_to_signed (f[i], 10, G_MININT64, G_MAXINT64, &v[i], NULL))
-      return;
+      return false;
   kind = (int)v[0];
   if (kind < 0 || kind >= PLAB_N_SPAN_KINDS || v[2] < v[1] || v[4] < 0 || v[4] > 255)
-    return;
+    return false;
   e.kind = (uint8_t)kind;
   e.start_ns = v[1];
   e.end_ns = v[2];
@@ -215,6 +230,7 @@ on_span (MpiReader *self, int rank, char **f, int n)
         r->early = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
       g_array_append_val (r->early, e);
     }
+  return true;
 }
 
 /* The kinds of span a rank's time went to, bottom to top of its bar in
@@ -329,6 +345,21 @@ finish_result (MpiReader *self)
                               ", \"end_uncertainty_ns\": %" G_GINT64_FORMAT "}",
                               r->offset_ns[0], r->uncert_ns[0], r->offset_ns[1], r->uncert_ns[1]);
     }
+  g_string_append (json, "], \"ranks_from_stdout\": [");
+  for (guint i = 0, shown = 0; i < self->ranks->len; i++)
+    {
+      const MpiRank *r = &g_array_index (self->ranks, MpiRank, i);
+      int64_t lost = lines_lost (r);
+
+      if (!r->from_stdout)
+        continue;
+      g_string_append_printf (json, "%s{\"rank\": %u, \"lines_read\": %" G_GINT64_FORMAT,
+                              shown++ ? ", " : "", i, r->lines_read);
+      if (lost >= 0)
+        g_string_append_printf (json, ", \"lines_lost\": %" G_GINT64_FORMAT "}", lost);
+      else
+        g_string_append (json, ", \"lines_lost\": null}");
+    }
   g_string_append (json, "]");
   parsed = plab_json_parse (self->result[2], NULL, 0);
   if (plab_json_get (parsed, "figure") == NULL)
@@ -345,6 +376,8 @@ static void
 on_line (MpiReader *self, const char *line)
 {
   g_auto (GStrv) f = NULL;
+  MpiRank *r;
+  bool read = false;
   int n, rank;
 
   if (!g_str_has_prefix (line, "@plab\t") || strstr (line + 1, "@plab\t") != NULL)
@@ -354,12 +387,16 @@ on_line (MpiReader *self, const char *line)
   if (n < 3)
     return;
   rank = atoi (f[1]);
+  if ((r = rank_at (self, rank)) == NULL)
+    return;
   if (!strcmp (f[2], "H"))
-    on_hello (self, rank, f + 3, n - 3);
+    read = on_hello (self, rank, f + 3, n - 3);
   else if (!strcmp (f[2], "O"))
-    on_offset (self, rank, f + 3, n - 3);
+    read = on_offset (self, rank, f + 3, n - 3);
   else if (!strcmp (f[2], "S"))
-    on_span (self, rank, f + 3, n - 3);
+    read = on_span (self, rank, f + 3, n - 3);
+  else if (!strcmp (f[2], "E") && n == 4)
+    r->lines_written = g_ascii_strtoll (f[3], NULL, 10);
   else if (!strcmp (f[2], "R") && rank == 0)
     {
       g_strfreev (self->result);
@@ -367,6 +404,8 @@ on_line (MpiReader *self, const char *line)
       f = g_strsplit (line, "\t", 6);
       self->result = g_strv_length (f) == 6 ? g_strdupv (f + 3) : NULL;
     }
+  if (read)
+    r->lines_read++;
 }
 
 /* A line of mpirun's stdout: a rank's line is kept for the end, in case
@@ -498,6 +537,35 @@ read_fallback (MpiReader *self)
         continue;
       for (guint i = 0; i < lines->len; i++)
         on_line (self, lines->pdata[i]);
+      rank_at (self, (int)r)->from_stdout = true;
+    }
+}
+
+/* Says on stderr, for each rank whose file the runner never saw, that its
+ * lines came from mpirun's stdout and how many of them were lost. */
+static void
+tell_stdout_ranks (MpiReader *self)
+{
+  for (guint i = 0; i < self->ranks->len; i++)
+    {
+      const MpiRank *r = &g_array_index (self->ranks, MpiRank, i);
+      int64_t lost = lines_lost (r);
+
+      if (!r->from_stdout)
+        continue;
+      if (lost >= 0)
+        _plab_cli_error ("plab run",
+                         "rank %u on %s: its output file was not seen here (no shared file "
+                         "system?), so its lines were read from mpirun's stdout; %" G_GINT64_FORMAT
+                         " of its %" G_GINT64_FORMAT
+                         " lines were cut by other ranks' output there and are left out",
+                         i, r->host[0] ? r->host : "?", lost, r->lines_written);
+      else
+        _plab_cli_error ("plab run",
+                         "rank %u on %s: its output file was not seen here (no shared file "
+                         "system?), so its lines were read from mpirun's stdout; its last line "
+                         "was cut, so how many others were lost is unknown",
+                         i, r->host[0] ? r->host : "?");
     }
 }
 
@@ -767,6 +835,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
     on_stdout_line (&reader, reader.out_line->str);
   read_rank_files (&reader);
   read_fallback (&reader);
+  tell_stdout_ranks (&reader);
 
   if (run->cancel && *run->cancel)
     {

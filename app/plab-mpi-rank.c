@@ -18,6 +18,7 @@
  *   @plab <rank> O <start|end> <offset_ns> <uncert_ns>  clock offset to rank 0
  *   @plab <rank> S <kind> <start> <end> <task> <flow> <item> <label>   a span
  *   @plab 0 R <check_ok> <check message> <result json>  the result (rank 0)
+ *   @plab <rank> E <lines>                              lines written before this one
  *
  * Times are this rank's CLOCK_MONOTONIC; the offset says how far it is
  * ahead of rank 0's (measured by ping-pong with rank 0, the best of
@@ -51,6 +52,10 @@ typedef struct
   char host[64];
 } Rank;
 
+/* How many lines this rank has written: its last line says, so that the
+ * runner can tell how many it lost where it reads them from mpirun's stdout. */
+static long long lines_written;
+
 static void
 emit (const Rank *self, const char *format, ...)
 {
@@ -67,6 +72,7 @@ emit (const Rank *self, const char *format, ...)
   for (ssize_t done = 0, w; done < n; done += w)
     if ((w = write (STDOUT_FILENO, line + done, (size_t)(n - done))) <= 0)
       return;
+  lines_written++;
 }
 
 static void
@@ -178,11 +184,13 @@ report (const Rank *self, bool ok, const char *check, const char *json)
  * where it cannot see that file does it read mpirun's merged stdout, in
  * which another rank's piece may land inside a line. So rank 0 writes the
  * result last, after a barrier that every rank reaches once it has written
- * everything: there, little else is left to cut it. No pause is made for
+ * everything (its last line, E, says how many it wrote, the result not
+ * counted): there, little else is left to cut it. No pause is made for
  * that case: it would be inside every run's measured time. */
 static void
 emit_result (const Rank *self)
 {
+  emit (self, "E\t%lld", lines_written);
   MPI_Barrier (MPI_COMM_WORLD);
   if (self->rank != 0 || held_result == NULL)
     return;

@@ -11,6 +11,10 @@
 - Stop (SIGTERM to the runner) ends every rank and records the run cancelled;
 - no mpirun, an unreadable host file, a host that cannot be reached: one
   clear line and a failed (or refused) run, never a hang;
+- ranks whose output files the runner never sees (as on a host with no
+  shared file system; here mpirun is not told to write them): their lines
+  come from mpirun's stdout, and every task span that a cut line lost is
+  counted in the result's ranks_from_stdout and named on stderr;
 - two "hosts" on one machine: two network namespaces with their own
   addresses and host names, made here (skipped when not permitted), run one
   demo across both; the lanes name both hosts, and each rank's offset lies
@@ -262,6 +266,37 @@ def every_span_arrives(db):
     assert not left, f"left behind: {left}"
 
 
+def rank_files_unseen(db):
+    """Four ranks writing 40,000 task spans at once, with no output files:
+    mpirun's stdout cuts some lines, and every span lost is counted."""
+    n = 40000
+    with tempfile.TemporaryDirectory(prefix="plab-mpirun-") as d:
+        wrapper = os.path.join(d, "mpirun")
+        with open(wrapper, "w") as f:
+            # The runner passes --output-filename DIR first; this mpirun drops it.
+            f.write('#!/bin/sh\nif [ "$1" = --output-filename ]; then shift 2; fi\n'
+                    f'exec {shutil.which("mpirun")} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        env = dict(os.environ, PLAB_MPIRUN=wrapper)
+        p = plab(db, "squares", "-b", "mpi", "-j", "4", "--set", f"n={n}", "--set",
+                 "chunk_size=1", "--set", "work=0", env=env)
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    run = last_run(db)
+    tasks = sum(c for _, kind, c in run["spans"] if kind == "task")
+    ranks = run["result"].get("ranks_from_stdout")
+    assert ranks is not None and [r["rank"] for r in ranks] == [0, 1, 2, 3], ranks
+    for r in ranks:
+        assert f"rank {r['rank']} on " in p.stderr and "mpirun's stdout" in p.stderr, p.stderr
+    known = [r["lines_lost"] for r in ranks if r["lines_lost"] is not None]
+    assert 0 < tasks <= n, f"{tasks} task spans of {n}"
+    # Each task span missing is a line lost, and counted (unless a rank's
+    # count itself was cut, which leaves its loss unknown, never zero).
+    if len(known) == len(ranks):
+        assert sum(known) >= n - tasks, f"{sum(known)} lines lost counted, {n - tasks} spans missing"
+    else:
+        assert "unknown" in p.stderr, p.stderr
+
+
 def crashed_rank(db):
     """Rank 1 holds item 15000 of 20000 and dies of SIGSEGV on it."""
     t0 = time.monotonic()
@@ -454,7 +489,7 @@ def main():
     if os.environ.get("ASAN_OPTIONS"):
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
-    tests += [listed_backends, messages_ratio_grows, every_span_arrives, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
+    tests += [listed_backends, messages_ratio_grows, every_span_arrives, rank_files_unseen, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
     tests.append(two_hosts)
     # test-mpi.py BUILD_DIR NAME... runs only the cases named.
     if len(sys.argv) > 2:
