@@ -1,8 +1,11 @@
-/* plab-demo-futures.c: apply_async, as_completed, imap and imap_unordered.
+/* plab-demo-futures.c: apply, apply_async, as_completed, imap and
+ * imap_unordered.
  *
- * This demo teaches in which order results come back. The classic texts'
- * slow_square sleeps before it returns x * x; here the tasks sleep uneven
- * times (5, 2, 1, 3 ... units). Submitted one by one (apply_async, or an
+ * This demo teaches in which order results come back, and when. The classic
+ * texts' slow_square sleeps before it returns x * x; here the tasks sleep
+ * uneven times (5, 2, 1, 3 ... units). Called with apply, which waits for
+ * each result before the next call, they run one after another however many
+ * workers there are: the run pays the sum. Submitted one by one (apply_async, or an
  * executor's submit) and collected with as_completed, the results arrive as
  * the tasks finish: the short ones first. imap hands them back in input
  * order, holding a finished result back until every earlier one is there,
@@ -19,7 +22,9 @@
 /* What the window shows a student beside this demo. */
 const char _plab_demo_futures_lesson[]
     = "Slow squares sleep 5, 2, 1, 3, 4, 6, 2 and 1 units before they return x * x, like the "
-      "texts' slow_square. First every task is submitted at once (apply_async, or an executor's "
+      "texts' slow_square. First each is called with apply, which waits for its result before "
+      "the next call: one worker works while the others idle, and the run pays the sum of the "
+      "sleeps. Then every task is submitted at once (apply_async, or an executor's "
       "submit, which returns a future) and the futures are collected with as_completed: the "
       "short tasks come back first. Then the same tasks go through imap, which hands results "
       "back in input order as map does, holding a finished one back until all before it are "
@@ -46,13 +51,14 @@ const PlabParamSpec _plab_demo_futures_params[N_PARAMS] = {
 
 enum
 {
+  WAY_APPLY,
   WAY_AS_COMPLETED,
   WAY_IMAP,
   WAY_IMAP_UNORDERED,
   N_WAYS
 };
 
-static const char *const way_names[N_WAYS] = { "as_completed", "imap", "imap_unordered" };
+static const char *const way_names[N_WAYS] = { "apply", "as_completed", "imap", "imap_unordered" };
 
 typedef struct
 {
@@ -63,7 +69,8 @@ typedef struct
    * the way started). */
   int order[N_WAYS][MAX_TASKS];
   int64_t arrived_ns[N_WAYS][MAX_TASKS];
-  int wrong; /* results that were not x * x */
+  int64_t way_ns[N_WAYS]; /* how long each way took */
+  int wrong;              /* results that were not x * x */
 } Futures;
 
 /* The texts' slow_square: sleeps, then returns x * x for x = task + 1. */
@@ -108,6 +115,41 @@ arrived (Futures *f, int way, int k, int task, int64_t square, int64_t t0)
     f->wrong++;
 }
 
+/* Task @i as one call of slow_square, labelled in @label (PLAB_LABEL_MAX). */
+static PlabTask
+square_task (Futures *f, const int32_t *i, char *label)
+{
+  label_cb ((size_t)*i, i, label, PLAB_LABEL_MAX, NULL);
+  return (PlabTask){
+    .func = slow_square_cb,
+    .user_data = f,
+    .arg = i,
+    .arg_size = sizeof *i,
+    .result_size = sizeof (int64_t),
+    .label = label,
+  };
+}
+
+/* apply: each call waits for its result before the next is made. */
+static int
+collect_apply (PlabPool *pool, Futures *f)
+{
+  int64_t t0 = plab_now_ns ();
+  int rc = 0;
+
+  for (int32_t i = 0; i < f->n && rc == 0; i++)
+    {
+      char label[PLAB_LABEL_MAX];
+      PlabTask task = square_task (f, &i, label);
+      int64_t square = 0;
+
+      rc = plab_pool_apply (pool, &task, &square);
+      if (rc == 0)
+        arrived (f, WAY_APPLY, i, i, square, t0);
+    }
+  return rc;
+}
+
 static int
 collect_futures (PlabPool *pool, Futures *f)
 {
@@ -118,16 +160,8 @@ collect_futures (PlabPool *pool, Futures *f)
   for (int32_t i = 0; i < f->n && rc == 0; i++)
     {
       char label[PLAB_LABEL_MAX];
-      PlabTask task = {
-        .func = slow_square_cb,
-        .user_data = f,
-        .arg = &i,
-        .arg_size = sizeof i,
-        .result_size = sizeof (int64_t),
-        .label = label,
-      };
+      PlabTask task = square_task (f, &i, label);
 
-      label_cb ((size_t)i, &i, label, sizeof label, NULL);
       rc = plab_pool_submit (pool, &task, &futures[i]);
     }
   for (int k = 0; k < f->n && rc == 0; k++)
@@ -219,6 +253,7 @@ result_json (const Futures *f)
       order_text (f, w, order, sizeof order);
       plab_buf_printf (&buf, ", \"%s\": \"%s\"", key, order);
       plab_buf_printf (&buf, ", \"%s_out_of_order\": %d", way_names[w], out_of_order (f, w));
+      plab_buf_printf (&buf, ", \"%s_s\": %.3f", way_names[w], f->way_ns[w] / 1e9);
     }
   plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "When each result arrived", "task (units of sleep)",
@@ -239,6 +274,10 @@ result_json (const Futures *f)
       plab_buf_printf (&buf, "\"%s: %s (%d pairs out of input order)\", ", way_names[w], order,
                        out_of_order (f, w));
     }
+  plab_buf_printf (&buf,
+                   "\"apply took %.2f s, the sum of the sleeps; as_completed %.2f s, the tasks "
+                   "overlapping\", ",
+                   f->way_ns[WAY_APPLY] / 1e9, f->way_ns[WAY_AS_COMPLETED] / 1e9);
   plab_buf_append (&buf, "\"as_completed and imap_unordered hand results over as they finish; "
                          "imap holds them back for input order\"]}}");
   return plab_buf_steal (&buf);
@@ -258,7 +297,7 @@ _plab_demo_futures_run (PlabDemoRun *run)
     }
   f->n = (int)run->values[PARAM_TASKS];
   f->unit_ns = (int64_t)run->values[PARAM_UNIT_MS] * 1000000;
-  run->tasks_total = 3 * f->n;
+  run->tasks_total = N_WAYS * f->n;
   rc = _plab_demo_pool_new (run, NULL, "pool", &pool);
   if (rc != 0)
     goto fail;
@@ -267,8 +306,14 @@ _plab_demo_futures_run (PlabDemoRun *run)
     {
       int64_t t0 = plab_now_ns ();
 
-      rc = w == WAY_AS_COMPLETED ? collect_futures (pool, f) : collect_imap (pool, f, w);
-      plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), -1, way_names[w]);
+      if (w == WAY_APPLY)
+        rc = collect_apply (pool, f);
+      else if (w == WAY_AS_COMPLETED)
+        rc = collect_futures (pool, f);
+      else
+        rc = collect_imap (pool, f, w);
+      f->way_ns[w] = plab_now_ns () - t0;
+      plab_span (PLAB_SPAN_TASK, t0, t0 + f->way_ns[w], -1, way_names[w]);
     }
   plab_pool_free (pool);
   if (rc != 0)
@@ -276,11 +321,13 @@ _plab_demo_futures_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "%s", plab_strerror (rc));
       goto fail;
     }
-  /* Every result is x * x whatever the order, and imap keeps input order. */
-  run->check_ok = f->wrong == 0 && out_of_order (f, WAY_IMAP) == 0;
+  /* Every result is x * x whatever the order; apply and imap keep input order. */
+  run->check_ok
+      = f->wrong == 0 && out_of_order (f, WAY_IMAP) == 0 && out_of_order (f, WAY_APPLY) == 0;
   snprintf (run->check_message, sizeof run->check_message,
-            "%d results of %d were wrong in the three ways; imap %s input order", f->wrong,
-            N_WAYS * f->n, out_of_order (f, WAY_IMAP) ? "did NOT keep" : "kept");
+            "%d results of %d were wrong in the four ways; apply and imap %s input order", f->wrong,
+            N_WAYS * f->n,
+            out_of_order (f, WAY_IMAP) || out_of_order (f, WAY_APPLY) ? "did NOT keep" : "kept");
   run->result_json = result_json (f);
 
 fail:

@@ -223,6 +223,7 @@ assert_facts (const char *demo, PlabBackend backend, const char *json, PlabTrace
       g_assert_true (has (json, "\"wrong\": 0"));
       g_assert_true (has (json, "\"imap_order\": \"1, 2, 3, 4, 5, 6\""));
       g_assert_true (has (json, "\"imap_out_of_order\": 0"));
+      g_assert_true (has (json, "\"apply_order\": \"1, 2, 3, 4, 5, 6\""));
       if (!parallel)
         g_assert_true (has (json, "\"as_completed_order\": \"1, 2, 3, 4, 5, 6\""));
     }

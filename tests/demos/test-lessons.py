@@ -30,7 +30,8 @@ cores) cannot flip the answer by one unlucky pause:
     workers together, one order never, and a producer is joined with its
     items still queued;
   - futures: as_completed hands the short tasks over first, imap keeps input
-    order;
+    order, and apply, one call after another, takes longer than the
+    submitted tasks together;
   - print: without a lock lines come out mixed up, with one all whole;
   - the lessons say what the texts say about Python (a Pool waiting for
     ever, BrokenProcessPool, multiprocessing.dummy, NumPy and the GIL) and
@@ -283,6 +284,11 @@ def futures_as_completed_short_tasks_first(db):
         assert not res["as_completed_order"].startswith("1,"), res
         assert res["as_completed_out_of_order"] > 0, res
         assert res["imap_order"] == "1, 2, 3, 4, 5, 6, 7, 8", res
+        # apply waits for each result before the next call: one worker at
+        # a time, the sum of the sleeps (24 units), where the submitted
+        # tasks overlap on two workers (about 12).
+        assert res["apply_order"] == "1, 2, 3, 4, 5, 6, 7, 8", res
+        assert res["apply_s"] > res["as_completed_s"], res
 
 
 @test
