@@ -528,6 +528,7 @@ test_connect_from_pool_workers (void)
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     check_pool_counts (PLAB_BACKEND_PROCESSES, (PlabStartMethod)m);
   check_pool_counts (PLAB_BACKEND_THREADS, PLAB_START_FORK);
+  check_pool_counts (PLAB_BACKEND_GIL, PLAB_START_FORK);
   check_pool_counts (PLAB_BACKEND_SERIAL, PLAB_START_FORK);
 }
 
