@@ -555,7 +555,9 @@ messages_json (const Rank *self,
     }
   plab_buf_init (&buf);
   plab_buf_printf (&buf, "{\"ranks\": %d", self->size);
-  _plab_demo_json_short (&buf, "crossover_kb", *crossover_kb);
+  /* No crossing: no number, which a student would read as "0 KiB". */
+  if (*crossover_kb > 0)
+    _plab_demo_json_short (&buf, "crossover_kb", *crossover_kb);
   _plab_demo_json_short (&buf, "smallest_ratio", ratio[0]);
   _plab_demo_json_short (&buf, "largest_ratio", ratio[n_sizes - 1]);
   plab_buf_append (&buf, ", ");
@@ -563,8 +565,12 @@ messages_json (const Rank *self,
                           "message size (log2 of KiB: 0 is 1 KiB, 10 is 1 MiB)",
                           "send time / work time");
   _plab_demo_json_line_series (&buf, "send / work", "line", log2_kb, ratio, (size_t)n_sizes);
-  plab_buf_append (&buf, "], \"notes\": [\"the shortest send of each size and the "
-                         "shortest work on it: a busy machine only adds to either\"]}}");
+  plab_buf_append (&buf, "], \"notes\": [");
+  if (*crossover_kb == 0)
+    plab_buf_printf (&buf, "\"no message up to %.0f KiB cost more to send than its work\", ",
+                     exp2 (log2_kb[n_sizes - 1]));
+  plab_buf_append (&buf, "\"the shortest send of each size and the shortest work on it: a busy "
+                         "machine only adds to either\"]}}");
   return plab_buf_steal (&buf);
 }
 

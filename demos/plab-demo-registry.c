@@ -127,8 +127,8 @@ static const PlabDemo *const demos[] = {
   &(const PlabDemo){
       .name = "futures",
       .title = "Futures: results as they finish, or in order",
-      .summary = "slow squares of uneven length through apply_async, as_completed, imap and "
-                 "imap_unordered",
+      .summary = "slow squares of uneven length through apply, apply_async with as_completed, "
+                 "imap and imap_unordered",
       DEMO_FILE (futures),
       .backends = PLAB_ALL_BACKENDS,
       .default_backend = PLAB_BACKEND_PROCESSES,

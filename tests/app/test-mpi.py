@@ -236,6 +236,19 @@ def messages_ratio_grows(db):
     ys = r["figure"]["series"][0]["y"]
     assert len(ys) == 13, f"{len(ys)} sizes for 1 KiB .. 4 MiB"
     assert r["largest_ratio"] > r["smallest_ratio"], r
+    # The crossing is a size where the ratio reached 1, or, where none did,
+    # no number at all (never "0 KiB") and a note that says so.
+    notes = " ".join(r["figure"]["notes"])
+    if max(ys) >= 1:
+        assert r.get("crossover_kb", 0) >= 1, r
+    else:
+        assert "crossover_kb" not in r and "no message up to 4096 KiB" in notes, r
+    # Work of 0.01 ms: a 4 MiB message costs more to send than that.
+    p = plab(db, "messages", "-j", "2", "--set", "max_kb=4096", "--set", "rounds=5",
+             "--set", "work_ms=0.01")
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    r2 = last_run(db)["result"]
+    assert r2.get("crossover_kb", 0) >= 1, r2
     check_lanes(run, 2)
     kinds = {kind for _, kind, _ in run["spans"]}
     assert {"send", "receive", "task"} <= kinds, kinds

@@ -4,7 +4,13 @@
  *   stacked   a stacked bar per category: segments in their span kinds'
  *             colours, series 0 at the bottom, heights in proportion to
  *             the values, every bar as tall as its total; its CSV
+ *   bar-values side-by-side bars show their value above them only where it
+ *             fits the bar's width: four series of eight bars show none at
+ *             800 px, where they ran into each other, and all at 3200 px
+ *   long-values a value too wide for the table's value column is shown
+ *             whole on the lines under its label, not cut with an ellipsis
  */
+#include <cairo-script.h>
 #include <cairo.h>
 #include <glib.h>
 #include <math.h>
@@ -188,11 +194,91 @@ test_result_stacked (void)
   plab_json_free (j);
 }
 
+static cairo_status_t
+append_cb (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_string_append_len (closure, (const char *)data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* How many times the renderer shows @text drawing @data at @width x 450, read
+ * from a cairo script surface, which keeps every string drawn. */
+static int
+times_shown (const PlabResultChartData *data, double width, const char *text)
+{
+  GString *words = g_string_new (NULL);
+  cairo_device_t *script = cairo_script_create_for_stream (append_cb, words);
+  cairo_surface_t *surface
+      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, width, 450);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+  int n = 0;
+
+  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = data }, &style,
+                   width, 450);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  cairo_device_finish (script);
+  cairo_device_destroy (script);
+  for (const char *p = words->str; (p = strstr (p, text)) != NULL; p++)
+    n++;
+  g_string_free (words, TRUE);
+  return n;
+}
+
+static void
+test_result_bar_values (void)
+{
+  /* The futures demo's figure: four ways, eight tasks, every value 0.501. */
+  GString *json = g_string_new ("{\"figure\": {\"kind\": \"bars\", \"categories\": [\"1\", "
+                                "\"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\"], \"series\": [");
+  PlabJson *j;
+
+  for (int s = 0; s < 4; s++)
+    g_string_append_printf (json,
+                            "%s{\"name\": \"way %d\", \"values\": [0.501, 0.501, 0.501, "
+                            "0.501, 0.501, 0.501, 0.501, 0.501]}",
+                            s ? ", " : "", s);
+  g_string_append (json, "]}}");
+  j = plab_json_parse (json->str, NULL, 0);
+  g_assert_nonnull (j);
+  {
+    PlabResultChartData data = { "Result", "footer", j };
+
+    g_assert_cmpint (times_shown (&data, 800, "0.501"), ==, 0);
+    g_assert_cmpint (times_shown (&data, 3200, "0.501"), ==, 32);
+  }
+  plab_json_free (j);
+  g_string_free (json, TRUE);
+}
+
+static void
+test_result_long_values (void)
+{
+  PlabJson *j = plab_json_parse ("{\"order\": \"2, 3, 1, 4, 5, 7, 6, 8, 10, 9, 12, 11\", "
+                                 "\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\"], "
+                                 "\"series\": [{\"name\": \"s\", \"values\": [1]}]}}",
+                                 NULL, 0);
+  PlabResultChartData data = { "Result", "footer", j };
+
+  g_assert_nonnull (j);
+  /* Wrapped at its spaces where the table is narrow, never shortened: its
+   * first and last numbers are drawn (the script keeps each line's text in
+   * parentheses). */
+  g_assert_cmpint (times_shown (&data, 800, "(2, 3, 1,"), ==, 1);
+  g_assert_cmpint (times_shown (&data, 800, " 12,"), ==, 1);
+  g_assert_cmpint (times_shown (&data, 800, "(11)") + times_shown (&data, 800, " 11)"), ==, 1);
+  plab_json_free (j);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plab/chart/result/lines", test_result_lines);
   g_test_add_func ("/plab/chart/result/stacked", test_result_stacked);
+  g_test_add_func ("/plab/chart/result/bar-values", test_result_bar_values);
+  g_test_add_func ("/plab/chart/result/long-values", test_result_long_values);
   return g_test_run ();
 }

@@ -391,6 +391,10 @@ draw_bars (cairo_t *cr, const PlabChartStyle *style, const PlabJson *fig, PlabRe
           cairo_fill (cr);
           plab_format_number (v, value, sizeof value);
           _plab_chart_font (cr, style, n_series > 2 ? style->small_size : style->tick_size, true);
+          /* A value wider than its bar would run into its neighbours'
+           * values: the axis reads it instead. */
+          if (_plab_chart_text_width (cr, value) > bw)
+            continue;
           _plab_chart_set_colour (cr, style->foreground);
           _plab_chart_text (cr, x + bw / 2, fmin (y0, y1) - style->tick_size * 0.3, 0.5, 1, value);
         }
@@ -559,15 +563,31 @@ table_rows (cairo_t *cr,
         continue;
       if (y + line_h > area.y + area.h)
         break;
-      _plab_chart_font (cr, style, size, false);
-      _plab_chart_set_colour (cr, style->muted);
-      bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size,
-                                         area.w - value_w - style->padding, line_h, area.y + area.h,
-                                         NULL, label);
       _plab_chart_font (cr, style, size, true);
-      _plab_chart_set_colour (cr, style->foreground);
-      _plab_chart_text_fit (cr, value, value_w, fitted, sizeof fitted);
-      _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, fitted);
+      if (_plab_chart_text_width (cr, value) > value_w)
+        {
+          /* Too wide for the value column ("2, 3, 1, 4, 5, 7, 6, 8"): the
+           * label takes the row, the value the lines under it, whole. */
+          _plab_chart_font (cr, style, size, false);
+          _plab_chart_set_colour (cr, style->muted);
+          bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size, area.w, line_h,
+                                             area.y + area.h, NULL, label);
+          _plab_chart_font (cr, style, size, true);
+          _plab_chart_set_colour (cr, style->foreground);
+          bottom = _plab_chart_text_wrapped (cr, area.x, fmax (bottom, top + line_h), area.w,
+                                             line_h, area.y + area.h, NULL, value);
+        }
+      else
+        {
+          _plab_chart_font (cr, style, size, false);
+          _plab_chart_set_colour (cr, style->muted);
+          bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size,
+                                             area.w - value_w - style->padding, line_h,
+                                             area.y + area.h, NULL, label);
+          _plab_chart_font (cr, style, size, true);
+          _plab_chart_set_colour (cr, style->foreground);
+          _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, value);
+        }
       y = fmax (bottom, top + line_h) + ROW_PAD_EM * size;
       if (m->type == PLAB_JSON_NUMBER
           && plab_result_chart_spread (data, m->key, spread, sizeof spread)
