@@ -69,7 +69,7 @@ typedef struct
    * (PLAB_MPI_START_LABEL). */
   int64_t kind_ns[PLAB_N_SPAN_KINDS];
   int64_t lines_read;    /* its lines the runner could read */
-  int64_t lines_written; /* as its last line said; -1 until then */
+  int64_t lines_written; /* as its E line said; -1 until then */
   bool from_stdout;      /* its file was never seen: its lines came from mpirun's stdout */
 } MpiRank;
 
@@ -110,11 +110,15 @@ rank_at (MpiReader *self, int rank)
 }
 
 /* How many lines of rank @r, read from mpirun's stdout, were cut and left
- * out; -1 when its last line, which says how many it wrote, was cut too. */
+ * out; -1 when its E line, which says how many it wrote, never came whole.
+ * Spans still waiting for a lane that never came (its hello was cut) are
+ * lost too. */
 static int64_t
 lines_lost (const MpiRank *r)
 {
-  return r->lines_written >= 0 ? MAX (r->lines_written - r->lines_read, 0) : -1;
+  int64_t stranded = r->early != NULL ? (int64_t)r->early->len : 0;
+
+  return r->lines_written >= 0 ? MAX (r->lines_written - r->lines_read + stranded, 0) : -1;
 }
 
 /* A pid names a process of this host only: the recording engine reads a
@@ -331,7 +335,11 @@ finish_result (MpiReader *self)
   run->check_ok = atoi (self->result[0]) != 0;
   g_strlcpy (run->check_message, self->result[1], sizeof run->check_message);
   json = g_string_new_len (self->result[2], end - self->result[2]);
-  g_string_append (json, ", \"clock_offsets\": [");
+  g_strchomp (json->str);
+  g_string_set_size (json, strlen (json->str));
+  /* An empty object ("{}", a rank that ran out of memory) takes no comma. */
+  g_string_append (json, g_str_has_suffix (json->str, "{") ? "" : ", ");
+  g_string_append (json, "\"clock_offsets\": [");
   for (guint i = 0; i < self->ranks->len; i++)
     {
       MpiRank *r = &g_array_index (self->ranks, MpiRank, i);
@@ -395,8 +403,9 @@ on_line (MpiReader *self, const char *line)
     read = on_offset (self, rank, f + 3, n - 3);
   else if (!strcmp (f[2], "S"))
     read = on_span (self, rank, f + 3, n - 3);
-  else if (!strcmp (f[2], "E") && n == 4)
-    r->lines_written = g_ascii_strtoll (f[3], NULL, 10);
+  else if (!strcmp (f[2], "E") && n == 4
+           && !g_ascii_string_to_signed (f[3], 10, 0, G_MAXINT64, &r->lines_written, NULL))
+    r->lines_written = -1;
   else if (!strcmp (f[2], "R") && rank == 0)
     {
       g_strfreev (self->result);
@@ -415,9 +424,15 @@ static void
 on_stdout_line (MpiReader *self, const char *line)
 {
   gint64 rank;
-  const char *tab;
+  const char *tab, *glued;
   GPtrArray **lines;
 
+  /* A piece of one rank that mpirun wrote after the cut-off start of
+   * another rank's line begins a line of its own there (rank 0's result,
+   * written alone after a barrier, arrives so): the fragment before it is
+   * lost, the line after it kept. */
+  if ((glued = g_strrstr (line, "@plab\t")) != NULL && glued != line)
+    line = glued;
   if (!g_str_has_prefix (line, "@plab\t"))
     {
       g_string_append_printf (self->err, "%s\n", line);
@@ -563,8 +578,9 @@ tell_stdout_ranks (MpiReader *self)
       else
         _plab_cli_error ("plab run",
                          "rank %u on %s: its output file was not seen here (no shared file "
-                         "system?), so its lines were read from mpirun's stdout; its last line "
-                         "was cut, so how many others were lost is unknown",
+                         "system?), so its lines were read from mpirun's stdout; the line in "
+                         "which it counts them did not come whole (or it did not end), so how "
+                         "many were lost is unknown",
                          i, r->host[0] ? r->host : "?");
     }
 }
@@ -849,6 +865,13 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
 
       if (dead)
         snprintf (run->error, sizeof run->error, "%s; the other ranks were stopped", dead);
+      else if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+        snprintf (run->error, sizeof run->error,
+                  "every rank ended, but rank 0's result did not arrive whole%s",
+                  rank_at (&reader, 0)->from_stdout
+                      ? " (its output file was not seen here, and other ranks' output on "
+                        "mpirun's stdout cut into it)"
+                      : "");
       else
         snprintf (run->error, sizeof run->error, "mpirun failed (%s %d): %s",
                   WIFEXITED (status) ? "exit status" : "signal",

@@ -754,7 +754,7 @@ object_call (PlabProxy *proxy,
   int rc;
 
   if (got != NULL)
-    got->type = PLAB_MANAGED_NONE;
+    *got = (PlabManaged){ .type = PLAB_MANAGED_NONE };
   memset (&req, 0, sizeof req);
   req.op = op;
   req.arg = arg;

@@ -132,6 +132,7 @@ static const PlabResultLabel result_labels[] = {
   { "futures", "tasks", "slow squares", NULL },
   { "futures", "apply_s", "time of apply, one call after another", "s" },
   { "futures", "as_completed_s", "time of the tasks submitted at once, as completed", "s" },
+  { "futures", "apply_order", "order apply gave them", NULL },
   { "futures", "as_completed_order", "order as completed gave them", NULL },
   { "futures", "imap_order", "order imap gave them", NULL },
   { "futures", "imap_unordered_order", "order imap unordered gave them", NULL },

@@ -8,7 +8,8 @@
  *             fits the bar's width: four series of eight bars show none at
  *             800 px, where they ran into each other, and all at 3200 px
  *   long-values a value too wide for the table's value column is shown
- *             whole on the lines under its label, not cut with an ellipsis
+ *             whole on the lines under its label, where there is room, not
+ *             cut with an ellipsis
  */
 #include <cairo-script.h>
 #include <cairo.h>

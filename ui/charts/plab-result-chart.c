@@ -567,7 +567,11 @@ table_rows (cairo_t *cr,
       if (_plab_chart_text_width (cr, value) > value_w)
         {
           /* Too wide for the value column ("2, 3, 1, 4, 5, 7, 6, 8"): the
-           * label takes the row, the value the lines under it, whole. */
+           * label takes the row, the value the lines under it, wrapped at
+           * its spaces (shortened only where the table runs out of room);
+           * a row with no room for both lines is not begun. */
+          if (y + 2 * line_h > area.y + area.h)
+            break;
           _plab_chart_font (cr, style, size, false);
           _plab_chart_set_colour (cr, style->muted);
           bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size, area.w, line_h,
