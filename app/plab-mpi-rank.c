@@ -52,6 +52,17 @@ typedef struct
   char host[64];
 } Rank;
 
+/* This rank's clock: CLOCK_MONOTONIC, moved by PLAB_TEST_CLOCK_SKEW_NS on
+ * every rank but 0. A test on one machine so gives its ranks clocks as far
+ * apart as two hosts' may be; the offsets the ranks measure must cancel it. */
+static int64_t clock_skew_ns;
+
+static int64_t
+rank_now (void)
+{
+  return plab_now_ns () + clock_skew_ns;
+}
+
 /* How many lines this rank has written: its last line says, so that the
  * runner can tell how many it lost where it reads them from mpirun's stdout. */
 static long long lines_written;
@@ -85,7 +96,7 @@ span_flow (const Rank *self,
            int item)
 {
   emit (self, "S\t%d\t%lld\t%lld\t%lld\t%d\t%d\t%s", (int)kind, (long long)start_ns,
-        (long long)plab_now_ns (), (long long)task, (int)flow, item, label);
+        (long long)rank_now (), (long long)task, (int)flow, item, label);
 }
 
 static void
@@ -108,7 +119,7 @@ measure_offset (const Rank *self, const char *when)
             int64_t t;
 
             MPI_Recv (&t, 1, MPI_INT64_T, r, TAG_CLOCK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            t = plab_now_ns ();
+            t = rank_now ();
             MPI_Send (&t, 1, MPI_INT64_T, r, TAG_CLOCK, MPI_COMM_WORLD);
           }
       else if (self->rank == r)
@@ -117,11 +128,11 @@ measure_offset (const Rank *self, const char *when)
 
           for (int i = 0; i < OFFSET_ROUNDS; i++)
             {
-              int64_t t1 = plab_now_ns (), t0, t2;
+              int64_t t1 = rank_now (), t0, t2;
 
               MPI_Send (&t1, 1, MPI_INT64_T, 0, TAG_CLOCK, MPI_COMM_WORLD);
               MPI_Recv (&t0, 1, MPI_INT64_T, 0, TAG_CLOCK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-              t2 = plab_now_ns ();
+              t2 = rank_now ();
               if (t2 - t1 < best_rtt)
                 {
                   best_rtt = t2 - t1;
@@ -139,7 +150,7 @@ measure_offset (const Rank *self, const char *when)
 static void
 barrier (const Rank *self, const char *label)
 {
-  int64_t t0 = plab_now_ns ();
+  int64_t t0 = rank_now ();
 
   MPI_Barrier (MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, label);
@@ -227,7 +238,7 @@ run_squares (Rank *self)
     }
   if (chunk <= 0)
     chunk = count / 8 + 1;
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Scatterv (all, counts, displs, MPI_INT64_T, mine, (int)count, MPI_INT64_T, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Scatterv numbers");
   for (int64_t c = 0; c < count; c += chunk)
@@ -235,7 +246,7 @@ run_squares (Rank *self)
       int64_t end = c + chunk < count ? c + chunk : count;
       char label[PLAB_LABEL_MAX];
 
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       for (int64_t i = c; i < end; i++)
         {
           uint64_t acc = (uint64_t)mine[i];
@@ -259,7 +270,7 @@ run_squares (Rank *self)
    * (the item is the sending rank). */
   if (self->rank != 0)
     {
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       MPI_Send (mine, (int)count, MPI_INT64_T, 0, TAG_WORK, MPI_COMM_WORLD);
       span_flow (self, PLAB_SPAN_SEND, t0, -1, "MPI_Send squares", PLAB_FLOW_PUT, self->rank);
     }
@@ -271,7 +282,7 @@ run_squares (Rank *self)
           char label[PLAB_LABEL_MAX];
 
           snprintf (label, sizeof label, "MPI_Recv squares of %d", r);
-          t0 = plab_now_ns ();
+          t0 = rank_now ();
           MPI_Recv (squares + displs[r], counts[r], MPI_INT64_T, r, TAG_WORK, MPI_COMM_WORLD,
                     MPI_STATUS_IGNORE);
           span_flow (self, PLAB_SPAN_RECV, t0, -1, label, PLAB_FLOW_GET, r);
@@ -316,11 +327,11 @@ run_kde (Rank *self)
   mine = malloc ((size_t)(count ? count : 1) * sizeof *mine);
   if (self->rank == 0)
     {
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       _plab_demo_kde_draw_samples (samples, n_samples, self->run.seed);
       span (self, PLAB_SPAN_TASK, t0, -1, "draw the samples");
     }
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Bcast (samples, (int)n_samples, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Bcast samples");
   for (int64_t c = 0; c < count; c += chunk)
@@ -328,7 +339,7 @@ run_kde (Rank *self)
       int64_t end = c + chunk < count ? c + chunk : count;
       char label[PLAB_LABEL_MAX];
 
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       for (int64_t i = c; i < end; i++)
         mine[i] = _plab_demo_kde_estimate (samples, n_samples, h, gaussian,
                                            _plab_demo_kde_grid_x (grid, (size_t)(start + i)));
@@ -336,7 +347,7 @@ run_kde (Rank *self)
                 (long long)(start + end - 1));
       span (self, PLAB_SPAN_TASK, t0, (start + c) / chunk, label);
     }
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Gatherv (mine, (int)count, MPI_DOUBLE, density, counts, displs, MPI_DOUBLE, 0,
                MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Gatherv density");
@@ -391,7 +402,7 @@ run_list_append (Rank *self)
       double *list = malloc ((size_t)(n ? n : 1) * sizeof *list);
       char label[PLAB_LABEL_MAX];
 
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       for (int64_t i = 0; i < n; i++)
         list[i] = (double)_plab_demo_spin ((uint64_t)rounds, self->run.seed + (uint64_t)i);
       appended += n;
@@ -399,7 +410,7 @@ run_list_append (Rank *self)
       span (self, PLAB_SPAN_TASK, t0, j, label);
       free (list);
     }
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Reduce (&appended, &total, 1, MPI_INT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce lengths");
   snprintf (check, sizeof check,
@@ -425,20 +436,20 @@ run_amdahl (Rank *self)
   /* The first and the last task's values, 0 from the ranks that ran neither. */
   uint64_t mine[2] = { 0, 0 }, all[2] = { 0, 0 };
   bool ok;
-  int64_t t0 = plab_now_ns (), start = t0, flag = 1;
+  int64_t t0 = rank_now (), start = t0, flag = 1;
   char check[200], json[300];
   double wall_s;
 
   if (self->rank == 0)
     _plab_demo_cpu (NULL, (int64_t)(work_ns * f), -1, "serial part", NULL);
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Bcast (&flag, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Bcast: serial part done");
   for (int64_t i = self->rank; i < tasks; i += self->size)
     {
       char label[PLAB_LABEL_MAX];
 
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       uint64_t v = _plab_demo_spin (rounds, (uint64_t)i);
 
       mine[0] ^= i == 0 ? v : 0;
@@ -446,12 +457,12 @@ run_amdahl (Rank *self)
       snprintf (label, sizeof label, "parallel part %lld", (long long)i + 1);
       span (self, PLAB_SPAN_TASK, t0, i, label);
     }
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Reduce (mine, all, 2, MPI_UINT64_T, MPI_BXOR, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce results");
   if (self->rank == 0)
     {
-      wall_s = (plab_now_ns () - start) / 1e9;
+      wall_s = (rank_now () - start) / 1e9;
       ok = all[0] == _plab_demo_spin (rounds, 0)
            && all[1] == (tasks == 1 ? all[0] : _plab_demo_spin (rounds, (uint64_t)(tasks - 1)));
       snprintf (check, sizeof check, "%s; %.2fx against the planned one-rank time",
@@ -491,7 +502,7 @@ run_barrier (Rank *self)
           int64_t ns = (int64_t)(wall_ms * 1e6 * (1 - imbalance + 2 * imbalance * u));
 
           snprintf (label, sizeof label, "%s wall %d", phase_names[p % 6], w + 1);
-          t0 = plab_now_ns ();
+          t0 = rank_now ();
           if (cpu)
             _plab_demo_cpu (NULL, ns, w, label, NULL);
           else
@@ -508,7 +519,7 @@ run_barrier (Rank *self)
       snprintf (label, sizeof label, "MPI_Barrier after %s", phase_names[p % 6]);
       barrier (self, label);
     }
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Reduce (&painted, &total, 1, MPI_INT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
   span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce walls painted");
   snprintf (check, sizeof check, "%lld of %d walls painted once in each phase", (long long)total,
@@ -613,32 +624,32 @@ run_messages (Rank *self)
           if (self->rank == 0)
             {
               snprintf (label, sizeof label, "MPI_Send %lld KiB to %d", (long long)kb, r);
-              t0 = plab_now_ns ();
+              t0 = rank_now ();
               MPI_Send (data, bytes, MPI_BYTE, r, TAG_WORK, MPI_COMM_WORLD);
-              sends[round * others + r - 1] = plab_now_ns () - t0;
+              sends[round * others + r - 1] = rank_now () - t0;
               span_flow (self, PLAB_SPAN_SEND, t0, -1, label, PLAB_FLOW_PUT, item);
-              t0 = plab_now_ns ();
+              t0 = rank_now ();
               MPI_Recv (&answer, 1, MPI_DOUBLE, r, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
               span_flow (self, PLAB_SPAN_RECV, t0, -1, "MPI_Recv answer", PLAB_FLOW_GET, item + 1);
             }
           else if (self->rank == r)
             {
               snprintf (label, sizeof label, "MPI_Recv %lld KiB", (long long)kb);
-              t0 = plab_now_ns ();
+              t0 = rank_now ();
               MPI_Recv (data, bytes, MPI_BYTE, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
               span_flow (self, PLAB_SPAN_RECV, t0, -1, label, PLAB_FLOW_GET, item);
               snprintf (label, sizeof label, "work on %lld KiB", (long long)kb);
-              t0 = plab_now_ns ();
+              t0 = rank_now ();
               _plab_demo_cpu (NULL, work_ns, -1, NULL, NULL);
               answer = (double)data[bytes - 1];
               span (self, PLAB_SPAN_TASK, t0, round, label);
-              if (plab_now_ns () - t0 < work_min)
-                work_min = plab_now_ns () - t0;
-              t0 = plab_now_ns ();
+              if (rank_now () - t0 < work_min)
+                work_min = rank_now () - t0;
+              t0 = rank_now ();
               MPI_Send (&answer, 1, MPI_DOUBLE, 0, TAG_WORK, MPI_COMM_WORLD);
               span_flow (self, PLAB_SPAN_SEND, t0, -1, "MPI_Send answer", PLAB_FLOW_PUT, item + 1);
             }
-      t0 = plab_now_ns ();
+      t0 = rank_now ();
       MPI_Reduce (&work_min, &best, 1, MPI_INT64_T, MPI_MIN, 0, MPI_COMM_WORLD);
       span (self, PLAB_SPAN_COLLECTIVE, t0, -1, "MPI_Reduce work time");
       if (self->rank == 0)
@@ -749,6 +760,8 @@ main (int argc, char **argv)
   MPI_Init (&argc, &argv);
   MPI_Comm_rank (MPI_COMM_WORLD, &self.rank);
   MPI_Comm_size (MPI_COMM_WORLD, &self.size);
+  if (self.rank != 0 && getenv ("PLAB_TEST_CLOCK_SKEW_NS") != NULL)
+    clock_skew_ns = strtoll (getenv ("PLAB_TEST_CLOCK_SKEW_NS"), NULL, 10);
   if (parse_args (&self, argc, argv, &demo) != 0)
     MPI_Abort (MPI_COMM_WORLD, 2);
   if (gethostname (self.host, sizeof self.host) != 0)
@@ -757,15 +770,14 @@ main (int argc, char **argv)
   for (char *c = self.host; *c; c++)
     if (*c == '\t' || *c == '\n')
       *c = ' ';
-  emit (&self, "H\t%s\t%d\t%d\t%lld", self.host, (int)getpid (), self.size,
-        (long long)plab_now_ns ());
+  emit (&self, "H\t%s\t%d\t%d\t%lld", self.host, (int)getpid (), self.size, (long long)rank_now ());
   measure_offset (&self, "start");
 
   /* Every rank works at rank 0's rate, so that a task costs the same
    * everywhere; the broadcast is a collective like any other. */
   if (self.rank == 0)
     rate = plab_demo_measure_spin_rate (PLAB_DEMO_CALIBRATION_RUNS, NULL, NULL);
-  t0 = plab_now_ns ();
+  t0 = rank_now ();
   MPI_Bcast (&rate, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   span (&self, PLAB_SPAN_COLLECTIVE, t0, -1, PLAB_MPI_START_LABEL);
   plab_demo_set_spin_rate (rate);

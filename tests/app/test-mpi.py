@@ -11,6 +11,8 @@
 - Stop (SIGTERM to the runner) ends every rank and records the run cancelled;
 - no mpirun, an unreadable host file, a host that cannot be reached: one
   clear line and a failed (or refused) run, never a hang;
+- a rank whose clock is 30 s ahead (PLAB_TEST_CLOCK_SKEW_NS, as on another
+  host): its measured offset cancels it, and its spans land inside the run;
 - ranks whose output files the runner never sees (as on a host with no
   shared file system; here mpirun is not told to write them): their lines
   come from mpirun's stdout, and every task span that a cut line lost is
@@ -279,6 +281,33 @@ def every_span_arrives(db):
     assert not left, f"left behind: {left}"
 
 
+def skewed_clock_cancelled(db):
+    """Rank 1's clock 30 s ahead of rank 0's, as another host's may be: the
+    offset it measures is 30 s within its uncertainty, and its spans land
+    inside the run, not 30 s after it (a wrong shift would put them there)."""
+    skew = 30_000_000_000
+    env = dict(os.environ, PLAB_TEST_CLOCK_SKEW_NS=str(skew))
+    p = plab(db, "squares", "-b", "mpi", "-j", "2", env=env)
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    run = last_run(db)
+    rank1 = run["result"]["clock_offsets"][1]
+    for when in ("start", "end"):
+        off, unc = rank1[when + "_ns"], rank1[when + "_uncertainty_ns"]
+        assert abs(off - skew) <= unc, f"{when} offset {off} ns, {skew} ± {unc} expected"
+    con = sqlite3.connect(db)
+    try:
+        (wall,) = con.execute("SELECT wall_ns FROM runs WHERE id = ?", (run["id"],)).fetchone()
+        spans = con.execute("SELECT l.name, min(s.start_ns), max(s.end_ns) FROM spans s "
+                            "JOIN lanes l ON l.run_id = s.run_id AND l.lane = s.lane "
+                            "WHERE s.run_id = ? GROUP BY s.lane", (run["id"],)).fetchall()
+    finally:
+        con.close()
+    assert any(name.endswith(":1") for name, _, _ in spans), spans
+    for name, first, last in spans:
+        # A second of slack for the runner's own start and end; 30 s is far.
+        assert -1e9 <= first and last <= wall + 1e9, f"{name}: {first}..{last} ns, run {wall} ns"
+
+
 def rank_files_unseen(db):
     """Four ranks writing 40,000 task spans at once, with no output files:
     mpirun's stdout cuts some lines, and every span lost is counted."""
@@ -502,7 +531,7 @@ def main():
     if os.environ.get("ASAN_OPTIONS"):
         os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
     tests = [demo_case(d, n) for d in DEMOS for n in (2, 4)]
-    tests += [listed_backends, messages_ratio_grows, every_span_arrives, rank_files_unseen, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
+    tests += [listed_backends, messages_ratio_grows, every_span_arrives, skewed_clock_cancelled, rank_files_unseen, crashed_rank, stop_ends_every_rank, no_mpirun, bad_host_file, unreachable_host]
     tests.append(two_hosts)
     # test-mpi.py BUILD_DIR NAME... runs only the cases named.
     if len(sys.argv) > 2:
