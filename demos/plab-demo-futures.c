@@ -253,7 +253,7 @@ result_json (const Futures *f)
       order_text (f, w, order, sizeof order);
       plab_buf_printf (&buf, ", \"%s\": \"%s\"", key, order);
       plab_buf_printf (&buf, ", \"%s_out_of_order\": %d", way_names[w], out_of_order (f, w));
-      plab_buf_printf (&buf, ", \"%s_s\": %.3f", way_names[w], f->way_ns[w] / 1e9);
+      plab_buf_printf (&buf, ", \"%s_s\": %.4f", way_names[w], f->way_ns[w] / 1e9);
     }
   plab_buf_append (&buf, ", ");
   _plab_demo_json_figure (&buf, "bars", "When each result arrived", "task (units of sleep)",
