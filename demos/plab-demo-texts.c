@@ -92,6 +92,7 @@ static const PlabResultLabel result_labels[] = {
   { "pipe", "rtt_median_us", "round trip, median", "µs" },
   { "pipe", "rtt_mean_us", "round trip, mean", "µs" },
   { "pipe", "rtt_p99_us", "round trip, slowest 1%", "µs" },
+  { "pipe", "rtt_min_us", "round trip, fastest", "µs" },
   { "pipe", "call_ns", "a call of a C function, for comparison", "ns" },
   { "pipe", "message_calls", "a message (half the median round trip) in function calls", NULL },
   { "pool-vs-process", "kind", "kind of task", NULL },

@@ -371,12 +371,15 @@ def pipe_message_costs_many_function_calls(db):
         message_ns = res["rtt_median_us"] * 1000 / 2
         assert res["call_ns"] > 0 and message_ns > 20 * res["call_ns"], (r["backend"], res)
         assert res["message_calls"] > 20, res
-    # Raise Size and copying starts to count.
+    # Raise Size and copying starts to count. The fastest round trip is
+    # compared: with other programs on every core, the median is mostly
+    # waiting for a core (once 75 us for 64 bytes against 33 us for 64 KiB),
+    # while the best of 2000 still shows the copy.
     small = runs(db, "pipe", "-b", "processes", "--set", "ping_pongs=2000", "--repeat", REPEATS)
     big = runs(db, "pipe", "-b", "processes", "--set", "ping_pongs=2000", "--set", "size=65536",
                "--repeat", REPEATS)
-    small_us = statistics.median(r["result"]["rtt_median_us"] for r in small)
-    big_us = statistics.median(r["result"]["rtt_median_us"] for r in big)
+    small_us = statistics.median(r["result"]["rtt_min_us"] for r in small)
+    big_us = statistics.median(r["result"]["rtt_min_us"] for r in big)
     assert big_us > small_us, (big_us, small_us)
 
 
