@@ -54,6 +54,9 @@
 #define STOP_GRACE_NS (3 * 1000000000LL)
 #define STDERR_KEEP 8192
 
+/* How far a rank's span may lie outside the run, on the runner's clock. */
+#define SPAN_SLACK_NS 1000000000LL
+
 typedef struct
 {
   int lane; /* -1 until the rank said hello */
@@ -78,6 +81,7 @@ typedef struct
   PlabDemoRun *run;
   GArray *ranks; /* MpiRank, by rank */
   int64_t rank0_to_runner_ns;
+  int64_t started_ns; /* the runner's clock just before mpirun started */
   int next_lane_rank; /* lanes are made in rank order: the lowest rank without one */
   char here[64];      /* this host's name */
   bool rank0_here;
@@ -130,16 +134,27 @@ local_pid (const MpiReader *self, const MpiRank *r)
   return strcmp (r->host, self->here) == 0 ? r->pid : 0;
 }
 
-static void
+/* Puts span @e of rank @r on its lane, moved onto the runner's clock.
+ * Returns false, and drops it, when it does not lie within the run (a second
+ * of slack for the clocks' offsets): a line that other ranks' output cut
+ * into can still have the fields of a span, with numbers joined from two
+ * lines. */
+static bool
 append_span (MpiReader *self, MpiRank *r, PlabEvent *e)
 {
   int64_t shift = self->rank0_to_runner_ns - (r->have[0] ? r->offset_ns[0] : 0);
+  int64_t start, end;
 
-  e->start_ns += shift;
-  e->end_ns += shift;
+  if (__builtin_add_overflow (e->start_ns, shift, &start)
+      || __builtin_add_overflow (e->end_ns, shift, &end) || start < self->started_ns - SPAN_SLACK_NS
+      || end > plab_now_ns () + SPAN_SLACK_NS)
+    return false;
+  e->start_ns = start;
+  e->end_ns = end;
   if (e->end_ns > e->start_ns && strcmp (e->label, PLAB_MPI_START_LABEL) != 0)
     r->kind_ns[e->kind] += e->end_ns - e->start_ns;
   plab_trace_append (self->run->trace, r->lane, e);
+  return true;
 }
 
 /* Gives every rank that said hello, in rank order, its lane "host:rank"
@@ -160,8 +175,10 @@ make_lanes (MpiReader *self)
       else
         plab_trace_set_lane_end (self->run->trace, r->lane, local_pid (self, r), PLAB_LANE_RUNNING,
                                  0, 0);
-      for (guint i = 0; r->early && r->lane >= 0 && i < r->early->len; i++)
-        append_span (self, r, &g_array_index (r->early, PlabEvent, i));
+      /* Each early span was counted as read when it came. */
+      for (guint i = 0; r->early && i < r->early->len; i++)
+        if (r->lane < 0 || !append_span (self, r, &g_array_index (r->early, PlabEvent, i)))
+          r->lines_read--;
       g_clear_pointer (&r->early, g_array_unref);
       self->next_lane_rank++;
     }
@@ -227,13 +244,10 @@ on_span (MpiReader *self, int rank, char **f, int n)
   e.item = (int)v[5];
   g_strlcpy (e.label, f[6], sizeof e.label);
   if (r->lane >= 0)
-    append_span (self, r, &e);
-  else
-    {
-      if (r->early == NULL)
-        r->early = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
-      g_array_append_val (r->early, e);
-    }
+    return append_span (self, r, &e);
+  if (r->early == NULL)
+    r->early = g_array_new (FALSE, FALSE, sizeof (PlabEvent));
+  g_array_append_val (r->early, e);
   return true;
 }
 
@@ -820,6 +834,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
       return PLAB_ESYS;
     }
   argv = mpirun_argv (run, mpirun, rank_program, hosts, reader.out_dir);
+  reader.started_ns = plab_now_ns ();
   if (!g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                  child_setup_cb, NULL, &pid, NULL, &out_fd, &err_fd, &error))
     {
