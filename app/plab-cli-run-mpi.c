@@ -582,20 +582,18 @@ tell_stdout_ranks (MpiReader *self)
 
       if (!r->from_stdout)
         continue;
-      if (lost >= 0)
-        _plab_cli_error ("plab run",
-                         "rank %u on %s: its output file was not seen here (no shared file "
-                         "system?), so its lines were read from mpirun's stdout; %" G_GINT64_FORMAT
-                         " of its %" G_GINT64_FORMAT
-                         " lines were cut by other ranks' output there and are left out",
-                         i, r->host[0] ? r->host : "?", lost, r->lines_written);
-      else
-        _plab_cli_error ("plab run",
-                         "rank %u on %s: its output file was not seen here (no shared file "
-                         "system?), so its lines were read from mpirun's stdout; the line in "
-                         "which it counts them did not come whole (or it did not end), so how "
-                         "many were lost is unknown",
-                         i, r->host[0] ? r->host : "?");
+      g_autofree char *how
+          = lost >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT " of its %" G_GINT64_FORMAT
+                                         " lines were cut by other ranks' output there and are "
+                                         "left out",
+                                         lost, r->lines_written)
+                      : g_strdup ("the line in which it counts them did not come whole (or it "
+                                  "did not end), so how many were lost is unknown");
+
+      _plab_cli_error ("plab run",
+                       "rank %u on %s: its output file was not seen here (no shared file "
+                       "system?), so its lines were read from mpirun's stdout; %s",
+                       i, r->host[0] ? r->host : "?", how);
     }
 }
 
