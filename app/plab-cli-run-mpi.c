@@ -392,18 +392,36 @@ finish_result (MpiReader *self)
   run->result_json = g_string_free (json, FALSE);
 }
 
+/* @line without its check, or NULL where the check is missing or does not
+ * match what comes before it (plab-mpi-private.h). */
+static char *
+checked_line (const char *line)
+{
+  const char *tab = strrchr (line, '\t');
+  guint64 check;
+
+  if (tab == NULL || strlen (tab + 1) != PLAB_MPI_CHECK_DIGITS
+      || !g_ascii_string_to_unsigned (tab + 1, 16, 0, G_MAXUINT32, &check, NULL)
+      || check != plab_mpi_line_check (line, (size_t)(tab - line)))
+    return NULL;
+  return g_strndup (line, (gsize)(tab - line));
+}
+
 /* A line of the rank protocol, from a rank's file or, for a rank whose
  * file never came, from mpirun's stdout. */
 static void
-on_line (MpiReader *self, const char *line)
+on_line (MpiReader *self, const char *whole)
 {
+  g_autofree char *line = NULL;
   g_auto (GStrv) f = NULL;
   MpiRank *r;
   bool read = false;
   int n, rank;
 
-  if (!g_str_has_prefix (line, "@plab\t") || strstr (line + 1, "@plab\t") != NULL)
+  if (!g_str_has_prefix (whole, "@plab\t") || strstr (whole + 1, "@plab\t") != NULL)
     return; /* two ranks' pieces in one line: neither can be read */
+  if ((line = checked_line (whole)) == NULL)
+    return; /* cut, and joined to another piece */
   f = g_strsplit (line, "\t", 11);
   n = (int)g_strv_length (f);
   if (n < 3)

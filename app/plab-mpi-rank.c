@@ -20,6 +20,9 @@
  *   @plab 0 R <check_ok> <check message> <result json>  the result (rank 0)
  *   @plab <rank> E <lines>                              lines written before this one
  *
+ * and each line ends with a tab and a check of the rest
+ * (plab_mpi_line_check ()), so that a line cut and joined on mpirun's
+ * stdout is told from a whole one.
  * Times are this rank's CLOCK_MONOTONIC; the offset says how far it is
  * ahead of rank 0's (measured by ping-pong with rank 0, the best of
  * OFFSET_ROUNDS, at start and at end; the uncertainty is half the round
@@ -77,9 +80,11 @@ emit (const Rank *self, const char *format, ...)
   va_start (ap, format);
   n += vsnprintf (line + n, sizeof line - (size_t)n - 1, format, ap);
   va_end (ap);
-  if (n > (int)sizeof line - 2)
-    n = (int)sizeof line - 2;
-  line[n++] = '\n';
+  /* Room for the tab, the check and the newline. */
+  if (n > (int)sizeof line - PLAB_MPI_CHECK_DIGITS - 3)
+    n = (int)sizeof line - PLAB_MPI_CHECK_DIGITS - 3;
+  n += snprintf (line + n, sizeof line - (size_t)n, "\t%08x\n",
+                 plab_mpi_line_check (line, (size_t)n));
   for (ssize_t done = 0, w; done < n; done += w)
     if ((w = write (STDOUT_FILENO, line + done, (size_t)(n - done))) <= 0)
       return;

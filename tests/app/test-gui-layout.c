@@ -368,12 +368,6 @@ test_try_this (Fixture *f, gconstpointer data)
 }
 
 static gboolean
-running_cond (gpointer data)
-{
-  return plab_window_is_running (data);
-}
-
-static gboolean
 idle_cond (gpointer data)
 {
   PlabWindow *window = data;
@@ -416,7 +410,7 @@ test_welcome (Fixture *f, gconstpointer data)
                                (guint)plab_demo_param_index (f->window->demo, "n"), 2000);
   asked = g_get_monotonic_time ();
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
-  g_assert_true (gui_test_wait (running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
   if (g_get_monotonic_time () - asked < STARTING_MS * 1000)
     g_assert_true (chart_speaks (f) || f->window->live_run_id > 0);
   g_assert_false (gtk_widget_get_visible (f->window->welcome_box));
@@ -491,7 +485,7 @@ test_tabs_during_run (Fixture *f, gconstpointer data)
   plab_param_editor_set_value (f->window->param_editor, sleepers, 600);
   gtk_spin_button_set_value (f->window->workers_spin, 4);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
-  g_assert_true (gui_test_wait (running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
   wait_shows (f, "timeline");
   /* The keys work wherever the focus is, a number field included. */
   gtk_widget_grab_focus (GTK_WIDGET (f->window->workers_spin));

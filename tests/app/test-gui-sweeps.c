@@ -93,18 +93,6 @@ sql_text (Fixture *f, const char *sql)
   return value;
 }
 
-static gboolean
-is_running_cond (gpointer data)
-{
-  return plab_window_is_running (data);
-}
-
-static gboolean
-idle_cond (gpointer data)
-{
-  return !plab_window_is_running (data) && !plab_window_is_loading (data);
-}
-
 /* Waits until the window shows run @id, loaded. */
 typedef struct
 {
@@ -178,15 +166,6 @@ set_sweep (Fixture *f, const char *counts, int repeats, PlabBackend b1, PlabBack
     gtk_check_button_set_active (f->window->sweep_checks[b], b == (int)b1 || b == (int)b2);
 }
 
-static void
-set_param (Fixture *f, const char *name, double value)
-{
-  int index = plab_demo_param_index (f->window->demo, name);
-
-  g_assert_cmpint (index, >=, 0);
-  plab_param_editor_set_value (f->window->param_editor, (guint)index, value);
-}
-
 static double
 get_param (Fixture *f, const char *name)
 {
@@ -254,8 +233,8 @@ test_two_backends (Fixture *f, gconstpointer data)
   gboolean threads_series = FALSE;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  set_param (f, "n", 3000);
-  set_param (f, "work", 200);
+  app_test_set_param (f->window, "n", 3000);
+  app_test_set_param (f->window, "work", 200);
   set_sweep (f, "1,2", 2, PLAB_BACKEND_SERIAL, PLAB_BACKEND_THREADS);
   g_assert_cmpint (_plab_window_sweep_count_runs (f->window), ==, 6);
   gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "1.9");
@@ -265,10 +244,10 @@ test_two_backends (Fixture *f, gconstpointer data)
                             "Sweep: $ plab run squares -b serial,threads --sweep 1,2 --repeat 2"));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sweep", NULL);
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS * 2));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_idle_cond, f->window, RUN_TIMEOUT_MS * 2));
   gui_test_spin (300);
-  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_idle_cond, f->window, RUN_TIMEOUT_MS));
 
   /* The store: one sweep, and every run in it (serial twice, threads x1
    * and x2 twice each). */
@@ -349,8 +328,8 @@ test_two_backends (Fixture *f, gconstpointer data)
 
   /* A plain Run afterwards shows its own configuration, and says so. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_idle_cond, f->window, RUN_TIMEOUT_MS));
   wait_listed (f, 7);
   select_and_wait (f, 7);
   chart = f->window->shown->chart;
@@ -450,7 +429,7 @@ test_selection (Fixture *f, gconstpointer data)
   g_assert_true (plab_history_list_select_run (f->window->history_list, new_run, FALSE));
   g_assert_true (plab_history_list_select_run (f->window->history_list, old_run, TRUE));
   g_assert_cmpuint (plab_history_list_get_selected (f->window->history_list, ids, 2), ==, 2);
-  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_idle_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (200);
   shown = gtk_label_get_text (f->window->shown_run_label);
   g_test_message ("compared: %s", shown);
@@ -532,18 +511,6 @@ test_demo_picked (Fixture *f, gconstpointer data)
 }
 
 static void
-select_backend (Fixture *f, const char *backend)
-{
-  for (guint i = 0; i < f->window->backend_names->len; i++)
-    if (!g_strcmp0 (g_ptr_array_index (f->window->backend_names, i), backend))
-      {
-        gtk_drop_down_set_selected (f->window->backend_dropdown, i);
-        return;
-      }
-  g_assert_not_reached ();
-}
-
-static void
 test_run_repeat (Fixture *f, gconstpointer data)
 {
   const PlabChartData *chart;
@@ -551,9 +518,9 @@ test_run_repeat (Fixture *f, gconstpointer data)
   gint64 newest;
 
   g_assert_true (plab_window_select_demo (f->window, "chef"));
-  select_backend (f, "processes");
+  app_test_select_backend (f->window, "processes");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "unit_ms", 20);
+  app_test_set_param (f->window, "unit_ms", 20);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (f->window->run_repeat_spin), ==, 1);
   command = gtk_label_get_text (f->window->command_label);
   g_assert_null (strstr (command, "-j 2 --repeat"));
@@ -563,8 +530,8 @@ test_run_repeat (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (command, "$ plab run chef -b processes -j 2 --repeat 3"));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS * 2));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_idle_cond, f->window, RUN_TIMEOUT_MS * 2));
   wait_listed (f, 3);
   g_assert_cmpint (sql_int (f, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), ==, 3);
   g_assert_cmpint (sql_int (f, "SELECT COUNT(DISTINCT sweep_id) FROM runs"), ==, 1);

@@ -97,12 +97,6 @@ wait_listed (PlabWindow *window, gint64 id, PlabRunStatus status, guint n_runs)
              plab_history_list_get_n_runs (window->history_list));
 }
 
-static gboolean
-loaded_cond (gpointer data)
-{
-  return !plab_window_is_loading (data);
-}
-
 static const char *const small_run[]
     = { "squares", "-b", "serial", "-j", "1", "--set", "n=200", NULL };
 
@@ -124,7 +118,7 @@ test_run_from_terminal (Fixture *f, gconstpointer data)
   /* The user picks that run; it is shown. */
   g_assert_true (plab_history_list_select_run (f->window->history_list, 1, FALSE));
   _plab_window_show_run (f->window, 1, FALSE);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, 1);
   gtk_widget_grab_focus (GTK_WIDGET (f->window->workers_spin));
   gui_test_spin (100);
@@ -189,14 +183,14 @@ test_running_elsewhere (Fixture *f, gconstpointer data)
   /* The user of B looks at the run going on. */
   g_assert_true (plab_history_list_select_run (b->history_list, 2, FALSE));
   _plab_window_show_run (b, 2, FALSE);
-  g_assert_true (gui_test_wait (loaded_cond, b, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, b, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (b), ==, 2);
 
   g_assert_true (gui_test_wait (running_cond, &(Running){ a, FALSE }, RUN_TIMEOUT_MS));
   wait_listed (b, 2, PLAB_RUN_OK, 2);
-  g_assert_true (gui_test_wait (loaded_cond, b, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, b, RUN_TIMEOUT_MS));
   gui_test_spin (1500);
-  g_assert_true (gui_test_wait (loaded_cond, b, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, b, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (b), ==, 2);
   g_assert_cmpint (b->shown->chart->run->status, ==, PLAB_RUN_OK);
   g_assert_false (plab_window_is_running (b));

@@ -90,25 +90,6 @@ run_finished_cond (gpointer data)
 }
 
 static gboolean
-is_running_cond (gpointer data)
-{
-  return plab_window_is_running (data);
-}
-
-static gboolean
-not_running_cond (gpointer data)
-{
-  return !plab_window_is_running (data);
-}
-
-/* A recorded run is loaded for the views in a worker thread: wait for it. */
-static gboolean
-loaded_cond (gpointer data)
-{
-  return !plab_window_is_loading (data);
-}
-
-static gboolean
 has_live_spans_cond (gpointer data)
 {
   PlabWindow *window = data;
@@ -166,28 +147,6 @@ for_pictures (void)
   return g_getenv ("PLAB_SCREENSHOT_DIR") != NULL;
 }
 
-static void
-set_param (Fixture *f, const char *name, double value)
-{
-  const PlabDemo *demo = plab_param_editor_get_demo (f->window->param_editor);
-  int index = plab_demo_param_index (demo, name);
-
-  g_assert_cmpint (index, >=, 0);
-  plab_param_editor_set_value (f->window->param_editor, (guint)index, value);
-}
-
-static void
-select_backend (Fixture *f, const char *backend)
-{
-  for (guint i = 0; i < f->window->backend_names->len; i++)
-    if (!g_strcmp0 (g_ptr_array_index (f->window->backend_names, i), backend))
-      {
-        gtk_drop_down_set_selected (f->window->backend_dropdown, i);
-        return;
-      }
-  g_assert_not_reached ();
-}
-
 /* Ctrl+R runs the selected demo in a runner process; the run lands in the
  * store and the window shows it. */
 static void
@@ -199,14 +158,14 @@ test_ctrl_r_records_run (Fixture *f, gconstpointer data)
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   assert_not_blank (f, "gui-start.png");
-  select_backend (f, "processes");
+  app_test_select_backend (f->window, "processes");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", for_pictures () ? 4000 : 20000);
+  app_test_set_param (f->window, "n", for_pictures () ? 4000 : 20000);
   if (for_pictures ())
-    set_param (f, "work", 200000);
+    app_test_set_param (f->window, "work", 200000);
 
   press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_runner_client_get_pid (f->window->runner), >, 0);
   g_assert_cmpint (plab_runner_client_get_pid (f->window->runner), !=, getpid ());
 
@@ -221,7 +180,7 @@ test_ctrl_r_records_run (Fixture *f, gconstpointer data)
 
   /* The window shows the run it recorded, in the history and the views. */
   gui_test_spin (for_pictures () ? 5500 : 400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, runs[0]->id);
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 1);
   g_assert_nonnull (plab_timeline_view_get_data (f->window->timeline_view));
@@ -238,10 +197,10 @@ test_stop_cancels (Fixture *f, gconstpointer data)
   gint64 t0;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  select_backend (f, "processes");
+  app_test_select_backend (f->window, "processes");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", 5000000);
-  set_param (f, "work", 20000);
+  app_test_set_param (f->window, "n", 5000000);
+  app_test_set_param (f->window, "work", 20000);
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   /* The timeline grows while the run goes. */
@@ -252,7 +211,7 @@ test_stop_cancels (Fixture *f, gconstpointer data)
 
   t0 = g_get_monotonic_time ();
   press_ctrl (f, "Escape", "win.stop");
-  g_assert_true (gui_test_wait (not_running_cond, f->window, STOP_DEADLINE_MS + 1000));
+  g_assert_true (gui_test_wait (app_test_not_running_cond, f->window, STOP_DEADLINE_MS + 1000));
   g_test_message ("stopped after %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - t0, <, (STOP_DEADLINE_MS + 500) * 1000);
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
@@ -268,11 +227,11 @@ test_failure_is_shown (Fixture *f, gconstpointer data)
   g_assert_true (plab_window_select_demo (f->window, "squares"));
   /* A deliberate crash on the threads backend would take the whole runner
    * down, so the demo refuses it before running. */
-  select_backend (f, "threads");
-  set_param (f, "crash_item", 3);
+  app_test_select_backend (f->window, "threads");
+  app_test_set_param (f->window, "crash_item", 3);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (not_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_not_running_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
   g_assert_true (gtk_revealer_get_reveal_child (f->window->error_revealer));
   text = gtk_label_get_text (f->window->error_label);
@@ -323,7 +282,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   const PlabRunRecord *a, *b;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  select_backend (f, for_pictures () ? "processes" : "threads");
+  app_test_select_backend (f->window, for_pictures () ? "processes" : "threads");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
   /* serial, and threads (or processes) on 1 and 2 workers, once each */
   gtk_editable_set_text (GTK_EDITABLE (f->window->sweep_counts_entry), "1,2");
@@ -334,17 +293,17 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
                                      || k
                                             == (for_pictures () ? PLAB_BACKEND_PROCESSES
                                                                 : PLAB_BACKEND_THREADS));
-  set_param (f, "n", for_pictures () ? 100000 : 20000);
+  app_test_set_param (f->window, "n", for_pictures () ? 100000 : 20000);
   gtk_editable_set_text (GTK_EDITABLE (f->window->prediction_entry), "1.9");
   g_assert_true (f->window->have_prediction);
 
   press_ctrl (f, "<Control><Shift>r", "win.sweep");
-  g_assert_true (gui_test_wait (is_running_cond, f->window, RUN_TIMEOUT_MS));
-  g_assert_true (gui_test_wait (not_running_cond, f->window, RUN_TIMEOUT_MS * 2));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_not_running_cond, f->window, RUN_TIMEOUT_MS * 2));
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   /* For pictures, the "sweep finished" toast has gone by. */
   gui_test_spin (for_pictures () ? 5500 : 400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   /* serial x1, threads x1, threads x2 */
   g_assert_cmpuint (plab_history_list_get_n_runs (f->window->history_list), ==, 3);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (f->window->view_stack), ==, "speedup");
@@ -362,7 +321,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
   plab_history_list_select_run (f->window->history_list, a->id, FALSE);
   plab_history_list_select_run (f->window->history_list, b->id, TRUE);
   g_assert_cmpuint (plab_history_list_get_selected (f->window->history_list, ids, 2), ==, 2);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window->compare_view)));
   g_assert_nonnull (f->window->compared);
@@ -378,7 +337,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
                    PLAB_THEME_PROJECTOR);
   plab_history_list_select_run (f->window->history_list, a->id, FALSE);
   gtk_stack_set_visible_child_name (f->window->view_stack, "timeline");
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
   assert_not_blank (f, "gui-presentation.png");
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.presentation", NULL);
@@ -428,11 +387,11 @@ test_export_trace (Fixture *f, gconstpointer data)
   PlabExportDialog *dialog;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  set_param (f, "n", 2000);
+  app_test_set_param (f->window, "n", 2000);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   gui_test_spin (200);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
 
   dialog = plab_export_dialog_new (GTK_WINDOW (f->window), f->tmp.db,
                                    plab_window_get_shown_run (f->window), 0);
@@ -551,11 +510,11 @@ static void
 set_up_list_append (Fixture *f, const char *backend, int workers)
 {
   g_assert_true (plab_window_select_demo (f->window, "list-append"));
-  select_backend (f, backend);
+  app_test_select_backend (f->window, backend);
   gtk_spin_button_set_value (f->window->workers_spin, workers);
   /* Tens of seconds of work: each task lasts far longer than the 5 s the
    * check needs, even on a fast idle machine. */
-  set_param (f, "count", 40000000);
+  app_test_set_param (f->window, "count", 40000000);
 }
 
 static void
@@ -564,7 +523,7 @@ stop_and_wait (Fixture *f)
   press_ctrl (f, "Escape", "win.stop");
   if (plab_window_is_running (f->window))
     gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
-  g_assert_true (gui_test_wait (not_running_cond, f->window, STOP_DEADLINE_MS));
+  g_assert_true (gui_test_wait (app_test_not_running_cond, f->window, STOP_DEADLINE_MS));
 }
 
 /* A long list_append task is drawn while it runs, as an open span with its
@@ -667,19 +626,19 @@ test_live_sleepers_open (Fixture *f, gconstpointer data)
   size_t n_sleeps = 0;
 
   g_assert_true (plab_window_select_demo (f->window, "sleepers"));
-  select_backend (f, "processes");
+  app_test_select_backend (f->window, "processes");
   gtk_spin_button_set_value (f->window->workers_spin, 4);
   /* The shortest sleeper sleeps 1 unit: seconds, for a window that
    * rebuilds every few hundred milliseconds on a busy machine. */
-  set_param (f, "unit_ms", 2000);
+  app_test_set_param (f->window, "unit_ms", 2000);
   press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (is_running_cond, f->window, LIVE_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, LIVE_TIMEOUT_MS));
   g_assert_true (gui_test_wait (all_sleepers_seen_cond, &seen, LIVE_TIMEOUT_MS));
   g_assert_cmpuint (g_hash_table_size (seen.seen), ==, 4);
 
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   /* The run from the store: nothing open, each sleep once. */
   g_assert_cmpuint (plab_timeline_data_n_open (
                         plab_timeline_view_get_data (f->window->timeline_view)),
@@ -860,16 +819,16 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
   gint64 end_ns;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  select_backend (f, "processes");
+  app_test_select_backend (f->window, "processes");
   gtk_spin_button_set_value (f->window->workers_spin, 2);
   /* A task per item: thousands of spans a second per worker, a few
    * seconds long even on a fast machine. */
-  set_param (f, "n", 300000);
-  set_param (f, "chunk_size", 1);
-  set_param (f, "work", 20000);
+  app_test_set_param (f->window, "n", 300000);
+  app_test_set_param (f->window, "chunk_size", 1);
+  app_test_set_param (f->window, "work", 20000);
   g_setenv ("PLAB_TEST_SLOW_READER_MS", "30", TRUE);
   press_ctrl (f, "<Control>r", "win.run");
-  g_assert_true (gui_test_wait (is_running_cond, f->window, LIVE_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_running_cond, f->window, LIVE_TIMEOUT_MS));
   g_unsetenv ("PLAB_TEST_SLOW_READER_MS");
   g_assert_true (gui_test_wait (thinned_cond, &want, RUN_TIMEOUT_MS));
 
@@ -891,7 +850,7 @@ test_live_slow_reader_busy (Fixture *f, gconstpointer data)
   /* 300,000 tasks under a sanitizer on a loaded machine may take minutes. */
   g_assert_true (gui_test_wait (run_finished_cond, &finished, 4 * RUN_TIMEOUT_MS));
   g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   for (int lane = 1; lane <= 2; lane++)
     {
       PlabTimelineData *run = plab_timeline_view_get_data (f->window->timeline_view);
@@ -922,7 +881,7 @@ run_mpi_squares (Fixture *f, int n_numbers)
   size_t n;
 
   gtk_spin_button_set_value (f->window->workers_spin, 2);
-  set_param (f, "n", n_numbers);
+  app_test_set_param (f->window, "n", n_numbers);
   press_ctrl (f, "<Control>r", "win.run");
   g_assert_true (gui_test_wait (run_finished_cond, &finished, RUN_TIMEOUT_MS));
   g_assert_cmpint (finished.status, ==, PLAB_RUN_OK);
@@ -933,7 +892,7 @@ run_mpi_squares (Fixture *f, int n_numbers)
   g_assert_cmpint (runs[0]->n_spans, >, 0);
   plab_run_records_free (runs, n);
   gui_test_spin (for_pictures () ? 3000 : 400);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   g_assert_cmpint (plab_timeline_data_n_lanes (
                        plab_timeline_view_get_data (f->window->timeline_view)),
                    ==, 3);
@@ -955,7 +914,7 @@ test_mpi_backend_run (Fixture *f, gconstpointer data)
       return;
     }
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  select_backend (f, "mpi");
+  app_test_select_backend (f->window, "mpi");
   run_mpi_squares (f, for_pictures () ? 400000 : 20000);
   assert_not_blank (f, "gui-mpi-timeline.png");
 }
@@ -985,10 +944,10 @@ test_mpi_host_file (Fixture *f, gconstpointer data)
   g_auto (GStrv) sweep_args = NULL;
 
   g_assert_true (plab_window_select_demo (f->window, "squares"));
-  select_backend (f, "threads");
+  app_test_select_backend (f->window, "threads");
   gui_test_spin (100);
   g_assert_false (gtk_widget_get_visible (f->window->hosts_row));
-  select_backend (f, "mpi");
+  app_test_select_backend (f->window, "mpi");
   gui_test_spin (100);
   g_assert_true (gtk_widget_get_visible (f->window->hosts_row));
   if (unavailable != NULL)
@@ -1075,7 +1034,7 @@ test_mpi_hosts_timeline (Fixture *f, gconstpointer data)
   g_assert_true (plab_history_list_select_run (f->window->history_list, runs[0]->id, FALSE));
   _plab_window_show_run (f->window, runs[0]->id, FALSE);
   plab_run_records_free (runs, n);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, RUN_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, RUN_TIMEOUT_MS));
   gui_test_spin (300);
 
   timeline = plab_timeline_view_get_data (f->window->timeline_view);
@@ -1101,7 +1060,7 @@ test_mpi_hosts_timeline (Fixture *f, gconstpointer data)
   g_assert_true (plab_timeline_view_get_layout (f->window->timeline_view, &layout));
   g_assert_cmpfloat (layout.host_w, >, 0);
   /* The run's backend in the setup pane, with its host file field. */
-  select_backend (f, "mpi");
+  app_test_select_backend (f->window, "mpi");
   gui_test_spin (200);
   assert_not_blank (f, "gui-mpi-two-hosts.png");
 }

@@ -23,12 +23,6 @@
 
 typedef AppTestFixture Fixture;
 
-static gboolean
-loaded_cond (gpointer data)
-{
-  return !plab_window_is_loading (data);
-}
-
 static gint64
 store_spans (Fixture *f, gint64 run_id)
 {
@@ -88,7 +82,7 @@ test_million_spans_load_async (Fixture *f, gconstpointer data)
   watch.window = watch.ticks.window = f->window;
   g_idle_add (idle_cb, &watch);
   tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &watch.ticks);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_source_remove (tick);
   g_test_message ("loaded %d spans in %.2f s; the main loop ran %u times meanwhile, at most "
                   "%.0f ms apart",
@@ -132,14 +126,14 @@ test_newer_selection_wins (Fixture *f, gconstpointer data)
   big_id = load_test_write_run (f->tmp.db, "squares", BIG_RUN_SPANS / 2, 2);
   small_id = load_test_write_run (f->tmp.db, "squares", 2000, 2);
   app_test_fixture_open (f);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, LOAD_TIMEOUT_MS));
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, small_id);
 
   plab_history_list_select_run (f->window->history_list, big_id, FALSE);
   g_assert_true (plab_window_is_loading (f->window));
   gui_test_spin (20);
   plab_history_list_select_run (f->window->history_list, small_id, FALSE);
-  g_assert_true (gui_test_wait (loaded_cond, f->window, LOAD_TIMEOUT_MS));
+  g_assert_true (gui_test_wait (app_test_loaded_cond, f->window, LOAD_TIMEOUT_MS));
   /* Long enough for the cancelled load to have answered too. */
   gui_test_spin (1500);
   g_assert_cmpint (plab_window_get_shown_run (f->window), ==, small_id);

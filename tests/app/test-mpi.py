@@ -265,6 +265,22 @@ def messages_ratio_grows(db):
     assert {"send", "receive", "task"} <= kinds, kinds
 
 
+def squares_task_spans(db, run_id):
+    """squares' task spans on ranks (chunk 1), each labelled "squares K..K"
+    for its task K: how many are whole, for how many tasks, how many are
+    not, and one of those."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(
+            "SELECT count(*) FILTER (WHERE whole), count(DISTINCT task_id) FILTER (WHERE whole), "
+            "count(*) FILTER (WHERE NOT whole), min(label) FILTER (WHERE NOT whole) "
+            "FROM (SELECT task_id, label, label = 'squares ' || task_id || '..' || task_id AS whole "
+            "FROM spans JOIN span_kinds k USING (kind) WHERE run_id = ? AND k.name = 'task')",
+            (run_id,)).fetchone()
+    finally:
+        con.close()
+
+
 def every_span_arrives(db):
     """Four ranks writing 40,000 task spans at once: mpirun merges their
     output in pieces that cut lines, so every span must come from the rank's
@@ -277,15 +293,8 @@ def every_span_arrives(db):
     run = last_run(db)
     tasks = sum(c for _, kind, c in run["spans"] if kind == "task")
     assert tasks == n, f"{tasks} task spans of {n}"
-    con = sqlite3.connect(db)
-    try:
-        labels = con.execute(
-            "SELECT count(*), count(DISTINCT task_id) FROM spans JOIN span_kinds k USING (kind) "
-            "WHERE run_id = ? AND k.name = 'task' AND label = 'squares ' || task_id || '..' || task_id",
-            (run["id"],)).fetchone()
-    finally:
-        con.close()
-    assert labels == (n, n), f"{labels} whole task spans of {n}"
+    whole, distinct, wrong, _ = squares_task_spans(db, run["id"])
+    assert (whole, distinct, wrong) == (n, n, 0), f"{whole} ({distinct}) whole task spans of {n}"
     left = set(glob.glob(os.path.join(tempfile.gettempdir(), "plab-mpi-*"))) - before
     assert not left, f"left behind: {left}"
 
@@ -317,21 +326,56 @@ def skewed_clock_cancelled(db):
         assert -1e9 <= first and last <= wall + 1e9, f"{name}: {first}..{last} ns, run {wall} ns"
 
 
+# An mpirun that drops the runner's --output-filename, so that the ranks'
+# lines come on its stdout only, and changes the label of every 97th task
+# span of rank 1 there to "forged" (its check left as it was), as a cut that
+# joined two lines into one that looks whole would. It counts those it
+# changed in the file named by FORGED_COUNT.
+FORGING_MPIRUN = """#!/usr/bin/env python3
+import os, signal, subprocess, sys
+args = sys.argv[1:]
+if args[:1] == ["--output-filename"]:
+    args = args[2:]
+p = subprocess.Popen([%r] + args, stdout=subprocess.PIPE)
+signal.signal(signal.SIGTERM, lambda *_: p.terminate())
+seen = forged = 0
+for line in p.stdout:
+    f = line.split(b"\\t")
+    if f[:3] == [b"@plab", b"1", b"S"] and len(f) == 11 and f[9].startswith(b"squares "):
+        seen += 1
+        if seen %% 97 == 0:
+            f[9] = b"forged"
+            line = b"\\t".join(f)
+            forged += 1
+    sys.stdout.buffer.write(line)
+    sys.stdout.buffer.flush()
+with open(os.environ["FORGED_COUNT"], "w") as out:
+    out.write(str(forged))
+rc = p.wait()
+sys.exit(rc if rc >= 0 else 128 - rc)
+"""
+
+
 def rank_files_unseen(db):
     """Four ranks writing 40,000 task spans at once, with no output files:
-    mpirun's stdout cuts some lines, and every span lost is counted."""
+    mpirun's stdout cuts some lines, and every span lost is counted; a line
+    whose check does not match (here forged, as a cut could join two lines
+    into one that looks whole) is left out and counted lost, never read as
+    a wrong span."""
     n = 40000
     with tempfile.TemporaryDirectory(prefix="plab-mpirun-") as d:
         wrapper = os.path.join(d, "mpirun")
         with open(wrapper, "w") as f:
-            # The runner passes --output-filename DIR first; this mpirun drops it.
-            f.write('#!/bin/sh\nif [ "$1" = --output-filename ]; then shift 2; fi\n'
-                    f'exec {shutil.which("mpirun")} "$@"\n')
+            f.write(FORGING_MPIRUN % shutil.which("mpirun"))
         os.chmod(wrapper, 0o755)
-        env = dict(os.environ, PLAB_MPIRUN=wrapper)
+        count = os.path.join(d, "forged")
+        env = dict(os.environ, PLAB_MPIRUN=wrapper, FORGED_COUNT=count)
         p = plab(db, "squares", "-b", "mpi", "-j", "4", "--set", f"n={n}", "--set",
                  "chunk_size=1", "--set", "work=0", env=env)
+        with open(count) as f:
+            forged = int(f.read())
     assert p.returncode == 0, f"exit {p.returncode}: {p.stdout}{p.stderr}"
+    assert forged > 0, "the wrapper changed no line"
     run = last_run(db)
     tasks = sum(c for _, kind, c in run["spans"] if kind == "task")
     ranks = run["result"].get("ranks_from_stdout")
@@ -339,7 +383,9 @@ def rank_files_unseen(db):
     for r in ranks:
         assert f"rank {r['rank']} on " in p.stderr and "mpirun's stdout" in p.stderr, p.stderr
     known = [r["lines_lost"] for r in ranks if r["lines_lost"] is not None]
-    assert 0 < tasks <= n, f"{tasks} task spans of {n}"
+    assert 0 < tasks <= n - forged, f"{tasks} task spans of {n}, {forged} of them forged"
+    _, _, wrong, example = squares_task_spans(db, run["id"])
+    assert wrong == 0, f"{wrong} task spans read wrong, such as {example!r}"
     # Each task span missing is a line lost, and counted (unless a rank's
     # count itself was cut, which leaves its loss unknown, never zero).
     if len(known) == len(ranks):

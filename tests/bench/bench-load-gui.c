@@ -27,33 +27,6 @@
 #define TICK_MS 5
 #define LOAD_TIMEOUT_MS (10 * 60 * 1000)
 
-static gboolean
-loaded_cond (gpointer data)
-{
-  return !plab_window_is_loading (data);
-}
-
-static gboolean
-running_cond (gpointer data)
-{
-  return plab_window_is_running (data);
-}
-
-static gboolean
-finished_cond (gpointer data)
-{
-  return !plab_window_is_running (data) && !plab_window_is_loading (data);
-}
-
-static void
-set_param (PlabWindow *window, const char *name, double value)
-{
-  const PlabDemo *demo = plab_param_editor_get_demo (window->param_editor);
-
-  plab_param_editor_set_value (window->param_editor, (guint)plab_demo_param_index (demo, name),
-                               value);
-}
-
 /* VmRSS or VmHWM of this process, in MB. */
 static double
 status_mb (const char *key)
@@ -121,7 +94,7 @@ main (int argc, char **argv)
   printf ("window open on the main thread: %.0f ms (loading: %s)\n", t_open / 1e3,
           plab_window_is_loading (window) ? "yes" : "no");
 
-  if (!gui_test_wait (loaded_cond, window, LOAD_TIMEOUT_MS))
+  if (!gui_test_wait (app_test_loaded_cond, window, LOAD_TIMEOUT_MS))
     {
       fprintf (stderr, "bench-load-gui: still loading after %d s\n", LOAD_TIMEOUT_MS / 1000);
       return 1;
@@ -177,13 +150,13 @@ main (int argc, char **argv)
       for (guint i = 0; i < window->backend_names->len; i++)
         if (!g_strcmp0 (g_ptr_array_index (window->backend_names, i), "serial"))
           gtk_drop_down_set_selected (window->backend_dropdown, i);
-      set_param (window, "n", live);
-      set_param (window, "work", 0);
+      app_test_set_param (window, "n", live);
+      app_test_set_param (window, "work", 0);
       run_tick = g_timeout_add (TICK_MS, app_test_watch_tick_cb, &running);
       t_run = g_get_monotonic_time ();
       gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
-      gui_test_wait (running_cond, window, 10000);
-      gui_test_wait (finished_cond, window, LOAD_TIMEOUT_MS);
+      gui_test_wait (app_test_running_cond, window, 10000);
+      gui_test_wait (app_test_idle_cond, window, LOAD_TIMEOUT_MS);
       g_source_remove (run_tick);
       data = plab_timeline_view_get_data (window->timeline_view);
       printf ("live run of %d spans from the window: %.2f s until shown from the store; main "

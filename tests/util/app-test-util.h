@@ -9,7 +9,8 @@
 #include <gtk/gtk.h>
 
 #include "plab-application.h"
-#include "plab-window.h"
+#include "plab-param-editor.h"
+#include "plab-window-private.h"
 
 /* The plab program of this build: the runner the window starts. */
 static G_GNUC_UNUSED char *
@@ -93,6 +94,57 @@ app_test_plab_run (const char *db, const char *const *args, guint timeout_ms)
   g_assert_true (gui_test_wait (app_test_exited_cond, proc, timeout_ms));
   g_assert_true (g_subprocess_get_if_exited (proc));
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
+
+/* Conditions for gui_test_wait () on the window @data: it is running a
+ * demo; its runner has ended; no load is left; both. */
+static G_GNUC_UNUSED gboolean
+app_test_running_cond (gpointer data)
+{
+  return plab_window_is_running (data);
+}
+
+static G_GNUC_UNUSED gboolean
+app_test_not_running_cond (gpointer data)
+{
+  return !plab_window_is_running (data);
+}
+
+static G_GNUC_UNUSED gboolean
+app_test_loaded_cond (gpointer data)
+{
+  return !plab_window_is_loading (data);
+}
+
+static G_GNUC_UNUSED gboolean
+app_test_idle_cond (gpointer data)
+{
+  return !plab_window_is_running (data) && !plab_window_is_loading (data);
+}
+
+/* Sets parameter @name of the demo shown in @window's editor, as typing it
+ * would. */
+static G_GNUC_UNUSED void
+app_test_set_param (PlabWindow *window, const char *name, double value)
+{
+  const PlabDemo *demo = plab_param_editor_get_demo (window->param_editor);
+  int index = plab_demo_param_index (demo, name);
+
+  g_assert_cmpint (index, >=, 0);
+  plab_param_editor_set_value (window->param_editor, (guint)index, value);
+}
+
+/* Picks @backend in @window's backend menu, as a click would. */
+static G_GNUC_UNUSED void
+app_test_select_backend (PlabWindow *window, const char *backend)
+{
+  for (guint i = 0; i < window->backend_names->len; i++)
+    if (!g_strcmp0 (g_ptr_array_index (window->backend_names, i), backend))
+      {
+        gtk_drop_down_set_selected (window->backend_dropdown, i);
+        return;
+      }
+  g_assert_not_reached ();
 }
 
 /* The fixture of a test of the window: a folder of its own with the run
