@@ -870,14 +870,15 @@ run_timed (PlabRecording *self,
   self->last_any_event_ns = self->t0_ns;
   self->run_stall_reported = false;
   self->last_core_sample_ns = self->t0_ns;
-  /* On the serial backend the work runs in this thread, which cannot drain
-   * the trace while a task lasts: a watching thread does, so that the live
-   * reader sees the task it is in. The other backends drain while they wait.
-   * Only there is the runner's own waiting for a core the run's: elsewhere
-   * its thread only watches the workers. */
+  /* While the work runs in this thread it cannot drain the trace: on the
+   * serial backend for every task, elsewhere for whatever a demo does on
+   * its own lane before or after its pool (chef's for loop). A watching
+   * thread drains whenever no drain came for WATCH_INTERVAL_NS, so that the
+   * live reader sees the task it is in; a pool draining while it waits
+   * leaves it idle. Only on serial is the runner's own waiting for a core
+   * the run's: elsewhere its thread mostly watches the workers. */
   self->sample_main = config->backend != NULL && strcmp (config->backend, "serial") == 0;
-  if (self->sample_main)
-    plab_trace_start_watch (trace, WATCH_INTERVAL_NS);
+  plab_trace_start_watch (trace, WATCH_INTERVAL_NS);
   {
     /* The run function's own thread watches the cancel flag, so that its
      * CPU loops and blocking calls end as a pool's workers do. */

@@ -54,9 +54,11 @@ events_cb (void *user_data, const PlabEvent *events, size_t n)
 {
   Fixture *f = user_data;
 
+  /* Atomic: the recording's watching thread may deliver events while the
+   * run function reads the count (own_lane_cb). */
   for (size_t i = 0; i < n; i++)
     if (events[i].kind == PLAB_SPAN_TASK)
-      f->task_events++;
+      __atomic_fetch_add (&f->task_events, 1, __ATOMIC_RELAXED);
 }
 
 /* A stopped worker is reported; the test then lets it go on. */
@@ -330,6 +332,26 @@ slow_cb (void *user_data,
   return 0;
 }
 
+/* Works on its own lane, as a demo does before or after its pool (chef's
+ * for loop), and never drains: the task it finished must reach the live
+ * sink while it still runs. Gives up after 20 s. */
+static int
+own_lane_cb (void *user_data,
+             PlabTrace *trace,
+             const volatile sig_atomic_t *cancel,
+             PlabRecordingReport *report)
+{
+  Fixture *f = user_data;
+  int64_t t0 = plab_now_ns ();
+
+  plab_span (PLAB_SPAN_TASK, t0, plab_now_ns (), 0, "for loop: one task");
+  while (__atomic_load_n (&f->task_events, __ATOMIC_RELAXED) == 0
+         && plab_now_ns () - t0 < 20000000000LL)
+    g_usleep (10000);
+  report->check_ok = __atomic_load_n (&f->task_events, __ATOMIC_RELAXED) == 1;
+  return 0;
+}
+
 static PlabRecordingConfig
 config_for (const char *backend, PlabRecordingFunc func, void *user_data)
 {
@@ -537,6 +559,18 @@ test_wall_time_as_it_goes (Fixture *f, gconstpointer data)
   plab_recording_outcome_clear (&outcome);
 }
 
+/* What a demo does on its own lane reaches the live timeline as it
+ * happens, on a pool backend as on serial. */
+static void
+test_own_lane_live (Fixture *f, gconstpointer data)
+{
+  PlabRecordingOutcome outcome;
+
+  g_assert_cmpint (record (f, "processes", own_lane_cb, f, &outcome), ==, PLAB_RUN_OK);
+  g_assert_true (outcome.check_ok);
+  plab_recording_outcome_clear (&outcome);
+}
+
 static void
 test_stopped_worker (Fixture *f, gconstpointer data)
 {
@@ -574,6 +608,7 @@ main (int argc, char **argv)
   ADD ("/plab/recording/failed", test_failed);
   ADD ("/plab/recording/check-failed", test_check_failed);
   ADD ("/plab/recording/wall-time-as-it-goes", test_wall_time_as_it_goes);
+  ADD ("/plab/recording/own-lane-live", test_own_lane_live);
   ADD ("/plab/recording/stopped-worker", test_stopped_worker);
   ADD ("/plab/recording/bad-config", test_bad_config);
 #undef ADD
