@@ -297,13 +297,18 @@ _plab_widget_set_css_class (GtkWidget *widget, const char *name, gboolean on)
 static void
 set_presentation (PlabWindow *self, gboolean presentation)
 {
+  GObject *exercises_button = gtk_widget_get_template_child (GTK_WIDGET (self), PLAB_TYPE_WINDOW,
+                                                             "header_exercises_button");
+
   if (self->presentation == presentation)
     return;
   self->presentation = presentation;
   /* On a projector the charts need the width: the sidebar steps aside
    * (F9 brings it back), the setup pane narrows, and both return when the
-   * presentation ends. */
+   * presentation ends. The Exercises button steps aside too (Ctrl+Shift+X
+   * still opens them), so that the header bar's larger type fits 1280 px. */
   _plab_widget_set_css_class (GTK_WIDGET (self), "presentation", presentation);
+  gtk_widget_set_visible (GTK_WIDGET (exercises_button), !presentation);
   if (presentation)
     {
       self->sidebar_before_presentation = self->show_sidebar;
@@ -661,7 +666,8 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, result_view);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, progress_bar);
-  /* Looked up by name only, to hide while the Exercises page shows. */
+  /* Looked up by name only, to hide while the Exercises page shows (and
+   * the Exercises button in presentation mode). */
   gtk_widget_class_bind_template_child_full (widget_class, "header_run_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "header_stop_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "view_switcher", FALSE, 0);
@@ -669,6 +675,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child_full (widget_class, "header_chart_only_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "header_presentation_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "header_export_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "header_exercises_button", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);

@@ -198,6 +198,16 @@ collect_small_labels (GtkWidget *widget, GString *small, guint *n_labels)
     collect_small_labels (child, small, n_labels);
 }
 
+/* The window has not grown past the projector's width: a header bar or a
+ * pane whose type needs more would push its right edge (the window's own
+ * buttons, the chart's end) off the screen. */
+static void
+assert_projector_width (Fixture *f, const char *what)
+{
+  if (WIN_W (f) > WIDTH + CSD_SLACK)
+    g_error ("in presentation mode (%s) the window grew to %d px, past %d", what, WIN_W (f), WIDTH);
+}
+
 static gboolean
 presentation_width_cond (gpointer data)
 {
@@ -241,9 +251,19 @@ test_presentation (Fixture *f, gconstpointer data)
       assert_inside_window (f, f->window->run_button, "Run (presentation)", demos[i]->name);
       chart_w = gtk_widget_get_width (GTK_WIDGET (f->window->view_stack));
       g_test_message ("%s: the chart is %d px of %d", demos[i]->name, chart_w, WIN_W (f));
+      assert_projector_width (f, demos[i]->name);
       if (chart_w < 0.7 * WIN_W (f))
         g_error ("beside %s in presentation mode the chart is %d px of %d", demos[i]->name, chart_w,
                  WIN_W (f));
+    }
+  /* Every chart tab fits too. */
+  for (const char *const *view
+       = (const char *const[]){ "timeline", "time", "speedup", "result", "timeline", NULL };
+       *view != NULL; view++)
+    {
+      gtk_stack_set_visible_child_name (f->window->view_stack, *view);
+      gui_test_spin (150);
+      assert_projector_width (f, *view);
     }
 
   collect_small_labels (GTK_WIDGET (f->window), small, &n_labels);
