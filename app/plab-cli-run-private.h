@@ -44,7 +44,8 @@ typedef struct
   uint64_t seed;
   const char *backend_text; /* borrowed from the option parser, for the sweep's label */
   const char *sweep_text;
-  char *hosts; /* --hosts: Open MPI's host file, for the mpi backend */
+  char *hosts;            /* --hosts: Open MPI's host file, for the mpi backend */
+  gboolean workers_given; /* -j was on the command line */
 
   /* Owned */
   PlabStore *store;

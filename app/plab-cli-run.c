@@ -803,6 +803,7 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
 
       if (args->workers_text && !parse_int ("-j", args->workers_text, 1, PLAB_POOL_MAX_WORKERS, &w))
         return FALSE;
+      self->workers_given = args->workers_text != NULL;
       g_array_append_val (counts, w);
     }
   if (args->repeat_text && !parse_int ("--repeat", args->repeat_text, 1, MAX_REPEAT, repeats))
@@ -815,6 +816,20 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
   self->backend_text = args->backend_text;
   self->sweep_text = args->sweep_text;
   return TRUE;
+}
+
+/* The workers of a run of a demo with no worker axis: as many as its
+ * values start, whatever -j said (@asked); a -j that differs is told so. */
+static int
+demo_workers (Runner *self, int asked)
+{
+  int workers = self->demo->workers_of (&self->proto);
+
+  if (self->workers_given && asked != workers)
+    g_printerr ("plab run: %s: -j %d is not used: %s; recorded as %d worker%s\n", self->demo->name,
+                asked, self->demo->no_worker_axis, workers, workers == 1 ? "" : "s");
+  self->workers_given = FALSE; /* said once */
+  return workers;
 }
 
 /* The configurations: every backend with every worker count, each repeated.
@@ -851,6 +866,8 @@ build_configs (Runner *self, GArray *backends, GArray *counts, int repeats)
               serial_done = TRUE;
               workers = 1;
             }
+          else if (self->demo->workers_of != NULL)
+            workers = demo_workers (self, workers);
           self->proto.backend = backend;
           self->proto.workers = workers;
           if (plab_demo_run_validate (&self->proto, err, sizeof err) != 0)

@@ -548,7 +548,10 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
   else
     {
       g_autofree char *w = g_strdup_printf ("%d", workers);
-      g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", "-j", w, NULL);
+      g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", NULL);
+      /* A demo with no worker axis starts as many as its values say. */
+      if (self->demo->no_worker_axis == NULL)
+        g_strv_builder_add_many (builder, "-j", w, NULL);
       _plab_window_add_repeat_args (builder, self->run_repeat_spin);
     }
   _plab_window_mpi_add_args (self, builder, sweep);

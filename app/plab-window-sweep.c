@@ -121,6 +121,16 @@ sweep_changed_cb (PlabWindow *self)
   gboolean no_axis = self->demo != NULL && self->demo->no_worker_axis != NULL;
 
   gtk_widget_set_sensitive (self->sweep_controls, !no_axis);
+  /* Workers too: such a demo's own parameters say how many run. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->workers_spin), !no_axis);
+  if (no_axis)
+    {
+      g_autofree char *tip = g_strdup_printf ("Set by the demo: %s", self->demo->no_worker_axis);
+
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->workers_spin), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->workers_spin), NULL);
   gtk_label_set_text (self->sweep_reason, why != NULL ? why : "");
   gtk_widget_set_visible (GTK_WIDGET (self->sweep_reason), !ok && why != NULL);
   if (self->hosts_entry != NULL)

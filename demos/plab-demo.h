@@ -119,6 +119,10 @@ struct PlabDemo
    * the command line and the window then refuse to sweep it over workers,
    * since every worker count would measure the same run. */
   const char *no_worker_axis;
+  /* With no_worker_axis: how many workers a run with these values has at
+   * once. The runner records that many, whatever -j said, so that the run's
+   * title ("processes × 3") and its efficiency are true. */
+  int (*workers_of) (const PlabDemoRun *run);
   /* The lesson's "Try this" steps and the words for the result's keys are
    * not here: they are rows of two tables in plab-demo-texts.c, under the
    * demo's name (plab_demo_tries (), plab_demo_result_labels ()). */

@@ -252,6 +252,16 @@ test_sweep_refused (Fixture *f, gconstpointer data)
 
   g_assert_true (plab_window_select_demo (f->window, "cars"));
   g_assert_false (gtk_widget_is_sensitive (f->window->sweep_controls));
+  /* Nor does Workers change it: its producers and consumers do, as the
+   * tooltip says, and the command leaves -j out. */
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (f->window->workers_spin)));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (f->window->workers_spin)),
+                            "producers and consumers"));
+  {
+    g_auto (GStrv) args = _plab_window_build_args (f->window, FALSE);
+
+    g_assert_false (g_strv_contains ((const char *const *)args, "-j"));
+  }
   g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (f->window->sweep_counts_entry)));
   press_ctrl (f, "<Control><Shift>r", "win.sweep");
   gui_test_spin (300);

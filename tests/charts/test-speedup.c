@@ -198,6 +198,44 @@ test_time_points (void)
   g_free (pts);
 }
 
+/* With no serial run, a backend's fewest workers are its baseline: with
+ * more than one, efficiency and Karp-Flatt are relative to them, and a
+ * backend with only that one worker count has no speedup at all (a run
+ * against itself). */
+static void
+test_baseline_not_one_worker (void)
+{
+  PlabRunSample s[] = {
+    { "processes", 2, 1000 },
+    { "processes", 4, 600 },
+    { "threads", 2, 900 },
+  };
+  PlabTimePoint *pts;
+  size_t n;
+  PlabSpeedupSeries series[4];
+  size_t n_series;
+  char notes[512];
+
+  g_assert_cmpint (plab_time_points_from_samples (s, G_N_ELEMENTS (s), &pts, &n), ==, 0);
+  n_series = plab_speedup_series_from_points (pts, n, series, 4);
+  g_assert_cmpuint (n_series, ==, 1); /* threads: one run of itself */
+  g_assert_cmpstr (series[0].name, ==, "processes");
+  g_assert_cmpfloat (series[0].base_workers, ==, 2);
+  g_assert_cmpfloat_with_epsilon (plab_speedup_series_efficiency (&series[0], 0), 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (plab_speedup_series_efficiency (&series[0], 1),
+                                  (1000.0 / 600.0) / 2, 1e-12);
+  g_assert_true (isnan (plab_speedup_series_karp_flatt (&series[0], 0)));
+  g_assert_cmpfloat_with_epsilon (plab_speedup_series_karp_flatt (&series[0], 1),
+                                  plab_karp_flatt (1000.0 / 600.0, 2), 1e-12);
+  plab_speedup_notes (&series[0], false, notes, sizeof notes);
+  g_assert_nonnull (strstr (notes, "relative to 2 workers"));
+  /* A zeroed series (a prediction) is relative to one worker. */
+  series[0].base_workers = 0;
+  g_assert_cmpfloat_with_epsilon (plab_speedup_series_efficiency (&series[0], 1),
+                                  (1000.0 / 600.0) / 4, 1e-12);
+  g_free (pts);
+}
+
 static void
 test_time_chart_bar_heights (void)
 {
@@ -268,6 +306,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/speedup/notes-out-of-range", test_notes_out_of_range);
   g_test_add_func ("/plab/chart/speedup/karp-flatt-not-clipped", test_karp_flatt_not_clipped);
   g_test_add_func ("/plab/chart/speedup/time-points", test_time_points);
+  g_test_add_func ("/plab/chart/speedup/baseline-not-one-worker", test_baseline_not_one_worker);
   g_test_add_func ("/plab/chart/speedup/time-chart-bar-heights", test_time_chart_bar_heights);
   g_test_add_func ("/plab/chart/speedup/empty", test_speedup_chart_empty);
   return g_test_run ();

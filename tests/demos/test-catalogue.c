@@ -348,6 +348,16 @@ test_catalogue (void)
       g_assert_cmpuint (d->n_params, >=, 1);
       for (size_t p = 0; p < d->n_params; p++)
         g_assert_cmpuint (strlen (d->params[p].help), >, 10);
+      /* A demo with no worker axis says how many workers its values start. */
+      g_assert_true ((d->no_worker_axis == NULL) == (d->workers_of == NULL));
+      if (d->workers_of != NULL)
+        {
+          PlabDemoRun run;
+
+          plab_demo_run_init (&run, d);
+          g_assert_cmpint (d->workers_of (&run), >=, 1);
+          plab_demo_run_clear (&run);
+        }
     }
 }
 

@@ -78,6 +78,8 @@ test_steps (void)
           g_assert_true (step->backend >= 0 || step->workers > 0 || step->params != NULL);
           /* A sweep step on a demo without a worker axis would be refused. */
           g_assert_true (!step->sweep || d->no_worker_axis == NULL);
+          /* Nor would workers change such a demo's run: its values do. */
+          g_assert_true (step->workers == 0 || d->no_worker_axis == NULL);
           apply_step (d, step, &run);
           if (plab_demo_run_validate (&run, err, sizeof err) != 0)
             g_error ("%s: Try this step %zu makes a run the demo refuses: %s", d->name, t + 1, err);

@@ -116,10 +116,15 @@ plab_speedup_notes (const PlabSpeedupSeries *s, bool fit, char *buf, size_t size
   if (single_runs (s) > 0 && len < size)
     len += (size_t)snprintf (buf + len, size - len, "%s: %s: no spread to show. ", s->name,
                              single_runs (s) == s->n ? "1 run each" : "some configurations 1 run");
+  if (s->base_workers > 1 && len < size)
+    len += (size_t)snprintf (buf + len, size - len,
+                             "%s: measured against its own %g-worker run (no serial or 1-worker "
+                             "run): speedup and efficiency are relative to %g workers. ",
+                             s->name, s->base_workers, s->base_workers);
   for (int i = 0; i < s->n && len < size; i++)
     {
-      double e = s->speedup[i] / s->workers[i];
-      double kf = plab_karp_flatt (s->speedup[i], s->workers[i]);
+      double e = plab_speedup_series_efficiency (s, i);
+      double kf = plab_speedup_series_karp_flatt (s, i);
 
       if (e > 1)
         len += (size_t)snprintf (buf + len, size - len,
@@ -146,6 +151,24 @@ plab_karp_flatt (double speedup, double p)
   if (!(p > 1) || !(speedup > 0))
     return NAN;
   return (1 / speedup - 1 / p) / (1 - 1 / p);
+}
+
+double
+plab_speedup_series_relative_p (const PlabSpeedupSeries *s, int i)
+{
+  return s->base_workers > 1 ? s->workers[i] / s->base_workers : s->workers[i];
+}
+
+double
+plab_speedup_series_efficiency (const PlabSpeedupSeries *s, int i)
+{
+  return s->speedup[i] / plab_speedup_series_relative_p (s, i);
+}
+
+double
+plab_speedup_series_karp_flatt (const PlabSpeedupSeries *s, int i)
+{
+  return plab_karp_flatt (s->speedup[i], plab_speedup_series_relative_p (s, i));
 }
 
 bool
@@ -191,10 +214,16 @@ plab_speedup_series_from_points (const PlabTimePoint *points,
         }
       /* Points of a backend are sorted by workers: the first is the fewest. */
       base_point = serial != NULL && serial->median_ns > 0 ? serial : &points[i];
+      if (base_point == &points[i] && end == i + 1)
+        {
+          i = end; /* only itself to compare with */
+          continue;
+        }
       plab_time_point_spread (base_point, &base);
       s = &out[n_series++];
       memset (s, 0, sizeof *s);
       snprintf (s->name, sizeof s->name, "%s", points[i].backend);
+      s->base_workers = base_point == serial ? 1 : points[i].workers;
       for (size_t j = i; j < end && s->n < PLAB_SPEEDUP_MAX_POINTS; j++)
         {
           PlabSpread config;
@@ -231,9 +260,9 @@ plab_speedup_chart_write_csv (const PlabSpeedupChartData *data, FILE *out)
 
       for (int i = 0; i < s->n; i++)
         {
-          double e = plab_karp_flatt (s->speedup[i], s->workers[i]);
+          double e = plab_speedup_series_karp_flatt (s, i);
           fprintf (out, "%s,%g,%.6g,%.6g,", k < data->n_series ? s->name : "predicted",
-                   s->workers[i], s->speedup[i], s->speedup[i] / s->workers[i]);
+                   s->workers[i], s->speedup[i], plab_speedup_series_efficiency (s, i));
           if (isnan (e))
             fputs (",", out);
           else
@@ -534,7 +563,7 @@ error_bars (Frame *f, PlabRect r, const PlabAxis *ay, bool per_worker)
 
       for (int i = 0; i < s->n; i++)
         {
-          double d = per_worker ? s->workers[i] : 1;
+          double d = per_worker ? plab_speedup_series_relative_p (s, i) : 1;
 
           if (!plab_speedup_series_has_spread (s, i) || (per_worker && s->speedup[i] / d > 1))
             continue;
@@ -695,9 +724,9 @@ efficiency_series (Frame *f, const PlabSpeedupSeries *s)
   for (int i = 0; i < s->n; i++)
     {
       /* Outside 0..1 they mean noise or cache effects: a note says so. */
-      eff[i] = s->speedup[i] / s->workers[i];
+      eff[i] = plab_speedup_series_efficiency (s, i);
       eff[i] = eff[i] > 1 ? NAN : eff[i];
-      kf[i] = plab_karp_flatt (s->speedup[i], s->workers[i]);
+      kf[i] = plab_speedup_series_karp_flatt (s, i);
       kf[i] = kf[i] < 0 || kf[i] > 1 ? NAN : kf[i];
       kf_shown[i] = kf[i];
     }

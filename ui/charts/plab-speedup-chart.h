@@ -47,7 +47,21 @@ typedef struct
   /* Runs of the configuration; 1 with a baseline of 1 run too: "1 run",
    * no bar; 0: not known. */
   int repeats[PLAB_SPEEDUP_MAX_POINTS];
+  /* The workers of the run measured against: 1 against serial or a
+   * one-worker run; more where the backend's fewest workers were more, so
+   * that its speedups, efficiencies and Karp-Flatt values are relative to
+   * that many. 0 is taken as 1. */
+  double base_workers;
 } PlabSpeedupSeries;
+
+/* Point @i's workers relative to the baseline's (p / base_workers). */
+double plab_speedup_series_relative_p (const PlabSpeedupSeries *s, int i);
+
+/* Point @i's efficiency, S over the relative p. */
+double plab_speedup_series_efficiency (const PlabSpeedupSeries *s, int i);
+
+/* Point @i's Karp-Flatt metric at the relative p; NAN at the baseline. */
+double plab_speedup_series_karp_flatt (const PlabSpeedupSeries *s, int i);
 
 /* Whether point @i of @s has a spread to draw. */
 bool plab_speedup_series_has_spread (const PlabSpeedupSeries *s, int i);
@@ -91,9 +105,10 @@ double plab_karp_flatt (double speedup, double p);
 
 /* Speedup series from configurations: every backend except serial gets a
  * series, measured against the serial median when there is one, else against
- * its own run with the fewest workers (which then should be 1), each point
- * with the bounds its repeats allow. Returns the number of series written to
- * @out (at most @max_series). */
+ * its own run with the fewest workers (base_workers says how many), each
+ * point with the bounds its repeats allow. A backend with one worker count
+ * and no serial run gets none: a run against itself is no speedup. Returns
+ * the number of series written to @out (at most @max_series). */
 size_t plab_speedup_series_from_points (const PlabTimePoint *points,
                                         size_t n_points,
                                         PlabSpeedupSeries *out,
