@@ -10,6 +10,12 @@
  *   long-values a value too wide for the table's value column is shown
  *             whole on the lines under its label, where there is room, not
  *             cut with an ellipsis
+ *   notes-fit  a figure, a long table, three long notes and a busy-machine
+ *             footer: every note is drawn in full in the window's Result
+ *             tab at 1280x720 and in default-size and 1280x720 exports
+ *             (projector too), and nothing is drawn over the footer
+ *   notes-counted where the notes cannot fit (a 640x360 export), a line
+ *             counts those left out
  */
 #include <cairo-script.h>
 #include <cairo.h>
@@ -202,28 +208,46 @@ append_cb (void *closure, const unsigned char *data, unsigned int length)
   return CAIRO_STATUS_SUCCESS;
 }
 
-/* How many times the renderer shows @text drawing @data at @width x 450, read
- * from a cairo script surface, which keeps every string drawn. */
-static int
-times_shown (const PlabResultChartData *data, double width, const char *text)
+/* Every string the renderer draws for @data at @width x @height in @theme,
+ * read from a cairo script surface, which keeps each one (in parentheses,
+ * a line of wrapped text at a time). */
+static GString *
+drawn_text (const PlabResultChartData *data, double width, double height, PlabTheme theme)
 {
   GString *words = g_string_new (NULL);
   cairo_device_t *script = cairo_script_create_for_stream (append_cb, words);
   cairo_surface_t *surface
-      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, width, 450);
+      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, width, height);
   cairo_t *cr = cairo_create (surface);
   PlabChartStyle style;
-  int n = 0;
 
-  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
+  plab_chart_style_init (&style, theme, 1.0);
   plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = data }, &style,
-                   width, 450);
+                   width, height);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
   cairo_device_finish (script);
   cairo_device_destroy (script);
-  for (const char *p = words->str; (p = strstr (p, text)) != NULL; p++)
+  return words;
+}
+
+static int
+count_in (const char *haystack, const char *text)
+{
+  int n = 0;
+
+  for (const char *p = haystack; (p = strstr (p, text)) != NULL; p++)
     n++;
+  return n;
+}
+
+/* How many times the renderer shows @text drawing @data at @width x 450. */
+static int
+times_shown (const PlabResultChartData *data, double width, const char *text)
+{
+  GString *words = drawn_text (data, width, 450, PLAB_THEME_LIGHT);
+  int n = count_in (words->str, text);
+
   g_string_free (words, TRUE);
   return n;
 }
@@ -273,6 +297,156 @@ test_result_long_values (void)
   plab_json_free (j);
 }
 
+/* A result as full as the futures demo's on a busy machine: a bars figure
+ * with a legend, nine rows, some with long values, three notes of two or
+ * three lines each (the last word of each is its own), and a footer with
+ * a busy-machine warning above its first line. */
+static const char notes_fixture[]
+    = "{\"slow squares\": 8, \"order apply gave them\": \"1, 2, 3, 4, 5, 6, 7, 8\", "
+      "\"time of apply, one call after another\": 2.4, "
+      "\"order as completed gave them\": \"2, 3, 1, 4, 5, 7, 8, 6\", "
+      "\"pairs out of input order, as completed\": 4, "
+      "\"time of the tasks submitted at once, as completed\": 1.2, "
+      "\"order imap gave them\": \"1, 2, 3, 4, 5, 6, 7, 8\", "
+      "\"order imap unordered gave them\": \"2, 3, 1, 4, 5, 7, 8, 6\", "
+      "\"pairs out of input order, imap unordered\": 4, "
+      "\"figure\": {\"kind\": \"bars\", \"title\": \"When each result arrived\", "
+      "\"x_label\": \"task\", \"y_label\": \"seconds\", "
+      "\"categories\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\"], "
+      "\"series\": [{\"name\": \"apply\", \"values\": [0.5, 0.7, 0.8, 1.1, 1.5, 2.1, 2.3, 2.4]}, "
+      "{\"name\": \"as_completed\", \"values\": [0.5, 0.2, 0.3, 0.6, 0.9, 1.2, 1.1, 1.2]}, "
+      "{\"name\": \"imap\", \"values\": [0.5, 0.5, 0.5, 0.6, 0.9, 1.2, 1.2, 1.2]}, "
+      "{\"name\": \"imap_unordered\", \"values\": [0.5, 0.2, 0.3, 0.6, 0.9, 1.2, 1.1, 1.2]}], "
+      "\"notes\": [\"80 ns between one item and the next on a worker (the median): the "
+      "hand-over, claiming the next chunk from the shared queue, amber\", "
+      "\"apply took 2.40 s, the sum of the sleeps; as_completed 1.20 s, the tasks overlapping "
+      "on the two workers, cobalt\", "
+      "\"as_completed and imap_unordered hand results over as they finish; imap holds them back "
+      "for input order, violet\"]}}";
+
+static const char *const note_ends[] = { "amber)", "cobalt)", "violet)" };
+
+#define NOTES_FOOTER                                                                               \
+  "demo futures · tasks=8, unit_ms=100 · processes × 2 · vm (AMD EPYC, 2 CPUs)\n"              \
+  "Other programs used 46% of the 2 CPUs during this run: times may be longer than on a quiet "    \
+  "machine"
+
+static cairo_surface_t *
+draw_image (const PlabResultChartData *data, int width, int height, PlabTheme theme)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+
+  plab_chart_style_init (&style, theme, 1.0);
+  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = data }, &style,
+                   width, height);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  return surface;
+}
+
+/* Whether rows @from to the bottom of @a and @b hold the same pixels. */
+static bool
+same_rows (cairo_surface_t *a, cairo_surface_t *b, int from)
+{
+  int w = cairo_image_surface_get_width (a), h = cairo_image_surface_get_height (a);
+  int stride = cairo_image_surface_get_stride (a);
+
+  cairo_surface_flush (a);
+  cairo_surface_flush (b);
+  for (int y = from; y < h; y++)
+    if (memcmp (cairo_image_surface_get_data (a) + y * stride,
+                cairo_image_surface_get_data (b) + y * stride, w * 4)
+        != 0)
+      return false;
+  return true;
+}
+
+static void
+test_result_notes_fit (void)
+{
+  /* The Result tab of a 1280x720 window (the window's 11 pt text), a
+   * default-size and a 1280x720 export, and both in the projector theme. */
+  const struct
+  {
+    int width, height;
+    double text_size;
+    PlabTheme theme;
+  } sizes[] = {
+    { 577, 600, 14.67, PLAB_THEME_LIGHT },  { 1600, 900, 0, PLAB_THEME_LIGHT },
+    { 1280, 720, 0, PLAB_THEME_LIGHT },     { 1600, 900, 0, PLAB_THEME_PROJECTOR },
+    { 1280, 720, 0, PLAB_THEME_PROJECTOR },
+  };
+  PlabJson *j = plab_json_parse (notes_fixture, NULL, 0);
+  PlabJson *plain = plab_json_parse ("{\"x\": 1}", NULL, 0);
+
+  g_assert_nonnull (j);
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      PlabResultChartData data = { "Result", NOTES_FOOTER, j };
+      PlabResultChartData frame_only = { "Result", NOTES_FOOTER, plain };
+      int w = sizes[i].width, h = sizes[i].height, footer_top = h;
+      GString *words;
+      cairo_surface_t *full, *bare;
+      PlabChartStyle style;
+
+      g_test_message ("%d x %d, %s", w, h, plab_theme_name (sizes[i].theme));
+      data.text_size = frame_only.text_size = sizes[i].text_size;
+      words = drawn_text (&data, w, h, sizes[i].theme);
+      /* Every note in full: its last word drawn, nothing counted out. */
+      for (size_t n = 0; n < G_N_ELEMENTS (note_ends); n++)
+        g_assert_cmpint (count_in (words->str, note_ends[n]), ==, 1);
+      g_assert_cmpint (count_in (words->str, "more note"), ==, 0);
+      g_string_free (words, TRUE);
+
+      /* Nothing over the footer: from its hairline down, the chart is
+       * what the frame alone draws. In the frame alone the body holds
+       * only a one-row table at its top, so the hairline is the first
+       * ink in the lower half. */
+      full = draw_image (&data, w, h, sizes[i].theme);
+      bare = draw_image (&frame_only, w, h, sizes[i].theme);
+      plab_chart_style_init (&style, sizes[i].theme, 1.0);
+      for (int y = h / 2; y < h && footer_top == h; y++)
+        if (chart_test_count_ink (bare, 0, y, w, 1, style.background) > 0)
+          footer_top = y;
+      g_assert_cmpint (footer_top, <, h - 2 * style.small_size);
+      g_assert_true (same_rows (full, bare, footer_top));
+      cairo_surface_destroy (full);
+      cairo_surface_destroy (bare);
+    }
+  plab_json_free (plain);
+  plab_json_free (j);
+}
+
+static void
+test_result_notes_counted (void)
+{
+  PlabJson *j = plab_json_parse (notes_fixture, NULL, 0);
+  PlabResultChartData data = { "Result", NOTES_FOOTER, j };
+  GString *words;
+  int shown = 0;
+
+  g_assert_nonnull (j);
+  /* A thumbnail has no room for the notes: those not drawn are counted
+   * in a line of their own, never dropped unseen. */
+  words = drawn_text (&data, 640, 360, PLAB_THEME_LIGHT);
+  for (size_t n = 0; n < G_N_ELEMENTS (note_ends); n++)
+    shown += count_in (words->str, note_ends[n]);
+  g_test_message ("%d of 3 notes shown", shown);
+  g_assert_cmpint (shown, <, 3);
+  if (shown == 0)
+    g_assert_cmpint (count_in (words->str, "(3 notes do not fit at this size)"), ==, 1);
+  else
+    {
+      g_autofree char *line = g_strdup_printf ("(+%d more note", 3 - shown);
+
+      g_assert_cmpint (count_in (words->str, line), ==, 1);
+    }
+  g_string_free (words, TRUE);
+  plab_json_free (j);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -281,5 +455,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/result/stacked", test_result_stacked);
   g_test_add_func ("/plab/chart/result/bar-values", test_result_bar_values);
   g_test_add_func ("/plab/chart/result/long-values", test_result_long_values);
+  g_test_add_func ("/plab/chart/result/notes-fit", test_result_notes_fit);
+  g_test_add_func ("/plab/chart/result/notes-counted", test_result_notes_counted);
   return g_test_run ();
 }

@@ -23,8 +23,10 @@
 #define ROW_PAD_EM 0.3
 /* The median and min-max line under a value, in ems of the table's text. */
 #define SPREAD_TEXT_EM 0.85
-/* Headings are this much larger than the rows. */
+/* Headings are this much larger than the rows, and take this many lines
+ * of their own size. */
 #define HEADING_EM 1.15
+#define HEADING_LINE_EM 1.6
 #define MAX_SERIES 16
 #define MAX_TABLE_ROWS 40
 #define BAR_GROUP_SHARE 0.78
@@ -36,6 +38,13 @@
 #define NOTE_GAP 0.3
 /* Line height of a wrapped note, in units of its font size. */
 #define NOTE_LINE_EM 1.35
+/* Notes that do not fit are tried again in text this much smaller, down
+ * to the footer's size. */
+#define NOTE_SHRINK 0.92
+/* Notes moved under the figure leave it at least this share of its
+ * column's height, and at least this many lines of tick text. */
+#define FIGURE_MIN_SHARE 0.5
+#define FIGURE_MIN_EM 16.0
 
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -442,7 +451,7 @@ table_heading (cairo_t *cr,
   _plab_chart_font (cr, style, size, true);
   _plab_chart_set_colour (cr, style->foreground);
   _plab_chart_text (cr, x, y, 0, 0, text);
-  return y + size * 1.6;
+  return y + size * HEADING_LINE_EM;
 }
 
 bool
@@ -613,36 +622,6 @@ table_rows (cairo_t *cr,
   return y;
 }
 
-static void
-draw_table (cairo_t *cr,
-            const PlabChartStyle *style,
-            const PlabResultChartData *data,
-            const PlabJson *notes,
-            PlabRect area)
-{
-  double size = table_text_size (data, style), y;
-
-  cairo_save (cr);
-  y = table_heading (cr, style, size, area.x, area.y, "Result");
-  y = table_rows (cr, style, data, size, area, y);
-
-  if (plab_json_length (notes) > 0)
-    {
-      y = table_heading (cr, style, size, area.x, y + style->padding, "Notes");
-      _plab_chart_font (cr, style, size, false);
-      _plab_chart_set_colour (cr, style->foreground);
-      for (size_t i = 0; i < plab_json_length (notes); i++)
-        {
-          if (y + size * NOTE_LINE_EM > area.y + area.h)
-            break;
-          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, size * NOTE_LINE_EM, area.y + area.h,
-                                        "• ", plab_json_string (plab_json_at (notes, i), ""));
-          y += size * NOTE_LINE_EM * NOTE_GAP;
-        }
-    }
-  cairo_restore (cr);
-}
-
 /* The spread of the run's configuration over its repeats, at the top of
  * @area, which it then leaves below itself. */
 static void
@@ -661,6 +640,211 @@ spread_line (cairo_t *cr, const PlabChartStyle *style, const char *text, PlabRec
   area->y = below;
 }
 
+/* A context that draws nowhere, to measure text with the fonts and
+ * options _plab_chart_font () sets on any context. */
+static cairo_t *
+measure_context (void)
+{
+  cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *measure = cairo_create (scratch);
+
+  cairo_surface_destroy (scratch);
+  return measure;
+}
+
+/* The height of note @text wrapped to @width at @size, as draw_notes ()
+ * draws it. */
+static double
+note_height (const PlabChartStyle *style, double size, double width, const char *text)
+{
+  cairo_t *measure = measure_context ();
+  double h;
+
+  _plab_chart_font (measure, style, size, false);
+  h = _plab_chart_text_wrapped (measure, 0, 0, width, size * NOTE_LINE_EM, INFINITY, "• ", text);
+  cairo_destroy (measure);
+  return h;
+}
+
+/* The spread line, the "Result" heading and the rows, from the top of
+ * @area; returns the y under the last row. */
+static double
+draw_table (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabResultChartData *data,
+            PlabRect area)
+{
+  double size = table_text_size (data, style), y;
+
+  cairo_save (cr);
+  spread_line (cr, style, data->spread, &area);
+  y = table_heading (cr, style, size, area.x, area.y, "Result");
+  y = table_rows (cr, style, data, size, area, y);
+  cairo_restore (cr);
+  return y;
+}
+
+/* The "Notes" heading and as many whole notes as fit in @area at @size,
+ * in order; a note that does not fit is not begun, and a muted "+2 more
+ * notes" line then says what was left out, so that no note is dropped
+ * unseen. Returns how many notes were drawn and sets *@bottom to the y
+ * under the last line. */
+static size_t
+draw_notes (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabJson *notes,
+            double size,
+            PlabRect area,
+            double *bottom)
+{
+  double line_h = size * NOTE_LINE_EM, end = area.y + area.h, y = area.y;
+  size_t n = plab_json_length (notes), shown = 0;
+  char more[64], fitted[64];
+
+  cairo_save (cr);
+  if (area.h >= size * HEADING_EM * HEADING_LINE_EM + line_h)
+    {
+      y = table_heading (cr, style, size, area.x, area.y, "Notes");
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->foreground);
+      for (; shown < n; shown++)
+        {
+          const char *text = plab_json_string (plab_json_at (notes, shown), "");
+          /* Room for the line that counts the notes after this one, in
+           * case they do not fit. */
+          double reserve = shown + 1 < n ? line_h : 0;
+
+          if (y + note_height (style, size, area.w, text) + reserve > end)
+            break;
+          y = _plab_chart_text_wrapped (cr, area.x, y, area.w, line_h, end, "• ", text);
+          y += line_h * NOTE_GAP;
+        }
+    }
+  if (shown < n && y + line_h <= end)
+    {
+      if (shown == 0)
+        snprintf (more, sizeof more,
+                  n == 1 ? "%zu note does not fit at this size"
+                         : "%zu notes do not fit at this size",
+                  n);
+      else
+        snprintf (more, sizeof more, n - shown == 1 ? "+%zu more note" : "+%zu more notes",
+                  n - shown);
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->muted);
+      _plab_chart_text_fit (cr, more, area.w, fitted, sizeof fitted);
+      _plab_chart_text (cr, area.x, y, 0, 0, fitted);
+      y += line_h;
+    }
+  cairo_restore (cr);
+  *bottom = y;
+  return shown;
+}
+
+/* Where the figure and the notes go, and the size of the notes' text; the
+ * table keeps its column. */
+typedef struct
+{
+  PlabRect figure; /* its title included */
+  PlabRect notes;
+  double note_size;
+} Layout;
+
+/* Notes at @size in @area: true when all of them fit, with *@used set to
+ * the height they take. */
+static bool
+notes_fit (const PlabChartStyle *style,
+           const PlabJson *notes,
+           double size,
+           PlabRect area,
+           double *used)
+{
+  cairo_t *measure = measure_context ();
+  double bottom;
+  bool all = draw_notes (measure, style, notes, size, area, &bottom) == plab_json_length (notes);
+
+  cairo_destroy (measure);
+  *used = bottom - area.y;
+  return all;
+}
+
+/* Lays out a result with a figure: the table (and the notes, when they fit
+ * under it) in the column @table, the figure in the column @figure. The
+ * notes are drawn whole at the table's text size where they fit; otherwise
+ * they move under the figure, which gives up height down to
+ * FIGURE_MIN_SHARE of its column; otherwise their text shrinks, never below
+ * the footer's size. Where even that does not fit (a small export), they
+ * take whichever place shows more of them, and draw_notes () counts the
+ * rest. */
+static Layout
+layout_body (const PlabChartStyle *style,
+             const PlabResultChartData *data,
+             const PlabJson *notes,
+             PlabRect figure,
+             PlabRect table)
+{
+  double end = table.y + table.h, table_bottom, used, bottom;
+  double size = table_text_size (data, style), least = style->small_size;
+  Layout lay = { figure, table, size };
+  PlabRect under_table, under_figure;
+  size_t shown_under_table, shown_under_figure;
+  cairo_t *measure;
+
+  if (plab_json_length (notes) == 0)
+    return lay;
+  measure = measure_context ();
+  table_bottom
+      = draw_table (measure, style, data, (PlabRect){ table.x, table.y, table.w, INFINITY });
+  cairo_destroy (measure);
+
+  under_table = table;
+  under_table.y = fmin (table_bottom + style->padding, end);
+  under_table.h = end - under_table.y;
+  under_figure = figure;
+  under_figure.h
+      = fmax (figure.h - fmax (figure.h * FIGURE_MIN_SHARE, style->tick_size * FIGURE_MIN_EM)
+                  - style->padding,
+              0);
+  under_figure.y = figure.y + figure.h - under_figure.h;
+
+  for (double s = size;; s = fmax (s * NOTE_SHRINK, least))
+    {
+      lay.note_size = s;
+      if (notes_fit (style, notes, s, under_table, &used))
+        {
+          lay.notes = under_table;
+          return lay;
+        }
+      if (notes_fit (style, notes, s, under_figure, &used))
+        break;
+      if (s <= least)
+        {
+          /* Nowhere for all of them: where more of them show, and at
+           * least the line that counts them. */
+          measure = measure_context ();
+          shown_under_table = draw_notes (measure, style, notes, s, under_table, &bottom);
+          shown_under_figure = draw_notes (measure, style, notes, s, under_figure, &used);
+          used -= under_figure.y;
+          cairo_destroy (measure);
+          if (bottom > under_table.y && shown_under_table >= shown_under_figure)
+            {
+              lay.notes = under_table;
+              return lay;
+            }
+          if (used <= 0)
+            used = s * NOTE_LINE_EM;
+          break;
+        }
+    }
+  /* Under the figure, which keeps what the notes do not use; whole pixels,
+   * so that the notes measured to fit still do. */
+  lay.figure.h = fmax (figure.h - ceil (used) - 1 - style->padding, 0);
+  lay.notes = figure;
+  lay.notes.y = figure.y + lay.figure.h + style->padding;
+  lay.notes.h = figure.y + figure.h - lay.notes.y;
+  return lay;
+}
+
 void
 plab_result_chart_draw (cairo_t *cr,
                         const PlabChartInput *input,
@@ -672,7 +856,8 @@ plab_result_chart_draw (cairo_t *cr,
   const PlabJson *fig, *notes;
   PlabRect body, left, right;
   const char *kind, *fig_title;
-  double share;
+  double share, notes_bottom;
+  Layout lay;
 
   if (!_plab_chart_begin (cr, style, data ? data->title : NULL, data ? data->footer : NULL, width,
                           height, &body))
@@ -684,11 +869,9 @@ plab_result_chart_draw (cairo_t *cr,
       goto out;
     }
   fig = plab_json_get (data->result, "figure");
-  notes = plab_json_get (fig, "notes");
   if (fig == NULL)
     {
-      spread_line (cr, style, data->spread, &body);
-      draw_table (cr, style, data, NULL, body);
+      draw_table (cr, style, data, body);
       goto out;
     }
 
@@ -701,6 +884,9 @@ plab_result_chart_draw (cairo_t *cr,
   right = body;
   right.x = body.x + body.w * (1 - share);
   right.w = body.w * share;
+  notes = plab_json_get (fig, "notes");
+  lay = layout_body (style, data, notes, left, right);
+  left = lay.figure;
 
   fig_title = plab_json_string (plab_json_get (fig, "title"), NULL);
   if (fig_title != NULL)
@@ -716,8 +902,9 @@ plab_result_chart_draw (cairo_t *cr,
     draw_bars (cr, style, fig, left);
   else
     draw_lines (cr, style, fig, left);
-  spread_line (cr, style, data->spread, &right);
-  draw_table (cr, style, data, notes, right);
+  draw_table (cr, style, data, right);
+  if (plab_json_length (notes) > 0)
+    draw_notes (cr, style, notes, lay.note_size, lay.notes, &notes_bottom);
 
 out:
   cairo_restore (cr);

@@ -15,8 +15,11 @@
  *
  * The figure is drawn on the left; the other keys of the result are listed
  * in a table on the right, in words a student reads ("time of the for loop"
- * and "2.24 s", not for_loop_s), with the notes under it. A result without
- * a figure is drawn as the table alone.
+ * and "2.24 s", not for_loop_s), with the notes under it. Notes the table
+ * leaves no room for go under the figure, which gives up height for them,
+ * and shrink down to the footer's size before any is left out; a line
+ * then counts those left out. A result without a figure is drawn as the
+ * table alone.
  */
 #pragma once
 
