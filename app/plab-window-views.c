@@ -163,11 +163,11 @@ set_run_status (PlabWindow *self)
     text = g_strdup_printf ("%s%s%s", what, r->error && r->error[0] ? " · " : "",
                             r->error ? r->error : "");
   /* A run measured on a busy machine says so first: its times are not to
-   * be trusted. */
+   * be trusted. In few words, so that the run's own result still shows in
+   * the line's two lines at 1280 px; the chart's footer gives the figures. */
   if (self->compared == NULL && self->shown->chart->load_warning[0] != '\0')
     {
-      char *busy
-          = g_strdup_printf ("Busy machine: %s · %s", self->shown->chart->load_warning, text);
+      char *busy = g_strdup_printf ("Busy machine, times may be long · %s", text);
       g_free (text);
       text = busy;
     }
