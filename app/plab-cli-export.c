@@ -162,9 +162,13 @@ export_chart (const char *what, const ChartArgs *args, const char *db)
   status = PLAB_EXIT_FAILED;
 
   if (output == NULL)
-    output = default_output
-        = g_strdup_printf ("plab-%s%" G_GINT64_FORMAT "-%s.%s", sweep ? "sweep" : "run", id,
-                           args->chart, plab_chart_format_name (fmt));
+    {
+      char name[128];
+
+      plab_run_export_file_name (name, sizeof name, sweep, id, args->chart,
+                                 plab_chart_format_name (fmt));
+      output = default_output = g_strdup (name);
+    }
   if (!output_writable (output))
     goto out;
   options.kind = kind;

@@ -218,14 +218,14 @@ choose_action (GtkWidget *widget, const char *name, GVariant *param)
   PlabExportDialog *self = PLAB_EXPORT_DIALOG (widget);
   guint format = gtk_drop_down_get_selected (self->format_dropdown);
   guint kind = gtk_drop_down_get_selected (self->chart_dropdown);
-  g_autofree char *suggested = NULL;
+  char suggested[128];
 
   if (format == FORMAT_TRACE)
-    suggested = g_strdup_printf ("plab-run-%" G_GINT64_FORMAT "-trace.json", self->run_id);
+    plab_run_export_file_name (suggested, sizeof suggested, false, self->run_id, "trace", "json");
   else
-    suggested
-        = g_strdup_printf ("plab-run-%" G_GINT64_FORMAT "-%s.%s", self->run_id,
-                           plab_chart_kind_name ((PlabChartKind)kind), format_extension (format));
+    plab_run_export_file_name (suggested, sizeof suggested, false, self->run_id,
+                               plab_chart_kind_name ((PlabChartKind)kind),
+                               format_extension (format));
   self->chooser = gtk_file_chooser_native_new ("Export Chart", GTK_WINDOW (self),
                                                GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), suggested);

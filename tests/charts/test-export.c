@@ -6,6 +6,7 @@
 
 #include "plab-chart-export.h"
 #include "plab-error.h"
+#include "plab-run-export.h"
 #include "tmp-test-util.h"
 
 typedef struct
@@ -261,6 +262,18 @@ test_errors (Fixture *fx, gconstpointer user_data)
   g_assert_cmpint (plab_chart_format_from_path ("a/b.pdf"), ==, PLAB_CHART_FORMAT_PDF);
   g_assert_cmpint (plab_chart_format_from_path ("noext"), ==, -1);
   g_assert_cmpint (plab_theme_from_name ("projector"), ==, PLAB_THEME_PROJECTOR);
+
+  /* The one default file name, the command line's and the window's. */
+  {
+    char name[64];
+
+    plab_run_export_file_name (name, sizeof name, false, 18, "time", "png");
+    g_assert_cmpstr (name, ==, "plab-run18-time.png");
+    plab_run_export_file_name (name, sizeof name, true, 3, "speedup", "svg");
+    g_assert_cmpstr (name, ==, "plab-sweep3-speedup.svg");
+    plab_run_export_file_name (name, sizeof name, false, 18, "trace", "json");
+    g_assert_cmpstr (name, ==, "plab-run18-trace.json");
+  }
 }
 
 int

@@ -533,3 +533,15 @@ plab_run_export (PlabStore *store,
     }
   return plab_export_file_commit (&file, error, error_len);
 }
+
+void
+plab_run_export_file_name (char *buf,
+                           size_t size,
+                           bool sweep,
+                           int64_t id,
+                           const char *what,
+                           const char *extension)
+{
+  snprintf (buf, size, "plab-%s%lld-%s.%s", sweep ? "sweep" : "run", (long long)id, what,
+            extension);
+}

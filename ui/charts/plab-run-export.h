@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +61,18 @@ int plab_run_export (PlabStore *store,
                      PlabRunExportStats *stats,
                      char *error,
                      size_t error_len);
+
+/* The file name an export of run @id (or of sweep @id, when @sweep) is
+ * given where the user names none: "plab-run18-time.png",
+ * "plab-sweep3-speedup.svg", "plab-run18-trace.json". @what is the chart
+ * or "trace", @extension the file's ending without its dot. The command
+ * line and the window's export dialog both use it. */
+void plab_run_export_file_name (char *buf,
+                                size_t size,
+                                bool sweep,
+                                int64_t id,
+                                const char *what,
+                                const char *extension);
 
 #ifdef __cplusplus
 }
