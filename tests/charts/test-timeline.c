@@ -757,6 +757,11 @@ test_kind_names (void)
     chart_test_event (0, PLAB_SPAN_WAIT, 20, 30, -1, "join the cooks"),
   };
   PlabEvent lone[] = { chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, "map 64 items") };
+  /* futures' sleeps are labelled "sleep": "sleep: sleep" says nothing more. */
+  PlabEvent futures[] = {
+    chart_test_event (0, PLAB_SPAN_SLEEP, 0, 10, 0, "sleep"),
+    chart_test_event (0, PLAB_SPAN_SLEEP, 20, 30, 1, "sleep"),
+  };
   PlabEvent unlabelled[] = {
     chart_test_event (0, PLAB_SPAN_WAIT, 0, 10, -1, NULL),
     chart_test_event (0, PLAB_SPAN_WAIT, 20, 30, -1, NULL),
@@ -775,6 +780,7 @@ test_kind_names (void)
     { barrier, G_N_ELEMENTS (barrier), PLAB_SPAN_WAIT, "waiting: barrier" },
     { mixed, G_N_ELEMENTS (mixed), PLAB_SPAN_WAIT, "waiting" },
     { lone, 1, PLAB_SPAN_WAIT, "waiting" },
+    { futures, G_N_ELEMENTS (futures), PLAB_SPAN_SLEEP, "sleep" },
     { unlabelled, G_N_ELEMENTS (unlabelled), PLAB_SPAN_WAIT, "waiting" },
   };
 

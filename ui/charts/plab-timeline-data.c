@@ -574,7 +574,10 @@ name_kinds (PlabTimelineData *self)
           else if (len != family_len || strncmp (f, family, len) != 0)
             mixed = true;
         }
-      if (!mixed && family_len > 0 && (stated || n >= 2))
+      /* A family that only repeats the kind ("sleep: sleep") adds nothing. */
+      if (!mixed && family_len > 0 && (stated || n >= 2)
+          && !(strlen (plab_chart_span_kind_label (kind)) == family_len
+               && strncmp (plab_chart_span_kind_label (kind), family, family_len) == 0))
         snprintf (self->kind_names[kind], sizeof self->kind_names[kind], "%s: %.*s",
                   plab_chart_span_kind_label (kind), (int)family_len, family);
     }
