@@ -823,7 +823,7 @@ check_options (Runner *self, RunArgs *args, GArray *backends, GArray *counts, in
 static int
 demo_workers (Runner *self, int asked)
 {
-  int workers = self->demo->workers_of (&self->proto);
+  int workers = plab_demo_run_workers (&self->proto);
 
   if (self->workers_given && asked != workers)
     g_printerr ("plab run: %s: -j %d is not used: %s; recorded as %d worker%s\n", self->demo->name,
@@ -866,7 +866,7 @@ build_configs (Runner *self, GArray *backends, GArray *counts, int repeats)
               serial_done = TRUE;
               workers = 1;
             }
-          else if (self->demo->workers_of != NULL)
+          else if (self->demo->no_worker_axis != NULL)
             workers = demo_workers (self, workers);
           self->proto.backend = backend;
           self->proto.workers = workers;

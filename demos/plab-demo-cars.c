@@ -308,13 +308,6 @@ result_json (Factory *f, int64_t t0, int64_t total_ns, int once)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: producers and consumers run at once. */
-int
-_plab_demo_cars_workers (const PlabDemoRun *run)
-{
-  return (int)(run->values[PARAM_PRODUCERS] + run->values[PARAM_CONSUMERS]);
-}
-
 int
 _plab_demo_cars_run (PlabDemoRun *run)
 {

@@ -247,13 +247,6 @@ result_json (const Counting *c, int n, bool serial)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: each counter is a worker. */
-int
-_plab_demo_counter_workers (const PlabDemoRun *run)
-{
-  return (int)run->values[PARAM_COUNTERS];
-}
-
 int
 _plab_demo_counter_run (PlabDemoRun *run)
 {

@@ -228,14 +228,6 @@ result_json (const Deadlock *d, bool deadlocked, int taken)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: one worker for each lock order. */
-int
-_plab_demo_deadlock_workers (const PlabDemoRun *run)
-{
-  (void)run;
-  return 2;
-}
-
 int
 _plab_demo_deadlock_run (PlabDemoRun *run)
 {

@@ -309,14 +309,6 @@ result_json (const Life *l)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: at most two children live at once (the worker and the daemon). */
-int
-_plab_demo_lifecycle_workers (const PlabDemoRun *run)
-{
-  (void)run;
-  return 2;
-}
-
 int
 _plab_demo_lifecycle_run (PlabDemoRun *run)
 {

@@ -276,13 +276,6 @@ result_json (const Counting *c, int n, int64_t items, int64_t sum)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: each counter is a worker. */
-int
-_plab_demo_manager_workers (const PlabDemoRun *run)
-{
-  return (int)run->values[PARAM_COUNTERS];
-}
-
 int
 _plab_demo_manager_run (PlabDemoRun *run)
 {

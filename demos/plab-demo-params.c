@@ -190,6 +190,22 @@ plab_demo_run_get (const PlabDemoRun *run, const char *name)
 }
 
 int
+plab_demo_run_workers (const PlabDemoRun *run)
+{
+  const PlabDemo *d = run->demo;
+  double sum = 0;
+
+  if (d->no_worker_axis == NULL)
+    return run->workers;
+  if (d->worker_params[0] == NULL)
+    return d->fixed_workers;
+  for (size_t i = 0; i < sizeof d->worker_params / sizeof d->worker_params[0]; i++)
+    if (d->worker_params[i] != NULL)
+      sum += plab_demo_run_get (run, d->worker_params[i]);
+  return (int)sum;
+}
+
+int
 plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size)
 {
   if (!(run->demo->backends & PLAB_BACKEND_BIT (run->backend)))

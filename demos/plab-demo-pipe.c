@@ -305,14 +305,6 @@ result_json (PipeDemo *d, double call)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: a sender and a receiver. */
-int
-_plab_demo_pipe_workers (const PlabDemoRun *run)
-{
-  (void)run;
-  return 2;
-}
-
 int
 _plab_demo_pipe_run (PlabDemoRun *run)
 {

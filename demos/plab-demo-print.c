@@ -196,13 +196,6 @@ result_json (const Printed *printed, const bool *ran, int expected)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: each writer is a worker. */
-int
-_plab_demo_print_workers (const PlabDemoRun *run)
-{
-  return (int)run->values[PARAM_WRITERS];
-}
-
 int
 _plab_demo_print_run (PlabDemoRun *run)
 {

@@ -156,18 +156,6 @@ PLAB_DEMO_FILE (sleepers, 2);
 PLAB_DEMO_FILE (squares, 6);
 PLAB_DEMO_FILE (start_methods, 2);
 
-/* The demos with no worker axis: how many workers a run of them has at
- * once, from its values (PlabDemo.workers_of). */
-int _plab_demo_cars_workers (const PlabDemoRun *run);
-int _plab_demo_counter_workers (const PlabDemoRun *run);
-int _plab_demo_deadlock_workers (const PlabDemoRun *run);
-int _plab_demo_lifecycle_workers (const PlabDemoRun *run);
-int _plab_demo_manager_workers (const PlabDemoRun *run);
-int _plab_demo_pipe_workers (const PlabDemoRun *run);
-int _plab_demo_print_workers (const PlabDemoRun *run);
-int _plab_demo_shared_workers (const PlabDemoRun *run);
-int _plab_demo_start_methods_workers (const PlabDemoRun *run);
-
 /* The demos that refuse some combinations of backend, workers and values. */
 int _plab_demo_barrier_validate (const PlabDemoRun *run, char *err, size_t err_size);
 int _plab_demo_squares_validate (const PlabDemoRun *run, char *err, size_t err_size);

@@ -46,7 +46,7 @@ static const PlabDemo *const demos[] = {
                   | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "its producers and consumers parameters set how many workers run",
-      .workers_of = _plab_demo_cars_workers,
+      .worker_params = { "producers", "consumers" },
   },
   &(const PlabDemo){
       .name = "kde",
@@ -80,7 +80,7 @@ static const PlabDemo *const demos[] = {
       .backends = PLAB_ALL_BACKENDS,
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "its counters parameter sets how many workers increment the counter",
-      .workers_of = _plab_demo_counter_workers,
+      .worker_params = { "counters" },
   },
   &(const PlabDemo){
       .name = "pipe",
@@ -91,7 +91,7 @@ static const PlabDemo *const demos[] = {
                   | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES) | PLAB_BACKEND_BIT (PLAB_BACKEND_GIL),
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "it always runs two workers, a sender and a receiver",
-      .workers_of = _plab_demo_pipe_workers,
+      .fixed_workers = 2,
   },
   &(const PlabDemo){
       .name = "pool-vs-process",
@@ -126,7 +126,7 @@ static const PlabDemo *const demos[] = {
       .backends = PLAB_ALL_BACKENDS,
       .default_backend = PLAB_BACKEND_THREADS,
       .no_worker_axis = "it always runs two workers, one for each lock order",
-      .workers_of = _plab_demo_deadlock_workers,
+      .fixed_workers = 2,
   },
   &(const PlabDemo){
       .name = "futures",
@@ -146,7 +146,7 @@ static const PlabDemo *const demos[] = {
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "it starts one child for the arrays and its adders parameter sets how many "
                         "workers add to the Value",
-      .workers_of = _plab_demo_shared_workers,
+      .worker_params = { "adders" },
   },
   &(const PlabDemo){
       .name = "print",
@@ -156,7 +156,7 @@ static const PlabDemo *const demos[] = {
       .backends = PLAB_ALL_BACKENDS,
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "its writers parameter sets how many workers print",
-      .workers_of = _plab_demo_print_workers,
+      .worker_params = { "writers" },
   },
   &(const PlabDemo){
       .name = "lifecycle",
@@ -166,7 +166,7 @@ static const PlabDemo *const demos[] = {
       .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "it starts its own children, one for each step",
-      .workers_of = _plab_demo_lifecycle_workers,
+      .fixed_workers = 2, /* the worker and the daemon, then one child at a time */
   },
   &(const PlabDemo){
       .name = "messages",
@@ -184,7 +184,7 @@ static const PlabDemo *const demos[] = {
       .backends = PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "it starts its own children, a few under each start method",
-      .workers_of = _plab_demo_start_methods_workers,
+      .fixed_workers = 1, /* each child ends before the next starts */
   },
   &(const PlabDemo){
       .name = "manager",
@@ -195,7 +195,7 @@ static const PlabDemo *const demos[] = {
                   | PLAB_BACKEND_BIT (PLAB_BACKEND_PROCESSES),
       .default_backend = PLAB_BACKEND_PROCESSES,
       .no_worker_axis = "its counters parameter sets how many workers increment the counter",
-      .workers_of = _plab_demo_manager_workers,
+      .worker_params = { "counters" },
   },
 };
 

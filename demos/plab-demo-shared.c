@@ -165,13 +165,6 @@ result_json (const int64_t *before,
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: the adders run at once (the arrays' child runs alone, before them). */
-int
-_plab_demo_shared_workers (const PlabDemoRun *run)
-{
-  return (int)run->values[PARAM_ADDERS];
-}
-
 int
 _plab_demo_shared_run (PlabDemoRun *run)
 {

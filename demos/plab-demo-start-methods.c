@@ -288,14 +288,6 @@ result_json (const Starts *st)
   return plab_buf_steal (&buf);
 }
 
-/* How many workers a run has at once: one child at a time, each started and ended before the next. */
-int
-_plab_demo_start_methods_workers (const PlabDemoRun *run)
-{
-  (void)run;
-  return 1;
-}
-
 int
 _plab_demo_start_methods_run (PlabDemoRun *run)
 {

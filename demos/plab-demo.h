@@ -119,10 +119,13 @@ struct PlabDemo
    * the command line and the window then refuse to sweep it over workers,
    * since every worker count would measure the same run. */
   const char *no_worker_axis;
-  /* With no_worker_axis: how many workers a run with these values has at
-   * once. The runner records that many, whatever -j said, so that the run's
-   * title ("processes × 3") and its efficiency are true. */
-  int (*workers_of) (const PlabDemoRun *run);
+  /* With no_worker_axis: how many workers a run has at once, either the
+   * sum of these parameters (cars: producers and consumers) or, where none
+   * is named, fixed_workers. plab_demo_run_workers () gives the count; the
+   * runner records it whatever -j said, so that the run's title
+   * ("processes × 3") and its efficiency are true. */
+  const char *worker_params[2];
+  int fixed_workers;
   /* The lesson's "Try this" steps and the words for the result's keys are
    * not here: they are rows of two tables in plab-demo-texts.c, under the
    * demo's name (plab_demo_tries (), plab_demo_result_labels ()). */
@@ -182,6 +185,10 @@ void plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo);
 
 /* Frees what a run owns (result_json) and sets it to NULL. */
 void plab_demo_run_clear (PlabDemoRun *run);
+
+/* How many workers @run has at once: its workers, or for a demo with no
+ * worker axis as many as its values start (PlabDemo.worker_params). */
+int plab_demo_run_workers (const PlabDemoRun *run);
 
 /* Calls demo->validate when there is one. */
 int plab_demo_run_validate (const PlabDemoRun *run, char *err, size_t err_size);

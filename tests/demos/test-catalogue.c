@@ -348,16 +348,24 @@ test_catalogue (void)
       g_assert_cmpuint (d->n_params, >=, 1);
       for (size_t p = 0; p < d->n_params; p++)
         g_assert_cmpuint (strlen (d->params[p].help), >, 10);
-      /* A demo with no worker axis says how many workers its values start. */
-      g_assert_true ((d->no_worker_axis == NULL) == (d->workers_of == NULL));
-      if (d->workers_of != NULL)
+      /* A demo with no worker axis says how many workers its values start:
+       * parameters that exist, or a fixed count; other demos neither. */
+      if (d->no_worker_axis != NULL)
         {
           PlabDemoRun run;
 
           plab_demo_run_init (&run, d);
-          g_assert_cmpint (d->workers_of (&run), >=, 1);
+          run.workers = 64;
+          for (size_t p = 0; p < G_N_ELEMENTS (d->worker_params); p++)
+            g_assert_true (d->worker_params[p] == NULL
+                           || plab_demo_param_index (d, d->worker_params[p]) >= 0);
+          g_assert_true ((d->worker_params[0] != NULL) != (d->fixed_workers > 0));
+          g_assert_cmpint (plab_demo_run_workers (&run), >=, 1);
+          g_assert_cmpint (plab_demo_run_workers (&run), <, 64);
           plab_demo_run_clear (&run);
         }
+      else
+        g_assert_true (d->worker_params[0] == NULL && d->fixed_workers == 0);
     }
 }
 
