@@ -8,6 +8,11 @@
 
 G_DEFINE_FINAL_TYPE (PlabWindow, plab_window, ADW_TYPE_APPLICATION_WINDOW)
 
+/* The command under the setup keeps words of up to this many characters
+ * whole: about the narrowest setup pane's width in presentation mode's type. */
+#define COMMAND_WORD_MAX_CHARS 24
+#define COMMAND_SPACES " \n"
+
 enum
 {
   PROP_0,
@@ -122,6 +127,37 @@ _plab_window_update_actions (PlabWindow *self)
   _plab_window_update_welcome (self);
 }
 
+/* Shows @command in @label as a student would type it: lines break only at
+ * the spaces between words, and never with a hyphen Pango would add where it
+ * breaks a word (students copy the line by hand). A word longer than
+ * COMMAND_WORD_MAX_CHARS (a host file's path) may still break inside, or it
+ * would make the setup pane wider than the window. */
+static void
+set_command_text (GtkLabel *label, const char *command)
+{
+  PangoAttrList *attrs = pango_attr_list_new ();
+  const char *p = command;
+
+  pango_attr_list_insert (attrs, pango_attr_insert_hyphens_new (FALSE));
+  while (*p != '\0')
+    {
+      const char *word = p + strspn (p, COMMAND_SPACES);
+
+      p = word + strcspn (word, COMMAND_SPACES);
+      if (p > word && g_utf8_strlen (word, p - word) <= COMMAND_WORD_MAX_CHARS)
+        {
+          PangoAttribute *whole = pango_attr_allow_breaks_new (FALSE);
+
+          whole->start_index = (guint)(word - command);
+          whole->end_index = (guint)(p - command);
+          pango_attr_list_insert (attrs, whole);
+        }
+    }
+  gtk_label_set_text (label, command);
+  gtk_label_set_attributes (label, attrs);
+  pango_attr_list_unref (attrs);
+}
+
 /* The same run (and sweep) from a terminal, so that what the window does is
  * no mystery. */
 void
@@ -145,7 +181,7 @@ _plab_window_update_command_line (PlabWindow *self)
       g_free (text);
       text = both;
     }
-  gtk_label_set_text (self->command_label, text);
+  set_command_text (self->command_label, text);
 }
 
 static void

@@ -14,6 +14,9 @@
  *                        saying the runner is starting
  *   tabs-during-run      Alt+3 during a run shows Speedup, and the tab bar
  *                        highlights the tab that is shown, also after a click
+ *   command-line         for every demo, in both modes, the `plab run` line
+ *                        under the prediction wraps only at spaces, with no
+ *                        hyphen added, and fits the setup pane
  *
  * Runs are tiny; the deadlines only catch hangs.
  */
@@ -526,6 +529,63 @@ test_tabs_during_run (Fixture *f, gconstpointer data)
   g_assert_true (gui_test_wait (idle_cond, f->window, RUN_TIMEOUT_MS));
 }
 
+/* The `plab run` line is copied by hand: each of its lines ends at a space
+ * or where a line of the text ends, and Pango added no glyph to it (the
+ * hyphen it inserts where it breaks a word). */
+static void
+assert_command_wraps_at_spaces (Fixture *f, const char *demo)
+{
+  GtkLabel *label = f->window->command_label;
+  PangoLayout *layout = gtk_label_get_layout (label);
+  const char *text = pango_layout_get_text (layout);
+  graphene_rect_t r = bounds_in_window (f, GTK_WIDGET (label));
+  graphene_rect_t pane = bounds_in_window (f, f->window->setup_pane);
+  guint n_lines = 0;
+
+  g_assert_true (g_str_has_prefix (text, "$ plab run "));
+  for (GSList *l = pango_layout_get_lines_readonly (layout); l != NULL; l = l->next)
+    {
+      PangoLayoutLine *line = l->data;
+      const char *start = text + line->start_index, *end = start + line->length;
+      int glyphs = 0;
+
+      n_lines++;
+      for (GSList *run = line->runs; run != NULL; run = run->next)
+        glyphs += ((PangoGlyphItem *)run->data)->glyphs->num_glyphs;
+      if (glyphs != g_utf8_strlen (start, line->length))
+        g_error ("%s: a hyphen was added to the command's line '%.*s'", demo, line->length, start);
+      if (l->next != NULL && *end != '\n' && (line->length == 0 || end[-1] != ' '))
+        g_error ("%s: the command breaks inside a word after '%.*s'", demo, line->length, start);
+    }
+  /* The checks above saw a wrapped command. */
+  g_assert_cmpuint (n_lines, >, 1);
+  if (r.origin.x + r.size.width > pane.origin.x + pane.size.width + 0.5)
+    g_error ("%s: the command is %.0f px wide, past the setup pane's right edge", demo,
+             r.size.width);
+}
+
+static void
+test_command_line (Fixture *f, gconstpointer data)
+{
+  size_t n_demos;
+  const PlabDemo *const *demos = plab_demos (&n_demos);
+
+  for (int presentation = 0; presentation < 2; presentation++)
+    {
+      if (presentation)
+        {
+          gtk_widget_activate_action (GTK_WIDGET (f->window), "win.presentation", NULL);
+          g_assert_true (f->window->presentation);
+        }
+      for (size_t i = 0; i < n_demos; i++)
+        {
+          g_assert_true (plab_window_select_demo (f->window, demos[i]->name));
+          gui_test_spin (150);
+          assert_command_wraps_at_spaces (f, demos[i]->name);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -544,5 +604,7 @@ main (int argc, char **argv)
                 app_test_fixture_teardown);
   gui_test_add ("/plab/gui-layout/tabs-during-run", Fixture, fixture_setup_with_run,
                 test_tabs_during_run, app_test_fixture_teardown);
+  gui_test_add ("/plab/gui-layout/command-line", Fixture, fixture_setup_empty, test_command_line,
+                app_test_fixture_teardown);
   return g_test_run ();
 }
