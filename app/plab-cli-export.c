@@ -131,7 +131,15 @@ export_chart (const char *what, const ChartArgs *args, const char *db)
     double w = width ? width : PLAB_EXPORT_DEFAULT_WIDTH;
     double h = height ? height : PLAB_EXPORT_DEFAULT_HEIGHT;
     double k = scale ? scale : 1;
+    char small[256];
+    int min_w, min_h;
 
+    /* A chart too small to read is refused before anything is read or
+     * written; CSV is the data, which has no size. */
+    plab_chart_export_min_size ((PlabTheme)th, &min_w, &min_h);
+    if (fmt != PLAB_CHART_FORMAT_CSV
+        && plab_chart_export_too_small ((PlabTheme)th, (int)w, (int)h, small, sizeof small))
+      return _plab_cli_usage_error (COMMAND, "%s (--width %d --height %d)", small, min_w, min_h);
     if (w * k * h * k > PLAB_EXPORT_MAX_PIXELS)
       return _plab_cli_usage_error (COMMAND,
                                     "a %.0f x %.0f chart at scale %g has %.0f million pixels; at "
@@ -310,25 +318,25 @@ _plab_cli_export (int argc, char **argv)
   g_autofree char *width = NULL;
   g_autofree char *height = NULL;
   g_autofree char *scale = NULL;
-  GOptionEntry entries[]
-      = { { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
-            "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
-          { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result",
-            "KIND" },
-          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-            "Write to FILE (default: stdout for --format csv or trace; with --chart, "
-            "plab-runN-KIND.FORMAT (sweepN for a sweep) in the current folder)",
-            "FILE" },
-          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
-            "FILE" },
-          { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
-            "Chart width in pixels, 1 to 20000 (default 1600)", "W" },
-          { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
-            "Chart height in pixels, 1 to 20000 (default 900)", "H" },
-          { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
-            "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
-          { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
-          { NULL } };
+  GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_FILENAME, &format,
+      "csv or trace (with --chart: png, svg, pdf)", "FORMAT" },
+    { "chart", 0, 0, G_OPTION_ARG_FILENAME, &chart, "timeline, time, speedup or result", "KIND" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "Write to FILE (default: stdout for --format csv or trace; with --chart, "
+      "plab-runN-KIND.FORMAT (sweepN for a sweep) in the current folder)",
+      "FILE" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The run store (default under $XDG_DATA_HOME)",
+      "FILE" },
+    { "width", 0, 0, G_OPTION_ARG_FILENAME, &width,
+      "Chart width in pixels, 640 to 20000 (default 1600; the projector theme needs 864)", "W" },
+    { "height", 0, 0, G_OPTION_ARG_FILENAME, &height,
+      "Chart height in pixels, 360 to 20000 (default 900; the projector theme needs 486)", "H" },
+    { "scale", 0, 0, G_OPTION_ARG_FILENAME, &scale,
+      "PNG pixel scale, 0.25 to 8, e.g. 2 for a sharp slide", "S" },
+    { "theme", 0, 0, G_OPTION_ARG_FILENAME, &theme, "light, dark or projector", "THEME" },
+    { NULL }
+  };
   g_autoptr (GOptionContext) context = NULL;
   int64_t id;
   int status;

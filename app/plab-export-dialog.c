@@ -233,6 +233,29 @@ choose_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* A chart too small for its theme's type is refused by the export: the
+ * dialog says so under the fields as the size is typed, and Export waits
+ * until it is fixed. The fields take any number, so that nothing typed is
+ * silently replaced by the smallest size. */
+static void
+size_changed_cb (PlabExportDialog *self)
+{
+  guint format = gtk_drop_down_get_selected (self->format_dropdown);
+  char message[256];
+  gboolean small
+      = format <= PLAB_CHART_FORMAT_PDF
+        && plab_chart_export_too_small ((PlabTheme)gtk_drop_down_get_selected (
+                                            self->theme_dropdown),
+                                        gtk_spin_button_get_value_as_int (self->width_spin),
+                                        gtk_spin_button_get_value_as_int (self->height_spin),
+                                        message, sizeof message);
+
+  if (small)
+    message[0] = g_ascii_toupper (message[0]);
+  show_message (self, small ? message : NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "export.choose", !small);
+}
+
 /* Sizes and themes mean nothing for data files. */
 static void
 format_changed_cb (PlabExportDialog *self)
@@ -243,6 +266,7 @@ format_changed_cb (PlabExportDialog *self)
   gtk_widget_set_sensitive (self->size_box, image);
   gtk_widget_set_sensitive (GTK_WIDGET (self->theme_dropdown), image);
   gtk_widget_set_sensitive (GTK_WIDGET (self->chart_dropdown), format != FORMAT_TRACE);
+  size_changed_cb (self);
 }
 
 static void
@@ -304,6 +328,10 @@ plab_export_dialog_init (PlabExportDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->format_dropdown, "notify::selected",
                             G_CALLBACK (format_changed_cb), self);
+  g_signal_connect_swapped (self->theme_dropdown, "notify::selected", G_CALLBACK (size_changed_cb),
+                            self);
+  g_signal_connect_swapped (self->width_spin, "value-changed", G_CALLBACK (size_changed_cb), self);
+  g_signal_connect_swapped (self->height_spin, "value-changed", G_CALLBACK (size_changed_cb), self);
 }
 
 PlabExportDialog *
@@ -351,6 +379,23 @@ plab_export_dialog_set_prediction (PlabExportDialog *self, const PlabSpeedupSeri
   self->have_prediction = predicted != NULL;
   if (predicted != NULL)
     self->prediction = *predicted;
+}
+
+void
+plab_export_dialog_set_size (PlabExportDialog *self, int width, int height)
+{
+  g_return_if_fail (PLAB_IS_EXPORT_DIALOG (self));
+  gtk_spin_button_set_value (self->width_spin, width);
+  gtk_spin_button_set_value (self->height_spin, height);
+}
+
+const char *
+plab_export_dialog_get_message (PlabExportDialog *self)
+{
+  g_return_val_if_fail (PLAB_IS_EXPORT_DIALOG (self), NULL);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->message_label)))
+    return NULL;
+  return gtk_label_get_text (self->message_label);
 }
 
 void

@@ -33,6 +33,15 @@ void plab_export_dialog_set_chart (PlabExportDialog *self, int kind);
 void plab_export_dialog_set_theme (PlabExportDialog *self, int theme);
 void plab_export_dialog_set_prediction (PlabExportDialog *self, const PlabSpeedupSeries *predicted);
 
+/* The chart's size in pixels, as typed in the dialog's fields. A size
+ * smaller than plab_chart_export_min_size () for the theme is explained
+ * under the fields, and Export waits until it is fixed. */
+void plab_export_dialog_set_size (PlabExportDialog *self, int width, int height);
+
+/* What the dialog says under its fields (a size too small, a failed
+ * export), or NULL. */
+const char *plab_export_dialog_get_message (PlabExportDialog *self);
+
 /* Writes the chart as set up in the dialog to @path, without asking; the
  * same as choosing @path in the file chooser. FALSE with @error on failure.
  * A trace is written in a worker thread: the dialog emits "exported" (path)

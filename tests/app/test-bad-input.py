@@ -249,6 +249,13 @@ def build_table(db, demos):
     for opt, lo, hi in (("--width", 1, 20000), ("--height", 1, 20000)):
         t.add(f"export {opt}", [(["export", "1", "--chart", "timeline", opt, v, "-o", "x.png"] + DB,
                                  [opt, f"from {lo} to {hi}"]) for v in int_candidates(lo, hi)])
+    t.add("export too small to read",
+          [(["export", "1", "--chart", c, "--width", w, "--height", h, "-o", "x.png"] + DB,
+            ["too small", "640 x 360"])
+           for c in ("timeline", "time", "speedup", "result")
+           for w, h in (("100", "50"), ("639", "900"), ("1600", "359"))]
+          + [(["export", "1", "--chart", "time", "--width", "800", "--height", "450", "--theme",
+               "projector", "-o", "x.png"] + DB, ["too small", "864 x 486"])])
     t.add("export --scale", [(["export", "1", "--chart", "timeline", "--scale", v, "-o", "x.png"] + DB,
                               ["--scale", "from 0.25 to 8"])
                              for v in dict.fromkeys(GARBAGE + HUGE + ["0", "-1", "0.2", "8.01", "1e3",

@@ -957,6 +957,28 @@ test_export_charts (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_plab (f, NULL, &err, "export", "1", "--chart", "time", "--theme", "neon",
                              "--db", f->db),
                    ==, 2);
+  /* A chart too small to read: one line with the smallest size, status 2,
+   * no file; the projector's larger type needs more than the light theme. */
+  for (guint i = 0; i < G_N_ELEMENTS (charts); i++)
+    {
+      g_autofree char *small = g_strdup_printf ("%s/small-%s.png", f->dir, charts[i]);
+
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (run_plab (f, NULL, &err, "export", "1", "--chart", charts[i], "--width",
+                                 "100", "--height", "50", "-o", small, "--db", f->db),
+                       ==, 2);
+      g_assert_nonnull (strstr (err, "too small to read"));
+      g_assert_nonnull (strstr (err, "640 x 360"));
+      g_assert_cmpint (count_lines (err), ==, 1);
+      g_assert_false (g_file_test (small, G_FILE_TEST_EXISTS));
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (run_plab (f, NULL, &err, "export", "1", "--chart", charts[i], "--width",
+                                 "800", "--height", "450", "--theme", "projector", "-o", small,
+                                 "--db", f->db),
+                       ==, 2);
+      g_assert_nonnull (strstr (err, "864 x 486"));
+      g_assert_false (g_file_test (small, G_FILE_TEST_EXISTS));
+    }
 }
 
 static void

@@ -284,6 +284,7 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
 {
   FinishedRun finished = { f, PLAB_RUN_RUNNING };
   g_autofree char *png = g_build_filename (f->tmp.dir, "speedup.png", NULL);
+  g_autofree char *small = g_build_filename (f->tmp.dir, "small.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *contents = NULL;
   PlabExportDialog *dialog;
@@ -366,6 +367,24 @@ test_sweep_compare_export (Fixture *f, gconstpointer data)
     g_autoptr (GdkTexture) shot = gui_test_render (GTK_WIDGET (dialog));
     save_screenshot (shot, "gui-export-dialog.png");
   }
+  /* A size too small to read is explained under the fields as it is typed,
+   * and refused: nothing is written. The projector's type needs more. */
+  g_assert_null (plab_export_dialog_get_message (dialog));
+  plab_export_dialog_set_size (dialog, 100, 50);
+  g_assert_nonnull (plab_export_dialog_get_message (dialog));
+  g_assert_nonnull (strstr (plab_export_dialog_get_message (dialog), "too small to read"));
+  g_assert_false (plab_export_dialog_write (dialog, small, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "640 x 360"));
+  g_clear_error (&error);
+  g_assert_false (g_file_test (small, G_FILE_TEST_EXISTS));
+  plab_export_dialog_set_size (dialog, 800, 450);
+  g_assert_null (plab_export_dialog_get_message (dialog));
+  plab_export_dialog_set_theme (dialog, PLAB_THEME_PROJECTOR);
+  g_assert_nonnull (strstr (plab_export_dialog_get_message (dialog), "864 x 486"));
+  plab_export_dialog_set_theme (dialog, PLAB_THEME_LIGHT);
+  plab_export_dialog_set_size (dialog, PLAB_EXPORT_DEFAULT_WIDTH, PLAB_EXPORT_DEFAULT_HEIGHT);
+  g_assert_null (plab_export_dialog_get_message (dialog));
   g_assert_true (plab_export_dialog_write (dialog, png, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (png, &contents, &len, NULL));

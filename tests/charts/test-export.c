@@ -117,12 +117,12 @@ test_png_size (Fixture *fx, gconstpointer user_data)
 {
   for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
     {
-      char *path = export(fx, k, PLAB_CHART_FORMAT_PNG, 640, 360, 2.0);
+      char *path = export(fx, k, PLAB_CHART_FORMAT_PNG, 960, 540, 2.0);
       cairo_surface_t *png = cairo_image_surface_create_from_png (path);
 
       g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
-      g_assert_cmpint (cairo_image_surface_get_width (png), ==, 1280);
-      g_assert_cmpint (cairo_image_surface_get_height (png), ==, 720);
+      g_assert_cmpint (cairo_image_surface_get_width (png), ==, 1920);
+      g_assert_cmpint (cairo_image_surface_get_height (png), ==, 1080);
       cairo_surface_destroy (png);
       g_free (path);
     }
@@ -276,6 +276,52 @@ test_errors (Fixture *fx, gconstpointer user_data)
   }
 }
 
+/* A chart too small for its title, legend, axes and footer is refused with
+ * a message that gives the smallest size, and no file is written; the
+ * smallest size itself is drawn. The projector's larger type needs more. */
+static void
+test_too_small (Fixture *fx, gconstpointer user_data)
+{
+  char *png = g_strdup_printf ("%s/small.png", fx->dir);
+  int light_w, light_h, min_w, min_h;
+
+  plab_chart_export_min_size (PLAB_THEME_LIGHT, &light_w, &light_h);
+  g_assert_cmpint (light_w, ==, PLAB_EXPORT_MIN_WIDTH);
+  g_assert_cmpint (light_h, ==, PLAB_EXPORT_MIN_HEIGHT);
+  plab_chart_export_min_size (PLAB_THEME_PROJECTOR, &min_w, &min_h);
+  g_assert_cmpint (min_w, >, light_w);
+  g_assert_cmpint (min_h, >, light_h);
+  for (int theme = 0; theme < PLAB_N_THEMES; theme++)
+    for (int k = 0; k < PLAB_N_CHART_KINDS; k++)
+      for (int f = PLAB_CHART_FORMAT_PNG; f <= PLAB_CHART_FORMAT_PDF; f++)
+        {
+          static const int sizes[][2] = { { 100, 50 }, { 0, -1 }, { -1, 0 } };
+          PlabChartInput in = input_for (fx, k);
+          PlabExportOptions opt = { .kind = k, .format = f, .path = png, .theme = theme };
+          char err[256] = "", expected[64];
+
+          plab_chart_export_min_size (theme, &min_w, &min_h);
+          g_snprintf (expected, sizeof expected, "at least %d x %d", min_w, min_h);
+          for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+            {
+              /* 0 and -1: one pixel less than the smallest in one direction. */
+              opt.width = sizes[i][0] > 0 ? sizes[i][0] : min_w + sizes[i][0];
+              opt.height = sizes[i][1] > 0 ? sizes[i][1] : min_h + sizes[i][1];
+              g_assert_cmpint (plab_chart_export_data (&in, &opt, err, sizeof err), ==,
+                               PLAB_ERANGE);
+              g_assert_nonnull (strstr (err, "too small"));
+              g_assert_nonnull (strstr (err, expected));
+              g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+            }
+          opt.width = min_w;
+          opt.height = min_h;
+          g_assert_cmpint (plab_chart_export_data (&in, &opt, err, sizeof err), ==, 0);
+          g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+          g_assert_cmpint (g_unlink (png), ==, 0);
+        }
+  g_free (png);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -286,6 +332,7 @@ main (int argc, char **argv)
   ADD ("/plab/chart/export/pdf-opens", test_pdf_opens);
   ADD ("/plab/chart/export/csv", test_csv);
   ADD ("/plab/chart/export/errors", test_errors);
+  ADD ("/plab/chart/export/too-small", test_too_small);
 #undef ADD
   return g_test_run ();
 }

@@ -251,10 +251,13 @@ export_charts (PlabStore *store, const PlabRunRecord *run)
 
       for (int pass = 0; pass < (drawn ? 2 : 1); pass++)
         {
+          /* The smallest chart that is drawn: a smaller one is refused. */
           if (pass == 1)
-            options = (PlabExportOptions){
-              .kind = kind, .format = PLAB_CHART_FORMAT_PNG, .path = png, .width = 96, .height = 54
-            };
+            options = (PlabExportOptions){ .kind = kind,
+                                           .format = PLAB_CHART_FORMAT_PNG,
+                                           .path = png,
+                                           .width = PLAB_EXPORT_MIN_WIDTH,
+                                           .height = PLAB_EXPORT_MIN_HEIGHT };
           error[0] = '\0';
           rc = plab_chart_export_run (store, run->id, &options, error, sizeof error);
           PLAB_FUZZ_CHECK (rc <= 0);

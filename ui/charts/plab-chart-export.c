@@ -4,6 +4,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,10 @@
 #include "plab-error.h"
 #include "plab-export-file.h"
 #include "plab-run-export.h"
+
+/* A size computed from the type is rounded up, but not for the last bit of
+ * a double (640 x 1.35 is not 864 exactly). */
+#define SIZE_SLACK 1e-6
 
 static const char *const kind_names[PLAB_N_CHART_KINDS]
     = { "timeline", "time", "speedup", "result" };
@@ -167,6 +172,40 @@ create_surface (const PlabChartInput *input,
   return surface;
 }
 
+void
+plab_chart_export_min_size (PlabTheme theme, int *width, int *height)
+{
+  PlabChartStyle style, plain;
+  double grow;
+
+  /* The minimum grows with the type: the label size stands for it all. */
+  plab_chart_style_init (&style, theme, 1.0);
+  plab_chart_style_init (&plain, PLAB_THEME_LIGHT, 1.0);
+  grow = style.label_size / plain.label_size;
+  *width = (int)ceil (PLAB_EXPORT_MIN_WIDTH * grow - SIZE_SLACK);
+  *height = (int)ceil (PLAB_EXPORT_MIN_HEIGHT * grow - SIZE_SLACK);
+}
+
+bool
+plab_chart_export_too_small (PlabTheme theme,
+                             int width,
+                             int height,
+                             char *message,
+                             size_t message_len)
+{
+  int min_w, min_h;
+
+  plab_chart_export_min_size (theme, &min_w, &min_h);
+  if (width >= min_w && height >= min_h)
+    return false;
+  snprintf (message, message_len,
+            "a %d x %d chart is too small to read: its title, legend, axes and footer need at "
+            "least %d x %d%s",
+            width, height, min_w, min_h,
+            theme == PLAB_THEME_PROJECTOR ? " in the projector theme's large type" : "");
+  return true;
+}
+
 /* Draws @input into @out in a vector or image format. */
 static int
 write_drawing (const PlabChartInput *input,
@@ -234,6 +273,15 @@ plab_chart_export_data (const PlabChartInput *input,
       snprintf (error, error_len, "unknown format");
       return PLAB_EINVAL;
     }
+  /* Refused before the file is opened, so that nothing is written. */
+  if (options->format != PLAB_CHART_FORMAT_CSV
+      && plab_chart_export_too_small (options->theme,
+                                      options->width > 0 ? options->width
+                                                         : PLAB_EXPORT_DEFAULT_WIDTH,
+                                      options->height > 0 ? options->height
+                                                          : PLAB_EXPORT_DEFAULT_HEIGHT,
+                                      error, error_len))
+    return PLAB_ERANGE;
   if (options->format != PLAB_CHART_FORMAT_CSV && options->path != NULL
       && strcmp (options->path, "-") == 0)
     {

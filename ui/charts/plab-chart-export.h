@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cairo.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,12 @@ extern "C" {
 #define PLAB_EXPORT_DEFAULT_HEIGHT 900
 /* Larger sizes are refused: a PNG of this many pixels is already 256 MB. */
 #define PLAB_EXPORT_MAX_PIXELS (64 * 1000 * 1000)
+/* Smaller sizes are refused: the title, the legend, the axes with their
+ * ticks and the footer take the same room at any size, and in less they run
+ * into one another and leave the plot none. This is for the light and dark
+ * themes' type; see plab_chart_export_min_size (). */
+#define PLAB_EXPORT_MIN_WIDTH 640
+#define PLAB_EXPORT_MIN_HEIGHT 360
 
 typedef enum
 {
@@ -100,7 +107,22 @@ typedef void PlabChartRenderer (cairo_t *cr,
  * exports and the tests share. */
 PlabChartRenderer plab_chart_draw;
 
-/* Writes @input to options->path in options->format. */
+/* The smallest size a chart in @theme is drawn readably at:
+ * PLAB_EXPORT_MIN_WIDTH x PLAB_EXPORT_MIN_HEIGHT, and as much larger as the
+ * theme's type is (the projector's). */
+void plab_chart_export_min_size (PlabTheme theme, int *width, int *height);
+
+/* Whether a @width x @height chart in @theme is too small to read; then
+ * writes one line for the user saying the smallest size into @message. */
+bool plab_chart_export_too_small (PlabTheme theme,
+                                  int width,
+                                  int height,
+                                  char *message,
+                                  size_t message_len);
+
+/* Writes @input to options->path in options->format. A PNG, SVG or PDF
+ * smaller than plab_chart_export_min_size () is refused with PLAB_ERANGE,
+ * and nothing is written. */
 int plab_chart_export_data (const PlabChartInput *input,
                             const PlabExportOptions *options,
                             char *error,
