@@ -251,6 +251,14 @@ check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   plab_json_free (json);
 }
 
+static gboolean
+student_file_exists (PlabExercisePage *self, const char *folder)
+{
+  g_autofree char *file = plab_exercise_student_file (self->selected, folder);
+
+  return g_file_test (file, G_FILE_TEST_IS_REGULAR);
+}
+
 gboolean
 plab_exercise_page_check (PlabExercisePage *self)
 {
@@ -259,6 +267,20 @@ plab_exercise_page_check (PlabExercisePage *self)
 
   if (self->checking != NULL || self->selected == NULL)
     return FALSE;
+  /* The command line's message names `plab exercise start`; here the
+   * Start button is beside Check. */
+  if (!student_file_exists (self, folder))
+    {
+      g_autofree char *text
+          = g_strdup_printf ("There is no %s.c in %s yet: press Start to copy the exercise's "
+                             "file and a Makefile there, fill in the places marked TODO, then "
+                             "press Check.",
+                             self->selected->name, folder);
+
+      set_verdict (self, NULL, text, NULL);
+      gtk_widget_grab_focus (self->start_button);
+      return FALSE;
+    }
   self->checking
       = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
                           self->runner, "exercise", "check", self->selected->name, folder, "--db",
@@ -296,6 +318,18 @@ start_clicked_cb (PlabExercisePage *self)
 
   if (self->selected == NULL)
     return;
+  /* As for Check, the button beside it, not the command line's wording. */
+  if (student_file_exists (self, folder))
+    {
+      g_autofree char *text
+          = g_strdup_printf ("%s/%s.c is there already: press Check to check it, or type "
+                             "another folder above to start afresh.",
+                             folder, self->selected->name);
+
+      set_verdict (self, NULL, text, NULL);
+      gtk_widget_grab_focus (self->check_button);
+      return;
+    }
   if (!plab_exercise_start (self->selected, folder, &error))
     set_verdict (self, NULL, error->message, NULL);
   else

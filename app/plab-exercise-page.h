@@ -27,7 +27,9 @@ gboolean plab_exercise_page_select (PlabExercisePage *self, const char *name);
 void plab_exercise_page_set_folder (PlabExercisePage *self, const char *folder);
 const char *plab_exercise_page_get_folder (PlabExercisePage *self);
 
-/* Starts a check (as the Check button does); FALSE when one is going. */
+/* Starts a check (as the Check button does); FALSE when one is going, or
+ * when the folder has no file to check yet (the page then says to press
+ * Start). */
 gboolean plab_exercise_page_check (PlabExercisePage *self);
 gboolean plab_exercise_page_get_checking (PlabExercisePage *self);
 

@@ -5,6 +5,10 @@
  *            hint, Check on the reference solution passes, and both the
  *            student's timeline and the reference's show, on one time scale
  *
+ *   check-before-start  Check on a folder with nothing in it yet, and Start
+ *            on one started already, point at the page's Start and Check
+ *            buttons, not at the command line's `plab exercise`
+ *
  * With PLAB_SCREENSHOT_DIR set, the window is also saved there as PNG after
  * each check, at PLAB_SCREENSHOT_SIZE (WIDTHxHEIGHT, default 1280x720): the
  * screenshots of docs/exercises.md.
@@ -128,6 +132,58 @@ test_check (Fixture *f, gconstpointer data)
   screenshot (f->window, "exercise-passed");
 }
 
+/* The button of @page labelled @label ("_Start"). */
+static GtkWidget *
+find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_check_before_start (Fixture *f, gconstpointer data)
+{
+  g_autofree char *folder = g_build_filename (f->tmp.dir, "not-started", NULL);
+  g_autofree char *file = g_build_filename (folder, "pool-map.c", NULL);
+  PlabExercisePage *page;
+  GtkWidget *start;
+  const char *message;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.exercises", NULL);
+  page = PLAB_EXERCISE_PAGE (f->window->exercise_page);
+  g_assert_true (plab_exercise_page_select (page, "pool-map"));
+  plab_exercise_page_set_folder (page, folder);
+
+  /* Check first: the page says to press Start, the button beside Check. */
+  if (plab_exercise_page_check (page))
+    g_assert_true (gui_test_wait (check_done_cond, page, CHECK_TIMEOUT_MS));
+  message = plab_exercise_page_get_message (page);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "press Start"));
+  g_assert_null (strstr (message, "plab exercise"));
+  g_assert_null (plab_exercise_page_get_verdict (page));
+
+  /* Start copies the file; a second Start says to press Check. */
+  start = find_button (GTK_WIDGET (page), "_Start");
+  g_assert_nonnull (start);
+  g_signal_emit_by_name (start, "clicked");
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  g_assert_nonnull (strstr (plab_exercise_page_get_message (page), "then press Check"));
+  g_signal_emit_by_name (start, "clicked");
+  message = plab_exercise_page_get_message (page);
+  g_assert_nonnull (strstr (message, "press Check"));
+  g_assert_null (strstr (message, "plab exercise"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -136,5 +192,7 @@ main (int argc, char **argv)
 
   gui_test_add ("/plab/gui-exercises/check", Fixture, fixture_setup, test_check,
                 app_test_fixture_teardown);
+  gui_test_add ("/plab/gui-exercises/check-before-start", Fixture, fixture_setup,
+                test_check_before_start, app_test_fixture_teardown);
   return g_test_run ();
 }
