@@ -20,9 +20,10 @@
 /* One parameter's control and what it says about the text in it. */
 typedef struct
 {
-  PlabParamEditor *editor; /* borrowed: the editor owns its fields */
+  PlabParamEditor *editor; /* borrowed: the editor owns its fields; NULL for a field of its own */
   const PlabParamSpec *spec;
-  GtkWidget *control; /* owned: a removed row's control may outlive it (focus) */
+  GtkWidget *control; /* owned in an editor: a removed row's control may outlive it (focus);
+                         borrowed in a field of its own, which the control owns */
   GtkWidget *message; /* the label under the row saying what is wrong; NULL unless a number */
   /* The text is not a value of the spec. The control keeps it as typed, and
    * its adjustment the last good value, @held, until the text is fixed or
@@ -176,7 +177,8 @@ set_problem (Field *field, const char *problem)
   else
     gtk_widget_remove_css_class (field->control, "error");
   gtk_widget_set_visible (field->message, problem != NULL);
-  update_valid (field->editor);
+  if (field->editor != NULL)
+    update_valid (field->editor);
 }
 
 static void
@@ -187,8 +189,10 @@ text_changed_cb (GtkEditable *editable, Field *field)
 
   problem = check_text (field->spec, gtk_editable_get_text (editable), &value);
   set_problem (field, problem);
-  /* The command line under Run follows what is typed, wrong or not. */
-  g_signal_emit (field->editor, signals[CHANGED], 0);
+  /* The command line under Run follows what is typed, wrong or not. A field
+   * of its own has only the spin button's "changed", emitted after this. */
+  if (field->editor != NULL)
+    g_signal_emit (field->editor, signals[CHANGED], 0);
 }
 
 /* GtkSpinButton::input: the value of the text, never a clamped one. A wrong
@@ -555,6 +559,82 @@ plab_param_editor_dup_assignments (PlabParamEditor *self)
       g_strv_builder_add (builder, assignment);
     }
   return g_strv_builder_end (builder);
+}
+
+/* --- A field of its own --- */
+
+#define OWN_FIELD_KEY "plab-param-field"
+
+void
+plab_param_editor_watch_field (GtkSpinButton *spin, const PlabParamSpec *spec, GtkWidget *message)
+{
+  Field *field;
+
+  g_return_if_fail (GTK_IS_SPIN_BUTTON (spin));
+  g_return_if_fail (spec != NULL
+                    && (spec->type == PLAB_PARAM_INT || spec->type == PLAB_PARAM_DOUBLE));
+  g_return_if_fail (GTK_IS_LABEL (message));
+
+  field = g_new0 (Field, 1);
+  field->spec = spec;
+  field->control = GTK_WIDGET (spin);
+  field->message = message;
+  gtk_widget_add_css_class (message, "error");
+  gtk_widget_set_visible (message, FALSE);
+  gtk_spin_button_set_range (spin, spec->min, spec->max);
+  g_object_set_data_full (G_OBJECT (spin), OWN_FIELD_KEY, field, g_free);
+  watch_number (field);
+}
+
+static Field *
+own_field (GtkSpinButton *spin)
+{
+  Field *field = g_object_get_data (G_OBJECT (spin), OWN_FIELD_KEY);
+
+  g_return_val_if_fail (field != NULL, NULL);
+  return field;
+}
+
+const char *
+plab_param_editor_field_problem (GtkSpinButton *spin)
+{
+  Field *field = own_field (spin);
+
+  if (field == NULL || !field->invalid)
+    return NULL;
+  return gtk_label_get_text (GTK_LABEL (field->message));
+}
+
+double
+plab_param_editor_field_get_value (GtkSpinButton *spin)
+{
+  Field *field = own_field (spin);
+  g_autofree char *problem = NULL;
+  double value;
+
+  if (field == NULL)
+    return gtk_spin_button_get_value (spin);
+  /* Read without committing it, which would reformat the text under the
+   * cursor. */
+  problem = check_text (field->spec, gtk_editable_get_text (GTK_EDITABLE (spin)), &value);
+  if (problem != NULL)
+    value = gtk_spin_button_get_value (spin);
+  return value;
+}
+
+void
+plab_param_editor_field_set_value (GtkSpinButton *spin, double value)
+{
+  Field *field = own_field (spin);
+
+  /* A value set replaces whatever wrong text was typed. */
+  if (field != NULL)
+    set_problem (field, NULL);
+  gtk_spin_button_set_value (spin, value);
+  /* The same value as the one held keeps the adjustment still: the text
+   * must still be the value's. */
+  if (field != NULL)
+    output_cb (spin, field);
 }
 
 void

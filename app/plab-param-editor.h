@@ -46,6 +46,27 @@ char *plab_param_editor_dup_problem (PlabParamEditor *self, const char *name);
  * typed; free with g_strfreev (). */
 char **plab_param_editor_dup_assignments (PlabParamEditor *self);
 
+/* Makes @spin, a number field outside an editor (the window's Workers),
+ * check what is typed in it against @spec as an editor's fields do: its
+ * range becomes the spec's, a wrong text is kept as typed, marked and
+ * explained in @message (a GtkLabel under the field, shown only then), and
+ * the spin button's value stays the last good one. @spec is borrowed and
+ * must outlive @spin. */
+void plab_param_editor_watch_field (GtkSpinButton *spin,
+                                    const PlabParamSpec *spec,
+                                    GtkWidget *message);
+
+/* What is wrong with the text of @spin, a field watched so, as its message
+ * says it, or NULL when nothing is. */
+const char *plab_param_editor_field_problem (GtkSpinButton *spin);
+
+/* The value typed in a watched field, before Enter or Tab commits it; while
+ * the text is wrong, the last good value. */
+double plab_param_editor_field_get_value (GtkSpinButton *spin);
+
+/* Sets a watched field's value, replacing a wrong text typed in it. */
+void plab_param_editor_field_set_value (GtkSpinButton *spin, double value);
+
 /* Back to the demo's defaults. */
 void plab_param_editor_reset (PlabParamEditor *self);
 

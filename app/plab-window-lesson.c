@@ -63,7 +63,7 @@ _plab_window_apply_try (PlabWindow *self, const PlabDemoTry *step)
         gtk_drop_down_set_selected (self->backend_dropdown, (guint)position);
     }
   if (step->workers > 0)
-    gtk_spin_button_set_value (self->workers_spin, step->workers);
+    plab_param_editor_field_set_value (self->workers_spin, step->workers);
   if (step->params != NULL)
     apply_params (self, step->params);
   gtk_widget_grab_focus (step->sweep ? self->sweep_button : self->run_button);

@@ -44,7 +44,8 @@ struct _PlabWindow
   PlabParamEditor *param_editor;
   GtkDropDown *backend_dropdown;
   GtkLabel *backend_help;
-  GtkSpinButton *workers_spin;
+  GtkSpinButton *workers_spin; /* checked as a parameter's field is (plab-param-editor.h) */
+  GtkLabel *workers_problem;
   GtkSpinButton *run_repeat_spin; /* how often Run repeats (the sweep has repeat_spin) */
   GtkLabel *workers_help;
   GtkWidget *hosts_row; /* the mpi backend's host file (plab-window-mpi.c) */

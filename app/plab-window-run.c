@@ -540,14 +540,19 @@ _plab_window_build_args (PlabWindow *self, gboolean sweep)
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   g_auto (GStrv) sets = plab_param_editor_dup_assignments (self->param_editor);
   const char *backend = _plab_window_selected_backend (self);
-  int workers = gtk_spin_button_get_value_as_int (self->workers_spin);
+  int workers = (int)plab_param_editor_field_get_value (self->workers_spin);
 
   g_strv_builder_add (builder, self->demo->name);
   if (sweep)
     _plab_window_sweep_add_args (self, builder);
   else
     {
-      g_autofree char *w = g_strdup_printf ("%d", workers);
+      /* A wrong number goes as typed, as a parameter's does: Run waits for
+       * it, and the command line shows what the runner would refuse. */
+      g_autofree char *w
+          = plab_param_editor_field_problem (self->workers_spin) != NULL
+                ? g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->workers_spin))))
+                : g_strdup_printf ("%d", workers);
       g_strv_builder_add_many (builder, "-b", backend ? backend : "serial", NULL);
       /* A demo with no worker axis starts as many as its values say. */
       if (self->demo->no_worker_axis == NULL)

@@ -197,7 +197,7 @@ run_again_cb (PlabWindow *self)
   for (guint i = 0; i < self->backend_names->len; i++)
     if (!g_strcmp0 (g_ptr_array_index (self->backend_names, i), run->backend))
       gtk_drop_down_set_selected (self->backend_dropdown, i);
-  gtk_spin_button_set_value (self->workers_spin, run->workers);
+  plab_param_editor_field_set_value (self->workers_spin, run->workers);
   if (run->sweep_id != 0)
     {
       copy_sweep (self, run->sweep_id);

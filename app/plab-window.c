@@ -26,6 +26,11 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+/* The Workers field, checked as a demo's parameters are: a number out of
+ * range is kept as typed and explained under it, never clamped. */
+static const PlabParamSpec workers_spec
+    = { "workers", PLAB_PARAM_INT, "how many run at once", 2, 1, 64, NULL, NULL };
+
 static const struct
 {
   const char *name;
@@ -108,8 +113,8 @@ _plab_window_update_actions (PlabWindow *self)
   gboolean have_run = self->shown != NULL && self->loading == NULL;
   /* A value typed wrong is explained where it was typed; nothing runs
    * until it is fixed. */
-  gboolean ready
-      = !running && self->demo != NULL && plab_param_editor_is_valid (self->param_editor);
+  gboolean ready = !running && self->demo != NULL && plab_param_editor_is_valid (self->param_editor)
+                   && plab_param_editor_field_problem (self->workers_spin) == NULL;
   g_autofree char *run_why = NULL, *sweep_why = NULL;
   gboolean run_mpi_ok = self->hosts_entry == NULL || _plab_window_mpi_ready (self, FALSE, &run_why);
   gboolean sweep_mpi_ok
@@ -679,6 +684,7 @@ plab_window_class_init (PlabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, backend_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_spin);
+  gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_problem);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, run_repeat_spin);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, workers_help);
   gtk_widget_class_bind_template_child (widget_class, PlabWindow, hosts_row);
@@ -760,12 +766,20 @@ plab_window_init (PlabWindow *self)
   workers_text = g_strdup_printf ("How many run at once; this machine has %d usable CPU%s", cpus,
                                   cpus == 1 ? "" : "s");
   gtk_label_set_text (self->workers_help, workers_text);
-  gtk_spin_button_set_value (self->workers_spin, cpus);
+  plab_param_editor_watch_field (self->workers_spin, &workers_spec,
+                                 GTK_WIDGET (self->workers_problem));
+  plab_param_editor_field_set_value (self->workers_spin, cpus);
 
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
   g_signal_connect_swapped (self->workers_spin, "value-changed",
                             G_CALLBACK (_plab_window_update_command_line), self);
+  /* What is typed, before it is a value: the command line shows it and Run
+   * waits while it is wrong. */
+  g_signal_connect_swapped (self->workers_spin, "changed",
+                            G_CALLBACK (_plab_window_update_command_line), self);
+  g_signal_connect_swapped (self->workers_spin, "changed", G_CALLBACK (_plab_window_update_actions),
+                            self);
   g_signal_connect_swapped (self->run_repeat_spin, "value-changed",
                             G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (self->param_editor, "changed",

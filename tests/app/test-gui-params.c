@@ -12,6 +12,10 @@
  *                  it is not a number and gives the range with its unit
  *   range-shown    every number of every demo shows its range and unit
  *                  beside its title
+ *   workers        0 in Workers, then Tab: the field keeps the 0 (it was
+ *                  turned into 1), is marked, the message under it gives
+ *                  the smallest value, Run and Sweep wait, the command line
+ *                  shows -j 0; typing 3 enables Run again
  */
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
@@ -224,6 +228,50 @@ test_range_shown (Fixture *f, gconstpointer data)
     }
 }
 
+static void
+test_workers (Fixture *f, gconstpointer data)
+{
+  GtkWidget *workers = GTK_WIDGET (f->window->workers_spin);
+  GtkWidget *row = gtk_widget_get_ancestor (workers, GTK_TYPE_LIST_BOX_ROW);
+  GtkWidget *problem = find_named (row, "problem");
+
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  gui_test_spin (200);
+  g_assert_true (buttons_sensitive (f, "win.run"));
+
+  /* Tab takes the focus to the next field, which commits the text. */
+  type_text (workers, "0");
+  gtk_widget_grab_focus (GTK_WIDGET (f->window->prediction_entry));
+  gui_test_spin (100);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (workers)), ==, "0");
+  g_assert_true (gtk_widget_has_css_class (workers, "error"));
+  g_assert_nonnull (problem);
+  g_assert_true (gtk_widget_get_visible (problem));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (problem)), "0 is below"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (problem)), "smallest value, 1"));
+  g_assert_false (buttons_sensitive (f, "win.run"));
+  g_assert_false (buttons_sensitive (f, "win.sweep"));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "-j 0 "));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
+  gui_test_spin (NO_RUN_MS);
+  g_assert_false (plab_window_is_running (f->window));
+
+  type_text (workers, "3");
+  g_assert_false (gtk_widget_has_css_class (workers, "error"));
+  g_assert_false (gtk_widget_get_visible (problem));
+  g_assert_true (buttons_sensitive (f, "win.run"));
+  g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "-j 3 "));
+
+  /* A value set by the window (a Try this step, a run's settings) replaces
+   * a wrong text, even when it is the value held behind it. */
+  type_text (workers, "65");
+  g_assert_true (gtk_widget_get_visible (problem));
+  plab_param_editor_field_set_value (GTK_SPIN_BUTTON (workers), 3);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (workers)), ==, "3");
+  g_assert_false (gtk_widget_get_visible (problem));
+  g_assert_true (buttons_sensitive (f, "win.run"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,6 +283,7 @@ main (int argc, char **argv)
   ADD ("/plab/gui-params/out-of-range", test_out_of_range);
   ADD ("/plab/gui-params/not-a-number", test_not_a_number);
   ADD ("/plab/gui-params/range-shown", test_range_shown);
+  ADD ("/plab/gui-params/workers", test_workers);
 #undef ADD
 
   return g_test_run ();
