@@ -150,6 +150,11 @@ void _plab_window_show_error (PlabWindow *self, const char *message);
 void _plab_window_toast (PlabWindow *self, const char *message);
 void _plab_window_set_status (PlabWindow *self, const char *message);
 void _plab_window_update_actions (PlabWindow *self);
+/* Why Run (@sweep FALSE) or Sweep cannot start now, in a sentence that
+ * names what to fix (the parameter, Workers, the host file); NULL when it
+ * can. Their tooltips say it, and so does the status line when their keys
+ * are pressed. */
+char *_plab_window_run_problem (PlabWindow *self, gboolean sweep);
 void _plab_window_apply_try (PlabWindow *self, const PlabDemoTry *step);
 PlabStore *_plab_window_get_store (PlabWindow *self);
 int _plab_window_chart_theme (PlabWindow *self);
@@ -179,6 +184,8 @@ char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 void _plab_window_sweep_init (PlabWindow *self);
 void _plab_window_sweep_set_demo (PlabWindow *self);
 gboolean _plab_window_sweep_ready (PlabWindow *self);
+/* Why the sweep as set up cannot start, for a sentence; NULL when it can. */
+char *_plab_window_sweep_problem (PlabWindow *self);
 gboolean _plab_window_sweep_has_backend (PlabWindow *self, PlabBackend backend);
 void _plab_window_sweep_add_args (PlabWindow *self, GStrvBuilder *builder);
 void _plab_window_add_repeat_args (GStrvBuilder *builder, GtkSpinButton *spin);

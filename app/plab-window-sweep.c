@@ -112,6 +112,16 @@ _plab_window_sweep_ready (PlabWindow *self)
   return sweep_check (self, &why);
 }
 
+char *
+_plab_window_sweep_problem (PlabWindow *self)
+{
+  g_autofree char *why = NULL;
+
+  if (sweep_check (self, &why))
+    return NULL;
+  return why != NULL ? g_steal_pointer (&why) : g_strdup ("the sweep's settings are not complete");
+}
+
 /* The reason line and the entry's error mark follow the controls. */
 static void
 sweep_changed_cb (PlabWindow *self)

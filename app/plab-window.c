@@ -13,6 +13,12 @@ G_DEFINE_FINAL_TYPE (PlabWindow, plab_window, ADW_TYPE_APPLICATION_WINDOW)
 #define COMMAND_WORD_MAX_CHARS 24
 #define COMMAND_SPACES " \n"
 
+#define RUN_TOOLTIP "Run once with these settings (Ctrl+R)"
+#define HEADER_RUN_TOOLTIP "Run the demo (Ctrl+R)"
+#define SWEEP_TOOLTIP                                                                              \
+  "Run every checked backend on every worker count, repeated, and chart the speedup "              \
+  "(Ctrl+Shift+R)"
+
 enum
 {
   PROP_0,
@@ -106,23 +112,64 @@ _plab_window_selected_backend (PlabWindow *self)
   return g_ptr_array_index (self->backend_names, i);
 }
 
+char *
+_plab_window_run_problem (PlabWindow *self, gboolean sweep)
+{
+  const char *what = sweep ? "Sweep" : "Run";
+  const char *workers = plab_param_editor_field_problem (self->workers_spin);
+  g_autofree char *why = NULL;
+
+  if (self->runner != NULL && plab_runner_client_is_running (self->runner))
+    return g_strdup ("A run is going: wait for it to end, or press Stop (Escape).");
+  if (self->demo == NULL)
+    return g_strdup_printf ("%s needs a demo: pick one in the list on the left.", what);
+  /* A value typed wrong is explained where it was typed; nothing runs
+   * until it is fixed. */
+  for (size_t i = 0; i < self->demo->n_params; i++)
+    {
+      g_autofree char *problem
+          = plab_param_editor_dup_problem (self->param_editor, self->demo->params[i].name);
+
+      if (problem != NULL)
+        {
+          g_autofree char *title = plab_param_editor_title_for (self->demo->params[i].name);
+
+          return g_strdup_printf ("%s waits until %s is fixed: %s.", what, title, problem);
+        }
+    }
+  if (workers != NULL)
+    return g_strdup_printf ("%s waits until Workers is fixed: %s.", what, workers);
+  if (self->hosts_entry != NULL && !_plab_window_mpi_ready (self, sweep, &why))
+    return g_strdup_printf ("%s waits: %s", what, why != NULL ? why : "mpi cannot run here");
+  if (sweep && (why = _plab_window_sweep_problem (self)) != NULL)
+    return g_strdup_printf ("Sweep waits: %s", why);
+  return NULL;
+}
+
+/* The button's tooltip says what it does, or why it waits. */
+static void
+set_action_tooltip (GtkWidget *button, const char *problem, const char *usual)
+{
+  if (button != NULL)
+    gtk_widget_set_tooltip_text (button, problem != NULL ? problem : usual);
+}
+
 void
 _plab_window_update_actions (PlabWindow *self)
 {
   gboolean running = self->runner != NULL && plab_runner_client_is_running (self->runner);
   gboolean have_run = self->shown != NULL && self->loading == NULL;
-  /* A value typed wrong is explained where it was typed; nothing runs
-   * until it is fixed. */
-  gboolean ready = !running && self->demo != NULL && plab_param_editor_is_valid (self->param_editor)
-                   && plab_param_editor_field_problem (self->workers_spin) == NULL;
-  g_autofree char *run_why = NULL, *sweep_why = NULL;
-  gboolean run_mpi_ok = self->hosts_entry == NULL || _plab_window_mpi_ready (self, FALSE, &run_why);
-  gboolean sweep_mpi_ok
-      = self->hosts_entry == NULL || _plab_window_mpi_ready (self, TRUE, &sweep_why);
+  g_autofree char *run_problem = _plab_window_run_problem (self, FALSE);
+  g_autofree char *sweep_problem = _plab_window_run_problem (self, TRUE);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", ready && run_mpi_ok);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep",
-                                 ready && sweep_mpi_ok && _plab_window_sweep_ready (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.run", run_problem == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sweep", sweep_problem == NULL);
+  set_action_tooltip (self->run_button, run_problem, RUN_TOOLTIP);
+  set_action_tooltip (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (self),
+                                                                 PLAB_TYPE_WINDOW,
+                                                                 "header_run_button")),
+                      run_problem, HEADER_RUN_TOOLTIP);
+  set_action_tooltip (self->sweep_button, sweep_problem, SWEEP_TOOLTIP);
   /* Escape is Stop; in the chart-only view it first leaves the view. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running || self->chart_only);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", have_run);
@@ -439,6 +486,21 @@ sweep_action (GtkWidget *widget, const char *name, GVariant *param)
   _plab_window_run (PLAB_WINDOW (widget), TRUE);
 }
 
+/* Ctrl+R or Ctrl+Shift+R while Run or Sweep waits: the keys reach no
+ * action then, so the status line says why instead of nothing happening.
+ * While they can start, the application's accelerators run them. */
+static gboolean
+run_refused_cb (GtkWidget *widget, GVariant *args, gpointer data)
+{
+  PlabWindow *self = PLAB_WINDOW (widget);
+  g_autofree char *problem = _plab_window_run_problem (self, GPOINTER_TO_INT (data));
+
+  if (problem == NULL || plab_runner_client_is_running (self->runner))
+    return FALSE;
+  _plab_window_set_status (self, problem);
+  return TRUE;
+}
+
 static void
 stop_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -745,6 +807,7 @@ plab_window_init (PlabWindow *self)
   size_t n_demos;
   g_autofree char *workers_text = NULL;
   int cpus = (int)g_get_num_processors ();
+  GtkEventController *refused;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -786,8 +849,29 @@ plab_window_init (PlabWindow *self)
                             G_CALLBACK (_plab_window_update_command_line), self);
   g_signal_connect_swapped (self->param_editor, "notify::valid",
                             G_CALLBACK (_plab_window_update_actions), self);
+  /* Run's and Sweep's tooltips say what is wrong, which changes as it is
+   * typed while the editor stays invalid. */
+  g_signal_connect_swapped (self->param_editor, "changed", G_CALLBACK (_plab_window_update_actions),
+                            self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
                             G_CALLBACK (dark_changed_cb), self);
+
+  refused = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (refused),
+                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string (
+                                                              "<Control>r"),
+                                                          gtk_callback_action_new (run_refused_cb,
+                                                                                   GINT_TO_POINTER (
+                                                                                       FALSE),
+                                                                                   NULL)));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (refused),
+                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string (
+                                                              "<Control><Shift>r"),
+                                                          gtk_callback_action_new (run_refused_cb,
+                                                                                   GINT_TO_POINTER (
+                                                                                       TRUE),
+                                                                                   NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), refused);
 
   _plab_window_views_init (self);
   _plab_window_update_actions (self);

@@ -7,7 +7,9 @@
  *                  the message under it names the largest value, Run and
  *                  Sweep are disabled (and Run does nothing), the text stays
  *                  99999 after Enter, and so does the command line under
- *                  Run; typing 4 enables Run again
+ *                  Run; the tooltips of Run and Sweep say which parameter
+ *                  waits to be fixed and why, and so does the status line
+ *                  when Ctrl+R is pressed; typing 4 enables Run again
  *   not-a-number   "abc" for the sleepers' unit: the same, the message says
  *                  it is not a number and gives the range with its unit
  *   range-shown    every number of every demo shows its range and unit
@@ -15,13 +17,15 @@
  *   workers        0 in Workers, then Tab: the field keeps the 0 (it was
  *                  turned into 1), is marked, the message under it gives
  *                  the smallest value, Run and Sweep wait, the command line
- *                  shows -j 0; typing 3 enables Run again
+ *                  shows -j 0, Run's tooltip names Workers; typing 3
+ *                  enables Run again
  */
 #include "gui-test-util.h"
 #include "tmp-test-util.h"
 #include "app-test-util.h"
 #include "plab-param-editor.h"
 #include "plab-window-private.h"
+#include "xtest-test-util.h"
 
 #define WIDTH 1280
 #define HEIGHT 720
@@ -137,6 +141,37 @@ assert_refused (Fixture *f,
   g_assert_true (gtk_widget_has_css_class (control, "error"));
 }
 
+/* Run's and Sweep's tooltips say what waits to be fixed: @what and each of
+ * @words; and Ctrl+R says it in the status line. */
+static void
+assert_reason_shown (Fixture *f, const char *what, const char *const *words)
+{
+  GtkWidget *buttons[] = { f->window->run_button, f->window->sweep_button };
+  const char *status;
+
+  for (guint b = 0; b < G_N_ELEMENTS (buttons); b++)
+    {
+      const char *tip = gtk_widget_get_tooltip_text (buttons[b]);
+
+      g_assert_nonnull (tip);
+      if (strstr (tip, what) == NULL || strstr (tip, "fixed") == NULL)
+        g_error ("the tooltip '%s' does not say that %s waits to be fixed", tip, what);
+      for (guint i = 0; words[i] != NULL; i++)
+        if (strstr (tip, words[i]) == NULL)
+          g_error ("the tooltip '%s' does not say '%s'", tip, words[i]);
+    }
+  if (!xtest_press_accel (xtest_window_xid (GTK_WIDGET (f->window)), "<Control>r"))
+    {
+      g_test_message ("no XTest: Ctrl+R not pressed");
+      return;
+    }
+  gui_test_spin (300);
+  status = gtk_label_get_text (f->window->status_label);
+  if (strstr (status, what) == NULL || strstr (status, words[0]) == NULL)
+    g_error ("after Ctrl+R the status line says '%s', not why Run waits", status);
+  g_assert_false (plab_window_is_running (f->window));
+}
+
 /* After a good value: nothing marked, Run and Sweep back. */
 static void
 assert_fixed (Fixture *f, GtkWidget *control, GtkWidget *problem)
@@ -146,6 +181,7 @@ assert_fixed (Fixture *f, GtkWidget *control, GtkWidget *problem)
   g_assert_true (buttons_sensitive (f, "win.sweep"));
   g_assert_false (gtk_widget_has_css_class (control, "error"));
   g_assert_false (gtk_widget_get_visible (problem));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (f->window->run_button), "Ctrl+R"));
 }
 
 static void
@@ -165,6 +201,7 @@ test_out_of_range (Fixture *f, gconstpointer data)
 
   type_text (tasks, "99999");
   assert_refused (f, tasks, problem, "99999", words);
+  assert_reason_shown (f, "Tasks", words);
   /* The command line shows what was typed, which `plab run` refuses too. */
   g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "--set tasks=99999"));
   /* The value behind the field is not the largest one put in its place. */
@@ -252,6 +289,11 @@ test_workers (Fixture *f, gconstpointer data)
   g_assert_false (buttons_sensitive (f, "win.run"));
   g_assert_false (buttons_sensitive (f, "win.sweep"));
   g_assert_nonnull (strstr (gtk_label_get_text (f->window->command_label), "-j 0 "));
+  {
+    const char *const words[] = { "0 is below", NULL };
+
+    assert_reason_shown (f, "Workers", words);
+  }
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.run", NULL);
   gui_test_spin (NO_RUN_MS);
   g_assert_false (plab_window_is_running (f->window));
