@@ -137,7 +137,9 @@ _plab_window_run_problem (PlabWindow *self, gboolean sweep)
           return g_strdup_printf ("%s waits until %s is fixed: %s.", what, title, problem);
         }
     }
-  if (workers != NULL)
+  /* A demo with no worker axis leaves Workers out (greyed): its text does
+   * not hold the run up. */
+  if (workers != NULL && self->demo->no_worker_axis == NULL)
     return g_strdup_printf ("%s waits until Workers is fixed: %s.", what, workers);
   if (self->hosts_entry != NULL && !_plab_window_mpi_ready (self, sweep, &why))
     return g_strdup_printf ("%s waits: %s", what, why != NULL ? why : "mpi cannot run here");
