@@ -16,6 +16,10 @@
  *             (projector too), and nothing is drawn over the footer
  *   notes-counted where the notes cannot fit (a 640x360 export), a line
  *             counts those left out
+ *   rows-fit  a figure and a table of 14 rows with long labels, as a
+ *             1280x720 projector export and as the window's Result tab:
+ *             every row is drawn whole and once, in order, or a line says
+ *             how many are left out, and nothing is drawn over the footer
  */
 #include <cairo-script.h>
 #include <cairo.h>
@@ -363,6 +367,34 @@ same_rows (cairo_surface_t *a, cairo_surface_t *b, int from)
   return true;
 }
 
+/* Nothing of @data drawn at @width x @height over the footer: from its
+ * hairline down, the chart is what the frame alone draws. In the frame
+ * alone the body holds only a one-row table at its top, so the hairline is
+ * the first ink in the lower half. */
+static void
+assert_footer_untouched (const PlabResultChartData *data, int width, int height, PlabTheme theme)
+{
+  PlabJson *plain = plab_json_parse ("{\"x\": 1}", NULL, 0);
+  PlabResultChartData frame_only = *data;
+  cairo_surface_t *full, *bare;
+  PlabChartStyle style;
+  int footer_top = height;
+
+  g_assert_nonnull (plain);
+  frame_only.result = plain;
+  full = draw_image (data, width, height, theme);
+  bare = draw_image (&frame_only, width, height, theme);
+  plab_chart_style_init (&style, theme, 1.0);
+  for (int y = height / 2; y < height && footer_top == height; y++)
+    if (chart_test_count_ink (bare, 0, y, width, 1, style.background) > 0)
+      footer_top = y;
+  g_assert_cmpint (footer_top, <, height - 2 * style.small_size);
+  g_assert_true (same_rows (full, bare, footer_top));
+  cairo_surface_destroy (full);
+  cairo_surface_destroy (bare);
+  plab_json_free (plain);
+}
+
 static void
 test_result_notes_fit (void)
 {
@@ -379,20 +411,16 @@ test_result_notes_fit (void)
     { 1280, 720, 0, PLAB_THEME_PROJECTOR },
   };
   PlabJson *j = plab_json_parse (notes_fixture, NULL, 0);
-  PlabJson *plain = plab_json_parse ("{\"x\": 1}", NULL, 0);
 
   g_assert_nonnull (j);
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       PlabResultChartData data = { "Result", NOTES_FOOTER, j };
-      PlabResultChartData frame_only = { "Result", NOTES_FOOTER, plain };
-      int w = sizes[i].width, h = sizes[i].height, footer_top = h;
+      int w = sizes[i].width, h = sizes[i].height;
       GString *words;
-      cairo_surface_t *full, *bare;
-      PlabChartStyle style;
 
       g_test_message ("%d x %d, %s", w, h, plab_theme_name (sizes[i].theme));
-      data.text_size = frame_only.text_size = sizes[i].text_size;
+      data.text_size = sizes[i].text_size;
       words = drawn_text (&data, w, h, sizes[i].theme);
       /* Every note in full: its last word drawn, nothing counted out. */
       for (size_t n = 0; n < G_N_ELEMENTS (note_ends); n++)
@@ -400,22 +428,8 @@ test_result_notes_fit (void)
       g_assert_cmpint (count_in (words->str, "more note"), ==, 0);
       g_string_free (words, TRUE);
 
-      /* Nothing over the footer: from its hairline down, the chart is
-       * what the frame alone draws. In the frame alone the body holds
-       * only a one-row table at its top, so the hairline is the first
-       * ink in the lower half. */
-      full = draw_image (&data, w, h, sizes[i].theme);
-      bare = draw_image (&frame_only, w, h, sizes[i].theme);
-      plab_chart_style_init (&style, sizes[i].theme, 1.0);
-      for (int y = h / 2; y < h && footer_top == h; y++)
-        if (chart_test_count_ink (bare, 0, y, w, 1, style.background) > 0)
-          footer_top = y;
-      g_assert_cmpint (footer_top, <, h - 2 * style.small_size);
-      g_assert_true (same_rows (full, bare, footer_top));
-      cairo_surface_destroy (full);
-      cairo_surface_destroy (bare);
+      assert_footer_untouched (&data, w, h, sizes[i].theme);
     }
-  plab_json_free (plain);
   plab_json_free (j);
 }
 
@@ -447,6 +461,92 @@ test_result_notes_counted (void)
   plab_json_free (j);
 }
 
+#define N_ROWS 14
+
+static void
+test_result_rows_fit (void)
+{
+  /* A 1280x720 projector export, and the Result tab of a 1280x720 window
+   * (the window's 11 pt text). */
+  const struct
+  {
+    int width, height;
+    double text_size;
+    PlabTheme theme;
+  } sizes[] = {
+    { 1280, 720, 0, PLAB_THEME_PROJECTOR },
+    { 577, 600, 14.67, PLAB_THEME_LIGHT },
+  };
+  /* Fourteen rows, each label long enough to wrap in the table's column
+   * and ending in a word of its own ("part7"), each value its own
+   * ("v7x"), and a small figure. */
+  GString *json = g_string_new ("{");
+  PlabJson *j;
+
+  for (int r = 1; r <= N_ROWS; r++)
+    g_string_append_printf (json,
+                            "\"what the lab measured for the stage of the work named part%d\": "
+                            "\"v%dx\", ",
+                            r, r);
+  g_string_append (json, "\"figure\": {\"kind\": \"bars\", \"categories\": [\"a\", \"b\"], "
+                         "\"series\": [{\"name\": \"s\", \"values\": [1, 2]}]}}");
+  j = plab_json_parse (json->str, NULL, 0);
+  g_assert_nonnull (j);
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      PlabResultChartData data = { "Result", NOTES_FOOTER, j };
+      int w = sizes[i].width, h = sizes[i].height, shown = 0;
+      GString *words;
+
+      data.text_size = sizes[i].text_size;
+      words = drawn_text (&data, w, h, sizes[i].theme);
+      /* The rows drawn are the first ones, each once and whole: its value
+       * and the last word of its label. */
+      for (int r = 1; r <= N_ROWS; r++)
+        {
+          g_autofree char *value = g_strdup_printf ("(v%dx)", r);
+          g_autofree char *label_end = g_strdup_printf ("part%d)", r);
+          int n = count_in (words->str, value);
+
+          g_assert_cmpint (n, <=, 1);
+          g_assert_cmpint (count_in (words->str, label_end), ==, n);
+          if (n == 0)
+            break;
+          g_assert_cmpint (shown, ==, r - 1);
+          shown++;
+        }
+      g_test_message ("%d x %d, %s: %d of %d rows shown", w, h, plab_theme_name (sizes[i].theme),
+                      shown, N_ROWS);
+      /* Those not drawn are counted, with the right number. */
+      if (shown == N_ROWS)
+        g_assert_cmpint (count_in (words->str, "more row"), ==, 0);
+      else if (shown == 0)
+        g_assert_cmpint (count_in (words->str, "(14 rows do not fit at this size)"), ==, 1);
+      else
+        {
+          g_autofree char *line = g_strdup_printf ("(+%d more row%s)", N_ROWS - shown,
+                                                   N_ROWS - shown == 1 ? "" : "s");
+
+          g_assert_cmpint (count_in (words->str, "more row"), ==, 1);
+          g_assert_cmpint (count_in (words->str, line), ==, 1);
+        }
+      g_string_free (words, TRUE);
+      /* The count line is in the table's column, above the footer. */
+      assert_footer_untouched (&data, w, h, sizes[i].theme);
+      if (g_getenv ("PLAB_SCREENSHOT_DIR") != NULL)
+        {
+          g_autofree char *name = g_strdup_printf ("chart-result-rows-%dx%d.png", w, h);
+          g_autofree char *path = g_build_filename (g_getenv ("PLAB_SCREENSHOT_DIR"), name, NULL);
+          cairo_surface_t *surface = draw_image (&data, w, h, sizes[i].theme);
+
+          g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+          cairo_surface_destroy (surface);
+        }
+    }
+  plab_json_free (j);
+  g_string_free (json, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -457,5 +557,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/result/long-values", test_result_long_values);
   g_test_add_func ("/plab/chart/result/notes-fit", test_result_notes_fit);
   g_test_add_func ("/plab/chart/result/notes-counted", test_result_notes_counted);
+  g_test_add_func ("/plab/chart/result/rows-fit", test_result_rows_fit);
   return g_test_run ();
 }

@@ -28,6 +28,7 @@
 #define HEADING_EM 1.15
 #define HEADING_LINE_EM 1.6
 #define MAX_SERIES 16
+/* The table draws at most this many rows, and counts the rest. */
 #define MAX_TABLE_ROWS 40
 #define BAR_GROUP_SHARE 0.78
 /* A segment of a stacked bar holds its value when it is this many lines of
@@ -38,9 +39,9 @@
 #define NOTE_GAP 0.3
 /* Line height of a wrapped note, in units of its font size. */
 #define NOTE_LINE_EM 1.35
-/* Notes that do not fit are tried again in text this much smaller, down
- * to the footer's size. */
-#define NOTE_SHRINK 0.92
+/* Rows and notes that do not fit are tried again in text this much
+ * smaller, down to the footer's size. */
+#define TEXT_SHRINK 0.92
 /* Notes moved under the figure leave it at least this share of its
  * column's height, and at least this many lines of tick text. */
 #define FIGURE_MIN_SHARE 0.5
@@ -539,87 +540,111 @@ plab_result_chart_spread (const PlabResultChartData *data,
   return true;
 }
 
-/* The rows of the table: the label on the left, wrapped when it is long,
- * the value in bold on the right, a thin rule under each row; a number with
- * repeats has its median and min-max under it, small and muted. Returns the
- * y under the last row. */
-static double
-table_rows (cairo_t *cr,
-            const PlabChartStyle *style,
-            const PlabResultChartData *data,
-            double size,
-            PlabRect area,
-            double y)
+/* How many rows the table of @data has. */
+static size_t
+table_length (const PlabResultChartData *data)
 {
-  double line_h = size * ROW_LINE_EM, value_w = 0;
   const char *label;
-  char value[256], spread[160];
-  int rows = 0;
+  char value[256];
+  size_t n = 0;
 
-  _plab_chart_font (cr, style, size, true);
   for (size_t i = 0; i < plab_json_length (data->result); i++)
     if (plab_result_chart_row (data, &data->result->children[i], &label, value, sizeof value))
-      value_w = fmax (value_w, _plab_chart_text_width (cr, value));
-  value_w = fmin (value_w, area.w * MAX_VALUE_SHARE);
+      n++;
+  return n;
+}
 
-  for (size_t i = 0; i < plab_json_length (data->result) && rows < MAX_TABLE_ROWS; i++)
+/* One row of the table at @y: the label on the left, wrapped when it is
+ * long, the value in bold on the right, a thin rule under it; a number
+ * with repeats has its median and min-max under it, small and muted. The
+ * row is drawn whole, so the caller measures it first (on a
+ * measure_context ()) and begins only a row that fits. Returns the y under
+ * the row's rule. */
+static double
+table_row (cairo_t *cr,
+           const PlabChartStyle *style,
+           const PlabResultChartData *data,
+           const PlabJson *m,
+           const char *label,
+           const char *value,
+           double size,
+           double value_w,
+           PlabRect area,
+           double y)
+{
+  double line_h = size * ROW_LINE_EM, top = y, bottom;
+  char spread[160], fitted[256];
+
+  _plab_chart_font (cr, style, size, true);
+  if (_plab_chart_text_width (cr, value) > value_w)
     {
-      const PlabJson *m = &data->result->children[i];
-      double top = y, bottom;
-      char fitted[256];
-
-      if (!plab_result_chart_row (data, m, &label, value, sizeof value))
-        continue;
-      if (y + line_h > area.y + area.h)
-        break;
+      /* Too wide for the value column ("2, 3, 1, 4, 5, 7, 6, 8"): the
+       * label takes the row, the value the lines under it, wrapped at its
+       * spaces. */
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->muted);
+      bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size, area.w, line_h,
+                                         INFINITY, NULL, label);
       _plab_chart_font (cr, style, size, true);
-      if (_plab_chart_text_width (cr, value) > value_w)
-        {
-          /* Too wide for the value column ("2, 3, 1, 4, 5, 7, 6, 8"): the
-           * label takes the row, the value the lines under it, wrapped at
-           * its spaces (shortened only where the table runs out of room);
-           * a row with no room for both lines is not begun. */
-          if (y + 2 * line_h > area.y + area.h)
-            break;
-          _plab_chart_font (cr, style, size, false);
-          _plab_chart_set_colour (cr, style->muted);
-          bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size, area.w, line_h,
-                                             area.y + area.h, NULL, label);
-          _plab_chart_font (cr, style, size, true);
-          _plab_chart_set_colour (cr, style->foreground);
-          bottom = _plab_chart_text_wrapped (cr, area.x, fmax (bottom, top + line_h), area.w,
-                                             line_h, area.y + area.h, NULL, value);
-        }
-      else
-        {
-          _plab_chart_font (cr, style, size, false);
-          _plab_chart_set_colour (cr, style->muted);
-          bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size,
-                                             area.w - value_w - style->padding, line_h,
-                                             area.y + area.h, NULL, label);
-          _plab_chart_font (cr, style, size, true);
-          _plab_chart_set_colour (cr, style->foreground);
-          _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, value);
-        }
-      y = fmax (bottom, top + line_h) + ROW_PAD_EM * size;
-      if (m->type == PLAB_JSON_NUMBER
-          && plab_result_chart_spread (data, m->key, spread, sizeof spread)
-          && y + line_h <= area.y + area.h)
-        {
-          _plab_chart_font (cr, style, size * SPREAD_TEXT_EM, false);
-          _plab_chart_set_colour (cr, style->muted);
-          _plab_chart_text_fit (cr, spread, area.w, fitted, sizeof fitted);
-          _plab_chart_text (cr, area.x + area.w, y, 1, 0, fitted);
-          y += line_h * SPREAD_TEXT_EM + ROW_PAD_EM * size;
-        }
-      _plab_chart_set_colour (cr, style->lane_stripe);
-      cairo_set_line_width (cr, style->thin_line_width);
-      cairo_move_to (cr, area.x, floor (y) + 0.5);
-      cairo_line_to (cr, area.x + area.w, floor (y) + 0.5);
-      cairo_stroke (cr);
-      rows++;
+      _plab_chart_set_colour (cr, style->foreground);
+      bottom = _plab_chart_text_wrapped (cr, area.x, fmax (bottom, top + line_h), area.w, line_h,
+                                         INFINITY, NULL, value);
     }
+  else
+    {
+      _plab_chart_font (cr, style, size, false);
+      _plab_chart_set_colour (cr, style->muted);
+      bottom = _plab_chart_text_wrapped (cr, area.x, y + ROW_PAD_EM * size,
+                                         area.w - value_w - style->padding, line_h, INFINITY, NULL,
+                                         label);
+      _plab_chart_font (cr, style, size, true);
+      _plab_chart_set_colour (cr, style->foreground);
+      _plab_chart_text (cr, area.x + area.w, top + ROW_PAD_EM * size, 1, 0, value);
+    }
+  y = fmax (bottom, top + line_h) + ROW_PAD_EM * size;
+  if (m->type == PLAB_JSON_NUMBER && plab_result_chart_spread (data, m->key, spread, sizeof spread))
+    {
+      _plab_chart_font (cr, style, size * SPREAD_TEXT_EM, false);
+      _plab_chart_set_colour (cr, style->muted);
+      _plab_chart_text_fit (cr, spread, area.w, fitted, sizeof fitted);
+      _plab_chart_text (cr, area.x + area.w, y, 1, 0, fitted);
+      y += line_h * SPREAD_TEXT_EM + ROW_PAD_EM * size;
+    }
+  _plab_chart_set_colour (cr, style->lane_stripe);
+  cairo_set_line_width (cr, style->thin_line_width);
+  cairo_move_to (cr, area.x, floor (y) + 0.5);
+  cairo_line_to (cr, area.x + area.w, floor (y) + 0.5);
+  cairo_stroke (cr);
   return y;
+}
+
+/* A muted line at (@x, @y), at most @width wide, that counts the @n -
+ * @shown of @n items (@one, @many: "note", "notes") not drawn: "+2 more
+ * notes", or with none drawn "3 notes do not fit at this size". */
+static void
+left_out_line (cairo_t *cr,
+               const PlabChartStyle *style,
+               double size,
+               double x,
+               double y,
+               double width,
+               size_t n,
+               size_t shown,
+               const char *one,
+               const char *many)
+{
+  char more[64], fitted[64];
+
+  if (shown == 0)
+    snprintf (more, sizeof more,
+              n == 1 ? "%zu %s does not fit at this size" : "%zu %s do not fit at this size", n,
+              n == 1 ? one : many);
+  else
+    snprintf (more, sizeof more, "+%zu more %s", n - shown, n - shown == 1 ? one : many);
+  _plab_chart_font (cr, style, size, false);
+  _plab_chart_set_colour (cr, style->muted);
+  _plab_chart_text_fit (cr, more, width, fitted, sizeof fitted);
+  _plab_chart_text (cr, x, y, 0, 0, fitted);
 }
 
 /* The spread of the run's configuration over its repeats, at the top of
@@ -666,22 +691,114 @@ note_height (const PlabChartStyle *style, double size, double width, const char 
   return h;
 }
 
-/* The spread line, the "Result" heading and the rows, from the top of
- * @area; returns the y under the last row. */
+/* The rows of the table at @size, from @y down to the bottom of @area:
+ * as many whole rows as fit, in order, MAX_TABLE_ROWS at most; a row that
+ * does not fit is not begun, and a muted "+2 more rows" line then says
+ * what was left out, so that no row is dropped unseen. Returns how many
+ * rows were drawn and sets *@bottom to the y under the last line. */
+static size_t
+table_rows (cairo_t *cr,
+            const PlabChartStyle *style,
+            const PlabResultChartData *data,
+            double size,
+            PlabRect area,
+            double y,
+            double *bottom)
+{
+  double line_h = size * ROW_LINE_EM, end = area.y + area.h, value_w = 0;
+  double count_h = line_h + ROW_PAD_EM * size;
+  size_t n = table_length (data), shown = 0;
+  const char *label;
+  char value[256];
+  cairo_t *measure;
+
+  _plab_chart_font (cr, style, size, true);
+  for (size_t i = 0; i < plab_json_length (data->result); i++)
+    if (plab_result_chart_row (data, &data->result->children[i], &label, value, sizeof value))
+      value_w = fmax (value_w, _plab_chart_text_width (cr, value));
+  value_w = fmin (value_w, area.w * MAX_VALUE_SHARE);
+
+  measure = measure_context ();
+  for (size_t i = 0; i < plab_json_length (data->result) && shown < MAX_TABLE_ROWS; i++)
+    {
+      const PlabJson *m = &data->result->children[i];
+      /* Room for the line that counts the rows after this one, in case
+       * they do not fit. */
+      double reserve = shown + 1 < n ? count_h : 0;
+
+      if (!plab_result_chart_row (data, m, &label, value, sizeof value))
+        continue;
+      if (y + table_row (measure, style, data, m, label, value, size, value_w, area, 0) + reserve
+          > end)
+        break;
+      y = table_row (cr, style, data, m, label, value, size, value_w, area, y);
+      shown++;
+    }
+  cairo_destroy (measure);
+  if (shown < n && y + count_h <= end)
+    {
+      left_out_line (cr, style, size, area.x, y + ROW_PAD_EM * size, area.w, n, shown, "row",
+                     "rows");
+      y += count_h;
+    }
+  *bottom = y;
+  return shown;
+}
+
+/* The spread line, the "Result" heading and the rows at @size, from the
+ * top of @area; returns how many rows were drawn and sets *@bottom to the
+ * y under the last line. */
+static size_t
+table_at_size (cairo_t *cr,
+               const PlabChartStyle *style,
+               const PlabResultChartData *data,
+               double size,
+               PlabRect area,
+               double *bottom)
+{
+  double y;
+  size_t shown = 0;
+
+  cairo_save (cr);
+  spread_line (cr, style, data->spread, &area);
+  *bottom = area.y;
+  if (area.h >= size * (HEADING_EM * HEADING_LINE_EM + ROW_LINE_EM))
+    {
+      y = table_heading (cr, style, size, area.x, area.y, "Result");
+      shown = table_rows (cr, style, data, size, area, y, bottom);
+    }
+  else if (area.h >= size * ROW_LINE_EM && table_length (data) > 0)
+    {
+      /* No room for the heading: the line that counts the rows. */
+      left_out_line (cr, style, size, area.x, area.y, area.w, table_length (data), 0, "row",
+                     "rows");
+      *bottom = area.y + size * ROW_LINE_EM;
+    }
+  cairo_restore (cr);
+  return shown;
+}
+
+/* The table in @area: at the window's text size where all its rows fit,
+ * else in text a step smaller at a time, never below the footer's size, so
+ * that a slide shows every value while its text is still one the theme
+ * reads from afar; where even that is too tall (a small export), the rows
+ * that fit at the footer's size and a line that counts the rest. Returns
+ * the y under the last line. */
 static double
 draw_table (cairo_t *cr,
             const PlabChartStyle *style,
             const PlabResultChartData *data,
             PlabRect area)
 {
-  double size = table_text_size (data, style), y;
+  double size = table_text_size (data, style), least = style->small_size, bottom;
+  size_t n = MIN (table_length (data), MAX_TABLE_ROWS);
+  cairo_t *measure = measure_context ();
 
-  cairo_save (cr);
-  spread_line (cr, style, data->spread, &area);
-  y = table_heading (cr, style, size, area.x, area.y, "Result");
-  y = table_rows (cr, style, data, size, area, y);
-  cairo_restore (cr);
-  return y;
+  while (size > least && table_at_size (measure, style, data, size, area, &bottom) < n)
+    size = fmax (size * TEXT_SHRINK, least);
+  cairo_destroy (measure);
+  table_at_size (cr, style, data, size, area, &bottom);
+  return bottom;
 }
 
 /* The "Notes" heading and as many whole notes as fit in @area at @size,
@@ -699,7 +816,6 @@ draw_notes (cairo_t *cr,
 {
   double line_h = size * NOTE_LINE_EM, end = area.y + area.h, y = area.y;
   size_t n = plab_json_length (notes), shown = 0;
-  char more[64], fitted[64];
 
   cairo_save (cr);
   if (area.h >= size * HEADING_EM * HEADING_LINE_EM + line_h)
@@ -722,18 +838,7 @@ draw_notes (cairo_t *cr,
     }
   if (shown < n && y + line_h <= end)
     {
-      if (shown == 0)
-        snprintf (more, sizeof more,
-                  n == 1 ? "%zu note does not fit at this size"
-                         : "%zu notes do not fit at this size",
-                  n);
-      else
-        snprintf (more, sizeof more, n - shown == 1 ? "+%zu more note" : "+%zu more notes",
-                  n - shown);
-      _plab_chart_font (cr, style, size, false);
-      _plab_chart_set_colour (cr, style->muted);
-      _plab_chart_text_fit (cr, more, area.w, fitted, sizeof fitted);
-      _plab_chart_text (cr, area.x, y, 0, 0, fitted);
+      left_out_line (cr, style, size, area.x, y, area.w, n, shown, "note", "notes");
       y += line_h;
     }
   cairo_restore (cr);
@@ -807,7 +912,7 @@ layout_body (const PlabChartStyle *style,
               0);
   under_figure.y = figure.y + figure.h - under_figure.h;
 
-  for (double s = size;; s = fmax (s * NOTE_SHRINK, least))
+  for (double s = size;; s = fmax (s * TEXT_SHRINK, least))
     {
       lay.note_size = s;
       if (notes_fit (style, notes, s, under_table, &used))
