@@ -298,6 +298,17 @@ test_workers (Fixture *f, gconstpointer data)
   gui_test_spin (NO_RUN_MS);
   g_assert_false (plab_window_is_running (f->window));
 
+  /* A demo whose own values set its workers greys the field: its text does
+   * not hold that demo's Run up, and the command leaves -j out. */
+  g_assert_true (plab_window_select_demo (f->window, "cars"));
+  gui_test_spin (200);
+  g_assert_false (gtk_widget_is_sensitive (workers));
+  g_assert_true (buttons_sensitive (f, "win.run"));
+  g_assert_null (strstr (gtk_label_get_text (f->window->command_label), "-j"));
+  g_assert_true (plab_window_select_demo (f->window, "squares"));
+  gui_test_spin (200);
+  g_assert_false (buttons_sensitive (f, "win.run"));
+
   type_text (workers, "3");
   g_assert_false (gtk_widget_has_css_class (workers, "error"));
   g_assert_false (gtk_widget_get_visible (problem));
