@@ -21,7 +21,6 @@
  *             every row is drawn whole and once, in order, or a line says
  *             how many are left out, and nothing is drawn over the footer
  */
-#include <cairo-script.h>
 #include <cairo.h>
 #include <glib.h>
 #include <math.h>
@@ -205,44 +204,12 @@ test_result_stacked (void)
   plab_json_free (j);
 }
 
-static cairo_status_t
-append_cb (void *closure, const unsigned char *data, unsigned int length)
-{
-  g_string_append_len (closure, (const char *)data, length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
-/* Every string the renderer draws for @data at @width x @height in @theme,
- * read from a cairo script surface, which keeps each one (in parentheses,
- * a line of wrapped text at a time). */
+/* Every string the renderer draws for @data at @width x @height in @theme. */
 static GString *
 drawn_text (const PlabResultChartData *data, double width, double height, PlabTheme theme)
 {
-  GString *words = g_string_new (NULL);
-  cairo_device_t *script = cairo_script_create_for_stream (append_cb, words);
-  cairo_surface_t *surface
-      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, width, height);
-  cairo_t *cr = cairo_create (surface);
-  PlabChartStyle style;
-
-  plab_chart_style_init (&style, theme, 1.0);
-  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = data }, &style,
-                   width, height);
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
-  cairo_device_finish (script);
-  cairo_device_destroy (script);
-  return words;
-}
-
-static int
-count_in (const char *haystack, const char *text)
-{
-  int n = 0;
-
-  for (const char *p = haystack; (p = strstr (p, text)) != NULL; p++)
-    n++;
-  return n;
+  return chart_test_drawn_text (&(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = data },
+                                width, height, theme);
 }
 
 /* How many times the renderer shows @text drawing @data at @width x 450. */
@@ -250,7 +217,7 @@ static int
 times_shown (const PlabResultChartData *data, double width, const char *text)
 {
   GString *words = drawn_text (data, width, 450, PLAB_THEME_LIGHT);
-  int n = count_in (words->str, text);
+  int n = chart_test_count_in (words->str, text);
 
   g_string_free (words, TRUE);
   return n;
@@ -424,8 +391,8 @@ test_result_notes_fit (void)
       words = drawn_text (&data, w, h, sizes[i].theme);
       /* Every note in full: its last word drawn, nothing counted out. */
       for (size_t n = 0; n < G_N_ELEMENTS (note_ends); n++)
-        g_assert_cmpint (count_in (words->str, note_ends[n]), ==, 1);
-      g_assert_cmpint (count_in (words->str, "more note"), ==, 0);
+        g_assert_cmpint (chart_test_count_in (words->str, note_ends[n]), ==, 1);
+      g_assert_cmpint (chart_test_count_in (words->str, "more note"), ==, 0);
       g_string_free (words, TRUE);
 
       assert_footer_untouched (&data, w, h, sizes[i].theme);
@@ -446,16 +413,16 @@ test_result_notes_counted (void)
    * in a line of their own, never dropped unseen. */
   words = drawn_text (&data, 640, 360, PLAB_THEME_LIGHT);
   for (size_t n = 0; n < G_N_ELEMENTS (note_ends); n++)
-    shown += count_in (words->str, note_ends[n]);
+    shown += chart_test_count_in (words->str, note_ends[n]);
   g_test_message ("%d of 3 notes shown", shown);
   g_assert_cmpint (shown, <, 3);
   if (shown == 0)
-    g_assert_cmpint (count_in (words->str, "(3 notes do not fit at this size)"), ==, 1);
+    g_assert_cmpint (chart_test_count_in (words->str, "(3 notes do not fit at this size)"), ==, 1);
   else
     {
       g_autofree char *line = g_strdup_printf ("(+%d more note", 3 - shown);
 
-      g_assert_cmpint (count_in (words->str, line), ==, 1);
+      g_assert_cmpint (chart_test_count_in (words->str, line), ==, 1);
     }
   g_string_free (words, TRUE);
   plab_json_free (j);
@@ -506,10 +473,10 @@ test_result_rows_fit (void)
         {
           g_autofree char *value = g_strdup_printf ("(v%dx)", r);
           g_autofree char *label_end = g_strdup_printf ("part%d)", r);
-          int n = count_in (words->str, value);
+          int n = chart_test_count_in (words->str, value);
 
           g_assert_cmpint (n, <=, 1);
-          g_assert_cmpint (count_in (words->str, label_end), ==, n);
+          g_assert_cmpint (chart_test_count_in (words->str, label_end), ==, n);
           if (n == 0)
             break;
           g_assert_cmpint (shown, ==, r - 1);
@@ -519,16 +486,17 @@ test_result_rows_fit (void)
                       shown, N_ROWS);
       /* Those not drawn are counted, with the right number. */
       if (shown == N_ROWS)
-        g_assert_cmpint (count_in (words->str, "more row"), ==, 0);
+        g_assert_cmpint (chart_test_count_in (words->str, "more row"), ==, 0);
       else if (shown == 0)
-        g_assert_cmpint (count_in (words->str, "(14 rows do not fit at this size)"), ==, 1);
+        g_assert_cmpint (chart_test_count_in (words->str, "(14 rows do not fit at this size)"), ==,
+                         1);
       else
         {
           g_autofree char *line = g_strdup_printf ("(+%d more row%s)", N_ROWS - shown,
                                                    N_ROWS - shown == 1 ? "" : "s");
 
-          g_assert_cmpint (count_in (words->str, "more row"), ==, 1);
-          g_assert_cmpint (count_in (words->str, line), ==, 1);
+          g_assert_cmpint (chart_test_count_in (words->str, "more row"), ==, 1);
+          g_assert_cmpint (chart_test_count_in (words->str, line), ==, 1);
         }
       g_string_free (words, TRUE);
       /* The count line is in the table's column, above the footer. */

@@ -115,6 +115,29 @@ test_notes_out_of_range (void)
   g_assert_null (strstr (notes, "not enough to fit"));
 }
 
+/* A note that holds for several series is written once, naming them; one
+ * series' own note keeps its name: three backends measured at two worker
+ * counts once each give two shared lines, not six. */
+static void
+test_notes_shared (void)
+{
+  PlabSpeedupSeries series[] = {
+    { "threads", 2, { 1, 2 }, { 1.0, 1.8 }, .repeats = { 1, 1 }, .base_workers = 1 },
+    { "processes", 2, { 1, 2 }, { 1.0, 1.7 }, .repeats = { 1, 1 }, .base_workers = 1 },
+    { "gil", 2, { 1, 2 }, { 1.0, 0.9 }, .repeats = { 1, 1 }, .base_workers = 1 },
+  };
+  PlabSpeedupChartData data = { "Speedup", "footer", series, G_N_ELEMENTS (series), NULL, true };
+  GString *words
+      = chart_test_drawn_text (&(PlabChartInput){ .kind = PLAB_CHART_SPEEDUP, .speedup = &data },
+                               1600, 900, PLAB_THEME_LIGHT);
+
+  g_assert_cmpint (chart_test_count_in (words->str, "two points"), ==, 1);
+  g_assert_cmpint (chart_test_count_in (words->str, "threads, processes, gil: two points"), ==, 1);
+  g_assert_cmpint (chart_test_count_in (words->str, "no spread to show"), ==, 1);
+  g_assert_cmpint (chart_test_count_in (words->str, "gil: Karp"), ==, 1);
+  g_string_free (words, TRUE);
+}
+
 /* A Karp-Flatt below 0 is not drawn under the efficiency axis: the chart of
  * such a series has no ink of its colour below the panels that the same
  * chart without the point lacks. */
@@ -304,6 +327,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plab/chart/speedup/two-points-no-fit", test_two_points_no_fit);
   g_test_add_func ("/plab/chart/speedup/fit-through-baseline", test_fit_through_baseline);
   g_test_add_func ("/plab/chart/speedup/notes-out-of-range", test_notes_out_of_range);
+  g_test_add_func ("/plab/chart/speedup/notes-shared", test_notes_shared);
   g_test_add_func ("/plab/chart/speedup/karp-flatt-not-clipped", test_karp_flatt_not_clipped);
   g_test_add_func ("/plab/chart/speedup/time-points", test_time_points);
   g_test_add_func ("/plab/chart/speedup/baseline-not-one-worker", test_baseline_not_one_worker);

@@ -2,12 +2,14 @@
  * for the chart tests. */
 #pragma once
 
+#include <cairo-script.h>
 #include <cairo.h>
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "plab-chart-export.h"
 #include "plab-chart-style.h"
 #include "plab-timeline-chart.h"
 #include "plab-trace.h"
@@ -159,4 +161,44 @@ chart_test_assert_edges (cairo_surface_t *surface,
     }
   g_array_free (spans, TRUE);
   return checked;
+}
+
+static inline cairo_status_t
+chart_test_append_cb (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_string_append_len (closure, (const char *)data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* Every string the renderer draws for @input at @width x @height in
+ * @theme, read from a cairo script surface, which keeps each one (in
+ * parentheses, a line of wrapped text at a time). */
+static inline GString *
+chart_test_drawn_text (const PlabChartInput *input, double width, double height, PlabTheme theme)
+{
+  GString *words = g_string_new (NULL);
+  cairo_device_t *script = cairo_script_create_for_stream (chart_test_append_cb, words);
+  cairo_surface_t *surface
+      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, width, height);
+  cairo_t *cr = cairo_create (surface);
+  PlabChartStyle style;
+
+  plab_chart_style_init (&style, theme, 1.0);
+  plab_chart_draw (cr, input, &style, width, height);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  cairo_device_finish (script);
+  cairo_device_destroy (script);
+  return words;
+}
+
+/* How many times @text stands in @haystack. */
+static inline int
+chart_test_count_in (const char *haystack, const char *text)
+{
+  int n = 0;
+
+  for (const char *p = haystack; (p = strstr (p, text)) != NULL; p++)
+    n++;
+  return n;
 }

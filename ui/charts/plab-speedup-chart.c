@@ -607,7 +607,7 @@ measured_speedups (Frame *f)
                plab_chart_style_backend_colour (style, f->data->series[k].name));
 }
 
-/* @text at *@y on a light box, in @name's colour, wrapped to the speedup
+/* @text at *@y on a light box, in @name's colour (NULL: the text's), wrapped to the speedup
  * panel's width (a line may not reach into the efficiency panel); moves *@y
  * down. The text is laid out first on a scratch surface with the same font,
  * to know the box's height (a group pushed on an SVG surface leaks in
@@ -646,37 +646,101 @@ note_line (Frame *f, const char *name, const char *text, double size, bool bold,
   _plab_chart_set_colour_alpha (cr, style->background, 0.85);
   cairo_rectangle (cr, x, *y - 2, width, bottom - *y + 2);
   cairo_fill (cr);
-  _plab_chart_set_colour (cr, plab_chart_style_backend_colour (style, name));
+  _plab_chart_set_colour (cr, name != NULL ? plab_chart_style_backend_colour (style, name)
+                                           : style->foreground);
   _plab_chart_text_wrapped (cr, x + 4, *y, width - 8, size * 1.3, max_bottom, NULL, text);
   *y = bottom + size * 0.15;
 }
 
+#define MAX_NOTES 24
+
+/* One note of the speedup panel: its sentence without the series' name,
+ * and the series it is about (bit k: series k). */
+typedef struct
+{
+  char text[200];
+  unsigned series;
+} Note;
+
+/* Adds the sentences of @notes ("threads: 1 run each: no spread to show.
+ * threads: ...") for series @k to @list; a sentence another series said
+ * already joins that note, so that three backends with two points each
+ * give one line, not three. */
+static size_t
+collect_notes (char *notes, const char *name, int k, Note *list, size_t n)
+{
+  size_t prefix = strlen (name) + 2;
+
+  for (char *sentence = notes, *next; sentence != NULL && sentence[0] != '\0'; sentence = next)
+    {
+      const char *text = sentence;
+      size_t i;
+
+      next = strstr (sentence, ". ");
+      if (next != NULL)
+        {
+          next[1] = '\0';
+          next += 2;
+        }
+      if (strncmp (sentence, name, prefix - 2) == 0
+          && strncmp (sentence + prefix - 2, ": ", 2) == 0)
+        text = sentence + prefix;
+      for (i = 0; i < n && strcmp (list[i].text, text) != 0; i++)
+        ;
+      if (i == n)
+        {
+          if (n == MAX_NOTES)
+            continue;
+          snprintf (list[n].text, sizeof list[n].text, "%s", text);
+          list[n++].series = 0;
+        }
+      list[i].series |= 1u << k;
+    }
+  return n;
+}
+
 /* The fits and the notes, written in the empty upper-left corner of the
- * speedup panel. */
+ * speedup panel: a note that holds for several series once, naming them,
+ * in the text colour; one series' note in its colour. */
 static void
 fit_notes (Frame *f)
 {
   const PlabChartStyle *style = f->style;
   double ty0 = f->left.y + style->padding * 0.6;
+  Note list[MAX_NOTES];
+  size_t n = 0;
 
+  for (int k = 0; k < f->n_series; k++)
+    {
+      char notes[512];
+
+      plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
+      n = collect_notes (notes, f->data->series[k].name, k, list, n);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      char names[160] = "", line[400];
+      const char *colour_of = NULL;
+      int count = 0;
+
+      for (int k = 0; k < f->n_series; k++)
+        if (list[i].series & (1u << k))
+          {
+            size_t len = strlen (names);
+
+            snprintf (names + len, sizeof names - len, "%s%s", count > 0 ? ", " : "",
+                      f->data->series[k].name);
+            colour_of = f->data->series[k].name;
+            count++;
+          }
+      snprintf (line, sizeof line, "%s: %s", names, list[i].text);
+      note_line (f, count == 1 ? colour_of : NULL, line, style->small_size, false, &ty0);
+    }
   for (int k = 0; k < f->n_series; k++)
     {
       const char *name = f->data->series[k].name;
       char text[160];
-      char notes[512];
 
-      plab_speedup_notes (&f->data->series[k], f->data->fit_amdahl, notes, sizeof notes);
-      /* A note a sentence a line, so that each fits the panel. */
-      for (char *sentence = notes, *next; sentence != NULL && sentence[0] != '\0'; sentence = next)
-        {
-          next = strstr (sentence, ". ");
-          if (next != NULL)
-            {
-              next[1] = '\0';
-              next += 2;
-            }
-          note_line (f, name, sentence, style->small_size, false, &ty0);
-        }
       if (!f->fitted[k])
         continue;
       if (f->fits[k].f >= NO_SPEEDUP_F)
