@@ -184,6 +184,10 @@ char **_plab_window_build_args (PlabWindow *self, gboolean sweep);
 void _plab_window_sweep_init (PlabWindow *self);
 void _plab_window_sweep_set_demo (PlabWindow *self);
 gboolean _plab_window_sweep_ready (PlabWindow *self);
+
+/* The Workers field follows the demo: greyed, its help saying what sets
+ * the workers instead, for a demo with no worker axis. */
+void _plab_window_workers_follow_demo (PlabWindow *self);
 /* Why the sweep as set up cannot start, for a sentence; NULL when it can. */
 char *_plab_window_sweep_problem (PlabWindow *self);
 gboolean _plab_window_sweep_has_backend (PlabWindow *self, PlabBackend backend);

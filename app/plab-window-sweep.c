@@ -122,6 +122,21 @@ _plab_window_sweep_problem (PlabWindow *self)
   return why != NULL ? g_steal_pointer (&why) : g_strdup ("the sweep's settings are not complete");
 }
 
+void
+_plab_window_workers_follow_demo (PlabWindow *self)
+{
+  gboolean no_axis = self->demo != NULL && self->demo->no_worker_axis != NULL;
+  int cpus = (int)g_get_num_processors ();
+  g_autofree char *help
+      = no_axis ? g_strdup_printf ("Not used: %s", self->demo->no_worker_axis)
+                : g_strdup_printf ("How many run at once; this machine has %d usable CPU%s", cpus,
+                                   cpus == 1 ? "" : "s");
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->workers_spin), !no_axis);
+  gtk_label_set_text (self->workers_help, help);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->workers_spin), no_axis ? help : NULL);
+}
+
 /* The reason line and the entry's error mark follow the controls. */
 static void
 sweep_changed_cb (PlabWindow *self)
@@ -131,16 +146,7 @@ sweep_changed_cb (PlabWindow *self)
   gboolean no_axis = self->demo != NULL && self->demo->no_worker_axis != NULL;
 
   gtk_widget_set_sensitive (self->sweep_controls, !no_axis);
-  /* Workers too: such a demo's own parameters say how many run. */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->workers_spin), !no_axis);
-  if (no_axis)
-    {
-      g_autofree char *tip = g_strdup_printf ("Set by the demo: %s", self->demo->no_worker_axis);
-
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->workers_spin), tip);
-    }
-  else
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->workers_spin), NULL);
+  _plab_window_workers_follow_demo (self);
   gtk_label_set_text (self->sweep_reason, why != NULL ? why : "");
   gtk_widget_set_visible (GTK_WIDGET (self->sweep_reason), !ok && why != NULL);
   if (self->hosts_entry != NULL)

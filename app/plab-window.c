@@ -807,7 +807,6 @@ plab_window_init (PlabWindow *self)
 {
   const PlabDemo *const *demos;
   size_t n_demos;
-  g_autofree char *workers_text = NULL;
   int cpus = (int)g_get_num_processors ();
   GtkEventController *refused;
 
@@ -828,9 +827,7 @@ plab_window_init (PlabWindow *self)
     gtk_list_box_append (self->demo_list, make_demo_row (demos[i]));
   g_signal_connect (self->demo_list, "row-selected", G_CALLBACK (demo_selected_cb), self);
 
-  workers_text = g_strdup_printf ("How many run at once; this machine has %d usable CPU%s", cpus,
-                                  cpus == 1 ? "" : "s");
-  gtk_label_set_text (self->workers_help, workers_text);
+  _plab_window_workers_follow_demo (self);
   plab_param_editor_watch_field (self->workers_spin, &workers_spec,
                                  GTK_WIDGET (self->workers_problem));
   plab_param_editor_field_set_value (self->workers_spin, cpus);

@@ -257,6 +257,7 @@ test_sweep_refused (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (f->window->workers_spin)));
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (f->window->workers_spin)),
                             "producers and consumers"));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (f->window->workers_help), "Not used: "));
   {
     g_auto (GStrv) args = _plab_window_build_args (f->window, FALSE);
 
