@@ -18,12 +18,12 @@
  *   show            `plab show` prints the same words; `plab show --json`
  *                   keeps every key
  */
-#include <cairo-script.h>
 #include <cairo.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "chart-test-util.h"
 #include "plab-axis.h"
 #include "plab-chart-data.h"
 #include "plab-chart-export.h"
@@ -71,33 +71,14 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   tmp_test_dir_free (fx->dir, fx->db);
 }
 
-static cairo_status_t
-append_cb (void *closure, const unsigned char *data, unsigned int length)
-{
-  g_string_append_len (closure, (const char *)data, length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
 /* Every string the result renderer shows for @chart, as a cairo script. */
 static char *
 draw_words (const PlabResultChartData *chart)
 {
-  GString *words = g_string_new (NULL);
-  cairo_device_t *script = cairo_script_create_for_stream (append_cb, words);
-  cairo_surface_t *surface
-      = cairo_script_surface_create (script, CAIRO_CONTENT_COLOR_ALPHA, WIDTH, HEIGHT);
-  cairo_t *cr = cairo_create (surface);
-  PlabChartStyle style;
-
-  plab_chart_style_init (&style, PLAB_THEME_LIGHT, 1.0);
-  plab_chart_draw (cr, &(PlabChartInput){ .kind = PLAB_CHART_RESULT, .result = chart }, &style,
-                   WIDTH, HEIGHT);
-  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
-  cairo_device_finish (script);
-  cairo_device_destroy (script);
-  return g_string_free (words, FALSE);
+  return g_string_free (chart_test_drawn_text (&(PlabChartInput){ .kind = PLAB_CHART_RESULT,
+                                                                  .result = chart },
+                                               WIDTH, HEIGHT, PLAB_THEME_LIGHT),
+                        FALSE);
 }
 
 static PlabChartData *
