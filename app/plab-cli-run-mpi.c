@@ -871,7 +871,7 @@ _plab_cli_run_mpi (PlabDemoRun *run, const char *hosts)
   gethostname (reader.here, sizeof reader.here - 1);
   reader.out_line = g_string_new (NULL);
   reader.err = g_string_new (NULL);
-  run->tasks_total = 0;
+  plab_demo_run_set_tasks_total (run, 0);
 
   t0 = plab_now_ns ();
   status = watch (&reader, pid, out_fd, err_fd);

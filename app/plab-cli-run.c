@@ -199,7 +199,8 @@ static void
 draw_bar (Runner *self, gboolean force)
 {
   int64_t now = plab_now_ns ();
-  int64_t total = self->current ? self->current->tasks_total : 0;
+  int64_t total
+      = self->current ? __atomic_load_n (&self->current->tasks_total, __ATOMIC_RELAXED) : 0;
   RunConfig *c = self->current_config;
   char bar[PROGRESS_BAR_WIDTH + 1];
   int filled;

@@ -1375,7 +1375,9 @@ _plab_trace_append (PlabTrace *self, int lane, const PlabEvent *event)
     return;
   hdr = self->lanes[lane].hdr;
   head = atomic_load_explicit (&hdr->head, memory_order_relaxed);
-  tail = atomic_load_explicit (&hdr->tail, memory_order_relaxed);
+  /* Acquire: another thread (the recording's watching one) may drain this
+   * lane now, and a slot it freed must be read out before it is reused. */
+  tail = atomic_load_explicit (&hdr->tail, memory_order_acquire);
   if (head - tail >= hdr->capacity)
     {
       atomic_fetch_add_explicit (&hdr->dropped, 1, memory_order_relaxed);

@@ -186,7 +186,7 @@ _plab_demo_amdahl_run (PlabDemoRun *run)
     items[i] = (uint32_t)i;
   ctx.rounds_per_task
       = (uint64_t)(work_ns * (1 - f) / (double)tasks * _plab_demo_spin_rate () / 1e9);
-  run->tasks_total = (int64_t)tasks;
+  plab_demo_run_set_tasks_total (run, (int64_t)tasks);
 
   cpu0 = plab_cpu_time_ns ();
   t0 = plab_now_ns ();

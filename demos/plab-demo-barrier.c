@@ -238,7 +238,7 @@ _plab_demo_barrier_run (PlabDemoRun *run)
       goto fail;
     }
   _plab_crew_set_poke (crew, poke_cb, r);
-  run->tasks_total = r->walls * r->phases;
+  plab_demo_run_set_tasks_total (run, r->walls * r->phases);
   if (r->cpu)
     _plab_demo_spin_rate ();
 

@@ -343,7 +343,7 @@ _plab_demo_cars_run (PlabDemoRun *run)
   f.delivered_ns = f.made_ns + f.cars;
   f.deliveries = (_Atomic int32_t *)(f.delivered_ns + f.cars);
   f.consumer = (int32_t *)(f.deliveries + f.cars);
-  run->tasks_total = 2 * f.cars;
+  plab_demo_run_set_tasks_total (run, 2 * f.cars);
 
   crew = _plab_crew_new (run);
   if (crew == NULL)

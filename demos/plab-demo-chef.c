@@ -344,8 +344,8 @@ _plab_demo_chef_run (PlabDemoRun *run)
   /* Progress counts task spans: every task in a pool, only the busy ones
    * otherwise (a bake is an oven span), and the busy ones of a for loop
    * measured first. */
-  run->tasks_total = source == FOR_LOOP_MEASURED_NOW ? n_cpu : 0;
-  run->tasks_total += mode == MODE_POOL ? n : n_cpu;
+  plab_demo_run_set_tasks_total (run, (source == FOR_LOOP_MEASURED_NOW ? n_cpu : 0)
+                                          + (mode == MODE_POOL ? n : n_cpu));
 
   /* Measured before the clock starts and before any worker exists, so every
    * worker inherits the same figure for "5 units of kneading". */

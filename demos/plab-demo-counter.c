@@ -276,7 +276,7 @@ _plab_demo_counter_run (PlabDemoRun *run)
       goto fail;
     }
   _plab_crew_set_poke (crew, poke_cb, &c);
-  run->tasks_total = (int64_t)n * (c.variants[0] + c.variants[1] + c.variants[2]);
+  plab_demo_run_set_tasks_total (run, (int64_t)n * (c.variants[0] + c.variants[1] + c.variants[2]));
 
   for (int i = 0; i < n && rc >= 0; i++)
     rc = _plab_crew_startf (crew, counter_cb, &c, "counter %d", i + 1);

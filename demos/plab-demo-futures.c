@@ -297,7 +297,7 @@ _plab_demo_futures_run (PlabDemoRun *run)
     }
   f->n = (int)run->values[PARAM_TASKS];
   f->unit_ns = (int64_t)run->values[PARAM_UNIT_MS] * 1000000;
-  run->tasks_total = N_WAYS * f->n;
+  plab_demo_run_set_tasks_total (run, N_WAYS * f->n);
   rc = _plab_demo_pool_new (run, NULL, "pool", &pool);
   if (rc != 0)
     goto fail;

@@ -314,7 +314,7 @@ _plab_demo_kde_run (PlabDemoRun *run)
       ranges[k].start = (int32_t)(k * chunk);
       ranges[k].end = (int32_t)((k + 1) * chunk < ctx.grid ? (k + 1) * chunk : ctx.grid);
     }
-  run->tasks_total = (int64_t)n_ranges;
+  plab_demo_run_set_tasks_total (run, (int64_t)n_ranges);
 
   /* The context is complete before the pool forks its workers. */
   rc = _plab_demo_pool_map_items (run, NULL, "pool", &map, ranges, sizeof *ranges, results,

@@ -325,7 +325,7 @@ _plab_demo_lifecycle_run (PlabDemoRun *run)
   l->run = run;
   l->step_ns = (int64_t)run->values[PARAM_STEP_MS] * 1000000;
   l->children[0].sh = sh;
-  run->tasks_total = 0;
+  plab_demo_run_set_tasks_total (run, 0);
   rc = walk (l);
   if (rc != 0)
     {

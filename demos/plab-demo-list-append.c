@@ -243,7 +243,7 @@ _plab_demo_list_append_run (PlabDemoRun *run)
       items[j].id = j;
       items[j].count = count / jobs + (j < count % jobs);
     }
-  run->tasks_total = jobs;
+  plab_demo_run_set_tasks_total (run, jobs);
 
   map.n_items = (size_t)jobs;
   rc = _plab_demo_pool_map_items (run,

@@ -307,7 +307,7 @@ _plab_demo_manager_run (PlabDemoRun *run)
       goto fail;
     }
   _plab_crew_set_poke (crew, poke_cb, &c);
-  run->tasks_total = (int64_t)n * (c.ways[0] + c.ways[1] + c.ways[2]);
+  plab_demo_run_set_tasks_total (run, (int64_t)n * (c.ways[0] + c.ways[1] + c.ways[2]));
 
   for (int i = 0; i < n && rc >= 0; i++)
     {

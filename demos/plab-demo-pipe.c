@@ -329,7 +329,7 @@ _plab_demo_pipe_run (PlabDemoRun *run)
     }
   d.sh = (PipeShared *)mem;
   d.rtt_ns = d.sh->rtt_ns;
-  run->tasks_total = 2 * d.messages + (d.ping_pongs > 0 ? 2 : 0);
+  plab_demo_run_set_tasks_total (run, 2 * d.messages + (d.ping_pongs > 0 ? 2 : 0));
 
   crew = _plab_crew_new (run);
   if (crew == NULL)

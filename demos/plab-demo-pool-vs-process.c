@@ -282,7 +282,7 @@ _plab_demo_pool_vs_process_run (PlabDemoRun *run)
   else
     _plab_demo_spin_rate ();
   /* Progress counts task spans; a file written by its own process is an I/O span. */
-  run->tasks_total = f.io ? n : 2 * n;
+  plab_demo_run_set_tasks_total (run, f.io ? n : 2 * n);
 
   /* One Process (or thread) per task, then the same tasks on a pool. */
   cpu0 = plab_cpu_time_ns ();

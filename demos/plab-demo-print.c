@@ -224,7 +224,7 @@ _plab_demo_print_run (PlabDemoRun *run)
       snprintf (run->error, sizeof run->error, "cannot make the stream to print to");
       goto fail;
     }
-  run->tasks_total = 0;
+  plab_demo_run_set_tasks_total (run, 0);
 
   for (int m = 0; m < 2; m++)
     {

@@ -232,7 +232,7 @@ _plab_demo_sleepers_run (PlabDemoRun *run)
   if (rc != 0)
     goto fail;
   /* Sleepers record sleep spans, not tasks: no progress bar to fill. */
-  run->tasks_total = 0;
+  plab_demo_run_set_tasks_total (run, 0);
 
   sh->unit_ns = unit_ns;
   t0 = plab_now_ns ();

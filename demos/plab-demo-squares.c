@@ -655,7 +655,9 @@ _plab_demo_squares_run (PlabDemoRun *run)
   /* Progress counts task spans: one per item when every item has one (and
    * in imap, which hands items over one by one), else an unknown number of
    * chunks. */
-  run->tasks_total = run->values[PARAM_ITEM_SPANS] || run->values[PARAM_VIEW] == 1 ? (int64_t)n : 0;
+  plab_demo_run_set_tasks_total (run, run->values[PARAM_ITEM_SPANS] || run->values[PARAM_VIEW] == 1
+                                          ? (int64_t)n
+                                          : 0);
 
   rc = squares_map (run, &ctx, items, results, status, n, &report);
   if (rc != 0 && rc != PLAB_ETASK)

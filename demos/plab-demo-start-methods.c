@@ -300,7 +300,7 @@ _plab_demo_start_methods_run (PlabDemoRun *run)
 
   for (int m = 0; m < PLAB_N_START_METHODS; m++)
     st.methods[m] = mode == 0 || mode == m + 1;
-  run->tasks_total = 0;
+  plab_demo_run_set_tasks_total (run, 0);
   /* The server starts before the change, as Python starts it early: its
    * children see the program as it was then. */
   if (st.methods[PLAB_START_FORKSERVER] && plab_forkserver_pid () == 0)

@@ -149,7 +149,10 @@ struct PlabDemoRun
   const char *serial_result_json;
 
   /* Set by the demo */
-  int64_t tasks_total; /* items the run will map, for a progress bar; 0: unknown */
+  /* Items the run will map, for a progress bar; 0: unknown. Set with
+   * plab_demo_run_set_tasks_total (): the runner's watching thread reads it
+   * while the demo runs. */
+  int64_t tasks_total;
   bool check_ok;
   char check_message[256];
   char *result_json; /* malloc'ed JSON object, or NULL */
@@ -185,6 +188,13 @@ void plab_demo_run_init (PlabDemoRun *run, const PlabDemo *demo);
 
 /* Frees what a run owns (result_json) and sets it to NULL. */
 void plab_demo_run_clear (PlabDemoRun *run);
+
+/* Sets @run's tasks_total while it runs (an atomic store). */
+static inline void
+plab_demo_run_set_tasks_total (PlabDemoRun *run, int64_t n)
+{
+  __atomic_store_n (&run->tasks_total, n, __ATOMIC_RELAXED);
+}
 
 /* How many workers @run has at once: its workers, or for a demo with no
  * worker axis as many as its values start (PlabDemo.worker_params). */
