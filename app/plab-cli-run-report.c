@@ -410,7 +410,9 @@ _plab_cli_show_spread (PlabStore *store, const PlabRunRecord *r)
       plab_ratio_scale (&speedup, plab_speedup_series_relative_p (series, i) / 100, &percent);
       printf ("  speedup     %s against %s, efficiency %s%s\n",
               plab_ratio_format (&speedup, 2, "x", text, sizeof text),
-              series->base_workers > 1 ? "the fewest workers of the same backend" : "serial",
+              plab_time_points_serial (data->points, data->n_points) != NULL
+                  ? "serial"
+                  : "the fewest workers of the same backend",
               plab_ratio_format (&percent, 0, "%", efficiency, sizeof efficiency),
               percent.value > 100 ? " (above 100%: noise or cache effects)" : "");
     }
