@@ -76,15 +76,20 @@ emit (const Rank *self, const char *format, ...)
   char line[LINE_MAX_BYTES];
   va_list ap;
   int n = snprintf (line, sizeof line, "@plab\t%d\t", self->rank);
+  unsigned int check;
+  bool cut;
 
   va_start (ap, format);
   n += vsnprintf (line + n, sizeof line - (size_t)n - 1, format, ap);
   va_end (ap);
-  /* Room for the tab, the check and the newline. */
-  if (n > (int)sizeof line - PLAB_MPI_CHECK_DIGITS - 3)
+  /* Room for the tab, the check and the newline. A line cut here to fit
+   * is not whole: its check is made not to match, so that the runner
+   * counts it lost rather than reading what is left of it. */
+  cut = n > (int)sizeof line - PLAB_MPI_CHECK_DIGITS - 3;
+  if (cut)
     n = (int)sizeof line - PLAB_MPI_CHECK_DIGITS - 3;
-  n += snprintf (line + n, sizeof line - (size_t)n, "\t%08x\n",
-                 plab_mpi_line_check (line, (size_t)n));
+  check = plab_mpi_line_check (line, (size_t)n);
+  n += snprintf (line + n, sizeof line - (size_t)n, "\t%08x\n", cut ? ~check : check);
   for (ssize_t done = 0, w; done < n; done += w)
     if ((w = write (STDOUT_FILENO, line + done, (size_t)(n - done))) <= 0)
       return;
