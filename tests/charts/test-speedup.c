@@ -252,6 +252,16 @@ test_baseline_not_one_worker (void)
                                   plab_karp_flatt (1000.0 / 600.0, 2), 1e-12);
   plab_speedup_notes (&series[0], false, notes, sizeof notes);
   g_assert_nonnull (strstr (notes, "relative to 2 workers"));
+  /* The ideal line is relative to the same 2 workers. */
+  {
+    PlabSpeedupChartData data = { "Speedup", "footer", series, 1, NULL, false };
+    GString *words
+        = chart_test_drawn_text (&(PlabChartInput){ .kind = PLAB_CHART_SPEEDUP, .speedup = &data },
+                                 1600, 900, PLAB_THEME_LIGHT);
+
+    g_assert_cmpint (chart_test_count_in (words->str, "ideal S = p / 2"), ==, 1);
+    g_string_free (words, TRUE);
+  }
   /* A zeroed series (a prediction) is relative to one worker. */
   series[0].base_workers = 0;
   g_assert_cmpfloat_with_epsilon (plab_speedup_series_efficiency (&series[0], 1),

@@ -341,7 +341,27 @@ typedef struct
   PlabAxis ax, ay, ae;
   PlabTicks tx, ty, te;
   PlabRect left, right;
+  /* The ideal line is S = p / ideal_base: 1, or the workers of a baseline
+   * every series shares when there is no serial run. */
+  double ideal_base;
+  char ideal_label[32];
 } Frame;
+
+/* Sets the ideal line's base and its legend's words. */
+static void
+ideal_of (Frame *f)
+{
+  f->ideal_base = f->n_series > 0 ? f->data->series[0].base_workers : 1;
+  for (int k = 1; k < f->n_series; k++)
+    if (f->data->series[k].base_workers != f->ideal_base)
+      f->ideal_base = 1;
+  if (!(f->ideal_base > 1))
+    f->ideal_base = 1;
+  if (f->ideal_base > 1)
+    snprintf (f->ideal_label, sizeof f->ideal_label, "ideal S = p / %g", f->ideal_base);
+  else
+    snprintf (f->ideal_label, sizeof f->ideal_label, "ideal S = p");
+}
 
 /* The measured series, then the predicted one; NULL when there is none. */
 static const PlabSpeedupSeries *
@@ -418,7 +438,7 @@ legend_items (const Frame *f, PlabLegendItem *items)
         _plab_chart_legend_add (items, &n, "min–max of repeats", style->muted, PLAB_LEGEND_RANGE);
         break;
       }
-  _plab_chart_legend_add (items, &n, "ideal S = p", style->muted, PLAB_LEGEND_DASHED);
+  _plab_chart_legend_add (items, &n, f->ideal_label, style->muted, PLAB_LEGEND_DASHED);
   if (f->any_fit)
     _plab_chart_legend_add (items, &n, "Amdahl fit", style->muted, PLAB_LEGEND_DOTTED);
   _plab_chart_legend_add (items, &n, "Karp–Flatt e (right)", style->muted, PLAB_LEGEND_DOTTED);
@@ -492,7 +512,8 @@ ideal_line (Frame *f)
   cairo_set_line_width (cr, f->style->line_width * 0.7);
   _plab_chart_dash (cr, f->style, PLAB_LEGEND_DASHED);
   cairo_move_to (cr, px (f->left, &f->ax, 0), py (f->left, &f->ay, 0));
-  cairo_line_to (cr, px (f->left, &f->ax, f->ax.max), py (f->left, &f->ay, f->ax.max));
+  cairo_line_to (cr, px (f->left, &f->ax, f->ax.max),
+                 py (f->left, &f->ay, f->ax.max / f->ideal_base));
   /* (The clip ends the line where it leaves the panel.) */
   cairo_stroke (cr);
 }
@@ -875,6 +896,7 @@ plab_speedup_chart_draw (cairo_t *cr,
     }
 
   fit_and_scale (&f);
+  ideal_of (&f);
   n_items = legend_items (&f, items);
   place_panels (&f, body,
                 _plab_chart_legend (cr, style, items, n_items, body.x, body.y, body.w, false));
