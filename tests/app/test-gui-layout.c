@@ -211,6 +211,16 @@ assert_projector_width (Fixture *f, const char *what)
     g_error ("in presentation mode (%s) the window grew to %d px, past %d", what, WIN_W (f), WIDTH);
 }
 
+/* The chart tab just chosen is laid out. */
+static gboolean
+view_shown_cond (gpointer data)
+{
+  Fixture *f = data;
+  GtkWidget *child = gtk_stack_get_visible_child (f->window->view_stack);
+
+  return child != NULL && gtk_widget_get_mapped (child) && gtk_widget_get_width (child) > 0;
+}
+
 static gboolean
 presentation_width_cond (gpointer data)
 {
@@ -265,7 +275,7 @@ test_presentation (Fixture *f, gconstpointer data)
        *view != NULL; view++)
     {
       gtk_stack_set_visible_child_name (f->window->view_stack, *view);
-      gui_test_spin (150);
+      gui_test_wait (view_shown_cond, f, SHOW_TIMEOUT_MS);
       assert_projector_width (f, *view);
     }
 
@@ -564,6 +574,19 @@ assert_command_wraps_at_spaces (Fixture *f, const char *demo)
              r.size.width);
 }
 
+/* The command label's layout holds its current text, wrapped. */
+static gboolean
+command_laid_out_cond (gpointer data)
+{
+  Fixture *f = data;
+  GtkLabel *label = f->window->command_label;
+  PangoLayout *layout = gtk_label_get_layout (label);
+
+  return gtk_widget_get_width (GTK_WIDGET (label)) > 0
+         && g_strcmp0 (pango_layout_get_text (layout), gtk_label_get_text (label)) == 0
+         && pango_layout_get_line_count (layout) > 1;
+}
+
 static void
 test_command_line (Fixture *f, gconstpointer data)
 {
@@ -580,7 +603,9 @@ test_command_line (Fixture *f, gconstpointer data)
       for (size_t i = 0; i < n_demos; i++)
         {
           g_assert_true (plab_window_select_demo (f->window, demos[i]->name));
-          gui_test_spin (150);
+          /* Until the label is laid out again for this demo (bounded only
+           * against a hang: a wrong layout then fails below). */
+          gui_test_wait (command_laid_out_cond, f, SHOW_TIMEOUT_MS);
           assert_command_wraps_at_spaces (f, demos[i]->name);
         }
     }

@@ -143,6 +143,26 @@ assert_refused (Fixture *f,
 
 /* Run's and Sweep's tooltips say what waits to be fixed: @what and each of
  * @words; and Ctrl+R says it in the status line. */
+/* The status line holds every one of some words. */
+typedef struct
+{
+  PlabWindow *window;
+  const char **words;
+  size_t n;
+} StatusSays;
+
+static gboolean
+status_says_cond (gpointer data)
+{
+  const StatusSays *says = data;
+  const char *status = gtk_label_get_text (says->window->status_label);
+
+  for (size_t i = 0; i < says->n; i++)
+    if (strstr (status, says->words[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 assert_reason_shown (Fixture *f, const char *what, const char *const *words)
 {
@@ -165,7 +185,14 @@ assert_reason_shown (Fixture *f, const char *what, const char *const *words)
       g_test_message ("no XTest: Ctrl+R not pressed");
       return;
     }
-  gui_test_spin (300);
+  /* The key press goes through the X server: wait for it, on a busy
+   * machine too, with a bound only against a hang. */
+  {
+    const char *want[] = { what, words[0] };
+    StatusSays says = { f->window, want, G_N_ELEMENTS (want) };
+
+    gui_test_wait (status_says_cond, &says, 10000);
+  }
   status = gtk_label_get_text (f->window->status_label);
   if (strstr (status, what) == NULL || strstr (status, words[0]) == NULL)
     g_error ("after Ctrl+R the status line says '%s', not why Run waits", status);
