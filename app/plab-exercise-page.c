@@ -259,13 +259,27 @@ student_file_exists (PlabExercisePage *self, const char *folder)
   return g_file_test (file, G_FILE_TEST_IS_REGULAR);
 }
 
+/* The folder typed for the work, or NULL when the field is empty: then the
+ * verdict line asks for one and the field takes the focus. */
+static const char *
+typed_folder (PlabExercisePage *self)
+{
+  const char *folder = gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+
+  if (folder[strspn (folder, " \t")] != '\0')
+    return folder;
+  set_verdict (self, NULL, "Type the folder for your work in the field above first.", NULL);
+  gtk_widget_grab_focus (GTK_WIDGET (self->folder_entry));
+  return NULL;
+}
+
 gboolean
 plab_exercise_page_check (PlabExercisePage *self)
 {
   g_autoptr (GError) error = NULL;
-  const char *folder = gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+  const char *folder;
 
-  if (self->checking != NULL || self->selected == NULL)
+  if (self->checking != NULL || self->selected == NULL || (folder = typed_folder (self)) == NULL)
     return FALSE;
   /* The command line's message names `plab exercise start`; here the
    * Start button is beside Check. */
@@ -314,9 +328,9 @@ static void
 start_clicked_cb (PlabExercisePage *self)
 {
   g_autoptr (GError) error = NULL;
-  const char *folder = gtk_editable_get_text (GTK_EDITABLE (self->folder_entry));
+  const char *folder;
 
-  if (self->selected == NULL)
+  if (self->selected == NULL || (folder = typed_folder (self)) == NULL)
     return;
   /* As for Check, the button beside it, not the command line's wording. */
   if (student_file_exists (self, folder))

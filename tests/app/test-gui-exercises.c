@@ -5,9 +5,10 @@
  *            hint, Check on the reference solution passes, and both the
  *            student's timeline and the reference's show, on one time scale
  *
- *   check-before-start  Check on a folder with nothing in it yet, and Start
- *            on one started already, point at the page's Start and Check
- *            buttons, not at the command line's `plab exercise`
+ *   check-before-start  Check with no folder typed asks for one; Check on a
+ *            folder with nothing in it yet, and Start on one started
+ *            already, point at the page's Start and Check buttons, not at
+ *            the command line's `plab exercise`
  *
  * With PLAB_SCREENSHOT_DIR set, the window is also saved there as PNG after
  * each check, at PLAB_SCREENSHOT_SIZE (WIDTHxHEIGHT, default 1280x720): the
@@ -161,6 +162,12 @@ test_check_before_start (Fixture *f, gconstpointer data)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.exercises", NULL);
   page = PLAB_EXERCISE_PAGE (f->window->exercise_page);
   g_assert_true (plab_exercise_page_select (page, "pool-map"));
+
+  /* No folder typed: nothing runs, and the page asks for one. */
+  plab_exercise_page_set_folder (page, "  ");
+  g_assert_false (plab_exercise_page_check (page));
+  g_assert_nonnull (strstr (plab_exercise_page_get_message (page), "Type the folder"));
+
   plab_exercise_page_set_folder (page, folder);
 
   /* Check first: the page says to press Start, the button beside Check. */
