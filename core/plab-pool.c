@@ -865,7 +865,10 @@ worker_ended (PlabPool *self,
                 self->lane_prefix, w->number, plab_strerror (slot->init_error));
       return PLAB_EINIT;
     }
-  if (reason == WORKER_RETIRED && st->state == PLAB_PROCESS_EXITED && st->code == 0)
+  /* A worker that retired held no task: how its exit went after that (an
+   * exit handler's code, a memory checker's error code at exit) loses no
+   * work, so it retires, whatever the code; only a signal counts. */
+  if (reason == WORKER_RETIRED && st->state == PLAB_PROCESS_EXITED)
     return start_worker (self, w->slot);
 
   plab_exit_status_describe (st, how, sizeof how);
